@@ -1,0 +1,90 @@
+// Package dbtest gives each test a fresh, migrated database: a SQLite file in
+// the test's temporary directory by default, or, when
+// RELAIS_TEST_DATABASE_URL is set, a new schema on that PostgreSQL server
+// which is dropped when the test ends. An unreachable server fails the test;
+// it never skips.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+)
+
+// EnvURL names the variable that switches the tests to PostgreSQL.
+const EnvURL = "RELAIS_TEST_DATABASE_URL"
+
+// Postgres reports whether this test run targets PostgreSQL.
+func Postgres() bool { return os.Getenv(EnvURL) != "" }
+
+// URL returns the URL of a fresh, empty database for this test. The database
+// is removed when the test ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		return "sqlite:" + filepath.Join(t.TempDir(), "relais.db")
+	}
+	ctx := context.Background()
+	admin, err := db.Open(ctx, base)
+	if err != nil {
+		t.Fatalf("%s is set but PostgreSQL is not usable: %v", EnvURL, err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatalf("create test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop test schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", EnvURL, err)
+	}
+	q := u.Query()
+	// Shared extensions (btree_gist) live in public; our tables in the schema.
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open opens the database at URL(t) without migrating it.
+func Open(t testing.TB) *bun.DB {
+	t.Helper()
+	return OpenURL(t, URL(t))
+}
+
+// OpenURL opens raw and closes it when the test ends.
+func OpenURL(t testing.TB, raw string) *bun.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), raw)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// New returns a fresh database with every migration applied.
+func New(t testing.TB) *bun.DB {
+	t.Helper()
+	d := Open(t)
+	if err := db.Migrate(context.Background(), d); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	return d
+}

@@ -1,0 +1,99 @@
+// Package errs holds the small set of error kinds that domain packages return
+// and that the api package alone turns into HTTP statuses. Domain code wraps
+// these with context (fmt.Errorf("...: %w", errs.ErrNotFound)); callers test
+// with errors.Is / errors.As.
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+var (
+	// ErrNotFound: the object does not exist or the caller may not know it exists.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the request collides with the current state (duplicate, taken slot).
+	ErrConflict = errors.New("conflict")
+	// ErrUnauthenticated: no valid credentials.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrForbidden: valid credentials, but not allowed to do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnavailable: a dependency (payment provider, device) cannot be reached now.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// FieldError names one invalid input field and why it is invalid.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// ValidationError is returned when input is well-formed but breaks a rule.
+// It always names at least one field.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Reason
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Invalid builds a ValidationError for one field.
+func Invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Fields: []FieldError{{Field: field, Reason: fmt.Sprintf(format, args...)}}}
+}
+
+// Validator collects field errors so a request can report all of them at once.
+type Validator struct {
+	fields []FieldError
+}
+
+// Add records a field error.
+func (v *Validator) Add(field, format string, args ...any) {
+	v.fields = append(v.fields, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// Check records a field error when ok is false.
+func (v *Validator) Check(ok bool, field, format string, args ...any) {
+	if !ok {
+		v.Add(field, format, args...)
+	}
+}
+
+// Err returns nil when nothing was recorded, otherwise a *ValidationError.
+func (v *Validator) Err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v.fields}
+}
+
+// RateLimitedError says the caller must wait before trying again.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("rate limited, retry after %s", e.RetryAfter)
+}
+
+// Problem is a domain error that carries its own HTTP-independent code and a
+// human message, for refusals that deserve a specific name (e.g. a booking
+// rule). Kind is one of the sentinel errors above; Code is a short stable
+// machine name such as "slot_taken".
+type Problem struct {
+	Kind   error
+	Code   string
+	Detail string
+	// Extra is merged into the problem document (e.g. the conflicting interval).
+	Extra map[string]any
+}
+
+func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
+func (p *Problem) Unwrap() error { return p.Kind }
