@@ -1,0 +1,405 @@
+package access_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+// cheap keeps argon2 fast in tests; the production cost is benchmarked.
+var cheap = access.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+func newService(t *testing.T, limits access.RateLimits) (*access.Service, *clock) {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+	svc, err := access.New(dbtest.New(t), access.Config{JWTSecret: secret, Hash: cheap, RateLimits: limits, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, c
+}
+
+func register(t *testing.T, svc *access.Service, email string) *access.User {
+	t.Helper()
+	u, err := svc.Register(context.Background(), access.Registration{Email: email, Password: "correct horse battery", Name: "Test"})
+	if err != nil {
+		t.Fatalf("register %s: %v", email, err)
+	}
+	return u
+}
+
+func login(t *testing.T, svc *access.Service, email string) *access.Tokens {
+	t.Helper()
+	tok, err := svc.Login(context.Background(), email, "correct horse battery", access.ClientInfo{IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("login %s: %v", email, err)
+	}
+	return tok
+}
+
+func TestPasswordHash(t *testing.T) {
+	h := access.HashPassword("s3cret-password", cheap)
+	if ok, err := access.VerifyPassword("s3cret-password", h); err != nil || !ok {
+		t.Fatalf("verify right password = %v, %v", ok, err)
+	}
+	if ok, _ := access.VerifyPassword("s3cret-passwore", h); ok {
+		t.Fatal("verify wrong password = true")
+	}
+	if h == access.HashPassword("s3cret-password", cheap) {
+		t.Fatal("two hashes of one password are equal: salt missing")
+	}
+	if _, err := access.VerifyPassword("x", "$2a$10$notargon"); err == nil {
+		t.Fatal("foreign hash format accepted")
+	}
+}
+
+func TestRegisterValidation(t *testing.T) {
+	svc, _ := newService(t, access.RateLimits{})
+	tests := []struct {
+		name  string
+		reg   access.Registration
+		field string
+	}{
+		{"bad email", access.Registration{Email: "nope", Password: "long enough pw", Name: "A"}, "email"},
+		{"display name in email", access.Registration{Email: "A <a@b.fr>", Password: "long enough pw", Name: "A"}, "email"},
+		{"short password", access.Registration{Email: "a@b.fr", Password: "short", Name: "A"}, "password"},
+		{"no name", access.Registration{Email: "a@b.fr", Password: "long enough pw", Name: "  "}, "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.Register(context.Background(), tt.reg)
+			var ve *errs.ValidationError
+			if !errors.As(err, &ve) || ve.Fields[0].Field != tt.field {
+				t.Fatalf("err = %v, want a validation error on %q", err, tt.field)
+			}
+		})
+	}
+	register(t, svc, "Anne@Example.FR ")
+	_, err := svc.Register(context.Background(), access.Registration{Email: "anne@example.fr", Password: "another password", Name: "B"})
+	if !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("duplicate email (after normalisation): %v, want conflict", err)
+	}
+}
+
+func TestLoginAndAuthenticate(t *testing.T) {
+	svc, _ := newService(t, access.RateLimits{})
+	ctx := context.Background()
+	u := register(t, svc, "anne@example.fr")
+	tok := login(t, svc, "ANNE@example.fr")
+	p, err := svc.Authenticate(ctx, tok.AccessToken)
+	if err != nil || p.UserID != u.ID || p.Role != access.RoleMember {
+		t.Fatalf("authenticate = %+v, %v", p, err)
+	}
+	for _, tc := range []struct{ email, pw string }{
+		{"anne@example.fr", "wrong password!"},
+		{"nobody@example.fr", "correct horse battery"},
+	} {
+		_, err := svc.Login(ctx, tc.email, tc.pw, access.ClientInfo{IP: "192.0.2.1"})
+		var pr *errs.Problem
+		if !errors.As(err, &pr) || pr.Code != "invalid_credentials" {
+			t.Errorf("login(%s) = %v, want invalid_credentials", tc.email, err)
+		}
+	}
+}
+
+func forge(t *testing.T, method jwt.SigningMethod, key any, mutate func(*jwt.MapClaims)) string {
+	t.Helper()
+	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	claims := jwt.MapClaims{"iss": "relais", "aud": "relais-api", "sub": "x", "sid": "y",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
+	if mutate != nil {
+		mutate(&claims)
+	}
+	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRejectedAccessTokens(t *testing.T) {
+	svc, clk := newService(t, access.RateLimits{})
+	ctx := context.Background()
+	u := register(t, svc, "anne@example.fr")
+	tok := login(t, svc, "anne@example.fr")
+	good, err := svc.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := func(c *jwt.MapClaims) { (*c)["sub"] = u.ID; (*c)["sid"] = good.SessionID }
+	// The forged valid token is accepted: the cases below fail for the one
+	// reason they name, not for a bad sub or sid.
+	if _, err := svc.Authenticate(ctx, forge(t, jwt.SigningMethodHS256, secret, valid)); err != nil {
+		t.Fatalf("control token rejected: %v", err)
+	}
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	cases := map[string]string{
+		"alg none": forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid),
+		"other alg (HS512)": forge(t, jwt.SigningMethodHS512, secret, valid),
+		"other alg (RS256)": forge(t, jwt.SigningMethodRS256, rsaKey, valid),
+		"other key":         forge(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), valid),
+		"expired": forge(t, jwt.SigningMethodHS256, secret, func(c *jwt.MapClaims) {
+			valid(c)
+			(*c)["exp"] = time.Date(2026, 3, 10, 8, 59, 0, 0, time.UTC).Unix()
+		}),
+		"not yet valid": forge(t, jwt.SigningMethodHS256, secret, func(c *jwt.MapClaims) {
+			valid(c)
+			(*c)["nbf"] = time.Date(2026, 3, 10, 9, 5, 0, 0, time.UTC).Unix()
+		}),
+		"wrong audience": forge(t, jwt.SigningMethodHS256, secret, func(c *jwt.MapClaims) { valid(c); (*c)["aud"] = "other" }),
+		"wrong issuer":   forge(t, jwt.SigningMethodHS256, secret, func(c *jwt.MapClaims) { valid(c); (*c)["iss"] = "other" }),
+		"no expiry":      forge(t, jwt.SigningMethodHS256, secret, func(c *jwt.MapClaims) { valid(c); delete(*c, "exp") }),
+		"garbage":        "not.a.jwt",
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			if p, err := svc.Authenticate(ctx, raw); !errors.Is(err, errs.ErrUnauthenticated) {
+				t.Fatalf("Authenticate = %+v, %v; want unauthenticated", p, err)
+			}
+		})
+	}
+	t.Run("expired by the clock", func(t *testing.T) {
+		clk.Advance(16 * time.Minute)
+		defer clk.Advance(-16 * time.Minute)
+		if _, err := svc.Authenticate(ctx, tok.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("token after 16 min: %v, want unauthenticated", err)
+		}
+	})
+}
+
+func TestDisabledAndDeletedUsersLoseAccess(t *testing.T) {
+	svc, _ := newService(t, access.RateLimits{})
+	ctx := context.Background()
+	admin, _, err := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminP := &access.Principal{UserID: admin.ID, Role: access.RoleAdmin}
+	for _, action := range []string{"disable", "delete"} {
+		t.Run(action, func(t *testing.T) {
+			u := register(t, svc, action+"@example.fr")
+			tok := login(t, svc, action+"@example.fr")
+			if action == "disable" {
+				yes := true
+				_, err = svc.UpdateUser(ctx, adminP, u.ID, access.UserUpdate{Disabled: &yes})
+			} else {
+				err = svc.DeleteUser(ctx, adminP, u.ID)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Authenticate(ctx, tok.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
+				t.Errorf("access token after %s: %v", action, err)
+			}
+			if _, err := svc.Refresh(ctx, tok.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+				t.Errorf("refresh after %s: %v", action, err)
+			}
+			if _, err := svc.Login(ctx, action+"@example.fr", "correct horse battery", access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+				t.Errorf("login after %s: %v", action, err)
+			}
+		})
+	}
+}
+
+func TestRefreshRotationAndReuse(t *testing.T) {
+	svc, _ := newService(t, access.RateLimits{})
+	ctx := context.Background()
+	register(t, svc, "anne@example.fr")
+	first := login(t, svc, "anne@example.fr")
+	second, err := svc.Refresh(ctx, first.RefreshToken, access.ClientInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.RefreshToken == first.RefreshToken {
+		t.Fatal("refresh returned the same refresh token")
+	}
+	if _, err := svc.Authenticate(ctx, second.AccessToken); err != nil {
+		t.Fatalf("new access token: %v", err)
+	}
+	// The rotated token comes back: someone copied it. The whole family ends.
+	if _, err := svc.Refresh(ctx, first.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Fatalf("reuse of rotated token: %v, want unauthenticated", err)
+	}
+	if _, err := svc.Refresh(ctx, second.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Fatalf("descendant token after reuse: %v, want unauthenticated", err)
+	}
+	if _, err := svc.Authenticate(ctx, second.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Fatalf("access token of revoked family: %v, want unauthenticated", err)
+	}
+	// Another login (another family) is untouched.
+	other := login(t, svc, "anne@example.fr")
+	if _, err := svc.Refresh(ctx, other.RefreshToken, access.ClientInfo{}); err != nil {
+		t.Fatalf("other session: %v", err)
+	}
+}
+
+func TestConcurrentRefreshGivesOnePair(t *testing.T) {
+	svc, _ := newService(t, access.RateLimits{})
+	ctx := context.Background()
+	register(t, svc, "anne@example.fr")
+	tok := login(t, svc, "anne@example.fr")
+	var wg sync.WaitGroup
+	results := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.Refresh(ctx, tok.RefreshToken, access.ClientInfo{})
+			results <- err
+		}()
+	}
+	wg.Wait()
+	close(results)
+	ok := 0
+	for err := range results {
+		if err == nil {
+			ok++
+		} else if !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if ok > 1 {
+		t.Fatalf("%d concurrent refreshes with one token succeeded, want at most 1", ok)
+	}
+}
+
+func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
+	svc, _ := newService(t, access.RateLimits{})
+	ctx := context.Background()
+	register(t, svc, "anne@example.fr")
+	phone := login(t, svc, "anne@example.fr")
+	laptop := login(t, svc, "anne@example.fr")
+	p, _ := svc.Authenticate(ctx, laptop.AccessToken)
+	wrong, newPW := "not the password", "a brand new password"
+	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &wrong, NewPassword: &newPW}); err == nil {
+		t.Fatal("password change with a wrong current password succeeded")
+	}
+	if _, err := svc.Authenticate(ctx, phone.AccessToken); err != nil {
+		t.Fatal("failed change revoked a session")
+	}
+	cur := "correct horse battery"
+	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &cur, NewPassword: &newPW}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, phone.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Fatalf("other session after password change: %v", err)
+	}
+	if _, err := svc.Authenticate(ctx, laptop.AccessToken); err != nil {
+		t.Fatalf("current session after password change: %v", err)
+	}
+	if _, err := svc.Login(ctx, "anne@example.fr", newPW, access.ClientInfo{}); err != nil {
+		t.Fatalf("login with new password: %v", err)
+	}
+}
+
+func TestLoginRateLimits(t *testing.T) {
+	ctx := context.Background()
+	t.Run("per IP", func(t *testing.T) {
+		svc, clk := newService(t, access.RateLimits{PerIP: access.Limit{Max: 3, Window: time.Minute}})
+		register(t, svc, "anne@example.fr")
+		for i := range 3 {
+			if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.7"}); err != nil {
+				t.Fatalf("attempt %d: %v", i+1, err)
+			}
+		}
+		_, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.7"})
+		var rl *errs.RateLimitedError
+		if !errors.As(err, &rl) || rl.RetryAfter <= 0 || rl.RetryAfter > time.Minute {
+			t.Fatalf("4th attempt: %v, want rate limited with a retry-after within the window", err)
+		}
+		if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.8"}); err != nil {
+			t.Fatalf("other IP: %v", err)
+		}
+		clk.Advance(time.Minute)
+		if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.7"}); err != nil {
+			t.Fatalf("next window: %v", err)
+		}
+	})
+	t.Run("failed logins per account", func(t *testing.T) {
+		svc, _ := newService(t, access.RateLimits{FailedLoginsPerAccount: access.Limit{Max: 2, Window: 15 * time.Minute}})
+		register(t, svc, "anne@example.fr")
+		for i := range 2 {
+			_, err := svc.Login(ctx, "anne@example.fr", "wrong password!", access.ClientInfo{IP: "198.51.100." + string(rune('1'+i))})
+			if !errors.Is(err, errs.ErrUnauthenticated) {
+				t.Fatalf("wrong attempt %d: %v", i+1, err)
+			}
+		}
+		// Even the right password waits: the account is under attack.
+		_, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.9"})
+		var rl *errs.RateLimitedError
+		if !errors.As(err, &rl) {
+			t.Fatalf("after 2 failures: %v, want rate limited", err)
+		}
+	})
+}
+
+func TestAPIKeys(t *testing.T) {
+	svc, _ := newService(t, access.RateLimits{})
+	ctx := context.Background()
+	admin, _, _ := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
+	adminP := &access.Principal{UserID: admin.ID, Role: access.RoleAdmin}
+	k, secret, err := svc.CreateAPIKey(ctx, adminP, access.NewAPIKey{Name: "kiosk", Scopes: []string{access.ScopeSitesRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.Authenticate(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.IsAPIKey() || p.IsAdmin() || !p.HasScope(access.ScopeSitesRead) || p.HasScope(access.ScopeSitesWrite) || !p.AllSites {
+		t.Fatalf("principal = %+v", p)
+	}
+	if _, _, err := svc.CreateAPIKey(ctx, p, access.NewAPIKey{Name: "x", Scopes: []string{access.ScopeSitesRead}}); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("a key creating a key: %v", err)
+	}
+	if _, _, err := svc.CreateAPIKey(ctx, adminP, access.NewAPIKey{Name: "x", Scopes: []string{"root"}}); err == nil {
+		t.Fatal("unknown scope accepted")
+	}
+	if err := svc.RevokeAPIKey(ctx, adminP, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Authenticate(ctx, secret); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Fatalf("revoked key: %v", err)
+	}
+	member := register(t, svc, "m@example.fr")
+	if _, _, err := svc.CreateAPIKey(ctx, &access.Principal{UserID: member.ID, Role: access.RoleMember},
+		access.NewAPIKey{Name: "x", Scopes: []string{access.ScopeSitesRead}}); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("member creating a key: %v", err)
+	}
+}
+
+func TestJWTSecretPersists(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	a, err := access.LoadOrCreateJWTSecret(ctx, d, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := access.LoadOrCreateJWTSecret(ctx, d, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) < 32 || string(a) != string(b) {
+		t.Fatalf("secret not stable: %d bytes, equal=%v", len(a), string(a) == string(b))
+	}
+}

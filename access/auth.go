@@ -1,0 +1,319 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+const (
+	minPasswordLen = 10
+	// argon2 is fed the whole password; a bound keeps one request's cost bounded.
+	maxPasswordLen = 1024
+	maxNameLen     = 200
+)
+
+// NormalizeEmail trims and lower-cases an address and checks it is a bare
+// address (no display name).
+func NormalizeEmail(raw string) (string, bool) {
+	e := strings.ToLower(strings.TrimSpace(raw))
+	if e == "" || len(e) > 254 {
+		return "", false
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@'):], ".") {
+		return "", false
+	}
+	return e, true
+}
+
+func checkPassword(v *errs.Validator, field, pw string) {
+	n := utf8.RuneCountInString(pw)
+	v.Check(n >= minPasswordLen, field, "must be at least %d characters", minPasswordLen)
+	v.Check(len(pw) <= maxPasswordLen, field, "must be at most %d bytes", maxPasswordLen)
+}
+
+func checkName(v *errs.Validator, field, name string) {
+	name = strings.TrimSpace(name)
+	v.Check(name != "", field, "is required")
+	v.Check(utf8.RuneCountInString(name) <= maxNameLen, field, "must be at most %d characters", maxNameLen)
+}
+
+// Registration is what a new member gives.
+type Registration struct {
+	Email    string
+	Password string
+	Name     string
+}
+
+// Register creates a member account.
+func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
+	var v errs.Validator
+	email, ok := NormalizeEmail(r.Email)
+	v.Check(ok, "email", "must be a valid email address")
+	checkPassword(&v, "password", r.Password)
+	checkName(&v, "name", r.Name)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.createUser(ctx, s.db, email, strings.TrimSpace(r.Name), r.Password, RoleMember)
+}
+
+func (s *Service) createUser(ctx context.Context, idb bun.IDB, email, name, password, role string) (*User, error) {
+	now := s.now()
+	u := &User{
+		ID: id.New(), Email: email, Name: name, Role: role,
+		PasswordHash: HashPassword(password, s.cfg.Hash),
+		CreatedAt:    now, UpdatedAt: now,
+	}
+	if _, err := idb.NewInsert().Model(u).Exec(ctx); err != nil {
+		if db.IsUnique(err) {
+			return nil, &errs.Problem{Kind: errs.ErrConflict, Code: "email_taken", Detail: "an account with this email already exists"}
+		}
+		return nil, fmt.Errorf("insert user: %w", err)
+	}
+	return u, nil
+}
+
+// ClientInfo describes where a request comes from, for sessions and limits.
+type ClientInfo struct {
+	IP        string
+	UserAgent string
+}
+
+// Tokens is what a successful login or refresh returns.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+	UserID       string
+}
+
+var errBadCredentials = &errs.Problem{Kind: errs.ErrUnauthenticated, Code: "invalid_credentials", Detail: "email or password is incorrect"}
+
+// Login checks an email and password and opens a session. A wrong email, a
+// wrong password and a disabled account all give the same error after the
+// same work (one argon2 verification), so responses reveal no accounts.
+func (s *Service) Login(ctx context.Context, email, password string, c ClientInfo) (*Tokens, error) {
+	if err := s.LimitIP(ctx, "login", c.IP); err != nil {
+		return nil, err
+	}
+	norm, _ := NormalizeEmail(email)
+	accountBucket := "login-fail:" + norm
+	if err := s.over(ctx, accountBucket, s.cfg.RateLimits.FailedLoginsPerAccount); err != nil {
+		return nil, err
+	}
+	var u User
+	err := s.db.NewSelect().Model(&u).Where("email = ?", norm).Scan(ctx)
+	if err != nil && !isNoRows(err) {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	hash := s.dummyHash
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	if len(password) > maxPasswordLen {
+		password = password[:maxPasswordLen]
+	}
+	match, verr := VerifyPassword(password, hash)
+	if verr != nil {
+		return nil, fmt.Errorf("verify password of %s: %w", u.ID, verr)
+	}
+	if err != nil || !match || !u.Active() {
+		if err := s.hit(ctx, accountBucket, s.cfg.RateLimits.FailedLoginsPerAccount); err != nil {
+			var rl *errs.RateLimitedError
+			if !errors.As(err, &rl) {
+				return nil, err
+			}
+		}
+		return nil, errBadCredentials
+	}
+	return s.openSession(ctx, &u, c)
+}
+
+func (s *Service) openSession(ctx context.Context, u *User, c ClientInfo) (*Tokens, error) {
+	now := s.now()
+	sess := &session{
+		ID: id.New(), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
+		ExpiresAt: now.Add(s.cfg.RefreshTTL), UserAgent: truncate(c.UserAgent, 300), IP: c.IP,
+	}
+	var tokens *Tokens
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		var err error
+		tokens, err = s.issuePair(ctx, tx, u.ID, sess.ID, now)
+		return err
+	})
+	return tokens, err
+}
+
+func (s *Service) issuePair(ctx context.Context, tx bun.IDB, userID, sessionID string, now time.Time) (*Tokens, error) {
+	raw := id.Secret(32) // 256 bits
+	rt := &refreshToken{ID: id.New(), SessionID: sessionID, TokenHash: hashToken(raw), CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
+	if _, err := tx.NewInsert().Model(rt).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert refresh token: %w", err)
+	}
+	access, err := s.issueAccessToken(userID, sessionID, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Tokens{AccessToken: access, RefreshToken: raw, ExpiresIn: s.cfg.AccessTTL, UserID: userID}, nil
+}
+
+var errBadRefresh = &errs.Problem{Kind: errs.ErrUnauthenticated, Code: "invalid_refresh_token", Detail: "the refresh token is invalid, expired or revoked"}
+
+// Refresh exchanges a refresh token for a new pair. The presented token is
+// used up; presenting it again means it was copied, so the whole session
+// (every token descended from the same login) is revoked.
+func (s *Service) Refresh(ctx context.Context, raw string, c ClientInfo) (*Tokens, error) {
+	if err := s.LimitIP(ctx, "refresh", c.IP); err != nil {
+		return nil, err
+	}
+	if raw == "" {
+		return nil, errBadRefresh
+	}
+	now := s.now()
+	var tokens *Tokens
+	reused := false
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		var rt refreshToken
+		if err := tx.NewSelect().Model(&rt).Where("token_hash = ?", hashToken(raw)).Scan(ctx); err != nil {
+			if isNoRows(err) {
+				return errBadRefresh
+			}
+			return fmt.Errorf("find refresh token: %w", err)
+		}
+		var sess session
+		if err := tx.NewSelect().Model(&sess).Where("id = ?", rt.SessionID).Scan(ctx); err != nil {
+			return fmt.Errorf("find session: %w", err)
+		}
+		if sess.RevokedAt != nil {
+			return errBadRefresh
+		}
+		// Mark used only if nobody did before us: of two concurrent refreshes
+		// with one token, exactly one gets a new pair.
+		res, err := tx.NewUpdate().Model((*refreshToken)(nil)).Set("used_at = ?", now).
+			Where("id = ? AND used_at IS NULL", rt.ID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("use refresh token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			reused = true
+			return s.revokeSession(ctx, tx, sess.ID, "refresh_token_reuse", now)
+		}
+		if now.After(rt.ExpiresAt) || now.After(sess.ExpiresAt) {
+			return errBadRefresh
+		}
+		var u User
+		if err := tx.NewSelect().Model(&u).Where("id = ?", sess.UserID).Scan(ctx); err != nil {
+			return fmt.Errorf("find user: %w", err)
+		}
+		if !u.Active() {
+			return errBadRefresh
+		}
+		if _, err := tx.NewUpdate().Model((*session)(nil)).
+			Set("last_used_at = ?, expires_at = ?, ip = ?", now, now.Add(s.cfg.RefreshTTL), c.IP).
+			Where("id = ?", sess.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("touch session: %w", err)
+		}
+		tokens, err = s.issuePair(ctx, tx, u.ID, sess.ID, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		return nil, errBadRefresh
+	}
+	return tokens, nil
+}
+
+func (s *Service) revokeSession(ctx context.Context, idb bun.IDB, sessionID, reason string, now time.Time) error {
+	_, err := idb.NewUpdate().Model((*session)(nil)).
+		Set("revoked_at = ?, revoked_reason = ?", now, reason).
+		Where("id = ? AND revoked_at IS NULL", sessionID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	return nil
+}
+
+// Logout revokes the caller's session: its access tokens stop working at
+// once and its refresh tokens can no longer be used.
+func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	if p == nil || p.SessionID == "" {
+		return errs.ErrUnauthenticated
+	}
+	return s.revokeSession(ctx, s.db, p.SessionID, "logout", s.now())
+}
+
+var errBadAccess = &errs.Problem{Kind: errs.ErrUnauthenticated, Code: "invalid_token", Detail: "the access token is invalid or expired"}
+
+// Authenticate turns a bearer credential (a JWT or an API key) into a
+// Principal, checking that the account, session or key is still valid now.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, error) {
+	if isAPIKey(bearer) {
+		return s.authenticateAPIKey(ctx, bearer)
+	}
+	now := s.now()
+	claims, err := s.parseAccessToken(bearer, now)
+	if err != nil {
+		return nil, errBadAccess
+	}
+	var row struct {
+		Role          string     `bun:"role"`
+		DisabledAt    *time.Time `bun:"disabled_at"`
+		DeletedAt     *time.Time `bun:"deleted_at"`
+		RevokedAt     *time.Time `bun:"revoked_at"`
+		SessionExpiry time.Time  `bun:"expires_at"`
+	}
+	err = s.db.NewRaw(`SELECT u.role, u.disabled_at, u.deleted_at, s.revoked_at, s.expires_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ?`,
+		claims.SessionID, claims.Subject).Scan(ctx, &row)
+	if isNoRows(err) {
+		return nil, errBadAccess
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	if row.DisabledAt != nil || row.DeletedAt != nil || row.RevokedAt != nil {
+		return nil, errBadAccess
+	}
+	managed, err := s.managedSites(ctx, claims.Subject)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{UserID: claims.Subject, SessionID: claims.SessionID, Role: row.Role, ManagedSites: managed}, nil
+}
+
+func (s *Service) managedSites(ctx context.Context, userID string) ([]string, error) {
+	var ids []string
+	err := s.db.NewSelect().Model((*siteManager)(nil)).Column("site_id").Where("user_id = ?", userID).
+		Order("site_id").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("load managed sites: %w", err)
+	}
+	return ids, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

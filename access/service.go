@@ -1,0 +1,119 @@
+// Package access decides who you are and what you may do: accounts,
+// passwords, access and refresh tokens, API keys, roles and per-site rights.
+// Later it also decides which doors and machines a member may open.
+package access
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Config tunes the access service. Zero values take the defaults.
+type Config struct {
+	JWTSecret  []byte
+	Issuer     string        // default "relais"
+	Audience   string        // default "relais-api"
+	AccessTTL  time.Duration // default 15 min
+	RefreshTTL time.Duration // default 30 days, renewed at each refresh
+	Hash       HashParams    // default DefaultHashParams
+	RateLimits RateLimits    // zero disables; cmd/relais passes DefaultRateLimits
+	Now        func() time.Time
+}
+
+// Service implements the access use cases over a database.
+type Service struct {
+	db  *bun.DB
+	cfg Config
+	// dummyHash is verified when an email is unknown, so that a wrong email
+	// costs the same time as a wrong password.
+	dummyHash string
+}
+
+// New returns a Service. cfg.JWTSecret must hold at least 32 bytes.
+func New(db *bun.DB, cfg Config) (*Service, error) {
+	if len(cfg.JWTSecret) < 32 {
+		return nil, errors.New("access: JWT secret must be at least 32 bytes")
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = "relais"
+	}
+	if cfg.Audience == "" {
+		cfg.Audience = "relais-api"
+	}
+	if cfg.AccessTTL == 0 {
+		cfg.AccessTTL = 15 * time.Minute
+	}
+	if cfg.RefreshTTL == 0 {
+		cfg.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if cfg.Hash == (HashParams{}) {
+		cfg.Hash = DefaultHashParams
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{db: db, cfg: cfg, dummyHash: HashPassword(id.Secret(16), cfg.Hash)}, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// AccessTTL is the lifetime of access tokens, reported to clients as expires_in.
+func (s *Service) AccessTTL() time.Duration { return s.cfg.AccessTTL }
+
+// LoadOrCreateJWTSecret returns the signing secret kept in the database,
+// creating it on first start. Replicas starting together agree on one secret
+// because only the first insert wins.
+func LoadOrCreateJWTSecret(ctx context.Context, db bun.IDB, now time.Time) ([]byte, error) {
+	row := setting{Key: "jwt_secret", Value: id.Secret(48), CreatedAt: now.UTC()}
+	if _, err := db.NewInsert().Model(&row).On("CONFLICT (key) DO NOTHING").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("store JWT secret: %w", err)
+	}
+	var value string
+	if err := db.NewSelect().Model((*setting)(nil)).Column("value").Where("key = ?", "jwt_secret").Scan(ctx, &value); err != nil {
+		return nil, fmt.Errorf("read JWT secret: %w", err)
+	}
+	secret, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return nil, fmt.Errorf("stored JWT secret is corrupt: %w", err)
+	}
+	return secret, nil
+}
+
+// PruneExpired deletes refresh tokens, ended sessions and rate-limit windows
+// that can no longer matter. It is run by the periodic prune job.
+func (s *Service) PruneExpired(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	del := func(q *bun.DeleteQuery, what string) error {
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("prune %s: %w", what, err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		return nil
+	}
+	if err := del(s.db.NewDelete().Model((*refreshToken)(nil)).Where("expires_at < ?", now.UTC()), "refresh tokens"); err != nil {
+		return total, err
+	}
+	// A session whose tokens are all gone is over; keep revoked ones a while
+	// for the user's "active sessions" history.
+	if err := del(s.db.NewDelete().Model((*session)(nil)).
+		Where("expires_at < ?", now.UTC().Add(-7*24*time.Hour)).
+		Where("NOT EXISTS (SELECT 1 FROM refresh_tokens rt WHERE rt.session_id = s.id)"), "sessions"); err != nil {
+		return total, err
+	}
+	if err := del(s.db.NewDelete().Model((*rateLimitRow)(nil)).Where("expires_at < ?", now.UTC()), "rate limits"); err != nil {
+		return total, err
+	}
+	return total, nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -1,0 +1,276 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+var errUserNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "user_not_found", Detail: "no such user"}
+
+// GetUser returns a user the principal may see: themselves, or anyone for
+// an admin. Anyone else gets not-found, so ids reveal nothing.
+func (s *Service) GetUser(ctx context.Context, p *Principal, userID string) (*User, error) {
+	if p == nil || (p.UserID != userID && !p.IsAdmin()) {
+		return nil, errUserNotFound
+	}
+	return s.getUser(ctx, s.db, userID)
+}
+
+func (s *Service) getUser(ctx context.Context, idb bun.IDB, userID string) (*User, error) {
+	if !id.Valid(userID) {
+		return nil, errUserNotFound
+	}
+	var u User
+	if err := idb.NewSelect().Model(&u).Where("id = ? AND deleted_at IS NULL", userID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errUserNotFound
+		}
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	return &u, nil
+}
+
+// MeUpdate is a change a user makes to their own account. Nil fields stay.
+type MeUpdate struct {
+	Name            *string
+	CurrentPassword *string
+	NewPassword     *string
+}
+
+// UpdateMe changes the caller's name and/or password. A password change
+// needs the current password and ends every other session of the account.
+func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate) (*User, error) {
+	if p == nil || p.UserID == "" {
+		return nil, errs.ErrUnauthenticated
+	}
+	var v errs.Validator
+	if up.Name != nil {
+		checkName(&v, "name", *up.Name)
+	}
+	if up.NewPassword != nil {
+		checkPassword(&v, "new_password", *up.NewPassword)
+		v.Check(up.CurrentPassword != nil && *up.CurrentPassword != "", "current_password", "is required to change the password")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var out *User
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.getUser(ctx, tx, p.UserID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if up.Name != nil {
+			u.Name = strings.TrimSpace(*up.Name)
+		}
+		if up.NewPassword != nil {
+			ok, err := VerifyPassword(*up.CurrentPassword, u.PasswordHash)
+			if err != nil {
+				return fmt.Errorf("verify password: %w", err)
+			}
+			if !ok {
+				return errs.Invalid("current_password", "is incorrect")
+			}
+			u.PasswordHash = HashPassword(*up.NewPassword, s.cfg.Hash)
+			if _, err := tx.NewUpdate().Model((*session)(nil)).
+				Set("revoked_at = ?, revoked_reason = ?", now, "password_changed").
+				Where("user_id = ? AND id <> ? AND revoked_at IS NULL", u.ID, p.SessionID).Exec(ctx); err != nil {
+				return fmt.Errorf("revoke other sessions: %w", err)
+			}
+		}
+		u.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// UserUpdate is an admin's change to an account. Nil fields stay.
+type UserUpdate struct {
+	Name     *string
+	Role     *string
+	Disabled *bool
+}
+
+// UpdateUser lets an admin rename, promote or disable a user. Disabling ends
+// every session of the account at once.
+func (s *Service) UpdateUser(ctx context.Context, p *Principal, userID string, up UserUpdate) (*User, error) {
+	if !p.IsAdmin() {
+		return nil, errs.ErrForbidden
+	}
+	var v errs.Validator
+	if up.Name != nil {
+		checkName(&v, "name", *up.Name)
+	}
+	if up.Role != nil {
+		v.Check(*up.Role == RoleMember || *up.Role == RoleAdmin, "role", "must be %q or %q", RoleMember, RoleAdmin)
+	}
+	if p.UserID == userID && ((up.Disabled != nil && *up.Disabled) || (up.Role != nil && *up.Role != RoleAdmin)) {
+		v.Add("role", "an admin cannot demote or disable themselves")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var out *User
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.getUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if up.Name != nil {
+			u.Name = strings.TrimSpace(*up.Name)
+		}
+		if up.Role != nil {
+			u.Role = *up.Role
+		}
+		if up.Disabled != nil {
+			switch {
+			case *up.Disabled && u.DisabledAt == nil:
+				u.DisabledAt = &now
+				if _, err := tx.NewUpdate().Model((*session)(nil)).
+					Set("revoked_at = ?, revoked_reason = ?", now, "account_disabled").
+					Where("user_id = ? AND revoked_at IS NULL", u.ID).Exec(ctx); err != nil {
+					return fmt.Errorf("revoke sessions: %w", err)
+				}
+			case !*up.Disabled:
+				u.DisabledAt = nil
+			}
+		}
+		u.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(u).Column("name", "role", "disabled_at", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// DeleteUser lets an admin close an account: it is marked deleted (history
+// such as invoices keeps referring to it), its email is freed and every
+// session ends.
+func (s *Service) DeleteUser(ctx context.Context, p *Principal, userID string) error {
+	if !p.IsAdmin() {
+		return errs.ErrForbidden
+	}
+	if p.UserID == userID {
+		return errs.Invalid("user_id", "an admin cannot delete themselves")
+	}
+	return db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.getUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := tx.NewUpdate().Model((*User)(nil)).
+			Set("deleted_at = ?, updated_at = ?, email = ?", now, now, "deleted+"+u.ID+"@relais.invalid").
+			Where("id = ?", u.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		if _, err := tx.NewUpdate().Model((*session)(nil)).
+			Set("revoked_at = ?, revoked_reason = ?", now, "account_deleted").
+			Where("user_id = ? AND revoked_at IS NULL", u.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("revoke sessions: %w", err)
+		}
+		_, err = tx.NewDelete().Model((*siteManager)(nil)).Where("user_id = ?", u.ID).Exec(ctx)
+		return err
+	})
+}
+
+// Page is one page of a list and the cursor for the next, empty at the end.
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// ListUsers lists accounts for an admin, ordered by id (creation time).
+// after is the id of the last user of the previous page.
+func (s *Service) ListUsers(ctx context.Context, p *Principal, after string, limit int, emailPrefix string) (Page[User], error) {
+	if !p.IsAdmin() && !(p.IsAPIKey() && p.AllSites && p.HasScope(ScopeUsersRead)) {
+		return Page[User]{}, errs.ErrForbidden
+	}
+	var users []User
+	q := s.db.NewSelect().Model(&users).Where("deleted_at IS NULL").Order("id").Limit(limit + 1)
+	if after != "" {
+		q = q.Where("id > ?", after)
+	}
+	if emailPrefix != "" {
+		q = q.Where("email LIKE ? ESCAPE '\\'", likePrefix(strings.ToLower(emailPrefix)))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return Page[User]{}, fmt.Errorf("list users: %w", err)
+	}
+	page := Page[User]{Items: users}
+	if len(users) > limit {
+		page.Items = users[:limit]
+		page.NextCursor = users[limit-1].ID
+	}
+	return page, nil
+}
+
+func likePrefix(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s) + "%"
+}
+
+// EnsureAdmin creates or updates the admin account for email: an existing
+// account is promoted and given password; a new one is created. Running it
+// twice with the same arguments leaves the same state.
+func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (u *User, created bool, err error) {
+	var v errs.Validator
+	norm, ok := NormalizeEmail(email)
+	v.Check(ok, "email", "must be a valid email address")
+	checkPassword(&v, "password", password)
+	if err := v.Err(); err != nil {
+		return nil, false, err
+	}
+	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		var existing User
+		err := tx.NewSelect().Model(&existing).Where("email = ?", norm).Scan(ctx)
+		if isNoRows(err) {
+			name := norm[:strings.IndexByte(norm, '@')]
+			u, err = s.createUser(ctx, tx, norm, name, password, RoleAdmin)
+			created = true
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("find user: %w", err)
+		}
+		existing.Role = RoleAdmin
+		existing.PasswordHash = HashPassword(password, s.cfg.Hash)
+		existing.DisabledAt = nil
+		existing.UpdatedAt = s.now()
+		if _, err := tx.NewUpdate().Model(&existing).Column("role", "password_hash", "disabled_at", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("promote user: %w", err)
+		}
+		u = &existing
+		return nil
+	})
+	return u, created, err
+}
+
+// EnsureFirstAdmin creates the admin only when the network has none yet; it
+// is how RELAIS_ADMIN_EMAIL/RELAIS_ADMIN_PASSWORD act at start.
+func (s *Service) EnsureFirstAdmin(ctx context.Context, email, password string) (created bool, err error) {
+	n, err := s.db.NewSelect().Model((*User)(nil)).Where("role = ? AND deleted_at IS NULL", RoleAdmin).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("count admins: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	_, created, err = s.EnsureAdmin(ctx, email, password)
+	return created, err
+}
