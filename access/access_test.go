@@ -154,7 +154,7 @@ func TestRejectedAccessTokens(t *testing.T) {
 	}
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	cases := map[string]string{
-		"alg none": forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid),
+		"alg none":          forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid),
 		"other alg (HS512)": forge(t, jwt.SigningMethodHS512, secret, valid),
 		"other alg (RS256)": forge(t, jwt.SigningMethodRS256, rsaKey, valid),
 		"other key":         forge(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), valid),
