@@ -97,3 +97,14 @@ type Problem struct {
 
 func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
 func (p *Problem) Unwrap() error { return p.Kind }
+
+// Merge adds the fields of err, when it is a *ValidationError, and returns
+// any other non-nil error unchanged so the caller can handle it.
+func (v *Validator) Merge(err error) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		v.fields = append(v.fields, ve.Fields...)
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,81 @@
+package calendar
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Closure is a period when a whole site is closed (a holiday, works).
+type Closure struct {
+	bun.BaseModel `bun:"table:site_closures,alias:closure"`
+
+	ID        string    `bun:"id,pk"`
+	SiteID    string    `bun:"site_id"`
+	StartsAt  time.Time `bun:"starts_at"`
+	EndsAt    time.Time `bun:"ends_at"`
+	Reason    string    `bun:"reason"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+// AddClosure closes siteID over [start, end).
+func (svc *Service) AddClosure(ctx context.Context, siteID string, start, end time.Time, reason string) (*Closure, error) {
+	if _, err := svc.GetSite(ctx, siteID); err != nil {
+		return nil, err
+	}
+	var v errs.Validator
+	v.Check(!start.IsZero(), "starts_at", "is required")
+	v.Check(!end.IsZero(), "ends_at", "is required")
+	v.Check(end.After(start), "ends_at", "must be after starts_at")
+	v.Check(len(reason) <= 500, "reason", "must be at most 500 bytes")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	c := &Closure{ID: id.New(), SiteID: siteID, StartsAt: start.UTC(), EndsAt: end.UTC(), Reason: strings.TrimSpace(reason), CreatedAt: svc.now()}
+	if _, err := svc.db.NewInsert().Model(c).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert closure: %w", err)
+	}
+	return c, nil
+}
+
+// ListClosures returns the closures of siteID that overlap [from, to); a
+// zero bound is open.
+func (svc *Service) ListClosures(ctx context.Context, siteID string, from, to time.Time) ([]Closure, error) {
+	if _, err := svc.GetSite(ctx, siteID); err != nil {
+		return nil, err
+	}
+	closures := []Closure{}
+	q := svc.db.NewSelect().Model(&closures).Where("site_id = ?", siteID).Order("starts_at", "id")
+	if !from.IsZero() {
+		q = q.Where("ends_at > ?", from.UTC())
+	}
+	if !to.IsZero() {
+		q = q.Where("starts_at < ?", to.UTC())
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list closures: %w", err)
+	}
+	return closures, nil
+}
+
+// DeleteClosure reopens what a closure closed.
+func (svc *Service) DeleteClosure(ctx context.Context, siteID, closureID string) error {
+	res, err := svc.db.NewDelete().Model((*Closure)(nil)).Where("id = ? AND site_id = ?", closureID, siteID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete closure: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &errs.Problem{Kind: errs.ErrNotFound, Code: "closure_not_found", Detail: "no such closure on this site"}
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+// Package calendar owns what can be booked and when: sites, their opening
+// hours and closures, resources, reservations, availability and iCal feeds.
+package calendar
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Config tunes the calendar service.
+type Config struct {
+	Now func() time.Time
+}
+
+// Service implements the calendar use cases. Authorization is the caller's:
+// the api layer asks access whether the principal may act on the site.
+type Service struct {
+	db  *bun.DB
+	now func() time.Time
+}
+
+// New returns a calendar Service.
+func New(db *bun.DB, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }}
+}
+
+// Site is one place of the network.
+type Site struct {
+	bun.BaseModel `bun:"table:sites,alias:site"`
+
+	ID           string       `bun:"id,pk"`
+	Name         string       `bun:"name"`
+	Timezone     string       `bun:"timezone"`
+	Address      Address      `bun:"address"`
+	OpeningHours OpeningHours `bun:"opening_hours"`
+	Legal        Legal        `bun:"legal"`
+	CreatedAt    time.Time    `bun:"created_at"`
+	UpdatedAt    time.Time    `bun:"updated_at"`
+}
+
+// Location returns the site's time zone. Zones are validated on write, so a
+// failure here means the zone database changed under us; UTC is safer than a
+// crash for reads.
+func (s *Site) Location() *time.Location {
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// NewSite is what an admin gives to open a site.
+type NewSite struct {
+	Name         string
+	Timezone     string
+	Address      Address
+	OpeningHours OpeningHours
+	Legal        Legal
+}
+
+func validTimezone(tz string) bool {
+	// LoadLocation accepts "" and "UTC"/"Local"; a site needs a real IANA name.
+	if tz == "" || tz == "Local" || strings.HasPrefix(tz, "/") || strings.Contains(tz, "..") {
+		return false
+	}
+	_, err := time.LoadLocation(tz)
+	return err == nil
+}
+
+func validateSite(v *errs.Validator, s *Site) {
+	s.Name = strings.TrimSpace(s.Name)
+	v.Check(s.Name != "", "name", "is required")
+	v.Check(utf8.RuneCountInString(s.Name) <= 200, "name", "must be at most 200 characters")
+	v.Check(validTimezone(s.Timezone), "timezone", "must be an IANA time zone such as Europe/Paris")
+	s.Address.validate(v, "address")
+	_ = v.Merge(s.OpeningHours.Validate("opening_hours")) // Validate returns only validation errors
+	s.Legal.normalize()
+	s.Legal.validate(v, "legal")
+}
+
+// CreateSite opens a new site.
+func (svc *Service) CreateSite(ctx context.Context, in NewSite) (*Site, error) {
+	now := svc.now()
+	s := &Site{
+		ID: id.New(), Name: in.Name, Timezone: in.Timezone, Address: in.Address,
+		OpeningHours: in.OpeningHours, Legal: in.Legal, CreatedAt: now, UpdatedAt: now,
+	}
+	var v errs.Validator
+	validateSite(&v, s)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := svc.db.NewInsert().Model(s).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert site: %w", err)
+	}
+	return s, nil
+}
+
+var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}
+
+// GetSite returns one site.
+func (svc *Service) GetSite(ctx context.Context, siteID string) (*Site, error) {
+	return getSite(ctx, svc.db, siteID)
+}
+
+func getSite(ctx context.Context, idb bun.IDB, siteID string) (*Site, error) {
+	if !id.Valid(siteID) {
+		return nil, errSiteNotFound
+	}
+	var s Site
+	if err := idb.NewSelect().Model(&s).Where("id = ?", siteID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errSiteNotFound
+		}
+		return nil, fmt.Errorf("get site: %w", err)
+	}
+	return &s, nil
+}
+
+// ListSites returns sites ordered by id, after the cursor id.
+func (svc *Service) ListSites(ctx context.Context, after string, limit int) ([]Site, string, error) {
+	var sites []Site
+	q := svc.db.NewSelect().Model(&sites).Order("id").Limit(limit + 1)
+	if after != "" {
+		q = q.Where("id > ?", after)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("list sites: %w", err)
+	}
+	next := ""
+	if len(sites) > limit {
+		sites = sites[:limit]
+		next = sites[limit-1].ID
+	}
+	return sites, next, nil
+}
+
+// SiteUpdate changes some fields of a site; nil fields stay.
+// ClearOpeningHours makes the site open around the clock.
+type SiteUpdate struct {
+	Name              *string
+	Timezone          *string
+	Address           *Address
+	OpeningHours      OpeningHours
+	ClearOpeningHours bool
+	Legal             *Legal
+}
+
+// UpdateSite applies up and returns the site as stored.
+func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate) (*Site, error) {
+	var out *Site
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		s, err := getSite(ctx, tx, siteID)
+		if err != nil {
+			return err
+		}
+		if up.Name != nil {
+			s.Name = *up.Name
+		}
+		if up.Timezone != nil {
+			s.Timezone = *up.Timezone
+		}
+		if up.Address != nil {
+			s.Address = *up.Address
+		}
+		if up.OpeningHours != nil {
+			s.OpeningHours = up.OpeningHours
+		}
+		if up.ClearOpeningHours {
+			s.OpeningHours = nil
+		}
+		if up.Legal != nil {
+			s.Legal = *up.Legal
+		}
+		var v errs.Validator
+		validateSite(&v, s)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		s.UpdatedAt = svc.now()
+		if _, err := tx.NewUpdate().Model(s).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
+			return fmt.Errorf("update site: %w", err)
+		}
+		out = s
+		return nil
+	})
+	return out, err
+}

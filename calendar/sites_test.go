@@ -1,0 +1,172 @@
+package calendar_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+func validSite() calendar.NewSite {
+	return calendar.NewSite{
+		Name:     "La Fabrique du Bourg",
+		Timezone: "Europe/Paris",
+		Address:  calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
+		OpeningHours: calendar.OpeningHours{
+			"mon": {{"09:00", "12:30"}, {"14:00", "19:00"}},
+			"tue": {{"09:00", "19:00"}},
+		},
+		// 732829320 is the classic valid SIREN example; its VAT key is 44.
+		Legal: calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIREN: "732 829 320", SIRET: "73282932000074", VATNumber: "FR44732829320"},
+	}
+}
+
+func TestCreateAndUpdateSite(t *testing.T) {
+	ctx := context.Background()
+	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	s, err := svc.CreateSite(ctx, validSite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.GetSite(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Legal.SIREN != "732829320" || got.Address.City != "Guéret" || len(got.OpeningHours["mon"]) != 2 {
+		t.Fatalf("stored site = %+v", got)
+	}
+	name := "La Fabrique"
+	up, err := svc.UpdateSite(ctx, s.ID, calendar.SiteUpdate{Name: &name, ClearOpeningHours: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = svc.GetSite(ctx, s.ID)
+	if up.Name != name || got.Name != name || got.OpeningHours != nil {
+		t.Fatalf("after update: %+v", got)
+	}
+	bad := "Mars/Olympus"
+	if _, err := svc.UpdateSite(ctx, s.ID, calendar.SiteUpdate{Timezone: &bad}); err == nil {
+		t.Fatal("unknown zone accepted on update")
+	}
+	got, _ = svc.GetSite(ctx, s.ID)
+	if got.Timezone != "Europe/Paris" {
+		t.Fatalf("failed update changed the zone to %q", got.Timezone)
+	}
+}
+
+func TestSiteValidation(t *testing.T) {
+	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	tests := []struct {
+		name   string
+		change func(*calendar.NewSite)
+		field  string
+	}{
+		{"unknown zone", func(s *calendar.NewSite) { s.Timezone = "Europe/Pariss" }, "timezone"},
+		{"empty zone", func(s *calendar.NewSite) { s.Timezone = "" }, "timezone"},
+		{"bad SIREN key", func(s *calendar.NewSite) { s.Legal.SIREN = "732829321"; s.Legal.SIRET = "" }, "legal.siren"},
+		{"SIRET of another SIREN", func(s *calendar.NewSite) { s.Legal.SIRET = "44306184100047" }, "legal.siret"},
+		{"wrong VAT key", func(s *calendar.NewSite) { s.Legal.VATNumber = "FR45732829320" }, "legal.vat_number"},
+		{"no VAT and not exempt", func(s *calendar.NewSite) { s.Legal.VATNumber = "" }, "legal.vat_number"},
+		{"bad clock", func(s *calendar.NewSite) { s.OpeningHours = calendar.OpeningHours{"mon": {{"9h", "12:00"}}} }, "opening_hours.mon[0]"},
+		{"reversed", func(s *calendar.NewSite) { s.OpeningHours = calendar.OpeningHours{"fri": {{"18:00", "09:00"}}} }, "opening_hours.fri[0]"},
+		{"overlap", func(s *calendar.NewSite) {
+			s.OpeningHours = calendar.OpeningHours{"fri": {{"09:00", "13:00"}, {"12:00", "18:00"}}}
+		}, "opening_hours.fri[1]"},
+		{"unknown day", func(s *calendar.NewSite) { s.OpeningHours = calendar.OpeningHours{"monday": {}} }, "opening_hours.monday"},
+		{"postal code", func(s *calendar.NewSite) { s.Address.PostalCode = "230" }, "address.postal_code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := validSite()
+			tt.change(&in)
+			_, err := svc.CreateSite(context.Background(), in)
+			var ve *errs.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v, want validation error", err)
+			}
+			for _, f := range ve.Fields {
+				if f.Field == tt.field {
+					return
+				}
+			}
+			t.Fatalf("fields = %+v, want one on %q", ve.Fields, tt.field)
+		})
+	}
+	exempt := validSite()
+	exempt.Legal = calendar.Legal{CompanyName: "Asso Tiers-Lieu", LegalForm: "Association loi 1901", SIRET: "73282932000074", VATExempt: true}
+	if _, err := svc.CreateSite(context.Background(), exempt); err != nil {
+		t.Fatalf("VAT-exempt association: %v", err)
+	}
+}
+
+func TestOpeningHoursCovers(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	h := calendar.OpeningHours{
+		"mon": {{"09:00", "12:30"}, {"14:00", "24:00"}},
+		"tue": {{"00:00", "02:00"}, {"09:00", "18:00"}},
+		"sun": {{"01:00", "04:00"}},
+	}
+	at := func(y int, m time.Month, d, hh, mm int) time.Time { return time.Date(y, m, d, hh, mm, 0, 0, paris) }
+	tests := []struct {
+		name       string
+		start, end time.Time
+		want       bool
+	}{
+		{"inside morning", at(2026, 3, 9, 9, 0), at(2026, 3, 9, 12, 30), true},
+		{"across lunch", at(2026, 3, 9, 12, 0), at(2026, 3, 9, 14, 30), false},
+		{"before opening", at(2026, 3, 9, 8, 45), at(2026, 3, 9, 9, 30), false},
+		{"over midnight into tuesday", at(2026, 3, 9, 23, 0), at(2026, 3, 10, 1, 0), true},
+		{"past tuesday's night hours", at(2026, 3, 9, 23, 0), at(2026, 3, 10, 3, 0), false},
+		{"closed wednesday", at(2026, 3, 11, 10, 0), at(2026, 3, 11, 11, 0), false},
+		// 29 March 2026: clocks jump from 02:00 to 03:00 in Paris. 01:00–04:00
+		// local lasts two hours and is still inside the published hours.
+		{"spring-forward sunday", at(2026, 3, 29, 1, 0), at(2026, 3, 29, 4, 0), true},
+		// 25 October 2026: 02:00–03:00 happens twice; 01:00–04:00 lasts four hours.
+		{"fall-back sunday", at(2026, 10, 25, 1, 0), at(2026, 10, 25, 4, 0), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := h.Covers(paris, tt.start, tt.end); got != tt.want {
+				t.Fatalf("Covers(%s, %s) = %v, want %v", tt.start, tt.end, got, tt.want)
+			}
+		})
+	}
+	if !calendar.OpeningHours(nil).Covers(paris, at(2026, 1, 1, 3, 0), at(2026, 1, 5, 3, 0)) {
+		t.Fatal("nil opening hours (24/7) does not cover")
+	}
+}
+
+func TestClosures(t *testing.T) {
+	ctx := context.Background()
+	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	s, err := svc.CreateSite(ctx, validSite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	xmas := time.Date(2026, 12, 24, 23, 0, 0, 0, time.UTC)
+	c, err := svc.AddClosure(ctx, s.ID, xmas, xmas.Add(48*time.Hour), "Noël")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddClosure(ctx, s.ID, xmas, xmas, ""); err == nil {
+		t.Fatal("empty closure accepted")
+	}
+	list, err := svc.ListClosures(ctx, s.ID, xmas.Add(24*time.Hour), time.Time{})
+	if err != nil || len(list) != 1 || list[0].ID != c.ID || !list[0].StartsAt.Equal(xmas) {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	list, _ = svc.ListClosures(ctx, s.ID, xmas.Add(48*time.Hour), time.Time{})
+	if len(list) != 0 {
+		t.Fatalf("closure ending at from is listed (intervals are half-open): %+v", list)
+	}
+	if err := svc.DeleteClosure(ctx, s.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DeleteClosure(ctx, s.ID, c.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+}
