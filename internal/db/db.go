@@ -90,7 +90,9 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("database %s is unreachable: %v", e.Display, e.Err)
+	// Drivers report one line per address tried; keep it to one line.
+	msg := strings.Join(strings.Fields(e.Err.Error()), " ")
+	return fmt.Sprintf("database %s is unreachable: %s", e.Display, msg)
 }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+)
+
+type apiKeyJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Scopes     []string   `json:"scopes"`
+	SiteIDs    []string   `json:"site_ids"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	// Secret is present only in the response that creates the key.
+	Secret *string `json:"secret,omitempty"`
+}
+
+func toAPIKeyJSON(k *access.APIKey) apiKeyJSON {
+	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, SiteIDs: k.SiteIDs,
+		CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+}
+
+func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		Name    string   `json:"name"`
+		Scopes  []string `json:"scopes"`
+		SiteIDs []string `json:"site_ids"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	k, secret, err := s.Access.CreateAPIKey(r.Context(), p, access.NewAPIKey{Name: in.Name, Scopes: in.Scopes, SiteIDs: in.SiteIDs})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := toAPIKeyJSON(k)
+	// The secret is never stored in clear, not even in the idempotency
+	// record: a replay returns the key without it.
+	if cw, ok := w.(*captureWriter); ok {
+		cw.replayBody, _ = json.Marshal(out)
+	}
+	out.Secret = &secret
+	w.Header().Set("Location", "/v1/api-keys/"+k.ID)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	keys, err := s.Access.ListAPIKeys(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[apiKeyJSON]{Items: make([]apiKeyJSON, len(keys))}
+	for i := range keys {
+		out.Items[i] = toAPIKeyJSON(&keys[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if err := s.Access.RevokeAPIKey(r.Context(), p, r.PathValue("key_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,103 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+)
+
+type userJSON struct {
+	ID             string    `json:"id"`
+	Email          string    `json:"email"`
+	Name           string    `json:"name"`
+	Role           string    `json:"role"`
+	Disabled       bool      `json:"disabled"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	ManagedSiteIDs []string  `json:"managed_site_ids,omitempty"`
+}
+
+func toUserJSON(u *access.User) userJSON {
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.DisabledAt != nil,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+type tokensJSON struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+func toTokensJSON(t *access.Tokens) tokensJSON {
+	return tokensJSON{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", ExpiresIn: int(t.ExpiresIn.Seconds())}
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Name     string `json:"name"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Access.LimitIP(r.Context(), "register", s.clientIP(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.Access.Register(r.Context(), access.Registration{Email: in.Email, Password: in.Password, Name: in.Name})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/users/"+u.ID)
+	writeJSON(w, http.StatusCreated, toUserJSON(u))
+}
+
+func (s *Server) clientInfo(r *http.Request) access.ClientInfo {
+	return access.ClientInfo{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.Access.Login(r.Context(), in.Email, in.Password, s.clientInfo(r))
+	if err != nil {
+		s.unauthorized(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toTokensJSON(t))
+}
+
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.Access.Refresh(r.Context(), in.RefreshToken, s.clientInfo(r))
+	if err != nil {
+		s.unauthorized(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toTokensJSON(t))
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if err := s.Access.Logout(r.Context(), p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,308 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/idempotency"
+)
+
+// requestInfo travels in the context so inner layers can tell outer ones
+// what they learnt (the route pattern, the user) for logs and metrics.
+type requestInfo struct {
+	id      string
+	pattern string
+	userID  string
+	// authErr is why a presented credential was refused; handlers that
+	// need a principal answer 401 with it.
+	authErr error
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+func requestID(ctx context.Context) string { return info(ctx).id }
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	size   int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.size += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withRequestInfo assigns the request id, then logs and measures the request
+// once it is done.
+func (s *Server) withRequestInfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rid := r.Header.Get("X-Request-Id")
+		if rid == "" || len(rid) > 64 || strings.ContainsFunc(rid, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			rid = id.New()
+		}
+		ri := &requestInfo{id: rid}
+		w.Header().Set("X-Request-Id", rid)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		route := ri.pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.observe(route, r.Method, sw.status, elapsed)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", rid),
+			slog.String("method", r.Method),
+			slog.String("route", route),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", elapsed),
+			slog.Int("bytes", sw.size),
+			slog.String("user_id", ri.userID),
+		)
+	})
+}
+
+// withRecover turns a panic into a logged 500 carrying the request id.
+func (s *Server) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic", slog.String("request_id", requestID(r.Context())),
+					slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				writeProblem(w, r, newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; quote the request id when reporting it"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withAuthentication resolves a bearer credential when one is presented. A
+// refused credential is remembered, not answered here: public routes stay
+// reachable, and protected ones answer 401 through requireAuth.
+func (s *Server) withAuthentication(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		authz := r.Header.Get("Authorization")
+		if authz == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, token, ok := strings.Cut(authz, " ")
+		ri := info(r.Context())
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			ri.authErr = badRequest(http.StatusUnauthorized, "unauthenticated", "", "the Authorization header must be 'Bearer <token>'")
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.Access.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			ri.authErr = err
+			next.ServeHTTP(w, r)
+			return
+		}
+		if p.UserID != "" {
+			ri.userID = p.UserID
+		} else {
+			ri.userID = "apikey:" + p.APIKeyID
+		}
+		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// authedHandler is a handler that runs only with a principal.
+type authedHandler func(w http.ResponseWriter, r *http.Request, p *access.Principal)
+
+// requireAuth answers 401 unless the request carries a valid credential.
+func (s *Server) requireAuth(h authedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := access.PrincipalFrom(r.Context())
+		if p == nil {
+			err := info(r.Context()).authErr
+			if err == nil {
+				err = badRequest(http.StatusUnauthorized, "unauthenticated", "", "this route needs 'Authorization: Bearer <token>'")
+			}
+			s.unauthorized(w, r, err)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+// idempotent makes a creating POST honour Idempotency-Key: the same key and
+// body within 24 h replays the first response, the same key with another
+// body is a 422, and a concurrent duplicate is a 409. Without the header the
+// request runs normally.
+func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			next(w, r)
+			return
+		}
+		if len(key) > 255 {
+			s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be at most 255 characters"))
+			return
+		}
+		body, err := readBody(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		scope := "anonymous"
+		if p := access.PrincipalFrom(r.Context()); p != nil {
+			scope = "user:" + p.UserID
+			if p.IsAPIKey() {
+				scope = "apikey:" + p.APIKeyID
+			}
+		}
+		sum := sha256.Sum256(body)
+		hash := hex.EncodeToString(sum[:])
+		rec, err := s.Idempotency.Begin(r.Context(), scope, key, r.Method, r.URL.Path, hash)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if rec != nil {
+			for k, v := range rec.Headers {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(rec.Status)
+			w.Write(rec.Body)
+			return
+		}
+		r.Body = readCloser{strings.NewReader(string(body))}
+		cw := &captureWriter{ResponseWriter: w}
+		ctx := context.WithoutCancel(r.Context())
+		defer func() {
+			// A server error or a panic is not an answer worth replaying: let
+			// the client retry with the same key.
+			if v := recover(); v != nil {
+				s.Idempotency.Release(ctx, scope, key)
+				panic(v)
+			}
+			if cw.status >= 500 || cw.status == 0 {
+				if err := s.Idempotency.Release(ctx, scope, key); err != nil {
+					s.log.Error("release idempotency key", slog.Any("error", err))
+				}
+				return
+			}
+			headers := map[string]string{"Content-Type": w.Header().Get("Content-Type")}
+			if loc := w.Header().Get("Location"); loc != "" {
+				headers["Location"] = loc
+			}
+			body := cw.body
+			if cw.replayBody != nil {
+				body = cw.replayBody
+			}
+			if err := s.Idempotency.Complete(ctx, scope, key, idempotency.Record{Status: cw.status, Headers: headers, Body: body}); err != nil {
+				s.log.Error("store idempotent response", slog.Any("error", err))
+			}
+		}()
+		next(cw, r)
+	}
+}
+
+type readCloser struct{ *strings.Reader }
+
+func (readCloser) Close() error { return nil }
+
+// captureWriter keeps a copy of the response for the idempotency record.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+	// replayBody, when a handler sets it, is stored instead of body: for
+	// responses that carry a secret shown only once.
+	replayBody []byte
+}
+
+func (w *captureWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.body = append(w.body, b...)
+	return w.ResponseWriter.Write(b)
+}
+
+// clientIP is the address rate limits and sessions see: the peer, or, when
+// the peer is a trusted proxy, the last address in X-Forwarded-For that is
+// not itself a trusted proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(peer) {
+		return host
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return host
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

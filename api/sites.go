@@ -1,0 +1,287 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+type siteJSON struct {
+	ID           string                `json:"id"`
+	Name         string                `json:"name"`
+	Timezone     string                `json:"timezone"`
+	Address      calendar.Address      `json:"address"`
+	OpeningHours calendar.OpeningHours `json:"opening_hours"`
+	Legal        calendar.Legal        `json:"legal"`
+	CreatedAt    time.Time             `json:"created_at"`
+	UpdatedAt    time.Time             `json:"updated_at"`
+}
+
+func toSiteJSON(s *calendar.Site) siteJSON {
+	return siteJSON{ID: s.ID, Name: s.Name, Timezone: s.Timezone, Address: s.Address, OpeningHours: s.OpeningHours,
+		Legal: s.Legal, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+}
+
+var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}
+
+// canReadSite: every user reads every site (members choose where to go); an
+// API key reads only its sites and needs sites:read.
+func canReadSite(p *access.Principal, siteID string) bool {
+	if !p.IsAPIKey() {
+		return true
+	}
+	return p.HasScope(access.ScopeSitesRead) && p.ManagesSite(siteID)
+}
+
+// canEditSite: admins, the site's managers, and API keys of the site with
+// sites:write.
+func canEditSite(p *access.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(access.ScopeSitesWrite)
+}
+
+func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if !p.IsAdmin() {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	var in struct {
+		Name         string                `json:"name"`
+		Timezone     string                `json:"timezone"`
+		Address      calendar.Address      `json:"address"`
+		OpeningHours calendar.OpeningHours `json:"opening_hours"`
+		Legal        calendar.Legal        `json:"legal"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	site, err := s.Calendar.CreateSite(r.Context(), calendar.NewSite{Name: in.Name, Timezone: in.Timezone, Address: in.Address,
+		OpeningHours: in.OpeningHours, Legal: in.Legal})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/sites/"+site.ID)
+	writeJSON(w, http.StatusCreated, toSiteJSON(site))
+}
+
+func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if !p.HasScope(access.ScopeSitesRead) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	after, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[siteJSON]{Items: []siteJSON{}}
+	if p.IsAPIKey() && !p.AllSites {
+		// A key limited to a few sites lists just those.
+		ids := slices.Clone(p.SiteIDs)
+		slices.Sort(ids)
+		for _, id := range ids {
+			if id <= after || len(out.Items) == limit {
+				continue
+			}
+			site, err := s.Calendar.GetSite(r.Context(), id)
+			if err != nil {
+				continue // the site is gone; the key's list is stale, not wrong
+			}
+			out.Items = append(out.Items, toSiteJSON(site))
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	sites, next, err := s.Calendar.ListSites(r.Context(), after, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for i := range sites {
+		out.Items = append(out.Items, toSiteJSON(&sites[i]))
+	}
+	out.NextCursor = cursor(next)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetSite(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errSiteNotFound)
+		return
+	}
+	site, err := s.Calendar.GetSite(r.Context(), siteID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toSiteJSON(site))
+}
+
+func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	var in struct {
+		Name         *string                         `json:"name"`
+		Timezone     *string                         `json:"timezone"`
+		Address      *calendar.Address               `json:"address"`
+		OpeningHours optional[calendar.OpeningHours] `json:"opening_hours"`
+		Legal        *calendar.Legal                 `json:"legal"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canEditSite(p, siteID) {
+		if canReadSite(p, siteID) {
+			s.writeError(w, r, errs.ErrForbidden)
+		} else {
+			s.writeError(w, r, errSiteNotFound)
+		}
+		return
+	}
+	up := calendar.SiteUpdate{Name: in.Name, Timezone: in.Timezone, Address: in.Address, Legal: in.Legal,
+		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null}
+	if v := in.OpeningHours.ptr(); v != nil {
+		up.OpeningHours = *v
+		if up.OpeningHours == nil {
+			up.OpeningHours = calendar.OpeningHours{}
+		}
+	}
+	site, err := s.Calendar.UpdateSite(r.Context(), siteID, up)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toSiteJSON(site))
+}
+
+func (s *Server) handleListManagers(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	users, err := s.Access.ListManagers(r.Context(), p, r.PathValue("site_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[userJSON]{Items: make([]userJSON, len(users))}
+	for i := range users {
+		out.Items[i] = toUserJSON(&users[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleAddManager(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		UserID string `json:"user_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	siteID := r.PathValue("site_id")
+	if err := s.Access.AddManager(r.Context(), p, siteID, in.UserID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	users, err := s.Access.ListManagers(r.Context(), p, siteID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for i := range users {
+		if users[i].ID == in.UserID {
+			w.Header().Set("Location", "/v1/sites/"+siteID+"/managers/"+in.UserID)
+			writeJSON(w, http.StatusCreated, toUserJSON(&users[i]))
+			return
+		}
+	}
+	s.writeError(w, r, errs.Invalid("user_id", "no such user"))
+}
+
+func (s *Server) handleRemoveManager(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if err := s.Access.RemoveManager(r.Context(), p, r.PathValue("site_id"), r.PathValue("user_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type closureJSON struct {
+	ID       string    `json:"id"`
+	SiteID   string    `json:"site_id"`
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+	Reason   string    `json:"reason"`
+}
+
+func toClosureJSON(c *calendar.Closure) closureJSON {
+	return closureJSON{ID: c.ID, SiteID: c.SiteID, StartsAt: c.StartsAt, EndsAt: c.EndsAt, Reason: c.Reason}
+}
+
+func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errSiteNotFound)
+		return
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	closures, err := s.Calendar.ListClosures(r.Context(), siteID, from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[closureJSON]{Items: make([]closureJSON, len(closures))}
+	for i := range closures {
+		out.Items[i] = toClosureJSON(&closures[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleCreateClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	var in struct {
+		StartsAt timestamp `json:"starts_at"`
+		EndsAt   timestamp `json:"ends_at"`
+		Reason   string    `json:"reason"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canEditSite(p, siteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	c, err := s.Calendar.AddClosure(r.Context(), siteID, in.StartsAt.Time, in.EndsAt.Time, in.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/sites/"+siteID+"/closures/"+c.ID)
+	writeJSON(w, http.StatusCreated, toClosureJSON(c))
+}
+
+func (s *Server) handleDeleteClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canEditSite(p, siteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	if err := s.Calendar.DeleteClosure(r.Context(), siteID, r.PathValue("closure_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

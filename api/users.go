@@ -1,0 +1,99 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/relais-tierslieux/relais/access"
+)
+
+func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key is not a user; /v1/me needs a user's access token"))
+		return
+	}
+	u, err := s.Access.GetUser(r.Context(), p, p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := toUserJSON(u)
+	out.ManagedSiteIDs = p.ManagedSites
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key is not a user; /v1/me needs a user's access token"))
+		return
+	}
+	var in struct {
+		Name            *string `json:"name"`
+		CurrentPassword *string `json:"current_password"`
+		NewPassword     *string `json:"new_password"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.Access.UpdateMe(r.Context(), p, access.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := toUserJSON(u)
+	out.ManagedSiteIDs = p.ManagedSites
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	after, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pg, err := s.Access.ListUsers(r.Context(), p, after, limit, r.URL.Query().Get("email"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[userJSON]{Items: make([]userJSON, len(pg.Items)), NextCursor: cursor(pg.NextCursor)}
+	for i := range pg.Items {
+		out.Items[i] = toUserJSON(&pg.Items[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	u, err := s.Access.GetUser(r.Context(), p, r.PathValue("user_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(u))
+}
+
+func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		Name     *string `json:"name"`
+		Role     *string `json:"role"`
+		Disabled *bool   `json:"disabled"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.Access.UpdateUser(r.Context(), p, r.PathValue("user_id"), access.UserUpdate{Name: in.Name, Role: in.Role, Disabled: in.Disabled})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(u))
+}
+
+func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if err := s.Access.DeleteUser(r.Context(), p, r.PathValue("user_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

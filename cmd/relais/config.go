@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+)
+
+// usageError is a mistake in the command line or environment: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+// config is everything `relais serve` and the other commands read from flags
+// and the environment. Each flag --some-name can be set with RELAIS_SOME_NAME;
+// a flag on the command line wins over the environment.
+type config struct {
+	HTTPAddr       string
+	DatabaseURL    string
+	JWTSecret      string
+	LogFormat      string
+	LogLevel       string
+	TrustedProxies []netip.Prefix
+	AuthRateLimit  int
+	AdminEmail     string
+	AdminPassword  string
+}
+
+// envName is the environment variable of a flag.
+func envName(flagName string) string {
+	return "RELAIS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// newFlagSet declares the flags shared by every command.
+func newFlagSet(name string, out io.Writer, c *config) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("relais "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	// A mistake gets one line (from run's caller), not the whole flag list;
+	// -h prints the list.
+	fs.Usage = func() {}
+	fs.StringVar(&c.DatabaseURL, "database-url", "sqlite:relais.db", "database: sqlite:PATH, file:PATH or postgres://user:pass@host/db")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	proxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of load balancers whose X-Forwarded-For is trusted")
+	return fs, proxies
+}
+
+// parseFlags parses args, then fills every flag not given on the command line
+// from its environment variable.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(fs.Output(), "Usage of %s (each flag may also be set as RELAIS_FLAG_NAME):\n", fs.Name())
+			fs.PrintDefaults()
+			return err
+		}
+		return usagef("%v", err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if e := f.Value.Set(v); e != nil {
+				err = usagef("%s=%q: %v", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
+}
+
+func (c *config) check(proxies string) error {
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return usagef("--log-format must be text or json, not %q", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return usagef("--log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return usagef("--jwt-secret must be at least 32 characters (or leave it unset to generate one in the database)")
+	}
+	if c.AuthRateLimit < 0 {
+		return usagef("--auth-rate-limit must be 0 (off) or more")
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, err2 := netip.ParseAddr(p)
+			if err2 != nil {
+				return usagef("--trusted-proxies: %q is not a CIDR or address", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+	return nil
+}
+
+func (c *config) rateLimits() access.RateLimits {
+	if c.AuthRateLimit == 0 {
+		return access.RateLimits{}
+	}
+	l := access.DefaultRateLimits
+	l.PerIP = access.Limit{Max: c.AuthRateLimit, Window: time.Minute}
+	return l
+}
+

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/idempotency"
+)
+
+// migrateAll brings every schema Relais uses up to date.
+func migrateAll(ctx context.Context, d *bun.DB) error {
+	return db.Migrate(ctx, d)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs, proxies := newFlagSet("serve", stderr, &c)
+	fs.StringVar(&c.HTTPAddr, "http-addr", ":8080", "address the HTTP API listens on")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "secret that signs access tokens (at least 32 characters); generated and kept in the database when unset")
+	fs.IntVar(&c.AuthRateLimit, "auth-rate-limit", 30, "login, register and refresh attempts allowed per client IP per minute; 0 turns rate limits off")
+	fs.StringVar(&c.AdminEmail, "admin-email", "", "create this admin at start if the network has no admin yet")
+	fs.StringVar(&c.AdminPassword, "admin-password", "", "password of --admin-email")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := c.check(*proxies); err != nil {
+		return err
+	}
+	log := newLogger(&c, stdout)
+
+	d, err := db.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	target, _ := db.Parse(c.DatabaseURL)
+	if err := migrateAll(ctx, d); err != nil {
+		return err
+	}
+	log.Info("database ready", slog.String("database", target.Display))
+
+	secret := []byte(c.JWTSecret)
+	if len(secret) == 0 {
+		if secret, err = access.LoadOrCreateJWTSecret(ctx, d, time.Now()); err != nil {
+			return err
+		}
+	}
+	accessSvc, err := access.New(d, access.Config{JWTSecret: secret, RateLimits: c.rateLimits()})
+	if err != nil {
+		return err
+	}
+	if c.AdminEmail != "" || c.AdminPassword != "" {
+		created, err := accessSvc.EnsureFirstAdmin(ctx, c.AdminEmail, c.AdminPassword)
+		if err != nil {
+			return usagef("RELAIS_ADMIN_EMAIL/RELAIS_ADMIN_PASSWORD: %v", err)
+		}
+		if created {
+			log.Info("created the first admin", slog.String("email", c.AdminEmail))
+		}
+	}
+	admins, err := d.NewSelect().Table("users").Where("role = 'admin' AND deleted_at IS NULL").Count(ctx)
+	if err != nil {
+		return fmt.Errorf("count admins: %w", err)
+	}
+	if admins == 0 {
+		log.Warn("no admin yet: create one with `relais admin create --email you@example.org --password '…'` " +
+			"(same --database-url), or start with RELAIS_ADMIN_EMAIL and RELAIS_ADMIN_PASSWORD")
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	idem := idempotency.New(d, nil)
+	handler := api.New(api.Deps{
+		DB:             d,
+		Access:         accessSvc,
+		Calendar:       calendar.New(d, calendar.Config{}),
+		Idempotency:    idem,
+		Logger:         log,
+		Registry:       reg,
+		TrustedProxies: c.TrustedProxies,
+		Ready:          func(ctx context.Context) error { return ready(ctx, d) },
+	})
+
+	ln, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return usagef("cannot listen on %s: the port is taken; choose another with --http-addr or RELAIS_HTTP_ADDR", c.HTTPAddr)
+		}
+		return usagef("cannot listen on %s: %v", c.HTTPAddr, err)
+	}
+	srv := api.HTTPServer(c.HTTPAddr, handler)
+	log.Info("relais listening", slog.String("url", "http://"+displayAddr(ln.Addr())))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func ready(ctx context.Context, d *bun.DB) error {
+	if err := d.PingContext(ctx); err != nil {
+		return fmt.Errorf("database unreachable")
+	}
+	n, err := db.Pending(ctx, d)
+	if err != nil {
+		return fmt.Errorf("cannot read migration status")
+	}
+	if n > 0 {
+		return fmt.Errorf("%d migrations pending", n)
+	}
+	return nil
+}
+
+// displayAddr turns ":8080" / "[::]:8080" into "localhost:8080" for the log.
+func displayAddr(a net.Addr) string {
+	s := a.String()
+	if strings.HasPrefix(s, "[::]:") || strings.HasPrefix(s, "0.0.0.0:") {
+		return "localhost" + s[strings.LastIndexByte(s, ':'):]
+	}
+	return s
+}
+
