@@ -17,12 +17,12 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("usage: relais admin create --email E --password P")
 	}
 	var c config
-	fs, proxies := newFlagSet("admin create", stderr, &c)
+	fs, proxies := newFlagSet("admin create", &c)
 	email := fs.String("email", "", "the admin's email")
 	password := fs.String("password", "", "the admin's password (at least 10 characters)")
 	// Only the shared flags read the environment here: RELAIS_ADMIN_EMAIL is
 	// for `serve`, and reading it here would hide a forgotten --email.
-	if err := parseFlags(fs, args[1:], onlyShared(getenv)); err != nil {
+	if err := parseFlags(fs, args[1:], onlyShared(getenv), stderr); err != nil {
 		return err
 	}
 	if err := c.check(*proxies); err != nil {

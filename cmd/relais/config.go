@@ -40,11 +40,10 @@ func envName(flagName string) string {
 }
 
 // newFlagSet declares the flags shared by every command.
-func newFlagSet(name string, out io.Writer, c *config) (*flag.FlagSet, *string) {
+func newFlagSet(name string, c *config) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("relais "+name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	// A mistake gets one line (from run's caller), not the whole flag list;
-	// -h prints the list.
+	// A mistake gets one line (printed by main), not the whole flag list.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.StringVar(&c.DatabaseURL, "database-url", "sqlite:relais.db", "database: sqlite:PATH, file:PATH or postgres://user:pass@host/db")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -54,11 +53,12 @@ func newFlagSet(name string, out io.Writer, c *config) (*flag.FlagSet, *string) 
 }
 
 // parseFlags parses args, then fills every flag not given on the command line
-// from its environment variable.
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+// from its environment variable. -h prints the flags to help.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string, help io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(fs.Output(), "Usage of %s (each flag may also be set as RELAIS_FLAG_NAME):\n", fs.Name())
+			fmt.Fprintf(help, "Usage of %s (each flag may also be set as RELAIS_FLAG_NAME):\n", fs.Name())
+			fs.SetOutput(help)
 			fs.PrintDefaults()
 			return err
 		}

@@ -14,8 +14,8 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	action := args[0]
 	var c config
-	fs, proxies := newFlagSet("migrate "+action, stderr, &c)
-	if err := parseFlags(fs, args[1:], getenv); err != nil {
+	fs, proxies := newFlagSet("migrate "+action, &c)
+	if err := parseFlags(fs, args[1:], getenv, stderr); err != nil {
 		return err
 	}
 	if err := c.check(*proxies); err != nil {

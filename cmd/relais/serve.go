@@ -29,13 +29,13 @@ func migrateAll(ctx context.Context, d *bun.DB) error {
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
-	fs, proxies := newFlagSet("serve", stderr, &c)
+	fs, proxies := newFlagSet("serve", &c)
 	fs.StringVar(&c.HTTPAddr, "http-addr", ":8080", "address the HTTP API listens on")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "secret that signs access tokens (at least 32 characters); generated and kept in the database when unset")
 	fs.IntVar(&c.AuthRateLimit, "auth-rate-limit", 30, "login, register and refresh attempts allowed per client IP per minute; 0 turns rate limits off")
 	fs.StringVar(&c.AdminEmail, "admin-email", "", "create this admin at start if the network has no admin yet")
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "password of --admin-email")
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := parseFlags(fs, args, getenv, stderr); err != nil {
 		return err
 	}
 	if err := c.check(*proxies); err != nil {
