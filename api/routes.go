@@ -6,42 +6,40 @@ import (
 	"github.com/relais-tierslieux/relais/access"
 )
 
-
 // routes is the one route table. openapi.yaml describes exactly these
 // routes; TestOpenAPIMatchesRoutes keeps the two in step.
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /healthz", s.handleHealthz)
-	m.HandleFunc("GET /readyz", s.handleReadyz)
-	m.Handle("GET /metrics", s.handleMetrics())
+	s.handle("GET /healthz", s.handleHealthz)
+	s.handle("GET /readyz", s.handleReadyz)
+	s.handle("GET /metrics", s.handleMetrics().ServeHTTP)
 
-	m.HandleFunc("POST /v1/auth/register", s.idempotent(s.handleRegister))
-	m.HandleFunc("POST /v1/auth/login", s.handleLogin)
-	m.HandleFunc("POST /v1/auth/refresh", s.handleRefresh)
-	m.HandleFunc("POST /v1/auth/logout", s.requireAuth(s.handleLogout))
+	s.handle("POST /v1/auth/register", s.idempotent(s.handleRegister))
+	s.handle("POST /v1/auth/login", s.handleLogin)
+	s.handle("POST /v1/auth/refresh", s.handleRefresh)
+	s.handle("POST /v1/auth/logout", s.requireAuth(s.handleLogout))
 
-	m.HandleFunc("GET /v1/me", s.requireAuth(s.handleGetMe))
-	m.HandleFunc("PATCH /v1/me", s.requireAuth(s.handlePatchMe))
+	s.handle("GET /v1/me", s.requireAuth(s.handleGetMe))
+	s.handle("PATCH /v1/me", s.requireAuth(s.handlePatchMe))
 
-	m.HandleFunc("GET /v1/users", s.requireAuth(s.handleListUsers))
-	m.HandleFunc("GET /v1/users/{user_id}", s.requireAuth(s.handleGetUser))
-	m.HandleFunc("PATCH /v1/users/{user_id}", s.requireAuth(s.handlePatchUser))
-	m.HandleFunc("DELETE /v1/users/{user_id}", s.requireAuth(s.handleDeleteUser))
+	s.handle("GET /v1/users", s.requireAuth(s.handleListUsers))
+	s.handle("GET /v1/users/{user_id}", s.requireAuth(s.handleGetUser))
+	s.handle("PATCH /v1/users/{user_id}", s.requireAuth(s.handlePatchUser))
+	s.handle("DELETE /v1/users/{user_id}", s.requireAuth(s.handleDeleteUser))
 
-	m.HandleFunc("POST /v1/api-keys", s.requireAuth(s.idempotentAuthed(s.handleCreateAPIKey)))
-	m.HandleFunc("GET /v1/api-keys", s.requireAuth(s.handleListAPIKeys))
-	m.HandleFunc("DELETE /v1/api-keys/{key_id}", s.requireAuth(s.handleRevokeAPIKey))
+	s.handle("POST /v1/api-keys", s.requireAuth(s.idempotentAuthed(s.handleCreateAPIKey)))
+	s.handle("GET /v1/api-keys", s.requireAuth(s.handleListAPIKeys))
+	s.handle("DELETE /v1/api-keys/{key_id}", s.requireAuth(s.handleRevokeAPIKey))
 
-	m.HandleFunc("POST /v1/sites", s.requireAuth(s.idempotentAuthed(s.handleCreateSite)))
-	m.HandleFunc("GET /v1/sites", s.requireAuth(s.handleListSites))
-	m.HandleFunc("GET /v1/sites/{site_id}", s.requireAuth(s.handleGetSite))
-	m.HandleFunc("PATCH /v1/sites/{site_id}", s.requireAuth(s.handlePatchSite))
-	m.HandleFunc("GET /v1/sites/{site_id}/managers", s.requireAuth(s.handleListManagers))
-	m.HandleFunc("POST /v1/sites/{site_id}/managers", s.requireAuth(s.idempotentAuthed(s.handleAddManager)))
-	m.HandleFunc("DELETE /v1/sites/{site_id}/managers/{user_id}", s.requireAuth(s.handleRemoveManager))
-	m.HandleFunc("GET /v1/sites/{site_id}/closures", s.requireAuth(s.handleListClosures))
-	m.HandleFunc("POST /v1/sites/{site_id}/closures", s.requireAuth(s.idempotentAuthed(s.handleCreateClosure)))
-	m.HandleFunc("DELETE /v1/sites/{site_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteClosure))
+	s.handle("POST /v1/sites", s.requireAuth(s.idempotentAuthed(s.handleCreateSite)))
+	s.handle("GET /v1/sites", s.requireAuth(s.handleListSites))
+	s.handle("GET /v1/sites/{site_id}", s.requireAuth(s.handleGetSite))
+	s.handle("PATCH /v1/sites/{site_id}", s.requireAuth(s.handlePatchSite))
+	s.handle("GET /v1/sites/{site_id}/managers", s.requireAuth(s.handleListManagers))
+	s.handle("POST /v1/sites/{site_id}/managers", s.requireAuth(s.idempotentAuthed(s.handleAddManager)))
+	s.handle("DELETE /v1/sites/{site_id}/managers/{user_id}", s.requireAuth(s.handleRemoveManager))
+	s.handle("GET /v1/sites/{site_id}/closures", s.requireAuth(s.handleListClosures))
+	s.handle("POST /v1/sites/{site_id}/closures", s.requireAuth(s.idempotentAuthed(s.handleCreateClosure)))
+	s.handle("DELETE /v1/sites/{site_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteClosure))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.
@@ -50,3 +48,12 @@ func (s *Server) idempotentAuthed(h authedHandler) authedHandler {
 		s.idempotent(func(w http.ResponseWriter, r *http.Request) { h(w, r, p) })(w, r)
 	}
 }
+
+// handle registers a route and remembers its pattern for Routes.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Routes lists the registered patterns ("METHOD /path/{param}").
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }

@@ -37,10 +37,11 @@ type Deps struct {
 // Server is the HTTP API. It is an http.Handler.
 type Server struct {
 	Deps
-	log     *slog.Logger
-	mux     *http.ServeMux
-	metrics *metrics
-	handler http.Handler
+	log      *slog.Logger
+	mux      *http.ServeMux
+	patterns []string
+	metrics  *metrics
+	handler  http.Handler
 }
 
 // New builds the API handler with its routes and middleware.
@@ -68,7 +69,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		info(r.Context()).pattern = pattern
-		h.ServeHTTP(w, r)
+		// ServeHTTP, not h: only the mux's own dispatch sets path values.
+		s.mux.ServeHTTP(w, r)
 		return
 	}
 	rec := &headerRecorder{header: http.Header{}}

@@ -1,0 +1,241 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/idempotency"
+)
+
+// harness runs the whole API over a real HTTP server and a fresh database.
+// Every exchange is validated against openapi.yaml.
+type harness struct {
+	t      testing.TB
+	srv    *httptest.Server
+	api    *api.Server
+	access *access.Service
+	clock  *testClock
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type harnessOpt func(*access.Config)
+
+func withRateLimits(l access.RateLimits) harnessOpt { return func(c *access.Config) { c.RateLimits = l } }
+
+func newHarness(t testing.TB, opts ...harnessOpt) *harness {
+	t.Helper()
+	d := dbtest.New(t)
+	clk := &testClock{t: time.Now().UTC()}
+	cfg := access.Config{
+		JWTSecret: []byte("test-secret-test-secret-test-secret!"),
+		Hash:      access.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
+		Now:       clk.Now,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	acc, err := access.New(d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := api.New(api.Deps{
+		DB:          d,
+		Access:      acc,
+		Calendar:    calendar.New(d, calendar.Config{Now: clk.Now}),
+		Idempotency: idempotency.New(d, clk.Now),
+		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
+	})
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	return &harness{t: t, srv: srv, api: a, access: acc, clock: clk}
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r *response) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// problem decodes a problem+json body, failing unless it is one.
+func (r *response) problem(t testing.TB) problemDoc {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("status %d with content type %q, want application/problem+json; body %s", r.Status, ct, r.Body)
+	}
+	var p problemDoc
+	r.decode(t, &p)
+	return p
+}
+
+type problemDoc struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id"`
+	Errors    []struct {
+		Field  string `json:"field"`
+		Reason string `json:"reason"`
+	} `json:"errors"`
+}
+
+func (p problemDoc) hasField(name string) bool {
+	for _, e := range p.Errors {
+		if e.Field == name {
+			return true
+		}
+	}
+	return false
+}
+
+type req struct {
+	method  string
+	path    string
+	token   string
+	body    any // marshalled to JSON unless it is a string or []byte
+	headers map[string]string
+}
+
+func (h *harness) do(r req) *response {
+	h.t.Helper()
+	var body []byte
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = []byte(b)
+	case []byte:
+		body = b
+	default:
+		var err error
+		if body, err = json.Marshal(b); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	hr, err := http.NewRequest(r.method, h.srv.URL+r.path, bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if r.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	for k, v := range r.headers {
+		if v == "" {
+			hr.Header.Del(k)
+		} else {
+			hr.Header.Set(k, v)
+		}
+	}
+	resp, err := h.srv.Client().Do(hr)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	// The spec validator reads the request again.
+	hr.Body = io.NopCloser(bytes.NewReader(body))
+	checkAgainstSpec(h.t, hr, body, resp, out)
+	if resp.StatusCode >= 500 {
+		h.t.Errorf("%s %s: server error %d: %s", r.method, r.path, resp.StatusCode, out)
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		h.t.Errorf("%s %s: no X-Request-Id", r.method, r.path)
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: out}
+}
+
+// expect fails the test unless the response has the given status.
+func (r *response) expect(t testing.TB, status int) *response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+const password = "correct horse battery"
+
+// member registers and logs in a member, returning their id and tokens.
+func (h *harness) member(email string) (userID, accessToken, refreshToken string) {
+	h.t.Helper()
+	var u struct{ ID string }
+	h.do(req{method: "POST", path: "/v1/auth/register", body: map[string]string{"email": email, "password": password, "name": strings.Split(email, "@")[0]}}).
+		expect(h.t, http.StatusCreated).decode(h.t, &u)
+	at, rt := h.login(email, password)
+	return u.ID, at, rt
+}
+
+func (h *harness) login(email, pw string) (accessToken, refreshToken string) {
+	h.t.Helper()
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	h.do(req{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": email, "password": pw}}).
+		expect(h.t, http.StatusOK).decode(h.t, &tok)
+	return tok.AccessToken, tok.RefreshToken
+}
+
+// admin creates an admin account and returns its access token.
+func (h *harness) admin() (userID, token string) {
+	h.t.Helper()
+	u, _, err := h.access.EnsureAdmin(context.Background(), "admin@relais.test", password)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	at, _ := h.login("admin@relais.test", password)
+	return u.ID, at
+}
+
+func siteBody(name string) map[string]any {
+	return map[string]any{
+		"name":     name,
+		"timezone": "Europe/Paris",
+		"address":  map[string]any{"line1": "2 place de la Mairie", "postal_code": "23000", "city": "Guéret", "country": "FR"},
+		"opening_hours": map[string]any{
+			"mon": [][]string{{"09:00", "12:30"}, {"14:00", "19:00"}},
+			"sat": [][]string{},
+		},
+		"legal": map[string]any{"company_name": "SCIC La Fabrique", "legal_form": "SCIC SAS",
+			"siren": "732829320", "siret": "73282932000074", "vat_number": "FR44732829320"},
+	}
+}
+
+func (h *harness) site(adminToken, name string) string {
+	h.t.Helper()
+	var s struct{ ID string }
+	h.do(req{method: "POST", path: "/v1/sites", token: adminToken, body: siteBody(name)}).expect(h.t, http.StatusCreated).decode(h.t, &s)
+	return s.ID
+}

@@ -1,0 +1,200 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestSitesLifecycleAndRights(t *testing.T) {
+	h := newHarness(t)
+	_, admin := h.admin()
+	managerID, manager, _ := h.member("manon@example.fr")
+	_, member, _ := h.member("marc@example.fr")
+
+	// Only admins create sites.
+	h.do(req{method: "POST", path: "/v1/sites", token: manager, body: siteBody("Nope")}).expect(t, http.StatusForbidden).problem(t)
+	site := h.site(admin, "La Fabrique")
+	other := h.site(admin, "L'Atelier")
+
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/managers", token: manager, body: map[string]string{"user_id": managerID}}).
+		expect(t, http.StatusForbidden)
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/managers", token: admin, body: map[string]string{"user_id": managerID}}).
+		expect(t, http.StatusCreated)
+	var me struct {
+		ManagedSiteIDs []string `json:"managed_site_ids"`
+	}
+	h.do(req{method: "GET", path: "/v1/me", token: manager}).expect(t, http.StatusOK).decode(t, &me)
+	if len(me.ManagedSiteIDs) != 1 || me.ManagedSiteIDs[0] != site {
+		t.Fatalf("managed sites = %v, want [%s]", me.ManagedSiteIDs, site)
+	}
+
+	// Members read sites.
+	var got struct {
+		Name         string
+		OpeningHours map[string][][]string `json:"opening_hours"`
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + site, token: member}).expect(t, http.StatusOK).decode(t, &got)
+	if got.Name != "La Fabrique" || len(got.OpeningHours["mon"]) != 2 {
+		t.Fatalf("site = %+v", got)
+	}
+	var sites struct{ Items []struct{ ID string } }
+	h.do(req{method: "GET", path: "/v1/sites", token: member}).expect(t, http.StatusOK).decode(t, &sites)
+	if len(sites.Items) != 2 {
+		t.Fatalf("sites = %+v", sites)
+	}
+
+	// A manager edits their own site, not another; a member edits none.
+	rename := map[string]any{"name": "La Fabrique du Bourg"}
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: manager, body: rename}).expect(t, http.StatusOK)
+	h.do(req{method: "PATCH", path: "/v1/sites/" + other, token: manager, body: rename}).expect(t, http.StatusForbidden)
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: member, body: rename}).expect(t, http.StatusForbidden)
+	h.do(req{method: "GET", path: "/v1/sites/" + other, token: member}).expect(t, http.StatusOK).decode(t, &got)
+	if got.Name != "L'Atelier" {
+		t.Fatalf("refused PATCH changed the other site: %q", got.Name)
+	}
+
+	// opening_hours: null means open around the clock.
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: manager, body: `{"opening_hours": null}`}).expect(t, http.StatusOK).decode(t, &got)
+	if got.OpeningHours != nil {
+		t.Fatalf("opening_hours after null = %v", got.OpeningHours)
+	}
+
+	// An unknown zone is a 422 naming the field, and changes nothing.
+	p := h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: manager, body: map[string]any{"timezone": "Europe/Lutece", "name": "X"}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !p.hasField("timezone") {
+		t.Fatalf("problem %+v does not name timezone", p)
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + site, token: member}).expect(t, http.StatusOK).decode(t, &got)
+	if got.Name != "La Fabrique du Bourg" {
+		t.Fatalf("refused PATCH changed the name to %q", got.Name)
+	}
+
+	// Closures: managers add and remove, members read.
+	var c struct{ ID string }
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/closures", token: manager,
+		body: map[string]string{"starts_at": "2026-12-24T18:00:00+01:00", "ends_at": "2026-12-27T00:00:00+01:00", "reason": "Noël"}}).
+		expect(t, http.StatusCreated).decode(t, &c)
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/closures", token: member,
+		body: map[string]string{"starts_at": "2026-12-24T18:00:00+01:00", "ends_at": "2026-12-27T00:00:00+01:00"}}).
+		expect(t, http.StatusForbidden)
+	p = h.do(req{method: "POST", path: "/v1/sites/" + site + "/closures", token: manager,
+		body: map[string]string{"starts_at": "24/12/2026", "ends_at": "2026-12-27T00:00:00+01:00"}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !p.hasField("starts_at") {
+		t.Fatalf("problem %+v does not name starts_at", p)
+	}
+	var closures struct{ Items []struct{ ID, Reason string } }
+	h.do(req{method: "GET", path: "/v1/sites/" + site + "/closures?from=2026-12-01T00:00:00Z", token: member}).expect(t, http.StatusOK).decode(t, &closures)
+	if len(closures.Items) != 1 || closures.Items[0].Reason != "Noël" {
+		t.Fatalf("closures = %+v", closures)
+	}
+	h.do(req{method: "DELETE", path: "/v1/sites/" + site + "/closures/" + c.ID, token: manager}).expect(t, http.StatusNoContent)
+
+	// Removing the manager takes the right away at once.
+	h.do(req{method: "DELETE", path: "/v1/sites/" + site + "/managers/" + managerID, token: admin}).expect(t, http.StatusNoContent)
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: manager, body: rename}).expect(t, http.StatusForbidden)
+}
+
+func TestMembersCannotSeeOthers(t *testing.T) {
+	h := newHarness(t)
+	anneID, anne, _ := h.member("anne@example.fr")
+	bobID, bob, _ := h.member("bob@example.fr")
+	h.do(req{method: "GET", path: "/v1/users/" + anneID, token: anne}).expect(t, http.StatusOK)
+	// Another member's account is not found, not forbidden: ids reveal nothing.
+	h.do(req{method: "GET", path: "/v1/users/" + bobID, token: anne}).expect(t, http.StatusNotFound).problem(t)
+	h.do(req{method: "PATCH", path: "/v1/users/" + bobID, token: anne, body: map[string]any{"name": "pwned"}}).expect(t, http.StatusForbidden)
+	h.do(req{method: "DELETE", path: "/v1/users/" + bobID, token: anne}).expect(t, http.StatusForbidden)
+	h.do(req{method: "GET", path: "/v1/users", token: anne}).expect(t, http.StatusForbidden)
+	var b struct{ Name string }
+	h.do(req{method: "GET", path: "/v1/me", token: bob}).expect(t, http.StatusOK).decode(t, &b)
+	if b.Name != "bob" {
+		t.Fatalf("bob's name = %q", b.Name)
+	}
+}
+
+func TestAdminManagesUsers(t *testing.T) {
+	h := newHarness(t)
+	_, admin := h.admin()
+	anneID, anne, _ := h.member("anne@example.fr")
+	h.do(req{method: "PATCH", path: "/v1/users/" + anneID, token: admin, body: map[string]any{"disabled": true}}).expect(t, http.StatusOK)
+	h.do(req{method: "GET", path: "/v1/me", token: anne}).expect(t, http.StatusUnauthorized)
+	h.do(req{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": "anne@example.fr", "password": password}}).expect(t, http.StatusUnauthorized)
+	h.do(req{method: "PATCH", path: "/v1/users/" + anneID, token: admin, body: map[string]any{"disabled": false, "role": "admin"}}).expect(t, http.StatusOK)
+	anne, _ = h.login("anne@example.fr", password)
+	h.do(req{method: "GET", path: "/v1/users", token: anne}).expect(t, http.StatusOK)
+	p := h.do(req{method: "PATCH", path: "/v1/users/" + anneID, token: admin, body: map[string]any{"role": "owner"}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !p.hasField("role") {
+		t.Fatalf("problem %+v does not name role", p)
+	}
+	h.do(req{method: "DELETE", path: "/v1/users/" + anneID, token: admin}).expect(t, http.StatusNoContent)
+	h.do(req{method: "GET", path: "/v1/users/" + anneID, token: admin}).expect(t, http.StatusNotFound)
+	// The email is free again.
+	h.member("anne@example.fr")
+}
+
+func TestAPIKeysOverHTTP(t *testing.T) {
+	h := newHarness(t)
+	_, admin := h.admin()
+	managerID, manager, _ := h.member("manon@example.fr")
+	site := h.site(admin, "La Fabrique")
+	other := h.site(admin, "L'Atelier")
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/managers", token: admin, body: map[string]string{"user_id": managerID}}).expect(t, http.StatusCreated)
+
+	// A manager cannot create a key for a site they do not manage.
+	p := h.do(req{method: "POST", path: "/v1/api-keys", token: manager,
+		body: map[string]any{"name": "kiosk", "scopes": []string{"sites:read"}, "site_ids": []string{other}}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !p.hasField("site_ids[0]") {
+		t.Fatalf("problem %+v", p)
+	}
+	var key struct {
+		ID     string
+		Secret string
+	}
+	h.do(req{method: "POST", path: "/v1/api-keys", token: manager, headers: map[string]string{"Idempotency-Key": "kiosk-1"},
+		body: map[string]any{"name": "kiosk", "scopes": []string{"sites:read"}, "site_ids": []string{site}}}).
+		expect(t, http.StatusCreated).decode(t, &key)
+	if len(key.Secret) < 40 || key.Secret[:4] != "rlk_" {
+		t.Fatalf("secret = %q", key.Secret)
+	}
+	// The key reads its site, not the other, and edits nothing.
+	h.do(req{method: "GET", path: "/v1/sites/" + site, token: key.Secret}).expect(t, http.StatusOK)
+	h.do(req{method: "GET", path: "/v1/sites/" + other, token: key.Secret}).expect(t, http.StatusNotFound)
+	var sites struct{ Items []struct{ ID string } }
+	h.do(req{method: "GET", path: "/v1/sites", token: key.Secret}).expect(t, http.StatusOK).decode(t, &sites)
+	if len(sites.Items) != 1 || sites.Items[0].ID != site {
+		t.Fatalf("key lists %+v, want only %s", sites.Items, site)
+	}
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: key.Secret, body: map[string]any{"name": "x"}}).expect(t, http.StatusForbidden)
+	h.do(req{method: "GET", path: "/v1/me", token: key.Secret}).expect(t, http.StatusForbidden)
+
+	// A replay of the creation returns the key without its secret.
+	var replay struct {
+		ID     string
+		Secret string
+	}
+	r := h.do(req{method: "POST", path: "/v1/api-keys", token: manager, headers: map[string]string{"Idempotency-Key": "kiosk-1"},
+		body: map[string]any{"name": "kiosk", "scopes": []string{"sites:read"}, "site_ids": []string{site}}}).expect(t, http.StatusCreated)
+	r.decode(t, &replay)
+	if replay.ID != key.ID || replay.Secret != "" || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay = %+v (replayed=%q)", replay, r.Header.Get("Idempotent-Replayed"))
+	}
+
+	// Losing the site takes it from the key too.
+	h.do(req{method: "DELETE", path: "/v1/sites/" + site + "/managers/" + managerID, token: admin}).expect(t, http.StatusNoContent)
+	h.do(req{method: "GET", path: "/v1/sites/" + site, token: key.Secret}).expect(t, http.StatusNotFound)
+
+	h.do(req{method: "DELETE", path: "/v1/api-keys/" + key.ID, token: admin}).expect(t, http.StatusNoContent)
+	h.do(req{method: "GET", path: "/v1/sites", token: key.Secret}).expect(t, http.StatusUnauthorized)
+	var keys struct {
+		Items []struct {
+			RevokedAt *string `json:"revoked_at"`
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/api-keys", token: admin}).expect(t, http.StatusOK).decode(t, &keys)
+	if len(keys.Items) != 1 || keys.Items[0].RevokedAt == nil {
+		t.Fatalf("keys = %+v", keys.Items)
+	}
+}
