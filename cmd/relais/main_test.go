@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+)
+
+// syncBuffer is an io.Writer the server goroutine writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestExitCodes(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+	}{
+		{"no command", nil, nil, 2},
+		{"unknown command", []string{"frobnicate"}, nil, 2},
+		{"unknown flag", []string{"serve", "--no-such-flag"}, nil, 2},
+		{"malformed database URL", []string{"serve", "--database-url", "mysql://localhost/x"}, nil, 2},
+		{"malformed URL from env", []string{"migrate", "status"}, map[string]string{"RELAIS_DATABASE_URL": "postgres://%zz"}, 2},
+		{"unreachable database", []string{"migrate", "up", "--database-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"}, nil, 2},
+		{"bad log format", []string{"serve", "--log-format", "xml"}, nil, 2},
+		{"short jwt secret", []string{"serve", "--jwt-secret", "short"}, nil, 2},
+		{"migrate without action", []string{"migrate"}, nil, 2},
+		{"admin without email", []string{"admin", "create", "--password", "long enough pw"}, nil, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(ctx, tt.args, env(tt.env), &out, &errOut)
+			if err == nil {
+				t.Fatal("run succeeded")
+			}
+			if got := exitCode(err); got != tt.code {
+				t.Fatalf("exit code %d, want %d (err %v)", got, tt.code, err)
+			}
+			if strings.Count(err.Error(), "\n") > 0 || strings.Contains(err.Error(), "goroutine") {
+				t.Fatalf("error is not one clear line: %q", err)
+			}
+		})
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.URL(t)
+	var out bytes.Buffer
+	if err := run(ctx, []string{"migrate", "status", "--database-url", url}, env(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "pending") || strings.Contains(out.String(), "applied") {
+		t.Fatalf("status before up:\n%s", out.String())
+	}
+	out.Reset()
+	// The URL may also come from the environment.
+	if err := run(ctx, []string{"migrate", "up"}, env(map[string]string{"RELAIS_DATABASE_URL": url}), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	run(ctx, []string{"migrate", "status", "--database-url", url}, env(nil), &out, io.Discard)
+	if strings.Contains(out.String(), "pending") {
+		t.Fatalf("status after up:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"migrate", "down", "--database-url", url}, env(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	run(ctx, []string{"migrate", "status", "--database-url", url}, env(nil), &out, io.Discard)
+	if !strings.Contains(out.String(), "pending") {
+		t.Fatalf("status after down:\n%s", out.String())
+	}
+}
+
+func TestAdminCreateIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.URL(t)
+	args := []string{"admin", "create", "--email", "Admin@Example.fr", "--password", "admin password 1", "--database-url", url}
+	var out bytes.Buffer
+	if err := run(ctx, args, env(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "created admin admin@example.fr") {
+		t.Fatalf("first run: %s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, args, env(nil), &out, io.Discard); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if !strings.Contains(out.String(), "is an admin") {
+		t.Fatalf("second run: %s", out.String())
+	}
+	err := run(ctx, []string{"admin", "create", "--email", "b@example.fr", "--password", "short", "--database-url", url}, env(nil), io.Discard, io.Discard)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("short password: %v", err)
+	}
+}
+
+var listening = regexp.MustCompile(`relais listening.*url=(http://[0-9.:]+)`)
+
+// startServe runs `relais serve` until the test ends and returns its URL.
+func startServe(t *testing.T, e map[string]string) (base string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--http-addr", "127.0.0.1:0"}, env(e), out, io.Discard) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped early: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return base, stop
+}
+
+func postJSON(t *testing.T, url, token string, body any, into any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if into != nil {
+		json.NewDecoder(resp.Body).Decode(into)
+	}
+	return resp.StatusCode
+}
+
+func get(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	e := map[string]string{
+		"RELAIS_DATABASE_URL":    dbtest.URL(t),
+		"RELAIS_ADMIN_EMAIL":     "admin@example.fr",
+		"RELAIS_ADMIN_PASSWORD":  "admin password 1",
+		"RELAIS_AUTH_RATE_LIMIT": "0",
+	}
+	base, stop := startServe(t, e)
+	if get(t, base+"/readyz", "") != http.StatusOK {
+		t.Fatal("not ready")
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if st := postJSON(t, base+"/v1/auth/login", "", map[string]string{"email": "admin@example.fr", "password": "admin password 1"}, &tok); st != http.StatusOK {
+		t.Fatalf("admin login from RELAIS_ADMIN_*: %d", st)
+	}
+	if st := postJSON(t, base+"/v1/auth/register", "", map[string]string{"email": "anne@example.fr", "password": "anne password 1", "name": "Anne"}, nil); st != http.StatusCreated {
+		t.Fatalf("register: %d", st)
+	}
+	var anne struct {
+		AccessToken string `json:"access_token"`
+	}
+	postJSON(t, base+"/v1/auth/login", "", map[string]string{"email": "anne@example.fr", "password": "anne password 1"}, &anne)
+	if get(t, base+"/v1/me", anne.AccessToken) != http.StatusOK {
+		t.Fatal("GET /v1/me failed")
+	}
+	stop()
+
+	// A restart keeps the JWT secret, so sessions survive; the admin
+	// variables do nothing now that an admin exists.
+	e["RELAIS_ADMIN_EMAIL"] = "other@example.fr"
+	base, _ = startServe(t, e)
+	if get(t, base+"/v1/me", anne.AccessToken) != http.StatusOK {
+		t.Fatal("access token rejected after restart")
+	}
+	if st := postJSON(t, base+"/v1/auth/login", "", map[string]string{"email": "other@example.fr", "password": "admin password 1"}, nil); st != http.StatusUnauthorized {
+		t.Fatalf("second admin was created at restart (login %d)", st)
+	}
+}
+
+func TestServePortTaken(t *testing.T) {
+	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.URL(t)})
+	addr := strings.TrimPrefix(base, "http://")
+	err := run(context.Background(), []string{"serve", "--http-addr", addr, "--database-url", dbtest.URL(t)}, env(nil), io.Discard, io.Discard)
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "taken") {
+		t.Fatalf("serve on a taken port: %v", err)
+	}
+}
