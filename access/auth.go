@@ -118,7 +118,7 @@ func (s *Service) Login(ctx context.Context, email, password string, c ClientInf
 	if err != nil && !isNoRows(err) {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
-	hash := s.dummyHash
+	hash := s.dummy()
 	if err == nil {
 		hash = u.PasswordHash
 	}
