@@ -80,6 +80,28 @@ func (s *Service) ListAPIKeys(ctx context.Context, p *Principal) ([]APIKey, erro
 
 var errKeyNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "api_key_not_found", Detail: "no such API key"}
 
+// GetAPIKey returns a key an admin (any) or its creating manager may see.
+func (s *Service) GetAPIKey(ctx context.Context, p *Principal, keyID string) (*APIKey, error) {
+	if p == nil || p.IsAPIKey() || (!p.IsAdmin() && !p.IsManager()) {
+		return nil, errs.ErrForbidden
+	}
+	if !id.Valid(keyID) {
+		return nil, errKeyNotFound
+	}
+	var k APIKey
+	q := s.db.NewSelect().Model(&k).Where("id = ?", keyID)
+	if !p.IsAdmin() {
+		q = q.Where("created_by = ?", p.UserID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errKeyNotFound
+		}
+		return nil, fmt.Errorf("get api key: %w", err)
+	}
+	return &k, nil
+}
+
 // RevokeAPIKey stops a key from working. Revoking twice is not an error.
 func (s *Service) RevokeAPIKey(ctx context.Context, p *Principal, keyID string) error {
 	if p == nil || p.IsAPIKey() || (!p.IsAdmin() && !p.IsManager()) {

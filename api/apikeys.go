@@ -2,10 +2,13 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 type apiKeyJSON struct {
@@ -37,6 +40,19 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
+	var v errs.Validator
+	for i, siteID := range in.SiteIDs {
+		if _, err := s.Calendar.GetSite(r.Context(), siteID); errors.Is(err, errs.ErrNotFound) {
+			v.Add(fmt.Sprintf("site_ids[%d]", i), "no such site")
+		} else if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	k, secret, err := s.Access.CreateAPIKey(r.Context(), p, access.NewAPIKey{Name: in.Name, Scopes: in.Scopes, SiteIDs: in.SiteIDs})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -64,6 +80,15 @@ func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request, p *ac
 		out.Items[i] = toAPIKeyJSON(&keys[i])
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	k, err := s.Access.GetAPIKey(r.Context(), p, r.PathValue("key_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAPIKeyJSON(k))
 }
 
 func (s *Server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {

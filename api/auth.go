@@ -95,6 +95,10 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no session; revoke it with DELETE /v1/api-keys/{key_id}"))
+		return
+	}
 	if err := s.Access.Logout(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return

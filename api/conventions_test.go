@@ -6,6 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
 )
 
 func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
@@ -149,4 +152,14 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if !strings.Contains(string(r.Body), want) {
 		t.Fatalf("metrics lack %q:\n%s", want, r.Body)
 	}
+}
+
+func TestRateLimitedAnswersAreNotReplayed(t *testing.T) {
+	h := newHarness(t, withRateLimits(access.RateLimits{PerIP: access.Limit{Max: 1, Window: time.Minute}}))
+	key := map[string]string{"Idempotency-Key": "signup"}
+	body := map[string]string{"email": "a@example.fr", "password": password, "name": "A"}
+	h.do(req{method: "POST", path: "/v1/auth/register", body: map[string]string{"email": "b@example.fr", "password": password, "name": "B"}}).expect(t, http.StatusCreated)
+	h.do(req{method: "POST", path: "/v1/auth/register", headers: key, body: body}).expect(t, http.StatusTooManyRequests)
+	h.clock.Advance(time.Minute)
+	h.do(req{method: "POST", path: "/v1/auth/register", headers: key, body: body}).expect(t, http.StatusCreated)
 }

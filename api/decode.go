@@ -19,7 +19,7 @@ const maxBody = 1 << 20
 func readBody(r *http.Request) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
-	if ct == "" || err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+	if ct == "" || err != nil || mt != "application/json" {
 		return nil, badRequest(http.StatusUnsupportedMediaType, "unsupported_media_type", "", "the body must be application/json")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))

@@ -39,7 +39,9 @@ func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.
 
 type harnessOpt func(*access.Config)
 
-func withRateLimits(l access.RateLimits) harnessOpt { return func(c *access.Config) { c.RateLimits = l } }
+func withRateLimits(l access.RateLimits) harnessOpt {
+	return func(c *access.Config) { c.RateLimits = l }
+}
 
 func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()

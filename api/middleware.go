@@ -187,7 +187,9 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		scope := "anonymous"
+		// Anonymous callers (registration) are told apart by address, so
+		// two strangers who pick the same key do not see each other's answer.
+		scope := "anonymous:" + s.clientIP(r)
 		if p := access.PrincipalFrom(r.Context()); p != nil {
 			scope = "user:" + p.UserID
 			if p.IsAPIKey() {
@@ -214,13 +216,13 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		cw := &captureWriter{ResponseWriter: w}
 		ctx := context.WithoutCancel(r.Context())
 		defer func() {
-			// A server error or a panic is not an answer worth replaying: let
-			// the client retry with the same key.
+			// A server error, a rate limit or a panic is not an answer worth
+			// replaying: let the client retry with the same key.
 			if v := recover(); v != nil {
 				s.Idempotency.Release(ctx, scope, key)
 				panic(v)
 			}
-			if cw.status >= 500 || cw.status == 0 {
+			if cw.status >= 500 || cw.status == 0 || cw.status == http.StatusTooManyRequests {
 				if err := s.Idempotency.Release(ctx, scope, key); err != nil {
 					s.log.Error("release idempotency key", slog.Any("error", err))
 				}

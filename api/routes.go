@@ -28,6 +28,7 @@ func (s *Server) routes() {
 
 	s.handle("POST /v1/api-keys", s.requireAuth(s.idempotentAuthed(s.handleCreateAPIKey)))
 	s.handle("GET /v1/api-keys", s.requireAuth(s.handleListAPIKeys))
+	s.handle("GET /v1/api-keys/{key_id}", s.requireAuth(s.handleGetAPIKey))
 	s.handle("DELETE /v1/api-keys/{key_id}", s.requireAuth(s.handleRevokeAPIKey))
 
 	s.handle("POST /v1/sites", s.requireAuth(s.idempotentAuthed(s.handleCreateSite)))
@@ -39,6 +40,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/sites/{site_id}/managers/{user_id}", s.requireAuth(s.handleRemoveManager))
 	s.handle("GET /v1/sites/{site_id}/closures", s.requireAuth(s.handleListClosures))
 	s.handle("POST /v1/sites/{site_id}/closures", s.requireAuth(s.idempotentAuthed(s.handleCreateClosure)))
+	s.handle("GET /v1/sites/{site_id}/closures/{closure_id}", s.requireAuth(s.handleGetClosure))
 	s.handle("DELETE /v1/sites/{site_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteClosure))
 }
 

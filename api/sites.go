@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -43,6 +44,16 @@ func canEditSite(p *access.Principal, siteID string) bool {
 	return p.ManagesSite(siteID) && p.HasScope(access.ScopeSitesWrite)
 }
 
+// refuseSite answers a principal who may not change siteID: 404 when they
+// may not even read it (its existence is not theirs to know), 403 otherwise.
+func (s *Server) refuseSite(w http.ResponseWriter, r *http.Request, p *access.Principal, siteID string) {
+	if canReadSite(p, siteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	s.writeError(w, r, errSiteNotFound)
+}
+
 func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 	if !p.IsAdmin() {
 		s.writeError(w, r, errs.ErrForbidden)
@@ -81,16 +92,24 @@ func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request, p *acce
 	}
 	out := list[siteJSON]{Items: []siteJSON{}}
 	if p.IsAPIKey() && !p.AllSites {
-		// A key limited to a few sites lists just those.
+		// A key limited to a few sites lists just those, in id order.
 		ids := slices.Clone(p.SiteIDs)
 		slices.Sort(ids)
 		for _, id := range ids {
-			if id <= after || len(out.Items) == limit {
+			if id <= after {
 				continue
 			}
+			if len(out.Items) == limit {
+				out.NextCursor = cursor(out.Items[limit-1].ID)
+				break
+			}
 			site, err := s.Calendar.GetSite(r.Context(), id)
+			if errors.Is(err, errs.ErrNotFound) {
+				continue
+			}
 			if err != nil {
-				continue // the site is gone; the key's list is stale, not wrong
+				s.writeError(w, r, err)
+				return
 			}
 			out.Items = append(out.Items, toSiteJSON(site))
 		}
@@ -137,11 +156,7 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *acce
 		return
 	}
 	if !canEditSite(p, siteID) {
-		if canReadSite(p, siteID) {
-			s.writeError(w, r, errs.ErrForbidden)
-		} else {
-			s.writeError(w, r, errSiteNotFound)
-		}
+		s.refuseSite(w, r, p, siteID)
 		return
 	}
 	up := calendar.SiteUpdate{Name: in.Name, Timezone: in.Timezone, Address: in.Address, Legal: in.Legal,
@@ -161,7 +176,16 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *acce
 }
 
 func (s *Server) handleListManagers(w http.ResponseWriter, r *http.Request, p *access.Principal) {
-	users, err := s.Access.ListManagers(r.Context(), p, r.PathValue("site_id"))
+	siteID := r.PathValue("site_id")
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errSiteNotFound)
+		return
+	}
+	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	users, err := s.Access.ListManagers(r.Context(), p, siteID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -193,7 +217,7 @@ func (s *Server) handleAddManager(w http.ResponseWriter, r *http.Request, p *acc
 	}
 	for i := range users {
 		if users[i].ID == in.UserID {
-			w.Header().Set("Location", "/v1/sites/"+siteID+"/managers/"+in.UserID)
+			w.Header().Set("Location", "/v1/users/"+in.UserID)
 			writeJSON(w, http.StatusCreated, toUserJSON(&users[i]))
 			return
 		}
@@ -249,6 +273,20 @@ func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusOK, out)
 }
 
+func (s *Server) handleGetClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errSiteNotFound)
+		return
+	}
+	c, err := s.Calendar.GetClosure(r.Context(), siteID, r.PathValue("closure_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toClosureJSON(c))
+}
+
 func (s *Server) handleCreateClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
@@ -261,7 +299,7 @@ func (s *Server) handleCreateClosure(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	if !canEditSite(p, siteID) {
-		s.writeError(w, r, errs.ErrForbidden)
+		s.refuseSite(w, r, p, siteID)
 		return
 	}
 	c, err := s.Calendar.AddClosure(r.Context(), siteID, in.StartsAt.Time, in.EndsAt.Time, in.Reason)
@@ -276,7 +314,7 @@ func (s *Server) handleCreateClosure(w http.ResponseWriter, r *http.Request, p *
 func (s *Server) handleDeleteClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canEditSite(p, siteID) {
-		s.writeError(w, r, errs.ErrForbidden)
+		s.refuseSite(w, r, p, siteID)
 		return
 	}
 	if err := s.Calendar.DeleteClosure(r.Context(), siteID, r.PathValue("closure_id")); err != nil {

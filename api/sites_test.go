@@ -198,3 +198,61 @@ func TestAPIKeysOverHTTP(t *testing.T) {
 		t.Fatalf("keys = %+v", keys.Items)
 	}
 }
+
+func TestFollowUpsOfCreation(t *testing.T) {
+	h := newHarness(t)
+	_, admin := h.admin()
+	site := h.site(admin, "La Fabrique")
+	// Locations point at readable resources.
+	r := h.do(req{method: "POST", path: "/v1/sites/" + site + "/closures", token: admin,
+		body: map[string]string{"starts_at": "2026-08-01T00:00:00+02:00", "ends_at": "2026-08-16T00:00:00+02:00", "reason": "Août"}}).
+		expect(t, http.StatusCreated)
+	h.do(req{method: "GET", path: r.Header.Get("Location"), token: admin}).expect(t, http.StatusOK)
+	r = h.do(req{method: "POST", path: "/v1/api-keys", token: admin, body: map[string]any{"name": "compta", "scopes": []string{"invoices:read"}}}).
+		expect(t, http.StatusCreated)
+	var k struct{ Secret string }
+	h.do(req{method: "GET", path: r.Header.Get("Location"), token: admin}).expect(t, http.StatusOK).decode(t, &k)
+	if k.Secret != "" {
+		t.Fatal("GET of an API key shows its secret")
+	}
+	// An admin's key must name real sites.
+	p := h.do(req{method: "POST", path: "/v1/api-keys", token: admin,
+		body: map[string]any{"name": "x", "scopes": []string{"sites:read"}, "site_ids": []string{site, "01a21af7-eedd-72a1-95ac-9c5fa649d0e2"}}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !p.hasField("site_ids[1]") || p.hasField("site_ids[0]") {
+		t.Fatalf("problem %+v", p)
+	}
+	// Managers of an unknown site: 404, not an empty list.
+	h.do(req{method: "GET", path: "/v1/sites/01a21af7-eedd-72a1-95ac-9c5fa649d0e2/managers", token: admin}).expect(t, http.StatusNotFound)
+}
+
+func TestAPIKeyListedSitesPaginate(t *testing.T) {
+	h := newHarness(t)
+	_, admin := h.admin()
+	var ids []string
+	for _, n := range []string{"A", "B", "C"} {
+		ids = append(ids, h.site(admin, n))
+	}
+	h.site(admin, "not the key's")
+	var key struct{ Secret string }
+	h.do(req{method: "POST", path: "/v1/api-keys", token: admin, body: map[string]any{"name": "kiosk", "scopes": []string{"sites:read"}, "site_ids": ids}}).
+		expect(t, http.StatusCreated).decode(t, &key)
+	seen := 0
+	path := "/v1/sites?limit=2"
+	for path != "" {
+		var pg struct {
+			Items      []struct{ ID string }
+			NextCursor string `json:"next_cursor"`
+		}
+		h.do(req{method: "GET", path: path, token: key.Secret}).expect(t, http.StatusOK).decode(t, &pg)
+		seen += len(pg.Items)
+		path = ""
+		if pg.NextCursor != "" {
+			path = "/v1/sites?limit=2&cursor=" + pg.NextCursor
+		}
+	}
+	if seen != 3 {
+		t.Fatalf("key saw %d sites over its pages, want 3", seen)
+	}
+	h.do(req{method: "POST", path: "/v1/auth/logout", token: key.Secret}).expect(t, http.StatusForbidden)
+}

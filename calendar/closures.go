@@ -68,6 +68,23 @@ func (svc *Service) ListClosures(ctx context.Context, siteID string, from, to ti
 	return closures, nil
 }
 
+var errClosureNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "closure_not_found", Detail: "no such closure on this site"}
+
+// GetClosure returns one closure of siteID.
+func (svc *Service) GetClosure(ctx context.Context, siteID, closureID string) (*Closure, error) {
+	if !id.Valid(closureID) {
+		return nil, errClosureNotFound
+	}
+	var c Closure
+	if err := svc.db.NewSelect().Model(&c).Where("id = ? AND site_id = ?", closureID, siteID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errClosureNotFound
+		}
+		return nil, fmt.Errorf("get closure: %w", err)
+	}
+	return &c, nil
+}
+
 // DeleteClosure reopens what a closure closed.
 func (svc *Service) DeleteClosure(ctx context.Context, siteID, closureID string) error {
 	res, err := svc.db.NewDelete().Model((*Closure)(nil)).Where("id = ? AND site_id = ?", closureID, siteID).Exec(ctx)
@@ -75,7 +92,7 @@ func (svc *Service) DeleteClosure(ctx context.Context, siteID, closureID string)
 		return fmt.Errorf("delete closure: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return &errs.Problem{Kind: errs.ErrNotFound, Code: "closure_not_found", Detail: "no such closure on this site"}
+		return errClosureNotFound
 	}
 	return nil
 }

@@ -123,4 +123,3 @@ func (c *config) rateLimits() access.RateLimits {
 	l.PerIP = access.Limit{Max: c.AuthRateLimit, Window: time.Minute}
 	return l
 }
-

@@ -145,4 +145,3 @@ func displayAddr(a net.Addr) string {
 	}
 	return s
 }
-
