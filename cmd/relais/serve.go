@@ -20,11 +20,16 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
-// migrateAll brings every schema Relais uses up to date.
+// migrateAll brings every schema Relais uses up to date: ours, then the
+// job queue's.
 func migrateAll(ctx context.Context, d *bun.DB) error {
-	return db.Migrate(ctx, d)
+	if err := db.Migrate(ctx, d); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, d)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -64,6 +69,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	idem := idempotency.New(d, nil)
 	if c.AdminEmail != "" || c.AdminPassword != "" {
 		created, err := accessSvc.EnsureFirstAdmin(ctx, c.AdminEmail, c.AdminPassword)
 		if err != nil {
@@ -82,9 +88,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			"(same --database-url), or start with RELAIS_ADMIN_EMAIL and RELAIS_ADMIN_PASSWORD")
 	}
 
+	// Durable background work: for now the periodic prune of expired rows;
+	// later issues add their job kinds to the same client.
+	jobClient, err := jobs.New(d, jobs.Config{
+		Pruners: map[string]jobs.Pruner{
+			"sessions and rate limits": accessSvc.PruneExpired,
+			"idempotency keys":         idem.Prune,
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	if err := jobClient.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := jobClient.Stop(stopCtx); err != nil {
+			log.Warn("stop job queue", slog.Any("error", err))
+		}
+	}()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	idem := idempotency.New(d, nil)
 	handler := api.New(api.Deps{
 		DB:             d,
 		Access:         accessSvc,
