@@ -92,6 +92,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		p := newProblem(status, pr.Code, pr.Detail)
 		p.Code = pr.Code
+		p.Errors = pr.Fields
 		p.Extra = pr.Extra
 		writeProblem(w, r, p)
 	default:
@@ -116,6 +117,8 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, errs.ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, errs.ErrInvalid):
+		return http.StatusUnprocessableEntity
 	default:
 		return http.StatusInternalServerError
 	}

@@ -19,13 +19,19 @@ import (
 // Config tunes the calendar service.
 type Config struct {
 	Now func() time.Time
+	// Guard checks entitlements inside the booking transaction; nil allows all.
+	Guard Guard
 }
 
 // Service implements the calendar use cases. Authorization is the caller's:
 // the api layer asks access whether the principal may act on the site.
 type Service struct {
-	db  *bun.DB
-	now func() time.Time
+	db    *bun.DB
+	now   func() time.Time
+	guard Guard
+	// freed is called, inside the transaction, when a span of a resource is
+	// freed by a cancellation or a move: the waiting list's hook.
+	freed func(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error
 }
 
 // New returns a calendar Service.
@@ -33,7 +39,7 @@ func New(db *bun.DB, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }}
+	return &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard}
 }
 
 // Site is one place of the network.

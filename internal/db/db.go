@@ -214,3 +214,9 @@ func IsUnique(err error) bool { return errors.Is(Classify(err), ErrUniqueViolati
 func Tx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.RunInTx(ctx, nil, fn)
 }
+
+// IsForeignKey reports whether err is (or wraps) a foreign-key violation.
+func IsForeignKey(err error) bool { return errors.Is(Classify(err), ErrForeignKey) }
+
+// IsExclusion reports whether err is (or wraps) an exclusion-constraint violation.
+func IsExclusion(err error) bool { return errors.Is(Classify(err), ErrExclusionViolation) }

@@ -22,6 +22,8 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnavailable: a dependency (payment provider, device) cannot be reached now.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrInvalid: well-formed input that breaks a named rule (see Rule).
+	ErrInvalid = errors.New("invalid")
 )
 
 // FieldError names one invalid input field and why it is invalid.
@@ -91,8 +93,17 @@ type Problem struct {
 	Kind   error
 	Code   string
 	Detail string
+	// Fields names the input fields at fault, when there are any.
+	Fields []FieldError
 	// Extra is merged into the problem document (e.g. the conflicting interval).
 	Extra map[string]any
+}
+
+// Rule is a refusal of well-formed input that breaks a named rule, such as
+// a booking outside opening hours: a 422 whose code names the rule.
+func Rule(field, code, format string, args ...any) *Problem {
+	detail := fmt.Sprintf(format, args...)
+	return &Problem{Kind: ErrInvalid, Code: code, Detail: detail, Fields: []FieldError{{Field: field, Reason: detail}}}
 }
 
 func (p *Problem) Error() string { return p.Code + ": " + p.Detail }

@@ -38,6 +38,18 @@ func URL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("%s is set but PostgreSQL is not usable: %v", EnvURL, err)
 	}
+	// Extensions are per database, and parallel test packages would race to
+	// create one; migrations then find it present.
+	if err := admin.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7256131772)"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
+		return err
+	}); err != nil {
+		admin.Close()
+		t.Fatalf("create btree_gist: %v", err)
+	}
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "t_" + hex.EncodeToString(b[:])

@@ -1,0 +1,598 @@
+package calendar
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Reservation kinds and statuses.
+const (
+	ReservationBooking = "booking" // a member's booking
+	ReservationBlock   = "block"   // a manager's block (maintenance): takes the whole resource
+
+	StatusConfirmed = "confirmed"
+	StatusHeld      = "held" // offered to the first of a waiting list, until accepted or expired
+	StatusCancelled = "cancelled"
+)
+
+// Reservation holds a resource (or some seats of a zone) over [Start, End).
+// BusyUntil is End plus the resource's buffer: the interval other
+// reservations may not overlap.
+type Reservation struct {
+	bun.BaseModel `bun:"table:reservations,alias:rv"`
+
+	ID            string     `bun:"id,pk"`
+	ResourceID    string     `bun:"resource_id"`
+	SiteID        string     `bun:"site_id"`
+	UserID        *string    `bun:"user_id"`
+	Kind          string     `bun:"kind"`
+	Status        string     `bun:"status"`
+	Exclusive     bool       `bun:"exclusive"`
+	Seats         int        `bun:"seats"`
+	StartsAt      time.Time  `bun:"starts_at"`
+	EndsAt        time.Time  `bun:"ends_at"`
+	BusyUntil     time.Time  `bun:"busy_until"`
+	Note          string     `bun:"note"`
+	SeriesID      *string    `bun:"series_id"`
+	CreatedBy     string     `bun:"created_by"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	UpdatedAt     time.Time  `bun:"updated_at"`
+	HoldExpiresAt *time.Time `bun:"hold_expires_at"`
+	CancelledAt   *time.Time `bun:"cancelled_at"`
+	CancelledBy   *string    `bun:"cancelled_by"`
+	CancelReason  string     `bun:"cancel_reason"`
+	LateCancel    bool       `bun:"late_cancel"`
+}
+
+// Booking is a request to reserve a resource.
+type Booking struct {
+	ResourceID string
+	// UserID is who the reservation is for; ActorID who asks. They differ
+	// when a manager books on behalf of a member.
+	UserID  string
+	ActorID string
+	// Manager: the actor manages the resource's site. Managers may book
+	// resources members may not, and are not held to horizon and notice.
+	Manager bool
+	Kind    string // ReservationBooking (default) or ReservationBlock
+	Start   string // RFC 3339, or local wall-clock time of the site
+	End     string
+	Seats   int
+	Note    string
+}
+
+// Guard is asked inside the booking transaction whether the member may make
+// this reservation (and consumes what it costs); billing implements it. A
+// nil Guard allows everything.
+type Guard interface {
+	CheckBooking(ctx context.Context, tx bun.IDB, r *Reservation, res *Resource) error
+	ReleaseBooking(ctx context.Context, tx bun.IDB, r *Reservation, late bool) error
+}
+
+// Conflict describes what a refused reservation collides with, without
+// saying who holds it.
+type Conflict struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+func conflictProblem(c Conflict, detail string) *errs.Problem {
+	return &errs.Problem{Kind: errs.ErrConflict, Code: "slot_taken", Detail: detail,
+		Extra: map[string]any{"conflict": c}}
+}
+
+// slot is a checked, resolved interval on a resource.
+type slot struct {
+	res   *Resource
+	site  *Site
+	start time.Time
+	end   time.Time
+	busy  time.Time
+	seats int
+}
+
+// Book reserves a resource. It checks every rule, then, under the
+// resource's lock (PostgreSQL) or the database write lock (SQLite), that
+// nothing overlaps; PostgreSQL's exclusion constraint backs that up.
+func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
+	var out *Reservation
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = svc.book(ctx, tx, b, nil)
+		return err
+	})
+	return out, err
+}
+
+// book runs inside tx; seriesID ties an occurrence to its series.
+func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *string) (*Reservation, error) {
+	res, err := getResource(ctx, tx, b.ResourceID, true)
+	if err != nil {
+		return nil, err
+	}
+	site, err := getSite(ctx, tx, res.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	s, err := svc.checkSlot(ctx, tx, res, site, b)
+	if err != nil {
+		return nil, err
+	}
+	return svc.insertReservation(ctx, tx, s, b, seriesID)
+}
+
+func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b Booking, seriesID *string) (*Reservation, error) {
+	if err := svc.checkFree(ctx, tx, s, ""); err != nil {
+		return nil, err
+	}
+	now := svc.now()
+	kind := b.Kind
+	if kind == "" {
+		kind = ReservationBooking
+	}
+	r := &Reservation{
+		ID: id.New(), ResourceID: s.res.ID, SiteID: s.res.SiteID, Kind: kind, Status: StatusConfirmed,
+		Exclusive: s.res.Exclusive() || kind == ReservationBlock, Seats: s.seats,
+		StartsAt: s.start, EndsAt: s.end, BusyUntil: s.busy, Note: strings.TrimSpace(b.Note),
+		SeriesID: seriesID, CreatedBy: b.ActorID, CreatedAt: now, UpdatedAt: now,
+	}
+	if kind == ReservationBooking {
+		uid := b.UserID
+		r.UserID = &uid
+	}
+	if kind == ReservationBooking && svc.guard != nil {
+		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+		if db.IsExclusion(err) {
+			// A concurrent booking committed between our check and insert.
+			return nil, conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
+		}
+		if db.IsForeignKey(err) {
+			return nil, errs.Invalid("user_id", "no such user")
+		}
+		return nil, fmt.Errorf("insert reservation: %w", err)
+	}
+	return r, nil
+}
+
+// checkSlot resolves the requested times and checks every rule that does
+// not depend on other reservations.
+func (svc *Service) checkSlot(ctx context.Context, tx bun.IDB, res *Resource, site *Site, b Booking) (*slot, error) {
+	loc := site.Location()
+	start, err := ResolveTime("start", b.Start, loc)
+	if err != nil {
+		return nil, err
+	}
+	end, err := ResolveTime("end", b.End, loc)
+	if err != nil {
+		return nil, err
+	}
+	seats := b.Seats
+	if seats == 0 {
+		seats = 1
+	}
+	block := b.Kind == ReservationBlock
+	if block {
+		seats = res.Capacity
+	}
+	rules := res.Rules.withDefaults()
+	now := svc.now()
+	switch {
+	case !end.After(start):
+		return nil, errs.Rule("end", "end_before_start", "end must be after start")
+	case res.RetiredAt != nil:
+		return nil, errs.Rule("resource_id", "resource_retired", "this resource is retired and takes no new reservations")
+	case seats < 1:
+		return nil, errs.Rule("seats", "seats_invalid", "seats must be at least 1")
+	case !res.Exclusive() && seats > res.Capacity:
+		return nil, errs.Rule("seats", "over_capacity", "this zone has %d seats", res.Capacity)
+	case res.Exclusive() && seats != 1 && !block:
+		return nil, errs.Rule("seats", "seats_invalid", "a %s is booked whole: seats must be 1", res.Kind)
+	}
+	if block {
+		// A manager's block only needs a sane interval.
+		return &slot{res: res, site: site, start: start, end: end, busy: end, seats: seats}, nil
+	}
+	if !res.MemberBookable && !b.Manager {
+		return nil, &errs.Problem{Kind: errs.ErrForbidden, Code: "not_member_bookable", Detail: "only managers book this resource"}
+	}
+	if !start.After(now) {
+		return nil, errs.Rule("start", "in_the_past", "start is in the past")
+	}
+	if !b.Manager {
+		if start.After(now.AddDate(0, 0, rules.HorizonDays)) {
+			return nil, errs.Rule("start", "beyond_horizon", "bookings open %d days ahead", rules.HorizonDays)
+		}
+		if start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
+			return nil, errs.Rule("start", "under_minimum_notice", "book at least %d minutes ahead", rules.MinNoticeMinutes)
+		}
+	}
+	if !onSlot(start, loc, rules.SlotMinutes) {
+		return nil, errs.Rule("start", "off_granularity", "start must fall on a %d-minute boundary", rules.SlotMinutes)
+	}
+	if !onSlot(end, loc, rules.SlotMinutes) {
+		return nil, errs.Rule("end", "off_granularity", "end must fall on a %d-minute boundary", rules.SlotMinutes)
+	}
+	d := end.Sub(start)
+	if d < time.Duration(rules.MinMinutes)*time.Minute {
+		return nil, errs.Rule("end", "too_short", "a booking lasts at least %d minutes", rules.MinMinutes)
+	}
+	if rules.MaxMinutes > 0 && d > time.Duration(rules.MaxMinutes)*time.Minute {
+		return nil, errs.Rule("end", "too_long", "a booking lasts at most %d minutes", rules.MaxMinutes)
+	}
+	hours := site.OpeningHours
+	if res.OpeningHours != nil {
+		hours = res.OpeningHours
+	}
+	if !hours.Covers(loc, start, end) {
+		return nil, errs.Rule("start", "outside_opening_hours", "the resource is not open for the whole slot")
+	}
+	if c, err := svc.closureOverlapping(ctx, tx, res, start, end); err != nil {
+		return nil, err
+	} else if c != nil {
+		p := errs.Rule("start", "closed", "closed from %s to %s: %s", c.StartsAt.In(loc).Format("2006-01-02 15:04"), c.EndsAt.In(loc).Format("2006-01-02 15:04"), c.Reason)
+		return nil, p
+	}
+	if res.QualificationID != nil && b.UserID != "" {
+		ok, err := svc.qualifiedThrough(ctx, tx, b.UserID, *res.QualificationID, start, end)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errs.Rule("resource_id", "qualification_required", "this machine needs a training the member does not hold for the whole slot")
+		}
+	}
+	busy := end.Add(time.Duration(rules.BufferAfterMinutes) * time.Minute)
+	return &slot{res: res, site: site, start: start, end: end, busy: busy, seats: seats}, nil
+}
+
+// onSlot reports whether t falls on a multiple of slotMinutes since local
+// midnight. Wall-clock arithmetic keeps 09:00 on the grid on DST days.
+func onSlot(t time.Time, loc *time.Location, slotMinutes int) bool {
+	l := t.In(loc)
+	if l.Second() != 0 || l.Nanosecond() != 0 {
+		return false
+	}
+	return (l.Hour()*60+l.Minute())%slotMinutes == 0
+}
+
+func (svc *Service) qualifiedThrough(ctx context.Context, tx bun.IDB, userID, qualID string, start, end time.Time) (bool, error) {
+	var gs []Grant
+	if err := tx.NewSelect().Model(&gs).Where("qualification_id = ? AND user_id = ? AND revoked_at IS NULL", qualID, userID).Scan(ctx); err != nil {
+		return false, fmt.Errorf("read grants: %w", err)
+	}
+	for _, g := range gs {
+		if g.ValidAt(start) && (g.ExpiresAt == nil || !g.ExpiresAt.Before(end)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ResourceClosure blocks one resource (maintenance), like a site closure.
+type ResourceClosure struct {
+	bun.BaseModel `bun:"table:resource_closures,alias:rc"`
+
+	ID         string    `bun:"id,pk"`
+	ResourceID string    `bun:"resource_id"`
+	StartsAt   time.Time `bun:"starts_at"`
+	EndsAt     time.Time `bun:"ends_at"`
+	Reason     string    `bun:"reason"`
+	CreatedAt  time.Time `bun:"created_at"`
+}
+
+// closureOverlapping returns a site or resource closure overlapping [start, end).
+func (svc *Service) closureOverlapping(ctx context.Context, tx bun.IDB, res *Resource, start, end time.Time) (*Closure, error) {
+	var c Closure
+	err := tx.NewSelect().Model(&c).Where("site_id = ? AND starts_at < ? AND ends_at > ?", res.SiteID, end, start).
+		Order("starts_at").Limit(1).Scan(ctx)
+	if err == nil {
+		return &c, nil
+	}
+	if !isNoRows(err) {
+		return nil, fmt.Errorf("read closures: %w", err)
+	}
+	var rc ResourceClosure
+	err = tx.NewSelect().Model(&rc).Where("resource_id = ? AND starts_at < ? AND ends_at > ?", res.ID, end, start).
+		Order("starts_at").Limit(1).Scan(ctx)
+	if err == nil {
+		return &Closure{ID: rc.ID, SiteID: res.SiteID, StartsAt: rc.StartsAt, EndsAt: rc.EndsAt, Reason: rc.Reason}, nil
+	}
+	if !isNoRows(err) {
+		return nil, fmt.Errorf("read resource closures: %w", err)
+	}
+	return nil, nil
+}
+
+// checkFree refuses s when it overlaps other live reservations of the
+// resource (beyond a zone's capacity). except is a reservation being moved.
+func (svc *Service) checkFree(ctx context.Context, tx bun.IDB, s *slot, except string) error {
+	var others []Reservation
+	q := tx.NewSelect().Model(&others).
+		Column("id", "seats", "starts_at", "ends_at", "busy_until", "exclusive").
+		Where("resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?", s.res.ID, StatusCancelled, s.busy, s.start).
+		Order("starts_at")
+	if except != "" {
+		q = q.Where("id <> ?", except)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return fmt.Errorf("read overlapping reservations: %w", err)
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	if s.res.Exclusive() || s.seats >= s.res.Capacity {
+		o := others[0]
+		return conflictProblem(Conflict{Start: o.StartsAt, End: o.BusyUntil}, "the resource is taken over part of this slot")
+	}
+	for _, o := range others {
+		if o.Exclusive {
+			return conflictProblem(Conflict{Start: o.StartsAt, End: o.BusyUntil}, "the zone is blocked over part of this slot")
+		}
+	}
+	// A zone: the seats taken peak somewhere inside the slot; sweep the
+	// boundaries to find the peak.
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	edges := make([]edge, 0, 2*len(others))
+	for _, o := range others {
+		edges = append(edges, edge{maxTime(o.StartsAt, s.start), o.Seats}, edge{minTime(o.BusyUntil, s.busy), -o.Seats})
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].at.Equal(edges[j].at) {
+			return edges[i].delta < edges[j].delta // leave before arrive: half-open intervals
+		}
+		return edges[i].at.Before(edges[j].at)
+	})
+	taken := 0
+	for i, e := range edges {
+		taken += e.delta
+		if taken+s.seats > s.res.Capacity {
+			end := s.busy
+			if i+1 < len(edges) {
+				end = edges[i+1].at
+			}
+			return conflictProblem(Conflict{Start: e.at, End: end},
+				fmt.Sprintf("only %d of %d seats are free over part of this slot", s.res.Capacity-taken, s.res.Capacity))
+		}
+	}
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+var errReservationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "reservation_not_found", Detail: "no such reservation"}
+
+// GetReservation returns one reservation.
+func (svc *Service) GetReservation(ctx context.Context, reservationID string) (*Reservation, error) {
+	return getReservation(ctx, svc.db, reservationID, false)
+}
+
+func getReservation(ctx context.Context, idb bun.IDB, reservationID string, forUpdate bool) (*Reservation, error) {
+	if !id.Valid(reservationID) {
+		return nil, errReservationNotFound
+	}
+	var r Reservation
+	q := idb.NewSelect().Model(&r).Where("id = ?", reservationID)
+	if forUpdate && !db.IsSQLite(idb) {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errReservationNotFound
+		}
+		return nil, fmt.Errorf("get reservation: %w", err)
+	}
+	return &r, nil
+}
+
+// Cancellation is a request to cancel a reservation.
+type Cancellation struct {
+	ReservationID string
+	ActorID       string
+	Manager       bool
+	Reason        string
+}
+
+// Cancel cancels a reservation. After the resource's cancellation deadline
+// it is still cancelled, and marked late for billing.
+func (svc *Service) Cancel(ctx context.Context, c Cancellation) (*Reservation, error) {
+	var out *Reservation
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		r, err := getReservation(ctx, tx, c.ReservationID, true)
+		if err != nil {
+			return err
+		}
+		out, err = svc.cancel(ctx, tx, r, c)
+		return err
+	})
+	return out, err
+}
+
+func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, c Cancellation) (*Reservation, error) {
+	now := svc.now()
+	if r.Status == StatusCancelled {
+		return r, nil // cancelling twice changes nothing
+	}
+	if !r.EndsAt.After(now) {
+		return nil, errs.Rule("reservation_id", "already_over", "this reservation is over and cannot be cancelled")
+	}
+	res, err := getResource(ctx, tx, r.ResourceID, true)
+	if err != nil {
+		return nil, err
+	}
+	late := r.Kind == ReservationBooking && now.After(r.StartsAt.Add(-time.Duration(res.Rules.CancelDeadlineMinutes)*time.Minute))
+	r.Status, r.CancelledAt, r.CancelledBy = StatusCancelled, &now, &c.ActorID
+	r.CancelReason, r.LateCancel, r.UpdatedAt = strings.TrimSpace(c.Reason), late, now
+	if _, err := tx.NewUpdate().Model(r).Column("status", "cancelled_at", "cancelled_by", "cancel_reason", "late_cancel", "updated_at").
+		WherePK().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("cancel reservation: %w", err)
+	}
+	if r.Kind == ReservationBooking && svc.guard != nil {
+		if err := svc.guard.ReleaseBooking(ctx, tx, r, late); err != nil {
+			return nil, err
+		}
+	}
+	if svc.freed != nil {
+		if err := svc.freed(ctx, tx, res, r.StartsAt, r.BusyUntil); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Move is a request to move or resize a reservation.
+type Move struct {
+	ReservationID string
+	ActorID       string
+	Manager       bool
+	Start, End    string // empty keeps the current value
+	Seats         int    // 0 keeps the current value
+	Note          *string
+}
+
+// MoveReservation moves or resizes a reservation with the same checks as a
+// booking, in one transaction: there is no moment when the old slot is free
+// and the new one not yet held.
+func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, error) {
+	var out *Reservation
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		r, err := getReservation(ctx, tx, m.ReservationID, true)
+		if err != nil {
+			return err
+		}
+		if r.Status != StatusConfirmed {
+			return errs.Rule("reservation_id", "not_movable", "only a confirmed reservation can be moved")
+		}
+		res, err := getResource(ctx, tx, r.ResourceID, true)
+		if err != nil {
+			return err
+		}
+		site, err := getSite(ctx, tx, res.SiteID)
+		if err != nil {
+			return err
+		}
+		if !r.StartsAt.After(svc.now()) && !m.Manager {
+			return errs.Rule("reservation_id", "already_started", "a reservation that has started cannot be moved")
+		}
+		b := Booking{ResourceID: r.ResourceID, ActorID: m.ActorID, Manager: m.Manager, Kind: r.Kind,
+			Start: r.StartsAt.Format(time.RFC3339), End: r.EndsAt.Format(time.RFC3339), Seats: r.Seats, Note: r.Note}
+		if r.UserID != nil {
+			b.UserID = *r.UserID
+		}
+		if m.Start != "" {
+			b.Start = m.Start
+		}
+		if m.End != "" {
+			b.End = m.End
+		}
+		if m.Seats != 0 {
+			b.Seats = m.Seats
+		}
+		s, err := svc.checkSlot(ctx, tx, res, site, b)
+		if err != nil {
+			return err
+		}
+		if err := svc.checkFree(ctx, tx, s, r.ID); err != nil {
+			return err
+		}
+		oldStart, oldBusy := r.StartsAt, r.BusyUntil
+		r.StartsAt, r.EndsAt, r.BusyUntil, r.Seats, r.UpdatedAt = s.start, s.end, s.busy, s.seats, svc.now()
+		if m.Note != nil {
+			r.Note = strings.TrimSpace(*m.Note)
+		}
+		if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "seats", "note", "updated_at").
+			WherePK().Exec(ctx); err != nil {
+			if db.IsExclusion(err) {
+				return conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
+			}
+			return fmt.Errorf("move reservation: %w", err)
+		}
+		if svc.freed != nil {
+			if err := svc.freed(ctx, tx, res, oldStart, oldBusy); err != nil {
+				return err
+			}
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// ReservationFilter selects reservations to list.
+type ReservationFilter struct {
+	UserID     string
+	SiteID     string
+	ResourceID string
+	From, To   time.Time // overlap with [From, To); zero is open
+	Statuses   []string  // empty: every status
+	After      string    // cursor: the last id of the previous page
+	Limit      int
+}
+
+// ListReservations returns reservations by start time then id.
+func (svc *Service) ListReservations(ctx context.Context, f ReservationFilter) ([]Reservation, string, error) {
+	rs := []Reservation{}
+	q := svc.db.NewSelect().Model(&rs).OrderExpr("starts_at, id").Limit(f.Limit + 1)
+	if f.UserID != "" {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	if f.SiteID != "" {
+		q = q.Where("site_id = ?", f.SiteID)
+	}
+	if f.ResourceID != "" {
+		q = q.Where("resource_id = ?", f.ResourceID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("ends_at > ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q = q.Where("starts_at < ?", f.To)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("status IN (?)", bun.In(f.Statuses))
+	}
+	if f.After != "" {
+		// Keyset pagination on (starts_at, id).
+		cur, err := getReservation(ctx, svc.db, f.After, false)
+		if err != nil {
+			return nil, "", errs.Invalid("cursor", "cursor is not one this API returned")
+		}
+		q = q.Where("(starts_at > ? OR (starts_at = ? AND id > ?))", cur.StartsAt, cur.StartsAt, cur.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("list reservations: %w", err)
+	}
+	next := ""
+	if len(rs) > f.Limit {
+		rs = rs[:f.Limit]
+		next = rs[f.Limit-1].ID
+	}
+	return rs, next, nil
+}

@@ -1,0 +1,295 @@
+package calendar
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Kinds of resource.
+const (
+	KindDesk    = "desk"    // one person
+	KindRoom    = "room"    // booked whole; capacity is for display
+	KindZone    = "zone"    // flex-desk area booked per seat
+	KindMachine = "machine" // fablab machine, one user at a time
+)
+
+// Rules are a resource's booking rules. Durations are in minutes.
+type Rules struct {
+	// SlotMinutes: starts and ends fall on multiples of this, counted from
+	// local midnight (default 30).
+	SlotMinutes int `json:"slot_minutes"`
+	MinMinutes  int `json:"min_minutes"` // default one slot
+	MaxMinutes  int `json:"max_minutes"` // default 12 h; 0 means no limit
+	// HorizonDays: how far ahead a member may book (default 90).
+	HorizonDays int `json:"horizon_days"`
+	// MinNoticeMinutes: how long before the start a booking must be made.
+	MinNoticeMinutes int `json:"min_notice_minutes"`
+	// CancelDeadlineMinutes: cancelling later than this before the start is
+	// allowed but marked late (billing decides what that costs).
+	CancelDeadlineMinutes int `json:"cancel_deadline_minutes"`
+	// BufferAfterMinutes: time kept free after each booking (cleaning, a
+	// laser's cool-down).
+	BufferAfterMinutes int `json:"buffer_after_minutes"`
+}
+
+// DefaultRules are what a resource gets for rules it leaves at zero.
+var DefaultRules = Rules{SlotMinutes: 30, MaxMinutes: 12 * 60, HorizonDays: 90}
+
+func (r Rules) withDefaults() Rules {
+	if r.SlotMinutes == 0 {
+		r.SlotMinutes = DefaultRules.SlotMinutes
+	}
+	if r.MinMinutes == 0 {
+		r.MinMinutes = r.SlotMinutes
+	}
+	if r.HorizonDays == 0 {
+		r.HorizonDays = DefaultRules.HorizonDays
+	}
+	return r
+}
+
+func (r Rules) validate(v *errs.Validator) {
+	v.Check(r.SlotMinutes >= 5 && r.SlotMinutes <= 24*60 && (24*60)%r.SlotMinutes == 0, "rules.slot_minutes", "must divide a day into whole slots (5, 10, 15, 30, 60, …)")
+	v.Check(r.MinMinutes >= r.SlotMinutes && r.MinMinutes%max(r.SlotMinutes, 1) == 0, "rules.min_minutes", "must be a whole number of slots")
+	v.Check(r.MaxMinutes == 0 || (r.MaxMinutes >= r.MinMinutes && r.MaxMinutes%max(r.SlotMinutes, 1) == 0), "rules.max_minutes", "must be 0 (no limit) or a whole number of slots ≥ min_minutes")
+	v.Check(r.HorizonDays >= 1 && r.HorizonDays <= 730, "rules.horizon_days", "must be between 1 and 730")
+	v.Check(r.MinNoticeMinutes >= 0, "rules.min_notice_minutes", "must not be negative")
+	v.Check(r.CancelDeadlineMinutes >= 0, "rules.cancel_deadline_minutes", "must not be negative")
+	v.Check(r.BufferAfterMinutes >= 0 && r.BufferAfterMinutes <= 24*60, "rules.buffer_after_minutes", "must be between 0 and 1440")
+}
+
+// Resource is something bookable on a site.
+type Resource struct {
+	bun.BaseModel `bun:"table:resources,alias:res"`
+
+	ID                string       `bun:"id,pk"`
+	SiteID            string       `bun:"site_id"`
+	Kind              string       `bun:"kind"`
+	Name              string       `bun:"name"`
+	Description       string       `bun:"description"`
+	Capacity          int          `bun:"capacity"`
+	Rules             Rules        `bun:"rules"`
+	OpeningHours      OpeningHours `bun:"opening_hours"`
+	QualificationID   *string      `bun:"qualification_id"`
+	PricePerHourCents int64        `bun:"price_per_hour_cents"`
+	MemberBookable    bool         `bun:"member_bookable"`
+	CreatedAt         time.Time    `bun:"created_at"`
+	UpdatedAt         time.Time    `bun:"updated_at"`
+	RetiredAt         *time.Time   `bun:"retired_at"`
+}
+
+// Exclusive reports whether one reservation takes the whole resource.
+func (r *Resource) Exclusive() bool { return r.Kind != KindZone }
+
+// NewResource is what a manager gives to create a resource.
+type NewResource struct {
+	Kind              string
+	Name              string
+	Description       string
+	Capacity          int
+	Rules             Rules
+	OpeningHours      OpeningHours
+	QualificationID   *string
+	PricePerHourCents int64
+	MemberBookable    *bool
+}
+
+func validateResource(v *errs.Validator, r *Resource) {
+	r.Name = strings.TrimSpace(r.Name)
+	v.Check(r.Name != "", "name", "is required")
+	v.Check(utf8.RuneCountInString(r.Name) <= 200, "name", "must be at most 200 characters")
+	v.Check(utf8.RuneCountInString(r.Description) <= 4000, "description", "must be at most 4000 characters")
+	switch r.Kind {
+	case KindDesk, KindMachine:
+		v.Check(r.Capacity == 1, "capacity", "must be 1 for a %s", r.Kind)
+	case KindRoom:
+		v.Check(r.Capacity >= 1 && r.Capacity <= 1000, "capacity", "must be between 1 and 1000 people")
+	case KindZone:
+		v.Check(r.Capacity >= 1 && r.Capacity <= 1000, "capacity", "must be between 1 and 1000 seats")
+	default:
+		v.Add("kind", "must be desk, room, zone or machine")
+	}
+	if r.QualificationID != nil && r.Kind != KindMachine {
+		v.Add("qualification_id", "only machines require a qualification")
+	}
+	v.Check(r.PricePerHourCents >= 0 && r.PricePerHourCents <= 1_000_000, "price_per_hour_cents", "must be between 0 and 1000000")
+	r.Rules.validate(v)
+	_ = v.Merge(r.OpeningHours.Validate("opening_hours"))
+}
+
+// CreateResource adds a resource to siteID.
+func (svc *Service) CreateResource(ctx context.Context, siteID string, in NewResource) (*Resource, error) {
+	if _, err := svc.GetSite(ctx, siteID); err != nil {
+		return nil, err
+	}
+	now := svc.now()
+	r := &Resource{
+		ID: id.New(), SiteID: siteID, Kind: in.Kind, Name: in.Name, Description: in.Description,
+		Capacity: in.Capacity, Rules: in.Rules.withDefaults(), OpeningHours: in.OpeningHours,
+		QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents, MemberBookable: true,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if r.Capacity == 0 && (r.Kind == KindDesk || r.Kind == KindMachine) {
+		r.Capacity = 1
+	}
+	if in.MemberBookable != nil {
+		r.MemberBookable = *in.MemberBookable
+	}
+	var v errs.Validator
+	validateResource(&v, r)
+	if r.QualificationID != nil {
+		if q, err := svc.getQualification(ctx, svc.db, *r.QualificationID); err != nil || q.SiteID != siteID {
+			v.Add("qualification_id", "no such qualification on this site")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := svc.db.NewInsert().Model(r).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert resource: %w", err)
+	}
+	return r, nil
+}
+
+var errResourceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "resource_not_found", Detail: "no such resource"}
+
+// GetResource returns a resource, retired or not.
+func (svc *Service) GetResource(ctx context.Context, resourceID string) (*Resource, error) {
+	return getResource(ctx, svc.db, resourceID, false)
+}
+
+func getResource(ctx context.Context, idb bun.IDB, resourceID string, forUpdate bool) (*Resource, error) {
+	if !id.Valid(resourceID) {
+		return nil, errResourceNotFound
+	}
+	var r Resource
+	q := idb.NewSelect().Model(&r).Where("id = ?", resourceID)
+	if forUpdate && !db.IsSQLite(idb) {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errResourceNotFound
+		}
+		return nil, fmt.Errorf("get resource: %w", err)
+	}
+	return &r, nil
+}
+
+// ResourceFilter narrows ListResources.
+type ResourceFilter struct {
+	Kind           string
+	IncludeRetired bool
+}
+
+// ListResources returns the resources of a site, by kind then name.
+func (svc *Service) ListResources(ctx context.Context, siteID string, f ResourceFilter) ([]Resource, error) {
+	if _, err := svc.GetSite(ctx, siteID); err != nil {
+		return nil, err
+	}
+	rs := []Resource{}
+	q := svc.db.NewSelect().Model(&rs).Where("site_id = ?", siteID).Order("kind", "name", "id")
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if !f.IncludeRetired {
+		q = q.Where("retired_at IS NULL")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list resources: %w", err)
+	}
+	return rs, nil
+}
+
+// ResourceUpdate changes some fields; nil fields stay.
+type ResourceUpdate struct {
+	Name               *string
+	Description        *string
+	Capacity           *int
+	Rules              *Rules
+	OpeningHours       OpeningHours
+	ClearOpeningHours  bool
+	QualificationID    *string
+	ClearQualification bool
+	PricePerHourCents  *int64
+	MemberBookable     *bool
+	Retired            *bool
+}
+
+// UpdateResource applies up. Retiring keeps the resource and its history but
+// refuses new bookings; existing future reservations stay for the manager to
+// move or cancel.
+func (svc *Service) UpdateResource(ctx context.Context, resourceID string, up ResourceUpdate) (*Resource, error) {
+	var out *Resource
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		r, err := getResource(ctx, tx, resourceID, true)
+		if err != nil {
+			return err
+		}
+		if up.Name != nil {
+			r.Name = *up.Name
+		}
+		if up.Description != nil {
+			r.Description = *up.Description
+		}
+		if up.Capacity != nil {
+			r.Capacity = *up.Capacity
+		}
+		if up.Rules != nil {
+			r.Rules = up.Rules.withDefaults()
+		}
+		if up.OpeningHours != nil {
+			r.OpeningHours = up.OpeningHours
+		}
+		if up.ClearOpeningHours {
+			r.OpeningHours = nil
+		}
+		if up.QualificationID != nil {
+			r.QualificationID = up.QualificationID
+		}
+		if up.ClearQualification {
+			r.QualificationID = nil
+		}
+		if up.PricePerHourCents != nil {
+			r.PricePerHourCents = *up.PricePerHourCents
+		}
+		if up.MemberBookable != nil {
+			r.MemberBookable = *up.MemberBookable
+		}
+		now := svc.now()
+		if up.Retired != nil {
+			switch {
+			case *up.Retired && r.RetiredAt == nil:
+				r.RetiredAt = &now
+			case !*up.Retired:
+				r.RetiredAt = nil
+			}
+		}
+		var v errs.Validator
+		validateResource(&v, r)
+		if up.QualificationID != nil {
+			if q, err := svc.getQualification(ctx, tx, *up.QualificationID); err != nil || q.SiteID != r.SiteID {
+				v.Add("qualification_id", "no such qualification on this site")
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		r.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(r).WherePK().ExcludeColumn("id", "site_id", "kind", "created_at").Exec(ctx); err != nil {
+			return fmt.Errorf("update resource: %w", err)
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
