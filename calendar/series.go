@@ -1,0 +1,337 @@
+package calendar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/teambition/rrule-go"
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// MaxOccurrences caps a recurring reservation: a year of daily bookings.
+const MaxOccurrences = 366
+
+// Series modes.
+const (
+	AllOrNothing  = "all_or_nothing" // any unavailable occurrence refuses the series
+	SkipConflicts = "skip_conflicts" // book what is free, report the rest
+)
+
+// Series is a recurring reservation: an RRULE expanded in the site's zone,
+// so that 09:00 stays 09:00 across DST changes.
+type Series struct {
+	bun.BaseModel `bun:"table:reservation_series,alias:rs"`
+
+	ID              string    `bun:"id,pk"`
+	ResourceID      string    `bun:"resource_id"`
+	UserID          string    `bun:"user_id"`
+	RRule           string    `bun:"rrule"`
+	FirstStart      time.Time `bun:"first_start"`
+	DurationSeconds int64     `bun:"duration_seconds"` // wall-clock length of each occurrence
+	Timezone        string    `bun:"timezone"`
+	CreatedAt       time.Time `bun:"created_at"`
+}
+
+// SeriesBooking asks for a recurring reservation. Booking's Start and End
+// are the first occurrence.
+type SeriesBooking struct {
+	Booking
+	RRule string
+	Mode  string
+}
+
+// Unavailable is an occurrence that could not be booked, and why.
+type Unavailable struct {
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Code   string    `json:"code"`
+	Detail string    `json:"detail"`
+}
+
+// SeriesResult is what booking a series did.
+type SeriesResult struct {
+	Series  *Series
+	Created []*Reservation
+	Skipped []Unavailable
+}
+
+// wallDuration is the wall-clock distance from a to b in loc: 09:00–12:00
+// is three hours even on a DST day, so every occurrence ends at 12:00.
+func wallDuration(a, b time.Time, loc *time.Location) time.Duration {
+	asUTC := func(t time.Time) time.Time {
+		l := t.In(loc)
+		return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC)
+	}
+	return asUTC(b).Sub(asUTC(a))
+}
+
+// addWall adds a wall-clock duration to t in loc.
+func addWall(t time.Time, d time.Duration, loc *time.Location) time.Time {
+	l := t.In(loc)
+	w := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC).Add(d)
+	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
+}
+
+// expand returns the starts of the occurrences of rule from first, in loc.
+func expand(rule string, first time.Time, loc *time.Location) ([]time.Time, error) {
+	raw := strings.TrimPrefix(strings.TrimSpace(rule), "RRULE:")
+	opt, err := rrule.StrToROptionInLocation(raw, loc)
+	if err != nil {
+		return nil, errs.Rule("rrule", "invalid_rrule", "not an RFC 5545 RRULE: %v", err)
+	}
+	switch opt.Freq {
+	case rrule.DAILY, rrule.WEEKLY, rrule.MONTHLY, rrule.YEARLY:
+	default:
+		return nil, errs.Rule("rrule", "invalid_rrule", "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY")
+	}
+	if opt.Count == 0 && opt.Until.IsZero() {
+		return nil, errs.Rule("rrule", "unbounded_rrule", "the rule must end: give COUNT or UNTIL")
+	}
+	if len(opt.Byhour) > 0 || len(opt.Byminute) > 0 || len(opt.Bysecond) > 0 {
+		return nil, errs.Rule("rrule", "invalid_rrule", "the time of day comes from start; BYHOUR, BYMINUTE and BYSECOND are not supported")
+	}
+	opt.Dtstart = first.In(loc)
+	r, err := rrule.NewRRule(*opt)
+	if err != nil {
+		return nil, errs.Rule("rrule", "invalid_rrule", "%v", err)
+	}
+	next := r.Iterator()
+	var starts []time.Time
+	for {
+		t, ok := next()
+		if !ok {
+			return starts, nil
+		}
+		if len(starts) == MaxOccurrences {
+			return nil, errs.Rule("rrule", "too_many_occurrences", "a series has at most %d occurrences", MaxOccurrences)
+		}
+		starts = append(starts, t)
+	}
+}
+
+// BookSeries books every occurrence of a recurring reservation in one
+// transaction. In AllOrNothing mode (the default) one unavailable occurrence
+// refuses the whole series with a 409 listing them all.
+func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesResult, error) {
+	if sb.Mode == "" {
+		sb.Mode = AllOrNothing
+	}
+	if sb.Mode != AllOrNothing && sb.Mode != SkipConflicts {
+		return nil, errs.Invalid("mode", "must be %s or %s", AllOrNothing, SkipConflicts)
+	}
+	if sb.Kind == ReservationBlock {
+		return nil, errs.Invalid("kind", "a series is a member's booking")
+	}
+	var out *SeriesResult
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		res, err := getResource(ctx, tx, sb.ResourceID, true)
+		if err != nil {
+			return err
+		}
+		site, err := getSite(ctx, tx, res.SiteID)
+		if err != nil {
+			return err
+		}
+		loc := site.Location()
+		first, err := ResolveTime("start", sb.Start, loc)
+		if err != nil {
+			return err
+		}
+		firstEnd, err := ResolveTime("end", sb.End, loc)
+		if err != nil {
+			return err
+		}
+		if !firstEnd.After(first) {
+			return errs.Rule("end", "end_before_start", "end must be after start")
+		}
+		length := wallDuration(first, firstEnd, loc)
+		starts, err := expand(sb.RRule, first, loc)
+		if err != nil {
+			return err
+		}
+		if len(starts) == 0 {
+			return errs.Rule("rrule", "no_occurrences", "the rule has no occurrence from start on")
+		}
+		series := &Series{ID: id.New(), ResourceID: res.ID, UserID: sb.UserID, RRule: strings.TrimPrefix(strings.TrimSpace(sb.RRule), "RRULE:"),
+			FirstStart: first, DurationSeconds: int64(length / time.Second), Timezone: site.Timezone, CreatedAt: svc.now()}
+		if _, err := tx.NewInsert().Model(series).Exec(ctx); err != nil {
+			if db.IsForeignKey(err) {
+				return errs.Invalid("user_id", "no such user")
+			}
+			return fmt.Errorf("insert series: %w", err)
+		}
+		out = &SeriesResult{Series: series}
+		for _, start := range starts {
+			end := addWall(start, length, loc)
+			b := sb.Booking
+			b.Start, b.End = start.Format(time.RFC3339), end.Format(time.RFC3339)
+			r, err := svc.bookChecked(ctx, tx, res, site, b, &series.ID)
+			var p *errs.Problem
+			var ve *errs.ValidationError
+			switch {
+			case err == nil:
+				out.Created = append(out.Created, r)
+			case errors.As(err, &p):
+				out.Skipped = append(out.Skipped, Unavailable{Start: start.UTC(), End: end.UTC(), Code: p.Code, Detail: p.Detail})
+			case errors.As(err, &ve):
+				out.Skipped = append(out.Skipped, Unavailable{Start: start.UTC(), End: end.UTC(), Code: "invalid", Detail: ve.Error()})
+			default:
+				return err
+			}
+		}
+		if len(out.Skipped) > 0 && (sb.Mode == AllOrNothing || len(out.Created) == 0) {
+			return &errs.Problem{Kind: errs.ErrConflict, Code: "occurrences_unavailable",
+				Detail: fmt.Sprintf("%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), len(starts)),
+				Extra:  map[string]any{"unavailable": out.Skipped}}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bookChecked books one occurrence inside tx with a savepoint-free check
+// order: rules first, then overlap, then insert.
+func (svc *Service) bookChecked(ctx context.Context, tx bun.Tx, res *Resource, site *Site, b Booking, seriesID *string) (*Reservation, error) {
+	s, err := svc.checkSlot(ctx, tx, res, site, b)
+	if err != nil {
+		return nil, err
+	}
+	return svc.insertReservation(ctx, tx, s, b, seriesID)
+}
+
+// GetSeries returns a series and its occurrences, by start.
+func (svc *Service) GetSeries(ctx context.Context, seriesID string) (*Series, []Reservation, error) {
+	if !id.Valid(seriesID) {
+		return nil, nil, errSeriesNotFound
+	}
+	var s Series
+	if err := svc.db.NewSelect().Model(&s).Where("id = ?", seriesID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, nil, errSeriesNotFound
+		}
+		return nil, nil, fmt.Errorf("get series: %w", err)
+	}
+	var rs []Reservation
+	if err := svc.db.NewSelect().Model(&rs).Where("series_id = ?", seriesID).Order("starts_at").Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("list occurrences: %w", err)
+	}
+	return &s, rs, nil
+}
+
+var errSeriesNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_found", Detail: "no such series"}
+
+// CancelSeries cancels the occurrences of a series that start at or after
+// from (zero: every occurrence not yet over): "this and following".
+func (svc *Service) CancelSeries(ctx context.Context, seriesID string, from time.Time, c Cancellation) ([]*Reservation, error) {
+	var out []*Reservation
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		var rs []Reservation
+		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status <> ? AND ends_at > ?", seriesID, StatusCancelled, svc.now()).Order("starts_at")
+		if !from.IsZero() {
+			q = q.Where("starts_at >= ?", from)
+		}
+		if err := q.Scan(ctx); err != nil {
+			return fmt.Errorf("read occurrences: %w", err)
+		}
+		for i := range rs {
+			c.ReservationID = rs[i].ID
+			r, err := svc.cancel(ctx, tx, &rs[i], c)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MoveSeries moves the occurrences from `from` on (zero: all not yet
+// started) to new local wall-clock times on their own dates, e.g. from
+// 09:00–12:00 to 10:00–13:00. All or nothing.
+func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.Time, startClock, endClock string, actor string, manager bool) ([]*Reservation, error) {
+	startMin, ok1 := parseClock(startClock)
+	endMin, ok2 := parseClock(endClock)
+	var v errs.Validator
+	v.Check(ok1 && startMin < 24*60, "start_time", "must be HH:MM")
+	v.Check(ok2, "end_time", "must be HH:MM")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var out []*Reservation
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		var rs []Reservation
+		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status = ? AND starts_at > ?", seriesID, StatusConfirmed, svc.now()).Order("starts_at")
+		if !from.IsZero() {
+			q = q.Where("starts_at >= ?", from)
+		}
+		if err := q.Scan(ctx); err != nil {
+			return fmt.Errorf("read occurrences: %w", err)
+		}
+		if len(rs) == 0 {
+			return errSeriesNotFound
+		}
+		res, err := getResource(ctx, tx, rs[0].ResourceID, true)
+		if err != nil {
+			return err
+		}
+		site, err := getSite(ctx, tx, res.SiteID)
+		if err != nil {
+			return err
+		}
+		loc := site.Location()
+		var unavailable []Unavailable
+		for i := range rs {
+			r := &rs[i]
+			l := r.StartsAt.In(loc)
+			day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+			wall := func(m int) string { return day.Add(time.Duration(m) * time.Minute).Format("2006-01-02T15:04") }
+			endWall := wall(endMin)
+			if endMin <= startMin {
+				endWall = day.AddDate(0, 0, 1).Add(time.Duration(endMin) * time.Minute).Format("2006-01-02T15:04")
+			}
+			b := Booking{ResourceID: r.ResourceID, ActorID: actor, Manager: manager, Start: wall(startMin), End: endWall, Seats: r.Seats}
+			if r.UserID != nil {
+				b.UserID = *r.UserID
+			}
+			s, err := svc.checkSlot(ctx, tx, res, site, b)
+			if err == nil {
+				err = svc.checkFree(ctx, tx, s, r.ID)
+			}
+			var p *errs.Problem
+			if errors.As(err, &p) {
+				unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail})
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			r.StartsAt, r.EndsAt, r.BusyUntil, r.UpdatedAt = s.start, s.end, s.busy, svc.now()
+			if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "updated_at").WherePK().Exec(ctx); err != nil {
+				if db.IsExclusion(err) {
+					unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: "slot_taken", Detail: "this slot was just taken"})
+					continue
+				}
+				return fmt.Errorf("move occurrence: %w", err)
+			}
+			out = append(out, r)
+		}
+		if len(unavailable) > 0 {
+			return &errs.Problem{Kind: errs.ErrConflict, Code: "occurrences_unavailable",
+				Detail: fmt.Sprintf("%d occurrences cannot move; nothing was moved", len(unavailable)),
+				Extra:  map[string]any{"unavailable": unavailable}}
+		}
+		return nil
+	})
+	return out, err
+}
