@@ -123,6 +123,9 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 	if err != nil {
 		return nil, err
 	}
+	if err := svc.expireOverdueHolds(ctx, tx, res); err != nil {
+		return nil, err
+	}
 	s, err := svc.checkSlot(ctx, tx, res, site, b)
 	if err != nil {
 		return nil, err

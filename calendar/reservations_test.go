@@ -29,11 +29,17 @@ type fixture struct {
 
 func newFixture(t testing.TB, members int) *fixture {
 	t.Helper()
-	d := dbtest.New(t)
 	paris, _ := time.LoadLocation("Europe/Paris")
 	// Monday 2 March 2026, 07:00 in Paris.
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
-	svc := calendar.New(d, calendar.Config{Now: func() time.Time { return now }})
+	return newFixtureWith(t, members, calendar.Config{Now: func() time.Time { return now }}, now)
+}
+
+func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Time) *fixture {
+	t.Helper()
+	d := dbtest.New(t)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	svc := calendar.New(d, cfg)
 	in := validSite()
 	in.OpeningHours = calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {

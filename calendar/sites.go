@@ -4,11 +4,13 @@ package calendar
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -21,6 +23,9 @@ type Config struct {
 	Now func() time.Time
 	// Guard checks entitlements inside the booking transaction; nil allows all.
 	Guard Guard
+	// OfferTTL is how long a freed slot is held for the first in line
+	// (default DefaultOfferTTL).
+	OfferTTL time.Duration
 }
 
 // Service implements the calendar use cases. Authorization is the caller's:
@@ -31,7 +36,9 @@ type Service struct {
 	guard Guard
 	// freed is called, inside the transaction, when a span of a resource is
 	// freed by a cancellation or a move: the waiting list's hook.
-	freed func(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error
+	freed    func(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error
+	offerTTL time.Duration
+	jobs     *river.Client[*sql.Tx]
 }
 
 // New returns a calendar Service.
@@ -39,7 +46,12 @@ func New(db *bun.DB, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard}
+	if cfg.OfferTTL <= 0 {
+		cfg.OfferTTL = DefaultOfferTTL
+	}
+	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, offerTTL: cfg.OfferTTL}
+	svc.freed = svc.offerFreed
+	return svc
 }
 
 // Site is one place of the network.

@@ -1,0 +1,187 @@
+package calendar_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+)
+
+type movableClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *movableClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *movableClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func TestWaitingList(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
+	f := newFixtureWith(t, 4, calendar.Config{Now: clk.Now, OfferTTL: time.Hour}, clk.t)
+	ctx := context.Background()
+	a, b, c, d := f.users[0], f.users[1], f.users[2], f.users[3]
+	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
+	slot := func(u string) calendar.Booking {
+		return calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: f.at(5, 9, 0), End: f.at(5, 12, 0)}
+	}
+	held, err := f.svc.Book(ctx, slot(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.JoinWaitlist(ctx, slot(d), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.JoinWaitlist(ctx, slot(d), false); ruleCode(err) != "already_waiting" {
+		t.Fatalf("joining twice: %v", err)
+	}
+	eb, _ := f.svc.JoinWaitlist(ctx, slot(b), false)
+	ec, _ := f.svc.JoinWaitlist(ctx, slot(c), true)
+	if _, err := f.svc.JoinWaitlist(ctx, calendar.Booking{ResourceID: desk.ID, UserID: b, ActorID: b, Start: f.at(6, 9, 0), End: f.at(6, 10, 0)}, false); ruleCode(err) != "slot_available" {
+		t.Fatalf("joining the line of a free slot: %v", err)
+	}
+	// d leaves; a cancels: b (first still in line) is offered the slot, held.
+	if _, err := f.svc.LeaveWaitlist(ctx, mustEntry(t, f, d).ID, d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: held.ID, ActorID: a}); err != nil {
+		t.Fatal(err)
+	}
+	eb, _ = f.svc.GetWaitlistEntry(ctx, eb.ID)
+	if eb.Status != calendar.WaitOffered || eb.ReservationID == nil || !eb.OfferExpiresAt.Equal(clk.Now().Add(time.Hour)) {
+		t.Fatalf("b's entry = %+v", eb)
+	}
+	// While held, nobody else books it.
+	if _, err := f.svc.Book(ctx, slot(a)); !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("booking a held slot: %v", err)
+	}
+	// b lets the hour pass: the offer lapses and c (auto-book) gets the slot.
+	clk.Advance(61 * time.Minute)
+	if err := f.svc.ExpireOffer(ctx, eb.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ExpireOffer(ctx, eb.ID); err != nil { // a repeated job is harmless
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AcceptOffer(ctx, eb.ID, b); ruleCode(err) != "no_open_offer" {
+		t.Fatalf("accepting a lapsed offer: %v", err)
+	}
+	ec, _ = f.svc.GetWaitlistEntry(ctx, ec.ID)
+	if ec.Status != calendar.WaitBooked || ec.ReservationID == nil {
+		t.Fatalf("c's entry = %+v", ec)
+	}
+	r, _ := f.svc.GetReservation(ctx, *ec.ReservationID)
+	if r.Status != calendar.StatusConfirmed || *r.UserID != c {
+		t.Fatalf("c's reservation = %+v", r)
+	}
+}
+
+func mustEntry(t *testing.T, f *fixture, user string) *calendar.WaitlistEntry {
+	t.Helper()
+	es, err := f.svc.ListWaitlist(context.Background(), user)
+	if err != nil || len(es) == 0 {
+		t.Fatalf("entries of %s: %v, %v", user, es, err)
+	}
+	return &es[0]
+}
+
+func TestAcceptOfferAndLazyExpiry(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
+	f := newFixtureWith(t, 3, calendar.Config{Now: clk.Now, OfferTTL: 30 * time.Minute}, clk.t)
+	ctx := context.Background()
+	a, b, c := f.users[0], f.users[1], f.users[2]
+	room := f.resource(t, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 4})
+	at := func(u string, day int) calendar.Booking {
+		return calendar.Booking{ResourceID: room.ID, UserID: u, ActorID: u, Start: f.at(day, 14, 0), End: f.at(day, 15, 0)}
+	}
+	r1, _ := f.svc.Book(ctx, at(a, 5))
+	r2, _ := f.svc.Book(ctx, at(a, 6))
+	e1, _ := f.svc.JoinWaitlist(ctx, at(b, 5), false)
+	e2, _ := f.svc.JoinWaitlist(ctx, at(b, 6), false)
+	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r1.ID, ActorID: a})
+	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r2.ID, ActorID: a})
+	got, err := f.svc.AcceptOffer(ctx, e1.ID, b)
+	if err != nil || got.Status != calendar.StatusConfirmed || *got.UserID != b {
+		t.Fatalf("accept = %+v, %v", got, err)
+	}
+	if _, err := f.svc.AcceptOffer(ctx, e1.ID, c); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("someone else accepting b's offer: %v", err)
+	}
+	// No job runs in this test: the lapsed hold on day 6 is cleared when c
+	// next tries to book, and c gets the slot.
+	clk.Advance(31 * time.Minute)
+	if _, err := f.svc.Book(ctx, at(c, 6)); err != nil {
+		t.Fatalf("booking after a lapsed hold: %v", err)
+	}
+	e2, _ = f.svc.GetWaitlistEntry(ctx, e2.ID)
+	if e2.Status != calendar.WaitExpired {
+		t.Fatalf("lapsed entry = %s", e2.Status)
+	}
+}
+
+// TestOfferExpiresThroughTheJobQueue runs the real River queue: the offer
+// lapses by itself and passes to the next in line.
+func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Now().In(paris)
+	f := newFixtureWith(t, 3, calendar.Config{OfferTTL: 6 * time.Second}, now)
+	ctx := context.Background()
+	if err := jobs.Migrate(ctx, f.db); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	if err := f.svc.AddWorkers(workers); err != nil {
+		t.Fatal(err)
+	}
+	jc, err := jobs.New(f.db, jobs.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.UseJobs(jc.River())
+	if err := jc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { jc.Stop(context.Background()) })
+
+	a, b, c := f.users[0], f.users[1], f.users[2]
+	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
+	day := now.AddDate(0, 0, 2)
+	slot := func(u string) calendar.Booking {
+		return calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u,
+			Start: time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, paris).Format(time.RFC3339),
+			End:   time.Date(day.Year(), day.Month(), day.Day(), 11, 0, 0, 0, paris).Format(time.RFC3339)}
+	}
+	r, err := f.svc.Book(ctx, slot(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, _ := f.svc.JoinWaitlist(ctx, slot(b), false)
+	ec, _ := f.svc.JoinWaitlist(ctx, slot(c), false)
+	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: a}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		e, _ := f.svc.GetWaitlistEntry(ctx, ec.ID)
+		if e.Status == calendar.WaitOffered {
+			break
+		}
+		if time.Now().After(deadline) {
+			first, _ := f.svc.GetWaitlistEntry(ctx, eb.ID)
+			t.Fatalf("c was never offered the slot (b: %s, c: %s)", first.Status, e.Status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	first, _ := f.svc.GetWaitlistEntry(ctx, eb.ID)
+	if first.Status != calendar.WaitExpired {
+		t.Fatalf("b's offer = %s, want expired", first.Status)
+	}
+}
