@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -23,6 +25,7 @@ import (
 // Every exchange is validated against openapi.yaml.
 type harness struct {
 	t      testing.TB
+	db     *bun.DB
 	srv    *httptest.Server
 	api    *api.Server
 	access *access.Service
@@ -68,7 +71,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, api: a, access: acc, clock: clk}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, clock: clk}
 }
 
 type response struct {

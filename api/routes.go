@@ -42,6 +42,24 @@ func (s *Server) routes() {
 	s.handle("POST /v1/sites/{site_id}/closures", s.requireAuth(s.idempotentAuthed(s.handleCreateClosure)))
 	s.handle("GET /v1/sites/{site_id}/closures/{closure_id}", s.requireAuth(s.handleGetClosure))
 	s.handle("DELETE /v1/sites/{site_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteClosure))
+
+	s.handle("POST /v1/sites/{site_id}/resources", s.requireAuth(s.idempotentAuthed(s.handleCreateResource)))
+	s.handle("GET /v1/sites/{site_id}/resources", s.requireAuth(s.handleListResources))
+	s.handle("GET /v1/resources/{resource_id}", s.requireAuth(s.handleGetResource))
+	s.handle("PATCH /v1/resources/{resource_id}", s.requireAuth(s.handlePatchResource))
+
+	s.handle("POST /v1/sites/{site_id}/qualifications", s.requireAuth(s.idempotentAuthed(s.handleCreateQualification)))
+	s.handle("GET /v1/sites/{site_id}/qualifications", s.requireAuth(s.handleListQualifications))
+	s.handle("GET /v1/qualifications/{qualification_id}", s.requireAuth(s.handleGetQualification))
+	s.handle("POST /v1/qualifications/{qualification_id}/grants", s.requireAuth(s.idempotentAuthed(s.handleGrantQualification)))
+	s.handle("GET /v1/qualifications/{qualification_id}/grants", s.requireAuth(s.handleListGrants))
+	s.handle("DELETE /v1/qualifications/{qualification_id}/grants/{user_id}", s.requireAuth(s.handleRevokeGrant))
+
+	s.handle("POST /v1/reservations", s.requireAuth(s.idempotentAuthed(s.handleCreateReservation)))
+	s.handle("GET /v1/reservations", s.requireAuth(s.handleListReservations))
+	s.handle("GET /v1/reservations/{reservation_id}", s.requireAuth(s.handleGetReservation))
+	s.handle("PATCH /v1/reservations/{reservation_id}", s.requireAuth(s.handlePatchReservation))
+	s.handle("DELETE /v1/reservations/{reservation_id}", s.requireAuth(s.handleCancelReservation))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.

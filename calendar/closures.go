@@ -96,3 +96,51 @@ func (svc *Service) DeleteClosure(ctx context.Context, siteID, closureID string)
 	}
 	return nil
 }
+
+// AddResourceClosure closes one resource over [start, end) (maintenance).
+func (svc *Service) AddResourceClosure(ctx context.Context, resourceID string, start, end time.Time, reason string) (*ResourceClosure, error) {
+	if _, err := svc.GetResource(ctx, resourceID); err != nil {
+		return nil, err
+	}
+	var v errs.Validator
+	v.Check(!start.IsZero(), "starts_at", "is required")
+	v.Check(!end.IsZero(), "ends_at", "is required")
+	v.Check(end.After(start), "ends_at", "must be after starts_at")
+	v.Check(len(reason) <= 500, "reason", "must be at most 500 bytes")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	c := &ResourceClosure{ID: id.New(), ResourceID: resourceID, StartsAt: start.UTC(), EndsAt: end.UTC(), Reason: strings.TrimSpace(reason), CreatedAt: svc.now()}
+	if _, err := svc.db.NewInsert().Model(c).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert resource closure: %w", err)
+	}
+	return c, nil
+}
+
+// ListResourceClosures returns the closures of a resource overlapping [from, to).
+func (svc *Service) ListResourceClosures(ctx context.Context, resourceID string, from, to time.Time) ([]ResourceClosure, error) {
+	cs := []ResourceClosure{}
+	q := svc.db.NewSelect().Model(&cs).Where("resource_id = ?", resourceID).Order("starts_at", "id")
+	if !from.IsZero() {
+		q = q.Where("ends_at > ?", from.UTC())
+	}
+	if !to.IsZero() {
+		q = q.Where("starts_at < ?", to.UTC())
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list resource closures: %w", err)
+	}
+	return cs, nil
+}
+
+// DeleteResourceClosure reopens what a resource closure closed.
+func (svc *Service) DeleteResourceClosure(ctx context.Context, resourceID, closureID string) error {
+	res, err := svc.db.NewDelete().Model((*ResourceClosure)(nil)).Where("id = ? AND resource_id = ?", closureID, resourceID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete resource closure: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errClosureNotFound
+	}
+	return nil
+}

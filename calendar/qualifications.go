@@ -146,7 +146,7 @@ func (svc *Service) RevokeQualification(ctx context.Context, qualID, userID stri
 // ListGrants returns the grants in force of a qualification.
 func (svc *Service) ListGrants(ctx context.Context, qualID string) ([]Grant, error) {
 	gs := []Grant{}
-	if err := svc.db.NewSelect().Model(&gs).Where("qualification_id = ? AND revoked_at IS NULL", qualID).
+	if err := svc.db.NewSelect().Model(&gs).Where("qualification_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", qualID, svc.now()).
 		Order("granted_at").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
 	}

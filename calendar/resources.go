@@ -28,7 +28,7 @@ type Rules struct {
 	// local midnight (default 30).
 	SlotMinutes int `json:"slot_minutes"`
 	MinMinutes  int `json:"min_minutes"` // default one slot
-	MaxMinutes  int `json:"max_minutes"` // default 12 h; 0 means no limit
+	MaxMinutes  int `json:"max_minutes"` // 0 means no limit
 	// HorizonDays: how far ahead a member may book (default 90).
 	HorizonDays int `json:"horizon_days"`
 	// MinNoticeMinutes: how long before the start a booking must be made.
@@ -42,7 +42,7 @@ type Rules struct {
 }
 
 // DefaultRules are what a resource gets for rules it leaves at zero.
-var DefaultRules = Rules{SlotMinutes: 30, MaxMinutes: 12 * 60, HorizonDays: 90}
+var DefaultRules = Rules{SlotMinutes: 30, HorizonDays: 90}
 
 func (r Rules) withDefaults() Rules {
 	if r.SlotMinutes == 0 {

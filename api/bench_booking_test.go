@@ -1,0 +1,86 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkBooking books random one-hour slots of M desks from N concurrent
+// clients over HTTP: authentication, rules, idempotency keys and the
+// conflict check all included. It reports requests/s, reservations created/s,
+// latency percentiles, and the number of double bookings found afterwards
+// in the database (must be 0).
+func BenchmarkBooking(b *testing.B) {
+	for _, resources := range []int{1, 500} {
+		for _, clients := range []int{1, 16, 64} {
+			b.Run(fmt.Sprintf("resources=%d/clients=%d", resources, clients), func(b *testing.B) {
+				benchBooking(b, resources, clients)
+			})
+		}
+	}
+}
+
+func benchBooking(b *testing.B, resources, clients int) {
+	f := newCalendarFixture(b)
+	b.StopTimer()
+	ids := []string{f.desk}
+	for len(ids) < resources {
+		ids = append(ids, f.resource(b, map[string]any{"kind": "desk", "name": "Desk " + strconv.Itoa(len(ids)),
+			"rules": map[string]int{"horizon_days": 365}}))
+	}
+	tokens := make([]string, clients)
+	for i := range tokens {
+		_, tokens[i], _ = f.h.member(fmt.Sprintf("bench%d@example.fr", i))
+	}
+	// 60 days × 12 one-hour slots per resource to draw from.
+	base := time.Date(2026, 3, 3, 8, 0, 0, 0, f.paris)
+	var created, seq atomic.Int64
+	body := func(rng *rand.Rand) []byte {
+		day := rng.IntN(60)
+		hour := rng.IntN(12)
+		start := time.Date(base.Year(), base.Month(), base.Day()+day, 8+hour, 0, 0, 0, f.paris)
+		return []byte(fmt.Sprintf(`{"resource_id":%q,"start":%q,"end":%q}`, ids[rng.IntN(len(ids))],
+			start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339)))
+	}
+	b.StartTimer()
+	runParallel(b, clients, func(c *http.Client) error {
+		n := seq.Add(1)
+		rng := rand.New(rand.NewPCG(uint64(n), 7))
+		req, _ := http.NewRequest("POST", f.h.srv.URL+"/v1/reservations", bytes.NewReader(body(rng)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tokens[int(n)%clients])
+		req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(n, 10))
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusCreated:
+			created.Add(1)
+		case http.StatusConflict:
+		default:
+			return fmt.Errorf("booking: status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	b.ReportMetric(float64(created.Load())/b.Elapsed().Seconds(), "created/s")
+	var doubles int
+	if err := f.h.db.NewRaw(`SELECT COUNT(*) FROM reservations a JOIN reservations b
+		ON a.resource_id = b.resource_id AND a.id < b.id
+		AND a.status <> 'cancelled' AND b.status <> 'cancelled'
+		AND a.starts_at < b.busy_until AND b.starts_at < a.busy_until`).Scan(context.Background(), &doubles); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(doubles), "double-bookings")
+	if doubles != 0 {
+		b.Fatalf("%d double bookings", doubles)
+	}
+}

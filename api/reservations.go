@@ -1,0 +1,275 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+type reservationJSON struct {
+	ID            string     `json:"id"`
+	ResourceID    string     `json:"resource_id"`
+	SiteID        string     `json:"site_id"`
+	UserID        *string    `json:"user_id"`
+	Kind          string     `json:"kind"`
+	Status        string     `json:"status"`
+	Seats         int        `json:"seats"`
+	Start         time.Time  `json:"start"`
+	End           time.Time  `json:"end"`
+	Note          string     `json:"note"`
+	SeriesID      *string    `json:"series_id"`
+	CreatedBy     string     `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	HoldExpiresAt *time.Time `json:"hold_expires_at"`
+	CancelledAt   *time.Time `json:"cancelled_at"`
+	CancelReason  string     `json:"cancel_reason"`
+	LateCancel    bool       `json:"late_cancel"`
+}
+
+func toReservationJSON(r *calendar.Reservation) reservationJSON {
+	return reservationJSON{ID: r.ID, ResourceID: r.ResourceID, SiteID: r.SiteID, UserID: r.UserID, Kind: r.Kind,
+		Status: r.Status, Seats: r.Seats, Start: r.StartsAt, End: r.EndsAt, Note: r.Note, SeriesID: r.SeriesID,
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, HoldExpiresAt: r.HoldExpiresAt,
+		CancelledAt: r.CancelledAt, CancelReason: r.CancelReason, LateCancel: r.LateCancel}
+}
+
+var errReservationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "reservation_not_found", Detail: "no such reservation"}
+
+// canManageReservations: the site's managers and admins, and API keys of the
+// site with reservations:write.
+func canManageReservations(p *access.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(access.ScopeReservationsWrite)
+}
+
+func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		ResourceID string `json:"resource_id"`
+		Start      string `json:"start"`
+		End        string `json:"end"`
+		Seats      int    `json:"seats"`
+		Note       string `json:"note"`
+		UserID     string `json:"user_id"`
+		Kind       string `json:"kind"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var v errs.Validator
+	v.Check(in.ResourceID != "", "resource_id", "is required")
+	v.Check(in.Start != "", "start", "is required")
+	v.Check(in.End != "", "end", "is required")
+	v.Check(in.Kind == "" || in.Kind == calendar.ReservationBooking || in.Kind == calendar.ReservationBlock, "kind", "must be booking or block")
+	v.Check(len(in.Note) <= 2000, "note", "must be at most 2000 bytes")
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Calendar.GetResource(r.Context(), in.ResourceID)
+	if err != nil || !canReadSite(p, res.SiteID) {
+		s.writeError(w, r, errs.Rule("resource_id", "resource_not_found", "no such resource"))
+		return
+	}
+	manager := canManageReservations(p, res.SiteID)
+	b := calendar.Booking{ResourceID: res.ID, UserID: p.UserID, ActorID: p.UserID, Manager: manager,
+		Kind: in.Kind, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note}
+	switch {
+	case in.Kind == calendar.ReservationBlock:
+		if !manager || p.IsAPIKey() {
+			s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "managers_only", Detail: "only the site's managers block a resource"})
+			return
+		}
+		b.UserID = ""
+	case in.UserID != "" && in.UserID != p.UserID:
+		if !manager {
+			s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "managers_only", Detail: "only the site's managers book on behalf of a member"})
+			return
+		}
+		b.UserID = in.UserID
+	case p.IsAPIKey():
+		s.writeError(w, r, errs.Invalid("user_id", "an API key books on behalf of a member: name the user_id"))
+		return
+	}
+	if p.IsAPIKey() {
+		// The key's creator is accountable; the reservation records the key's
+		// action as made by the member it is for.
+		b.ActorID = b.UserID
+	}
+	rv, err := s.Calendar.Book(r.Context(), b)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/reservations/"+rv.ID)
+	writeJSON(w, http.StatusCreated, toReservationJSON(rv))
+}
+
+// reservationFor loads a reservation the principal may see: their own, or
+// one of a site they manage. Others are not found.
+func (s *Server) reservationFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Reservation, bool, bool) {
+	rv, err := s.Calendar.GetReservation(r.Context(), r.PathValue("reservation_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false, false
+	}
+	manager := canManageReservations(p, rv.SiteID)
+	own := rv.UserID != nil && *rv.UserID == p.UserID && !p.IsAPIKey()
+	readable := own || manager || (p.ManagesSite(rv.SiteID) && p.HasScope(access.ScopeReservationsRead))
+	if !readable {
+		s.writeError(w, r, errReservationNotFound)
+		return nil, false, false
+	}
+	return rv, manager, true
+}
+
+func (s *Server) handleGetReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	rv, _, ok := s.reservationFor(w, r, p)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, toReservationJSON(rv))
+}
+
+func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		Start *string `json:"start"`
+		End   *string `json:"end"`
+		Seats *int    `json:"seats"`
+		Note  *string `json:"note"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rv, manager, ok := s.reservationFor(w, r, p)
+	if !ok {
+		return
+	}
+	own := rv.UserID != nil && *rv.UserID == p.UserID
+	if !own && !manager {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	m := calendar.Move{ReservationID: rv.ID, ActorID: p.UserID, Manager: manager, Note: in.Note}
+	if in.Start != nil {
+		m.Start = *in.Start
+	}
+	if in.End != nil {
+		m.End = *in.End
+	}
+	if in.Seats != nil {
+		if *in.Seats < 1 {
+			s.writeError(w, r, errs.Invalid("seats", "must be at least 1"))
+			return
+		}
+		m.Seats = *in.Seats
+	}
+	moved, err := s.Calendar.MoveReservation(r.Context(), m)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toReservationJSON(moved))
+}
+
+// handleCancelReservation cancels, with an optional ?reason= the member
+// sees on the reservation (typically a manager's).
+func (s *Server) handleCancelReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	rv, manager, ok := s.reservationFor(w, r, p)
+	if !ok {
+		return
+	}
+	own := rv.UserID != nil && *rv.UserID == p.UserID
+	if !own && !manager {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	reason := strings.TrimSpace(r.URL.Query().Get("reason"))
+	if len(reason) > 500 {
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "reason", "reason must be at most 500 bytes"))
+		return
+	}
+	// An API key acts for the member it books for, or for whoever made a block.
+	actor := p.UserID
+	if actor == "" && rv.UserID != nil {
+		actor = *rv.UserID
+	}
+	if actor == "" {
+		actor = rv.CreatedBy
+	}
+	c, err := s.Calendar.Cancel(r.Context(), calendar.Cancellation{ReservationID: rv.ID, ActorID: actor, Manager: manager, Reason: reason})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toReservationJSON(c))
+}
+
+// handleListReservations lists the caller's reservations; with site_id, a
+// manager lists the site's (filtered by resource_id, user_id, from, to).
+func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	after, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := calendar.ReservationFilter{SiteID: q.Get("site_id"), ResourceID: q.Get("resource_id"), UserID: q.Get("user_id"), After: after, Limit: limit}
+	if f.From, err = queryTime(r, "from"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.To, err = queryTime(r, "to"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if st := q.Get("status"); st != "" {
+		for _, one := range strings.Split(st, ",") {
+			if one != calendar.StatusConfirmed && one != calendar.StatusHeld && one != calendar.StatusCancelled {
+				s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "status", "status must list confirmed, held or cancelled"))
+				return
+			}
+			f.Statuses = append(f.Statuses, one)
+		}
+	}
+	if after != "" {
+		if _, err := s.Calendar.GetReservation(r.Context(), after); err != nil {
+			s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "cursor", "cursor is not one this API returned"))
+			return
+		}
+	}
+	if f.ResourceID != "" && f.SiteID == "" {
+		if res, err := s.Calendar.GetResource(r.Context(), f.ResourceID); err == nil {
+			f.SiteID = res.SiteID
+		}
+	}
+	manager := f.SiteID != "" && p.ManagesSite(f.SiteID) && p.HasScope(access.ScopeReservationsRead)
+	switch {
+	case manager:
+	case p.IsAdmin():
+	case p.IsAPIKey():
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "site_id", "an API key lists the reservations of one of its sites: give site_id"))
+		return
+	default:
+		if f.UserID != "" && f.UserID != p.UserID {
+			s.writeError(w, r, errs.ErrForbidden)
+			return
+		}
+		f.UserID = p.UserID // a member lists their own
+	}
+	rs, next, err := s.Calendar.ListReservations(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[reservationJSON]{Items: make([]reservationJSON, len(rs)), NextCursor: cursor(next)}
+	for i := range rs {
+		out.Items[i] = toReservationJSON(&rs[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}

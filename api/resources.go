@@ -1,0 +1,319 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+type resourceJSON struct {
+	ID                string                `json:"id"`
+	SiteID            string                `json:"site_id"`
+	Kind              string                `json:"kind"`
+	Name              string                `json:"name"`
+	Description       string                `json:"description"`
+	Capacity          int                   `json:"capacity"`
+	Rules             calendar.Rules        `json:"rules"`
+	OpeningHours      calendar.OpeningHours `json:"opening_hours"`
+	QualificationID   *string               `json:"qualification_id"`
+	PricePerHourCents int64                 `json:"price_per_hour_cents"`
+	MemberBookable    bool                  `json:"member_bookable"`
+	Retired           bool                  `json:"retired"`
+	CreatedAt         time.Time             `json:"created_at"`
+	UpdatedAt         time.Time             `json:"updated_at"`
+}
+
+func toResourceJSON(r *calendar.Resource) resourceJSON {
+	return resourceJSON{ID: r.ID, SiteID: r.SiteID, Kind: r.Kind, Name: r.Name, Description: r.Description,
+		Capacity: r.Capacity, Rules: r.Rules, OpeningHours: r.OpeningHours, QualificationID: r.QualificationID,
+		PricePerHourCents: r.PricePerHourCents, MemberBookable: r.MemberBookable, Retired: r.RetiredAt != nil,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+var errResourceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "resource_not_found", Detail: "no such resource"}
+
+// resourceFor loads a resource the principal may read, or answers 404.
+func (s *Server) resourceFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Resource, bool) {
+	res, err := s.Calendar.GetResource(r.Context(), r.PathValue("resource_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	if !canReadSite(p, res.SiteID) {
+		s.writeError(w, r, errResourceNotFound)
+		return nil, false
+	}
+	return res, true
+}
+
+func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	var in struct {
+		Kind              string                `json:"kind"`
+		Name              string                `json:"name"`
+		Description       string                `json:"description"`
+		Capacity          int                   `json:"capacity"`
+		Rules             calendar.Rules        `json:"rules"`
+		OpeningHours      calendar.OpeningHours `json:"opening_hours"`
+		QualificationID   *string               `json:"qualification_id"`
+		PricePerHourCents int64                 `json:"price_per_hour_cents"`
+		MemberBookable    *bool                 `json:"member_bookable"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canEditSite(p, siteID) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	res, err := s.Calendar.CreateResource(r.Context(), siteID, calendar.NewResource{
+		Kind: in.Kind, Name: in.Name, Description: in.Description, Capacity: in.Capacity, Rules: in.Rules,
+		OpeningHours: in.OpeningHours, QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents,
+		MemberBookable: in.MemberBookable,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/resources/"+res.ID)
+	writeJSON(w, http.StatusCreated, toResourceJSON(res))
+}
+
+func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errSiteNotFound)
+		return
+	}
+	q := r.URL.Query()
+	f := calendar.ResourceFilter{Kind: q.Get("kind"), IncludeRetired: q.Get("include_retired") == "true"}
+	switch f.Kind {
+	case "", calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine:
+	default:
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "kind", "kind must be desk, room, zone or machine"))
+		return
+	}
+	rs, err := s.Calendar.ListResources(r.Context(), siteID, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[resourceJSON]{Items: make([]resourceJSON, len(rs))}
+	for i := range rs {
+		out.Items[i] = toResourceJSON(&rs[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetResource(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	res, ok := s.resourceFor(w, r, p)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, toResourceJSON(res))
+}
+
+func (s *Server) handlePatchResource(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		Name              *string                         `json:"name"`
+		Description       *string                         `json:"description"`
+		Capacity          *int                            `json:"capacity"`
+		Rules             *calendar.Rules                 `json:"rules"`
+		OpeningHours      optional[calendar.OpeningHours] `json:"opening_hours"`
+		QualificationID   optional[string]                `json:"qualification_id"`
+		PricePerHourCents *int64                          `json:"price_per_hour_cents"`
+		MemberBookable    *bool                           `json:"member_bookable"`
+		Retired           *bool                           `json:"retired"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, ok := s.resourceFor(w, r, p)
+	if !ok {
+		return
+	}
+	if !canEditSite(p, res.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	up := calendar.ResourceUpdate{Name: in.Name, Description: in.Description, Capacity: in.Capacity, Rules: in.Rules,
+		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null, QualificationID: in.QualificationID.ptr(),
+		ClearQualification: in.QualificationID.Set && in.QualificationID.Null, PricePerHourCents: in.PricePerHourCents,
+		MemberBookable: in.MemberBookable, Retired: in.Retired}
+	if v := in.OpeningHours.ptr(); v != nil {
+		up.OpeningHours = *v
+		if up.OpeningHours == nil {
+			up.OpeningHours = calendar.OpeningHours{}
+		}
+	}
+	updated, err := s.Calendar.UpdateResource(r.Context(), res.ID, up)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toResourceJSON(updated))
+}
+
+type qualificationJSON struct {
+	ID          string    `json:"id"`
+	SiteID      string    `json:"site_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func toQualificationJSON(q *calendar.Qualification) qualificationJSON {
+	return qualificationJSON{ID: q.ID, SiteID: q.SiteID, Name: q.Name, Description: q.Description, CreatedAt: q.CreatedAt}
+}
+
+type grantJSON struct {
+	ID              string     `json:"id"`
+	QualificationID string     `json:"qualification_id"`
+	UserID          string     `json:"user_id"`
+	GrantedBy       string     `json:"granted_by"`
+	GrantedAt       time.Time  `json:"granted_at"`
+	ExpiresAt       *time.Time `json:"expires_at"`
+}
+
+func toGrantJSON(g *calendar.Grant) grantJSON {
+	return grantJSON{ID: g.ID, QualificationID: g.QualificationID, UserID: g.UserID, GrantedBy: g.GrantedBy, GrantedAt: g.GrantedAt, ExpiresAt: g.ExpiresAt}
+}
+
+func (s *Server) handleCreateQualification(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	var in struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canEditSite(p, siteID) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	q, err := s.Calendar.CreateQualification(r.Context(), siteID, in.Name, in.Description)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/qualifications/"+q.ID)
+	writeJSON(w, http.StatusCreated, toQualificationJSON(q))
+}
+
+func (s *Server) handleListQualifications(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errSiteNotFound)
+		return
+	}
+	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	qs, err := s.Calendar.ListQualifications(r.Context(), siteID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[qualificationJSON]{Items: make([]qualificationJSON, len(qs))}
+	for i := range qs {
+		out.Items[i] = toQualificationJSON(&qs[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// qualificationFor loads a qualification of a site the principal manages.
+func (s *Server) qualificationFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Qualification, bool) {
+	q, err := s.Calendar.GetQualification(r.Context(), r.PathValue("qualification_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	if !canReadSite(p, q.SiteID) {
+		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "qualification_not_found", Detail: "no such qualification"})
+		return nil, false
+	}
+	if !canEditSite(p, q.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return nil, false
+	}
+	return q, true
+}
+
+func (s *Server) handleGetQualification(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	q, err := s.Calendar.GetQualification(r.Context(), r.PathValue("qualification_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canReadSite(p, q.SiteID) {
+		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "qualification_not_found", Detail: "no such qualification"})
+		return
+	}
+	writeJSON(w, http.StatusOK, toQualificationJSON(q))
+}
+
+func (s *Server) handleGrantQualification(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		UserID    string     `json:"user_id"`
+		ExpiresAt *timestamp `json:"expires_at"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "a training is granted by a person, not an API key"))
+		return
+	}
+	q, ok := s.qualificationFor(w, r, p)
+	if !ok {
+		return
+	}
+	var expires *time.Time
+	if in.ExpiresAt != nil {
+		expires = &in.ExpiresAt.Time
+	}
+	g, err := s.Calendar.GrantQualification(r.Context(), q.ID, in.UserID, p.UserID, expires)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toGrantJSON(g))
+}
+
+func (s *Server) handleListGrants(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	q, ok := s.qualificationFor(w, r, p)
+	if !ok {
+		return
+	}
+	gs, err := s.Calendar.ListGrants(r.Context(), q.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[grantJSON]{Items: make([]grantJSON, len(gs))}
+	for i := range gs {
+		out.Items[i] = toGrantJSON(&gs[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	q, ok := s.qualificationFor(w, r, p)
+	if !ok {
+		return
+	}
+	if err := s.Calendar.RevokeQualification(r.Context(), q.ID, r.PathValue("user_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
