@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"time"
@@ -94,20 +95,9 @@ func (q *AvailabilityQuery) check() error {
 func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource, q AvailabilityQuery) ([]Availability, error) {
 	loc := site.Location()
 	now := svc.now()
-	// One query each for reservations and closures of the whole site.
-	var reservations []Reservation
-	if err := svc.db.NewSelect().Model(&reservations).
-		Column("resource_id", "seats", "starts_at", "busy_until", "exclusive", "status", "hold_expires_at").
-		Where("site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?", site.ID, StatusCancelled, q.To, q.From).
-		Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read reservations: %w", err)
-	}
-	byResource := map[string][]Reservation{}
-	for _, r := range reservations {
-		if r.Status == StatusHeld && r.HoldExpiresAt != nil && !now.Before(*r.HoldExpiresAt) {
-			continue // a lapsed hold frees its slot at the next booking
-		}
-		byResource[r.ResourceID] = append(byResource[r.ResourceID], r)
+	byResource, err := svc.busyBySite(ctx, site.ID, q.From, q.To, now)
+	if err != nil {
+		return nil, err
 	}
 	var siteClosures []Closure
 	if err := svc.db.NewSelect().Model(&siteClosures).Where("site_id = ? AND starts_at < ? AND ends_at > ?", site.ID, q.To, q.From).Scan(ctx); err != nil {
@@ -151,6 +141,45 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 		latest := now.AddDate(0, 0, rules.HorizonDays)
 		free := freeIntervals(open, byResource[res.ID], res, q.Seats, time.Duration(rules.BufferAfterMinutes)*time.Minute)
 		out = append(out, Availability{Resource: res, Free: snap(free, loc, rules, earliest, latest)})
+	}
+	return out, nil
+}
+
+// busy is the part of a reservation availability needs.
+type busy struct {
+	seats      int
+	start, end time.Time // end is busy_until: the reservation plus its buffer
+	exclusive  bool
+}
+
+// busyBySite reads the live reservations of a site overlapping [from, to),
+// grouped by resource. It scans plain rows rather than whole Reservation
+// models: a busy week of a large site is tens of thousands of rows.
+func (svc *Service) busyBySite(ctx context.Context, siteID string, from, to, now time.Time) (map[string][]busy, error) {
+	rows, err := svc.db.QueryContext(ctx, `SELECT resource_id, seats, starts_at, busy_until, exclusive, status, hold_expires_at
+		FROM reservations WHERE site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?`,
+		siteID, StatusCancelled, to, from)
+	if err != nil {
+		return nil, fmt.Errorf("read reservations: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]busy{}
+	for rows.Next() {
+		var (
+			resourceID, status string
+			b                  busy
+			hold               sql.NullTime
+		)
+		if err := rows.Scan(&resourceID, &b.seats, &b.start, &b.end, &b.exclusive, &status, &hold); err != nil {
+			return nil, fmt.Errorf("scan reservation: %w", err)
+		}
+		if status == StatusHeld && hold.Valid && !now.Before(hold.Time) {
+			continue // a lapsed hold frees its slot at the next booking
+		}
+		out[resourceID] = append(out[resourceID], b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read reservations: %w", err)
 	}
 	return out, nil
 }
@@ -219,18 +248,18 @@ func subtract(spans, holes []span) []span {
 // freeIntervals splits the open spans by occupancy and keeps the parts with
 // at least `seats` free. A booking needs its own buffer free after it, so a
 // free part that runs into a reservation ends `buffer` earlier.
-func freeIntervals(open []span, rs []Reservation, res *Resource, seats int, buffer time.Duration) []FreeInterval {
+func freeIntervals(open []span, rs []busy, res *Resource, seats int, buffer time.Duration) []FreeInterval {
 	type edge struct {
 		at    time.Time
 		delta int
 	}
 	edges := make([]edge, 0, 2*len(rs))
 	for _, r := range rs {
-		n := r.Seats
-		if r.Exclusive || res.Exclusive() {
+		n := r.seats
+		if r.exclusive || res.Exclusive() {
 			n = res.Capacity
 		}
-		edges = append(edges, edge{r.StartsAt, n}, edge{r.BusyUntil, -n})
+		edges = append(edges, edge{r.start, n}, edge{r.end, -n})
 	}
 	sort.Slice(edges, func(i, j int) bool {
 		if edges[i].at.Equal(edges[j].at) {
