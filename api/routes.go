@@ -60,6 +60,24 @@ func (s *Server) routes() {
 	s.handle("GET /v1/reservations/{reservation_id}", s.requireAuth(s.handleGetReservation))
 	s.handle("PATCH /v1/reservations/{reservation_id}", s.requireAuth(s.handlePatchReservation))
 	s.handle("DELETE /v1/reservations/{reservation_id}", s.requireAuth(s.handleCancelReservation))
+
+	s.handle("POST /v1/reservations/series", s.requireAuth(s.idempotentAuthed(s.handleCreateSeries)))
+	s.handle("GET /v1/reservations/series/{series_id}", s.requireAuth(s.handleGetSeries))
+	s.handle("PATCH /v1/reservations/series/{series_id}", s.requireAuth(s.handleMoveSeries))
+	s.handle("DELETE /v1/reservations/series/{series_id}", s.requireAuth(s.handleCancelSeries))
+
+	s.handle("POST /v1/waitlist", s.requireAuth(s.idempotentAuthed(s.handleJoinWaitlist)))
+	s.handle("GET /v1/waitlist", s.requireAuth(s.handleListWaitlist))
+	s.handle("GET /v1/waitlist/{entry_id}", s.requireAuth(s.handleGetWaitlistEntry))
+	s.handle("DELETE /v1/waitlist/{entry_id}", s.requireAuth(s.handleLeaveWaitlist))
+	s.handle("POST /v1/waitlist/{entry_id}/accept", s.requireAuth(s.idempotentAuthed(s.handleAcceptOffer)))
+
+	s.handle("GET /v1/sites/{site_id}/availability", s.requireAuth(s.handleSiteAvailability))
+	s.handle("GET /v1/resources/{resource_id}/availability", s.requireAuth(s.handleResourceAvailability))
+
+	s.handle("POST /v1/resources/{resource_id}/closures", s.requireAuth(s.idempotentAuthed(s.handleCreateResourceClosure)))
+	s.handle("GET /v1/resources/{resource_id}/closures", s.requireAuth(s.handleListResourceClosures))
+	s.handle("DELETE /v1/resources/{resource_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteResourceClosure))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.

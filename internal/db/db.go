@@ -69,11 +69,6 @@ func Parse(raw string) (Target, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "synchronous(NORMAL)")
-		// Reads of a busy site's week touch tens of thousands of index
-		// entries: map the file instead of a read syscall per page, and
-		// keep more pages cached per connection (16 MiB).
-		q.Add("_pragma", "mmap_size(268435456)")
-		q.Add("_pragma", "cache_size(-16384)")
 		q.Set("_txlock", "immediate")
 		return Target{DSN: "file:" + path + "?" + q.Encode(), Display: "sqlite:" + path}, nil
 	default:
