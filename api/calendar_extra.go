@@ -1,0 +1,441 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+type seriesJSON struct {
+	ID              string    `json:"id"`
+	ResourceID      string    `json:"resource_id"`
+	UserID          string    `json:"user_id"`
+	RRule           string    `json:"rrule"`
+	FirstStart      time.Time `json:"first_start"`
+	DurationMinutes int64     `json:"duration_minutes"`
+	Timezone        string    `json:"timezone"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+func toSeriesJSON(s *calendar.Series) seriesJSON {
+	return seriesJSON{ID: s.ID, ResourceID: s.ResourceID, UserID: s.UserID, RRule: s.RRule, FirstStart: s.FirstStart,
+		DurationMinutes: s.DurationSeconds / 60, Timezone: s.Timezone, CreatedAt: s.CreatedAt}
+}
+
+func toReservationsJSON(rs []*calendar.Reservation) []reservationJSON {
+	out := make([]reservationJSON, len(rs))
+	for i, r := range rs {
+		out[i] = toReservationJSON(r)
+	}
+	return out
+}
+
+func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		ResourceID string `json:"resource_id"`
+		Start      string `json:"start"`
+		End        string `json:"end"`
+		RRule      string `json:"rrule"`
+		Mode       string `json:"mode"`
+		Seats      int    `json:"seats"`
+		Note       string `json:"note"`
+		UserID     string `json:"user_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var v errs.Validator
+	v.Check(in.ResourceID != "", "resource_id", "is required")
+	v.Check(in.Start != "", "start", "is required")
+	v.Check(in.End != "", "end", "is required")
+	v.Check(in.RRule != "", "rrule", "is required, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20260630T235959Z")
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Calendar.GetResource(r.Context(), in.ResourceID)
+	if err != nil || !canReadSite(p, res.SiteID) {
+		s.writeError(w, r, errs.Rule("resource_id", "resource_not_found", "no such resource"))
+		return
+	}
+	manager := canManageReservations(p, res.SiteID)
+	user := p.UserID
+	if in.UserID != "" && in.UserID != p.UserID {
+		if !manager {
+			s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "managers_only", Detail: "only the site's managers book on behalf of a member"})
+			return
+		}
+		user = in.UserID
+	}
+	if user == "" {
+		s.writeError(w, r, errs.Invalid("user_id", "an API key books on behalf of a member: name the user_id"))
+		return
+	}
+	out, err := s.Calendar.BookSeries(r.Context(), calendar.SeriesBooking{
+		Booking: calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: user, Manager: manager, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
+		RRule:   in.RRule, Mode: in.Mode,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	skipped := out.Skipped
+	if skipped == nil {
+		skipped = []calendar.Unavailable{}
+	}
+	w.Header().Set("Location", "/v1/reservations/series/"+out.Series.ID)
+	writeJSON(w, http.StatusCreated, map[string]any{"series": toSeriesJSON(out.Series), "created": toReservationsJSON(out.Created), "skipped": skipped})
+}
+
+// seriesFor loads a series the principal may act on: their own, or one of
+// a site they manage.
+func (s *Server) seriesFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Series, []calendar.Reservation, bool, bool) {
+	series, occ, err := s.Calendar.GetSeries(r.Context(), r.PathValue("series_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false, false
+	}
+	res, err := s.Calendar.GetResource(r.Context(), series.ResourceID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false, false
+	}
+	manager := canManageReservations(p, res.SiteID)
+	if series.UserID != p.UserID && !manager {
+		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_found", Detail: "no such series"})
+		return nil, nil, false, false
+	}
+	return series, occ, manager, true
+}
+
+func (s *Server) handleGetSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	series, occ, _, ok := s.seriesFor(w, r, p)
+	if !ok {
+		return
+	}
+	items := make([]reservationJSON, len(occ))
+	for i := range occ {
+		items[i] = toReservationJSON(&occ[i])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"series": toSeriesJSON(series), "occurrences": items})
+}
+
+// handleCancelSeries cancels every future occurrence, or with ?from= this
+// one and the following.
+func (s *Server) handleCancelSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	series, _, manager, ok := s.seriesFor(w, r, p)
+	if !ok {
+		return
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cancelled, err := s.Calendar.CancelSeries(r.Context(), series.ID, from, calendar.Cancellation{ActorID: actorOf(p, series.UserID), Manager: manager, Reason: r.URL.Query().Get("reason")})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cancelled": toReservationsJSON(cancelled)})
+}
+
+func actorOf(p *access.Principal, fallback string) string {
+	if p.UserID != "" {
+		return p.UserID
+	}
+	return fallback
+}
+
+// handleMoveSeries moves future occurrences (or from ?from= on) to new
+// local times of day, all or nothing.
+func (s *Server) handleMoveSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		From      *timestamp `json:"from"`
+		StartTime string     `json:"start_time"`
+		EndTime   string     `json:"end_time"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	series, _, manager, ok := s.seriesFor(w, r, p)
+	if !ok {
+		return
+	}
+	var from time.Time
+	if in.From != nil {
+		from = in.From.Time
+	}
+	moved, err := s.Calendar.MoveSeries(r.Context(), series.ID, from, in.StartTime, in.EndTime, actorOf(p, series.UserID), manager)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"moved": toReservationsJSON(moved)})
+}
+
+type waitlistJSON struct {
+	ID             string     `json:"id"`
+	ResourceID     string     `json:"resource_id"`
+	UserID         string     `json:"user_id"`
+	Start          time.Time  `json:"start"`
+	End            time.Time  `json:"end"`
+	Seats          int        `json:"seats"`
+	AutoBook       bool       `json:"auto_book"`
+	Status         string     `json:"status"`
+	ReservationID  *string    `json:"reservation_id"`
+	OfferExpiresAt *time.Time `json:"offer_expires_at"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+func toWaitlistJSON(e *calendar.WaitlistEntry) waitlistJSON {
+	return waitlistJSON{ID: e.ID, ResourceID: e.ResourceID, UserID: e.UserID, Start: e.StartsAt, End: e.EndsAt, Seats: e.Seats,
+		AutoBook: e.AutoBook, Status: e.Status, ReservationID: e.ReservationID, OfferExpiresAt: e.OfferExpiresAt, CreatedAt: e.CreatedAt}
+}
+
+func (s *Server) handleJoinWaitlist(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		ResourceID string `json:"resource_id"`
+		Start      string `json:"start"`
+		End        string `json:"end"`
+		Seats      int    `json:"seats"`
+		AutoBook   bool   `json:"auto_book"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members join waiting lists themselves"))
+		return
+	}
+	res, err := s.Calendar.GetResource(r.Context(), in.ResourceID)
+	if err != nil || !canReadSite(p, res.SiteID) {
+		s.writeError(w, r, errs.Rule("resource_id", "resource_not_found", "no such resource"))
+		return
+	}
+	e, err := s.Calendar.JoinWaitlist(r.Context(), calendar.Booking{ResourceID: res.ID, UserID: p.UserID, ActorID: p.UserID,
+		Manager: canManageReservations(p, res.SiteID), Start: in.Start, End: in.End, Seats: in.Seats}, in.AutoBook)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/waitlist/"+e.ID)
+	writeJSON(w, http.StatusCreated, toWaitlistJSON(e))
+}
+
+func (s *Server) handleListWaitlist(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	es, err := s.Calendar.ListWaitlist(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[waitlistJSON]{Items: make([]waitlistJSON, len(es))}
+	for i := range es {
+		out.Items[i] = toWaitlistJSON(&es[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetWaitlistEntry(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	e, err := s.Calendar.GetWaitlistEntry(r.Context(), r.PathValue("entry_id"))
+	if err == nil && e.UserID != p.UserID {
+		err = &errs.Problem{Kind: errs.ErrNotFound, Code: "waitlist_entry_not_found", Detail: "no such waiting-list entry"}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWaitlistJSON(e))
+}
+
+func (s *Server) handleLeaveWaitlist(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	e, err := s.Calendar.LeaveWaitlist(r.Context(), r.PathValue("entry_id"), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWaitlistJSON(e))
+}
+
+func (s *Server) handleAcceptOffer(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	rv, err := s.Calendar.AcceptOffer(r.Context(), r.PathValue("entry_id"), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/reservations/"+rv.ID)
+	writeJSON(w, http.StatusCreated, toReservationJSON(rv))
+}
+
+type availabilityJSON struct {
+	ResourceID string                  `json:"resource_id"`
+	Name       string                  `json:"name"`
+	Kind       string                  `json:"kind"`
+	Capacity   int                     `json:"capacity"`
+	Free       []calendar.FreeInterval `json:"free"`
+}
+
+func toAvailabilityJSON(a *calendar.Availability) availabilityJSON {
+	free := a.Free
+	if free == nil {
+		free = []calendar.FreeInterval{}
+	}
+	return availabilityJSON{ResourceID: a.Resource.ID, Name: a.Resource.Name, Kind: a.Resource.Kind, Capacity: a.Resource.Capacity, Free: free}
+}
+
+func availabilityQuery(r *http.Request) (calendar.AvailabilityQuery, error) {
+	var q calendar.AvailabilityQuery
+	var err error
+	if q.From, err = queryTime(r, "from"); err != nil {
+		return q, err
+	}
+	if q.To, err = queryTime(r, "to"); err != nil {
+		return q, err
+	}
+	if q.From.IsZero() || q.To.IsZero() {
+		return q, badRequest(http.StatusBadRequest, "invalid_parameter", "from", "from and to are required")
+	}
+	q.Kind = r.URL.Query().Get("kind")
+	switch q.Kind {
+	case "", calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine:
+	default:
+		return q, badRequest(http.StatusBadRequest, "invalid_parameter", "kind", "kind must be desk, room, zone or machine")
+	}
+	if v := r.URL.Query().Get("seats"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return q, badRequest(http.StatusBadRequest, "invalid_parameter", "seats", "seats must be an integer from 1 to 1000")
+		}
+		q.Seats = n
+	}
+	return q, nil
+}
+
+func (s *Server) handleSiteAvailability(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errSiteNotFound)
+		return
+	}
+	q, err := availabilityQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	as, err := s.Calendar.SiteAvailability(r.Context(), siteID, q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[availabilityJSON]{Items: make([]availabilityJSON, len(as))}
+	for i := range as {
+		out.Items[i] = toAvailabilityJSON(&as[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleResourceAvailability(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	res, ok := s.resourceFor(w, r, p)
+	if !ok {
+		return
+	}
+	q, err := availabilityQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a, err := s.Calendar.ResourceAvailability(r.Context(), res.ID, q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAvailabilityJSON(a))
+}
+
+type resourceClosureJSON struct {
+	ID         string    `json:"id"`
+	ResourceID string    `json:"resource_id"`
+	StartsAt   time.Time `json:"starts_at"`
+	EndsAt     time.Time `json:"ends_at"`
+	Reason     string    `json:"reason"`
+}
+
+func toResourceClosureJSON(c *calendar.ResourceClosure) resourceClosureJSON {
+	return resourceClosureJSON{ID: c.ID, ResourceID: c.ResourceID, StartsAt: c.StartsAt, EndsAt: c.EndsAt, Reason: c.Reason}
+}
+
+func (s *Server) handleCreateResourceClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		StartsAt timestamp `json:"starts_at"`
+		EndsAt   timestamp `json:"ends_at"`
+		Reason   string    `json:"reason"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, ok := s.resourceFor(w, r, p)
+	if !ok {
+		return
+	}
+	if !canEditSite(p, res.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	c, err := s.Calendar.AddResourceClosure(r.Context(), res.ID, in.StartsAt.Time, in.EndsAt.Time, in.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toResourceClosureJSON(c))
+}
+
+func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	res, ok := s.resourceFor(w, r, p)
+	if !ok {
+		return
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cs, err := s.Calendar.ListResourceClosures(r.Context(), res.ID, from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[resourceClosureJSON]{Items: make([]resourceClosureJSON, len(cs))}
+	for i := range cs {
+		out.Items[i] = toResourceClosureJSON(&cs[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleDeleteResourceClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	res, ok := s.resourceFor(w, r, p)
+	if !ok {
+		return
+	}
+	if !canEditSite(p, res.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	if err := s.Calendar.DeleteResourceClosure(r.Context(), res.ID, r.PathValue("closure_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
