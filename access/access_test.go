@@ -403,3 +403,27 @@ func TestJWTSecretPersists(t *testing.T) {
 		t.Fatalf("secret not stable: %d bytes, equal=%v", len(a), string(a) == string(b))
 	}
 }
+
+func TestPruneExpired(t *testing.T) {
+	svc, clk := newService(t, access.RateLimits{PerIP: access.Limit{Max: 100, Window: time.Minute}})
+	ctx := context.Background()
+	register(t, svc, "anne@example.fr")
+	tok := login(t, svc, "anne@example.fr")
+	if n, err := svc.PruneExpired(ctx, clk.Now()); err != nil || n != 0 {
+		t.Fatalf("prune with nothing expired = %d, %v", n, err)
+	}
+	// 31 days later the refresh token and the rate-limit window are gone,
+	// and 7 days after that the empty session too.
+	n, err := svc.PruneExpired(ctx, clk.Now().Add(31*24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("prune after 31 days = %d, %v; want the refresh token and the window", n, err)
+	}
+	if _, err := svc.Refresh(ctx, tok.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Fatalf("pruned refresh token still works: %v", err)
+	}
+	// The refresh attempt above counted in a new rate-limit window.
+	n, err = svc.PruneExpired(ctx, clk.Now().Add(40*24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("prune after 40 days = %d, %v; want the session and the new window", n, err)
+	}
+}
