@@ -76,8 +76,12 @@ func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, errs.Invalid("user_id", "an API key books on behalf of a member: name the user_id"))
 		return
 	}
+	if len(in.Note) > 2000 {
+		s.writeError(w, r, errs.Invalid("note", "must be at most 2000 bytes"))
+		return
+	}
 	out, err := s.Calendar.BookSeries(r.Context(), calendar.SeriesBooking{
-		Booking: calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: user, Manager: manager, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
+		Booking: calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: actorOf(p, user), Manager: manager, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
 		RRule:   in.RRule, Mode: in.Mode,
 	})
 	if err != nil {
@@ -106,7 +110,8 @@ func (s *Server) seriesFor(w http.ResponseWriter, r *http.Request, p *access.Pri
 		return nil, nil, false, false
 	}
 	manager := canManageReservations(p, res.SiteID)
-	if series.UserID != p.UserID && !manager {
+	reader := p.ManagesSite(res.SiteID) && p.HasScope(access.ScopeReservationsRead)
+	if series.UserID != p.UserID && !manager && !(reader && r.Method == http.MethodGet) {
 		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_found", Detail: "no such series"})
 		return nil, nil, false, false
 	}
@@ -137,7 +142,12 @@ func (s *Server) handleCancelSeries(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	cancelled, err := s.Calendar.CancelSeries(r.Context(), series.ID, from, calendar.Cancellation{ActorID: actorOf(p, series.UserID), Manager: manager, Reason: r.URL.Query().Get("reason")})
+	reason := r.URL.Query().Get("reason")
+	if len(reason) > 500 {
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "reason", "reason must be at most 500 bytes"))
+		return
+	}
+	cancelled, err := s.Calendar.CancelSeries(r.Context(), series.ID, from, calendar.Cancellation{ActorID: actorOf(p, series.UserID), Manager: manager, Reason: reason})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -119,9 +119,14 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 		if res.RetiredAt != nil || !res.MemberBookable {
 			continue
 		}
-		if res.Exclusive() && q.Seats > 1 || q.Seats > res.Capacity {
+		seats := q.Seats
+		switch {
+		case q.Seats > res.Capacity, (res.Kind == KindDesk || res.Kind == KindMachine) && q.Seats > 1:
+			// Too small. For a room, seats asks for its capacity in people.
 			out = append(out, Availability{Resource: res, Free: []FreeInterval{}})
 			continue
+		case res.Kind == KindRoom:
+			seats = 1
 		}
 		rules := res.Rules.withDefaults()
 		var open []span
@@ -139,7 +144,7 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 		// Members book between now + notice and the horizon.
 		earliest := now.Add(time.Duration(rules.MinNoticeMinutes) * time.Minute)
 		latest := now.AddDate(0, 0, rules.HorizonDays)
-		free := freeIntervals(open, byResource[res.ID], res, q.Seats, time.Duration(rules.BufferAfterMinutes)*time.Minute)
+		free := freeIntervals(open, byResource[res.ID], res, seats, time.Duration(rules.BufferAfterMinutes)*time.Minute)
 		out = append(out, Availability{Resource: res, Free: snap(free, loc, rules, earliest, latest)})
 	}
 	return out, nil

@@ -139,6 +139,9 @@ func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesRe
 		if err != nil {
 			return err
 		}
+		if err := svc.expireOverdueHolds(ctx, tx, res); err != nil {
+			return err
+		}
 		loc := site.Location()
 		first, err := ResolveTime("start", sb.Start, loc)
 		if err != nil {
@@ -233,7 +236,7 @@ var errSeriesNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_
 // CancelSeries cancels the occurrences of a series that start at or after
 // from (zero: every occurrence not yet over): "this and following".
 func (svc *Service) CancelSeries(ctx context.Context, seriesID string, from time.Time, c Cancellation) ([]*Reservation, error) {
-	var out []*Reservation
+	out := []*Reservation{}
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		var rs []Reservation
 		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status <> ? AND ends_at > ?", seriesID, StatusCancelled, svc.now()).Order("starts_at")
@@ -268,7 +271,7 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var out []*Reservation
+	out := []*Reservation{}
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		var rs []Reservation
 		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status = ? AND starts_at > ?", seriesID, StatusConfirmed, svc.now()).Order("starts_at")
@@ -279,7 +282,7 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 			return fmt.Errorf("read occurrences: %w", err)
 		}
 		if len(rs) == 0 {
-			return errSeriesNotFound
+			return nil // nothing left to move
 		}
 		res, err := getResource(ctx, tx, rs[0].ResourceID, true)
 		if err != nil {
@@ -316,6 +319,7 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 			if err != nil {
 				return err
 			}
+			oldStart, oldBusy := r.StartsAt, r.BusyUntil
 			r.StartsAt, r.EndsAt, r.BusyUntil, r.UpdatedAt = s.start, s.end, s.busy, svc.now()
 			if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "updated_at").WherePK().Exec(ctx); err != nil {
 				if db.IsExclusion(err) {
@@ -323,6 +327,9 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 					continue
 				}
 				return fmt.Errorf("move occurrence: %w", err)
+			}
+			if err := svc.freed(ctx, tx, res, oldStart, oldBusy); err != nil {
+				return err
 			}
 			out = append(out, r)
 		}

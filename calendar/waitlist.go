@@ -86,6 +86,9 @@ func (svc *Service) JoinWaitlist(ctx context.Context, b Booking, autoBook bool) 
 		if err != nil {
 			return err
 		}
+		if err := svc.expireOverdueHolds(ctx, tx, res); err != nil {
+			return err
+		}
 		s, err := svc.checkSlot(ctx, tx, res, site, b)
 		if err != nil {
 			return err
