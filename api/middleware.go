@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
@@ -182,7 +183,18 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be at most 255 characters"))
 			return
 		}
-		body, err := readBody(r)
+		// Some creating POSTs take no body (accepting an offer): hash an
+		// empty one rather than insisting on a JSON content type.
+		var body []byte
+		var err error
+		if r.Header.Get("Content-Type") == "" && r.ContentLength <= 0 {
+			body, err = io.ReadAll(io.LimitReader(r.Body, 1))
+			if err == nil && len(body) > 0 {
+				err = badRequest(http.StatusUnsupportedMediaType, "unsupported_media_type", "", "the body must be application/json")
+			}
+		} else {
+			body, err = readBody(r)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -78,6 +78,12 @@ func (s *Server) routes() {
 	s.handle("POST /v1/resources/{resource_id}/closures", s.requireAuth(s.idempotentAuthed(s.handleCreateResourceClosure)))
 	s.handle("GET /v1/resources/{resource_id}/closures", s.requireAuth(s.handleListResourceClosures))
 	s.handle("DELETE /v1/resources/{resource_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteResourceClosure))
+
+	s.handle("GET /v1/calendar/{file}", s.handleUserFeed)
+	s.handle("POST /v1/me/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateFeedToken)))
+	s.handle("DELETE /v1/me/calendar-token", s.requireAuth(s.handleRevokeFeedToken))
+	s.handle("GET /v1/sites/{site_id}/calendar.ics", s.requireAuth(s.handleSiteFeed))
+	s.handle("GET /v1/resources/{resource_id}/calendar.ics", s.requireAuth(s.handleResourceFeed))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.

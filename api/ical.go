@@ -1,0 +1,150 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+// writeFeed sends an iCalendar feed, or 304 when the client already has it:
+// calendar apps poll feeds every few minutes.
+func writeFeed(w http.ResponseWriter, r *http.Request, f *calendar.Feed) {
+	w.Header().Set("ETag", f.ETag)
+	w.Header().Set("Cache-Control", "private, max-age=0, must-revalidate")
+	if !f.LastModified.IsZero() {
+		w.Header().Set("Last-Modified", f.LastModified.UTC().Format(http.TimeFormat))
+	}
+	if match := r.Header.Get("If-None-Match"); match != "" {
+		for _, tag := range strings.Split(match, ",") {
+			if t := strings.TrimSpace(tag); t == f.ETag || t == "W/"+f.ETag || t == "*" {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(f.Body)
+	}
+}
+
+// handleUserFeed serves a member's secret feed URL. The token in the path
+// is the credential, so calendar apps that cannot send headers subscribe.
+func (s *Server) handleUserFeed(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	token, ok := strings.CutSuffix(file, ".ics")
+	if !ok || token == "" {
+		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "feed_not_found", Detail: "no such calendar feed"})
+		return
+	}
+	userID, err := s.Calendar.FeedUser(r.Context(), token)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := s.Calendar.UserFeed(r.Context(), userID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeFeed(w, r, f)
+}
+
+func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no calendar of its own"))
+		return
+	}
+	token, err := s.Calendar.RotateFeedToken(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	path := "/v1/calendar/" + token + ".ics"
+	scheme := "https"
+	if r.TLS == nil && !strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "http"
+	}
+	out := map[string]any{"url": scheme + "://" + r.Host + path, "path": path, "created_at": time.Now().UTC()}
+	// The token is stored only hashed, never in the idempotency record: a
+	// replay says to rotate again rather than returning it.
+	if cw, ok := w.(*captureWriter); ok {
+		cw.replayBody, _ = json.Marshal(map[string]any{"url": nil, "path": nil, "created_at": out["created_at"]})
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) handleRevokeFeedToken(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no calendar of its own"))
+		return
+	}
+	if err := s.Calendar.RevokeFeedTokens(r.Context(), p.UserID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// canExportCalendar: the site's managers and admins, and API keys of the
+// site with calendar:read.
+func canExportCalendar(p *access.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(access.ScopeCalendarRead)
+}
+
+func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !canExportCalendar(p, siteID) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := s.Calendar.SiteFeed(r.Context(), siteID, from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeFeed(w, r, f)
+}
+
+func (s *Server) handleResourceFeed(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	res, ok := s.resourceFor(w, r, p)
+	if !ok {
+		return
+	}
+	if !canExportCalendar(p, res.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	from, err := queryTime(r, "from")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := queryTime(r, "to")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := s.Calendar.ResourceFeed(r.Context(), res.ID, from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeFeed(w, r, f)
+}
