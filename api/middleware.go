@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
-	"io"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
