@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -104,10 +105,15 @@ func Open(ctx context.Context, raw string) (*bun.DB, error) {
 	}
 	var db *bun.DB
 	if t.Postgres {
-		sqldb, err := sql.Open("pgx", t.DSN)
+		cfg, err := pgx.ParseConfig(t.DSN)
 		if err != nil {
 			return nil, &ConfigError{Msg: fmt.Sprintf("database URL %s: %v", t.Display, err)}
 		}
+		// bun writes argument values into the SQL text, so no two queries
+		// share a text and pgx's default (prepare, then execute: two round
+		// trips) gains nothing: send each query once.
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+		sqldb := stdlib.OpenDB(*cfg)
 		sqldb.SetMaxOpenConns(32)
 		sqldb.SetMaxIdleConns(32)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
