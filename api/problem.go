@@ -119,6 +119,8 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errs.ErrInvalid):
 		return http.StatusUnprocessableEntity
+	case errors.Is(err, errs.ErrPaymentRequired):
+		return http.StatusPaymentRequired
 	default:
 		return http.StatusInternalServerError
 	}

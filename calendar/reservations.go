@@ -152,11 +152,6 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 		uid := b.UserID
 		r.UserID = &uid
 	}
-	if kind == ReservationBooking && svc.guard != nil {
-		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
-			return nil, err
-		}
-	}
 	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 		if db.IsExclusion(err) {
 			// A concurrent booking committed between our check and insert.
@@ -166,6 +161,13 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 			return nil, errs.Invalid("user_id", "no such user")
 		}
 		return nil, fmt.Errorf("insert reservation: %w", err)
+	}
+	// After the insert, so that what the booking consumes can refer to it;
+	// a refusal rolls both back.
+	if kind == ReservationBooking && svc.guard != nil {
+		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -526,9 +528,21 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 			return err
 		}
 		oldStart, oldBusy := r.StartsAt, r.BusyUntil
+		if r.Kind == ReservationBooking && svc.guard != nil {
+			// What the old slot took is given back and the new one charged,
+			// in this transaction: a move cannot dodge a quota.
+			if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
+				return err
+			}
+		}
 		r.StartsAt, r.EndsAt, r.BusyUntil, r.Seats, r.UpdatedAt = s.start, s.end, s.busy, s.seats, svc.now()
 		if m.Note != nil {
 			r.Note = strings.TrimSpace(*m.Note)
+		}
+		if r.Kind == ReservationBooking && svc.guard != nil {
+			if err := svc.guard.CheckBooking(ctx, tx, r, res); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "seats", "note", "updated_at").
 			WherePK().Exec(ctx); err != nil {

@@ -41,6 +41,10 @@ type Service struct {
 	jobs     *river.Client[*sql.Tx]
 }
 
+// SetGuard plugs in the entitlement check; cmd/relais passes billing's.
+// It is set once at start, before the service takes requests.
+func (svc *Service) SetGuard(g Guard) { svc.guard = g }
+
 // New returns a calendar Service.
 func New(db *bun.DB, cfg Config) *Service {
 	if cfg.Now == nil {
@@ -131,6 +135,14 @@ var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_foun
 // GetSite returns one site.
 func (svc *Service) GetSite(ctx context.Context, siteID string) (*Site, error) {
 	return getSite(ctx, svc.db, siteID)
+}
+
+// LoadSite reads a site through idb, so that a caller inside a transaction
+// (billing's entitlement check) stays on the transaction's connection: on
+// SQLite a second connection would wait for the write lock its own
+// transaction holds.
+func LoadSite(ctx context.Context, idb bun.IDB, siteID string) (*Site, error) {
+	return getSite(ctx, idb, siteID)
 }
 
 func getSite(ctx context.Context, idb bun.IDB, siteID string) (*Site, error) {

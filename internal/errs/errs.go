@@ -24,6 +24,9 @@ var (
 	ErrUnavailable = errors.New("unavailable")
 	// ErrInvalid: well-formed input that breaks a named rule (see Rule).
 	ErrInvalid = errors.New("invalid")
+	// ErrPaymentRequired: the member has not paid for this (no membership,
+	// included hours used up).
+	ErrPaymentRequired = errors.New("payment required")
 )
 
 // FieldError names one invalid input field and why it is invalid.

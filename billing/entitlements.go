@@ -1,0 +1,354 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// AllowanceUse records included minutes a reservation took from a
+// membership's month or a pack.
+type AllowanceUse struct {
+	bun.BaseModel `bun:"table:allowance_uses,alias:au"`
+
+	ID            string     `bun:"id,pk"`
+	ReservationID string     `bun:"reservation_id"`
+	UserID        string     `bun:"user_id"`
+	SourceType    string     `bun:"source_type"`
+	SourceID      string     `bun:"source_id"`
+	ResourceKind  string     `bun:"resource_kind"`
+	PeriodStart   time.Time  `bun:"period_start"`
+	Minutes       int        `bun:"minutes"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	ReleasedAt    *time.Time `bun:"released_at"`
+}
+
+// UsageCharge is pay-per-use time beyond what a plan includes, to be paid
+// or invoiced.
+type UsageCharge struct {
+	bun.BaseModel `bun:"table:usage_charges,alias:uc"`
+
+	ID            string    `bun:"id,pk"`
+	ReservationID string    `bun:"reservation_id"`
+	UserID        string    `bun:"user_id"`
+	SiteID        string    `bun:"site_id"`
+	Description   string    `bun:"description"`
+	Minutes       int       `bun:"minutes"`
+	AmountCents   int64     `bun:"amount_cents"` // TTC
+	VATRateBP     int       `bun:"vat_rate_bp"`
+	Status        string    `bun:"status"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// Refusals the entitlement check gives, each named for the member.
+func refuse(kind error, code, detail string) *errs.Problem {
+	return &errs.Problem{Kind: kind, Code: code, Detail: detail}
+}
+
+// right is one thing the member holds that may cover a booking.
+type right struct {
+	membership *Membership
+	pass       *DayPass
+	pack       *Pack
+	plan       *Plan
+}
+
+// rights loads what userID holds on siteID that is usable at instant t,
+// locking the member's memberships and packs so that two of their bookings
+// racing for the last included hour are serialised.
+func (s *Service) rights(ctx context.Context, tx bun.IDB, userID, siteID string, t time.Time) ([]right, error) {
+	var out []right
+	var ms []Membership
+	q := tx.NewSelect().Model(&ms).Where("user_id = ? AND status IN (?)", userID, bun.In([]string{StatusActive, StatusPastDue})).
+		Where("site_id IS NULL OR site_id = ?", siteID).Order("created_at")
+	if !db.IsSQLite(tx) {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read memberships: %w", err)
+	}
+	for i := range ms {
+		if !ms[i].Usable(t, s.grace) {
+			continue
+		}
+		p, err := getPlan(ctx, tx, ms[i].PlanID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, right{membership: &ms[i], plan: p})
+	}
+	var passes []DayPass
+	if err := tx.NewSelect().Model(&passes).Where("user_id = ? AND site_id = ? AND status = ? AND starts_at <= ? AND ends_at > ?",
+		userID, siteID, StatusActive, t, t).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read day passes: %w", err)
+	}
+	for i := range passes {
+		p, err := getPlan(ctx, tx, passes[i].PlanID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, right{pass: &passes[i], plan: p})
+	}
+	var packs []Pack
+	pq := tx.NewSelect().Model(&packs).Where("user_id = ? AND status = ? AND valid_until > ?", userID, StatusActive, t).
+		Where("site_id IS NULL OR site_id = ?", siteID).Order("valid_until")
+	if !db.IsSQLite(tx) {
+		pq = pq.For("UPDATE")
+	}
+	if err := pq.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read packs: %w", err)
+	}
+	for i := range packs {
+		p, err := getPlan(ctx, tx, packs[i].PlanID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, right{pack: &packs[i], plan: p})
+	}
+	return out, nil
+}
+
+// usedMinutes is what a membership's month (or a pack) has given so far.
+func usedMinutes(ctx context.Context, tx bun.IDB, sourceID string, periodStart *time.Time, kind string) (int, error) {
+	var used int
+	q := tx.NewSelect().Model((*AllowanceUse)(nil)).ColumnExpr("COALESCE(SUM(minutes), 0)").
+		Where("source_id = ? AND resource_kind = ? AND released_at IS NULL", sourceID, kind)
+	if periodStart != nil {
+		q = q.Where("period_start = ?", *periodStart)
+	}
+	if err := q.Scan(ctx, &used); err != nil {
+		return 0, fmt.Errorf("sum used minutes: %w", err)
+	}
+	return used, nil
+}
+
+// CheckBooking is calendar.Guard: called inside the booking transaction, it
+// decides whether the member may book r and records what it costs —
+// included minutes consumed, or a pay-per-use charge — or refuses with a
+// 402 (nothing paid for this) or 403 (a quota) naming why.
+func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource) error {
+	if r.UserID == nil {
+		return nil
+	}
+	userID := *r.UserID
+	minutes := int(r.EndsAt.Sub(r.StartsAt) / time.Minute)
+	rights, err := s.rights(ctx, tx, userID, res.SiteID, r.StartsAt)
+	if err != nil {
+		return err
+	}
+	if len(rights) == 0 {
+		return refuse(errs.ErrPaymentRequired, "membership_required", "no membership, day pass or pack covers this booking")
+	}
+	if err := s.checkQuotas(ctx, tx, r, res, rights); err != nil {
+		return err
+	}
+	site, err := calendar.LoadSite(ctx, tx, res.SiteID)
+	if err != nil {
+		return err
+	}
+	loc := site.Location()
+	var payPerUse *Plan
+	exhausted := false
+	for _, rt := range rights {
+		in := rt.plan.Includes
+		switch {
+		case rt.pass != nil:
+			// A day pass covers its day, for the kinds it includes.
+			if slices.Contains(in.ResourceKinds, res.Kind) && !r.EndsAt.After(rt.pass.EndsAt) {
+				return nil
+			}
+		case rt.pack != nil:
+			if rt.pack.ResourceKind != res.Kind {
+				continue
+			}
+			used, err := usedMinutes(ctx, tx, rt.pack.ID, nil, res.Kind)
+			if err != nil {
+				return err
+			}
+			if rt.pack.Minutes-used >= minutes {
+				return s.use(ctx, tx, r, userID, "pack", rt.pack.ID, res.Kind, rt.pack.CreatedAt, minutes)
+			}
+			exhausted = true
+		case rt.membership != nil:
+			for _, a := range in.Allowances {
+				if a.ResourceKind != res.Kind {
+					continue
+				}
+				period := rt.membership.periodStart(r.StartsAt, loc)
+				used, err := usedMinutes(ctx, tx, rt.membership.ID, &period, res.Kind)
+				if err != nil {
+					return err
+				}
+				left := a.MinutesPerPeriod - used
+				if left >= minutes {
+					return s.use(ctx, tx, r, userID, "membership", rt.membership.ID, res.Kind, period, minutes)
+				}
+				if in.PayPerUse && res.PricePerHourCents > 0 {
+					if left > 0 {
+						if err := s.use(ctx, tx, r, userID, "membership", rt.membership.ID, res.Kind, period, left); err != nil {
+							return err
+						}
+					}
+					return s.charge(ctx, tx, r, res, site.Legal.VATExempt, minutes-left)
+				}
+				exhausted = true
+			}
+			if exhausted {
+				continue
+			}
+			if slices.Contains(in.ResourceKinds, res.Kind) {
+				return nil
+			}
+			if in.PayPerUse && payPerUse == nil {
+				payPerUse = rt.plan
+			}
+		}
+	}
+	if payPerUse != nil && res.PricePerHourCents > 0 {
+		return s.charge(ctx, tx, r, res, site.Legal.VATExempt, minutes)
+	}
+	if exhausted {
+		return refuse(errs.ErrPaymentRequired, "included_hours_exhausted", "the hours your plan includes for this kind of resource are used up this month")
+	}
+	return refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource")
+}
+
+func (s *Service) use(ctx context.Context, tx bun.IDB, r *calendar.Reservation, userID, sourceType, sourceID, kind string, period time.Time, minutes int) error {
+	u := &AllowanceUse{ID: id.New(), ReservationID: r.ID, UserID: userID, SourceType: sourceType, SourceID: sourceID,
+		ResourceKind: kind, PeriodStart: period.UTC(), Minutes: minutes, CreatedAt: s.now()}
+	if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+		return fmt.Errorf("record allowance use: %w", err)
+	}
+	return nil
+}
+
+// charge records pay-per-use time at the resource's hourly price (HT),
+// rounded to the cent, plus VAT unless the site is exempt.
+func (s *Service) charge(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int) error {
+	rate := 2000
+	if vatExempt {
+		rate = 0
+	}
+	ht := (res.PricePerHourCents*int64(minutes)*2 + 60) / 120 // half up
+	vat := (ht*int64(rate)*2 + 10000) / 20000
+	c := &UsageCharge{ID: id.New(), ReservationID: r.ID, UserID: *r.UserID, SiteID: res.SiteID,
+		Description: fmt.Sprintf("%s — %d min", res.Name, minutes), Minutes: minutes, AmountCents: ht + vat,
+		VATRateBP: rate, Status: "open", CreatedAt: s.now()}
+	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+		return fmt.Errorf("record usage charge: %w", err)
+	}
+	return nil
+}
+
+// checkQuotas applies the most generous quotas among the member's rights.
+func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, rights []right) error {
+	var q Quotas
+	for i, rt := range rights {
+		rq := rt.plan.Includes.Quotas
+		if i == 0 {
+			q = rq
+			continue
+		}
+		q.MaxConcurrentReservations = loosest(q.MaxConcurrentReservations, rq.MaxConcurrentReservations)
+		q.MaxMinutesPerDay = loosest(q.MaxMinutesPerDay, rq.MaxMinutesPerDay)
+		q.MaxMinutesPerWeek = loosest(q.MaxMinutesPerWeek, rq.MaxMinutesPerWeek)
+		q.HorizonDays = loosest(q.HorizonDays, rq.HorizonDays)
+	}
+	now := s.now()
+	if q.HorizonDays > 0 && r.StartsAt.After(now.AddDate(0, 0, q.HorizonDays)) {
+		return refuse(errs.ErrForbidden, "quota_horizon", fmt.Sprintf("your plan books at most %d days ahead", q.HorizonDays))
+	}
+	userID := *r.UserID
+	if q.MaxConcurrentReservations > 0 {
+		n, err := tx.NewSelect().Table("reservations").
+			Where("user_id = ? AND kind = 'booking' AND status <> 'cancelled' AND ends_at > ? AND id <> ?", userID, now, r.ID).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count reservations: %w", err)
+		}
+		if n >= q.MaxConcurrentReservations {
+			return refuse(errs.ErrForbidden, "quota_concurrent", fmt.Sprintf("your plan allows %d upcoming reservations at once", q.MaxConcurrentReservations))
+		}
+	}
+	minutes := int(r.EndsAt.Sub(r.StartsAt) / time.Minute)
+	site, err := calendar.LoadSite(ctx, tx, res.SiteID)
+	if err != nil {
+		return err
+	}
+	loc := site.Location()
+	l := r.StartsAt.In(loc)
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
+	week := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	for _, w := range []struct {
+		limit      int
+		from, to   time.Time
+		code, what string
+	}{
+		{q.MaxMinutesPerDay, day, day.AddDate(0, 0, 1), "quota_daily", "per day"},
+		{q.MaxMinutesPerWeek, week, week.AddDate(0, 0, 7), "quota_weekly", "per week"},
+	} {
+		if w.limit == 0 {
+			continue
+		}
+		var booked int64
+		rows, err := tx.QueryContext(ctx, `SELECT starts_at, ends_at FROM reservations
+			WHERE user_id = ? AND kind = 'booking' AND status <> 'cancelled' AND starts_at < ? AND ends_at > ? AND id <> ?`,
+			userID, w.to, w.from, r.ID)
+		if err != nil {
+			return fmt.Errorf("read reservations: %w", err)
+		}
+		for rows.Next() {
+			var a, b time.Time
+			if err := rows.Scan(&a, &b); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan reservation: %w", err)
+			}
+			if a.Before(w.from) {
+				a = w.from
+			}
+			if b.After(w.to) {
+				b = w.to
+			}
+			booked += int64(b.Sub(a) / time.Minute)
+		}
+		rows.Close()
+		if int(booked)+minutes > w.limit {
+			return refuse(errs.ErrForbidden, w.code, fmt.Sprintf("your plan allows %d minutes of bookings %s", w.limit, w.what))
+		}
+	}
+	return nil
+}
+
+// loosest of two limits where 0 means none.
+func loosest(a, b int) int {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	return max(a, b)
+}
+
+// ReleaseBooking is calendar.Guard: a cancellation before the deadline
+// gives back the included minutes and voids the pay-per-use charge; a late
+// one keeps both.
+func (s *Service) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, late bool) error {
+	if late {
+		return nil
+	}
+	now := s.now()
+	if _, err := tx.NewUpdate().Model((*AllowanceUse)(nil)).Set("released_at = ?", now).
+		Where("reservation_id = ? AND released_at IS NULL", r.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("release allowance: %w", err)
+	}
+	if _, err := tx.NewUpdate().Model((*UsageCharge)(nil)).Set("status = 'void'").
+		Where("reservation_id = ? AND status = 'open'", r.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("void usage charge: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,292 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+type fixture struct {
+	cal   *calendar.Service
+	bill  *billing.Service
+	site  *calendar.Site
+	users []string
+	paris *time.Location
+	clock *time.Time
+}
+
+func newFixture(t *testing.T, members int) *fixture {
+	t.Helper()
+	d := dbtest.New(t)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
+	clock := &now
+	nowFn := func() time.Time { return *clock }
+	cal := calendar.New(d, calendar.Config{Now: nowFn})
+	bill := billing.New(d, cal, billing.Config{Now: nowFn})
+	cal.SetGuard(bill)
+	hours := calendar.OpeningHours{}
+	for _, day := range calendar.Weekdays {
+		hours[day] = [][2]string{{"08:00", "20:00"}}
+	}
+	site, err := cal.CreateSite(context.Background(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+		Address:      calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
+		OpeningHours: hours,
+		Legal:        calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
+	f := &fixture{cal: cal, bill: bill, site: site, paris: paris, clock: clock}
+	for i := range members {
+		u, err := acc.Register(context.Background(), access.Registration{Email: fmt.Sprintf("m%d@example.fr", i), Password: "long enough password", Name: "M"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.users = append(f.users, u.ID)
+	}
+	return f
+}
+
+func (f *fixture) plan(t *testing.T, in billing.NewPlan) *billing.Plan {
+	t.Helper()
+	if in.SiteID == nil {
+		in.SiteID = &f.site.ID
+	}
+	p, err := f.bill.CreatePlan(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (f *fixture) pay(t *testing.T, user string, p *billing.Plan, date string) *billing.Purchase {
+	t.Helper()
+	out, err := f.bill.RecordOnSitePayment(context.Background(), billing.OnSitePayment{SiteID: f.site.ID, UserID: user, PlanID: p.ID,
+		Date: date, Method: billing.MethodCash, AmountCents: p.PriceCents, RecordedBy: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (f *fixture) resource(t *testing.T, kind string, price int64) *calendar.Resource {
+	t.Helper()
+	capacity := 1
+	if kind == calendar.KindRoom || kind == calendar.KindZone {
+		capacity = 8
+	}
+	r, err := f.cal.CreateResource(context.Background(), f.site.ID, calendar.NewResource{Kind: kind, Name: kind, Capacity: capacity, PricePerHourCents: price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (f *fixture) book(user string, r *calendar.Resource, day, from, to int) (*calendar.Reservation, error) {
+	return f.cal.Book(context.Background(), calendar.Booking{ResourceID: r.ID, UserID: user, ActorID: user,
+		Start: time.Date(2026, 3, day, from, 0, 0, 0, f.paris).Format(time.RFC3339),
+		End:   time.Date(2026, 3, day, to, 0, 0, 0, f.paris).Format(time.RFC3339)})
+}
+
+func code(err error) string {
+	var p *errs.Problem
+	if errors.As(err, &p) {
+		return p.Code
+	}
+	return fmt.Sprint(err)
+}
+
+func TestSplitTTC(t *testing.T) {
+	for _, tc := range []struct {
+		ttc     int64
+		rate    int
+		ht, vat int64
+	}{
+		{2500, 2000, 2083, 417},    // the 25 € day pass
+		{50000, 2000, 41667, 8333}, // 500 € Résident
+		{30000, 0, 30000, 0},       // VAT-exempt association
+		{1, 2000, 1, 0},
+		{999, 550, 947, 52},
+	} {
+		ht, vat := billing.SplitTTC(tc.ttc, tc.rate)
+		if ht != tc.ht || vat != tc.vat || ht+vat != tc.ttc {
+			t.Errorf("SplitTTC(%d, %d) = %d + %d, want %d + %d", tc.ttc, tc.rate, ht, vat, tc.ht, tc.vat)
+		}
+	}
+}
+
+func TestEntitlements(t *testing.T) {
+	f := newFixture(t, 4)
+	nomade, resident, passer, nobody := f.users[0], f.users[1], f.users[2], f.users[3]
+	desk := f.resource(t, calendar.KindDesk, 0)
+	room := f.resource(t, calendar.KindRoom, 2000) // 20 € HT an hour beyond what plans include
+	laser := f.resource(t, calendar.KindMachine, 3000)
+	nomadePlan := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk, calendar.KindZone},
+			Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 120}}}})
+	residentPlan := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}, PayPerUse: true,
+			Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}})
+	dayPass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Journée", PriceCents: 2500,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
+	f.pay(t, nomade, nomadePlan, "")
+	f.pay(t, resident, residentPlan, "")
+	f.pay(t, passer, dayPass, "2026-03-04")
+
+	// No right at all: 402.
+	if _, err := f.book(nobody, desk, 3, 9, 10); code(err) != "membership_required" || !errors.Is(err, errs.ErrPaymentRequired) {
+		t.Fatalf("booking without membership: %v", err)
+	}
+	// Desks are included.
+	if _, err := f.book(nomade, desk, 3, 9, 12); err != nil {
+		t.Fatalf("nomade's desk: %v", err)
+	}
+	// Two included hours of room: the third is refused (no pay-per-use).
+	r1, err := f.book(nomade, room, 3, 9, 11)
+	if err != nil {
+		t.Fatalf("nomade's included room hours: %v", err)
+	}
+	if _, err := f.book(nomade, room, 3, 14, 15); code(err) != "included_hours_exhausted" {
+		t.Fatalf("beyond the included hours: %v", err)
+	}
+	// Cancelling before the deadline gives the hours back.
+	if _, err := f.cal.Cancel(context.Background(), calendar.Cancellation{ReservationID: r1.ID, ActorID: nomade}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.book(nomade, room, 3, 14, 16); err != nil {
+		t.Fatalf("after the hours came back: %v", err)
+	}
+	// The machine is not in the Nomade plan.
+	if _, err := f.book(nomade, laser, 3, 9, 10); code(err) != "not_in_plan" || !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("machine outside the plan: %v", err)
+	}
+	// The Résident pays per use beyond the included hour: 2 h of room = 1 h
+	// included + 1 h charged 20 € HT + 4 € VAT.
+	if _, err := f.book(resident, room, 5, 9, 11); err != nil {
+		t.Fatalf("resident's room beyond the allowance: %v", err)
+	}
+	// The day pass covers its day only.
+	if _, err := f.book(passer, desk, 4, 9, 17); err != nil {
+		t.Fatalf("desk on the pass's day: %v", err)
+	}
+	if _, err := f.book(passer, desk, 5, 9, 10); code(err) != "membership_required" {
+		t.Fatalf("desk the day after the pass: %v", err)
+	}
+}
+
+func TestIncludedHoursUnderConcurrency(t *testing.T) {
+	f := newFixture(t, 1)
+	u := f.users[0]
+	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+		Includes: billing.Includes{Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}})
+	f.pay(t, u, p, "")
+	rooms := make([]*calendar.Resource, 8)
+	for i := range rooms {
+		rooms[i] = f.resource(t, calendar.KindRoom, 0)
+	}
+	// Eight rooms at once, one included hour: exactly one booking wins it.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for _, r := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.book(u, r, 3, 9, 10)
+			switch {
+			case err == nil:
+				mu.Lock()
+				won++
+				mu.Unlock()
+			case code(err) != "included_hours_exhausted":
+				t.Errorf("unexpected: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Fatalf("%d racing bookings took the one included hour, want 1", won)
+	}
+}
+
+func TestMembershipLifecycle(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	desk := f.resource(t, calendar.KindDesk, 0)
+	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}, Quotas: billing.Quotas{MaxMinutesPerDay: 240}}})
+	m := f.pay(t, u, p, "").Membership
+	if m.Status != billing.StatusActive || !m.CurrentPeriodEnd.Equal(time.Date(2026, 4, 2, 7, 0, 0, 0, f.paris)) {
+		t.Fatalf("membership = %+v", m)
+	}
+	// Daily quota: 4 h.
+	if _, err := f.book(u, desk, 3, 8, 11); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.book(u, desk, 3, 13, 15); code(err) != "quota_daily" {
+		t.Fatalf("over the daily quota: %v", err)
+	}
+	// Cancel at period end: bookings after the end are refused.
+	if _, err := f.bill.CancelMembership(ctx, m.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cal.Book(ctx, calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u,
+		Start: "2026-04-03T09:00", End: "2026-04-03T10:00"}); code(err) != "membership_required" {
+		t.Fatalf("booking after the membership ends: %v", err)
+	}
+	// The period ends: the lifecycle job cancels it.
+	*f.clock = time.Date(2026, 4, 2, 8, 0, 0, 0, f.paris)
+	if _, err := f.bill.Lifecycle(ctx, *f.clock); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.bill.GetMembership(ctx, m.ID)
+	if got.Status != billing.StatusCanceled {
+		t.Fatalf("status after the period = %s", got.Status)
+	}
+}
+
+func TestOnSitePaymentRenewsAndValidates(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000})
+	first := f.pay(t, u, p, "").Membership
+	second := f.pay(t, u, p, "").Membership
+	if second.ID != first.ID || !second.CurrentPeriodEnd.Equal(time.Date(2026, 5, 2, 7, 0, 0, 0, f.paris)) {
+		t.Fatalf("second payment = %+v, want the same membership renewed to 2 May", second)
+	}
+	for _, tc := range []struct {
+		in    billing.OnSitePayment
+		field string
+	}{
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "bitcoin", AmountCents: 30000}, "method"},
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "cash", AmountCents: 29999}, "amount_cents"},
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "cash", AmountCents: -5}, "amount_cents"},
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: "nope", Method: "cash", AmountCents: 30000}, "plan_id"},
+	} {
+		_, err := f.bill.RecordOnSitePayment(ctx, tc.in)
+		var ve *errs.ValidationError
+		if !errors.As(err, &ve) || ve.Fields[0].Field != tc.field {
+			t.Errorf("%+v: %v, want a validation error on %s", tc.in, err, tc.field)
+		}
+	}
+	dp := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Journée", PriceCents: 2500})
+	if _, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: dp.ID, Date: "2026-03-01", Method: "cash", AmountCents: 2500}); code(err) != "date_in_past" {
+		t.Fatalf("day pass in the past: %v", err)
+	}
+	pays, _ := f.bill.ListPayments(ctx, u)
+	if len(pays) != 2 {
+		t.Fatalf("%d payments recorded, want 2 (refused ones leave none)", len(pays))
+	}
+}

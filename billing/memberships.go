@@ -1,0 +1,287 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Membership statuses.
+const (
+	StatusPending   = "pending"
+	StatusActive    = "active"
+	StatusPastDue   = "past_due"
+	StatusSuspended = "suspended"
+	StatusCanceled  = "canceled"
+)
+
+// Sources of a membership or pass.
+const (
+	SourceStripe = "stripe"
+	SourceOnSite = "onsite"
+)
+
+// Membership is a member's subscription to a monthly plan.
+type Membership struct {
+	bun.BaseModel `bun:"table:memberships,alias:m"`
+
+	ID                   string     `bun:"id,pk"`
+	UserID               string     `bun:"user_id"`
+	PlanID               string     `bun:"plan_id"`
+	SiteID               *string    `bun:"site_id"`
+	Status               string     `bun:"status"`
+	Source               string     `bun:"source"`
+	CurrentPeriodStart   *time.Time `bun:"current_period_start"`
+	CurrentPeriodEnd     *time.Time `bun:"current_period_end"`
+	CancelAtPeriodEnd    bool       `bun:"cancel_at_period_end"`
+	CanceledAt           *time.Time `bun:"canceled_at"`
+	PastDueSince         *time.Time `bun:"past_due_since"`
+	NextPlanID           *string    `bun:"next_plan_id"`
+	StripeSubscriptionID *string    `bun:"stripe_subscription_id"`
+	CreatedAt            time.Time  `bun:"created_at"`
+	UpdatedAt            time.Time  `bun:"updated_at"`
+}
+
+// Usable reports whether the membership gives its rights at instant t:
+// active within (or, when renewing, beyond) its period, or past due within
+// the grace period.
+func (m *Membership) Usable(t time.Time, grace time.Duration) bool {
+	switch m.Status {
+	case StatusActive:
+	case StatusPastDue:
+		if m.PastDueSince == nil || !t.Before(m.PastDueSince.Add(grace)) {
+			return false
+		}
+	default:
+		return false
+	}
+	if m.CurrentPeriodStart != nil && t.Before(*m.CurrentPeriodStart) {
+		return false
+	}
+	// A membership that ends at its period's end gives nothing after it.
+	if m.CancelAtPeriodEnd && m.CurrentPeriodEnd != nil && !t.Before(*m.CurrentPeriodEnd) {
+		return false
+	}
+	return true
+}
+
+// periodStart is the start of the monthly period containing t, counting
+// whole months from the current period's start.
+func (m *Membership) periodStart(t time.Time, loc *time.Location) time.Time {
+	if m.CurrentPeriodStart == nil {
+		return t
+	}
+	start := *m.CurrentPeriodStart
+	for i := 0; t.Before(start) && i < 240; i++ {
+		start = addMonths(start, -1, loc)
+	}
+	for i := 0; i < 240; i++ {
+		next := addMonths(start, 1, loc)
+		if t.Before(next) {
+			break
+		}
+		start = next
+	}
+	return start.UTC()
+}
+
+var errMembershipNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "membership_not_found", Detail: "no such membership"}
+
+// GetMembership returns one membership.
+func (s *Service) GetMembership(ctx context.Context, membershipID string) (*Membership, error) {
+	return getMembership(ctx, s.db, membershipID, false)
+}
+
+func getMembership(ctx context.Context, idb bun.IDB, membershipID string, forUpdate bool) (*Membership, error) {
+	if !id.Valid(membershipID) {
+		return nil, errMembershipNotFound
+	}
+	var m Membership
+	q := idb.NewSelect().Model(&m).Where("id = ?", membershipID)
+	if forUpdate && !db.IsSQLite(idb) {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errMembershipNotFound
+		}
+		return nil, fmt.Errorf("get membership: %w", err)
+	}
+	return &m, nil
+}
+
+// ListMemberships returns a user's memberships, newest first.
+func (s *Service) ListMemberships(ctx context.Context, userID string) ([]Membership, error) {
+	ms := []Membership{}
+	if err := s.db.NewSelect().Model(&ms).Where("user_id = ?", userID).Order("created_at DESC", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list memberships: %w", err)
+	}
+	return ms, nil
+}
+
+// SiteMembers returns the memberships valid on a site (its plans and the
+// network's) with their status, for the site's managers.
+func (s *Service) SiteMembers(ctx context.Context, siteID string) ([]Membership, error) {
+	ms := []Membership{}
+	if err := s.db.NewSelect().Model(&ms).
+		Where("site_id = ? OR site_id IS NULL", siteID).
+		Where("status <> ?", StatusCanceled).
+		Order("user_id", "created_at").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list site members: %w", err)
+	}
+	return ms, nil
+}
+
+// createMembership inserts a pending membership for plan; activation comes
+// with the payment.
+func (s *Service) createMembership(ctx context.Context, tx bun.IDB, userID string, p *Plan, source string) (*Membership, error) {
+	if p.Kind != PlanMembership {
+		return nil, errs.Invalid("plan_id", "this plan is not a membership")
+	}
+	now := s.now()
+	m := &Membership{ID: id.New(), UserID: userID, PlanID: p.ID, SiteID: p.SiteID, Status: StatusPending, Source: source, CreatedAt: now, UpdatedAt: now}
+	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+		if db.IsForeignKey(err) {
+			return nil, errs.Invalid("user_id", "no such user")
+		}
+		return nil, fmt.Errorf("insert membership: %w", err)
+	}
+	return m, nil
+}
+
+// activate starts (or renews) m for one month from start.
+func (s *Service) activate(ctx context.Context, tx bun.IDB, m *Membership, start time.Time) error {
+	loc := siteLocation(ctx, tx, m.SiteID)
+	end := addMonths(start, 1, loc).UTC()
+	start = start.UTC()
+	m.Status, m.CurrentPeriodStart, m.CurrentPeriodEnd, m.PastDueSince, m.UpdatedAt = StatusActive, &start, &end, nil, s.now()
+	return s.saveMembership(ctx, tx, m)
+}
+
+func (s *Service) saveMembership(ctx context.Context, tx bun.IDB, m *Membership) error {
+	if _, err := tx.NewUpdate().Model(m).WherePK().ExcludeColumn("id", "user_id", "created_at").Exec(ctx); err != nil {
+		return fmt.Errorf("update membership: %w", err)
+	}
+	return nil
+}
+
+// CancelMembership ends a membership: at the end of the period (the
+// default, as members expect) or at once.
+func (s *Service) CancelMembership(ctx context.Context, membershipID string, atPeriodEnd bool) (*Membership, error) {
+	var out *Membership
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		m, err := getMembership(ctx, tx, membershipID, true)
+		if err != nil {
+			return err
+		}
+		if m.Status == StatusCanceled {
+			out = m
+			return nil
+		}
+		now := s.now()
+		if atPeriodEnd && m.Status != StatusPending && m.CurrentPeriodEnd != nil && now.Before(*m.CurrentPeriodEnd) {
+			m.CancelAtPeriodEnd = true
+		} else {
+			m.Status, m.CanceledAt = StatusCanceled, &now
+		}
+		m.UpdatedAt = now
+		out = m
+		return s.saveMembership(ctx, tx, m)
+	})
+	return out, err
+}
+
+// ChangePlan moves a membership to another monthly plan: an upgrade (a
+// dearer plan) applies now, a downgrade at the end of the period.
+func (s *Service) ChangePlan(ctx context.Context, membershipID, planID string) (*Membership, error) {
+	var out *Membership
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		m, err := getMembership(ctx, tx, membershipID, true)
+		if err != nil {
+			return err
+		}
+		if m.Status != StatusActive && m.Status != StatusPastDue {
+			return errs.Rule("membership_id", "membership_not_active", "only an active membership changes plan")
+		}
+		cur, err := getPlan(ctx, tx, m.PlanID)
+		if err != nil {
+			return err
+		}
+		next, err := getPlan(ctx, tx, planID)
+		if err != nil {
+			return errs.Invalid("plan_id", "no such plan")
+		}
+		if next.Kind != PlanMembership || !next.Active {
+			return errs.Invalid("plan_id", "not a membership plan on sale")
+		}
+		if next.PriceCents >= cur.PriceCents {
+			m.PlanID, m.SiteID, m.NextPlanID = next.ID, next.SiteID, nil
+		} else {
+			m.NextPlanID = &next.ID
+		}
+		m.UpdatedAt = s.now()
+		out = m
+		return s.saveMembership(ctx, tx, m)
+	})
+	return out, err
+}
+
+// Renew starts the next period of an active membership once it is paid
+// (on-site renewals, Stripe's invoice.paid), applying a pending downgrade.
+func (s *Service) renew(ctx context.Context, tx bun.IDB, m *Membership) error {
+	start := s.now()
+	if m.CurrentPeriodEnd != nil {
+		start = *m.CurrentPeriodEnd
+	}
+	if m.NextPlanID != nil {
+		m.PlanID, m.NextPlanID = *m.NextPlanID, nil
+	}
+	return s.activate(ctx, tx, m, start)
+}
+
+// Lifecycle moves memberships along as time passes; the periodic billing
+// job runs it. It is idempotent.
+//   - past_due beyond the grace period → suspended;
+//   - cancel_at_period_end and period over → canceled;
+//   - on-site memberships whose period ended unpaid → past_due;
+//   - pending for more than a day (a checkout never completed) → canceled.
+func (s *Service) Lifecycle(ctx context.Context, now time.Time) (int64, error) {
+	now = now.UTC()
+	var total int64
+	upd := func(q *bun.UpdateQuery) error {
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("membership lifecycle: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		return nil
+	}
+	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, updated_at = ?", StatusSuspended, now).
+		Where("status = ? AND past_due_since <= ?", StatusPastDue, now.Add(-s.grace))); err != nil {
+		return total, err
+	}
+	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, canceled_at = ?, updated_at = ?", StatusCanceled, now, now).
+		Where("status IN (?) AND cancel_at_period_end AND current_period_end <= ?", bun.In([]string{StatusActive, StatusPastDue}), now)); err != nil {
+		return total, err
+	}
+	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, past_due_since = current_period_end, updated_at = ?", StatusPastDue, now).
+		Where("status = ? AND source = ? AND current_period_end <= ?", StatusActive, SourceOnSite, now)); err != nil {
+		return total, err
+	}
+	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, canceled_at = ?, updated_at = ?", StatusCanceled, now, now).
+		Where("status = ? AND created_at <= ?", StatusPending, now.Add(-24*time.Hour))); err != nil {
+		return total, err
+	}
+	if err := upd(s.db.NewUpdate().TableExpr("payments").Set("status = 'expired', updated_at = ?", now).
+		Where("status = 'pending' AND created_at <= ?", now.Add(-24*time.Hour))); err != nil {
+		return total, err
+	}
+	return total, nil
+}

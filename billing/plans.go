@@ -1,0 +1,234 @@
+// Package billing decides what a member has paid for and may use, takes the
+// money (Stripe online, or cash, cheque and transfer on site) and issues the
+// paperwork French law asks for.
+package billing
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Plan kinds.
+const (
+	PlanMembership = "membership" // monthly, renewed until cancelled
+	PlanDayPass    = "day_pass"   // one local day on one site
+	PlanPack       = "pack"       // prepaid minutes of a resource kind
+)
+
+// Door access windows.
+const (
+	DoorAlways       = "24_7"
+	DoorOpeningHours = "opening_hours"
+	DoorNone         = "none"
+)
+
+// VAT rates French tiers lieux use, in basis points (2000 = 20 %).
+var vatRates = []int{0, 550, 1000, 2000}
+
+// Allowance is time included in a membership each month, for a kind of
+// resource ("8 h of meeting room per month").
+type Allowance struct {
+	ResourceKind     string `json:"resource_kind"`
+	MinutesPerPeriod int    `json:"minutes_per_period"`
+}
+
+// Quotas bound how much a member books. Zero means no bound.
+type Quotas struct {
+	MaxConcurrentReservations int `json:"max_concurrent_reservations"`
+	MaxMinutesPerDay          int `json:"max_minutes_per_day"`
+	MaxMinutesPerWeek         int `json:"max_minutes_per_week"`
+	HorizonDays               int `json:"horizon_days"`
+}
+
+// Includes says what a plan gives.
+type Includes struct {
+	// ResourceKinds may be booked at no extra cost (beyond allowances).
+	ResourceKinds []string    `json:"resource_kinds"`
+	Allowances    []Allowance `json:"allowances"`
+	Quotas        Quotas      `json:"quotas"`
+	DoorAccess    string      `json:"door_access"`
+	// PayPerUse: beyond what is included, bookings are charged at the
+	// resource's hourly price instead of refused.
+	PayPerUse bool `json:"pay_per_use"`
+	// Packs: minutes of one resource kind, valid for some days.
+	PackResourceKind string `json:"pack_resource_kind,omitempty"`
+	PackMinutes      int    `json:"pack_minutes,omitempty"`
+	PackValidDays    int    `json:"pack_valid_days,omitempty"`
+}
+
+// Plan is something a member can buy. PriceCents is the price the member
+// pays (TTC); HT and VAT derive from it and the rate.
+type Plan struct {
+	bun.BaseModel `bun:"table:plans,alias:pl"`
+
+	ID          string    `bun:"id,pk"`
+	SiteID      *string   `bun:"site_id"` // nil: valid on every site of the network
+	Kind        string    `bun:"kind"`
+	Name        string    `bun:"name"`
+	Description string    `bun:"description"`
+	PriceCents  int64     `bun:"price_cents"`
+	VATRateBP   int       `bun:"vat_rate_bp"`
+	Includes    Includes  `bun:"includes"`
+	Active      bool      `bun:"active"`
+	CreatedAt   time.Time `bun:"created_at"`
+	UpdatedAt   time.Time `bun:"updated_at"`
+}
+
+// SplitTTC derives HT and VAT from a price including VAT, rounding HT half
+// up to the cent: 25,00 € TTC at 20 % is 20,83 € HT + 4,17 € VAT.
+func SplitTTC(ttcCents int64, rateBP int) (ht, vat int64) {
+	num := ttcCents * 10000
+	den := int64(10000 + rateBP)
+	ht = (2*num + den) / (2 * den)
+	return ht, ttcCents - ht
+}
+
+// PriceHT is the plan's price without VAT.
+func (p *Plan) PriceHT() int64 { ht, _ := SplitTTC(p.PriceCents, p.VATRateBP); return ht }
+
+// Covers reports whether the plan is valid on siteID.
+func (p *Plan) Covers(siteID string) bool { return p.SiteID == nil || *p.SiteID == siteID }
+
+func validKind(k string) bool {
+	return k == calendar.KindDesk || k == calendar.KindRoom || k == calendar.KindZone || k == calendar.KindMachine
+}
+
+func validatePlan(v *errs.Validator, p *Plan, vatExempt bool) {
+	p.Name = strings.TrimSpace(p.Name)
+	v.Check(p.Name != "", "name", "is required")
+	v.Check(utf8.RuneCountInString(p.Name) <= 200, "name", "must be at most 200 characters")
+	v.Check(p.Kind == PlanMembership || p.Kind == PlanDayPass || p.Kind == PlanPack, "kind", "must be membership, day_pass or pack")
+	v.Check(p.PriceCents >= 0 && p.PriceCents <= 10_000_000, "price_cents", "must be between 0 and 10000000 (100 000 €)")
+	v.Check(slices.Contains(vatRates, p.VATRateBP), "vat_rate_bp", "must be 0, 550, 1000 or 2000 (basis points)")
+	if vatExempt {
+		v.Check(p.VATRateBP == 0, "vat_rate_bp", "must be 0: the site's entity is VAT-exempt")
+	}
+	in := &p.Includes
+	for i, k := range in.ResourceKinds {
+		v.Check(validKind(k), fmt.Sprintf("includes.resource_kinds[%d]", i), "must be desk, room, zone or machine")
+	}
+	for i, a := range in.Allowances {
+		v.Check(validKind(a.ResourceKind), fmt.Sprintf("includes.allowances[%d].resource_kind", i), "must be desk, room, zone or machine")
+		v.Check(a.MinutesPerPeriod > 0 && a.MinutesPerPeriod <= 31*24*60, fmt.Sprintf("includes.allowances[%d].minutes_per_period", i), "must be between 1 and 44640")
+	}
+	q := in.Quotas
+	v.Check(q.MaxConcurrentReservations >= 0 && q.MaxMinutesPerDay >= 0 && q.MaxMinutesPerWeek >= 0 && q.HorizonDays >= 0,
+		"includes.quotas", "must not be negative")
+	if in.DoorAccess == "" {
+		in.DoorAccess = DoorOpeningHours
+	}
+	v.Check(in.DoorAccess == DoorAlways || in.DoorAccess == DoorOpeningHours || in.DoorAccess == DoorNone,
+		"includes.door_access", "must be 24_7, opening_hours or none")
+	if p.Kind == PlanPack {
+		v.Check(validKind(in.PackResourceKind), "includes.pack_resource_kind", "must be desk, room, zone or machine")
+		v.Check(in.PackMinutes > 0 && in.PackMinutes <= 1000*60, "includes.pack_minutes", "must be between 1 and 60000")
+		v.Check(in.PackValidDays > 0 && in.PackValidDays <= 3*366, "includes.pack_valid_days", "must be between 1 and 1098")
+	}
+	if p.Kind == PlanDayPass {
+		v.Check(p.SiteID != nil, "site_id", "a day pass is for one site")
+	}
+}
+
+// NewPlan is what a manager or admin gives to create a plan.
+type NewPlan struct {
+	SiteID      *string
+	Kind        string
+	Name        string
+	Description string
+	PriceCents  int64
+	VATRateBP   *int
+	Includes    Includes
+}
+
+// CreatePlan adds a plan. VAT defaults to 20 %, or 0 for a VAT-exempt site.
+func (s *Service) CreatePlan(ctx context.Context, in NewPlan) (*Plan, error) {
+	vatExempt := false
+	if in.SiteID != nil {
+		site, err := s.cal.GetSite(ctx, *in.SiteID)
+		if err != nil {
+			return nil, err
+		}
+		vatExempt = site.Legal.VATExempt
+	}
+	rate := 2000
+	if vatExempt {
+		rate = 0
+	}
+	if in.VATRateBP != nil {
+		rate = *in.VATRateBP
+	}
+	now := s.now()
+	p := &Plan{ID: id.New(), SiteID: in.SiteID, Kind: in.Kind, Name: in.Name, Description: in.Description,
+		PriceCents: in.PriceCents, VATRateBP: rate, Includes: in.Includes, Active: true, CreatedAt: now, UpdatedAt: now}
+	var v errs.Validator
+	validatePlan(&v, p, vatExempt)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.db.NewInsert().Model(p).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert plan: %w", err)
+	}
+	return p, nil
+}
+
+var errPlanNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "plan_not_found", Detail: "no such plan"}
+
+// GetPlan returns a plan.
+func (s *Service) GetPlan(ctx context.Context, planID string) (*Plan, error) {
+	return getPlan(ctx, s.db, planID)
+}
+
+func getPlan(ctx context.Context, idb bun.IDB, planID string) (*Plan, error) {
+	if !id.Valid(planID) {
+		return nil, errPlanNotFound
+	}
+	var p Plan
+	if err := idb.NewSelect().Model(&p).Where("id = ?", planID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, errPlanNotFound
+		}
+		return nil, fmt.Errorf("get plan: %w", err)
+	}
+	return &p, nil
+}
+
+// ListPlans returns the active plans valid on siteID (network plans too),
+// or every active plan when siteID is empty.
+func (s *Service) ListPlans(ctx context.Context, siteID string, includeInactive bool) ([]Plan, error) {
+	ps := []Plan{}
+	q := s.db.NewSelect().Model(&ps).Order("kind", "price_cents", "id")
+	if siteID != "" {
+		q = q.Where("site_id IS NULL OR site_id = ?", siteID)
+	}
+	if !includeInactive {
+		q = q.Where("active")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list plans: %w", err)
+	}
+	return ps, nil
+}
+
+// SetPlanActive retires a plan from sale (or puts it back); members who
+// hold it keep it.
+func (s *Service) SetPlanActive(ctx context.Context, planID string, active bool) (*Plan, error) {
+	p, err := s.GetPlan(ctx, planID)
+	if err != nil {
+		return nil, err
+	}
+	p.Active, p.UpdatedAt = active, s.now()
+	if _, err := s.db.NewUpdate().Model(p).Column("active", "updated_at").WherePK().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("update plan: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,77 @@
+package billing
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/calendar"
+)
+
+// DefaultGraceDays is how long a membership whose payment failed keeps
+// working (past_due) before it is suspended.
+const DefaultGraceDays = 7
+
+// Config tunes the billing service.
+type Config struct {
+	Now       func() time.Time
+	GraceDays int
+}
+
+// Service implements billing's use cases.
+type Service struct {
+	db    *bun.DB
+	cal   *calendar.Service
+	now   func() time.Time
+	grace time.Duration
+	// invoiceHook issues the invoice of a payment inside its transaction.
+	invoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error)
+}
+
+// New returns a billing Service.
+func New(db *bun.DB, cal *calendar.Service, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.GraceDays == 0 {
+		cfg.GraceDays = DefaultGraceDays
+	}
+	return &Service{db: db, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// addMonths moves t by n calendar months in loc, keeping the wall-clock
+// time; a period starting on 31 January ends on 28 (or 29) February.
+func addMonths(t time.Time, n int, loc *time.Location) time.Time {
+	l := t.In(loc)
+	y, m, d := l.Date()
+	first := time.Date(y, m+time.Month(n), 1, l.Hour(), l.Minute(), l.Second(), 0, loc)
+	last := first.AddDate(0, 1, -1).Day()
+	if d > last {
+		d = last
+	}
+	return time.Date(first.Year(), first.Month(), d, l.Hour(), l.Minute(), l.Second(), 0, loc)
+}
+
+var paris = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+func siteLocation(ctx context.Context, idb bun.IDB, siteID *string) *time.Location {
+	if siteID == nil {
+		return paris
+	}
+	site, err := calendar.LoadSite(ctx, idb, *siteID)
+	if err != nil {
+		return paris
+	}
+	return site.Location()
+}
