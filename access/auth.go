@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -272,30 +273,42 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, 
 	if err != nil {
 		return nil, errBadAccess
 	}
-	var row struct {
-		Role          string     `bun:"role"`
-		DisabledAt    *time.Time `bun:"disabled_at"`
-		DeletedAt     *time.Time `bun:"deleted_at"`
-		RevokedAt     *time.Time `bun:"revoked_at"`
-		SessionExpiry time.Time  `bun:"expires_at"`
-	}
-	err = s.db.NewRaw(`SELECT u.role, u.disabled_at, u.deleted_at, s.revoked_at, s.expires_at
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ?`,
-		claims.SessionID, claims.Subject).Scan(ctx, &row)
-	if isNoRows(err) {
-		return nil, errBadAccess
-	}
+	// One round trip: the session, its account, and the sites it manages
+	// (one row per site, or one row with no site).
+	rows, err := s.db.QueryContext(ctx, `SELECT u.role, u.disabled_at, u.deleted_at, s.revoked_at, sm.site_id
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		LEFT JOIN site_managers sm ON sm.user_id = u.id
+		WHERE s.id = ? AND s.user_id = ? ORDER BY sm.site_id`, claims.SessionID, claims.Subject)
 	if err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
 	}
-	if row.DisabledAt != nil || row.DeletedAt != nil || row.RevokedAt != nil {
+	defer rows.Close()
+	var (
+		role    string
+		found   bool
+		managed []string
+	)
+	for rows.Next() {
+		var disabled, deleted, revoked sql.NullTime
+		var site sql.NullString
+		if err := rows.Scan(&role, &disabled, &deleted, &revoked, &site); err != nil {
+			return nil, fmt.Errorf("scan session: %w", err)
+		}
+		if disabled.Valid || deleted.Valid || revoked.Valid {
+			return nil, errBadAccess
+		}
+		found = true
+		if site.Valid {
+			managed = append(managed, site.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	if !found {
 		return nil, errBadAccess
 	}
-	managed, err := s.managedSites(ctx, claims.Subject)
-	if err != nil {
-		return nil, err
-	}
-	return &Principal{UserID: claims.Subject, SessionID: claims.SessionID, Role: row.Role, ManagedSites: managed}, nil
+	return &Principal{UserID: claims.Subject, SessionID: claims.SessionID, Role: role, ManagedSites: managed}, nil
 }
 
 func (s *Service) managedSites(ctx context.Context, userID string) ([]string, error) {

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -123,9 +124,6 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 	if err != nil {
 		return nil, err
 	}
-	if err := svc.expireOverdueHolds(ctx, tx, res); err != nil {
-		return nil, err
-	}
 	s, err := svc.checkSlot(ctx, tx, res, site, b)
 	if err != nil {
 		return nil, err
@@ -134,7 +132,16 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 }
 
 func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b Booking, seriesID *string) (*Reservation, error) {
-	if err := svc.checkFree(ctx, tx, s, ""); err != nil {
+	err := svc.checkFree(ctx, tx, s, "")
+	if errors.Is(err, errLapsedHold) {
+		// A waiting-list offer lapsed and its job has not run yet: end it
+		// now (which may offer the slot to the next in line) and look again.
+		if err := svc.expireOverdueHolds(ctx, tx, s.res); err != nil {
+			return nil, err
+		}
+		err = svc.checkFree(ctx, tx, s, "")
+	}
+	if err != nil {
 		return nil, err
 	}
 	now := svc.now()
@@ -298,35 +305,34 @@ type ResourceClosure struct {
 	CreatedAt  time.Time `bun:"created_at"`
 }
 
-// closureOverlapping returns a site or resource closure overlapping [start, end).
+// closureOverlapping returns a site or resource closure overlapping
+// [start, end), in one round trip.
 func (svc *Service) closureOverlapping(ctx context.Context, tx bun.IDB, res *Resource, start, end time.Time) (*Closure, error) {
-	var c Closure
-	err := tx.NewSelect().Model(&c).Where("site_id = ? AND starts_at < ? AND ends_at > ?", res.SiteID, end, start).
-		Order("starts_at").Limit(1).Scan(ctx)
-	if err == nil {
-		return &c, nil
-	}
-	if !isNoRows(err) {
+	var cs []Closure
+	err := tx.NewRaw(`SELECT id, starts_at, ends_at, reason FROM site_closures WHERE site_id = ? AND starts_at < ? AND ends_at > ?
+		UNION ALL
+		SELECT id, starts_at, ends_at, reason FROM resource_closures WHERE resource_id = ? AND starts_at < ? AND ends_at > ?
+		ORDER BY starts_at LIMIT 1`, res.SiteID, end, start, res.ID, end, start).Scan(ctx, &cs)
+	if err != nil && !isNoRows(err) {
 		return nil, fmt.Errorf("read closures: %w", err)
 	}
-	var rc ResourceClosure
-	err = tx.NewSelect().Model(&rc).Where("resource_id = ? AND starts_at < ? AND ends_at > ?", res.ID, end, start).
-		Order("starts_at").Limit(1).Scan(ctx)
-	if err == nil {
-		return &Closure{ID: rc.ID, SiteID: res.SiteID, StartsAt: rc.StartsAt, EndsAt: rc.EndsAt, Reason: rc.Reason}, nil
+	if len(cs) == 0 {
+		return nil, nil
 	}
-	if !isNoRows(err) {
-		return nil, fmt.Errorf("read resource closures: %w", err)
-	}
-	return nil, nil
+	cs[0].SiteID = res.SiteID
+	return &cs[0], nil
 }
+
+// errLapsedHold tells the caller of checkFree that a lapsed hold stands in
+// the way and must be expired first.
+var errLapsedHold = errors.New("a lapsed waiting-list hold overlaps")
 
 // checkFree refuses s when it overlaps other live reservations of the
 // resource (beyond a zone's capacity). except is a reservation being moved.
 func (svc *Service) checkFree(ctx context.Context, tx bun.IDB, s *slot, except string) error {
 	var others []Reservation
 	q := tx.NewSelect().Model(&others).
-		Column("id", "seats", "starts_at", "ends_at", "busy_until", "exclusive").
+		Column("id", "seats", "starts_at", "ends_at", "busy_until", "exclusive", "status", "hold_expires_at").
 		Where("resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?", s.res.ID, StatusCancelled, s.busy, s.start).
 		Order("starts_at")
 	if except != "" {
@@ -337,6 +343,12 @@ func (svc *Service) checkFree(ctx context.Context, tx bun.IDB, s *slot, except s
 	}
 	if len(others) == 0 {
 		return nil
+	}
+	now := svc.now()
+	for _, o := range others {
+		if o.Status == StatusHeld && o.HoldExpiresAt != nil && !now.Before(*o.HoldExpiresAt) {
+			return errLapsedHold
+		}
 	}
 	if s.res.Exclusive() || s.seats >= s.res.Capacity {
 		o := others[0]

@@ -167,20 +167,27 @@ func (svc *Service) GetResource(ctx context.Context, resourceID string) (*Resour
 	return getResource(ctx, svc.db, resourceID, false)
 }
 
-func getResource(ctx context.Context, idb bun.IDB, resourceID string, forUpdate bool) (*Resource, error) {
+// getResource reads a resource. With lockZone, a zone's row is locked for
+// the rest of the transaction (PostgreSQL; SQLite transactions already hold
+// the write lock): counting a zone's free seats and taking some must not
+// interleave. Desks, rooms and machines need no lock — the exclusion
+// constraint refuses a second overlapping reservation — so bookings of one
+// of them do not queue behind each other.
+func getResource(ctx context.Context, idb bun.IDB, resourceID string, lockZone bool) (*Resource, error) {
 	if !id.Valid(resourceID) {
 		return nil, errResourceNotFound
 	}
 	var r Resource
-	q := idb.NewSelect().Model(&r).Where("id = ?", resourceID)
-	if forUpdate && !db.IsSQLite(idb) {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
+	if err := idb.NewSelect().Model(&r).Where("id = ?", resourceID).Scan(ctx); err != nil {
 		if isNoRows(err) {
 			return nil, errResourceNotFound
 		}
 		return nil, fmt.Errorf("get resource: %w", err)
+	}
+	if lockZone && !r.Exclusive() && !db.IsSQLite(idb) {
+		if _, err := idb.NewSelect().Model((*Resource)(nil)).Column("id").Where("id = ?", resourceID).For("UPDATE").Exec(ctx); err != nil {
+			return nil, fmt.Errorf("lock zone: %w", err)
+		}
 	}
 	return &r, nil
 }

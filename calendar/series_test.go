@@ -110,3 +110,30 @@ func TestSeriesLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestSeriesAcrossFallBack(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Date(2026, 10, 1, 7, 0, 0, 0, paris)
+	f := newFixtureWith(t, 1, calendar.Config{Now: func() time.Time { return now }}, now)
+	u := f.users[0]
+	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
+	// Daily 09:00–10:00 from 23 to 27 October: the clocks go back on the 25th.
+	res, err := f.svc.BookSeries(context.Background(), calendar.SeriesBooking{
+		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: "2026-10-23T09:00", End: "2026-10-23T10:00"},
+		RRule:   "FREQ=DAILY;COUNT=5",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res.Created {
+		if s := r.StartsAt.In(paris); s.Hour() != 9 || r.EndsAt.Sub(r.StartsAt) != time.Hour {
+			t.Errorf("occurrence %d at %s for %s, want 09:00 for 1h", i, s, r.EndsAt.Sub(r.StartsAt))
+		}
+	}
+	if h := res.Created[0].StartsAt.UTC().Hour(); h != 7 {
+		t.Errorf("23 October 09:00 Paris = %02d:00 UTC, want 07:00", h)
+	}
+	if h := res.Created[4].StartsAt.UTC().Hour(); h != 8 {
+		t.Errorf("27 October 09:00 Paris = %02d:00 UTC, want 08:00", h)
+	}
+}
