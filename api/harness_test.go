@@ -16,6 +16,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
@@ -29,6 +30,8 @@ type harness struct {
 	srv    *httptest.Server
 	api    *api.Server
 	access *access.Service
+	cal    *calendar.Service
+	bill   *billing.Service
 	clock  *testClock
 }
 
@@ -62,16 +65,22 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cal := calendar.New(d, calendar.Config{Now: clk.Now})
+	// Billing is there, but its entitlement check is not plugged into the
+	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
+	// book without memberships.
+	bill := billing.New(d, cal, billing.Config{Now: clk.Now})
 	a := api.New(api.Deps{
 		DB:          d,
 		Access:      acc,
-		Calendar:    calendar.New(d, calendar.Config{Now: clk.Now}),
+		Calendar:    cal,
+		Billing:     bill,
 		Idempotency: idempotency.New(d, clk.Now),
 		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, clock: clk}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, clock: clk}
 }
 
 type response struct {

@@ -79,6 +79,17 @@ func (s *Server) routes() {
 	s.handle("GET /v1/resources/{resource_id}/closures", s.requireAuth(s.handleListResourceClosures))
 	s.handle("DELETE /v1/resources/{resource_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteResourceClosure))
 
+	s.handle("POST /v1/plans", s.requireAuth(s.idempotentAuthed(s.handleCreatePlan)))
+	s.handle("GET /v1/plans", s.requireAuth(s.handleListPlans))
+	s.handle("GET /v1/plans/{plan_id}", s.requireAuth(s.handleGetPlan))
+	s.handle("PATCH /v1/plans/{plan_id}", s.requireAuth(s.handlePatchPlan))
+	s.handle("GET /v1/me/memberships", s.requireAuth(s.handleMyMemberships))
+	s.handle("GET /v1/me/payments", s.requireAuth(s.handleMyPayments))
+	s.handle("POST /v1/memberships/{membership_id}/cancel", s.requireAuth(s.handleCancelMembership))
+	s.handle("POST /v1/memberships/{membership_id}/change-plan", s.requireAuth(s.handleChangePlan))
+	s.handle("GET /v1/sites/{site_id}/members", s.requireAuth(s.handleSiteMembers))
+	s.handle("POST /v1/sites/{site_id}/payments", s.requireAuth(s.idempotentAuthed(s.handleOnSitePayment)))
+
 	s.handle("GET /v1/calendar/{file}", s.handleUserFeed)
 	s.handle("POST /v1/me/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateFeedToken)))
 	s.handle("DELETE /v1/me/calendar-token", s.requireAuth(s.handleRevokeFeedToken))

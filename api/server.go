@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
@@ -24,6 +25,7 @@ type Deps struct {
 	DB          *bun.DB // only for /readyz
 	Access      *access.Service
 	Calendar    *calendar.Service
+	Billing     *billing.Service
 	Idempotency *idempotency.Store
 	Logger      *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.

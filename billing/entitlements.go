@@ -116,6 +116,26 @@ func (s *Service) rights(ctx context.Context, tx bun.IDB, userID, siteID string,
 	return out, nil
 }
 
+// covers reports whether the right could pay for a booking of kind.
+func (rt right) covers(kind string) bool {
+	in := rt.plan.Includes
+	switch {
+	case rt.pack != nil:
+		return rt.pack.ResourceKind == kind
+	case rt.pass != nil:
+		return slices.Contains(in.ResourceKinds, kind)
+	}
+	if in.PayPerUse || slices.Contains(in.ResourceKinds, kind) {
+		return true
+	}
+	for _, a := range in.Allowances {
+		if a.ResourceKind == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // usedMinutes is what a membership's month (or a pack) has given so far.
 func usedMinutes(ctx context.Context, tx bun.IDB, sourceID string, periodStart *time.Time, kind string) (int, error) {
 	var used int
@@ -146,6 +166,12 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 	}
 	if len(rights) == 0 {
 		return refuse(errs.ErrPaymentRequired, "membership_required", "no membership, day pass or pack covers this booking")
+	}
+	// Only the rights that could pay for this kind of resource count, for
+	// quotas as for the rest: a laser pack does not lift a desk quota.
+	rights = slices.DeleteFunc(rights, func(rt right) bool { return !rt.covers(res.Kind) })
+	if len(rights) == 0 {
+		return refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource")
 	}
 	if err := s.checkQuotas(ctx, tx, r, res, rights); err != nil {
 		return err
@@ -178,6 +204,7 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 			}
 			exhausted = true
 		case rt.membership != nil:
+			spent := false // this membership's allowance for the kind is used up
 			for _, a := range in.Allowances {
 				if a.ResourceKind != res.Kind {
 					continue
@@ -199,9 +226,9 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 					}
 					return s.charge(ctx, tx, r, res, site.Legal.VATExempt, minutes-left)
 				}
-				exhausted = true
+				spent, exhausted = true, true
 			}
-			if exhausted {
+			if spent {
 				continue
 			}
 			if slices.Contains(in.ResourceKinds, res.Kind) {

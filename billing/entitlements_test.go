@@ -290,3 +290,53 @@ func TestOnSitePaymentRenewsAndValidates(t *testing.T) {
 		t.Fatalf("%d payments recorded, want 2 (refused ones leave none)", len(pays))
 	}
 }
+
+func TestRefusedOccurrencesLeaveNothing(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	desk := f.resource(t, calendar.KindDesk, 0)
+	pass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Journée", PriceCents: 2500,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
+	f.pay(t, u, pass, "2026-03-04")
+	res, err := f.cal.BookSeries(ctx, calendar.SeriesBooking{
+		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: "2026-03-03T09:00", End: "2026-03-03T10:00"},
+		RRule:   "FREQ=DAILY;COUNT=3", Mode: calendar.SkipConflicts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Created) != 1 || len(res.Skipped) != 2 || res.Skipped[0].Code != "membership_required" {
+		t.Fatalf("series = %d created, skipped %+v", len(res.Created), res.Skipped)
+	}
+	rs, _, _ := f.cal.ListReservations(ctx, calendar.ReservationFilter{UserID: u, Limit: 10})
+	if len(rs) != 1 {
+		t.Fatalf("%d reservations stored, want only the covered day", len(rs))
+	}
+}
+
+func TestRightsOnlyCountForTheirKind(t *testing.T) {
+	f := newFixture(t, 1)
+	u := f.users[0]
+	desk := f.resource(t, calendar.KindDesk, 0)
+	room := f.resource(t, calendar.KindRoom, 0)
+	// A desk membership limited to one hour a day, and a laser pack with no
+	// quota: the pack does not lift the desk quota.
+	f.pay(t, u, f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}, Quotas: billing.Quotas{MaxMinutesPerDay: 60}}}), "")
+	f.pay(t, u, f.plan(t, billing.NewPlan{Kind: billing.PlanPack, Name: "Laser 10 h", PriceCents: 20000,
+		Includes: billing.Includes{PackResourceKind: calendar.KindMachine, PackMinutes: 600, PackValidDays: 365}}), "")
+	if _, err := f.book(u, desk, 3, 9, 11); code(err) != "quota_daily" {
+		t.Fatalf("2 h of desk with a 1 h daily quota and a laser pack: %v", err)
+	}
+	// One membership's used-up room hour does not hide another's unlimited rooms.
+	f.pay(t, u, f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Salle 1 h", PriceCents: 1000,
+		Includes: billing.Includes{Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}}), "")
+	f.pay(t, u, f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Salles", PriceCents: 5000,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindRoom}}}), "")
+	if _, err := f.book(u, room, 3, 9, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.book(u, room, 3, 10, 12); err != nil {
+		t.Fatalf("rooms beyond the first plan's hour, with a second plan including rooms: %v", err)
+	}
+}

@@ -220,6 +220,9 @@ func (s *Service) ChangePlan(ctx context.Context, membershipID, planID string) (
 		if next.Kind != PlanMembership || !next.Active {
 			return errs.Invalid("plan_id", "not a membership plan on sale")
 		}
+		if (next.SiteID == nil) != (cur.SiteID == nil) || (next.SiteID != nil && *next.SiteID != *cur.SiteID) {
+			return errs.Invalid("plan_id", "the new plan must be sold where the current one is")
+		}
 		if next.PriceCents >= cur.PriceCents {
 			m.PlanID, m.SiteID, m.NextPlanID = next.ID, next.SiteID, nil
 		} else {

@@ -173,6 +173,11 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 	// a refusal rolls both back.
 	if kind == ReservationBooking && svc.guard != nil {
 		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+			// Series and waiting lists go on after a refusal in the same
+			// transaction: the refused row must not stay behind.
+			if _, derr := tx.NewDelete().Model(r).WherePK().Exec(ctx); derr != nil {
+				return nil, fmt.Errorf("undo refused reservation: %w", derr)
+			}
 			return nil, err
 		}
 	}
@@ -464,7 +469,9 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, c Can
 	if err != nil {
 		return nil, err
 	}
-	late := r.Kind == ReservationBooking && now.After(r.StartsAt.Add(-time.Duration(res.Rules.CancelDeadlineMinutes)*time.Minute))
+	// A hold the member never accepted costs them nothing, whenever it ends.
+	late := r.Kind == ReservationBooking && r.Status == StatusConfirmed &&
+		now.After(r.StartsAt.Add(-time.Duration(res.Rules.CancelDeadlineMinutes)*time.Minute))
 	r.Status, r.CancelledAt, r.CancelledBy = StatusCancelled, &now, &c.ActorID
 	r.CancelReason, r.LateCancel, r.UpdatedAt = strings.TrimSpace(c.Reason), late, now
 	if _, err := tx.NewUpdate().Model(r).Column("status", "cancelled_at", "cancelled_by", "cancel_reason", "late_cancel", "updated_at").

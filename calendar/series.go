@@ -320,7 +320,21 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 				return err
 			}
 			oldStart, oldBusy := r.StartsAt, r.BusyUntil
+			if svc.guard != nil {
+				if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
+					return err
+				}
+			}
 			r.StartsAt, r.EndsAt, r.BusyUntil, r.UpdatedAt = s.start, s.end, s.busy, svc.now()
+			if svc.guard != nil {
+				if err := svc.guard.CheckBooking(ctx, tx, r, res); err != nil {
+					if errors.As(err, &p) {
+						unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail})
+						continue
+					}
+					return err
+				}
+			}
 			if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "updated_at").WherePK().Exec(ctx); err != nil {
 				if db.IsExclusion(err) {
 					unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: "slot_taken", Detail: "this slot was just taken"})

@@ -32,6 +32,7 @@ type config struct {
 	AuthRateLimit  int
 	AdminEmail     string
 	AdminPassword  string
+	OfferTTL       time.Duration
 }
 
 // envName is the environment variable of a flag.
@@ -93,6 +94,9 @@ func (c *config) check(proxies string) error {
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		return usagef("--jwt-secret must be at least 32 characters (or leave it unset to generate one in the database)")
+	}
+	if c.OfferTTL < 0 {
+		return usagef("--waitlist-offer-ttl must not be negative")
 	}
 	if c.AuthRateLimit < 0 {
 		return usagef("--auth-rate-limit must be 0 (off) or more")

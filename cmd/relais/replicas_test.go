@@ -41,10 +41,20 @@ func TestNoDoubleBookingAcrossReplicas(t *testing.T) {
 	if st := postJSON(t, b+"/v1/sites/"+site.ID+"/resources", admin.AccessToken, map[string]any{"kind": "desk", "name": "Desk 1"}, &desk); st != http.StatusCreated {
 		t.Fatalf("create desk: %d", st)
 	}
+	var plan struct{ ID string }
+	if st := postJSON(t, a+"/v1/plans", admin.AccessToken, map[string]any{"site_id": site.ID, "kind": "membership", "name": "Nomade",
+		"price_cents": 30000, "includes": map[string]any{"resource_kinds": []string{"desk"}}}, &plan); st != http.StatusCreated {
+		t.Fatalf("create plan: %d", st)
+	}
 	tokens := make([]string, 10)
 	for i := range tokens {
 		email := fmt.Sprintf("m%d@example.fr", i)
-		postJSON(t, a+"/v1/auth/register", "", map[string]string{"email": email, "password": "member password", "name": "M"}, nil)
+		var member struct{ ID string }
+		postJSON(t, a+"/v1/auth/register", "", map[string]string{"email": email, "password": "member password", "name": "M"}, &member)
+		if st := postJSON(t, b+"/v1/sites/"+site.ID+"/payments", admin.AccessToken, map[string]any{"user_id": member.ID, "plan_id": plan.ID,
+			"method": "cash", "amount_cents": 30000}, nil); st != http.StatusCreated {
+			t.Fatalf("on-site payment: %d", st)
+		}
 		var tok struct {
 			AccessToken string `json:"access_token"`
 		}

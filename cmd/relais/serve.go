@@ -13,10 +13,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
@@ -40,6 +42,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&c.AuthRateLimit, "auth-rate-limit", 30, "login, register and refresh attempts allowed per client IP per minute; 0 turns rate limits off")
 	fs.StringVar(&c.AdminEmail, "admin-email", "", "create this admin at start if the network has no admin yet")
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "password of --admin-email")
+	fs.DurationVar(&c.OfferTTL, "waitlist-offer-ttl", calendar.DefaultOfferTTL, "how long a freed slot is held for the first member in its waiting list")
 	if err := parseFlags(fs, args, getenv, stderr); err != nil {
 		return err
 	}
@@ -88,18 +91,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			"(same --database-url), or start with RELAIS_ADMIN_EMAIL and RELAIS_ADMIN_PASSWORD")
 	}
 
-	// Durable background work: for now the periodic prune of expired rows;
-	// later issues add their job kinds to the same client.
+	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL})
+	billingSvc := billing.New(d, calendarSvc, billing.Config{})
+	calendarSvc.SetGuard(billingSvc)
+
+	// Durable background work: waiting-list offers that lapse, and the
+	// hourly housekeeping (expired rows, memberships moving through their
+	// lifecycle).
+	workers := river.NewWorkers()
+	if err := calendarSvc.AddWorkers(workers); err != nil {
+		return fmt.Errorf("register calendar jobs: %w", err)
+	}
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
 			"sessions and rate limits": accessSvc.PruneExpired,
 			"idempotency keys":         idem.Prune,
+			"membership lifecycle":     billingSvc.Lifecycle,
 		},
-		Logger: log,
+		Workers: workers,
+		Logger:  log,
 	})
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
+	calendarSvc.UseJobs(jobClient.River())
 	if err := jobClient.Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -116,7 +131,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler := api.New(api.Deps{
 		DB:             d,
 		Access:         accessSvc,
-		Calendar:       calendar.New(d, calendar.Config{}),
+		Calendar:       calendarSvc,
+		Billing:        billingSvc,
 		Idempotency:    idem,
 		Logger:         log,
 		Registry:       reg,

@@ -1,0 +1,368 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+type planJSON struct {
+	ID          string           `json:"id"`
+	SiteID      *string          `json:"site_id"`
+	Kind        string           `json:"kind"`
+	Name        string           `json:"name"`
+	Description string           `json:"description"`
+	PriceCents  int64            `json:"price_cents"`
+	PriceHT     int64            `json:"price_ht_cents"`
+	VATCents    int64            `json:"vat_cents"`
+	VATRateBP   int              `json:"vat_rate_bp"`
+	Includes    billing.Includes `json:"includes"`
+	Active      bool             `json:"active"`
+	CreatedAt   time.Time        `json:"created_at"`
+}
+
+func toPlanJSON(p *billing.Plan) planJSON {
+	ht, vat := billing.SplitTTC(p.PriceCents, p.VATRateBP)
+	in := p.Includes
+	if in.ResourceKinds == nil {
+		in.ResourceKinds = []string{}
+	}
+	if in.Allowances == nil {
+		in.Allowances = []billing.Allowance{}
+	}
+	return planJSON{ID: p.ID, SiteID: p.SiteID, Kind: p.Kind, Name: p.Name, Description: p.Description, PriceCents: p.PriceCents,
+		PriceHT: ht, VATCents: vat, VATRateBP: p.VATRateBP, Includes: in, Active: p.Active, CreatedAt: p.CreatedAt}
+}
+
+// canSellOn: network plans are the admins'; a site's plans its managers'.
+func canSellOn(p *access.Principal, siteID *string) bool {
+	if p.IsAPIKey() {
+		return false
+	}
+	if siteID == nil {
+		return p.IsAdmin()
+	}
+	return p.ManagesSite(*siteID)
+}
+
+func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		SiteID      *string          `json:"site_id"`
+		Kind        string           `json:"kind"`
+		Name        string           `json:"name"`
+		Description string           `json:"description"`
+		PriceCents  int64            `json:"price_cents"`
+		VATRateBP   *int             `json:"vat_rate_bp"`
+		Includes    billing.Includes `json:"includes"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canSellOn(p, in.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	plan, err := s.Billing.CreatePlan(r.Context(), billing.NewPlan{SiteID: in.SiteID, Kind: in.Kind, Name: in.Name,
+		Description: in.Description, PriceCents: in.PriceCents, VATRateBP: in.VATRateBP, Includes: in.Includes})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/plans/"+plan.ID)
+	writeJSON(w, http.StatusCreated, toPlanJSON(plan))
+}
+
+func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.URL.Query().Get("site_id")
+	all := r.URL.Query().Get("include_inactive") == "true"
+	if all && !(p.IsAdmin() || (siteID != "" && p.ManagesSite(siteID))) {
+		all = false // retired plans are the managers' business
+	}
+	ps, err := s.Billing.ListPlans(r.Context(), siteID, all)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[planJSON]{Items: make([]planJSON, len(ps))}
+	for i := range ps {
+		out.Items[i] = toPlanJSON(&ps[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	plan, err := s.Billing.GetPlan(r.Context(), r.PathValue("plan_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPlanJSON(plan))
+}
+
+func (s *Server) handlePatchPlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		Active *bool `json:"active"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	plan, err := s.Billing.GetPlan(r.Context(), r.PathValue("plan_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !canSellOn(p, plan.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	if in.Active != nil {
+		if plan, err = s.Billing.SetPlanActive(r.Context(), plan.ID, *in.Active); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, toPlanJSON(plan))
+}
+
+type membershipJSON struct {
+	ID                 string     `json:"id"`
+	UserID             string     `json:"user_id"`
+	PlanID             string     `json:"plan_id"`
+	SiteID             *string    `json:"site_id"`
+	Status             string     `json:"status"`
+	Source             string     `json:"source"`
+	CurrentPeriodStart *time.Time `json:"current_period_start"`
+	CurrentPeriodEnd   *time.Time `json:"current_period_end"`
+	CancelAtPeriodEnd  bool       `json:"cancel_at_period_end"`
+	CanceledAt         *time.Time `json:"canceled_at"`
+	PastDueSince       *time.Time `json:"past_due_since"`
+	NextPlanID         *string    `json:"next_plan_id"`
+	CreatedAt          time.Time  `json:"created_at"`
+}
+
+func toMembershipJSON(m *billing.Membership) membershipJSON {
+	return membershipJSON{ID: m.ID, UserID: m.UserID, PlanID: m.PlanID, SiteID: m.SiteID, Status: m.Status, Source: m.Source,
+		CurrentPeriodStart: m.CurrentPeriodStart, CurrentPeriodEnd: m.CurrentPeriodEnd, CancelAtPeriodEnd: m.CancelAtPeriodEnd,
+		CanceledAt: m.CanceledAt, PastDueSince: m.PastDueSince, NextPlanID: m.NextPlanID, CreatedAt: m.CreatedAt}
+}
+
+type dayPassJSON struct {
+	ID     string    `json:"id"`
+	PlanID string    `json:"plan_id"`
+	SiteID string    `json:"site_id"`
+	Date   string    `json:"date"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Status string    `json:"status"`
+}
+
+type packJSON struct {
+	ID           string    `json:"id"`
+	PlanID       string    `json:"plan_id"`
+	SiteID       *string   `json:"site_id"`
+	ResourceKind string    `json:"resource_kind"`
+	Minutes      int       `json:"minutes"`
+	ValidUntil   time.Time `json:"valid_until"`
+	Status       string    `json:"status"`
+}
+
+// handleMyMemberships lists everything the caller holds.
+func (s *Server) handleMyMemberships(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key holds no membership"))
+		return
+	}
+	ms, err := s.Billing.ListMemberships(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	passes, err := s.Billing.ListDayPasses(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	packs, err := s.Billing.ListPacks(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Memberships []membershipJSON `json:"memberships"`
+		DayPasses   []dayPassJSON    `json:"day_passes"`
+		Packs       []packJSON       `json:"packs"`
+	}{Memberships: make([]membershipJSON, len(ms)), DayPasses: make([]dayPassJSON, len(passes)), Packs: make([]packJSON, len(packs))}
+	for i := range ms {
+		out.Memberships[i] = toMembershipJSON(&ms[i])
+	}
+	for i, d := range passes {
+		out.DayPasses[i] = dayPassJSON{ID: d.ID, PlanID: d.PlanID, SiteID: d.SiteID, Date: d.Day, Start: d.StartsAt, End: d.EndsAt, Status: d.Status}
+	}
+	for i, k := range packs {
+		out.Packs[i] = packJSON{ID: k.ID, PlanID: k.PlanID, SiteID: k.SiteID, ResourceKind: k.ResourceKind, Minutes: k.Minutes, ValidUntil: k.ValidUntil, Status: k.Status}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// membershipFor loads a membership its holder, or a manager of its site
+// (admins for network memberships), may act on.
+func (s *Server) membershipFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*billing.Membership, bool) {
+	m, err := s.Billing.GetMembership(r.Context(), r.PathValue("membership_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	if m.UserID != p.UserID && !canSellOn(p, m.SiteID) {
+		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "membership_not_found", Detail: "no such membership"})
+		return nil, false
+	}
+	return m, true
+}
+
+func (s *Server) handleCancelMembership(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		AtPeriodEnd *bool `json:"at_period_end"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	m, ok := s.membershipFor(w, r, p)
+	if !ok {
+		return
+	}
+	atEnd := in.AtPeriodEnd == nil || *in.AtPeriodEnd
+	m, err := s.Billing.CancelMembership(r.Context(), m.ID, atEnd)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toMembershipJSON(m))
+}
+
+func (s *Server) handleChangePlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		PlanID string `json:"plan_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	m, ok := s.membershipFor(w, r, p)
+	if !ok {
+		return
+	}
+	m, err := s.Billing.ChangePlan(r.Context(), m.ID, in.PlanID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toMembershipJSON(m))
+}
+
+func (s *Server) handleSiteMembers(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !p.ManagesSite(siteID) || !p.HasScope(access.ScopeUsersRead) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	ms, err := s.Billing.SiteMembers(r.Context(), siteID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[membershipJSON]{Items: make([]membershipJSON, len(ms))}
+	for i := range ms {
+		out.Items[i] = toMembershipJSON(&ms[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type paymentJSON struct {
+	ID          string     `json:"id"`
+	UserID      string     `json:"user_id"`
+	SiteID      *string    `json:"site_id"`
+	Purpose     string     `json:"purpose"`
+	TargetID    *string    `json:"target_id"`
+	PlanID      *string    `json:"plan_id"`
+	AmountCents int64      `json:"amount_cents"`
+	Method      string     `json:"method"`
+	Provider    string     `json:"provider"`
+	Status      string     `json:"status"`
+	Reference   string     `json:"reference"`
+	InvoiceID   *string    `json:"invoice_id"`
+	CreatedAt   time.Time  `json:"created_at"`
+	PaidAt      *time.Time `json:"paid_at"`
+}
+
+func toPaymentJSON(p *billing.Payment) paymentJSON {
+	return paymentJSON{ID: p.ID, UserID: p.UserID, SiteID: p.SiteID, Purpose: p.Purpose, TargetID: p.TargetID, PlanID: p.PlanID,
+		AmountCents: p.AmountCents, Method: p.Method, Provider: p.Provider, Status: p.Status, Reference: p.Reference,
+		InvoiceID: p.InvoiceID, CreatedAt: p.CreatedAt, PaidAt: p.PaidAt}
+}
+
+// handleOnSitePayment records cash, cheque, transfer or terminal payments
+// a manager takes at the desk.
+func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	var in struct {
+		UserID      string `json:"user_id"`
+		PlanID      string `json:"plan_id"`
+		Date        string `json:"date"`
+		Method      string `json:"method"`
+		AmountCents int64  `json:"amount_cents"`
+		Reference   string `json:"reference"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.IsAPIKey() || !p.ManagesSite(siteID) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.Billing.RecordOnSitePayment(r.Context(), billing.OnSitePayment{SiteID: siteID, UserID: in.UserID, PlanID: in.PlanID,
+		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, RecordedBy: p.UserID})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res := map[string]any{"payment": toPaymentJSON(out.Payment)}
+	switch {
+	case out.Membership != nil:
+		res["membership"] = toMembershipJSON(out.Membership)
+	case out.DayPass != nil:
+		d := out.DayPass
+		res["day_pass"] = dayPassJSON{ID: d.ID, PlanID: d.PlanID, SiteID: d.SiteID, Date: d.Day, Start: d.StartsAt, End: d.EndsAt, Status: d.Status}
+	case out.Pack != nil:
+		k := out.Pack
+		res["pack"] = packJSON{ID: k.ID, PlanID: k.PlanID, SiteID: k.SiteID, ResourceKind: k.ResourceKind, Minutes: k.Minutes, ValidUntil: k.ValidUntil, Status: k.Status}
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+func (s *Server) handleMyPayments(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key makes no payments"))
+		return
+	}
+	ps, err := s.Billing.ListPayments(r.Context(), p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[paymentJSON]{Items: make([]paymentJSON, len(ps))}
+	for i := range ps {
+		out.Items[i] = toPaymentJSON(&ps[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
