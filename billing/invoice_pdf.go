@@ -1,0 +1,264 @@
+package billing
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/relais-tierslieux/relais/calendar"
+)
+
+// PDF renders a stored document. The same document always gives the same
+// bytes: the PDF's dates are its issue date.
+func (iv *Invoicer) PDF(ctx context.Context, invoiceID string) ([]byte, error) {
+	inv, err := iv.Get(ctx, invoiceID)
+	if err != nil {
+		return nil, err
+	}
+	return renderPDF(inv)
+}
+
+// Page geometry, in millimetres (A4 portrait, 15 mm margins).
+const (
+	pdfMargin = 15.0
+	pdfWidth  = 180.0 // 210 − 2 × 15
+	pdfRight  = 110.0 // x of the right-hand column (document, buyer)
+	pdfLine   = 5.0   // line height
+)
+
+// renderPDF lays out seller, document and buyer blocks, the lines, the
+// per-rate totals and the mentions. fpdf's core fonts use the cp1252 code
+// page, which covers € and every French letter (é, è, à, ç, œ…); tr maps
+// UTF-8 to it. A character outside cp1252 prints as "." — the stored
+// document keeps the original text.
+func renderPDF(inv *Invoice) ([]byte, error) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	title, name := "FACTURE", "Facture"
+	if inv.Kind == KindCreditNote {
+		title, name = "AVOIR", "Avoir"
+	}
+	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
+	pdf.SetAutoPageBreak(true, 20)
+	// Reproducible output: fixed dates, and resources in a fixed order
+	// (fpdf walks maps otherwise).
+	pdf.SetCreationDate(inv.IssuedAt)
+	pdf.SetModificationDate(inv.IssuedAt)
+	pdf.SetCatalogSort(true)
+	pdf.SetTitle(title+" "+inv.Number, true)
+	pdf.SetAuthor(inv.Seller.Name, true)
+	pdf.AliasNbPages("{nb}")
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-15)
+		pdf.SetFont("Helvetica", "", 7)
+		pdf.CellFormat(0, 4, tr(fmt.Sprintf("%s n° %s — page %d/{nb}", name, inv.Number, pdf.PageNo())), "", 1, "C", false, 0, "")
+		pdf.CellFormat(0, 4, tr("Empreinte SHA-256 : "+inv.Hash), "", 0, "C", false, 0, "")
+	})
+	pdf.AddPage()
+
+	// block writes lines at x, wrapping those longer than the column:
+	// names and addresses come from users.
+	block := func(x, w, h float64, lines []string) {
+		for _, l := range lines {
+			pdf.SetX(x)
+			pdf.MultiCell(w, h, tr(l), "", "L", false)
+		}
+	}
+
+	// Seller, top left.
+	s := inv.Seller
+	pdf.SetFont("Helvetica", "B", 12)
+	block(pdfMargin, 90, 6, []string{s.Name})
+	pdf.SetFont("Helvetica", "", 9)
+	var seller []string
+	if s.TradeName != "" {
+		seller = append(seller, s.TradeName)
+	}
+	seller = append(seller, addressLines(s.Address)...)
+	seller = append(seller, s.LegalForm, "SIREN "+s.SIREN+" — SIRET "+s.SIRET)
+	if s.VATNumber != "" {
+		seller = append(seller, "N° TVA intracommunautaire : "+s.VATNumber)
+	}
+	block(pdfMargin, 90, 4.5, seller)
+	sellerBottom := pdf.GetY()
+
+	// Document identity, top right.
+	pdf.SetY(pdfMargin)
+	pdf.SetFont("Helvetica", "B", 16)
+	block(pdfRight, 0, 8, []string{title})
+	pdf.SetFont("Helvetica", "", 9)
+	ident := []string{
+		"N° " + inv.Number,
+		"Date d'émission : " + frenchDate(inv.IssuedAt),
+		servicePeriod(inv),
+	}
+	if inv.Kind == KindCreditNote && inv.CorrectsIssuedAt != nil {
+		ident = append(ident, fmt.Sprintf("Facture d'origine : n° %s du %s", inv.CorrectsNumber, frenchDate(*inv.CorrectsIssuedAt)))
+	}
+	if inv.DueDate != "" {
+		ident = append(ident, "Échéance : "+frenchDay(inv.DueDate))
+	}
+	block(pdfRight, 0, pdfLine, ident)
+
+	// Buyer, right, below the identity.
+	pdf.Ln(4)
+	pdf.SetFont("Helvetica", "B", 9)
+	block(pdfRight, 0, pdfLine, []string{"Client"})
+	pdf.SetFont("Helvetica", "", 9)
+	buyer := append([]string{inv.BuyerName}, addressLines(inv.BuyerAddress)...)
+	if inv.BuyerIsBusiness {
+		buyer = append(buyer, "SIREN "+inv.BuyerSIREN)
+		if inv.BuyerVATNumber != "" {
+			buyer = append(buyer, "N° TVA intracommunautaire : "+inv.BuyerVATNumber)
+		}
+	}
+	block(pdfRight, 0, pdfLine, buyer)
+	pdf.SetXY(pdfMargin, max(sellerBottom, pdf.GetY())+10)
+
+	// Lines.
+	cols := []struct {
+		head  string
+		w     float64
+		align string
+	}{
+		{"Désignation", 72, "L"}, {"Qté", 16, "R"}, {"PU HT", 24, "R"},
+		{"TVA", 16, "R"}, {"Total HT", 26, "R"}, {"Total TTC", 26, "R"},
+	}
+	pdf.SetFont("Helvetica", "B", 9)
+	pdf.SetFillColor(235, 235, 235)
+	for _, c := range cols {
+		pdf.CellFormat(c.w, 7, tr(c.head), "1", 0, c.align, true, 0, "")
+	}
+	pdf.Ln(-1)
+	pdf.SetFont("Helvetica", "", 9)
+	for _, l := range inv.Lines {
+		desc := l.Description
+		if l.PriceBasis == "ttc" {
+			desc += "\n(prix unitaire TTC " + euro(l.UnitPriceTTCCents) + ")"
+		}
+		// SplitText measures UTF-8 (it would mangle cp1252 bytes), so it only
+		// estimates the height to decide on a page break; MultiCell, which
+		// works on the translated bytes, draws the text and gives the height.
+		if estimate := float64(len(pdf.SplitText(desc, cols[0].w))) * pdfLine; pdf.GetY()+estimate > 297-25 {
+			pdf.AddPage()
+		}
+		x, y := pdf.GetX(), pdf.GetY()
+		pdf.MultiCell(cols[0].w, pdfLine, tr(desc), "", "L", false)
+		h := pdf.GetY() - y
+		pdf.Rect(x, y, cols[0].w, h, "D")
+		pdf.SetXY(x+cols[0].w, y)
+		cells := []string{
+			formatQuantity(l.QuantityMilli), euro(l.UnitPriceHTCents), formatRate(l.VATRateBP),
+			euro(l.TotalHTCents), euro(l.TotalTTCCents),
+		}
+		for i, v := range cells {
+			pdf.CellFormat(cols[i+1].w, h, tr(v), "1", 0, "R", false, 0, "")
+		}
+		pdf.SetXY(x, y+h)
+	}
+
+	// Totals per rate, then for the document.
+	pdf.Ln(6)
+	pdf.SetFont("Helvetica", "B", 9)
+	rateCols := []float64{30, 35, 35, 35}
+	x := pdfMargin + pdfWidth - (rateCols[0] + rateCols[1] + rateCols[2] + rateCols[3])
+	pdf.SetX(x)
+	for i, h := range []string{"Taux de TVA", "Base HT", "Montant TVA", "Total TTC"} {
+		pdf.CellFormat(rateCols[i], 6, tr(h), "1", 0, "R", true, 0, "")
+	}
+	pdf.Ln(-1)
+	pdf.SetFont("Helvetica", "", 9)
+	for _, r := range inv.VATBreakdown {
+		pdf.SetX(x)
+		for i, v := range []string{formatRate(r.RateBP), euro(r.HTCents), euro(r.VATCents), euro(r.TTCCents)} {
+			pdf.CellFormat(rateCols[i], 6, tr(v), "1", 0, "R", false, 0, "")
+		}
+		pdf.Ln(-1)
+	}
+	pdf.Ln(3)
+	for _, t := range []struct {
+		label string
+		cents int64
+		bold  bool
+	}{
+		{"Total HT", inv.TotalHTCents, false},
+		{"Total TVA", inv.TotalVATCents, false},
+		{"Total TTC", inv.TotalTTCCents, true},
+	} {
+		style := ""
+		if t.bold {
+			style = "B"
+		}
+		pdf.SetFont("Helvetica", style, 10)
+		pdf.SetX(pdfMargin + pdfWidth - 70)
+		pdf.CellFormat(35, 6, tr(t.label), "", 0, "R", false, 0, "")
+		pdf.CellFormat(35, 6, tr(euro(t.cents)), "", 1, "R", false, 0, "")
+	}
+
+	// Payment and legal mentions, then free notes.
+	pdf.Ln(6)
+	pdf.SetFont("Helvetica", "B", 9)
+	pdf.CellFormat(0, pdfLine, tr("Paiement et mentions légales"), "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 9)
+	for _, m := range inv.Mentions {
+		pdf.MultiCell(0, 4.5, tr(m), "", "L", false)
+	}
+	if inv.Notes != "" {
+		pdf.Ln(3)
+		pdf.MultiCell(0, 4.5, tr(inv.Notes), "", "L", false)
+	}
+
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return nil, fmt.Errorf("render invoice %s: %w", inv.Number, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func servicePeriod(inv *Invoice) string {
+	if inv.ServiceTo == "" || inv.ServiceTo == inv.ServiceFrom {
+		return "Date de la prestation : " + frenchDay(inv.ServiceFrom)
+	}
+	return fmt.Sprintf("Période de la prestation : du %s au %s", frenchDay(inv.ServiceFrom), frenchDay(inv.ServiceTo))
+}
+
+func addressLines(a calendar.Address) []string {
+	lines := []string{a.Line1}
+	if a.Line2 != "" {
+		lines = append(lines, a.Line2)
+	}
+	city := strings.TrimSpace(a.PostalCode + " " + a.City)
+	if a.Country != "" && a.Country != "FR" {
+		city += " (" + a.Country + ")"
+	}
+	return append(lines, city)
+}
+
+// euro prints cents as a French amount: 123456 → "1 234,56 €", with
+// no-break spaces so an amount never wraps.
+func euro(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	units := fmt.Sprintf("%d", cents/100)
+	var grouped strings.Builder
+	for i, d := range units {
+		if i > 0 && (len(units)-i)%3 == 0 {
+			grouped.WriteRune('\u00a0')
+		}
+		grouped.WriteRune(d)
+	}
+	return fmt.Sprintf("%s%s,%02d\u00a0€", sign, grouped.String(), cents%100)
+}
+
+// formatRate prints basis points as a French percentage: 550 → "5,5 %".
+func formatRate(bp int) string {
+	if bp%100 == 0 {
+		return fmt.Sprintf("%d\u00a0%%", bp/100)
+	}
+	return strings.TrimRight(fmt.Sprintf("%d,%02d", bp/100, bp%100), "0") + "\u00a0%"
+}
