@@ -6,6 +6,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -317,6 +318,13 @@ func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *
 		Method      string `json:"method"`
 		AmountCents int64  `json:"amount_cents"`
 		Reference   string `json:"reference"`
+		Buyer       *struct {
+			Name       string           `json:"name"`
+			Address    calendar.Address `json:"address"`
+			IsBusiness bool             `json:"is_business"`
+			SIREN      string           `json:"siren"`
+			VATNumber  string           `json:"vat_number"`
+		} `json:"buyer"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -330,8 +338,13 @@ func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
+	var buyer *billing.Buyer
+	if in.Buyer != nil {
+		buyer = &billing.Buyer{Name: in.Buyer.Name, Address: in.Buyer.Address, IsBusiness: in.Buyer.IsBusiness,
+			SIREN: in.Buyer.SIREN, VATNumber: in.Buyer.VATNumber}
+	}
 	out, err := s.Billing.RecordOnSitePayment(r.Context(), billing.OnSitePayment{SiteID: siteID, UserID: in.UserID, PlanID: in.PlanID,
-		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, RecordedBy: p.UserID})
+		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, RecordedBy: p.UserID, Buyer: buyer})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 )
+
+var buyerBody = map[string]any{"address": map[string]string{"line1": "3 rue des Lilas", "postal_code": "23000", "city": "Guéret", "country": "FR"}}
 
 func TestBillingOverHTTP(t *testing.T) {
 	f := newCalendarFixture(t)
@@ -47,7 +51,7 @@ func TestBillingOverHTTP(t *testing.T) {
 		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "date": "2026-03-03", "method": "cash", "amount_cents": 2500}}).
 		expect(t, http.StatusForbidden)
 	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
-		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "date": "2026-03-03", "method": "cash", "amount_cents": 2500}}).
+		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "date": "2026-03-03", "method": "cash", "amount_cents": 2500, "buyer": buyerBody}}).
 		expect(t, http.StatusCreated)
 	f.book(anne, f.desk, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
 	// The pass does not include rooms.
@@ -62,13 +66,58 @@ func TestBillingOverHTTP(t *testing.T) {
 	}
 	var pays struct {
 		Items []struct {
-			AmountCents int64 `json:"amount_cents"`
+			AmountCents int64   `json:"amount_cents"`
+			InvoiceID   *string `json:"invoice_id"`
 		}
 	}
 	f.h.do(req{method: "GET", path: "/v1/me/payments", token: anne}).expect(t, http.StatusOK).decode(t, &pays)
-	if len(pays.Items) != 1 || pays.Items[0].AmountCents != 2500 {
+	if len(pays.Items) != 1 || pays.Items[0].AmountCents != 2500 || pays.Items[0].InvoiceID == nil {
 		t.Fatalf("payments = %+v", pays)
 	}
+
+	// The payment's invoice: Anne reads it and its PDF, Bob does not; the
+	// manager exports the site's invoices and its accounting journal.
+	invID := *pays.Items[0].InvoiceID
+	var inv struct {
+		Number        string
+		TotalHTCents  int64 `json:"total_ht_cents"`
+		TotalVATCents int64 `json:"total_vat_cents"`
+		Mentions      []string
+	}
+	f.h.do(req{method: "GET", path: "/v1/invoices/" + invID, token: anne}).expect(t, http.StatusOK).decode(t, &inv)
+	if inv.Number != "2026-000001" || inv.TotalHTCents != 2083 || inv.TotalVATCents != 417 {
+		t.Fatalf("invoice = %+v", inv)
+	}
+	r := f.h.do(req{method: "GET", path: "/v1/invoices/" + invID + "/pdf", token: anne}).expect(t, http.StatusOK)
+	if !bytes.HasPrefix(r.Body, []byte("%PDF")) {
+		t.Fatal("the PDF is not a PDF")
+	}
+	_, bob, _ := f.h.member("bob@example.fr")
+	f.h.do(req{method: "GET", path: "/v1/invoices/" + invID, token: bob}).expect(t, http.StatusNotFound)
+	var mineInv struct{ Items []any }
+	f.h.do(req{method: "GET", path: "/v1/me/invoices", token: anne}).expect(t, http.StatusOK).decode(t, &mineInv)
+	if len(mineInv.Items) != 1 {
+		t.Fatalf("anne's invoices = %+v", mineInv)
+	}
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/invoices", token: f.manager}).expect(t, http.StatusOK)
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/invoices", token: anne}).expect(t, http.StatusForbidden)
+	window := "?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z"
+	csv := f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/invoices.csv" + window, token: f.manager}).expect(t, http.StatusOK)
+	if !strings.Contains(string(csv.Body), "2026-000001") {
+		t.Fatalf("CSV export lacks the invoice:\n%s", csv.Body)
+	}
+	fec := f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/fec" + window, token: f.manager}).expect(t, http.StatusOK)
+	if lines := strings.Split(strings.TrimSpace(string(fec.Body)), "\n"); len(lines) < 4 || strings.Count(lines[0], "\t") != 17 {
+		t.Fatalf("FEC export:\n%s", fec.Body)
+	}
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/fec", token: f.manager}).expect(t, http.StatusBadRequest)
+	var rep struct{ OK bool }
+	_, admin := f.h.admin()
+	f.h.do(req{method: "GET", path: "/v1/admin/invoices/verify", token: admin}).expect(t, http.StatusOK).decode(t, &rep)
+	if !rep.OK {
+		t.Fatal("a fresh chain does not verify")
+	}
+	f.h.do(req{method: "GET", path: "/v1/admin/invoices/verify", token: f.manager}).expect(t, http.StatusForbidden)
 }
 
 func TestMembershipOverHTTP(t *testing.T) {
@@ -85,7 +134,7 @@ func TestMembershipOverHTTP(t *testing.T) {
 		Membership struct{ ID, Status string }
 	}
 	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
-		body: map[string]any{"user_id": anneID, "plan_id": nomade.ID, "method": "cheque", "amount_cents": 30000, "reference": "chèque n°1234567"}}).
+		body: map[string]any{"user_id": anneID, "plan_id": nomade.ID, "method": "cheque", "amount_cents": 30000, "reference": "chèque n°1234567", "buyer": buyerBody}}).
 		expect(t, http.StatusCreated).decode(t, &out)
 	if out.Membership.Status != "active" {
 		t.Fatalf("membership = %+v", out)

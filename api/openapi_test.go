@@ -48,6 +48,12 @@ func loadSpec(t testing.TB) (*openapi3.T, routers.Router) {
 		// Calendar feeds are text; their content is checked by the calendar
 		// package's own tests (folding, escaping, round trip).
 		openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
+		// Invoice exports and PDFs likewise: the billing package's tests
+		// check their content. kin-openapi's own text/csv decoder expects
+		// comma-separated rows of equal length, not French ";" files.
+		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/tab-separated-values", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
 		ctx := context.Background()
 		doc, err := openapi3.NewLoader().LoadFromFile(specPath)
 		if err != nil {
@@ -126,7 +132,8 @@ func TestOpenAPIOperationsAreDocumented(t *testing.T) {
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
 		"POST /v1/auth/register": true, "POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
-		"GET /v1/calendar/{file}": true, // the secret URL is the credential
+		"GET /v1/calendar/{file}":  true, // the secret URL is the credential
+		"POST /v1/webhooks/stripe": true, // Stripe's signature is the credential
 	}
 	ops := specOperations(doc)
 	names := make([]string, 0, len(ops))
@@ -146,7 +153,9 @@ func TestOpenAPIOperationsAreDocumented(t *testing.T) {
 		if !isPublic && op.Responses.Status(http.StatusUnauthorized) == nil {
 			t.Errorf("%s: a protected operation must document 401", name)
 		}
-		if op.RequestBody != nil {
+		// Stripe's webhook is read as raw bytes for its signature, never
+		// decoded as a client's request: a bad one is a 400, whatever it holds.
+		if op.RequestBody != nil && name != "POST /v1/webhooks/stripe" {
 			for _, status := range []int{400, 413, 415, 422} {
 				if op.Responses.Status(status) == nil {
 					t.Errorf("%s: an operation with a JSON body must document %d", name, status)

@@ -90,6 +90,17 @@ func (s *Server) routes() {
 	s.handle("GET /v1/sites/{site_id}/members", s.requireAuth(s.handleSiteMembers))
 	s.handle("POST /v1/sites/{site_id}/payments", s.requireAuth(s.idempotentAuthed(s.handleOnSitePayment)))
 
+	s.handle("POST /v1/checkout", s.requireAuth(s.idempotentAuthed(s.handleCheckout)))
+	s.handle("POST /v1/webhooks/stripe", s.handleStripeWebhook)
+
+	s.handle("GET /v1/me/invoices", s.requireAuth(s.handleMyInvoices))
+	s.handle("GET /v1/invoices/{invoice_id}", s.requireAuth(s.handleGetInvoice))
+	s.handle("GET /v1/invoices/{invoice_id}/pdf", s.requireAuth(s.handleInvoicePDF))
+	s.handle("GET /v1/sites/{site_id}/invoices", s.requireAuth(s.handleSiteInvoices))
+	s.handle("GET /v1/sites/{site_id}/invoices.csv", s.requireAuth(s.handleSiteInvoicesCSV))
+	s.handle("GET /v1/sites/{site_id}/fec", s.requireAuth(s.handleSiteFEC))
+	s.handle("GET /v1/admin/invoices/verify", s.requireAuth(s.handleVerifyInvoices))
+
 	s.handle("GET /v1/calendar/{file}", s.handleUserFeed)
 	s.handle("POST /v1/me/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateFeedToken)))
 	s.handle("DELETE /v1/me/calendar-token", s.requireAuth(s.handleRevokeFeedToken))

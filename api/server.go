@@ -26,6 +26,7 @@ type Deps struct {
 	Access      *access.Service
 	Calendar    *calendar.Service
 	Billing     *billing.Service
+	Invoices    *billing.Invoicer
 	Idempotency *idempotency.Store
 	Logger      *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -16,6 +18,7 @@ import (
 )
 
 type fixture struct {
+	db    *bun.DB
 	cal   *calendar.Service
 	bill  *billing.Service
 	site  *calendar.Site
@@ -46,7 +49,7 @@ func newFixture(t *testing.T, members int) *fixture {
 		t.Fatal(err)
 	}
 	acc, _ := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
-	f := &fixture{cal: cal, bill: bill, site: site, paris: paris, clock: clock}
+	f := &fixture{db: d, cal: cal, bill: bill, site: site, paris: paris, clock: clock}
 	for i := range members {
 		u, err := acc.Register(context.Background(), access.Registration{Email: fmt.Sprintf("m%d@example.fr", i), Password: "long enough password", Name: "M"})
 		if err != nil {
@@ -55,6 +58,10 @@ func newFixture(t *testing.T, members int) *fixture {
 		f.users = append(f.users, u.ID)
 	}
 	return f
+}
+
+func (f *fixture) invoicer() *billing.Invoicer {
+	return billing.NewInvoicer(f.db, func() time.Time { return *f.clock })
 }
 
 func (f *fixture) plan(t *testing.T, in billing.NewPlan) *billing.Plan {

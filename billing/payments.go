@@ -41,6 +41,7 @@ type Payment struct {
 	StripeCheckoutSessionID *string    `bun:"stripe_checkout_session_id"`
 	StripePaymentIntentID   *string    `bun:"stripe_payment_intent_id"`
 	InvoiceID               *string    `bun:"invoice_id"`
+	Buyer                   *Buyer     `bun:"buyer,type:json"`
 	CreatedAt               time.Time  `bun:"created_at"`
 	PaidAt                  *time.Time `bun:"paid_at"`
 	UpdatedAt               time.Time  `bun:"updated_at"`
@@ -56,6 +57,9 @@ type OnSitePayment struct {
 	AmountCents int64
 	Reference   string // cheque number, transfer reference
 	RecordedBy  string
+	// Buyer is who the invoice is made out to: the billing address, and a
+	// business's SIREN and VAT number. The name defaults to the account's.
+	Buyer *Buyer
 }
 
 // Purchase is what a payment bought.
@@ -82,6 +86,11 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 	v.Check(in.UserID != "", "user_id", "is required")
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	if s.invoiceHook != nil {
+		if err := checkBuyer(in.Buyer); err != nil {
+			return nil, err
+		}
 	}
 	p, err := s.GetPlan(ctx, in.PlanID)
 	if err != nil {
@@ -131,7 +140,7 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 		site := in.SiteID
 		pay := &Payment{ID: id.New(), UserID: in.UserID, SiteID: &site, Purpose: p.Kind, TargetID: &target, PlanID: &p.ID,
 			AmountCents: in.AmountCents, Method: in.Method, Provider: SourceOnSite, Status: "succeeded",
-			Reference: strings.TrimSpace(in.Reference), RecordedBy: &in.RecordedBy, CreatedAt: now, PaidAt: &now, UpdatedAt: now}
+			Reference: strings.TrimSpace(in.Reference), RecordedBy: &in.RecordedBy, Buyer: in.Buyer, CreatedAt: now, PaidAt: &now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(pay).Exec(ctx); err != nil {
 			return fmt.Errorf("insert payment: %w", err)
 		}

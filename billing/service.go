@@ -29,6 +29,11 @@ type Service struct {
 	grace time.Duration
 	// invoiceHook issues the invoice of a payment inside its transaction.
 	invoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error)
+	// creditNoteHook issues the credit note (avoir) of a refund of
+	// refundCents on pay inside its transaction; nil issues none.
+	creditNoteHook func(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error)
+	// stripe is the online payment provider; nil until UseStripe.
+	stripe *stripeClient
 }
 
 // New returns a billing Service.

@@ -33,6 +33,10 @@ type config struct {
 	AdminEmail     string
 	AdminPassword  string
 	OfferTTL       time.Duration
+
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIURL        string
 }
 
 // envName is the environment variable of a flag.

@@ -4,6 +4,7 @@
 //	relais serve                      run the service (SQLite + defaults)
 //	relais migrate up|down|status     manage the schema
 //	relais admin create --email E --password P
+//	relais invoices verify            check the invoices' hash chains
 package main
 
 import (
@@ -52,6 +53,7 @@ Usage:
   relais serve [flags]                            run the HTTP API
   relais migrate up|down|status [flags]           manage the database schema
   relais admin create --email E --password P      create or promote an admin
+  relais invoices verify                          check every invoice's inalterability chain
 
 Every flag --some-name may also be set as RELAIS_SOME_NAME.
 Run 'relais COMMAND -h' for a command's flags.
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return adminCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "invoices":
+		return invoicesCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

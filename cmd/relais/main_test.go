@@ -243,3 +243,21 @@ func TestServePortTaken(t *testing.T) {
 		t.Fatalf("serve on a taken port: %v", err)
 	}
 }
+
+func TestInvoicesVerify(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.URL(t)
+	if err := run(ctx, []string{"migrate", "up", "--database-url", url}, env(nil), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"invoices", "verify", "--database-url", url}, env(nil), &out, io.Discard); err != nil {
+		t.Fatalf("verify of an empty database: %v", err)
+	}
+	if !strings.Contains(out.String(), "intact") {
+		t.Fatalf("output: %s", out.String())
+	}
+	if err := run(ctx, []string{"invoices"}, env(nil), io.Discard, io.Discard); exitCode(err) != 2 {
+		t.Fatalf("invoices without verify: %v", err)
+	}
+}

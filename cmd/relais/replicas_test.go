@@ -52,7 +52,8 @@ func TestNoDoubleBookingAcrossReplicas(t *testing.T) {
 		var member struct{ ID string }
 		postJSON(t, a+"/v1/auth/register", "", map[string]string{"email": email, "password": "member password", "name": "M"}, &member)
 		if st := postJSON(t, b+"/v1/sites/"+site.ID+"/payments", admin.AccessToken, map[string]any{"user_id": member.ID, "plan_id": plan.ID,
-			"method": "cash", "amount_cents": 30000}, nil); st != http.StatusCreated {
+			"method": "cash", "amount_cents": 30000,
+			"buyer": map[string]any{"address": map[string]string{"line1": "1 rue Haute", "postal_code": "23000", "city": "Guéret", "country": "FR"}}}, nil); st != http.StatusCreated {
 			t.Fatalf("on-site payment: %d", st)
 		}
 		var tok struct {

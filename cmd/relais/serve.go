@@ -42,6 +42,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&c.AuthRateLimit, "auth-rate-limit", 30, "login, register and refresh attempts allowed per client IP per minute; 0 turns rate limits off")
 	fs.StringVar(&c.AdminEmail, "admin-email", "", "create this admin at start if the network has no admin yet")
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "password of --admin-email")
+	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", "", "Stripe secret key (sk_…); without it online checkout answers 503 and on-site payments still work")
+	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret (whsec_…) of the Stripe webhook endpoint")
+	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", "", "Stripe API base URL, for stripe-mock in development")
 	fs.DurationVar(&c.OfferTTL, "waitlist-offer-ttl", calendar.DefaultOfferTTL, "how long a freed slot is held for the first member in its waiting list")
 	if err := parseFlags(fs, args, getenv, stderr); err != nil {
 		return err
@@ -93,6 +96,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL})
 	billingSvc := billing.New(d, calendarSvc, billing.Config{})
+	invoicer := billing.NewInvoicer(d, nil)
+	billingSvc.UseInvoicer(invoicer)
+	if c.StripeSecretKey != "" || c.StripeWebhookSecret != "" {
+		billingSvc.UseStripe(billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL})
+	}
 	calendarSvc.SetGuard(billingSvc)
 
 	// Durable background work: waiting-list offers that lapse, and the
@@ -133,6 +141,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Access:         accessSvc,
 		Calendar:       calendarSvc,
 		Billing:        billingSvc,
+		Invoices:       invoicer,
 		Idempotency:    idem,
 		Logger:         log,
 		Registry:       reg,

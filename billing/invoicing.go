@@ -1,0 +1,120 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+// UseInvoicer makes every successful payment — on site or online — issue
+// its invoice in the payment's transaction, so a payment never exists
+// without its invoice (and a failed invoice rolls the payment back).
+func (s *Service) UseInvoicer(iv *Invoicer) {
+	s.invoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error) {
+		inv, err := iv.Issue(ctx, tx, s.invoiceFor(ctx, tx, pay, p, what))
+		if err != nil {
+			return "", err
+		}
+		return inv.ID, nil
+	}
+	// A refund issues a credit note against the payment's invoice. Our
+	// invoices have one line of quantity 1: a partial refund credits the
+	// matching fraction of it (in thousandths, rounded half up), a refund of
+	// what is left credits all of it.
+	s.creditNoteHook = func(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error) {
+		if pay.InvoiceID == nil {
+			return "", nil
+		}
+		in := CreditNoteInput{Reason: "Remboursement", Refund: &InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
+		if refundCents < pay.AmountCents && pay.AmountCents > 0 {
+			milli := (refundCents*1000*2 + pay.AmountCents) / (2 * pay.AmountCents)
+			if milli > 0 && milli < 1000 {
+				in.Lines = []CreditLine{{Position: 1, QuantityMilli: milli}}
+			}
+		}
+		cn, err := iv.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
+		if err != nil {
+			return "", err
+		}
+		return cn.ID, nil
+	}
+}
+
+func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) InvoiceInput {
+	site := ""
+	switch {
+	case pay.SiteID != nil:
+		site = *pay.SiteID
+	case p.SiteID != nil:
+		site = *p.SiteID
+	}
+	var buyer Buyer
+	if pay.Buyer != nil {
+		buyer = *pay.Buyer
+	}
+	buyer.UserID = pay.UserID
+	if buyer.Name == "" || buyer.Email == "" {
+		var name, email string
+		if err := tx.QueryRowContext(ctx, "SELECT name, email FROM users WHERE id = ?", pay.UserID).Scan(&name, &email); err == nil {
+			if buyer.Name == "" {
+				buyer.Name = name
+			}
+			if buyer.Email == "" {
+				buyer.Email = email
+			}
+		}
+	}
+	paidAt := s.now()
+	if pay.PaidAt != nil {
+		paidAt = *pay.PaidAt
+	}
+	loc := siteLocation(ctx, tx, &site)
+	day := func(t time.Time) string { return t.In(loc).Format("2006-01-02") }
+	desc, from, to := p.Name, day(paidAt), day(paidAt)
+	switch {
+	case what.Membership != nil && what.Membership.CurrentPeriodStart != nil:
+		m := what.Membership
+		// Consecutive months must not share a day: the service ends the day
+		// before the next period starts.
+		last := m.CurrentPeriodEnd.In(loc).AddDate(0, 0, -1)
+		from, to = day(*m.CurrentPeriodStart), day(last)
+		desc = fmt.Sprintf("Abonnement %s — du %s au %s", p.Name, frDate(*m.CurrentPeriodStart, loc), frDate(last, loc))
+	case what.DayPass != nil:
+		from, to = what.DayPass.Day, what.DayPass.Day
+		desc = fmt.Sprintf("%s — %s", p.Name, frDate(what.DayPass.StartsAt, loc))
+	case what.Pack != nil:
+		desc = fmt.Sprintf("%s — %d h de %s, valable jusqu'au %s", p.Name, what.Pack.Minutes/60, what.Pack.ResourceKind, frDate(what.Pack.ValidUntil, loc))
+	}
+	return InvoiceInput{
+		SiteID: site,
+		Buyer:  buyer,
+		Lines: []InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: pay.AmountCents,
+			PriceIncludesVAT: true, VATRateBP: p.VATRateBP}},
+		ServiceFrom: from,
+		ServiceTo:   to,
+		Payment:     &InvoicePayment{PaidAt: paidAt, Method: pay.Method, Reference: strings.TrimSpace(pay.Reference)},
+	}
+}
+
+func frDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("02/01/2006") }
+
+// checkBuyer refuses a payment whose invoice could not carry the mentions
+// French law requires of the buyer.
+func checkBuyer(b *Buyer) error {
+	var v errs.Validator
+	if b == nil {
+		v.Add("buyer.address", "a billing address is required on the invoice")
+		return v.Err()
+	}
+	v.Check(strings.TrimSpace(b.Address.Line1) != "" && strings.TrimSpace(b.Address.PostalCode) != "" && strings.TrimSpace(b.Address.City) != "",
+		"buyer.address", "line1, postal_code and city are required on the invoice")
+	if b.IsBusiness {
+		v.Check(b.SIREN != "", "buyer.siren", "is required for a business buyer")
+	}
+	return v.Err()
+}

@@ -1,0 +1,47 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+func TestOnSitePaymentIssuesItsInvoice(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	iv := f.invoicer()
+	f.bill.UseInvoicer(iv)
+	pass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
+	in := billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04", Method: billing.MethodCash, AmountCents: 2500, RecordedBy: u}
+	_, err := f.bill.RecordOnSitePayment(ctx, in)
+	var ve *errs.ValidationError
+	if !errors.As(err, &ve) || ve.Fields[0].Field != "buyer.address" {
+		t.Fatalf("payment without a billing address: %v", err)
+	}
+	in.Buyer = &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+	out, err := f.bill.RecordOnSitePayment(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Payment.InvoiceID == nil {
+		t.Fatal("payment has no invoice")
+	}
+	inv, err := iv.Get(ctx, *out.Payment.InvoiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Number != "2026-000001" || inv.TotalTTCCents != 2500 || inv.TotalHTCents != 2083 || inv.TotalVATCents != 417 ||
+		inv.BuyerName != "M" || inv.ServiceFrom != "2026-03-04" || inv.PaymentMethod != billing.MethodCash || inv.Seller.SIREN != "732829320" {
+		t.Fatalf("invoice = %+v", inv)
+	}
+	rep, err := iv.Verify(ctx)
+	if err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("verify = %+v, %v", rep, err)
+	}
+}

@@ -1,0 +1,469 @@
+package billing
+
+// Internal tests: they set the invoicing hooks, which the invoicing code
+// wires, and read the Stripe-only columns.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/stripetest"
+)
+
+const testWebhookSecret = "whsec_relais_test"
+
+type stripeFixture struct {
+	db    *bun.DB
+	bill  *Service
+	site  *calendar.Site
+	users []string
+	clock *time.Time
+	hooks *hookRecorder
+
+	membership, dayPass, pack *Plan
+}
+
+// hookRecorder stands in for the invoicing code.
+type hookRecorder struct {
+	mu       sync.Mutex
+	invoiced []Purchase // what each invoice was for
+	credited []int64    // the amount of each credit note
+}
+
+func (h *hookRecorder) invoices() []Purchase {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Purchase(nil), h.invoiced...)
+}
+
+func (h *hookRecorder) credits() []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]int64(nil), h.credited...)
+}
+
+// newStripeFixture is a site with a membership, a day pass and a pack on
+// sale, members, and billing talking to Stripe at apiURL ("" leaves Stripe
+// unconfigured).
+func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
+	t.Helper()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
+	clock := &now
+	nowFn := func() time.Time { return *clock }
+	cal := calendar.New(d, calendar.Config{Now: nowFn})
+	bill := New(d, cal, Config{Now: nowFn})
+	cal.SetGuard(bill)
+	if apiURL != "" {
+		bill.UseStripe(StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL})
+	}
+	hooks := &hookRecorder{}
+	bill.invoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error) {
+		hooks.mu.Lock()
+		defer hooks.mu.Unlock()
+		w := *what
+		if w.Membership != nil {
+			m := *w.Membership
+			w.Membership = &m
+		}
+		hooks.invoiced = append(hooks.invoiced, w)
+		return fmt.Sprintf("inv_%d", len(hooks.invoiced)), nil
+	}
+	bill.creditNoteHook = func(ctx context.Context, tx bun.IDB, pay *Payment, cents int64) (string, error) {
+		hooks.mu.Lock()
+		defer hooks.mu.Unlock()
+		hooks.credited = append(hooks.credited, cents)
+		return fmt.Sprintf("avoir_%d", len(hooks.credited)), nil
+	}
+	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
+		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &stripeFixture{db: d, bill: bill, site: site, clock: clock, hooks: hooks}
+	for i := range members {
+		u, err := acc.Register(ctx, access.Registration{Email: fmt.Sprintf("m%d@example.fr", i), Password: "long enough password", Name: fmt.Sprintf("Membre %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.users = append(f.users, u.ID)
+	}
+	plan := func(in NewPlan) *Plan {
+		in.SiteID = &site.ID
+		p, err := bill.CreatePlan(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	f.membership = plan(NewPlan{Kind: PlanMembership, Name: "Nomade", PriceCents: 30000})
+	f.dayPass = plan(NewPlan{Kind: PlanDayPass, Name: "Journée", PriceCents: 2500})
+	f.pack = plan(NewPlan{Kind: PlanPack, Name: "10 h de salle", PriceCents: 12000,
+		Includes: Includes{PackResourceKind: calendar.KindRoom, PackMinutes: 600, PackValidDays: 180}})
+	return f
+}
+
+func (f *stripeFixture) payment(t testing.TB, payID string) stripePayment {
+	t.Helper()
+	var p stripePayment
+	if err := f.db.NewSelect().Model(&p).Where("id = ?", payID).Scan(context.Background()); err != nil {
+		t.Fatalf("payment %s: %v", payID, err)
+	}
+	return p
+}
+
+func (f *stripeFixture) membershipRow(t testing.TB, id string) stripeMembership {
+	t.Helper()
+	var m stripeMembership
+	if err := f.db.NewSelect().Model(&m).Where("id = ?", id).Scan(context.Background()); err != nil {
+		t.Fatalf("membership %s: %v", id, err)
+	}
+	return m
+}
+
+// targetStatus is the status of a payment's membership, day pass or pack.
+func (f *stripeFixture) targetStatus(t testing.TB, purpose, id string) string {
+	t.Helper()
+	var status string
+	if err := f.db.NewSelect().Table(targetTable(purpose)).Column("status").Where("id = ?", id).Scan(context.Background(), &status); err != nil {
+		t.Fatalf("%s %s: %v", purpose, id, err)
+	}
+	return status
+}
+
+func (f *stripeFixture) count(t testing.TB, table, where string, args ...any) int {
+	t.Helper()
+	n, err := f.db.NewSelect().Table(table).Where(where, args...).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (f *stripeFixture) checkoutRequest(kind string) CheckoutRequest {
+	req := CheckoutRequest{SuccessURL: "https://relais.example.fr/paye", CancelURL: "https://relais.example.fr/annule",
+		Buyer: &Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}}
+	switch kind {
+	case PlanMembership:
+		req.PlanID = f.membership.ID
+	case PlanDayPass:
+		req.DayPass = &DayPassCheckout{SiteID: f.site.ID, Date: "2026-03-04"}
+	case PlanPack:
+		req.PackID = f.pack.ID
+	}
+	return req
+}
+
+func (f *stripeFixture) checkout(t testing.TB, user, kind string) *CheckoutResult {
+	t.Helper()
+	res, err := f.bill.Checkout(context.Background(), user, f.checkoutRequest(kind))
+	if err != nil {
+		t.Fatalf("checkout %s: %v", kind, err)
+	}
+	return res
+}
+
+// stripeRecorder sits between stripe-go and stripe-mock and keeps what was
+// asked: stripe-mock itself remembers nothing.
+type stripeRecorder struct {
+	mu   sync.Mutex
+	reqs []recordedRequest
+}
+
+type recordedRequest struct {
+	Method, Path, IdempotencyKey string
+	Form                         url.Values
+}
+
+func recordStripe(t testing.TB, target string) (string, *stripeRecorder) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &stripeRecorder{}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, recordedRequest{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), form})
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, rec
+}
+
+func (r *stripeRecorder) posts(path string) []recordedRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []recordedRequest
+	for _, q := range r.reqs {
+		if q.Method == http.MethodPost && q.Path == path {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func problemCode(err error) string {
+	var p *errs.Problem
+	if errors.As(err, &p) {
+		return p.Code
+	}
+	return fmt.Sprint(err)
+}
+
+func TestStripeCheckout(t *testing.T) {
+	t.Parallel()
+	proxyURL, rec := recordStripe(t, stripetest.Start(t))
+	f := newStripeFixture(t, 2, proxyURL)
+	ctx := context.Background()
+	member := f.users[0]
+	for _, tc := range []struct {
+		kind string
+		plan *Plan
+		mode string
+		name string
+	}{
+		{PlanMembership, f.membership, "subscription", "Nomade"},
+		{PlanDayPass, f.dayPass, "payment", "Journée – 2026-03-04"},
+		{PlanPack, f.pack, "payment", "10 h de salle"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			res := f.checkout(t, member, tc.kind)
+			if !strings.HasPrefix(res.URL, "https://") || !strings.HasPrefix(res.SessionID, "cs_") {
+				t.Fatalf("result = %+v, want a checkout URL and session id", res)
+			}
+			pay := f.payment(t, res.PaymentID)
+			if pay.Status != payPending || pay.Provider != SourceStripe || pay.Method != MethodCard || pay.Purpose != tc.kind ||
+				pay.AmountCents != tc.plan.PriceCents || *pay.PlanID != tc.plan.ID || *pay.TargetID != res.TargetID ||
+				pay.StripeCheckoutSessionID == nil || *pay.StripeCheckoutSessionID != res.SessionID {
+				t.Fatalf("payment = %+v", pay)
+			}
+			if got := f.targetStatus(t, tc.kind, res.TargetID); got != StatusPending {
+				t.Fatalf("%s is %s, want pending", tc.kind, got)
+			}
+			var source string
+			f.db.NewSelect().Table(targetTable(tc.kind)).Column("source").Where("id = ?", res.TargetID).Scan(ctx, &source)
+			if source != SourceStripe {
+				t.Fatalf("source = %q, want stripe", source)
+			}
+			sessions := rec.posts("/v1/checkout/sessions")
+			sent := sessions[len(sessions)-1]
+			for key, want := range map[string]string{
+				"mode":                                          tc.mode,
+				"client_reference_id":                           res.PaymentID,
+				"metadata[payment_id]":                          res.PaymentID,
+				"metadata[target_id]":                           res.TargetID,
+				"metadata[user_id]":                             member,
+				"line_items[0][quantity]":                       "1",
+				"line_items[0][price_data][currency]":           "eur",
+				"line_items[0][price_data][unit_amount]":        fmt.Sprint(tc.plan.PriceCents),
+				"line_items[0][price_data][product_data][name]": tc.name,
+				"success_url":                                   "https://relais.example.fr/paye",
+			} {
+				if got := sent.Form.Get(key); got != want {
+					t.Errorf("session %s = %q, want %q", key, got, want)
+				}
+			}
+			wantRecurring := map[string]string{"subscription": "month", "payment": ""}[tc.mode]
+			if got := sent.Form.Get("line_items[0][price_data][recurring][interval]"); got != wantRecurring {
+				t.Errorf("recurring interval = %q, want %q", got, wantRecurring)
+			}
+			if sent.IdempotencyKey != "relais-checkout-"+res.PaymentID {
+				t.Errorf("idempotency key = %q", sent.IdempotencyKey)
+			}
+		})
+	}
+	// One Stripe customer per member, created once and reused.
+	customers := rec.posts("/v1/customers")
+	if len(customers) != 1 || customers[0].IdempotencyKey != "relais-customer-"+member || customers[0].Form.Get("email") != "m0@example.fr" {
+		t.Fatalf("customer creations = %+v, want one for the member", customers)
+	}
+	var customerID string
+	if err := f.db.NewSelect().Table("stripe_customers").Column("customer_id").Where("user_id = ?", member).Scan(ctx, &customerID); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rec.posts("/v1/checkout/sessions") {
+		if s.Form.Get("customer") != customerID {
+			t.Fatalf("session for customer %q, want the stored %q", s.Form.Get("customer"), customerID)
+		}
+	}
+	// Another member gets their own.
+	f.checkout(t, f.users[1], PlanDayPass)
+	if n := len(rec.posts("/v1/customers")); n != 2 || f.count(t, "stripe_customers", "TRUE") != 2 {
+		t.Fatalf("%d customers created, want 2", n)
+	}
+}
+
+func TestStripeCheckoutValidation(t *testing.T) {
+	t.Parallel()
+	// Validation comes before any call to Stripe, which is unreachable here.
+	f := newStripeFixture(t, 1, closedURL(t))
+	ctx := context.Background()
+	retired, _ := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanMembership, Name: "Ancien", PriceCents: 20000})
+	f.bill.SetPlanActive(ctx, retired.ID, false)
+	free, _ := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanPack, Name: "Offert", PriceCents: 0,
+		Includes: Includes{PackResourceKind: calendar.KindRoom, PackMinutes: 60, PackValidDays: 30}})
+	ok := f.checkoutRequest(PlanMembership)
+	with := func(change func(*CheckoutRequest)) CheckoutRequest {
+		r := ok
+		change(&r)
+		return r
+	}
+	for _, tc := range []struct {
+		name  string
+		req   CheckoutRequest
+		field string
+		code  string
+	}{
+		{"nothing to buy", with(func(r *CheckoutRequest) { r.PlanID = "" }), "plan_id", ""},
+		{"two things", with(func(r *CheckoutRequest) { r.PackID = f.pack.ID }), "plan_id", ""},
+		{"unknown plan", with(func(r *CheckoutRequest) { r.PlanID = "01J0000000000000000000000" }), "plan_id", ""},
+		{"not a membership", with(func(r *CheckoutRequest) { r.PlanID = f.pack.ID }), "plan_id", ""},
+		{"retired plan", with(func(r *CheckoutRequest) { r.PlanID = retired.ID }), "plan_id", ""},
+		{"pack id of a membership", with(func(r *CheckoutRequest) { r.PlanID, r.PackID = "", f.membership.ID }), "pack_id", ""},
+		{"free pack", with(func(r *CheckoutRequest) { r.PlanID, r.PackID = "", free.ID }), "pack_id", "price_too_low_for_online_payment"},
+		{"no success url", with(func(r *CheckoutRequest) { r.SuccessURL = "" }), "success_url", ""},
+		{"relative cancel url", with(func(r *CheckoutRequest) { r.CancelURL = "/annule" }), "cancel_url", ""},
+		{"no billing address", with(func(r *CheckoutRequest) { r.Buyer = nil }), "buyer.address", ""},
+		{"day pass on an unknown site", with(func(r *CheckoutRequest) {
+			r.PlanID, r.DayPass = "", &DayPassCheckout{SiteID: "nope", Date: "2026-03-04"}
+		}), "day_pass.site_id", ""},
+		{"day pass without date", with(func(r *CheckoutRequest) { r.PlanID, r.DayPass = "", &DayPassCheckout{SiteID: f.site.ID} }), "day_pass.date", ""},
+		{"day pass in the past", with(func(r *CheckoutRequest) {
+			r.PlanID, r.DayPass = "", &DayPassCheckout{SiteID: f.site.ID, Date: "2026-03-01"}
+		}), "day_pass.date", "date_in_past"},
+		{"day pass not a date", with(func(r *CheckoutRequest) {
+			r.PlanID, r.DayPass = "", &DayPassCheckout{SiteID: f.site.ID, Date: "demain"}
+		}), "day_pass.date", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.bill.Checkout(ctx, f.users[0], tc.req)
+			var fields []errs.FieldError
+			var ve *errs.ValidationError
+			var pr *errs.Problem
+			switch {
+			case errors.As(err, &ve):
+				fields = ve.Fields
+			case errors.As(err, &pr) && errors.Is(err, errs.ErrInvalid):
+				fields = pr.Fields
+			}
+			if len(fields) == 0 || fields[0].Field != tc.field {
+				t.Fatalf("err = %v, want a validation error on %s", err, tc.field)
+			}
+			if tc.code != "" && problemCode(err) != tc.code {
+				t.Fatalf("code = %s, want %s", problemCode(err), tc.code)
+			}
+		})
+	}
+	if n := f.count(t, "payments", "TRUE"); n != 0 {
+		t.Fatalf("%d payments after refused checkouts", n)
+	}
+}
+
+// closedURL is an address where nothing listens.
+func closedURL(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+func TestStripeCheckoutUnavailable(t *testing.T) {
+	t.Parallel()
+	t.Run("no secret key", func(t *testing.T) {
+		t.Parallel()
+		f := newStripeFixture(t, 1, "")
+		for _, configure := range []func(){func() {}, func() { f.bill.UseStripe(StripeConfig{WebhookSecret: testWebhookSecret}) }} {
+			configure()
+			_, err := f.bill.Checkout(context.Background(), f.users[0], f.checkoutRequest(PlanMembership))
+			if !errors.Is(err, errs.ErrUnavailable) || problemCode(err) != "online_payment_unavailable" {
+				t.Fatalf("err = %v, want online_payment_unavailable", err)
+			}
+		}
+		if n := f.count(t, "payments", "TRUE") + f.count(t, "memberships", "TRUE"); n != 0 {
+			t.Fatalf("%d rows left", n)
+		}
+	})
+
+	// Stripe down, refusing the request, or too slow for the member: the
+	// checkout fails with 503 and leaves nothing pending.
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"type":"invalid_request_error","message":"No such customer"}}`)
+	}))
+	t.Cleanup(refusing.Close)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // the server notices the client leaving only once the body is read
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	t.Cleanup(slow.Close)
+	for _, tc := range []struct {
+		name    string
+		url     string
+		timeout time.Duration
+	}{
+		{"stripe down", closedURL(t), time.Minute},
+		{"stripe refuses", refusing.URL, time.Minute},
+		{"stripe too slow", slow.URL, 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newStripeFixture(t, 1, tc.url)
+			for _, kind := range []string{PlanMembership, PlanDayPass, PlanPack} {
+				ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+				_, err := f.bill.Checkout(ctx, f.users[0], f.checkoutRequest(kind))
+				cancel()
+				if !errors.Is(err, errs.ErrUnavailable) || problemCode(err) != "payment_provider_unavailable" {
+					t.Fatalf("%s: err = %v, want payment_provider_unavailable", kind, err)
+				}
+			}
+			if n := f.count(t, "payments", "status <> ?", payExpired); n != 0 {
+				t.Fatalf("%d payments not expired", n)
+			}
+			for _, table := range []string{"memberships", "day_passes", "packs"} {
+				if n := f.count(t, table, "status <> ?", StatusCanceled); n != 0 {
+					t.Fatalf("%d %s not canceled", n, table)
+				}
+				if n := f.count(t, table, "TRUE"); n != 1 {
+					t.Fatalf("%d %s, want the one canceled", n, table)
+				}
+			}
+		})
+	}
+}
