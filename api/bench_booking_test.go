@@ -27,9 +27,32 @@ func BenchmarkBooking(b *testing.B) {
 	}
 }
 
-func benchBooking(b *testing.B, resources, clients int) {
+// BenchmarkBookingEntitlements is BenchmarkBooking with billing's
+// entitlement check in the booking transaction: every member holds a
+// membership including desks plus 60 included hours of rooms, so each
+// booking reads the member's rights and quotas.
+func BenchmarkBookingEntitlements(b *testing.B) {
+	for _, clients := range []int{1, 16} {
+		b.Run(fmt.Sprintf("resources=500/clients=%d", clients), func(b *testing.B) {
+			benchBookingWith(b, 500, clients, true)
+		})
+	}
+}
+
+func benchBooking(b *testing.B, resources, clients int) { benchBookingWith(b, resources, clients, false) }
+
+func benchBookingWith(b *testing.B, resources, clients int, entitlements bool) {
 	f := newCalendarFixture(b)
 	b.StopTimer()
+	var planID string
+	if entitlements {
+		f.h.cal.SetGuard(f.h.bill)
+		var plan struct{ ID string }
+		f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Nomade",
+			"price_cents": 30000, "includes": map[string]any{"resource_kinds": []string{"desk"},
+				"allowances": []map[string]any{{"resource_kind": "room", "minutes_per_period": 3600}}}}}).expect(b, 201).decode(b, &plan)
+		planID = plan.ID
+	}
 	ids := []string{f.desk}
 	for len(ids) < resources {
 		ids = append(ids, f.resource(b, map[string]any{"kind": "desk", "name": "Desk " + strconv.Itoa(len(ids)),
@@ -37,7 +60,12 @@ func benchBooking(b *testing.B, resources, clients int) {
 	}
 	tokens := make([]string, clients)
 	for i := range tokens {
-		_, tokens[i], _ = f.h.member(fmt.Sprintf("bench%d@example.fr", i))
+		var userID string
+		userID, tokens[i], _ = f.h.member(fmt.Sprintf("bench%d@example.fr", i))
+		if entitlements {
+			f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager, body: map[string]any{"user_id": userID,
+				"plan_id": planID, "method": "cash", "amount_cents": 30000, "buyer": buyerBody}}).expect(b, 201)
+		}
 	}
 	// 60 days × 12 one-hour slots per resource to draw from.
 	base := time.Date(2026, 3, 3, 8, 0, 0, 0, f.paris)
