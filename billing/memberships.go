@@ -174,6 +174,16 @@ func (s *Service) saveMembership(ctx context.Context, tx bun.IDB, m *Membership)
 // CancelMembership ends a membership: at the end of the period (the
 // default, as members expect) or at once.
 func (s *Service) CancelMembership(ctx context.Context, membershipID string, atPeriodEnd bool) (*Membership, error) {
+	// A membership paid by a Stripe subscription is cancelled at Stripe
+	// first, so Stripe stops charging; if Stripe cannot be reached nothing
+	// changes here and the member may retry.
+	if m, err := s.GetMembership(ctx, membershipID); err != nil {
+		return nil, err
+	} else if m.StripeSubscriptionID != nil && m.Status != StatusCanceled {
+		if err := s.cancelAtStripe(*m.StripeSubscriptionID, m.ID, atPeriodEnd); err != nil {
+			return nil, err
+		}
+	}
 	var out *Membership
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		m, err := getMembership(ctx, tx, membershipID, true)
@@ -208,6 +218,13 @@ func (s *Service) ChangePlan(ctx context.Context, membershipID, planID string) (
 		}
 		if m.Status != StatusActive && m.Status != StatusPastDue {
 			return errs.Rule("membership_id", "membership_not_active", "only an active membership changes plan")
+		}
+		if m.StripeSubscriptionID != nil {
+			// Changing a Stripe subscription's price (with proration, or at
+			// the period's end through a schedule) is not built yet: refuse
+			// rather than let Relais and Stripe disagree.
+			return errs.Rule("plan_id", "change_plan_online_unsupported",
+				"a membership paid online changes plan by cancelling at the period's end and subscribing to the new plan")
 		}
 		cur, err := getPlan(ctx, tx, m.PlanID)
 		if err != nil {

@@ -427,3 +427,28 @@ func (s *Service) abandonCheckout(ctx context.Context, pay *Payment) {
 		slog.ErrorContext(ctx, "abandon checkout", "payment_id", pay.ID, "error", err)
 	}
 }
+
+// cancelAtStripe ends a subscription at Stripe: at the period's end, or now.
+func (s *Service) cancelAtStripe(subscriptionID, membershipID string, atPeriodEnd bool) error {
+	if s.stripe == nil || s.stripe.api == nil {
+		return refuseUnavailable("online_payment_unavailable", "online payment is not configured; the membership cannot be cancelled at Stripe")
+	}
+	var err error
+	if atPeriodEnd {
+		params := &stripe.SubscriptionParams{CancelAtPeriodEnd: stripe.Bool(true)}
+		params.SetIdempotencyKey("relais-cancel-" + membershipID)
+		_, err = s.stripe.api.Subscriptions.Update(subscriptionID, params)
+	} else {
+		params := &stripe.SubscriptionCancelParams{}
+		params.SetIdempotencyKey("relais-cancel-now-" + membershipID)
+		_, err = s.stripe.api.Subscriptions.Cancel(subscriptionID, params)
+	}
+	if err != nil {
+		return refuseUnavailable("payment_provider_unavailable", "Stripe could not cancel the subscription: "+err.Error())
+	}
+	return nil
+}
+
+func refuseUnavailable(code, detail string) error {
+	return &errs.Problem{Kind: errs.ErrUnavailable, Code: code, Detail: detail}
+}

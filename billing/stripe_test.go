@@ -467,3 +467,37 @@ func TestStripeCheckoutUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestStripeMembershipCancelledAtStripe: cancelling a membership paid by a
+// Stripe subscription asks Stripe to stop at the period's end first; with
+// Stripe unreachable nothing changes here.
+func TestStripeMembershipCancelledAtStripe(t *testing.T) {
+	apiURL, rec := recordStripe(t, stripetest.Start(t))
+	f := newStripeFixture(t, 1, apiURL)
+	ctx := context.Background()
+	res := f.paid(t, PlanMembership)
+	m, err := f.bill.CancelMembership(ctx, res.TargetID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.CancelAtPeriodEnd {
+		t.Fatalf("membership = %+v", m)
+	}
+	calls := rec.posts("/v1/subscriptions/" + subID(res))
+	if len(calls) != 1 || calls[0].Form.Get("cancel_at_period_end") != "true" || calls[0].IdempotencyKey == "" {
+		t.Fatalf("calls to Stripe = %+v", calls)
+	}
+	if _, err := f.bill.ChangePlan(ctx, res.TargetID, res.TargetID); problemCode(err) != "change_plan_online_unsupported" {
+		t.Fatalf("plan change of an online membership: %v", err)
+	}
+
+	g := newStripeFixture(t, 1, stripetest.Start(t))
+	res2 := g.paid(t, PlanMembership)
+	g.bill.UseStripe(StripeConfig{SecretKey: "sk_test_x", WebhookSecret: testWebhookSecret, APIURL: closedURL(t)})
+	if _, err := g.bill.CancelMembership(ctx, res2.TargetID, true); !errors.Is(err, errs.ErrUnavailable) {
+		t.Fatalf("cancel with Stripe down: %v", err)
+	}
+	if got, _ := g.bill.GetMembership(ctx, res2.TargetID); got.CancelAtPeriodEnd || got.Status != StatusActive {
+		t.Fatalf("membership changed although Stripe was down: %+v", got)
+	}
+}
