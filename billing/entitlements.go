@@ -65,11 +65,15 @@ type right struct {
 // locking the member's memberships and packs so that two of their bookings
 // racing for the last included hour are serialised.
 func (s *Service) rights(ctx context.Context, tx bun.IDB, userID, siteID string, t time.Time) ([]right, error) {
+	return s.rightsAt(ctx, tx, userID, siteID, t, true)
+}
+
+func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID string, t time.Time, lock bool) ([]right, error) {
 	var out []right
 	var ms []Membership
 	q := tx.NewSelect().Model(&ms).Where("user_id = ? AND status IN (?)", userID, bun.In([]string{StatusActive, StatusPastDue})).
 		Where("site_id IS NULL OR site_id = ?", siteID).Order("created_at")
-	if !db.IsSQLite(tx) {
+	if lock && !db.IsSQLite(tx) {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {
@@ -100,7 +104,7 @@ func (s *Service) rights(ctx context.Context, tx bun.IDB, userID, siteID string,
 	var packs []Pack
 	pq := tx.NewSelect().Model(&packs).Where("user_id = ? AND status = ? AND valid_until > ?", userID, StatusActive, t).
 		Where("site_id IS NULL OR site_id = ?", siteID).Order("valid_until")
-	if !db.IsSQLite(tx) {
+	if lock && !db.IsSQLite(tx) {
 		pq = pq.For("UPDATE")
 	}
 	if err := pq.Scan(ctx); err != nil {

@@ -347,3 +347,46 @@ func TestRightsOnlyCountForTheirKind(t *testing.T) {
 		t.Fatalf("rooms beyond the first plan's hour, with a second plan including rooms: %v", err)
 	}
 }
+
+func TestMayEnter(t *testing.T) {
+	f := newFixture(t, 4)
+	ctx := context.Background()
+	nomade, resident, passer, nobody := f.users[0], f.users[1], f.users[2], f.users[3]
+	f.pay(t, nomade, f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+		Includes: billing.Includes{DoorAccess: billing.DoorOpeningHours}}), "")
+	m := f.pay(t, resident, f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
+		Includes: billing.Includes{DoorAccess: billing.DoorAlways}}), "").Membership
+	f.pay(t, passer, f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Journée", PriceCents: 2500}), "2026-03-04")
+	at := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, f.paris) }
+	tests := []struct {
+		name string
+		user string
+		t    time.Time
+		code string // "" when allowed
+	}{
+		{"nomade in opening hours", nomade, at(3, 10), ""},
+		{"nomade at night", nomade, at(3, 22), "outside_door_window"},
+		{"resident at night", resident, at(3, 22), ""},
+		{"pass on its day", passer, at(4, 9), ""},
+		{"pass the day after", passer, at(5, 9), "no_membership"},
+		{"nobody", nobody, at(3, 10), "no_membership"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := f.bill.MayEnter(ctx, tt.user, f.site.ID, tt.t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Allowed != (tt.code == "") || e.Code != tt.code {
+				t.Fatalf("entry = %+v, want code %q", e, tt.code)
+			}
+		})
+	}
+	// A payment that failed long ago: past due beyond the grace → suspended.
+	if _, err := f.db.ExecContext(ctx, "UPDATE memberships SET status = 'suspended' WHERE id = ?", m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := f.bill.MayEnter(ctx, resident, f.site.ID, at(3, 22)); e.Allowed || e.Code != "membership_suspended" {
+		t.Fatalf("suspended member at the door: %+v", e)
+	}
+}
