@@ -39,7 +39,9 @@ func BenchmarkBookingEntitlements(b *testing.B) {
 	}
 }
 
-func benchBooking(b *testing.B, resources, clients int) { benchBookingWith(b, resources, clients, false) }
+func benchBooking(b *testing.B, resources, clients int) {
+	benchBookingWith(b, resources, clients, false)
+}
 
 func benchBookingWith(b *testing.B, resources, clients int, entitlements bool) {
 	f := newCalendarFixture(b)
