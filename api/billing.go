@@ -379,3 +379,89 @@ func (s *Server) handleMyPayments(w http.ResponseWriter, r *http.Request, p *acc
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+type chargeJSON struct {
+	ID            string    `json:"id"`
+	ReservationID string    `json:"reservation_id"`
+	UserID        string    `json:"user_id"`
+	SiteID        string    `json:"site_id"`
+	Description   string    `json:"description"`
+	Minutes       int       `json:"minutes"`
+	AmountCents   int64     `json:"amount_cents"`
+	VATRateBP     int       `json:"vat_rate_bp"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func toChargesJSON(cs []billing.UsageCharge) list[chargeJSON] {
+	out := list[chargeJSON]{Items: make([]chargeJSON, len(cs))}
+	for i, c := range cs {
+		out.Items[i] = chargeJSON{ID: c.ID, ReservationID: c.ReservationID, UserID: c.UserID, SiteID: c.SiteID, Description: c.Description,
+			Minutes: c.Minutes, AmountCents: c.AmountCents, VATRateBP: c.VATRateBP, CreatedAt: c.CreatedAt}
+	}
+	return out
+}
+
+// handleMyCharges lists the pay-per-use time the caller still owes.
+func (s *Server) handleMyCharges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key owes nothing"))
+		return
+	}
+	cs, err := s.Billing.OpenCharges(r.Context(), "", p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toChargesJSON(cs))
+}
+
+// handleSiteCharges lists a site's unpaid pay-per-use time (?user_id=).
+func (s *Server) handleSiteCharges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !p.ManagesSite(siteID) || !p.HasScope(access.ScopeInvoicesRead) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	cs, err := s.Billing.OpenCharges(r.Context(), siteID, r.URL.Query().Get("user_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toChargesJSON(cs))
+}
+
+// handleSettleCharges takes payment at the desk for a member's open charges.
+func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	var in struct {
+		UserID    string `json:"user_id"`
+		Method    string `json:"method"`
+		Reference string `json:"reference"`
+		Buyer     *struct {
+			Name       string           `json:"name"`
+			Address    calendar.Address `json:"address"`
+			IsBusiness bool             `json:"is_business"`
+			SIREN      string           `json:"siren"`
+			VATNumber  string           `json:"vat_number"`
+		} `json:"buyer"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.IsAPIKey() || !p.ManagesSite(siteID) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	var buyer *billing.Buyer
+	if in.Buyer != nil {
+		buyer = &billing.Buyer{Name: in.Buyer.Name, Address: in.Buyer.Address, IsBusiness: in.Buyer.IsBusiness, SIREN: in.Buyer.SIREN, VATNumber: in.Buyer.VATNumber}
+	}
+	pay, err := s.Billing.SettleCharges(r.Context(), billing.Settlement{SiteID: siteID, UserID: in.UserID, Method: in.Method,
+		Reference: in.Reference, RecordedBy: p.UserID, Buyer: buyer})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toPaymentJSON(pay))
+}

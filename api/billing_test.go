@@ -160,3 +160,44 @@ func TestMembershipOverHTTP(t *testing.T) {
 		t.Fatal("cancel did not default to the period's end")
 	}
 }
+
+func TestPayPerUseOverHTTP(t *testing.T) {
+	f := newCalendarFixture(t)
+	f.h.cal.SetGuard(f.h.bill)
+	anneID, anne, _ := f.h.member("anne@example.fr")
+	var plan struct{ ID string }
+	f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Résident",
+		"price_cents": 50000, "includes": map[string]any{"resource_kinds": []string{"desk"}, "pay_per_use": true}}}).expect(t, http.StatusCreated).decode(t, &plan)
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
+		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "method": "transfer", "amount_cents": 50000, "buyer": buyerBody}}).expect(t, http.StatusCreated)
+	// The room is not included: with pay-per-use it is charged (its price is 0 in the fixture, so give it one).
+	f.h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2000}}).expect(t, http.StatusOK)
+	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
+	var owed struct {
+		Items []struct {
+			AmountCents int64 `json:"amount_cents"`
+		}
+	}
+	f.h.do(req{method: "GET", path: "/v1/me/charges", token: anne}).expect(t, http.StatusOK).decode(t, &owed)
+	if len(owed.Items) != 1 || owed.Items[0].AmountCents != 2400 {
+		t.Fatalf("charges = %+v", owed)
+	}
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/charges?user_id=" + anneID, token: f.manager}).expect(t, http.StatusOK)
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/charges/settle", token: anne,
+		body: map[string]any{"user_id": anneID, "method": "cash", "buyer": buyerBody}}).expect(t, http.StatusForbidden)
+	var pay struct {
+		AmountCents int64   `json:"amount_cents"`
+		InvoiceID   *string `json:"invoice_id"`
+	}
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/charges/settle", token: f.manager,
+		body: map[string]any{"user_id": anneID, "method": "card", "buyer": buyerBody}}).expect(t, http.StatusCreated).decode(t, &pay)
+	if pay.AmountCents != 2400 || pay.InvoiceID == nil {
+		t.Fatalf("settlement = %+v", pay)
+	}
+	f.h.do(req{method: "GET", path: "/v1/me/charges", token: anne}).expect(t, http.StatusOK).decode(t, &owed)
+	if len(owed.Items) != 0 {
+		t.Fatalf("charges after settling = %+v", owed)
+	}
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/charges/settle", token: f.manager,
+		body: map[string]any{"user_id": anneID, "method": "card", "buyer": buyerBody}}).expect(t, http.StatusUnprocessableEntity)
+}

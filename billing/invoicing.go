@@ -22,6 +22,26 @@ func (s *Service) UseInvoicer(iv *Invoicer) {
 		}
 		return inv.ID, nil
 	}
+	// Settled pay-per-use time: one line per charge, at its TTC amount.
+	s.chargesInvoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error) {
+		p := &Plan{Name: "Utilisation"}
+		in := s.invoiceFor(ctx, tx, pay, p, &Purchase{})
+		in.Lines = in.Lines[:0]
+		loc := siteLocation(ctx, tx, pay.SiteID)
+		for i, c := range charges {
+			in.Lines = append(in.Lines, InvoiceLineInput{Description: c.Description + " — " + frDate(c.CreatedAt, loc),
+				QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
+			if i == 0 {
+				in.ServiceFrom = c.CreatedAt.In(loc).Format("2006-01-02")
+			}
+			in.ServiceTo = c.CreatedAt.In(loc).Format("2006-01-02")
+		}
+		inv, err := iv.Issue(ctx, tx, in)
+		if err != nil {
+			return "", err
+		}
+		return inv.ID, nil
+	}
 	// A refund issues a credit note against the payment's invoice. Our
 	// invoices have one line of quantity 1: a partial refund credits the
 	// matching fraction of it (in thousandths, rounded half up), a refund of

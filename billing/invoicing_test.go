@@ -45,3 +45,42 @@ func TestOnSitePaymentIssuesItsInvoice(t *testing.T) {
 		t.Fatalf("verify = %+v, %v", rep, err)
 	}
 }
+
+func TestSettlePayPerUseCharges(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	iv := f.invoicer()
+	f.bill.UseInvoicer(iv)
+	buyer := &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}, PayPerUse: true}})
+	if _, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: billing.MethodCash,
+		AmountCents: 50000, RecordedBy: u, Buyer: buyer}); err != nil {
+		t.Fatal(err)
+	}
+	room := f.resource(t, calendar.KindRoom, 2000) // 20 € HT an hour
+	for _, day := range []int{3, 4} {
+		if _, err := f.book(u, room, day, 9, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, _ := f.bill.OpenCharges(ctx, f.site.ID, u)
+	if len(open) != 2 || open[0].AmountCents != 2400 {
+		t.Fatalf("open charges = %+v, want two of 24 € TTC", open)
+	}
+	pay, err := f.bill.SettleCharges(ctx, billing.Settlement{SiteID: f.site.ID, UserID: u, Method: billing.MethodCard, RecordedBy: u, Buyer: buyer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := iv.Get(ctx, *pay.InvoiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pay.AmountCents != 4800 || inv.TotalTTCCents != 4800 || inv.TotalHTCents != 4000 || len(inv.Lines) != 2 {
+		t.Fatalf("settlement = %d, invoice %+v", pay.AmountCents, inv)
+	}
+	if _, err := f.bill.SettleCharges(ctx, billing.Settlement{SiteID: f.site.ID, UserID: u, Method: billing.MethodCard, RecordedBy: u, Buyer: buyer}); code(err) != "nothing_to_settle" {
+		t.Fatalf("settling twice: %v", err)
+	}
+}

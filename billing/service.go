@@ -32,6 +32,8 @@ type Service struct {
 	// creditNoteHook issues the credit note (avoir) of a refund of
 	// refundCents on pay inside its transaction; nil issues none.
 	creditNoteHook func(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error)
+	// chargesInvoiceHook issues the invoice of settled pay-per-use charges.
+	chargesInvoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error)
 	// stripe is the online payment provider; nil until UseStripe.
 	stripe *stripeClient
 }
