@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -464,4 +465,34 @@ func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	writeJSON(w, http.StatusCreated, toPaymentJSON(pay))
+}
+
+// handleRefund gives money back on a payment: at the desk for an on-site
+// payment (with a credit note at once), through Stripe for an online one
+// (the credit note follows Stripe's webhook).
+func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		AmountCents int64 `json:"amount_cents"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pays, err := s.Billing.GetPayment(r.Context(), r.PathValue("payment_id"))
+	if err == nil && (p.IsAPIKey() || pays.SiteID == nil || !p.ManagesSite(*pays.SiteID)) && !p.IsAdmin() {
+		err = &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pay, err := s.Billing.Refund(r.Context(), pays.ID, in.AmountCents)
+	if err != nil {
+		if errors.Is(err, errs.ErrUnavailable) {
+			w.Header().Set("Retry-After", "60")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPaymentJSON(pay))
 }

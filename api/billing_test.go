@@ -201,3 +201,30 @@ func TestPayPerUseOverHTTP(t *testing.T) {
 	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/charges/settle", token: f.manager,
 		body: map[string]any{"user_id": anneID, "method": "card", "buyer": buyerBody}}).expect(t, http.StatusUnprocessableEntity)
 }
+
+func TestRefundOverHTTP(t *testing.T) {
+	f := newCalendarFixture(t)
+	anneID, anne, _ := f.h.member("anne@example.fr")
+	var plan struct{ ID string }
+	f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "day_pass", "name": "Journée", "price_cents": 2500}}).
+		expect(t, http.StatusCreated).decode(t, &plan)
+	var out struct{ Payment struct{ ID string } }
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
+		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "date": "2026-03-05", "method": "cash", "amount_cents": 2500, "buyer": buyerBody}}).
+		expect(t, http.StatusCreated).decode(t, &out)
+	f.h.do(req{method: "POST", path: "/v1/payments/" + out.Payment.ID + "/refund", token: anne, body: map[string]any{"amount_cents": 2500}}).expect(t, http.StatusNotFound)
+	f.h.do(req{method: "POST", path: "/v1/payments/" + out.Payment.ID + "/refund", token: f.manager, body: map[string]any{"amount_cents": 9999}}).expect(t, http.StatusUnprocessableEntity)
+	var pay struct{ Status string }
+	f.h.do(req{method: "POST", path: "/v1/payments/" + out.Payment.ID + "/refund", token: f.manager, body: map[string]any{"amount_cents": 2500}}).
+		expect(t, http.StatusOK).decode(t, &pay)
+	if pay.Status != "refunded" {
+		t.Fatalf("payment after a full refund = %+v", pay)
+	}
+	var invs struct {
+		Items []struct{ Kind string }
+	}
+	f.h.do(req{method: "GET", path: "/v1/me/invoices", token: anne}).expect(t, http.StatusOK).decode(t, &invs)
+	if len(invs.Items) != 2 || invs.Items[1].Kind != "credit_note" {
+		t.Fatalf("anne's documents = %+v, want the invoice and its credit note", invs)
+	}
+}

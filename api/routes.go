@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/me/charges", s.requireAuth(s.handleMyCharges))
 	s.handle("GET /v1/sites/{site_id}/charges", s.requireAuth(s.handleSiteCharges))
 	s.handle("POST /v1/sites/{site_id}/charges/settle", s.requireAuth(s.idempotentAuthed(s.handleSettleCharges)))
+	s.handle("POST /v1/payments/{payment_id}/refund", s.requireAuth(s.handleRefund))
 	s.handle("POST /v1/checkout", s.requireAuth(s.idempotentAuthed(s.handleCheckout)))
 	s.handle("POST /v1/webhooks/stripe", s.handleStripeWebhook)
 

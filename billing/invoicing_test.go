@@ -84,3 +84,51 @@ func TestSettlePayPerUseCharges(t *testing.T) {
 		t.Fatalf("settling twice: %v", err)
 	}
 }
+
+func TestOnSiteRefundIssuesCreditNotes(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	iv := f.invoicer()
+	f.bill.UseInvoicer(iv)
+	pass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
+	out, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04",
+		Method: billing.MethodCash, AmountCents: 2500, RecordedBy: u,
+		Buyer: &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.bill.Refund(ctx, out.Payment.ID, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.bill.Refund(ctx, out.Payment.ID, 1501); err == nil {
+		t.Fatal("refunding more than was paid succeeded")
+	}
+	pay, err := f.bill.Refund(ctx, out.Payment.ID, 1500)
+	if err != nil || pay.Status != "refunded" {
+		t.Fatalf("full refund = %+v, %v", pay, err)
+	}
+	invs, _, err := iv.List(ctx, billing.InvoiceFilter{UserID: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var credited int64
+	notes := 0
+	for _, inv := range invs {
+		if inv.Kind == billing.KindCreditNote {
+			notes++
+			credited += inv.TotalTTCCents
+		}
+	}
+	if notes != 2 || credited != -2500 {
+		t.Fatalf("%d credit notes totalling %d, want 2 totalling -2500", notes, credited)
+	}
+	passes, _ := f.bill.ListDayPasses(ctx, u)
+	if passes[0].Status != billing.StatusCanceled {
+		t.Fatalf("refunded pass is %s", passes[0].Status)
+	}
+	if rep, _ := iv.Verify(ctx); !rep.OK {
+		t.Fatalf("chain after credit notes: %+v", rep)
+	}
+}

@@ -1,0 +1,95 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stripe/stripe-go/v79"
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+// GetPayment returns one payment.
+func (s *Service) GetPayment(ctx context.Context, paymentID string) (*Payment, error) {
+	var p Payment
+	if err := s.db.NewSelect().Model(&p).Where("id = ?", paymentID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
+		}
+		return nil, fmt.Errorf("get payment: %w", err)
+	}
+	return &p, nil
+}
+
+// Refund gives money back on a payment. An on-site payment is refunded at
+// the desk here and now: the payment records it and a credit note
+// (avoir) is issued against its invoice, in one transaction. A Stripe
+// payment is refunded at Stripe; its charge.refunded webhook then records
+// it and issues the credit note, exactly as for a refund made in Stripe's
+// dashboard.
+func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int64) (*Payment, error) {
+	var pay stripePayment
+	if err := s.db.NewSelect().Model(&pay).Where("id = ?", paymentID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
+		}
+		return nil, fmt.Errorf("get payment: %w", err)
+	}
+	left := pay.AmountCents - pay.RefundedCents
+	var v errs.Validator
+	v.Check(amountCents > 0, "amount_cents", "must be positive")
+	v.Check(amountCents <= left, "amount_cents", "at most %d cents are left to refund on this payment", left)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if pay.Status != paySucceeded && pay.Status != payRefunded {
+		return nil, errs.Rule("payment_id", "not_refundable", "only a succeeded payment is refunded (this one is %s)", pay.Status)
+	}
+	if pay.Provider == SourceStripe {
+		if s.stripe == nil || s.stripe.api == nil || pay.StripePaymentIntentID == nil {
+			return nil, refuseUnavailable("online_payment_unavailable", "online refunds need Stripe to be configured")
+		}
+		params := &stripe.RefundParams{PaymentIntent: pay.StripePaymentIntentID, Amount: stripe.Int64(amountCents)}
+		params.SetIdempotencyKey(fmt.Sprintf("relais-refund-%s-%d", pay.ID, pay.RefundedCents+amountCents))
+		if _, err := s.stripe.api.Refunds.New(params); err != nil {
+			return nil, refuseUnavailable("payment_provider_unavailable", "Stripe could not refund: "+err.Error())
+		}
+		return &pay.Payment, nil // the webhook records it
+	}
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		found, err := lockStripeRow(ctx, tx, &pay, "id = ?", paymentID)
+		if err != nil || !found {
+			return fmt.Errorf("lock payment: %w", err)
+		}
+		if amountCents > pay.AmountCents-pay.RefundedCents {
+			return errs.Invalid("amount_cents", "at most %d cents are left to refund on this payment", pay.AmountCents-pay.RefundedCents)
+		}
+		now := s.now()
+		pay.RefundedCents += amountCents
+		pay.UpdatedAt = now
+		if pay.RefundedCents == pay.AmountCents {
+			pay.Status = payRefunded
+			if pay.Purpose == PlanDayPass || pay.Purpose == PlanPack {
+				if _, err := tx.NewUpdate().Table(targetTable(pay.Purpose)).Set("status = ?, updated_at = ?", StatusCanceled, now).
+					Where("id = ?", *pay.TargetID).Exec(ctx); err != nil {
+					return fmt.Errorf("cancel refunded %s: %w", pay.Purpose, err)
+				}
+			}
+		}
+		if err := saveStripeRow(ctx, tx, &pay); err != nil {
+			return err
+		}
+		if s.creditNoteHook != nil {
+			if _, err := s.creditNoteHook(ctx, tx, &pay.Payment, amountCents); err != nil {
+				return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pay.Payment, nil
+}
