@@ -11,6 +11,22 @@ import (
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
+// buyerInput is who an invoice is made out to, as clients send it.
+type buyerInput struct {
+	Name       string           `json:"name"`
+	Address    calendar.Address `json:"address"`
+	IsBusiness bool             `json:"is_business"`
+	SIREN      string           `json:"siren"`
+	VATNumber  string           `json:"vat_number"`
+}
+
+func (b *buyerInput) toBuyer() *billing.Buyer {
+	if b == nil {
+		return nil
+	}
+	return &billing.Buyer{Name: b.Name, Address: b.Address, IsBusiness: b.IsBusiness, SIREN: b.SIREN, VATNumber: b.VATNumber}
+}
+
 type planJSON struct {
 	ID          string           `json:"id"`
 	SiteID      *string          `json:"site_id"`
@@ -313,19 +329,13 @@ func toPaymentJSON(p *billing.Payment) paymentJSON {
 func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
-		UserID      string `json:"user_id"`
-		PlanID      string `json:"plan_id"`
-		Date        string `json:"date"`
-		Method      string `json:"method"`
-		AmountCents int64  `json:"amount_cents"`
-		Reference   string `json:"reference"`
-		Buyer       *struct {
-			Name       string           `json:"name"`
-			Address    calendar.Address `json:"address"`
-			IsBusiness bool             `json:"is_business"`
-			SIREN      string           `json:"siren"`
-			VATNumber  string           `json:"vat_number"`
-		} `json:"buyer"`
+		UserID      string      `json:"user_id"`
+		PlanID      string      `json:"plan_id"`
+		Date        string      `json:"date"`
+		Method      string      `json:"method"`
+		AmountCents int64       `json:"amount_cents"`
+		Reference   string      `json:"reference"`
+		Buyer       *buyerInput `json:"buyer"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -339,13 +349,8 @@ func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	var buyer *billing.Buyer
-	if in.Buyer != nil {
-		buyer = &billing.Buyer{Name: in.Buyer.Name, Address: in.Buyer.Address, IsBusiness: in.Buyer.IsBusiness,
-			SIREN: in.Buyer.SIREN, VATNumber: in.Buyer.VATNumber}
-	}
 	out, err := s.Billing.RecordOnSitePayment(r.Context(), billing.OnSitePayment{SiteID: siteID, UserID: in.UserID, PlanID: in.PlanID,
-		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, RecordedBy: p.UserID, Buyer: buyer})
+		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, RecordedBy: p.UserID, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -435,16 +440,10 @@ func (s *Server) handleSiteCharges(w http.ResponseWriter, r *http.Request, p *ac
 func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
-		UserID    string `json:"user_id"`
-		Method    string `json:"method"`
-		Reference string `json:"reference"`
-		Buyer     *struct {
-			Name       string           `json:"name"`
-			Address    calendar.Address `json:"address"`
-			IsBusiness bool             `json:"is_business"`
-			SIREN      string           `json:"siren"`
-			VATNumber  string           `json:"vat_number"`
-		} `json:"buyer"`
+		UserID    string      `json:"user_id"`
+		Method    string      `json:"method"`
+		Reference string      `json:"reference"`
+		Buyer     *buyerInput `json:"buyer"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -454,12 +453,8 @@ func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *
 		s.refuseSite(w, r, p, siteID)
 		return
 	}
-	var buyer *billing.Buyer
-	if in.Buyer != nil {
-		buyer = &billing.Buyer{Name: in.Buyer.Name, Address: in.Buyer.Address, IsBusiness: in.Buyer.IsBusiness, SIREN: in.Buyer.SIREN, VATNumber: in.Buyer.VATNumber}
-	}
 	pay, err := s.Billing.SettleCharges(r.Context(), billing.Settlement{SiteID: siteID, UserID: in.UserID, Method: in.Method,
-		Reference: in.Reference, RecordedBy: p.UserID, Buyer: buyer})
+		Reference: in.Reference, RecordedBy: p.UserID, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -7,7 +7,6 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
-	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -21,15 +20,9 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request, p *acces
 			SiteID string `json:"site_id"`
 			Date   string `json:"date"`
 		} `json:"day_pass"`
-		SuccessURL string `json:"success_url"`
-		CancelURL  string `json:"cancel_url"`
-		Buyer      *struct {
-			Name       string           `json:"name"`
-			Address    calendar.Address `json:"address"`
-			IsBusiness bool             `json:"is_business"`
-			SIREN      string           `json:"siren"`
-			VATNumber  string           `json:"vat_number"`
-		} `json:"buyer"`
+		SuccessURL string      `json:"success_url"`
+		CancelURL  string      `json:"cancel_url"`
+		Buyer      *buyerInput `json:"buyer"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -43,10 +36,7 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request, p *acces
 	if in.DayPass != nil {
 		req.DayPass = &billing.DayPassCheckout{SiteID: in.DayPass.SiteID, Date: in.DayPass.Date}
 	}
-	if in.Buyer != nil {
-		req.Buyer = &billing.Buyer{Name: in.Buyer.Name, Address: in.Buyer.Address, IsBusiness: in.Buyer.IsBusiness,
-			SIREN: in.Buyer.SIREN, VATNumber: in.Buyer.VATNumber}
-	}
+	req.Buyer = in.Buyer.toBuyer()
 	out, err := s.Billing.Checkout(r.Context(), p.UserID, req)
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
