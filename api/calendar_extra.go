@@ -412,12 +412,7 @@ func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Reque
 	if !ok {
 		return
 	}
-	from, err := queryTime(r, "from")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

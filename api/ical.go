@@ -104,12 +104,7 @@ func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *acces
 		s.refuseSite(w, r, p, siteID)
 		return
 	}
-	from, err := queryTime(r, "from")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -131,12 +126,7 @@ func (s *Server) handleResourceFeed(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, errs.ErrForbidden)
 		return
 	}
-	from, err := queryTime(r, "from")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

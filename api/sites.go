@@ -251,12 +251,7 @@ func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, errSiteNotFound)
 		return
 	}
-	from, err := queryTime(r, "from")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
