@@ -174,11 +174,7 @@ func (s *Server) handleSiteInvoices(w http.ResponseWriter, r *http.Request, p *a
 
 // exportWindow reads from/to for an export: both required.
 func exportWindow(r *http.Request) (time.Time, time.Time, error) {
-	from, err := queryTime(r, "from")
-	if err != nil {
-		return from, from, err
-	}
-	to, err := queryTime(r, "to")
+	from, to, err := queryWindow(r)
 	if err != nil {
 		return from, to, err
 	}
