@@ -111,6 +111,12 @@ func TestBillingOverHTTP(t *testing.T) {
 		t.Fatalf("FEC export:\n%s", fec.Body)
 	}
 	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/fec", token: f.manager}).expect(t, http.StatusBadRequest)
+	// A second site of the same entity that this manager does not run: the
+	// entity-wide journal is no longer theirs to export.
+	_, adminToken := f.h.admin()
+	f.h.site(adminToken, "L'Annexe")
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/fec" + window, token: f.manager}).expect(t, http.StatusForbidden)
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/fec" + window, token: adminToken}).expect(t, http.StatusOK)
 	var rep struct{ OK bool }
 	_, admin := f.h.admin()
 	f.h.do(req{method: "GET", path: "/v1/admin/invoices/verify", token: admin}).expect(t, http.StatusOK).decode(t, &rep)

@@ -223,6 +223,22 @@ func (s *Server) handleSiteFEC(w http.ResponseWriter, r *http.Request, p *access
 		s.writeError(w, r, err)
 		return
 	}
+	// The journal covers the whole legal entity: a manager of one of its
+	// sites must manage all of them to see it.
+	if !p.IsAdmin() {
+		sites, _, err := s.Calendar.ListSites(r.Context(), "", 10000)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, other := range sites {
+			if other.Legal.SIREN == site.Legal.SIREN && !canReadInvoices(p, other.ID) {
+				s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "entity_wide_export",
+					Detail: "the accounting journal covers every site of this legal entity; ask an admin, or a manager of all of them"})
+				return
+			}
+		}
+	}
 	var buf bytes.Buffer
 	if err := s.Invoices.FEC(r.Context(), &buf, site.Legal.SIREN, from, to); err != nil {
 		s.writeError(w, r, err)
