@@ -226,6 +226,11 @@ func (s *Service) checkoutPlan(ctx context.Context, req CheckoutRequest) (*Plan,
 	case p.PriceCents < stripeMinimumCents:
 		return nil, "", errs.Rule(field, "price_too_low_for_online_payment", "online payment needs a price of at least 0,50 €")
 	}
+	if p.SiteID == nil && s.invoiceHook != nil {
+		// The invoice is issued by the legal entity of the site that sells;
+		// a network-wide plan bought online has none yet.
+		return nil, "", errs.Rule(field, "network_plan_on_site_only", "a network-wide plan is sold on site for now: its invoice needs the selling site")
+	}
 	return p, day, nil
 }
 

@@ -501,3 +501,19 @@ func TestStripeMembershipCancelledAtStripe(t *testing.T) {
 		t.Fatalf("membership changed although Stripe was down: %+v", got)
 	}
 }
+
+func TestNetworkPlanOnlineIsRefusedClearly(t *testing.T) {
+	f := newStripeFixture(t, 1, stripetest.Start(t))
+	p, err := f.bill.CreatePlan(context.Background(), NewPlan{Kind: PlanMembership, Name: "Réseau", PriceCents: 40000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := f.checkoutRequest(PlanMembership)
+	req.PlanID = p.ID
+	if _, err := f.bill.Checkout(context.Background(), f.users[0], req); problemCode(err) != "network_plan_on_site_only" {
+		t.Fatalf("online checkout of a network plan: %v", err)
+	}
+	if n := f.count(t, "payments", "plan_id = ?", p.ID); n != 0 {
+		t.Fatalf("%d payments left behind", n)
+	}
+}
