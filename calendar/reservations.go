@@ -69,6 +69,10 @@ type Booking struct {
 	End     string
 	Seats   int
 	Note    string
+	// Authorize, when set, is called inside the booking transaction with the
+	// resource, before any rule: it refuses the caller or adjusts who the
+	// booking is for (Manager, UserID, ActorID).
+	Authorize func(res *Resource, b *Booking) error
 }
 
 // Guard is asked inside the booking transaction whether the member may make
@@ -116,13 +120,18 @@ func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 
 // book runs inside tx; seriesID ties an occurrence to its series.
 func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *string) (*Reservation, error) {
-	res, err := getResource(ctx, tx, b.ResourceID, true)
+	res, site, err := getResourceAndSite(ctx, tx, b.ResourceID)
+	if errors.Is(err, errs.ErrNotFound) {
+		// The resource is named in the request body: a field at fault.
+		return nil, errs.Rule("resource_id", "resource_not_found", "no such resource")
+	}
 	if err != nil {
 		return nil, err
 	}
-	site, err := getSite(ctx, tx, res.SiteID)
-	if err != nil {
-		return nil, err
+	if b.Authorize != nil {
+		if err := b.Authorize(res, &b); err != nil {
+			return nil, err
+		}
 	}
 	s, err := svc.checkSlot(ctx, tx, res, site, b)
 	if err != nil {

@@ -85,6 +85,9 @@ type Resource struct {
 	CreatedAt         time.Time    `bun:"created_at"`
 	UpdatedAt         time.Time    `bun:"updated_at"`
 	RetiredAt         *time.Time   `bun:"retired_at"`
+
+	// Site is loaded only by getResourceAndSite, in the same query.
+	Site *Site `bun:"rel:belongs-to,join:site_id=id"`
 }
 
 // Exclusive reports whether one reservation takes the whole resource.
@@ -190,6 +193,29 @@ func getResource(ctx context.Context, idb bun.IDB, resourceID string, lockZone b
 		}
 	}
 	return &r, nil
+}
+
+// getResourceAndSite reads a resource and its site in one query (the
+// booking path's first read), locking a zone's row as getResource does.
+func getResourceAndSite(ctx context.Context, idb bun.IDB, resourceID string) (*Resource, *Site, error) {
+	if !id.Valid(resourceID) {
+		return nil, nil, errResourceNotFound
+	}
+	var r Resource
+	if err := idb.NewSelect().Model(&r).Relation("Site").Where("res.id = ?", resourceID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, nil, errResourceNotFound
+		}
+		return nil, nil, fmt.Errorf("get resource: %w", err)
+	}
+	if !r.Exclusive() && !db.IsSQLite(idb) {
+		if _, err := idb.NewSelect().Model((*Resource)(nil)).Column("id").Where("id = ?", resourceID).For("UPDATE").Exec(ctx); err != nil {
+			return nil, nil, fmt.Errorf("lock zone: %w", err)
+		}
+	}
+	site := r.Site
+	r.Site = nil
+	return &r, site, nil
 }
 
 // ResourceFilter narrows ListResources.
