@@ -294,9 +294,14 @@ func (s *Server) handleSiteMembers(w http.ResponseWriter, r *http.Request, p *ac
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[membershipJSON]{Items: make([]membershipJSON, len(ms))}
+	type siteMemberJSON struct {
+		membershipJSON
+		UserName  string `json:"user_name"`
+		UserEmail string `json:"user_email"`
+	}
+	out := list[siteMemberJSON]{Items: make([]siteMemberJSON, len(ms))}
 	for i := range ms {
-		out.Items[i] = toMembershipJSON(&ms[i])
+		out.Items[i] = siteMemberJSON{membershipJSON: toMembershipJSON(&ms[i].Membership), UserName: ms[i].UserName, UserEmail: ms[i].UserEmail}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -150,11 +150,12 @@ func TestMembershipOverHTTP(t *testing.T) {
 	f.h.do(req{method: "POST", path: "/v1/memberships/" + out.Membership.ID + "/cancel", token: bob, body: map[string]any{}}).expect(t, http.StatusNotFound)
 	var members struct {
 		Items []struct {
-			UserID string `json:"user_id"`
+			UserID    string `json:"user_id"`
+			UserEmail string `json:"user_email"`
 		}
 	}
 	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/members", token: f.manager}).expect(t, http.StatusOK).decode(t, &members)
-	if len(members.Items) != 1 || members.Items[0].UserID != anneID {
+	if len(members.Items) != 1 || members.Items[0].UserID != anneID || members.Items[0].UserEmail != "anne@example.fr" {
 		t.Fatalf("members = %+v", members)
 	}
 	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/members", token: anne}).expect(t, http.StatusForbidden)

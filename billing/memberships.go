@@ -125,14 +125,26 @@ func (s *Service) ListMemberships(ctx context.Context, userID string) ([]Members
 	return ms, nil
 }
 
+// SiteMember is a membership with its holder's name and email, for the
+// managers' view of their site.
+type SiteMember struct {
+	Membership `bun:",extend"`
+	UserName   string `bun:"user_name,scanonly"`
+	UserEmail  string `bun:"user_email,scanonly"`
+}
+
 // SiteMembers returns the memberships valid on a site (its plans and the
-// network's) with their status, for the site's managers.
-func (s *Service) SiteMembers(ctx context.Context, siteID string) ([]Membership, error) {
-	ms := []Membership{}
+// network's) that are not cancelled, with who holds them, by name.
+func (s *Service) SiteMembers(ctx context.Context, siteID string) ([]SiteMember, error) {
+	ms := []SiteMember{}
 	if err := s.db.NewSelect().Model(&ms).
-		Where("site_id = ? OR site_id IS NULL", siteID).
-		Where("status <> ?", StatusCanceled).
-		Order("user_id", "created_at").Scan(ctx); err != nil {
+		ColumnExpr("m.id, m.user_id, m.plan_id, m.site_id, m.status, m.source, m.current_period_start, m.current_period_end").
+		ColumnExpr("m.cancel_at_period_end, m.canceled_at, m.past_due_since, m.next_plan_id, m.stripe_subscription_id").
+		ColumnExpr("m.created_at, m.updated_at, u.name AS user_name, u.email AS user_email").
+		Join("JOIN users AS u ON u.id = m.user_id").
+		Where("m.site_id = ? OR m.site_id IS NULL", siteID).
+		Where("m.status <> ?", StatusCanceled).
+		Order("u.name", "m.created_at").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list site members: %w", err)
 	}
 	return ms, nil
