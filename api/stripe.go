@@ -20,6 +20,7 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request, p *acces
 			SiteID string `json:"site_id"`
 			Date   string `json:"date"`
 		} `json:"day_pass"`
+		SiteID     string      `json:"site_id"`
 		SuccessURL string      `json:"success_url"`
 		CancelURL  string      `json:"cancel_url"`
 		Buyer      *buyerInput `json:"buyer"`
@@ -32,7 +33,7 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request, p *acces
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members pay for themselves"))
 		return
 	}
-	req := billing.CheckoutRequest{PlanID: in.PlanID, PackID: in.PackID, SuccessURL: in.SuccessURL, CancelURL: in.CancelURL}
+	req := billing.CheckoutRequest{PlanID: in.PlanID, PackID: in.PackID, SiteID: in.SiteID, SuccessURL: in.SuccessURL, CancelURL: in.CancelURL}
 	if in.DayPass != nil {
 		req.DayPass = &billing.DayPassCheckout{SiteID: in.DayPass.SiteID, Date: in.DayPass.Date}
 	}

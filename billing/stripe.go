@@ -12,6 +12,7 @@ import (
 	"github.com/stripe/stripe-go/v79/client"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -101,6 +102,9 @@ type CheckoutRequest struct {
 	PackID     string
 	SuccessURL string
 	CancelURL  string
+	// SiteID, for a network-wide plan, is the site that sells it: its legal
+	// entity issues the invoices.
+	SiteID string
 	// Buyer is who the invoices are made out to (the renewals' too):
 	// required when invoicing is on, as for payments on site.
 	Buyer *Buyer
@@ -128,7 +132,7 @@ func (s *Service) Checkout(ctx context.Context, userID string, req CheckoutReque
 	if err != nil {
 		return nil, err
 	}
-	pay, err := s.openCheckout(ctx, userID, p, day, req.Buyer)
+	pay, err := s.openCheckout(ctx, userID, p, day, req.SiteID, req.Buyer)
 	if err != nil {
 		return nil, err
 	}
@@ -227,9 +231,10 @@ func (s *Service) checkoutPlan(ctx context.Context, req CheckoutRequest) (*Plan,
 		return nil, "", errs.Rule(field, "price_too_low_for_online_payment", "online payment needs a price of at least 0,50 €")
 	}
 	if p.SiteID == nil && s.invoiceHook != nil {
-		// The invoice is issued by the legal entity of the site that sells;
-		// a network-wide plan bought online has none yet.
-		return nil, "", errs.Rule(field, "network_plan_on_site_only", "a network-wide plan is sold on site for now: its invoice needs the selling site")
+		// The invoice is issued by the legal entity of the site that sells.
+		if _, err := calendar.LoadSite(ctx, s.db, req.SiteID); err != nil {
+			return nil, "", errs.Rule("site_id", "selling_site_required", "a network-wide plan names the site that sells it (its entity issues the invoice)")
+		}
 	}
 	return p, day, nil
 }
@@ -241,13 +246,16 @@ func validReturnURL(raw string) bool {
 
 // openCheckout creates, in one transaction, the pending membership, day
 // pass or pack and its pending payment.
-func (s *Service) openCheckout(ctx context.Context, userID string, p *Plan, day string, buyer *Buyer) (*Payment, error) {
+func (s *Service) openCheckout(ctx context.Context, userID string, p *Plan, day, sellingSite string, buyer *Buyer) (*Payment, error) {
 	var pay *Payment
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var (
 			target string
 			site   = p.SiteID
 		)
+		if site == nil && sellingSite != "" {
+			site = &sellingSite
+		}
 		switch p.Kind {
 		case PlanMembership:
 			m, err := s.createMembership(ctx, tx, userID, p, SourceStripe)

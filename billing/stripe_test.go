@@ -502,7 +502,7 @@ func TestStripeMembershipCancelledAtStripe(t *testing.T) {
 	}
 }
 
-func TestNetworkPlanOnlineIsRefusedClearly(t *testing.T) {
+func TestNetworkPlanOnlineNamesItsSellingSite(t *testing.T) {
 	f := newStripeFixture(t, 1, stripetest.Start(t))
 	p, err := f.bill.CreatePlan(context.Background(), NewPlan{Kind: PlanMembership, Name: "Réseau", PriceCents: 40000})
 	if err != nil {
@@ -510,10 +510,25 @@ func TestNetworkPlanOnlineIsRefusedClearly(t *testing.T) {
 	}
 	req := f.checkoutRequest(PlanMembership)
 	req.PlanID = p.ID
-	if _, err := f.bill.Checkout(context.Background(), f.users[0], req); problemCode(err) != "network_plan_on_site_only" {
-		t.Fatalf("online checkout of a network plan: %v", err)
+	if _, err := f.bill.Checkout(context.Background(), f.users[0], req); problemCode(err) != "selling_site_required" {
+		t.Fatalf("online checkout of a network plan without its selling site: %v", err)
 	}
 	if n := f.count(t, "payments", "plan_id = ?", p.ID); n != 0 {
 		t.Fatalf("%d payments left behind", n)
+	}
+	// Named, the selling site's entity invoices it; the membership stays
+	// valid on the whole network.
+	req.SiteID = f.site.ID
+	res, err := f.bill.Checkout(context.Background(), f.users[0], req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mustDeliver(t, event("checkout.session.completed", *f.clock, session(res, PlanMembership, "paid")))
+	pay := f.payment(t, res.PaymentID)
+	if pay.Status != paySucceeded || pay.SiteID == nil || *pay.SiteID != f.site.ID {
+		t.Fatalf("payment = %+v", pay)
+	}
+	if m := f.membershipRow(t, res.TargetID); m.SiteID != nil || m.Status != StatusActive {
+		t.Fatalf("membership = %+v", m.Membership)
 	}
 }

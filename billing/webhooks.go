@@ -481,13 +481,18 @@ func (s *Service) recordRenewal(ctx context.Context, tx bun.IDB, m *stripeMember
 	}
 	// The buyer given at checkout is the renewals' buyer too.
 	var prev Payment
-	err = tx.NewSelect().Model(&prev).Column("buyer").Where("target_id = ? AND buyer IS NOT NULL", m.ID).
+	err = tx.NewSelect().Model(&prev).Column("buyer", "site_id").Where("target_id = ? AND buyer IS NOT NULL", m.ID).
 		Order("created_at DESC").Limit(1).Scan(ctx)
 	if err != nil && !isNoRows(err) {
 		return fmt.Errorf("find buyer: %w", err)
 	}
+	// A network-wide membership is invoiced by the site that sold it.
+	site := m.SiteID
+	if site == nil {
+		site = prev.SiteID
+	}
 	now := s.now()
-	pay := &stripePayment{Payment: Payment{ID: id.New(), UserID: m.UserID, SiteID: m.SiteID, Purpose: PlanMembership,
+	pay := &stripePayment{Payment: Payment{ID: id.New(), UserID: m.UserID, SiteID: site, Purpose: PlanMembership,
 		TargetID: &m.ID, PlanID: &m.PlanID, AmountCents: inv.AmountPaid, Method: MethodCard, Provider: SourceStripe,
 		Status: paySucceeded, Buyer: prev.Buyer, CreatedAt: now, PaidAt: &at, UpdatedAt: now}, StripeInvoiceID: &inv.ID}
 	if inv.PaymentIntent != nil && inv.PaymentIntent.ID != "" {
