@@ -73,7 +73,6 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	invoices := billing.NewInvoicer(d, clk.Now)
 	bill.UseInvoicer(invoices)
 	a := api.New(api.Deps{
-		DB:          d,
 		Access:      acc,
 		Calendar:    cal,
 		Billing:     bill,

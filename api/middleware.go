@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -318,5 +317,3 @@ func (s *Server) trusted(a netip.Addr) bool {
 	}
 	return false
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

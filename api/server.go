@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
@@ -22,7 +21,6 @@ import (
 
 // Deps are the services the API talks to; cmd/relais builds them.
 type Deps struct {
-	DB          *bun.DB // only for /readyz
 	Access      *access.Service
 	Calendar    *calendar.Service
 	Billing     *billing.Service

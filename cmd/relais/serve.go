@@ -137,7 +137,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := api.New(api.Deps{
-		DB:             d,
 		Access:         accessSvc,
 		Calendar:       calendarSvc,
 		Billing:        billingSvc,
