@@ -28,17 +28,22 @@ type Closure struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
-// AddClosure closes siteID over [start, end).
-func (svc *Service) AddClosure(ctx context.Context, siteID string, start, end time.Time, reason string) (*Closure, error) {
-	if _, err := svc.GetSite(ctx, siteID); err != nil {
-		return nil, err
-	}
+// checkClosure validates a closure of a site or of a resource.
+func checkClosure(start, end time.Time, reason string) error {
 	var v errs.Validator
 	v.Check(!start.IsZero(), "starts_at", "is required")
 	v.Check(!end.IsZero(), "ends_at", "is required")
 	v.Check(end.After(start), "ends_at", "must be after starts_at")
 	v.Check(len(reason) <= 500, "reason", "must be at most 500 bytes")
-	if err := v.Err(); err != nil {
+	return v.Err()
+}
+
+// AddClosure closes siteID over [start, end).
+func (svc *Service) AddClosure(ctx context.Context, siteID string, start, end time.Time, reason string) (*Closure, error) {
+	if _, err := svc.GetSite(ctx, siteID); err != nil {
+		return nil, err
+	}
+	if err := checkClosure(start, end, reason); err != nil {
 		return nil, err
 	}
 	c := &Closure{ID: id.New(), SiteID: siteID, StartsAt: start.UTC(), EndsAt: end.UTC(), Reason: strings.TrimSpace(reason), CreatedAt: svc.now()}
@@ -102,12 +107,7 @@ func (svc *Service) AddResourceClosure(ctx context.Context, resourceID string, s
 	if _, err := svc.GetResource(ctx, resourceID); err != nil {
 		return nil, err
 	}
-	var v errs.Validator
-	v.Check(!start.IsZero(), "starts_at", "is required")
-	v.Check(!end.IsZero(), "ends_at", "is required")
-	v.Check(end.After(start), "ends_at", "must be after starts_at")
-	v.Check(len(reason) <= 500, "reason", "must be at most 500 bytes")
-	if err := v.Err(); err != nil {
+	if err := checkClosure(start, end, reason); err != nil {
 		return nil, err
 	}
 	c := &ResourceClosure{ID: id.New(), ResourceID: resourceID, StartsAt: start.UTC(), EndsAt: end.UTC(), Reason: strings.TrimSpace(reason), CreatedAt: svc.now()}
