@@ -75,11 +75,7 @@ func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request, p *ac
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[apiKeyJSON]{Items: make([]apiKeyJSON, len(keys))}
-	for i := range keys {
-		out.Items[i] = toAPIKeyJSON(&keys[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(keys, toAPIKeyJSON))
 }
 
 func (s *Server) handleGetAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {

@@ -105,11 +105,7 @@ func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request, p *acce
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[planJSON]{Items: make([]planJSON, len(ps))}
-	for i := range ps {
-		out.Items[i] = toPlanJSON(&ps[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(ps, toPlanJSON))
 }
 
 func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
@@ -384,11 +380,7 @@ func (s *Server) handleMyPayments(w http.ResponseWriter, r *http.Request, p *acc
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[paymentJSON]{Items: make([]paymentJSON, len(ps))}
-	for i := range ps {
-		out.Items[i] = toPaymentJSON(&ps[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(ps, toPaymentJSON))
 }
 
 type chargeJSON struct {

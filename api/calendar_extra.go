@@ -246,11 +246,7 @@ func (s *Server) handleListWaitlist(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[waitlistJSON]{Items: make([]waitlistJSON, len(es))}
-	for i := range es {
-		out.Items[i] = toWaitlistJSON(&es[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(es, toWaitlistJSON))
 }
 
 func (s *Server) handleGetWaitlistEntry(w http.ResponseWriter, r *http.Request, p *access.Principal) {
@@ -344,11 +340,7 @@ func (s *Server) handleSiteAvailability(w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[availabilityJSON]{Items: make([]availabilityJSON, len(as))}
-	for i := range as {
-		out.Items[i] = toAvailabilityJSON(&as[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(as, toAvailabilityJSON))
 }
 
 func (s *Server) handleResourceAvailability(w http.ResponseWriter, r *http.Request, p *access.Principal) {
@@ -422,11 +414,7 @@ func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[resourceClosureJSON]{Items: make([]resourceClosureJSON, len(cs))}
-	for i := range cs {
-		out.Items[i] = toResourceClosureJSON(&cs[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(cs, toResourceClosureJSON))
 }
 
 func (s *Server) handleDeleteResourceClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {

@@ -102,11 +102,7 @@ func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[resourceJSON]{Items: make([]resourceJSON, len(rs))}
-	for i := range rs {
-		out.Items[i] = toResourceJSON(&rs[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(rs, toResourceJSON))
 }
 
 func (s *Server) handleGetResource(w http.ResponseWriter, r *http.Request, p *access.Principal) {
@@ -222,11 +218,7 @@ func (s *Server) handleListQualifications(w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[qualificationJSON]{Items: make([]qualificationJSON, len(qs))}
-	for i := range qs {
-		out.Items[i] = toQualificationJSON(&qs[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(qs, toQualificationJSON))
 }
 
 // qualificationFor loads a qualification of a site the principal manages.
@@ -299,11 +291,7 @@ func (s *Server) handleListGrants(w http.ResponseWriter, r *http.Request, p *acc
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[grantJSON]{Items: make([]grantJSON, len(gs))}
-	for i := range gs {
-		out.Items[i] = toGrantJSON(&gs[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(gs, toGrantJSON))
 }
 
 func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request, p *access.Principal) {

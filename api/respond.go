@@ -24,6 +24,15 @@ type list[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
+// listOf converts a whole, unpaginated list for the response envelope.
+func listOf[T, J any](items []T, conv func(*T) J) list[J] {
+	out := list[J]{Items: make([]J, len(items))}
+	for i := range items {
+		out.Items[i] = conv(&items[i])
+	}
+	return out
+}
+
 const (
 	defaultLimit = 50
 	maxLimit     = 200

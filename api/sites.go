@@ -190,11 +190,7 @@ func (s *Server) handleListManagers(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[userJSON]{Items: make([]userJSON, len(users))}
-	for i := range users {
-		out.Items[i] = toUserJSON(&users[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(users, toUserJSON))
 }
 
 func (s *Server) handleAddManager(w http.ResponseWriter, r *http.Request, p *access.Principal) {
@@ -261,11 +257,7 @@ func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	out := list[closureJSON]{Items: make([]closureJSON, len(closures))}
-	for i := range closures {
-		out.Items[i] = toClosureJSON(&closures[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, listOf(closures, toClosureJSON))
 }
 
 func (s *Server) handleGetClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
