@@ -52,10 +52,15 @@ func Status(ctx context.Context, db *bun.DB) (migrate.MigrationSlice, error) {
 }
 
 // Pending returns how many migrations are not applied yet; /readyz uses it.
+// A readiness probe calls it every few seconds: it only reads, and creates
+// the migration tables (a write, taking SQLite's lock) only on a database
+// that has never been migrated.
 func Pending(ctx context.Context, db *bun.DB) (int, error) {
-	ms, err := Status(ctx, db)
+	ms, err := migrate.NewMigrator(db, Migrations).MigrationsWithStatus(ctx)
 	if err != nil {
-		return 0, err
+		if ms, err = Status(ctx, db); err != nil {
+			return 0, err
+		}
 	}
 	return len(ms.Unapplied()), nil
 }
