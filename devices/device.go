@@ -1,0 +1,495 @@
+// Package devices speaks MQTT to door locks and machine power relays: the
+// device registry, the embedded broker (mochi) and the external-broker client
+// (paho), one adapter per protocol (relais JSON, Tasmota, Shelly Gen2,
+// Zigbee2MQTT), commands with correlation, timeouts and expiry, presence, and
+// a device simulator. It knows nothing of members or bookings: access decides,
+// devices delivers.
+package devices
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Kind is what a device does.
+type Kind string
+
+const (
+	// KindLock is a door lock: a site's entrance when ResourceID is nil, or a room's door.
+	KindLock Kind = "lock"
+	// KindRelay is a machine's power relay; ResourceID is the machine.
+	KindRelay Kind = "relay"
+)
+
+// Protocol is how a device speaks MQTT.
+type Protocol string
+
+const (
+	ProtocolRelais  Protocol = "relais"      // our own firmware: JSON with id and expires_at
+	ProtocolTasmota Protocol = "tasmota"     // cmnd/<topic>/POWER<n>
+	ProtocolShelly  Protocol = "shelly"      // Gen2+ JSON-RPC on <device_id>/rpc
+	ProtocolZigbee  Protocol = "zigbee2mqtt" // zigbee2mqtt/<name>/set
+)
+
+// Protocols lists every protocol, in documentation order.
+var Protocols = []Protocol{ProtocolRelais, ProtocolTasmota, ProtocolShelly, ProtocolZigbee}
+
+// Action is what a command asks a device to do.
+type Action string
+
+const (
+	ActionUnlock   Action = "unlock"
+	ActionLock     Action = "lock"
+	ActionPowerOn  Action = "power_on"
+	ActionPowerOff Action = "power_off"
+)
+
+// DefaultPulseSeconds is how long an unlock holds a strike open by default.
+const DefaultPulseSeconds = 5
+
+// Device is a registered lock or relay.
+type Device struct {
+	bun.BaseModel `bun:"table:devices,alias:dv"`
+
+	ID         string   `bun:"id,pk" json:"id"`
+	SiteID     string   `bun:"site_id" json:"site_id"`
+	Kind       Kind     `bun:"kind" json:"kind"`
+	Name       string   `bun:"name" json:"name"`
+	ResourceID *string  `bun:"resource_id" json:"resource_id"`
+	Protocol   Protocol `bun:"protocol" json:"protocol"`
+	// Address is the device's MQTT identity: relais, its slug in
+	// relais/<site_id>/<address>/…; tasmota, its %topic%; shelly, its device
+	// id (the topic prefix); zigbee2mqtt, its friendly name.
+	Address string `bun:"address" json:"address"`
+	// Channel is Tasmota's POWER<n> (n ≥ 1; 0 means plain POWER) or Shelly's
+	// switch id (≥ 0); 0 for the other protocols.
+	Channel int `bun:"channel" json:"channel"`
+	// Username is the device's MQTT username (unique).
+	Username string `bun:"username" json:"username"`
+	// SecretHash is the SHA-256 of its MQTT password: the secret carries 256
+	// random bits, so a fast hash suffices and connects stay cheap.
+	SecretHash string `bun:"secret_hash" json:"-"`
+	// PulseSeconds: how long an unlock holds the strike open (locks).
+	PulseSeconds int        `bun:"pulse_seconds" json:"pulse_seconds"`
+	Online       bool       `bun:"online" json:"online"`
+	LastSeenAt   *time.Time `bun:"last_seen_at" json:"last_seen_at"`
+	CreatedAt    time.Time  `bun:"created_at" json:"created_at"`
+	UpdatedAt    time.Time  `bun:"updated_at" json:"updated_at"`
+	RetiredAt    *time.Time `bun:"retired_at" json:"retired_at,omitempty"`
+}
+
+// Config tunes the service.
+type Config struct {
+	Now    func() time.Time
+	Logger *slog.Logger
+	// CommandTimeout is how long Send waits for a confirmation by default (5 s).
+	CommandTimeout time.Duration
+	// ZigbeeTimeout is the default for Zigbee2MQTT devices (15 s): Zigbee is slow.
+	ZigbeeTimeout time.Duration
+}
+
+// Default timeouts.
+const (
+	DefaultCommandTimeout = 5 * time.Second
+	DefaultZigbeeTimeout  = 15 * time.Second
+)
+
+// Service is the device registry and, once started on a Transport, the
+// link to the hardware.
+type Service struct {
+	db            *bun.DB
+	now           func() time.Time
+	log           *slog.Logger
+	cmdTimeout    time.Duration
+	zigbeeTimeout time.Duration
+	metrics       *metrics
+
+	mu sync.Mutex
+	// t is set once by Start.
+	t Transport
+	// pending holds commands awaiting a reply, by command id (relais, shelly).
+	pending map[string]*pending
+	// busy holds the one command in flight per device for protocols without
+	// a correlation id (tasmota, zigbee2mqtt), by device id.
+	busy map[string]*pending
+	// presence is the in-memory online state, by presence key (see presenceKey).
+	presence   map[string]bool
+	onPresence []func(ctx context.Context, d Device, online bool, at time.Time)
+	// credentialsChanged is set by an embedded broker to disconnect a device
+	// whose secret was rotated or which was retired.
+	credentialsChanged func(username string)
+}
+
+// New returns a Service over db.
+func New(bdb *bun.DB, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = DefaultCommandTimeout
+	}
+	if cfg.ZigbeeTimeout <= 0 {
+		cfg.ZigbeeTimeout = DefaultZigbeeTimeout
+	}
+	return &Service{
+		db: bdb, now: func() time.Time { return cfg.Now().UTC() }, log: cfg.Logger,
+		cmdTimeout: cfg.CommandTimeout, zigbeeTimeout: cfg.ZigbeeTimeout,
+		metrics: newMetrics(),
+		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
+	}
+}
+
+// NewDevice is what a manager gives to register a device.
+type NewDevice struct {
+	SiteID       string
+	Kind         Kind
+	Name         string
+	ResourceID   *string
+	Protocol     Protocol
+	Address      string
+	Channel      int
+	PulseSeconds int // locks: 0 means DefaultPulseSeconds
+}
+
+// DevicePatch changes a device; a nil field is left as it is.
+type DevicePatch struct {
+	Name         *string
+	Address      *string
+	Channel      *int
+	PulseSeconds *int
+}
+
+var (
+	errDeviceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "device_not_found", Detail: "no such device"}
+	errSiteNotFound   = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}
+	errRetired        = &errs.Problem{Kind: errs.ErrConflict, Code: "device_retired", Detail: "the device is retired"}
+	errIdentityTaken  = &errs.Problem{Kind: errs.ErrConflict, Code: "device_address_taken",
+		Detail: "another device in service already uses this protocol, address and channel",
+		Fields: []errs.FieldError{{Field: "address", Reason: "taken by another device"}}}
+)
+
+// validAddress reports whether s can be one MQTT topic level: no separators
+// or wildcards (a '+' or '#' in an address would widen a device's ACL), no
+// control characters, short enough for firmware buffers.
+func validAddress(s string) bool {
+	if s == "" || len(s) > 64 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == '/' || r == '+' || r == '#' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validate(v *errs.Validator, d *Device) {
+	d.Name = strings.TrimSpace(d.Name)
+	v.Check(d.Name != "", "name", "is required")
+	v.Check(utf8.RuneCountInString(d.Name) <= 200, "name", "must be at most 200 characters")
+	switch d.Kind {
+	case KindLock, KindRelay:
+	default:
+		v.Add("kind", "must be lock or relay")
+	}
+	v.Check(d.Kind != KindRelay || d.ResourceID != nil, "resource_id", "is required for a relay: the machine it powers")
+	d.Address = strings.TrimSpace(d.Address)
+	v.Check(validAddress(d.Address), "address", "must be 1 to 64 characters without spaces, '/', '+' or '#'")
+	switch d.Protocol {
+	case ProtocolRelais:
+		v.Check(d.Channel == 0, "channel", "must be 0 for the relais protocol")
+	case ProtocolTasmota:
+		v.Check(d.Channel >= 0 && d.Channel <= 32, "channel", "must be between 0 (POWER) and 32 (POWER32)")
+	case ProtocolShelly:
+		v.Check(d.Channel >= 0 && d.Channel <= 15, "channel", "must be a Shelly switch id between 0 and 15")
+	case ProtocolZigbee:
+		v.Check(d.Kind != KindRelay, "protocol", "zigbee2mqtt is supported for locks only")
+		v.Check(d.Channel == 0, "channel", "must be 0 for zigbee2mqtt")
+		v.Check(d.Address != "bridge", "address", "bridge is Zigbee2MQTT's own topic")
+	default:
+		v.Add("protocol", "must be relais, tasmota, shelly or zigbee2mqtt")
+	}
+	if d.Kind == KindLock {
+		// Tasmota's PulseTime goes up to 64800 s; a door held longer than an
+		// hour is not a pulse.
+		v.Check(d.PulseSeconds >= 1 && d.PulseSeconds <= 3600, "pulse_seconds", "must be between 1 and 3600")
+	} else {
+		v.Check(d.PulseSeconds == 0, "pulse_seconds", "applies to locks only")
+	}
+}
+
+// checkResource verifies that a device's resource is on its site and of a
+// kind it can serve: a lock guards a room, a relay powers a machine.
+func checkResource(ctx context.Context, idb bun.IDB, v *errs.Validator, d *Device) error {
+	if d.ResourceID == nil {
+		return nil
+	}
+	var row struct {
+		SiteID string `bun:"site_id"`
+		Kind   string `bun:"kind"`
+	}
+	if !id.Valid(*d.ResourceID) {
+		v.Add("resource_id", "no such resource on this site")
+		return nil
+	}
+	err := idb.NewSelect().Table("resources").Column("site_id", "kind").
+		Where("id = ?", *d.ResourceID).Where("retired_at IS NULL").Scan(ctx, &row)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		v.Add("resource_id", "no such resource on this site")
+	case err != nil:
+		return fmt.Errorf("read device resource: %w", err)
+	case row.SiteID != d.SiteID:
+		v.Add("resource_id", "no such resource on this site")
+	case d.Kind == KindLock && row.Kind != "room":
+		v.Add("resource_id", "a lock guards a room (or, without resource_id, the site entrance)")
+	case d.Kind == KindRelay && row.Kind != "machine":
+		v.Add("resource_id", "a relay powers a machine")
+	}
+	return nil
+}
+
+func newSecret() (secret, hash string) {
+	secret = "rds_" + id.Secret(32)
+	return secret, hashSecret(secret)
+}
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// secretMatches compares in constant time.
+func secretMatches(secret, hash string) bool {
+	got := hashSecret(secret)
+	return subtle.ConstantTimeCompare([]byte(got), []byte(hash)) == 1
+}
+
+// Create registers a device and returns it with its MQTT secret, which is
+// shown this once and stored only as a hash.
+func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, error) {
+	now := s.now()
+	d := &Device{
+		ID: id.New(), SiteID: in.SiteID, Kind: in.Kind, Name: in.Name, ResourceID: in.ResourceID,
+		Protocol: in.Protocol, Address: in.Address, Channel: in.Channel, PulseSeconds: in.PulseSeconds,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if d.Kind == KindLock && d.PulseSeconds == 0 {
+		d.PulseSeconds = DefaultPulseSeconds
+	}
+	d.Username = "dev-" + d.ID
+	secret, hash := newSecret()
+	d.SecretHash = hash
+	if !id.Valid(in.SiteID) {
+		return nil, "", errSiteNotFound
+	}
+	n, err := s.db.NewSelect().Table("sites").Where("id = ?", in.SiteID).Count(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("read device site: %w", err)
+	}
+	if n == 0 {
+		return nil, "", errSiteNotFound
+	}
+	var v errs.Validator
+	validate(&v, d)
+	if err := checkResource(ctx, s.db, &v, d); err != nil {
+		return nil, "", err
+	}
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	if _, err := s.db.NewInsert().Model(d).Exec(ctx); err != nil {
+		return nil, "", mapWriteErr("insert device", err)
+	}
+	return d, secret, nil
+}
+
+func mapWriteErr(what string, err error) error {
+	err = db.Classify(err)
+	if errors.Is(err, db.ErrUniqueViolation) {
+		return errIdentityTaken
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Get returns a device, retired or not.
+func (s *Service) Get(ctx context.Context, deviceID string) (*Device, error) {
+	return getDevice(ctx, s.db, deviceID)
+}
+
+func getDevice(ctx context.Context, idb bun.IDB, deviceID string) (*Device, error) {
+	if !id.Valid(deviceID) {
+		return nil, errDeviceNotFound
+	}
+	var d Device
+	if err := idb.NewSelect().Model(&d).Where("id = ?", deviceID).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errDeviceNotFound
+		}
+		return nil, fmt.Errorf("get device: %w", err)
+	}
+	return &d, nil
+}
+
+// List returns a site's devices in service, by name.
+func (s *Service) List(ctx context.Context, siteID string) ([]Device, error) {
+	ds := []Device{}
+	if !id.Valid(siteID) {
+		return ds, nil
+	}
+	err := s.db.NewSelect().Model(&ds).Where("site_id = ?", siteID).Where("retired_at IS NULL").
+		Order("name", "id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	return ds, nil
+}
+
+// ByUsername returns the device in service that logs in as username.
+func (s *Service) ByUsername(ctx context.Context, username string) (*Device, error) {
+	var d Device
+	err := s.db.NewSelect().Model(&d).Where("username = ?", username).Where("retired_at IS NULL").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errDeviceNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("device by username: %w", err)
+	}
+	return &d, nil
+}
+
+// Update changes a device's name, address, channel or pulse. Changing the
+// address moves the device to other topics: it must reconnect, so its
+// current session is closed.
+func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*Device, error) {
+	var out *Device
+	moved := false
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		d, err := getDevice(ctx, tx, deviceID)
+		if err != nil {
+			return err
+		}
+		if d.RetiredAt != nil {
+			return errRetired
+		}
+		before := *d
+		if p.Name != nil {
+			d.Name = *p.Name
+		}
+		if p.Address != nil {
+			d.Address = *p.Address
+		}
+		if p.Channel != nil {
+			d.Channel = *p.Channel
+		}
+		if p.PulseSeconds != nil {
+			d.PulseSeconds = *p.PulseSeconds
+		}
+		var v errs.Validator
+		validate(&v, d)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		moved = d.Address != before.Address || d.Channel != before.Channel
+		d.UpdatedAt = s.now()
+		if _, err := tx.NewUpdate().Model(d).Column("name", "address", "channel", "pulse_seconds", "updated_at").
+			WherePK().Exec(ctx); err != nil {
+			return mapWriteErr("update device", err)
+		}
+		out = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if moved {
+		s.credentialsDropped(out.Username)
+	}
+	return out, nil
+}
+
+// Retire takes a device out of service: it can no longer log in, and its
+// address is free for a replacement. Retiring twice is not an error.
+func (s *Service) Retire(ctx context.Context, deviceID string) error {
+	d, err := s.Get(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	if d.RetiredAt != nil {
+		return nil
+	}
+	now := s.now()
+	if _, err := s.db.NewUpdate().Model((*Device)(nil)).
+		Set("retired_at = ?", now).Set("updated_at = ?", now).
+		Where("id = ?", deviceID).Where("retired_at IS NULL").Exec(ctx); err != nil {
+		return fmt.Errorf("retire device: %w", err)
+	}
+	s.credentialsDropped(d.Username)
+	return nil
+}
+
+// RotateSecret gives a device a new MQTT secret, returned this once; the old
+// one stops working at once (an open session is closed).
+func (s *Service) RotateSecret(ctx context.Context, deviceID string) (string, error) {
+	d, err := s.Get(ctx, deviceID)
+	if err != nil {
+		return "", err
+	}
+	if d.RetiredAt != nil {
+		return "", errRetired
+	}
+	secret, hash := newSecret()
+	res, err := s.db.NewUpdate().Model((*Device)(nil)).
+		Set("secret_hash = ?", hash).Set("updated_at = ?", s.now()).
+		Where("id = ?", deviceID).Where("retired_at IS NULL").Exec(ctx)
+	if err != nil {
+		return "", fmt.Errorf("rotate device secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return "", errRetired
+	}
+	s.credentialsDropped(d.Username)
+	return secret, nil
+}
+
+// Authenticate returns the device in service whose credentials these are.
+// It is what the embedded broker asks; a Mosquitto deployment would use its
+// own password file.
+func (s *Service) Authenticate(ctx context.Context, username, secret string) (*Device, error) {
+	d, err := s.ByUsername(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	if !secretMatches(secret, d.SecretHash) {
+		return nil, errs.ErrUnauthenticated
+	}
+	return d, nil
+}
+
+func (s *Service) credentialsDropped(username string) {
+	s.mu.Lock()
+	fn := s.credentialsChanged
+	s.mu.Unlock()
+	if fn != nil {
+		fn(username)
+	}
+}
