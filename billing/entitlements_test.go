@@ -10,7 +10,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -48,14 +47,9 @@ func newFixture(t *testing.T, members int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, _ := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
 	f := &fixture{db: d, cal: cal, bill: bill, site: site, paris: paris, clock: clock}
 	for i := range members {
-		u, err := acc.Register(context.Background(), access.Registration{Email: fmt.Sprintf("m%d@example.fr", i), Password: "long enough password", Name: "M"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.users = append(f.users, u.ID)
+		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}
 	return f
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -101,17 +100,9 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &stripeFixture{db: d, bill: bill, site: site, clock: clock, hooks: hooks}
 	for i := range members {
-		u, err := acc.Register(ctx, access.Registration{Email: fmt.Sprintf("m%d@example.fr", i), Password: "long enough password", Name: fmt.Sprintf("Membre %d", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.users = append(f.users, u.ID)
+		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), fmt.Sprintf("Membre %d", i)))
 	}
 	plan := func(in NewPlan) *Plan {
 		in.SiteID = &site.ID

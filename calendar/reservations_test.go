@@ -10,7 +10,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -49,17 +48,9 @@ func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fixture{db: d, svc: svc, site: site, now: now, paris: paris}
 	for i := range members {
-		u, err := acc.Register(context.Background(), access.Registration{Email: fmt.Sprintf("m%d@example.fr", i), Password: "long enough password", Name: "M"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.users = append(f.users, u.ID)
+		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}
 	return f
 }

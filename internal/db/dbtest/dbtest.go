@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -99,4 +100,24 @@ func New(t testing.TB) *bun.DB {
 		t.Fatalf("migrate test database: %v", err)
 	}
 	return d
+}
+
+// User inserts a member account and returns its id: for the tests of
+// packages below access (calendar, billing, devices), which cannot import
+// it. The password hash is a placeholder no password matches.
+func User(t testing.TB, d *bun.DB, email, name string) string {
+	t.Helper()
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x70 // UUID version 7 layout, as internal/id makes
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	userID := h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	now := time.Now().UTC()
+	if _, err := d.ExecContext(context.Background(),
+		"INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, '!test-user', 'member', ?, ?)",
+		userID, email, name, now, now); err != nil {
+		t.Fatalf("insert test user: %v", err)
+	}
+	return userID
 }
