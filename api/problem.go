@@ -121,6 +121,10 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, errs.ErrPaymentRequired):
 		return http.StatusPaymentRequired
+	case errors.Is(err, errs.ErrGatewayTimeout):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, errs.ErrBadGateway):
+		return http.StatusBadGateway
 	default:
 		return http.StatusInternalServerError
 	}
@@ -138,6 +142,10 @@ func kindOf(status int) string {
 		return "forbidden"
 	case http.StatusServiceUnavailable:
 		return "unavailable"
+	case http.StatusGatewayTimeout:
+		return "gateway_timeout"
+	case http.StatusBadGateway:
+		return "bad_gateway"
 	}
 	return "error"
 }

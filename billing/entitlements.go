@@ -383,3 +383,62 @@ func (s *Service) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calendar.Re
 	}
 	return nil
 }
+
+// RecordMachineUsage bills a machine session's overrun: the booking already
+// paid for its slot (included minutes or a charge, at booking time), so only
+// the confirmed power-on time past the slot's end counts, e.g. a grace period
+// used to finish a cut. Those minutes come out of the member's included
+// machine minutes while any are left, and are charged per minute at the
+// resource's price beyond. It returns the overrun minutes.
+func (s *Service) RecordMachineUsage(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, on, off time.Time) (int, error) {
+	if r.UserID == nil || !off.After(r.EndsAt) {
+		return 0, nil
+	}
+	from := r.EndsAt
+	if on.After(from) {
+		from = on
+	}
+	over := int((off.Sub(from) + time.Minute - 1) / time.Minute) // a started minute counts
+	if over <= 0 {
+		return 0, nil
+	}
+	userID := *r.UserID
+	site, err := calendar.LoadSite(ctx, tx, res.SiteID)
+	if err != nil {
+		return 0, err
+	}
+	rights, err := s.rights(ctx, tx, userID, res.SiteID, r.StartsAt)
+	if err != nil {
+		return 0, err
+	}
+	left := over
+	for _, rt := range rights {
+		if rt.membership == nil || left == 0 {
+			continue
+		}
+		for _, a := range rt.plan.Includes.Allowances {
+			if a.ResourceKind != res.Kind {
+				continue
+			}
+			period := rt.membership.periodStart(r.StartsAt, site.Location())
+			used, err := usedMinutes(ctx, tx, rt.membership.ID, &period, res.Kind)
+			if err != nil {
+				return 0, err
+			}
+			take := min(left, a.MinutesPerPeriod-used)
+			if take <= 0 {
+				continue
+			}
+			if err := s.use(ctx, tx, r, userID, "membership", rt.membership.ID, res.Kind, period, take); err != nil {
+				return 0, err
+			}
+			left -= take
+		}
+	}
+	if left > 0 && res.PricePerHourCents > 0 {
+		if err := s.charge(ctx, tx, r, res, site.Legal.VATExempt, left); err != nil {
+			return 0, err
+		}
+	}
+	return over, nil
+}

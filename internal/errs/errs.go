@@ -27,6 +27,11 @@ var (
 	// ErrPaymentRequired: the member has not paid for this (no membership,
 	// included hours used up).
 	ErrPaymentRequired = errors.New("payment required")
+	// ErrGatewayTimeout: a device was sent a command and did not confirm it in
+	// time (the command expired, so it can no longer act).
+	ErrGatewayTimeout = errors.New("gateway timeout")
+	// ErrBadGateway: a device answered, with an error.
+	ErrBadGateway = errors.New("bad gateway")
 )
 
 // FieldError names one invalid input field and why it is invalid.

@@ -74,6 +74,8 @@ type Config struct {
 	// Workers holds the job kinds of later packages; may be nil. New adds the
 	// prune worker to it, so one bundle serves one Client.
 	Workers *river.Workers
+	// Periodic jobs of later packages, enqueued by the elected replica.
+	Periodic []*river.PeriodicJob
 	// Logger receives the prune counts, and River's own warnings and errors;
 	// default slog.Default().
 	Logger *slog.Logger
@@ -120,7 +122,7 @@ func New(db *bun.DB, cfg Config) (*Client, error) {
 		Workers:           cfg.Workers,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		FetchPollInterval: fetchPollInterval,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
+		PeriodicJobs: append(slices.Clone(cfg.Periodic), river.NewPeriodicJob(
 			river.PeriodicInterval(interval),
 			func() (river.JobArgs, *river.InsertOpts) {
 				return pruneArgs{}, &river.InsertOpts{
@@ -134,7 +136,7 @@ func New(db *bun.DB, cfg Config) (*Client, error) {
 				}
 			},
 			&river.PeriodicJobOpts{ID: pruneKind, RunOnStart: true},
-		)},
+		)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

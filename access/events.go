@@ -1,0 +1,173 @@
+package access
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Kinds of access events.
+const (
+	EventDoorUnlock     = "door_unlock"
+	EventMachineOn      = "machine_on"
+	EventMachineOff     = "machine_off"
+	EventMachineWarning = "machine_warning"
+	EventDeviceOffline  = "device_offline"
+	EventDeviceOnline   = "device_online"
+)
+
+// Decisions.
+const (
+	Granted = "granted"
+	Denied  = "denied"
+	Info    = "info"
+)
+
+// Outcomes of a granted command.
+const (
+	OutcomeConfirmed = "confirmed" // the device confirmed it acted
+	OutcomeTimeout   = "timeout"   // sent; no confirmation in time, and the command expired
+	OutcomeOffline   = "offline"   // not sent: the device or the broker was offline
+	OutcomeRejected  = "rejected"  // the device answered with an error
+	OutcomeBusy      = "busy"      // not sent: another command to it is in flight
+)
+
+// Event is one access decision or device happening. The table is
+// append-only: the database refuses updates and deletes.
+type Event struct {
+	bun.BaseModel `bun:"table:access_events,alias:ae"`
+
+	ID            string    `bun:"id,pk"`
+	SiteID        string    `bun:"site_id"`
+	OccurredAt    time.Time `bun:"occurred_at"`
+	Kind          string    `bun:"kind"`
+	Decision      string    `bun:"decision"`
+	Reason        string    `bun:"reason"` // why it was denied, or a manager's reason to open
+	Detail        string    `bun:"detail"`
+	Outcome       string    `bun:"outcome"`
+	UserID        *string   `bun:"user_id"`  // whom it is about
+	ActorID       *string   `bun:"actor_id"` // who acted, when not the user (a manager, relais itself: nil)
+	DeviceID      *string   `bun:"device_id"`
+	ResourceID    *string   `bun:"resource_id"`
+	ReservationID *string   `bun:"reservation_id"`
+	SessionID     *string   `bun:"session_id"`
+	CommandID     *string   `bun:"command_id"`
+	LatencyMS     *int      `bun:"latency_ms"`
+}
+
+// record appends ev, filling its id and time.
+func (g *Gate) record(ctx context.Context, idb bun.IDB, ev *Event) error {
+	if ev.ID == "" {
+		ev.ID = id.New()
+	}
+	if ev.OccurredAt.IsZero() {
+		ev.OccurredAt = g.now()
+	}
+	if _, err := idb.NewInsert().Model(ev).Exec(ctx); err != nil {
+		return fmt.Errorf("record access event: %w", err)
+	}
+	g.metrics.decision(ev)
+	return nil
+}
+
+// EventFilter selects events to list, newest first.
+type EventFilter struct {
+	SiteID   string
+	UserID   string
+	DeviceID string
+	From, To time.Time // [From, To); zero is open
+	After    string    // cursor: the last id of the previous page
+	Limit    int       // 0: no limit (exports)
+}
+
+// ListEvents returns events newest first, and the cursor of the next page.
+func (g *Gate) ListEvents(ctx context.Context, f EventFilter) ([]Event, string, error) {
+	evs := []Event{}
+	q := g.filter(g.db.NewSelect().Model(&evs), f).OrderExpr("occurred_at DESC, id DESC")
+	if f.After != "" {
+		var cur Event
+		if err := g.db.NewSelect().Model(&cur).Where("id = ?", f.After).Scan(ctx); err != nil {
+			return nil, "", errs.Invalid("cursor", "cursor is not one this API returned")
+		}
+		q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", cur.OccurredAt, cur.OccurredAt, cur.ID)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit + 1)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("list access events: %w", err)
+	}
+	next := ""
+	if f.Limit > 0 && len(evs) > f.Limit {
+		evs = evs[:f.Limit]
+		next = evs[f.Limit-1].ID
+	}
+	return evs, next, nil
+}
+
+func (g *Gate) filter(q *bun.SelectQuery, f EventFilter) *bun.SelectQuery {
+	if f.SiteID != "" {
+		q = q.Where("site_id = ?", f.SiteID)
+	}
+	if f.UserID != "" {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	if f.DeviceID != "" {
+		q = q.Where("device_id = ?", f.DeviceID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("occurred_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("occurred_at < ?", f.To.UTC())
+	}
+	return q
+}
+
+// WriteEventsCSV writes the events f selects, oldest first, as CSV. It
+// streams rows so a year of a busy site does not sit in memory.
+func (g *Gate) WriteEventsCSV(ctx context.Context, w io.Writer, f EventFilter) error {
+	rows, err := g.filter(g.db.NewSelect().Model((*Event)(nil)), f).OrderExpr("occurred_at, id").Rows(ctx)
+	if err != nil {
+		return fmt.Errorf("export access events: %w", err)
+	}
+	defer rows.Close()
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"occurred_at", "kind", "decision", "reason", "outcome", "user_id", "actor_id", "device_id",
+		"resource_id", "reservation_id", "session_id", "command_id", "latency_ms", "detail"})
+	for rows.Next() {
+		var ev Event
+		if err := g.db.ScanRow(ctx, rows, &ev); err != nil {
+			return fmt.Errorf("export access events: %w", err)
+		}
+		lat := ""
+		if ev.LatencyMS != nil {
+			lat = strconv.Itoa(*ev.LatencyMS)
+		}
+		cw.Write([]string{ev.OccurredAt.UTC().Format(time.RFC3339Nano), ev.Kind, ev.Decision, ev.Reason, ev.Outcome,
+			str(ev.UserID), str(ev.ActorID), str(ev.DeviceID), str(ev.ResourceID), str(ev.ReservationID),
+			str(ev.SessionID), str(ev.CommandID), lat, ev.Detail})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export access events: %w", err)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,208 @@
+package access
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+// Devices is what the gate needs from the devices package: find a device and
+// send it a command, waiting for its confirmation.
+type Devices interface {
+	Get(ctx context.Context, id string) (*devices.Device, error)
+	List(ctx context.Context, siteID string) ([]devices.Device, error)
+	Send(ctx context.Context, d *devices.Device, cmd devices.Command) (*devices.Result, error)
+}
+
+// GateConfig tunes doors and machines. Zero values take the defaults.
+type GateConfig struct {
+	Now    func() time.Time
+	Logger *slog.Logger
+	// RoomMargin opens a room's lock this long before a reservation starts
+	// and after it ends; default 10 min.
+	RoomMargin time.Duration
+	// MachineGrace keeps a machine powered this long after the slot ends
+	// (to finish a cut), unless the next booking starts sooner; default 5 min.
+	MachineGrace time.Duration
+	// MachineWarning records a warning event this long before the power
+	// goes off; default 5 min.
+	MachineWarning time.Duration
+	// DeadMan is the device-side auto-off relais sets on a relay and
+	// refreshes while the session lasts: if relais or the network dies, the
+	// machine powers down by itself within this time; default 2 min.
+	DeadMan time.Duration
+}
+
+// Gate decides who may open a door or power a machine, from billing's
+// entitlements, the calendar's reservations and trainings; sends the command
+// through devices; and records every decision as an access event.
+type Gate struct {
+	db      *bun.DB
+	cal     *calendar.Service
+	bill    *billing.Service
+	dev     Devices
+	jobs    *river.Client[*sql.Tx]
+	cfg     GateConfig
+	log     *slog.Logger
+	metrics *gateMetrics
+}
+
+// NewGate returns a Gate. Call UseJobs before starting machine sessions.
+func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devices, cfg GateConfig) *Gate {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RoomMargin == 0 {
+		cfg.RoomMargin = 10 * time.Minute
+	}
+	if cfg.MachineGrace == 0 {
+		cfg.MachineGrace = 5 * time.Minute
+	}
+	if cfg.MachineWarning == 0 {
+		cfg.MachineWarning = 5 * time.Minute
+	}
+	if cfg.DeadMan == 0 {
+		cfg.DeadMan = 2 * time.Minute
+	}
+	return &Gate{db: db, cal: cal, bill: bill, dev: dev, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
+}
+
+func (g *Gate) now() time.Time { return g.cfg.Now().UTC() }
+
+// Decision is the answer to an unlock or a machine start.
+type Decision struct {
+	Granted   bool
+	Confirmed bool
+	Event     *Event
+}
+
+// denied records a refusal and returns the problem that names it.
+func (g *Gate) denied(ctx context.Context, ev *Event, kind error, code, detail string) error {
+	ev.Decision, ev.Reason, ev.Detail = Denied, code, detail
+	if err := g.record(ctx, g.db, ev); err != nil {
+		return err
+	}
+	return &errs.Problem{Kind: kind, Code: code, Detail: detail}
+}
+
+// Unlock opens the door device deviceID for p: a manager of the site opens
+// any of its doors (the reason is recorded); a member needs, for a site
+// entrance, a membership or day pass whose door window covers now, and for
+// a room's lock, a reservation of that room under way (with RoomMargin).
+func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string) (*Decision, error) {
+	if p == nil || p.IsAPIKey() {
+		return nil, errs.ErrForbidden
+	}
+	d, err := g.dev.Get(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	if d.Kind != devices.KindLock {
+		return nil, fmt.Errorf("device %s is not a lock: %w", d.ID, errs.ErrNotFound)
+	}
+	now := g.now()
+	ev := &Event{SiteID: d.SiteID, OccurredAt: now, Kind: EventDoorUnlock, UserID: ptr(p.UserID), DeviceID: ptr(d.ID), ResourceID: d.ResourceID}
+	switch {
+	case p.ManagesSite(d.SiteID):
+		ev.ActorID = ptr(p.UserID)
+		ev.Reason = "manager"
+		ev.Detail = reason
+	case d.ResourceID == nil:
+		entry, err := g.bill.MayEnter(ctx, p.UserID, d.SiteID, now)
+		if err != nil {
+			return nil, err
+		}
+		if !entry.Allowed {
+			return nil, g.denied(ctx, ev, errs.ErrForbidden, entry.Code, entry.Detail)
+		}
+		ev.Reason = "entitlement:" + entry.Window
+	default:
+		r, err := g.cal.ReservationAt(ctx, g.db, *d.ResourceID, p.UserID, now, g.cfg.RoomMargin)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return nil, g.denied(ctx, ev, errs.ErrForbidden, "no_reservation", "you have no reservation of this room now")
+		}
+		ev.ReservationID = ptr(r.ID)
+		ev.Reason = "reservation"
+	}
+	ev.Decision = Granted
+	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: time.Duration(d.PulseSeconds) * time.Second})
+	if err := g.outcome(ctx, ev, res, sendErr); err != nil {
+		return nil, err
+	}
+	if sendErr != nil {
+		return nil, commandProblem(sendErr)
+	}
+	return &Decision{Granted: true, Confirmed: true, Event: ev}, nil
+}
+
+// outcome records a granted decision with what the device did.
+func (g *Gate) outcome(ctx context.Context, ev *Event, res *devices.Result, sendErr error) error {
+	ev.Outcome = outcomeOf(sendErr)
+	if sendErr != nil && ev.Outcome == OutcomeRejected {
+		ev.Detail = joinDetail(ev.Detail, sendErr.Error())
+	}
+	if res != nil {
+		ev.CommandID = ptr(res.CommandID)
+		if !res.ConfirmedAt.IsZero() {
+			ev.LatencyMS = ptr(int(res.ConfirmedAt.Sub(res.SentAt).Milliseconds()))
+		}
+	}
+	// The decision stands whatever the request's context became: a member
+	// who hung up still opened the door, and the audit must say so.
+	return g.record(context.WithoutCancel(ctx), g.db, ev)
+}
+
+func joinDetail(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return OutcomeConfirmed
+	case errors.Is(err, devices.ErrOffline):
+		return OutcomeOffline
+	case errors.Is(err, devices.ErrTimeout):
+		return OutcomeTimeout
+	case errors.Is(err, devices.ErrRejected):
+		return OutcomeRejected
+	case errors.Is(err, devices.ErrBusy):
+		return OutcomeBusy
+	default:
+		return OutcomeTimeout
+	}
+}
+
+// commandProblem turns a failed command into the problem the caller sees.
+func commandProblem(err error) error {
+	switch outcomeOf(err) {
+	case OutcomeOffline:
+		return &errs.Problem{Kind: errs.ErrUnavailable, Code: "device_offline", Detail: "the device is offline; nothing was sent"}
+	case OutcomeRejected:
+		return &errs.Problem{Kind: errs.ErrBadGateway, Code: "device_error", Detail: err.Error()}
+	case OutcomeBusy:
+		return &errs.Problem{Kind: errs.ErrConflict, Code: "device_busy", Detail: "the device is carrying out another command; nothing was sent, try again"}
+	default:
+		return &errs.Problem{Kind: errs.ErrGatewayTimeout, Code: "device_timeout", Detail: "the device did not confirm in time; the command has expired and will not be carried out"}
+	}
+}

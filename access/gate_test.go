@@ -1,0 +1,364 @@
+package access_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+// gateFixture is a site in Paris with a Nomade plan (doors in opening hours),
+// a Résident plan (doors 24/7), an entrance lock, a room with its lock and a
+// laser cutter with its relay and training.
+type gateFixture struct {
+	db       *bun.DB
+	cal      *calendar.Service
+	bill     *billing.Service
+	dev      *devices.Service
+	gate     *access.Gate
+	site     *calendar.Site
+	paris    *time.Location
+	room     *calendar.Resource
+	laser    *calendar.Resource
+	qual     *calendar.Qualification
+	entrance *devices.Device
+	roomLock *devices.Device
+	relay    *devices.Device
+	secrets  map[string]string // device id → MQTT password
+	nomade   *billing.Plan
+	resident *billing.Plan
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (f *gateFixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *gateFixture) setClock(t time.Time) {
+	f.mu.Lock()
+	f.now = t
+	f.mu.Unlock()
+}
+
+func newGateFixture(t *testing.T) *gateFixture {
+	t.Helper()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	f := &gateFixture{db: d, paris: paris, now: time.Date(2026, 3, 2, 7, 0, 0, 0, paris), secrets: map[string]string{}}
+	f.cal = calendar.New(d, calendar.Config{Now: f.clock})
+	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock})
+	f.cal.SetGuard(f.bill)
+	f.dev = devices.New(d, devices.Config{Now: f.clock, CommandTimeout: 2 * time.Second})
+	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock})
+	hours := calendar.OpeningHours{}
+	for _, day := range calendar.Weekdays {
+		hours[day] = [][2]string{{"08:00", "20:00"}}
+	}
+	var err error
+	f.site, err = f.cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+		Address:      calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
+		OpeningHours: hours,
+		Legal:        calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.qual, err = f.cal.CreateQualification(ctx, f.site.ID, "Laser", ""); err != nil {
+		t.Fatal(err)
+	}
+	if f.room, err = f.cal.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if f.laser, err = f.cal.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindMachine, Name: "Laser",
+		Capacity: 1, QualificationID: &f.qual.ID, PricePerHourCents: 1200}); err != nil {
+		t.Fatal(err)
+	}
+	f.nomade, err = f.bill.CreatePlan(ctx, billing.NewPlan{SiteID: &f.site.ID, Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+		Includes: billing.Includes{DoorAccess: billing.DoorOpeningHours, ResourceKinds: []string{calendar.KindRoom, calendar.KindMachine},
+			Allowances: []billing.Allowance{{ResourceKind: calendar.KindMachine, MinutesPerPeriod: 120}}, PayPerUse: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.resident, err = f.bill.CreatePlan(ctx, billing.NewPlan{SiteID: &f.site.ID, Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
+		Includes: billing.Includes{DoorAccess: billing.DoorAlways, ResourceKinds: []string{calendar.KindRoom}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.entrance = f.device(t, devices.NewDevice{Kind: devices.KindLock, Name: "Entrée", Protocol: devices.ProtocolRelais, Address: "entree"})
+	f.roomLock = f.device(t, devices.NewDevice{Kind: devices.KindLock, Name: "Porte salle", ResourceID: &f.room.ID, Protocol: devices.ProtocolRelais, Address: "salle"})
+	f.relay = f.device(t, devices.NewDevice{Kind: devices.KindRelay, Name: "Prise laser", ResourceID: &f.laser.ID, Protocol: devices.ProtocolRelais, Address: "laser"})
+	return f
+}
+
+func (f *gateFixture) device(t *testing.T, in devices.NewDevice) *devices.Device {
+	t.Helper()
+	in.SiteID = f.site.ID
+	// Addresses are unique per test so that runs sharing one external
+	// broker never see each other's retained presence.
+	in.Address = fmt.Sprintf("%s-%d", in.Address, time.Now().UnixNano()%1e9)
+	d, secret, err := f.dev.Create(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.secrets[d.ID] = secret
+	return d
+}
+
+func (f *gateFixture) member(t *testing.T, name string, p *billing.Plan) *access.Principal {
+	t.Helper()
+	u := dbtest.User(t, f.db, fmt.Sprintf("%s-%d@example.fr", name, time.Now().UnixNano()), name)
+	if p != nil {
+		if _, err := f.bill.RecordOnSitePayment(context.Background(), billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID,
+			Method: billing.MethodCash, AmountCents: p.PriceCents, RecordedBy: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &access.Principal{UserID: u, Role: access.RoleMember}
+}
+
+func (f *gateFixture) manager(t *testing.T) *access.Principal {
+	u := dbtest.User(t, f.db, fmt.Sprintf("anim-%d@example.fr", time.Now().UnixNano()), "Animatrice")
+	return &access.Principal{UserID: u, Role: access.RoleMember, ManagedSites: []string{f.site.ID}}
+}
+
+func (f *gateFixture) at(day, hour, minute int) time.Time {
+	return time.Date(2026, 3, day, hour, minute, 0, 0, f.paris)
+}
+
+func (f *gateFixture) book(t *testing.T, user string, res *calendar.Resource, from, to time.Time) *calendar.Reservation {
+	t.Helper()
+	r, err := f.cal.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: user,
+		Start: from.Format(time.RFC3339), End: to.Format(time.RFC3339)})
+	if err != nil {
+		t.Fatalf("book: %v", err)
+	}
+	return r
+}
+
+func (f *gateFixture) events(t *testing.T, filter access.EventFilter) []access.Event {
+	t.Helper()
+	evs, _, err := f.gate.ListEvents(context.Background(), filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func problemCode(err error) string {
+	var p *errs.Problem
+	if errors.As(err, &p) {
+		return p.Code
+	}
+	return fmt.Sprint(err)
+}
+
+// TestUnlockRefusals checks each reason a door stays shut, that it is named
+// to the member, and that the refusal is recorded. No command is sent.
+func TestUnlockRefusals(t *testing.T) {
+	f := newGateFixture(t)
+	ctx := context.Background()
+	nobody := f.member(t, "nobody", nil)
+	nomade := f.member(t, "nomade", f.nomade)
+	resident := f.member(t, "resident", f.resident)
+	tests := []struct {
+		name   string
+		who    *access.Principal
+		device *devices.Device
+		at     time.Time
+		code   string
+	}{
+		{"no membership", nobody, f.entrance, f.at(3, 10, 0), "no_membership"},
+		{"nomade at night", nomade, f.entrance, f.at(3, 22, 0), "outside_door_window"},
+		{"room lock without a reservation", resident, f.roomLock, f.at(3, 10, 0), "no_reservation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.setClock(tt.at)
+			_, err := f.gate.Unlock(ctx, tt.who, tt.device.ID, "")
+			var p *errs.Problem
+			if !errors.As(err, &p) || !errors.Is(p.Kind, errs.ErrForbidden) || p.Code != tt.code {
+				t.Fatalf("Unlock = %v, want 403 %s", err, tt.code)
+			}
+			evs := f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: tt.who.UserID, From: tt.at, To: tt.at.Add(time.Second)})
+			if len(evs) != 1 || evs[0].Decision != access.Denied || evs[0].Reason != tt.code || evs[0].Outcome != "" ||
+				evs[0].Kind != access.EventDoorUnlock || *evs[0].DeviceID != tt.device.ID {
+				t.Fatalf("recorded %+v, want one denied %s", evs, tt.code)
+			}
+		})
+	}
+	t.Run("an API key opens nothing", func(t *testing.T) {
+		if _, err := f.gate.Unlock(ctx, &access.Principal{APIKeyID: "k", AllSites: true}, f.entrance.ID, ""); !errors.Is(err, errs.ErrForbidden) {
+			t.Fatalf("Unlock by API key = %v", err)
+		}
+	})
+	t.Run("a relay is not a door", func(t *testing.T) {
+		if _, err := f.gate.Unlock(ctx, resident, f.relay.ID, ""); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("Unlock of a relay = %v", err)
+		}
+	})
+}
+
+// TestMachineRefusals: no reservation, a reservation not under way, no
+// training.
+func TestMachineRefusals(t *testing.T) {
+	f := newGateFixture(t)
+	ctx := context.Background()
+	trained := f.member(t, "trained", f.nomade)
+	untrained := f.member(t, "untrained", f.nomade)
+	for _, u := range []string{trained.UserID, untrained.UserID} {
+		if _, err := f.cal.GrantQualification(ctx, f.qual.ID, u, u, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
+	f.book(t, untrained.UserID, f.laser, f.at(3, 14, 0), f.at(3, 15, 0))
+	// The training is revoked after the booking: the session is refused.
+	if err := f.cal.RevokeQualification(ctx, f.qual.ID, untrained.UserID); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		who  *access.Principal
+		at   time.Time
+		code string
+	}{
+		{"before the slot", trained, f.at(3, 9, 30), "outside_slot"},
+		{"after the slot", trained, f.at(3, 11, 0), "outside_slot"},
+		{"no reservation at all", trained, f.at(4, 10, 0), "no_reservation"},
+		{"untrained, in the slot", untrained, f.at(3, 14, 10), "qualification_required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.setClock(tt.at)
+			_, err := f.gate.StartSession(ctx, tt.who.UserID, f.laser.ID)
+			if code := problemCode(err); code != tt.code {
+				t.Fatalf("StartSession = %v, want %s", err, tt.code)
+			}
+			evs := f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: tt.who.UserID, From: tt.at, To: tt.at.Add(time.Second)})
+			if len(evs) != 1 || evs[0].Kind != access.EventMachineOn || evs[0].Decision != access.Denied || evs[0].Reason != tt.code {
+				t.Fatalf("recorded %+v", evs)
+			}
+		})
+	}
+	if _, err := f.gate.CurrentSession(ctx, f.laser.ID); problemCode(err) != "no_session" {
+		t.Fatalf("a refused start left a session: %v", err)
+	}
+}
+
+// TestOfflineDeviceSendsNothing: with no broker connection the decision is
+// made and recorded, nothing is sent, and the caller gets 503.
+func TestOfflineDeviceSendsNothing(t *testing.T) {
+	f := newGateFixture(t)
+	ctx := context.Background()
+	resident := f.member(t, "resident", f.resident)
+	f.setClock(f.at(3, 22, 0))
+	_, err := f.gate.Unlock(ctx, resident, f.entrance.ID, "")
+	var p *errs.Problem
+	if !errors.As(err, &p) || !errors.Is(p.Kind, errs.ErrUnavailable) || p.Code != "device_offline" {
+		t.Fatalf("Unlock with no broker = %v, want 503 device_offline", err)
+	}
+	evs := f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: resident.UserID})
+	if len(evs) != 1 || evs[0].Decision != access.Granted || evs[0].Outcome != access.OutcomeOffline {
+		t.Fatalf("recorded %+v, want granted/offline", evs)
+	}
+}
+
+// TestAccessEventsAppendOnly: the database itself refuses to rewrite or
+// erase the audit.
+func TestAccessEventsAppendOnly(t *testing.T) {
+	f := newGateFixture(t)
+	ctx := context.Background()
+	nobody := f.member(t, "nobody", nil)
+	f.setClock(f.at(3, 10, 0))
+	f.gate.Unlock(ctx, nobody, f.entrance.ID, "")
+	evs := f.events(t, access.EventFilter{SiteID: f.site.ID})
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if _, err := f.db.ExecContext(ctx, "UPDATE access_events SET decision = 'granted' WHERE id = ?", evs[0].ID); err == nil {
+		t.Fatal("an access event was updated")
+	}
+	if _, err := f.db.ExecContext(ctx, "DELETE FROM access_events WHERE id = ?", evs[0].ID); err == nil {
+		t.Fatal("an access event was deleted")
+	}
+	if again := f.events(t, access.EventFilter{SiteID: f.site.ID}); len(again) != 1 || again[0].Decision != access.Denied {
+		t.Fatalf("after the attempts: %+v", again)
+	}
+}
+
+// TestListAndExportEvents: filters, newest first, pages that neither skip
+// nor repeat, and a CSV of the same events oldest first.
+func TestListAndExportEvents(t *testing.T) {
+	f := newGateFixture(t)
+	ctx := context.Background()
+	a, b := f.member(t, "a", nil), f.member(t, "b", nil)
+	for i := range 7 {
+		f.setClock(f.at(3, 10, i))
+		who := a
+		if i%2 == 1 {
+			who = b
+		}
+		f.gate.Unlock(ctx, who, f.entrance.ID, "")
+	}
+	var seen []access.Event
+	after := ""
+	for {
+		evs, next, err := f.gate.ListEvents(ctx, access.EventFilter{SiteID: f.site.ID, After: after, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, evs...)
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(seen) != 7 {
+		t.Fatalf("paged %d events, want 7", len(seen))
+	}
+	for i := 1; i < len(seen); i++ {
+		if !seen[i].OccurredAt.Before(seen[i-1].OccurredAt) {
+			t.Fatalf("not newest first at %d: %v then %v", i, seen[i-1].OccurredAt, seen[i].OccurredAt)
+		}
+	}
+	if evs := f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: b.UserID}); len(evs) != 3 {
+		t.Fatalf("member filter: %d events, want 3", len(evs))
+	}
+	if evs := f.events(t, access.EventFilter{SiteID: f.site.ID, From: f.at(3, 10, 2), To: f.at(3, 10, 4)}); len(evs) != 2 {
+		t.Fatalf("window filter: %d events, want 2", len(evs))
+	}
+	if evs := f.events(t, access.EventFilter{SiteID: f.site.ID, DeviceID: f.roomLock.ID}); len(evs) != 0 {
+		t.Fatalf("device filter: %d events, want 0", len(evs))
+	}
+	var buf bytes.Buffer
+	if err := f.gate.WriteEventsCSV(ctx, &buf, access.EventFilter{SiteID: f.site.ID, UserID: a.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 || rows[0][0] != "occurred_at" || rows[1][1] != access.EventDoorUnlock || rows[1][2] != access.Denied || rows[1][5] != a.UserID {
+		t.Fatalf("CSV = %v", rows)
+	}
+	if rows[1][0] >= rows[2][0] {
+		t.Fatalf("CSV not oldest first: %s then %s", rows[1][0], rows[2][0])
+	}
+}

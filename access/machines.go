@@ -1,0 +1,314 @@
+package access
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// Session is a member's use of a machine: its relay switched on for them,
+// from the confirmed power-on to the power-off.
+type Session struct {
+	bun.BaseModel `bun:"table:machine_sessions,alias:ms"`
+
+	ID            string     `bun:"id,pk"`
+	SiteID        string     `bun:"site_id"`
+	ResourceID    string     `bun:"resource_id"`
+	DeviceID      string     `bun:"device_id"`
+	UserID        string     `bun:"user_id"`
+	ReservationID string     `bun:"reservation_id"`
+	StartedAt     time.Time  `bun:"started_at"`
+	EndsAt        time.Time  `bun:"ends_at"` // the power goes off then: the slot's end plus the grace
+	StoppedAt     *time.Time `bun:"stopped_at"`
+	StopReason    string     `bun:"stop_reason"`
+	OffConfirmed  bool       `bun:"off_confirmed"`
+	UsedMinutes   *int       `bun:"used_minutes"`
+	CreatedAt     time.Time  `bun:"created_at"`
+}
+
+// Why a session stopped.
+const (
+	StopMember       = "member"        // the member (or a manager) switched it off
+	StopSlotEnd      = "slot_end"      // the slot and its grace ended
+	StopCancelled    = "cancelled"     // the reservation was cancelled or moved away
+	StopHandover     = "handover"      // the next member started during the grace
+	StopNotConfirmed = "not_confirmed" // the relay never confirmed power-on
+	StopReconcile    = "reconcile"     // found running with no current reservation
+)
+
+// UseJobs gives the gate River's client, to schedule each session's
+// power-off and warning.
+func (g *Gate) UseJobs(c *river.Client[*sql.Tx]) { g.jobs = c }
+
+// relayOf returns the power relay of a machine resource.
+func (g *Gate) relayOf(ctx context.Context, res *calendar.Resource) (*devices.Device, error) {
+	ds, err := g.dev.List(ctx, res.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		if ds[i].Kind == devices.KindRelay && ds[i].ResourceID != nil && *ds[i].ResourceID == res.ID {
+			return &ds[i], nil
+		}
+	}
+	return nil, &errs.Problem{Kind: errs.ErrUnavailable, Code: "no_relay", Detail: "this machine has no power relay registered"}
+}
+
+// machine reads a machine resource.
+func (g *Gate) machine(ctx context.Context, resourceID string) (*calendar.Resource, error) {
+	res, err := g.cal.GetResource(ctx, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	if res.Kind != calendar.KindMachine {
+		return nil, fmt.Errorf("resource %s is not a machine: %w", resourceID, errs.ErrNotFound)
+	}
+	return res, nil
+}
+
+// running returns the running session of a machine, or nil.
+func running(ctx context.Context, idb bun.IDB, resourceID string) (*Session, error) {
+	var ss []Session
+	if err := idb.NewSelect().Model(&ss).Where("resource_id = ? AND stopped_at IS NULL", resourceID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read machine session: %w", err)
+	}
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	return &ss[0], nil
+}
+
+// CurrentSession returns the machine's running session, or ErrNotFound.
+func (g *Gate) CurrentSession(ctx context.Context, resourceID string) (*Session, error) {
+	s, err := running(ctx, g.db, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, &errs.Problem{Kind: errs.ErrNotFound, Code: "no_session", Detail: "no session is running on this machine"}
+	}
+	return s, nil
+}
+
+// MachineSite returns the site of a machine, for authorisation.
+func (g *Gate) MachineSite(ctx context.Context, resourceID string) (string, error) {
+	res, err := g.machine(ctx, resourceID)
+	if err != nil {
+		return "", err
+	}
+	return res.SiteID, nil
+}
+
+// StartSession switches a machine on for userID: they need a reservation of
+// it under way now and, when the machine requires one, a valid
+// qualification. The relay is switched on with a device-side auto-off that
+// the refresh job keeps pushing back while the session lasts, and a durable
+// job switches it off at the slot's end plus the grace.
+func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Session, error) {
+	res, err := g.machine(ctx, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	relay, err := g.relayOf(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	now := g.now()
+	ev := &Event{SiteID: res.SiteID, OccurredAt: now, Kind: EventMachineOn, UserID: ptr(userID), DeviceID: ptr(relay.ID), ResourceID: ptr(res.ID)}
+	r, err := g.cal.ReservationAt(ctx, g.db, res.ID, userID, now, 0)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		around, err := g.cal.ReservationsAround(ctx, g.db, res.ID, userID, now.Add(-12*time.Hour), now.Add(12*time.Hour))
+		if err != nil {
+			return nil, err
+		}
+		if len(around) > 0 {
+			return nil, g.denied(ctx, ev, errs.ErrForbidden, "outside_slot", "your reservation of this machine is not under way now")
+		}
+		return nil, g.denied(ctx, ev, errs.ErrForbidden, "no_reservation", "you have no reservation of this machine now")
+	}
+	ev.ReservationID = ptr(r.ID)
+	if res.QualificationID != nil {
+		ok, err := g.cal.Qualified(ctx, g.db, userID, *res.QualificationID, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, g.denied(ctx, ev, errs.ErrForbidden, "qualification_required", "you need a valid training for this machine")
+		}
+	}
+	if g.jobs == nil {
+		return nil, errors.New("machine sessions need durable jobs: call Gate.UseJobs")
+	}
+	endsAt, err := g.cal.NextStart(ctx, g.db, res.ID, r.ID, r.EndsAt, r.EndsAt.Add(g.cfg.MachineGrace))
+	if err != nil {
+		return nil, err
+	}
+
+	// Claim the machine first, with the power-off job, so that two starts
+	// (two members, two replicas) cannot both hold it, and a crash after
+	// the relay switched on still leaves a job to switch it off.
+	s := &Session{ID: id.New(), SiteID: res.SiteID, ResourceID: res.ID, DeviceID: relay.ID, UserID: userID,
+		ReservationID: r.ID, StartedAt: now, EndsAt: endsAt, CreatedAt: now}
+	ev.SessionID = ptr(s.ID)
+	var already *Session
+	err = db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
+		cur, err := running(ctx, tx, res.ID)
+		if err != nil {
+			return err
+		}
+		if cur != nil && cur.UserID == userID {
+			already = cur
+			return nil
+		}
+		if cur != nil {
+			// The previous member's grace overlaps this slot only if it
+			// was booked after their session started: the slot wins.
+			if err := g.closeSession(ctx, tx, cur, now, StopHandover, false); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.NewInsert().Model(s).Exec(ctx); err != nil {
+			if db.IsUnique(err) {
+				return &errs.Problem{Kind: errs.ErrConflict, Code: "machine_in_use", Detail: "another session started on this machine at the same time"}
+			}
+			return fmt.Errorf("insert machine session: %w", err)
+		}
+		return g.scheduleSession(ctx, tx, s, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if already != nil {
+		return already, nil
+	}
+
+	ev.Decision = Granted
+	result, sendErr := g.dev.Send(ctx, relay, devices.Command{Action: devices.ActionPowerOn, Duration: g.autoOff(now, endsAt)})
+	if sendErr != nil {
+		// Not on: release the machine. The scheduled power-off still runs
+		// and switches it off in case the relay acted after all.
+		ctx := context.WithoutCancel(ctx)
+		if err := db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
+			return g.closeSession(ctx, tx, s, g.now(), StopNotConfirmed, false)
+		}); err != nil {
+			return nil, err
+		}
+		if err := g.outcome(ctx, ev, result, sendErr); err != nil {
+			return nil, err
+		}
+		return nil, commandProblem(sendErr)
+	}
+	s.StartedAt = result.ConfirmedAt.UTC()
+	if _, err := g.db.NewUpdate().Model(s).Column("started_at").WherePK().Exec(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("record machine start: %w", err)
+	}
+	if err := g.outcome(ctx, ev, result, nil); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// autoOff is the device-side auto-off for a relay switched on at now: the
+// dead-man window, never past the session's end.
+func (g *Gate) autoOff(now, endsAt time.Time) time.Duration {
+	d := min(g.cfg.DeadMan, endsAt.Sub(now))
+	return max(d, time.Second)
+}
+
+// scheduleSession enqueues, in tx, the session's warning and power-off.
+func (g *Gate) scheduleSession(ctx context.Context, tx bun.Tx, s *Session, now time.Time) error {
+	if _, err := g.jobs.InsertTx(ctx, tx.Tx, MachineOffArgs{SessionID: s.ID}, &river.InsertOpts{ScheduledAt: s.EndsAt}); err != nil {
+		return fmt.Errorf("schedule power-off: %w", err)
+	}
+	if warn := s.EndsAt.Add(-g.cfg.MachineWarning); warn.After(now) {
+		if _, err := g.jobs.InsertTx(ctx, tx.Tx, MachineWarningArgs{SessionID: s.ID}, &river.InsertOpts{ScheduledAt: warn}); err != nil {
+			return fmt.Errorf("schedule power-off warning: %w", err)
+		}
+	}
+	return nil
+}
+
+// closeSession marks s stopped at t (in tx), and bills an overrun past the
+// slot. It does not touch the relay.
+func (g *Gate) closeSession(ctx context.Context, tx bun.IDB, s *Session, t time.Time, reason string, offConfirmed bool) error {
+	used := int((t.Sub(s.StartedAt) + time.Minute - 1) / time.Minute)
+	if reason == StopNotConfirmed {
+		used = 0
+	}
+	n, err := tx.NewUpdate().Model((*Session)(nil)).
+		Set("stopped_at = ?, stop_reason = ?, off_confirmed = ?, used_minutes = ?", t.UTC(), reason, offConfirmed, used).
+		Where("id = ? AND stopped_at IS NULL", s.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("stop machine session: %w", err)
+	}
+	if k, _ := n.RowsAffected(); k == 0 {
+		return nil // another replica or request stopped it first
+	}
+	s.StoppedAt, s.StopReason, s.OffConfirmed, s.UsedMinutes = ptr(t.UTC()), reason, offConfirmed, &used
+	if reason == StopNotConfirmed {
+		return nil
+	}
+	r, err := g.cal.GetReservationTx(ctx, tx, s.ReservationID)
+	if err != nil {
+		return err
+	}
+	res, err := g.cal.GetResourceTx(ctx, tx, s.ResourceID)
+	if err != nil {
+		return err
+	}
+	if _, err := g.bill.RecordMachineUsage(ctx, tx, r, res, s.StartedAt, t); err != nil {
+		return err
+	}
+	return nil
+}
+
+// StopSession switches the machine off at the member's (or a manager's)
+// request. The session ends even if the relay does not confirm: refreshes
+// stop, so the device-side auto-off powers it down within the dead-man
+// window.
+func (g *Gate) StopSession(ctx context.Context, s *Session, actorID string) (*Session, error) {
+	return g.stop(ctx, s, StopMember, actorID)
+}
+
+func (g *Gate) stop(ctx context.Context, s *Session, reason, actorID string) (*Session, error) {
+	relay, err := g.dev.Get(ctx, s.DeviceID)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{SiteID: s.SiteID, Kind: EventMachineOff, Decision: Granted, Reason: reason, UserID: ptr(s.UserID),
+		DeviceID: ptr(s.DeviceID), ResourceID: ptr(s.ResourceID), ReservationID: ptr(s.ReservationID), SessionID: ptr(s.ID)}
+	if actorID != "" && actorID != s.UserID {
+		ev.ActorID = ptr(actorID)
+	}
+	result, sendErr := g.dev.Send(ctx, relay, devices.Command{Action: devices.ActionPowerOff})
+	ctx = context.WithoutCancel(ctx)
+	off := g.now()
+	if sendErr == nil {
+		off = result.ConfirmedAt.UTC()
+	}
+	ev.OccurredAt = off
+	err = db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
+		return g.closeSession(ctx, tx, s, off, reason, sendErr == nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := g.outcome(ctx, ev, result, sendErr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
