@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/csvsafe"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -152,9 +154,9 @@ func (g *Gate) WriteEventsCSV(ctx context.Context, w io.Writer, f EventFilter) e
 		if ev.LatencyMS != nil {
 			lat = strconv.Itoa(*ev.LatencyMS)
 		}
-		cw.Write([]string{ev.OccurredAt.UTC().Format(time.RFC3339Nano), ev.Kind, ev.Decision, ev.Reason, ev.Outcome,
+		cw.Write([]string{ev.OccurredAt.UTC().Format(time.RFC3339Nano), ev.Kind, ev.Decision, csvsafe.Cell(ev.Reason), ev.Outcome,
 			str(ev.UserID), str(ev.ActorID), str(ev.DeviceID), str(ev.ResourceID), str(ev.ReservationID),
-			str(ev.SessionID), str(ev.CommandID), lat, ev.Detail})
+			str(ev.SessionID), str(ev.CommandID), lat, csvsafe.Cell(ev.Detail)})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("export access events: %w", err)

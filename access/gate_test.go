@@ -278,6 +278,25 @@ func TestOfflineDeviceSendsNothing(t *testing.T) {
 	if len(evs) != 1 || evs[0].Decision != access.Granted || evs[0].Outcome != access.OutcomeOffline {
 		t.Fatalf("recorded %+v, want granted/offline", evs)
 	}
+
+	// A manager opens any door of the site, with a reason the audit keeps
+	// (and the CSV export writes as text, never as a formula).
+	m := f.manager(t)
+	if _, err := f.gate.Unlock(ctx, m, f.roomLock.ID, "=HYPERLINK(\"http://x\")"); problemCode(err) != "device_offline" {
+		t.Fatalf("manager's unlock = %v", err)
+	}
+	evs = f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: m.UserID})
+	if len(evs) != 1 || evs[0].Decision != access.Granted || evs[0].Reason != "manager" || evs[0].ActorID == nil || *evs[0].ActorID != m.UserID {
+		t.Fatalf("manager's unlock recorded %+v", evs)
+	}
+	var buf bytes.Buffer
+	if err := f.gate.WriteEventsCSV(ctx, &buf, access.EventFilter{SiteID: f.site.ID, UserID: m.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := csv.NewReader(&buf).ReadAll()
+	if len(rows) != 2 || rows[1][13] != "'=HYPERLINK(\"http://x\")" {
+		t.Fatalf("CSV = %q", rows)
+	}
 }
 
 // TestAccessEventsAppendOnly: the database itself refuses to rewrite or

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/csvsafe"
+
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -103,14 +105,8 @@ func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error
 	return bw.Flush()
 }
 
-// cell keeps a spreadsheet from running text as a formula: a buyer named
-// "=HYPERLINK(…)" is written as text.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// cell keeps a spreadsheet from running text as a formula.
+func cell(s string) string { return csvsafe.Cell(s) }
 
 // decimalComma prints cents with a comma and no grouping: -2083 → "-20,83".
 func decimalComma(cents int64) string {
