@@ -384,3 +384,54 @@ func TestMayEnter(t *testing.T) {
 		t.Fatalf("suspended member at the door: %+v", e)
 	}
 }
+
+// TestMachineOverrun: the slot was paid at booking; the minutes a session
+// ran past it come out of the included machine minutes, then are charged.
+func TestMachineOverrun(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	f.pay(t, u, f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Fablab", PriceCents: 3000,
+		Includes: billing.Includes{Allowances: []billing.Allowance{{ResourceKind: calendar.KindMachine, MinutesPerPeriod: 70}}, PayPerUse: true}}), "")
+	laser := f.resource(t, calendar.KindMachine, 1200) // 12 € HT an hour
+	r, err := f.book(u, laser, 3, 10, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.cal.GetResource(ctx, laser.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(h, m, s int) time.Time { return time.Date(2026, 3, 3, h, m, s, 0, f.paris) }
+	tests := []struct {
+		name    string
+		on, off time.Time
+		over    int
+	}{
+		{"stopped in the slot", at(10, 5, 0), at(10, 59, 59), 0},
+		{"stopped at the end", at(10, 0, 0), at(11, 0, 0), 0},
+		// 15 started minutes past 11:00: 10 left of the 70 included, 5 charged.
+		{"ran into the grace", at(10, 0, 0), at(11, 14, 1), 15},
+	}
+	for _, tt := range tests {
+		over, err := f.bill.RecordMachineUsage(ctx, f.db, r, res, tt.on, tt.off)
+		if err != nil || over != tt.over {
+			t.Fatalf("%s: overrun = %d, %v; want %d", tt.name, over, err, tt.over)
+		}
+	}
+	var used int
+	if err := f.db.NewSelect().Table("allowance_uses").ColumnExpr("SUM(minutes)").Where("reservation_id = ?", r.ID).Scan(ctx, &used); err != nil {
+		t.Fatal(err)
+	}
+	if used != 70 {
+		t.Fatalf("included minutes used = %d, want 70 (60 booked + 10 overrun)", used)
+	}
+	open, err := f.bill.OpenCharges(ctx, f.site.ID, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 min at 12 € HT an hour = 1.00 € HT + 0.20 € VAT.
+	if len(open) != 1 || open[0].Minutes != 5 || open[0].AmountCents != 120 {
+		t.Fatalf("open charges = %+v, want 5 min for 1.20 € TTC", open)
+	}
+}
