@@ -103,6 +103,8 @@ func (g *Gate) denied(ctx context.Context, ev *Event, kind error, code, detail s
 // any of its doors (the reason is recorded); a member needs, for a site
 // entrance, a membership or day pass whose door window covers now, and for
 // a room's lock, a reservation of that room under way (with RoomMargin).
+// Every decision is recorded, then a granted one is sent to the lock and
+// waits for its confirmation.
 func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string) (*Decision, error) {
 	if p == nil || p.IsAPIKey() {
 		return nil, errs.ErrForbidden
@@ -114,34 +116,16 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 	if d.Kind != devices.KindLock {
 		return nil, fmt.Errorf("device %s is not a lock: %w", d.ID, errs.ErrNotFound)
 	}
-	now := g.now()
-	ev := &Event{SiteID: d.SiteID, OccurredAt: now, Kind: EventDoorUnlock, UserID: ptr(p.UserID), DeviceID: ptr(d.ID), ResourceID: d.ResourceID}
-	switch {
-	case p.ManagesSite(d.SiteID):
-		ev.ActorID = ptr(p.UserID)
-		ev.Reason = "manager"
-		ev.Detail = reason
-	case d.ResourceID == nil:
-		entry, err := g.bill.MayEnter(ctx, p.UserID, d.SiteID, now)
-		if err != nil {
-			return nil, err
-		}
-		if !entry.Allowed {
-			return nil, g.denied(ctx, ev, errs.ErrForbidden, entry.Code, entry.Detail)
-		}
-		ev.Reason = "entitlement:" + entry.Window
-	default:
-		r, err := g.cal.ReservationAt(ctx, g.db, *d.ResourceID, p.UserID, now, g.cfg.RoomMargin)
-		if err != nil {
-			return nil, err
-		}
-		if r == nil {
-			return nil, g.denied(ctx, ev, errs.ErrForbidden, "no_reservation", "you have no reservation of this room now")
-		}
-		ev.ReservationID = ptr(r.ID)
-		ev.Reason = "reservation"
+	ev, err := g.CheckDoor(ctx, p, d, g.now())
+	if err != nil {
+		return nil, err
 	}
-	ev.Decision = Granted
+	if ev.Decision == Denied {
+		return nil, g.denied(ctx, ev, errs.ErrForbidden, ev.Reason, ev.Detail)
+	}
+	if ev.ActorID != nil {
+		ev.Detail = reason
+	}
 	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: time.Duration(d.PulseSeconds) * time.Second})
 	if err := g.outcome(ctx, ev, res, sendErr); err != nil {
 		return nil, err
@@ -150,6 +134,39 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 		return nil, commandProblem(sendErr)
 	}
 	return &Decision{Granted: true, Confirmed: true, Event: ev}, nil
+}
+
+// CheckDoor decides, without recording or sending anything, whether p may
+// open lock d at now. The event it returns says granted or denied, and why.
+func (g *Gate) CheckDoor(ctx context.Context, p *Principal, d *devices.Device, now time.Time) (*Event, error) {
+	ev := &Event{SiteID: d.SiteID, OccurredAt: now, Kind: EventDoorUnlock, Decision: Granted, UserID: ptr(p.UserID), DeviceID: ptr(d.ID), ResourceID: d.ResourceID}
+	switch {
+	case p.ManagesSite(d.SiteID):
+		ev.ActorID = ptr(p.UserID)
+		ev.Reason = "manager"
+	case d.ResourceID == nil:
+		entry, err := g.bill.MayEnter(ctx, p.UserID, d.SiteID, now)
+		if err != nil {
+			return nil, err
+		}
+		if !entry.Allowed {
+			ev.Decision, ev.Reason, ev.Detail = Denied, entry.Code, entry.Detail
+			return ev, nil
+		}
+		ev.Reason = "entitlement:" + entry.Window
+	default:
+		r, err := g.cal.ReservationAt(ctx, g.db, *d.ResourceID, p.UserID, now, g.cfg.RoomMargin)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			ev.Decision, ev.Reason, ev.Detail = Denied, "no_reservation", "you have no reservation of this room now"
+			return ev, nil
+		}
+		ev.ReservationID = ptr(r.ID)
+		ev.Reason = "reservation"
+	}
+	return ev, nil
 }
 
 // outcome records a granted decision with what the device did.

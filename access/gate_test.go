@@ -57,7 +57,7 @@ func (f *gateFixture) setClock(t time.Time) {
 	f.mu.Unlock()
 }
 
-func newGateFixture(t *testing.T) *gateFixture {
+func newGateFixture(t testing.TB) *gateFixture {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
@@ -107,7 +107,7 @@ func newGateFixture(t *testing.T) *gateFixture {
 	return f
 }
 
-func (f *gateFixture) device(t *testing.T, in devices.NewDevice) *devices.Device {
+func (f *gateFixture) device(t testing.TB, in devices.NewDevice) *devices.Device {
 	t.Helper()
 	in.SiteID = f.site.ID
 	// Addresses are unique per test so that runs sharing one external
@@ -121,7 +121,7 @@ func (f *gateFixture) device(t *testing.T, in devices.NewDevice) *devices.Device
 	return d
 }
 
-func (f *gateFixture) member(t *testing.T, name string, p *billing.Plan) *access.Principal {
+func (f *gateFixture) member(t testing.TB, name string, p *billing.Plan) *access.Principal {
 	t.Helper()
 	u := dbtest.User(t, f.db, fmt.Sprintf("%s-%d@example.fr", name, time.Now().UnixNano()), name)
 	if p != nil {
@@ -133,7 +133,7 @@ func (f *gateFixture) member(t *testing.T, name string, p *billing.Plan) *access
 	return &access.Principal{UserID: u, Role: access.RoleMember}
 }
 
-func (f *gateFixture) manager(t *testing.T) *access.Principal {
+func (f *gateFixture) manager(t testing.TB) *access.Principal {
 	u := dbtest.User(t, f.db, fmt.Sprintf("anim-%d@example.fr", time.Now().UnixNano()), "Animatrice")
 	return &access.Principal{UserID: u, Role: access.RoleMember, ManagedSites: []string{f.site.ID}}
 }
@@ -142,7 +142,7 @@ func (f *gateFixture) at(day, hour, minute int) time.Time {
 	return time.Date(2026, 3, day, hour, minute, 0, 0, f.paris)
 }
 
-func (f *gateFixture) book(t *testing.T, user string, res *calendar.Resource, from, to time.Time) *calendar.Reservation {
+func (f *gateFixture) book(t testing.TB, user string, res *calendar.Resource, from, to time.Time) *calendar.Reservation {
 	t.Helper()
 	r, err := f.cal.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: user,
 		Start: from.Format(time.RFC3339), End: to.Format(time.RFC3339)})
@@ -152,7 +152,7 @@ func (f *gateFixture) book(t *testing.T, user string, res *calendar.Resource, fr
 	return r
 }
 
-func (f *gateFixture) events(t *testing.T, filter access.EventFilter) []access.Event {
+func (f *gateFixture) events(t testing.TB, filter access.EventFilter) []access.Event {
 	t.Helper()
 	evs, _, err := f.gate.ListEvents(context.Background(), filter)
 	if err != nil {
