@@ -96,6 +96,17 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	day := func(t time.Time) string { return t.In(loc).Format("2006-01-02") }
 	desc, from, to := p.Name, day(paidAt), day(paidAt)
 	switch {
+	case what.PlanChange != nil && !what.PlanChange.End.IsZero():
+		c := what.PlanChange
+		last := c.End.In(loc).AddDate(0, 0, -1)
+		if last.Before(c.Start.In(loc)) {
+			last = c.Start.In(loc)
+		}
+		from, to = day(c.Start), day(last)
+		desc = fmt.Sprintf("Changement de formule vers %s — prorata du %s au %s", c.To.Name, frDate(c.Start, loc), frDate(last, loc))
+		if c.From != nil {
+			desc = fmt.Sprintf("Changement de formule %s → %s — prorata du %s au %s", c.From.Name, c.To.Name, frDate(c.Start, loc), frDate(last, loc))
+		}
 	case what.Membership != nil && what.Membership.CurrentPeriodStart != nil:
 		m := what.Membership
 		// Consecutive months must not share a day: the service ends the day
