@@ -198,3 +198,69 @@ func TestOnlinePlanChangeOverHTTP(t *testing.T) {
 		t.Fatalf("plan after a failed change = %s (next %v)", got, next)
 	}
 }
+
+func TestChargesCheckoutOverHTTP(t *testing.T) {
+	f := newCalendarFixture(t)
+	f.h.cal.SetGuard(f.h.bill)
+	anneID, anne, _ := f.h.member("anne@example.fr")
+	var plan struct{ ID string }
+	f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Résident",
+		"price_cents": 50000, "includes": map[string]any{"resource_kinds": []string{"desk"}, "pay_per_use": true}}}).expect(t, http.StatusCreated).decode(t, &plan)
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
+		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "method": "transfer", "amount_cents": 50000, "buyer": buyerBody}}).expect(t, http.StatusCreated)
+	f.h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2000}}).expect(t, http.StatusOK)
+	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
+	f.book(anne, f.room, f.at(4, 9, 0), f.at(4, 11, 0)).expect(t, http.StatusCreated)
+	body := map[string]any{"site_id": f.site, "buyer": buyerBody, "success_url": "https://app.example.fr/ok", "cancel_url": "https://app.example.fr/annule"}
+
+	r := f.h.do(req{method: "POST", path: "/v1/me/charges/checkout", token: anne, body: body}).expect(t, http.StatusServiceUnavailable)
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("503 without Retry-After")
+	}
+	f.h.bill.UseStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
+	var out struct {
+		SessionID   string `json:"session_id"`
+		URL         string `json:"url"`
+		PaymentID   string `json:"payment_id"`
+		AmountCents int64  `json:"amount_cents"`
+		Charges     int    `json:"charges"`
+	}
+	key := map[string]string{"Idempotency-Key": "pay-my-charges"}
+	f.h.do(req{method: "POST", path: "/v1/me/charges/checkout", token: anne, body: body, headers: key}).expect(t, http.StatusCreated).decode(t, &out)
+	if out.AmountCents != 7200 || out.Charges != 2 || out.URL == "" {
+		t.Fatalf("checkout = %+v", out)
+	}
+	// The same request again (a retry): the same session, nothing held twice.
+	var again struct {
+		PaymentID string `json:"payment_id"`
+	}
+	f.h.do(req{method: "POST", path: "/v1/me/charges/checkout", token: anne, body: body, headers: key}).expect(t, http.StatusCreated).decode(t, &again)
+	if again.PaymentID != out.PaymentID {
+		t.Fatalf("retried checkout opened payment %s, want %s", again.PaymentID, out.PaymentID)
+	}
+	f.h.do(req{method: "POST", path: "/v1/me/charges/checkout", token: anne, body: body}).expect(t, http.StatusConflict)
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/charges/settle", token: f.manager,
+		body: map[string]any{"user_id": anneID, "method": "cash", "buyer": buyerBody}}).expect(t, http.StatusUnprocessableEntity)
+
+	sendEvent(t, f.h, "evt_charges_1", "checkout.session.completed", time.Now(), map[string]any{"id": out.SessionID, "object": "checkout.session",
+		"client_reference_id": out.PaymentID, "payment_status": "paid", "status": "complete", "customer": "cus_test", "mode": "payment",
+		"payment_intent": "pi_charges", "metadata": map[string]string{"payment_id": out.PaymentID, "purpose": "usage"}})
+	var owed struct{ Items []any }
+	f.h.do(req{method: "GET", path: "/v1/me/charges", token: anne}).expect(t, http.StatusOK).decode(t, &owed)
+	if len(owed.Items) != 0 {
+		t.Fatalf("charges after paying online = %+v", owed)
+	}
+	var invs struct {
+		Items []struct {
+			TotalTTCCents int64 `json:"total_ttc_cents"`
+		}
+	}
+	f.h.do(req{method: "GET", path: "/v1/me/invoices", token: anne}).expect(t, http.StatusOK).decode(t, &invs)
+	if len(invs.Items) != 2 || invs.Items[1].TotalTTCCents != 7200 {
+		t.Fatalf("invoices = %+v, want the membership's and the charges' 72 €", invs.Items)
+	}
+	p := f.h.do(req{method: "POST", path: "/v1/me/charges/checkout", token: anne, body: body}).expect(t, http.StatusUnprocessableEntity).problem(t)
+	if p.Code != "nothing_to_pay" {
+		t.Fatalf("problem = %+v", p)
+	}
+}

@@ -346,8 +346,11 @@ func (s *Service) Lifecycle(ctx context.Context, now time.Time) (int64, error) {
 		Where("status = ? AND created_at <= ?", StatusPending, now.Add(-24*time.Hour))); err != nil {
 		return total, err
 	}
+	// Not an online payment of charges whose debit is on its way: it holds
+	// them until Stripe says how it ended.
 	if err := upd(s.db.NewUpdate().TableExpr("payments").Set("status = 'expired', updated_at = ?", now).
-		Where("status = 'pending' AND created_at <= ?", now.Add(-24*time.Hour))); err != nil {
+		Where("status = 'pending' AND created_at <= ?", now.Add(-24*time.Hour)).
+		Where("NOT (purpose = ? AND stripe_payment_intent_id IS NOT NULL)", PurposeUsage)); err != nil {
 		return total, err
 	}
 	return total, nil

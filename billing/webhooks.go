@@ -212,6 +212,9 @@ func (s *Service) onCheckoutSession(ctx context.Context, tx bun.IDB, ev *stripe.
 // expired payment is revived too: a SEPA debit can settle after Lifecycle
 // gave up on it, and the member has paid.
 func (s *Service) succeedCheckout(ctx context.Context, tx bun.IDB, ev *stripe.Event, at time.Time, pay *stripePayment, subID string) error {
+	if pay.Purpose == PurposeUsage {
+		return s.succeedCharges(ctx, tx, ev, at, pay)
+	}
 	if pay.Status != payPending && pay.Status != payExpired {
 		if pay.Status == payFailed {
 			ignoreEvent(ctx, ev, "payment already failed", "payment_id", pay.ID)
@@ -294,6 +297,10 @@ func (s *Service) failCheckout(ctx context.Context, tx bun.IDB, pay *stripePayme
 	}
 	now := s.now()
 	pay.Status, pay.UpdatedAt = payFailed, now
+	if pay.TargetID == nil {
+		// Charges: no longer held once their payment is not pending.
+		return saveStripeRow(ctx, tx, pay)
+	}
 	q := tx.NewUpdate().Table(targetTable(pay.Purpose)).Set("status = ?, updated_at = ?", StatusCanceled, now).
 		Where("id = ? AND status = ?", *pay.TargetID, StatusPending)
 	if pay.Purpose == PlanMembership {
