@@ -271,12 +271,20 @@ func (s *Server) handleChangePlan(w http.ResponseWriter, r *http.Request, p *acc
 	if !ok {
 		return
 	}
+	// A membership paid online changes at Stripe; the webhooks apply it.
+	status := http.StatusOK
+	if m.StripeSubscriptionID != nil {
+		status = http.StatusAccepted
+	}
 	m, err := s.Billing.ChangePlan(r.Context(), m.ID, in.PlanID)
 	if err != nil {
+		if errors.Is(err, errs.ErrUnavailable) {
+			w.Header().Set("Retry-After", "60")
+		}
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMembershipJSON(m))
+	writeJSON(w, status, toMembershipJSON(m))
 }
 
 func (s *Server) handleSiteMembers(w http.ResponseWriter, r *http.Request, p *access.Principal) {

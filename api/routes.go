@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/sites/{site_id}/payments", s.requireAuth(s.idempotentAuthed(s.handleOnSitePayment)))
 
 	s.handle("GET /v1/me/charges", s.requireAuth(s.handleMyCharges))
+	s.handle("POST /v1/me/charges/checkout", s.requireAuth(s.idempotentAuthed(s.handleChargesCheckout)))
 	s.handle("GET /v1/sites/{site_id}/charges", s.requireAuth(s.handleSiteCharges))
 	s.handle("POST /v1/sites/{site_id}/charges/settle", s.requireAuth(s.idempotentAuthed(s.handleSettleCharges)))
 	s.handle("POST /v1/payments/{payment_id}/refund", s.requireAuth(s.handleRefund))

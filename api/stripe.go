@@ -68,3 +68,33 @@ func (s *Server) handleStripeWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"received": true})
 	}
 }
+
+// handleChargesCheckout opens a Stripe Checkout Session for the caller's
+// open pay-per-use charges at a site.
+func (s *Server) handleChargesCheckout(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		SiteID     string      `json:"site_id"`
+		SuccessURL string      `json:"success_url"`
+		CancelURL  string      `json:"cancel_url"`
+		Buyer      *buyerInput `json:"buyer"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.IsAPIKey() {
+		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members pay for themselves"))
+		return
+	}
+	out, err := s.Billing.CheckoutCharges(r.Context(), p.UserID, billing.ChargesCheckout{SiteID: in.SiteID, SuccessURL: in.SuccessURL,
+		CancelURL: in.CancelURL, Buyer: in.Buyer.toBuyer()})
+	if err != nil {
+		if errors.Is(err, errs.ErrUnavailable) {
+			w.Header().Set("Retry-After", "60")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"session_id": out.SessionID, "url": out.URL, "payment_id": out.PaymentID,
+		"amount_cents": out.AmountCents, "charges": out.Charges})
+}

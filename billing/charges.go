@@ -58,16 +58,13 @@ func (s *Service) SettleCharges(ctx context.Context, in Settlement) (*Payment, e
 	}
 	var out *Payment
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		var cs []UsageCharge
-		q := tx.NewSelect().Model(&cs).Where("site_id = ? AND user_id = ? AND status = 'open'", in.SiteID, in.UserID).Order("created_at", "id")
-		if !db.IsSQLite(tx) {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
-			return fmt.Errorf("read charges: %w", err)
+		// Charges being paid online are left to that payment.
+		cs, err := lockFreeCharges(ctx, tx, in.SiteID, in.UserID, s.heldSince())
+		if err != nil {
+			return err
 		}
 		if len(cs) == 0 {
-			return errs.Rule("user_id", "nothing_to_settle", "this member owes nothing at this site")
+			return errs.Rule("user_id", "nothing_to_settle", "this member owes nothing at this site (or is paying it online now)")
 		}
 		var total int64
 		ids := make([]string, len(cs))
@@ -83,7 +80,7 @@ func (s *Service) SettleCharges(ctx context.Context, in Settlement) (*Payment, e
 		if _, err := tx.NewInsert().Model(pay).Exec(ctx); err != nil {
 			return fmt.Errorf("insert payment: %w", err)
 		}
-		if _, err := tx.NewUpdate().Model((*UsageCharge)(nil)).Set("status = 'invoiced'").Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model((*UsageCharge)(nil)).Set("status = 'invoiced', payment_id = ?", pay.ID).Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
 			return fmt.Errorf("mark charges: %w", err)
 		}
 		if s.chargesInvoiceHook != nil {

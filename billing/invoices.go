@@ -215,6 +215,10 @@ type InvoiceLine struct {
 	TotalTTCCents     int64  `bun:"total_ttc_cents"`
 	// CorrectsPosition is, on a credit note, the line of the original it credits.
 	CorrectsPosition int `bun:"corrects_position"`
+	// AmountCredit marks a credit-note line that credits an amount TTC of
+	// the original line (a partial refund) rather than a quantity of it: it
+	// reads "1 × the amount", and later credits of that line go by amount.
+	AmountCredit bool `bun:"amount_credit"`
 }
 
 // Rounding. Amounts are integer cents and every line is rounded on its own,
@@ -308,12 +312,17 @@ type CreditLine struct {
 	QuantityMilli int64
 }
 
-// CreditNoteInput describes a credit note. Empty Lines credits everything
-// not credited yet. Refund, when the money went back, records how.
+// CreditNoteInput describes a credit note. Empty Lines (and no
+// AmountCents) credits everything not credited yet. Refund, when the money
+// went back, records how.
 type CreditNoteInput struct {
-	Lines  []CreditLine
-	Reason string
-	Refund *InvoicePayment
+	Lines []CreditLine
+	// AmountCents, instead of Lines, credits exactly this amount TTC: a
+	// partial refund. It is taken from the original's lines in order, each
+	// up to what is left of it (see creditLines for the HT/VAT split).
+	AmountCents int64
+	Reason      string
+	Refund      *InvoicePayment
 }
 
 // IssueCreditNote issues a credit note (avoir) against an invoice, in the
@@ -329,6 +338,8 @@ func (iv *Invoicer) IssueCreditNote(ctx context.Context, tx bun.IDB, originalID 
 	v.Check(in.Reason != "", "reason", "is required")
 	checkDocText(&v, "reason", in.Reason, 500)
 	validateInvoicePayment(&v, "refund", in.Refund)
+	v.Check(in.AmountCents >= 0, "amount_cents", "must be positive")
+	v.Check(in.AmountCents == 0 || len(in.Lines) == 0, "amount_cents", "give either lines or an amount, not both")
 	for i, l := range in.Lines {
 		f := fmt.Sprintf("lines[%d]", i)
 		v.Check(l.QuantityMilli > 0, f+".quantity_milli", "must be positive")
@@ -349,11 +360,11 @@ func (iv *Invoicer) IssueCreditNote(ctx context.Context, tx bun.IDB, originalID 
 			return errs.Rule("original_id", "not_an_invoice", "%s is a credit note; only invoices can be credited", orig.Number)
 		}
 		out, err = iv.issue(ctx, tx, orig.EntityKey, func() (*Invoice, error) {
-			credited, err := creditedQuantities(ctx, tx, orig.ID)
+			credited, err := creditedSoFar(ctx, tx, orig.ID)
 			if err != nil {
 				return nil, err
 			}
-			lines, err := creditLines(orig, credited, in.Lines)
+			lines, err := creditLines(orig, credited, in.Lines, in.AmountCents)
 			if err != nil {
 				return nil, err
 			}
@@ -718,54 +729,106 @@ func parseDay(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// creditedQuantities sums, per original line, what earlier credit notes took.
-func creditedQuantities(ctx context.Context, tx bun.IDB, originalID string) (map[int]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT il.corrects_position, SUM(il.quantity_milli)
+// credited is what earlier credit notes took of one original line: the
+// quantity credited by quantity, and the amounts (positive) of every credit.
+type credited struct {
+	qty          int64
+	ht, vat, ttc int64
+	byAmount     bool // some credit went by amount
+}
+
+// creditedSoFar sums, per original line, what earlier credit notes took.
+func creditedSoFar(ctx context.Context, tx bun.IDB, originalID string) (map[int]credited, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT il.corrects_position,
+			SUM(CASE WHEN il.amount_credit THEN 0 ELSE il.quantity_milli END),
+			-SUM(il.total_ht_cents), -SUM(il.total_vat_cents), -SUM(il.total_ttc_cents),
+			MAX(CASE WHEN il.amount_credit THEN 1 ELSE 0 END)
 		FROM invoice_lines il JOIN invoices inv ON inv.id = il.invoice_id
 		WHERE inv.corrects_invoice_id = ? GROUP BY il.corrects_position`, originalID)
 	if err != nil {
 		return nil, fmt.Errorf("read earlier credit notes: %w", err)
 	}
 	defer rows.Close()
-	out := map[int]int64{}
+	out := map[int]credited{}
 	for rows.Next() {
-		var pos int
-		var qty int64
-		if err := rows.Scan(&pos, &qty); err != nil {
+		var pos, byAmount int
+		var c credited
+		if err := rows.Scan(&pos, &c.qty, &c.ht, &c.vat, &c.ttc, &byAmount); err != nil {
 			return nil, fmt.Errorf("read earlier credit notes: %w", err)
 		}
-		out[pos] = qty
+		c.byAmount = byAmount == 1
+		out[pos] = c
 	}
 	return out, rows.Err()
 }
 
-// creditLines builds the negative lines of a credit note. A line's credit
-// for quantity q, after c already credited, is amounts(c+q) − amounts(c):
-// the partial credits telescope to exactly the original line.
-func creditLines(orig *Invoice, credited map[int]int64, want []CreditLine) ([]InvoiceLine, error) {
+// creditLines builds the negative lines of a credit note.
+//
+// By quantity: a line's credit for quantity q, after c already credited, is
+// amounts(c+q) − amounts(c): the partial credits telescope to exactly the
+// original line.
+//
+// By amount (a partial refund, amount > 0): the amount TTC is credited
+// exactly, taken from the lines in order, each up to the TTC it has left.
+// The HT of a line's cumulative credit T is split like a price TTC
+// (SplitTTC: HT = round half up of T × 10000 / (10000 + rate)), or is the
+// whole line's HT once T reaches its TTC; this credit's HT is the
+// difference with what was credited before, and its VAT the rest. So
+// partial refunds telescope too: refunded in any number of parts, a line
+// is credited exactly its HT, VAT and TTC. A line once credited by amount
+// is credited by amount from then on (its remaining quantity has no exact
+// price any more); a full credit takes whatever each line has left.
+func creditLines(orig *Invoice, done map[int]credited, want []CreditLine, amount int64) ([]InvoiceLine, error) {
+	var out []InvoiceLine
+	if amount > 0 {
+		left := amount
+		for _, ol := range orig.Lines {
+			rest := ol.TotalTTCCents - done[ol.Position].ttc
+			if left == 0 || rest <= 0 {
+				continue
+			}
+			a := min(left, rest)
+			out = append(out, amountCreditLine(len(out)+1, ol, done[ol.Position], a))
+			left -= a
+		}
+		if left > 0 {
+			return nil, errs.Rule("amount_cents", "credit_exceeds_invoice",
+				"invoice %s has %s left to credit, not %s", orig.Number, euro(amount-left), euro(amount))
+		}
+		return out, nil
+	}
 	byPos := map[int]InvoiceLine{}
 	for _, l := range orig.Lines {
 		byPos[l.Position] = l
 	}
 	if len(want) == 0 { // full credit of whatever remains
 		for _, l := range orig.Lines {
-			if rest := l.QuantityMilli - credited[l.Position]; rest > 0 {
-				want = append(want, CreditLine{Position: l.Position, QuantityMilli: rest})
+			d := done[l.Position]
+			switch {
+			case d.byAmount:
+				if rest := l.TotalTTCCents - d.ttc; rest > 0 {
+					out = append(out, amountCreditLine(len(out)+1, l, d, rest))
+				}
+			case l.QuantityMilli-d.qty > 0:
+				want = append(want, CreditLine{Position: l.Position, QuantityMilli: l.QuantityMilli - d.qty})
 			}
 		}
-		if len(want) == 0 {
+		if len(want) == 0 && len(out) == 0 {
 			return nil, errs.Rule("lines", "invoice_fully_credited", "invoice %s is already fully credited", orig.Number)
 		}
 	}
-	var out []InvoiceLine
 	for i, w := range want {
 		f := fmt.Sprintf("lines[%d]", i)
 		ol, ok := byPos[w.Position]
 		if !ok {
 			return nil, errs.Invalid(f+".position", "invoice %s has no line %d", orig.Number, w.Position)
 		}
-		done := credited[w.Position]
-		if rest := ol.QuantityMilli - done; w.QuantityMilli > rest {
+		d := done[w.Position]
+		if d.byAmount {
+			return nil, errs.Rule(f+".position", "line_credited_by_amount",
+				"line %d of invoice %s was partly refunded by amount: credit it by amount", w.Position, orig.Number)
+		}
+		if rest := ol.QuantityMilli - d.qty; w.QuantityMilli > rest {
 			return nil, errs.Rule(f+".quantity_milli", "credit_exceeds_invoice",
 				"line %d of invoice %s has %s left to credit, not %s", w.Position, orig.Number, formatQuantity(rest), formatQuantity(w.QuantityMilli))
 		}
@@ -773,8 +836,8 @@ func creditLines(orig *Invoice, credited map[int]int64, want []CreditLine) ([]In
 		if includesVAT {
 			unit = ol.UnitPriceTTCCents
 		}
-		ht1, vat1, ttc1 := lineAmounts(done+w.QuantityMilli, unit, includesVAT, ol.VATRateBP)
-		ht0, vat0, ttc0 := lineAmounts(done, unit, includesVAT, ol.VATRateBP)
+		ht1, vat1, ttc1 := lineAmounts(d.qty+w.QuantityMilli, unit, includesVAT, ol.VATRateBP)
+		ht0, vat0, ttc0 := lineAmounts(d.qty, unit, includesVAT, ol.VATRateBP)
 		out = append(out, InvoiceLine{
 			Position:          len(out) + 1,
 			Description:       ol.Description,
@@ -790,6 +853,38 @@ func creditLines(orig *Invoice, credited map[int]int64, want []CreditLine) ([]In
 		})
 	}
 	return out, nil
+}
+
+// amountCreditLine credits a TTC of line ol, d having been credited before
+// (see creditLines). The line reads "1 × −a TTC".
+func amountCreditLine(pos int, ol InvoiceLine, d credited, a int64) InvoiceLine {
+	t1 := d.ttc + a
+	ht1 := ol.TotalHTCents
+	if t1 < ol.TotalTTCCents {
+		ht1, _ = SplitTTC(t1, ol.VATRateBP)
+	}
+	// Keep within what the line has left of each amount: HT and VAT never
+	// go beyond the original's (this only binds for a line priced HT, whose
+	// VAT was rounded from its HT rather than split from its TTC).
+	ht := min(max(ht1-d.ht, a-(ol.TotalVATCents-d.vat), 0), ol.TotalHTCents-d.ht, a)
+	desc := ol.Description
+	if a < ol.TotalTTCCents {
+		desc += " (remboursement partiel)"
+	}
+	return InvoiceLine{
+		Position:          pos,
+		Description:       desc,
+		QuantityMilli:     1000,
+		PriceBasis:        "ttc",
+		UnitPriceHTCents:  -ht,
+		UnitPriceTTCCents: -a,
+		VATRateBP:         ol.VATRateBP,
+		TotalHTCents:      -ht,
+		TotalVATCents:     -(a - ht),
+		TotalTTCCents:     -a,
+		CorrectsPosition:  ol.Position,
+		AmountCredit:      true,
+	}
 }
 
 // setInvoiceTotals sums lines per rate, then rates into the document totals.
@@ -931,6 +1026,11 @@ func canonicalText(doc *Invoice) string {
 		c.num(p+"total_vat_cents", l.TotalVATCents)
 		c.num(p+"total_ttc_cents", l.TotalTTCCents)
 		c.num(p+"corrects_position", int64(l.CorrectsPosition))
+		if l.AmountCredit {
+			// Written only when set, so documents issued before the flag
+			// existed keep their canonical bytes.
+			c.flag(p+"amount_credit", true)
+		}
 	}
 	for _, r := range doc.VATBreakdown {
 		p := fmt.Sprintf("vat[%d].", r.RateBP)

@@ -830,3 +830,91 @@ func TestList(t *testing.T) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
+
+// TestCreditNotesByAmount: a partial refund credits exactly the amount
+// refunded, TTC, split into HT and VAT like a price TTC; refunded in any
+// number of parts, the credit notes add up exactly to the invoice.
+func TestCreditNotesByAmount(t *testing.T) {
+	e := newInvEnv(t)
+	ctx := context.Background()
+	priced := func(site *calendar.Site, ttc int64, rate int) billing.InvoiceInput {
+		in := e.dayPass(site, 1)
+		in.Lines[0].UnitPriceCents, in.Lines[0].VATRateBP = ttc, rate
+		return in
+	}
+	type part struct{ ttc, ht, vat int64 }
+	for _, tc := range []struct {
+		name  string
+		in    billing.InvoiceInput
+		parts []part // each refund and the credit note it must give
+	}{
+		{"1 cent of a 25 € day pass", priced(e.site, 2500, 2000), []part{{1, 1, 0}, {2499, 2082, 417}}},
+		{"25 € day pass refunded 10 €", priced(e.site, 2500, 2000), []part{{1000, 833, 167}, {1500, 1250, 250}}},
+		{"333 cents at 20 % in thirds", priced(e.site, 333, 2000), []part{{111, 93, 18}, {111, 92, 19}, {111, 93, 18}}},
+		{"333 cents at 20 %, 1 € then the rest", priced(e.site, 333, 2000), []part{{100, 83, 17}, {233, 195, 38}}},
+		{"VAT-exempt entity", priced(e.exempt, 2500, 0), []part{{1000, 1000, 0}, {1, 1, 0}, {1499, 1499, 0}}},
+		{"5,5 % rate, odd cents", priced(e.site, 1999, 550), []part{{7, 7, 0}, {1234, 1169, 65}, {758, 719, 39}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			orig := e.issue(t, tc.in)
+			var ht, vat, ttc int64
+			for i, p := range tc.parts {
+				cn, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: p.ttc, Reason: "Remboursement partiel",
+					Refund: &billing.InvoicePayment{PaidAt: e.clock.Now(), Method: billing.MethodCard}})
+				if err != nil {
+					t.Fatalf("refund %d: %v", i, err)
+				}
+				if cn.TotalTTCCents != -p.ttc || cn.TotalHTCents != -p.ht || cn.TotalVATCents != -p.vat {
+					t.Errorf("refund of %d: credit note %d HT + %d VAT = %d TTC, want -%d + -%d = -%d",
+						p.ttc, cn.TotalHTCents, cn.TotalVATCents, cn.TotalTTCCents, p.ht, p.vat, p.ttc)
+				}
+				l := cn.Lines[0]
+				if len(cn.Lines) != 1 || l.QuantityMilli != 1000 || l.UnitPriceTTCCents != -p.ttc || l.UnitPriceHTCents != -p.ht ||
+					l.CorrectsPosition != 1 || !l.AmountCredit {
+					t.Errorf("credit line %+v", l)
+				}
+				ht, vat, ttc = ht+cn.TotalHTCents, vat+cn.TotalVATCents, ttc+cn.TotalTTCCents
+			}
+			if orig.TotalHTCents+ht != 0 || orig.TotalVATCents+vat != 0 || orig.TotalTTCCents+ttc != 0 {
+				t.Fatalf("credit notes %d/%d/%d do not add up to the invoice %d/%d/%d", ht, vat, ttc, orig.TotalHTCents, orig.TotalVATCents, orig.TotalTTCCents)
+			}
+			_, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: 1, Reason: "encore"})
+			if p := (*errs.Problem)(nil); !errors.As(err, &p) || p.Code != "credit_exceeds_invoice" {
+				t.Fatalf("a cent beyond the invoice: %v", err)
+			}
+		})
+	}
+
+	t.Run("several lines, then the rest", func(t *testing.T) {
+		in := e.dayPass(e.site, 1) // 25 € TTC
+		in.Lines = append(in.Lines, billing.InvoiceLineInput{Description: "Découpe laser", QuantityMilli: 1500, UnitPriceCents: 1001, VATRateBP: 2000})
+		orig := e.issue(t, in) // laser: 15.02 HT + 3.00 VAT
+		// 30 € crosses from the first line into the second.
+		cn, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: 3000, Reason: "Remboursement partiel"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cn.Lines) != 2 || cn.Lines[0].TotalTTCCents != -2500 || cn.Lines[1].TotalTTCCents != -500 || cn.TotalTTCCents != -3000 {
+			t.Fatalf("credit note lines %+v", cn.Lines)
+		}
+		// A line partly credited by amount is not credited by quantity any more.
+		_, err = e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Lines: []billing.CreditLine{{Position: 2, QuantityMilli: 500}}, Reason: "x"})
+		if p := (*errs.Problem)(nil); !errors.As(err, &p) || p.Code != "line_credited_by_amount" {
+			t.Fatalf("quantity credit after an amount credit: %v", err)
+		}
+		if _, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: 1, Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 1}}, Reason: "x"}); !isValidationErr(err) {
+			t.Fatalf("lines and an amount: %v", err)
+		}
+		rest, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Reason: "Solde"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if orig.TotalHTCents+cn.TotalHTCents+rest.TotalHTCents != 0 || orig.TotalVATCents+cn.TotalVATCents+rest.TotalVATCents != 0 ||
+			orig.TotalTTCCents+cn.TotalTTCCents+rest.TotalTTCCents != 0 {
+			t.Fatalf("invoice %d/%d, credits %d/%d then %d/%d", orig.TotalHTCents, orig.TotalVATCents, cn.TotalHTCents, cn.TotalVATCents, rest.TotalHTCents, rest.TotalVATCents)
+		}
+	})
+	if rep, err := e.iv.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("Verify = %+v, %v", rep, err)
+	}
+}

@@ -42,21 +42,20 @@ func (s *Service) UseInvoicer(iv *Invoicer) {
 		}
 		return inv.ID, nil
 	}
-	// A refund issues a credit note against the payment's invoice. Our
-	// invoices have one line of quantity 1: a partial refund credits the
-	// matching fraction of it (in thousandths, rounded half up), a refund of
-	// what is left credits all of it.
+	// A refund issues a credit note against the payment's invoice for
+	// exactly the amount refunded, TTC, to the cent (IssueCreditNote splits
+	// it into HT and VAT by the invoices' own rounding; partial refunds add
+	// up exactly to the invoice).
 	s.creditNoteHook = func(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error) {
 		if pay.InvoiceID == nil {
 			return "", nil
 		}
-		in := CreditNoteInput{Reason: "Remboursement", Refund: &InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
-		if refundCents < pay.AmountCents && pay.AmountCents > 0 {
-			milli := (refundCents*1000*2 + pay.AmountCents) / (2 * pay.AmountCents)
-			if milli > 0 && milli < 1000 {
-				in.Lines = []CreditLine{{Position: 1, QuantityMilli: milli}}
-			}
+		reason := "Remboursement"
+		if refundCents < pay.AmountCents {
+			reason = "Remboursement partiel"
 		}
+		in := CreditNoteInput{Reason: reason, AmountCents: refundCents,
+			Refund: &InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
 		cn, err := iv.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
 		if err != nil {
 			return "", err
@@ -97,6 +96,17 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	day := func(t time.Time) string { return t.In(loc).Format("2006-01-02") }
 	desc, from, to := p.Name, day(paidAt), day(paidAt)
 	switch {
+	case what.PlanChange != nil && !what.PlanChange.End.IsZero():
+		c := what.PlanChange
+		last := c.End.In(loc).AddDate(0, 0, -1)
+		if last.Before(c.Start.In(loc)) {
+			last = c.Start.In(loc)
+		}
+		from, to = day(c.Start), day(last)
+		desc = fmt.Sprintf("Changement de formule vers %s — prorata du %s au %s", c.To.Name, frDate(c.Start, loc), frDate(last, loc))
+		if c.From != nil {
+			desc = fmt.Sprintf("Changement de formule %s → %s — prorata du %s au %s", c.From.Name, c.To.Name, frDate(c.Start, loc), frDate(last, loc))
+		}
 	case what.Membership != nil && what.Membership.CurrentPeriodStart != nil:
 		m := what.Membership
 		// Consecutive months must not share a day: the service ends the day

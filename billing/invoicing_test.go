@@ -132,3 +132,35 @@ func TestOnSiteRefundIssuesCreditNotes(t *testing.T) {
 		t.Fatalf("chain after credit notes: %+v", rep)
 	}
 }
+
+// TestPartialRefundsCreditExactly: each refund's credit note is the amount
+// refunded, to the cent (a 1-cent refund once credited the whole invoice).
+func TestPartialRefundsCreditExactly(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	u := f.users[0]
+	iv := f.invoicer()
+	f.bill.UseInvoicer(iv)
+	pass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
+		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
+	out, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04",
+		Method: billing.MethodCash, AmountCents: 2500, RecordedBy: u,
+		Buyer: &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64][2]int64{1: {-1, 0}, 999: {-832, -167}, 1500: {-1250, -250}} // refund → HT, VAT
+	for _, cents := range []int64{1, 999, 1500} {
+		if _, err := f.bill.Refund(ctx, out.Payment.ID, cents); err != nil {
+			t.Fatal(err)
+		}
+		invs, _, err := iv.List(ctx, billing.InvoiceFilter{UserID: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := invs[len(invs)-1]
+		if last.Kind != billing.KindCreditNote || last.TotalTTCCents != -cents || last.TotalHTCents != want[cents][0] || last.TotalVATCents != want[cents][1] {
+			t.Fatalf("refund of %d cents: %s of %d TTC (%d HT, %d VAT)", cents, last.Kind, last.TotalTTCCents, last.TotalHTCents, last.TotalVATCents)
+		}
+	}
+}

@@ -220,41 +220,51 @@ func (s *Service) CancelMembership(ctx context.Context, membershipID string, atP
 }
 
 // ChangePlan moves a membership to another monthly plan: an upgrade (a
-// dearer plan) applies now, a downgrade at the end of the period.
+// dearer plan) applies now, a downgrade at the end of the period. A
+// membership paid by a Stripe subscription is changed at Stripe (see
+// planchange.go) and returned unchanged: the webhooks apply the change once
+// Stripe has made it (and, for an upgrade, been paid the difference). If
+// Stripe cannot be reached nothing changes and the member may retry.
 func (s *Service) ChangePlan(ctx context.Context, membershipID, planID string) (*Membership, error) {
+	m, err := s.GetMembership(ctx, membershipID)
+	if err != nil {
+		return nil, err
+	}
+	if m.StripeSubscriptionID != nil {
+		cur, next, err := checkPlanChange(ctx, s.db, m, planID)
+		if err != nil {
+			return nil, err
+		}
+		if m.NextPlanID != nil && next.ID != m.PlanID && next.PriceCents > cur.PriceCents {
+			// Stripe would prorate from the pending (cheaper) price, charging
+			// more than the difference the member owes.
+			return nil, errs.Rule("plan_id", "plan_change_pending",
+				"a downgrade is pending: change back to the current plan first, then upgrade")
+		}
+		if next.ID == m.PlanID && m.NextPlanID == nil {
+			return m, nil // nothing to change
+		}
+		if err := s.changePlanAtStripe(ctx, m, cur, next); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
 	var out *Membership
-	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		m, err := getMembership(ctx, tx, membershipID, true)
 		if err != nil {
 			return err
 		}
-		if m.Status != StatusActive && m.Status != StatusPastDue {
-			return errs.Rule("membership_id", "membership_not_active", "only an active membership changes plan")
-		}
-		if m.StripeSubscriptionID != nil {
-			// Changing a Stripe subscription's price (with proration, or at
-			// the period's end through a schedule) is not built yet: refuse
-			// rather than let Relais and Stripe disagree.
-			return errs.Rule("plan_id", "change_plan_online_unsupported",
-				"a membership paid online changes plan by cancelling at the period's end and subscribing to the new plan")
-		}
-		cur, err := getPlan(ctx, tx, m.PlanID)
+		cur, next, err := checkPlanChange(ctx, tx, m, planID)
 		if err != nil {
 			return err
 		}
-		next, err := getPlan(ctx, tx, planID)
-		if err != nil {
-			return errs.Invalid("plan_id", "no such plan")
-		}
-		if next.Kind != PlanMembership || !next.Active {
-			return errs.Invalid("plan_id", "not a membership plan on sale")
-		}
-		if (next.SiteID == nil) != (cur.SiteID == nil) || (next.SiteID != nil && *next.SiteID != *cur.SiteID) {
-			return errs.Invalid("plan_id", "the new plan must be sold where the current one is")
-		}
-		if next.PriceCents >= cur.PriceCents {
+		switch {
+		case next.ID == m.PlanID:
+			m.NextPlanID = nil
+		case next.PriceCents >= cur.PriceCents:
 			m.PlanID, m.SiteID, m.NextPlanID = next.ID, next.SiteID, nil
-		} else {
+		default:
 			m.NextPlanID = &next.ID
 		}
 		m.UpdatedAt = s.now()
@@ -262,6 +272,31 @@ func (s *Service) ChangePlan(ctx context.Context, membershipID, planID string) (
 		return s.saveMembership(ctx, tx, m)
 	})
 	return out, err
+}
+
+// checkPlanChange validates moving m to planID and returns both plans.
+func checkPlanChange(ctx context.Context, idb bun.IDB, m *Membership, planID string) (cur, next *Plan, err error) {
+	if m.Status != StatusActive && m.Status != StatusPastDue {
+		return nil, nil, errs.Rule("membership_id", "membership_not_active", "only an active membership changes plan")
+	}
+	cur, err = getPlan(ctx, idb, m.PlanID)
+	if err != nil {
+		return nil, nil, err
+	}
+	next, err = getPlan(ctx, idb, planID)
+	if err != nil {
+		return nil, nil, errs.Invalid("plan_id", "no such plan")
+	}
+	if next.Kind != PlanMembership || (!next.Active && next.ID != cur.ID) {
+		return nil, nil, errs.Invalid("plan_id", "not a membership plan on sale")
+	}
+	if (next.SiteID == nil) != (cur.SiteID == nil) || (next.SiteID != nil && *next.SiteID != *cur.SiteID) {
+		return nil, nil, errs.Invalid("plan_id", "the new plan must be sold where the current one is")
+	}
+	if m.StripeSubscriptionID != nil && next.PriceCents < stripeMinimumCents {
+		return nil, nil, errs.Rule("plan_id", "price_too_low_for_online_payment", "online payment needs a price of at least 0,50 €")
+	}
+	return cur, next, nil
 }
 
 // Renew starts the next period of an active membership once it is paid
@@ -311,8 +346,11 @@ func (s *Service) Lifecycle(ctx context.Context, now time.Time) (int64, error) {
 		Where("status = ? AND created_at <= ?", StatusPending, now.Add(-24*time.Hour))); err != nil {
 		return total, err
 	}
+	// Not an online payment of charges whose debit is on its way: it holds
+	// them until Stripe says how it ended.
 	if err := upd(s.db.NewUpdate().TableExpr("payments").Set("status = 'expired', updated_at = ?", now).
-		Where("status = 'pending' AND created_at <= ?", now.Add(-24*time.Hour))); err != nil {
+		Where("status = 'pending' AND created_at <= ?", now.Add(-24*time.Hour)).
+		Where("NOT (purpose = ? AND stripe_payment_intent_id IS NOT NULL)", PurposeUsage)); err != nil {
 		return total, err
 	}
 	return total, nil

@@ -68,6 +68,16 @@ type Purchase struct {
 	Membership *Membership
 	DayPass    *DayPass
 	Pack       *Pack
+	// PlanChange, with Membership, is the prorated difference of an upgrade.
+	PlanChange *PlanChange
+}
+
+// PlanChange is an upgrade paid for the rest of a period: from Start to
+// End, To's price instead of From's (From nil when Stripe's invoice does
+// not name it).
+type PlanChange struct {
+	From, To   *Plan
+	Start, End time.Time
 }
 
 // RecordOnSitePayment records a payment taken on site and grants what it

@@ -71,17 +71,21 @@ type Includes struct {
 type Plan struct {
 	bun.BaseModel `bun:"table:plans,alias:pl"`
 
-	ID          string    `bun:"id,pk"`
-	SiteID      *string   `bun:"site_id"` // nil: valid on every site of the network
-	Kind        string    `bun:"kind"`
-	Name        string    `bun:"name"`
-	Description string    `bun:"description"`
-	PriceCents  int64     `bun:"price_cents"`
-	VATRateBP   int       `bun:"vat_rate_bp"`
-	Includes    Includes  `bun:"includes"`
-	Active      bool      `bun:"active"`
-	CreatedAt   time.Time `bun:"created_at"`
-	UpdatedAt   time.Time `bun:"updated_at"`
+	ID          string   `bun:"id,pk"`
+	SiteID      *string  `bun:"site_id"` // nil: valid on every site of the network
+	Kind        string   `bun:"kind"`
+	Name        string   `bun:"name"`
+	Description string   `bun:"description"`
+	PriceCents  int64    `bun:"price_cents"`
+	VATRateBP   int      `bun:"vat_rate_bp"`
+	Includes    Includes `bun:"includes"`
+	Active      bool     `bun:"active"`
+	// The Stripe Product and monthly Price of a membership plan, once it
+	// has been sold online (see stripePrice).
+	StripeProductID *string   `bun:"stripe_product_id"`
+	StripePriceID   *string   `bun:"stripe_price_id"`
+	CreatedAt       time.Time `bun:"created_at"`
+	UpdatedAt       time.Time `bun:"updated_at"`
 }
 
 // SplitTTC derives HT and VAT from a price including VAT, rounding HT half

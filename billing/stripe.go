@@ -354,8 +354,15 @@ func (s *Service) createCheckoutSession(ctx context.Context, userID string, p *P
 		}},
 	}
 	if p.Kind == PlanMembership {
+		// A subscription bills the plan's own Stripe Price, so that a plan
+		// change can swap it and every event names the plan. One-off
+		// payments keep an inline price: their line names the day.
+		priceID, err := s.stripePrice(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		params.LineItems[0].PriceData, params.LineItems[0].Price = nil, stripe.String(priceID)
 		params.Mode = stripe.String(string(stripe.CheckoutSessionModeSubscription))
-		params.LineItems[0].PriceData.Recurring = &stripe.CheckoutSessionLineItemPriceDataRecurringParams{Interval: stripe.String("month")}
 		// Subscription and invoice events carry these, so they find the
 		// membership even when they arrive before checkout.session.completed.
 		params.SubscriptionData = &stripe.CheckoutSessionSubscriptionDataParams{Metadata: meta}

@@ -212,6 +212,9 @@ func (s *Service) onCheckoutSession(ctx context.Context, tx bun.IDB, ev *stripe.
 // expired payment is revived too: a SEPA debit can settle after Lifecycle
 // gave up on it, and the member has paid.
 func (s *Service) succeedCheckout(ctx context.Context, tx bun.IDB, ev *stripe.Event, at time.Time, pay *stripePayment, subID string) error {
+	if pay.Purpose == PurposeUsage {
+		return s.succeedCharges(ctx, tx, ev, at, pay)
+	}
 	if pay.Status != payPending && pay.Status != payExpired {
 		if pay.Status == payFailed {
 			ignoreEvent(ctx, ev, "payment already failed", "payment_id", pay.ID)
@@ -294,6 +297,10 @@ func (s *Service) failCheckout(ctx context.Context, tx bun.IDB, pay *stripePayme
 	}
 	now := s.now()
 	pay.Status, pay.UpdatedAt = payFailed, now
+	if pay.TargetID == nil {
+		// Charges: no longer held once their payment is not pending.
+		return saveStripeRow(ctx, tx, pay)
+	}
 	q := tx.NewUpdate().Table(targetTable(pay.Purpose)).Set("status = ?, updated_at = ?", StatusCanceled, now).
 		Where("id = ? AND status = ?", *pay.TargetID, StatusPending)
 	if pay.Purpose == PlanMembership {
@@ -378,9 +385,23 @@ func (s *Service) onSubscription(ctx context.Context, tx bun.IDB, ev *stripe.Eve
 	}
 	// incomplete: the first payment is under way; the checkout events tell.
 	m.CancelAtPeriodEnd = sub.CancelAtPeriodEnd
+	var periodStart *time.Time
 	if sub.CurrentPeriodStart > 0 && sub.CurrentPeriodEnd > 0 {
-		start, end := time.Unix(sub.CurrentPeriodStart, 0).UTC(), time.Unix(sub.CurrentPeriodEnd, 0).UTC()
-		m.CurrentPeriodStart, m.CurrentPeriodEnd = &start, &end
+		start := time.Unix(sub.CurrentPeriodStart, 0).UTC()
+		periodStart = &start
+	}
+	// The plan the subscription bills now: an upgrade or a pending downgrade
+	// (see planchange.go). Judged against the period m held until now.
+	billed, err := planOfPrice(ctx, tx, subscriptionPrice(sub))
+	if err != nil {
+		return err
+	}
+	if err := followPlan(ctx, tx, m, billed, periodStart); err != nil {
+		return err
+	}
+	if periodStart != nil {
+		end := time.Unix(sub.CurrentPeriodEnd, 0).UTC()
+		m.CurrentPeriodStart, m.CurrentPeriodEnd = periodStart, &end
 	}
 	m.StripeStateAt = &at
 	return saveStripeRow(ctx, tx, m)
@@ -426,16 +447,35 @@ func (s *Service) onInvoice(ctx context.Context, tx bun.IDB, ev *stripe.Event, a
 	m.UpdatedAt = s.now()
 	if ev.Type == stripe.EventTypeInvoicePaymentFailed {
 		// The first invoice failing is the checkout's business; a renewal
-		// failing opens the grace period.
-		if m.fresh(at) && (m.Status == StatusActive || m.Status == StatusPastDue) {
+		// failing opens the grace period. An upgrade's invoice failing
+		// leaves the subscription as it was (pending_if_incomplete).
+		if m.fresh(at) && (m.Status == StatusActive || m.Status == StatusPastDue) &&
+			inv.BillingReason != stripe.InvoiceBillingReasonSubscriptionUpdate {
 			s.markPastDue(m, at)
 			m.StripeStateAt = &at
 		}
 		return saveStripeRow(ctx, tx, m)
 	}
-	start, end := invoicePeriod(inv)
+	if inv.BillingReason == stripe.InvoiceBillingReasonSubscriptionUpdate {
+		return s.onPlanChangeInvoice(ctx, tx, m, inv, at)
+	}
+	start, end, price := invoicePeriod(inv)
 	if m.fresh(at) && m.Status != StatusCanceled && m.Status != StatusPending && start != nil {
-		if m.NextPlanID != nil && (m.CurrentPeriodStart == nil || start.After(*m.CurrentPeriodStart)) {
+		newPeriod := m.CurrentPeriodStart == nil || start.After(*m.CurrentPeriodStart)
+		// The plan this invoice bills is the plan of its period: a downgrade
+		// starts with the new period even if its subscription event is late.
+		billed, err := planOfPrice(ctx, tx, price)
+		if err != nil {
+			return err
+		}
+		switch {
+		case billed != nil && newPeriod:
+			m.PlanID, m.NextPlanID = billed.ID, nil
+		case billed != nil:
+			if err := followPlan(ctx, tx, m, billed, start); err != nil {
+				return err
+			}
+		case m.NextPlanID != nil && newPeriod:
 			m.PlanID, m.NextPlanID = *m.NextPlanID, nil // a downgrade starts with the new period
 		}
 		m.Status, m.PastDueSince, m.CurrentPeriodStart, m.CurrentPeriodEnd, m.StripeStateAt = StatusActive, nil, start, end, &at
@@ -454,29 +494,84 @@ func (s *Service) onInvoice(ctx context.Context, tx bun.IDB, ev *stripe.Event, a
 // invoicePeriod is the service period of a subscription invoice: its
 // subscription line's. (The invoice's own period_start/period_end cover
 // the period before, for usage billing.)
-func invoicePeriod(inv *stripe.Invoice) (start, end *time.Time) {
+func invoicePeriod(inv *stripe.Invoice) (start, end *time.Time, price *stripe.Price) {
 	if inv.Lines == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	for _, l := range inv.Lines.Data {
-		if l.Period != nil && l.Period.Start > 0 && l.Period.End > 0 &&
+		if l.Period != nil && l.Period.Start > 0 && l.Period.End > 0 && !l.Proration &&
 			(l.Type == stripe.InvoiceLineItemTypeSubscription || l.Subscription != nil) {
 			s, e := time.Unix(l.Period.Start, 0).UTC(), time.Unix(l.Period.End, 0).UTC()
-			return &s, &e
+			return &s, &e, l.Price
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // recordRenewal records the payment of a renewal invoice and invoices it,
 // once per Stripe invoice whatever events carry it.
 func (s *Service) recordRenewal(ctx context.Context, tx bun.IDB, m *stripeMembership, inv *stripe.Invoice, at time.Time, start, end *time.Time) error {
-	n, err := tx.NewSelect().Model((*Payment)(nil)).Where("stripe_invoice_id = ?", inv.ID).Count(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
 	plan, err := getPlan(ctx, tx, m.PlanID)
 	if err != nil {
+		return err
+	}
+	// Invoice the period this invoice paid for, even when a newer event
+	// has already moved the membership further.
+	billed := m.Membership
+	if start != nil {
+		billed.CurrentPeriodStart, billed.CurrentPeriodEnd = start, end
+	}
+	return s.recordSubscriptionPayment(ctx, tx, m, inv, at, plan, &Purchase{Membership: &billed})
+}
+
+// onPlanChangeInvoice handles the invoice Stripe issues when a membership
+// is upgraded (billing_reason subscription_update, see planchange.go): the
+// prorated difference for the rest of the period, paid now. Being paid,
+// the upgrade is in effect (whether or not its subscription event came);
+// the payment is recorded and invoiced once.
+func (s *Service) onPlanChangeInvoice(ctx context.Context, tx bun.IDB, m *stripeMembership, inv *stripe.Invoice, at time.Time) error {
+	toPrice, fromPrice, start, end := prorationPrices(inv)
+	to, err := planOfPrice(ctx, tx, toPrice)
+	if err != nil {
+		return err
+	}
+	from, err := planOfPrice(ctx, tx, fromPrice)
+	if err != nil {
+		return err
+	}
+	if to != nil && m.fresh(at) && m.Status != StatusCanceled && m.Status != StatusPending {
+		if err := followPlan(ctx, tx, m, to, nil); err != nil {
+			return err
+		}
+		m.StripeStateAt = &at
+	}
+	if err := saveStripeRow(ctx, tx, m); err != nil {
+		return err
+	}
+	if inv.AmountPaid <= 0 {
+		return nil
+	}
+	if to == nil {
+		if to, err = getPlan(ctx, tx, m.PlanID); err != nil {
+			return err
+		}
+	}
+	change := &PlanChange{From: from, To: to}
+	if start != nil {
+		change.Start, change.End = *start, *end
+	} else if m.CurrentPeriodEnd != nil {
+		change.Start, change.End = at, *m.CurrentPeriodEnd
+	}
+	billed := m.Membership
+	return s.recordSubscriptionPayment(ctx, tx, m, inv, at, to, &Purchase{Membership: &billed, PlanChange: change})
+}
+
+// recordSubscriptionPayment records the payment of a subscription invoice
+// (beyond the first, which is the checkout's) and invoices it, once per
+// Stripe invoice whatever events carry it.
+func (s *Service) recordSubscriptionPayment(ctx context.Context, tx bun.IDB, m *stripeMembership, inv *stripe.Invoice, at time.Time, plan *Plan, what *Purchase) error {
+	n, err := tx.NewSelect().Model((*Payment)(nil)).Where("stripe_invoice_id = ?", inv.ID).Count(ctx)
+	if err != nil || n > 0 {
 		return err
 	}
 	// The buyer given at checkout is the renewals' buyer too.
@@ -493,21 +588,16 @@ func (s *Service) recordRenewal(ctx context.Context, tx bun.IDB, m *stripeMember
 	}
 	now := s.now()
 	pay := &stripePayment{Payment: Payment{ID: id.New(), UserID: m.UserID, SiteID: site, Purpose: PlanMembership,
-		TargetID: &m.ID, PlanID: &m.PlanID, AmountCents: inv.AmountPaid, Method: MethodCard, Provider: SourceStripe,
+		TargetID: &m.ID, PlanID: &plan.ID, AmountCents: inv.AmountPaid, Method: MethodCard, Provider: SourceStripe,
 		Status: paySucceeded, Buyer: prev.Buyer, CreatedAt: now, PaidAt: &at, UpdatedAt: now}, StripeInvoiceID: &inv.ID}
 	if inv.PaymentIntent != nil && inv.PaymentIntent.ID != "" {
 		pay.StripePaymentIntentID = &inv.PaymentIntent.ID
 	}
 	if _, err := tx.NewInsert().Model(pay).Exec(ctx); err != nil {
-		return fmt.Errorf("insert renewal payment: %w", err)
+		return fmt.Errorf("insert subscription payment: %w", err)
 	}
-	// Invoice the period this invoice paid for, even when a newer event
-	// has already moved the membership further.
-	billed := m.Membership
-	if start != nil {
-		billed.CurrentPeriodStart, billed.CurrentPeriodEnd = start, end
-	}
-	if err := s.invoice(ctx, tx, pay, plan, &Purchase{Payment: &pay.Payment, Membership: &billed}); err != nil {
+	what.Payment = &pay.Payment
+	if err := s.invoice(ctx, tx, pay, plan, what); err != nil {
 		return err
 	}
 	return saveStripeRow(ctx, tx, pay)

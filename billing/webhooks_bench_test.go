@@ -15,7 +15,8 @@ import (
 // the configured database (SQLite, or PostgreSQL with
 // RELAIS_TEST_DATABASE_URL): a mix of subscription updates, renewals paid
 // (a payment row each) and failed payments over 50 memberships, one
-// delivery in five a duplicate of an earlier event. "parallel" delivers
+// delivery in five a duplicate of an earlier event. Subscriptions and
+// invoice lines carry the plan's price, as Stripe's do. "parallel" delivers
 // from GOMAXPROCS goroutines, as Stripe does over several connections.
 // Events are signed before the clock starts; keep -benchtime well under
 // webhook.ConstructEvent's 5-minute tolerance.
@@ -44,12 +45,14 @@ func BenchmarkWebhook(b *testing.B) {
 				at := base.Add(time.Duration(i) * time.Second)
 				var ev map[string]any
 				switch i % 3 {
+				// As Stripe sends them, naming the plan's price (the plan is
+				// looked up on every event).
 				case 0:
-					ev = event("customer.subscription.updated", at, subscription(res, "active", at, at.AddDate(0, 1, 0)))
+					ev = event("customer.subscription.updated", at, subscriptionAt(res, f.membership, "active", at, at.AddDate(0, 1, 0)))
 				case 1:
-					ev = event("invoice.paid", at, invoice(res, fmt.Sprintf("in_bench_%d", i), "subscription_cycle", at, at.AddDate(0, 1, 0)))
+					ev = event("invoice.paid", at, renewalInvoice(res, fmt.Sprintf("in_bench_%d", i), f.membership, at, at.AddDate(0, 1, 0)))
 				default:
-					ev = event("invoice.payment_failed", at, invoice(res, fmt.Sprintf("in_failed_%d", i), "subscription_cycle", at, at.AddDate(0, 1, 0)))
+					ev = event("invoice.payment_failed", at, renewalInvoice(res, fmt.Sprintf("in_failed_%d", i), f.membership, at, at.AddDate(0, 1, 0)))
 				}
 				ds[i].payload, ds[i].header = sign(b, ev, testWebhookSecret)
 			}
