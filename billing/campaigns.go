@@ -712,11 +712,11 @@ func (s *Service) Progress(ctx context.Context, campaignID string) (*CampaignPro
 	return p, nil
 }
 
-// ListContributions returns a campaign's contributions in receipt order,
-// after the contribution id after, at most limit (0: all).
-func (s *Service) ListContributions(ctx context.Context, campaignID string, afterSeq, limit int) ([]Contribution, error) {
+// ListContributions returns a campaign's contributions in the order they
+// were recorded, after the contribution id after, at most limit (0: all).
+func (s *Service) ListContributions(ctx context.Context, campaignID, after string, limit int) ([]Contribution, error) {
 	out := []Contribution{}
-	q := s.db.NewSelect().Model(&out).Where("campaign_id = ? AND receipt_seq > ?", campaignID, afterSeq).Order("receipt_seq")
+	q := s.db.NewSelect().Model(&out).Where("campaign_id = ? AND id > ?", campaignID, after).Order("id")
 	if limit > 0 {
 		q = q.Limit(limit)
 	}

@@ -178,7 +178,7 @@ func TestImportContributions(t *testing.T) {
 		rep.Matched != 1 || rep.Held != 1 || len(rep.Skipped) != 1 || rep.Skipped[0].Line != 4 {
 		t.Fatalf("report = %+v", rep)
 	}
-	ks, _ := f.bill.ListContributions(ctx, c.ID, 0, 0)
+	ks, _ := f.bill.ListContributions(ctx, c.ID, "", 0)
 	if len(ks) != 2 || ks[0].Name != "Hélène Lefèvre" || ks[0].AmountCents != 12000 || ks[1].AmountCents != 2500 {
 		t.Fatalf("contributions = %+v", ks)
 	}

@@ -276,6 +276,27 @@ func (s *Service) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campai
 	return nil
 }
 
+// CreditDescription says an amount of credit in French.
+func CreditDescription(unit string, amount int64, kind string) string {
+	return creditText(unit, amount, kind)
+}
+
+// ReceiptText is the receipt of a contribution as a paragraph in French.
+func ReceiptText(seller string, c *Campaign, k *Contribution) string {
+	t := fmt.Sprintf("%s reconnaît avoir reçu de %s (%s) la somme de %s € le %s, au titre de sa contribution à la campagne « %s » (reçu n° %s).",
+		seller, k.Name, k.Email, euros(k.AmountCents), frenchDate(k.ContributedAt), c.Title, k.ReceiptNumber())
+	if k.CreditAmount > 0 {
+		t += " Contrepartie : " + creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place."
+	}
+	if k.Platform != "stripe" {
+		t += " Paiement reçu par " + k.Platform + " (référence " + k.ExternalID + ")."
+	}
+	if k.InvoiceID != nil {
+		t += " Une facture a été émise pour ce paiement."
+	}
+	return t
+}
+
 // creditText says an amount of credit in French: "120,00 € de crédit" or
 // "10 h 30 de machine".
 func creditText(unit string, amount int64, kind string) string {
