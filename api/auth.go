@@ -53,6 +53,14 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Contributions made with this email before the account existed (an
+	// imported crowdfunding export) become the member's now; should this
+	// fail, reading their credit retries it.
+	if s.Billing != nil {
+		if err := s.Billing.ClaimContributions(r.Context(), u.ID); err != nil {
+			s.log.Warn("claim contributions", "user_id", u.ID, "error", err)
+		}
+	}
 	w.Header().Set("Location", "/v1/users/"+u.ID)
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
 }

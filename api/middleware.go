@@ -191,6 +191,8 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			if err == nil && len(body) > 0 {
 				err = badRequest(http.StatusUnsupportedMediaType, "unsupported_media_type", "", "the body must be application/json")
 			}
+		} else if isCSV(r) {
+			body, err = readCSVBody(r)
 		} else {
 			body, err = readBody(r)
 		}

@@ -171,20 +171,23 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 	if err != nil {
 		return err
 	}
+	site, err := calendar.LoadSite(ctx, tx, res.SiteID)
+	if err != nil {
+		return err
+	}
+	exempt := site.Legal.VATExempt
 	if len(rights) == 0 {
-		return refuse(errs.ErrPaymentRequired, "membership_required", "no membership, day pass or pack covers this booking")
+		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+			refuse(errs.ErrPaymentRequired, "membership_required", "no membership, day pass, pack or credit covers this booking"))
 	}
 	// Only the rights that could pay for this kind of resource count, for
 	// quotas as for the rest: a laser pack does not lift a desk quota.
 	rights = slices.DeleteFunc(rights, func(rt right) bool { return !rt.covers(res.Kind) })
 	if len(rights) == 0 {
-		return refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource")
+		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+			refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource"))
 	}
 	if err := s.checkQuotas(ctx, tx, r, res, rights); err != nil {
-		return err
-	}
-	site, err := calendar.LoadSite(ctx, tx, res.SiteID)
-	if err != nil {
 		return err
 	}
 	loc := site.Location()
@@ -231,7 +234,7 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 							return err
 						}
 					}
-					return s.charge(ctx, tx, r, res, site.Legal.VATExempt, minutes-left)
+					return s.payRest(ctx, tx, r, res, exempt, minutes-left, true, nil)
 				}
 				spent, exhausted = true, true
 			}
@@ -247,12 +250,30 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 		}
 	}
 	if payPerUse != nil && res.PricePerHourCents > 0 {
-		return s.charge(ctx, tx, r, res, site.Legal.VATExempt, minutes)
+		return s.payRest(ctx, tx, r, res, exempt, minutes, true, nil)
 	}
 	if exhausted {
-		return refuse(errs.ErrPaymentRequired, "included_hours_exhausted", "the hours your plan includes for this kind of resource are used up this month")
+		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+			refuse(errs.ErrPaymentRequired, "included_hours_exhausted", "the hours your plan includes for this kind of resource are used up this month"))
 	}
-	return refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource")
+	return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+		refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource"))
+}
+
+// payRest pays minutes the member's plan does not include: with credit
+// first (see payWithCredits), then, when a plan allows pay-per-use
+// (chargeable) and the resource has a price, as a pay-per-use charge;
+// otherwise the booking is refused with refusal and nothing is spent.
+func (s *Service) payRest(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int, chargeable bool, refusal error) error {
+	chargeable = chargeable && res.PricePerHourCents > 0
+	left, err := s.payWithCredits(ctx, tx, r, res, vatExempt, minutes, !chargeable)
+	if err != nil || left == 0 {
+		return err
+	}
+	if chargeable {
+		return s.charge(ctx, tx, r, res, vatExempt, left)
+	}
+	return refusal
 }
 
 func (s *Service) use(ctx context.Context, tx bun.IDB, r *calendar.Reservation, userID, sourceType, sourceID, kind string, period time.Time, minutes int) error {
@@ -267,12 +288,7 @@ func (s *Service) use(ctx context.Context, tx bun.IDB, r *calendar.Reservation, 
 // charge records pay-per-use time at the resource's hourly price (HT),
 // rounded to the cent, plus VAT unless the site is exempt.
 func (s *Service) charge(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int) error {
-	rate := 2000
-	if vatExempt {
-		rate = 0
-	}
-	ht := (res.PricePerHourCents*int64(minutes)*2 + 60) / 120 // half up
-	vat := (ht*int64(rate)*2 + 10000) / 20000
+	ht, vat, rate := usePrice(res.PricePerHourCents, vatExempt, minutes)
 	c := &UsageCharge{ID: id.New(), ReservationID: r.ID, UserID: *r.UserID, SiteID: res.SiteID,
 		Description: fmt.Sprintf("%s — %d min", res.Name, minutes), Minutes: minutes, AmountCents: ht + vat,
 		VATRateBP: rate, Status: "open", CreatedAt: s.now()}
@@ -369,11 +385,20 @@ func loosest(a, b int) int {
 }
 
 // ReleaseBooking is calendar.Guard: a cancellation before the deadline
-// gives back the included minutes and voids the pay-per-use charge; a late
-// one keeps both.
+// gives back the included minutes and the credit the booking took, and
+// voids the pay-per-use charge; a late one keeps the minutes and the
+// charge, and gives back the share of the credit the resource's
+// late_cancel_refund_percent says.
 func (s *Service) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, late bool) error {
 	if late {
-		return nil
+		percent, err := lateRefundPercent(ctx, tx, r.ResourceID)
+		if err != nil {
+			return err
+		}
+		return s.releaseCredits(ctx, tx, r, percent)
+	}
+	if err := s.releaseCredits(ctx, tx, r, 100); err != nil {
+		return err
 	}
 	now := s.now()
 	if _, err := tx.NewUpdate().Model((*AllowanceUse)(nil)).Set("released_at = ?", now).

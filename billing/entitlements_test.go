@@ -26,7 +26,7 @@ type fixture struct {
 	clock *time.Time
 }
 
-func newFixture(t *testing.T, members int) *fixture {
+func newFixture(t testing.TB, members int) *fixture {
 	t.Helper()
 	d := dbtest.New(t)
 	paris, _ := time.LoadLocation("Europe/Paris")
@@ -80,7 +80,7 @@ func (f *fixture) pay(t *testing.T, user string, p *billing.Plan, date string) *
 	return out
 }
 
-func (f *fixture) resource(t *testing.T, kind string, price int64) *calendar.Resource {
+func (f *fixture) resource(t testing.TB, kind string, price int64) *calendar.Resource {
 	t.Helper()
 	capacity := 1
 	if kind == calendar.KindRoom || kind == calendar.KindZone {

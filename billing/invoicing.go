@@ -15,6 +15,7 @@ import (
 // its invoice in the payment's transaction, so a payment never exists
 // without its invoice (and a failed invoice rolls the payment back).
 func (s *Service) UseInvoicer(iv *Invoicer) {
+	s.invoicer = iv
 	s.invoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error) {
 		inv, err := iv.Issue(ctx, tx, s.invoiceFor(ctx, tx, pay, p, what))
 		if err != nil {

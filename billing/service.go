@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -36,6 +37,12 @@ type Service struct {
 	chargesInvoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error)
 	// stripe is the online payment provider; nil until UseStripe.
 	stripe *stripeClient
+	// jobs schedules credit expiries and campaign deadlines; nil until
+	// UseJobs.
+	jobs *river.Client[*sql.Tx]
+	// invoicer issues contributions' invoices and credit notes; nil until
+	// UseInvoicer.
+	invoicer *Invoicer
 }
 
 // New returns a billing Service.

@@ -166,6 +166,9 @@ func saveStripeRow(ctx context.Context, tx bun.IDB, model any) error {
 // completes paid; a SEPA debit completes unpaid and settles days later
 // with async_payment_succeeded or _failed.
 func (s *Service) onCheckoutSession(ctx context.Context, tx bun.IDB, ev *stripe.Event, at time.Time, cs *stripe.CheckoutSession) error {
+	if cs.Metadata["purpose"] == purposeContribution {
+		return s.onContributionSession(ctx, tx, ev, at, cs)
+	}
 	payID := cs.ClientReferenceID
 	if payID == "" {
 		payID = cs.Metadata["payment_id"]
@@ -620,6 +623,9 @@ func (s *Service) onChargeRefunded(ctx context.Context, tx bun.IDB, ev *stripe.E
 		return fmt.Errorf("find refunded payment: %w", err)
 	}
 	if !found {
+		if isContribution, err := s.onContributionRefunded(ctx, tx, ev, ch); isContribution || err != nil {
+			return err
+		}
 		ignoreEvent(ctx, ev, "unknown payment", "charge_id", ch.ID)
 		return nil
 	}

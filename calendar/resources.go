@@ -39,6 +39,9 @@ type Rules struct {
 	// BufferAfterMinutes: time kept free after each booking (cleaning, a
 	// laser's cool-down).
 	BufferAfterMinutes int `json:"buffer_after_minutes"`
+	// LateCancelRefundPercent: the share of the credits a booking was paid
+	// with that a late cancellation gives back (0 by default: none).
+	LateCancelRefundPercent int `json:"late_cancel_refund_percent"`
 }
 
 // DefaultRules are what a resource gets for rules it leaves at zero.
@@ -65,6 +68,7 @@ func (r Rules) validate(v *errs.Validator) {
 	v.Check(r.MinNoticeMinutes >= 0, "rules.min_notice_minutes", "must not be negative")
 	v.Check(r.CancelDeadlineMinutes >= 0, "rules.cancel_deadline_minutes", "must not be negative")
 	v.Check(r.BufferAfterMinutes >= 0 && r.BufferAfterMinutes <= 24*60, "rules.buffer_after_minutes", "must be between 0 and 1440")
+	v.Check(r.LateCancelRefundPercent >= 0 && r.LateCancelRefundPercent <= 100, "rules.late_cancel_refund_percent", "must be between 0 and 100")
 }
 
 // Resource is something bookable on a site.

@@ -110,11 +110,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := calendarSvc.AddWorkers(workers); err != nil {
 		return fmt.Errorf("register calendar jobs: %w", err)
 	}
+	// Credits expire and crowdfunding campaigns settle at their dates.
+	if err := billingSvc.AddWorkers(workers); err != nil {
+		return fmt.Errorf("register billing jobs: %w", err)
+	}
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
 			"sessions and rate limits": accessSvc.PruneExpired,
 			"idempotency keys":         idem.Prune,
 			"membership lifecycle":     billingSvc.Lifecycle,
+			"credits and campaigns":    billingSvc.Housekeeping,
 		},
 		Workers: workers,
 		Logger:  log,
@@ -123,6 +128,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("job queue: %w", err)
 	}
 	calendarSvc.UseJobs(jobClient.River())
+	billingSvc.UseJobs(jobClient.River())
 	if err := jobClient.Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}

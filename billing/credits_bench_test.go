@@ -1,0 +1,122 @@
+package billing_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
+)
+
+// BenchmarkConcurrentCreditSpends books one-hour machine slots for one
+// member from 8 goroutines, each booking paid with hour credit inside the
+// entitlement check (the member's holder row serialises them). The member
+// holds credit for half of the attempts, so the other half are refused
+// once the balance is empty. Reported: credit spends per second, booking
+// attempts per second, and the (member, lot) balances below zero found in
+// the ledger afterwards, which must be 0. Run with -benchtime Nx, N ≤ 15360
+// (16 machines × 80 days × 12 hours of distinct slots).
+func BenchmarkConcurrentCreditSpends(b *testing.B) {
+	f := newFixture(b, 1)
+	anne := f.users[0]
+	var machines []*calendar.Resource
+	for range 16 {
+		machines = append(machines, f.resource(b, calendar.KindMachine, 0))
+	}
+	if b.N > 16*80*12 {
+		b.Fatalf("at most %d bookings: -benchtime Nx", 16*80*12)
+	}
+	f.grant(b, anne, billing.UnitMinutes, calendar.KindMachine, int64(60*((b.N+1)/2)), nil)
+	var next, spent atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				m, day, hour := machines[i%16], 3+(i/16)%80, 8+i/(16*80)
+				_, err := f.book(anne, m, day, hour, hour+1)
+				switch {
+				case err == nil:
+					spent.Add(1)
+				case code(err) != "membership_required":
+					b.Errorf("booking %d: %v", i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	b.StopTimer()
+	r, err := f.bill.VerifyLedger(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if want := int64((b.N + 1) / 2); spent.Load() != want {
+		b.Fatalf("%d spends, want %d", spent.Load(), want)
+	}
+	b.ReportMetric(float64(spent.Load())/elapsed, "spends/s")
+	b.ReportMetric(float64(b.N)/elapsed, "attempts/s")
+	b.ReportMetric(float64(r.NegativeBalances+len(r.Unbalanced)), "negative_balances")
+}
+
+// BenchmarkImportContributionsCSV imports a HelloAsso export of 10,000
+// contributions (semicolons, Windows-1252) into a fresh campaign per
+// iteration: half the contributors are members (credit granted, pending),
+// half are held for later.
+func BenchmarkImportContributionsCSV(b *testing.B) {
+	f := newFixture(b, 0)
+	ctx := context.Background()
+	acc, err := access.New(f.db, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 100 {
+		if _, err := acc.Register(ctx, access.Registration{Email: fmt.Sprintf("backer%d@example.fr", i), Password: "long enough password", Name: "B"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	file := func(iter int) []byte {
+		var sb strings.Builder
+		sb.WriteString("Référence commande;Date de la commande;Statut de la commande;Nom payeur;Prénom payeur;Email payeur;Montant\r\n")
+		for i := range 10_000 {
+			fmt.Fprintf(&sb, "%d-%d;02/03/2026 10:%02d;Validé;Lefèvre;Hélène;backer%d@example.fr;%d,00\r\n", iter, i, i%60, i%200, 20+i%100)
+		}
+		var out []byte
+		for _, r := range sb.String() {
+			if r < 0x100 {
+				out = append(out, byte(r))
+			}
+		}
+		return out
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		data := file(i)
+		c, err := f.bill.CreateCampaign(ctx, billing.NewCampaign{SiteID: f.site.ID, Title: "Four", GoalCents: 10_000_000,
+			Deadline: f.clock.AddDate(0, 1, 0), Mode: billing.ModeAllOrNothing,
+			Tiers: []billing.Tier{{Name: "A", MinCents: 2000, CreditUnit: billing.UnitCents, CreditAmount: 2400}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rep, err := f.bill.ImportContributions(ctx, c.ID, "", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Created != 10_000 || rep.Matched != 5_000 {
+			b.Fatalf("report %+v", rep)
+		}
+	}
+}

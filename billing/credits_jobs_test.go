@@ -1,0 +1,95 @@
+package billing_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+)
+
+// TestCreditJobsRunOnTheQueue runs the real River queue on the real clock:
+// credit expires at its date and a campaign settles at its deadline, by
+// themselves.
+func TestCreditJobsRunOnTheQueue(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	cal := calendar.New(d, calendar.Config{})
+	bill := billing.New(d, cal, billing.Config{})
+	if err := jobs.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	if err := bill.AddWorkers(workers); err != nil {
+		t.Fatal(err)
+	}
+	jc, err := jobs.New(d, jobs.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bill.UseJobs(jc.River())
+	if err := jc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { jc.Stop(context.Background()) })
+
+	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
+		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
+	u, err := acc.Register(ctx, access.Registration{Email: "m0@example.fr", Password: "long enough password", Name: "Anne"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := time.Now().Add(6 * time.Second)
+	if _, err := bill.Grant(ctx, billing.CreditGrant{UserID: u.ID, SiteID: site.ID, ActorID: u.ID, Unit: billing.UnitCents,
+		Amount: 500, ExpiresAt: &soon, Reason: "bienvenue"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := bill.CreateCampaign(ctx, billing.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
+		Deadline: time.Now().Add(7 * time.Second), Mode: billing.ModeAllOrNothing,
+		Tiers: []billing.Tier{{Name: "A", MinCents: 1000, CreditUnit: billing.UnitCents, CreditAmount: 1200}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nq1;m0@example.fr;10;"+time.Now().Format(time.RFC3339)+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		got, _ := bill.GetCampaign(ctx, c.ID)
+		bs, _ := bill.Balances(ctx, u.ID)
+		var available int64
+		for _, b := range bs {
+			available += b.Available
+		}
+		if got.Status == billing.CampaignSucceeded && available == 1200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("campaign %s, available %d: want succeeded and 1200 (the 500 expired)", got.Status, available)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	mvs, err := bill.Movements(ctx, u.ID, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, m := range mvs {
+		kinds = append(kinds, m.Kind)
+	}
+	want := []string{billing.MoveGrant, billing.MoveCredit, billing.MoveExpire, billing.MoveVest}
+	if len(kinds) != 4 || kinds[0] != want[0] || kinds[1] != want[1] {
+		t.Fatalf("movements = %v, want %v (expire and vest in either order)", kinds, want)
+	}
+}
