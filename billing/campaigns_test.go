@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 )
@@ -196,12 +196,8 @@ func TestImportContributions(t *testing.T) {
 		t.Fatalf("second import = %+v", rep)
 	}
 	// The held contributor registers: their credit follows.
-	acc, _ := access.New(f.db, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
-	u, err := acc.Register(ctx, access.Registration{Email: "Nouveau@Example.fr", Password: "long enough password", Name: "Jean"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, p := f.credit(t, u.ID, UnitCents); a != 0 || p != 2400 {
+	u := dbtest.User(t, f.db, "nouveau@example.fr", "Jean")
+	if a, p := f.credit(t, u, UnitCents); a != 0 || p != 2400 {
 		t.Fatalf("claimed: available %d, pending %d", a, p)
 	}
 	f.ledgerOK(t)

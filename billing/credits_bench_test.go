@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 )
 
 // BenchmarkConcurrentCreditSpends books one-hour machine slots for one
@@ -77,14 +77,8 @@ func BenchmarkConcurrentCreditSpends(b *testing.B) {
 func BenchmarkImportContributionsCSV(b *testing.B) {
 	f := newFixture(b, 0)
 	ctx := context.Background()
-	acc, err := access.New(f.db, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
 	for i := range 100 {
-		if _, err := acc.Register(ctx, access.Registration{Email: fmt.Sprintf("backer%d@example.fr", i), Password: "long enough password", Name: "B"}); err != nil {
-			b.Fatal(err)
-		}
+		dbtest.User(b, f.db, fmt.Sprintf("backer%d@example.fr", i), "B")
 	}
 	file := func(iter int) []byte {
 		var sb strings.Builder

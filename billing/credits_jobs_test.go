@@ -7,7 +7,6 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -45,13 +44,9 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, _ := access.New(d, access.Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Hash: access.HashParams{MemoryKiB: 8, Time: 1, Threads: 1}})
-	u, err := acc.Register(ctx, access.Registration{Email: "m0@example.fr", Password: "long enough password", Name: "Anne"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	anne := dbtest.User(t, d, "m0@example.fr", "Anne")
 	soon := time.Now().Add(6 * time.Second)
-	if _, err := bill.Grant(ctx, billing.CreditGrant{UserID: u.ID, SiteID: site.ID, ActorID: u.ID, Unit: billing.UnitCents,
+	if _, err := bill.Grant(ctx, billing.CreditGrant{UserID: anne, SiteID: site.ID, ActorID: anne, Unit: billing.UnitCents,
 		Amount: 500, ExpiresAt: &soon, Reason: "bienvenue"}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +62,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	deadline := time.Now().Add(40 * time.Second)
 	for {
 		got, _ := bill.GetCampaign(ctx, c.ID)
-		bs, _ := bill.Balances(ctx, u.ID)
+		bs, _ := bill.Balances(ctx, anne)
 		var available int64
 		for _, b := range bs {
 			available += b.Available
@@ -80,7 +75,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	mvs, err := bill.Movements(ctx, u.ID, "", 50)
+	mvs, err := bill.Movements(ctx, anne, "", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
