@@ -212,7 +212,9 @@ func (t *pahoTransport) Publish(ctx context.Context, topic string, qos byte, pay
 		if errors.Is(err, paho.ErrNotConnected) {
 			return fmt.Errorf("publish %s: %w", topic, ErrOffline)
 		}
-		return fmt.Errorf("publish %s: %w", topic, err)
+		// The connection broke while the message was on its way: it may
+		// have reached the device, so this is not "nothing was sent".
+		return fmt.Errorf("publish %s: connection lost before the broker's acknowledgement (%v): %w", topic, err, ErrTimeout)
 	}
 	return nil
 }

@@ -168,7 +168,9 @@ func Start(ctx context.Context, cfg Config) (*Sim, error) {
 		// queues (never blocks); one worker acts.
 		SetOrderMatters(true).
 		SetAutoReconnect(true).
-		SetConnectRetry(true).
+		// Offline from the start: keep trying until the mode changes.
+		// Otherwise a refused login fails Start at once.
+		SetConnectRetry(cfg.Mode == Offline).
 		SetConnectRetryInterval(200*time.Millisecond).
 		SetMaxReconnectInterval(500*time.Millisecond).
 		SetKeepAlive(10*time.Second).
@@ -336,6 +338,9 @@ func (s *Sim) SetMode(m Mode, delay time.Duration) {
 		conn.Cut()
 	}
 }
+
+// Config returns the device's configuration.
+func (s *Sim) Config() Config { return s.cfg }
 
 // SetFaults switches the misbehaviours.
 func (s *Sim) SetFaults(f Faults) {
