@@ -74,6 +74,9 @@ type Config struct {
 	// unlock (real locks do this themselves; 0: never).
 	AutoRelock time.Duration
 	Logger     *slog.Logger
+	// OnReceive, when set, is called with every command message and its
+	// outcome (after acting); `relais devices simulate` prints them.
+	OnReceive func(Received)
 }
 
 // ForDevice fills a Config from a registered device and its secret.
@@ -477,6 +480,9 @@ func (s *Sim) record(r Received) {
 	s.mu.Lock()
 	s.received = append(s.received, r)
 	s.mu.Unlock()
+	if s.cfg.OnReceive != nil {
+		s.cfg.OnReceive(r)
+	}
 }
 
 // act switches the relay and arms the auto-off timer. The action is
