@@ -89,9 +89,11 @@ type Device struct {
 	PulseSeconds int        `bun:"pulse_seconds" json:"pulse_seconds"`
 	Online       bool       `bun:"online" json:"online"`
 	LastSeenAt   *time.Time `bun:"last_seen_at" json:"last_seen_at"`
-	CreatedAt    time.Time  `bun:"created_at" json:"created_at"`
-	UpdatedAt    time.Time  `bun:"updated_at" json:"updated_at"`
-	RetiredAt    *time.Time `bun:"retired_at" json:"retired_at,omitempty"`
+	// PresenceAt is when the last presence message applied was received.
+	PresenceAt *time.Time `bun:"presence_at" json:"-"`
+	CreatedAt  time.Time  `bun:"created_at" json:"created_at"`
+	UpdatedAt  time.Time  `bun:"updated_at" json:"updated_at"`
+	RetiredAt  *time.Time `bun:"retired_at" json:"retired_at,omitempty"`
 }
 
 // Config tunes the service.
@@ -134,6 +136,12 @@ type Service struct {
 	// credentialsChanged is set by an embedded broker to disconnect a device
 	// whose secret was rotated or which was retired.
 	credentialsChanged func(username string)
+	// pulses remembers the PulseTime last set per Tasmota channel.
+	pulses     map[string]string
+	presenceCh chan presenceEvent
+	stop       chan struct{}
+	loopDone   chan struct{}
+	closeOnce  sync.Once
 }
 
 // New returns a Service over db.
@@ -155,6 +163,7 @@ func New(bdb *bun.DB, cfg Config) *Service {
 		cmdTimeout: cfg.CommandTimeout, zigbeeTimeout: cfg.ZigbeeTimeout,
 		metrics: newMetrics(),
 		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
+		pulses: map[string]string{}, presenceCh: make(chan presenceEvent, presenceQueue), stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
 }
 

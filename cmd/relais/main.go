@@ -54,6 +54,7 @@ Usage:
   relais migrate up|down|status [flags]           manage the database schema
   relais admin create --email E --password P      create or promote an admin
   relais invoices verify                          check every invoice's inalterability chain
+  relais devices simulate [flags]                 run virtual locks and relays against a broker
 
 Every flag --some-name may also be set as RELAIS_SOME_NAME.
 Run 'relais COMMAND -h' for a command's flags.
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return adminCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "invoices":
 		return invoicesCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "devices":
+		return devicesCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

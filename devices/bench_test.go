@@ -1,0 +1,127 @@
+package devices_test
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/devices/devicesim"
+	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// The round-trip benchmarks measure, on one broker, the bare MQTT round
+// trip (relais's connection publishes a relais-protocol command, the
+// simulated device acts and acknowledges, the acknowledgement comes back)
+// and the same through Service.Send (correlation, presence check, metrics,
+// timeout). They report p50 and p99 in microseconds. See BENCHMARKS.md.
+//
+//	go test -run '^$' -bench 'RoundTrip' -benchtime 2000x ./devices/
+//	go test -run '^$' -bench 'MosquittoDefault' -benchtime 40x ./devices/
+
+func BenchmarkRoundTripEmbedded(b *testing.B) {
+	benchRoundTrip(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env {
+		return mqtttest.StartEmbedded(b, svc)
+	})
+}
+
+func BenchmarkRoundTripMosquittoNodelay(b *testing.B) {
+	benchRoundTrip(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env {
+		return mqtttest.StartOn(b, svc, mqtttest.StartMosquitto(b, true).URL)
+	})
+}
+
+// BenchmarkMosquittoDefault shows what Nagle's algorithm costs with
+// Mosquitto's default configuration (no set_tcp_nodelay).
+func BenchmarkMosquittoDefault(b *testing.B) {
+	benchRoundTrip(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env {
+		return mqtttest.StartOn(b, svc, mqtttest.StartMosquitto(b, false).URL)
+	})
+}
+
+func benchRoundTrip(b *testing.B, start func(*testing.B, *devices.Service) *mqtttest.Env) {
+	bdb := dbtest.New(b)
+	f := newFixture(b, bdb)
+	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	env := start(b, svc)
+	ctx := context.Background()
+	d, secret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "bench",
+		Protocol: devices.ProtocolRelais, Address: uniqueAddress(devices.ProtocolRelais)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := devicesim.ForDevice(d, secret, env.DeviceURL)
+	cfg.Logger = mqtttest.Quiet()
+	sim, err := devicesim.Start(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(sim.Close)
+	eventually(b, "device online", func() bool { on, known := svc.Online(d); return known && on })
+
+	b.Run("bare", func(b *testing.B) {
+		acks := make(chan string, 16)
+		ack := "relais/" + d.SiteID + "/" + d.Address + "/ack"
+		if err := env.Transport.Subscribe(ack, func(m devices.Message) {
+			var a struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(m.Payload, &a)
+			select {
+			case acks <- a.ID:
+			default:
+			}
+		}); err != nil {
+			b.Fatal(err)
+		}
+		topic := "relais/" + d.SiteID + "/" + d.Address + "/cmd"
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			cid := id.New()
+			payload, _ := json.Marshal(map[string]any{"id": cid, "action": "lock", "expires_at": time.Now().Add(5 * time.Second)})
+			t0 := time.Now()
+			if err := env.Transport.Publish(ctx, topic, 1, payload); err != nil {
+				b.Fatal(err)
+			}
+			for got := ""; got != cid; {
+				select {
+				case got = <-acks:
+				case <-time.After(5 * time.Second):
+					b.Fatal("no acknowledgement")
+				}
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		report(b, lat)
+	})
+	b.Run("send", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			t0 := time.Now()
+			if _, err := svc.Send(ctx, d, devices.Command{Action: devices.ActionLock}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		report(b, lat)
+	})
+}
+
+func report(b *testing.B, lat []time.Duration) {
+	b.StopTimer()
+	if len(lat) == 0 {
+		return
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
+	}
+	b.ReportMetric(q(0.50), "p50-µs")
+	b.ReportMetric(q(0.99), "p99-µs")
+}

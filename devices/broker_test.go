@@ -1,0 +1,225 @@
+package devices_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/devices/devicesim"
+	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+)
+
+// received collects what relais's own connection sees on a filter.
+type received struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func watch(t testing.TB, tr devices.Transport, filter string) *received {
+	t.Helper()
+	r := &received{}
+	if err := tr.Subscribe(filter, func(m devices.Message) {
+		r.mu.Lock()
+		r.msgs = append(r.msgs, m.Topic+" "+string(m.Payload))
+		r.mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *received) has(s string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.msgs {
+		if m == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBrokerACL: on the embedded broker a device may write only its own
+// reply and status topics and read only its own command topics. The suite
+// always runs on the embedded broker: Mosquitto's isolation comes from the
+// acl_file documented in docs/mosquitto.
+func TestBrokerACL(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, true)
+	for _, p := range allProtocols() {
+		t.Run(string(p), func(t *testing.T) {
+			victim, _ := r.sim(p, devices.KindLock)
+			_, intruder := r.sim(p, devices.KindLock)
+			vACL := devices.DeviceACL(victim)
+
+			// Writing on the victim's reply or status topics is dropped: a
+			// later allowed message of the intruder arrives, the forbidden
+			// one, published before it, never does.
+			for _, topic := range vACL.Write {
+				topic = strings.ReplaceAll(strings.ReplaceAll(topic, "/#", "/x"), "+", "x")
+				w := watch(t, r.env.Transport, topic)
+				if err := intruder.Publish(topic, 0, false, []byte("forged")); err != nil {
+					t.Fatal(err)
+				}
+				marker, _, _ := intruderPresence(r, p, intruder)
+				mw := watch(t, r.env.Transport, marker)
+				if err := intruder.Publish(marker, 0, false, []byte("marker")); err != nil {
+					t.Fatal(err)
+				}
+				eventually(t, "the intruder's own message", func() bool { return mw.has(marker + " marker") })
+				if w.has(topic + " forged") {
+					t.Fatalf("%s: forged message on %s reached relais", p, topic)
+				}
+			}
+			// Reading the victim's commands is refused, and so are wildcards
+			// that would include them.
+			for _, f := range append(vACL.Read, "#", "+/#", "cmnd/+/#", "relais/#", "zigbee2mqtt/+/set") {
+				if err := intruder.Subscribe(f, func(string, []byte) {}); err == nil {
+					t.Fatalf("%s: subscription to %s accepted", p, f)
+				}
+			}
+		})
+	}
+}
+
+// intruderPresence is the presence topic of the simulated device s, which
+// it may write.
+func intruderPresence(r *rig, p devices.Protocol, s *devicesim.Sim) (string, []byte, []byte) {
+	cfg := s.Config()
+	return devices.PresenceTopic(&devices.Device{Protocol: p, SiteID: cfg.SiteID, Address: cfg.Address})
+}
+
+// TestBrokerLogin: wrong or missing credentials, a retired device and a
+// Last Will on a foreign topic are refused; a rotated secret cuts the
+// session.
+func TestBrokerLogin(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, true)
+	ctx := context.Background()
+	d, secret := r.register(devices.ProtocolRelais, devices.KindLock)
+	other, _ := r.register(devices.ProtocolRelais, devices.KindLock)
+	start := func(c devicesim.Config) error {
+		c.Logger = mqtttest.Quiet()
+		s, err := devicesim.Start(ctx, c)
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}
+	good := devicesim.ForDevice(d, secret, r.env.DeviceURL)
+	tests := []struct {
+		name   string
+		change func(*devicesim.Config)
+	}{
+		{"wrong password", func(c *devicesim.Config) { c.Password += "x" }},
+		{"anonymous", func(c *devicesim.Config) { c.Username, c.Password = "", "" }},
+		{"unknown user", func(c *devicesim.Config) { c.Username = "dev-nobody" }},
+		{"last will on another device's status", func(c *devicesim.Config) { c.Address = other.Address }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := good
+			tt.change(&c)
+			if c.ClientID == "" {
+				c.ClientID = "sim-" + tt.name
+			}
+			if err := start(c); err == nil {
+				t.Fatal("login accepted")
+			}
+		})
+	}
+	if err := start(good); err != nil {
+		t.Fatalf("good credentials refused: %v", err)
+	}
+
+	// A rotated secret closes the open session and the old secret no
+	// longer logs in.
+	c := good
+	c.Logger = mqtttest.Quiet()
+	s, err := devicesim.Start(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r.waitOnline(d, true)
+	if _, err := r.svc.RotateSecret(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.waitOnline(d, false) // its Last Will fired
+	if err := start(good); err == nil {
+		t.Fatal("old secret accepted after rotation")
+	}
+}
+
+// TestListenPortTaken: the error names the setting that moves the broker.
+func TestListenPortTaken(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	svc := devices.New(nil, devices.Config{Logger: mqtttest.Quiet()})
+	_, err = devices.NewBroker(devices.BrokerConfig{Listen: ln.Addr().String()}, svc)
+	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "RELAIS_MQTT_LISTEN") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestBrokerRestart: relais on an external broker that restarts. The
+// command in flight ends as a timeout, a command during the outage is
+// refused without being queued, relais reconnects and resubscribes on its
+// own, and the device never acts on the old command.
+func TestBrokerRestart(t *testing.T) {
+	t.Parallel()
+	broker := mqtttest.StartRestartable(t)
+	bdb := dbtest.New(t)
+	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	env := mqtttest.StartOn(t, svc, broker.URL)
+	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), svc: svc, env: env}
+	ctx := context.Background()
+	for _, p := range allProtocols() {
+		t.Run(string(p), func(t *testing.T) {
+			d, sim := r.sim(p, devices.KindLock)
+			if _, err := svc.Send(ctx, d, devices.Command{Action: devices.ActionLock}); err != nil {
+				t.Fatal(err)
+			}
+			sim.SetMode(devicesim.Silent, 0)
+			inFlight := make(chan error, 1)
+			go func() {
+				_, err := svc.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Timeout: 500 * time.Millisecond})
+				inFlight <- err
+			}()
+			eventually(t, "the command reached the device", func() bool { return len(sim.Received()) > 0 })
+			broker.Stop()
+			if err := <-inFlight; !errors.Is(err, devices.ErrTimeout) {
+				t.Fatalf("in-flight command: %v, want ErrTimeout", err)
+			}
+			eventually(t, "relais notices the outage", func() bool { return !env.Transport.Connected() })
+			if _, err := svc.Send(ctx, d, devices.Command{Action: devices.ActionUnlock}); !errors.Is(err, devices.ErrOffline) {
+				t.Fatalf("command during the outage: %v, want ErrOffline", err)
+			}
+			sim.SetMode(devicesim.Normal, 0)
+			broker.Start()
+			eventually(t, "relais reconnects", env.Transport.Connected)
+			eventually(t, "the device is back", func() bool { return sim.State().Connected })
+			// The reply topics were subscribed again: a command is confirmed.
+			var err error
+			eventually(t, "a command confirmed after the restart", func() bool {
+				_, err = svc.Send(ctx, d, devices.Command{Action: devices.ActionLock, Timeout: time.Second})
+				return err == nil
+			})
+			for _, a := range sim.Actions() {
+				if on(a.Action) {
+					t.Fatalf("the device acted on a command from before the restart: %+v", sim.Actions())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,43 @@
+package devices
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	commands        *prometheus.CounterVec
+	latency         *prometheus.HistogramVec
+	ignored         *prometheus.CounterVec
+	offline         *prometheus.CounterVec
+	presenceDropped prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relais_device_commands_total",
+			Help: "Commands to devices by protocol and outcome (confirmed, rejected, timeout, offline, busy, canceled, error).",
+		}, []string{"protocol", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "relais_device_command_seconds",
+			Help:    "Time from sending a command to its confirmation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+		}, []string{"protocol"}),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relais_device_replies_ignored_total",
+			Help: "Device messages ignored: duplicate, late or unknown-id answers, malformed payloads.",
+		}, []string{"protocol", "reason"}),
+		offline: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relais_device_offline_total",
+			Help: "Devices going offline (transitions recorded by this replica), by kind.",
+		}, []string{"kind"}),
+		presenceDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relais_device_presence_dropped_total",
+			Help: "Presence messages not written to the database because the queue was full.",
+		}),
+	}
+}
+
+// Collectors returns the package's Prometheus collectors, to register once.
+func (s *Service) Collectors() []prometheus.Collector {
+	m := s.metrics
+	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presenceDropped}
+}
