@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -66,7 +67,9 @@ func newGateFixture(t testing.TB) *gateFixture {
 	f.cal = calendar.New(d, calendar.Config{Now: f.clock})
 	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock})
 	f.cal.SetGuard(f.bill)
-	f.dev = devices.New(d, devices.Config{Now: f.clock, CommandTimeout: 2 * time.Second})
+	// Devices keep the wall clock: a device checks a command's expiry
+	// against its own.
+	f.dev = devices.New(d, devices.Config{CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
 	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock})
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {

@@ -212,7 +212,9 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 		}
 		return nil, commandProblem(sendErr)
 	}
-	s.StartedAt = result.ConfirmedAt.UTC()
+	// The gate's clock, not the device's, dates the session: one clock for
+	// every time billing compares.
+	s.StartedAt = g.now()
 	if _, err := g.db.NewUpdate().Model(s).Column("started_at").WherePK().Exec(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("record machine start: %w", err)
 	}
@@ -297,9 +299,6 @@ func (g *Gate) stop(ctx context.Context, s *Session, reason, actorID string) (*S
 	result, sendErr := g.dev.Send(ctx, relay, devices.Command{Action: devices.ActionPowerOff})
 	ctx = context.WithoutCancel(ctx)
 	off := g.now()
-	if sendErr == nil {
-		off = result.ConfirmedAt.UTC()
-	}
 	ev.OccurredAt = off
 	err = db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
 		return g.closeSession(ctx, tx, s, off, reason, sendErr == nil)

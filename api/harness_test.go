@@ -18,6 +18,7 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
@@ -32,6 +33,8 @@ type harness struct {
 	access *access.Service
 	cal    *calendar.Service
 	bill   *billing.Service
+	dev    *devices.Service
+	gate   *access.Gate
 	clock  *testClock
 }
 
@@ -72,17 +75,23 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	bill := billing.New(d, cal, billing.Config{Now: clk.Now})
 	invoices := billing.NewInvoicer(d, clk.Now)
 	bill.UseInvoicer(invoices)
+	// Devices are registered but not connected to a broker unless a test
+	// starts one (see doors_test.go): commands then fail as offline.
+	dev := devices.New(d, devices.Config{CommandTimeout: 2 * time.Second})
+	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now})
 	a := api.New(api.Deps{
 		Access:      acc,
 		Calendar:    cal,
 		Billing:     bill,
 		Invoices:    invoices,
+		Devices:     dev,
+		Gate:        gate,
 		Idempotency: idempotency.New(d, clk.Now),
 		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, clock: clk}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, dev: dev, gate: gate, clock: clk}
 }
 
 type response struct {

@@ -75,6 +75,21 @@ func (s *Server) routes() {
 	s.handle("GET /v1/sites/{site_id}/availability", s.requireAuth(s.handleSiteAvailability))
 	s.handle("GET /v1/resources/{resource_id}/availability", s.requireAuth(s.handleResourceAvailability))
 
+	s.handle("POST /v1/sites/{site_id}/devices", s.requireAuth(s.idempotentAuthed(s.handleCreateDevice)))
+	s.handle("GET /v1/sites/{site_id}/devices", s.requireAuth(s.handleListDevices))
+	s.handle("GET /v1/devices/{device_id}", s.requireAuth(s.handleGetDevice))
+	s.handle("PATCH /v1/devices/{device_id}", s.requireAuth(s.handlePatchDevice))
+	s.handle("DELETE /v1/devices/{device_id}", s.requireAuth(s.handleRetireDevice))
+	s.handle("POST /v1/devices/{device_id}/secret", s.requireAuth(s.handleRotateDeviceSecret))
+
+	s.handle("POST /v1/doors/{device_id}/unlock", s.requireAuth(s.idempotentAuthed(s.handleUnlock)))
+	s.handle("POST /v1/machines/{resource_id}/session", s.requireAuth(s.idempotentAuthed(s.handleStartSession)))
+	s.handle("GET /v1/machines/{resource_id}/session", s.requireAuth(s.handleGetSession))
+	s.handle("DELETE /v1/machines/{resource_id}/session", s.requireAuth(s.handleStopSession))
+	s.handle("GET /v1/sites/{site_id}/access-events", s.requireAuth(s.handleListAccessEvents))
+	s.handle("GET /v1/sites/{site_id}/access-events.csv", s.requireAuth(s.handleExportAccessEvents))
+	s.handle("GET /v1/me/access-events", s.requireAuth(s.handleMyAccessEvents))
+
 	s.handle("POST /v1/resources/{resource_id}/closures", s.requireAuth(s.idempotentAuthed(s.handleCreateResourceClosure)))
 	s.handle("GET /v1/resources/{resource_id}/closures", s.requireAuth(s.handleListResourceClosures))
 	s.handle("DELETE /v1/resources/{resource_id}/closures/{closure_id}", s.requireAuth(s.handleDeleteResourceClosure))

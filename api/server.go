@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
 
@@ -25,6 +26,8 @@ type Deps struct {
 	Calendar    *calendar.Service
 	Billing     *billing.Service
 	Invoices    *billing.Invoicer
+	Devices     *devices.Service
+	Gate        *access.Gate
 	Idempotency *idempotency.Store
 	Logger      *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.

@@ -37,6 +37,24 @@ type config struct {
 	StripeSecretKey     string
 	StripeWebhookSecret string
 	StripeAPIURL        string
+
+	// Devices and physical access.
+	MQTTListen     string
+	MQTTTLSListen  string
+	MQTTTLSCert    string
+	MQTTTLSKey     string
+	MQTTURL        string
+	MQTTUsername   string
+	MQTTPassword   string
+	MQTTCAFile     string
+	MQTTCertFile   string
+	MQTTKeyFile    string
+	DeviceTimeout  time.Duration
+	ZigbeeTimeout  time.Duration
+	RoomDoorMargin time.Duration
+	MachineGrace   time.Duration
+	MachineWarning time.Duration
+	Demo           bool
 }
 
 // envName is the environment variable of a flag.

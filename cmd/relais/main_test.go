@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 )
 
@@ -130,7 +132,8 @@ func startServe(t *testing.T, e map[string]string) (base string, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--http-addr", "127.0.0.1:0"}, env(e), out, io.Discard) }()
+	args := append([]string{"serve", "--http-addr", "127.0.0.1:0"}, mqttArgs()...)
+	go func() { done <- run(ctx, args, env(e), out, io.Discard) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := listening.FindStringSubmatch(out.String()); m != nil {
@@ -237,11 +240,38 @@ func TestServeEndToEnd(t *testing.T) {
 func TestServePortTaken(t *testing.T) {
 	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.URL(t)})
 	addr := strings.TrimPrefix(base, "http://")
-	err := run(context.Background(), []string{"serve", "--http-addr", addr, "--database-url", dbtest.URL(t)}, env(nil), io.Discard, io.Discard)
+	args := append([]string{"serve", "--http-addr", addr, "--database-url", dbtest.URL(t)}, mqttArgs()...)
+	err := run(context.Background(), args, env(nil), io.Discard, io.Discard)
 	var ue *usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "taken") {
 		t.Fatalf("serve on a taken port: %v", err)
 	}
+}
+
+// TestServeMQTTPortTaken: the embedded broker's port is taken (here by a
+// listener of the test): serve says so and names the setting to change.
+func TestServeMQTTPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = run(context.Background(), []string{"serve", "--http-addr", "127.0.0.1:0", "--database-url", dbtest.URL(t), "--mqtt-listen", ln.Addr().String()},
+		env(nil), io.Discard, io.Discard)
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "RELAIS_MQTT_LISTEN") {
+		t.Fatalf("serve with the MQTT port taken: %v", err)
+	}
+}
+
+// mqttArgs points serve at the test broker: the external one when
+// RELAIS_TEST_MQTT_URL is set, else an embedded one on a free port
+// (Mosquitto may hold 1883).
+func mqttArgs() []string {
+	if u := mqtttest.ExternalURL(); u != "" {
+		return []string{"--mqtt-url", u}
+	}
+	return []string{"--mqtt-listen", "127.0.0.1:0"}
 }
 
 func TestInvoicesVerify(t *testing.T) {

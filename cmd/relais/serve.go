@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
@@ -46,6 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret (whsec_…) of the Stripe webhook endpoint")
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", "", "Stripe API base URL, for stripe-mock in development")
 	fs.DurationVar(&c.OfferTTL, "waitlist-offer-ttl", calendar.DefaultOfferTTL, "how long a freed slot is held for the first member in its waiting list")
+	mqttFlags(fs, &c)
 	if err := parseFlags(fs, args, getenv, stderr); err != nil {
 		return err
 	}
@@ -103,9 +105,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	calendarSvc.SetGuard(billingSvc)
 
-	// Durable background work: waiting-list offers that lapse, and the
-	// hourly housekeeping (expired rows, memberships moving through their
-	// lifecycle).
+	// Devices: the embedded MQTT broker, or an external one.
+	devicesSvc := devices.New(d, devices.Config{Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
+	transport, closeMQTT, err := connectMQTT(ctx, &c, devicesSvc, log)
+	if err != nil {
+		return err
+	}
+	defer closeMQTT()
+	defer devicesSvc.Close()
+	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, access.GateConfig{Logger: log,
+		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning})
+	devicesSvc.OnPresence(gate.OnPresence)
+	if err := devicesSvc.Start(ctx, transport); err != nil {
+		return fmt.Errorf("start devices: %w", err)
+	}
+
+	// Durable background work: waiting-list offers that lapse, machines
+	// switched off at the end of their slot, and the hourly housekeeping
+	// (expired rows, memberships moving through their lifecycle).
 	workers := river.NewWorkers()
 	if err := calendarSvc.AddWorkers(workers); err != nil {
 		return fmt.Errorf("register calendar jobs: %w", err)
@@ -114,6 +131,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := billingSvc.AddWorkers(workers); err != nil {
 		return fmt.Errorf("register billing jobs: %w", err)
 	}
+	gate.AddWorkers(workers)
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
 			"sessions and rate limits": accessSvc.PruneExpired,
@@ -121,14 +139,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			"membership lifecycle":     billingSvc.Lifecycle,
 			"credits and campaigns":    billingSvc.Housekeeping,
 		},
-		Workers: workers,
-		Logger:  log,
+		Workers:  workers,
+		Periodic: gate.PeriodicJobs(),
+		Logger:   log,
 	})
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	calendarSvc.UseJobs(jobClient.River())
 	billingSvc.UseJobs(jobClient.River())
+	gate.UseJobs(jobClient.River())
 	if err := jobClient.Start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -142,11 +162,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(devicesSvc.Collectors()...)
+	reg.MustRegister(gate.Collectors()...)
 	handler := api.New(api.Deps{
 		Access:         accessSvc,
 		Calendar:       calendarSvc,
 		Billing:        billingSvc,
 		Invoices:       invoicer,
+		Devices:        devicesSvc,
+		Gate:           gate,
 		Idempotency:    idem,
 		Logger:         log,
 		Registry:       reg,
@@ -161,6 +185,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		return usagef("cannot listen on %s: %v", c.HTTPAddr, err)
 	}
+	// Relays left on by a previous run (a crash, a restart) are switched off
+	// unless a session still holds them, once the devices' retained
+	// presence has had a moment to arrive.
+	go func() {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return
+		}
+		if err := gate.Reconcile(ctx); err != nil {
+			log.Warn("reconcile relays", slog.Any("error", err))
+		}
+	}()
+
 	srv := api.HTTPServer(c.HTTPAddr, handler)
 	log.Info("relais listening", slog.String("url", "http://"+displayAddr(ln.Addr())))
 

@@ -1,0 +1,250 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/errs"
+)
+
+type unlockJSON struct {
+	Granted   bool   `json:"granted"`
+	Confirmed bool   `json:"confirmed"`
+	EventID   string `json:"event_id"`
+	CommandID string `json:"command_id,omitempty"`
+	LatencyMS *int   `json:"latency_ms,omitempty"`
+}
+
+// handleUnlock opens a door. The body is optional; a manager may give the
+// reason that the audit records.
+func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if len(in.Reason) > 500 {
+		s.writeError(w, r, errs.Invalid("reason", "must be at most 500 characters"))
+		return
+	}
+	d, ok := s.deviceFor(w, r, p)
+	if !ok {
+		return
+	}
+	dec, err := s.Gate.Unlock(r.Context(), p, d.ID, in.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := unlockJSON{Granted: dec.Granted, Confirmed: dec.Confirmed, EventID: dec.Event.ID, LatencyMS: dec.Event.LatencyMS}
+	if dec.Event.CommandID != nil {
+		out.CommandID = *dec.Event.CommandID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type sessionJSON struct {
+	ID            string     `json:"id"`
+	SiteID        string     `json:"site_id"`
+	ResourceID    string     `json:"resource_id"`
+	DeviceID      string     `json:"device_id"`
+	UserID        string     `json:"user_id"`
+	ReservationID string     `json:"reservation_id"`
+	StartedAt     time.Time  `json:"started_at"`
+	EndsAt        time.Time  `json:"ends_at"`
+	StoppedAt     *time.Time `json:"stopped_at"`
+	StopReason    string     `json:"stop_reason,omitempty"`
+	OffConfirmed  bool       `json:"off_confirmed"`
+	UsedMinutes   *int       `json:"used_minutes"`
+}
+
+func toSessionJSON(s *access.Session) sessionJSON {
+	return sessionJSON{ID: s.ID, SiteID: s.SiteID, ResourceID: s.ResourceID, DeviceID: s.DeviceID, UserID: s.UserID,
+		ReservationID: s.ReservationID, StartedAt: s.StartedAt, EndsAt: s.EndsAt, StoppedAt: s.StoppedAt,
+		StopReason: s.StopReason, OffConfirmed: s.OffConfirmed, UsedMinutes: s.UsedMinutes}
+}
+
+// machineSite checks the caller may see the machine and returns its site.
+func (s *Server) machineSite(w http.ResponseWriter, r *http.Request, p *access.Principal) (string, bool) {
+	siteID, err := s.Gate.MachineSite(r.Context(), r.PathValue("resource_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return "", false
+	}
+	if !canReadSite(p, siteID) {
+		s.writeError(w, r, errResourceNotFound)
+		return "", false
+	}
+	return siteID, true
+}
+
+func (s *Server) handleStartSession(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if _, ok := s.machineSite(w, r, p); !ok {
+		return
+	}
+	if p.IsAPIKey() {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	sess, err := s.Gate.StartSession(r.Context(), p.UserID, r.PathValue("resource_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toSessionJSON(sess))
+}
+
+func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID, ok := s.machineSite(w, r, p)
+	if !ok {
+		return
+	}
+	sess, err := s.Gate.CurrentSession(r.Context(), r.PathValue("resource_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if sess.UserID != p.UserID && !p.ManagesSite(siteID) {
+		// Someone else's session: members only learn the machine is busy.
+		writeJSON(w, http.StatusOK, sessionJSON{ID: sess.ID, SiteID: sess.SiteID, ResourceID: sess.ResourceID,
+			DeviceID: sess.DeviceID, StartedAt: sess.StartedAt, EndsAt: sess.EndsAt})
+		return
+	}
+	writeJSON(w, http.StatusOK, toSessionJSON(sess))
+}
+
+// handleStopSession switches the machine off: its member, or a manager of
+// the site.
+func (s *Server) handleStopSession(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID, ok := s.machineSite(w, r, p)
+	if !ok {
+		return
+	}
+	sess, err := s.Gate.CurrentSession(r.Context(), r.PathValue("resource_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	manager := p.ManagesSite(siteID) && p.HasScope(access.ScopeSitesWrite)
+	if sess.UserID != p.UserID && !manager {
+		s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "not_your_session", Detail: "another member is using this machine"})
+		return
+	}
+	sess, err = s.Gate.StopSession(r.Context(), sess, p.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toSessionJSON(sess))
+}
+
+type accessEventJSON struct {
+	ID            string    `json:"id"`
+	SiteID        string    `json:"site_id"`
+	OccurredAt    time.Time `json:"occurred_at"`
+	Kind          string    `json:"kind"`
+	Decision      string    `json:"decision"`
+	Reason        string    `json:"reason"`
+	Detail        string    `json:"detail"`
+	Outcome       string    `json:"outcome"`
+	UserID        *string   `json:"user_id"`
+	ActorID       *string   `json:"actor_id"`
+	DeviceID      *string   `json:"device_id"`
+	ResourceID    *string   `json:"resource_id"`
+	ReservationID *string   `json:"reservation_id"`
+	SessionID     *string   `json:"session_id"`
+	CommandID     *string   `json:"command_id"`
+	LatencyMS     *int      `json:"latency_ms"`
+}
+
+func toAccessEventJSON(e *access.Event) accessEventJSON {
+	return accessEventJSON{ID: e.ID, SiteID: e.SiteID, OccurredAt: e.OccurredAt, Kind: e.Kind, Decision: e.Decision,
+		Reason: e.Reason, Detail: e.Detail, Outcome: e.Outcome, UserID: e.UserID, ActorID: e.ActorID, DeviceID: e.DeviceID,
+		ResourceID: e.ResourceID, ReservationID: e.ReservationID, SessionID: e.SessionID, CommandID: e.CommandID, LatencyMS: e.LatencyMS}
+}
+
+// eventFilter reads ?member=&device=&from=&to= and the page.
+func (s *Server) eventFilter(w http.ResponseWriter, r *http.Request) (access.EventFilter, bool) {
+	var f access.EventFilter
+	var err error
+	if f.After, f.Limit, err = page(r); err == nil {
+		f.From, f.To, err = queryWindow(r)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return f, false
+	}
+	q := r.URL.Query()
+	f.UserID, f.DeviceID = q.Get("member"), q.Get("device")
+	return f, true
+}
+
+func (s *Server) canAuditSite(p *access.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(access.ScopeAccessRead)
+}
+
+func (s *Server) handleListAccessEvents(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !s.canAuditSite(p, siteID) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	f, ok := s.eventFilter(w, r)
+	if !ok {
+		return
+	}
+	f.SiteID = siteID
+	s.writeEvents(w, r, f)
+}
+
+func (s *Server) handleMyAccessEvents(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	if p.IsAPIKey() {
+		s.writeError(w, r, errs.ErrForbidden)
+		return
+	}
+	f, ok := s.eventFilter(w, r)
+	if !ok {
+		return
+	}
+	f.UserID = p.UserID
+	s.writeEvents(w, r, f)
+}
+
+func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, f access.EventFilter) {
+	evs, next, err := s.Gate.ListEvents(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := listOf(evs, toAccessEventJSON)
+	out.NextCursor = cursor(next)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleExportAccessEvents(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	siteID := r.PathValue("site_id")
+	if !s.canAuditSite(p, siteID) {
+		s.refuseSite(w, r, p, siteID)
+		return
+	}
+	var f access.EventFilter
+	var err error
+	if f.From, f.To, err = queryWindow(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f.SiteID, f.UserID, f.DeviceID = siteID, q.Get("member"), q.Get("device")
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="access-events.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.Gate.WriteEventsCSV(r.Context(), w, f); err != nil {
+		// Headers are gone; the truncated file and the log tell.
+		s.log.ErrorContext(r.Context(), "access events export failed", "error", err)
+	}
+}

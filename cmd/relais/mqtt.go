@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/relais-tierslieux/relais/devices"
+)
+
+// mqttFlags declares the device and physical-access flags of serve.
+func mqttFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.MQTTListen, "mqtt-listen", ":1883", "address of the embedded MQTT broker's TCP listener (used when --mqtt-url is empty)")
+	fs.StringVar(&c.MQTTTLSListen, "mqtt-tls-listen", "", "address of the embedded broker's TLS listener; needs --mqtt-tls-cert and --mqtt-tls-key")
+	fs.StringVar(&c.MQTTTLSCert, "mqtt-tls-cert", "", "PEM certificate of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTTLSKey, "mqtt-tls-key", "", "PEM private key of the embedded broker's TLS listener")
+	fs.StringVar(&c.MQTTURL, "mqtt-url", "", "external broker (tcp://, ssl:// or ws://host:port); empty runs the embedded broker")
+	fs.StringVar(&c.MQTTUsername, "mqtt-username", "", "relais's username on the external broker")
+	fs.StringVar(&c.MQTTPassword, "mqtt-password", "", "relais's password on the external broker")
+	fs.StringVar(&c.MQTTCAFile, "mqtt-ca-file", "", "PEM CA bundle that signs the external broker's certificate (ssl://)")
+	fs.StringVar(&c.MQTTCertFile, "mqtt-cert-file", "", "PEM client certificate for the external broker (mutual TLS)")
+	fs.StringVar(&c.MQTTKeyFile, "mqtt-key-file", "", "PEM private key of --mqtt-cert-file")
+	fs.DurationVar(&c.DeviceTimeout, "device-timeout", devices.DefaultCommandTimeout, "how long an unlock or a relay command waits for the device's confirmation")
+	fs.DurationVar(&c.ZigbeeTimeout, "zigbee-timeout", devices.DefaultZigbeeTimeout, "the same for Zigbee2MQTT devices, which are slower")
+	fs.DurationVar(&c.RoomDoorMargin, "room-door-margin", 10*time.Minute, "a room's lock opens for its reservation this long before it starts and after it ends")
+	fs.DurationVar(&c.MachineGrace, "machine-grace", 5*time.Minute, "a machine stays powered this long after the slot ends, unless the next booking starts sooner")
+	fs.DurationVar(&c.MachineWarning, "machine-warning", 5*time.Minute, "a warning event is recorded this long before a machine's power goes off")
+	fs.BoolVar(&c.Demo, "demo", false, "seed a demo site with devices simulated in-process, and print credentials and curl commands")
+}
+
+// connectMQTT starts the embedded broker, or connects to the external one.
+// The returned func closes it.
+func connectMQTT(ctx context.Context, c *config, svc *devices.Service, log *slog.Logger) (devices.Transport, func(), error) {
+	if c.MQTTURL != "" {
+		t, err := devices.DialBroker(ctx, devices.ClientConfig{URL: c.MQTTURL, Username: c.MQTTUsername, Password: c.MQTTPassword,
+			CAFile: c.MQTTCAFile, CertFile: c.MQTTCertFile, KeyFile: c.MQTTKeyFile, Logger: log})
+		if err != nil {
+			return nil, nil, usagef("RELAIS_MQTT_URL: %v", err)
+		}
+		log.Info("connected to the MQTT broker", slog.String("url", redactURL(c.MQTTURL)))
+		return t, func() { t.Close() }, nil
+	}
+	b, err := devices.NewBroker(devices.BrokerConfig{Listen: c.MQTTListen, TLSListen: c.MQTTTLSListen, TLSCertFile: c.MQTTTLSCert, TLSKeyFile: c.MQTTTLSKey, Logger: log}, svc)
+	if err != nil {
+		return nil, nil, usagef("%v", err)
+	}
+	log.Info("embedded MQTT broker listening", slog.String("addr", b.Addr()))
+	return b.Transport(), func() { b.Close() }, nil
+}
+
+// redactURL hides a password in a broker URL, for the log.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
