@@ -81,7 +81,9 @@ func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devic
 	return &Gate{db: db, cal: cal, bill: bill, dev: dev, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
 }
 
-func (g *Gate) now() time.Time { return g.cfg.Now().UTC() }
+// now is the gate's clock, at the database's precision (microseconds), so
+// an answer shows the times that are stored.
+func (g *Gate) now() time.Time { return g.cfg.Now().UTC().Truncate(time.Microsecond) }
 
 // Decision is the answer to an unlock or a machine start.
 type Decision struct {

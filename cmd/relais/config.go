@@ -149,3 +149,10 @@ func (c *config) rateLimits() access.RateLimits {
 	l.PerIP = access.Limit{Max: c.AuthRateLimit, Window: time.Minute}
 	return l
 }
+
+// flagSet reports whether name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

@@ -129,10 +129,17 @@ var listening = regexp.MustCompile(`relais listening.*url=(http://[0-9.:]+)`)
 // startServe runs `relais serve` until the test ends and returns its URL.
 func startServe(t *testing.T, e map[string]string) (base string, stop func()) {
 	t.Helper()
+	base, _, stop = startServeWith(t, e)
+	return base, stop
+}
+
+// startServeWith runs serve with extra flags, and returns what it prints too.
+func startServeWith(t *testing.T, e map[string]string, extra ...string) (base string, out *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out = &syncBuffer{}
 	done := make(chan error, 1)
-	args := append([]string{"serve", "--http-addr", "127.0.0.1:0"}, mqttArgs()...)
+	args := append(append([]string{"serve", "--http-addr", "127.0.0.1:0"}, mqttArgs()...), extra...)
 	go func() { done <- run(ctx, args, env(e), out, io.Discard) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -160,7 +167,7 @@ func startServe(t *testing.T, e map[string]string) (base string, stop func()) {
 		})
 	}
 	t.Cleanup(stop)
-	return base, stop
+	return base, out, stop
 }
 
 func postJSON(t *testing.T, url, token string, body any, into any) int {

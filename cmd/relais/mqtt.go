@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"net"
 	"net/url"
 	"time"
 
@@ -31,23 +32,27 @@ func mqttFlags(fs *flag.FlagSet, c *config) {
 }
 
 // connectMQTT starts the embedded broker, or connects to the external one.
-// The returned func closes it.
-func connectMQTT(ctx context.Context, c *config, svc *devices.Service, log *slog.Logger) (devices.Transport, func(), error) {
+// It returns relais's transport, the URL devices use to reach the broker
+// (for the demo's simulators), and a func that closes it.
+func connectMQTT(ctx context.Context, c *config, svc *devices.Service, log *slog.Logger) (devices.Transport, string, func(), error) {
 	if c.MQTTURL != "" {
 		t, err := devices.DialBroker(ctx, devices.ClientConfig{URL: c.MQTTURL, Username: c.MQTTUsername, Password: c.MQTTPassword,
 			CAFile: c.MQTTCAFile, CertFile: c.MQTTCertFile, KeyFile: c.MQTTKeyFile, Logger: log})
 		if err != nil {
-			return nil, nil, usagef("RELAIS_MQTT_URL: %v", err)
+			return nil, "", nil, usagef("RELAIS_MQTT_URL: %v", err)
 		}
 		log.Info("connected to the MQTT broker", slog.String("url", redactURL(c.MQTTURL)))
-		return t, func() { t.Close() }, nil
+		return t, c.MQTTURL, func() { t.Close() }, nil
 	}
-	b, err := devices.NewBroker(devices.BrokerConfig{Listen: c.MQTTListen, TLSListen: c.MQTTTLSListen, TLSCertFile: c.MQTTTLSCert, TLSKeyFile: c.MQTTTLSKey, Logger: log}, svc)
+	b, err := devices.NewBroker(devices.BrokerConfig{Listen: c.MQTTListen, TLSListen: c.MQTTTLSListen,
+		TLSCertFile: c.MQTTTLSCert, TLSKeyFile: c.MQTTTLSKey, Logger: log}, svc)
 	if err != nil {
-		return nil, nil, usagef("%v", err)
+		return nil, "", nil, usagef("%v", err)
 	}
 	log.Info("embedded MQTT broker listening", slog.String("addr", b.Addr()))
-	return b.Transport(), func() { b.Close() }, nil
+	// A wildcard listen address is dialled on loopback.
+	_, port, _ := net.SplitHostPort(b.Addr())
+	return b.Transport(), "tcp://127.0.0.1:" + port, func() { b.Close() }, nil
 }
 
 // redactURL hides a password in a broker URL, for the log.

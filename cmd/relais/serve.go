@@ -54,6 +54,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := c.check(*proxies); err != nil {
 		return err
 	}
+	if c.Demo && !flagSet(fs, "database-url") && getenv("RELAIS_DATABASE_URL") == "" {
+		// The demo seeds accounts with printed passwords: keep them out of
+		// the real database.
+		c.DatabaseURL = "sqlite:relais-demo.db"
+	}
 	log := newLogger(&c, stdout)
 
 	d, err := db.Open(ctx, c.DatabaseURL)
@@ -107,7 +112,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Devices: the embedded MQTT broker, or an external one.
 	devicesSvc := devices.New(d, devices.Config{Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
-	transport, closeMQTT, err := connectMQTT(ctx, &c, devicesSvc, log)
+	transport, deviceURL, closeMQTT, err := connectMQTT(ctx, &c, devicesSvc, log)
 	if err != nil {
 		return err
 	}
@@ -185,6 +190,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		return usagef("cannot listen on %s: %v", c.HTTPAddr, err)
 	}
+	var dm *demo
+	if c.Demo {
+		if dm, err = seedDemo(ctx, d, accessSvc, calendarSvc, billingSvc, devicesSvc, time.Now()); err != nil {
+			return err
+		}
+		stopSims, err := simulateDemo(ctx, dm, deviceURL, log)
+		if err != nil {
+			return err
+		}
+		defer stopSims()
+	}
+
 	// Relays left on by a previous run (a crash, a restart) are switched off
 	// unless a session still holds them, once the devices' retained
 	// presence has had a moment to arrive.
@@ -201,6 +218,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	srv := api.HTTPServer(c.HTTPAddr, handler)
 	log.Info("relais listening", slog.String("url", "http://"+displayAddr(ln.Addr())))
+	if dm != nil {
+		printDemo(stdout, "http://"+displayAddr(ln.Addr()), dm, time.Now())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
