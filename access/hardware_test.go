@@ -360,3 +360,55 @@ func TestMachineOffJobRunsOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("%d off events, %d completed jobs, %d power-offs; want one each", offs, done, len(actions(relay, devices.ActionPowerOff)))
 	}
 }
+
+// TestReconcileAtStart: after a crash, a relay left on with no running
+// session is switched off; one whose session still holds a current
+// reservation stays on, its auto-off renewed.
+func TestReconcileAtStart(t *testing.T) {
+	f := newGateFixture(t)
+	sims := f.connect(t)
+	relay := sims[f.relay.ID]
+	ctx := context.Background()
+	trained := f.member(t, "trained", f.nomade)
+	if _, err := f.cal.GrantQualification(ctx, f.qual.ID, trained.UserID, trained.UserID, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
+	if err := jobs.Migrate(ctx, f.db); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	f.gate.AddWorkers(workers)
+	jc, err := jobs.New(f.db, jobs.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gate.UseJobs(jc.River())
+	f.setClock(f.at(3, 10, 10))
+	if _, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Relais restarts while the session runs: the relay stays on.
+	if err := f.gate.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !relay.State().On || len(actions(relay, devices.ActionPowerOff)) != 0 {
+		t.Fatalf("reconcile switched off a running session's relay: %+v", relay.Actions())
+	}
+	if on := actions(relay, devices.ActionPowerOn); len(on) != 2 {
+		t.Fatalf("reconcile did not renew the auto-off: %+v", on)
+	}
+
+	// The session's row says stopped, but the power-off never reached the
+	// relay (a crash in between): reconcile switches it off.
+	if _, err := f.db.ExecContext(ctx, "UPDATE machine_sessions SET stopped_at = ?, stop_reason = 'member'", f.at(3, 10, 20).UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gate.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if relay.State().On || len(actions(relay, devices.ActionPowerOff)) != 1 {
+		t.Fatalf("after reconcile the relay is %+v", relay.State())
+	}
+}

@@ -1,0 +1,129 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/devices/devicesim"
+	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/internal/id"
+)
+
+// The unlock benchmarks measure, in one run and on one broker, the bare
+// MQTT round trip (publish a relais-protocol command, the simulated lock
+// acts and acknowledges) and the whole unlock: HTTP request, token check,
+// entitlement decision, audit record, MQTT round trip, HTTP answer. The
+// difference is what relais adds. See BENCHMARKS.md.
+//
+//	go test -run '^$' -bench 'Unlock' -benchtime 2000x ./api/
+//	RELAIS_TEST_DATABASE_URL=… go test -run '^$' -bench 'Unlock' -benchtime 2000x ./api/
+
+func BenchmarkUnlockEmbedded(b *testing.B) {
+	benchUnlock(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env { return mqtttest.StartEmbedded(b, svc) })
+}
+
+func BenchmarkUnlockMosquittoNodelay(b *testing.B) {
+	benchUnlock(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env {
+		return mqtttest.StartOn(b, svc, mqtttest.StartMosquitto(b, true).URL)
+	})
+}
+
+func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttest.Env) {
+	f := newCalendarFixture(b)
+	h := f.h
+	ctx := context.Background()
+	anneID, anne, _ := h.member("anne@example.fr")
+	f.membership(b, anneID, map[string]any{"door_access": "24_7"})
+	lock := f.device(b, map[string]any{"kind": "lock", "name": "Entrée", "protocol": "relais",
+		"address": "bench-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 10)})
+	env := start(b, h.dev)
+	d, err := h.dev.Get(ctx, lock.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := devicesim.ForDevice(d, *lock.Secret, env.DeviceURL)
+	cfg.Logger = mqtttest.Quiet()
+	sim, err := devicesim.Start(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(sim.Close)
+	for on, known := h.dev.Online(d); !known || !on; on, known = h.dev.Online(d) {
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	b.Run("bare", func(b *testing.B) {
+		acks := make(chan string, 16)
+		topic := "relais/" + d.SiteID + "/" + d.Address
+		if err := env.Transport.Subscribe(topic+"/ack", func(m devices.Message) {
+			var a struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(m.Payload, &a)
+			select {
+			case acks <- a.ID:
+			default:
+			}
+		}); err != nil {
+			b.Fatal(err)
+		}
+		lat := make([]time.Duration, 0, b.N)
+		for b.Loop() {
+			cid := id.New()
+			payload, _ := json.Marshal(map[string]any{"id": cid, "action": "unlock", "duration_s": 5, "expires_at": time.Now().Add(5 * time.Second)})
+			t0 := time.Now()
+			if err := env.Transport.Publish(ctx, topic+"/cmd", 1, payload); err != nil {
+				b.Fatal(err)
+			}
+			for got := ""; got != cid; {
+				select {
+				case got = <-acks:
+				case <-time.After(5 * time.Second):
+					b.Fatal("no acknowledgement")
+				}
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		reportLatency(b, lat)
+	})
+	b.Run("unlock", func(b *testing.B) {
+		url := h.srv.URL + "/v1/doors/" + lock.ID + "/unlock"
+		lat := make([]time.Duration, 0, b.N)
+		for b.Loop() {
+			req, _ := http.NewRequest("POST", url, nil)
+			req.Header.Set("Authorization", "Bearer "+anne)
+			t0 := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out struct{ Confirmed bool }
+			json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !out.Confirmed {
+				b.Fatalf("unlock: %d %+v", resp.StatusCode, out)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		reportLatency(b, lat)
+	})
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	b.StopTimer()
+	if len(lat) == 0 {
+		return
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
+	}
+	b.ReportMetric(q(0.50), "p50-µs")
+	b.ReportMetric(q(0.99), "p99-µs")
+}
