@@ -57,6 +57,7 @@ type Event struct {
 	Outcome       string    `bun:"outcome"`
 	UserID        *string   `bun:"user_id"`  // whom it is about
 	ActorID       *string   `bun:"actor_id"` // who acted, when not the user (a manager, relais itself: nil)
+	ActorName     string    `bun:"actor_name"` // the actor's name then: the audit outlives renamed and deleted accounts
 	DeviceID      *string   `bun:"device_id"`
 	ResourceID    *string   `bun:"resource_id"`
 	ReservationID *string   `bun:"reservation_id"`
@@ -143,7 +144,7 @@ func (g *Gate) WriteEventsCSV(ctx context.Context, w io.Writer, f EventFilter) e
 	}
 	defer rows.Close()
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"occurred_at", "kind", "decision", "reason", "outcome", "user_id", "actor_id", "device_id",
+	cw.Write([]string{"occurred_at", "kind", "decision", "reason", "outcome", "user_id", "actor_id", "actor_name", "device_id",
 		"resource_id", "reservation_id", "session_id", "command_id", "latency_ms", "detail"})
 	for rows.Next() {
 		var ev Event
@@ -155,7 +156,7 @@ func (g *Gate) WriteEventsCSV(ctx context.Context, w io.Writer, f EventFilter) e
 			lat = strconv.Itoa(*ev.LatencyMS)
 		}
 		cw.Write([]string{ev.OccurredAt.UTC().Format(time.RFC3339Nano), ev.Kind, ev.Decision, csvsafe.Cell(ev.Reason), ev.Outcome,
-			str(ev.UserID), str(ev.ActorID), str(ev.DeviceID), str(ev.ResourceID), str(ev.ReservationID),
+			str(ev.UserID), str(ev.ActorID), csvsafe.Cell(ev.ActorName), str(ev.DeviceID), str(ev.ResourceID), str(ev.ReservationID),
 			str(ev.SessionID), str(ev.CommandID), lat, csvsafe.Cell(ev.Detail)})
 	}
 	if err := rows.Err(); err != nil {

@@ -127,6 +127,9 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 	}
 	if ev.ActorID != nil {
 		ev.Detail = reason
+		if err := g.db.NewSelect().Table("users").Column("name").Where("id = ?", *ev.ActorID).Scan(ctx, &ev.ActorName); err != nil {
+			return nil, fmt.Errorf("read the manager's name: %w", err)
+		}
 	}
 	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: time.Duration(d.PulseSeconds) * time.Second})
 	if err := g.outcome(ctx, ev, res, sendErr); err != nil {

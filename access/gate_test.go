@@ -289,7 +289,8 @@ func TestOfflineDeviceSendsNothing(t *testing.T) {
 		t.Fatalf("manager's unlock = %v", err)
 	}
 	evs = f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: m.UserID})
-	if len(evs) != 1 || evs[0].Decision != access.Granted || evs[0].Reason != "manager" || evs[0].ActorID == nil || *evs[0].ActorID != m.UserID {
+	if len(evs) != 1 || evs[0].Decision != access.Granted || evs[0].Reason != "manager" || evs[0].ActorID == nil || *evs[0].ActorID != m.UserID ||
+		evs[0].ActorName != "Animatrice" {
 		t.Fatalf("manager's unlock recorded %+v", evs)
 	}
 	var buf bytes.Buffer
@@ -297,7 +298,7 @@ func TestOfflineDeviceSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _ := csv.NewReader(&buf).ReadAll()
-	if len(rows) != 2 || rows[1][13] != "'=HYPERLINK(\"http://x\")" {
+	if len(rows) != 2 || rows[1][7] != "Animatrice" || rows[1][14] != "'=HYPERLINK(\"http://x\")" {
 		t.Fatalf("CSV = %q", rows)
 	}
 }

@@ -238,6 +238,16 @@ func TestMachineSessionWithRelay(t *testing.T) {
 		t.Fatalf("scheduled jobs = %v", scheduled)
 	}
 
+	// Five minutes before the power goes off, a warning is recorded.
+	f.setClock(f.at(3, 11, 0))
+	if err := f.gate.WarnSession(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if evs := f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: trained.UserID, Limit: 1}); evs[0].Kind != access.EventMachineWarning ||
+		evs[0].SessionID == nil || *evs[0].SessionID != s.ID {
+		t.Fatalf("warning = %+v", evs[0])
+	}
+
 	// The refresh pushes the auto-off back while the session lasts.
 	f.setClock(f.at(3, 10, 45))
 	if err := f.gate.Refresh(ctx); err != nil {
@@ -280,8 +290,8 @@ func TestMachineSessionWithRelay(t *testing.T) {
 		t.Fatalf("after stop: %v", err)
 	}
 	evs := f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: trained.UserID})
-	if len(evs) != 2 || evs[0].Kind != access.EventMachineOff || evs[1].Kind != access.EventMachineOn ||
-		evs[0].Outcome != access.OutcomeConfirmed || evs[1].Outcome != access.OutcomeConfirmed {
+	if len(evs) != 3 || evs[0].Kind != access.EventMachineOff || evs[2].Kind != access.EventMachineOn ||
+		evs[0].Outcome != access.OutcomeConfirmed || evs[2].Outcome != access.OutcomeConfirmed {
 		t.Fatalf("events = %+v", evs)
 	}
 }

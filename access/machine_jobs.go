@@ -95,8 +95,14 @@ type machineWarningWorker struct {
 }
 
 func (w *machineWarningWorker) Work(ctx context.Context, job *river.Job[MachineWarningArgs]) error {
+	return w.g.WarnSession(ctx, job.Args.SessionID)
+}
+
+// WarnSession records that a running session's power goes off soon (the
+// warning job calls it).
+func (g *Gate) WarnSession(ctx context.Context, sessionID string) error {
 	var s Session
-	if err := w.g.db.NewSelect().Model(&s).Where("id = ?", job.Args.SessionID).Scan(ctx); err != nil {
+	if err := g.db.NewSelect().Model(&s).Where("id = ?", sessionID).Scan(ctx); err != nil {
 		return fmt.Errorf("read machine session: %w", err)
 	}
 	if s.StoppedAt != nil {
@@ -104,7 +110,7 @@ func (w *machineWarningWorker) Work(ctx context.Context, job *river.Job[MachineW
 	}
 	// A retry may record a second warning; the audit is append-only, and a
 	// repeated warning misleads no one.
-	return w.g.record(ctx, w.g.db, &Event{SiteID: s.SiteID, Kind: EventMachineWarning, Decision: Info,
+	return g.record(ctx, g.db, &Event{SiteID: s.SiteID, Kind: EventMachineWarning, Decision: Info,
 		Reason: "power_off_soon", Detail: fmt.Sprintf("power goes off at %s", s.EndsAt.Format(time.RFC3339)),
 		UserID: ptr(s.UserID), DeviceID: ptr(s.DeviceID), ResourceID: ptr(s.ResourceID),
 		ReservationID: ptr(s.ReservationID), SessionID: ptr(s.ID)})

@@ -154,6 +154,7 @@ type accessEventJSON struct {
 	Outcome       string    `json:"outcome"`
 	UserID        *string   `json:"user_id"`
 	ActorID       *string   `json:"actor_id"`
+	ActorName     string    `json:"actor_name,omitempty"`
 	DeviceID      *string   `json:"device_id"`
 	ResourceID    *string   `json:"resource_id"`
 	ReservationID *string   `json:"reservation_id"`
@@ -164,7 +165,7 @@ type accessEventJSON struct {
 
 func toAccessEventJSON(e *access.Event) accessEventJSON {
 	return accessEventJSON{ID: e.ID, SiteID: e.SiteID, OccurredAt: e.OccurredAt, Kind: e.Kind, Decision: e.Decision,
-		Reason: e.Reason, Detail: e.Detail, Outcome: e.Outcome, UserID: e.UserID, ActorID: e.ActorID, DeviceID: e.DeviceID,
+		Reason: e.Reason, Detail: e.Detail, Outcome: e.Outcome, UserID: e.UserID, ActorID: e.ActorID, ActorName: e.ActorName, DeviceID: e.DeviceID,
 		ResourceID: e.ResourceID, ReservationID: e.ReservationID, SessionID: e.SessionID, CommandID: e.CommandID, LatencyMS: e.LatencyMS}
 }
 

@@ -163,7 +163,7 @@ func TestDoorsOverHTTPWithoutABroker(t *testing.T) {
 	}
 	r := h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/access-events.csv?from=2026-03-01T00:00:00Z", token: f.manager}).expect(t, http.StatusOK)
 	rows, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()
-	if err != nil || len(rows) != 4 || rows[1][3] != "no_membership" {
+	if err != nil || len(rows) != 4 || rows[1][3] != "no_membership" || len(rows[0]) != 15 {
 		t.Fatalf("CSV = %v, %v", rows, err)
 	}
 

@@ -25,6 +25,7 @@ func init() {
 			outcome TEXT NOT NULL DEFAULT '',
 			user_id TEXT REFERENCES users (id),
 			actor_id TEXT REFERENCES users (id),
+			actor_name TEXT NOT NULL DEFAULT '',
 			device_id TEXT REFERENCES devices (id),
 			resource_id TEXT REFERENCES resources (id),
 			reservation_id TEXT REFERENCES reservations (id),
