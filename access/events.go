@@ -55,8 +55,8 @@ type Event struct {
 	Reason        string    `bun:"reason"` // why it was denied, or a manager's reason to open
 	Detail        string    `bun:"detail"`
 	Outcome       string    `bun:"outcome"`
-	UserID        *string   `bun:"user_id"`  // whom it is about
-	ActorID       *string   `bun:"actor_id"` // who acted, when not the user (a manager, relais itself: nil)
+	UserID        *string   `bun:"user_id"`    // whom it is about
+	ActorID       *string   `bun:"actor_id"`   // who acted, when not the user (a manager, relais itself: nil)
 	ActorName     string    `bun:"actor_name"` // the actor's name then: the audit outlives renamed and deleted accounts
 	DeviceID      *string   `bun:"device_id"`
 	ResourceID    *string   `bun:"resource_id"`
