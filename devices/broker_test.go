@@ -196,7 +196,9 @@ func TestBrokerRestart(t *testing.T) {
 				_, err := svc.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Timeout: 500 * time.Millisecond})
 				inFlight <- err
 			}()
-			eventually(t, "the command reached the device", func() bool { return len(sim.Received()) > 0 })
+			// The simulator records a command after answering it: the
+			// first (confirmed) one may show up late, so wait for both.
+			eventually(t, "the command reached the device", func() bool { return len(sim.Received()) >= 2 })
 			broker.Stop()
 			if err := <-inFlight; !errors.Is(err, devices.ErrTimeout) {
 				t.Fatalf("in-flight command: %v, want ErrTimeout", err)
