@@ -2,7 +2,14 @@ package devices_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -224,4 +231,71 @@ func TestBrokerRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTLSListener: a device connects to the embedded broker over TLS, with
+// its credentials, and carries out a command.
+func TestTLSListener(t *testing.T) {
+	t.Parallel()
+	cert, pool := selfSigned(t)
+	bdb := dbtest.New(t)
+	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	b, err := devices.NewBroker(devices.BrokerConfig{Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0",
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, Logger: mqtttest.Quiet()}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if err := svc.Start(context.Background(), b.Transport()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), svc: svc, env: &mqtttest.Env{Svc: svc, Transport: b.Transport(), Broker: b}}
+	d, secret := r.register(devices.ProtocolRelais, devices.KindLock)
+	cfg := devicesim.ForDevice(d, secret, "ssl://"+b.TLSAddr())
+	cfg.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+	cfg.Logger = mqtttest.Quiet()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sim, err := devicesim.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	r.waitOnline(d, true)
+	if _, err := svc.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: time.Second}); err != nil {
+		t.Fatalf("command over TLS: %v", err)
+	}
+	// A client that does not trust the certificate does not get in.
+	cfg.TLSConfig = &tls.Config{RootCAs: x509.NewCertPool(), ServerName: "localhost", MinVersion: tls.VersionTLS12}
+	short, cancelShort := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelShort()
+	if s, err := devicesim.Start(short, cfg); err == nil {
+		s.Close()
+		t.Fatal("a client that does not trust the broker's certificate connected")
+	}
+}
+
+// selfSigned makes a certificate for localhost and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
