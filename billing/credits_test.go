@@ -383,3 +383,39 @@ func TestCreditsConcurrentGiftsAndSpends(t *testing.T) {
 		t.Fatalf("held %d + spent %d ≠ 10000 granted", total, spent)
 	}
 }
+
+// TestCreditsTopUpIncludedHoursWithoutPayPerUse: a plan without pay-per-use
+// whose included minutes cover part of a booking uses them first; credit
+// pays only the rest, all or nothing.
+func TestCreditsTopUpIncludedHoursWithoutPayPerUse(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	anne := f.users[0]
+	room := f.resource(t, calendar.KindRoom, 3000)
+	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+		Includes: billing.Includes{Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}})
+	f.pay(t, anne, p, "")
+	f.grant(t, anne, billing.UnitMinutes, calendar.KindRoom, 60, nil)
+	// 3 h with 1 h included and 1 h of credit: refused, nothing spent.
+	if _, err := f.book(anne, room, 3, 9, 12); code(err) != "included_hours_exhausted" {
+		t.Fatalf("3 h: %v", err)
+	}
+	used := func() int {
+		var n int
+		if err := f.db.NewSelect().Table("allowance_uses").ColumnExpr("COALESCE(SUM(minutes), 0)").Where("user_id = ? AND released_at IS NULL", anne).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindRoom); got != 60 || used() != 0 {
+		t.Fatalf("after a refusal: %d credit minutes, %d included minutes used", got, used())
+	}
+	// 2 h: the included hour, then the hour of credit.
+	if _, err := f.book(anne, room, 3, 9, 11); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindRoom); got != 0 || used() != 60 {
+		t.Fatalf("after 2 h: %d credit minutes left, %d included minutes used; want 0 and 60", got, used())
+	}
+	f.checkLedger(t)
+}

@@ -193,6 +193,13 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 	loc := site.Location()
 	var payPerUse *Plan
 	exhausted := false
+	// partial is the first membership allowance that covers part of the
+	// booking: with credit for the rest, it is used before any credit.
+	var partial *struct {
+		membershipID string
+		period       time.Time
+		left         int
+	}
 	for _, rt := range rights {
 		in := rt.plan.Includes
 		switch {
@@ -236,6 +243,13 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 					}
 					return s.payRest(ctx, tx, r, res, exempt, minutes-left, true, nil)
 				}
+				if left > 0 && partial == nil {
+					partial = &struct {
+						membershipID string
+						period       time.Time
+						left         int
+					}{rt.membership.ID, period, left}
+				}
 				spent, exhausted = true, true
 			}
 			if spent {
@@ -251,6 +265,17 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 	}
 	if payPerUse != nil && res.PricePerHourCents > 0 {
 		return s.payRest(ctx, tx, r, res, exempt, minutes, true, nil)
+	}
+	if partial != nil {
+		// Credit pays the rest, all or nothing; only then are the
+		// included minutes taken, so a refusal leaves nothing behind.
+		unpaid, err := s.payWithCredits(ctx, tx, r, res, exempt, minutes-partial.left, true)
+		if err != nil {
+			return err
+		}
+		if unpaid == 0 {
+			return s.use(ctx, tx, r, userID, "membership", partial.membershipID, res.Kind, partial.period, partial.left)
+		}
 	}
 	if exhausted {
 		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
