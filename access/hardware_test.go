@@ -64,6 +64,32 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// trainedMember makes a member on the Nomade plan, trained for the laser.
+func (f *gateFixture) trainedMember(t testing.TB, name string) *access.Principal {
+	t.Helper()
+	m := f.member(t, name, f.nomade)
+	if _, err := f.cal.GrantQualification(context.Background(), f.qual.ID, m.UserID, m.UserID, nil); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// newJobs gives the gate a River client over the test database with the
+// machine jobs registered; the caller starts it if jobs should run.
+func (f *gateFixture) newJobs(t testing.TB) *jobs.Client {
+	t.Helper()
+	if err := jobs.Migrate(context.Background(), f.db); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	f.gate.AddWorkers(workers)
+	jc, err := jobs.New(f.db, jobs.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jc
+}
+
 func actions(s *devicesim.Sim, a devices.Action) []devicesim.Executed {
 	var out []devicesim.Executed
 	for _, e := range s.Actions() {
@@ -183,27 +209,12 @@ func TestMachineSessionWithRelay(t *testing.T) {
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
 	ctx := context.Background()
-	trained := f.member(t, "trained", f.nomade)
-	other := f.member(t, "other", f.nomade)
-	for _, u := range []string{trained.UserID, other.UserID} {
-		if _, err := f.cal.GrantQualification(ctx, f.qual.ID, u, u, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	trained, other := f.trainedMember(t, "trained"), f.trainedMember(t, "other")
 	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
 	f.book(t, other.UserID, f.laser, f.at(3, 11, 30), f.at(3, 12, 0))
 
 	// The jobs the session schedules land in River's table.
-	if err := jobs.Migrate(ctx, f.db); err != nil {
-		t.Fatal(err)
-	}
-	workers := river.NewWorkers()
-	f.gate.AddWorkers(workers)
-	jc, err := jobs.New(f.db, jobs.Config{Workers: workers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.gate.UseJobs(jc.River())
+	f.gate.UseJobs(f.newJobs(t).River())
 
 	f.setClock(f.at(3, 10, 5))
 	s, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID)
@@ -304,22 +315,10 @@ func TestMachineOffJobRunsOnceAcrossReplicas(t *testing.T) {
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
 	ctx := context.Background()
-	trained := f.member(t, "trained", f.nomade)
-	if _, err := f.cal.GrantQualification(ctx, f.qual.ID, trained.UserID, trained.UserID, nil); err != nil {
-		t.Fatal(err)
-	}
+	trained := f.trainedMember(t, "trained")
 	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
-	if err := jobs.Migrate(ctx, f.db); err != nil {
-		t.Fatal(err)
-	}
 	// The first process only inserts jobs: it stops before the slot ends.
-	idle := river.NewWorkers()
-	f.gate.AddWorkers(idle)
-	inserter, err := jobs.New(f.db, jobs.Config{Workers: idle})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.gate.UseJobs(inserter.River())
+	f.gate.UseJobs(f.newJobs(t).River())
 	f.setClock(f.at(3, 10, 30))
 	s, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID)
 	if err != nil {
@@ -329,12 +328,7 @@ func TestMachineOffJobRunsOnceAcrossReplicas(t *testing.T) {
 	// passed for River's real clock, so it is due at once.
 	f.setClock(f.at(3, 11, 5))
 	for range 2 {
-		workers := river.NewWorkers()
-		f.gate.AddWorkers(workers)
-		jc, err := jobs.New(f.db, jobs.Config{Workers: workers})
-		if err != nil {
-			t.Fatal(err)
-		}
+		jc := f.newJobs(t)
 		if err := jc.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -379,21 +373,9 @@ func TestReconcileAtStart(t *testing.T) {
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
 	ctx := context.Background()
-	trained := f.member(t, "trained", f.nomade)
-	if _, err := f.cal.GrantQualification(ctx, f.qual.ID, trained.UserID, trained.UserID, nil); err != nil {
-		t.Fatal(err)
-	}
+	trained := f.trainedMember(t, "trained")
 	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
-	if err := jobs.Migrate(ctx, f.db); err != nil {
-		t.Fatal(err)
-	}
-	workers := river.NewWorkers()
-	f.gate.AddWorkers(workers)
-	jc, err := jobs.New(f.db, jobs.Config{Workers: workers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.gate.UseJobs(jc.River())
+	f.gate.UseJobs(f.newJobs(t).River())
 	f.setClock(f.at(3, 10, 10))
 	if _, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID); err != nil {
 		t.Fatal(err)

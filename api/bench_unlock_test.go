@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
 // The unlock benchmarks measure, in one run and on one broker, the bare
@@ -90,7 +90,7 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 			}
 			lat = append(lat, time.Since(t0))
 		}
-		reportLatency(b, lat)
+		latency.Report(b, lat)
 	})
 	b.Run("unlock", func(b *testing.B) {
 		url := h.srv.URL + "/v1/doors/" + lock.ID + "/unlock"
@@ -111,19 +111,6 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 			}
 			lat = append(lat, time.Since(t0))
 		}
-		reportLatency(b, lat)
+		latency.Report(b, lat)
 	})
-}
-
-func reportLatency(b *testing.B, lat []time.Duration) {
-	b.StopTimer()
-	if len(lat) == 0 {
-		return
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	q := func(p float64) float64 {
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
-	}
-	b.ReportMetric(q(0.50), "p50-µs")
-	b.ReportMetric(q(0.99), "p99-µs")
 }

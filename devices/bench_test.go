@@ -3,7 +3,6 @@ package devices_test
 import (
 	"context"
 	"encoding/json"
-	"sort"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
 // The round-trip benchmarks measure, on one broker, the bare MQTT round
@@ -97,7 +97,7 @@ func benchRoundTrip(b *testing.B, start func(*testing.B, *devices.Service) *mqtt
 			}
 			lat = append(lat, time.Since(t0))
 		}
-		report(b, lat)
+		latency.Report(b, lat)
 	})
 	b.Run("send", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
@@ -109,19 +109,6 @@ func benchRoundTrip(b *testing.B, start func(*testing.B, *devices.Service) *mqtt
 			}
 			lat = append(lat, time.Since(t0))
 		}
-		report(b, lat)
+		latency.Report(b, lat)
 	})
-}
-
-func report(b *testing.B, lat []time.Duration) {
-	b.StopTimer()
-	if len(lat) == 0 {
-		return
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	q := func(p float64) float64 {
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
-	}
-	b.ReportMetric(q(0.50), "p50-µs")
-	b.ReportMetric(q(0.99), "p99-µs")
 }
