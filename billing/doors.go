@@ -69,53 +69,43 @@ func (s *Service) MayEnter(ctx context.Context, userID, siteID string, t time.Ti
 }
 
 // doorRights loads the memberships and day passes of userID usable at
-// siteID at instant t, with their plans, in three queries: a door answers
-// on every unlock, so it skips what bookings need (packs, row locks).
+// siteID at instant t, each with its plan's inclusions. A door answers on
+// every unlock, so it skips what bookings need (packs, row locks), reads
+// each kind of right with its plan in one query, and reads day passes only
+// when no membership opens the door at any hour.
 func (s *Service) doorRights(ctx context.Context, userID, siteID string, t time.Time) ([]right, error) {
-	var ms []Membership
-	if err := s.db.NewSelect().Model(&ms).Where("user_id = ? AND status IN (?)", userID, bun.In([]string{StatusActive, StatusPastDue})).
-		Where("site_id IS NULL OR site_id = ?", siteID).Order("created_at").Scan(ctx); err != nil {
+	var ms []struct {
+		Membership `bun:",extend"`
+		Includes   Includes `bun:"plan_includes"`
+	}
+	if err := s.db.NewSelect().Model(&ms).ColumnExpr("m.id, m.user_id, m.plan_id, m.site_id, m.status, m.current_period_start, m.current_period_end, m.cancel_at_period_end, m.past_due_since, pl.includes AS plan_includes").
+		Join("JOIN plans AS pl ON pl.id = m.plan_id").
+		Where("m.user_id = ? AND m.status IN (?)", userID, bun.In([]string{StatusActive, StatusPastDue})).
+		Where("m.site_id IS NULL OR m.site_id = ?", siteID).Order("m.created_at").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read memberships: %w", err)
 	}
-	var passes []DayPass
-	if err := s.db.NewSelect().Model(&passes).Where("user_id = ? AND site_id = ? AND status = ? AND starts_at <= ? AND ends_at > ?",
-		userID, siteID, StatusActive, t, t).Scan(ctx); err != nil {
+	var out []right
+	for i := range ms {
+		if !ms[i].Usable(t, s.grace) {
+			continue
+		}
+		out = append(out, right{membership: &ms[i].Membership, plan: &Plan{ID: ms[i].PlanID, Includes: ms[i].Includes}})
+		if ms[i].Includes.DoorAccess == DoorAlways {
+			return out, nil
+		}
+	}
+	var passes []struct {
+		DayPass  `bun:",extend"`
+		Includes Includes `bun:"plan_includes"`
+	}
+	if err := s.db.NewSelect().Model(&passes).ColumnExpr("dp.id, dp.user_id, dp.plan_id, dp.site_id, dp.starts_at, dp.ends_at, dp.status, pl.includes AS plan_includes").
+		Join("JOIN plans AS pl ON pl.id = dp.plan_id").
+		Where("dp.user_id = ? AND dp.site_id = ? AND dp.status = ? AND dp.starts_at <= ? AND dp.ends_at > ?", userID, siteID, StatusActive, t, t).
+		Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read day passes: %w", err)
 	}
-	var out []right
-	planIDs := []string{}
-	for i := range ms {
-		if ms[i].Usable(t, s.grace) {
-			out = append(out, right{membership: &ms[i]})
-			planIDs = append(planIDs, ms[i].PlanID)
-		}
-	}
 	for i := range passes {
-		out = append(out, right{pass: &passes[i]})
-		planIDs = append(planIDs, passes[i].PlanID)
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	var plans []Plan
-	if err := s.db.NewSelect().Model(&plans).Where("id IN (?)", bun.In(planIDs)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read plans: %w", err)
-	}
-	for i := range out {
-		planID := ""
-		if out[i].membership != nil {
-			planID = out[i].membership.PlanID
-		} else {
-			planID = out[i].pass.PlanID
-		}
-		for j := range plans {
-			if plans[j].ID == planID {
-				out[i].plan = &plans[j]
-			}
-		}
-		if out[i].plan == nil {
-			return nil, fmt.Errorf("plan %s of a right: %w", planID, errPlanNotFound)
-		}
+		out = append(out, right{pass: &passes[i].DayPass, plan: &Plan{ID: passes[i].PlanID, Includes: passes[i].Includes}})
 	}
 	return out, nil
 }
