@@ -115,8 +115,8 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 	if err != nil {
 		return nil, err
 	}
-	if d.Kind != devices.KindLock {
-		return nil, fmt.Errorf("device %s is not a lock: %w", d.ID, errs.ErrNotFound)
+	if d.Kind != devices.KindLock || d.RetiredAt != nil {
+		return nil, fmt.Errorf("device %s is not a lock in service: %w", d.ID, errs.ErrNotFound)
 	}
 	ev, err := g.CheckDoor(ctx, p, d, g.now())
 	if err != nil {

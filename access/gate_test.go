@@ -211,6 +211,15 @@ func TestUnlockRefusals(t *testing.T) {
 			t.Fatalf("Unlock by API key = %v", err)
 		}
 	})
+	t.Run("a retired lock opens for no one", func(t *testing.T) {
+		old := f.device(t, devices.NewDevice{Kind: devices.KindLock, Name: "Ancienne porte", Protocol: devices.ProtocolRelais, Address: "ancienne"})
+		if err := f.dev.Retire(ctx, old.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.gate.Unlock(ctx, f.manager(t), old.ID, ""); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("Unlock of a retired lock = %v", err)
+		}
+	})
 	t.Run("a relay is not a door", func(t *testing.T) {
 		if _, err := f.gate.Unlock(ctx, resident, f.relay.ID, ""); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("Unlock of a relay = %v", err)
