@@ -571,6 +571,16 @@ func (s *Service) Housekeeping(ctx context.Context, now time.Time) (int64, error
 	if err != nil {
 		return n, err
 	}
+	// An online contribution whose checkout was left unpaid for a day is
+	// abandoned, as other payments are; a SEPA debit that settles later
+	// still revives it through the webhook.
+	res, err := s.db.NewUpdate().Model((*Contribution)(nil)).Set("status = ?, updated_at = ?", ContribExpired, now).
+		Where("status = ? AND platform = 'stripe' AND created_at <= ?", ContribPending, now.Add(-24*time.Hour)).Exec(ctx)
+	if err != nil {
+		return n, fmt.Errorf("expire abandoned contributions: %w", err)
+	}
+	expired, _ := res.RowsAffected()
+	n += expired
 	var due []string
 	if err := s.db.NewSelect().Model((*Campaign)(nil)).Column("id").
 		Where("(status = ? AND deadline <= ?) OR id IN (SELECT campaign_id FROM campaign_contributions WHERE status = ?)",

@@ -396,3 +396,40 @@ func TestParseAmountsAndDates(t *testing.T) {
 		t.Errorf("parseWhen = %v, %v", got, err)
 	}
 }
+
+// TestAbandonedContributionExpires: an online contribution left unpaid for
+// a day is expired by the housekeeping, and still counts if its payment
+// settles later (a SEPA debit).
+func TestAbandonedContributionExpires(t *testing.T) {
+	t.Parallel()
+	proxyURL, _ := recordStripe(t, stripetest.Start(t))
+	f := newCampaignFixture(t, 1, proxyURL)
+	ctx := context.Background()
+	c := f.campaign(t, ModeKeepItAll, 100_000)
+	buyer := &Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+	res, err := f.bill.CheckoutContribution(ctx, f.users[0], c.ID, ContributionCheckout{AmountCents: 5000,
+		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.bill.Housekeeping(ctx, f.clock.Add(23*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := f.bill.GetContribution(ctx, res.TargetID); k.Status != ContribPending {
+		t.Fatalf("after 23 h: %s", k.Status)
+	}
+	if _, err := f.bill.Housekeeping(ctx, f.clock.Add(25*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := f.bill.GetContribution(ctx, res.TargetID); k.Status != ContribExpired {
+		t.Fatalf("after 25 h: %s", k.Status)
+	}
+	sess := map[string]any{"id": res.SessionID, "object": "checkout.session", "client_reference_id": res.TargetID, "mode": "payment",
+		"payment_status": "paid", "status": "complete", "payment_intent": "pi_" + res.TargetID,
+		"metadata": map[string]any{"purpose": purposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}
+	f.mustDeliver(t, event("checkout.session.async_payment_succeeded", *f.clock, sess))
+	if k, _ := f.bill.GetContribution(ctx, res.TargetID); k.Status != ContribPaid {
+		t.Fatalf("paid after expiry: %s", k.Status)
+	}
+	f.ledgerOK(t)
+}
