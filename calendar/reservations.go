@@ -103,6 +103,9 @@ type slot struct {
 	end   time.Time
 	busy  time.Time
 	seats int
+	// closuresPending: the closures are left to insertReservation, which
+	// checks them in the same statement as the overlap and the insert.
+	closuresPending bool
 }
 
 // Book reserves a resource. It checks every rule, then, under the
@@ -133,7 +136,7 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 			return nil, err
 		}
 	}
-	s, err := svc.checkSlot(ctx, tx, res, site, b)
+	s, err := svc.checkSlotRules(ctx, tx, res, site, b, false)
 	if err != nil {
 		return nil, err
 	}
@@ -141,18 +144,108 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 }
 
 func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b Booking, seriesID *string) (*Reservation, error) {
+	r := svc.newReservation(s, b, seriesID)
+	inserted := false
+	if r.Exclusive && r.Kind == ReservationBooking {
+		// The common case in one statement: insert unless a closure or
+		// another reservation overlaps. When it inserts nothing, the
+		// checks below run again one by one to say why (or to end a lapsed
+		// hold); the exclusion constraint stays the last word.
+		ok, err := insertIfFree(ctx, tx, r)
+		if err != nil {
+			return nil, insertError(err, s)
+		}
+		inserted = ok
+	}
+	if !inserted {
+		if err := svc.checkCanInsert(ctx, tx, s); err != nil {
+			return nil, err
+		}
+		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+			return nil, insertError(err, s)
+		}
+	}
+	// After the insert, so that what the booking consumes can refer to it;
+	// a refusal rolls both back.
+	if r.Kind == ReservationBooking && svc.guard != nil {
+		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+			// Series and waiting lists go on after a refusal in the same
+			// transaction: the refused row must not stay behind.
+			if _, derr := tx.NewDelete().Model(r).WherePK().Exec(ctx); derr != nil {
+				return nil, fmt.Errorf("undo refused reservation: %w", derr)
+			}
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// checkCanInsert checks, one query at a time, what insertIfFree checks in
+// one statement, and says what is in the way.
+func (svc *Service) checkCanInsert(ctx context.Context, tx bun.Tx, s *slot) error {
+	if s.closuresPending {
+		if err := svc.checkClosures(ctx, tx, s.res, s.site, s.start, s.end); err != nil {
+			return err
+		}
+	}
 	err := svc.checkFree(ctx, tx, s, "")
 	if errors.Is(err, errLapsedHold) {
 		// A waiting-list offer lapsed and its job has not run yet: end it
 		// now (which may offer the slot to the next in line) and look again.
 		if err := svc.expireOverdueHolds(ctx, tx, s.res); err != nil {
-			return nil, err
+			return err
 		}
 		err = svc.checkFree(ctx, tx, s, "")
 	}
-	if err != nil {
-		return nil, err
+	return err
+}
+
+func insertError(err error, s *slot) error {
+	if db.IsExclusion(err) {
+		// A concurrent booking committed between our check and insert.
+		return conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
 	}
+	if db.IsForeignKey(err) {
+		return errs.Invalid("user_id", "no such user")
+	}
+	return fmt.Errorf("insert reservation: %w", err)
+}
+
+// insertIfFree inserts r, an exclusive booking, unless a live reservation
+// of its resource or a closure of its resource or site overlaps it. It
+// reports whether it inserted. A lapsed hold counts as live here: the slow
+// path ends it.
+func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation) (bool, error) {
+	ts := "?"
+	if !db.IsSQLite(tx) {
+		// PostgreSQL types a bare literal in a SELECT list as text, which
+		// does not convert to timestamptz on assignment.
+		ts = "CAST(? AS timestamptz)"
+	}
+	q := `INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats,
+			starts_at, ends_at, busy_until, note, series_id, created_by, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ` + ts + `, ` + ts + `, ` + ts + `, ?, ?, ?, ` + ts + `, ` + ts + `
+		WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?)
+		AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = ? AND starts_at < ? AND ends_at > ?)
+		AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = ? AND starts_at < ? AND ends_at > ?)`
+	res, err := tx.NewRaw(q,
+		r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
+		r.StartsAt, r.EndsAt, r.BusyUntil, r.Note, r.SeriesID, r.CreatedBy, r.CreatedAt, r.UpdatedAt,
+		r.ResourceID, StatusCancelled, r.BusyUntil, r.StartsAt,
+		r.ResourceID, r.EndsAt, r.StartsAt,
+		r.SiteID, r.EndsAt, r.StartsAt).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert reservation: %w", err)
+	}
+	return n == 1, nil
+}
+
+// newReservation builds the row a checked slot becomes.
+func (svc *Service) newReservation(s *slot, b Booking, seriesID *string) *Reservation {
 	now := svc.now()
 	kind := b.Kind
 	if kind == "" {
@@ -168,34 +261,18 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 		uid := b.UserID
 		r.UserID = &uid
 	}
-	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
-		if db.IsExclusion(err) {
-			// A concurrent booking committed between our check and insert.
-			return nil, conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
-		}
-		if db.IsForeignKey(err) {
-			return nil, errs.Invalid("user_id", "no such user")
-		}
-		return nil, fmt.Errorf("insert reservation: %w", err)
-	}
-	// After the insert, so that what the booking consumes can refer to it;
-	// a refusal rolls both back.
-	if kind == ReservationBooking && svc.guard != nil {
-		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
-			// Series and waiting lists go on after a refusal in the same
-			// transaction: the refused row must not stay behind.
-			if _, derr := tx.NewDelete().Model(r).WherePK().Exec(ctx); derr != nil {
-				return nil, fmt.Errorf("undo refused reservation: %w", derr)
-			}
-			return nil, err
-		}
-	}
-	return r, nil
+	return r
 }
 
 // checkSlot resolves the requested times and checks every rule that does
 // not depend on other reservations.
 func (svc *Service) checkSlot(ctx context.Context, tx bun.IDB, res *Resource, site *Site, b Booking) (*slot, error) {
+	return svc.checkSlotRules(ctx, tx, res, site, b, true)
+}
+
+// checkSlotRules is checkSlot; with closures false it leaves the closures
+// to insertReservation (slot.closuresPending).
+func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resource, site *Site, b Booking, closures bool) (*slot, error) {
 	loc := site.Location()
 	start, err := ResolveTime("start", b.Start, loc)
 	if err != nil {
@@ -265,11 +342,10 @@ func (svc *Service) checkSlot(ctx context.Context, tx bun.IDB, res *Resource, si
 	if !hours.Covers(loc, start, end) {
 		return nil, errs.Rule("start", "outside_opening_hours", "the resource is not open for the whole slot")
 	}
-	if c, err := svc.closureOverlapping(ctx, tx, res, start, end); err != nil {
-		return nil, err
-	} else if c != nil {
-		p := errs.Rule("start", "closed", "closed from %s to %s: %s", c.StartsAt.In(loc).Format("2006-01-02 15:04"), c.EndsAt.In(loc).Format("2006-01-02 15:04"), c.Reason)
-		return nil, p
+	if closures {
+		if err := svc.checkClosures(ctx, tx, res, site, start, end); err != nil {
+			return nil, err
+		}
 	}
 	if res.QualificationID != nil && b.UserID != "" {
 		ok, err := svc.qualifiedThrough(ctx, tx, b.UserID, *res.QualificationID, start, end)
@@ -281,7 +357,18 @@ func (svc *Service) checkSlot(ctx context.Context, tx bun.IDB, res *Resource, si
 		}
 	}
 	busy := end.Add(time.Duration(rules.BufferAfterMinutes) * time.Minute)
-	return &slot{res: res, site: site, start: start, end: end, busy: busy, seats: seats}, nil
+	return &slot{res: res, site: site, start: start, end: end, busy: busy, seats: seats, closuresPending: !closures}, nil
+}
+
+// checkClosures refuses [start, end) when a closure of the site or the
+// resource overlaps it.
+func (svc *Service) checkClosures(ctx context.Context, tx bun.IDB, res *Resource, site *Site, start, end time.Time) error {
+	c, err := svc.closureOverlapping(ctx, tx, res, start, end)
+	if err != nil || c == nil {
+		return err
+	}
+	loc := site.Location()
+	return errs.Rule("start", "closed", "closed from %s to %s: %s", c.StartsAt.In(loc).Format("2006-01-02 15:04"), c.EndsAt.In(loc).Format("2006-01-02 15:04"), c.Reason)
 }
 
 // onSlot reports whether t falls on a multiple of slotMinutes since local
