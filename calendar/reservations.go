@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
 
 // Reservation kinds and statuses.
@@ -73,6 +74,11 @@ type Booking struct {
 	// resource, before any rule: it refuses the caller or adjusts who the
 	// booking is for (Manager, UserID, ActorID).
 	Authorize func(res *Resource, b *Booking) error
+	// Claim, when set, is the request's Idempotency-Key, taken first in the
+	// booking transaction and completed last in it with Response(r): the
+	// key, the reservation and the answer to replay commit together.
+	Claim    *idempotency.Claim
+	Response func(r *Reservation) idempotency.Record
 }
 
 // Guard is asked inside the booking transaction whether the member may make
@@ -114,9 +120,19 @@ type slot struct {
 func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		if b.Claim != nil {
+			if err := b.Claim.Take(ctx, tx); err != nil {
+				return err
+			}
+		}
 		var err error
-		out, err = svc.book(ctx, tx, b, nil)
-		return err
+		if out, err = svc.book(ctx, tx, b, nil); err != nil {
+			return err
+		}
+		if b.Claim != nil {
+			return b.Claim.Complete(ctx, tx, b.Response(out))
+		}
+		return nil
 	})
 	return out, err
 }
