@@ -112,6 +112,9 @@ type slot struct {
 	// closuresPending: the closures are left to insertReservation, which
 	// checks them in the same statement as the overlap and the insert.
 	closuresPending bool
+	// cached: res and site came from the cache; insertIfFree checks that
+	// they are current (see resourceCache).
+	cached bool
 }
 
 // Book reserves a resource. It checks every rule, then, under the
@@ -139,6 +142,17 @@ func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 
 // book runs inside tx; seriesID ties an occurrence to its series.
 func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *string) (*Reservation, error) {
+	res, site, gen := svc.resources.get(b.ResourceID)
+	if res != nil && res.Exclusive() && (b.Kind == "" || b.Kind == ReservationBooking) {
+		// An exclusive booking goes through insertIfFree, which checks that
+		// the cached rows are current. A refusal on cached data, or rows
+		// found changed, is decided again below on fresh data.
+		r, err := svc.bookOn(ctx, tx, res, site, b, seriesID, true)
+		if err == nil || !errors.Is(err, errStaleResource) && !errors.Is(err, errRefusedOnCache) {
+			return r, err
+		}
+		svc.resources.forget(b.ResourceID)
+	}
 	res, site, err := getResourceAndSite(ctx, tx, b.ResourceID)
 	if errors.Is(err, errs.ErrNotFound) {
 		// The resource is named in the request body: a field at fault.
@@ -147,15 +161,39 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 	if err != nil {
 		return nil, err
 	}
+	if res.Exclusive() {
+		svc.resources.put(gen, res, site)
+	}
+	return svc.bookOn(ctx, tx, res, site, b, seriesID, false)
+}
+
+var (
+	// errStaleResource: the cached resource or site changed since it was read.
+	errStaleResource = errors.New("cached resource or site changed")
+	// errRefusedOnCache: a rule refused the booking on cached data.
+	errRefusedOnCache = errors.New("refused on cached resource")
+)
+
+// bookOn checks and inserts a booking of res. With cached, res and site
+// come from the cache: a refusal before the insert is errRefusedOnCache
+// (wrapping the reason), and insertIfFree checks they are current.
+func (svc *Service) bookOn(ctx context.Context, tx bun.Tx, res *Resource, site *Site, b Booking, seriesID *string, cached bool) (*Reservation, error) {
 	if b.Authorize != nil {
 		if err := b.Authorize(res, &b); err != nil {
+			if cached {
+				return nil, fmt.Errorf("%w: %w", errRefusedOnCache, err)
+			}
 			return nil, err
 		}
 	}
 	s, err := svc.checkSlotRules(ctx, tx, res, site, b, false)
 	if err != nil {
+		if cached {
+			return nil, fmt.Errorf("%w: %w", errRefusedOnCache, err)
+		}
 		return nil, err
 	}
+	s.cached = cached
 	return svc.insertReservation(ctx, tx, s, b, seriesID)
 }
 
@@ -167,11 +205,22 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 		// another reservation overlaps. When it inserts nothing, the
 		// checks below run again one by one to say why (or to end a lapsed
 		// hold); the exclusion constraint stays the last word.
-		ok, err := insertIfFree(ctx, tx, r)
+		var current *versions
+		if s.cached {
+			current = &versions{resource: s.res.Version, site: s.site.Version}
+		}
+		ok, err := insertIfFree(ctx, tx, r, current)
 		if err != nil {
 			return nil, insertError(err, s)
 		}
 		inserted = ok
+		if !ok && s.cached {
+			if fresh, err := versionsCurrent(ctx, tx, s.res.ID, s.site.ID, *current); err != nil {
+				return nil, err
+			} else if !fresh {
+				return nil, errStaleResource
+			}
+		}
 	}
 	if !inserted {
 		if err := svc.checkCanInsert(ctx, tx, s); err != nil {
@@ -231,7 +280,10 @@ func insertError(err error, s *slot) error {
 // of its resource or a closure of its resource or site overlaps it. It
 // reports whether it inserted. A lapsed hold counts as live here: the slow
 // path ends it.
-func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation) (bool, error) {
+//
+// With current set, it also inserts nothing unless the resource and its
+// site are still at the versions read into the cache.
+func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation, current *versions) (bool, error) {
 	ts := "?"
 	if !db.IsSQLite(tx) {
 		// PostgreSQL types a bare literal in a SELECT list as text, which
@@ -244,12 +296,18 @@ func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation) (bool, error)
 		WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?)
 		AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = ? AND starts_at < ? AND ends_at > ?)
 		AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = ? AND starts_at < ? AND ends_at > ?)`
-	res, err := tx.NewRaw(q,
-		r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
+	args := []any{r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
 		r.StartsAt, r.EndsAt, r.BusyUntil, r.Note, r.SeriesID, r.CreatedBy, r.CreatedAt, r.UpdatedAt,
 		r.ResourceID, StatusCancelled, r.BusyUntil, r.StartsAt,
 		r.ResourceID, r.EndsAt, r.StartsAt,
-		r.SiteID, r.EndsAt, r.StartsAt).Exec(ctx)
+		r.SiteID, r.EndsAt, r.StartsAt}
+	if current != nil {
+		q += `
+		AND EXISTS (SELECT 1 FROM resources WHERE id = ? AND version = ?)
+		AND EXISTS (SELECT 1 FROM sites WHERE id = ? AND version = ?)`
+		args = append(args, r.ResourceID, current.resource, r.SiteID, current.site)
+	}
+	res, err := tx.NewRaw(q, args...).Exec(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -258,6 +316,21 @@ func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation) (bool, error)
 		return false, fmt.Errorf("insert reservation: %w", err)
 	}
 	return n == 1, nil
+}
+
+// versions are those of a cached resource and its site.
+type versions struct{ resource, site int64 }
+
+// versionsCurrent reports whether the resource and site rows are still as
+// cached.
+func versionsCurrent(ctx context.Context, tx bun.IDB, resourceID, siteID string, v versions) (bool, error) {
+	var n int
+	err := tx.NewRaw(`SELECT (SELECT COUNT(*) FROM resources WHERE id = ? AND version = ?) + (SELECT COUNT(*) FROM sites WHERE id = ? AND version = ?)`,
+		resourceID, v.resource, siteID, v.site).Scan(ctx, &n)
+	if err != nil {
+		return false, fmt.Errorf("check cached resource: %w", err)
+	}
+	return n == 2, nil
 }
 
 // newReservation builds the row a checked slot becomes.
