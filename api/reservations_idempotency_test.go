@@ -64,4 +64,19 @@ func TestReservationIdempotencyInTransaction(t *testing.T) {
 	if len(list.Items) != 1 {
 		t.Fatalf("%d confirmed reservations after the race, want 1: %+v", len(list.Items), list.Items)
 	}
+
+	// With entitlements checked, a member with nothing paid is refused
+	// inside the booking transaction (the fast path on PostgreSQL): nothing
+	// stays behind, and the retry replays the refusal.
+	f.h.cal.SetGuard(f.h.bill)
+	defer f.h.cal.SetGuard(nil)
+	_, carl, _ := f.h.member("carl@example.fr")
+	unpaid := book(carl, "k2", f.at(5, 9, 0), f.at(5, 10, 0)).expect(t, http.StatusPaymentRequired)
+	if again := book(carl, "k2", f.at(5, 9, 0), f.at(5, 10, 0)).expect(t, http.StatusPaymentRequired); again.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(again.Body, unpaid.Body) {
+		t.Fatalf("retry of a refused booking = %s %v", again.Body, again.Header)
+	}
+	f.h.do(req{method: "GET", path: fmt.Sprintf("/v1/reservations?resource_id=%s&status=confirmed", f.desk), token: f.manager}).expect(t, http.StatusOK).decode(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("a refused booking stayed behind: %+v", list.Items)
+	}
 }

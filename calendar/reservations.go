@@ -121,6 +121,9 @@ type slot struct {
 // resource's lock (PostgreSQL) or the database write lock (SQLite), that
 // nothing overlaps; PostgreSQL's exclusion constraint backs that up.
 func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
+	if r, err := svc.bookInOneStatement(ctx, b); !errors.Is(err, errNotInOneStatement) {
+		return r, err
+	}
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		if b.Claim != nil {
@@ -138,6 +141,71 @@ func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 		return nil
 	})
 	return out, err
+}
+
+// errNotInOneStatement: bookInOneStatement did not apply or did not
+// succeed; the step-by-step path decides (and says why).
+var errNotInOneStatement = errors.New("not bookable in one statement")
+
+// bookInOneStatement is the common case of Book on PostgreSQL: a member's
+// booking of an exclusive resource known to the cache, with an
+// Idempotency-Key. The transaction is one statement (plus the guard's):
+// insert the reservation if the slot is free and the cached rows current,
+// and the key with its answer if the reservation went in and the key is
+// fresh. Anything else — a rule refusing on cached data, a taken slot, a
+// known key, a concurrent insert — rolls back and is errNotInOneStatement,
+// for the step-by-step path to decide on fresh rows.
+func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reservation, error) {
+	if b.Claim == nil || db.IsSQLite(svc.db) || (b.Kind != "" && b.Kind != ReservationBooking) {
+		return nil, errNotInOneStatement
+	}
+	res, site, _ := svc.resources.get(b.ResourceID)
+	if res == nil || !res.Exclusive() {
+		return nil, errNotInOneStatement
+	}
+	var out *Reservation
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		if b.Authorize != nil {
+			if err := b.Authorize(res, &b); err != nil {
+				return errNotInOneStatement
+			}
+		}
+		s, err := svc.checkSlotRules(ctx, tx, res, site, b, false)
+		if err != nil {
+			return errNotInOneStatement
+		}
+		r := svc.newReservation(s, b, nil)
+		ins, insArgs := insertIfFreeSQL(tx, r, &versions{resource: res.Version, site: site.Version})
+		answer, answerArgs, err := b.Claim.AnswerInsert(b.Response(r), "ins")
+		if err != nil {
+			return err
+		}
+		var inserted, fresh int
+		err = tx.NewRaw(`WITH ins AS (`+ins+` RETURNING 1), answer AS (`+answer+`)
+			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`, append(insArgs, answerArgs...)...).Scan(ctx, &inserted, &fresh)
+		if db.IsExclusion(err) {
+			return errNotInOneStatement
+		}
+		if err != nil {
+			return fmt.Errorf("insert reservation: %w", err)
+		}
+		if inserted != 1 || fresh != 1 {
+			return errNotInOneStatement
+		}
+		if svc.guard != nil {
+			// A refusal rolls back the reservation and the key together.
+			if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+				return err
+			}
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.Claim.Stored()
+	return out, nil
 }
 
 // book runs inside tx; seriesID ties an occurrence to its series.
@@ -276,14 +344,8 @@ func insertError(err error, s *slot) error {
 	return fmt.Errorf("insert reservation: %w", err)
 }
 
-// insertIfFree inserts r, an exclusive booking, unless a live reservation
-// of its resource or a closure of its resource or site overlaps it. It
-// reports whether it inserted. A lapsed hold counts as live here: the slow
-// path ends it.
-//
-// With current set, it also inserts nothing unless the resource and its
-// site are still at the versions read into the cache.
-func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation, current *versions) (bool, error) {
+// insertIfFreeSQL is the statement of insertIfFree.
+func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions) (string, []any) {
 	ts := "?"
 	if !db.IsSQLite(tx) {
 		// PostgreSQL types a bare literal in a SELECT list as text, which
@@ -307,6 +369,15 @@ func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation, current *vers
 		AND EXISTS (SELECT 1 FROM sites WHERE id = ? AND version = ?)`
 		args = append(args, r.ResourceID, current.resource, r.SiteID, current.site)
 	}
+	return q, args
+}
+
+// insertIfFree inserts r, an exclusive booking, unless a live reservation
+// of its resource or a closure of its resource or site overlaps it (or,
+// with current set, the resource or site changed). It reports whether it
+// inserted. A lapsed hold counts as live here: the slow path ends it.
+func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation, current *versions) (bool, error) {
+	q, args := insertIfFreeSQL(tx, r, current)
 	res, err := tx.NewRaw(q, args...).Exec(ctx)
 	if err != nil {
 		return false, err

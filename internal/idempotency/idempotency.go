@@ -6,6 +6,7 @@ package idempotency
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -230,3 +231,25 @@ func (c *Claim) StoreOutcome(ctx context.Context, rec Record) error {
 	}
 	return nil
 }
+
+// AnswerInsert returns, for PostgreSQL, an INSERT of the key with its
+// finished answer, one row per row of from (a CTE of the caller's
+// statement), doing nothing if the key exists: the caller folds taking the
+// key, the work and storing the answer into one statement, and learns from
+// the rows it returns whether the key was fresh. Call Stored once that
+// statement's transaction committed.
+func (c *Claim) AnswerInsert(rec Record, from string) (string, []any, error) {
+	headers, err := json.Marshal(rec.Headers)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode idempotent response headers: %w", err)
+	}
+	now := c.s.now().UTC()
+	return `INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, headers, body, created_at, expires_at)
+		SELECT ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS bytea), CAST(? AS timestamptz), CAST(? AS timestamptz) FROM ` + from + `
+		ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
+		[]any{c.scope, c.key, c.method, c.path, c.hash, rec.Status, string(headers), rec.Body, now, now.Add(c.s.ttl)}, nil
+}
+
+// Stored records that the answer was stored by the caller's own statement
+// (AnswerInsert), in a transaction that committed.
+func (c *Claim) Stored() { c.stored = true }
