@@ -27,6 +27,9 @@ type Config struct {
 	Hash       HashParams    // default DefaultHashParams
 	RateLimits RateLimits    // zero disables; cmd/relais passes DefaultRateLimits
 	Now        func() time.Time
+	// PrincipalCacheTTL: how long a verified access token's principal is
+	// reused (default DefaultPrincipalCacheTTL; negative disables).
+	PrincipalCacheTTL time.Duration
 }
 
 // Service implements the access use cases over a database.
@@ -38,6 +41,8 @@ type Service struct {
 	// argon2 run at start would add its 19 MiB to the idle footprint.
 	dummyOnce sync.Once
 	dummyHash string
+	// principals saves the session query for recently seen access tokens.
+	principals principalCache
 }
 
 // New returns a Service. cfg.JWTSecret must hold at least 32 bytes.
@@ -63,7 +68,10 @@ func New(db *bun.DB, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, cfg: cfg}, nil
+	if cfg.PrincipalCacheTTL == 0 {
+		cfg.PrincipalCacheTTL = DefaultPrincipalCacheTTL
+	}
+	return &Service{db: db, cfg: cfg, principals: principalCache{ttl: cfg.PrincipalCacheTTL}}, nil
 }
 
 func (s *Service) dummy() string {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"testing"
@@ -61,6 +62,7 @@ func BenchmarkSiteAvailability(b *testing.B) {
 		if err != nil {
 			return err
 		}
+		io.Copy(io.Discard, resp.Body) // read to EOF so the connection is reused
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("availability: %d", resp.StatusCode)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -91,6 +92,7 @@ func benchBookingWith(b *testing.B, resources, clients int, entitlements bool) {
 		if err != nil {
 			return err
 		}
+		io.Copy(io.Discard, resp.Body) // read to EOF so the connection is reused
 		resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusCreated:

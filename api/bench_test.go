@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -88,6 +89,7 @@ func BenchmarkLogin(b *testing.B) {
 				if err != nil {
 					return err
 				}
+				io.Copy(io.Discard, resp.Body) // read to EOF so the connection is reused
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					return fmt.Errorf("login: %d", resp.StatusCode)
@@ -112,6 +114,7 @@ func BenchmarkGetMe(b *testing.B) {
 				if err != nil {
 					return err
 				}
+				io.Copy(io.Discard, resp.Body) // read to EOF so the connection is reused
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					return fmt.Errorf("me: %d", resp.StatusCode)

@@ -281,17 +281,27 @@ func (s *Server) handleAcceptOffer(w http.ResponseWriter, r *http.Request, p *ac
 }
 
 type availabilityJSON struct {
-	ResourceID string                  `json:"resource_id"`
-	Name       string                  `json:"name"`
-	Kind       string                  `json:"kind"`
-	Capacity   int                     `json:"capacity"`
-	Free       []calendar.FreeInterval `json:"free"`
+	ResourceID string             `json:"resource_id"`
+	Name       string             `json:"name"`
+	Kind       string             `json:"kind"`
+	Capacity   int                `json:"capacity"`
+	Free       []freeIntervalJSON `json:"free"`
+}
+
+// freeIntervalJSON carries its instants preformatted: a site's week is
+// thousands of intervals, and time.Time's MarshalJSON (whose output
+// encoding/json then re-scans) was most of the encoding cost. The text is
+// the same RFC 3339 form.
+type freeIntervalJSON struct {
+	Start     string `json:"start"`
+	End       string `json:"end"`
+	FreeSeats int    `json:"free_seats"`
 }
 
 func toAvailabilityJSON(a *calendar.Availability) availabilityJSON {
-	free := a.Free
-	if free == nil {
-		free = []calendar.FreeInterval{}
+	free := make([]freeIntervalJSON, len(a.Free))
+	for i, f := range a.Free {
+		free[i] = freeIntervalJSON{Start: f.Start.UTC().Format(time.RFC3339Nano), End: f.End.UTC().Format(time.RFC3339Nano), FreeSeats: f.FreeSeats}
 	}
 	return availabilityJSON{ResourceID: a.Resource.ID, Name: a.Resource.Name, Kind: a.Resource.Kind, Capacity: a.Resource.Capacity, Free: free}
 }

@@ -178,51 +178,17 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			next(w, r)
 			return
 		}
-		if len(key) > 255 {
-			s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be at most 255 characters"))
+		scope, hash, body, ok := s.idempotencyRequest(w, r, key)
+		if !ok {
 			return
 		}
-		// Some creating POSTs take no body (accepting an offer): hash an
-		// empty one rather than insisting on a JSON content type.
-		var body []byte
-		var err error
-		if r.Header.Get("Content-Type") == "" && r.ContentLength <= 0 {
-			body, err = io.ReadAll(io.LimitReader(r.Body, 1))
-			if err == nil && len(body) > 0 {
-				err = badRequest(http.StatusUnsupportedMediaType, "unsupported_media_type", "", "the body must be application/json")
-			}
-		} else if isCSV(r) {
-			body, err = readCSVBody(r)
-		} else {
-			body, err = readBody(r)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		// Anonymous callers (registration) are told apart by address, so
-		// two strangers who pick the same key do not see each other's answer.
-		scope := "anonymous:" + s.clientIP(r)
-		if p := access.PrincipalFrom(r.Context()); p != nil {
-			scope = "user:" + p.UserID
-			if p.IsAPIKey() {
-				scope = "apikey:" + p.APIKeyID
-			}
-		}
-		sum := sha256.Sum256(body)
-		hash := hex.EncodeToString(sum[:])
 		rec, err := s.Idempotency.Begin(r.Context(), scope, key, r.Method, r.URL.Path, hash)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		if rec != nil {
-			for k, v := range rec.Headers {
-				w.Header().Set(k, v)
-			}
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(rec.Status)
-			w.Write(rec.Body)
+			writeReplay(w, *rec)
 			return
 		}
 		r.Body = readCloser{strings.NewReader(string(body))}
@@ -235,26 +201,111 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 				s.Idempotency.Release(ctx, scope, key)
 				panic(v)
 			}
-			if cw.status >= 500 || cw.status == 0 || cw.status == http.StatusTooManyRequests {
+			if !worthReplaying(cw.status) {
 				if err := s.Idempotency.Release(ctx, scope, key); err != nil {
 					s.log.Error("release idempotency key", slog.Any("error", err))
 				}
 				return
 			}
-			headers := map[string]string{"Content-Type": w.Header().Get("Content-Type")}
-			if loc := w.Header().Get("Location"); loc != "" {
-				headers["Location"] = loc
-			}
-			body := cw.body
-			if cw.replayBody != nil {
-				body = cw.replayBody
-			}
-			if err := s.Idempotency.Complete(ctx, scope, key, idempotency.Record{Status: cw.status, Headers: headers, Body: body}); err != nil {
+			if err := s.Idempotency.Complete(ctx, scope, key, cw.record(w)); err != nil {
 				s.log.Error("store idempotent response", slog.Any("error", err))
 			}
 		}()
 		next(cw, r)
 	}
+}
+
+// idempotentInTx is idempotent for a handler that takes the key inside its
+// own transaction (claimFrom, idempotency.Claim), so that the key, the work
+// and the answer commit together: on PostgreSQL one commit, and its WAL
+// flush, instead of three. What the handler's transaction did not store (a
+// refusal rolled it back, or it failed before) is stored here afterwards.
+// A concurrent duplicate waits for the first request's transaction and then
+// replays its answer, or gets a 409 while that request is still running.
+func (s *Server) idempotentInTx(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			next(w, r)
+			return
+		}
+		scope, hash, body, ok := s.idempotencyRequest(w, r, key)
+		if !ok {
+			return
+		}
+		claim := s.Idempotency.NewClaim(scope, key, r.Method, r.URL.Path, hash)
+		r.Body = readCloser{strings.NewReader(string(body))}
+		cw := &captureWriter{ResponseWriter: w}
+		next(cw, r.WithContext(context.WithValue(r.Context(), claimKey{}, claim)))
+		if claim.Settled() || !worthReplaying(cw.status) {
+			return
+		}
+		if err := claim.StoreOutcome(context.WithoutCancel(r.Context()), cw.record(w)); err != nil {
+			s.log.Error("store idempotent response", slog.Any("error", err))
+		}
+	}
+}
+
+type claimKey struct{}
+
+// claimFrom returns the Idempotency-Key a handler under idempotentInTx
+// takes in its transaction, or nil when the request carries none.
+func claimFrom(ctx context.Context) *idempotency.Claim {
+	c, _ := ctx.Value(claimKey{}).(*idempotency.Claim)
+	return c
+}
+
+// idempotencyRequest checks the key, reads the body (hashing it) and names
+// the caller's scope; it answers the request itself when it returns !ok.
+func (s *Server) idempotencyRequest(w http.ResponseWriter, r *http.Request, key string) (scope, hash string, body []byte, ok bool) {
+	if len(key) > 255 {
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be at most 255 characters"))
+		return "", "", nil, false
+	}
+	// Some creating POSTs take no body (accepting an offer): hash an
+	// empty one rather than insisting on a JSON content type.
+	var err error
+	if r.Header.Get("Content-Type") == "" && r.ContentLength <= 0 {
+		body, err = io.ReadAll(io.LimitReader(r.Body, 1))
+		if err == nil && len(body) > 0 {
+			err = badRequest(http.StatusUnsupportedMediaType, "unsupported_media_type", "", "the body must be application/json")
+		}
+	} else if isCSV(r) {
+		body, err = readCSVBody(r)
+	} else {
+		body, err = readBody(r)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return "", "", nil, false
+	}
+	// Anonymous callers (registration) are told apart by address, so
+	// two strangers who pick the same key do not see each other's answer.
+	scope = "anonymous:" + s.clientIP(r)
+	if p := access.PrincipalFrom(r.Context()); p != nil {
+		scope = "user:" + p.UserID
+		if p.IsAPIKey() {
+			scope = "apikey:" + p.APIKeyID
+		}
+	}
+	sum := sha256.Sum256(body)
+	return scope, hex.EncodeToString(sum[:]), body, true
+}
+
+// worthReplaying: a server error, a rate limit or no answer (a panic) is
+// not replayed; the client may retry with the same key.
+func worthReplaying(status int) bool {
+	return status != 0 && status < 500 && status != http.StatusTooManyRequests
+}
+
+// writeReplay answers again what an earlier request with the key answered.
+func writeReplay(w http.ResponseWriter, rec idempotency.Record) {
+	for k, v := range rec.Headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(rec.Status)
+	w.Write(rec.Body)
 }
 
 type readCloser struct{ *strings.Reader }
@@ -276,6 +327,19 @@ func (w *captureWriter) WriteHeader(code int) {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// record is the captured response as the idempotency store keeps it.
+func (w *captureWriter) record(hw http.ResponseWriter) idempotency.Record {
+	headers := map[string]string{"Content-Type": hw.Header().Get("Content-Type")}
+	if loc := hw.Header().Get("Location"); loc != "" {
+		headers["Location"] = loc
+	}
+	body := w.body
+	if w.replayBody != nil {
+		body = w.replayBody
+	}
+	return idempotency.Record{Status: w.status, Headers: headers, Body: body}
 }
 
 func (w *captureWriter) Write(b []byte) (int, error) {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
 
 type reservationJSON struct {
@@ -102,7 +105,22 @@ func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request,
 		}
 		return nil
 	}
+	if claim := claimFrom(r.Context()); claim != nil {
+		// The key is taken and the answer stored in the booking's own
+		// transaction (see idempotentInTx).
+		b.Claim = claim
+		b.Response = func(rv *calendar.Reservation) idempotency.Record {
+			body, _ := json.Marshal(toReservationJSON(rv))
+			return idempotency.Record{Status: http.StatusCreated, Body: append(body, '\n'),
+				Headers: map[string]string{"Content-Type": "application/json", "Location": "/v1/reservations/" + rv.ID}}
+		}
+	}
 	rv, err := s.Calendar.Book(r.Context(), b)
+	var replay *idempotency.ReplayError
+	if errors.As(err, &replay) {
+		writeReplay(w, replay.Record)
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

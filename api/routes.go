@@ -55,7 +55,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/qualifications/{qualification_id}/grants", s.requireAuth(s.handleListGrants))
 	s.handle("DELETE /v1/qualifications/{qualification_id}/grants/{user_id}", s.requireAuth(s.handleRevokeGrant))
 
-	s.handle("POST /v1/reservations", s.requireAuth(s.idempotentAuthed(s.handleCreateReservation)))
+	s.handle("POST /v1/reservations", s.requireAuth(s.idempotentInTxAuthed(s.handleCreateReservation)))
 	s.handle("GET /v1/reservations", s.requireAuth(s.handleListReservations))
 	s.handle("GET /v1/reservations/{reservation_id}", s.requireAuth(s.handleGetReservation))
 	s.handle("PATCH /v1/reservations/{reservation_id}", s.requireAuth(s.handlePatchReservation))
@@ -152,6 +152,14 @@ func (s *Server) routes() {
 func (s *Server) idempotentAuthed(h authedHandler) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 		s.idempotent(func(w http.ResponseWriter, r *http.Request) { h(w, r, p) })(w, r)
+	}
+}
+
+// idempotentInTxAuthed is idempotentAuthed for handlers that take the key
+// in their own transaction (claimFrom).
+func (s *Server) idempotentInTxAuthed(h authedHandler) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+		s.idempotentInTx(func(w http.ResponseWriter, r *http.Request) { h(w, r, p) })(w, r)
 	}
 }
 

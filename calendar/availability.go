@@ -1,12 +1,18 @@
 package calendar
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -150,43 +156,172 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 	return out, nil
 }
 
-// busy is the part of a reservation availability needs.
+// busy is the part of a reservation availability needs, its instants in
+// Unix nanoseconds: the sweep over tens of thousands of them compares and
+// sorts integers rather than time.Time values.
 type busy struct {
+	start, end int64 // end is busy_until: the reservation plus its buffer
 	seats      int
-	start, end time.Time // end is busy_until: the reservation plus its buffer
 	exclusive  bool
 }
 
 // busyBySite reads the live reservations of a site overlapping [from, to),
-// grouped by resource. It scans plain rows rather than whole Reservation
-// models: a busy week of a large site is tens of thousands of rows.
+// grouped by resource. A busy week of a large site is tens of thousands of
+// rows, so it reads only the columns needed, leaves lapsed holds out in the
+// query and allocates nothing per row; on PostgreSQL it scans through pgx
+// directly (binary timestamps, no database/sql boxing), on SQLite it reads
+// instants as text and parses bun's fixed layout itself.
 func (svc *Service) busyBySite(ctx context.Context, siteID string, from, to, now time.Time) (map[string][]busy, error) {
-	rows, err := svc.db.QueryContext(ctx, `SELECT resource_id, seats, starts_at, busy_until, exclusive, status, hold_expires_at
-		FROM reservations WHERE site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?`,
-		siteID, StatusCancelled, to, from)
+	var g busyGroups
+	pg, err := db.WithPgx(ctx, svc.db, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT resource_id, seats, starts_at, busy_until, exclusive
+			FROM reservations WHERE site_id = $1 AND status <> $2 AND starts_at < $3 AND busy_until > $4
+			AND (status <> $5 OR hold_expires_at IS NULL OR hold_expires_at > $6)`,
+			pgx.QueryExecModeCacheDescribe, siteID, StatusCancelled, to, from, StatusHeld, now)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var (
+			rid        pgtype.DriverBytes
+			start, end time.Time
+			b          busy
+		)
+		for rows.Next() {
+			if err := rows.Scan(&rid, &b.seats, &start, &end, &b.exclusive); err != nil {
+				return err
+			}
+			b.start, b.end = start.UnixNano(), end.UnixNano()
+			g.add(rid, b)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read reservations: %w", err)
+	}
+	if pg {
+		return g.byResource(), nil
+	}
+	rows, err := svc.db.QueryContext(ctx, `SELECT resource_id, seats, CAST(starts_at AS TEXT), CAST(busy_until AS TEXT), exclusive
+		FROM reservations WHERE site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?
+		AND (status <> ? OR hold_expires_at IS NULL OR hold_expires_at > ?)`,
+		siteID, StatusCancelled, to, from, StatusHeld, now)
 	if err != nil {
 		return nil, fmt.Errorf("read reservations: %w", err)
 	}
 	defer rows.Close()
-	out := map[string][]busy{}
+	var (
+		rid, start, end sql.RawBytes
+		b               busy
+	)
 	for rows.Next() {
-		var (
-			resourceID, status string
-			b                  busy
-			hold               sql.NullTime
-		)
-		if err := rows.Scan(&resourceID, &b.seats, &b.start, &b.end, &b.exclusive, &status, &hold); err != nil {
+		if err := rows.Scan(&rid, &b.seats, &start, &end, &b.exclusive); err != nil {
 			return nil, fmt.Errorf("scan reservation: %w", err)
 		}
-		if status == StatusHeld && hold.Valid && !now.Before(hold.Time) {
-			continue // a lapsed hold frees its slot at the next booking
+		if b.start, err = sqliteInstant(start); err != nil {
+			return nil, err
 		}
-		out[resourceID] = append(out[resourceID], b)
+		if b.end, err = sqliteInstant(end); err != nil {
+			return nil, err
+		}
+		g.add(rid, b)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read reservations: %w", err)
 	}
-	return out, nil
+	return g.byResource(), nil
+}
+
+// sqliteInstant parses an instant as bun writes it on SQLite
+// ("2006-01-02 15:04:05.999999-07:00", in UTC) to Unix nanoseconds, by hand
+// for that layout and through time.Parse for anything else.
+func sqliteInstant(b []byte) (int64, error) {
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	if len(b) >= 25 && b[4] == '-' && b[7] == '-' && b[10] == ' ' && b[13] == ':' && b[16] == ':' && string(b[len(b)-6:]) == "+00:00" {
+		y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+		frac := b[19 : len(b)-6]
+		ns, ok := 0, y >= 0 && mo >= 0 && d >= 0 && h >= 0 && mi >= 0 && sec >= 0
+		if len(frac) > 0 {
+			ok = ok && frac[0] == '.' && len(frac) >= 2 && len(frac) <= 10
+			if ok {
+				if ns = num(20, len(frac)-1); ns < 0 {
+					ok = false
+				}
+				for range 10 - len(frac) {
+					ns *= 10
+				}
+			}
+		}
+		if ok {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC).UnixNano(), nil
+		}
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, string(b)); err == nil {
+			return t.UnixNano(), nil
+		}
+	}
+	return 0, fmt.Errorf("read reservations: unexpected instant %q", b)
+}
+
+// busyGroups groups busy intervals by resource id, converting each id to a
+// string once rather than once per row, and laying the groups out in one
+// array rather than growing a slice per resource.
+type busyGroups struct {
+	index map[string]int32
+	ids   []string
+	rows  []groupedBusy
+}
+
+type groupedBusy struct {
+	group int32
+	busy
+}
+
+func (g *busyGroups) add(resourceID []byte, b busy) {
+	i, ok := g.index[string(resourceID)] // a lookup by string(bytes) does not allocate
+	if !ok {
+		if g.index == nil {
+			g.index = map[string]int32{}
+			g.rows = make([]groupedBusy, 0, 4096)
+		}
+		id := string(resourceID)
+		i = int32(len(g.ids))
+		g.index[id] = i
+		g.ids = append(g.ids, id)
+	}
+	g.rows = append(g.rows, groupedBusy{i, b})
+}
+
+func (g *busyGroups) byResource() map[string][]busy {
+	// Counting sort by group, keeping each group's rows in query order.
+	offsets := make([]int, len(g.ids)+1)
+	for _, r := range g.rows {
+		offsets[r.group+1]++
+	}
+	for i := 1; i < len(offsets); i++ {
+		offsets[i] += offsets[i-1]
+	}
+	all := make([]busy, len(g.rows))
+	next := slices.Clone(offsets[:len(g.ids)])
+	for _, r := range g.rows {
+		all[next[r.group]] = r.busy
+		next[r.group]++
+	}
+	out := make(map[string][]busy, len(g.ids))
+	for i, id := range g.ids {
+		out[id] = all[offsets[i]:offsets[i+1]:offsets[i+1]]
+	}
+	return out
 }
 
 // openSpans lists the absolute intervals in [from, to) when hours are open,
@@ -255,7 +390,7 @@ func subtract(spans, holes []span) []span {
 // free part that runs into a reservation ends `buffer` earlier.
 func freeIntervals(open []span, rs []busy, res *Resource, seats int, buffer time.Duration) []FreeInterval {
 	type edge struct {
-		at    time.Time
+		at    int64
 		delta int
 	}
 	edges := make([]edge, 0, 2*len(rs))
@@ -266,40 +401,42 @@ func freeIntervals(open []span, rs []busy, res *Resource, seats int, buffer time
 		}
 		edges = append(edges, edge{r.start, n}, edge{r.end, -n})
 	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].at.Equal(edges[j].at) {
-			return edges[i].delta < edges[j].delta
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
 		}
-		return edges[i].at.Before(edges[j].at)
+		return cmp.Compare(a.delta, b.delta) // leave before arrive: half-open intervals
 	})
 	var out []FreeInterval
+	// The open spans are sorted and disjoint: the sweep goes on from one to
+	// the next, with taken the seats held at the current point.
+	taken, k := 0, 0
 	for _, o := range open {
-		taken := 0
-		k := 0
-		for k < len(edges) && !edges[k].at.After(o.start) {
+		start, stop := o.start.UnixNano(), o.end.UnixNano()
+		for k < len(edges) && edges[k].at <= start {
 			taken += edges[k].delta
 			k++
 		}
-		cur := o.start
-		for cur.Before(o.end) {
-			next := o.end
-			if k < len(edges) && edges[k].at.Before(o.end) {
+		cur := start
+		for cur < stop {
+			next := stop
+			if k < len(edges) && edges[k].at < stop {
 				next = edges[k].at
 			}
-			if free := res.Capacity - taken; free >= seats && next.After(cur) {
+			if free := res.Capacity - taken; free >= seats && next > cur {
 				end := next
-				if next.Before(o.end) && k < len(edges) && edges[k].delta > 0 && free-edges[k].delta < seats {
-					end = next.Add(-buffer) // the next reservation needs our buffer free
+				if next < stop && k < len(edges) && edges[k].delta > 0 && free-edges[k].delta < seats {
+					end = next - int64(buffer) // the next reservation needs our buffer free
 				}
-				if end.After(cur) {
-					if n := len(out); n > 0 && out[n-1].End.Equal(cur) && out[n-1].FreeSeats == free {
-						out[n-1].End = end
+				if end > cur {
+					if n := len(out); n > 0 && out[n-1].End.UnixNano() == cur && out[n-1].FreeSeats == free {
+						out[n-1].End = time.Unix(0, end).UTC()
 					} else {
-						out = append(out, FreeInterval{Start: cur, End: end, FreeSeats: free})
+						out = append(out, FreeInterval{Start: time.Unix(0, cur).UTC(), End: time.Unix(0, end).UTC(), FreeSeats: free})
 					}
 				}
 			}
-			for k < len(edges) && edges[k].at.Equal(next) {
+			for k < len(edges) && edges[k].at == next {
 				taken += edges[k].delta
 				k++
 			}
@@ -328,6 +465,9 @@ func snap(free []FreeInterval, loc *time.Location, rules Rules, earliest, latest
 // floorSlot rounds t down to the slot grid counted from local midnight.
 func floorSlot(t time.Time, loc *time.Location, slot time.Duration) time.Time {
 	l := t.In(loc)
+	if h, m, sec := l.Clock(); l.Nanosecond() == 0 && (time.Duration(h)*time.Hour+time.Duration(m)*time.Minute+time.Duration(sec)*time.Second)%slot == 0 {
+		return t // already on the grid, the common case: no calendar arithmetic
+	}
 	midnight := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
 	wall := time.Duration(l.Hour())*time.Hour + time.Duration(l.Minute())*time.Minute + time.Duration(l.Second())*time.Second + time.Duration(l.Nanosecond())
 	w := wall / slot * slot

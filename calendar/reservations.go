@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
 
 // Reservation kinds and statuses.
@@ -73,6 +74,11 @@ type Booking struct {
 	// resource, before any rule: it refuses the caller or adjusts who the
 	// booking is for (Manager, UserID, ActorID).
 	Authorize func(res *Resource, b *Booking) error
+	// Claim, when set, is the request's Idempotency-Key, taken first in the
+	// booking transaction and completed last in it with Response(r): the
+	// key, the reservation and the answer to replay commit together.
+	Claim    *idempotency.Claim
+	Response func(r *Reservation) idempotency.Record
 }
 
 // Guard is asked inside the booking transaction whether the member may make
@@ -103,23 +109,118 @@ type slot struct {
 	end   time.Time
 	busy  time.Time
 	seats int
+	// closuresPending: the closures are left to insertReservation, which
+	// checks them in the same statement as the overlap and the insert.
+	closuresPending bool
+	// cached: res and site came from the cache; insertIfFree checks that
+	// they are current (see resourceCache).
+	cached bool
 }
 
 // Book reserves a resource. It checks every rule, then, under the
 // resource's lock (PostgreSQL) or the database write lock (SQLite), that
 // nothing overlaps; PostgreSQL's exclusion constraint backs that up.
 func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
+	if r, err := svc.bookInOneStatement(ctx, b); !errors.Is(err, errNotInOneStatement) {
+		return r, err
+	}
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		if b.Claim != nil {
+			if err := b.Claim.Take(ctx, tx); err != nil {
+				return err
+			}
+		}
 		var err error
-		out, err = svc.book(ctx, tx, b, nil)
-		return err
+		if out, err = svc.book(ctx, tx, b, nil); err != nil {
+			return err
+		}
+		if b.Claim != nil {
+			return b.Claim.Complete(ctx, tx, b.Response(out))
+		}
+		return nil
 	})
 	return out, err
 }
 
+// errNotInOneStatement: bookInOneStatement did not apply or did not
+// succeed; the step-by-step path decides (and says why).
+var errNotInOneStatement = errors.New("not bookable in one statement")
+
+// bookInOneStatement is the common case of Book on PostgreSQL: a member's
+// booking of an exclusive resource known to the cache, with an
+// Idempotency-Key. The transaction is one statement (plus the guard's):
+// insert the reservation if the slot is free and the cached rows current,
+// and the key with its answer if the reservation went in and the key is
+// fresh. Anything else — a rule refusing on cached data, a taken slot, a
+// known key, a concurrent insert — rolls back and is errNotInOneStatement,
+// for the step-by-step path to decide on fresh rows.
+func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reservation, error) {
+	if b.Claim == nil || db.IsSQLite(svc.db) || (b.Kind != "" && b.Kind != ReservationBooking) {
+		return nil, errNotInOneStatement
+	}
+	res, site, _ := svc.resources.get(b.ResourceID)
+	if res == nil || !res.Exclusive() {
+		return nil, errNotInOneStatement
+	}
+	var out *Reservation
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		if b.Authorize != nil {
+			if err := b.Authorize(res, &b); err != nil {
+				return errNotInOneStatement
+			}
+		}
+		s, err := svc.checkSlotRules(ctx, tx, res, site, b, false)
+		if err != nil {
+			return errNotInOneStatement
+		}
+		r := svc.newReservation(s, b, nil)
+		ins, insArgs := insertIfFreeSQL(tx, r, &versions{resource: res.Version, site: site.Version})
+		answer, answerArgs, err := b.Claim.AnswerInsert(b.Response(r), "ins")
+		if err != nil {
+			return err
+		}
+		var inserted, fresh int
+		err = tx.NewRaw(`WITH ins AS (`+ins+` RETURNING 1), answer AS (`+answer+`)
+			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`, append(insArgs, answerArgs...)...).Scan(ctx, &inserted, &fresh)
+		if db.IsExclusion(err) {
+			return errNotInOneStatement
+		}
+		if err != nil {
+			return fmt.Errorf("insert reservation: %w", err)
+		}
+		if inserted != 1 || fresh != 1 {
+			return errNotInOneStatement
+		}
+		if svc.guard != nil {
+			// A refusal rolls back the reservation and the key together.
+			if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+				return err
+			}
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.Claim.Stored()
+	return out, nil
+}
+
 // book runs inside tx; seriesID ties an occurrence to its series.
 func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *string) (*Reservation, error) {
+	res, site, gen := svc.resources.get(b.ResourceID)
+	if res != nil && res.Exclusive() && (b.Kind == "" || b.Kind == ReservationBooking) {
+		// An exclusive booking goes through insertIfFree, which checks that
+		// the cached rows are current. A refusal on cached data, or rows
+		// found changed, is decided again below on fresh data.
+		r, err := svc.bookOn(ctx, tx, res, site, b, seriesID, true)
+		if err == nil || !errors.Is(err, errStaleResource) && !errors.Is(err, errRefusedOnCache) {
+			return r, err
+		}
+		svc.resources.forget(b.ResourceID)
+	}
 	res, site, err := getResourceAndSite(ctx, tx, b.ResourceID)
 	if errors.Is(err, errs.ErrNotFound) {
 		// The resource is named in the request body: a field at fault.
@@ -128,31 +229,183 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 	if err != nil {
 		return nil, err
 	}
+	if res.Exclusive() {
+		svc.resources.put(gen, res, site)
+	}
+	return svc.bookOn(ctx, tx, res, site, b, seriesID, false)
+}
+
+var (
+	// errStaleResource: the cached resource or site changed since it was read.
+	errStaleResource = errors.New("cached resource or site changed")
+	// errRefusedOnCache: a rule refused the booking on cached data.
+	errRefusedOnCache = errors.New("refused on cached resource")
+)
+
+// bookOn checks and inserts a booking of res. With cached, res and site
+// come from the cache: a refusal before the insert is errRefusedOnCache
+// (wrapping the reason), and insertIfFree checks they are current.
+func (svc *Service) bookOn(ctx context.Context, tx bun.Tx, res *Resource, site *Site, b Booking, seriesID *string, cached bool) (*Reservation, error) {
 	if b.Authorize != nil {
 		if err := b.Authorize(res, &b); err != nil {
+			if cached {
+				return nil, fmt.Errorf("%w: %w", errRefusedOnCache, err)
+			}
 			return nil, err
 		}
 	}
-	s, err := svc.checkSlot(ctx, tx, res, site, b)
+	s, err := svc.checkSlotRules(ctx, tx, res, site, b, false)
 	if err != nil {
+		if cached {
+			return nil, fmt.Errorf("%w: %w", errRefusedOnCache, err)
+		}
 		return nil, err
 	}
+	s.cached = cached
 	return svc.insertReservation(ctx, tx, s, b, seriesID)
 }
 
 func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b Booking, seriesID *string) (*Reservation, error) {
+	r := svc.newReservation(s, b, seriesID)
+	inserted := false
+	if r.Exclusive && r.Kind == ReservationBooking {
+		// The common case in one statement: insert unless a closure or
+		// another reservation overlaps. When it inserts nothing, the
+		// checks below run again one by one to say why (or to end a lapsed
+		// hold); the exclusion constraint stays the last word.
+		var current *versions
+		if s.cached {
+			current = &versions{resource: s.res.Version, site: s.site.Version}
+		}
+		ok, err := insertIfFree(ctx, tx, r, current)
+		if err != nil {
+			return nil, insertError(err, s)
+		}
+		inserted = ok
+		if !ok && s.cached {
+			if fresh, err := versionsCurrent(ctx, tx, s.res.ID, s.site.ID, *current); err != nil {
+				return nil, err
+			} else if !fresh {
+				return nil, errStaleResource
+			}
+		}
+	}
+	if !inserted {
+		if err := svc.checkCanInsert(ctx, tx, s); err != nil {
+			return nil, err
+		}
+		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+			return nil, insertError(err, s)
+		}
+	}
+	// After the insert, so that what the booking consumes can refer to it;
+	// a refusal rolls both back.
+	if r.Kind == ReservationBooking && svc.guard != nil {
+		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+			// Series and waiting lists go on after a refusal in the same
+			// transaction: the refused row must not stay behind.
+			if _, derr := tx.NewDelete().Model(r).WherePK().Exec(ctx); derr != nil {
+				return nil, fmt.Errorf("undo refused reservation: %w", derr)
+			}
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// checkCanInsert checks, one query at a time, what insertIfFree checks in
+// one statement, and says what is in the way.
+func (svc *Service) checkCanInsert(ctx context.Context, tx bun.Tx, s *slot) error {
+	if s.closuresPending {
+		if err := svc.checkClosures(ctx, tx, s.res, s.site, s.start, s.end); err != nil {
+			return err
+		}
+	}
 	err := svc.checkFree(ctx, tx, s, "")
 	if errors.Is(err, errLapsedHold) {
 		// A waiting-list offer lapsed and its job has not run yet: end it
 		// now (which may offer the slot to the next in line) and look again.
 		if err := svc.expireOverdueHolds(ctx, tx, s.res); err != nil {
-			return nil, err
+			return err
 		}
 		err = svc.checkFree(ctx, tx, s, "")
 	}
-	if err != nil {
-		return nil, err
+	return err
+}
+
+func insertError(err error, s *slot) error {
+	if db.IsExclusion(err) {
+		// A concurrent booking committed between our check and insert.
+		return conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
 	}
+	if db.IsForeignKey(err) {
+		return errs.Invalid("user_id", "no such user")
+	}
+	return fmt.Errorf("insert reservation: %w", err)
+}
+
+// insertIfFreeSQL is the statement of insertIfFree.
+func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions) (string, []any) {
+	ts := "?"
+	if !db.IsSQLite(tx) {
+		// PostgreSQL types a bare literal in a SELECT list as text, which
+		// does not convert to timestamptz on assignment.
+		ts = "CAST(? AS timestamptz)"
+	}
+	q := `INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats,
+			starts_at, ends_at, busy_until, note, series_id, created_by, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ` + ts + `, ` + ts + `, ` + ts + `, ?, ?, ?, ` + ts + `, ` + ts + `
+		WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?)
+		AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = ? AND starts_at < ? AND ends_at > ?)
+		AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = ? AND starts_at < ? AND ends_at > ?)`
+	args := []any{r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
+		r.StartsAt, r.EndsAt, r.BusyUntil, r.Note, r.SeriesID, r.CreatedBy, r.CreatedAt, r.UpdatedAt,
+		r.ResourceID, StatusCancelled, r.BusyUntil, r.StartsAt,
+		r.ResourceID, r.EndsAt, r.StartsAt,
+		r.SiteID, r.EndsAt, r.StartsAt}
+	if current != nil {
+		q += `
+		AND EXISTS (SELECT 1 FROM resources WHERE id = ? AND version = ?)
+		AND EXISTS (SELECT 1 FROM sites WHERE id = ? AND version = ?)`
+		args = append(args, r.ResourceID, current.resource, r.SiteID, current.site)
+	}
+	return q, args
+}
+
+// insertIfFree inserts r, an exclusive booking, unless a live reservation
+// of its resource or a closure of its resource or site overlaps it (or,
+// with current set, the resource or site changed). It reports whether it
+// inserted. A lapsed hold counts as live here: the slow path ends it.
+func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation, current *versions) (bool, error) {
+	q, args := insertIfFreeSQL(tx, r, current)
+	res, err := tx.NewRaw(q, args...).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert reservation: %w", err)
+	}
+	return n == 1, nil
+}
+
+// versions are those of a cached resource and its site.
+type versions struct{ resource, site int64 }
+
+// versionsCurrent reports whether the resource and site rows are still as
+// cached.
+func versionsCurrent(ctx context.Context, tx bun.IDB, resourceID, siteID string, v versions) (bool, error) {
+	var n int
+	err := tx.NewRaw(`SELECT (SELECT COUNT(*) FROM resources WHERE id = ? AND version = ?) + (SELECT COUNT(*) FROM sites WHERE id = ? AND version = ?)`,
+		resourceID, v.resource, siteID, v.site).Scan(ctx, &n)
+	if err != nil {
+		return false, fmt.Errorf("check cached resource: %w", err)
+	}
+	return n == 2, nil
+}
+
+// newReservation builds the row a checked slot becomes.
+func (svc *Service) newReservation(s *slot, b Booking, seriesID *string) *Reservation {
 	now := svc.now()
 	kind := b.Kind
 	if kind == "" {
@@ -168,34 +421,18 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 		uid := b.UserID
 		r.UserID = &uid
 	}
-	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
-		if db.IsExclusion(err) {
-			// A concurrent booking committed between our check and insert.
-			return nil, conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
-		}
-		if db.IsForeignKey(err) {
-			return nil, errs.Invalid("user_id", "no such user")
-		}
-		return nil, fmt.Errorf("insert reservation: %w", err)
-	}
-	// After the insert, so that what the booking consumes can refer to it;
-	// a refusal rolls both back.
-	if kind == ReservationBooking && svc.guard != nil {
-		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
-			// Series and waiting lists go on after a refusal in the same
-			// transaction: the refused row must not stay behind.
-			if _, derr := tx.NewDelete().Model(r).WherePK().Exec(ctx); derr != nil {
-				return nil, fmt.Errorf("undo refused reservation: %w", derr)
-			}
-			return nil, err
-		}
-	}
-	return r, nil
+	return r
 }
 
 // checkSlot resolves the requested times and checks every rule that does
 // not depend on other reservations.
 func (svc *Service) checkSlot(ctx context.Context, tx bun.IDB, res *Resource, site *Site, b Booking) (*slot, error) {
+	return svc.checkSlotRules(ctx, tx, res, site, b, true)
+}
+
+// checkSlotRules is checkSlot; with closures false it leaves the closures
+// to insertReservation (slot.closuresPending).
+func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resource, site *Site, b Booking, closures bool) (*slot, error) {
 	loc := site.Location()
 	start, err := ResolveTime("start", b.Start, loc)
 	if err != nil {
@@ -265,11 +502,10 @@ func (svc *Service) checkSlot(ctx context.Context, tx bun.IDB, res *Resource, si
 	if !hours.Covers(loc, start, end) {
 		return nil, errs.Rule("start", "outside_opening_hours", "the resource is not open for the whole slot")
 	}
-	if c, err := svc.closureOverlapping(ctx, tx, res, start, end); err != nil {
-		return nil, err
-	} else if c != nil {
-		p := errs.Rule("start", "closed", "closed from %s to %s: %s", c.StartsAt.In(loc).Format("2006-01-02 15:04"), c.EndsAt.In(loc).Format("2006-01-02 15:04"), c.Reason)
-		return nil, p
+	if closures {
+		if err := svc.checkClosures(ctx, tx, res, site, start, end); err != nil {
+			return nil, err
+		}
 	}
 	if res.QualificationID != nil && b.UserID != "" {
 		ok, err := svc.qualifiedThrough(ctx, tx, b.UserID, *res.QualificationID, start, end)
@@ -281,7 +517,18 @@ func (svc *Service) checkSlot(ctx context.Context, tx bun.IDB, res *Resource, si
 		}
 	}
 	busy := end.Add(time.Duration(rules.BufferAfterMinutes) * time.Minute)
-	return &slot{res: res, site: site, start: start, end: end, busy: busy, seats: seats}, nil
+	return &slot{res: res, site: site, start: start, end: end, busy: busy, seats: seats, closuresPending: !closures}, nil
+}
+
+// checkClosures refuses [start, end) when a closure of the site or the
+// resource overlaps it.
+func (svc *Service) checkClosures(ctx context.Context, tx bun.IDB, res *Resource, site *Site, start, end time.Time) error {
+	c, err := svc.closureOverlapping(ctx, tx, res, start, end)
+	if err != nil || c == nil {
+		return err
+	}
+	loc := site.Location()
+	return errs.Rule("start", "closed", "closed from %s to %s: %s", c.StartsAt.In(loc).Format("2006-01-02 15:04"), c.EndsAt.In(loc).Format("2006-01-02 15:04"), c.Reason)
 }
 
 // onSlot reports whether t falls on a multiple of slotMinutes since local

@@ -89,6 +89,8 @@ type Resource struct {
 	CreatedAt         time.Time    `bun:"created_at"`
 	UpdatedAt         time.Time    `bun:"updated_at"`
 	RetiredAt         *time.Time   `bun:"retired_at"`
+	// Version is bumped by every change (see resourceCache).
+	Version int64 `bun:"version" json:"-"`
 
 	// Site is loaded only by getResourceAndSite, in the same query.
 	Site *Site `bun:"rel:belongs-to,join:site_id=id"`
@@ -266,6 +268,7 @@ type ResourceUpdate struct {
 // refuses new bookings; existing future reservations stay for the manager to
 // move or cancel.
 func (svc *Service) UpdateResource(ctx context.Context, resourceID string, up ResourceUpdate) (*Resource, error) {
+	defer svc.resources.invalidate() // after the change is committed
 	var out *Resource
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		r, err := getResource(ctx, tx, resourceID, true)
@@ -322,7 +325,8 @@ func (svc *Service) UpdateResource(ctx context.Context, resourceID string, up Re
 			return err
 		}
 		r.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(r).WherePK().ExcludeColumn("id", "site_id", "kind", "created_at").Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(r).WherePK().ExcludeColumn("id", "site_id", "kind", "created_at").
+			Value("version", "version + 1").Exec(ctx); err != nil {
 			return fmt.Errorf("update resource: %w", err)
 		}
 		out = r

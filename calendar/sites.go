@@ -39,6 +39,8 @@ type Service struct {
 	freed    func(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error
 	offerTTL time.Duration
 	jobs     *river.Client[*sql.Tx]
+	// resources saves the booking path its read of the resource and site.
+	resources resourceCache
 }
 
 // SetGuard plugs in the entitlement check; cmd/relais passes billing's.
@@ -70,6 +72,8 @@ type Site struct {
 	Legal        Legal        `bun:"legal"`
 	CreatedAt    time.Time    `bun:"created_at"`
 	UpdatedAt    time.Time    `bun:"updated_at"`
+	// Version is bumped by every change (see resourceCache).
+	Version int64 `bun:"version" json:"-"`
 }
 
 // Location returns the site's time zone. Zones are validated on write, so a
@@ -190,6 +194,7 @@ type SiteUpdate struct {
 
 // UpdateSite applies up and returns the site as stored.
 func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate) (*Site, error) {
+	defer svc.resources.invalidate() // after the change is committed
 	var out *Site
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		s, err := getSite(ctx, tx, siteID)
@@ -220,7 +225,8 @@ func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate
 			return err
 		}
 		s.UpdatedAt = svc.now()
-		if _, err := tx.NewUpdate().Model(s).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(s).WherePK().ExcludeColumn("id", "created_at").
+			Value("version", "version + 1").Exec(ctx); err != nil {
 			return fmt.Errorf("update site: %w", err)
 		}
 		out = s

@@ -226,3 +226,25 @@ func IsForeignKey(err error) bool { return errors.Is(Classify(err), ErrForeignKe
 
 // IsExclusion reports whether err is (or wraps) an exclusion-constraint violation.
 func IsExclusion(err error) bool { return errors.Is(Classify(err), ErrExclusionViolation) }
+
+// WithPgx runs fn on one of db's PostgreSQL connections through pgx's own
+// interface, for reads of many rows: pgx scanning binary results costs a
+// fraction of database/sql's per-value boxing. On SQLite it returns false
+// without calling fn. fn must not keep the connection.
+func WithPgx(ctx context.Context, bdb *bun.DB, fn func(*pgx.Conn) error) (bool, error) {
+	if IsSQLite(bdb) {
+		return false, nil
+	}
+	conn, err := bdb.DB.Conn(ctx)
+	if err != nil {
+		return true, fmt.Errorf("take a connection: %w", err)
+	}
+	defer conn.Close()
+	return true, conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("not a pgx connection: %T", dc)
+		}
+		return fn(c.Conn())
+	})
+}
