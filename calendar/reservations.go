@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -180,11 +181,16 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		if err != nil {
 			return err
 		}
+		// A prepared statement (pgx caches it per connection): the text is
+		// always the same, and PostgreSQL then plans it once rather than on
+		// every booking.
 		var inserted, fresh int
-		err = tx.NewRaw(`WITH ins AS (`+ins+` RETURNING 1), answer AS (`+answer+`)
-			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`, append(insArgs, answerArgs...)...).Scan(ctx, &inserted, &fresh)
-		if db.IsExclusion(err) {
-			return errNotInOneStatement
+		q := numberPlaceholders(`WITH ins AS (` + ins + ` RETURNING 1), answer AS (` + answer + `)
+			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`)
+		args := append([]any{pgx.QueryExecModeCacheStatement}, append(insArgs, answerArgs...)...)
+		err = tx.Tx.QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
+		if db.IsExclusion(err) || errors.Is(db.Classify(err), db.ErrSerialization) {
+			return errNotInOneStatement // a concurrent booking, or a deadlock among several
 		}
 		if err != nil {
 			return fmt.Errorf("insert reservation: %w", err)
@@ -206,6 +212,22 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 	}
 	b.Claim.Stored()
 	return out, nil
+}
+
+// numberPlaceholders turns the ? placeholders of q (which holds no other
+// question mark) into PostgreSQL's $1, $2, ….
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // book runs inside tx; seriesID ties an occurrence to its series.
@@ -334,8 +356,11 @@ func (svc *Service) checkCanInsert(ctx context.Context, tx bun.Tx, s *slot) erro
 }
 
 func insertError(err error, s *slot) error {
-	if db.IsExclusion(err) {
-		// A concurrent booking committed between our check and insert.
+	if db.IsExclusion(err) || errors.Is(db.Classify(err), db.ErrSerialization) {
+		// A concurrent booking committed between our check and insert. Or
+		// several inserted overlapping rows at once and each waited for
+		// another's outcome: PostgreSQL breaks that deadlock by failing
+		// some of them, each in a race for a slot another one takes.
 		return conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
 	}
 	if db.IsForeignKey(err) {
@@ -346,15 +371,15 @@ func insertError(err error, s *slot) error {
 
 // insertIfFreeSQL is the statement of insertIfFree.
 func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions) (string, []any) {
-	ts := "?"
+	ts, boolean, integer := "?", "?", "?"
 	if !db.IsSQLite(tx) {
-		// PostgreSQL types a bare literal in a SELECT list as text, which
-		// does not convert to timestamptz on assignment.
-		ts = "CAST(? AS timestamptz)"
+		// PostgreSQL types a bare literal or parameter in a SELECT list as
+		// text, which does not convert to these types on assignment.
+		ts, boolean, integer = "CAST(? AS timestamptz)", "CAST(? AS boolean)", "CAST(? AS integer)"
 	}
 	q := `INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats,
 			starts_at, ends_at, busy_until, note, series_id, created_by, created_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ` + ts + `, ` + ts + `, ` + ts + `, ?, ?, ?, ` + ts + `, ` + ts + `
+		SELECT ?, ?, ?, ?, ?, ?, ` + boolean + `, ` + integer + `, ` + ts + `, ` + ts + `, ` + ts + `, ?, ?, ?, ` + ts + `, ` + ts + `
 		WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?)
 		AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = ? AND starts_at < ? AND ends_at > ?)
 		AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = ? AND starts_at < ? AND ends_at > ?)`

@@ -245,7 +245,7 @@ func (c *Claim) AnswerInsert(rec Record, from string) (string, []any, error) {
 	}
 	now := c.s.now().UTC()
 	return `INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, headers, body, created_at, expires_at)
-		SELECT ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS bytea), CAST(? AS timestamptz), CAST(? AS timestamptz) FROM ` + from + `
+		SELECT ?, ?, ?, ?, ?, CAST(? AS integer), CAST(? AS jsonb), CAST(? AS bytea), CAST(? AS timestamptz), CAST(? AS timestamptz) FROM ` + from + `
 		ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
 		[]any{c.scope, c.key, c.method, c.path, c.hash, rec.Status, string(headers), rec.Body, now, now.Add(c.s.ttl)}, nil
 }
