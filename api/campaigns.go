@@ -417,21 +417,31 @@ func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p
 	writeJSON(w, http.StatusOK, listOf(ks, toContributionJSON))
 }
 
-// handleContributionReceipt is the receipt of a contribution, for its
-// contributor and the campaign's managers.
-func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+// contributionFor loads the contribution of the path for its contributor
+// and the managers of the campaign's site; anyone else gets a 404.
+func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*billing.Contribution, *billing.Campaign, bool) {
 	k, err := s.Billing.GetContribution(r.Context(), r.PathValue("contribution_id"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return nil, nil, false
 	}
 	c, err := s.Billing.GetCampaign(r.Context(), k.CampaignID)
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return nil, nil, false
 	}
 	if (k.UserID == nil || *k.UserID != p.UserID || p.IsAPIKey()) && !canRunCampaigns(p, c.SiteID) {
 		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "contribution_not_found", Detail: "no such contribution"})
+		return nil, nil, false
+	}
+	return k, c, true
+}
+
+// handleContributionReceipt is the receipt of a contribution, for its
+// contributor and the campaign's managers.
+func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	k, c, ok := s.contributionFor(w, r, p)
+	if !ok {
 		return
 	}
 	site, err := s.Calendar.GetSite(r.Context(), c.SiteID)
@@ -446,4 +456,21 @@ func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Reques
 	writeJSON(w, http.StatusOK, map[string]any{"receipt_number": k.ReceiptNumber(), "contribution": toContributionJSON(k),
 		"campaign_title": c.Title, "seller": site.Legal.CompanyName, "site_name": site.Name, "credit": credit,
 		"text": billing.ReceiptText(site.Legal.CompanyName, c, k)})
+}
+
+// handleContributionReceiptPDF is the same receipt as a printable PDF.
+func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	k, _, ok := s.contributionFor(w, r, p)
+	if !ok {
+		return
+	}
+	var buf bytes.Buffer
+	if err := s.Billing.ReceiptPDF(r.Context(), k.ID, &buf); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="recu-`+k.ReceiptNumber()+`.pdf"`)
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Write(buf.Bytes())
 }

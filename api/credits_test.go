@@ -202,6 +202,15 @@ func TestCrowdfundingOverHTTP(t *testing.T) {
 		t.Fatalf("receipt = %+v", receipt)
 	}
 	h.do(req{method: "GET", path: "/v1/contributions/" + ks.Items[0].ID + "/receipt", token: bob}).expect(t, http.StatusNotFound)
+	// The same receipt as a PDF, for Anne and the manager; Bob gets 404.
+	for _, who := range []string{anne, f.manager} {
+		pdf := h.do(req{method: "GET", path: "/v1/contributions/" + ks.Items[0].ID + "/receipt.pdf", token: who}).expect(t, http.StatusOK)
+		if pdf.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) ||
+			pdf.Header.Get("Content-Disposition") != `attachment; filename="recu-`+ks.Items[0].ReceiptNumber+`.pdf"` {
+			t.Fatalf("receipt.pdf: %v %q", pdf.Header, pdf.Body[:min(20, len(pdf.Body))])
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/contributions/" + ks.Items[0].ID + "/receipt.pdf", token: bob}).expect(t, http.StatusNotFound)
 
 	// Anne's hour credit pays the laser (qualification granted), then she
 	// gives money credit to Bob, and the manager grants and withdraws.

@@ -140,6 +140,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/campaigns/{campaign_id}/contributions.csv", s.requireAuth(s.handleContributionsCSV))
 	s.handle("GET /v1/me/contributions", s.requireAuth(s.handleMyContributions))
 	s.handle("GET /v1/contributions/{contribution_id}/receipt", s.requireAuth(s.handleContributionReceipt))
+	s.handle("GET /v1/contributions/{contribution_id}/receipt.pdf", s.requireAuth(s.handleContributionReceiptPDF))
 
 	s.handle("GET /v1/calendar/{file}", s.handleUserFeed)
 	s.handle("POST /v1/me/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateFeedToken)))

@@ -289,7 +289,11 @@ func ReceiptText(seller string, c *Campaign, k *Contribution) string {
 		t += " Contrepartie : " + creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place."
 	}
 	if k.Platform != "stripe" {
-		t += " Paiement reçu par " + k.Platform + " (référence " + k.ExternalID + ")."
+		by := "une autre plateforme"
+		if k.Platform == FormatHelloAsso {
+			by = "HelloAsso"
+		}
+		t += " Paiement reçu par " + by + " (référence " + k.ExternalID + ")."
 	}
 	if k.InvoiceID != nil {
 		t += " Une facture a été émise pour ce paiement."

@@ -1,15 +1,12 @@
 package billing
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
-
-	"codeberg.org/go-pdf/fpdf"
 )
 
 // StatementLine is one line of a member's credit statement: what a
@@ -106,20 +103,7 @@ func WriteStatementCSV(w io.Writer, lines []StatementLine) error {
 
 // StatementPDF renders lines as an A4 statement for the member named.
 func StatementPDF(memberName string, from, to, issued time.Time, lines []StatementLine) ([]byte, error) {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
-	pdf.SetAutoPageBreak(true, 20)
-	pdf.SetCreationDate(issued)
-	pdf.SetModificationDate(issued)
-	pdf.SetCatalogSort(true)
-	pdf.SetTitle("Relevé de crédits", true)
-	pdf.AliasNbPages("{nb}")
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-15)
-		pdf.SetFont("Helvetica", "", 7)
-		pdf.CellFormat(0, 4, tr(fmt.Sprintf("Relevé de crédits — page %d/{nb}", pdf.PageNo())), "", 0, "C", false, 0, "")
-	})
+	pdf, tr := newPDF("Relevé de crédits", "", issued, "Relevé de crédits")
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 14)
 	pdf.CellFormat(0, 8, tr("Relevé de crédits"), "", 1, "L", false, 0, "")
@@ -164,11 +148,7 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 	if len(lines) == 0 {
 		pdf.CellFormat(0, 6, tr("Aucun mouvement sur la période."), "", 1, "L", false, 0, "")
 	}
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return nil, fmt.Errorf("render statement: %w", err)
-	}
-	return buf.Bytes(), nil
+	return pdfBytes(pdf, "statement")
 }
 
 // WriteContributionsCSV exports a campaign's contributions for managers.

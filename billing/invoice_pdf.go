@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -29,60 +30,99 @@ const (
 	pdfLine   = 5.0   // line height
 )
 
-// renderPDF lays out seller, document and buyer blocks, the lines, the
-// per-rate totals and the mentions. fpdf's core fonts use the cp1252 code
-// page, which covers € and every French letter (é, è, à, ç, œ…); tr maps
-// UTF-8 to it. A character outside cp1252 prints as "." — the stored
-// document keeps the original text.
-func renderPDF(inv *Invoice) ([]byte, error) {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	title, name := "FACTURE", "Facture"
-	if inv.Kind == KindCreditNote {
-		title, name = "AVOIR", "Avoir"
-	}
+// newPDF starts an A4 document laid out as every PDF of Relais: dated at,
+// with resources in a fixed order (fpdf walks maps otherwise), so the same
+// document always gives the same bytes; footer's lines at the bottom of
+// every page, the first followed by the page count. fpdf's core fonts use
+// the cp1252 code page, which covers € and every French letter (é, è, à,
+// ç, œ…); tr maps UTF-8 to it. A character outside cp1252 prints as ".".
+func newPDF(title, author string, at time.Time, footer ...string) (pdf *fpdf.Fpdf, tr func(string) string) {
+	pdf = fpdf.New("P", "mm", "A4", "")
+	tr = pdf.UnicodeTranslatorFromDescriptor("")
 	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
 	pdf.SetAutoPageBreak(true, 20)
-	// Reproducible output: fixed dates, and resources in a fixed order
-	// (fpdf walks maps otherwise).
-	pdf.SetCreationDate(inv.IssuedAt)
-	pdf.SetModificationDate(inv.IssuedAt)
+	pdf.SetCreationDate(at)
+	pdf.SetModificationDate(at)
 	pdf.SetCatalogSort(true)
-	pdf.SetTitle(title+" "+inv.Number, true)
-	pdf.SetAuthor(inv.Seller.Name, true)
+	pdf.SetTitle(title, true)
+	if author != "" {
+		pdf.SetAuthor(author, true)
+	}
 	pdf.AliasNbPages("{nb}")
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-15)
 		pdf.SetFont("Helvetica", "", 7)
-		pdf.CellFormat(0, 4, tr(fmt.Sprintf("%s n° %s — page %d/{nb}", name, inv.Number, pdf.PageNo())), "", 1, "C", false, 0, "")
-		pdf.CellFormat(0, 4, tr("Empreinte SHA-256 : "+inv.Hash), "", 0, "C", false, 0, "")
-	})
-	pdf.AddPage()
-
-	// block writes lines at x, wrapping those longer than the column:
-	// names and addresses come from users.
-	block := func(x, w, h float64, lines []string) {
-		for _, l := range lines {
-			pdf.SetX(x)
-			pdf.MultiCell(w, h, tr(l), "", "L", false)
+		for i, l := range footer {
+			if i == 0 {
+				l = fmt.Sprintf("%s — page %d/{nb}", l, pdf.PageNo())
+			}
+			ln := 1
+			if i == len(footer)-1 {
+				ln = 0
+			}
+			pdf.CellFormat(0, 4, tr(l), "", ln, "C", false, 0, "")
 		}
+	})
+	return pdf, tr
+}
+
+// pdfBlock writes lines at x, wrapping those longer than the column w:
+// names and addresses come from users.
+func pdfBlock(pdf *fpdf.Fpdf, tr func(string) string, x, w, h float64, lines []string) {
+	for _, l := range lines {
+		pdf.SetX(x)
+		pdf.MultiCell(w, h, tr(l), "", "L", false)
 	}
+}
+
+// sellerLines is the legal identity of a seller under its name: trade
+// name, address, legal form, SIREN and SIRET, VAT number. What is missing
+// (a place without a legal identity yet) is left out.
+func sellerLines(s Seller) []string {
+	var lines []string
+	if s.TradeName != "" {
+		lines = append(lines, s.TradeName)
+	}
+	lines = append(lines, addressLines(s.Address)...)
+	if s.LegalForm != "" {
+		lines = append(lines, s.LegalForm)
+	}
+	if s.SIREN != "" || s.SIRET != "" {
+		lines = append(lines, "SIREN "+s.SIREN+" — SIRET "+s.SIRET)
+	}
+	if s.VATNumber != "" {
+		lines = append(lines, "N° TVA intracommunautaire : "+s.VATNumber)
+	}
+	return lines
+}
+
+// pdfBytes renders the finished document.
+func pdfBytes(pdf *fpdf.Fpdf, what string) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return nil, fmt.Errorf("render %s: %w", what, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// renderPDF lays out seller, document and buyer blocks, the lines, the
+// per-rate totals and the mentions. The stored document keeps the text a
+// PDF font cannot print.
+func renderPDF(inv *Invoice) ([]byte, error) {
+	title, name := "FACTURE", "Facture"
+	if inv.Kind == KindCreditNote {
+		title, name = "AVOIR", "Avoir"
+	}
+	pdf, tr := newPDF(title+" "+inv.Number, inv.Seller.Name, inv.IssuedAt, name+" n° "+inv.Number, "Empreinte SHA-256 : "+inv.Hash)
+	pdf.AddPage()
+	block := func(x, w, h float64, lines []string) { pdfBlock(pdf, tr, x, w, h, lines) }
 
 	// Seller, top left.
 	s := inv.Seller
 	pdf.SetFont("Helvetica", "B", 12)
 	block(pdfMargin, 90, 6, []string{s.Name})
 	pdf.SetFont("Helvetica", "", 9)
-	var seller []string
-	if s.TradeName != "" {
-		seller = append(seller, s.TradeName)
-	}
-	seller = append(seller, addressLines(s.Address)...)
-	seller = append(seller, s.LegalForm, "SIREN "+s.SIREN+" — SIRET "+s.SIRET)
-	if s.VATNumber != "" {
-		seller = append(seller, "N° TVA intracommunautaire : "+s.VATNumber)
-	}
-	block(pdfMargin, 90, 4.5, seller)
+	block(pdfMargin, 90, 4.5, sellerLines(s))
 	sellerBottom := pdf.GetY()
 
 	// Document identity, top right.
@@ -211,11 +251,7 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 		pdf.MultiCell(0, 4.5, tr(inv.Notes), "", "L", false)
 	}
 
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return nil, fmt.Errorf("render invoice %s: %w", inv.Number, err)
-	}
-	return buf.Bytes(), nil
+	return pdfBytes(pdf, "invoice "+inv.Number)
 }
 
 func servicePeriod(inv *Invoice) string {

@@ -2,13 +2,11 @@ package billing_test
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -678,7 +676,7 @@ func TestPDF(t *testing.T) {
 	if got := tr("€ é è à ç œ"); got != "\x80 \xe9 \xe8 \xe0 \xe7 \x9c" {
 		t.Fatalf("cp1252 translation = %q", got)
 	}
-	text := pdfText(t, pdf)
+	text := billing.PDFText(t, pdf)
 	for _, want := range []string{
 		// seller
 		"SCIC La Fabrique", "La Fabrique du Bourg", "2 place de la Mairie", "23000 Guéret", "SCIC SAS",
@@ -710,7 +708,7 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text := pdfText(t, exempt); !strings.Contains(text, tr(billing.MentionVATExempt)) || strings.Contains(text, tr("N° TVA intracommunautaire")) {
+	if text := billing.PDFText(t, exempt); !strings.Contains(text, tr(billing.MentionVATExempt)) || strings.Contains(text, tr("N° TVA intracommunautaire")) {
 		t.Error("VAT-exempt PDF lacks the art. 293 B mention or shows a VAT number")
 	}
 	credit, err := e.iv.IssueCreditNote(ctx, e.db, inv.ID, billing.CreditNoteInput{Reason: "Erreur de tarif"})
@@ -721,72 +719,12 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctext := pdfText(t, cpdf)
+	ctext := billing.PDFText(t, cpdf)
 	for _, want := range []string{"AVOIR", "Facture d'origine : n° 2026-000001 du 09/03/2026", "Motif : Erreur de tarif", "-25,00\u00a0€"} {
 		if !strings.Contains(ctext, tr(want)) {
 			t.Errorf("credit note PDF lacks %q", want)
 		}
 	}
-}
-
-// pdfText returns the strings the PDF's content streams show, in order,
-// one per line, still in the font's code page (cp1252).
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	var out []string
-	rest := pdf
-	for {
-		i := bytes.Index(rest, []byte("stream\n"))
-		if i < 0 {
-			break
-		}
-		rest = rest[i+len("stream\n"):]
-		j := bytes.Index(rest, []byte("endstream"))
-		if j < 0 {
-			break
-		}
-		data := rest[:j]
-		rest = rest[j:]
-		if zr, err := zlib.NewReader(bytes.NewReader(data)); err == nil {
-			if plain, err := io.ReadAll(zr); err == nil {
-				data = plain
-			}
-		}
-		out = append(out, showStrings(data)...)
-	}
-	return strings.Join(out, "\n")
-}
-
-// showStrings extracts the literal strings of Tj operators.
-func showStrings(content []byte) []string {
-	var out []string
-	for i := 0; i < len(content); i++ {
-		if content[i] != '(' {
-			continue
-		}
-		var s []byte
-		j := i + 1
-		for ; j < len(content) && content[j] != ')'; j++ {
-			if content[j] == '\\' && j+1 < len(content) {
-				j++
-				switch content[j] {
-				case 'r':
-					s = append(s, '\r')
-				case 'n':
-					s = append(s, '\n')
-				default:
-					s = append(s, content[j])
-				}
-				continue
-			}
-			s = append(s, content[j])
-		}
-		if bytes.HasPrefix(bytes.TrimLeft(content[min(j+1, len(content)):], " "), []byte("Tj")) {
-			out = append(out, string(s))
-		}
-		i = j
-	}
-	return out
 }
 
 func TestList(t *testing.T) {

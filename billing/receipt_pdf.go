@@ -1,0 +1,208 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/relais-tierslieux/relais/calendar"
+)
+
+var platformLabels = map[string]string{
+	"stripe":        "Paiement en ligne (Stripe)",
+	FormatHelloAsso: "HelloAsso (import)",
+	FormatGeneric:   "Autre plateforme (import)",
+}
+
+var paymentLabels = map[string]string{
+	ContribPending:   "en attente de paiement",
+	ContribPaid:      "reçu",
+	ContribRefundDue: "remboursement en cours",
+	ContribRefunded:  "remboursé",
+	ContribFailed:    "paiement refusé",
+	ContribExpired:   "paiement abandonné",
+}
+
+// moneyReceived: the receipt then attests that the place got the money.
+func moneyReceived(k *Contribution) bool {
+	return k.Status == ContribPaid || k.Status == ContribRefundDue || k.Status == ContribRefunded
+}
+
+// rewardStatus says where a contribution's credit stands: pending until an
+// all_or_nothing campaign succeeds, vested, voided when it fails, taken
+// back with a refund. live is false when there is no credit to use.
+func rewardStatus(c *Campaign, k *Contribution) (text string, live bool) {
+	switch k.Status {
+	case ContribPending:
+		return "en attente du paiement", true
+	case ContribFailed, ContribExpired:
+		return "aucune : le paiement n'a pas abouti", false
+	case ContribRefundDue:
+		return "annulée : la contribution est en cours de remboursement", false
+	case ContribRefunded:
+		return "annulée : la contribution a été remboursée", false
+	}
+	switch {
+	case c.Status == CampaignFailed:
+		return "annulée : la campagne n'a pas atteint son objectif", false
+	case c.Mode == ModeAllOrNothing && c.Status == CampaignOpen:
+		text = "en attente : acquise si la campagne atteint son objectif au " + frenchDate(c.Deadline)
+	default:
+		text = "acquise"
+	}
+	if k.UserID == nil {
+		text += " — créditée au compte de " + k.Email + " dès son inscription"
+	}
+	return text, true
+}
+
+// ReceiptPDF writes the receipt of a contribution as an A4 PDF in French:
+// the place's legal identity, the receipt's number, the campaign, the
+// contributor, the amount, the platform and its reference, the reward and
+// where it stands, and the invoice of an online contribution. It is edited
+// at the service's clock, which also dates the PDF. Nothing is written to
+// w unless the whole document rendered.
+func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Writer) error {
+	k, err := s.GetContribution(ctx, contributionID)
+	if err != nil {
+		return err
+	}
+	c, err := getCampaign(ctx, s.db, k.CampaignID, false)
+	if err != nil {
+		return err
+	}
+	site, err := calendar.LoadSite(ctx, s.db, c.SiteID)
+	if err != nil {
+		return err
+	}
+	seller := sellerOf(site)
+	if seller.Name == "" { // a place without a legal identity yet
+		seller.Name, seller.TradeName = site.Name, ""
+	}
+	var expires *time.Time
+	if k.LotID != nil {
+		var lot CreditLot
+		if err := s.db.NewSelect().Model(&lot).Column("expires_at").Where("id = ?", *k.LotID).Scan(ctx); err != nil {
+			return fmt.Errorf("read contribution credit: %w", err)
+		}
+		expires = lot.ExpiresAt
+	}
+	var invoiceNumber string
+	var creditNotes []string
+	if k.InvoiceID != nil {
+		if err := s.db.NewSelect().Model((*Invoice)(nil)).Column("number").Where("id = ?", *k.InvoiceID).Scan(ctx, &invoiceNumber); err != nil {
+			return fmt.Errorf("read contribution invoice: %w", err)
+		}
+		if err := s.db.NewSelect().Model((*Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", *k.InvoiceID).
+			Order("number").Scan(ctx, &creditNotes); err != nil {
+			return fmt.Errorf("read contribution credit notes: %w", err)
+		}
+	}
+
+	now := s.now()
+	number := k.ReceiptNumber()
+	pdf, tr := newPDF("Reçu de contribution "+number, seller.Name, now, "Reçu de contribution n° "+number)
+	pdf.AddPage()
+
+	// The place, top left; the receipt, top right; the contributor below it.
+	pdf.SetFont("Helvetica", "B", 12)
+	pdfBlock(pdf, tr, pdfMargin, 90, 6, []string{seller.Name})
+	pdf.SetFont("Helvetica", "", 9)
+	pdfBlock(pdf, tr, pdfMargin, 90, 4.5, sellerLines(seller))
+	sellerBottom := pdf.GetY()
+	pdf.SetY(pdfMargin)
+	pdf.SetFont("Helvetica", "B", 14)
+	pdfBlock(pdf, tr, pdfRight, 0, 8, []string{"Reçu de contribution"})
+	pdf.SetFont("Helvetica", "", 9)
+	pdfBlock(pdf, tr, pdfRight, 0, pdfLine, []string{"N° " + number, "Édité le " + frenchDate(now)})
+	pdf.Ln(4)
+	pdf.SetFont("Helvetica", "B", 9)
+	pdfBlock(pdf, tr, pdfRight, 0, pdfLine, []string{"Contributeur"})
+	pdf.SetFont("Helvetica", "", 9)
+	who := []string{k.Email}
+	if k.Name != "" {
+		who = []string{k.Name, k.Email}
+	}
+	pdfBlock(pdf, tr, pdfRight, 0, pdfLine, who)
+	pdf.SetXY(pdfMargin, max(sellerBottom, pdf.GetY())+10)
+
+	// section prints a heading and its label/value rows.
+	section := func(heading string, rows [][2]string) {
+		pdf.SetFont("Helvetica", "B", 10)
+		pdf.CellFormat(0, 7, tr(heading), "B", 1, "L", false, 0, "")
+		pdf.Ln(1)
+		for _, r := range rows {
+			pdf.SetFont("Helvetica", "B", 9)
+			pdf.CellFormat(50, pdfLine, tr(r[0]), "", 0, "L", false, 0, "")
+			pdf.SetFont("Helvetica", "", 9)
+			pdf.MultiCell(pdfWidth-50, pdfLine, tr(r[1]), "", "L", false)
+		}
+		pdf.Ln(4)
+	}
+
+	ref := k.ExternalID
+	if k.StripePaymentIntentID != nil {
+		ref = *k.StripePaymentIntentID
+	}
+	platform := platformLabels[k.Platform]
+	if platform == "" {
+		platform = k.Platform
+	}
+	status := paymentLabels[k.Status]
+	if status == "" {
+		status = k.Status
+	}
+	contribution := [][2]string{
+		{"Campagne", c.Title},
+		{"Date de la contribution", frenchDate(k.ContributedAt)},
+		{"Montant", euro(k.AmountCents)},
+		{"Plateforme", platform},
+		{"Référence", ref},
+		{"Paiement", status},
+	}
+	if k.RefundedCents > 0 {
+		contribution = append(contribution, [2]string{"Remboursé", euro(k.RefundedCents)})
+	}
+	if invoiceNumber != "" {
+		contribution = append(contribution, [2]string{"Facture", "n° " + invoiceNumber})
+	}
+	for _, n := range creditNotes {
+		contribution = append(contribution, [2]string{"Avoir", "n° " + n})
+	}
+	section("Contribution", contribution)
+
+	var reward [][2]string
+	if k.CreditAmount <= 0 {
+		reward = [][2]string{{"Contrepartie", "aucune (montant inférieur au premier palier)"}}
+	} else {
+		if k.TierIndex != nil && *k.TierIndex < len(c.Tiers) {
+			reward = append(reward, [2]string{"Palier", c.Tiers[*k.TierIndex].Name})
+		}
+		reward = append(reward, [2]string{"Crédit", creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place"})
+		rs, live := rewardStatus(c, k)
+		reward = append(reward, [2]string{"Statut", rs})
+		switch {
+		case !live:
+		case expires != nil:
+			reward = append(reward, [2]string{"Validité", "jusqu'au " + frenchDate(*expires)})
+		case k.LotID == nil && k.TierIndex != nil && *k.TierIndex < len(c.Tiers) && c.Tiers[*k.TierIndex].ExpiresAfterDays > 0:
+			reward = append(reward, [2]string{"Validité", fmt.Sprintf("%d jours après l'acquisition du crédit", c.Tiers[*k.TierIndex].ExpiresAfterDays)})
+		default:
+			reward = append(reward, [2]string{"Validité", "sans limite de durée"})
+		}
+	}
+	section("Contrepartie", reward)
+
+	if moneyReceived(k) {
+		pdf.SetFont("Helvetica", "", 9)
+		pdf.MultiCell(0, 4.5, tr(ReceiptText(seller.Name, c, k)), "", "L", false)
+	}
+
+	out, err := pdfBytes(pdf, "receipt "+number)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
