@@ -177,7 +177,7 @@ func (s *Server) handleMyCreditStatementPDF(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	pdf, err := billing.StatementPDF(u.Name+" <"+u.Email+">", from, to, time.Now(), lines)
+	pdf, err := billing.StatementPDF(u.Name+" <"+u.Email+">", from, to, s.Billing.Now(), lines)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -89,3 +89,7 @@ func siteLocation(ctx context.Context, idb bun.IDB, siteID *string) *time.Locati
 	}
 	return site.Location()
 }
+
+// Now is billing's clock, for documents the api renders (a statement's
+// date) to agree with what billing records.
+func (s *Service) Now() time.Time { return s.now() }
