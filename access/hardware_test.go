@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -402,5 +403,61 @@ func TestReconcileAtStart(t *testing.T) {
 	}
 	if relay.State().On || len(actions(relay, devices.ActionPowerOff)) != 1 {
 		t.Fatalf("after reconcile the relay is %+v", relay.State())
+	}
+}
+
+// TestCancellingStopsTheMachine: a member cancels the reservation their
+// machine runs on; the power-off job enqueued by the cancellation switches
+// it off at once, without waiting for the refresh.
+func TestCancellingStopsTheMachine(t *testing.T) {
+	f := newGateFixture(t)
+	sims := f.connect(t)
+	relay := sims[f.relay.ID]
+	ctx := context.Background()
+	f.cal.SetGuard(f.gate.Guard(f.bill))
+	trained := f.trainedMember(t, "trained")
+	r := f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
+	jc := f.newJobs(t)
+	f.gate.UseJobs(jc.River())
+	f.setClock(f.at(3, 10, 10))
+	s, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: trained.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	var stopJobs int
+	if err := f.db.NewSelect().Table("river_job").ColumnExpr("count(*)").
+		Where("kind = 'access.machine_off' AND state = 'available'").Scan(ctx, &stopJobs); err != nil {
+		t.Fatal(err)
+	}
+	if stopJobs != 1 {
+		t.Fatalf("%d power-off jobs due now after the cancellation, want 1", stopJobs)
+	}
+	// The slot's own power-off and warning are dated in the test's March
+	// 2026, long past for River's real clock: drop them, so that only the
+	// cancellation's job can stop the session.
+	if _, err := f.db.ExecContext(ctx, "DELETE FROM river_job WHERE state = 'scheduled'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := jc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		jc.Stop(stop)
+	})
+	eventually(t, "the machine stops", func() bool {
+		_, err := f.gate.CurrentSession(ctx, f.laser.ID)
+		return problemCode(err) == "no_session"
+	})
+	if relay.State().On {
+		t.Fatal("the relay is still on after the cancellation")
+	}
+	evs := f.events(t, access.EventFilter{SiteID: f.site.ID, UserID: trained.UserID, Limit: 1})
+	if evs[0].Kind != access.EventMachineOff || evs[0].Reason != access.StopCancelled || *evs[0].SessionID != s.ID {
+		t.Fatalf("off event = %+v", evs[0])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
@@ -16,6 +17,8 @@ import (
 // the end of the slot plus the grace, even if relais restarted meanwhile.
 type MachineOffArgs struct {
 	SessionID string `json:"session_id"`
+	// Reason is why the session stops; empty: the slot ended.
+	Reason string `json:"reason,omitempty"`
 }
 
 func (MachineOffArgs) Kind() string { return "access.machine_off" }
@@ -61,7 +64,53 @@ type machineOffWorker struct {
 // another member's session now holds the machine. It runs at least once;
 // stopping twice is harmless.
 func (w *machineOffWorker) Work(ctx context.Context, job *river.Job[MachineOffArgs]) error {
-	return w.g.endSession(ctx, job.Args.SessionID, StopSlotEnd)
+	reason := job.Args.Reason
+	if reason == "" {
+		reason = StopSlotEnd
+	}
+	return w.g.endSession(ctx, job.Args.SessionID, reason)
+}
+
+// Guard wraps the calendar's guard (billing's entitlement check) so that a
+// reservation cancelled, or moved away, while its machine runs switches
+// the machine off at once: the power-off job is enqueued in the calendar's
+// own transaction, and runs when it commits.
+func (g *Gate) Guard(inner calendar.Guard) calendar.Guard { return &sessionGuard{inner: inner, g: g} }
+
+type sessionGuard struct {
+	inner calendar.Guard
+	g     *Gate
+}
+
+func (sg *sessionGuard) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource) error {
+	return sg.inner.CheckBooking(ctx, tx, r, res)
+}
+
+func (sg *sessionGuard) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, late bool) error {
+	if err := sg.inner.ReleaseBooking(ctx, tx, r, late); err != nil {
+		return err
+	}
+	if sg.g.jobs == nil {
+		return nil
+	}
+	var ids []string
+	if err := tx.NewSelect().Model((*Session)(nil)).Column("id").
+		Where("resource_id = ? AND stopped_at IS NULL AND reservation_id = ?", r.ResourceID, r.ID).Scan(ctx, &ids); err != nil {
+		return fmt.Errorf("read the reservation's machine session: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	btx, ok := tx.(bun.Tx)
+	if !ok {
+		return errors.New("access: a reservation is released inside a transaction")
+	}
+	for _, id := range ids {
+		if _, err := sg.g.jobs.InsertTx(ctx, btx.Tx, MachineOffArgs{SessionID: id, Reason: StopCancelled}, nil); err != nil {
+			return fmt.Errorf("schedule power-off: %w", err)
+		}
+	}
+	return nil
 }
 
 func (g *Gate) endSession(ctx context.Context, sessionID, reason string) error {

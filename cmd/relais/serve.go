@@ -108,7 +108,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.StripeSecretKey != "" || c.StripeWebhookSecret != "" {
 		billingSvc.UseStripe(billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL})
 	}
-	calendarSvc.SetGuard(billingSvc)
 
 	// Devices: the embedded MQTT broker, or an external one.
 	devicesSvc := devices.New(d, devices.Config{Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
@@ -121,6 +120,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, access.GateConfig{Logger: log,
 		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning})
 	devicesSvc.OnPresence(gate.OnPresence)
+	// Bookings pass billing's entitlement check; a cancelled reservation
+	// also switches its machine off.
+	calendarSvc.SetGuard(gate.Guard(billingSvc))
 	if err := devicesSvc.Start(ctx, transport); err != nil {
 		return fmt.Errorf("start devices: %w", err)
 	}
