@@ -299,7 +299,11 @@ func (s *Sim) onConnect(c paho.Client) {
 		}
 	}
 	topic, online, _ := s.presence()
-	tok := c.Publish(topic, 1, true, online)
+	// QoS 0, as the answers below: paho v1.5.1 keeps QoS 1 publishes in
+	// its store, and on a reconnect its resume() marks them as duplicates
+	// while its writer may be sending the same packet (a data race the
+	// race detector catches). The broker keeps the retained status either way.
+	tok := c.Publish(topic, 0, true, online)
 	tok.WaitTimeout(5 * time.Second)
 	s.mu.Lock()
 	s.connected = true
@@ -543,7 +547,7 @@ func (s *Sim) answer(topic string, payload []byte) {
 		n = 2
 	}
 	for range n {
-		s.c.Publish(topic, 1, false, payload).WaitTimeout(5 * time.Second)
+		s.c.Publish(topic, 0, false, payload).WaitTimeout(5 * time.Second)
 	}
 }
 
