@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -161,13 +160,7 @@ func (s *Service) CheckoutCharges(ctx context.Context, userID string, in Charges
 			Where("id = ? AND status = ?", pay.ID, payPending).Exec(context.WithoutCancel(ctx)); uerr != nil {
 			slog.ErrorContext(ctx, "abandon charges checkout", "payment_id", pay.ID, "error", uerr)
 		}
-		var pe *providerError
-		if !errors.As(err, &pe) {
-			return nil, err
-		}
-		slog.WarnContext(ctx, "stripe checkout failed", "payment_id", pay.ID, "error", err)
-		return nil, fmt.Errorf("%w: %w", &errs.Problem{Kind: errs.ErrUnavailable, Code: "payment_provider_unavailable",
-			Detail: "the payment provider cannot be reached; try again in a minute"}, err)
+		return nil, checkoutFailed(ctx, err, "payment_id", pay.ID)
 	}
 	if _, err := s.db.NewUpdate().Model((*Payment)(nil)).Set("stripe_checkout_session_id = ?", sess.ID).
 		Where("id = ?", pay.ID).Exec(context.WithoutCancel(ctx)); err != nil {

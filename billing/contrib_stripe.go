@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -115,13 +114,7 @@ func (s *Service) CheckoutContribution(ctx context.Context, userID, campaignID s
 			Where("id = ? AND status = ?", k.ID, ContribPending).Exec(context.WithoutCancel(ctx)); uerr != nil {
 			slog.ErrorContext(ctx, "abandon contribution", "contribution_id", k.ID, "error", uerr)
 		}
-		var pe *providerError
-		if !errors.As(err, &pe) {
-			return nil, err
-		}
-		slog.WarnContext(ctx, "stripe checkout failed", "contribution_id", k.ID, "error", err)
-		return nil, fmt.Errorf("%w: %w", &errs.Problem{Kind: errs.ErrUnavailable, Code: "payment_provider_unavailable",
-			Detail: "the payment provider cannot be reached; try again in a minute"}, err)
+		return nil, checkoutFailed(ctx, err, "contribution_id", k.ID)
 	}
 	if _, err := s.db.NewUpdate().Model((*Contribution)(nil)).Set("stripe_checkout_session_id = ?", sess.ID).
 		Where("id = ?", k.ID).Exec(context.WithoutCancel(ctx)); err != nil {

@@ -140,13 +140,7 @@ func (s *Service) Checkout(ctx context.Context, userID string, req CheckoutReque
 	sess, err := s.createCheckoutSession(ctx, userID, p, day, pay, req)
 	if err != nil {
 		s.abandonCheckout(context.WithoutCancel(ctx), pay)
-		var pe *providerError
-		if !errors.As(err, &pe) {
-			return nil, err // our database: a 500, not Stripe's fault
-		}
-		slog.WarnContext(ctx, "stripe checkout failed", "payment_id", pay.ID, "error", err)
-		return nil, fmt.Errorf("%w: %w", &errs.Problem{Kind: errs.ErrUnavailable, Code: "payment_provider_unavailable",
-			Detail: "the payment provider cannot be reached; try again in a minute"}, err)
+		return nil, checkoutFailed(ctx, err, "payment_id", pay.ID)
 	}
 	// The session exists now: record it even if the member has gone. (The
 	// webhook finds the payment by client_reference_id anyway.)
@@ -467,6 +461,19 @@ func (s *Service) cancelAtStripe(subscriptionID, membershipID string, atPeriodEn
 		return refuseUnavailable("payment_provider_unavailable", "Stripe could not cancel the subscription: "+err.Error())
 	}
 	return nil
+}
+
+// checkoutFailed is the answer to a Checkout session Stripe could not
+// open: a 503 naming the provider when Stripe failed, the error itself
+// (a 500) when our database did.
+func checkoutFailed(ctx context.Context, err error, key, id string) error {
+	var pe *providerError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	slog.WarnContext(ctx, "stripe checkout failed", key, id, "error", err)
+	return fmt.Errorf("%w: %w", &errs.Problem{Kind: errs.ErrUnavailable, Code: "payment_provider_unavailable",
+		Detail: "the payment provider cannot be reached; try again in a minute"}, err)
 }
 
 func refuseUnavailable(code, detail string) error {
