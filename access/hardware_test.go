@@ -91,6 +91,19 @@ func (f *gateFixture) newJobs(t testing.TB) *jobs.Client {
 	return jc
 }
 
+// startJobs works jobs until the test ends.
+func startJobs(t testing.TB, jc *jobs.Client) {
+	t.Helper()
+	if err := jc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		jc.Stop(stop)
+	})
+}
+
 func actions(s *devicesim.Sim, a devices.Action) []devicesim.Executed {
 	var out []devicesim.Executed
 	for _, e := range s.Actions() {
@@ -329,15 +342,7 @@ func TestMachineOffJobRunsOnceAcrossReplicas(t *testing.T) {
 	// passed for River's real clock, so it is due at once.
 	f.setClock(f.at(3, 11, 5))
 	for range 2 {
-		jc := f.newJobs(t)
-		if err := jc.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			jc.Stop(stop)
-		})
+		startJobs(t, f.newJobs(t))
 	}
 	eventually(t, "the power-off job", func() bool {
 		_, err := f.gate.CurrentSession(ctx, f.laser.ID)
@@ -441,14 +446,7 @@ func TestCancellingStopsTheMachine(t *testing.T) {
 	if _, err := f.db.ExecContext(ctx, "DELETE FROM river_job WHERE state = 'scheduled'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := jc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		jc.Stop(stop)
-	})
+	startJobs(t, jc)
 	eventually(t, "the machine stops", func() bool {
 		_, err := f.gate.CurrentSession(ctx, f.laser.ID)
 		return problemCode(err) == "no_session"
