@@ -132,7 +132,7 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 		}
 	}
 	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: time.Duration(d.PulseSeconds) * time.Second})
-	if err := g.outcome(ctx, ev, res, sendErr); err != nil {
+	if err := g.outcome(ctx, g.db, ev, res, sendErr); err != nil {
 		return nil, err
 	}
 	if sendErr != nil {
@@ -175,7 +175,7 @@ func (g *Gate) CheckDoor(ctx context.Context, p *Principal, d *devices.Device, n
 }
 
 // outcome records a granted decision with what the device did.
-func (g *Gate) outcome(ctx context.Context, ev *Event, res *devices.Result, sendErr error) error {
+func (g *Gate) outcome(ctx context.Context, idb bun.IDB, ev *Event, res *devices.Result, sendErr error) error {
 	ev.Outcome = outcomeOf(sendErr)
 	if sendErr != nil && ev.Outcome == OutcomeRejected {
 		ev.Detail = joinDetail(ev.Detail, sendErr.Error())
@@ -188,7 +188,7 @@ func (g *Gate) outcome(ctx context.Context, ev *Event, res *devices.Result, send
 	}
 	// The decision stands whatever the request's context became: a member
 	// who hung up still opened the door, and the audit must say so.
-	return g.record(context.WithoutCancel(ctx), g.db, ev)
+	return g.record(context.WithoutCancel(ctx), idb, ev)
 }
 
 func joinDetail(a, b string) string {

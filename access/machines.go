@@ -203,11 +203,11 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 		// and switches it off in case the relay acted after all.
 		ctx := context.WithoutCancel(ctx)
 		if err := db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
-			return g.closeSession(ctx, tx, s, g.now(), StopNotConfirmed, false)
+			if err := g.closeSession(ctx, tx, s, g.now(), StopNotConfirmed, false); err != nil {
+				return err
+			}
+			return g.outcome(ctx, tx, ev, result, sendErr)
 		}); err != nil {
-			return nil, err
-		}
-		if err := g.outcome(ctx, ev, result, sendErr); err != nil {
 			return nil, err
 		}
 		return nil, commandProblem(sendErr)
@@ -218,7 +218,7 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 	if _, err := g.db.NewUpdate().Model(s).Column("started_at").WherePK().Exec(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("record machine start: %w", err)
 	}
-	if err := g.outcome(ctx, ev, result, nil); err != nil {
+	if err := g.outcome(ctx, g.db, ev, result, nil); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -300,13 +300,15 @@ func (g *Gate) stop(ctx context.Context, s *Session, reason, actorID string) (*S
 	ctx = context.WithoutCancel(ctx)
 	off := g.now()
 	ev.OccurredAt = off
+	// The session's end and its audit event commit together: whoever sees
+	// the machine free also finds why in the audit.
 	err = db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
-		return g.closeSession(ctx, tx, s, off, reason, sendErr == nil)
+		if err := g.closeSession(ctx, tx, s, off, reason, sendErr == nil); err != nil {
+			return err
+		}
+		return g.outcome(ctx, tx, ev, result, sendErr)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := g.outcome(ctx, ev, result, sendErr); err != nil {
 		return nil, err
 	}
 	return s, nil
