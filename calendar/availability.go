@@ -5,12 +5,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -55,11 +58,17 @@ func (svc *Service) SiteAvailability(ctx context.Context, siteID string, q Avail
 	if err := q.check(); err != nil {
 		return nil, err
 	}
-	rs, err := svc.ListResources(ctx, siteID, ResourceFilter{Kind: q.Kind})
+	all, busy, err := svc.siteResources(ctx, siteID, q.From, q.To)
 	if err != nil {
 		return nil, err
 	}
-	return svc.availability(ctx, site, rs, q)
+	rs := all[:0:0]
+	for _, r := range all {
+		if q.Kind == "" || r.Kind == q.Kind {
+			rs = append(rs, r)
+		}
+	}
+	return svc.availability(ctx, site, rs, busy, q)
 }
 
 // ResourceAvailability is SiteAvailability for one resource.
@@ -75,7 +84,11 @@ func (svc *Service) ResourceAvailability(ctx context.Context, resourceID string,
 	if err != nil {
 		return nil, err
 	}
-	out, err := svc.availability(ctx, site, []Resource{*res}, q)
+	_, busy, err := svc.siteResources(ctx, res.SiteID, q.From, q.To)
+	if err != nil {
+		return nil, err
+	}
+	out, err := svc.availability(ctx, site, []Resource{*res}, busy, q)
 	if err != nil {
 		return nil, err
 	}
@@ -98,13 +111,9 @@ func (q *AvailabilityQuery) check() error {
 	return v.Err()
 }
 
-func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource, q AvailabilityQuery) ([]Availability, error) {
+func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource, byResource map[string][]edge, q AvailabilityQuery) ([]Availability, error) {
 	loc := site.Location()
 	now := svc.now()
-	byResource, err := svc.busyBySite(ctx, site.ID, q.From, q.To, now)
-	if err != nil {
-		return nil, err
-	}
 	var siteClosures []Closure
 	if err := svc.db.NewSelect().Model(&siteClosures).Where("site_id = ? AND starts_at < ? AND ends_at > ?", site.ID, q.To, q.From).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read closures: %w", err)
@@ -120,6 +129,14 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 	}
 	siteOpen := map[bool][]span{} // cache of open spans for resources using the site's hours
 	out := make([]Availability, 0, len(rs))
+	// A resource's free intervals number at most its open spans (about two
+	// a day) plus its reservations (each splits one interval in two).
+	size, days := 0, int(q.To.Sub(q.From)/(24*time.Hour))+2
+	for i := range rs {
+		size += 2*days + len(byResource[rs[i].ID])/2
+	}
+	arena := make([]FreeInterval, 0, size)
+	zone := zoneAround(loc, q.From)
 	for i := range rs {
 		res := &rs[i]
 		if res.RetiredAt != nil || !res.MemberBookable {
@@ -150,8 +167,13 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 		// Members book between now + notice and the horizon.
 		earliest := now.Add(time.Duration(rules.MinNoticeMinutes) * time.Minute)
 		latest := now.AddDate(0, 0, rules.HorizonDays)
-		free := freeIntervals(open, byResource[res.ID], res, seats, time.Duration(rules.BufferAfterMinutes)*time.Minute)
-		out = append(out, Availability{Resource: res, Free: snap(free, loc, rules, earliest, latest)})
+		// Every resource's intervals go into one growing array: one
+		// allocation for the site rather than several per resource.
+		n := len(arena)
+		arena = freeIntervals(arena, open, byResource[res.ID], now, res, seats, time.Duration(rules.BufferAfterMinutes)*time.Minute)
+		free := snap(arena[n:], zone, rules, earliest, latest)
+		arena = arena[:n+len(free)]
+		out = append(out, Availability{Resource: res, Free: free[:len(free):len(free)]})
 	}
 	return out, nil
 }
@@ -161,23 +183,30 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 // sorts integers rather than time.Time values.
 type busy struct {
 	start, end int64 // end is busy_until: the reservation plus its buffer
+	holdUntil  int64 // a hold's expiry; 0 for a confirmed reservation or a hold without one
 	seats      int
 	exclusive  bool
 }
 
-// busyBySite reads the live reservations of a site overlapping [from, to),
-// grouped by resource. A busy week of a large site is tens of thousands of
-// rows, so it reads only the columns needed, leaves lapsed holds out in the
-// query and allocates nothing per row; on PostgreSQL it scans through pgx
-// directly (binary timestamps, no database/sql boxing), on SQLite it reads
-// instants as text and parses bun's fixed layout itself.
-func (svc *Service) busyBySite(ctx context.Context, siteID string, from, to, now time.Time) (map[string][]busy, error) {
+// readBusy reads the live (not cancelled) reservations of a site, or of
+// some of its resources, overlapping [from, to), grouped by resource. Holds
+// are read whatever their expiry: freeIntervals leaves out those lapsed at
+// the request's instant, so that the rows can be kept and reused. A busy
+// week of a large site is tens of thousands of rows, so it reads only the
+// columns needed and allocates nothing per row; on PostgreSQL it scans
+// through pgx directly (binary timestamps, no database/sql boxing), on
+// SQLite it reads instants as text and parses bun's fixed layout itself.
+func (svc *Service) readBusy(ctx context.Context, siteID string, resourceIDs []string, from, to time.Time) (map[string][]busy, error) {
 	var g busyGroups
 	pg, err := db.WithPgx(ctx, svc.db, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT resource_id, seats, starts_at, busy_until, exclusive
-			FROM reservations WHERE site_id = $1 AND status <> $2 AND starts_at < $3 AND busy_until > $4
-			AND (status <> $5 OR hold_expires_at IS NULL OR hold_expires_at > $6)`,
-			pgx.QueryExecModeCacheDescribe, siteID, StatusCancelled, to, from, StatusHeld, now)
+		q := `SELECT resource_id, seats, starts_at, busy_until, exclusive, CASE WHEN status = $4 THEN hold_expires_at END
+			FROM reservations WHERE site_id = $1 AND status <> $2 AND starts_at < $3 AND busy_until > $5`
+		args := []any{pgx.QueryExecModeCacheDescribe, siteID, StatusCancelled, to, StatusHeld, from}
+		if resourceIDs != nil {
+			q += ` AND resource_id = ANY($6)`
+			args = append(args, resourceIDs)
+		}
+		rows, err := c.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -185,13 +214,17 @@ func (svc *Service) busyBySite(ctx context.Context, siteID string, from, to, now
 		var (
 			rid        pgtype.DriverBytes
 			start, end time.Time
+			hold       pgtype.Timestamptz
 			b          busy
 		)
 		for rows.Next() {
-			if err := rows.Scan(&rid, &b.seats, &start, &end, &b.exclusive); err != nil {
+			if err := rows.Scan(&rid, &b.seats, &start, &end, &b.exclusive, &hold); err != nil {
 				return err
 			}
-			b.start, b.end = start.UnixNano(), end.UnixNano()
+			b.start, b.end, b.holdUntil = start.UnixNano(), end.UnixNano(), 0
+			if hold.Valid {
+				b.holdUntil = hold.Time.UnixNano()
+			}
 			g.add(rid, b)
 		}
 		return rows.Err()
@@ -202,20 +235,25 @@ func (svc *Service) busyBySite(ctx context.Context, siteID string, from, to, now
 	if pg {
 		return g.byResource(), nil
 	}
-	rows, err := svc.db.QueryContext(ctx, `SELECT resource_id, seats, CAST(starts_at AS TEXT), CAST(busy_until AS TEXT), exclusive
-		FROM reservations WHERE site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?
-		AND (status <> ? OR hold_expires_at IS NULL OR hold_expires_at > ?)`,
-		siteID, StatusCancelled, to, from, StatusHeld, now)
+	q := `SELECT resource_id, seats, CAST(starts_at AS TEXT), CAST(busy_until AS TEXT), exclusive,
+		CASE WHEN status = ? THEN CAST(hold_expires_at AS TEXT) END
+		FROM reservations WHERE site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?`
+	args := []any{StatusHeld, siteID, StatusCancelled, to, from}
+	if resourceIDs != nil {
+		q += ` AND resource_id IN (?)`
+		args = append(args, bun.In(resourceIDs))
+	}
+	rows, err := svc.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read reservations: %w", err)
 	}
 	defer rows.Close()
 	var (
-		rid, start, end sql.RawBytes
-		b               busy
+		rid, start, end, hold sql.RawBytes
+		b                     busy
 	)
 	for rows.Next() {
-		if err := rows.Scan(&rid, &b.seats, &start, &end, &b.exclusive); err != nil {
+		if err := rows.Scan(&rid, &b.seats, &start, &end, &b.exclusive, &hold); err != nil {
 			return nil, fmt.Errorf("scan reservation: %w", err)
 		}
 		if b.start, err = sqliteInstant(start); err != nil {
@@ -223,6 +261,12 @@ func (svc *Service) busyBySite(ctx context.Context, siteID string, from, to, now
 		}
 		if b.end, err = sqliteInstant(end); err != nil {
 			return nil, err
+		}
+		b.holdUntil = 0
+		if hold != nil {
+			if b.holdUntil, err = sqliteInstant(hold); err != nil {
+				return nil, err
+			}
 		}
 		g.add(rid, b)
 	}
@@ -385,51 +429,81 @@ func subtract(spans, holes []span) []span {
 	return out
 }
 
-// freeIntervals splits the open spans by occupancy and keeps the parts with
-// at least `seats` free. A booking needs its own buffer free after it, so a
-// free part that runs into a reservation ends `buffer` earlier.
-func freeIntervals(open []span, rs []busy, res *Resource, seats int, buffer time.Duration) []FreeInterval {
-	type edge struct {
-		at    int64
-		delta int
+// edge is where a reservation starts occupying a resource (+1) or stops
+// (-1). A site's edges are sorted once, when read, and kept (siteCache):
+// each request then only sweeps them.
+type edge struct {
+	at        int64 // Unix nanoseconds
+	holdUntil int64 // the reservation's hold expiry, 0 if none
+	seats     int32
+	dir       int8 // +1 arrives, -1 leaves
+	exclusive bool
+}
+
+// edgesOf returns the edges of rows, sorted by instant, departures before
+// arrivals at one instant: intervals are half-open.
+func edgesOf(rows []busy) []edge {
+	out := make([]edge, 0, 2*len(rows))
+	for _, r := range rows {
+		out = append(out,
+			edge{at: r.start, holdUntil: r.holdUntil, seats: int32(r.seats), dir: +1, exclusive: r.exclusive},
+			edge{at: r.end, holdUntil: r.holdUntil, seats: int32(r.seats), dir: -1, exclusive: r.exclusive})
 	}
-	edges := make([]edge, 0, 2*len(rs))
-	for _, r := range rs {
-		n := r.seats
-		if r.exclusive || res.Exclusive() {
-			n = res.Capacity
-		}
-		edges = append(edges, edge{r.start, n}, edge{r.end, -n})
-	}
-	slices.SortFunc(edges, func(a, b edge) int {
+	slices.SortFunc(out, func(a, b edge) int {
 		if c := cmp.Compare(a.at, b.at); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.delta, b.delta) // leave before arrive: half-open intervals
+		return cmp.Compare(a.dir, b.dir)
 	})
-	var out []FreeInterval
+	return out
+}
+
+// freeIntervals splits the open spans by occupancy and keeps the parts with
+// at least `seats` free. A booking needs its own buffer free after it, so a
+// free part that runs into a reservation ends `buffer` earlier. The edges
+// may reach outside the open spans and belong to holds lapsed by now: the
+// sweep skips the latter and nets out the former.
+//
+// It appends the intervals to out and returns it.
+func freeIntervals(out []FreeInterval, open []span, edges []edge, now time.Time, res *Resource, seats int, buffer time.Duration) []FreeInterval {
+	first := len(out)
+	nowNS := now.UnixNano()
+	live := func(k int) bool { return edges[k].holdUntil == 0 || edges[k].holdUntil > nowNS }
+	delta := func(k int) int {
+		e := edges[k]
+		n := int(e.seats)
+		if e.exclusive || res.Exclusive() {
+			n = res.Capacity
+		}
+		return int(e.dir) * n
+	}
 	// The open spans are sorted and disjoint: the sweep goes on from one to
 	// the next, with taken the seats held at the current point.
 	taken, k := 0, 0
 	for _, o := range open {
 		start, stop := o.start.UnixNano(), o.end.UnixNano()
 		for k < len(edges) && edges[k].at <= start {
-			taken += edges[k].delta
+			if live(k) {
+				taken += delta(k)
+			}
 			k++
 		}
 		cur := start
 		for cur < stop {
+			for k < len(edges) && !live(k) && edges[k].at < stop {
+				k++
+			}
 			next := stop
 			if k < len(edges) && edges[k].at < stop {
 				next = edges[k].at
 			}
 			if free := res.Capacity - taken; free >= seats && next > cur {
 				end := next
-				if next < stop && k < len(edges) && edges[k].delta > 0 && free-edges[k].delta < seats {
+				if next < stop && k < len(edges) && delta(k) > 0 && free-delta(k) < seats {
 					end = next - int64(buffer) // the next reservation needs our buffer free
 				}
 				if end > cur {
-					if n := len(out); n > 0 && out[n-1].End.UnixNano() == cur && out[n-1].FreeSeats == free {
+					if n := len(out); n > first && out[n-1].End.UnixNano() == cur && out[n-1].FreeSeats == free {
 						out[n-1].End = time.Unix(0, end).UTC()
 					} else {
 						out = append(out, FreeInterval{Start: time.Unix(0, cur).UTC(), End: time.Unix(0, end).UTC(), FreeSeats: free})
@@ -437,7 +511,9 @@ func freeIntervals(open []span, rs []busy, res *Resource, seats int, buffer time
 				}
 			}
 			for k < len(edges) && edges[k].at == next {
-				taken += edges[k].delta
+				if live(k) {
+					taken += delta(k)
+				}
 				k++
 			}
 			cur = next
@@ -447,19 +523,76 @@ func freeIntervals(open []span, rs []busy, res *Resource, seats int, buffer time
 }
 
 // snap aligns free intervals to the slot grid (local time), clips them to
-// [earliest, latest] and drops those shorter than the minimum booking.
-func snap(free []FreeInterval, loc *time.Location, rules Rules, earliest, latest time.Time) []FreeInterval {
+// [earliest, latest] and drops those shorter than the minimum booking. It
+// works in place: the result shares free's array.
+func snap(free []FreeInterval, z zonePeriod, rules Rules, earliest, latest time.Time) []FreeInterval {
 	slot := time.Duration(rules.SlotMinutes) * time.Minute
 	minDur := time.Duration(rules.MinMinutes) * time.Minute
-	out := make([]FreeInterval, 0, len(free))
+	out := free[:0]
 	for _, f := range free {
-		s := ceilSlot(maxTime(f.Start, earliest), loc, slot)
-		e := floorSlot(minTime(f.End, latest), loc, slot)
+		s := z.ceilSlot(maxTime(f.Start, earliest), slot)
+		e := z.floorSlot(minTime(f.End, latest), slot)
 		if e.Sub(s) >= minDur {
 			out = append(out, FreeInterval{Start: s.UTC(), End: e.UTC(), FreeSeats: f.FreeSeats})
 		}
 	}
 	return out
+}
+
+// zonePeriod is a span of time in which a location keeps one UTC offset
+// (no daylight-saving change): there, rounding to the slot grid is integer
+// arithmetic on Unix seconds, where elsewhere it takes calendar arithmetic
+// in the location, ten times slower, for every one of a site's thousands
+// of free intervals.
+type zonePeriod struct {
+	loc    *time.Location
+	lo, hi int64 // Unix seconds, [lo, hi)
+	offset int64 // seconds east of UTC
+}
+
+// zoneAround returns the period of loc's offset that holds t.
+func zoneAround(loc *time.Location, t time.Time) zonePeriod {
+	l := t.In(loc)
+	_, off := l.Zone()
+	z := zonePeriod{loc: loc, lo: math.MinInt64, hi: math.MaxInt64, offset: int64(off)}
+	start, end := l.ZoneBounds()
+	if !start.IsZero() {
+		z.lo = start.Unix()
+	}
+	if !end.IsZero() {
+		z.hi = end.Unix()
+	}
+	return z
+}
+
+// floorSlot is floorSlot in z.loc, by integer arithmetic when t and the
+// slot around it lie in the period.
+func (z zonePeriod) floorSlot(t time.Time, slot time.Duration) time.Time {
+	u, step := t.Unix(), int64(slot/time.Second)
+	if slot%time.Second != 0 || step <= 0 || u-step < z.lo || u+step >= z.hi {
+		return floorSlot(t, z.loc, slot)
+	}
+	wall := (u + z.offset) % 86400 // seconds since local midnight
+	if wall < 0 {
+		wall += 86400
+	}
+	r := wall % step
+	if r == 0 && t.Nanosecond() == 0 {
+		return t
+	}
+	return time.Unix(u-r, 0).UTC()
+}
+
+// ceilSlot is ceilSlot in z.loc, by integer arithmetic where it can.
+func (z zonePeriod) ceilSlot(t time.Time, slot time.Duration) time.Time {
+	f := z.floorSlot(t, slot)
+	if !f.Before(t) {
+		return f
+	}
+	if u, step := f.Unix(), int64(slot/time.Second); slot%time.Second == 0 && u-step >= z.lo && u+2*step < z.hi {
+		return f.Add(slot)
+	}
+	return ceilSlot(t, z.loc, slot)
 }
 
 // floorSlot rounds t down to the slot grid counted from local midnight.

@@ -41,6 +41,9 @@ type Service struct {
 	jobs     *river.Client[*sql.Tx]
 	// resources saves the booking path its read of the resource and site.
 	resources resourceCache
+	// sites saves availability its read of a site's resources and
+	// reservations.
+	sites siteCache
 }
 
 // SetGuard plugs in the entitlement check; cmd/relais passes billing's.
