@@ -1,8 +1,10 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/relais-tierslieux/relais/access"
@@ -350,7 +352,79 @@ func (s *Server) handleSiteAvailability(w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(as, toAvailabilityJSON))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	buf := availabilityBuffers.Get().(*[]byte)
+	*buf = appendSiteAvailability((*buf)[:0], as)
+	w.Write(*buf)
+	if cap(*buf) <= 16<<20 {
+		availabilityBuffers.Put(buf)
+	}
+}
+
+// availabilityBuffers recycles the encoding buffers of availability
+// answers (a large site's week is over a megabyte): a fresh one per request
+// kept the garbage collector busy.
+var availabilityBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// appendSiteAvailability writes what writeJSON(listOf(as,
+// toAvailabilityJSON)) would, byte for byte, by hand: a site's week is
+// tens of thousands of intervals, whose instants are mostly the same few
+// hundred slot boundaries, so each is formatted once per response, and
+// encoding/json's reflection over every interval was half the request.
+func appendSiteAvailability(b []byte, as []calendar.Availability) []byte {
+	instants := map[int64][]byte{}
+	instant := func(b []byte, t time.Time) []byte {
+		k := t.UnixNano()
+		q, ok := instants[k]
+		if !ok {
+			q, _ = json.Marshal(t.UTC().Format(time.RFC3339Nano))
+			instants[k] = q
+		}
+		return append(b, q...)
+	}
+	str := func(b []byte, s string) []byte {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				q, _ := json.Marshal(s) // escapes as encoding/json does
+				return append(b, q...)
+			}
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	b = append(b, `{"items":[`...)
+	for i := range as {
+		a := &as[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"resource_id":`...)
+		b = str(b, a.Resource.ID)
+		b = append(b, `,"name":`...)
+		b = str(b, a.Resource.Name)
+		b = append(b, `,"kind":`...)
+		b = str(b, a.Resource.Kind)
+		b = append(b, `,"capacity":`...)
+		b = strconv.AppendInt(b, int64(a.Resource.Capacity), 10)
+		b = append(b, `,"free":[`...)
+		for j, f := range a.Free {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"start":`...)
+			b = instant(b, f.Start)
+			b = append(b, `,"end":`...)
+			b = instant(b, f.End)
+			b = append(b, `,"free_seats":`...)
+			b = strconv.AppendInt(b, int64(f.FreeSeats), 10)
+			b = append(b, '}')
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, "]}\n"...)
 }
 
 func (s *Server) handleResourceAvailability(w http.ResponseWriter, r *http.Request, p *access.Principal) {
