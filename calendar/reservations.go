@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -150,12 +151,16 @@ var errNotInOneStatement = errors.New("not bookable in one statement")
 
 // bookInOneStatement is the common case of Book on PostgreSQL: a member's
 // booking of an exclusive resource known to the cache, with an
-// Idempotency-Key. The transaction is one statement (plus the guard's):
-// insert the reservation if the slot is free and the cached rows current,
-// and the key with its answer if the reservation went in and the key is
-// fresh. Anything else — a rule refusing on cached data, a taken slot, a
-// known key, a concurrent insert — rolls back and is errNotInOneStatement,
-// for the step-by-step path to decide on fresh rows.
+// Idempotency-Key. It is one statement: insert the reservation if the slot
+// is free and the cached rows current, and the key with its answer if the
+// reservation went in. A key already taken, by a finished request or a
+// concurrent one, breaks the key's unique index and so undoes the whole
+// statement. With no guard to consult the statement commits alone (one round
+// trip); with one, the guard's statements join it in a transaction.
+// Anything but one reservation and one key — a rule refusing on cached
+// data, a taken slot, a known key, a concurrent insert — leaves nothing
+// written and is errNotInOneStatement, for the step-by-step path to decide
+// on fresh rows.
 func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reservation, error) {
 	if b.Claim == nil || db.IsSQLite(svc.db) || (b.Kind != "" && b.Kind != ReservationBooking) {
 		return nil, errNotInOneStatement
@@ -165,18 +170,22 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		return nil, errNotInOneStatement
 	}
 	var out *Reservation
-	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+	// raw runs the statement as written: it is numbered for pgx, and bun's
+	// own formatting must not touch it.
+	book := func(ctx context.Context, idb bun.IDB, raw interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) error {
 		if b.Authorize != nil {
 			if err := b.Authorize(res, &b); err != nil {
 				return errNotInOneStatement
 			}
 		}
-		s, err := svc.checkSlotRules(ctx, tx, res, site, b, false)
+		s, err := svc.checkSlotRules(ctx, idb, res, site, b, false)
 		if err != nil {
 			return errNotInOneStatement
 		}
 		r := svc.newReservation(s, b, nil)
-		ins, insArgs := insertIfFreeSQL(tx, r, &versions{resource: res.Version, site: site.Version})
+		ins, insArgs := insertIfFreeSQL(idb, r, &versions{resource: res.Version, site: site.Version})
 		answer, answerArgs, err := b.Claim.AnswerInsert(b.Response(r), "ins")
 		if err != nil {
 			return err
@@ -188,25 +197,31 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		q := numberPlaceholders(`WITH ins AS (` + ins + ` RETURNING 1), answer AS (` + answer + `)
 			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`)
 		args := append([]any{pgx.QueryExecModeCacheStatement}, append(insArgs, answerArgs...)...)
-		err = tx.Tx.QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
-		if db.IsExclusion(err) || errors.Is(db.Classify(err), db.ErrSerialization) {
-			return errNotInOneStatement // a concurrent booking, or a deadlock among several
+		err = raw.QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
+		if db.IsExclusion(err) || db.IsUnique(err) || errors.Is(db.Classify(err), db.ErrSerialization) {
+			return errNotInOneStatement // a concurrent booking or key, a known key, or a deadlock among several
 		}
 		if err != nil {
 			return fmt.Errorf("insert reservation: %w", err)
 		}
 		if inserted != 1 || fresh != 1 {
-			return errNotInOneStatement
+			return errNotInOneStatement // nothing was written: the key goes in only with the reservation
 		}
 		if svc.guard != nil {
 			// A refusal rolls back the reservation and the key together.
-			if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+			if err := svc.guard.CheckBooking(ctx, idb, r, s.res); err != nil {
 				return err
 			}
 		}
 		out = r
 		return nil
-	})
+	}
+	var err error
+	if svc.guard == nil {
+		err = book(ctx, svc.db, svc.db.DB)
+	} else {
+		err = db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error { return book(ctx, tx, tx.Tx) })
+	}
 	if err != nil {
 		return nil, err
 	}

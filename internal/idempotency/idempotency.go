@@ -234,10 +234,12 @@ func (c *Claim) StoreOutcome(ctx context.Context, rec Record) error {
 
 // AnswerInsert returns, for PostgreSQL, an INSERT of the key with its
 // finished answer, one row per row of from (a CTE of the caller's
-// statement), doing nothing if the key exists: the caller folds taking the
-// key, the work and storing the answer into one statement, and learns from
-// the rows it returns whether the key was fresh. Call Stored once that
-// statement's transaction committed.
+// statement): the caller folds taking the key, the work and storing the
+// answer into one statement. A key that exists already, finished or
+// claimed by a concurrent request, breaks the unique index and so fails
+// the whole statement (db.IsUnique): the caller then takes the ordinary
+// path, which replays or refuses. Call Stored once the statement (or its
+// transaction) committed.
 func (c *Claim) AnswerInsert(rec Record, from string) (string, []any, error) {
 	headers, err := json.Marshal(rec.Headers)
 	if err != nil {
@@ -246,7 +248,7 @@ func (c *Claim) AnswerInsert(rec Record, from string) (string, []any, error) {
 	now := c.s.now().UTC()
 	return `INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, headers, body, created_at, expires_at)
 		SELECT ?, ?, ?, ?, ?, CAST(? AS integer), CAST(? AS jsonb), CAST(? AS bytea), CAST(? AS timestamptz), CAST(? AS timestamptz) FROM ` + from + `
-		ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
+		RETURNING 1`,
 		[]any{c.scope, c.key, c.method, c.path, c.hash, rec.Status, string(headers), rec.Body, now, now.Add(c.s.ttl)}, nil
 }
 
