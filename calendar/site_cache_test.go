@@ -118,17 +118,24 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	}
 }
 
+// withDesks is a fixture with n desks, and another Service on its database
+// (another replica, without this one's cache).
+func withDesks(t *testing.T, n int) (*fixture, *calendar.Service, []*calendar.Resource) {
+	t.Helper()
+	f := newFixture(t, 1)
+	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }})
+	var desks []*calendar.Resource
+	for i := range n {
+		desks = append(desks, f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: fmt.Sprintf("Desk %d", i)}))
+	}
+	return f, other, desks
+}
+
 // When more resources changed than are worth reading one by one, the whole
 // window is read again, and every change shows.
 func TestAvailabilityAfterManyChanges(t *testing.T) {
-	f := newFixture(t, 1)
-	ctx := context.Background()
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }})
-	u := f.users[0]
-	var desks []*calendar.Resource
-	for i := range 80 {
-		desks = append(desks, f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: fmt.Sprintf("Desk %d", i)}))
-	}
+	f, other, desks := withDesks(t, 80)
+	ctx, u := context.Background(), f.users[0]
 	q := calendar.AvailabilityQuery{From: time.Date(2026, 3, 3, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 4, 0, 0, 0, 0, f.paris)}
 	freeSpans := func() int {
 		all, err := f.svc.SiteAvailability(ctx, f.site.ID, q)
@@ -158,14 +165,8 @@ func TestAvailabilityAfterManyChanges(t *testing.T) {
 // race (under -race), and once the writes stop the cached answer equals the
 // one a Service with no cache computes.
 func TestAvailabilityUnderConcurrentBookings(t *testing.T) {
-	f := newFixture(t, 1)
-	ctx := context.Background()
-	writer := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }})
-	u := f.users[0]
-	var desks []*calendar.Resource
-	for i := range 6 {
-		desks = append(desks, f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: fmt.Sprintf("Desk %d", i)}))
-	}
+	f, writer, desks := withDesks(t, 6)
+	ctx, u := context.Background(), f.users[0]
 	q := calendar.AvailabilityQuery{From: time.Date(2026, 3, 3, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 5, 0, 0, 0, 0, f.paris)}
 	render := func(svc *calendar.Service) string {
 		all, err := svc.SiteAvailability(ctx, f.site.ID, q)
