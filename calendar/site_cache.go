@@ -125,14 +125,13 @@ func (svc *Service) siteResources(ctx context.Context, siteID string, from, to t
 	// window does not cover the request (widened to whole UTC days, so that
 	// the next requests, whose "now" has moved on, still fall inside it).
 	prev := svc.sites.get(siteID)
-	next := &siteState{from: from.UTC().Truncate(24 * time.Hour), resources: make(map[string]cachedSiteResource, len(cs))}
-	if next.to = to.UTC().Truncate(24 * time.Hour); next.to.Before(to) {
-		next.to = next.to.Add(24 * time.Hour)
-	}
-	if prev != nil && !from.Before(prev.from) && !to.After(prev.to) {
-		next.from, next.to = prev.from, prev.to
-	} else {
-		prev = nil
+	from, to = from.UTC().Truncate(24*time.Hour), ceilDay(to)
+	if prev != nil {
+		if !from.Before(prev.from) && !to.After(prev.to) {
+			from, to = prev.from, prev.to
+		} else {
+			prev = nil
+		}
 	}
 	var staleRes, staleBusy []string
 	for _, c := range cs {
@@ -146,10 +145,54 @@ func (svc *Service) siteResources(ctx context.Context, siteID string, from, to t
 		if !ok || old.seq != c.Seq {
 			staleBusy = append(staleBusy, c.ID)
 		}
-		old.seq = c.Seq
-		next.resources[c.ID] = old
 	}
-	// 3. Read those again: one by one if few, the whole site otherwise.
+	state := prev
+	if prev == nil || len(staleRes) > 0 || len(staleBusy) > 0 {
+		// 3. Read those again, one by one if few, the whole site
+		// otherwise, into a new copy: the one published is never changed.
+		next := &siteState{from: from, to: to, resources: make(map[string]cachedSiteResource, len(cs))}
+		for _, c := range cs {
+			old := cachedSiteResource{}
+			if prev != nil {
+				old = prev.resources[c.ID]
+			}
+			old.seq = c.Seq
+			next.resources[c.ID] = old
+		}
+		if err := svc.reloadSite(ctx, siteID, next, staleRes, staleBusy); err != nil {
+			return nil, nil, err
+		}
+		svc.sites.put(siteID, next)
+		state = next
+	}
+	rs := make([]Resource, 0, len(cs))
+	edges := make(map[string][]edge, len(cs))
+	for _, c := range cs {
+		e := state.resources[c.ID]
+		if e.res.ID == "" {
+			continue // deleted between the two reads
+		}
+		rs = append(rs, e.res)
+		edges[c.ID] = e.edges
+	}
+	slices.SortFunc(rs, func(a, b Resource) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return rs, edges, nil
+}
+
+// ceilDay rounds t up to a UTC midnight.
+func ceilDay(t time.Time) time.Time {
+	d := t.UTC().Truncate(24 * time.Hour)
+	if d.Before(t) {
+		d = d.Add(24 * time.Hour)
+	}
+	return d
+}
+
+// reloadSite reads into next the resources and the reservations that
+// changed: one by one if few, the whole site otherwise.
+func (svc *Service) reloadSite(ctx context.Context, siteID string, next *siteState, staleRes, staleBusy []string) error {
 	if len(staleRes) > 0 {
 		rs := []Resource{}
 		q := svc.db.NewSelect().Model(&rs).Where("site_id = ?", siteID)
@@ -157,7 +200,7 @@ func (svc *Service) siteResources(ctx context.Context, siteID string, from, to t
 			q = q.Where("id IN (?)", bun.In(staleRes))
 		}
 		if err := q.Scan(ctx); err != nil {
-			return nil, nil, fmt.Errorf("list resources: %w", err)
+			return fmt.Errorf("list resources: %w", err)
 		}
 		for _, r := range rs {
 			if e, ok := next.resources[r.ID]; ok {
@@ -173,7 +216,7 @@ func (svc *Service) siteResources(ctx context.Context, siteID string, from, to t
 		}
 		fresh, err := svc.readBusy(ctx, siteID, ids, next.from, next.to)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		for _, id := range staleBusy {
 			e := next.resources[id]
@@ -181,21 +224,5 @@ func (svc *Service) siteResources(ctx context.Context, siteID string, from, to t
 			next.resources[id] = e
 		}
 	}
-	if len(staleRes) > 0 || len(staleBusy) > 0 || prev == nil {
-		svc.sites.put(siteID, next)
-	}
-	rs := make([]Resource, 0, len(cs))
-	edges := make(map[string][]edge, len(cs))
-	for _, c := range cs {
-		e := next.resources[c.ID]
-		if e.res.ID == "" {
-			continue // deleted between the two reads
-		}
-		rs = append(rs, e.res)
-		edges[c.ID] = e.edges
-	}
-	slices.SortFunc(rs, func(a, b Resource) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
-	return rs, edges, nil
+	return nil
 }
