@@ -11,7 +11,6 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
-	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
@@ -58,40 +57,7 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 		time.Sleep(5 * time.Millisecond)
 	}
 
-	b.Run("bare", func(b *testing.B) {
-		acks := make(chan string, 16)
-		topic := "relais/" + d.SiteID + "/" + d.Address
-		if err := env.Transport.Subscribe(topic+"/ack", func(m devices.Message) {
-			var a struct {
-				ID string `json:"id"`
-			}
-			json.Unmarshal(m.Payload, &a)
-			select {
-			case acks <- a.ID:
-			default:
-			}
-		}); err != nil {
-			b.Fatal(err)
-		}
-		lat := make([]time.Duration, 0, b.N)
-		for b.Loop() {
-			cid := id.New()
-			payload, _ := json.Marshal(map[string]any{"id": cid, "action": "unlock", "duration_s": 5, "expires_at": time.Now().Add(5 * time.Second)})
-			t0 := time.Now()
-			if err := env.Transport.Publish(ctx, topic+"/cmd", 1, payload); err != nil {
-				b.Fatal(err)
-			}
-			for got := ""; got != cid; {
-				select {
-				case got = <-acks:
-				case <-time.After(5 * time.Second):
-					b.Fatal("no acknowledgement")
-				}
-			}
-			lat = append(lat, time.Since(t0))
-		}
-		latency.Report(b, lat)
-	})
+	b.Run("bare", func(b *testing.B) { mqtttest.BareRoundTrip(b, env.Transport, d, devices.ActionUnlock) })
 	b.Run("unlock", func(b *testing.B) {
 		url := h.srv.URL + "/v1/doors/" + lock.ID + "/unlock"
 		lat := make([]time.Duration, 0, b.N)

@@ -2,7 +2,6 @@ package devices_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
-	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
@@ -63,42 +61,7 @@ func benchRoundTrip(b *testing.B, start func(*testing.B, *devices.Service) *mqtt
 	b.Cleanup(sim.Close)
 	eventually(b, "device online", func() bool { on, known := svc.Online(d); return known && on })
 
-	b.Run("bare", func(b *testing.B) {
-		acks := make(chan string, 16)
-		ack := "relais/" + d.SiteID + "/" + d.Address + "/ack"
-		if err := env.Transport.Subscribe(ack, func(m devices.Message) {
-			var a struct {
-				ID string `json:"id"`
-			}
-			json.Unmarshal(m.Payload, &a)
-			select {
-			case acks <- a.ID:
-			default:
-			}
-		}); err != nil {
-			b.Fatal(err)
-		}
-		topic := "relais/" + d.SiteID + "/" + d.Address + "/cmd"
-		lat := make([]time.Duration, 0, b.N)
-		b.ResetTimer()
-		for range b.N {
-			cid := id.New()
-			payload, _ := json.Marshal(map[string]any{"id": cid, "action": "lock", "expires_at": time.Now().Add(5 * time.Second)})
-			t0 := time.Now()
-			if err := env.Transport.Publish(ctx, topic, 1, payload); err != nil {
-				b.Fatal(err)
-			}
-			for got := ""; got != cid; {
-				select {
-				case got = <-acks:
-				case <-time.After(5 * time.Second):
-					b.Fatal("no acknowledgement")
-				}
-			}
-			lat = append(lat, time.Since(t0))
-		}
-		latency.Report(b, lat)
-	})
+	b.Run("bare", func(b *testing.B) { mqtttest.BareRoundTrip(b, env.Transport, d, devices.ActionLock) })
 	b.Run("send", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		b.ResetTimer()

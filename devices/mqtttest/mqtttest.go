@@ -9,6 +9,7 @@ package mqtttest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -24,6 +25,8 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
 // EnvURL names the variable that switches the tests to an external broker.
@@ -241,4 +244,44 @@ func (m *Mosquitto) Stop() {
 	m.cmd.Process.Kill()
 	m.cmd.Wait()
 	m.cmd = nil
+}
+
+// BareRoundTrip times the relais protocol without relais: tr publishes
+// action to d's command topic and waits for the device's acknowledgement of
+// that id, b.N times. It is the baseline beside which benchmarks of
+// Service.Send and of an unlock over HTTP report their overhead.
+func BareRoundTrip(b *testing.B, tr devices.Transport, d *devices.Device, action devices.Action) {
+	ctx := context.Background()
+	acks := make(chan string, 16)
+	topic := "relais/" + d.SiteID + "/" + d.Address
+	if err := tr.Subscribe(topic+"/ack", func(m devices.Message) {
+		var a struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(m.Payload, &a)
+		select {
+		case acks <- a.ID:
+		default:
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		cid := id.New()
+		payload, _ := json.Marshal(map[string]any{"id": cid, "action": action, "duration_s": 5, "expires_at": time.Now().Add(5 * time.Second)})
+		t0 := time.Now()
+		if err := tr.Publish(ctx, topic+"/cmd", 1, payload); err != nil {
+			b.Fatal(err)
+		}
+		for got := ""; got != cid; {
+			select {
+			case got = <-acks:
+			case <-time.After(5 * time.Second):
+				b.Fatal("no acknowledgement")
+			}
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	latency.Report(b, lat)
 }
