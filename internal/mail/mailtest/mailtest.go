@@ -1,0 +1,107 @@
+// Package mailtest runs a real SMTP server (github.com/emersion/go-smtp) on
+// a free loopback port for tests, and hands over what it receives.
+package mailtest
+
+import (
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Received is one message as the server got it.
+type Received struct {
+	From string
+	To   []string
+	Data string // headers and body, as sent
+}
+
+// Server is a running SMTP server.
+type Server struct {
+	URL string // smtp://127.0.0.1:port
+
+	mu  sync.Mutex
+	got []Received
+}
+
+// Start runs a server until the test ends. It accepts any sender and
+// recipient, without TLS or authentication.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{URL: "smtp://" + ln.Addr().String()}
+	srv := smtp.NewServer(backend{s})
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+// To waits up to 5 s for a message to addr and returns the latest one.
+func (s *Server) To(t testing.TB, addr string) Received {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		s.mu.Lock()
+		for i := len(s.got) - 1; i >= 0; i-- {
+			if slices.Contains(s.got[i].To, addr) {
+				m := s.got[i]
+				s.mu.Unlock()
+				return m
+			}
+		}
+		s.mu.Unlock()
+	}
+	t.Fatalf("no mail to %s", addr)
+	return Received{}
+}
+
+// Count returns how many messages reached addr.
+func (s *Server) Count(addr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.got {
+		if slices.Contains(m.To, addr) {
+			n++
+		}
+	}
+	return n
+}
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+
+type session struct {
+	s   *Server
+	cur Received
+}
+
+func (x *session) Mail(from string, _ *smtp.MailOptions) error { x.cur.From = from; return nil }
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.cur.To = append(x.cur.To, to)
+	return nil
+}
+func (x *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.cur.Data = string(b)
+	x.s.mu.Lock()
+	x.s.got = append(x.s.got, x.cur)
+	x.s.mu.Unlock()
+	x.cur = Received{}
+	return nil
+}
+func (x *session) Reset()        { x.cur = Received{} }
+func (x *session) Logout() error { return nil }
