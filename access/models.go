@@ -25,6 +25,9 @@ type User struct {
 	UpdatedAt    time.Time  `bun:"updated_at"`
 	DisabledAt   *time.Time `bun:"disabled_at"`
 	DeletedAt    *time.Time `bun:"deleted_at"`
+	// EmailVerifiedAt: when the member followed the link mailed to Email
+	// (SendEmailVerification); admins named by the operator count as verified.
+	EmailVerifiedAt *time.Time `bun:"email_verified_at"`
 }
 
 // Active reports whether the account may authenticate.

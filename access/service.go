@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
 // Config tunes the access service. Zero values take the defaults.
@@ -30,6 +31,12 @@ type Config struct {
 	// PrincipalCacheTTL: how long a verified access token's principal is
 	// reused (default DefaultPrincipalCacheTTL; negative disables).
 	PrincipalCacheTTL time.Duration
+	// Mailer sends email verification links; nil sends nothing.
+	Mailer mail.Sender
+	// PublicURL, when set, makes verification mails carry a link
+	// PublicURL/verify-email?token=… (the app's page) rather than the token
+	// and the API call.
+	PublicURL string
 }
 
 // Service implements the access use cases over a database.

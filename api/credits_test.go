@@ -155,8 +155,13 @@ func TestCrowdfundingOverHTTP(t *testing.T) {
 	if a, pd := f.credits(t, anne).total("minutes"); a != 0 || pd != 600 {
 		t.Fatalf("anne before settlement: %d available, %d pending", a, pd)
 	}
-	// Zoé registers: her contribution is hers.
+	// Zoé registers: her contribution becomes hers once she has followed
+	// the link mailed to her address, and not before.
 	_, zoe, _ := h.member("zoe@example.fr")
+	if _, pd := f.credits(t, zoe).total("cents"); pd != 0 {
+		t.Fatalf("zoe's pending credit before verifying her address = %d", pd)
+	}
+	h.verifyEmail("zoe@example.fr").expect(t, http.StatusOK)
 	if _, pd := f.credits(t, zoe).total("cents"); pd != 2400 {
 		t.Fatalf("zoe's pending credit = %d", pd)
 	}

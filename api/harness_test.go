@@ -21,6 +21,8 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
+	"github.com/relais-tierslieux/relais/internal/mail"
+	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 )
 
 // harness runs the whole API over a real HTTP server and a fresh database.
@@ -36,6 +38,7 @@ type harness struct {
 	dev    *devices.Service
 	gate   *access.Gate
 	clock  *testClock
+	mails  *mailtest.Server
 }
 
 type testClock struct {
@@ -56,10 +59,17 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
 	d := dbtest.New(t)
 	clk := &testClock{t: time.Now().UTC()}
+	// Verification links go through a real SMTP exchange.
+	mails := mailtest.Start(t)
+	mailer, err := mail.NewSMTP(mails.URL, "Relais <relais@example.fr>")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := access.Config{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"),
 		Hash:      access.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
 		Now:       clk.Now,
+		Mailer:    mailer,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -91,7 +101,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, dev: dev, gate: gate, clock: clk}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, dev: dev, gate: gate, clock: clk, mails: mails}
 }
 
 type response struct {

@@ -15,11 +15,13 @@ func (s *Server) routes() {
 
 	s.handle("POST /v1/auth/register", s.idempotent(s.handleRegister))
 	s.handle("POST /v1/auth/login", s.handleLogin)
+	s.handle("POST /v1/auth/verify-email", s.handleVerifyEmail)
 	s.handle("POST /v1/auth/refresh", s.handleRefresh)
 	s.handle("POST /v1/auth/logout", s.requireAuth(s.handleLogout))
 
 	s.handle("GET /v1/me", s.requireAuth(s.handleGetMe))
 	s.handle("PATCH /v1/me", s.requireAuth(s.handlePatchMe))
+	s.handle("POST /v1/me/email-verification", s.requireAuth(s.idempotentAuthed(s.handleSendEmailVerification)))
 
 	s.handle("GET /v1/users", s.requireAuth(s.handleListUsers))
 	s.handle("GET /v1/users/{user_id}", s.requireAuth(s.handleGetUser))

@@ -600,7 +600,7 @@ func (s *Service) Housekeeping(ctx context.Context, now time.Time) (int64, error
 // creditContribution grants a paid contribution's reward to its member:
 // pending while an all_or_nothing campaign is open, spendable otherwise,
 // nothing once it failed. It does nothing for a contribution without a
-// member (held until one registers with its email), below every tier, or
+// member (held until one registers with its email and verifies it), below every tier, or
 // already credited. The caller holds the campaign's row.
 func (s *Service) creditContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
 	if k.UserID == nil || k.LotID != nil || k.CreditAmount <= 0 || k.Status != ContribPaid || c.Status == CampaignFailed {
@@ -660,13 +660,16 @@ func (c *Campaign) applyTier(k *Contribution) {
 
 // ClaimContributions gives a member the contributions made with their
 // email before they had an account (imported ones, typically), and their
-// credit. It is called when a member registers and, lazily, when they read
-// their credit.
+// credit, once the member has proved the address is theirs (access's
+// email verification): otherwise whoever registered first with a backer's
+// address would collect the backer's credit. It is called when a member
+// verifies their address and, lazily, when they read their credit.
 func (s *Service) ClaimContributions(ctx context.Context, userID string) error {
 	var email string
-	if err := s.db.NewSelect().Table("users").Column("email").Where("id = ?", userID).Scan(ctx, &email); err != nil {
+	if err := s.db.NewSelect().Table("users").Column("email").
+		Where("id = ? AND email_verified_at IS NOT NULL AND deleted_at IS NULL", userID).Scan(ctx, &email); err != nil {
 		if isNoRows(err) {
-			return nil
+			return nil // unknown, gone, or not verified yet
 		}
 		return fmt.Errorf("read member email: %w", err)
 	}

@@ -195,8 +195,15 @@ func TestImportContributions(t *testing.T) {
 	if rep.Encoding != "utf-8-bom" || rep.Delimiter != "," || rep.Created != 0 || rep.Duplicates != 2 {
 		t.Fatalf("second import = %+v", rep)
 	}
-	// The held contributor registers: their credit follows.
+	// Someone registers with the held contributor's address: nothing
+	// follows until the address is proved theirs; then their credit does.
 	u := dbtest.User(t, f.db, "nouveau@example.fr", "Jean")
+	if a, p := f.credit(t, u, UnitCents); a != 0 || p != 0 {
+		t.Fatalf("claimed by an unverified address: available %d, pending %d", a, p)
+	}
+	if _, err := f.db.ExecContext(ctx, "UPDATE users SET email_verified_at = ? WHERE id = ?", time.Now().UTC(), u); err != nil {
+		t.Fatal(err)
+	}
 	if a, p := f.credit(t, u, UnitCents); a != 0 || p != 2400 {
 		t.Fatalf("claimed: available %d, pending %d", a, p)
 	}

@@ -52,7 +52,7 @@ func rewardStatus(c *Campaign, k *Contribution) (text string, live bool) {
 		text = "acquise"
 	}
 	if k.UserID == nil {
-		text += " — créditée au compte de " + k.Email + " dès son inscription"
+		text += " — créditée au compte de " + k.Email + " dès son inscription et la confirmation de cette adresse"
 	}
 	return text, true
 }

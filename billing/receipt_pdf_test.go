@@ -122,7 +122,7 @@ func TestRewardStatus(t *testing.T) {
 		{"pending until the goal", ModeAllOrNothing, CampaignOpen, ContribPaid, &user, "en attente : acquise si la campagne atteint son objectif au 02/04/2026", true},
 		{"vested at once", ModeKeepItAll, CampaignOpen, ContribPaid, &user, "acquise", true},
 		{"vested with the goal", ModeAllOrNothing, CampaignSucceeded, ContribPaid, &user, "acquise", true},
-		{"held for a newcomer", ModeKeepItAll, CampaignSucceeded, ContribPaid, nil, "acquise — créditée au compte de z@example.fr dès son inscription", true},
+		{"held for a newcomer", ModeKeepItAll, CampaignSucceeded, ContribPaid, nil, "acquise — créditée au compte de z@example.fr dès son inscription et la confirmation de cette adresse", true},
 		{"voided", ModeAllOrNothing, CampaignFailed, ContribPaid, &user, "annulée : la campagne n'a pas atteint son objectif", false},
 		{"refund due", ModeAllOrNothing, CampaignFailed, ContribRefundDue, &user, "annulée : la contribution est en cours de remboursement", false},
 		{"refunded", ModeKeepItAll, CampaignSucceeded, ContribRefunded, &user, "annulée : la contribution a été remboursée", false},

@@ -5,11 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
 // usageError is a mistake in the command line or environment: exit code 2.
@@ -33,6 +36,10 @@ type config struct {
 	AdminEmail     string
 	AdminPassword  string
 	OfferTTL       time.Duration
+
+	SMTPURL   string
+	MailFrom  string
+	PublicURL string
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -117,6 +124,17 @@ func (c *config) check(proxies string) error {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		return usagef("--jwt-secret must be at least 32 characters (or leave it unset to generate one in the database)")
 	}
+	if c.SMTPURL != "" {
+		if _, err := mail.NewSMTP(c.SMTPURL, c.MailFrom); err != nil {
+			return usagef("--smtp-url/--mail-from: %v", err)
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usagef("--public-url must be an http(s) URL, not %q", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
 	if c.OfferTTL < 0 {
 		return usagef("--waitlist-offer-ttl must not be negative")
 	}
@@ -155,4 +173,13 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
+}
+
+// mailer is the SMTP relay of --smtp-url, or the log when none is set.
+func (c *config) mailer(log *slog.Logger) mail.Sender {
+	if c.SMTPURL == "" {
+		return mail.Log{Logger: log}
+	}
+	m, _ := mail.NewSMTP(c.SMTPURL, c.MailFrom) // checked by check
+	return m
 }

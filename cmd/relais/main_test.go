@@ -49,6 +49,9 @@ func TestExitCodes(t *testing.T) {
 		{"unreachable database", []string{"migrate", "up", "--database-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"}, nil, 2},
 		{"bad log format", []string{"serve", "--log-format", "xml"}, nil, 2},
 		{"short jwt secret", []string{"serve", "--jwt-secret", "short"}, nil, 2},
+		{"bad smtp url", []string{"serve", "--smtp-url", "http://mail.example"}, nil, 2},
+		{"bad mail sender", []string{"serve", "--smtp-url", "smtp://mail.example"}, map[string]string{"RELAIS_MAIL_FROM": "nobody"}, 2},
+		{"bad public url", []string{"serve", "--public-url", "app.example"}, nil, 2},
 		{"migrate without action", []string{"migrate"}, nil, 2},
 		{"admin without email", []string{"admin", "create", "--password", "long enough pw"}, nil, 2},
 	}

@@ -43,6 +43,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&c.AuthRateLimit, "auth-rate-limit", 30, "login, register and refresh attempts allowed per client IP per minute; 0 turns rate limits off")
 	fs.StringVar(&c.AdminEmail, "admin-email", "", "create this admin at start if the network has no admin yet")
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "password of --admin-email")
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP relay for the mail relais sends (email verification): smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; unset, mails are written to the log")
+	fs.StringVar(&c.MailFrom, "mail-from", "Relais <relais@localhost>", "sender of the mail relais sends")
+	fs.StringVar(&c.PublicURL, "public-url", "", "address of the members' app; verification mails then link to PUBLIC_URL/verify-email?token=… instead of giving the token")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", "", "Stripe secret key (sk_…); without it online checkout answers 503 and on-site payments still work")
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret (whsec_…) of the Stripe webhook endpoint")
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", "", "Stripe API base URL, for stripe-mock in development")
@@ -78,7 +81,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	accessSvc, err := access.New(d, access.Config{JWTSecret: secret, RateLimits: c.rateLimits()})
+	accessSvc, err := access.New(d, access.Config{JWTSecret: secret, RateLimits: c.rateLimits(), Mailer: c.mailer(log), PublicURL: c.PublicURL})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,123 @@
+package access
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/mail"
+)
+
+// EmailVerificationTTL is how long a verification link works.
+const EmailVerificationTTL = 48 * time.Hour
+
+// verificationInterval is the least time between two links sent to one
+// account: a member asking again gets 429, a script cannot make relais
+// mail someone in a loop.
+const verificationInterval = time.Minute
+
+type emailVerification struct {
+	bun.BaseModel `bun:"table:email_verifications"`
+
+	TokenHash string     `bun:"token_hash,pk"`
+	UserID    string     `bun:"user_id"`
+	CreatedAt time.Time  `bun:"created_at"`
+	ExpiresAt time.Time  `bun:"expires_at"`
+	UsedAt    *time.Time `bun:"used_at"`
+}
+
+var errAlreadyVerified = &errs.Problem{Kind: errs.ErrConflict, Code: "email_already_verified", Detail: "this email address is verified already"}
+
+// SendEmailVerification mails the account's address a link (a token, valid
+// EmailVerificationTTL, usable once) that proves the member reads it.
+// Earlier links keep working until they expire.
+func (s *Service) SendEmailVerification(ctx context.Context, userID string) error {
+	var u User
+	if err := s.db.NewSelect().Model(&u).Where("id = ? AND deleted_at IS NULL", userID).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return &errs.Problem{Kind: errs.ErrNotFound, Code: "user_not_found", Detail: "no such account"}
+		}
+		return fmt.Errorf("read user: %w", err)
+	}
+	if u.EmailVerifiedAt != nil {
+		return errAlreadyVerified
+	}
+	now := s.now()
+	var last emailVerification
+	err := s.db.NewSelect().Model(&last).Where("user_id = ?", userID).Order("created_at DESC").Limit(1).Scan(ctx)
+	switch {
+	case err == nil && now.Sub(last.CreatedAt) < verificationInterval:
+		return &errs.RateLimitedError{RetryAfter: verificationInterval - now.Sub(last.CreatedAt)}
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read last verification: %w", err)
+	}
+	token := id.Secret(32)
+	v := &emailVerification{TokenHash: hashToken(token), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(EmailVerificationTTL)}
+	if _, err := s.db.NewInsert().Model(v).Exec(ctx); err != nil {
+		return fmt.Errorf("store verification: %w", err)
+	}
+	if s.cfg.Mailer == nil {
+		return nil
+	}
+	link := "POST /v1/auth/verify-email with {\"token\": \"" + token + "\"}"
+	if s.cfg.PublicURL != "" {
+		link = s.cfg.PublicURL + "/verify-email?token=" + url.QueryEscape(token)
+	}
+	body := fmt.Sprintf("Bonjour %s,\n\nPour confirmer que cette adresse est bien la vôtre, ouvrez ce lien dans les %d heures :\n\n%s\n\nSi vous n'avez pas créé de compte, ignorez ce message.\n",
+		u.Name, int(EmailVerificationTTL.Hours()), link)
+	if err := s.cfg.Mailer.Send(ctx, mail.Message{To: u.Email, Subject: "Confirmez votre adresse email", Body: body}); err != nil {
+		return fmt.Errorf("send verification: %w", err)
+	}
+	return nil
+}
+
+// VerifyEmail marks verified the address of the account whose link token
+// is, and returns the account. A token serves once; an expired, used or
+// unknown one is refused alike.
+func (s *Service) VerifyEmail(ctx context.Context, token string) (*User, error) {
+	invalid := errs.Invalid("token", "is unknown, used or expired; ask for a new link")
+	if token == "" || len(token) > 200 {
+		return nil, invalid
+	}
+	now := s.now()
+	var u *User
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		var userID string
+		res, err := tx.NewUpdate().Model((*emailVerification)(nil)).Set("used_at = ?", now).
+			Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), now).
+			Returning("user_id").Exec(ctx, &userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return invalid
+		}
+		if err != nil {
+			return fmt.Errorf("use verification: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return invalid
+		}
+		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("email_verified_at = ?, updated_at = ?", now, now).
+			Where("id = ? AND email_verified_at IS NULL AND deleted_at IS NULL", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("verify email: %w", err)
+		}
+		u = new(User)
+		if err := tx.NewSelect().Model(u).Where("id = ? AND deleted_at IS NULL", userID).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return invalid
+			}
+			return fmt.Errorf("read user: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
