@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,17 +57,17 @@ func (svc *Service) SiteAvailability(ctx context.Context, siteID string, q Avail
 	if err := q.check(); err != nil {
 		return nil, err
 	}
-	all, busy, err := svc.siteResources(ctx, siteID, q.From, q.To)
+	v, err := svc.siteResources(ctx, site, q.From, q.To)
 	if err != nil {
 		return nil, err
 	}
-	rs := all[:0:0]
-	for _, r := range all {
+	rs := make([]Resource, 0, len(v.resources))
+	for _, r := range v.resources {
 		if q.Kind == "" || r.Kind == q.Kind {
 			rs = append(rs, r)
 		}
 	}
-	return svc.availability(ctx, site, rs, busy, q)
+	return svc.availability(site, rs, v, q), nil
 }
 
 // ResourceAvailability is SiteAvailability for one resource.
@@ -84,14 +83,11 @@ func (svc *Service) ResourceAvailability(ctx context.Context, resourceID string,
 	if err != nil {
 		return nil, err
 	}
-	_, busy, err := svc.siteResources(ctx, res.SiteID, q.From, q.To)
+	v, err := svc.siteResources(ctx, site, q.From, q.To)
 	if err != nil {
 		return nil, err
 	}
-	out, err := svc.availability(ctx, site, []Resource{*res}, busy, q)
-	if err != nil {
-		return nil, err
-	}
+	out := svc.availability(site, []Resource{*res}, v, q)
 	if len(out) == 0 {
 		return &Availability{Resource: res, Free: []FreeInterval{}}, nil
 	}
@@ -111,29 +107,16 @@ func (q *AvailabilityQuery) check() error {
 	return v.Err()
 }
 
-func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource, byResource map[string][]edge, q AvailabilityQuery) ([]Availability, error) {
+func (svc *Service) availability(site *Site, rs []Resource, v *siteView, q AvailabilityQuery) []Availability {
 	loc := site.Location()
 	now := svc.now()
-	var siteClosures []Closure
-	if err := svc.db.NewSelect().Model(&siteClosures).Where("site_id = ? AND starts_at < ? AND ends_at > ?", site.ID, q.To, q.From).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read closures: %w", err)
-	}
-	var resClosures []ResourceClosure
-	if err := svc.db.NewSelect().Model(&resClosures).
-		Where("resource_id IN (SELECT id FROM resources WHERE site_id = ?) AND starts_at < ? AND ends_at > ?", site.ID, q.To, q.From).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read resource closures: %w", err)
-	}
-	closedByResource := map[string][]span{}
-	for _, c := range resClosures {
-		closedByResource[c.ResourceID] = append(closedByResource[c.ResourceID], span{c.StartsAt, c.EndsAt})
-	}
 	siteOpen := map[bool][]span{} // cache of open spans for resources using the site's hours
 	out := make([]Availability, 0, len(rs))
 	// A resource's free intervals number at most its open spans (about two
 	// a day) plus its reservations (each splits one interval in two).
 	size, days := 0, int(q.To.Sub(q.From)/(24*time.Hour))+2
 	for i := range rs {
-		size += 2*days + len(byResource[rs[i].ID])/2
+		size += 2*days + len(v.edges[rs[i].ID])/2
 	}
 	arena := make([]FreeInterval, 0, size)
 	zone := zoneAround(loc, q.From)
@@ -157,25 +140,25 @@ func (svc *Service) availability(ctx context.Context, site *Site, rs []Resource,
 			if cached, ok := siteOpen[true]; ok {
 				open = cached
 			} else {
-				open = subtract(openSpans(site.OpeningHours, loc, q.From, q.To), closureSpans(siteClosures))
+				open = subtract(openSpans(site.OpeningHours, loc, q.From, q.To), v.siteClosed)
 				siteOpen[true] = open
 			}
 		} else {
-			open = subtract(openSpans(res.OpeningHours, loc, q.From, q.To), closureSpans(siteClosures))
+			open = subtract(openSpans(res.OpeningHours, loc, q.From, q.To), v.siteClosed)
 		}
-		open = subtract(open, closedByResource[res.ID])
+		open = subtract(open, v.closed[res.ID])
 		// Members book between now + notice and the horizon.
 		earliest := now.Add(time.Duration(rules.MinNoticeMinutes) * time.Minute)
 		latest := now.AddDate(0, 0, rules.HorizonDays)
 		// Every resource's intervals go into one growing array: one
 		// allocation for the site rather than several per resource.
 		n := len(arena)
-		arena = freeIntervals(arena, open, byResource[res.ID], now, res, seats, time.Duration(rules.BufferAfterMinutes)*time.Minute)
+		arena = freeIntervals(arena, open, v.edges[res.ID], now, res, seats, time.Duration(rules.BufferAfterMinutes)*time.Minute)
 		free := snap(arena[n:], zone, rules, earliest, latest)
 		arena = arena[:n+len(free)]
 		out = append(out, Availability{Resource: res, Free: free[:len(free):len(free)]})
 	}
-	return out, nil
+	return out
 }
 
 // busy is the part of a reservation availability needs, its instants in
@@ -404,12 +387,16 @@ func closureSpans(cs []Closure) []span {
 	return out
 }
 
-// subtract removes holes from sorted, disjoint spans.
+// subtract removes holes from sorted, disjoint spans. It does not change
+// holes, which may be shared (siteCache).
 func subtract(spans, holes []span) []span {
 	if len(holes) == 0 {
 		return spans
 	}
-	sort.Slice(holes, func(i, j int) bool { return holes[i].start.Before(holes[j].start) })
+	if !slices.IsSortedFunc(holes, func(a, b span) int { return a.start.Compare(b.start) }) {
+		holes = slices.Clone(holes)
+		slices.SortFunc(holes, func(a, b span) int { return a.start.Compare(b.start) })
+	}
 	var out []span
 	for _, s := range spans {
 		cur := s.start

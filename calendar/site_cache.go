@@ -38,15 +38,28 @@ type siteCache struct {
 // siteState is one site's copy. It is never changed once published: a
 // refresh builds a new one.
 type siteState struct {
-	from, to  time.Time // the window whose reservations are kept, [from, to)
+	from, to  time.Time // the window whose reservations and closures are kept, [from, to)
 	resources map[string]cachedSiteResource
-	used      uint64 // the cache's tick when last used
+	// siteVersion labels siteClosed, the site's closures in the window,
+	// sorted (a trigger bumps sites.version when a closure changes).
+	siteVersion int64
+	siteClosed  []span
+	used        uint64 // the cache's tick when last used
 }
 
 type cachedSiteResource struct {
-	res   Resource
-	seq   int64
-	edges []edge
+	res    Resource // res.Version also labels closed
+	closed []span   // the resource's closures in the window, sorted
+	seq    int64
+	edges  []edge
+}
+
+// siteView is what availability reads from the cache: never to be changed.
+type siteView struct {
+	resources  []Resource // in service, by kind, name and id (byte order)
+	edges      map[string][]edge
+	closed     map[string][]span // by resource
+	siteClosed []span
 }
 
 // counters is a resource's id with its two change counters.
@@ -111,20 +124,22 @@ func (c *siteCache) put(siteID string, e *siteState) {
 	c.sites[siteID] = e
 }
 
-// siteResources returns a site's resources in service (ordered by kind,
-// name and id, compared byte by byte) and the edges of their live reservations
-// that may overlap [from, to), by resource. The edges may reach outside the
+// siteResources returns the site's resources in service, the edges of
+// their live reservations that may overlap [from, to), and the closures of
+// the site and of each resource there. The edges may reach outside the
 // window and include holds lapsed by now: freeIntervals leaves those out.
-func (svc *Service) siteResources(ctx context.Context, siteID string, from, to time.Time) ([]Resource, map[string][]edge, error) {
+// site must have been read before the call (its version labels the
+// closures kept).
+func (svc *Service) siteResources(ctx context.Context, site *Site, from, to time.Time) (*siteView, error) {
 	// 1. The counters, before any row they label.
-	cs, err := svc.readCounters(ctx, siteID)
+	cs, err := svc.readCounters(ctx, site.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// 2. What moved since the copy was made; everything if the copy's
 	// window does not cover the request (widened to whole UTC days, so that
 	// the next requests, whose "now" has moved on, still fall inside it).
-	prev := svc.sites.get(siteID)
+	prev := svc.sites.get(site.ID)
 	from, to = from.UTC().Truncate(24*time.Hour), ceilDay(to)
 	if prev != nil {
 		if !from.Before(prev.from) && !to.After(prev.to) {
@@ -146,11 +161,15 @@ func (svc *Service) siteResources(ctx context.Context, siteID string, from, to t
 			staleBusy = append(staleBusy, c.ID)
 		}
 	}
+	staleSite := prev == nil || prev.siteVersion != site.Version
 	state := prev
-	if prev == nil || len(staleRes) > 0 || len(staleBusy) > 0 {
+	if prev == nil || staleSite || len(staleRes) > 0 || len(staleBusy) > 0 {
 		// 3. Read those again, one by one if few, the whole site
 		// otherwise, into a new copy: the one published is never changed.
 		next := &siteState{from: from, to: to, resources: make(map[string]cachedSiteResource, len(cs))}
+		if prev != nil {
+			next.siteVersion, next.siteClosed = prev.siteVersion, prev.siteClosed
+		}
 		for _, c := range cs {
 			old := cachedSiteResource{}
 			if prev != nil {
@@ -159,26 +178,26 @@ func (svc *Service) siteResources(ctx context.Context, siteID string, from, to t
 			old.seq = c.Seq
 			next.resources[c.ID] = old
 		}
-		if err := svc.reloadSite(ctx, siteID, next, staleRes, staleBusy); err != nil {
-			return nil, nil, err
+		if err := svc.reloadSite(ctx, site, next, staleSite, staleRes, staleBusy); err != nil {
+			return nil, err
 		}
-		svc.sites.put(siteID, next)
+		svc.sites.put(site.ID, next)
 		state = next
 	}
-	rs := make([]Resource, 0, len(cs))
-	edges := make(map[string][]edge, len(cs))
+	v := &siteView{resources: make([]Resource, 0, len(cs)), edges: make(map[string][]edge, len(cs)),
+		closed: make(map[string][]span, len(cs)), siteClosed: state.siteClosed}
 	for _, c := range cs {
 		e := state.resources[c.ID]
 		if e.res.ID == "" {
 			continue // deleted between the two reads
 		}
-		rs = append(rs, e.res)
-		edges[c.ID] = e.edges
+		v.resources = append(v.resources, e.res)
+		v.edges[c.ID], v.closed[c.ID] = e.edges, e.closed
 	}
-	slices.SortFunc(rs, func(a, b Resource) int {
+	slices.SortFunc(v.resources, func(a, b Resource) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	return rs, edges, nil
+	return v, nil
 }
 
 // ceilDay rounds t up to a UTC midnight.
@@ -190,21 +209,45 @@ func ceilDay(t time.Time) time.Time {
 	return d
 }
 
-// reloadSite reads into next the resources and the reservations that
-// changed: one by one if few, the whole site otherwise.
-func (svc *Service) reloadSite(ctx context.Context, siteID string, next *siteState, staleRes, staleBusy []string) error {
+// reloadSite reads into next what changed: the site's closures, the
+// resources (with their closures) and the reservations, one resource at a
+// time if few changed, the whole site otherwise.
+func (svc *Service) reloadSite(ctx context.Context, site *Site, next *siteState, staleSite bool, staleRes, staleBusy []string) error {
+	if staleSite {
+		var cs []Closure
+		if err := svc.db.NewSelect().Model(&cs).Where("site_id = ? AND starts_at < ? AND ends_at > ?", site.ID, next.to, next.from).
+			Order("starts_at").Scan(ctx); err != nil {
+			return fmt.Errorf("read closures: %w", err)
+		}
+		next.siteVersion, next.siteClosed = site.Version, closureSpans(cs)
+	}
 	if len(staleRes) > 0 {
 		rs := []Resource{}
-		q := svc.db.NewSelect().Model(&rs).Where("site_id = ?", siteID)
+		q := svc.db.NewSelect().Model(&rs).Where("site_id = ?", site.ID)
 		if len(staleRes) <= siteReloadMax {
 			q = q.Where("id IN (?)", bun.In(staleRes))
 		}
 		if err := q.Scan(ctx); err != nil {
 			return fmt.Errorf("list resources: %w", err)
 		}
+		// Closures after the resources: their versions label them.
+		var cs []ResourceClosure
+		q = svc.db.NewSelect().Model(&cs).Where("starts_at < ? AND ends_at > ?", next.to, next.from).Order("starts_at")
+		if len(staleRes) <= siteReloadMax {
+			q = q.Where("resource_id IN (?)", bun.In(staleRes))
+		} else {
+			q = q.Where("resource_id IN (SELECT id FROM resources WHERE site_id = ?)", site.ID)
+		}
+		if err := q.Scan(ctx); err != nil {
+			return fmt.Errorf("read resource closures: %w", err)
+		}
+		closed := map[string][]span{}
+		for _, c := range cs {
+			closed[c.ResourceID] = append(closed[c.ResourceID], span{c.StartsAt, c.EndsAt})
+		}
 		for _, r := range rs {
 			if e, ok := next.resources[r.ID]; ok {
-				e.res = r
+				e.res, e.closed = r, closed[r.ID]
 				next.resources[r.ID] = e
 			}
 		}
@@ -214,7 +257,7 @@ func (svc *Service) reloadSite(ctx context.Context, siteID string, next *siteSta
 		if len(ids) > siteReloadMax {
 			ids = nil
 		}
-		fresh, err := svc.readBusy(ctx, siteID, ids, next.from, next.to)
+		fresh, err := svc.readBusy(ctx, site.ID, ids, next.from, next.to)
 		if err != nil {
 			return err
 		}

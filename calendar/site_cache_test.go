@@ -87,6 +87,26 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	f.exec(t, "DELETE FROM reservations WHERE resource_id = ?", desk.ID)
 	expect("deleted by hand", 10, "08:00-20:00 ")
 
+	// Closures of the site and of the desk, added and removed elsewhere.
+	at := func(h int) time.Time { return time.Date(2026, 3, 10, h, 0, 0, 0, paris) }
+	sc, err := other.AddClosure(ctx, f.site.ID, at(12), at(14), "Assemblée générale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("site closed elsewhere", 10, "08:00-12:00 14:00-20:00 ")
+	rc, err := other.AddResourceClosure(ctx, desk.ID, at(16), at(17), "Maintenance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("desk closed elsewhere", 10, "08:00-12:00 14:00-16:00 17:00-20:00 ")
+	if err := other.DeleteClosure(ctx, f.site.ID, sc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.DeleteResourceClosure(ctx, desk.ID, rc.ID); err != nil {
+		t.Fatal(err)
+	}
+	expect("closures removed elsewhere", 10, "08:00-20:00 ")
+
 	// The resources themselves, changed elsewhere: hours, retirement, a new one.
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
