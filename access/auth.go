@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
@@ -57,7 +58,9 @@ type Registration struct {
 	Name     string
 }
 
-// Register creates a member account.
+// Register creates a member account and mails its address a verification
+// link: through a durable job once UseJobs was called, during the call
+// otherwise.
 func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	var v errs.Validator
 	email, ok := NormalizeEmail(r.Email)
@@ -67,7 +70,30 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return s.createUser(ctx, s.db, email, strings.TrimSpace(r.Name), r.Password, RoleMember)
+	if s.jobs == nil {
+		u, err := s.createUser(ctx, s.db, email, strings.TrimSpace(r.Name), r.Password, RoleMember)
+		if err != nil {
+			return nil, err
+		}
+		// The account exists whether or not the mail leaves: the member can
+		// ask for another link.
+		if err := s.SendEmailVerification(context.WithoutCancel(ctx), u.ID); err != nil {
+			slog.WarnContext(ctx, "send email verification", "user_id", u.ID, "error", err)
+		}
+		return u, nil
+	}
+	var u *User
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if u, err = s.createUser(ctx, tx, email, strings.TrimSpace(r.Name), r.Password, RoleMember); err != nil {
+			return err
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx.Tx, VerificationMailArgs{UserID: u.ID}, nil); err != nil {
+			return fmt.Errorf("queue verification mail: %w", err)
+		}
+		return nil
+	})
+	return u, err
 }
 
 func (s *Service) createUser(ctx context.Context, idb bun.IDB, email, name, password, role string) (*User, error) {

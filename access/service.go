@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -50,6 +51,8 @@ type Service struct {
 	dummyHash string
 	// principals saves the session query for recently seen access tokens.
 	principals principalCache
+	// jobs, when set, sends verification mail through a durable job.
+	jobs *river.Client[*sql.Tx]
 }
 
 // New returns a Service. cfg.JWTSecret must hold at least 32 bytes.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -37,9 +38,44 @@ type emailVerification struct {
 var errAlreadyVerified = &errs.Problem{Kind: errs.ErrConflict, Code: "email_already_verified", Detail: "this email address is verified already"}
 
 // SendEmailVerification mails the account's address a link (a token, valid
-// EmailVerificationTTL, usable once) that proves the member reads it.
-// Earlier links keep working until they expire.
+// EmailVerificationTTL, usable once) that proves the member reads it, at
+// most once every verificationInterval. Earlier links keep working until
+// they expire.
 func (s *Service) SendEmailVerification(ctx context.Context, userID string) error {
+	return s.sendVerification(ctx, userID, true)
+}
+
+// VerificationMailArgs is the durable job that mails a new member their
+// link: registration answers at once, and a relay that is down is retried.
+type VerificationMailArgs struct {
+	UserID string `json:"user_id"`
+}
+
+func (VerificationMailArgs) Kind() string { return "access.verification_mail" }
+
+type verificationMailWorker struct {
+	river.WorkerDefaults[VerificationMailArgs]
+	s *Service
+}
+
+func (w *verificationMailWorker) Work(ctx context.Context, job *river.Job[VerificationMailArgs]) error {
+	err := w.s.sendVerification(ctx, job.Args.UserID, false)
+	if errors.Is(err, errAlreadyVerified) || errors.Is(err, errs.ErrNotFound) {
+		return nil // nothing left to send
+	}
+	return err
+}
+
+// AddWorkers registers access's job kinds.
+func (s *Service) AddWorkers(w *river.Workers) error {
+	return river.AddWorkerSafely(w, &verificationMailWorker{s: s})
+}
+
+// UseJobs makes registration mail its link through a durable job; without
+// it the mail is sent during the registration request.
+func (s *Service) UseJobs(c *river.Client[*sql.Tx]) { s.jobs = c }
+
+func (s *Service) sendVerification(ctx context.Context, userID string, limited bool) error {
 	var u User
 	if err := s.db.NewSelect().Model(&u).Where("id = ? AND deleted_at IS NULL", userID).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -51,13 +87,15 @@ func (s *Service) SendEmailVerification(ctx context.Context, userID string) erro
 		return errAlreadyVerified
 	}
 	now := s.now()
-	var last emailVerification
-	err := s.db.NewSelect().Model(&last).Where("user_id = ?", userID).Order("created_at DESC").Limit(1).Scan(ctx)
-	switch {
-	case err == nil && now.Sub(last.CreatedAt) < verificationInterval:
-		return &errs.RateLimitedError{RetryAfter: verificationInterval - now.Sub(last.CreatedAt)}
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("read last verification: %w", err)
+	if limited {
+		var last emailVerification
+		err := s.db.NewSelect().Model(&last).Where("user_id = ?", userID).Order("created_at DESC").Limit(1).Scan(ctx)
+		switch {
+		case err == nil && now.Sub(last.CreatedAt) < verificationInterval:
+			return &errs.RateLimitedError{RetryAfter: verificationInterval - now.Sub(last.CreatedAt)}
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read last verification: %w", err)
+		}
 	}
 	token := id.Secret(32)
 	v := &emailVerification{TokenHash: hashToken(token), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(EmailVerificationTTL)}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -54,11 +53,6 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	// The account exists whether or not the mail leaves: the member can ask
-	// for another link (POST /v1/me/email-verification).
-	if err := s.Access.SendEmailVerification(context.WithoutCancel(r.Context()), u.ID); err != nil {
-		s.log.Warn("send email verification", "user_id", u.ID, "error", err)
 	}
 	w.Header().Set("Location", "/v1/users/"+u.ID)
 	writeJSON(w, http.StatusCreated, toUserJSON(u))

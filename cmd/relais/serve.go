@@ -134,6 +134,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// switched off at the end of their slot, and the hourly housekeeping
 	// (expired rows, memberships moving through their lifecycle).
 	workers := river.NewWorkers()
+	if err := accessSvc.AddWorkers(workers); err != nil {
+		return err
+	}
 	if err := calendarSvc.AddWorkers(workers); err != nil {
 		return fmt.Errorf("register calendar jobs: %w", err)
 	}
@@ -156,6 +159,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
+	accessSvc.UseJobs(jobClient.River())
 	calendarSvc.UseJobs(jobClient.River())
 	billingSvc.UseJobs(jobClient.River())
 	gate.UseJobs(jobClient.River())

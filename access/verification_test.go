@@ -1,0 +1,83 @@
+package access_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/mail"
+	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
+)
+
+// flakyRelay refuses the first message, as a relay that is down would, then
+// hands messages to a real SMTP server.
+type flakyRelay struct {
+	mail.Sender
+	calls atomic.Int32
+}
+
+func (f *flakyRelay) Send(ctx context.Context, m mail.Message) error {
+	if f.calls.Add(1) == 1 {
+		return errors.New("connection refused")
+	}
+	return f.Sender.Send(ctx, m)
+}
+
+// With jobs, registration answers without waiting for the relay, and the
+// durable job mails the link, retrying a relay that failed.
+func TestRegistrationMailGoesThroughAJob(t *testing.T) {
+	d := dbtest.New(t)
+	srv := mailtest.Start(t)
+	smtp, err := mail.NewSMTP(srv.URL, "relais@example.fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := &flakyRelay{Sender: smtp}
+	svc, err := access.New(d, access.Config{JWTSecret: secret, Hash: cheap, Mailer: relay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := jobs.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	if err := svc.AddWorkers(workers); err != nil {
+		t.Fatal(err)
+	}
+	jc, err := jobs.New(d, jobs.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.UseJobs(jc.River())
+
+	if _, err := svc.Register(ctx, access.Registration{Email: "Anne@Example.fr", Password: "correct horse battery", Name: "Anne"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := relay.calls.Load(); n != 0 {
+		t.Fatalf("registration called the relay %d times itself", n)
+	}
+	if err := jc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		jc.Stop(stop)
+	})
+	// River retries the failed attempt after about a second.
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.Count("anne@example.fr") == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := srv.Count("anne@example.fr"); n != 1 || relay.calls.Load() != 2 {
+		t.Fatalf("%d mails after %d attempts, want 1 after 2", n, relay.calls.Load())
+	}
+}
