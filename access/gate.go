@@ -115,6 +115,15 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 	if err != nil {
 		return nil, err
 	}
+	return g.UnlockDevice(ctx, p, d, reason)
+}
+
+// UnlockDevice is Unlock for a device the caller has already read (the API
+// reads it to check the caller may see it; devices.Service.ForCommand).
+func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device, reason string) (*Decision, error) {
+	if p == nil || p.IsAPIKey() {
+		return nil, errs.ErrForbidden
+	}
 	if d.Kind != devices.KindLock || d.RetiredAt != nil {
 		return nil, fmt.Errorf("device %s is not a lock in service: %w", d.ID, errs.ErrNotFound)
 	}

@@ -32,11 +32,17 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *access.
 		s.writeError(w, r, errs.Invalid("reason", "must be at most 500 characters"))
 		return
 	}
-	d, ok := s.deviceFor(w, r, p)
-	if !ok {
+	// A door answers on every unlock: its row comes from the command cache.
+	d, err := s.Devices.ForCommand(r.Context(), r.PathValue("device_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	dec, err := s.Gate.Unlock(r.Context(), p, d.ID, in.Reason)
+	if !canReadDevices(p, d.SiteID) {
+		s.writeError(w, r, errDeviceNotFound)
+		return
+	}
+	dec, err := s.Gate.UnlockDevice(r.Context(), p, d, in.Reason)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

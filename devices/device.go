@@ -104,6 +104,9 @@ type Config struct {
 	CommandTimeout time.Duration
 	// ZigbeeTimeout is the default for Zigbee2MQTT devices (15 s): Zigbee is slow.
 	ZigbeeTimeout time.Duration
+	// DeviceCacheTTL: how long ForCommand reuses a device's row (default
+	// DefaultDeviceCacheTTL; negative disables).
+	DeviceCacheTTL time.Duration
 }
 
 // Default timeouts.
@@ -121,6 +124,7 @@ type Service struct {
 	cmdTimeout    time.Duration
 	zigbeeTimeout time.Duration
 	metrics       *metrics
+	cache         deviceCache
 
 	mu sync.Mutex
 	// t is set once by Start.
@@ -158,10 +162,13 @@ func New(bdb *bun.DB, cfg Config) *Service {
 	if cfg.ZigbeeTimeout <= 0 {
 		cfg.ZigbeeTimeout = DefaultZigbeeTimeout
 	}
+	if cfg.DeviceCacheTTL == 0 {
+		cfg.DeviceCacheTTL = DefaultDeviceCacheTTL
+	}
 	return &Service{
 		db: bdb, now: func() time.Time { return cfg.Now().UTC() }, log: cfg.Logger,
 		cmdTimeout: cfg.CommandTimeout, zigbeeTimeout: cfg.ZigbeeTimeout,
-		metrics: newMetrics(),
+		metrics: newMetrics(), cache: deviceCache{ttl: cfg.DeviceCacheTTL},
 		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
 		pulses: map[string]string{}, presenceCh: make(chan presenceEvent, presenceQueue), stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
@@ -430,6 +437,7 @@ func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*
 	if err != nil {
 		return nil, err
 	}
+	s.cache.invalidate()
 	if moved {
 		s.credentialsDropped(out.Username)
 	}
@@ -452,6 +460,7 @@ func (s *Service) Retire(ctx context.Context, deviceID string) error {
 		Where("id = ?", deviceID).Where("retired_at IS NULL").Exec(ctx); err != nil {
 		return fmt.Errorf("retire device: %w", err)
 	}
+	s.cache.invalidate()
 	s.credentialsDropped(d.Username)
 	return nil
 }
@@ -476,6 +485,7 @@ func (s *Service) RotateSecret(ctx context.Context, deviceID string) (string, er
 	if n, _ := res.RowsAffected(); n == 0 {
 		return "", errRetired
 	}
+	s.cache.invalidate()
 	s.credentialsDropped(d.Username)
 	return secret, nil
 }
