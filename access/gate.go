@@ -10,6 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -38,6 +39,13 @@ type GateConfig struct {
 	// MachineWarning records a warning event this long before the power
 	// goes off; default 5 min.
 	MachineWarning time.Duration
+	// DurableAudit makes every door decision wait, on PostgreSQL, for the
+	// write-ahead log's flush to disk before the door answers. Off by default:
+	// a decision is then committed at once and on disk within three times
+	// wal_writer_delay, so only a crash of PostgreSQL or its machine in that
+	// time could lose it (see eventInsertSQL). Machine sessions are always
+	// durable.
+	DurableAudit bool
 	// DeadMan is the device-side auto-off relais sets on a relay and
 	// refreshes while the session lasts: if relais or the network dies, the
 	// machine powers down by itself within this time; default 2 min.
@@ -56,6 +64,10 @@ type Gate struct {
 	cfg     GateConfig
 	log     *slog.Logger
 	metrics *gateMetrics
+	// insertSQL and insertFields record a door's decision on PostgreSQL
+	// (eventInsertSQL); insertSQL is empty on SQLite.
+	insertSQL    string
+	insertFields []*schema.Field
 }
 
 // NewGate returns a Gate. Call UseJobs before starting machine sessions.
@@ -78,7 +90,9 @@ func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devic
 	if cfg.DeadMan == 0 {
 		cfg.DeadMan = 2 * time.Minute
 	}
-	return &Gate{db: db, cal: cal, bill: bill, dev: dev, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
+	g := &Gate{db: db, cal: cal, bill: bill, dev: dev, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
+	g.insertSQL, g.insertFields = eventInsertSQL(db, cfg.DurableAudit)
+	return g
 }
 
 // now is the gate's clock, at the database's precision (microseconds), so

@@ -335,6 +335,66 @@ func TestAccessEventsAppendOnly(t *testing.T) {
 	}
 }
 
+// TestDoorDecisionCommits: a door's decision goes in through its own
+// statement (on PostgreSQL prepared, committed without waiting for the
+// log's flush unless DurableAudit); every field reads back as written, and
+// the connection is left as it was found, so the next transaction on it
+// still waits for the flush.
+func TestDoorDecisionCommits(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("durable=%v", durable), func(t *testing.T) {
+			f := newGateFixture(t)
+			ctx := context.Background()
+			// One connection: the check below reads the one the event used.
+			f.db.DB.SetMaxOpenConns(1)
+			gate := access.NewGate(f.db, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, DurableAudit: durable})
+			m := f.manager(t)
+			f.setClock(f.at(3, 23, 30))
+			if _, err := gate.Unlock(ctx, m, f.roomLock.ID, "livraison"); problemCode(err) != "device_offline" {
+				t.Fatalf("unlock = %v", err)
+			}
+			evs := f.events(t, access.EventFilter{SiteID: f.site.ID})
+			want := access.Event{SiteID: f.site.ID, OccurredAt: f.at(3, 23, 30).UTC(), Kind: access.EventDoorUnlock, Decision: access.Granted,
+				Reason: "manager", Detail: "livraison", Outcome: access.OutcomeOffline, UserID: &m.UserID, ActorID: &m.UserID,
+				ActorName: "Animatrice", DeviceID: &f.roomLock.ID, ResourceID: &f.room.ID}
+			if len(evs) != 1 {
+				t.Fatalf("%d events", len(evs))
+			}
+			got := evs[0]
+			want.ID = got.ID
+			if got.ID == "" || !got.OccurredAt.Equal(want.OccurredAt) || fmt.Sprint(deref(got)) != fmt.Sprint(deref(want)) {
+				t.Fatalf("recorded\n %+v\nwant\n %+v", deref(got), deref(want))
+			}
+			if dbtest.Postgres() {
+				var mode string
+				if err := f.db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&mode); err != nil {
+					t.Fatal(err)
+				}
+				if mode != "on" {
+					t.Fatalf("after a door's decision the connection has synchronous_commit = %s", mode)
+				}
+			}
+		})
+	}
+}
+
+// deref spells an event's pointers as values, and its time in UTC, for
+// comparing two events as text.
+func deref(e access.Event) []string {
+	s := func(p *string) string {
+		if p == nil {
+			return "<nil>"
+		}
+		return *p
+	}
+	lat := "<nil>"
+	if e.LatencyMS != nil {
+		lat = fmt.Sprint(*e.LatencyMS)
+	}
+	return []string{e.ID, e.SiteID, e.OccurredAt.UTC().String(), e.Kind, e.Decision, e.Reason, e.Detail, e.Outcome,
+		s(e.UserID), s(e.ActorID), e.ActorName, s(e.DeviceID), s(e.ResourceID), s(e.ReservationID), s(e.SessionID), s(e.CommandID), lat}
+}
+
 // TestListAndExportEvents: filters, newest first, pages that neither skip
 // nor repeat, and a CSV of the same events oldest first.
 func TestListAndExportEvents(t *testing.T) {

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db"
 )
 
 // Entry is billing's answer to "may this member open this site's door
@@ -78,10 +77,18 @@ func (s *Service) doorRights(ctx context.Context, userID, siteID string, t time.
 		Membership `bun:",extend"`
 		Includes   Includes `bun:"plan_includes"`
 	}
-	if err := s.db.NewSelect().Model(&ms).ColumnExpr("m.id, m.user_id, m.plan_id, m.site_id, m.status, m.current_period_start, m.current_period_end, m.cancel_at_period_end, m.past_due_since, pl.includes AS plan_includes").
-		Join("JOIN plans AS pl ON pl.id = m.plan_id").
-		Where("m.user_id = ? AND m.status IN (?)", userID, bun.In([]string{StatusActive, StatusPastDue})).
-		Where("m.site_id IS NULL OR m.site_id = ?", siteID).Order("m.created_at").Scan(ctx); err != nil {
+	// The query every unlock runs: prepared on PostgreSQL (db.Prepared).
+	q, args := db.Prepared(s.db, `SELECT m.id, m.user_id, m.plan_id, m.site_id, m.status,
+			m.current_period_start, m.current_period_end, m.cancel_at_period_end, m.past_due_since,
+			pl.includes AS plan_includes
+		FROM memberships AS m JOIN plans AS pl ON pl.id = m.plan_id
+		WHERE m.user_id = ? AND m.status IN ('`+StatusActive+`', '`+StatusPastDue+`') AND (m.site_id IS NULL OR m.site_id = ?)
+		ORDER BY m.created_at`, userID, siteID)
+	rows, err := s.db.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read memberships: %w", err)
+	}
+	if err := s.db.ScanRows(ctx, rows, &ms); err != nil {
 		return nil, fmt.Errorf("read memberships: %w", err)
 	}
 	var out []right

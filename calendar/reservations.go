@@ -194,7 +194,7 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		// always the same, and PostgreSQL then plans it once rather than on
 		// every booking.
 		var inserted, fresh int
-		q := numberPlaceholders(`WITH ins AS (` + ins + ` RETURNING 1), answer AS (` + answer + `)
+		q := db.NumberPlaceholders(`WITH ins AS (` + ins + ` RETURNING 1), answer AS (` + answer + `)
 			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`)
 		args := append([]any{pgx.QueryExecModeCacheStatement}, append(insArgs, answerArgs...)...)
 		err = raw.QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
@@ -227,22 +227,6 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 	}
 	b.Claim.Stored()
 	return out, nil
-}
-
-// numberPlaceholders turns the ? placeholders of q (which holds no other
-// question mark) into PostgreSQL's $1, $2, ….
-func numberPlaceholders(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // book runs inside tx; seriesID ties an occurrence to its series.

@@ -62,6 +62,7 @@ type config struct {
 	MachineGrace   time.Duration
 	MachineWarning time.Duration
 	Demo           bool
+	DurableAudit   bool
 }
 
 // envName is the environment variable of a flag.

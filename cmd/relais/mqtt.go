@@ -28,6 +28,7 @@ func mqttFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.RoomDoorMargin, "room-door-margin", 10*time.Minute, "a room's lock opens for its reservation this long before it starts and after it ends")
 	fs.DurationVar(&c.MachineGrace, "machine-grace", 5*time.Minute, "a machine stays powered this long after the slot ends, unless the next booking starts sooner")
 	fs.DurationVar(&c.MachineWarning, "machine-warning", 5*time.Minute, "a warning event is recorded this long before a machine's power goes off")
+	fs.BoolVar(&c.DurableAudit, "durable-audit", false, "on PostgreSQL, make each door's answer wait for its audit record to reach the disk (by default it reaches the disk within 3 × PostgreSQL's wal_writer_delay)")
 	fs.BoolVar(&c.Demo, "demo", false, "seed a demo site with devices simulated in-process, and print credentials and curl commands")
 }
 

@@ -121,7 +121,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer closeMQTT()
 	defer devicesSvc.Close()
 	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, access.GateConfig{Logger: log,
-		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning})
+		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit})
 	devicesSvc.OnPresence(gate.OnPresence)
 	// Bookings pass billing's entitlement check; a cancelled reservation
 	// also switches its machine off.
