@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# What PostgreSQL alone can do with Relais's own booking statement: the one
+# statement a member's booking sends (check the slot and the closures,
+# insert the reservation, store the Idempotency-Key with its answer), run by
+# pgbench as a prepared statement against the real schema (migrations
+# applied to a scratch schema), at 1 and 16 clients. No HTTP, no Go, no
+# authentication: the ceiling for BenchmarkBooking at M=500. Then the same
+# at 16 clients with parts of the schema taken away one after another, to
+# show what each costs (see BENCHMARKS.md). Compare with
+# bench/pgbench-floor.sh, run in the same minutes.
+#   bench/pgbench-booking.sh            (from the repository root)
+set -euo pipefail
+PGURL="${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+SCHEMA=pgbench_booking
+SECONDS_PER_RUN="${SECONDS_PER_RUN:-8}"
+psql -q "$PGURL" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" -c "CREATE SCHEMA $SCHEMA" 2>/dev/null
+trap 'psql -q "$PGURL" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" 2>/dev/null; rm -f "$full" "$noidem"' EXIT
+go run ./cmd/relais migrate up --database-url "$PGURL&search_path=$SCHEMA,public" >/dev/null
+export PGOPTIONS="-c search_path=$SCHEMA,public"
+psql -q "$PGURL" <<'SQL'
+INSERT INTO sites (id, name, timezone, address, legal, created_at, updated_at)
+  VALUES ('site1', 'La Fabrique', 'Europe/Paris', '{}', '{}', now(), now());
+INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at)
+  SELECT 'user' || g, 'member' || g || '@example.fr', 'Member', 'x', 'member', now(), now() FROM generate_series(1, 16) g;
+INSERT INTO resources (id, site_id, kind, name, capacity, rules, created_at, updated_at)
+  SELECT 'res' || g, 'site1', 'desk', 'Desk ' || g, 1, '{}', now(), now() FROM generate_series(1, 500) g;
+SQL
+
+full=$(mktemp)
+noidem=$(mktemp)
+# The statement of calendar.bookInOneStatement, with pgbench variables: a
+# random desk of 500, a random hour, a random member of 16.
+cat > "$full" <<'SQL'
+\set r random(1, 500)
+\set h random(0, 100000)
+\set u random(1, 16)
+WITH ins AS (INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats, starts_at, ends_at, busy_until, note, series_id, created_by, created_at, updated_at)
+  SELECT gen_random_uuid()::text, 'res' || :r, 'site1', 'user' || :u, 'booking', 'confirmed', true, 1,
+    timestamptz '2026-01-01' + :h * interval '1 hour', timestamptz '2026-01-01' + (:h + 1) * interval '1 hour',
+    timestamptz '2026-01-01' + (:h + 1) * interval '1 hour', '', NULL, 'user' || :u, now(), now()
+  WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = 'res' || :r AND status <> 'cancelled'
+      AND starts_at < timestamptz '2026-01-01' + (:h + 1) * interval '1 hour' AND busy_until > timestamptz '2026-01-01' + :h * interval '1 hour')
+  AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = 'res' || :r
+      AND starts_at < timestamptz '2026-01-01' + (:h + 1) * interval '1 hour' AND ends_at > timestamptz '2026-01-01' + :h * interval '1 hour')
+  AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = 'site1'
+      AND starts_at < timestamptz '2026-01-01' + (:h + 1) * interval '1 hour' AND ends_at > timestamptz '2026-01-01' + :h * interval '1 hour')
+  AND EXISTS (SELECT 1 FROM resources WHERE id = 'res' || :r AND version = 0)
+  AND EXISTS (SELECT 1 FROM sites WHERE id = 'site1' AND version = 0)
+  RETURNING 1),
+answer AS (INSERT INTO idempotency_keys (scope, key, method, path, request_hash, status, headers, body, created_at, expires_at)
+  SELECT 'user' || :u, gen_random_uuid()::text, 'POST', '/v1/reservations', repeat('ab', 32), 201,
+    '{"Content-Type":["application/json"]}', convert_to(repeat('x', 400), 'UTF8'), now(), now() + interval '1 day' FROM ins RETURNING 1)
+SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer);
+SQL
+# The same without the Idempotency-Key's row.
+sed -e '/^answer AS/,/^SELECT (SELECT COUNT/d' -e 's/^  RETURNING 1),$/  RETURNING 1)\nSELECT (SELECT COUNT(*) FROM ins);/' "$full" > "$noidem"
+
+run() { # label script clients
+  psql -q "$PGURL" -c 'TRUNCATE reservations, idempotency_keys CASCADE' 2>/dev/null
+  printf '%-58s %s\n' "$1 ($3 clients)" \
+    "$(pgbench -n -M prepared -f "$2" -c "$3" -j 2 -T "$SECONDS_PER_RUN" "$PGURL" | grep -E '^tps' | sed 's/ (without.*//')"
+}
+run "the booking statement" "$full" 1
+run "the booking statement" "$full" 16
+psql -q "$PGURL" -c 'ALTER TABLE reservations DROP CONSTRAINT reservations_resource_id_fkey, DROP CONSTRAINT reservations_site_id_fkey,
+  DROP CONSTRAINT reservations_user_id_fkey, DROP CONSTRAINT reservations_created_by_fkey'
+run "  without its 4 foreign keys" "$full" 16
+psql -q "$PGURL" -c 'ALTER TABLE reservations DISABLE TRIGGER reservations_bump_seq'
+run "  and without the booking_seq trigger" "$full" 16
+run "  and without the Idempotency-Key row" "$noidem" 16
+psql -q "$PGURL" -c 'DROP INDEX reservations_site_busy_idx, reservations_user_time_idx'
+run "  and without the availability and user indexes" "$noidem" 16
