@@ -29,7 +29,8 @@ SQL
 full=$(mktemp)
 noidem=$(mktemp)
 # The statement of calendar.bookInOneStatement, with pgbench variables: a
-# random desk of 500, a random hour, a random member of 16.
+# random desk of 500, a random hour, a random member of 16. (Its overlap
+# test is the range test of calendar.overlappingSQL.)
 cat > "$full" <<'SQL'
 \set r random(1, 500)
 \set h random(0, 100000)
@@ -38,8 +39,8 @@ WITH ins AS (INSERT INTO reservations (id, resource_id, site_id, user_id, kind, 
   SELECT gen_random_uuid()::text, 'res' || :r, 'site1', 'user' || :u, 'booking', 'confirmed', true, 1,
     timestamptz '2026-01-01' + :h * interval '1 hour', timestamptz '2026-01-01' + (:h + 1) * interval '1 hour',
     timestamptz '2026-01-01' + (:h + 1) * interval '1 hour', '', NULL, 'user' || :u, now(), now()
-  WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = 'res' || :r AND status <> 'cancelled'
-      AND starts_at < timestamptz '2026-01-01' + (:h + 1) * interval '1 hour' AND busy_until > timestamptz '2026-01-01' + :h * interval '1 hour')
+  WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = 'res' || :r AND exclusive AND status <> 'cancelled'
+      AND tstzrange(starts_at, busy_until, '[)') && tstzrange(timestamptz '2026-01-01' + :h * interval '1 hour', timestamptz '2026-01-01' + (:h + 1) * interval '1 hour', '[)'))
   AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = 'res' || :r
       AND starts_at < timestamptz '2026-01-01' + (:h + 1) * interval '1 hour' AND ends_at > timestamptz '2026-01-01' + :h * interval '1 hour')
   AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = 'site1'
@@ -70,3 +71,41 @@ run "  and without the booking_seq trigger" "$full" 16
 run "  and without the Idempotency-Key row" "$noidem" 16
 psql -q "$PGURL" -c 'DROP INDEX reservations_site_busy_idx, reservations_user_time_idx'
 run "  and without the availability and user indexes" "$noidem" 16
+
+# A mature database: 2,000 past days of one 8-hour booking per desk (a
+# desk booked every working day for eight years). The same statement with
+# the overlap test Relais used until now (the (resource_id, starts_at)
+# index walked over the desk's whole past) and with the range test it uses
+# now on PostgreSQL (the exclusion constraint's GiST index), one client,
+# booking the hours just after that past.
+psql -q "$PGURL" <<'SQL'
+SET client_min_messages = warning;
+TRUNCATE reservations, idempotency_keys CASCADE;
+INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats, starts_at, ends_at, busy_until, note, created_by, created_at, updated_at)
+SELECT 'past-' || r || '-' || d, 'res' || r, 'site1', 'user1', 'booking', 'confirmed', true, 1,
+  timestamptz '2020-06-01' + d * interval '1 day', timestamptz '2020-06-01' + d * interval '1 day' + interval '8 hours',
+  timestamptz '2020-06-01' + d * interval '1 day' + interval '8 hours', '', 'user1', now(), now()
+FROM generate_series(1, 500) r, generate_series(0, 1999) d;
+ANALYZE reservations;
+SQL
+history=$(mktemp)
+trap 'psql -q "$PGURL" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" 2>/dev/null; rm -f "$full" "$noidem" "$history" "$history.plain"' EXIT
+# Bookings of the first 2,000 hours of 2026, after that past.
+sed -e 's/random(0, 100000)/random(0, 2000)/' "$noidem" > "$history"
+python3 - "$history" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+ranged = """WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = 'res' || :r AND exclusive AND status <> 'cancelled'
+      AND tstzrange(starts_at, busy_until, '[)') && tstzrange(timestamptz '2026-01-01' + :h * interval '1 hour', timestamptz '2026-01-01' + (:h + 1) * interval '1 hour', '[)'))"""
+plain = """WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = 'res' || :r AND status <> 'cancelled'
+      AND starts_at < timestamptz '2026-01-01' + (:h + 1) * interval '1 hour' AND busy_until > timestamptz '2026-01-01' + :h * interval '1 hour')"""
+assert ranged in s
+open(p + ".plain", "w").write(s.replace(ranged, plain))
+PY
+for form in plain range; do
+  f="$history"; [ "$form" = plain ] && f="$history.plain"
+  psql -q "$PGURL" -c "DELETE FROM reservations WHERE id NOT LIKE 'past-%'"
+  printf '%-58s %s\n' "8 years of history, $form overlap test (1 client)" \
+    "$(pgbench -n -M prepared -f "$f" -c 1 -T "$SECONDS_PER_RUN" "$PGURL" | grep -E '^latency average' )"
+done

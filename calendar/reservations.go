@@ -376,17 +376,19 @@ func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions) (string, []a
 		// text, which does not convert to these types on assignment.
 		ts, boolean, integer = "CAST(? AS timestamptz)", "CAST(? AS boolean)", "CAST(? AS integer)"
 	}
+	overlap, overlapArgs := overlappingSQL(tx, true, r.ResourceID, r.StartsAt, r.BusyUntil)
 	q := `INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats,
 			starts_at, ends_at, busy_until, note, series_id, created_by, created_at, updated_at)
 		SELECT ?, ?, ?, ?, ?, ?, ` + boolean + `, ` + integer + `, ` + ts + `, ` + ts + `, ` + ts + `, ?, ?, ?, ` + ts + `, ` + ts + `
-		WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?)
+		WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE ` + overlap + `)
 		AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = ? AND starts_at < ? AND ends_at > ?)
 		AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = ? AND starts_at < ? AND ends_at > ?)`
-	args := []any{r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
-		r.StartsAt, r.EndsAt, r.BusyUntil, r.Note, r.SeriesID, r.CreatedBy, r.CreatedAt, r.UpdatedAt,
-		r.ResourceID, StatusCancelled, r.BusyUntil, r.StartsAt,
+	args := append([]any{r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
+		r.StartsAt, r.EndsAt, r.BusyUntil, r.Note, r.SeriesID, r.CreatedBy, r.CreatedAt, r.UpdatedAt},
+		overlapArgs...)
+	args = append(args,
 		r.ResourceID, r.EndsAt, r.StartsAt,
-		r.SiteID, r.EndsAt, r.StartsAt}
+		r.SiteID, r.EndsAt, r.StartsAt)
 	if current != nil {
 		q += `
 		AND EXISTS (SELECT 1 FROM resources WHERE id = ? AND version = ?)
@@ -394,6 +396,25 @@ func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions) (string, []a
 		args = append(args, r.ResourceID, current.resource, r.SiteID, current.site)
 	}
 	return q, args
+}
+
+// overlappingSQL is the condition that selects the live reservations of
+// resourceID whose busy time overlaps [start, busy). On PostgreSQL, for an
+// exclusive resource, it is a range test that the exclusion constraint's
+// GiST index answers, in time that grows with the log of the resource's
+// history: the plain comparison walks the (resource_id, starts_at) index
+// over every earlier reservation, which after years of daily bookings
+// doubles a booking's cost (BENCHMARKS.md). The index is partial (live
+// exclusive reservations), so the condition repeats its predicate with the
+// status written out: a parameter would keep the planner from matching it.
+// Every reservation of an exclusive resource is exclusive.
+func overlappingSQL(idb bun.IDB, exclusive bool, resourceID string, start, busy time.Time) (string, []any) {
+	if exclusive && !db.IsSQLite(idb) {
+		return `resource_id = ? AND exclusive AND status <> '` + StatusCancelled + `'
+			AND tstzrange(starts_at, busy_until, '[)') && tstzrange(CAST(? AS timestamptz), CAST(? AS timestamptz), '[)')`,
+			[]any{resourceID, start, busy}
+	}
+	return `resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?`, []any{resourceID, StatusCancelled, busy, start}
 }
 
 // insertIfFree inserts r, an exclusive booking, unless a live reservation
@@ -616,9 +637,10 @@ var errLapsedHold = errors.New("a lapsed waiting-list hold overlaps")
 // resource (beyond a zone's capacity). except is a reservation being moved.
 func (svc *Service) checkFree(ctx context.Context, tx bun.IDB, s *slot, except string) error {
 	var others []Reservation
+	overlap, args := overlappingSQL(tx, s.res.Exclusive(), s.res.ID, s.start, s.busy)
 	q := tx.NewSelect().Model(&others).
 		Column("id", "seats", "starts_at", "ends_at", "busy_until", "exclusive", "status", "hold_expires_at").
-		Where("resource_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?", s.res.ID, StatusCancelled, s.busy, s.start).
+		Where(overlap, args...).
 		Order("starts_at")
 	if except != "" {
 		q = q.Where("id <> ?", except)

@@ -231,6 +231,32 @@ func TestBlocks(t *testing.T) {
 	if _, err := f.book(zone, f.users[0], f.at(4, 10, 0), f.at(4, 11, 0)); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("booking a seat during a block: %v", err)
 	}
+
+	// A desk blocked for days: a booking well inside the block, far from
+	// its start, still meets it (on PostgreSQL through the range test, not
+	// a scan from the block's start); the slot where it ends is free.
+	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
+	if _, err := f.book(desk, f.users[0], f.at(3, 9, 0), f.at(3, 10, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Book(ctx, calendar.Booking{ResourceID: desk.ID, ActorID: f.users[0], Manager: true, Kind: calendar.ReservationBlock,
+		Start: f.at(4, 0, 0), End: f.at(9, 12, 0), Note: "Déménagement"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		start, end string
+		free       bool
+	}{
+		{f.at(8, 9, 0), f.at(8, 10, 0), false},
+		{f.at(9, 11, 0), f.at(9, 13, 0), false},
+		{f.at(9, 12, 0), f.at(9, 13, 0), true},
+		{f.at(3, 10, 0), f.at(3, 11, 0), true},
+	} {
+		_, err := f.book(desk, f.users[0], tt.start, tt.end)
+		if tt.free && err != nil || !tt.free && !errors.Is(err, errs.ErrConflict) {
+			t.Errorf("booking the desk %s–%s: %v (free: %v)", tt.start, tt.end, err, tt.free)
+		}
+	}
 }
 
 // race books the same slot from n goroutines and returns how many succeeded.
