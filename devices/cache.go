@@ -2,8 +2,15 @@ package devices
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/uptrace/bun"
 )
 
 // DefaultDeviceCacheTTL bounds how long ForCommand reuses a device read
@@ -78,10 +85,41 @@ func (s *Service) ForCommand(ctx context.Context, deviceID string) (*Device, err
 	if d != nil {
 		return d, nil
 	}
-	d, err := getDevice(ctx, s.db, deviceID)
+	d, err := s.readForCommand(ctx, deviceID)
 	if err != nil {
 		return nil, err
 	}
 	s.cache.put(gen, d)
 	return d, nil
+}
+
+// selectByIDSQL reads a device by id, its columns Device's.
+func selectByIDSQL(bdb *bun.DB) string {
+	fields := bdb.Table(reflect.TypeFor[Device]()).Fields
+	cols := make([]string, len(fields))
+	for i, f := range fields {
+		cols[i] = string(f.SQLName)
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM devices WHERE id = ?"
+}
+
+// readForCommand is getDevice as a prepared statement (db.Prepared): a
+// door used less often than the cache lasts reads its row on every unlock.
+func (s *Service) readForCommand(ctx context.Context, deviceID string) (*Device, error) {
+	if !id.Valid(deviceID) {
+		return nil, errDeviceNotFound
+	}
+	q, args := db.Prepared(s.db, s.selectByID, deviceID)
+	rows, err := s.db.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("get device: %w", err)
+	}
+	var ds []Device
+	if err := s.db.ScanRows(ctx, rows, &ds); err != nil {
+		return nil, fmt.Errorf("get device: %w", err)
+	}
+	if len(ds) == 0 {
+		return nil, errDeviceNotFound
+	}
+	return &ds[0], nil
 }

@@ -2,11 +2,14 @@ package devices_test
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // TestForCommandCache: a change made through this process is seen by the
@@ -35,6 +38,17 @@ func TestForCommandCache(t *testing.T) {
 	}
 	if got := pulse(here); got != devices.DefaultPulseSeconds {
 		t.Fatalf("pulse = %d", got)
+	}
+	// The command's copy is the registry's row, column for column.
+	fresh, err := here.Get(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd, _ := other.ForCommand(ctx, d.ID); !reflect.DeepEqual(cmd, fresh) {
+		t.Fatalf("ForCommand = %+v\nGet = %+v", cmd, fresh)
+	}
+	if _, err := here.ForCommand(ctx, "not-an-id"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("ForCommand of no device = %v", err)
 	}
 
 	// Through this process: seen at once, though the old row was cached.

@@ -125,6 +125,7 @@ type Service struct {
 	zigbeeTimeout time.Duration
 	metrics       *metrics
 	cache         deviceCache
+	selectByID    string // selectByIDSQL
 
 	mu sync.Mutex
 	// t is set once by Start.
@@ -168,7 +169,7 @@ func New(bdb *bun.DB, cfg Config) *Service {
 	return &Service{
 		db: bdb, now: func() time.Time { return cfg.Now().UTC() }, log: cfg.Logger,
 		cmdTimeout: cfg.CommandTimeout, zigbeeTimeout: cfg.ZigbeeTimeout,
-		metrics: newMetrics(), cache: deviceCache{ttl: cfg.DeviceCacheTTL},
+		metrics: newMetrics(), cache: deviceCache{ttl: cfg.DeviceCacheTTL}, selectByID: selectByIDSQL(bdb),
 		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
 		pulses: map[string]string{}, presenceCh: make(chan presenceEvent, presenceQueue), stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
