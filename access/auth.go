@@ -208,7 +208,7 @@ var errBadRefresh = &errs.Problem{Kind: errs.ErrUnauthenticated, Code: "invalid_
 // used up; presenting it again means it was copied, so the whole session
 // (every token descended from the same login) is revoked.
 func (s *Service) Refresh(ctx context.Context, raw string, c ClientInfo) (*Tokens, error) {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	if err := s.LimitIP(ctx, "refresh", c.IP); err != nil {
 		return nil, err
 	}
@@ -284,7 +284,7 @@ func (s *Service) revokeSession(ctx context.Context, idb bun.IDB, sessionID, rea
 // Logout revokes the caller's session: its access tokens stop working at
 // once and its refresh tokens can no longer be used.
 func (s *Service) Logout(ctx context.Context, p *Principal) error {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	if p == nil || p.SessionID == "" {
 		return errs.ErrUnauthenticated
 	}
@@ -306,9 +306,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, 
 	}
 	// The token's signature and expiry were checked above; its session was
 	// found live a moment ago: reuse that answer (see DefaultPrincipalCacheTTL).
-	cached, gen := s.principals.get(bearer)
-	if cached != nil {
-		return cached, nil
+	cached, ok, gen := s.principals.Get(bearer)
+	if ok {
+		return &cached, nil
 	}
 	// One round trip: the session, its account, and the sites it manages
 	// (one row per site, or one row with no site).
@@ -346,7 +346,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, 
 		return nil, errBadAccess
 	}
 	p := &Principal{UserID: claims.Subject, SessionID: claims.SessionID, Role: role, ManagedSites: managed}
-	s.principals.put(bearer, gen, p)
+	s.principals.Put(bearer, gen, *p)
 	return p, nil
 }
 

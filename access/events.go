@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/relais-tierslieux/relais/internal/csvsafe"
-	"github.com/relais-tierslieux/relais/internal/db"
-
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/relais-tierslieux/relais/internal/csvsafe"
+	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 )

@@ -15,7 +15,7 @@ var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_foun
 // AddManager makes userID a manager of siteID. Admins only. Adding an
 // existing manager again is not an error.
 func (s *Service) AddManager(ctx context.Context, p *Principal, siteID, userID string) error {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	if !p.IsAdmin() {
 		return errs.ErrForbidden
 	}
@@ -38,7 +38,7 @@ func (s *Service) AddManager(ctx context.Context, p *Principal, siteID, userID s
 
 // RemoveManager ends userID's rights on siteID. Admins only.
 func (s *Service) RemoveManager(ctx context.Context, p *Principal, siteID, userID string) error {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	if !p.IsAdmin() {
 		return errs.ErrForbidden
 	}

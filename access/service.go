@@ -17,6 +17,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/mail"
+	"github.com/relais-tierslieux/relais/internal/ttlcache"
 )
 
 // Config tunes the access service. Zero values take the defaults.
@@ -50,7 +51,9 @@ type Service struct {
 	dummyOnce sync.Once
 	dummyHash string
 	// principals saves the session query for recently seen access tokens.
-	principals principalCache
+	// principals maps a verified access token to the principal its
+	// session resolved to, saving the session query on most requests.
+	principals ttlcache.Cache[string, Principal]
 	// jobs, when set, sends verification mail through a durable job.
 	jobs *river.Client[*sql.Tx]
 }
@@ -81,7 +84,7 @@ func New(db *bun.DB, cfg Config) (*Service, error) {
 	if cfg.PrincipalCacheTTL == 0 {
 		cfg.PrincipalCacheTTL = DefaultPrincipalCacheTTL
 	}
-	return &Service{db: db, cfg: cfg, principals: principalCache{ttl: cfg.PrincipalCacheTTL}}, nil
+	return &Service{db: db, cfg: cfg, principals: ttlcache.Cache[string, Principal]{TTL: cfg.PrincipalCacheTTL, Max: principalCacheMax}}, nil
 }
 
 func (s *Service) dummy() string {

@@ -47,7 +47,7 @@ type MeUpdate struct {
 // UpdateMe changes the caller's name and/or password. A password change
 // needs the current password and ends every other session of the account.
 func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate) (*User, error) {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	if p == nil || p.UserID == "" {
 		return nil, errs.ErrUnauthenticated
 	}
@@ -107,7 +107,7 @@ type UserUpdate struct {
 // UpdateUser lets an admin rename, promote or disable a user. Disabling ends
 // every session of the account at once.
 func (s *Service) UpdateUser(ctx context.Context, p *Principal, userID string, up UserUpdate) (*User, error) {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	if !p.IsAdmin() {
 		return nil, errs.ErrForbidden
 	}
@@ -164,7 +164,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *Principal, userID string, u
 // such as invoices keeps referring to it), its email is freed and every
 // session ends.
 func (s *Service) DeleteUser(ctx context.Context, p *Principal, userID string) error {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	if !p.IsAdmin() {
 		return errs.ErrForbidden
 	}
@@ -232,7 +232,7 @@ func likePrefix(s string) string {
 // account is promoted and given password; a new one is created. Running it
 // twice with the same arguments leaves the same state.
 func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (u *User, created bool, err error) {
-	defer s.principals.invalidate() // after the change is committed
+	defer s.principals.Invalidate() // after the change is committed
 	var v errs.Validator
 	norm, ok := NormalizeEmail(email)
 	v.Check(ok, "email", "must be a valid email address")

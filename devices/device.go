@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/ttlcache"
 )
 
 // Kind is what a device does.
@@ -124,8 +125,11 @@ type Service struct {
 	cmdTimeout    time.Duration
 	zigbeeTimeout time.Duration
 	metrics       *metrics
-	cache         deviceCache
-	selectByID    string // selectByIDSQL
+	// cache keeps the devices ForCommand read (see DefaultDeviceCacheTTL):
+	// a door answers on every unlock, and its row changes a few times in
+	// its life.
+	cache      ttlcache.Cache[string, Device]
+	selectByID string // selectByIDSQL
 
 	mu sync.Mutex
 	// t is set once by Start.
@@ -169,7 +173,7 @@ func New(bdb *bun.DB, cfg Config) *Service {
 	return &Service{
 		db: bdb, now: func() time.Time { return cfg.Now().UTC() }, log: cfg.Logger,
 		cmdTimeout: cfg.CommandTimeout, zigbeeTimeout: cfg.ZigbeeTimeout,
-		metrics: newMetrics(), cache: deviceCache{ttl: cfg.DeviceCacheTTL}, selectByID: selectByIDSQL(bdb),
+		metrics: newMetrics(), cache: ttlcache.Cache[string, Device]{TTL: cfg.DeviceCacheTTL}, selectByID: selectByIDSQL(bdb),
 		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
 		pulses: map[string]string{}, presenceCh: make(chan presenceEvent, presenceQueue), stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
@@ -438,7 +442,7 @@ func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*
 	if err != nil {
 		return nil, err
 	}
-	s.cache.invalidate()
+	s.cache.Invalidate()
 	if moved {
 		s.credentialsDropped(out.Username)
 	}
@@ -461,7 +465,7 @@ func (s *Service) Retire(ctx context.Context, deviceID string) error {
 		Where("id = ?", deviceID).Where("retired_at IS NULL").Exec(ctx); err != nil {
 		return fmt.Errorf("retire device: %w", err)
 	}
-	s.cache.invalidate()
+	s.cache.Invalidate()
 	s.credentialsDropped(d.Username)
 	return nil
 }
@@ -486,7 +490,7 @@ func (s *Service) RotateSecret(ctx context.Context, deviceID string) (string, er
 	if n, _ := res.RowsAffected(); n == 0 {
 		return "", errRetired
 	}
-	s.cache.invalidate()
+	s.cache.Invalidate()
 	s.credentialsDropped(d.Username)
 	return secret, nil
 }
