@@ -227,6 +227,44 @@ func TestUnlockRefusals(t *testing.T) {
 	})
 }
 
+// TestRoomDoorWindow: a room's lock opens from RoomMargin (10 min) before
+// its member's reservation to RoomMargin after, bounds included at the
+// start and excluded at the end, and never for a cancelled reservation or
+// for another member's.
+func TestRoomDoorWindow(t *testing.T) {
+	f := newGateFixture(t)
+	ctx := context.Background()
+	anne := f.member(t, "anne", f.resident)
+	bob := f.member(t, "bob", f.resident)
+	f.setClock(f.at(2, 7, 0))
+	f.book(t, anne.UserID, f.room, f.at(4, 14, 0), f.at(4, 15, 0))
+	cancelled := f.book(t, anne.UserID, f.room, f.at(5, 14, 0), f.at(5, 15, 0))
+	if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: cancelled.ID, ActorID: anne.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		who  *access.Principal
+		at   time.Time
+		open bool
+	}{
+		{anne, f.at(4, 13, 49), false},
+		{anne, f.at(4, 13, 50), true},
+		{anne, f.at(4, 14, 30), true},
+		{anne, f.at(4, 15, 9), true},
+		{anne, f.at(4, 15, 10), false},
+		{bob, f.at(4, 14, 30), false},
+		{anne, f.at(5, 14, 30), false},
+	} {
+		ev, err := f.gate.CheckDoor(ctx, tt.who, f.roomLock, tt.at.UTC())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ev.Decision == access.Granted; got != tt.open {
+			t.Errorf("%s at %s: %s %s, want open %v", tt.who.UserID, tt.at.Format("Jan 2 15:04"), ev.Decision, ev.Reason, tt.open)
+		}
+	}
+}
+
 // TestMachineRefusals: no reservation, a reservation not under way, no
 // training.
 func TestMachineRefusals(t *testing.T) {

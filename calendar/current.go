@@ -5,20 +5,34 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/uptrace/bun"
 )
 
 // ReservationAt returns userID's confirmed reservation of resourceID under
 // way at t, the reservation widened by margin on both sides (a room's door
 // opens a few minutes early and late); nil if there is none. Access uses it
-// for room locks and machine sessions.
+// for room locks and machine sessions, both exclusive resources, on every
+// unlock and start: it is a prepared statement, and on PostgreSQL it adds
+// the range test the exclusion constraint's GiST index answers, so its cost
+// does not grow with the resource's history (see overlappingSQL).
 func (svc *Service) ReservationAt(ctx context.Context, idb bun.IDB, resourceID, userID string, t time.Time, margin time.Duration) (*Reservation, error) {
-	var rs []Reservation
-	err := idb.NewSelect().Model(&rs).
-		Where("resource_id = ? AND user_id = ? AND status = ?", resourceID, userID, StatusConfirmed).
-		Where("starts_at <= ? AND ends_at > ?", t.Add(margin).UTC(), t.Add(-margin).UTC()).
-		OrderExpr("starts_at").Limit(1).Scan(ctx)
+	from, to := t.Add(-margin), t.Add(margin)
+	cond, args := "", []any{resourceID, userID, to, from}
+	if !db.IsSQLite(idb) {
+		cond = ` AND exclusive AND status <> '` + StatusCancelled + `'
+			AND tstzrange(starts_at, busy_until, '[)') && tstzrange(CAST(? AS timestamptz), CAST(? AS timestamptz), '[]')`
+		args = append(args, from, to)
+	}
+	q, args := db.Prepared(idb, `SELECT `+svc.reservationColumns+` FROM reservations
+		WHERE resource_id = ? AND user_id = ? AND status = '`+StatusConfirmed+`' AND starts_at <= ? AND ends_at > ?`+cond+`
+		ORDER BY starts_at LIMIT 1`, args...)
+	rows, err := db.Raw(idb).QueryContext(ctx, q, args...)
 	if err != nil {
+		return nil, fmt.Errorf("read current reservation: %w", err)
+	}
+	var rs []Reservation
+	if err := svc.db.ScanRows(ctx, rows, &rs); err != nil {
 		return nil, fmt.Errorf("read current reservation: %w", err)
 	}
 	if len(rs) == 0 {
@@ -26,6 +40,9 @@ func (svc *Service) ReservationAt(ctx context.Context, idb bun.IDB, resourceID, 
 	}
 	return &rs[0], nil
 }
+
+// reservationColumns lists Reservation's columns, for prepared reads.
+func reservationColumns(bdb *bun.DB) string { return db.Columns[Reservation](bdb, "") }
 
 // ReservationsAround returns userID's confirmed reservations of resourceID
 // that overlap [from, to), so access can tell "not now" from "never".

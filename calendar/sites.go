@@ -44,6 +44,8 @@ type Service struct {
 	// sites saves availability its read of a site's resources and
 	// reservations.
 	sites siteCache
+	// reservationColumns lists Reservation's columns, for prepared reads.
+	reservationColumns string
 }
 
 // SetGuard plugs in the entitlement check; cmd/relais passes billing's.
@@ -59,6 +61,9 @@ func New(db *bun.DB, cfg Config) *Service {
 		cfg.OfferTTL = DefaultOfferTTL
 	}
 	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, offerTTL: cfg.OfferTTL}
+	if db != nil {
+		svc.reservationColumns = reservationColumns(db)
+	}
 	svc.freed = svc.offerFreed
 	return svc
 }

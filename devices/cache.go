@@ -3,8 +3,6 @@ package devices
 import (
 	"context"
 	"fmt"
-	"reflect"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -42,12 +40,7 @@ func selectByIDSQL(bdb *bun.DB) string {
 	if bdb == nil {
 		return "" // a service without a database (a broker's own tests)
 	}
-	fields := bdb.Table(reflect.TypeFor[Device]()).Fields
-	cols := make([]string, len(fields))
-	for i, f := range fields {
-		cols[i] = string(f.SQLName)
-	}
-	return "SELECT " + strings.Join(cols, ", ") + " FROM devices WHERE id = ?"
+	return "SELECT " + db.Columns[Device](bdb, "") + " FROM devices WHERE id = ?"
 }
 
 // readForCommand is getDevice as a prepared statement (db.Prepared): a

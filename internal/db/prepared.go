@@ -1,8 +1,12 @@
 package db
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
@@ -14,15 +18,50 @@ import (
 // $1, $2, … and pgx is told to prepare the statement once per connection
 // and reuse it, so PostgreSQL parses and plans it once rather than on every
 // request (bun writes values into the text, which no cache can reuse). On
-// SQLite, q and args go through unchanged: its driver prepares every
-// statement anyway. Pass only values the driver stores as bun would
-// (strings, numbers, booleans) to a statement that also runs on SQLite:
-// its driver writes times in another format than bun's.
+// SQLite, whose driver prepares every statement anyway, q goes through
+// unchanged and times are written as bun stores them (text in UTC), so
+// that they compare with the stored ones; the driver's own format differs.
 func Prepared(idb bun.IDB, q string, args ...any) (string, []any) {
 	if IsSQLite(idb) {
-		return q, args
+		out := make([]any, len(args))
+		for i, a := range args {
+			switch v := a.(type) {
+			case time.Time:
+				out[i] = SQLiteTime(v)
+			case *time.Time:
+				if v != nil {
+					out[i] = SQLiteTime(*v)
+				}
+			default:
+				out[i] = a
+			}
+		}
+		return q, out
 	}
 	return NumberPlaceholders(q), append([]any{pgx.QueryExecModeCacheStatement}, args...)
+}
+
+// SQLiteTime is t as bun stores a time in SQLite.
+func SQLiteTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05.999999-07:00")
+}
+
+// Columns lists the columns of model type T as bun maps them, for the
+// statements of Prepared: "a, b, c", or "p.a, p.b, p.c" with a prefix.
+func Columns[T any](bdb *bun.DB, prefix string) string {
+	fields := bdb.Table(reflect.TypeFor[T]()).Fields
+	var b strings.Builder
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if prefix != "" {
+			b.WriteString(prefix)
+			b.WriteByte('.')
+		}
+		b.WriteString(string(f.SQLName))
+	}
+	return b.String()
 }
 
 // NumberPlaceholders turns the ? placeholders of q (which holds no other
@@ -40,4 +79,27 @@ func NumberPlaceholders(q string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// Querier runs statements as written, past bun's formatting.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Raw returns the database/sql handle under idb (a pool, a transaction or a
+// connection), for the statements of Prepared.
+func Raw(idb bun.IDB) Querier {
+	switch v := idb.(type) {
+	case *bun.DB:
+		return v.DB
+	case bun.Tx:
+		return v.Tx
+	case *bun.Tx:
+		return v.Tx
+	case bun.Conn:
+		return v.Conn
+	default:
+		panic(fmt.Sprintf("db.Raw: unexpected %T", idb))
+	}
 }
