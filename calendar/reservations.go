@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -170,11 +169,7 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		return nil, errNotInOneStatement
 	}
 	var out *Reservation
-	// raw runs the statement as written: it is numbered for pgx, and bun's
-	// own formatting must not touch it.
-	book := func(ctx context.Context, idb bun.IDB, raw interface {
-		QueryRowContext(context.Context, string, ...any) *sql.Row
-	}) error {
+	book := func(ctx context.Context, idb bun.IDB) error {
 		if b.Authorize != nil {
 			if err := b.Authorize(res, &b); err != nil {
 				return errNotInOneStatement
@@ -197,7 +192,9 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		q := db.NumberPlaceholders(`WITH ins AS (` + ins + ` RETURNING 1), answer AS (` + answer + `)
 			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`)
 		args := append([]any{pgx.QueryExecModeCacheStatement}, append(insArgs, answerArgs...)...)
-		err = raw.QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
+		// db.Raw: the statement is numbered for pgx, and bun's own
+		// formatting must not touch it.
+		err = db.Raw(idb).QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
 		if db.IsExclusion(err) || db.IsUnique(err) || errors.Is(db.Classify(err), db.ErrSerialization) {
 			return errNotInOneStatement // a concurrent booking or key, a known key, or a deadlock among several
 		}
@@ -218,9 +215,9 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 	}
 	var err error
 	if svc.guard == nil {
-		err = book(ctx, svc.db, svc.db.DB)
+		err = book(ctx, svc.db)
 	} else {
-		err = db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error { return book(ctx, tx, tx.Tx) })
+		err = db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error { return book(ctx, tx) })
 	}
 	if err != nil {
 		return nil, err

@@ -84,6 +84,7 @@ func NumberPlaceholders(q string) string {
 // Querier runs statements as written, past bun's formatting.
 type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
