@@ -110,9 +110,10 @@ func (g *Gate) insertEvent(ctx context.Context, idb bun.IDB, ev *Event) error {
 // the statement's own transaction, so nothing else is affected. The event
 // is then on disk within three times PostgreSQL's wal_writer_delay (600 ms
 // by default); only a crash of PostgreSQL or of its machine within that
-// time can lose it, never a crash of relais, and never out of order. That is the
-// guarantee SQLite gives (WAL, synchronous=NORMAL), and it keeps the disk's
-// flush, a quarter of a millisecond here, out of every unlock; see
+// time can lose it, never a crash of relais, and never out of order. That is
+// close to what SQLite gives (WAL, synchronous=NORMAL: safe from a crash of
+// relais, not from one of the machine), and it keeps the disk's
+// flush (about 0.15 ms here) out of every unlock; see
 // GateConfig.DurableAudit. On SQLite it returns "": events go through bun.
 func eventInsertSQL(bdb *bun.DB, durable bool) (string, []*schema.Field) {
 	if db.IsSQLite(bdb) {
