@@ -69,29 +69,39 @@ run "  without its 4 foreign keys" "$full" 16
 psql -q "$PGURL" -c 'ALTER TABLE reservations DISABLE TRIGGER reservations_bump_seq'
 run "  and without the booking_seq trigger" "$full" 16
 run "  and without the Idempotency-Key row" "$noidem" 16
-psql -q "$PGURL" -c 'DROP INDEX reservations_site_busy_idx, reservations_user_time_idx'
+psql -q "$PGURL" -c 'DROP INDEX reservations_site_until_idx, reservations_user_time_idx'
 run "  and without the availability and user indexes" "$noidem" 16
 
 # A mature database: 2,000 past days of one 8-hour booking per desk (a
-# desk booked every working day for eight years). The same statement with
-# the overlap test Relais used until now (the (resource_id, starts_at)
-# index walked over the desk's whole past) and with the range test it uses
-# now on PostgreSQL (the exclusion constraint's GiST index), one client,
-# booking the hours just after that past.
+# desk used every working day for eight years, 1,000,000 rows), then a busy
+# week of March 2026 (40 bookings per desk, 20,000 rows). Measured with the
+# indexes by end time Relais uses now, then with the indexes by start time
+# it used before (migration 20261127002300):
+# - a booking of the hours just after that past (one client), with the
+#   overlap test by comparison (SQLite; zones) and by range (PostgreSQL's
+#   GiST index; desks, rooms, machines);
+# - a week of the site as availability reads it (all 500 desks), and a week
+#   of two desks (what a replica reads again after they were booked).
 psql -q "$PGURL" <<'SQL'
 SET client_min_messages = warning;
 TRUNCATE reservations, idempotency_keys CASCADE;
+CREATE INDEX reservations_site_until_idx ON reservations (site_id, busy_until, starts_at, resource_id, seats, exclusive, status, hold_expires_at);
 INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats, starts_at, ends_at, busy_until, note, created_by, created_at, updated_at)
 SELECT 'past-' || r || '-' || d, 'res' || r, 'site1', 'user1', 'booking', 'confirmed', true, 1,
   timestamptz '2020-06-01' + d * interval '1 day', timestamptz '2020-06-01' + d * interval '1 day' + interval '8 hours',
   timestamptz '2020-06-01' + d * interval '1 day' + interval '8 hours', '', 'user1', now(), now()
 FROM generate_series(1, 500) r, generate_series(0, 1999) d;
-ANALYZE reservations;
+INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats, starts_at, ends_at, busy_until, note, created_by, created_at, updated_at)
+SELECT 'week-' || r || '-' || h, 'res' || r, 'site1', 'user1', 'booking', 'confirmed', true, 1,
+  timestamptz '2026-03-02 08:00' + h * interval '3 hours', timestamptz '2026-03-02 09:00' + h * interval '3 hours',
+  timestamptz '2026-03-02 09:00' + h * interval '3 hours', '', 'user1', now(), now()
+FROM generate_series(1, 500) r, generate_series(0, 39) h;
+VACUUM ANALYZE reservations;
 SQL
 history=$(mktemp)
 trap 'psql -q "$PGURL" -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" 2>/dev/null; rm -f "$full" "$noidem" "$history" "$history.plain"' EXIT
-# Bookings of the first 2,000 hours of 2026, after that past.
-sed -e 's/random(0, 100000)/random(0, 2000)/' "$noidem" > "$history"
+# Bookings of the first 1,000 hours of 2026, between that past and that week.
+sed -e 's/random(0, 100000)/random(0, 1000)/' "$noidem" > "$history"
 python3 - "$history" <<'PY'
 import sys
 p = sys.argv[1]
@@ -103,9 +113,27 @@ plain = """WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE resource_id = 'res
 assert ranged in s
 open(p + ".plain", "w").write(s.replace(ranged, plain))
 PY
-for form in plain range; do
-  f="$history"; [ "$form" = plain ] && f="$history.plain"
-  psql -q "$PGURL" -c "DELETE FROM reservations WHERE id NOT LIKE 'past-%'"
-  printf '%-58s %s\n' "8 years of history, $form overlap test (1 client)" \
-    "$(pgbench -n -M prepared -f "$f" -c 1 -T "$SECONDS_PER_RUN" "$PGURL" | grep -E '^latency average' )"
-done
+booking() { # label script
+  psql -q "$PGURL" -c "DELETE FROM reservations WHERE id NOT LIKE 'past-%' AND id NOT LIKE 'week-%'"
+  printf '%-64s %s\n' "  $1" "$(pgbench -n -M prepared -f "$2" -c 1 -T "$SECONDS_PER_RUN" "$PGURL" | grep -E '^latency average')"
+}
+week() { # label
+  for what in "site_id = 'site1'|the site" "site_id = 'site1' AND resource_id = ANY('{res7,res9}')|two desks"; do
+    times=""
+    for _ in 1 2 3; do
+      times="$times $(psql -At "$PGURL" -c "EXPLAIN (ANALYZE) SELECT resource_id, seats, starts_at, busy_until, exclusive FROM reservations
+        WHERE ${what%|*} AND status <> 'cancelled' AND starts_at < '2026-03-09' AND busy_until > '2026-03-02'" | sed -n 's/^Execution Time: //p')"
+    done
+    printf '%-64s %s\n' "  $1: a week of ${what#*|}" "$times"
+  done
+}
+echo "8 years of history:"
+booking "indexes by end time (now): booking, overlap by comparison" "$history.plain"
+booking "indexes by end time (now): booking, overlap by range" "$history"
+week "indexes by end time (now)"
+psql -q "$PGURL" -c 'DROP INDEX reservations_site_until_idx, reservations_resource_until_idx' \
+  -c 'CREATE INDEX reservations_site_busy_idx ON reservations (site_id, starts_at, busy_until, resource_id, seats, exclusive, status, hold_expires_at)' \
+  -c 'CREATE INDEX reservations_resource_time_idx ON reservations (resource_id, starts_at)' -c 'VACUUM ANALYZE reservations'
+booking "indexes by start time (before): booking, overlap by comparison" "$history.plain"
+booking "indexes by start time (before): booking, overlap by range" "$history"
+week "indexes by start time (before)"

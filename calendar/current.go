@@ -18,14 +18,14 @@ import (
 // does not grow with the resource's history (see overlappingSQL).
 func (svc *Service) ReservationAt(ctx context.Context, idb bun.IDB, resourceID, userID string, t time.Time, margin time.Duration) (*Reservation, error) {
 	from, to := t.Add(-margin), t.Add(margin)
-	cond, args := "", []any{resourceID, userID, to, from}
+	cond, args := "", []any{resourceID, userID, to, from, from}
 	if !db.IsSQLite(idb) {
 		cond = ` AND exclusive AND status <> '` + StatusCancelled + `'
 			AND tstzrange(starts_at, busy_until, '[)') && tstzrange(CAST(? AS timestamptz), CAST(? AS timestamptz), '[]')`
 		args = append(args, from, to)
 	}
 	q, args := db.Prepared(idb, `SELECT `+svc.reservationColumns+` FROM reservations
-		WHERE resource_id = ? AND user_id = ? AND status = '`+StatusConfirmed+`' AND starts_at <= ? AND ends_at > ?`+cond+`
+		WHERE resource_id = ? AND user_id = ? AND status = '`+StatusConfirmed+`' AND starts_at <= ? AND ends_at > ? AND busy_until > ?`+cond+`
 		ORDER BY starts_at LIMIT 1`, args...)
 	rows, err := db.Raw(idb).QueryContext(ctx, q, args...)
 	if err != nil {
@@ -50,7 +50,7 @@ func (svc *Service) ReservationsAround(ctx context.Context, idb bun.IDB, resourc
 	rs := []Reservation{}
 	err := idb.NewSelect().Model(&rs).
 		Where("resource_id = ? AND user_id = ? AND status = ?", resourceID, userID, StatusConfirmed).
-		Where("starts_at < ? AND ends_at > ?", to.UTC(), from.UTC()).
+		Where("starts_at < ? AND ends_at > ? AND busy_until > ?", to.UTC(), from.UTC(), from.UTC()).
 		OrderExpr("starts_at").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read reservations: %w", err)
@@ -65,7 +65,9 @@ func (svc *Service) NextStart(ctx context.Context, idb bun.IDB, resourceID, exce
 	var rs []Reservation
 	err := idb.NewSelect().Model(&rs).Column("starts_at").
 		Where("resource_id = ? AND id <> ? AND status IN (?, ?)", resourceID, exceptID, StatusConfirmed, StatusHeld).
-		Where("starts_at >= ? AND starts_at < ?", from.UTC(), to.UTC()).
+		// busy_until > from follows from starts_at >= from, and lets the
+		// (resource_id, busy_until) index skip the resource's past.
+		Where("starts_at >= ? AND starts_at < ? AND busy_until > ?", from.UTC(), to.UTC(), from.UTC()).
 		OrderExpr("starts_at").Limit(1).Scan(ctx)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read next reservation: %w", err)

@@ -173,7 +173,7 @@ func (svc *Service) SiteFeed(ctx context.Context, siteID string, from, to time.T
 		return nil, err
 	}
 	rows, err := svc.feedEvents(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.Where("rv.site_id = ? AND rv.status <> ? AND rv.starts_at < ? AND rv.ends_at > ?", site.ID, StatusCancelled, to, from)
+		return q.Where("rv.site_id = ? AND rv.status <> ? AND rv.starts_at < ? AND rv.ends_at > ? AND rv.busy_until > ?", site.ID, StatusCancelled, to, from, from)
 	})
 	if err != nil {
 		return nil, err
@@ -196,7 +196,7 @@ func (svc *Service) ResourceFeed(ctx context.Context, resourceID string, from, t
 		return nil, err
 	}
 	rows, err := svc.feedEvents(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.Where("rv.resource_id = ? AND rv.status <> ? AND rv.starts_at < ? AND rv.ends_at > ?", res.ID, StatusCancelled, to, from)
+		return q.Where("rv.resource_id = ? AND rv.status <> ? AND rv.starts_at < ? AND rv.ends_at > ? AND rv.busy_until > ?", res.ID, StatusCancelled, to, from, from)
 	})
 	if err != nil {
 		return nil, err
