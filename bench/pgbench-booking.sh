@@ -69,7 +69,7 @@ run "  without its 4 foreign keys" "$full" 16
 psql -q "$PGURL" -c 'ALTER TABLE reservations DISABLE TRIGGER reservations_bump_seq'
 run "  and without the booking_seq trigger" "$full" 16
 run "  and without the Idempotency-Key row" "$noidem" 16
-psql -q "$PGURL" -c 'DROP INDEX reservations_site_until_idx, reservations_user_time_idx'
+psql -q "$PGURL" -c 'DROP INDEX reservations_site_until_idx, reservations_user_until_idx'
 run "  and without the availability and user indexes" "$noidem" 16
 
 # A mature database: 2,000 past days of one 8-hour booking per desk (a
