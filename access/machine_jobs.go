@@ -82,8 +82,8 @@ type sessionGuard struct {
 	g     *Gate
 }
 
-func (sg *sessionGuard) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource) error {
-	return sg.inner.CheckBooking(ctx, tx, r, res)
+func (sg *sessionGuard) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, site *calendar.Site) error {
+	return sg.inner.CheckBooking(ctx, tx, r, res, site)
 }
 
 func (sg *sessionGuard) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, late bool) error {

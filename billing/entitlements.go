@@ -86,7 +86,7 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		if !ms[i].Usable(t, s.grace) {
 			continue
 		}
-		p, err := getPlan(ctx, tx, ms[i].PlanID)
+		p, err := s.entitlementPlan(ctx, tx, ms[i].PlanID)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +98,7 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		return nil, fmt.Errorf("read day passes: %w", err)
 	}
 	for i := range passes {
-		p, err := getPlan(ctx, tx, passes[i].PlanID)
+		p, err := s.entitlementPlan(ctx, tx, passes[i].PlanID)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		return nil, fmt.Errorf("read packs: %w", err)
 	}
 	for i := range packs {
-		p, err := getPlan(ctx, tx, packs[i].PlanID)
+		p, err := s.entitlementPlan(ctx, tx, packs[i].PlanID)
 		if err != nil {
 			return nil, err
 		}
@@ -161,17 +161,13 @@ func usedMinutes(ctx context.Context, tx bun.IDB, sourceID string, periodStart *
 // decides whether the member may book r and records what it costs —
 // included minutes consumed, or a pay-per-use charge — or refuses with a
 // 402 (nothing paid for this) or 403 (a quota) naming why.
-func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource) error {
+func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, site *calendar.Site) error {
 	if r.UserID == nil {
 		return nil
 	}
 	userID := *r.UserID
 	minutes := int(r.EndsAt.Sub(r.StartsAt) / time.Minute)
 	rights, err := s.rights(ctx, tx, userID, res.SiteID, r.StartsAt)
-	if err != nil {
-		return err
-	}
-	site, err := calendar.LoadSite(ctx, tx, res.SiteID)
 	if err != nil {
 		return err
 	}
@@ -187,7 +183,7 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
 			refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource"))
 	}
-	if err := s.checkQuotas(ctx, tx, r, res, rights); err != nil {
+	if err := s.checkQuotas(ctx, tx, r, site, rights); err != nil {
 		return err
 	}
 	loc := site.Location()
@@ -324,7 +320,7 @@ func (s *Service) charge(ctx context.Context, tx bun.IDB, r *calendar.Reservatio
 }
 
 // checkQuotas applies the most generous quotas among the member's rights.
-func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, rights []right) error {
+func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reservation, site *calendar.Site, rights []right) error {
 	var q Quotas
 	for i, rt := range rights {
 		rq := rt.plan.Includes.Quotas
@@ -353,10 +349,6 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 		}
 	}
 	minutes := int(r.EndsAt.Sub(r.StartsAt) / time.Minute)
-	site, err := calendar.LoadSite(ctx, tx, res.SiteID)
-	if err != nil {
-		return err
-	}
 	loc := site.Location()
 	l := r.StartsAt.In(loc)
 	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)

@@ -192,6 +192,23 @@ func (s *Service) GetPlan(ctx context.Context, planID string) (*Plan, error) {
 	return getPlan(ctx, s.db, planID)
 }
 
+// entitlementPlan is getPlan for deciding what a membership, pass or pack
+// gives. What a plan gives (its kind, site and Includes) never changes once
+// it is created (only whether it is on sale does, and its Stripe ids), so
+// every booking need not read it again: it is kept for the process's life.
+// Callers must use only those fields.
+func (s *Service) entitlementPlan(ctx context.Context, idb bun.IDB, planID string) (*Plan, error) {
+	if p, ok := s.plans.Load(planID); ok {
+		return p.(*Plan), nil
+	}
+	p, err := getPlan(ctx, idb, planID)
+	if err != nil {
+		return nil, err
+	}
+	s.plans.Store(planID, p)
+	return p, nil
+}
+
 func getPlan(ctx context.Context, idb bun.IDB, planID string) (*Plan, error) {
 	if !id.Valid(planID) {
 		return nil, errPlanNotFound

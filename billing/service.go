@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -43,6 +44,8 @@ type Service struct {
 	// invoicer issues contributions' invoices and credit notes; nil until
 	// UseInvoicer.
 	invoicer *Invoicer
+	// plans keeps what plans give, by id (see entitlementPlan).
+	plans sync.Map
 }
 
 // New returns a billing Service.

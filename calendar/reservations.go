@@ -84,9 +84,11 @@ type Booking struct {
 
 // Guard is asked inside the booking transaction whether the member may make
 // this reservation (and consumes what it costs); billing implements it. A
-// nil Guard allows everything.
+// nil Guard allows everything. CheckBooking gets the resource's site as the
+// booking read it (current when the reservation goes in), so as not to
+// read it again.
 type Guard interface {
-	CheckBooking(ctx context.Context, tx bun.IDB, r *Reservation, res *Resource) error
+	CheckBooking(ctx context.Context, tx bun.IDB, r *Reservation, res *Resource, site *Site) error
 	ReleaseBooking(ctx context.Context, tx bun.IDB, r *Reservation, late bool) error
 }
 
@@ -206,7 +208,7 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		}
 		if svc.guard != nil {
 			// A refusal rolls back the reservation and the key together.
-			if err := svc.guard.CheckBooking(ctx, idb, r, s.res); err != nil {
+			if err := svc.guard.CheckBooking(ctx, idb, r, s.res, s.site); err != nil {
 				return err
 			}
 		}
@@ -319,7 +321,7 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 	// After the insert, so that what the booking consumes can refer to it;
 	// a refusal rolls both back.
 	if r.Kind == ReservationBooking && svc.guard != nil {
-		if err := svc.guard.CheckBooking(ctx, tx, r, s.res); err != nil {
+		if err := svc.guard.CheckBooking(ctx, tx, r, s.res, s.site); err != nil {
 			// Series and waiting lists go on after a refusal in the same
 			// transaction: the refused row must not stay behind.
 			if _, derr := tx.NewDelete().Model(r).WherePK().Exec(ctx); derr != nil {
@@ -858,7 +860,7 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 			r.Note = strings.TrimSpace(*m.Note)
 		}
 		if r.Kind == ReservationBooking && svc.guard != nil {
-			if err := svc.guard.CheckBooking(ctx, tx, r, res); err != nil {
+			if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
 				return err
 			}
 		}

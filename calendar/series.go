@@ -327,7 +327,7 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 			}
 			r.StartsAt, r.EndsAt, r.BusyUntil, r.UpdatedAt = s.start, s.end, s.busy, svc.now()
 			if svc.guard != nil {
-				if err := svc.guard.CheckBooking(ctx, tx, r, res); err != nil {
+				if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
 					if errors.As(err, &p) {
 						unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail})
 						continue
