@@ -72,14 +72,17 @@ func (s *Service) rights(ctx context.Context, tx bun.IDB, userID, siteID string,
 }
 
 func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID string, t time.Time, lock bool) ([]right, error) {
+	// Every booking with entitlements runs these three reads: prepared
+	// statements (db.Prepared), the rows locked on PostgreSQL when lock.
+	forUpdate := ""
+	if lock && !db.IsSQLite(tx) {
+		forUpdate = " FOR UPDATE"
+	}
 	var out []right
 	var ms []Membership
-	q := tx.NewSelect().Model(&ms).Where("user_id = ? AND status IN (?)", userID, bun.In([]string{StatusActive, StatusPastDue})).
-		Where("site_id IS NULL OR site_id = ?", siteID).Order("created_at")
-	if lock && !db.IsSQLite(tx) {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
+	if err := s.scanPrepared(ctx, tx, &ms, `SELECT `+s.columns.memberships+` FROM memberships
+		WHERE user_id = ? AND status IN ('`+StatusActive+`', '`+StatusPastDue+`') AND (site_id IS NULL OR site_id = ?)
+		ORDER BY created_at`+forUpdate, userID, siteID); err != nil {
 		return nil, fmt.Errorf("read memberships: %w", err)
 	}
 	for i := range ms {
@@ -93,8 +96,9 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		out = append(out, right{membership: &ms[i], plan: p})
 	}
 	var passes []DayPass
-	if err := tx.NewSelect().Model(&passes).Where("user_id = ? AND site_id = ? AND status = ? AND starts_at <= ? AND ends_at > ?",
-		userID, siteID, StatusActive, t, t).Scan(ctx); err != nil {
+	if err := s.scanPrepared(ctx, tx, &passes, `SELECT `+s.columns.passes+` FROM day_passes
+		WHERE user_id = ? AND site_id = ? AND status = '`+StatusActive+`' AND starts_at <= ? AND ends_at > ?`,
+		userID, siteID, t, t); err != nil {
 		return nil, fmt.Errorf("read day passes: %w", err)
 	}
 	for i := range passes {
@@ -105,12 +109,9 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		out = append(out, right{pass: &passes[i], plan: p})
 	}
 	var packs []Pack
-	pq := tx.NewSelect().Model(&packs).Where("user_id = ? AND status = ? AND valid_until > ?", userID, StatusActive, t).
-		Where("site_id IS NULL OR site_id = ?", siteID).Order("valid_until")
-	if lock && !db.IsSQLite(tx) {
-		pq = pq.For("UPDATE")
-	}
-	if err := pq.Scan(ctx); err != nil {
+	if err := s.scanPrepared(ctx, tx, &packs, `SELECT `+s.columns.packs+` FROM packs
+		WHERE user_id = ? AND status = '`+StatusActive+`' AND valid_until > ? AND (site_id IS NULL OR site_id = ?)
+		ORDER BY valid_until`+forUpdate, userID, t, siteID); err != nil {
 		return nil, fmt.Errorf("read packs: %w", err)
 	}
 	for i := range packs {
@@ -121,6 +122,17 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		out = append(out, right{pack: &packs[i], plan: p})
 	}
 	return out, nil
+}
+
+// scanPrepared runs q as a prepared statement (db.Prepared) through idb and
+// scans its rows into dest, a pointer to a slice of models.
+func (s *Service) scanPrepared(ctx context.Context, idb bun.IDB, dest any, q string, args ...any) error {
+	q, args = db.Prepared(idb, q, args...)
+	rows, err := db.Raw(idb).QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	return s.db.ScanRows(ctx, rows, dest)
 }
 
 // covers reports whether the right could pay for a booking of kind.

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db"
 )
 
 // DefaultGraceDays is how long a membership whose payment failed keeps
@@ -46,17 +47,25 @@ type Service struct {
 	invoicer *Invoicer
 	// plans keeps what plans give, by id (see entitlementPlan).
 	plans sync.Map
+	// columns lists the models' columns for the prepared reads of rightsAt.
+	columns struct{ memberships, passes, packs string }
 }
 
 // New returns a billing Service.
-func New(db *bun.DB, cal *calendar.Service, cfg Config) *Service {
+func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.GraceDays == 0 {
 		cfg.GraceDays = DefaultGraceDays
 	}
-	return &Service{db: db, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
+	s := &Service{db: bdb, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
+	if bdb != nil {
+		s.columns.memberships = db.Columns[Membership](bdb, "")
+		s.columns.passes = db.Columns[DayPass](bdb, "")
+		s.columns.packs = db.Columns[Pack](bdb, "")
+	}
+	return s
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
