@@ -78,17 +78,12 @@ func (s *Service) doorRights(ctx context.Context, userID, siteID string, t time.
 		Includes   Includes `bun:"plan_includes"`
 	}
 	// The query every unlock runs: prepared on PostgreSQL (db.Prepared).
-	q, args := db.Prepared(s.db, `SELECT m.id, m.user_id, m.plan_id, m.site_id, m.status,
+	if err := db.ScanPrepared(ctx, s.db, &ms, `SELECT m.id, m.user_id, m.plan_id, m.site_id, m.status,
 			m.current_period_start, m.current_period_end, m.cancel_at_period_end, m.past_due_since,
 			pl.includes AS plan_includes
 		FROM memberships AS m JOIN plans AS pl ON pl.id = m.plan_id
 		WHERE m.user_id = ? AND m.status IN ('`+StatusActive+`', '`+StatusPastDue+`') AND (m.site_id IS NULL OR m.site_id = ?)
-		ORDER BY m.created_at`, userID, siteID)
-	rows, err := s.db.DB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read memberships: %w", err)
-	}
-	if err := s.db.ScanRows(ctx, rows, &ms); err != nil {
+		ORDER BY m.created_at`, userID, siteID); err != nil {
 		return nil, fmt.Errorf("read memberships: %w", err)
 	}
 	var out []right

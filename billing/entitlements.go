@@ -80,7 +80,7 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 	}
 	var out []right
 	var ms []Membership
-	if err := s.scanPrepared(ctx, tx, &ms, `SELECT `+s.columns.memberships+` FROM memberships
+	if err := db.ScanPrepared(ctx, tx, &ms, `SELECT `+s.columns.memberships+` FROM memberships
 		WHERE user_id = ? AND status IN ('`+StatusActive+`', '`+StatusPastDue+`') AND (site_id IS NULL OR site_id = ?)
 		ORDER BY created_at`+forUpdate, userID, siteID); err != nil {
 		return nil, fmt.Errorf("read memberships: %w", err)
@@ -96,7 +96,7 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		out = append(out, right{membership: &ms[i], plan: p})
 	}
 	var passes []DayPass
-	if err := s.scanPrepared(ctx, tx, &passes, `SELECT `+s.columns.passes+` FROM day_passes
+	if err := db.ScanPrepared(ctx, tx, &passes, `SELECT `+s.columns.passes+` FROM day_passes
 		WHERE user_id = ? AND site_id = ? AND status = '`+StatusActive+`' AND starts_at <= ? AND ends_at > ?`,
 		userID, siteID, t, t); err != nil {
 		return nil, fmt.Errorf("read day passes: %w", err)
@@ -109,7 +109,7 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		out = append(out, right{pass: &passes[i], plan: p})
 	}
 	var packs []Pack
-	if err := s.scanPrepared(ctx, tx, &packs, `SELECT `+s.columns.packs+` FROM packs
+	if err := db.ScanPrepared(ctx, tx, &packs, `SELECT `+s.columns.packs+` FROM packs
 		WHERE user_id = ? AND status = '`+StatusActive+`' AND valid_until > ? AND (site_id IS NULL OR site_id = ?)
 		ORDER BY valid_until`+forUpdate, userID, t, siteID); err != nil {
 		return nil, fmt.Errorf("read packs: %w", err)
@@ -122,17 +122,6 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 		out = append(out, right{pack: &packs[i], plan: p})
 	}
 	return out, nil
-}
-
-// scanPrepared runs q as a prepared statement (db.Prepared) through idb and
-// scans its rows into dest, a pointer to a slice of models.
-func (s *Service) scanPrepared(ctx context.Context, idb bun.IDB, dest any, q string, args ...any) error {
-	q, args = db.Prepared(idb, q, args...)
-	rows, err := db.Raw(idb).QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	return s.db.ScanRows(ctx, rows, dest)
 }
 
 // covers reports whether the right could pay for a booking of kind.

@@ -24,15 +24,10 @@ func (svc *Service) ReservationAt(ctx context.Context, idb bun.IDB, resourceID, 
 			AND tstzrange(starts_at, busy_until, '[)') && tstzrange(CAST(? AS timestamptz), CAST(? AS timestamptz), '[]')`
 		args = append(args, from, to)
 	}
-	q, args := db.Prepared(idb, `SELECT `+svc.reservationColumns+` FROM reservations
-		WHERE resource_id = ? AND user_id = ? AND status = '`+StatusConfirmed+`' AND starts_at <= ? AND ends_at > ? AND busy_until > ?`+cond+`
-		ORDER BY starts_at LIMIT 1`, args...)
-	rows, err := db.Raw(idb).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read current reservation: %w", err)
-	}
 	var rs []Reservation
-	if err := svc.db.ScanRows(ctx, rows, &rs); err != nil {
+	if err := db.ScanPrepared(ctx, idb, &rs, `SELECT `+svc.reservationColumns+` FROM reservations
+		WHERE resource_id = ? AND user_id = ? AND status = '`+StatusConfirmed+`' AND starts_at <= ? AND ends_at > ? AND busy_until > ?`+cond+`
+		ORDER BY starts_at LIMIT 1`, args...); err != nil {
 		return nil, fmt.Errorf("read current reservation: %w", err)
 	}
 	if len(rs) == 0 {

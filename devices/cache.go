@@ -49,13 +49,8 @@ func (s *Service) readForCommand(ctx context.Context, deviceID string) (*Device,
 	if !id.Valid(deviceID) {
 		return nil, errDeviceNotFound
 	}
-	q, args := db.Prepared(s.db, s.selectByID, deviceID)
-	rows, err := s.db.DB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("get device: %w", err)
-	}
 	var ds []Device
-	if err := s.db.ScanRows(ctx, rows, &ds); err != nil {
+	if err := db.ScanPrepared(ctx, s.db, &ds, s.selectByID, deviceID); err != nil {
 		return nil, fmt.Errorf("get device: %w", err)
 	}
 	if len(ds) == 0 {

@@ -104,3 +104,15 @@ func Raw(idb bun.IDB) Querier {
 		panic(fmt.Sprintf("db.Raw: unexpected %T", idb))
 	}
 }
+
+// ScanPrepared runs q as a Prepared statement through idb and scans its
+// rows into dest (a pointer to a slice of models, or to a model) as bun
+// would.
+func ScanPrepared(ctx context.Context, idb bun.IDB, dest any, q string, args ...any) error {
+	q, args = Prepared(idb, q, args...)
+	rows, err := Raw(idb).QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	return idb.NewSelect().DB().ScanRows(ctx, rows, dest)
+}
