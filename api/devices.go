@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -59,7 +60,13 @@ func canReadDevices(p *access.Principal, siteID string) bool {
 
 // deviceFor loads a device the principal may read, or answers 404.
 func (s *Server) deviceFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*devices.Device, bool) {
-	d, err := s.Devices.Get(r.Context(), r.PathValue("device_id"))
+	return s.deviceVia(w, r, p, s.Devices.Get)
+}
+
+// deviceVia is deviceFor reading the device through get.
+func (s *Server) deviceVia(w http.ResponseWriter, r *http.Request, p *access.Principal,
+	get func(context.Context, string) (*devices.Device, error)) (*devices.Device, bool) {
+	d, err := get(r.Context(), r.PathValue("device_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return nil, false

@@ -33,13 +33,8 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *access.
 		return
 	}
 	// A door answers on every unlock: its row comes from the command cache.
-	d, err := s.Devices.ForCommand(r.Context(), r.PathValue("device_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !canReadDevices(p, d.SiteID) {
-		s.writeError(w, r, errDeviceNotFound)
+	d, ok := s.deviceVia(w, r, p, s.Devices.ForCommand)
+	if !ok {
 		return
 	}
 	dec, err := s.Gate.UnlockDevice(r.Context(), p, d, in.Reason)
