@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -159,9 +158,9 @@ func (b *Broker) Close() error {
 	return b.srv.Close()
 }
 
-// authHook authenticates devices against their hashed secrets and confines
-// each to its own topics. Anything not allowed here is denied: there is no
-// anonymous access.
+// authHook authenticates devices and bridges against their hashed secrets
+// and confines each to its own topics (its ACL, see topics.go). Anything
+// not allowed here is denied: there is no anonymous access.
 type authHook struct {
 	mqtt.HookBase
 	svc *Service
@@ -177,12 +176,13 @@ type authHook struct {
 func (h *authHook) ID() string { return "relais-devices-auth" }
 
 func (h *authHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish}, []byte{b})
 }
 
 func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	username := string(pk.Connect.Username)
 	refuse := func(why string) bool {
+		h.svc.metrics.loginsRefused.WithLabelValues(why).Inc()
 		h.log.Info("MQTT login refused", "username", username, "client_id", cl.ID, "remote", cl.Net.Remote, "reason", why)
 		return false
 	}
@@ -191,30 +191,48 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	d, err := h.svc.Authenticate(ctx, username, string(pk.Connect.Password))
-	if err != nil {
+	l, err := h.svc.Authenticate(ctx, username, string(pk.Connect.Password))
+	var refused *RefusedError
+	switch {
+	case errors.As(err, &refused):
+		h.svc.loginRefused(ctx, username, refused.Reason)
+		return refuse("topics break the rules")
+	case err != nil:
 		return refuse("bad credentials")
 	}
-	acl := DeviceACL(d)
-	// A Last Will is published by the broker itself, past the ACL check:
-	// it may only name one of the device's own topics.
-	if pk.Connect.WillFlag && !allowed(acl.Write, pk.Connect.WillTopic, false) {
-		return refuse("last will on a foreign topic " + pk.Connect.WillTopic)
+	// A Last Will is published by the broker itself, past the ACL check and
+	// the retain rule: it may only name one of the client's own topics, and
+	// be retained only where the client may retain.
+	if pk.Connect.WillFlag {
+		will := pk.Connect.WillTopic
+		if !allowed(l.ACL.Write, will, false) || (pk.Connect.WillRetain && !retainable(l.ACL, will)) {
+			h.svc.loginRefused(ctx, username, fmt.Sprintf("its Last Will is on %s; it must be on %s%s",
+				will, l.PresenceTopic(), fullTopicHint(l)))
+			return refuse("last will on a foreign topic")
+		}
 	}
-	// Taking over another device's client id would cut it off.
+	// Taking over another client's id would cut it off.
 	if other, ok := h.srv.Clients.Get(cl.ID); ok && !other.Closed() && string(other.Properties.Username) != username {
 		return refuse("client id in use by another device")
 	}
+	h.svc.loginAccepted(ctx, l)
 	h.mu.Lock()
-	h.acls[username] = acl
+	h.acls[username] = l.ACL
 	h.mu.Unlock()
 	return true
 }
 
+// fullTopicHint says what to check on a Tasmota whose Last Will is not
+// where relais expects it: its FullTopic or its Topic.
+func fullTopicHint(l *Login) string {
+	if l.Protocol != ProtocolTasmota {
+		return ""
+	}
+	return " (on the Tasmota, FullTopic must be %prefix%/%topic%/ and Topic " + l.Root + ")"
+}
+
 func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
-	h.mu.RLock()
-	acl, ok := h.acls[string(cl.Properties.Username)]
-	h.mu.RUnlock()
+	acl, ok := h.aclOf(cl)
 	if !ok {
 		return false
 	}
@@ -224,6 +242,28 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	// Subscribing: the requested filter must lie within an allowed one; a
 	// delivery (a topic name) is checked the same way.
 	return allowed(acl.Read, topic, true)
+}
+
+// OnPublish keeps a client's retained messages to its presence topics: any
+// other retained publish is delivered as a live message and not stored, so
+// that nothing a device sends can act again at the next reconnection.
+func (h *authHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline || !pk.FixedHeader.Retain {
+		return pk, nil
+	}
+	acl, _ := h.aclOf(cl)
+	if !retainable(acl, pk.TopicName) {
+		pk.FixedHeader.Retain = false
+		h.svc.metrics.retainRefused.Inc()
+	}
+	return pk, nil
+}
+
+func (h *authHook) aclOf(cl *mqtt.Client) (ACL, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	acl, ok := h.acls[string(cl.Properties.Username)]
+	return acl, ok
 }
 
 // kick forgets a username's ACL and disconnects its sessions: its secret
@@ -239,50 +279,15 @@ func (h *authHook) kick(username string) {
 	}
 }
 
-// allowed reports whether topic (or, with isFilter, a subscription filter)
-// is covered by one of the filters.
-func allowed(filters []string, topic string, isFilter bool) bool {
-	if !isFilter && strings.ContainsAny(topic, "+#") {
-		return false
-	}
-	for _, f := range filters {
-		if covers(f, topic) {
-			return true
-		}
-	}
-	return false
-}
-
-// covers reports whether every topic matched by want is matched by have.
-// Wildcards in want are only covered by wildcards in have.
-func covers(have, want string) bool {
-	h := strings.Split(have, "/")
-	w := strings.Split(want, "/")
-	for i, hl := range h {
-		if hl == "#" {
-			return true
-		}
-		if i >= len(w) {
-			return false
-		}
-		switch {
-		case w[i] == "#":
-			return false
-		case hl == "+":
-			// covers any single level, including a '+' in want
-		case hl != w[i]:
-			return false
-		}
-	}
-	return len(w) == len(h)
-}
-
 // inlineTransport is relais's in-process client of the embedded broker. Its
 // messages bypass the ACLs (relais may publish commands to any device).
 type inlineTransport struct {
 	srv    *mqtt.Server
 	nextID atomic.Int32
 	closed atomic.Bool
+
+	mu     sync.Mutex
+	subIDs map[string]int // by filter, for Unsubscribe
 }
 
 func (t *inlineTransport) Publish(_ context.Context, topic string, qos byte, payload []byte) error {
@@ -296,11 +301,29 @@ func (t *inlineTransport) Subscribe(filter string, handler func(Message)) error 
 	var replaying atomic.Bool
 	replaying.Store(true)
 	defer replaying.Store(false)
+	subID := int(t.nextID.Add(1))
+	t.mu.Lock()
+	if t.subIDs == nil {
+		t.subIDs = map[string]int{}
+	}
+	t.subIDs[filter] = subID
+	t.mu.Unlock()
 	// Subscribe calls the handler for retained messages before returning;
 	// only those are flagged Retained (a live message is news).
-	return t.srv.Subscribe(filter, int(t.nextID.Add(1)), func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+	return t.srv.Subscribe(filter, subID, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
 		handler(Message{Topic: pk.TopicName, Payload: pk.Payload, Retained: pk.FixedHeader.Retain && replaying.Load()})
 	})
+}
+
+func (t *inlineTransport) Unsubscribe(filter string) error {
+	t.mu.Lock()
+	subID, ok := t.subIDs[filter]
+	delete(t.subIDs, filter)
+	t.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return t.srv.Unsubscribe(filter, subID)
 }
 
 func (t *inlineTransport) Connected() bool { return !t.closed.Load() }

@@ -52,56 +52,6 @@ func (r *received) has(s string) bool {
 	return false
 }
 
-// TestBrokerACL: on the embedded broker a device may write only its own
-// reply and status topics and read only its own command topics. The suite
-// always runs on the embedded broker: Mosquitto's isolation comes from the
-// acl_file documented in docs/mosquitto.
-func TestBrokerACL(t *testing.T) {
-	t.Parallel()
-	r := newRig(t, true)
-	for _, p := range allProtocols() {
-		t.Run(string(p), func(t *testing.T) {
-			victim, _ := r.sim(p, devices.KindLock)
-			_, intruder := r.sim(p, devices.KindLock)
-			vACL := devices.DeviceACL(victim)
-
-			// Writing on the victim's reply or status topics is dropped: a
-			// later allowed message of the intruder arrives, the forbidden
-			// one, published before it, never does.
-			for _, topic := range vACL.Write {
-				topic = strings.ReplaceAll(strings.ReplaceAll(topic, "/#", "/x"), "+", "x")
-				w := watch(t, r.env.Transport, topic)
-				if err := intruder.Publish(topic, 0, false, []byte("forged")); err != nil {
-					t.Fatal(err)
-				}
-				marker, _, _ := intruderPresence(r, p, intruder)
-				mw := watch(t, r.env.Transport, marker)
-				if err := intruder.Publish(marker, 0, false, []byte("marker")); err != nil {
-					t.Fatal(err)
-				}
-				eventually(t, "the intruder's own message", func() bool { return mw.has(marker + " marker") })
-				if w.has(topic + " forged") {
-					t.Fatalf("%s: forged message on %s reached relais", p, topic)
-				}
-			}
-			// Reading the victim's commands is refused, and so are wildcards
-			// that would include them.
-			for _, f := range append(vACL.Read, "#", "+/#", "cmnd/+/#", "relais/#", "zigbee2mqtt/+/set") {
-				if err := intruder.Subscribe(f, func(string, []byte) {}); err == nil {
-					t.Fatalf("%s: subscription to %s accepted", p, f)
-				}
-			}
-		})
-	}
-}
-
-// intruderPresence is the presence topic of the simulated device s, which
-// it may write.
-func intruderPresence(r *rig, p devices.Protocol, s *devicesim.Sim) (string, []byte, []byte) {
-	cfg := s.Config()
-	return devices.PresenceTopic(&devices.Device{Protocol: p, SiteID: cfg.SiteID, Address: cfg.Address})
-}
-
 // TestBrokerLogin: wrong or missing credentials, a retired device and a
 // Last Will on a foreign topic are refused; a rotated secret cuts the
 // session.
@@ -189,7 +139,7 @@ func TestBrokerRestart(t *testing.T) {
 	bdb := dbtest.New(t)
 	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
 	env := mqtttest.StartOn(t, svc, broker.URL)
-	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), svc: svc, env: env}
+	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), svc: svc, env: env, bridges: map[string]*devices.Bridge{}}
 	ctx := context.Background()
 	for _, p := range allProtocols() {
 		t.Run(string(p), func(t *testing.T) {

@@ -193,6 +193,20 @@ func (t *pahoTransport) Subscribe(filter string, h func(Message)) error {
 	return t.subscribe(filter, h)
 }
 
+func (t *pahoTransport) Unsubscribe(filter string) error {
+	t.mu.Lock()
+	delete(t.subs, filter)
+	t.mu.Unlock()
+	if !t.c.IsConnectionOpen() {
+		return nil // the next connection will not subscribe it
+	}
+	tok := t.c.Unsubscribe(filter)
+	if !tok.WaitTimeout(5 * time.Second) {
+		return fmt.Errorf("unsubscribe %s: no answer from the broker", filter)
+	}
+	return tok.Error()
+}
+
 // Publish sends only while the connection is really open: paho would
 // otherwise queue a QoS 1 message during a reconnection and deliver it
 // seconds late (IsConnected stays true while reconnecting).

@@ -58,6 +58,8 @@ type Transport interface {
 	// Subscribe registers handler for filter. The subscription is re-made
 	// after every reconnection. The handler must not block.
 	Subscribe(filter string, handler func(Message)) error
+	// Unsubscribe drops a subscription made with Subscribe.
+	Unsubscribe(filter string) error
 	// Connected reports whether the connection is open now.
 	Connected() bool
 	// Close disconnects.

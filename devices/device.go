@@ -75,16 +75,27 @@ type Device struct {
 	ResourceID *string  `bun:"resource_id" json:"resource_id"`
 	Protocol   Protocol `bun:"protocol" json:"protocol"`
 	// Address is the device's MQTT identity: relais, its slug in
-	// relais/<site_id>/<address>/…; tasmota, its %topic%; shelly, its device
-	// id (the topic prefix); zigbee2mqtt, its friendly name.
+	// relais/<site_id>/<address>/…; tasmota, its %topic%; shelly, its
+	// topic prefix (by default its device id); zigbee2mqtt, its friendly name.
+	// Behind a bridge: a Zigbee2MQTT device's friendly name; a Tasmota's or
+	// Shelly's, the bridge's address.
 	Address string `bun:"address" json:"address"`
 	// Channel is Tasmota's POWER<n> (n ≥ 1; 0 means plain POWER) or Shelly's
 	// switch id (≥ 0); 0 for the other protocols.
 	Channel int `bun:"channel" json:"channel"`
-	// Username is the device's MQTT username (unique).
+	// BridgeID is the bridge that carries the device (one MQTT client for
+	// several devices: a Zigbee2MQTT bridge, a multi-relay Tasmota or
+	// Shelly); nil when the device logs in by itself.
+	BridgeID *string `bun:"bridge_id" json:"bridge_id"`
+	// TopicRoot is where its topics start (see topics.go): computed from
+	// protocol, site, address and bridge at every write.
+	TopicRoot string `bun:"topic_root" json:"-"`
+	// Username is the device's MQTT username (unique). A device behind a
+	// bridge has one too, that never logs in: the bridge does.
 	Username string `bun:"username" json:"username"`
 	// SecretHash is the SHA-256 of its MQTT password: the secret carries 256
-	// random bits, so a fast hash suffices and connects stay cheap.
+	// random bits, so a fast hash suffices and connects stay cheap. Empty
+	// behind a bridge.
 	SecretHash string `bun:"secret_hash" json:"-"`
 	// PulseSeconds: how long an unlock holds the strike open (locks).
 	PulseSeconds int        `bun:"pulse_seconds" json:"pulse_seconds"`
@@ -92,9 +103,15 @@ type Device struct {
 	LastSeenAt   *time.Time `bun:"last_seen_at" json:"last_seen_at"`
 	// PresenceAt is when the last presence message applied was received.
 	PresenceAt *time.Time `bun:"presence_at" json:"-"`
-	CreatedAt  time.Time  `bun:"created_at" json:"created_at"`
-	UpdatedAt  time.Time  `bun:"updated_at" json:"updated_at"`
-	RetiredAt  *time.Time `bun:"retired_at" json:"retired_at,omitempty"`
+	// LoginProblem says why the embedded broker last refused its
+	// credentials' login for a reason other than a wrong secret (a Last
+	// Will elsewhere than its presence topic, an address that breaks the
+	// topic rules); "" once it logs in.
+	LoginProblem   string     `bun:"login_problem" json:"login_problem,omitempty"`
+	LoginProblemAt *time.Time `bun:"login_problem_at" json:"login_problem_at,omitempty"`
+	CreatedAt      time.Time  `bun:"created_at" json:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at" json:"updated_at"`
+	RetiredAt      *time.Time `bun:"retired_at" json:"retired_at,omitempty"`
 }
 
 // Config tunes the service.
@@ -108,6 +125,9 @@ type Config struct {
 	// DeviceCacheTTL: how long ForCommand reuses a device's row (default
 	// DefaultDeviceCacheTTL; negative disables).
 	DeviceCacheTTL time.Duration
+	// TopicSync: how often the bridges registered through other replicas
+	// are read, to subscribe to their topics (default DefaultTopicSync).
+	TopicSync time.Duration
 }
 
 // Default timeouts.
@@ -146,7 +166,19 @@ type Service struct {
 	// whose secret was rotated or which was retired.
 	credentialsChanged func(username string)
 	// pulses remembers the PulseTime last set per Tasmota channel.
-	pulses     map[string]string
+	pulses map[string]string
+	// zigbeeBases are the base topics of the Zigbee2MQTT bridges in
+	// service, for routing (see routeZigbee).
+	zigbeeBases map[string]bool
+	// syncMu serialises syncTopics; dynamicSubs are the filters it
+	// subscribed to.
+	syncMu      sync.Mutex
+	dynamicSubs map[string]bool
+	topicSync   time.Duration
+	// conflicted holds the clients that break the topic rules (by id, with
+	// why), refused at login; nil until first computed.
+	conflicted map[string]string
+
 	presenceCh chan presenceEvent
 	stop       chan struct{}
 	loopDone   chan struct{}
@@ -170,22 +202,31 @@ func New(bdb *bun.DB, cfg Config) *Service {
 	if cfg.DeviceCacheTTL == 0 {
 		cfg.DeviceCacheTTL = DefaultDeviceCacheTTL
 	}
+	if cfg.TopicSync <= 0 {
+		cfg.TopicSync = DefaultTopicSync
+	}
 	return &Service{
 		db: bdb, now: func() time.Time { return cfg.Now().UTC() }, log: cfg.Logger,
 		cmdTimeout: cfg.CommandTimeout, zigbeeTimeout: cfg.ZigbeeTimeout,
 		metrics: newMetrics(), cache: ttlcache.Cache[string, Device]{TTL: cfg.DeviceCacheTTL}, selectByID: selectByIDSQL(bdb),
 		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
-		pulses: map[string]string{}, presenceCh: make(chan presenceEvent, presenceQueue), stop: make(chan struct{}), loopDone: make(chan struct{}),
+		pulses: map[string]string{}, zigbeeBases: map[string]bool{}, dynamicSubs: map[string]bool{}, topicSync: cfg.TopicSync,
+		presenceCh: make(chan presenceEvent, presenceQueue), stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
 }
 
 // NewDevice is what a manager gives to register a device.
 type NewDevice struct {
-	SiteID       string
-	Kind         Kind
-	Name         string
-	ResourceID   *string
-	Protocol     Protocol
+	SiteID     string
+	Kind       Kind
+	Name       string
+	ResourceID *string
+	// BridgeID places the device behind a bridge of the same site: its
+	// protocol is the bridge's, and Protocol may be left empty.
+	BridgeID *string
+	Protocol Protocol
+	// Address: see Device.Address; behind a Tasmota or Shelly bridge it is
+	// the bridge's and may be left empty.
 	Address      string
 	Channel      int
 	PulseSeconds int // locks: 0 means DefaultPulseSeconds
@@ -208,22 +249,16 @@ var (
 		Fields: []errs.FieldError{{Field: "address", Reason: "taken by another device"}}}
 )
 
-// validAddress reports whether s can be one MQTT topic level: no separators
-// or wildcards (a '+' or '#' in an address would widen a device's ACL), no
-// control characters, short enough for firmware buffers.
-func validAddress(s string) bool {
-	if s == "" || len(s) > 64 || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r <= ' ' || r == '/' || r == '+' || r == '#' || r == 0x7f {
-			return false
-		}
-	}
-	return true
+// errTopicsTaken says which of the new client's topics another client in
+// service already owns, without naming that client: it may be another
+// site's.
+func errTopicsTaken(namespace string) error {
+	return &errs.Problem{Kind: errs.ErrConflict, Code: "device_address_taken",
+		Detail: fmt.Sprintf("another device or bridge in service already uses the topics under %s", namespace),
+		Fields: []errs.FieldError{{Field: "address", Reason: "its topics overlap those of another device or bridge in service"}}}
 }
 
-func validate(v *errs.Validator, d *Device) {
+func validate(v *errs.Validator, d *Device, b *Bridge) {
 	d.Name = strings.TrimSpace(d.Name)
 	v.Check(d.Name != "", "name", "is required")
 	v.Check(utf8.RuneCountInString(d.Name) <= 200, "name", "must be at most 200 characters")
@@ -233,21 +268,10 @@ func validate(v *errs.Validator, d *Device) {
 		v.Add("kind", "must be lock or relay")
 	}
 	v.Check(d.Kind != KindRelay || d.ResourceID != nil, "resource_id", "is required for a relay: the machine it powers")
-	d.Address = strings.TrimSpace(d.Address)
-	v.Check(validAddress(d.Address), "address", "must be 1 to 64 characters without spaces, '/', '+' or '#'")
-	switch d.Protocol {
-	case ProtocolRelais:
-		v.Check(d.Channel == 0, "channel", "must be 0 for the relais protocol")
-	case ProtocolTasmota:
-		v.Check(d.Channel >= 0 && d.Channel <= 32, "channel", "must be between 0 (POWER) and 32 (POWER32)")
-	case ProtocolShelly:
-		v.Check(d.Channel >= 0 && d.Channel <= 15, "channel", "must be a Shelly switch id between 0 and 15")
-	case ProtocolZigbee:
-		v.Check(d.Kind != KindRelay, "protocol", "zigbee2mqtt is supported for locks only")
-		v.Check(d.Channel == 0, "channel", "must be 0 for zigbee2mqtt")
-		v.Check(d.Address != "bridge", "address", "bridge is Zigbee2MQTT's own topic")
-	default:
-		v.Add("protocol", "must be relais, tasmota, shelly or zigbee2mqtt")
+	if b != nil {
+		validateBehind(v, d, b)
+	} else {
+		validateAlone(v, d)
 	}
 	if d.Kind == KindLock {
 		// Tasmota's PulseTime goes up to 64800 s; a door held longer than an
@@ -255,6 +279,61 @@ func validate(v *errs.Validator, d *Device) {
 		v.Check(d.PulseSeconds >= 1 && d.PulseSeconds <= 3600, "pulse_seconds", "must be between 1 and 3600")
 	} else {
 		v.Check(d.PulseSeconds == 0, "pulse_seconds", "applies to locks only")
+	}
+}
+
+// validateAlone checks a device that logs in by itself and sets its root.
+func validateAlone(v *errs.Validator, d *Device) {
+	d.Address = strings.TrimSpace(d.Address)
+	d.TopicRoot = rootFor(d.Protocol, d.SiteID, d.Address)
+	switch d.Protocol {
+	case ProtocolRelais:
+		v.Check(d.Channel == 0, "channel", "must be 0 for the relais protocol")
+	case ProtocolTasmota:
+		// A Tasmota whose FullTopic is not the default publishes its Last
+		// Will elsewhere: it is refused at login, and the reason is kept on
+		// the device (LoginProblem).
+		v.Check(d.Channel >= 0 && d.Channel <= 32, "channel", "must be between 0 (POWER) and 32 (POWER32)")
+	case ProtocolShelly:
+		v.Check(d.Channel >= 0 && d.Channel <= 15, "channel", "must be a Shelly switch id between 0 and 15")
+	case ProtocolZigbee:
+		v.Add("bridge_id", "is required: a Zigbee2MQTT device is registered behind its bridge (POST /v1/sites/{site_id}/bridges)")
+		return
+	default:
+		v.Add("protocol", "must be relais, tasmota, shelly or zigbee2mqtt")
+		if why := checkRoot(d.Address, false, false); why != "" {
+			v.Add("address", "%s", why)
+		}
+		return
+	}
+	if why := rootProblem(clientOf(d)); why != "" {
+		v.Add("address", "%s", why)
+	}
+}
+
+// validateBehind checks a device behind bridge b and sets its root.
+func validateBehind(v *errs.Validator, d *Device, b *Bridge) {
+	if d.Protocol != "" && d.Protocol != b.Protocol {
+		v.Add("protocol", "must be the bridge's (%s), or left out", b.Protocol)
+	}
+	d.Protocol = b.Protocol
+	switch b.Protocol {
+	case ProtocolZigbee:
+		d.Address = strings.TrimSpace(d.Address)
+		if why := checkZigbeeName(d.Address); why != "" {
+			v.Add("address", "the device's Zigbee2MQTT friendly name %s", why)
+		}
+		v.Check(d.Channel == 0, "channel", "must be 0 for zigbee2mqtt")
+		d.TopicRoot = b.Address + "/" + d.Address
+	case ProtocolTasmota, ProtocolShelly:
+		d.Address = strings.TrimSpace(d.Address)
+		v.Check(d.Address == "" || d.Address == b.Address, "address", "is the bridge's address (%s); leave it out", b.Address)
+		d.Address, d.TopicRoot = b.Address, b.Address
+		if b.Protocol == ProtocolTasmota {
+			v.Check(d.Channel >= 1 && d.Channel <= 32, "channel", "must be the relay's number on the bridge, between 1 (POWER1) and 32")
+		} else {
+			v.Check(d.Channel >= 0 && d.Channel <= 15, "channel", "must be a Shelly switch id between 0 and 15")
+		}
 	}
 }
 
@@ -306,11 +385,12 @@ func secretMatches(secret, hash string) bool {
 }
 
 // Create registers a device and returns it with its MQTT secret, which is
-// shown this once and stored only as a hash.
+// shown this once and stored only as a hash. A device behind a bridge has
+// no secret of its own ("").
 func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, error) {
 	now := s.now()
 	d := &Device{
-		ID: id.New(), SiteID: in.SiteID, Kind: in.Kind, Name: in.Name, ResourceID: in.ResourceID,
+		ID: id.New(), SiteID: in.SiteID, Kind: in.Kind, Name: in.Name, ResourceID: in.ResourceID, BridgeID: in.BridgeID,
 		Protocol: in.Protocol, Address: in.Address, Channel: in.Channel, PulseSeconds: in.PulseSeconds,
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -318,30 +398,110 @@ func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, er
 		d.PulseSeconds = DefaultPulseSeconds
 	}
 	d.Username = "dev-" + d.ID
-	secret, hash := newSecret()
-	d.SecretHash = hash
 	if !id.Valid(in.SiteID) {
 		return nil, "", errSiteNotFound
 	}
-	n, err := s.db.NewSelect().Table("sites").Where("id = ?", in.SiteID).Count(ctx)
+	var secret string
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockTopics(ctx, tx); err != nil {
+			return err
+		}
+		n, err := tx.NewSelect().Table("sites").Where("id = ?", in.SiteID).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("read device site: %w", err)
+		}
+		if n == 0 {
+			return errSiteNotFound
+		}
+		var v errs.Validator
+		var b *Bridge
+		if in.BridgeID != nil {
+			if b, err = bridgeOfSite(ctx, tx, *in.BridgeID, in.SiteID); err != nil {
+				return err
+			}
+			if b == nil {
+				v.Add("bridge_id", "no such bridge in service on this site")
+			}
+		}
+		if in.BridgeID == nil || b != nil {
+			validate(&v, d, b)
+		}
+		if err := checkResource(ctx, tx, &v, d); err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if b == nil {
+			if err := checkTopics(ctx, tx, clientOf(d)); err != nil {
+				return err
+			}
+			secret, d.SecretHash = newSecret()
+		}
+		if _, err := tx.NewInsert().Model(d).Exec(ctx); err != nil {
+			return mapWriteErr("insert device", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, "", fmt.Errorf("read device site: %w", err)
-	}
-	if n == 0 {
-		return nil, "", errSiteNotFound
-	}
-	var v errs.Validator
-	validate(&v, d)
-	if err := checkResource(ctx, s.db, &v, d); err != nil {
 		return nil, "", err
 	}
-	if err := v.Err(); err != nil {
-		return nil, "", err
-	}
-	if _, err := s.db.NewInsert().Model(d).Exec(ctx); err != nil {
-		return nil, "", mapWriteErr("insert device", err)
-	}
+	s.topicsChanged()
 	return d, secret, nil
+}
+
+// clientOf is a device that logs in by itself, as a client.
+func clientOf(d *Device) client {
+	return client{ID: d.ID, SiteID: d.SiteID, Name: d.Name, Protocol: d.Protocol, Root: d.TopicRoot}
+}
+
+// topicsLockKey is an arbitrary constant for pg_advisory_xact_lock: the
+// registrations that could overlap are checked one at a time.
+const topicsLockKey = 7_256_131_772
+
+// lockTopics serialises the registrations that claim topics, so that two
+// overlapping ones cannot both pass checkTopics. On SQLite every write
+// transaction already begins IMMEDIATE, one at a time.
+func lockTopics(ctx context.Context, tx bun.Tx) error {
+	if db.IsSQLite(tx) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", topicsLockKey); err != nil {
+		return fmt.Errorf("lock the topic registry: %w", err)
+	}
+	return nil
+}
+
+// checkTopics refuses c when its topics overlap another client's in service.
+func checkTopics(ctx context.Context, idb bun.IDB, c client) error {
+	others, err := clientsInService(ctx, idb)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.ID == c.ID {
+			continue
+		}
+		if ns := clash(c, o); ns != "" {
+			return errTopicsTaken(ns)
+		}
+	}
+	return nil
+}
+
+// clientsInService lists every MQTT client relais knows: devices that log
+// in by themselves, and bridges.
+func clientsInService(ctx context.Context, idb bun.IDB) ([]client, error) {
+	var cs []client
+	err := idb.NewRaw(`SELECT id, site_id, name, protocol, topic_root AS root, FALSE AS bridge FROM devices
+		WHERE retired_at IS NULL AND bridge_id IS NULL
+		UNION ALL
+		SELECT id, site_id, name, protocol, address AS root, TRUE AS bridge FROM bridges WHERE retired_at IS NULL
+		ORDER BY id`).Scan(ctx, &cs)
+	if err != nil {
+		return nil, fmt.Errorf("list MQTT clients: %w", err)
+	}
+	return cs, nil
 }
 
 func mapWriteErr(what string, err error) error {
@@ -385,10 +545,12 @@ func (s *Service) List(ctx context.Context, siteID string) ([]Device, error) {
 	return ds, nil
 }
 
-// ByUsername returns the device in service that logs in as username.
+// ByUsername returns the device in service that logs in as username (a
+// device behind a bridge never does).
 func (s *Service) ByUsername(ctx context.Context, username string) (*Device, error) {
 	var d Device
-	err := s.db.NewSelect().Model(&d).Where("username = ?", username).Where("retired_at IS NULL").Scan(ctx)
+	err := s.db.NewSelect().Model(&d).Where("username = ?", username).Where("retired_at IS NULL").
+		Where("bridge_id IS NULL").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errDeviceNotFound
 	}
@@ -405,12 +567,24 @@ func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*
 	var out *Device
 	moved := false
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockTopics(ctx, tx); err != nil {
+			return err
+		}
 		d, err := getDevice(ctx, tx, deviceID)
 		if err != nil {
 			return err
 		}
 		if d.RetiredAt != nil {
 			return errRetired
+		}
+		var b *Bridge
+		if d.BridgeID != nil {
+			if b, err = bridgeOfSite(ctx, tx, *d.BridgeID, d.SiteID); err != nil {
+				return err
+			}
+			if b == nil {
+				return errRetired // its bridge was retired, and it with it
+			}
 		}
 		before := *d
 		if p.Name != nil {
@@ -426,13 +600,18 @@ func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*
 			d.PulseSeconds = *p.PulseSeconds
 		}
 		var v errs.Validator
-		validate(&v, d)
+		validate(&v, d, b)
 		if err := v.Err(); err != nil {
 			return err
 		}
-		moved = d.Address != before.Address || d.Channel != before.Channel
+		moved = d.TopicRoot != before.TopicRoot || d.Channel != before.Channel
+		if moved && b == nil {
+			if err := checkTopics(ctx, tx, clientOf(d)); err != nil {
+				return err
+			}
+		}
 		d.UpdatedAt = s.now()
-		if _, err := tx.NewUpdate().Model(d).Column("name", "address", "channel", "pulse_seconds", "updated_at").
+		if _, err := tx.NewUpdate().Model(d).Column("name", "address", "channel", "topic_root", "pulse_seconds", "updated_at").
 			WherePK().Exec(ctx); err != nil {
 			return mapWriteErr("update device", err)
 		}
@@ -443,7 +622,8 @@ func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*
 		return nil, err
 	}
 	s.cache.Invalidate()
-	if moved {
+	s.topicsChanged()
+	if moved && out.BridgeID == nil {
 		s.credentialsDropped(out.Username)
 	}
 	return out, nil
@@ -495,18 +675,100 @@ func (s *Service) RotateSecret(ctx context.Context, deviceID string) (string, er
 	return secret, nil
 }
 
-// Authenticate returns the device in service whose credentials these are.
-// It is what the embedded broker asks; a Mosquitto deployment would use its
-// own password file.
-func (s *Service) Authenticate(ctx context.Context, username, secret string) (*Device, error) {
-	d, err := s.ByUsername(ctx, username)
-	if err != nil {
-		return nil, err
+// Login is an MQTT client that logged in: a device or a bridge.
+type Login struct {
+	ID       string
+	Bridge   bool
+	SiteID   string
+	Protocol Protocol
+	Root     string
+	ACL      ACL
+	// problem is the login problem stored on its row, cleared at login.
+	problem string
+}
+
+// PresenceTopic is the client's own presence topic: its Last Will's.
+func (l *Login) PresenceTopic() string { return presenceTopicOf(l.Protocol, l.Root) }
+
+// Authenticate returns the device or bridge in service whose credentials
+// these are. It is what the embedded broker asks; a Mosquitto deployment
+// uses its own password file.
+func (s *Service) Authenticate(ctx context.Context, username, secret string) (*Login, error) {
+	var c client
+	var hash, problem string
+	var err error
+	if strings.HasPrefix(username, "brg-") {
+		var b Bridge
+		err = s.db.NewSelect().Model(&b).Where("username = ?", username).Where("retired_at IS NULL").Scan(ctx)
+		c, hash, problem = bridgeClient(&b), b.SecretHash, b.LoginProblem
+	} else {
+		var d *Device
+		if d, err = s.ByUsername(ctx, username); err == nil {
+			c, hash, problem = clientOf(d), d.SecretHash, d.LoginProblem
+		}
 	}
-	if !secretMatches(secret, d.SecretHash) {
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, errDeviceNotFound) {
 		return nil, errs.ErrUnauthenticated
 	}
-	return d, nil
+	if err != nil {
+		return nil, fmt.Errorf("authenticate MQTT client: %w", err)
+	}
+	if !secretMatches(secret, hash) {
+		return nil, errs.ErrUnauthenticated
+	}
+	// A row that breaks the topic rules (registered before they existed;
+	// see Check) does not log in: its ACL could reach other clients' topics.
+	s.mu.Lock()
+	why, clashes := s.conflicted[c.ID]
+	s.mu.Unlock()
+	if !clashes {
+		if why = rootProblem(c); why != "" {
+			why = fmt.Sprintf("its address %q %s", c.Root, why)
+		}
+	}
+	if why != "" {
+		return nil, &RefusedError{Reason: why + " (see relais devices check)"}
+	}
+	return &Login{ID: c.ID, Bridge: c.Bridge, SiteID: c.SiteID, Protocol: c.Protocol, Root: c.Root, ACL: clientACL(c), problem: problem}, nil
+}
+
+// RefusedError is a login with good credentials that the topic rules
+// refuse; it is errs.ErrForbidden.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "MQTT login refused: " + e.Reason }
+
+func (e *RefusedError) Unwrap() error { return errs.ErrForbidden }
+
+// loginRefused keeps why a client with good credentials was refused, for
+// its managers to read on the device or bridge: a device must never
+// register and then silently never answer.
+func (s *Service) loginRefused(ctx context.Context, username, why string) {
+	table := "devices"
+	if strings.HasPrefix(username, "brg-") {
+		table = "bridges"
+	}
+	_, err := s.db.NewUpdate().Table(table).Set("login_problem = ?", why).Set("login_problem_at = ?", s.now()).
+		Where("username = ?", username).Where("retired_at IS NULL").Where("login_problem <> ?", why).Exec(ctx)
+	if err != nil {
+		s.log.Error("record an MQTT login problem", "username", username, "err", err)
+	}
+}
+
+// loginAccepted clears a login problem once the client logs in.
+func (s *Service) loginAccepted(ctx context.Context, l *Login) {
+	if l.problem == "" {
+		return
+	}
+	table := "devices"
+	if l.Bridge {
+		table = "bridges"
+	}
+	_, err := s.db.NewUpdate().Table(table).Set("login_problem = ''").Set("login_problem_at = NULL").
+		Where("id = ?", l.ID).Exec(ctx)
+	if err != nil {
+		s.log.Error("clear an MQTT login problem", "id", l.ID, "err", err)
+	}
 }
 
 func (s *Service) credentialsDropped(username string) {

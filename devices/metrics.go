@@ -8,6 +8,8 @@ type metrics struct {
 	ignored         *prometheus.CounterVec
 	offline         *prometheus.CounterVec
 	presenceDropped prometheus.Counter
+	loginsRefused   *prometheus.CounterVec
+	retainRefused   prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -33,11 +35,19 @@ func newMetrics() *metrics {
 			Name: "relais_device_presence_dropped_total",
 			Help: "Presence messages not written to the database because the queue was full.",
 		}),
+		loginsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relais_mqtt_logins_refused_total",
+			Help: "MQTT logins the embedded broker refused, by reason.",
+		}, []string{"reason"}),
+		retainRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relais_mqtt_retain_refused_total",
+			Help: "Retained publishes the embedded broker delivered without keeping: only presence topics keep a message.",
+		}),
 	}
 }
 
 // Collectors returns the package's Prometheus collectors, to register once.
 func (s *Service) Collectors() []prometheus.Collector {
 	m := s.metrics
-	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presenceDropped}
+	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presenceDropped, m.loginsRefused, m.retainRefused}
 }

@@ -27,12 +27,15 @@ type rig struct {
 	f   fixture
 	svc *devices.Service
 	env *mqtttest.Env
+	// bridges holds the bridge registered for each Zigbee2MQTT device, by
+	// device id: a Zigbee2MQTT device logs in through its bridge.
+	bridges map[string]*devices.Bridge
 }
 
 func newRig(t *testing.T, embedded bool) *rig {
 	t.Helper()
 	bdb := dbtest.New(t)
-	r := &rig{t: t, db: bdb, f: newFixture(t, bdb)}
+	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), bridges: map[string]*devices.Bridge{}}
 	r.svc = devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
 	if embedded {
 		r.env = mqtttest.StartEmbedded(t, r.svc)
@@ -51,15 +54,18 @@ func uniqueAddress(p devices.Protocol) string {
 	case devices.ProtocolShelly:
 		return "shellyplus1-" + suffix
 	case devices.ProtocolZigbee:
-		return "lock_" + suffix
+		return "z2m-" + suffix
 	}
 	return "door-" + suffix
 }
 
 // register creates a device of protocol p (a lock, or with relay a machine
-// relay) and returns it with its secret.
+// relay) and returns it with the secret it logs in with: a Zigbee2MQTT
+// device gets a bridge of its own (a base topic of its own), whose secret
+// it is.
 func (r *rig) register(p devices.Protocol, kind devices.Kind) (*devices.Device, string) {
 	r.t.Helper()
+	ctx := context.Background()
 	in := devices.NewDevice{SiteID: r.f.site, Kind: kind, Name: string(p), Protocol: p, Address: uniqueAddress(p)}
 	if kind == devices.KindRelay {
 		in.ResourceID = &r.f.machine
@@ -67,11 +73,34 @@ func (r *rig) register(p devices.Protocol, kind devices.Kind) (*devices.Device, 
 	if p == devices.ProtocolTasmota {
 		in.Channel = 1
 	}
-	d, secret, err := r.svc.Create(context.Background(), in)
+	var bridge *devices.Bridge
+	var secret string
+	if p == devices.ProtocolZigbee {
+		var err error
+		bridge, secret, err = r.svc.CreateBridge(ctx, devices.NewBridge{SiteID: r.f.site, Name: "Zigbee2MQTT",
+			Protocol: p, Address: "zigbee2mqtt/" + uniqueAddress(p)})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		in.BridgeID, in.Address = &bridge.ID, "front door/lock"
+	}
+	d, devSecret, err := r.svc.Create(ctx, in)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return d, secret
+	if bridge != nil {
+		r.bridges[d.ID] = bridge
+		return d, secret
+	}
+	return d, devSecret
+}
+
+// simConfig is the simulator configuration of a device registered by register.
+func (r *rig) simConfig(d *devices.Device, secret string) devicesim.Config {
+	if b := r.bridges[d.ID]; b != nil {
+		return devicesim.ForBridge(b, secret, r.env.DeviceURL, d)
+	}
+	return devicesim.ForDevice(d, secret, r.env.DeviceURL)
 }
 
 // sim registers a device and starts its simulator, waiting until relais has
@@ -79,7 +108,7 @@ func (r *rig) register(p devices.Protocol, kind devices.Kind) (*devices.Device, 
 func (r *rig) sim(p devices.Protocol, kind devices.Kind) (*devices.Device, *devicesim.Sim) {
 	r.t.Helper()
 	d, secret := r.register(p, kind)
-	cfg := devicesim.ForDevice(d, secret, r.env.DeviceURL)
+	cfg := r.simConfig(d, secret)
 	cfg.Logger = mqtttest.Quiet()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -149,7 +178,10 @@ func counter(t testing.TB, svc *devices.Service, name string, labels map[string]
 // commandTopic is where relais publishes commands for d (PulseTime and
 // POWER for Tasmota).
 func commandTopic(d *devices.Device) string {
-	return devices.DeviceACL(d).Read[0]
+	if d.Protocol == devices.ProtocolTasmota {
+		return "cmnd/" + d.Address + "/#"
+	}
+	return devices.TopicsOf(d).Command
 }
 
 // spy counts the messages published on filter, seen through relais's own

@@ -9,62 +9,10 @@ import (
 	"time"
 )
 
-// Topics of each protocol. Every device's topics are derived from its
-// protocol, address, channel (and site, for the relais protocol); the ACLs
-// of the embedded broker and of docs/mosquitto/acl come from the same rules.
-
-// ShellyReplyPrefix starts the `src` relais gives in Shelly RPC requests; a
-// Shelly device answers on <src>/rpc, so its replies land on
-// relais-rpc/<device_id>/rpc, a topic only that device may write.
-const ShellyReplyPrefix = "relais-rpc"
-
-func shellySrc(address string) string { return ShellyReplyPrefix + "/" + address }
-
-// ACL is what one device may do on the broker: MQTT topic filters.
-type ACL struct {
-	Read  []string // filters it may subscribe to (its command topics)
-	Write []string // topics (or filters) it may publish to (replies, status, presence)
-}
-
-// DeviceACL returns the device's ACL.
-func DeviceACL(d *Device) ACL {
-	a := d.Address
-	switch d.Protocol {
-	case ProtocolRelais:
-		base := "relais/" + d.SiteID + "/" + a
-		return ACL{Read: []string{base + "/cmd"}, Write: []string{base + "/ack", base + "/status"}}
-	case ProtocolTasmota:
-		return ACL{Read: []string{"cmnd/" + a + "/#"}, Write: []string{"stat/" + a + "/#", "tele/" + a + "/#"}}
-	case ProtocolShelly:
-		// <id>/# covers <id>/online, <id>/events/rpc and <id>/status/…, but
-		// also <id>/rpc, its own command topic: harmless, since only relais
-		// reads it and a device can only confuse itself.
-		return ACL{Read: []string{a + "/rpc"}, Write: []string{a + "/#", shellySrc(a) + "/rpc"}}
-	case ProtocolZigbee:
-		base := "zigbee2mqtt/" + a
-		return ACL{Read: []string{base + "/set", base + "/get"}, Write: []string{base, base + "/availability"}}
-	}
-	return ACL{}
-}
-
-// PresenceTopic is where the device's retained online/offline state (its
-// Last Will) is published, with the two payloads.
-func PresenceTopic(d *Device) (topic string, online, offline []byte) {
-	switch d.Protocol {
-	case ProtocolRelais:
-		return "relais/" + d.SiteID + "/" + d.Address + "/status", []byte("online"), []byte("offline")
-	case ProtocolTasmota:
-		return "tele/" + d.Address + "/LWT", []byte("Online"), []byte("Offline")
-	case ProtocolShelly:
-		return d.Address + "/online", []byte("true"), []byte("false")
-	case ProtocolZigbee:
-		return "zigbee2mqtt/" + d.Address + "/availability", []byte(`{"state":"online"}`), []byte(`{"state":"offline"}`)
-	}
-	return "", nil, nil
-}
-
 // subscriptions relais makes at Start: every reply and presence topic of
-// every protocol.
+// the protocols' fixed layouts. Zigbee2MQTT bridges (any base topic) and
+// Shelly prefixes of several levels are subscribed one by one as they are
+// registered (see syncTopics).
 var subscriptions = []string{
 	"relais/+/+/ack",
 	"relais/+/+/status",
@@ -72,8 +20,6 @@ var subscriptions = []string{
 	"tele/+/LWT",
 	ShellyReplyPrefix + "/+/rpc",
 	"+/online",
-	"zigbee2mqtt/+",
-	"zigbee2mqtt/+/availability",
 }
 
 // outMsg is one publish of a command.
@@ -207,6 +153,7 @@ func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 10
 // encode builds the messages that carry cmd to d. expiresAt is when the
 // command stops being valid; shellyID is the numeric JSON-RPC id.
 func encode(d *Device, cmd Command, expiresAt time.Time, shellyID int64) ([]outMsg, error) {
+	t := TopicsOf(d)
 	switch d.Protocol {
 	case ProtocolRelais:
 		b, err := json.Marshal(relaisCommand{ID: cmd.ID, Action: cmd.Action, DurationS: seconds(cmd.Duration), ExpiresAt: expiresAt.UTC()})
@@ -214,7 +161,7 @@ func encode(d *Device, cmd Command, expiresAt time.Time, shellyID int64) ([]outM
 			return nil, err
 		}
 		// QoS 1: the payload's expires_at stops a late delivery from acting.
-		return []outMsg{{"relais/" + d.SiteID + "/" + d.Address + "/cmd", 1, b}}, nil
+		return []outMsg{{t.Command, 1, b}}, nil
 	case ProtocolTasmota:
 		// QoS 0: a Tasmota command has no expiry field, so it must not be
 		// queued by a broker for a device that reconnects later. PulseTime
@@ -222,29 +169,49 @@ func encode(d *Device, cmd Command, expiresAt time.Time, shellyID int64) ([]outM
 		var out []outMsg
 		ch := max(d.Channel, 1)
 		if cmd.Action.on() {
-			out = append(out, outMsg{fmt.Sprintf("cmnd/%s/PulseTime%d", d.Address, ch), 0, []byte(strconv.Itoa(PulseTime(cmd.Duration)))})
+			out = append(out, outMsg{fmt.Sprintf("cmnd/%s/PulseTime%d", d.TopicRoot, ch), 0, []byte(strconv.Itoa(PulseTime(cmd.Duration)))})
 		}
 		v := "OFF"
 		if cmd.Action.on() {
 			v = "ON"
 		}
-		return append(out, outMsg{"cmnd/" + d.Address + "/" + tasmotaPower(d.Channel), 0, []byte(v)}), nil
+		return append(out, outMsg{t.Command, 0, []byte(v)}), nil
 	case ProtocolShelly:
 		p := shellyParams{ID: d.Channel, On: cmd.Action.on()}
 		if cmd.Action.on() && cmd.Duration > 0 {
 			s := seconds(cmd.Duration)
 			p.ToggleAfter = &s
 		}
-		b, err := json.Marshal(shellyRequest{ID: shellyID, Src: shellySrc(d.Address), Method: "Switch.Set", Params: p})
+		src := strings.TrimSuffix(t.Reply, "/rpc")
+		b, err := json.Marshal(shellyRequest{ID: shellyID, Src: src, Method: "Switch.Set", Params: p})
 		if err != nil {
 			return nil, err
 		}
-		return []outMsg{{d.Address + "/rpc", 0, b}}, nil
+		return []outMsg{{t.Command, 0, b}}, nil
 	case ProtocolZigbee:
-		b, _ := json.Marshal(map[string]string{"state": zigbeeState(cmd.Action)})
-		return []outMsg{{"zigbee2mqtt/" + d.Address + "/set", 0, b}}, nil
+		return []outMsg{{t.Command, 0, zigbeeCommand(d.Kind, cmd)}}, nil
 	}
 	return nil, fmt.Errorf("unknown protocol %q", d.Protocol)
+}
+
+// zigbeeCommand is the payload of a Zigbee2MQTT set: a lock is locked or
+// unlocked; a plug is switched on with on_time, the Zigbee On/Off
+// cluster's "on with timed off", so that it switches itself off if relais
+// stops renewing it (the plug must support that command: Zigbee2MQTT
+// reports a failure otherwise, and the machine stays off).
+func zigbeeCommand(kind Kind, cmd Command) []byte {
+	var b []byte
+	switch {
+	case kind == KindLock:
+		b, _ = json.Marshal(map[string]string{"state": zigbeeState(cmd.Action)})
+	case cmd.Action.on() && cmd.Duration > 0:
+		b, _ = json.Marshal(map[string]any{"state": "ON", "on_time": seconds(cmd.Duration)})
+	case cmd.Action.on():
+		b, _ = json.Marshal(map[string]string{"state": "ON"})
+	default:
+		b, _ = json.Marshal(map[string]string{"state": "OFF"})
+	}
+	return b
 }
 
 // correlated reports whether a protocol's replies carry the command's id.

@@ -3,6 +3,7 @@ package devices_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -104,6 +105,10 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 	}
 }
 
+func shellyAt(addr string) func(*devices.NewDevice) {
+	return func(n *devices.NewDevice) { n.Protocol = devices.ProtocolShelly; n.Address = addr }
+}
+
 func TestCreateValidation(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
@@ -133,12 +138,27 @@ func TestCreateValidation(t *testing.T) {
 		{"relais channel", func(n *devices.NewDevice) { n.Channel = 1 }, "channel"},
 		{"tasmota channel", func(n *devices.NewDevice) { n.Protocol = devices.ProtocolTasmota; n.Channel = 33 }, "channel"},
 		{"negative pulse", func(n *devices.NewDevice) { n.PulseSeconds = -1 }, "pulse_seconds"},
-		{"zigbee relay", func(n *devices.NewDevice) {
-			n.Protocol = devices.ProtocolZigbee
-			n.Kind = devices.KindRelay
-			n.ResourceID = &f.machine
-		}, "protocol"},
-		{"zigbee bridge", func(n *devices.NewDevice) { n.Protocol = devices.ProtocolZigbee; n.Address = "bridge" }, "address"},
+		{"zigbee without its bridge", func(n *devices.NewDevice) { n.Protocol = devices.ProtocolZigbee }, "bridge_id"},
+		{"unknown bridge", func(n *devices.NewDevice) { n.BridgeID = ptr(id.New()) }, "bridge_id"},
+		// The roots of other protocols and of relais itself (issue 11: a
+		// Shelly called "cmnd" could command every Tasmota).
+		{"shelly named cmnd", shellyAt("cmnd"), "address"},
+		{"shelly named stat", shellyAt("stat"), "address"},
+		{"shelly named tele", shellyAt("tele"), "address"},
+		{"shelly named zigbee2mqtt", shellyAt("zigbee2mqtt"), "address"},
+		{"shelly named relais", shellyAt("relais"), "address"},
+		{"shelly named relais-rpc", shellyAt("relais-rpc"), "address"},
+		{"shelly under cmnd", shellyAt("cmnd/tasmota_A1"), "address"},
+		{"shelly under zigbee2mqtt", shellyAt("zigbee2mqtt/front"), "address"},
+		{"shelly under $SYS", shellyAt("$SYS"), "address"},
+		{"shelly with an empty level", shellyAt("a//b"), "address"},
+		{"shelly ending with /", shellyAt("a/"), "address"},
+		{"shelly with a wildcard level", shellyAt("a/+"), "address"},
+		{"address with a $ level", func(n *devices.NewDevice) { n.Protocol = devices.ProtocolTasmota; n.Address = "$x" }, "address"},
+		{"address with %", func(n *devices.NewDevice) { n.Protocol = devices.ProtocolTasmota; n.Address = "%topic%" }, "address"},
+		{"address with a control character", func(n *devices.NewDevice) { n.Address = "a\x00b" }, "address"},
+		{"tasmota with a level", func(n *devices.NewDevice) { n.Protocol = devices.ProtocolTasmota; n.Address = "a/b" }, "address"},
+		{"address too long", func(n *devices.NewDevice) { n.Address = strings.Repeat("a", 65) }, "address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,8 +207,15 @@ func TestIdentityUnique(t *testing.T) {
 		{"relais same site", devices.NewDevice{SiteID: f.site, Protocol: "relais", Address: "x"}, devices.NewDevice{SiteID: f.site, Protocol: "relais", Address: "x"}, true},
 		{"relais other site", devices.NewDevice{SiteID: f.site, Protocol: "relais", Address: "y"}, devices.NewDevice{SiteID: g.site, Protocol: "relais", Address: "y"}, false},
 		{"tasmota other site", devices.NewDevice{SiteID: f.site, Protocol: "tasmota", Address: "t1", Channel: 1}, devices.NewDevice{SiteID: g.site, Protocol: "tasmota", Address: "t1", Channel: 1}, true},
-		{"tasmota other channel", devices.NewDevice{SiteID: f.site, Protocol: "tasmota", Address: "t2", Channel: 1}, devices.NewDevice{SiteID: f.site, Protocol: "tasmota", Address: "t2", Channel: 2}, false},
-		{"other protocol", devices.NewDevice{SiteID: f.site, Protocol: "shelly", Address: "s1"}, devices.NewDevice{SiteID: f.site, Protocol: "zigbee2mqtt", Address: "s1"}, false},
+		// Issue 11: a Tasmota of site A registered with the address of site
+		// B's door, on another channel, received B's POWER ON. One Tasmota is
+		// one MQTT client: its relays go behind a bridge.
+		{"tasmota other channel", devices.NewDevice{SiteID: f.site, Protocol: "tasmota", Address: "t2", Channel: 1}, devices.NewDevice{SiteID: f.site, Protocol: "tasmota", Address: "t2", Channel: 2}, true},
+		{"tasmota other site other channel", devices.NewDevice{SiteID: f.site, Protocol: "tasmota", Address: "t3", Channel: 1}, devices.NewDevice{SiteID: g.site, Protocol: "tasmota", Address: "t3", Channel: 0}, true},
+		{"shelly other channel", devices.NewDevice{SiteID: f.site, Protocol: "shelly", Address: "s2", Channel: 0}, devices.NewDevice{SiteID: g.site, Protocol: "shelly", Address: "s2", Channel: 1}, true},
+		{"shelly inside another", devices.NewDevice{SiteID: f.site, Protocol: "shelly", Address: "office"}, devices.NewDevice{SiteID: g.site, Protocol: "shelly", Address: "office/desk"}, true},
+		{"shelly beside another", devices.NewDevice{SiteID: f.site, Protocol: "shelly", Address: "hall/a"}, devices.NewDevice{SiteID: g.site, Protocol: "shelly", Address: "hall/b"}, false},
+		{"shelly and tasmota of one name", devices.NewDevice{SiteID: f.site, Protocol: "shelly", Address: "s1"}, devices.NewDevice{SiteID: f.site, Protocol: "tasmota", Address: "s1"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -27,28 +25,36 @@ type reply struct {
 	err error // nil: confirmed; otherwise wraps ErrRejected
 }
 
-// identityKey names a device's MQTT identity: the relais protocol scopes
-// addresses by site, the others are global.
-func identityKey(p Protocol, site, address string, channel int) string {
-	if p != ProtocolRelais {
-		site = ""
+// busyKey names the one command slot of a device whose protocol has no
+// correlation id (Tasmota, Zigbee2MQTT): its client's root and channel.
+func busyKey(p Protocol, root string, channel int) string {
+	if p == ProtocolTasmota && channel <= 1 {
+		// POWER and POWER1 answer alike: one slot for both.
+		channel = 1
 	}
-	return fmt.Sprintf("%s|%s|%s|%d", p, site, address, channel)
+	return fmt.Sprintf("%s|%s|%d", p, root, channel)
 }
 
-// presenceKey names what a presence topic speaks for: every channel of a
-// physical device shares it.
-func presenceKey(p Protocol, site, address string) string {
-	if p != ProtocolRelais {
-		site = ""
+// presenceKey names what a presence topic speaks for: a client (a device
+// that logs in by itself, or a bridge) by its protocol and root. Every
+// channel of a physical device shares it.
+func presenceKey(p Protocol, root string) string { return string(p) + "|" + root }
+
+// availabilityKey names a Zigbee2MQTT device's own availability.
+func availabilityKey(root string) string { return "availability|" + root }
+
+// clientRoot is the root of the client that carries d.
+func clientRoot(d *Device) string {
+	if d.Protocol == ProtocolZigbee {
+		return zigbeeBase(d)
 	}
-	return string(p) + "|" + site + "|" + address
+	return d.TopicRoot
 }
 
 // Start connects the service to a broker: it subscribes to every reply and
-// presence topic of every protocol (the transport re-subscribes after a
-// reconnection) and from then on keeps presence in memory and in the
-// database. Call it once.
+// presence topic of every protocol and to each bridge's topics (the
+// transport re-subscribes after a reconnection), and from then on keeps
+// presence in memory and in the database. Call it once.
 func (s *Service) Start(ctx context.Context, t Transport) error {
 	s.mu.Lock()
 	if s.t != nil {
@@ -63,6 +69,10 @@ func (s *Service) Start(ctx context.Context, t Transport) error {
 			return fmt.Errorf("subscribe %s: %w", f, err)
 		}
 	}
+	if err := s.syncTopics(ctx); err != nil {
+		return err
+	}
+	go s.syncLoop(context.WithoutCancel(ctx))
 	return nil
 }
 
@@ -78,11 +88,22 @@ func (s *Service) timeout(d *Device, cmd Command) time.Duration {
 }
 
 // Online reports the device's presence as last heard: known is false when
-// nothing was heard from it since Start.
+// nothing was heard from it (or its bridge) since Start. A device behind a
+// Zigbee2MQTT bridge is online when its bridge is, unless its own
+// availability says offline.
 func (s *Service) Online(d *Device) (online, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	online, known = s.presence[presenceKey(d.Protocol, d.SiteID, d.Address)]
+	return s.onlineLocked(d)
+}
+
+func (s *Service) onlineLocked(d *Device) (online, known bool) {
+	online, known = s.presence[presenceKey(d.Protocol, clientRoot(d))]
+	if online && d.Protocol == ProtocolZigbee {
+		if avail, ok := s.presence[availabilityKey(d.TopicRoot)]; ok && !avail {
+			return false, true
+		}
+	}
 	return online, known
 }
 
@@ -115,13 +136,20 @@ func (s *Service) Send(ctx context.Context, d *Device, cmd Command) (*Result, er
 
 	s.mu.Lock()
 	t := s.t
-	online, known := s.presence[presenceKey(d.Protocol, d.SiteID, d.Address)]
+	online, known := s.onlineLocked(d)
 	s.mu.Unlock()
 	if t == nil {
 		outcome = "offline"
 		return nil, fmt.Errorf("device %s: not connected to a broker: %w", d.ID, ErrOffline)
 	}
-	if known && !online {
+	// A device never heard of is refused at once, like one known offline:
+	// waiting for an answer that cannot come would only keep a member at
+	// the door.
+	if !known {
+		outcome = "offline"
+		return nil, fmt.Errorf("device %s has not been seen online: %w", d.ID, ErrOffline)
+	}
+	if !online {
 		outcome = "offline"
 		return nil, fmt.Errorf("device %s is offline: %w", d.ID, ErrOffline)
 	}
@@ -197,11 +225,7 @@ func (s *Service) register(p *pending) string {
 		s.pending[k] = p
 		return k
 	}
-	k := identityKey(d.Protocol, d.SiteID, d.Address, d.Channel)
-	if d.Protocol == ProtocolTasmota && d.Channel <= 1 {
-		// POWER and POWER1 answer alike: one slot for both.
-		k = identityKey(d.Protocol, "", d.Address, 1)
-	}
+	k := busyKey(d.Protocol, d.TopicRoot, d.Channel)
 	if _, taken := s.busy[k]; taken {
 		return ""
 	}
@@ -220,9 +244,11 @@ func (s *Service) unregister(key string, p *pending) {
 	}
 }
 
-// complete hands a reply to the command waiting under key, once. It
-// reports false when no command waits (a duplicate, late or foreign answer).
-func (s *Service) complete(key string, match func(*pending) bool, r reply) bool {
+// complete hands a reply to the command waiting under key, once. decide
+// says whether this message answers that command, and how; complete
+// reports false when no command waits (a duplicate, late or foreign answer)
+// or the message is not its answer.
+func (s *Service) complete(key string, decide func(*pending) (reply, bool)) bool {
 	s.mu.Lock()
 	p, ok := s.pending[key]
 	m := s.pending
@@ -230,7 +256,12 @@ func (s *Service) complete(key string, match func(*pending) bool, r reply) bool 
 		p, ok = s.busy[key]
 		m = s.busy
 	}
-	if !ok || (match != nil && !match(p)) {
+	if !ok {
+		s.mu.Unlock()
+		return false
+	}
+	r, answers := decide(p)
+	if !answers {
 		s.mu.Unlock()
 		return false
 	}
@@ -240,6 +271,11 @@ func (s *Service) complete(key string, match func(*pending) bool, r reply) bool 
 	return true
 }
 
+// answered is a decide function for replies that always answer.
+func answered(r reply, from func(*pending) bool) func(*pending) (reply, bool) {
+	return func(p *pending) (reply, bool) { return r, from == nil || from(p) }
+}
+
 // skipKnownPulse drops the PulseTime message when the device was last set
 // to the same value: PulseTime is a stored setting, and rewriting it on
 // every unlock wears the device's flash.
@@ -247,7 +283,7 @@ func (s *Service) skipKnownPulse(d *Device, msgs []outMsg) []outMsg {
 	if len(msgs) < 2 {
 		return msgs
 	}
-	k := identityKey(d.Protocol, "", d.Address, d.Channel)
+	k := busyKey(d.Protocol, d.TopicRoot, d.Channel)
 	v := string(msgs[0].payload)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -266,148 +302,4 @@ func shellyID() int64 {
 	var b [8]byte
 	rand.Read(b[:])
 	return int64(binary.BigEndian.Uint64(b[:])>>11) + 1
-}
-
-// handle receives every message on the subscribed topics. It runs on the
-// transport's delivery goroutine and never blocks: replies complete a
-// buffered channel, presence goes to a queue.
-func (s *Service) handle(m Message) {
-	levels := strings.Split(m.Topic, "/")
-	switch {
-	case len(levels) == 4 && levels[0] == "relais" && levels[3] == "ack":
-		s.handleRelaisAck(levels[1], levels[2], m.Payload)
-	case len(levels) == 4 && levels[0] == "relais" && levels[3] == "status":
-		s.presenceMessage(ProtocolRelais, levels[1], levels[2], string(m.Payload) == "online", string(m.Payload) == "offline")
-	case len(levels) == 3 && levels[0] == "stat":
-		s.handleTasmotaStat(levels[1], levels[2], m.Payload)
-	case len(levels) == 3 && levels[0] == "tele" && levels[2] == "LWT":
-		s.presenceMessage(ProtocolTasmota, "", levels[1], string(m.Payload) == "Online", string(m.Payload) == "Offline")
-	case len(levels) == 3 && levels[0] == ShellyReplyPrefix && levels[2] == "rpc":
-		s.handleShellyReply(levels[1], m.Payload)
-	case len(levels) == 2 && levels[1] == "online":
-		s.presenceMessage(ProtocolShelly, "", levels[0], string(m.Payload) == "true", string(m.Payload) == "false")
-	case len(levels) == 3 && levels[0] == "zigbee2mqtt" && levels[2] == "availability":
-		var v struct {
-			State string `json:"state"`
-		}
-		if json.Unmarshal(m.Payload, &v) != nil {
-			// Zigbee2MQTT's legacy format is a bare online/offline.
-			v.State = string(m.Payload)
-		}
-		s.presenceMessage(ProtocolZigbee, "", levels[1], v.State == "online", v.State == "offline")
-	case len(levels) == 2 && levels[0] == "zigbee2mqtt" && levels[1] != "bridge":
-		if !m.Retained { // a retained state predates the command
-			s.handleZigbeeState(levels[1], m.Payload)
-		}
-	}
-}
-
-func (s *Service) ignored(p Protocol, reason string) {
-	s.metrics.ignored.WithLabelValues(string(p), reason).Inc()
-}
-
-func (s *Service) handleRelaisAck(site, address string, payload []byte) {
-	var a relaisAck
-	if err := json.Unmarshal(payload, &a); err != nil || a.ID == "" {
-		s.ignored(ProtocolRelais, "malformed")
-		return
-	}
-	r := reply{at: s.now()}
-	if !a.OK {
-		r.err = fmt.Errorf("%w: %s", ErrRejected, a.Error)
-	}
-	// The ack must come from the device the command went to: with a broker
-	// without ACLs another device could otherwise confirm it.
-	from := func(p *pending) bool { return p.dev.SiteID == site && p.dev.Address == address }
-	if !s.complete(a.ID, from, r) {
-		s.ignored(ProtocolRelais, "unknown_id")
-		s.log.Debug("device answer ignored: no command waits for it", "protocol", ProtocolRelais, "site", site, "address", address, "id", a.ID)
-	}
-}
-
-func (s *Service) handleShellyReply(address string, payload []byte) {
-	var r shellyResponse
-	if err := json.Unmarshal(payload, &r); err != nil || r.ID == 0 {
-		s.ignored(ProtocolShelly, "malformed")
-		return
-	}
-	rep := reply{at: s.now()}
-	if r.Error != nil {
-		rep.err = fmt.Errorf("%w: %d %s", ErrRejected, r.Error.Code, r.Error.Message)
-	}
-	from := func(p *pending) bool { return p.dev.Address == address }
-	if !s.complete(fmt.Sprintf("shelly:%d", r.ID), from, rep) {
-		s.ignored(ProtocolShelly, "unknown_id")
-		s.log.Debug("device answer ignored: no command waits for it", "protocol", ProtocolShelly, "address", address, "id", r.ID)
-	}
-}
-
-// handleTasmotaStat confirms the command in flight when the device reports
-// the state it asked for: stat/<topic>/RESULT {"POWER1":"ON"} or
-// stat/<topic>/POWER1 ON. Tasmota sends both; the second finds nothing in
-// flight and is ignored.
-func (s *Service) handleTasmotaStat(address, leaf string, payload []byte) {
-	var ch int
-	var state string
-	switch {
-	case leaf == "RESULT":
-		// Which channel? Try the slot of each channel in flight for this device.
-		s.mu.Lock()
-		var chans []int
-		for _, p := range s.busy {
-			if p.dev.Protocol == ProtocolTasmota && p.dev.Address == address {
-				chans = append(chans, p.dev.Channel)
-			}
-		}
-		s.mu.Unlock()
-		for _, c := range chans {
-			if v, ok := tasmotaPowerValue(payload, c); ok {
-				s.confirmTasmota(address, c, v)
-			}
-		}
-		return
-	case strings.HasPrefix(leaf, "POWER"):
-		n := strings.TrimPrefix(leaf, "POWER")
-		if n != "" {
-			if _, err := fmt.Sscan(n, &ch); err != nil {
-				return
-			}
-		}
-		state = strings.ToUpper(strings.TrimSpace(string(payload)))
-		s.confirmTasmota(address, ch, state)
-	}
-}
-
-func (s *Service) confirmTasmota(address string, ch int, state string) {
-	if ch <= 1 {
-		ch = 1
-	}
-	k := identityKey(ProtocolTasmota, "", address, ch)
-	want := func(p *pending) bool {
-		return (state == "ON") == p.cmd.Action.on() && (state == "ON" || state == "OFF")
-	}
-	if !s.complete(k, want, reply{at: s.now()}) {
-		s.ignored(ProtocolTasmota, "not_in_flight")
-	}
-}
-
-func (s *Service) handleZigbeeState(name string, payload []byte) {
-	var v struct {
-		State     string `json:"state"`
-		LockState string `json:"lock_state"`
-	}
-	if json.Unmarshal(payload, &v) != nil {
-		s.ignored(ProtocolZigbee, "malformed")
-		return
-	}
-	k := identityKey(ProtocolZigbee, "", name, 0)
-	want := func(p *pending) bool {
-		if p.cmd.Action == ActionUnlock {
-			return v.State == "UNLOCK" || v.LockState == "unlocked"
-		}
-		return v.State == "LOCK" || v.LockState == "locked"
-	}
-	if !s.complete(k, want, reply{at: s.now()}) {
-		s.ignored(ProtocolZigbee, "not_in_flight")
-	}
 }

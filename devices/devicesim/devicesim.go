@@ -52,6 +52,12 @@ type Faults struct {
 	// WrongID answers with an id the command did not carry (for Tasmota and
 	// Zigbee2MQTT, which have no ids: reports the opposite state).
 	WrongID bool
+	// Jammed, for a Zigbee2MQTT lock: the bolt sticks half way, and the lock
+	// reports state UNLOCK with lock_state not_fully_locked, as real locks do.
+	Jammed bool
+	// Unreachable, for a Zigbee2MQTT device: the bridge cannot reach it and
+	// logs "Publish 'set' 'state' to '<name>' failed" on bridge/logging.
+	Unreachable bool
 }
 
 // Config describes one simulated device.
@@ -65,11 +71,23 @@ type Config struct {
 	ClientID string // default: the username
 	Protocol devices.Protocol
 	SiteID   string // relais protocol: the site in its topics
-	Address  string
-	Channel  int
-	Mode     Mode
-	Delay    time.Duration // Slow mode
-	Faults   Faults
+	// Address is the client's root: the relais protocol's address, a
+	// Tasmota's %topic%, a Shelly's topic prefix; for Zigbee2MQTT, the
+	// bridge's base topic.
+	Address string
+	Channel int
+	// Names, for Zigbee2MQTT, are the friendly names of the devices the
+	// simulated bridge carries.
+	Names []string
+	// Legacy, for Zigbee2MQTT: bridge state and availability as Zigbee2MQTT
+	// 1.x sent them (bare online/offline) instead of 2.x's JSON.
+	Legacy bool
+	// Availability, for Zigbee2MQTT: publish each device's availability
+	// (an option, off by default in Zigbee2MQTT).
+	Availability bool
+	Mode         Mode
+	Delay        time.Duration // Slow mode
+	Faults       Faults
 	// AutoRelock, for a Zigbee2MQTT lock, locks again this long after an
 	// unlock (real locks do this themselves; 0: never).
 	AutoRelock time.Duration
@@ -79,12 +97,30 @@ type Config struct {
 	OnReceive func(Received)
 }
 
-// ForDevice fills a Config from a registered device and its secret.
+// ForDevice fills a Config from a registered device that logs in by
+// itself, and its secret.
 func ForDevice(d *devices.Device, secret, brokerURL string) Config {
 	return Config{
 		BrokerURL: brokerURL, Username: d.Username, Password: secret,
 		Protocol: d.Protocol, SiteID: d.SiteID, Address: d.Address, Channel: d.Channel, Mode: Normal,
 	}
+}
+
+// ForBridge fills a Config from a registered bridge, its secret and the
+// devices behind it: one connection for all of them, as the real bridge.
+func ForBridge(b *devices.Bridge, secret, brokerURL string, behind ...*devices.Device) Config {
+	c := Config{
+		BrokerURL: brokerURL, Username: b.Username, Password: secret,
+		Protocol: b.Protocol, SiteID: b.SiteID, Address: b.Address, Mode: Normal,
+	}
+	for _, d := range behind {
+		if b.Protocol == devices.ProtocolZigbee {
+			c.Names = append(c.Names, d.Address)
+		} else {
+			c.Channel = d.Channel
+		}
+	}
+	return c
 }
 
 // Executed is an action the simulated device carried out.
@@ -269,13 +305,34 @@ func (c *cutConn) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// presence returns the presence topic and its online/offline payloads.
+// presence returns the client's presence topic and its online/offline
+// payloads: its Last Will.
 func (s *Sim) presence() (string, []byte, []byte) {
-	d := devices.Device{Protocol: s.cfg.Protocol, SiteID: s.cfg.SiteID, Address: s.cfg.Address}
-	return devices.PresenceTopic(&d)
+	a := s.cfg.Address
+	switch s.cfg.Protocol {
+	case devices.ProtocolRelais:
+		return "relais/" + s.cfg.SiteID + "/" + a + "/status", []byte("online"), []byte("offline")
+	case devices.ProtocolTasmota:
+		return "tele/" + a + "/LWT", []byte("Online"), []byte("Offline")
+	case devices.ProtocolShelly:
+		return a + "/online", []byte("true"), []byte("false")
+	case devices.ProtocolZigbee:
+		on, off := s.zigbeeStates()
+		return a + "/bridge/state", on, off
+	}
+	return "", nil, nil
 }
 
-// commandFilters are the topics the device listens on.
+// zigbeeStates are Zigbee2MQTT's online and offline payloads.
+func (s *Sim) zigbeeStates() ([]byte, []byte) {
+	if s.cfg.Legacy {
+		return []byte("online"), []byte("offline")
+	}
+	return []byte(`{"state":"online"}`), []byte(`{"state":"offline"}`)
+}
+
+// commandFilters are the topics the device listens on: a Zigbee2MQTT
+// bridge subscribes to everything under its base topic.
 func (s *Sim) commandFilters() []string {
 	a := s.cfg.Address
 	switch s.cfg.Protocol {
@@ -286,7 +343,7 @@ func (s *Sim) commandFilters() []string {
 	case devices.ProtocolShelly:
 		return []string{a + "/rpc"}
 	case devices.ProtocolZigbee:
-		return []string{"zigbee2mqtt/" + a + "/set", "zigbee2mqtt/" + a + "/get"}
+		return []string{a + "/#"}
 	}
 	return nil
 }
@@ -305,6 +362,21 @@ func (s *Sim) onConnect(c paho.Client) {
 	// race detector catches). The broker keeps the retained status either way.
 	tok := c.Publish(topic, 0, true, online)
 	tok.WaitTimeout(5 * time.Second)
+	if s.cfg.Protocol == devices.ProtocolZigbee {
+		// Zigbee2MQTT announces its devices, retained, and each device's
+		// availability when that option is on.
+		list := []map[string]string{}
+		for _, n := range s.names() {
+			list = append(list, map[string]string{"friendly_name": n, "type": "EndDevice"})
+		}
+		b, _ := json.Marshal(list)
+		c.Publish(s.cfg.Address+"/bridge/devices", 0, true, b).WaitTimeout(5 * time.Second)
+		if s.cfg.Availability {
+			for _, n := range s.names() {
+				s.SetAvailability(n, true)
+			}
+		}
+	}
 	s.mu.Lock()
 	s.connected = true
 	close(s.connCh)
@@ -427,6 +499,19 @@ func (s *Sim) Close() {
 	s.c.Disconnect(100)
 }
 
+// SetAvailability publishes a Zigbee2MQTT device's availability, retained.
+func (s *Sim) SetAvailability(name string, online bool) {
+	on, off := s.zigbeeStates()
+	p := off
+	if online {
+		p = on
+	}
+	s.c.Publish(s.cfg.Address+"/"+name+"/availability", 0, true, p).WaitTimeout(5 * time.Second)
+}
+
+// names are the friendly names a Zigbee2MQTT simulator carries.
+func (s *Sim) names() []string { return s.cfg.Names }
+
 // enqueue hands a command to the worker without blocking paho.
 func (s *Sim) enqueue(_ paho.Client, m paho.Message) {
 	select {
@@ -476,6 +561,9 @@ func (s *Sim) onMessage(m paho.Message) {
 		rec.Outcome = s.shelly(m.Payload())
 	case devices.ProtocolZigbee:
 		rec.Outcome = s.zigbee(m.Topic(), m.Payload())
+		if rec.Outcome == "" {
+			return // not a command: Zigbee2MQTT hears all of <base>/#
+		}
 	}
 	s.record(rec)
 }
@@ -671,40 +759,88 @@ func (s *Sim) shelly(payload []byte) string {
 	return "acted"
 }
 
+// zigbee handles <base>/<name>/set and /get for the names it carries, as
+// Zigbee2MQTT does for a lock (tz.lock: state LOCK/UNLOCK, reported back
+// with lock_state) or a plug (tz.on_off: state ON/OFF, on_time).
 func (s *Sim) zigbee(topic string, payload []byte) string {
-	base := "zigbee2mqtt/" + s.cfg.Address
-	state := func() []byte {
-		s.mu.Lock()
-		on := s.on
-		s.mu.Unlock()
-		if on {
+	rest, ok := strings.CutPrefix(topic, s.cfg.Address+"/")
+	if !ok {
+		return ""
+	}
+	var name, verb string
+	for _, n := range s.names() {
+		if rest == n+"/set" || rest == n+"/get" {
+			name, verb = n, rest[len(n)+1:]
+		}
+	}
+	if name == "" {
+		return ""
+	}
+	out := s.cfg.Address + "/" + name
+	f := s.faultsNow()
+	if f.Unreachable {
+		msg := fmt.Sprintf("Publish '%s' 'state' to '%s' failed: 'Error: Delivery failed for '12345' (MAC_NO_ACK)'", verb, name)
+		b, _ := json.Marshal(map[string]string{"level": "error", "message": msg, "namespace": "z2m"})
+		s.c.Publish(s.cfg.Address+"/bridge/logging", 0, false, b)
+		return "refused"
+	}
+	lockState := func(on bool) []byte {
+		switch {
+		case f.Jammed:
+			return []byte(`{"state":"UNLOCK","lock_state":"not_fully_locked"}`)
+		case on:
 			return []byte(`{"state":"UNLOCK","lock_state":"unlocked"}`)
 		}
 		return []byte(`{"state":"LOCK","lock_state":"locked"}`)
 	}
-	if strings.HasSuffix(topic, "/get") {
-		s.answer(base, state())
+	var req struct {
+		State  string   `json:"state"`
+		OnTime *float64 `json:"on_time"`
+	}
+	if verb == "get" {
+		s.mu.Lock()
+		on := s.on
+		s.mu.Unlock()
+		s.answer(out, lockState(on))
 		return "setting"
 	}
-	var req struct {
-		State string `json:"state"`
-	}
-	if err := json.Unmarshal(payload, &req); err != nil || (req.State != "UNLOCK" && req.State != "LOCK") {
+	if err := json.Unmarshal(payload, &req); err != nil {
 		return "malformed"
 	}
-	a := devices.ActionLock
-	if req.State == "UNLOCK" {
-		a = devices.ActionUnlock
-	}
-	s.act("", a, s.cfg.AutoRelock, func() { s.answer(base, state()) })
-	out := state()
-	if s.faultsNow().WrongID {
+	switch req.State {
+	case "UNLOCK", "LOCK":
+		a := devices.ActionLock
 		if req.State == "UNLOCK" {
-			out = []byte(`{"state":"LOCK","lock_state":"locked"}`)
-		} else {
-			out = []byte(`{"state":"UNLOCK","lock_state":"unlocked"}`)
+			a = devices.ActionUnlock
 		}
+		if f.Jammed {
+			s.answer(out, lockState(false))
+			return "jammed"
+		}
+		s.act("", a, s.cfg.AutoRelock, func() { s.answer(out, lockState(false)) })
+		on := a == devices.ActionUnlock
+		if f.WrongID {
+			on = !on
+		}
+		s.answer(out, lockState(on))
+	case "ON", "OFF":
+		a := devices.ActionPowerOff
+		var d time.Duration
+		if req.State == "ON" {
+			a = devices.ActionPowerOn
+			if req.OnTime != nil {
+				d = time.Duration(*req.OnTime * float64(time.Second))
+			}
+		}
+		s.act("", a, d, func() { s.answer(out, []byte(`{"state":"OFF"}`)) })
+		v := req.State
+		if f.WrongID {
+			v = map[string]string{"ON": "OFF", "OFF": "ON"}[v]
+		}
+		b, _ := json.Marshal(map[string]string{"state": v})
+		s.answer(out, b)
+	default:
+		return "malformed"
 	}
-	s.answer(base, out)
 	return "acted"
 }

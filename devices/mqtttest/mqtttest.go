@@ -217,10 +217,63 @@ func StartMosquitto(t testing.TB, nodelay bool) *Mosquitto {
 	return m
 }
 
+// StartMosquittoACL starts `mosquitto` with passwords (users: name →
+// password, hashed with mosquitto_passwd) and the given acl_file, no
+// anonymous access, and set_tcp_nodelay.
+func StartMosquittoACL(t testing.TB, acl string, users map[string]string) *Mosquitto {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto")
+	if err != nil {
+		t.Fatalf("mosquitto is not installed: %v", err)
+	}
+	passwd, err := exec.LookPath("mosquitto_passwd")
+	if err != nil {
+		t.Fatalf("mosquitto_passwd is not installed: %v", err)
+	}
+	// Started as root, mosquitto drops to its own user: it must be able to
+	// read the files (test secrets only).
+	dir, err := os.MkdirTemp("", "relais-mosquitto-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pwFile, aclFile := filepath.Join(dir, "passwd"), filepath.Join(dir, "acl")
+	var pw bytes.Buffer
+	for u, p := range users {
+		fmt.Fprintf(&pw, "%s:%s\n", u, p)
+	}
+	if err := os.WriteFile(pwFile, pw.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// -U hashes every password of the file in place.
+	if out, err := exec.Command(passwd, "-U", pwFile).CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_passwd -U: %v: %s", err, out)
+	}
+	if err := os.WriteFile(aclFile, []byte(acl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &Mosquitto{t: t, bin: bin, Port: FreePort(t)}
+	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
+	conf := fmt.Sprintf("per_listener_settings false\nallow_anonymous false\npassword_file %s\nacl_file %s\n"+
+		"persistence false\nlistener %d 127.0.0.1\nset_tcp_nodelay true\n", pwFile, aclFile, m.Port)
+	m.conf = filepath.Join(dir, "mosquitto.conf")
+	if err := os.WriteFile(m.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	t.Cleanup(m.Stop)
+	return m
+}
+
 // Start starts the process and waits until it accepts connections.
 func (m *Mosquitto) Start() {
 	m.t.Helper()
 	m.cmd = exec.Command(m.bin, "-c", m.conf)
+	var out bytes.Buffer
+	m.cmd.Stdout, m.cmd.Stderr = &out, &out
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatalf("start mosquitto: %v", err)
 	}
@@ -233,7 +286,7 @@ func (m *Mosquitto) Start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	m.t.Fatalf("mosquitto did not listen on port %d within 10 s", m.Port)
+	m.t.Fatalf("mosquitto did not listen on port %d within 10 s: %s", m.Port, out.String())
 }
 
 // Stop kills the process (clients see their connection drop).
