@@ -50,3 +50,92 @@ func TestPulseTime(t *testing.T) {
 		}
 	}
 }
+
+// TestRetainedReplyIgnored: a reply replayed from the broker's retained
+// store (left there before relais subscribed) never confirms a command; the
+// same reply live does. Mosquitto's acl_file cannot stop a device from
+// retaining its replies, so relais must.
+func TestRetainedReplyIgnored(t *testing.T) {
+	s := New(nil, Config{})
+	d := Device{ID: "d1", Protocol: ProtocolTasmota, Kind: KindLock, Address: "t1", TopicRoot: "t1", Channel: 1}
+	p := &pending{dev: d, cmd: Command{ID: "c1", Action: ActionUnlock}, done: make(chan reply, 1)}
+	key := s.register(p)
+	msg := Message{Topic: "stat/t1/RESULT", Payload: []byte(`{"POWER1":"ON"}`), Retained: true}
+	s.handle(msg)
+	select {
+	case <-p.done:
+		t.Fatal("a retained reply confirmed the command")
+	default:
+	}
+	msg.Retained = false
+	s.handle(msg)
+	select {
+	case r := <-p.done:
+		if r.err != nil {
+			t.Fatalf("live reply: %v", r.err)
+		}
+	default:
+		t.Fatal("the live reply did not confirm the command")
+	}
+	s.unregister(key, p)
+}
+
+// TestZigbeeAnswer: what a Zigbee2MQTT report means for the command in flight.
+func TestZigbeeAnswer(t *testing.T) {
+	lock := func(a Action) *pending { return &pending{dev: Device{Kind: KindLock}, cmd: Command{Action: a}} }
+	plug := func(a Action) *pending { return &pending{dev: Device{Kind: KindRelay}, cmd: Command{Action: a}} }
+	tests := []struct {
+		name    string
+		p       *pending
+		report  zigbeeReport
+		answers bool
+		jammed  bool
+	}{
+		{"unlocked", lock(ActionUnlock), zigbeeReport{State: "UNLOCK", LockState: "unlocked"}, true, false},
+		{"not fully locked reads UNLOCK", lock(ActionUnlock), zigbeeReport{State: "UNLOCK", LockState: "not_fully_locked"}, true, true},
+		{"jammed while locking", lock(ActionLock), zigbeeReport{State: "UNLOCK", LockState: "not_fully_locked"}, true, true},
+		{"door state jammed", lock(ActionUnlock), zigbeeReport{State: "UNLOCK", DoorState: "error_jammed"}, true, true},
+		{"still locked", lock(ActionUnlock), zigbeeReport{State: "LOCK", LockState: "locked"}, false, false},
+		{"locked", lock(ActionLock), zigbeeReport{State: "LOCK", LockState: "locked"}, true, false},
+		{"state only", lock(ActionUnlock), zigbeeReport{State: "UNLOCK"}, true, false},
+		{"plug on", plug(ActionPowerOn), zigbeeReport{State: "ON"}, true, false},
+		{"plug still off", plug(ActionPowerOn), zigbeeReport{State: "OFF"}, false, false},
+		{"plug off", plug(ActionPowerOff), zigbeeReport{State: "OFF"}, true, false},
+	}
+	for _, tt := range tests {
+		err, answers := zigbeeAnswer(tt.p, tt.report)
+		if answers != tt.answers || (err != nil) != tt.jammed {
+			t.Errorf("%s: answers %v err %v, want answers %v jammed %v", tt.name, answers, err, tt.answers, tt.jammed)
+		}
+	}
+}
+
+// TestCheckRoot: the rule for a topic root, level by level.
+func TestCheckRoot(t *testing.T) {
+	tests := []struct {
+		s           string
+		multi, free bool
+		ok          bool
+	}{
+		{"tasmota_A1B2C3", false, false, true},
+		{"a/b", false, false, false},
+		{"a/b", true, true, true},
+		{"cmnd", true, true, false},
+		{"cmnd", false, false, true}, // a Tasmota topic named cmnd lives at cmnd/cmnd: its own
+		{"shellies/x", true, true, false},
+		{"$SYS", false, false, false},
+		{"a/$x", true, true, false},
+		{"a+", false, false, false},
+		{"a#", false, false, false},
+		{"a\u0085b", false, false, false},
+		{"a%b", false, false, false},
+		{" a", false, false, false},
+		{"a//b", true, true, false},
+		{"Porte d'entrée", false, false, true},
+	}
+	for _, tt := range tests {
+		if got := checkRoot(tt.s, tt.multi, tt.free) == ""; got != tt.ok {
+			t.Errorf("checkRoot(%q, %v, %v) ok = %v, want %v", tt.s, tt.multi, tt.free, got, tt.ok)
+		}
+	}
+}

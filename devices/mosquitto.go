@@ -122,7 +122,12 @@ func conflicts(cs []client) []Conflict {
 		ns       string
 	}
 	root := &node{children: map[string]*node{}}
+	reported := map[[2]int]bool{}
 	conflict := func(i, j int, ns string) {
+		if reported[[2]int{i, j}] || reported[[2]int{j, i}] {
+			return
+		}
+		reported[[2]int{i, j}] = true
 		c, o := cs[i], cs[j]
 		p := fmt.Sprintf("its topics overlap at %s", ns)
 		out = append(out,
@@ -144,8 +149,11 @@ func conflicts(cs []client) []Conflict {
 	}
 	for i, c := range cs {
 		if why := rootProblem(c); why != "" {
+			// Refused at login, so its topics threaten no one: the others
+			// are not in conflict with it.
 			out = append(out, Conflict{ID: c.ID, Bridge: c.Bridge, SiteID: c.SiteID, Name: c.Name,
 				Problem: fmt.Sprintf("address %q %s", c.Root, why)})
+			continue
 		}
 	namespaces:
 		for _, ns := range c.namespaces() {

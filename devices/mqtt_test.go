@@ -500,3 +500,17 @@ func TestPresenceTransitions(t *testing.T) {
 		t.Fatalf("offline transitions counted = %v, want %d", offline, len(allProtocols()))
 	}
 }
+
+// TestNeverSeenIsOffline: a device relais has never heard from is refused
+// at once, for every protocol (a never-connected Tasmota lock used to wait
+// 5 s for an answer that could not come).
+func TestNeverSeenIsOffline(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, false)
+	for _, p := range allProtocols() {
+		d, _ := r.register(p, devices.KindLock)
+		if _, err := r.svc.Send(context.Background(), d, devices.Command{Action: devices.ActionUnlock, Timeout: 5 * time.Second}); !errors.Is(err, devices.ErrOffline) {
+			t.Fatalf("%s never seen: %v, want ErrOffline", p, err)
+		}
+	}
+}
