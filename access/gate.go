@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
 )
 
 // Devices is what the gate needs from the devices package: find a device and
@@ -154,9 +155,22 @@ func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device
 			return nil, fmt.Errorf("read the manager's name: %w", err)
 		}
 	}
-	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: time.Duration(d.PulseSeconds) * time.Second})
+	pulse := time.Duration(d.PulseSeconds) * time.Second
+	if relocks(d) {
+		// The backstop relock exists before the command goes out.
+		ev.ID = id.New()
+		if err := g.scheduleRelock(ctx, d, ev.ID, g.now().Add(pulse+relockBackstop)); err != nil {
+			return nil, err
+		}
+	}
+	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: pulse})
 	if err := g.outcome(ctx, g.db, ev, res, sendErr); err != nil {
 		return nil, err
+	}
+	if relocks(d) && sendErr == nil {
+		if err := g.scheduleRelock(context.WithoutCancel(ctx), d, ev.ID, res.ConfirmedAt.Add(pulse)); err != nil {
+			return nil, err
+		}
 	}
 	if sendErr != nil {
 		return nil, commandProblem(sendErr)

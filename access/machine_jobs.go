@@ -37,11 +37,12 @@ type machineRefreshArgs struct{}
 
 func (machineRefreshArgs) Kind() string { return "access.machine_refresh" }
 
-// AddWorkers registers the machine jobs.
+// AddWorkers registers the machine jobs and the relock of latching locks.
 func (g *Gate) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &machineOffWorker{g: g})
 	river.AddWorker(w, &machineWarningWorker{g: g})
 	river.AddWorker(w, &machineRefreshWorker{g: g})
+	river.AddWorker(w, &relockWorker{g: g})
 }
 
 // PeriodicJobs returns the refresh job, run by the elected replica every
