@@ -14,20 +14,26 @@ import (
 // deviceJSON is a device as the API shows it. Members see what their app
 // needs (which door, is it online); the MQTT identity is for managers.
 type deviceJSON struct {
-	ID           string     `json:"id"`
-	SiteID       string     `json:"site_id"`
-	Kind         string     `json:"kind"`
-	Name         string     `json:"name"`
-	ResourceID   *string    `json:"resource_id"`
-	Online       bool       `json:"online"`
-	LastSeenAt   *time.Time `json:"last_seen_at"`
-	Protocol     string     `json:"protocol,omitempty"`
-	Address      string     `json:"address,omitempty"`
-	Channel      *int       `json:"channel,omitempty"`
-	Username     string     `json:"username,omitempty"`
-	PulseSeconds *int       `json:"pulse_seconds,omitempty"`
-	CreatedAt    *time.Time `json:"created_at,omitempty"`
-	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+	ID         string     `json:"id"`
+	SiteID     string     `json:"site_id"`
+	Kind       string     `json:"kind"`
+	Name       string     `json:"name"`
+	ResourceID *string    `json:"resource_id"`
+	Online     bool       `json:"online"`
+	LastSeenAt *time.Time `json:"last_seen_at"`
+	Protocol   string     `json:"protocol,omitempty"`
+	Address    string     `json:"address,omitempty"`
+	Channel    *int       `json:"channel,omitempty"`
+	BridgeID   *string    `json:"bridge_id,omitempty"`
+	Username   string     `json:"username,omitempty"`
+	// Topics are where relais commands it and hears it: what an installer
+	// checks on the device's side.
+	Topics         *devices.Topics `json:"topics,omitempty"`
+	LoginProblem   string          `json:"login_problem,omitempty"`
+	LoginProblemAt *time.Time      `json:"login_problem_at,omitempty"`
+	PulseSeconds   *int            `json:"pulse_seconds,omitempty"`
+	CreatedAt      *time.Time      `json:"created_at,omitempty"`
+	UpdatedAt      *time.Time      `json:"updated_at,omitempty"`
 	// Secret is the device's MQTT password, present only in the answer that
 	// created or rotated it.
 	Secret *string `json:"secret,omitempty"`
@@ -37,7 +43,14 @@ func toDeviceJSON(d *devices.Device, manager bool) deviceJSON {
 	out := deviceJSON{ID: d.ID, SiteID: d.SiteID, Kind: string(d.Kind), Name: d.Name, ResourceID: d.ResourceID,
 		Online: d.Online, LastSeenAt: d.LastSeenAt}
 	if manager {
-		out.Protocol, out.Address, out.Channel, out.Username = string(d.Protocol), d.Address, &d.Channel, d.Username
+		out.Protocol, out.Address, out.Channel, out.BridgeID = string(d.Protocol), d.Address, &d.Channel, d.BridgeID
+		topics := devices.TopicsOf(d)
+		out.Topics, out.LoginProblem, out.LoginProblemAt = &topics, d.LoginProblem, d.LoginProblemAt
+		if d.BridgeID == nil {
+			// Behind a bridge, the bridge logs in: the device's own
+			// username is never used.
+			out.Username = d.Username
+		}
 		out.PulseSeconds, out.CreatedAt, out.UpdatedAt = &d.PulseSeconds, &d.CreatedAt, &d.UpdatedAt
 	}
 	return out
@@ -84,6 +97,7 @@ func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *a
 		Kind         string  `json:"kind"`
 		Name         string  `json:"name"`
 		ResourceID   *string `json:"resource_id"`
+		BridgeID     *string `json:"bridge_id"`
 		Protocol     string  `json:"protocol"`
 		Address      string  `json:"address"`
 		Channel      int     `json:"channel"`
@@ -102,19 +116,21 @@ func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *a
 		return
 	}
 	d, secret, err := s.Devices.Create(r.Context(), devices.NewDevice{SiteID: siteID, Kind: devices.Kind(in.Kind), Name: in.Name,
-		ResourceID: in.ResourceID, Protocol: devices.Protocol(in.Protocol), Address: in.Address, Channel: in.Channel,
-		PulseSeconds: in.PulseSeconds})
+		ResourceID: in.ResourceID, BridgeID: in.BridgeID, Protocol: devices.Protocol(in.Protocol), Address: in.Address,
+		Channel: in.Channel, PulseSeconds: in.PulseSeconds})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out := toDeviceJSON(d, true)
 	// The secret is shown once and kept nowhere in clear, not even for an
-	// idempotent replay.
+	// idempotent replay. A device behind a bridge has none.
 	if cw, ok := w.(*captureWriter); ok {
 		cw.replayBody, _ = json.Marshal(out)
 	}
-	out.Secret = &secret
+	if secret != "" {
+		out.Secret = &secret
+	}
 	w.Header().Set("Location", "/v1/devices/"+d.ID)
 	writeJSON(w, http.StatusCreated, out)
 }

@@ -83,6 +83,12 @@ func (s *Server) routes() {
 	s.handle("PATCH /v1/devices/{device_id}", s.requireAuth(s.handlePatchDevice))
 	s.handle("DELETE /v1/devices/{device_id}", s.requireAuth(s.handleRetireDevice))
 	s.handle("POST /v1/devices/{device_id}/secret", s.requireAuth(s.handleRotateDeviceSecret))
+	s.handle("POST /v1/sites/{site_id}/bridges", s.requireAuth(s.idempotentAuthed(s.handleCreateBridge)))
+	s.handle("GET /v1/sites/{site_id}/bridges", s.requireAuth(s.handleListBridges))
+	s.handle("GET /v1/bridges/{bridge_id}", s.requireAuth(s.handleGetBridge))
+	s.handle("PATCH /v1/bridges/{bridge_id}", s.requireAuth(s.handlePatchBridge))
+	s.handle("DELETE /v1/bridges/{bridge_id}", s.requireAuth(s.handleRetireBridge))
+	s.handle("POST /v1/bridges/{bridge_id}/secret", s.requireAuth(s.handleRotateBridgeSecret))
 
 	s.handle("POST /v1/doors/{device_id}/unlock", s.requireAuth(s.idempotentAuthed(s.handleUnlock)))
 	s.handle("POST /v1/machines/{resource_id}/session", s.requireAuth(s.idempotentAuthed(s.handleStartSession)))

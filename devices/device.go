@@ -660,6 +660,10 @@ func (s *Service) RotateSecret(ctx context.Context, deviceID string) (string, er
 	if d.RetiredAt != nil {
 		return "", errRetired
 	}
+	if d.BridgeID != nil {
+		return "", &errs.Problem{Kind: errs.ErrConflict, Code: "device_behind_bridge",
+			Detail: "the device logs in through its bridge and has no secret of its own: rotate the bridge's (POST /v1/bridges/{bridge_id}/secret)"}
+	}
 	secret, hash := newSecret()
 	res, err := s.db.NewUpdate().Model((*Device)(nil)).
 		Set("secret_hash = ?", hash).Set("updated_at = ?", s.now()).
