@@ -457,7 +457,7 @@ func clientOf(d *Device) client {
 
 // topicsLockKey is an arbitrary constant for pg_advisory_xact_lock: the
 // registrations that could overlap are checked one at a time.
-const topicsLockKey = 7_256_131_772
+const topicsLockKey = 7_256_131_790
 
 // lockTopics serialises the registrations that claim topics, so that two
 // overlapping ones cannot both pass checkTopics. On SQLite every write

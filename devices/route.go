@@ -327,9 +327,15 @@ func (s *Service) refreshConflicts(ctx context.Context) error {
 		return err
 	}
 	found := map[string]string{}
+	s.mu.Lock()
+	before := s.conflicted
+	s.mu.Unlock()
 	for _, c := range conflicts(cs) {
-		if _, seen := found[c.ID]; !seen {
-			found[c.ID] = c.Problem
+		if _, seen := found[c.ID]; seen {
+			continue
+		}
+		found[c.ID] = c.Problem
+		if _, known := before[c.ID]; !known {
 			s.log.Error("MQTT client refused until it moves: its topics break the rules (see `relais devices check`)",
 				"id", c.ID, "bridge", c.Bridge, "site_id", c.SiteID, "name", c.Name, "problem", c.Problem)
 		}

@@ -54,7 +54,7 @@ Usage:
   relais migrate up|down|status [flags]           manage the database schema
   relais admin create --email E --password P      create or promote an admin
   relais invoices verify                          check every invoice's inalterability chain
-  relais devices simulate [flags]                 run virtual locks and relays against a broker
+  relais devices check|acl|simulate [flags]       check the device registry, write a Mosquitto acl_file, run virtual devices
 
 Every flag --some-name may also be set as RELAIS_SOME_NAME.
 Run 'relais COMMAND -h' for a command's flags.

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/id"
 )
 
 // syncBuffer is an io.Writer the server goroutine writes while the test reads.
@@ -299,5 +302,63 @@ func TestInvoicesVerify(t *testing.T) {
 	}
 	if err := run(ctx, []string{"invoices"}, env(nil), io.Discard, io.Discard); exitCode(err) != 2 {
 		t.Fatalf("invoices without verify: %v", err)
+	}
+}
+
+// TestDevicesCheckAndACL: `relais devices check` says when the registry is
+// sound and lists, exiting non-zero, the rows that break the topic rules;
+// `relais devices acl` writes every client's block for Mosquitto.
+func TestDevicesCheckAndACL(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.URL(t)
+	if err := run(ctx, []string{"migrate", "up", "--database-url", url}, env(nil), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	site := id.New()
+	if _, err := d.ExecContext(ctx, `INSERT INTO sites (id, name, timezone, address, legal, created_at, updated_at)
+		VALUES (?, 'Site', 'Europe/Paris', '{}', '{}', ?, ?)`, site, time.Now().UTC(), time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	svc := devices.New(d, devices.Config{})
+	shelly, _, err := svc.Create(ctx, devices.NewDevice{SiteID: site, Kind: devices.KindLock, Name: "Porte", Protocol: devices.ProtocolShelly, Address: "porte"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"devices", "check", "--database-url", url}, env(nil), &out, io.Discard); err != nil {
+		t.Fatalf("check of a sound registry: %v (%s)", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"devices", "acl", "--database-url", url, "--mqtt-username", "relais-prod"}, env(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"user relais-prod\n", "user " + shelly.Username + "\n", "topic read porte/rpc\n", "topic write porte/#\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("acl lacks %q:\n%s", want, out.String())
+		}
+	}
+	// A row from before the rules: a Shelly called cmnd.
+	if _, err := d.ExecContext(ctx, "UPDATE devices SET address = 'cmnd', topic_root = 'cmnd' WHERE id = ?", shelly.ID); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = run(ctx, []string{"devices", "check", "--database-url", url}, env(nil), &out, io.Discard)
+	if exitCode(err) != 1 || !strings.Contains(out.String(), shelly.ID) || !strings.Contains(out.String(), `"cmnd"`) {
+		t.Fatalf("check of a broken row: %v, output %s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"devices", "acl", "--database-url", url}, env(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "user "+shelly.Username) {
+		t.Fatalf("the acl gives a broken row its topics:\n%s", out.String())
+	}
+	if err := run(ctx, []string{"devices"}, env(nil), io.Discard, io.Discard); exitCode(err) != 2 {
+		t.Fatalf("devices without a subcommand: %v", err)
 	}
 }
