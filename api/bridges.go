@@ -61,9 +61,10 @@ func (s *Server) bridgeFor(w http.ResponseWriter, r *http.Request, p *access.Pri
 func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
-		Name     string `json:"name"`
-		Protocol string `json:"protocol"`
-		Address  string `json:"address"`
+		Name      string `json:"name"`
+		Protocol  string `json:"protocol"`
+		Address   string `json:"address"`
+		FullTopic string `json:"full_topic"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -74,7 +75,7 @@ func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *a
 		return
 	}
 	b, secret, err := s.Devices.CreateBridge(r.Context(), devices.NewBridge{SiteID: siteID, Name: in.Name,
-		Protocol: devices.Protocol(in.Protocol), Address: in.Address})
+		Protocol: devices.Protocol(in.Protocol), Address: in.Address, FullTopic: in.FullTopic})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -102,6 +102,7 @@ func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *a
 		Address      string  `json:"address"`
 		Channel      int     `json:"channel"`
 		PulseSeconds int     `json:"pulse_seconds"`
+		FullTopic    string  `json:"full_topic"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -117,7 +118,7 @@ func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *a
 	}
 	d, secret, err := s.Devices.Create(r.Context(), devices.NewDevice{SiteID: siteID, Kind: devices.Kind(in.Kind), Name: in.Name,
 		ResourceID: in.ResourceID, BridgeID: in.BridgeID, Protocol: devices.Protocol(in.Protocol), Address: in.Address,
-		Channel: in.Channel, PulseSeconds: in.PulseSeconds})
+		Channel: in.Channel, PulseSeconds: in.PulseSeconds, FullTopic: in.FullTopic})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

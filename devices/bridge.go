@@ -48,6 +48,8 @@ type NewBridge struct {
 	Name     string
 	Protocol Protocol
 	Address  string
+	// FullTopic: see NewDevice.FullTopic.
+	FullTopic string
 }
 
 // BridgePatch changes a bridge; a nil field is left as it is.
@@ -106,6 +108,7 @@ func (s *Service) CreateBridge(ctx context.Context, in NewBridge) (*Bridge, stri
 		}
 		var v errs.Validator
 		validateBridge(&v, b)
+		checkFullTopic(&v, b.Protocol, in.FullTopic)
 		if err := v.Err(); err != nil {
 			return err
 		}

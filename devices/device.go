@@ -230,6 +230,9 @@ type NewDevice struct {
 	Address      string
 	Channel      int
 	PulseSeconds int // locks: 0 means DefaultPulseSeconds
+	// FullTopic is a Tasmota's FullTopic setting, when the manager knows
+	// it: relais speaks only the default (see checkFullTopic).
+	FullTopic string
 }
 
 // DevicePatch changes a device; a nil field is left as it is.
@@ -426,6 +429,7 @@ func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, er
 		if in.BridgeID == nil || b != nil {
 			validate(&v, d, b)
 		}
+		checkFullTopic(&v, d.Protocol, in.FullTopic)
 		if err := checkResource(ctx, tx, &v, d); err != nil {
 			return err
 		}
@@ -448,6 +452,23 @@ func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, er
 	}
 	s.topicsChanged()
 	return d, secret, nil
+}
+
+// DefaultFullTopic is Tasmota's default FullTopic, the only one relais
+// speaks.
+const DefaultFullTopic = "%prefix%/%topic%/"
+
+// checkFullTopic refuses a Tasmota FullTopic other than the default, with
+// what to change on the device, instead of registering a device that would
+// never answer.
+func checkFullTopic(v *errs.Validator, p Protocol, fullTopic string) {
+	switch {
+	case fullTopic == "" || strings.TrimSuffix(fullTopic, "/")+"/" == DefaultFullTopic:
+	case p != ProtocolTasmota:
+		v.Add("full_topic", "applies to Tasmota only")
+	default:
+		v.Add("full_topic", "relais speaks to Tasmota on its default FullTopic %s (prefix, then topic): set it back on the device (Configuration → MQTT, or the command FullTopic %s)", DefaultFullTopic, DefaultFullTopic)
+	}
 }
 
 // clientOf is a device that logs in by itself, as a client.

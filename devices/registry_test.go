@@ -253,3 +253,30 @@ func TestIdentityUnique(t *testing.T) {
 		t.Fatalf("move onto a taken address: %v", err)
 	}
 }
+
+// TestFullTopic: a Tasmota FullTopic other than the default is refused at
+// registration with what to change on the device.
+func TestFullTopic(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.New(t)
+	f := newFixture(t, bdb)
+	svc := devices.New(bdb, devices.Config{})
+	for _, tt := range []struct {
+		protocol  devices.Protocol
+		fullTopic string
+		ok        bool
+	}{
+		{devices.ProtocolTasmota, "%prefix%/%topic%/", true},
+		{devices.ProtocolTasmota, "%prefix%/%topic%", true},
+		{devices.ProtocolTasmota, "tasmota/%topic%/%prefix%/", false},
+		{devices.ProtocolTasmota, "%prefix%/%hostname%/", false},
+		{devices.ProtocolShelly, "%prefix%/%topic%/", true},
+		{devices.ProtocolShelly, "x/%topic%", false},
+	} {
+		_, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "t", Protocol: tt.protocol,
+			Address: "ft-" + id.Secret(6), FullTopic: tt.fullTopic})
+		if tt.ok != (err == nil) || (!tt.ok && !slicesEq(fieldsOf(err), "full_topic")) {
+			t.Errorf("%s with FullTopic %q: %v", tt.protocol, tt.fullTopic, err)
+		}
+	}
+}
