@@ -376,3 +376,62 @@ func TestZigbee2MQTTBridge(t *testing.T) {
 		})
 	}
 }
+
+// TestSeveralLevelsAndBridges: a Shelly whose topic_prefix has several
+// levels (the fixed +/online subscription does not reach it) and a Tasmota
+// bridge with two relays are heard and commanded, on both brokers.
+func TestSeveralLevelsAndBridges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newRig(t, false)
+	prefix := "shellies-" + id.Secret(6) + "/office"
+	sh, shSecret, err := r.svc.Create(ctx, devices.NewDevice{SiteID: r.f.site, Kind: devices.KindLock, Name: "Bureau", Protocol: devices.ProtocolShelly, Address: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := devicesim.ForDevice(sh, shSecret, r.env.DeviceURL)
+	cfg.Logger = mqtttest.Quiet()
+	shSim, err := devicesim.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(shSim.Close)
+	r.waitOnline(sh, true)
+	if _, err := r.svc.Send(ctx, sh, devices.Command{Action: devices.ActionUnlock}); err != nil {
+		t.Fatalf("unlock a Shelly at %s: %v", prefix, err)
+	}
+
+	tb, tbSecret, err := r.svc.CreateBridge(ctx, devices.NewBridge{SiteID: r.f.site, Name: "4CH", Protocol: devices.ProtocolTasmota, Address: uniqueAddress(devices.ProtocolTasmota)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var relays []*devices.Device
+	for ch := 1; ch <= 2; ch++ {
+		d, _, err := r.svc.Create(ctx, devices.NewDevice{SiteID: r.f.site, BridgeID: &tb.ID, Kind: devices.KindRelay, Name: "R", ResourceID: &r.f.machine, Channel: ch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		relays = append(relays, d)
+	}
+	cfg = devicesim.ForBridge(tb, tbSecret, r.env.DeviceURL, relays...)
+	cfg.Logger = mqtttest.Quiet()
+	tSim, err := devicesim.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tSim.Close)
+	for _, d := range relays {
+		r.waitOnline(d, true)
+		if _, err := r.svc.Send(ctx, d, devices.Command{Action: devices.ActionPowerOn, Duration: time.Minute}); err != nil {
+			t.Fatalf("relay %d: %v", d.Channel, err)
+		}
+	}
+	var topics []string
+	for _, rec := range tSim.Received() {
+		topics = append(topics, rec.Topic)
+	}
+	joined := strings.Join(topics, " ")
+	if !strings.Contains(joined, "/POWER1") || !strings.Contains(joined, "/POWER2") {
+		t.Fatalf("the bridge received %v, want POWER1 and POWER2", topics)
+	}
+}
