@@ -160,7 +160,7 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *acce
 		return
 	}
 	up := calendar.SiteUpdate{Name: in.Name, Timezone: in.Timezone, Address: in.Address, Legal: in.Legal,
-		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null}
+		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null, Admin: p.IsAdmin()}
 	if v := in.OpeningHours.ptr(); v != nil {
 		up.OpeningHours = *v
 		if up.OpeningHours == nil {

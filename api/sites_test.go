@@ -256,3 +256,87 @@ func TestAPIKeyListedSitesPaginate(t *testing.T) {
 	}
 	h.do(req{method: "POST", path: "/v1/auth/logout", token: key.Secret}).expect(t, http.StatusForbidden)
 }
+
+// otherLegal is the legal identity of another entity than siteBody's.
+func otherLegal() map[string]any {
+	return map[string]any{"company_name": "Association Le Bourg Numérique", "legal_form": "Association loi 1901",
+		"siren": "443061841", "siret": "44306184100005", "vat_number": "FR64443061841"}
+}
+
+// A site's legal identity decides whose invoice series its invoices take a
+// number in, and whose accounting journal (FEC) they land in. It is the
+// admin's to set: a manager who could point their site at another entity's
+// SIREN would issue invoices in that entity's series and lock the entity's
+// own managers out of its journal.
+func TestSiteLegalIdentityIsTheAdmins(t *testing.T) {
+	h := newHarness(t)
+	_, admin := h.admin()
+	site := h.site(admin, "La Fabrique")
+	other := h.site(admin, "Le Bourg")
+	h.do(req{method: "PATCH", path: "/v1/sites/" + other, token: admin, body: map[string]any{"legal": otherLegal()}}).expect(t, http.StatusOK)
+	managerID, _, _ := h.member("manon@example.fr")
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/managers", token: admin, body: map[string]string{"user_id": managerID}}).expect(t, http.StatusCreated)
+	manager, _ := h.login("manon@example.fr", password)
+	otherManagerID, _, _ := h.member("olga@example.fr")
+	h.do(req{method: "POST", path: "/v1/sites/" + other + "/managers", token: admin, body: map[string]string{"user_id": otherManagerID}}).expect(t, http.StatusCreated)
+	otherManager, _ := h.login("olga@example.fr", password)
+
+	type legal struct {
+		CompanyName string `json:"company_name"`
+		SIREN       string `json:"siren"`
+	}
+	var got struct {
+		Name  string
+		Legal legal
+	}
+	read := func(id string) {
+		t.Helper()
+		h.do(req{method: "GET", path: "/v1/sites/" + id, token: admin}).expect(t, http.StatusOK).decode(t, &got)
+	}
+	window := "?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"
+	h.do(req{method: "GET", path: "/v1/sites/" + other + "/fec" + window, token: otherManager}).expect(t, http.StatusOK)
+
+	// The attack: the manager points their site at the other entity (with
+	// another change beside it). Refused naming legal; nothing changes.
+	for _, body := range []map[string]any{
+		{"legal": otherLegal()},
+		{"name": "La Fabrique du Bourg", "legal": otherLegal()},
+		{"legal": map[string]any{"company_name": "SCIC La Fabrique", "legal_form": "SCIC SAS",
+			"siren": "732829320", "siret": "73282932000074", "vat_exempt": true}},
+	} {
+		p := h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: manager, body: body}).expect(t, http.StatusForbidden).problem(t)
+		if p.Code != "legal_identity_admin_only" || !p.hasField("legal") {
+			t.Fatalf("problem %+v does not name legal", p)
+		}
+		read(site)
+		if got.Name != "La Fabrique" || got.Legal.SIREN != "732829320" || got.Legal.CompanyName != "SCIC La Fabrique" {
+			t.Fatalf("a refused PATCH changed the site: %+v", got)
+		}
+	}
+	// The other entity's managers keep their journal.
+	h.do(req{method: "GET", path: "/v1/sites/" + other + "/fec" + window, token: otherManager}).expect(t, http.StatusOK)
+
+	// The manager still edits everything else, and may send the legal
+	// identity back unchanged (a form that sends the whole site).
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: manager, body: map[string]any{"name": "La Fabrique du Bourg"}}).expect(t, http.StatusOK)
+	same := siteBody("")["legal"].(map[string]any)
+	same["siret"] = "732 829 320 00074" // the same number, written otherwise
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: manager, body: map[string]any{"legal": same}}).expect(t, http.StatusOK)
+	read(site)
+	if got.Name != "La Fabrique du Bourg" || got.Legal.SIREN != "732829320" {
+		t.Fatalf("site after the manager's edits: %+v", got)
+	}
+	// An API key of the site with sites:write is no admin either.
+	var key struct{ Secret string }
+	h.do(req{method: "POST", path: "/v1/api-keys", token: manager, body: map[string]any{"name": "console", "scopes": []string{"sites:read", "sites:write"}, "site_ids": []string{site}}}).
+		expect(t, http.StatusCreated).decode(t, &key)
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: key.Secret, body: map[string]any{"legal": otherLegal()}}).expect(t, http.StatusForbidden)
+
+	// The admin changes it: the site joins the other entity, whose series
+	// and journal now hold its future invoices.
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site, token: admin, body: map[string]any{"legal": otherLegal()}}).expect(t, http.StatusOK)
+	read(site)
+	if got.Legal.SIREN != "443061841" {
+		t.Fatalf("the admin's change did not apply: %+v", got)
+	}
+}

@@ -320,6 +320,7 @@ func (s *Service) Withdraw(ctx context.Context, g CreditGrant) (*CreditMovement,
 	var v errs.Validator
 	checkUnit(&v, g.Unit, g.ResourceKind)
 	v.Check(g.Amount > 0, "amount", "must be positive")
+	v.Check(g.Amount <= maxCreditAmount, "amount", "must be at most %d", maxCreditAmount)
 	v.Check(strings.TrimSpace(g.Reason) != "", "reason", "is required")
 	v.Check(len(g.Reason) <= 500, "reason", "must be at most 500 bytes")
 	v.Check(g.ExpiresAt == nil, "expires_at", "is only for grants")
@@ -354,7 +355,8 @@ func (s *Service) Withdraw(ctx context.Context, g CreditGrant) (*CreditMovement,
 	return mv, nil
 }
 
-// maxCreditAmount bounds one grant or gift: 1 000 000 € or as many minutes.
+// maxCreditAmount bounds one grant, withdrawal or gift: 1 000 000 € or as
+// many minutes.
 const maxCreditAmount = 100_000_000
 
 // CreditGift is credit one member gives another.
@@ -374,6 +376,7 @@ func (s *Service) Gift(ctx context.Context, g CreditGift) (*CreditMovement, erro
 	var v errs.Validator
 	checkUnit(&v, g.Unit, g.ResourceKind)
 	v.Check(g.Amount > 0, "amount", "must be positive")
+	v.Check(g.Amount <= maxCreditAmount, "amount", "must be at most %d", maxCreditAmount)
 	v.Check(strings.TrimSpace(g.ToEmail) != "", "to_email", "is required")
 	v.Check(len(g.Message) <= 500, "message", "must be at most 500 bytes")
 	if err := v.Err(); err != nil {

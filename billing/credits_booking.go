@@ -11,6 +11,13 @@ import (
 
 // usePrice is the price of minutes of a resource at its hourly price (HT),
 // rounded half up to the cent, and its VAT unless the site is exempt.
+//
+// It cannot overflow: a price is at most 1 000 000 cents an hour
+// (calendar's validation), and a reservation lasts at most
+// calendar.MaxBookingMinutes (744 000 000 cents HT at that price). Even
+// the most minutes a time.Duration holds, about 1.5 × 10^8 (a machine's
+// overrun is measured in one), keep perHourCents × minutes × 2 near
+// 3 × 10^14, far below int64's 9.2 × 10^18.
 func usePrice(perHourCents int64, vatExempt bool, minutes int) (ht, vat int64, rateBP int) {
 	rateBP = 2000
 	if vatExempt {

@@ -91,7 +91,7 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 	default:
 		v.Add("method", "must be cash, cheque, transfer or card")
 	}
-	v.Check(in.AmountCents > 0, "amount_cents", "must be positive")
+	v.Check(in.AmountCents > 0 && in.AmountCents <= maxPlanPriceCents, "amount_cents", "must be the plan's price, between 1 and %d", maxPlanPriceCents)
 	v.Check(len(in.Reference) <= 200, "reference", "must be at most 200 bytes")
 	v.Check(in.UserID != "", "user_id", "is required")
 	if err := v.Err(); err != nil {

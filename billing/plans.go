@@ -50,6 +50,16 @@ type Quotas struct {
 	HorizonDays               int `json:"horizon_days"`
 }
 
+// maxPlanPriceCents bounds a plan's price, TTC: 100 000 €.
+const maxPlanPriceCents = 10_000_000
+
+// Bounds of quotas: a member's upcoming reservations, and minutes of them
+// a day or a week (31 days of minutes, as an allowance's minutes a period).
+const (
+	maxConcurrentReservations = 1000
+	maxQuotaMinutes           = 31 * 24 * 60
+)
+
 // Includes says what a plan gives.
 type Includes struct {
 	// ResourceKinds may be booked at no extra cost (beyond allowances).
@@ -112,7 +122,7 @@ func validatePlan(v *errs.Validator, p *Plan, vatExempt bool) {
 	v.Check(p.Name != "", "name", "is required")
 	v.Check(utf8.RuneCountInString(p.Name) <= 200, "name", "must be at most 200 characters")
 	v.Check(p.Kind == PlanMembership || p.Kind == PlanDayPass || p.Kind == PlanPack, "kind", "must be membership, day_pass or pack")
-	v.Check(p.PriceCents >= 0 && p.PriceCents <= 10_000_000, "price_cents", "must be between 0 and 10000000 (100 000 €)")
+	v.Check(p.PriceCents >= 0 && p.PriceCents <= maxPlanPriceCents, "price_cents", "must be between 0 and %d (100 000 €)", maxPlanPriceCents)
 	v.Check(slices.Contains(vatRates, p.VATRateBP), "vat_rate_bp", "must be 0, 550, 1000 or 2000 (basis points)")
 	if vatExempt {
 		v.Check(p.VATRateBP == 0, "vat_rate_bp", "must be 0: the site's entity is VAT-exempt")
@@ -125,9 +135,19 @@ func validatePlan(v *errs.Validator, p *Plan, vatExempt bool) {
 		v.Check(validKind(a.ResourceKind), fmt.Sprintf("includes.allowances[%d].resource_kind", i), "must be desk, room, zone or machine")
 		v.Check(a.MinutesPerPeriod > 0 && a.MinutesPerPeriod <= 31*24*60, fmt.Sprintf("includes.allowances[%d].minutes_per_period", i), "must be between 1 and 44640")
 	}
+	// Quotas are bounded like the rules they tighten: past a bound a quota
+	// no longer limits anything (no reservation lasts longer than
+	// calendar.MaxBookingMinutes or ends later than calendar.MaxHorizonDays
+	// ahead), and 2^62 days ahead overflowed a date into the past.
 	q := in.Quotas
-	v.Check(q.MaxConcurrentReservations >= 0 && q.MaxMinutesPerDay >= 0 && q.MaxMinutesPerWeek >= 0 && q.HorizonDays >= 0,
-		"includes.quotas", "must not be negative")
+	v.Check(q.MaxConcurrentReservations >= 0 && q.MaxConcurrentReservations <= maxConcurrentReservations,
+		"includes.quotas.max_concurrent_reservations", "must be between 0 (no limit) and %d", maxConcurrentReservations)
+	v.Check(q.MaxMinutesPerDay >= 0 && q.MaxMinutesPerDay <= maxQuotaMinutes,
+		"includes.quotas.max_minutes_per_day", "must be between 0 (no limit) and %d", maxQuotaMinutes)
+	v.Check(q.MaxMinutesPerWeek >= 0 && q.MaxMinutesPerWeek <= maxQuotaMinutes,
+		"includes.quotas.max_minutes_per_week", "must be between 0 (no limit) and %d", maxQuotaMinutes)
+	v.Check(q.HorizonDays >= 0 && q.HorizonDays <= calendar.MaxHorizonDays,
+		"includes.quotas.horizon_days", "must be between 0 (no limit) and %d", calendar.MaxHorizonDays)
 	if in.DoorAccess == "" {
 		in.DoorAccess = DoorOpeningHours
 	}

@@ -57,6 +57,7 @@ func (svc *Service) SiteAvailability(ctx context.Context, siteID string, q Avail
 	if err := q.check(); err != nil {
 		return nil, err
 	}
+	q.clip(svc.now())
 	v, err := svc.siteResources(ctx, site, q.From, q.To)
 	if err != nil {
 		return nil, err
@@ -83,6 +84,7 @@ func (svc *Service) ResourceAvailability(ctx context.Context, resourceID string,
 	if err != nil {
 		return nil, err
 	}
+	q.clip(svc.now())
 	v, err := svc.siteResources(ctx, site, q.From, q.To)
 	if err != nil {
 		return nil, err
@@ -92,6 +94,17 @@ func (svc *Service) ResourceAvailability(ctx context.Context, resourceID string,
 		return &Availability{Resource: res, Free: []FreeInterval{}}, nil
 	}
 	return &out[0], nil
+}
+
+// clip narrows the query's window to what availability may ever offer:
+// from now to the farthest horizon a resource may have. Beyond those
+// bounds nothing is free, and instants stay in the range availability
+// computes in (Unix nanoseconds, years 1678 to 2262): a window in the year
+// 9999 is answered with nothing free, not with wrapped-round instants.
+func (q *AvailabilityQuery) clip(now time.Time) {
+	farthest := now.AddDate(0, 0, MaxHorizonDays)
+	q.From = minTime(maxTime(q.From, now), farthest)
+	q.To = minTime(maxTime(q.To, q.From), farthest)
 }
 
 func (q *AvailabilityQuery) check() error {
@@ -134,7 +147,7 @@ func (svc *Service) availability(site *Site, rs []Resource, v *siteView, q Avail
 		case res.Kind == KindRoom:
 			seats = 1
 		}
-		rules := res.Rules.withDefaults()
+		rules := res.Rules.withDefaults(res.Kind)
 		var open []span
 		if res.OpeningHours == nil {
 			if cached, ok := siteOpen[true]; ok {
@@ -204,9 +217,9 @@ func (svc *Service) readBusy(ctx context.Context, siteID string, resourceIDs []s
 			if err := rows.Scan(&rid, &b.seats, &start, &end, &b.exclusive, &hold); err != nil {
 				return err
 			}
-			b.start, b.end, b.holdUntil = start.UnixNano(), end.UnixNano(), 0
+			b.start, b.end, b.holdUntil = unixNano(start), unixNano(end), 0
 			if hold.Valid {
-				b.holdUntil = hold.Time.UnixNano()
+				b.holdUntil = unixNano(hold.Time)
 			}
 			g.add(rid, b)
 		}
@@ -259,6 +272,26 @@ func (svc *Service) readBusy(ctx context.Context, siteID string, resourceIDs []s
 	return g.byResource(), nil
 }
 
+// Reservations are bounded (MaxHorizonDays), but rows written before the
+// bounds may end in the year 9999, past what Unix nanoseconds hold (the
+// year 2262): UnixNano wraps round there, and such a reservation would read
+// as over long ago, its resource free. unixNano keeps those rows at the
+// edge of the range instead, where they still cover every window.
+var (
+	firstInstant = time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC)
+	lastInstant  = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(lastInstant):
+		return lastInstant.UnixNano()
+	case t.Before(firstInstant):
+		return firstInstant.UnixNano()
+	}
+	return t.UnixNano()
+}
+
 // sqliteInstant parses an instant as bun writes it on SQLite
 // ("2006-01-02 15:04:05.999999-07:00", in UTC) to Unix nanoseconds, by hand
 // for that layout and through time.Parse for anything else.
@@ -289,12 +322,12 @@ func sqliteInstant(b []byte) (int64, error) {
 			}
 		}
 		if ok {
-			return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC).UnixNano(), nil
+			return unixNano(time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)), nil
 		}
 	}
 	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.Parse(layout, string(b)); err == nil {
-			return t.UnixNano(), nil
+			return unixNano(t), nil
 		}
 	}
 	return 0, fmt.Errorf("read reservations: unexpected instant %q", b)

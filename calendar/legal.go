@@ -77,6 +77,15 @@ func (l Legal) validate(v *errs.Validator, field string) {
 	}
 }
 
+// sameLegal reports whether two normalized identities are the same.
+func sameLegal(a, b Legal) bool {
+	if (a.Address == nil) != (b.Address == nil) || a.Address != nil && *a.Address != *b.Address {
+		return false
+	}
+	a.Address, b.Address = nil, nil
+	return a == b
+}
+
 func allDigits(s string) bool {
 	for _, c := range s {
 		if c < '0' || c > '9' {

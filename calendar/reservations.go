@@ -486,30 +486,31 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 	if err != nil {
 		return nil, err
 	}
-	seats := b.Seats
-	if seats == 0 {
-		seats = 1
-	}
 	block := b.Kind == ReservationBlock
-	if block {
-		seats = res.Capacity
-	}
-	rules := res.Rules.withDefaults()
+	rules := res.Rules.withDefaults(res.Kind)
 	now := svc.now()
 	switch {
 	case !end.After(start):
 		return nil, errs.Rule("end", "end_before_start", "end must be after start")
 	case res.RetiredAt != nil:
 		return nil, errs.Rule("resource_id", "resource_retired", "this resource is retired and takes no new reservations")
-	case seats < 1:
-		return nil, errs.Rule("seats", "seats_invalid", "seats must be at least 1")
-	case !res.Exclusive() && seats > res.Capacity:
-		return nil, errs.Rule("seats", "over_capacity", "this zone has %d seats", res.Capacity)
-	case res.Exclusive() && seats != 1 && !block:
-		return nil, errs.Rule("seats", "seats_invalid", "a %s is booked whole: seats must be 1", res.Kind)
+	}
+	seats, err := checkSeats(res, b)
+	if err != nil {
+		return nil, err
 	}
 	if block {
-		// A manager's block only needs a sane interval.
+		// A manager's block needs a sane interval: not over already, ending
+		// within the farthest horizon, and bounded (it may start in the
+		// past, for maintenance already under way).
+		switch {
+		case !end.After(now):
+			return nil, errs.Rule("end", "in_the_past", "this block is over already")
+		case end.After(now.AddDate(0, 0, MaxHorizonDays)):
+			return nil, errs.Rule("end", "beyond_horizon", "a block ends at most %d days ahead", MaxHorizonDays)
+		case end.Sub(start) > MaxBlockMinutes*time.Minute:
+			return nil, errs.Rule("end", "too_long", "a block lasts at most %d days; close the resource for longer", MaxBlockMinutes/(24*60))
+		}
 		return &slot{res: res, site: site, start: start, end: end, busy: end, seats: seats}, nil
 	}
 	if !res.MemberBookable && !b.Manager {
@@ -518,13 +519,23 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 	if !start.After(now) {
 		return nil, errs.Rule("start", "in_the_past", "start is in the past")
 	}
-	if !b.Manager {
-		if start.After(now.AddDate(0, 0, rules.HorizonDays)) {
-			return nil, errs.Rule("start", "beyond_horizon", "bookings open %d days ahead", rules.HorizonDays)
-		}
-		if start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
-			return nil, errs.Rule("start", "under_minimum_notice", "book at least %d minutes ahead", rules.MinNoticeMinutes)
-		}
+	// The whole reservation lies within the horizon, its end too: what
+	// availability offers (it stops at the horizon) is what may be booked.
+	// Managers are not held to the resource's horizon, but to the farthest
+	// a resource may have: no reservation reaches the year 9999.
+	days, ahead := rules.HorizonDays, "bookings open %d days ahead"
+	if b.Manager {
+		days, ahead = MaxHorizonDays, "managers book at most %d days ahead"
+	}
+	horizon := now.AddDate(0, 0, days)
+	if start.After(horizon) {
+		return nil, errs.Rule("start", "beyond_horizon", ahead, days)
+	}
+	if end.After(horizon) {
+		return nil, errs.Rule("end", "beyond_horizon", ahead+": the reservation must end by then", days)
+	}
+	if !b.Manager && start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
+		return nil, errs.Rule("start", "under_minimum_notice", "book at least %d minutes ahead", rules.MinNoticeMinutes)
 	}
 	if !onSlot(start, loc, rules.SlotMinutes) {
 		return nil, errs.Rule("start", "off_granularity", "start must fall on a %d-minute boundary", rules.SlotMinutes)
@@ -536,7 +547,7 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 	if d < time.Duration(rules.MinMinutes)*time.Minute {
 		return nil, errs.Rule("end", "too_short", "a booking lasts at least %d minutes", rules.MinMinutes)
 	}
-	if rules.MaxMinutes > 0 && d > time.Duration(rules.MaxMinutes)*time.Minute {
+	if d > time.Duration(rules.MaxMinutes)*time.Minute {
 		return nil, errs.Rule("end", "too_long", "a booking lasts at most %d minutes", rules.MaxMinutes)
 	}
 	hours := site.OpeningHours
@@ -562,6 +573,27 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 	}
 	busy := end.Add(time.Duration(rules.BufferAfterMinutes) * time.Minute)
 	return &slot{res: res, site: site, start: start, end: end, busy: busy, seats: seats, closuresPending: !closures}, nil
+}
+
+// checkSeats returns the seats b takes of res: those asked for (one by
+// default) within a zone's capacity, one of a desk, room or machine, all of
+// them for a block.
+func checkSeats(res *Resource, b Booking) (int, error) {
+	seats := b.Seats
+	if seats == 0 {
+		seats = 1
+	}
+	switch {
+	case b.Kind == ReservationBlock:
+		return res.Capacity, nil
+	case seats < 1:
+		return 0, errs.Rule("seats", "seats_invalid", "seats must be at least 1")
+	case !res.Exclusive() && seats > res.Capacity:
+		return 0, errs.Rule("seats", "over_capacity", "this zone has %d seats", res.Capacity)
+	case res.Exclusive() && seats != 1:
+		return 0, errs.Rule("seats", "seats_invalid", "a %s is booked whole: seats must be 1", res.Kind)
+	}
+	return seats, nil
 }
 
 // checkClosures refuses [start, end) when a closure of the site or the

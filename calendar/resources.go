@@ -28,8 +28,12 @@ type Rules struct {
 	// local midnight (default 30).
 	SlotMinutes int `json:"slot_minutes"`
 	MinMinutes  int `json:"min_minutes"` // default one slot
-	MaxMinutes  int `json:"max_minutes"` // 0 means no limit
-	// HorizonDays: how far ahead a member may book (default 90).
+	// MaxMinutes: the longest reservation (default DefaultMaxMinutes of the
+	// resource's kind). It holds for managers too; blocks have their own
+	// bound, MaxBlockMinutes.
+	MaxMinutes int `json:"max_minutes"`
+	// HorizonDays: how far ahead a member may book (default 90): the
+	// reservation must end by then.
 	HorizonDays int `json:"horizon_days"`
 	// MinNoticeMinutes: how long before the start a booking must be made.
 	MinNoticeMinutes int `json:"min_notice_minutes"`
@@ -44,15 +48,57 @@ type Rules struct {
 	LateCancelRefundPercent int `json:"late_cancel_refund_percent"`
 }
 
-// DefaultRules are what a resource gets for rules it leaves at zero.
+// Bounds of the rules and of every reservation. Each number a client gives
+// is bounded, so that no rule overflows a time.Duration (2^62 minutes of
+// notice wrapped round into no notice at all), and no reservation lasts
+// long enough to block a resource for good, to cost an absurd amount, or to
+// reach past the instants availability computes with.
+const (
+	// MaxBookingMinutes bounds min_minutes and max_minutes: 31 days, a
+	// month of a desk for a resource whose managers want that.
+	MaxBookingMinutes = 31 * 24 * 60
+	// MaxNoticeMinutes bounds min_notice_minutes and
+	// cancel_deadline_minutes: 90 days.
+	MaxNoticeMinutes = 90 * 24 * 60
+	// MaxHorizonDays bounds horizon_days. It is also how far ahead managers
+	// book, for members or for themselves, and block: they are not held to
+	// a resource's horizon, but not to the year 9999 either.
+	MaxHorizonDays = 730
+	// MaxBlockMinutes bounds a manager's block of a resource: 92 days, a
+	// quarter, long enough for a machine away for repair or a room being
+	// refitted. A block is a reservation, checked and listed like one;
+	// longer unavailability is a closure of the resource, or its retirement.
+	MaxBlockMinutes = 92 * 24 * 60
+)
+
+// DefaultMaxMinutes is the longest reservation of a kind of resource whose
+// rules set none: a day of a desk, a zone's seat or a room (a day's event),
+// and eight hours of a machine (a long job; the machine is powered, and may
+// be charged, for every minute of it). A manager sets max_minutes up to
+// MaxBookingMinutes where longer bookings make sense.
+func DefaultMaxMinutes(kind string) int {
+	if kind == KindMachine {
+		return 8 * 60
+	}
+	return 24 * 60
+}
+
+// DefaultRules are what a resource gets for rules it leaves at zero
+// (max_minutes: DefaultMaxMinutes of its kind).
 var DefaultRules = Rules{SlotMinutes: 30, HorizonDays: 90}
 
-func (r Rules) withDefaults() Rules {
+// withDefaults fills the rules left at zero for a resource of kind.
+func (r Rules) withDefaults(kind string) Rules {
 	if r.SlotMinutes == 0 {
 		r.SlotMinutes = DefaultRules.SlotMinutes
 	}
 	if r.MinMinutes == 0 {
 		r.MinMinutes = r.SlotMinutes
+	}
+	if r.MaxMinutes == 0 {
+		// Never below the minimum: a resource booked for two days at least
+		// may be booked for two days.
+		r.MaxMinutes = max(DefaultMaxMinutes(kind), r.MinMinutes)
 	}
 	if r.HorizonDays == 0 {
 		r.HorizonDays = DefaultRules.HorizonDays
@@ -62,11 +108,13 @@ func (r Rules) withDefaults() Rules {
 
 func (r Rules) validate(v *errs.Validator) {
 	v.Check(r.SlotMinutes >= 5 && r.SlotMinutes <= 24*60 && (24*60)%r.SlotMinutes == 0, "rules.slot_minutes", "must divide a day into whole slots (5, 10, 15, 30, 60, …)")
-	v.Check(r.MinMinutes >= r.SlotMinutes && r.MinMinutes%max(r.SlotMinutes, 1) == 0, "rules.min_minutes", "must be a whole number of slots")
-	v.Check(r.MaxMinutes == 0 || (r.MaxMinutes >= r.MinMinutes && r.MaxMinutes%max(r.SlotMinutes, 1) == 0), "rules.max_minutes", "must be 0 (no limit) or a whole number of slots ≥ min_minutes")
-	v.Check(r.HorizonDays >= 1 && r.HorizonDays <= 730, "rules.horizon_days", "must be between 1 and 730")
-	v.Check(r.MinNoticeMinutes >= 0, "rules.min_notice_minutes", "must not be negative")
-	v.Check(r.CancelDeadlineMinutes >= 0, "rules.cancel_deadline_minutes", "must not be negative")
+	v.Check(r.MinMinutes >= r.SlotMinutes && r.MinMinutes <= MaxBookingMinutes && r.MinMinutes%max(r.SlotMinutes, 1) == 0,
+		"rules.min_minutes", "must be a whole number of slots, at most %d (31 days)", MaxBookingMinutes)
+	v.Check(r.MaxMinutes == 0 || (r.MaxMinutes >= r.MinMinutes && r.MaxMinutes <= MaxBookingMinutes && r.MaxMinutes%max(r.SlotMinutes, 1) == 0),
+		"rules.max_minutes", "must be 0 (the default of the kind) or a whole number of slots from min_minutes to %d (31 days)", MaxBookingMinutes)
+	v.Check(r.HorizonDays >= 1 && r.HorizonDays <= MaxHorizonDays, "rules.horizon_days", "must be between 1 and %d", MaxHorizonDays)
+	v.Check(r.MinNoticeMinutes >= 0 && r.MinNoticeMinutes <= MaxNoticeMinutes, "rules.min_notice_minutes", "must be between 0 and %d (90 days)", MaxNoticeMinutes)
+	v.Check(r.CancelDeadlineMinutes >= 0 && r.CancelDeadlineMinutes <= MaxNoticeMinutes, "rules.cancel_deadline_minutes", "must be between 0 and %d (90 days)", MaxNoticeMinutes)
 	v.Check(r.BufferAfterMinutes >= 0 && r.BufferAfterMinutes <= 24*60, "rules.buffer_after_minutes", "must be between 0 and 1440")
 	v.Check(r.LateCancelRefundPercent >= 0 && r.LateCancelRefundPercent <= 100, "rules.late_cancel_refund_percent", "must be between 0 and 100")
 }
@@ -143,7 +191,7 @@ func (svc *Service) CreateResource(ctx context.Context, siteID string, in NewRes
 	now := svc.now()
 	r := &Resource{
 		ID: id.New(), SiteID: siteID, Kind: in.Kind, Name: in.Name, Description: in.Description,
-		Capacity: in.Capacity, Rules: in.Rules.withDefaults(), OpeningHours: in.OpeningHours,
+		Capacity: in.Capacity, Rules: in.Rules.withDefaults(in.Kind), OpeningHours: in.OpeningHours,
 		QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents, MemberBookable: true,
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -285,7 +333,7 @@ func (svc *Service) UpdateResource(ctx context.Context, resourceID string, up Re
 			r.Capacity = *up.Capacity
 		}
 		if up.Rules != nil {
-			r.Rules = up.Rules.withDefaults()
+			r.Rules = up.Rules.withDefaults(r.Kind)
 		}
 		if up.OpeningHours != nil {
 			r.OpeningHours = up.OpeningHours

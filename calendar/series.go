@@ -154,6 +154,14 @@ func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesRe
 		if !firstEnd.After(first) {
 			return errs.Rule("end", "end_before_start", "end must be after start")
 		}
+		// Every occurrence has the first one's length and seats: too long or
+		// too many for one is for all, and says so about the field at fault.
+		if _, err := checkSeats(res, sb.Booking); err != nil {
+			return err
+		}
+		if maxMinutes := res.Rules.withDefaults(res.Kind).MaxMinutes; firstEnd.Sub(first) > time.Duration(maxMinutes)*time.Minute {
+			return errs.Rule("end", "too_long", "a booking lasts at most %d minutes", maxMinutes)
+		}
 		length := wallDuration(first, firstEnd, loc)
 		starts, err := expand(sb.RRule, first, loc)
 		if err != nil {

@@ -198,9 +198,28 @@ type SiteUpdate struct {
 	OpeningHours      OpeningHours
 	ClearOpeningHours bool
 	Legal             *Legal
+	// Admin: the caller administers the network. Only an admin changes a
+	// site's legal identity (see UpdateSite).
+	Admin bool
 }
 
+// errLegalAdminOnly refuses a change of a site's legal identity by anyone
+// but an admin.
+var errLegalAdminOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "legal_identity_admin_only",
+	Detail: "only an admin of the network changes a site's legal identity",
+	Fields: []errs.FieldError{{Field: "legal", Reason: "only an admin of the network changes a site's legal identity"}}}
+
 // UpdateSite applies up and returns the site as stored.
+//
+// The legal identity says which entity issues the site's invoices: its
+// SIREN picks the invoice series they are numbered in and the accounting
+// journal (FEC) they belong to, and that journal is exported only by whoever
+// manages every site of the entity. So it is the network admin's to set or
+// change. A manager who could set it could issue invoices in another
+// entity's series and lock that entity's own managers out of its journal.
+// Anyone else may send it back unchanged (a form that sends the whole
+// site). Invoices already issued keep the entity and identity they were
+// issued with.
 func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate) (*Site, error) {
 	defer svc.resources.invalidate() // after the change is committed
 	var out *Site
@@ -225,7 +244,12 @@ func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate
 			s.OpeningHours = nil
 		}
 		if up.Legal != nil {
-			s.Legal = *up.Legal
+			legal := *up.Legal
+			legal.normalize()
+			if !up.Admin && !sameLegal(legal, s.Legal) {
+				return errLegalAdminOnly
+			}
+			s.Legal = legal
 		}
 		var v errs.Validator
 		validateSite(&v, s)

@@ -3,6 +3,7 @@ package calendar_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -168,5 +169,61 @@ func TestClosures(t *testing.T) {
 	}
 	if err := svc.DeleteClosure(ctx, s.ID, c.ID); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// Only an admin changes a site's legal identity; anyone may send it back
+// unchanged, however its numbers are written.
+func TestSiteLegalIdentityChanges(t *testing.T) {
+	ctx := context.Background()
+	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	other := calendar.Legal{CompanyName: "Association Le Bourg Numérique", LegalForm: "Association loi 1901",
+		SIREN: "443061841", SIRET: "44306184100005", VATNumber: "FR64443061841"}
+	office := calendar.Address{Line1: "1 rue Haute", PostalCode: "23000", City: "Guéret", Country: "FR"}
+	tests := []struct {
+		name    string
+		change  func(l *calendar.Legal)
+		admin   bool
+		allowed bool
+	}{
+		{"another entity, by a manager", func(l *calendar.Legal) { *l = other }, false, false},
+		{"another entity, by an admin", func(l *calendar.Legal) { *l = other }, true, true},
+		{"VAT exemption, by a manager", func(l *calendar.Legal) { l.VATExempt, l.VATNumber = true, "" }, false, false},
+		{"registered office, by a manager", func(l *calendar.Legal) { l.Address = &office }, false, false},
+		{"company name, by a manager", func(l *calendar.Legal) { l.CompanyName = "SCIC La Fabrique SAS" }, false, false},
+		{"unchanged, by a manager", func(l *calendar.Legal) {}, false, true},
+		{"unchanged but spaced, by a manager", func(l *calendar.Legal) { l.SIREN, l.VATNumber = "732 829 320", "fr 44 732829320" }, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := svc.CreateSite(ctx, validSite())
+			if err != nil {
+				t.Fatal(err)
+			}
+			legal := validSite().Legal
+			tt.change(&legal)
+			name := "Renamed"
+			_, err = svc.UpdateSite(ctx, s.ID, calendar.SiteUpdate{Name: &name, Legal: &legal, Admin: tt.admin})
+			got, gerr := svc.GetSite(ctx, s.ID)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if tt.allowed {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if got.Name != name {
+					t.Fatalf("not applied: %+v", got)
+				}
+				return
+			}
+			var p *errs.Problem
+			if !errors.As(err, &p) || !errors.Is(err, errs.ErrForbidden) || p.Code != "legal_identity_admin_only" || len(p.Fields) != 1 || p.Fields[0].Field != "legal" {
+				t.Fatalf("err = %v, want legal_identity_admin_only naming legal", err)
+			}
+			if got.Name != s.Name || !reflect.DeepEqual(got.Legal, s.Legal) {
+				t.Fatalf("a refused update changed the site: %+v", got)
+			}
+		})
 	}
 }
