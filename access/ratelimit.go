@@ -21,7 +21,7 @@ type Limit struct {
 // RateLimits are the limits on the authentication endpoints. They are kept
 // in the database, so several replicas behind a load balancer share them.
 // A client address is an IPv4 address or an IPv6 client's /64 (one
-// subscriber's network: an IPv6 attacker has billions of addresses in it).
+// subscriber's network, in which a host may pick any of 2^64 addresses).
 //
 // Wrong passwords are limited twice, so that guessing stays slow without
 // letting a stranger lock an account's owner out (which refusing every
