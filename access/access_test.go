@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -291,14 +292,14 @@ func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
 	laptop := login(t, svc, "anne@example.fr")
 	p, _ := svc.Authenticate(ctx, laptop.AccessToken)
 	wrong, newPW := "not the password", "a brand new password"
-	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &wrong, NewPassword: &newPW}); err == nil {
+	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &wrong, NewPassword: &newPW}, access.ClientInfo{}); err == nil {
 		t.Fatal("password change with a wrong current password succeeded")
 	}
 	if _, err := svc.Authenticate(ctx, phone.AccessToken); err != nil {
 		t.Fatal("failed change revoked a session")
 	}
 	cur := "correct horse battery"
-	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &cur, NewPassword: &newPW}); err != nil {
+	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &cur, NewPassword: &newPW}, access.ClientInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Authenticate(ctx, phone.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
@@ -335,20 +336,156 @@ func TestLoginRateLimits(t *testing.T) {
 			t.Fatalf("next window: %v", err)
 		}
 	})
-	t.Run("failed logins per account", func(t *testing.T) {
-		svc, _ := newService(t, access.RateLimits{FailedLoginsPerAccount: access.Limit{Max: 2, Window: 15 * time.Minute}})
-		register(t, svc, "anne@example.fr")
-		for i := range 2 {
-			_, err := svc.Login(ctx, "anne@example.fr", "wrong password!", access.ClientInfo{IP: "198.51.100." + string(rune('1'+i))})
-			if !errors.Is(err, errs.ErrUnauthenticated) {
-				t.Fatalf("wrong attempt %d: %v", i+1, err)
+}
+
+// TestWrongPasswordLimits: wrong passwords are limited per account and
+// client address, and per account from addresses it never logged in from,
+// so that guessing stays bounded and nobody can lock the owner out.
+func TestWrongPasswordLimits(t *testing.T) {
+	ctx := context.Background()
+	const right, wrong = "correct horse battery", "wrong password!"
+	limits := access.DefaultRateLimits
+	limits.PerIP = access.Limit{} // the per-request limit is tested above
+	perAddress, perAccount := limits.WrongPasswordsPerAddress.Max, limits.WrongPasswordsPerAccount.Max
+	if perAddress != 10 || perAccount != 30 {
+		t.Fatalf("premise: limits %d and %d", perAddress, perAccount)
+	}
+	try := func(svc *access.Service, ip, pw string) error {
+		_, err := svc.Login(ctx, "anne@example.fr", pw, access.ClientInfo{IP: ip})
+		return err
+	}
+	wrongFrom := func(t *testing.T, svc *access.Service, ip string, n int) {
+		t.Helper()
+		for i := range n {
+			if err := try(svc, ip, wrong); !errors.Is(err, errs.ErrUnauthenticated) {
+				t.Fatalf("wrong password %d from %s: %v, want invalid credentials", i+1, ip, err)
 			}
 		}
-		// Even the right password waits: the account is under attack.
-		_, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.9"})
+	}
+	limited := func(t *testing.T, err error, what string) {
+		t.Helper()
 		var rl *errs.RateLimitedError
-		if !errors.As(err, &rl) {
-			t.Fatalf("after 2 failures: %v, want rate limited", err)
+		if !errors.As(err, &rl) || rl.RetryAfter <= 0 || rl.RetryAfter > 15*time.Minute {
+			t.Fatalf("%s: %v, want rate limited with a retry-after within 15 minutes", what, err)
+		}
+	}
+	const attacker, owner = "198.51.100.66", "203.0.113.5"
+
+	t.Run("the owner logs in from another address after an attacker's failures", func(t *testing.T) {
+		svc, clk := newService(t, limits)
+		register(t, svc, "anne@example.fr")
+		wrongFrom(t, svc, attacker, perAddress)
+		// The attacker's address may not try even the right password...
+		limited(t, try(svc, attacker, right), "right password from the attacker's address")
+		limited(t, try(svc, attacker, wrong), "one more guess from the attacker's address")
+		// ...the owner, from an address never used before, logs in.
+		if err := try(svc, owner, right); err != nil {
+			t.Fatalf("owner after %d failures elsewhere: %v", perAddress, err)
+		}
+		// The window over, the attacker's address may try again.
+		clk.Advance(15 * time.Minute)
+		if err := try(svc, attacker, wrong); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("next window: %v", err)
+		}
+	})
+
+	t.Run("an IPv6 client is one address per /64", func(t *testing.T) {
+		svc, _ := newService(t, limits)
+		register(t, svc, "anne@example.fr")
+		for i := range perAddress {
+			wrongFrom(t, svc, fmt.Sprintf("2001:db8:1:2::%x", i+1), 1)
+		}
+		limited(t, try(svc, "2001:db8:1:2:ffff::1", wrong), "another address of the same /64")
+		wrongFrom(t, svc, "2001:db8:1:3::1", 1) // the next /64 is another client
+	})
+
+	t.Run("guesses from many addresses are bounded; the owner's addresses are not held", func(t *testing.T) {
+		svc, clk := newService(t, limits)
+		register(t, svc, "anne@example.fr")
+		if err := try(svc, owner, right); err != nil { // the owner's usual address
+			t.Fatal(err)
+		}
+		// An attacker spreads guesses over addresses: each stays under its
+		// own limit, and together they reach the account's.
+		for a := 0; a < perAccount/perAddress; a++ {
+			wrongFrom(t, svc, fmt.Sprintf("198.51.100.%d", a+1), perAddress)
+		}
+		limited(t, try(svc, "198.51.100.200", wrong), "a fresh attacker address")
+		limited(t, try(svc, "192.0.2.44", right), "the right password from an address the account never used")
+		// The owner's usual address is not held to the account's limit.
+		if err := try(svc, owner, right); err != nil {
+			t.Fatalf("owner from a familiar address during the attack: %v", err)
+		}
+		// It is still held to its own: a guesser there gets 10 tries.
+		wrongFrom(t, svc, owner, perAddress)
+		limited(t, try(svc, owner, wrong), "the familiar address after its own limit")
+		clk.Advance(15 * time.Minute)
+		if err := try(svc, "192.0.2.44", right); err != nil {
+			t.Fatalf("new address once the window is over: %v", err)
+		}
+	})
+
+	t.Run("right passwords use up nothing; parallel guesses do not outrun the limit", func(t *testing.T) {
+		svc, _ := newService(t, limits)
+		register(t, svc, "anne@example.fr")
+		wrongFrom(t, svc, attacker, perAddress-1)
+		for range 3 {
+			if err := try(svc, attacker, right); err != nil {
+				t.Fatalf("right password with one wrong one left: %v", err)
+			}
+		}
+		wrongFrom(t, svc, attacker, 1)
+		limited(t, try(svc, attacker, wrong), "after the 10th wrong password")
+
+		const n = 25
+		errsOf := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { errsOf <- try(svc, "198.51.100.99", wrong) })
+		}
+		wg.Wait()
+		close(errsOf)
+		checked, refused := 0, 0
+		for err := range errsOf {
+			var rl *errs.RateLimitedError
+			switch {
+			case errors.Is(err, errs.ErrUnauthenticated):
+				checked++
+			case errors.As(err, &rl):
+				refused++
+			default:
+				t.Fatalf("parallel guess: %v", err)
+			}
+		}
+		if checked != perAddress || refused != n-perAddress {
+			t.Fatalf("%d parallel guesses: %d checked, %d refused; want %d checked", n, checked, refused, perAddress)
+		}
+	})
+
+	t.Run("current password checks count with logins", func(t *testing.T) {
+		svc, _ := newService(t, limits)
+		register(t, svc, "anne@example.fr")
+		tok := login(t, svc, "anne@example.fr")
+		p, err := svc.Authenticate(ctx, tok.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change := func(cur string) error {
+			next := "another long password"
+			_, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &cur, NewPassword: &next}, access.ClientInfo{IP: attacker})
+			return err
+		}
+		wrongFrom(t, svc, attacker, perAddress/2)
+		for i := 0; i < perAddress-perAddress/2; i++ {
+			var ve *errs.ValidationError
+			if err := change(wrong); !errors.As(err, &ve) {
+				t.Fatalf("wrong current password %d: %v", i+1, err)
+			}
+		}
+		limited(t, change(right), "the right current password after 10 wrong passwords")
+		limited(t, try(svc, attacker, right), "a login from the same address")
+		if err := try(svc, owner, right); err != nil {
+			t.Fatalf("owner from another address: %v", err)
 		}
 	})
 }
@@ -425,5 +562,10 @@ func TestPruneExpired(t *testing.T) {
 	n, err = svc.PruneExpired(ctx, clk.Now().Add(40*24*time.Hour))
 	if err != nil || n != 2 {
 		t.Fatalf("prune after 40 days = %d, %v; want the session and the new window", n, err)
+	}
+	// The address Anne logged in from stays familiar for 90 days.
+	n, err = svc.PruneExpired(ctx, clk.Now().Add(91*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("prune after 91 days = %d, %v; want the login address", n, err)
 	}
 }

@@ -3,7 +3,6 @@ package access
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -134,17 +133,20 @@ var errBadCredentials = &errs.Problem{Kind: errs.ErrUnauthenticated, Code: "inva
 // Login checks an email and password and opens a session. A wrong email, a
 // wrong password and a disabled account all give the same error after the
 // same work (one argon2 verification), so responses reveal no accounts.
+// Wrong passwords are limited per account and client address, and per
+// account from addresses it never logged in from (see RateLimits); a
+// successful login makes its address familiar to the account.
 func (s *Service) Login(ctx context.Context, email, password string, c ClientInfo) (*Tokens, error) {
 	if err := s.LimitIP(ctx, "login", c.IP); err != nil {
 		return nil, err
 	}
 	norm, _ := NormalizeEmail(email)
-	accountBucket := "login-fail:" + norm
-	if err := s.over(ctx, accountBucket, s.cfg.RateLimits.FailedLoginsPerAccount); err != nil {
+	check, err := s.startPasswordCheck(ctx, norm, c.IP)
+	if err != nil {
 		return nil, err
 	}
 	var u User
-	err := s.db.NewSelect().Model(&u).Where("email = ?", norm).Scan(ctx)
+	err = s.db.NewSelect().Model(&u).Where("email = ?", norm).Scan(ctx)
 	if err != nil && !isNoRows(err) {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
@@ -160,13 +162,10 @@ func (s *Service) Login(ctx context.Context, email, password string, c ClientInf
 		return nil, fmt.Errorf("verify password of %s: %w", u.ID, verr)
 	}
 	if err != nil || !match || !u.Active() {
-		if err := s.hit(ctx, accountBucket, s.cfg.RateLimits.FailedLoginsPerAccount); err != nil {
-			var rl *errs.RateLimitedError
-			if !errors.As(err, &rl) {
-				return nil, err
-			}
-		}
-		return nil, errBadCredentials
+		return nil, errBadCredentials // counted by startPasswordCheck
+	}
+	if err := s.passwordRight(ctx, check); err != nil {
+		return nil, err
 	}
 	return s.openSession(ctx, &u, c)
 }
@@ -181,6 +180,9 @@ func (s *Service) openSession(ctx context.Context, u *User, c ClientInfo) (*Toke
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
 			return fmt.Errorf("insert session: %w", err)
+		}
+		if err := s.recordLoginAddress(ctx, tx, u.ID, c.IP, now); err != nil {
+			return err
 		}
 		var err error
 		tokens, err = s.issuePair(ctx, tx, u.ID, sess.ID, now)

@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"reflect"
@@ -195,7 +194,7 @@ func (g *Gate) WriteEventsCSV(ctx context.Context, w io.Writer, f EventFilter) e
 		return fmt.Errorf("export access events: %w", err)
 	}
 	defer rows.Close()
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w, ',', false)
 	cw.Write([]string{"occurred_at", "kind", "decision", "reason", "outcome", "user_id", "actor_id", "actor_name", "device_id",
 		"resource_id", "reservation_id", "session_id", "command_id", "latency_ms", "detail"})
 	for rows.Next() {
@@ -207,15 +206,19 @@ func (g *Gate) WriteEventsCSV(ctx context.Context, w io.Writer, f EventFilter) e
 		if ev.LatencyMS != nil {
 			lat = strconv.Itoa(*ev.LatencyMS)
 		}
-		cw.Write([]string{ev.OccurredAt.UTC().Format(time.RFC3339Nano), ev.Kind, ev.Decision, csvsafe.Cell(ev.Reason), ev.Outcome,
-			str(ev.UserID), str(ev.ActorID), csvsafe.Cell(ev.ActorName), str(ev.DeviceID), str(ev.ResourceID), str(ev.ReservationID),
-			str(ev.SessionID), str(ev.CommandID), lat, csvsafe.Cell(ev.Detail)})
+		if err := cw.Write([]string{ev.OccurredAt.UTC().Format(time.RFC3339Nano), ev.Kind, ev.Decision, ev.Reason, ev.Outcome,
+			str(ev.UserID), str(ev.ActorID), ev.ActorName, str(ev.DeviceID), str(ev.ResourceID), str(ev.ReservationID),
+			str(ev.SessionID), str(ev.CommandID), lat, ev.Detail}); err != nil {
+			return fmt.Errorf("export access events: %w", err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("export access events: %w", err)
 	}
-	cw.Flush()
-	return cw.Error()
+	if err := cw.Flush(); err != nil {
+		return fmt.Errorf("export access events: %w", err)
+	}
+	return nil
 }
 
 func str(p *string) string {

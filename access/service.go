@@ -116,8 +116,8 @@ func LoadOrCreateJWTSecret(ctx context.Context, db bun.IDB, now time.Time) ([]by
 	return secret, nil
 }
 
-// PruneExpired deletes refresh tokens, ended sessions and rate-limit windows
-// that can no longer matter. It is run by the periodic prune job.
+// PruneExpired deletes refresh tokens, ended sessions, rate-limit windows
+// and login addresses that can no longer matter. It is run by the periodic prune job.
 func (s *Service) PruneExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	del := func(q *bun.DeleteQuery, what string) error {
@@ -140,6 +140,9 @@ func (s *Service) PruneExpired(ctx context.Context, now time.Time) (int64, error
 		return total, err
 	}
 	if err := del(s.db.NewDelete().Model((*rateLimitRow)(nil)).Where("expires_at < ?", now.UTC()), "rate limits"); err != nil {
+		return total, err
+	}
+	if err := del(s.db.NewDelete().Model((*loginAddress)(nil)).Where("last_login_at < ?", now.UTC().Add(-familiarFor)), "login addresses"); err != nil {
 		return total, err
 	}
 	return total, nil

@@ -46,7 +46,10 @@ type MeUpdate struct {
 
 // UpdateMe changes the caller's name and/or password. A password change
 // needs the current password and ends every other session of the account.
-func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate) (*User, error) {
+// Checks of the current password, made from c, are limited like logins and
+// count with them (see RateLimits): a stolen access token must not let its
+// holder guess the password, which would keep them in after it expires.
+func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c ClientInfo) (*User, error) {
 	defer s.principals.Invalidate() // after the change is committed
 	if p == nil || p.UserID == "" {
 		return nil, errs.ErrUnauthenticated
@@ -62,7 +65,25 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate) (*Use
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var out *User
+	// The limits are counted outside the transaction: on SQLite it holds
+	// the only write lock, which counting needs too.
+	var check *passwordCheck
+	if up.NewPassword != nil {
+		if err := s.LimitIP(ctx, "password", c.IP); err != nil {
+			return nil, err
+		}
+		u, err := s.getUser(ctx, s.db, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if check, err = s.startPasswordCheck(ctx, u.Email, c.IP); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		out           *User
+		rightPassword bool
+	)
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		u, err := s.getUser(ctx, tx, p.UserID)
 		if err != nil {
@@ -78,8 +99,9 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate) (*Use
 				return fmt.Errorf("verify password: %w", err)
 			}
 			if !ok {
-				return errs.Invalid("current_password", "is incorrect")
+				return errs.Invalid("current_password", "is incorrect") // counted by startPasswordCheck
 			}
+			rightPassword = true
 			u.PasswordHash = HashPassword(*up.NewPassword, s.cfg.Hash)
 			if _, err := tx.NewUpdate().Model((*session)(nil)).
 				Set("revoked_at = ?, revoked_reason = ?", now, "password_changed").
@@ -94,7 +116,15 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate) (*Use
 		out = u
 		return nil
 	})
-	return out, err
+	if rightPassword {
+		if rerr := s.passwordRight(ctx, check); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // UserUpdate is an admin's change to an account. Nil fields stay.

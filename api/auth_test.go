@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +167,35 @@ func TestPasswordChangeOverHTTP(t *testing.T) {
 	h.do(req{method: "GET", path: "/v1/me", token: phone}).expect(t, http.StatusUnauthorized)
 	h.do(req{method: "GET", path: "/v1/me", token: laptop}).expect(t, http.StatusOK)
 	h.login("anne@example.fr", "a much newer password")
+}
+
+// TestCurrentPasswordChecksAreLimitedOverHTTP: someone holding a member's
+// access token cannot guess their password through PATCH /v1/me: after 10
+// wrong current passwords the address gets 429, even with the right one,
+// and nothing changes.
+func TestCurrentPasswordChecksAreLimitedOverHTTP(t *testing.T) {
+	h := newHarness(t, withRateLimits(access.DefaultRateLimits))
+	_, token, _ := h.member("anne@example.fr")
+	change := func(current string) *response {
+		return h.do(req{method: "PATCH", path: "/v1/me", token: token,
+			body: map[string]string{"current_password": current, "new_password": "the thief's password"}})
+	}
+	for i := range access.DefaultRateLimits.WrongPasswordsPerAddress.Max {
+		if p := change(fmt.Sprintf("guess number %d", i)).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("current_password") {
+			t.Fatalf("guess %d: %+v", i+1, p)
+		}
+	}
+	r := change(password).expect(t, http.StatusTooManyRequests)
+	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s <= 0 || s > 15*60 {
+		t.Fatalf("Retry-After %q, want seconds within the 15-minute window", r.Header.Get("Retry-After"))
+	}
+	r.problem(t)
+	// Logins from that address count with these checks.
+	h.do(req{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": "anne@example.fr", "password": password}}).
+		expect(t, http.StatusTooManyRequests)
+	// The window over, the password is the one it was.
+	h.clock.Advance(15 * time.Minute)
+	h.do(req{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": "anne@example.fr", "password": "the thief's password"}}).
+		expect(t, http.StatusUnauthorized)
+	h.login("anne@example.fr", password)
 }

@@ -67,11 +67,15 @@ func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	path := "/v1/calendar/" + token + ".ics"
-	scheme := "https"
-	if r.TLS == nil && !strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "http"
+	// The URL is built on the configured public address, never on the
+	// request's Host: a client that sends "Host: evil.example" (or a proxy
+	// that passes it on) would otherwise have the member subscribe their
+	// calendar app to a feed URL that hands the token to evil.example.
+	var url any // null when no public address is configured
+	if s.PublicURL != "" {
+		url = s.PublicURL + path
 	}
-	out := map[string]any{"url": scheme + "://" + r.Host + path, "path": path, "created_at": time.Now().UTC()}
+	out := map[string]any{"url": url, "path": path, "created_at": time.Now().UTC()}
 	// The token is stored only hashed, never in the idempotency record: a
 	// replay says to rotate again rather than returning it.
 	if cw, ok := w.(*captureWriter); ok {

@@ -1,9 +1,14 @@
 package api_test
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/relais-tierslieux/relais/api"
 )
 
 func TestCalendarFeedsOverHTTP(t *testing.T) {
@@ -11,9 +16,10 @@ func TestCalendarFeedsOverHTTP(t *testing.T) {
 	_, anne, _ := f.h.member("anne@example.fr")
 	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
 
+	usePublicURL(t, f.h, "https://relais.example.fr")
 	var tok struct{ URL, Path string }
 	f.h.do(req{method: "POST", path: "/v1/me/calendar-token", token: anne}).expect(t, http.StatusCreated).decode(t, &tok)
-	if !strings.HasSuffix(tok.URL, tok.Path) || !strings.HasPrefix(tok.Path, "/v1/calendar/") {
+	if tok.URL != "https://relais.example.fr"+tok.Path || !strings.HasPrefix(tok.Path, "/v1/calendar/") {
 		t.Fatalf("token = %+v", tok)
 	}
 	// No Authorization: the URL is the credential.
@@ -60,5 +66,68 @@ func TestCalendarFeedsOverHTTP(t *testing.T) {
 	f.h.do(req{method: "POST", path: "/v1/me/calendar-token", token: anne, headers: key}).expect(t, http.StatusCreated).decode(t, &replay)
 	if replay.URL != nil {
 		t.Fatal("a replay shows the feed URL")
+	}
+}
+
+// usePublicURL serves h's API again, as `serve --public-url url` does; the
+// services and their data stay.
+func usePublicURL(t *testing.T, h *harness, url string) {
+	d := h.api.Deps
+	d.PublicURL = url
+	d.Registry = nil // a fresh one: the first server's holds its metrics
+	h.api = api.New(d)
+	h.srv = httptest.NewServer(h.api)
+	t.Cleanup(h.srv.Close)
+}
+
+// TestFeedURLIgnoresTheRequestHost: the secret feed URL is built on the
+// configured public address, whatever Host and X-Forwarded-* the request
+// carries; without one it is null (the client knows where it found the API).
+func TestFeedURLIgnoresTheRequestHost(t *testing.T) {
+	h := newHarness(t)
+	_, anne, _ := h.member("anne@example.fr")
+	rotate := func() (url *string, path string) {
+		t.Helper()
+		hr, err := http.NewRequest("POST", h.srv.URL+"/v1/me/calendar-token", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Host = "evil.example"
+		hr.Header.Set("Authorization", "Bearer "+anne)
+		hr.Header.Set("X-Forwarded-Host", "evil.example")
+		hr.Header.Set("X-Forwarded-Proto", "https")
+		hr.Header.Set("Forwarded", "host=evil.example;proto=https")
+		resp, err := h.srv.Client().Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		checkAgainstSpec(t, hr, nil, resp, body)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		var out struct {
+			URL  *string
+			Path string
+		}
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.Path, "/v1/calendar/") || !strings.HasSuffix(out.Path, ".ics") {
+			t.Fatalf("path %q", out.Path)
+		}
+		if strings.Contains(string(body), "evil.example") {
+			t.Fatalf("the request's host made it into the answer: %s", body)
+		}
+		return out.URL, out.Path
+	}
+
+	if url, _ := rotate(); url != nil {
+		t.Fatalf("without a public URL: url %q, want null", *url)
+	}
+	usePublicURL(t, h, "https://tiers-lieu.example.fr/relais")
+	if url, path := rotate(); url == nil || *url != "https://tiers-lieu.example.fr/relais"+path {
+		t.Fatalf("url %v, want the public URL and %s", url, path)
 	}
 }

@@ -34,6 +34,11 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// PublicURL is where members reach Relais (--public-url, without a
+	// trailing slash), the base of the absolute links the API hands out.
+	// Empty: those links are unknown and answered as null. Never taken from
+	// a request's Host or X-Forwarded-* headers, which the client chooses.
+	PublicURL string
 	// Ready reports whether the database is reachable and migrated.
 	Ready func(ctx context.Context) error
 }

@@ -78,6 +78,13 @@ func TestCheckoutAndWebhookOverHTTP(t *testing.T) {
 	if st := postWebhook(t, f.h, ev, ""); st != http.StatusBadRequest {
 		t.Fatalf("missing signature: %d", st)
 	}
+	// Genuinely signed, but dated 10 minutes ahead or behind: refused.
+	for _, d := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
+		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: ev, Secret: whsec, Timestamp: time.Now().Add(d)})
+		if st := postWebhook(t, f.h, signed.Payload, signed.Header); st != http.StatusBadRequest {
+			t.Fatalf("signed %s from now: %d", d, st)
+		}
+	}
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: ev, Secret: whsec})
 	for range 2 { // delivered twice, applied once
 		if st := postWebhook(t, f.h, signed.Payload, signed.Header); st != http.StatusOK {

@@ -35,7 +35,7 @@ func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *access
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Access.UpdateMe(r.Context(), p, access.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword})
+	u, err := s.Access.UpdateMe(r.Context(), p, access.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword}, s.clientInfo(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

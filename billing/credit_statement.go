@@ -2,11 +2,12 @@ package billing
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/csvsafe"
 )
 
 // StatementLine is one line of a member's credit statement: what a
@@ -89,16 +90,16 @@ func amountText(unit string, n int64) string {
 }
 
 // WriteStatementCSV writes lines as CSV (comma-separated, UTF-8, amounts
-// in cents or minutes, times in UTC RFC 3339).
+// in cents or minutes, times in UTC RFC 3339). Reasons written by managers
+// or members go through csvsafe, like every cell.
 func WriteStatementCSV(w io.Writer, lines []StatementLine) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w, ',', false)
 	cw.Write([]string{"date", "movement_id", "kind", "reason", "unit", "resource_kind", "amount", "pending", "balance"})
 	for _, l := range lines {
 		cw.Write([]string{l.At.UTC().Format(time.RFC3339), l.MovementID, l.Kind, l.Reason, l.Unit, l.ResourceKind,
 			strconv.FormatInt(l.Amount, 10), strconv.FormatBool(l.Pending), strconv.FormatInt(l.Balance, 10)})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // StatementPDF renders lines as an A4 statement for the member named.
@@ -152,8 +153,10 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 }
 
 // WriteContributionsCSV exports a campaign's contributions for managers.
+// Names and emails come from backers, often through another platform's
+// file: every cell goes through csvsafe.
 func WriteContributionsCSV(w io.Writer, ks []Contribution) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w, ',', false)
 	cw.Write([]string{"receipt_number", "contribution_id", "platform", "external_id", "contributed_at", "status", "email", "name",
 		"public_name", "amount_cents", "refunded_cents", "credit_unit", "credit_amount", "credit_resource_kind", "member_id", "invoice_id"})
 	for _, k := range ks {
@@ -171,6 +174,5 @@ func WriteContributionsCSV(w io.Writer, ks []Contribution) error {
 			k.Email, k.Name, pub, strconv.FormatInt(k.AmountCents, 10), strconv.FormatInt(k.RefundedCents, 10), k.CreditUnit,
 			strconv.FormatInt(k.CreditAmount, 10), k.CreditResourceKind, uid, inv})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

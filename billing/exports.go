@@ -3,14 +3,13 @@ package billing
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
-
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -42,7 +41,8 @@ var csvHeader = []string{
 // for a spreadsheet, one row per invoice or credit note, the way French
 // spreadsheets open a file without an import dialog: UTF-8 with a byte
 // order mark, ";" between fields, "," as the decimal separator, dates as
-// DD/MM/YYYY. Credit notes have negative amounts.
+// DD/MM/YYYY. Credit notes have negative amounts. Cells go through
+// csvsafe: a buyer's name is never run as a formula, amounts stay numbers.
 func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error {
 	docs, err := iv.loadDocuments(ctx, f)
 	if err != nil {
@@ -62,9 +62,7 @@ func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error
 
 	bw := bufio.NewWriter(w)
 	bw.WriteString("\ufeff")
-	cw := csv.NewWriter(bw)
-	cw.Comma = ';'
-	cw.UseCRLF = true
+	cw := csvsafe.NewWriter(bw, ';', true)
 	cw.Write(csvHeader)
 	for i := range docs {
 		d := &docs[i]
@@ -81,8 +79,8 @@ func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error
 			paidAt = frenchDate(*d.PaidAt)
 		}
 		row := []string{
-			d.Number, kind, frenchDate(d.IssuedAt), origin, d.EntityKey, cell(sites[d.SiteID]),
-			cell(d.BuyerName), cell(d.BuyerEmail), business, d.BuyerSIREN, d.BuyerVATNumber,
+			d.Number, kind, frenchDate(d.IssuedAt), origin, d.EntityKey, sites[d.SiteID],
+			d.BuyerName, d.BuyerEmail, business, d.BuyerSIREN, d.BuyerVATNumber,
 			frenchDay(d.ServiceFrom), frenchDay(d.ServiceTo),
 			decimalComma(d.TotalHTCents), decimalComma(d.TotalVATCents), decimalComma(d.TotalTTCCents),
 		}
@@ -95,18 +93,14 @@ func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error
 			}
 			row = append(row, decimalComma(rt.HTCents), decimalComma(rt.VATCents))
 		}
-		row = append(row, paidAt, paymentMethodLabels[d.PaymentMethod], cell(d.PaymentReference), frenchDay(d.DueDate))
+		row = append(row, paidAt, paymentMethodLabels[d.PaymentMethod], d.PaymentReference, frenchDay(d.DueDate))
 		cw.Write(row)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
+	if err := cw.Flush(); err != nil {
+		return err
 	}
 	return bw.Flush()
 }
-
-// cell keeps a spreadsheet from running text as a formula.
-func cell(s string) string { return csvsafe.Cell(s) }
 
 // decimalComma prints cents with a comma and no grouping: -2083 → "-20,83".
 func decimalComma(cents int64) string {
@@ -189,7 +183,7 @@ func (iv *Invoicer) FEC(ctx context.Context, w io.Writer, entityKey string, from
 		return err
 	}
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(fecHeader, "\t") + "\n")
+	writeFECLine(bw, fecHeader)
 	seq := map[string]int{}
 	write := func(journal string, date time.Time, d *Invoice, lines []fecLine) {
 		seq[journal]++
@@ -207,10 +201,10 @@ func (iv *Invoicer) FEC(ctx context.Context, w io.Writer, entityKey string, from
 			}
 			fields := []string{
 				journal, journalLabels[journal], num, fecDate(date), l.account, accountLabels[l.account],
-				l.aux, fecText(l.auxLib), d.Number, fecDate(d.IssuedAt), fecText(l.lib),
+				l.aux, l.auxLib, d.Number, fecDate(d.IssuedAt), l.lib,
 				decimalComma(debit), decimalComma(credit), "", "", fecDate(d.IssuedAt), "", "",
 			}
-			bw.WriteString(strings.Join(fields, "\t") + "\n")
+			writeFECLine(bw, fields)
 		}
 	}
 	for i := range docs {
@@ -269,7 +263,46 @@ func customerAccount(userID string) string {
 
 func fecDate(t time.Time) string { return t.In(invoiceZone).Format("20060102") }
 
-// fecText keeps a field on one line and inside its column.
-func fecText(s string) string {
-	return strings.NewReplacer("\t", " ", "\r", " ", "\n", " ").Replace(s)
+// writeFECLine writes one line of the FEC, every field through fecField.
+func writeFECLine(bw *bufio.Writer, fields []string) {
+	for i, f := range fields {
+		if i > 0 {
+			bw.WriteByte('\t')
+		}
+		bw.WriteString(fecField(f))
+	}
+	bw.WriteByte('\n')
 }
+
+// fecField keeps a field on its line and inside its column: the FEC has no
+// quoting, so a tab would shift every later column and a line break would
+// cut the entry in two. Tabs, CR, LF, every other control character (VT,
+// FF, NEL, which some readers also take for line ends) and the Unicode line
+// and paragraph separators become a space. Nothing else changes.
+//
+// Unlike the CSV exports, the FEC does not neutralise formulas with a
+// leading quote: it is the books themselves, read by accounting software and
+// by the tax administration's tools (Test Compta Demat), which take every
+// field as text, and its labels must stay the ones of the documents (a
+// customer named "=Dupont" is CompAuxLib "=Dupont" and is on the invoice so).
+// A quote would be imported into the accountant's software as part of the
+// customer's name. Only CompAuxLib can start with text a person typed:
+// EcritureLib always starts with Relais's own words ("Facture 2026-000001 …")
+// and PieceRef is the document's number. The remaining risk is someone
+// opening the FEC in a spreadsheet: a .txt goes through the spreadsheet's
+// text import, and depending on the program and its settings a leading "="
+// in CompAuxLib may still be read as a formula there; the README says to
+// import that column as text.
+func fecField(s string) string {
+	if !strings.ContainsFunc(s, fecBreaks) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if fecBreaks(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func fecBreaks(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }

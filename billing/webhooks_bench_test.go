@@ -19,7 +19,7 @@ import (
 // invoice lines carry the plan's price, as Stripe's do. "parallel" delivers
 // from GOMAXPROCS goroutines, as Stripe does over several connections.
 // Events are signed before the clock starts; keep -benchtime well under
-// webhook.ConstructEvent's 5-minute tolerance.
+// the webhook's 5-minute tolerance (webhookTolerance).
 func BenchmarkWebhook(b *testing.B) {
 	for _, parallel := range []bool{false, true} {
 		name := map[bool]string{false: "serial", true: "parallel"}[parallel]

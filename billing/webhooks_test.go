@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,8 +131,15 @@ func TestStripeWebhooks(t *testing.T) {
 		oldVersion["api_version"] = "2023-10-16"
 		oldBody, oldHeader := sign(t, oldVersion, testWebhookSecret)
 		otherBody, otherHeader := sign(t, good, "whsec_someone_else")
-		late := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: goodBody, Secret: testWebhookSecret,
-			Timestamp: time.Now().Add(-10 * time.Minute)})
+		signedAt := func(d time.Duration) *webhook.SignedPayload {
+			return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: goodBody, Secret: testWebhookSecret,
+				Timestamp: time.Now().Add(d)})
+		}
+		late, early := signedAt(-10*time.Minute), signedAt(10*time.Minute)
+		// Two t= entries: the signature covers the last one, which is
+		// the one checked.
+		twoTimes := signedAt(10 * time.Minute)
+		twoTimes.Header = fmt.Sprintf("t=%d,%s", time.Now().Unix(), twoTimes.Header)
 		junk := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: []byte("{not json"), Secret: testWebhookSecret})
 		for _, tc := range []struct {
 			name    string
@@ -143,6 +151,9 @@ func TestStripeWebhooks(t *testing.T) {
 			{"other secret", otherBody, otherHeader},
 			{"body changed after signing", append([]byte(" "), goodBody...), goodHeader},
 			{"too old", late.Payload, late.Header},
+			{"10 minutes ahead", early.Payload, early.Header},
+			{"10 minutes ahead after a current t", twoTimes.Payload, twoTimes.Header},
+			{"no timestamp", goodBody, goodHeader[strings.Index(goodHeader, ",")+1:]},
 			{"other API version", oldBody, oldHeader},
 			{"not an event", junk.Payload, junk.Header},
 		} {
@@ -155,9 +166,21 @@ func TestStripeWebhooks(t *testing.T) {
 		if pay := f.payment(t, res.PaymentID); pay.Status != payPending || f.count(t, "stripe_events", "TRUE") != 0 || len(f.hooks.invoices()) != 0 {
 			t.Fatalf("a rejected webhook changed something: payment %s", pay.Status)
 		}
-		// The genuine event goes through.
+		// The genuine event goes through, and so does one signed within the
+		// 5 minutes' tolerance either way (a clock a little ahead).
 		if err := f.bill.HandleWebhook(ctx, goodBody, goodHeader); err != nil {
 			t.Fatal(err)
+		}
+		for _, d := range []time.Duration{4 * time.Minute, -4 * time.Minute} {
+			ev := event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "paid"))
+			payload, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: testWebhookSecret, Timestamp: time.Now().Add(d)})
+			if err := f.bill.HandleWebhook(ctx, sp.Payload, sp.Header); err != nil {
+				t.Fatalf("signed %s from now: %v", d, err)
+			}
 		}
 		// Without a webhook secret nothing can be verified: 503, Stripe retries.
 		f.bill.UseStripe(StripeConfig{SecretKey: "sk_test_relais", APIURL: mock})
