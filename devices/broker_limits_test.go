@@ -472,3 +472,38 @@ func TestBrokerFlood(t *testing.T) {
 		t.Errorf("RSS grew by %d MiB during the flood, want under 256", (peak.rss-base.rss)/MiB)
 	}
 }
+
+// TestBrokerCloseWithSilentConnection: closing the broker does not wait for
+// a connection that never sent its CONNECT (mochi waits for every
+// connection it was handed, and such a one never ends by itself).
+func TestBrokerCloseWithSilentConnection(t *testing.T) {
+	t.Parallel()
+	svc := devices.New(nil, devices.Config{Logger: mqtttest.Quiet()})
+	b, err := devices.NewBroker(devices.BrokerConfig{Listen: "127.0.0.1:0", Logger: mqtttest.Quiet(),
+		Limits: devices.BrokerLimits{ConnectTimeout: time.Hour}}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := mqtttest.DialRaw(b.Addr(), "127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The broker has the connection once its count shows it.
+	eventually(t, "the connection accepted", func() bool {
+		return counter(t, svc, "relais_mqtt_connections", nil) == 1
+	})
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Broker.Close still waiting after 10 s for a connection that never sent CONNECT")
+	}
+	if err := c.WaitClosed(10 * time.Second); err != nil {
+		t.Fatalf("the silent connection after Close: %v", err)
+	}
+}
