@@ -234,7 +234,6 @@ type limitListener struct {
 	ln    net.Listener
 	tls   *tls.Config
 	g     *connGuard
-	log   *slog.Logger
 	ended atomic.Bool
 	// served is closed when Serve returns; conns counts the goroutines
 	// that hand connections to mochi.
@@ -253,10 +252,9 @@ func (l *limitListener) ID() string       { return l.id }
 func (l *limitListener) Address() string  { return l.ln.Addr().String() }
 func (l *limitListener) Protocol() string { return "tcp" }
 
-func (l *limitListener) Init(log *slog.Logger) error {
-	l.log = log
-	return nil
-}
+// Init does nothing: the listener is open already, and it logs to relais's
+// logger (mochi's keeps errors only).
+func (l *limitListener) Init(*slog.Logger) error { return nil }
 
 // Serve accepts connections until the listener is closed. Unlike mochi's
 // own listener it does not give up on the first failed Accept: running out
@@ -271,7 +269,7 @@ func (l *limitListener) Serve(establish listeners.EstablishFn) {
 				return
 			}
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			l.log.Warn("MQTT listener: accept failed, retrying", "error", err, "retry_in", backoff)
+			l.g.log.Warn("MQTT listener: accept failed, retrying", "error", err, "retry_in", backoff)
 			time.Sleep(backoff)
 			continue
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -25,7 +26,7 @@ func mqttFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.MQTTKeyFile, "mqtt-key-file", "", "PEM private key of --mqtt-cert-file")
 	// The embedded broker's limits (see devices.BrokerLimits).
 	lim := devices.DefaultBrokerLimits()
-	fs.IntVar(&c.MQTTLimits.MaxPacketSize, "mqtt-max-packet-size", lim.MaxPacketSize, "largest MQTT packet, in bytes, a logged-in device or bridge may send to the embedded broker (a CONNECT is held to 4096)")
+	fs.IntVar(&c.MQTTLimits.MaxPacketSize, "mqtt-max-packet-size", lim.MaxPacketSize, fmt.Sprintf("largest MQTT packet, in bytes, a logged-in device or bridge may send to the embedded broker (a CONNECT is held to %d)", devices.MaxConnectSize))
 	fs.DurationVar(&c.MQTTLimits.ConnectTimeout, "mqtt-connect-timeout", lim.ConnectTimeout, "how long a new connection to the embedded broker has to send its CONNECT, TLS handshake included")
 	fs.IntVar(&c.MQTTLimits.MaxConnsPerAddress, "mqtt-max-conns-per-address", lim.MaxConnsPerAddress, "open connections to the embedded broker from one IPv4 address or one IPv6 /64")
 	fs.IntVar(&c.MQTTLimits.MaxConns, "mqtt-max-conns", lim.MaxConns, "open connections to the embedded broker in total")
