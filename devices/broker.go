@@ -14,7 +14,6 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -33,6 +32,9 @@ type BrokerConfig struct {
 	TLSKeyFile  string
 	TLSConfig   *tls.Config
 	Logger      *slog.Logger
+	// Limits bound what clients may cost (broker_limits.go); zero fields
+	// take DefaultBrokerLimits' values.
+	Limits BrokerLimits
 }
 
 // Broker is the embedded MQTT broker (mochi-mqtt): devices log in with their
@@ -42,7 +44,8 @@ type Broker struct {
 	srv       *mqtt.Server
 	svc       *Service
 	tcp       net.Listener
-	tls       net.Listener
+	tls       net.Listener // the TLS listener's TCP side; tlsConfig wraps its connections
+	tlsConfig *tls.Config
 	transport *inlineTransport
 	auth      *authHook
 }
@@ -55,8 +58,11 @@ func NewBroker(cfg BrokerConfig, s *Service) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = s.log
 	}
+	lim, err := cfg.Limits.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	b := &Broker{svc: s}
-	var err error
 	if b.tcp, err = listen(cfg.Listen, EnvListen); err != nil {
 		return nil, err
 	}
@@ -70,21 +76,25 @@ func NewBroker(cfg BrokerConfig, s *Service) (*Broker, error) {
 			}
 			tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		}
-		raw, err := listen(cfg.TLSListen, "RELAIS_MQTT_TLS_LISTEN")
-		if err != nil {
+		if b.tls, err = listen(cfg.TLSListen, "RELAIS_MQTT_TLS_LISTEN"); err != nil {
 			b.tcp.Close()
 			return nil, err
 		}
-		b.tls = tls.NewListener(raw, tc)
+		b.tlsConfig = tc
 	}
 
 	caps := mqtt.NewDefaultServerCapabilities()
 	// A command is never retained by relais; devices' presence is. Keep the
 	// session state of a vanished device for an hour, not the default 49 days.
 	caps.MaximumSessionExpiryInterval = 3600
+	caps.MaximumPacketSize = uint32(lim.MaxPacketSize)
+	caps.MaximumInflight = uint16(lim.MaxInflight)
+	caps.ReceiveMaximum = uint16(lim.MaxInflight)
+	caps.MaximumClientWritesPending = clientWritesPending
 	b.srv = mqtt.New(&mqtt.Options{
-		InlineClient: true,
-		Capabilities: caps,
+		InlineClient:            true,
+		Capabilities:            caps,
+		ClientNetReadBufferSize: clientReadBuffer,
 		// mochi logs every connection at info level and every disconnection
 		// as a warning: keep its errors only.
 		Logger: slog.New(levelHandler{min: slog.LevelError, Handler: cfg.Logger.Handler()}),
@@ -94,12 +104,17 @@ func NewBroker(cfg BrokerConfig, s *Service) (*Broker, error) {
 		b.closeListeners()
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
-	if err := b.srv.AddListener(listeners.NewNet("tcp", b.tcp)); err != nil {
+	guard := newConnGuard(lim, s.metrics, cfg.Logger)
+	if err := b.srv.AddHook(&limitsHook{g: guard}, nil); err != nil {
+		b.closeListeners()
+		return nil, fmt.Errorf("embedded broker: %w", err)
+	}
+	if err := b.srv.AddListener(guard.listener("tcp", b.tcp, nil)); err != nil {
 		b.closeListeners()
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
 	if b.tls != nil {
-		if err := b.srv.AddListener(listeners.NewNet("tls", b.tls)); err != nil {
+		if err := b.srv.AddListener(guard.listener("tls", b.tls, b.tlsConfig)); err != nil {
 			b.closeListeners()
 			return nil, fmt.Errorf("embedded broker: %w", err)
 		}

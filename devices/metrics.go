@@ -10,10 +10,17 @@ type metrics struct {
 	presenceDropped prometheus.Counter
 	loginsRefused   *prometheus.CounterVec
 	retainRefused   prometheus.Counter
+
+	// The embedded broker's limits (broker_limits.go).
+	mqttRefused     *prometheus.CounterVec
+	mqttDisconnects *prometheus.CounterVec
+	mqttThrottled   prometheus.Counter
+	mqttConns       prometheus.Gauge
+	mqttClients     prometheus.Gauge
 }
 
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relais_device_commands_total",
 			Help: "Commands to devices by protocol and outcome (confirmed, rejected, timeout, offline, busy, canceled, error).",
@@ -43,11 +50,40 @@ func newMetrics() *metrics {
 			Name: "relais_mqtt_retain_refused_total",
 			Help: "Retained publishes the embedded broker delivered without keeping: only presence topics keep a message.",
 		}),
+		mqttRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relais_mqtt_connections_refused_total",
+			Help: "Connections the embedded broker closed on arrival, by cap reached (per_address, total).",
+		}, []string{"reason"}),
+		mqttDisconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relais_mqtt_disconnects_total",
+			Help: "Connections the embedded broker cut for breaking a limit (packet_too_large, connect_timeout, too_many_subscriptions, too_many_inflight).",
+		}, []string{"reason"}),
+		mqttThrottled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relais_mqtt_packets_throttled_total",
+			Help: "Packets the embedded broker read late because their client exceeded its packet rate.",
+		}),
+		mqttConns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "relais_mqtt_connections",
+			Help: "Open connections to the embedded broker, logged in or not yet.",
+		}),
+		mqttClients: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "relais_mqtt_clients",
+			Help: "Clients logged in to the embedded broker (relais's own in-process client excluded).",
+		}),
 	}
+	// Every reason shows from the start, at 0, so that alerts can rate() it.
+	for _, r := range refuseReasons {
+		m.mqttRefused.WithLabelValues(r)
+	}
+	for _, r := range disconnectReasons {
+		m.mqttDisconnects.WithLabelValues(r)
+	}
+	return m
 }
 
 // Collectors returns the package's Prometheus collectors, to register once.
 func (s *Service) Collectors() []prometheus.Collector {
 	m := s.metrics
-	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presenceDropped, m.loginsRefused, m.retainRefused}
+	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presenceDropped, m.loginsRefused, m.retainRefused,
+		m.mqttRefused, m.mqttDisconnects, m.mqttThrottled, m.mqttConns, m.mqttClients}
 }

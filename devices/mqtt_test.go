@@ -142,7 +142,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// counter sums a counter of svc's collectors over the labels given.
+// counter sums a counter (or gauge) of svc's collectors over the labels given.
 func counter(t testing.TB, svc *devices.Service, name string, labels map[string]string) float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
@@ -169,7 +169,7 @@ func counter(t testing.TB, svc *devices.Service, name string, labels map[string]
 					continue next
 				}
 			}
-			sum += m.GetCounter().GetValue()
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() // the other is nil: 0
 		}
 	}
 	return sum

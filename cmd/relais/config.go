@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
@@ -56,6 +57,7 @@ type config struct {
 	MQTTCAFile     string
 	MQTTCertFile   string
 	MQTTKeyFile    string
+	MQTTLimits     devices.BrokerLimits
 	DeviceTimeout  time.Duration
 	ZigbeeTimeout  time.Duration
 	RoomDoorMargin time.Duration

@@ -56,6 +56,14 @@ func TestExitCodes(t *testing.T) {
 		{"bad mail sender", []string{"serve", "--smtp-url", "smtp://mail.example"}, map[string]string{"RELAIS_MAIL_FROM": "nobody"}, 2},
 		{"bad public url", []string{"serve", "--public-url", "app.example"}, nil, 2},
 		{"migrate without action", []string{"migrate"}, nil, 2},
+		{"negative MQTT packet size", []string{"serve", "--mqtt-max-packet-size", "-1"}, nil, 2},
+		{"MQTT packet size over MQTT's", []string{"serve", "--mqtt-max-packet-size", "300000000"}, nil, 2},
+		{"zero CONNECT deadline", []string{"serve"}, map[string]string{"RELAIS_MQTT_CONNECT_TIMEOUT": "0s"}, 2},
+		{"zero connections per address", []string{"serve", "--mqtt-max-conns-per-address", "0"}, nil, 2},
+		{"zero connections", []string{"serve", "--mqtt-max-conns", "0"}, nil, 2},
+		{"zero subscriptions", []string{"serve", "--mqtt-max-subscriptions", "0"}, nil, 2},
+		{"inflight over MQTT's", []string{"serve", "--mqtt-max-inflight", "70000"}, nil, 2},
+		{"zero packet rate", []string{"serve", "--mqtt-max-packet-rate", "0"}, nil, 2},
 		{"admin without email", []string{"admin", "create", "--password", "long enough pw"}, nil, 2},
 	}
 	for _, tt := range tests {

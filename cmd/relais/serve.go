@@ -57,6 +57,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := c.check(*proxies); err != nil {
 		return err
 	}
+	if err := c.checkMQTT(); err != nil {
+		return err
+	}
 	if c.Demo && !flagSet(fs, "database-url") && getenv("RELAIS_DATABASE_URL") == "" {
 		// The demo seeds accounts with printed passwords: keep them out of
 		// the real database.

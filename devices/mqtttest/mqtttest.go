@@ -63,7 +63,21 @@ func Start(t testing.TB, svc *devices.Service) *Env {
 // environment says: for tests of the broker's own authentication and ACLs.
 func StartEmbedded(t testing.TB, svc *devices.Service) *Env {
 	t.Helper()
-	b, err := devices.NewBroker(devices.BrokerConfig{Listen: "127.0.0.1:0", Logger: Quiet()}, svc)
+	return StartEmbeddedWith(t, svc, devices.BrokerConfig{})
+}
+
+// StartEmbeddedWith is StartEmbedded with a configuration of the test's
+// (its limits, a TLS listener); it listens on a free loopback port unless
+// cfg names one.
+func StartEmbeddedWith(t testing.TB, svc *devices.Service, cfg devices.BrokerConfig) *Env {
+	t.Helper()
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = Quiet()
+	}
+	b, err := devices.NewBroker(cfg, svc)
 	if err != nil {
 		t.Fatalf("start embedded broker: %v", err)
 	}
