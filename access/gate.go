@@ -42,11 +42,11 @@ type GateConfig struct {
 	// goes off; default 5 min.
 	MachineWarning time.Duration
 	// DurableAudit makes every door decision wait, on PostgreSQL, for the
-	// write-ahead log's flush to disk before the door answers. Off by default:
-	// a decision is then committed at once and on disk within three times
-	// wal_writer_delay, so only a crash of PostgreSQL or its machine in that
-	// time could lose it (see eventInsertSQL). Machine sessions are always
-	// durable.
+	// write-ahead log's flush to disk before its command goes out, and the
+	// lock's answer before the door answers. Off by default: both are then
+	// committed at once and on disk within three times wal_writer_delay, so
+	// only a crash of PostgreSQL or its machine in that time could lose
+	// them (see eventInsertSQL). Machine sessions are always durable.
 	DurableAudit bool
 	// DeadMan is the device-side auto-off relais sets on a relay and
 	// refreshes while the session lasts: if relais or the network dies, the
