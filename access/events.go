@@ -2,6 +2,8 @@ package access
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -13,9 +15,11 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
+	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
 
@@ -36,8 +40,15 @@ const (
 	Info    = "info"
 )
 
-// Outcomes of a granted command.
+// Outcomes of a granted command. A decision that sends a command is
+// recorded first as pending, then settled with one of the others once the
+// device answered (or the command could not go out).
 const (
+	// OutcomePending: recorded, and the command was (or was about to be)
+	// sent; the answer is not recorded. Left behind only when relais
+	// stopped, or could not write, between the command and the answer:
+	// the door may have opened, the relay may have switched.
+	OutcomePending   = "pending"
 	OutcomeConfirmed = "confirmed" // the device confirmed it acted
 	OutcomeTimeout   = "timeout"   // sent; no confirmation in time, and the command expired
 	OutcomeOffline   = "offline"   // not sent: the device or the broker was offline
@@ -69,7 +80,8 @@ type Event struct {
 	LatencyMS     *int      `bun:"latency_ms"`
 }
 
-// record appends ev, filling its id and time.
+// record appends ev, filling its id and time. A pending event is counted
+// in the metrics when it is settled.
 func (g *Gate) record(ctx context.Context, idb bun.IDB, ev *Event) error {
 	if ev.ID == "" {
 		ev.ID = id.New()
@@ -80,9 +92,50 @@ func (g *Gate) record(ctx context.Context, idb bun.IDB, ev *Event) error {
 	if err := g.insertEvent(ctx, idb, ev); err != nil {
 		return fmt.Errorf("record access event: %w", err)
 	}
+	if ev.Outcome != OutcomePending {
+		g.metrics.decision(ev)
+	}
+	return nil
+}
+
+// settle writes the device's answer into the pending event ev: its
+// outcome, the round trip and, for a rejection, the device's error. The
+// database lets a pending event be settled once, and nothing else of it
+// change (migration 20261205000300).
+func (g *Gate) settle(ctx context.Context, idb bun.IDB, ev *Event, res *devices.Result, sendErr error) error {
+	ev.Outcome = outcomeOf(sendErr)
+	if sendErr != nil && ev.Outcome == OutcomeRejected {
+		// The device's words, as it sent them, could hold what the
+		// database or a reader should not get (a NUL, an escape sequence).
+		ev.Detail = joinDetail(ev.Detail, freetext.Clean(sendErr.Error(), 500))
+	}
+	if res != nil && !res.ConfirmedAt.IsZero() {
+		ev.LatencyMS = ptr(int(res.ConfirmedAt.Sub(res.SentAt).Milliseconds()))
+	}
+	var (
+		r   sql.Result
+		err error
+	)
+	if g.settleSQL != "" && ev.Kind == EventDoorUnlock && idb == bun.IDB(g.db) {
+		q, args := db.Prepared(g.db, g.settleSQL, ev.Outcome, ev.LatencyMS, ev.Detail, ev.ID)
+		r, err = g.db.DB.ExecContext(ctx, q, args...)
+	} else {
+		r, err = idb.ExecContext(ctx, settleSQL, ev.Outcome, ev.LatencyMS, ev.Detail, ev.ID)
+	}
+	if err == nil {
+		if n, _ := r.RowsAffected(); n != 1 {
+			err = errors.New("the event is not pending")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("record the device's answer (%s) to access event %s: %w", ev.Outcome, ev.ID, err)
+	}
 	g.metrics.decision(ev)
 	return nil
 }
+
+// settleSQL settles a pending event; eventSettleSQL is its fast form.
+const settleSQL = "UPDATE access_events SET outcome = ?, latency_ms = ?, detail = ? WHERE id = ? AND outcome = '" + OutcomePending + "'"
 
 func (g *Gate) insertEvent(ctx context.Context, idb bun.IDB, ev *Event) error {
 	// A door's decision on its own (not in a transaction): the hot path.
@@ -127,9 +180,27 @@ func eventInsertSQL(bdb *bun.DB, durable bool) (string, []*schema.Field) {
 	}
 	q := "INSERT INTO access_events (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(params, ", ") + ")"
 	if !durable {
-		q += " RETURNING set_config('synchronous_commit', 'off', true)"
+		q += asynchronousCommit
 	}
 	return q, fields
+}
+
+// asynchronousCommit ends a statement that commits without waiting for
+// the write-ahead log's flush (see eventInsertSQL).
+const asynchronousCommit = " RETURNING set_config('synchronous_commit', 'off', true)"
+
+// eventSettleSQL is settleSQL for a door's answer on PostgreSQL, prepared
+// once per connection (db.Prepared) and, unless durable, committed like
+// the decision it settles. On SQLite it returns "": the driver prepares
+// every statement anyway, and bun's path is the same cost.
+func eventSettleSQL(bdb *bun.DB, durable bool) string {
+	if db.IsSQLite(bdb) {
+		return ""
+	}
+	if durable {
+		return settleSQL
+	}
+	return settleSQL + asynchronousCommit
 }
 
 // EventFilter selects events to list, newest first.

@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
 
@@ -41,11 +42,11 @@ type GateConfig struct {
 	// goes off; default 5 min.
 	MachineWarning time.Duration
 	// DurableAudit makes every door decision wait, on PostgreSQL, for the
-	// write-ahead log's flush to disk before the door answers. Off by default:
-	// a decision is then committed at once and on disk within three times
-	// wal_writer_delay, so only a crash of PostgreSQL or its machine in that
-	// time could lose it (see eventInsertSQL). Machine sessions are always
-	// durable.
+	// write-ahead log's flush to disk before its command goes out, and the
+	// lock's answer before the door answers. Off by default: both are then
+	// committed at once and on disk within three times wal_writer_delay, so
+	// only a crash of PostgreSQL or its machine in that time could lose
+	// them (see eventInsertSQL). Machine sessions are always durable.
 	DurableAudit bool
 	// DeadMan is the device-side auto-off relais sets on a relay and
 	// refreshes while the session lasts: if relais or the network dies, the
@@ -66,9 +67,11 @@ type Gate struct {
 	log     *slog.Logger
 	metrics *gateMetrics
 	// insertSQL and insertFields record a door's decision on PostgreSQL
-	// (eventInsertSQL); insertSQL is empty on SQLite.
+	// (eventInsertSQL), settleSQL its answer (eventSettleSQL); both are
+	// empty on SQLite.
 	insertSQL    string
 	insertFields []*schema.Field
+	settleSQL    string
 }
 
 // NewGate returns a Gate. Call UseJobs before starting machine sessions.
@@ -93,6 +96,7 @@ func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devic
 	}
 	g := &Gate{db: db, cal: cal, bill: bill, dev: dev, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
 	g.insertSQL, g.insertFields = eventInsertSQL(db, cfg.DurableAudit)
+	g.settleSQL = eventSettleSQL(db, cfg.DurableAudit)
 	return g
 }
 
@@ -120,8 +124,8 @@ func (g *Gate) denied(ctx context.Context, ev *Event, kind error, code, detail s
 // any of its doors (the reason is recorded); a member needs, for a site
 // entrance, a membership or day pass whose door window covers now, and for
 // a room's lock, a reservation of that room under way (with RoomMargin).
-// Every decision is recorded, then a granted one is sent to the lock and
-// waits for its confirmation.
+// Every decision is recorded and committed first; only then is a granted
+// one sent to the lock, and the lock's answer written into the record.
 func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string) (*Decision, error) {
 	if p == nil || p.IsAPIKey() {
 		return nil, errs.ErrForbidden
@@ -156,15 +160,26 @@ func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device
 		}
 	}
 	pulse := time.Duration(d.PulseSeconds) * time.Second
+	ev.ID = id.New()
 	if relocks(d) {
-		// The backstop relock exists before the command goes out.
-		ev.ID = id.New()
+		// The backstop relock exists before the command goes out. Should
+		// the decision then fail to be recorded, it finds another unlock
+		// (or none) the latest of this lock, and does nothing.
 		if err := g.scheduleRelock(ctx, d, ev.ID, g.now().Add(pulse+relockBackstop)); err != nil {
 			return nil, err
 		}
 	}
-	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionUnlock, Duration: pulse})
-	if err := g.outcome(ctx, g.db, ev, res, sendErr); err != nil {
+	cmd := devices.Command{ID: id.New(), Action: devices.ActionUnlock, Duration: pulse}
+	// The decision, naming its command, is committed before the command
+	// goes out: if it cannot be recorded, the door stays shut.
+	ev.Outcome, ev.CommandID = OutcomePending, ptr(cmd.ID)
+	if err := g.record(ctx, g.db, ev); err != nil {
+		return nil, err
+	}
+	res, sendErr := g.dev.Send(ctx, d, cmd)
+	// The answer stands whatever the request's context became: a member
+	// who hung up still opened the door, and the audit must say so.
+	if err := g.settle(context.WithoutCancel(ctx), g.db, ev, res, sendErr); err != nil {
 		return nil, err
 	}
 	if relocks(d) && sendErr == nil {
@@ -211,23 +226,6 @@ func (g *Gate) CheckDoor(ctx context.Context, p *Principal, d *devices.Device, n
 	return ev, nil
 }
 
-// outcome records a granted decision with what the device did.
-func (g *Gate) outcome(ctx context.Context, idb bun.IDB, ev *Event, res *devices.Result, sendErr error) error {
-	ev.Outcome = outcomeOf(sendErr)
-	if sendErr != nil && ev.Outcome == OutcomeRejected {
-		ev.Detail = joinDetail(ev.Detail, sendErr.Error())
-	}
-	if res != nil {
-		ev.CommandID = ptr(res.CommandID)
-		if !res.ConfirmedAt.IsZero() {
-			ev.LatencyMS = ptr(int(res.ConfirmedAt.Sub(res.SentAt).Milliseconds()))
-		}
-	}
-	// The decision stands whatever the request's context became: a member
-	// who hung up still opened the door, and the audit must say so.
-	return g.record(context.WithoutCancel(ctx), idb, ev)
-}
-
 func joinDetail(a, b string) string {
 	if a == "" {
 		return b
@@ -258,7 +256,7 @@ func commandProblem(err error) error {
 	case OutcomeOffline:
 		return &errs.Problem{Kind: errs.ErrUnavailable, Code: "device_offline", Detail: "the device is offline; nothing was sent"}
 	case OutcomeRejected:
-		return &errs.Problem{Kind: errs.ErrBadGateway, Code: "device_error", Detail: err.Error()}
+		return &errs.Problem{Kind: errs.ErrBadGateway, Code: "device_error", Detail: freetext.Clean(err.Error(), 500)}
 	case OutcomeBusy:
 		return &errs.Problem{Kind: errs.ErrConflict, Code: "device_busy", Detail: "the device is carrying out another command; nothing was sent, try again"}
 	default:

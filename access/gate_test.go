@@ -373,28 +373,51 @@ func TestAccessEventsAppendOnly(t *testing.T) {
 	}
 }
 
+// watchedDevices is the real devices service, with a look taken at the
+// audit at the instant each command is handed to it.
+type watchedDevices struct {
+	*devices.Service
+	onSend func(cmd devices.Command)
+}
+
+func (w watchedDevices) Send(ctx context.Context, d *devices.Device, cmd devices.Command) (*devices.Result, error) {
+	w.onSend(cmd)
+	return w.Service.Send(ctx, d, cmd)
+}
+
 // TestDoorDecisionCommits: a door's decision goes in through its own
 // statement (on PostgreSQL prepared, committed without waiting for the
-// log's flush unless DurableAudit); every field reads back as written, and
-// the connection is left as it was found, so the next transaction on it
-// still waits for the flush.
+// log's flush unless DurableAudit) and is committed, as pending and naming
+// its command, before the command goes out; the device's answer is then
+// written into it by another such statement. Every field reads back as
+// written, and the connection is left as it was found, so the next
+// transaction on it still waits for the flush.
 func TestDoorDecisionCommits(t *testing.T) {
 	for _, durable := range []bool{false, true} {
 		t.Run(fmt.Sprintf("durable=%v", durable), func(t *testing.T) {
 			f := newGateFixture(t)
 			ctx := context.Background()
-			// One connection: the check below reads the one the event used.
+			// One connection: the checks below read the one the event used.
 			f.db.DB.SetMaxOpenConns(1)
-			gate := access.NewGate(f.db, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, DurableAudit: durable})
+			var atSend []access.Event
+			var sent devices.Command
+			watched := watchedDevices{f.dev, func(cmd devices.Command) {
+				sent, atSend = cmd, f.events(t, access.EventFilter{SiteID: f.site.ID})
+			}}
+			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable})
 			m := f.manager(t)
 			f.setClock(f.at(3, 23, 30))
 			if _, err := gate.Unlock(ctx, m, f.roomLock.ID, "livraison"); problemCode(err) != "device_offline" {
 				t.Fatalf("unlock = %v", err)
 			}
+			if len(atSend) != 1 || atSend[0].Outcome != access.OutcomePending || atSend[0].CommandID == nil || *atSend[0].CommandID != sent.ID ||
+				sent.Action != devices.ActionUnlock {
+				t.Fatalf("when the command %+v went out, the audit held %+v; want its decision, pending", sent, atSend)
+			}
 			evs := f.events(t, access.EventFilter{SiteID: f.site.ID})
 			want := access.Event{SiteID: f.site.ID, OccurredAt: f.at(3, 23, 30).UTC(), Kind: access.EventDoorUnlock, Decision: access.Granted,
 				Reason: "manager", Detail: "livraison", Outcome: access.OutcomeOffline, UserID: &m.UserID, ActorID: &m.UserID,
-				ActorName: "Animatrice", DeviceID: &f.roomLock.ID, ResourceID: &f.room.ID}
+				ActorName: "Animatrice", DeviceID: &f.roomLock.ID, ResourceID: &f.room.ID, CommandID: &sent.ID}
 			if len(evs) != 1 {
 				t.Fatalf("%d events", len(evs))
 			}

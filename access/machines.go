@@ -158,12 +158,17 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 		return nil, err
 	}
 
-	// Claim the machine first, with the power-off job, so that two starts
-	// (two members, two replicas) cannot both hold it, and a crash after
-	// the relay switched on still leaves a job to switch it off.
+	// Claim the machine first, with the power-off job and the decision's
+	// record, so that two starts (two members, two replicas) cannot both
+	// hold it, a crash after the relay switched on still leaves a job to
+	// switch it off, and no command goes out for a decision the audit
+	// does not hold. A running session thus always has its recorded
+	// decision, which also covers the refresh job's renewals of its
+	// auto-off.
 	s := &Session{ID: id.New(), SiteID: res.SiteID, ResourceID: res.ID, DeviceID: relay.ID, UserID: userID,
 		ReservationID: r.ID, StartedAt: now, EndsAt: endsAt, CreatedAt: now}
-	ev.SessionID = ptr(s.ID)
+	cmd := devices.Command{ID: id.New(), Action: devices.ActionPowerOn, Duration: g.autoOff(now, endsAt)}
+	ev.SessionID, ev.Decision, ev.Outcome, ev.CommandID = ptr(s.ID), Granted, OutcomePending, ptr(cmd.ID)
 	var already *Session
 	err = db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
 		cur, err := running(ctx, tx, res.ID)
@@ -187,7 +192,10 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 			}
 			return fmt.Errorf("insert machine session: %w", err)
 		}
-		return g.scheduleSession(ctx, tx, s, now)
+		if err := g.scheduleSession(ctx, tx, s, now); err != nil {
+			return err
+		}
+		return g.record(ctx, tx, ev)
 	})
 	if err != nil {
 		return nil, err
@@ -196,29 +204,30 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 		return already, nil
 	}
 
-	ev.Decision = Granted
-	result, sendErr := g.dev.Send(ctx, relay, devices.Command{Action: devices.ActionPowerOn, Duration: g.autoOff(now, endsAt)})
+	result, sendErr := g.dev.Send(ctx, relay, cmd)
+	ctx = context.WithoutCancel(ctx)
 	if sendErr != nil {
 		// Not on: release the machine. The scheduled power-off still runs
 		// and switches it off in case the relay acted after all.
-		ctx := context.WithoutCancel(ctx)
 		if err := db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
 			if err := g.closeSession(ctx, tx, s, g.now(), StopNotConfirmed, false); err != nil {
 				return err
 			}
-			return g.outcome(ctx, tx, ev, result, sendErr)
+			return g.settle(ctx, tx, ev, result, sendErr)
 		}); err != nil {
 			return nil, err
 		}
 		return nil, commandProblem(sendErr)
 	}
 	// The gate's clock, not the device's, dates the session: one clock for
-	// every time billing compares.
+	// every time billing compares. The start and its answer commit together.
 	s.StartedAt = g.now()
-	if _, err := g.db.NewUpdate().Model(s).Column("started_at").WherePK().Exec(context.WithoutCancel(ctx)); err != nil {
-		return nil, fmt.Errorf("record machine start: %w", err)
-	}
-	if err := g.outcome(ctx, g.db, ev, result, nil); err != nil {
+	if err := db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Model(s).Column("started_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("record machine start: %w", err)
+		}
+		return g.settle(ctx, tx, ev, result, nil)
+	}); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -296,20 +305,35 @@ func (g *Gate) stop(ctx context.Context, s *Session, reason, actorID string) (*S
 	if actorID != "" && actorID != s.UserID {
 		ev.ActorID = ptr(actorID)
 	}
-	result, sendErr := g.dev.Send(ctx, relay, devices.Command{Action: devices.ActionPowerOff})
+	// Recorded before the command, like every command. A power-off takes
+	// access away: it goes out even when the record fails (a machine must
+	// not run on for want of an audit row), and the session ends all the
+	// same, so that no refresh powers the relay again; the caller, or the
+	// job, which retries, gets the error.
+	cmd := devices.Command{ID: id.New(), Action: devices.ActionPowerOff}
+	ev.Outcome, ev.CommandID = OutcomePending, ptr(cmd.ID)
+	recErr := g.record(ctx, g.db, ev)
+	result, sendErr := g.dev.Send(ctx, relay, cmd)
 	ctx = context.WithoutCancel(ctx)
 	off := g.now()
-	ev.OccurredAt = off
-	// The session's end and its audit event commit together: whoever sees
-	// the machine free also finds why in the audit.
+	// The session's end and the answer commit together: whoever sees the
+	// machine free also finds why in the audit.
 	err = db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := g.closeSession(ctx, tx, s, off, reason, sendErr == nil); err != nil {
 			return err
 		}
-		return g.outcome(ctx, tx, ev, result, sendErr)
+		if recErr != nil {
+			return nil
+		}
+		return g.settle(ctx, tx, ev, result, sendErr)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if recErr != nil {
+		g.log.ErrorContext(ctx, "a machine was switched off without its audit record", "session_id", s.ID, "device_id", relay.ID,
+			"command_id", cmd.ID, "outcome", outcomeOf(sendErr), "error", recErr)
+		return nil, recErr
 	}
 	return s, nil
 }

@@ -92,10 +92,20 @@ func (w *relockWorker) Work(ctx context.Context, job *river.Job[RelockArgs]) err
 	if latest != job.Args.UnlockEventID {
 		return nil // a later unlock relocks on its own schedule
 	}
-	res, sendErr := g.dev.Send(ctx, d, devices.Command{Action: devices.ActionLock})
-	ev := &Event{ID: id.New(), SiteID: d.SiteID, OccurredAt: g.now(), Kind: EventDoorRelock, Decision: Info,
-		Reason: "pulse_elapsed", DeviceID: &d.ID, ResourceID: d.ResourceID}
-	if err := g.outcome(context.WithoutCancel(ctx), g.db, ev, res, sendErr); err != nil {
+	cmd := devices.Command{ID: id.New(), Action: devices.ActionLock}
+	ev := &Event{SiteID: d.SiteID, Kind: EventDoorRelock, Decision: Info, Reason: "pulse_elapsed", DeviceID: &d.ID,
+		ResourceID: d.ResourceID, Outcome: OutcomePending, CommandID: &cmd.ID}
+	// Recorded before the command, like every command. Locking takes
+	// access away: it goes out even when the record fails (a door must not
+	// stay open for want of an audit row), and the job is tried again.
+	recErr := g.record(ctx, g.db, ev)
+	res, sendErr := g.dev.Send(ctx, d, cmd)
+	if recErr != nil {
+		g.log.Error("a latching lock was locked without its audit record; retrying", "device_id", d.ID,
+			"command_id", cmd.ID, "outcome", outcomeOf(sendErr), "err", recErr)
+		return fmt.Errorf("relock %s: %w", d.ID, recErr)
+	}
+	if err := g.settle(context.WithoutCancel(ctx), g.db, ev, res, sendErr); err != nil {
 		return err
 	}
 	if sendErr != nil {

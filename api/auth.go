@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/freetext"
 )
 
 type userJSON struct {
@@ -58,8 +59,12 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
 }
 
+// clientInfo is what a session remembers of the client. The User-Agent is
+// the client software's, not the person's: rather than refuse a login for
+// it, what the text rule would refuse (bytes that are not UTF-8, which
+// PostgreSQL cannot store; control characters) is replaced.
 func (s *Server) clientInfo(r *http.Request) access.ClientInfo {
-	return access.ClientInfo{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	return access.ClientInfo{IP: s.clientIP(r), UserAgent: freetext.Clean(r.UserAgent(), 1000)}
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {

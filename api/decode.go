@@ -34,7 +34,9 @@ func readBody(r *http.Request) ([]byte, error) {
 
 // decodeJSON parses body into dst strictly: unknown fields, trailing data,
 // wrong types and malformed JSON are each a clear client error naming the
-// field when there is one.
+// field when there is one. Then every string of the body is checked
+// against the text rule (checkText): this is the one place free text
+// enters, so no handler can forget it.
 func decodeJSON(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -47,7 +49,7 @@ func decodeJSON(body []byte, dst any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest(http.StatusBadRequest, "malformed_json", "", "unexpected data after the JSON value")
 	}
-	return nil
+	return checkText(body)
 }
 
 func jsonError(err error) error {

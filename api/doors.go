@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -28,7 +29,7 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *access.
 			return
 		}
 	}
-	if len(in.Reason) > 500 {
+	if utf8.RuneCountInString(in.Reason) > 500 {
 		s.writeError(w, r, errs.Invalid("reason", "must be at most 500 characters"))
 		return
 	}

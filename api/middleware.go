@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
@@ -260,6 +261,11 @@ func claimFrom(ctx context.Context) *idempotency.Claim {
 func (s *Server) idempotencyRequest(w http.ResponseWriter, r *http.Request, key string) (scope, hash string, body []byte, ok bool) {
 	if len(key) > 255 {
 		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "must be at most 255 characters"))
+		return "", "", nil, false
+	}
+	// The key is stored: the text rule keeps bytes PostgreSQL refuses out.
+	if reason := freetext.Check(key, freetext.SingleLine); reason != "" {
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "Idempotency-Key "+reason))
 		return "", "", nil, false
 	}
 	// Some creating POSTs take no body (accepting an offer): hash an

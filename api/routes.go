@@ -172,9 +172,18 @@ func (s *Server) idempotentInTxAuthed(h authedHandler) authedHandler {
 	}
 }
 
-// handle registers a route and remembers its pattern for Routes.
+// handle registers a route and remembers its pattern for Routes. Every
+// route checks its path values and query parameters against the text rule
+// (checkURL) before its handler runs.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	s.mux.HandleFunc(pattern, h)
+	wildcards := wildcardsOf(pattern)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := checkURL(r, wildcards); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r)
+	})
 	s.patterns = append(s.patterns, pattern)
 }
 

@@ -440,3 +440,59 @@ func TestAbandonedContributionExpires(t *testing.T) {
 	}
 	f.ledgerOK(t)
 }
+
+// TestImportRefusesControlCharacters: a cell that would be stored (the
+// contribution id, the email, the names) holding a control character, a
+// direction override or a line break refuses the whole file, naming the
+// line and the column; nothing is written. On PostgreSQL a NUL used to
+// fail the import's transaction with a 500.
+func TestImportRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	f := newCampaignFixture(t, 1, "")
+	ctx := context.Background()
+	c := f.campaign(t, ModeKeepItAll, 50000)
+	file := "contribution_id;email;name;amount;date;public_name\n" +
+		"k1;a@example.fr;Anne;30;2026-03-02;Anne L.\n" +
+		"k2;b@example.fr;Bé\x00rénice;30;2026-03-02;\n" +
+		"k3\x00;c@example.fr;Cé;30;2026-03-02;\n" +
+		"k4;d@example.fr;Dé;30;2026-03-02;\u202eDé\n" +
+		"k5;e@exa\x1bmple.fr;Eve;30;2026-03-02;\n" +
+		"k6;f@example.fr;\"Fé\nlix\";30;2026-03-02;\n" +
+		"k7;g@example.fr;Gé\x7f;30;2026-03-02;\n"
+	_, err := f.bill.ImportContributions(ctx, c.ID, "", []byte(file))
+	var rej *ImportRejectedError
+	if !errors.As(err, &rej) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []LineProblem{{Line: 3, Column: "name"}, {Line: 4, Column: "id"}, {Line: 5, Column: "public_name"},
+		{Line: 6, Column: "email"}, {Line: 7, Column: "name"}, {Line: 9, Column: "name"}}
+	var got []string
+	for _, p := range rej.Problems {
+		got = append(got, fmt.Sprintf("%d:%s", p.Line, p.Column))
+	}
+	var wantS []string
+	for _, w := range want {
+		wantS = append(wantS, fmt.Sprintf("%d:%s", w.Line, w.Column))
+	}
+	if strings.Join(got, " ") != strings.Join(wantS, " ") {
+		t.Fatalf("problems %v (%+v), want %v", got, rej.Problems, wantS)
+	}
+	if n := f.count(t, "campaign_contributions", "TRUE"); n != 0 {
+		t.Fatalf("%d contributions written from a refused file", n)
+	}
+	// A Windows-1252 file: its letters are read as letters, and the five
+	// bytes that code page leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D,
+	// read as C1 controls) are refused like any other control character.
+	_, err = f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne\x81;30;2026-03-02\n"))
+	if !errors.As(err, &rej) || len(rej.Problems) != 1 || rej.Problems[0].Line != 2 || rej.Problems[0].Column != "name" {
+		t.Fatalf("Windows-1252 file with an undefined byte: %v", err)
+	}
+	rep, err := f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne;30;2026-03-02\n"))
+	if err != nil || rep.Created != 1 {
+		t.Fatalf("the clean Windows-1252 file: %+v, %v", rep, err)
+	}
+	ks, _ := f.bill.ListContributions(ctx, c.ID, "", 0)
+	if len(ks) != 1 || ks[0].Name != "Hélène" {
+		t.Fatalf("contributions = %+v", ks)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
 
@@ -284,6 +285,18 @@ func ParseContributionsCSV(data []byte, loc *time.Location) (*ParsedCSV, error) 
 		if !validEmail(row.Email) {
 			bad("email", fmt.Sprintf("%q is not an email address", get("email")))
 			ok = false
+		}
+		// What is stored and shown again (receipts, the public page, the
+		// exports) follows the rule for text people type: a NUL would make
+		// PostgreSQL refuse the whole import, a control or direction
+		// override character would garble what managers read.
+		for _, c := range []struct{ column, value string }{
+			{"id", row.ExternalID}, {"email", row.Email}, {"name", row.Name}, {"public_name", row.PublicName},
+		} {
+			if reason := freetext.Check(c.value, freetext.SingleLine); reason != "" {
+				bad(c.column, strings.ReplaceAll(c.column, "_", " ")+" "+reason)
+				ok = false
+			}
 		}
 		if len(row.Name) > 200 || len(row.PublicName) > 100 {
 			bad("name", "names are at most 200 bytes (public names 100)")

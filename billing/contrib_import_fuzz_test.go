@@ -7,11 +7,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/freetext"
 )
 
 // FuzzParseContributionsCSV: any bytes either are refused as a whole with
 // a client error naming the file, or parse into rows that are all usable
-// (positive amounts, an email, a unique id, valid UTF-8) and problems that
+// (positive amounts, an email, a unique id, text the text rule allows) and problems that
 // each name a line of the file; it never panics.
 func FuzzParseContributionsCSV(f *testing.F) {
 	for _, s := range []string{
@@ -20,6 +21,7 @@ func FuzzParseContributionsCSV(f *testing.F) {
 		"\uFEFFcontribution_id,email,amount,date\na,b@c.fr,\"1,50\",2026-03-02\n",
 		"contribution_id;email;amount;date\n\"x;y\";a@b.fr;3;02/03/2026 10:00\nx;a@b.fr;-1;hier\n",
 		"", "\xff\xfe", "id\n", "contribution_id,email,amount,date\n\"unterminated",
+		"contribution_id;email;name;amount;date\nx\x00;a@b.fr;A\x81;3;2026-03-02\ny;c@d.fr;\"B\nC\";4;2026-03-02\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -41,6 +43,11 @@ func FuzzParseContributionsCSV(f *testing.F) {
 			seen[r.ExternalID] = true
 			if !utf8.ValidString(r.Name) || !utf8.ValidString(r.ExternalID) || r.At.IsZero() {
 				t.Fatalf("row %+v", r)
+			}
+			for _, text := range []string{r.ExternalID, r.Email, r.Name, r.PublicName} {
+				if reason := freetext.Check(text, freetext.SingleLine); reason != "" {
+					t.Fatalf("row %+v keeps %q, which the text rule refuses: %s", r, text, reason)
+				}
 			}
 			if r.Line < 2 || r.Line > lines {
 				t.Fatalf("row line %d of %d", r.Line, lines)

@@ -58,6 +58,10 @@ type Faults struct {
 	// Unreachable, for a Zigbee2MQTT device: the bridge cannot reach it and
 	// logs "Publish 'set' 'state' to '<name>' failed" on bridge/logging.
 	Unreachable bool
+	// Reject, when set, answers every relais-protocol command with this
+	// error instead of acting: a jammed lock, or firmware that says odd
+	// things.
+	Reject string
 }
 
 // Config describes one simulated device.
@@ -656,6 +660,12 @@ func (s *Sim) relais(payload []byte) string {
 	if !s.once(cmd.ID) {
 		return "duplicate"
 	}
+	ack := "relais/" + s.cfg.SiteID + "/" + s.cfg.Address + "/ack"
+	if msg := s.faultsNow().Reject; msg != "" {
+		b, _ := json.Marshal(map[string]any{"id": cmd.ID, "ok": false, "error": msg})
+		s.answer(ack, b)
+		return "rejected"
+	}
 	d := time.Duration(cmd.DurationS * float64(time.Second))
 	s.act(cmd.ID, cmd.Action, d, nil)
 	id := cmd.ID
@@ -663,7 +673,7 @@ func (s *Sim) relais(payload []byte) string {
 		id = "not-" + id
 	}
 	b, _ := json.Marshal(map[string]any{"id": id, "ok": true})
-	s.answer("relais/"+s.cfg.SiteID+"/"+s.cfg.Address+"/ack", b)
+	s.answer(ack, b)
 	return "acted"
 }
 
