@@ -58,6 +58,17 @@ func (s *Server) bridgeFor(w http.ResponseWriter, r *http.Request, p *access.Pri
 	return b, true
 }
 
+// bridgeToManage loads a bridge the principal may change: 404 when it may
+// not read it, 403 when it may read but not change it.
+func (s *Server) bridgeToManage(w http.ResponseWriter, r *http.Request, p *access.Principal) (*devices.Bridge, bool) {
+	b, ok := s.bridgeFor(w, r, p)
+	if ok && !canManageDevices(p, b.SiteID) {
+		s.writeError(w, r, errs.ErrForbidden)
+		return nil, false
+	}
+	return b, ok
+}
+
 func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *access.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
@@ -126,12 +137,8 @@ func (s *Server) handlePatchBridge(w http.ResponseWriter, r *http.Request, p *ac
 		s.writeError(w, r, err)
 		return
 	}
-	b, ok := s.bridgeFor(w, r, p)
+	b, ok := s.bridgeToManage(w, r, p)
 	if !ok {
-		return
-	}
-	if !canManageDevices(p, b.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
 		return
 	}
 	b, err := s.Devices.UpdateBridge(r.Context(), b.ID, devices.BridgePatch{Name: in.Name, Address: in.Address})
@@ -143,12 +150,8 @@ func (s *Server) handlePatchBridge(w http.ResponseWriter, r *http.Request, p *ac
 }
 
 func (s *Server) handleRetireBridge(w http.ResponseWriter, r *http.Request, p *access.Principal) {
-	b, ok := s.bridgeFor(w, r, p)
+	b, ok := s.bridgeToManage(w, r, p)
 	if !ok {
-		return
-	}
-	if !canManageDevices(p, b.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
 		return
 	}
 	if err := s.Devices.RetireBridge(r.Context(), b.ID); err != nil {
@@ -159,12 +162,8 @@ func (s *Server) handleRetireBridge(w http.ResponseWriter, r *http.Request, p *a
 }
 
 func (s *Server) handleRotateBridgeSecret(w http.ResponseWriter, r *http.Request, p *access.Principal) {
-	b, ok := s.bridgeFor(w, r, p)
+	b, ok := s.bridgeToManage(w, r, p)
 	if !ok {
-		return
-	}
-	if !canManageDevices(p, b.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
 		return
 	}
 	secret, err := s.Devices.RotateBridgeSecret(r.Context(), b.ID)
