@@ -25,7 +25,7 @@ import (
 //	RELAIS_TEST_DATABASE_URL=… go test -run '^$' -bench 'Unlock' -benchtime 2000x ./api/
 
 func BenchmarkUnlockEmbedded(b *testing.B) {
-	benchUnlock(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env { return mqtttest.StartEmbedded(b, svc) })
+	benchUnlock(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env { return mqtttest.StartEmbeddedForBench(b, svc) })
 }
 
 func BenchmarkUnlockMosquittoNodelay(b *testing.B) {

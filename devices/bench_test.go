@@ -23,7 +23,7 @@ import (
 
 func BenchmarkRoundTripEmbedded(b *testing.B) {
 	benchRoundTrip(b, func(b *testing.B, svc *devices.Service) *mqtttest.Env {
-		return mqtttest.StartEmbedded(b, svc)
+		return mqtttest.StartEmbeddedForBench(b, svc)
 	})
 }
 
