@@ -103,6 +103,12 @@ func (g *Gate) record(ctx context.Context, idb bun.IDB, ev *Event) error {
 // database lets a pending event be settled once, and nothing else of it
 // change (migration 20261205000300).
 func (g *Gate) settle(ctx context.Context, idb bun.IDB, ev *Event, res *devices.Result, sendErr error) error {
+	answer(ev, res, sendErr)
+	return g.writeAnswer(ctx, idb, ev)
+}
+
+// answer fills ev with the device's answer: its outcome, round trip and words.
+func answer(ev *Event, res *devices.Result, sendErr error) {
 	ev.Outcome = outcomeOf(sendErr)
 	if sendErr != nil && ev.Outcome == OutcomeRejected {
 		// The device's words, as it sent them, could hold what the
@@ -112,6 +118,10 @@ func (g *Gate) settle(ctx context.Context, idb bun.IDB, ev *Event, res *devices.
 	if res != nil && !res.ConfirmedAt.IsZero() {
 		ev.LatencyMS = ptr(int(res.ConfirmedAt.Sub(res.SentAt).Milliseconds()))
 	}
+}
+
+// writeAnswer settles ev's pending row with the answer answer filled in.
+func (g *Gate) writeAnswer(ctx context.Context, idb bun.IDB, ev *Event) error {
 	var (
 		r   sql.Result
 		err error

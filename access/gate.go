@@ -138,25 +138,43 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 }
 
 // UnlockDevice is Unlock for a device the caller has already read (the API
-// reads it to check the caller may see it; devices.Service.ForCommand).
+// reads it to check the caller may see it; devices.Service.ForCommand). It
+// returns once the device's answer is recorded.
 func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device, reason string) (*Decision, error) {
+	dec, finish, err := g.OpenDoor(ctx, p, d, reason)
+	if finish != nil {
+		if ferr := finish(); ferr != nil {
+			return nil, ferr
+		}
+	}
+	return dec, err
+}
+
+// OpenDoor decides, records the decision, sends the command and waits for
+// the lock's answer, then returns the decision (or the problem the caller
+// sees) and finish, which records the answer in the decision's row and,
+// for a latching lock, schedules its relock. The caller answers the member
+// first and then calls finish (nil when nothing was sent): the member does
+// not wait for the second write, and a reader of the audit in between sees
+// the decision pending. finish must be called, once.
+func (g *Gate) OpenDoor(ctx context.Context, p *Principal, d *devices.Device, reason string) (dec *Decision, finish func() error, err error) {
 	if p == nil || p.IsAPIKey() {
-		return nil, errs.ErrForbidden
+		return nil, nil, errs.ErrForbidden
 	}
 	if d.Kind != devices.KindLock || d.RetiredAt != nil {
-		return nil, fmt.Errorf("device %s is not a lock in service: %w", d.ID, errs.ErrNotFound)
+		return nil, nil, fmt.Errorf("device %s is not a lock in service: %w", d.ID, errs.ErrNotFound)
 	}
 	ev, err := g.CheckDoor(ctx, p, d, g.now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ev.Decision == Denied {
-		return nil, g.denied(ctx, ev, errs.ErrForbidden, ev.Reason, ev.Detail)
+		return nil, nil, g.denied(ctx, ev, errs.ErrForbidden, ev.Reason, ev.Detail)
 	}
 	if ev.ActorID != nil {
 		ev.Detail = reason
 		if err := g.db.NewSelect().Table("users").Column("name").Where("id = ?", *ev.ActorID).Scan(ctx, &ev.ActorName); err != nil {
-			return nil, fmt.Errorf("read the manager's name: %w", err)
+			return nil, nil, fmt.Errorf("read the manager's name: %w", err)
 		}
 	}
 	pulse := time.Duration(d.PulseSeconds) * time.Second
@@ -166,7 +184,7 @@ func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device
 		// the decision then fail to be recorded, it finds another unlock
 		// (or none) the latest of this lock, and does nothing.
 		if err := g.scheduleRelock(ctx, d, ev.ID, g.now().Add(pulse+relockBackstop)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	cmd := devices.Command{ID: id.New(), Action: devices.ActionUnlock, Duration: pulse}
@@ -174,23 +192,26 @@ func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device
 	// goes out: if it cannot be recorded, the door stays shut.
 	ev.Outcome, ev.CommandID = OutcomePending, ptr(cmd.ID)
 	if err := g.record(ctx, g.db, ev); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, sendErr := g.dev.Send(ctx, d, cmd)
+	answer(ev, res, sendErr)
 	// The answer stands whatever the request's context became: a member
 	// who hung up still opened the door, and the audit must say so.
-	if err := g.settle(context.WithoutCancel(ctx), g.db, ev, res, sendErr); err != nil {
-		return nil, err
-	}
-	if relocks(d) && sendErr == nil {
-		if err := g.scheduleRelock(context.WithoutCancel(ctx), d, ev.ID, res.ConfirmedAt.Add(pulse)); err != nil {
-			return nil, err
+	bg := context.WithoutCancel(ctx)
+	finish = func() error {
+		if err := g.writeAnswer(bg, g.db, ev); err != nil {
+			return err
 		}
+		if relocks(d) && sendErr == nil {
+			return g.scheduleRelock(bg, d, ev.ID, res.ConfirmedAt.Add(pulse))
+		}
+		return nil
 	}
 	if sendErr != nil {
-		return nil, commandProblem(sendErr)
+		return nil, finish, commandProblem(sendErr)
 	}
-	return &Decision{Granted: true, Confirmed: true, Event: ev}, nil
+	return &Decision{Granted: true, Confirmed: true, Event: ev}, finish, nil
 }
 
 // CheckDoor decides, without recording or sending anything, whether p may

@@ -38,8 +38,15 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *access.
 	if !ok {
 		return
 	}
-	dec, err := s.Gate.UnlockDevice(r.Context(), p, d, in.Reason)
+	dec, finish, err := s.Gate.OpenDoor(r.Context(), p, d, in.Reason)
 	if err != nil {
+		// A refusal or a failed command: the answer's record (if a command
+		// went out) is written before the member hears of it.
+		if finish != nil {
+			if ferr := finish(); ferr != nil {
+				err = ferr
+			}
+		}
 		s.writeError(w, r, err)
 		return
 	}
@@ -47,7 +54,13 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *access.
 	if dec.Event.CommandID != nil {
 		out.CommandID = *dec.Event.CommandID
 	}
-	writeJSON(w, http.StatusOK, out)
+	// The door opened, and its decision was recorded before it did: the
+	// member hears it at once, and the lock's answer is written into that
+	// record just after (a reader of the audit in between sees it pending).
+	writeJSONNow(w, http.StatusOK, out)
+	if err := finish(); err != nil {
+		s.log.Error("record a door's answer after answering the member", "request_id", requestID(r.Context()), "event_id", dec.Event.ID, "err", err)
+	}
 }
 
 type sessionJSON struct {

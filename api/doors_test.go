@@ -239,6 +239,24 @@ func TestDoorsAndMachinesWithDevicesOverHTTP(t *testing.T) {
 	if !out.Granted || !out.Confirmed || out.EventID == "" || !sims[entrance.ID].State().On {
 		t.Fatalf("unlock = %+v, lock %+v", out, sims[entrance.ID].State())
 	}
+	// The member hears the door opened at once; the lock's answer reaches
+	// the decision's record just after.
+	manager, _ := h.login("manon@example.fr", password)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var evs struct {
+			Items []struct{ ID, Outcome string }
+		}
+		h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/access-events?device=" + entrance.ID + "&limit=1", token: manager}).
+			expect(t, http.StatusOK).decode(t, &evs)
+		if len(evs.Items) == 1 && evs.Items[0].ID == out.EventID && evs.Items[0].Outcome == "confirmed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the unlock's record never read confirmed: %+v", evs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	sims[entrance.ID].SetMode(devicesim.Silent, 0)
 	if p := h.do(req{method: "POST", path: "/v1/doors/" + entrance.ID + "/unlock", token: anne}).expect(t, http.StatusGatewayTimeout).problem(t); p.Code != "device_timeout" {
 		t.Fatalf("silent lock: %+v", p)

@@ -328,6 +328,8 @@ type captureWriter struct {
 	replayBody []byte
 }
 
+func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *captureWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code

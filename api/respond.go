@@ -18,6 +18,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// writeJSONNow writes a whole JSON answer with its length and sends it at
+// once, for a handler that has more to do after answering.
+func writeJSONNow(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // our own types: a programming error
+	}
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+	http.NewResponseController(w).Flush()
+}
+
 // list is the envelope of every paginated list.
 type list[T any] struct {
 	Items      []T    `json:"items"`
