@@ -108,12 +108,15 @@ func (l BrokerLimits) withDefaults() (BrokerLimits, error) {
 // channel of pointers, allocated when the connection is accepted): mochi's
 // 8192 cost 64 KiB per connection. A device receives one command at a time;
 // the queue only has to absorb the retained messages a new subscription
-// delivers at once.
-const clientWritesPending = 512
+// delivers at once: a lock's own few, a Zigbee2MQTT bridge's bridge/* topics
+// and, if its devices retain their state, one per device. 128 (1 KiB a
+// connection) holds a coordinator's worth; a message that finds the queue
+// full is dropped by mochi and counted in relais_mqtt_messages_dropped_total.
+const clientWritesPending = 128
 
 // clientReadBuffer is each connection's read buffer: devices send packets of
 // a few hundred bytes, and larger ones are read past the buffer.
-const clientReadBuffer = 1024
+const clientReadBuffer = 512
 
 // Reasons a connection is refused, or a client disconnected, on /metrics.
 const (
@@ -420,13 +423,19 @@ type limitsHook struct {
 func (h *limitsHook) ID() string { return "relais-broker-limits" }
 
 func (h *limitsHook) Provides(b byte) bool {
-	return b == mqtt.OnConnect || b == mqtt.OnSessionEstablished || b == mqtt.OnPacketRead
+	return b == mqtt.OnConnect || b == mqtt.OnSessionEstablished || b == mqtt.OnPacketRead || b == mqtt.OnPublishDropped
 }
 
 // conn is the client's connection; nil for relais's in-process client.
 func conn(cl *mqtt.Client) *limitedConn {
 	c, _ := cl.Net.Conn.(*limitedConn)
 	return c
+}
+
+// OnPublishDropped counts a message mochi dropped because the client's
+// queue of outgoing messages (clientWritesPending) was full.
+func (h *limitsHook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	h.g.m.mqttDropped.Inc()
 }
 
 func (h *limitsHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {

@@ -15,6 +15,7 @@ type metrics struct {
 	mqttRefused     *prometheus.CounterVec
 	mqttDisconnects *prometheus.CounterVec
 	mqttThrottled   prometheus.Counter
+	mqttDropped     prometheus.Counter
 	mqttConns       prometheus.Gauge
 	mqttClients     prometheus.Gauge
 }
@@ -62,6 +63,10 @@ func newMetrics() *metrics {
 			Name: "relais_mqtt_packets_throttled_total",
 			Help: "Packets the embedded broker read late because their client exceeded its packet rate.",
 		}),
+		mqttDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relais_mqtt_messages_dropped_total",
+			Help: "Messages the embedded broker dropped because their client's queue of outgoing messages was full.",
+		}),
 		mqttConns: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "relais_mqtt_connections",
 			Help: "Open connections to the embedded broker, logged in or not yet.",
@@ -85,5 +90,5 @@ func newMetrics() *metrics {
 func (s *Service) Collectors() []prometheus.Collector {
 	m := s.metrics
 	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presenceDropped, m.loginsRefused, m.retainRefused,
-		m.mqttRefused, m.mqttDisconnects, m.mqttThrottled, m.mqttConns, m.mqttClients}
+		m.mqttRefused, m.mqttDisconnects, m.mqttThrottled, m.mqttDropped, m.mqttConns, m.mqttClients}
 }
