@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,7 +57,11 @@ func (c *client) call(ctx context.Context, method, path, token string, body any,
 	defer resp.Body.Close()
 	if resp.StatusCode != want {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
-		return fmt.Errorf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+		err := fmt.Errorf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+		if resp.StatusCode >= 500 {
+			return &serverError{err}
+		}
+		return err
 	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, resp.Body)
@@ -67,6 +73,11 @@ func (c *client) call(ctx context.Context, method, path, token string, body any,
 	}
 	return nil
 }
+
+// serverError is an answer with a 5xx status.
+type serverError struct{ error }
+
+func (e *serverError) Unwrap() error { return e.error }
 
 // account logs in again when its access token (15 minutes) gets old: a run
 // of 10,000 devices can outlast one.
@@ -103,6 +114,8 @@ type site struct {
 	member *account
 	fleet  []*device
 	ids    map[string]bool // the fleet's device ids
+	// retried counts registrations sent again after a server error.
+	retried atomic.Int64
 }
 
 // provision creates, as an operator would through the API, a site, a
@@ -151,8 +164,17 @@ func provision(ctx context.Context, c *client, admin *account, n, workers int, r
 			ID, Username string
 			Secret       *string
 		}
-		err := c.call(ctx, "POST", "/v1/sites/"+s.id+"/devices", tok, map[string]any{"kind": "lock", "name": name,
-			"protocol": protocol, "address": address}, http.StatusCreated, &d)
+		body := map[string]any{"kind": "lock", "name": name, "protocol": protocol, "address": address}
+		err := c.call(ctx, "POST", "/v1/sites/"+s.id+"/devices", tok, body, http.StatusCreated, &d)
+		// An operator's script tries again after a server error: on SQLite a
+		// registration can wait for the write lock longer than the busy
+		// timeout (10 s) when thousands of devices are registered, each
+		// reading them all under the lock. Counted in the report.
+		for try := 1; try <= 3 && errors.As(err, new(*serverError)); try++ {
+			s.retried.Add(1)
+			time.Sleep(time.Second)
+			err = c.call(ctx, "POST", "/v1/sites/"+s.id+"/devices", tok, body, http.StatusCreated, &d)
+		}
 		if err != nil {
 			return nil, err
 		}

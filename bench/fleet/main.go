@@ -171,7 +171,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err != nil {
 		return r, err
 	}
-	r.ProvisionSeconds = secs(time.Since(t0))
+	r.ProvisionSeconds, r.RegistrationsRetried = secs(time.Since(t0)), s.retried.Load()
 	time.Sleep(2 * time.Second)
 	if r.RSSRegisteredMiB, err = rssMiB(srv); err != nil {
 		return r, err

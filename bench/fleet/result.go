@@ -16,7 +16,8 @@ type result struct {
 	Keepalive string `json:"keepalive"`
 	Started   string `json:"started"`
 
-	ProvisionSeconds *float64 `json:"provision_seconds"`
+	ProvisionSeconds     *float64 `json:"provision_seconds"`
+	RegistrationsRetried int64    `json:"registrations_retried"`
 
 	RSSStartMiB          float64 `json:"rss_start_mib"`
 	RSSRegisteredMiB     float64 `json:"rss_registered_mib"`
@@ -75,7 +76,7 @@ func (r *result) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("## N = %d, %s, broker %s (load average at start %s; keepalive %s; started %s)", r.N, r.Database, r.Broker, r.Load, r.Keepalive, r.Started)
 	if r.ProvisionSeconds != nil {
-		p("provisioning:              %.1f s", *r.ProvisionSeconds)
+		p("provisioning:              %.1f s (%d registrations retried after a server error)", *r.ProvisionSeconds, r.RegistrationsRetried)
 	}
 	p("server RSS:                start %.1f MiB, %d devices registered %.1f MiB, all connected %.1f MiB, 30 s later %.1f MiB, after the storm %.1f MiB",
 		r.RSSStartMiB, r.N, r.RSSRegisteredMiB, r.RSSConnectedMiB, r.RSSConnected30sMiB, r.RSSAfterStormMiB)
