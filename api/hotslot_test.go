@@ -284,15 +284,18 @@ func TestHotSlotRaceEndsWithoutDeadlock(t *testing.T) {
 // after another: identical bookings of a desk (one wins) — with an
 // Idempotency-Key, as members' apps send; the same without one; the same
 // with billing's entitlement check in the booking transaction, as relais
-// serve runs it (each member holds a membership including desks) — of a
-// 10-seat zone (ten win), and identical daily series of a desk (one wins).
+// serve runs it (each member holds a membership including desks); the same
+// on a desk the replica has not booked yet (desk-cold: a new desk for each
+// race, so that the booking reads it afresh, as after a restart or a change
+// of its rules) — of a 10-seat zone (ten win), and identical daily series
+// of a desk (one wins).
 // It reports the longest and the median answer over all the races, the
 // winners per race, the answers other than 201 and 409 per race (5xx), and
 // the deadlocks PostgreSQL counted over the whole run (pg_stat_database, in
 // a database of the benchmark's own).
 func BenchmarkHotSlot(b *testing.B) {
 	const racers = 30
-	for _, kind := range []string{"desk", "desk-nokey", "desk-entitlements", "zone", "series"} {
+	for _, kind := range []string{"desk", "desk-cold", "desk-nokey", "desk-entitlements", "zone", "series"} {
 		b.Run(kind, func(b *testing.B) {
 			hs := newHotSlot(b, racers)
 			f := hs.f
@@ -322,6 +325,13 @@ func BenchmarkHotSlot(b *testing.B) {
 			// and the database's pool are open, as on a server already up
 			// when bookings open.
 			race(hs.client, f.h.srv.URL, hs.calls(resource, f.at(2, 9, 0), f.at(2, 10, 0), rrule, withKey))
+			resources := make([]string, b.N)
+			for i := range resources {
+				resources[i] = resource
+				if kind == "desk-cold" {
+					resources[i] = f.resource(b, map[string]any{"kind": "desk", "name": fmt.Sprintf("Cold desk %d", i), "rules": horizon})
+				}
+			}
 			var took []time.Duration
 			won, failed := 0, 0
 			before := deadlocks(b, f.h.db)
@@ -331,7 +341,7 @@ func BenchmarkHotSlot(b *testing.B) {
 				// a series' four days never meet the next race's, nor the
 				// warm-up's (the 2nd to the 5th).
 				day, hour := 7+4*(i/12), 8+i%12
-				for j, a := range race(hs.client, f.h.srv.URL, hs.calls(resource, f.at(day, hour, 0), f.at(day, hour+1, 0), rrule, withKey)) {
+				for j, a := range race(hs.client, f.h.srv.URL, hs.calls(resources[i], f.at(day, hour, 0), f.at(day, hour+1, 0), rrule, withKey)) {
 					switch {
 					case a.err != nil:
 						b.Fatalf("race %d, racer %d: %v", i, j, a.err)
