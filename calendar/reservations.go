@@ -129,6 +129,11 @@ func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 	}
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		// The resource's lock before the key's: a duplicate of this request
+		// on the one-statement path takes them in that order too.
+		if err := lockResource(ctx, tx, b.ResourceID); err != nil {
+			return err
+		}
 		if b.Claim != nil {
 			if err := b.Claim.Take(ctx, tx); err != nil {
 				return err
@@ -146,18 +151,57 @@ func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 	return out, err
 }
 
+// reservationLocks holds one lock per resource (db.LockSpace): every
+// transaction that writes reservations of a resource — a booking, a series,
+// a move, a cancellation, a waiting list's hold — takes its resource's lock
+// first, before any row lock. Racing writers of one resource then queue
+// for a moment rather than meet in PostgreSQL's exclusion constraint, where
+// concurrent inserts of overlapping reservations wait for each other: a
+// deadlock, which PostgreSQL breaks only after deadlock_timeout (a second),
+// failing some of them. Writers of different resources never wait for
+// each other. A transaction writes the reservations of one resource only (a
+// series is of one resource), so it never holds two of these locks.
+const reservationLocks db.LockSpace = 725_613_180
+
+// lockResource takes the lock of resourceID's reservations until tx ends.
+func lockResource(ctx context.Context, tx bun.IDB, resourceID string) error {
+	return reservationLocks.Lock(ctx, tx, resourceID)
+}
+
+// lockReservation takes the lock of a reservation's resource, then reads
+// the reservation afresh, its row locked.
+func lockReservation(ctx context.Context, tx bun.IDB, reservationID string) (*Reservation, error) {
+	r, err := getReservation(ctx, tx, reservationID, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockResource(ctx, tx, r.ResourceID); err != nil {
+		return nil, err
+	}
+	return getReservation(ctx, tx, reservationID, true)
+}
+
 // errNotInOneStatement: bookInOneStatement did not apply or did not
 // succeed; the step-by-step path decides (and says why).
 var errNotInOneStatement = errors.New("not bookable in one statement")
 
 // bookInOneStatement is the common case of Book on PostgreSQL: a member's
 // booking of an exclusive resource known to the cache, with an
-// Idempotency-Key. It is one statement: insert the reservation if the slot
-// is free and the cached rows current, and the key with its answer if the
-// reservation went in. A key already taken, by a finished request or a
-// concurrent one, breaks the key's unique index and so undoes the whole
-// statement. With no guard to consult the statement commits alone (one round
-// trip); with one, the guard's statements join it in a transaction.
+// Idempotency-Key. It is one statement: take the resource's lock, insert
+// the reservation if the slot is free and the cached rows current, and the
+// key with its answer if the reservation went in. A key already taken, by a
+// finished request or a concurrent one, breaks the key's unique index and
+// so undoes the whole statement. With no guard to consult the statement
+// commits alone (one round trip); with one, the guard's statements join it
+// in a transaction, under the lock.
+//
+// The lock is taken inside the statement so as to cost no round trip, and
+// so after the statement's snapshot: a booking that waited for it does not
+// see the reservation its predecessor has just committed, inserts its own,
+// and meets that one in the exclusion constraint. A committed conflict
+// fails at once (it is only a reservation still being written that the
+// constraint waits for, and whoever writes one holds the lock); the
+// step-by-step path then locks first and answers on fresh rows.
 // Anything but one reservation and one key — a rule refusing on cached
 // data, a taken slot, a known key, a concurrent insert — leaves nothing
 // written and is errNotInOneStatement, for the step-by-step path to decide
@@ -182,7 +226,7 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 			return errNotInOneStatement
 		}
 		r := svc.newReservation(s, b, nil)
-		ins, insArgs := insertIfFreeSQL(idb, r, &versions{resource: res.Version, site: site.Version})
+		ins, insArgs := insertIfFreeSQL(idb, r, &versions{resource: res.Version, site: site.Version}, true)
 		answer, answerArgs, err := b.Claim.AnswerInsert(b.Response(r), "ins")
 		if err != nil {
 			return err
@@ -198,7 +242,7 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		// formatting must not touch it.
 		err = db.Raw(idb).QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
 		if db.IsExclusion(err) || db.IsUnique(err) || errors.Is(db.Classify(err), db.ErrSerialization) {
-			return errNotInOneStatement // a concurrent booking or key, a known key, or a deadlock among several
+			return errNotInOneStatement // a booking committed while this one waited for the lock, a concurrent or known key
 		}
 		if err != nil {
 			return fmt.Errorf("insert reservation: %w", err)
@@ -355,10 +399,11 @@ func (svc *Service) checkCanInsert(ctx context.Context, tx bun.Tx, s *slot) erro
 
 func insertError(err error, s *slot) error {
 	if db.IsExclusion(err) || errors.Is(db.Classify(err), db.ErrSerialization) {
-		// A concurrent booking committed between our check and insert. Or
-		// several inserted overlapping rows at once and each waited for
-		// another's outcome: PostgreSQL breaks that deadlock by failing
-		// some of them, each in a race for a slot another one takes.
+		// A concurrent booking committed between our check and insert, or
+		// several inserted overlapping rows at once and PostgreSQL broke
+		// their deadlock by failing some. Under the resource's lock neither
+		// happens; a writer that does not take it (an older replica during
+		// an upgrade) still gets the conflict, not an error.
 		return conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
 	}
 	if db.IsForeignKey(err) {
@@ -367,8 +412,11 @@ func insertError(err error, s *slot) error {
 	return fmt.Errorf("insert reservation: %w", err)
 }
 
-// insertIfFreeSQL is the statement of insertIfFree.
-func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions) (string, []any) {
+// insertIfFreeSQL is the statement of insertIfFree. With lock (PostgreSQL
+// only) the statement takes the resource's lock itself: the row to insert
+// is selected from the lock's result, so it cannot go in before the lock
+// is held.
+func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions, lock bool) (string, []any) {
 	ts, boolean, integer := "?", "?", "?"
 	if !db.IsSQLite(tx) {
 		// PostgreSQL types a bare literal or parameter in a SELECT list as
@@ -378,13 +426,20 @@ func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions) (string, []a
 	overlap, overlapArgs := overlappingSQL(tx, true, r.ResourceID, r.StartsAt, r.BusyUntil)
 	q := `INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats,
 			starts_at, ends_at, busy_until, note, series_id, created_by, created_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ` + boolean + `, ` + integer + `, ` + ts + `, ` + ts + `, ` + ts + `, ?, ?, ?, ` + ts + `, ` + ts + `
+		SELECT ?, ?, ?, ?, ?, ?, ` + boolean + `, ` + integer + `, ` + ts + `, ` + ts + `, ` + ts + `, ?, ?, ?, ` + ts + `, ` + ts
+	args := []any{r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
+		r.StartsAt, r.EndsAt, r.BusyUntil, r.Note, r.SeriesID, r.CreatedBy, r.CreatedAt, r.UpdatedAt}
+	if lock {
+		expr, lockArgs := reservationLocks.SQL(r.ResourceID)
+		q += `
+		FROM (SELECT ` + expr + `) AS locked`
+		args = append(args, lockArgs...)
+	}
+	q += `
 		WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE ` + overlap + `)
 		AND NOT EXISTS (SELECT 1 FROM resource_closures WHERE resource_id = ? AND starts_at < ? AND ends_at > ?)
 		AND NOT EXISTS (SELECT 1 FROM site_closures WHERE site_id = ? AND starts_at < ? AND ends_at > ?)`
-	args := append([]any{r.ID, r.ResourceID, r.SiteID, r.UserID, r.Kind, r.Status, r.Exclusive, r.Seats,
-		r.StartsAt, r.EndsAt, r.BusyUntil, r.Note, r.SeriesID, r.CreatedBy, r.CreatedAt, r.UpdatedAt},
-		overlapArgs...)
+	args = append(args, overlapArgs...)
 	args = append(args,
 		r.ResourceID, r.EndsAt, r.StartsAt,
 		r.SiteID, r.EndsAt, r.StartsAt)
@@ -421,7 +476,7 @@ func overlappingSQL(idb bun.IDB, exclusive bool, resourceID string, start, busy 
 // with current set, the resource or site changed). It reports whether it
 // inserted. A lapsed hold counts as live here: the slow path ends it.
 func insertIfFree(ctx context.Context, tx bun.IDB, r *Reservation, current *versions) (bool, error) {
-	q, args := insertIfFreeSQL(tx, r, current)
+	q, args := insertIfFreeSQL(tx, r, current, false)
 	res, err := tx.NewRaw(q, args...).Exec(ctx)
 	if err != nil {
 		return false, err
@@ -780,7 +835,7 @@ type Cancellation struct {
 func (svc *Service) Cancel(ctx context.Context, c Cancellation) (*Reservation, error) {
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := getReservation(ctx, tx, c.ReservationID, true)
+		r, err := lockReservation(ctx, tx, c.ReservationID)
 		if err != nil {
 			return err
 		}
@@ -840,7 +895,7 @@ type Move struct {
 func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, error) {
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := getReservation(ctx, tx, m.ReservationID, true)
+		r, err := lockReservation(ctx, tx, m.ReservationID)
 		if err != nil {
 			return err
 		}

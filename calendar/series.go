@@ -131,6 +131,10 @@ func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesRe
 	}
 	var out *SeriesResult
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		// One lock for every occurrence: they are all of one resource.
+		if err := lockResource(ctx, tx, sb.ResourceID); err != nil {
+			return err
+		}
 		res, err := getResource(ctx, tx, sb.ResourceID, true)
 		if err != nil {
 			return err
@@ -220,6 +224,25 @@ func (svc *Service) bookChecked(ctx context.Context, tx bun.Tx, res *Resource, s
 	return svc.insertReservation(ctx, tx, s, b, seriesID)
 }
 
+// lockSeries takes the lock of a series' resource (see reservationLocks),
+// before its occurrences are read to be changed. An unknown series has
+// nothing to lock, and no occurrences.
+func lockSeries(ctx context.Context, tx bun.IDB, seriesID string) error {
+	if !id.Valid(seriesID) {
+		return nil
+	}
+	var resourceIDs []string
+	if err := tx.NewSelect().Model((*Series)(nil)).Column("resource_id").Where("id = ?", seriesID).Scan(ctx, &resourceIDs); err != nil {
+		return fmt.Errorf("read series: %w", err)
+	}
+	for _, resourceID := range resourceIDs {
+		if err := lockResource(ctx, tx, resourceID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // GetSeries returns a series and its occurrences, by start.
 func (svc *Service) GetSeries(ctx context.Context, seriesID string) (*Series, []Reservation, error) {
 	if !id.Valid(seriesID) {
@@ -246,6 +269,9 @@ var errSeriesNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_
 func (svc *Service) CancelSeries(ctx context.Context, seriesID string, from time.Time, c Cancellation) ([]*Reservation, error) {
 	out := []*Reservation{}
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockSeries(ctx, tx, seriesID); err != nil {
+			return err
+		}
 		var rs []Reservation
 		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status <> ? AND ends_at > ?", seriesID, StatusCancelled, svc.now()).Order("starts_at")
 		if !from.IsZero() {
@@ -281,6 +307,9 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 	}
 	out := []*Reservation{}
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockSeries(ctx, tx, seriesID); err != nil {
+			return err
+		}
 		var rs []Reservation
 		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status = ? AND starts_at > ?", seriesID, StatusConfirmed, svc.now()).Order("starts_at")
 		if !from.IsZero() {

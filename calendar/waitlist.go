@@ -78,6 +78,10 @@ func (svc *Service) UseJobs(c *river.Client[*sql.Tx]) { svc.jobs = c }
 func (svc *Service) JoinWaitlist(ctx context.Context, b Booking, autoBook bool) (*WaitlistEntry, error) {
 	var out *WaitlistEntry
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		// Lapsed holds are ended below: a write of the resource's reservations.
+		if err := lockResource(ctx, tx, b.ResourceID); err != nil {
+			return err
+		}
 		res, err := getResource(ctx, tx, b.ResourceID, true)
 		if err != nil {
 			return err
@@ -151,7 +155,7 @@ func (svc *Service) ListWaitlist(ctx context.Context, userID string) ([]Waitlist
 func (svc *Service) LeaveWaitlist(ctx context.Context, entryID, userID string) (*WaitlistEntry, error) {
 	var out *WaitlistEntry
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		e, err := svc.lockEntry(ctx, tx, entryID)
+		e, err := svc.lockEntryAndResource(ctx, tx, entryID)
 		if err != nil {
 			return err
 		}
@@ -181,7 +185,7 @@ func (svc *Service) LeaveWaitlist(ctx context.Context, entryID, userID string) (
 func (svc *Service) AcceptOffer(ctx context.Context, entryID, userID string) (*Reservation, error) {
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		e, err := svc.lockEntry(ctx, tx, entryID)
+		e, err := svc.lockEntryAndResource(ctx, tx, entryID)
 		if err != nil {
 			return err
 		}
@@ -213,7 +217,7 @@ func (svc *Service) AcceptOffer(ctx context.Context, entryID, userID string) (*R
 // slot on. Running it twice, or after the offer was accepted, does nothing.
 func (svc *Service) ExpireOffer(ctx context.Context, entryID string) error {
 	return db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		e, err := svc.lockEntry(ctx, tx, entryID)
+		e, err := svc.lockEntryAndResource(ctx, tx, entryID)
 		if errors.Is(err, errs.ErrNotFound) {
 			return nil
 		}
@@ -230,13 +234,27 @@ func (svc *Service) ExpireOffer(ctx context.Context, entryID string) error {
 	})
 }
 
-func (svc *Service) lockEntry(ctx context.Context, tx bun.Tx, entryID string) (*WaitlistEntry, error) {
+// lockEntryAndResource takes the lock of an entry's resource (its offer's
+// reservation may be written: see reservationLocks), then reads the entry
+// afresh, its row locked.
+func (svc *Service) lockEntryAndResource(ctx context.Context, tx bun.Tx, entryID string) (*WaitlistEntry, error) {
+	e, err := svc.readEntry(ctx, tx, entryID, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockResource(ctx, tx, e.ResourceID); err != nil {
+		return nil, err
+	}
+	return svc.readEntry(ctx, tx, entryID, true)
+}
+
+func (svc *Service) readEntry(ctx context.Context, tx bun.Tx, entryID string, forUpdate bool) (*WaitlistEntry, error) {
 	if !id.Valid(entryID) {
 		return nil, errEntryNotFound
 	}
 	var e WaitlistEntry
 	q := tx.NewSelect().Model(&e).Where("id = ?", entryID)
-	if !db.IsSQLite(tx) {
+	if forUpdate && !db.IsSQLite(tx) {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {
