@@ -114,8 +114,9 @@ func DialBroker(ctx context.Context, cfg ClientConfig) (Transport, error) {
 		// broker sent them (a retained "online" replayed at subscription
 		// and the live "offline" right after it were seen swapped with
 		// OrderMatters false, leaving an offline device marked online). Our
-		// handler never blocks: it completes buffered channels and queues
-		// presence writes without waiting, so the connection never stalls.
+		// handler never blocks: it completes buffered channels and marks
+		// presence writes pending without waiting, so the connection never
+		// stalls.
 		SetOrderMatters(true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).

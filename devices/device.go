@@ -179,10 +179,22 @@ type Service struct {
 	// why), refused at login; nil until first computed.
 	conflicted map[string]string
 
-	presenceCh chan presenceEvent
-	stop       chan struct{}
-	loopDone   chan struct{}
-	closeOnce  sync.Once
+	// registry holds the presence keys of the clients in service, as read
+	// last (refreshRegistry); held, the messages of other keys until the
+	// next read says whether they are registered (heldSeq orders them).
+	registry map[string]bool
+	held     map[string]heldPresence
+	heldSeq  uint64
+	// pendingPresence is the presence write pending per key, the last
+	// message's; presenceWriting counts those the writer took and has not
+	// committed yet; presenceWake wakes the writer (capacity 1).
+	pendingPresence map[string]presenceEvent
+	presenceWriting int
+	presenceWake    chan struct{}
+
+	stop      chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a Service over db.
@@ -211,7 +223,9 @@ func New(bdb *bun.DB, cfg Config) *Service {
 		metrics: newMetrics(), cache: ttlcache.Cache[string, Device]{TTL: cfg.DeviceCacheTTL}, selectByID: selectByIDSQL(bdb),
 		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
 		pulses: map[string]string{}, zigbeeBases: map[string]bool{}, dynamicSubs: map[string]bool{}, topicSync: cfg.TopicSync,
-		presenceCh: make(chan presenceEvent, presenceQueue), stop: make(chan struct{}), loopDone: make(chan struct{}),
+		registry: map[string]bool{}, held: map[string]heldPresence{},
+		pendingPresence: map[string]presenceEvent{}, presenceWake: make(chan struct{}, 1),
+		stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
 }
 

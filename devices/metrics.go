@@ -3,13 +3,14 @@ package devices
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	commands        *prometheus.CounterVec
-	latency         *prometheus.HistogramVec
-	ignored         *prometheus.CounterVec
-	offline         *prometheus.CounterVec
-	presenceDropped prometheus.Counter
-	loginsRefused   *prometheus.CounterVec
-	retainRefused   prometheus.Counter
+	commands          *prometheus.CounterVec
+	latency           *prometheus.HistogramVec
+	ignored           *prometheus.CounterVec
+	offline           *prometheus.CounterVec
+	presencePending   prometheus.Gauge
+	presenceCoalesced prometheus.Counter
+	loginsRefused     *prometheus.CounterVec
+	retainRefused     prometheus.Counter
 
 	// The embedded broker's limits (broker_limits.go).
 	mqttRefused     *prometheus.CounterVec
@@ -39,9 +40,13 @@ func newMetrics() *metrics {
 			Name: "relais_device_offline_total",
 			Help: "Devices going offline (transitions recorded by this replica), by kind.",
 		}, []string{"kind"}),
-		presenceDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "relais_device_presence_dropped_total",
-			Help: "Presence messages not written to the database because the queue was full.",
+		presencePending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "relais_device_presence_pending",
+			Help: "Devices and bridges whose latest presence is not yet written to the database (at most one write each).",
+		}),
+		presenceCoalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "relais_device_presence_coalesced_total",
+			Help: "Presence messages replaced by a later one of the same client before their database write.",
 		}),
 		loginsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relais_mqtt_logins_refused_total",
@@ -89,6 +94,6 @@ func newMetrics() *metrics {
 // Collectors returns the package's Prometheus collectors, to register once.
 func (s *Service) Collectors() []prometheus.Collector {
 	m := s.metrics
-	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presenceDropped, m.loginsRefused, m.retainRefused,
+	return []prometheus.Collector{m.commands, m.latency, m.ignored, m.offline, m.presencePending, m.presenceCoalesced, m.loginsRefused, m.retainRefused,
 		m.mqttRefused, m.mqttDisconnects, m.mqttThrottled, m.mqttDropped, m.mqttConns, m.mqttClients}
 }

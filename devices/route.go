@@ -12,7 +12,7 @@ import (
 
 // handle receives every message on the subscribed topics. It runs on the
 // transport's delivery goroutine and never blocks: replies complete a
-// buffered channel, presence goes to a queue.
+// buffered channel, presence becomes its client's pending write.
 func (s *Service) handle(m Message) {
 	levels := strings.Split(m.Topic, "/")
 	if s.routeZigbee(m, levels) {
@@ -260,12 +260,17 @@ func (s *Service) handleZigbeeLog(base string, payload []byte) {
 // prefixes registered through other replicas, to subscribe to their topics.
 const DefaultTopicSync = 5 * time.Second
 
-// syncTopics subscribes to the topics of every Zigbee2MQTT bridge and
-// every Shelly whose prefix has several levels (the fixed wildcards do not
-// reach them), and unsubscribes from those retired.
+// syncTopics reads the presence registry (refreshRegistry), subscribes to
+// the topics of every Zigbee2MQTT bridge and every Shelly whose prefix has
+// several levels (the fixed wildcards do not reach them), and unsubscribes
+// from those retired.
 func (s *Service) syncTopics(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	// Before subscribing: a new bridge's retained messages find its keys.
+	if err := s.refreshRegistry(ctx); err != nil {
+		return err
+	}
 	var rows []struct {
 		Protocol Protocol
 		Root     string

@@ -64,6 +64,11 @@ func (s *Service) Start(ctx context.Context, t Transport) error {
 	s.t = t
 	s.mu.Unlock()
 	go s.presenceLoop(context.WithoutCancel(ctx))
+	// The registry first: the retained presence of every client comes at
+	// once when subscribing, and only registered keys are kept.
+	if err := s.refreshRegistry(ctx); err != nil {
+		return err
+	}
 	for _, f := range subscriptions {
 		if err := t.Subscribe(f, s.handle); err != nil {
 			return fmt.Errorf("subscribe %s: %w", f, err)
