@@ -111,8 +111,10 @@ func TestIdleDeviceStacks(t *testing.T) {
 	before, after := idleDevicesMemory(t, n, func() {}, func() {})
 	perDevice := (float64(after.stacks) - float64(before.stacks)) / n / 1024
 	t.Logf("goroutine stacks: %.1f KiB per idle device", perDevice)
-	if perDevice > 12 {
-		t.Errorf("an idle device costs %.1f KiB of goroutine stacks, want at most 12 (4 + 2 KiB and slack)", perDevice)
+	// 4 + 2 KiB with the patch (about 11 KiB under the race detector,
+	// whose instrumentation grows the frames), 23 KiB without it either way.
+	if perDevice > 16 {
+		t.Errorf("an idle device costs %.1f KiB of goroutine stacks, want at most 16 (6 KiB, 11 under -race)", perDevice)
 	}
 }
 
