@@ -201,6 +201,11 @@ func (s *Service) presenceLoop(ctx context.Context) {
 				return
 			case <-time.After(presenceRetry):
 			}
+			// What failed is pending again: wake the next pass for it.
+			select {
+			case s.presenceWake <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
