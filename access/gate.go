@@ -1,3 +1,6 @@
+// Package access is the gate: it decides, from a member's rights (billing)
+// and bookings (calendar), whether a door opens or a machine switches on,
+// records every decision before it acts, and runs machine sessions.
 package access
 
 import (
@@ -15,6 +18,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -126,7 +130,7 @@ func (g *Gate) denied(ctx context.Context, ev *Event, kind error, code, detail s
 // a room's lock, a reservation of that room under way (with RoomMargin).
 // Every decision is recorded and committed first; only then is a granted
 // one sent to the lock, and the lock's answer written into the record.
-func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string) (*Decision, error) {
+func (g *Gate) Unlock(ctx context.Context, p *identity.Principal, deviceID, reason string) (*Decision, error) {
 	if p == nil || p.IsAPIKey() {
 		return nil, errs.ErrForbidden
 	}
@@ -140,7 +144,7 @@ func (g *Gate) Unlock(ctx context.Context, p *Principal, deviceID, reason string
 // UnlockDevice is Unlock for a device the caller has already read (the API
 // reads it to check the caller may see it; devices.Service.ForCommand). It
 // returns once the device's answer is recorded.
-func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device, reason string) (*Decision, error) {
+func (g *Gate) UnlockDevice(ctx context.Context, p *identity.Principal, d *devices.Device, reason string) (*Decision, error) {
 	dec, finish, err := g.OpenDoor(ctx, p, d, reason)
 	if finish != nil {
 		if ferr := finish(); ferr != nil {
@@ -157,7 +161,7 @@ func (g *Gate) UnlockDevice(ctx context.Context, p *Principal, d *devices.Device
 // first and then calls finish (nil when nothing was sent): the member does
 // not wait for the second write, and a reader of the audit in between sees
 // the decision pending. finish must be called, once.
-func (g *Gate) OpenDoor(ctx context.Context, p *Principal, d *devices.Device, reason string) (dec *Decision, finish func() error, err error) {
+func (g *Gate) OpenDoor(ctx context.Context, p *identity.Principal, d *devices.Device, reason string) (dec *Decision, finish func() error, err error) {
 	if p == nil || p.IsAPIKey() {
 		return nil, nil, errs.ErrForbidden
 	}
@@ -216,7 +220,7 @@ func (g *Gate) OpenDoor(ctx context.Context, p *Principal, d *devices.Device, re
 
 // CheckDoor decides, without recording or sending anything, whether p may
 // open lock d at now. The event it returns says granted or denied, and why.
-func (g *Gate) CheckDoor(ctx context.Context, p *Principal, d *devices.Device, now time.Time) (*Event, error) {
+func (g *Gate) CheckDoor(ctx context.Context, p *identity.Principal, d *devices.Device, now time.Time) (*Event, error) {
 	ev := &Event{SiteID: d.SiteID, OccurredAt: now, Kind: EventDoorUnlock, Decision: Granted, UserID: ptr(p.UserID), DeviceID: ptr(d.ID), ResourceID: d.ResourceID}
 	switch {
 	case p.ManagesSite(d.SiteID):

@@ -17,6 +17,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -124,7 +125,7 @@ func (f *gateFixture) device(t testing.TB, in devices.NewDevice) *devices.Device
 	return d
 }
 
-func (f *gateFixture) member(t testing.TB, name string, p *billing.Plan) *access.Principal {
+func (f *gateFixture) member(t testing.TB, name string, p *billing.Plan) *identity.Principal {
 	t.Helper()
 	u := dbtest.User(t, f.db, fmt.Sprintf("%s-%d@example.fr", name, time.Now().UnixNano()), name)
 	if p != nil {
@@ -133,12 +134,12 @@ func (f *gateFixture) member(t testing.TB, name string, p *billing.Plan) *access
 			t.Fatal(err)
 		}
 	}
-	return &access.Principal{UserID: u, Role: access.RoleMember}
+	return &identity.Principal{UserID: u, Role: identity.RoleMember}
 }
 
-func (f *gateFixture) manager(t testing.TB) *access.Principal {
+func (f *gateFixture) manager(t testing.TB) *identity.Principal {
 	u := dbtest.User(t, f.db, fmt.Sprintf("anim-%d@example.fr", time.Now().UnixNano()), "Animatrice")
-	return &access.Principal{UserID: u, Role: access.RoleMember, ManagedSites: []string{f.site.ID}}
+	return &identity.Principal{UserID: u, Role: identity.RoleMember, ManagedSites: []string{f.site.ID}}
 }
 
 func (f *gateFixture) at(day, hour, minute int) time.Time {
@@ -182,7 +183,7 @@ func TestUnlockRefusals(t *testing.T) {
 	resident := f.member(t, "resident", f.resident)
 	tests := []struct {
 		name   string
-		who    *access.Principal
+		who    *identity.Principal
 		device *devices.Device
 		at     time.Time
 		code   string
@@ -207,7 +208,7 @@ func TestUnlockRefusals(t *testing.T) {
 		})
 	}
 	t.Run("an API key opens nothing", func(t *testing.T) {
-		if _, err := f.gate.Unlock(ctx, &access.Principal{APIKeyID: "k", AllSites: true}, f.entrance.ID, ""); !errors.Is(err, errs.ErrForbidden) {
+		if _, err := f.gate.Unlock(ctx, &identity.Principal{APIKeyID: "k", AllSites: true}, f.entrance.ID, ""); !errors.Is(err, errs.ErrForbidden) {
 			t.Fatalf("Unlock by API key = %v", err)
 		}
 	})
@@ -243,7 +244,7 @@ func TestRoomDoorWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		who  *access.Principal
+		who  *identity.Principal
 		at   time.Time
 		open bool
 	}{
@@ -285,7 +286,7 @@ func TestMachineRefusals(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		who  *access.Principal
+		who  *identity.Principal
 		at   time.Time
 		code string
 	}{

@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 )
@@ -66,7 +67,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // trainedMember makes a member on the Nomade plan, trained for the laser.
-func (f *gateFixture) trainedMember(t testing.TB, name string) *access.Principal {
+func (f *gateFixture) trainedMember(t testing.TB, name string) *identity.Principal {
 	t.Helper()
 	m := f.member(t, name, f.nomade)
 	if _, err := f.cal.GrantQualification(context.Background(), f.qual.ID, m.UserID, m.UserID, nil); err != nil {

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -25,12 +25,12 @@ type apiKeyJSON struct {
 	Secret *string `json:"secret,omitempty"`
 }
 
-func toAPIKeyJSON(k *access.APIKey) apiKeyJSON {
+func toAPIKeyJSON(k *identity.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, SiteIDs: k.SiteIDs,
 		CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
-func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Name    string   `json:"name"`
 		Scopes  []string `json:"scopes"`
@@ -53,7 +53,7 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *a
 		s.writeError(w, r, err)
 		return
 	}
-	k, secret, err := s.Access.CreateAPIKey(r.Context(), p, access.NewAPIKey{Name: in.Name, Scopes: in.Scopes, SiteIDs: in.SiteIDs})
+	k, secret, err := s.Access.CreateAPIKey(r.Context(), p, identity.NewAPIKey{Name: in.Name, Scopes: in.Scopes, SiteIDs: in.SiteIDs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -69,7 +69,7 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	keys, err := s.Access.ListAPIKeys(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -78,7 +78,7 @@ func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request, p *ac
 	writeJSON(w, http.StatusOK, listOf(keys, toAPIKeyJSON))
 }
 
-func (s *Server) handleGetAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetAPIKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	k, err := s.Access.GetAPIKey(r.Context(), p, r.PathValue("key_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -87,7 +87,7 @@ func (s *Server) handleGetAPIKey(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, toAPIKeyJSON(k))
 }
 
-func (s *Server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if err := s.Access.RevokeAPIKey(r.Context(), p, r.PathValue("key_id")); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 )
 
@@ -20,7 +20,7 @@ type userJSON struct {
 	ManagedSiteIDs []string  `json:"managed_site_ids,omitempty"`
 }
 
-func toUserJSON(u *access.User) userJSON {
+func toUserJSON(u *identity.User) userJSON {
 	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.DisabledAt != nil,
 		EmailVerified: u.EmailVerifiedAt != nil, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
@@ -32,7 +32,7 @@ type tokensJSON struct {
 	ExpiresIn    int    `json:"expires_in"`
 }
 
-func toTokensJSON(t *access.Tokens) tokensJSON {
+func toTokensJSON(t *identity.Tokens) tokensJSON {
 	return tokensJSON{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", ExpiresIn: int(t.ExpiresIn.Seconds())}
 }
 
@@ -50,7 +50,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Access.Register(r.Context(), access.Registration{Email: in.Email, Password: in.Password, Name: in.Name})
+	u, err := s.Access.Register(r.Context(), identity.Registration{Email: in.Email, Password: in.Password, Name: in.Name})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -63,8 +63,8 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 // the client software's, not the person's: rather than refuse a login for
 // it, what the text rule would refuse (bytes that are not UTF-8, which
 // PostgreSQL cannot store; control characters) is replaced.
-func (s *Server) clientInfo(r *http.Request) access.ClientInfo {
-	return access.ClientInfo{IP: s.clientIP(r), UserAgent: freetext.Clean(r.UserAgent(), 1000)}
+func (s *Server) clientInfo(r *http.Request) identity.ClientInfo {
+	return identity.ClientInfo{IP: s.clientIP(r), UserAgent: freetext.Clean(r.UserAgent(), 1000)}
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +100,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toTokensJSON(t))
 }
 
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no session; revoke it with DELETE /v1/api-keys/{key_id}"))
 		return
@@ -143,7 +143,7 @@ func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSendEmailVerification mails the member a new link.
-func (s *Server) handleSendEmailVerification(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSendEmailVerification(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members verify their own address"))
 		return

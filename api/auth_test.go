@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 )
 
 func TestRegisterLoginMe(t *testing.T) {
@@ -139,7 +139,7 @@ func TestProtectedRoutesNeedAToken(t *testing.T) {
 }
 
 func TestRateLimitOverHTTP(t *testing.T) {
-	h := newHarness(t, withRateLimits(access.RateLimits{PerIP: access.Limit{Max: 2, Window: time.Minute}}))
+	h := newHarness(t, withRateLimits(identity.RateLimits{PerIP: identity.Limit{Max: 2, Window: time.Minute}}))
 	body := map[string]string{"email": "x@example.fr", "password": "whatever-password"}
 	h.do(req{method: "POST", path: "/v1/auth/login", body: body}).expect(t, http.StatusUnauthorized)
 	h.do(req{method: "POST", path: "/v1/auth/login", body: body}).expect(t, http.StatusUnauthorized)
@@ -174,13 +174,13 @@ func TestPasswordChangeOverHTTP(t *testing.T) {
 // wrong current passwords the address gets 429, even with the right one,
 // and nothing changes.
 func TestCurrentPasswordChecksAreLimitedOverHTTP(t *testing.T) {
-	h := newHarness(t, withRateLimits(access.DefaultRateLimits))
+	h := newHarness(t, withRateLimits(identity.DefaultRateLimits))
 	_, token, _ := h.member("anne@example.fr")
 	change := func(current string) *response {
 		return h.do(req{method: "PATCH", path: "/v1/me", token: token,
 			body: map[string]string{"current_password": current, "new_password": "the thief's password"}})
 	}
-	for i := range access.DefaultRateLimits.WrongPasswordsPerAddress.Max {
+	for i := range identity.DefaultRateLimits.WrongPasswordsPerAddress.Max {
 		if p := change(fmt.Sprintf("guess number %d", i)).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("current_password") {
 			t.Fatalf("guess %d: %+v", i+1, p)
 		}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 )
 
 // latencies collects per-request durations from parallel clients and
@@ -37,9 +37,9 @@ func (l *latencies) report(b *testing.B, elapsed time.Duration) {
 // benchHarness is the real API with production password hashing and no
 // rate limits (they would refuse a benchmark from one address).
 func benchHarness(b *testing.B) *harness {
-	h := newHarness(b, func(c *access.Config) {
-		c.Hash = access.DefaultHashParams
-		c.RateLimits = access.RateLimits{}
+	h := newHarness(b, func(c *identity.Config) {
+		c.Hash = identity.DefaultHashParams
+		c.RateLimits = identity.RateLimits{}
 	})
 	h.clock.Advance(0)
 	return h

@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -56,7 +56,7 @@ func toPlanJSON(p *billing.Plan) planJSON {
 }
 
 // canSellOn: network plans are the admins'; a site's plans its managers'.
-func canSellOn(p *access.Principal, siteID *string) bool {
+func canSellOn(p *identity.Principal, siteID *string) bool {
 	if p.IsAPIKey() {
 		return false
 	}
@@ -66,7 +66,7 @@ func canSellOn(p *access.Principal, siteID *string) bool {
 	return p.ManagesSite(*siteID)
 }
 
-func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		SiteID      *string          `json:"site_id"`
 		Kind        string           `json:"kind"`
@@ -94,7 +94,7 @@ func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request, p *acc
 	writeJSON(w, http.StatusCreated, toPlanJSON(plan))
 }
 
-func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.URL.Query().Get("site_id")
 	all := r.URL.Query().Get("include_inactive") == "true"
 	if all && !(p.IsAdmin() || (siteID != "" && p.ManagesSite(siteID))) {
@@ -108,7 +108,7 @@ func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, listOf(ps, toPlanJSON))
 }
 
-func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	plan, err := s.Billing.GetPlan(r.Context(), r.PathValue("plan_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -117,7 +117,7 @@ func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request, p *access
 	writeJSON(w, http.StatusOK, toPlanJSON(plan))
 }
 
-func (s *Server) handlePatchPlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchPlan(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Active *bool `json:"active"`
 	}
@@ -186,7 +186,7 @@ type packJSON struct {
 }
 
 // handleMyMemberships lists everything the caller holds.
-func (s *Server) handleMyMemberships(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyMemberships(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key holds no membership"))
 		return
@@ -225,7 +225,7 @@ func (s *Server) handleMyMemberships(w http.ResponseWriter, r *http.Request, p *
 
 // membershipFor loads a membership its holder, or a manager of its site
 // (admins for network memberships), may act on.
-func (s *Server) membershipFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*billing.Membership, bool) {
+func (s *Server) membershipFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Membership, bool) {
 	m, err := s.Billing.GetMembership(r.Context(), r.PathValue("membership_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -238,7 +238,7 @@ func (s *Server) membershipFor(w http.ResponseWriter, r *http.Request, p *access
 	return m, true
 }
 
-func (s *Server) handleCancelMembership(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCancelMembership(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		AtPeriodEnd *bool `json:"at_period_end"`
 	}
@@ -259,7 +259,7 @@ func (s *Server) handleCancelMembership(w http.ResponseWriter, r *http.Request, 
 	writeJSON(w, http.StatusOK, toMembershipJSON(m))
 }
 
-func (s *Server) handleChangePlan(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleChangePlan(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		PlanID string `json:"plan_id"`
 	}
@@ -287,9 +287,9 @@ func (s *Server) handleChangePlan(w http.ResponseWriter, r *http.Request, p *acc
 	writeJSON(w, status, toMembershipJSON(m))
 }
 
-func (s *Server) handleSiteMembers(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSiteMembers(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
-	if !p.ManagesSite(siteID) || !p.HasScope(access.ScopeUsersRead) {
+	if !p.ManagesSite(siteID) || !p.HasScope(identity.ScopeUsersRead) {
 		s.refuseSite(w, r, p, siteID)
 		return
 	}
@@ -335,7 +335,7 @@ func toPaymentJSON(p *billing.Payment) paymentJSON {
 
 // handleOnSitePayment records cash, cheque, transfer or terminal payments
 // a manager takes at the desk.
-func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		UserID      string      `json:"user_id"`
@@ -378,7 +378,7 @@ func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *
 	writeJSON(w, http.StatusCreated, res)
 }
 
-func (s *Server) handleMyPayments(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyPayments(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key makes no payments"))
 		return
@@ -413,7 +413,7 @@ func toChargesJSON(cs []billing.UsageCharge) list[chargeJSON] {
 }
 
 // handleMyCharges lists the pay-per-use time the caller still owes.
-func (s *Server) handleMyCharges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyCharges(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key owes nothing"))
 		return
@@ -427,9 +427,9 @@ func (s *Server) handleMyCharges(w http.ResponseWriter, r *http.Request, p *acce
 }
 
 // handleSiteCharges lists a site's unpaid pay-per-use time (?user_id=).
-func (s *Server) handleSiteCharges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSiteCharges(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
-	if !p.ManagesSite(siteID) || !p.HasScope(access.ScopeInvoicesRead) {
+	if !p.ManagesSite(siteID) || !p.HasScope(identity.ScopeInvoicesRead) {
 		s.refuseSite(w, r, p, siteID)
 		return
 	}
@@ -442,7 +442,7 @@ func (s *Server) handleSiteCharges(w http.ResponseWriter, r *http.Request, p *ac
 }
 
 // handleSettleCharges takes payment at the desk for a member's open charges.
-func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		UserID    string      `json:"user_id"`
@@ -470,7 +470,7 @@ func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *
 // handleRefund gives money back on a payment: at the desk for an on-site
 // payment (with a credit note at once), through Stripe for an online one
 // (the credit note follows Stripe's webhook).
-func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		AmountCents int64 `json:"amount_cents"`
 	}

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -40,12 +40,12 @@ var errBridgeNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "bridge_not_
 // canReadBridges: the site's managers and admins, and API keys of the site
 // that may read devices. A bridge is infrastructure: members see the doors
 // behind it, not it.
-func canReadBridges(p *access.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && (!p.IsAPIKey() || p.HasScope(access.ScopeDevicesRead))
+func canReadBridges(p *identity.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && (!p.IsAPIKey() || p.HasScope(identity.ScopeDevicesRead))
 }
 
 // bridgeFor loads a bridge the principal may read, or answers 404.
-func (s *Server) bridgeFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*devices.Bridge, bool) {
+func (s *Server) bridgeFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*devices.Bridge, bool) {
 	b, err := s.Devices.GetBridge(r.Context(), r.PathValue("bridge_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -60,7 +60,7 @@ func (s *Server) bridgeFor(w http.ResponseWriter, r *http.Request, p *access.Pri
 
 // bridgeToManage loads a bridge the principal may change: 404 when it may
 // not read it, 403 when it may read but not change it.
-func (s *Server) bridgeToManage(w http.ResponseWriter, r *http.Request, p *access.Principal) (*devices.Bridge, bool) {
+func (s *Server) bridgeToManage(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*devices.Bridge, bool) {
 	b, ok := s.bridgeFor(w, r, p)
 	if ok && !canManageDevices(p, b.SiteID) {
 		s.writeError(w, r, errs.ErrForbidden)
@@ -69,7 +69,7 @@ func (s *Server) bridgeToManage(w http.ResponseWriter, r *http.Request, p *acces
 	return b, ok
 }
 
-func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		Name      string `json:"name"`
@@ -102,7 +102,7 @@ func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) handleListBridges(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListBridges(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadBridges(p, siteID) {
 		s.refuseSite(w, r, p, siteID)
@@ -120,7 +120,7 @@ func (s *Server) handleListBridges(w http.ResponseWriter, r *http.Request, p *ac
 	writeJSON(w, http.StatusOK, listOf(bs, toBridgeJSON))
 }
 
-func (s *Server) handleGetBridge(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetBridge(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	b, ok := s.bridgeFor(w, r, p)
 	if !ok {
 		return
@@ -128,7 +128,7 @@ func (s *Server) handleGetBridge(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, toBridgeJSON(b))
 }
 
-func (s *Server) handlePatchBridge(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchBridge(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Name    *string `json:"name"`
 		Address *string `json:"address"`
@@ -149,7 +149,7 @@ func (s *Server) handlePatchBridge(w http.ResponseWriter, r *http.Request, p *ac
 	writeJSON(w, http.StatusOK, toBridgeJSON(b))
 }
 
-func (s *Server) handleRetireBridge(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRetireBridge(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	b, ok := s.bridgeToManage(w, r, p)
 	if !ok {
 		return
@@ -161,7 +161,7 @@ func (s *Server) handleRetireBridge(w http.ResponseWriter, r *http.Request, p *a
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleRotateBridgeSecret(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRotateBridgeSecret(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	b, ok := s.bridgeToManage(w, r, p)
 	if !ok {
 		return

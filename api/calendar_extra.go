@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -36,7 +36,7 @@ func toReservationsJSON(rs []*calendar.Reservation) []reservationJSON {
 	return out
 }
 
-func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		ResourceID string `json:"resource_id"`
 		Start      string `json:"start"`
@@ -100,7 +100,7 @@ func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *a
 
 // seriesFor loads a series the principal may act on: their own, or one of
 // a site they manage.
-func (s *Server) seriesFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Series, []calendar.Reservation, bool, bool) {
+func (s *Server) seriesFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Series, []calendar.Reservation, bool, bool) {
 	series, occ, err := s.Calendar.GetSeries(r.Context(), r.PathValue("series_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -112,7 +112,7 @@ func (s *Server) seriesFor(w http.ResponseWriter, r *http.Request, p *access.Pri
 		return nil, nil, false, false
 	}
 	manager := canManageReservations(p, res.SiteID)
-	reader := p.ManagesSite(res.SiteID) && p.HasScope(access.ScopeReservationsRead)
+	reader := p.ManagesSite(res.SiteID) && p.HasScope(identity.ScopeReservationsRead)
 	if series.UserID != p.UserID && !manager && !(reader && r.Method == http.MethodGet) {
 		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_found", Detail: "no such series"})
 		return nil, nil, false, false
@@ -120,7 +120,7 @@ func (s *Server) seriesFor(w http.ResponseWriter, r *http.Request, p *access.Pri
 	return series, occ, manager, true
 }
 
-func (s *Server) handleGetSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	series, occ, _, ok := s.seriesFor(w, r, p)
 	if !ok {
 		return
@@ -134,7 +134,7 @@ func (s *Server) handleGetSeries(w http.ResponseWriter, r *http.Request, p *acce
 
 // handleCancelSeries cancels every future occurrence, or with ?from= this
 // one and the following.
-func (s *Server) handleCancelSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCancelSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	series, _, manager, ok := s.seriesFor(w, r, p)
 	if !ok {
 		return
@@ -157,7 +157,7 @@ func (s *Server) handleCancelSeries(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusOK, map[string]any{"cancelled": toReservationsJSON(cancelled)})
 }
 
-func actorOf(p *access.Principal, fallback string) string {
+func actorOf(p *identity.Principal, fallback string) string {
 	if p.UserID != "" {
 		return p.UserID
 	}
@@ -166,7 +166,7 @@ func actorOf(p *access.Principal, fallback string) string {
 
 // handleMoveSeries moves future occurrences (or from ?from= on) to new
 // local times of day, all or nothing.
-func (s *Server) handleMoveSeries(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMoveSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		From      *timestamp `json:"from"`
 		StartTime string     `json:"start_time"`
@@ -211,7 +211,7 @@ func toWaitlistJSON(e *calendar.WaitlistEntry) waitlistJSON {
 		AutoBook: e.AutoBook, Status: e.Status, ReservationID: e.ReservationID, OfferExpiresAt: e.OfferExpiresAt, CreatedAt: e.CreatedAt}
 }
 
-func (s *Server) handleJoinWaitlist(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleJoinWaitlist(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		ResourceID string `json:"resource_id"`
 		Start      string `json:"start"`
@@ -242,7 +242,7 @@ func (s *Server) handleJoinWaitlist(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusCreated, toWaitlistJSON(e))
 }
 
-func (s *Server) handleListWaitlist(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListWaitlist(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	es, err := s.Calendar.ListWaitlist(r.Context(), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -251,7 +251,7 @@ func (s *Server) handleListWaitlist(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusOK, listOf(es, toWaitlistJSON))
 }
 
-func (s *Server) handleGetWaitlistEntry(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetWaitlistEntry(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	e, err := s.Calendar.GetWaitlistEntry(r.Context(), r.PathValue("entry_id"))
 	if err == nil && e.UserID != p.UserID {
 		err = &errs.Problem{Kind: errs.ErrNotFound, Code: "waitlist_entry_not_found", Detail: "no such waiting-list entry"}
@@ -263,7 +263,7 @@ func (s *Server) handleGetWaitlistEntry(w http.ResponseWriter, r *http.Request, 
 	writeJSON(w, http.StatusOK, toWaitlistJSON(e))
 }
 
-func (s *Server) handleLeaveWaitlist(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleLeaveWaitlist(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	e, err := s.Calendar.LeaveWaitlist(r.Context(), r.PathValue("entry_id"), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -272,7 +272,7 @@ func (s *Server) handleLeaveWaitlist(w http.ResponseWriter, r *http.Request, p *
 	writeJSON(w, http.StatusOK, toWaitlistJSON(e))
 }
 
-func (s *Server) handleAcceptOffer(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleAcceptOffer(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	rv, err := s.Calendar.AcceptOffer(r.Context(), r.PathValue("entry_id"), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -336,7 +336,7 @@ func availabilityQuery(r *http.Request) (calendar.AvailabilityQuery, error) {
 	return q, nil
 }
 
-func (s *Server) handleSiteAvailability(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSiteAvailability(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadSite(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -427,7 +427,7 @@ func appendSiteAvailability(b []byte, as []calendar.Availability) []byte {
 	return append(b, "]}\n"...)
 }
 
-func (s *Server) handleResourceAvailability(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleResourceAvailability(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	res, ok := s.resourceFor(w, r, p)
 	if !ok {
 		return
@@ -457,7 +457,7 @@ func toResourceClosureJSON(c *calendar.ResourceClosure) resourceClosureJSON {
 	return resourceClosureJSON{ID: c.ID, ResourceID: c.ResourceID, StartsAt: c.StartsAt, EndsAt: c.EndsAt, Reason: c.Reason}
 }
 
-func (s *Server) handleCreateResourceClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateResourceClosure(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		StartsAt timestamp `json:"starts_at"`
 		EndsAt   timestamp `json:"ends_at"`
@@ -483,7 +483,7 @@ func (s *Server) handleCreateResourceClosure(w http.ResponseWriter, r *http.Requ
 	writeJSON(w, http.StatusCreated, toResourceClosureJSON(c))
 }
 
-func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	res, ok := s.resourceFor(w, r, p)
 	if !ok {
 		return
@@ -501,7 +501,7 @@ func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Reque
 	writeJSON(w, http.StatusOK, listOf(cs, toResourceClosureJSON))
 }
 
-func (s *Server) handleDeleteResourceClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleDeleteResourceClosure(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	res, ok := s.resourceFor(w, r, p)
 	if !ok {
 		return

@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -118,11 +118,11 @@ func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status in
 
 // canRunCampaigns: people managing the site (not API keys: campaigns
 // move money).
-func canRunCampaigns(p *access.Principal, siteID string) bool {
+func canRunCampaigns(p *identity.Principal, siteID string) bool {
 	return !p.IsAPIKey() && p.ManagesSite(siteID)
 }
 
-func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		Title       string     `json:"title"`
@@ -155,7 +155,7 @@ func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p 
 	s.writeCampaign(w, r, http.StatusCreated, c)
 }
 
-func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
 		s.writeError(w, r, err)
@@ -176,7 +176,7 @@ func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -187,7 +187,7 @@ func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request, p *ac
 
 // managedCampaign loads a campaign the caller runs; others get 404 or 403
 // as for its site.
-func (s *Server) managedCampaign(w http.ResponseWriter, r *http.Request, p *access.Principal) (*billing.Campaign, bool) {
+func (s *Server) managedCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Campaign, bool) {
 	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -200,7 +200,7 @@ func (s *Server) managedCampaign(w http.ResponseWriter, r *http.Request, p *acce
 	return c, true
 }
 
-func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Title       *string    `json:"title"`
 		Description *string    `json:"description"`
@@ -235,7 +235,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 	s.writeCampaign(w, r, http.StatusOK, c)
 }
 
-func (s *Server) handleCloseCampaign(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCloseCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	c, ok := s.managedCampaign(w, r, p)
 	if !ok {
 		return
@@ -272,7 +272,7 @@ func (s *Server) handlePublicCampaign(w http.ResponseWriter, r *http.Request) {
 		"status": c.Status, "tiers": toTiersJSON(c.Tiers), "backer_names": pr.PublicNames})
 }
 
-func (s *Server) handleContributionCheckout(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleContributionCheckout(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		AmountCents int64       `json:"amount_cents"`
 		PublicName  string      `json:"public_name"`
@@ -302,7 +302,7 @@ func (s *Server) handleContributionCheckout(w http.ResponseWriter, r *http.Reque
 
 // handleImportContributions applies a CSV export (HelloAsso or the generic
 // layout): all rows or none.
-func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	body, err := readCSVBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -358,7 +358,7 @@ func toContributionJSON(k *billing.Contribution) contributionJSON {
 		Status: k.Status, ContributedAt: k.ContributedAt, InvoiceID: k.InvoiceID}
 }
 
-func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	c, ok := s.managedCampaign(w, r, p)
 	if !ok {
 		return
@@ -380,7 +380,7 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	c, ok := s.managedCampaign(w, r, p)
 	if !ok {
 		return
@@ -401,7 +401,7 @@ func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, 
 	w.Write(buf.Bytes())
 }
 
-func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if !s.noAPIKey(w, r, p) {
 		return
 	}
@@ -419,7 +419,7 @@ func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p
 
 // contributionFor loads the contribution of the path for its contributor
 // and the managers of the campaign's site; anyone else gets a 404.
-func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*billing.Contribution, *billing.Campaign, bool) {
+func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Contribution, *billing.Campaign, bool) {
 	k, err := s.Billing.GetContribution(r.Context(), r.PathValue("contribution_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -439,7 +439,7 @@ func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *acce
 
 // handleContributionReceipt is the receipt of a contribution, for its
 // contributor and the campaign's managers.
-func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	k, c, ok := s.contributionFor(w, r, p)
 	if !ok {
 		return
@@ -459,7 +459,7 @@ func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Reques
 }
 
 // handleContributionReceiptPDF is the same receipt as a printable PDF.
-func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	k, _, ok := s.contributionFor(w, r, p)
 	if !ok {
 		return

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 )
 
 func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
@@ -155,7 +155,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 }
 
 func TestRateLimitedAnswersAreNotReplayed(t *testing.T) {
-	h := newHarness(t, withRateLimits(access.RateLimits{PerIP: access.Limit{Max: 1, Window: time.Minute}}))
+	h := newHarness(t, withRateLimits(identity.RateLimits{PerIP: identity.Limit{Max: 1, Window: time.Minute}}))
 	key := map[string]string{"Idempotency-Key": "signup"}
 	body := map[string]string{"email": "a@example.fr", "password": password, "name": "A"}
 	h.do(req{method: "POST", path: "/v1/auth/register", body: map[string]string{"email": "b@example.fr", "password": password, "name": "B"}}).expect(t, http.StatusCreated)

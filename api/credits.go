@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -37,7 +37,7 @@ func kindOrNil(k string) *string {
 }
 
 // noAPIKey refuses credentials that hold no credit of their own.
-func (s *Server) noAPIKey(w http.ResponseWriter, r *http.Request, p *access.Principal) bool {
+func (s *Server) noAPIKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) bool {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key holds no credit"))
 		return false
@@ -47,7 +47,7 @@ func (s *Server) noAPIKey(w http.ResponseWriter, r *http.Request, p *access.Prin
 
 // handleMyCredits answers the caller's balances, by kind and by lot (each
 // with its expiry), soonest-expiring first.
-func (s *Server) handleMyCredits(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyCredits(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if !s.noAPIKey(w, r, p) {
 		return
 	}
@@ -110,7 +110,7 @@ func toMovementJSON(m *billing.MemberMovement) movementJSON {
 
 // handleMyCreditMovements lists the movements of the caller's credit,
 // oldest first, paginated.
-func (s *Server) handleMyCreditMovements(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyCreditMovements(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if !s.noAPIKey(w, r, p) {
 		return
 	}
@@ -131,7 +131,7 @@ func (s *Server) handleMyCreditMovements(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) statement(w http.ResponseWriter, r *http.Request, p *access.Principal) ([]billing.StatementLine, time.Time, time.Time, bool) {
+func (s *Server) statement(w http.ResponseWriter, r *http.Request, p *identity.Principal) ([]billing.StatementLine, time.Time, time.Time, bool) {
 	if !s.noAPIKey(w, r, p) {
 		return nil, time.Time{}, time.Time{}, false
 	}
@@ -151,7 +151,7 @@ func (s *Server) statement(w http.ResponseWriter, r *http.Request, p *access.Pri
 	return lines, from, to, true
 }
 
-func (s *Server) handleMyCreditStatementCSV(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyCreditStatementCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	lines, _, _, ok := s.statement(w, r, p)
 	if !ok {
 		return
@@ -167,7 +167,7 @@ func (s *Server) handleMyCreditStatementCSV(w http.ResponseWriter, r *http.Reque
 	w.Write(buf.Bytes())
 }
 
-func (s *Server) handleMyCreditStatementPDF(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyCreditStatementPDF(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	lines, from, to, ok := s.statement(w, r, p)
 	if !ok {
 		return
@@ -203,7 +203,7 @@ func (c creditAmountInput) kind() string {
 
 // handleGiftCredits gives some of the caller's credit to another member,
 // named by email.
-func (s *Server) handleGiftCredits(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGiftCredits(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		creditAmountInput
 		ToEmail string `json:"to_email"`
@@ -243,7 +243,7 @@ func (s *Server) writeMovement(w http.ResponseWriter, r *http.Request, userID, m
 
 // handleUserCredits lets a manager grant or withdraw a member's credit at
 // a site they manage, with a reason.
-func (s *Server) handleUserCredits(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleUserCredits(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		creditAmountInput
 		SiteID    string     `json:"site_id"`

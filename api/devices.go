@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -60,24 +60,24 @@ var errDeviceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "device_not_
 
 // canManageDevices: the site's managers and admins, and API keys of the site
 // with sites:write.
-func canManageDevices(p *access.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(access.ScopeSitesWrite)
+func canManageDevices(p *identity.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeSitesWrite)
 }
 
-func canReadDevices(p *access.Principal, siteID string) bool {
+func canReadDevices(p *identity.Principal, siteID string) bool {
 	if p.IsAPIKey() {
-		return p.ManagesSite(siteID) && p.HasScope(access.ScopeDevicesRead)
+		return p.ManagesSite(siteID) && p.HasScope(identity.ScopeDevicesRead)
 	}
 	return true
 }
 
 // deviceFor loads a device the principal may read, or answers 404.
-func (s *Server) deviceFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*devices.Device, bool) {
+func (s *Server) deviceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*devices.Device, bool) {
 	return s.deviceVia(w, r, p, s.Devices.Get)
 }
 
 // deviceVia is deviceFor reading the device through get.
-func (s *Server) deviceVia(w http.ResponseWriter, r *http.Request, p *access.Principal,
+func (s *Server) deviceVia(w http.ResponseWriter, r *http.Request, p *identity.Principal,
 	get func(context.Context, string) (*devices.Device, error)) (*devices.Device, bool) {
 	d, err := get(r.Context(), r.PathValue("device_id"))
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Server) deviceVia(w http.ResponseWriter, r *http.Request, p *access.Pri
 	return d, true
 }
 
-func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		Kind         string  `json:"kind"`
@@ -136,7 +136,7 @@ func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadDevices(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -155,7 +155,7 @@ func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request, p *ac
 	writeJSON(w, http.StatusOK, listOf(ds, func(d *devices.Device) deviceJSON { return toDeviceJSON(d, manager) }))
 }
 
-func (s *Server) handleGetDevice(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	d, ok := s.deviceFor(w, r, p)
 	if !ok {
 		return
@@ -163,7 +163,7 @@ func (s *Server) handleGetDevice(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, toDeviceJSON(d, p.ManagesSite(d.SiteID)))
 }
 
-func (s *Server) handlePatchDevice(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Name         *string `json:"name"`
 		Address      *string `json:"address"`
@@ -190,7 +190,7 @@ func (s *Server) handlePatchDevice(w http.ResponseWriter, r *http.Request, p *ac
 	writeJSON(w, http.StatusOK, toDeviceJSON(d, true))
 }
 
-func (s *Server) handleRetireDevice(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRetireDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	d, ok := s.deviceFor(w, r, p)
 	if !ok {
 		return
@@ -206,7 +206,7 @@ func (s *Server) handleRetireDevice(w http.ResponseWriter, r *http.Request, p *a
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleRotateDeviceSecret(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRotateDeviceSecret(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	d, ok := s.deviceFor(w, r, p)
 	if !ok {
 		return

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -19,7 +20,7 @@ type unlockJSON struct {
 
 // handleUnlock opens a door. The body is optional; a manager may give the
 // reason that the audit records.
-func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Reason string `json:"reason"`
 	}
@@ -85,7 +86,7 @@ func toSessionJSON(s *access.Session) sessionJSON {
 }
 
 // machineSite checks the caller may see the machine and returns its site.
-func (s *Server) machineSite(w http.ResponseWriter, r *http.Request, p *access.Principal) (string, bool) {
+func (s *Server) machineSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) (string, bool) {
 	siteID, err := s.Gate.MachineSite(r.Context(), r.PathValue("resource_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -98,7 +99,7 @@ func (s *Server) machineSite(w http.ResponseWriter, r *http.Request, p *access.P
 	return siteID, true
 }
 
-func (s *Server) handleStartSession(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleStartSession(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if _, ok := s.machineSite(w, r, p); !ok {
 		return
 	}
@@ -114,7 +115,7 @@ func (s *Server) handleStartSession(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusCreated, toSessionJSON(sess))
 }
 
-func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID, ok := s.machineSite(w, r, p)
 	if !ok {
 		return
@@ -135,7 +136,7 @@ func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, p *acc
 
 // handleStopSession switches the machine off: its member, or a manager of
 // the site.
-func (s *Server) handleStopSession(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleStopSession(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID, ok := s.machineSite(w, r, p)
 	if !ok {
 		return
@@ -145,7 +146,7 @@ func (s *Server) handleStopSession(w http.ResponseWriter, r *http.Request, p *ac
 		s.writeError(w, r, err)
 		return
 	}
-	manager := p.ManagesSite(siteID) && p.HasScope(access.ScopeSitesWrite)
+	manager := p.ManagesSite(siteID) && p.HasScope(identity.ScopeSitesWrite)
 	if sess.UserID != p.UserID && !manager {
 		s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "not_your_session", Detail: "another member is using this machine"})
 		return
@@ -200,11 +201,11 @@ func (s *Server) eventFilter(w http.ResponseWriter, r *http.Request) (access.Eve
 	return f, true
 }
 
-func (s *Server) canAuditSite(p *access.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(access.ScopeAccessRead)
+func (s *Server) canAuditSite(p *identity.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeAccessRead)
 }
 
-func (s *Server) handleListAccessEvents(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListAccessEvents(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !s.canAuditSite(p, siteID) {
 		s.refuseSite(w, r, p, siteID)
@@ -218,7 +219,7 @@ func (s *Server) handleListAccessEvents(w http.ResponseWriter, r *http.Request, 
 	s.writeEvents(w, r, f)
 }
 
-func (s *Server) handleMyAccessEvents(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyAccessEvents(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, errs.ErrForbidden)
 		return
@@ -242,7 +243,7 @@ func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, f access.Ev
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleExportAccessEvents(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleExportAccessEvents(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !s.canAuditSite(p, siteID) {
 		s.refuseSite(w, r, p, siteID)

@@ -19,6 +19,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/mail"
@@ -32,7 +33,7 @@ type harness struct {
 	db     *bun.DB
 	srv    *httptest.Server
 	api    *api.Server
-	access *access.Service
+	access *identity.Service
 	cal    *calendar.Service
 	bill   *billing.Service
 	dev    *devices.Service
@@ -49,10 +50,10 @@ type testClock struct {
 func (c *testClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-type harnessOpt func(*access.Config)
+type harnessOpt func(*identity.Config)
 
-func withRateLimits(l access.RateLimits) harnessOpt {
-	return func(c *access.Config) { c.RateLimits = l }
+func withRateLimits(l identity.RateLimits) harnessOpt {
+	return func(c *identity.Config) { c.RateLimits = l }
 }
 
 func newHarness(t testing.TB, opts ...harnessOpt) *harness {
@@ -65,16 +66,16 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := access.Config{
+	cfg := identity.Config{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"),
-		Hash:      access.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
+		Hash:      identity.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
 		Now:       clk.Now,
 		Mailer:    mailer,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	acc, err := access.New(d, cfg)
+	acc, err := identity.New(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

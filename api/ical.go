@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -56,7 +56,7 @@ func (s *Server) handleUserFeed(w http.ResponseWriter, r *http.Request) {
 	writeFeed(w, r, f)
 }
 
-func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no calendar of its own"))
 		return
@@ -84,7 +84,7 @@ func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) handleRevokeFeedToken(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRevokeFeedToken(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no calendar of its own"))
 		return
@@ -98,11 +98,11 @@ func (s *Server) handleRevokeFeedToken(w http.ResponseWriter, r *http.Request, p
 
 // canExportCalendar: the site's managers and admins, and API keys of the
 // site with calendar:read.
-func canExportCalendar(p *access.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(access.ScopeCalendarRead)
+func canExportCalendar(p *identity.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeCalendarRead)
 }
 
-func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canExportCalendar(p, siteID) {
 		s.refuseSite(w, r, p, siteID)
@@ -121,7 +121,7 @@ func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *acces
 	writeFeed(w, r, f)
 }
 
-func (s *Server) handleResourceFeed(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleResourceFeed(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	res, ok := s.resourceFor(w, r, p)
 	if !ok {
 		return

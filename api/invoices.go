@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -87,12 +87,12 @@ var errInvoiceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "invoice_no
 
 // canReadInvoices: a site's managers and admins, and API keys of the site
 // with invoices:read (an accounting tool).
-func canReadInvoices(p *access.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(access.ScopeInvoicesRead)
+func canReadInvoices(p *identity.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeInvoicesRead)
 }
 
 // invoiceFor loads an invoice its buyer or the site's managers may read.
-func (s *Server) invoiceFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*billing.Invoice, bool) {
+func (s *Server) invoiceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Invoice, bool) {
 	inv, err := s.Invoices.Get(r.Context(), r.PathValue("invoice_id"))
 	if err == nil && !(inv.BuyerUserID != "" && inv.BuyerUserID == p.UserID) && !canReadInvoices(p, inv.SiteID) {
 		err = errInvoiceNotFound
@@ -104,7 +104,7 @@ func (s *Server) invoiceFor(w http.ResponseWriter, r *http.Request, p *access.Pr
 	return inv, true
 }
 
-func (s *Server) handleGetInvoice(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetInvoice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	inv, ok := s.invoiceFor(w, r, p)
 	if !ok {
 		return
@@ -112,7 +112,7 @@ func (s *Server) handleGetInvoice(w http.ResponseWriter, r *http.Request, p *acc
 	writeJSON(w, http.StatusOK, toInvoiceJSON(inv))
 }
 
-func (s *Server) handleInvoicePDF(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleInvoicePDF(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	inv, ok := s.invoiceFor(w, r, p)
 	if !ok {
 		return
@@ -155,7 +155,7 @@ func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, f billing.
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleMyInvoices(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleMyInvoices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no invoices of its own"))
 		return
@@ -163,7 +163,7 @@ func (s *Server) handleMyInvoices(w http.ResponseWriter, r *http.Request, p *acc
 	s.listInvoices(w, r, billing.InvoiceFilter{UserID: p.UserID})
 }
 
-func (s *Server) handleSiteInvoices(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSiteInvoices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadInvoices(p, siteID) {
 		s.refuseSite(w, r, p, siteID)
@@ -184,7 +184,7 @@ func exportWindow(r *http.Request) (time.Time, time.Time, error) {
 	return from, to, nil
 }
 
-func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadInvoices(p, siteID) {
 		s.refuseSite(w, r, p, siteID)
@@ -207,7 +207,7 @@ func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p
 
 // handleSiteFEC exports the accounting journal (FEC) of the site's legal
 // entity for a period.
-func (s *Server) handleSiteFEC(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleSiteFEC(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadInvoices(p, siteID) {
 		s.refuseSite(w, r, p, siteID)
@@ -258,7 +258,7 @@ type verifyProblemJSON struct {
 	Reason    string `json:"reason"`
 }
 
-func (s *Server) handleVerifyInvoices(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleVerifyInvoices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if !p.IsAdmin() {
 		s.writeError(w, r, errs.ErrForbidden)
 		return

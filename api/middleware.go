@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
@@ -145,17 +145,17 @@ func (s *Server) withAuthentication(next http.Handler) http.Handler {
 		} else {
 			ri.userID = "apikey:" + p.APIKeyID
 		}
-		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(r.Context(), p)))
+		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))
 	})
 }
 
 // authedHandler is a handler that runs only with a principal.
-type authedHandler func(w http.ResponseWriter, r *http.Request, p *access.Principal)
+type authedHandler func(w http.ResponseWriter, r *http.Request, p *identity.Principal)
 
 // requireAuth answers 401 unless the request carries a valid credential.
 func (s *Server) requireAuth(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p := access.PrincipalFrom(r.Context())
+		p := identity.PrincipalFrom(r.Context())
 		if p == nil {
 			err := info(r.Context()).authErr
 			if err == nil {
@@ -288,7 +288,7 @@ func (s *Server) idempotencyRequest(w http.ResponseWriter, r *http.Request, key 
 	// Anonymous callers (registration) are told apart by address, so
 	// two strangers who pick the same key do not see each other's answer.
 	scope = "anonymous:" + s.clientIP(r)
-	if p := access.PrincipalFrom(r.Context()); p != nil {
+	if p := identity.PrincipalFrom(r.Context()); p != nil {
 		scope = "user:" + p.UserID
 		if p.IsAPIKey() {
 			scope = "apikey:" + p.APIKeyID

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
@@ -45,11 +45,11 @@ var errReservationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "reserv
 
 // canManageReservations: the site's managers and admins, and API keys of the
 // site with reservations:write.
-func canManageReservations(p *access.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(access.ScopeReservationsWrite)
+func canManageReservations(p *identity.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeReservationsWrite)
 }
 
-func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		ResourceID string `json:"resource_id"`
 		Start      string `json:"start"`
@@ -131,7 +131,7 @@ func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request,
 
 // reservationFor loads a reservation the principal may see: their own, or
 // one of a site they manage. Others are not found.
-func (s *Server) reservationFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Reservation, bool, bool) {
+func (s *Server) reservationFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Reservation, bool, bool) {
 	rv, err := s.Calendar.GetReservation(r.Context(), r.PathValue("reservation_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -139,7 +139,7 @@ func (s *Server) reservationFor(w http.ResponseWriter, r *http.Request, p *acces
 	}
 	manager := canManageReservations(p, rv.SiteID)
 	own := rv.UserID != nil && *rv.UserID == p.UserID && !p.IsAPIKey()
-	readable := own || manager || (p.ManagesSite(rv.SiteID) && p.HasScope(access.ScopeReservationsRead))
+	readable := own || manager || (p.ManagesSite(rv.SiteID) && p.HasScope(identity.ScopeReservationsRead))
 	if !readable {
 		s.writeError(w, r, errReservationNotFound)
 		return nil, false, false
@@ -147,7 +147,7 @@ func (s *Server) reservationFor(w http.ResponseWriter, r *http.Request, p *acces
 	return rv, manager, true
 }
 
-func (s *Server) handleGetReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	rv, _, ok := s.reservationFor(w, r, p)
 	if !ok {
 		return
@@ -155,7 +155,7 @@ func (s *Server) handleGetReservation(w http.ResponseWriter, r *http.Request, p 
 	writeJSON(w, http.StatusOK, toReservationJSON(rv))
 }
 
-func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Start *string `json:"start"`
 		End   *string `json:"end"`
@@ -199,7 +199,7 @@ func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, 
 
 // handleCancelReservation cancels, with an optional ?reason= the member
 // sees on the reservation (typically a manager's).
-func (s *Server) handleCancelReservation(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCancelReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	rv, manager, ok := s.reservationFor(w, r, p)
 	if !ok {
 		return
@@ -232,7 +232,7 @@ func (s *Server) handleCancelReservation(w http.ResponseWriter, r *http.Request,
 
 // handleListReservations lists the caller's reservations; with site_id, a
 // manager lists the site's (filtered by resource_id, user_id, from, to).
-func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	after, limit, err := page(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -268,7 +268,7 @@ func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, 
 			f.SiteID = res.SiteID
 		}
 	}
-	manager := f.SiteID != "" && p.ManagesSite(f.SiteID) && p.HasScope(access.ScopeReservationsRead)
+	manager := f.SiteID != "" && p.ManagesSite(f.SiteID) && p.HasScope(identity.ScopeReservationsRead)
 	switch {
 	case manager:
 	case p.IsAdmin():

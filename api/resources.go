@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -36,7 +36,7 @@ func toResourceJSON(r *calendar.Resource) resourceJSON {
 var errResourceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "resource_not_found", Detail: "no such resource"}
 
 // resourceFor loads a resource the principal may read, or answers 404.
-func (s *Server) resourceFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Resource, bool) {
+func (s *Server) resourceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Resource, bool) {
 	res, err := s.Calendar.GetResource(r.Context(), r.PathValue("resource_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -49,7 +49,7 @@ func (s *Server) resourceFor(w http.ResponseWriter, r *http.Request, p *access.P
 	return res, true
 }
 
-func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		Kind              string                `json:"kind"`
@@ -83,7 +83,7 @@ func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p 
 	writeJSON(w, http.StatusCreated, toResourceJSON(res))
 }
 
-func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadSite(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -105,7 +105,7 @@ func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *
 	writeJSON(w, http.StatusOK, listOf(rs, toResourceJSON))
 }
 
-func (s *Server) handleGetResource(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetResource(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	res, ok := s.resourceFor(w, r, p)
 	if !ok {
 		return
@@ -113,7 +113,7 @@ func (s *Server) handleGetResource(w http.ResponseWriter, r *http.Request, p *ac
 	writeJSON(w, http.StatusOK, toResourceJSON(res))
 }
 
-func (s *Server) handlePatchResource(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchResource(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Name              *string                         `json:"name"`
 		Description       *string                         `json:"description"`
@@ -180,7 +180,7 @@ func toGrantJSON(g *calendar.Grant) grantJSON {
 	return grantJSON{ID: g.ID, QualificationID: g.QualificationID, UserID: g.UserID, GrantedBy: g.GrantedBy, GrantedAt: g.GrantedAt, ExpiresAt: g.ExpiresAt}
 }
 
-func (s *Server) handleCreateQualification(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateQualification(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		Name        string `json:"name"`
@@ -203,7 +203,7 @@ func (s *Server) handleCreateQualification(w http.ResponseWriter, r *http.Reques
 	writeJSON(w, http.StatusCreated, toQualificationJSON(q))
 }
 
-func (s *Server) handleListQualifications(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListQualifications(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadSite(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -222,7 +222,7 @@ func (s *Server) handleListQualifications(w http.ResponseWriter, r *http.Request
 }
 
 // qualificationFor loads a qualification of a site the principal manages.
-func (s *Server) qualificationFor(w http.ResponseWriter, r *http.Request, p *access.Principal) (*calendar.Qualification, bool) {
+func (s *Server) qualificationFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Qualification, bool) {
 	q, err := s.Calendar.GetQualification(r.Context(), r.PathValue("qualification_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -239,7 +239,7 @@ func (s *Server) qualificationFor(w http.ResponseWriter, r *http.Request, p *acc
 	return q, true
 }
 
-func (s *Server) handleGetQualification(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetQualification(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	q, err := s.Calendar.GetQualification(r.Context(), r.PathValue("qualification_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -252,7 +252,7 @@ func (s *Server) handleGetQualification(w http.ResponseWriter, r *http.Request, 
 	writeJSON(w, http.StatusOK, toQualificationJSON(q))
 }
 
-func (s *Server) handleGrantQualification(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGrantQualification(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		UserID    string     `json:"user_id"`
 		ExpiresAt *timestamp `json:"expires_at"`
@@ -281,7 +281,7 @@ func (s *Server) handleGrantQualification(w http.ResponseWriter, r *http.Request
 	writeJSON(w, http.StatusCreated, toGrantJSON(g))
 }
 
-func (s *Server) handleListGrants(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListGrants(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	q, ok := s.qualificationFor(w, r, p)
 	if !ok {
 		return
@@ -294,7 +294,7 @@ func (s *Server) handleListGrants(w http.ResponseWriter, r *http.Request, p *acc
 	writeJSON(w, http.StatusOK, listOf(gs, toGrantJSON))
 }
 
-func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	q, ok := s.qualificationFor(w, r, p)
 	if !ok {
 		return

@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 )
 
 // routes is the one route table. openapi.yaml describes exactly these
@@ -159,7 +159,7 @@ func (s *Server) routes() {
 
 // idempotentAuthed is idempotent for handlers that need a principal.
 func (s *Server) idempotentAuthed(h authedHandler) authedHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 		s.idempotent(func(w http.ResponseWriter, r *http.Request) { h(w, r, p) })(w, r)
 	}
 }
@@ -167,7 +167,7 @@ func (s *Server) idempotentAuthed(h authedHandler) authedHandler {
 // idempotentInTxAuthed is idempotentAuthed for handlers that take the key
 // in their own transaction (claimFrom).
 func (s *Server) idempotentInTxAuthed(h authedHandler) authedHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 		s.idempotentInTx(func(w http.ResponseWriter, r *http.Request) { h(w, r, p) })(w, r)
 	}
 }

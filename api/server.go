@@ -17,12 +17,13 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
 
 // Deps are the services the API talks to; cmd/relais builds them.
 type Deps struct {
-	Access      *access.Service
+	Access      *identity.Service
 	Calendar    *calendar.Service
 	Billing     *billing.Service
 	Invoices    *billing.Invoicer

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -31,22 +31,22 @@ var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_foun
 
 // canReadSite: every user reads every site (members choose where to go); an
 // API key reads only its sites and needs sites:read.
-func canReadSite(p *access.Principal, siteID string) bool {
+func canReadSite(p *identity.Principal, siteID string) bool {
 	if !p.IsAPIKey() {
 		return true
 	}
-	return p.HasScope(access.ScopeSitesRead) && p.ManagesSite(siteID)
+	return p.HasScope(identity.ScopeSitesRead) && p.ManagesSite(siteID)
 }
 
 // canEditSite: admins, the site's managers, and API keys of the site with
 // sites:write.
-func canEditSite(p *access.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(access.ScopeSitesWrite)
+func canEditSite(p *identity.Principal, siteID string) bool {
+	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeSitesWrite)
 }
 
 // refuseSite answers a principal who may not change siteID: 404 when they
 // may not even read it (its existence is not theirs to know), 403 otherwise.
-func (s *Server) refuseSite(w http.ResponseWriter, r *http.Request, p *access.Principal, siteID string) {
+func (s *Server) refuseSite(w http.ResponseWriter, r *http.Request, p *identity.Principal, siteID string) {
 	if canReadSite(p, siteID) {
 		s.writeError(w, r, errs.ErrForbidden)
 		return
@@ -54,7 +54,7 @@ func (s *Server) refuseSite(w http.ResponseWriter, r *http.Request, p *access.Pr
 	s.writeError(w, r, errSiteNotFound)
 }
 
-func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if !p.IsAdmin() {
 		s.writeError(w, r, errs.ErrForbidden)
 		return
@@ -80,8 +80,8 @@ func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *acc
 	writeJSON(w, http.StatusCreated, toSiteJSON(site))
 }
 
-func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request, p *access.Principal) {
-	if !p.HasScope(access.ScopeSitesRead) {
+func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	if !p.HasScope(identity.ScopeSitesRead) {
 		s.writeError(w, r, errs.ErrForbidden)
 		return
 	}
@@ -128,7 +128,7 @@ func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleGetSite(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadSite(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -142,7 +142,7 @@ func (s *Server) handleGetSite(w http.ResponseWriter, r *http.Request, p *access
 	writeJSON(w, http.StatusOK, toSiteJSON(site))
 }
 
-func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		Name         *string                         `json:"name"`
@@ -175,7 +175,7 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, toSiteJSON(site))
 }
 
-func (s *Server) handleListManagers(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListManagers(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadSite(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -193,7 +193,7 @@ func (s *Server) handleListManagers(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusOK, listOf(users, toUserJSON))
 }
 
-func (s *Server) handleAddManager(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleAddManager(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		UserID string `json:"user_id"`
 	}
@@ -221,7 +221,7 @@ func (s *Server) handleAddManager(w http.ResponseWriter, r *http.Request, p *acc
 	s.writeError(w, r, errs.Invalid("user_id", "no such user"))
 }
 
-func (s *Server) handleRemoveManager(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleRemoveManager(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if err := s.Access.RemoveManager(r.Context(), p, r.PathValue("site_id"), r.PathValue("user_id")); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -241,7 +241,7 @@ func toClosureJSON(c *calendar.Closure) closureJSON {
 	return closureJSON{ID: c.ID, SiteID: c.SiteID, StartsAt: c.StartsAt, EndsAt: c.EndsAt, Reason: c.Reason}
 }
 
-func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadSite(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -260,7 +260,7 @@ func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *a
 	writeJSON(w, http.StatusOK, listOf(closures, toClosureJSON))
 }
 
-func (s *Server) handleGetClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetClosure(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canReadSite(p, siteID) {
 		s.writeError(w, r, errSiteNotFound)
@@ -274,7 +274,7 @@ func (s *Server) handleGetClosure(w http.ResponseWriter, r *http.Request, p *acc
 	writeJSON(w, http.StatusOK, toClosureJSON(c))
 }
 
-func (s *Server) handleCreateClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCreateClosure(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
 		StartsAt timestamp `json:"starts_at"`
@@ -298,7 +298,7 @@ func (s *Server) handleCreateClosure(w http.ResponseWriter, r *http.Request, p *
 	writeJSON(w, http.StatusCreated, toClosureJSON(c))
 }
 
-func (s *Server) handleDeleteClosure(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleDeleteClosure(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	if !canEditSite(p, siteID) {
 		s.refuseSite(w, r, p, siteID)

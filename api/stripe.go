@@ -5,14 +5,14 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // handleCheckout starts an online payment: a Stripe Checkout Session for a
 // membership (subscription), a day pass or a pack (one payment).
-func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		PlanID  string `json:"plan_id"`
 		PackID  string `json:"pack_id"`
@@ -71,7 +71,7 @@ func (s *Server) handleStripeWebhook(w http.ResponseWriter, r *http.Request) {
 
 // handleChargesCheckout opens a Stripe Checkout Session for the caller's
 // open pay-per-use charges at a site.
-func (s *Server) handleChargesCheckout(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleChargesCheckout(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		SiteID     string      `json:"site_id"`
 		SuccessURL string      `json:"success_url"`

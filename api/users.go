@@ -3,10 +3,10 @@ package api
 import (
 	"net/http"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 )
 
-func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key is not a user; /v1/me needs a user's access token"))
 		return
@@ -21,7 +21,7 @@ func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, p *access.P
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if p.IsAPIKey() {
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key is not a user; /v1/me needs a user's access token"))
 		return
@@ -35,7 +35,7 @@ func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *access
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Access.UpdateMe(r.Context(), p, access.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword}, s.clientInfo(r))
+	u, err := s.Access.UpdateMe(r.Context(), p, identity.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword}, s.clientInfo(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *access
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	after, limit, err := page(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -63,7 +63,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	u, err := s.Access.GetUser(r.Context(), p, r.PathValue("user_id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -72,7 +72,7 @@ func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, p *access
 	writeJSON(w, http.StatusOK, toUserJSON(u))
 }
 
-func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Name     *string `json:"name"`
 		Role     *string `json:"role"`
@@ -82,7 +82,7 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, p *acce
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Access.UpdateUser(r.Context(), p, r.PathValue("user_id"), access.UserUpdate{Name: in.Name, Role: in.Role, Disabled: in.Disabled})
+	u, err := s.Access.UpdateUser(r.Context(), p, r.PathValue("user_id"), identity.UserUpdate{Name: in.Name, Role: in.Role, Disabled: in.Disabled})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -90,7 +90,7 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, p *acce
 	writeJSON(w, http.StatusOK, toUserJSON(u))
 }
 
-func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if err := s.Access.DeleteUser(r.Context(), p, r.PathValue("user_id")); err != nil {
 		s.writeError(w, r, err)
 		return

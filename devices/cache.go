@@ -15,7 +15,7 @@ import (
 // from the database. Changes made through this process (an update, a
 // retirement, a new secret) clear the cache at once; changes made through
 // another replica reach this one within this delay, as for access tokens
-// (access.DefaultPrincipalCacheTTL).
+// (identity.DefaultPrincipalCacheTTL).
 const DefaultDeviceCacheTTL = 2 * time.Second
 
 // ForCommand returns the device deviceID for deciding on and sending a

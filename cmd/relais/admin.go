@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -39,11 +39,11 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err := migrateAll(ctx, d); err != nil {
 		return err
 	}
-	secret, err := access.LoadOrCreateJWTSecret(ctx, d, time.Now())
+	secret, err := identity.LoadOrCreateJWTSecret(ctx, d, time.Now())
 	if err != nil {
 		return err
 	}
-	svc, err := access.New(d, access.Config{JWTSecret: secret})
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret})
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
@@ -162,12 +162,12 @@ func (c *config) check(proxies string) error {
 	return nil
 }
 
-func (c *config) rateLimits() access.RateLimits {
+func (c *config) rateLimits() identity.RateLimits {
 	if c.AuthRateLimit == 0 {
-		return access.RateLimits{}
+		return identity.RateLimits{}
 	}
-	l := access.DefaultRateLimits
-	l.PerIP = access.Limit{Max: c.AuthRateLimit, Window: time.Minute}
+	l := identity.DefaultRateLimits
+	l.PerIP = identity.Limit{Max: c.AuthRateLimit, Window: time.Minute}
 	return l
 }
 

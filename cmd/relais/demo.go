@@ -10,11 +10,11 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
+	"github.com/relais-tierslieux/relais/identity"
 )
 
 // The demo's accounts. Their passwords are printed at every start: the demo
@@ -45,7 +45,7 @@ type demoDevice struct {
 
 // seedDemo creates the demo site once (a second start finds it), and gives
 // its devices fresh secrets so the in-process simulators can connect.
-func seedDemo(ctx context.Context, d *bun.DB, acc *access.Service, cal *calendar.Service, bill *billing.Service, dev *devices.Service, now time.Time) (*demo, error) {
+func seedDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calendar.Service, bill *billing.Service, dev *devices.Service, now time.Time) (*demo, error) {
 	out := &demo{}
 	var sites []calendar.Site
 	if err := d.NewSelect().Model(&sites).Where("name = ?", demoSiteName).Scan(ctx); err != nil {
@@ -97,7 +97,7 @@ func seedDemo(ctx context.Context, d *bun.DB, acc *access.Service, cal *calendar
 	return out, nil
 }
 
-func createDemo(ctx context.Context, acc *access.Service, cal *calendar.Service, bill *billing.Service, dev *devices.Service, now time.Time) error {
+func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Service, bill *billing.Service, dev *devices.Service, now time.Time) error {
 	// Open day and night, so the demo works whenever it is tried.
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
@@ -113,15 +113,15 @@ func createDemo(ctx context.Context, acc *access.Service, cal *calendar.Service,
 	if err != nil {
 		return err
 	}
-	admin := &access.Principal{UserID: manager.ID, Role: access.RoleAdmin}
+	admin := &identity.Principal{UserID: manager.ID, Role: identity.RoleAdmin}
 	if err := acc.AddManager(ctx, admin, site.ID, manager.ID); err != nil {
 		return err
 	}
-	trained, err := acc.Register(ctx, access.Registration{Email: demoTrainedEmail, Password: demoPassword, Name: "Camille Martin"})
+	trained, err := acc.Register(ctx, identity.Registration{Email: demoTrainedEmail, Password: demoPassword, Name: "Camille Martin"})
 	if err != nil {
 		return err
 	}
-	member, err := acc.Register(ctx, access.Registration{Email: demoMemberEmail, Password: demoPassword, Name: "Sacha Bernard"})
+	member, err := acc.Register(ctx, identity.Registration{Email: demoMemberEmail, Password: demoPassword, Name: "Sacha Bernard"})
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func createDemo(ctx context.Context, acc *access.Service, cal *calendar.Service,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk, calendar.KindZone}, DoorAccess: billing.DoorOpeningHours}}); err != nil {
 		return err
 	}
-	for _, u := range []*access.User{trained, member} {
+	for _, u := range []*identity.User{trained, member} {
 		if _, err := bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: site.ID, UserID: u.ID, PlanID: resident.ID,
 			Method: billing.MethodCash, AmountCents: resident.PriceCents, RecordedBy: manager.ID,
 			Buyer: &billing.Buyer{UserID: u.ID, Name: u.Name, Email: u.Email, Address: addr}}); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
@@ -80,11 +81,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	secret := []byte(c.JWTSecret)
 	if len(secret) == 0 {
-		if secret, err = access.LoadOrCreateJWTSecret(ctx, d, time.Now()); err != nil {
+		if secret, err = identity.LoadOrCreateJWTSecret(ctx, d, time.Now()); err != nil {
 			return err
 		}
 	}
-	accessSvc, err := access.New(d, access.Config{JWTSecret: secret, RateLimits: c.rateLimits(), Mailer: c.mailer(log), PublicURL: c.PublicURL})
+	accessSvc, err := identity.New(d, identity.Config{JWTSecret: secret, RateLimits: c.rateLimits(), Mailer: c.mailer(log), PublicURL: c.PublicURL})
 	if err != nil {
 		return err
 	}

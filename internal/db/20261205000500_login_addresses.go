@@ -4,7 +4,7 @@ package db
 // and when last: wrong passwords tried from addresses an account has never
 // logged in from share one limit per account, which addresses it knows are
 // not held to, so that a stranger cannot lock its owner out
-// (access.RateLimits). Rows older than 90 days are pruned.
+// (identity.RateLimits). Rows older than 90 days are pruned.
 func init() {
 	up := ddl(
 		`CREATE TABLE login_addresses (

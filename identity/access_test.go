@@ -1,4 +1,4 @@
-package access_test
+package identity_test
 
 import (
 	"context"
@@ -12,13 +12,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // cheap keeps argon2 fast in tests; the production cost is benchmarked.
-var cheap = access.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
+var cheap = identity.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
 type clock struct {
 	mu sync.Mutex
@@ -30,28 +30,28 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-func newService(t *testing.T, limits access.RateLimits) (*access.Service, *clock) {
+func newService(t *testing.T, limits identity.RateLimits) (*identity.Service, *clock) {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	svc, err := access.New(dbtest.New(t), access.Config{JWTSecret: secret, Hash: cheap, RateLimits: limits, Now: c.Now})
+	svc, err := identity.New(dbtest.New(t), identity.Config{JWTSecret: secret, Hash: cheap, RateLimits: limits, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc, c
 }
 
-func register(t *testing.T, svc *access.Service, email string) *access.User {
+func register(t *testing.T, svc *identity.Service, email string) *identity.User {
 	t.Helper()
-	u, err := svc.Register(context.Background(), access.Registration{Email: email, Password: "correct horse battery", Name: "Test"})
+	u, err := svc.Register(context.Background(), identity.Registration{Email: email, Password: "correct horse battery", Name: "Test"})
 	if err != nil {
 		t.Fatalf("register %s: %v", email, err)
 	}
 	return u
 }
 
-func login(t *testing.T, svc *access.Service, email string) *access.Tokens {
+func login(t *testing.T, svc *identity.Service, email string) *identity.Tokens {
 	t.Helper()
-	tok, err := svc.Login(context.Background(), email, "correct horse battery", access.ClientInfo{IP: "192.0.2.1"})
+	tok, err := svc.Login(context.Background(), email, "correct horse battery", identity.ClientInfo{IP: "192.0.2.1"})
 	if err != nil {
 		t.Fatalf("login %s: %v", email, err)
 	}
@@ -59,32 +59,32 @@ func login(t *testing.T, svc *access.Service, email string) *access.Tokens {
 }
 
 func TestPasswordHash(t *testing.T) {
-	h := access.HashPassword("s3cret-password", cheap)
-	if ok, err := access.VerifyPassword("s3cret-password", h); err != nil || !ok {
+	h := identity.HashPassword("s3cret-password", cheap)
+	if ok, err := identity.VerifyPassword("s3cret-password", h); err != nil || !ok {
 		t.Fatalf("verify right password = %v, %v", ok, err)
 	}
-	if ok, _ := access.VerifyPassword("s3cret-passwore", h); ok {
+	if ok, _ := identity.VerifyPassword("s3cret-passwore", h); ok {
 		t.Fatal("verify wrong password = true")
 	}
-	if h == access.HashPassword("s3cret-password", cheap) {
+	if h == identity.HashPassword("s3cret-password", cheap) {
 		t.Fatal("two hashes of one password are equal: salt missing")
 	}
-	if _, err := access.VerifyPassword("x", "$2a$10$notargon"); err == nil {
+	if _, err := identity.VerifyPassword("x", "$2a$10$notargon"); err == nil {
 		t.Fatal("foreign hash format accepted")
 	}
 }
 
 func TestRegisterValidation(t *testing.T) {
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	tests := []struct {
 		name  string
-		reg   access.Registration
+		reg   identity.Registration
 		field string
 	}{
-		{"bad email", access.Registration{Email: "nope", Password: "long enough pw", Name: "A"}, "email"},
-		{"display name in email", access.Registration{Email: "A <a@b.fr>", Password: "long enough pw", Name: "A"}, "email"},
-		{"short password", access.Registration{Email: "a@b.fr", Password: "short", Name: "A"}, "password"},
-		{"no name", access.Registration{Email: "a@b.fr", Password: "long enough pw", Name: "  "}, "name"},
+		{"bad email", identity.Registration{Email: "nope", Password: "long enough pw", Name: "A"}, "email"},
+		{"display name in email", identity.Registration{Email: "A <a@b.fr>", Password: "long enough pw", Name: "A"}, "email"},
+		{"short password", identity.Registration{Email: "a@b.fr", Password: "short", Name: "A"}, "password"},
+		{"no name", identity.Registration{Email: "a@b.fr", Password: "long enough pw", Name: "  "}, "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,26 +96,26 @@ func TestRegisterValidation(t *testing.T) {
 		})
 	}
 	register(t, svc, "Anne@Example.FR ")
-	_, err := svc.Register(context.Background(), access.Registration{Email: "anne@example.fr", Password: "another password", Name: "B"})
+	_, err := svc.Register(context.Background(), identity.Registration{Email: "anne@example.fr", Password: "another password", Name: "B"})
 	if !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("duplicate email (after normalisation): %v, want conflict", err)
 	}
 }
 
 func TestLoginAndAuthenticate(t *testing.T) {
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	u := register(t, svc, "anne@example.fr")
 	tok := login(t, svc, "ANNE@example.fr")
 	p, err := svc.Authenticate(ctx, tok.AccessToken)
-	if err != nil || p.UserID != u.ID || p.Role != access.RoleMember {
+	if err != nil || p.UserID != u.ID || p.Role != identity.RoleMember {
 		t.Fatalf("authenticate = %+v, %v", p, err)
 	}
 	for _, tc := range []struct{ email, pw string }{
 		{"anne@example.fr", "wrong password!"},
 		{"nobody@example.fr", "correct horse battery"},
 	} {
-		_, err := svc.Login(ctx, tc.email, tc.pw, access.ClientInfo{IP: "192.0.2.1"})
+		_, err := svc.Login(ctx, tc.email, tc.pw, identity.ClientInfo{IP: "192.0.2.1"})
 		var pr *errs.Problem
 		if !errors.As(err, &pr) || pr.Code != "invalid_credentials" {
 			t.Errorf("login(%s) = %v, want invalid_credentials", tc.email, err)
@@ -139,7 +139,7 @@ func forge(t *testing.T, method jwt.SigningMethod, key any, mutate func(*jwt.Map
 }
 
 func TestRejectedAccessTokens(t *testing.T) {
-	svc, clk := newService(t, access.RateLimits{})
+	svc, clk := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	u := register(t, svc, "anne@example.fr")
 	tok := login(t, svc, "anne@example.fr")
@@ -189,20 +189,20 @@ func TestRejectedAccessTokens(t *testing.T) {
 }
 
 func TestDisabledAndDeletedUsersLoseAccess(t *testing.T) {
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	admin, _, err := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
-	adminP := &access.Principal{UserID: admin.ID, Role: access.RoleAdmin}
+	adminP := &identity.Principal{UserID: admin.ID, Role: identity.RoleAdmin}
 	for _, action := range []string{"disable", "delete"} {
 		t.Run(action, func(t *testing.T) {
 			u := register(t, svc, action+"@example.fr")
 			tok := login(t, svc, action+"@example.fr")
 			if action == "disable" {
 				yes := true
-				_, err = svc.UpdateUser(ctx, adminP, u.ID, access.UserUpdate{Disabled: &yes})
+				_, err = svc.UpdateUser(ctx, adminP, u.ID, identity.UserUpdate{Disabled: &yes})
 			} else {
 				err = svc.DeleteUser(ctx, adminP, u.ID)
 			}
@@ -212,10 +212,10 @@ func TestDisabledAndDeletedUsersLoseAccess(t *testing.T) {
 			if _, err := svc.Authenticate(ctx, tok.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
 				t.Errorf("access token after %s: %v", action, err)
 			}
-			if _, err := svc.Refresh(ctx, tok.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+			if _, err := svc.Refresh(ctx, tok.RefreshToken, identity.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
 				t.Errorf("refresh after %s: %v", action, err)
 			}
-			if _, err := svc.Login(ctx, action+"@example.fr", "correct horse battery", access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+			if _, err := svc.Login(ctx, action+"@example.fr", "correct horse battery", identity.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
 				t.Errorf("login after %s: %v", action, err)
 			}
 		})
@@ -223,11 +223,11 @@ func TestDisabledAndDeletedUsersLoseAccess(t *testing.T) {
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")
 	first := login(t, svc, "anne@example.fr")
-	second, err := svc.Refresh(ctx, first.RefreshToken, access.ClientInfo{})
+	second, err := svc.Refresh(ctx, first.RefreshToken, identity.ClientInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,10 +238,10 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		t.Fatalf("new access token: %v", err)
 	}
 	// The rotated token comes back: someone copied it. The whole family ends.
-	if _, err := svc.Refresh(ctx, first.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+	if _, err := svc.Refresh(ctx, first.RefreshToken, identity.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("reuse of rotated token: %v, want unauthenticated", err)
 	}
-	if _, err := svc.Refresh(ctx, second.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+	if _, err := svc.Refresh(ctx, second.RefreshToken, identity.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("descendant token after reuse: %v, want unauthenticated", err)
 	}
 	if _, err := svc.Authenticate(ctx, second.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
@@ -249,13 +249,13 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	}
 	// Another login (another family) is untouched.
 	other := login(t, svc, "anne@example.fr")
-	if _, err := svc.Refresh(ctx, other.RefreshToken, access.ClientInfo{}); err != nil {
+	if _, err := svc.Refresh(ctx, other.RefreshToken, identity.ClientInfo{}); err != nil {
 		t.Fatalf("other session: %v", err)
 	}
 }
 
 func TestConcurrentRefreshGivesOnePair(t *testing.T) {
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")
 	tok := login(t, svc, "anne@example.fr")
@@ -265,7 +265,7 @@ func TestConcurrentRefreshGivesOnePair(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := svc.Refresh(ctx, tok.RefreshToken, access.ClientInfo{})
+			_, err := svc.Refresh(ctx, tok.RefreshToken, identity.ClientInfo{})
 			results <- err
 		}()
 	}
@@ -285,21 +285,21 @@ func TestConcurrentRefreshGivesOnePair(t *testing.T) {
 }
 
 func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")
 	phone := login(t, svc, "anne@example.fr")
 	laptop := login(t, svc, "anne@example.fr")
 	p, _ := svc.Authenticate(ctx, laptop.AccessToken)
 	wrong, newPW := "not the password", "a brand new password"
-	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &wrong, NewPassword: &newPW}, access.ClientInfo{}); err == nil {
+	if _, err := svc.UpdateMe(ctx, p, identity.MeUpdate{CurrentPassword: &wrong, NewPassword: &newPW}, identity.ClientInfo{}); err == nil {
 		t.Fatal("password change with a wrong current password succeeded")
 	}
 	if _, err := svc.Authenticate(ctx, phone.AccessToken); err != nil {
 		t.Fatal("failed change revoked a session")
 	}
 	cur := "correct horse battery"
-	if _, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &cur, NewPassword: &newPW}, access.ClientInfo{}); err != nil {
+	if _, err := svc.UpdateMe(ctx, p, identity.MeUpdate{CurrentPassword: &cur, NewPassword: &newPW}, identity.ClientInfo{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Authenticate(ctx, phone.AccessToken); !errors.Is(err, errs.ErrUnauthenticated) {
@@ -308,7 +308,7 @@ func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
 	if _, err := svc.Authenticate(ctx, laptop.AccessToken); err != nil {
 		t.Fatalf("current session after password change: %v", err)
 	}
-	if _, err := svc.Login(ctx, "anne@example.fr", newPW, access.ClientInfo{}); err != nil {
+	if _, err := svc.Login(ctx, "anne@example.fr", newPW, identity.ClientInfo{}); err != nil {
 		t.Fatalf("login with new password: %v", err)
 	}
 }
@@ -316,23 +316,23 @@ func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
 func TestLoginRateLimits(t *testing.T) {
 	ctx := context.Background()
 	t.Run("per IP", func(t *testing.T) {
-		svc, clk := newService(t, access.RateLimits{PerIP: access.Limit{Max: 3, Window: time.Minute}})
+		svc, clk := newService(t, identity.RateLimits{PerIP: identity.Limit{Max: 3, Window: time.Minute}})
 		register(t, svc, "anne@example.fr")
 		for i := range 3 {
-			if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.7"}); err != nil {
+			if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", identity.ClientInfo{IP: "198.51.100.7"}); err != nil {
 				t.Fatalf("attempt %d: %v", i+1, err)
 			}
 		}
-		_, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.7"})
+		_, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", identity.ClientInfo{IP: "198.51.100.7"})
 		var rl *errs.RateLimitedError
 		if !errors.As(err, &rl) || rl.RetryAfter <= 0 || rl.RetryAfter > time.Minute {
 			t.Fatalf("4th attempt: %v, want rate limited with a retry-after within the window", err)
 		}
-		if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.8"}); err != nil {
+		if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", identity.ClientInfo{IP: "198.51.100.8"}); err != nil {
 			t.Fatalf("other IP: %v", err)
 		}
 		clk.Advance(time.Minute)
-		if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", access.ClientInfo{IP: "198.51.100.7"}); err != nil {
+		if _, err := svc.Login(ctx, "anne@example.fr", "correct horse battery", identity.ClientInfo{IP: "198.51.100.7"}); err != nil {
 			t.Fatalf("next window: %v", err)
 		}
 	})
@@ -344,17 +344,17 @@ func TestLoginRateLimits(t *testing.T) {
 func TestWrongPasswordLimits(t *testing.T) {
 	ctx := context.Background()
 	const right, wrong = "correct horse battery", "wrong password!"
-	limits := access.DefaultRateLimits
-	limits.PerIP = access.Limit{} // the per-request limit is tested above
+	limits := identity.DefaultRateLimits
+	limits.PerIP = identity.Limit{} // the per-request limit is tested above
 	perAddress, perAccount := limits.WrongPasswordsPerAddress.Max, limits.WrongPasswordsPerAccount.Max
 	if perAddress != 10 || perAccount != 30 {
 		t.Fatalf("premise: limits %d and %d", perAddress, perAccount)
 	}
-	try := func(svc *access.Service, ip, pw string) error {
-		_, err := svc.Login(ctx, "anne@example.fr", pw, access.ClientInfo{IP: ip})
+	try := func(svc *identity.Service, ip, pw string) error {
+		_, err := svc.Login(ctx, "anne@example.fr", pw, identity.ClientInfo{IP: ip})
 		return err
 	}
-	wrongFrom := func(t *testing.T, svc *access.Service, ip string, n int) {
+	wrongFrom := func(t *testing.T, svc *identity.Service, ip string, n int) {
 		t.Helper()
 		for i := range n {
 			if err := try(svc, ip, wrong); !errors.Is(err, errs.ErrUnauthenticated) {
@@ -472,7 +472,7 @@ func TestWrongPasswordLimits(t *testing.T) {
 		}
 		change := func(cur string) error {
 			next := "another long password"
-			_, err := svc.UpdateMe(ctx, p, access.MeUpdate{CurrentPassword: &cur, NewPassword: &next}, access.ClientInfo{IP: attacker})
+			_, err := svc.UpdateMe(ctx, p, identity.MeUpdate{CurrentPassword: &cur, NewPassword: &next}, identity.ClientInfo{IP: attacker})
 			return err
 		}
 		wrongFrom(t, svc, attacker, perAddress/2)
@@ -491,11 +491,11 @@ func TestWrongPasswordLimits(t *testing.T) {
 }
 
 func TestAPIKeys(t *testing.T) {
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	admin, _, _ := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
-	adminP := &access.Principal{UserID: admin.ID, Role: access.RoleAdmin}
-	k, secret, err := svc.CreateAPIKey(ctx, adminP, access.NewAPIKey{Name: "kiosk", Scopes: []string{access.ScopeSitesRead}})
+	adminP := &identity.Principal{UserID: admin.ID, Role: identity.RoleAdmin}
+	k, secret, err := svc.CreateAPIKey(ctx, adminP, identity.NewAPIKey{Name: "kiosk", Scopes: []string{identity.ScopeSitesRead}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,13 +503,13 @@ func TestAPIKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.IsAPIKey() || p.IsAdmin() || !p.HasScope(access.ScopeSitesRead) || p.HasScope(access.ScopeSitesWrite) || !p.AllSites {
+	if !p.IsAPIKey() || p.IsAdmin() || !p.HasScope(identity.ScopeSitesRead) || p.HasScope(identity.ScopeSitesWrite) || !p.AllSites {
 		t.Fatalf("principal = %+v", p)
 	}
-	if _, _, err := svc.CreateAPIKey(ctx, p, access.NewAPIKey{Name: "x", Scopes: []string{access.ScopeSitesRead}}); !errors.Is(err, errs.ErrForbidden) {
+	if _, _, err := svc.CreateAPIKey(ctx, p, identity.NewAPIKey{Name: "x", Scopes: []string{identity.ScopeSitesRead}}); !errors.Is(err, errs.ErrForbidden) {
 		t.Fatalf("a key creating a key: %v", err)
 	}
-	if _, _, err := svc.CreateAPIKey(ctx, adminP, access.NewAPIKey{Name: "x", Scopes: []string{"root"}}); err == nil {
+	if _, _, err := svc.CreateAPIKey(ctx, adminP, identity.NewAPIKey{Name: "x", Scopes: []string{"root"}}); err == nil {
 		t.Fatal("unknown scope accepted")
 	}
 	if err := svc.RevokeAPIKey(ctx, adminP, k.ID); err != nil {
@@ -519,8 +519,8 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("revoked key: %v", err)
 	}
 	member := register(t, svc, "m@example.fr")
-	if _, _, err := svc.CreateAPIKey(ctx, &access.Principal{UserID: member.ID, Role: access.RoleMember},
-		access.NewAPIKey{Name: "x", Scopes: []string{access.ScopeSitesRead}}); !errors.Is(err, errs.ErrForbidden) {
+	if _, _, err := svc.CreateAPIKey(ctx, &identity.Principal{UserID: member.ID, Role: identity.RoleMember},
+		identity.NewAPIKey{Name: "x", Scopes: []string{identity.ScopeSitesRead}}); !errors.Is(err, errs.ErrForbidden) {
 		t.Fatalf("member creating a key: %v", err)
 	}
 }
@@ -528,11 +528,11 @@ func TestAPIKeys(t *testing.T) {
 func TestJWTSecretPersists(t *testing.T) {
 	d := dbtest.New(t)
 	ctx := context.Background()
-	a, err := access.LoadOrCreateJWTSecret(ctx, d, time.Now())
+	a, err := identity.LoadOrCreateJWTSecret(ctx, d, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := access.LoadOrCreateJWTSecret(ctx, d, time.Now())
+	b, err := identity.LoadOrCreateJWTSecret(ctx, d, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +542,7 @@ func TestJWTSecretPersists(t *testing.T) {
 }
 
 func TestPruneExpired(t *testing.T) {
-	svc, clk := newService(t, access.RateLimits{PerIP: access.Limit{Max: 100, Window: time.Minute}})
+	svc, clk := newService(t, identity.RateLimits{PerIP: identity.Limit{Max: 100, Window: time.Minute}})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")
 	tok := login(t, svc, "anne@example.fr")
@@ -555,7 +555,7 @@ func TestPruneExpired(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("prune after 31 days = %d, %v; want the refresh token and the window", n, err)
 	}
-	if _, err := svc.Refresh(ctx, tok.RefreshToken, access.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
+	if _, err := svc.Refresh(ctx, tok.RefreshToken, identity.ClientInfo{}); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Fatalf("pruned refresh token still works: %v", err)
 	}
 	// The refresh attempt above counted in a new rate-limit window.

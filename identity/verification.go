@@ -1,4 +1,4 @@
-package access
+package identity
 
 import (
 	"context"
@@ -51,6 +51,8 @@ type VerificationMailArgs struct {
 	UserID string `json:"user_id"`
 }
 
+// Kind keeps the name the job had when identity was part of access: jobs
+// already queued under it must still find their worker.
 func (VerificationMailArgs) Kind() string { return "access.verification_mail" }
 
 type verificationMailWorker struct {
@@ -66,7 +68,7 @@ func (w *verificationMailWorker) Work(ctx context.Context, job *river.Job[Verifi
 	return err
 }
 
-// AddWorkers registers access's job kinds.
+// AddWorkers registers identity's job kinds.
 func (s *Service) AddWorkers(w *river.Workers) error {
 	return river.AddWorkerSafely(w, &verificationMailWorker{s: s})
 }

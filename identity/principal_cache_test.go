@@ -1,4 +1,4 @@
-package access_test
+package identity_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -16,12 +16,12 @@ import (
 // right after the token was seen.
 func TestPrincipalCacheClearedByChanges(t *testing.T) {
 	ctx := context.Background()
-	svc, _ := newService(t, access.RateLimits{})
+	svc, _ := newService(t, identity.RateLimits{})
 	admin, _, err := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
-	adminP := &access.Principal{UserID: admin.ID, Role: access.RoleAdmin}
+	adminP := &identity.Principal{UserID: admin.ID, Role: identity.RoleAdmin}
 	for _, change := range []string{"logout", "disable", "promote"} {
 		t.Run(change, func(t *testing.T) {
 			u := register(t, svc, change+"@example.fr")
@@ -38,10 +38,10 @@ func TestPrincipalCacheClearedByChanges(t *testing.T) {
 				err = svc.Logout(ctx, p)
 			case "disable":
 				yes := true
-				_, err = svc.UpdateUser(ctx, adminP, u.ID, access.UserUpdate{Disabled: &yes})
+				_, err = svc.UpdateUser(ctx, adminP, u.ID, identity.UserUpdate{Disabled: &yes})
 			case "promote":
-				role := access.RoleAdmin
-				_, err = svc.UpdateUser(ctx, adminP, u.ID, access.UserUpdate{Role: &role})
+				role := identity.RoleAdmin
+				_, err = svc.UpdateUser(ctx, adminP, u.ID, identity.UserUpdate{Role: &role})
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -67,8 +67,8 @@ func TestPrincipalCacheAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	now := func() time.Time { return time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC) }
-	replica := func(ttl time.Duration) *access.Service {
-		svc, err := access.New(d, access.Config{JWTSecret: secret, Hash: cheap, Now: now, PrincipalCacheTTL: ttl})
+	replica := func(ttl time.Duration) *identity.Service {
+		svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Now: now, PrincipalCacheTTL: ttl})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,8 +77,8 @@ func TestPrincipalCacheAcrossReplicas(t *testing.T) {
 	a, longCache, noCache := replica(0), replica(time.Hour), replica(-1)
 	register(t, a, "m@example.fr")
 	tok := login(t, a, "m@example.fr")
-	var p *access.Principal
-	for _, svc := range []*access.Service{a, longCache, noCache} {
+	var p *identity.Principal
+	for _, svc := range []*identity.Service{a, longCache, noCache} {
 		var err error
 		if p, err = svc.Authenticate(ctx, tok.AccessToken); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package access_test
+package identity_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/mail"
@@ -40,7 +40,7 @@ func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	relay := &flakyRelay{Sender: smtp}
-	svc, err := access.New(d, access.Config{JWTSecret: secret, Hash: cheap, Mailer: relay})
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Mailer: relay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 	}
 	svc.UseJobs(jc.River())
 
-	if _, err := svc.Register(ctx, access.Registration{Email: "Anne@Example.fr", Password: "correct horse battery", Name: "Anne"}); err != nil {
+	if _, err := svc.Register(ctx, identity.Registration{Email: "Anne@Example.fr", Password: "correct horse battery", Name: "Anne"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := relay.calls.Load(); n != 0 {

@@ -1,7 +1,8 @@
-// Package access decides who you are and what you may do: accounts,
-// passwords, access and refresh tokens, API keys, roles and per-site rights.
-// Later it also decides which doors and machines a member may open.
-package access
+// Package identity says who is calling: accounts, passwords, access and
+// refresh tokens, API keys, rate limits, roles and per-site rights, and the
+// Principal every domain package receives to decide what its caller may do.
+// It sits below the domains, so that each of them can take a Principal.
+package identity
 
 import (
 	"context"
@@ -20,7 +21,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/ttlcache"
 )
 
-// Config tunes the access service. Zero values take the defaults.
+// Config tunes the identity service. Zero values take the defaults.
 type Config struct {
 	JWTSecret  []byte
 	Issuer     string        // default "relais"
@@ -41,7 +42,7 @@ type Config struct {
 	PublicURL string
 }
 
-// Service implements the access use cases over a database.
+// Service implements the identity use cases over a database.
 type Service struct {
 	db  *bun.DB
 	cfg Config
@@ -61,7 +62,7 @@ type Service struct {
 // New returns a Service. cfg.JWTSecret must hold at least 32 bytes.
 func New(db *bun.DB, cfg Config) (*Service, error) {
 	if len(cfg.JWTSecret) < 32 {
-		return nil, errors.New("access: JWT secret must be at least 32 bytes")
+		return nil, errors.New("identity: JWT secret must be at least 32 bytes")
 	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = "relais"
