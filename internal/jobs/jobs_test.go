@@ -418,3 +418,45 @@ func exec(t *testing.T, d *bun.DB, query string, args ...any) {
 		t.Fatalf("%s: %v", query, err)
 	}
 }
+
+// TestQueueInsertsForAClientBuiltLater: a job queued through a Queue, in a
+// transaction, is worked by a Client that did not exist when it was queued,
+// and a rolled-back one never is.
+func TestQueueInsertsForAClientBuiltLater(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := migrated(t)
+	createExecutions(t, d)
+	q, err := jobs.NewQueue(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errRollback := errors.New("roll back")
+	if err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := q.InsertTx(ctx, tx, recordArgs{Label: "rolled back"}, nil); err != nil {
+			t.Errorf("InsertTx: %v", err)
+		}
+		return errRollback
+	}); !errors.Is(err, errRollback) {
+		t.Fatalf("RunInTx = %v, want the rollback", err)
+	}
+	var queued int64
+	if err := d.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := q.InsertTx(ctx, tx, recordArgs{Label: "queued"}, nil)
+		if err != nil {
+			return err
+		}
+		queued = res.Job.ID
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	c := start(t, d, jobs.Config{Workers: recorderWorkers(d, "later", 0)})
+	waitCompleted(t, c, queued)
+	stop(t, c)
+	want := fmt.Sprintf("[%d:queued:later]", queued)
+	if got := executions(t, d); fmt.Sprint(got) != want {
+		t.Errorf("executions = %v, want %s", got, want)
+	}
+}
