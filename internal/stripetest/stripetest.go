@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -46,30 +47,71 @@ func build() (string, error) {
 	return binary, buildErr
 }
 
-// Start runs a stripe-mock for this test on ports the system picks on the
-// loopback interface, waits until it answers and stops it when the test
-// ends. It returns the HTTP base URL (StripeConfig.APIURL). A failure to
-// start fails the test: it never skips.
+// shared is the package's one stripe-mock when its TestMain calls Main:
+// stripe-mock keeps no state, so every test of a package can use the same
+// one, and starting it (about a second) is paid once.
+var shared struct {
+	enabled bool
+	once    sync.Once
+	url     string
+	err     error
+	stop    func()
+}
+
+// Main runs a package's tests with one shared stripe-mock, started by the
+// first Start and stopped when the tests end. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { stripetest.Main(m) }
+func Main(m *testing.M) {
+	shared.enabled = true
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+	}
+	os.Exit(code)
+}
+
+// Start returns the base URL (StripeConfig.APIURL) of a running
+// stripe-mock on a loopback port the system picks: the package's shared one
+// under Main, else one for this test alone, stopped when it ends. A failure
+// to start fails the test: it never skips.
 func Start(t testing.TB) (apiURL string) {
 	t.Helper()
+	if !shared.enabled {
+		url, stop, err := run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		return url
+	}
+	shared.once.Do(func() { shared.url, shared.stop, shared.err = run() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.url
+}
+
+// run starts a stripe-mock and waits until it answers.
+func run() (apiURL string, stop func(), err error) {
 	bin, err := build()
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start stripe-mock: %v", err)
+		return "", nil, fmt.Errorf("start stripe-mock: %w", err)
 	}
-	t.Cleanup(func() {
+	stop = func() {
 		cmd.Process.Kill()
 		cmd.Wait()
-	})
+	}
 
 	// stripe-mock prints "Listening for HTTP at address: 127.0.0.1:PORT"
 	// once bound, then a line per request: keep reading so it never blocks.
@@ -87,16 +129,19 @@ func Start(t testing.TB) (apiURL string) {
 	select {
 	case a, ok := <-addr:
 		if !ok {
-			t.Fatalf("stripe-mock exited before listening: %s", stderr.String())
+			stop()
+			return "", nil, fmt.Errorf("stripe-mock exited before listening: %s", stderr.String())
 		}
 		apiURL = "http://" + a
 	case <-time.After(30 * time.Second):
-		t.Fatalf("stripe-mock did not start within 30 s: %s", stderr.String())
+		stop()
+		return "", nil, fmt.Errorf("stripe-mock did not start within 30 s: %s", stderr.String())
 	}
 	if err := waitReady(apiURL, 10*time.Second); err != nil {
-		t.Fatalf("stripe-mock at %s does not answer: %v; stderr: %s", apiURL, err, stderr.String())
+		stop()
+		return "", nil, fmt.Errorf("stripe-mock at %s does not answer: %w; stderr: %s", apiURL, err, stderr.String())
 	}
-	return apiURL
+	return apiURL, stop, nil
 }
 
 func waitReady(apiURL string, within time.Duration) error {
