@@ -6,8 +6,11 @@
 #   bench/unlock-before-after.sh COMMIT [ROUNDS] [OUTDIR]
 # COMMIT is the "before" (e.g. main); "after" is the working tree. Results go
 # to OUTDIR (default a new temporary directory), one file per run.
+# BENCH and BENCHTIME choose other api benchmarks the same way, e.g.
+#   BENCH='^BenchmarkBooking$' BENCHTIME=3000x bench/unlock-before-after.sh main 2
 set -euo pipefail
 BEFORE="$1"; ROUNDS="${2:-3}"; OUT="${3:-$(mktemp -d)}"
+BENCH="${BENCH:-Unlock}"; BENCHTIME="${BENCHTIME:-3000x}"
 PG="${RELAIS_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OLD="$(mktemp -d)"
@@ -21,9 +24,9 @@ for i in $(seq "$ROUNDS"); do
       f="$OUT/bench-$v-$db-$i.txt"
       echo "== $v $db $i $(date +%T) load $(cut -d' ' -f1-3 /proc/loadavg)" >"$f"
       if [ "$db" = pg ]; then
-        (cd "$dir" && RELAIS_TEST_DATABASE_URL="$PG" "$OUT/$v.test" -test.run '^$' -test.bench Unlock -test.benchtime 3000x >>"$f" 2>&1)
+        (cd "$dir" && RELAIS_TEST_DATABASE_URL="$PG" "$OUT/$v.test" -test.run '^$' -test.bench "$BENCH" -test.benchtime "$BENCHTIME" >>"$f" 2>&1)
       else
-        (cd "$dir" && env -u RELAIS_TEST_DATABASE_URL "$OUT/$v.test" -test.run '^$' -test.bench Unlock -test.benchtime 3000x >>"$f" 2>&1)
+        (cd "$dir" && env -u RELAIS_TEST_DATABASE_URL "$OUT/$v.test" -test.run '^$' -test.bench "$BENCH" -test.benchtime "$BENCHTIME" >>"$f" 2>&1)
       fi
     done
   done
