@@ -148,7 +148,7 @@ func (f *gateFixture) at(day, hour, minute int) time.Time {
 
 func (f *gateFixture) book(t testing.TB, user string, res *calendar.Resource, from, to time.Time) *calendar.Reservation {
 	t.Helper()
-	r, err := f.cal.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: user,
+	r, err := f.cal.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, By: &identity.Principal{UserID: user},
 		Start: from.Format(time.RFC3339), End: to.Format(time.RFC3339)})
 	if err != nil {
 		t.Fatalf("book: %v", err)
@@ -240,7 +240,7 @@ func TestRoomDoorWindow(t *testing.T) {
 	f.setClock(f.at(2, 7, 0))
 	f.book(t, anne.UserID, f.room, f.at(4, 14, 0), f.at(4, 15, 0))
 	cancelled := f.book(t, anne.UserID, f.room, f.at(5, 14, 0), f.at(5, 15, 0))
-	if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: cancelled.ID, ActorID: anne.UserID}); err != nil {
+	if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: cancelled.ID, By: &identity.Principal{UserID: anne.UserID}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {

@@ -430,7 +430,7 @@ func TestCancellingStopsTheMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: trained.UserID}); err != nil {
+	if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: &identity.Principal{UserID: trained.UserID}}); err != nil {
 		t.Fatal(err)
 	}
 	var stopJobs int

@@ -60,30 +60,8 @@ func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *i
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.Calendar.GetResource(r.Context(), in.ResourceID)
-	if err != nil || !canReadSite(p, res.SiteID) {
-		s.writeError(w, r, errs.Rule("resource_id", "resource_not_found", "no such resource"))
-		return
-	}
-	manager := canManageReservations(p, res.SiteID)
-	user := p.UserID
-	if in.UserID != "" && in.UserID != p.UserID {
-		if !manager {
-			s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "managers_only", Detail: "only the site's managers book on behalf of a member"})
-			return
-		}
-		user = in.UserID
-	}
-	if user == "" {
-		s.writeError(w, r, errs.Invalid("user_id", "an API key books on behalf of a member: name the user_id"))
-		return
-	}
-	if len(in.Note) > 2000 {
-		s.writeError(w, r, errs.Invalid("note", "must be at most 2000 bytes"))
-		return
-	}
 	out, err := s.Calendar.BookSeries(r.Context(), calendar.SeriesBooking{
-		Booking: calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: actorOf(p, user), Manager: manager, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
+		Booking: calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
 		RRule:   in.RRule, Mode: in.Mode,
 	})
 	if err != nil {
@@ -98,31 +76,10 @@ func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *i
 	writeJSON(w, http.StatusCreated, map[string]any{"series": toSeriesJSON(out.Series), "created": toReservationsJSON(out.Created), "skipped": skipped})
 }
 
-// seriesFor loads a series the principal may act on: their own, or one of
-// a site they manage.
-func (s *Server) seriesFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Series, []calendar.Reservation, bool, bool) {
-	series, occ, err := s.Calendar.GetSeries(r.Context(), r.PathValue("series_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false, false
-	}
-	res, err := s.Calendar.GetResource(r.Context(), series.ResourceID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false, false
-	}
-	manager := canManageReservations(p, res.SiteID)
-	reader := p.ManagesSite(res.SiteID) && p.HasScope(identity.ScopeReservationsRead)
-	if series.UserID != p.UserID && !manager && !(reader && r.Method == http.MethodGet) {
-		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_found", Detail: "no such series"})
-		return nil, nil, false, false
-	}
-	return series, occ, manager, true
-}
-
 func (s *Server) handleGetSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	series, occ, _, ok := s.seriesFor(w, r, p)
-	if !ok {
+	series, occ, err := s.Calendar.GetSeries(r.Context(), p, r.PathValue("series_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	items := make([]reservationJSON, len(occ))
@@ -135,10 +92,6 @@ func (s *Server) handleGetSeries(w http.ResponseWriter, r *http.Request, p *iden
 // handleCancelSeries cancels every future occurrence, or with ?from= this
 // one and the following.
 func (s *Server) handleCancelSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	series, _, manager, ok := s.seriesFor(w, r, p)
-	if !ok {
-		return
-	}
 	from, err := queryTime(r, "from")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -149,19 +102,12 @@ func (s *Server) handleCancelSeries(w http.ResponseWriter, r *http.Request, p *i
 		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "reason", "reason must be at most 500 bytes"))
 		return
 	}
-	cancelled, err := s.Calendar.CancelSeries(r.Context(), series.ID, from, calendar.Cancellation{ActorID: actorOf(p, series.UserID), Manager: manager, Reason: reason})
+	cancelled, err := s.Calendar.CancelSeries(r.Context(), p, r.PathValue("series_id"), from, reason)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"cancelled": toReservationsJSON(cancelled)})
-}
-
-func actorOf(p *identity.Principal, fallback string) string {
-	if p.UserID != "" {
-		return p.UserID
-	}
-	return fallback
 }
 
 // handleMoveSeries moves future occurrences (or from ?from= on) to new
@@ -176,15 +122,11 @@ func (s *Server) handleMoveSeries(w http.ResponseWriter, r *http.Request, p *ide
 		s.writeError(w, r, err)
 		return
 	}
-	series, _, manager, ok := s.seriesFor(w, r, p)
-	if !ok {
-		return
-	}
 	var from time.Time
 	if in.From != nil {
 		from = in.From.Time
 	}
-	moved, err := s.Calendar.MoveSeries(r.Context(), series.ID, from, in.StartTime, in.EndTime, actorOf(p, series.UserID), manager)
+	moved, err := s.Calendar.MoveSeries(r.Context(), p, r.PathValue("series_id"), from, in.StartTime, in.EndTime)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -223,17 +165,8 @@ func (s *Server) handleJoinWaitlist(w http.ResponseWriter, r *http.Request, p *i
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members join waiting lists themselves"))
-		return
-	}
-	res, err := s.Calendar.GetResource(r.Context(), in.ResourceID)
-	if err != nil || !canReadSite(p, res.SiteID) {
-		s.writeError(w, r, errs.Rule("resource_id", "resource_not_found", "no such resource"))
-		return
-	}
-	e, err := s.Calendar.JoinWaitlist(r.Context(), calendar.Booking{ResourceID: res.ID, UserID: p.UserID, ActorID: p.UserID,
-		Manager: canManageReservations(p, res.SiteID), Start: in.Start, End: in.End, Seats: in.Seats}, in.AutoBook)
+	e, err := s.Calendar.JoinWaitlist(r.Context(), calendar.Booking{By: p, ResourceID: in.ResourceID,
+		Start: in.Start, End: in.End, Seats: in.Seats}, in.AutoBook)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -43,12 +43,6 @@ func toReservationJSON(r *calendar.Reservation) reservationJSON {
 
 var errReservationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "reservation_not_found", Detail: "no such reservation"}
 
-// canManageReservations: the site's managers and admins, and API keys of the
-// site with reservations:write.
-func canManageReservations(p *identity.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeReservationsWrite)
-}
-
 func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		ResourceID string `json:"resource_id"`
@@ -73,38 +67,10 @@ func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	b := calendar.Booking{ResourceID: in.ResourceID, UserID: p.UserID, ActorID: p.UserID,
+	// Who may book what, for whom, is the calendar's decision: it depends
+	// on the resource's site, which the booking reads anyway.
+	b := calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID,
 		Kind: in.Kind, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note}
-	// Who may book what depends on the resource's site, which the calendar
-	// reads inside the booking transaction anyway: decide there, in one
-	// read, rather than reading the resource twice.
-	b.Authorize = func(res *calendar.Resource, b *calendar.Booking) error {
-		if !canReadSite(p, res.SiteID) {
-			return errs.Rule("resource_id", "resource_not_found", "no such resource")
-		}
-		manager := canManageReservations(p, res.SiteID)
-		b.Manager = manager
-		switch {
-		case in.Kind == calendar.ReservationBlock:
-			if !manager || p.IsAPIKey() {
-				return &errs.Problem{Kind: errs.ErrForbidden, Code: "managers_only", Detail: "only the site's managers block a resource"}
-			}
-			b.UserID = ""
-		case in.UserID != "" && in.UserID != p.UserID:
-			if !manager {
-				return &errs.Problem{Kind: errs.ErrForbidden, Code: "managers_only", Detail: "only the site's managers book on behalf of a member"}
-			}
-			b.UserID = in.UserID
-		case p.IsAPIKey():
-			return errs.Invalid("user_id", "an API key books on behalf of a member: name the user_id")
-		}
-		if p.IsAPIKey() {
-			// The key's creator is accountable; the reservation records the
-			// key's action as made by the member it is for.
-			b.ActorID = b.UserID
-		}
-		return nil
-	}
 	if claim := claimFrom(r.Context()); claim != nil {
 		// The key is taken and the answer stored in the booking's own
 		// transaction (see idempotentInTx).
@@ -129,27 +95,10 @@ func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusCreated, toReservationJSON(rv))
 }
 
-// reservationFor loads a reservation the principal may see: their own, or
-// one of a site they manage. Others are not found.
-func (s *Server) reservationFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Reservation, bool, bool) {
-	rv, err := s.Calendar.GetReservation(r.Context(), r.PathValue("reservation_id"))
+func (s *Server) handleGetReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	rv, err := s.Calendar.ReadReservation(r.Context(), p, r.PathValue("reservation_id"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return nil, false, false
-	}
-	manager := canManageReservations(p, rv.SiteID)
-	own := rv.UserID != nil && *rv.UserID == p.UserID && !p.IsAPIKey()
-	readable := own || manager || (p.ManagesSite(rv.SiteID) && p.HasScope(identity.ScopeReservationsRead))
-	if !readable {
-		s.writeError(w, r, errReservationNotFound)
-		return nil, false, false
-	}
-	return rv, manager, true
-}
-
-func (s *Server) handleGetReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	rv, _, ok := s.reservationFor(w, r, p)
-	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, toReservationJSON(rv))
@@ -166,16 +115,7 @@ func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
-	rv, manager, ok := s.reservationFor(w, r, p)
-	if !ok {
-		return
-	}
-	own := rv.UserID != nil && *rv.UserID == p.UserID
-	if !own && !manager {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	m := calendar.Move{ReservationID: rv.ID, ActorID: p.UserID, Manager: manager, Note: in.Note}
+	m := calendar.Move{ReservationID: r.PathValue("reservation_id"), By: p, Note: in.Note}
 	if in.Start != nil {
 		m.Start = *in.Start
 	}
@@ -200,29 +140,12 @@ func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, 
 // handleCancelReservation cancels, with an optional ?reason= the member
 // sees on the reservation (typically a manager's).
 func (s *Server) handleCancelReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	rv, manager, ok := s.reservationFor(w, r, p)
-	if !ok {
-		return
-	}
-	own := rv.UserID != nil && *rv.UserID == p.UserID
-	if !own && !manager {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
 	reason := strings.TrimSpace(r.URL.Query().Get("reason"))
 	if len(reason) > 500 {
 		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "reason", "reason must be at most 500 bytes"))
 		return
 	}
-	// An API key acts for the member it books for, or for whoever made a block.
-	actor := p.UserID
-	if actor == "" && rv.UserID != nil {
-		actor = *rv.UserID
-	}
-	if actor == "" {
-		actor = rv.CreatedBy
-	}
-	c, err := s.Calendar.Cancel(r.Context(), calendar.Cancellation{ReservationID: rv.ID, ActorID: actor, Manager: manager, Reason: reason})
+	c, err := s.Calendar.Cancel(r.Context(), calendar.Cancellation{ReservationID: r.PathValue("reservation_id"), By: p, Reason: reason})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

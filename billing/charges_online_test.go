@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 )
@@ -37,7 +38,7 @@ func newChargesFixture(t *testing.T, apiURL string) (*stripeFixture, []UsageChar
 			t.Fatal(err)
 		}
 		for _, day := range []int{3, 4} {
-			if _, err := f.bill.cal.Book(ctx, calendar.Booking{ResourceID: room.ID, UserID: u, ActorID: u,
+			if _, err := f.bill.cal.Book(ctx, calendar.Booking{ResourceID: room.ID, UserID: u, By: &identity.Principal{UserID: u},
 				Start: time.Date(2026, 3, day, 9+i, 0, 0, 0, paris).Format(time.RFC3339),
 				End:   time.Date(2026, 3, day, 10+i, 0, 0, 0, paris).Format(time.RFC3339)}); err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 )
 
 // grant gives user credit at the fixture's site.
@@ -105,7 +106,7 @@ func TestCreditsPayBookings(t *testing.T) {
 	}
 	// A cancellation before the deadline gives everything back.
 	for _, r := range []*calendar.Reservation{r1, r2} {
-		if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: anne}); err != nil {
+		if _, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: &identity.Principal{UserID: anne}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -207,7 +208,7 @@ func TestCreditsLateCancellationFollowsTheResourceRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: anne})
+	c, err := f.cal.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: &identity.Principal{UserID: anne}})
 	if err != nil || !c.LateCancel {
 		t.Fatalf("late cancel: %v %+v", err, c)
 	}

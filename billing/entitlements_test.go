@@ -12,6 +12,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -94,7 +95,7 @@ func (f *fixture) resource(t testing.TB, kind string, price int64) *calendar.Res
 }
 
 func (f *fixture) book(user string, r *calendar.Resource, day, from, to int) (*calendar.Reservation, error) {
-	return f.cal.Book(context.Background(), calendar.Booking{ResourceID: r.ID, UserID: user, ActorID: user,
+	return f.cal.Book(context.Background(), calendar.Booking{ResourceID: r.ID, UserID: user, By: &identity.Principal{UserID: user},
 		Start: time.Date(2026, 3, day, from, 0, 0, 0, f.paris).Format(time.RFC3339),
 		End:   time.Date(2026, 3, day, to, 0, 0, 0, f.paris).Format(time.RFC3339)})
 }
@@ -161,7 +162,7 @@ func TestEntitlements(t *testing.T) {
 		t.Fatalf("beyond the included hours: %v", err)
 	}
 	// Cancelling before the deadline gives the hours back.
-	if _, err := f.cal.Cancel(context.Background(), calendar.Cancellation{ReservationID: r1.ID, ActorID: nomade}); err != nil {
+	if _, err := f.cal.Cancel(context.Background(), calendar.Cancellation{ReservationID: r1.ID, By: &identity.Principal{UserID: nomade}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.book(nomade, room, 3, 14, 16); err != nil {
@@ -242,7 +243,7 @@ func TestMembershipLifecycle(t *testing.T) {
 	if _, err := f.bill.CancelMembership(ctx, m.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cal.Book(ctx, calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u,
+	if _, err := f.cal.Book(ctx, calendar.Booking{ResourceID: desk.ID, UserID: u, By: &identity.Principal{UserID: u},
 		Start: "2026-04-03T09:00", End: "2026-04-03T10:00"}); code(err) != "membership_required" {
 		t.Fatalf("booking after the membership ends: %v", err)
 	}
@@ -301,7 +302,7 @@ func TestRefusedOccurrencesLeaveNothing(t *testing.T) {
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
 	f.pay(t, u, pass, "2026-03-04")
 	res, err := f.cal.BookSeries(ctx, calendar.SeriesBooking{
-		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: "2026-03-03T09:00", End: "2026-03-03T10:00"},
+		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, By: &identity.Principal{UserID: u}, Start: "2026-03-03T09:00", End: "2026-03-03T10:00"},
 		RRule:   "FREQ=DAILY;COUNT=3", Mode: calendar.SkipConflicts})
 	if err != nil {
 		t.Fatal(err)

@@ -63,13 +63,13 @@ func TestReservationBounds(t *testing.T) {
 	const day = 24 * time.Hour
 	forever := "9999-12-31T00:00:00Z"
 	bookFor := func(res *calendar.Resource, start, end string) calendar.Booking {
-		return calendar.Booking{ResourceID: res.ID, UserID: member, ActorID: member, Start: start, End: end}
+		return calendar.Booking{ResourceID: res.ID, UserID: member, By: byMember(member), Start: start, End: end}
 	}
 	onBehalf := func(res *calendar.Resource, start, end string) calendar.Booking {
-		return calendar.Booking{ResourceID: res.ID, UserID: member, ActorID: mgr, Manager: true, Start: start, End: end}
+		return calendar.Booking{ResourceID: res.ID, UserID: member, By: byAdmin(mgr), Start: start, End: end}
 	}
 	block := func(res *calendar.Resource, start, end string) calendar.Booking {
-		return calendar.Booking{ResourceID: res.ID, ActorID: mgr, Manager: true, Kind: calendar.ReservationBlock, Start: start, End: end}
+		return calendar.Booking{ResourceID: res.ID, By: byAdmin(mgr), Kind: calendar.ReservationBlock, Start: start, End: end}
 	}
 	tests := []struct {
 		name        string
@@ -109,7 +109,7 @@ func TestReservationBounds(t *testing.T) {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
-				if _, err := f.svc.Cancel(context.Background(), calendar.Cancellation{ReservationID: r.ID, ActorID: mgr, Manager: true}); err != nil {
+				if _, err := f.svc.Cancel(context.Background(), calendar.Cancellation{ReservationID: r.ID, By: byAdmin(mgr)}); err != nil {
 					t.Fatal(err)
 				}
 				return
@@ -145,23 +145,23 @@ func TestReservationBoundsOnEveryPath(t *testing.T) {
 		}
 	}
 	t.Run("member moves the end to 9999", func(t *testing.T) {
-		_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, ActorID: member, End: forever})
+		_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, By: byMember(member), End: forever})
 		problemOf(t, err, "end", "beyond_horizon")
 		unchanged(t)
 	})
 	t.Run("manager moves the end to 9999", func(t *testing.T) {
-		_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, ActorID: mgr, Manager: true, End: forever})
+		_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, By: byAdmin(mgr), End: forever})
 		problemOf(t, err, "end", "beyond_horizon")
 		unchanged(t)
 	})
 	t.Run("member stretches it over three days", func(t *testing.T) {
-		_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, ActorID: member, End: f.at(6, 10, 0)})
+		_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, By: byMember(member), End: f.at(6, 10, 0)})
 		problemOf(t, err, "end", "too_long")
 		unchanged(t)
 	})
 	t.Run("a series of occurrences to 9999", func(t *testing.T) {
 		_, err := f.svc.BookSeries(ctx, calendar.SeriesBooking{
-			Booking: calendar.Booking{ResourceID: desk.ID, UserID: member, ActorID: member, Start: f.at(4, 9, 0), End: forever},
+			Booking: calendar.Booking{ResourceID: desk.ID, UserID: member, By: byMember(member), Start: f.at(4, 9, 0), End: forever},
 			RRule:   "FREQ=DAILY;COUNT=3", Mode: calendar.SkipConflicts})
 		problemOf(t, err, "end", "too_long")
 		if n := len(f.reservationsOf(t, desk)); n != 1 {
@@ -170,7 +170,7 @@ func TestReservationBoundsOnEveryPath(t *testing.T) {
 	})
 	t.Run("a series of two-day occurrences", func(t *testing.T) {
 		_, err := f.svc.BookSeries(ctx, calendar.SeriesBooking{
-			Booking: calendar.Booking{ResourceID: desk.ID, UserID: member, ActorID: member, Start: f.at(4, 9, 0), End: f.at(6, 9, 0)},
+			Booking: calendar.Booking{ResourceID: desk.ID, UserID: member, By: byMember(member), Start: f.at(4, 9, 0), End: f.at(6, 9, 0)},
 			RRule:   "FREQ=WEEKLY;COUNT=3", Mode: calendar.SkipConflicts})
 		problemOf(t, err, "end", "too_long")
 	})
@@ -178,7 +178,7 @@ func TestReservationBoundsOnEveryPath(t *testing.T) {
 		// Daily for 100 days from tomorrow: the occurrences past the 90
 		// days of the horizon are refused, the others booked.
 		res, err := f.svc.BookSeries(ctx, calendar.SeriesBooking{
-			Booking: calendar.Booking{ResourceID: desk.ID, UserID: member, ActorID: member, Start: f.at(3, 12, 0), End: f.at(3, 13, 0)},
+			Booking: calendar.Booking{ResourceID: desk.ID, UserID: member, By: byMember(member), Start: f.at(3, 12, 0), End: f.at(3, 13, 0)},
 			RRule:   "FREQ=DAILY;COUNT=100", Mode: calendar.SkipConflicts})
 		if err != nil {
 			t.Fatal(err)
@@ -191,12 +191,12 @@ func TestReservationBoundsOnEveryPath(t *testing.T) {
 				t.Fatalf("skipped %+v, want beyond_horizon", s)
 			}
 		}
-		if _, err := f.svc.CancelSeries(ctx, res.Series.ID, time.Time{}, calendar.Cancellation{ActorID: member}); err != nil {
+		if _, err := f.svc.CancelSeries(ctx, byMember(member), res.Series.ID, time.Time{}, ""); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("a waiting list for a slot to 9999", func(t *testing.T) {
-		_, err := f.svc.JoinWaitlist(ctx, calendar.Booking{ResourceID: desk.ID, UserID: mgr, ActorID: mgr, Start: f.at(3, 9, 0), End: forever}, true)
+		_, err := f.svc.JoinWaitlist(ctx, calendar.Booking{ResourceID: desk.ID, UserID: mgr, By: byMember(mgr), Start: f.at(3, 9, 0), End: forever}, true)
 		problemOf(t, err, "end", "beyond_horizon")
 	})
 }
@@ -267,7 +267,7 @@ func TestAvailabilityAgreesWithBooking(t *testing.T) {
 						continue
 					}
 					booked++
-					if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: member}); err != nil {
+					if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: byMember(member)}); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -35,7 +35,7 @@ func (f *fixture) clock(now time.Time) *calendar.Service {
 // bookAt books res for user over [start, start+1h) with the clock at now.
 func (f *fixture) bookAt(t testing.TB, now time.Time, res *calendar.Resource, user string, start time.Time, manager bool) *calendar.Reservation {
 	t.Helper()
-	r, err := f.clock(now).Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: user, Manager: manager,
+	r, err := f.clock(now).Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, By: byAs(user, manager),
 		Start: start.Format(time.RFC3339), End: start.Add(time.Hour).Format(time.RFC3339)})
 	if err != nil {
 		t.Fatalf("book %s at %s: %v", res.Name, start, err)
@@ -45,7 +45,7 @@ func (f *fixture) bookAt(t testing.TB, now time.Time, res *calendar.Resource, us
 
 func (f *fixture) cancelAt(t testing.TB, now time.Time, r *calendar.Reservation) {
 	t.Helper()
-	if _, err := f.clock(now).Cancel(context.Background(), calendar.Cancellation{ReservationID: r.ID, ActorID: r.CreatedBy}); err != nil {
+	if _, err := f.clock(now).Cancel(context.Background(), calendar.Cancellation{ReservationID: r.ID, By: byMember(r.CreatedBy)}); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
 }
@@ -252,7 +252,7 @@ func TestUserFeed(t *testing.T) {
 	cancelled40 := f.bookAt(t, f.day(-45), desk, me, f.day(6), false)
 	f.cancelAt(t, f.day(-40), cancelled40)
 	others := f.bookAt(t, f.now, desk, other, f.day(3).Add(2*time.Hour), false)
-	block, err := f.svc.Book(ctx, calendar.Booking{ResourceID: desk.ID, ActorID: me, Manager: true, Kind: calendar.ReservationBlock,
+	block, err := f.svc.Book(ctx, calendar.Booking{ResourceID: desk.ID, By: byAdmin(me), Kind: calendar.ReservationBlock,
 		Start: f.day(7).Format(time.RFC3339), End: f.day(8).Format(time.RFC3339)})
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +338,7 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 	b1 := f.bookAt(t, f.now, desk, member, f.day(1), false)
 	held := f.bookAt(t, f.now, room, member, f.day(2), false)
 	f.exec(t, "UPDATE reservations SET status = 'held' WHERE id = ?", held.ID)
-	block, err := f.svc.Book(ctx, calendar.Booking{ResourceID: room.ID, ActorID: mgr, Manager: true, Kind: calendar.ReservationBlock,
+	block, err := f.svc.Book(ctx, calendar.Booking{ResourceID: room.ID, By: byAdmin(mgr), Kind: calendar.ReservationBlock,
 		Start: f.day(3).Add(-time.Hour).Format(time.RFC3339), End: f.day(3).Add(2 * time.Hour).Format(time.RFC3339), Note: "Maintenance vidéoprojecteur"})
 	if err != nil {
 		t.Fatal(err)
@@ -509,7 +509,7 @@ func TestFeedETag(t *testing.T) {
 	// Moving mine changes both, and the event's SEQUENCE goes up.
 	later := f.now.Add(time.Hour)
 	start := f.day(1).Add(2 * time.Hour)
-	if _, err := f.clock(later).MoveReservation(ctx, calendar.Move{ReservationID: mine.ID, ActorID: me,
+	if _, err := f.clock(later).MoveReservation(ctx, calendar.Move{ReservationID: mine.ID, By: byMember(me),
 		Start: start.Format(time.RFC3339), End: start.Add(time.Hour).Format(time.RFC3339)}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -58,28 +59,29 @@ type Reservation struct {
 
 // Booking is a request to reserve a resource.
 type Booking struct {
+	// By is who asks. The calendar decides from it and the resource's site
+	// what they may book (see authorizeBooking); jobs pass identity.System().
+	By         *identity.Principal
 	ResourceID string
-	// UserID is who the reservation is for; ActorID who asks. They differ
-	// when a manager books on behalf of a member.
-	UserID  string
-	ActorID string
-	// Manager: the actor manages the resource's site. Managers may book
-	// resources members may not, and are not held to horizon and notice.
-	Manager bool
-	Kind    string // ReservationBooking (default) or ReservationBlock
-	Start   string // RFC 3339, or local wall-clock time of the site
-	End     string
-	Seats   int
-	Note    string
-	// Authorize, when set, is called inside the booking transaction with the
-	// resource, before any rule: it refuses the caller or adjusts who the
-	// booking is for (Manager, UserID, ActorID).
-	Authorize func(res *Resource, b *Booking) error
+	// UserID is the member the reservation is for, when By books on their
+	// behalf (a manager, an API key, the system); empty: By themselves.
+	UserID string
+	Kind   string // ReservationBooking (default) or ReservationBlock
+	Start  string // RFC 3339, or local wall-clock time of the site
+	End    string
+	Seats  int
+	Note   string
 	// Claim, when set, is the request's Idempotency-Key, taken first in the
 	// booking transaction and completed last in it with Response(r): the
 	// key, the reservation and the answer to replay commit together.
 	Claim    *idempotency.Claim
 	Response func(r *Reservation) idempotency.Record
+
+	// Set by authorizeBooking: who is accountable for the reservation, and
+	// whether they manage the resource's site (managers may book resources
+	// members may not, and are not held to horizon and notice).
+	actorID string
+	manager bool
 }
 
 // Guard is asked inside the booking transaction whether the member may make
@@ -216,10 +218,8 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 	}
 	var out *Reservation
 	book := func(ctx context.Context, idb bun.IDB) error {
-		if b.Authorize != nil {
-			if err := b.Authorize(res, &b); err != nil {
-				return errNotInOneStatement
-			}
+		if err := authorizeBooking(res, &b); err != nil {
+			return errNotInOneStatement
 		}
 		s, err := svc.checkSlotRules(ctx, idb, res, site, b, false)
 		if err != nil {
@@ -310,13 +310,11 @@ var (
 // come from the cache: a refusal before the insert is errRefusedOnCache
 // (wrapping the reason), and insertIfFree checks they are current.
 func (svc *Service) bookOn(ctx context.Context, tx bun.Tx, res *Resource, site *Site, b Booking, seriesID *string, cached bool) (*Reservation, error) {
-	if b.Authorize != nil {
-		if err := b.Authorize(res, &b); err != nil {
-			if cached {
-				return nil, fmt.Errorf("%w: %w", errRefusedOnCache, err)
-			}
-			return nil, err
+	if err := authorizeBooking(res, &b); err != nil {
+		if cached {
+			return nil, fmt.Errorf("%w: %w", errRefusedOnCache, err)
 		}
+		return nil, err
 	}
 	s, err := svc.checkSlotRules(ctx, tx, res, site, b, false)
 	if err != nil {
@@ -514,7 +512,7 @@ func (svc *Service) newReservation(s *slot, b Booking, seriesID *string) *Reserv
 		ID: id.New(), ResourceID: s.res.ID, SiteID: s.res.SiteID, Kind: kind, Status: StatusConfirmed,
 		Exclusive: s.res.Exclusive() || kind == ReservationBlock, Seats: s.seats,
 		StartsAt: s.start, EndsAt: s.end, BusyUntil: s.busy, Note: strings.TrimSpace(b.Note),
-		SeriesID: seriesID, CreatedBy: b.ActorID, CreatedAt: now, UpdatedAt: now,
+		SeriesID: seriesID, CreatedBy: b.actorID, CreatedAt: now, UpdatedAt: now,
 	}
 	if kind == ReservationBooking {
 		uid := b.UserID
@@ -568,7 +566,7 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 		}
 		return &slot{res: res, site: site, start: start, end: end, busy: end, seats: seats}, nil
 	}
-	if !res.MemberBookable && !b.Manager {
+	if !res.MemberBookable && !b.manager {
 		return nil, &errs.Problem{Kind: errs.ErrForbidden, Code: "not_member_bookable", Detail: "only managers book this resource"}
 	}
 	if !start.After(now) {
@@ -579,7 +577,7 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 	// Managers are not held to the resource's horizon, but to the farthest
 	// a resource may have: no reservation reaches the year 9999.
 	days, ahead := rules.HorizonDays, "bookings open %d days ahead"
-	if b.Manager {
+	if b.manager {
 		days, ahead = MaxHorizonDays, "managers book at most %d days ahead"
 	}
 	horizon := now.AddDate(0, 0, days)
@@ -589,7 +587,7 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 	if end.After(horizon) {
 		return nil, errs.Rule("end", "beyond_horizon", ahead+": the reservation must end by then", days)
 	}
-	if !b.Manager && start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
+	if !b.manager && start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
 		return nil, errs.Rule("start", "under_minimum_notice", "book at least %d minutes ahead", rules.MinNoticeMinutes)
 	}
 	if !onSlot(start, loc, rules.SlotMinutes) {
@@ -799,9 +797,24 @@ func minTime(a, b time.Time) time.Time {
 
 var errReservationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "reservation_not_found", Detail: "no such reservation"}
 
-// GetReservation returns one reservation.
+// GetReservation returns one reservation, whoever asks: for relais' own
+// use (the gate, billing, a cursor's check). Callers acting for someone
+// use ReadReservation.
 func (svc *Service) GetReservation(ctx context.Context, reservationID string) (*Reservation, error) {
 	return getReservation(ctx, svc.db, reservationID, false)
+}
+
+// ReadReservation returns one reservation p may see (see
+// mayReadReservation); others are not found.
+func (svc *Service) ReadReservation(ctx context.Context, p *identity.Principal, reservationID string) (*Reservation, error) {
+	r, err := getReservation(ctx, svc.db, reservationID, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := mayReadReservation(p, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func getReservation(ctx context.Context, idb bun.IDB, reservationID string, forUpdate bool) (*Reservation, error) {
@@ -810,8 +823,8 @@ func getReservation(ctx context.Context, idb bun.IDB, reservationID string, forU
 	}
 	var r Reservation
 	q := idb.NewSelect().Model(&r).Where("id = ?", reservationID)
-	if forUpdate && !db.IsSQLite(idb) {
-		q = q.For("UPDATE")
+	if forUpdate {
+		q = db.ForUpdate(q)
 	}
 	if err := q.Scan(ctx); err != nil {
 		if isNoRows(err) {
@@ -825,9 +838,10 @@ func getReservation(ctx context.Context, idb bun.IDB, reservationID string, forU
 // Cancellation is a request to cancel a reservation.
 type Cancellation struct {
 	ReservationID string
-	ActorID       string
-	Manager       bool
-	Reason        string
+	// By is who asks: the member whose reservation it is, or the site's
+	// managers (see mayChangeReservation).
+	By     *identity.Principal
+	Reason string
 }
 
 // Cancel cancels a reservation. After the resource's cancellation deadline
@@ -839,13 +853,17 @@ func (svc *Service) Cancel(ctx context.Context, c Cancellation) (*Reservation, e
 		if err != nil {
 			return err
 		}
-		out, err = svc.cancel(ctx, tx, r, c)
+		if _, err := mayChangeReservation(c.By, r); err != nil {
+			return err
+		}
+		out, err = svc.cancel(ctx, tx, r, cancellingActor(c.By, r), c.Reason)
 		return err
 	})
 	return out, err
 }
 
-func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, c Cancellation) (*Reservation, error) {
+// cancel cancels r, as actor (who the cancellation is recorded as made by).
+func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, actor, reason string) (*Reservation, error) {
 	now := svc.now()
 	if r.Status == StatusCancelled {
 		return r, nil // cancelling twice changes nothing
@@ -860,8 +878,8 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, c Can
 	// A hold the member never accepted costs them nothing, whenever it ends.
 	late := r.Kind == ReservationBooking && r.Status == StatusConfirmed &&
 		now.After(r.StartsAt.Add(-time.Duration(res.Rules.CancelDeadlineMinutes)*time.Minute))
-	r.Status, r.CancelledAt, r.CancelledBy = StatusCancelled, &now, &c.ActorID
-	r.CancelReason, r.LateCancel, r.UpdatedAt = strings.TrimSpace(c.Reason), late, now
+	r.Status, r.CancelledAt, r.CancelledBy = StatusCancelled, &now, &actor
+	r.CancelReason, r.LateCancel, r.UpdatedAt = strings.TrimSpace(reason), late, now
 	if _, err := tx.NewUpdate().Model(r).Column("status", "cancelled_at", "cancelled_by", "cancel_reason", "late_cancel", "updated_at").
 		WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("cancel reservation: %w", err)
@@ -882,11 +900,13 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, c Can
 // Move is a request to move or resize a reservation.
 type Move struct {
 	ReservationID string
-	ActorID       string
-	Manager       bool
-	Start, End    string // empty keeps the current value
-	Seats         int    // 0 keeps the current value
-	Note          *string
+	// By is who asks: the member whose reservation it is, or the site's
+	// managers (see mayChangeReservation). Managers may move a reservation
+	// that has started, and are held to their own horizon.
+	By         *identity.Principal
+	Start, End string // empty keeps the current value
+	Seats      int    // 0 keeps the current value
+	Note       *string
 }
 
 // MoveReservation moves or resizes a reservation with the same checks as a
@@ -896,6 +916,10 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		r, err := lockReservation(ctx, tx, m.ReservationID)
+		if err != nil {
+			return err
+		}
+		manager, err := mayChangeReservation(m.By, r)
 		if err != nil {
 			return err
 		}
@@ -910,10 +934,10 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 		if err != nil {
 			return err
 		}
-		if !r.StartsAt.After(svc.now()) && !m.Manager {
+		if !r.StartsAt.After(svc.now()) && !manager {
 			return errs.Rule("reservation_id", "already_started", "a reservation that has started cannot be moved")
 		}
-		b := Booking{ResourceID: r.ResourceID, ActorID: m.ActorID, Manager: m.Manager, Kind: r.Kind,
+		b := Booking{By: m.By, ResourceID: r.ResourceID, actorID: m.By.UserID, manager: manager, Kind: r.Kind,
 			Start: r.StartsAt.Format(time.RFC3339), End: r.EndsAt.Format(time.RFC3339), Seats: r.Seats, Note: r.Note}
 		if r.UserID != nil {
 			b.UserID = *r.UserID

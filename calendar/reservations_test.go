@@ -70,7 +70,7 @@ func (f *fixture) at(day, hour, minute int) string {
 }
 
 func (f *fixture) book(res *calendar.Resource, user, start, end string) (*calendar.Reservation, error) {
-	return f.svc.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, ActorID: user, Start: start, End: end})
+	return f.svc.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: user, By: byMember(user), Start: start, End: end})
 }
 
 func ruleCode(err error) string {
@@ -117,7 +117,7 @@ func TestBookingRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.Book(ctx, calendar.Booking{ResourceID: tt.res.ID, UserID: u, ActorID: u, Start: tt.start, End: tt.end, Seats: tt.seats})
+			_, err := f.svc.Book(ctx, calendar.Booking{ResourceID: tt.res.ID, UserID: u, By: byMember(u), Start: tt.start, End: tt.end, Seats: tt.seats})
 			if tt.code == "" {
 				var ve *errs.ValidationError
 				if !errors.As(err, &ve) {
@@ -192,7 +192,7 @@ func TestCancelAndMove(t *testing.T) {
 	r1, _ := f.book(desk, a, f.at(3, 9, 0), f.at(3, 10, 0))
 	r2, _ := f.book(desk, b, f.at(5, 9, 0), f.at(5, 10, 0))
 	// Moving onto b's slot is refused, and a keeps their slot.
-	_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r1.ID, ActorID: a, Start: f.at(5, 9, 0), End: f.at(5, 10, 0)})
+	_, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r1.ID, By: byMember(a), Start: f.at(5, 9, 0), End: f.at(5, 10, 0)})
 	if !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("move onto a taken slot: %v", err)
 	}
@@ -201,16 +201,16 @@ func TestCancelAndMove(t *testing.T) {
 		t.Fatal("refused move changed the reservation")
 	}
 	// Resizing over its own slot is fine (it does not collide with itself).
-	moved, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r1.ID, ActorID: a, End: f.at(3, 11, 0)})
+	moved, err := f.svc.MoveReservation(ctx, calendar.Move{ReservationID: r1.ID, By: byMember(a), End: f.at(3, 11, 0)})
 	if err != nil || !moved.EndsAt.Equal(time.Date(2026, 3, 3, 11, 0, 0, 0, f.paris)) {
 		t.Fatalf("resize: %+v, %v", moved, err)
 	}
 	// Cancelling within 48 h of the start is allowed and marked late.
-	c1, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r1.ID, ActorID: a})
+	c1, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r1.ID, By: byMember(a)})
 	if err != nil || c1.Status != calendar.StatusCancelled || !c1.LateCancel {
 		t.Fatalf("late cancel = %+v, %v", c1, err)
 	}
-	c2, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r2.ID, ActorID: a, Manager: true, Reason: "Fuite d'eau"})
+	c2, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r2.ID, By: byAdmin(a), Reason: "Fuite d'eau"})
 	if err != nil || c2.LateCancel || c2.CancelReason != "Fuite d'eau" {
 		t.Fatalf("early cancel = %+v, %v", c2, err)
 	}
@@ -224,7 +224,7 @@ func TestBlocks(t *testing.T) {
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	zone := f.resource(t, calendar.NewResource{Kind: calendar.KindZone, Name: "Open space", Capacity: 4})
-	if _, err := f.svc.Book(ctx, calendar.Booking{ResourceID: zone.ID, ActorID: f.users[0], Manager: true, Kind: calendar.ReservationBlock,
+	if _, err := f.svc.Book(ctx, calendar.Booking{ResourceID: zone.ID, By: byAdmin(f.users[0]), Kind: calendar.ReservationBlock,
 		Start: f.at(4, 0, 0), End: f.at(5, 0, 0), Note: "Peinture"}); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestBlocks(t *testing.T) {
 	if _, err := f.book(desk, f.users[0], f.at(3, 9, 0), f.at(3, 10, 0)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Book(ctx, calendar.Booking{ResourceID: desk.ID, ActorID: f.users[0], Manager: true, Kind: calendar.ReservationBlock,
+	if _, err := f.svc.Book(ctx, calendar.Booking{ResourceID: desk.ID, By: byAdmin(f.users[0]), Kind: calendar.ReservationBlock,
 		Start: f.at(4, 0, 0), End: f.at(9, 12, 0), Note: "Déménagement"}); err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func race(t *testing.T, f *fixture, res *calendar.Resource, n, seats int) int {
 			defer wg.Done()
 			<-start
 			u := f.users[i%len(f.users)]
-			_, err := f.svc.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: u, ActorID: u,
+			_, err := f.svc.Book(context.Background(), calendar.Booking{ResourceID: res.ID, UserID: u, By: byMember(u),
 				Start: f.at(3, 9, 0), End: f.at(3, 10, 0), Seats: seats})
 			switch {
 			case err == nil:

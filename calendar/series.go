@@ -10,6 +10,7 @@ import (
 	"github.com/teambition/rrule-go"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -136,7 +137,14 @@ func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesRe
 			return err
 		}
 		res, err := getResource(ctx, tx, sb.ResourceID, true)
+		if errors.Is(err, errs.ErrNotFound) {
+			return errNoSuchResource() // named in the request body: a field at fault
+		}
 		if err != nil {
+			return err
+		}
+		// The rule of single bookings: who for, API keys, the note.
+		if err := authorizeBooking(res, &sb.Booking); err != nil {
 			return err
 		}
 		site, err := getSite(ctx, tx, res.SiteID)
@@ -243,35 +251,60 @@ func lockSeries(ctx context.Context, tx bun.IDB, seriesID string) error {
 	return nil
 }
 
-// GetSeries returns a series and its occurrences, by start.
-func (svc *Service) GetSeries(ctx context.Context, seriesID string) (*Series, []Reservation, error) {
-	if !id.Valid(seriesID) {
-		return nil, nil, errSeriesNotFound
-	}
-	var s Series
-	if err := svc.db.NewSelect().Model(&s).Where("id = ?", seriesID).Scan(ctx); err != nil {
-		if isNoRows(err) {
-			return nil, nil, errSeriesNotFound
-		}
-		return nil, nil, fmt.Errorf("get series: %w", err)
+// GetSeries returns a series p may see (see maySeeSeries) and its
+// occurrences, by start.
+func (svc *Service) GetSeries(ctx context.Context, p *identity.Principal, seriesID string) (*Series, []Reservation, error) {
+	s, _, err := seriesFor(ctx, svc.db, p, seriesID, false)
+	if err != nil {
+		return nil, nil, err
 	}
 	var rs []Reservation
 	if err := svc.db.NewSelect().Model(&rs).Where("series_id = ?", seriesID).Order("starts_at").Scan(ctx); err != nil {
 		return nil, nil, fmt.Errorf("list occurrences: %w", err)
 	}
-	return &s, rs, nil
+	return s, rs, nil
+}
+
+// seriesFor reads a series p may see, or to change with write, and
+// reports whether p manages its site's reservations.
+func seriesFor(ctx context.Context, idb bun.IDB, p *identity.Principal, seriesID string, write bool) (*Series, bool, error) {
+	if !id.Valid(seriesID) {
+		return nil, false, errSeriesNotFound
+	}
+	var s Series
+	if err := idb.NewSelect().Model(&s).Where("id = ?", seriesID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, false, errSeriesNotFound
+		}
+		return nil, false, fmt.Errorf("get series: %w", err)
+	}
+	res, err := getResource(ctx, idb, s.ResourceID, false)
+	if err != nil {
+		return nil, false, err
+	}
+	manager, err := maySeeSeries(p, &s, res.SiteID, write)
+	if err != nil {
+		return nil, false, err
+	}
+	return &s, manager, nil
 }
 
 var errSeriesNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "series_not_found", Detail: "no such series"}
 
 // CancelSeries cancels the occurrences of a series that start at or after
-// from (zero: every occurrence not yet over): "this and following".
-func (svc *Service) CancelSeries(ctx context.Context, seriesID string, from time.Time, c Cancellation) ([]*Reservation, error) {
+// from (zero: every occurrence not yet over): "this and following". p is
+// the series' member or one of the site's managers (see maySeeSeries).
+func (svc *Service) CancelSeries(ctx context.Context, p *identity.Principal, seriesID string, from time.Time, reason string) ([]*Reservation, error) {
 	out := []*Reservation{}
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockSeries(ctx, tx, seriesID); err != nil {
 			return err
 		}
+		series, _, err := seriesFor(ctx, tx, p, seriesID, true)
+		if err != nil {
+			return err
+		}
+		actor := seriesActor(p, series)
 		var rs []Reservation
 		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status <> ? AND ends_at > ?", seriesID, StatusCancelled, svc.now()).Order("starts_at")
 		if !from.IsZero() {
@@ -281,8 +314,7 @@ func (svc *Service) CancelSeries(ctx context.Context, seriesID string, from time
 			return fmt.Errorf("read occurrences: %w", err)
 		}
 		for i := range rs {
-			c.ReservationID = rs[i].ID
-			r, err := svc.cancel(ctx, tx, &rs[i], c)
+			r, err := svc.cancel(ctx, tx, &rs[i], actor, reason)
 			if err != nil {
 				return err
 			}
@@ -295,8 +327,14 @@ func (svc *Service) CancelSeries(ctx context.Context, seriesID string, from time
 
 // MoveSeries moves the occurrences from `from` on (zero: all not yet
 // started) to new local wall-clock times on their own dates, e.g. from
-// 09:00–12:00 to 10:00–13:00. All or nothing.
-func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.Time, startClock, endClock string, actor string, manager bool) ([]*Reservation, error) {
+// 09:00–12:00 to 10:00–13:00. All or nothing. p is the series' member or
+// one of the site's managers (see maySeeSeries).
+func (svc *Service) MoveSeries(ctx context.Context, p *identity.Principal, seriesID string, from time.Time, startClock, endClock string) ([]*Reservation, error) {
+	// Whoever may not see the series learns nothing more, not even that
+	// the times are malformed.
+	if _, _, err := seriesFor(ctx, svc.db, p, seriesID, true); err != nil {
+		return nil, err
+	}
 	startMin, ok1 := parseClock(startClock)
 	endMin, ok2 := parseClock(endClock)
 	var v errs.Validator
@@ -310,6 +348,11 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 		if err := lockSeries(ctx, tx, seriesID); err != nil {
 			return err
 		}
+		series, manager, err := seriesFor(ctx, tx, p, seriesID, true)
+		if err != nil {
+			return err
+		}
+		actor := seriesActor(p, series)
 		var rs []Reservation
 		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status = ? AND starts_at > ?", seriesID, StatusConfirmed, svc.now()).Order("starts_at")
 		if !from.IsZero() {
@@ -340,7 +383,7 @@ func (svc *Service) MoveSeries(ctx context.Context, seriesID string, from time.T
 			if endMin <= startMin {
 				endWall = day.AddDate(0, 0, 1).Add(time.Duration(endMin) * time.Minute).Format("2006-01-02T15:04")
 			}
-			b := Booking{ResourceID: r.ResourceID, ActorID: actor, Manager: manager, Start: wall(startMin), End: endWall, Seats: r.Seats}
+			b := Booking{By: p, ResourceID: r.ResourceID, actorID: actor, manager: manager, Start: wall(startMin), End: endWall, Seats: r.Seats}
 			if r.UserID != nil {
 				b.UserID = *r.UserID
 			}

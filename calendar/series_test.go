@@ -16,7 +16,7 @@ func TestSeriesKeepsWallClockAcrossDST(t *testing.T) {
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk", Rules: calendar.Rules{HorizonDays: 365}})
 	// Daily 09:00–12:00 from 25 March to 3 April: the clocks change on 29 March.
 	res, err := f.svc.BookSeries(context.Background(), calendar.SeriesBooking{
-		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: "2026-03-25T09:00", End: "2026-03-25T12:00"},
+		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: "2026-03-25T09:00", End: "2026-03-25T12:00"},
 		RRule:   "FREQ=DAILY;COUNT=10",
 	})
 	if err != nil {
@@ -53,7 +53,7 @@ func TestSeriesConflictModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	weekly := calendar.SeriesBooking{
-		Booking: calendar.Booking{ResourceID: room.ID, UserID: a, ActorID: a, Start: f.at(3, 9, 0), End: f.at(3, 12, 0)},
+		Booking: calendar.Booking{ResourceID: room.ID, UserID: a, By: byMember(a), Start: f.at(3, 9, 0), End: f.at(3, 12, 0)},
 		RRule:   "FREQ=WEEKLY;BYDAY=TU;UNTIL=20260331T235959Z", // 3, 10, 17, 24, 31 March
 	}
 	_, err := f.svc.BookSeries(ctx, weekly)
@@ -75,12 +75,12 @@ func TestSeriesConflictModes(t *testing.T) {
 		t.Fatalf("skip_conflicts = %+v, %v", res, err)
 	}
 	// Cancel this and following from 24 March.
-	cancelled, err := f.svc.CancelSeries(ctx, res.Series.ID, time.Date(2026, 3, 24, 0, 0, 0, 0, f.paris), calendar.Cancellation{ActorID: a})
+	cancelled, err := f.svc.CancelSeries(ctx, byMember(a), res.Series.ID, time.Date(2026, 3, 24, 0, 0, 0, 0, f.paris), "")
 	if err != nil || len(cancelled) != 2 {
 		t.Fatalf("cancel this and following: %d, %v", len(cancelled), err)
 	}
 	// Move the rest (3 and 10 March) to 14:00–17:00.
-	moved, err := f.svc.MoveSeries(ctx, res.Series.ID, time.Time{}, "14:00", "17:00", a, false)
+	moved, err := f.svc.MoveSeries(ctx, byMember(a), res.Series.ID, time.Time{}, "14:00", "17:00")
 	if err != nil || len(moved) != 2 {
 		t.Fatalf("move series: %d, %v", len(moved), err)
 	}
@@ -102,7 +102,7 @@ func TestSeriesLimits(t *testing.T) {
 		{"FREQ=SOMETIMES", "invalid_rrule"},
 	} {
 		_, err := f.svc.BookSeries(context.Background(), calendar.SeriesBooking{
-			Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: f.at(3, 9, 0), End: f.at(3, 10, 0)},
+			Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: f.at(3, 9, 0), End: f.at(3, 10, 0)},
 			RRule:   tc.rule,
 		})
 		if got := ruleCode(err); got != tc.code {
@@ -119,7 +119,7 @@ func TestSeriesAcrossFallBack(t *testing.T) {
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
 	// Daily 09:00–10:00 from 23 to 27 October: the clocks go back on the 25th.
 	res, err := f.svc.BookSeries(context.Background(), calendar.SeriesBooking{
-		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: "2026-10-23T09:00", End: "2026-10-23T10:00"},
+		Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: "2026-10-23T09:00", End: "2026-10-23T10:00"},
 		RRule:   "FREQ=DAILY;COUNT=5",
 	})
 	if err != nil {

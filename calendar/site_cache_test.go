@@ -51,13 +51,13 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	}
 	expect("at first", 3, "08:00-20:00 ")
 
-	r, err := other.Book(ctx, calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: f.at(3, 10, 0), End: f.at(3, 11, 0)})
+	r, err := other.Book(ctx, calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: f.at(3, 10, 0), End: f.at(3, 11, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect("booked elsewhere", 3, "08:00-10:00 11:00-20:00 ")
 
-	if _, err := other.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, ActorID: u, Start: f.at(3, 14, 0), End: f.at(3, 15, 0)}); err != nil {
+	if _, err := other.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, By: byMember(u), Start: f.at(3, 14, 0), End: f.at(3, 15, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	expect("moved elsewhere", 3, "08:00-14:00 15:00-20:00 ")
@@ -71,13 +71,13 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	f.exec(t, "UPDATE reservations SET status = ?, hold_expires_at = NULL WHERE id = ?", calendar.StatusConfirmed, r.ID)
 	expect("confirmed by hand", 3, "08:00-14:00 15:00-20:00 ")
 
-	if _, err := other.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: u}); err != nil {
+	if _, err := other.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: byMember(u)}); err != nil {
 		t.Fatal(err)
 	}
 	expect("cancelled elsewhere", 3, "08:00-20:00 ")
 
 	// Another day: outside the window kept, read afresh.
-	if _, err := other.Book(ctx, calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: f.at(10, 9, 0), End: f.at(10, 12, 0)}); err != nil {
+	if _, err := other.Book(ctx, calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: f.at(10, 9, 0), End: f.at(10, 12, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	expect("another week", 10, "08:00-09:00 12:00-20:00 ")
@@ -172,7 +172,7 @@ func TestAvailabilityAfterManyChanges(t *testing.T) {
 		t.Fatalf("%d free spans at first, want one per desk", n)
 	}
 	for _, d := range desks {
-		if _, err := other.Book(ctx, calendar.Booking{ResourceID: d.ID, UserID: u, ActorID: u, Start: f.at(3, 12, 0), End: f.at(3, 13, 0)}); err != nil {
+		if _, err := other.Book(ctx, calendar.Booking{ResourceID: d.ID, UserID: u, By: byMember(u), Start: f.at(3, 12, 0), End: f.at(3, 13, 0)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -230,12 +230,12 @@ func TestAvailabilityUnderConcurrentBookings(t *testing.T) {
 			for i := range 8 {
 				d := desks[(w+i)%len(desks)]
 				day, hour := 3+i%2, 8+(w*4+i)%12
-				r, err := writer.Book(ctx, calendar.Booking{ResourceID: d.ID, UserID: u, ActorID: u, Start: f.at(day, hour, 0), End: f.at(day, hour+1, 0)})
+				r, err := writer.Book(ctx, calendar.Booking{ResourceID: d.ID, UserID: u, By: byMember(u), Start: f.at(day, hour, 0), End: f.at(day, hour+1, 0)})
 				if err == nil {
 					booked.Add(1)
 				}
 				if err == nil && i%3 == 0 {
-					if _, err := writer.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: u}); err != nil {
+					if _, err := writer.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: byMember(u)}); err != nil {
 						t.Error(err)
 					}
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -75,7 +76,11 @@ func (svc *Service) UseJobs(c *river.Client[*sql.Tx]) { svc.jobs = c }
 // JoinWaitlist queues userID for a slot that is taken now. With autoBook the
 // slot is booked for them as soon as it frees (if they may book it then);
 // otherwise it is held for them for the offer time.
+// b.By is the member (see authorizeWaitlist); b.UserID is ignored.
 func (svc *Service) JoinWaitlist(ctx context.Context, b Booking, autoBook bool) (*WaitlistEntry, error) {
+	if b.By.IsAPIKey() {
+		return nil, errMembersWait
+	}
 	var out *WaitlistEntry
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		// Lapsed holds are ended below: a write of the resource's reservations.
@@ -83,7 +88,13 @@ func (svc *Service) JoinWaitlist(ctx context.Context, b Booking, autoBook bool) 
 			return err
 		}
 		res, err := getResource(ctx, tx, b.ResourceID, true)
+		if errors.Is(err, errs.ErrNotFound) {
+			return errNoSuchResource()
+		}
 		if err != nil {
+			return err
+		}
+		if err := authorizeWaitlist(res, &b); err != nil {
 			return err
 		}
 		site, err := getSite(ctx, tx, res.SiteID)
@@ -287,7 +298,7 @@ func (svc *Service) releaseHold(ctx context.Context, tx bun.Tx, e *WaitlistEntry
 	if r.Status != StatusHeld {
 		return nil
 	}
-	_, err = svc.cancel(ctx, tx, r, Cancellation{ReservationID: r.ID, ActorID: e.UserID, Reason: "offer " + e.Status})
+	_, err = svc.cancel(ctx, tx, r, e.UserID, "offer "+e.Status)
 	return err
 }
 
@@ -329,8 +340,13 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 	}
 	for i := range es {
 		e := &es[i]
-		b := Booking{ResourceID: res.ID, UserID: e.UserID, ActorID: e.UserID, Manager: true, // rules were checked when they joined
+		// Booked by relais itself, as a manager would: the rules were
+		// checked when they joined.
+		b := Booking{By: identity.System(), ResourceID: res.ID, UserID: e.UserID,
 			Start: e.StartsAt.Format(time.RFC3339), End: e.EndsAt.Format(time.RFC3339), Seats: e.Seats}
+		if err := authorizeBooking(res, &b); err != nil {
+			return err
+		}
 		s, err := svc.checkSlot(ctx, tx, res, site, b)
 		if err != nil {
 			continue // no longer bookable (closure, training expired): leave them waiting

@@ -30,7 +30,7 @@ func TestWaitingList(t *testing.T) {
 	a, b, c, d := f.users[0], f.users[1], f.users[2], f.users[3]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
 	slot := func(u string) calendar.Booking {
-		return calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u, Start: f.at(5, 9, 0), End: f.at(5, 12, 0)}
+		return calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: f.at(5, 9, 0), End: f.at(5, 12, 0)}
 	}
 	held, err := f.svc.Book(ctx, slot(a))
 	if err != nil {
@@ -44,14 +44,14 @@ func TestWaitingList(t *testing.T) {
 	}
 	eb, _ := f.svc.JoinWaitlist(ctx, slot(b), false)
 	ec, _ := f.svc.JoinWaitlist(ctx, slot(c), true)
-	if _, err := f.svc.JoinWaitlist(ctx, calendar.Booking{ResourceID: desk.ID, UserID: b, ActorID: b, Start: f.at(6, 9, 0), End: f.at(6, 10, 0)}, false); ruleCode(err) != "slot_available" {
+	if _, err := f.svc.JoinWaitlist(ctx, calendar.Booking{ResourceID: desk.ID, UserID: b, By: byMember(b), Start: f.at(6, 9, 0), End: f.at(6, 10, 0)}, false); ruleCode(err) != "slot_available" {
 		t.Fatalf("joining the line of a free slot: %v", err)
 	}
 	// d leaves; a cancels: b (first still in line) is offered the slot, held.
 	if _, err := f.svc.LeaveWaitlist(ctx, mustEntry(t, f, d).ID, d); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: held.ID, ActorID: a}); err != nil {
+	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: held.ID, By: byMember(a)}); err != nil {
 		t.Fatal(err)
 	}
 	eb, _ = f.svc.GetWaitlistEntry(ctx, eb.ID)
@@ -100,14 +100,14 @@ func TestAcceptOfferAndLazyExpiry(t *testing.T) {
 	a, b, c := f.users[0], f.users[1], f.users[2]
 	room := f.resource(t, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 4})
 	at := func(u string, day int) calendar.Booking {
-		return calendar.Booking{ResourceID: room.ID, UserID: u, ActorID: u, Start: f.at(day, 14, 0), End: f.at(day, 15, 0)}
+		return calendar.Booking{ResourceID: room.ID, UserID: u, By: byMember(u), Start: f.at(day, 14, 0), End: f.at(day, 15, 0)}
 	}
 	r1, _ := f.svc.Book(ctx, at(a, 5))
 	r2, _ := f.svc.Book(ctx, at(a, 6))
 	e1, _ := f.svc.JoinWaitlist(ctx, at(b, 5), false)
 	e2, _ := f.svc.JoinWaitlist(ctx, at(b, 6), false)
-	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r1.ID, ActorID: a})
-	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r2.ID, ActorID: a})
+	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r1.ID, By: byMember(a)})
+	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r2.ID, By: byMember(a)})
 	got, err := f.svc.AcceptOffer(ctx, e1.ID, b)
 	if err != nil || got.Status != calendar.StatusConfirmed || *got.UserID != b {
 		t.Fatalf("accept = %+v, %v", got, err)
@@ -155,7 +155,7 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
 	day := now.AddDate(0, 0, 2)
 	slot := func(u string) calendar.Booking {
-		return calendar.Booking{ResourceID: desk.ID, UserID: u, ActorID: u,
+		return calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u),
 			Start: time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, paris).Format(time.RFC3339),
 			End:   time.Date(day.Year(), day.Month(), day.Day(), 11, 0, 0, 0, paris).Format(time.RFC3339)}
 	}
@@ -165,7 +165,7 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	}
 	eb, _ := f.svc.JoinWaitlist(ctx, slot(b), false)
 	ec, _ := f.svc.JoinWaitlist(ctx, slot(c), false)
-	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, ActorID: a}); err != nil {
+	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: byMember(a)}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)

@@ -21,7 +21,20 @@ type Principal struct {
 	SiteIDs  []string
 	// AllSites is true for an admin's key created without a site list.
 	AllSites bool
+
+	// system marks the principal System returns.
+	system bool
 }
+
+// System is the principal of relais itself: jobs (a waiting list's
+// auto-booking, expiries), the demo, the gate. It is no one's account and
+// may do what an admin may, so that the domains decide every operation
+// through one path whoever asks; what it does is recorded in the name of
+// the member it acts for (it has no UserID).
+func System() *Principal { return &Principal{Role: RoleAdmin, system: true} }
+
+// IsSystem reports whether the principal is relais itself (see System).
+func (p *Principal) IsSystem() bool { return p != nil && p.system }
 
 // IsAdmin reports whether the principal administers the whole network.
 // API keys are never admins, even when an admin created them.

@@ -207,7 +207,7 @@ func bookDemoLaser(ctx context.Context, d *bun.DB, cal *calendar.Service, dm *de
 	}
 	start := now.Truncate(15 * time.Minute)
 	past := calendar.New(d, calendar.Config{Now: func() time.Time { return start.Add(-time.Hour) }})
-	_, err = past.Book(ctx, calendar.Booking{ResourceID: dm.laser.ID, UserID: userID, ActorID: userID, Manager: true,
+	_, err = past.Book(ctx, calendar.Booking{ResourceID: dm.laser.ID, UserID: userID, By: identity.System(),
 		Start: start.Format(time.RFC3339), End: start.Add(2 * time.Hour).Format(time.RFC3339), Note: "démo"})
 	if err != nil {
 		return fmt.Errorf("demo: book the laser: %w", err)
