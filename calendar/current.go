@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
 )
 
 // ReservationAt returns userID's confirmed reservation of resourceID under
