@@ -74,7 +74,6 @@ func TestAuditFailureSendsNothing(t *testing.T) {
 	resident := f.member(t, "resident", f.resident)
 	trained := f.trainedMember(t, "trained")
 	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
-	f.gate.UseJobs(f.newJobs(t).River())
 	f.setClock(f.at(3, 10, 5))
 
 	restore := refuseAudit(t, f.db, "")
@@ -182,8 +181,7 @@ func TestDecisionsRecordedBeforeCommands(t *testing.T) {
 			}
 		}
 	}}
-	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock})
-	gate.UseJobs(f.newJobs(t).River())
+	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, Jobs: f.jobs})
 
 	dec, err := gate.Unlock(ctx, resident, f.entrance.ID, "")
 	if err != nil {

@@ -5,13 +5,11 @@ package access
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
 // Devices is what the gate needs from the devices package: find a device and
@@ -56,6 +55,9 @@ type GateConfig struct {
 	// refreshes while the session lasts: if relais or the network dies, the
 	// machine powers down by itself within this time; default 2 min.
 	DeadMan time.Duration
+	// Jobs queues each machine session's power-off and warning and each
+	// latching lock's relock, for the job client serve runs. Required.
+	Jobs *jobs.Queue
 }
 
 // Gate decides who may open a door or power a machine, from billing's
@@ -66,7 +68,7 @@ type Gate struct {
 	cal     *calendar.Service
 	bill    *billing.Service
 	dev     Devices
-	jobs    *river.Client[*sql.Tx]
+	jobs    *jobs.Queue
 	cfg     GateConfig
 	log     *slog.Logger
 	metrics *gateMetrics
@@ -78,8 +80,12 @@ type Gate struct {
 	settleSQL    string
 }
 
-// NewGate returns a Gate. Call UseJobs before starting machine sessions.
+// NewGate returns a Gate. cfg.Jobs is required: a gate that could not
+// switch a machine off at the end of its slot must not switch it on.
 func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devices, cfg GateConfig) *Gate {
+	if cfg.Jobs == nil {
+		panic("access: NewGate needs GateConfig.Jobs")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -98,7 +104,7 @@ func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devic
 	if cfg.DeadMan == 0 {
 		cfg.DeadMan = 2 * time.Minute
 	}
-	g := &Gate{db: db, cal: cal, bill: bill, dev: dev, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
+	g := &Gate{db: db, cal: cal, bill: bill, dev: dev, jobs: cfg.Jobs, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
 	g.insertSQL, g.insertFields = eventInsertSQL(db, cfg.DurableAudit)
 	g.settleSQL = eventSettleSQL(db, cfg.DurableAudit)
 	return g

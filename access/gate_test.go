@@ -20,6 +20,8 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
 // gateFixture is a site in Paris with a Nomade plan (doors in opening hours),
@@ -31,6 +33,7 @@ type gateFixture struct {
 	bill     *billing.Service
 	dev      *devices.Service
 	gate     *access.Gate
+	jobs     *jobs.Queue
 	site     *calendar.Site
 	paris    *time.Location
 	room     *calendar.Resource
@@ -71,7 +74,8 @@ func newGateFixture(t testing.TB) *gateFixture {
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	f.dev = devices.New(d, devices.Config{CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
-	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock})
+	f.jobs = jobstest.Queue(t, d)
+	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, Jobs: f.jobs})
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}
@@ -405,7 +409,7 @@ func TestDoorDecisionCommits(t *testing.T) {
 			watched := watchedDevices{f.dev, func(cmd devices.Command) {
 				sent, atSend = cmd, f.events(t, access.EventFilter{SiteID: f.site.ID})
 			}}
-			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable})
+			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable, Jobs: f.jobs})
 			m := f.manager(t)
 			f.setClock(f.at(3, 23, 30))
 			if _, err := gate.Unlock(ctx, m, f.roomLock.ID, "livraison"); problemCode(err) != "device_offline" {

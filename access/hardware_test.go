@@ -229,7 +229,6 @@ func TestMachineSessionWithRelay(t *testing.T) {
 	f.book(t, other.UserID, f.laser, f.at(3, 11, 30), f.at(3, 12, 0))
 
 	// The jobs the session schedules land in River's table.
-	f.gate.UseJobs(f.newJobs(t).River())
 
 	f.setClock(f.at(3, 10, 5))
 	s, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID)
@@ -333,7 +332,6 @@ func TestMachineOffJobRunsOnceAcrossReplicas(t *testing.T) {
 	trained := f.trainedMember(t, "trained")
 	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
 	// The first process only inserts jobs: it stops before the slot ends.
-	f.gate.UseJobs(f.newJobs(t).River())
 	f.setClock(f.at(3, 10, 30))
 	s, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID)
 	if err != nil {
@@ -382,7 +380,6 @@ func TestReconcileAtStart(t *testing.T) {
 	ctx := context.Background()
 	trained := f.trainedMember(t, "trained")
 	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
-	f.gate.UseJobs(f.newJobs(t).River())
 	f.setClock(f.at(3, 10, 10))
 	if _, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID); err != nil {
 		t.Fatal(err)
@@ -420,11 +417,10 @@ func TestCancellingStopsTheMachine(t *testing.T) {
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
 	ctx := context.Background()
-	f.cal.SetGuard(f.gate.Guard(f.bill))
+	f.cal.SetGuard(access.SessionGuard(f.bill, f.jobs))
 	trained := f.trainedMember(t, "trained")
 	r := f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
 	jc := f.newJobs(t)
-	f.gate.UseJobs(jc.River())
 	f.setClock(f.at(3, 10, 10))
 	s, err := f.gate.StartSession(ctx, trained.UserID, f.laser.ID)
 	if err != nil {

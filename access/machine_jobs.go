@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
 // MachineOffArgs is the durable job that switches a session's relay off at
@@ -72,15 +73,19 @@ func (w *machineOffWorker) Work(ctx context.Context, job *river.Job[MachineOffAr
 	return w.g.endSession(ctx, job.Args.SessionID, reason)
 }
 
-// Guard wraps the calendar's guard (billing's entitlement check) so that a
-// reservation cancelled, or moved away, while its machine runs switches
-// the machine off at once: the power-off job is enqueued in the calendar's
-// own transaction, and runs when it commits.
-func (g *Gate) Guard(inner calendar.Guard) calendar.Guard { return &sessionGuard{inner: inner, g: g} }
+// SessionGuard wraps the calendar's guard (billing's entitlement check) so
+// that a reservation cancelled, or moved away, while its machine runs
+// switches the machine off at once: the power-off job is enqueued in the
+// calendar's own transaction, and runs when it commits. It needs only the
+// queue, not the Gate, so that it exists before the calendar the Gate
+// needs.
+func SessionGuard(inner calendar.Guard, queue *jobs.Queue) calendar.Guard {
+	return &sessionGuard{inner: inner, jobs: queue}
+}
 
 type sessionGuard struct {
 	inner calendar.Guard
-	g     *Gate
+	jobs  *jobs.Queue
 }
 
 func (sg *sessionGuard) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, site *calendar.Site) error {
@@ -90,9 +95,6 @@ func (sg *sessionGuard) CheckBooking(ctx context.Context, tx bun.IDB, r *calenda
 func (sg *sessionGuard) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, late bool) error {
 	if err := sg.inner.ReleaseBooking(ctx, tx, r, late); err != nil {
 		return err
-	}
-	if sg.g.jobs == nil {
-		return nil
 	}
 	var ids []string
 	if err := tx.NewSelect().Model((*Session)(nil)).Column("id").
@@ -107,7 +109,7 @@ func (sg *sessionGuard) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calen
 		return errors.New("access: a reservation is released inside a transaction")
 	}
 	for _, id := range ids {
-		if _, err := sg.g.jobs.InsertTx(ctx, btx.Tx, MachineOffArgs{SessionID: id, Reason: StopCancelled}, nil); err != nil {
+		if _, err := sg.jobs.InsertTx(ctx, btx, MachineOffArgs{SessionID: id, Reason: StopCancelled}, nil); err != nil {
 			return fmt.Errorf("schedule power-off: %w", err)
 		}
 	}

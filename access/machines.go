@@ -2,8 +2,6 @@ package access
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -46,10 +44,6 @@ const (
 	StopNotConfirmed = "not_confirmed" // the relay never confirmed power-on
 	StopReconcile    = "reconcile"     // found running with no current reservation
 )
-
-// UseJobs gives the gate River's client, to schedule each session's
-// power-off and warning.
-func (g *Gate) UseJobs(c *river.Client[*sql.Tx]) { g.jobs = c }
 
 // relayOf returns the power relay of a machine resource.
 func (g *Gate) relayOf(ctx context.Context, res *calendar.Resource) (*devices.Device, error) {
@@ -150,9 +144,6 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 			return nil, g.denied(ctx, ev, errs.ErrForbidden, "qualification_required", "you need a valid training for this machine")
 		}
 	}
-	if g.jobs == nil {
-		return nil, errors.New("machine sessions need durable jobs: call Gate.UseJobs")
-	}
 	endsAt, err := g.cal.NextStart(ctx, g.db, res.ID, r.ID, r.EndsAt, r.EndsAt.Add(g.cfg.MachineGrace))
 	if err != nil {
 		return nil, err
@@ -242,11 +233,11 @@ func (g *Gate) autoOff(now, endsAt time.Time) time.Duration {
 
 // scheduleSession enqueues, in tx, the session's warning and power-off.
 func (g *Gate) scheduleSession(ctx context.Context, tx bun.Tx, s *Session, now time.Time) error {
-	if _, err := g.jobs.InsertTx(ctx, tx.Tx, MachineOffArgs{SessionID: s.ID}, &river.InsertOpts{ScheduledAt: s.EndsAt}); err != nil {
+	if _, err := g.jobs.InsertTx(ctx, tx, MachineOffArgs{SessionID: s.ID}, &river.InsertOpts{ScheduledAt: s.EndsAt}); err != nil {
 		return fmt.Errorf("schedule power-off: %w", err)
 	}
 	if warn := s.EndsAt.Add(-g.cfg.MachineWarning); warn.After(now) {
-		if _, err := g.jobs.InsertTx(ctx, tx.Tx, MachineWarningArgs{SessionID: s.ID}, &river.InsertOpts{ScheduledAt: warn}); err != nil {
+		if _, err := g.jobs.InsertTx(ctx, tx, MachineWarningArgs{SessionID: s.ID}, &river.InsertOpts{ScheduledAt: warn}); err != nil {
 			return fmt.Errorf("schedule power-off warning: %w", err)
 		}
 	}

@@ -51,13 +51,8 @@ const relockBackstop = time.Minute
 // bridge offline) is tried again, with River's backoff: about two hours.
 const relockAttempts = 12
 
-// scheduleRelock enqueues a relock at at. Without durable jobs (tests of
-// other things) the door is left to the lock's own auto-relock.
+// scheduleRelock enqueues a relock at at.
 func (g *Gate) scheduleRelock(ctx context.Context, d *devices.Device, unlockEventID string, at time.Time) error {
-	if g.jobs == nil {
-		g.log.Warn("no durable jobs: a latching lock is not relocked by relais", "device_id", d.ID)
-		return nil
-	}
 	_, err := g.jobs.Insert(ctx, RelockArgs{DeviceID: d.ID, UnlockEventID: unlockEventID},
 		&river.InsertOpts{ScheduledAt: at, MaxAttempts: relockAttempts})
 	if err != nil {

@@ -41,7 +41,6 @@ func relockFixture(t *testing.T) (*gateFixture, *devices.Device, *devicesim.Sim)
 	t.Cleanup(sim.Close)
 	f.waitOnline(t, lock, true)
 	jc := f.newJobs(t)
-	f.gate.UseJobs(jc.River())
 	startJobs(t, jc)
 	return f, lock, sim
 }

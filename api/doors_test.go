@@ -9,11 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
-	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
 type deviceOut struct {
@@ -215,17 +212,8 @@ func TestDoorsAndMachinesWithDevicesOverHTTP(t *testing.T) {
 		}
 	}
 	f.book(anne, f.las, f.at(3, 10, 0), f.at(3, 11, 0)).expect(t, http.StatusCreated)
-	// Sessions schedule their power-off as durable jobs.
-	if err := jobs.Migrate(ctx, h.db); err != nil {
-		t.Fatal(err)
-	}
-	workers := river.NewWorkers()
-	h.gate.AddWorkers(workers)
-	jc, err := jobs.New(h.db, jobs.Config{Workers: workers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.gate.UseJobs(jc.River())
+	// Sessions schedule their power-off as durable jobs, through the
+	// harness's queue.
 
 	h.clock.t = time.Date(2026, 3, 3, 10, 10, 0, 0, f.paris).UTC()
 	anne, _ = h.login("anne@example.fr", password)

@@ -22,6 +22,8 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/mail"
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 )
@@ -38,6 +40,7 @@ type harness struct {
 	bill   *billing.Service
 	dev    *devices.Service
 	gate   *access.Gate
+	jobs   *jobs.Queue
 	clock  *testClock
 	mails  *mailtest.Server
 }
@@ -89,7 +92,10 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{CommandTimeout: 2 * time.Second})
-	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now})
+	// The gate's jobs are queued and worked only by a test that starts a
+	// client (see doors_test.go).
+	queue := jobstest.Queue(t, d)
+	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now, Jobs: queue})
 	a := api.New(api.Deps{
 		Access:      acc,
 		Calendar:    cal,
@@ -102,7 +108,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, dev: dev, gate: gate, clock: clk, mails: mails}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
 }
 
 type response struct {

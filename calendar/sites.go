@@ -4,18 +4,17 @@ package calendar
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
 // Config tunes the calendar service.
@@ -26,6 +25,10 @@ type Config struct {
 	// OfferTTL is how long a freed slot is held for the first in line
 	// (default DefaultOfferTTL).
 	OfferTTL time.Duration
+	// Jobs schedules each waiting-list offer's expiry. Nil leaves overdue
+	// offers to lapse when their resource is next booked, which is enough
+	// where no job client runs (tests of booking rules).
+	Jobs *jobs.Queue
 }
 
 // Service implements the calendar use cases. Authorization is the caller's:
@@ -38,7 +41,7 @@ type Service struct {
 	// freed by a cancellation or a move: the waiting list's hook.
 	freed    func(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error
 	offerTTL time.Duration
-	jobs     *river.Client[*sql.Tx]
+	jobs     *jobs.Queue
 	// resources saves the booking path its read of the resource and site.
 	resources resourceCache
 	// sites saves availability its read of a site's resources and
@@ -60,7 +63,7 @@ func New(db *bun.DB, cfg Config) *Service {
 	if cfg.OfferTTL <= 0 {
 		cfg.OfferTTL = DefaultOfferTTL
 	}
-	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, offerTTL: cfg.OfferTTL}
+	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs}
 	if db != nil {
 		svc.reservationColumns = reservationColumns(db)
 	}

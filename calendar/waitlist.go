@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -68,10 +67,6 @@ func (w *offerExpiryWorker) Work(ctx context.Context, job *river.Job[OfferExpiry
 func (svc *Service) AddWorkers(w *river.Workers) error {
 	return river.AddWorkerSafely(w, &offerExpiryWorker{svc: svc})
 }
-
-// UseJobs gives the service the queue it schedules offer expiries on.
-// Without one, overdue offers still lapse, when the resource is next booked.
-func (svc *Service) UseJobs(c *river.Client[*sql.Tx]) { svc.jobs = c }
 
 // JoinWaitlist queues userID for a slot that is taken now. With autoBook the
 // slot is booked for them as soon as it frees (if they may book it then);
@@ -385,7 +380,7 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 			return err
 		}
 		if svc.jobs != nil {
-			if _, err := svc.jobs.InsertTx(ctx, tx.Tx, OfferExpiryArgs{EntryID: e.ID}, &river.InsertOpts{ScheduledAt: expires}); err != nil {
+			if _, err := svc.jobs.InsertTx(ctx, tx, OfferExpiryArgs{EntryID: e.ID}, &river.InsertOpts{ScheduledAt: expires}); err != nil {
 				return fmt.Errorf("schedule offer expiry: %w", err)
 			}
 		}

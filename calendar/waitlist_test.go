@@ -137,6 +137,13 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	if err := jobs.Migrate(ctx, f.db); err != nil {
 		t.Fatal(err)
 	}
+	queue, err := jobs.NewQueue(f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture's service has no queue: this one, on the same database,
+	// schedules the offers' expiries.
+	f.svc = calendar.New(f.db, calendar.Config{OfferTTL: 6 * time.Second, Jobs: queue})
 	workers := river.NewWorkers()
 	if err := f.svc.AddWorkers(workers); err != nil {
 		t.Fatal(err)
@@ -145,7 +152,6 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc.UseJobs(jc.River())
 	if err := jc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -58,8 +58,8 @@ type Registration struct {
 }
 
 // Register creates a member account and mails its address a verification
-// link: through a durable job once UseJobs was called, during the call
-// otherwise.
+// link: through a durable job when Config.Jobs is set, during the
+// call otherwise.
 func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	var v errs.Validator
 	email, ok := NormalizeEmail(r.Email)
@@ -87,7 +87,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		if u, err = s.createUser(ctx, tx, email, strings.TrimSpace(r.Name), r.Password, RoleMember); err != nil {
 			return err
 		}
-		if _, err := s.jobs.InsertTx(ctx, tx.Tx, VerificationMailArgs{UserID: u.ID}, nil); err != nil {
+		if _, err := s.jobs.InsertTx(ctx, tx, VerificationMailArgs{UserID: u.ID}, nil); err != nil {
 			return fmt.Errorf("queue verification mail: %w", err)
 		}
 		return nil

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/mail"
 	"github.com/relais-tierslieux/relais/internal/ttlcache"
 )
@@ -40,6 +40,11 @@ type Config struct {
 	// PublicURL/verify-email?token=… (the app's page) rather than the token
 	// and the API call.
 	PublicURL string
+	// Jobs queues the verification mail of a registration, in the
+	// registration's transaction, for the job client serve runs. Nil mails
+	// the link during the request instead: that is how a Relais without a
+	// job client (tests of accounts, tools) still verifies addresses.
+	Jobs *jobs.Queue
 }
 
 // Service implements the identity use cases over a database.
@@ -56,7 +61,7 @@ type Service struct {
 	// session resolved to, saving the session query on most requests.
 	principals ttlcache.Cache[string, Principal]
 	// jobs, when set, sends verification mail through a durable job.
-	jobs *river.Client[*sql.Tx]
+	jobs *jobs.Queue
 }
 
 // New returns a Service. cfg.JWTSecret must hold at least 32 bytes.
@@ -85,7 +90,7 @@ func New(db *bun.DB, cfg Config) (*Service, error) {
 	if cfg.PrincipalCacheTTL == 0 {
 		cfg.PrincipalCacheTTL = DefaultPrincipalCacheTTL
 	}
-	return &Service{db: db, cfg: cfg, principals: ttlcache.Cache[string, Principal]{TTL: cfg.PrincipalCacheTTL, Max: principalCacheMax}}, nil
+	return &Service{db: db, cfg: cfg, jobs: cfg.Jobs, principals: ttlcache.Cache[string, Principal]{TTL: cfg.PrincipalCacheTTL, Max: principalCacheMax}}, nil
 }
 
 func (s *Service) dummy() string {

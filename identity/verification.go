@@ -73,10 +73,6 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 	return river.AddWorkerSafely(w, &verificationMailWorker{s: s})
 }
 
-// UseJobs makes registration mail its link through a durable job; without
-// it the mail is sent during the registration request.
-func (s *Service) UseJobs(c *river.Client[*sql.Tx]) { s.jobs = c }
-
 func (s *Service) sendVerification(ctx context.Context, userID string, limited bool) error {
 	var u User
 	if err := s.db.NewSelect().Model(&u).Where("id = ? AND deleted_at IS NULL", userID).Scan(ctx); err != nil {

@@ -40,12 +40,16 @@ func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	relay := &flakyRelay{Sender: smtp}
-	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Mailer: relay})
+	ctx := context.Background()
+	if err := jobs.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	queue, err := jobs.NewQueue(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if err := jobs.Migrate(ctx, d); err != nil {
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Mailer: relay, Jobs: queue})
+	if err != nil {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
@@ -56,7 +60,6 @@ func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.UseJobs(jc.River())
 
 	if _, err := svc.Register(ctx, identity.Registration{Email: "Anne@Example.fr", Password: "correct horse battery", Name: "Anne"}); err != nil {
 		t.Fatal(err)
