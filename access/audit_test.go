@@ -182,7 +182,7 @@ func TestDecisionsRecordedBeforeCommands(t *testing.T) {
 			}
 		}
 	}}
-	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock})
+	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, Accounts: f.accounts})
 	gate.UseJobs(f.newJobs(t).River())
 
 	dec, err := gate.Unlock(ctx, resident, f.entrance.ID, "")

@@ -43,6 +43,9 @@ type gateFixture struct {
 	nomade   *billing.Plan
 	resident *billing.Plan
 
+	// accounts names the managers in the audit.
+	accounts *identity.Service
+
 	mu  sync.Mutex
 	now time.Time
 }
@@ -70,13 +73,17 @@ func newGateFixture(t testing.TB) *gateFixture {
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
-	f.dev = devices.New(d, devices.Config{CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
-	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock})
+	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accounts = accounts
+	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, Accounts: accounts})
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}
 	}
-	var err error
 	f.site, err = f.cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address:      calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		OpeningHours: hours,
@@ -405,7 +412,7 @@ func TestDoorDecisionCommits(t *testing.T) {
 			watched := watchedDevices{f.dev, func(cmd devices.Command) {
 				sent, atSend = cmd, f.events(t, access.EventFilter{SiteID: f.site.ID})
 			}}
-			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable})
+			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable, Accounts: f.accounts})
 			m := f.manager(t)
 			f.setClock(f.at(3, 23, 30))
 			if _, err := gate.Unlock(ctx, m, f.roomLock.ID, "livraison"); problemCode(err) != "device_offline" {

@@ -103,7 +103,7 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 	// for the audit record's flush to disk (on SQLite nothing changes).
 	b.Run("unlock-durable", func(b *testing.B) {
 		fast := h.api.Gate
-		h.api.Gate = access.NewGate(h.db, h.cal, h.bill, h.dev, access.GateConfig{Now: h.clock.Now, DurableAudit: true})
+		h.api.Gate = access.NewGate(h.db, h.cal, h.bill, h.dev, access.GateConfig{Now: h.clock.Now, DurableAudit: true, Accounts: h.access})
 		defer func() { h.api.Gate = fast }()
 		unlock(b, nil)
 	})

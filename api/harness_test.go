@@ -88,8 +88,8 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	bill.UseInvoicer(invoices)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
-	dev := devices.New(d, devices.Config{CommandTimeout: 2 * time.Second})
-	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now})
+	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
+	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now, Accounts: acc})
 	a := api.New(api.Deps{
 		Access:      acc,
 		Calendar:    cal,

@@ -11,6 +11,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -356,7 +357,7 @@ func covered(filter, topic string) bool {
 func TestACLMatrix(t *testing.T) {
 	t.Parallel()
 	bdb := dbtest.New(t)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	a, b := newFixture(t, bdb), newFixture(t, bdb)
 	clients := registerMatrix(t, svc, a, b)
 

@@ -99,11 +99,11 @@ func (s *Service) CreateBridge(ctx context.Context, in NewBridge) (*Bridge, stri
 		if err := lockTopics(ctx, tx); err != nil {
 			return err
 		}
-		n, err := tx.NewSelect().Table("sites").Where("id = ?", in.SiteID).Count(ctx)
+		ok, err := s.places.SiteExists(ctx, tx, in.SiteID)
 		if err != nil {
 			return fmt.Errorf("read bridge site: %w", err)
 		}
-		if n == 0 {
+		if !ok {
 			return errSiteNotFound
 		}
 		var v errs.Validator

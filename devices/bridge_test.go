@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -36,7 +37,7 @@ func TestBridgeRegistry(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	z, secret, err := svc.CreateBridge(ctx, devices.NewBridge{SiteID: f.site, Name: "Zigbee", Protocol: devices.ProtocolZigbee})
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +175,7 @@ func TestOverlapRace(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	for i := range 5 {
 		base := "race" + id.Secret(4)
 		var wg sync.WaitGroup
@@ -209,7 +210,7 @@ func TestCheckReportsOldRows(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	good, goodSecret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "ok", Protocol: devices.ProtocolTasmota, Address: "fine"})
 	if err != nil {
 		t.Fatal(err)

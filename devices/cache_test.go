@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -20,8 +21,8 @@ func TestForCommandCache(t *testing.T) {
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
 	const ttl = 300 * time.Millisecond
-	here := devices.New(bdb, devices.Config{DeviceCacheTTL: ttl})
-	other := devices.New(bdb, devices.Config{DeviceCacheTTL: ttl})
+	here := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, DeviceCacheTTL: ttl})
+	other := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, DeviceCacheTTL: ttl})
 
 	d, _, err := here.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "Entrée",
 		Protocol: devices.ProtocolRelais, Address: "entree"})

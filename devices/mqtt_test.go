@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -36,7 +37,7 @@ func newRig(t *testing.T, embedded bool) *rig {
 	t.Helper()
 	bdb := dbtest.New(t)
 	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), bridges: map[string]*devices.Bridge{}}
-	r.svc = devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	r.svc = devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	if embedded {
 		r.env = mqtttest.StartEmbedded(t, r.svc)
 	} else {
@@ -437,7 +438,7 @@ func TestOneInFlightWithoutCorrelation(t *testing.T) {
 func TestPresenceTransitions(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, false)
-	replica := devices.New(r.db, devices.Config{Logger: mqtttest.Quiet()})
+	replica := devices.New(r.db, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	var mu sync.Mutex
 	var events []string
 	record := func(name string) func(context.Context, devices.Device, bool, time.Time) {

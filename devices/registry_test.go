@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -19,7 +20,7 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 
 	d, secret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: " Entrée ",
 		Protocol: devices.ProtocolRelais, Address: "entree"})
@@ -114,7 +115,7 @@ func TestCreateValidation(t *testing.T) {
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
 	other := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	valid := func() devices.NewDevice {
 		return devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "Door", Protocol: devices.ProtocolRelais, Address: "door-" + id.New()[:8]}
 	}
@@ -198,7 +199,7 @@ func TestIdentityUnique(t *testing.T) {
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
 	g := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	tests := []struct {
 		name     string
 		a, b     devices.NewDevice
@@ -260,7 +261,7 @@ func TestFullTopic(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	for _, tt := range []struct {
 		protocol  devices.Protocol
 		fullTopic string

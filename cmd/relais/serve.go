@@ -117,7 +117,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	// Devices: the embedded MQTT broker, or an external one.
-	devicesSvc := devices.New(d, devices.Config{Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
+	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
 	transport, deviceURL, closeMQTT, err := connectMQTT(ctx, &c, devicesSvc, log)
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer closeMQTT()
 	defer devicesSvc.Close()
 	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, access.GateConfig{Logger: log,
-		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit})
+		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit, Accounts: accessSvc})
 	devicesSvc.OnPresence(gate.OnPresence)
 	// Bookings pass billing's entitlement check; a cancelled reservation
 	// also switches its machine off.
