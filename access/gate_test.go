@@ -124,7 +124,7 @@ func (f *gateFixture) device(t testing.TB, in devices.NewDevice) *devices.Device
 	// Addresses are unique per test so that runs sharing one external
 	// broker never see each other's retained presence.
 	in.Address = fmt.Sprintf("%s-%d", in.Address, time.Now().UnixNano()%1e9)
-	d, secret, err := f.dev.Create(context.Background(), in)
+	d, secret, err := f.dev.Create(context.Background(), operator, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestUnlockRefusals(t *testing.T) {
 	})
 	t.Run("a retired lock opens for no one", func(t *testing.T) {
 		old := f.device(t, devices.NewDevice{Kind: devices.KindLock, Name: "Ancienne porte", Protocol: devices.ProtocolRelais, Address: "ancienne"})
-		if err := f.dev.Retire(ctx, old.ID); err != nil {
+		if err := f.dev.Retire(ctx, operator, old.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.gate.Unlock(ctx, f.manager(t), old.ID, ""); !errors.Is(err, errs.ErrNotFound) {
@@ -523,3 +523,6 @@ func TestListAndExportEvents(t *testing.T) {
 		t.Fatalf("CSV not oldest first: %s then %s", rows[1][0], rows[2][0])
 	}
 }
+
+// operator is the administrator the tests register devices as.
+var operator = &identity.Principal{UserID: "operator", Role: identity.RoleAdmin}

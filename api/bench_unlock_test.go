@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
@@ -94,7 +95,7 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 	// before the request's clock starts.
 	b.Run("unlock-cold-device", func(b *testing.B) {
 		unlock(b, func() {
-			if _, err := h.dev.Update(ctx, lock.ID, devices.DevicePatch{}); err != nil {
+			if _, err := h.dev.Update(ctx, operator, lock.ID, devices.DevicePatch{}); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -108,3 +109,6 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 		unlock(b, nil)
 	})
 }
+
+// operator is the administrator the benchmark changes devices as.
+var operator = &identity.Principal{UserID: "operator", Role: identity.RoleAdmin}

@@ -35,8 +35,9 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *identit
 		return
 	}
 	// A door answers on every unlock: its row comes from the command cache.
-	d, ok := s.deviceVia(w, r, p, s.Devices.ForCommand)
-	if !ok {
+	d, err := s.Devices.CommandTargetFor(r.Context(), p, r.PathValue("device_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	dec, finish, err := s.Gate.OpenDoor(r.Context(), p, d, in.Reason)

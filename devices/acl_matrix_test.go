@@ -51,14 +51,14 @@ func registerMatrix(t *testing.T, svc *devices.Service, a, b fixture) []matrixCl
 		if in.Kind == "" {
 			in.Kind = devices.KindLock
 		}
-		d, secret, err := svc.Create(ctx, in)
+		d, secret, err := svc.Create(ctx, operator, in)
 		if err != nil {
 			t.Fatalf("register %+v: %v", in, err)
 		}
 		return d, secret
 	}
 	bridge := func(site string, p devices.Protocol, addr string) (*devices.Bridge, string) {
-		br, secret, err := svc.CreateBridge(ctx, devices.NewBridge{SiteID: site, Name: addr, Protocol: p, Address: addr})
+		br, secret, err := svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: site, Name: addr, Protocol: p, Address: addr})
 		if err != nil {
 			t.Fatalf("register bridge %s: %v", addr, err)
 		}

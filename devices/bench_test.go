@@ -48,7 +48,7 @@ func benchRoundTrip(b *testing.B, start func(*testing.B, *devices.Service) *mqtt
 	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	env := start(b, svc)
 	ctx := context.Background()
-	d, secret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "bench",
+	d, secret, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "bench",
 		Protocol: devices.ProtocolRelais, Address: uniqueAddress(devices.ProtocolRelais)})
 	if err != nil {
 		b.Fatal(err)

@@ -134,7 +134,7 @@ func idleDevicesMemory(tb testing.TB, n int, start, stop func()) (before, after 
 	}
 	creds := make([]cred, n)
 	for i := range creds {
-		d, secret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "lock",
+		d, secret, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "lock",
 			Protocol: devices.ProtocolRelais, Address: uniqueAddress(devices.ProtocolRelais)})
 		if err != nil {
 			tb.Fatal(err)

@@ -106,7 +106,7 @@ func TestBrokerLogin(t *testing.T) {
 	}
 	defer s.Close()
 	r.waitOnline(d, true)
-	if _, err := r.svc.RotateSecret(ctx, d.ID); err != nil {
+	if _, err := r.svc.RotateSecret(ctx, operator, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	r.waitOnline(d, false) // its Last Will fired

@@ -3,7 +3,10 @@
 // (paho), one adapter per protocol (relais JSON, Tasmota, Shelly Gen2,
 // Zigbee2MQTT), commands with correlation, timeouts and expiry, presence, and
 // a device simulator. It knows nothing of members or bookings: access decides,
-// devices delivers.
+// devices delivers. It imports identity, which sits below every domain, for
+// the caller's Principal: who may see and change the registry is decided
+// here (rules.go). Sites and resources belong to calendar; the registry asks
+// about them through Places.
 package devices
 
 import (
@@ -22,6 +25,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -412,7 +416,10 @@ func secretMatches(secret, hash string) bool {
 // Create registers a device and returns it with its MQTT secret, which is
 // shown this once and stored only as a hash. A device behind a bridge has
 // no secret of its own ("").
-func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, error) {
+func (s *Service) Create(ctx context.Context, who *identity.Principal, in NewDevice) (*Device, string, error) {
+	if !mayManage(who, in.SiteID) {
+		return nil, "", refuseSite(who, in.SiteID)
+	}
 	now := s.now()
 	d := &Device{
 		ID: id.New(), SiteID: in.SiteID, Kind: in.Kind, Name: in.Name, ResourceID: in.ResourceID, BridgeID: in.BridgeID,
@@ -606,7 +613,10 @@ func (s *Service) ByUsername(ctx context.Context, username string) (*Device, err
 // Update changes a device's name, address, channel or pulse. Changing the
 // address moves the device to other topics: it must reconnect, so its
 // current session is closed.
-func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*Device, error) {
+func (s *Service) Update(ctx context.Context, who *identity.Principal, deviceID string, p DevicePatch) (*Device, error) {
+	if _, err := s.manageable(ctx, who, deviceID); err != nil {
+		return nil, err
+	}
 	var out *Device
 	moved := false
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -674,7 +684,10 @@ func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*
 
 // Retire takes a device out of service: it can no longer log in, and its
 // address is free for a replacement. Retiring twice is not an error.
-func (s *Service) Retire(ctx context.Context, deviceID string) error {
+func (s *Service) Retire(ctx context.Context, who *identity.Principal, deviceID string) error {
+	if _, err := s.manageable(ctx, who, deviceID); err != nil {
+		return err
+	}
 	d, err := s.Get(ctx, deviceID)
 	if err != nil {
 		return err
@@ -695,7 +708,10 @@ func (s *Service) Retire(ctx context.Context, deviceID string) error {
 
 // RotateSecret gives a device a new MQTT secret, returned this once; the old
 // one stops working at once (an open session is closed).
-func (s *Service) RotateSecret(ctx context.Context, deviceID string) (string, error) {
+func (s *Service) RotateSecret(ctx context.Context, who *identity.Principal, deviceID string) (string, error) {
+	if _, err := s.manageable(ctx, who, deviceID); err != nil {
+		return "", err
+	}
 	d, err := s.Get(ctx, deviceID)
 	if err != nil {
 		return "", err

@@ -78,14 +78,14 @@ func (r *rig) register(p devices.Protocol, kind devices.Kind) (*devices.Device, 
 	var secret string
 	if p == devices.ProtocolZigbee {
 		var err error
-		bridge, secret, err = r.svc.CreateBridge(ctx, devices.NewBridge{SiteID: r.f.site, Name: "Zigbee2MQTT",
+		bridge, secret, err = r.svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: r.f.site, Name: "Zigbee2MQTT",
 			Protocol: p, Address: "zigbee2mqtt/" + uniqueAddress(p)})
 		if err != nil {
 			r.t.Fatal(err)
 		}
 		in.BridgeID, in.Address = &bridge.ID, "front door/lock"
 	}
-	d, devSecret, err := r.svc.Create(ctx, in)
+	d, devSecret, err := r.svc.Create(ctx, operator, in)
 	if err != nil {
 		r.t.Fatal(err)
 	}

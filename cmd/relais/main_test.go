@@ -334,7 +334,7 @@ func TestDevicesCheckAndACL(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}})
-	shelly, _, err := svc.Create(ctx, devices.NewDevice{SiteID: site, Kind: devices.KindLock, Name: "Porte", Protocol: devices.ProtocolShelly, Address: "porte"})
+	shelly, _, err := svc.Create(ctx, demoOperator, devices.NewDevice{SiteID: site, Kind: devices.KindLock, Name: "Porte", Protocol: devices.ProtocolShelly, Address: "porte"})
 	if err != nil {
 		t.Fatal(err)
 	}
