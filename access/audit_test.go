@@ -181,7 +181,7 @@ func TestDecisionsRecordedBeforeCommands(t *testing.T) {
 			}
 		}
 	}}
-	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, Jobs: f.jobs})
+	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: f.accounts})
 
 	dec, err := gate.Unlock(ctx, resident, f.entrance.ID, "")
 	if err != nil {

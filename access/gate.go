@@ -58,6 +58,14 @@ type GateConfig struct {
 	// Jobs queues each machine session's power-off and warning and each
 	// latching lock's relock, for the job client serve runs. Required.
 	Jobs *jobs.Queue
+	// Accounts gives the names the audit shows (identity.Service).
+	Accounts Accounts
+}
+
+// Accounts is what the gate needs of identity's accounts: the name of the
+// manager who opened a door, which the audit shows next to the event.
+type Accounts interface {
+	Contact(ctx context.Context, idb bun.IDB, userID string) (identity.Contact, error)
 }
 
 // Gate decides who may open a door or power a machine, from billing's
@@ -183,9 +191,11 @@ func (g *Gate) OpenDoor(ctx context.Context, p *identity.Principal, d *devices.D
 	}
 	if ev.ActorID != nil {
 		ev.Detail = reason
-		if err := g.db.NewSelect().Table("users").Column("name").Where("id = ?", *ev.ActorID).Scan(ctx, &ev.ActorName); err != nil {
+		actor, err := g.cfg.Accounts.Contact(ctx, g.db, *ev.ActorID)
+		if err != nil {
 			return nil, nil, fmt.Errorf("read the manager's name: %w", err)
 		}
+		ev.ActorName = actor.Name
 	}
 	pulse := time.Duration(d.PulseSeconds) * time.Second
 	ev.ID = id.New()

@@ -46,6 +46,9 @@ type gateFixture struct {
 	nomade   *billing.Plan
 	resident *billing.Plan
 
+	// accounts names the managers in the audit.
+	accounts *identity.Service
+
 	mu  sync.Mutex
 	now time.Time
 }
@@ -73,14 +76,18 @@ func newGateFixture(t testing.TB) *gateFixture {
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
-	f.dev = devices.New(d, devices.Config{CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
+	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
 	f.jobs = jobstest.Queue(t, d)
-	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, Jobs: f.jobs})
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes"), Jobs: f.jobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accounts = accounts
+	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts})
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}
 	}
-	var err error
 	f.site, err = f.cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address:      calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		OpeningHours: hours,
@@ -121,7 +128,7 @@ func (f *gateFixture) device(t testing.TB, in devices.NewDevice) *devices.Device
 	// Addresses are unique per test so that runs sharing one external
 	// broker never see each other's retained presence.
 	in.Address = fmt.Sprintf("%s-%d", in.Address, time.Now().UnixNano()%1e9)
-	d, secret, err := f.dev.Create(context.Background(), in)
+	d, secret, err := f.dev.Create(context.Background(), operator, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +225,7 @@ func TestUnlockRefusals(t *testing.T) {
 	})
 	t.Run("a retired lock opens for no one", func(t *testing.T) {
 		old := f.device(t, devices.NewDevice{Kind: devices.KindLock, Name: "Ancienne porte", Protocol: devices.ProtocolRelais, Address: "ancienne"})
-		if err := f.dev.Retire(ctx, old.ID); err != nil {
+		if err := f.dev.Retire(ctx, operator, old.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.gate.Unlock(ctx, f.manager(t), old.ID, ""); !errors.Is(err, errs.ErrNotFound) {
@@ -409,7 +416,7 @@ func TestDoorDecisionCommits(t *testing.T) {
 			watched := watchedDevices{f.dev, func(cmd devices.Command) {
 				sent, atSend = cmd, f.events(t, access.EventFilter{SiteID: f.site.ID})
 			}}
-			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable, Jobs: f.jobs})
+			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable, Jobs: f.jobs, Accounts: f.accounts})
 			m := f.manager(t)
 			f.setClock(f.at(3, 23, 30))
 			if _, err := gate.Unlock(ctx, m, f.roomLock.ID, "livraison"); problemCode(err) != "device_offline" {
@@ -520,3 +527,6 @@ func TestListAndExportEvents(t *testing.T) {
 		t.Fatalf("CSV not oldest first: %s then %s", rows[1][0], rows[2][0])
 	}
 }
+
+// operator is the administrator the tests register devices as.
+var operator = &identity.Principal{UserID: "operator", Role: identity.RoleAdmin}

@@ -20,12 +20,12 @@ func relockFixture(t *testing.T) (*gateFixture, *devices.Device, *devicesim.Sim)
 	f := newGateFixture(t)
 	// Relocks are scheduled by the gate's clock: keep it near the real one.
 	f.setClock(time.Now())
-	b, secret, err := f.dev.CreateBridge(ctx, devices.NewBridge{SiteID: f.site.ID, Name: "Zigbee", Protocol: devices.ProtocolZigbee,
+	b, secret, err := f.dev.CreateBridge(ctx, operator, devices.NewBridge{SiteID: f.site.ID, Name: "Zigbee", Protocol: devices.ProtocolZigbee,
 		Address: "zigbee2mqtt/" + id.Secret(8)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, _, err := f.dev.Create(ctx, devices.NewDevice{SiteID: f.site.ID, BridgeID: &b.ID, Kind: devices.KindLock, Name: "Entrée Zigbee",
+	lock, _, err := f.dev.Create(ctx, operator, devices.NewDevice{SiteID: f.site.ID, BridgeID: &b.ID, Kind: devices.KindLock, Name: "Entrée Zigbee",
 		Address: "entrée/serrure", PulseSeconds: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
@@ -94,7 +95,7 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 	// before the request's clock starts.
 	b.Run("unlock-cold-device", func(b *testing.B) {
 		unlock(b, func() {
-			if _, err := h.dev.Update(ctx, lock.ID, devices.DevicePatch{}); err != nil {
+			if _, err := h.dev.Update(ctx, operator, lock.ID, devices.DevicePatch{}); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -103,8 +104,11 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 	// for the audit record's flush to disk (on SQLite nothing changes).
 	b.Run("unlock-durable", func(b *testing.B) {
 		fast := h.api.Gate
-		h.api.Gate = access.NewGate(h.db, h.cal, h.bill, h.dev, access.GateConfig{Now: h.clock.Now, DurableAudit: true, Jobs: h.jobs})
+		h.api.Gate = access.NewGate(h.db, h.cal, h.bill, h.dev, access.GateConfig{Now: h.clock.Now, DurableAudit: true, Jobs: h.jobs, Accounts: h.access})
 		defer func() { h.api.Gate = fast }()
 		unlock(b, nil)
 	})
 }
+
+// operator is the administrator the benchmark changes devices as.
+var operator = &identity.Principal{UserID: "operator", Role: identity.RoleAdmin}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // bridgeJSON is a bridge as its site's managers see it: members never do.
@@ -35,40 +34,6 @@ func toBridgeJSON(b *devices.Bridge) bridgeJSON {
 		LoginProblemAt: b.LoginProblemAt, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 }
 
-var errBridgeNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "bridge_not_found", Detail: "no such bridge"}
-
-// canReadBridges: the site's managers and admins, and API keys of the site
-// that may read devices. A bridge is infrastructure: members see the doors
-// behind it, not it.
-func canReadBridges(p *identity.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && (!p.IsAPIKey() || p.HasScope(identity.ScopeDevicesRead))
-}
-
-// bridgeFor loads a bridge the principal may read, or answers 404.
-func (s *Server) bridgeFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*devices.Bridge, bool) {
-	b, err := s.Devices.GetBridge(r.Context(), r.PathValue("bridge_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	if !canReadBridges(p, b.SiteID) {
-		s.writeError(w, r, errBridgeNotFound)
-		return nil, false
-	}
-	return b, true
-}
-
-// bridgeToManage loads a bridge the principal may change: 404 when it may
-// not read it, 403 when it may read but not change it.
-func (s *Server) bridgeToManage(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*devices.Bridge, bool) {
-	b, ok := s.bridgeFor(w, r, p)
-	if ok && !canManageDevices(p, b.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return nil, false
-	}
-	return b, ok
-}
-
 func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
@@ -81,11 +46,7 @@ func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *i
 		s.writeError(w, r, err)
 		return
 	}
-	if !canManageDevices(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	b, secret, err := s.Devices.CreateBridge(r.Context(), devices.NewBridge{SiteID: siteID, Name: in.Name,
+	b, secret, err := s.Devices.CreateBridge(r.Context(), p, devices.NewBridge{SiteID: siteID, Name: in.Name,
 		Protocol: devices.Protocol(in.Protocol), Address: in.Address, FullTopic: in.FullTopic})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -103,16 +64,7 @@ func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request, p *i
 }
 
 func (s *Server) handleListBridges(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !canReadBridges(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	bs, err := s.Devices.ListBridges(r.Context(), siteID)
+	bs, err := s.Devices.ListBridges(r.Context(), p, r.PathValue("site_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -121,8 +73,9 @@ func (s *Server) handleListBridges(w http.ResponseWriter, r *http.Request, p *id
 }
 
 func (s *Server) handleGetBridge(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	b, ok := s.bridgeFor(w, r, p)
-	if !ok {
+	b, err := s.Devices.BridgeFor(r.Context(), p, r.PathValue("bridge_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toBridgeJSON(b))
@@ -137,11 +90,7 @@ func (s *Server) handlePatchBridge(w http.ResponseWriter, r *http.Request, p *id
 		s.writeError(w, r, err)
 		return
 	}
-	b, ok := s.bridgeToManage(w, r, p)
-	if !ok {
-		return
-	}
-	b, err := s.Devices.UpdateBridge(r.Context(), b.ID, devices.BridgePatch{Name: in.Name, Address: in.Address})
+	b, err := s.Devices.UpdateBridge(r.Context(), p, r.PathValue("bridge_id"), devices.BridgePatch{Name: in.Name, Address: in.Address})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -150,11 +99,7 @@ func (s *Server) handlePatchBridge(w http.ResponseWriter, r *http.Request, p *id
 }
 
 func (s *Server) handleRetireBridge(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	b, ok := s.bridgeToManage(w, r, p)
-	if !ok {
-		return
-	}
-	if err := s.Devices.RetireBridge(r.Context(), b.ID); err != nil {
+	if err := s.Devices.RetireBridge(r.Context(), p, r.PathValue("bridge_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -162,11 +107,12 @@ func (s *Server) handleRetireBridge(w http.ResponseWriter, r *http.Request, p *i
 }
 
 func (s *Server) handleRotateBridgeSecret(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	b, ok := s.bridgeToManage(w, r, p)
-	if !ok {
+	b, err := s.Devices.BridgeFor(r.Context(), p, r.PathValue("bridge_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	secret, err := s.Devices.RotateBridgeSecret(r.Context(), b.ID)
+	secret, err := s.Devices.RotateBridgeSecret(r.Context(), p, b.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

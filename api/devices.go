@@ -1,14 +1,12 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // deviceJSON is a device as the API shows it. Members see what their app
@@ -56,41 +54,6 @@ func toDeviceJSON(d *devices.Device, manager bool) deviceJSON {
 	return out
 }
 
-var errDeviceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "device_not_found", Detail: "no such device"}
-
-// canManageDevices: the site's managers and admins, and API keys of the site
-// with sites:write.
-func canManageDevices(p *identity.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeSitesWrite)
-}
-
-func canReadDevices(p *identity.Principal, siteID string) bool {
-	if p.IsAPIKey() {
-		return p.ManagesSite(siteID) && p.HasScope(identity.ScopeDevicesRead)
-	}
-	return true
-}
-
-// deviceFor loads a device the principal may read, or answers 404.
-func (s *Server) deviceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*devices.Device, bool) {
-	return s.deviceVia(w, r, p, s.Devices.Get)
-}
-
-// deviceVia is deviceFor reading the device through get.
-func (s *Server) deviceVia(w http.ResponseWriter, r *http.Request, p *identity.Principal,
-	get func(context.Context, string) (*devices.Device, error)) (*devices.Device, bool) {
-	d, err := get(r.Context(), r.PathValue("device_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	if !canReadDevices(p, d.SiteID) {
-		s.writeError(w, r, errDeviceNotFound)
-		return nil, false
-	}
-	return d, true
-}
-
 func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
@@ -108,15 +71,7 @@ func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *i
 		s.writeError(w, r, err)
 		return
 	}
-	if !canManageDevices(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	d, secret, err := s.Devices.Create(r.Context(), devices.NewDevice{SiteID: siteID, Kind: devices.Kind(in.Kind), Name: in.Name,
+	d, secret, err := s.Devices.Create(r.Context(), p, devices.NewDevice{SiteID: siteID, Kind: devices.Kind(in.Kind), Name: in.Name,
 		ResourceID: in.ResourceID, BridgeID: in.BridgeID, Protocol: devices.Protocol(in.Protocol), Address: in.Address,
 		Channel: in.Channel, PulseSeconds: in.PulseSeconds, FullTopic: in.FullTopic})
 	if err != nil {
@@ -138,29 +93,22 @@ func (s *Server) handleCreateDevice(w http.ResponseWriter, r *http.Request, p *i
 
 func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
-	if !canReadDevices(p, siteID) {
-		s.writeError(w, r, errSiteNotFound)
-		return
-	}
-	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ds, err := s.Devices.List(r.Context(), siteID)
+	ds, err := s.Devices.ListFor(r.Context(), p, siteID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	manager := p.ManagesSite(siteID)
+	manager := devices.SeesSetup(p, siteID)
 	writeJSON(w, http.StatusOK, listOf(ds, func(d *devices.Device) deviceJSON { return toDeviceJSON(d, manager) }))
 }
 
 func (s *Server) handleGetDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	d, ok := s.deviceFor(w, r, p)
-	if !ok {
+	d, err := s.Devices.DeviceFor(r.Context(), p, r.PathValue("device_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toDeviceJSON(d, p.ManagesSite(d.SiteID)))
+	writeJSON(w, http.StatusOK, toDeviceJSON(d, devices.SeesSetup(p, d.SiteID)))
 }
 
 func (s *Server) handlePatchDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -174,15 +122,7 @@ func (s *Server) handlePatchDevice(w http.ResponseWriter, r *http.Request, p *id
 		s.writeError(w, r, err)
 		return
 	}
-	d, ok := s.deviceFor(w, r, p)
-	if !ok {
-		return
-	}
-	if !canManageDevices(p, d.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	d, err := s.Devices.Update(r.Context(), d.ID, devices.DevicePatch{Name: in.Name, Address: in.Address, Channel: in.Channel, PulseSeconds: in.PulseSeconds})
+	d, err := s.Devices.Update(r.Context(), p, r.PathValue("device_id"), devices.DevicePatch{Name: in.Name, Address: in.Address, Channel: in.Channel, PulseSeconds: in.PulseSeconds})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -191,15 +131,7 @@ func (s *Server) handlePatchDevice(w http.ResponseWriter, r *http.Request, p *id
 }
 
 func (s *Server) handleRetireDevice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	d, ok := s.deviceFor(w, r, p)
-	if !ok {
-		return
-	}
-	if !canManageDevices(p, d.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	if err := s.Devices.Retire(r.Context(), d.ID); err != nil {
+	if err := s.Devices.Retire(r.Context(), p, r.PathValue("device_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -207,15 +139,12 @@ func (s *Server) handleRetireDevice(w http.ResponseWriter, r *http.Request, p *i
 }
 
 func (s *Server) handleRotateDeviceSecret(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	d, ok := s.deviceFor(w, r, p)
-	if !ok {
+	d, err := s.Devices.DeviceFor(r.Context(), p, r.PathValue("device_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	if !canManageDevices(p, d.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	secret, err := s.Devices.RotateSecret(r.Context(), d.ID)
+	secret, err := s.Devices.RotateSecret(r.Context(), p, d.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

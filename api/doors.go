@@ -35,8 +35,9 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request, p *identit
 		return
 	}
 	// A door answers on every unlock: its row comes from the command cache.
-	d, ok := s.deviceVia(w, r, p, s.Devices.ForCommand)
-	if !ok {
+	d, err := s.Devices.CommandTargetFor(r.Context(), p, r.PathValue("device_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	dec, finish, err := s.Gate.OpenDoor(r.Context(), p, d, in.Reason)
@@ -85,29 +86,8 @@ func toSessionJSON(s *access.Session) sessionJSON {
 		StopReason: s.StopReason, OffConfirmed: s.OffConfirmed, UsedMinutes: s.UsedMinutes}
 }
 
-// machineSite checks the caller may see the machine and returns its site.
-func (s *Server) machineSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) (string, bool) {
-	siteID, err := s.Gate.MachineSite(r.Context(), r.PathValue("resource_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return "", false
-	}
-	if !canReadSite(p, siteID) {
-		s.writeError(w, r, errResourceNotFound)
-		return "", false
-	}
-	return siteID, true
-}
-
 func (s *Server) handleStartSession(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if _, ok := s.machineSite(w, r, p); !ok {
-		return
-	}
-	if p.IsAPIKey() {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	sess, err := s.Gate.StartSession(r.Context(), p.UserID, r.PathValue("resource_id"))
+	sess, err := s.Gate.StartSessionFor(r.Context(), p, r.PathValue("resource_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -115,20 +95,12 @@ func (s *Server) handleStartSession(w http.ResponseWriter, r *http.Request, p *i
 	writeJSON(w, http.StatusCreated, toSessionJSON(sess))
 }
 
+// handleGetSession shows the machine's session, as much of it as the
+// caller may see.
 func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID, ok := s.machineSite(w, r, p)
-	if !ok {
-		return
-	}
-	sess, err := s.Gate.CurrentSession(r.Context(), r.PathValue("resource_id"))
+	sess, err := s.Gate.CurrentSessionFor(r.Context(), p, r.PathValue("resource_id"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if sess.UserID != p.UserID && !p.ManagesSite(siteID) {
-		// Someone else's session: members only learn the machine is busy.
-		writeJSON(w, http.StatusOK, sessionJSON{ID: sess.ID, SiteID: sess.SiteID, ResourceID: sess.ResourceID,
-			DeviceID: sess.DeviceID, StartedAt: sess.StartedAt, EndsAt: sess.EndsAt})
 		return
 	}
 	writeJSON(w, http.StatusOK, toSessionJSON(sess))
@@ -137,21 +109,7 @@ func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, p *ide
 // handleStopSession switches the machine off: its member, or a manager of
 // the site.
 func (s *Server) handleStopSession(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID, ok := s.machineSite(w, r, p)
-	if !ok {
-		return
-	}
-	sess, err := s.Gate.CurrentSession(r.Context(), r.PathValue("resource_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	manager := p.ManagesSite(siteID) && p.HasScope(identity.ScopeSitesWrite)
-	if sess.UserID != p.UserID && !manager {
-		s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "not_your_session", Detail: "another member is using this machine"})
-		return
-	}
-	sess, err = s.Gate.StopSession(r.Context(), sess, p.UserID)
+	sess, err := s.Gate.StopSessionFor(r.Context(), p, r.PathValue("resource_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -201,14 +159,10 @@ func (s *Server) eventFilter(w http.ResponseWriter, r *http.Request) (access.Eve
 	return f, true
 }
 
-func (s *Server) canAuditSite(p *identity.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeAccessRead)
-}
-
 func (s *Server) handleListAccessEvents(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
-	if !s.canAuditSite(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
+	if err := access.MayAudit(p, siteID); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	f, ok := s.eventFilter(w, r)
@@ -220,8 +174,8 @@ func (s *Server) handleListAccessEvents(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) handleMyAccessEvents(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, errs.ErrForbidden)
+	if err := access.MayReadOwnEvents(p); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	f, ok := s.eventFilter(w, r)
@@ -245,8 +199,8 @@ func (s *Server) writeEvents(w http.ResponseWriter, r *http.Request, f access.Ev
 
 func (s *Server) handleExportAccessEvents(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
-	if !s.canAuditSite(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
+	if err := access.MayAudit(p, siteID); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	var f access.EventFilter

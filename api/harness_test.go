@@ -91,11 +91,11 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	bill.UseInvoicer(invoices)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
-	dev := devices.New(d, devices.Config{CommandTimeout: 2 * time.Second})
+	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
 	// The gate's jobs are queued and worked only by a test that starts a
 	// client (see doors_test.go).
 	queue := jobstest.Queue(t, d)
-	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now, Jobs: queue})
+	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc})
 	a := api.New(api.Deps{
 		Access:      acc,
 		Calendar:    cal,

@@ -11,6 +11,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -50,14 +51,14 @@ func registerMatrix(t *testing.T, svc *devices.Service, a, b fixture) []matrixCl
 		if in.Kind == "" {
 			in.Kind = devices.KindLock
 		}
-		d, secret, err := svc.Create(ctx, in)
+		d, secret, err := svc.Create(ctx, operator, in)
 		if err != nil {
 			t.Fatalf("register %+v: %v", in, err)
 		}
 		return d, secret
 	}
 	bridge := func(site string, p devices.Protocol, addr string) (*devices.Bridge, string) {
-		br, secret, err := svc.CreateBridge(ctx, devices.NewBridge{SiteID: site, Name: addr, Protocol: p, Address: addr})
+		br, secret, err := svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: site, Name: addr, Protocol: p, Address: addr})
 		if err != nil {
 			t.Fatalf("register bridge %s: %v", addr, err)
 		}
@@ -356,7 +357,7 @@ func covered(filter, topic string) bool {
 func TestACLMatrix(t *testing.T) {
 	t.Parallel()
 	bdb := dbtest.New(t)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	a, b := newFixture(t, bdb), newFixture(t, bdb)
 	clients := registerMatrix(t, svc, a, b)
 

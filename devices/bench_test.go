@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -44,10 +45,10 @@ func BenchmarkMosquittoDefault(b *testing.B) {
 func benchRoundTrip(b *testing.B, start func(*testing.B, *devices.Service) *mqtttest.Env) {
 	bdb := dbtest.New(b)
 	f := newFixture(b, bdb)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	env := start(b, svc)
 	ctx := context.Background()
-	d, secret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "bench",
+	d, secret, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "bench",
 		Protocol: devices.ProtocolRelais, Address: uniqueAddress(devices.ProtocolRelais)})
 	if err != nil {
 		b.Fatal(err)

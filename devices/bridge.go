@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
@@ -85,7 +86,10 @@ func bridgeClient(b *Bridge) client {
 
 // CreateBridge registers a bridge and returns it with its MQTT secret,
 // shown this once and stored only as a hash.
-func (s *Service) CreateBridge(ctx context.Context, in NewBridge) (*Bridge, string, error) {
+func (s *Service) CreateBridge(ctx context.Context, who *identity.Principal, in NewBridge) (*Bridge, string, error) {
+	if !mayManage(who, in.SiteID) {
+		return nil, "", refuseSite(who, in.SiteID)
+	}
 	now := s.now()
 	b := &Bridge{ID: id.New(), SiteID: in.SiteID, Name: in.Name, Protocol: in.Protocol, Address: in.Address,
 		CreatedAt: now, UpdatedAt: now}
@@ -99,11 +103,11 @@ func (s *Service) CreateBridge(ctx context.Context, in NewBridge) (*Bridge, stri
 		if err := lockTopics(ctx, tx); err != nil {
 			return err
 		}
-		n, err := tx.NewSelect().Table("sites").Where("id = ?", in.SiteID).Count(ctx)
+		ok, err := s.places.SiteExists(ctx, tx, in.SiteID)
 		if err != nil {
 			return fmt.Errorf("read bridge site: %w", err)
 		}
-		if n == 0 {
+		if !ok {
 			return errSiteNotFound
 		}
 		var v errs.Validator
@@ -163,7 +167,13 @@ func bridgeOfSite(ctx context.Context, idb bun.IDB, bridgeID, siteID string) (*B
 }
 
 // ListBridges returns a site's bridges in service, by name.
-func (s *Service) ListBridges(ctx context.Context, siteID string) ([]Bridge, error) {
+func (s *Service) ListBridges(ctx context.Context, who *identity.Principal, siteID string) ([]Bridge, error) {
+	if !mayReadBridges(who, siteID) {
+		return nil, refuseSite(who, siteID)
+	}
+	if err := s.siteExists(ctx, siteID); err != nil {
+		return nil, err
+	}
 	bs := []Bridge{}
 	if !id.Valid(siteID) {
 		return bs, nil
@@ -190,7 +200,10 @@ func (s *Service) BridgeDevices(ctx context.Context, bridgeID string) ([]Device,
 // UpdateBridge renames a bridge or moves it to another root (a new base
 // topic): the devices behind it move with it, and its session is closed
 // so that it logs in again on its new topics.
-func (s *Service) UpdateBridge(ctx context.Context, bridgeID string, p BridgePatch) (*Bridge, error) {
+func (s *Service) UpdateBridge(ctx context.Context, who *identity.Principal, bridgeID string, p BridgePatch) (*Bridge, error) {
+	if _, err := s.manageableBridge(ctx, who, bridgeID); err != nil {
+		return nil, err
+	}
 	var out *Bridge
 	moved := false
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -262,7 +275,10 @@ func moveBehind(ctx context.Context, tx bun.Tx, b *Bridge) error {
 }
 
 // RetireBridge takes a bridge and every device behind it out of service.
-func (s *Service) RetireBridge(ctx context.Context, bridgeID string) error {
+func (s *Service) RetireBridge(ctx context.Context, who *identity.Principal, bridgeID string) error {
+	if _, err := s.manageableBridge(ctx, who, bridgeID); err != nil {
+		return err
+	}
 	b, err := s.GetBridge(ctx, bridgeID)
 	if err != nil {
 		return err
@@ -293,7 +309,10 @@ func (s *Service) RetireBridge(ctx context.Context, bridgeID string) error {
 
 // RotateBridgeSecret gives a bridge a new MQTT secret, returned this once;
 // the old one stops working at once.
-func (s *Service) RotateBridgeSecret(ctx context.Context, bridgeID string) (string, error) {
+func (s *Service) RotateBridgeSecret(ctx context.Context, who *identity.Principal, bridgeID string) (string, error) {
+	if _, err := s.manageableBridge(ctx, who, bridgeID); err != nil {
+		return "", err
+	}
 	b, err := s.GetBridge(ctx, bridgeID)
 	if err != nil {
 		return "", err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -36,8 +37,8 @@ func TestBridgeRegistry(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
-	z, secret, err := svc.CreateBridge(ctx, devices.NewBridge{SiteID: f.site, Name: "Zigbee", Protocol: devices.ProtocolZigbee})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
+	z, secret, err := svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: f.site, Name: "Zigbee", Protocol: devices.ProtocolZigbee})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestBridgeRegistry(t *testing.T) {
 	for _, tt := range badBridges {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.in.SiteID, tt.in.Name = f.site, "b"
-			_, _, err := svc.CreateBridge(ctx, tt.in)
+			_, _, err := svc.CreateBridge(ctx, operator, tt.in)
 			if fs := fieldsOf(err); len(fs) == 0 {
 				t.Fatalf("err = %v, want a validation error", err)
 			}
@@ -70,11 +71,11 @@ func TestBridgeRegistry(t *testing.T) {
 	}
 	// Another bridge on the same base, or inside it, or a Shelly there: taken.
 	for _, base := range []string{"zigbee2mqtt", "zigbee2mqtt/site-b"} {
-		if _, _, err := svc.CreateBridge(ctx, devices.NewBridge{SiteID: g.site, Name: "b", Protocol: devices.ProtocolZigbee, Address: base}); !errors.Is(err, errs.ErrConflict) {
+		if _, _, err := svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: g.site, Name: "b", Protocol: devices.ProtocolZigbee, Address: base}); !errors.Is(err, errs.ErrConflict) {
 			t.Fatalf("bridge at %s beside zigbee2mqtt: %v, want a conflict", base, err)
 		}
 	}
-	z2, _, err := svc.CreateBridge(ctx, devices.NewBridge{SiteID: g.site, Name: "b", Protocol: devices.ProtocolZigbee, Address: "z2m/site-b"})
+	z2, _, err := svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: g.site, Name: "b", Protocol: devices.ProtocolZigbee, Address: "z2m/site-b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestBridgeRegistry(t *testing.T) {
 		{"", "address"},
 	}
 	for _, tt := range names {
-		d, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, BridgeID: &z.ID, Kind: devices.KindLock, Name: "L", Address: tt.name})
+		d, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, BridgeID: &z.ID, Kind: devices.KindLock, Name: "L", Address: tt.name})
 		if tt.field == "" {
 			if err != nil {
 				t.Fatalf("friendly name %q: %v", tt.name, err)
@@ -115,32 +116,32 @@ func TestBridgeRegistry(t *testing.T) {
 	}
 	// The same friendly name twice behind one bridge; a device behind
 	// another site's bridge.
-	if _, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, BridgeID: &z.ID, Kind: devices.KindLock, Name: "L", Address: "front door/lock"}); !errors.Is(err, errs.ErrConflict) {
+	if _, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, BridgeID: &z.ID, Kind: devices.KindLock, Name: "L", Address: "front door/lock"}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("the same friendly name twice: %v", err)
 	}
-	if _, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, BridgeID: &z2.ID, Kind: devices.KindLock, Name: "L", Address: "x"}); !slicesEq(fieldsOf(err), "bridge_id") {
+	if _, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, BridgeID: &z2.ID, Kind: devices.KindLock, Name: "L", Address: "x"}); !slicesEq(fieldsOf(err), "bridge_id") {
 		t.Fatalf("behind another site's bridge: %v", err)
 	}
 
 	// A Tasmota bridge: its relays are channels of one client.
-	tb, _, err := svc.CreateBridge(ctx, devices.NewBridge{SiteID: f.site, Name: "4CH", Protocol: devices.ProtocolTasmota, Address: "sonoff4ch"})
+	tb, _, err := svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: f.site, Name: "4CH", Protocol: devices.ProtocolTasmota, Address: "sonoff4ch"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for ch := 1; ch <= 2; ch++ {
-		if _, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, BridgeID: &tb.ID, Kind: devices.KindRelay, Name: "R", ResourceID: &f.machine, Channel: ch}); err != nil {
+		if _, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, BridgeID: &tb.ID, Kind: devices.KindRelay, Name: "R", ResourceID: &f.machine, Channel: ch}); err != nil {
 			t.Fatalf("relay %d: %v", ch, err)
 		}
 	}
-	if _, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, BridgeID: &tb.ID, Kind: devices.KindRelay, Name: "R", ResourceID: &f.machine, Channel: 2}); !errors.Is(err, errs.ErrConflict) {
+	if _, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, BridgeID: &tb.ID, Kind: devices.KindRelay, Name: "R", ResourceID: &f.machine, Channel: 2}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("channel 2 twice: %v", err)
 	}
-	if _, _, err := svc.Create(ctx, devices.NewDevice{SiteID: g.site, Kind: devices.KindLock, Name: "T", Protocol: devices.ProtocolTasmota, Address: "sonoff4ch", Channel: 3}); !errors.Is(err, errs.ErrConflict) {
+	if _, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: g.site, Kind: devices.KindLock, Name: "T", Protocol: devices.ProtocolTasmota, Address: "sonoff4ch", Channel: 3}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("a Tasmota of another site on the bridge's topic: %v", err)
 	}
 
 	// Moving a bridge moves its devices; retiring it retires them.
-	moved, err := svc.UpdateBridge(ctx, z.ID, devices.BridgePatch{Address: ptr("zigbee2mqtt/site-a")})
+	moved, err := svc.UpdateBridge(ctx, operator, z.ID, devices.BridgePatch{Address: ptr("zigbee2mqtt/site-a")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestBridgeRegistry(t *testing.T) {
 			t.Fatalf("device not moved with its bridge: %+v", devices.TopicsOf(&d))
 		}
 	}
-	if err := svc.RetireBridge(ctx, z.ID); err != nil {
+	if err := svc.RetireBridge(ctx, operator, z.ID); err != nil {
 		t.Fatal(err)
 	}
 	if ds, _ := svc.BridgeDevices(ctx, z.ID); len(ds) != 0 {
@@ -174,7 +175,7 @@ func TestOverlapRace(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	for i := range 5 {
 		base := "race" + id.Secret(4)
 		var wg sync.WaitGroup
@@ -182,11 +183,11 @@ func TestOverlapRace(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, _, results[0] = svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "s", Protocol: devices.ProtocolShelly, Address: base})
+			_, _, results[0] = svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "s", Protocol: devices.ProtocolShelly, Address: base})
 		}()
 		go func() {
 			defer wg.Done()
-			_, _, results[1] = svc.CreateBridge(ctx, devices.NewBridge{SiteID: g.site, Name: "z", Protocol: devices.ProtocolZigbee, Address: base + "/z2m"})
+			_, _, results[1] = svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: g.site, Name: "z", Protocol: devices.ProtocolZigbee, Address: base + "/z2m"})
 		}()
 		wg.Wait()
 		conflicts := 0
@@ -209,14 +210,14 @@ func TestCheckReportsOldRows(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
-	good, goodSecret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "ok", Protocol: devices.ProtocolTasmota, Address: "fine"})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
+	good, goodSecret, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "ok", Protocol: devices.ProtocolTasmota, Address: "fine"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmnd, cmndSecret, _ := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "c", Protocol: devices.ProtocolShelly, Address: "tmp-" + id.Secret(4)})
-	a, _, _ := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "a", Protocol: devices.ProtocolTasmota, Address: "ta"})
-	b, _, _ := svc.Create(ctx, devices.NewDevice{SiteID: g.site, Kind: devices.KindLock, Name: "b", Protocol: devices.ProtocolTasmota, Address: "tb", Channel: 2})
+	cmnd, cmndSecret, _ := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "c", Protocol: devices.ProtocolShelly, Address: "tmp-" + id.Secret(4)})
+	a, _, _ := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "a", Protocol: devices.ProtocolTasmota, Address: "ta"})
+	b, _, _ := svc.Create(ctx, operator, devices.NewDevice{SiteID: g.site, Kind: devices.KindLock, Name: "b", Protocol: devices.ProtocolTasmota, Address: "tb", Channel: 2})
 	// What the old rules allowed: a Shelly called "cmnd", and the same
 	// Tasmota topic on two sites on two channels.
 	for _, q := range []struct{ root, id string }{{"cmnd", cmnd.ID}, {"ta", b.ID}} {
@@ -273,7 +274,7 @@ func TestZigbee2MQTTBridge(t *testing.T) {
 			ctx := context.Background()
 			r := newRig(t, false)
 			base := "zigbee2mqtt/" + uniqueAddress(devices.ProtocolZigbee)
-			b, secret, err := r.svc.CreateBridge(ctx, devices.NewBridge{SiteID: r.f.site, Name: "Zigbee", Protocol: devices.ProtocolZigbee, Address: base})
+			b, secret, err := r.svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: r.f.site, Name: "Zigbee", Protocol: devices.ProtocolZigbee, Address: base})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,7 +283,7 @@ func TestZigbee2MQTTBridge(t *testing.T) {
 				if in.Kind == "" {
 					in.Kind = devices.KindLock
 				}
-				d, _, err := r.svc.Create(ctx, in)
+				d, _, err := r.svc.Create(ctx, operator, in)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -385,7 +386,7 @@ func TestSeveralLevelsAndBridges(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, false)
 	prefix := "shellies-" + id.Secret(6) + "/office"
-	sh, shSecret, err := r.svc.Create(ctx, devices.NewDevice{SiteID: r.f.site, Kind: devices.KindLock, Name: "Bureau", Protocol: devices.ProtocolShelly, Address: prefix})
+	sh, shSecret, err := r.svc.Create(ctx, operator, devices.NewDevice{SiteID: r.f.site, Kind: devices.KindLock, Name: "Bureau", Protocol: devices.ProtocolShelly, Address: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,13 +402,13 @@ func TestSeveralLevelsAndBridges(t *testing.T) {
 		t.Fatalf("unlock a Shelly at %s: %v", prefix, err)
 	}
 
-	tb, tbSecret, err := r.svc.CreateBridge(ctx, devices.NewBridge{SiteID: r.f.site, Name: "4CH", Protocol: devices.ProtocolTasmota, Address: uniqueAddress(devices.ProtocolTasmota)})
+	tb, tbSecret, err := r.svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: r.f.site, Name: "4CH", Protocol: devices.ProtocolTasmota, Address: uniqueAddress(devices.ProtocolTasmota)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var relays []*devices.Device
 	for ch := 1; ch <= 2; ch++ {
-		d, _, err := r.svc.Create(ctx, devices.NewDevice{SiteID: r.f.site, BridgeID: &tb.ID, Kind: devices.KindRelay, Name: "R", ResourceID: &r.f.machine, Channel: ch})
+		d, _, err := r.svc.Create(ctx, operator, devices.NewDevice{SiteID: r.f.site, BridgeID: &tb.ID, Kind: devices.KindRelay, Name: "R", ResourceID: &r.f.machine, Channel: ch})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -33,7 +34,7 @@ type limitRig struct {
 func newLimitRig(t *testing.T, bdb *bun.DB, f fixture, cfg devices.BrokerConfig) *limitRig {
 	t.Helper()
 	r := &rig{t: t, db: bdb, f: f}
-	r.svc = devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	r.svc = devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	r.env = mqtttest.StartEmbeddedWith(t, r.svc, cfg)
 	return &limitRig{rig: r, addr: r.env.Broker.Addr()}
 }
@@ -478,7 +479,7 @@ func TestBrokerFlood(t *testing.T) {
 // connection it was handed, and such a one never ends by itself).
 func TestBrokerCloseWithSilentConnection(t *testing.T) {
 	t.Parallel()
-	svc := devices.New(nil, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(nil, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	b, err := devices.NewBroker(devices.BrokerConfig{Listen: "127.0.0.1:0", Logger: mqtttest.Quiet(),
 		Limits: devices.BrokerLimits{ConnectTimeout: time.Hour}}, svc)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -124,7 +125,7 @@ func TestIdleDeviceStacks(t *testing.T) {
 func idleDevicesMemory(tb testing.TB, n int, start, stop func()) (before, after memory) {
 	bdb := dbtest.New(tb)
 	f := newFixture(tb, bdb)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	env := mqtttest.StartEmbedded(tb, svc)
 	ctx := context.Background()
 	type cred struct {
@@ -133,7 +134,7 @@ func idleDevicesMemory(tb testing.TB, n int, start, stop func()) (before, after 
 	}
 	creds := make([]cred, n)
 	for i := range creds {
-		d, secret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "lock",
+		d, secret, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "lock",
 			Protocol: devices.ProtocolRelais, Address: uniqueAddress(devices.ProtocolRelais)})
 		if err != nil {
 			tb.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -105,7 +106,7 @@ func TestBrokerLogin(t *testing.T) {
 	}
 	defer s.Close()
 	r.waitOnline(d, true)
-	if _, err := r.svc.RotateSecret(ctx, d.ID); err != nil {
+	if _, err := r.svc.RotateSecret(ctx, operator, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	r.waitOnline(d, false) // its Last Will fired
@@ -122,7 +123,7 @@ func TestListenPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	svc := devices.New(nil, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(nil, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	_, err = devices.NewBroker(devices.BrokerConfig{Listen: ln.Addr().String()}, svc)
 	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "RELAIS_MQTT_LISTEN") {
 		t.Fatalf("err = %v", err)
@@ -137,7 +138,7 @@ func TestBrokerRestart(t *testing.T) {
 	t.Parallel()
 	broker := mqtttest.StartRestartable(t)
 	bdb := dbtest.New(t)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	env := mqtttest.StartOn(t, svc, broker.URL)
 	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), svc: svc, env: env, bridges: map[string]*devices.Bridge{}}
 	ctx := context.Background()
@@ -189,7 +190,7 @@ func TestTLSListener(t *testing.T) {
 	t.Parallel()
 	cert, pool := selfSigned(t)
 	bdb := dbtest.New(t)
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	b, err := devices.NewBroker(devices.BrokerConfig{Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0",
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, Logger: mqtttest.Quiet()}, svc)
 	if err != nil {

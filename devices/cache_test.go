@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -20,10 +21,10 @@ func TestForCommandCache(t *testing.T) {
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
 	const ttl = 300 * time.Millisecond
-	here := devices.New(bdb, devices.Config{DeviceCacheTTL: ttl})
-	other := devices.New(bdb, devices.Config{DeviceCacheTTL: ttl})
+	here := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, DeviceCacheTTL: ttl})
+	other := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, DeviceCacheTTL: ttl})
 
-	d, _, err := here.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "Entrée",
+	d, _, err := here.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "Entrée",
 		Protocol: devices.ProtocolRelais, Address: "entree"})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,7 @@ func TestForCommandCache(t *testing.T) {
 	}
 
 	// Through this process: seen at once, though the old row was cached.
-	if _, err := here.Update(ctx, d.ID, devices.DevicePatch{PulseSeconds: ptr(7)}); err != nil {
+	if _, err := here.Update(ctx, operator, d.ID, devices.DevicePatch{PulseSeconds: ptr(7)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := pulse(here); got != 7 {
@@ -61,7 +62,7 @@ func TestForCommandCache(t *testing.T) {
 
 	// Through another replica: the cached row serves until it lapses.
 	changed := time.Now()
-	if _, err := other.Update(ctx, d.ID, devices.DevicePatch{PulseSeconds: ptr(9)}); err != nil {
+	if _, err := other.Update(ctx, operator, d.ID, devices.DevicePatch{PulseSeconds: ptr(9)}); err != nil {
 		t.Fatal(err)
 	}
 	for pulse(here) != 9 {
@@ -75,7 +76,7 @@ func TestForCommandCache(t *testing.T) {
 	if got := pulse(here); got != 9 {
 		t.Fatal("cache went back to an older row")
 	}
-	if err := here.Retire(ctx, d.ID); err != nil {
+	if err := here.Retire(ctx, operator, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, err := here.ForCommand(ctx, d.ID)

@@ -3,7 +3,10 @@
 // (paho), one adapter per protocol (relais JSON, Tasmota, Shelly Gen2,
 // Zigbee2MQTT), commands with correlation, timeouts and expiry, presence, and
 // a device simulator. It knows nothing of members or bookings: access decides,
-// devices delivers.
+// devices delivers. It imports identity, which sits below every domain, for
+// the caller's Principal: who may see and change the registry is decided
+// here (rules.go). Sites and resources belong to calendar; the registry asks
+// about them through Places.
 package devices
 
 import (
@@ -22,6 +25,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -128,6 +132,18 @@ type Config struct {
 	// TopicSync: how often the bridges registered through other replicas
 	// are read, to subscribe to their topics (default DefaultTopicSync).
 	TopicSync time.Duration
+	// Places answers which sites and resources exist; calendar owns them
+	// (calendar.DevicePlaces). Required to register devices and bridges.
+	Places Places
+}
+
+// Places is what the registry needs to know of sites and resources, which
+// it does not own: whether a site exists, and a resource's site and kind.
+// ResourceSite returns an error of kind errs.ErrNotFound when the resource
+// does not exist or is retired.
+type Places interface {
+	SiteExists(ctx context.Context, idb bun.IDB, siteID string) (bool, error)
+	ResourceSite(ctx context.Context, idb bun.IDB, resourceID string) (siteID, kind string, err error)
 }
 
 // Default timeouts.
@@ -145,6 +161,7 @@ type Service struct {
 	cmdTimeout    time.Duration
 	zigbeeTimeout time.Duration
 	metrics       *metrics
+	places        Places
 	// cache keeps the devices ForCommand read (see DefaultDeviceCacheTTL):
 	// a door answers on every unlock, and its row changes a few times in
 	// its life.
@@ -220,7 +237,7 @@ func New(bdb *bun.DB, cfg Config) *Service {
 	return &Service{
 		db: bdb, now: func() time.Time { return cfg.Now().UTC() }, log: cfg.Logger,
 		cmdTimeout: cfg.CommandTimeout, zigbeeTimeout: cfg.ZigbeeTimeout,
-		metrics: newMetrics(), cache: ttlcache.Cache[string, Device]{TTL: cfg.DeviceCacheTTL}, selectByID: selectByIDSQL(bdb),
+		metrics: newMetrics(), places: cfg.Places, cache: ttlcache.Cache[string, Device]{TTL: cfg.DeviceCacheTTL}, selectByID: selectByIDSQL(bdb),
 		pending: map[string]*pending{}, busy: map[string]*pending{}, presence: map[string]bool{},
 		pulses: map[string]string{}, zigbeeBases: map[string]bool{}, dynamicSubs: map[string]bool{}, topicSync: cfg.TopicSync,
 		registry: map[string]bool{}, held: map[string]heldPresence{},
@@ -356,30 +373,25 @@ func validateBehind(v *errs.Validator, d *Device, b *Bridge) {
 
 // checkResource verifies that a device's resource is on its site and of a
 // kind it can serve: a lock guards a room, a relay powers a machine.
-func checkResource(ctx context.Context, idb bun.IDB, v *errs.Validator, d *Device) error {
+func (s *Service) checkResource(ctx context.Context, idb bun.IDB, v *errs.Validator, d *Device) error {
 	if d.ResourceID == nil {
 		return nil
-	}
-	var row struct {
-		SiteID string `bun:"site_id"`
-		Kind   string `bun:"kind"`
 	}
 	if !id.Valid(*d.ResourceID) {
 		v.Add("resource_id", "no such resource on this site")
 		return nil
 	}
-	err := idb.NewSelect().Table("resources").Column("site_id", "kind").
-		Where("id = ?", *d.ResourceID).Where("retired_at IS NULL").Scan(ctx, &row)
+	siteID, kind, err := s.places.ResourceSite(ctx, idb, *d.ResourceID)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, errs.ErrNotFound):
 		v.Add("resource_id", "no such resource on this site")
 	case err != nil:
 		return fmt.Errorf("read device resource: %w", err)
-	case row.SiteID != d.SiteID:
+	case siteID != d.SiteID:
 		v.Add("resource_id", "no such resource on this site")
-	case d.Kind == KindLock && row.Kind != "room":
+	case d.Kind == KindLock && kind != "room":
 		v.Add("resource_id", "a lock guards a room (or, without resource_id, the site entrance)")
-	case d.Kind == KindRelay && row.Kind != "machine":
+	case d.Kind == KindRelay && kind != "machine":
 		v.Add("resource_id", "a relay powers a machine")
 	}
 	return nil
@@ -404,7 +416,10 @@ func secretMatches(secret, hash string) bool {
 // Create registers a device and returns it with its MQTT secret, which is
 // shown this once and stored only as a hash. A device behind a bridge has
 // no secret of its own ("").
-func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, error) {
+func (s *Service) Create(ctx context.Context, who *identity.Principal, in NewDevice) (*Device, string, error) {
+	if !mayManage(who, in.SiteID) {
+		return nil, "", refuseSite(who, in.SiteID)
+	}
 	now := s.now()
 	d := &Device{
 		ID: id.New(), SiteID: in.SiteID, Kind: in.Kind, Name: in.Name, ResourceID: in.ResourceID, BridgeID: in.BridgeID,
@@ -423,11 +438,11 @@ func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, er
 		if err := lockTopics(ctx, tx); err != nil {
 			return err
 		}
-		n, err := tx.NewSelect().Table("sites").Where("id = ?", in.SiteID).Count(ctx)
+		ok, err := s.places.SiteExists(ctx, tx, in.SiteID)
 		if err != nil {
 			return fmt.Errorf("read device site: %w", err)
 		}
-		if n == 0 {
+		if !ok {
 			return errSiteNotFound
 		}
 		var v errs.Validator
@@ -444,7 +459,7 @@ func (s *Service) Create(ctx context.Context, in NewDevice) (*Device, string, er
 			validate(&v, d, b)
 		}
 		checkFullTopic(&v, d.Protocol, in.FullTopic)
-		if err := checkResource(ctx, tx, &v, d); err != nil {
+		if err := s.checkResource(ctx, tx, &v, d); err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
@@ -598,7 +613,10 @@ func (s *Service) ByUsername(ctx context.Context, username string) (*Device, err
 // Update changes a device's name, address, channel or pulse. Changing the
 // address moves the device to other topics: it must reconnect, so its
 // current session is closed.
-func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*Device, error) {
+func (s *Service) Update(ctx context.Context, who *identity.Principal, deviceID string, p DevicePatch) (*Device, error) {
+	if _, err := s.manageable(ctx, who, deviceID); err != nil {
+		return nil, err
+	}
 	var out *Device
 	moved := false
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -666,7 +684,10 @@ func (s *Service) Update(ctx context.Context, deviceID string, p DevicePatch) (*
 
 // Retire takes a device out of service: it can no longer log in, and its
 // address is free for a replacement. Retiring twice is not an error.
-func (s *Service) Retire(ctx context.Context, deviceID string) error {
+func (s *Service) Retire(ctx context.Context, who *identity.Principal, deviceID string) error {
+	if _, err := s.manageable(ctx, who, deviceID); err != nil {
+		return err
+	}
 	d, err := s.Get(ctx, deviceID)
 	if err != nil {
 		return err
@@ -687,7 +708,10 @@ func (s *Service) Retire(ctx context.Context, deviceID string) error {
 
 // RotateSecret gives a device a new MQTT secret, returned this once; the old
 // one stops working at once (an open session is closed).
-func (s *Service) RotateSecret(ctx context.Context, deviceID string) (string, error) {
+func (s *Service) RotateSecret(ctx context.Context, who *identity.Principal, deviceID string) (string, error) {
+	if _, err := s.manageable(ctx, who, deviceID); err != nil {
+		return "", err
+	}
 	d, err := s.Get(ctx, deviceID)
 	if err != nil {
 		return "", err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
 
@@ -33,3 +34,6 @@ func newFixture(t testing.TB, bdb *bun.DB) fixture {
 	}
 	return f
 }
+
+// operator is the administrator the tests register and change devices as.
+var operator = &identity.Principal{UserID: "operator", Role: identity.RoleAdmin}

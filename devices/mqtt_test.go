@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
@@ -36,7 +37,7 @@ func newRig(t *testing.T, embedded bool) *rig {
 	t.Helper()
 	bdb := dbtest.New(t)
 	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), bridges: map[string]*devices.Bridge{}}
-	r.svc = devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	r.svc = devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	if embedded {
 		r.env = mqtttest.StartEmbedded(t, r.svc)
 	} else {
@@ -77,14 +78,14 @@ func (r *rig) register(p devices.Protocol, kind devices.Kind) (*devices.Device, 
 	var secret string
 	if p == devices.ProtocolZigbee {
 		var err error
-		bridge, secret, err = r.svc.CreateBridge(ctx, devices.NewBridge{SiteID: r.f.site, Name: "Zigbee2MQTT",
+		bridge, secret, err = r.svc.CreateBridge(ctx, operator, devices.NewBridge{SiteID: r.f.site, Name: "Zigbee2MQTT",
 			Protocol: p, Address: "zigbee2mqtt/" + uniqueAddress(p)})
 		if err != nil {
 			r.t.Fatal(err)
 		}
 		in.BridgeID, in.Address = &bridge.ID, "front door/lock"
 	}
-	d, devSecret, err := r.svc.Create(ctx, in)
+	d, devSecret, err := r.svc.Create(ctx, operator, in)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -437,7 +438,7 @@ func TestOneInFlightWithoutCorrelation(t *testing.T) {
 func TestPresenceTransitions(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, false)
-	replica := devices.New(r.db, devices.Config{Logger: mqtttest.Quiet()})
+	replica := devices.New(r.db, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	var mu sync.Mutex
 	var events []string
 	record := func(name string) func(context.Context, devices.Device, bool, time.Time) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -61,7 +62,7 @@ func TestPresenceStorm(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	svc := devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
 	env := mqtttest.Start(t, svc)
 	addr := strings.TrimPrefix(env.DeviceURL, "tcp://")
 	if mqtttest.ExternalURL() != "" {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -19,9 +20,9 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 
-	d, secret, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: " Entrée ",
+	d, secret, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: " Entrée ",
 		Protocol: devices.ProtocolRelais, Address: "entree"})
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +47,7 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 		t.Fatalf("wrong secret: %v", err)
 	}
 
-	relay, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindRelay, Name: "Laser",
+	relay, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindRelay, Name: "Laser",
 		ResourceID: &f.machine, Protocol: devices.ProtocolTasmota, Address: "tasmota_ABC123", Channel: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 		t.Fatalf("list = %+v", list)
 	}
 
-	up, err := svc.Update(ctx, d.ID, devices.DevicePatch{Name: ptr("Porte"), PulseSeconds: ptr(8)})
+	up, err := svc.Update(ctx, operator, d.ID, devices.DevicePatch{Name: ptr("Porte"), PulseSeconds: ptr(8)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 		t.Fatalf("after update = %+v", got)
 	}
 
-	newSecret, err := svc.RotateSecret(ctx, d.ID)
+	newSecret, err := svc.RotateSecret(ctx, operator, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,19 +80,19 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 		t.Fatalf("new secret: %v", err)
 	}
 
-	if err := svc.Retire(ctx, d.ID); err != nil {
+	if err := svc.Retire(ctx, operator, d.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Retire(ctx, d.ID); err != nil {
+	if err := svc.Retire(ctx, operator, d.ID); err != nil {
 		t.Fatalf("retiring twice: %v", err)
 	}
 	if _, err := svc.Authenticate(ctx, d.Username, newSecret); err == nil {
 		t.Fatal("a retired device can still log in")
 	}
-	if _, err := svc.Update(ctx, d.ID, devices.DevicePatch{Name: ptr("x")}); !errors.Is(err, errs.ErrConflict) {
+	if _, err := svc.Update(ctx, operator, d.ID, devices.DevicePatch{Name: ptr("x")}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("update retired: %v", err)
 	}
-	if _, err := svc.RotateSecret(ctx, d.ID); !errors.Is(err, errs.ErrConflict) {
+	if _, err := svc.RotateSecret(ctx, operator, d.ID); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("rotate retired: %v", err)
 	}
 	list, _ = svc.List(ctx, f.site)
@@ -99,7 +100,7 @@ func TestCreateGetListUpdateRetire(t *testing.T) {
 		t.Fatalf("list after retire = %+v", list)
 	}
 	// The retired device's address is free for its replacement.
-	if _, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "Entrée 2",
+	if _, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "Entrée 2",
 		Protocol: devices.ProtocolRelais, Address: "entree"}); err != nil {
 		t.Fatalf("reuse a retired address: %v", err)
 	}
@@ -114,7 +115,7 @@ func TestCreateValidation(t *testing.T) {
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
 	other := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	valid := func() devices.NewDevice {
 		return devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "Door", Protocol: devices.ProtocolRelais, Address: "door-" + id.New()[:8]}
 	}
@@ -164,7 +165,7 @@ func TestCreateValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := valid()
 			tt.change(&in)
-			_, _, err := svc.Create(ctx, in)
+			_, _, err := svc.Create(ctx, operator, in)
 			var ve *errs.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want a validation error", err)
@@ -180,13 +181,13 @@ func TestCreateValidation(t *testing.T) {
 	}
 	in := valid()
 	in.SiteID = id.New()
-	if _, _, err := svc.Create(ctx, in); !errors.Is(err, errs.ErrNotFound) {
+	if _, _, err := svc.Create(ctx, operator, in); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("unknown site: %v", err)
 	}
 	if _, err := svc.Get(ctx, "nope"); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("get garbage id: %v", err)
 	}
-	if _, err := svc.Update(ctx, id.New(), devices.DevicePatch{}); !errors.Is(err, errs.ErrNotFound) {
+	if _, err := svc.Update(ctx, operator, id.New(), devices.DevicePatch{}); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("update unknown: %v", err)
 	}
 }
@@ -198,7 +199,7 @@ func TestIdentityUnique(t *testing.T) {
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
 	g := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	tests := []struct {
 		name     string
 		a, b     devices.NewDevice
@@ -226,7 +227,7 @@ func TestIdentityUnique(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, _, errs2[i] = svc.Create(ctx, in)
+					_, _, errs2[i] = svc.Create(ctx, operator, in)
 				}()
 			}
 			wg.Wait()
@@ -245,11 +246,11 @@ func TestIdentityUnique(t *testing.T) {
 		})
 	}
 	// Moving a device onto a taken identity is a conflict too.
-	a, _, _ := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: "lock", Name: "a", Protocol: "shelly", Address: "sh-a"})
-	if _, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: "lock", Name: "b", Protocol: "shelly", Address: "sh-b"}); err != nil {
+	a, _, _ := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: "lock", Name: "a", Protocol: "shelly", Address: "sh-a"})
+	if _, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: "lock", Name: "b", Protocol: "shelly", Address: "sh-b"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Update(ctx, a.ID, devices.DevicePatch{Address: ptr("sh-b")}); !errors.Is(err, errs.ErrConflict) {
+	if _, err := svc.Update(ctx, operator, a.ID, devices.DevicePatch{Address: ptr("sh-b")}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("move onto a taken address: %v", err)
 	}
 }
@@ -260,7 +261,7 @@ func TestFullTopic(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
-	svc := devices.New(bdb, devices.Config{})
+	svc := devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}})
 	for _, tt := range []struct {
 		protocol  devices.Protocol
 		fullTopic string
@@ -273,7 +274,7 @@ func TestFullTopic(t *testing.T) {
 		{devices.ProtocolShelly, "%prefix%/%topic%/", true},
 		{devices.ProtocolShelly, "x/%topic%", false},
 	} {
-		_, _, err := svc.Create(ctx, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "t", Protocol: tt.protocol,
+		_, _, err := svc.Create(ctx, operator, devices.NewDevice{SiteID: f.site, Kind: devices.KindLock, Name: "t", Protocol: tt.protocol,
 			Address: "ft-" + id.Secret(6), FullTopic: tt.fullTopic})
 		if tt.ok != (err == nil) || (!tt.ok && !slicesEq(fieldsOf(err), "full_topic")) {
 			t.Errorf("%s with FullTopic %q: %v", tt.protocol, tt.fullTopic, err)

@@ -79,7 +79,7 @@ func seedDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calend
 		return nil, err
 	}
 	for i := range ds {
-		secret, err := dev.RotateSecret(ctx, ds[i].ID)
+		secret, err := dev.RotateSecret(ctx, demoOperator, ds[i].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Servic
 		{Kind: devices.KindRelay, Name: "Prise de la découpeuse laser", ResourceID: &laser.ID, Protocol: devices.ProtocolTasmota, Address: "tasmota_laser", Channel: 1},
 	} {
 		in.SiteID = site.ID
-		if _, _, err := dev.Create(ctx, in); err != nil {
+		if _, _, err := dev.Create(ctx, demoOperator, in); err != nil {
 			return err
 		}
 	}
@@ -279,3 +279,7 @@ func simulateDemo(ctx context.Context, dm *demo, brokerURL string, log *slog.Log
 	}
 	return stop, nil
 }
+
+// demoOperator is the administrator the demo sets the devices up as, the
+// way a network's administrator would through the API.
+var demoOperator = &identity.Principal{UserID: "demo", Role: identity.RoleAdmin}

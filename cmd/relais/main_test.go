@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -332,8 +333,8 @@ func TestDevicesCheckAndACL(t *testing.T) {
 		VALUES (?, 'Site', 'Europe/Paris', '{}', '{}', ?, ?)`, site, time.Now().UTC(), time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	svc := devices.New(d, devices.Config{})
-	shelly, _, err := svc.Create(ctx, devices.NewDevice{SiteID: site, Kind: devices.KindLock, Name: "Porte", Protocol: devices.ProtocolShelly, Address: "porte"})
+	svc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}})
+	shelly, _, err := svc.Create(ctx, demoOperator, devices.NewDevice{SiteID: site, Kind: devices.KindLock, Name: "Porte", Protocol: devices.ProtocolShelly, Address: "porte"})
 	if err != nil {
 		t.Fatal(err)
 	}

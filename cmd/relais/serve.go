@@ -74,7 +74,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	calendarSvc.SetGuard(access.SessionGuard(billingSvc, queue))
 
 	// Devices: the embedded MQTT broker, or an external one.
-	devicesSvc := devices.New(d, devices.Config{Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
+	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
 	transport, deviceURL, closeMQTT, err := connectMQTT(ctx, c, devicesSvc, log)
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer devicesSvc.Close()
 
 	// The gate: doors and machines.
-	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, access.GateConfig{Logger: log, Jobs: queue,
+	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, access.GateConfig{Logger: log, Jobs: queue, Accounts: identitySvc,
 		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit})
 	devicesSvc.OnPresence(gate.OnPresence)
 	if err := devicesSvc.Start(ctx, transport); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -223,5 +224,5 @@ func openDevices(ctx context.Context, name string, args []string, getenv func(st
 	if err != nil {
 		return nil, nil, err
 	}
-	return devices.New(d, devices.Config{}), func() { d.Close() }, nil
+	return devices.New(d, devices.Config{Places: calendar.DevicePlaces{}}), func() { d.Close() }, nil
 }
