@@ -42,6 +42,7 @@ func (f *calendarFixture) membership(t testing.TB, userID string, includes map[s
 }
 
 func TestDevicesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	_, anne, _ := h.member("anne@example.fr")
@@ -109,6 +110,7 @@ func TestDevicesOverHTTP(t *testing.T) {
 }
 
 func TestDoorsOverHTTPWithoutABroker(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	h.cal.SetGuard(h.bill)
@@ -179,6 +181,7 @@ func TestDoorsOverHTTPWithoutABroker(t *testing.T) {
 // TestDoorsAndMachinesWithDevicesOverHTTP: the whole path, HTTP → decision
 // → MQTT → simulated device → confirmation → HTTP, on the test broker.
 func TestDoorsAndMachinesWithDevicesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	h.cal.SetGuard(h.bill)

@@ -24,6 +24,7 @@ func (c *movableClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock
 func (c *movableClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func TestWaitingList(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
 	f := newFixtureWith(t, 4, calendar.Config{Now: clk.Now, OfferTTL: time.Hour}, clk.t)
@@ -94,6 +95,7 @@ func mustEntry(t *testing.T, f *fixture, user string) *calendar.WaitlistEntry {
 }
 
 func TestAcceptOfferAndLazyExpiry(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
 	f := newFixtureWith(t, 3, calendar.Config{Now: clk.Now, OfferTTL: 30 * time.Minute}, clk.t)
@@ -131,6 +133,7 @@ func TestAcceptOfferAndLazyExpiry(t *testing.T) {
 // TestOfferExpiresThroughTheJobQueue runs the real River queue: the offer
 // lapses by itself and passes to the next in line.
 func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	now := time.Now().In(paris)
 	f := newFixtureWith(t, 3, calendar.Config{OfferTTL: 6 * time.Second}, now)

@@ -37,6 +37,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -84,6 +85,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestMigrateCommands(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	var out bytes.Buffer
@@ -115,6 +117,7 @@ func TestMigrateCommands(t *testing.T) {
 }
 
 func TestAdminCreateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	args := []string{"admin", "create", "--email", "Admin@Example.fr", "--password", "admin password 1", "--database-url", url}
@@ -218,6 +221,7 @@ func get(t *testing.T, url, token string) int {
 }
 
 func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := map[string]string{
 		"RELAIS_DATABASE_URL":    dbtest.URL(t),
 		"RELAIS_ADMIN_EMAIL":     "admin@example.fr",
@@ -259,6 +263,7 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 func TestServePortTaken(t *testing.T) {
+	t.Parallel()
 	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.URL(t)})
 	addr := strings.TrimPrefix(base, "http://")
 	args := append([]string{"serve", "--http-addr", addr, "--database-url", dbtest.URL(t)}, mqttArgs()...)
@@ -272,6 +277,7 @@ func TestServePortTaken(t *testing.T) {
 // TestServeMQTTPortTaken: the embedded broker's port is taken (here by a
 // listener of the test): serve says so and names the setting to change.
 func TestServeMQTTPortTaken(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -296,6 +302,7 @@ func mqttArgs() []string {
 }
 
 func TestInvoicesVerify(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	if err := run(ctx, []string{"migrate", "up", "--database-url", url}, env(nil), io.Discard, io.Discard); err != nil {
@@ -317,6 +324,7 @@ func TestInvoicesVerify(t *testing.T) {
 // sound and lists, exiting non-zero, the rows that break the topic rules;
 // `relais devices acl` writes every client's block for Mosquitto.
 func TestDevicesCheckAndACL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	if err := run(ctx, []string{"migrate", "up", "--database-url", url}, env(nil), io.Discard, io.Discard); err != nil {
