@@ -67,6 +67,7 @@ func internalError(err error) bool {
 // takes access away, still goes out and ends the session, and the caller
 // gets the 500 too. Once the audit works again, everything does.
 func TestAuditFailureSendsNothing(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	sims := f.connect(t)
 	lock, relay := sims[f.entrance.ID], sims[f.relay.ID]
@@ -147,6 +148,7 @@ func TestAuditFailureSendsNothing(t *testing.T) {
 // access away; when its record cannot be written, the lock is locked all
 // the same (and the job tried again later).
 func TestRelockGoesOutWithoutItsRecord(t *testing.T) {
+	t.Parallel()
 	f, lock, sim := relockFixture(t)
 	ctx := context.Background()
 	resident := f.member(t, "resident", f.resident)
@@ -165,6 +167,7 @@ func TestRelockGoesOutWithoutItsRecord(t *testing.T) {
 // and power-off — the audit already holds its decision, pending and naming
 // the command; afterwards that same row holds the device's answer.
 func TestDecisionsRecordedBeforeCommands(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	f.connect(t)
 	ctx := context.Background()
@@ -223,6 +226,7 @@ func TestDecisionsRecordedBeforeCommands(t *testing.T) {
 // escape sequence) are replaced and the message bounded, so that the
 // answer is recorded on both databases and reads safely.
 func TestDeviceErrorRecordedClean(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	sims := f.connect(t)
 	ctx := context.Background()
@@ -246,6 +250,7 @@ func TestDeviceErrorRecordedClean(t *testing.T) {
 // round trip, and words appended to its detail. Every other column, every
 // other row and every second try is refused, on both engines.
 func TestAccessEventsSettleOnce(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	ctx := context.Background()
 	m := f.manager(t)

@@ -187,6 +187,7 @@ func problemCode(err error) string {
 // TestUnlockRefusals checks each reason a door stays shut, that it is named
 // to the member, and that the refusal is recorded. No command is sent.
 func TestUnlockRefusals(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	ctx := context.Background()
 	nobody := f.member(t, "nobody", nil)
@@ -244,6 +245,7 @@ func TestUnlockRefusals(t *testing.T) {
 // start and excluded at the end, and never for a cancelled reservation or
 // for another member's.
 func TestRoomDoorWindow(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	ctx := context.Background()
 	anne := f.member(t, "anne", f.resident)
@@ -280,6 +282,7 @@ func TestRoomDoorWindow(t *testing.T) {
 // TestMachineRefusals: no reservation, a reservation not under way, no
 // training.
 func TestMachineRefusals(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	ctx := context.Background()
 	trained := f.member(t, "trained", f.nomade)
@@ -327,6 +330,7 @@ func TestMachineRefusals(t *testing.T) {
 // TestOfflineDeviceSendsNothing: with no broker connection the decision is
 // made and recorded, nothing is sent, and the caller gets 503.
 func TestOfflineDeviceSendsNothing(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	ctx := context.Background()
 	resident := f.member(t, "resident", f.resident)
@@ -365,6 +369,7 @@ func TestOfflineDeviceSendsNothing(t *testing.T) {
 // TestAccessEventsAppendOnly: the database itself refuses to rewrite or
 // erase the audit.
 func TestAccessEventsAppendOnly(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	ctx := context.Background()
 	nobody := f.member(t, "nobody", nil)
@@ -405,6 +410,7 @@ func (w watchedDevices) Send(ctx context.Context, d *devices.Device, cmd devices
 // written, and the connection is left as it was found, so the next
 // transaction on it still waits for the flush.
 func TestDoorDecisionCommits(t *testing.T) {
+	t.Parallel()
 	for _, durable := range []bool{false, true} {
 		t.Run(fmt.Sprintf("durable=%v", durable), func(t *testing.T) {
 			f := newGateFixture(t)
@@ -471,6 +477,7 @@ func deref(e access.Event) []string {
 // TestListAndExportEvents: filters, newest first, pages that neither skip
 // nor repeat, and a CSV of the same events oldest first.
 func TestListAndExportEvents(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	ctx := context.Background()
 	a, b := f.member(t, "a", nil), f.member(t, "b", nil)

@@ -116,6 +116,7 @@ func actions(s *devicesim.Sim, a devices.Action) []devicesim.Executed {
 }
 
 func TestDoorsWithDevices(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	sims := f.connect(t)
 	ctx := context.Background()
@@ -220,6 +221,7 @@ func TestDoorsWithDevices(t *testing.T) {
 }
 
 func TestMachineSessionWithRelay(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
@@ -325,6 +327,7 @@ func TestMachineSessionWithRelay(t *testing.T) {
 // process is switched off by the durable job, worked by two other River
 // clients (two replicas after a restart); it runs once.
 func TestMachineOffJobRunsOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
@@ -374,6 +377,7 @@ func TestMachineOffJobRunsOnceAcrossReplicas(t *testing.T) {
 // session is switched off; one whose session still holds a current
 // reservation stays on, its auto-off renewed.
 func TestReconcileAtStart(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
@@ -413,6 +417,7 @@ func TestReconcileAtStart(t *testing.T) {
 // machine runs on; the power-off job enqueued by the cancellation switches
 // it off at once, without waiting for the refresh.
 func TestCancellingStopsTheMachine(t *testing.T) {
+	t.Parallel()
 	f := newGateFixture(t)
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]

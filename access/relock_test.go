@@ -63,6 +63,7 @@ func (f *gateFixture) eventsOf(t *testing.T, kind string) []access.Event {
 // TestZigbeeLockRelocks: a Zigbee lock latches, so relais locks it again
 // when the pulse is over, through a durable job, and records it.
 func TestZigbeeLockRelocks(t *testing.T) {
+	t.Parallel()
 	f, lock, sim := relockFixture(t)
 	ctx := context.Background()
 	resident := f.member(t, "resident", f.resident)
@@ -83,6 +84,7 @@ func TestZigbeeLockRelocks(t *testing.T) {
 // TestRelockLeavesALaterUnlockAlone: a second unlock during the first's
 // pulse gets its whole pulse: the first unlock's relock does nothing.
 func TestRelockLeavesALaterUnlockAlone(t *testing.T) {
+	t.Parallel()
 	f, lock, sim := relockFixture(t)
 	ctx := context.Background()
 	resident := f.member(t, "resident", f.resident)
@@ -108,6 +110,7 @@ func TestRelockLeavesALaterUnlockAlone(t *testing.T) {
 // TestRelockOfAnOfflineLockIsRetried: the lock's bridge is away when the
 // pulse ends; the failure is recorded and the job tries again.
 func TestRelockOfAnOfflineLockIsRetried(t *testing.T) {
+	t.Parallel()
 	f, lock, sim := relockFixture(t)
 	ctx := context.Background()
 	resident := f.member(t, "resident", f.resident)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRegisterLoginMe(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.do(req{method: "POST", path: "/v1/auth/register", body: map[string]string{"email": " Anne@Example.fr", "password": password, "name": "Anne"}}).
 		expect(t, http.StatusCreated)
@@ -48,6 +49,7 @@ func TestRegisterLoginMe(t *testing.T) {
 }
 
 func TestRegisterErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.member("anne@example.fr")
 	tests := []struct {
@@ -80,6 +82,7 @@ func TestRegisterErrors(t *testing.T) {
 }
 
 func TestLoginDoesNotRevealAccounts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.member("anne@example.fr")
 	wrongPW := h.do(req{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": "anne@example.fr", "password": "not the password"}}).
@@ -96,6 +99,7 @@ func TestLoginDoesNotRevealAccounts(t *testing.T) {
 }
 
 func TestRefreshRotationOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, _, rt := h.member("anne@example.fr")
 	var next struct {
@@ -111,6 +115,7 @@ func TestRefreshRotationOverHTTP(t *testing.T) {
 }
 
 func TestLogoutEndsTheSession(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, at, rt := h.member("anne@example.fr")
 	h.do(req{method: "POST", path: "/v1/auth/logout", token: at}).expect(t, http.StatusNoContent)
@@ -119,6 +124,7 @@ func TestLogoutEndsTheSession(t *testing.T) {
 }
 
 func TestProtectedRoutesNeedAToken(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, tc := range []struct{ name, header string }{
 		{"none", ""},
@@ -139,6 +145,7 @@ func TestProtectedRoutesNeedAToken(t *testing.T) {
 }
 
 func TestRateLimitOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withRateLimits(identity.RateLimits{PerIP: identity.Limit{Max: 2, Window: time.Minute}}))
 	body := map[string]string{"email": "x@example.fr", "password": "whatever-password"}
 	h.do(req{method: "POST", path: "/v1/auth/login", body: body}).expect(t, http.StatusUnauthorized)
@@ -154,6 +161,7 @@ func TestRateLimitOverHTTP(t *testing.T) {
 }
 
 func TestPasswordChangeOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, phone, _ := h.member("anne@example.fr")
 	laptop, _ := h.login("anne@example.fr", password)
@@ -174,6 +182,7 @@ func TestPasswordChangeOverHTTP(t *testing.T) {
 // wrong current passwords the address gets 429, even with the right one,
 // and nothing changes.
 func TestCurrentPasswordChecksAreLimitedOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withRateLimits(identity.DefaultRateLimits))
 	_, token, _ := h.member("anne@example.fr")
 	change := func(current string) *response {

@@ -11,6 +11,7 @@ import (
 // The hand-written availability encoder writes exactly what the generic
 // one would, names with characters JSON must escape included.
 func TestAppendSiteAvailabilityMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	at := func(h, m int) time.Time { return time.Date(2026, 3, 29, h, m, 0, 0, time.UTC) }
 	cases := [][]calendar.Availability{
 		nil,

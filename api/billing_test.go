@@ -10,6 +10,7 @@ import (
 var buyerBody = map[string]any{"address": map[string]string{"line1": "3 rue des Lilas", "postal_code": "23000", "city": "Guéret", "country": "FR"}}
 
 func TestBillingOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	f.h.cal.SetGuard(f.h.bill)
 	anneID, anne, _ := f.h.member("anne@example.fr")
@@ -127,6 +128,7 @@ func TestBillingOverHTTP(t *testing.T) {
 }
 
 func TestMembershipOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	f.h.cal.SetGuard(f.h.bill)
 	anneID, anne, _ := f.h.member("anne@example.fr")
@@ -169,6 +171,7 @@ func TestMembershipOverHTTP(t *testing.T) {
 }
 
 func TestPayPerUseOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	f.h.cal.SetGuard(f.h.bill)
 	anneID, anne, _ := f.h.member("anne@example.fr")
@@ -210,6 +213,7 @@ func TestPayPerUseOverHTTP(t *testing.T) {
 }
 
 func TestRefundOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	anneID, anne, _ := f.h.member("anne@example.fr")
 	var plan struct{ ID string }

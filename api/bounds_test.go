@@ -16,6 +16,7 @@ import (
 // the horizon now, for members, for managers booking on their behalf and
 // for blocks; nothing is booked or charged, and the room stays free.
 func TestBookingToTheYear9999OverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	h.cal.SetGuard(h.bill)
@@ -118,6 +119,7 @@ func set(t *testing.T, body map[string]any, path string, v any) map[string]any {
 // past the bound, past int64) it is a 422 naming the field, and nothing
 // changes. 2^62 minutes of notice used to overflow into no notice at all.
 func TestNumericInputsAreBounded(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	anneID, anne, _ := h.member("anne@example.fr")

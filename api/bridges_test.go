@@ -14,6 +14,7 @@ type bridgeOut struct {
 // TestBridgesOverHTTP: managers register a Zigbee2MQTT bridge and the locks
 // behind it; members never see bridges; the topic rules hold over HTTP.
 func TestBridgesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	_, anne, _ := h.member("anne@example.fr")
@@ -101,6 +102,7 @@ func TestBridgesOverHTTP(t *testing.T) {
 // channel) to open it as "their" device: refused, because a Tasmota topic
 // is one device on the broker, whatever the site and channel.
 func TestNoDoorOfAnotherSite(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/devices", token: f.manager,

@@ -7,6 +7,7 @@ import (
 )
 
 func TestSeriesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	_, bob, _ := f.h.member("bob@example.fr")
@@ -49,6 +50,7 @@ func TestSeriesOverHTTP(t *testing.T) {
 }
 
 func TestWaitlistOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	_, bob, _ := f.h.member("bob@example.fr")
@@ -81,6 +83,7 @@ func TestWaitlistOverHTTP(t *testing.T) {
 }
 
 func TestAvailabilityAndResourceClosuresOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	f.book(anne, f.desk, f.at(3, 10, 0), f.at(3, 11, 0)).expect(t, http.StatusCreated)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	p := h.do(req{method: "GET", path: "/v1/nothing-here"}).expect(t, http.StatusNotFound).problem(t)
 	if p.Status != 404 || p.RequestID == "" {
@@ -25,6 +26,7 @@ func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
 }
 
 func TestBadBodies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	tests := []struct {
@@ -56,6 +58,7 @@ func TestBadBodies(t *testing.T) {
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	key := map[string]string{"Idempotency-Key": "create-fabrique"}
@@ -78,6 +81,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestIdempotencyUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	const n = 8
@@ -105,6 +109,7 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	for i := range 5 {
@@ -143,6 +148,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.do(req{method: "GET", path: "/healthz"}).expect(t, http.StatusOK)
 	h.do(req{method: "GET", path: "/readyz"}).expect(t, http.StatusOK)
@@ -155,6 +161,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 }
 
 func TestRateLimitedAnswersAreNotReplayed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withRateLimits(identity.RateLimits{PerIP: identity.Limit{Max: 1, Window: time.Minute}}))
 	key := map[string]string{"Idempotency-Key": "signup"}
 	body := map[string]string{"email": "a@example.fr", "password": password, "name": "A"}

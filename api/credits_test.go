@@ -53,6 +53,7 @@ func win1252(s string) []byte {
 }
 
 func TestCrowdfundingOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	h.cal.SetGuard(h.bill)

@@ -107,6 +107,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // TestDecodeJSONChecksText: every string of a body, at any depth, is held
 // to the text rule, and the answer names it by its JSON path.
 func TestDecodeJSONChecksText(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		body   string
@@ -157,6 +158,7 @@ func TestDecodeJSONChecksText(t *testing.T) {
 }
 
 func TestWildcardsOf(t *testing.T) {
+	t.Parallel()
 	for pattern, want := range map[string]string{
 		"GET /healthz": "",
 		"DELETE /v1/sites/{site_id}/closures/{closure_id}": "site_id,closure_id",
@@ -171,6 +173,7 @@ func TestWildcardsOf(t *testing.T) {
 }
 
 func TestDecodeJSONNamesFields(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		body   string
 		status int

@@ -39,6 +39,7 @@ func (f *calendarFixture) membership(t testing.TB, userID string, includes map[s
 }
 
 func TestDevicesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	_, anne, _ := h.member("anne@example.fr")
@@ -106,6 +107,7 @@ func TestDevicesOverHTTP(t *testing.T) {
 }
 
 func TestDoorsOverHTTPWithoutABroker(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	h.cal.SetGuard(h.bill)
@@ -176,6 +178,7 @@ func TestDoorsOverHTTPWithoutABroker(t *testing.T) {
 // TestDoorsAndMachinesWithDevicesOverHTTP: the whole path, HTTP → decision
 // → MQTT → simulated device → confirmation → HTTP, on the test broker.
 func TestDoorsAndMachinesWithDevicesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	h.cal.SetGuard(h.bill)

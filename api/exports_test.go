@@ -44,6 +44,7 @@ func column(t *testing.T, rows [][]string, name string) int {
 // manager typed, come out of their exports as text, and their amounts still
 // as numbers.
 func TestCSVExportsNeutraliseFormulas(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	anneID, anne, _ := h.member("anne@example.fr")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCalendarFeedsOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
@@ -84,6 +85,7 @@ func usePublicURL(t *testing.T, h *harness, url string) {
 // configured public address, whatever Host and X-Forwarded-* the request
 // carries; without one it is null (the client knows where it found the API).
 func TestFeedURLIgnoresTheRequestHost(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, anne, _ := h.member("anne@example.fr")
 	rotate := func() (url *string, path string) {

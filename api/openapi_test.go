@@ -91,6 +91,7 @@ func specOperations(doc *openapi3.T) map[string]*openapi3.Operation {
 // TestOpenAPIMatchesRoutes keeps the route table (api/routes.go) and
 // openapi.yaml in step: same paths, same methods, same parameter names.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	doc, _ := loadSpec(t)
 	documented := specOperations(doc)
 
@@ -128,6 +129,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // TestOpenAPIOperationsAreDocumented checks what a reader of openapi.yaml
 // needs from every operation, and the promises every route keeps.
 func TestOpenAPIOperationsAreDocumented(t *testing.T) {
+	t.Parallel()
 	doc, _ := loadSpec(t)
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,

@@ -13,6 +13,7 @@ import (
 // the key with another body is a 422, and racing duplicates make one
 // reservation.
 func TestReservationIdempotencyInTransaction(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	_, bob, _ := f.h.member("bob@example.fr")

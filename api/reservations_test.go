@@ -63,6 +63,7 @@ func (f *calendarFixture) book(token, resource, start, end string) *response {
 }
 
 func TestReservationLifecycleOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	_, anne, _ := h.member("anne@example.fr")
@@ -124,6 +125,7 @@ func TestReservationLifecycleOverHTTP(t *testing.T) {
 }
 
 func TestBookingRulesOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	tests := []struct {
@@ -161,6 +163,7 @@ func TestBookingRulesOverHTTP(t *testing.T) {
 }
 
 func TestDSTDaysOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	f.h.clock.t = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	f.manager, _ = f.h.login("manon@example.fr", password) // tokens from before the jump have expired
@@ -193,6 +196,7 @@ func TestDSTDaysOverHTTP(t *testing.T) {
 }
 
 func TestManagersBookOnBehalfAndBlock(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	anneID, anne, _ := f.h.member("anne@example.fr")
 	_, bob, _ := f.h.member("bob@example.fr")
@@ -224,6 +228,7 @@ func anneQual(t *testing.T, f *calendarFixture, userID string) {
 
 // TestNoDoubleBookingOverHTTP: 100 clients race for one desk and slot.
 func TestNoDoubleBookingOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	const n = 100
 	tokens := make([]string, 10)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestSitesLifecycleAndRights(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	managerID, manager, _ := h.member("manon@example.fr")
@@ -97,6 +98,7 @@ func TestSitesLifecycleAndRights(t *testing.T) {
 }
 
 func TestMembersCannotSeeOthers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	anneID, anne, _ := h.member("anne@example.fr")
 	bobID, bob, _ := h.member("bob@example.fr")
@@ -114,6 +116,7 @@ func TestMembersCannotSeeOthers(t *testing.T) {
 }
 
 func TestAdminManagesUsers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	anneID, anne, _ := h.member("anne@example.fr")
@@ -135,6 +138,7 @@ func TestAdminManagesUsers(t *testing.T) {
 }
 
 func TestAPIKeysOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	managerID, manager, _ := h.member("manon@example.fr")
@@ -200,6 +204,7 @@ func TestAPIKeysOverHTTP(t *testing.T) {
 }
 
 func TestFollowUpsOfCreation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	site := h.site(admin, "La Fabrique")
@@ -227,6 +232,7 @@ func TestFollowUpsOfCreation(t *testing.T) {
 }
 
 func TestAPIKeyListedSitesPaginate(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	var ids []string
@@ -269,6 +275,7 @@ func otherLegal() map[string]any {
 // SIREN would issue invoices in that entity's series and lock the entity's
 // own managers out of its journal.
 func TestSiteLegalIdentityIsTheAdmins(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, admin := h.admin()
 	site := h.site(admin, "La Fabrique")

@@ -35,6 +35,7 @@ func postWebhook(t *testing.T, h *harness, payload []byte, sig string) int {
 }
 
 func TestCheckoutAndWebhookOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	var pass struct{ ID string }
@@ -120,6 +121,7 @@ func sendEvent(t *testing.T, h *harness, id, typ string, created time.Time, obje
 }
 
 func TestOnlinePlanChangeOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
 	f.h.bill.UseStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
@@ -207,6 +209,7 @@ func TestOnlinePlanChangeOverHTTP(t *testing.T) {
 }
 
 func TestChargesCheckoutOverHTTP(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	f.h.cal.SetGuard(f.h.bill)
 	anneID, anne, _ := f.h.member("anne@example.fr")

@@ -45,6 +45,7 @@ func (f *calendarFixture) connectLock(t *testing.T, d deviceOut) *devicesim.Sim 
 // characters is a 422 naming reason; nothing is sent to the lock and
 // nothing is recorded. A good reason then opens the door, once.
 func TestUnlockRefusesBadReason(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 10) // unique topics on a shared broker
@@ -111,6 +112,7 @@ func TestUnlockRefusesBadReason(t *testing.T) {
 // and path values holding such bytes are refused before any handler
 // reads them (on PostgreSQL they used to reach the database: a 500).
 func TestFreeTextRefusedEverywhere(t *testing.T) {
+	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
 	anneID, anne, _ := h.member("anne@example.fr")

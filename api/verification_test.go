@@ -24,6 +24,7 @@ func (h *harness) verifyEmail(addr string) *response {
 // once; a member asks for another link at most once a minute, and not
 // once verified.
 func TestEmailVerificationOverHTTP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, anne, _ := h.member("anne@example.fr")
 	mail := h.mails.To(t, "anne@example.fr")
@@ -85,6 +86,7 @@ func TestEmailVerificationOverHTTP(t *testing.T) {
 
 // A link works for 48 hours.
 func TestEmailVerificationExpires(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.member("bob@example.fr")
 	h.clock.Advance(49 * 3600e9)

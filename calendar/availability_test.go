@@ -9,6 +9,7 @@ import (
 )
 
 func TestAvailability(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	a, b := f.users[0], f.users[1]
@@ -80,6 +81,7 @@ func TestAvailability(t *testing.T) {
 }
 
 func TestAvailabilityOnDSTDays(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 0)
 	ctx := context.Background()
 	always := calendar.OpeningHours{}

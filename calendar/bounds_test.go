@@ -51,6 +51,7 @@ func (f *fixture) reservationsOf(t *testing.T, res *calendar.Resource) []calenda
 // member, and a manager's block (a larger but finite bound). The observed
 // attack was end: 9999-12-31, which blocked a room forever.
 func TestReservationBounds(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2) // now: Monday 2 March 2026, 07:00 in Paris
 	member, mgr := f.users[0], f.users[1]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk", OpeningHours: allDay()})
@@ -125,6 +126,7 @@ func TestReservationBounds(t *testing.T) {
 // Moves, recurring reservations and waiting lists go through the same
 // bounds.
 func TestReservationBoundsOnEveryPath(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	member, mgr := f.users[0], f.users[1]
@@ -210,6 +212,7 @@ func TestReservationBoundsOnEveryPath(t *testing.T) {
 // The horizon bounds the end of a booking as availability's offers end
 // there.
 func TestAvailabilityAgreesWithBooking(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2) // now: Monday 2 March 2026, 07:00 in Paris
 	ctx := context.Background()
 	member, other := f.users[0], f.users[1]
@@ -283,6 +286,7 @@ func TestAvailabilityAgreesWithBooking(t *testing.T) {
 // resource busy, and a window past any horizon (or in year 1) is answered
 // with nothing free rather than with instants out of range.
 func TestAvailabilityFarFromNow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	room := f.resource(t, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 6, OpeningHours: allDay()})
@@ -330,6 +334,7 @@ func TestAvailabilityFarFromNow(t *testing.T) {
 // into no notice at all — are brought within them by the migration
 // 20261205000400, after which the rules hold again.
 func TestRulesStoredBeforeTheBounds(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	member := f.users[0]
@@ -412,6 +417,7 @@ func TestRulesStoredBeforeTheBounds(t *testing.T) {
 // Every rule is bounded: out of range is a validation error naming it, and
 // no resource is created.
 func TestRuleBounds(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 0)
 	ctx := context.Background()
 	const huge = 1 << 62

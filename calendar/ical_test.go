@@ -149,6 +149,7 @@ func utcTime(t testing.TB, ev ical.Event, name string) time.Time {
 }
 
 func TestFeedTokens(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	me := f.users[0]
@@ -236,6 +237,7 @@ func TestFeedTokens(t *testing.T) {
 }
 
 func TestUserFeed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	me, other := f.users[0], f.users[1]
@@ -329,6 +331,7 @@ func TestUserFeed(t *testing.T) {
 }
 
 func TestSiteAndResourceFeeds(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	mgr, member := f.users[0], f.users[1]
@@ -449,6 +452,7 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 var etagForm = regexp.MustCompile(`^"[0-9a-f]{32}"$`)
 
 func TestFeedETag(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	me, other := f.users[0], f.users[1]
@@ -586,6 +590,7 @@ func noteRoundTrip(t testing.TB, f *fixture, r *calendar.Reservation, note strin
 }
 
 func TestFeedTextAndFolding(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	me := f.users[0]
 	// 120 runes, 150 octets or so: folded at least twice, through accents and emoji.

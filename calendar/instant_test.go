@@ -8,6 +8,7 @@ import (
 // sqliteInstant reads bun's SQLite layout by hand; it must agree with
 // time.Parse on it, and fall back to time.Parse for anything else.
 func TestSQLiteInstant(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{
 		"2026-03-09 08:00:00+00:00",
 		"2026-03-09 08:00:00.5+00:00",

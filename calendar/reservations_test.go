@@ -82,6 +82,7 @@ func ruleCode(err error) string {
 }
 
 func TestBookingRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	u := f.users[0]
@@ -148,6 +149,7 @@ func TestBookingRules(t *testing.T) {
 }
 
 func TestHalfOpenIntervalsAndBuffers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	a, b := f.users[0], f.users[1]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
@@ -185,6 +187,7 @@ func TestHalfOpenIntervalsAndBuffers(t *testing.T) {
 }
 
 func TestCancelAndMove(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	a, b := f.users[0], f.users[1]
@@ -221,6 +224,7 @@ func TestCancelAndMove(t *testing.T) {
 }
 
 func TestBlocks(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	zone := f.resource(t, calendar.NewResource{Kind: calendar.KindZone, Name: "Open space", Capacity: 4})
@@ -293,6 +297,7 @@ func race(t *testing.T, f *fixture, res *calendar.Resource, n, seats int) int {
 }
 
 func TestNoDoubleBookingUnderRace(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 10)
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
 	if n := race(t, f, desk, 100, 1); n != 1 {
@@ -312,6 +317,7 @@ func TestNoDoubleBookingUnderRace(t *testing.T) {
 // TestDatabaseRefusesOverlap bypasses the application: on PostgreSQL the
 // exclusion constraint alone refuses a second overlapping reservation.
 func TestDatabaseRefusesOverlap(t *testing.T) {
+	t.Parallel()
 	if !dbtest.Postgres() {
 		t.Log("SQLite serialises writers; the exclusion constraint exists on PostgreSQL only")
 		return

@@ -13,6 +13,7 @@ import (
 // the same frozen clock, so updated_at cannot tell) is seen by the next
 // booking all the same, and so is one made through this Service.
 func TestBookingSeesResourceChangesFromOtherReplicas(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }})

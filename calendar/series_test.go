@@ -11,6 +11,7 @@ import (
 )
 
 func TestSeriesKeepsWallClockAcrossDST(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk", Rules: calendar.Rules{HorizonDays: 365}})
@@ -44,6 +45,7 @@ func TestSeriesKeepsWallClockAcrossDST(t *testing.T) {
 }
 
 func TestSeriesConflictModes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	a, b := f.users[0], f.users[1]
@@ -92,6 +94,7 @@ func TestSeriesConflictModes(t *testing.T) {
 }
 
 func TestSeriesLimits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 1)
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk", Rules: calendar.Rules{HorizonDays: 730}})
@@ -112,6 +115,7 @@ func TestSeriesLimits(t *testing.T) {
 }
 
 func TestSeriesAcrossFallBack(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	now := time.Date(2026, 10, 1, 7, 0, 0, 0, paris)
 	f := newFixtureWith(t, 1, calendar.Config{Now: func() time.Time { return now }}, now)

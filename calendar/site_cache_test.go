@@ -18,6 +18,7 @@ import (
 // shows in the very next answer; a hold stops counting at its expiry
 // without any write; a request outside the window kept reads afresh.
 func TestAvailabilitySeesEveryChange(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clock := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	f := newFixtureWith(t, 1, calendar.Config{Now: func() time.Time { return clock }}, clock)
@@ -154,6 +155,7 @@ func withDesks(t *testing.T, n int) (*fixture, *calendar.Service, []*calendar.Re
 // When more resources changed than are worth reading one by one, the whole
 // window is read again, and every change shows.
 func TestAvailabilityAfterManyChanges(t *testing.T) {
+	t.Parallel()
 	f, other, desks := withDesks(t, 80)
 	ctx, u := context.Background(), f.users[0]
 	q := calendar.AvailabilityQuery{From: time.Date(2026, 3, 3, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 4, 0, 0, 0, 0, f.paris)}
@@ -185,6 +187,7 @@ func TestAvailabilityAfterManyChanges(t *testing.T) {
 // race (under -race), and once the writes stop the cached answer equals the
 // one a Service with no cache computes.
 func TestAvailabilityUnderConcurrentBookings(t *testing.T) {
+	t.Parallel()
 	f, writer, desks := withDesks(t, 6)
 	ctx, u := context.Background(), f.users[0]
 	q := calendar.AvailabilityQuery{From: time.Date(2026, 3, 3, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 5, 0, 0, 0, 0, f.paris)}

@@ -27,6 +27,7 @@ func validSite() calendar.NewSite {
 }
 
 func TestCreateAndUpdateSite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc := calendar.New(dbtest.New(t), calendar.Config{})
 	s, err := svc.CreateSite(ctx, validSite())
@@ -60,6 +61,7 @@ func TestCreateAndUpdateSite(t *testing.T) {
 }
 
 func TestSiteValidation(t *testing.T) {
+	t.Parallel()
 	svc := calendar.New(dbtest.New(t), calendar.Config{})
 	tests := []struct {
 		name   string
@@ -105,6 +107,7 @@ func TestSiteValidation(t *testing.T) {
 }
 
 func TestOpeningHoursCovers(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	h := calendar.OpeningHours{
 		"mon": {{"09:00", "12:30"}, {"14:00", "24:00"}},
@@ -142,6 +145,7 @@ func TestOpeningHoursCovers(t *testing.T) {
 }
 
 func TestClosures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc := calendar.New(dbtest.New(t), calendar.Config{})
 	s, err := svc.CreateSite(ctx, validSite())
@@ -175,6 +179,7 @@ func TestClosures(t *testing.T) {
 // Only an admin changes a site's legal identity; anyone may send it back
 // unchanged, however its numbers are written.
 func TestSiteLegalIdentityChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc := calendar.New(dbtest.New(t), calendar.Config{})
 	other := calendar.Legal{CompanyName: "Association Le Bourg Numérique", LegalForm: "Association loi 1901",

@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
 type movableClock struct {
@@ -23,6 +24,7 @@ func (c *movableClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock
 func (c *movableClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func TestWaitingList(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
 	f := newFixtureWith(t, 4, calendar.Config{Now: clk.Now, OfferTTL: time.Hour}, clk.t)
@@ -93,6 +95,7 @@ func mustEntry(t *testing.T, f *fixture, user string) *calendar.WaitlistEntry {
 }
 
 func TestAcceptOfferAndLazyExpiry(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
 	f := newFixtureWith(t, 3, calendar.Config{Now: clk.Now, OfferTTL: 30 * time.Minute}, clk.t)
@@ -130,6 +133,7 @@ func TestAcceptOfferAndLazyExpiry(t *testing.T) {
 // TestOfferExpiresThroughTheJobQueue runs the real River queue: the offer
 // lapses by itself and passes to the next in line.
 func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
+	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	now := time.Now().In(paris)
 	f := newFixtureWith(t, 3, calendar.Config{OfferTTL: 6 * time.Second}, now)
@@ -174,17 +178,11 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: byMember(a)}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		e, _ := f.svc.GetWaitlistEntry(ctx, ec.ID)
-		if e.Status == calendar.WaitOffered {
-			break
-		}
-		if time.Now().After(deadline) {
-			first, _ := f.svc.GetWaitlistEntry(ctx, eb.ID)
-			t.Fatalf("c was never offered the slot (b: %s, c: %s)", first.Status, e.Status)
-		}
-		time.Sleep(200 * time.Millisecond)
+	// b's offer lapses in its expiry job, which passes the slot to c.
+	jobstest.WaitCompleted(t, jc.River(), calendar.OfferExpiryArgs{}.Kind(), 1)
+	if e, _ := f.svc.GetWaitlistEntry(ctx, ec.ID); e.Status != calendar.WaitOffered {
+		first, _ := f.svc.GetWaitlistEntry(ctx, eb.ID)
+		t.Fatalf("c was never offered the slot (b: %s, c: %s)", first.Status, e.Status)
 	}
 	first, _ := f.svc.GetWaitlistEntry(ctx, eb.ID)
 	if first.Status != calendar.WaitExpired {

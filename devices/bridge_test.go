@@ -34,6 +34,7 @@ func fieldsOf(err error) []string {
 // rules; a bridge's base topic may hold '/', friendly names too, within
 // what Zigbee2MQTT itself allows.
 func TestBridgeRegistry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
@@ -172,6 +173,7 @@ func slicesEq(got []string, want ...string) bool {
 // TestOverlapRace: two registrations whose topics nest (not equal, so no
 // unique index can refuse one) race; exactly one wins, on both engines.
 func TestOverlapRace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)
@@ -207,6 +209,7 @@ func TestOverlapRace(t *testing.T) {
 // TestCheckReportsOldRows: rows written before the rules (by hand here)
 // are reported by Check and refused at login, not silently kept.
 func TestCheckReportsOldRows(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f, g := newFixture(t, bdb), newFixture(t, bdb)

@@ -438,7 +438,10 @@ func TestOneInFlightWithoutCorrelation(t *testing.T) {
 func TestPresenceTransitions(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, false)
-	replica := devices.New(r.db, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
+	// The replica reads the devices registered through r.svc every 100 ms
+	// rather than every 5 s: it then knows each device while its transitions
+	// happen, which is what the test is about, instead of after them.
+	replica := devices.New(r.db, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet(), TopicSync: 100 * time.Millisecond})
 	var mu sync.Mutex
 	var events []string
 	record := func(name string) func(context.Context, devices.Device, bool, time.Time) {

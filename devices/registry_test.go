@@ -17,6 +17,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestCreateGetListUpdateRetire(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
@@ -111,6 +112,7 @@ func shellyAt(addr string) func(*devices.NewDevice) {
 }
 
 func TestCreateValidation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
@@ -195,6 +197,7 @@ func TestCreateValidation(t *testing.T) {
 // TestIdentityUnique: two devices in service may never answer on the same
 // topics, even when created concurrently.
 func TestIdentityUnique(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)
@@ -258,6 +261,7 @@ func TestIdentityUnique(t *testing.T) {
 // TestFullTopic: a Tasmota FullTopic other than the default is refused at
 // registration with what to change on the device.
 func TestFullTopic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bdb := dbtest.New(t)
 	f := newFixture(t, bdb)

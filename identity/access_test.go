@@ -59,6 +59,7 @@ func login(t *testing.T, svc *identity.Service, email string) *identity.Tokens {
 }
 
 func TestPasswordHash(t *testing.T) {
+	t.Parallel()
 	h := identity.HashPassword("s3cret-password", cheap)
 	if ok, err := identity.VerifyPassword("s3cret-password", h); err != nil || !ok {
 		t.Fatalf("verify right password = %v, %v", ok, err)
@@ -75,6 +76,7 @@ func TestPasswordHash(t *testing.T) {
 }
 
 func TestRegisterValidation(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, identity.RateLimits{})
 	tests := []struct {
 		name  string
@@ -103,6 +105,7 @@ func TestRegisterValidation(t *testing.T) {
 }
 
 func TestLoginAndAuthenticate(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	u := register(t, svc, "anne@example.fr")
@@ -139,6 +142,7 @@ func forge(t *testing.T, method jwt.SigningMethod, key any, mutate func(*jwt.Map
 }
 
 func TestRejectedAccessTokens(t *testing.T) {
+	t.Parallel()
 	svc, clk := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	u := register(t, svc, "anne@example.fr")
@@ -189,6 +193,7 @@ func TestRejectedAccessTokens(t *testing.T) {
 }
 
 func TestDisabledAndDeletedUsersLoseAccess(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	admin, _, err := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
@@ -223,6 +228,7 @@ func TestDisabledAndDeletedUsersLoseAccess(t *testing.T) {
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")
@@ -255,6 +261,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestConcurrentRefreshGivesOnePair(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")
@@ -285,6 +292,7 @@ func TestConcurrentRefreshGivesOnePair(t *testing.T) {
 }
 
 func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")
@@ -314,6 +322,7 @@ func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
 }
 
 func TestLoginRateLimits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("per IP", func(t *testing.T) {
 		svc, clk := newService(t, identity.RateLimits{PerIP: identity.Limit{Max: 3, Window: time.Minute}})
@@ -342,6 +351,7 @@ func TestLoginRateLimits(t *testing.T) {
 // client address, and per account from addresses it never logged in from,
 // so that guessing stays bounded and nobody can lock the owner out.
 func TestWrongPasswordLimits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const right, wrong = "correct horse battery", "wrong password!"
 	limits := identity.DefaultRateLimits
@@ -491,6 +501,7 @@ func TestWrongPasswordLimits(t *testing.T) {
 }
 
 func TestAPIKeys(t *testing.T) {
+	t.Parallel()
 	svc, _ := newService(t, identity.RateLimits{})
 	ctx := context.Background()
 	admin, _, _ := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
@@ -526,6 +537,7 @@ func TestAPIKeys(t *testing.T) {
 }
 
 func TestJWTSecretPersists(t *testing.T) {
+	t.Parallel()
 	d := dbtest.New(t)
 	ctx := context.Background()
 	a, err := identity.LoadOrCreateJWTSecret(ctx, d, time.Now())
@@ -542,6 +554,7 @@ func TestJWTSecretPersists(t *testing.T) {
 }
 
 func TestPruneExpired(t *testing.T) {
+	t.Parallel()
 	svc, clk := newService(t, identity.RateLimits{PerIP: identity.Limit{Max: 100, Window: time.Minute}})
 	ctx := context.Background()
 	register(t, svc, "anne@example.fr")

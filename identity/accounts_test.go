@@ -15,6 +15,7 @@ import (
 // TestAccountsForOtherDomains: what other domains read of accounts, by id
 // and by email, with deleted and disabled accounts where each method says.
 func TestAccountsForOtherDomains(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
 	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap})

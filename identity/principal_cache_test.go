@@ -15,6 +15,7 @@ import (
 // logout, a disabled account and a role change take effect at once even
 // right after the token was seen.
 func TestPrincipalCacheClearedByChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	svc, _ := newService(t, identity.RateLimits{})
 	admin, _, err := svc.EnsureAdmin(ctx, "admin@example.fr", "correct horse battery")
@@ -64,6 +65,7 @@ func TestPrincipalCacheClearedByChanges(t *testing.T) {
 // one reaches the other once its cache entry lapses (PrincipalCacheTTL), at
 // once when the cache is off.
 func TestPrincipalCacheAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
 	now := func() time.Time { return time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC) }

@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/mail"
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 )
@@ -33,6 +34,7 @@ func (f *flakyRelay) Send(ctx context.Context, m mail.Message) error {
 // With jobs, registration answers without waiting for the relay, and the
 // durable job mails the link, retrying a relay that failed.
 func TestRegistrationMailGoesThroughAJob(t *testing.T) {
+	t.Parallel()
 	d := dbtest.New(t)
 	srv := mailtest.Start(t)
 	smtp, err := mail.NewSMTP(srv.URL, "relais@example.fr")
@@ -76,10 +78,7 @@ func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 		jc.Stop(stop)
 	})
 	// River retries the failed attempt after about a second.
-	deadline := time.Now().Add(20 * time.Second)
-	for srv.Count("anne@example.fr") == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	jobstest.WaitCompleted(t, jc.River(), identity.VerificationMailArgs{}.Kind(), 1)
 	if n := srv.Count("anne@example.fr"); n != 1 || relay.calls.Load() != 2 {
 		t.Fatalf("%d mails after %d attempts, want 1 after 2", n, relay.calls.Load())
 	}

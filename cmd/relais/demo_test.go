@@ -15,6 +15,7 @@ import (
 // newcomer to do: log in, book a desk, open the front door (a simulated
 // lock confirms) and switch the laser cutter on.
 func TestServeDemo(t *testing.T) {
+	t.Parallel()
 	url := dbtest.URL(t)
 	base, out, _ := startServeWith(t, map[string]string{"RELAIS_DATABASE_URL": url}, "--demo")
 	var text string

@@ -38,6 +38,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -85,6 +86,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestMigrateCommands(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	var out bytes.Buffer
@@ -116,6 +118,7 @@ func TestMigrateCommands(t *testing.T) {
 }
 
 func TestAdminCreateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	args := []string{"admin", "create", "--email", "Admin@Example.fr", "--password", "admin password 1", "--database-url", url}
@@ -219,6 +222,7 @@ func get(t *testing.T, url, token string) int {
 }
 
 func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := map[string]string{
 		"RELAIS_DATABASE_URL":    dbtest.URL(t),
 		"RELAIS_ADMIN_EMAIL":     "admin@example.fr",
@@ -260,6 +264,7 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 func TestServePortTaken(t *testing.T) {
+	t.Parallel()
 	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.URL(t)})
 	addr := strings.TrimPrefix(base, "http://")
 	args := append([]string{"serve", "--http-addr", addr, "--database-url", dbtest.URL(t)}, mqttArgs()...)
@@ -273,6 +278,7 @@ func TestServePortTaken(t *testing.T) {
 // TestServeMQTTPortTaken: the embedded broker's port is taken (here by a
 // listener of the test): serve says so and names the setting to change.
 func TestServeMQTTPortTaken(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -297,6 +303,7 @@ func mqttArgs() []string {
 }
 
 func TestInvoicesVerify(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	if err := run(ctx, []string{"migrate", "up", "--database-url", url}, env(nil), io.Discard, io.Discard); err != nil {
@@ -318,6 +325,7 @@ func TestInvoicesVerify(t *testing.T) {
 // sound and lists, exiting non-zero, the rows that break the topic rules;
 // `relais devices acl` writes every client's block for Mosquitto.
 func TestDevicesCheckAndACL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.URL(t)
 	if err := run(ctx, []string{"migrate", "up", "--database-url", url}, env(nil), io.Discard, io.Discard); err != nil {

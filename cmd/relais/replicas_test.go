@@ -16,6 +16,7 @@ import (
 // (as two replicas behind a load balancer would) and races 100 bookings of
 // one desk, alternating between them: exactly one wins.
 func TestNoDoubleBookingAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	url := dbtest.URL(t)
 	e := map[string]string{
 		"RELAIS_DATABASE_URL":    url,
