@@ -101,11 +101,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no session; revoke it with DELETE /v1/api-keys/{key_id}"))
-		return
-	}
-	if err := s.Access.Logout(r.Context(), p); err != nil {
+	if err := s.Access.LogoutFor(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -144,11 +140,7 @@ func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) {
 
 // handleSendEmailVerification mails the member a new link.
 func (s *Server) handleSendEmailVerification(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members verify their own address"))
-		return
-	}
-	if err := s.Access.SendEmailVerification(r.Context(), p.UserID); err != nil {
+	if err := s.Access.SendEmailVerificationFor(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

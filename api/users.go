@@ -7,11 +7,7 @@ import (
 )
 
 func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key is not a user; /v1/me needs a user's access token"))
-		return
-	}
-	u, err := s.Access.GetUser(r.Context(), p, p.UserID)
+	u, err := s.Access.Me(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -22,8 +18,8 @@ func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, p *identity
 }
 
 func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key is not a user; /v1/me needs a user's access token"))
+	if err := identity.MayActAsMe(p); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	var in struct {

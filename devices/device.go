@@ -505,18 +505,18 @@ func clientOf(d *Device) client {
 	return client{ID: d.ID, SiteID: d.SiteID, Name: d.Name, Protocol: d.Protocol, Root: d.TopicRoot}
 }
 
-// topicsLockKey is an arbitrary constant for pg_advisory_xact_lock: the
-// registrations that could overlap are checked one at a time.
-const topicsLockKey = 7_256_131_790
+// topicsLocks holds the one lock of the topic registry (named "topics"):
+// the registrations that could overlap are checked one at a time. Its
+// number differs from every other db.LockSpace (calendar's reservations
+// use 725_613_180).
+const topicsLocks db.LockSpace = 725_613_179
 
 // lockTopics serialises the registrations that claim topics, so that two
 // overlapping ones cannot both pass checkTopics. On SQLite every write
-// transaction already begins IMMEDIATE, one at a time.
+// transaction already begins IMMEDIATE, one at a time (db.LockSpace then
+// does nothing).
 func lockTopics(ctx context.Context, tx bun.Tx) error {
-	if db.IsSQLite(tx) {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", topicsLockKey); err != nil {
+	if err := topicsLocks.Lock(ctx, tx, "topics"); err != nil {
 		return fmt.Errorf("lock the topic registry: %w", err)
 	}
 	return nil
