@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // migrateAll brings every schema Relais uses up to date: ours, then the
@@ -110,7 +111,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL})
 	billingSvc := billing.New(d, calendarSvc, billing.Config{})
-	invoicer := billing.NewInvoicer(d, nil)
+	invoicer := invoicing.NewInvoicer(d, nil)
 	billingSvc.UseInvoicer(invoicer)
 	if c.StripeSecretKey != "" || c.StripeWebhookSecret != "" {
 		billingSvc.UseStripe(billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL})
