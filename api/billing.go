@@ -9,6 +9,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // buyerInput is who an invoice is made out to, as clients send it.
@@ -20,11 +21,11 @@ type buyerInput struct {
 	VATNumber  string           `json:"vat_number"`
 }
 
-func (b *buyerInput) toBuyer() *billing.Buyer {
+func (b *buyerInput) toBuyer() *invoicing.Buyer {
 	if b == nil {
 		return nil
 	}
-	return &billing.Buyer{Name: b.Name, Address: b.Address, IsBusiness: b.IsBusiness, SIREN: b.SIREN, VATNumber: b.VATNumber}
+	return &invoicing.Buyer{Name: b.Name, Address: b.Address, IsBusiness: b.IsBusiness, SIREN: b.SIREN, VATNumber: b.VATNumber}
 }
 
 type planJSON struct {
@@ -43,7 +44,7 @@ type planJSON struct {
 }
 
 func toPlanJSON(p *billing.Plan) planJSON {
-	ht, vat := billing.SplitTTC(p.PriceCents, p.VATRateBP)
+	ht, vat := invoicing.SplitTTC(p.PriceCents, p.VATRateBP)
 	in := p.Includes
 	if in.ResourceKinds == nil {
 		in.ResourceKinds = []string{}

@@ -26,6 +26,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/mail"
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // harness runs the whole API over a real HTTP server and a fresh database.
@@ -87,7 +88,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
 	// book without memberships.
 	bill := billing.New(d, cal, billing.Config{Now: clk.Now})
-	invoices := billing.NewInvoicer(d, clk.Now)
+	invoices := invoicing.NewInvoicer(d, clk.Now)
 	bill.UseInvoicer(invoices)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 type invoiceLineJSON struct {
@@ -34,32 +34,32 @@ type invoiceBuyerJSON struct {
 }
 
 type invoiceJSON struct {
-	ID               string              `json:"id"`
-	Number           string              `json:"number"`
-	Kind             string              `json:"kind"`
-	SiteID           string              `json:"site_id"`
-	IssuedAt         time.Time           `json:"issued_at"`
-	ServiceFrom      string              `json:"service_from"`
-	ServiceTo        string              `json:"service_to"`
-	DueDate          string              `json:"due_date"`
-	Seller           billing.Seller      `json:"seller"`
-	Buyer            invoiceBuyerJSON    `json:"buyer"`
-	Lines            []invoiceLineJSON   `json:"lines"`
-	Currency         string              `json:"currency"`
-	TotalHTCents     int64               `json:"total_ht_cents"`
-	TotalVATCents    int64               `json:"total_vat_cents"`
-	TotalTTCCents    int64               `json:"total_ttc_cents"`
-	VATBreakdown     []billing.RateTotal `json:"vat_breakdown"`
-	PaidAt           *time.Time          `json:"paid_at"`
-	PaymentMethod    string              `json:"payment_method"`
-	PaymentReference string              `json:"payment_reference"`
-	Mentions         []string            `json:"mentions"`
-	CorrectsNumber   string              `json:"corrects_number"`
-	Reason           string              `json:"reason"`
-	Hash             string              `json:"hash"`
+	ID               string                `json:"id"`
+	Number           string                `json:"number"`
+	Kind             string                `json:"kind"`
+	SiteID           string                `json:"site_id"`
+	IssuedAt         time.Time             `json:"issued_at"`
+	ServiceFrom      string                `json:"service_from"`
+	ServiceTo        string                `json:"service_to"`
+	DueDate          string                `json:"due_date"`
+	Seller           invoicing.Seller      `json:"seller"`
+	Buyer            invoiceBuyerJSON      `json:"buyer"`
+	Lines            []invoiceLineJSON     `json:"lines"`
+	Currency         string                `json:"currency"`
+	TotalHTCents     int64                 `json:"total_ht_cents"`
+	TotalVATCents    int64                 `json:"total_vat_cents"`
+	TotalTTCCents    int64                 `json:"total_ttc_cents"`
+	VATBreakdown     []invoicing.RateTotal `json:"vat_breakdown"`
+	PaidAt           *time.Time            `json:"paid_at"`
+	PaymentMethod    string                `json:"payment_method"`
+	PaymentReference string                `json:"payment_reference"`
+	Mentions         []string              `json:"mentions"`
+	CorrectsNumber   string                `json:"corrects_number"`
+	Reason           string                `json:"reason"`
+	Hash             string                `json:"hash"`
 }
 
-func toInvoiceJSON(inv *billing.Invoice) invoiceJSON {
+func toInvoiceJSON(inv *invoicing.Invoice) invoiceJSON {
 	lines := make([]invoiceLineJSON, len(inv.Lines))
 	for i, l := range inv.Lines {
 		lines[i] = invoiceLineJSON{Position: l.Position, Description: l.Description, QuantityMilli: l.QuantityMilli,
@@ -72,7 +72,7 @@ func toInvoiceJSON(inv *billing.Invoice) invoiceJSON {
 	}
 	breakdown := inv.VATBreakdown
 	if breakdown == nil {
-		breakdown = []billing.RateTotal{}
+		breakdown = []invoicing.RateTotal{}
 	}
 	return invoiceJSON{ID: inv.ID, Number: inv.Number, Kind: inv.Kind, SiteID: inv.SiteID, IssuedAt: inv.IssuedAt,
 		ServiceFrom: inv.ServiceFrom, ServiceTo: inv.ServiceTo, DueDate: inv.DueDate, Seller: inv.Seller,
@@ -92,7 +92,7 @@ func canReadInvoices(p *identity.Principal, siteID string) bool {
 }
 
 // invoiceFor loads an invoice its buyer or the site's managers may read.
-func (s *Server) invoiceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Invoice, bool) {
+func (s *Server) invoiceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*invoicing.Invoice, bool) {
 	inv, err := s.Invoices.Get(r.Context(), r.PathValue("invoice_id"))
 	if err == nil && !(inv.BuyerUserID != "" && inv.BuyerUserID == p.UserID) && !canReadInvoices(p, inv.SiteID) {
 		err = errInvoiceNotFound
@@ -128,7 +128,7 @@ func (s *Server) handleInvoicePDF(w http.ResponseWriter, r *http.Request, p *ide
 	w.Write(pdf)
 }
 
-func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, f billing.InvoiceFilter) {
+func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, f invoicing.InvoiceFilter) {
 	after, limit, err := page(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -160,7 +160,7 @@ func (s *Server) handleMyInvoices(w http.ResponseWriter, r *http.Request, p *ide
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no invoices of its own"))
 		return
 	}
-	s.listInvoices(w, r, billing.InvoiceFilter{UserID: p.UserID})
+	s.listInvoices(w, r, invoicing.InvoiceFilter{UserID: p.UserID})
 }
 
 func (s *Server) handleSiteInvoices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -169,7 +169,7 @@ func (s *Server) handleSiteInvoices(w http.ResponseWriter, r *http.Request, p *i
 		s.refuseSite(w, r, p, siteID)
 		return
 	}
-	s.listInvoices(w, r, billing.InvoiceFilter{SiteID: siteID})
+	s.listInvoices(w, r, invoicing.InvoiceFilter{SiteID: siteID})
 }
 
 // exportWindow reads from/to for an export: both required.
@@ -196,7 +196,7 @@ func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	var buf bytes.Buffer
-	if err := s.Invoices.CSV(r.Context(), &buf, billing.InvoiceFilter{SiteID: siteID, From: from, To: to}); err != nil {
+	if err := s.Invoices.CSV(r.Context(), &buf, invoicing.InvoiceFilter{SiteID: siteID, From: from, To: to}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

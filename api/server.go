@@ -19,6 +19,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // Deps are the services the API talks to; cmd/relais builds them.
@@ -26,7 +27,7 @@ type Deps struct {
 	Access      *identity.Service
 	Calendar    *calendar.Service
 	Billing     *billing.Service
-	Invoices    *billing.Invoicer
+	Invoices    *invoicing.Invoicer
 	Devices     *devices.Service
 	Gate        *access.Gate
 	Idempotency *idempotency.Store

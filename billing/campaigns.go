@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // Campaign modes.
@@ -93,31 +94,31 @@ func (c *Campaign) tierFor(amount int64) int {
 type Contribution struct {
 	bun.BaseModel `bun:"table:campaign_contributions,alias:cc"`
 
-	ID                      string    `bun:"id,pk"`
-	CampaignID              string    `bun:"campaign_id"`
-	Platform                string    `bun:"platform"`
-	ExternalID              string    `bun:"external_id"`
-	ReceiptSeq              int       `bun:"receipt_seq"`
-	UserID                  *string   `bun:"user_id"`
-	Email                   string    `bun:"email"`
-	Name                    string    `bun:"name"`
-	PublicName              *string   `bun:"public_name"`
-	AmountCents             int64     `bun:"amount_cents"`
-	TierIndex               *int      `bun:"tier_index"`
-	CreditUnit              string    `bun:"credit_unit"`
-	CreditAmount            int64     `bun:"credit_amount"`
-	CreditResourceKind      string    `bun:"credit_resource_kind"`
-	Status                  string    `bun:"status"`
-	LotID                   *string   `bun:"lot_id"`
-	ContributedAt           time.Time `bun:"contributed_at"`
-	StripeCheckoutSessionID *string   `bun:"stripe_checkout_session_id"`
-	StripePaymentIntentID   *string   `bun:"stripe_payment_intent_id"`
-	RefundedCents           int64     `bun:"refunded_cents"`
-	Buyer                   *Buyer    `bun:"buyer,type:json"`
-	InvoiceID               *string   `bun:"invoice_id"`
-	ImportID                *string   `bun:"import_id"`
-	CreatedAt               time.Time `bun:"created_at"`
-	UpdatedAt               time.Time `bun:"updated_at"`
+	ID                      string           `bun:"id,pk"`
+	CampaignID              string           `bun:"campaign_id"`
+	Platform                string           `bun:"platform"`
+	ExternalID              string           `bun:"external_id"`
+	ReceiptSeq              int              `bun:"receipt_seq"`
+	UserID                  *string          `bun:"user_id"`
+	Email                   string           `bun:"email"`
+	Name                    string           `bun:"name"`
+	PublicName              *string          `bun:"public_name"`
+	AmountCents             int64            `bun:"amount_cents"`
+	TierIndex               *int             `bun:"tier_index"`
+	CreditUnit              string           `bun:"credit_unit"`
+	CreditAmount            int64            `bun:"credit_amount"`
+	CreditResourceKind      string           `bun:"credit_resource_kind"`
+	Status                  string           `bun:"status"`
+	LotID                   *string          `bun:"lot_id"`
+	ContributedAt           time.Time        `bun:"contributed_at"`
+	StripeCheckoutSessionID *string          `bun:"stripe_checkout_session_id"`
+	StripePaymentIntentID   *string          `bun:"stripe_payment_intent_id"`
+	RefundedCents           int64            `bun:"refunded_cents"`
+	Buyer                   *invoicing.Buyer `bun:"buyer,type:json"`
+	InvoiceID               *string          `bun:"invoice_id"`
+	ImportID                *string          `bun:"import_id"`
+	CreatedAt               time.Time        `bun:"created_at"`
+	UpdatedAt               time.Time        `bun:"updated_at"`
 }
 
 // ReceiptNumber names the contribution's receipt: the campaign's and the
@@ -190,7 +191,7 @@ func (s *Service) validateCampaign(in *NewCampaign, site *calendar.Site, now tim
 		}
 		in.VATRateBP = &rate
 	}
-	v.Check(slices.Contains(vatRates, *in.VATRateBP), "vat_rate_bp", "must be one of 0, 550, 1000, 2000")
+	v.Check(slices.Contains(invoicing.VATRates, *in.VATRateBP), "vat_rate_bp", "must be one of 0, 550, 1000, 2000")
 	if site != nil && site.Legal.VATExempt {
 		v.Check(*in.VATRateBP == 0, "vat_rate_bp", "the site is VAT-exempt")
 	}
@@ -551,10 +552,10 @@ func (s *Service) recordContributionRefund(ctx context.Context, tx bun.IDB, c *C
 	if s.invoicer == nil || c.InvoiceID == nil {
 		return nil
 	}
-	in := CreditNoteInput{Reason: "Remboursement de la contribution", Refund: &InvoicePayment{PaidAt: now, Method: MethodCard, Reference: c.ExternalID}}
+	in := invoicing.CreditNoteInput{Reason: "Remboursement de la contribution", Refund: &invoicing.InvoicePayment{PaidAt: now, Method: MethodCard, Reference: c.ExternalID}}
 	if delta < c.AmountCents {
 		if milli := (delta*1000*2 + c.AmountCents) / (2 * c.AmountCents); milli > 0 && milli < 1000 {
-			in.Lines = []CreditLine{{Position: 1, QuantityMilli: milli}}
+			in.Lines = []invoicing.CreditLine{{Position: 1, QuantityMilli: milli}}
 		}
 	}
 	if _, err := s.invoicer.IssueCreditNote(ctx, tx, *c.InvoiceID, in); err != nil {

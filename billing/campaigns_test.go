@@ -13,13 +13,14 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // newCampaignFixture is the Stripe fixture with the real invoicer.
 func newCampaignFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	t.Helper()
 	f := newStripeFixture(t, members, apiURL)
-	f.bill.UseInvoicer(NewInvoicer(f.db, func() time.Time { return *f.clock }))
+	f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
 	return f
 }
 
@@ -312,7 +313,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 	ctx := context.Background()
 	c := f.campaign(t, ModeAllOrNothing, 1_000_000)
 	anne := f.users[0]
-	buyer := &Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+	buyer := &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
 	for name, in := range map[string]ContributionCheckout{
 		"amount":     {AmountCents: 10, SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer},
 		"buyer":      {AmountCents: 5000, SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko"},
@@ -413,7 +414,7 @@ func TestAbandonedContributionExpires(t *testing.T) {
 	f := newCampaignFixture(t, 1, proxyURL)
 	ctx := context.Background()
 	c := f.campaign(t, ModeKeepItAll, 100_000)
-	buyer := &Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+	buyer := &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
 	res, err := f.bill.CheckoutContribution(ctx, f.users[0], c.ID, ContributionCheckout{AmountCents: 5000,
 		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // OpenCharges lists the pay-per-use charges not yet paid, of a site and/or
@@ -38,7 +39,7 @@ type Settlement struct {
 	Method     string
 	Reference  string
 	RecordedBy string
-	Buyer      *Buyer
+	Buyer      *invoicing.Buyer
 }
 
 // SettleCharges takes payment on site for every open charge of a member at

@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // PurposeUsage is the purpose of a payment settling pay-per-use charges.
@@ -73,7 +74,7 @@ type ChargesCheckout struct {
 	SiteID     string
 	SuccessURL string
 	CancelURL  string
-	Buyer      *Buyer
+	Buyer      *invoicing.Buyer
 }
 
 // ChargesCheckoutResult is where to send the member, and for how much.

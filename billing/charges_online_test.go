@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // chargesFixture: a member on a pay-per-use membership paid at the desk,
@@ -21,7 +22,7 @@ func newChargesFixture(t *testing.T, apiURL string) (*stripeFixture, []UsageChar
 	t.Helper()
 	ctx := context.Background()
 	f := newStripeFixture(t, 2, apiURL)
-	f.bill.UseInvoicer(NewInvoicer(f.db, func() time.Time { return *f.clock }))
+	f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
 	buyer := f.checkoutRequest(PlanMembership).Buyer
 	p, err := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanMembership, Name: "Résident", PriceCents: 50000,
 		Includes: Includes{ResourceKinds: []string{calendar.KindDesk}, PayPerUse: true}})
@@ -127,7 +128,7 @@ func TestChargesCheckout(t *testing.T) {
 	if n := f.count(t, "usage_charges", "payment_id = ? AND status = 'invoiced'", res.PaymentID); n != len(open) {
 		t.Fatalf("%d charges settled, want %d", n, len(open))
 	}
-	doc, err := NewInvoicer(f.db, nil).Get(ctx, *pay.InvoiceID)
+	doc, err := invoicing.NewInvoicer(f.db, nil).Get(ctx, *pay.InvoiceID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // purposeContribution marks the Checkout Sessions of campaign
@@ -28,7 +29,7 @@ type ContributionCheckout struct {
 	SuccessURL string
 	CancelURL  string
 	// Buyer is who the invoice is made out to (required when invoicing is on).
-	Buyer *Buyer
+	Buyer *invoicing.Buyer
 }
 
 // maxContributionCents bounds one contribution: 1 M€.
@@ -237,7 +238,7 @@ func (s *Service) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campai
 	if s.invoicer == nil || k.InvoiceID != nil || k.UserID == nil {
 		return nil
 	}
-	var buyer Buyer
+	var buyer invoicing.Buyer
 	if k.Buyer != nil {
 		buyer = *k.Buyer
 	}
@@ -258,10 +259,10 @@ func (s *Service) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campai
 	if k.StripePaymentIntentID != nil {
 		ref = *k.StripePaymentIntentID
 	}
-	inv, err := s.invoicer.Issue(ctx, tx, InvoiceInput{SiteID: c.SiteID, Buyer: buyer,
-		Lines:       []InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: k.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP}},
+	inv, err := s.invoicer.Issue(ctx, tx, invoicing.InvoiceInput{SiteID: c.SiteID, Buyer: buyer,
+		Lines:       []invoicing.InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: k.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP}},
 		ServiceFrom: day, ServiceTo: day,
-		Payment: &InvoicePayment{PaidAt: k.ContributedAt, Method: MethodCard, Reference: ref}})
+		Payment: &invoicing.InvoicePayment{PaidAt: k.ContributedAt, Method: MethodCard, Reference: ref}})
 	if err != nil {
 		return fmt.Errorf("invoice contribution %s: %w", k.ID, err)
 	}
@@ -277,7 +278,7 @@ func CreditDescription(unit string, amount int64, kind string) string {
 // ReceiptText is the receipt of a contribution as a paragraph in French.
 func ReceiptText(seller string, c *Campaign, k *Contribution) string {
 	t := fmt.Sprintf("%s reconnaît avoir reçu de %s (%s) la somme de %s € le %s, au titre de sa contribution à la campagne « %s » (reçu n° %s).",
-		seller, k.Name, k.Email, euros(k.AmountCents), frenchDate(k.ContributedAt), c.Title, k.ReceiptNumber())
+		seller, k.Name, k.Email, euros(k.AmountCents), invoicing.FrenchDate(k.ContributedAt), c.Title, k.ReceiptNumber())
 	if k.CreditAmount > 0 {
 		t += " Contrepartie : " + creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place."
 	}

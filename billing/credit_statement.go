@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // StatementLine is one line of a member's credit statement: what a
@@ -104,7 +105,7 @@ func WriteStatementCSV(w io.Writer, lines []StatementLine) error {
 
 // StatementPDF renders lines as an A4 statement for the member named.
 func StatementPDF(memberName string, from, to, issued time.Time, lines []StatementLine) ([]byte, error) {
-	pdf, tr := newPDF("Relevé de crédits", "", issued, "Relevé de crédits")
+	pdf, tr := invoicing.NewPDF("Relevé de crédits", "", issued, "Relevé de crédits")
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 14)
 	pdf.CellFormat(0, 8, tr("Relevé de crédits"), "", 1, "L", false, 0, "")
@@ -112,14 +113,14 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 	period := "depuis l'ouverture du compte"
 	switch {
 	case !from.IsZero() && !to.IsZero():
-		period = "du " + frenchDate(from) + " au " + frenchDate(to.Add(-time.Second))
+		period = "du " + invoicing.FrenchDate(from) + " au " + invoicing.FrenchDate(to.Add(-time.Second))
 	case !from.IsZero():
-		period = "depuis le " + frenchDate(from)
+		period = "depuis le " + invoicing.FrenchDate(from)
 	case !to.IsZero():
-		period = "jusqu'au " + frenchDate(to.Add(-time.Second))
+		period = "jusqu'au " + invoicing.FrenchDate(to.Add(-time.Second))
 	}
-	pdf.CellFormat(0, pdfLine, tr(memberName+" — "+period), "", 1, "L", false, 0, "")
-	pdf.CellFormat(0, pdfLine, tr("Édité le "+frenchDate(issued)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, invoicing.PDFLine, tr(memberName+" — "+period), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, invoicing.PDFLine, tr("Édité le "+invoicing.FrenchDate(issued)), "", 1, "L", false, 0, "")
 	pdf.Ln(4)
 	widths := []float64{22, 26, 72, 30, 30}
 	pdf.SetFont("Helvetica", "B", 8)
@@ -140,7 +141,7 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 		if len(reason) > 60 {
 			reason = reason[:57] + "..."
 		}
-		cells := []string{frenchDate(l.At), label, reason, amountText(l.Unit, l.Amount), amountText(l.Unit, l.Balance)}
+		cells := []string{invoicing.FrenchDate(l.At), label, reason, amountText(l.Unit, l.Amount), amountText(l.Unit, l.Balance)}
 		for i, c := range cells {
 			pdf.CellFormat(widths[i], 5, tr(c), "", 0, "L", false, 0, "")
 		}
@@ -149,7 +150,7 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 	if len(lines) == 0 {
 		pdf.CellFormat(0, 6, tr("Aucun mouvement sur la période."), "", 1, "L", false, 0, "")
 	}
-	return pdfBytes(pdf, "statement")
+	return invoicing.PDFBytes(pdf, "statement")
 }
 
 // WriteContributionsCSV exports a campaign's contributions for managers.

@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 type fixture struct {
@@ -55,8 +56,8 @@ func newFixture(t testing.TB, members int) *fixture {
 	return f
 }
 
-func (f *fixture) invoicer() *billing.Invoicer {
-	return billing.NewInvoicer(f.db, func() time.Time { return *f.clock })
+func (f *fixture) invoicer() *invoicing.Invoicer {
+	return invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock })
 }
 
 func (f *fixture) plan(t *testing.T, in billing.NewPlan) *billing.Plan {
@@ -120,7 +121,7 @@ func TestSplitTTC(t *testing.T) {
 		{1, 2000, 1, 0},
 		{999, 550, 947, 52},
 	} {
-		ht, vat := billing.SplitTTC(tc.ttc, tc.rate)
+		ht, vat := invoicing.SplitTTC(tc.ttc, tc.rate)
 		if ht != tc.ht || vat != tc.vat || ht+vat != tc.ttc {
 			t.Errorf("SplitTTC(%d, %d) = %d + %d, want %d + %d", tc.ttc, tc.rate, ht, vat, tc.ht, tc.vat)
 		}

@@ -9,12 +9,13 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // UseInvoicer makes every successful payment — on site or online — issue
 // its invoice in the payment's transaction, so a payment never exists
 // without its invoice (and a failed invoice rolls the payment back).
-func (s *Service) UseInvoicer(iv *Invoicer) {
+func (s *Service) UseInvoicer(iv *invoicing.Invoicer) {
 	s.invoicer = iv
 	s.invoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error) {
 		inv, err := iv.Issue(ctx, tx, s.invoiceFor(ctx, tx, pay, p, what))
@@ -30,7 +31,7 @@ func (s *Service) UseInvoicer(iv *Invoicer) {
 		in.Lines = in.Lines[:0]
 		loc := siteLocation(ctx, tx, pay.SiteID)
 		for i, c := range charges {
-			in.Lines = append(in.Lines, InvoiceLineInput{Description: c.Description + " — " + frDate(c.CreatedAt, loc),
+			in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: c.Description + " — " + frDate(c.CreatedAt, loc),
 				QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
 			if i == 0 {
 				in.ServiceFrom = c.CreatedAt.In(loc).Format("2006-01-02")
@@ -55,8 +56,8 @@ func (s *Service) UseInvoicer(iv *Invoicer) {
 		if refundCents < pay.AmountCents {
 			reason = "Remboursement partiel"
 		}
-		in := CreditNoteInput{Reason: reason, AmountCents: refundCents,
-			Refund: &InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
+		in := invoicing.CreditNoteInput{Reason: reason, AmountCents: refundCents,
+			Refund: &invoicing.InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
 		cn, err := iv.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
 		if err != nil {
 			return "", err
@@ -65,7 +66,7 @@ func (s *Service) UseInvoicer(iv *Invoicer) {
 	}
 }
 
-func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) InvoiceInput {
+func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) invoicing.InvoiceInput {
 	site := ""
 	switch {
 	case pay.SiteID != nil:
@@ -73,7 +74,7 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	case p.SiteID != nil:
 		site = *p.SiteID
 	}
-	var buyer Buyer
+	var buyer invoicing.Buyer
 	if pay.Buyer != nil {
 		buyer = *pay.Buyer
 	}
@@ -121,14 +122,14 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	case what.Pack != nil:
 		desc = fmt.Sprintf("%s — %d h de %s, valable jusqu'au %s", p.Name, what.Pack.Minutes/60, what.Pack.ResourceKind, frDate(what.Pack.ValidUntil, loc))
 	}
-	return InvoiceInput{
+	return invoicing.InvoiceInput{
 		SiteID: site,
 		Buyer:  buyer,
-		Lines: []InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: pay.AmountCents,
+		Lines: []invoicing.InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: pay.AmountCents,
 			PriceIncludesVAT: true, VATRateBP: p.VATRateBP}},
 		ServiceFrom: from,
 		ServiceTo:   to,
-		Payment:     &InvoicePayment{PaidAt: paidAt, Method: pay.Method, Reference: strings.TrimSpace(pay.Reference)},
+		Payment:     &invoicing.InvoicePayment{PaidAt: paidAt, Method: pay.Method, Reference: strings.TrimSpace(pay.Reference)},
 	}
 }
 
@@ -136,7 +137,7 @@ func frDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("0
 
 // checkBuyer refuses a payment whose invoice could not carry the mentions
 // French law requires of the buyer.
-func checkBuyer(b *Buyer) error {
+func checkBuyer(b *invoicing.Buyer) error {
 	var v errs.Validator
 	if b == nil {
 		v.Add("buyer.address", "a billing address is required on the invoice")

@@ -8,6 +8,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 func TestOnSitePaymentIssuesItsInvoice(t *testing.T) {
@@ -24,7 +25,7 @@ func TestOnSitePaymentIssuesItsInvoice(t *testing.T) {
 	if !errors.As(err, &ve) || ve.Fields[0].Field != "buyer.address" {
 		t.Fatalf("payment without a billing address: %v", err)
 	}
-	in.Buyer = &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+	in.Buyer = &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
 	out, err := f.bill.RecordOnSitePayment(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,7 @@ func TestSettlePayPerUseCharges(t *testing.T) {
 	u := f.users[0]
 	iv := f.invoicer()
 	f.bill.UseInvoicer(iv)
-	buyer := &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+	buyer := &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
 	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}, PayPerUse: true}})
 	if _, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: billing.MethodCash,
@@ -95,7 +96,7 @@ func TestOnSiteRefundIssuesCreditNotes(t *testing.T) {
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
 	out, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04",
 		Method: billing.MethodCash, AmountCents: 2500, RecordedBy: u,
-		Buyer: &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
+		Buyer: &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,14 +110,14 @@ func TestOnSiteRefundIssuesCreditNotes(t *testing.T) {
 	if err != nil || pay.Status != "refunded" {
 		t.Fatalf("full refund = %+v, %v", pay, err)
 	}
-	invs, _, err := iv.List(ctx, billing.InvoiceFilter{UserID: u})
+	invs, _, err := iv.List(ctx, invoicing.InvoiceFilter{UserID: u})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var credited int64
 	notes := 0
 	for _, inv := range invs {
-		if inv.Kind == billing.KindCreditNote {
+		if inv.Kind == invoicing.KindCreditNote {
 			notes++
 			credited += inv.TotalTTCCents
 		}
@@ -145,7 +146,7 @@ func TestPartialRefundsCreditExactly(t *testing.T) {
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
 	out, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04",
 		Method: billing.MethodCash, AmountCents: 2500, RecordedBy: u,
-		Buyer: &billing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
+		Buyer: &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +155,12 @@ func TestPartialRefundsCreditExactly(t *testing.T) {
 		if _, err := f.bill.Refund(ctx, out.Payment.ID, cents); err != nil {
 			t.Fatal(err)
 		}
-		invs, _, err := iv.List(ctx, billing.InvoiceFilter{UserID: u})
+		invs, _, err := iv.List(ctx, invoicing.InvoiceFilter{UserID: u})
 		if err != nil {
 			t.Fatal(err)
 		}
 		last := invs[len(invs)-1]
-		if last.Kind != billing.KindCreditNote || last.TotalTTCCents != -cents || last.TotalHTCents != want[cents][0] || last.TotalVATCents != want[cents][1] {
+		if last.Kind != invoicing.KindCreditNote || last.TotalTTCCents != -cents || last.TotalHTCents != want[cents][0] || last.TotalVATCents != want[cents][1] {
 			t.Fatalf("refund of %d cents: %s of %d TTC (%d HT, %d VAT)", cents, last.Kind, last.TotalTTCCents, last.TotalHTCents, last.TotalVATCents)
 		}
 	}

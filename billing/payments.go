@@ -11,40 +11,41 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
-// Payment methods.
+// Payment methods, the invoice's own (it prints and exports them).
 const (
-	MethodCard     = "card"
-	MethodSEPA     = "sepa"
-	MethodCash     = "cash"
-	MethodCheque   = "cheque"
-	MethodTransfer = "transfer"
+	MethodCard     = invoicing.MethodCard
+	MethodSEPA     = invoicing.MethodSEPA
+	MethodCash     = invoicing.MethodCash
+	MethodCheque   = invoicing.MethodCheque
+	MethodTransfer = invoicing.MethodTransfer
 )
 
 // Payment is money received (or awaited) for a plan.
 type Payment struct {
 	bun.BaseModel `bun:"table:payments,alias:pay"`
 
-	ID                      string     `bun:"id,pk"`
-	UserID                  string     `bun:"user_id"`
-	SiteID                  *string    `bun:"site_id"`
-	Purpose                 string     `bun:"purpose"`
-	TargetID                *string    `bun:"target_id"`
-	PlanID                  *string    `bun:"plan_id"`
-	AmountCents             int64      `bun:"amount_cents"`
-	Method                  string     `bun:"method"`
-	Provider                string     `bun:"provider"`
-	Status                  string     `bun:"status"`
-	Reference               string     `bun:"reference"`
-	RecordedBy              *string    `bun:"recorded_by"`
-	StripeCheckoutSessionID *string    `bun:"stripe_checkout_session_id"`
-	StripePaymentIntentID   *string    `bun:"stripe_payment_intent_id"`
-	InvoiceID               *string    `bun:"invoice_id"`
-	Buyer                   *Buyer     `bun:"buyer,type:json"`
-	CreatedAt               time.Time  `bun:"created_at"`
-	PaidAt                  *time.Time `bun:"paid_at"`
-	UpdatedAt               time.Time  `bun:"updated_at"`
+	ID                      string           `bun:"id,pk"`
+	UserID                  string           `bun:"user_id"`
+	SiteID                  *string          `bun:"site_id"`
+	Purpose                 string           `bun:"purpose"`
+	TargetID                *string          `bun:"target_id"`
+	PlanID                  *string          `bun:"plan_id"`
+	AmountCents             int64            `bun:"amount_cents"`
+	Method                  string           `bun:"method"`
+	Provider                string           `bun:"provider"`
+	Status                  string           `bun:"status"`
+	Reference               string           `bun:"reference"`
+	RecordedBy              *string          `bun:"recorded_by"`
+	StripeCheckoutSessionID *string          `bun:"stripe_checkout_session_id"`
+	StripePaymentIntentID   *string          `bun:"stripe_payment_intent_id"`
+	InvoiceID               *string          `bun:"invoice_id"`
+	Buyer                   *invoicing.Buyer `bun:"buyer,type:json"`
+	CreatedAt               time.Time        `bun:"created_at"`
+	PaidAt                  *time.Time       `bun:"paid_at"`
+	UpdatedAt               time.Time        `bun:"updated_at"`
 }
 
 // OnSitePayment is a payment a manager takes at the desk.
@@ -59,7 +60,7 @@ type OnSitePayment struct {
 	RecordedBy  string
 	// Buyer is who the invoice is made out to: the billing address, and a
 	// business's SIREN and VAT number. The name defaults to the account's.
-	Buyer *Buyer
+	Buyer *invoicing.Buyer
 }
 
 // Purchase is what a payment bought.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // planChangeFixture adds a dearer (Résident) and a cheaper (Solo) plan to
@@ -190,7 +191,7 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 	t.Run("upgrade, invoice first", func(t *testing.T) {
 		t.Parallel()
 		f := newPlanChangeFixture(t, mock)
-		f.bill.UseInvoicer(NewInvoicer(f.db, func() time.Time { return *f.clock }))
+		f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
 		at := day(3, 15, 10)
 		*f.clock = at
 		inv := event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290))
@@ -210,7 +211,7 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 		if pay.AmountCents != 11290 || *pay.PlanID != f.resident.ID || pay.InvoiceID == nil || pay.Buyer == nil {
 			t.Fatalf("upgrade payment = %+v", pay.Payment)
 		}
-		doc, err := NewInvoicer(f.db, nil).Get(ctx, *pay.InvoiceID)
+		doc, err := invoicing.NewInvoicer(f.db, nil).Get(ctx, *pay.InvoiceID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // Plan kinds.
@@ -31,9 +32,6 @@ const (
 	DoorOpeningHours = "opening_hours"
 	DoorNone         = "none"
 )
-
-// VAT rates French tiers lieux use, in basis points (2000 = 20 %).
-var vatRates = []int{0, 550, 1000, 2000}
 
 // Allowance is time included in a membership each month, for a kind of
 // resource ("8 h of meeting room per month").
@@ -98,17 +96,8 @@ type Plan struct {
 	UpdatedAt       time.Time `bun:"updated_at"`
 }
 
-// SplitTTC derives HT and VAT from a price including VAT, rounding HT half
-// up to the cent: 25,00 € TTC at 20 % is 20,83 € HT + 4,17 € VAT.
-func SplitTTC(ttcCents int64, rateBP int) (ht, vat int64) {
-	num := ttcCents * 10000
-	den := int64(10000 + rateBP)
-	ht = (2*num + den) / (2 * den)
-	return ht, ttcCents - ht
-}
-
 // PriceHT is the plan's price without VAT.
-func (p *Plan) PriceHT() int64 { ht, _ := SplitTTC(p.PriceCents, p.VATRateBP); return ht }
+func (p *Plan) PriceHT() int64 { ht, _ := invoicing.SplitTTC(p.PriceCents, p.VATRateBP); return ht }
 
 // Covers reports whether the plan is valid on siteID.
 func (p *Plan) Covers(siteID string) bool { return p.SiteID == nil || *p.SiteID == siteID }
@@ -123,7 +112,7 @@ func validatePlan(v *errs.Validator, p *Plan, vatExempt bool) {
 	v.Check(utf8.RuneCountInString(p.Name) <= 200, "name", "must be at most 200 characters")
 	v.Check(p.Kind == PlanMembership || p.Kind == PlanDayPass || p.Kind == PlanPack, "kind", "must be membership, day_pass or pack")
 	v.Check(p.PriceCents >= 0 && p.PriceCents <= maxPlanPriceCents, "price_cents", "must be between 0 and %d (100 000 €)", maxPlanPriceCents)
-	v.Check(slices.Contains(vatRates, p.VATRateBP), "vat_rate_bp", "must be 0, 550, 1000 or 2000 (basis points)")
+	v.Check(slices.Contains(invoicing.VATRates, p.VATRateBP), "vat_rate_bp", "must be 0, 550, 1000 or 2000 (basis points)")
 	if vatExempt {
 		v.Check(p.VATRateBP == 0, "vat_rate_bp", "must be 0: the site's entity is VAT-exempt")
 	}

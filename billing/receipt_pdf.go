@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 var platformLabels = map[string]string{
@@ -47,7 +48,7 @@ func rewardStatus(c *Campaign, k *Contribution) (text string, live bool) {
 	case c.Status == CampaignFailed:
 		return "annulée : la campagne n'a pas atteint son objectif", false
 	case c.Mode == ModeAllOrNothing && c.Status == CampaignOpen:
-		text = "en attente : acquise si la campagne atteint son objectif au " + frenchDate(c.Deadline)
+		text = "en attente : acquise si la campagne atteint son objectif au " + invoicing.FrenchDate(c.Deadline)
 	default:
 		text = "acquise"
 	}
@@ -76,7 +77,7 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 	if err != nil {
 		return err
 	}
-	seller := sellerOf(site)
+	seller := invoicing.SellerOf(site)
 	if seller.Name == "" { // a place without a legal identity yet
 		seller.Name, seller.TradeName = site.Name, ""
 	}
@@ -91,10 +92,10 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 	var invoiceNumber string
 	var creditNotes []string
 	if k.InvoiceID != nil {
-		if err := s.db.NewSelect().Model((*Invoice)(nil)).Column("number").Where("id = ?", *k.InvoiceID).Scan(ctx, &invoiceNumber); err != nil {
+		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("id = ?", *k.InvoiceID).Scan(ctx, &invoiceNumber); err != nil {
 			return fmt.Errorf("read contribution invoice: %w", err)
 		}
-		if err := s.db.NewSelect().Model((*Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", *k.InvoiceID).
+		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", *k.InvoiceID).
 			Order("number").Scan(ctx, &creditNotes); err != nil {
 			return fmt.Errorf("read contribution credit notes: %w", err)
 		}
@@ -102,30 +103,30 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 
 	now := s.now()
 	number := k.ReceiptNumber()
-	pdf, tr := newPDF("Reçu de contribution "+number, seller.Name, now, "Reçu de contribution n° "+number)
+	pdf, tr := invoicing.NewPDF("Reçu de contribution "+number, seller.Name, now, "Reçu de contribution n° "+number)
 	pdf.AddPage()
 
 	// The place, top left; the receipt, top right; the contributor below it.
 	pdf.SetFont("Helvetica", "B", 12)
-	pdfBlock(pdf, tr, pdfMargin, 90, 6, []string{seller.Name})
+	invoicing.PDFBlock(pdf, tr, invoicing.PDFMargin, 90, 6, []string{seller.Name})
 	pdf.SetFont("Helvetica", "", 9)
-	pdfBlock(pdf, tr, pdfMargin, 90, 4.5, sellerLines(seller))
+	invoicing.PDFBlock(pdf, tr, invoicing.PDFMargin, 90, 4.5, invoicing.SellerLines(seller))
 	sellerBottom := pdf.GetY()
-	pdf.SetY(pdfMargin)
+	pdf.SetY(invoicing.PDFMargin)
 	pdf.SetFont("Helvetica", "B", 14)
-	pdfBlock(pdf, tr, pdfRight, 0, 8, []string{"Reçu de contribution"})
+	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, 8, []string{"Reçu de contribution"})
 	pdf.SetFont("Helvetica", "", 9)
-	pdfBlock(pdf, tr, pdfRight, 0, pdfLine, []string{"N° " + number, "Édité le " + frenchDate(now)})
+	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, invoicing.PDFLine, []string{"N° " + number, "Édité le " + invoicing.FrenchDate(now)})
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "B", 9)
-	pdfBlock(pdf, tr, pdfRight, 0, pdfLine, []string{"Contributeur"})
+	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, invoicing.PDFLine, []string{"Contributeur"})
 	pdf.SetFont("Helvetica", "", 9)
 	who := []string{k.Email}
 	if k.Name != "" {
 		who = []string{k.Name, k.Email}
 	}
-	pdfBlock(pdf, tr, pdfRight, 0, pdfLine, who)
-	pdf.SetXY(pdfMargin, max(sellerBottom, pdf.GetY())+10)
+	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, invoicing.PDFLine, who)
+	pdf.SetXY(invoicing.PDFMargin, max(sellerBottom, pdf.GetY())+10)
 
 	// section prints a heading and its label/value rows.
 	section := func(heading string, rows [][2]string) {
@@ -134,9 +135,9 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 		pdf.Ln(1)
 		for _, r := range rows {
 			pdf.SetFont("Helvetica", "B", 9)
-			pdf.CellFormat(50, pdfLine, tr(r[0]), "", 0, "L", false, 0, "")
+			pdf.CellFormat(50, invoicing.PDFLine, tr(r[0]), "", 0, "L", false, 0, "")
 			pdf.SetFont("Helvetica", "", 9)
-			pdf.MultiCell(pdfWidth-50, pdfLine, tr(r[1]), "", "L", false)
+			pdf.MultiCell(invoicing.PDFWidth-50, invoicing.PDFLine, tr(r[1]), "", "L", false)
 		}
 		pdf.Ln(4)
 	}
@@ -155,14 +156,14 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 	}
 	contribution := [][2]string{
 		{"Campagne", c.Title},
-		{"Date de la contribution", frenchDate(k.ContributedAt)},
-		{"Montant", euro(k.AmountCents)},
+		{"Date de la contribution", invoicing.FrenchDate(k.ContributedAt)},
+		{"Montant", invoicing.Euro(k.AmountCents)},
 		{"Plateforme", platform},
 		{"Référence", ref},
 		{"Paiement", status},
 	}
 	if k.RefundedCents > 0 {
-		contribution = append(contribution, [2]string{"Remboursé", euro(k.RefundedCents)})
+		contribution = append(contribution, [2]string{"Remboursé", invoicing.Euro(k.RefundedCents)})
 	}
 	if invoiceNumber != "" {
 		contribution = append(contribution, [2]string{"Facture", "n° " + invoiceNumber})
@@ -185,7 +186,7 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 		switch {
 		case !live:
 		case expires != nil:
-			reward = append(reward, [2]string{"Validité", "jusqu'au " + frenchDate(*expires)})
+			reward = append(reward, [2]string{"Validité", "jusqu'au " + invoicing.FrenchDate(*expires)})
 		case k.LotID == nil && k.TierIndex != nil && *k.TierIndex < len(c.Tiers) && c.Tiers[*k.TierIndex].ExpiresAfterDays > 0:
 			reward = append(reward, [2]string{"Validité", fmt.Sprintf("%d jours après l'acquisition du crédit", c.Tiers[*k.TierIndex].ExpiresAfterDays)})
 		default:
@@ -199,7 +200,7 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 		pdf.MultiCell(0, 4.5, tr(ReceiptText(seller.Name, c, k)), "", "L", false)
 	}
 
-	out, err := pdfBytes(pdf, "receipt "+number)
+	out, err := invoicing.PDFBytes(pdf, "receipt "+number)
 	if err != nil {
 		return err
 	}

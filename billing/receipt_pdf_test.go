@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // TestReceiptPDF renders the receipts of an imported and of an online
@@ -33,7 +34,7 @@ func TestReceiptPDF(t *testing.T) {
 	imported := ks[0]
 
 	res, err := f.bill.CheckoutContribution(ctx, anne, c.ID, ContributionCheckout{AmountCents: 2500, SuccessURL: "https://x.fr/ok",
-		CancelURL: "https://x.fr/ko", Buyer: &Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
+		CancelURL: "https://x.fr/ko", Buyer: &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestReceiptPDF(t *testing.T) {
 		t.Fatalf("online contribution = %+v", online)
 	}
 	var invoiceNumber string
-	if err := f.db.NewSelect().Model((*Invoice)(nil)).Column("number").Where("id = ?", *online.InvoiceID).Scan(ctx, &invoiceNumber); err != nil {
+	if err := f.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("id = ?", *online.InvoiceID).Scan(ctx, &invoiceNumber); err != nil {
 		t.Fatal(err)
 	}
 

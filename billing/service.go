@@ -12,6 +12,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // DefaultGraceDays is how long a membership whose payment failed keeps
@@ -44,7 +45,7 @@ type Service struct {
 	jobs *river.Client[*sql.Tx]
 	// invoicer issues contributions' invoices and credit notes; nil until
 	// UseInvoicer.
-	invoicer *Invoicer
+	invoicer *invoicing.Invoicer
 	// plans keeps what plans give, by id (see entitlementPlan).
 	plans sync.Map
 	// columns lists the models' columns for the prepared reads of rightsAt.

@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // StripeConfig connects billing to Stripe.
@@ -107,7 +108,7 @@ type CheckoutRequest struct {
 	SiteID string
 	// Buyer is who the invoices are made out to (the renewals' too):
 	// required when invoicing is on, as for payments on site.
-	Buyer *Buyer
+	Buyer *invoicing.Buyer
 }
 
 // CheckoutResult is where to send the member to pay.
@@ -240,7 +241,7 @@ func validReturnURL(raw string) bool {
 
 // openCheckout creates, in one transaction, the pending membership, day
 // pass or pack and its pending payment.
-func (s *Service) openCheckout(ctx context.Context, userID string, p *Plan, day, sellingSite string, buyer *Buyer) (*Payment, error) {
+func (s *Service) openCheckout(ctx context.Context, userID string, p *Plan, day, sellingSite string, buyer *invoicing.Buyer) (*Payment, error) {
 	var pay *Payment
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var (

@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 const testWebhookSecret = "whsec_relais_test"
@@ -158,7 +159,7 @@ func (f *stripeFixture) count(t testing.TB, table, where string, args ...any) in
 
 func (f *stripeFixture) checkoutRequest(kind string) CheckoutRequest {
 	req := CheckoutRequest{SuccessURL: "https://relais.example.fr/paye", CancelURL: "https://relais.example.fr/annule",
-		Buyer: &Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}}
+		Buyer: &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}}
 	switch kind {
 	case PlanMembership:
 		req.PlanID = f.membership.ID

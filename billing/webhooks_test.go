@@ -15,6 +15,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 var eventSeq atomic.Int64
@@ -235,7 +236,7 @@ func TestStripeWebhooks(t *testing.T) {
 	t.Run("with the real invoicer", func(t *testing.T) {
 		t.Parallel()
 		f := newStripeFixture(t, 1, mock)
-		f.bill.UseInvoicer(NewInvoicer(f.db, func() time.Time { return *f.clock }))
+		f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
 		f.bill.creditNoteHook = nil // nil-safe
 		res := f.paid(t, PlanMembership)
 		f.mustDeliver(t, event("invoice.paid", day(4, 2), invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))

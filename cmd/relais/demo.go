@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // The demo's accounts. Their passwords are printed at every start: the demo
@@ -174,7 +175,7 @@ func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Servic
 	for _, u := range []*identity.User{trained, member} {
 		if _, err := bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: site.ID, UserID: u.ID, PlanID: resident.ID,
 			Method: billing.MethodCash, AmountCents: resident.PriceCents, RecordedBy: manager.ID,
-			Buyer: &billing.Buyer{UserID: u.ID, Name: u.Name, Email: u.Email, Address: addr}}); err != nil {
+			Buyer: &invoicing.Buyer{UserID: u.ID, Name: u.Name, Email: u.Email, Address: addr}}); err != nil {
 			return err
 		}
 	}

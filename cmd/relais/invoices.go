@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // errChainBroken makes `relais invoices verify` exit non-zero when a
@@ -34,7 +34,7 @@ func invoicesCmd(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer d.Close()
-	rep, err := billing.NewInvoicer(d, nil).Verify(ctx)
+	rep, err := invoicing.NewInvoicer(d, nil).Verify(ctx)
 	if err != nil {
 		return fmt.Errorf("verify invoices: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // migrateAll brings every schema Relais uses up to date: ours, then the
@@ -62,7 +63,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Calendar, then billing, which reads sites and reservations through it.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue})
 	billingSvc := billing.New(d, calendarSvc, billing.Config{})
-	invoicer := billing.NewInvoicer(d, nil)
+	invoicer := invoicing.NewInvoicer(d, nil)
 	billingSvc.UseInvoicer(invoicer)
 	billingSvc.UseJobs(queue.River())
 	if c.StripeSecretKey != "" || c.StripeWebhookSecret != "" {

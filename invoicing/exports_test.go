@@ -1,4 +1,4 @@
-package billing_test
+package invoicing_test
 
 import (
 	"bytes"
@@ -11,21 +11,21 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // exportDocs issues, for entity A: a day pass paid by card, a business
 // invoice at two rates paid by cheque, an unpaid invoice, a pass paid in
 // cash, and a credit note refunding the card pass; for entity B (exempt) a
 // pass; and for entity A one more invoice the next month.
-func exportDocs(t *testing.T, e *invEnv) (card, credit *billing.Invoice) {
+func exportDocs(t *testing.T, e *invEnv) (card, credit *invoicing.Invoice) {
 	t.Helper()
 	card = e.issue(t, e.dayPass(e.site, 1))
 
 	b2b := e.dayPass(e.site2, 1)
 	b2b.Buyer = e.businessBuyer()
-	b2b.Lines = append(b2b.Lines, billing.InvoiceLineInput{Description: "Repas", QuantityMilli: 2000, UnitPriceCents: 1000, VATRateBP: 1000})
-	b2b.Payment.Method = billing.MethodCheque
+	b2b.Lines = append(b2b.Lines, invoicing.InvoiceLineInput{Description: "Repas", QuantityMilli: 2000, UnitPriceCents: 1000, VATRateBP: 1000})
+	b2b.Payment.Method = invoicing.MethodCheque
 	e.issue(t, b2b)
 
 	unpaid := e.dayPass(e.site, 1)
@@ -34,12 +34,12 @@ func exportDocs(t *testing.T, e *invEnv) (card, credit *billing.Invoice) {
 	e.issue(t, unpaid)
 
 	cash := e.dayPass(e.site, 2)
-	cash.Payment.Method = billing.MethodCash
+	cash.Payment.Method = invoicing.MethodCash
 	e.issue(t, cash)
 
 	var err error
-	credit, err = e.iv.IssueCreditNote(context.Background(), e.db, card.ID, billing.CreditNoteInput{Reason: "Annulation",
-		Refund: &billing.InvoicePayment{PaidAt: e.clock.Now(), Method: billing.MethodCard}})
+	credit, err = e.iv.IssueCreditNote(context.Background(), e.db, card.ID, invoicing.CreditNoteInput{Reason: "Annulation",
+		Refund: &invoicing.InvoicePayment{PaidAt: e.clock.Now(), Method: invoicing.MethodCard}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestCSVExport(t *testing.T) {
 	e := newInvEnv(t)
 	exportDocs(t, e)
 	var buf bytes.Buffer
-	if err := e.iv.CSV(context.Background(), &buf, billing.InvoiceFilter{From: marchPeriod.from, To: marchPeriod.to}); err != nil {
+	if err := e.iv.CSV(context.Background(), &buf, invoicing.InvoiceFilter{From: marchPeriod.from, To: marchPeriod.to}); err != nil {
 		t.Fatal(err)
 	}
 	raw := buf.Bytes()
@@ -115,7 +115,7 @@ func TestCSVExport(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := e.iv.CSV(context.Background(), &buf, billing.InvoiceFilter{SiteID: e.site2.ID}); err != nil {
+	if err := e.iv.CSV(context.Background(), &buf, invoicing.InvoiceFilter{SiteID: e.site2.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(buf.String(), "\r\n"); n != 2 {
@@ -187,7 +187,7 @@ func TestFEC(t *testing.T) {
 			side, amount = "C", f[12]
 		}
 		acct := side + f[4]
-		if f[4] == billing.AccountCustomers {
+		if f[4] == invoicing.AccountCustomers {
 			if f[6] == "" {
 				t.Fatalf("customer line without an auxiliary account: %q", line)
 			}
@@ -266,7 +266,7 @@ var hostileNames = []string{
 // hostileNames, and a credit note for the first.
 func issueHostile(t *testing.T, e *invEnv) {
 	t.Helper()
-	var first *billing.Invoice
+	var first *invoicing.Invoice
 	for _, name := range hostileNames {
 		in := e.dayPass(e.site, 1)
 		in.Buyer.Name = name
@@ -275,8 +275,8 @@ func issueHostile(t *testing.T, e *invEnv) {
 			first = inv
 		}
 	}
-	if _, err := e.iv.IssueCreditNote(context.Background(), e.db, first.ID, billing.CreditNoteInput{Reason: "Annulation",
-		Refund: &billing.InvoicePayment{PaidAt: e.clock.Now(), Method: billing.MethodCard}}); err != nil {
+	if _, err := e.iv.IssueCreditNote(context.Background(), e.db, first.ID, invoicing.CreditNoteInput{Reason: "Annulation",
+		Refund: &invoicing.InvoicePayment{PaidAt: e.clock.Now(), Method: invoicing.MethodCard}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -285,7 +285,7 @@ func TestCSVExportNeutralisesFormulas(t *testing.T) {
 	e := newInvEnv(t)
 	issueHostile(t, e)
 	var buf bytes.Buffer
-	if err := e.iv.CSV(context.Background(), &buf, billing.InvoiceFilter{From: marchPeriod.from, To: marchPeriod.to}); err != nil {
+	if err := e.iv.CSV(context.Background(), &buf, invoicing.InvoiceFilter{From: marchPeriod.from, To: marchPeriod.to}); err != nil {
 		t.Fatal(err)
 	}
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff"))))
@@ -342,7 +342,7 @@ func TestFECKeepsHostileNamesInTheirColumns(t *testing.T) {
 				t.Fatalf("a control character or line separator in field %q of %q", field, line)
 			}
 		}
-		if f[4] == billing.AccountCustomers {
+		if f[4] == invoicing.AccountCustomers {
 			auxLibs[f[7]] = true
 			if !strings.HasSuffix(f[10], f[7]) && !strings.HasPrefix(f[10], "Règlement") && !strings.HasPrefix(f[10], "Remboursement") {
 				t.Errorf("EcritureLib %q does not end with the customer %q", f[10], f[7])

@@ -1,4 +1,4 @@
-package billing
+package invoicing
 
 import (
 	"bytes"
@@ -22,24 +22,24 @@ func (iv *Invoicer) PDF(ctx context.Context, invoiceID string) ([]byte, error) {
 	return renderPDF(inv)
 }
 
-// Page geometry, in millimetres (A4 portrait, 15 mm margins).
+// Page geometry of every PDF of Relais (invoices, receipts, statements), in millimetres (A4 portrait, 15 mm margins).
 const (
-	pdfMargin = 15.0
-	pdfWidth  = 180.0 // 210 − 2 × 15
-	pdfRight  = 110.0 // x of the right-hand column (document, buyer)
-	pdfLine   = 5.0   // line height
+	PDFMargin = 15.0
+	PDFWidth  = 180.0 // 210 − 2 × 15
+	PDFRight  = 110.0 // x of the right-hand column (document, buyer)
+	PDFLine   = 5.0   // line height
 )
 
-// newPDF starts an A4 document laid out as every PDF of Relais: dated at,
+// NewPDF starts an A4 document laid out as every PDF of Relais: dated at,
 // with resources in a fixed order (fpdf walks maps otherwise), so the same
 // document always gives the same bytes; footer's lines at the bottom of
 // every page, the first followed by the page count. fpdf's core fonts use
 // the cp1252 code page, which covers € and every French letter (é, è, à,
 // ç, œ…); tr maps UTF-8 to it. A character outside cp1252 prints as ".".
-func newPDF(title, author string, at time.Time, footer ...string) (pdf *fpdf.Fpdf, tr func(string) string) {
+func NewPDF(title, author string, at time.Time, footer ...string) (pdf *fpdf.Fpdf, tr func(string) string) {
 	pdf = fpdf.New("P", "mm", "A4", "")
 	tr = pdf.UnicodeTranslatorFromDescriptor("")
-	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
+	pdf.SetMargins(PDFMargin, PDFMargin, PDFMargin)
 	pdf.SetAutoPageBreak(true, 20)
 	pdf.SetCreationDate(at)
 	pdf.SetModificationDate(at)
@@ -66,24 +66,24 @@ func newPDF(title, author string, at time.Time, footer ...string) (pdf *fpdf.Fpd
 	return pdf, tr
 }
 
-// pdfBlock writes lines at x, wrapping those longer than the column w:
+// PDFBlock writes lines at x, wrapping those longer than the column w:
 // names and addresses come from users.
-func pdfBlock(pdf *fpdf.Fpdf, tr func(string) string, x, w, h float64, lines []string) {
+func PDFBlock(pdf *fpdf.Fpdf, tr func(string) string, x, w, h float64, lines []string) {
 	for _, l := range lines {
 		pdf.SetX(x)
 		pdf.MultiCell(w, h, tr(l), "", "L", false)
 	}
 }
 
-// sellerLines is the legal identity of a seller under its name: trade
+// SellerLines is the legal identity of a seller under its name: trade
 // name, address, legal form, SIREN and SIRET, VAT number. What is missing
 // (a place without a legal identity yet) is left out.
-func sellerLines(s Seller) []string {
+func SellerLines(s Seller) []string {
 	var lines []string
 	if s.TradeName != "" {
 		lines = append(lines, s.TradeName)
 	}
-	lines = append(lines, addressLines(s.Address)...)
+	lines = append(lines, AddressLines(s.Address)...)
 	if s.LegalForm != "" {
 		lines = append(lines, s.LegalForm)
 	}
@@ -96,8 +96,8 @@ func sellerLines(s Seller) []string {
 	return lines
 }
 
-// pdfBytes renders the finished document.
-func pdfBytes(pdf *fpdf.Fpdf, what string) ([]byte, error) {
+// PDFBytes renders the finished document.
+func PDFBytes(pdf *fpdf.Fpdf, what string) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
 		return nil, fmt.Errorf("render %s: %w", what, err)
@@ -113,50 +113,50 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 	if inv.Kind == KindCreditNote {
 		title, name = "AVOIR", "Avoir"
 	}
-	pdf, tr := newPDF(title+" "+inv.Number, inv.Seller.Name, inv.IssuedAt, name+" n° "+inv.Number, "Empreinte SHA-256 : "+inv.Hash)
+	pdf, tr := NewPDF(title+" "+inv.Number, inv.Seller.Name, inv.IssuedAt, name+" n° "+inv.Number, "Empreinte SHA-256 : "+inv.Hash)
 	pdf.AddPage()
-	block := func(x, w, h float64, lines []string) { pdfBlock(pdf, tr, x, w, h, lines) }
+	block := func(x, w, h float64, lines []string) { PDFBlock(pdf, tr, x, w, h, lines) }
 
 	// Seller, top left.
 	s := inv.Seller
 	pdf.SetFont("Helvetica", "B", 12)
-	block(pdfMargin, 90, 6, []string{s.Name})
+	block(PDFMargin, 90, 6, []string{s.Name})
 	pdf.SetFont("Helvetica", "", 9)
-	block(pdfMargin, 90, 4.5, sellerLines(s))
+	block(PDFMargin, 90, 4.5, SellerLines(s))
 	sellerBottom := pdf.GetY()
 
 	// Document identity, top right.
-	pdf.SetY(pdfMargin)
+	pdf.SetY(PDFMargin)
 	pdf.SetFont("Helvetica", "B", 16)
-	block(pdfRight, 0, 8, []string{title})
+	block(PDFRight, 0, 8, []string{title})
 	pdf.SetFont("Helvetica", "", 9)
 	ident := []string{
 		"N° " + inv.Number,
-		"Date d'émission : " + frenchDate(inv.IssuedAt),
+		"Date d'émission : " + FrenchDate(inv.IssuedAt),
 		servicePeriod(inv),
 	}
 	if inv.Kind == KindCreditNote && inv.CorrectsIssuedAt != nil {
-		ident = append(ident, fmt.Sprintf("Facture d'origine : n° %s du %s", inv.CorrectsNumber, frenchDate(*inv.CorrectsIssuedAt)))
+		ident = append(ident, fmt.Sprintf("Facture d'origine : n° %s du %s", inv.CorrectsNumber, FrenchDate(*inv.CorrectsIssuedAt)))
 	}
 	if inv.DueDate != "" {
 		ident = append(ident, "Échéance : "+frenchDay(inv.DueDate))
 	}
-	block(pdfRight, 0, pdfLine, ident)
+	block(PDFRight, 0, PDFLine, ident)
 
 	// Buyer, right, below the identity.
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "B", 9)
-	block(pdfRight, 0, pdfLine, []string{"Client"})
+	block(PDFRight, 0, PDFLine, []string{"Client"})
 	pdf.SetFont("Helvetica", "", 9)
-	buyer := append([]string{inv.BuyerName}, addressLines(inv.BuyerAddress)...)
+	buyer := append([]string{inv.BuyerName}, AddressLines(inv.BuyerAddress)...)
 	if inv.BuyerIsBusiness {
 		buyer = append(buyer, "SIREN "+inv.BuyerSIREN)
 		if inv.BuyerVATNumber != "" {
 			buyer = append(buyer, "N° TVA intracommunautaire : "+inv.BuyerVATNumber)
 		}
 	}
-	block(pdfRight, 0, pdfLine, buyer)
-	pdf.SetXY(pdfMargin, max(sellerBottom, pdf.GetY())+10)
+	block(PDFRight, 0, PDFLine, buyer)
+	pdf.SetXY(PDFMargin, max(sellerBottom, pdf.GetY())+10)
 
 	// Lines.
 	cols := []struct {
@@ -177,22 +177,22 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 	for _, l := range inv.Lines {
 		desc := l.Description
 		if l.PriceBasis == "ttc" {
-			desc += "\n(prix unitaire TTC " + euro(l.UnitPriceTTCCents) + ")"
+			desc += "\n(prix unitaire TTC " + Euro(l.UnitPriceTTCCents) + ")"
 		}
 		// SplitText measures UTF-8 (it would mangle cp1252 bytes), so it only
 		// estimates the height to decide on a page break; MultiCell, which
 		// works on the translated bytes, draws the text and gives the height.
-		if estimate := float64(len(pdf.SplitText(desc, cols[0].w))) * pdfLine; pdf.GetY()+estimate > 297-25 {
+		if estimate := float64(len(pdf.SplitText(desc, cols[0].w))) * PDFLine; pdf.GetY()+estimate > 297-25 {
 			pdf.AddPage()
 		}
 		x, y := pdf.GetX(), pdf.GetY()
-		pdf.MultiCell(cols[0].w, pdfLine, tr(desc), "", "L", false)
+		pdf.MultiCell(cols[0].w, PDFLine, tr(desc), "", "L", false)
 		h := pdf.GetY() - y
 		pdf.Rect(x, y, cols[0].w, h, "D")
 		pdf.SetXY(x+cols[0].w, y)
 		cells := []string{
-			formatQuantity(l.QuantityMilli), euro(l.UnitPriceHTCents), formatRate(l.VATRateBP),
-			euro(l.TotalHTCents), euro(l.TotalTTCCents),
+			formatQuantity(l.QuantityMilli), Euro(l.UnitPriceHTCents), formatRate(l.VATRateBP),
+			Euro(l.TotalHTCents), Euro(l.TotalTTCCents),
 		}
 		for i, v := range cells {
 			pdf.CellFormat(cols[i+1].w, h, tr(v), "1", 0, "R", false, 0, "")
@@ -204,7 +204,7 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "B", 9)
 	rateCols := []float64{30, 35, 35, 35}
-	x := pdfMargin + pdfWidth - (rateCols[0] + rateCols[1] + rateCols[2] + rateCols[3])
+	x := PDFMargin + PDFWidth - (rateCols[0] + rateCols[1] + rateCols[2] + rateCols[3])
 	pdf.SetX(x)
 	for i, h := range []string{"Taux de TVA", "Base HT", "Montant TVA", "Total TTC"} {
 		pdf.CellFormat(rateCols[i], 6, tr(h), "1", 0, "R", true, 0, "")
@@ -213,7 +213,7 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 	pdf.SetFont("Helvetica", "", 9)
 	for _, r := range inv.VATBreakdown {
 		pdf.SetX(x)
-		for i, v := range []string{formatRate(r.RateBP), euro(r.HTCents), euro(r.VATCents), euro(r.TTCCents)} {
+		for i, v := range []string{formatRate(r.RateBP), Euro(r.HTCents), Euro(r.VATCents), Euro(r.TTCCents)} {
 			pdf.CellFormat(rateCols[i], 6, tr(v), "1", 0, "R", false, 0, "")
 		}
 		pdf.Ln(-1)
@@ -233,15 +233,15 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 			style = "B"
 		}
 		pdf.SetFont("Helvetica", style, 10)
-		pdf.SetX(pdfMargin + pdfWidth - 70)
+		pdf.SetX(PDFMargin + PDFWidth - 70)
 		pdf.CellFormat(35, 6, tr(t.label), "", 0, "R", false, 0, "")
-		pdf.CellFormat(35, 6, tr(euro(t.cents)), "", 1, "R", false, 0, "")
+		pdf.CellFormat(35, 6, tr(Euro(t.cents)), "", 1, "R", false, 0, "")
 	}
 
 	// Payment and legal mentions, then free notes.
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "B", 9)
-	pdf.CellFormat(0, pdfLine, tr("Paiement et mentions légales"), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, PDFLine, tr("Paiement et mentions légales"), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 9)
 	for _, m := range inv.Mentions {
 		pdf.MultiCell(0, 4.5, tr(m), "", "L", false)
@@ -251,7 +251,7 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 		pdf.MultiCell(0, 4.5, tr(inv.Notes), "", "L", false)
 	}
 
-	return pdfBytes(pdf, "invoice "+inv.Number)
+	return PDFBytes(pdf, "invoice "+inv.Number)
 }
 
 func servicePeriod(inv *Invoice) string {
@@ -261,7 +261,7 @@ func servicePeriod(inv *Invoice) string {
 	return fmt.Sprintf("Période de la prestation : du %s au %s", frenchDay(inv.ServiceFrom), frenchDay(inv.ServiceTo))
 }
 
-func addressLines(a calendar.Address) []string {
+func AddressLines(a calendar.Address) []string {
 	lines := []string{a.Line1}
 	if a.Line2 != "" {
 		lines = append(lines, a.Line2)
@@ -273,9 +273,9 @@ func addressLines(a calendar.Address) []string {
 	return append(lines, city)
 }
 
-// euro prints cents as a French amount: 123456 → "1 234,56 €", with
+// Euro prints cents as a French amount: 123456 → "1 234,56 €", with
 // no-break spaces so an amount never wraps.
-func euro(cents int64) string {
+func Euro(cents int64) string {
 	sign := ""
 	if cents < 0 {
 		sign, cents = "-", -cents

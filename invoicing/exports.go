@@ -1,4 +1,4 @@
-package billing
+package invoicing
 
 import (
 	"bufio"
@@ -76,15 +76,15 @@ func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error
 		}
 		paidAt := ""
 		if d.PaidAt != nil {
-			paidAt = frenchDate(*d.PaidAt)
+			paidAt = FrenchDate(*d.PaidAt)
 		}
 		row := []string{
-			d.Number, kind, frenchDate(d.IssuedAt), origin, d.EntityKey, sites[d.SiteID],
+			d.Number, kind, FrenchDate(d.IssuedAt), origin, d.EntityKey, sites[d.SiteID],
 			d.BuyerName, d.BuyerEmail, business, d.BuyerSIREN, d.BuyerVATNumber,
 			frenchDay(d.ServiceFrom), frenchDay(d.ServiceTo),
 			decimalComma(d.TotalHTCents), decimalComma(d.TotalVATCents), decimalComma(d.TotalTTCCents),
 		}
-		for _, rate := range vatRates {
+		for _, rate := range VATRates {
 			var rt RateTotal
 			for _, r := range d.VATBreakdown {
 				if r.RateBP == rate {

@@ -1,4 +1,4 @@
-package billing_test
+package invoicing_test
 
 import (
 	"bytes"
@@ -16,12 +16,12 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/uptrace/bun"
 
-	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 var parisZone = func() *time.Location {
@@ -54,7 +54,7 @@ func (c *testClock) Set(t time.Time) {
 // (one series for both), and a VAT-exempt association.
 type invEnv struct {
 	db     *bun.DB
-	iv     *billing.Invoicer
+	iv     *invoicing.Invoicer
 	clock  *testClock
 	site   *calendar.Site // SCIC La Fabrique, SIREN 732829320
 	site2  *calendar.Site // same SCIC, another site
@@ -83,7 +83,7 @@ func newInvEnv(t testing.TB) *invEnv {
 	}
 	scic := calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}
 	e := &invEnv{
-		db: d, iv: billing.NewInvoicer(d, clock.Now), clock: clock,
+		db: d, iv: invoicing.NewInvoicer(d, clock.Now), clock: clock,
 		site:   mk("La Fabrique du Bourg", scic),
 		site2:  mk("L'Atelier de la Gare", scic),
 		exempt: mk("Asso Tiers-Lieu", calendar.Legal{CompanyName: "Asso Tiers-Lieu", LegalForm: "Association loi 1901", SIRET: "44306184100047", VATExempt: true}),
@@ -97,12 +97,12 @@ func newInvEnv(t testing.TB) *invEnv {
 	return e
 }
 
-func (e *invEnv) buyer() billing.Buyer {
-	return billing.Buyer{UserID: e.user, Name: "Jeanne Dupré", Email: "jeanne@example.fr",
+func (e *invEnv) buyer() invoicing.Buyer {
+	return invoicing.Buyer{UserID: e.user, Name: "Jeanne Dupré", Email: "jeanne@example.fr",
 		Address: calendar.Address{Line1: "12 rue des Écoles", PostalCode: "23000", City: "Guéret", Country: "FR"}}
 }
 
-func (e *invEnv) businessBuyer() billing.Buyer {
+func (e *invEnv) businessBuyer() invoicing.Buyer {
 	b := e.buyer()
 	b.UserID = ""
 	b.Name = "Menuiserie Lefèvre SARL"
@@ -113,19 +113,19 @@ func (e *invEnv) businessBuyer() billing.Buyer {
 }
 
 // dayPass is a 25 € TTC retail day pass paid by card.
-func (e *invEnv) dayPass(site *calendar.Site, qty int64) billing.InvoiceInput {
+func (e *invEnv) dayPass(site *calendar.Site, qty int64) invoicing.InvoiceInput {
 	rate := 2000
 	if site.Legal.VATExempt {
 		rate = 0
 	}
-	return billing.InvoiceInput{
+	return invoicing.InvoiceInput{
 		SiteID: site.ID, Buyer: e.buyer(), ServiceFrom: "2026-03-09",
-		Lines:   []billing.InvoiceLineInput{{Description: "Pass journée coworking", QuantityMilli: qty * 1000, UnitPriceCents: 2500, PriceIncludesVAT: true, VATRateBP: rate}},
-		Payment: &billing.InvoicePayment{PaidAt: e.clock.Now(), Method: billing.MethodCard, Reference: "pi_123"},
+		Lines:   []invoicing.InvoiceLineInput{{Description: "Pass journée coworking", QuantityMilli: qty * 1000, UnitPriceCents: 2500, PriceIncludesVAT: true, VATRateBP: rate}},
+		Payment: &invoicing.InvoicePayment{PaidAt: e.clock.Now(), Method: invoicing.MethodCard, Reference: "pi_123"},
 	}
 }
 
-func (e *invEnv) issue(t testing.TB, in billing.InvoiceInput) *billing.Invoice {
+func (e *invEnv) issue(t testing.TB, in invoicing.InvoiceInput) *invoicing.Invoice {
 	t.Helper()
 	inv, err := e.iv.Issue(context.Background(), e.db, in)
 	if err != nil {
@@ -143,7 +143,7 @@ func TestIssueDayPass(t *testing.T) {
 	e := newInvEnv(t)
 	inv := e.issue(t, e.dayPass(e.site, 1))
 
-	if inv.Number != "2026-000001" || inv.Kind != billing.KindInvoice || inv.EntityKey != entityA || inv.Year != 2026 || inv.Seq != 1 {
+	if inv.Number != "2026-000001" || inv.Kind != invoicing.KindInvoice || inv.EntityKey != entityA || inv.Year != 2026 || inv.Seq != 1 {
 		t.Fatalf("identity = %s %s %s %d/%d", inv.Number, inv.Kind, inv.EntityKey, inv.Year, inv.Seq)
 	}
 	// PROTOCOLS.md: 25 € TTC at 20 % = 20.83 € HT + 4.17 € VAT.
@@ -154,7 +154,7 @@ func TestIssueDayPass(t *testing.T) {
 	if l.UnitPriceHTCents != 2083 || l.UnitPriceTTCCents != 2500 || l.PriceBasis != "ttc" || l.Position != 1 {
 		t.Fatalf("line = %+v", l)
 	}
-	if want := []billing.RateTotal{{RateBP: 2000, HTCents: 2083, VATCents: 417, TTCCents: 2500}}; !slices.Equal(inv.VATBreakdown, want) {
+	if want := []invoicing.RateTotal{{RateBP: 2000, HTCents: 2083, VATCents: 417, TTCCents: 2500}}; !slices.Equal(inv.VATBreakdown, want) {
 		t.Fatalf("breakdown = %+v", inv.VATBreakdown)
 	}
 	if inv.Seller.Name != "SCIC La Fabrique" || inv.Seller.SIRET != "73282932000074" || inv.Seller.VATNumber != "FR44732829320" ||
@@ -167,7 +167,7 @@ func TestIssueDayPass(t *testing.T) {
 	if !slices.Contains(inv.Mentions, "Payée le 09/03/2026 par carte bancaire (réf. pi_123)") {
 		t.Fatalf("mentions = %q", inv.Mentions)
 	}
-	if slices.Contains(inv.Mentions, billing.MentionLatePenalty) || slices.Contains(inv.Mentions, billing.MentionVATExempt) {
+	if slices.Contains(inv.Mentions, invoicing.MentionLatePenalty) || slices.Contains(inv.Mentions, invoicing.MentionVATExempt) {
 		t.Fatalf("consumer invoice of a VAT-registered seller carries %q", inv.Mentions)
 	}
 	if inv.PrevHash != "" || inv.Hash != chainSHA("", inv.Canonical) || !strings.Contains(inv.Canonical, `buyer.name: "Jeanne Dupré"`) {
@@ -203,15 +203,15 @@ func TestIssueDayPass(t *testing.T) {
 
 func TestRounding(t *testing.T) {
 	e := newInvEnv(t)
-	ttc := func(unit int64, rate int) billing.InvoiceLineInput {
-		return billing.InvoiceLineInput{Description: "x", QuantityMilli: 1000, UnitPriceCents: unit, PriceIncludesVAT: true, VATRateBP: rate}
+	ttc := func(unit int64, rate int) invoicing.InvoiceLineInput {
+		return invoicing.InvoiceLineInput{Description: "x", QuantityMilli: 1000, UnitPriceCents: unit, PriceIncludesVAT: true, VATRateBP: rate}
 	}
-	ht := func(qtyMilli, unit int64, rate int) billing.InvoiceLineInput {
-		return billing.InvoiceLineInput{Description: "x", QuantityMilli: qtyMilli, UnitPriceCents: unit, VATRateBP: rate}
+	ht := func(qtyMilli, unit int64, rate int) invoicing.InvoiceLineInput {
+		return invoicing.InvoiceLineInput{Description: "x", QuantityMilli: qtyMilli, UnitPriceCents: unit, VATRateBP: rate}
 	}
 	tests := []struct {
 		name         string
-		line         billing.InvoiceLineInput
+		line         invoicing.InvoiceLineInput
 		ht, vat, ttc int64
 		unitHT       int64
 	}{
@@ -226,12 +226,12 @@ func TestRounding(t *testing.T) {
 		{"12 € TTC at 10 %: HT 10.909 → 10.91", ttc(1200, 1000), 1091, 109, 1200, 1091},
 		{"TTC at 0 %", ttc(1999, 0), 1999, 0, 1999, 1999},
 		{"free line", ht(1000, 0, 2000), 0, 0, 0, 0},
-		{"largest price, largest quantity", ht(billing.MaxQuantityMilli, billing.MaxUnitPriceCents, 2000), 10_000_000_000_000, 2_000_000_000_000, 12_000_000_000_000, billing.MaxUnitPriceCents},
+		{"largest price, largest quantity", ht(invoicing.MaxQuantityMilli, invoicing.MaxUnitPriceCents, 2000), 10_000_000_000_000, 2_000_000_000_000, 12_000_000_000_000, invoicing.MaxUnitPriceCents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := e.dayPass(e.site, 1)
-			in.Lines = []billing.InvoiceLineInput{tt.line}
+			in.Lines = []invoicing.InvoiceLineInput{tt.line}
 			inv := e.issue(t, in)
 			l := inv.Lines[0]
 			if l.TotalHTCents != tt.ht || l.TotalVATCents != tt.vat || l.TotalTTCCents != tt.ttc || l.UnitPriceHTCents != tt.unitHT {
@@ -248,9 +248,9 @@ func TestRounding(t *testing.T) {
 		// Two lines of 0.03 € HT at 20 %: each line's VAT is 0.6 c → 1 c, so
 		// the rate's VAT is 2 c (rounding the rate's total would give 1 c).
 		in := e.dayPass(e.site, 1)
-		in.Lines = []billing.InvoiceLineInput{ht(1000, 3, 2000), ht(1000, 3, 2000), ttc(2500, 2000), ht(2000, 500, 550)}
+		in.Lines = []invoicing.InvoiceLineInput{ht(1000, 3, 2000), ht(1000, 3, 2000), ttc(2500, 2000), ht(2000, 500, 550)}
 		inv := e.issue(t, in)
-		want := []billing.RateTotal{
+		want := []invoicing.RateTotal{
 			{RateBP: 550, HTCents: 1000, VATCents: 55, TTCCents: 1055},
 			{RateBP: 2000, HTCents: 6 + 2083, VATCents: 2 + 417, TTCCents: 8 + 2500},
 		}
@@ -267,30 +267,30 @@ func TestIssueValidation(t *testing.T) {
 	e := newInvEnv(t)
 	tests := []struct {
 		name   string
-		change func(*billing.InvoiceInput)
+		change func(*invoicing.InvoiceInput)
 		field  string
 	}{
-		{"no lines", func(in *billing.InvoiceInput) { in.Lines = nil }, "lines"},
-		{"zero quantity", func(in *billing.InvoiceInput) { in.Lines[0].QuantityMilli = 0 }, "lines[0].quantity_milli"},
-		{"negative price", func(in *billing.InvoiceInput) { in.Lines[0].UnitPriceCents = -1 }, "lines[0].unit_price_cents"},
-		{"price over 100,000 €", func(in *billing.InvoiceInput) { in.Lines[0].UnitPriceCents = billing.MaxUnitPriceCents + 1 }, "lines[0].unit_price_cents"},
-		{"unknown VAT rate", func(in *billing.InvoiceInput) { in.Lines[0].VATRateBP = 700 }, "lines[0].vat_rate_bp"},
-		{"VAT charged by an exempt seller", func(in *billing.InvoiceInput) { in.SiteID = e.exempt.ID }, "lines[0].vat_rate_bp"},
-		{"no description", func(in *billing.InvoiceInput) { in.Lines[0].Description = "  " }, "lines[0].description"},
-		{"no buyer name", func(in *billing.InvoiceInput) { in.Buyer.Name = " " }, "buyer.name"},
-		{"no buyer address", func(in *billing.InvoiceInput) { in.Buyer.Address = calendar.Address{} }, "buyer.address.line1"},
-		{"business without SIREN", func(in *billing.InvoiceInput) { in.Buyer = e.businessBuyer(); in.Buyer.SIREN = "" }, "buyer.siren"},
-		{"business with a bad SIREN", func(in *billing.InvoiceInput) { in.Buyer = e.businessBuyer(); in.Buyer.SIREN = "552100555" }, "buyer.siren"},
-		{"business VAT of another SIREN", func(in *billing.InvoiceInput) { in.Buyer = e.businessBuyer(); in.Buyer.VATNumber = "FR44732829320" }, "buyer.vat_number"},
-		{"consumer with a SIREN", func(in *billing.InvoiceInput) { in.Buyer.SIREN = "552100554" }, "buyer.siren"},
-		{"unknown buyer account", func(in *billing.InvoiceInput) { in.Buyer.UserID = id.New() }, "buyer.user_id"},
-		{"unknown site", func(in *billing.InvoiceInput) { in.SiteID = id.New() }, "site_id"},
-		{"no service date", func(in *billing.InvoiceInput) { in.ServiceFrom = "" }, "service_from"},
-		{"service ends before it starts", func(in *billing.InvoiceInput) { in.ServiceTo = "2026-03-01" }, "service_to"},
-		{"unknown payment method", func(in *billing.InvoiceInput) { in.Payment.Method = "bitcoin" }, "payment.method"},
-		{"neither paid nor due", func(in *billing.InvoiceInput) { in.Payment = nil }, "due_date"},
-		{"bad due date", func(in *billing.InvoiceInput) { in.DueDate = "31/03/2026" }, "due_date"},
-		{"NUL in a description", func(in *billing.InvoiceInput) { in.Lines[0].Description = "a\x00b" }, "lines[0].description"},
+		{"no lines", func(in *invoicing.InvoiceInput) { in.Lines = nil }, "lines"},
+		{"zero quantity", func(in *invoicing.InvoiceInput) { in.Lines[0].QuantityMilli = 0 }, "lines[0].quantity_milli"},
+		{"negative price", func(in *invoicing.InvoiceInput) { in.Lines[0].UnitPriceCents = -1 }, "lines[0].unit_price_cents"},
+		{"price over 100,000 €", func(in *invoicing.InvoiceInput) { in.Lines[0].UnitPriceCents = invoicing.MaxUnitPriceCents + 1 }, "lines[0].unit_price_cents"},
+		{"unknown VAT rate", func(in *invoicing.InvoiceInput) { in.Lines[0].VATRateBP = 700 }, "lines[0].vat_rate_bp"},
+		{"VAT charged by an exempt seller", func(in *invoicing.InvoiceInput) { in.SiteID = e.exempt.ID }, "lines[0].vat_rate_bp"},
+		{"no description", func(in *invoicing.InvoiceInput) { in.Lines[0].Description = "  " }, "lines[0].description"},
+		{"no buyer name", func(in *invoicing.InvoiceInput) { in.Buyer.Name = " " }, "buyer.name"},
+		{"no buyer address", func(in *invoicing.InvoiceInput) { in.Buyer.Address = calendar.Address{} }, "buyer.address.line1"},
+		{"business without SIREN", func(in *invoicing.InvoiceInput) { in.Buyer = e.businessBuyer(); in.Buyer.SIREN = "" }, "buyer.siren"},
+		{"business with a bad SIREN", func(in *invoicing.InvoiceInput) { in.Buyer = e.businessBuyer(); in.Buyer.SIREN = "552100555" }, "buyer.siren"},
+		{"business VAT of another SIREN", func(in *invoicing.InvoiceInput) { in.Buyer = e.businessBuyer(); in.Buyer.VATNumber = "FR44732829320" }, "buyer.vat_number"},
+		{"consumer with a SIREN", func(in *invoicing.InvoiceInput) { in.Buyer.SIREN = "552100554" }, "buyer.siren"},
+		{"unknown buyer account", func(in *invoicing.InvoiceInput) { in.Buyer.UserID = id.New() }, "buyer.user_id"},
+		{"unknown site", func(in *invoicing.InvoiceInput) { in.SiteID = id.New() }, "site_id"},
+		{"no service date", func(in *invoicing.InvoiceInput) { in.ServiceFrom = "" }, "service_from"},
+		{"service ends before it starts", func(in *invoicing.InvoiceInput) { in.ServiceTo = "2026-03-01" }, "service_to"},
+		{"unknown payment method", func(in *invoicing.InvoiceInput) { in.Payment.Method = "bitcoin" }, "payment.method"},
+		{"neither paid nor due", func(in *invoicing.InvoiceInput) { in.Payment = nil }, "due_date"},
+		{"bad due date", func(in *invoicing.InvoiceInput) { in.DueDate = "31/03/2026" }, "due_date"},
+		{"NUL in a description", func(in *invoicing.InvoiceInput) { in.Lines[0].Description = "a\x00b" }, "lines[0].description"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -334,7 +334,7 @@ func TestNumberingUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var inv *billing.Invoice
+			var inv *invoicing.Invoice
 			err := db.Tx(ctx, e.db, func(ctx context.Context, tx bun.Tx) error {
 				var err error
 				if inv, err = e.iv.Issue(ctx, tx, e.dayPass(e.site, 1)); err != nil {
@@ -394,7 +394,7 @@ func TestSeriesPerEntityAndYear(t *testing.T) {
 	b2027 := e.issue(t, e.dayPass(e.exempt, 1))
 
 	for _, c := range []struct {
-		inv    *billing.Invoice
+		inv    *invoicing.Invoice
 		number string
 		entity string
 	}{
@@ -419,21 +419,21 @@ func TestCreditNotes(t *testing.T) {
 	e := newInvEnv(t)
 	ctx := context.Background()
 	in := e.dayPass(e.site, 3) // 3 × 25 € TTC = 62.50 HT + 12.50 VAT
-	in.Lines = append(in.Lines, billing.InvoiceLineInput{Description: "Découpe laser", QuantityMilli: 1000, UnitPriceCents: 10000, VATRateBP: 2000})
+	in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: "Découpe laser", QuantityMilli: 1000, UnitPriceCents: 10000, VATRateBP: 2000})
 	orig := e.issue(t, in)
 	if orig.TotalHTCents != 6250+10000 || orig.TotalVATCents != 1250+2000 {
 		t.Fatalf("original totals %d %d", orig.TotalHTCents, orig.TotalVATCents)
 	}
 
 	e.clock.Set(e.clock.Now().Add(24 * time.Hour))
-	one, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{
-		Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 1000}}, Reason: "Pass non utilisé",
-		Refund: &billing.InvoicePayment{PaidAt: e.clock.Now(), Method: billing.MethodCard, Reference: "re_1"},
+	one, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{
+		Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 1000}}, Reason: "Pass non utilisé",
+		Refund: &invoicing.InvoicePayment{PaidAt: e.clock.Now(), Method: invoicing.MethodCard, Reference: "re_1"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if one.Kind != billing.KindCreditNote || one.Number != "2026-000002" || one.CorrectsInvoiceID != orig.ID || one.CorrectsNumber != orig.Number {
+	if one.Kind != invoicing.KindCreditNote || one.Number != "2026-000002" || one.CorrectsInvoiceID != orig.ID || one.CorrectsNumber != orig.Number {
 		t.Fatalf("credit note identity: %s %s corrects %s", one.Kind, one.Number, one.CorrectsNumber)
 	}
 	if one.TotalHTCents != -2083 || one.TotalVATCents != -417 || one.TotalTTCCents != -2500 {
@@ -448,14 +448,14 @@ func TestCreditNotes(t *testing.T) {
 		}
 	}
 
-	_, err = e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 3000}}, Reason: "trop"})
+	_, err = e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 3000}}, Reason: "trop"})
 	if p := (*errs.Problem)(nil); !errors.As(err, &p) || p.Code != "credit_exceeds_invoice" {
 		t.Fatalf("crediting 3 passes of the 2 left: %v", err)
 	}
-	for _, bad := range []billing.CreditNoteInput{
-		{Lines: []billing.CreditLine{{Position: 9, QuantityMilli: 1000}}, Reason: "x"},
-		{Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 0}}, Reason: "x"},
-		{Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 500}, {Position: 1, QuantityMilli: 500}}, Reason: "x"},
+	for _, bad := range []invoicing.CreditNoteInput{
+		{Lines: []invoicing.CreditLine{{Position: 9, QuantityMilli: 1000}}, Reason: "x"},
+		{Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 0}}, Reason: "x"},
+		{Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 500}, {Position: 1, QuantityMilli: 500}}, Reason: "x"},
 		{Reason: " "},
 	} {
 		if _, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, bad); !errors.Is(err, errs.ErrInvalid) && !isValidationErr(err) {
@@ -464,7 +464,7 @@ func TestCreditNotes(t *testing.T) {
 	}
 
 	// The last two passes: exactly what is left, so the passes add up.
-	two, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 2000}}, Reason: "Annulation"})
+	two, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 2000}}, Reason: "Annulation"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func TestCreditNotes(t *testing.T) {
 		t.Fatalf("unrefunded credit note mentions %q", two.Mentions)
 	}
 	// Full credit takes what remains: the laser line only.
-	rest, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Reason: "Geste commercial"})
+	rest, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{Reason: "Geste commercial"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,15 +487,15 @@ func TestCreditNotes(t *testing.T) {
 		orig.TotalVATCents+one.TotalVATCents+two.TotalVATCents+rest.TotalVATCents != 0 {
 		t.Fatal("credit notes do not add up to the invoice")
 	}
-	_, err = e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Reason: "encore"})
+	_, err = e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{Reason: "encore"})
 	if p := (*errs.Problem)(nil); !errors.As(err, &p) || p.Code != "invoice_fully_credited" {
 		t.Fatalf("crediting a fully credited invoice: %v", err)
 	}
-	_, err = e.iv.IssueCreditNote(ctx, e.db, one.ID, billing.CreditNoteInput{Reason: "x"})
+	_, err = e.iv.IssueCreditNote(ctx, e.db, one.ID, invoicing.CreditNoteInput{Reason: "x"})
 	if p := (*errs.Problem)(nil); !errors.As(err, &p) || p.Code != "not_an_invoice" {
 		t.Fatalf("crediting a credit note: %v", err)
 	}
-	if _, err := e.iv.IssueCreditNote(ctx, e.db, id.New(), billing.CreditNoteInput{Reason: "x"}); !errors.Is(err, errs.ErrNotFound) {
+	if _, err := e.iv.IssueCreditNote(ctx, e.db, id.New(), invoicing.CreditNoteInput{Reason: "x"}); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("crediting an unknown invoice: %v", err)
 	}
 	if rep, err := e.iv.Verify(ctx); err != nil || !rep.OK || rep.Documents != 4 {
@@ -515,7 +515,7 @@ func TestCreditNotesUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 1000}}, Reason: "annulé"})
+			_, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 1000}}, Reason: "annulé"})
 			results <- err
 		}()
 	}
@@ -544,7 +544,7 @@ func isValidationErr(err error) bool {
 }
 
 func TestVerifyDetectsTampering(t *testing.T) {
-	type docs struct{ first, second, third *billing.Invoice }
+	type docs struct{ first, second, third *invoicing.Invoice }
 	tests := []struct {
 		name   string
 		tamper func(t *testing.T, e *invEnv, d docs) string
@@ -621,7 +621,7 @@ func TestMentions(t *testing.T) {
 	e := newInvEnv(t)
 
 	exempt := e.issue(t, e.dayPass(e.exempt, 1))
-	if !slices.Contains(exempt.Mentions, billing.MentionVATExempt) || exempt.TotalVATCents != 0 || exempt.TotalHTCents != 2500 {
+	if !slices.Contains(exempt.Mentions, invoicing.MentionVATExempt) || exempt.TotalVATCents != 0 || exempt.TotalHTCents != 2500 {
 		t.Fatalf("VAT-exempt seller: %q, VAT %d", exempt.Mentions, exempt.TotalVATCents)
 	}
 	if exempt.Seller.VATNumber != "" || !exempt.Seller.VATExempt {
@@ -633,16 +633,16 @@ func TestMentions(t *testing.T) {
 	in.Payment = nil
 	in.DueDate = "2026-04-08"
 	b2b := e.issue(t, in)
-	for _, m := range []string{billing.MentionLatePenalty, billing.MentionRecoveryIndemnity, billing.MentionNoDiscount, "Date d'échéance : 08/04/2026"} {
+	for _, m := range []string{invoicing.MentionLatePenalty, invoicing.MentionRecoveryIndemnity, invoicing.MentionNoDiscount, "Date d'échéance : 08/04/2026"} {
 		if !slices.Contains(b2b.Mentions, m) {
 			t.Errorf("business invoice lacks %q: %q", m, b2b.Mentions)
 		}
 	}
-	if b2b.BuyerSIREN != "552100554" || b2b.BuyerVATNumber != "FR96552100554" || !strings.Contains(b2b.Canonical, billing.MentionRecoveryIndemnity) {
+	if b2b.BuyerSIREN != "552100554" || b2b.BuyerVATNumber != "FR96552100554" || !strings.Contains(b2b.Canonical, invoicing.MentionRecoveryIndemnity) {
 		t.Fatalf("business buyer snapshot %q %q, or mention not hashed", b2b.BuyerSIREN, b2b.BuyerVATNumber)
 	}
 	consumer := e.issue(t, e.dayPass(e.site, 1))
-	if slices.Contains(consumer.Mentions, billing.MentionRecoveryIndemnity) {
+	if slices.Contains(consumer.Mentions, invoicing.MentionRecoveryIndemnity) {
 		t.Fatalf("consumer invoice carries business mentions: %q", consumer.Mentions)
 	}
 }
@@ -656,8 +656,8 @@ func TestPDF(t *testing.T) {
 	in.Payment = nil
 	in.DueDate = "2026-04-08"
 	in.Lines = append(in.Lines,
-		billing.InvoiceLineInput{Description: "Façonnage œuvre à l'atelier", QuantityMilli: 1500, UnitPriceCents: 123456, VATRateBP: 2000},
-		billing.InvoiceLineInput{Description: "Repas (cantine)", QuantityMilli: 2000, UnitPriceCents: 1000, VATRateBP: 1000})
+		invoicing.InvoiceLineInput{Description: "Façonnage œuvre à l'atelier", QuantityMilli: 1500, UnitPriceCents: 123456, VATRateBP: 2000},
+		invoicing.InvoiceLineInput{Description: "Repas (cantine)", QuantityMilli: 2000, UnitPriceCents: 1000, VATRateBP: 1000})
 	inv := e.issue(t, in)
 
 	pdf, err := e.iv.PDF(ctx, inv.ID)
@@ -676,7 +676,7 @@ func TestPDF(t *testing.T) {
 	if got := tr("€ é è à ç œ"); got != "\x80 \xe9 \xe8 \xe0 \xe7 \x9c" {
 		t.Fatalf("cp1252 translation = %q", got)
 	}
-	text := billing.PDFText(t, pdf)
+	text := invoicing.PDFText(t, pdf)
 	for _, want := range []string{
 		// seller
 		"SCIC La Fabrique", "La Fabrique du Bourg", "2 place de la Mairie", "23000 Guéret", "SCIC SAS",
@@ -693,7 +693,7 @@ func TestPDF(t *testing.T) {
 		"Taux de TVA", "Base HT", "Montant TVA", "1\u00a0872,67\u00a0€", "374,54\u00a0€", "20,00\u00a0€", "2,00\u00a0€",
 		"Total HT", "Total TVA", "Total TTC",
 		// mentions
-		billing.MentionLatePenalty, billing.MentionRecoveryIndemnity, billing.MentionNoDiscount, "Date d'échéance : 08/04/2026",
+		invoicing.MentionLatePenalty, invoicing.MentionRecoveryIndemnity, invoicing.MentionNoDiscount, "Date d'échéance : 08/04/2026",
 		"Empreinte SHA-256 : " + inv.Hash,
 	} {
 		if !strings.Contains(text, tr(want)) {
@@ -708,10 +708,10 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text := billing.PDFText(t, exempt); !strings.Contains(text, tr(billing.MentionVATExempt)) || strings.Contains(text, tr("N° TVA intracommunautaire")) {
+	if text := invoicing.PDFText(t, exempt); !strings.Contains(text, tr(invoicing.MentionVATExempt)) || strings.Contains(text, tr("N° TVA intracommunautaire")) {
 		t.Error("VAT-exempt PDF lacks the art. 293 B mention or shows a VAT number")
 	}
-	credit, err := e.iv.IssueCreditNote(ctx, e.db, inv.ID, billing.CreditNoteInput{Reason: "Erreur de tarif"})
+	credit, err := e.iv.IssueCreditNote(ctx, e.db, inv.ID, invoicing.CreditNoteInput{Reason: "Erreur de tarif"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -719,7 +719,7 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctext := billing.PDFText(t, cpdf)
+	ctext := invoicing.PDFText(t, cpdf)
 	for _, want := range []string{"AVOIR", "Facture d'origine : n° 2026-000001 du 09/03/2026", "Motif : Erreur de tarif", "-25,00\u00a0€"} {
 		if !strings.Contains(ctext, tr(want)) {
 			t.Errorf("credit note PDF lacks %q", want)
@@ -741,7 +741,7 @@ func TestList(t *testing.T) {
 	var numbers []string
 	after := ""
 	for {
-		page, next, err := e.iv.List(ctx, billing.InvoiceFilter{SiteID: e.site.ID, UserID: e.user, After: after, Limit: 2})
+		page, next, err := e.iv.List(ctx, invoicing.InvoiceFilter{SiteID: e.site.ID, UserID: e.user, After: after, Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -756,15 +756,15 @@ func TestList(t *testing.T) {
 	if want := []string{"2026-000001", "2026-000002", "2026-000003", "2026-000004", "2026-000005"}; !slices.Equal(numbers, want) {
 		t.Fatalf("listed %v, want %v", numbers, want)
 	}
-	later, _, err := e.iv.List(ctx, billing.InvoiceFilter{From: e.clock.Now().Add(time.Second)})
+	later, _, err := e.iv.List(ctx, invoicing.InvoiceFilter{From: e.clock.Now().Add(time.Second)})
 	if err != nil || len(later) != 0 {
 		t.Fatalf("From after every issue: %d documents, %v", len(later), err)
 	}
-	all, _, err := e.iv.List(ctx, billing.InvoiceFilter{EntityKey: entityA, To: e.clock.Now().Add(time.Second)})
+	all, _, err := e.iv.List(ctx, invoicing.InvoiceFilter{EntityKey: entityA, To: e.clock.Now().Add(time.Second)})
 	if err != nil || len(all) != 7 {
 		t.Fatalf("whole entity: %d documents, %v", len(all), err)
 	}
-	if _, _, err := e.iv.List(ctx, billing.InvoiceFilter{After: "nope"}); !isValidationErr(err) {
+	if _, _, err := e.iv.List(ctx, invoicing.InvoiceFilter{After: "nope"}); !isValidationErr(err) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
@@ -775,7 +775,7 @@ func TestList(t *testing.T) {
 func TestCreditNotesByAmount(t *testing.T) {
 	e := newInvEnv(t)
 	ctx := context.Background()
-	priced := func(site *calendar.Site, ttc int64, rate int) billing.InvoiceInput {
+	priced := func(site *calendar.Site, ttc int64, rate int) invoicing.InvoiceInput {
 		in := e.dayPass(site, 1)
 		in.Lines[0].UnitPriceCents, in.Lines[0].VATRateBP = ttc, rate
 		return in
@@ -783,7 +783,7 @@ func TestCreditNotesByAmount(t *testing.T) {
 	type part struct{ ttc, ht, vat int64 }
 	for _, tc := range []struct {
 		name  string
-		in    billing.InvoiceInput
+		in    invoicing.InvoiceInput
 		parts []part // each refund and the credit note it must give
 	}{
 		{"1 cent of a 25 € day pass", priced(e.site, 2500, 2000), []part{{1, 1, 0}, {2499, 2082, 417}}},
@@ -797,8 +797,8 @@ func TestCreditNotesByAmount(t *testing.T) {
 			orig := e.issue(t, tc.in)
 			var ht, vat, ttc int64
 			for i, p := range tc.parts {
-				cn, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: p.ttc, Reason: "Remboursement partiel",
-					Refund: &billing.InvoicePayment{PaidAt: e.clock.Now(), Method: billing.MethodCard}})
+				cn, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{AmountCents: p.ttc, Reason: "Remboursement partiel",
+					Refund: &invoicing.InvoicePayment{PaidAt: e.clock.Now(), Method: invoicing.MethodCard}})
 				if err != nil {
 					t.Fatalf("refund %d: %v", i, err)
 				}
@@ -816,7 +816,7 @@ func TestCreditNotesByAmount(t *testing.T) {
 			if orig.TotalHTCents+ht != 0 || orig.TotalVATCents+vat != 0 || orig.TotalTTCCents+ttc != 0 {
 				t.Fatalf("credit notes %d/%d/%d do not add up to the invoice %d/%d/%d", ht, vat, ttc, orig.TotalHTCents, orig.TotalVATCents, orig.TotalTTCCents)
 			}
-			_, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: 1, Reason: "encore"})
+			_, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{AmountCents: 1, Reason: "encore"})
 			if p := (*errs.Problem)(nil); !errors.As(err, &p) || p.Code != "credit_exceeds_invoice" {
 				t.Fatalf("a cent beyond the invoice: %v", err)
 			}
@@ -825,10 +825,10 @@ func TestCreditNotesByAmount(t *testing.T) {
 
 	t.Run("several lines, then the rest", func(t *testing.T) {
 		in := e.dayPass(e.site, 1) // 25 € TTC
-		in.Lines = append(in.Lines, billing.InvoiceLineInput{Description: "Découpe laser", QuantityMilli: 1500, UnitPriceCents: 1001, VATRateBP: 2000})
+		in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: "Découpe laser", QuantityMilli: 1500, UnitPriceCents: 1001, VATRateBP: 2000})
 		orig := e.issue(t, in) // laser: 15.02 HT + 3.00 VAT
 		// 30 € crosses from the first line into the second.
-		cn, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: 3000, Reason: "Remboursement partiel"})
+		cn, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{AmountCents: 3000, Reason: "Remboursement partiel"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -836,14 +836,14 @@ func TestCreditNotesByAmount(t *testing.T) {
 			t.Fatalf("credit note lines %+v", cn.Lines)
 		}
 		// A line partly credited by amount is not credited by quantity any more.
-		_, err = e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Lines: []billing.CreditLine{{Position: 2, QuantityMilli: 500}}, Reason: "x"})
+		_, err = e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{Lines: []invoicing.CreditLine{{Position: 2, QuantityMilli: 500}}, Reason: "x"})
 		if p := (*errs.Problem)(nil); !errors.As(err, &p) || p.Code != "line_credited_by_amount" {
 			t.Fatalf("quantity credit after an amount credit: %v", err)
 		}
-		if _, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{AmountCents: 1, Lines: []billing.CreditLine{{Position: 1, QuantityMilli: 1}}, Reason: "x"}); !isValidationErr(err) {
+		if _, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{AmountCents: 1, Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 1}}, Reason: "x"}); !isValidationErr(err) {
 			t.Fatalf("lines and an amount: %v", err)
 		}
-		rest, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, billing.CreditNoteInput{Reason: "Solde"})
+		rest, err := e.iv.IssueCreditNote(ctx, e.db, orig.ID, invoicing.CreditNoteInput{Reason: "Solde"})
 		if err != nil {
 			t.Fatal(err)
 		}

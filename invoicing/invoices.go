@@ -1,8 +1,10 @@
-// Invoices and credit notes (avoirs) as French law wants them: one gapless
-// series per issuing entity and year, every mention on the document, and a
-// hash chain that makes any later change visible.
-
-package billing
+// Package invoicing issues invoices and credit notes (avoirs) as French law
+// wants them: one gapless series per issuing entity and year, every mention
+// on the document, and a hash chain that makes any later change visible;
+// their PDF, and the CSV and FEC exports for the accountant. Billing and
+// campaigns call Invoicer.Issue and IssueCreditNote inside their own
+// transactions, so a payment never exists without its invoice.
+package invoicing
 
 import (
 	"context"
@@ -543,8 +545,8 @@ func checkBuyerUser(ctx context.Context, tx bun.IDB, userID string) error {
 	return nil
 }
 
-// sellerOf describes the legal entity behind a site, as the document prints it.
-func sellerOf(s *calendar.Site) Seller {
+// SellerOf describes the legal entity behind a site, as the document prints it.
+func SellerOf(s *calendar.Site) Seller {
 	addr := s.Address
 	if s.Legal.Address != nil {
 		addr = *s.Legal.Address
@@ -569,7 +571,7 @@ func draftInvoice(in *InvoiceInput, site *calendar.Site) (*Invoice, error) {
 	case !calendar.ValidSIREN(site.Legal.SIREN):
 		v.Add("site_id", "the site has no legal identity (SIREN) to invoice with")
 	default:
-		seller = sellerOf(site)
+		seller = SellerOf(site)
 	}
 
 	b := in.Buyer
@@ -610,7 +612,7 @@ func draftInvoice(in *InvoiceInput, site *calendar.Site) (*Invoice, error) {
 		v.Check(l.QuantityMilli > 0 && l.QuantityMilli <= MaxQuantityMilli, f+".quantity_milli", "must be between 1 and %d (thousandths)", MaxQuantityMilli)
 		v.Check(l.UnitPriceCents >= 0 && l.UnitPriceCents <= MaxUnitPriceCents, f+".unit_price_cents", "must be between 0 and %d cents", MaxUnitPriceCents)
 		switch {
-		case !slices.Contains(vatRates, l.VATRateBP):
+		case !slices.Contains(VATRates, l.VATRateBP):
 			v.Add(f+".vat_rate_bp", "must be one of 0, 550, 1000, 2000 (basis points)")
 		case seller.VATExempt && l.VATRateBP != 0:
 			v.Add(f+".vat_rate_bp", "must be 0: the seller is VAT-exempt (art. 293 B du CGI)")
@@ -793,7 +795,7 @@ func creditLines(orig *Invoice, done map[int]credited, want []CreditLine, amount
 		}
 		if left > 0 {
 			return nil, errs.Rule("amount_cents", "credit_exceeds_invoice",
-				"invoice %s has %s left to credit, not %s", orig.Number, euro(amount-left), euro(amount))
+				"invoice %s has %s left to credit, not %s", orig.Number, Euro(amount-left), Euro(amount))
 		}
 		return out, nil
 	}
@@ -902,7 +904,7 @@ func setInvoiceTotals(doc *Invoice) {
 	}
 	doc.VATBreakdown = doc.VATBreakdown[:0]
 	doc.TotalHTCents, doc.TotalVATCents, doc.TotalTTCCents = 0, 0, 0
-	for _, rate := range vatRates { // fixed order: the breakdown is hashed
+	for _, rate := range VATRates { // fixed order: the breakdown is hashed
 		if rt := byRate[rate]; rt != nil {
 			doc.VATBreakdown = append(doc.VATBreakdown, *rt)
 			doc.TotalHTCents += rt.HTCents
@@ -925,7 +927,7 @@ func buildMentions(doc *Invoice) []string {
 	var m []string
 	credit := doc.Kind == KindCreditNote
 	if credit {
-		m = append(m, fmt.Sprintf("Avoir relatif à la facture n° %s du %s", doc.CorrectsNumber, frenchDate(*doc.CorrectsIssuedAt)))
+		m = append(m, fmt.Sprintf("Avoir relatif à la facture n° %s du %s", doc.CorrectsNumber, FrenchDate(*doc.CorrectsIssuedAt)))
 		m = append(m, "Motif : "+doc.Reason)
 	}
 	if doc.Seller.VATExempt {
@@ -937,7 +939,7 @@ func buildMentions(doc *Invoice) []string {
 		if credit {
 			verb = "Remboursé"
 		}
-		s := fmt.Sprintf("%s le %s par %s", verb, frenchDate(*doc.PaidAt), paymentMethodLabels[doc.PaymentMethod])
+		s := fmt.Sprintf("%s le %s par %s", verb, FrenchDate(*doc.PaidAt), paymentMethodLabels[doc.PaymentMethod])
 		if doc.PaymentReference != "" {
 			s += " (réf. " + doc.PaymentReference + ")"
 		}
@@ -953,8 +955,8 @@ func buildMentions(doc *Invoice) []string {
 	return m
 }
 
-// frenchDate prints an instant as its Paris calendar day, DD/MM/YYYY.
-func frenchDate(t time.Time) string { return t.In(invoiceZone).Format("02/01/2006") }
+// FrenchDate prints an instant as its Paris calendar day, DD/MM/YYYY.
+func FrenchDate(t time.Time) string { return t.In(invoiceZone).Format("02/01/2006") }
 
 // frenchDay prints a YYYY-MM-DD day as DD/MM/YYYY.
 func frenchDay(day string) string {

@@ -1,4 +1,4 @@
-package billing_test
+package invoicing_test
 
 import (
 	"context"
