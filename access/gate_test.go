@@ -73,9 +73,12 @@ func newGateFixture(t testing.TB) *gateFixture {
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
-	f.dev = devices.New(d, devices.Config{CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
-	f.jobs = jobstest.Queue(t, d)
-	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, Jobs: f.jobs})
+	// The gate records the devices' presence: its events exist first.
+	gateCfg := access.GateConfig{Now: f.clock, Jobs: jobstest.Queue(t, d)}
+	gateCfg.Events = access.NewEvents(d, gateCfg)
+	f.jobs = gateCfg.Jobs
+	f.dev = devices.New(d, devices.Config{CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})
+	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, gateCfg)
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}

@@ -33,10 +33,14 @@ type rig struct {
 }
 
 func newRig(t *testing.T, embedded bool) *rig {
+	return newRigWith(t, embedded, devices.Config{Logger: mqtttest.Quiet()})
+}
+
+func newRigWith(t *testing.T, embedded bool, cfg devices.Config) *rig {
 	t.Helper()
 	bdb := dbtest.New(t)
 	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), bridges: map[string]*devices.Bridge{}}
-	r.svc = devices.New(bdb, devices.Config{Logger: mqtttest.Quiet()})
+	r.svc = devices.New(bdb, cfg)
 	if embedded {
 		r.env = mqtttest.StartEmbedded(t, r.svc)
 	} else {
@@ -436,8 +440,6 @@ func TestOneInFlightWithoutCorrelation(t *testing.T) {
 // two replicas receiving the same messages, and is stored in the database.
 func TestPresenceTransitions(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, false)
-	replica := devices.New(r.db, devices.Config{Logger: mqtttest.Quiet()})
 	var mu sync.Mutex
 	var events []string
 	record := func(name string) func(context.Context, devices.Device, bool, time.Time) {
@@ -447,8 +449,8 @@ func TestPresenceTransitions(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	r.svc.OnPresence(record("a"))
-	replica.OnPresence(record("b"))
+	r := newRigWith(t, false, devices.Config{Logger: mqtttest.Quiet(), OnPresence: record("a")})
+	replica := devices.New(r.db, devices.Config{Logger: mqtttest.Quiet(), OnPresence: record("b")})
 	if r.env.Broker != nil {
 		if err := replica.Start(context.Background(), r.env.Transport); err != nil {
 			t.Fatal(err)
