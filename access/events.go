@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"reflect"
 	"strconv"
 	"strings"
@@ -80,20 +81,63 @@ type Event struct {
 	LatencyMS     *int      `bun:"latency_ms"`
 }
 
+// Events records access events: the decision every door and machine
+// leaves, its device's answer, and the presence of the devices. It needs
+// only the database, so it is built before devices, which report presence
+// to it, and before the Gate, which records through it (GateConfig.Events).
+type Events struct {
+	db    *bun.DB
+	clock func() time.Time
+	log   *slog.Logger
+	// metrics counts events by kind, decision and outcome.
+	metrics *gateMetrics
+	// insertSQL and insertFields record a door's decision on PostgreSQL
+	// (eventInsertSQL), settleSQL its answer (eventSettleSQL); both are
+	// empty on SQLite.
+	insertSQL    string
+	insertFields []*schema.Field
+	settleSQL    string
+}
+
+// NewEvents returns the access event recorder of cfg (its Now, Logger and
+// DurableAudit).
+func NewEvents(db *bun.DB, cfg GateConfig) *Events {
+	cfg = cfg.withDefaults()
+	e := &Events{db: db, clock: cfg.Now, log: cfg.Logger, metrics: newGateMetrics()}
+	e.insertSQL, e.insertFields = eventInsertSQL(db, cfg.DurableAudit)
+	e.settleSQL = eventSettleSQL(db, cfg.DurableAudit)
+	return e
+}
+
+// now is the recorder's clock, at the database's precision, like the Gate's.
+func (e *Events) now() time.Time { return e.clock().UTC().Truncate(time.Microsecond) }
+
+// OnPresence records a device going offline or coming back: devices calls
+// it (devices.Config.OnPresence).
+func (e *Events) OnPresence(ctx context.Context, d devices.Device, online bool, at time.Time) {
+	ev := &Event{SiteID: d.SiteID, OccurredAt: at.UTC(), Kind: EventDeviceOffline, Decision: Info, DeviceID: ptr(d.ID), ResourceID: d.ResourceID}
+	if online {
+		ev.Kind = EventDeviceOnline
+	}
+	if err := e.record(ctx, e.db, ev); err != nil {
+		e.log.ErrorContext(ctx, "record device presence", "device_id", d.ID, "error", err)
+	}
+}
+
 // record appends ev, filling its id and time. A pending event is counted
 // in the metrics when it is settled.
-func (g *Gate) record(ctx context.Context, idb bun.IDB, ev *Event) error {
+func (e *Events) record(ctx context.Context, idb bun.IDB, ev *Event) error {
 	if ev.ID == "" {
 		ev.ID = id.New()
 	}
 	if ev.OccurredAt.IsZero() {
-		ev.OccurredAt = g.now()
+		ev.OccurredAt = e.now()
 	}
-	if err := g.insertEvent(ctx, idb, ev); err != nil {
+	if err := e.insertEvent(ctx, idb, ev); err != nil {
 		return fmt.Errorf("record access event: %w", err)
 	}
 	if ev.Outcome != OutcomePending {
-		g.metrics.decision(ev)
+		e.metrics.decision(ev)
 	}
 	return nil
 }
@@ -102,9 +146,9 @@ func (g *Gate) record(ctx context.Context, idb bun.IDB, ev *Event) error {
 // outcome, the round trip and, for a rejection, the device's error. The
 // database lets a pending event be settled once, and nothing else of it
 // change (migration 20261205000300).
-func (g *Gate) settle(ctx context.Context, idb bun.IDB, ev *Event, res *devices.Result, sendErr error) error {
+func (e *Events) settle(ctx context.Context, idb bun.IDB, ev *Event, res *devices.Result, sendErr error) error {
 	answer(ev, res, sendErr)
-	return g.writeAnswer(ctx, idb, ev)
+	return e.writeAnswer(ctx, idb, ev)
 }
 
 // answer fills ev with the device's answer: its outcome, round trip and words.
@@ -121,14 +165,14 @@ func answer(ev *Event, res *devices.Result, sendErr error) {
 }
 
 // writeAnswer settles ev's pending row with the answer answer filled in.
-func (g *Gate) writeAnswer(ctx context.Context, idb bun.IDB, ev *Event) error {
+func (e *Events) writeAnswer(ctx context.Context, idb bun.IDB, ev *Event) error {
 	var (
 		r   sql.Result
 		err error
 	)
-	if g.settleSQL != "" && ev.Kind == EventDoorUnlock && idb == bun.IDB(g.db) {
-		q, args := db.Prepared(g.db, g.settleSQL, ev.Outcome, ev.LatencyMS, ev.Detail, ev.ID)
-		r, err = g.db.DB.ExecContext(ctx, q, args...)
+	if e.settleSQL != "" && ev.Kind == EventDoorUnlock && idb == bun.IDB(e.db) {
+		q, args := db.Prepared(e.db, e.settleSQL, ev.Outcome, ev.LatencyMS, ev.Detail, ev.ID)
+		r, err = e.db.DB.ExecContext(ctx, q, args...)
 	} else {
 		r, err = idb.ExecContext(ctx, settleSQL, ev.Outcome, ev.LatencyMS, ev.Detail, ev.ID)
 	}
@@ -140,23 +184,23 @@ func (g *Gate) writeAnswer(ctx context.Context, idb bun.IDB, ev *Event) error {
 	if err != nil {
 		return fmt.Errorf("record the device's answer (%s) to access event %s: %w", ev.Outcome, ev.ID, err)
 	}
-	g.metrics.decision(ev)
+	e.metrics.decision(ev)
 	return nil
 }
 
 // settleSQL settles a pending event; eventSettleSQL is its fast form.
 const settleSQL = "UPDATE access_events SET outcome = ?, latency_ms = ?, detail = ? WHERE id = ? AND outcome = '" + OutcomePending + "'"
 
-func (g *Gate) insertEvent(ctx context.Context, idb bun.IDB, ev *Event) error {
+func (e *Events) insertEvent(ctx context.Context, idb bun.IDB, ev *Event) error {
 	// A door's decision on its own (not in a transaction): the hot path.
-	if g.insertSQL != "" && ev.Kind == EventDoorUnlock && idb == bun.IDB(g.db) {
+	if e.insertSQL != "" && ev.Kind == EventDoorUnlock && idb == bun.IDB(e.db) {
 		v := reflect.ValueOf(ev).Elem()
-		args := make([]any, 0, 1+len(g.insertFields))
+		args := make([]any, 0, 1+len(e.insertFields))
 		args = append(args, pgx.QueryExecModeCacheStatement)
-		for _, f := range g.insertFields {
+		for _, f := range e.insertFields {
 			args = append(args, f.Value(v).Interface())
 		}
-		_, err := g.db.DB.ExecContext(ctx, g.insertSQL, args...)
+		_, err := e.db.DB.ExecContext(ctx, e.insertSQL, args...)
 		return err
 	}
 	// Nothing to read back: every column is set here, and RETURNING the

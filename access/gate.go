@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/schema"
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -58,6 +57,9 @@ type GateConfig struct {
 	// Jobs queues each machine session's power-off and warning and each
 	// latching lock's relock, for the job client serve runs. Required.
 	Jobs *jobs.Queue
+	// Events records the access events. Built before devices, whose
+	// presence it records (NewEvents); nil makes one of this config.
+	Events *Events
 	// Accounts gives the names the audit shows (identity.Service).
 	Accounts Accounts
 }
@@ -72,20 +74,15 @@ type Accounts interface {
 // entitlements, the calendar's reservations and trainings; sends the command
 // through devices; and records every decision as an access event.
 type Gate struct {
-	db      *bun.DB
-	cal     *calendar.Service
-	bill    *billing.Service
-	dev     Devices
-	jobs    *jobs.Queue
-	cfg     GateConfig
-	log     *slog.Logger
-	metrics *gateMetrics
-	// insertSQL and insertFields record a door's decision on PostgreSQL
-	// (eventInsertSQL), settleSQL its answer (eventSettleSQL); both are
-	// empty on SQLite.
-	insertSQL    string
-	insertFields []*schema.Field
-	settleSQL    string
+	db   *bun.DB
+	cal  *calendar.Service
+	bill *billing.Service
+	dev  Devices
+	jobs *jobs.Queue
+	cfg  GateConfig
+	log  *slog.Logger
+	// Events records the gate's decisions and their answers.
+	*Events
 }
 
 // NewGate returns a Gate. cfg.Jobs is required: a gate that could not
@@ -94,6 +91,15 @@ func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devic
 	if cfg.Jobs == nil {
 		panic("access: NewGate needs GateConfig.Jobs")
 	}
+	cfg = cfg.withDefaults()
+	if cfg.Events == nil {
+		cfg.Events = NewEvents(db, cfg)
+	}
+	return &Gate{db: db, cal: cal, bill: bill, dev: dev, jobs: cfg.Jobs, cfg: cfg, log: cfg.Logger, Events: cfg.Events}
+}
+
+// withDefaults fills cfg's zero values.
+func (cfg GateConfig) withDefaults() GateConfig {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -112,10 +118,7 @@ func NewGate(db *bun.DB, cal *calendar.Service, bill *billing.Service, dev Devic
 	if cfg.DeadMan == 0 {
 		cfg.DeadMan = 2 * time.Minute
 	}
-	g := &Gate{db: db, cal: cal, bill: bill, dev: dev, jobs: cfg.Jobs, cfg: cfg, log: cfg.Logger, metrics: newGateMetrics()}
-	g.insertSQL, g.insertFields = eventInsertSQL(db, cfg.DurableAudit)
-	g.settleSQL = eventSettleSQL(db, cfg.DurableAudit)
-	return g
+	return cfg
 }
 
 // now is the gate's clock, at the database's precision (microseconds), so

@@ -76,14 +76,17 @@ func newGateFixture(t testing.TB) *gateFixture {
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
-	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet()})
+	// The gate records the devices' presence: its events exist first.
 	f.jobs = jobstest.Queue(t, d)
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes"), Jobs: f.jobs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
-	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts})
+	gateCfg := access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts}
+	gateCfg.Events = access.NewEvents(d, gateCfg)
+	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})
+	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, gateCfg)
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}

@@ -24,7 +24,6 @@ import (
 // relais sees them online.
 func (f *gateFixture) connect(t testing.TB) map[string]*devicesim.Sim {
 	t.Helper()
-	f.dev.OnPresence(f.gate.OnPresence)
 	// Devices keep the wall clock: a relais-protocol device checks a
 	// command's expiry against its own (real) clock.
 	env := mqtttest.Start(t, f.dev)

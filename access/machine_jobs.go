@@ -253,14 +253,3 @@ func (g *Gate) Reconcile(ctx context.Context) error {
 	}
 	return nil
 }
-
-// OnPresence records a device going offline or coming back.
-func (g *Gate) OnPresence(ctx context.Context, d devices.Device, online bool, at time.Time) {
-	ev := &Event{SiteID: d.SiteID, OccurredAt: at.UTC(), Kind: EventDeviceOffline, Decision: Info, DeviceID: ptr(d.ID), ResourceID: d.ResourceID}
-	if online {
-		ev.Kind = EventDeviceOnline
-	}
-	if err := g.record(ctx, g.db, ev); err != nil {
-		g.log.ErrorContext(ctx, "record device presence", "device_id", d.ID, "error", err)
-	}
-}

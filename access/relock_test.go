@@ -30,7 +30,6 @@ func relockFixture(t *testing.T) (*gateFixture, *devices.Device, *devicesim.Sim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.dev.OnPresence(f.gate.OnPresence)
 	env := mqtttest.Start(t, f.dev)
 	cfg := devicesim.ForBridge(b, secret, env.DeviceURL, lock)
 	cfg.Logger = mqtttest.Quiet()

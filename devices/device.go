@@ -132,6 +132,11 @@ type Config struct {
 	// TopicSync: how often the bridges registered through other replicas
 	// are read, to subscribe to their topics (default DefaultTopicSync).
 	TopicSync time.Duration
+	// OnPresence, when set, is called once per real presence transition of
+	// a device (online → offline or back) that this replica's database
+	// write recorded, from the presence writer: it must not block long.
+	// The gate records these transitions as access events.
+	OnPresence func(ctx context.Context, d Device, online bool, at time.Time)
 	// Places answers which sites and resources exist; calendar owns them
 	// (calendar.DevicePlaces). Required to register devices and bridges.
 	Places Places
@@ -178,7 +183,7 @@ type Service struct {
 	busy map[string]*pending
 	// presence is the in-memory online state, by presence key (see presenceKey).
 	presence   map[string]bool
-	onPresence []func(ctx context.Context, d Device, online bool, at time.Time)
+	onPresence func(ctx context.Context, d Device, online bool, at time.Time)
 	// credentialsChanged is set by an embedded broker to disconnect a device
 	// whose secret was rotated or which was retired.
 	credentialsChanged func(username string)
@@ -242,7 +247,7 @@ func New(bdb *bun.DB, cfg Config) *Service {
 		pulses: map[string]string{}, zigbeeBases: map[string]bool{}, dynamicSubs: map[string]bool{}, topicSync: cfg.TopicSync,
 		registry: map[string]bool{}, held: map[string]heldPresence{},
 		pendingPresence: map[string]presenceEvent{}, presenceWake: make(chan struct{}, 1),
-		stop: make(chan struct{}), loopDone: make(chan struct{}),
+		stop: make(chan struct{}), loopDone: make(chan struct{}), onPresence: cfg.OnPresence,
 	}
 }
 

@@ -34,10 +34,14 @@ type rig struct {
 }
 
 func newRig(t *testing.T, embedded bool) *rig {
+	return newRigWith(t, embedded, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
+}
+
+func newRigWith(t *testing.T, embedded bool, cfg devices.Config) *rig {
 	t.Helper()
 	bdb := dbtest.New(t)
 	r := &rig{t: t, db: bdb, f: newFixture(t, bdb), bridges: map[string]*devices.Bridge{}}
-	r.svc = devices.New(bdb, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet()})
+	r.svc = devices.New(bdb, cfg)
 	if embedded {
 		r.env = mqtttest.StartEmbedded(t, r.svc)
 	} else {
@@ -437,11 +441,6 @@ func TestOneInFlightWithoutCorrelation(t *testing.T) {
 // two replicas receiving the same messages, and is stored in the database.
 func TestPresenceTransitions(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, false)
-	// The replica reads the devices registered through r.svc every 100 ms
-	// rather than every 5 s: it then knows each device while its transitions
-	// happen, which is what the test is about, instead of after them.
-	replica := devices.New(r.db, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet(), TopicSync: 100 * time.Millisecond})
 	var mu sync.Mutex
 	var events []string
 	record := func(name string) func(context.Context, devices.Device, bool, time.Time) {
@@ -451,8 +450,11 @@ func TestPresenceTransitions(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	r.svc.OnPresence(record("a"))
-	replica.OnPresence(record("b"))
+	r := newRigWith(t, false, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet(), OnPresence: record("a")})
+	// The replica reads the devices registered through r.svc every 100 ms
+	// rather than every 5 s: it then knows each device while its transitions
+	// happen, which is what the test is about, instead of after them.
+	replica := devices.New(r.db, devices.Config{Places: calendar.DevicePlaces{}, Logger: mqtttest.Quiet(), TopicSync: 100 * time.Millisecond, OnPresence: record("b")})
 	if r.env.Broker != nil {
 		if err := replica.Start(context.Background(), r.env.Transport); err != nil {
 			t.Fatal(err)

@@ -185,7 +185,7 @@ func (s *Service) refreshRegistry(ctx context.Context) error {
 
 // presenceLoop writes the pending presence to the database: each time it is
 // woken it takes the whole pending set and writes it in batches, then
-// calls the OnPresence callbacks for real transitions.
+// calls Config.OnPresence for real transitions.
 func (s *Service) presenceLoop(ctx context.Context) {
 	defer close(s.loopDone)
 	for {
@@ -269,15 +269,14 @@ func (s *Service) writePending(ctx context.Context) error {
 		}
 		s.presenceWriting -= len(batch)
 		s.setPendingGauge()
-		fns := append([]func(context.Context, Device, bool, time.Time){}, s.onPresence...)
 		s.mu.Unlock()
 		evs = evs[len(batch):]
 		for _, c := range changed {
 			if !c.d.Online {
 				s.metrics.offline.WithLabelValues(string(c.d.Kind)).Inc()
 			}
-			for _, fn := range fns {
-				fn(ctx, c.d, c.d.Online, c.at)
+			if s.onPresence != nil {
+				s.onPresence(ctx, c.d, c.d.Online, c.at)
 			}
 		}
 	}
@@ -397,15 +396,6 @@ func (s *Service) flipBridge(ctx context.Context, idb bun.IDB, ev presenceEvent)
 		changed = append(changed, got...)
 	}
 	return changed, nil
-}
-
-// OnPresence registers fn, called once per real presence transition of a
-// device (online → offline or back) seen by this replica's database write.
-// Register callbacks before Start.
-func (s *Service) OnPresence(fn func(ctx context.Context, d Device, online bool, at time.Time)) {
-	s.mu.Lock()
-	s.onPresence = append(s.onPresence, fn)
-	s.mu.Unlock()
 }
 
 // Close stops the presence writer and waits for it. Commands in flight end

@@ -74,8 +74,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// is built on the calendar, and its guard is the calendar's.
 	calendarSvc.SetGuard(access.SessionGuard(billingSvc, queue))
 
-	// Devices: the embedded MQTT broker, or an external one.
-	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout})
+	// Devices: the embedded MQTT broker, or an external one. The gate's
+	// event recorder exists first, to record devices going offline.
+	gateCfg := access.GateConfig{Logger: log, Jobs: queue, Accounts: identitySvc,
+		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit}
+	gateCfg.Events = access.NewEvents(d, gateCfg)
+	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout,
+		OnPresence: gateCfg.Events.OnPresence})
 	transport, deviceURL, closeMQTT, err := connectMQTT(ctx, c, devicesSvc, log)
 	if err != nil {
 		return err
@@ -84,9 +89,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer devicesSvc.Close()
 
 	// The gate: doors and machines.
-	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, access.GateConfig{Logger: log, Jobs: queue, Accounts: identitySvc,
-		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit})
-	devicesSvc.OnPresence(gate.OnPresence)
+	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, gateCfg)
 	if err := devicesSvc.Start(ctx, transport); err != nil {
 		return fmt.Errorf("start devices: %w", err)
 	}
