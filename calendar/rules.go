@@ -11,13 +11,10 @@ import (
 // authorizeBooking. Some refusals are "not found" rather than "forbidden":
 // whoever may not see an object is not told it exists.
 
-// maySeeSite: users see every site; an API key only its own sites, with
-// sites:read.
+// maySeeSite: identity's rule of who may know a site exists (users see
+// every site; an API key only its own, with sites:read).
 func maySeeSite(p *identity.Principal, siteID string) bool {
-	if !p.IsAPIKey() {
-		return p != nil
-	}
-	return p.HasScope(identity.ScopeSitesRead) && p.ManagesSite(siteID)
+	return p != nil && identity.CanReadSite(p, siteID)
 }
 
 // mayManageReservations: the site's managers and admins, and API keys of
