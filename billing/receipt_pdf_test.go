@@ -10,6 +10,7 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/pdftest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
@@ -60,7 +61,7 @@ func TestReceiptPDF(t *testing.T) {
 		if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) || !bytes.Contains(buf.Bytes(), []byte("%%EOF")) {
 			t.Fatalf("not a PDF: %q", buf.Bytes()[:min(20, buf.Len())])
 		}
-		return buf.Bytes(), PDFText(t, buf.Bytes())
+		return buf.Bytes(), pdftest.Text(t, buf.Bytes())
 	}
 	check := func(t *testing.T, text string, want, not []string) {
 		t.Helper()

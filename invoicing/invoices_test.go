@@ -21,6 +21,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/pdftest"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 
@@ -676,7 +677,7 @@ func TestPDF(t *testing.T) {
 	if got := tr("€ é è à ç œ"); got != "\x80 \xe9 \xe8 \xe0 \xe7 \x9c" {
 		t.Fatalf("cp1252 translation = %q", got)
 	}
-	text := invoicing.PDFText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	for _, want := range []string{
 		// seller
 		"SCIC La Fabrique", "La Fabrique du Bourg", "2 place de la Mairie", "23000 Guéret", "SCIC SAS",
@@ -708,7 +709,7 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text := invoicing.PDFText(t, exempt); !strings.Contains(text, tr(invoicing.MentionVATExempt)) || strings.Contains(text, tr("N° TVA intracommunautaire")) {
+	if text := pdftest.Text(t, exempt); !strings.Contains(text, tr(invoicing.MentionVATExempt)) || strings.Contains(text, tr("N° TVA intracommunautaire")) {
 		t.Error("VAT-exempt PDF lacks the art. 293 B mention or shows a VAT number")
 	}
 	credit, err := e.iv.IssueCreditNote(ctx, e.db, inv.ID, invoicing.CreditNoteInput{Reason: "Erreur de tarif"})
@@ -719,7 +720,7 @@ func TestPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctext := invoicing.PDFText(t, cpdf)
+	ctext := pdftest.Text(t, cpdf)
 	for _, want := range []string{"AVOIR", "Facture d'origine : n° 2026-000001 du 09/03/2026", "Motif : Erreur de tarif", "-25,00\u00a0€"} {
 		if !strings.Contains(ctext, tr(want)) {
 			t.Errorf("credit note PDF lacks %q", want)

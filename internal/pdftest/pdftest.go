@@ -1,4 +1,6 @@
-package billing
+// Package pdftest reads back the text of the PDFs Relais writes (invoices,
+// receipts, statements), for tests that check what a document says.
+package pdftest
 
 import (
 	"bytes"
@@ -8,10 +10,9 @@ import (
 	"testing"
 )
 
-// PDFText returns the strings the PDF's content streams show, in order,
-// one per line, still in the font's code page (cp1252). It is exported to
-// the package's external tests, which read invoices with it.
-func PDFText(t testing.TB, pdf []byte) string {
+// Text returns the strings the PDF's content streams show, in order,
+// one per line, still in the font's code page (cp1252).
+func Text(t testing.TB, pdf []byte) string {
 	t.Helper()
 	var out []string
 	rest := pdf
