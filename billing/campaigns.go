@@ -251,8 +251,8 @@ func getCampaign(ctx context.Context, idb bun.IDB, campaignID string, lock bool)
 	}
 	var c Campaign
 	q := idb.NewSelect().Model(&c).Where("id = ?", campaignID)
-	if lock && !db.IsSQLite(idb) {
-		q = q.For("UPDATE")
+	if lock {
+		q = db.ForUpdate(q)
 	}
 	if err := q.Scan(ctx); err != nil {
 		if isNoRows(err) {

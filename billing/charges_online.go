@@ -227,10 +227,7 @@ func (s *Service) succeedCharges(ctx context.Context, tx bun.IDB, ev *stripe.Eve
 	pay.Status, pay.PaidAt, pay.UpdatedAt = paySucceeded, &at, s.now()
 	var cs []UsageCharge
 	q := tx.NewSelect().Model(&cs).Where("payment_id = ? AND status = 'open'", pay.ID).Order("created_at", "id")
-	if !db.IsSQLite(tx) {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
+	if err := db.ForUpdate(q).Scan(ctx); err != nil {
 		return fmt.Errorf("read held charges: %w", err)
 	}
 	var total int64

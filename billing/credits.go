@@ -156,11 +156,8 @@ func ensureHolder(ctx context.Context, tx bun.IDB, userID string, now time.Time)
 // the member never held credit.
 func lockHolder(ctx context.Context, tx bun.IDB, userID string) (bool, error) {
 	q := tx.NewSelect().Table("credit_holders").Column("user_id").Where("user_id = ?", userID)
-	if !db.IsSQLite(tx) {
-		q = q.For("UPDATE")
-	}
 	var got string
-	if err := q.Scan(ctx, &got); err != nil {
+	if err := db.ForUpdate(q).Scan(ctx, &got); err != nil {
 		if isNoRows(err) {
 			return false, nil
 		}

@@ -75,8 +75,8 @@ func (s *Service) rightsAt(ctx context.Context, tx bun.IDB, userID, siteID strin
 	// Every booking with entitlements runs these three reads: prepared
 	// statements (db.Prepared), the rows locked on PostgreSQL when lock.
 	forUpdate := ""
-	if lock && !db.IsSQLite(tx) {
-		forUpdate = " FOR UPDATE"
+	if lock {
+		forUpdate = db.ForUpdateSQL(tx)
 	}
 	var out []right
 	var ms []Membership

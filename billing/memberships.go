@@ -104,8 +104,8 @@ func getMembership(ctx context.Context, idb bun.IDB, membershipID string, forUpd
 	}
 	var m Membership
 	q := idb.NewSelect().Model(&m).Where("id = ?", membershipID)
-	if forUpdate && !db.IsSQLite(idb) {
-		q = q.For("UPDATE")
+	if forUpdate {
+		q = db.ForUpdate(q)
 	}
 	if err := q.Scan(ctx); err != nil {
 		if isNoRows(err) {

@@ -180,10 +180,7 @@ func (s *Service) onSiteMembership(ctx context.Context, tx bun.IDB, userID strin
 	var existing Membership
 	q := tx.NewSelect().Model(&existing).Where("user_id = ? AND plan_id = ? AND source = ? AND status IN (?)",
 		userID, p.ID, SourceOnSite, bun.In([]string{StatusActive, StatusPastDue, StatusSuspended})).Order("created_at DESC").Limit(1)
-	if !db.IsSQLite(tx) {
-		q = q.For("UPDATE")
-	}
-	err := q.Scan(ctx)
+	err := db.ForUpdate(q).Scan(ctx)
 	switch {
 	case err == nil:
 		if existing.Status == StatusSuspended || existing.CurrentPeriodEnd == nil || existing.CurrentPeriodEnd.Before(s.now()) {

@@ -191,10 +191,7 @@ func (m *stripeMembership) fresh(at time.Time) bool {
 // reports false when there is no such row.
 func lockStripeRow(ctx context.Context, tx bun.IDB, model any, where string, args ...any) (bool, error) {
 	q := tx.NewSelect().Model(model).Where(where, args...).Limit(1)
-	if !db.IsSQLite(tx) {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
+	if err := db.ForUpdate(q).Scan(ctx); err != nil {
 		if isNoRows(err) {
 			return false, nil
 		}

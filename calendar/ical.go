@@ -86,11 +86,8 @@ func (svc *Service) RotateFeedToken(ctx context.Context, userID string) (string,
 		// a user never ends up with two live tokens (SQLite serialises every
 		// write transaction). NO KEY leaves foreign-key checks unblocked.
 		q := tx.NewSelect().Table("users").Column("id").Where("id = ?", userID)
-		if !db.IsSQLite(tx) {
-			q = q.For("NO KEY UPDATE")
-		}
 		var found string
-		if err := q.Scan(ctx, &found); err != nil {
+		if err := db.ForNoKeyUpdate(q).Scan(ctx, &found); err != nil {
 			if isNoRows(err) {
 				return errs.Invalid("user_id", "no such user")
 			}

@@ -415,12 +415,9 @@ func insertError(err error, s *slot) error {
 // is selected from the lock's result, so it cannot go in before the lock
 // is held.
 func insertIfFreeSQL(tx bun.IDB, r *Reservation, current *versions, lock bool) (string, []any) {
-	ts, boolean, integer := "?", "?", "?"
-	if !db.IsSQLite(tx) {
-		// PostgreSQL types a bare literal or parameter in a SELECT list as
-		// text, which does not convert to these types on assignment.
-		ts, boolean, integer = "CAST(? AS timestamptz)", "CAST(? AS boolean)", "CAST(? AS integer)"
-	}
+	// PostgreSQL types a bare parameter in a SELECT list as text, which
+	// does not convert to these types on assignment.
+	ts, boolean, integer := db.Typed(tx, "timestamptz"), db.Typed(tx, "boolean"), db.Typed(tx, "integer")
 	overlap, overlapArgs := overlappingSQL(tx, true, r.ResourceID, r.StartsAt, r.BusyUntil)
 	q := `INSERT INTO reservations (id, resource_id, site_id, user_id, kind, status, exclusive, seats,
 			starts_at, ends_at, busy_until, note, series_id, created_by, created_at, updated_at)

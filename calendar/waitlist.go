@@ -260,8 +260,8 @@ func (svc *Service) readEntry(ctx context.Context, tx bun.Tx, entryID string, fo
 	}
 	var e WaitlistEntry
 	q := tx.NewSelect().Model(&e).Where("id = ?", entryID)
-	if forUpdate && !db.IsSQLite(tx) {
-		q = q.For("UPDATE")
+	if forUpdate {
+		q = db.ForUpdate(q)
 	}
 	if err := q.Scan(ctx); err != nil {
 		if isNoRows(err) {

@@ -499,9 +499,7 @@ func lockInvoiceChain(ctx context.Context, tx bun.IDB, entity string) (chainHead
 		return head, fmt.Errorf("create invoice chain: %w", db.Classify(err))
 	}
 	q := "SELECT entity_key, length, head_hash, last_issued_at FROM invoice_chains WHERE entity_key = ?"
-	if !db.IsSQLite(tx) {
-		q += " FOR UPDATE"
-	}
+	q += db.ForUpdateSQL(tx)
 	if err := tx.NewRaw(q, entity).Scan(ctx, &head); err != nil {
 		return head, fmt.Errorf("lock invoice chain: %w", db.Classify(err))
 	}
