@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
@@ -12,23 +13,21 @@ import (
 // refusal is a 404 to whoever may not know the site and a 403 otherwise.
 func TestRules(t *testing.T) {
 	const here, there = "site-here", "site-there"
-	key := func(scopes ...string) *identity.Principal {
-		return &identity.Principal{APIKeyID: "k", SiteIDs: []string{here}, Scopes: scopes}
-	}
 	for _, c := range []struct {
 		name                       string
 		p                          *identity.Principal
 		read, bridges, manage, cfg bool
 		refused                    error
 	}{
-		{"member", &identity.Principal{UserID: "u", Role: identity.RoleMember}, true, false, false, false, errs.ErrForbidden},
-		{"manager of this site", &identity.Principal{UserID: "u", ManagedSites: []string{here}}, true, true, true, true, nil},
-		{"manager of another site", &identity.Principal{UserID: "u", ManagedSites: []string{there}}, true, false, false, false, errs.ErrForbidden},
-		{"admin", &identity.Principal{UserID: "u", Role: identity.RoleAdmin}, true, true, true, true, nil},
-		{"key without scope", key(), false, false, false, true, errs.ErrNotFound},
-		{"key with devices:read", key(identity.ScopeDevicesRead), true, true, false, true, errs.ErrNotFound},
-		{"key with sites:read", key(identity.ScopeSitesRead), false, false, false, true, errs.ErrForbidden},
-		{"key with sites:write", key(identity.ScopeSitesWrite), false, false, true, true, nil},
+		{"member", identitytest.Member(), true, false, false, false, errs.ErrForbidden},
+		{"manager of this site", identitytest.Manager(here), true, true, true, true, nil},
+		{"manager of another site", identitytest.Manager(there), true, false, false, false, errs.ErrForbidden},
+		{"admin", identitytest.Admin(), true, true, true, true, nil},
+		{"key without scope", identitytest.Key(here), false, false, false, true, errs.ErrNotFound},
+		{"key with devices:read", identitytest.Key(here, identity.ScopeDevicesRead), true, true, false, true, errs.ErrNotFound},
+		{"key with sites:read", identitytest.Key(here, identity.ScopeSitesRead), false, false, false, true, errs.ErrForbidden},
+		{"key with sites:write", identitytest.Key(here, identity.ScopeSitesWrite), false, false, true, true, nil},
+		{"system", identitytest.System(), true, true, true, true, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := mayRead(c.p, here); got != c.read {

@@ -5,27 +5,26 @@ import (
 	"testing"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // TestRules checks who may know a site and who may act as "me".
 func TestRules(t *testing.T) {
 	const here, there = "site-here", "site-there"
-	key := func(scopes ...string) *identity.Principal {
-		return &identity.Principal{APIKeyID: "k", SiteIDs: []string{here}, Scopes: scopes}
-	}
 	for _, c := range []struct {
 		name     string
 		p        *identity.Principal
 		readSite bool
 		me       error
 	}{
-		{"member", &identity.Principal{UserID: "u", Role: identity.RoleMember}, true, nil},
-		{"manager of this site", &identity.Principal{UserID: "u", ManagedSites: []string{here}}, true, nil},
-		{"manager of another site", &identity.Principal{UserID: "u", ManagedSites: []string{there}}, true, nil},
-		{"admin", &identity.Principal{UserID: "u", Role: identity.RoleAdmin}, true, nil},
-		{"key without scope", key(), false, errs.ErrForbidden},
-		{"key with sites:read", key(identity.ScopeSitesRead), true, errs.ErrForbidden},
+		{"member", identitytest.Member(), true, nil},
+		{"manager of this site", identitytest.Manager(here), true, nil},
+		{"manager of another site", identitytest.Manager(there), true, nil},
+		{"admin", identitytest.Admin(), true, nil},
+		{"key without scope", identitytest.Key(here), false, errs.ErrForbidden},
+		{"key with sites:read", identitytest.Key(here, identity.ScopeSitesRead), true, errs.ErrForbidden},
+		{"system", identitytest.System(), true, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := identity.CanReadSite(c.p, here); got != c.readSite {

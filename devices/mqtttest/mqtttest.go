@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -28,6 +29,24 @@ import (
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/latency"
 )
+
+// Main runs a package's tests up to four at once unless -test.parallel says
+// otherwise: most tests that use a broker wait on it, on command timeouts
+// and on River's scheduler rather than on the CPU, so the default
+// (GOMAXPROCS, two on a small machine) leaves it idle. Four keeps the
+// PostgreSQL connections of parallel tests well under the server's default
+// limit. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { mqtttest.Main(m) }
+func Main(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", "4")
+	}
+	os.Exit(m.Run())
+}
 
 // EnvURL names the variable that switches the tests to an external broker.
 const EnvURL = "RELAIS_TEST_MQTT_URL"

@@ -1,0 +1,32 @@
+// Package identitytest builds the principals the rules of every domain are
+// asked about in tests, so that a table of "who may do this" names the same
+// callers everywhere: a member, a manager of this site, a manager of another,
+// an admin, API keys with and without a scope, relais itself.
+package identitytest
+
+import "github.com/relais-tierslieux/relais/identity"
+
+// Member is a plain member, who manages no site.
+func Member() *identity.Principal {
+	return &identity.Principal{UserID: "member", Role: identity.RoleMember}
+}
+
+// Manager is a member who manages siteIDs, and no other site.
+func Manager(siteIDs ...string) *identity.Principal {
+	return &identity.Principal{UserID: "manager", Role: identity.RoleMember, ManagedSites: siteIDs}
+}
+
+// Admin administers the whole network.
+func Admin() *identity.Principal {
+	return &identity.Principal{UserID: "admin", Role: identity.RoleAdmin}
+}
+
+// Key is an API key limited to siteID carrying scopes (none when scopes is
+// empty).
+func Key(siteID string, scopes ...string) *identity.Principal {
+	return &identity.Principal{APIKeyID: "key", SiteIDs: []string{siteID}, Scopes: scopes}
+}
+
+// System is relais itself (jobs, the demo, the gate): identity.System, named
+// here so that tables list it beside the others.
+func System() *identity.Principal { return identity.System() }
