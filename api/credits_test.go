@@ -158,6 +158,7 @@ func TestCrowdfundingOverHTTP(t *testing.T) {
 	}
 	// Zoé registers: her contribution becomes hers once she has followed
 	// the link mailed to her address, and not before.
+	h.mailJobs()
 	_, zoe, _ := h.member("zoe@example.fr")
 	if _, pd := f.credits(t, zoe).total("cents"); pd != 0 {
 		t.Fatalf("zoe's pending credit before verifying her address = %d", pd)

@@ -70,11 +70,15 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The jobs (registration mails, the gate's) are queued and worked only
+	// by a test that starts a client (see doors_test.go, verification_test.go).
+	queue := jobstest.Queue(t, d)
 	cfg := identity.Config{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"),
 		Hash:      identity.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
 		Now:       clk.Now,
 		Mailer:    mailer,
+		Jobs:      queue,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -93,9 +97,6 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
-	// The gate's jobs are queued and worked only by a test that starts a
-	// client (see doors_test.go).
-	queue := jobstest.Queue(t, d)
 	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc})
 	a := api.New(api.Deps{
 		Access:      acc,

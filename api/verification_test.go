@@ -2,13 +2,44 @@ package api_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
 var mailedToken = regexp.MustCompile(`"token": "([A-Za-z0-9_-]+)"`)
+
+// mailJobs starts a job client that works the registration mails, as
+// serve's does, and returns its River client for jobstest.WaitCompleted.
+func (h *harness) mailJobs() *river.Client[*sql.Tx] {
+	h.t.Helper()
+	workers := river.NewWorkers()
+	if err := h.access.AddWorkers(workers); err != nil {
+		h.t.Fatal(err)
+	}
+	jc, err := jobs.New(h.db, jobs.Config{Workers: workers})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := jc.Start(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		jc.Stop(ctx)
+	})
+	return jc.River()
+}
 
 // verifyEmail follows the latest link mailed to addr.
 func (h *harness) verifyEmail(addr string) *response {
@@ -26,7 +57,9 @@ func (h *harness) verifyEmail(addr string) *response {
 func TestEmailVerificationOverHTTP(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	mails := h.mailJobs()
 	_, anne, _ := h.member("anne@example.fr")
+	jobstest.WaitCompleted(t, mails, identity.VerificationMailArgs{}.Kind(), 1)
 	mail := h.mails.To(t, "anne@example.fr")
 	tok := mailedToken.FindStringSubmatch(mail.Data)
 	if !strings.Contains(mail.Data, "Subject: Confirmez votre adresse email\r\n") || tok == nil {
@@ -88,7 +121,10 @@ func TestEmailVerificationOverHTTP(t *testing.T) {
 func TestEmailVerificationExpires(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	mails := h.mailJobs()
 	h.member("bob@example.fr")
+	// The link is made by the job: let it run before the clock moves on.
+	jobstest.WaitCompleted(t, mails, identity.VerificationMailArgs{}.Kind(), 1)
 	h.clock.Advance(49 * 3600e9)
 	h.verifyEmail("bob@example.fr").expect(t, http.StatusUnprocessableEntity)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
 // cheap keeps argon2 fast in tests; the production cost is benchmarked.
@@ -33,7 +34,8 @@ var secret = []byte("0123456789abcdef0123456789abcdef")
 func newService(t *testing.T, limits identity.RateLimits) (*identity.Service, *clock) {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
-	svc, err := identity.New(dbtest.New(t), identity.Config{JWTSecret: secret, Hash: cheap, RateLimits: limits, Now: c.Now})
+	d := dbtest.New(t)
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, RateLimits: limits, Now: c.Now, Jobs: jobstest.Queue(t, d)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
 // TestAccountsForOtherDomains: what other domains read of accounts, by id
@@ -18,7 +19,7 @@ func TestAccountsForOtherDomains(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap})
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Jobs: jobstest.Queue(t, d)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
@@ -58,8 +57,8 @@ type Registration struct {
 }
 
 // Register creates a member account and mails its address a verification
-// link: through a durable job when Config.Jobs is set, during the
-// call otherwise.
+// link through a durable job, queued in the account's transaction: the
+// account and its mail exist together or not at all.
 func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	var v errs.Validator
 	email, ok := NormalizeEmail(r.Email)
@@ -68,18 +67,6 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	checkName(&v, "name", r.Name)
 	if err := v.Err(); err != nil {
 		return nil, err
-	}
-	if s.jobs == nil {
-		u, err := s.createUser(ctx, s.db, email, strings.TrimSpace(r.Name), r.Password, RoleMember)
-		if err != nil {
-			return nil, err
-		}
-		// The account exists whether or not the mail leaves: the member can
-		// ask for another link.
-		if err := s.SendEmailVerification(context.WithoutCancel(ctx), u.ID); err != nil {
-			slog.WarnContext(ctx, "send email verification", "user_id", u.ID, "error", err)
-		}
-		return u, nil
 	}
 	var u *User
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
 // A cached principal never outlives a change made through the same process:
@@ -69,8 +70,9 @@ func TestPrincipalCacheAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	now := func() time.Time { return time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC) }
+	queue := jobstest.Queue(t, d)
 	replica := func(ttl time.Duration) *identity.Service {
-		svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Now: now, PrincipalCacheTTL: ttl})
+		svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Now: now, PrincipalCacheTTL: ttl, Jobs: queue})
 		if err != nil {
 			t.Fatal(err)
 		}

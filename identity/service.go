@@ -41,9 +41,9 @@ type Config struct {
 	// and the API call.
 	PublicURL string
 	// Jobs queues the verification mail of a registration, in the
-	// registration's transaction, for the job client serve runs. Nil mails
-	// the link during the request instead: that is how a Relais without a
-	// job client (tests of accounts, tools) still verifies addresses.
+	// registration's transaction, for the job client serve runs. Required:
+	// a registration never waits on the mail relay, and a relay that is
+	// down is retried by the job.
 	Jobs *jobs.Queue
 }
 
@@ -60,14 +60,18 @@ type Service struct {
 	// principals maps a verified access token to the principal its
 	// session resolved to, saving the session query on most requests.
 	principals ttlcache.Cache[string, Principal]
-	// jobs, when set, sends verification mail through a durable job.
+	// jobs sends verification mail through a durable job.
 	jobs *jobs.Queue
 }
 
-// New returns a Service. cfg.JWTSecret must hold at least 32 bytes.
+// New returns a Service. cfg.JWTSecret must hold at least 32 bytes, and
+// cfg.Jobs is required.
 func New(db *bun.DB, cfg Config) (*Service, error) {
 	if len(cfg.JWTSecret) < 32 {
 		return nil, errors.New("identity: JWT secret must be at least 32 bytes")
+	}
+	if cfg.Jobs == nil {
+		return nil, errors.New("identity: Config.Jobs is required (the verification mail is a job)")
 	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = "relais"

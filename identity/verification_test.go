@@ -31,7 +31,7 @@ func (f *flakyRelay) Send(ctx context.Context, m mail.Message) error {
 	return f.Sender.Send(ctx, m)
 }
 
-// With jobs, registration answers without waiting for the relay, and the
+// Registration answers without waiting for the relay, and the
 // durable job mails the link, retrying a relay that failed.
 func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 	t.Parallel()
@@ -43,14 +43,7 @@ func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 	}
 	relay := &flakyRelay{Sender: smtp}
 	ctx := context.Background()
-	if err := jobs.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := jobs.NewQueue(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Mailer: relay, Jobs: queue})
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Mailer: relay, Jobs: jobstest.Queue(t, d)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,5 +74,14 @@ func TestRegistrationMailGoesThroughAJob(t *testing.T) {
 	jobstest.WaitCompleted(t, jc.River(), identity.VerificationMailArgs{}.Kind(), 1)
 	if n := srv.Count("anne@example.fr"); n != 1 || relay.calls.Load() != 2 {
 		t.Fatalf("%d mails after %d attempts, want 1 after 2", n, relay.calls.Load())
+	}
+}
+
+// A service without a job queue could not mail a new member their link: New
+// refuses it.
+func TestNewNeedsJobs(t *testing.T) {
+	t.Parallel()
+	if _, err := identity.New(dbtest.New(t), identity.Config{JWTSecret: secret}); err == nil {
+		t.Fatal("New without Config.Jobs succeeded")
 	}
 }

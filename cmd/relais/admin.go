@@ -10,6 +10,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
 func adminCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -43,7 +44,13 @@ func adminCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	svc, err := identity.New(d, identity.Config{JWTSecret: secret})
+	// Creating an admin queues nothing, but identity takes its queue at
+	// construction whatever the use.
+	queue, err := jobs.NewQueue(d)
+	if err != nil {
+		return err
+	}
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Jobs: queue})
 	if err != nil {
 		return err
 	}
