@@ -120,6 +120,32 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 	}
 	now := g.now()
 	ev := &Event{SiteID: res.SiteID, OccurredAt: now, Kind: EventMachineOn, UserID: ptr(userID), DeviceID: ptr(relay.ID), ResourceID: ptr(res.ID)}
+	r, err := g.slotUnderWay(ctx, ev, res, userID, now)
+	if err != nil {
+		return nil, err
+	}
+	endsAt, err := g.cal.NextStart(ctx, g.db, res.ID, r.ID, r.EndsAt, r.EndsAt.Add(g.cfg.MachineGrace))
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{ID: id.New(), SiteID: res.SiteID, ResourceID: res.ID, DeviceID: relay.ID, UserID: userID,
+		ReservationID: r.ID, StartedAt: now, EndsAt: endsAt, CreatedAt: now}
+	cmd := devices.Command{ID: id.New(), Action: devices.ActionPowerOn, Duration: g.autoOff(now, endsAt)}
+	ev.SessionID, ev.Decision, ev.Outcome, ev.CommandID = ptr(s.ID), Granted, OutcomePending, ptr(cmd.ID)
+	already, err := g.claimMachine(ctx, s, ev, now)
+	if err != nil {
+		return nil, err
+	}
+	if already != nil {
+		return already, nil
+	}
+	return g.switchOn(ctx, relay, cmd, s, ev)
+}
+
+// slotUnderWay returns userID's reservation of the machine res under way
+// at now, refusing (and recording the refusal in ev) a member who has none
+// or lacks the machine's qualification.
+func (g *Gate) slotUnderWay(ctx context.Context, ev *Event, res *calendar.Resource, userID string, now time.Time) (*calendar.Reservation, error) {
 	r, err := g.cal.ReservationAt(ctx, g.db, res.ID, userID, now, 0)
 	if err != nil {
 		return nil, err
@@ -144,29 +170,25 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 			return nil, g.denied(ctx, ev, errs.ErrForbidden, "qualification_required", "you need a valid training for this machine")
 		}
 	}
-	endsAt, err := g.cal.NextStart(ctx, g.db, res.ID, r.ID, r.EndsAt, r.EndsAt.Add(g.cfg.MachineGrace))
-	if err != nil {
-		return nil, err
-	}
+	return r, nil
+}
 
-	// Claim the machine first, with the power-off job and the decision's
-	// record, so that two starts (two members, two replicas) cannot both
-	// hold it, a crash after the relay switched on still leaves a job to
-	// switch it off, and no command goes out for a decision the audit
-	// does not hold. A running session thus always has its recorded
-	// decision, which also covers the refresh job's renewals of its
-	// auto-off.
-	s := &Session{ID: id.New(), SiteID: res.SiteID, ResourceID: res.ID, DeviceID: relay.ID, UserID: userID,
-		ReservationID: r.ID, StartedAt: now, EndsAt: endsAt, CreatedAt: now}
-	cmd := devices.Command{ID: id.New(), Action: devices.ActionPowerOn, Duration: g.autoOff(now, endsAt)}
-	ev.SessionID, ev.Decision, ev.Outcome, ev.CommandID = ptr(s.ID), Granted, OutcomePending, ptr(cmd.ID)
-	var already *Session
+// claimMachine records s as the machine's running session, or returns the
+// session its member already runs there.
+//
+// It claims the machine first, with the power-off job and the decision's
+// record, so that two starts (two members, two replicas) cannot both hold
+// it, a crash after the relay switched on still leaves a job to switch it
+// off, and no command goes out for a decision the audit does not hold. A
+// running session thus always has its recorded decision, which also covers
+// the refresh job's renewals of its auto-off.
+func (g *Gate) claimMachine(ctx context.Context, s *Session, ev *Event, now time.Time) (already *Session, err error) {
 	err = db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
-		cur, err := running(ctx, tx, res.ID)
+		cur, err := running(ctx, tx, s.ResourceID)
 		if err != nil {
 			return err
 		}
-		if cur != nil && cur.UserID == userID {
+		if cur != nil && cur.UserID == s.UserID {
 			already = cur
 			return nil
 		}
@@ -191,10 +213,13 @@ func (g *Gate) StartSession(ctx context.Context, userID, resourceID string) (*Se
 	if err != nil {
 		return nil, err
 	}
-	if already != nil {
-		return already, nil
-	}
+	return already, nil
+}
 
+// switchOn sends the claimed session's power-on command and settles its
+// decision with the relay's answer: the session starts when the relay
+// confirms, and is released when it does not.
+func (g *Gate) switchOn(ctx context.Context, relay *devices.Device, cmd devices.Command, s *Session, ev *Event) (*Session, error) {
 	result, sendErr := g.dev.Send(ctx, relay, cmd)
 	ctx = context.WithoutCancel(ctx)
 	if sendErr != nil {

@@ -134,29 +134,10 @@ func (s *Service) Send(ctx context.Context, d *Device, cmd Command) (*Result, er
 			s.metrics.latency.WithLabelValues(string(d.Protocol)).Observe(time.Since(start).Seconds())
 		}
 	}()
-	if d.RetiredAt != nil {
+	t, err := s.reachable(d)
+	if err != nil {
 		outcome = "offline"
-		return nil, fmt.Errorf("device %s is retired: %w", d.ID, ErrOffline)
-	}
-
-	s.mu.Lock()
-	t := s.t
-	online, known := s.onlineLocked(d)
-	s.mu.Unlock()
-	if t == nil {
-		outcome = "offline"
-		return nil, fmt.Errorf("device %s: not connected to a broker: %w", d.ID, ErrOffline)
-	}
-	// A device never heard of is refused at once, like one known offline:
-	// waiting for an answer that cannot come would only keep a member at
-	// the door.
-	if !known {
-		outcome = "offline"
-		return nil, fmt.Errorf("device %s has not been seen online: %w", d.ID, ErrOffline)
-	}
-	if !online {
-		outcome = "offline"
-		return nil, fmt.Errorf("device %s is offline: %w", d.ID, ErrOffline)
+		return nil, err
 	}
 
 	timeout := s.timeout(d, cmd)
@@ -180,37 +161,75 @@ func (s *Service) Send(ctx context.Context, d *Device, cmd Command) (*Result, er
 	}
 	defer s.unregister(key, p)
 
+	if outcome, err = publish(ctx, t, d, cmd, msgs); err != nil {
+		return nil, err
+	}
+	var res *Result
+	res, outcome, err = await(ctx, p, timeout)
+	return res, err
+}
+
+// reachable returns the transport that reaches d, or ErrOffline when d is
+// retired, known offline or never heard of, or when no broker is connected.
+func (s *Service) reachable(d *Device) (Transport, error) {
+	if d.RetiredAt != nil {
+		return nil, fmt.Errorf("device %s is retired: %w", d.ID, ErrOffline)
+	}
+	s.mu.Lock()
+	t := s.t
+	online, known := s.onlineLocked(d)
+	s.mu.Unlock()
+	if t == nil {
+		return nil, fmt.Errorf("device %s: not connected to a broker: %w", d.ID, ErrOffline)
+	}
+	// A device never heard of is refused at once, like one known offline:
+	// waiting for an answer that cannot come would only keep a member at
+	// the door.
+	if !known {
+		return nil, fmt.Errorf("device %s has not been seen online: %w", d.ID, ErrOffline)
+	}
+	if !online {
+		return nil, fmt.Errorf("device %s is offline: %w", d.ID, ErrOffline)
+	}
+	return t, nil
+}
+
+// publish sends cmd's messages to d. On failure it returns the outcome
+// Send counts: "offline" when the broker is not reachable, "error"
+// otherwise.
+func publish(ctx context.Context, t Transport, d *Device, cmd Command, msgs []outMsg) (outcome string, err error) {
 	// The connection is checked right before sending: a command must not
 	// sit in a client's queue and arrive after a reconnection.
 	if !t.Connected() {
-		outcome = "offline"
-		return nil, fmt.Errorf("device %s: broker connection is down: %w", d.ID, ErrOffline)
+		return "offline", fmt.Errorf("device %s: broker connection is down: %w", d.ID, ErrOffline)
 	}
 	for _, m := range msgs {
 		if err := t.Publish(ctx, m.topic, m.qos, m.payload); err != nil {
+			outcome = "error"
 			if errors.Is(err, ErrOffline) {
 				outcome = "offline"
 			}
-			return nil, fmt.Errorf("send %s to device %s: %w", cmd.Action, d.ID, err)
+			return outcome, fmt.Errorf("send %s to device %s: %w", cmd.Action, d.ID, err)
 		}
 	}
+	return "", nil
+}
 
+// await waits for p's reply until timeout passes or ctx ends, and names
+// the outcome Send counts.
+func await(ctx context.Context, p *pending, timeout time.Duration) (res *Result, outcome string, err error) {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case r := <-p.done:
 		if r.err != nil {
-			outcome = "rejected"
-			return nil, fmt.Errorf("device %s: %w", d.ID, r.err)
+			return nil, "rejected", fmt.Errorf("device %s: %w", p.dev.ID, r.err)
 		}
-		outcome = "confirmed"
-		return &Result{CommandID: cmd.ID, SentAt: sentAt, ConfirmedAt: r.at}, nil
+		return &Result{CommandID: p.cmd.ID, SentAt: p.sentAt, ConfirmedAt: r.at}, "confirmed", nil
 	case <-timer.C:
-		outcome = "timeout"
-		return nil, fmt.Errorf("device %s: %s after %s: %w", d.ID, cmd.Action, timeout, ErrTimeout)
+		return nil, "timeout", fmt.Errorf("device %s: %s after %s: %w", p.dev.ID, p.cmd.Action, timeout, ErrTimeout)
 	case <-ctx.Done():
-		outcome = "canceled"
-		return nil, fmt.Errorf("device %s: %w", d.ID, ctx.Err())
+		return nil, "canceled", fmt.Errorf("device %s: %w", p.dev.ID, ctx.Err())
 	}
 }
 
