@@ -98,41 +98,73 @@ func seedDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calend
 	return out, nil
 }
 
+// demoAddress is the demo site's address, also its members' billing address.
+var demoAddress = calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"}
+
+// createDemo creates the demo site, its people, resources, plans and
+// devices, in that order: each step uses what the ones before made.
 func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Service, bill *billing.Service, dev *devices.Service, now time.Time) error {
-	// Open day and night, so the demo works whenever it is tried.
+	site, err := createDemoSite(ctx, cal)
+	if err != nil {
+		return err
+	}
+	manager, trained, member, err := createDemoPeople(ctx, acc, site.ID)
+	if err != nil {
+		return err
+	}
+	room, laser, err := createDemoResources(ctx, cal, site.ID, manager.ID, trained.ID)
+	if err != nil {
+		return err
+	}
+	if err := createDemoPlans(ctx, bill, site.ID, manager.ID, []*identity.User{trained, member}); err != nil {
+		return err
+	}
+	return createDemoDevices(ctx, dev, site.ID, room, laser)
+}
+
+// createDemoSite creates the demo site, open day and night so that the demo
+// works whenever it is tried.
+func createDemoSite(ctx context.Context, cal *calendar.Service) (*calendar.Site, error) {
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"00:00", "24:00"}}
 	}
-	addr := calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"}
-	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: demoSiteName, Timezone: "Europe/Paris", Address: addr, OpeningHours: hours,
+	return cal.CreateSite(ctx, calendar.NewSite{Name: demoSiteName, Timezone: "Europe/Paris", Address: demoAddress, OpeningHours: hours,
 		Legal: calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
+}
+
+// createDemoPeople creates the demo's manager (an admin who manages the
+// site), a member who will be trained on the laser, and another member.
+func createDemoPeople(ctx context.Context, acc *identity.Service, siteID string) (manager, trained, member *identity.User, err error) {
+	manager, _, err = acc.EnsureAdmin(ctx, demoManagerEmail, demoPassword)
 	if err != nil {
-		return err
-	}
-	manager, _, err := acc.EnsureAdmin(ctx, demoManagerEmail, demoPassword)
-	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	admin := &identity.Principal{UserID: manager.ID, Role: identity.RoleAdmin}
-	if err := acc.AddManager(ctx, admin, site.ID, manager.ID); err != nil {
-		return err
+	if err := acc.AddManager(ctx, admin, siteID, manager.ID); err != nil {
+		return nil, nil, nil, err
 	}
-	trained, err := acc.Register(ctx, identity.Registration{Email: demoTrainedEmail, Password: demoPassword, Name: "Camille Martin"})
+	trained, err = acc.Register(ctx, identity.Registration{Email: demoTrainedEmail, Password: demoPassword, Name: "Camille Martin"})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	member, err := acc.Register(ctx, identity.Registration{Email: demoMemberEmail, Password: demoPassword, Name: "Sacha Bernard"})
+	member, err = acc.Register(ctx, identity.Registration{Email: demoMemberEmail, Password: demoPassword, Name: "Sacha Bernard"})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
+	return manager, trained, member, nil
+}
 
-	qual, err := cal.CreateQualification(ctx, site.ID, "Découpe laser — formation sécurité", "Formation d'une heure avec l'animatrice")
+// createDemoResources creates the laser's qualification, granted by
+// managerID to trainedID, and the site's resources; it returns the meeting
+// room and the laser, which get devices.
+func createDemoResources(ctx context.Context, cal *calendar.Service, siteID, managerID, trainedID string) (room, laser *calendar.Resource, err error) {
+	qual, err := cal.CreateQualification(ctx, siteID, "Découpe laser — formation sécurité", "Formation d'une heure avec l'animatrice")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if _, err := cal.GrantQualification(ctx, qual.ID, trained.ID, manager.ID, nil); err != nil {
-		return err
+	if _, err := cal.GrantQualification(ctx, qual.ID, trainedID, managerID, nil); err != nil {
+		return nil, nil, err
 	}
 	rules := calendar.Rules{SlotMinutes: 15}
 	resources := []calendar.NewResource{
@@ -143,11 +175,10 @@ func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Servic
 		{Kind: calendar.KindMachine, Name: "Découpeuse laser", Capacity: 1, QualificationID: &qual.ID, PricePerHourCents: 1500,
 			Rules: calendar.Rules{SlotMinutes: 15, BufferAfterMinutes: 10}},
 	}
-	var room, laser *calendar.Resource
 	for _, in := range resources {
-		r, err := cal.CreateResource(ctx, site.ID, in)
+		r, err := cal.CreateResource(ctx, siteID, in)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		switch r.Kind {
 		case calendar.KindRoom:
@@ -156,37 +187,47 @@ func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Servic
 			laser = r
 		}
 	}
+	return room, laser, nil
+}
 
+// createDemoPlans creates the site's plans, and the membership of
+// "Résident" that managerID sold, paid in cash, to each of members.
+func createDemoPlans(ctx context.Context, bill *billing.Service, siteID, managerID string, members []*identity.User) error {
 	everything := []string{calendar.KindDesk, calendar.KindZone, calendar.KindRoom, calendar.KindMachine}
-	resident, err := bill.CreatePlan(ctx, billing.NewPlan{SiteID: &site.ID, Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
+	resident, err := bill.CreatePlan(ctx, billing.NewPlan{SiteID: &siteID, Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
 		Includes: billing.Includes{ResourceKinds: everything, DoorAccess: billing.DoorAlways, PayPerUse: true,
 			Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 8 * 60}, {ResourceKind: calendar.KindMachine, MinutesPerPeriod: 120}}}})
 	if err != nil {
 		return err
 	}
-	if _, err := bill.CreatePlan(ctx, billing.NewPlan{SiteID: &site.ID, Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
+	if _, err := bill.CreatePlan(ctx, billing.NewPlan{SiteID: &siteID, Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindZone}, DoorAccess: billing.DoorOpeningHours}}); err != nil {
 		return err
 	}
-	if _, err := bill.CreatePlan(ctx, billing.NewPlan{SiteID: &site.ID, Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
+	if _, err := bill.CreatePlan(ctx, billing.NewPlan{SiteID: &siteID, Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk, calendar.KindZone}, DoorAccess: billing.DoorOpeningHours}}); err != nil {
 		return err
 	}
-	for _, u := range []*identity.User{trained, member} {
-		if _, err := bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: site.ID, UserID: u.ID, PlanID: resident.ID,
-			Method: billing.MethodCash, AmountCents: resident.PriceCents, RecordedBy: manager.ID,
-			Buyer: &invoicing.Buyer{UserID: u.ID, Name: u.Name, Email: u.Email, Address: addr}}); err != nil {
+	for _, u := range members {
+		if _, err := bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: siteID, UserID: u.ID, PlanID: resident.ID,
+			Method: billing.MethodCash, AmountCents: resident.PriceCents, RecordedBy: managerID,
+			Buyer: &invoicing.Buyer{UserID: u.ID, Name: u.Name, Email: u.Email, Address: demoAddress}}); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	// One device per protocol, so the demo shows each adapter at work.
+// createDemoDevices registers one device per protocol, so the demo shows
+// each adapter at work: the entrance, the meeting room's door, the laser's
+// power.
+func createDemoDevices(ctx context.Context, dev *devices.Service, siteID string, room, laser *calendar.Resource) error {
 	for _, in := range []devices.NewDevice{
 		{Kind: devices.KindLock, Name: "Porte d'entrée", Protocol: devices.ProtocolRelais, Address: "entree"},
 		{Kind: devices.KindLock, Name: "Porte de la salle du conseil", ResourceID: &room.ID, Protocol: devices.ProtocolShelly, Address: "shellyplus1-demo-salle"},
 		{Kind: devices.KindRelay, Name: "Prise de la découpeuse laser", ResourceID: &laser.ID, Protocol: devices.ProtocolTasmota, Address: "tasmota_laser", Channel: 1},
 	} {
-		in.SiteID = site.ID
+		in.SiteID = siteID
 		if _, _, err := dev.Create(ctx, demoOperator, in); err != nil {
 			return err
 		}

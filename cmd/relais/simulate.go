@@ -62,6 +62,56 @@ func devicesCmd(ctx context.Context, args []string, getenv func(string) string, 
 // simulate runs virtual locks and relays that speak their protocol to a
 // broker until interrupted.
 func simulate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	list, o, err := parseSimulate(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var sims []*devicesim.Sim
+	defer func() {
+		for _, s := range sims {
+			s.Close()
+		}
+	}()
+	for i, d := range list {
+		cfg, err := o.config(i, d)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("%s %s", d.Protocol, d.Address)
+		cfg.OnReceive = func(r devicesim.Received) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(stdout, "%s  %-28s %-8s %s %s\n", r.At.Format("15:04:05.000"), name, r.Outcome, r.Topic, r.Payload)
+		}
+		startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err := devicesim.Start(startCtx, cfg)
+		cancel()
+		if err != nil {
+			return err
+		}
+		sims = append(sims, s)
+		fmt.Fprintf(stdout, "simulating %s (%s) on %s\n", name, cfg.Mode, o.url)
+	}
+	<-ctx.Done()
+	for i, s := range sims {
+		fmt.Fprintf(stdout, "%s %s: %d action(s)\n", list[i].Protocol, list[i].Address, len(s.Actions()))
+	}
+	return nil
+}
+
+// simDefaults are the flags of `relais devices simulate` that apply to
+// every device: the broker, and the behaviour of those that set none.
+type simDefaults struct {
+	url                  string
+	mode                 devicesim.Mode
+	delay                time.Duration
+	twice, wrong, jammed bool
+}
+
+// parseSimulate reads simulate's flags: the devices to play (from the
+// --devices file, or the one the flags describe) and the defaults.
+func parseSimulate(args []string, getenv func(string) string, stderr io.Writer) ([]simDevice, simDefaults, error) {
 	fs := flag.NewFlagSet("relais devices simulate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -81,17 +131,18 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 	wrong := fs.Bool("wrong-id", false, "answer with a wrong id (or the opposite state)")
 	jammed := fs.Bool("jammed", false, "Zigbee2MQTT locks: report a jammed bolt (lock_state not_fully_locked)")
 	if err := parseFlags(fs, args, getenv, stderr); err != nil {
-		return err
+		return nil, simDefaults{}, err
 	}
+	o := simDefaults{url: *url, mode: devicesim.Mode(*mode), delay: *delay, twice: *twice, wrong: *wrong, jammed: *jammed}
 	var list []simDevice
 	switch {
 	case *file != "":
 		b, err := os.ReadFile(*file)
 		if err != nil {
-			return usagef("--devices: %v", err)
+			return nil, o, usagef("--devices: %v", err)
 		}
 		if err := json.Unmarshal(b, &list); err != nil {
-			return usagef("--devices %s: %v", *file, err)
+			return nil, o, usagef("--devices %s: %v", *file, err)
 		}
 	case one.Protocol != "":
 		if *names != "" {
@@ -99,61 +150,38 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		list = []simDevice{one}
 	default:
-		return usagef("%s", simulateUsage)
+		return nil, o, usagef("%s", simulateUsage)
 	}
+	return list, o, nil
+}
 
-	var mu sync.Mutex
-	var sims []*devicesim.Sim
-	defer func() {
-		for _, s := range sims {
-			s.Close()
-		}
-	}()
-	for i, d := range list {
-		m := d.Mode
-		if m == "" {
-			m = devicesim.Mode(*mode)
-		}
-		valid := false
-		for _, x := range devicesim.Modes {
-			valid = valid || x == m
-		}
-		if !valid {
-			return usagef("device %d: mode %q is not normal, slow, silent or offline", i, m)
-		}
-		dl := *delay
-		if d.Delay != "" {
-			var err error
-			if dl, err = time.ParseDuration(d.Delay); err != nil {
-				return usagef("device %d: delay %q: %v", i, d.Delay, err)
-			}
-		}
-		name := fmt.Sprintf("%s %s", d.Protocol, d.Address)
-		cfg := devicesim.Config{
-			BrokerURL: *url, Username: d.Username, Password: d.Password,
-			Protocol: d.Protocol, SiteID: d.SiteID, Address: d.Address, Channel: d.Channel, Names: d.Names,
-			Mode: m, Delay: dl, Faults: devicesim.Faults{AnswerTwice: d.AnswerTwice || *twice, WrongID: d.WrongID || *wrong,
-				Jammed: d.Jammed || *jammed},
-			OnReceive: func(r devicesim.Received) {
-				mu.Lock()
-				defer mu.Unlock()
-				fmt.Fprintf(stdout, "%s  %-28s %-8s %s %s\n", r.At.Format("15:04:05.000"), name, r.Outcome, r.Topic, r.Payload)
-			},
-		}
-		startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		s, err := devicesim.Start(startCtx, cfg)
-		cancel()
-		if err != nil {
-			return err
-		}
-		sims = append(sims, s)
-		fmt.Fprintf(stdout, "simulating %s (%s) on %s\n", name, m, *url)
+// config is the simulator of device i of the list, d, with the defaults
+// where d sets nothing; OnReceive is left to the caller.
+func (o simDefaults) config(i int, d simDevice) (devicesim.Config, error) {
+	m := d.Mode
+	if m == "" {
+		m = o.mode
 	}
-	<-ctx.Done()
-	for i, s := range sims {
-		fmt.Fprintf(stdout, "%s %s: %d action(s)\n", list[i].Protocol, list[i].Address, len(s.Actions()))
+	valid := false
+	for _, x := range devicesim.Modes {
+		valid = valid || x == m
 	}
-	return nil
+	if !valid {
+		return devicesim.Config{}, usagef("device %d: mode %q is not normal, slow, silent or offline", i, m)
+	}
+	dl := o.delay
+	if d.Delay != "" {
+		var err error
+		if dl, err = time.ParseDuration(d.Delay); err != nil {
+			return devicesim.Config{}, usagef("device %d: delay %q: %v", i, d.Delay, err)
+		}
+	}
+	return devicesim.Config{
+		BrokerURL: o.url, Username: d.Username, Password: d.Password,
+		Protocol: d.Protocol, SiteID: d.SiteID, Address: d.Address, Channel: d.Channel, Names: d.Names,
+		Mode: m, Delay: dl, Faults: devicesim.Faults{AnswerTwice: d.AnswerTwice || o.twice, WrongID: d.WrongID || o.wrong,
+			Jammed: d.Jammed || o.jammed},
+	}, nil
 }
 
 // errRegistryBroken makes `relais devices check` exit non-zero when a row
