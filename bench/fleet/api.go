@@ -139,54 +139,71 @@ func provision(ctx context.Context, c *client, admin *account, n, workers int, r
 		return nil, err
 	}
 	s.id = out.ID
+	if err := s.addMember(ctx, c, tok, runID); err != nil {
+		return nil, err
+	}
+	if s.door, err = s.register(ctx, c, tok, "Entrée", "relais", "door-"+runID); err != nil {
+		return nil, err
+	}
+	if err := s.registerFleet(ctx, c, tok, n, workers, runID); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
-	// The member, and a membership whose plan opens the door at all hours,
-	// sold at the desk.
+// addMember registers the site's member, and sells them at the desk a
+// membership whose plan opens the door at all hours.
+func (s *site) addMember(ctx context.Context, c *client, tok, runID string) error {
+	var out struct{ ID string }
 	s.member = &account{c: c, email: "member-" + runID + "@example.org", pw: "fleet member " + runID}
 	if err := c.call(ctx, "POST", "/v1/auth/register", "", map[string]string{"email": s.member.email, "password": s.member.pw, "name": "Anne"},
 		http.StatusCreated, &out); err != nil {
-		return nil, err
+		return err
 	}
 	memberID := out.ID
 	if err := c.call(ctx, "POST", "/v1/plans", tok, map[string]any{"site_id": s.id, "kind": "membership", "name": "Résident",
 		"price_cents": 30000, "includes": map[string]any{"door_access": "24_7"}}, http.StatusCreated, &out); err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.call(ctx, "POST", "/v1/sites/"+s.id+"/payments", tok, map[string]any{"user_id": memberID, "plan_id": out.ID,
 		"method": "cash", "amount_cents": 30000, "buyer": map[string]any{"address": map[string]string{
 			"line1": "3 rue des Lilas", "postal_code": "23000", "city": "Guéret", "country": "FR"}}},
 		http.StatusCreated, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// register registers a lock of the site and returns it with its
+// credentials.
+func (s *site) register(ctx context.Context, c *client, tok, name, protocol, address string) (*device, error) {
+	var d struct {
+		ID, Username string
+		Secret       *string
+	}
+	body := map[string]any{"kind": "lock", "name": name, "protocol": protocol, "address": address}
+	err := c.call(ctx, "POST", "/v1/sites/"+s.id+"/devices", tok, body, http.StatusCreated, &d)
+	// An operator's script tries again after a server error: on SQLite a
+	// registration can wait for the write lock longer than the busy
+	// timeout (10 s) when thousands of devices are registered, each
+	// reading them all under the lock. Counted in the report.
+	for try := 1; try <= 3 && errors.As(err, new(*serverError)); try++ {
+		s.retried.Add(1)
+		time.Sleep(time.Second)
+		err = c.call(ctx, "POST", "/v1/sites/"+s.id+"/devices", tok, body, http.StatusCreated, &d)
+	}
+	if err != nil {
 		return nil, err
 	}
-
-	register := func(name, protocol, address string) (*device, error) {
-		var d struct {
-			ID, Username string
-			Secret       *string
-		}
-		body := map[string]any{"kind": "lock", "name": name, "protocol": protocol, "address": address}
-		err := c.call(ctx, "POST", "/v1/sites/"+s.id+"/devices", tok, body, http.StatusCreated, &d)
-		// An operator's script tries again after a server error: on SQLite a
-		// registration can wait for the write lock longer than the busy
-		// timeout (10 s) when thousands of devices are registered, each
-		// reading them all under the lock. Counted in the report.
-		for try := 1; try <= 3 && errors.As(err, new(*serverError)); try++ {
-			s.retried.Add(1)
-			time.Sleep(time.Second)
-			err = c.call(ctx, "POST", "/v1/sites/"+s.id+"/devices", tok, body, http.StatusCreated, &d)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if d.Secret == nil {
-			return nil, fmt.Errorf("device %s registered without a secret", name)
-		}
-		return &device{id: d.ID, username: d.Username, secret: *d.Secret, protocol: protocol, site: s.id, address: address}, nil
+	if d.Secret == nil {
+		return nil, fmt.Errorf("device %s registered without a secret", name)
 	}
-	if s.door, err = register("Entrée", "relais", "door-"+runID); err != nil {
-		return nil, err
-	}
+	return &device{id: d.ID, username: d.Username, secret: *d.Secret, protocol: protocol, site: s.id, address: address}, nil
+}
 
+// registerFleet registers the n locks of the fleet by `workers` concurrent
+// requests, stopping at the first error.
+func (s *site) registerFleet(ctx context.Context, c *client, tok string, n, workers int, runID string) error {
 	s.fleet = make([]*device, n)
 	next := make(chan int)
 	errs := make(chan error, workers)
@@ -202,7 +219,7 @@ func provision(ctx context.Context, c *client, admin *account, n, workers int, r
 				}
 				// Tasmota topics are one level and unique on the broker:
 				// the run's id keeps them apart from any other run's.
-				d, err := register(fmt.Sprintf("Lock %05d", i), protocol, "f"+runID+"-"+strconv.Itoa(i))
+				d, err := s.register(ctx, c, tok, fmt.Sprintf("Lock %05d", i), protocol, "f"+runID+"-"+strconv.Itoa(i))
 				if err != nil {
 					errs <- err
 					return
@@ -228,12 +245,12 @@ feed:
 		first = <-errs
 	}
 	if first != nil {
-		return nil, fmt.Errorf("register devices: %w", first)
+		return fmt.Errorf("register devices: %w", first)
 	}
 	for _, d := range s.fleet {
 		s.ids[d.id] = true
 	}
-	return s, nil
+	return nil
 }
 
 // countOnline reads the site's device list as its member would (one page:

@@ -123,6 +123,9 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s fleet: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
+// run starts the server, provisions and starts the door, then runs the
+// phases in order; each fills its part of the result, which is returned
+// even when a later phase fails.
 func run(ctx context.Context, o options) (*result, error) {
 	runID := randomID()
 	dir, err := os.MkdirTemp("", "relais-fleet-")
@@ -157,116 +160,161 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := newClient(srv.base, 64)
+	f := &fleetRun{o: o, srv: srv, c: newClient(srv.base, 64), r: r, hostPort: hostPort,
+		keepalive: uint16(o.keepalive / time.Second)}
 	// Let the server finish starting (migrations, jobs) before reading it.
 	time.Sleep(2 * time.Second)
 	if r.RSSStartMiB, err = rssMiB(srv); err != nil {
 		return nil, err
 	}
 
-	logf("provisioning %d devices", o.n)
-	t0 := time.Now()
-	admin := &account{c: c, email: adminEmail, pw: adminPass}
-	s, err := provision(ctx, c, admin, o.n, o.workers, runID)
-	if err != nil {
+	if err := f.provision(ctx, &account{c: f.c, email: adminEmail, pw: adminPass}, runID); err != nil {
 		return r, err
 	}
-	r.ProvisionSeconds, r.RegistrationsRetried = secs(time.Since(t0)), s.retried.Load()
-	time.Sleep(2 * time.Second)
-	if r.RSSRegisteredMiB, err = rssMiB(srv); err != nil {
-		return r, err
-	}
-	r.GoroutinesRegistered = goroutines(ctx, c)
-	if r.CPUIdleRegisteredPct, err = srv.cpuPercent(10 * time.Second); err != nil {
-		return r, err
-	}
-
 	// The door, a full simulated lock that confirms unlocks.
-	door, err := devicesim.Start(ctx, devicesim.Config{BrokerURL: srv.devices, Username: s.door.username, Password: s.door.secret,
-		Protocol: devices.ProtocolRelais, SiteID: s.id, Address: s.door.address, Logger: mqtttest.Quiet()})
+	door, err := devicesim.Start(ctx, devicesim.Config{BrokerURL: srv.devices, Username: f.s.door.username, Password: f.s.door.secret,
+		Protocol: devices.ProtocolRelais, SiteID: f.s.id, Address: f.s.door.address, Logger: mqtttest.Quiet()})
 	if err != nil {
 		return r, fmt.Errorf("start the door's simulator: %w", err)
 	}
 	defer door.Close()
-	if err := waitDoor(ctx, c, s); err != nil {
+	if err := waitDoor(ctx, f.c, f.s); err != nil {
 		return r, err
 	}
 
 	pingCtx, stopPings := context.WithCancel(ctx)
 	defer stopPings()
-	go pinger(pingCtx, s.fleet, o.keepalive)
-	keepalive := uint16(o.keepalive / time.Second)
+	go pinger(pingCtx, f.s.fleet, o.keepalive)
 	defer func() {
-		killAll(s.fleet)
+		killAll(f.s.fleet)
 		if o.mqttURL != "" {
-			if err := clearRetained(hostPort, s.fleet); err != nil {
+			if err := clearRetained(hostPort, f.s.fleet); err != nil {
 				logf("clearing the fleet's retained presence from %s: %v", o.mqttURL, err)
 			}
 		}
 	}()
 
-	// Connect: 64 devices at a time, each retrying as firmware does.
+	if err := f.connect(ctx); err != nil {
+		return r, err
+	}
+	logf("unlocks: %d by 1 client, %d by 16", o.unlocks1, o.unlocks16)
+	r.Unlock1 = unlocks(ctx, f.c, f.s, 1, o.unlocks1)
+	r.Unlock16 = unlocks(ctx, f.c, f.s, 16, o.unlocks16)
+	if err := f.storm(ctx); err != nil {
+		return r, err
+	}
+	if err := f.killForGood(ctx); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// fleetRun is what the phases of a run share: the server, its API client,
+// the provisioned site and its fleet, and the result they fill.
+type fleetRun struct {
+	o         options
+	srv       *server
+	c         *client
+	s         *site
+	r         *result
+	hostPort  string
+	keepalive uint16
+}
+
+// provision registers the site, the member, the door and the fleet through
+// the API, then measures the server with the devices registered and none
+// connected.
+func (f *fleetRun) provision(ctx context.Context, admin *account, runID string) error {
+	logf("provisioning %d devices", f.o.n)
+	t0 := time.Now()
+	s, err := provision(ctx, f.c, admin, f.o.n, f.o.workers, runID)
+	if err != nil {
+		return err
+	}
+	f.s = s
+	r := f.r
+	r.ProvisionSeconds, r.RegistrationsRetried = secs(time.Since(t0)), s.retried.Load()
+	time.Sleep(2 * time.Second)
+	if r.RSSRegisteredMiB, err = rssMiB(f.srv); err != nil {
+		return err
+	}
+	r.GoroutinesRegistered = goroutines(ctx, f.c)
+	if r.CPUIdleRegisteredPct, err = f.srv.cpuPercent(10 * time.Second); err != nil {
+		return err
+	}
+	return nil
+}
+
+// connect connects the fleet, 64 devices at a time, each retrying as
+// firmware does, until the API shows all online; then measures the server
+// 30 s later and idle.
+func (f *fleetRun) connect(ctx context.Context) error {
+	o, r, s := f.o, f.r, f.s
 	logf("connecting %d devices", o.n)
-	t0 = time.Now()
+	t0 := time.Now()
 	connectCtx, stopConnect := context.WithCancel(ctx)
 	var st *connectStats
 	connected := make(chan struct{})
 	go func() {
-		st = connectAll(connectCtx, s.fleet, hostPort, keepalive, 64)
+		st = connectAll(connectCtx, s.fleet, f.hostPort, f.keepalive, 64)
 		close(connected)
 	}()
-	w := watch(ctx, c, s, t0, o.poll, func(on int) bool { return on == o.n }, 180*time.Second)
+	w := watch(ctx, f.c, s, t0, o.poll, func(on int) bool { return on == o.n }, 180*time.Second)
 	stopConnect()
 	<-connected
 	r.ConnectAttempts, r.ConnectFailures = st.attempts, st.failures
 	r.AllOnlineSeconds, r.OnlineAfterConnect = w.seconds(), w.last
 	if err := w.err; err != nil {
-		return r, err
+		return err
 	}
-	if r.RSSConnectedMiB, err = rssMiB(srv); err != nil {
-		return r, err
+	var err error
+	if r.RSSConnectedMiB, err = rssMiB(f.srv); err != nil {
+		return err
 	}
-	r.GoroutinesConnected = goroutines(ctx, c)
+	r.GoroutinesConnected = goroutines(ctx, f.c)
 	logf("all online: %s (%d of %d); 30 s idle", orNever(r.AllOnlineSeconds, "180 s"), w.last, o.n)
 	time.Sleep(30 * time.Second)
-	if r.RSSConnected30sMiB, err = rssMiB(srv); err != nil {
-		return r, err
+	if r.RSSConnected30sMiB, err = rssMiB(f.srv); err != nil {
+		return err
 	}
-	if r.CPUIdleConnectedPct, err = srv.cpuPercent(10 * time.Second); err != nil {
-		return r, err
+	if r.CPUIdleConnectedPct, err = f.srv.cpuPercent(10 * time.Second); err != nil {
+		return err
 	}
 	r.RSSPerDeviceKiB = (r.RSSConnected30sMiB - r.RSSRegisteredMiB) * 1024 / float64(o.n)
 	if r.GoroutinesConnected >= 0 && r.GoroutinesRegistered >= 0 {
 		r.GoroutinesPerDevice = float64(r.GoroutinesConnected-r.GoroutinesRegistered) / float64(o.n)
 	}
+	return nil
+}
 
-	logf("unlocks: %d by 1 client, %d by 16", o.unlocks1, o.unlocks16)
-	r.Unlock1 = unlocks(ctx, c, s, 1, o.unlocks1)
-	r.Unlock16 = unlocks(ctx, c, s, 16, o.unlocks16)
-
-	// The storm, with /healthz sampled throughout.
+// storm resets every connection at once and waits until the API shows all
+// offline, then reconnects them all at once and waits until all online,
+// with /healthz sampled throughout.
+func (f *fleetRun) storm(ctx context.Context) error {
+	o, r, s := f.o, f.r, f.s
 	logf("storm: all %d connections reset", o.n)
 	hctx, stopHealth := context.WithCancel(ctx)
 	health := make(chan []time.Duration)
-	go func() { health <- sampleHealth(hctx, srv.base, 50*time.Millisecond) }()
-	t0 = time.Now()
+	go func() { health <- sampleHealth(hctx, f.srv.base, 50*time.Millisecond) }()
+	t0 := time.Now()
 	killAll(s.fleet)
-	w = watch(ctx, c, s, t0, o.poll, func(on int) bool { return on == 0 }, 60*time.Second, 20*time.Second, 60*time.Second)
+	w := watch(ctx, f.c, s, t0, o.poll, func(on int) bool { return on == 0 }, 60*time.Second, 20*time.Second, 60*time.Second)
 	r.StormAllOfflineSeconds, r.StormOnlineAt20s, r.StormOnlineAt60s = w.seconds(), w.at[0], w.at[1]
 	if w.err != nil {
 		stopHealth()
 		<-health
-		return r, w.err
+		return w.err
 	}
 	logf("all offline: %s (%d still online); reconnecting all at once", orNever(r.StormAllOfflineSeconds, "60 s"), w.last)
 	t0 = time.Now()
-	connectCtx, stopConnect = context.WithCancel(ctx)
-	connected = make(chan struct{})
+	connectCtx, stopConnect := context.WithCancel(ctx)
+	var st *connectStats
+	connected := make(chan struct{})
 	go func() {
-		st = connectAll(connectCtx, s.fleet, hostPort, keepalive, o.n)
+		st = connectAll(connectCtx, s.fleet, f.hostPort, f.keepalive, o.n)
 		close(connected)
 	}()
-	w = watch(ctx, c, s, t0, o.poll, func(on int) bool { return on == o.n }, 120*time.Second, 60*time.Second, 120*time.Second)
+	w = watch(ctx, f.c, s, t0, o.poll, func(on int) bool { return on == o.n }, 120*time.Second, 60*time.Second, 120*time.Second)
 	stopConnect()
 	<-connected
 	stopHealth()
@@ -279,31 +327,38 @@ func run(ctx context.Context, o options) (*result, error) {
 	r.StormMissingAt60s, r.StormMissingAt120s = missing(o.n, w.at[0]), missing(o.n, w.at[1])
 	r.Healthz = summarize(lat, 0, nil)
 	if w.err != nil {
-		return r, w.err
+		return w.err
 	}
-	if r.RSSAfterStormMiB, err = rssMiB(srv); err != nil {
-		return r, err
+	var err error
+	if r.RSSAfterStormMiB, err = rssMiB(f.srv); err != nil {
+		return err
 	}
-	r.GoroutinesAfterStorm = goroutines(ctx, c)
-
+	r.GoroutinesAfterStorm = goroutines(ctx, f.c)
 	logf("all online again: %s (%d of %d); killing all for good", orNever(r.StormAllOnlineSeconds, "120 s"), w.last, o.n)
-	t0 = time.Now()
-	killAll(s.fleet)
+	return nil
+}
+
+// killForGood kills every connection and counts the devices still shown
+// online 5 s and 20 s later, and the presence writes the server dropped.
+func (f *fleetRun) killForGood(ctx context.Context) error {
+	r := f.r
+	t0 := time.Now()
+	killAll(f.s.fleet)
 	for _, mark := range []time.Duration{5 * time.Second, 20 * time.Second} {
 		time.Sleep(time.Until(t0.Add(mark)))
-		on, err := countOnline(ctx, c, s)
+		on, err := countOnline(ctx, f.c, f.s)
 		if err != nil {
-			return r, err
+			return err
 		}
 		r.KilledOnline = append(r.KilledOnline, on)
 	}
-	if v, ok, err := metric(ctx, c, "relais_device_presence_dropped_total"); err == nil && ok {
+	if v, ok, err := metric(ctx, f.c, "relais_device_presence_dropped_total"); err == nil && ok {
 		r.PresenceDropped = int64(v)
 	} else {
 		r.PresenceDropped = -1
 	}
-	r.PresenceQueueFullLogged = countInFile(srv.logPath, "presence queue full")
-	return r, nil
+	r.PresenceQueueFullLogged = countInFile(f.srv.logPath, "presence queue full")
+	return nil
 }
 
 // watched is what watch saw: when the condition first held (a negative
