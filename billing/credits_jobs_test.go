@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/identity"
+
 	"github.com/riverqueue/river"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -38,7 +40,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	t.Cleanup(func() { jc.Stop(context.Background()) })
 
-	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/identity"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -95,7 +97,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 		hooks.credited = append(hooks.credited, cents)
 		return fmt.Sprintf("avoir_%d", len(hooks.credited)), nil
 	}
-	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {

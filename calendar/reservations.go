@@ -1001,8 +1001,18 @@ type ReservationFilter struct {
 	Limit      int
 }
 
-// ListReservations returns reservations by start time then id.
-func (svc *Service) ListReservations(ctx context.Context, f ReservationFilter) ([]Reservation, string, error) {
+// ListReservations returns the reservations of f that p may list (see
+// scopeReservationList), by start time then id. A filter by resource alone
+// is decided on the resource's site.
+func (svc *Service) ListReservations(ctx context.Context, p *identity.Principal, f ReservationFilter) ([]Reservation, string, error) {
+	if f.ResourceID != "" && f.SiteID == "" {
+		if res, err := svc.GetResource(ctx, f.ResourceID); err == nil {
+			f.SiteID = res.SiteID
+		}
+	}
+	if err := scopeReservationList(p, &f); err != nil {
+		return nil, "", err
+	}
 	rs := []Reservation{}
 	q := svc.db.NewSelect().Model(&rs).OrderExpr("starts_at, id").Limit(f.Limit + 1)
 	if f.UserID != "" {

@@ -4,6 +4,8 @@ package calendar
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -127,8 +130,11 @@ func validateSite(v *errs.Validator, s *Site) {
 	s.Legal.validate(v, "legal")
 }
 
-// CreateSite opens a new site.
-func (svc *Service) CreateSite(ctx context.Context, in NewSite) (*Site, error) {
+// CreateSite opens a new site; p must be an admin (see mayCreateSite).
+func (svc *Service) CreateSite(ctx context.Context, p *identity.Principal, in NewSite) (*Site, error) {
+	if err := mayCreateSite(p); err != nil {
+		return nil, err
+	}
 	now := svc.now()
 	s := &Site{
 		ID: id.New(), Name: in.Name, Timezone: in.Timezone, Address: in.Address,
@@ -147,8 +153,17 @@ func (svc *Service) CreateSite(ctx context.Context, in NewSite) (*Site, error) {
 
 var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}
 
-// GetSite returns one site.
+// GetSite returns one site, deciding nothing: what other domains read of
+// a site. Callers acting for someone use ReadSite.
 func (svc *Service) GetSite(ctx context.Context, siteID string) (*Site, error) {
+	return getSite(ctx, svc.db, siteID)
+}
+
+// ReadSite returns one site that p may know exists (see mayReadSite).
+func (svc *Service) ReadSite(ctx context.Context, p *identity.Principal, siteID string) (*Site, error) {
+	if err := mayReadSite(p, siteID); err != nil {
+		return nil, err
+	}
 	return getSite(ctx, svc.db, siteID)
 }
 
@@ -174,7 +189,40 @@ func getSite(ctx context.Context, idb bun.IDB, siteID string) (*Site, error) {
 	return &s, nil
 }
 
-// ListSites returns sites ordered by id, after the cursor id.
+// ReadSites returns the sites p may list, ordered by id, after the cursor
+// id, and the cursor of the next page ("" at the end): every site, or for
+// an API key limited to a few sites, just those.
+func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after string, limit int) ([]Site, string, error) {
+	if err := mayListSites(p); err != nil {
+		return nil, "", err
+	}
+	if !p.IsAPIKey() || p.AllSites {
+		return svc.ListSites(ctx, after, limit)
+	}
+	ids := slices.Clone(p.SiteIDs)
+	slices.Sort(ids)
+	sites := []Site{}
+	for _, id := range ids {
+		if id <= after {
+			continue
+		}
+		if len(sites) == limit {
+			return sites, sites[limit-1].ID, nil
+		}
+		site, err := getSite(ctx, svc.db, id)
+		if errors.Is(err, errs.ErrNotFound) {
+			continue // a site deleted since the key was made
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		sites = append(sites, *site)
+	}
+	return sites, "", nil
+}
+
+// ListSites returns sites ordered by id, after the cursor id, deciding
+// nothing (see ReadSites).
 func (svc *Service) ListSites(ctx context.Context, after string, limit int) ([]Site, string, error) {
 	var sites []Site
 	q := svc.db.NewSelect().Model(&sites).Order("id").Limit(limit + 1)
@@ -201,9 +249,6 @@ type SiteUpdate struct {
 	OpeningHours      OpeningHours
 	ClearOpeningHours bool
 	Legal             *Legal
-	// Admin: the caller administers the network. Only an admin changes a
-	// site's legal identity (see UpdateSite).
-	Admin bool
 }
 
 // errLegalAdminOnly refuses a change of a site's legal identity by anyone
@@ -212,7 +257,8 @@ var errLegalAdminOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "legal_iden
 	Detail: "only an admin of the network changes a site's legal identity",
 	Fields: []errs.FieldError{{Field: "legal", Reason: "only an admin of the network changes a site's legal identity"}}}
 
-// UpdateSite applies up and returns the site as stored.
+// UpdateSite applies up for p, who must be allowed to edit the site (see
+// mayEditSite), and returns the site as stored.
 //
 // The legal identity says which entity issues the site's invoices: its
 // SIREN picks the invoice series they are numbered in and the accounting
@@ -223,7 +269,10 @@ var errLegalAdminOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "legal_iden
 // Anyone else may send it back unchanged (a form that sends the whole
 // site). Invoices already issued keep the entity and identity they were
 // issued with.
-func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate) (*Site, error) {
+func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteID string, up SiteUpdate) (*Site, error) {
+	if err := mayEditSite(p, siteID); err != nil {
+		return nil, err
+	}
 	defer svc.resources.invalidate() // after the change is committed
 	var out *Site
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
@@ -249,7 +298,7 @@ func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate
 		if up.Legal != nil {
 			legal := *up.Legal
 			legal.normalize()
-			if !up.Admin && !sameLegal(legal, s.Legal) {
+			if !mayChangeLegal(p) && !sameLegal(legal, s.Legal) {
 				return errLegalAdminOnly
 			}
 			s.Legal = legal

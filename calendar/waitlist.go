@@ -130,8 +130,19 @@ func (svc *Service) JoinWaitlist(ctx context.Context, b Booking, autoBook bool) 
 
 var errEntryNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "waitlist_entry_not_found", Detail: "no such waiting-list entry"}
 
-// GetWaitlistEntry returns one entry.
-func (svc *Service) GetWaitlistEntry(ctx context.Context, entryID string) (*WaitlistEntry, error) {
+// GetWaitlistEntry returns one of p's entries (see ownsEntry).
+func (svc *Service) GetWaitlistEntry(ctx context.Context, p *identity.Principal, entryID string) (*WaitlistEntry, error) {
+	e, err := svc.getWaitlistEntry(ctx, entryID)
+	if err != nil {
+		return nil, err
+	}
+	if err := ownsEntry(p, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (svc *Service) getWaitlistEntry(ctx context.Context, entryID string) (*WaitlistEntry, error) {
 	if !id.Valid(entryID) {
 		return nil, errEntryNotFound
 	}
@@ -145,10 +156,14 @@ func (svc *Service) GetWaitlistEntry(ctx context.Context, entryID string) (*Wait
 	return &e, nil
 }
 
-// ListWaitlist returns a user's entries still in play, soonest slot first.
-func (svc *Service) ListWaitlist(ctx context.Context, userID string) ([]WaitlistEntry, error) {
+// ListWaitlist returns p's entries still in play, soonest slot first. An
+// API key, which waits in no line, has none.
+func (svc *Service) ListWaitlist(ctx context.Context, p *identity.Principal) ([]WaitlistEntry, error) {
 	es := []WaitlistEntry{}
-	err := svc.db.NewSelect().Model(&es).Where("user_id = ? AND ends_at > ?", userID, svc.now()).
+	if p == nil || p.IsAPIKey() {
+		return es, nil
+	}
+	err := svc.db.NewSelect().Model(&es).Where("user_id = ? AND ends_at > ?", p.UserID, svc.now()).
 		Order("starts_at", "created_at").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list waitlist: %w", err)
@@ -156,17 +171,17 @@ func (svc *Service) ListWaitlist(ctx context.Context, userID string) ([]Waitlist
 	return es, nil
 }
 
-// LeaveWaitlist takes userID out of line; an offer they hold is released
-// to the next in line.
-func (svc *Service) LeaveWaitlist(ctx context.Context, entryID, userID string) (*WaitlistEntry, error) {
+// LeaveWaitlist takes p out of the line of one of their entries; an offer
+// they hold is released to the next in line.
+func (svc *Service) LeaveWaitlist(ctx context.Context, p *identity.Principal, entryID string) (*WaitlistEntry, error) {
 	var out *WaitlistEntry
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		e, err := svc.lockEntryAndResource(ctx, tx, entryID)
 		if err != nil {
 			return err
 		}
-		if e.UserID != userID {
-			return errEntryNotFound
+		if err := ownsEntry(p, e); err != nil {
+			return err
 		}
 		if e.Status != WaitWaiting && e.Status != WaitOffered {
 			out = e
@@ -187,16 +202,17 @@ func (svc *Service) LeaveWaitlist(ctx context.Context, entryID, userID string) (
 	return out, err
 }
 
-// AcceptOffer turns a held slot into the member's confirmed reservation.
-func (svc *Service) AcceptOffer(ctx context.Context, entryID, userID string) (*Reservation, error) {
+// AcceptOffer turns a held slot into the confirmed reservation of p, the
+// entry's member.
+func (svc *Service) AcceptOffer(ctx context.Context, p *identity.Principal, entryID string) (*Reservation, error) {
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		e, err := svc.lockEntryAndResource(ctx, tx, entryID)
 		if err != nil {
 			return err
 		}
-		if e.UserID != userID {
-			return errEntryNotFound
+		if err := ownsEntry(p, e); err != nil {
+			return err
 		}
 		now := svc.now()
 		if e.Status != WaitOffered || e.ReservationID == nil || (e.OfferExpiresAt != nil && !now.Before(*e.OfferExpiresAt)) {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/identity"
+
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/uptrace/bun"
 
@@ -76,7 +78,7 @@ func newInvEnv(t testing.TB) *invEnv {
 	cal := calendar.New(d, calendar.Config{Now: clock.Now})
 	addr := calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"}
 	mk := func(name string, legal calendar.Legal) *calendar.Site {
-		s, err := cal.CreateSite(ctx, calendar.NewSite{Name: name, Timezone: "Europe/Paris", Address: addr, Legal: legal})
+		s, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: name, Timezone: "Europe/Paris", Address: addr, Legal: legal})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,7 +61,7 @@ func seedDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calend
 		}
 	}
 	out.site = &sites[0]
-	rs, err := cal.ListResources(ctx, out.site.ID, calendar.ResourceFilter{})
+	rs, err := cal.ListResources(ctx, identity.System(), out.site.ID, calendar.ResourceFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Servic
 		hours[day] = [][2]string{{"00:00", "24:00"}}
 	}
 	addr := calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"}
-	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: demoSiteName, Timezone: "Europe/Paris", Address: addr, OpeningHours: hours,
+	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: demoSiteName, Timezone: "Europe/Paris", Address: addr, OpeningHours: hours,
 		Legal: calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {
 		return err
@@ -127,11 +127,11 @@ func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Servic
 		return err
 	}
 
-	qual, err := cal.CreateQualification(ctx, site.ID, "Découpe laser — formation sécurité", "Formation d'une heure avec l'animatrice")
+	qual, err := cal.CreateQualification(ctx, identity.System(), site.ID, "Découpe laser — formation sécurité", "Formation d'une heure avec l'animatrice")
 	if err != nil {
 		return err
 	}
-	if _, err := cal.GrantQualification(ctx, qual.ID, trained.ID, manager.ID, nil); err != nil {
+	if _, err := cal.GrantQualification(ctx, admin, qual.ID, trained.ID, nil); err != nil {
 		return err
 	}
 	rules := calendar.Rules{SlotMinutes: 15}
@@ -145,7 +145,7 @@ func createDemo(ctx context.Context, acc *identity.Service, cal *calendar.Servic
 	}
 	var room, laser *calendar.Resource
 	for _, in := range resources {
-		r, err := cal.CreateResource(ctx, site.ID, in)
+		r, err := cal.CreateResource(ctx, identity.System(), site.ID, in)
 		if err != nil {
 			return err
 		}
