@@ -5,8 +5,8 @@ package calendar
 import (
 	"context"
 	"errors"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
