@@ -71,13 +71,13 @@ func newGateFixture(t testing.TB) *gateFixture {
 	d := dbtest.New(t)
 	paris, _ := time.LoadLocation("Europe/Paris")
 	f := &gateFixture{db: d, paris: paris, now: time.Date(2026, 3, 2, 7, 0, 0, 0, paris), secrets: map[string]string{}}
-	f.cal = calendar.New(d, calendar.Config{Now: f.clock})
+	f.jobs = jobstest.Queue(t, d)
+	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs})
 	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock})
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.
-	f.jobs = jobstest.Queue(t, d)
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes"), Jobs: f.jobs})
 	if err != nil {
 		t.Fatal(err)

@@ -83,7 +83,10 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal := calendar.New(d, calendar.Config{Now: clk.Now})
+	// The calendar's and the gate's jobs are queued and worked only by a
+	// test that starts a client (see doors_test.go).
+	queue := jobstest.Queue(t, d)
+	cal := calendar.New(d, calendar.Config{Now: clk.Now, Jobs: queue})
 	// Billing is there, but its entitlement check is not plugged into the
 	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
 	// book without memberships.
@@ -93,9 +96,6 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
-	// The gate's jobs are queued and worked only by a test that starts a
-	// client (see doors_test.go).
-	queue := jobstest.Queue(t, d)
 	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc})
 	a := api.New(api.Deps{
 		Access:      acc,

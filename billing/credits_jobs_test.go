@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
 	"github.com/relais-tierslieux/relais/identity"
 
 	"github.com/riverqueue/river"
@@ -21,7 +23,7 @@ import (
 func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
-	cal := calendar.New(d, calendar.Config{})
+	cal := calendar.New(d, calendar.Config{Jobs: jobstest.Queue(t, d)})
 	bill := billing.New(d, cal, billing.Config{})
 	if err := jobs.Migrate(ctx, d); err != nil {
 		t.Fatal(err)

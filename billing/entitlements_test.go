@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -35,7 +37,7 @@ func newFixture(t testing.TB, members int) *fixture {
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	clock := &now
 	nowFn := func() time.Time { return *clock }
-	cal := calendar.New(d, calendar.Config{Now: nowFn})
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
 	bill := billing.New(d, cal, billing.Config{Now: nowFn})
 	cal.SetGuard(bill)
 	hours := calendar.OpeningHours{}

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
 	"github.com/relais-tierslieux/relais/identity"
 
 	"github.com/uptrace/bun"
@@ -73,7 +75,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	clock := &now
 	nowFn := func() time.Time { return *clock }
-	cal := calendar.New(d, calendar.Config{Now: nowFn})
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
 	bill := New(d, cal, Config{Now: nowFn})
 	cal.SetGuard(bill)
 	if apiURL != "" {

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -18,7 +21,10 @@ import (
 
 // fixture is a site in Paris, open every day 08:00–20:00, and a member.
 type fixture struct {
-	db    *bun.DB
+	db *bun.DB
+	// jobs is the queue of every service the fixture builds; no client
+	// works it unless a test starts one.
+	jobs  *jobs.Queue
 	svc   *calendar.Service
 	site  *calendar.Site
 	users []string
@@ -38,6 +44,9 @@ func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Tim
 	t.Helper()
 	d := dbtest.New(t)
 	paris, _ := time.LoadLocation("Europe/Paris")
+	if cfg.Jobs == nil {
+		cfg.Jobs = jobstest.Queue(t, d)
+	}
 	svc := calendar.New(d, cfg)
 	in := validSite()
 	in.OpeningHours = calendar.OpeningHours{}
@@ -48,7 +57,7 @@ func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, svc: svc, site: site, now: now, paris: paris}
+	f := &fixture{db: d, jobs: cfg.Jobs, svc: svc, site: site, now: now, paris: paris}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}

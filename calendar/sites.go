@@ -28,14 +28,16 @@ type Config struct {
 	// OfferTTL is how long a freed slot is held for the first in line
 	// (default DefaultOfferTTL).
 	OfferTTL time.Duration
-	// Jobs schedules each waiting-list offer's expiry. Nil leaves overdue
-	// offers to lapse when their resource is next booked, which is enough
-	// where no job client runs (tests of booking rules).
+	// Jobs schedules each waiting-list offer's expiry (required). An
+	// offer whose job is late or lost still lapses when its resource is
+	// next booked (see expireOverdueHolds).
 	Jobs *jobs.Queue
 }
 
-// Service implements the calendar use cases. Authorization is the caller's:
-// the api layer asks access whether the principal may act on the site.
+// Service implements the calendar use cases. Each operation done for
+// someone takes their identity.Principal and decides itself who may do it
+// (rules.go); GetSite, ListSites and GetResource, which decide nothing,
+// are what other domains read.
 type Service struct {
 	db    *bun.DB
 	now   func() time.Time
@@ -58,8 +60,12 @@ type Service struct {
 // It is set once at start, before the service takes requests.
 func (svc *Service) SetGuard(g Guard) { svc.guard = g }
 
-// New returns a calendar Service.
+// New returns a calendar Service. cfg.Jobs is required: without it, an
+// offer would never lapse while nobody books its resource.
 func New(db *bun.DB, cfg Config) *Service {
+	if cfg.Jobs == nil {
+		panic("calendar: New needs Config.Jobs")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

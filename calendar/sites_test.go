@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
 	"github.com/relais-tierslieux/relais/identity"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -31,7 +33,7 @@ func validSite() calendar.NewSite {
 func TestCreateAndUpdateSite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	svc := newService(t)
 	s, err := svc.CreateSite(ctx, bySystem(), validSite())
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,7 @@ func TestCreateAndUpdateSite(t *testing.T) {
 
 func TestSiteValidation(t *testing.T) {
 	t.Parallel()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	svc := newService(t)
 	tests := []struct {
 		name   string
 		change func(*calendar.NewSite)
@@ -149,7 +151,7 @@ func TestOpeningHoursCovers(t *testing.T) {
 func TestClosures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	svc := newService(t)
 	s, err := svc.CreateSite(ctx, bySystem(), validSite())
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +185,7 @@ func TestClosures(t *testing.T) {
 func TestSiteLegalIdentityChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	svc := newService(t)
 	other := calendar.Legal{CompanyName: "Association Le Bourg Numérique", LegalForm: "Association loi 1901",
 		SIREN: "443061841", SIRET: "44306184100005", VATNumber: "FR64443061841"}
 	office := calendar.Address{Line1: "1 rue Haute", PostalCode: "23000", City: "Guéret", Country: "FR"}
@@ -238,4 +240,11 @@ func TestSiteLegalIdentityChanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newService is a calendar service over a fresh test database.
+func newService(t *testing.T) *calendar.Service {
+	t.Helper()
+	d := dbtest.New(t)
+	return calendar.New(d, calendar.Config{Jobs: jobstest.Queue(t, d)})
 }

@@ -395,10 +395,8 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 		if err := svc.setEntry(ctx, tx, e, WaitOffered); err != nil {
 			return err
 		}
-		if svc.jobs != nil {
-			if _, err := svc.jobs.InsertTx(ctx, tx, OfferExpiryArgs{EntryID: e.ID}, &river.InsertOpts{ScheduledAt: expires}); err != nil {
-				return fmt.Errorf("schedule offer expiry: %w", err)
-			}
+		if _, err := svc.jobs.InsertTx(ctx, tx, OfferExpiryArgs{EntryID: e.ID}, &river.InsertOpts{ScheduledAt: expires}); err != nil {
+			return fmt.Errorf("schedule offer expiry: %w", err)
 		}
 	}
 	return nil

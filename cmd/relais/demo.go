@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -207,7 +209,11 @@ func bookDemoLaser(ctx context.Context, d *bun.DB, cal *calendar.Service, dm *de
 		return err
 	}
 	start := now.Truncate(15 * time.Minute)
-	past := calendar.New(d, calendar.Config{Now: func() time.Time { return start.Add(-time.Hour) }})
+	queue, err := jobs.NewQueue(d)
+	if err != nil {
+		return err
+	}
+	past := calendar.New(d, calendar.Config{Now: func() time.Time { return start.Add(-time.Hour) }, Jobs: queue})
 	_, err = past.Book(ctx, calendar.Booking{ResourceID: dm.laser.ID, UserID: userID, By: identity.System(),
 		Start: start.Format(time.RFC3339), End: start.Add(2 * time.Hour).Format(time.RFC3339), Note: "démo"})
 	if err != nil {
