@@ -905,10 +905,8 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, actor
 			return nil, err
 		}
 	}
-	if svc.freed != nil {
-		if err := svc.freed(ctx, tx, res, r.StartsAt, r.BusyUntil); err != nil {
-			return nil, err
-		}
+	if err := svc.offerFreed(ctx, tx, res, r.StartsAt, r.BusyUntil); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -923,6 +921,26 @@ type Move struct {
 	Start, End string // empty keeps the current value
 	Seats      int    // 0 keeps the current value
 	Note       *string
+}
+
+// movedBooking is the booking r becomes when moved by m: its slot, seats
+// and note, with what m changes. It is checked as a new booking would be.
+func movedBooking(r *Reservation, m Move, manager bool) Booking {
+	b := Booking{By: m.By, ResourceID: r.ResourceID, actorID: m.By.UserID, manager: manager, Kind: r.Kind,
+		Start: r.StartsAt.Format(time.RFC3339), End: r.EndsAt.Format(time.RFC3339), Seats: r.Seats, Note: r.Note}
+	if r.UserID != nil {
+		b.UserID = *r.UserID
+	}
+	if m.Start != "" {
+		b.Start = m.Start
+	}
+	if m.End != "" {
+		b.End = m.End
+	}
+	if m.Seats != 0 {
+		b.Seats = m.Seats
+	}
+	return b
 }
 
 // MoveReservation moves or resizes a reservation with the same checks as a
@@ -953,21 +971,7 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 		if !r.StartsAt.After(svc.now()) && !manager {
 			return errs.Rule("reservation_id", "already_started", "a reservation that has started cannot be moved")
 		}
-		b := Booking{By: m.By, ResourceID: r.ResourceID, actorID: m.By.UserID, manager: manager, Kind: r.Kind,
-			Start: r.StartsAt.Format(time.RFC3339), End: r.EndsAt.Format(time.RFC3339), Seats: r.Seats, Note: r.Note}
-		if r.UserID != nil {
-			b.UserID = *r.UserID
-		}
-		if m.Start != "" {
-			b.Start = m.Start
-		}
-		if m.End != "" {
-			b.End = m.End
-		}
-		if m.Seats != 0 {
-			b.Seats = m.Seats
-		}
-		s, err := svc.checkSlot(ctx, tx, res, site, b)
+		s, err := svc.checkSlot(ctx, tx, res, site, movedBooking(r, m, manager))
 		if err != nil {
 			return err
 		}
@@ -998,10 +1002,8 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 			}
 			return fmt.Errorf("move reservation: %w", err)
 		}
-		if svc.freed != nil {
-			if err := svc.freed(ctx, tx, res, oldStart, oldBusy); err != nil {
-				return err
-			}
+		if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
+			return err
 		}
 		out = r
 		return nil

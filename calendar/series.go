@@ -485,7 +485,7 @@ func (svc *Service) moveOccurrence(ctx context.Context, tx bun.Tx, res *Resource
 		}
 		return nil, fmt.Errorf("move occurrence: %w", err)
 	}
-	if err := svc.freed(ctx, tx, res, oldStart, oldBusy); err != nil {
+	if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
 		return nil, err
 	}
 	return nil, nil

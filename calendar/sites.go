@@ -39,12 +39,9 @@ type Config struct {
 // (rules.go); GetSite, ListSites and GetResource, which decide nothing,
 // are what other domains read.
 type Service struct {
-	db    *bun.DB
-	now   func() time.Time
-	guard Guard
-	// freed is called, inside the transaction, when a span of a resource is
-	// freed by a cancellation or a move: the waiting list's hook.
-	freed    func(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error
+	db       *bun.DB
+	now      func() time.Time
+	guard    Guard
 	offerTTL time.Duration
 	jobs     *jobs.Queue
 	// resources saves the booking path its read of the resource and site.
@@ -76,7 +73,6 @@ func New(db *bun.DB, cfg Config) *Service {
 	if db != nil {
 		svc.reservationColumns = reservationColumns(db)
 	}
-	svc.freed = svc.offerFreed
 	return svc
 }
 

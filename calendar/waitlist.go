@@ -333,8 +333,9 @@ func (svc *Service) expireOverdueHolds(ctx context.Context, tx bun.Tx, res *Reso
 	return nil
 }
 
-// offerFreed is the hook run when [start, end) of res frees up: the first
-// entries in line whose slot now fits get it, booked or held.
+// offerFreed runs, inside the transaction of a cancellation or a move,
+// when [start, end) of res frees up: the first entries in line whose slot
+// now fits get it, booked or held.
 func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error {
 	var es []WaitlistEntry
 	if err := tx.NewSelect().Model(&es).
