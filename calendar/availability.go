@@ -232,6 +232,13 @@ func (svc *Service) readBusy(ctx context.Context, siteID string, resourceIDs []s
 	if pg {
 		return g.byResource(), nil
 	}
+	return svc.readBusySQLite(ctx, siteID, resourceIDs, from, to)
+}
+
+// readBusySQLite is readBusy on SQLite: instants are read as text and
+// parsed by sqliteInstant, without a time.Time per row.
+func (svc *Service) readBusySQLite(ctx context.Context, siteID string, resourceIDs []string, from, to time.Time) (map[string][]busy, error) {
+	var g busyGroups
 	q := `SELECT resource_id, seats, CAST(starts_at AS TEXT), CAST(busy_until AS TEXT), exclusive,
 		CASE WHEN status = ? THEN CAST(hold_expires_at AS TEXT) END
 		FROM reservations WHERE site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?`
