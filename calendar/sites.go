@@ -204,14 +204,14 @@ func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after 
 	ids := slices.Clone(p.SiteIDs)
 	slices.Sort(ids)
 	sites := []Site{}
-	for _, id := range ids {
-		if id <= after {
+	for _, siteID := range ids {
+		if siteID <= after {
 			continue
 		}
 		if len(sites) == limit {
 			return sites, sites[limit-1].ID, nil
 		}
-		site, err := getSite(ctx, svc.db, id)
+		site, err := getSite(ctx, svc.db, siteID)
 		if errors.Is(err, errs.ErrNotFound) {
 			continue // a site deleted since the key was made
 		}

@@ -142,6 +142,7 @@ func (svc *Service) GetWaitlistEntry(ctx context.Context, p *identity.Principal,
 	return e, nil
 }
 
+// getWaitlistEntry reads an entry, whoever's it is.
 func (svc *Service) getWaitlistEntry(ctx context.Context, entryID string) (*WaitlistEntry, error) {
 	if !id.Valid(entryID) {
 		return nil, errEntryNotFound
