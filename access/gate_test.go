@@ -71,13 +71,13 @@ func newGateFixture(t testing.TB) *gateFixture {
 	d := dbtest.New(t)
 	paris, _ := time.LoadLocation("Europe/Paris")
 	f := &gateFixture{db: d, paris: paris, now: time.Date(2026, 3, 2, 7, 0, 0, 0, paris), secrets: map[string]string{}}
-	f.cal = calendar.New(d, calendar.Config{Now: f.clock})
+	f.jobs = jobstest.Queue(t, d)
+	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs})
 	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock})
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.
-	f.jobs = jobstest.Queue(t, d)
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes"), Jobs: f.jobs})
 	if err != nil {
 		t.Fatal(err)
@@ -91,20 +91,20 @@ func newGateFixture(t testing.TB) *gateFixture {
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}
 	}
-	f.site, err = f.cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+	f.site, err = f.cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address:      calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		OpeningHours: hours,
 		Legal:        calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.qual, err = f.cal.CreateQualification(ctx, f.site.ID, "Laser", ""); err != nil {
+	if f.qual, err = f.cal.CreateQualification(ctx, identity.System(), f.site.ID, "Laser", ""); err != nil {
 		t.Fatal(err)
 	}
-	if f.room, err = f.cal.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 8}); err != nil {
+	if f.room, err = f.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 8}); err != nil {
 		t.Fatal(err)
 	}
-	if f.laser, err = f.cal.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindMachine, Name: "Laser",
+	if f.laser, err = f.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindMachine, Name: "Laser",
 		Capacity: 1, QualificationID: &f.qual.ID, PricePerHourCents: 1200}); err != nil {
 		t.Fatal(err)
 	}
@@ -291,14 +291,14 @@ func TestMachineRefusals(t *testing.T) {
 	trained := f.member(t, "trained", f.nomade)
 	untrained := f.member(t, "untrained", f.nomade)
 	for _, u := range []string{trained.UserID, untrained.UserID} {
-		if _, err := f.cal.GrantQualification(ctx, f.qual.ID, u, u, nil); err != nil {
+		if _, err := f.cal.GrantQualification(ctx, &identity.Principal{UserID: u, Role: identity.RoleAdmin}, f.qual.ID, u, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
 	f.book(t, untrained.UserID, f.laser, f.at(3, 14, 0), f.at(3, 15, 0))
 	// The training is revoked after the booking: the session is refused.
-	if err := f.cal.RevokeQualification(ctx, f.qual.ID, untrained.UserID); err != nil {
+	if err := f.cal.RevokeQualification(ctx, identity.System(), f.qual.ID, untrained.UserID); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -69,7 +69,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 func (f *gateFixture) trainedMember(t testing.TB, name string) *identity.Principal {
 	t.Helper()
 	m := f.member(t, name, f.nomade)
-	if _, err := f.cal.GrantQualification(context.Background(), f.qual.ID, m.UserID, m.UserID, nil); err != nil {
+	if _, err := f.cal.GrantQualification(context.Background(), &identity.Principal{UserID: m.UserID, Role: identity.RoleAdmin}, f.qual.ID, m.UserID, nil); err != nil {
 		t.Fatal(err)
 	}
 	return m

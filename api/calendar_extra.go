@@ -176,7 +176,7 @@ func (s *Server) handleJoinWaitlist(w http.ResponseWriter, r *http.Request, p *i
 }
 
 func (s *Server) handleListWaitlist(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	es, err := s.Calendar.ListWaitlist(r.Context(), p.UserID)
+	es, err := s.Calendar.ListWaitlist(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -185,10 +185,7 @@ func (s *Server) handleListWaitlist(w http.ResponseWriter, r *http.Request, p *i
 }
 
 func (s *Server) handleGetWaitlistEntry(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	e, err := s.Calendar.GetWaitlistEntry(r.Context(), r.PathValue("entry_id"))
-	if err == nil && e.UserID != p.UserID {
-		err = &errs.Problem{Kind: errs.ErrNotFound, Code: "waitlist_entry_not_found", Detail: "no such waiting-list entry"}
-	}
+	e, err := s.Calendar.GetWaitlistEntry(r.Context(), p, r.PathValue("entry_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -197,7 +194,7 @@ func (s *Server) handleGetWaitlistEntry(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) handleLeaveWaitlist(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	e, err := s.Calendar.LeaveWaitlist(r.Context(), r.PathValue("entry_id"), p.UserID)
+	e, err := s.Calendar.LeaveWaitlist(r.Context(), p, r.PathValue("entry_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -206,7 +203,7 @@ func (s *Server) handleLeaveWaitlist(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) handleAcceptOffer(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	rv, err := s.Calendar.AcceptOffer(r.Context(), r.PathValue("entry_id"), p.UserID)
+	rv, err := s.Calendar.AcceptOffer(r.Context(), p, r.PathValue("entry_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -270,17 +267,12 @@ func availabilityQuery(r *http.Request) (calendar.AvailabilityQuery, error) {
 }
 
 func (s *Server) handleSiteAvailability(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !canReadSite(p, siteID) {
-		s.writeError(w, r, errSiteNotFound)
-		return
-	}
 	q, err := availabilityQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	as, err := s.Calendar.SiteAvailability(r.Context(), siteID, q)
+	as, err := s.Calendar.SiteAvailability(r.Context(), p, r.PathValue("site_id"), q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -361,16 +353,12 @@ func appendSiteAvailability(b []byte, as []calendar.Availability) []byte {
 }
 
 func (s *Server) handleResourceAvailability(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	res, ok := s.resourceFor(w, r, p)
-	if !ok {
-		return
-	}
 	q, err := availabilityQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	a, err := s.Calendar.ResourceAvailability(r.Context(), res.ID, q)
+	a, err := s.Calendar.ResourceAvailability(r.Context(), p, r.PathValue("resource_id"), q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -400,15 +388,7 @@ func (s *Server) handleCreateResourceClosure(w http.ResponseWriter, r *http.Requ
 		s.writeError(w, r, err)
 		return
 	}
-	res, ok := s.resourceFor(w, r, p)
-	if !ok {
-		return
-	}
-	if !canEditSite(p, res.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	c, err := s.Calendar.AddResourceClosure(r.Context(), res.ID, in.StartsAt.Time, in.EndsAt.Time, in.Reason)
+	c, err := s.Calendar.AddResourceClosure(r.Context(), p, r.PathValue("resource_id"), in.StartsAt.Time, in.EndsAt.Time, in.Reason)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -417,16 +397,12 @@ func (s *Server) handleCreateResourceClosure(w http.ResponseWriter, r *http.Requ
 }
 
 func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	res, ok := s.resourceFor(w, r, p)
-	if !ok {
-		return
-	}
 	from, to, err := queryWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	cs, err := s.Calendar.ListResourceClosures(r.Context(), res.ID, from, to)
+	cs, err := s.Calendar.ListResourceClosures(r.Context(), p, r.PathValue("resource_id"), from, to)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -435,15 +411,7 @@ func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) handleDeleteResourceClosure(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	res, ok := s.resourceFor(w, r, p)
-	if !ok {
-		return
-	}
-	if !canEditSite(p, res.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	if err := s.Calendar.DeleteResourceClosure(r.Context(), res.ID, r.PathValue("closure_id")); err != nil {
+	if err := s.Calendar.DeleteResourceClosure(r.Context(), p, r.PathValue("resource_id"), r.PathValue("closure_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -87,7 +87,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal := calendar.New(d, calendar.Config{Now: clk.Now})
+	cal := calendar.New(d, calendar.Config{Now: clk.Now, Jobs: queue})
 	// Billing is there, but its entitlement check is not plugged into the
 	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
 	// book without memberships.

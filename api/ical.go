@@ -57,11 +57,7 @@ func (s *Server) handleUserFeed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no calendar of its own"))
-		return
-	}
-	token, err := s.Calendar.RotateFeedToken(r.Context(), p.UserID)
+	token, err := s.Calendar.RotateFeedToken(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -85,35 +81,20 @@ func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p
 }
 
 func (s *Server) handleRevokeFeedToken(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no calendar of its own"))
-		return
-	}
-	if err := s.Calendar.RevokeFeedTokens(r.Context(), p.UserID); err != nil {
+	if err := s.Calendar.RevokeFeedTokens(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// canExportCalendar: the site's managers and admins, and API keys of the
-// site with calendar:read.
-func canExportCalendar(p *identity.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeCalendarRead)
-}
-
 func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !canExportCalendar(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
 	from, to, err := queryWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	f, err := s.Calendar.SiteFeed(r.Context(), siteID, from, to)
+	f, err := s.Calendar.SiteFeed(r.Context(), p, r.PathValue("site_id"), from, to)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -122,20 +103,12 @@ func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *ident
 }
 
 func (s *Server) handleResourceFeed(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	res, ok := s.resourceFor(w, r, p)
-	if !ok {
-		return
-	}
-	if !canExportCalendar(p, res.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
 	from, to, err := queryWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	f, err := s.Calendar.ResourceFeed(r.Context(), res.ID, from, to)
+	f, err := s.Calendar.ResourceFeed(r.Context(), p, r.PathValue("resource_id"), from, to)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

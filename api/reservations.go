@@ -186,26 +186,10 @@ func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 	}
-	if f.ResourceID != "" && f.SiteID == "" {
-		if res, err := s.Calendar.GetResource(r.Context(), f.ResourceID); err == nil {
-			f.SiteID = res.SiteID
-		}
+	rs, next, err := s.Calendar.ListReservations(r.Context(), p, f)
+	if errors.Is(err, calendar.ErrListNeedsSite) {
+		err = badRequest(http.StatusBadRequest, "invalid_parameter", "site_id", err.Error())
 	}
-	manager := f.SiteID != "" && p.ManagesSite(f.SiteID) && p.HasScope(identity.ScopeReservationsRead)
-	switch {
-	case manager:
-	case p.IsAdmin():
-	case p.IsAPIKey():
-		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "site_id", "an API key lists the reservations of one of its sites: give site_id"))
-		return
-	default:
-		if f.UserID != "" && f.UserID != p.UserID {
-			s.writeError(w, r, errs.ErrForbidden)
-			return
-		}
-		f.UserID = p.UserID // a member lists their own
-	}
-	rs, next, err := s.Calendar.ListReservations(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -6,7 +6,6 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 type resourceJSON struct {
@@ -33,22 +32,6 @@ func toResourceJSON(r *calendar.Resource) resourceJSON {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-var errResourceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "resource_not_found", Detail: "no such resource"}
-
-// resourceFor loads a resource the principal may read, or answers 404.
-func (s *Server) resourceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Resource, bool) {
-	res, err := s.Calendar.GetResource(r.Context(), r.PathValue("resource_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	if !canReadSite(p, res.SiteID) {
-		s.writeError(w, r, errResourceNotFound)
-		return nil, false
-	}
-	return res, true
-}
-
 func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
@@ -66,11 +49,7 @@ func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p 
 		s.writeError(w, r, err)
 		return
 	}
-	if !canEditSite(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	res, err := s.Calendar.CreateResource(r.Context(), siteID, calendar.NewResource{
+	res, err := s.Calendar.CreateResource(r.Context(), p, siteID, calendar.NewResource{
 		Kind: in.Kind, Name: in.Name, Description: in.Description, Capacity: in.Capacity, Rules: in.Rules,
 		OpeningHours: in.OpeningHours, QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents,
 		MemberBookable: in.MemberBookable,
@@ -85,10 +64,6 @@ func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p 
 
 func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
-	if !canReadSite(p, siteID) {
-		s.writeError(w, r, errSiteNotFound)
-		return
-	}
 	q := r.URL.Query()
 	f := calendar.ResourceFilter{Kind: q.Get("kind"), IncludeRetired: q.Get("include_retired") == "true"}
 	switch f.Kind {
@@ -97,7 +72,7 @@ func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "kind", "kind must be desk, room, zone or machine"))
 		return
 	}
-	rs, err := s.Calendar.ListResources(r.Context(), siteID, f)
+	rs, err := s.Calendar.ListResources(r.Context(), p, siteID, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -106,8 +81,9 @@ func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) handleGetResource(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	res, ok := s.resourceFor(w, r, p)
-	if !ok {
+	res, err := s.Calendar.ReadResource(r.Context(), p, r.PathValue("resource_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toResourceJSON(res))
@@ -129,14 +105,6 @@ func (s *Server) handlePatchResource(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	res, ok := s.resourceFor(w, r, p)
-	if !ok {
-		return
-	}
-	if !canEditSite(p, res.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
 	up := calendar.ResourceUpdate{Name: in.Name, Description: in.Description, Capacity: in.Capacity, Rules: in.Rules,
 		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null, QualificationID: in.QualificationID.ptr(),
 		ClearQualification: in.QualificationID.Set && in.QualificationID.Null, PricePerHourCents: in.PricePerHourCents,
@@ -147,7 +115,7 @@ func (s *Server) handlePatchResource(w http.ResponseWriter, r *http.Request, p *
 			up.OpeningHours = calendar.OpeningHours{}
 		}
 	}
-	updated, err := s.Calendar.UpdateResource(r.Context(), res.ID, up)
+	updated, err := s.Calendar.UpdateResource(r.Context(), p, r.PathValue("resource_id"), up)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -190,11 +158,7 @@ func (s *Server) handleCreateQualification(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	if !canEditSite(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	q, err := s.Calendar.CreateQualification(r.Context(), siteID, in.Name, in.Description)
+	q, err := s.Calendar.CreateQualification(r.Context(), p, siteID, in.Name, in.Description)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -204,16 +168,7 @@ func (s *Server) handleCreateQualification(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleListQualifications(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !canReadSite(p, siteID) {
-		s.writeError(w, r, errSiteNotFound)
-		return
-	}
-	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	qs, err := s.Calendar.ListQualifications(r.Context(), siteID)
+	qs, err := s.Calendar.ListQualifications(r.Context(), p, r.PathValue("site_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -221,32 +176,10 @@ func (s *Server) handleListQualifications(w http.ResponseWriter, r *http.Request
 	writeJSON(w, http.StatusOK, listOf(qs, toQualificationJSON))
 }
 
-// qualificationFor loads a qualification of a site the principal manages.
-func (s *Server) qualificationFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*calendar.Qualification, bool) {
-	q, err := s.Calendar.GetQualification(r.Context(), r.PathValue("qualification_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	if !canReadSite(p, q.SiteID) {
-		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "qualification_not_found", Detail: "no such qualification"})
-		return nil, false
-	}
-	if !canEditSite(p, q.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return nil, false
-	}
-	return q, true
-}
-
 func (s *Server) handleGetQualification(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	q, err := s.Calendar.GetQualification(r.Context(), r.PathValue("qualification_id"))
+	q, err := s.Calendar.GetQualification(r.Context(), p, r.PathValue("qualification_id"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if !canReadSite(p, q.SiteID) {
-		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "qualification_not_found", Detail: "no such qualification"})
 		return
 	}
 	writeJSON(w, http.StatusOK, toQualificationJSON(q))
@@ -261,19 +194,11 @@ func (s *Server) handleGrantQualification(w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "a training is granted by a person, not an API key"))
-		return
-	}
-	q, ok := s.qualificationFor(w, r, p)
-	if !ok {
-		return
-	}
 	var expires *time.Time
 	if in.ExpiresAt != nil {
 		expires = &in.ExpiresAt.Time
 	}
-	g, err := s.Calendar.GrantQualification(r.Context(), q.ID, in.UserID, p.UserID, expires)
+	g, err := s.Calendar.GrantQualification(r.Context(), p, r.PathValue("qualification_id"), in.UserID, expires)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -282,11 +207,7 @@ func (s *Server) handleGrantQualification(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleListGrants(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	q, ok := s.qualificationFor(w, r, p)
-	if !ok {
-		return
-	}
-	gs, err := s.Calendar.ListGrants(r.Context(), q.ID)
+	gs, err := s.Calendar.ListGrants(r.Context(), p, r.PathValue("qualification_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -295,11 +216,7 @@ func (s *Server) handleListGrants(w http.ResponseWriter, r *http.Request, p *ide
 }
 
 func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	q, ok := s.qualificationFor(w, r, p)
-	if !ok {
-		return
-	}
-	if err := s.Calendar.RevokeQualification(r.Context(), q.ID, r.PathValue("user_id")); err != nil {
+	if err := s.Calendar.RevokeQualification(r.Context(), p, r.PathValue("qualification_id"), r.PathValue("user_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

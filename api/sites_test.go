@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"reflect"
 	"testing"
 )
 
@@ -346,4 +347,49 @@ func TestSiteLegalIdentityIsTheAdmins(t *testing.T) {
 	if got.Legal.SIREN != "443061841" {
 		t.Fatalf("the admin's change did not apply: %+v", got)
 	}
+}
+
+// TestCalendarRefusalsKeepTheirWords: the refusals calendar now decides
+// are answered with the same problem documents the api wrote itself
+// before, field for field.
+func TestCalendarRefusalsKeepTheirWords(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, admin := h.admin()
+	site := h.site(admin, "La Fabrique")
+	var key struct{ Secret string }
+	h.do(req{method: "POST", path: "/v1/api-keys", token: admin,
+		body: map[string]any{"name": "kiosk", "scopes": []string{"sites:read", "sites:write", "reservations:read"}, "site_ids": []string{site}}}).
+		expect(t, http.StatusCreated).decode(t, &key)
+	var qual struct{ ID string }
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/qualifications", token: admin, body: map[string]any{"name": "Laser"}}).
+		expect(t, http.StatusCreated).decode(t, &qual)
+	memberID, _, _ := h.member("anne@example.fr")
+
+	same := func(r *response, want map[string]any) {
+		t.Helper()
+		var got map[string]any
+		r.decode(t, &got)
+		delete(got, "request_id")
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("problem %v, want %v", got, want)
+		}
+	}
+	forbidden := func(detail string) map[string]any {
+		return map[string]any{"type": "urn:relais:problem:forbidden", "title": "Forbidden", "status": float64(403), "detail": detail}
+	}
+	same(h.do(req{method: "POST", path: "/v1/me/calendar-token", token: key.Secret}).expect(t, http.StatusForbidden),
+		forbidden("an API key has no calendar of its own"))
+	same(h.do(req{method: "DELETE", path: "/v1/me/calendar-token", token: key.Secret}).expect(t, http.StatusForbidden),
+		forbidden("an API key has no calendar of its own"))
+	same(h.do(req{method: "POST", path: "/v1/qualifications/" + qual.ID + "/grants", token: key.Secret, body: map[string]any{"user_id": memberID}}).
+		expect(t, http.StatusForbidden), forbidden("a training is granted by a person, not an API key"))
+	same(h.do(req{method: "GET", path: "/v1/sites/" + site + "/calendar.ics", token: key.Secret}).expect(t, http.StatusForbidden),
+		forbidden("forbidden"))
+	same(h.do(req{method: "GET", path: "/v1/reservations", token: key.Secret}).expect(t, http.StatusBadRequest),
+		map[string]any{"type": "urn:relais:problem:invalid_parameter", "title": "Bad Request", "status": float64(400),
+			"detail": "an API key lists the reservations of one of its sites: give site_id",
+			"errors": []any{map[string]any{"field": "site_id", "reason": "an API key lists the reservations of one of its sites: give site_id"}}})
+	same(h.do(req{method: "POST", path: "/v1/sites", token: key.Secret, body: siteBody("L'Atelier")}).expect(t, http.StatusForbidden),
+		forbidden("forbidden"))
 }

@@ -5,6 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
+	"github.com/relais-tierslieux/relais/identity"
+
 	"github.com/riverqueue/river"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -19,7 +23,7 @@ import (
 func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
-	cal := calendar.New(d, calendar.Config{})
+	cal := calendar.New(d, calendar.Config{Jobs: jobstest.Queue(t, d)})
 	bill := billing.New(d, cal, billing.Config{})
 	if err := jobs.Migrate(ctx, d); err != nil {
 		t.Fatal(err)
@@ -38,7 +42,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	t.Cleanup(func() { jc.Stop(context.Background()) })
 
-	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {

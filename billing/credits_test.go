@@ -198,7 +198,7 @@ func TestCreditsLateCancellationFollowsTheResourceRule(t *testing.T) {
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	anne := f.users[0]
-	laser, err := f.cal.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindMachine, Name: "Laser", Capacity: 1,
+	laser, err := f.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindMachine, Name: "Laser", Capacity: 1,
 		PricePerHourCents: 1200, Rules: calendar.Rules{CancelDeadlineMinutes: 48 * 60, LateCancelRefundPercent: 50}})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func TestCreditsLateCancellationFollowsTheResourceRule(t *testing.T) {
 		t.Fatalf("after a late cancellation, minutes = %d, want 30", got)
 	}
 	// An out-of-range rule is refused, naming the field.
-	_, err = f.cal.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindMachine, Name: "X", Capacity: 1,
+	_, err = f.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindMachine, Name: "X", Capacity: 1,
 		Rules: calendar.Rules{LateCancelRefundPercent: 101}})
 	if err == nil || !contains(err.Error(), "rules.late_cancel_refund_percent") {
 		t.Fatalf("percent 101: %v", err)

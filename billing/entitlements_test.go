@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -35,14 +37,14 @@ func newFixture(t testing.TB, members int) *fixture {
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	clock := &now
 	nowFn := func() time.Time { return *clock }
-	cal := calendar.New(d, calendar.Config{Now: nowFn})
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
 	bill := billing.New(d, cal, billing.Config{Now: nowFn})
 	cal.SetGuard(bill)
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}
 	}
-	site, err := cal.CreateSite(context.Background(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+	site, err := cal.CreateSite(context.Background(), identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address:      calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		OpeningHours: hours,
 		Legal:        calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
@@ -88,7 +90,7 @@ func (f *fixture) resource(t testing.TB, kind string, price int64) *calendar.Res
 	if kind == calendar.KindRoom || kind == calendar.KindZone {
 		capacity = 8
 	}
-	r, err := f.cal.CreateResource(context.Background(), f.site.ID, calendar.NewResource{Kind: kind, Name: kind, Capacity: capacity, PricePerHourCents: price})
+	r, err := f.cal.CreateResource(context.Background(), identity.System(), f.site.ID, calendar.NewResource{Kind: kind, Name: kind, Capacity: capacity, PricePerHourCents: price})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +313,7 @@ func TestRefusedOccurrencesLeaveNothing(t *testing.T) {
 	if len(res.Created) != 1 || len(res.Skipped) != 2 || res.Skipped[0].Code != "membership_required" {
 		t.Fatalf("series = %d created, skipped %+v", len(res.Created), res.Skipped)
 	}
-	rs, _, _ := f.cal.ListReservations(ctx, calendar.ReservationFilter{UserID: u, Limit: 10})
+	rs, _, _ := f.cal.ListReservations(ctx, identity.System(), calendar.ReservationFilter{UserID: u, Limit: 10})
 	if len(rs) != 1 {
 		t.Fatalf("%d reservations stored, want only the covered day", len(rs))
 	}

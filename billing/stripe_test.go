@@ -19,6 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
+	"github.com/relais-tierslieux/relais/identity"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -71,7 +75,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	clock := &now
 	nowFn := func() time.Time { return *clock }
-	cal := calendar.New(d, calendar.Config{Now: nowFn})
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
 	bill := New(d, cal, Config{Now: nowFn})
 	cal.SetGuard(bill)
 	if apiURL != "" {
@@ -95,7 +99,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 		hooks.credited = append(hooks.credited, cents)
 		return fmt.Sprintf("avoir_%d", len(hooks.credited)), nil
 	}
-	site, err := cal.CreateSite(ctx, calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {

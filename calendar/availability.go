@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -48,9 +49,9 @@ type span struct{ start, end time.Time }
 // intervals of [From, To) in which a member could book it: within opening
 // hours, outside closures, reservations and their buffers, with room for
 // Seats, on the slot grid, at least the minimum duration long, and within
-// the booking horizon and minimum notice.
-func (svc *Service) SiteAvailability(ctx context.Context, siteID string, q AvailabilityQuery) ([]Availability, error) {
-	site, err := svc.GetSite(ctx, siteID)
+// the booking horizon and minimum notice. p must know the site exists.
+func (svc *Service) SiteAvailability(ctx context.Context, p *identity.Principal, siteID string, q AvailabilityQuery) ([]Availability, error) {
+	site, err := svc.ReadSite(ctx, p, siteID)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +73,8 @@ func (svc *Service) SiteAvailability(ctx context.Context, siteID string, q Avail
 }
 
 // ResourceAvailability is SiteAvailability for one resource.
-func (svc *Service) ResourceAvailability(ctx context.Context, resourceID string, q AvailabilityQuery) (*Availability, error) {
-	res, err := svc.GetResource(ctx, resourceID)
+func (svc *Service) ResourceAvailability(ctx context.Context, p *identity.Principal, resourceID string, q AvailabilityQuery) (*Availability, error) {
+	res, err := svc.ReadResource(ctx, p, resourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +232,13 @@ func (svc *Service) readBusy(ctx context.Context, siteID string, resourceIDs []s
 	if pg {
 		return g.byResource(), nil
 	}
+	return svc.readBusySQLite(ctx, siteID, resourceIDs, from, to)
+}
+
+// readBusySQLite is readBusy on SQLite: instants are read as text and
+// parsed by sqliteInstant, without a time.Time per row.
+func (svc *Service) readBusySQLite(ctx context.Context, siteID string, resourceIDs []string, from, to time.Time) (map[string][]busy, error) {
+	var g busyGroups
 	q := `SELECT resource_id, seats, CAST(starts_at AS TEXT), CAST(busy_until AS TEXT), exclusive,
 		CASE WHEN status = ? THEN CAST(hold_expires_at AS TEXT) END
 		FROM reservations WHERE site_id = ? AND status <> ? AND starts_at < ? AND busy_until > ?`

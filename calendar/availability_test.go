@@ -26,7 +26,7 @@ func TestAvailability(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.svc.AddClosure(ctx, f.site.ID, time.Date(2026, 3, 3, 18, 0, 0, 0, f.paris), time.Date(2026, 3, 4, 0, 0, 0, 0, f.paris), "Assemblée générale"); err != nil {
+	if _, err := f.svc.AddClosure(ctx, bySystem(), f.site.ID, time.Date(2026, 3, 3, 18, 0, 0, 0, f.paris), time.Date(2026, 3, 4, 0, 0, 0, 0, f.paris), "Assemblée générale"); err != nil {
 		t.Fatal(err)
 	}
 	day := calendar.AvailabilityQuery{From: time.Date(2026, 3, 3, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 4, 0, 0, 0, 0, f.paris)}
@@ -55,7 +55,7 @@ func TestAvailability(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q := day
 			q.Seats = tt.seats
-			got, err := f.svc.ResourceAvailability(ctx, tt.res.ID, q)
+			got, err := f.svc.ResourceAvailability(ctx, bySystem(), tt.res.ID, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,11 +71,11 @@ func TestAvailability(t *testing.T) {
 			}
 		})
 	}
-	all, err := f.svc.SiteAvailability(ctx, f.site.ID, calendar.AvailabilityQuery{From: day.From, To: day.To, Kind: calendar.KindZone, Seats: 1})
+	all, err := f.svc.SiteAvailability(ctx, bySystem(), f.site.ID, calendar.AvailabilityQuery{From: day.From, To: day.To, Kind: calendar.KindZone, Seats: 1})
 	if err != nil || len(all) != 1 || all[0].Resource.ID != zone.ID || all[0].Free[1].FreeSeats != 1 {
 		t.Fatalf("site availability of zones = %+v, %v", all, err)
 	}
-	if _, err := f.svc.SiteAvailability(ctx, f.site.ID, calendar.AvailabilityQuery{From: day.From, To: day.From.AddDate(0, 2, 0)}); err == nil {
+	if _, err := f.svc.SiteAvailability(ctx, bySystem(), f.site.ID, calendar.AvailabilityQuery{From: day.From, To: day.From.AddDate(0, 2, 0)}); err == nil {
 		t.Fatal("a two-month window was accepted")
 	}
 }
@@ -96,7 +96,7 @@ func TestAvailabilityOnDSTDays(t *testing.T) {
 		{time.Date(2026, 3, 29, 0, 0, 0, 0, f.paris), 23},
 		{time.Date(2026, 10, 25, 0, 0, 0, 0, f.paris), 25},
 	} {
-		got, err := f.svc.ResourceAvailability(ctx, zone.ID, calendar.AvailabilityQuery{From: tc.day, To: tc.day.AddDate(0, 0, 1)})
+		got, err := f.svc.ResourceAvailability(ctx, bySystem(), zone.ID, calendar.AvailabilityQuery{From: tc.day, To: tc.day.AddDate(0, 0, 1)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func problemOf(t *testing.T, err error, field, code string) {
 // reservationsOf lists every reservation of a resource, whatever its status.
 func (f *fixture) reservationsOf(t *testing.T, res *calendar.Resource) []calendar.Reservation {
 	t.Helper()
-	rs, _, err := f.svc.ListReservations(context.Background(), calendar.ReservationFilter{ResourceID: res.ID, Limit: 100})
+	rs, _, err := f.svc.ListReservations(context.Background(), bySystem(), calendar.ReservationFilter{ResourceID: res.ID, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestAvailabilityAgreesWithBooking(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			av, err := f.svc.ResourceAvailability(ctx, desk.ID, calendar.AvailabilityQuery{From: tt.from, To: tt.to})
+			av, err := f.svc.ResourceAvailability(ctx, bySystem(), desk.ID, calendar.AvailabilityQuery{From: tt.from, To: tt.to})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -297,7 +297,7 @@ func TestAvailabilityFarFromNow(t *testing.T) {
 		note, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'booking', 'confirmed', ?, 1, ?, ?, ?, '', ?, ?, ?)`,
 		"0192f1a4-7c3e-7b1a-9c55-2f4e8d6a1b20", room.ID, f.site.ID, f.users[0], true, start.UTC(), forever, forever, f.users[0], f.now.UTC(), f.now.UTC())
 	day := calendar.AvailabilityQuery{From: time.Date(2026, 3, 4, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 5, 0, 0, 0, 0, f.paris)}
-	av, err := f.svc.ResourceAvailability(ctx, room.ID, day)
+	av, err := f.svc.ResourceAvailability(ctx, bySystem(), room.ID, day)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestAvailabilityFarFromNow(t *testing.T) {
 		{From: time.Date(1, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(1, 2, 28, 0, 0, 0, 0, time.UTC)},
 		{From: time.Date(2029, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2029, 1, 31, 0, 0, 0, 0, time.UTC)},
 	} {
-		all, err := f.svc.SiteAvailability(ctx, f.site.ID, q)
+		all, err := f.svc.SiteAvailability(ctx, bySystem(), f.site.ID, q)
 		if err != nil {
 			t.Fatalf("%s–%s: %v", q.From, q.To, err)
 		}
@@ -323,7 +323,7 @@ func TestAvailabilityFarFromNow(t *testing.T) {
 		}
 	}
 	// Near now, the desk is free as ever.
-	av, err = f.svc.ResourceAvailability(ctx, desk.ID, day)
+	av, err = f.svc.ResourceAvailability(ctx, bySystem(), desk.ID, day)
 	if err != nil || len(av.Free) != 1 {
 		t.Fatalf("the desk's day: %v, %v", av, err)
 	}
@@ -441,19 +441,19 @@ func TestRuleBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {
-			_, err := f.svc.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk", Rules: tt.rules})
+			_, err := f.svc.CreateResource(ctx, bySystem(), f.site.ID, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk", Rules: tt.rules})
 			var ve *errs.ValidationError
 			if !errors.As(err, &ve) || len(ve.Fields) == 0 || ve.Fields[0].Field != tt.field {
 				t.Fatalf("err = %v, want a validation error naming %s", err, tt.field)
 			}
-			if rs, _ := f.svc.ListResources(ctx, f.site.ID, calendar.ResourceFilter{IncludeRetired: true}); len(rs) != 0 {
+			if rs, _ := f.svc.ListResources(ctx, bySystem(), f.site.ID, calendar.ResourceFilter{IncludeRetired: true}); len(rs) != 0 {
 				t.Fatalf("a refused resource was created: %+v", rs)
 			}
 		})
 	}
 	// At the bounds, and max_minutes left at 0, the kind's default.
 	for kind, want := range map[string]int{calendar.KindDesk: 24 * 60, calendar.KindMachine: 8 * 60} {
-		r, err := f.svc.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: kind, Name: kind,
+		r, err := f.svc.CreateResource(ctx, bySystem(), f.site.ID, calendar.NewResource{Kind: kind, Name: kind,
 			Rules: calendar.Rules{MinNoticeMinutes: calendar.MaxNoticeMinutes, CancelDeadlineMinutes: calendar.MaxNoticeMinutes, HorizonDays: calendar.MaxHorizonDays}})
 		if err != nil {
 			t.Fatal(err)
@@ -462,11 +462,11 @@ func TestRuleBounds(t *testing.T) {
 			t.Fatalf("%s: max_minutes %d, want %d", kind, r.Rules.MaxMinutes, want)
 		}
 	}
-	if r, err := f.svc.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 4,
+	if r, err := f.svc.CreateResource(ctx, bySystem(), f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 4,
 		Rules: calendar.Rules{MinMinutes: 2 * 24 * 60, MaxMinutes: calendar.MaxBookingMinutes}}); err != nil || r.Rules.MaxMinutes != calendar.MaxBookingMinutes {
 		t.Fatalf("a room for up to 31 days: %+v, %v", r, err)
 	}
-	if r, err := f.svc.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle 2", Capacity: 4,
+	if r, err := f.svc.CreateResource(ctx, bySystem(), f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle 2", Capacity: 4,
 		Rules: calendar.Rules{MinMinutes: 2 * 24 * 60}}); err != nil || r.Rules.MaxMinutes != 2*24*60 {
 		t.Fatalf("a room for two days at least: %+v, %v", r, err)
 	}

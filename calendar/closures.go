@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
@@ -38,8 +39,11 @@ func checkClosure(start, end time.Time, reason string) error {
 	return v.Err()
 }
 
-// AddClosure closes siteID over [start, end).
-func (svc *Service) AddClosure(ctx context.Context, siteID string, start, end time.Time, reason string) (*Closure, error) {
+// AddClosure closes siteID over [start, end), for p who edits the site.
+func (svc *Service) AddClosure(ctx context.Context, p *identity.Principal, siteID string, start, end time.Time, reason string) (*Closure, error) {
+	if err := mayEditSite(p, siteID); err != nil {
+		return nil, err
+	}
 	if _, err := svc.GetSite(ctx, siteID); err != nil {
 		return nil, err
 	}
@@ -54,8 +58,11 @@ func (svc *Service) AddClosure(ctx context.Context, siteID string, start, end ti
 }
 
 // ListClosures returns the closures of siteID that overlap [from, to); a
-// zero bound is open.
-func (svc *Service) ListClosures(ctx context.Context, siteID string, from, to time.Time) ([]Closure, error) {
+// zero bound is open, for p who may know the site exists.
+func (svc *Service) ListClosures(ctx context.Context, p *identity.Principal, siteID string, from, to time.Time) ([]Closure, error) {
+	if err := mayReadSite(p, siteID); err != nil {
+		return nil, err
+	}
 	if _, err := svc.GetSite(ctx, siteID); err != nil {
 		return nil, err
 	}
@@ -75,8 +82,12 @@ func (svc *Service) ListClosures(ctx context.Context, siteID string, from, to ti
 
 var errClosureNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "closure_not_found", Detail: "no such closure on this site"}
 
-// GetClosure returns one closure of siteID.
-func (svc *Service) GetClosure(ctx context.Context, siteID, closureID string) (*Closure, error) {
+// GetClosure returns one closure of siteID, for p who may know the site
+// exists.
+func (svc *Service) GetClosure(ctx context.Context, p *identity.Principal, siteID, closureID string) (*Closure, error) {
+	if err := mayReadSite(p, siteID); err != nil {
+		return nil, err
+	}
 	if !id.Valid(closureID) {
 		return nil, errClosureNotFound
 	}
@@ -90,8 +101,11 @@ func (svc *Service) GetClosure(ctx context.Context, siteID, closureID string) (*
 	return &c, nil
 }
 
-// DeleteClosure reopens what a closure closed.
-func (svc *Service) DeleteClosure(ctx context.Context, siteID, closureID string) error {
+// DeleteClosure reopens what a closure closed, for p who edits the site.
+func (svc *Service) DeleteClosure(ctx context.Context, p *identity.Principal, siteID, closureID string) error {
+	if err := mayEditSite(p, siteID); err != nil {
+		return err
+	}
 	res, err := svc.db.NewDelete().Model((*Closure)(nil)).Where("id = ? AND site_id = ?", closureID, siteID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete closure: %w", err)
@@ -102,9 +116,14 @@ func (svc *Service) DeleteClosure(ctx context.Context, siteID, closureID string)
 	return nil
 }
 
-// AddResourceClosure closes one resource over [start, end) (maintenance).
-func (svc *Service) AddResourceClosure(ctx context.Context, resourceID string, start, end time.Time, reason string) (*ResourceClosure, error) {
-	if _, err := svc.GetResource(ctx, resourceID); err != nil {
+// AddResourceClosure closes one resource over [start, end) (maintenance),
+// for p who edits the resource.
+func (svc *Service) AddResourceClosure(ctx context.Context, p *identity.Principal, resourceID string, start, end time.Time, reason string) (*ResourceClosure, error) {
+	r, err := svc.GetResource(ctx, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayEditResource(p, r); err != nil {
 		return nil, err
 	}
 	if err := checkClosure(start, end, reason); err != nil {
@@ -117,8 +136,12 @@ func (svc *Service) AddResourceClosure(ctx context.Context, resourceID string, s
 	return c, nil
 }
 
-// ListResourceClosures returns the closures of a resource overlapping [from, to).
-func (svc *Service) ListResourceClosures(ctx context.Context, resourceID string, from, to time.Time) ([]ResourceClosure, error) {
+// ListResourceClosures returns the closures of a resource overlapping
+// [from, to), for p who may read the resource.
+func (svc *Service) ListResourceClosures(ctx context.Context, p *identity.Principal, resourceID string, from, to time.Time) ([]ResourceClosure, error) {
+	if _, err := svc.ReadResource(ctx, p, resourceID); err != nil {
+		return nil, err
+	}
 	cs := []ResourceClosure{}
 	q := svc.db.NewSelect().Model(&cs).Where("resource_id = ?", resourceID).Order("starts_at", "id")
 	if !from.IsZero() {
@@ -133,8 +156,16 @@ func (svc *Service) ListResourceClosures(ctx context.Context, resourceID string,
 	return cs, nil
 }
 
-// DeleteResourceClosure reopens what a resource closure closed.
-func (svc *Service) DeleteResourceClosure(ctx context.Context, resourceID, closureID string) error {
+// DeleteResourceClosure reopens what a resource closure closed, for p who
+// edits the resource.
+func (svc *Service) DeleteResourceClosure(ctx context.Context, p *identity.Principal, resourceID, closureID string) error {
+	r, err := svc.GetResource(ctx, resourceID)
+	if err != nil {
+		return err
+	}
+	if err := mayEditResource(p, r); err != nil {
+		return err
+	}
 	res, err := svc.db.NewDelete().Model((*ResourceClosure)(nil)).Where("id = ? AND resource_id = ?", closureID, resourceID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete resource closure: %w", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -74,9 +75,14 @@ func hashFeedToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// RotateFeedToken revokes the user's feed tokens and returns a new one,
-// shown only now: the database keeps its hash alone.
-func (svc *Service) RotateFeedToken(ctx context.Context, userID string) (string, error) {
+// RotateFeedToken revokes p's feed tokens and returns a new one, shown
+// only now: the database keeps its hash alone. An API key has no feed (see
+// mayHaveFeed).
+func (svc *Service) RotateFeedToken(ctx context.Context, p *identity.Principal) (string, error) {
+	if err := mayHaveFeed(p); err != nil {
+		return "", err
+	}
+	userID := p.UserID
 	if !id.Valid(userID) {
 		return "", errs.Invalid("user_id", "no such user")
 	}
@@ -109,9 +115,12 @@ func (svc *Service) RotateFeedToken(ctx context.Context, userID string) (string,
 	return token, nil
 }
 
-// RevokeFeedTokens ends every feed URL of the user.
-func (svc *Service) RevokeFeedTokens(ctx context.Context, userID string) error {
-	return revokeFeedTokens(ctx, svc.db, userID, svc.now())
+// RevokeFeedTokens ends every feed URL of p's.
+func (svc *Service) RevokeFeedTokens(ctx context.Context, p *identity.Principal) error {
+	if err := mayHaveFeed(p); err != nil {
+		return err
+	}
+	return revokeFeedTokens(ctx, svc.db, p.UserID, svc.now())
 }
 
 func revokeFeedTokens(ctx context.Context, idb bun.IDB, userID string, now time.Time) error {
@@ -159,8 +168,12 @@ func (svc *Service) UserFeed(ctx context.Context, userID string) (*Feed, error) 
 }
 
 // SiteFeed is every live reservation of a site, bookings and blocks,
-// overlapping [from, to); see feedWindow for the defaults.
-func (svc *Service) SiteFeed(ctx context.Context, siteID string, from, to time.Time) (*Feed, error) {
+// overlapping [from, to); see feedWindow for the defaults. p must export
+// the site's calendar (see mayExportSite).
+func (svc *Service) SiteFeed(ctx context.Context, p *identity.Principal, siteID string, from, to time.Time) (*Feed, error) {
+	if err := mayExportSite(p, siteID); err != nil {
+		return nil, err
+	}
 	site, err := svc.GetSite(ctx, siteID)
 	if err != nil {
 		return nil, err
@@ -179,9 +192,12 @@ func (svc *Service) SiteFeed(ctx context.Context, siteID string, from, to time.T
 }
 
 // ResourceFeed is SiteFeed for one resource.
-func (svc *Service) ResourceFeed(ctx context.Context, resourceID string, from, to time.Time) (*Feed, error) {
+func (svc *Service) ResourceFeed(ctx context.Context, p *identity.Principal, resourceID string, from, to time.Time) (*Feed, error) {
 	res, err := svc.GetResource(ctx, resourceID)
 	if err != nil {
+		return nil, err
+	}
+	if err := mayExportResource(p, res); err != nil {
 		return nil, err
 	}
 	site, err := svc.GetSite(ctx, res.SiteID)

@@ -95,5 +95,7 @@ func BenchmarkSiteFeed10000(b *testing.B) {
 	f := newFixture(b, 3)
 	seedReservations(b, f, benchResources(b, f, 12), 10000, 10, func(i int) string { return f.users[i%len(f.users)] })
 	ctx := context.Background()
-	benchFeed(b, 10000, func() (*calendar.Feed, error) { return f.svc.SiteFeed(ctx, f.site.ID, time.Time{}, time.Time{}) })
+	benchFeed(b, 10000, func() (*calendar.Feed, error) {
+		return f.svc.SiteFeed(ctx, bySystem(), f.site.ID, time.Time{}, time.Time{})
+	})
 }

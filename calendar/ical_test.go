@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/relais-tierslieux/relais/identity"
+
 	"github.com/emersion/go-ical"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -29,7 +31,7 @@ func (f *fixture) day(d int) time.Time {
 // clock is the fixture's service as if the time were now: the way to make
 // reservations that are in the past today.
 func (f *fixture) clock(now time.Time) *calendar.Service {
-	return calendar.New(f.db, calendar.Config{Now: func() time.Time { return now }})
+	return calendar.New(f.db, calendar.Config{Now: func() time.Time { return now }, Jobs: f.jobs})
 }
 
 // bookAt books res for user over [start, start+1h) with the clock at now.
@@ -171,7 +173,7 @@ func TestFeedTokens(t *testing.T) {
 		return hashes
 	}
 
-	first, err := f.svc.RotateFeedToken(ctx, me)
+	first, err := f.svc.RotateFeedToken(ctx, byMember(me))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +192,7 @@ func TestFeedTokens(t *testing.T) {
 		t.Fatalf("the clear token is stored (%d rows, %v)", n, err)
 	}
 
-	second, err := f.svc.RotateFeedToken(ctx, me)
+	second, err := f.svc.RotateFeedToken(ctx, byMember(me))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,11 +208,11 @@ func TestFeedTokens(t *testing.T) {
 	}
 
 	// Another user's token is theirs and survives my revocation.
-	theirs, err := f.svc.RotateFeedToken(ctx, f.users[1])
+	theirs, err := f.svc.RotateFeedToken(ctx, byMember(f.users[1]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.RevokeFeedTokens(ctx, me); err != nil {
+	if err := f.svc.RevokeFeedTokens(ctx, byMember(me)); err != nil {
 		t.Fatal(err)
 	}
 	notFound(t, second)
@@ -230,7 +232,7 @@ func TestFeedTokens(t *testing.T) {
 	}
 	for _, user := range []string{"", "not-an-id", "01890a5d-ac96-774b-bcce-b302099a8057"} {
 		var ve *errs.ValidationError
-		if _, err := f.svc.RotateFeedToken(ctx, user); !errors.As(err, &ve) {
+		if _, err := f.svc.RotateFeedToken(ctx, byMember(user)); !errors.As(err, &ve) {
 			t.Fatalf("RotateFeedToken(%q) = %v, want a validation error", user, err)
 		}
 	}
@@ -357,7 +359,7 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 	var zero time.Time
 	tests := []struct {
 		name     string
-		feed     func(context.Context, string, time.Time, time.Time) (*calendar.Feed, error)
+		feed     func(context.Context, *identity.Principal, string, time.Time, time.Time) (*calendar.Feed, error)
 		id       string
 		from, to time.Time
 		want     []*calendar.Reservation
@@ -374,7 +376,7 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			feed, err := tt.feed(ctx, tt.id, tt.from, tt.to)
+			feed, err := tt.feed(ctx, bySystem(), tt.id, tt.from, tt.to)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -392,7 +394,7 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 		})
 	}
 
-	feed, err := f.svc.ResourceFeed(ctx, room.ID, zero, zero)
+	feed, err := f.svc.ResourceFeed(ctx, bySystem(), room.ID, zero, zero)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,8 +424,8 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, call := range []func() error{
-				func() error { _, err := f.svc.SiteFeed(ctx, f.site.ID, tt.from, tt.to); return err },
-				func() error { _, err := f.svc.ResourceFeed(ctx, desk.ID, tt.from, tt.to); return err },
+				func() error { _, err := f.svc.SiteFeed(ctx, bySystem(), f.site.ID, tt.from, tt.to); return err },
+				func() error { _, err := f.svc.ResourceFeed(ctx, bySystem(), desk.ID, tt.from, tt.to); return err },
 			} {
 				var ve *errs.ValidationError
 				if err := call(); !errors.As(err, &ve) || ve.Fields[0].Field != "to" {
@@ -434,14 +436,14 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 	}
 	for _, call := range []func() error{
 		func() error {
-			_, err := f.svc.SiteFeed(ctx, "01890a5d-ac96-774b-bcce-b302099a8057", zero, zero)
+			_, err := f.svc.SiteFeed(ctx, bySystem(), "01890a5d-ac96-774b-bcce-b302099a8057", zero, zero)
 			return err
 		},
 		func() error {
-			_, err := f.svc.ResourceFeed(ctx, "01890a5d-ac96-774b-bcce-b302099a8057", zero, zero)
+			_, err := f.svc.ResourceFeed(ctx, bySystem(), "01890a5d-ac96-774b-bcce-b302099a8057", zero, zero)
 			return err
 		},
-		func() error { _, err := f.svc.SiteFeed(ctx, "garbage", zero, zero); return err },
+		func() error { _, err := f.svc.SiteFeed(ctx, bySystem(), "garbage", zero, zero); return err },
 	} {
 		if err := call(); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("unknown site or resource: %v, want not found", err)
@@ -473,7 +475,7 @@ func TestFeedETag(t *testing.T) {
 	}
 	siteFeed := func() *calendar.Feed {
 		t.Helper()
-		feed, err := f.svc.SiteFeed(ctx, f.site.ID, time.Time{}, time.Time{})
+		feed, err := f.svc.SiteFeed(ctx, bySystem(), f.site.ID, time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -540,7 +542,7 @@ func TestFeedETag(t *testing.T) {
 
 	// Renaming the site changes what every event says.
 	name := "La Fabrique"
-	if _, err := f.svc.UpdateSite(ctx, f.site.ID, calendar.SiteUpdate{Name: &name}); err != nil {
+	if _, err := f.svc.UpdateSite(ctx, bySystem(), f.site.ID, calendar.SiteUpdate{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	if userFeed().ETag == u4.ETag {
@@ -570,7 +572,7 @@ func expectedText(s string) string {
 func noteRoundTrip(t testing.TB, f *fixture, r *calendar.Reservation, note string) ical.Event {
 	t.Helper()
 	f.exec(t, "UPDATE reservations SET note = ? WHERE id = ?", note, r.ID)
-	feed, err := f.svc.ResourceFeed(context.Background(), r.ResourceID, time.Time{}, time.Time{})
+	feed, err := f.svc.ResourceFeed(context.Background(), bySystem(), r.ResourceID, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -620,7 +622,7 @@ func TestFeedTextAndFolding(t *testing.T) {
 	// Folding is CRLF plus one space: taking those out gives the line back.
 	note := strings.Repeat("Café ☕ 😀 ", 20)
 	f.exec(t, "UPDATE reservations SET note = ? WHERE id = ?", note, r.ID)
-	feed, err := f.svc.ResourceFeed(context.Background(), desk.ID, time.Time{}, time.Time{})
+	feed, err := f.svc.ResourceFeed(context.Background(), bySystem(), desk.ID, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,3 +17,7 @@ func byAs(userID string, manager bool) *identity.Principal {
 	}
 	return byMember(userID)
 }
+
+// bySystem is the principal of the system, which may do anything: for
+// the tests of what an operation does rather than who may ask it.
+func bySystem() *identity.Principal { return identity.System() }

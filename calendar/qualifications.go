@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -43,8 +44,12 @@ func (g *Grant) ValidAt(t time.Time) bool {
 	return g.RevokedAt == nil && (g.ExpiresAt == nil || t.Before(*g.ExpiresAt))
 }
 
-// CreateQualification adds a qualification to a site.
-func (svc *Service) CreateQualification(ctx context.Context, siteID, name, description string) (*Qualification, error) {
+// CreateQualification adds a qualification to a site, for p who edits the
+// site.
+func (svc *Service) CreateQualification(ctx context.Context, p *identity.Principal, siteID, name, description string) (*Qualification, error) {
+	if err := mayEditSite(p, siteID); err != nil {
+		return nil, err
+	}
 	if _, err := svc.GetSite(ctx, siteID); err != nil {
 		return nil, err
 	}
@@ -65,9 +70,29 @@ func (svc *Service) CreateQualification(ctx context.Context, siteID, name, descr
 
 var errQualificationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "qualification_not_found", Detail: "no such qualification"}
 
-// GetQualification returns one qualification.
-func (svc *Service) GetQualification(ctx context.Context, qualID string) (*Qualification, error) {
-	return svc.getQualification(ctx, svc.db, qualID)
+// GetQualification returns one qualification that p may know exists.
+func (svc *Service) GetQualification(ctx context.Context, p *identity.Principal, qualID string) (*Qualification, error) {
+	q, err := svc.getQualification(ctx, svc.db, qualID)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayReadQualification(p, q); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// managedQualification returns a qualification that p manages (see
+// mayManageQualification).
+func (svc *Service) managedQualification(ctx context.Context, idb bun.IDB, p *identity.Principal, qualID string) (*Qualification, error) {
+	q, err := svc.getQualification(ctx, idb, qualID)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayManageQualification(p, q); err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
 func (svc *Service) getQualification(ctx context.Context, idb bun.IDB, qualID string) (*Qualification, error) {
@@ -84,8 +109,12 @@ func (svc *Service) getQualification(ctx context.Context, idb bun.IDB, qualID st
 	return &q, nil
 }
 
-// ListQualifications returns a site's qualifications by name.
-func (svc *Service) ListQualifications(ctx context.Context, siteID string) ([]Qualification, error) {
+// ListQualifications returns a site's qualifications by name, for p who
+// may know the site exists.
+func (svc *Service) ListQualifications(ctx context.Context, p *identity.Principal, siteID string) ([]Qualification, error) {
+	if _, err := svc.ReadSite(ctx, p, siteID); err != nil {
+		return nil, err
+	}
 	qs := []Qualification{}
 	if err := svc.db.NewSelect().Model(&qs).Where("site_id = ?", siteID).Order("name", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list qualifications: %w", err)
@@ -95,7 +124,15 @@ func (svc *Service) ListQualifications(ctx context.Context, siteID string) ([]Qu
 
 // GrantQualification records that userID holds qualID, until expiresAt if set.
 // A new grant replaces the member's earlier ones (so a renewal extends).
-func (svc *Service) GrantQualification(ctx context.Context, qualID, userID, grantedBy string, expiresAt *time.Time) (*Grant, error) {
+// p grants it (see mayGrant) and is recorded as having trained the member.
+func (svc *Service) GrantQualification(ctx context.Context, p *identity.Principal, qualID, userID string, expiresAt *time.Time) (*Grant, error) {
+	if err := mayGrant(p); err != nil {
+		return nil, err
+	}
+	if _, err := svc.managedQualification(ctx, svc.db, p, qualID); err != nil {
+		return nil, err
+	}
+	grantedBy := p.UserID
 	now := svc.now()
 	var v errs.Validator
 	v.Check(id.Valid(userID), "user_id", "is required")
@@ -130,8 +167,11 @@ func (svc *Service) GrantQualification(ctx context.Context, qualID, userID, gran
 	return g, err
 }
 
-// RevokeQualification ends userID's grant of qualID.
-func (svc *Service) RevokeQualification(ctx context.Context, qualID, userID string) error {
+// RevokeQualification ends userID's grant of qualID, for p who manages it.
+func (svc *Service) RevokeQualification(ctx context.Context, p *identity.Principal, qualID, userID string) error {
+	if _, err := svc.managedQualification(ctx, svc.db, p, qualID); err != nil {
+		return err
+	}
 	res, err := svc.db.NewUpdate().Model((*Grant)(nil)).Set("revoked_at = ?", svc.now()).
 		Where("qualification_id = ? AND user_id = ? AND revoked_at IS NULL", qualID, userID).Exec(ctx)
 	if err != nil {
@@ -143,8 +183,12 @@ func (svc *Service) RevokeQualification(ctx context.Context, qualID, userID stri
 	return nil
 }
 
-// ListGrants returns the grants in force of a qualification.
-func (svc *Service) ListGrants(ctx context.Context, qualID string) ([]Grant, error) {
+// ListGrants returns the grants in force of a qualification, for p who
+// manages it.
+func (svc *Service) ListGrants(ctx context.Context, p *identity.Principal, qualID string) ([]Grant, error) {
+	if _, err := svc.managedQualification(ctx, svc.db, p, qualID); err != nil {
+		return nil, err
+	}
 	gs := []Grant{}
 	if err := svc.db.NewSelect().Model(&gs).Where("qualification_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", qualID, svc.now()).
 		Order("granted_at").Scan(ctx); err != nil {

@@ -550,55 +550,16 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 		return nil, err
 	}
 	if block {
-		// A manager's block needs a sane interval: not over already, ending
-		// within the farthest horizon, and bounded (it may start in the
-		// past, for maintenance already under way).
-		switch {
-		case !end.After(now):
-			return nil, errs.Rule("end", "in_the_past", "this block is over already")
-		case end.After(now.AddDate(0, 0, MaxHorizonDays)):
-			return nil, errs.Rule("end", "beyond_horizon", "a block ends at most %d days ahead", MaxHorizonDays)
-		case end.Sub(start) > MaxBlockMinutes*time.Minute:
-			return nil, errs.Rule("end", "too_long", "a block lasts at most %d days; close the resource for longer", MaxBlockMinutes/(24*60))
+		if err := checkBlockSpan(start, end, now); err != nil {
+			return nil, err
 		}
 		return &slot{res: res, site: site, start: start, end: end, busy: end, seats: seats}, nil
 	}
 	if !res.MemberBookable && !b.manager {
 		return nil, &errs.Problem{Kind: errs.ErrForbidden, Code: "not_member_bookable", Detail: "only managers book this resource"}
 	}
-	if !start.After(now) {
-		return nil, errs.Rule("start", "in_the_past", "start is in the past")
-	}
-	// The whole reservation lies within the horizon, its end too: what
-	// availability offers (it stops at the horizon) is what may be booked.
-	// Managers are not held to the resource's horizon, but to the farthest
-	// a resource may have: no reservation reaches the year 9999.
-	days, ahead := rules.HorizonDays, "bookings open %d days ahead"
-	if b.manager {
-		days, ahead = MaxHorizonDays, "managers book at most %d days ahead"
-	}
-	horizon := now.AddDate(0, 0, days)
-	if start.After(horizon) {
-		return nil, errs.Rule("start", "beyond_horizon", ahead, days)
-	}
-	if end.After(horizon) {
-		return nil, errs.Rule("end", "beyond_horizon", ahead+": the reservation must end by then", days)
-	}
-	if !b.manager && start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
-		return nil, errs.Rule("start", "under_minimum_notice", "book at least %d minutes ahead", rules.MinNoticeMinutes)
-	}
-	if !onSlot(start, loc, rules.SlotMinutes) {
-		return nil, errs.Rule("start", "off_granularity", "start must fall on a %d-minute boundary", rules.SlotMinutes)
-	}
-	if !onSlot(end, loc, rules.SlotMinutes) {
-		return nil, errs.Rule("end", "off_granularity", "end must fall on a %d-minute boundary", rules.SlotMinutes)
-	}
-	d := end.Sub(start)
-	if d < time.Duration(rules.MinMinutes)*time.Minute {
-		return nil, errs.Rule("end", "too_short", "a booking lasts at least %d minutes", rules.MinMinutes)
-	}
-	if d > time.Duration(rules.MaxMinutes)*time.Minute {
-		return nil, errs.Rule("end", "too_long", "a booking lasts at most %d minutes", rules.MaxMinutes)
+	if err := checkTiming(rules, b.manager, loc, start, end, now); err != nil {
+		return nil, err
 	}
 	hours := site.OpeningHours
 	if res.OpeningHours != nil {
@@ -623,6 +584,64 @@ func (svc *Service) checkSlotRules(ctx context.Context, tx bun.IDB, res *Resourc
 	}
 	busy := end.Add(time.Duration(rules.BufferAfterMinutes) * time.Minute)
 	return &slot{res: res, site: site, start: start, end: end, busy: busy, seats: seats, closuresPending: !closures}, nil
+}
+
+// checkBlockSpan: a manager's block needs a sane interval: not over
+// already, ending within the farthest horizon, and bounded (it may start
+// in the past, for maintenance already under way).
+func checkBlockSpan(start, end, now time.Time) error {
+	switch {
+	case !end.After(now):
+		return errs.Rule("end", "in_the_past", "this block is over already")
+	case end.After(now.AddDate(0, 0, MaxHorizonDays)):
+		return errs.Rule("end", "beyond_horizon", "a block ends at most %d days ahead", MaxHorizonDays)
+	case end.Sub(start) > MaxBlockMinutes*time.Minute:
+		return errs.Rule("end", "too_long", "a block lasts at most %d days; close the resource for longer", MaxBlockMinutes/(24*60))
+	}
+	return nil
+}
+
+// checkTiming checks a booking's [start, end) against the resource's
+// rules at instant now: in the future, within the horizon, with the
+// minimum notice (managers are free of the notice and held to the
+// farthest horizon instead), on the slot grid of loc, and of an allowed
+// length.
+func checkTiming(rules Rules, manager bool, loc *time.Location, start, end, now time.Time) error {
+	if !start.After(now) {
+		return errs.Rule("start", "in_the_past", "start is in the past")
+	}
+	// The whole reservation lies within the horizon, its end too: what
+	// availability offers (it stops at the horizon) is what may be booked.
+	// Managers are not held to the resource's horizon, but to the farthest
+	// a resource may have: no reservation reaches the year 9999.
+	days, ahead := rules.HorizonDays, "bookings open %d days ahead"
+	if manager {
+		days, ahead = MaxHorizonDays, "managers book at most %d days ahead"
+	}
+	horizon := now.AddDate(0, 0, days)
+	if start.After(horizon) {
+		return errs.Rule("start", "beyond_horizon", ahead, days)
+	}
+	if end.After(horizon) {
+		return errs.Rule("end", "beyond_horizon", ahead+": the reservation must end by then", days)
+	}
+	if !manager && start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
+		return errs.Rule("start", "under_minimum_notice", "book at least %d minutes ahead", rules.MinNoticeMinutes)
+	}
+	if !onSlot(start, loc, rules.SlotMinutes) {
+		return errs.Rule("start", "off_granularity", "start must fall on a %d-minute boundary", rules.SlotMinutes)
+	}
+	if !onSlot(end, loc, rules.SlotMinutes) {
+		return errs.Rule("end", "off_granularity", "end must fall on a %d-minute boundary", rules.SlotMinutes)
+	}
+	d := end.Sub(start)
+	if d < time.Duration(rules.MinMinutes)*time.Minute {
+		return errs.Rule("end", "too_short", "a booking lasts at least %d minutes", rules.MinMinutes)
+	}
+	if d > time.Duration(rules.MaxMinutes)*time.Minute {
+		return errs.Rule("end", "too_long", "a booking lasts at most %d minutes", rules.MaxMinutes)
+	}
+	return nil
 }
 
 // checkSeats returns the seats b takes of res: those asked for (one by
@@ -886,10 +905,8 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, actor
 			return nil, err
 		}
 	}
-	if svc.freed != nil {
-		if err := svc.freed(ctx, tx, res, r.StartsAt, r.BusyUntil); err != nil {
-			return nil, err
-		}
+	if err := svc.offerFreed(ctx, tx, res, r.StartsAt, r.BusyUntil); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -904,6 +921,26 @@ type Move struct {
 	Start, End string // empty keeps the current value
 	Seats      int    // 0 keeps the current value
 	Note       *string
+}
+
+// movedBooking is the booking r becomes when moved by m: its slot, seats
+// and note, with what m changes. It is checked as a new booking would be.
+func movedBooking(r *Reservation, m Move, manager bool) Booking {
+	b := Booking{By: m.By, ResourceID: r.ResourceID, actorID: m.By.UserID, manager: manager, Kind: r.Kind,
+		Start: r.StartsAt.Format(time.RFC3339), End: r.EndsAt.Format(time.RFC3339), Seats: r.Seats, Note: r.Note}
+	if r.UserID != nil {
+		b.UserID = *r.UserID
+	}
+	if m.Start != "" {
+		b.Start = m.Start
+	}
+	if m.End != "" {
+		b.End = m.End
+	}
+	if m.Seats != 0 {
+		b.Seats = m.Seats
+	}
+	return b
 }
 
 // MoveReservation moves or resizes a reservation with the same checks as a
@@ -934,21 +971,7 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 		if !r.StartsAt.After(svc.now()) && !manager {
 			return errs.Rule("reservation_id", "already_started", "a reservation that has started cannot be moved")
 		}
-		b := Booking{By: m.By, ResourceID: r.ResourceID, actorID: m.By.UserID, manager: manager, Kind: r.Kind,
-			Start: r.StartsAt.Format(time.RFC3339), End: r.EndsAt.Format(time.RFC3339), Seats: r.Seats, Note: r.Note}
-		if r.UserID != nil {
-			b.UserID = *r.UserID
-		}
-		if m.Start != "" {
-			b.Start = m.Start
-		}
-		if m.End != "" {
-			b.End = m.End
-		}
-		if m.Seats != 0 {
-			b.Seats = m.Seats
-		}
-		s, err := svc.checkSlot(ctx, tx, res, site, b)
+		s, err := svc.checkSlot(ctx, tx, res, site, movedBooking(r, m, manager))
 		if err != nil {
 			return err
 		}
@@ -979,10 +1002,8 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 			}
 			return fmt.Errorf("move reservation: %w", err)
 		}
-		if svc.freed != nil {
-			if err := svc.freed(ctx, tx, res, oldStart, oldBusy); err != nil {
-				return err
-			}
+		if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
+			return err
 		}
 		out = r
 		return nil
@@ -1001,8 +1022,18 @@ type ReservationFilter struct {
 	Limit      int
 }
 
-// ListReservations returns reservations by start time then id.
-func (svc *Service) ListReservations(ctx context.Context, f ReservationFilter) ([]Reservation, string, error) {
+// ListReservations returns the reservations of f that p may list (see
+// scopeReservationList), by start time then id. A filter by resource alone
+// is decided on the resource's site.
+func (svc *Service) ListReservations(ctx context.Context, p *identity.Principal, f ReservationFilter) ([]Reservation, string, error) {
+	if f.ResourceID != "" && f.SiteID == "" {
+		if res, err := svc.GetResource(ctx, f.ResourceID); err == nil {
+			f.SiteID = res.SiteID
+		}
+	}
+	if err := scopeReservationList(p, &f); err != nil {
+		return nil, "", err
+	}
 	rs := []Reservation{}
 	q := svc.db.NewSelect().Model(&rs).OrderExpr("starts_at, id").Limit(f.Limit + 1)
 	if f.UserID != "" {

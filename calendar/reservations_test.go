@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -18,7 +21,10 @@ import (
 
 // fixture is a site in Paris, open every day 08:00–20:00, and a member.
 type fixture struct {
-	db    *bun.DB
+	db *bun.DB
+	// jobs is the queue of every service the fixture builds; no client
+	// works it unless a test starts one.
+	jobs  *jobs.Queue
 	svc   *calendar.Service
 	site  *calendar.Site
 	users []string
@@ -38,17 +44,20 @@ func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Tim
 	t.Helper()
 	d := dbtest.New(t)
 	paris, _ := time.LoadLocation("Europe/Paris")
+	if cfg.Jobs == nil {
+		cfg.Jobs = jobstest.Queue(t, d)
+	}
 	svc := calendar.New(d, cfg)
 	in := validSite()
 	in.OpeningHours = calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		in.OpeningHours[day] = [][2]string{{"08:00", "20:00"}}
 	}
-	site, err := svc.CreateSite(context.Background(), in)
+	site, err := svc.CreateSite(context.Background(), bySystem(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, svc: svc, site: site, now: now, paris: paris}
+	f := &fixture{db: d, jobs: cfg.Jobs, svc: svc, site: site, now: now, paris: paris}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}
@@ -57,7 +66,7 @@ func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Tim
 
 func (f *fixture) resource(t testing.TB, in calendar.NewResource) *calendar.Resource {
 	t.Helper()
-	r, err := f.svc.CreateResource(context.Background(), f.site.ID, in)
+	r, err := f.svc.CreateResource(context.Background(), bySystem(), f.site.ID, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,11 +97,11 @@ func TestBookingRules(t *testing.T) {
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk 1",
 		Rules: calendar.Rules{SlotMinutes: 30, MinMinutes: 60, MaxMinutes: 240, HorizonDays: 14, MinNoticeMinutes: 60}})
-	q, _ := f.svc.CreateQualification(ctx, f.site.ID, "Laser induction", "")
+	q, _ := f.svc.CreateQualification(ctx, bySystem(), f.site.ID, "Laser induction", "")
 	qid := q.ID
 	laser := f.resource(t, calendar.NewResource{Kind: calendar.KindMachine, Name: "Laser", QualificationID: &qid})
 	zone := f.resource(t, calendar.NewResource{Kind: calendar.KindZone, Name: "Open space", Capacity: 10})
-	if _, err := f.svc.AddClosure(ctx, f.site.ID, time.Date(2026, 3, 6, 0, 0, 0, 0, f.paris), time.Date(2026, 3, 7, 0, 0, 0, 0, f.paris), "Inventaire"); err != nil {
+	if _, err := f.svc.AddClosure(ctx, bySystem(), f.site.ID, time.Date(2026, 3, 6, 0, 0, 0, 0, f.paris), time.Date(2026, 3, 7, 0, 0, 0, 0, f.paris), "Inventaire"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -135,14 +144,14 @@ func TestBookingRules(t *testing.T) {
 		})
 	}
 	// With the grant, the laser books.
-	if _, err := f.svc.GrantQualification(ctx, qid, u, u, nil); err != nil {
+	if _, err := f.svc.GrantQualification(ctx, byAdmin(u), qid, u, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.book(laser, u, f.at(3, 10, 0), f.at(3, 11, 0)); err != nil {
 		t.Fatalf("qualified booking: %v", err)
 	}
 	// Nothing refused above was stored.
-	rs, _, err := f.svc.ListReservations(ctx, calendar.ReservationFilter{UserID: u, Limit: 100})
+	rs, _, err := f.svc.ListReservations(ctx, bySystem(), calendar.ReservationFilter{UserID: u, Limit: 100})
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("reservations = %d, %v; want only the laser", len(rs), err)
 	}

@@ -16,7 +16,7 @@ func TestBookingSeesResourceChangesFromOtherReplicas(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }})
+	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs})
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk 1"})
 	yes, no := true, false
@@ -27,19 +27,19 @@ func TestBookingSeesResourceChangesFromOtherReplicas(t *testing.T) {
 		want   string // the rule code refusing the next booking, "" for none
 	}{
 		{"retired elsewhere", other, func(svc *calendar.Service) error {
-			_, err := svc.UpdateResource(ctx, desk.ID, calendar.ResourceUpdate{Retired: &yes})
+			_, err := svc.UpdateResource(ctx, bySystem(), desk.ID, calendar.ResourceUpdate{Retired: &yes})
 			return err
 		}, "resource_retired"},
 		{"back in service here", f.svc, func(svc *calendar.Service) error {
-			_, err := svc.UpdateResource(ctx, desk.ID, calendar.ResourceUpdate{Retired: &no})
+			_, err := svc.UpdateResource(ctx, bySystem(), desk.ID, calendar.ResourceUpdate{Retired: &no})
 			return err
 		}, ""},
 		{"managers only elsewhere", other, func(svc *calendar.Service) error {
-			_, err := svc.UpdateResource(ctx, desk.ID, calendar.ResourceUpdate{MemberBookable: &no})
+			_, err := svc.UpdateResource(ctx, bySystem(), desk.ID, calendar.ResourceUpdate{MemberBookable: &no})
 			return err
 		}, "not_member_bookable"},
 		{"members again elsewhere", other, func(svc *calendar.Service) error {
-			_, err := svc.UpdateResource(ctx, desk.ID, calendar.ResourceUpdate{MemberBookable: &yes})
+			_, err := svc.UpdateResource(ctx, bySystem(), desk.ID, calendar.ResourceUpdate{MemberBookable: &yes})
 			return err
 		}, ""},
 		{"site closes at noon elsewhere", other, func(svc *calendar.Service) error {
@@ -47,7 +47,7 @@ func TestBookingSeesResourceChangesFromOtherReplicas(t *testing.T) {
 			for _, day := range calendar.Weekdays {
 				hours[day] = [][2]string{{"08:00", "12:00"}}
 			}
-			_, err := svc.UpdateSite(ctx, f.site.ID, calendar.SiteUpdate{OpeningHours: hours})
+			_, err := svc.UpdateSite(ctx, bySystem(), f.site.ID, calendar.SiteUpdate{OpeningHours: hours})
 			return err
 		}, "outside_opening_hours"},
 	}

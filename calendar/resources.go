@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -183,8 +184,11 @@ func validateResource(v *errs.Validator, r *Resource) {
 	_ = v.Merge(r.OpeningHours.Validate("opening_hours"))
 }
 
-// CreateResource adds a resource to siteID.
-func (svc *Service) CreateResource(ctx context.Context, siteID string, in NewResource) (*Resource, error) {
+// CreateResource adds a resource to siteID, for p who edits the site.
+func (svc *Service) CreateResource(ctx context.Context, p *identity.Principal, siteID string, in NewResource) (*Resource, error) {
+	if err := mayEditSite(p, siteID); err != nil {
+		return nil, err
+	}
 	if _, err := svc.GetSite(ctx, siteID); err != nil {
 		return nil, err
 	}
@@ -219,9 +223,24 @@ func (svc *Service) CreateResource(ctx context.Context, siteID string, in NewRes
 
 var errResourceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "resource_not_found", Detail: "no such resource"}
 
-// GetResource returns a resource, retired or not.
+// GetResource returns a resource, retired or not, deciding nothing: what
+// other domains read of a resource. Callers acting for someone use
+// ReadResource.
 func (svc *Service) GetResource(ctx context.Context, resourceID string) (*Resource, error) {
 	return getResource(ctx, svc.db, resourceID, false)
+}
+
+// ReadResource returns a resource, retired or not, that p may know exists
+// (see mayReadResource).
+func (svc *Service) ReadResource(ctx context.Context, p *identity.Principal, resourceID string) (*Resource, error) {
+	res, err := getResource(ctx, svc.db, resourceID, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayReadResource(p, res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // getResource reads a resource. With lockZone, a zone's row is locked for
@@ -278,8 +297,12 @@ type ResourceFilter struct {
 	IncludeRetired bool
 }
 
-// ListResources returns the resources of a site, by kind then name.
-func (svc *Service) ListResources(ctx context.Context, siteID string, f ResourceFilter) ([]Resource, error) {
+// ListResources returns the resources of a site, by kind then name, for p
+// who may know the site exists.
+func (svc *Service) ListResources(ctx context.Context, p *identity.Principal, siteID string, f ResourceFilter) ([]Resource, error) {
+	if err := mayReadSite(p, siteID); err != nil {
+		return nil, err
+	}
 	if _, err := svc.GetSite(ctx, siteID); err != nil {
 		return nil, err
 	}
@@ -314,13 +337,16 @@ type ResourceUpdate struct {
 
 // UpdateResource applies up. Retiring keeps the resource and its history but
 // refuses new bookings; existing future reservations stay for the manager to
-// move or cancel.
-func (svc *Service) UpdateResource(ctx context.Context, resourceID string, up ResourceUpdate) (*Resource, error) {
+// move or cancel. p must edit the resource (see mayEditResource).
+func (svc *Service) UpdateResource(ctx context.Context, p *identity.Principal, resourceID string, up ResourceUpdate) (*Resource, error) {
 	defer svc.resources.invalidate() // after the change is committed
 	var out *Resource
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		r, err := getResource(ctx, tx, resourceID, true)
 		if err != nil {
+			return err
+		}
+		if err := mayEditResource(p, r); err != nil {
 			return err
 		}
 		if up.Name != nil {

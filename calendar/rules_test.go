@@ -174,3 +174,176 @@ func TestAuthorizeWaitlist(t *testing.T) {
 		}
 	}
 }
+
+// API keys of site "here" with the scopes the site, feed and listing rules
+// ask for, and one of another site.
+var (
+	ruleKeySitesWrite = &identity.Principal{APIKeyID: "k5", SiteIDs: []string{"here"},
+		Scopes: []string{identity.ScopeSitesRead, identity.ScopeSitesWrite}}
+	ruleKeyCalendar = &identity.Principal{APIKeyID: "k6", SiteIDs: []string{"here"},
+		Scopes: []string{identity.ScopeSitesRead, identity.ScopeCalendarRead}}
+	ruleKeyReadRes = &identity.Principal{APIKeyID: "k7", SiteIDs: []string{"here"},
+		Scopes: []string{identity.ScopeSitesRead, identity.ScopeReservationsRead}}
+	ruleKeyNoRead   = &identity.Principal{APIKeyID: "k8", SiteIDs: []string{"here"}, Scopes: []string{identity.ScopeSitesWrite}}
+	ruleKeyElsePlus = &identity.Principal{APIKeyID: "k9", SiteIDs: []string{"there"},
+		Scopes: []string{identity.ScopeSitesRead, identity.ScopeSitesWrite, identity.ScopeCalendarRead, identity.ScopeReservationsRead}}
+)
+
+// TestSiteRules: who may open, list, read and change a site (and its
+// closures, resources and qualifications), and change its legal identity.
+func TestSiteRules(t *testing.T) {
+	res := &Resource{ID: "r", SiteID: "here"}
+	q := &Qualification{ID: "q", SiteID: "here"}
+	tests := []struct {
+		name                        string
+		by                          *identity.Principal
+		create, list, read, edit    string
+		readRes, editRes            string
+		readQual, manageQual, grant string
+		legal                       bool
+	}{
+		{"member", ruleMember, "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "ok", false},
+		{"manager here", ruleManager, "forbidden", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", false},
+		{"manager elsewhere", ruleOtherManager, "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "ok", false},
+		{"admin", ruleAdmin, "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", true},
+		{"key with sites:write", ruleKeySitesWrite, "forbidden", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "forbidden", false},
+		{"key with sites:read only", ruleKeyNoScope, "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "forbidden", false},
+		// sites:write alone changes the site itself, as before the rule
+		// moved here, but not what is reached through a resource or a
+		// qualification, which the key may not read.
+		{"key without sites:read", ruleKeyNoRead, "forbidden", "forbidden", "site_not_found", "ok",
+			"resource_not_found", "resource_not_found", "qualification_not_found", "qualification_not_found", "forbidden", false},
+		{"key of another site", ruleKeyElsePlus, "forbidden", "ok", "site_not_found", "site_not_found",
+			"resource_not_found", "resource_not_found", "qualification_not_found", "qualification_not_found", "forbidden", false},
+		{"system", ruleSystem, "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []struct {
+				rule      string
+				got, want string
+			}{
+				{"create", outcome(mayCreateSite(tt.by)), tt.create},
+				{"list", outcome(mayListSites(tt.by)), tt.list},
+				{"read", outcome(mayReadSite(tt.by, "here")), tt.read},
+				{"edit", outcome(mayEditSite(tt.by, "here")), tt.edit},
+				{"read resource", outcome(mayReadResource(tt.by, res)), tt.readRes},
+				{"edit resource", outcome(mayEditResource(tt.by, res)), tt.editRes},
+				{"read qualification", outcome(mayReadQualification(tt.by, q)), tt.readQual},
+				{"manage qualification", outcome(mayManageQualification(tt.by, q)), tt.manageQual},
+				{"grant", outcome(mayGrant(tt.by)), tt.grant},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s: got %s, want %s", c.rule, c.got, c.want)
+				}
+			}
+			if got := mayChangeLegal(tt.by); got != tt.legal {
+				t.Errorf("legal: got %v, want %v", got, tt.legal)
+			}
+		})
+	}
+	// The refusal of a key's grant says why, as the api answered before.
+	if err := mayGrant(ruleKeySitesWrite); err == nil || err.Error() != "a training is granted by a person, not an API key" {
+		t.Errorf("a key's grant: %v", err)
+	}
+}
+
+// TestFeedRules: who has a feed of their own, and who exports a site's
+// or a resource's.
+func TestFeedRules(t *testing.T) {
+	res := &Resource{ID: "r", SiteID: "here"}
+	tests := []struct {
+		name                string
+		by                  *identity.Principal
+		own, site, resource string
+	}{
+		{"member", ruleMember, "ok", "forbidden", "forbidden"},
+		{"manager here", ruleManager, "ok", "ok", "ok"},
+		{"manager elsewhere", ruleOtherManager, "ok", "forbidden", "forbidden"},
+		{"admin", ruleAdmin, "ok", "ok", "ok"},
+		{"key with calendar:read", ruleKeyCalendar, "forbidden", "ok", "ok"},
+		{"key without calendar:read", ruleKeyNoScope, "forbidden", "forbidden", "forbidden"},
+		{"key of another site", ruleKeyElsePlus, "forbidden", "site_not_found", "resource_not_found"},
+		{"system", ruleSystem, "ok", "ok", "ok"},
+		{"nobody", nil, "forbidden", "site_not_found", "resource_not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := outcome(mayHaveFeed(tt.by)); got != tt.own {
+				t.Errorf("own feed: got %s, want %s", got, tt.own)
+			}
+			if got := outcome(mayExportSite(tt.by, "here")); got != tt.site {
+				t.Errorf("site feed: got %s, want %s", got, tt.site)
+			}
+			if got := outcome(mayExportResource(tt.by, res)); got != tt.resource {
+				t.Errorf("resource feed: got %s, want %s", got, tt.resource)
+			}
+		})
+	}
+	if err := mayHaveFeed(ruleKeyCalendar); err == nil || err.Error() != "an API key has no calendar of its own" {
+		t.Errorf("a key's own feed: %v", err)
+	}
+}
+
+// TestScopeReservationList: what each caller lists of the reservations a
+// filter asks for.
+func TestScopeReservationList(t *testing.T) {
+	tests := []struct {
+		name           string
+		by             *identity.Principal
+		site, user     string
+		want, wantUser string
+	}{
+		{"member, their own", ruleMember, "", "", "ok", "anne"},
+		{"member, of a site", ruleMember, "here", "", "ok", "anne"},
+		{"member, someone else's", ruleMember, "", "bob", "forbidden", ""},
+		{"manager here, the site's", ruleManager, "here", "bob", "ok", "bob"},
+		{"manager here, no site", ruleManager, "", "", "ok", "mona"},
+		{"manager elsewhere, this site's", ruleOtherManager, "here", "bob", "forbidden", ""},
+		{"admin, anyone's", ruleAdmin, "", "bob", "ok", "bob"},
+		{"key with reservations:read", ruleKeyReadRes, "here", "", "ok", ""},
+		{"key without reservations:read", ruleKeyNoScope, "here", "", "needs_site", ""},
+		{"key with no site", ruleKeyReadRes, "", "", "needs_site", ""},
+		{"key of another site", ruleKeyElsePlus, "here", "", "needs_site", ""},
+		{"system", ruleSystem, "", "bob", "ok", "bob"},
+		{"nobody", nil, "", "", "forbidden", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := ReservationFilter{SiteID: tt.site, UserID: tt.user}
+			err := scopeReservationList(tt.by, &f)
+			got := outcome(err)
+			if errors.Is(err, ErrListNeedsSite) {
+				got = "needs_site"
+			}
+			if got != tt.want {
+				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+			if got == "ok" && f.UserID != tt.wantUser {
+				t.Fatalf("lists the reservations of %q, want %q", f.UserID, tt.wantUser)
+			}
+		})
+	}
+}
+
+// TestOwnsEntry: a waiting-list entry is its member's alone.
+func TestOwnsEntry(t *testing.T) {
+	e := &WaitlistEntry{ID: "e", UserID: "anne"}
+	for _, tt := range []struct {
+		name string
+		by   *identity.Principal
+		want string
+	}{
+		{"its member", ruleMember, "ok"},
+		{"manager here", ruleManager, "waitlist_entry_not_found"},
+		{"manager elsewhere", ruleOtherManager, "waitlist_entry_not_found"},
+		{"admin", ruleAdmin, "waitlist_entry_not_found"},
+		{"key", ruleKeyWrite, "waitlist_entry_not_found"},
+		{"system", ruleSystem, "waitlist_entry_not_found"},
+		{"nobody", nil, "waitlist_entry_not_found"},
+	} {
+		if got := outcome(ownsEntry(tt.by, e)); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

@@ -154,33 +154,9 @@ func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesRe
 		if err := svc.expireOverdueHolds(ctx, tx, res); err != nil {
 			return err
 		}
-		loc := site.Location()
-		first, err := ResolveTime("start", sb.Start, loc)
+		first, length, starts, err := seriesOccurrences(res, site, sb)
 		if err != nil {
 			return err
-		}
-		firstEnd, err := ResolveTime("end", sb.End, loc)
-		if err != nil {
-			return err
-		}
-		if !firstEnd.After(first) {
-			return errs.Rule("end", "end_before_start", "end must be after start")
-		}
-		// Every occurrence has the first one's length and seats: too long or
-		// too many for one is for all, and says so about the field at fault.
-		if _, err := checkSeats(res, sb.Booking); err != nil {
-			return err
-		}
-		if maxMinutes := res.Rules.withDefaults(res.Kind).MaxMinutes; firstEnd.Sub(first) > time.Duration(maxMinutes)*time.Minute {
-			return errs.Rule("end", "too_long", "a booking lasts at most %d minutes", maxMinutes)
-		}
-		length := wallDuration(first, firstEnd, loc)
-		starts, err := expand(sb.RRule, first, loc)
-		if err != nil {
-			return err
-		}
-		if len(starts) == 0 {
-			return errs.Rule("rrule", "no_occurrences", "the rule has no occurrence from start on")
 		}
 		series := &Series{ID: id.New(), ResourceID: res.ID, UserID: sb.UserID, RRule: strings.TrimPrefix(strings.TrimSpace(sb.RRule), "RRULE:"),
 			FirstStart: first, DurationSeconds: int64(length / time.Second), Timezone: site.Timezone, CreatedAt: svc.now()}
@@ -190,34 +166,82 @@ func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesRe
 			}
 			return fmt.Errorf("insert series: %w", err)
 		}
-		out = &SeriesResult{Series: series}
-		for _, start := range starts {
-			end := addWall(start, length, loc)
-			b := sb.Booking
-			b.Start, b.End = start.Format(time.RFC3339), end.Format(time.RFC3339)
-			r, err := svc.bookChecked(ctx, tx, res, site, b, &series.ID)
-			var p *errs.Problem
-			var ve *errs.ValidationError
-			switch {
-			case err == nil:
-				out.Created = append(out.Created, r)
-			case errors.As(err, &p):
-				out.Skipped = append(out.Skipped, Unavailable{Start: start.UTC(), End: end.UTC(), Code: p.Code, Detail: p.Detail})
-			case errors.As(err, &ve):
-				out.Skipped = append(out.Skipped, Unavailable{Start: start.UTC(), End: end.UTC(), Code: "invalid", Detail: ve.Error()})
-			default:
-				return err
-			}
-		}
-		if len(out.Skipped) > 0 && (sb.Mode == AllOrNothing || len(out.Created) == 0) {
-			return &errs.Problem{Kind: errs.ErrConflict, Code: "occurrences_unavailable",
-				Detail: fmt.Sprintf("%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), len(starts)),
-				Extra:  map[string]any{"unavailable": out.Skipped}}
-		}
-		return nil
+		out, err = svc.bookOccurrences(ctx, tx, res, site, sb, series, starts, length)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// seriesOccurrences reads the first occurrence of sb in the site's time
+// zone and checks what holds for every occurrence alike, so that a refusal
+// names the field at fault once rather than each occurrence: seats, and a
+// length within the resource's maximum. It returns the first start, the
+// wall-clock length of each occurrence and every occurrence's start.
+func seriesOccurrences(res *Resource, site *Site, sb SeriesBooking) (first time.Time, length time.Duration, starts []time.Time, err error) {
+	loc := site.Location()
+	first, err = ResolveTime("start", sb.Start, loc)
+	if err != nil {
+		return time.Time{}, 0, nil, err
+	}
+	firstEnd, err := ResolveTime("end", sb.End, loc)
+	if err != nil {
+		return time.Time{}, 0, nil, err
+	}
+	if !firstEnd.After(first) {
+		return time.Time{}, 0, nil, errs.Rule("end", "end_before_start", "end must be after start")
+	}
+	// Every occurrence has the first one's length and seats: too long or
+	// too many for one is for all, and says so about the field at fault.
+	if _, err := checkSeats(res, sb.Booking); err != nil {
+		return time.Time{}, 0, nil, err
+	}
+	if maxMinutes := res.Rules.withDefaults(res.Kind).MaxMinutes; firstEnd.Sub(first) > time.Duration(maxMinutes)*time.Minute {
+		return time.Time{}, 0, nil, errs.Rule("end", "too_long", "a booking lasts at most %d minutes", maxMinutes)
+	}
+	length = wallDuration(first, firstEnd, loc)
+	starts, err = expand(sb.RRule, first, loc)
+	if err != nil {
+		return time.Time{}, 0, nil, err
+	}
+	if len(starts) == 0 {
+		return time.Time{}, 0, nil, errs.Rule("rrule", "no_occurrences", "the rule has no occurrence from start on")
+	}
+	return first, length, starts, nil
+}
+
+// bookOccurrences books each occurrence of series inside tx, and reports
+// those it could not book. In AllOrNothing mode any of those, and in
+// SkipConflicts mode all of them, refuse the whole series (409): the
+// caller's transaction then books nothing.
+func (svc *Service) bookOccurrences(ctx context.Context, tx bun.Tx, res *Resource, site *Site, sb SeriesBooking,
+	series *Series, starts []time.Time, length time.Duration) (*SeriesResult, error) {
+	loc := site.Location()
+	out := &SeriesResult{Series: series}
+	for _, start := range starts {
+		end := addWall(start, length, loc)
+		b := sb.Booking
+		b.Start, b.End = start.Format(time.RFC3339), end.Format(time.RFC3339)
+		r, err := svc.bookChecked(ctx, tx, res, site, b, &series.ID)
+		var p *errs.Problem
+		var ve *errs.ValidationError
+		switch {
+		case err == nil:
+			out.Created = append(out.Created, r)
+		case errors.As(err, &p):
+			out.Skipped = append(out.Skipped, Unavailable{Start: start.UTC(), End: end.UTC(), Code: p.Code, Detail: p.Detail})
+		case errors.As(err, &ve):
+			out.Skipped = append(out.Skipped, Unavailable{Start: start.UTC(), End: end.UTC(), Code: "invalid", Detail: ve.Error()})
+		default:
+			return nil, err
+		}
+	}
+	if len(out.Skipped) > 0 && (sb.Mode == AllOrNothing || len(out.Created) == 0) {
+		return nil, &errs.Problem{Kind: errs.ErrConflict, Code: "occurrences_unavailable",
+			Detail: fmt.Sprintf("%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), len(starts)),
+			Extra:  map[string]any{"unavailable": out.Skipped}}
 	}
 	return out, nil
 }
@@ -352,17 +376,9 @@ func (svc *Service) MoveSeries(ctx context.Context, p *identity.Principal, serie
 		if err != nil {
 			return err
 		}
-		actor := seriesActor(p, series)
-		var rs []Reservation
-		q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status = ? AND starts_at > ?", seriesID, StatusConfirmed, svc.now()).Order("starts_at")
-		if !from.IsZero() {
-			q = q.Where("starts_at >= ?", from)
-		}
-		if err := q.Scan(ctx); err != nil {
-			return fmt.Errorf("read occurrences: %w", err)
-		}
-		if len(rs) == 0 {
-			return nil // nothing left to move
+		rs, err := svc.occurrencesToMove(ctx, tx, seriesID, from)
+		if err != nil || len(rs) == 0 {
+			return err // or nothing left to move
 		}
 		res, err := getResource(ctx, tx, rs[0].ResourceID, true)
 		if err != nil {
@@ -373,57 +389,22 @@ func (svc *Service) MoveSeries(ctx context.Context, p *identity.Principal, serie
 			return err
 		}
 		loc := site.Location()
+		actor := seriesActor(p, series)
 		var unavailable []Unavailable
 		for i := range rs {
 			r := &rs[i]
-			l := r.StartsAt.In(loc)
-			day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
-			wall := func(m int) string { return day.Add(time.Duration(m) * time.Minute).Format("2006-01-02T15:04") }
-			endWall := wall(endMin)
-			if endMin <= startMin {
-				endWall = day.AddDate(0, 0, 1).Add(time.Duration(endMin) * time.Minute).Format("2006-01-02T15:04")
-			}
-			b := Booking{By: p, ResourceID: r.ResourceID, actorID: actor, manager: manager, Start: wall(startMin), End: endWall, Seats: r.Seats}
+			b := Booking{By: p, ResourceID: r.ResourceID, actorID: actor, manager: manager, Seats: r.Seats}
+			b.Start, b.End = occurrenceWallTimes(r, loc, startMin, endMin)
 			if r.UserID != nil {
 				b.UserID = *r.UserID
 			}
-			s, err := svc.checkSlot(ctx, tx, res, site, b)
-			if err == nil {
-				err = svc.checkFree(ctx, tx, s, r.ID)
-			}
-			var p *errs.Problem
-			if errors.As(err, &p) {
-				unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail})
-				continue
-			}
+			u, err := svc.moveOccurrence(ctx, tx, res, site, r, b)
 			if err != nil {
 				return err
 			}
-			oldStart, oldBusy := r.StartsAt, r.BusyUntil
-			if svc.guard != nil {
-				if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
-					return err
-				}
-			}
-			r.StartsAt, r.EndsAt, r.BusyUntil, r.UpdatedAt = s.start, s.end, s.busy, svc.now()
-			if svc.guard != nil {
-				if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
-					if errors.As(err, &p) {
-						unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail})
-						continue
-					}
-					return err
-				}
-			}
-			if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "updated_at").WherePK().Exec(ctx); err != nil {
-				if db.IsExclusion(err) {
-					unavailable = append(unavailable, Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: "slot_taken", Detail: "this slot was just taken"})
-					continue
-				}
-				return fmt.Errorf("move occurrence: %w", err)
-			}
-			if err := svc.freed(ctx, tx, res, oldStart, oldBusy); err != nil {
-				return err
+			if u != nil {
+				unavailable = append(unavailable, *u)
+				continue
 			}
 			out = append(out, r)
 		}
@@ -435,4 +416,77 @@ func (svc *Service) MoveSeries(ctx context.Context, p *identity.Principal, serie
 		return nil
 	})
 	return out, err
+}
+
+// occurrencesToMove reads the confirmed occurrences of a series not yet
+// started, from `from` on (zero: all of them), in order: those MoveSeries
+// moves.
+func (svc *Service) occurrencesToMove(ctx context.Context, tx bun.Tx, seriesID string, from time.Time) ([]Reservation, error) {
+	var rs []Reservation
+	q := tx.NewSelect().Model(&rs).Where("series_id = ? AND status = ? AND starts_at > ?", seriesID, StatusConfirmed, svc.now()).Order("starts_at")
+	if !from.IsZero() {
+		q = q.Where("starts_at >= ?", from)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read occurrences: %w", err)
+	}
+	return rs, nil
+}
+
+// occurrenceWallTimes are the local wall-clock start and end, as booking
+// input, of r moved to startMin–endMin (minutes since local midnight) on
+// its own date; an end at or before the start is the next day's.
+func occurrenceWallTimes(r *Reservation, loc *time.Location, startMin, endMin int) (start, end string) {
+	l := r.StartsAt.In(loc)
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+	wall := func(m int) string { return day.Add(time.Duration(m) * time.Minute).Format("2006-01-02T15:04") }
+	endWall := wall(endMin)
+	if endMin <= startMin {
+		endWall = day.AddDate(0, 0, 1).Add(time.Duration(endMin) * time.Minute).Format("2006-01-02T15:04")
+	}
+	return wall(startMin), endWall
+}
+
+// moveOccurrence moves r to the slot of b inside tx, its entitlement
+// released and checked again by the guard. A slot that cannot be had (a
+// rule, the guard, a slot just taken) comes back as what is unavailable
+// rather than as an error, so that MoveSeries reports every one; the
+// transaction is then rolled back.
+func (svc *Service) moveOccurrence(ctx context.Context, tx bun.Tx, res *Resource, site *Site, r *Reservation, b Booking) (*Unavailable, error) {
+	s, err := svc.checkSlot(ctx, tx, res, site, b)
+	if err == nil {
+		err = svc.checkFree(ctx, tx, s, r.ID)
+	}
+	var p *errs.Problem
+	if errors.As(err, &p) {
+		return &Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	oldStart, oldBusy := r.StartsAt, r.BusyUntil
+	if svc.guard != nil {
+		if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
+			return nil, err
+		}
+	}
+	r.StartsAt, r.EndsAt, r.BusyUntil, r.UpdatedAt = s.start, s.end, s.busy, svc.now()
+	if svc.guard != nil {
+		if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
+			if errors.As(err, &p) {
+				return &Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail}, nil
+			}
+			return nil, err
+		}
+	}
+	if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "updated_at").WherePK().Exec(ctx); err != nil {
+		if db.IsExclusion(err) {
+			return &Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: "slot_taken", Detail: "this slot was just taken"}, nil
+		}
+		return nil, fmt.Errorf("move occurrence: %w", err)
+	}
+	if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
+		return nil, err
+	}
+	return nil, nil
 }

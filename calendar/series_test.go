@@ -67,7 +67,7 @@ func TestSeriesConflictModes(t *testing.T) {
 	if len(un) != 1 || un[0].Code != "slot_taken" || !un[0].Start.Equal(time.Date(2026, 3, 17, 9, 0, 0, 0, f.paris)) {
 		t.Fatalf("unavailable = %+v", un)
 	}
-	rs, _, _ := f.svc.ListReservations(ctx, calendar.ReservationFilter{UserID: a, Limit: 100})
+	rs, _, _ := f.svc.ListReservations(ctx, bySystem(), calendar.ReservationFilter{UserID: a, Limit: 100})
 	if len(rs) != 0 {
 		t.Fatalf("all_or_nothing left %d reservations", len(rs))
 	}

@@ -23,7 +23,7 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	clock := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	f := newFixtureWith(t, 1, calendar.Config{Now: func() time.Time { return clock }}, clock)
 	ctx := context.Background()
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return clock }})
+	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return clock }, Jobs: f.jobs})
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
 	neighbour := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Neighbour"})
@@ -33,7 +33,7 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	free := func(day int) string {
 		t.Helper()
 		q := calendar.AvailabilityQuery{From: time.Date(2026, 3, day, 0, 0, 0, 0, paris), To: time.Date(2026, 3, day+1, 0, 0, 0, 0, paris)}
-		all, err := f.svc.SiteAvailability(ctx, f.site.ID, q)
+		all, err := f.svc.SiteAvailability(ctx, bySystem(), f.site.ID, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,20 +90,20 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 
 	// Closures of the site and of the desk, added and removed elsewhere.
 	at := func(h int) time.Time { return time.Date(2026, 3, 10, h, 0, 0, 0, paris) }
-	sc, err := other.AddClosure(ctx, f.site.ID, at(12), at(14), "Assemblée générale")
+	sc, err := other.AddClosure(ctx, bySystem(), f.site.ID, at(12), at(14), "Assemblée générale")
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect("site closed elsewhere", 10, "08:00-12:00 14:00-20:00 ")
-	rc, err := other.AddResourceClosure(ctx, desk.ID, at(16), at(17), "Maintenance")
+	rc, err := other.AddResourceClosure(ctx, bySystem(), desk.ID, at(16), at(17), "Maintenance")
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect("desk closed elsewhere", 10, "08:00-12:00 14:00-16:00 17:00-20:00 ")
-	if err := other.DeleteClosure(ctx, f.site.ID, sc.ID); err != nil {
+	if err := other.DeleteClosure(ctx, bySystem(), f.site.ID, sc.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.DeleteResourceClosure(ctx, desk.ID, rc.ID); err != nil {
+	if err := other.DeleteResourceClosure(ctx, bySystem(), desk.ID, rc.ID); err != nil {
 		t.Fatal(err)
 	}
 	expect("closures removed elsewhere", 10, "08:00-20:00 ")
@@ -113,20 +113,20 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"09:00", "12:00"}}
 	}
-	if _, err := other.UpdateResource(ctx, desk.ID, calendar.ResourceUpdate{OpeningHours: hours}); err != nil {
+	if _, err := other.UpdateResource(ctx, bySystem(), desk.ID, calendar.ResourceUpdate{OpeningHours: hours}); err != nil {
 		t.Fatal(err)
 	}
 	expect("hours changed elsewhere", 10, "09:00-12:00 ")
 	yes := true
-	if _, err := other.UpdateResource(ctx, desk.ID, calendar.ResourceUpdate{Retired: &yes}); err != nil {
+	if _, err := other.UpdateResource(ctx, bySystem(), desk.ID, calendar.ResourceUpdate{Retired: &yes}); err != nil {
 		t.Fatal(err)
 	}
-	added, err := other.CreateResource(ctx, f.site.ID, calendar.NewResource{Kind: calendar.KindDesk, Name: "Added"})
+	added, err := other.CreateResource(ctx, bySystem(), f.site.ID, calendar.NewResource{Kind: calendar.KindDesk, Name: "Added"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := calendar.AvailabilityQuery{From: time.Date(2026, 3, 10, 0, 0, 0, 0, paris), To: time.Date(2026, 3, 11, 0, 0, 0, 0, paris)}
-	all, err := f.svc.SiteAvailability(ctx, f.site.ID, q)
+	all, err := f.svc.SiteAvailability(ctx, bySystem(), f.site.ID, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 func withDesks(t *testing.T, n int) (*fixture, *calendar.Service, []*calendar.Resource) {
 	t.Helper()
 	f := newFixture(t, 1)
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }})
+	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs})
 	var desks []*calendar.Resource
 	for i := range n {
 		desks = append(desks, f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: fmt.Sprintf("Desk %d", i)}))
@@ -160,7 +160,7 @@ func TestAvailabilityAfterManyChanges(t *testing.T) {
 	ctx, u := context.Background(), f.users[0]
 	q := calendar.AvailabilityQuery{From: time.Date(2026, 3, 3, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 4, 0, 0, 0, 0, f.paris)}
 	freeSpans := func() int {
-		all, err := f.svc.SiteAvailability(ctx, f.site.ID, q)
+		all, err := f.svc.SiteAvailability(ctx, bySystem(), f.site.ID, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func TestAvailabilityUnderConcurrentBookings(t *testing.T) {
 	ctx, u := context.Background(), f.users[0]
 	q := calendar.AvailabilityQuery{From: time.Date(2026, 3, 3, 0, 0, 0, 0, f.paris), To: time.Date(2026, 3, 5, 0, 0, 0, 0, f.paris)}
 	render := func(svc *calendar.Service) string {
-		all, err := svc.SiteAvailability(ctx, f.site.ID, q)
+		all, err := svc.SiteAvailability(ctx, bySystem(), f.site.ID, q)
 		if err != nil {
 			t.Error(err)
 			return ""
@@ -251,7 +251,7 @@ func TestAvailabilityUnderConcurrentBookings(t *testing.T) {
 	if booked.Load() == 0 {
 		t.Fatal("no booking went through")
 	}
-	fresh := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }})
+	fresh := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs})
 	if got, want := render(f.svc), render(fresh); got != want {
 		t.Fatalf("cached availability after the writes:\n%s\nwant (no cache):\n%s", got, want)
 	}

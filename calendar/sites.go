@@ -4,13 +4,16 @@ package calendar
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -25,21 +28,20 @@ type Config struct {
 	// OfferTTL is how long a freed slot is held for the first in line
 	// (default DefaultOfferTTL).
 	OfferTTL time.Duration
-	// Jobs schedules each waiting-list offer's expiry. Nil leaves overdue
-	// offers to lapse when their resource is next booked, which is enough
-	// where no job client runs (tests of booking rules).
+	// Jobs schedules each waiting-list offer's expiry (required). An
+	// offer whose job is late or lost still lapses when its resource is
+	// next booked (see expireOverdueHolds).
 	Jobs *jobs.Queue
 }
 
-// Service implements the calendar use cases. Authorization is the caller's:
-// the api layer asks access whether the principal may act on the site.
+// Service implements the calendar use cases. Each operation done for
+// someone takes their identity.Principal and decides itself who may do it
+// (rules.go); GetSite, ListSites and GetResource, which decide nothing,
+// are what other domains read.
 type Service struct {
-	db    *bun.DB
-	now   func() time.Time
-	guard Guard
-	// freed is called, inside the transaction, when a span of a resource is
-	// freed by a cancellation or a move: the waiting list's hook.
-	freed    func(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error
+	db       *bun.DB
+	now      func() time.Time
+	guard    Guard
 	offerTTL time.Duration
 	jobs     *jobs.Queue
 	// resources saves the booking path its read of the resource and site.
@@ -55,8 +57,12 @@ type Service struct {
 // It is set once at start, before the service takes requests.
 func (svc *Service) SetGuard(g Guard) { svc.guard = g }
 
-// New returns a calendar Service.
+// New returns a calendar Service. cfg.Jobs is required: without it, an
+// offer would never lapse while nobody books its resource.
 func New(db *bun.DB, cfg Config) *Service {
+	if cfg.Jobs == nil {
+		panic("calendar: New needs Config.Jobs")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -67,7 +73,6 @@ func New(db *bun.DB, cfg Config) *Service {
 	if db != nil {
 		svc.reservationColumns = reservationColumns(db)
 	}
-	svc.freed = svc.offerFreed
 	return svc
 }
 
@@ -127,8 +132,11 @@ func validateSite(v *errs.Validator, s *Site) {
 	s.Legal.validate(v, "legal")
 }
 
-// CreateSite opens a new site.
-func (svc *Service) CreateSite(ctx context.Context, in NewSite) (*Site, error) {
+// CreateSite opens a new site; p must be an admin (see mayCreateSite).
+func (svc *Service) CreateSite(ctx context.Context, p *identity.Principal, in NewSite) (*Site, error) {
+	if err := mayCreateSite(p); err != nil {
+		return nil, err
+	}
 	now := svc.now()
 	s := &Site{
 		ID: id.New(), Name: in.Name, Timezone: in.Timezone, Address: in.Address,
@@ -147,8 +155,17 @@ func (svc *Service) CreateSite(ctx context.Context, in NewSite) (*Site, error) {
 
 var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}
 
-// GetSite returns one site.
+// GetSite returns one site, deciding nothing: what other domains read of
+// a site. Callers acting for someone use ReadSite.
 func (svc *Service) GetSite(ctx context.Context, siteID string) (*Site, error) {
+	return getSite(ctx, svc.db, siteID)
+}
+
+// ReadSite returns one site that p may know exists (see mayReadSite).
+func (svc *Service) ReadSite(ctx context.Context, p *identity.Principal, siteID string) (*Site, error) {
+	if err := mayReadSite(p, siteID); err != nil {
+		return nil, err
+	}
 	return getSite(ctx, svc.db, siteID)
 }
 
@@ -174,7 +191,40 @@ func getSite(ctx context.Context, idb bun.IDB, siteID string) (*Site, error) {
 	return &s, nil
 }
 
-// ListSites returns sites ordered by id, after the cursor id.
+// ReadSites returns the sites p may list, ordered by id, after the cursor
+// id, and the cursor of the next page ("" at the end): every site, or for
+// an API key limited to a few sites, just those.
+func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after string, limit int) ([]Site, string, error) {
+	if err := mayListSites(p); err != nil {
+		return nil, "", err
+	}
+	if !p.IsAPIKey() || p.AllSites {
+		return svc.ListSites(ctx, after, limit)
+	}
+	ids := slices.Clone(p.SiteIDs)
+	slices.Sort(ids)
+	sites := []Site{}
+	for _, siteID := range ids {
+		if siteID <= after {
+			continue
+		}
+		if len(sites) == limit {
+			return sites, sites[limit-1].ID, nil
+		}
+		site, err := getSite(ctx, svc.db, siteID)
+		if errors.Is(err, errs.ErrNotFound) {
+			continue // a site deleted since the key was made
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		sites = append(sites, *site)
+	}
+	return sites, "", nil
+}
+
+// ListSites returns sites ordered by id, after the cursor id, deciding
+// nothing (see ReadSites).
 func (svc *Service) ListSites(ctx context.Context, after string, limit int) ([]Site, string, error) {
 	var sites []Site
 	q := svc.db.NewSelect().Model(&sites).Order("id").Limit(limit + 1)
@@ -201,9 +251,6 @@ type SiteUpdate struct {
 	OpeningHours      OpeningHours
 	ClearOpeningHours bool
 	Legal             *Legal
-	// Admin: the caller administers the network. Only an admin changes a
-	// site's legal identity (see UpdateSite).
-	Admin bool
 }
 
 // errLegalAdminOnly refuses a change of a site's legal identity by anyone
@@ -212,7 +259,8 @@ var errLegalAdminOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "legal_iden
 	Detail: "only an admin of the network changes a site's legal identity",
 	Fields: []errs.FieldError{{Field: "legal", Reason: "only an admin of the network changes a site's legal identity"}}}
 
-// UpdateSite applies up and returns the site as stored.
+// UpdateSite applies up for p, who must be allowed to edit the site (see
+// mayEditSite), and returns the site as stored.
 //
 // The legal identity says which entity issues the site's invoices: its
 // SIREN picks the invoice series they are numbered in and the accounting
@@ -223,7 +271,10 @@ var errLegalAdminOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "legal_iden
 // Anyone else may send it back unchanged (a form that sends the whole
 // site). Invoices already issued keep the entity and identity they were
 // issued with.
-func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate) (*Site, error) {
+func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteID string, up SiteUpdate) (*Site, error) {
+	if err := mayEditSite(p, siteID); err != nil {
+		return nil, err
+	}
 	defer svc.resources.invalidate() // after the change is committed
 	var out *Site
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
@@ -249,7 +300,7 @@ func (svc *Service) UpdateSite(ctx context.Context, siteID string, up SiteUpdate
 		if up.Legal != nil {
 			legal := *up.Legal
 			legal.normalize()
-			if !up.Admin && !sameLegal(legal, s.Legal) {
+			if !mayChangeLegal(p) && !sameLegal(legal, s.Legal) {
 				return errLegalAdminOnly
 			}
 			s.Legal = legal

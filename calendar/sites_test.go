@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
+	"github.com/relais-tierslieux/relais/identity"
+
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -29,8 +33,8 @@ func validSite() calendar.NewSite {
 func TestCreateAndUpdateSite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
-	s, err := svc.CreateSite(ctx, validSite())
+	svc := newService(t)
+	s, err := svc.CreateSite(ctx, bySystem(), validSite())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +46,7 @@ func TestCreateAndUpdateSite(t *testing.T) {
 		t.Fatalf("stored site = %+v", got)
 	}
 	name := "La Fabrique"
-	up, err := svc.UpdateSite(ctx, s.ID, calendar.SiteUpdate{Name: &name, ClearOpeningHours: true})
+	up, err := svc.UpdateSite(ctx, bySystem(), s.ID, calendar.SiteUpdate{Name: &name, ClearOpeningHours: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +55,7 @@ func TestCreateAndUpdateSite(t *testing.T) {
 		t.Fatalf("after update: %+v", got)
 	}
 	bad := "Mars/Olympus"
-	if _, err := svc.UpdateSite(ctx, s.ID, calendar.SiteUpdate{Timezone: &bad}); err == nil {
+	if _, err := svc.UpdateSite(ctx, bySystem(), s.ID, calendar.SiteUpdate{Timezone: &bad}); err == nil {
 		t.Fatal("unknown zone accepted on update")
 	}
 	got, _ = svc.GetSite(ctx, s.ID)
@@ -62,7 +66,7 @@ func TestCreateAndUpdateSite(t *testing.T) {
 
 func TestSiteValidation(t *testing.T) {
 	t.Parallel()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	svc := newService(t)
 	tests := []struct {
 		name   string
 		change func(*calendar.NewSite)
@@ -86,7 +90,7 @@ func TestSiteValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := validSite()
 			tt.change(&in)
-			_, err := svc.CreateSite(context.Background(), in)
+			_, err := svc.CreateSite(context.Background(), bySystem(), in)
 			var ve *errs.ValidationError
 			if !errors.As(err, &ve) {
 				t.Fatalf("err = %v, want validation error", err)
@@ -101,7 +105,7 @@ func TestSiteValidation(t *testing.T) {
 	}
 	exempt := validSite()
 	exempt.Legal = calendar.Legal{CompanyName: "Asso Tiers-Lieu", LegalForm: "Association loi 1901", SIRET: "73282932000074", VATExempt: true}
-	if _, err := svc.CreateSite(context.Background(), exempt); err != nil {
+	if _, err := svc.CreateSite(context.Background(), bySystem(), exempt); err != nil {
 		t.Fatalf("VAT-exempt association: %v", err)
 	}
 }
@@ -147,31 +151,31 @@ func TestOpeningHoursCovers(t *testing.T) {
 func TestClosures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
-	s, err := svc.CreateSite(ctx, validSite())
+	svc := newService(t)
+	s, err := svc.CreateSite(ctx, bySystem(), validSite())
 	if err != nil {
 		t.Fatal(err)
 	}
 	xmas := time.Date(2026, 12, 24, 23, 0, 0, 0, time.UTC)
-	c, err := svc.AddClosure(ctx, s.ID, xmas, xmas.Add(48*time.Hour), "Noël")
+	c, err := svc.AddClosure(ctx, bySystem(), s.ID, xmas, xmas.Add(48*time.Hour), "Noël")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AddClosure(ctx, s.ID, xmas, xmas, ""); err == nil {
+	if _, err := svc.AddClosure(ctx, bySystem(), s.ID, xmas, xmas, ""); err == nil {
 		t.Fatal("empty closure accepted")
 	}
-	list, err := svc.ListClosures(ctx, s.ID, xmas.Add(24*time.Hour), time.Time{})
+	list, err := svc.ListClosures(ctx, bySystem(), s.ID, xmas.Add(24*time.Hour), time.Time{})
 	if err != nil || len(list) != 1 || list[0].ID != c.ID || !list[0].StartsAt.Equal(xmas) {
 		t.Fatalf("list = %+v, %v", list, err)
 	}
-	list, _ = svc.ListClosures(ctx, s.ID, xmas.Add(48*time.Hour), time.Time{})
+	list, _ = svc.ListClosures(ctx, bySystem(), s.ID, xmas.Add(48*time.Hour), time.Time{})
 	if len(list) != 0 {
 		t.Fatalf("closure ending at from is listed (intervals are half-open): %+v", list)
 	}
-	if err := svc.DeleteClosure(ctx, s.ID, c.ID); err != nil {
+	if err := svc.DeleteClosure(ctx, bySystem(), s.ID, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.DeleteClosure(ctx, s.ID, c.ID); !errors.Is(err, errs.ErrNotFound) {
+	if err := svc.DeleteClosure(ctx, bySystem(), s.ID, c.ID); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 }
@@ -181,7 +185,7 @@ func TestClosures(t *testing.T) {
 func TestSiteLegalIdentityChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc := calendar.New(dbtest.New(t), calendar.Config{})
+	svc := newService(t)
 	other := calendar.Legal{CompanyName: "Association Le Bourg Numérique", LegalForm: "Association loi 1901",
 		SIREN: "443061841", SIRET: "44306184100005", VATNumber: "FR64443061841"}
 	office := calendar.Address{Line1: "1 rue Haute", PostalCode: "23000", City: "Guéret", Country: "FR"}
@@ -201,14 +205,19 @@ func TestSiteLegalIdentityChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := svc.CreateSite(ctx, validSite())
+			s, err := svc.CreateSite(ctx, bySystem(), validSite())
 			if err != nil {
 				t.Fatal(err)
 			}
 			legal := validSite().Legal
 			tt.change(&legal)
 			name := "Renamed"
-			_, err = svc.UpdateSite(ctx, s.ID, calendar.SiteUpdate{Name: &name, Legal: &legal, Admin: tt.admin})
+			// A manager of the site, or an admin of the network.
+			by := &identity.Principal{UserID: "mona", ManagedSites: []string{s.ID}}
+			if tt.admin {
+				by = byAdmin("ada")
+			}
+			_, err = svc.UpdateSite(ctx, by, s.ID, calendar.SiteUpdate{Name: &name, Legal: &legal})
 			got, gerr := svc.GetSite(ctx, s.ID)
 			if gerr != nil {
 				t.Fatal(gerr)
@@ -231,4 +240,11 @@ func TestSiteLegalIdentityChanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newService is a calendar service over a fresh test database.
+func newService(t *testing.T) *calendar.Service {
+	t.Helper()
+	d := dbtest.New(t)
+	return calendar.New(d, calendar.Config{Jobs: jobstest.Queue(t, d)})
 }

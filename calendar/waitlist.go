@@ -130,8 +130,20 @@ func (svc *Service) JoinWaitlist(ctx context.Context, b Booking, autoBook bool) 
 
 var errEntryNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "waitlist_entry_not_found", Detail: "no such waiting-list entry"}
 
-// GetWaitlistEntry returns one entry.
-func (svc *Service) GetWaitlistEntry(ctx context.Context, entryID string) (*WaitlistEntry, error) {
+// GetWaitlistEntry returns one of p's entries (see ownsEntry).
+func (svc *Service) GetWaitlistEntry(ctx context.Context, p *identity.Principal, entryID string) (*WaitlistEntry, error) {
+	e, err := svc.getWaitlistEntry(ctx, entryID)
+	if err != nil {
+		return nil, err
+	}
+	if err := ownsEntry(p, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// getWaitlistEntry reads an entry, whoever's it is.
+func (svc *Service) getWaitlistEntry(ctx context.Context, entryID string) (*WaitlistEntry, error) {
 	if !id.Valid(entryID) {
 		return nil, errEntryNotFound
 	}
@@ -145,10 +157,14 @@ func (svc *Service) GetWaitlistEntry(ctx context.Context, entryID string) (*Wait
 	return &e, nil
 }
 
-// ListWaitlist returns a user's entries still in play, soonest slot first.
-func (svc *Service) ListWaitlist(ctx context.Context, userID string) ([]WaitlistEntry, error) {
+// ListWaitlist returns p's entries still in play, soonest slot first. An
+// API key, which waits in no line, has none.
+func (svc *Service) ListWaitlist(ctx context.Context, p *identity.Principal) ([]WaitlistEntry, error) {
 	es := []WaitlistEntry{}
-	err := svc.db.NewSelect().Model(&es).Where("user_id = ? AND ends_at > ?", userID, svc.now()).
+	if p == nil || p.IsAPIKey() {
+		return es, nil
+	}
+	err := svc.db.NewSelect().Model(&es).Where("user_id = ? AND ends_at > ?", p.UserID, svc.now()).
 		Order("starts_at", "created_at").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list waitlist: %w", err)
@@ -156,17 +172,17 @@ func (svc *Service) ListWaitlist(ctx context.Context, userID string) ([]Waitlist
 	return es, nil
 }
 
-// LeaveWaitlist takes userID out of line; an offer they hold is released
-// to the next in line.
-func (svc *Service) LeaveWaitlist(ctx context.Context, entryID, userID string) (*WaitlistEntry, error) {
+// LeaveWaitlist takes p out of the line of one of their entries; an offer
+// they hold is released to the next in line.
+func (svc *Service) LeaveWaitlist(ctx context.Context, p *identity.Principal, entryID string) (*WaitlistEntry, error) {
 	var out *WaitlistEntry
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		e, err := svc.lockEntryAndResource(ctx, tx, entryID)
 		if err != nil {
 			return err
 		}
-		if e.UserID != userID {
-			return errEntryNotFound
+		if err := ownsEntry(p, e); err != nil {
+			return err
 		}
 		if e.Status != WaitWaiting && e.Status != WaitOffered {
 			out = e
@@ -187,16 +203,17 @@ func (svc *Service) LeaveWaitlist(ctx context.Context, entryID, userID string) (
 	return out, err
 }
 
-// AcceptOffer turns a held slot into the member's confirmed reservation.
-func (svc *Service) AcceptOffer(ctx context.Context, entryID, userID string) (*Reservation, error) {
+// AcceptOffer turns a held slot into the confirmed reservation of p, the
+// entry's member.
+func (svc *Service) AcceptOffer(ctx context.Context, p *identity.Principal, entryID string) (*Reservation, error) {
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
 		e, err := svc.lockEntryAndResource(ctx, tx, entryID)
 		if err != nil {
 			return err
 		}
-		if e.UserID != userID {
-			return errEntryNotFound
+		if err := ownsEntry(p, e); err != nil {
+			return err
 		}
 		now := svc.now()
 		if e.Status != WaitOffered || e.ReservationID == nil || (e.OfferExpiresAt != nil && !now.Before(*e.OfferExpiresAt)) {
@@ -317,8 +334,9 @@ func (svc *Service) expireOverdueHolds(ctx context.Context, tx bun.Tx, res *Reso
 	return nil
 }
 
-// offerFreed is the hook run when [start, end) of res frees up: the first
-// entries in line whose slot now fits get it, booked or held.
+// offerFreed runs, inside the transaction of a cancellation or a move,
+// when [start, end) of res frees up: the first entries in line whose slot
+// now fits get it, booked or held.
 func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, start, end time.Time) error {
 	var es []WaitlistEntry
 	if err := tx.NewSelect().Model(&es).
@@ -379,10 +397,8 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 		if err := svc.setEntry(ctx, tx, e, WaitOffered); err != nil {
 			return err
 		}
-		if svc.jobs != nil {
-			if _, err := svc.jobs.InsertTx(ctx, tx, OfferExpiryArgs{EntryID: e.ID}, &river.InsertOpts{ScheduledAt: expires}); err != nil {
-				return fmt.Errorf("schedule offer expiry: %w", err)
-			}
+		if _, err := svc.jobs.InsertTx(ctx, tx, OfferExpiryArgs{EntryID: e.ID}, &river.InsertOpts{ScheduledAt: expires}); err != nil {
+			return fmt.Errorf("schedule offer expiry: %w", err)
 		}
 	}
 	return nil

@@ -50,13 +50,13 @@ func TestWaitingList(t *testing.T) {
 		t.Fatalf("joining the line of a free slot: %v", err)
 	}
 	// d leaves; a cancels: b (first still in line) is offered the slot, held.
-	if _, err := f.svc.LeaveWaitlist(ctx, mustEntry(t, f, d).ID, d); err != nil {
+	if _, err := f.svc.LeaveWaitlist(ctx, byMember(d), mustEntry(t, f, d).ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: held.ID, By: byMember(a)}); err != nil {
 		t.Fatal(err)
 	}
-	eb, _ = f.svc.GetWaitlistEntry(ctx, eb.ID)
+	eb, _ = f.svc.GetWaitlistEntry(ctx, byMember(eb.UserID), eb.ID)
 	if eb.Status != calendar.WaitOffered || eb.ReservationID == nil || !eb.OfferExpiresAt.Equal(clk.Now().Add(time.Hour)) {
 		t.Fatalf("b's entry = %+v", eb)
 	}
@@ -72,10 +72,10 @@ func TestWaitingList(t *testing.T) {
 	if err := f.svc.ExpireOffer(ctx, eb.ID); err != nil { // a repeated job is harmless
 		t.Fatal(err)
 	}
-	if _, err := f.svc.AcceptOffer(ctx, eb.ID, b); ruleCode(err) != "no_open_offer" {
+	if _, err := f.svc.AcceptOffer(ctx, byMember(b), eb.ID); ruleCode(err) != "no_open_offer" {
 		t.Fatalf("accepting a lapsed offer: %v", err)
 	}
-	ec, _ = f.svc.GetWaitlistEntry(ctx, ec.ID)
+	ec, _ = f.svc.GetWaitlistEntry(ctx, byMember(ec.UserID), ec.ID)
 	if ec.Status != calendar.WaitBooked || ec.ReservationID == nil {
 		t.Fatalf("c's entry = %+v", ec)
 	}
@@ -87,7 +87,7 @@ func TestWaitingList(t *testing.T) {
 
 func mustEntry(t *testing.T, f *fixture, user string) *calendar.WaitlistEntry {
 	t.Helper()
-	es, err := f.svc.ListWaitlist(context.Background(), user)
+	es, err := f.svc.ListWaitlist(context.Background(), byMember(user))
 	if err != nil || len(es) == 0 {
 		t.Fatalf("entries of %s: %v, %v", user, es, err)
 	}
@@ -111,20 +111,21 @@ func TestAcceptOfferAndLazyExpiry(t *testing.T) {
 	e2, _ := f.svc.JoinWaitlist(ctx, at(b, 6), false)
 	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r1.ID, By: byMember(a)})
 	f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r2.ID, By: byMember(a)})
-	got, err := f.svc.AcceptOffer(ctx, e1.ID, b)
+	got, err := f.svc.AcceptOffer(ctx, byMember(b), e1.ID)
 	if err != nil || got.Status != calendar.StatusConfirmed || *got.UserID != b {
 		t.Fatalf("accept = %+v, %v", got, err)
 	}
-	if _, err := f.svc.AcceptOffer(ctx, e1.ID, c); !errors.Is(err, errs.ErrNotFound) {
+	if _, err := f.svc.AcceptOffer(ctx, byMember(c), e1.ID); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("someone else accepting b's offer: %v", err)
 	}
-	// No job runs in this test: the lapsed hold on day 6 is cleared when c
-	// next tries to book, and c gets the slot.
+	// No job client works this test's queue, as if the expiry job of the
+	// offer on day 6 were late: the lapsed hold is cleared when c next tries
+	// to book (see expireOverdueHolds), and c gets the slot.
 	clk.Advance(31 * time.Minute)
 	if _, err := f.svc.Book(ctx, at(c, 6)); err != nil {
 		t.Fatalf("booking after a lapsed hold: %v", err)
 	}
-	e2, _ = f.svc.GetWaitlistEntry(ctx, e2.ID)
+	e2, _ = f.svc.GetWaitlistEntry(ctx, byMember(e2.UserID), e2.ID)
 	if e2.Status != calendar.WaitExpired {
 		t.Fatalf("lapsed entry = %s", e2.Status)
 	}
@@ -138,16 +139,6 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	now := time.Now().In(paris)
 	f := newFixtureWith(t, 3, calendar.Config{OfferTTL: 6 * time.Second}, now)
 	ctx := context.Background()
-	if err := jobs.Migrate(ctx, f.db); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := jobs.NewQueue(f.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The fixture's service has no queue: this one, on the same database,
-	// schedules the offers' expiries.
-	f.svc = calendar.New(f.db, calendar.Config{OfferTTL: 6 * time.Second, Jobs: queue})
 	workers := river.NewWorkers()
 	if err := f.svc.AddWorkers(workers); err != nil {
 		t.Fatal(err)
@@ -180,11 +171,11 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	}
 	// b's offer lapses in its expiry job, which passes the slot to c.
 	jobstest.WaitCompleted(t, jc.River(), calendar.OfferExpiryArgs{}.Kind(), 1)
-	if e, _ := f.svc.GetWaitlistEntry(ctx, ec.ID); e.Status != calendar.WaitOffered {
-		first, _ := f.svc.GetWaitlistEntry(ctx, eb.ID)
+	if e, _ := f.svc.GetWaitlistEntry(ctx, byMember(ec.UserID), ec.ID); e.Status != calendar.WaitOffered {
+		first, _ := f.svc.GetWaitlistEntry(ctx, byMember(eb.UserID), eb.ID)
 		t.Fatalf("c was never offered the slot (b: %s, c: %s)", first.Status, e.Status)
 	}
-	first, _ := f.svc.GetWaitlistEntry(ctx, eb.ID)
+	first, _ := f.svc.GetWaitlistEntry(ctx, byMember(eb.UserID), eb.ID)
 	if first.Status != calendar.WaitExpired {
 		t.Fatalf("b's offer = %s, want expired", first.Status)
 	}

@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+
+	"github.com/relais-tierslieux/relais/identity"
+
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/uptrace/bun"
 
@@ -73,10 +77,10 @@ func newInvEnv(t testing.TB) *invEnv {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	clock := &testClock{t: time.Date(2026, 3, 9, 10, 0, 0, 0, parisZone)}
-	cal := calendar.New(d, calendar.Config{Now: clock.Now})
+	cal := calendar.New(d, calendar.Config{Now: clock.Now, Jobs: jobstest.Queue(t, d)})
 	addr := calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"}
 	mk := func(name string, legal calendar.Legal) *calendar.Site {
-		s, err := cal.CreateSite(ctx, calendar.NewSite{Name: name, Timezone: "Europe/Paris", Address: addr, Legal: legal})
+		s, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: name, Timezone: "Europe/Paris", Address: addr, Legal: legal})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/relais-tierslieux/relais/internal/jobs"
+
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -61,7 +63,7 @@ func seedDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calend
 		}
 	}
 	out.site = &sites[0]
-	rs, err := cal.ListResources(ctx, out.site.ID, calendar.ResourceFilter{})
+	rs, err := cal.ListResources(ctx, identity.System(), out.site.ID, calendar.ResourceFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +131,7 @@ func createDemoSite(ctx context.Context, cal *calendar.Service) (*calendar.Site,
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"00:00", "24:00"}}
 	}
-	return cal.CreateSite(ctx, calendar.NewSite{Name: demoSiteName, Timezone: "Europe/Paris", Address: demoAddress, OpeningHours: hours,
+	return cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: demoSiteName, Timezone: "Europe/Paris", Address: demoAddress, OpeningHours: hours,
 		Legal: calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 }
 
@@ -159,11 +161,12 @@ func createDemoPeople(ctx context.Context, acc *identity.Service, siteID string)
 // managerID to trainedID, and the site's resources; it returns the meeting
 // room and the laser, which get devices.
 func createDemoResources(ctx context.Context, cal *calendar.Service, siteID, managerID, trainedID string) (room, laser *calendar.Resource, err error) {
-	qual, err := cal.CreateQualification(ctx, siteID, "Découpe laser — formation sécurité", "Formation d'une heure avec l'animatrice")
+	qual, err := cal.CreateQualification(ctx, identity.System(), siteID, "Découpe laser — formation sécurité", "Formation d'une heure avec l'animatrice")
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := cal.GrantQualification(ctx, qual.ID, trainedID, managerID, nil); err != nil {
+	trainer := &identity.Principal{UserID: managerID, Role: identity.RoleAdmin}
+	if _, err := cal.GrantQualification(ctx, trainer, qual.ID, trainedID, nil); err != nil {
 		return nil, nil, err
 	}
 	rules := calendar.Rules{SlotMinutes: 15}
@@ -176,7 +179,7 @@ func createDemoResources(ctx context.Context, cal *calendar.Service, siteID, man
 			Rules: calendar.Rules{SlotMinutes: 15, BufferAfterMinutes: 10}},
 	}
 	for _, in := range resources {
-		r, err := cal.CreateResource(ctx, siteID, in)
+		r, err := cal.CreateResource(ctx, identity.System(), siteID, in)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -248,7 +251,11 @@ func bookDemoLaser(ctx context.Context, d *bun.DB, cal *calendar.Service, dm *de
 		return err
 	}
 	start := now.Truncate(15 * time.Minute)
-	past := calendar.New(d, calendar.Config{Now: func() time.Time { return start.Add(-time.Hour) }})
+	queue, err := jobs.NewQueue(d)
+	if err != nil {
+		return err
+	}
+	past := calendar.New(d, calendar.Config{Now: func() time.Time { return start.Add(-time.Hour) }, Jobs: queue})
 	_, err = past.Book(ctx, calendar.Booking{ResourceID: dm.laser.ID, UserID: userID, By: identity.System(),
 		Start: start.Format(time.RFC3339), End: start.Add(2 * time.Hour).Format(time.RFC3339), Note: "démo"})
 	if err != nil {
