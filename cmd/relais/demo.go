@@ -50,19 +50,19 @@ type demoDevice struct {
 // its devices fresh secrets so the in-process simulators can connect.
 func seedDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calendar.Service, bill *billing.Service, dev *devices.Service, now time.Time) (*demo, error) {
 	out := &demo{}
-	var sites []calendar.Site
-	if err := d.NewSelect().Model(&sites).Where("name = ?", demoSiteName).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("demo: find site: %w", err)
+	site, err := findDemoSite(ctx, cal)
+	if err != nil {
+		return nil, err
 	}
-	if len(sites) == 0 {
+	if site == nil {
 		if err := createDemo(ctx, acc, cal, bill, dev, now); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
-		if err := d.NewSelect().Model(&sites).Where("name = ?", demoSiteName).Scan(ctx); err != nil || len(sites) == 0 {
+		if site, err = findDemoSite(ctx, cal); err != nil || site == nil {
 			return nil, fmt.Errorf("demo: read site back: %v", err)
 		}
 	}
-	out.site = &sites[0]
+	out.site = site
 	rs, err := cal.ListResources(ctx, identity.System(), out.site.ID, calendar.ResourceFilter{})
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func seedDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calend
 	if out.desk == nil || out.laser == nil || out.entrance == nil {
 		return nil, errors.New("demo: the demo site lost its desk, laser or entrance; delete the demo database and start again")
 	}
-	if err := bookDemoLaser(ctx, d, cal, out, now); err != nil {
+	if err := bookDemoLaser(ctx, d, acc, cal, out, now); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -238,14 +238,36 @@ func createDemoDevices(ctx context.Context, dev *devices.Service, siteID string,
 	return nil
 }
 
+// findDemoSite returns the demo's site, found by its name through
+// calendar's listing (the demo database holds a handful of sites), or nil.
+func findDemoSite(ctx context.Context, cal *calendar.Service) (*calendar.Site, error) {
+	after := ""
+	for {
+		sites, next, err := cal.ListSites(ctx, after, 100)
+		if err != nil {
+			return nil, fmt.Errorf("demo: find site: %w", err)
+		}
+		for i := range sites {
+			if sites[i].Name == demoSiteName {
+				return &sites[i], nil
+			}
+		}
+		if next == "" {
+			return nil, nil
+		}
+		after = next
+	}
+}
+
 // bookDemoLaser makes sure the trained member holds the laser now, so that
 // "start the laser" works at once. A booking cannot start in the past, so
 // it is made with a calendar whose clock is set back an hour.
-func bookDemoLaser(ctx context.Context, d *bun.DB, cal *calendar.Service, dm *demo, now time.Time) error {
-	var userID string
-	if err := d.NewSelect().Table("users").Column("id").Where("email = ?", demoTrainedEmail).Scan(ctx, &userID); err != nil {
+func bookDemoLaser(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calendar.Service, dm *demo, now time.Time) error {
+	member, err := acc.ContactByEmail(ctx, d, demoTrainedEmail)
+	if err != nil {
 		return fmt.Errorf("demo: find member: %w", err)
 	}
+	userID := member.ID
 	held, err := cal.ReservationAt(ctx, d, dm.laser.ID, userID, now, 0)
 	if err != nil || held != nil {
 		return err
