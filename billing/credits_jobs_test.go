@@ -11,6 +11,8 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // TestCreditJobsRunOnTheQueue runs the real River queue on the real clock:
@@ -20,10 +22,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	cal := calendar.New(d, calendar.Config{})
-	bill := billing.New(d, cal, billing.Config{})
-	if err := jobs.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	bill := billing.New(d, cal, billing.Config{Invoicer: invoicing.NewInvoicer(d, nil), Jobs: jobstest.Queue(t, d)})
 	workers := river.NewWorkers()
 	if err := bill.AddWorkers(workers); err != nil {
 		t.Fatal(err)
@@ -32,7 +31,6 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bill.UseJobs(jc.River())
 	if err := jc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

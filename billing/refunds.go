@@ -81,10 +81,8 @@ func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int6
 		if err := saveStripeRow(ctx, tx, &pay); err != nil {
 			return err
 		}
-		if s.creditNoteHook != nil {
-			if _, err := s.creditNoteHook(ctx, tx, &pay.Payment, amountCents); err != nil {
-				return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
-			}
+		if _, err := s.issueCreditNote(ctx, tx, &pay.Payment, amountCents); err != nil {
+			return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
 		}
 		return nil
 	})

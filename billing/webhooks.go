@@ -326,10 +326,10 @@ func (s *Service) succeedCheckout(ctx context.Context, tx bun.IDB, ev *stripe.Ev
 
 // invoice issues the invoice of a payment through the invoicing hook.
 func (s *Service) invoice(ctx context.Context, tx bun.IDB, pay *stripePayment, plan *Plan, what *Purchase) error {
-	if s.invoiceHook == nil || pay.InvoiceID != nil {
+	if pay.InvoiceID != nil {
 		return nil
 	}
-	invoiceID, err := s.invoiceHook(ctx, tx, &pay.Payment, plan, what)
+	invoiceID, err := s.issueInvoice(ctx, tx, &pay.Payment, plan, what)
 	if err != nil {
 		return fmt.Errorf("invoice payment %s: %w", pay.ID, err)
 	}
@@ -699,10 +699,8 @@ func (s *Service) onChargeRefunded(ctx context.Context, tx bun.IDB, ev *stripe.E
 	if err := saveStripeRow(ctx, tx, &pay); err != nil {
 		return err
 	}
-	if s.creditNoteHook != nil {
-		if _, err := s.creditNoteHook(ctx, tx, &pay.Payment, delta); err != nil {
-			return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
-		}
+	if _, err := s.issueCreditNote(ctx, tx, &pay.Payment, delta); err != nil {
+		return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
 	}
 	return nil
 }
