@@ -679,28 +679,8 @@ func (s *Service) onChargeRefunded(ctx context.Context, tx bun.IDB, ev *stripe.E
 		// fail so that Stripe delivers this again later.
 		return fmt.Errorf("refund of payment %s which is %s", pay.ID, pay.Status)
 	}
-	delta := ch.AmountRefunded - pay.RefundedCents
-	if delta <= 0 {
+	if ch.AmountRefunded <= pay.RefundedCents {
 		return nil // an older view of the refunds
 	}
-	now := s.now()
-	pay.RefundedCents, pay.UpdatedAt = ch.AmountRefunded, now
-	if ch.Refunded || ch.AmountRefunded >= pay.AmountCents {
-		pay.Status = payRefunded
-		// Money back for a pass or pack withdraws it; a membership follows
-		// its subscription (a refund does not cancel one).
-		if pay.Purpose == PlanDayPass || pay.Purpose == PlanPack {
-			if _, err := tx.NewUpdate().Table(targetTable(pay.Purpose)).Set("status = ?, updated_at = ?", StatusCanceled, now).
-				Where("id = ?", *pay.TargetID).Exec(ctx); err != nil {
-				return fmt.Errorf("cancel refunded %s: %w", pay.Purpose, err)
-			}
-		}
-	}
-	if err := saveStripeRow(ctx, tx, &pay); err != nil {
-		return err
-	}
-	if _, err := s.issueCreditNote(ctx, tx, &pay.Payment, delta); err != nil {
-		return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
-	}
-	return nil
+	return s.recordRefund(ctx, tx, &pay, ch.AmountRefunded, ch.Refunded)
 }
