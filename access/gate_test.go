@@ -74,16 +74,16 @@ func newGateFixture(t testing.TB) *gateFixture {
 	f := &gateFixture{db: d, paris: paris, now: time.Date(2026, 3, 2, 7, 0, 0, 0, paris), secrets: map[string]string{}}
 	f.cal = calendar.New(d, calendar.Config{Now: f.clock})
 	f.jobs = jobstest.Queue(t, d)
-	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Jobs: f.jobs})
-	f.cal.SetGuard(f.bill)
-	// Devices keep the wall clock: a device checks a command's expiry
-	// against its own.
-	// The gate records the devices' presence: its events exist first.
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes"), Jobs: f.jobs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
+	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Jobs: f.jobs})
+	f.cal.SetGuard(f.bill)
+	// Devices keep the wall clock: a device checks a command's expiry
+	// against its own.
+	// The gate records the devices' presence: its events exist first.
 	gateCfg := access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})

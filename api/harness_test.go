@@ -94,7 +94,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	queue := jobstest.Queue(t, d)
 	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
-	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Jobs: queue}
+	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Jobs: queue}
 	bill := billing.New(d, cal, billCfg)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.

@@ -22,7 +22,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	cal := calendar.New(d, calendar.Config{})
-	bill := billing.New(d, cal, billing.Config{Invoicer: invoicing.NewInvoicer(d, nil), Jobs: jobstest.Queue(t, d)})
+	bill := billing.New(d, cal, billing.Config{Invoicer: invoicing.NewInvoicer(d, nil), Accounts: billing.AccountsForTest(t, d), Jobs: jobstest.Queue(t, d)})
 	workers := river.NewWorkers()
 	if err := bill.AddWorkers(workers); err != nil {
 		t.Fatal(err)

@@ -340,10 +340,9 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 	}
 	userID := *r.UserID
 	if q.MaxConcurrentReservations > 0 {
-		n, err := tx.NewSelect().Table("reservations").
-			Where("user_id = ? AND kind = 'booking' AND status <> 'cancelled' AND ends_at > ? AND id <> ?", userID, now, r.ID).Count(ctx)
+		n, err := calendar.CountUpcomingBookings(ctx, tx, userID, now, r.ID)
 		if err != nil {
-			return fmt.Errorf("count reservations: %w", err)
+			return err
 		}
 		if n >= q.MaxConcurrentReservations {
 			return refuse(errs.ErrForbidden, "quota_concurrent", fmt.Sprintf("your plan allows %d upcoming reservations at once", q.MaxConcurrentReservations))
@@ -365,28 +364,10 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 		if w.limit == 0 {
 			continue
 		}
-		var booked int64
-		rows, err := tx.QueryContext(ctx, `SELECT starts_at, ends_at FROM reservations
-			WHERE user_id = ? AND kind = 'booking' AND status <> 'cancelled' AND starts_at < ? AND ends_at > ? AND id <> ?`,
-			userID, w.to, w.from, r.ID)
+		booked, err := calendar.BookedMinutes(ctx, tx, userID, w.from, w.to, r.ID)
 		if err != nil {
-			return fmt.Errorf("read reservations: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var a, b time.Time
-			if err := rows.Scan(&a, &b); err != nil {
-				rows.Close()
-				return fmt.Errorf("scan reservation: %w", err)
-			}
-			if a.Before(w.from) {
-				a = w.from
-			}
-			if b.After(w.to) {
-				b = w.to
-			}
-			booked += int64(b.Sub(a) / time.Minute)
-		}
-		rows.Close()
 		if int(booked)+minutes > w.limit {
 			return refuse(errs.ErrForbidden, w.code, fmt.Sprintf("your plan allows %d minutes of bookings %s", w.limit, w.what))
 		}

@@ -37,7 +37,8 @@ func newFixture(t testing.TB, members int) *fixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn})
-	bill := billing.New(d, cal, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Jobs: jobstest.Queue(t, d)})
+	bill := billing.New(d, cal, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: billing.AccountsForTest(t, d),
+		Jobs: jobstest.Queue(t, d)})
 	cal.SetGuard(bill)
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {

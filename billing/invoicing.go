@@ -80,13 +80,13 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	}
 	buyer.UserID = pay.UserID
 	if buyer.Name == "" || buyer.Email == "" {
-		var name, email string
-		if err := tx.QueryRowContext(ctx, "SELECT name, email FROM users WHERE id = ?", pay.UserID).Scan(&name, &email); err == nil {
+		// Without the account, the invoice carries what the buyer gave.
+		if c, err := s.accounts.Contact(ctx, tx, pay.UserID); err == nil {
 			if buyer.Name == "" {
-				buyer.Name = name
+				buyer.Name = c.Name
 			}
 			if buyer.Email == "" {
-				buyer.Email = email
+				buyer.Email = c.Email
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -28,6 +29,9 @@ type Config struct {
 	// exists without its invoice (a failed invoice rolls the payment back).
 	// Required.
 	Invoicer Invoicer
+	// Accounts gives the names and emails of members, whose accounts are
+	// identity's. Required.
+	Accounts Accounts
 	// Stripe connects online payment. Without a secret key online checkout
 	// and refunds are unavailable (members pay on site); without a webhook
 	// secret no event can be verified.
@@ -35,6 +39,14 @@ type Config struct {
 	// Jobs queues credit expiries and campaign deadlines at their date.
 	// Nil leaves them to Housekeeping, within the hour.
 	Jobs *jobs.Queue
+}
+
+// Accounts is what billing reads of members' accounts: the name and email
+// an invoice or a Stripe customer carries, and the managers' list of
+// members. *identity.Service implements it; each method runs in idb.
+type Accounts interface {
+	Contact(ctx context.Context, idb bun.IDB, userID string) (identity.Contact, error)
+	Contacts(ctx context.Context, idb bun.IDB, ids []string) (map[string]identity.Contact, error)
 }
 
 // Invoicer is what billing asks of invoicing: issue a document inside the
@@ -53,6 +65,7 @@ type Service struct {
 	// invoicer issues the invoices and credit notes of payments, refunds
 	// and contributions.
 	invoicer Invoicer
+	accounts Accounts
 	// stripe is the online payment provider; its api is nil without a
 	// secret key.
 	stripe *stripeClient
@@ -65,11 +78,14 @@ type Service struct {
 	columns struct{ memberships, passes, packs string }
 }
 
-// New returns a billing Service. It panics without cfg.Invoicer: billing
-// cannot take a payment it cannot invoice.
+// New returns a billing Service. It panics without cfg.Invoicer (billing
+// cannot take a payment it cannot invoice) or cfg.Accounts.
 func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
 	if cfg.Invoicer == nil {
 		panic("billing.New: Config.Invoicer is required")
+	}
+	if cfg.Accounts == nil {
+		panic("billing.New: Config.Accounts is required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -78,7 +94,7 @@ func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
 		cfg.GraceDays = DefaultGraceDays
 	}
 	s := &Service{db: bdb, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour,
-		invoicer: cfg.Invoicer, stripe: newStripeClient(cfg.Stripe), jobs: cfg.Jobs}
+		invoicer: cfg.Invoicer, accounts: cfg.Accounts, stripe: newStripeClient(cfg.Stripe), jobs: cfg.Jobs}
 	if bdb != nil {
 		s.columns.memberships = db.Columns[Membership](bdb, "")
 		s.columns.passes = db.Columns[DayPass](bdb, "")

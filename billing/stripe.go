@@ -391,11 +391,8 @@ func (s *Service) stripeCustomer(ctx context.Context, userID string) (string, er
 	if !isNoRows(err) {
 		return "", fmt.Errorf("find stripe customer: %w", err)
 	}
-	var user struct {
-		Email string `bun:"email"`
-		Name  string `bun:"name"`
-	}
-	if err := s.db.NewSelect().Table("users").Column("email", "name").Where("id = ?", userID).Scan(ctx, &user); err != nil {
+	user, err := s.accounts.Contact(ctx, s.db, userID)
+	if err != nil {
 		return "", fmt.Errorf("read member: %w", err)
 	}
 	params := &stripe.CustomerParams{Email: stripe.String(user.Email), Name: stripe.String(user.Name)}

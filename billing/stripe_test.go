@@ -22,6 +22,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
@@ -91,7 +92,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn})
 	hooks := &hookRecorder{}
-	cfg := Config{Now: nowFn, Invoicer: hooks}
+	cfg := Config{Now: nowFn, Invoicer: hooks, Accounts: testAccounts(t, d)}
 	if apiURL != "" {
 		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
@@ -120,6 +121,17 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	f.pack = plan(NewPlan{Kind: PlanPack, Name: "10 h de salle", PriceCents: 12000,
 		Includes: Includes{PackResourceKind: calendar.KindRoom, PackMinutes: 600, PackValidDays: 180}})
 	return f
+}
+
+// testAccounts is identity's service over d, which billing reads members'
+// names and emails through.
+func testAccounts(t testing.TB, d *bun.DB) *identity.Service {
+	t.Helper()
+	acc, err := identity.New(d, identity.Config{JWTSecret: []byte("billing-test-secret-of-at-least-32-bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
 }
 
 // rebuild builds billing again over the same database with cfg changed by

@@ -64,7 +64,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// reservations through the calendar and invoices every payment.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue})
 	invoicer := invoicing.NewInvoicer(d, nil)
-	billingSvc := billing.New(d, calendarSvc, billing.Config{Invoicer: invoicer, Jobs: queue,
+	billingSvc := billing.New(d, calendarSvc, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Jobs: queue,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	// Bookings pass billing's entitlement check; a cancelled reservation
 	// also switches its machine off. This is the one setter left: billing
