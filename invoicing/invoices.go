@@ -520,18 +520,17 @@ func nextInvoiceSeq(ctx context.Context, tx bun.IDB, entity string, year int) (i
 	return seq, nil
 }
 
+// invoiceSite reads the seller's site through calendar, in tx; nil when
+// there is none (draftInvoice then refuses the site_id).
 func invoiceSite(ctx context.Context, tx bun.IDB, siteID string) (*calendar.Site, error) {
-	if !id.Valid(siteID) {
+	s, err := calendar.LoadSite(ctx, tx, siteID)
+	if errors.Is(err, errs.ErrNotFound) {
 		return nil, nil
 	}
-	var s calendar.Site
-	if err := tx.NewSelect().Model(&s).Where("id = ?", siteID).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
+	if err != nil {
 		return nil, fmt.Errorf("load site: %w", err)
 	}
-	return &s, nil
+	return s, nil
 }
 
 // SellerOf describes the legal entity behind a site, as the document prints it.
