@@ -16,7 +16,7 @@ func (s *Service) GetPayment(ctx context.Context, paymentID string) (*Payment, e
 	var p Payment
 	if err := s.db.NewSelect().Model(&p).Where("id = ?", paymentID).Scan(ctx); err != nil {
 		if isNoRows(err) {
-			return nil, &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
+			return nil, errPaymentNotFound
 		}
 		return nil, fmt.Errorf("get payment: %w", err)
 	}
@@ -33,7 +33,7 @@ func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int6
 	var pay stripePayment
 	if err := s.db.NewSelect().Model(&pay).Where("id = ?", paymentID).Scan(ctx); err != nil {
 		if isNoRows(err) {
-			return nil, &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
+			return nil, errPaymentNotFound
 		}
 		return nil, fmt.Errorf("get payment: %w", err)
 	}

@@ -68,3 +68,19 @@ func SiteNames(ctx context.Context, idb bun.IDB) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// EntitySites returns the ids of the sites whose legal entity has this
+// SIREN: an accounting journal covers all of them.
+func EntitySites(ctx context.Context, idb bun.IDB, siren string) ([]string, error) {
+	var sites []Site
+	if err := idb.NewSelect().Model(&sites).Column("id", "legal").Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list sites: %w", err)
+	}
+	var ids []string
+	for _, s := range sites {
+		if s.Legal.SIREN == siren {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids, nil
+}
