@@ -91,7 +91,7 @@ type ChargesCheckoutResult struct {
 // webhook settles them and issues their invoice once paid (see
 // succeedCharges); a failed or abandoned payment frees them again.
 func (s *Service) CheckoutCharges(ctx context.Context, userID string, in ChargesCheckout) (*ChargesCheckoutResult, error) {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return nil, errOnlinePaymentUnavailable
 	}
 	var v errs.Validator

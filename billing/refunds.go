@@ -48,7 +48,7 @@ func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int6
 		return nil, errs.Rule("payment_id", "not_refundable", "only a succeeded payment is refunded (this one is %s)", pay.Status)
 	}
 	if pay.Provider == SourceStripe {
-		if s.stripe == nil || s.stripe.api == nil || pay.StripePaymentIntentID == nil {
+		if s.stripe.api == nil || pay.StripePaymentIntentID == nil {
 			return nil, refuseUnavailable("online_payment_unavailable", "online refunds need Stripe to be configured")
 		}
 		params := &stripe.RefundParams{PaymentIntent: pay.StripePaymentIntentID, Amount: stripe.Int64(amountCents)}

@@ -126,7 +126,7 @@ type CheckoutResult struct {
 // the money. When Stripe cannot be reached nothing is left pending and the
 // error is errs.ErrUnavailable.
 func (s *Service) Checkout(ctx context.Context, userID string, req CheckoutRequest) (*CheckoutResult, error) {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return nil, errOnlinePaymentUnavailable
 	}
 	p, day, err := s.checkoutPlan(ctx, req)
@@ -440,7 +440,7 @@ func (s *Service) abandonCheckout(ctx context.Context, pay *Payment) {
 
 // cancelAtStripe ends a subscription at Stripe: at the period's end, or now.
 func (s *Service) cancelAtStripe(subscriptionID, membershipID string, atPeriodEnd bool) error {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return refuseUnavailable("online_payment_unavailable", "online payment is not configured; the membership cannot be cancelled at Stripe")
 	}
 	var err error
