@@ -240,7 +240,7 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 			t.Fatalf("plan after the subscription update: %s", m.PlanID)
 		}
 		f.mustDeliver(t, event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290)))
-		invoices := f.hooks.invoices()
+		invoices := f.issued.invoices()
 		last := invoices[len(invoices)-1]
 		if len(invoices) != 2 || last.ServiceFrom != "2026-03-15" || last.ServiceTo != "2026-04-01" ||
 			last.Lines[0].Description != "Changement de formule Nomade → Résident — prorata du 15/03/2026 au 01/04/2026" || last.Lines[0].UnitPriceCents != 11290 {

@@ -32,48 +32,48 @@ import (
 const testWebhookSecret = "whsec_relais_test"
 
 type stripeFixture struct {
-	db    *bun.DB
-	cal   *calendar.Service
-	bill  *Service
-	site  *calendar.Site
-	users []string
-	clock *time.Time
-	hooks *hookRecorder
+	db     *bun.DB
+	cal    *calendar.Service
+	bill   *Service
+	site   *calendar.Site
+	users  []string
+	clock  *time.Time
+	issued *invoiceRecorder
 	// cfg is what bill was built with (see rebuild).
 	cfg Config
 
 	membership, dayPass, pack *Plan
 }
 
-// hookRecorder stands in for the invoicer: it records what billing asks
+// invoiceRecorder stands in for the invoicer: it records what billing asks
 // it to issue and issues "inv_1", "inv_2"... and "avoir_1"...
-type hookRecorder struct {
+type invoiceRecorder struct {
 	mu       sync.Mutex
 	invoiced []invoicing.InvoiceInput // what each invoice was for
 	credited []int64                  // the amount of each credit note
 }
 
-func (h *hookRecorder) Issue(ctx context.Context, tx bun.IDB, in invoicing.InvoiceInput) (*invoicing.Invoice, error) {
+func (h *invoiceRecorder) Issue(ctx context.Context, tx bun.IDB, in invoicing.InvoiceInput) (*invoicing.Invoice, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.invoiced = append(h.invoiced, in)
 	return &invoicing.Invoice{ID: fmt.Sprintf("inv_%d", len(h.invoiced))}, nil
 }
 
-func (h *hookRecorder) IssueCreditNote(ctx context.Context, tx bun.IDB, originalID string, in invoicing.CreditNoteInput) (*invoicing.Invoice, error) {
+func (h *invoiceRecorder) IssueCreditNote(ctx context.Context, tx bun.IDB, originalID string, in invoicing.CreditNoteInput) (*invoicing.Invoice, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.credited = append(h.credited, in.AmountCents)
 	return &invoicing.Invoice{ID: fmt.Sprintf("avoir_%d", len(h.credited))}, nil
 }
 
-func (h *hookRecorder) invoices() []invoicing.InvoiceInput {
+func (h *invoiceRecorder) invoices() []invoicing.InvoiceInput {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]invoicing.InvoiceInput(nil), h.invoiced...)
 }
 
-func (h *hookRecorder) credits() []int64 {
+func (h *invoiceRecorder) credits() []int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]int64(nil), h.credited...)
@@ -91,8 +91,8 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn})
-	hooks := &hookRecorder{}
-	cfg := Config{Now: nowFn, Invoicer: hooks, Accounts: testAccounts(t, d)}
+	issued := &invoiceRecorder{}
+	cfg := Config{Now: nowFn, Invoicer: issued, Accounts: testAccounts(t, d)}
 	if apiURL != "" {
 		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
@@ -104,7 +104,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &stripeFixture{db: d, cal: cal, bill: bill, site: site, clock: clock, hooks: hooks, cfg: cfg}
+	f := &stripeFixture{db: d, cal: cal, bill: bill, site: site, clock: clock, issued: issued, cfg: cfg}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), fmt.Sprintf("Membre %d", i)))
 	}
