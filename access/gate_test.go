@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // gateFixture is a site in Paris with a Nomade plan (doors in opening hours),
@@ -73,16 +74,16 @@ func newGateFixture(t testing.TB) *gateFixture {
 	f := &gateFixture{db: d, paris: paris, now: time.Date(2026, 3, 2, 7, 0, 0, 0, paris), secrets: map[string]string{}}
 	f.jobs = jobstest.Queue(t, d)
 	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs})
-	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock})
-	f.cal.SetGuard(f.bill)
-	// Devices keep the wall clock: a device checks a command's expiry
-	// against its own.
-	// The gate records the devices' presence: its events exist first.
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes"), Jobs: f.jobs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
+	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Jobs: f.jobs})
+	f.cal.SetGuard(f.bill)
+	// Devices keep the wall clock: a device checks a command's expiry
+	// against its own.
+	// The gate records the devices' presence: its events exist first.
 	gateCfg := access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})
@@ -144,7 +145,8 @@ func (f *gateFixture) member(t testing.TB, name string, p *billing.Plan) *identi
 	u := dbtest.User(t, f.db, fmt.Sprintf("%s-%d@example.fr", name, time.Now().UnixNano()), name)
 	if p != nil {
 		if _, err := f.bill.RecordOnSitePayment(context.Background(), billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID,
-			Method: billing.MethodCash, AmountCents: p.PriceCents, RecordedBy: u}); err != nil {
+			Method: billing.MethodCash, AmountCents: p.PriceCents, RecordedBy: u,
+			Buyer: &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

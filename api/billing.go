@@ -56,17 +56,6 @@ func toPlanJSON(p *billing.Plan) planJSON {
 		PriceHT: ht, VATCents: vat, VATRateBP: p.VATRateBP, Includes: in, Active: p.Active, CreatedAt: p.CreatedAt}
 }
 
-// canSellOn: network plans are the admins'; a site's plans its managers'.
-func canSellOn(p *identity.Principal, siteID *string) bool {
-	if p.IsAPIKey() {
-		return false
-	}
-	if siteID == nil {
-		return p.IsAdmin()
-	}
-	return p.ManagesSite(*siteID)
-}
-
 func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		SiteID      *string          `json:"site_id"`
@@ -81,11 +70,7 @@ func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request, p *ide
 		s.writeError(w, r, err)
 		return
 	}
-	if !canSellOn(p, in.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	plan, err := s.Billing.CreatePlan(r.Context(), billing.NewPlan{SiteID: in.SiteID, Kind: in.Kind, Name: in.Name,
+	plan, err := s.Billing.CreatePlanFor(r.Context(), p, billing.NewPlan{SiteID: in.SiteID, Kind: in.Kind, Name: in.Name,
 		Description: in.Description, PriceCents: in.PriceCents, VATRateBP: in.VATRateBP, Includes: in.Includes})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -98,10 +83,7 @@ func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request, p *ide
 func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.URL.Query().Get("site_id")
 	all := r.URL.Query().Get("include_inactive") == "true"
-	if all && !(p.IsAdmin() || (siteID != "" && p.ManagesSite(siteID))) {
-		all = false // retired plans are the managers' business
-	}
-	ps, err := s.Billing.ListPlans(r.Context(), siteID, all)
+	ps, err := s.Billing.ListPlansFor(r.Context(), p, siteID, all)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -126,20 +108,10 @@ func (s *Server) handlePatchPlan(w http.ResponseWriter, r *http.Request, p *iden
 		s.writeError(w, r, err)
 		return
 	}
-	plan, err := s.Billing.GetPlan(r.Context(), r.PathValue("plan_id"))
+	plan, err := s.Billing.UpdatePlanFor(r.Context(), p, r.PathValue("plan_id"), in.Active)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if !canSellOn(p, plan.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	if in.Active != nil {
-		if plan, err = s.Billing.SetPlanActive(r.Context(), plan.ID, *in.Active); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 	}
 	writeJSON(w, http.StatusOK, toPlanJSON(plan))
 }
@@ -188,25 +160,12 @@ type packJSON struct {
 
 // handleMyMemberships lists everything the caller holds.
 func (s *Server) handleMyMemberships(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key holds no membership"))
-		return
-	}
-	ms, err := s.Billing.ListMemberships(r.Context(), p.UserID)
+	h, err := s.Billing.HoldingsOf(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	passes, err := s.Billing.ListDayPasses(r.Context(), p.UserID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	packs, err := s.Billing.ListPacks(r.Context(), p.UserID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	ms, passes, packs := h.Memberships, h.DayPasses, h.Packs
 	out := struct {
 		Memberships []membershipJSON `json:"memberships"`
 		DayPasses   []dayPassJSON    `json:"day_passes"`
@@ -224,21 +183,6 @@ func (s *Server) handleMyMemberships(w http.ResponseWriter, r *http.Request, p *
 	writeJSON(w, http.StatusOK, out)
 }
 
-// membershipFor loads a membership its holder, or a manager of its site
-// (admins for network memberships), may act on.
-func (s *Server) membershipFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Membership, bool) {
-	m, err := s.Billing.GetMembership(r.Context(), r.PathValue("membership_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	if m.UserID != p.UserID && !canSellOn(p, m.SiteID) {
-		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "membership_not_found", Detail: "no such membership"})
-		return nil, false
-	}
-	return m, true
-}
-
 func (s *Server) handleCancelMembership(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		AtPeriodEnd *bool `json:"at_period_end"`
@@ -247,12 +191,8 @@ func (s *Server) handleCancelMembership(w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
-	m, ok := s.membershipFor(w, r, p)
-	if !ok {
-		return
-	}
 	atEnd := in.AtPeriodEnd == nil || *in.AtPeriodEnd
-	m, err := s.Billing.CancelMembership(r.Context(), m.ID, atEnd)
+	m, err := s.Billing.CancelMembershipFor(r.Context(), p, r.PathValue("membership_id"), atEnd)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -268,16 +208,7 @@ func (s *Server) handleChangePlan(w http.ResponseWriter, r *http.Request, p *ide
 		s.writeError(w, r, err)
 		return
 	}
-	m, ok := s.membershipFor(w, r, p)
-	if !ok {
-		return
-	}
-	// A membership paid online changes at Stripe; the webhooks apply it.
-	status := http.StatusOK
-	if m.StripeSubscriptionID != nil {
-		status = http.StatusAccepted
-	}
-	m, err := s.Billing.ChangePlan(r.Context(), m.ID, in.PlanID)
+	m, err := s.Billing.ChangePlanFor(r.Context(), p, r.PathValue("membership_id"), in.PlanID)
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
 			w.Header().Set("Retry-After", "60")
@@ -285,16 +216,16 @@ func (s *Server) handleChangePlan(w http.ResponseWriter, r *http.Request, p *ide
 		s.writeError(w, r, err)
 		return
 	}
+	// A membership paid online changes at Stripe; the webhooks apply it.
+	status := http.StatusOK
+	if m.StripeSubscriptionID != nil {
+		status = http.StatusAccepted
+	}
 	writeJSON(w, status, toMembershipJSON(m))
 }
 
 func (s *Server) handleSiteMembers(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !p.ManagesSite(siteID) || !p.HasScope(identity.ScopeUsersRead) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	ms, err := s.Billing.SiteMembers(r.Context(), siteID)
+	ms, err := s.Billing.SiteMembersFor(r.Context(), p, r.PathValue("site_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -351,16 +282,8 @@ func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() || !p.ManagesSite(siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := s.Billing.RecordOnSitePayment(r.Context(), billing.OnSitePayment{SiteID: siteID, UserID: in.UserID, PlanID: in.PlanID,
-		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, RecordedBy: p.UserID, Buyer: in.Buyer.toBuyer()})
+	out, err := s.Billing.RecordOnSitePaymentFor(r.Context(), p, billing.OnSitePayment{SiteID: siteID, UserID: in.UserID, PlanID: in.PlanID,
+		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -380,11 +303,7 @@ func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) handleMyPayments(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key makes no payments"))
-		return
-	}
-	ps, err := s.Billing.ListPayments(r.Context(), p.UserID)
+	ps, err := s.Billing.PaymentsOf(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -415,11 +334,7 @@ func toChargesJSON(cs []billing.UsageCharge) list[chargeJSON] {
 
 // handleMyCharges lists the pay-per-use time the caller still owes.
 func (s *Server) handleMyCharges(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key owes nothing"))
-		return
-	}
-	cs, err := s.Billing.OpenCharges(r.Context(), "", p.UserID)
+	cs, err := s.Billing.ChargesOf(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -429,12 +344,7 @@ func (s *Server) handleMyCharges(w http.ResponseWriter, r *http.Request, p *iden
 
 // handleSiteCharges lists a site's unpaid pay-per-use time (?user_id=).
 func (s *Server) handleSiteCharges(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !p.ManagesSite(siteID) || !p.HasScope(identity.ScopeInvoicesRead) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	cs, err := s.Billing.OpenCharges(r.Context(), siteID, r.URL.Query().Get("user_id"))
+	cs, err := s.Billing.SiteChargesFor(r.Context(), p, r.PathValue("site_id"), r.URL.Query().Get("user_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -455,12 +365,8 @@ func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() || !p.ManagesSite(siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	pay, err := s.Billing.SettleCharges(r.Context(), billing.Settlement{SiteID: siteID, UserID: in.UserID, Method: in.Method,
-		Reference: in.Reference, RecordedBy: p.UserID, Buyer: in.Buyer.toBuyer()})
+	pay, err := s.Billing.SettleChargesFor(r.Context(), p, billing.Settlement{SiteID: siteID, UserID: in.UserID, Method: in.Method,
+		Reference: in.Reference, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -479,15 +385,7 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, p *identit
 		s.writeError(w, r, err)
 		return
 	}
-	pays, err := s.Billing.GetPayment(r.Context(), r.PathValue("payment_id"))
-	if err == nil && (p.IsAPIKey() || pays.SiteID == nil || !p.ManagesSite(*pays.SiteID)) && !p.IsAdmin() {
-		err = &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	pay, err := s.Billing.Refund(r.Context(), pays.ID, in.AmountCents)
+	pay, err := s.Billing.RefundFor(r.Context(), p, r.PathValue("payment_id"), in.AmountCents)
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
 			w.Header().Set("Retry-After", "60")

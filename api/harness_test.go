@@ -39,11 +39,13 @@ type harness struct {
 	access *identity.Service
 	cal    *calendar.Service
 	bill   *billing.Service
-	dev    *devices.Service
-	gate   *access.Gate
-	jobs   *jobs.Queue
-	clock  *testClock
-	mails  *mailtest.Server
+	// billCfg is what bill was built with (see withStripe).
+	billCfg billing.Config
+	dev     *devices.Service
+	gate    *access.Gate
+	jobs    *jobs.Queue
+	clock   *testClock
+	mails   *mailtest.Server
 }
 
 type testClock struct {
@@ -70,8 +72,9 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The jobs (registration mails, the gate's) are queued and worked only
-	// by a test that starts a client (see doors_test.go, verification_test.go).
+	// The jobs (registration mails, the gate's, calendar's and billing's)
+	// are queued and worked only by a test that starts a client (see
+	// doors_test.go, verification_test.go).
 	queue := jobstest.Queue(t, d)
 	cfg := identity.Config{
 		JWTSecret: []byte("test-secret-test-secret-test-secret!"),
@@ -91,9 +94,10 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Billing is there, but its entitlement check is not plugged into the
 	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
 	// book without memberships.
-	bill := billing.New(d, cal, billing.Config{Now: clk.Now})
+	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
-	bill.UseInvoicer(invoices)
+	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Jobs: queue}
+	bill := billing.New(d, cal, billCfg)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
@@ -110,7 +114,23 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, billCfg: billCfg, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
+}
+
+// withStripe restarts billing and the API over the same database with
+// online payment configured as sc, as a restart with another configuration
+// would. The calendar's guard, when a test set it, stays the billing built
+// first: the guard keeps no state of its own.
+func (h *harness) withStripe(sc billing.StripeConfig) {
+	h.t.Helper()
+	h.billCfg.Stripe = sc
+	h.bill = billing.New(h.db, h.cal, h.billCfg)
+	d := h.api.Deps
+	d.Billing = h.bill
+	d.Registry = nil // a fresh one: the first server's holds its metrics
+	h.api = api.New(d)
+	h.srv = httptest.NewServer(h.api)
+	h.t.Cleanup(h.srv.Close)
 }
 
 type response struct {

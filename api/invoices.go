@@ -7,7 +7,6 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 
@@ -83,41 +82,17 @@ func toInvoiceJSON(inv *invoicing.Invoice) invoiceJSON {
 		PaymentReference: inv.PaymentReference, Mentions: mentions, CorrectsNumber: inv.CorrectsNumber, Reason: inv.Reason, Hash: inv.Hash}
 }
 
-var errInvoiceNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "invoice_not_found", Detail: "no such invoice"}
-
-// canReadInvoices: a site's managers and admins, and API keys of the site
-// with invoices:read (an accounting tool).
-func canReadInvoices(p *identity.Principal, siteID string) bool {
-	return p.ManagesSite(siteID) && p.HasScope(identity.ScopeInvoicesRead)
-}
-
-// invoiceFor loads an invoice its buyer or the site's managers may read.
-func (s *Server) invoiceFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*invoicing.Invoice, bool) {
-	inv, err := s.Invoices.Get(r.Context(), r.PathValue("invoice_id"))
-	if err == nil && !(inv.BuyerUserID != "" && inv.BuyerUserID == p.UserID) && !canReadInvoices(p, inv.SiteID) {
-		err = errInvoiceNotFound
-	}
+func (s *Server) handleGetInvoice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	inv, err := s.Invoices.InvoiceFor(r.Context(), p, r.PathValue("invoice_id"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return nil, false
-	}
-	return inv, true
-}
-
-func (s *Server) handleGetInvoice(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	inv, ok := s.invoiceFor(w, r, p)
-	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, toInvoiceJSON(inv))
 }
 
 func (s *Server) handleInvoicePDF(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	inv, ok := s.invoiceFor(w, r, p)
-	if !ok {
-		return
-	}
-	pdf, err := s.Invoices.PDF(r.Context(), inv.ID)
+	inv, pdf, err := s.Invoices.PDFFor(r.Context(), p, r.PathValue("invoice_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -128,7 +103,10 @@ func (s *Server) handleInvoicePDF(w http.ResponseWriter, r *http.Request, p *ide
 	w.Write(pdf)
 }
 
-func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, f invoicing.InvoiceFilter) {
+// listInvoices answers a page of the books, which the caller was given
+// before the page is read.
+func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, books *invoicing.Books) {
+	var f invoicing.InvoiceFilter
 	after, limit, err := page(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -143,7 +121,7 @@ func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, f invoicin
 		return
 	}
 	f.After, f.Limit = after, limit
-	invs, next, err := s.Invoices.List(r.Context(), f)
+	invs, next, err := books.List(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -156,20 +134,21 @@ func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, f invoicin
 }
 
 func (s *Server) handleMyInvoices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key has no invoices of its own"))
+	books, err := s.Invoices.OwnBooks(p)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	s.listInvoices(w, r, invoicing.InvoiceFilter{UserID: p.UserID})
+	s.listInvoices(w, r, books)
 }
 
 func (s *Server) handleSiteInvoices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !canReadInvoices(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
+	books, err := s.Invoices.SiteBooks(p, r.PathValue("site_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	s.listInvoices(w, r, invoicing.InvoiceFilter{SiteID: siteID})
+	s.listInvoices(w, r, books)
 }
 
 // exportWindow reads from/to for an export: both required.
@@ -185,9 +164,9 @@ func exportWindow(r *http.Request) (time.Time, time.Time, error) {
 }
 
 func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !canReadInvoices(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
+	books, err := s.Invoices.SiteBooks(p, r.PathValue("site_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	from, to, err := exportWindow(r)
@@ -196,7 +175,7 @@ func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	var buf bytes.Buffer
-	if err := s.Invoices.CSV(r.Context(), &buf, invoicing.InvoiceFilter{SiteID: siteID, From: from, To: to}); err != nil {
+	if err := books.CSV(r.Context(), &buf, from, to); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -208,9 +187,9 @@ func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p
 // handleSiteFEC exports the accounting journal (FEC) of the site's legal
 // entity for a period.
 func (s *Server) handleSiteFEC(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if !canReadInvoices(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
+	books, err := s.Invoices.SiteBooks(p, r.PathValue("site_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	from, to, err := exportWindow(r)
@@ -218,34 +197,14 @@ func (s *Server) handleSiteFEC(w http.ResponseWriter, r *http.Request, p *identi
 		s.writeError(w, r, err)
 		return
 	}
-	site, err := s.Calendar.GetSite(r.Context(), siteID)
+	var buf bytes.Buffer
+	siren, err := books.FEC(r.Context(), &buf, from, to)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	// The journal covers the whole legal entity: a manager of one of its
-	// sites must manage all of them to see it.
-	if !p.IsAdmin() {
-		sites, _, err := s.Calendar.ListSites(r.Context(), "", 10000)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		for _, other := range sites {
-			if other.Legal.SIREN == site.Legal.SIREN && !canReadInvoices(p, other.ID) {
-				s.writeError(w, r, &errs.Problem{Kind: errs.ErrForbidden, Code: "entity_wide_export",
-					Detail: "the accounting journal covers every site of this legal entity; ask an admin, or a manager of all of them"})
-				return
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := s.Invoices.FEC(r.Context(), &buf, site.Legal.SIREN, from, to); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	// The FEC's own file name: SIREN + "FEC" + closing date.
-	name := site.Legal.SIREN + "FEC" + to.Add(-time.Second).Format("20060102") + ".txt"
+	name := siren + "FEC" + to.Add(-time.Second).Format("20060102") + ".txt"
 	w.Header().Set("Content-Type", "text/tab-separated-values; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Write(buf.Bytes())
@@ -259,11 +218,7 @@ type verifyProblemJSON struct {
 }
 
 func (s *Server) handleVerifyInvoices(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if !p.IsAdmin() {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	rep, err := s.Invoices.Verify(r.Context())
+	rep, err := s.Invoices.VerifyFor(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -29,16 +29,12 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request, p *ident
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members pay for themselves"))
-		return
-	}
 	req := billing.CheckoutRequest{PlanID: in.PlanID, PackID: in.PackID, SiteID: in.SiteID, SuccessURL: in.SuccessURL, CancelURL: in.CancelURL}
 	if in.DayPass != nil {
 		req.DayPass = &billing.DayPassCheckout{SiteID: in.DayPass.SiteID, Date: in.DayPass.Date}
 	}
 	req.Buyer = in.Buyer.toBuyer()
-	out, err := s.Billing.Checkout(r.Context(), p.UserID, req)
+	out, err := s.Billing.CheckoutFor(r.Context(), p, req)
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
 			w.Header().Set("Retry-After", "60")
@@ -82,11 +78,7 @@ func (s *Server) handleChargesCheckout(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members pay for themselves"))
-		return
-	}
-	out, err := s.Billing.CheckoutCharges(r.Context(), p.UserID, billing.ChargesCheckout{SiteID: in.SiteID, SuccessURL: in.SuccessURL,
+	out, err := s.Billing.CheckoutChargesFor(r.Context(), p, billing.ChargesCheckout{SiteID: in.SiteID, SuccessURL: in.SuccessURL,
 		CancelURL: in.CancelURL, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {

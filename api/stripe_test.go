@@ -50,7 +50,7 @@ func TestCheckoutAndWebhookOverHTTP(t *testing.T) {
 		t.Fatal("503 without Retry-After")
 	}
 
-	f.h.bill.UseStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
+	f.h.withStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
 	var out struct {
 		SessionID string `json:"session_id"`
 		URL       string `json:"url"`
@@ -124,7 +124,7 @@ func TestOnlinePlanChangeOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
 	_, anne, _ := f.h.member("anne@example.fr")
-	f.h.bill.UseStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
+	f.h.withStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
 	plan := func(name string, cents int) string {
 		var p struct{ ID string }
 		f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": name,
@@ -197,7 +197,7 @@ func TestOnlinePlanChangeOverHTTP(t *testing.T) {
 	}
 
 	// Stripe unreachable: 503 with Retry-After, nothing changed.
-	f.h.bill.UseStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: "http://127.0.0.1:1"})
+	f.h.withStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: "http://127.0.0.1:1"})
 	r := f.h.do(req{method: "POST", path: "/v1/memberships/" + out.TargetID + "/change-plan", token: anne, body: map[string]any{"plan_id": nomade}}).
 		expect(t, http.StatusServiceUnavailable)
 	if r.Header.Get("Retry-After") == "" {
@@ -227,7 +227,7 @@ func TestChargesCheckoutOverHTTP(t *testing.T) {
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("503 without Retry-After")
 	}
-	f.h.bill.UseStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
+	f.h.withStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
 	var out struct {
 		SessionID   string `json:"session_id"`
 		URL         string `json:"url"`

@@ -20,7 +20,7 @@ import (
 func newCampaignFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	t.Helper()
 	f := newStripeFixture(t, members, apiURL)
-	f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
+	f.withInvoicer()
 	return f
 }
 

@@ -52,10 +52,8 @@ func (s *Service) SettleCharges(ctx context.Context, in Settlement) (*Payment, e
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if s.invoiceHook != nil {
-		if err := checkBuyer(in.Buyer); err != nil {
-			return nil, err
-		}
+	if err := checkBuyer(in.Buyer); err != nil {
+		return nil, err
 	}
 	var out *Payment
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -84,15 +82,13 @@ func (s *Service) SettleCharges(ctx context.Context, in Settlement) (*Payment, e
 		if _, err := tx.NewUpdate().Model((*UsageCharge)(nil)).Set("status = 'invoiced', payment_id = ?", pay.ID).Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
 			return fmt.Errorf("mark charges: %w", err)
 		}
-		if s.chargesInvoiceHook != nil {
-			invoiceID, err := s.chargesInvoiceHook(ctx, tx, pay, cs)
-			if err != nil {
-				return err
-			}
-			pay.InvoiceID = &invoiceID
-			if _, err := tx.NewUpdate().Model(pay).Column("invoice_id").WherePK().Exec(ctx); err != nil {
-				return fmt.Errorf("link invoice: %w", err)
-			}
+		invoiceID, err := s.issueChargesInvoice(ctx, tx, pay, cs)
+		if err != nil {
+			return err
+		}
+		pay.InvoiceID = &invoiceID
+		if _, err := tx.NewUpdate().Model(pay).Column("invoice_id").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("link invoice: %w", err)
 		}
 		out = pay
 		return nil

@@ -91,17 +91,15 @@ type ChargesCheckoutResult struct {
 // webhook settles them and issues their invoice once paid (see
 // succeedCharges); a failed or abandoned payment frees them again.
 func (s *Service) CheckoutCharges(ctx context.Context, userID string, in ChargesCheckout) (*ChargesCheckoutResult, error) {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return nil, errOnlinePaymentUnavailable
 	}
 	var v errs.Validator
 	v.Check(in.SiteID != "", "site_id", "is required")
 	v.Check(validReturnURL(in.SuccessURL), "success_url", "must be an absolute http(s) URL")
 	v.Check(validReturnURL(in.CancelURL), "cancel_url", "must be an absolute http(s) URL")
-	if s.chargesInvoiceHook != nil {
-		if err := v.Merge(checkBuyer(in.Buyer)); err != nil {
-			return nil, err
-		}
+	if err := v.Merge(checkBuyer(in.Buyer)); err != nil {
+		return nil, err
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -244,8 +242,8 @@ func (s *Service) succeedCharges(ctx context.Context, tx bun.IDB, ev *stripe.Eve
 		if _, err := tx.NewUpdate().Model((*UsageCharge)(nil)).Set("status = 'invoiced'").Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
 			return fmt.Errorf("settle charges: %w", err)
 		}
-		if s.chargesInvoiceHook != nil && pay.InvoiceID == nil {
-			invoiceID, err := s.chargesInvoiceHook(ctx, tx, &pay.Payment, cs)
+		if pay.InvoiceID == nil {
+			invoiceID, err := s.issueChargesInvoice(ctx, tx, &pay.Payment, cs)
 			if err != nil {
 				return fmt.Errorf("invoice payment %s: %w", pay.ID, err)
 			}

@@ -22,7 +22,7 @@ func newChargesFixture(t *testing.T, apiURL string) (*stripeFixture, []UsageChar
 	t.Helper()
 	ctx := context.Background()
 	f := newStripeFixture(t, 2, apiURL)
-	f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
+	f.withInvoicer()
 	buyer := f.checkoutRequest(PlanMembership).Buyer
 	p, err := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanMembership, Name: "Résident", PriceCents: 50000,
 		Includes: Includes{ResourceKinds: []string{calendar.KindDesk}, PayPerUse: true}})

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -573,11 +572,6 @@ func (w *creditExpiryWorker) Work(ctx context.Context, job *river.Job[CreditExpi
 	return w.svc.ExpireLot(ctx, job.Args.LotID)
 }
 
-// UseJobs gives billing the queue it schedules credit expiries and
-// campaign deadlines on. Without one, Housekeeping still does both within
-// the hour.
-func (s *Service) UseJobs(c *river.Client[*sql.Tx]) { s.jobs = c }
-
 // AddWorkers registers billing's job kinds.
 func (s *Service) AddWorkers(w *river.Workers) error {
 	if err := river.AddWorkerSafely(w, &creditExpiryWorker{svc: s}); err != nil {
@@ -596,7 +590,7 @@ func (s *Service) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, 
 	if !ok {
 		return fmt.Errorf("schedule %s: not inside a transaction", args.Kind())
 	}
-	if _, err := s.jobs.InsertTx(ctx, btx.Tx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
+	if _, err := s.jobs.InsertTx(ctx, btx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
 		return fmt.Errorf("schedule %s: %w", args.Kind(), err)
 	}
 	return nil

@@ -5,16 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
-
-	"github.com/relais-tierslieux/relais/identity"
-
 	"github.com/riverqueue/river"
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/invoicing"
 )
 
 // TestCreditJobsRunOnTheQueue runs the real River queue on the real clock:
@@ -23,11 +22,9 @@ import (
 func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
-	cal := calendar.New(d, calendar.Config{Jobs: jobstest.Queue(t, d)})
-	bill := billing.New(d, cal, billing.Config{})
-	if err := jobs.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	queue := jobstest.Queue(t, d)
+	cal := calendar.New(d, calendar.Config{Jobs: queue})
+	bill := billing.New(d, cal, billing.Config{Invoicer: invoicing.NewInvoicer(d, nil), Accounts: billing.AccountsForTest(t, d), Jobs: queue})
 	workers := river.NewWorkers()
 	if err := bill.AddWorkers(workers); err != nil {
 		t.Fatal(err)
@@ -36,7 +33,6 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bill.UseJobs(jc.River())
 	if err := jc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

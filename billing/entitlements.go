@@ -187,83 +187,122 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 	if err := s.checkQuotas(ctx, tx, r, site, rights); err != nil {
 		return err
 	}
-	loc := site.Location()
-	var payPerUse *Plan
-	exhausted := false
-	// partial is the first membership allowance that covers part of the
-	// booking: with credit for the rest, it is used before any credit.
-	var partial *struct {
-		membershipID string
-		period       time.Time
-		left         int
-	}
+	c := &bookingCost{s: s, tx: tx, r: r, res: res, userID: userID, minutes: minutes, exempt: exempt, loc: site.Location()}
 	for _, rt := range rights {
-		in := rt.plan.Includes
-		switch {
-		case rt.pass != nil:
-			// A day pass covers its day, for the kinds it includes.
-			if slices.Contains(in.ResourceKinds, res.Kind) && !r.EndsAt.After(rt.pass.EndsAt) {
-				return nil
-			}
-		case rt.pack != nil:
-			if rt.pack.ResourceKind != res.Kind {
-				continue
-			}
-			used, err := usedMinutes(ctx, tx, rt.pack.ID, nil, res.Kind)
-			if err != nil {
-				return err
-			}
-			if rt.pack.Minutes-used >= minutes {
-				return s.use(ctx, tx, r, userID, "pack", rt.pack.ID, res.Kind, rt.pack.CreatedAt, minutes)
-			}
-			exhausted = true
-		case rt.membership != nil:
-			spent := false // this membership's allowance for the kind is used up
-			for _, a := range in.Allowances {
-				if a.ResourceKind != res.Kind {
-					continue
-				}
-				period := rt.membership.periodStart(r.StartsAt, loc)
-				used, err := usedMinutes(ctx, tx, rt.membership.ID, &period, res.Kind)
-				if err != nil {
-					return err
-				}
-				left := a.MinutesPerPeriod - used
-				if left >= minutes {
-					return s.use(ctx, tx, r, userID, "membership", rt.membership.ID, res.Kind, period, minutes)
-				}
-				if in.PayPerUse && res.PricePerHourCents > 0 {
-					if left > 0 {
-						if err := s.use(ctx, tx, r, userID, "membership", rt.membership.ID, res.Kind, period, left); err != nil {
-							return err
-						}
-					}
-					return s.payRest(ctx, tx, r, res, exempt, minutes-left, true, nil)
-				}
-				if left > 0 && partial == nil {
-					partial = &struct {
-						membershipID string
-						period       time.Time
-						left         int
-					}{rt.membership.ID, period, left}
-				}
-				spent, exhausted = true, true
-			}
-			if spent {
-				continue
-			}
-			if slices.Contains(in.ResourceKinds, res.Kind) {
-				return nil
-			}
-			if in.PayPerUse && payPerUse == nil {
-				payPerUse = rt.plan
-			}
+		if done, err := c.try(ctx, rt); done || err != nil {
+			return err
 		}
 	}
-	if payPerUse != nil && res.PricePerHourCents > 0 {
+	return c.rest(ctx)
+}
+
+// bookingCost is one booking's walk through the member's rights, in
+// CheckBooking's order: the first right that covers it pays, and what the
+// walk learns on the way (a pay-per-use plan, an allowance used up or
+// covering part of it) decides what happens when none does (rest).
+type bookingCost struct {
+	s       *Service
+	tx      bun.IDB
+	r       *calendar.Reservation
+	res     *calendar.Resource
+	userID  string
+	minutes int
+	exempt  bool
+	loc     *time.Location
+
+	payPerUse *Plan
+	exhausted bool
+	// partial is the first membership allowance that covers part of the
+	// booking: with credit for the rest, it is used before any credit.
+	partial *partialAllowance
+}
+
+type partialAllowance struct {
+	membershipID string
+	period       time.Time
+	left         int
+}
+
+// try asks one right to pay for the booking: done when it did (or
+// refused, with err).
+func (c *bookingCost) try(ctx context.Context, rt right) (done bool, err error) {
+	switch {
+	case rt.pass != nil:
+		// A day pass covers its day, for the kinds it includes.
+		return slices.Contains(rt.plan.Includes.ResourceKinds, c.res.Kind) && !c.r.EndsAt.After(rt.pass.EndsAt), nil
+	case rt.pack != nil:
+		return c.tryPack(ctx, rt)
+	case rt.membership != nil:
+		return c.tryMembership(ctx, rt)
+	}
+	return false, nil
+}
+
+func (c *bookingCost) tryPack(ctx context.Context, rt right) (bool, error) {
+	if rt.pack.ResourceKind != c.res.Kind {
+		return false, nil
+	}
+	used, err := usedMinutes(ctx, c.tx, rt.pack.ID, nil, c.res.Kind)
+	if err != nil {
+		return true, err
+	}
+	if rt.pack.Minutes-used >= c.minutes {
+		return true, c.s.use(ctx, c.tx, c.r, c.userID, "pack", rt.pack.ID, c.res.Kind, rt.pack.CreatedAt, c.minutes)
+	}
+	c.exhausted = true
+	return false, nil
+}
+
+func (c *bookingCost) tryMembership(ctx context.Context, rt right) (bool, error) {
+	in := rt.plan.Includes
+	spent := false // this membership's allowance for the kind is used up
+	for _, a := range in.Allowances {
+		if a.ResourceKind != c.res.Kind {
+			continue
+		}
+		period := rt.membership.periodStart(c.r.StartsAt, c.loc)
+		used, err := usedMinutes(ctx, c.tx, rt.membership.ID, &period, c.res.Kind)
+		if err != nil {
+			return true, err
+		}
+		left := a.MinutesPerPeriod - used
+		if left >= c.minutes {
+			return true, c.s.use(ctx, c.tx, c.r, c.userID, "membership", rt.membership.ID, c.res.Kind, period, c.minutes)
+		}
+		if in.PayPerUse && c.res.PricePerHourCents > 0 {
+			if left > 0 {
+				if err := c.s.use(ctx, c.tx, c.r, c.userID, "membership", rt.membership.ID, c.res.Kind, period, left); err != nil {
+					return true, err
+				}
+			}
+			return true, c.s.payRest(ctx, c.tx, c.r, c.res, c.exempt, c.minutes-left, true, nil)
+		}
+		if left > 0 && c.partial == nil {
+			c.partial = &partialAllowance{rt.membership.ID, period, left}
+		}
+		spent, c.exhausted = true, true
+	}
+	if spent {
+		return false, nil
+	}
+	if slices.Contains(in.ResourceKinds, c.res.Kind) {
+		return true, nil
+	}
+	if in.PayPerUse && c.payPerUse == nil {
+		c.payPerUse = rt.plan
+	}
+	return false, nil
+}
+
+// rest decides a booking no right paid for in full: pay-per-use, an
+// allowance's last minutes with credit for the rest, or credit alone, or a
+// refusal naming why.
+func (c *bookingCost) rest(ctx context.Context) error {
+	s, tx, r, res, exempt, minutes := c.s, c.tx, c.r, c.res, c.exempt, c.minutes
+	if c.payPerUse != nil && res.PricePerHourCents > 0 {
 		return s.payRest(ctx, tx, r, res, exempt, minutes, true, nil)
 	}
-	if partial != nil {
+	if partial := c.partial; partial != nil {
 		// Credit pays the rest, all or nothing; only then are the
 		// included minutes taken, so a refusal leaves nothing behind.
 		unpaid, err := s.payWithCredits(ctx, tx, r, res, exempt, minutes-partial.left, true)
@@ -271,10 +310,10 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 			return err
 		}
 		if unpaid == 0 {
-			return s.use(ctx, tx, r, userID, "membership", partial.membershipID, res.Kind, partial.period, partial.left)
+			return s.use(ctx, tx, r, c.userID, "membership", partial.membershipID, res.Kind, partial.period, partial.left)
 		}
 	}
-	if exhausted {
+	if c.exhausted {
 		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
 			refuse(errs.ErrPaymentRequired, "included_hours_exhausted", "the hours your plan includes for this kind of resource are used up this month"))
 	}
@@ -340,10 +379,9 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 	}
 	userID := *r.UserID
 	if q.MaxConcurrentReservations > 0 {
-		n, err := tx.NewSelect().Table("reservations").
-			Where("user_id = ? AND kind = 'booking' AND status <> 'cancelled' AND ends_at > ? AND id <> ?", userID, now, r.ID).Count(ctx)
+		n, err := calendar.CountUpcomingBookings(ctx, tx, userID, now, r.ID)
 		if err != nil {
-			return fmt.Errorf("count reservations: %w", err)
+			return err
 		}
 		if n >= q.MaxConcurrentReservations {
 			return refuse(errs.ErrForbidden, "quota_concurrent", fmt.Sprintf("your plan allows %d upcoming reservations at once", q.MaxConcurrentReservations))
@@ -365,28 +403,10 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 		if w.limit == 0 {
 			continue
 		}
-		var booked int64
-		rows, err := tx.QueryContext(ctx, `SELECT starts_at, ends_at FROM reservations
-			WHERE user_id = ? AND kind = 'booking' AND status <> 'cancelled' AND starts_at < ? AND ends_at > ? AND id <> ?`,
-			userID, w.to, w.from, r.ID)
+		booked, err := calendar.BookedMinutes(ctx, tx, userID, w.from, w.to, r.ID)
 		if err != nil {
-			return fmt.Errorf("read reservations: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var a, b time.Time
-			if err := rows.Scan(&a, &b); err != nil {
-				rows.Close()
-				return fmt.Errorf("scan reservation: %w", err)
-			}
-			if a.Before(w.from) {
-				a = w.from
-			}
-			if b.After(w.to) {
-				b = w.to
-			}
-			booked += int64(b.Sub(a) / time.Minute)
-		}
-		rows.Close()
 		if int(booked)+minutes > w.limit {
 			return refuse(errs.ErrForbidden, w.code, fmt.Sprintf("your plan allows %d minutes of bookings %s", w.limit, w.what))
 		}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
-
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -17,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 
@@ -37,8 +36,10 @@ func newFixture(t testing.TB, members int) *fixture {
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	clock := &now
 	nowFn := func() time.Time { return *clock }
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
-	bill := billing.New(d, cal, billing.Config{Now: nowFn})
+	queue := jobstest.Queue(t, d)
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue})
+	bill := billing.New(d, cal, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: billing.AccountsForTest(t, d),
+		Jobs: queue})
 	cal.SetGuard(bill)
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
@@ -74,10 +75,13 @@ func (f *fixture) plan(t *testing.T, in billing.NewPlan) *billing.Plan {
 	return p
 }
 
+// testBuyer is who the invoices of the fixture's payments are made out to.
+var testBuyer = &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
+
 func (f *fixture) pay(t *testing.T, user string, p *billing.Plan, date string) *billing.Purchase {
 	t.Helper()
 	out, err := f.bill.RecordOnSitePayment(context.Background(), billing.OnSitePayment{SiteID: f.site.ID, UserID: user, PlanID: p.ID,
-		Date: date, Method: billing.MethodCash, AmountCents: p.PriceCents, RecordedBy: user})
+		Date: date, Method: billing.MethodCash, AmountCents: p.PriceCents, RecordedBy: user, Buyer: testBuyer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,10 +279,10 @@ func TestOnSitePaymentRenewsAndValidates(t *testing.T) {
 		in    billing.OnSitePayment
 		field string
 	}{
-		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "bitcoin", AmountCents: 30000}, "method"},
-		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "cash", AmountCents: 29999}, "amount_cents"},
-		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "cash", AmountCents: -5}, "amount_cents"},
-		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: "nope", Method: "cash", AmountCents: 30000}, "plan_id"},
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "bitcoin", AmountCents: 30000, Buyer: testBuyer}, "method"},
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "cash", AmountCents: 29999, Buyer: testBuyer}, "amount_cents"},
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: p.ID, Method: "cash", AmountCents: -5, Buyer: testBuyer}, "amount_cents"},
+		{billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: "nope", Method: "cash", AmountCents: 30000, Buyer: testBuyer}, "plan_id"},
 	} {
 		_, err := f.bill.RecordOnSitePayment(ctx, tc.in)
 		var ve *errs.ValidationError
@@ -287,7 +291,7 @@ func TestOnSitePaymentRenewsAndValidates(t *testing.T) {
 		}
 	}
 	dp := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Journée", PriceCents: 2500})
-	if _, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: dp.ID, Date: "2026-03-01", Method: "cash", AmountCents: 2500}); code(err) != "date_in_past" {
+	if _, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: dp.ID, Date: "2026-03-01", Method: "cash", AmountCents: 2500, Buyer: testBuyer}); code(err) != "date_in_past" {
 		t.Fatalf("day pass in the past: %v", err)
 	}
 	pays, _ := f.bill.ListPayments(ctx, u)

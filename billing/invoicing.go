@@ -12,58 +12,58 @@ import (
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 
-// UseInvoicer makes every successful payment — on site or online — issue
-// its invoice in the payment's transaction, so a payment never exists
-// without its invoice (and a failed invoice rolls the payment back).
-func (s *Service) UseInvoicer(iv *invoicing.Invoicer) {
-	s.invoicer = iv
-	s.invoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error) {
-		inv, err := iv.Issue(ctx, tx, s.invoiceFor(ctx, tx, pay, p, what))
-		if err != nil {
-			return "", err
-		}
-		return inv.ID, nil
+// issueInvoice issues the invoice of a payment for what it bought, in the
+// payment's transaction, and returns its id.
+func (s *Service) issueInvoice(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error) {
+	inv, err := s.invoicer.Issue(ctx, tx, s.invoiceFor(ctx, tx, pay, p, what))
+	if err != nil {
+		return "", err
 	}
-	// Settled pay-per-use time: one line per charge, at its TTC amount.
-	s.chargesInvoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error) {
-		p := &Plan{Name: "Utilisation"}
-		in := s.invoiceFor(ctx, tx, pay, p, &Purchase{})
-		in.Lines = in.Lines[:0]
-		loc := siteLocation(ctx, tx, pay.SiteID)
-		for i, c := range charges {
-			in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: c.Description + " — " + frDate(c.CreatedAt, loc),
-				QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
-			if i == 0 {
-				in.ServiceFrom = c.CreatedAt.In(loc).Format("2006-01-02")
-			}
-			in.ServiceTo = c.CreatedAt.In(loc).Format("2006-01-02")
+	return inv.ID, nil
+}
+
+// issueChargesInvoice issues the invoice of settled pay-per-use time: one
+// line per charge, at its TTC amount.
+func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error) {
+	p := &Plan{Name: "Utilisation"}
+	in := s.invoiceFor(ctx, tx, pay, p, &Purchase{})
+	in.Lines = in.Lines[:0]
+	loc := siteLocation(ctx, tx, pay.SiteID)
+	for i, c := range charges {
+		in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: c.Description + " — " + frDate(c.CreatedAt, loc),
+			QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
+		if i == 0 {
+			in.ServiceFrom = c.CreatedAt.In(loc).Format("2006-01-02")
 		}
-		inv, err := iv.Issue(ctx, tx, in)
-		if err != nil {
-			return "", err
-		}
-		return inv.ID, nil
+		in.ServiceTo = c.CreatedAt.In(loc).Format("2006-01-02")
 	}
-	// A refund issues a credit note against the payment's invoice for
-	// exactly the amount refunded, TTC, to the cent (IssueCreditNote splits
-	// it into HT and VAT by the invoices' own rounding; partial refunds add
-	// up exactly to the invoice).
-	s.creditNoteHook = func(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error) {
-		if pay.InvoiceID == nil {
-			return "", nil
-		}
-		reason := "Remboursement"
-		if refundCents < pay.AmountCents {
-			reason = "Remboursement partiel"
-		}
-		in := invoicing.CreditNoteInput{Reason: reason, AmountCents: refundCents,
-			Refund: &invoicing.InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
-		cn, err := iv.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
-		if err != nil {
-			return "", err
-		}
-		return cn.ID, nil
+	inv, err := s.invoicer.Issue(ctx, tx, in)
+	if err != nil {
+		return "", err
 	}
+	return inv.ID, nil
+}
+
+// issueCreditNote issues a credit note (avoir) against the payment's
+// invoice for exactly the amount refunded, TTC, to the cent
+// (IssueCreditNote splits it into HT and VAT by the invoices' own
+// rounding; partial refunds add up exactly to the invoice). A payment
+// recorded before invoicing existed has no invoice to credit.
+func (s *Service) issueCreditNote(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error) {
+	if pay.InvoiceID == nil {
+		return "", nil
+	}
+	reason := "Remboursement"
+	if refundCents < pay.AmountCents {
+		reason = "Remboursement partiel"
+	}
+	in := invoicing.CreditNoteInput{Reason: reason, AmountCents: refundCents,
+		Refund: &invoicing.InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
+	cn, err := s.invoicer.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
+	if err != nil {
+		return "", err
+	}
+	return cn.ID, nil
 }
 
 func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) invoicing.InvoiceInput {
@@ -80,13 +80,13 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	}
 	buyer.UserID = pay.UserID
 	if buyer.Name == "" || buyer.Email == "" {
-		var name, email string
-		if err := tx.QueryRowContext(ctx, "SELECT name, email FROM users WHERE id = ?", pay.UserID).Scan(&name, &email); err == nil {
+		// Without the account, the invoice carries what the buyer gave.
+		if c, err := s.accounts.Contact(ctx, tx, pay.UserID); err == nil {
 			if buyer.Name == "" {
-				buyer.Name = name
+				buyer.Name = c.Name
 			}
 			if buyer.Email == "" {
-				buyer.Email = email
+				buyer.Email = c.Email
 			}
 		}
 	}

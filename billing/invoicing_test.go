@@ -16,7 +16,6 @@ func TestOnSitePaymentIssuesItsInvoice(t *testing.T) {
 	ctx := context.Background()
 	u := f.users[0]
 	iv := f.invoicer()
-	f.bill.UseInvoicer(iv)
 	pass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
 	in := billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04", Method: billing.MethodCash, AmountCents: 2500, RecordedBy: u}
@@ -52,7 +51,6 @@ func TestSettlePayPerUseCharges(t *testing.T) {
 	ctx := context.Background()
 	u := f.users[0]
 	iv := f.invoicer()
-	f.bill.UseInvoicer(iv)
 	buyer := &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
 	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Résident", PriceCents: 50000,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}, PayPerUse: true}})
@@ -91,7 +89,6 @@ func TestOnSiteRefundIssuesCreditNotes(t *testing.T) {
 	ctx := context.Background()
 	u := f.users[0]
 	iv := f.invoicer()
-	f.bill.UseInvoicer(iv)
 	pass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
 	out, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04",
@@ -141,7 +138,6 @@ func TestPartialRefundsCreditExactly(t *testing.T) {
 	ctx := context.Background()
 	u := f.users[0]
 	iv := f.invoicer()
-	f.bill.UseInvoicer(iv)
 	pass := f.plan(t, billing.NewPlan{Kind: billing.PlanDayPass, Name: "Pass journée", PriceCents: 2500,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk}}})
 	out, err := f.bill.RecordOnSitePayment(ctx, billing.OnSitePayment{SiteID: f.site.ID, UserID: u, PlanID: pass.ID, Date: "2026-03-04",

@@ -3,6 +3,8 @@ package billing
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -128,26 +130,39 @@ func (s *Service) ListMemberships(ctx context.Context, userID string) ([]Members
 // SiteMember is a membership with its holder's name and email, for the
 // managers' view of their site.
 type SiteMember struct {
-	Membership `bun:",extend"`
-	UserName   string `bun:"user_name,scanonly"`
-	UserEmail  string `bun:"user_email,scanonly"`
+	Membership
+	UserName  string
+	UserEmail string
 }
 
 // SiteMembers returns the memberships valid on a site (its plans and the
-// network's) that are not cancelled, with who holds them, by name.
+// network's) that are not cancelled, with who holds them, by name. The
+// names come from identity in one batch for the whole list.
 func (s *Service) SiteMembers(ctx context.Context, siteID string) ([]SiteMember, error) {
-	ms := []SiteMember{}
+	var ms []Membership
 	if err := s.db.NewSelect().Model(&ms).
-		ColumnExpr("m.id, m.user_id, m.plan_id, m.site_id, m.status, m.source, m.current_period_start, m.current_period_end").
-		ColumnExpr("m.cancel_at_period_end, m.canceled_at, m.past_due_since, m.next_plan_id, m.stripe_subscription_id").
-		ColumnExpr("m.created_at, m.updated_at, u.name AS user_name, u.email AS user_email").
-		Join("JOIN users AS u ON u.id = m.user_id").
-		Where("m.site_id = ? OR m.site_id IS NULL", siteID).
-		Where("m.status <> ?", StatusCanceled).
-		Order("u.name", "m.created_at").Scan(ctx); err != nil {
+		Where("site_id = ? OR site_id IS NULL", siteID).
+		Where("status <> ?", StatusCanceled).
+		Order("created_at", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list site members: %w", err)
 	}
-	return ms, nil
+	ids := make([]string, 0, len(ms))
+	for _, m := range ms {
+		ids = append(ids, m.UserID)
+	}
+	contacts, err := s.accounts.Contacts(ctx, s.db, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list site members: %w", err)
+	}
+	out := make([]SiteMember, 0, len(ms))
+	for _, m := range ms {
+		c := contacts[m.UserID]
+		out = append(out, SiteMember{Membership: m, UserName: c.Name, UserEmail: c.Email})
+	}
+	// By name, then (stable) by the memberships' creation, as the listing
+	// always was.
+	slices.SortStableFunc(out, func(a, b SiteMember) int { return strings.Compare(a.UserName, b.UserName) })
+	return out, nil
 }
 
 // createMembership inserts a pending membership for plan; activation comes

@@ -98,10 +98,8 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if s.invoiceHook != nil {
-		if err := checkBuyer(in.Buyer); err != nil {
-			return nil, err
-		}
+	if err := checkBuyer(in.Buyer); err != nil {
+		return nil, err
 	}
 	p, err := s.GetPlan(ctx, in.PlanID)
 	if err != nil {
@@ -156,15 +154,13 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 			return fmt.Errorf("insert payment: %w", err)
 		}
 		out.Payment = pay
-		if s.invoiceHook != nil {
-			invoiceID, err := s.invoiceHook(ctx, tx, pay, p, out)
-			if err != nil {
-				return err
-			}
-			pay.InvoiceID = &invoiceID
-			if _, err := tx.NewUpdate().Model(pay).Column("invoice_id").WherePK().Exec(ctx); err != nil {
-				return fmt.Errorf("link invoice: %w", err)
-			}
+		invoiceID, err := s.issueInvoice(ctx, tx, pay, p, out)
+		if err != nil {
+			return err
+		}
+		pay.InvoiceID = &invoiceID
+		if _, err := tx.NewUpdate().Model(pay).Column("invoice_id").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("link invoice: %w", err)
 		}
 		return nil
 	})

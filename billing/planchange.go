@@ -89,7 +89,7 @@ func (s *Service) stripePrice(ctx context.Context, p *Plan) (string, error) {
 // changePlanAtStripe swaps the price of the membership's subscription (see
 // the package comment above). Nothing changes here: the webhooks do it.
 func (s *Service) changePlanAtStripe(ctx context.Context, m *Membership, cur, next *Plan) error {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return refuseUnavailable("online_payment_unavailable", "online payment is not configured; the plan cannot be changed at Stripe")
 	}
 	ctx, cancel := context.WithTimeout(ctx, stripeTimeout)

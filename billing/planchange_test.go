@@ -165,14 +165,14 @@ func TestStripePlanChangeRequests(t *testing.T) {
 		io.WriteString(w, `{"error":{"type":"card_error","code":"card_declined","message":"Your card was declined."}}`)
 	}))
 	t.Cleanup(declining.Close)
-	f.bill.UseStripe(StripeConfig{SecretKey: "sk_test_x", WebhookSecret: testWebhookSecret, APIURL: declining.URL})
+	f.withStripe(StripeConfig{SecretKey: "sk_test_x", WebhookSecret: testWebhookSecret, APIURL: declining.URL})
 	if _, err := f.bill.ChangePlan(ctx, f.res.TargetID, f.solo.ID); !errors.Is(err, errs.ErrPaymentRequired) || problemCode(err) != "payment_declined" {
 		t.Fatalf("change with a declined card: %v", err)
 	}
 
 	// Stripe down: nothing changes, 503.
 	g := newPlanChangeFixture(t, stripetest.Start(t))
-	g.bill.UseStripe(StripeConfig{SecretKey: "sk_test_x", WebhookSecret: testWebhookSecret, APIURL: closedURL(t)})
+	g.withStripe(StripeConfig{SecretKey: "sk_test_x", WebhookSecret: testWebhookSecret, APIURL: closedURL(t)})
 	if _, err := g.bill.ChangePlan(ctx, g.res.TargetID, g.resident.ID); !errors.Is(err, errs.ErrUnavailable) {
 		t.Fatalf("change with Stripe down: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 	t.Run("upgrade, invoice first", func(t *testing.T) {
 		t.Parallel()
 		f := newPlanChangeFixture(t, mock)
-		f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
+		f.withInvoicer()
 		at := day(3, 15, 10)
 		*f.clock = at
 		inv := event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290))
@@ -240,10 +240,10 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 			t.Fatalf("plan after the subscription update: %s", m.PlanID)
 		}
 		f.mustDeliver(t, event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290)))
-		invoices := f.hooks.invoices()
+		invoices := f.issued.invoices()
 		last := invoices[len(invoices)-1]
-		if len(invoices) != 2 || last.PlanChange == nil || last.PlanChange.From.ID != f.membership.ID || last.PlanChange.To.ID != f.resident.ID ||
-			!last.PlanChange.Start.Equal(at) || !last.PlanChange.End.Equal(april) || last.Payment.AmountCents != 11290 {
+		if len(invoices) != 2 || last.ServiceFrom != "2026-03-15" || last.ServiceTo != "2026-04-01" ||
+			last.Lines[0].Description != "Changement de formule Nomade → Résident — prorata du 15/03/2026 au 01/04/2026" || last.Lines[0].UnitPriceCents != 11290 {
 			t.Fatalf("invoiced %+v", last)
 		}
 	})

@@ -16,7 +16,7 @@ func (s *Service) GetPayment(ctx context.Context, paymentID string) (*Payment, e
 	var p Payment
 	if err := s.db.NewSelect().Model(&p).Where("id = ?", paymentID).Scan(ctx); err != nil {
 		if isNoRows(err) {
-			return nil, &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
+			return nil, errPaymentNotFound
 		}
 		return nil, fmt.Errorf("get payment: %w", err)
 	}
@@ -33,7 +33,7 @@ func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int6
 	var pay stripePayment
 	if err := s.db.NewSelect().Model(&pay).Where("id = ?", paymentID).Scan(ctx); err != nil {
 		if isNoRows(err) {
-			return nil, &errs.Problem{Kind: errs.ErrNotFound, Code: "payment_not_found", Detail: "no such payment"}
+			return nil, errPaymentNotFound
 		}
 		return nil, fmt.Errorf("get payment: %w", err)
 	}
@@ -48,7 +48,7 @@ func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int6
 		return nil, errs.Rule("payment_id", "not_refundable", "only a succeeded payment is refunded (this one is %s)", pay.Status)
 	}
 	if pay.Provider == SourceStripe {
-		if s.stripe == nil || s.stripe.api == nil || pay.StripePaymentIntentID == nil {
+		if s.stripe.api == nil || pay.StripePaymentIntentID == nil {
 			return nil, refuseUnavailable("online_payment_unavailable", "online refunds need Stripe to be configured")
 		}
 		params := &stripe.RefundParams{PaymentIntent: pay.StripePaymentIntentID, Amount: stripe.Int64(amountCents)}
@@ -66,30 +66,39 @@ func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int6
 		if amountCents > pay.AmountCents-pay.RefundedCents {
 			return errs.Invalid("amount_cents", "at most %d cents are left to refund on this payment", pay.AmountCents-pay.RefundedCents)
 		}
-		now := s.now()
-		pay.RefundedCents += amountCents
-		pay.UpdatedAt = now
-		if pay.RefundedCents == pay.AmountCents {
-			pay.Status = payRefunded
-			if pay.Purpose == PlanDayPass || pay.Purpose == PlanPack {
-				if _, err := tx.NewUpdate().Table(targetTable(pay.Purpose)).Set("status = ?, updated_at = ?", StatusCanceled, now).
-					Where("id = ?", *pay.TargetID).Exec(ctx); err != nil {
-					return fmt.Errorf("cancel refunded %s: %w", pay.Purpose, err)
-				}
-			}
-		}
-		if err := saveStripeRow(ctx, tx, &pay); err != nil {
-			return err
-		}
-		if s.creditNoteHook != nil {
-			if _, err := s.creditNoteHook(ctx, tx, &pay.Payment, amountCents); err != nil {
-				return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
-			}
-		}
-		return nil
+		return s.recordRefund(ctx, tx, &pay, pay.RefundedCents+amountCents, false)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &pay.Payment, nil
+}
+
+// recordRefund is the one path of every refund, at the desk (Refund) or at
+// Stripe (its charge.refunded webhook): pay, locked in tx, has now had
+// refundedCents given back in all, more than it recorded. It records that,
+// withdraws a day pass or pack once its payment is fully refunded (or
+// Stripe says so: full), and issues the credit note of the part not yet
+// recorded. A membership follows its subscription: a refund does not
+// cancel one.
+func (s *Service) recordRefund(ctx context.Context, tx bun.IDB, pay *stripePayment, refundedCents int64, full bool) error {
+	delta := refundedCents - pay.RefundedCents
+	now := s.now()
+	pay.RefundedCents, pay.UpdatedAt = refundedCents, now
+	if full || refundedCents >= pay.AmountCents {
+		pay.Status = payRefunded
+		if pay.Purpose == PlanDayPass || pay.Purpose == PlanPack {
+			if _, err := tx.NewUpdate().Table(targetTable(pay.Purpose)).Set("status = ?, updated_at = ?", StatusCanceled, now).
+				Where("id = ?", *pay.TargetID).Exec(ctx); err != nil {
+				return fmt.Errorf("cancel refunded %s: %w", pay.Purpose, err)
+			}
+		}
+	}
+	if err := saveStripeRow(ctx, tx, pay); err != nil {
+		return err
+	}
+	if _, err := s.issueCreditNote(ctx, tx, &pay.Payment, delta); err != nil {
+		return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
+	}
+	return nil
 }

@@ -7,11 +7,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 
@@ -19,10 +20,40 @@ import (
 // working (past_due) before it is suspended.
 const DefaultGraceDays = 7
 
-// Config tunes the billing service.
+// Config is what the billing service needs, given at construction.
 type Config struct {
 	Now       func() time.Time
 	GraceDays int
+	// Invoicer issues the invoice of every payment and the credit note of
+	// every refund, in the payment's transaction, so that a payment never
+	// exists without its invoice (a failed invoice rolls the payment back).
+	// Required.
+	Invoicer Invoicer
+	// Accounts gives the names and emails of members, whose accounts are
+	// identity's. Required.
+	Accounts Accounts
+	// Stripe connects online payment. Without a secret key online checkout
+	// and refunds are unavailable (members pay on site); without a webhook
+	// secret no event can be verified.
+	Stripe StripeConfig
+	// Jobs queues credit expiries and campaign deadlines at their date.
+	// Nil leaves them to Housekeeping, within the hour.
+	Jobs *jobs.Queue
+}
+
+// Accounts is what billing reads of members' accounts: the name and email
+// an invoice or a Stripe customer carries, and the managers' list of
+// members. *identity.Service implements it; each method runs in idb.
+type Accounts interface {
+	Contact(ctx context.Context, idb bun.IDB, userID string) (identity.Contact, error)
+	Contacts(ctx context.Context, idb bun.IDB, ids []string) (map[string]identity.Contact, error)
+}
+
+// Invoicer is what billing asks of invoicing: issue a document inside the
+// caller's transaction. *invoicing.Invoicer implements it.
+type Invoicer interface {
+	Issue(ctx context.Context, tx bun.IDB, in invoicing.InvoiceInput) (*invoicing.Invoice, error)
+	IssueCreditNote(ctx context.Context, tx bun.IDB, originalID string, in invoicing.CreditNoteInput) (*invoicing.Invoice, error)
 }
 
 // Service implements billing's use cases.
@@ -31,36 +62,39 @@ type Service struct {
 	cal   *calendar.Service
 	now   func() time.Time
 	grace time.Duration
-	// invoiceHook issues the invoice of a payment inside its transaction.
-	invoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error)
-	// creditNoteHook issues the credit note (avoir) of a refund of
-	// refundCents on pay inside its transaction; nil issues none.
-	creditNoteHook func(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error)
-	// chargesInvoiceHook issues the invoice of settled pay-per-use charges.
-	chargesInvoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error)
-	// stripe is the online payment provider; nil until UseStripe.
+	// invoicer issues the invoices and credit notes of payments, refunds
+	// and contributions.
+	invoicer Invoicer
+	accounts Accounts
+	// stripe is the online payment provider; its api is nil without a
+	// secret key.
 	stripe *stripeClient
-	// jobs schedules credit expiries and campaign deadlines; nil until
-	// UseJobs.
-	jobs *river.Client[*sql.Tx]
-	// invoicer issues contributions' invoices and credit notes; nil until
-	// UseInvoicer.
-	invoicer *invoicing.Invoicer
+	// jobs schedules credit expiries and campaign deadlines; nil without
+	// a queue.
+	jobs *jobs.Queue
 	// plans keeps what plans give, by id (see entitlementPlan).
 	plans sync.Map
 	// columns lists the models' columns for the prepared reads of rightsAt.
 	columns struct{ memberships, passes, packs string }
 }
 
-// New returns a billing Service.
+// New returns a billing Service. It panics without cfg.Invoicer (billing
+// cannot take a payment it cannot invoice) or cfg.Accounts.
 func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
+	if cfg.Invoicer == nil {
+		panic("billing.New: Config.Invoicer is required")
+	}
+	if cfg.Accounts == nil {
+		panic("billing.New: Config.Accounts is required")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.GraceDays == 0 {
 		cfg.GraceDays = DefaultGraceDays
 	}
-	s := &Service{db: bdb, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
+	s := &Service{db: bdb, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour,
+		invoicer: cfg.Invoicer, accounts: cfg.Accounts, stripe: newStripeClient(cfg.Stripe), jobs: cfg.Jobs}
 	if bdb != nil {
 		s.columns.memberships = db.Columns[Membership](bdb, "")
 		s.columns.passes = db.Columns[DayPass](bdb, "")

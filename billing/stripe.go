@@ -56,10 +56,10 @@ const (
 var errOnlinePaymentUnavailable = &errs.Problem{Kind: errs.ErrUnavailable, Code: "online_payment_unavailable",
 	Detail: "online payment is not configured; pay on site"}
 
-// UseStripe enables online payment. It uses its own client rather than
-// stripe-go's global key and backends, so that several services (tests run
-// in parallel) can talk to different Stripe endpoints.
-func (s *Service) UseStripe(cfg StripeConfig) {
+// newStripeClient connects to Stripe as cfg says. It uses its own client
+// rather than stripe-go's global key and backends, so that several services
+// (tests run in parallel) can talk to different Stripe endpoints.
+func newStripeClient(cfg StripeConfig) *stripeClient {
 	sc := &stripeClient{webhookSecret: cfg.WebhookSecret}
 	if cfg.SecretKey != "" {
 		backend := func(kind stripe.SupportedBackend, u string) stripe.Backend {
@@ -79,7 +79,7 @@ func (s *Service) UseStripe(cfg StripeConfig) {
 			Uploads: backend(stripe.UploadsBackend, ""),
 		})
 	}
-	s.stripe = sc
+	return sc
 }
 
 // providerError is a failed call to Stripe (unreachable, too slow, or
@@ -126,7 +126,7 @@ type CheckoutResult struct {
 // the money. When Stripe cannot be reached nothing is left pending and the
 // error is errs.ErrUnavailable.
 func (s *Service) Checkout(ctx context.Context, userID string, req CheckoutRequest) (*CheckoutResult, error) {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return nil, errOnlinePaymentUnavailable
 	}
 	p, day, err := s.checkoutPlan(ctx, req)
@@ -169,11 +169,9 @@ func (s *Service) checkoutPlan(ctx context.Context, req CheckoutRequest) (*Plan,
 		v.Check(req.DayPass.SiteID != "", "day_pass.site_id", "is required")
 		v.Check(req.DayPass.Date != "", "day_pass.date", "is required")
 	}
-	if s.invoiceHook != nil {
-		// The invoice is issued when the webhook arrives; it must not fail then.
-		if err := v.Merge(checkBuyer(req.Buyer)); err != nil {
-			return nil, "", err
-		}
+	// The invoice is issued when the webhook arrives; it must not fail then.
+	if err := v.Merge(checkBuyer(req.Buyer)); err != nil {
+		return nil, "", err
 	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
@@ -225,7 +223,7 @@ func (s *Service) checkoutPlan(ctx context.Context, req CheckoutRequest) (*Plan,
 	case p.PriceCents < stripeMinimumCents:
 		return nil, "", errs.Rule(field, "price_too_low_for_online_payment", "online payment needs a price of at least 0,50 €")
 	}
-	if p.SiteID == nil && s.invoiceHook != nil {
+	if p.SiteID == nil {
 		// The invoice is issued by the legal entity of the site that sells.
 		if _, err := calendar.LoadSite(ctx, s.db, req.SiteID); err != nil {
 			return nil, "", errs.Rule("site_id", "selling_site_required", "a network-wide plan names the site that sells it (its entity issues the invoice)")
@@ -393,11 +391,8 @@ func (s *Service) stripeCustomer(ctx context.Context, userID string) (string, er
 	if !isNoRows(err) {
 		return "", fmt.Errorf("find stripe customer: %w", err)
 	}
-	var user struct {
-		Email string `bun:"email"`
-		Name  string `bun:"name"`
-	}
-	if err := s.db.NewSelect().Table("users").Column("email", "name").Where("id = ?", userID).Scan(ctx, &user); err != nil {
+	user, err := s.accounts.Contact(ctx, s.db, userID)
+	if err != nil {
 		return "", fmt.Errorf("read member: %w", err)
 	}
 	params := &stripe.CustomerParams{Email: stripe.String(user.Email), Name: stripe.String(user.Name)}
@@ -445,7 +440,7 @@ func (s *Service) abandonCheckout(ctx context.Context, pay *Payment) {
 
 // cancelAtStripe ends a subscription at Stripe: at the period's end, or now.
 func (s *Service) cancelAtStripe(subscriptionID, membershipID string, atPeriodEnd bool) error {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return refuseUnavailable("online_payment_unavailable", "online payment is not configured; the membership cannot be cancelled at Stripe")
 	}
 	var err error

@@ -1,7 +1,7 @@
 package billing
 
-// Internal tests: they set the invoicing hooks, which the invoicing code
-// wires, and read the Stripe-only columns.
+// Internal tests: they record what billing asks invoicing to issue, and
+// read the Stripe-only columns.
 
 import (
 	"bytes"
@@ -19,15 +19,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
-
-	"github.com/relais-tierslieux/relais/identity"
-
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
@@ -35,30 +33,48 @@ import (
 const testWebhookSecret = "whsec_relais_test"
 
 type stripeFixture struct {
-	db    *bun.DB
-	bill  *Service
-	site  *calendar.Site
-	users []string
-	clock *time.Time
-	hooks *hookRecorder
+	db     *bun.DB
+	cal    *calendar.Service
+	bill   *Service
+	site   *calendar.Site
+	users  []string
+	clock  *time.Time
+	issued *invoiceRecorder
+	// cfg is what bill was built with (see rebuild).
+	cfg Config
 
 	membership, dayPass, pack *Plan
 }
 
-// hookRecorder stands in for the invoicing code.
-type hookRecorder struct {
+// invoiceRecorder stands in for the invoicer: it records what billing asks
+// it to issue and issues "inv_1", "inv_2"... and "avoir_1"...
+type invoiceRecorder struct {
 	mu       sync.Mutex
-	invoiced []Purchase // what each invoice was for
-	credited []int64    // the amount of each credit note
+	invoiced []invoicing.InvoiceInput // what each invoice was for
+	credited []int64                  // the amount of each credit note
 }
 
-func (h *hookRecorder) invoices() []Purchase {
+func (h *invoiceRecorder) Issue(ctx context.Context, tx bun.IDB, in invoicing.InvoiceInput) (*invoicing.Invoice, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]Purchase(nil), h.invoiced...)
+	h.invoiced = append(h.invoiced, in)
+	return &invoicing.Invoice{ID: fmt.Sprintf("inv_%d", len(h.invoiced))}, nil
 }
 
-func (h *hookRecorder) credits() []int64 {
+func (h *invoiceRecorder) IssueCreditNote(ctx context.Context, tx bun.IDB, originalID string, in invoicing.CreditNoteInput) (*invoicing.Invoice, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.credited = append(h.credited, in.AmountCents)
+	return &invoicing.Invoice{ID: fmt.Sprintf("avoir_%d", len(h.credited))}, nil
+}
+
+func (h *invoiceRecorder) invoices() []invoicing.InvoiceInput {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]invoicing.InvoiceInput(nil), h.invoiced...)
+}
+
+func (h *invoiceRecorder) credits() []int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]int64(nil), h.credited...)
@@ -76,36 +92,20 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
-	bill := New(d, cal, Config{Now: nowFn})
-	cal.SetGuard(bill)
+	issued := &invoiceRecorder{}
+	cfg := Config{Now: nowFn, Invoicer: issued, Accounts: testAccounts(t, d)}
 	if apiURL != "" {
-		bill.UseStripe(StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL})
+		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
-	hooks := &hookRecorder{}
-	bill.invoiceHook = func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error) {
-		hooks.mu.Lock()
-		defer hooks.mu.Unlock()
-		w := *what
-		if w.Membership != nil {
-			m := *w.Membership
-			w.Membership = &m
-		}
-		hooks.invoiced = append(hooks.invoiced, w)
-		return fmt.Sprintf("inv_%d", len(hooks.invoiced)), nil
-	}
-	bill.creditNoteHook = func(ctx context.Context, tx bun.IDB, pay *Payment, cents int64) (string, error) {
-		hooks.mu.Lock()
-		defer hooks.mu.Unlock()
-		hooks.credited = append(hooks.credited, cents)
-		return fmt.Sprintf("avoir_%d", len(hooks.credited)), nil
-	}
+	bill := New(d, cal, cfg)
+	cal.SetGuard(bill)
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &stripeFixture{db: d, bill: bill, site: site, clock: clock, hooks: hooks}
+	f := &stripeFixture{db: d, cal: cal, bill: bill, site: site, clock: clock, issued: issued, cfg: cfg}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), fmt.Sprintf("Membre %d", i)))
 	}
@@ -122,6 +122,32 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	f.pack = plan(NewPlan{Kind: PlanPack, Name: "10 h de salle", PriceCents: 12000,
 		Includes: Includes{PackResourceKind: calendar.KindRoom, PackMinutes: 600, PackValidDays: 180}})
 	return f
+}
+
+// testAccounts is identity's service over d, which billing reads members'
+// names and emails through.
+func testAccounts(t testing.TB, d *bun.DB) *identity.Service {
+	t.Helper()
+	acc, err := identity.New(d, identity.Config{JWTSecret: []byte("billing-test-secret-of-at-least-32-bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+// rebuild builds billing again over the same database with cfg changed by
+// change, as a restart with another configuration would.
+func (f *stripeFixture) rebuild(change func(*Config)) {
+	change(&f.cfg)
+	f.bill = New(f.db, f.cal, f.cfg)
+}
+
+// withStripe rebuilds billing with another Stripe configuration.
+func (f *stripeFixture) withStripe(sc StripeConfig) { f.rebuild(func(c *Config) { c.Stripe = sc }) }
+
+// withInvoicer rebuilds billing with the real invoicer.
+func (f *stripeFixture) withInvoicer() {
+	f.rebuild(func(c *Config) { c.Invoicer = invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }) })
 }
 
 func (f *stripeFixture) payment(t testing.TB, payID string) stripePayment {
@@ -424,7 +450,7 @@ func TestStripeCheckoutUnavailable(t *testing.T) {
 	t.Run("no secret key", func(t *testing.T) {
 		t.Parallel()
 		f := newStripeFixture(t, 1, "")
-		for _, configure := range []func(){func() {}, func() { f.bill.UseStripe(StripeConfig{WebhookSecret: testWebhookSecret}) }} {
+		for _, configure := range []func(){func() {}, func() { f.withStripe(StripeConfig{WebhookSecret: testWebhookSecret}) }} {
 			configure()
 			_, err := f.bill.Checkout(context.Background(), f.users[0], f.checkoutRequest(PlanMembership))
 			if !errors.Is(err, errs.ErrUnavailable) || problemCode(err) != "online_payment_unavailable" {
@@ -509,7 +535,7 @@ func TestStripeMembershipCancelledAtStripe(t *testing.T) {
 
 	g := newStripeFixture(t, 1, stripetest.Start(t))
 	res2 := g.paid(t, PlanMembership)
-	g.bill.UseStripe(StripeConfig{SecretKey: "sk_test_x", WebhookSecret: testWebhookSecret, APIURL: closedURL(t)})
+	g.withStripe(StripeConfig{SecretKey: "sk_test_x", WebhookSecret: testWebhookSecret, APIURL: closedURL(t)})
 	if _, err := g.bill.CancelMembership(ctx, res2.TargetID, true); !errors.Is(err, errs.ErrUnavailable) {
 		t.Fatalf("cancel with Stripe down: %v", err)
 	}

@@ -47,7 +47,7 @@ type stripeEventRow struct {
 // ignored: answering an error would only make Stripe retry it for days.
 // Any other error rolls everything back; Stripe retries.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) error {
-	if s.stripe == nil || s.stripe.webhookSecret == "" {
+	if s.stripe.webhookSecret == "" {
 		return errOnlinePaymentUnavailable
 	}
 	ev, err := verifyWebhook(payload, signature, s.stripe.webhookSecret, time.Now())
@@ -326,10 +326,10 @@ func (s *Service) succeedCheckout(ctx context.Context, tx bun.IDB, ev *stripe.Ev
 
 // invoice issues the invoice of a payment through the invoicing hook.
 func (s *Service) invoice(ctx context.Context, tx bun.IDB, pay *stripePayment, plan *Plan, what *Purchase) error {
-	if s.invoiceHook == nil || pay.InvoiceID != nil {
+	if pay.InvoiceID != nil {
 		return nil
 	}
-	invoiceID, err := s.invoiceHook(ctx, tx, &pay.Payment, plan, what)
+	invoiceID, err := s.issueInvoice(ctx, tx, &pay.Payment, plan, what)
 	if err != nil {
 		return fmt.Errorf("invoice payment %s: %w", pay.ID, err)
 	}
@@ -679,30 +679,8 @@ func (s *Service) onChargeRefunded(ctx context.Context, tx bun.IDB, ev *stripe.E
 		// fail so that Stripe delivers this again later.
 		return fmt.Errorf("refund of payment %s which is %s", pay.ID, pay.Status)
 	}
-	delta := ch.AmountRefunded - pay.RefundedCents
-	if delta <= 0 {
+	if ch.AmountRefunded <= pay.RefundedCents {
 		return nil // an older view of the refunds
 	}
-	now := s.now()
-	pay.RefundedCents, pay.UpdatedAt = ch.AmountRefunded, now
-	if ch.Refunded || ch.AmountRefunded >= pay.AmountCents {
-		pay.Status = payRefunded
-		// Money back for a pass or pack withdraws it; a membership follows
-		// its subscription (a refund does not cancel one).
-		if pay.Purpose == PlanDayPass || pay.Purpose == PlanPack {
-			if _, err := tx.NewUpdate().Table(targetTable(pay.Purpose)).Set("status = ?, updated_at = ?", StatusCanceled, now).
-				Where("id = ?", *pay.TargetID).Exec(ctx); err != nil {
-				return fmt.Errorf("cancel refunded %s: %w", pay.Purpose, err)
-			}
-		}
-	}
-	if err := saveStripeRow(ctx, tx, &pay); err != nil {
-		return err
-	}
-	if s.creditNoteHook != nil {
-		if _, err := s.creditNoteHook(ctx, tx, &pay.Payment, delta); err != nil {
-			return fmt.Errorf("credit note for payment %s: %w", pay.ID, err)
-		}
-	}
-	return nil
+	return s.recordRefund(ctx, tx, &pay, ch.AmountRefunded, ch.Refunded)
 }

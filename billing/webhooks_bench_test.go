@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun"
 )
 
 // BenchmarkWebhook measures verified, applied Stripe events per second on
@@ -25,8 +23,7 @@ func BenchmarkWebhook(b *testing.B) {
 		name := map[bool]string{false: "serial", true: "parallel"}[parallel]
 		b.Run(name, func(b *testing.B) {
 			f := newStripeFixture(b, 1, "")
-			f.bill.UseStripe(StripeConfig{WebhookSecret: testWebhookSecret})
-			f.bill.invoiceHook = func(context.Context, bun.IDB, *Payment, *Plan, *Purchase) (string, error) { return "inv", nil }
+			f.withStripe(StripeConfig{WebhookSecret: testWebhookSecret})
 			subs := benchMemberships(b, f, 50)
 			type delivery struct {
 				payload []byte

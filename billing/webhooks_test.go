@@ -164,7 +164,7 @@ func TestStripeWebhooks(t *testing.T) {
 				t.Errorf("%s: err = %v, want a WebhookSignatureError", tc.name, err)
 			}
 		}
-		if pay := f.payment(t, res.PaymentID); pay.Status != payPending || f.count(t, "stripe_events", "TRUE") != 0 || len(f.hooks.invoices()) != 0 {
+		if pay := f.payment(t, res.PaymentID); pay.Status != payPending || f.count(t, "stripe_events", "TRUE") != 0 || len(f.issued.invoices()) != 0 {
 			t.Fatalf("a rejected webhook changed something: payment %s", pay.Status)
 		}
 		// The genuine event goes through, and so does one signed within the
@@ -184,7 +184,7 @@ func TestStripeWebhooks(t *testing.T) {
 			}
 		}
 		// Without a webhook secret nothing can be verified: 503, Stripe retries.
-		f.bill.UseStripe(StripeConfig{SecretKey: "sk_test_relais", APIURL: mock})
+		f.withStripe(StripeConfig{SecretKey: "sk_test_relais", APIURL: mock})
 		if err := f.bill.HandleWebhook(ctx, goodBody, goodHeader); !errors.Is(err, errs.ErrUnavailable) {
 			t.Fatalf("without a webhook secret: %v", err)
 		}
@@ -196,7 +196,7 @@ func TestStripeWebhooks(t *testing.T) {
 		for _, kind := range []string{PlanMembership, PlanDayPass, PlanPack} {
 			res := f.checkout(t, f.users[0], kind)
 			ev := event("checkout.session.completed", *f.clock, session(res, kind, "paid"))
-			before := len(f.hooks.invoices())
+			before := len(f.issued.invoices())
 			f.mustDeliver(t, ev)
 			f.mustDeliver(t, ev) // delivered twice: applied once
 			pay := f.payment(t, res.PaymentID)
@@ -206,13 +206,16 @@ func TestStripeWebhooks(t *testing.T) {
 			if got := f.targetStatus(t, kind, res.TargetID); got != StatusActive {
 				t.Fatalf("%s is %s, want active", kind, got)
 			}
-			invoices := f.hooks.invoices()
+			invoices := f.issued.invoices()
 			if len(invoices) != before+1 {
 				t.Fatalf("%s: %d invoices issued, want 1", kind, len(invoices)-before)
 			}
+			// The payment carries the invoice just issued, and that invoice
+			// is for what was bought.
 			what := invoices[len(invoices)-1]
-			if what.Payment.ID != res.PaymentID || (kind == PlanMembership) != (what.Membership != nil) ||
-				(kind == PlanDayPass) != (what.DayPass != nil) || (kind == PlanPack) != (what.Pack != nil) {
+			prefix := map[string]string{PlanMembership: "Abonnement Nomade — du 02/03/2026 au 01/04/2026",
+				PlanDayPass: "Journée — ", PlanPack: "10 h de salle — 10 h de room"}[kind]
+			if *pay.InvoiceID != fmt.Sprintf("inv_%d", len(invoices)) || len(what.Lines) != 1 || !strings.HasPrefix(what.Lines[0].Description, prefix) {
 				t.Fatalf("%s invoiced %+v", kind, what)
 			}
 			switch kind {
@@ -236,13 +239,15 @@ func TestStripeWebhooks(t *testing.T) {
 	t.Run("with the real invoicer", func(t *testing.T) {
 		t.Parallel()
 		f := newStripeFixture(t, 1, mock)
-		f.bill.UseInvoicer(invoicing.NewInvoicer(f.db, func() time.Time { return *f.clock }))
-		f.bill.creditNoteHook = nil // nil-safe
+		f.withInvoicer()
 		res := f.paid(t, PlanMembership)
 		f.mustDeliver(t, event("invoice.paid", day(4, 2), invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))
 		f.mustDeliver(t, event("charge.refunded", day(4, 3), charge("pi_in_april", "", 30000, 30000)))
-		if n := f.count(t, "invoices", "buyer_user_id = ?", f.users[0]); n != 2 {
+		if n := f.count(t, "invoices", "buyer_user_id = ? AND kind = ?", f.users[0], invoicing.KindInvoice); n != 2 {
 			t.Fatalf("%d invoices issued, want the checkout's and the renewal's", n)
+		}
+		if n := f.count(t, "invoices", "buyer_user_id = ? AND kind = ?", f.users[0], invoicing.KindCreditNote); n != 1 {
+			t.Fatalf("%d credit notes issued, want the refund's", n)
 		}
 		if n := f.count(t, "payments", "invoice_id IS NOT NULL"); n != 2 {
 			t.Fatalf("%d payments linked to their invoice, want 2", n)
@@ -265,7 +270,7 @@ func TestStripeWebhooks(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if n := len(f.hooks.invoices()); n != 1 || f.payment(t, res.PaymentID).Status != paySucceeded {
+		if n := len(f.issued.invoices()); n != 1 || f.payment(t, res.PaymentID).Status != paySucceeded {
 			t.Fatalf("%d invoices for 8 deliveries of one event, want 1", n)
 		}
 	})
@@ -300,7 +305,7 @@ func TestStripeWebhooks(t *testing.T) {
 			res := f.checkout(t, f.users[0], PlanDayPass)
 			f.mustDeliver(t, event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "unpaid")))
 			if pay := f.payment(t, res.PaymentID); pay.Status != payPending || f.targetStatus(t, PlanDayPass, res.TargetID) != StatusPending ||
-				len(f.hooks.invoices()) != 0 || *pay.StripePaymentIntentID != intentID(res) {
+				len(f.issued.invoices()) != 0 || *pay.StripePaymentIntentID != intentID(res) {
 				t.Fatalf("after an unpaid completion: payment %+v", pay.Payment)
 			}
 			// The debit settles three days later, after Lifecycle gave up on
@@ -313,8 +318,8 @@ func TestStripeWebhooks(t *testing.T) {
 				t.Fatalf("Lifecycle left the payment %s", pay.Status)
 			}
 			f.mustDeliver(t, event(tc.settle, settled, session(res, PlanDayPass, "paid")))
-			if pay := f.payment(t, res.PaymentID); pay.Status != tc.payment || len(f.hooks.invoices()) != tc.invoices {
-				t.Fatalf("%s: payment %s, %d invoices", tc.settle, pay.Status, len(f.hooks.invoices()))
+			if pay := f.payment(t, res.PaymentID); pay.Status != tc.payment || len(f.issued.invoices()) != tc.invoices {
+				t.Fatalf("%s: payment %s, %d invoices", tc.settle, pay.Status, len(f.issued.invoices()))
 			}
 			if got := f.targetStatus(t, PlanDayPass, res.TargetID); got != tc.pass {
 				t.Fatalf("%s: day pass %s, want %s", tc.settle, got, tc.pass)
@@ -363,7 +368,7 @@ func TestStripeWebhooks(t *testing.T) {
 		res := f.paid(t, PlanMembership)
 		// The first invoice is the checkout's payment: Stripe's period, no new payment.
 		f.mustDeliver(t, event("invoice.paid", f.clock.Add(time.Second), invoice(res, firstInvoiceID(res), "subscription_create", day(3, 2), day(4, 2))))
-		if n := f.count(t, "payments", "TRUE"); n != 1 || len(f.hooks.invoices()) != 1 {
+		if n := f.count(t, "payments", "TRUE"); n != 1 || len(f.issued.invoices()) != 1 {
 			t.Fatalf("%d payments after the first invoice, want 1", n)
 		}
 		renewal := invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))
@@ -381,8 +386,9 @@ func TestStripeWebhooks(t *testing.T) {
 			p.Buyer == nil || p.Buyer.Address.City != "Guéret" {
 			t.Fatalf("renewal payment = %+v", p.Payment)
 		}
-		invoices := f.hooks.invoices()
-		if len(invoices) != 2 || !invoices[1].Membership.CurrentPeriodStart.Equal(day(4, 2)) || !invoices[1].Membership.CurrentPeriodEnd.Equal(day(5, 2)) {
+		invoices := f.issued.invoices()
+		if len(invoices) != 2 || invoices[1].ServiceFrom != "2026-04-02" || invoices[1].ServiceTo != "2026-05-01" ||
+			!strings.HasPrefix(invoices[1].Lines[0].Description, "Abonnement Nomade — du 02/04/2026 au 01/05/2026") {
 			t.Fatalf("%d invoices, want the renewal's for April", len(invoices))
 		}
 	})
@@ -459,7 +465,7 @@ func TestStripeWebhooks(t *testing.T) {
 		if pay := f.payment(t, res.PaymentID); pay.Status != payRefunded || pay.RefundedCents != 2500 || f.targetStatus(t, PlanDayPass, res.TargetID) != StatusCanceled {
 			t.Fatalf("after the full refund: %s, %d refunded", pay.Status, pay.RefundedCents)
 		}
-		if got := f.hooks.credits(); len(got) != 2 || got[0] != 1000 || got[1] != 1500 {
+		if got := f.issued.credits(); len(got) != 2 || got[0] != 1000 || got[1] != 1500 {
 			t.Fatalf("credit notes %v, want [1000 1500]", got)
 		}
 		// A subscription's first payment is found by its invoice; the
@@ -469,7 +475,7 @@ func TestStripeWebhooks(t *testing.T) {
 		if pay := f.payment(t, res2.PaymentID); pay.Status != payRefunded || f.targetStatus(t, PlanMembership, res2.TargetID) != StatusActive {
 			t.Fatalf("membership refund: payment %s", pay.Status)
 		}
-		if got := f.hooks.credits(); len(got) != 3 || got[2] != 30000 {
+		if got := f.issued.credits(); len(got) != 3 || got[2] != 30000 {
 			t.Fatalf("credit notes %v", got)
 		}
 	})
@@ -496,7 +502,7 @@ func TestStripeWebhooks(t *testing.T) {
 		if n := f.count(t, "stripe_events", "TRUE"); n != len(events) {
 			t.Fatalf("%d events stored, want %d", n, len(events))
 		}
-		if pay := f.payment(t, res.PaymentID); pay.Status != payPending || f.count(t, "payments", "TRUE") != 1 || len(f.hooks.invoices()) != 0 {
+		if pay := f.payment(t, res.PaymentID); pay.Status != payPending || f.count(t, "payments", "TRUE") != 1 || len(f.issued.invoices()) != 0 {
 			t.Fatalf("a stranger's event changed our data")
 		}
 	})

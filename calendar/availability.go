@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/identity"

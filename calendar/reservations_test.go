@@ -8,15 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/internal/jobs"
-	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
-
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
 // fixture is a site in Paris, open every day 08:00–20:00, and a member.

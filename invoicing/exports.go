@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -48,16 +49,9 @@ func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error
 	if err != nil {
 		return err
 	}
-	sites := map[string]string{}
-	var rows []struct {
-		ID   string `bun:"id"`
-		Name string `bun:"name"`
-	}
-	if err := iv.db.NewRaw("SELECT id, name FROM sites").Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("read sites: %w", err)
-	}
-	for _, r := range rows {
-		sites[r.ID] = r.Name
+	sites, err := calendar.SiteNames(ctx, iv.db)
+	if err != nil {
+		return err
 	}
 
 	bw := bufio.NewWriter(w)

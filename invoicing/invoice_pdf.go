@@ -115,6 +115,16 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 	}
 	pdf, tr := NewPDF(title+" "+inv.Number, inv.Seller.Name, inv.IssuedAt, name+" n° "+inv.Number, "Empreinte SHA-256 : "+inv.Hash)
 	pdf.AddPage()
+	pdfParties(pdf, tr, inv, title)
+	pdfLines(pdf, tr, inv)
+	pdfTotals(pdf, tr, inv)
+	pdfMentions(pdf, tr, inv)
+	return PDFBytes(pdf, "invoice "+inv.Number)
+}
+
+// pdfParties writes the seller (top left), the document's identity (top
+// right) and the buyer below it.
+func pdfParties(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice, title string) {
 	block := func(x, w, h float64, lines []string) { PDFBlock(pdf, tr, x, w, h, lines) }
 
 	// Seller, top left.
@@ -157,7 +167,10 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 	}
 	block(PDFRight, 0, PDFLine, buyer)
 	pdf.SetXY(PDFMargin, max(sellerBottom, pdf.GetY())+10)
+}
 
+// pdfLines writes the table of lines, breaking pages between lines.
+func pdfLines(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 	// Lines.
 	cols := []struct {
 		head  string
@@ -199,7 +212,10 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 		}
 		pdf.SetXY(x, y+h)
 	}
+}
 
+// pdfTotals writes the totals per VAT rate, then the document's.
+func pdfTotals(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 	// Totals per rate, then for the document.
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "B", 9)
@@ -237,7 +253,10 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 		pdf.CellFormat(35, 6, tr(t.label), "", 0, "R", false, 0, "")
 		pdf.CellFormat(35, 6, tr(Euro(t.cents)), "", 1, "R", false, 0, "")
 	}
+}
 
+// pdfMentions writes the payment and legal mentions, then free notes.
+func pdfMentions(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 	// Payment and legal mentions, then free notes.
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "B", 9)
@@ -250,8 +269,6 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 		pdf.Ln(3)
 		pdf.MultiCell(0, 4.5, tr(inv.Notes), "", "L", false)
 	}
-
-	return PDFBytes(pdf, "invoice "+inv.Number)
 }
 
 func servicePeriod(inv *Invoice) string {

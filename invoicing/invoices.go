@@ -297,12 +297,14 @@ func (iv *Invoicer) Issue(ctx context.Context, tx bun.IDB, in InvoiceInput) (*In
 		if err != nil {
 			return err
 		}
-		if doc.BuyerUserID != "" {
-			if err := checkBuyerUser(ctx, tx, doc.BuyerUserID); err != nil {
-				return err
-			}
-		}
 		out, err = iv.issue(ctx, tx, doc.EntityKey, func() (*Invoice, error) { return doc, nil })
+		// The buyer's account is identity's: the foreign key on
+		// buyer_user_id, rather than a read of its table, says it is
+		// unknown. The site was read above and an invoice corrects none,
+		// so that key is the only one an invoice can break.
+		if err != nil && doc.BuyerUserID != "" && db.IsForeignKey(err) {
+			return errs.Invalid("buyer.user_id", "no such user")
+		}
 		return err
 	})
 	return out, err
@@ -518,29 +520,17 @@ func nextInvoiceSeq(ctx context.Context, tx bun.IDB, entity string, year int) (i
 	return seq, nil
 }
 
+// invoiceSite reads the seller's site through calendar, in tx; nil when
+// there is none (draftInvoice then refuses the site_id).
 func invoiceSite(ctx context.Context, tx bun.IDB, siteID string) (*calendar.Site, error) {
-	if !id.Valid(siteID) {
+	s, err := calendar.LoadSite(ctx, tx, siteID)
+	if errors.Is(err, errs.ErrNotFound) {
 		return nil, nil
 	}
-	var s calendar.Site
-	if err := tx.NewSelect().Model(&s).Where("id = ?", siteID).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
+	if err != nil {
 		return nil, fmt.Errorf("load site: %w", err)
 	}
-	return &s, nil
-}
-
-func checkBuyerUser(ctx context.Context, tx bun.IDB, userID string) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE id = ?", userID).Scan(&n); err != nil {
-		return fmt.Errorf("check buyer: %w", err)
-	}
-	if n == 0 {
-		return errs.Invalid("buyer.user_id", "no such user")
-	}
-	return nil
+	return s, nil
 }
 
 // SellerOf describes the legal entity behind a site, as the document prints it.
@@ -561,83 +551,13 @@ func SellerOf(s *calendar.Site) Seller {
 
 // draftInvoice validates in and turns it into an unnumbered document.
 func draftInvoice(in *InvoiceInput, site *calendar.Site) (*Invoice, error) {
+	// The checks run in the order of the document, seller first, so that
+	// the first error named is the first thing to fix.
 	var v errs.Validator
-	var seller Seller
-	switch {
-	case site == nil:
-		v.Add("site_id", "no such site")
-	case !calendar.ValidSIREN(site.Legal.SIREN):
-		v.Add("site_id", "the site has no legal identity (SIREN) to invoice with")
-	default:
-		seller = SellerOf(site)
-	}
-
-	b := in.Buyer
-	b.Name = strings.TrimSpace(b.Name)
-	b.Email = strings.TrimSpace(b.Email)
-	v.Check(b.Name != "", "buyer.name", "is required")
-	checkDocText(&v, "buyer.name", b.Name, 200)
-	if b.Email != "" {
-		v.Check(strings.Contains(b.Email, "@") && len(b.Email) <= 254, "buyer.email", "is not an email address")
-	}
-	if b.UserID != "" {
-		v.Check(id.Valid(b.UserID), "buyer.user_id", "is not a valid id")
-	}
-	validateBuyerAddress(&v, "buyer.address", &b.Address)
-	strip := strings.NewReplacer(" ", "", ".", "", "-", "")
-	b.SIREN = strip.Replace(b.SIREN)
-	b.VATNumber = strings.ToUpper(strip.Replace(b.VATNumber))
-	if b.IsBusiness {
-		v.Check(calendar.ValidSIREN(b.SIREN), "buyer.siren", "is required for a business buyer: 9 digits with a valid check digit")
-		if b.VATNumber != "" && strings.HasPrefix(b.VATNumber, "FR") {
-			v.Check(calendar.ValidFrenchVAT(b.VATNumber, b.SIREN), "buyer.vat_number", "is not the French VAT number of this SIREN")
-		} else if b.VATNumber != "" {
-			v.Check(len(b.VATNumber) >= 4 && len(b.VATNumber) <= 16, "buyer.vat_number", "must be an EU VAT number")
-		}
-	} else {
-		v.Check(b.SIREN == "", "buyer.siren", "applies only to a business buyer")
-		v.Check(b.VATNumber == "", "buyer.vat_number", "applies only to a business buyer")
-	}
-
-	v.Check(len(in.Lines) > 0, "lines", "must not be empty")
-	v.Check(len(in.Lines) <= maxLines, "lines", "must have at most %d lines", maxLines)
-	lines := make([]InvoiceLine, 0, len(in.Lines))
-	for i, l := range in.Lines {
-		f := fmt.Sprintf("lines[%d]", i)
-		l.Description = strings.TrimSpace(l.Description)
-		v.Check(l.Description != "", f+".description", "is required")
-		checkDocText(&v, f+".description", l.Description, 500)
-		v.Check(l.QuantityMilli > 0 && l.QuantityMilli <= MaxQuantityMilli, f+".quantity_milli", "must be between 1 and %d (thousandths)", MaxQuantityMilli)
-		v.Check(l.UnitPriceCents >= 0 && l.UnitPriceCents <= MaxUnitPriceCents, f+".unit_price_cents", "must be between 0 and %d cents", MaxUnitPriceCents)
-		switch {
-		case !slices.Contains(VATRates, l.VATRateBP):
-			v.Add(f+".vat_rate_bp", "must be one of 0, 550, 1000, 2000 (basis points)")
-		case seller.VATExempt && l.VATRateBP != 0:
-			v.Add(f+".vat_rate_bp", "must be 0: the seller is VAT-exempt (art. 293 B du CGI)")
-		}
-		lines = append(lines, newInvoiceLine(i+1, l))
-	}
-
-	from, fromOK := parseDay(in.ServiceFrom)
-	v.Check(fromOK, "service_from", "must be a date YYYY-MM-DD")
-	to := in.ServiceTo
-	if to == "" {
-		to = in.ServiceFrom
-	}
-	toDate, toOK := parseDay(to)
-	v.Check(toOK, "service_to", "must be a date YYYY-MM-DD")
-	if fromOK && toOK {
-		v.Check(!toDate.Before(from), "service_to", "must not be before service_from")
-	}
-	validateInvoicePayment(&v, "payment", in.Payment)
-	if in.DueDate != "" {
-		_, ok := parseDay(in.DueDate)
-		v.Check(ok, "due_date", "must be a date YYYY-MM-DD")
-	} else if in.Payment == nil {
-		v.Add("due_date", "is required unless the invoice is paid")
-	}
-	in.Notes = strings.TrimSpace(in.Notes)
-	checkDocText(&v, "notes", in.Notes, 2000)
+	seller := draftSeller(&v, site)
+	b := draftBuyer(&v, in.Buyer)
+	lines := draftLines(&v, in.Lines, seller)
+	to := draftTerms(&v, in)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -662,6 +582,99 @@ func draftInvoice(in *InvoiceInput, site *calendar.Site) (*Invoice, error) {
 	}
 	setInvoicePayment(doc, in.Payment)
 	return doc, nil
+}
+
+// draftSeller is the legal entity of the site that invoices.
+func draftSeller(v *errs.Validator, site *calendar.Site) Seller {
+	switch {
+	case site == nil:
+		v.Add("site_id", "no such site")
+	case !calendar.ValidSIREN(site.Legal.SIREN):
+		v.Add("site_id", "the site has no legal identity (SIREN) to invoice with")
+	default:
+		return SellerOf(site)
+	}
+	return Seller{}
+}
+
+// draftBuyer checks and normalises who the invoice is made out to.
+func draftBuyer(v *errs.Validator, b Buyer) Buyer {
+	b.Name = strings.TrimSpace(b.Name)
+	b.Email = strings.TrimSpace(b.Email)
+	v.Check(b.Name != "", "buyer.name", "is required")
+	checkDocText(v, "buyer.name", b.Name, 200)
+	if b.Email != "" {
+		v.Check(strings.Contains(b.Email, "@") && len(b.Email) <= 254, "buyer.email", "is not an email address")
+	}
+	if b.UserID != "" {
+		v.Check(id.Valid(b.UserID), "buyer.user_id", "is not a valid id")
+	}
+	validateBuyerAddress(v, "buyer.address", &b.Address)
+	strip := strings.NewReplacer(" ", "", ".", "", "-", "")
+	b.SIREN = strip.Replace(b.SIREN)
+	b.VATNumber = strings.ToUpper(strip.Replace(b.VATNumber))
+	if b.IsBusiness {
+		v.Check(calendar.ValidSIREN(b.SIREN), "buyer.siren", "is required for a business buyer: 9 digits with a valid check digit")
+		if b.VATNumber != "" && strings.HasPrefix(b.VATNumber, "FR") {
+			v.Check(calendar.ValidFrenchVAT(b.VATNumber, b.SIREN), "buyer.vat_number", "is not the French VAT number of this SIREN")
+		} else if b.VATNumber != "" {
+			v.Check(len(b.VATNumber) >= 4 && len(b.VATNumber) <= 16, "buyer.vat_number", "must be an EU VAT number")
+		}
+	} else {
+		v.Check(b.SIREN == "", "buyer.siren", "applies only to a business buyer")
+		v.Check(b.VATNumber == "", "buyer.vat_number", "applies only to a business buyer")
+	}
+	return b
+}
+
+// draftLines checks the lines and computes their amounts; a VAT-exempt
+// seller invoices no VAT.
+func draftLines(v *errs.Validator, in []InvoiceLineInput, seller Seller) []InvoiceLine {
+	v.Check(len(in) > 0, "lines", "must not be empty")
+	v.Check(len(in) <= maxLines, "lines", "must have at most %d lines", maxLines)
+	lines := make([]InvoiceLine, 0, len(in))
+	for i, l := range in {
+		f := fmt.Sprintf("lines[%d]", i)
+		l.Description = strings.TrimSpace(l.Description)
+		v.Check(l.Description != "", f+".description", "is required")
+		checkDocText(v, f+".description", l.Description, 500)
+		v.Check(l.QuantityMilli > 0 && l.QuantityMilli <= MaxQuantityMilli, f+".quantity_milli", "must be between 1 and %d (thousandths)", MaxQuantityMilli)
+		v.Check(l.UnitPriceCents >= 0 && l.UnitPriceCents <= MaxUnitPriceCents, f+".unit_price_cents", "must be between 0 and %d cents", MaxUnitPriceCents)
+		switch {
+		case !slices.Contains(VATRates, l.VATRateBP):
+			v.Add(f+".vat_rate_bp", "must be one of 0, 550, 1000, 2000 (basis points)")
+		case seller.VATExempt && l.VATRateBP != 0:
+			v.Add(f+".vat_rate_bp", "must be 0: the seller is VAT-exempt (art. 293 B du CGI)")
+		}
+		lines = append(lines, newInvoiceLine(i+1, l))
+	}
+	return lines
+}
+
+// draftTerms checks the service dates, the payment or due date and the
+// notes (trimmed in place), and returns the last day of service.
+func draftTerms(v *errs.Validator, in *InvoiceInput) string {
+	from, fromOK := parseDay(in.ServiceFrom)
+	v.Check(fromOK, "service_from", "must be a date YYYY-MM-DD")
+	to := in.ServiceTo
+	if to == "" {
+		to = in.ServiceFrom
+	}
+	toDate, toOK := parseDay(to)
+	v.Check(toOK, "service_to", "must be a date YYYY-MM-DD")
+	if fromOK && toOK {
+		v.Check(!toDate.Before(from), "service_to", "must not be before service_from")
+	}
+	validateInvoicePayment(v, "payment", in.Payment)
+	if in.DueDate != "" {
+		_, ok := parseDay(in.DueDate)
+		v.Check(ok, "due_date", "must be a date YYYY-MM-DD")
+	} else if in.Payment == nil {
+		v.Add("due_date", "is required unless the invoice is paid")
+	}
+	in.Notes = strings.TrimSpace(in.Notes)
+	checkDocText(v, "notes", in.Notes, 2000)
+	return to
 }
 
 func newInvoiceLine(pos int, l InvoiceLineInput) InvoiceLine {

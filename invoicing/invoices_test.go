@@ -13,18 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
-
-	"github.com/relais-tierslieux/relais/identity"
-
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/pdftest"
 	"github.com/relais-tierslieux/relais/invoicing"
 )

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/relais-tierslieux/relais/internal/jobs"
-
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -17,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 

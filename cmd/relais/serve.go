@@ -60,15 +60,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// Calendar, then billing, which reads sites and reservations through it.
+	// Calendar and invoicing, then billing, which reads sites and
+	// reservations through the calendar and invoices every payment.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue})
-	billingSvc := billing.New(d, calendarSvc, billing.Config{})
 	invoicer := invoicing.NewInvoicer(d, nil)
-	billingSvc.UseInvoicer(invoicer)
-	billingSvc.UseJobs(queue.River())
-	if c.StripeSecretKey != "" || c.StripeWebhookSecret != "" {
-		billingSvc.UseStripe(billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL})
-	}
+	billingSvc := billing.New(d, calendarSvc, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Jobs: queue,
+		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	// Bookings pass billing's entitlement check; a cancelled reservation
 	// also switches its machine off. This is the one setter left: billing
 	// is built on the calendar, and its guard is the calendar's.

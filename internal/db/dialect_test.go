@@ -4,9 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
-	"github.com/uptrace/bun"
 )
 
 // TestDialectHelpers checks what each helper writes on the engine the

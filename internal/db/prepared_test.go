@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
-	"github.com/uptrace/bun"
 )
 
 func TestNumberPlaceholders(t *testing.T) {
