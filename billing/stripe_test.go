@@ -128,7 +128,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 // names and emails through.
 func testAccounts(t testing.TB, d *bun.DB) *identity.Service {
 	t.Helper()
-	acc, err := identity.New(d, identity.Config{JWTSecret: []byte("billing-test-secret-of-at-least-32-bytes")})
+	acc, err := identity.New(d, identity.Config{JWTSecret: []byte("billing-test-secret-of-at-least-32-bytes"), Jobs: jobstest.Queue(t, d)})
 	if err != nil {
 		t.Fatal(err)
 	}
