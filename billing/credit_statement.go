@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
+
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
@@ -105,7 +107,7 @@ func WriteStatementCSV(w io.Writer, lines []StatementLine) error {
 
 // StatementPDF renders lines as an A4 statement for the member named.
 func StatementPDF(memberName string, from, to, issued time.Time, lines []StatementLine) ([]byte, error) {
-	pdf, tr := invoicing.NewPDF("Relevé de crédits", "", issued, "Relevé de crédits")
+	pdf, tr := relpdf.New("Relevé de crédits", "", issued, "Relevé de crédits")
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 14)
 	pdf.CellFormat(0, 8, tr("Relevé de crédits"), "", 1, "L", false, 0, "")
@@ -119,8 +121,8 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 	case !to.IsZero():
 		period = "jusqu'au " + invoicing.FrenchDate(to.Add(-time.Second))
 	}
-	pdf.CellFormat(0, invoicing.PDFLine, tr(memberName+" — "+period), "", 1, "L", false, 0, "")
-	pdf.CellFormat(0, invoicing.PDFLine, tr("Édité le "+invoicing.FrenchDate(issued)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, relpdf.Line, tr(memberName+" — "+period), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, relpdf.Line, tr("Édité le "+invoicing.FrenchDate(issued)), "", 1, "L", false, 0, "")
 	pdf.Ln(4)
 	widths := []float64{22, 26, 72, 30, 30}
 	pdf.SetFont("Helvetica", "B", 8)
@@ -150,7 +152,7 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 	if len(lines) == 0 {
 		pdf.CellFormat(0, 6, tr("Aucun mouvement sur la période."), "", 1, "L", false, 0, "")
 	}
-	return invoicing.PDFBytes(pdf, "statement")
+	return relpdf.Bytes(pdf, "statement")
 }
 
 // WriteContributionsCSV exports a campaign's contributions for managers.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
+
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
@@ -103,30 +105,30 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 
 	now := s.now()
 	number := k.ReceiptNumber()
-	pdf, tr := invoicing.NewPDF("Reçu de contribution "+number, seller.Name, now, "Reçu de contribution n° "+number)
+	pdf, tr := relpdf.New("Reçu de contribution "+number, seller.Name, now, "Reçu de contribution n° "+number)
 	pdf.AddPage()
 
 	// The place, top left; the receipt, top right; the contributor below it.
 	pdf.SetFont("Helvetica", "B", 12)
-	invoicing.PDFBlock(pdf, tr, invoicing.PDFMargin, 90, 6, []string{seller.Name})
+	relpdf.Block(pdf, tr, relpdf.Margin, 90, 6, []string{seller.Name})
 	pdf.SetFont("Helvetica", "", 9)
-	invoicing.PDFBlock(pdf, tr, invoicing.PDFMargin, 90, 4.5, invoicing.SellerLines(seller))
+	relpdf.Block(pdf, tr, relpdf.Margin, 90, 4.5, invoicing.SellerLines(seller))
 	sellerBottom := pdf.GetY()
-	pdf.SetY(invoicing.PDFMargin)
+	pdf.SetY(relpdf.Margin)
 	pdf.SetFont("Helvetica", "B", 14)
-	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, 8, []string{"Reçu de contribution"})
+	relpdf.Block(pdf, tr, relpdf.Right, 0, 8, []string{"Reçu de contribution"})
 	pdf.SetFont("Helvetica", "", 9)
-	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, invoicing.PDFLine, []string{"N° " + number, "Édité le " + invoicing.FrenchDate(now)})
+	relpdf.Block(pdf, tr, relpdf.Right, 0, relpdf.Line, []string{"N° " + number, "Édité le " + invoicing.FrenchDate(now)})
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "B", 9)
-	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, invoicing.PDFLine, []string{"Contributeur"})
+	relpdf.Block(pdf, tr, relpdf.Right, 0, relpdf.Line, []string{"Contributeur"})
 	pdf.SetFont("Helvetica", "", 9)
 	who := []string{k.Email}
 	if k.Name != "" {
 		who = []string{k.Name, k.Email}
 	}
-	invoicing.PDFBlock(pdf, tr, invoicing.PDFRight, 0, invoicing.PDFLine, who)
-	pdf.SetXY(invoicing.PDFMargin, max(sellerBottom, pdf.GetY())+10)
+	relpdf.Block(pdf, tr, relpdf.Right, 0, relpdf.Line, who)
+	pdf.SetXY(relpdf.Margin, max(sellerBottom, pdf.GetY())+10)
 
 	// section prints a heading and its label/value rows.
 	section := func(heading string, rows [][2]string) {
@@ -135,9 +137,9 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 		pdf.Ln(1)
 		for _, r := range rows {
 			pdf.SetFont("Helvetica", "B", 9)
-			pdf.CellFormat(50, invoicing.PDFLine, tr(r[0]), "", 0, "L", false, 0, "")
+			pdf.CellFormat(50, relpdf.Line, tr(r[0]), "", 0, "L", false, 0, "")
 			pdf.SetFont("Helvetica", "", 9)
-			pdf.MultiCell(invoicing.PDFWidth-50, invoicing.PDFLine, tr(r[1]), "", "L", false)
+			pdf.MultiCell(relpdf.Width-50, relpdf.Line, tr(r[1]), "", "L", false)
 		}
 		pdf.Ln(4)
 	}
@@ -200,7 +202,7 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 		pdf.MultiCell(0, 4.5, tr(ReceiptText(seller.Name, c, k)), "", "L", false)
 	}
 
-	out, err := invoicing.PDFBytes(pdf, "receipt "+number)
+	out, err := relpdf.Bytes(pdf, "receipt "+number)
 	if err != nil {
 		return err
 	}
