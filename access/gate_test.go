@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // gateFixture is a site in Paris with a Nomade plan (doors in opening hours),
@@ -72,8 +73,6 @@ func newGateFixture(t testing.TB) *gateFixture {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	f := &gateFixture{db: d, paris: paris, now: time.Date(2026, 3, 2, 7, 0, 0, 0, paris), secrets: map[string]string{}}
 	f.cal = calendar.New(d, calendar.Config{Now: f.clock})
-	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock})
-	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.
@@ -83,6 +82,9 @@ func newGateFixture(t testing.TB) *gateFixture {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
+	credits := ledger.New(d, ledger.Config{Now: f.clock, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Ledger: credits})
+	f.cal.SetGuard(f.bill)
 	gateCfg := access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})

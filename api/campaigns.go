@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // maxCSVBody bounds an imported CSV file (16 MiB: about 50 000 HelloAsso
@@ -473,4 +474,14 @@ func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Req
 	w.Header().Set("Content-Disposition", `attachment; filename="recu-`+k.ReceiptNumber()+`.pdf"`)
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Write(buf.Bytes())
+}
+
+// noAPIKey refuses credentials that hold no credit of their own (and so
+// make no contribution): the ledger's rule.
+func (s *Server) noAPIKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) bool {
+	if err := ledger.MayHoldCredit(p); err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
 }

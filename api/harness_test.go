@@ -27,6 +27,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/mail"
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // harness runs the whole API over a real HTTP server and a fresh database.
@@ -84,10 +85,12 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	cal := calendar.New(d, calendar.Config{Now: clk.Now})
+	// The ledger's expiries are left to ExpireDue: no job client runs here.
+	led := ledger.New(d, ledger.Config{Now: clk.Now, Accounts: acc, Sites: calendar.DevicePlaces{}})
 	// Billing is there, but its entitlement check is not plugged into the
 	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
 	// book without memberships.
-	bill := billing.New(d, cal, billing.Config{Now: clk.Now})
+	bill := billing.New(d, cal, billing.Config{Now: clk.Now, Ledger: led})
 	invoices := invoicing.NewInvoicer(d, clk.Now)
 	bill.UseInvoicer(invoices)
 	// Devices are registered but not connected to a broker unless a test
@@ -101,6 +104,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Access:      acc,
 		Calendar:    cal,
 		Billing:     bill,
+		Ledger:      led,
 		Invoices:    invoices,
 		Devices:     dev,
 		Gate:        gate,

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // Deps are the services the API talks to; cmd/relais builds them.
@@ -27,6 +28,7 @@ type Deps struct {
 	Access      *identity.Service
 	Calendar    *calendar.Service
 	Billing     *billing.Service
+	Ledger      *ledger.Service
 	Invoices    *invoicing.Invoicer
 	Devices     *devices.Service
 	Gate        *access.Gate

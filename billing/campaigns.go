@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // Campaign modes.
@@ -169,11 +171,11 @@ func (s *Service) validateCampaign(in *NewCampaign, site *calendar.Site, now tim
 		v.Check(t.MinCents > 0, f+".min_cents", "must be positive")
 		v.Check(t.MinCents <= in.GoalCents, f+".min_cents", "must not be above the goal")
 		v.Check(t.CreditAmount > 0, f+".credit_amount", "must be positive")
-		v.Check(t.CreditAmount <= maxCreditAmount, f+".credit_amount", "must be at most %d", maxCreditAmount)
+		v.Check(t.CreditAmount <= ledger.MaxAmount, f+".credit_amount", "must be at most %d", ledger.MaxAmount)
 		switch t.CreditUnit {
-		case UnitCents:
+		case ledger.UnitCents:
 			v.Check(t.ResourceKind == "", f+".resource_kind", "money credit has no resource kind")
-		case UnitMinutes:
+		case ledger.UnitMinutes:
 			v.Check(slices.Contains([]string{calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine}, t.ResourceKind),
 				f+".resource_kind", "must be desk, room, zone or machine")
 		default:
@@ -368,6 +370,31 @@ func (w *campaignDeadlineWorker) Work(ctx context.Context, job *river.Job[Campai
 	return err
 }
 
+// UseJobs gives billing the queue it schedules campaign deadlines on.
+// Without one, Housekeeping still settles campaigns within the hour.
+func (s *Service) UseJobs(c *river.Client[*sql.Tx]) { s.jobs = c }
+
+// AddWorkers registers billing's job kinds.
+func (s *Service) AddWorkers(w *river.Workers) error {
+	return river.AddWorkerSafely(w, &campaignDeadlineWorker{svc: s})
+}
+
+// schedule inserts a job in the caller's transaction, when billing has a
+// queue and the caller a transaction.
+func (s *Service) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, at time.Time) error {
+	if s.jobs == nil {
+		return nil
+	}
+	btx, ok := tx.(bun.Tx)
+	if !ok {
+		return fmt.Errorf("schedule %s: not inside a transaction", args.Kind())
+	}
+	if _, err := s.jobs.InsertTx(ctx, btx.Tx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
+		return fmt.Errorf("schedule %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
 // CloseCampaign ends a campaign before its deadline and settles it now.
 func (s *Service) CloseCampaign(ctx context.Context, campaignID string) (*Campaign, error) {
 	return s.SettleCampaign(ctx, campaignID, true)
@@ -433,9 +460,9 @@ func (s *Service) SettleCampaign(ctx context.Context, campaignID string, early b
 			return nil // its credit vested at once
 		}
 		if status == CampaignSucceeded {
-			return s.movePending(ctx, tx, c, MoveVest, false)
+			return s.ledger.SettlePending(ctx, tx, c.ID, false, "campaign reached its goal: "+c.Title)
 		}
-		if err := s.movePending(ctx, tx, c, MoveVoid, true); err != nil {
+		if err := s.ledger.SettlePending(ctx, tx, c.ID, true, "campaign missed its goal: "+c.Title); err != nil {
 			return err
 		}
 		if _, err := tx.NewUpdate().Model((*Contribution)(nil)).Set("status = ?, updated_at = ?", ContribRefundDue, now).
@@ -453,45 +480,6 @@ func (s *Service) SettleCampaign(ctx context.Context, campaignID string, early b
 		}
 	}
 	return out, nil
-}
-
-// movePending vests (pending → member) or voids (pending → voided) every
-// pending credit of a campaign, one movement per member.
-func (s *Service) movePending(ctx context.Context, tx bun.IDB, c *Campaign, kind string, void bool) error {
-	var rows []struct {
-		LotID  string `bun:"lot_id"`
-		UserID string `bun:"user_id"`
-		Amount int64  `bun:"amount"`
-	}
-	if err := tx.NewSelect().TableExpr("credit_entries AS ce").Join("JOIN credit_lots AS cl ON cl.id = ce.lot_id").
-		ColumnExpr("ce.lot_id, cl.user_id, SUM(ce.amount) AS amount").
-		Where("cl.origin = ? AND cl.origin_id = ? AND ce.account = 'pending:' || cl.user_id", OriginCampaign, c.ID).
-		GroupExpr("ce.lot_id, cl.user_id").Having("SUM(ce.amount) > 0").OrderExpr("cl.user_id, ce.lot_id").
-		Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("read pending credit: %w", err)
-	}
-	now := s.now()
-	for i := 0; i < len(rows); {
-		j := i
-		var legs []leg
-		for ; j < len(rows) && rows[j].UserID == rows[i].UserID; j++ {
-			to := memberAccount(rows[j].UserID)
-			if void {
-				to = acctVoided
-			}
-			legs = append(legs, leg{lot: rows[j].LotID, from: pendingAccount(rows[j].UserID), to: to, amount: rows[j].Amount})
-		}
-		reason := "campaign reached its goal: " + c.Title
-		if void {
-			reason = "campaign missed its goal: " + c.Title
-		}
-		mv := &CreditMovement{Kind: kind, UserID: rows[i].UserID, CampaignID: &c.ID, Reason: reason, CreatedAt: now}
-		if err := post(ctx, tx, mv, legs); err != nil {
-			return err
-		}
-		i = j
-	}
-	return nil
 }
 
 // refundDue refunds, through Stripe, the online contributions of a failed
@@ -565,13 +553,11 @@ func (s *Service) recordContributionRefund(ctx context.Context, tx bun.IDB, c *C
 }
 
 // Housekeeping is the periodic safety net behind the durable jobs: it
-// expires credit past its date and settles campaigns past their deadline
-// (and retries their refunds). Both are idempotent.
+// abandons unpaid checkouts and settles campaigns past their deadline
+// (and retries their refunds). Both are idempotent. (The ledger's
+// ExpireDue expires credit past its date.)
 func (s *Service) Housekeeping(ctx context.Context, now time.Time) (int64, error) {
-	n, err := s.expireDue(ctx, now)
-	if err != nil {
-		return n, err
-	}
+	var n int64
 	// An online contribution whose checkout was left unpaid for a day is
 	// abandoned, as other payments are; a SEPA debit that settles later
 	// still revives it through the webhook.
@@ -618,21 +604,14 @@ func (s *Service) creditContribution(ctx context.Context, tx bun.IDB, c *Campaig
 			expires = &e
 		}
 	}
-	now := s.now()
-	lot := &CreditLot{UserID: *k.UserID, Unit: k.CreditUnit, ResourceKind: k.CreditResourceKind, SiteID: &c.SiteID,
-		Origin: OriginCampaign, OriginID: c.ID, ExpiresAt: expires, CreatedAt: now}
-	if err := s.newLot(ctx, tx, lot); err != nil {
+	lotID, err := s.ledger.CreditCampaign(ctx, tx, ledger.CampaignCredit{UserID: *k.UserID, CampaignID: c.ID, SiteID: c.SiteID,
+		Unit: k.CreditUnit, ResourceKind: k.CreditResourceKind, Amount: k.CreditAmount, ExpiresAt: expires,
+		Pending: c.Mode == ModeAllOrNothing && c.Status == CampaignOpen,
+		Reason:  "contribution " + k.ReceiptNumber() + " to " + c.Title})
+	if err != nil {
 		return err
 	}
-	to := memberAccount(*k.UserID)
-	if c.Mode == ModeAllOrNothing && c.Status == CampaignOpen {
-		to = pendingAccount(*k.UserID)
-	}
-	mv := &CreditMovement{Kind: MoveCredit, UserID: *k.UserID, CampaignID: &c.ID, Reason: "contribution " + k.ReceiptNumber() + " to " + c.Title, CreatedAt: now}
-	if err := post(ctx, tx, mv, []leg{{lot: lot.ID, from: campaignAccount(c.ID), to: to, amount: k.CreditAmount}}); err != nil {
-		return err
-	}
-	k.LotID = &lot.ID
+	k.LotID = &lotID
 	if _, err := tx.NewUpdate().Model(k).WherePK().Column("lot_id").Exec(ctx); err != nil {
 		return fmt.Errorf("link contribution credit: %w", err)
 	}

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // newCampaignFixture is the Stripe fixture with the real invoicer.
@@ -28,8 +30,8 @@ func (f *stripeFixture) campaign(t testing.TB, mode string, goal int64) *Campaig
 	t.Helper()
 	c, err := f.bill.CreateCampaign(context.Background(), NewCampaign{SiteID: f.site.ID, Title: "Une découpeuse laser", GoalCents: goal,
 		Deadline: f.clock.AddDate(0, 1, 0), Mode: mode, Tiers: []Tier{
-			{Name: "Soutien", MinCents: 2000, CreditUnit: UnitCents, CreditAmount: 2400},
-			{Name: "Laser", MinCents: 10000, CreditUnit: UnitMinutes, CreditAmount: 600, ResourceKind: calendar.KindMachine, ExpiresAfterDays: 365},
+			{Name: "Soutien", MinCents: 2000, CreditUnit: ledger.UnitCents, CreditAmount: 2400},
+			{Name: "Laser", MinCents: 10000, CreditUnit: ledger.UnitMinutes, CreditAmount: 600, ResourceKind: calendar.KindMachine, ExpiresAfterDays: 365},
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +42,12 @@ func (f *stripeFixture) campaign(t testing.TB, mode string, goal int64) *Campaig
 // balances sums a member's available and pending credit of one unit.
 func (f *stripeFixture) credit(t testing.TB, user, unit string) (available, pending int64) {
 	t.Helper()
-	bs, err := f.bill.Balances(context.Background(), user)
+	// As the API does, the contributions made with the member's verified
+	// address are theirs before their balance is read.
+	if err := f.bill.ClaimContributions(context.Background(), user); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := f.bill.ledger.Balances(context.Background(), &identity.Principal{UserID: user})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +62,7 @@ func (f *stripeFixture) credit(t testing.TB, user, unit string) (available, pend
 
 func (f *stripeFixture) ledgerOK(t testing.TB) {
 	t.Helper()
-	r, err := f.bill.VerifyLedger(context.Background())
+	r, err := f.bill.ledger.VerifyLedger(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +99,7 @@ func TestCampaignValidation(t *testing.T) {
 	past := f.clock.Add(-time.Hour)
 	good := func() NewCampaign {
 		return NewCampaign{SiteID: f.site.ID, Title: "Four", GoalCents: 100000, Deadline: future, Mode: ModeAllOrNothing,
-			Tiers: []Tier{{Name: "A", MinCents: 5000, CreditUnit: UnitCents, CreditAmount: 6000}}}
+			Tiers: []Tier{{Name: "A", MinCents: 5000, CreditUnit: ledger.UnitCents, CreditAmount: 6000}}}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -104,7 +111,7 @@ func TestCampaignValidation(t *testing.T) {
 		{"tier above the goal", func(c *NewCampaign) { c.Tiers[0].MinCents = 200000 }, "tiers[0].min_cents"},
 		{"negative tier", func(c *NewCampaign) { c.Tiers[0].MinCents = -1 }, "tiers[0].min_cents"},
 		{"zero credit", func(c *NewCampaign) { c.Tiers[0].CreditAmount = 0 }, "tiers[0].credit_amount"},
-		{"hours without kind", func(c *NewCampaign) { c.Tiers[0].CreditUnit = UnitMinutes }, "tiers[0].resource_kind"},
+		{"hours without kind", func(c *NewCampaign) { c.Tiers[0].CreditUnit = ledger.UnitMinutes }, "tiers[0].resource_kind"},
 		{"deadline in the past", func(c *NewCampaign) { c.Deadline = past }, "deadline"},
 		{"deadline before start", func(c *NewCampaign) { s := future.Add(time.Hour); c.StartsAt = &s }, "deadline"},
 		{"mode", func(c *NewCampaign) { c.Mode = "whatever" }, "mode"},
@@ -184,7 +191,7 @@ func TestImportContributions(t *testing.T) {
 		t.Fatalf("contributions = %+v", ks)
 	}
 	// Pending until the goal is reached: 600 machine minutes for 120 €.
-	if a, p := f.credit(t, anne, UnitMinutes); a != 0 || p != 600 {
+	if a, p := f.credit(t, anne, ledger.UnitMinutes); a != 0 || p != 600 {
 		t.Fatalf("anne: available %d, pending %d", a, p)
 	}
 	// The same file again, as UTF-8 with a BOM and commas: nothing new.
@@ -199,13 +206,13 @@ func TestImportContributions(t *testing.T) {
 	// Someone registers with the held contributor's address: nothing
 	// follows until the address is proved theirs; then their credit does.
 	u := dbtest.User(t, f.db, "nouveau@example.fr", "Jean")
-	if a, p := f.credit(t, u, UnitCents); a != 0 || p != 0 {
+	if a, p := f.credit(t, u, ledger.UnitCents); a != 0 || p != 0 {
 		t.Fatalf("claimed by an unverified address: available %d, pending %d", a, p)
 	}
 	if _, err := f.db.ExecContext(ctx, "UPDATE users SET email_verified_at = ? WHERE id = ?", time.Now().UTC(), u); err != nil {
 		t.Fatal(err)
 	}
-	if a, p := f.credit(t, u, UnitCents); a != 0 || p != 2400 {
+	if a, p := f.credit(t, u, ledger.UnitCents); a != 0 || p != 2400 {
 		t.Fatalf("claimed: available %d, pending %d", a, p)
 	}
 	f.ledgerOK(t)
@@ -255,7 +262,7 @@ func TestImportRejectsTheWholeFile(t *testing.T) {
 	if err != nil || rep.Created != 1 {
 		t.Fatalf("import: %v %+v", err, rep)
 	}
-	if a, p := f.credit(t, f.users[0], UnitCents); a != 2400 || p != 0 {
+	if a, p := f.credit(t, f.users[0], ledger.UnitCents); a != 2400 || p != 0 {
 		t.Fatalf("keep_it_all credit: available %d pending %d", a, p)
 	}
 	pr, _ := f.bill.Progress(ctx, c.ID)
@@ -294,10 +301,10 @@ func TestSettlementHappensOnce(t *testing.T) {
 	if got.Status != CampaignSucceeded || got.SettledAt == nil {
 		t.Fatalf("campaign = %+v", got)
 	}
-	if n := f.count(t, "credit_movements", "kind = ?", MoveVest); n != 3 {
+	if n := f.count(t, "credit_movements", "kind = ?", ledger.MoveVest); n != 3 {
 		t.Fatalf("%d vest movements, want 3", n)
 	}
-	if a, p := f.credit(t, f.users[0], UnitMinutes); a != 600 || p != 0 {
+	if a, p := f.credit(t, f.users[0], ledger.UnitMinutes); a != 600 || p != 0 {
 		t.Fatalf("vested: available %d, pending %d", a, p)
 	}
 	f.ledgerOK(t)
@@ -342,7 +349,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 	if n := f.count(t, "invoices", "kind = 'invoice'"); n != 1 {
 		t.Fatalf("%d invoices, want 1", n)
 	}
-	if _, p := f.credit(t, anne, UnitMinutes); p != 600 {
+	if _, p := f.credit(t, anne, ledger.UnitMinutes); p != 600 {
 		t.Fatalf("pending minutes = %d", p)
 	}
 	if _, err := f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nh1;m1@example.fr;30;2026-03-02\n")); err != nil {
@@ -371,7 +378,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		t.Fatalf("%d credit notes after the webhook, want 1", n)
 	}
 	for _, u := range []string{anne, f.users[1]} {
-		for _, unit := range []string{UnitCents, UnitMinutes} {
+		for _, unit := range []string{ledger.UnitCents, ledger.UnitMinutes} {
 			if a, p := f.credit(t, u, unit); a != 0 || p != 0 {
 				t.Fatalf("%s %s after failure: available %d pending %d", u, unit, a, p)
 			}

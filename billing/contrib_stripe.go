@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // purposeContribution marks the Checkout Sessions of campaign
@@ -298,7 +299,7 @@ func ReceiptText(seller string, c *Campaign, k *Contribution) string {
 // creditText says an amount of credit in French: "120,00 € de crédit" or
 // "10 h 30 de machine".
 func creditText(unit string, amount int64, kind string) string {
-	if unit == UnitCents {
+	if unit == ledger.UnitCents {
 		return fmt.Sprintf("%s € de crédit", euros(amount))
 	}
 	h, m := amount/60, amount%60
@@ -350,33 +351,7 @@ func (s *Service) onContributionRefunded(ctx context.Context, tx bun.IDB, ev *st
 		return true, err
 	}
 	if k.Status == ContribRefunded && k.LotID != nil && k.UserID != nil {
-		return true, s.reclaimLot(ctx, tx, *k.LotID, *k.UserID, "contribution refunded")
+		return true, s.ledger.ReclaimLot(ctx, tx, *k.LotID, *k.UserID, "contribution refunded")
 	}
 	return true, nil
-}
-
-// reclaimLot takes back what a member still holds of a lot: pending credit
-// is voided, spendable credit withdrawn. Credit already spent stays spent.
-func (s *Service) reclaimLot(ctx context.Context, tx bun.IDB, lotID, userID, reason string) error {
-	if _, err := lockHolder(ctx, tx, userID); err != nil {
-		return err
-	}
-	var rows []struct {
-		Account string `bun:"account"`
-		Amount  int64  `bun:"amount"`
-	}
-	if err := tx.NewSelect().Table("credit_entries").ColumnExpr("account, SUM(amount) AS amount").
-		Where("lot_id = ? AND account IN (?)", lotID, bun.In([]string{memberAccount(userID), pendingAccount(userID)})).
-		GroupExpr("account").Having("SUM(amount) > 0").Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("read lot balance: %w", err)
-	}
-	var legs []leg
-	for _, r := range rows {
-		to := acctWithdrawn
-		if r.Account == pendingAccount(userID) {
-			to = acctVoided
-		}
-		legs = append(legs, leg{lot: lotID, from: r.Account, to: to, amount: r.Amount})
-	}
-	return post(ctx, tx, &CreditMovement{Kind: MoveWithdraw, UserID: userID, Reason: reason, CreatedAt: s.now()}, legs)
 }

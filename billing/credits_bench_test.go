@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // BenchmarkConcurrentCreditSpends books one-hour machine slots for one
@@ -32,7 +33,7 @@ func BenchmarkConcurrentCreditSpends(b *testing.B) {
 	if b.N > 16*80*12 {
 		b.Fatalf("at most %d bookings: -benchtime Nx", 16*80*12)
 	}
-	f.grant(b, anne, billing.UnitMinutes, calendar.KindMachine, int64(60*((b.N+1)/2)), nil)
+	f.grant(b, anne, ledger.UnitMinutes, calendar.KindMachine, int64(60*((b.N+1)/2)), nil)
 	var next, spent atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
@@ -58,7 +59,7 @@ func BenchmarkConcurrentCreditSpends(b *testing.B) {
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	b.StopTimer()
-	r, err := f.bill.VerifyLedger(context.Background())
+	r, err := f.ledger.VerifyLedger(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func BenchmarkImportContributionsCSV(b *testing.B) {
 		data := file(i)
 		c, err := f.bill.CreateCampaign(ctx, billing.NewCampaign{SiteID: f.site.ID, Title: "Four", GoalCents: 10_000_000,
 			Deadline: f.clock.AddDate(0, 1, 0), Mode: billing.ModeAllOrNothing,
-			Tiers: []billing.Tier{{Name: "A", MinCents: 2000, CreditUnit: billing.UnitCents, CreditAmount: 2400}}})
+			Tiers: []billing.Tier{{Name: "A", MinCents: 2000, CreditUnit: ledger.UnitCents, CreditAmount: 2400}}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,8 +9,11 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // TestCreditJobsRunOnTheQueue runs the real River queue on the real clock:
@@ -20,11 +23,12 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	cal := calendar.New(d, calendar.Config{})
-	bill := billing.New(d, cal, billing.Config{})
-	if err := jobs.Migrate(ctx, d); err != nil {
+	credits := newLedger(t, d, nil, jobstest.Queue(t, d))
+	bill := billing.New(d, cal, billing.Config{Ledger: credits})
+	workers := river.NewWorkers()
+	if err := credits.AddWorkers(workers); err != nil {
 		t.Fatal(err)
 	}
-	workers := river.NewWorkers()
 	if err := bill.AddWorkers(workers); err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +50,13 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	anne := dbtest.User(t, d, "m0@example.fr", "Anne")
 	soon := time.Now().Add(6 * time.Second)
-	if _, err := bill.Grant(ctx, billing.CreditGrant{UserID: anne, SiteID: site.ID, ActorID: anne, Unit: billing.UnitCents,
+	if _, err := credits.Grant(ctx, identity.System(), ledger.CreditGrant{UserID: anne, SiteID: site.ID, ActorID: anne, Unit: ledger.UnitCents,
 		Amount: 500, ExpiresAt: &soon, Reason: "bienvenue"}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := bill.CreateCampaign(ctx, billing.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
 		Deadline: time.Now().Add(7 * time.Second), Mode: billing.ModeAllOrNothing,
-		Tiers: []billing.Tier{{Name: "A", MinCents: 1000, CreditUnit: billing.UnitCents, CreditAmount: 1200}}})
+		Tiers: []billing.Tier{{Name: "A", MinCents: 1000, CreditUnit: ledger.UnitCents, CreditAmount: 1200}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +66,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	deadline := time.Now().Add(40 * time.Second)
 	for {
 		got, _ := bill.GetCampaign(ctx, c.ID)
-		bs, _ := bill.Balances(ctx, anne)
+		bs, _ := credits.Balances(ctx, holder(anne))
 		var available int64
 		for _, b := range bs {
 			available += b.Available
@@ -75,7 +79,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	mvs, err := bill.Movements(ctx, anne, "", 50)
+	mvs, err := credits.Movements(ctx, holder(anne), "", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +87,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	for _, m := range mvs {
 		kinds = append(kinds, m.Kind)
 	}
-	want := []string{billing.MoveGrant, billing.MoveCredit, billing.MoveExpire, billing.MoveVest}
+	want := []string{ledger.MoveGrant, ledger.MoveCredit, ledger.MoveExpire, ledger.MoveVest}
 	if len(kinds) != 4 || kinds[0] != want[0] || kinds[1] != want[1] {
 		t.Fatalf("movements = %v, want %v (expire and vest in either order)", kinds, want)
 	}

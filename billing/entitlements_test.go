@@ -15,17 +15,20 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 type fixture struct {
-	db    *bun.DB
-	cal   *calendar.Service
-	bill  *billing.Service
-	site  *calendar.Site
-	users []string
-	paris *time.Location
-	clock *time.Time
+	db     *bun.DB
+	cal    *calendar.Service
+	bill   *billing.Service
+	ledger *ledger.Service
+	site   *calendar.Site
+	users  []string
+	paris  *time.Location
+	clock  *time.Time
 }
 
 func newFixture(t testing.TB, members int) *fixture {
@@ -36,7 +39,8 @@ func newFixture(t testing.TB, members int) *fixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn})
-	bill := billing.New(d, cal, billing.Config{Now: nowFn})
+	credits := newLedger(t, d, nowFn, nil)
+	bill := billing.New(d, cal, billing.Config{Now: nowFn, Ledger: credits})
 	cal.SetGuard(bill)
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
@@ -49,11 +53,22 @@ func newFixture(t testing.TB, members int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, cal: cal, bill: bill, site: site, paris: paris, clock: clock}
+	f := &fixture{db: d, cal: cal, bill: bill, ledger: credits, site: site, paris: paris, clock: clock}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}
 	return f
+}
+
+// newLedger is the credits ledger on d, asking identity about accounts;
+// queue, when not nil, schedules expiries.
+func newLedger(t testing.TB, d *bun.DB, now func() time.Time, queue *jobs.Queue) *ledger.Service {
+	t.Helper()
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("billing-test-secret-of-at-least-32-bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ledger.New(d, ledger.Config{Now: now, Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 }
 
 func (f *fixture) invoicer() *invoicing.Invoicer {

@@ -85,11 +85,10 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 	}
 	var expires *time.Time
 	if k.LotID != nil {
-		var lot CreditLot
-		if err := s.db.NewSelect().Model(&lot).Column("expires_at").Where("id = ?", *k.LotID).Scan(ctx); err != nil {
+		var err error
+		if expires, err = s.ledger.LotExpiry(ctx, s.db, *k.LotID); err != nil {
 			return fmt.Errorf("read contribution credit: %w", err)
 		}
-		expires = lot.ExpiresAt
 	}
 	var invoiceNumber string
 	var creditNotes []string

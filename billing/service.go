@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // DefaultGraceDays is how long a membership whose payment failed keeps
@@ -23,14 +24,19 @@ const DefaultGraceDays = 7
 type Config struct {
 	Now       func() time.Time
 	GraceDays int
+	// Ledger holds the credit that pays bookings and rewards contributions.
+	Ledger *ledger.Service
 }
 
 // Service implements billing's use cases.
 type Service struct {
-	db    *bun.DB
-	cal   *calendar.Service
-	now   func() time.Time
-	grace time.Duration
+	db  *bun.DB
+	cal *calendar.Service
+	// ledger holds members' credit; billing spends and gives it through
+	// the ledger's functions that run in billing's transaction.
+	ledger *ledger.Service
+	now    func() time.Time
+	grace  time.Duration
 	// invoiceHook issues the invoice of a payment inside its transaction.
 	invoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error)
 	// creditNoteHook issues the credit note (avoir) of a refund of
@@ -40,8 +46,7 @@ type Service struct {
 	chargesInvoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error)
 	// stripe is the online payment provider; nil until UseStripe.
 	stripe *stripeClient
-	// jobs schedules credit expiries and campaign deadlines; nil until
-	// UseJobs.
+	// jobs schedules campaign deadlines; nil until UseJobs.
 	jobs *river.Client[*sql.Tx]
 	// invoicer issues contributions' invoices and credit notes; nil until
 	// UseInvoicer.
@@ -60,7 +65,7 @@ func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
 	if cfg.GraceDays == 0 {
 		cfg.GraceDays = DefaultGraceDays
 	}
-	s := &Service{db: bdb, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
+	s := &Service{db: bdb, cal: cal, ledger: cfg.Ledger, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
 	if bdb != nil {
 		s.columns.memberships = db.Columns[Membership](bdb, "")
 		s.columns.passes = db.Columns[DayPass](bdb, "")

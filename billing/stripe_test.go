@@ -22,10 +22,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 const testWebhookSecret = "whsec_relais_test"
@@ -72,7 +74,12 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn})
-	bill := New(d, cal, Config{Now: nowFn})
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("billing-test-secret-of-at-least-32-bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	bill := New(d, cal, Config{Now: nowFn, Ledger: credits})
 	cal.SetGuard(bill)
 	if apiURL != "" {
 		bill.UseStripe(StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL})

@@ -24,6 +24,9 @@ type Contact struct {
 	Email string
 	// Active: neither disabled nor deleted.
 	Active bool
+	// Deleted: the account is gone; what it wrote keeps its name, but
+	// nothing new is given to it.
+	Deleted bool
 }
 
 // Contact returns one account, disabled and deleted ones included (an
@@ -120,5 +123,5 @@ func (s *Service) CountAdmins(ctx context.Context) (int, error) {
 }
 
 func contactOf(u *User) Contact {
-	return Contact{ID: u.ID, Name: u.Name, Email: u.Email, Active: u.Active()}
+	return Contact{ID: u.ID, Name: u.Name, Email: u.Email, Active: u.Active(), Deleted: u.DeletedAt != nil}
 }

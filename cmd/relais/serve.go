@@ -18,6 +18,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // migrateAll brings every schema Relais uses up to date: ours, then the
@@ -60,9 +61,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// Calendar, then billing, which reads sites and reservations through it.
+	// Calendar, the credits ledger, then billing, which reads sites and
+	// reservations through the calendar and spends the ledger's credit.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue})
-	billingSvc := billing.New(d, calendarSvc, billing.Config{})
+	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
+	billingSvc := billing.New(d, calendarSvc, billing.Config{Ledger: ledgerSvc})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	billingSvc.UseInvoicer(invoicer)
 	billingSvc.UseJobs(queue.River())
@@ -95,7 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	// The job client works what the services queue.
-	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, billing: billingSvc, gate: gate, idem: idem})
+	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc, billing: billingSvc, gate: gate, idem: idem})
 	if err != nil {
 		return err
 	}
@@ -106,6 +109,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Access:         identitySvc,
 		Calendar:       calendarSvc,
 		Billing:        billingSvc,
+		Ledger:         ledgerSvc,
 		Invoices:       invoicer,
 		Devices:        devicesSvc,
 		Gate:           gate,

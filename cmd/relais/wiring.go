@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // serveConfig reads serve's flags and environment into a checked config.
@@ -118,6 +119,7 @@ func bootstrapAdmin(ctx context.Context, svc *identity.Service, c *config, log *
 type jobServices struct {
 	identity *identity.Service
 	calendar *calendar.Service
+	ledger   *ledger.Service
 	billing  *billing.Service
 	gate     *access.Gate
 	idem     *idempotency.Store
@@ -135,6 +137,9 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 	if err := s.calendar.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register calendar jobs: %w", err)
 	}
+	if err := s.ledger.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register ledger jobs: %w", err)
+	}
 	if err := s.billing.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register billing jobs: %w", err)
 	}
@@ -144,7 +149,8 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"sessions and rate limits": s.identity.PruneExpired,
 			"idempotency keys":         s.idem.Prune,
 			"membership lifecycle":     s.billing.Lifecycle,
-			"credits and campaigns":    s.billing.Housekeeping,
+			"expired credit":           s.ledger.ExpireDue,
+			"campaigns":                s.billing.Housekeeping,
 		},
 		Workers:  workers,
 		Periodic: s.gate.PeriodicJobs(),
