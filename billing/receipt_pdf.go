@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"codeberg.org/go-pdf/fpdf"
+
 	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -67,51 +69,103 @@ func rewardStatus(c *Campaign, k *Contribution) (text string, live bool) {
 // at the service's clock, which also dates the PDF. Nothing is written to
 // w unless the whole document rendered.
 func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Writer) error {
-	k, err := s.GetContribution(ctx, contributionID)
+	r, err := s.receiptFacts(ctx, contributionID)
 	if err != nil {
 		return err
+	}
+	out, err := r.render(s.now())
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// receipt is what a contribution's receipt says.
+type receipt struct {
+	k             *Contribution
+	c             *Campaign
+	seller        invoicing.Seller
+	expires       *time.Time // the credit's, once granted
+	invoiceNumber string
+	creditNotes   []string
+}
+
+// receiptFacts reads the contribution, its campaign, the place that
+// received the money, the credit's expiry and the invoice's numbers.
+func (s *Service) receiptFacts(ctx context.Context, contributionID string) (*receipt, error) {
+	k, err := s.GetContribution(ctx, contributionID)
+	if err != nil {
+		return nil, err
 	}
 	c, err := getCampaign(ctx, s.db, k.CampaignID, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	site, err := calendar.LoadSite(ctx, s.db, c.SiteID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	seller := invoicing.SellerOf(site)
-	if seller.Name == "" { // a place without a legal identity yet
-		seller.Name, seller.TradeName = site.Name, ""
+	r := &receipt{k: k, c: c, seller: invoicing.SellerOf(site)}
+	if r.seller.Name == "" { // a place without a legal identity yet
+		r.seller.Name, r.seller.TradeName = site.Name, ""
 	}
-	var expires *time.Time
 	if k.LotID != nil {
-		var err error
-		if expires, err = s.ledger.LotExpiry(ctx, s.db, *k.LotID); err != nil {
-			return fmt.Errorf("read contribution credit: %w", err)
+		if r.expires, err = s.ledger.LotExpiry(ctx, s.db, *k.LotID); err != nil {
+			return nil, fmt.Errorf("read contribution credit: %w", err)
 		}
 	}
-	var invoiceNumber string
-	var creditNotes []string
 	if k.InvoiceID != nil {
-		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("id = ?", *k.InvoiceID).Scan(ctx, &invoiceNumber); err != nil {
-			return fmt.Errorf("read contribution invoice: %w", err)
+		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("id = ?", *k.InvoiceID).Scan(ctx, &r.invoiceNumber); err != nil {
+			return nil, fmt.Errorf("read contribution invoice: %w", err)
 		}
 		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", *k.InvoiceID).
-			Order("number").Scan(ctx, &creditNotes); err != nil {
-			return fmt.Errorf("read contribution credit notes: %w", err)
+			Order("number").Scan(ctx, &r.creditNotes); err != nil {
+			return nil, fmt.Errorf("read contribution credit notes: %w", err)
 		}
 	}
+	return r, nil
+}
 
-	now := s.now()
+// render lays the receipt out, edited at now.
+func (r *receipt) render(now time.Time) ([]byte, error) {
+	k, c := r.k, r.c
 	number := k.ReceiptNumber()
-	pdf, tr := relpdf.New("Reçu de contribution "+number, seller.Name, now, "Reçu de contribution n° "+number)
+	pdf, tr := relpdf.New("Reçu de contribution "+number, r.seller.Name, now, "Reçu de contribution n° "+number)
 	pdf.AddPage()
+	r.header(pdf, tr, number, now)
 
-	// The place, top left; the receipt, top right; the contributor below it.
+	// section prints a heading and its label/value rows.
+	section := func(heading string, rows [][2]string) {
+		pdf.SetFont("Helvetica", "B", 10)
+		pdf.CellFormat(0, 7, tr(heading), "B", 1, "L", false, 0, "")
+		pdf.Ln(1)
+		for _, r := range rows {
+			pdf.SetFont("Helvetica", "B", 9)
+			pdf.CellFormat(50, relpdf.Line, tr(r[0]), "", 0, "L", false, 0, "")
+			pdf.SetFont("Helvetica", "", 9)
+			pdf.MultiCell(relpdf.Width-50, relpdf.Line, tr(r[1]), "", "L", false)
+		}
+		pdf.Ln(4)
+	}
+	section("Contribution", r.contributionRows())
+	section("Contrepartie", r.rewardRows())
+
+	if moneyReceived(k) {
+		pdf.SetFont("Helvetica", "", 9)
+		pdf.MultiCell(0, 4.5, tr(ReceiptText(r.seller.Name, c, k)), "", "L", false)
+	}
+	return relpdf.Bytes(pdf, "receipt "+number)
+}
+
+// header writes the place, top left; the receipt, top right; the
+// contributor below it.
+func (r *receipt) header(pdf *fpdf.Fpdf, tr func(string) string, number string, now time.Time) {
+	k := r.k
 	pdf.SetFont("Helvetica", "B", 12)
-	relpdf.Block(pdf, tr, relpdf.Margin, 90, 6, []string{seller.Name})
+	relpdf.Block(pdf, tr, relpdf.Margin, 90, 6, []string{r.seller.Name})
 	pdf.SetFont("Helvetica", "", 9)
-	relpdf.Block(pdf, tr, relpdf.Margin, 90, 4.5, invoicing.SellerLines(seller))
+	relpdf.Block(pdf, tr, relpdf.Margin, 90, 4.5, invoicing.SellerLines(r.seller))
 	sellerBottom := pdf.GetY()
 	pdf.SetY(relpdf.Margin)
 	pdf.SetFont("Helvetica", "B", 14)
@@ -128,21 +182,12 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 	}
 	relpdf.Block(pdf, tr, relpdf.Right, 0, relpdf.Line, who)
 	pdf.SetXY(relpdf.Margin, max(sellerBottom, pdf.GetY())+10)
+}
 
-	// section prints a heading and its label/value rows.
-	section := func(heading string, rows [][2]string) {
-		pdf.SetFont("Helvetica", "B", 10)
-		pdf.CellFormat(0, 7, tr(heading), "B", 1, "L", false, 0, "")
-		pdf.Ln(1)
-		for _, r := range rows {
-			pdf.SetFont("Helvetica", "B", 9)
-			pdf.CellFormat(50, relpdf.Line, tr(r[0]), "", 0, "L", false, 0, "")
-			pdf.SetFont("Helvetica", "", 9)
-			pdf.MultiCell(relpdf.Width-50, relpdf.Line, tr(r[1]), "", "L", false)
-		}
-		pdf.Ln(4)
-	}
-
+// contributionRows are the money's lines: campaign, date, amount,
+// platform, reference, payment, refunds, invoice and credit notes.
+func (r *receipt) contributionRows() [][2]string {
+	k, c := r.k, r.c
 	ref := k.ExternalID
 	if k.StripePaymentIntentID != nil {
 		ref = *k.StripePaymentIntentID
@@ -166,45 +211,37 @@ func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Wr
 	if k.RefundedCents > 0 {
 		contribution = append(contribution, [2]string{"Remboursé", invoicing.Euro(k.RefundedCents)})
 	}
-	if invoiceNumber != "" {
-		contribution = append(contribution, [2]string{"Facture", "n° " + invoiceNumber})
+	if r.invoiceNumber != "" {
+		contribution = append(contribution, [2]string{"Facture", "n° " + r.invoiceNumber})
 	}
-	for _, n := range creditNotes {
+	for _, n := range r.creditNotes {
 		contribution = append(contribution, [2]string{"Avoir", "n° " + n})
 	}
-	section("Contribution", contribution)
+	return contribution
+}
 
-	var reward [][2]string
+// rewardRows are the reward's lines: tier, credit, where it stands and
+// how long it lasts.
+func (r *receipt) rewardRows() [][2]string {
+	k, c := r.k, r.c
 	if k.CreditAmount <= 0 {
-		reward = [][2]string{{"Contrepartie", "aucune (montant inférieur au premier palier)"}}
-	} else {
-		if k.TierIndex != nil && *k.TierIndex < len(c.Tiers) {
-			reward = append(reward, [2]string{"Palier", c.Tiers[*k.TierIndex].Name})
-		}
-		reward = append(reward, [2]string{"Crédit", creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place"})
-		rs, live := rewardStatus(c, k)
-		reward = append(reward, [2]string{"Statut", rs})
-		switch {
-		case !live:
-		case expires != nil:
-			reward = append(reward, [2]string{"Validité", "jusqu'au " + invoicing.FrenchDate(*expires)})
-		case k.LotID == nil && k.TierIndex != nil && *k.TierIndex < len(c.Tiers) && c.Tiers[*k.TierIndex].ExpiresAfterDays > 0:
-			reward = append(reward, [2]string{"Validité", fmt.Sprintf("%d jours après l'acquisition du crédit", c.Tiers[*k.TierIndex].ExpiresAfterDays)})
-		default:
-			reward = append(reward, [2]string{"Validité", "sans limite de durée"})
-		}
+		return [][2]string{{"Contrepartie", "aucune (montant inférieur au premier palier)"}}
 	}
-	section("Contrepartie", reward)
-
-	if moneyReceived(k) {
-		pdf.SetFont("Helvetica", "", 9)
-		pdf.MultiCell(0, 4.5, tr(ReceiptText(seller.Name, c, k)), "", "L", false)
+	var reward [][2]string
+	if k.TierIndex != nil && *k.TierIndex < len(c.Tiers) {
+		reward = append(reward, [2]string{"Palier", c.Tiers[*k.TierIndex].Name})
 	}
-
-	out, err := relpdf.Bytes(pdf, "receipt "+number)
-	if err != nil {
-		return err
+	reward = append(reward, [2]string{"Crédit", creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place"})
+	rs, live := rewardStatus(c, k)
+	reward = append(reward, [2]string{"Statut", rs})
+	switch {
+	case !live:
+	case r.expires != nil:
+		reward = append(reward, [2]string{"Validité", "jusqu'au " + invoicing.FrenchDate(*r.expires)})
+	case k.LotID == nil && k.TierIndex != nil && *k.TierIndex < len(c.Tiers) && c.Tiers[*k.TierIndex].ExpiresAfterDays > 0:
+		reward = append(reward, [2]string{"Validité", fmt.Sprintf("%d jours après l'acquisition du crédit", c.Tiers[*k.TierIndex].ExpiresAfterDays)})
+	default:
+		reward = append(reward, [2]string{"Validité", "sans limite de durée"})
 	}
-	_, err = w.Write(out)
-	return err
+	return reward
 }
