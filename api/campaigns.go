@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -51,7 +51,7 @@ type tierJSON struct {
 	ExpiresAfterDays int     `json:"expires_after_days"`
 }
 
-func toTiersJSON(ts []billing.Tier) []tierJSON {
+func toTiersJSON(ts []campaigns.Tier) []tierJSON {
 	out := make([]tierJSON, len(ts))
 	for i, t := range ts {
 		out[i] = tierJSON{Name: t.Name, MinCents: t.MinCents, CreditUnit: t.CreditUnit, CreditAmount: t.CreditAmount,
@@ -60,13 +60,13 @@ func toTiersJSON(ts []billing.Tier) []tierJSON {
 	return out
 }
 
-func fromTiersJSON(ts []tierJSON) []billing.Tier {
+func fromTiersJSON(ts []tierJSON) []campaigns.Tier {
 	if ts == nil {
 		return nil
 	}
-	out := make([]billing.Tier, len(ts))
+	out := make([]campaigns.Tier, len(ts))
 	for i, t := range ts {
-		out[i] = billing.Tier{Name: t.Name, MinCents: t.MinCents, CreditUnit: t.CreditUnit, CreditAmount: t.CreditAmount,
+		out[i] = campaigns.Tier{Name: t.Name, MinCents: t.MinCents, CreditUnit: t.CreditUnit, CreditAmount: t.CreditAmount,
 			ExpiresAfterDays: t.ExpiresAfterDays}
 		if t.ResourceKind != nil {
 			out[i].ResourceKind = *t.ResourceKind
@@ -94,8 +94,8 @@ type campaignJSON struct {
 	CreatedAt     time.Time  `json:"created_at"`
 }
 
-func (s *Server) campaignJSON(r *http.Request, c *billing.Campaign) (campaignJSON, error) {
-	pr, err := s.Billing.Progress(r.Context(), c.ID)
+func (s *Server) campaignJSON(r *http.Request, c *campaigns.Campaign) (campaignJSON, error) {
+	pr, err := s.Campaigns.Progress(r.Context(), c.ID)
 	if err != nil {
 		return campaignJSON{}, err
 	}
@@ -105,7 +105,7 @@ func (s *Server) campaignJSON(r *http.Request, c *billing.Campaign) (campaignJSO
 		SettledAt: c.SettledAt, CreatedAt: c.CreatedAt}, nil
 }
 
-func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status int, c *billing.Campaign) {
+func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status int, c *campaigns.Campaign) {
 	out, err := s.campaignJSON(r, c)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -143,12 +143,12 @@ func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p 
 		s.refuseSite(w, r, p, siteID)
 		return
 	}
-	nc := billing.NewCampaign{SiteID: siteID, Title: in.Title, Description: in.Description, GoalCents: in.GoalCents,
+	nc := campaigns.NewCampaign{SiteID: siteID, Title: in.Title, Description: in.Description, GoalCents: in.GoalCents,
 		Deadline: in.Deadline.Time, Mode: in.Mode, Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP, CreatedBy: p.UserID}
 	if in.StartsAt != nil {
 		nc.StartsAt = &in.StartsAt.Time
 	}
-	c, err := s.Billing.CreateCampaign(r.Context(), nc)
+	c, err := s.Campaigns.CreateCampaign(r.Context(), nc)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -162,7 +162,7 @@ func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	cs, err := s.Billing.ListCampaigns(r.Context(), siteID)
+	cs, err := s.Campaigns.ListCampaigns(r.Context(), siteID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,7 +178,7 @@ func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
+	c, err := s.Campaigns.GetCampaign(r.Context(), r.PathValue("campaign_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -188,8 +188,8 @@ func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request, p *id
 
 // managedCampaign loads a campaign the caller runs; others get 404 or 403
 // as for its site.
-func (s *Server) managedCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Campaign, bool) {
-	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
+func (s *Server) managedCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*campaigns.Campaign, bool) {
+	c, err := s.Campaigns.GetCampaign(r.Context(), r.PathValue("campaign_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return nil, false
@@ -220,7 +220,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 	if !ok {
 		return
 	}
-	up := billing.CampaignUpdate{Title: in.Title, Description: in.Description, GoalCents: in.GoalCents, Mode: in.Mode,
+	up := campaigns.CampaignUpdate{Title: in.Title, Description: in.Description, GoalCents: in.GoalCents, Mode: in.Mode,
 		Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP}
 	if in.StartsAt != nil {
 		up.StartsAt = &in.StartsAt.Time
@@ -228,7 +228,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 	if in.Deadline != nil {
 		up.Deadline = &in.Deadline.Time
 	}
-	c, err := s.Billing.UpdateCampaign(r.Context(), c.ID, up)
+	c, err := s.Campaigns.UpdateCampaign(r.Context(), c.ID, up)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -241,7 +241,7 @@ func (s *Server) handleCloseCampaign(w http.ResponseWriter, r *http.Request, p *
 	if !ok {
 		return
 	}
-	c, err := s.Billing.CloseCampaign(r.Context(), c.ID)
+	c, err := s.Campaigns.CloseCampaign(r.Context(), c.ID)
 	if err != nil && c == nil {
 		s.writeError(w, r, err)
 		return
@@ -256,12 +256,12 @@ func (s *Server) handleCloseCampaign(w http.ResponseWriter, r *http.Request, p *
 // handlePublicCampaign is the campaign's public page data: no login, no
 // backer named unless they asked to be.
 func (s *Server) handlePublicCampaign(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
+	c, err := s.Campaigns.GetCampaign(r.Context(), r.PathValue("campaign_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	pr, err := s.Billing.Progress(r.Context(), c.ID)
+	pr, err := s.Campaigns.Progress(r.Context(), c.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -289,7 +289,7 @@ func (s *Server) handleContributionCheckout(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members contribute for themselves"))
 		return
 	}
-	out, err := s.Billing.CheckoutContribution(r.Context(), p.UserID, r.PathValue("campaign_id"), billing.ContributionCheckout{
+	out, err := s.Campaigns.CheckoutContribution(r.Context(), p.UserID, r.PathValue("campaign_id"), campaigns.ContributionCheckout{
 		AmountCents: in.AmountCents, PublicName: in.PublicName, SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
@@ -313,8 +313,8 @@ func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Reques
 	if !ok {
 		return
 	}
-	rep, err := s.Billing.ImportContributions(r.Context(), c.ID, p.UserID, body)
-	var rej *billing.ImportRejectedError
+	rep, err := s.Campaigns.ImportContributions(r.Context(), c.ID, p.UserID, body)
+	var rej *campaigns.ImportRejectedError
 	if errors.As(err, &rej) {
 		fields := make([]errs.FieldError, len(rej.Problems))
 		for i, pr := range rej.Problems {
@@ -352,7 +352,7 @@ type contributionJSON struct {
 	InvoiceID          *string   `json:"invoice_id"`
 }
 
-func toContributionJSON(k *billing.Contribution) contributionJSON {
+func toContributionJSON(k *campaigns.Contribution) contributionJSON {
 	return contributionJSON{ID: k.ID, CampaignID: k.CampaignID, ReceiptNumber: k.ReceiptNumber(), Platform: k.Platform, ExternalID: k.ExternalID,
 		UserID: k.UserID, Email: k.Email, Name: k.Name, PublicName: k.PublicName, AmountCents: k.AmountCents, RefundedCents: k.RefundedCents,
 		CreditUnit: kindOrNil(k.CreditUnit), CreditAmount: k.CreditAmount, CreditResourceKind: kindOrNil(k.CreditResourceKind),
@@ -369,7 +369,7 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	ks, err := s.Billing.ListContributions(r.Context(), c.ID, after, limit)
+	ks, err := s.Campaigns.ListContributions(r.Context(), c.ID, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -386,13 +386,13 @@ func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, 
 	if !ok {
 		return
 	}
-	ks, err := s.Billing.ListContributions(r.Context(), c.ID, "", 0)
+	ks, err := s.Campaigns.ListContributions(r.Context(), c.ID, "", 0)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
-	if err := billing.WriteContributionsCSV(&buf, ks); err != nil {
+	if err := campaigns.WriteContributionsCSV(&buf, ks); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -406,11 +406,11 @@ func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p
 	if !s.noAPIKey(w, r, p) {
 		return
 	}
-	if err := s.Billing.ClaimContributions(r.Context(), p.UserID); err != nil {
+	if err := s.Campaigns.ClaimContributions(r.Context(), p.UserID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ks, err := s.Billing.MyContributions(r.Context(), p.UserID)
+	ks, err := s.Campaigns.MyContributions(r.Context(), p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -420,13 +420,13 @@ func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p
 
 // contributionFor loads the contribution of the path for its contributor
 // and the managers of the campaign's site; anyone else gets a 404.
-func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Contribution, *billing.Campaign, bool) {
-	k, err := s.Billing.GetContribution(r.Context(), r.PathValue("contribution_id"))
+func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*campaigns.Contribution, *campaigns.Campaign, bool) {
+	k, err := s.Campaigns.GetContribution(r.Context(), r.PathValue("contribution_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return nil, nil, false
 	}
-	c, err := s.Billing.GetCampaign(r.Context(), k.CampaignID)
+	c, err := s.Campaigns.GetCampaign(r.Context(), k.CampaignID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return nil, nil, false
@@ -452,11 +452,11 @@ func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Reques
 	}
 	credit := ""
 	if k.CreditAmount > 0 {
-		credit = billing.CreditDescription(k.CreditUnit, k.CreditAmount, k.CreditResourceKind)
+		credit = campaigns.CreditDescription(k.CreditUnit, k.CreditAmount, k.CreditResourceKind)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"receipt_number": k.ReceiptNumber(), "contribution": toContributionJSON(k),
 		"campaign_title": c.Title, "seller": site.Legal.CompanyName, "site_name": site.Name, "credit": credit,
-		"text": billing.ReceiptText(site.Legal.CompanyName, c, k)})
+		"text": campaigns.ReceiptText(site.Legal.CompanyName, c, k)})
 }
 
 // handleContributionReceiptPDF is the same receipt as a printable PDF.
@@ -466,7 +466,7 @@ func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Req
 		return
 	}
 	var buf bytes.Buffer
-	if err := s.Billing.ReceiptPDF(r.Context(), k.ID, &buf); err != nil {
+	if err := s.Campaigns.ReceiptPDF(r.Context(), k.ID, &buf); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

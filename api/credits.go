@@ -43,7 +43,7 @@ func (s *Server) handleMyCredits(w http.ResponseWriter, r *http.Request, p *iden
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Billing.ClaimContributions(r.Context(), p.UserID); err != nil {
+	if err := s.Campaigns.ClaimContributions(r.Context(), p.UserID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

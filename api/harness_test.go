@@ -18,6 +18,7 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -90,9 +91,11 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Billing is there, but its entitlement check is not plugged into the
 	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
 	// book without memberships.
-	bill := billing.New(d, cal, billing.Config{Now: clk.Now, Ledger: led})
 	invoices := invoicing.NewInvoicer(d, clk.Now)
+	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Ledger: led, Invoicer: invoices, Accounts: acc})
+	bill := billing.New(d, cal, billing.Config{Now: clk.Now, Ledger: led, Contributions: contributions})
 	bill.UseInvoicer(invoices)
+	camp := campaigns.New(contributions, bill)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
@@ -105,6 +108,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Calendar:    cal,
 		Billing:     bill,
 		Ledger:      led,
+		Campaigns:   camp,
 		Invoices:    invoices,
 		Devices:     dev,
 		Gate:        gate,

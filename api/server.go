@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
@@ -29,6 +30,7 @@ type Deps struct {
 	Calendar    *calendar.Service
 	Billing     *billing.Service
 	Ledger      *ledger.Service
+	Campaigns   *campaigns.Service
 	Invoices    *invoicing.Invoicer
 	Devices     *devices.Service
 	Gate        *access.Gate

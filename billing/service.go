@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -24,8 +23,12 @@ const DefaultGraceDays = 7
 type Config struct {
 	Now       func() time.Time
 	GraceDays int
-	// Ledger holds the credit that pays bookings and rewards contributions.
+	// Ledger holds the credit that pays bookings.
 	Ledger *ledger.Service
+	// Contributions records what Stripe reports about campaigns'
+	// contributions (campaigns.Contributions). Nil: billing without
+	// campaigns treats those events as about unknown payments.
+	Contributions ContributionEvents
 }
 
 // Service implements billing's use cases.
@@ -35,8 +38,10 @@ type Service struct {
 	// ledger holds members' credit; billing spends and gives it through
 	// the ledger's functions that run in billing's transaction.
 	ledger *ledger.Service
-	now    func() time.Time
-	grace  time.Duration
+	// contributions receives the webhooks' contribution events.
+	contributions ContributionEvents
+	now           func() time.Time
+	grace         time.Duration
 	// invoiceHook issues the invoice of a payment inside its transaction.
 	invoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) (string, error)
 	// creditNoteHook issues the credit note (avoir) of a refund of
@@ -46,8 +51,6 @@ type Service struct {
 	chargesInvoiceHook func(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error)
 	// stripe is the online payment provider; nil until UseStripe.
 	stripe *stripeClient
-	// jobs schedules campaign deadlines; nil until UseJobs.
-	jobs *river.Client[*sql.Tx]
 	// invoicer issues contributions' invoices and credit notes; nil until
 	// UseInvoicer.
 	invoicer *invoicing.Invoicer
@@ -65,7 +68,10 @@ func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
 	if cfg.GraceDays == 0 {
 		cfg.GraceDays = DefaultGraceDays
 	}
-	s := &Service{db: bdb, cal: cal, ledger: cfg.Ledger, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
+	if cfg.Contributions == nil {
+		cfg.Contributions = noContributions{}
+	}
+	s := &Service{db: bdb, cal: cal, ledger: cfg.Ledger, contributions: cfg.Contributions, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour}
 	if bdb != nil {
 		s.columns.memberships = db.Columns[Membership](bdb, "")
 		s.columns.passes = db.Columns[DayPass](bdb, "")

@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
@@ -63,15 +64,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Calendar, the credits ledger, then billing, which reads sites and
 	// reservations through the calendar and spends the ledger's credit.
+	// The contributions' records come before billing, whose webhooks
+	// deliver them Stripe's events; the campaigns after, as they take
+	// payments through billing.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue})
 	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
-	billingSvc := billing.New(d, calendarSvc, billing.Config{Ledger: ledgerSvc})
 	invoicer := invoicing.NewInvoicer(d, nil)
+	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
+	billingSvc := billing.New(d, calendarSvc, billing.Config{Ledger: ledgerSvc, Contributions: contributions})
 	billingSvc.UseInvoicer(invoicer)
-	billingSvc.UseJobs(queue.River())
 	if c.StripeSecretKey != "" || c.StripeWebhookSecret != "" {
 		billingSvc.UseStripe(billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL})
 	}
+	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// Bookings pass billing's entitlement check; a cancelled reservation
 	// also switches its machine off. This is the one setter left: billing
 	// is built on the calendar, and its guard is the calendar's.
@@ -98,7 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	// The job client works what the services queue.
-	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc, billing: billingSvc, gate: gate, idem: idem})
+	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc, billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem})
 	if err != nil {
 		return err
 	}
@@ -110,6 +115,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Calendar:       calendarSvc,
 		Billing:        billingSvc,
 		Ledger:         ledgerSvc,
+		Campaigns:      campaignsSvc,
 		Invoices:       invoicer,
 		Devices:        devicesSvc,
 		Gate:           gate,

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -117,12 +118,13 @@ func bootstrapAdmin(ctx context.Context, svc *identity.Service, c *config, log *
 // jobServices are the services whose workers and housekeeping the job
 // client runs.
 type jobServices struct {
-	identity *identity.Service
-	calendar *calendar.Service
-	ledger   *ledger.Service
-	billing  *billing.Service
-	gate     *access.Gate
-	idem     *idempotency.Store
+	identity  *identity.Service
+	calendar  *calendar.Service
+	ledger    *ledger.Service
+	billing   *billing.Service
+	campaigns *campaigns.Service
+	gate      *access.Gate
+	idem      *idempotency.Store
 }
 
 // startJobs starts the client that works durable jobs: waiting-list offers
@@ -140,8 +142,8 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 	if err := s.ledger.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register ledger jobs: %w", err)
 	}
-	if err := s.billing.AddWorkers(workers); err != nil {
-		return nil, fmt.Errorf("register billing jobs: %w", err)
+	if err := s.campaigns.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register campaign jobs: %w", err)
 	}
 	s.gate.AddWorkers(workers)
 	jobClient, err := jobs.New(d, jobs.Config{
@@ -150,7 +152,7 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"idempotency keys":         s.idem.Prune,
 			"membership lifecycle":     s.billing.Lifecycle,
 			"expired credit":           s.ledger.ExpireDue,
-			"campaigns":                s.billing.Housekeeping,
+			"campaigns":                s.campaigns.Housekeeping,
 		},
 		Workers:  workers,
 		Periodic: s.gate.PeriodicJobs(),

@@ -1,4 +1,4 @@
-package billing_test
+package campaigns_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/jobs"
@@ -23,20 +24,26 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	cal := calendar.New(d, calendar.Config{})
-	credits := newLedger(t, d, nil, jobstest.Queue(t, d))
-	bill := billing.New(d, cal, billing.Config{Ledger: credits})
+	queue := jobstest.Queue(t, d)
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("campaigns-test-secret-of-at-least-32-bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credits := ledger.New(d, ledger.Config{Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: credits, Accounts: accounts})
+	bill := billing.New(d, cal, billing.Config{Ledger: credits, Contributions: contributions})
+	camp := campaigns.New(contributions, bill)
 	workers := river.NewWorkers()
 	if err := credits.AddWorkers(workers); err != nil {
 		t.Fatal(err)
 	}
-	if err := bill.AddWorkers(workers); err != nil {
+	if err := camp.AddWorkers(workers); err != nil {
 		t.Fatal(err)
 	}
 	jc, err := jobs.New(d, jobs.Config{Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bill.UseJobs(jc.River())
 	if err := jc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -54,24 +61,24 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 		Amount: 500, ExpiresAt: &soon, Reason: "bienvenue"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := bill.CreateCampaign(ctx, billing.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
-		Deadline: time.Now().Add(7 * time.Second), Mode: billing.ModeAllOrNothing,
-		Tiers: []billing.Tier{{Name: "A", MinCents: 1000, CreditUnit: ledger.UnitCents, CreditAmount: 1200}}})
+	c, err := camp.CreateCampaign(ctx, campaigns.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
+		Deadline: time.Now().Add(7 * time.Second), Mode: campaigns.ModeAllOrNothing,
+		Tiers: []campaigns.Tier{{Name: "A", MinCents: 1000, CreditUnit: ledger.UnitCents, CreditAmount: 1200}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nq1;m0@example.fr;10;"+time.Now().Format(time.RFC3339)+"\n")); err != nil {
+	if _, err := camp.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nq1;m0@example.fr;10;"+time.Now().Format(time.RFC3339)+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(40 * time.Second)
 	for {
-		got, _ := bill.GetCampaign(ctx, c.ID)
-		bs, _ := credits.Balances(ctx, holder(anne))
+		got, _ := camp.GetCampaign(ctx, c.ID)
+		bs, _ := credits.Balances(ctx, &identity.Principal{UserID: anne})
 		var available int64
 		for _, b := range bs {
 			available += b.Available
 		}
-		if got.Status == billing.CampaignSucceeded && available == 1200 {
+		if got.Status == campaigns.CampaignSucceeded && available == 1200 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -79,7 +86,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	mvs, err := credits.Movements(ctx, holder(anne), "", 50)
+	mvs, err := credits.Movements(ctx, &identity.Principal{UserID: anne}, "", 50)
 	if err != nil {
 		t.Fatal(err)
 	}

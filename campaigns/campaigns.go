@@ -1,8 +1,7 @@
-package billing
+package campaigns
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -357,7 +357,8 @@ type CampaignDeadlineArgs struct {
 	CampaignID string `json:"campaign_id"`
 }
 
-// Kind names the job in river_job.
+// Kind names the job in river_job. It keeps the name it had when billing
+// held the campaigns, so that jobs queued then still find their worker.
 func (CampaignDeadlineArgs) Kind() string { return "billing.campaign_deadline" }
 
 type campaignDeadlineWorker struct {
@@ -370,18 +371,14 @@ func (w *campaignDeadlineWorker) Work(ctx context.Context, job *river.Job[Campai
 	return err
 }
 
-// UseJobs gives billing the queue it schedules campaign deadlines on.
-// Without one, Housekeeping still settles campaigns within the hour.
-func (s *Service) UseJobs(c *river.Client[*sql.Tx]) { s.jobs = c }
-
-// AddWorkers registers billing's job kinds.
+// AddWorkers registers the campaigns' job kind.
 func (s *Service) AddWorkers(w *river.Workers) error {
 	return river.AddWorkerSafely(w, &campaignDeadlineWorker{svc: s})
 }
 
-// schedule inserts a job in the caller's transaction, when billing has a
-// queue and the caller a transaction.
-func (s *Service) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, at time.Time) error {
+// schedule inserts a job in the caller's transaction, when campaigns have
+// a queue and the caller a transaction.
+func (s *Contributions) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, at time.Time) error {
 	if s.jobs == nil {
 		return nil
 	}
@@ -389,7 +386,7 @@ func (s *Service) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, 
 	if !ok {
 		return fmt.Errorf("schedule %s: not inside a transaction", args.Kind())
 	}
-	if _, err := s.jobs.InsertTx(ctx, btx.Tx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
+	if _, err := s.jobs.InsertTx(ctx, btx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
 		return fmt.Errorf("schedule %s: %w", args.Kind(), err)
 	}
 	return nil
@@ -502,16 +499,16 @@ func (s *Service) refundDue(ctx context.Context, c *Campaign) error {
 // idempotency key makes a retry ask once), then records it with its credit
 // note. A charge.refunded webhook for it later finds it refunded.
 func (s *Service) refundContribution(ctx context.Context, c *Contribution) error {
-	if s.stripe == nil || s.stripe.api == nil || c.StripePaymentIntentID == nil {
+	if s.payments.OnlinePaymentReady() != nil || c.StripePaymentIntentID == nil {
 		return fmt.Errorf("refund contribution %s: online payment is not configured", c.ID)
 	}
-	if err := s.stripeRefund(ctx, *c.StripePaymentIntentID, c.AmountCents-c.RefundedCents, "relais-campaign-refund-"+c.ID); err != nil {
+	if err := s.payments.StripeRefund(ctx, *c.StripePaymentIntentID, c.AmountCents-c.RefundedCents, "relais-campaign-refund-"+c.ID); err != nil {
 		slog.WarnContext(ctx, "campaign refund failed", "contribution_id", c.ID, "error", err)
 		return err
 	}
 	return db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var cur Contribution
-		found, err := lockStripeRow(ctx, tx, &cur, "id = ?", c.ID)
+		found, err := billing.LockStripeRow(ctx, tx, &cur, "id = ?", c.ID)
 		if err != nil || !found {
 			return fmt.Errorf("lock contribution: %w", err)
 		}
@@ -524,7 +521,7 @@ func (s *Service) refundContribution(ctx context.Context, c *Contribution) error
 
 // recordContributionRefund marks refunded cents of a contribution (the
 // cumulative figure) and issues the credit note of the difference.
-func (s *Service) recordContributionRefund(ctx context.Context, tx bun.IDB, c *Contribution, refundedCents int64) error {
+func (s *Contributions) recordContributionRefund(ctx context.Context, tx bun.IDB, c *Contribution, refundedCents int64) error {
 	delta := refundedCents - c.RefundedCents
 	if delta <= 0 {
 		return nil
@@ -540,7 +537,7 @@ func (s *Service) recordContributionRefund(ctx context.Context, tx bun.IDB, c *C
 	if s.invoicer == nil || c.InvoiceID == nil {
 		return nil
 	}
-	in := invoicing.CreditNoteInput{Reason: "Remboursement de la contribution", Refund: &invoicing.InvoicePayment{PaidAt: now, Method: MethodCard, Reference: c.ExternalID}}
+	in := invoicing.CreditNoteInput{Reason: "Remboursement de la contribution", Refund: &invoicing.InvoicePayment{PaidAt: now, Method: billing.MethodCard, Reference: c.ExternalID}}
 	if delta < c.AmountCents {
 		if milli := (delta*1000*2 + c.AmountCents) / (2 * c.AmountCents); milli > 0 && milli < 1000 {
 			in.Lines = []invoicing.CreditLine{{Position: 1, QuantityMilli: milli}}
@@ -589,7 +586,7 @@ func (s *Service) Housekeeping(ctx context.Context, now time.Time) (int64, error
 // nothing once it failed. It does nothing for a contribution without a
 // member (held until one registers with its email and verifies it), below every tier, or
 // already credited. The caller holds the campaign's row.
-func (s *Service) creditContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
+func (s *Contributions) creditContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
 	if k.UserID == nil || k.LotID != nil || k.CreditAmount <= 0 || k.Status != ContribPaid || c.Status == CampaignFailed {
 		return nil
 	}
@@ -644,14 +641,13 @@ func (c *Campaign) applyTier(k *Contribution) {
 // email verification): otherwise whoever registered first with a backer's
 // address would collect the backer's credit. It is called when a member
 // verifies their address and, lazily, when they read their credit.
-func (s *Service) ClaimContributions(ctx context.Context, userID string) error {
-	var email string
-	if err := s.db.NewSelect().Table("users").Column("email").
-		Where("id = ? AND email_verified_at IS NOT NULL AND deleted_at IS NULL", userID).Scan(ctx, &email); err != nil {
-		if isNoRows(err) {
-			return nil // unknown, gone, or not verified yet
-		}
+func (s *Contributions) ClaimContributions(ctx context.Context, userID string) error {
+	email, verified, err := s.accounts.VerifiedEmail(ctx, s.db, userID)
+	if err != nil {
 		return fmt.Errorf("read member email: %w", err)
+	}
+	if !verified {
+		return nil // unknown, gone, or not verified yet
 	}
 	n, err := s.db.NewSelect().Model((*Contribution)(nil)).Where("user_id IS NULL AND email = ?", normEmail(email)).Count(ctx)
 	if err != nil || n == 0 {

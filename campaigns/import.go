@@ -1,4 +1,4 @@
-package billing
+package campaigns
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/freetext"
@@ -469,7 +470,7 @@ func (s *Service) ImportContributions(ctx context.Context, campaignID, actorID s
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := ParseContributionsCSV(data, siteLocation(ctx, s.db, &c.SiteID))
+	parsed, err := ParseContributionsCSV(data, billing.SiteLocation(ctx, s.db, c.SiteID))
 	if err != nil {
 		return nil, err
 	}
@@ -490,7 +491,7 @@ func (s *Service) ImportContributions(ctx context.Context, campaignID, actorID s
 		if err != nil {
 			return err
 		}
-		members, err := membersByEmail(ctx, tx, parsed.Rows)
+		members, err := s.membersByEmail(ctx, tx, parsed.Rows)
 		if err != nil {
 			return err
 		}
@@ -572,7 +573,7 @@ func existingIDs(ctx context.Context, tx bun.IDB, platform string, rows []Import
 }
 
 // membersByEmail maps the rows' emails to member ids.
-func membersByEmail(ctx context.Context, tx bun.IDB, rows []ImportRow) (map[string]string, error) {
+func (s *Service) membersByEmail(ctx context.Context, tx bun.IDB, rows []ImportRow) (map[string]string, error) {
 	out := map[string]string{}
 	emails := make([]string, 0, len(rows))
 	for _, r := range rows {
@@ -580,16 +581,12 @@ func membersByEmail(ctx context.Context, tx bun.IDB, rows []ImportRow) (map[stri
 	}
 	for start := 0; start < len(emails); start += 500 {
 		end := min(start+500, len(emails))
-		var us []struct {
-			ID    string `bun:"id"`
-			Email string `bun:"email"`
-		}
-		if err := tx.NewSelect().Table("users").ColumnExpr("id, lower(email) AS email").
-			Where("lower(email) IN (?) AND deleted_at IS NULL", bun.In(emails[start:end])).Scan(ctx, &us); err != nil {
+		cs, err := s.accounts.ContactsByEmail(ctx, tx, emails[start:end])
+		if err != nil {
 			return nil, fmt.Errorf("match members by email: %w", err)
 		}
-		for _, u := range us {
-			out[u.Email] = u.ID
+		for email, c := range cs {
+			out[email] = c.ID
 		}
 	}
 	return out, nil
