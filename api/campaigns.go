@@ -13,7 +13,6 @@ import (
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
-	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // maxCSVBody bounds an imported CSV file (16 MiB: about 50 000 HelloAsso
@@ -117,12 +116,6 @@ func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status in
 	writeJSON(w, status, out)
 }
 
-// canRunCampaigns: people managing the site (not API keys: campaigns
-// move money).
-func canRunCampaigns(p *identity.Principal, siteID string) bool {
-	return !p.IsAPIKey() && p.ManagesSite(siteID)
-}
-
 func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
@@ -139,16 +132,12 @@ func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p 
 		s.writeError(w, r, err)
 		return
 	}
-	if !canRunCampaigns(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
 	nc := campaigns.NewCampaign{SiteID: siteID, Title: in.Title, Description: in.Description, GoalCents: in.GoalCents,
-		Deadline: in.Deadline.Time, Mode: in.Mode, Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP, CreatedBy: p.UserID}
+		Deadline: in.Deadline.Time, Mode: in.Mode, Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP}
 	if in.StartsAt != nil {
 		nc.StartsAt = &in.StartsAt.Time
 	}
-	c, err := s.Campaigns.CreateCampaign(r.Context(), nc)
+	c, err := s.Campaigns.CreateCampaign(r.Context(), p, nc)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -157,12 +146,7 @@ func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p 
 }
 
 func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	cs, err := s.Campaigns.ListCampaigns(r.Context(), siteID)
+	cs, err := s.Campaigns.ListCampaigns(r.Context(), r.PathValue("site_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -186,21 +170,6 @@ func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request, p *id
 	s.writeCampaign(w, r, http.StatusOK, c)
 }
 
-// managedCampaign loads a campaign the caller runs; others get 404 or 403
-// as for its site.
-func (s *Server) managedCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*campaigns.Campaign, bool) {
-	c, err := s.Campaigns.GetCampaign(r.Context(), r.PathValue("campaign_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	if !canRunCampaigns(p, c.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return nil, false
-	}
-	return c, true
-}
-
 func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Title       *string    `json:"title"`
@@ -216,10 +185,6 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
 	up := campaigns.CampaignUpdate{Title: in.Title, Description: in.Description, GoalCents: in.GoalCents, Mode: in.Mode,
 		Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP}
 	if in.StartsAt != nil {
@@ -228,7 +193,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 	if in.Deadline != nil {
 		up.Deadline = &in.Deadline.Time
 	}
-	c, err := s.Campaigns.UpdateCampaign(r.Context(), c.ID, up)
+	c, err := s.Campaigns.UpdateCampaign(r.Context(), p, r.PathValue("campaign_id"), up)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -237,11 +202,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) handleCloseCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
-	c, err := s.Campaigns.CloseCampaign(r.Context(), c.ID)
+	c, err := s.Campaigns.CloseCampaign(r.Context(), p, r.PathValue("campaign_id"))
 	if err != nil && c == nil {
 		s.writeError(w, r, err)
 		return
@@ -285,11 +246,7 @@ func (s *Server) handleContributionCheckout(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members contribute for themselves"))
-		return
-	}
-	out, err := s.Campaigns.CheckoutContribution(r.Context(), p.UserID, r.PathValue("campaign_id"), campaigns.ContributionCheckout{
+	out, err := s.Campaigns.CheckoutContribution(r.Context(), p, r.PathValue("campaign_id"), campaigns.ContributionCheckout{
 		AmountCents: in.AmountCents, PublicName: in.PublicName, SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
@@ -309,11 +266,7 @@ func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
-	rep, err := s.Campaigns.ImportContributions(r.Context(), c.ID, p.UserID, body)
+	rep, err := s.Campaigns.ImportContributions(r.Context(), p, r.PathValue("campaign_id"), body)
 	var rej *campaigns.ImportRejectedError
 	if errors.As(err, &rej) {
 		fields := make([]errs.FieldError, len(rej.Problems))
@@ -360,8 +313,9 @@ func toContributionJSON(k *campaigns.Contribution) contributionJSON {
 }
 
 func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
+	c, err := s.Campaigns.RunCampaign(r.Context(), p, r.PathValue("campaign_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	after, limit, err := page(r)
@@ -369,7 +323,7 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	ks, err := s.Campaigns.ListContributions(r.Context(), c.ID, after, limit)
+	ks, err := s.Campaigns.ListContributions(r.Context(), p, c.ID, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -382,11 +336,7 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
-	ks, err := s.Campaigns.ListContributions(r.Context(), c.ID, "", 0)
+	ks, err := s.Campaigns.ListContributions(r.Context(), p, r.PathValue("campaign_id"), "", 0)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -403,14 +353,7 @@ func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if !s.noAPIKey(w, r, p) {
-		return
-	}
-	if err := s.Campaigns.ClaimContributions(r.Context(), p.UserID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ks, err := s.Campaigns.MyContributions(r.Context(), p.UserID)
+	ks, err := s.Campaigns.MyContributions(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -418,31 +361,12 @@ func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p
 	writeJSON(w, http.StatusOK, listOf(ks, toContributionJSON))
 }
 
-// contributionFor loads the contribution of the path for its contributor
-// and the managers of the campaign's site; anyone else gets a 404.
-func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*campaigns.Contribution, *campaigns.Campaign, bool) {
-	k, err := s.Campaigns.GetContribution(r.Context(), r.PathValue("contribution_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
-	}
-	c, err := s.Campaigns.GetCampaign(r.Context(), k.CampaignID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
-	}
-	if (k.UserID == nil || *k.UserID != p.UserID || p.IsAPIKey()) && !canRunCampaigns(p, c.SiteID) {
-		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "contribution_not_found", Detail: "no such contribution"})
-		return nil, nil, false
-	}
-	return k, c, true
-}
-
 // handleContributionReceipt is the receipt of a contribution, for its
 // contributor and the campaign's managers.
 func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	k, c, ok := s.contributionFor(w, r, p)
-	if !ok {
+	k, c, err := s.Campaigns.Contribution(r.Context(), p, r.PathValue("contribution_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	site, err := s.Calendar.GetSite(r.Context(), c.SiteID)
@@ -461,12 +385,14 @@ func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Reques
 
 // handleContributionReceiptPDF is the same receipt as a printable PDF.
 func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	k, _, ok := s.contributionFor(w, r, p)
-	if !ok {
+	id := r.PathValue("contribution_id")
+	var buf bytes.Buffer
+	if err := s.Campaigns.ReceiptPDF(r.Context(), p, id, &buf); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	var buf bytes.Buffer
-	if err := s.Campaigns.ReceiptPDF(r.Context(), k.ID, &buf); err != nil {
+	k, err := s.Campaigns.GetContribution(r.Context(), id)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -474,14 +400,4 @@ func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Req
 	w.Header().Set("Content-Disposition", `attachment; filename="recu-`+k.ReceiptNumber()+`.pdf"`)
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Write(buf.Bytes())
-}
-
-// noAPIKey refuses credentials that hold no credit of their own (and so
-// make no contribution): the ledger's rule.
-func (s *Server) noAPIKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) bool {
-	if err := ledger.MayHoldCredit(p); err != nil {
-		s.writeError(w, r, err)
-		return false
-	}
-	return true
 }

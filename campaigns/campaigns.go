@@ -14,6 +14,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -210,9 +211,16 @@ func (s *Service) validateCampaign(in *NewCampaign, site *calendar.Site, now tim
 
 var errCampaignNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "campaign_not_found", Detail: "no such campaign"}
 
-// CreateCampaign opens a campaign and schedules its settlement at the
-// deadline.
-func (s *Service) CreateCampaign(ctx context.Context, in NewCampaign) (*Campaign, error) {
+// CreateCampaign opens a campaign of a site p runs, and schedules its
+// settlement at the deadline. It is recorded as created by p (the system
+// names whom in in.CreatedBy).
+func (s *Service) CreateCampaign(ctx context.Context, p *identity.Principal, in NewCampaign) (*Campaign, error) {
+	if err := mayCreateCampaign(p, in.SiteID); err != nil {
+		return nil, err
+	}
+	if !p.IsSystem() {
+		in.CreatedBy = p.UserID
+	}
 	now := s.now()
 	site, err := calendar.LoadSite(ctx, s.db, in.SiteID)
 	if err != nil {
@@ -265,8 +273,12 @@ func getCampaign(ctx context.Context, idb bun.IDB, campaignID string, lock bool)
 	return &c, nil
 }
 
-// ListCampaigns returns a site's campaigns, newest first.
+// ListCampaigns returns a site's campaigns, newest first; anyone may read
+// them (they are public).
 func (s *Service) ListCampaigns(ctx context.Context, siteID string) ([]Campaign, error) {
+	if _, err := calendar.LoadSite(ctx, s.db, siteID); err != nil {
+		return nil, err
+	}
 	out := []Campaign{}
 	if err := s.db.NewSelect().Model(&out).Where("site_id = ?", siteID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
@@ -287,13 +299,17 @@ type CampaignUpdate struct {
 	VATRateBP   *int
 }
 
-// UpdateCampaign applies up before the campaign starts; afterwards backers
-// have relied on it and it is refused (campaign_started).
-func (s *Service) UpdateCampaign(ctx context.Context, campaignID string, up CampaignUpdate) (*Campaign, error) {
+// UpdateCampaign applies up, as p who runs the campaign, before it
+// starts; afterwards backers have relied on it and it is refused
+// (campaign_started).
+func (s *Service) UpdateCampaign(ctx context.Context, p *identity.Principal, campaignID string, up CampaignUpdate) (*Campaign, error) {
 	var out *Campaign
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		c, err := getCampaign(ctx, tx, campaignID, true)
 		if err != nil {
+			return err
+		}
+		if err := mayRunCampaign(p, c); err != nil {
 			return err
 		}
 		now := s.now()
@@ -392,8 +408,12 @@ func (s *Contributions) schedule(ctx context.Context, tx bun.IDB, args river.Job
 	return nil
 }
 
-// CloseCampaign ends a campaign before its deadline and settles it now.
-func (s *Service) CloseCampaign(ctx context.Context, campaignID string) (*Campaign, error) {
+// CloseCampaign ends a campaign p runs before its deadline and settles it
+// now.
+func (s *Service) CloseCampaign(ctx context.Context, p *identity.Principal, campaignID string) (*Campaign, error) {
+	if _, err := s.RunCampaign(ctx, p, campaignID); err != nil {
+		return nil, err
+	}
 	return s.SettleCampaign(ctx, campaignID, true)
 }
 
@@ -701,9 +721,17 @@ func (s *Service) Progress(ctx context.Context, campaignID string) (*CampaignPro
 	return p, nil
 }
 
-// ListContributions returns a campaign's contributions in the order they
-// were recorded, after the contribution id after, at most limit (0: all).
-func (s *Service) ListContributions(ctx context.Context, campaignID, after string, limit int) ([]Contribution, error) {
+// ListContributions returns the contributions of a campaign p runs in the
+// order they were recorded, after the contribution id after, at most limit
+// (0: all).
+func (s *Service) ListContributions(ctx context.Context, p *identity.Principal, campaignID, after string, limit int) ([]Contribution, error) {
+	if _, err := s.RunCampaign(ctx, p, campaignID); err != nil {
+		return nil, err
+	}
+	return s.listContributions(ctx, campaignID, after, limit)
+}
+
+func (s *Service) listContributions(ctx context.Context, campaignID, after string, limit int) ([]Contribution, error) {
 	out := []Contribution{}
 	q := s.db.NewSelect().Model(&out).Where("campaign_id = ? AND id > ?", campaignID, after).Order("id")
 	if limit > 0 {
@@ -715,8 +743,17 @@ func (s *Service) ListContributions(ctx context.Context, campaignID, after strin
 	return out, nil
 }
 
-// MyContributions returns a member's contributions, newest first.
-func (s *Service) MyContributions(ctx context.Context, userID string) ([]Contribution, error) {
+// MyContributions returns the contributions of the member p, newest
+// first, once those made with their verified address before they had an
+// account are theirs (ClaimContributions).
+func (s *Service) MyContributions(ctx context.Context, p *identity.Principal) ([]Contribution, error) {
+	if err := mayHoldCredit(p); err != nil {
+		return nil, err
+	}
+	userID := p.UserID
+	if err := s.ClaimContributions(ctx, userID); err != nil {
+		return nil, err
+	}
 	out := []Contribution{}
 	if err := s.db.NewSelect().Model(&out).Where("user_id = ?", userID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list contributions: %w", err)

@@ -21,7 +21,7 @@ import (
 
 func (f *fixture) campaign(t testing.TB, mode string, goal int64) *Campaign {
 	t.Helper()
-	c, err := f.camp.CreateCampaign(context.Background(), NewCampaign{SiteID: f.site.ID, Title: "Une découpeuse laser", GoalCents: goal,
+	c, err := f.camp.CreateCampaign(context.Background(), identity.System(), NewCampaign{SiteID: f.site.ID, Title: "Une découpeuse laser", GoalCents: goal,
 		Deadline: f.clock.AddDate(0, 1, 0), Mode: mode, Tiers: []Tier{
 			{Name: "Soutien", MinCents: 2000, CreditUnit: ledger.UnitCents, CreditAmount: 2400},
 			{Name: "Laser", MinCents: 10000, CreditUnit: ledger.UnitMinutes, CreditAmount: 600, ResourceKind: calendar.KindMachine, ExpiresAfterDays: 365},
@@ -113,7 +113,7 @@ func TestCampaignValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := good()
 			tc.edit(&in)
-			_, err := f.camp.CreateCampaign(ctx, in)
+			_, err := f.camp.CreateCampaign(ctx, identity.System(), in)
 			if !errors.Is(err, errs.ErrInvalid) && !strings.Contains(fieldsOf(err), tc.field) {
 				t.Fatalf("err = %v", err)
 			}
@@ -129,16 +129,16 @@ func TestCampaignValidation(t *testing.T) {
 	later := f.clock.AddDate(0, 0, 7)
 	in := good()
 	in.StartsAt = &later
-	c, err := f.camp.CreateCampaign(ctx, in)
+	c, err := f.camp.CreateCampaign(ctx, identity.System(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	goal := int64(150000)
-	if c, err = f.camp.UpdateCampaign(ctx, c.ID, CampaignUpdate{GoalCents: &goal}); err != nil || c.GoalCents != goal {
+	if c, err = f.camp.UpdateCampaign(ctx, identity.System(), c.ID, CampaignUpdate{GoalCents: &goal}); err != nil || c.GoalCents != goal {
 		t.Fatalf("edit before start: %v", err)
 	}
 	*f.clock = later.Add(time.Minute)
-	if _, err := f.camp.UpdateCampaign(ctx, c.ID, CampaignUpdate{GoalCents: &goal}); problemCode(err) != "campaign_started" {
+	if _, err := f.camp.UpdateCampaign(ctx, identity.System(), c.ID, CampaignUpdate{GoalCents: &goal}); problemCode(err) != "campaign_started" {
 		t.Fatalf("edit after start: %v", err)
 	}
 }
@@ -171,7 +171,7 @@ func TestImportContributions(t *testing.T) {
 	c := f.campaign(t, ModeAllOrNothing, 50000)
 	anne := f.users[0]
 
-	rep, err := f.camp.ImportContributions(ctx, c.ID, anne, latin1(helloAssoCSV))
+	rep, err := f.camp.ImportContributions(ctx, runBy(anne), c.ID, latin1(helloAssoCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestImportContributions(t *testing.T) {
 		rep.Matched != 1 || rep.Held != 1 || len(rep.Skipped) != 1 || rep.Skipped[0].Line != 4 {
 		t.Fatalf("report = %+v", rep)
 	}
-	ks, _ := f.camp.ListContributions(ctx, c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
 	if len(ks) != 2 || ks[0].Name != "Hélène Lefèvre" || ks[0].AmountCents != 12000 || ks[1].AmountCents != 2500 {
 		t.Fatalf("contributions = %+v", ks)
 	}
@@ -189,7 +189,7 @@ func TestImportContributions(t *testing.T) {
 	}
 	// The same file again, as UTF-8 with a BOM and commas: nothing new.
 	again := "\uFEFF" + strings.ReplaceAll(strings.ReplaceAll(helloAssoCSV, ";", ","), "120,00", "120.00")
-	rep, err = f.camp.ImportContributions(ctx, c.ID, anne, []byte(again))
+	rep, err = f.camp.ImportContributions(ctx, runBy(anne), c.ID, []byte(again))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestImportRejectsTheWholeFile(t *testing.T) {
 		"a4,d@example.fr,Dé,0,2026-03-02\n" +
 		"a1,e@example.fr,Eve,10,2026-03-02\n" +
 		"a6,f@example.fr,Fé,10,hier\n"
-	_, err := f.camp.ImportContributions(ctx, c.ID, "", []byte(bad))
+	_, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(bad))
 	var rej *ImportRejectedError
 	if !errors.As(err, &rej) {
 		t.Fatalf("err = %v", err)
@@ -245,13 +245,13 @@ func TestImportRejectsTheWholeFile(t *testing.T) {
 		"empty":           "",
 		"utf-16":          "\xff\xfeh\x00",
 	} {
-		_, err := f.camp.ImportContributions(ctx, c.ID, "", []byte(body))
+		_, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(body))
 		if problemCode(err) != "csv_unreadable" {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
 	// keep_it_all: the credit is spendable at once.
-	rep, err := f.camp.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date;public_name\nx1;m0@example.fr;20;2026-03-02T09:00:00+01:00;Anne L.\n"))
+	rep, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;amount;date;public_name\nx1;m0@example.fr;20;2026-03-02T09:00:00+01:00;Anne L.\n"))
 	if err != nil || rep.Created != 1 {
 		t.Fatalf("import: %v %+v", err, rep)
 	}
@@ -273,7 +273,7 @@ func TestSettlementHappensOnce(t *testing.T) {
 	c := f.campaign(t, ModeAllOrNothing, 30000)
 	csv := "contribution_id;email;amount;date\n" +
 		"s1;m0@example.fr;100;2026-03-02\ns2;m1@example.fr;150;2026-03-02\ns3;m2@example.fr;60;2026-03-02\n"
-	if _, err := f.camp.ImportContributions(ctx, c.ID, "", []byte(csv)); err != nil {
+	if _, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(csv)); err != nil {
 		t.Fatal(err)
 	}
 	// Before the deadline the job does nothing.
@@ -319,11 +319,11 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		"buyer":      {AmountCents: 5000, SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko"},
 		"cancel_url": {AmountCents: 5000, SuccessURL: "https://x.fr/ok", CancelURL: "nope", Buyer: buyer},
 	} {
-		if _, err := f.camp.CheckoutContribution(ctx, anne, c.ID, in); !strings.Contains(fieldsOf(err), name) {
+		if _, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, in); !strings.Contains(fieldsOf(err), name) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	res, err := f.camp.CheckoutContribution(ctx, anne, c.ID, ContributionCheckout{AmountCents: 12000, PublicName: "Anne",
+	res, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, ContributionCheckout{AmountCents: 12000, PublicName: "Anne",
 		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer})
 	if err != nil {
 		t.Fatal(err)
@@ -345,7 +345,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 	if _, p := f.credit(t, anne, ledger.UnitMinutes); p != 600 {
 		t.Fatalf("pending minutes = %d", p)
 	}
-	if _, err := f.camp.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nh1;m1@example.fr;30;2026-03-02\n")); err != nil {
+	if _, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;amount;date\nh1;m1@example.fr;30;2026-03-02\n")); err != nil {
 		t.Fatal(err)
 	}
 	*f.clock = c.Deadline.Add(time.Minute)
@@ -382,7 +382,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		t.Fatalf("second settle: %v, %d refunds", err, len(rec.posts("/v1/refunds")))
 	}
 	// No contribution after the end.
-	if _, err := f.camp.CheckoutContribution(ctx, anne, c.ID, ContributionCheckout{AmountCents: 5000,
+	if _, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, ContributionCheckout{AmountCents: 5000,
 		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer}); problemCode(err) != "campaign_not_open" {
 		t.Fatalf("after the end: %v", err)
 	}
@@ -415,7 +415,7 @@ func TestAbandonedContributionExpires(t *testing.T) {
 	ctx := context.Background()
 	c := f.campaign(t, ModeKeepItAll, 100_000)
 	buyer := &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
-	res, err := f.camp.CheckoutContribution(ctx, f.users[0], c.ID, ContributionCheckout{AmountCents: 5000,
+	res, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: f.users[0]}, c.ID, ContributionCheckout{AmountCents: 5000,
 		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer})
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +460,7 @@ func TestImportRefusesControlCharacters(t *testing.T) {
 		"k5;e@exa\x1bmple.fr;Eve;30;2026-03-02;\n" +
 		"k6;f@example.fr;\"Fé\nlix\";30;2026-03-02;\n" +
 		"k7;g@example.fr;Gé\x7f;30;2026-03-02;\n"
-	_, err := f.camp.ImportContributions(ctx, c.ID, "", []byte(file))
+	_, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(file))
 	var rej *ImportRejectedError
 	if !errors.As(err, &rej) {
 		t.Fatalf("err = %v", err)
@@ -484,15 +484,15 @@ func TestImportRefusesControlCharacters(t *testing.T) {
 	// A Windows-1252 file: its letters are read as letters, and the five
 	// bytes that code page leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D,
 	// read as C1 controls) are refused like any other control character.
-	_, err = f.camp.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne\x81;30;2026-03-02\n"))
+	_, err = f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne\x81;30;2026-03-02\n"))
 	if !errors.As(err, &rej) || len(rej.Problems) != 1 || rej.Problems[0].Line != 2 || rej.Problems[0].Column != "name" {
 		t.Fatalf("Windows-1252 file with an undefined byte: %v", err)
 	}
-	rep, err := f.camp.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne;30;2026-03-02\n"))
+	rep, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne;30;2026-03-02\n"))
 	if err != nil || rep.Created != 1 {
 		t.Fatalf("the clean Windows-1252 file: %+v, %v", rep, err)
 	}
-	ks, _ := f.camp.ListContributions(ctx, c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
 	if len(ks) != 1 || ks[0].Name != "Hélène" {
 		t.Fatalf("contributions = %+v", ks)
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/freetext"
@@ -465,11 +466,12 @@ func (e *ImportRejectedError) Unwrap() error { return errs.ErrInvalid }
 // again, or a later export that repeats earlier rows, adds only the new
 // ones. Contributors are matched to members by email; the others' credit
 // waits for a member with that email (ClaimContributions).
-func (s *Service) ImportContributions(ctx context.Context, campaignID, actorID string, data []byte) (*ImportReport, error) {
-	c, err := s.GetCampaign(ctx, campaignID)
+func (s *Service) ImportContributions(ctx context.Context, p *identity.Principal, campaignID string, data []byte) (*ImportReport, error) {
+	c, err := s.RunCampaign(ctx, p, campaignID)
 	if err != nil {
 		return nil, err
 	}
+	actorID := p.UserID
 	parsed, err := ParseContributionsCSV(data, billing.SiteLocation(ctx, s.db, c.SiteID))
 	if err != nil {
 		return nil, err

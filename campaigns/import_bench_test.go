@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/ledger"
 )
@@ -38,14 +39,14 @@ func BenchmarkImportContributionsCSV(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		data := file(i)
-		c, err := f.camp.CreateCampaign(ctx, NewCampaign{SiteID: f.site.ID, Title: "Four", GoalCents: 10_000_000,
+		c, err := f.camp.CreateCampaign(ctx, identity.System(), NewCampaign{SiteID: f.site.ID, Title: "Four", GoalCents: 10_000_000,
 			Deadline: f.clock.AddDate(0, 1, 0), Mode: ModeAllOrNothing,
 			Tiers: []Tier{{Name: "A", MinCents: 2000, CreditUnit: ledger.UnitCents, CreditAmount: 2400}}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		rep, err := f.camp.ImportContributions(ctx, c.ID, "", data)
+		rep, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, data)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -61,13 +61,13 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 		Amount: 500, ExpiresAt: &soon, Reason: "bienvenue"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := camp.CreateCampaign(ctx, campaigns.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
+	c, err := camp.CreateCampaign(ctx, identity.System(), campaigns.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
 		Deadline: time.Now().Add(7 * time.Second), Mode: campaigns.ModeAllOrNothing,
 		Tiers: []campaigns.Tier{{Name: "A", MinCents: 1000, CreditUnit: ledger.UnitCents, CreditAmount: 1200}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := camp.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nq1;m0@example.fr;10;"+time.Now().Format(time.RFC3339)+"\n")); err != nil {
+	if _, err := camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;amount;date\nq1;m0@example.fr;10;"+time.Now().Format(time.RFC3339)+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(40 * time.Second)

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -52,7 +53,11 @@ func campaignTakes(c *Campaign, now time.Time) error {
 // CheckoutContribution opens a Stripe Checkout Session (one payment) for a
 // contribution. The contribution is recorded pending; the webhook records
 // the money, issues the invoice and grants the credit.
-func (s *Service) CheckoutContribution(ctx context.Context, userID, campaignID string, in ContributionCheckout) (*billing.CheckoutResult, error) {
+func (s *Service) CheckoutContribution(ctx context.Context, p *identity.Principal, campaignID string, in ContributionCheckout) (*billing.CheckoutResult, error) {
+	if err := mayContribute(p); err != nil {
+		return nil, err
+	}
+	userID := p.UserID
 	if err := s.payments.OnlinePaymentReady(); err != nil {
 		return nil, err
 	}

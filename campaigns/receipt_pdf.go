@@ -8,6 +8,7 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
+	"github.com/relais-tierslieux/relais/identity"
 	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -68,8 +69,12 @@ func rewardStatus(c *Campaign, k *Contribution) (text string, live bool) {
 // where it stands, and the invoice of an online contribution. It is edited
 // at the service's clock, which also dates the PDF. Nothing is written to
 // w unless the whole document rendered.
-func (s *Service) ReceiptPDF(ctx context.Context, contributionID string, w io.Writer) error {
-	r, err := s.receiptFacts(ctx, contributionID)
+func (s *Service) ReceiptPDF(ctx context.Context, p *identity.Principal, contributionID string, w io.Writer) error {
+	k, c, err := s.Contribution(ctx, p, contributionID)
+	if err != nil {
+		return err
+	}
+	r, err := s.receiptFacts(ctx, k, c)
 	if err != nil {
 		return err
 	}
@@ -91,17 +96,9 @@ type receipt struct {
 	creditNotes   []string
 }
 
-// receiptFacts reads the contribution, its campaign, the place that
+// receiptFacts reads, for contribution k to campaign c, the place that
 // received the money, the credit's expiry and the invoice's numbers.
-func (s *Service) receiptFacts(ctx context.Context, contributionID string) (*receipt, error) {
-	k, err := s.GetContribution(ctx, contributionID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := getCampaign(ctx, s.db, k.CampaignID, false)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) receiptFacts(ctx context.Context, k *Contribution, c *Campaign) (*receipt, error) {
 	site, err := calendar.LoadSite(ctx, s.db, c.SiteID)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/pdftest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -26,16 +27,16 @@ func TestReceiptPDF(t *testing.T) {
 	c := f.campaign(t, ModeAllOrNothing, 14000)
 	anne := f.users[0]
 
-	if _, err := f.camp.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nHA-77;m1@example.fr;Hélène Lefèvre;120;2026-03-02\n")); err != nil {
+	if _, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;name;amount;date\nHA-77;m1@example.fr;Hélène Lefèvre;120;2026-03-02\n")); err != nil {
 		t.Fatal(err)
 	}
-	ks, _ := f.camp.ListContributions(ctx, c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
 	if len(ks) != 1 {
 		t.Fatalf("imported %d contributions", len(ks))
 	}
 	imported := ks[0]
 
-	res, err := f.camp.CheckoutContribution(ctx, anne, c.ID, ContributionCheckout{AmountCents: 2500, SuccessURL: "https://x.fr/ok",
+	res, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, ContributionCheckout{AmountCents: 2500, SuccessURL: "https://x.fr/ok",
 		CancelURL: "https://x.fr/ko", Buyer: &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func TestReceiptPDF(t *testing.T) {
 	render := func(t *testing.T, contributionID string) (pdf []byte, text string) {
 		t.Helper()
 		var buf bytes.Buffer
-		if err := f.camp.ReceiptPDF(ctx, contributionID, &buf); err != nil {
+		if err := f.camp.ReceiptPDF(ctx, identity.System(), contributionID, &buf); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) || !bytes.Contains(buf.Bytes(), []byte("%%EOF")) {
@@ -98,14 +99,14 @@ func TestReceiptPDF(t *testing.T) {
 
 	// The campaign reaches its goal: the credit is acquired, on a receipt
 	// edited later (the service's clock, not the machine's).
-	if got, err := f.camp.CloseCampaign(ctx, c.ID); err != nil || got.Status != CampaignSucceeded {
+	if got, err := f.camp.CloseCampaign(ctx, identity.System(), c.ID); err != nil || got.Status != CampaignSucceeded {
 		t.Fatalf("close: %v %+v", err, got)
 	}
 	*f.clock = f.clock.AddDate(0, 0, 10)
 	_, text = render(t, imported.ID)
 	check(t, text, []string{"Statut", "acquise", "Édité le 12/03/2026", "Date de la contribution"}, []string{pending, "Édité le 02/03/2026"})
 
-	if err := f.camp.ReceiptPDF(ctx, "nope", &bytes.Buffer{}); problemCode(err) != "contribution_not_found" {
+	if err := f.camp.ReceiptPDF(ctx, identity.System(), "nope", &bytes.Buffer{}); problemCode(err) != "contribution_not_found" {
 		t.Fatalf("unknown contribution: %v", err)
 	}
 }
