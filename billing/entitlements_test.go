@@ -15,7 +15,6 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
-	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
 )
@@ -39,7 +38,7 @@ func newFixture(t testing.TB, members int) *fixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn})
-	credits := newLedger(t, d, nowFn, nil)
+	credits := newLedger(t, d, nowFn)
 	bill := billing.New(d, cal, billing.Config{Now: nowFn, Ledger: credits})
 	cal.SetGuard(bill)
 	hours := calendar.OpeningHours{}
@@ -60,15 +59,14 @@ func newFixture(t testing.TB, members int) *fixture {
 	return f
 }
 
-// newLedger is the credits ledger on d, asking identity about accounts;
-// queue, when not nil, schedules expiries.
-func newLedger(t testing.TB, d *bun.DB, now func() time.Time, queue *jobs.Queue) *ledger.Service {
+// newLedger is the credits ledger on d, asking identity about accounts.
+func newLedger(t testing.TB, d *bun.DB, now func() time.Time) *ledger.Service {
 	t.Helper()
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("billing-test-secret-of-at-least-32-bytes")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ledger.New(d, ledger.Config{Now: now, Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	return ledger.New(d, ledger.Config{Now: now, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 }
 
 func (f *fixture) invoicer() *invoicing.Invoicer {
