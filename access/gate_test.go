@@ -23,6 +23,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // gateFixture is a site in Paris with a Nomade plan (doors in opening hours),
@@ -79,7 +80,8 @@ func newGateFixture(t testing.TB) *gateFixture {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
-	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Jobs: f.jobs})
+	credits := ledger.New(d, ledger.Config{Now: f.clock, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.

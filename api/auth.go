@@ -130,8 +130,8 @@ func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if s.Billing != nil {
-		if err := s.Billing.ClaimContributions(r.Context(), u.ID); err != nil {
+	if s.Campaigns != nil {
+		if err := s.Campaigns.ClaimContributions(r.Context(), u.ID); err != nil {
 			s.log.Warn("claim contributions", "user_id", u.ID, "error", err)
 		}
 	}

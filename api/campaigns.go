@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -50,7 +50,7 @@ type tierJSON struct {
 	ExpiresAfterDays int     `json:"expires_after_days"`
 }
 
-func toTiersJSON(ts []billing.Tier) []tierJSON {
+func toTiersJSON(ts []campaigns.Tier) []tierJSON {
 	out := make([]tierJSON, len(ts))
 	for i, t := range ts {
 		out[i] = tierJSON{Name: t.Name, MinCents: t.MinCents, CreditUnit: t.CreditUnit, CreditAmount: t.CreditAmount,
@@ -59,13 +59,13 @@ func toTiersJSON(ts []billing.Tier) []tierJSON {
 	return out
 }
 
-func fromTiersJSON(ts []tierJSON) []billing.Tier {
+func fromTiersJSON(ts []tierJSON) []campaigns.Tier {
 	if ts == nil {
 		return nil
 	}
-	out := make([]billing.Tier, len(ts))
+	out := make([]campaigns.Tier, len(ts))
 	for i, t := range ts {
-		out[i] = billing.Tier{Name: t.Name, MinCents: t.MinCents, CreditUnit: t.CreditUnit, CreditAmount: t.CreditAmount,
+		out[i] = campaigns.Tier{Name: t.Name, MinCents: t.MinCents, CreditUnit: t.CreditUnit, CreditAmount: t.CreditAmount,
 			ExpiresAfterDays: t.ExpiresAfterDays}
 		if t.ResourceKind != nil {
 			out[i].ResourceKind = *t.ResourceKind
@@ -93,8 +93,8 @@ type campaignJSON struct {
 	CreatedAt     time.Time  `json:"created_at"`
 }
 
-func (s *Server) campaignJSON(r *http.Request, c *billing.Campaign) (campaignJSON, error) {
-	pr, err := s.Billing.Progress(r.Context(), c.ID)
+func (s *Server) campaignJSON(r *http.Request, c *campaigns.Campaign) (campaignJSON, error) {
+	pr, err := s.Campaigns.Progress(r.Context(), c.ID)
 	if err != nil {
 		return campaignJSON{}, err
 	}
@@ -104,7 +104,7 @@ func (s *Server) campaignJSON(r *http.Request, c *billing.Campaign) (campaignJSO
 		SettledAt: c.SettledAt, CreatedAt: c.CreatedAt}, nil
 }
 
-func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status int, c *billing.Campaign) {
+func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status int, c *campaigns.Campaign) {
 	out, err := s.campaignJSON(r, c)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -114,12 +114,6 @@ func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status in
 		w.Header().Set("Location", "/v1/campaigns/"+c.ID)
 	}
 	writeJSON(w, status, out)
-}
-
-// canRunCampaigns: people managing the site (not API keys: campaigns
-// move money).
-func canRunCampaigns(p *identity.Principal, siteID string) bool {
-	return !p.IsAPIKey() && p.ManagesSite(siteID)
 }
 
 func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -138,16 +132,12 @@ func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p 
 		s.writeError(w, r, err)
 		return
 	}
-	if !canRunCampaigns(p, siteID) {
-		s.refuseSite(w, r, p, siteID)
-		return
-	}
-	nc := billing.NewCampaign{SiteID: siteID, Title: in.Title, Description: in.Description, GoalCents: in.GoalCents,
-		Deadline: in.Deadline.Time, Mode: in.Mode, Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP, CreatedBy: p.UserID}
+	nc := campaigns.NewCampaign{SiteID: siteID, Title: in.Title, Description: in.Description, GoalCents: in.GoalCents,
+		Deadline: in.Deadline.Time, Mode: in.Mode, Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP}
 	if in.StartsAt != nil {
 		nc.StartsAt = &in.StartsAt.Time
 	}
-	c, err := s.Billing.CreateCampaign(r.Context(), nc)
+	c, err := s.Campaigns.CreateCampaign(r.Context(), p, nc)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -156,12 +146,7 @@ func (s *Server) handleCreateCampaign(w http.ResponseWriter, r *http.Request, p 
 }
 
 func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	siteID := r.PathValue("site_id")
-	if _, err := s.Calendar.GetSite(r.Context(), siteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	cs, err := s.Billing.ListCampaigns(r.Context(), siteID)
+	cs, err := s.Campaigns.ListCampaigns(r.Context(), r.PathValue("site_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -177,27 +162,12 @@ func (s *Server) handleListCampaigns(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) handleGetCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
+	c, err := s.Campaigns.GetCampaign(r.Context(), r.PathValue("campaign_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeCampaign(w, r, http.StatusOK, c)
-}
-
-// managedCampaign loads a campaign the caller runs; others get 404 or 403
-// as for its site.
-func (s *Server) managedCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Campaign, bool) {
-	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
-	}
-	if !canRunCampaigns(p, c.SiteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return nil, false
-	}
-	return c, true
 }
 
 func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -215,11 +185,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
-	up := billing.CampaignUpdate{Title: in.Title, Description: in.Description, GoalCents: in.GoalCents, Mode: in.Mode,
+	up := campaigns.CampaignUpdate{Title: in.Title, Description: in.Description, GoalCents: in.GoalCents, Mode: in.Mode,
 		Tiers: fromTiersJSON(in.Tiers), VATRateBP: in.VATRateBP}
 	if in.StartsAt != nil {
 		up.StartsAt = &in.StartsAt.Time
@@ -227,7 +193,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 	if in.Deadline != nil {
 		up.Deadline = &in.Deadline.Time
 	}
-	c, err := s.Billing.UpdateCampaign(r.Context(), c.ID, up)
+	c, err := s.Campaigns.UpdateCampaign(r.Context(), p, r.PathValue("campaign_id"), up)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -236,11 +202,7 @@ func (s *Server) handlePatchCampaign(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) handleCloseCampaign(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
-	c, err := s.Billing.CloseCampaign(r.Context(), c.ID)
+	c, err := s.Campaigns.CloseCampaign(r.Context(), p, r.PathValue("campaign_id"))
 	if err != nil && c == nil {
 		s.writeError(w, r, err)
 		return
@@ -255,12 +217,12 @@ func (s *Server) handleCloseCampaign(w http.ResponseWriter, r *http.Request, p *
 // handlePublicCampaign is the campaign's public page data: no login, no
 // backer named unless they asked to be.
 func (s *Server) handlePublicCampaign(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Billing.GetCampaign(r.Context(), r.PathValue("campaign_id"))
+	c, err := s.Campaigns.GetCampaign(r.Context(), r.PathValue("campaign_id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	pr, err := s.Billing.Progress(r.Context(), c.ID)
+	pr, err := s.Campaigns.Progress(r.Context(), c.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -284,11 +246,7 @@ func (s *Server) handleContributionCheckout(w http.ResponseWriter, r *http.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "members contribute for themselves"))
-		return
-	}
-	out, err := s.Billing.CheckoutContribution(r.Context(), p.UserID, r.PathValue("campaign_id"), billing.ContributionCheckout{
+	out, err := s.Campaigns.CheckoutContribution(r.Context(), p, r.PathValue("campaign_id"), campaigns.ContributionCheckout{
 		AmountCents: in.AmountCents, PublicName: in.PublicName, SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Buyer: in.Buyer.toBuyer()})
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
@@ -308,12 +266,8 @@ func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
-	rep, err := s.Billing.ImportContributions(r.Context(), c.ID, p.UserID, body)
-	var rej *billing.ImportRejectedError
+	rep, err := s.Campaigns.ImportContributions(r.Context(), p, r.PathValue("campaign_id"), body)
+	var rej *campaigns.ImportRejectedError
 	if errors.As(err, &rej) {
 		fields := make([]errs.FieldError, len(rej.Problems))
 		for i, pr := range rej.Problems {
@@ -351,7 +305,7 @@ type contributionJSON struct {
 	InvoiceID          *string   `json:"invoice_id"`
 }
 
-func toContributionJSON(k *billing.Contribution) contributionJSON {
+func toContributionJSON(k *campaigns.Contribution) contributionJSON {
 	return contributionJSON{ID: k.ID, CampaignID: k.CampaignID, ReceiptNumber: k.ReceiptNumber(), Platform: k.Platform, ExternalID: k.ExternalID,
 		UserID: k.UserID, Email: k.Email, Name: k.Name, PublicName: k.PublicName, AmountCents: k.AmountCents, RefundedCents: k.RefundedCents,
 		CreditUnit: kindOrNil(k.CreditUnit), CreditAmount: k.CreditAmount, CreditResourceKind: kindOrNil(k.CreditResourceKind),
@@ -359,8 +313,9 @@ func toContributionJSON(k *billing.Contribution) contributionJSON {
 }
 
 func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
+	c, err := s.Campaigns.RunCampaign(r.Context(), p, r.PathValue("campaign_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	after, limit, err := page(r)
@@ -368,7 +323,7 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	ks, err := s.Billing.ListContributions(r.Context(), c.ID, after, limit)
+	ks, err := s.Campaigns.ListContributions(r.Context(), p, c.ID, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -381,17 +336,13 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	c, ok := s.managedCampaign(w, r, p)
-	if !ok {
-		return
-	}
-	ks, err := s.Billing.ListContributions(r.Context(), c.ID, "", 0)
+	ks, err := s.Campaigns.ListContributions(r.Context(), p, r.PathValue("campaign_id"), "", 0)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
-	if err := billing.WriteContributionsCSV(&buf, ks); err != nil {
+	if err := campaigns.WriteContributionsCSV(&buf, ks); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -402,14 +353,7 @@ func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if !s.noAPIKey(w, r, p) {
-		return
-	}
-	if err := s.Billing.ClaimContributions(r.Context(), p.UserID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ks, err := s.Billing.MyContributions(r.Context(), p.UserID)
+	ks, err := s.Campaigns.MyContributions(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -417,31 +361,12 @@ func (s *Server) handleMyContributions(w http.ResponseWriter, r *http.Request, p
 	writeJSON(w, http.StatusOK, listOf(ks, toContributionJSON))
 }
 
-// contributionFor loads the contribution of the path for its contributor
-// and the managers of the campaign's site; anyone else gets a 404.
-func (s *Server) contributionFor(w http.ResponseWriter, r *http.Request, p *identity.Principal) (*billing.Contribution, *billing.Campaign, bool) {
-	k, err := s.Billing.GetContribution(r.Context(), r.PathValue("contribution_id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
-	}
-	c, err := s.Billing.GetCampaign(r.Context(), k.CampaignID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
-	}
-	if (k.UserID == nil || *k.UserID != p.UserID || p.IsAPIKey()) && !canRunCampaigns(p, c.SiteID) {
-		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "contribution_not_found", Detail: "no such contribution"})
-		return nil, nil, false
-	}
-	return k, c, true
-}
-
 // handleContributionReceipt is the receipt of a contribution, for its
 // contributor and the campaign's managers.
 func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	k, c, ok := s.contributionFor(w, r, p)
-	if !ok {
+	k, c, err := s.Campaigns.Contribution(r.Context(), p, r.PathValue("contribution_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	site, err := s.Calendar.GetSite(r.Context(), c.SiteID)
@@ -451,21 +376,23 @@ func (s *Server) handleContributionReceipt(w http.ResponseWriter, r *http.Reques
 	}
 	credit := ""
 	if k.CreditAmount > 0 {
-		credit = billing.CreditDescription(k.CreditUnit, k.CreditAmount, k.CreditResourceKind)
+		credit = campaigns.CreditDescription(k.CreditUnit, k.CreditAmount, k.CreditResourceKind)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"receipt_number": k.ReceiptNumber(), "contribution": toContributionJSON(k),
 		"campaign_title": c.Title, "seller": site.Legal.CompanyName, "site_name": site.Name, "credit": credit,
-		"text": billing.ReceiptText(site.Legal.CompanyName, c, k)})
+		"text": campaigns.ReceiptText(site.Legal.CompanyName, c, k)})
 }
 
 // handleContributionReceiptPDF is the same receipt as a printable PDF.
 func (s *Server) handleContributionReceiptPDF(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	k, _, ok := s.contributionFor(w, r, p)
-	if !ok {
+	id := r.PathValue("contribution_id")
+	var buf bytes.Buffer
+	if err := s.Campaigns.ReceiptPDF(r.Context(), p, id, &buf); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	var buf bytes.Buffer
-	if err := s.Billing.ReceiptPDF(r.Context(), k.ID, &buf); err != nil {
+	k, err := s.Campaigns.GetContribution(r.Context(), id)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 type creditLotJSON struct {
@@ -36,22 +35,19 @@ func kindOrNil(k string) *string {
 	return &k
 }
 
-// noAPIKey refuses credentials that hold no credit of their own.
-func (s *Server) noAPIKey(w http.ResponseWriter, r *http.Request, p *identity.Principal) bool {
-	if p.IsAPIKey() {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "", "an API key holds no credit"))
-		return false
-	}
-	return true
-}
-
 // handleMyCredits answers the caller's balances, by kind and by lot (each
-// with its expiry), soonest-expiring first.
+// with its expiry), soonest-expiring first. The contributions made with
+// the caller's verified email before they had an account are theirs first.
 func (s *Server) handleMyCredits(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if !s.noAPIKey(w, r, p) {
+	if err := ledger.MayHoldCredit(p); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	bs, err := s.Billing.Balances(r.Context(), p.UserID)
+	if err := s.Campaigns.ClaimContributions(r.Context(), p.UserID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	bs, err := s.Ledger.Balances(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -99,7 +95,7 @@ type movementJSON struct {
 	Lines         []movementLineJSON `json:"lines"`
 }
 
-func toMovementJSON(m *billing.MemberMovement) movementJSON {
+func toMovementJSON(m *ledger.MemberMovement) movementJSON {
 	out := movementJSON{ID: m.ID, Kind: m.Kind, Reason: m.Reason, ReservationID: m.ReservationID, CampaignID: m.CampaignID,
 		CounterpartID: m.CounterpartID, CreatedAt: m.CreatedAt, Lines: make([]movementLineJSON, len(m.Lines))}
 	for i, l := range m.Lines {
@@ -111,7 +107,8 @@ func toMovementJSON(m *billing.MemberMovement) movementJSON {
 // handleMyCreditMovements lists the movements of the caller's credit,
 // oldest first, paginated.
 func (s *Server) handleMyCreditMovements(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if !s.noAPIKey(w, r, p) {
+	if err := ledger.MayHoldCredit(p); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	after, limit, err := page(r)
@@ -119,21 +116,25 @@ func (s *Server) handleMyCreditMovements(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	mvs, err := s.Billing.Movements(r.Context(), p.UserID, after, limit)
+	mvs, err := s.Ledger.Movements(r.Context(), p, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := listOf(mvs, func(m *billing.MemberMovement) movementJSON { return toMovementJSON(m) })
+	out := listOf(mvs, func(m *ledger.MemberMovement) movementJSON { return toMovementJSON(m) })
 	if len(mvs) == limit {
 		out.NextCursor = cursor(mvs[len(mvs)-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) statement(w http.ResponseWriter, r *http.Request, p *identity.Principal) ([]billing.StatementLine, time.Time, time.Time, bool) {
-	if !s.noAPIKey(w, r, p) {
-		return nil, time.Time{}, time.Time{}, false
+// statementWindow reads the statement's from and to, once the caller is
+// known to hold credit (a key learns that rule before any mistake in its
+// query).
+func (s *Server) statementWindow(w http.ResponseWriter, r *http.Request, p *identity.Principal) (time.Time, time.Time, bool) {
+	if err := ledger.MayHoldCredit(p); err != nil {
+		s.writeError(w, r, err)
+		return time.Time{}, time.Time{}, false
 	}
 	from, to, err := queryWindow(r)
 	if err == nil && !from.IsZero() && !to.IsZero() && !to.After(from) {
@@ -141,23 +142,23 @@ func (s *Server) statement(w http.ResponseWriter, r *http.Request, p *identity.P
 	}
 	if err != nil {
 		s.writeError(w, r, err)
-		return nil, from, to, false
+		return from, to, false
 	}
-	lines, err := s.Billing.Statement(r.Context(), p.UserID, from, to)
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, from, to, false
-	}
-	return lines, from, to, true
+	return from, to, true
 }
 
 func (s *Server) handleMyCreditStatementCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	lines, _, _, ok := s.statement(w, r, p)
+	from, to, ok := s.statementWindow(w, r, p)
 	if !ok {
 		return
 	}
+	lines, err := s.Ledger.Statement(r.Context(), p, from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var buf bytes.Buffer
-	if err := billing.WriteStatementCSV(&buf, lines); err != nil {
+	if err := ledger.WriteStatementCSV(&buf, lines); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -168,16 +169,11 @@ func (s *Server) handleMyCreditStatementCSV(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) handleMyCreditStatementPDF(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	lines, from, to, ok := s.statement(w, r, p)
+	from, to, ok := s.statementWindow(w, r, p)
 	if !ok {
 		return
 	}
-	u, err := s.Access.GetUser(r.Context(), p, p.UserID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	pdf, err := billing.StatementPDF(u.Name+" <"+u.Email+">", from, to, s.Billing.Now(), lines)
+	pdf, err := s.Ledger.StatementPDF(r.Context(), p, from, to)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -213,32 +209,13 @@ func (s *Server) handleGiftCredits(w http.ResponseWriter, r *http.Request, p *id
 		s.writeError(w, r, err)
 		return
 	}
-	if !s.noAPIKey(w, r, p) {
-		return
-	}
-	mv, err := s.Billing.Gift(r.Context(), billing.CreditGift{FromUserID: p.UserID, ToEmail: in.ToEmail, Unit: in.Unit,
+	mv, err := s.Ledger.Gift(r.Context(), p, ledger.CreditGift{ToEmail: in.ToEmail, Unit: in.Unit,
 		ResourceKind: in.kind(), Amount: in.Amount, Message: in.Message})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeMovement(w, r, p.UserID, mv.ID)
-}
-
-// writeMovement answers a movement just made as userID sees it.
-func (s *Server) writeMovement(w http.ResponseWriter, r *http.Request, userID, movementID string) {
-	mvs, err := s.Billing.Movements(r.Context(), userID, "", 1_000_000)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	for i := range mvs {
-		if mvs[i].ID == movementID {
-			writeJSON(w, http.StatusCreated, toMovementJSON(&mvs[i]))
-			return
-		}
-	}
-	s.writeError(w, r, errs.ErrNotFound)
+	writeJSON(w, http.StatusCreated, toMovementJSON(mv))
 }
 
 // handleUserCredits lets a manager grant or withdraw a member's credit at
@@ -255,32 +232,15 @@ func (s *Server) handleUserCredits(w http.ResponseWriter, r *http.Request, p *id
 		s.writeError(w, r, err)
 		return
 	}
-	if p.IsAPIKey() || !p.ManagesSite(in.SiteID) {
-		s.writeError(w, r, badRequest(http.StatusForbidden, "forbidden", "site_id", "only managers of the site grant or withdraw its credit"))
-		return
-	}
-	if _, err := s.Calendar.GetSite(r.Context(), in.SiteID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	g := billing.CreditGrant{UserID: r.PathValue("user_id"), SiteID: in.SiteID, ActorID: p.UserID, Unit: in.Unit,
+	g := ledger.CreditGrant{UserID: r.PathValue("user_id"), SiteID: in.SiteID, Unit: in.Unit,
 		ResourceKind: in.kind(), Amount: in.Amount, Reason: in.Reason}
 	if in.ExpiresAt != nil {
 		g.ExpiresAt = &in.ExpiresAt.Time
 	}
-	var mv *billing.CreditMovement
-	var err error
-	switch in.Action {
-	case "grant":
-		mv, err = s.Billing.Grant(r.Context(), g)
-	case "withdraw":
-		mv, err = s.Billing.Withdraw(r.Context(), g)
-	default:
-		err = errs.Invalid("action", "must be grant or withdraw")
-	}
+	mv, err := s.Ledger.Adjust(r.Context(), p, in.Action, g)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeMovement(w, r, g.UserID, mv.ID)
+	writeJSON(w, http.StatusCreated, toMovementJSON(mv))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -27,6 +28,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/mail"
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // harness runs the whole API over a real HTTP server and a fresh database.
@@ -41,11 +43,13 @@ type harness struct {
 	bill   *billing.Service
 	// billCfg is what bill was built with (see withStripe).
 	billCfg billing.Config
-	dev     *devices.Service
-	gate    *access.Gate
-	jobs    *jobs.Queue
-	clock   *testClock
-	mails   *mailtest.Server
+	// contributions is what the campaigns are built on (see withStripe).
+	contributions *campaigns.Contributions
+	dev           *devices.Service
+	gate          *access.Gate
+	jobs          *jobs.Queue
+	clock         *testClock
+	mails         *mailtest.Server
 }
 
 type testClock struct {
@@ -91,13 +95,17 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	cal := calendar.New(d, calendar.Config{Now: clk.Now, Jobs: queue})
+	// The ledger's expiries are left to ExpireDue: no job client runs here.
+	led := ledger.New(d, ledger.Config{Now: clk.Now, Accounts: acc, Sites: calendar.DevicePlaces{}})
 	// Billing is there, but its entitlement check is not plugged into the
 	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
 	// book without memberships.
 	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
-	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Jobs: queue}
+	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Ledger: led, Invoicer: invoices, Accounts: acc})
+	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
 	bill := billing.New(d, cal, billCfg)
+	camp := campaigns.New(contributions, bill)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
@@ -106,6 +114,8 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Access:      acc,
 		Calendar:    cal,
 		Billing:     bill,
+		Ledger:      led,
+		Campaigns:   camp,
 		Invoices:    invoices,
 		Devices:     dev,
 		Gate:        gate,
@@ -114,12 +124,12 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, billCfg: billCfg, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, billCfg: billCfg, contributions: contributions, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
 }
 
 // withStripe restarts billing and the API over the same database with
 // online payment configured as sc, as a restart with another configuration
-// would. The calendar's guard, when a test set it, stays the billing built
+// would (the campaigns, which take payments through billing, with it). The calendar's guard, when a test set it, stays the billing built
 // first: the guard keeps no state of its own.
 func (h *harness) withStripe(sc billing.StripeConfig) {
 	h.t.Helper()
@@ -127,6 +137,7 @@ func (h *harness) withStripe(sc billing.StripeConfig) {
 	h.bill = billing.New(h.db, h.cal, h.billCfg)
 	d := h.api.Deps
 	d.Billing = h.bill
+	d.Campaigns = campaigns.New(h.contributions, h.bill)
 	d.Registry = nil // a fresh one: the first server's holds its metrics
 	h.api = api.New(d)
 	h.srv = httptest.NewServer(h.api)

@@ -16,10 +16,12 @@ import (
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // Deps are the services the API talks to; cmd/relais builds them.
@@ -27,6 +29,8 @@ type Deps struct {
 	Access      *identity.Service
 	Calendar    *calendar.Service
 	Billing     *billing.Service
+	Ledger      *ledger.Service
+	Campaigns   *campaigns.Service
 	Invoices    *invoicing.Invoicer
 	Devices     *devices.Service
 	Gate        *access.Gate

@@ -2,16 +2,13 @@ package billing_test
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
-	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // BenchmarkConcurrentCreditSpends books one-hour machine slots for one
@@ -32,7 +29,7 @@ func BenchmarkConcurrentCreditSpends(b *testing.B) {
 	if b.N > 16*80*12 {
 		b.Fatalf("at most %d bookings: -benchtime Nx", 16*80*12)
 	}
-	f.grant(b, anne, billing.UnitMinutes, calendar.KindMachine, int64(60*((b.N+1)/2)), nil)
+	f.grant(b, anne, ledger.UnitMinutes, calendar.KindMachine, int64(60*((b.N+1)/2)), nil)
 	var next, spent atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
@@ -58,7 +55,7 @@ func BenchmarkConcurrentCreditSpends(b *testing.B) {
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	b.StopTimer()
-	r, err := f.bill.VerifyLedger(context.Background())
+	r, err := f.ledger.VerifyLedger(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,49 +65,4 @@ func BenchmarkConcurrentCreditSpends(b *testing.B) {
 	b.ReportMetric(float64(spent.Load())/elapsed, "spends/s")
 	b.ReportMetric(float64(b.N)/elapsed, "attempts/s")
 	b.ReportMetric(float64(r.NegativeBalances+len(r.Unbalanced)), "negative_balances")
-}
-
-// BenchmarkImportContributionsCSV imports a HelloAsso export of 10,000
-// contributions (semicolons, Windows-1252) into a fresh campaign per
-// iteration: half the contributors are members (credit granted, pending),
-// half are held for later.
-func BenchmarkImportContributionsCSV(b *testing.B) {
-	f := newFixture(b, 0)
-	ctx := context.Background()
-	for i := range 100 {
-		dbtest.User(b, f.db, fmt.Sprintf("backer%d@example.fr", i), "B")
-	}
-	file := func(iter int) []byte {
-		var sb strings.Builder
-		sb.WriteString("Référence commande;Date de la commande;Statut de la commande;Nom payeur;Prénom payeur;Email payeur;Montant\r\n")
-		for i := range 10_000 {
-			fmt.Fprintf(&sb, "%d-%d;02/03/2026 10:%02d;Validé;Lefèvre;Hélène;backer%d@example.fr;%d,00\r\n", iter, i, i%60, i%200, 20+i%100)
-		}
-		var out []byte
-		for _, r := range sb.String() {
-			if r < 0x100 {
-				out = append(out, byte(r))
-			}
-		}
-		return out
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		data := file(i)
-		c, err := f.bill.CreateCampaign(ctx, billing.NewCampaign{SiteID: f.site.ID, Title: "Four", GoalCents: 10_000_000,
-			Deadline: f.clock.AddDate(0, 1, 0), Mode: billing.ModeAllOrNothing,
-			Tiers: []billing.Tier{{Name: "A", MinCents: 2000, CreditUnit: billing.UnitCents, CreditAmount: 2400}}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		rep, err := f.bill.ImportContributions(ctx, c.ID, "", data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if rep.Created != 10_000 || rep.Matched != 5_000 {
-			b.Fatalf("report %+v", rep)
-		}
-	}
 }

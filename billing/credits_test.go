@@ -12,12 +12,16 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/ledger"
 )
+
+// holder is the principal of a member acting on their own credit.
+func holder(userID string) *identity.Principal { return &identity.Principal{UserID: userID} }
 
 // grant gives user credit at the fixture's site.
 func (f *fixture) grant(t testing.TB, user, unit, kind string, amount int64, expires *time.Time) {
 	t.Helper()
-	if _, err := f.bill.Grant(context.Background(), billing.CreditGrant{UserID: user, SiteID: f.site.ID, ActorID: user,
+	if _, err := f.ledger.Grant(context.Background(), identity.System(), ledger.CreditGrant{UserID: user, SiteID: f.site.ID, ActorID: user,
 		Unit: unit, ResourceKind: kind, Amount: amount, ExpiresAt: expires, Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +30,7 @@ func (f *fixture) grant(t testing.TB, user, unit, kind string, amount int64, exp
 // balance sums what user can spend now of one unit and kind.
 func (f *fixture) balance(t testing.TB, user, unit, kind string) int64 {
 	t.Helper()
-	bs, err := f.bill.Balances(context.Background(), user)
+	bs, err := f.ledger.Balances(context.Background(), holder(user))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +45,9 @@ func (f *fixture) balance(t testing.TB, user, unit, kind string) int64 {
 
 // checkLedger fails the test if a movement does not balance or a member
 // holds less than nothing.
-func (f *fixture) checkLedger(t testing.TB) billing.LedgerReport {
+func (f *fixture) checkLedger(t testing.TB) ledger.LedgerReport {
 	t.Helper()
-	r, err := f.bill.VerifyLedger(context.Background())
+	r, err := f.ledger.VerifyLedger(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +68,12 @@ func TestCreditsPayBookings(t *testing.T) {
 	if _, err := f.book(anne, laser, 3, 9, 10); code(err) != "membership_required" {
 		t.Fatalf("no credit: %v", err)
 	}
-	f.grant(t, anne, billing.UnitMinutes, calendar.KindMachine, 120, nil)
+	f.grant(t, anne, ledger.UnitMinutes, calendar.KindMachine, 120, nil)
 	r1, err := f.book(anne, laser, 3, 9, 10)
 	if err != nil {
 		t.Fatalf("hour credit pays the machine: %v", err)
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindMachine); got != 60 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindMachine); got != 60 {
 		t.Fatalf("machine minutes left = %d, want 60", got)
 	}
 	// Machine hours do not pay for a room.
@@ -81,27 +85,27 @@ func TestCreditsPayBookings(t *testing.T) {
 	if _, err := f.book(anne, laser, 4, 9, 11); code(err) != "membership_required" {
 		t.Fatalf("short of credit: %v", err)
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindMachine); got != 60 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindMachine); got != 60 {
 		t.Fatalf("after a refusal, machine minutes = %d, want 60", got)
 	}
 	// Money credit pays the rest at the pay-per-use price TTC: 60 min at
 	// 12 €/h HT = 12,00 + 2,40 VAT.
-	f.grant(t, anne, billing.UnitCents, "", 5000, nil)
+	f.grant(t, anne, ledger.UnitCents, "", 5000, nil)
 	r2, err := f.book(anne, laser, 4, 9, 11)
 	if err != nil {
 		t.Fatalf("hours then money: %v", err)
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindMachine); got != 0 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindMachine); got != 0 {
 		t.Fatalf("machine minutes = %d, want 0", got)
 	}
-	if got := f.balance(t, anne, billing.UnitCents, ""); got != 5000-1440 {
+	if got := f.balance(t, anne, ledger.UnitCents, ""); got != 5000-1440 {
 		t.Fatalf("money = %d, want %d", got, 5000-1440)
 	}
 	// Money pays a room too: 1 h at 25 €/h HT = 30 € TTC.
 	if _, err := f.book(anne, room, 5, 9, 10); err != nil {
 		t.Fatalf("money on a room: %v", err)
 	}
-	if got := f.balance(t, anne, billing.UnitCents, ""); got != 5000-1440-3000 {
+	if got := f.balance(t, anne, ledger.UnitCents, ""); got != 5000-1440-3000 {
 		t.Fatalf("money = %d", got)
 	}
 	// A cancellation before the deadline gives everything back.
@@ -110,10 +114,10 @@ func TestCreditsPayBookings(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindMachine); got != 120 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindMachine); got != 120 {
 		t.Fatalf("after cancelling, machine minutes = %d, want 120", got)
 	}
-	if got := f.balance(t, anne, billing.UnitCents, ""); got != 5000-3000 {
+	if got := f.balance(t, anne, ledger.UnitCents, ""); got != 5000-3000 {
 		t.Fatalf("after cancelling, money = %d", got)
 	}
 	f.checkLedger(t)
@@ -127,12 +131,12 @@ func TestCreditsAfterIncludedHoursAndBeforePayPerUse(t *testing.T) {
 	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
 		Includes: billing.Includes{PayPerUse: true, Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}})
 	f.pay(t, anne, p, "")
-	f.grant(t, anne, billing.UnitMinutes, calendar.KindRoom, 60, nil)
+	f.grant(t, anne, ledger.UnitMinutes, calendar.KindRoom, 60, nil)
 	// 3 h: 1 included, 1 from hour credit, 1 charged.
 	if _, err := f.book(anne, room, 3, 9, 12); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindRoom); got != 0 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindRoom); got != 0 {
 		t.Fatalf("room minutes = %d", got)
 	}
 	charges, err := f.bill.OpenCharges(context.Background(), "", anne)
@@ -151,13 +155,13 @@ func TestCreditsSoonestExpiringFirstAndExpiry(t *testing.T) {
 	anne := f.users[0]
 	room := f.resource(t, calendar.KindRoom, 1000) // 10 €/h HT → 12 € TTC an hour
 	in10, in30 := f.clock.AddDate(0, 0, 10), f.clock.AddDate(0, 0, 30)
-	f.grant(t, anne, billing.UnitCents, "", 1000, &in30)
-	f.grant(t, anne, billing.UnitCents, "", 1000, nil)
-	f.grant(t, anne, billing.UnitCents, "", 1000, &in10)
+	f.grant(t, anne, ledger.UnitCents, "", 1000, &in30)
+	f.grant(t, anne, ledger.UnitCents, "", 1000, nil)
+	f.grant(t, anne, ledger.UnitCents, "", 1000, &in10)
 	if _, err := f.book(anne, room, 3, 9, 10); err != nil { // 1200
 		t.Fatal(err)
 	}
-	bs, err := f.bill.Balances(ctx, anne)
+	bs, err := f.ledger.Balances(ctx, holder(anne))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,20 +172,20 @@ func TestCreditsSoonestExpiringFirstAndExpiry(t *testing.T) {
 	// Past the 30 days, the lot expires with a movement, once.
 	*f.clock = in30.Add(time.Minute)
 	for range 2 {
-		if _, err := f.bill.Housekeeping(ctx, *f.clock); err != nil {
+		if _, err := f.ledger.ExpireDue(ctx, *f.clock); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := f.balance(t, anne, billing.UnitCents, ""); got != 1000 {
+	if got := f.balance(t, anne, ledger.UnitCents, ""); got != 1000 {
 		t.Fatalf("after expiry, money = %d, want 1000", got)
 	}
-	mvs, err := f.bill.Movements(ctx, anne, "", 100)
+	mvs, err := f.ledger.Movements(ctx, holder(anne), "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	expiries := 0
 	for _, m := range mvs {
-		if m.Kind == billing.MoveExpire {
+		if m.Kind == ledger.MoveExpire {
 			expiries++
 			if len(m.Lines) != 1 || m.Lines[0].Amount != -800 {
 				t.Fatalf("expiry lines = %+v", m.Lines)
@@ -203,7 +207,7 @@ func TestCreditsLateCancellationFollowsTheResourceRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.grant(t, anne, billing.UnitMinutes, calendar.KindMachine, 60, nil)
+	f.grant(t, anne, ledger.UnitMinutes, calendar.KindMachine, 60, nil)
 	r, err := f.book(anne, laser, 3, 9, 10) // tomorrow: inside the 48 h deadline
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +216,7 @@ func TestCreditsLateCancellationFollowsTheResourceRule(t *testing.T) {
 	if err != nil || !c.LateCancel {
 		t.Fatalf("late cancel: %v %+v", err, c)
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindMachine); got != 30 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindMachine); got != 30 {
 		t.Fatalf("after a late cancellation, minutes = %d, want 30", got)
 	}
 	// An out-of-range rule is refused, naming the field.
@@ -231,60 +235,61 @@ func TestCreditsGiftGrantWithdraw(t *testing.T) {
 	ctx := context.Background()
 	anne, bob := f.users[0], f.users[1]
 	in10 := f.clock.AddDate(0, 0, 10)
-	f.grant(t, anne, billing.UnitCents, "", 1000, &in10)
+	f.grant(t, anne, ledger.UnitCents, "", 1000, &in10)
 	for _, tc := range []struct {
 		name string
-		g    billing.CreditGift
+		from string
+		g    ledger.CreditGift
 		code string
 	}{
-		{"zero", billing.CreditGift{FromUserID: anne, ToEmail: "m1@example.fr", Unit: billing.UnitCents, Amount: 0}, "amount"},
-		{"negative", billing.CreditGift{FromUserID: anne, ToEmail: "m1@example.fr", Unit: billing.UnitCents, Amount: -5}, "amount"},
-		{"more than held", billing.CreditGift{FromUserID: anne, ToEmail: "m1@example.fr", Unit: billing.UnitCents, Amount: 1001}, "insufficient_credit"},
-		{"unknown member", billing.CreditGift{FromUserID: anne, ToEmail: "nobody@example.fr", Unit: billing.UnitCents, Amount: 1}, "to_email"},
-		{"self", billing.CreditGift{FromUserID: anne, ToEmail: "M0@example.fr", Unit: billing.UnitCents, Amount: 1}, "to_email"},
-		{"bad unit", billing.CreditGift{FromUserID: anne, ToEmail: "m1@example.fr", Unit: "euros", Amount: 1}, "unit"},
+		{"zero", anne, ledger.CreditGift{ToEmail: "m1@example.fr", Unit: ledger.UnitCents, Amount: 0}, "amount"},
+		{"negative", anne, ledger.CreditGift{ToEmail: "m1@example.fr", Unit: ledger.UnitCents, Amount: -5}, "amount"},
+		{"more than held", anne, ledger.CreditGift{ToEmail: "m1@example.fr", Unit: ledger.UnitCents, Amount: 1001}, "insufficient_credit"},
+		{"unknown member", anne, ledger.CreditGift{ToEmail: "nobody@example.fr", Unit: ledger.UnitCents, Amount: 1}, "to_email"},
+		{"self", anne, ledger.CreditGift{ToEmail: "M0@example.fr", Unit: ledger.UnitCents, Amount: 1}, "to_email"},
+		{"bad unit", anne, ledger.CreditGift{ToEmail: "m1@example.fr", Unit: "euros", Amount: 1}, "unit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := f.bill.Gift(ctx, tc.g)
+			_, err := f.ledger.Gift(ctx, holder(tc.from), tc.g)
 			if err == nil || !contains(err.Error(), tc.code) {
 				t.Fatalf("err = %v, want %s", err, tc.code)
 			}
 		})
 	}
-	if _, err := f.bill.Gift(ctx, billing.CreditGift{FromUserID: anne, ToEmail: "m1@example.fr", Unit: billing.UnitCents, Amount: 400, Message: "joyeux anniversaire"}); err != nil {
+	if _, err := f.ledger.Gift(ctx, holder(anne), ledger.CreditGift{ToEmail: "m1@example.fr", Unit: ledger.UnitCents, Amount: 400, Message: "joyeux anniversaire"}); err != nil {
 		t.Fatal(err)
 	}
-	if a, b := f.balance(t, anne, billing.UnitCents, ""), f.balance(t, bob, billing.UnitCents, ""); a != 600 || b != 400 {
+	if a, b := f.balance(t, anne, ledger.UnitCents, ""), f.balance(t, bob, ledger.UnitCents, ""); a != 600 || b != 400 {
 		t.Fatalf("after the gift: anne %d, bob %d", a, b)
 	}
-	bs, _ := f.bill.Balances(ctx, bob)
-	if len(bs) != 1 || bs[0].Lot.ExpiresAt == nil || !bs[0].Lot.ExpiresAt.Equal(in10.UTC()) || bs[0].Lot.Origin != billing.OriginGift {
+	bs, _ := f.ledger.Balances(ctx, holder(bob))
+	if len(bs) != 1 || bs[0].Lot.ExpiresAt == nil || !bs[0].Lot.ExpiresAt.Equal(in10.UTC()) || bs[0].Lot.Origin != ledger.OriginGift {
 		t.Fatalf("the gift keeps the expiry: %+v", bs)
 	}
 	// Withdraw: with a reason, never more than held.
-	w := billing.CreditGrant{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: billing.UnitCents, Amount: 500, Reason: "erreur"}
-	if _, err := f.bill.Withdraw(ctx, w); err == nil || !contains(err.Error(), "insufficient_credit") {
+	w := ledger.CreditGrant{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: ledger.UnitCents, Amount: 500, Reason: "erreur"}
+	if _, err := f.ledger.Withdraw(ctx, identity.System(), w); err == nil || !contains(err.Error(), "insufficient_credit") {
 		t.Fatalf("withdraw too much: %v", err)
 	}
 	w.Amount, w.Reason = 100, ""
-	if _, err := f.bill.Withdraw(ctx, w); err == nil || !contains(err.Error(), "reason") {
+	if _, err := f.ledger.Withdraw(ctx, identity.System(), w); err == nil || !contains(err.Error(), "reason") {
 		t.Fatalf("withdraw without reason: %v", err)
 	}
 	w.Reason = "erreur de saisie"
-	if _, err := f.bill.Withdraw(ctx, w); err != nil {
+	if _, err := f.ledger.Withdraw(ctx, identity.System(), w); err != nil {
 		t.Fatal(err)
 	}
-	if b := f.balance(t, bob, billing.UnitCents, ""); b != 300 {
+	if b := f.balance(t, bob, ledger.UnitCents, ""); b != 300 {
 		t.Fatalf("after withdrawal: bob %d", b)
 	}
 	// Grants refuse bad input.
 	past := f.clock.Add(-time.Hour)
-	for _, g := range []billing.CreditGrant{
-		{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: billing.UnitCents, Amount: 0, Reason: "x"},
-		{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: billing.UnitMinutes, Amount: 10, Reason: "x"},
-		{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: billing.UnitCents, Amount: 10, Reason: "x", ExpiresAt: &past},
+	for _, g := range []ledger.CreditGrant{
+		{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: ledger.UnitCents, Amount: 0, Reason: "x"},
+		{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: ledger.UnitMinutes, Amount: 10, Reason: "x"},
+		{UserID: bob, SiteID: f.site.ID, ActorID: anne, Unit: ledger.UnitCents, Amount: 10, Reason: "x", ExpiresAt: &past},
 	} {
-		if _, err := f.bill.Grant(ctx, g); err == nil {
+		if _, err := f.ledger.Grant(ctx, identity.System(), g); err == nil {
 			t.Fatalf("grant %+v accepted", g)
 		}
 	}
@@ -293,7 +298,7 @@ func TestCreditsGiftGrantWithdraw(t *testing.T) {
 
 func TestCreditsLedgerIsAppendOnly(t *testing.T) {
 	f := newFixture(t, 1)
-	f.grant(t, f.users[0], billing.UnitCents, "", 1000, nil)
+	f.grant(t, f.users[0], ledger.UnitCents, "", 1000, nil)
 	ctx := context.Background()
 	for _, q := range []string{
 		"UPDATE credit_entries SET amount = amount * 2",
@@ -316,7 +321,7 @@ func TestCreditsNeverNegativeUnderConcurrency(t *testing.T) {
 	for range 4 {
 		machines = append(machines, f.resource(t, calendar.KindMachine, 0))
 	}
-	f.grant(t, anne, billing.UnitMinutes, calendar.KindMachine, 600, nil)
+	f.grant(t, anne, ledger.UnitMinutes, calendar.KindMachine, 600, nil)
 	var wins, refusals atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 40 {
@@ -337,7 +342,7 @@ func TestCreditsNeverNegativeUnderConcurrency(t *testing.T) {
 	if wins.Load() != 10 || refusals.Load() != 30 {
 		t.Fatalf("%d bookings paid, %d refused; want 10 and 30", wins.Load(), refusals.Load())
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindMachine); got != 0 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindMachine); got != 0 {
 		t.Fatalf("balance = %d", got)
 	}
 	r := f.checkLedger(t)
@@ -353,17 +358,17 @@ func TestCreditsConcurrentGiftsAndSpends(t *testing.T) {
 	ctx := context.Background()
 	anne, bob := f.users[0], f.users[1]
 	room := f.resource(t, calendar.KindRoom, 1000)
-	f.grant(t, anne, billing.UnitCents, "", 5000, nil)
-	f.grant(t, bob, billing.UnitCents, "", 5000, nil)
+	f.grant(t, anne, ledger.UnitCents, "", 5000, nil)
+	f.grant(t, bob, ledger.UnitCents, "", 5000, nil)
 	var wg sync.WaitGroup
 	for i := range 30 {
 		wg.Go(func() {
 			var err error
 			switch i % 3 {
 			case 0:
-				_, err = f.bill.Gift(ctx, billing.CreditGift{FromUserID: anne, ToEmail: "m1@example.fr", Unit: billing.UnitCents, Amount: 700})
+				_, err = f.ledger.Gift(ctx, holder(anne), ledger.CreditGift{ToEmail: "m1@example.fr", Unit: ledger.UnitCents, Amount: 700})
 			case 1:
-				_, err = f.bill.Gift(ctx, billing.CreditGift{FromUserID: bob, ToEmail: "m0@example.fr", Unit: billing.UnitCents, Amount: 900})
+				_, err = f.ledger.Gift(ctx, holder(bob), ledger.CreditGift{ToEmail: "m0@example.fr", Unit: ledger.UnitCents, Amount: 900})
 			default:
 				u := []string{anne, bob}[i%2]
 				_, err = f.book(u, room, 3+i/3, 9, 10)
@@ -375,7 +380,7 @@ func TestCreditsConcurrentGiftsAndSpends(t *testing.T) {
 	}
 	wg.Wait()
 	f.checkLedger(t)
-	total := f.balance(t, anne, billing.UnitCents, "") + f.balance(t, bob, billing.UnitCents, "")
+	total := f.balance(t, anne, ledger.UnitCents, "") + f.balance(t, bob, ledger.UnitCents, "")
 	var spent int64
 	if err := f.db.NewSelect().Table("credit_entries").ColumnExpr("COALESCE(SUM(amount), 0)").Where("account = 'spent'").Scan(ctx, &spent); err != nil {
 		t.Fatal(err)
@@ -396,7 +401,7 @@ func TestCreditsTopUpIncludedHoursWithoutPayPerUse(t *testing.T) {
 	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
 		Includes: billing.Includes{Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}})
 	f.pay(t, anne, p, "")
-	f.grant(t, anne, billing.UnitMinutes, calendar.KindRoom, 60, nil)
+	f.grant(t, anne, ledger.UnitMinutes, calendar.KindRoom, 60, nil)
 	// 3 h with 1 h included and 1 h of credit: refused, nothing spent.
 	if _, err := f.book(anne, room, 3, 9, 12); code(err) != "included_hours_exhausted" {
 		t.Fatalf("3 h: %v", err)
@@ -408,14 +413,14 @@ func TestCreditsTopUpIncludedHoursWithoutPayPerUse(t *testing.T) {
 		}
 		return n
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindRoom); got != 60 || used() != 0 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindRoom); got != 60 || used() != 0 {
 		t.Fatalf("after a refusal: %d credit minutes, %d included minutes used", got, used())
 	}
 	// 2 h: the included hour, then the hour of credit.
 	if _, err := f.book(anne, room, 3, 9, 11); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.balance(t, anne, billing.UnitMinutes, calendar.KindRoom); got != 0 || used() != 60 {
+	if got := f.balance(t, anne, ledger.UnitMinutes, calendar.KindRoom); got != 0 || used() != 60 {
 		t.Fatalf("after 2 h: %d credit minutes left, %d included minutes used; want 0 and 60", got, used())
 	}
 	f.checkLedger(t)

@@ -17,16 +17,18 @@ import (
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 type fixture struct {
-	db    *bun.DB
-	cal   *calendar.Service
-	bill  *billing.Service
-	site  *calendar.Site
-	users []string
-	paris *time.Location
-	clock *time.Time
+	db     *bun.DB
+	cal    *calendar.Service
+	bill   *billing.Service
+	ledger *ledger.Service
+	site   *calendar.Site
+	users  []string
+	paris  *time.Location
+	clock  *time.Time
 }
 
 func newFixture(t testing.TB, members int) *fixture {
@@ -38,8 +40,9 @@ func newFixture(t testing.TB, members int) *fixture {
 	nowFn := func() time.Time { return *clock }
 	queue := jobstest.Queue(t, d)
 	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue})
+	credits := newLedger(t, d, nowFn)
 	bill := billing.New(d, cal, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: billing.AccountsForTest(t, d),
-		Jobs: queue})
+		Ledger: credits})
 	cal.SetGuard(bill)
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
@@ -52,11 +55,17 @@ func newFixture(t testing.TB, members int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, cal: cal, bill: bill, site: site, paris: paris, clock: clock}
+	f := &fixture{db: d, cal: cal, bill: bill, ledger: credits, site: site, paris: paris, clock: clock}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}
 	return f
+}
+
+// newLedger is the credits ledger on d, asking identity about accounts.
+func newLedger(t testing.TB, d *bun.DB, now func() time.Time) *ledger.Service {
+	t.Helper()
+	return ledger.New(d, ledger.Config{Now: now, Accounts: billing.AccountsForTest(t, d), Sites: calendar.DevicePlaces{}})
 }
 
 func (f *fixture) invoicer() *invoicing.Invoicer {

@@ -12,8 +12,8 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
-	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // DefaultGraceDays is how long a membership whose payment failed keeps
@@ -36,9 +36,12 @@ type Config struct {
 	// and refunds are unavailable (members pay on site); without a webhook
 	// secret no event can be verified.
 	Stripe StripeConfig
-	// Jobs queues credit expiries and campaign deadlines at their date.
-	// Nil leaves them to Housekeeping, within the hour.
-	Jobs *jobs.Queue
+	// Ledger holds the credit that pays bookings. Required.
+	Ledger *ledger.Service
+	// Contributions records what Stripe reports about campaigns'
+	// contributions (campaigns.Contributions). Nil: billing without
+	// campaigns treats those events as about unknown payments.
+	Contributions ContributionEvents
 }
 
 // Accounts is what billing reads of members' accounts: the name and email
@@ -58,10 +61,15 @@ type Invoicer interface {
 
 // Service implements billing's use cases.
 type Service struct {
-	db    *bun.DB
-	cal   *calendar.Service
-	now   func() time.Time
-	grace time.Duration
+	db  *bun.DB
+	cal *calendar.Service
+	// ledger holds members' credit; billing spends and gives it through
+	// the ledger's functions that run in billing's transaction.
+	ledger *ledger.Service
+	// contributions receives the webhooks' contribution events.
+	contributions ContributionEvents
+	now           func() time.Time
+	grace         time.Duration
 	// invoicer issues the invoices and credit notes of payments, refunds
 	// and contributions.
 	invoicer Invoicer
@@ -69,9 +77,6 @@ type Service struct {
 	// stripe is the online payment provider; its api is nil without a
 	// secret key.
 	stripe *stripeClient
-	// jobs schedules credit expiries and campaign deadlines; nil without
-	// a queue.
-	jobs *jobs.Queue
 	// plans keeps what plans give, by id (see entitlementPlan).
 	plans sync.Map
 	// columns lists the models' columns for the prepared reads of rightsAt.
@@ -93,8 +98,11 @@ func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
 	if cfg.GraceDays == 0 {
 		cfg.GraceDays = DefaultGraceDays
 	}
-	s := &Service{db: bdb, cal: cal, now: func() time.Time { return cfg.Now().UTC() }, grace: time.Duration(cfg.GraceDays) * 24 * time.Hour,
-		invoicer: cfg.Invoicer, accounts: cfg.Accounts, stripe: newStripeClient(cfg.Stripe), jobs: cfg.Jobs}
+	if cfg.Contributions == nil {
+		cfg.Contributions = noContributions{}
+	}
+	s := &Service{db: bdb, cal: cal, ledger: cfg.Ledger, contributions: cfg.Contributions, now: func() time.Time { return cfg.Now().UTC() },
+		grace: time.Duration(cfg.GraceDays) * 24 * time.Hour, invoicer: cfg.Invoicer, accounts: cfg.Accounts, stripe: newStripeClient(cfg.Stripe)}
 	if bdb != nil {
 		s.columns.memberships = db.Columns[Membership](bdb, "")
 		s.columns.passes = db.Columns[DayPass](bdb, "")

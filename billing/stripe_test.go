@@ -28,6 +28,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 const testWebhookSecret = "whsec_relais_test"
@@ -93,7 +94,9 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	nowFn := func() time.Time { return *clock }
 	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
 	issued := &invoiceRecorder{}
-	cfg := Config{Now: nowFn, Invoicer: issued, Accounts: testAccounts(t, d)}
+	accounts := testAccounts(t, d)
+	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	cfg := Config{Now: nowFn, Invoicer: issued, Accounts: accounts, Ledger: credits}
 	if apiURL != "" {
 		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}

@@ -211,8 +211,8 @@ func saveStripeRow(ctx context.Context, tx bun.IDB, model any) error {
 // completes paid; a SEPA debit completes unpaid and settles days later
 // with async_payment_succeeded or _failed.
 func (s *Service) onCheckoutSession(ctx context.Context, tx bun.IDB, ev *stripe.Event, at time.Time, cs *stripe.CheckoutSession) error {
-	if cs.Metadata["purpose"] == purposeContribution {
-		return s.onContributionSession(ctx, tx, ev, at, cs)
+	if cs.Metadata["purpose"] == PurposeContribution {
+		return s.contributions.OnContributionSession(ctx, tx, ev, at, cs)
 	}
 	payID := cs.ClientReferenceID
 	if payID == "" {
@@ -668,7 +668,7 @@ func (s *Service) onChargeRefunded(ctx context.Context, tx bun.IDB, ev *stripe.E
 		return fmt.Errorf("find refunded payment: %w", err)
 	}
 	if !found {
-		if isContribution, err := s.onContributionRefunded(ctx, tx, ev, ch); isContribution || err != nil {
+		if isContribution, err := s.contributions.OnContributionRefunded(ctx, tx, ev, ch); isContribution || err != nil {
 			return err
 		}
 		ignoreEvent(ctx, ev, "unknown payment", "charge_id", ch.ID)

@@ -24,6 +24,9 @@ type Contact struct {
 	Email string
 	// Active: neither disabled nor deleted.
 	Active bool
+	// Deleted: the account is gone; what it wrote keeps its name, but
+	// nothing new is given to it.
+	Deleted bool
 }
 
 // Contact returns one account, disabled and deleted ones included (an
@@ -93,6 +96,22 @@ func (s *Service) ContactsByEmail(ctx context.Context, idb bun.IDB, emails []str
 	return out, nil
 }
 
+// VerifiedEmail returns the email of an account, not deleted, whose owner
+// has proved the address theirs; verified is false for an unknown,
+// deleted or unverified account.
+func (s *Service) VerifiedEmail(ctx context.Context, idb bun.IDB, userID string) (email string, verified bool, err error) {
+	var u User
+	err = idb.NewSelect().Model(&u).Column("email").
+		Where("id = ? AND email_verified_at IS NOT NULL AND deleted_at IS NULL", userID).Scan(ctx)
+	switch {
+	case isNoRows(err):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("read verified email: %w", err)
+	}
+	return u.Email, true, nil
+}
+
 // HoldAccount keeps the account from being deleted until tx ends, while
 // tx writes a row that belongs to it; errs.ErrNotFound when there is no
 // such account, deleted or not. On PostgreSQL it takes the row lock that
@@ -120,5 +139,5 @@ func (s *Service) CountAdmins(ctx context.Context) (int, error) {
 }
 
 func contactOf(u *User) Contact {
-	return Contact{ID: u.ID, Name: u.Name, Email: u.Email, Active: u.Active()}
+	return Contact{ID: u.ID, Name: u.Name, Email: u.Email, Active: u.Active(), Deleted: u.DeletedAt != nil}
 }

@@ -1,15 +1,14 @@
 package invoicing
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 )
 
 // PDF renders a stored document. The same document always gives the same
@@ -20,59 +19,6 @@ func (iv *Invoicer) PDF(ctx context.Context, invoiceID string) ([]byte, error) {
 		return nil, err
 	}
 	return renderPDF(inv)
-}
-
-// Page geometry of every PDF of Relais (invoices, receipts, statements), in millimetres (A4 portrait, 15 mm margins).
-const (
-	PDFMargin = 15.0
-	PDFWidth  = 180.0 // 210 − 2 × 15
-	PDFRight  = 110.0 // x of the right-hand column (document, buyer)
-	PDFLine   = 5.0   // line height
-)
-
-// NewPDF starts an A4 document laid out as every PDF of Relais: dated at,
-// with resources in a fixed order (fpdf walks maps otherwise), so the same
-// document always gives the same bytes; footer's lines at the bottom of
-// every page, the first followed by the page count. fpdf's core fonts use
-// the cp1252 code page, which covers € and every French letter (é, è, à,
-// ç, œ…); tr maps UTF-8 to it. A character outside cp1252 prints as ".".
-func NewPDF(title, author string, at time.Time, footer ...string) (pdf *fpdf.Fpdf, tr func(string) string) {
-	pdf = fpdf.New("P", "mm", "A4", "")
-	tr = pdf.UnicodeTranslatorFromDescriptor("")
-	pdf.SetMargins(PDFMargin, PDFMargin, PDFMargin)
-	pdf.SetAutoPageBreak(true, 20)
-	pdf.SetCreationDate(at)
-	pdf.SetModificationDate(at)
-	pdf.SetCatalogSort(true)
-	pdf.SetTitle(title, true)
-	if author != "" {
-		pdf.SetAuthor(author, true)
-	}
-	pdf.AliasNbPages("{nb}")
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-15)
-		pdf.SetFont("Helvetica", "", 7)
-		for i, l := range footer {
-			if i == 0 {
-				l = fmt.Sprintf("%s — page %d/{nb}", l, pdf.PageNo())
-			}
-			ln := 1
-			if i == len(footer)-1 {
-				ln = 0
-			}
-			pdf.CellFormat(0, 4, tr(l), "", ln, "C", false, 0, "")
-		}
-	})
-	return pdf, tr
-}
-
-// PDFBlock writes lines at x, wrapping those longer than the column w:
-// names and addresses come from users.
-func PDFBlock(pdf *fpdf.Fpdf, tr func(string) string, x, w, h float64, lines []string) {
-	for _, l := range lines {
-		pdf.SetX(x)
-		pdf.MultiCell(w, h, tr(l), "", "L", false)
-	}
 }
 
 // SellerLines is the legal identity of a seller under its name: trade
@@ -96,15 +42,6 @@ func SellerLines(s Seller) []string {
 	return lines
 }
 
-// PDFBytes renders the finished document.
-func PDFBytes(pdf *fpdf.Fpdf, what string) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return nil, fmt.Errorf("render %s: %w", what, err)
-	}
-	return buf.Bytes(), nil
-}
-
 // renderPDF lays out seller, document and buyer blocks, the lines, the
 // per-rate totals and the mentions. The stored document keeps the text a
 // PDF font cannot print.
@@ -113,32 +50,32 @@ func renderPDF(inv *Invoice) ([]byte, error) {
 	if inv.Kind == KindCreditNote {
 		title, name = "AVOIR", "Avoir"
 	}
-	pdf, tr := NewPDF(title+" "+inv.Number, inv.Seller.Name, inv.IssuedAt, name+" n° "+inv.Number, "Empreinte SHA-256 : "+inv.Hash)
+	pdf, tr := relpdf.New(title+" "+inv.Number, inv.Seller.Name, inv.IssuedAt, name+" n° "+inv.Number, "Empreinte SHA-256 : "+inv.Hash)
 	pdf.AddPage()
 	pdfParties(pdf, tr, inv, title)
 	pdfLines(pdf, tr, inv)
 	pdfTotals(pdf, tr, inv)
 	pdfMentions(pdf, tr, inv)
-	return PDFBytes(pdf, "invoice "+inv.Number)
+	return relpdf.Bytes(pdf, "invoice "+inv.Number)
 }
 
 // pdfParties writes the seller (top left), the document's identity (top
 // right) and the buyer below it.
 func pdfParties(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice, title string) {
-	block := func(x, w, h float64, lines []string) { PDFBlock(pdf, tr, x, w, h, lines) }
+	block := func(x, w, h float64, lines []string) { relpdf.Block(pdf, tr, x, w, h, lines) }
 
 	// Seller, top left.
 	s := inv.Seller
 	pdf.SetFont("Helvetica", "B", 12)
-	block(PDFMargin, 90, 6, []string{s.Name})
+	block(relpdf.Margin, 90, 6, []string{s.Name})
 	pdf.SetFont("Helvetica", "", 9)
-	block(PDFMargin, 90, 4.5, SellerLines(s))
+	block(relpdf.Margin, 90, 4.5, SellerLines(s))
 	sellerBottom := pdf.GetY()
 
 	// Document identity, top right.
-	pdf.SetY(PDFMargin)
+	pdf.SetY(relpdf.Margin)
 	pdf.SetFont("Helvetica", "B", 16)
-	block(PDFRight, 0, 8, []string{title})
+	block(relpdf.Right, 0, 8, []string{title})
 	pdf.SetFont("Helvetica", "", 9)
 	ident := []string{
 		"N° " + inv.Number,
@@ -151,12 +88,12 @@ func pdfParties(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice, title stri
 	if inv.DueDate != "" {
 		ident = append(ident, "Échéance : "+frenchDay(inv.DueDate))
 	}
-	block(PDFRight, 0, PDFLine, ident)
+	block(relpdf.Right, 0, relpdf.Line, ident)
 
 	// Buyer, right, below the identity.
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "B", 9)
-	block(PDFRight, 0, PDFLine, []string{"Client"})
+	block(relpdf.Right, 0, relpdf.Line, []string{"Client"})
 	pdf.SetFont("Helvetica", "", 9)
 	buyer := append([]string{inv.BuyerName}, AddressLines(inv.BuyerAddress)...)
 	if inv.BuyerIsBusiness {
@@ -165,8 +102,8 @@ func pdfParties(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice, title stri
 			buyer = append(buyer, "N° TVA intracommunautaire : "+inv.BuyerVATNumber)
 		}
 	}
-	block(PDFRight, 0, PDFLine, buyer)
-	pdf.SetXY(PDFMargin, max(sellerBottom, pdf.GetY())+10)
+	block(relpdf.Right, 0, relpdf.Line, buyer)
+	pdf.SetXY(relpdf.Margin, max(sellerBottom, pdf.GetY())+10)
 }
 
 // pdfLines writes the table of lines, breaking pages between lines.
@@ -195,11 +132,11 @@ func pdfLines(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 		// SplitText measures UTF-8 (it would mangle cp1252 bytes), so it only
 		// estimates the height to decide on a page break; MultiCell, which
 		// works on the translated bytes, draws the text and gives the height.
-		if estimate := float64(len(pdf.SplitText(desc, cols[0].w))) * PDFLine; pdf.GetY()+estimate > 297-25 {
+		if estimate := float64(len(pdf.SplitText(desc, cols[0].w))) * relpdf.Line; pdf.GetY()+estimate > 297-25 {
 			pdf.AddPage()
 		}
 		x, y := pdf.GetX(), pdf.GetY()
-		pdf.MultiCell(cols[0].w, PDFLine, tr(desc), "", "L", false)
+		pdf.MultiCell(cols[0].w, relpdf.Line, tr(desc), "", "L", false)
 		h := pdf.GetY() - y
 		pdf.Rect(x, y, cols[0].w, h, "D")
 		pdf.SetXY(x+cols[0].w, y)
@@ -220,7 +157,7 @@ func pdfTotals(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "B", 9)
 	rateCols := []float64{30, 35, 35, 35}
-	x := PDFMargin + PDFWidth - (rateCols[0] + rateCols[1] + rateCols[2] + rateCols[3])
+	x := relpdf.Margin + relpdf.Width - (rateCols[0] + rateCols[1] + rateCols[2] + rateCols[3])
 	pdf.SetX(x)
 	for i, h := range []string{"Taux de TVA", "Base HT", "Montant TVA", "Total TTC"} {
 		pdf.CellFormat(rateCols[i], 6, tr(h), "1", 0, "R", true, 0, "")
@@ -249,7 +186,7 @@ func pdfTotals(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 			style = "B"
 		}
 		pdf.SetFont("Helvetica", style, 10)
-		pdf.SetX(PDFMargin + PDFWidth - 70)
+		pdf.SetX(relpdf.Margin + relpdf.Width - 70)
 		pdf.CellFormat(35, 6, tr(t.label), "", 0, "R", false, 0, "")
 		pdf.CellFormat(35, 6, tr(Euro(t.cents)), "", 1, "R", false, 0, "")
 	}
@@ -260,7 +197,7 @@ func pdfMentions(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 	// Payment and legal mentions, then free notes.
 	pdf.Ln(6)
 	pdf.SetFont("Helvetica", "B", 9)
-	pdf.CellFormat(0, PDFLine, tr("Paiement et mentions légales"), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, relpdf.Line, tr("Paiement et mentions légales"), "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 9)
 	for _, m := range inv.Mentions {
 		pdf.MultiCell(0, 4.5, tr(m), "", "L", false)

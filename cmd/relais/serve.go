@@ -13,11 +13,13 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // migrateAll brings every schema Relais uses up to date: ours, then the
@@ -60,12 +62,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// Calendar and invoicing, then billing, which reads sites and
-	// reservations through the calendar and invoices every payment.
+	// Calendar, the credits ledger, then billing, which reads sites and
+	// reservations through the calendar, spends the ledger's credit and
+	// invoices every payment. The contributions' records come before
+	// billing, whose webhooks deliver them Stripe's events; the campaigns
+	// after, as they take payments through billing.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue})
+	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
-	billingSvc := billing.New(d, calendarSvc, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Jobs: queue,
+	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
+	billingSvc := billing.New(d, calendarSvc, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
+	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// Bookings pass billing's entitlement check; a cancelled reservation
 	// also switches its machine off. This is the one setter left: billing
 	// is built on the calendar, and its guard is the calendar's.
@@ -92,7 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	// The job client works what the services queue.
-	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, billing: billingSvc, gate: gate, idem: idem})
+	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc, billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem})
 	if err != nil {
 		return err
 	}
@@ -103,6 +111,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Access:         identitySvc,
 		Calendar:       calendarSvc,
 		Billing:        billingSvc,
+		Ledger:         ledgerSvc,
+		Campaigns:      campaignsSvc,
 		Invoices:       invoicer,
 		Devices:        devicesSvc,
 		Gate:           gate,

@@ -20,11 +20,13 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // serveConfig reads serve's flags and environment into a checked config.
@@ -116,11 +118,13 @@ func bootstrapAdmin(ctx context.Context, svc *identity.Service, c *config, log *
 // jobServices are the services whose workers and housekeeping the job
 // client runs.
 type jobServices struct {
-	identity *identity.Service
-	calendar *calendar.Service
-	billing  *billing.Service
-	gate     *access.Gate
-	idem     *idempotency.Store
+	identity  *identity.Service
+	calendar  *calendar.Service
+	ledger    *ledger.Service
+	billing   *billing.Service
+	campaigns *campaigns.Service
+	gate      *access.Gate
+	idem      *idempotency.Store
 }
 
 // startJobs starts the client that works durable jobs: waiting-list offers
@@ -135,8 +139,11 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 	if err := s.calendar.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register calendar jobs: %w", err)
 	}
-	if err := s.billing.AddWorkers(workers); err != nil {
-		return nil, fmt.Errorf("register billing jobs: %w", err)
+	if err := s.ledger.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register ledger jobs: %w", err)
+	}
+	if err := s.campaigns.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register campaign jobs: %w", err)
 	}
 	s.gate.AddWorkers(workers)
 	jobClient, err := jobs.New(d, jobs.Config{
@@ -144,7 +151,8 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"sessions and rate limits": s.identity.PruneExpired,
 			"idempotency keys":         s.idem.Prune,
 			"membership lifecycle":     s.billing.Lifecycle,
-			"credits and campaigns":    s.billing.Housekeeping,
+			"expired credit":           s.ledger.ExpireDue,
+			"campaigns":                s.campaigns.Housekeeping,
 		},
 		Workers:  workers,
 		Periodic: s.gate.PeriodicJobs(),

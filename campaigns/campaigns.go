@@ -1,4 +1,4 @@
-package billing
+package campaigns
 
 import (
 	"context"
@@ -12,11 +12,14 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // Campaign modes.
@@ -169,11 +172,11 @@ func (s *Service) validateCampaign(in *NewCampaign, site *calendar.Site, now tim
 		v.Check(t.MinCents > 0, f+".min_cents", "must be positive")
 		v.Check(t.MinCents <= in.GoalCents, f+".min_cents", "must not be above the goal")
 		v.Check(t.CreditAmount > 0, f+".credit_amount", "must be positive")
-		v.Check(t.CreditAmount <= maxCreditAmount, f+".credit_amount", "must be at most %d", maxCreditAmount)
+		v.Check(t.CreditAmount <= ledger.MaxAmount, f+".credit_amount", "must be at most %d", ledger.MaxAmount)
 		switch t.CreditUnit {
-		case UnitCents:
+		case ledger.UnitCents:
 			v.Check(t.ResourceKind == "", f+".resource_kind", "money credit has no resource kind")
-		case UnitMinutes:
+		case ledger.UnitMinutes:
 			v.Check(slices.Contains([]string{calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine}, t.ResourceKind),
 				f+".resource_kind", "must be desk, room, zone or machine")
 		default:
@@ -208,9 +211,16 @@ func (s *Service) validateCampaign(in *NewCampaign, site *calendar.Site, now tim
 
 var errCampaignNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "campaign_not_found", Detail: "no such campaign"}
 
-// CreateCampaign opens a campaign and schedules its settlement at the
-// deadline.
-func (s *Service) CreateCampaign(ctx context.Context, in NewCampaign) (*Campaign, error) {
+// CreateCampaign opens a campaign of a site p runs, and schedules its
+// settlement at the deadline. It is recorded as created by p (the system
+// names whom in in.CreatedBy).
+func (s *Service) CreateCampaign(ctx context.Context, p *identity.Principal, in NewCampaign) (*Campaign, error) {
+	if err := mayCreateCampaign(p, in.SiteID); err != nil {
+		return nil, err
+	}
+	if !p.IsSystem() {
+		in.CreatedBy = p.UserID
+	}
 	now := s.now()
 	site, err := calendar.LoadSite(ctx, s.db, in.SiteID)
 	if err != nil {
@@ -263,8 +273,12 @@ func getCampaign(ctx context.Context, idb bun.IDB, campaignID string, lock bool)
 	return &c, nil
 }
 
-// ListCampaigns returns a site's campaigns, newest first.
+// ListCampaigns returns a site's campaigns, newest first; anyone may read
+// them (they are public).
 func (s *Service) ListCampaigns(ctx context.Context, siteID string) ([]Campaign, error) {
+	if _, err := calendar.LoadSite(ctx, s.db, siteID); err != nil {
+		return nil, err
+	}
 	out := []Campaign{}
 	if err := s.db.NewSelect().Model(&out).Where("site_id = ?", siteID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
@@ -285,13 +299,17 @@ type CampaignUpdate struct {
 	VATRateBP   *int
 }
 
-// UpdateCampaign applies up before the campaign starts; afterwards backers
-// have relied on it and it is refused (campaign_started).
-func (s *Service) UpdateCampaign(ctx context.Context, campaignID string, up CampaignUpdate) (*Campaign, error) {
+// UpdateCampaign applies up, as p who runs the campaign, before it
+// starts; afterwards backers have relied on it and it is refused
+// (campaign_started).
+func (s *Service) UpdateCampaign(ctx context.Context, p *identity.Principal, campaignID string, up CampaignUpdate) (*Campaign, error) {
 	var out *Campaign
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		c, err := getCampaign(ctx, tx, campaignID, true)
 		if err != nil {
+			return err
+		}
+		if err := mayRunCampaign(p, c); err != nil {
 			return err
 		}
 		now := s.now()
@@ -355,7 +373,8 @@ type CampaignDeadlineArgs struct {
 	CampaignID string `json:"campaign_id"`
 }
 
-// Kind names the job in river_job.
+// Kind names the job in river_job. It keeps the name it had when billing
+// held the campaigns, so that jobs queued then still find their worker.
 func (CampaignDeadlineArgs) Kind() string { return "billing.campaign_deadline" }
 
 type campaignDeadlineWorker struct {
@@ -368,8 +387,33 @@ func (w *campaignDeadlineWorker) Work(ctx context.Context, job *river.Job[Campai
 	return err
 }
 
-// CloseCampaign ends a campaign before its deadline and settles it now.
-func (s *Service) CloseCampaign(ctx context.Context, campaignID string) (*Campaign, error) {
+// AddWorkers registers the campaigns' job kind.
+func (s *Service) AddWorkers(w *river.Workers) error {
+	return river.AddWorkerSafely(w, &campaignDeadlineWorker{svc: s})
+}
+
+// schedule inserts a job in the caller's transaction, when campaigns have
+// a queue and the caller a transaction.
+func (s *Contributions) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, at time.Time) error {
+	if s.jobs == nil {
+		return nil
+	}
+	btx, ok := tx.(bun.Tx)
+	if !ok {
+		return fmt.Errorf("schedule %s: not inside a transaction", args.Kind())
+	}
+	if _, err := s.jobs.InsertTx(ctx, btx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
+		return fmt.Errorf("schedule %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// CloseCampaign ends a campaign p runs before its deadline and settles it
+// now.
+func (s *Service) CloseCampaign(ctx context.Context, p *identity.Principal, campaignID string) (*Campaign, error) {
+	if _, err := s.RunCampaign(ctx, p, campaignID); err != nil {
+		return nil, err
+	}
 	return s.SettleCampaign(ctx, campaignID, true)
 }
 
@@ -433,9 +477,9 @@ func (s *Service) SettleCampaign(ctx context.Context, campaignID string, early b
 			return nil // its credit vested at once
 		}
 		if status == CampaignSucceeded {
-			return s.movePending(ctx, tx, c, MoveVest, false)
+			return s.ledger.SettlePending(ctx, tx, c.ID, false, "campaign reached its goal: "+c.Title)
 		}
-		if err := s.movePending(ctx, tx, c, MoveVoid, true); err != nil {
+		if err := s.ledger.SettlePending(ctx, tx, c.ID, true, "campaign missed its goal: "+c.Title); err != nil {
 			return err
 		}
 		if _, err := tx.NewUpdate().Model((*Contribution)(nil)).Set("status = ?, updated_at = ?", ContribRefundDue, now).
@@ -453,45 +497,6 @@ func (s *Service) SettleCampaign(ctx context.Context, campaignID string, early b
 		}
 	}
 	return out, nil
-}
-
-// movePending vests (pending → member) or voids (pending → voided) every
-// pending credit of a campaign, one movement per member.
-func (s *Service) movePending(ctx context.Context, tx bun.IDB, c *Campaign, kind string, void bool) error {
-	var rows []struct {
-		LotID  string `bun:"lot_id"`
-		UserID string `bun:"user_id"`
-		Amount int64  `bun:"amount"`
-	}
-	if err := tx.NewSelect().TableExpr("credit_entries AS ce").Join("JOIN credit_lots AS cl ON cl.id = ce.lot_id").
-		ColumnExpr("ce.lot_id, cl.user_id, SUM(ce.amount) AS amount").
-		Where("cl.origin = ? AND cl.origin_id = ? AND ce.account = 'pending:' || cl.user_id", OriginCampaign, c.ID).
-		GroupExpr("ce.lot_id, cl.user_id").Having("SUM(ce.amount) > 0").OrderExpr("cl.user_id, ce.lot_id").
-		Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("read pending credit: %w", err)
-	}
-	now := s.now()
-	for i := 0; i < len(rows); {
-		j := i
-		var legs []leg
-		for ; j < len(rows) && rows[j].UserID == rows[i].UserID; j++ {
-			to := memberAccount(rows[j].UserID)
-			if void {
-				to = acctVoided
-			}
-			legs = append(legs, leg{lot: rows[j].LotID, from: pendingAccount(rows[j].UserID), to: to, amount: rows[j].Amount})
-		}
-		reason := "campaign reached its goal: " + c.Title
-		if void {
-			reason = "campaign missed its goal: " + c.Title
-		}
-		mv := &CreditMovement{Kind: kind, UserID: rows[i].UserID, CampaignID: &c.ID, Reason: reason, CreatedAt: now}
-		if err := post(ctx, tx, mv, legs); err != nil {
-			return err
-		}
-		i = j
-	}
-	return nil
 }
 
 // refundDue refunds, through Stripe, the online contributions of a failed
@@ -514,16 +519,16 @@ func (s *Service) refundDue(ctx context.Context, c *Campaign) error {
 // idempotency key makes a retry ask once), then records it with its credit
 // note. A charge.refunded webhook for it later finds it refunded.
 func (s *Service) refundContribution(ctx context.Context, c *Contribution) error {
-	if s.stripe == nil || s.stripe.api == nil || c.StripePaymentIntentID == nil {
+	if s.payments.OnlinePaymentReady() != nil || c.StripePaymentIntentID == nil {
 		return fmt.Errorf("refund contribution %s: online payment is not configured", c.ID)
 	}
-	if err := s.stripeRefund(ctx, *c.StripePaymentIntentID, c.AmountCents-c.RefundedCents, "relais-campaign-refund-"+c.ID); err != nil {
+	if err := s.payments.StripeRefund(ctx, *c.StripePaymentIntentID, c.AmountCents-c.RefundedCents, "relais-campaign-refund-"+c.ID); err != nil {
 		slog.WarnContext(ctx, "campaign refund failed", "contribution_id", c.ID, "error", err)
 		return err
 	}
 	return db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var cur Contribution
-		found, err := lockStripeRow(ctx, tx, &cur, "id = ?", c.ID)
+		found, err := billing.LockStripeRow(ctx, tx, &cur, "id = ?", c.ID)
 		if err != nil || !found {
 			return fmt.Errorf("lock contribution: %w", err)
 		}
@@ -536,7 +541,7 @@ func (s *Service) refundContribution(ctx context.Context, c *Contribution) error
 
 // recordContributionRefund marks refunded cents of a contribution (the
 // cumulative figure) and issues the credit note of the difference.
-func (s *Service) recordContributionRefund(ctx context.Context, tx bun.IDB, c *Contribution, refundedCents int64) error {
+func (s *Contributions) recordContributionRefund(ctx context.Context, tx bun.IDB, c *Contribution, refundedCents int64) error {
 	delta := refundedCents - c.RefundedCents
 	if delta <= 0 {
 		return nil
@@ -552,7 +557,7 @@ func (s *Service) recordContributionRefund(ctx context.Context, tx bun.IDB, c *C
 	if s.invoicer == nil || c.InvoiceID == nil {
 		return nil
 	}
-	in := invoicing.CreditNoteInput{Reason: "Remboursement de la contribution", Refund: &invoicing.InvoicePayment{PaidAt: now, Method: MethodCard, Reference: c.ExternalID}}
+	in := invoicing.CreditNoteInput{Reason: "Remboursement de la contribution", Refund: &invoicing.InvoicePayment{PaidAt: now, Method: billing.MethodCard, Reference: c.ExternalID}}
 	if delta < c.AmountCents {
 		if milli := (delta*1000*2 + c.AmountCents) / (2 * c.AmountCents); milli > 0 && milli < 1000 {
 			in.Lines = []invoicing.CreditLine{{Position: 1, QuantityMilli: milli}}
@@ -565,13 +570,11 @@ func (s *Service) recordContributionRefund(ctx context.Context, tx bun.IDB, c *C
 }
 
 // Housekeeping is the periodic safety net behind the durable jobs: it
-// expires credit past its date and settles campaigns past their deadline
-// (and retries their refunds). Both are idempotent.
+// abandons unpaid checkouts and settles campaigns past their deadline
+// (and retries their refunds). Both are idempotent. (The ledger's
+// ExpireDue expires credit past its date.)
 func (s *Service) Housekeeping(ctx context.Context, now time.Time) (int64, error) {
-	n, err := s.expireDue(ctx, now)
-	if err != nil {
-		return n, err
-	}
+	var n int64
 	// An online contribution whose checkout was left unpaid for a day is
 	// abandoned, as other payments are; a SEPA debit that settles later
 	// still revives it through the webhook.
@@ -603,7 +606,7 @@ func (s *Service) Housekeeping(ctx context.Context, now time.Time) (int64, error
 // nothing once it failed. It does nothing for a contribution without a
 // member (held until one registers with its email and verifies it), below every tier, or
 // already credited. The caller holds the campaign's row.
-func (s *Service) creditContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
+func (s *Contributions) creditContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
 	if k.UserID == nil || k.LotID != nil || k.CreditAmount <= 0 || k.Status != ContribPaid || c.Status == CampaignFailed {
 		return nil
 	}
@@ -618,21 +621,14 @@ func (s *Service) creditContribution(ctx context.Context, tx bun.IDB, c *Campaig
 			expires = &e
 		}
 	}
-	now := s.now()
-	lot := &CreditLot{UserID: *k.UserID, Unit: k.CreditUnit, ResourceKind: k.CreditResourceKind, SiteID: &c.SiteID,
-		Origin: OriginCampaign, OriginID: c.ID, ExpiresAt: expires, CreatedAt: now}
-	if err := s.newLot(ctx, tx, lot); err != nil {
+	lotID, err := s.ledger.CreditCampaign(ctx, tx, ledger.CampaignCredit{UserID: *k.UserID, CampaignID: c.ID, SiteID: c.SiteID,
+		Unit: k.CreditUnit, ResourceKind: k.CreditResourceKind, Amount: k.CreditAmount, ExpiresAt: expires,
+		Pending: c.Mode == ModeAllOrNothing && c.Status == CampaignOpen,
+		Reason:  "contribution " + k.ReceiptNumber() + " to " + c.Title})
+	if err != nil {
 		return err
 	}
-	to := memberAccount(*k.UserID)
-	if c.Mode == ModeAllOrNothing && c.Status == CampaignOpen {
-		to = pendingAccount(*k.UserID)
-	}
-	mv := &CreditMovement{Kind: MoveCredit, UserID: *k.UserID, CampaignID: &c.ID, Reason: "contribution " + k.ReceiptNumber() + " to " + c.Title, CreatedAt: now}
-	if err := post(ctx, tx, mv, []leg{{lot: lot.ID, from: campaignAccount(c.ID), to: to, amount: k.CreditAmount}}); err != nil {
-		return err
-	}
-	k.LotID = &lot.ID
+	k.LotID = &lotID
 	if _, err := tx.NewUpdate().Model(k).WherePK().Column("lot_id").Exec(ctx); err != nil {
 		return fmt.Errorf("link contribution credit: %w", err)
 	}
@@ -665,14 +661,13 @@ func (c *Campaign) applyTier(k *Contribution) {
 // email verification): otherwise whoever registered first with a backer's
 // address would collect the backer's credit. It is called when a member
 // verifies their address and, lazily, when they read their credit.
-func (s *Service) ClaimContributions(ctx context.Context, userID string) error {
-	var email string
-	if err := s.db.NewSelect().Table("users").Column("email").
-		Where("id = ? AND email_verified_at IS NOT NULL AND deleted_at IS NULL", userID).Scan(ctx, &email); err != nil {
-		if isNoRows(err) {
-			return nil // unknown, gone, or not verified yet
-		}
+func (s *Contributions) ClaimContributions(ctx context.Context, userID string) error {
+	email, verified, err := s.accounts.VerifiedEmail(ctx, s.db, userID)
+	if err != nil {
 		return fmt.Errorf("read member email: %w", err)
+	}
+	if !verified {
+		return nil // unknown, gone, or not verified yet
 	}
 	n, err := s.db.NewSelect().Model((*Contribution)(nil)).Where("user_id IS NULL AND email = ?", normEmail(email)).Count(ctx)
 	if err != nil || n == 0 {
@@ -726,9 +721,17 @@ func (s *Service) Progress(ctx context.Context, campaignID string) (*CampaignPro
 	return p, nil
 }
 
-// ListContributions returns a campaign's contributions in the order they
-// were recorded, after the contribution id after, at most limit (0: all).
-func (s *Service) ListContributions(ctx context.Context, campaignID, after string, limit int) ([]Contribution, error) {
+// ListContributions returns the contributions of a campaign p runs in the
+// order they were recorded, after the contribution id after, at most limit
+// (0: all).
+func (s *Service) ListContributions(ctx context.Context, p *identity.Principal, campaignID, after string, limit int) ([]Contribution, error) {
+	if _, err := s.RunCampaign(ctx, p, campaignID); err != nil {
+		return nil, err
+	}
+	return s.listContributions(ctx, campaignID, after, limit)
+}
+
+func (s *Service) listContributions(ctx context.Context, campaignID, after string, limit int) ([]Contribution, error) {
 	out := []Contribution{}
 	q := s.db.NewSelect().Model(&out).Where("campaign_id = ? AND id > ?", campaignID, after).Order("id")
 	if limit > 0 {
@@ -740,8 +743,17 @@ func (s *Service) ListContributions(ctx context.Context, campaignID, after strin
 	return out, nil
 }
 
-// MyContributions returns a member's contributions, newest first.
-func (s *Service) MyContributions(ctx context.Context, userID string) ([]Contribution, error) {
+// MyContributions returns the contributions of the member p, newest
+// first, once those made with their verified address before they had an
+// account are theirs (ClaimContributions).
+func (s *Service) MyContributions(ctx context.Context, p *identity.Principal) ([]Contribution, error) {
+	if err := mayHoldCredit(p); err != nil {
+		return nil, err
+	}
+	userID := p.UserID
+	if err := s.ClaimContributions(ctx, userID); err != nil {
+		return nil, err
+	}
 	out := []Contribution{}
 	if err := s.db.NewSelect().Model(&out).Where("user_id = ?", userID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list contributions: %w", err)

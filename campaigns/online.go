@@ -1,4 +1,4 @@
-package billing
+package campaigns
 
 import (
 	"context"
@@ -10,16 +10,14 @@ import (
 	"github.com/stripe/stripe-go/v79"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
-
-// purposeContribution marks the Checkout Sessions of campaign
-// contributions in their metadata, so the webhook tells them from plan
-// payments.
-const purposeContribution = "contribution"
 
 // ContributionCheckout is an online contribution a member makes.
 type ContributionCheckout struct {
@@ -55,18 +53,22 @@ func campaignTakes(c *Campaign, now time.Time) error {
 // CheckoutContribution opens a Stripe Checkout Session (one payment) for a
 // contribution. The contribution is recorded pending; the webhook records
 // the money, issues the invoice and grants the credit.
-func (s *Service) CheckoutContribution(ctx context.Context, userID, campaignID string, in ContributionCheckout) (*CheckoutResult, error) {
-	if s.stripe == nil || s.stripe.api == nil {
-		return nil, errOnlinePaymentUnavailable
+func (s *Service) CheckoutContribution(ctx context.Context, p *identity.Principal, campaignID string, in ContributionCheckout) (*billing.CheckoutResult, error) {
+	if err := mayContribute(p); err != nil {
+		return nil, err
+	}
+	userID := p.UserID
+	if err := s.payments.OnlinePaymentReady(); err != nil {
+		return nil, err
 	}
 	var v errs.Validator
-	v.Check(in.AmountCents >= stripeMinimumCents, "amount_cents", "must be at least %d (Stripe's minimum)", stripeMinimumCents)
+	v.Check(in.AmountCents >= billing.StripeMinimumCents, "amount_cents", "must be at least %d (Stripe's minimum)", billing.StripeMinimumCents)
 	v.Check(in.AmountCents <= maxContributionCents, "amount_cents", "must be at most %d", maxContributionCents)
 	v.Check(len(in.PublicName) <= 100, "public_name", "must be at most 100 bytes")
-	v.Check(validReturnURL(in.SuccessURL), "success_url", "must be an absolute http(s) URL")
-	v.Check(validReturnURL(in.CancelURL), "cancel_url", "must be an absolute http(s) URL")
+	v.Check(billing.ValidReturnURL(in.SuccessURL), "success_url", "must be an absolute http(s) URL")
+	v.Check(billing.ValidReturnURL(in.CancelURL), "cancel_url", "must be an absolute http(s) URL")
 	if s.invoicer != nil {
-		if err := v.Merge(checkBuyer(in.Buyer)); err != nil {
+		if err := v.Merge(billing.CheckBuyer(in.Buyer)); err != nil {
 			return nil, err
 		}
 	}
@@ -85,10 +87,11 @@ func (s *Service) CheckoutContribution(ctx context.Context, userID, campaignID s
 		if err := campaignTakes(c, now); err != nil {
 			return err
 		}
-		var email, name string
-		if err := tx.QueryRowContext(ctx, "SELECT email, name FROM users WHERE id = ?", userID).Scan(&email, &name); err != nil {
+		member, err := s.accounts.Contact(ctx, tx, userID)
+		if err != nil {
 			return fmt.Errorf("read member: %w", err)
 		}
+		email, name := member.Email, member.Name
 		seq, err := nextReceipt(ctx, tx, c.ID)
 		if err != nil {
 			return err
@@ -115,26 +118,19 @@ func (s *Service) CheckoutContribution(ctx context.Context, userID, campaignID s
 			Where("id = ? AND status = ?", k.ID, ContribPending).Exec(context.WithoutCancel(ctx)); uerr != nil {
 			slog.ErrorContext(ctx, "abandon contribution", "contribution_id", k.ID, "error", uerr)
 		}
-		return nil, checkoutFailed(ctx, err, "contribution_id", k.ID)
+		return nil, billing.CheckoutFailed(ctx, err, "contribution_id", k.ID)
 	}
 	if _, err := s.db.NewUpdate().Model((*Contribution)(nil)).Set("stripe_checkout_session_id = ?", sess.ID).
 		Where("id = ?", k.ID).Exec(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("store checkout session: %w", err)
 	}
-	return &CheckoutResult{SessionID: sess.ID, URL: sess.URL, TargetID: k.ID}, nil
+	return &billing.CheckoutResult{SessionID: sess.ID, URL: sess.URL, TargetID: k.ID}, nil
 }
 
 func (s *Service) contributionSession(ctx context.Context, userID string, c *Campaign, k *Contribution, in ContributionCheckout) (*stripe.CheckoutSession, error) {
-	ctx, cancel := context.WithTimeout(ctx, stripeTimeout)
-	defer cancel()
-	customerID, err := s.stripeCustomer(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	meta := map[string]string{"purpose": purposeContribution, "contribution_id": k.ID, "campaign_id": c.ID, "user_id": userID}
+	meta := map[string]string{"purpose": billing.PurposeContribution, "contribution_id": k.ID, "campaign_id": c.ID, "user_id": userID}
 	params := &stripe.CheckoutSessionParams{
 		Mode:              stripe.String(string(stripe.CheckoutSessionModePayment)),
-		Customer:          stripe.String(customerID),
 		ClientReferenceID: stripe.String(k.ID),
 		SuccessURL:        stripe.String(in.SuccessURL),
 		CancelURL:         stripe.String(in.CancelURL),
@@ -149,34 +145,30 @@ func (s *Service) contributionSession(ctx context.Context, userID string, c *Cam
 			},
 		}},
 	}
-	params.Context = ctx
 	params.SetIdempotencyKey("relais-contribution-" + k.ID)
-	sess, err := s.stripe.api.CheckoutSessions.New(params)
-	if err != nil {
-		return nil, &providerError{fmt.Errorf("create checkout session: %w", err)}
-	}
-	return sess, nil
+	// billing opens it as the member's Stripe customer.
+	return s.payments.CheckoutSession(ctx, userID, params)
 }
 
-// onContributionSession records the outcome of a contribution's checkout,
+// OnContributionSession records the outcome of a contribution's checkout,
 // once whatever the order and number of deliveries: the contribution's
 // status says what is already done.
-func (s *Service) onContributionSession(ctx context.Context, tx bun.IDB, ev *stripe.Event, at time.Time, cs *stripe.CheckoutSession) error {
+func (s *Contributions) OnContributionSession(ctx context.Context, tx bun.IDB, ev *stripe.Event, at time.Time, cs *stripe.CheckoutSession) error {
 	kid := cs.Metadata["contribution_id"]
 	if kid == "" {
 		kid = cs.ClientReferenceID
 	}
 	var k Contribution
-	found, err := lockStripeRow(ctx, tx, &k, "id = ? AND platform = 'stripe'", kid)
+	found, err := billing.LockStripeRow(ctx, tx, &k, "id = ? AND platform = 'stripe'", kid)
 	if err != nil {
 		return fmt.Errorf("find contribution: %w", err)
 	}
 	if !found {
-		ignoreEvent(ctx, ev, "unknown contribution", "contribution_id", kid, "session_id", cs.ID)
+		billing.IgnoreEvent(ctx, ev, "unknown contribution", "contribution_id", kid, "session_id", cs.ID)
 		return nil
 	}
 	if k.StripeCheckoutSessionID != nil && *k.StripeCheckoutSessionID != cs.ID {
-		ignoreEvent(ctx, ev, "session of another checkout", "contribution_id", kid, "session_id", cs.ID)
+		billing.IgnoreEvent(ctx, ev, "session of another checkout", "contribution_id", kid, "session_id", cs.ID)
 		return nil
 	}
 	k.StripeCheckoutSessionID = &cs.ID
@@ -209,7 +201,7 @@ func saveContribution(ctx context.Context, tx bun.IDB, k *Contribution) error {
 // contributionPaid records the money of an online contribution: its
 // invoice, and its credit — pending, vested, or, when the campaign has
 // failed meanwhile, none and a refund due (the campaign job refunds it).
-func (s *Service) contributionPaid(ctx context.Context, tx bun.IDB, k *Contribution, at time.Time) error {
+func (s *Contributions) contributionPaid(ctx context.Context, tx bun.IDB, k *Contribution, at time.Time) error {
 	c, err := getCampaign(ctx, tx, k.CampaignID, true)
 	if err != nil {
 		return err
@@ -234,7 +226,7 @@ func (s *Service) contributionPaid(ctx context.Context, tx bun.IDB, k *Contribut
 // invoiceContribution issues the invoice of an online contribution: the
 // credit it buys is a prepayment of the place's services, invoiced TTC at
 // the campaign's VAT rate.
-func (s *Service) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
+func (s *Contributions) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
 	if s.invoicer == nil || k.InvoiceID != nil || k.UserID == nil {
 		return nil
 	}
@@ -249,7 +241,7 @@ func (s *Service) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campai
 	if buyer.Email == "" {
 		buyer.Email = k.Email
 	}
-	loc := siteLocation(ctx, tx, &c.SiteID)
+	loc := billing.SiteLocation(ctx, tx, c.SiteID)
 	day := k.ContributedAt.In(loc).Format("2006-01-02")
 	desc := fmt.Sprintf("Contribution à la campagne « %s » (reçu %s)", c.Title, k.ReceiptNumber())
 	if k.CreditAmount > 0 {
@@ -262,7 +254,7 @@ func (s *Service) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campai
 	inv, err := s.invoicer.Issue(ctx, tx, invoicing.InvoiceInput{SiteID: c.SiteID, Buyer: buyer,
 		Lines:       []invoicing.InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: k.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP}},
 		ServiceFrom: day, ServiceTo: day,
-		Payment: &invoicing.InvoicePayment{PaidAt: k.ContributedAt, Method: MethodCard, Reference: ref}})
+		Payment: &invoicing.InvoicePayment{PaidAt: k.ContributedAt, Method: billing.MethodCard, Reference: ref}})
 	if err != nil {
 		return fmt.Errorf("invoice contribution %s: %w", k.ID, err)
 	}
@@ -298,7 +290,7 @@ func ReceiptText(seller string, c *Campaign, k *Contribution) string {
 // creditText says an amount of credit in French: "120,00 € de crédit" or
 // "10 h 30 de machine".
 func creditText(unit string, amount int64, kind string) string {
-	if unit == UnitCents {
+	if unit == ledger.UnitCents {
 		return fmt.Sprintf("%s € de crédit", euros(amount))
 	}
 	h, m := amount/60, amount%60
@@ -316,30 +308,16 @@ func euros(cents int64) string {
 	return fmt.Sprintf("%s%d,%02d", sign, cents/100, cents%100)
 }
 
-// stripeRefund asks Stripe to refund amount of a payment intent, once per
-// key however often it is asked.
-func (s *Service) stripeRefund(ctx context.Context, paymentIntent string, amount int64, key string) error {
-	ctx, cancel := context.WithTimeout(ctx, stripeTimeout)
-	defer cancel()
-	params := &stripe.RefundParams{PaymentIntent: stripe.String(paymentIntent), Amount: stripe.Int64(amount)}
-	params.Context = ctx
-	params.SetIdempotencyKey(key)
-	if _, err := s.stripe.api.Refunds.New(params); err != nil {
-		return &providerError{fmt.Errorf("refund %s: %w", paymentIntent, err)}
-	}
-	return nil
-}
-
-// onContributionRefunded records a refund Stripe reports for a
+// OnContributionRefunded records a refund Stripe reports for a
 // contribution (ours at settlement, or one made in Stripe's dashboard):
 // the credit note of what was not recorded yet, and, once all the money is
 // back, the credit it had earned withdrawn (what is left of it).
-func (s *Service) onContributionRefunded(ctx context.Context, tx bun.IDB, ev *stripe.Event, ch *stripe.Charge) (bool, error) {
+func (s *Contributions) OnContributionRefunded(ctx context.Context, tx bun.IDB, ev *stripe.Event, ch *stripe.Charge) (bool, error) {
 	if ch.PaymentIntent == nil || ch.PaymentIntent.ID == "" {
 		return false, nil
 	}
 	var k Contribution
-	found, err := lockStripeRow(ctx, tx, &k, "stripe_payment_intent_id = ? AND platform = 'stripe'", ch.PaymentIntent.ID)
+	found, err := billing.LockStripeRow(ctx, tx, &k, "stripe_payment_intent_id = ? AND platform = 'stripe'", ch.PaymentIntent.ID)
 	if err != nil || !found {
 		return false, err
 	}
@@ -350,33 +328,7 @@ func (s *Service) onContributionRefunded(ctx context.Context, tx bun.IDB, ev *st
 		return true, err
 	}
 	if k.Status == ContribRefunded && k.LotID != nil && k.UserID != nil {
-		return true, s.reclaimLot(ctx, tx, *k.LotID, *k.UserID, "contribution refunded")
+		return true, s.ledger.ReclaimLot(ctx, tx, *k.LotID, *k.UserID, "contribution refunded")
 	}
 	return true, nil
-}
-
-// reclaimLot takes back what a member still holds of a lot: pending credit
-// is voided, spendable credit withdrawn. Credit already spent stays spent.
-func (s *Service) reclaimLot(ctx context.Context, tx bun.IDB, lotID, userID, reason string) error {
-	if _, err := lockHolder(ctx, tx, userID); err != nil {
-		return err
-	}
-	var rows []struct {
-		Account string `bun:"account"`
-		Amount  int64  `bun:"amount"`
-	}
-	if err := tx.NewSelect().Table("credit_entries").ColumnExpr("account, SUM(amount) AS amount").
-		Where("lot_id = ? AND account IN (?)", lotID, bun.In([]string{memberAccount(userID), pendingAccount(userID)})).
-		GroupExpr("account").Having("SUM(amount) > 0").Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("read lot balance: %w", err)
-	}
-	var legs []leg
-	for _, r := range rows {
-		to := acctWithdrawn
-		if r.Account == pendingAccount(userID) {
-			to = acctVoided
-		}
-		legs = append(legs, leg{lot: lotID, from: r.Account, to: to, amount: r.Amount})
-	}
-	return post(ctx, tx, &CreditMovement{Kind: MoveWithdraw, UserID: userID, Reason: reason, CreatedAt: s.now()}, legs)
 }

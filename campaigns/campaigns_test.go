@@ -1,4 +1,4 @@
-package billing
+package campaigns
 
 import (
 	"context"
@@ -9,27 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
-// newCampaignFixture is the Stripe fixture with the real invoicer.
-func newCampaignFixture(t testing.TB, members int, apiURL string) *stripeFixture {
+func (f *fixture) campaign(t testing.TB, mode string, goal int64) *Campaign {
 	t.Helper()
-	f := newStripeFixture(t, members, apiURL)
-	f.withInvoicer()
-	return f
-}
-
-func (f *stripeFixture) campaign(t testing.TB, mode string, goal int64) *Campaign {
-	t.Helper()
-	c, err := f.bill.CreateCampaign(context.Background(), NewCampaign{SiteID: f.site.ID, Title: "Une découpeuse laser", GoalCents: goal,
+	c, err := f.camp.CreateCampaign(context.Background(), identity.System(), NewCampaign{SiteID: f.site.ID, Title: "Une découpeuse laser", GoalCents: goal,
 		Deadline: f.clock.AddDate(0, 1, 0), Mode: mode, Tiers: []Tier{
-			{Name: "Soutien", MinCents: 2000, CreditUnit: UnitCents, CreditAmount: 2400},
-			{Name: "Laser", MinCents: 10000, CreditUnit: UnitMinutes, CreditAmount: 600, ResourceKind: calendar.KindMachine, ExpiresAfterDays: 365},
+			{Name: "Soutien", MinCents: 2000, CreditUnit: ledger.UnitCents, CreditAmount: 2400},
+			{Name: "Laser", MinCents: 10000, CreditUnit: ledger.UnitMinutes, CreditAmount: 600, ResourceKind: calendar.KindMachine, ExpiresAfterDays: 365},
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -38,9 +33,14 @@ func (f *stripeFixture) campaign(t testing.TB, mode string, goal int64) *Campaig
 }
 
 // balances sums a member's available and pending credit of one unit.
-func (f *stripeFixture) credit(t testing.TB, user, unit string) (available, pending int64) {
+func (f *fixture) credit(t testing.TB, user, unit string) (available, pending int64) {
 	t.Helper()
-	bs, err := f.bill.Balances(context.Background(), user)
+	// As the API does, the contributions made with the member's verified
+	// address are theirs before their balance is read.
+	if err := f.camp.ClaimContributions(context.Background(), user); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := f.ledger.Balances(context.Background(), &identity.Principal{UserID: user})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,9 +53,9 @@ func (f *stripeFixture) credit(t testing.TB, user, unit string) (available, pend
 	return available, pending
 }
 
-func (f *stripeFixture) ledgerOK(t testing.TB) {
+func (f *fixture) ledgerOK(t testing.TB) {
 	t.Helper()
-	r, err := f.bill.VerifyLedger(context.Background())
+	r, err := f.ledger.VerifyLedger(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestCampaignValidation(t *testing.T) {
 	past := f.clock.Add(-time.Hour)
 	good := func() NewCampaign {
 		return NewCampaign{SiteID: f.site.ID, Title: "Four", GoalCents: 100000, Deadline: future, Mode: ModeAllOrNothing,
-			Tiers: []Tier{{Name: "A", MinCents: 5000, CreditUnit: UnitCents, CreditAmount: 6000}}}
+			Tiers: []Tier{{Name: "A", MinCents: 5000, CreditUnit: ledger.UnitCents, CreditAmount: 6000}}}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -104,7 +104,7 @@ func TestCampaignValidation(t *testing.T) {
 		{"tier above the goal", func(c *NewCampaign) { c.Tiers[0].MinCents = 200000 }, "tiers[0].min_cents"},
 		{"negative tier", func(c *NewCampaign) { c.Tiers[0].MinCents = -1 }, "tiers[0].min_cents"},
 		{"zero credit", func(c *NewCampaign) { c.Tiers[0].CreditAmount = 0 }, "tiers[0].credit_amount"},
-		{"hours without kind", func(c *NewCampaign) { c.Tiers[0].CreditUnit = UnitMinutes }, "tiers[0].resource_kind"},
+		{"hours without kind", func(c *NewCampaign) { c.Tiers[0].CreditUnit = ledger.UnitMinutes }, "tiers[0].resource_kind"},
 		{"deadline in the past", func(c *NewCampaign) { c.Deadline = past }, "deadline"},
 		{"deadline before start", func(c *NewCampaign) { s := future.Add(time.Hour); c.StartsAt = &s }, "deadline"},
 		{"mode", func(c *NewCampaign) { c.Mode = "whatever" }, "mode"},
@@ -113,7 +113,7 @@ func TestCampaignValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := good()
 			tc.edit(&in)
-			_, err := f.bill.CreateCampaign(ctx, in)
+			_, err := f.camp.CreateCampaign(ctx, identity.System(), in)
 			if !errors.Is(err, errs.ErrInvalid) && !strings.Contains(fieldsOf(err), tc.field) {
 				t.Fatalf("err = %v", err)
 			}
@@ -129,16 +129,16 @@ func TestCampaignValidation(t *testing.T) {
 	later := f.clock.AddDate(0, 0, 7)
 	in := good()
 	in.StartsAt = &later
-	c, err := f.bill.CreateCampaign(ctx, in)
+	c, err := f.camp.CreateCampaign(ctx, identity.System(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	goal := int64(150000)
-	if c, err = f.bill.UpdateCampaign(ctx, c.ID, CampaignUpdate{GoalCents: &goal}); err != nil || c.GoalCents != goal {
+	if c, err = f.camp.UpdateCampaign(ctx, identity.System(), c.ID, CampaignUpdate{GoalCents: &goal}); err != nil || c.GoalCents != goal {
 		t.Fatalf("edit before start: %v", err)
 	}
 	*f.clock = later.Add(time.Minute)
-	if _, err := f.bill.UpdateCampaign(ctx, c.ID, CampaignUpdate{GoalCents: &goal}); problemCode(err) != "campaign_started" {
+	if _, err := f.camp.UpdateCampaign(ctx, identity.System(), c.ID, CampaignUpdate{GoalCents: &goal}); problemCode(err) != "campaign_started" {
 		t.Fatalf("edit after start: %v", err)
 	}
 }
@@ -171,7 +171,7 @@ func TestImportContributions(t *testing.T) {
 	c := f.campaign(t, ModeAllOrNothing, 50000)
 	anne := f.users[0]
 
-	rep, err := f.bill.ImportContributions(ctx, c.ID, anne, latin1(helloAssoCSV))
+	rep, err := f.camp.ImportContributions(ctx, runBy(anne), c.ID, latin1(helloAssoCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,17 +179,17 @@ func TestImportContributions(t *testing.T) {
 		rep.Matched != 1 || rep.Held != 1 || len(rep.Skipped) != 1 || rep.Skipped[0].Line != 4 {
 		t.Fatalf("report = %+v", rep)
 	}
-	ks, _ := f.bill.ListContributions(ctx, c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
 	if len(ks) != 2 || ks[0].Name != "Hélène Lefèvre" || ks[0].AmountCents != 12000 || ks[1].AmountCents != 2500 {
 		t.Fatalf("contributions = %+v", ks)
 	}
 	// Pending until the goal is reached: 600 machine minutes for 120 €.
-	if a, p := f.credit(t, anne, UnitMinutes); a != 0 || p != 600 {
+	if a, p := f.credit(t, anne, ledger.UnitMinutes); a != 0 || p != 600 {
 		t.Fatalf("anne: available %d, pending %d", a, p)
 	}
 	// The same file again, as UTF-8 with a BOM and commas: nothing new.
 	again := "\uFEFF" + strings.ReplaceAll(strings.ReplaceAll(helloAssoCSV, ";", ","), "120,00", "120.00")
-	rep, err = f.bill.ImportContributions(ctx, c.ID, anne, []byte(again))
+	rep, err = f.camp.ImportContributions(ctx, runBy(anne), c.ID, []byte(again))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,13 +199,13 @@ func TestImportContributions(t *testing.T) {
 	// Someone registers with the held contributor's address: nothing
 	// follows until the address is proved theirs; then their credit does.
 	u := dbtest.User(t, f.db, "nouveau@example.fr", "Jean")
-	if a, p := f.credit(t, u, UnitCents); a != 0 || p != 0 {
+	if a, p := f.credit(t, u, ledger.UnitCents); a != 0 || p != 0 {
 		t.Fatalf("claimed by an unverified address: available %d, pending %d", a, p)
 	}
 	if _, err := f.db.ExecContext(ctx, "UPDATE users SET email_verified_at = ? WHERE id = ?", time.Now().UTC(), u); err != nil {
 		t.Fatal(err)
 	}
-	if a, p := f.credit(t, u, UnitCents); a != 0 || p != 2400 {
+	if a, p := f.credit(t, u, ledger.UnitCents); a != 0 || p != 2400 {
 		t.Fatalf("claimed: available %d, pending %d", a, p)
 	}
 	f.ledgerOK(t)
@@ -223,7 +223,7 @@ func TestImportRejectsTheWholeFile(t *testing.T) {
 		"a4,d@example.fr,Dé,0,2026-03-02\n" +
 		"a1,e@example.fr,Eve,10,2026-03-02\n" +
 		"a6,f@example.fr,Fé,10,hier\n"
-	_, err := f.bill.ImportContributions(ctx, c.ID, "", []byte(bad))
+	_, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(bad))
 	var rej *ImportRejectedError
 	if !errors.As(err, &rej) {
 		t.Fatalf("err = %v", err)
@@ -245,20 +245,20 @@ func TestImportRejectsTheWholeFile(t *testing.T) {
 		"empty":           "",
 		"utf-16":          "\xff\xfeh\x00",
 	} {
-		_, err := f.bill.ImportContributions(ctx, c.ID, "", []byte(body))
+		_, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(body))
 		if problemCode(err) != "csv_unreadable" {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
 	// keep_it_all: the credit is spendable at once.
-	rep, err := f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date;public_name\nx1;m0@example.fr;20;2026-03-02T09:00:00+01:00;Anne L.\n"))
+	rep, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;amount;date;public_name\nx1;m0@example.fr;20;2026-03-02T09:00:00+01:00;Anne L.\n"))
 	if err != nil || rep.Created != 1 {
 		t.Fatalf("import: %v %+v", err, rep)
 	}
-	if a, p := f.credit(t, f.users[0], UnitCents); a != 2400 || p != 0 {
+	if a, p := f.credit(t, f.users[0], ledger.UnitCents); a != 2400 || p != 0 {
 		t.Fatalf("keep_it_all credit: available %d pending %d", a, p)
 	}
-	pr, _ := f.bill.Progress(ctx, c.ID)
+	pr, _ := f.camp.Progress(ctx, c.ID)
 	if pr.RaisedCents != 2000 || pr.Backers != 1 || len(pr.PublicNames) != 1 || pr.PublicNames[0] != "Anne L." {
 		t.Fatalf("progress = %+v", pr)
 	}
@@ -273,31 +273,31 @@ func TestSettlementHappensOnce(t *testing.T) {
 	c := f.campaign(t, ModeAllOrNothing, 30000)
 	csv := "contribution_id;email;amount;date\n" +
 		"s1;m0@example.fr;100;2026-03-02\ns2;m1@example.fr;150;2026-03-02\ns3;m2@example.fr;60;2026-03-02\n"
-	if _, err := f.bill.ImportContributions(ctx, c.ID, "", []byte(csv)); err != nil {
+	if _, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(csv)); err != nil {
 		t.Fatal(err)
 	}
 	// Before the deadline the job does nothing.
-	if got, err := f.bill.SettleCampaign(ctx, c.ID, false); err != nil || got.Status != CampaignOpen {
+	if got, err := f.camp.SettleCampaign(ctx, c.ID, false); err != nil || got.Status != CampaignOpen {
 		t.Fatalf("early run: %v %+v", err, got)
 	}
 	*f.clock = c.Deadline.Add(time.Second)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if _, err := f.bill.SettleCampaign(ctx, c.ID, false); err != nil {
+			if _, err := f.camp.SettleCampaign(ctx, c.ID, false); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	got, _ := f.bill.GetCampaign(ctx, c.ID)
+	got, _ := f.camp.GetCampaign(ctx, c.ID)
 	if got.Status != CampaignSucceeded || got.SettledAt == nil {
 		t.Fatalf("campaign = %+v", got)
 	}
-	if n := f.count(t, "credit_movements", "kind = ?", MoveVest); n != 3 {
+	if n := f.count(t, "credit_movements", "kind = ?", ledger.MoveVest); n != 3 {
 		t.Fatalf("%d vest movements, want 3", n)
 	}
-	if a, p := f.credit(t, f.users[0], UnitMinutes); a != 600 || p != 0 {
+	if a, p := f.credit(t, f.users[0], ledger.UnitMinutes); a != 600 || p != 0 {
 		t.Fatalf("vested: available %d, pending %d", a, p)
 	}
 	f.ledgerOK(t)
@@ -319,37 +319,37 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		"buyer":      {AmountCents: 5000, SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko"},
 		"cancel_url": {AmountCents: 5000, SuccessURL: "https://x.fr/ok", CancelURL: "nope", Buyer: buyer},
 	} {
-		if _, err := f.bill.CheckoutContribution(ctx, anne, c.ID, in); !strings.Contains(fieldsOf(err), name) {
+		if _, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, in); !strings.Contains(fieldsOf(err), name) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	res, err := f.bill.CheckoutContribution(ctx, anne, c.ID, ContributionCheckout{AmountCents: 12000, PublicName: "Anne",
+	res, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, ContributionCheckout{AmountCents: 12000, PublicName: "Anne",
 		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sess := map[string]any{"id": res.SessionID, "object": "checkout.session", "client_reference_id": res.TargetID, "mode": "payment",
 		"payment_status": "paid", "status": "complete", "payment_intent": "pi_" + res.TargetID,
-		"metadata": map[string]any{"purpose": purposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}
+		"metadata": map[string]any{"purpose": billing.PurposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}
 	ev := event("checkout.session.completed", *f.clock, sess)
 	f.mustDeliver(t, ev)
 	f.mustDeliver(t, ev) // delivered twice
 	f.mustDeliver(t, event("checkout.session.completed", *f.clock, sess))
-	k, _ := f.bill.GetContribution(ctx, res.TargetID)
+	k, _ := f.camp.GetContribution(ctx, res.TargetID)
 	if k.Status != ContribPaid || k.InvoiceID == nil || k.LotID == nil {
 		t.Fatalf("paid contribution = %+v", k)
 	}
 	if n := f.count(t, "invoices", "kind = 'invoice'"); n != 1 {
 		t.Fatalf("%d invoices, want 1", n)
 	}
-	if _, p := f.credit(t, anne, UnitMinutes); p != 600 {
+	if _, p := f.credit(t, anne, ledger.UnitMinutes); p != 600 {
 		t.Fatalf("pending minutes = %d", p)
 	}
-	if _, err := f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nh1;m1@example.fr;30;2026-03-02\n")); err != nil {
+	if _, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;amount;date\nh1;m1@example.fr;30;2026-03-02\n")); err != nil {
 		t.Fatal(err)
 	}
 	*f.clock = c.Deadline.Add(time.Minute)
-	got, err := f.bill.SettleCampaign(ctx, c.ID, false)
+	got, err := f.camp.SettleCampaign(ctx, c.ID, false)
 	if err != nil || got.Status != CampaignFailed {
 		t.Fatalf("settle: %v %+v", err, got)
 	}
@@ -358,7 +358,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		refunds[0].IdempotencyKey != "relais-campaign-refund-"+res.TargetID {
 		t.Fatalf("refunds asked = %+v", refunds)
 	}
-	k, _ = f.bill.GetContribution(ctx, res.TargetID)
+	k, _ = f.camp.GetContribution(ctx, res.TargetID)
 	if k.Status != ContribRefunded || k.RefundedCents != 12000 {
 		t.Fatalf("refunded contribution = %+v", k)
 	}
@@ -371,18 +371,18 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		t.Fatalf("%d credit notes after the webhook, want 1", n)
 	}
 	for _, u := range []string{anne, f.users[1]} {
-		for _, unit := range []string{UnitCents, UnitMinutes} {
+		for _, unit := range []string{ledger.UnitCents, ledger.UnitMinutes} {
 			if a, p := f.credit(t, u, unit); a != 0 || p != 0 {
 				t.Fatalf("%s %s after failure: available %d pending %d", u, unit, a, p)
 			}
 		}
 	}
 	// Settling again refunds nothing more.
-	if _, err := f.bill.SettleCampaign(ctx, c.ID, false); err != nil || len(rec.posts("/v1/refunds")) != 1 {
+	if _, err := f.camp.SettleCampaign(ctx, c.ID, false); err != nil || len(rec.posts("/v1/refunds")) != 1 {
 		t.Fatalf("second settle: %v, %d refunds", err, len(rec.posts("/v1/refunds")))
 	}
 	// No contribution after the end.
-	if _, err := f.bill.CheckoutContribution(ctx, anne, c.ID, ContributionCheckout{AmountCents: 5000,
+	if _, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, ContributionCheckout{AmountCents: 5000,
 		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer}); problemCode(err) != "campaign_not_open" {
 		t.Fatalf("after the end: %v", err)
 	}
@@ -415,28 +415,28 @@ func TestAbandonedContributionExpires(t *testing.T) {
 	ctx := context.Background()
 	c := f.campaign(t, ModeKeepItAll, 100_000)
 	buyer := &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}
-	res, err := f.bill.CheckoutContribution(ctx, f.users[0], c.ID, ContributionCheckout{AmountCents: 5000,
+	res, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: f.users[0]}, c.ID, ContributionCheckout{AmountCents: 5000,
 		SuccessURL: "https://x.fr/ok", CancelURL: "https://x.fr/ko", Buyer: buyer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.bill.Housekeeping(ctx, f.clock.Add(23*time.Hour)); err != nil {
+	if _, err := f.camp.Housekeeping(ctx, f.clock.Add(23*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := f.bill.GetContribution(ctx, res.TargetID); k.Status != ContribPending {
+	if k, _ := f.camp.GetContribution(ctx, res.TargetID); k.Status != ContribPending {
 		t.Fatalf("after 23 h: %s", k.Status)
 	}
-	if _, err := f.bill.Housekeeping(ctx, f.clock.Add(25*time.Hour)); err != nil {
+	if _, err := f.camp.Housekeeping(ctx, f.clock.Add(25*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := f.bill.GetContribution(ctx, res.TargetID); k.Status != ContribExpired {
+	if k, _ := f.camp.GetContribution(ctx, res.TargetID); k.Status != ContribExpired {
 		t.Fatalf("after 25 h: %s", k.Status)
 	}
 	sess := map[string]any{"id": res.SessionID, "object": "checkout.session", "client_reference_id": res.TargetID, "mode": "payment",
 		"payment_status": "paid", "status": "complete", "payment_intent": "pi_" + res.TargetID,
-		"metadata": map[string]any{"purpose": purposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}
+		"metadata": map[string]any{"purpose": billing.PurposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}
 	f.mustDeliver(t, event("checkout.session.async_payment_succeeded", *f.clock, sess))
-	if k, _ := f.bill.GetContribution(ctx, res.TargetID); k.Status != ContribPaid {
+	if k, _ := f.camp.GetContribution(ctx, res.TargetID); k.Status != ContribPaid {
 		t.Fatalf("paid after expiry: %s", k.Status)
 	}
 	f.ledgerOK(t)
@@ -460,7 +460,7 @@ func TestImportRefusesControlCharacters(t *testing.T) {
 		"k5;e@exa\x1bmple.fr;Eve;30;2026-03-02;\n" +
 		"k6;f@example.fr;\"Fé\nlix\";30;2026-03-02;\n" +
 		"k7;g@example.fr;Gé\x7f;30;2026-03-02;\n"
-	_, err := f.bill.ImportContributions(ctx, c.ID, "", []byte(file))
+	_, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte(file))
 	var rej *ImportRejectedError
 	if !errors.As(err, &rej) {
 		t.Fatalf("err = %v", err)
@@ -484,15 +484,15 @@ func TestImportRefusesControlCharacters(t *testing.T) {
 	// A Windows-1252 file: its letters are read as letters, and the five
 	// bytes that code page leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D,
 	// read as C1 controls) are refused like any other control character.
-	_, err = f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne\x81;30;2026-03-02\n"))
+	_, err = f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne\x81;30;2026-03-02\n"))
 	if !errors.As(err, &rej) || len(rej.Problems) != 1 || rej.Problems[0].Line != 2 || rej.Problems[0].Column != "name" {
 		t.Fatalf("Windows-1252 file with an undefined byte: %v", err)
 	}
-	rep, err := f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne;30;2026-03-02\n"))
+	rep, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;name;amount;date\nw1;w@example.fr;H\xe9l\xe8ne;30;2026-03-02\n"))
 	if err != nil || rep.Created != 1 {
 		t.Fatalf("the clean Windows-1252 file: %+v, %v", rep, err)
 	}
-	ks, _ := f.bill.ListContributions(ctx, c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
 	if len(ks) != 1 || ks[0].Name != "Hélène" {
 		t.Fatalf("contributions = %+v", ks)
 	}

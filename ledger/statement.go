@@ -1,4 +1,4 @@
-package billing
+package ledger
 
 import (
 	"context"
@@ -7,8 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
-	"github.com/relais-tierslieux/relais/invoicing"
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 )
 
 // StatementLine is one line of a member's credit statement: what a
@@ -25,16 +26,20 @@ type StatementLine struct {
 	Balance      int64 // spendable balance of this unit and kind after the line
 }
 
-// Statement returns the member's credit movements between from and to
-// (zero: unbounded), one line per movement, unit and kind, with the
+// Statement returns the credit movements of the member p between from and
+// to (zero: unbounded), one line per movement, unit and kind, with the
 // running spendable balance. Balances run from the member's first movement,
 // so a window's first line carries the balance brought forward.
-func (s *Service) Statement(ctx context.Context, userID string, from, to time.Time) ([]StatementLine, error) {
+func (s *Service) Statement(ctx context.Context, p *identity.Principal, from, to time.Time) ([]StatementLine, error) {
+	if err := MayHoldCredit(p); err != nil {
+		return nil, err
+	}
+	userID := p.UserID
 	var out []StatementLine
 	balance := map[string]int64{}
 	after := ""
 	for {
-		mvs, err := s.Movements(ctx, userID, after, 500)
+		mvs, err := s.memberMovements(ctx, userID, after, 500, "")
 		if err != nil {
 			return nil, err
 		}
@@ -79,6 +84,15 @@ var movementLabels = map[string]string{
 	MoveRelease: "Annulation", MoveGift: "Don", MoveGrant: "Attribution", MoveWithdraw: "Retrait", MoveExpire: "Expiration",
 }
 
+// euros prints cents as "1234,56".
+func euros(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d,%02d", sign, cents/100, cents%100)
+}
+
 func amountText(unit string, n int64) string {
 	if unit == UnitCents {
 		return euros(n) + " €"
@@ -103,9 +117,23 @@ func WriteStatementCSV(w io.Writer, lines []StatementLine) error {
 	return cw.Flush()
 }
 
-// StatementPDF renders lines as an A4 statement for the member named.
-func StatementPDF(memberName string, from, to, issued time.Time, lines []StatementLine) ([]byte, error) {
-	pdf, tr := invoicing.NewPDF("Relevé de crédits", "", issued, "Relevé de crédits")
+// StatementPDF renders the statement of the member p between from and to
+// (see Statement) as an A4 document in their name, dated now.
+func (s *Service) StatementPDF(ctx context.Context, p *identity.Principal, from, to time.Time) ([]byte, error) {
+	lines, err := s.Statement(ctx, p, from, to)
+	if err != nil {
+		return nil, err
+	}
+	member, err := s.accounts.Contact(ctx, s.db, p.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("statement's member: %w", err)
+	}
+	return statementPDF(member.Name+" <"+member.Email+">", from, to, s.now(), lines)
+}
+
+// statementPDF renders lines as an A4 statement for the member named.
+func statementPDF(memberName string, from, to, issued time.Time, lines []StatementLine) ([]byte, error) {
+	pdf, tr := relpdf.New("Relevé de crédits", "", issued, "Relevé de crédits")
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 14)
 	pdf.CellFormat(0, 8, tr("Relevé de crédits"), "", 1, "L", false, 0, "")
@@ -113,14 +141,14 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 	period := "depuis l'ouverture du compte"
 	switch {
 	case !from.IsZero() && !to.IsZero():
-		period = "du " + invoicing.FrenchDate(from) + " au " + invoicing.FrenchDate(to.Add(-time.Second))
+		period = "du " + relpdf.FrenchDate(from) + " au " + relpdf.FrenchDate(to.Add(-time.Second))
 	case !from.IsZero():
-		period = "depuis le " + invoicing.FrenchDate(from)
+		period = "depuis le " + relpdf.FrenchDate(from)
 	case !to.IsZero():
-		period = "jusqu'au " + invoicing.FrenchDate(to.Add(-time.Second))
+		period = "jusqu'au " + relpdf.FrenchDate(to.Add(-time.Second))
 	}
-	pdf.CellFormat(0, invoicing.PDFLine, tr(memberName+" — "+period), "", 1, "L", false, 0, "")
-	pdf.CellFormat(0, invoicing.PDFLine, tr("Édité le "+invoicing.FrenchDate(issued)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, relpdf.Line, tr(memberName+" — "+period), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, relpdf.Line, tr("Édité le "+relpdf.FrenchDate(issued)), "", 1, "L", false, 0, "")
 	pdf.Ln(4)
 	widths := []float64{22, 26, 72, 30, 30}
 	pdf.SetFont("Helvetica", "B", 8)
@@ -141,7 +169,7 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 		if len(reason) > 60 {
 			reason = reason[:57] + "..."
 		}
-		cells := []string{invoicing.FrenchDate(l.At), label, reason, amountText(l.Unit, l.Amount), amountText(l.Unit, l.Balance)}
+		cells := []string{relpdf.FrenchDate(l.At), label, reason, amountText(l.Unit, l.Amount), amountText(l.Unit, l.Balance)}
 		for i, c := range cells {
 			pdf.CellFormat(widths[i], 5, tr(c), "", 0, "L", false, 0, "")
 		}
@@ -150,30 +178,5 @@ func StatementPDF(memberName string, from, to, issued time.Time, lines []Stateme
 	if len(lines) == 0 {
 		pdf.CellFormat(0, 6, tr("Aucun mouvement sur la période."), "", 1, "L", false, 0, "")
 	}
-	return invoicing.PDFBytes(pdf, "statement")
-}
-
-// WriteContributionsCSV exports a campaign's contributions for managers.
-// Names and emails come from backers, often through another platform's
-// file: every cell goes through csvsafe.
-func WriteContributionsCSV(w io.Writer, ks []Contribution) error {
-	cw := csvsafe.NewWriter(w, ',', false)
-	cw.Write([]string{"receipt_number", "contribution_id", "platform", "external_id", "contributed_at", "status", "email", "name",
-		"public_name", "amount_cents", "refunded_cents", "credit_unit", "credit_amount", "credit_resource_kind", "member_id", "invoice_id"})
-	for _, k := range ks {
-		pub, uid, inv := "", "", ""
-		if k.PublicName != nil {
-			pub = *k.PublicName
-		}
-		if k.UserID != nil {
-			uid = *k.UserID
-		}
-		if k.InvoiceID != nil {
-			inv = *k.InvoiceID
-		}
-		cw.Write([]string{k.ReceiptNumber(), k.ID, k.Platform, k.ExternalID, k.ContributedAt.UTC().Format(time.RFC3339), k.Status,
-			k.Email, k.Name, pub, strconv.FormatInt(k.AmountCents, 10), strconv.FormatInt(k.RefundedCents, 10), k.CreditUnit,
-			strconv.FormatInt(k.CreditAmount, 10), k.CreditResourceKind, uid, inv})
-	}
-	return cw.Flush()
+	return relpdf.Bytes(pdf, "statement")
 }

@@ -1,4 +1,4 @@
-package billing
+package campaigns
 
 import (
 	"bytes"
@@ -9,7 +9,9 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
+	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/pdftest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -25,24 +27,24 @@ func TestReceiptPDF(t *testing.T) {
 	c := f.campaign(t, ModeAllOrNothing, 14000)
 	anne := f.users[0]
 
-	if _, err := f.bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;name;amount;date\nHA-77;m1@example.fr;Hélène Lefèvre;120;2026-03-02\n")); err != nil {
+	if _, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;name;amount;date\nHA-77;m1@example.fr;Hélène Lefèvre;120;2026-03-02\n")); err != nil {
 		t.Fatal(err)
 	}
-	ks, _ := f.bill.ListContributions(ctx, c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
 	if len(ks) != 1 {
 		t.Fatalf("imported %d contributions", len(ks))
 	}
 	imported := ks[0]
 
-	res, err := f.bill.CheckoutContribution(ctx, anne, c.ID, ContributionCheckout{AmountCents: 2500, SuccessURL: "https://x.fr/ok",
+	res, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, ContributionCheckout{AmountCents: 2500, SuccessURL: "https://x.fr/ok",
 		CancelURL: "https://x.fr/ko", Buyer: &invoicing.Buyer{Address: calendar.Address{Line1: "3 rue des Lilas", PostalCode: "23000", City: "Guéret", Country: "FR"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.mustDeliver(t, event("checkout.session.completed", *f.clock, map[string]any{"id": res.SessionID, "object": "checkout.session",
 		"client_reference_id": res.TargetID, "mode": "payment", "payment_status": "paid", "status": "complete", "payment_intent": "pi_" + res.TargetID,
-		"metadata": map[string]any{"purpose": purposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}))
-	online, _ := f.bill.GetContribution(ctx, res.TargetID)
+		"metadata": map[string]any{"purpose": billing.PurposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}))
+	online, _ := f.camp.GetContribution(ctx, res.TargetID)
 	if online.Status != ContribPaid || online.InvoiceID == nil {
 		t.Fatalf("online contribution = %+v", online)
 	}
@@ -55,7 +57,7 @@ func TestReceiptPDF(t *testing.T) {
 	render := func(t *testing.T, contributionID string) (pdf []byte, text string) {
 		t.Helper()
 		var buf bytes.Buffer
-		if err := f.bill.ReceiptPDF(ctx, contributionID, &buf); err != nil {
+		if err := f.camp.ReceiptPDF(ctx, identity.System(), contributionID, &buf); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) || !bytes.Contains(buf.Bytes(), []byte("%%EOF")) {
@@ -97,14 +99,14 @@ func TestReceiptPDF(t *testing.T) {
 
 	// The campaign reaches its goal: the credit is acquired, on a receipt
 	// edited later (the service's clock, not the machine's).
-	if got, err := f.bill.CloseCampaign(ctx, c.ID); err != nil || got.Status != CampaignSucceeded {
+	if got, err := f.camp.CloseCampaign(ctx, identity.System(), c.ID); err != nil || got.Status != CampaignSucceeded {
 		t.Fatalf("close: %v %+v", err, got)
 	}
 	*f.clock = f.clock.AddDate(0, 0, 10)
 	_, text = render(t, imported.ID)
 	check(t, text, []string{"Statut", "acquise", "Édité le 12/03/2026", "Date de la contribution"}, []string{pending, "Édité le 02/03/2026"})
 
-	if err := f.bill.ReceiptPDF(ctx, "nope", &bytes.Buffer{}); problemCode(err) != "contribution_not_found" {
+	if err := f.camp.ReceiptPDF(ctx, identity.System(), "nope", &bytes.Buffer{}); problemCode(err) != "contribution_not_found" {
 		t.Fatalf("unknown contribution: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package billing_test
+package campaigns_test
 
 import (
 	"context"
@@ -9,11 +9,13 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // TestCreditJobsRunOnTheQueue runs the real River queue on the real clock:
@@ -24,9 +26,20 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	d := dbtest.New(t)
 	queue := jobstest.Queue(t, d)
 	cal := calendar.New(d, calendar.Config{Jobs: queue})
-	bill := billing.New(d, cal, billing.Config{Invoicer: invoicing.NewInvoicer(d, nil), Accounts: billing.AccountsForTest(t, d), Jobs: queue})
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("campaigns-test-secret-of-at-least-32-bytes"), Jobs: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credits := ledger.New(d, ledger.Config{Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	invoicer := invoicing.NewInvoicer(d, nil)
+	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: credits, Accounts: accounts, Invoicer: invoicer})
+	bill := billing.New(d, cal, billing.Config{Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
+	camp := campaigns.New(contributions, bill)
 	workers := river.NewWorkers()
-	if err := bill.AddWorkers(workers); err != nil {
+	if err := credits.AddWorkers(workers); err != nil {
+		t.Fatal(err)
+	}
+	if err := camp.AddWorkers(workers); err != nil {
 		t.Fatal(err)
 	}
 	jc, err := jobs.New(d, jobs.Config{Workers: workers})
@@ -46,28 +59,28 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	anne := dbtest.User(t, d, "m0@example.fr", "Anne")
 	soon := time.Now().Add(6 * time.Second)
-	if _, err := bill.Grant(ctx, billing.CreditGrant{UserID: anne, SiteID: site.ID, ActorID: anne, Unit: billing.UnitCents,
+	if _, err := credits.Grant(ctx, identity.System(), ledger.CreditGrant{UserID: anne, SiteID: site.ID, ActorID: anne, Unit: ledger.UnitCents,
 		Amount: 500, ExpiresAt: &soon, Reason: "bienvenue"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := bill.CreateCampaign(ctx, billing.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
-		Deadline: time.Now().Add(7 * time.Second), Mode: billing.ModeAllOrNothing,
-		Tiers: []billing.Tier{{Name: "A", MinCents: 1000, CreditUnit: billing.UnitCents, CreditAmount: 1200}}})
+	c, err := camp.CreateCampaign(ctx, identity.System(), campaigns.NewCampaign{SiteID: site.ID, Title: "Four", GoalCents: 1000,
+		Deadline: time.Now().Add(7 * time.Second), Mode: campaigns.ModeAllOrNothing,
+		Tiers: []campaigns.Tier{{Name: "A", MinCents: 1000, CreditUnit: ledger.UnitCents, CreditAmount: 1200}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bill.ImportContributions(ctx, c.ID, "", []byte("contribution_id;email;amount;date\nq1;m0@example.fr;10;"+time.Now().Format(time.RFC3339)+"\n")); err != nil {
+	if _, err := camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;amount;date\nq1;m0@example.fr;10;"+time.Now().Format(time.RFC3339)+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(40 * time.Second)
 	for {
-		got, _ := bill.GetCampaign(ctx, c.ID)
-		bs, _ := bill.Balances(ctx, anne)
+		got, _ := camp.GetCampaign(ctx, c.ID)
+		bs, _ := credits.Balances(ctx, &identity.Principal{UserID: anne})
 		var available int64
 		for _, b := range bs {
 			available += b.Available
 		}
-		if got.Status == billing.CampaignSucceeded && available == 1200 {
+		if got.Status == campaigns.CampaignSucceeded && available == 1200 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -75,7 +88,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	mvs, err := bill.Movements(ctx, anne, "", 50)
+	mvs, err := credits.Movements(ctx, &identity.Principal{UserID: anne}, "", 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +96,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	for _, m := range mvs {
 		kinds = append(kinds, m.Kind)
 	}
-	want := []string{billing.MoveGrant, billing.MoveCredit, billing.MoveExpire, billing.MoveVest}
+	want := []string{ledger.MoveGrant, ledger.MoveCredit, ledger.MoveExpire, ledger.MoveVest}
 	if len(kinds) != 4 || kinds[0] != want[0] || kinds[1] != want[1] {
 		t.Fatalf("movements = %v, want %v (expire and vest in either order)", kinds, want)
 	}

@@ -1,4 +1,4 @@
-package billing
+package campaigns
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/freetext"
@@ -172,43 +174,11 @@ func csvError(format string, args ...any) error {
 // error means the file as a whole is unusable (no header, a required
 // column missing); bad rows are listed in Problems with their line number.
 func ParseContributionsCSV(data []byte, loc *time.Location) (*ParsedCSV, error) {
-	text, enc, err := decodeText(data)
+	r, header, enc, delim, err := openCSV(data)
 	if err != nil {
-		return nil, csvError("%s", err.Error())
+		return nil, err
 	}
-	if strings.TrimSpace(text) == "" {
-		return nil, csvError("the file is empty")
-	}
-	delim := sniffDelimiter(text)
-	r := csv.NewReader(strings.NewReader(text))
-	r.Comma = delim
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if err != nil {
-		return nil, csvError("cannot read the header line: %v", err)
-	}
-	col := map[string]int{}
-	seen := map[string]bool{}
-	for i, h := range header {
-		seen[normHeader(h)] = true
-		_ = i
-	}
-	for key, names := range columns {
-		for _, n := range names {
-			if !seen[n] {
-				continue
-			}
-			for i, h := range header {
-				if normHeader(h) == n {
-					col[key] = i
-					break
-				}
-			}
-			break
-		}
-	}
+	col, seen := mapColumns(header)
 	out := &ParsedCSV{Encoding: enc, Delimiter: string(delim), Format: FormatGeneric}
 	if seen["email payeur"] || seen["reference commande"] {
 		out.Format = FormatHelloAsso
@@ -247,78 +217,140 @@ func ParseContributionsCSV(data []byte, loc *time.Location) (*ParsedCSV, error) 
 		if len(out.Rows)+len(out.Skipped)+len(out.Problems) >= MaxImportRows {
 			return nil, csvError("the file has more than %d rows: split it", MaxImportRows)
 		}
-		get := func(key string) string {
-			if i, ok := col[key]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		if allBlank(rec) {
-			continue
-		}
-		if st := get("status"); st != "" && !paidStatus(st) {
-			out.Skipped = append(out.Skipped, LineProblem{Line: line, Column: "status", Reason: fmt.Sprintf("status %q is not a paid contribution", st)})
-			continue
-		}
-		row := ImportRow{Line: line, ExternalID: get("id"), Email: normEmail(get("email")), PublicName: get("public_name")}
-		row.Name = strings.TrimSpace(get("first_name") + " " + get("last_name"))
-		if row.Name == "" {
-			row.Name = get("name")
-		}
-		bad := func(column, reason string) {
-			out.Problems = append(out.Problems, LineProblem{Line: line, Column: column, Reason: reason})
-		}
-		ok := true
-		switch {
-		case row.ExternalID == "":
-			bad("id", "the contribution id is empty")
-			ok = false
-		case len(row.ExternalID) > 200:
-			bad("id", "the contribution id is longer than 200 bytes")
-			ok = false
-		case firstLine[row.ExternalID] != 0:
-			bad("id", fmt.Sprintf("the same contribution id as line %d", firstLine[row.ExternalID]))
-			ok = false
-		default:
-			firstLine[row.ExternalID] = line
-		}
-		if !validEmail(row.Email) {
-			bad("email", fmt.Sprintf("%q is not an email address", get("email")))
-			ok = false
-		}
-		// What is stored and shown again (receipts, the public page, the
-		// exports) follows the rule for text people type: a NUL would make
-		// PostgreSQL refuse the whole import, a control or direction
-		// override character would garble what managers read.
-		for _, c := range []struct{ column, value string }{
-			{"id", row.ExternalID}, {"email", row.Email}, {"name", row.Name}, {"public_name", row.PublicName},
-		} {
-			if reason := freetext.Check(c.value, freetext.SingleLine); reason != "" {
-				bad(c.column, strings.ReplaceAll(c.column, "_", " ")+" "+reason)
-				ok = false
-			}
-		}
-		if len(row.Name) > 200 || len(row.PublicName) > 100 {
-			bad("name", "names are at most 200 bytes (public names 100)")
-			ok = false
-		}
-		amount, err := parseEuros(get("amount"))
-		if err != nil {
-			bad("amount", err.Error())
-			ok = false
-		}
-		row.AmountCents = amount
-		at, err := parseWhen(get("date"), loc)
-		if err != nil {
-			bad("date", err.Error())
-			ok = false
-		}
-		row.At = at
-		if ok {
-			out.Rows = append(out.Rows, row)
-		}
+		out.readRow(rec, line, col, loc, firstLine)
 	}
 	return out, nil
+}
+
+// openCSV decodes data, guesses its delimiter and reads its header line.
+func openCSV(data []byte) (r *csv.Reader, header []string, enc string, delim rune, err error) {
+	text, enc, err := decodeText(data)
+	if err != nil {
+		return nil, nil, "", 0, csvError("%s", err.Error())
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, nil, "", 0, csvError("the file is empty")
+	}
+	delim = sniffDelimiter(text)
+	r = csv.NewReader(strings.NewReader(text))
+	r.Comma = delim
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	r.ReuseRecord = true
+	header, err = r.Read()
+	if err != nil {
+		return nil, nil, "", 0, csvError("cannot read the header line: %v", err)
+	}
+	return r, header, enc, delim, nil
+}
+
+// mapColumns finds, for each column a row needs, the index of the first
+// of its names the header has; seen holds every normalised header name.
+func mapColumns(header []string) (col map[string]int, seen map[string]bool) {
+	col = map[string]int{}
+	seen = map[string]bool{}
+	for i, h := range header {
+		seen[normHeader(h)] = true
+		_ = i
+	}
+	for key, names := range columns {
+		for _, n := range names {
+			if !seen[n] {
+				continue
+			}
+			for i, h := range header {
+				if normHeader(h) == n {
+					col[key] = i
+					break
+				}
+			}
+			break
+		}
+	}
+	return col, seen
+}
+
+// readRow reads the record rec at line into a row, a skipped line or
+// problems. firstLine remembers where each contribution id was first seen.
+func (out *ParsedCSV) readRow(rec []string, line int, col map[string]int, loc *time.Location, firstLine map[string]int) {
+	get := func(key string) string {
+		if i, ok := col[key]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	if allBlank(rec) {
+		return
+	}
+	if st := get("status"); st != "" && !paidStatus(st) {
+		out.Skipped = append(out.Skipped, LineProblem{Line: line, Column: "status", Reason: fmt.Sprintf("status %q is not a paid contribution", st)})
+		return
+	}
+	row := ImportRow{Line: line, ExternalID: get("id"), Email: normEmail(get("email")), PublicName: get("public_name")}
+	row.Name = strings.TrimSpace(get("first_name") + " " + get("last_name"))
+	if row.Name == "" {
+		row.Name = get("name")
+	}
+	bad := func(column, reason string) {
+		out.Problems = append(out.Problems, LineProblem{Line: line, Column: column, Reason: reason})
+	}
+	ok := checkIdentity(&row, get("email"), firstLine, bad)
+	amount, err := parseEuros(get("amount"))
+	if err != nil {
+		bad("amount", err.Error())
+		ok = false
+	}
+	row.AmountCents = amount
+	at, err := parseWhen(get("date"), loc)
+	if err != nil {
+		bad("date", err.Error())
+		ok = false
+	}
+	row.At = at
+	if ok {
+		out.Rows = append(out.Rows, row)
+	}
+}
+
+// checkIdentity checks a row's contribution id (present, short, not seen
+// before), email (rawEmail as the file has it) and names, reporting each
+// problem through bad; it reports whether there was none.
+func checkIdentity(row *ImportRow, rawEmail string, firstLine map[string]int, bad func(column, reason string)) bool {
+	ok := true
+	switch {
+	case row.ExternalID == "":
+		bad("id", "the contribution id is empty")
+		ok = false
+	case len(row.ExternalID) > 200:
+		bad("id", "the contribution id is longer than 200 bytes")
+		ok = false
+	case firstLine[row.ExternalID] != 0:
+		bad("id", fmt.Sprintf("the same contribution id as line %d", firstLine[row.ExternalID]))
+		ok = false
+	default:
+		firstLine[row.ExternalID] = row.Line
+	}
+	if !validEmail(row.Email) {
+		bad("email", fmt.Sprintf("%q is not an email address", rawEmail))
+		ok = false
+	}
+	// What is stored and shown again (receipts, the public page, the
+	// exports) follows the rule for text people type: a NUL would make
+	// PostgreSQL refuse the whole import, a control or direction
+	// override character would garble what managers read.
+	for _, c := range []struct{ column, value string }{
+		{"id", row.ExternalID}, {"email", row.Email}, {"name", row.Name}, {"public_name", row.PublicName},
+	} {
+		if reason := freetext.Check(c.value, freetext.SingleLine); reason != "" {
+			bad(c.column, strings.ReplaceAll(c.column, "_", " ")+" "+reason)
+			ok = false
+		}
+	}
+	if len(row.Name) > 200 || len(row.PublicName) > 100 {
+		bad("name", "names are at most 200 bytes (public names 100)")
+		ok = false
+	}
+	return ok
 }
 
 func allBlank(rec []string) bool {
@@ -434,12 +466,13 @@ func (e *ImportRejectedError) Unwrap() error { return errs.ErrInvalid }
 // again, or a later export that repeats earlier rows, adds only the new
 // ones. Contributors are matched to members by email; the others' credit
 // waits for a member with that email (ClaimContributions).
-func (s *Service) ImportContributions(ctx context.Context, campaignID, actorID string, data []byte) (*ImportReport, error) {
-	c, err := s.GetCampaign(ctx, campaignID)
+func (s *Service) ImportContributions(ctx context.Context, p *identity.Principal, campaignID string, data []byte) (*ImportReport, error) {
+	c, err := s.RunCampaign(ctx, p, campaignID)
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := ParseContributionsCSV(data, siteLocation(ctx, s.db, &c.SiteID))
+	actorID := p.UserID
+	parsed, err := ParseContributionsCSV(data, billing.SiteLocation(ctx, s.db, c.SiteID))
 	if err != nil {
 		return nil, err
 	}
@@ -460,7 +493,7 @@ func (s *Service) ImportContributions(ctx context.Context, campaignID, actorID s
 		if err != nil {
 			return err
 		}
-		members, err := membersByEmail(ctx, tx, parsed.Rows)
+		members, err := s.membersByEmail(ctx, tx, parsed.Rows)
 		if err != nil {
 			return err
 		}
@@ -542,7 +575,7 @@ func existingIDs(ctx context.Context, tx bun.IDB, platform string, rows []Import
 }
 
 // membersByEmail maps the rows' emails to member ids.
-func membersByEmail(ctx context.Context, tx bun.IDB, rows []ImportRow) (map[string]string, error) {
+func (s *Service) membersByEmail(ctx context.Context, tx bun.IDB, rows []ImportRow) (map[string]string, error) {
 	out := map[string]string{}
 	emails := make([]string, 0, len(rows))
 	for _, r := range rows {
@@ -550,16 +583,12 @@ func membersByEmail(ctx context.Context, tx bun.IDB, rows []ImportRow) (map[stri
 	}
 	for start := 0; start < len(emails); start += 500 {
 		end := min(start+500, len(emails))
-		var us []struct {
-			ID    string `bun:"id"`
-			Email string `bun:"email"`
-		}
-		if err := tx.NewSelect().Table("users").ColumnExpr("id, lower(email) AS email").
-			Where("lower(email) IN (?) AND deleted_at IS NULL", bun.In(emails[start:end])).Scan(ctx, &us); err != nil {
+		cs, err := s.accounts.ContactsByEmail(ctx, tx, emails[start:end])
+		if err != nil {
 			return nil, fmt.Errorf("match members by email: %w", err)
 		}
-		for _, u := range us {
-			out[u.Email] = u.ID
+		for email, c := range cs {
+			out[email] = c.ID
 		}
 	}
 	return out, nil

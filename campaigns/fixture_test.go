@@ -1,0 +1,195 @@
+package campaigns
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v79/webhook"
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/internal/stripetest"
+	"github.com/relais-tierslieux/relais/invoicing"
+	"github.com/relais-tierslieux/relais/ledger"
+)
+
+// One stripe-mock serves every test of the package (it keeps no state).
+func TestMain(m *testing.M) { stripetest.Main(m) }
+
+const testWebhookSecret = "whsec_relais_test"
+
+// fixture is a site, members, and campaigns taking payments through
+// billing, which talks to Stripe at the fixture's apiURL ("" leaves Stripe
+// unconfigured) and delivers its webhooks' contribution events to them.
+type fixture struct {
+	db     *bun.DB
+	bill   *billing.Service
+	camp   *Service
+	ledger *ledger.Service
+	site   *calendar.Site
+	users  []string
+	clock  *time.Time
+}
+
+func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
+	clock := &now
+	nowFn := func() time.Time { return *clock }
+	queue := jobstest.Queue(t, d)
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue})
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("campaigns-test-secret-of-at-least-32-bytes"), Jobs: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	invoicer := invoicing.NewInvoicer(d, nowFn)
+	contributions := NewContributions(d, Config{Now: nowFn, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
+	billCfg := billing.Config{Now: nowFn, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts}
+	if apiURL != "" {
+		billCfg.Stripe = billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
+	}
+	bill := billing.New(d, cal, billCfg)
+	cal.SetGuard(bill)
+	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
+		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
+		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: d, bill: bill, camp: New(contributions, bill), ledger: credits, site: site, clock: clock}
+	for i := range members {
+		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), fmt.Sprintf("Membre %d", i)))
+	}
+	return f
+}
+
+func (f *fixture) count(t testing.TB, table, where string, args ...any) int {
+	t.Helper()
+	n, err := f.db.NewSelect().Table(table).Where(where, args...).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func problemCode(err error) string {
+	var p *errs.Problem
+	if errors.As(err, &p) {
+		return p.Code
+	}
+	return fmt.Sprint(err)
+}
+
+// stripeRecorder sits between stripe-go and stripe-mock and keeps what was
+// asked: stripe-mock itself remembers nothing.
+type stripeRecorder struct {
+	mu   sync.Mutex
+	reqs []recordedRequest
+}
+
+type recordedRequest struct {
+	Method, Path, IdempotencyKey string
+	Form                         url.Values
+}
+
+func recordStripe(t testing.TB, target string) (string, *stripeRecorder) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &stripeRecorder{}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, recordedRequest{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), form})
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, rec
+}
+
+func (r *stripeRecorder) posts(path string) []recordedRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []recordedRequest
+	for _, q := range r.reqs {
+		if q.Method == http.MethodPost && q.Path == path {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+var eventSeq atomic.Int64
+
+// event is a Stripe event as its webhook delivers it, for the API version
+// our endpoint is created with.
+func event(typ string, created time.Time, object map[string]any) map[string]any {
+	return map[string]any{
+		"id":               fmt.Sprintf("evt_test_%d", eventSeq.Add(1)),
+		"object":           "event",
+		"api_version":      "2024-06-20",
+		"created":          created.Unix(),
+		"type":             typ,
+		"livemode":         false,
+		"pending_webhooks": 1,
+		"data":             map[string]any{"object": object},
+	}
+}
+
+// mustDeliver signs ev as Stripe would and delivers it to billing's
+// webhook, which hands contributions' events to the campaigns.
+func (f *fixture) mustDeliver(t testing.TB, ev map[string]any) {
+	t.Helper()
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: testWebhookSecret})
+	if err := f.bill.HandleWebhook(context.Background(), sp.Payload, sp.Header); err != nil {
+		t.Fatalf("deliver %s: %v", ev["type"], err)
+	}
+}
+
+func charge(pi, inv string, amount, refunded int64) map[string]any {
+	o := map[string]any{"id": "ch_" + pi, "object": "charge", "amount": amount, "amount_refunded": refunded,
+		"refunded": refunded == amount, "status": "succeeded"}
+	if pi != "" {
+		o["payment_intent"] = pi
+	}
+	if inv != "" {
+		o["invoice"] = inv
+	}
+	return o
+}
+
+// runBy is the principal of an administrator, who runs every site's
+// campaigns.
+func runBy(userID string) *identity.Principal {
+	return &identity.Principal{UserID: userID, Role: identity.RoleAdmin}
+}
