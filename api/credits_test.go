@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -232,8 +233,17 @@ func TestCrowdfundingOverHTTP(t *testing.T) {
 	if g.Code != "insufficient_credit" {
 		t.Fatalf("gift = %+v", g)
 	}
+	// A member may not grant herself credit: a 403 naming site_id, in the
+	// plain form it had when api decided it (no code of its own).
+	var refused map[string]any
 	h.do(req{method: "POST", path: "/v1/users/" + anneID + "/credits", token: anne,
-		body: map[string]any{"site_id": f.site, "action": "grant", "unit": "cents", "amount": 1000, "reason": "x"}}).expect(t, http.StatusForbidden)
+		body: map[string]any{"site_id": f.site, "action": "grant", "unit": "cents", "amount": 1000, "reason": "x"}}).expect(t, http.StatusForbidden).decode(t, &refused)
+	delete(refused, "request_id")
+	why := "only managers of the site grant or withdraw its credit"
+	if want := (map[string]any{"type": "urn:relais:problem:forbidden", "title": "Forbidden", "status": float64(403), "detail": why,
+		"errors": []any{map[string]any{"field": "site_id", "reason": why}}}); !reflect.DeepEqual(refused, want) {
+		t.Fatalf("refusal = %v, want %v", refused, want)
+	}
 	h.do(req{method: "POST", path: "/v1/users/" + anneID + "/credits", token: f.manager,
 		body: map[string]any{"site_id": f.site, "action": "grant", "unit": "cents", "amount": 0, "reason": "x"}}).expect(t, http.StatusUnprocessableEntity)
 	h.do(req{method: "POST", path: "/v1/users/" + anneID + "/credits", token: f.manager,

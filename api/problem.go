@@ -63,6 +63,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ve  *errs.ValidationError
 		rl  *errs.RateLimitedError
 		pr  *errs.Problem
+		fr  *errs.FieldRefusal
 		bad *badRequestError
 	)
 	switch {
@@ -71,6 +72,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if bad.field != "" {
 			p.Errors = []errs.FieldError{{Field: bad.field, Reason: bad.detail}}
 		}
+		writeProblem(w, r, p)
+	case errors.As(err, &fr):
+		p := newProblem(http.StatusForbidden, "forbidden", fr.Detail)
+		p.Errors = []errs.FieldError{{Field: fr.Field, Reason: fr.Detail}}
 		writeProblem(w, r, p)
 	case errors.As(err, &ve):
 		p := newProblem(http.StatusUnprocessableEntity, "validation", "the request has invalid fields")

@@ -35,8 +35,7 @@ func MayHoldCredit(p *identity.Principal) error {
 }
 
 var (
-	errManagersOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "forbidden", Detail: "only managers of the site grant or withdraw its credit",
-		Fields: []errs.FieldError{{Field: "site_id", Reason: "only managers of the site grant or withdraw its credit"}}}
+	errManagersOnly = errs.Refused("site_id", "only managers of the site grant or withdraw its credit")
 	errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}
 )
 

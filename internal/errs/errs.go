@@ -117,6 +117,20 @@ func Rule(field, code, format string, args ...any) *Problem {
 func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
 func (p *Problem) Unwrap() error { return p.Kind }
 
+// FieldRefusal is a 403 about one input field (a site the caller does not
+// manage, say): it names the field and, unlike a Problem, carries no code
+// of its own, as the plain "forbidden" answers do.
+type FieldRefusal struct {
+	Field  string
+	Detail string
+}
+
+// Refused is the FieldRefusal of field, saying why.
+func Refused(field, detail string) *FieldRefusal { return &FieldRefusal{Field: field, Detail: detail} }
+
+func (e *FieldRefusal) Error() string { return e.Field + ": " + e.Detail }
+func (e *FieldRefusal) Unwrap() error { return ErrForbidden }
+
 // Merge adds the fields of err, when it is a *ValidationError, and returns
 // any other non-nil error unchanged so the caller can handle it.
 func (v *Validator) Merge(err error) error {
