@@ -74,15 +74,15 @@ func newGateFixture(t testing.TB) *gateFixture {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	f := &gateFixture{db: d, paris: paris, now: time.Date(2026, 3, 2, 7, 0, 0, 0, paris), secrets: map[string]string{}}
 	f.jobs = jobstest.Queue(t, d)
-	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs})
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("gate-test-secret-of-at-least-32-bytes"), Jobs: f.jobs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
 	credits := ledger.New(d, ledger.Config{Now: f.clock, Accounts: accounts, Sites: calendar.DevicePlaces{}})
-	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
-	f.cal.SetGuard(f.bill)
+	f.bill = billing.New(d, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
+	// The calendar asks billing, through the gate's guard, as in serve.
+	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs, Accounts: accounts, Guard: access.SessionGuard(f.bill, f.jobs)})
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.

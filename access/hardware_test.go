@@ -421,7 +421,6 @@ func TestCancellingStopsTheMachine(t *testing.T) {
 	sims := f.connect(t)
 	relay := sims[f.relay.ID]
 	ctx := context.Background()
-	f.cal.SetGuard(access.SessionGuard(f.bill, f.jobs))
 	trained := f.trainedMember(t, "trained")
 	r := f.book(t, trained.UserID, f.laser, f.at(3, 10, 0), f.at(3, 11, 0))
 	jc := f.newJobs(t)

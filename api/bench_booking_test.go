@@ -49,7 +49,7 @@ func benchBookingWith(b *testing.B, resources, clients int, entitlements bool) {
 	b.StopTimer()
 	var planID string
 	if entitlements {
-		f.h.cal.SetGuard(f.h.bill)
+		f.h.checkEntitlements(true)
 		var plan struct{ ID string }
 		f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Nomade",
 			"price_cents": 30000, "includes": map[string]any{"resource_kinds": []string{"desk"},

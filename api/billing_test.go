@@ -12,7 +12,7 @@ var buyerBody = map[string]any{"address": map[string]string{"line1": "3 rue des 
 func TestBillingOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
-	f.h.cal.SetGuard(f.h.bill)
+	f.h.checkEntitlements(true)
 	anneID, anne, _ := f.h.member("anne@example.fr")
 
 	// A manager sells plans on their site; a member cannot.
@@ -130,7 +130,7 @@ func TestBillingOverHTTP(t *testing.T) {
 func TestMembershipOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
-	f.h.cal.SetGuard(f.h.bill)
+	f.h.checkEntitlements(true)
 	anneID, anne, _ := f.h.member("anne@example.fr")
 	_, bob, _ := f.h.member("bob@example.fr")
 	var nomade, resident struct{ ID string }
@@ -173,7 +173,7 @@ func TestMembershipOverHTTP(t *testing.T) {
 func TestPayPerUseOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
-	f.h.cal.SetGuard(f.h.bill)
+	f.h.checkEntitlements(true)
 	anneID, anne, _ := f.h.member("anne@example.fr")
 	var plan struct{ ID string }
 	f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Résident",

@@ -19,7 +19,7 @@ func TestBookingToTheYear9999OverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
-	h.cal.SetGuard(h.bill)
+	h.checkEntitlements(true)
 	anneID, anne, _ := h.member("anne@example.fr")
 	// The site open around the clock, the room priced, Anne on a
 	// pay-per-use membership: every rule but the bounds would let it through.

@@ -57,7 +57,7 @@ func TestCrowdfundingOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
-	h.cal.SetGuard(h.bill)
+	h.checkEntitlements(true)
 	anneID, anne, _ := h.member("anne@example.fr")
 	_, bob, _ := h.member("bob@example.fr")
 	deadline := time.Date(2026, 4, 1, 12, 0, 0, 0, f.paris).Format(time.RFC3339)

@@ -110,7 +110,7 @@ func TestDoorsOverHTTPWithoutABroker(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
-	h.cal.SetGuard(h.bill)
+	h.checkEntitlements(true)
 	anneID, anne, _ := h.member("anne@example.fr")
 	_, bob, _ := h.member("bob@example.fr")
 	f.membership(t, anneID, map[string]any{"door_access": "24_7", "resource_kinds": []string{"room"}})
@@ -181,7 +181,7 @@ func TestDoorsAndMachinesWithDevicesOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
 	h := f.h
-	h.cal.SetGuard(h.bill)
+	h.checkEntitlements(true)
 	ctx := context.Background()
 	anneID, anne, _ := h.member("anne@example.fr")
 	_, bob, _ := h.member("bob@example.fr")

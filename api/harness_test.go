@@ -41,10 +41,16 @@ type harness struct {
 	access *identity.Service
 	cal    *calendar.Service
 	bill   *billing.Service
-	// billCfg is what bill was built with (see withStripe).
+	// billCfg is what bill was built with, calCfg cal without its guard,
+	// gateCfg the gate (see restart).
 	billCfg billing.Config
-	// contributions is what the campaigns are built on (see withStripe).
+	calCfg  calendar.Config
+	gateCfg access.GateConfig
+	// contributions is what the campaigns are built on (see restart).
 	contributions *campaigns.Contributions
+	// entitlements: the calendar asks billing's entitlement check (see
+	// checkEntitlements).
+	entitlements bool
 	dev           *devices.Service
 	gate          *access.Gate
 	jobs          *jobs.Queue
@@ -94,22 +100,24 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cal := calendar.New(d, calendar.Config{Now: clk.Now, Jobs: queue})
 	// The ledger's expiries are left to ExpireDue: no job client runs here.
 	led := ledger.New(d, ledger.Config{Now: clk.Now, Accounts: acc, Sites: calendar.DevicePlaces{}})
-	// Billing is there, but its entitlement check is not plugged into the
-	// calendar unless a test asks (h.cal.SetGuard(h.bill)): calendar tests
-	// book without memberships.
 	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Ledger: led, Invoicer: invoices, Accounts: acc})
 	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
-	bill := billing.New(d, cal, billCfg)
+	bill := billing.New(d, billCfg)
 	camp := campaigns.New(contributions, bill)
+	// Billing is there, but its entitlement check is not the calendar's
+	// guard unless a test asks (h.checkEntitlements): calendar tests book
+	// without memberships.
+	calCfg := calendar.Config{Now: clk.Now, Jobs: queue, Accounts: acc}
+	cal := calendar.New(d, calCfg)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
-	gate := access.NewGate(d, cal, bill, dev, access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc})
+	gateCfg := access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc}
+	gate := access.NewGate(d, cal, bill, dev, gateCfg)
 	a := api.New(api.Deps{
 		Access:      acc,
 		Calendar:    cal,
@@ -124,20 +132,41 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, billCfg: billCfg, contributions: contributions, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, billCfg: billCfg, calCfg: calCfg, gateCfg: gateCfg, contributions: contributions, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
 }
 
-// withStripe restarts billing and the API over the same database with
-// online payment configured as sc, as a restart with another configuration
-// would (the campaigns, which take payments through billing, with it). The calendar's guard, when a test set it, stays the billing built
-// first: the guard keeps no state of its own.
+// withStripe restarts the application over the same database with online
+// payment configured as sc, as a restart with another configuration would.
 func (h *harness) withStripe(sc billing.StripeConfig) {
 	h.t.Helper()
 	h.billCfg.Stripe = sc
-	h.bill = billing.New(h.db, h.cal, h.billCfg)
+	h.restart()
+}
+
+// checkEntitlements restarts the application with billing's entitlement
+// check as the calendar's guard (on), as serve has it, or without (off).
+func (h *harness) checkEntitlements(on bool) {
+	h.t.Helper()
+	h.entitlements = on
+	h.restart()
+}
+
+// restart builds billing, the campaigns, the calendar, the gate and the API
+// again from their configurations, over the same database, identity and
+// devices: the services keep no state a restart would lose but caches.
+func (h *harness) restart() {
+	h.bill = billing.New(h.db, h.billCfg)
+	calCfg := h.calCfg
+	if h.entitlements {
+		calCfg.Guard = h.bill
+	}
+	h.cal = calendar.New(h.db, calCfg)
+	h.gate = access.NewGate(h.db, h.cal, h.bill, h.dev, h.gateCfg)
 	d := h.api.Deps
 	d.Billing = h.bill
 	d.Campaigns = campaigns.New(h.contributions, h.bill)
+	d.Calendar = h.cal
+	d.Gate = h.gate
 	d.Registry = nil // a fresh one: the first server's holds its metrics
 	h.api = api.New(d)
 	h.srv = httptest.NewServer(h.api)

@@ -306,7 +306,7 @@ func BenchmarkHotSlot(b *testing.B) {
 			case "desk-nokey":
 				withKey = func(int) bool { return false }
 			case "desk-entitlements":
-				f.h.cal.SetGuard(f.h.bill)
+				f.h.checkEntitlements(true)
 				var plan struct{ ID string }
 				f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Nomade",
 					"price_cents": 30000, "includes": map[string]any{"resource_kinds": []string{"desk"}}}}).expect(b, http.StatusCreated).decode(b, &plan)

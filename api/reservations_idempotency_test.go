@@ -69,8 +69,8 @@ func TestReservationIdempotencyInTransaction(t *testing.T) {
 	// With entitlements checked, a member with nothing paid is refused
 	// inside the booking transaction (the fast path on PostgreSQL): nothing
 	// stays behind, and the retry replays the refusal.
-	f.h.cal.SetGuard(f.h.bill)
-	defer f.h.cal.SetGuard(nil)
+	f.h.checkEntitlements(true)
+	defer f.h.checkEntitlements(false)
 	_, carl, _ := f.h.member("carl@example.fr")
 	unpaid := book(carl, "k2", f.at(5, 9, 0), f.at(5, 10, 0)).expect(t, http.StatusPaymentRequired)
 	if again := book(carl, "k2", f.at(5, 9, 0), f.at(5, 10, 0)).expect(t, http.StatusPaymentRequired); again.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(again.Body, unpaid.Body) {

@@ -211,7 +211,7 @@ func TestOnlinePlanChangeOverHTTP(t *testing.T) {
 func TestChargesCheckoutOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
-	f.h.cal.SetGuard(f.h.bill)
+	f.h.checkEntitlements(true)
 	anneID, anne, _ := f.h.member("anne@example.fr")
 	var plan struct{ ID string }
 	f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Résident",

@@ -29,7 +29,7 @@ func newChargesFixture(t *testing.T, apiURL string) (*stripeFixture, []UsageChar
 	if err != nil {
 		t.Fatal(err)
 	}
-	room, err := f.bill.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 8, PricePerHourCents: 2000})
+	room, err := f.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 8, PricePerHourCents: 2000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func newChargesFixture(t *testing.T, apiURL string) (*stripeFixture, []UsageChar
 			t.Fatal(err)
 		}
 		for _, day := range []int{3, 4} {
-			if _, err := f.bill.cal.Book(ctx, calendar.Booking{ResourceID: room.ID, UserID: u, By: &identity.Principal{UserID: u},
+			if _, err := f.cal.Book(ctx, calendar.Booking{ResourceID: room.ID, UserID: u, By: &identity.Principal{UserID: u},
 				Start: time.Date(2026, 3, day, 9+i, 0, 0, 0, paris).Format(time.RFC3339),
 				End:   time.Date(2026, 3, day, 10+i, 0, 0, 0, paris).Format(time.RFC3339)}); err != nil {
 				t.Fatal(err)

@@ -39,11 +39,10 @@ func newFixture(t testing.TB, members int) *fixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	queue := jobstest.Queue(t, d)
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue})
+	accounts := billing.AccountsForTest(t, d)
 	credits := newLedger(t, d, nowFn)
-	bill := billing.New(d, cal, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: billing.AccountsForTest(t, d),
-		Ledger: credits})
-	cal.SetGuard(bill)
+	bill := billing.New(d, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: accounts, Ledger: credits})
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}

@@ -167,7 +167,7 @@ type NewPlan struct {
 func (s *Service) CreatePlan(ctx context.Context, in NewPlan) (*Plan, error) {
 	vatExempt := false
 	if in.SiteID != nil {
-		site, err := s.cal.GetSite(ctx, *in.SiteID)
+		site, err := calendar.LoadSite(ctx, s.db, *in.SiteID)
 		if err != nil {
 			return nil, err
 		}

@@ -61,8 +61,7 @@ type Invoicer interface {
 
 // Service implements billing's use cases.
 type Service struct {
-	db  *bun.DB
-	cal *calendar.Service
+	db *bun.DB
 	// ledger holds members' credit; billing spends and gives it through
 	// the ledger's functions that run in billing's transaction.
 	ledger *ledger.Service
@@ -85,7 +84,7 @@ type Service struct {
 
 // New returns a billing Service. It panics without cfg.Invoicer (billing
 // cannot take a payment it cannot invoice) or cfg.Accounts.
-func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
+func New(bdb *bun.DB, cfg Config) *Service {
 	if cfg.Invoicer == nil {
 		panic("billing.New: Config.Invoicer is required")
 	}
@@ -101,7 +100,7 @@ func New(bdb *bun.DB, cal *calendar.Service, cfg Config) *Service {
 	if cfg.Contributions == nil {
 		cfg.Contributions = noContributions{}
 	}
-	s := &Service{db: bdb, cal: cal, ledger: cfg.Ledger, contributions: cfg.Contributions, now: func() time.Time { return cfg.Now().UTC() },
+	s := &Service{db: bdb, ledger: cfg.Ledger, contributions: cfg.Contributions, now: func() time.Time { return cfg.Now().UTC() },
 		grace: time.Duration(cfg.GraceDays) * 24 * time.Hour, invoicer: cfg.Invoicer, accounts: cfg.Accounts, stripe: newStripeClient(cfg.Stripe)}
 	if bdb != nil {
 		s.columns.memberships = db.Columns[Membership](bdb, "")

@@ -41,8 +41,10 @@ type stripeFixture struct {
 	users  []string
 	clock  *time.Time
 	issued *invoiceRecorder
-	// cfg is what bill was built with (see rebuild).
-	cfg Config
+	// cfg is what bill was built with, calCfg cal (without its guard),
+	// for rebuild.
+	cfg    Config
+	calCfg calendar.Config
 
 	membership, dayPass, pack *Plan
 }
@@ -92,7 +94,6 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
 	clock := &now
 	nowFn := func() time.Time { return *clock }
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d)})
 	issued := &invoiceRecorder{}
 	accounts := testAccounts(t, d)
 	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
@@ -100,15 +101,16 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	if apiURL != "" {
 		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
-	bill := New(d, cal, cfg)
-	cal.SetGuard(bill)
+	bill := New(d, cfg)
+	calCfg := calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d), Accounts: accounts}
+	cal := calendar.New(d, guardedBy(calCfg, bill))
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &stripeFixture{db: d, cal: cal, bill: bill, site: site, clock: clock, issued: issued, cfg: cfg}
+	f := &stripeFixture{db: d, cal: cal, bill: bill, site: site, clock: clock, issued: issued, cfg: cfg, calCfg: calCfg}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), fmt.Sprintf("Membre %d", i)))
 	}
@@ -139,10 +141,18 @@ func testAccounts(t testing.TB, d *bun.DB) *identity.Service {
 }
 
 // rebuild builds billing again over the same database with cfg changed by
-// change, as a restart with another configuration would.
+// change, and the calendar it guards, as a restart with another
+// configuration would.
 func (f *stripeFixture) rebuild(change func(*Config)) {
 	change(&f.cfg)
-	f.bill = New(f.db, f.cal, f.cfg)
+	f.bill = New(f.db, f.cfg)
+	f.cal = calendar.New(f.db, guardedBy(f.calCfg, f.bill))
+}
+
+// guardedBy is cfg with bill's entitlement check as the calendar's guard.
+func guardedBy(cfg calendar.Config, bill *Service) calendar.Config {
+	cfg.Guard = bill
+	return cfg
 }
 
 // withStripe rebuilds billing with another Stripe configuration.

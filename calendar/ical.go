@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -88,16 +89,14 @@ func (svc *Service) RotateFeedToken(ctx context.Context, p *identity.Principal) 
 	}
 	token := id.Secret(32)
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		// Locking the user serialises concurrent rotations on PostgreSQL, so
-		// a user never ends up with two live tokens (SQLite serialises every
-		// write transaction). NO KEY leaves foreign-key checks unblocked.
-		q := tx.NewSelect().Table("users").Column("id").Where("id = ?", userID)
-		var found string
-		if err := db.ForNoKeyUpdate(q).Scan(ctx, &found); err != nil {
-			if isNoRows(err) {
+		// Holding the account serialises concurrent rotations on
+		// PostgreSQL, so a member never ends up with two live tokens
+		// (SQLite serialises every write transaction).
+		if _, err := svc.accounts.HoldAccount(ctx, tx, userID); err != nil {
+			if errors.Is(err, errs.ErrNotFound) {
 				return errs.Invalid("user_id", "no such user")
 			}
-			return fmt.Errorf("lock user: %w", err)
+			return fmt.Errorf("hold account: %w", err)
 		}
 		now := svc.now()
 		if err := revokeFeedTokens(ctx, tx, userID, now); err != nil {
@@ -139,15 +138,20 @@ func (svc *Service) FeedUser(ctx context.Context, token string) (string, error) 
 		return "", errFeedNotFound
 	}
 	var userID string
-	err := svc.db.NewRaw(`SELECT ct.user_id FROM calendar_tokens AS ct
-		JOIN users AS u ON u.id = ct.user_id
-		WHERE ct.token_hash = ? AND ct.revoked_at IS NULL AND u.disabled_at IS NULL AND u.deleted_at IS NULL`,
-		hashFeedToken(token)).Scan(ctx, &userID)
+	err := svc.db.NewSelect().Model((*feedToken)(nil)).Column("user_id").
+		Where("token_hash = ? AND revoked_at IS NULL", hashFeedToken(token)).Scan(ctx, &userID)
 	if err != nil {
 		if isNoRows(err) {
 			return "", errFeedNotFound
 		}
 		return "", fmt.Errorf("find feed token: %w", err)
+	}
+	member, err := svc.accounts.Contact(ctx, svc.db, userID)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && !member.Active) {
+		return "", errFeedNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find feed token's account: %w", err)
 	}
 	return userID, nil
 }

@@ -30,7 +30,7 @@ func (f *fixture) day(d int) time.Time {
 // clock is the fixture's service as if the time were now: the way to make
 // reservations that are in the past today.
 func (f *fixture) clock(now time.Time) *calendar.Service {
-	return calendar.New(f.db, calendar.Config{Now: func() time.Time { return now }, Jobs: f.jobs})
+	return calendar.New(f.db, calendar.Config{Now: func() time.Time { return now }, Jobs: f.jobs, Accounts: f.accounts})
 }
 
 // bookAt books res for user over [start, start+1h) with the clock at now.

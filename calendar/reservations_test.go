@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -23,12 +24,14 @@ type fixture struct {
 	db *bun.DB
 	// jobs is the queue of every service the fixture builds; no client
 	// works it unless a test starts one.
-	jobs  *jobs.Queue
-	svc   *calendar.Service
-	site  *calendar.Site
-	users []string
-	now   time.Time
-	paris *time.Location
+	jobs *jobs.Queue
+	// accounts is identity's service, which calendar asks about members.
+	accounts calendar.Accounts
+	svc      *calendar.Service
+	site     *calendar.Site
+	users    []string
+	now      time.Time
+	paris    *time.Location
 }
 
 func newFixture(t testing.TB, members int) *fixture {
@@ -46,6 +49,9 @@ func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Tim
 	if cfg.Jobs == nil {
 		cfg.Jobs = jobstest.Queue(t, d)
 	}
+	if cfg.Accounts == nil {
+		cfg.Accounts = identitytest.Accounts(t, d, cfg.Jobs)
+	}
 	svc := calendar.New(d, cfg)
 	in := validSite()
 	in.OpeningHours = calendar.OpeningHours{}
@@ -56,7 +62,7 @@ func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, jobs: cfg.Jobs, svc: svc, site: site, now: now, paris: paris}
+	f := &fixture{db: d, jobs: cfg.Jobs, accounts: cfg.Accounts, svc: svc, site: site, now: now, paris: paris}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}

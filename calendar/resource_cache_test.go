@@ -16,7 +16,7 @@ func TestBookingSeesResourceChangesFromOtherReplicas(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs})
+	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs, Accounts: f.accounts})
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk 1"})
 	yes, no := true, false

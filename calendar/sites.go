@@ -23,8 +23,13 @@ import (
 // Config tunes the calendar service.
 type Config struct {
 	Now func() time.Time
-	// Guard checks entitlements inside the booking transaction; nil allows all.
+	// Guard checks entitlements inside the booking transaction (billing's,
+	// wrapped by the gate's machine sessions). Nil allows every booking:
+	// the calendar alone, as in its own tests.
 	Guard Guard
+	// Accounts answers for the members whose calendar feeds calendar keeps
+	// (required; *identity.Service implements it).
+	Accounts Accounts
 	// OfferTTL is how long a freed slot is held for the first in line
 	// (default DefaultOfferTTL).
 	OfferTTL time.Duration
@@ -42,6 +47,7 @@ type Service struct {
 	db       *bun.DB
 	now      func() time.Time
 	guard    Guard
+	accounts Accounts
 	offerTTL time.Duration
 	jobs     *jobs.Queue
 	// resources saves the booking path its read of the resource and site.
@@ -53,15 +59,23 @@ type Service struct {
 	reservationColumns string
 }
 
-// SetGuard plugs in the entitlement check; cmd/relais passes billing's.
-// It is set once at start, before the service takes requests.
-func (svc *Service) SetGuard(g Guard) { svc.guard = g }
+// Accounts is what calendar asks identity about a member: whether the
+// account still exists and is active, and a hold on it while a feed token
+// of theirs is written.
+type Accounts interface {
+	Contact(ctx context.Context, idb bun.IDB, userID string) (identity.Contact, error)
+	HoldAccount(ctx context.Context, tx bun.IDB, userID string) (identity.Contact, error)
+}
 
 // New returns a calendar Service. cfg.Jobs is required: without it, an
-// offer would never lapse while nobody books its resource.
+// offer would never lapse while nobody books its resource; so is
+// cfg.Accounts.
 func New(db *bun.DB, cfg Config) *Service {
 	if cfg.Jobs == nil {
 		panic("calendar: New needs Config.Jobs")
+	}
+	if cfg.Accounts == nil {
+		panic("calendar: New needs Config.Accounts")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -69,7 +83,7 @@ func New(db *bun.DB, cfg Config) *Service {
 	if cfg.OfferTTL <= 0 {
 		cfg.OfferTTL = DefaultOfferTTL
 	}
-	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs}
+	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, accounts: cfg.Accounts, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs}
 	if db != nil {
 		svc.reservationColumns = reservationColumns(db)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
@@ -244,5 +245,6 @@ func TestSiteLegalIdentityChanges(t *testing.T) {
 func newService(t *testing.T) *calendar.Service {
 	t.Helper()
 	d := dbtest.New(t)
-	return calendar.New(d, calendar.Config{Jobs: jobstest.Queue(t, d)})
+	queue := jobstest.Queue(t, d)
+	return calendar.New(d, calendar.Config{Jobs: queue, Accounts: identitytest.Accounts(t, d, queue)})
 }

@@ -57,7 +57,6 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 	clock := &now
 	nowFn := func() time.Time { return *clock }
 	queue := jobstest.Queue(t, d)
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue})
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("campaigns-test-secret-of-at-least-32-bytes"), Jobs: queue})
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +68,8 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 	if apiURL != "" {
 		billCfg.Stripe = billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
-	bill := billing.New(d, cal, billCfg)
-	cal.SetGuard(bill)
+	bill := billing.New(d, billCfg)
+	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})

@@ -25,7 +25,6 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	queue := jobstest.Queue(t, d)
-	cal := calendar.New(d, calendar.Config{Jobs: queue})
 	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("campaigns-test-secret-of-at-least-32-bytes"), Jobs: queue})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +32,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	credits := ledger.New(d, ledger.Config{Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: credits, Accounts: accounts, Invoicer: invoicer})
-	bill := billing.New(d, cal, billing.Config{Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
+	bill := billing.New(d, billing.Config{Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
 	camp := campaigns.New(contributions, bill)
 	workers := river.NewWorkers()
 	if err := credits.AddWorkers(workers); err != nil {
@@ -51,6 +50,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	t.Cleanup(func() { jc.Stop(context.Background()) })
 
+	cal := calendar.New(d, calendar.Config{Jobs: queue, Accounts: accounts})
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})

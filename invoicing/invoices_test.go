@@ -18,6 +18,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -75,7 +76,8 @@ func newInvEnv(t testing.TB) *invEnv {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	clock := &testClock{t: time.Date(2026, 3, 9, 10, 0, 0, 0, parisZone)}
-	cal := calendar.New(d, calendar.Config{Now: clock.Now, Jobs: jobstest.Queue(t, d)})
+	queue := jobstest.Queue(t, d)
+	cal := calendar.New(d, calendar.Config{Now: clock.Now, Jobs: queue, Accounts: identitytest.Accounts(t, d, queue)})
 	addr := calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"}
 	mk := func(name string, legal calendar.Legal) *calendar.Site {
 		s, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: name, Timezone: "Europe/Paris", Address: addr, Legal: legal})

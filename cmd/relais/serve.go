@@ -62,22 +62,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// Calendar, the credits ledger, then billing, which reads sites and
-	// reservations through the calendar, spends the ledger's credit and
-	// invoices every payment. The contributions' records come before
-	// billing, whose webhooks deliver them Stripe's events; the campaigns
-	// after, as they take payments through billing.
-	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue})
+	// The credits ledger and invoicing, then billing, which spends the
+	// ledger's credit and invoices every payment. The contributions'
+	// records come before billing, whose webhooks deliver them Stripe's
+	// events; the campaigns after, as they take payments through billing.
 	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
-	billingSvc := billing.New(d, calendarSvc, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
+	billingSvc := billing.New(d, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	campaignsSvc := campaigns.New(contributions, billingSvc)
-	// Bookings pass billing's entitlement check; a cancelled reservation
-	// also switches its machine off. This is the one setter left: billing
-	// is built on the calendar, and its guard is the calendar's.
-	calendarSvc.SetGuard(access.SessionGuard(billingSvc, queue))
+	// The calendar: bookings pass billing's entitlement check, and a
+	// cancelled reservation also switches its machine off.
+	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc,
+		Guard: access.SessionGuard(billingSvc, queue)})
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
 	// event recorder exists first, to record devices going offline.

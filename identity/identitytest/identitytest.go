@@ -4,7 +4,14 @@
 // an admin, API keys with and without a scope, relais itself.
 package identitytest
 
-import "github.com/relais-tierslieux/relais/identity"
+import (
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/jobs"
+)
 
 // Member is a plain member, who manages no site.
 func Member() *identity.Principal {
@@ -30,3 +37,15 @@ func Key(siteID string, scopes ...string) *identity.Principal {
 // System is relais itself (jobs, the demo, the gate): identity.System, named
 // here so that tables list it beside the others.
 func System() *identity.Principal { return identity.System() }
+
+// Accounts is identity's service over d, for the tests of the domains that
+// read accounts through it (names and emails, holds, whether an account is
+// still active); queue takes its mail jobs.
+func Accounts(t testing.TB, d *bun.DB, queue *jobs.Queue) *identity.Service {
+	t.Helper()
+	svc, err := identity.New(d, identity.Config{JWTSecret: []byte("identitytest-secret-of-at-least-32-bytes"), Jobs: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
