@@ -51,11 +51,11 @@ type harness struct {
 	// entitlements: the calendar asks billing's entitlement check (see
 	// checkEntitlements).
 	entitlements bool
-	dev           *devices.Service
-	gate          *access.Gate
-	jobs          *jobs.Queue
-	clock         *testClock
-	mails         *mailtest.Server
+	dev          *devices.Service
+	gate         *access.Gate
+	jobs         *jobs.Queue
+	clock        *testClock
+	mails        *mailtest.Server
 }
 
 type testClock struct {
