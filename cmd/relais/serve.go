@@ -62,10 +62,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// The credits ledger and invoicing, then billing, which spends the
-	// ledger's credit and invoices every payment. The contributions'
-	// records come before billing, whose webhooks deliver them Stripe's
-	// events; the campaigns after, as they take payments through billing.
+	// The ledger and invoicing, then billing, which spends credit and
+	// invoices every payment; the contributions' records before billing,
+	// whose webhooks feed them, the campaigns after: they pay through it.
 	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
@@ -98,7 +97,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	// The job client works what the services queue.
-	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc, billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem})
+	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc,
+		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem})
 	if err != nil {
 		return err
 	}
@@ -125,14 +125,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	var dm *demo
-	if c.Demo {
-		var stopSims func()
-		if dm, stopSims, err = startDemo(ctx, d, identitySvc, calendarSvc, billingSvc, devicesSvc, deviceURL, log); err != nil {
-			return err
-		}
-		defer stopSims()
+	// The demo's site and its simulated devices, with --demo.
+	dm, stopSims, err := startDemo(ctx, c.Demo, d, identitySvc, calendarSvc, billingSvc, devicesSvc, deviceURL, log)
+	if err != nil {
+		return err
 	}
+	defer stopSims()
 	go reconcileSoon(ctx, gate, log)
 
 	// Serve until ctx ends, then shut down.

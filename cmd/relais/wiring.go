@@ -194,10 +194,13 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// startDemo seeds the demo network and starts its simulated devices; the
-// returned func stops them.
-func startDemo(ctx context.Context, d *bun.DB, acc *identity.Service, cal *calendar.Service, bill *billing.Service,
+// startDemo, when on, seeds the demo network and starts its simulated
+// devices; the returned func stops them.
+func startDemo(ctx context.Context, on bool, d *bun.DB, acc *identity.Service, cal *calendar.Service, bill *billing.Service,
 	dev *devices.Service, deviceURL string, log *slog.Logger) (*demo, func(), error) {
+	if !on {
+		return nil, func() {}, nil
+	}
 	dm, err := seedDemo(ctx, d, acc, cal, bill, dev, time.Now())
 	if err != nil {
 		return nil, nil, err
