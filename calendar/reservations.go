@@ -250,17 +250,15 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		if inserted != 1 || fresh != 1 {
 			return errNotInOneStatement // nothing was written: the key goes in only with the reservation
 		}
-		if svc.guard != nil {
-			// A refusal rolls back the reservation and the key together.
-			if err := svc.guard.CheckBooking(ctx, idb, r, s.res, s.site); err != nil {
-				return err
-			}
+		// A refusal rolls back the reservation and the key together.
+		if err := svc.guard.CheckBooking(ctx, idb, r, s.res, s.site); err != nil {
+			return err
 		}
 		out = r
 		return nil
 	}
 	var err error
-	if svc.guard == nil {
+	if !svc.guarded {
 		err = book(ctx, svc.db)
 	} else {
 		err = db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error { return book(ctx, tx) })
@@ -362,7 +360,7 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 	}
 	// After the insert, so that what the booking consumes can refer to it;
 	// a refusal rolls both back.
-	if r.Kind == ReservationBooking && svc.guard != nil {
+	if r.Kind == ReservationBooking {
 		if err := svc.guard.CheckBooking(ctx, tx, r, s.res, s.site); err != nil {
 			// Series and waiting lists go on after a refusal in the same
 			// transaction: the refused row must not stay behind.
@@ -900,7 +898,7 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, actor
 		WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("cancel reservation: %w", err)
 	}
-	if r.Kind == ReservationBooking && svc.guard != nil {
+	if r.Kind == ReservationBooking {
 		if err := svc.guard.ReleaseBooking(ctx, tx, r, late); err != nil {
 			return nil, err
 		}
@@ -979,7 +977,7 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 			return err
 		}
 		oldStart, oldBusy := r.StartsAt, r.BusyUntil
-		if r.Kind == ReservationBooking && svc.guard != nil {
+		if r.Kind == ReservationBooking {
 			// What the old slot took is given back and the new one charged,
 			// in this transaction: a move cannot dodge a quota.
 			if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
@@ -990,7 +988,7 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 		if m.Note != nil {
 			r.Note = strings.TrimSpace(*m.Note)
 		}
-		if r.Kind == ReservationBooking && svc.guard != nil {
+		if r.Kind == ReservationBooking {
 			if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
 				return err
 			}

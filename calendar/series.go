@@ -465,19 +465,15 @@ func (svc *Service) moveOccurrence(ctx context.Context, tx bun.Tx, res *Resource
 		return nil, err
 	}
 	oldStart, oldBusy := r.StartsAt, r.BusyUntil
-	if svc.guard != nil {
-		if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
-			return nil, err
-		}
+	if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
+		return nil, err
 	}
 	r.StartsAt, r.EndsAt, r.BusyUntil, r.UpdatedAt = s.start, s.end, s.busy, svc.now()
-	if svc.guard != nil {
-		if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
-			if errors.As(err, &p) {
-				return &Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail}, nil
-			}
-			return nil, err
+	if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
+		if errors.As(err, &p) {
+			return &Unavailable{Start: r.StartsAt, End: r.EndsAt, Code: p.Code, Detail: p.Detail}, nil
 		}
+		return nil, err
 	}
 	if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "updated_at").WherePK().Exec(ctx); err != nil {
 		if db.IsExclusion(err) {

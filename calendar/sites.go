@@ -24,8 +24,8 @@ import (
 type Config struct {
 	Now func() time.Time
 	// Guard checks entitlements inside the booking transaction (billing's,
-	// wrapped by the gate's machine sessions). Nil allows every booking:
-	// the calendar alone, as in its own tests.
+	// wrapped by the gate's machine sessions). Without one every booking is
+	// allowed: the calendar alone, as in its own tests.
 	Guard Guard
 	// Accounts answers for the members whose calendar feeds calendar keeps
 	// (required; *identity.Service implements it).
@@ -44,9 +44,12 @@ type Config struct {
 // (rules.go); GetSite, ListSites and GetResource, which decide nothing,
 // are what other domains read.
 type Service struct {
-	db       *bun.DB
-	now      func() time.Time
-	guard    Guard
+	db    *bun.DB
+	now   func() time.Time
+	guard Guard
+	// guarded: cfg.Guard was given. Without one, guard is allowAll and a
+	// booking's one statement commits alone (bookInOneStatement).
+	guarded  bool
 	accounts Accounts
 	offerTTL time.Duration
 	jobs     *jobs.Queue
@@ -58,6 +61,15 @@ type Service struct {
 	// reservationColumns lists Reservation's columns, for prepared reads.
 	reservationColumns string
 }
+
+// allowAll is the guard of a calendar given none: every booking may be
+// made and releasing one gives nothing back.
+type allowAll struct{}
+
+func (allowAll) CheckBooking(context.Context, bun.IDB, *Reservation, *Resource, *Site) error {
+	return nil
+}
+func (allowAll) ReleaseBooking(context.Context, bun.IDB, *Reservation, bool) error { return nil }
 
 // Accounts is what calendar asks identity about a member: whether the
 // account still exists and is active, and a hold on it while a feed token
@@ -83,7 +95,11 @@ func New(db *bun.DB, cfg Config) *Service {
 	if cfg.OfferTTL <= 0 {
 		cfg.OfferTTL = DefaultOfferTTL
 	}
-	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, accounts: cfg.Accounts, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs}
+	guarded := cfg.Guard != nil
+	if !guarded {
+		cfg.Guard = allowAll{}
+	}
+	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, guarded: guarded, accounts: cfg.Accounts, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs}
 	if db != nil {
 		svc.reservationColumns = reservationColumns(db)
 	}
