@@ -51,7 +51,7 @@ const StripeMinimumCents = stripeMinimumCents
 // OnlinePaymentReady answers online_payment_unavailable (503) when Stripe
 // is not configured.
 func (s *Service) OnlinePaymentReady() error {
-	if s.stripe == nil || s.stripe.api == nil {
+	if s.stripe.api == nil {
 		return errOnlinePaymentUnavailable
 	}
 	return nil

@@ -15,20 +15,13 @@ import (
 // operations without a principal (CreatePlan, Refund...) are for the
 // system: jobs, the demo, the tests.
 
-// refusal is a 403 whose message says why; it renders like any
-// errs.ErrForbidden, with its own detail.
-type refusal string
-
-func (r refusal) Error() string        { return string(r) }
-func (r refusal) Is(target error) bool { return target == errs.ErrForbidden }
-
 // What an API key may not do: it acts for an integration, not for someone
 // who holds, buys or owes.
 const (
-	errKeyHoldsNothing = refusal("an API key holds no membership")
-	errKeyPaysNothing  = refusal("an API key makes no payments")
-	errKeyOwesNothing  = refusal("an API key owes nothing")
-	errKeyBuysNothing  = refusal("members pay for themselves")
+	errKeyHoldsNothing = errs.Refusal("an API key holds no membership")
+	errKeyPaysNothing  = errs.Refusal("an API key makes no payments")
+	errKeyOwesNothing  = errs.Refusal("an API key owes nothing")
+	errKeyBuysNothing  = errs.Refusal("members pay for themselves")
 )
 
 var (
@@ -107,7 +100,7 @@ func mayRefund(p *identity.Principal, pay *Payment) error {
 }
 
 // personal refuses an API key what only a person does for themselves.
-func personal(p *identity.Principal, refused refusal) error {
+func personal(p *identity.Principal, refused errs.Refusal) error {
 	if p == nil || p.IsAPIKey() {
 		return refused
 	}

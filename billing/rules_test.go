@@ -125,7 +125,7 @@ func TestBillingRules(t *testing.T) {
 // TestKeyRefusalsRenderAsForbidden: the refusals of an API key are 403s
 // with their own detail, as the API answered before they moved here.
 func TestKeyRefusalsRenderAsForbidden(t *testing.T) {
-	for _, r := range []refusal{errKeyHoldsNothing, errKeyPaysNothing, errKeyOwesNothing, errKeyBuysNothing} {
+	for _, r := range []errs.Refusal{errKeyHoldsNothing, errKeyPaysNothing, errKeyOwesNothing, errKeyBuysNothing} {
 		if !errors.Is(r, errs.ErrForbidden) || errors.Is(r, errs.ErrNotFound) {
 			t.Errorf("%q is not a plain forbidden", r)
 		}

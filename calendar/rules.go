@@ -148,14 +148,8 @@ func seriesActor(p *identity.Principal, s *Series) string {
 	return s.UserID
 }
 
-// refusal is a refusal with no rule code, told as is ("forbidden").
-type refusal string
-
-func (r refusal) Error() string { return string(r) }
-func (refusal) Unwrap() error   { return errs.ErrForbidden }
-
 // errMembersWait: API keys do not join waiting lists.
-const errMembersWait refusal = "members join waiting lists themselves"
+const errMembersWait errs.Refusal = "members join waiting lists themselves"
 
 // authorizeWaitlist decides whether b.By may join the waiting list of res:
 // members join for themselves, never an API key; the site's managers are
@@ -263,7 +257,7 @@ func mayManageQualification(p *identity.Principal, q *Qualification) error {
 
 // errGrantedByPerson: a grant records who trained the member, so an API
 // key, which is nobody, grants none.
-const errGrantedByPerson refusal = "a training is granted by a person, not an API key"
+const errGrantedByPerson errs.Refusal = "a training is granted by a person, not an API key"
 
 // mayGrant: a person, never an API key, grants a qualification (that they
 // manage: see mayManageQualification). It is asked first, before the
@@ -277,7 +271,7 @@ func mayGrant(p *identity.Principal) error {
 
 // errNoOwnCalendar: an API key books for members, it has no bookings and
 // so no feed of its own.
-const errNoOwnCalendar refusal = "an API key has no calendar of its own"
+const errNoOwnCalendar errs.Refusal = "an API key has no calendar of its own"
 
 // mayHaveFeed: a member's secret feed URL is theirs; an API key has none.
 func mayHaveFeed(p *identity.Principal) error {

@@ -17,18 +17,11 @@ func CanReadSite(p *Principal, siteID string) bool {
 	return p.HasScope(ScopeSitesRead) && p.ManagesSite(siteID)
 }
 
-// refusal is a 403 whose message says what to do instead; it renders like
-// any errs.ErrForbidden, with its own detail.
-type refusal string
-
-func (r refusal) Error() string        { return string(r) }
-func (r refusal) Is(target error) bool { return target == errs.ErrForbidden }
-
 // Refusals of an API key where only a person may act.
 const (
-	errKeyIsNotAUser    = refusal("an API key is not a user; /v1/me needs a user's access token")
-	errKeyHasNoSession  = refusal("an API key has no session; revoke it with DELETE /v1/api-keys/{key_id}")
-	errKeyVerifiesNoOne = refusal("members verify their own address")
+	errKeyIsNotAUser    = errs.Refusal("an API key is not a user; /v1/me needs a user's access token")
+	errKeyHasNoSession  = errs.Refusal("an API key has no session; revoke it with DELETE /v1/api-keys/{key_id}")
+	errKeyVerifiesNoOne = errs.Refusal("members verify their own address")
 )
 
 // MayActAsMe is the rule of /v1/me: a user, never an API key (which acts

@@ -16,14 +16,7 @@ import (
 // document the caller may not read is "not found": nobody learns another
 // member's invoice exists.
 
-// refusal is a 403 whose message says why; it renders like any
-// errs.ErrForbidden, with its own detail.
-type refusal string
-
-func (r refusal) Error() string        { return string(r) }
-func (r refusal) Is(target error) bool { return target == errs.ErrForbidden }
-
-const errKeyHasNoInvoices = refusal("an API key has no invoices of its own")
+const errKeyHasNoInvoices = errs.Refusal("an API key has no invoices of its own")
 
 var (
 	errSiteNotFound     = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}

@@ -117,6 +117,13 @@ func Rule(field, code, format string, args ...any) *Problem {
 func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
 func (p *Problem) Unwrap() error { return p.Kind }
 
+// Refusal is a 403 whose message says why (or what to do instead): it
+// renders like ErrForbidden, with its own detail and no code.
+type Refusal string
+
+func (r Refusal) Error() string { return string(r) }
+func (Refusal) Unwrap() error   { return ErrForbidden }
+
 // FieldRefusal is a 403 about one input field (a site the caller does not
 // manage, say): it names the field and, unlike a Problem, carries no code
 // of its own, as the plain "forbidden" answers do.
