@@ -74,11 +74,7 @@ func (g *Gate) StartSessionFor(ctx context.Context, p *identity.Principal, resou
 // whole to its member and the site's managers; to other members, only that
 // the machine is busy and until when.
 func (g *Gate) CurrentSessionFor(ctx context.Context, p *identity.Principal, resourceID string) (*Session, error) {
-	siteID, err := g.machineSiteFor(ctx, p, resourceID)
-	if err != nil {
-		return nil, err
-	}
-	s, err := g.CurrentSession(ctx, resourceID)
+	siteID, s, err := g.runningSessionFor(ctx, p, resourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -89,14 +85,24 @@ func (g *Gate) CurrentSessionFor(ctx context.Context, p *identity.Principal, res
 	return s, nil
 }
 
+// runningSessionFor returns the machine's site and running session, once
+// p may know the machine (machineSiteFor).
+func (g *Gate) runningSessionFor(ctx context.Context, p *identity.Principal, resourceID string) (string, *Session, error) {
+	siteID, err := g.machineSiteFor(ctx, p, resourceID)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := g.CurrentSession(ctx, resourceID)
+	if err != nil {
+		return "", nil, err
+	}
+	return siteID, s, nil
+}
+
 // StopSessionFor switches the machine off: its member, or a manager of the
 // site.
 func (g *Gate) StopSessionFor(ctx context.Context, p *identity.Principal, resourceID string) (*Session, error) {
-	siteID, err := g.machineSiteFor(ctx, p, resourceID)
-	if err != nil {
-		return nil, err
-	}
-	s, err := g.CurrentSession(ctx, resourceID)
+	siteID, s, err := g.runningSessionFor(ctx, p, resourceID)
 	if err != nil {
 		return nil, err
 	}
