@@ -80,7 +80,7 @@ func newGateFixture(t testing.TB) *gateFixture {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
-	credits := ledger.New(d, ledger.Config{Now: f.clock, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	credits := ledger.New(d, ledger.Config{Now: f.clock, Jobs: f.jobs, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	f.bill = billing.New(d, f.cal, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
 	f.cal.SetGuard(f.bill)
 	// Devices keep the wall clock: a device checks a command's expiry

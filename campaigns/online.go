@@ -67,10 +67,8 @@ func (s *Service) CheckoutContribution(ctx context.Context, p *identity.Principa
 	v.Check(len(in.PublicName) <= 100, "public_name", "must be at most 100 bytes")
 	v.Check(billing.ValidReturnURL(in.SuccessURL), "success_url", "must be an absolute http(s) URL")
 	v.Check(billing.ValidReturnURL(in.CancelURL), "cancel_url", "must be an absolute http(s) URL")
-	if s.invoicer != nil {
-		if err := v.Merge(billing.CheckBuyer(in.Buyer)); err != nil {
-			return nil, err
-		}
+	if err := v.Merge(billing.CheckBuyer(in.Buyer)); err != nil {
+		return nil, err
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -227,7 +225,7 @@ func (s *Contributions) contributionPaid(ctx context.Context, tx bun.IDB, k *Con
 // credit it buys is a prepayment of the place's services, invoiced TTC at
 // the campaign's VAT rate.
 func (s *Contributions) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
-	if s.invoicer == nil || k.InvoiceID != nil || k.UserID == nil {
+	if k.InvoiceID != nil || k.UserID == nil {
 		return nil
 	}
 	var buyer invoicing.Buyer

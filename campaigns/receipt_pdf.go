@@ -112,12 +112,8 @@ func (s *Service) receiptFacts(ctx context.Context, k *Contribution, c *Campaign
 		}
 	}
 	if k.InvoiceID != nil {
-		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("id = ?", *k.InvoiceID).Scan(ctx, &r.invoiceNumber); err != nil {
+		if r.invoiceNumber, r.creditNotes, err = s.invoicer.Numbers(ctx, s.db, *k.InvoiceID); err != nil {
 			return nil, fmt.Errorf("read contribution invoice: %w", err)
-		}
-		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", *k.InvoiceID).
-			Order("number").Scan(ctx, &r.creditNotes); err != nil {
-			return nil, fmt.Errorf("read contribution credit notes: %w", err)
 		}
 	}
 	return r, nil

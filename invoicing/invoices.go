@@ -1126,6 +1126,27 @@ func (iv *Invoicer) Get(ctx context.Context, invoiceID string) (*Invoice, error)
 	return getInvoice(ctx, iv.db, invoiceID)
 }
 
+// Numbers returns the number of an invoice and those of the credit notes
+// that correct it, in order: what another document (a contribution's
+// receipt) cites of it, without reading invoicing's tables itself. An
+// unknown invoice is errs.ErrNotFound.
+func (iv *Invoicer) Numbers(ctx context.Context, idb bun.IDB, invoiceID string) (number string, creditNotes []string, err error) {
+	if !id.Valid(invoiceID) {
+		return "", nil, errInvoiceNotFound
+	}
+	if err := idb.NewSelect().Model((*Invoice)(nil)).Column("number").Where("id = ?", invoiceID).Scan(ctx, &number); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil, errInvoiceNotFound
+		}
+		return "", nil, fmt.Errorf("read invoice number: %w", err)
+	}
+	if err := idb.NewSelect().Model((*Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", invoiceID).
+		Order("number").Scan(ctx, &creditNotes); err != nil {
+		return "", nil, fmt.Errorf("read credit note numbers: %w", err)
+	}
+	return number, creditNotes, nil
+}
+
 func getInvoice(ctx context.Context, idb bun.IDB, invoiceID string) (*Invoice, error) {
 	if !id.Valid(invoiceID) {
 		return nil, errInvoiceNotFound
