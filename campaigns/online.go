@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
 )
@@ -268,7 +269,7 @@ func CreditDescription(unit string, amount int64, kind string) string {
 // ReceiptText is the receipt of a contribution as a paragraph in French.
 func ReceiptText(seller string, c *Campaign, k *Contribution) string {
 	t := fmt.Sprintf("%s reconnaît avoir reçu de %s (%s) la somme de %s € le %s, au titre de sa contribution à la campagne « %s » (reçu n° %s).",
-		seller, k.Name, k.Email, euros(k.AmountCents), invoicing.FrenchDate(k.ContributedAt), c.Title, k.ReceiptNumber())
+		seller, k.Name, k.Email, euros(k.AmountCents), relpdf.FrenchDate(k.ContributedAt), c.Title, k.ReceiptNumber())
 	if k.CreditAmount > 0 {
 		t += " Contrepartie : " + creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place."
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 )
 
 // Document kinds. A credit note (avoir) is an invoice in its own right: it
@@ -938,7 +939,7 @@ func buildMentions(doc *Invoice) []string {
 	var m []string
 	credit := doc.Kind == KindCreditNote
 	if credit {
-		m = append(m, fmt.Sprintf("Avoir relatif à la facture n° %s du %s", doc.CorrectsNumber, FrenchDate(*doc.CorrectsIssuedAt)))
+		m = append(m, fmt.Sprintf("Avoir relatif à la facture n° %s du %s", doc.CorrectsNumber, relpdf.FrenchDate(*doc.CorrectsIssuedAt)))
 		m = append(m, "Motif : "+doc.Reason)
 	}
 	if doc.Seller.VATExempt {
@@ -950,7 +951,7 @@ func buildMentions(doc *Invoice) []string {
 		if credit {
 			verb = "Remboursé"
 		}
-		s := fmt.Sprintf("%s le %s par %s", verb, FrenchDate(*doc.PaidAt), paymentMethodLabels[doc.PaymentMethod])
+		s := fmt.Sprintf("%s le %s par %s", verb, relpdf.FrenchDate(*doc.PaidAt), paymentMethodLabels[doc.PaymentMethod])
 		if doc.PaymentReference != "" {
 			s += " (réf. " + doc.PaymentReference + ")"
 		}
@@ -965,9 +966,6 @@ func buildMentions(doc *Invoice) []string {
 	}
 	return m
 }
-
-// FrenchDate prints an instant as its Paris calendar day, DD/MM/YYYY.
-func FrenchDate(t time.Time) string { return t.In(invoiceZone).Format("02/01/2006") }
 
 // frenchDay prints a YYYY-MM-DD day as DD/MM/YYYY.
 func frenchDay(day string) string {
