@@ -6,7 +6,8 @@
 //
 // campaigns owns the campaigns and campaign_contributions tables. It asks
 // identity about accounts through Accounts, the ledger for credit, the
-// invoicer for invoices and credit notes, and billing for online payments.
+// invoicer for invoices, credit notes and the numbers a receipt cites
+// (Invoicer), and billing for online payments.
 package campaigns
 
 import (
