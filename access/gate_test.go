@@ -79,7 +79,7 @@ func newGateFixture(t testing.TB) *gateFixture {
 		t.Fatal(err)
 	}
 	f.accounts = accounts
-	credits := ledger.New(d, ledger.Config{Now: f.clock, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	credits := ledger.New(d, ledger.Config{Now: f.clock, Jobs: f.jobs, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	f.bill = billing.New(d, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
 	// The calendar asks billing, through the gate's guard, as in serve.
 	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs, Accounts: accounts, Guard: access.SessionGuard(f.bill, f.jobs)})

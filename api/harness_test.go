@@ -100,11 +100,12 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The ledger's expiries are left to ExpireDue: no job client runs here.
-	led := ledger.New(d, ledger.Config{Now: clk.Now, Accounts: acc, Sites: calendar.DevicePlaces{}})
+	// The ledger queues its expiries; no job client runs here, so tests
+	// expire credit through ExpireDue.
+	led := ledger.New(d, ledger.Config{Now: clk.Now, Jobs: queue, Accounts: acc, Sites: calendar.DevicePlaces{}})
 	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
-	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Ledger: led, Invoicer: invoices, Accounts: acc})
+	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Jobs: queue, Ledger: led, Invoicer: invoices, Accounts: acc})
 	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
 	bill := billing.New(d, billCfg)
 	camp := campaigns.New(contributions, bill)

@@ -64,7 +64,7 @@ func newFixture(t testing.TB, members int) *fixture {
 // newLedger is the credits ledger on d, asking identity about accounts.
 func newLedger(t testing.TB, d *bun.DB, now func() time.Time) *ledger.Service {
 	t.Helper()
-	return ledger.New(d, ledger.Config{Now: now, Accounts: billing.AccountsForTest(t, d), Sites: calendar.DevicePlaces{}})
+	return ledger.New(d, ledger.Config{Now: now, Jobs: jobstest.Queue(t, d), Accounts: billing.AccountsForTest(t, d), Sites: calendar.DevicePlaces{}})
 }
 
 func (f *fixture) invoicer() *invoicing.Invoicer {

@@ -392,12 +392,8 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 	return river.AddWorkerSafely(w, &campaignDeadlineWorker{svc: s})
 }
 
-// schedule inserts a job in the caller's transaction, when campaigns have
-// a queue and the caller a transaction.
+// schedule inserts a job in the caller's transaction.
 func (s *Contributions) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, at time.Time) error {
-	if s.jobs == nil {
-		return nil
-	}
 	btx, ok := tx.(bun.Tx)
 	if !ok {
 		return fmt.Errorf("schedule %s: not inside a transaction", args.Kind())
@@ -554,7 +550,7 @@ func (s *Contributions) recordContributionRefund(ctx context.Context, tx bun.IDB
 	if _, err := tx.NewUpdate().Model(c).WherePK().Column("refunded_cents", "status", "updated_at").Exec(ctx); err != nil {
 		return fmt.Errorf("record contribution refund: %w", err)
 	}
-	if s.invoicer == nil || c.InvoiceID == nil {
+	if c.InvoiceID == nil {
 		return nil
 	}
 	in := invoicing.CreditNoteInput{Reason: "Remboursement de la contribution", Refund: &invoicing.InvoicePayment{PaidAt: now, Method: billing.MethodCard, Reference: c.ExternalID}}

@@ -61,9 +61,9 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
+	credits := ledger.New(d, ledger.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nowFn)
-	contributions := NewContributions(d, Config{Now: nowFn, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
+	contributions := NewContributions(d, Config{Now: nowFn, Jobs: queue, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
 	billCfg := billing.Config{Now: nowFn, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts}
 	if apiURL != "" {
 		billCfg.Stripe = billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}

@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
 )
@@ -67,10 +68,8 @@ func (s *Service) CheckoutContribution(ctx context.Context, p *identity.Principa
 	v.Check(len(in.PublicName) <= 100, "public_name", "must be at most 100 bytes")
 	v.Check(billing.ValidReturnURL(in.SuccessURL), "success_url", "must be an absolute http(s) URL")
 	v.Check(billing.ValidReturnURL(in.CancelURL), "cancel_url", "must be an absolute http(s) URL")
-	if s.invoicer != nil {
-		if err := v.Merge(billing.CheckBuyer(in.Buyer)); err != nil {
-			return nil, err
-		}
+	if err := v.Merge(billing.CheckBuyer(in.Buyer)); err != nil {
+		return nil, err
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -227,7 +226,7 @@ func (s *Contributions) contributionPaid(ctx context.Context, tx bun.IDB, k *Con
 // credit it buys is a prepayment of the place's services, invoiced TTC at
 // the campaign's VAT rate.
 func (s *Contributions) invoiceContribution(ctx context.Context, tx bun.IDB, c *Campaign, k *Contribution) error {
-	if s.invoicer == nil || k.InvoiceID != nil || k.UserID == nil {
+	if k.InvoiceID != nil || k.UserID == nil {
 		return nil
 	}
 	var buyer invoicing.Buyer
@@ -270,7 +269,7 @@ func CreditDescription(unit string, amount int64, kind string) string {
 // ReceiptText is the receipt of a contribution as a paragraph in French.
 func ReceiptText(seller string, c *Campaign, k *Contribution) string {
 	t := fmt.Sprintf("%s reconnaît avoir reçu de %s (%s) la somme de %s € le %s, au titre de sa contribution à la campagne « %s » (reçu n° %s).",
-		seller, k.Name, k.Email, euros(k.AmountCents), invoicing.FrenchDate(k.ContributedAt), c.Title, k.ReceiptNumber())
+		seller, k.Name, k.Email, euros(k.AmountCents), relpdf.FrenchDate(k.ContributedAt), c.Title, k.ReceiptNumber())
 	if k.CreditAmount > 0 {
 		t += " Contrepartie : " + creditText(k.CreditUnit, k.CreditAmount, k.CreditResourceKind) + " à utiliser sur place."
 	}

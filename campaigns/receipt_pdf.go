@@ -52,7 +52,7 @@ func rewardStatus(c *Campaign, k *Contribution) (text string, live bool) {
 	case c.Status == CampaignFailed:
 		return "annulée : la campagne n'a pas atteint son objectif", false
 	case c.Mode == ModeAllOrNothing && c.Status == CampaignOpen:
-		text = "en attente : acquise si la campagne atteint son objectif au " + invoicing.FrenchDate(c.Deadline)
+		text = "en attente : acquise si la campagne atteint son objectif au " + relpdf.FrenchDate(c.Deadline)
 	default:
 		text = "acquise"
 	}
@@ -112,12 +112,8 @@ func (s *Service) receiptFacts(ctx context.Context, k *Contribution, c *Campaign
 		}
 	}
 	if k.InvoiceID != nil {
-		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("id = ?", *k.InvoiceID).Scan(ctx, &r.invoiceNumber); err != nil {
+		if r.invoiceNumber, r.creditNotes, err = s.invoicer.Numbers(ctx, s.db, *k.InvoiceID); err != nil {
 			return nil, fmt.Errorf("read contribution invoice: %w", err)
-		}
-		if err := s.db.NewSelect().Model((*invoicing.Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", *k.InvoiceID).
-			Order("number").Scan(ctx, &r.creditNotes); err != nil {
-			return nil, fmt.Errorf("read contribution credit notes: %w", err)
 		}
 	}
 	return r, nil
@@ -167,7 +163,7 @@ func (r *receipt) header(pdf *fpdf.Fpdf, tr func(string) string, number string, 
 	pdf.SetFont("Helvetica", "B", 14)
 	relpdf.Block(pdf, tr, relpdf.Right, 0, 8, []string{"Reçu de contribution"})
 	pdf.SetFont("Helvetica", "", 9)
-	relpdf.Block(pdf, tr, relpdf.Right, 0, relpdf.Line, []string{"N° " + number, "Édité le " + invoicing.FrenchDate(now)})
+	relpdf.Block(pdf, tr, relpdf.Right, 0, relpdf.Line, []string{"N° " + number, "Édité le " + relpdf.FrenchDate(now)})
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "B", 9)
 	relpdf.Block(pdf, tr, relpdf.Right, 0, relpdf.Line, []string{"Contributeur"})
@@ -198,7 +194,7 @@ func (r *receipt) contributionRows() [][2]string {
 	}
 	contribution := [][2]string{
 		{"Campagne", c.Title},
-		{"Date de la contribution", invoicing.FrenchDate(k.ContributedAt)},
+		{"Date de la contribution", relpdf.FrenchDate(k.ContributedAt)},
 		{"Montant", invoicing.Euro(k.AmountCents)},
 		{"Plateforme", platform},
 		{"Référence", ref},
@@ -233,7 +229,7 @@ func (r *receipt) rewardRows() [][2]string {
 	switch {
 	case !live:
 	case r.expires != nil:
-		reward = append(reward, [2]string{"Validité", "jusqu'au " + invoicing.FrenchDate(*r.expires)})
+		reward = append(reward, [2]string{"Validité", "jusqu'au " + relpdf.FrenchDate(*r.expires)})
 	case k.LotID == nil && k.TierIndex != nil && *k.TierIndex < len(c.Tiers) && c.Tiers[*k.TierIndex].ExpiresAfterDays > 0:
 		reward = append(reward, [2]string{"Validité", fmt.Sprintf("%d jours après l'acquisition du crédit", c.Tiers[*k.TierIndex].ExpiresAfterDays)})
 	default:

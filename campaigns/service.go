@@ -6,7 +6,8 @@
 //
 // campaigns owns the campaigns and campaign_contributions tables. It asks
 // identity about accounts through Accounts, the ledger for credit, the
-// invoicer for invoices and credit notes, and billing for online payments.
+// invoicer for invoices, credit notes and the numbers a receipt cites
+// (Invoicer), and billing for online payments.
 package campaigns
 
 import (
@@ -35,14 +36,28 @@ type Accounts interface {
 	VerifiedEmail(ctx context.Context, idb bun.IDB, userID string) (string, bool, error)
 }
 
+// Invoicer is what campaigns ask of invoicing: issue a contribution's
+// invoice and the credit note of its refund inside the caller's
+// transaction, and the numbers its receipt cites. *invoicing.Invoicer
+// implements it.
+type Invoicer interface {
+	Issue(ctx context.Context, tx bun.IDB, in invoicing.InvoiceInput) (*invoicing.Invoice, error)
+	IssueCreditNote(ctx context.Context, tx bun.IDB, originalID string, in invoicing.CreditNoteInput) (*invoicing.Invoice, error)
+	// Numbers returns an invoice's number and those of the credit notes
+	// that correct it, in order.
+	Numbers(ctx context.Context, idb bun.IDB, invoiceID string) (number string, creditNotes []string, err error)
+}
+
 // Config is what campaigns need.
 type Config struct {
 	Now func() time.Time
-	// Jobs schedules each campaign's settlement at its deadline. Nil
-	// leaves it to Housekeeping, within the hour.
-	Jobs     *jobs.Queue
-	Ledger   *ledger.Service
-	Invoicer *invoicing.Invoicer
+	// Jobs schedules each campaign's settlement at its deadline
+	// (required). Housekeeping, run hourly, stays the safety net behind it.
+	Jobs   *jobs.Queue
+	Ledger *ledger.Service
+	// Invoicer issues the invoices of online contributions and the credit
+	// notes of their refunds (required: a paid contribution is invoiced).
+	Invoicer Invoicer
 	Accounts Accounts
 }
 
@@ -55,12 +70,23 @@ type Contributions struct {
 	now      func() time.Time
 	jobs     *jobs.Queue
 	ledger   *ledger.Service
-	invoicer *invoicing.Invoicer
+	invoicer Invoicer
 	accounts Accounts
 }
 
-// NewContributions returns what billing's webhooks call.
+// NewContributions returns what billing's webhooks call. cfg.Jobs,
+// cfg.Ledger, cfg.Invoicer and cfg.Accounts are required.
 func NewContributions(bdb *bun.DB, cfg Config) *Contributions {
+	switch {
+	case cfg.Jobs == nil:
+		panic("campaigns: NewContributions needs Config.Jobs")
+	case cfg.Ledger == nil:
+		panic("campaigns: NewContributions needs Config.Ledger")
+	case cfg.Invoicer == nil:
+		panic("campaigns: NewContributions needs Config.Invoicer")
+	case cfg.Accounts == nil:
+		panic("campaigns: NewContributions needs Config.Accounts")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

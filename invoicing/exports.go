@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 )
 
 // loadDocuments reads every document the filter selects (ignoring its
@@ -70,10 +71,10 @@ func (iv *Invoicer) CSV(ctx context.Context, w io.Writer, f InvoiceFilter) error
 		}
 		paidAt := ""
 		if d.PaidAt != nil {
-			paidAt = FrenchDate(*d.PaidAt)
+			paidAt = relpdf.FrenchDate(*d.PaidAt)
 		}
 		row := []string{
-			d.Number, kind, FrenchDate(d.IssuedAt), origin, d.EntityKey, sites[d.SiteID],
+			d.Number, kind, relpdf.FrenchDate(d.IssuedAt), origin, d.EntityKey, sites[d.SiteID],
 			d.BuyerName, d.BuyerEmail, business, d.BuyerSIREN, d.BuyerVATNumber,
 			frenchDay(d.ServiceFrom), frenchDay(d.ServiceTo),
 			decimalComma(d.TotalHTCents), decimalComma(d.TotalVATCents), decimalComma(d.TotalTTCCents),

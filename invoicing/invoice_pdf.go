@@ -79,11 +79,11 @@ func pdfParties(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice, title stri
 	pdf.SetFont("Helvetica", "", 9)
 	ident := []string{
 		"N° " + inv.Number,
-		"Date d'émission : " + FrenchDate(inv.IssuedAt),
+		"Date d'émission : " + relpdf.FrenchDate(inv.IssuedAt),
 		servicePeriod(inv),
 	}
 	if inv.Kind == KindCreditNote && inv.CorrectsIssuedAt != nil {
-		ident = append(ident, fmt.Sprintf("Facture d'origine : n° %s du %s", inv.CorrectsNumber, FrenchDate(*inv.CorrectsIssuedAt)))
+		ident = append(ident, fmt.Sprintf("Facture d'origine : n° %s du %s", inv.CorrectsNumber, relpdf.FrenchDate(*inv.CorrectsIssuedAt)))
 	}
 	if inv.DueDate != "" {
 		ident = append(ident, "Échéance : "+frenchDay(inv.DueDate))

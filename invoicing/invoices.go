@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 )
 
 // Document kinds. A credit note (avoir) is an invoice in its own right: it
@@ -938,7 +939,7 @@ func buildMentions(doc *Invoice) []string {
 	var m []string
 	credit := doc.Kind == KindCreditNote
 	if credit {
-		m = append(m, fmt.Sprintf("Avoir relatif à la facture n° %s du %s", doc.CorrectsNumber, FrenchDate(*doc.CorrectsIssuedAt)))
+		m = append(m, fmt.Sprintf("Avoir relatif à la facture n° %s du %s", doc.CorrectsNumber, relpdf.FrenchDate(*doc.CorrectsIssuedAt)))
 		m = append(m, "Motif : "+doc.Reason)
 	}
 	if doc.Seller.VATExempt {
@@ -950,7 +951,7 @@ func buildMentions(doc *Invoice) []string {
 		if credit {
 			verb = "Remboursé"
 		}
-		s := fmt.Sprintf("%s le %s par %s", verb, FrenchDate(*doc.PaidAt), paymentMethodLabels[doc.PaymentMethod])
+		s := fmt.Sprintf("%s le %s par %s", verb, relpdf.FrenchDate(*doc.PaidAt), paymentMethodLabels[doc.PaymentMethod])
 		if doc.PaymentReference != "" {
 			s += " (réf. " + doc.PaymentReference + ")"
 		}
@@ -965,9 +966,6 @@ func buildMentions(doc *Invoice) []string {
 	}
 	return m
 }
-
-// FrenchDate prints an instant as its Paris calendar day, DD/MM/YYYY.
-func FrenchDate(t time.Time) string { return t.In(invoiceZone).Format("02/01/2006") }
 
 // frenchDay prints a YYYY-MM-DD day as DD/MM/YYYY.
 func frenchDay(day string) string {
@@ -1124,6 +1122,27 @@ func (c *canonWriter) str(key, s string) {
 // Get returns one document with its lines.
 func (iv *Invoicer) Get(ctx context.Context, invoiceID string) (*Invoice, error) {
 	return getInvoice(ctx, iv.db, invoiceID)
+}
+
+// Numbers returns the number of an invoice and those of the credit notes
+// that correct it, in order: what another document (a contribution's
+// receipt) cites of it, without reading invoicing's tables itself. An
+// unknown invoice is errs.ErrNotFound.
+func (iv *Invoicer) Numbers(ctx context.Context, idb bun.IDB, invoiceID string) (number string, creditNotes []string, err error) {
+	if !id.Valid(invoiceID) {
+		return "", nil, errInvoiceNotFound
+	}
+	if err := idb.NewSelect().Model((*Invoice)(nil)).Column("number").Where("id = ?", invoiceID).Scan(ctx, &number); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil, errInvoiceNotFound
+		}
+		return "", nil, fmt.Errorf("read invoice number: %w", err)
+	}
+	if err := idb.NewSelect().Model((*Invoice)(nil)).Column("number").Where("corrects_invoice_id = ?", invoiceID).
+		Order("number").Scan(ctx, &creditNotes); err != nil {
+		return "", nil, fmt.Errorf("read credit note numbers: %w", err)
+	}
+	return number, creditNotes, nil
 }
 
 func getInvoice(ctx context.Context, idb bun.IDB, invoiceID string) (*Invoice, error) {

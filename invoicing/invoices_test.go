@@ -508,6 +508,37 @@ func TestCreditNotes(t *testing.T) {
 	}
 }
 
+// TestNumbers: what a receipt cites of an invoice, its number and those of
+// the credit notes that correct it (in order, and no other invoice's).
+func TestNumbers(t *testing.T) {
+	e := newInvEnv(t)
+	ctx := context.Background()
+	orig := e.issue(t, e.dayPass(e.site, 3))
+	other := e.issue(t, e.dayPass(e.site, 1))
+	if number, notes, err := e.iv.Numbers(ctx, e.db, orig.ID); err != nil || number != orig.Number || len(notes) != 0 {
+		t.Fatalf("Numbers before any credit note = %q %q %v", number, notes, err)
+	}
+	var want []string
+	for _, invoiceID := range []string{orig.ID, other.ID, orig.ID} {
+		cn, err := e.iv.IssueCreditNote(ctx, e.db, invoiceID, invoicing.CreditNoteInput{Lines: []invoicing.CreditLine{{Position: 1, QuantityMilli: 1000}}, Reason: "Pass non utilisé"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if invoiceID == orig.ID {
+			want = append(want, cn.Number)
+		}
+	}
+	number, notes, err := e.iv.Numbers(ctx, e.db, orig.ID)
+	if err != nil || number != orig.Number || !slices.Equal(notes, want) {
+		t.Fatalf("Numbers = %q %q %v, want %q %q", number, notes, err, orig.Number, want)
+	}
+	for _, unknown := range []string{id.New(), "not-an-id"} {
+		if _, _, err := e.iv.Numbers(ctx, e.db, unknown); !errors.Is(err, errs.ErrNotFound) {
+			t.Errorf("Numbers(%q) = %v, want not found", unknown, err)
+		}
+	}
+}
+
 // TestCreditNotesUnderConcurrency: ten concurrent credit notes of one pass
 // each against an invoice of three passes; exactly three may succeed.
 func TestCreditNotesUnderConcurrency(t *testing.T) {

@@ -55,11 +55,7 @@ func (s *Service) Grant(ctx context.Context, p *identity.Principal, g CreditGran
 	g.ActorID = actorOf(p, g.ActorID)
 	now := s.now()
 	var v errs.Validator
-	checkUnit(&v, g.Unit, g.ResourceKind)
-	v.Check(g.Amount > 0, "amount", "must be positive")
-	v.Check(g.Amount <= MaxAmount, "amount", "must be at most %d", MaxAmount)
-	v.Check(strings.TrimSpace(g.Reason) != "", "reason", "is required")
-	v.Check(len(g.Reason) <= 500, "reason", "must be at most 500 bytes")
+	checkAdjustment(&v, g)
 	v.Check(g.ExpiresAt == nil || g.ExpiresAt.After(now), "expires_at", "must be in the future")
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -82,6 +78,14 @@ func (s *Service) Grant(ctx context.Context, p *identity.Principal, g CreditGran
 	return s.movementOf(ctx, g.UserID, mv.ID)
 }
 
+// checkAdjustment is what a grant and a withdrawal both ask of g: an
+// amount of credit and a reason the member will read.
+func checkAdjustment(v *errs.Validator, g CreditGrant) {
+	checkAmount(v, g.Unit, g.ResourceKind, g.Amount)
+	v.Check(strings.TrimSpace(g.Reason) != "", "reason", "is required")
+	v.Check(len(g.Reason) <= 500, "reason", "must be at most 500 bytes")
+}
+
 // Withdraw takes credit usable at the manager's site back from a member,
 // the soonest-expiring first; never more than they hold.
 func (s *Service) Withdraw(ctx context.Context, p *identity.Principal, g CreditGrant) (*MemberMovement, error) {
@@ -90,11 +94,7 @@ func (s *Service) Withdraw(ctx context.Context, p *identity.Principal, g CreditG
 	}
 	g.ActorID = actorOf(p, g.ActorID)
 	var v errs.Validator
-	checkUnit(&v, g.Unit, g.ResourceKind)
-	v.Check(g.Amount > 0, "amount", "must be positive")
-	v.Check(g.Amount <= MaxAmount, "amount", "must be at most %d", MaxAmount)
-	v.Check(strings.TrimSpace(g.Reason) != "", "reason", "is required")
-	v.Check(len(g.Reason) <= 500, "reason", "must be at most 500 bytes")
+	checkAdjustment(&v, g)
 	v.Check(g.ExpiresAt == nil, "expires_at", "is only for grants")
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -145,9 +145,7 @@ func (s *Service) Gift(ctx context.Context, p *identity.Principal, g CreditGift)
 	}
 	from := p.UserID
 	var v errs.Validator
-	checkUnit(&v, g.Unit, g.ResourceKind)
-	v.Check(g.Amount > 0, "amount", "must be positive")
-	v.Check(g.Amount <= MaxAmount, "amount", "must be at most %d", MaxAmount)
+	checkAmount(&v, g.Unit, g.ResourceKind, g.Amount)
 	v.Check(strings.TrimSpace(g.ToEmail) != "", "to_email", "is required")
 	v.Check(len(g.Message) <= 500, "message", "must be at most 500 bytes")
 	if err := v.Err(); err != nil {

@@ -35,12 +35,8 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 	return river.AddWorkerSafely(w, &creditExpiryWorker{svc: s})
 }
 
-// scheduleExpiry queues the expiry of a lot in the caller's transaction,
-// when the ledger has a queue.
+// scheduleExpiry queues the expiry of a lot in the caller's transaction.
 func (s *Service) scheduleExpiry(ctx context.Context, tx bun.IDB, lotID string, at time.Time) error {
-	if s.jobs == nil {
-		return nil
-	}
 	btx, ok := tx.(bun.Tx)
 	if !ok {
 		return fmt.Errorf("schedule credit expiry: not inside a transaction")

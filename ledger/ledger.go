@@ -256,6 +256,15 @@ var errInsufficientCredit = func(field string, have int64) error {
 	return errs.Rule(field, "insufficient_credit", "the balance is %d", have)
 }
 
+// checkAmount is the one rule on an amount of credit a member moves (a
+// grant, a withdrawal, a gift): its unit, and a positive amount within
+// MaxAmount.
+func checkAmount(v *errs.Validator, unit, kind string, amount int64) {
+	checkUnit(v, unit, kind)
+	v.Check(amount > 0, "amount", "must be positive")
+	v.Check(amount <= MaxAmount, "amount", "must be at most %d", MaxAmount)
+}
+
 func checkUnit(v *errs.Validator, unit, kind string) {
 	switch unit {
 	case UnitCents:

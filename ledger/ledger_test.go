@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	mona := dbtest.User(t, d, "mona@example.fr", "Mona")
 	return &fixture{db: d, clock: clock, site: site.ID,
-		ledger:  ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}}),
+		ledger:  ledger.New(d, ledger.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}}),
 		anne:    dbtest.User(t, d, "anne@example.fr", "Anne"),
 		bob:     dbtest.User(t, d, "bob@example.fr", "Bob"),
 		manager: &identity.Principal{UserID: mona, ManagedSites: []string{site.ID}}}

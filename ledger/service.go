@@ -43,8 +43,8 @@ type Sites interface {
 // Config is what the ledger needs.
 type Config struct {
 	Now func() time.Time
-	// Jobs schedules each lot's expiry at its date. Nil leaves expiry to
-	// ExpireDue, the hourly safety net (enough where no job client runs).
+	// Jobs schedules each lot's expiry at its date (required). ExpireDue,
+	// run hourly, stays the safety net behind it.
 	Jobs     *jobs.Queue
 	Accounts Accounts
 	Sites    Sites
@@ -59,8 +59,12 @@ type Service struct {
 	sites    Sites
 }
 
-// New returns the ledger.
+// New returns the ledger. cfg.Jobs is required: without it, credit would
+// expire only when the hourly ExpireDue comes round.
 func New(bdb *bun.DB, cfg Config) *Service {
+	if cfg.Jobs == nil {
+		panic("ledger: New needs Config.Jobs")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
