@@ -104,12 +104,8 @@ func (sg *sessionGuard) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calen
 	if len(ids) == 0 {
 		return nil
 	}
-	btx, ok := tx.(bun.Tx)
-	if !ok {
-		return errors.New("access: a reservation is released inside a transaction")
-	}
 	for _, id := range ids {
-		if _, err := sg.jobs.InsertTx(ctx, btx, MachineOffArgs{SessionID: id, Reason: StopCancelled}, nil); err != nil {
+		if _, err := sg.jobs.InsertTx(ctx, tx, MachineOffArgs{SessionID: id, Reason: StopCancelled}, nil); err != nil {
 			return fmt.Errorf("schedule power-off: %w", err)
 		}
 	}

@@ -394,11 +394,7 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 
 // schedule inserts a job in the caller's transaction.
 func (s *Contributions) schedule(ctx context.Context, tx bun.IDB, args river.JobArgs, at time.Time) error {
-	btx, ok := tx.(bun.Tx)
-	if !ok {
-		return fmt.Errorf("schedule %s: not inside a transaction", args.Kind())
-	}
-	if _, err := s.jobs.InsertTx(ctx, btx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
+	if _, err := s.jobs.InsertTx(ctx, tx, args, &river.InsertOpts{ScheduledAt: at}); err != nil {
 		return fmt.Errorf("schedule %s: %w", args.Kind(), err)
 	}
 	return nil

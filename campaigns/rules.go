@@ -14,14 +14,7 @@ import (
 // login); running one and reading its contributions is for the people
 // managing the site.
 
-// refusal is a 403 whose message says why; it renders like any
-// errs.ErrForbidden, with its own detail.
-type refusal string
-
-func (r refusal) Error() string        { return string(r) }
-func (r refusal) Is(target error) bool { return target == errs.ErrForbidden }
-
-const errKeyContributes = refusal("members contribute for themselves")
+const errKeyContributes = errs.Refusal("members contribute for themselves")
 
 var (
 	errSiteNotFound         = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}

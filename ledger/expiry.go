@@ -37,11 +37,7 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 
 // scheduleExpiry queues the expiry of a lot in the caller's transaction.
 func (s *Service) scheduleExpiry(ctx context.Context, tx bun.IDB, lotID string, at time.Time) error {
-	btx, ok := tx.(bun.Tx)
-	if !ok {
-		return fmt.Errorf("schedule credit expiry: not inside a transaction")
-	}
-	if _, err := s.jobs.InsertTx(ctx, btx, CreditExpiryArgs{LotID: lotID}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+	if _, err := s.jobs.InsertTx(ctx, tx, CreditExpiryArgs{LotID: lotID}, &river.InsertOpts{ScheduledAt: at}); err != nil {
 		return fmt.Errorf("schedule credit expiry: %w", err)
 	}
 	return nil

@@ -11,14 +11,7 @@ import (
 // Who may do what with credit. Every operation takes the caller's
 // principal and asks these functions, so that a rule is written once.
 
-// refusal is a 403 whose message says why; it renders like any
-// errs.ErrForbidden, with its own detail.
-type refusal string
-
-func (r refusal) Error() string        { return string(r) }
-func (r refusal) Is(target error) bool { return target == errs.ErrForbidden }
-
-const errKeyHoldsNoCredit = refusal("an API key holds no credit")
+const errKeyHoldsNoCredit = errs.Refusal("an API key holds no credit")
 
 // MayHoldCredit is the rule of a member's own credit (balances, movements,
 // statements, gifts): a user's, never an API key's, even one a member made.

@@ -31,9 +31,15 @@ func NewQueue(db *bun.DB) (*Queue, error) {
 	return &Queue{river: rc}, nil
 }
 
-// InsertTx queues a job in tx: it exists exactly when tx commits.
-func (q *Queue) InsertTx(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
-	res, err := q.river.InsertTx(ctx, tx.Tx, args, opts)
+// InsertTx queues a job in tx: it exists exactly when tx commits. tx is
+// a bun.IDB, as the domains' functions take, but must be a transaction: a
+// job queued outside one could run for a change that never committed.
+func (q *Queue) InsertTx(ctx context.Context, tx bun.IDB, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	btx, ok := tx.(bun.Tx)
+	if !ok {
+		return nil, fmt.Errorf("queue %s: not inside a transaction", args.Kind())
+	}
+	res, err := q.river.InsertTx(ctx, btx.Tx, args, opts)
 	if err != nil {
 		return nil, fmt.Errorf("queue %s: %w", args.Kind(), err)
 	}
