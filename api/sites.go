@@ -25,21 +25,6 @@ func toSiteJSON(s *calendar.Site) siteJSON {
 		Legal: s.Legal, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
-// errSiteNotFound and refuseSite serve the billing, invoice and campaign
-// routes, which still take their decisions here until they move into their
-// domains (issue 13); the calendar's routes ask calendar, which decides.
-var errSiteNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "site_not_found", Detail: "no such site"}
-
-// refuseSite answers a principal who may not change siteID: 404 when they
-// may not even know it exists, 403 otherwise.
-func (s *Server) refuseSite(w http.ResponseWriter, r *http.Request, p *identity.Principal, siteID string) {
-	if identity.CanReadSite(p, siteID) {
-		s.writeError(w, r, errs.ErrForbidden)
-		return
-	}
-	s.writeError(w, r, errSiteNotFound)
-}
-
 func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		Name         string                `json:"name"`
