@@ -67,7 +67,7 @@ func chargesSession(res *ChargesCheckoutResult, paymentStatus string) map[string
 
 func TestChargesCheckout(t *testing.T) {
 	t.Parallel()
-	apiURL, rec := recordStripe(t, stripetest.Start(t))
+	apiURL, rec := stripetest.RecordRequests(t, stripetest.Start(t))
 	f, open := newChargesFixture(t, apiURL)
 	ctx := context.Background()
 	member := f.users[0]
@@ -79,7 +79,7 @@ func TestChargesCheckout(t *testing.T) {
 	if res.AmountCents != 4800 || res.Charges != 2 || res.URL == "" {
 		t.Fatalf("checkout = %+v", res)
 	}
-	sessions := rec.posts("/v1/checkout/sessions")
+	sessions := rec.Posts("/v1/checkout/sessions")
 	sent := sessions[len(sessions)-1]
 	for key, want := range map[string]string{
 		"mode":                                          "payment",
@@ -117,10 +117,10 @@ func TestChargesCheckout(t *testing.T) {
 	}
 
 	// Paid: settled and invoiced once, whatever the deliveries.
-	done := event("checkout.session.completed", *f.clock, chargesSession(res, "paid"))
+	done := stripetest.Event("checkout.session.completed", *f.clock, chargesSession(res, "paid"))
 	f.mustDeliver(t, done)
 	f.mustDeliver(t, done)
-	f.mustDeliver(t, event("checkout.session.completed", f.clock.Add(time.Second), chargesSession(res, "paid")))
+	f.mustDeliver(t, stripetest.Event("checkout.session.completed", f.clock.Add(time.Second), chargesSession(res, "paid")))
 	pay = f.payment(t, res.PaymentID)
 	if pay.Status != paySucceeded || pay.InvoiceID == nil || *pay.StripePaymentIntentID != "pi_"+res.PaymentID {
 		t.Fatalf("payment after the webhook = %+v", pay.Payment)
@@ -167,7 +167,7 @@ func TestChargesCheckoutSEPAAndFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.mustDeliver(t, event("checkout.session.completed", *f.clock, chargesSession(res, "unpaid")))
+			f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, chargesSession(res, "unpaid")))
 			// Days later, Lifecycle has run: the debit on its way still holds them.
 			*f.clock = f.clock.AddDate(0, 0, 3)
 			if _, err := f.bill.Lifecycle(ctx, *f.clock); err != nil {
@@ -180,7 +180,7 @@ func TestChargesCheckoutSEPAAndFailures(t *testing.T) {
 			if _, err := f.bill.SettleCharges(ctx, settle); problemCode(err) != "nothing_to_settle" {
 				t.Fatalf("desk settlement during the debit: %v", err)
 			}
-			f.mustDeliver(t, event(tc.settle, *f.clock, chargesSession(res, "paid")))
+			f.mustDeliver(t, stripetest.Event(tc.settle, *f.clock, chargesSession(res, "paid")))
 			if pay := f.payment(t, res.PaymentID); pay.Status != tc.payment {
 				t.Fatalf("%s: payment %s", tc.settle, pay.Status)
 			}
@@ -210,8 +210,8 @@ func TestChargesCheckoutSEPAAndFailures(t *testing.T) {
 		}
 		// Stripe never completes an expired session; should it, the charges
 		// belong to the newer payment and are not invoiced twice.
-		f.mustDeliver(t, event("checkout.session.completed", *f.clock, chargesSession(second, "paid")))
-		f.mustDeliver(t, event("checkout.session.completed", *f.clock, chargesSession(first, "paid")))
+		f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, chargesSession(second, "paid")))
+		f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, chargesSession(first, "paid")))
 		if n := f.count(t, "invoices", "total_ttc_cents = 4800"); n != 1 {
 			t.Fatalf("%d invoices for the charges", n)
 		}

@@ -75,7 +75,7 @@ func renewalInvoice(res *CheckoutResult, id string, p *Plan, start, end time.Tim
 // membership itself waits for the webhooks.
 func TestStripePlanChangeRequests(t *testing.T) {
 	t.Parallel()
-	apiURL, rec := recordStripe(t, stripetest.Start(t))
+	apiURL, rec := stripetest.RecordRequests(t, stripetest.Start(t))
 	f := newPlanChangeFixture(t, apiURL)
 	ctx := context.Background()
 	sub := "/v1/subscriptions/" + subID(f.res)
@@ -89,7 +89,7 @@ func TestStripePlanChangeRequests(t *testing.T) {
 		{"upgrade", f.resident, "always_invoice", "pending_if_incomplete"},
 		{"downgrade", f.solo, "none", ""},
 	} {
-		before := len(rec.posts(sub))
+		before := len(rec.Posts(sub))
 		m, err := f.bill.ChangePlan(ctx, f.res.TargetID, tc.to.ID)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
@@ -98,7 +98,7 @@ func TestStripePlanChangeRequests(t *testing.T) {
 			t.Fatalf("%s changed the membership before Stripe confirmed: %+v", tc.name, m)
 		}
 		p, _ := f.bill.GetPlan(ctx, tc.to.ID)
-		calls := rec.posts(sub)
+		calls := rec.Posts(sub)
 		if len(calls) != before+1 || p.StripePriceID == nil {
 			t.Fatalf("%s: %d updates of the subscription, plan price %v", tc.name, len(calls)-before, p.StripePriceID)
 		}
@@ -117,22 +117,14 @@ func TestStripePlanChangeRequests(t *testing.T) {
 		}
 	}
 	// The subscription's item is read first, every time.
-	var gets int
-	rec.mu.Lock()
-	for _, r := range rec.reqs {
-		if r.Method == http.MethodGet && r.Path == sub {
-			gets++
-		}
-	}
-	rec.mu.Unlock()
-	if gets != 2 {
+	if gets := len(rec.Requests(http.MethodGet, sub)); gets != 2 {
 		t.Fatalf("%d reads of the subscription, want 2", gets)
 	}
 
 	// Refusals before Stripe is asked anything.
 	retired, _ := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanMembership, Name: "Ancien", PriceCents: 40000})
 	f.bill.SetPlanActive(ctx, retired.ID, false)
-	before := len(rec.posts(sub))
+	before := len(rec.Posts(sub))
 	for _, planID := range []string{f.pack.ID, retired.ID, "01a20000-0000-7000-8000-000000000000"} {
 		var ve *errs.ValidationError
 		if _, err := f.bill.ChangePlan(ctx, f.res.TargetID, planID); !errors.As(err, &ve) || ve.Fields[0].Field != "plan_id" {
@@ -142,19 +134,19 @@ func TestStripePlanChangeRequests(t *testing.T) {
 	if _, err := f.bill.ChangePlan(ctx, f.res.TargetID, f.membership.ID); err != nil {
 		t.Fatalf("change to the current plan: %v", err)
 	}
-	if n := len(rec.posts(sub)) - before; n != 0 {
+	if n := len(rec.Posts(sub)) - before; n != 0 {
 		t.Fatalf("%d calls to Stripe for refused or empty changes", n)
 	}
 
 	// A pending downgrade must be undone before an upgrade.
-	f.mustDeliver(t, event("customer.subscription.updated", f.clock.Add(time.Hour), subscriptionAt(f.res, f.solo, "active", *f.clock, f.clock.AddDate(0, 1, 0))))
+	f.mustDeliver(t, stripetest.Event("customer.subscription.updated", f.clock.Add(time.Hour), subscriptionAt(f.res, f.solo, "active", *f.clock, f.clock.AddDate(0, 1, 0))))
 	if _, err := f.bill.ChangePlan(ctx, f.res.TargetID, f.resident.ID); problemCode(err) != "plan_change_pending" {
 		t.Fatalf("upgrade over a pending downgrade: %v", err)
 	}
 	if _, err := f.bill.ChangePlan(ctx, f.res.TargetID, f.membership.ID); err != nil {
 		t.Fatal(err)
 	}
-	if sent := rec.posts(sub); sent[len(sent)-1].Form.Get("proration_behavior") != "none" {
+	if sent := rec.Posts(sub); sent[len(sent)-1].Form.Get("proration_behavior") != "none" {
 		t.Fatalf("undoing a downgrade prorates: %+v", sent[len(sent)-1].Form)
 	}
 
@@ -194,8 +186,8 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 		f.withInvoicer()
 		at := day(3, 15, 10)
 		*f.clock = at
-		inv := event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290))
-		upd := event("customer.subscription.updated", at, subscriptionAt(f.res, f.resident, "active", march, april))
+		inv := stripetest.Event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290))
+		upd := stripetest.Event("customer.subscription.updated", at, subscriptionAt(f.res, f.resident, "active", march, april))
 		for _, ev := range []map[string]any{inv, upd, inv, upd} {
 			f.mustDeliver(t, ev)
 		}
@@ -220,12 +212,12 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 			t.Fatalf("upgrade invoice: %d TTC %d HT, %s–%s, %+v", doc.TotalTTCCents, doc.TotalHTCents, doc.ServiceFrom, doc.ServiceTo, doc.Lines)
 		}
 		// The subscription as it was before the upgrade, delivered late: stale.
-		f.mustDeliver(t, event("customer.subscription.updated", at.Add(-time.Hour), subscriptionAt(f.res, f.membership, "active", march, april)))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", at.Add(-time.Hour), subscriptionAt(f.res, f.membership, "active", march, april)))
 		if m := f.membershipRow(t, f.res.TargetID); m.PlanID != f.resident.ID || m.NextPlanID != nil {
 			t.Fatalf("a stale subscription undid the upgrade: %+v", m.Membership)
 		}
 		// The renewal bills the new plan in full.
-		f.mustDeliver(t, event("invoice.paid", april, renewalInvoice(f.res, "in_april", f.resident, april, may)))
+		f.mustDeliver(t, stripetest.Event("invoice.paid", april, renewalInvoice(f.res, "in_april", f.resident, april, may)))
 		if n := f.count(t, "payments", "stripe_invoice_id = ? AND amount_cents = 50000 AND plan_id = ?", "in_april", f.resident.ID); n != 1 {
 			t.Fatalf("%d renewal payments at the new price", n)
 		}
@@ -235,11 +227,11 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 		t.Parallel()
 		f := newPlanChangeFixture(t, mock)
 		at := day(3, 15, 10)
-		f.mustDeliver(t, event("customer.subscription.updated", at, subscriptionAt(f.res, f.resident, "active", march, april)))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", at, subscriptionAt(f.res, f.resident, "active", march, april)))
 		if m := f.membershipRow(t, f.res.TargetID); m.PlanID != f.resident.ID {
 			t.Fatalf("plan after the subscription update: %s", m.PlanID)
 		}
-		f.mustDeliver(t, event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290)))
+		f.mustDeliver(t, stripetest.Event("invoice.paid", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290)))
 		invoices := f.issued.invoices()
 		last := invoices[len(invoices)-1]
 		if len(invoices) != 2 || last.ServiceFrom != "2026-03-15" || last.ServiceTo != "2026-04-01" ||
@@ -254,8 +246,8 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 		at := day(3, 15, 10)
 		// pending_if_incomplete: the subscription keeps its price; the
 		// membership stays as it was, and not past due.
-		f.mustDeliver(t, event("invoice.payment_failed", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290)))
-		f.mustDeliver(t, event("customer.subscription.updated", at, subscriptionAt(f.res, f.membership, "active", march, april)))
+		f.mustDeliver(t, stripetest.Event("invoice.payment_failed", at, upgradeInvoice(f.res, "in_up", f.membership, f.resident, at, april, 11290)))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", at, subscriptionAt(f.res, f.membership, "active", march, april)))
 		if m := f.membershipRow(t, f.res.TargetID); m.PlanID != f.membership.ID || m.Status != StatusActive {
 			t.Fatalf("membership after a failed upgrade: %+v", m.Membership)
 		}
@@ -266,9 +258,9 @@ func TestStripePlanChangeWebhooks(t *testing.T) {
 
 	downgrade := func(f *planChangeFixture) (sub, renewal, next map[string]any) {
 		at := day(3, 20, 10)
-		return event("customer.subscription.updated", at, subscriptionAt(f.res, f.solo, "active", march, april)),
-			event("invoice.paid", april, renewalInvoice(f.res, "in_april", f.solo, april, may)),
-			event("customer.subscription.updated", april, subscriptionAt(f.res, f.solo, "active", april, may))
+		return stripetest.Event("customer.subscription.updated", at, subscriptionAt(f.res, f.solo, "active", march, april)),
+			stripetest.Event("invoice.paid", april, renewalInvoice(f.res, "in_april", f.solo, april, may)),
+			stripetest.Event("customer.subscription.updated", april, subscriptionAt(f.res, f.solo, "active", april, may))
 	}
 	check := func(t *testing.T, f *planChangeFixture) {
 		t.Helper()

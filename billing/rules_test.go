@@ -5,37 +5,19 @@ import (
 	"testing"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
-// The principals the rules are asked about, for site "here".
+// The API keys the rules are asked about, for site "here"; the other
+// callers are identitytest's.
 var (
-	ruleMember       = &identity.Principal{UserID: "anne", Role: identity.RoleMember}
-	ruleManager      = &identity.Principal{UserID: "mona", Role: identity.RoleMember, ManagedSites: []string{"here"}}
-	ruleOtherManager = &identity.Principal{UserID: "otto", Role: identity.RoleMember, ManagedSites: []string{"there"}}
-	ruleAdmin        = &identity.Principal{UserID: "ada", Role: identity.RoleAdmin}
-	ruleKeyScoped    = &identity.Principal{APIKeyID: "k1", SiteIDs: []string{"here"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeUsersRead, identity.ScopeInvoicesRead}}
-	ruleKeyNoScope = &identity.Principal{APIKeyID: "k2", SiteIDs: []string{"here"}, Scopes: []string{identity.ScopeSitesRead}}
-	ruleKeyElse    = &identity.Principal{APIKeyID: "k3", SiteIDs: []string{"there"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeUsersRead, identity.ScopeInvoicesRead}}
-	ruleSystem = identity.System()
+	ruleKeyScoped = identitytest.Key("here",
+		identity.ScopeSitesRead, identity.ScopeUsersRead, identity.ScopeInvoicesRead)
+	ruleKeyNoScope = identitytest.Key("here", identity.ScopeSitesRead)
+	ruleKeyElse    = identitytest.Key("there",
+		identity.ScopeSitesRead, identity.ScopeUsersRead, identity.ScopeInvoicesRead)
 )
-
-// outcome names what a rule answered: "ok", the problem code, or
-// "forbidden".
-func outcome(err error) string {
-	var p *errs.Problem
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &p):
-		return p.Code
-	case errors.Is(err, errs.ErrForbidden):
-		return "forbidden"
-	}
-	return err.Error()
-}
 
 func yes(ok bool) string {
 	if ok {
@@ -61,27 +43,29 @@ func TestBillingRules(t *testing.T) {
 		{"see retired plans", func(p *identity.Principal) string { return yes(maySeeRetiredPlans(p, here)) }},
 		{"take payments", func(p *identity.Principal) string {
 			if !mayTakePayments(p, here) {
-				return outcome(refuseSite(p, here))
+				return identitytest.Outcome(refuseSite(p, here))
 			}
 			return "ok"
 		}},
 		{"list members", func(p *identity.Principal) string {
 			if !mayListMembers(p, here) {
-				return outcome(refuseSite(p, here))
+				return identitytest.Outcome(refuseSite(p, here))
 			}
 			return "ok"
 		}},
 		{"read charges", func(p *identity.Principal) string {
 			if !mayReadCharges(p, here) {
-				return outcome(refuseSite(p, here))
+				return identitytest.Outcome(refuseSite(p, here))
 			}
 			return "ok"
 		}},
-		{"act on a site membership", func(p *identity.Principal) string { return outcome(mayActOnMembership(p, siteMembership)) }},
-		{"act on a network membership", func(p *identity.Principal) string { return outcome(mayActOnMembership(p, networkMembership)) }},
-		{"refund a site payment", func(p *identity.Principal) string { return outcome(mayRefund(p, sitePayment)) }},
-		{"refund a network payment", func(p *identity.Principal) string { return outcome(mayRefund(p, networkPayment)) }},
-		{"pay for oneself", func(p *identity.Principal) string { return outcome(personal(p, errKeyBuysNothing)) }},
+		{"act on a site membership", func(p *identity.Principal) string { return identitytest.Outcome(mayActOnMembership(p, siteMembership)) }},
+		{"act on a network membership", func(p *identity.Principal) string {
+			return identitytest.Outcome(mayActOnMembership(p, networkMembership))
+		}},
+		{"refund a site payment", func(p *identity.Principal) string { return identitytest.Outcome(mayRefund(p, sitePayment)) }},
+		{"refund a network payment", func(p *identity.Principal) string { return identitytest.Outcome(mayRefund(p, networkPayment)) }},
+		{"pay for oneself", func(p *identity.Principal) string { return identitytest.Outcome(personal(p, errKeyBuysNothing)) }},
 	}
 	// want[rule] for each principal, in the order of rules above. Retired
 	// plans are shown to the site's API keys too, as they always were.
@@ -90,15 +74,15 @@ func TestBillingRules(t *testing.T) {
 		p    *identity.Principal
 		want []string
 	}{
-		{"member", ruleMember, []string{"forbidden", "forbidden", "forbidden", "forbidden", "forbidden", "forbidden",
+		{"member", identitytest.Member(), []string{"forbidden", "forbidden", "forbidden", "forbidden", "forbidden", "forbidden",
 			"membership_not_found", "membership_not_found", "payment_not_found", "payment_not_found", "ok"}},
 		{"holder", &identity.Principal{UserID: hugo, Role: identity.RoleMember}, []string{"forbidden", "forbidden", "forbidden", "forbidden", "forbidden", "forbidden",
 			"ok", "ok", "payment_not_found", "payment_not_found", "ok"}},
-		{"manager of this site", ruleManager, []string{"ok", "forbidden", "ok", "ok", "ok", "ok",
+		{"manager of this site", identitytest.Manager("here"), []string{"ok", "forbidden", "ok", "ok", "ok", "ok",
 			"ok", "membership_not_found", "ok", "payment_not_found", "ok"}},
-		{"manager elsewhere", ruleOtherManager, []string{"forbidden", "forbidden", "forbidden", "forbidden", "forbidden", "forbidden",
+		{"manager elsewhere", identitytest.Manager("there"), []string{"forbidden", "forbidden", "forbidden", "forbidden", "forbidden", "forbidden",
 			"membership_not_found", "membership_not_found", "payment_not_found", "payment_not_found", "ok"}},
-		{"admin", ruleAdmin, []string{"ok", "ok", "ok", "ok", "ok", "ok",
+		{"admin", identitytest.Admin(), []string{"ok", "ok", "ok", "ok", "ok", "ok",
 			"ok", "ok", "ok", "ok", "ok"}},
 		{"API key with the scopes", ruleKeyScoped, []string{"forbidden", "forbidden", "ok", "forbidden", "ok", "ok",
 			"membership_not_found", "membership_not_found", "payment_not_found", "payment_not_found", "forbidden"}},
@@ -106,7 +90,7 @@ func TestBillingRules(t *testing.T) {
 			"membership_not_found", "membership_not_found", "payment_not_found", "payment_not_found", "forbidden"}},
 		{"API key of another site", ruleKeyElse, []string{"forbidden", "forbidden", "forbidden", "site_not_found", "site_not_found", "site_not_found",
 			"membership_not_found", "membership_not_found", "payment_not_found", "payment_not_found", "forbidden"}},
-		{"system", ruleSystem, []string{"ok", "ok", "ok", "ok", "ok", "ok",
+		{"system", identitytest.System(), []string{"ok", "ok", "ok", "ok", "ok", "ok",
 			"ok", "ok", "ok", "ok", "ok"}},
 		{"nobody", nil, []string{"forbidden", "forbidden", "forbidden", "site_not_found", "site_not_found", "site_not_found",
 			"membership_not_found", "membership_not_found", "payment_not_found", "payment_not_found", "forbidden"}},

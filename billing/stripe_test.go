@@ -4,7 +4,6 @@ package billing
 // read the Stripe-only columns.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -223,50 +220,6 @@ func (f *stripeFixture) checkout(t testing.TB, user, kind string) *CheckoutResul
 	return res
 }
 
-// stripeRecorder sits between stripe-go and stripe-mock and keeps what was
-// asked: stripe-mock itself remembers nothing.
-type stripeRecorder struct {
-	mu   sync.Mutex
-	reqs []recordedRequest
-}
-
-type recordedRequest struct {
-	Method, Path, IdempotencyKey string
-	Form                         url.Values
-}
-
-func recordStripe(t testing.TB, target string) (string, *stripeRecorder) {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &stripeRecorder{}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, recordedRequest{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), form})
-		rec.mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, rec
-}
-
-func (r *stripeRecorder) posts(path string) []recordedRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []recordedRequest
-	for _, q := range r.reqs {
-		if q.Method == http.MethodPost && q.Path == path {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
 func problemCode(err error) string {
 	var p *errs.Problem
 	if errors.As(err, &p) {
@@ -277,7 +230,7 @@ func problemCode(err error) string {
 
 func TestStripeCheckout(t *testing.T) {
 	t.Parallel()
-	proxyURL, rec := recordStripe(t, stripetest.Start(t))
+	proxyURL, rec := stripetest.RecordRequests(t, stripetest.Start(t))
 	f := newStripeFixture(t, 2, proxyURL)
 	ctx := context.Background()
 	member := f.users[0]
@@ -310,7 +263,7 @@ func TestStripeCheckout(t *testing.T) {
 			if source != SourceStripe {
 				t.Fatalf("source = %q, want stripe", source)
 			}
-			sessions := rec.posts("/v1/checkout/sessions")
+			sessions := rec.Posts("/v1/checkout/sessions")
 			sent := sessions[len(sessions)-1]
 			want := map[string]string{
 				"mode":                    tc.mode,
@@ -329,7 +282,7 @@ func TestStripeCheckout(t *testing.T) {
 					t.Fatalf("plan has no Stripe price after its checkout: %+v", p)
 				}
 				want["line_items[0][price]"] = *p.StripePriceID
-				products, prices := rec.posts("/v1/products"), rec.posts("/v1/prices")
+				products, prices := rec.Posts("/v1/products"), rec.Posts("/v1/prices")
 				if len(products) != 1 || products[0].Form.Get("name") != "Nomade" || products[0].Form.Get("metadata[plan_id]") != p.ID ||
 					products[0].IdempotencyKey != "relais-product-"+p.ID {
 					t.Errorf("product creations = %+v", products)
@@ -361,7 +314,7 @@ func TestStripeCheckout(t *testing.T) {
 		})
 	}
 	// One Stripe customer per member, created once and reused.
-	customers := rec.posts("/v1/customers")
+	customers := rec.Posts("/v1/customers")
 	if len(customers) != 1 || customers[0].IdempotencyKey != "relais-customer-"+member || customers[0].Form.Get("email") != "m0@example.fr" {
 		t.Fatalf("customer creations = %+v, want one for the member", customers)
 	}
@@ -369,14 +322,14 @@ func TestStripeCheckout(t *testing.T) {
 	if err := f.db.NewSelect().Table("stripe_customers").Column("customer_id").Where("user_id = ?", member).Scan(ctx, &customerID); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range rec.posts("/v1/checkout/sessions") {
+	for _, s := range rec.Posts("/v1/checkout/sessions") {
 		if s.Form.Get("customer") != customerID {
 			t.Fatalf("session for customer %q, want the stored %q", s.Form.Get("customer"), customerID)
 		}
 	}
 	// Another member gets their own.
 	f.checkout(t, f.users[1], PlanDayPass)
-	if n := len(rec.posts("/v1/customers")); n != 2 || f.count(t, "stripe_customers", "TRUE") != 2 {
+	if n := len(rec.Posts("/v1/customers")); n != 2 || f.count(t, "stripe_customers", "TRUE") != 2 {
 		t.Fatalf("%d customers created, want 2", n)
 	}
 }
@@ -530,7 +483,7 @@ func TestStripeCheckoutUnavailable(t *testing.T) {
 // Stripe subscription asks Stripe to stop at the period's end first; with
 // Stripe unreachable nothing changes here.
 func TestStripeMembershipCancelledAtStripe(t *testing.T) {
-	apiURL, rec := recordStripe(t, stripetest.Start(t))
+	apiURL, rec := stripetest.RecordRequests(t, stripetest.Start(t))
 	f := newStripeFixture(t, 1, apiURL)
 	ctx := context.Background()
 	res := f.paid(t, PlanMembership)
@@ -541,7 +494,7 @@ func TestStripeMembershipCancelledAtStripe(t *testing.T) {
 	if !m.CancelAtPeriodEnd {
 		t.Fatalf("membership = %+v", m)
 	}
-	calls := rec.posts("/v1/subscriptions/" + subID(res))
+	calls := rec.Posts("/v1/subscriptions/" + subID(res))
 	if len(calls) != 1 || calls[0].Form.Get("cancel_at_period_end") != "true" || calls[0].IdempotencyKey == "" {
 		t.Fatalf("calls to Stripe = %+v", calls)
 	}
@@ -578,7 +531,7 @@ func TestNetworkPlanOnlineNamesItsSellingSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.mustDeliver(t, event("checkout.session.completed", *f.clock, session(res, PlanMembership, "paid")))
+	f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, session(res, PlanMembership, "paid")))
 	pay := f.payment(t, res.PaymentID)
 	if pay.Status != paySucceeded || pay.SiteID == nil || *pay.SiteID != f.site.ID {
 		t.Fatalf("payment = %+v", pay)

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/stripetest"
 )
 
 // BenchmarkWebhook measures verified, applied Stripe events per second on
@@ -45,13 +47,13 @@ func BenchmarkWebhook(b *testing.B) {
 				// As Stripe sends them, naming the plan's price (the plan is
 				// looked up on every event).
 				case 0:
-					ev = event("customer.subscription.updated", at, subscriptionAt(res, f.membership, "active", at, at.AddDate(0, 1, 0)))
+					ev = stripetest.Event("customer.subscription.updated", at, subscriptionAt(res, f.membership, "active", at, at.AddDate(0, 1, 0)))
 				case 1:
-					ev = event("invoice.paid", at, renewalInvoice(res, fmt.Sprintf("in_bench_%d", i), f.membership, at, at.AddDate(0, 1, 0)))
+					ev = stripetest.Event("invoice.paid", at, renewalInvoice(res, fmt.Sprintf("in_bench_%d", i), f.membership, at, at.AddDate(0, 1, 0)))
 				default:
-					ev = event("invoice.payment_failed", at, renewalInvoice(res, fmt.Sprintf("in_failed_%d", i), f.membership, at, at.AddDate(0, 1, 0)))
+					ev = stripetest.Event("invoice.payment_failed", at, renewalInvoice(res, fmt.Sprintf("in_failed_%d", i), f.membership, at, at.AddDate(0, 1, 0)))
 				}
-				ds[i].payload, ds[i].header = sign(b, ev, testWebhookSecret)
+				ds[i].payload, ds[i].header = stripetest.SignEvent(b, ev, testWebhookSecret)
 			}
 			ctx := context.Background()
 			b.ResetTimer()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,37 +17,9 @@ import (
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 
-var eventSeq atomic.Int64
-
-// event is a Stripe event as its webhook delivers it, for the API version
-// our endpoint is created with.
-func event(typ string, created time.Time, object map[string]any) map[string]any {
-	return map[string]any{
-		"id":               fmt.Sprintf("evt_test_%d", eventSeq.Add(1)),
-		"object":           "event",
-		"api_version":      "2024-06-20",
-		"created":          created.Unix(),
-		"type":             typ,
-		"livemode":         false,
-		"pending_webhooks": 1,
-		"data":             map[string]any{"object": object},
-	}
-}
-
-// sign returns the body and Stripe-Signature header Stripe would send.
-func sign(t testing.TB, ev map[string]any, secret string) ([]byte, string) {
-	t.Helper()
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret})
-	return sp.Payload, sp.Header
-}
-
 func (f *stripeFixture) deliver(t testing.TB, ev map[string]any) error {
 	t.Helper()
-	payload, header := sign(t, ev, testWebhookSecret)
+	payload, header := stripetest.SignEvent(t, ev, testWebhookSecret)
 	return f.bill.HandleWebhook(context.Background(), payload, header)
 }
 
@@ -94,24 +65,12 @@ func invoice(res *CheckoutResult, id, reason string, start, end time.Time) map[s
 			"type": "subscription", "amount": 30000, "period": map[string]any{"start": start.Unix(), "end": end.Unix()}}}}}
 }
 
-func charge(pi, inv string, amount, refunded int64) map[string]any {
-	o := map[string]any{"id": "ch_" + pi, "object": "charge", "amount": amount, "amount_refunded": refunded,
-		"refunded": refunded == amount, "status": "succeeded"}
-	if pi != "" {
-		o["payment_intent"] = pi
-	}
-	if inv != "" {
-		o["invoice"] = inv
-	}
-	return o
-}
-
 // paid checks out kind and delivers its paid completion at the fixture's
 // clock.
 func (f *stripeFixture) paid(t testing.TB, kind string) *CheckoutResult {
 	t.Helper()
 	res := f.checkout(t, f.users[0], kind)
-	f.mustDeliver(t, event("checkout.session.completed", *f.clock, session(res, kind, "paid")))
+	f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, session(res, kind, "paid")))
 	return res
 }
 
@@ -126,12 +85,12 @@ func TestStripeWebhooks(t *testing.T) {
 		t.Parallel()
 		f := newStripeFixture(t, 1, mock)
 		res := f.checkout(t, f.users[0], PlanDayPass)
-		good := event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "paid"))
-		goodBody, goodHeader := sign(t, good, testWebhookSecret)
-		oldVersion := event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "paid"))
+		good := stripetest.Event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "paid"))
+		goodBody, goodHeader := stripetest.SignEvent(t, good, testWebhookSecret)
+		oldVersion := stripetest.Event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "paid"))
 		oldVersion["api_version"] = "2023-10-16"
-		oldBody, oldHeader := sign(t, oldVersion, testWebhookSecret)
-		otherBody, otherHeader := sign(t, good, "whsec_someone_else")
+		oldBody, oldHeader := stripetest.SignEvent(t, oldVersion, testWebhookSecret)
+		otherBody, otherHeader := stripetest.SignEvent(t, good, "whsec_someone_else")
 		signedAt := func(d time.Duration) *webhook.SignedPayload {
 			return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: goodBody, Secret: testWebhookSecret,
 				Timestamp: time.Now().Add(d)})
@@ -173,7 +132,7 @@ func TestStripeWebhooks(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, d := range []time.Duration{4 * time.Minute, -4 * time.Minute} {
-			ev := event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "paid"))
+			ev := stripetest.Event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "paid"))
 			payload, err := json.Marshal(ev)
 			if err != nil {
 				t.Fatal(err)
@@ -195,7 +154,7 @@ func TestStripeWebhooks(t *testing.T) {
 		f := newStripeFixture(t, 1, mock)
 		for _, kind := range []string{PlanMembership, PlanDayPass, PlanPack} {
 			res := f.checkout(t, f.users[0], kind)
-			ev := event("checkout.session.completed", *f.clock, session(res, kind, "paid"))
+			ev := stripetest.Event("checkout.session.completed", *f.clock, session(res, kind, "paid"))
 			before := len(f.issued.invoices())
 			f.mustDeliver(t, ev)
 			f.mustDeliver(t, ev) // delivered twice: applied once
@@ -241,8 +200,8 @@ func TestStripeWebhooks(t *testing.T) {
 		f := newStripeFixture(t, 1, mock)
 		f.withInvoicer()
 		res := f.paid(t, PlanMembership)
-		f.mustDeliver(t, event("invoice.paid", day(4, 2), invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))
-		f.mustDeliver(t, event("charge.refunded", day(4, 3), charge("pi_in_april", "", 30000, 30000)))
+		f.mustDeliver(t, stripetest.Event("invoice.paid", day(4, 2), invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))
+		f.mustDeliver(t, stripetest.Event("charge.refunded", day(4, 3), stripetest.Charge("pi_in_april", "", 30000, 30000)))
 		if n := f.count(t, "invoices", "buyer_user_id = ? AND kind = ?", f.users[0], invoicing.KindInvoice); n != 2 {
 			t.Fatalf("%d invoices issued, want the checkout's and the renewal's", n)
 		}
@@ -258,7 +217,7 @@ func TestStripeWebhooks(t *testing.T) {
 		t.Parallel()
 		f := newStripeFixture(t, 1, mock)
 		res := f.checkout(t, f.users[0], PlanPack)
-		payload, header := sign(t, event("checkout.session.completed", *f.clock, session(res, PlanPack, "paid")), testWebhookSecret)
+		payload, header := stripetest.SignEvent(t, stripetest.Event("checkout.session.completed", *f.clock, session(res, PlanPack, "paid")), testWebhookSecret)
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Add(1)
@@ -282,9 +241,9 @@ func TestStripeWebhooks(t *testing.T) {
 		f := newStripeFixture(t, 1, mock)
 		res := f.paid(t, PlanMembership)
 		at := day(4, 2)
-		active := event("customer.subscription.updated", at, subscription(res, "active", day(4, 2), day(5, 2)))
+		active := stripetest.Event("customer.subscription.updated", at, subscription(res, "active", day(4, 2), day(5, 2)))
 		f.mustDeliver(t, active)
-		f.mustDeliver(t, event("customer.subscription.updated", at, subscription(res, "past_due", day(4, 2), day(5, 2))))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", at, subscription(res, "past_due", day(4, 2), day(5, 2))))
 		f.mustDeliver(t, active)
 		if m := f.membershipRow(t, res.TargetID); m.Status != StatusPastDue {
 			t.Fatalf("status %s after the redelivery, want past_due", m.Status)
@@ -303,7 +262,7 @@ func TestStripeWebhooks(t *testing.T) {
 		} {
 			f := newStripeFixture(t, 1, mock)
 			res := f.checkout(t, f.users[0], PlanDayPass)
-			f.mustDeliver(t, event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "unpaid")))
+			f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, session(res, PlanDayPass, "unpaid")))
 			if pay := f.payment(t, res.PaymentID); pay.Status != payPending || f.targetStatus(t, PlanDayPass, res.TargetID) != StatusPending ||
 				len(f.issued.invoices()) != 0 || *pay.StripePaymentIntentID != intentID(res) {
 				t.Fatalf("after an unpaid completion: payment %+v", pay.Payment)
@@ -317,7 +276,7 @@ func TestStripeWebhooks(t *testing.T) {
 			if pay := f.payment(t, res.PaymentID); pay.Status != payExpired {
 				t.Fatalf("Lifecycle left the payment %s", pay.Status)
 			}
-			f.mustDeliver(t, event(tc.settle, settled, session(res, PlanDayPass, "paid")))
+			f.mustDeliver(t, stripetest.Event(tc.settle, settled, session(res, PlanDayPass, "paid")))
 			if pay := f.payment(t, res.PaymentID); pay.Status != tc.payment || len(f.issued.invoices()) != tc.invoices {
 				t.Fatalf("%s: payment %s, %d invoices", tc.settle, pay.Status, len(f.issued.invoices()))
 			}
@@ -332,16 +291,16 @@ func TestStripeWebhooks(t *testing.T) {
 		f := newStripeFixture(t, 1, mock)
 		res := f.paid(t, PlanMembership)
 		t2 := day(4, 2)
-		f.mustDeliver(t, event("customer.subscription.updated", t2, subscription(res, "active", day(4, 2), day(5, 2))))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", t2, subscription(res, "active", day(4, 2), day(5, 2))))
 		// An older past_due, delivered late, loses against the newer active.
-		f.mustDeliver(t, event("customer.subscription.updated", t2.Add(-time.Hour), subscription(res, "past_due", day(3, 2), day(4, 2))))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", t2.Add(-time.Hour), subscription(res, "past_due", day(3, 2), day(4, 2))))
 		m := f.membershipRow(t, res.TargetID)
 		if m.Status != StatusActive || !m.CurrentPeriodEnd.Equal(day(5, 2)) || !m.StripeStateAt.Equal(t2) {
 			t.Fatalf("after a stale past_due: %s until %v", m.Status, m.CurrentPeriodEnd)
 		}
 		// A newer one applies.
 		t3 := t2.Add(24 * time.Hour)
-		f.mustDeliver(t, event("customer.subscription.updated", t3, subscription(res, "past_due", day(4, 2), day(5, 2))))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", t3, subscription(res, "past_due", day(4, 2), day(5, 2))))
 		if m := f.membershipRow(t, res.TargetID); m.Status != StatusPastDue || !m.PastDueSince.Equal(t3) {
 			t.Fatalf("after a newer past_due: %s since %v", m.Status, m.PastDueSince)
 		}
@@ -351,11 +310,11 @@ func TestStripeWebhooks(t *testing.T) {
 		// records the payment without undoing the newer state.
 		res2 := f.checkout(t, f.users[0], PlanMembership)
 		start := f.clock.Add(time.Second)
-		f.mustDeliver(t, event("customer.subscription.created", start, subscription(res2, "active", start, start.AddDate(0, 1, 0))))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.created", start, subscription(res2, "active", start, start.AddDate(0, 1, 0))))
 		if m := f.membershipRow(t, res2.TargetID); m.Status != StatusActive || m.StripeSubscriptionID == nil || *m.StripeSubscriptionID != subID(res2) {
 			t.Fatalf("membership after an early subscription event: %+v", m.Membership)
 		}
-		f.mustDeliver(t, event("checkout.session.completed", *f.clock, session(res2, PlanMembership, "paid")))
+		f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, session(res2, PlanMembership, "paid")))
 		m = f.membershipRow(t, res2.TargetID)
 		if pay := f.payment(t, res2.PaymentID); pay.Status != paySucceeded || m.Status != StatusActive || !m.CurrentPeriodStart.Equal(start) {
 			t.Fatalf("after the late completion: payment %s, membership %s from %v", pay.Status, m.Status, m.CurrentPeriodStart)
@@ -367,13 +326,13 @@ func TestStripeWebhooks(t *testing.T) {
 		f := newStripeFixture(t, 1, mock)
 		res := f.paid(t, PlanMembership)
 		// The first invoice is the checkout's payment: Stripe's period, no new payment.
-		f.mustDeliver(t, event("invoice.paid", f.clock.Add(time.Second), invoice(res, firstInvoiceID(res), "subscription_create", day(3, 2), day(4, 2))))
+		f.mustDeliver(t, stripetest.Event("invoice.paid", f.clock.Add(time.Second), invoice(res, firstInvoiceID(res), "subscription_create", day(3, 2), day(4, 2))))
 		if n := f.count(t, "payments", "TRUE"); n != 1 || len(f.issued.invoices()) != 1 {
 			t.Fatalf("%d payments after the first invoice, want 1", n)
 		}
 		renewal := invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))
-		f.mustDeliver(t, event("invoice.paid", day(4, 2), renewal))
-		f.mustDeliver(t, event("invoice.paid", day(4, 2), renewal)) // the same invoice in another event
+		f.mustDeliver(t, stripetest.Event("invoice.paid", day(4, 2), renewal))
+		f.mustDeliver(t, stripetest.Event("invoice.paid", day(4, 2), renewal)) // the same invoice in another event
 		m := f.membershipRow(t, res.TargetID)
 		if m.Status != StatusActive || !m.CurrentPeriodStart.Equal(day(4, 2)) || !m.CurrentPeriodEnd.Equal(day(5, 2)) {
 			t.Fatalf("membership after the renewal: %s %v–%v", m.Status, m.CurrentPeriodStart, m.CurrentPeriodEnd)
@@ -398,7 +357,7 @@ func TestStripeWebhooks(t *testing.T) {
 		f := newStripeFixture(t, 1, mock)
 		res := f.paid(t, PlanMembership)
 		failed := day(4, 2)
-		f.mustDeliver(t, event("invoice.payment_failed", failed, invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))
+		f.mustDeliver(t, stripetest.Event("invoice.payment_failed", failed, invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))
 		if m := f.membershipRow(t, res.TargetID); m.Status != StatusPastDue || !m.PastDueSince.Equal(failed) {
 			t.Fatalf("after a failed renewal: %s since %v", m.Status, m.PastDueSince)
 		}
@@ -417,12 +376,12 @@ func TestStripeWebhooks(t *testing.T) {
 			}
 		}
 		// Stripe still retrying (past_due) does not reopen the grace period.
-		f.mustDeliver(t, event("customer.subscription.updated", failed.AddDate(0, 0, 8), subscription(res, "past_due", day(4, 2), day(5, 2))))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.updated", failed.AddDate(0, 0, 8), subscription(res, "past_due", day(4, 2), day(5, 2))))
 		if m := f.membershipRow(t, res.TargetID); m.Status != StatusSuspended {
 			t.Fatalf("a past_due update reopened a suspended membership: %s", m.Status)
 		}
 		// The retry succeeds.
-		f.mustDeliver(t, event("invoice.paid", failed.AddDate(0, 0, 9), invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))
+		f.mustDeliver(t, stripetest.Event("invoice.paid", failed.AddDate(0, 0, 9), invoice(res, "in_april", "subscription_cycle", day(4, 2), day(5, 2))))
 		if m := f.membershipRow(t, res.TargetID); m.Status != StatusActive || m.PastDueSince != nil {
 			t.Fatalf("after the retry: %s", m.Status)
 		}
@@ -435,14 +394,14 @@ func TestStripeWebhooks(t *testing.T) {
 		ended := day(3, 20)
 		sub := subscription(res, "canceled", day(3, 2), day(4, 2))
 		sub["ended_at"] = ended.Unix()
-		f.mustDeliver(t, event("customer.subscription.deleted", ended, sub))
+		f.mustDeliver(t, stripetest.Event("customer.subscription.deleted", ended, sub))
 		m := f.membershipRow(t, res.TargetID)
 		if m.Status != StatusCanceled || !m.CanceledAt.Equal(ended) {
 			t.Fatalf("after deletion: %s at %v", m.Status, m.CanceledAt)
 		}
 		// An ended subscription never comes back, whatever arrives after.
 		for _, at := range []time.Time{ended.Add(-time.Hour), ended.Add(time.Hour)} {
-			f.mustDeliver(t, event("customer.subscription.updated", at, subscription(res, "active", day(3, 2), day(4, 2))))
+			f.mustDeliver(t, stripetest.Event("customer.subscription.updated", at, subscription(res, "active", day(3, 2), day(4, 2))))
 			if m := f.membershipRow(t, res.TargetID); m.Status != StatusCanceled {
 				t.Fatalf("an update at %v revived a deleted subscription: %s", at, m.Status)
 			}
@@ -454,14 +413,14 @@ func TestStripeWebhooks(t *testing.T) {
 		f := newStripeFixture(t, 1, mock)
 		res := f.paid(t, PlanDayPass)
 		pi := intentID(res)
-		partial := event("charge.refunded", day(3, 3), charge(pi, "", 2500, 1000))
+		partial := stripetest.Event("charge.refunded", day(3, 3), stripetest.Charge(pi, "", 2500, 1000))
 		f.mustDeliver(t, partial)
 		if pay := f.payment(t, res.PaymentID); pay.Status != paySucceeded || pay.RefundedCents != 1000 || f.targetStatus(t, PlanDayPass, res.TargetID) != StatusActive {
 			t.Fatalf("after a partial refund: %s, %d refunded", pay.Status, pay.RefundedCents)
 		}
-		f.mustDeliver(t, event("charge.refunded", day(3, 4), charge(pi, "", 2500, 2500)))
+		f.mustDeliver(t, stripetest.Event("charge.refunded", day(3, 4), stripetest.Charge(pi, "", 2500, 2500)))
 		// The partial view again, as another event: older, nothing to add.
-		f.mustDeliver(t, event("charge.refunded", day(3, 3), charge(pi, "", 2500, 1000)))
+		f.mustDeliver(t, stripetest.Event("charge.refunded", day(3, 3), stripetest.Charge(pi, "", 2500, 1000)))
 		if pay := f.payment(t, res.PaymentID); pay.Status != payRefunded || pay.RefundedCents != 2500 || f.targetStatus(t, PlanDayPass, res.TargetID) != StatusCanceled {
 			t.Fatalf("after the full refund: %s, %d refunded", pay.Status, pay.RefundedCents)
 		}
@@ -471,7 +430,7 @@ func TestStripeWebhooks(t *testing.T) {
 		// A subscription's first payment is found by its invoice; the
 		// membership follows its subscription, not the refund.
 		res2 := f.paid(t, PlanMembership)
-		f.mustDeliver(t, event("charge.refunded", day(3, 5), charge("pi_unknown", firstInvoiceID(res2), 30000, 30000)))
+		f.mustDeliver(t, stripetest.Event("charge.refunded", day(3, 5), stripetest.Charge("pi_unknown", firstInvoiceID(res2), 30000, 30000)))
 		if pay := f.payment(t, res2.PaymentID); pay.Status != payRefunded || f.targetStatus(t, PlanMembership, res2.TargetID) != StatusActive {
 			t.Fatalf("membership refund: payment %s", pay.Status)
 		}
@@ -486,13 +445,13 @@ func TestStripeWebhooks(t *testing.T) {
 		res := f.checkout(t, f.users[0], PlanMembership)
 		stranger := &CheckoutResult{SessionID: "cs_stranger", PaymentID: "01a20000-0000-7000-8000-000000000000", TargetID: "01a20000-0000-7000-8000-000000000001"}
 		events := []map[string]any{
-			event("checkout.session.completed", *f.clock, session(stranger, PlanDayPass, "paid")),
-			event("customer.subscription.updated", *f.clock, subscription(stranger, "past_due", day(3, 2), day(4, 2))),
-			event("invoice.paid", *f.clock, invoice(stranger, "in_stranger", "subscription_cycle", day(3, 2), day(4, 2))),
-			event("invoice.payment_failed", *f.clock, invoice(stranger, "in_stranger", "subscription_cycle", day(3, 2), day(4, 2))),
-			event("charge.refunded", *f.clock, charge("pi_stranger", "in_stranger", 2500, 2500)),
-			event("invoice.paid", *f.clock, map[string]any{"id": "in_oneoff", "object": "invoice", "amount_paid": 100}),
-			event("customer.created", *f.clock, map[string]any{"id": "cus_new", "object": "customer"}),
+			stripetest.Event("checkout.session.completed", *f.clock, session(stranger, PlanDayPass, "paid")),
+			stripetest.Event("customer.subscription.updated", *f.clock, subscription(stranger, "past_due", day(3, 2), day(4, 2))),
+			stripetest.Event("invoice.paid", *f.clock, invoice(stranger, "in_stranger", "subscription_cycle", day(3, 2), day(4, 2))),
+			stripetest.Event("invoice.payment_failed", *f.clock, invoice(stranger, "in_stranger", "subscription_cycle", day(3, 2), day(4, 2))),
+			stripetest.Event("charge.refunded", *f.clock, stripetest.Charge("pi_stranger", "in_stranger", 2500, 2500)),
+			stripetest.Event("invoice.paid", *f.clock, map[string]any{"id": "in_oneoff", "object": "invoice", "amount_paid": 100}),
+			stripetest.Event("customer.created", *f.clock, map[string]any{"id": "cus_new", "object": "customer"}),
 		}
 		for _, ev := range events {
 			if err := f.deliver(t, ev); err != nil {

@@ -5,39 +5,28 @@ import (
 	"testing"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
-// The principals the rules are asked about, for a resource of site "here".
+// The API keys the rules are asked about, for a resource of site "here";
+// the other callers are identitytest's.
 var (
-	ruleMember       = &identity.Principal{UserID: "anne", Role: "member"}
-	ruleManager      = &identity.Principal{UserID: "mona", Role: "member", ManagedSites: []string{"here"}}
-	ruleOtherManager = &identity.Principal{UserID: "otto", Role: "member", ManagedSites: []string{"there"}}
-	ruleAdmin        = &identity.Principal{UserID: "ada", Role: identity.RoleAdmin}
-	ruleKeyWrite     = &identity.Principal{APIKeyID: "k1", SiteIDs: []string{"here"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeReservationsWrite}}
-	ruleKeyNoScope = &identity.Principal{APIKeyID: "k2", SiteIDs: []string{"here"}, Scopes: []string{identity.ScopeSitesRead}}
-	ruleKeyElse    = &identity.Principal{APIKeyID: "k3", SiteIDs: []string{"there"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeReservationsWrite}}
-	ruleSystem = identity.System()
+	ruleKeyWrite   = identitytest.Key("here", identity.ScopeSitesRead, identity.ScopeReservationsWrite)
+	ruleKeyNoScope = identitytest.Key("here", identity.ScopeSitesRead)
+	ruleKeyElse    = identitytest.Key("there", identity.ScopeSitesRead, identity.ScopeReservationsWrite)
 )
 
-// outcome names what a rule answered: "ok", or the problem code, or the
-// kind of error.
+// outcome is identitytest.Outcome, except that it names a validation error
+// (which is not a Problem) by its first field, "invalid:user_id": only
+// calendar's rules answer with one.
 func outcome(err error) string {
 	var p *errs.Problem
 	var ve *errs.ValidationError
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &p):
-		return p.Code
-	case errors.As(err, &ve):
+	if !errors.As(err, &p) && errors.As(err, &ve) {
 		return "invalid:" + ve.Fields[0].Field
-	case errors.Is(err, errs.ErrForbidden):
-		return "forbidden"
 	}
-	return err.Error()
+	return identitytest.Outcome(err)
 }
 
 func TestAuthorizeBooking(t *testing.T) {
@@ -52,22 +41,22 @@ func TestAuthorizeBooking(t *testing.T) {
 		manager   bool
 		accounted string
 	}{
-		{"member for themselves", ruleMember, "", "", "ok", "anne", false, "anne"},
-		{"member names themselves", ruleMember, "anne", "", "ok", "anne", false, "anne"},
-		{"member on behalf", ruleMember, "bob", "", "managers_only", "", false, ""},
-		{"member blocks", ruleMember, "", ReservationBlock, "managers_only", "", false, ""},
-		{"manager on behalf", ruleManager, "bob", "", "ok", "bob", true, "mona"},
-		{"manager blocks", ruleManager, "", ReservationBlock, "ok", "", true, "mona"},
-		{"other site's manager on behalf", ruleOtherManager, "bob", "", "managers_only", "", false, ""},
-		{"other site's manager for themselves", ruleOtherManager, "", "", "ok", "otto", false, "otto"},
-		{"admin on behalf", ruleAdmin, "bob", "", "ok", "bob", true, "ada"},
+		{"member for themselves", identitytest.Member(), "", "", "ok", "member", false, "member"},
+		{"member names themselves", identitytest.Member(), "member", "", "ok", "member", false, "member"},
+		{"member on behalf", identitytest.Member(), "bob", "", "managers_only", "", false, ""},
+		{"member blocks", identitytest.Member(), "", ReservationBlock, "managers_only", "", false, ""},
+		{"manager on behalf", identitytest.Manager("here"), "bob", "", "ok", "bob", true, "manager"},
+		{"manager blocks", identitytest.Manager("here"), "", ReservationBlock, "ok", "", true, "manager"},
+		{"other site's manager on behalf", identitytest.Manager("there"), "bob", "", "managers_only", "", false, ""},
+		{"other site's manager for themselves", identitytest.Manager("there"), "", "", "ok", "manager", false, "manager"},
+		{"admin on behalf", identitytest.Admin(), "bob", "", "ok", "bob", true, "admin"},
 		{"key on behalf", ruleKeyWrite, "bob", "", "ok", "bob", true, "bob"},
 		{"key without a user", ruleKeyWrite, "", "", "invalid:user_id", "", false, ""},
 		{"key blocks", ruleKeyWrite, "", ReservationBlock, "managers_only", "", false, ""},
 		{"key without reservations:write", ruleKeyNoScope, "bob", "", "managers_only", "", false, ""},
 		{"key of another site", ruleKeyElse, "bob", "", "resource_not_found", "", false, ""},
-		{"system on behalf", ruleSystem, "bob", "", "ok", "bob", true, "bob"},
-		{"system without a user", ruleSystem, "", "", "invalid:user_id", "", false, ""},
+		{"system on behalf", identitytest.System(), "bob", "", "ok", "bob", true, "bob"},
+		{"system without a user", identitytest.System(), "", "", "invalid:user_id", "", false, ""},
 		{"nobody", nil, "bob", "", "forbidden", "", false, ""},
 	}
 	for _, tt := range tests {
@@ -82,31 +71,31 @@ func TestAuthorizeBooking(t *testing.T) {
 			}
 		})
 	}
-	long := Booking{By: ruleMember, ResourceID: res.ID, Note: string(make([]byte, MaxNoteBytes+1))}
+	long := Booking{By: identitytest.Member(), ResourceID: res.ID, Note: string(make([]byte, MaxNoteBytes+1))}
 	if got := outcome(authorizeBooking(res, &long)); got != "invalid:note" {
 		t.Fatalf("a long note: got %s", got)
 	}
 }
 
 func TestMayChangeReservation(t *testing.T) {
-	anne := "anne"
-	r := &Reservation{ID: "rv", SiteID: "here", UserID: &anne}
-	keyRead := &identity.Principal{APIKeyID: "k4", SiteIDs: []string{"here"}, Scopes: []string{identity.ScopeReservationsRead}}
+	member := "member"
+	r := &Reservation{ID: "rv", SiteID: "here", UserID: &member}
+	keyRead := identitytest.Key("here", identity.ScopeReservationsRead)
 	tests := []struct {
 		name       string
 		by         *identity.Principal
 		read, edit string
 	}{
-		{"its member", ruleMember, "ok", "ok"},
-		{"another member", &identity.Principal{UserID: "bob"}, "reservation_not_found", "reservation_not_found"},
-		{"the site's manager", ruleManager, "ok", "ok"},
-		{"another site's manager", ruleOtherManager, "reservation_not_found", "reservation_not_found"},
-		{"admin", ruleAdmin, "ok", "ok"},
+		{"its member", identitytest.Member(), "ok", "ok"},
+		{"another member", identitytest.MemberNamed("bob"), "reservation_not_found", "reservation_not_found"},
+		{"the site's manager", identitytest.Manager("here"), "ok", "ok"},
+		{"another site's manager", identitytest.Manager("there"), "reservation_not_found", "reservation_not_found"},
+		{"admin", identitytest.Admin(), "ok", "ok"},
 		{"key with reservations:write", ruleKeyWrite, "ok", "ok"},
 		{"key with reservations:read", keyRead, "ok", "forbidden"},
 		{"key without reservation scopes", ruleKeyNoScope, "reservation_not_found", "reservation_not_found"},
 		{"key of another site", ruleKeyElse, "reservation_not_found", "reservation_not_found"},
-		{"system", ruleSystem, "ok", "ok"},
+		{"system", identitytest.System(), "ok", "ok"},
 		{"nobody", nil, "reservation_not_found", "reservation_not_found"},
 	}
 	for _, tt := range tests {
@@ -124,21 +113,21 @@ func TestMayChangeReservation(t *testing.T) {
 }
 
 func TestMaySeeSeries(t *testing.T) {
-	s := &Series{ID: "s", UserID: "anne"}
-	keyRead := &identity.Principal{APIKeyID: "k4", SiteIDs: []string{"here"}, Scopes: []string{identity.ScopeReservationsRead}}
+	s := &Series{ID: "s", UserID: "member"}
+	keyRead := identitytest.Key("here", identity.ScopeReservationsRead)
 	tests := []struct {
 		name       string
 		by         *identity.Principal
 		read, edit string
 	}{
-		{"its member", ruleMember, "ok", "ok"},
-		{"the site's manager", ruleManager, "ok", "ok"},
-		{"another site's manager", ruleOtherManager, "series_not_found", "series_not_found"},
-		{"admin", ruleAdmin, "ok", "ok"},
+		{"its member", identitytest.Member(), "ok", "ok"},
+		{"the site's manager", identitytest.Manager("here"), "ok", "ok"},
+		{"another site's manager", identitytest.Manager("there"), "series_not_found", "series_not_found"},
+		{"admin", identitytest.Admin(), "ok", "ok"},
 		{"key with reservations:write", ruleKeyWrite, "ok", "ok"},
 		{"key with reservations:read", keyRead, "ok", "series_not_found"},
 		{"key of another site", ruleKeyElse, "series_not_found", "series_not_found"},
-		{"system", ruleSystem, "ok", "ok"},
+		{"system", identitytest.System(), "ok", "ok"},
 		{"nobody", nil, "series_not_found", "series_not_found"},
 	}
 	for _, tt := range tests {
@@ -160,8 +149,8 @@ func TestAuthorizeWaitlist(t *testing.T) {
 		by   *identity.Principal
 		want string
 	}{
-		{"member", ruleMember, "ok"},
-		{"manager", ruleManager, "ok"},
+		{"member", identitytest.Member(), "ok"},
+		{"manager", identitytest.Manager("here"), "ok"},
 		{"key", ruleKeyWrite, "forbidden"},
 		{"nobody", nil, "forbidden"},
 	} {
@@ -178,15 +167,12 @@ func TestAuthorizeWaitlist(t *testing.T) {
 // API keys of site "here" with the scopes the site, feed and listing rules
 // ask for, and one of another site.
 var (
-	ruleKeySitesWrite = &identity.Principal{APIKeyID: "k5", SiteIDs: []string{"here"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeSitesWrite}}
-	ruleKeyCalendar = &identity.Principal{APIKeyID: "k6", SiteIDs: []string{"here"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeCalendarRead}}
-	ruleKeyReadRes = &identity.Principal{APIKeyID: "k7", SiteIDs: []string{"here"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeReservationsRead}}
-	ruleKeyNoRead   = &identity.Principal{APIKeyID: "k8", SiteIDs: []string{"here"}, Scopes: []string{identity.ScopeSitesWrite}}
-	ruleKeyElsePlus = &identity.Principal{APIKeyID: "k9", SiteIDs: []string{"there"},
-		Scopes: []string{identity.ScopeSitesRead, identity.ScopeSitesWrite, identity.ScopeCalendarRead, identity.ScopeReservationsRead}}
+	ruleKeySitesWrite = identitytest.Key("here", identity.ScopeSitesRead, identity.ScopeSitesWrite)
+	ruleKeyCalendar   = identitytest.Key("here", identity.ScopeSitesRead, identity.ScopeCalendarRead)
+	ruleKeyReadRes    = identitytest.Key("here", identity.ScopeSitesRead, identity.ScopeReservationsRead)
+	ruleKeyNoRead     = identitytest.Key("here", identity.ScopeSitesWrite)
+	ruleKeyElsePlus   = identitytest.Key("there",
+		identity.ScopeSitesRead, identity.ScopeSitesWrite, identity.ScopeCalendarRead, identity.ScopeReservationsRead)
 )
 
 // TestSiteRules: who may open, list, read and change a site (and its
@@ -202,10 +188,10 @@ func TestSiteRules(t *testing.T) {
 		readQual, manageQual, grant string
 		legal                       bool
 	}{
-		{"member", ruleMember, "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "ok", false},
-		{"manager here", ruleManager, "forbidden", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", false},
-		{"manager elsewhere", ruleOtherManager, "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "ok", false},
-		{"admin", ruleAdmin, "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", true},
+		{"member", identitytest.Member(), "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "ok", false},
+		{"manager here", identitytest.Manager("here"), "forbidden", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", false},
+		{"manager elsewhere", identitytest.Manager("there"), "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "ok", false},
+		{"admin", identitytest.Admin(), "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", true},
 		{"key with sites:write", ruleKeySitesWrite, "forbidden", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "forbidden", false},
 		{"key with sites:read only", ruleKeyNoScope, "forbidden", "ok", "ok", "forbidden", "ok", "forbidden", "ok", "forbidden", "forbidden", false},
 		// sites:write alone changes the site itself, as before the rule
@@ -215,7 +201,7 @@ func TestSiteRules(t *testing.T) {
 			"resource_not_found", "resource_not_found", "qualification_not_found", "qualification_not_found", "forbidden", false},
 		{"key of another site", ruleKeyElsePlus, "forbidden", "ok", "site_not_found", "site_not_found",
 			"resource_not_found", "resource_not_found", "qualification_not_found", "qualification_not_found", "forbidden", false},
-		{"system", ruleSystem, "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", true},
+		{"system", identitytest.System(), "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,14 +243,14 @@ func TestFeedRules(t *testing.T) {
 		by                  *identity.Principal
 		own, site, resource string
 	}{
-		{"member", ruleMember, "ok", "forbidden", "forbidden"},
-		{"manager here", ruleManager, "ok", "ok", "ok"},
-		{"manager elsewhere", ruleOtherManager, "ok", "forbidden", "forbidden"},
-		{"admin", ruleAdmin, "ok", "ok", "ok"},
+		{"member", identitytest.Member(), "ok", "forbidden", "forbidden"},
+		{"manager here", identitytest.Manager("here"), "ok", "ok", "ok"},
+		{"manager elsewhere", identitytest.Manager("there"), "ok", "forbidden", "forbidden"},
+		{"admin", identitytest.Admin(), "ok", "ok", "ok"},
 		{"key with calendar:read", ruleKeyCalendar, "forbidden", "ok", "ok"},
 		{"key without calendar:read", ruleKeyNoScope, "forbidden", "forbidden", "forbidden"},
 		{"key of another site", ruleKeyElsePlus, "forbidden", "site_not_found", "resource_not_found"},
-		{"system", ruleSystem, "ok", "ok", "ok"},
+		{"system", identitytest.System(), "ok", "ok", "ok"},
 		{"nobody", nil, "forbidden", "site_not_found", "resource_not_found"},
 	}
 	for _, tt := range tests {
@@ -294,18 +280,18 @@ func TestScopeReservationList(t *testing.T) {
 		site, user     string
 		want, wantUser string
 	}{
-		{"member, their own", ruleMember, "", "", "ok", "anne"},
-		{"member, of a site", ruleMember, "here", "", "ok", "anne"},
-		{"member, someone else's", ruleMember, "", "bob", "forbidden", ""},
-		{"manager here, the site's", ruleManager, "here", "bob", "ok", "bob"},
-		{"manager here, no site", ruleManager, "", "", "ok", "mona"},
-		{"manager elsewhere, this site's", ruleOtherManager, "here", "bob", "forbidden", ""},
-		{"admin, anyone's", ruleAdmin, "", "bob", "ok", "bob"},
+		{"member, their own", identitytest.Member(), "", "", "ok", "member"},
+		{"member, of a site", identitytest.Member(), "here", "", "ok", "member"},
+		{"member, someone else's", identitytest.Member(), "", "bob", "forbidden", ""},
+		{"manager here, the site's", identitytest.Manager("here"), "here", "bob", "ok", "bob"},
+		{"manager here, no site", identitytest.Manager("here"), "", "", "ok", "manager"},
+		{"manager elsewhere, this site's", identitytest.Manager("there"), "here", "bob", "forbidden", ""},
+		{"admin, anyone's", identitytest.Admin(), "", "bob", "ok", "bob"},
 		{"key with reservations:read", ruleKeyReadRes, "here", "", "ok", ""},
 		{"key without reservations:read", ruleKeyNoScope, "here", "", "needs_site", ""},
 		{"key with no site", ruleKeyReadRes, "", "", "needs_site", ""},
 		{"key of another site", ruleKeyElsePlus, "here", "", "needs_site", ""},
-		{"system", ruleSystem, "", "bob", "ok", "bob"},
+		{"system", identitytest.System(), "", "bob", "ok", "bob"},
 		{"nobody", nil, "", "", "forbidden", ""},
 	}
 	for _, tt := range tests {
@@ -328,18 +314,18 @@ func TestScopeReservationList(t *testing.T) {
 
 // TestOwnsEntry: a waiting-list entry is its member's alone.
 func TestOwnsEntry(t *testing.T) {
-	e := &WaitlistEntry{ID: "e", UserID: "anne"}
+	e := &WaitlistEntry{ID: "e", UserID: "member"}
 	for _, tt := range []struct {
 		name string
 		by   *identity.Principal
 		want string
 	}{
-		{"its member", ruleMember, "ok"},
-		{"manager here", ruleManager, "waitlist_entry_not_found"},
-		{"manager elsewhere", ruleOtherManager, "waitlist_entry_not_found"},
-		{"admin", ruleAdmin, "waitlist_entry_not_found"},
+		{"its member", identitytest.Member(), "ok"},
+		{"manager here", identitytest.Manager("here"), "waitlist_entry_not_found"},
+		{"manager elsewhere", identitytest.Manager("there"), "waitlist_entry_not_found"},
+		{"admin", identitytest.Admin(), "waitlist_entry_not_found"},
 		{"key", ruleKeyWrite, "waitlist_entry_not_found"},
-		{"system", ruleSystem, "waitlist_entry_not_found"},
+		{"system", identitytest.System(), "waitlist_entry_not_found"},
 		{"nobody", nil, "waitlist_entry_not_found"},
 	} {
 		if got := outcome(ownsEntry(tt.by, e)); got != tt.want {

@@ -308,7 +308,7 @@ func TestSettlementHappensOnce(t *testing.T) {
 // refunded through Stripe with a credit note, pending credit is voided.
 func TestFailedCampaignRefundsOnline(t *testing.T) {
 	t.Parallel()
-	proxyURL, rec := recordStripe(t, stripetest.Start(t))
+	proxyURL, rec := stripetest.RecordRequests(t, stripetest.Start(t))
 	f := newCampaignFixture(t, 2, proxyURL)
 	ctx := context.Background()
 	c := f.campaign(t, ModeAllOrNothing, 1_000_000)
@@ -331,10 +331,10 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 	sess := map[string]any{"id": res.SessionID, "object": "checkout.session", "client_reference_id": res.TargetID, "mode": "payment",
 		"payment_status": "paid", "status": "complete", "payment_intent": "pi_" + res.TargetID,
 		"metadata": map[string]any{"purpose": billing.PurposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}
-	ev := event("checkout.session.completed", *f.clock, sess)
+	ev := stripetest.Event("checkout.session.completed", *f.clock, sess)
 	f.mustDeliver(t, ev)
 	f.mustDeliver(t, ev) // delivered twice
-	f.mustDeliver(t, event("checkout.session.completed", *f.clock, sess))
+	f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, sess))
 	k, _ := f.camp.GetContribution(ctx, res.TargetID)
 	if k.Status != ContribPaid || k.InvoiceID == nil || k.LotID == nil {
 		t.Fatalf("paid contribution = %+v", k)
@@ -353,7 +353,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 	if err != nil || got.Status != CampaignFailed {
 		t.Fatalf("settle: %v %+v", err, got)
 	}
-	refunds := rec.posts("/v1/refunds")
+	refunds := rec.Posts("/v1/refunds")
 	if len(refunds) != 1 || refunds[0].Form.Get("payment_intent") != "pi_"+res.TargetID || refunds[0].Form.Get("amount") != "12000" ||
 		refunds[0].IdempotencyKey != "relais-campaign-refund-"+res.TargetID {
 		t.Fatalf("refunds asked = %+v", refunds)
@@ -366,7 +366,7 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		t.Fatalf("%d credit notes, want 1", n)
 	}
 	// Stripe confirms the refund: nothing more.
-	f.mustDeliver(t, event("charge.refunded", *f.clock, charge("pi_"+res.TargetID, "", 12000, 12000)))
+	f.mustDeliver(t, stripetest.Event("charge.refunded", *f.clock, stripetest.Charge("pi_"+res.TargetID, "", 12000, 12000)))
 	if n := f.count(t, "invoices", "kind = 'credit_note'"); n != 1 {
 		t.Fatalf("%d credit notes after the webhook, want 1", n)
 	}
@@ -378,8 +378,8 @@ func TestFailedCampaignRefundsOnline(t *testing.T) {
 		}
 	}
 	// Settling again refunds nothing more.
-	if _, err := f.camp.SettleCampaign(ctx, c.ID, false); err != nil || len(rec.posts("/v1/refunds")) != 1 {
-		t.Fatalf("second settle: %v, %d refunds", err, len(rec.posts("/v1/refunds")))
+	if _, err := f.camp.SettleCampaign(ctx, c.ID, false); err != nil || len(rec.Posts("/v1/refunds")) != 1 {
+		t.Fatalf("second settle: %v, %d refunds", err, len(rec.Posts("/v1/refunds")))
 	}
 	// No contribution after the end.
 	if _, err := f.camp.CheckoutContribution(ctx, &identity.Principal{UserID: anne}, c.ID, ContributionCheckout{AmountCents: 5000,
@@ -410,7 +410,7 @@ func TestParseAmountsAndDates(t *testing.T) {
 // settles later (a SEPA debit).
 func TestAbandonedContributionExpires(t *testing.T) {
 	t.Parallel()
-	proxyURL, _ := recordStripe(t, stripetest.Start(t))
+	proxyURL, _ := stripetest.RecordRequests(t, stripetest.Start(t))
 	f := newCampaignFixture(t, 1, proxyURL)
 	ctx := context.Background()
 	c := f.campaign(t, ModeKeepItAll, 100_000)
@@ -435,7 +435,7 @@ func TestAbandonedContributionExpires(t *testing.T) {
 	sess := map[string]any{"id": res.SessionID, "object": "checkout.session", "client_reference_id": res.TargetID, "mode": "payment",
 		"payment_status": "paid", "status": "complete", "payment_intent": "pi_" + res.TargetID,
 		"metadata": map[string]any{"purpose": billing.PurposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}
-	f.mustDeliver(t, event("checkout.session.async_payment_succeeded", *f.clock, sess))
+	f.mustDeliver(t, stripetest.Event("checkout.session.async_payment_succeeded", *f.clock, sess))
 	if k, _ := f.camp.GetContribution(ctx, res.TargetID); k.Status != ContribPaid {
 		t.Fatalf("paid after expiry: %s", k.Status)
 	}

@@ -1,22 +1,12 @@
 package campaigns
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stripe/stripe-go/v79/webhook"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
@@ -100,91 +90,14 @@ func problemCode(err error) string {
 	return fmt.Sprint(err)
 }
 
-// stripeRecorder sits between stripe-go and stripe-mock and keeps what was
-// asked: stripe-mock itself remembers nothing.
-type stripeRecorder struct {
-	mu   sync.Mutex
-	reqs []recordedRequest
-}
-
-type recordedRequest struct {
-	Method, Path, IdempotencyKey string
-	Form                         url.Values
-}
-
-func recordStripe(t testing.TB, target string) (string, *stripeRecorder) {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &stripeRecorder{}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, recordedRequest{r.Method, r.URL.Path, r.Header.Get("Idempotency-Key"), form})
-		rec.mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, rec
-}
-
-func (r *stripeRecorder) posts(path string) []recordedRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []recordedRequest
-	for _, q := range r.reqs {
-		if q.Method == http.MethodPost && q.Path == path {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
-var eventSeq atomic.Int64
-
-// event is a Stripe event as its webhook delivers it, for the API version
-// our endpoint is created with.
-func event(typ string, created time.Time, object map[string]any) map[string]any {
-	return map[string]any{
-		"id":               fmt.Sprintf("evt_test_%d", eventSeq.Add(1)),
-		"object":           "event",
-		"api_version":      "2024-06-20",
-		"created":          created.Unix(),
-		"type":             typ,
-		"livemode":         false,
-		"pending_webhooks": 1,
-		"data":             map[string]any{"object": object},
-	}
-}
-
 // mustDeliver signs ev as Stripe would and delivers it to billing's
 // webhook, which hands contributions' events to the campaigns.
 func (f *fixture) mustDeliver(t testing.TB, ev map[string]any) {
 	t.Helper()
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: testWebhookSecret})
-	if err := f.bill.HandleWebhook(context.Background(), sp.Payload, sp.Header); err != nil {
+	payload, header := stripetest.SignEvent(t, ev, testWebhookSecret)
+	if err := f.bill.HandleWebhook(context.Background(), payload, header); err != nil {
 		t.Fatalf("deliver %s: %v", ev["type"], err)
 	}
-}
-
-func charge(pi, inv string, amount, refunded int64) map[string]any {
-	o := map[string]any{"id": "ch_" + pi, "object": "charge", "amount": amount, "amount_refunded": refunded,
-		"refunded": refunded == amount, "status": "succeeded"}
-	if pi != "" {
-		o["payment_intent"] = pi
-	}
-	if inv != "" {
-		o["invoice"] = inv
-	}
-	return o
 }
 
 // runBy is the principal of an administrator, who runs every site's

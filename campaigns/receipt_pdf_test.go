@@ -41,7 +41,7 @@ func TestReceiptPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.mustDeliver(t, event("checkout.session.completed", *f.clock, map[string]any{"id": res.SessionID, "object": "checkout.session",
+	f.mustDeliver(t, stripetest.Event("checkout.session.completed", *f.clock, map[string]any{"id": res.SessionID, "object": "checkout.session",
 		"client_reference_id": res.TargetID, "mode": "payment", "payment_status": "paid", "status": "complete", "payment_intent": "pi_" + res.TargetID,
 		"metadata": map[string]any{"purpose": billing.PurposeContribution, "contribution_id": res.TargetID, "campaign_id": c.ID}}))
 	online, _ := f.camp.GetContribution(ctx, res.TargetID)

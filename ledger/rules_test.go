@@ -5,34 +5,16 @@ import (
 	"testing"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
-// The principals the rules are asked about, for credit of site "here".
+// The API keys the rules are asked about, for credit of site "here"; the
+// other callers are identitytest's.
 var (
-	ruleMember       = &identity.Principal{UserID: "anne", Role: identity.RoleMember}
-	ruleManager      = &identity.Principal{UserID: "mona", Role: identity.RoleMember, ManagedSites: []string{"here"}}
-	ruleOtherManager = &identity.Principal{UserID: "otto", Role: identity.RoleMember, ManagedSites: []string{"there"}}
-	ruleAdmin        = &identity.Principal{UserID: "ada", Role: identity.RoleAdmin}
-	ruleKey          = &identity.Principal{APIKeyID: "k1", SiteIDs: []string{"here"}, Scopes: []string{identity.ScopeSitesRead, identity.ScopeSitesWrite}}
-	ruleKeyNoScope   = &identity.Principal{APIKeyID: "k2", SiteIDs: []string{"here"}}
-	ruleSystem       = identity.System()
+	ruleKey        = identitytest.Key("here", identity.ScopeSitesRead, identity.ScopeSitesWrite)
+	ruleKeyNoScope = identitytest.Key("here")
 )
-
-// outcome names what a rule answered: "ok", the problem code, or
-// "forbidden" for a bare refusal.
-func outcome(err error) string {
-	var p *errs.Problem
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.As(err, &p):
-		return p.Code
-	case errors.Is(err, errs.ErrForbidden):
-		return "forbidden"
-	}
-	return err.Error()
-}
 
 func TestMayHoldCredit(t *testing.T) {
 	tests := []struct {
@@ -40,19 +22,19 @@ func TestMayHoldCredit(t *testing.T) {
 		p    *identity.Principal
 		want string
 	}{
-		{"member", ruleMember, "ok"},
-		{"manager of this site", ruleManager, "ok"},
-		{"manager elsewhere", ruleOtherManager, "ok"},
-		{"admin", ruleAdmin, "ok"},
+		{"member", identitytest.Member(), "ok"},
+		{"manager of this site", identitytest.Manager("here"), "ok"},
+		{"manager elsewhere", identitytest.Manager("there"), "ok"},
+		{"admin", identitytest.Admin(), "ok"},
 		{"API key with scopes", ruleKey, "forbidden"},
 		{"API key without scope", ruleKeyNoScope, "forbidden"},
-		{"system", ruleSystem, "forbidden"},
+		{"system", identitytest.System(), "forbidden"},
 		{"nobody", nil, "forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := MayHoldCredit(tt.p)
-			if got := outcome(err); got != tt.want {
+			if got := identitytest.Outcome(err); got != tt.want {
 				t.Fatalf("got %s, want %s", got, tt.want)
 			}
 			// A key is told why, as the API always told it.
@@ -69,19 +51,19 @@ func TestMayAdjustCredit(t *testing.T) {
 		p    *identity.Principal
 		want string
 	}{
-		{"member", ruleMember, "forbidden"},
-		{"manager of this site", ruleManager, "ok"},
-		{"manager elsewhere", ruleOtherManager, "forbidden"},
-		{"admin", ruleAdmin, "ok"},
+		{"member", identitytest.Member(), "forbidden"},
+		{"manager of this site", identitytest.Manager("here"), "ok"},
+		{"manager elsewhere", identitytest.Manager("there"), "forbidden"},
+		{"admin", identitytest.Admin(), "ok"},
 		{"API key with scopes", ruleKey, "forbidden"},
 		{"API key without scope", ruleKeyNoScope, "forbidden"},
-		{"system", ruleSystem, "ok"},
+		{"system", identitytest.System(), "ok"},
 		{"nobody", nil, "forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := mayAdjustCredit(tt.p, "here")
-			if got := outcome(err); got != tt.want {
+			if got := identitytest.Outcome(err); got != tt.want {
 				t.Fatalf("got %s, want %s", got, tt.want)
 			}
 			if err != nil && !errors.Is(err, errs.ErrForbidden) {
@@ -98,9 +80,9 @@ func TestActorOf(t *testing.T) {
 		named string
 		want  string
 	}{
-		{"a manager is the actor", ruleManager, "", "mona"},
-		{"a manager cannot name another", ruleManager, "ada", "mona"},
-		{"the system names whom it acts for", ruleSystem, "ada", "ada"},
+		{"a manager is the actor", identitytest.Manager("here"), "", "manager"},
+		{"a manager cannot name another", identitytest.Manager("here"), "ada", "manager"},
+		{"the system names whom it acts for", identitytest.System(), "ada", "ada"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,17 +5,25 @@
 package identitytest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
 // Member is a plain member, who manages no site.
 func Member() *identity.Principal {
 	return &identity.Principal{UserID: "member", Role: identity.RoleMember}
+}
+
+// MemberNamed is a plain member whose user id is id, for the tables that
+// need a second member beside Member (a buyer, a contributor).
+func MemberNamed(id string) *identity.Principal {
+	return &identity.Principal{UserID: id, Role: identity.RoleMember}
 }
 
 // Manager is a member who manages siteIDs, and no other site.
@@ -34,9 +42,33 @@ func Key(siteID string, scopes ...string) *identity.Principal {
 	return &identity.Principal{APIKeyID: "key", SiteIDs: []string{siteID}, Scopes: scopes}
 }
 
+// KeyOf is an API key that userID holds, limited to siteID carrying scopes:
+// for the rules that must not take a member's key for the member.
+func KeyOf(userID, siteID string, scopes ...string) *identity.Principal {
+	p := Key(siteID, scopes...)
+	p.UserID = userID
+	return p
+}
+
 // System is relais itself (jobs, the demo, the gate): identity.System, named
 // here so that tables list it beside the others.
 func System() *identity.Principal { return identity.System() }
+
+// Outcome names what a rule answered, for tables to compare: "ok", the code
+// of an errs.Problem, "forbidden" for a bare errs.ErrForbidden, or else the
+// error's text.
+func Outcome(err error) string {
+	var p *errs.Problem
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &p):
+		return p.Code
+	case errors.Is(err, errs.ErrForbidden):
+		return "forbidden"
+	}
+	return err.Error()
+}
 
 // Accounts is identity's service over d, for the tests of the domains that
 // read accounts through it (names and emails, holds, whether an account is
