@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -82,7 +83,7 @@ func newGateFixture(t testing.TB) *gateFixture {
 	credits := ledger.New(d, ledger.Config{Now: f.clock, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	f.bill = billing.New(d, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
 	// The calendar asks billing, through the gate's guard, as in serve.
-	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs, Accounts: accounts, Guard: access.SessionGuard(f.bill, f.jobs)})
+	f.cal = calendar.New(d, calendar.Config{Events: events.Discard, Now: f.clock, Jobs: f.jobs, Accounts: accounts, Guard: access.SessionGuard(f.bill, f.jobs)})
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.

@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
@@ -111,7 +112,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Billing is there, but its entitlement check is not the calendar's
 	// guard unless a test asks (h.checkEntitlements): calendar tests book
 	// without memberships.
-	calCfg := calendar.Config{Now: clk.Now, Jobs: queue, Accounts: acc}
+	calCfg := calendar.Config{Events: events.Discard, Now: clk.Now, Jobs: queue, Accounts: acc}
 	cal := calendar.New(d, calCfg)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.

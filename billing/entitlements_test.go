@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -42,7 +43,7 @@ func newFixture(t testing.TB, members int) *fixture {
 	accounts := billing.AccountsForTest(t, d)
 	credits := newLedger(t, d, nowFn)
 	bill := billing.New(d, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: accounts, Ledger: credits})
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
+	cal := calendar.New(d, calendar.Config{Events: events.Discard, Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}

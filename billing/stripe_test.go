@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -102,7 +103,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
 	bill := New(d, cfg)
-	calCfg := calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d), Accounts: accounts}
+	calCfg := calendar.Config{Events: events.Discard, Now: nowFn, Jobs: jobstest.Queue(t, d), Accounts: accounts}
 	cal := calendar.New(d, guardedBy(calCfg, bill))
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},

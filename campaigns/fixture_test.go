@@ -24,6 +24,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -69,7 +70,7 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 		billCfg.Stripe = billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
 	bill := billing.New(d, billCfg)
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
+	cal := calendar.New(d, calendar.Config{Events: events.Discard, Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})

@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -50,7 +51,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	t.Cleanup(func() { jc.Stop(context.Background()) })
 
-	cal := calendar.New(d, calendar.Config{Jobs: queue, Accounts: accounts})
+	cal := calendar.New(d, calendar.Config{Events: events.Discard, Jobs: queue, Accounts: accounts})
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/webhooks"
 )
 
 // migrateAll brings every schema Relais uses up to date: ours, then the
@@ -62,6 +63,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Webhooks: the domains below publish their events to it, inside
+	// their transactions; its jobs deliver them.
+	webhooksSvc := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: identitySvc, Mail: c.mailer(log),
+		AllowPrivate: c.WebhookAllowPrivate, Logger: log})
+
 	// The ledger and invoicing, then billing, which spends credit and
 	// invoices every payment; the contributions' records before billing,
 	// whose webhooks feed them, the campaigns after: they pay through it.
@@ -73,7 +79,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// The calendar: bookings pass billing's entitlement check, and a
 	// cancelled reservation also switches its machine off.
-	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc,
+	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc, Events: webhooksSvc,
 		Guard: access.SessionGuard(billingSvc, queue)})
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
@@ -98,7 +104,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The job client works what the services queue.
 	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc,
-		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem})
+		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc})
 	if err != nil {
 		return err
 	}
