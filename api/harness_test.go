@@ -30,6 +30,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/webhooks"
 )
 
 // harness runs the whole API over a real HTTP server and a fresh database.
@@ -119,6 +120,10 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
 	gateCfg := access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc}
 	gate := access.NewGate(d, cal, bill, dev, gateCfg)
+	// Webhook endpoints may be http:// on loopback here, as with
+	// --webhook-allow-private; their deliveries are the webhooks package's
+	// tests.
+	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
 	a := api.New(api.Deps{
 		Access:      acc,
 		Calendar:    cal,
@@ -128,6 +133,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Invoices:    invoices,
 		Devices:     dev,
 		Gate:        gate,
+		Webhooks:    hooks,
 		Idempotency: idempotency.New(d, clk.Now),
 		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
 	})

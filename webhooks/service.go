@@ -351,7 +351,7 @@ func (s *Service) Deliveries(ctx context.Context, p *identity.Principal, endpoin
 	if _, err := s.get(ctx, s.db, p, endpointID, false); err != nil {
 		return nil, "", err
 	}
-	if limit <= 0 || limit > 100 {
+	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
 	var out []Delivery

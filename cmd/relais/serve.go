@@ -120,6 +120,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Invoices:       invoicer,
 		Devices:        devicesSvc,
 		Gate:           gate,
+		Webhooks:       webhooksSvc,
 		Idempotency:    idem,
 		Logger:         log,
 		Registry:       newRegistry(devicesSvc, gate),
