@@ -81,7 +81,7 @@ func newGateFixture(t testing.TB) *gateFixture {
 	}
 	f.accounts = accounts
 	credits := ledger.New(d, ledger.Config{Now: f.clock, Accounts: accounts, Sites: calendar.DevicePlaces{}})
-	f.bill = billing.New(d, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
+	f.bill = billing.New(d, billing.Config{Events: events.Discard, Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
 	// The calendar asks billing, through the gate's guard, as in serve.
 	f.cal = calendar.New(d, calendar.Config{Events: events.Discard, Now: f.clock, Jobs: f.jobs, Accounts: accounts, Guard: access.SessionGuard(f.bill, f.jobs)})
 	// Devices keep the wall clock: a device checks a command's expiry

@@ -107,7 +107,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Ledger: led, Invoicer: invoices, Accounts: acc})
-	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
+	billCfg := billing.Config{Events: events.Discard, Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
 	bill := billing.New(d, billCfg)
 	camp := campaigns.New(contributions, bill)
 	// Billing is there, but its entitlement check is not the calendar's

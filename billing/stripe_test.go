@@ -98,7 +98,7 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	issued := &invoiceRecorder{}
 	accounts := testAccounts(t, d)
 	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
-	cfg := Config{Now: nowFn, Invoicer: issued, Accounts: accounts, Ledger: credits}
+	cfg := Config{Events: events.Discard, Now: nowFn, Invoicer: issued, Accounts: accounts, Ledger: credits}
 	if apiURL != "" {
 		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}

@@ -65,7 +65,7 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nowFn)
 	contributions := NewContributions(d, Config{Now: nowFn, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
-	billCfg := billing.Config{Now: nowFn, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts}
+	billCfg := billing.Config{Events: events.Discard, Now: nowFn, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts}
 	if apiURL != "" {
 		billCfg.Stripe = billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}

@@ -33,7 +33,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	credits := ledger.New(d, ledger.Config{Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: credits, Accounts: accounts, Invoicer: invoicer})
-	bill := billing.New(d, billing.Config{Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
+	bill := billing.New(d, billing.Config{Events: events.Discard, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
 	camp := campaigns.New(contributions, bill)
 	workers := river.NewWorkers()
 	if err := credits.AddWorkers(workers); err != nil {

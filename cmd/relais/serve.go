@@ -74,7 +74,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
-	billingSvc := billing.New(d, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
+	billingSvc := billing.New(d, billing.Config{Events: webhooksSvc, Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// The calendar: bookings pass billing's entitlement check, and a

@@ -6,6 +6,8 @@ package events
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -46,22 +48,40 @@ type discard struct{}
 
 func (discard) Publish(context.Context, bun.IDB, Event) error { return nil }
 
-// Recorder keeps what is published, for tests.
+// Recorder keeps what is published, for tests. It records at Publish,
+// whether or not the caller's transaction commits afterwards.
 type Recorder struct {
-	Events []Event
+	mu     sync.Mutex
+	events []Event
 }
 
 // Publish appends e.
 func (r *Recorder) Publish(_ context.Context, _ bun.IDB, e Event) error {
-	r.Events = append(r.Events, e)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
 	return nil
+}
+
+// Events returns the recorded events, in order.
+func (r *Recorder) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
 }
 
 // Types lists the recorded events' types, in order.
 func (r *Recorder) Types() []string {
-	out := make([]string, len(r.Events))
-	for i, e := range r.Events {
-		out[i] = e.Type
+	var out []string
+	for _, e := range r.Events() {
+		out = append(out, e.Type)
 	}
 	return out
+}
+
+// Reset forgets what was recorded.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = nil
 }
