@@ -87,7 +87,7 @@ func newGateFixture(t testing.TB) *gateFixture {
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.
-	gateCfg := access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts}
+	gateCfg := access.GateConfig{Publisher: events.Discard, Now: f.clock, Jobs: f.jobs, Accounts: accounts}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})
 	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, gateCfg)
@@ -430,7 +430,7 @@ func TestDoorDecisionCommits(t *testing.T) {
 			watched := watchedDevices{f.dev, func(cmd devices.Command) {
 				sent, atSend = cmd, f.events(t, access.EventFilter{SiteID: f.site.ID})
 			}}
-			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable, Jobs: f.jobs, Accounts: f.accounts})
+			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Publisher: events.Discard, Now: f.clock, DurableAudit: durable, Jobs: f.jobs, Accounts: f.accounts})
 			m := f.manager(t)
 			f.setClock(f.at(3, 23, 30))
 			if _, err := gate.Unlock(ctx, m, f.roomLock.ID, "livraison"); problemCode(err) != "device_offline" {

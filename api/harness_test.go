@@ -106,7 +106,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	led := ledger.New(d, ledger.Config{Now: clk.Now, Accounts: acc, Sites: calendar.DevicePlaces{}})
 	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
-	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Ledger: led, Invoicer: invoices, Accounts: acc})
+	contributions := campaigns.NewContributions(d, campaigns.Config{Events: events.Discard, Now: clk.Now, Ledger: led, Invoicer: invoices, Accounts: acc})
 	billCfg := billing.Config{Events: events.Discard, Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
 	bill := billing.New(d, billCfg)
 	camp := campaigns.New(contributions, bill)
@@ -118,7 +118,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
-	gateCfg := access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc}
+	gateCfg := access.GateConfig{Publisher: events.Discard, Now: clk.Now, Jobs: queue, Accounts: acc}
 	gate := access.NewGate(d, cal, bill, dev, gateCfg)
 	// Webhook endpoints may be http:// on loopback here, as with
 	// --webhook-allow-private; their deliveries are the webhooks package's

@@ -47,6 +47,7 @@ type fixture struct {
 	site   *calendar.Site
 	users  []string
 	clock  *time.Time
+	events *events.Recorder
 }
 
 func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
@@ -64,7 +65,8 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 	}
 	credits := ledger.New(d, ledger.Config{Now: nowFn, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nowFn)
-	contributions := NewContributions(d, Config{Now: nowFn, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
+	rec := &events.Recorder{}
+	contributions := NewContributions(d, Config{Events: rec, Now: nowFn, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
 	billCfg := billing.Config{Events: events.Discard, Now: nowFn, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts}
 	if apiURL != "" {
 		billCfg.Stripe = billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
@@ -77,7 +79,7 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, bill: bill, camp: New(contributions, bill), ledger: credits, site: site, clock: clock}
+	f := &fixture{db: d, bill: bill, camp: New(contributions, bill), ledger: credits, site: site, clock: clock, events: rec}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), fmt.Sprintf("Membre %d", i)))
 	}

@@ -32,7 +32,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	credits := ledger.New(d, ledger.Config{Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
-	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: credits, Accounts: accounts, Invoicer: invoicer})
+	contributions := campaigns.NewContributions(d, campaigns.Config{Events: events.Discard, Jobs: queue, Ledger: credits, Accounts: accounts, Invoicer: invoicer})
 	bill := billing.New(d, billing.Config{Events: events.Discard, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
 	camp := campaigns.New(contributions, bill)
 	workers := river.NewWorkers()

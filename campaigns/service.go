@@ -19,6 +19,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -44,6 +45,9 @@ type Config struct {
 	Ledger   *ledger.Service
 	Invoicer *invoicing.Invoicer
 	Accounts Accounts
+	// Events receives campaign.settled in the settlement's transaction
+	// (required; events.Discard for none).
+	Events events.Publisher
 }
 
 // Contributions is the part of campaigns that records what Stripe reports
@@ -57,14 +61,18 @@ type Contributions struct {
 	ledger   *ledger.Service
 	invoicer *invoicing.Invoicer
 	accounts Accounts
+	events   events.Publisher
 }
 
 // NewContributions returns what billing's webhooks call.
 func NewContributions(bdb *bun.DB, cfg Config) *Contributions {
+	if cfg.Events == nil {
+		panic("campaigns: NewContributions needs Config.Events")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Contributions{db: bdb, now: func() time.Time { return cfg.Now().UTC() }, jobs: cfg.Jobs, ledger: cfg.Ledger,
+	return &Contributions{events: cfg.Events, db: bdb, now: func() time.Time { return cfg.Now().UTC() }, jobs: cfg.Jobs, ledger: cfg.Ledger,
 		invoicer: cfg.Invoicer, accounts: cfg.Accounts}
 }
 

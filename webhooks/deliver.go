@@ -56,11 +56,12 @@ func (deliverArgs) Kind() string { return "relais.webhook_deliver" }
 // Publish implements events.Publisher: one job per event, inserted in the
 // caller's transaction (a booking pays one INSERT, whatever the number of
 // endpoints); the job finds the endpoints and queues their deliveries.
+// Outside a transaction (a door's decision, recorded in one statement on
+// its own, and device presence) the job is inserted on its own, after the
+// change: a crash between the two loses that event's webhook, never the
+// change.
 func (s *Service) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
-	tx, ok := idb.(bun.Tx)
-	if !ok {
-		return fmt.Errorf("publish %s: not inside a transaction", e.Type)
-	}
+	tx, inTx := idb.(bun.Tx)
 	pl := payload{ID: e.ID, Type: e.Type, Timestamp: e.At.UTC(), Data: e.Data}
 	if e.SiteID != "" {
 		pl.SiteID = &e.SiteID
@@ -69,7 +70,13 @@ func (s *Service) Publish(ctx context.Context, idb bun.IDB, e events.Event) erro
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", e.Type, err)
 	}
-	if _, err := s.jobs.InsertTx(ctx, tx, fanoutArgs{EventID: e.ID, Type: e.Type, SiteID: e.SiteID, Body: body}, nil); err != nil {
+	args := fanoutArgs{EventID: e.ID, Type: e.Type, SiteID: e.SiteID, Body: body}
+	if inTx {
+		_, err = s.jobs.InsertTx(ctx, tx, args, nil)
+	} else {
+		_, err = s.jobs.Insert(ctx, args, nil)
+	}
+	if err != nil {
 		return fmt.Errorf("publish %s: %w", e.Type, err)
 	}
 	return nil

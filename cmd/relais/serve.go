@@ -73,7 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// whose webhooks feed them, the campaigns after: they pay through it.
 	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
-	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
+	contributions := campaigns.NewContributions(d, campaigns.Config{Events: webhooksSvc, Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
 	billingSvc := billing.New(d, billing.Config{Events: webhooksSvc, Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	campaignsSvc := campaigns.New(contributions, billingSvc)
@@ -84,7 +84,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
 	// event recorder exists first, to record devices going offline.
-	gateCfg := access.GateConfig{Logger: log, Jobs: queue, Accounts: identitySvc,
+	gateCfg := access.GateConfig{Publisher: webhooksSvc, Logger: log, Jobs: queue, Accounts: identitySvc,
 		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout,
