@@ -51,6 +51,8 @@ type gateFixture struct {
 
 	// accounts names the managers in the audit.
 	accounts *identity.Service
+	// published records what the gate tells integrators.
+	published *events.Recorder
 
 	mu  sync.Mutex
 	now time.Time
@@ -87,7 +89,8 @@ func newGateFixture(t testing.TB) *gateFixture {
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.
-	gateCfg := access.GateConfig{Publisher: events.Discard, Now: f.clock, Jobs: f.jobs, Accounts: accounts}
+	f.published = &events.Recorder{}
+	gateCfg := access.GateConfig{Publisher: f.published, Now: f.clock, Jobs: f.jobs, Accounts: accounts}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})
 	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, gateCfg)
