@@ -2,6 +2,8 @@ package webhooks
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -63,5 +65,23 @@ func TestDialerRefusesPrivate(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), errBlockedAddress.Error()) {
 		t.Fatalf("err = %v, want %v", err, errBlockedAddress)
+	}
+}
+
+// TestNoRedirects: a 3xx is the receiver's answer, logged as a failure;
+// its Location is never followed.
+func TestNoRedirects(t *testing.T) {
+	followed := false
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { followed = true }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	s := &Service{client: newClient(true)}
+	secret := newSecret()
+	a := s.send(context.Background(), &Endpoint{URL: redirect.URL, Secret: secret}, &Delivery{EventID: "evt_1", Payload: []byte(`{}`)})
+	if a.ok() || a.code != http.StatusTemporaryRedirect || followed {
+		t.Fatalf("attempt = %+v, followed = %v", a, followed)
 	}
 }
