@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
@@ -184,7 +185,7 @@ func TestDecisionsRecordedBeforeCommands(t *testing.T) {
 			}
 		}
 	}}
-	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: f.accounts})
+	gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Publisher: events.Discard, Now: f.clock, Jobs: f.jobs, Accounts: f.accounts})
 
 	dec, err := gate.Unlock(ctx, resident, f.entrance.ID, "")
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/csvsafe"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 )
@@ -91,6 +92,8 @@ type Events struct {
 	log   *slog.Logger
 	// metrics counts events by kind, decision and outcome.
 	metrics *gateMetrics
+	// publisher tells integrators (see publish.go).
+	publisher events.Publisher
 	// insertSQL and insertFields record a door's decision on PostgreSQL
 	// (eventInsertSQL), settleSQL its answer (eventSettleSQL); both are
 	// empty on SQLite.
@@ -103,7 +106,10 @@ type Events struct {
 // DurableAudit).
 func NewEvents(db *bun.DB, cfg GateConfig) *Events {
 	cfg = cfg.withDefaults()
-	e := &Events{db: db, clock: cfg.Now, log: cfg.Logger, metrics: newGateMetrics()}
+	if cfg.Publisher == nil {
+		panic("access: GateConfig.Publisher is required")
+	}
+	e := &Events{db: db, clock: cfg.Now, log: cfg.Logger, metrics: newGateMetrics(), publisher: cfg.Publisher}
 	e.insertSQL, e.insertFields = eventInsertSQL(db, cfg.DurableAudit)
 	e.settleSQL = eventSettleSQL(db, cfg.DurableAudit)
 	return e
@@ -135,6 +141,9 @@ func (e *Events) record(ctx context.Context, idb bun.IDB, ev *Event) error {
 	}
 	if err := e.insertEvent(ctx, idb, ev); err != nil {
 		return fmt.Errorf("record access event: %w", err)
+	}
+	if err := e.publish(ctx, idb, ev, false); err != nil {
+		return err
 	}
 	if ev.Outcome != OutcomePending {
 		e.metrics.decision(ev)
@@ -185,7 +194,7 @@ func (e *Events) writeAnswer(ctx context.Context, idb bun.IDB, ev *Event) error 
 		return fmt.Errorf("record the device's answer (%s) to access event %s: %w", ev.Outcome, ev.ID, err)
 	}
 	e.metrics.decision(ev)
-	return nil
+	return e.publish(ctx, idb, ev, true)
 }
 
 // settleSQL settles a pending event; eventSettleSQL is its fast form.

@@ -17,6 +17,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/jobs"
@@ -62,6 +63,9 @@ type GateConfig struct {
 	Events *Events
 	// Accounts gives the names the audit shows (identity.Service).
 	Accounts Accounts
+	// Publisher receives access.granted/denied and device.online/offline
+	// (required; events.Discard for none).
+	Publisher events.Publisher
 }
 
 // Accounts is what the gate needs of identity's accounts: the name of the

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -50,6 +51,8 @@ type gateFixture struct {
 
 	// accounts names the managers in the audit.
 	accounts *identity.Service
+	// published records what the gate tells integrators.
+	published *events.Recorder
 
 	mu  sync.Mutex
 	now time.Time
@@ -80,13 +83,14 @@ func newGateFixture(t testing.TB) *gateFixture {
 	}
 	f.accounts = accounts
 	credits := ledger.New(d, ledger.Config{Now: f.clock, Jobs: f.jobs, Accounts: accounts, Sites: calendar.DevicePlaces{}})
-	f.bill = billing.New(d, billing.Config{Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
+	f.bill = billing.New(d, billing.Config{Events: events.Discard, Now: f.clock, Invoicer: invoicing.NewInvoicer(d, f.clock), Accounts: accounts, Ledger: credits})
 	// The calendar asks billing, through the gate's guard, as in serve.
-	f.cal = calendar.New(d, calendar.Config{Now: f.clock, Jobs: f.jobs, Accounts: accounts, Guard: access.SessionGuard(f.bill, f.jobs)})
+	f.cal = calendar.New(d, calendar.Config{Events: events.Discard, Now: f.clock, Jobs: f.jobs, Accounts: accounts, Guard: access.SessionGuard(f.bill, f.jobs)})
 	// Devices keep the wall clock: a device checks a command's expiry
 	// against its own.
 	// The gate records the devices' presence: its events exist first.
-	gateCfg := access.GateConfig{Now: f.clock, Jobs: f.jobs, Accounts: accounts}
+	f.published = &events.Recorder{}
+	gateCfg := access.GateConfig{Publisher: f.published, Now: f.clock, Jobs: f.jobs, Accounts: accounts}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	f.dev = devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second, Logger: mqtttest.Quiet(), OnPresence: gateCfg.Events.OnPresence})
 	f.gate = access.NewGate(d, f.cal, f.bill, f.dev, gateCfg)
@@ -429,7 +433,7 @@ func TestDoorDecisionCommits(t *testing.T) {
 			watched := watchedDevices{f.dev, func(cmd devices.Command) {
 				sent, atSend = cmd, f.events(t, access.EventFilter{SiteID: f.site.ID})
 			}}
-			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Now: f.clock, DurableAudit: durable, Jobs: f.jobs, Accounts: f.accounts})
+			gate := access.NewGate(f.db, f.cal, f.bill, watched, access.GateConfig{Publisher: events.Discard, Now: f.clock, DurableAudit: durable, Jobs: f.jobs, Accounts: f.accounts})
 			m := f.manager(t)
 			f.setClock(f.at(3, 23, 30))
 			if _, err := gate.Unlock(ctx, m, f.roomLock.ID, "livraison"); problemCode(err) != "device_offline" {

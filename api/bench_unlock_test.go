@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/devices/mqtttest"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/latency"
 )
 
@@ -104,7 +105,7 @@ func benchUnlock(b *testing.B, start func(*testing.B, *devices.Service) *mqtttes
 	// for the audit record's flush to disk (on SQLite nothing changes).
 	b.Run("unlock-durable", func(b *testing.B) {
 		fast := h.api.Gate
-		h.api.Gate = access.NewGate(h.db, h.cal, h.bill, h.dev, access.GateConfig{Now: h.clock.Now, DurableAudit: true, Jobs: h.jobs, Accounts: h.access})
+		h.api.Gate = access.NewGate(h.db, h.cal, h.bill, h.dev, access.GateConfig{Publisher: events.Discard, Now: h.clock.Now, DurableAudit: true, Jobs: h.jobs, Accounts: h.access})
 		defer func() { h.api.Gate = fast }()
 		unlock(b, nil)
 	})

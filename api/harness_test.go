@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
@@ -29,6 +30,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/webhooks"
 )
 
 // harness runs the whole API over a real HTTP server and a fresh database.
@@ -105,20 +107,24 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	led := ledger.New(d, ledger.Config{Now: clk.Now, Jobs: queue, Accounts: acc, Sites: calendar.DevicePlaces{}})
 	// Online payment is off unless a test turns it on (h.withStripe).
 	invoices := invoicing.NewInvoicer(d, clk.Now)
-	contributions := campaigns.NewContributions(d, campaigns.Config{Now: clk.Now, Jobs: queue, Ledger: led, Invoicer: invoices, Accounts: acc})
-	billCfg := billing.Config{Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
+	contributions := campaigns.NewContributions(d, campaigns.Config{Events: events.Discard, Now: clk.Now, Jobs: queue, Ledger: led, Invoicer: invoices, Accounts: acc})
+	billCfg := billing.Config{Events: events.Discard, Now: clk.Now, Invoicer: invoices, Accounts: acc, Ledger: led, Contributions: contributions}
 	bill := billing.New(d, billCfg)
 	camp := campaigns.New(contributions, bill)
 	// Billing is there, but its entitlement check is not the calendar's
 	// guard unless a test asks (h.checkEntitlements): calendar tests book
 	// without memberships.
-	calCfg := calendar.Config{Now: clk.Now, Jobs: queue, Accounts: acc}
+	calCfg := calendar.Config{Events: events.Discard, Now: clk.Now, Jobs: queue, Accounts: acc}
 	cal := calendar.New(d, calCfg)
 	// Devices are registered but not connected to a broker unless a test
 	// starts one (see doors_test.go): commands then fail as offline.
 	dev := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, CommandTimeout: 2 * time.Second})
-	gateCfg := access.GateConfig{Now: clk.Now, Jobs: queue, Accounts: acc}
+	gateCfg := access.GateConfig{Publisher: events.Discard, Now: clk.Now, Jobs: queue, Accounts: acc}
 	gate := access.NewGate(d, cal, bill, dev, gateCfg)
+	// Webhook endpoints may be http:// on loopback here, as with
+	// --webhook-allow-private; their deliveries are the webhooks package's
+	// tests.
+	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
 	a := api.New(api.Deps{
 		Access:      acc,
 		Calendar:    cal,
@@ -128,6 +134,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Invoices:    invoices,
 		Devices:     dev,
 		Gate:        gate,
+		Webhooks:    hooks,
 		Idempotency: idempotency.New(d, clk.Now),
 		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
 	})

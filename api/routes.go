@@ -74,6 +74,17 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/waitlist/{entry_id}", s.requireAuth(s.handleLeaveWaitlist))
 	s.handle("POST /v1/waitlist/{entry_id}/accept", s.requireAuth(s.idempotentAuthed(s.handleAcceptOffer)))
 
+	s.handle("POST /v1/sites/{site_id}/webhooks", s.requireAuth(s.idempotentAuthed(s.handleCreateSiteWebhook)))
+	s.handle("GET /v1/sites/{site_id}/webhooks", s.requireAuth(s.handleListSiteWebhooks))
+	s.handle("POST /v1/webhooks", s.requireAuth(s.idempotentAuthed(s.handleCreateWebhook)))
+	s.handle("GET /v1/webhooks", s.requireAuth(s.handleListWebhooks))
+	s.handle("GET /v1/webhooks/{webhook_id}", s.requireAuth(s.handleGetWebhook))
+	s.handle("PATCH /v1/webhooks/{webhook_id}", s.requireAuth(s.handlePatchWebhook))
+	s.handle("DELETE /v1/webhooks/{webhook_id}", s.requireAuth(s.handleDeleteWebhook))
+	s.handle("POST /v1/webhooks/{webhook_id}/rotate-secret", s.requireAuth(s.handleRotateWebhookSecret))
+	s.handle("GET /v1/webhooks/{webhook_id}/deliveries", s.requireAuth(s.handleListWebhookDeliveries))
+	s.handle("POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", s.requireAuth(s.handleRedeliverWebhook))
+
 	s.handle("GET /v1/sites/{site_id}/availability", s.requireAuth(s.handleSiteAvailability))
 	s.handle("GET /v1/resources/{resource_id}/availability", s.requireAuth(s.handleResourceAvailability))
 

@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/webhooks"
 )
 
 // Deps are the services the API talks to; cmd/relais builds them.
@@ -34,6 +35,7 @@ type Deps struct {
 	Invoices    *invoicing.Invoicer
 	Devices     *devices.Service
 	Gate        *access.Gate
+	Webhooks    *webhooks.Service
 	Idempotency *idempotency.Store
 	Logger      *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.

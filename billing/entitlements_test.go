@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -29,6 +30,7 @@ type fixture struct {
 	users  []string
 	paris  *time.Location
 	clock  *time.Time
+	events *events.Recorder
 }
 
 func newFixture(t testing.TB, members int) *fixture {
@@ -41,8 +43,9 @@ func newFixture(t testing.TB, members int) *fixture {
 	queue := jobstest.Queue(t, d)
 	accounts := billing.AccountsForTest(t, d)
 	credits := newLedger(t, d, nowFn)
-	bill := billing.New(d, billing.Config{Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: accounts, Ledger: credits})
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
+	rec := &events.Recorder{}
+	bill := billing.New(d, billing.Config{Events: rec, Now: nowFn, Invoicer: invoicing.NewInvoicer(d, nowFn), Accounts: accounts, Ledger: credits})
+	cal := calendar.New(d, calendar.Config{Events: events.Discard, Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
 	hours := calendar.OpeningHours{}
 	for _, day := range calendar.Weekdays {
 		hours[day] = [][2]string{{"08:00", "20:00"}}
@@ -54,7 +57,7 @@ func newFixture(t testing.TB, members int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, cal: cal, bill: bill, ledger: credits, site: site, paris: paris, clock: clock}
+	f := &fixture{db: d, cal: cal, bill: bill, ledger: credits, site: site, paris: paris, clock: clock, events: rec}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), "M"))
 	}

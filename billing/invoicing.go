@@ -19,6 +19,9 @@ func (s *Service) issueInvoice(ctx context.Context, tx bun.IDB, pay *Payment, p 
 	if err != nil {
 		return "", err
 	}
+	if err := s.paid(ctx, tx, pay, inv); err != nil {
+		return "", err
+	}
 	return inv.ID, nil
 }
 
@@ -41,6 +44,9 @@ func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Paym
 	if err != nil {
 		return "", err
 	}
+	if err := s.paid(ctx, tx, pay, inv); err != nil {
+		return "", err
+	}
 	return inv.ID, nil
 }
 
@@ -51,7 +57,7 @@ func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Paym
 // recorded before invoicing existed has no invoice to credit.
 func (s *Service) issueCreditNote(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error) {
 	if pay.InvoiceID == nil {
-		return "", nil
+		return "", s.refunded(ctx, tx, pay, refundCents, nil)
 	}
 	reason := "Remboursement"
 	if refundCents < pay.AmountCents {
@@ -61,6 +67,9 @@ func (s *Service) issueCreditNote(ctx context.Context, tx bun.IDB, pay *Payment,
 		Refund: &invoicing.InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
 	cn, err := s.invoicer.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
 	if err != nil {
+		return "", err
+	}
+	if err := s.refunded(ctx, tx, pay, refundCents, cn); err != nil {
 		return "", err
 	}
 	return cn.ID, nil

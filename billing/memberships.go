@@ -191,11 +191,18 @@ func (s *Service) activate(ctx context.Context, tx bun.IDB, m *Membership, start
 	return s.saveMembership(ctx, tx, m)
 }
 
+// saveMembership stores m and publishes what changed for integrators
+// (created, renewed, past due, suspended, cancelled), in tx.
 func (s *Service) saveMembership(ctx context.Context, tx bun.IDB, m *Membership) error {
+	before, periodStart, err := storedMembership(ctx, tx, m.ID)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.NewUpdate().Model(m).WherePK().ExcludeColumn("id", "user_id", "created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("update membership: %w", err)
 	}
-	return nil
+	newPeriod := m.CurrentPeriodStart != nil && (periodStart == nil || !periodStart.Equal(*m.CurrentPeriodStart))
+	return s.publishMembership(ctx, tx, membershipEvent(before, m, newPeriod), m)
 }
 
 // CancelMembership ends a membership: at the end of the period (the
@@ -345,16 +352,39 @@ func (s *Service) Lifecycle(ctx context.Context, now time.Time) (int64, error) {
 		total += n
 		return nil
 	}
-	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, updated_at = ?", StatusSuspended, now).
-		Where("status = ? AND past_due_since <= ?", StatusPastDue, now.Add(-s.grace))); err != nil {
+	// The transitions integrators are told of: each statement returns the
+	// memberships it moved, whose events go in the same transaction.
+	told := func(typ string, q func(tx bun.Tx) *bun.UpdateQuery) error {
+		return db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+			var moved []Membership
+			if err := q(tx).Returning("id, user_id, plan_id, site_id, status, current_period_start, current_period_end").Scan(ctx, &moved); err != nil {
+				return fmt.Errorf("membership lifecycle: %w", err)
+			}
+			for i := range moved {
+				if err := s.publishMembership(ctx, tx, typ, &moved[i]); err != nil {
+					return err
+				}
+			}
+			total += int64(len(moved))
+			return nil
+		})
+	}
+	if err := told(EventMembershipSuspended, func(tx bun.Tx) *bun.UpdateQuery {
+		return tx.NewUpdate().Model((*Membership)(nil)).Set("status = ?, updated_at = ?", StatusSuspended, now).
+			Where("status = ? AND past_due_since <= ?", StatusPastDue, now.Add(-s.grace))
+	}); err != nil {
 		return total, err
 	}
-	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, canceled_at = ?, updated_at = ?", StatusCanceled, now, now).
-		Where("status IN (?) AND cancel_at_period_end AND current_period_end <= ?", bun.In([]string{StatusActive, StatusPastDue}), now)); err != nil {
+	if err := told(EventMembershipCancelled, func(tx bun.Tx) *bun.UpdateQuery {
+		return tx.NewUpdate().Model((*Membership)(nil)).Set("status = ?, canceled_at = ?, updated_at = ?", StatusCanceled, now, now).
+			Where("status IN (?) AND cancel_at_period_end AND current_period_end <= ?", bun.In([]string{StatusActive, StatusPastDue}), now)
+	}); err != nil {
 		return total, err
 	}
-	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, past_due_since = current_period_end, updated_at = ?", StatusPastDue, now).
-		Where("status = ? AND source = ? AND current_period_end <= ?", StatusActive, SourceOnSite, now)); err != nil {
+	if err := told(EventMembershipPastDue, func(tx bun.Tx) *bun.UpdateQuery {
+		return tx.NewUpdate().Model((*Membership)(nil)).Set("status = ?, past_due_since = current_period_end, updated_at = ?", StatusPastDue, now).
+			Where("status = ? AND source = ? AND current_period_end <= ?", StatusActive, SourceOnSite, now)
+	}); err != nil {
 		return total, err
 	}
 	if err := upd(s.db.NewUpdate().Model((*Membership)(nil)).Set("status = ?, canceled_at = ?, updated_at = ?", StatusCanceled, now, now).

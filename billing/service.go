@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	// contributions (campaigns.Contributions). Nil: billing without
 	// campaigns treats those events as about unknown payments.
 	Contributions ContributionEvents
+	// Events receives payment, invoice and membership events inside each
+	// change's transaction (required; events.Discard for none).
+	Events events.Publisher
 }
 
 // Accounts is what billing reads of members' accounts: the name and email
@@ -73,6 +77,7 @@ type Service struct {
 	// and contributions.
 	invoicer Invoicer
 	accounts Accounts
+	events   events.Publisher
 	// stripe is the online payment provider; its api is nil without a
 	// secret key.
 	stripe *stripeClient
@@ -91,6 +96,9 @@ func New(bdb *bun.DB, cfg Config) *Service {
 	if cfg.Accounts == nil {
 		panic("billing.New: Config.Accounts is required")
 	}
+	if cfg.Events == nil {
+		panic("billing.New: Config.Events is required")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -101,7 +109,7 @@ func New(bdb *bun.DB, cfg Config) *Service {
 		cfg.Contributions = noContributions{}
 	}
 	s := &Service{db: bdb, ledger: cfg.Ledger, contributions: cfg.Contributions, now: func() time.Time { return cfg.Now().UTC() },
-		grace: time.Duration(cfg.GraceDays) * 24 * time.Hour, invoicer: cfg.Invoicer, accounts: cfg.Accounts, stripe: newStripeClient(cfg.Stripe)}
+		grace: time.Duration(cfg.GraceDays) * 24 * time.Hour, invoicer: cfg.Invoicer, accounts: cfg.Accounts, events: cfg.Events, stripe: newStripeClient(cfg.Stripe)}
 	if bdb != nil {
 		s.columns.memberships = db.Columns[Membership](bdb, "")
 		s.columns.passes = db.Columns[DayPass](bdb, "")

@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -94,12 +95,12 @@ func newStripeFixture(t testing.TB, members int, apiURL string) *stripeFixture {
 	issued := &invoiceRecorder{}
 	accounts := testAccounts(t, d)
 	credits := ledger.New(d, ledger.Config{Now: nowFn, Jobs: jobstest.Queue(t, d), Accounts: accounts, Sites: calendar.DevicePlaces{}})
-	cfg := Config{Now: nowFn, Invoicer: issued, Accounts: accounts, Ledger: credits}
+	cfg := Config{Events: events.Discard, Now: nowFn, Invoicer: issued, Accounts: accounts, Ledger: credits}
 	if apiURL != "" {
 		cfg.Stripe = StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
 	bill := New(d, cfg)
-	calCfg := calendar.Config{Now: nowFn, Jobs: jobstest.Queue(t, d), Accounts: accounts}
+	calCfg := calendar.Config{Events: events.Discard, Now: nowFn, Jobs: jobstest.Queue(t, d), Accounts: accounts}
 	cal := calendar.New(d, guardedBy(calCfg, bill))
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},

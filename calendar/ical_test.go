@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 )
 
 // day is 10:00 in Paris, d days after the fixture's Monday 2 March 2026.
@@ -30,7 +31,7 @@ func (f *fixture) day(d int) time.Time {
 // clock is the fixture's service as if the time were now: the way to make
 // reservations that are in the past today.
 func (f *fixture) clock(now time.Time) *calendar.Service {
-	return calendar.New(f.db, calendar.Config{Now: func() time.Time { return now }, Jobs: f.jobs, Accounts: f.accounts})
+	return calendar.New(f.db, calendar.Config{Events: events.Discard, Now: func() time.Time { return now }, Jobs: f.jobs, Accounts: f.accounts})
 }
 
 // bookAt books res for user over [start, start+1h) with the clock at now.

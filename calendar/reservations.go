@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
@@ -145,6 +146,9 @@ func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 		if out, err = svc.book(ctx, tx, b, nil); err != nil {
 			return err
 		}
+		if err := svc.publish(ctx, tx, EventReservationCreated, out); err != nil {
+			return err
+		}
 		if b.Claim != nil {
 			return b.Claim.Complete(ctx, tx, b.Response(out))
 		}
@@ -193,9 +197,10 @@ var errNotInOneStatement = errors.New("not bookable in one statement")
 // the reservation if the slot is free and the cached rows current, and the
 // key with its answer if the reservation went in. A key already taken, by a
 // finished request or a concurrent one, breaks the key's unique index and
-// so undoes the whole statement. With no guard to consult the statement
-// commits alone (one round trip); with one, the guard's statements join it
-// in a transaction, under the lock.
+// so undoes the whole statement. With no guard to consult and no events to
+// publish the statement commits alone (one round trip); otherwise the
+// guard's statements and the event join it in a transaction, under the
+// lock.
 //
 // The lock is taken inside the statement so as to cost no round trip, and
 // so after the statement's snapshot: a booking that waited for it does not
@@ -254,11 +259,14 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		if err := svc.guard.CheckBooking(ctx, idb, r, s.res, s.site); err != nil {
 			return err
 		}
+		if err := svc.publish(ctx, idb, EventReservationCreated, r); err != nil {
+			return err
+		}
 		out = r
 		return nil
 	}
 	var err error
-	if !svc.guarded {
+	if !svc.guarded && svc.events == events.Discard {
 		err = book(ctx, svc.db)
 	} else {
 		err = db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error { return book(ctx, tx) })
@@ -906,6 +914,9 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, actor
 	if err := svc.offerFreed(ctx, tx, res, r.StartsAt, r.BusyUntil); err != nil {
 		return nil, err
 	}
+	if err := svc.publish(ctx, tx, EventReservationCancelled, r); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -1001,6 +1012,9 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 			return fmt.Errorf("move reservation: %w", err)
 		}
 		if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
+			return err
+		}
+		if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
 			return err
 		}
 		out = r

@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
@@ -39,7 +40,7 @@ func newFixture(t testing.TB, members int) *fixture {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	// Monday 2 March 2026, 07:00 in Paris.
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
-	return newFixtureWith(t, members, calendar.Config{Now: func() time.Time { return now }}, now)
+	return newFixtureWith(t, members, calendar.Config{Events: events.Discard, Now: func() time.Time { return now }}, now)
 }
 
 func newFixtureWith(t testing.TB, members int, cfg calendar.Config, now time.Time) *fixture {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/events"
 )
 
 // The booking path keeps resources and sites in memory. A change made
@@ -16,7 +17,7 @@ func TestBookingSeesResourceChangesFromOtherReplicas(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 1)
 	ctx := context.Background()
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs, Accounts: f.accounts})
+	other := calendar.New(f.db, calendar.Config{Events: events.Discard, Now: func() time.Time { return f.now }, Jobs: f.jobs, Accounts: f.accounts})
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk 1"})
 	yes, no := true, false

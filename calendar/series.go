@@ -243,6 +243,11 @@ func (svc *Service) bookOccurrences(ctx context.Context, tx bun.Tx, res *Resourc
 			Detail: fmt.Sprintf("%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), len(starts)),
 			Extra:  map[string]any{"unavailable": out.Skipped}}
 	}
+	for _, r := range out.Created {
+		if err := svc.publish(ctx, tx, EventReservationCreated, r); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -482,6 +487,9 @@ func (svc *Service) moveOccurrence(ctx context.Context, tx bun.Tx, res *Resource
 		return nil, fmt.Errorf("move occurrence: %w", err)
 	}
 	if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
+		return nil, err
+	}
+	if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
 		return nil, err
 	}
 	return nil, nil

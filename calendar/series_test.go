@@ -8,6 +8,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 )
 
 func TestSeriesKeepsWallClockAcrossDST(t *testing.T) {
@@ -118,7 +119,7 @@ func TestSeriesAcrossFallBack(t *testing.T) {
 	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	now := time.Date(2026, 10, 1, 7, 0, 0, 0, paris)
-	f := newFixtureWith(t, 1, calendar.Config{Now: func() time.Time { return now }}, now)
+	f := newFixtureWith(t, 1, calendar.Config{Events: events.Discard, Now: func() time.Time { return now }}, now)
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
 	// Daily 09:00–10:00 from 23 to 27 October: the clocks go back on the 25th.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/events"
 )
 
 // Availability keeps a site's reservations in memory (busyCache). Whatever
@@ -21,9 +22,9 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clock := time.Date(2026, 3, 2, 7, 0, 0, 0, paris)
-	f := newFixtureWith(t, 1, calendar.Config{Now: func() time.Time { return clock }}, clock)
+	f := newFixtureWith(t, 1, calendar.Config{Events: events.Discard, Now: func() time.Time { return clock }}, clock)
 	ctx := context.Background()
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return clock }, Jobs: f.jobs, Accounts: f.accounts})
+	other := calendar.New(f.db, calendar.Config{Events: events.Discard, Now: func() time.Time { return clock }, Jobs: f.jobs, Accounts: f.accounts})
 	u := f.users[0]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
 	neighbour := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Neighbour"})
@@ -144,7 +145,7 @@ func TestAvailabilitySeesEveryChange(t *testing.T) {
 func withDesks(t *testing.T, n int) (*fixture, *calendar.Service, []*calendar.Resource) {
 	t.Helper()
 	f := newFixture(t, 1)
-	other := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs, Accounts: f.accounts})
+	other := calendar.New(f.db, calendar.Config{Events: events.Discard, Now: func() time.Time { return f.now }, Jobs: f.jobs, Accounts: f.accounts})
 	var desks []*calendar.Resource
 	for i := range n {
 		desks = append(desks, f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: fmt.Sprintf("Desk %d", i)}))
@@ -251,7 +252,7 @@ func TestAvailabilityUnderConcurrentBookings(t *testing.T) {
 	if booked.Load() == 0 {
 		t.Fatal("no booking went through")
 	}
-	fresh := calendar.New(f.db, calendar.Config{Now: func() time.Time { return f.now }, Jobs: f.jobs, Accounts: f.accounts})
+	fresh := calendar.New(f.db, calendar.Config{Events: events.Discard, Now: func() time.Time { return f.now }, Jobs: f.jobs, Accounts: f.accounts})
 	if got, want := render(f.svc), render(fresh); got != want {
 		t.Fatalf("cached availability after the writes:\n%s\nwant (no cache):\n%s", got, want)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// offer whose job is late or lost still lapses when its resource is
 	// next booked (see expireOverdueHolds).
 	Jobs *jobs.Queue
+	// Events receives reservation events inside each change's transaction
+	// (required; events.Discard for none).
+	Events events.Publisher
 }
 
 // Service implements the calendar use cases. Each operation done for
@@ -53,6 +57,7 @@ type Service struct {
 	accounts Accounts
 	offerTTL time.Duration
 	jobs     *jobs.Queue
+	events   events.Publisher
 	// resources saves the booking path its read of the resource and site.
 	resources resourceCache
 	// sites saves availability its read of a site's resources and
@@ -89,6 +94,9 @@ func New(db *bun.DB, cfg Config) *Service {
 	if cfg.Accounts == nil {
 		panic("calendar: New needs Config.Accounts")
 	}
+	if cfg.Events == nil {
+		panic("calendar: New needs Config.Events")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -99,7 +107,7 @@ func New(db *bun.DB, cfg Config) *Service {
 	if !guarded {
 		cfg.Guard = allowAll{}
 	}
-	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, guarded: guarded, accounts: cfg.Accounts, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs}
+	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, guarded: guarded, accounts: cfg.Accounts, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs, events: cfg.Events}
 	if db != nil {
 		svc.reservationColumns = reservationColumns(db)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
@@ -246,5 +247,5 @@ func newService(t *testing.T) *calendar.Service {
 	t.Helper()
 	d := dbtest.New(t)
 	queue := jobstest.Queue(t, d)
-	return calendar.New(d, calendar.Config{Jobs: queue, Accounts: identitytest.Accounts(t, d, queue)})
+	return calendar.New(d, calendar.Config{Events: events.Discard, Jobs: queue, Accounts: identitytest.Accounts(t, d, queue)})
 }

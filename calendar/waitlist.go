@@ -227,6 +227,9 @@ func (svc *Service) AcceptOffer(ctx context.Context, p *identity.Principal, entr
 		if _, err := tx.NewUpdate().Model(r).Column("status", "hold_expires_at", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("confirm held reservation: %w", err)
 		}
+		if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
+			return err
+		}
 		if err := svc.setEntry(ctx, tx, e, WaitBooked); err != nil {
 			return err
 		}
@@ -392,6 +395,9 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 		r.Status, r.HoldExpiresAt = StatusHeld, &expires
 		if _, err := tx.NewUpdate().Model(r).Column("status", "hold_expires_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("hold reservation: %w", err)
+		}
+		if err := svc.publish(ctx, tx, EventReservationCreated, r); err != nil {
+			return err
 		}
 		e.OfferExpiresAt = &expires
 		if err := svc.setEntry(ctx, tx, e, WaitOffered); err != nil {

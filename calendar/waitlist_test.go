@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
@@ -27,7 +28,7 @@ func TestWaitingList(t *testing.T) {
 	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
-	f := newFixtureWith(t, 4, calendar.Config{Now: clk.Now, OfferTTL: time.Hour}, clk.t)
+	f := newFixtureWith(t, 4, calendar.Config{Events: events.Discard, Now: clk.Now, OfferTTL: time.Hour}, clk.t)
 	ctx := context.Background()
 	a, b, c, d := f.users[0], f.users[1], f.users[2], f.users[3]
 	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
@@ -98,7 +99,7 @@ func TestAcceptOfferAndLazyExpiry(t *testing.T) {
 	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
-	f := newFixtureWith(t, 3, calendar.Config{Now: clk.Now, OfferTTL: 30 * time.Minute}, clk.t)
+	f := newFixtureWith(t, 3, calendar.Config{Events: events.Discard, Now: clk.Now, OfferTTL: 30 * time.Minute}, clk.t)
 	ctx := context.Background()
 	a, b, c := f.users[0], f.users[1], f.users[2]
 	room := f.resource(t, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 4})
@@ -137,7 +138,7 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	t.Parallel()
 	paris, _ := time.LoadLocation("Europe/Paris")
 	now := time.Now().In(paris)
-	f := newFixtureWith(t, 3, calendar.Config{OfferTTL: 6 * time.Second}, now)
+	f := newFixtureWith(t, 3, calendar.Config{Events: events.Discard, OfferTTL: 6 * time.Second}, now)
 	ctx := context.Background()
 	workers := river.NewWorkers()
 	if err := f.svc.AddWorkers(workers); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -409,6 +410,22 @@ func (s *Service) CloseCampaign(ctx context.Context, p *identity.Principal, camp
 	return s.SettleCampaign(ctx, campaignID, true)
 }
 
+// EventCampaignSettled tells integrators a campaign ended: succeeded (its
+// credit vests) or failed (online contributions are refunded).
+const EventCampaignSettled = "campaign.settled"
+
+// CampaignSettledEvent is the data of campaign.settled.
+type CampaignSettledEvent struct {
+	CampaignID  string `json:"campaign_id"`
+	SiteID      string `json:"site_id"`
+	Title       string `json:"title"`
+	Status      string `json:"status"`
+	Mode        string `json:"mode"`
+	GoalCents   int64  `json:"goal_cents"`
+	RaisedCents int64  `json:"raised_cents"`
+	ClosedEarly bool   `json:"closed_early"`
+}
+
 // Raised sums the money a campaign has in (paid contributions).
 func raised(ctx context.Context, idb bun.IDB, campaignID string) (cents int64, backers int, err error) {
 	var row struct {
@@ -464,6 +481,11 @@ func (s *Service) SettleCampaign(ctx context.Context, campaignID string, early b
 		c.Status, c.SettledAt, c.UpdatedAt = status, &now, now
 		if early {
 			c.ClosedEarlyAt = &now
+		}
+		if err := s.events.Publish(ctx, tx, events.New(EventCampaignSettled, c.SiteID, now, CampaignSettledEvent{
+			CampaignID: c.ID, SiteID: c.SiteID, Title: c.Title, Status: status, Mode: c.Mode,
+			GoalCents: c.GoalCents, RaisedCents: sum, ClosedEarly: early})); err != nil {
+			return err
 		}
 		if c.Mode == ModeKeepItAll {
 			return nil // its credit vested at once

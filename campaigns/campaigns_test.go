@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -293,6 +294,16 @@ func TestSettlementHappensOnce(t *testing.T) {
 	got, _ := f.camp.GetCampaign(ctx, c.ID)
 	if got.Status != CampaignSucceeded || got.SettledAt == nil {
 		t.Fatalf("campaign = %+v", got)
+	}
+	// Integrators are told once, whatever the number of settlers.
+	var settled []events.Event
+	for _, e := range f.events.Events() {
+		if e.Type == EventCampaignSettled {
+			settled = append(settled, e)
+		}
+	}
+	if len(settled) != 1 || settled[0].Data.(CampaignSettledEvent).RaisedCents != 31000 || settled[0].SiteID != f.site.ID {
+		t.Fatalf("campaign.settled events = %+v", settled)
 	}
 	if n := f.count(t, "credit_movements", "kind = ?", ledger.MoveVest); n != 3 {
 		t.Fatalf("%d vest movements, want 3", n)

@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -36,6 +37,7 @@ type fixture struct {
 	site   *calendar.Site
 	users  []string
 	clock  *time.Time
+	events *events.Recorder
 }
 
 func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
@@ -53,20 +55,21 @@ func newCampaignFixture(t testing.TB, members int, apiURL string) *fixture {
 	}
 	credits := ledger.New(d, ledger.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nowFn)
-	contributions := NewContributions(d, Config{Now: nowFn, Jobs: queue, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
-	billCfg := billing.Config{Now: nowFn, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts}
+	rec := &events.Recorder{}
+	contributions := NewContributions(d, Config{Events: rec, Now: nowFn, Jobs: queue, Ledger: credits, Invoicer: invoicer, Accounts: accounts})
+	billCfg := billing.Config{Events: events.Discard, Now: nowFn, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts}
 	if apiURL != "" {
 		billCfg.Stripe = billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: testWebhookSecret, APIURL: apiURL}
 	}
 	bill := billing.New(d, billCfg)
-	cal := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
+	cal := calendar.New(d, calendar.Config{Events: events.Discard, Now: nowFn, Jobs: queue, Accounts: accounts, Guard: bill})
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, bill: bill, camp: New(contributions, bill), ledger: credits, site: site, clock: clock}
+	f := &fixture{db: d, bill: bill, camp: New(contributions, bill), ledger: credits, site: site, clock: clock, events: rec}
 	for i := range members {
 		f.users = append(f.users, dbtest.User(t, d, fmt.Sprintf("m%d@example.fr", i), fmt.Sprintf("Membre %d", i)))
 	}

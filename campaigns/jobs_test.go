@@ -12,6 +12,7 @@ import (
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -31,8 +32,8 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	credits := ledger.New(d, ledger.Config{Jobs: queue, Accounts: accounts, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
-	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: credits, Accounts: accounts, Invoicer: invoicer})
-	bill := billing.New(d, billing.Config{Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
+	contributions := campaigns.NewContributions(d, campaigns.Config{Events: events.Discard, Jobs: queue, Ledger: credits, Accounts: accounts, Invoicer: invoicer})
+	bill := billing.New(d, billing.Config{Events: events.Discard, Ledger: credits, Contributions: contributions, Invoicer: invoicer, Accounts: accounts})
 	camp := campaigns.New(contributions, bill)
 	workers := river.NewWorkers()
 	if err := credits.AddWorkers(workers); err != nil {
@@ -50,7 +51,7 @@ func TestCreditJobsRunOnTheQueue(t *testing.T) {
 	}
 	t.Cleanup(func() { jc.Stop(context.Background()) })
 
-	cal := calendar.New(d, calendar.Config{Jobs: queue, Accounts: accounts})
+	cal := calendar.New(d, calendar.Config{Events: events.Discard, Jobs: queue, Accounts: accounts})
 	site, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: "La Fabrique", Timezone: "Europe/Paris",
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})

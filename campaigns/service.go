@@ -20,6 +20,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -59,6 +60,9 @@ type Config struct {
 	// notes of their refunds (required: a paid contribution is invoiced).
 	Invoicer Invoicer
 	Accounts Accounts
+	// Events receives campaign.settled in the settlement's transaction
+	// (required; events.Discard for none).
+	Events events.Publisher
 }
 
 // Contributions is the part of campaigns that records what Stripe reports
@@ -72,10 +76,11 @@ type Contributions struct {
 	ledger   *ledger.Service
 	invoicer Invoicer
 	accounts Accounts
+	events   events.Publisher
 }
 
 // NewContributions returns what billing's webhooks call. cfg.Jobs,
-// cfg.Ledger, cfg.Invoicer and cfg.Accounts are required.
+// cfg.Ledger, cfg.Invoicer, cfg.Accounts and cfg.Events are required.
 func NewContributions(bdb *bun.DB, cfg Config) *Contributions {
 	switch {
 	case cfg.Jobs == nil:
@@ -86,11 +91,13 @@ func NewContributions(bdb *bun.DB, cfg Config) *Contributions {
 		panic("campaigns: NewContributions needs Config.Invoicer")
 	case cfg.Accounts == nil:
 		panic("campaigns: NewContributions needs Config.Accounts")
+	case cfg.Events == nil:
+		panic("campaigns: NewContributions needs Config.Events")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Contributions{db: bdb, now: func() time.Time { return cfg.Now().UTC() }, jobs: cfg.Jobs, ledger: cfg.Ledger,
+	return &Contributions{events: cfg.Events, db: bdb, now: func() time.Time { return cfg.Now().UTC() }, jobs: cfg.Jobs, ledger: cfg.Ledger,
 		invoicer: cfg.Invoicer, accounts: cfg.Accounts}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/pdftest"
@@ -77,7 +78,7 @@ func newInvEnv(t testing.TB) *invEnv {
 	d := dbtest.New(t)
 	clock := &testClock{t: time.Date(2026, 3, 9, 10, 0, 0, 0, parisZone)}
 	queue := jobstest.Queue(t, d)
-	cal := calendar.New(d, calendar.Config{Now: clock.Now, Jobs: queue, Accounts: identitytest.Accounts(t, d, queue)})
+	cal := calendar.New(d, calendar.Config{Events: events.Discard, Now: clock.Now, Jobs: queue, Accounts: identitytest.Accounts(t, d, queue)})
 	addr := calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"}
 	mk := func(name string, legal calendar.Legal) *calendar.Site {
 		s, err := cal.CreateSite(ctx, identity.System(), calendar.NewSite{Name: name, Timezone: "Europe/Paris", Address: addr, Legal: legal})

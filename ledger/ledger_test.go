@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/pdftest"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -40,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	site, err := calendar.New(d, calendar.Config{Now: nowFn, Jobs: queue, Accounts: accounts}).CreateSite(context.Background(), identity.System(), calendar.NewSite{Name: "La Fabrique",
+	site, err := calendar.New(d, calendar.Config{Events: events.Discard, Now: nowFn, Jobs: queue, Accounts: accounts}).CreateSite(context.Background(), identity.System(), calendar.NewSite{Name: "La Fabrique",
 		Timezone: "Europe/Paris", Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal: calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}})
 	if err != nil {

@@ -65,6 +65,9 @@ type config struct {
 	MachineWarning time.Duration
 	Demo           bool
 	DurableAudit   bool
+	// WebhookAllowPrivate lets webhook endpoints use http:// and reach
+	// private, loopback and link-local addresses.
+	WebhookAllowPrivate bool
 }
 
 // envName is the environment variable of a flag.

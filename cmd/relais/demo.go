@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/devices/devicesim"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
@@ -276,7 +277,7 @@ func bookDemoLaser(ctx context.Context, d *bun.DB, acc *identity.Service, cal *c
 	if err != nil {
 		return err
 	}
-	past := calendar.New(d, calendar.Config{Now: func() time.Time { return start.Add(-time.Hour) }, Jobs: queue, Accounts: acc})
+	past := calendar.New(d, calendar.Config{Events: events.Discard, Now: func() time.Time { return start.Add(-time.Hour) }, Jobs: queue, Accounts: acc})
 	_, err = past.Book(ctx, calendar.Booking{ResourceID: dm.laser.ID, UserID: userID, By: identity.System(),
 		Start: start.Format(time.RFC3339), End: start.Add(2 * time.Hour).Format(time.RFC3339), Note: "démo"})
 	if err != nil {

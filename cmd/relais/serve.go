@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/webhooks"
 )
 
 // migrateAll brings every schema Relais uses up to date: ours, then the
@@ -62,23 +63,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Webhooks: the domains below publish their events to it, inside
+	// their transactions; its jobs deliver them.
+	webhooksSvc := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: identitySvc, Mail: c.mailer(log),
+		AllowPrivate: c.WebhookAllowPrivate, Logger: log})
+
 	// The ledger and invoicing, then billing, which spends credit and
 	// invoices every payment; the contributions' records before billing,
 	// whose webhooks feed them, the campaigns after: they pay through it.
 	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
 	invoicer := invoicing.NewInvoicer(d, nil)
-	contributions := campaigns.NewContributions(d, campaigns.Config{Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
-	billingSvc := billing.New(d, billing.Config{Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
+	contributions := campaigns.NewContributions(d, campaigns.Config{Events: webhooksSvc, Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
+	billingSvc := billing.New(d, billing.Config{Events: webhooksSvc, Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// The calendar: bookings pass billing's entitlement check, and a
 	// cancelled reservation also switches its machine off.
-	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc,
+	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc, Events: webhooksSvc,
 		Guard: access.SessionGuard(billingSvc, queue)})
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
 	// event recorder exists first, to record devices going offline.
-	gateCfg := access.GateConfig{Logger: log, Jobs: queue, Accounts: identitySvc,
+	gateCfg := access.GateConfig{Publisher: webhooksSvc, Logger: log, Jobs: queue, Accounts: identitySvc,
 		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout,
@@ -98,7 +104,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The job client works what the services queue.
 	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc,
-		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem})
+		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc})
 	if err != nil {
 		return err
 	}
@@ -114,6 +120,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Invoices:       invoicer,
 		Devices:        devicesSvc,
 		Gate:           gate,
+		Webhooks:       webhooksSvc,
 		Idempotency:    idem,
 		Logger:         log,
 		Registry:       newRegistry(devicesSvc, gate),

@@ -27,6 +27,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/webhooks"
 )
 
 // serveConfig reads serve's flags and environment into a checked config.
@@ -45,6 +46,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret (whsec_…) of the Stripe webhook endpoint")
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", "", "Stripe API base URL, for stripe-mock in development")
 	fs.DurationVar(&c.OfferTTL, "waitlist-offer-ttl", calendar.DefaultOfferTTL, "how long a freed slot is held for the first member in its waiting list")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints use http:// and private, loopback or link-local addresses (a LAN's own tools, tests); by default they must be https:// on public addresses")
 	mqttFlags(fs, &c)
 	if err := parseFlags(fs, args, getenv, stderr); err != nil {
 		return nil, err
@@ -125,6 +127,7 @@ type jobServices struct {
 	campaigns *campaigns.Service
 	gate      *access.Gate
 	idem      *idempotency.Store
+	webhooks  *webhooks.Service
 }
 
 // startJobs starts the client that works durable jobs: waiting-list offers
@@ -146,6 +149,9 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 		return nil, fmt.Errorf("register campaign jobs: %w", err)
 	}
 	s.gate.AddWorkers(workers)
+	if err := s.webhooks.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register webhook jobs: %w", err)
+	}
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
 			"sessions and rate limits": s.identity.PruneExpired,
@@ -153,6 +159,7 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"membership lifecycle":     s.billing.Lifecycle,
 			"expired credit":           s.ledger.ExpireDue,
 			"campaigns":                s.campaigns.Housekeeping,
+			"webhook deliveries":       s.webhooks.Prune,
 		},
 		Workers:  workers,
 		Periodic: s.gate.PeriodicJobs(),
