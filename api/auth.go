@@ -41,6 +41,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 		Name     string `json:"name"`
+		Language string `json:"language"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -50,7 +51,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Access.Register(r.Context(), identity.Registration{Email: in.Email, Password: in.Password, Name: in.Name})
+	u, err := s.Access.Register(r.Context(), identity.Registration{Email: in.Email, Password: in.Password, Name: in.Name, Language: in.Language})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -6,15 +6,26 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 )
 
+// meJSON is the caller's own account: a user, with what only its owner
+// sees (the sites they manage, their profile).
+type meJSON struct {
+	userJSON
+	Language string `json:"language"`
+}
+
+func toMeJSON(u *identity.User, p *identity.Principal) meJSON {
+	out := meJSON{userJSON: toUserJSON(u), Language: u.Language}
+	out.ManagedSiteIDs = p.ManagedSites
+	return out
+}
+
 func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	u, err := s.Access.Me(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := toUserJSON(u)
-	out.ManagedSiteIDs = p.ManagedSites
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, toMeJSON(u, p))
 }
 
 func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -26,19 +37,18 @@ func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *identi
 		Name            *string `json:"name"`
 		CurrentPassword *string `json:"current_password"`
 		NewPassword     *string `json:"new_password"`
+		Language        *string `json:"language"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Access.UpdateMe(r.Context(), p, identity.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword}, s.clientInfo(r))
+	u, err := s.Access.UpdateMe(r.Context(), p, identity.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword, Language: in.Language}, s.clientInfo(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := toUserJSON(u)
-	out.ManagedSiteIDs = p.ManagedSites
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, toMeJSON(u, p))
 }
 
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request, p *identity.Principal) {

@@ -28,7 +28,16 @@ type User struct {
 	// EmailVerifiedAt: when the member followed the link mailed to Email
 	// (SendEmailVerification); admins named by the operator count as verified.
 	EmailVerifiedAt *time.Time `bun:"email_verified_at"`
+	// Language is the one identity writes this member's mail in
+	// (LanguageFrench by default, or LanguageEnglish).
+	Language string `bun:"language"`
 }
+
+// Languages an account may choose for its mail.
+const (
+	LanguageFrench  = "fr"
+	LanguageEnglish = "en"
+)
 
 // Active reports whether the account may authenticate.
 func (u *User) Active() bool { return u.DisabledAt == nil && u.DeletedAt == nil }

@@ -42,6 +42,7 @@ type MeUpdate struct {
 	Name            *string
 	CurrentPassword *string
 	NewPassword     *string
+	Language        *string
 }
 
 // UpdateMe changes the caller's name and/or password. A password change
@@ -57,6 +58,9 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	var v errs.Validator
 	if up.Name != nil {
 		checkName(&v, "name", *up.Name)
+	}
+	if up.Language != nil {
+		checkLanguage(&v, "language", *up.Language)
 	}
 	if up.NewPassword != nil {
 		checkPassword(&v, "new_password", *up.NewPassword)
@@ -93,6 +97,9 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 		if up.Name != nil {
 			u.Name = strings.TrimSpace(*up.Name)
 		}
+		if up.Language != nil {
+			u.Language = *up.Language
+		}
 		if up.NewPassword != nil {
 			ok, err := VerifyPassword(*up.CurrentPassword, u.PasswordHash)
 			if err != nil {
@@ -110,7 +117,7 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 			}
 		}
 		u.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "updated_at").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		out = u
@@ -275,7 +282,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (u *U
 		err := tx.NewSelect().Model(&existing).Where("email = ?", norm).Scan(ctx)
 		if isNoRows(err) {
 			name := norm[:strings.IndexByte(norm, '@')]
-			u, err = s.createUser(ctx, tx, norm, name, password, RoleAdmin)
+			u, err = s.createUser(ctx, tx, norm, name, password, RoleAdmin, LanguageFrench)
 			created = true
 			return err
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
-	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
 // EmailVerificationTTL is how long a verification link works.
@@ -100,19 +99,14 @@ func (s *Service) sendVerification(ctx context.Context, userID string, limited b
 	if _, err := s.db.NewInsert().Model(v).Exec(ctx); err != nil {
 		return fmt.Errorf("store verification: %w", err)
 	}
-	if s.cfg.Mailer == nil {
-		return nil
-	}
-	link := "POST /v1/auth/verify-email with {\"token\": \"" + token + "\"}"
+	link, linkURL := "POST /v1/auth/verify-email with {\"token\": \""+token+"\"}", ""
 	if s.cfg.PublicURL != "" {
-		link = s.cfg.PublicURL + "/verify-email?token=" + url.QueryEscape(token)
+		linkURL = s.cfg.PublicURL + "/verify-email?token=" + url.QueryEscape(token)
+		link = linkURL
 	}
-	body := fmt.Sprintf("Bonjour %s,\n\nPour confirmer que cette adresse est bien la vôtre, ouvrez ce lien dans les %d heures :\n\n%s\n\nSi vous n'avez pas créé de compte, ignorez ce message.\n",
-		u.Name, int(EmailVerificationTTL.Hours()), link)
-	if err := s.cfg.Mailer.Send(ctx, mail.Message{To: u.Email, Subject: "Confirmez votre adresse email", Body: body}); err != nil {
-		return fmt.Errorf("send verification: %w", err)
-	}
-	return nil
+	return s.sendTemplate(ctx, "email_verification", u.Language, u.Email, map[string]any{
+		"Name": u.Name, "Hours": int(EmailVerificationTTL.Hours()), "Link": link, "URL": linkURL,
+	})
 }
 
 // VerifyEmail marks verified the address of the account whose link token
