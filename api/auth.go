@@ -147,3 +147,36 @@ func (s *Server) handleSendEmailVerification(w http.ResponseWriter, r *http.Requ
 	}
 	w.WriteHeader(http.StatusAccepted)
 }
+
+// handlePasswordReset answers 202 whether the address has an account or
+// not; identity mails the link through a job.
+func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Access.RequestPasswordReset(r.Context(), in.Email, s.clientInfo(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token       string `json:"token"`
+		NewPassword string `json:"new_password"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Access.ResetPassword(r.Context(), in.Token, in.NewPassword, s.clientInfo(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -16,6 +16,8 @@ func (s *Server) routes() {
 	s.handle("POST /v1/auth/register", s.idempotent(s.handleRegister))
 	s.handle("POST /v1/auth/login", s.handleLogin)
 	s.handle("POST /v1/auth/verify-email", s.handleVerifyEmail)
+	s.handle("POST /v1/auth/password-reset", s.idempotent(s.handlePasswordReset))
+	s.handle("POST /v1/auth/password-reset/confirm", s.handlePasswordResetConfirm)
 	s.handle("POST /v1/auth/refresh", s.handleRefresh)
 	s.handle("POST /v1/auth/logout", s.requireAuth(s.handleLogout))
 

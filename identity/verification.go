@@ -69,7 +69,10 @@ func (w *verificationMailWorker) Work(ctx context.Context, job *river.Job[Verifi
 
 // AddWorkers registers identity's job kinds.
 func (s *Service) AddWorkers(w *river.Workers) error {
-	return river.AddWorkerSafely(w, &verificationMailWorker{s: s})
+	if err := river.AddWorkerSafely(w, &verificationMailWorker{s: s}); err != nil {
+		return err
+	}
+	return river.AddWorkerSafely(w, &passwordResetMailWorker{s: s})
 }
 
 func (s *Service) sendVerification(ctx context.Context, userID string, limited bool) error {
