@@ -2,12 +2,15 @@ package api_test
 
 import (
 	"net/http"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
+
+var resetToken = regexp.MustCompile(`password-reset/confirm with \{"token": "([A-Za-z0-9_-]+)"`)
 
 // A forgotten password over HTTP: the same 202 for any address, a link
 // mailed through a job, a token that serves once and ends every session.
@@ -20,14 +23,21 @@ func TestPasswordResetOverHTTP(t *testing.T) {
 	for _, email := range []string{"nobody@example.fr", "anne@example.fr"} {
 		h.do(req{method: "POST", path: "/v1/auth/password-reset", body: map[string]string{"email": email}}).expect(t, http.StatusAccepted)
 	}
+	// The registration's verification mail may come after the reset mail:
+	// wait for both, and read the one that is the reset's.
+	jobstest.WaitCompleted(t, mails, identity.VerificationMailArgs{}.Kind(), 1)
 	jobstest.WaitCompleted(t, mails, identity.PasswordResetMailArgs{}.Kind(), 1)
 	if n := h.mails.Count("nobody@example.fr"); n != 0 {
 		t.Fatalf("%d mails to an unknown address", n)
 	}
-	m := h.mails.To(t, "anne@example.fr")
-	tok := mailedToken.FindStringSubmatch(m.Text())
+	var tok []string
+	for _, m := range h.mails.All("anne@example.fr") {
+		if found := resetToken.FindStringSubmatch(m.Text()); found != nil {
+			tok = found
+		}
+	}
 	if tok == nil {
-		t.Fatalf("reset mail:\n%s", m.Data)
+		t.Fatal("no reset mail to anne")
 	}
 
 	// Bad input: a problem naming the field, and nothing changes.

@@ -31,6 +31,13 @@ type User struct {
 	// Language is the one identity writes this member's mail in
 	// (LanguageFrench by default, or LanguageEnglish).
 	Language string `bun:"language"`
+	// Phone is E.164 ("+33612345678"), or empty.
+	Phone string `bun:"phone"`
+	// BillingAddress, when set, is the buyer of the member's purchases
+	// that name none.
+	BillingAddress *BillingAddress `bun:"billing_address,type:json"`
+	// Notifications: nil means DefaultNotifications (NotificationsOf).
+	Notifications *Notifications `bun:"notifications,type:json"`
 }
 
 // Languages an account may choose for its mail.

@@ -43,6 +43,13 @@ type MeUpdate struct {
 	CurrentPassword *string
 	NewPassword     *string
 	Language        *string
+	// Phone: "" removes it.
+	Phone *string
+	// BillingAddress: set replaces; ClearBillingAddress removes it.
+	BillingAddress      *BillingAddress
+	ClearBillingAddress bool
+	// Notifications changes the member's choices field by field.
+	Notifications *NotificationsPatch
 }
 
 // UpdateMe changes the caller's name and/or password. A password change
@@ -61,6 +68,16 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	}
 	if up.Language != nil {
 		checkLanguage(&v, "language", *up.Language)
+	}
+	if up.Phone != nil {
+		checkPhone(&v, "phone", *up.Phone)
+	}
+	if up.BillingAddress != nil {
+		up.BillingAddress.check(&v, "billing_address")
+	}
+	if n := up.Notifications; n != nil && n.ReminderMinutesBefore != nil {
+		v.Check(*n.ReminderMinutesBefore >= 0 && *n.ReminderMinutesBefore <= MaxReminderMinutesBefore,
+			"notifications.reminder_minutes_before", "must be between 0 (no reminder) and %d", MaxReminderMinutesBefore)
 	}
 	if up.NewPassword != nil {
 		checkPassword(&v, "new_password", *up.NewPassword)
@@ -100,6 +117,18 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 		if up.Language != nil {
 			u.Language = *up.Language
 		}
+		if up.Phone != nil {
+			u.Phone = *up.Phone
+		}
+		if up.BillingAddress != nil {
+			u.BillingAddress = up.BillingAddress
+		} else if up.ClearBillingAddress {
+			u.BillingAddress = nil
+		}
+		if up.Notifications != nil {
+			n := up.Notifications.apply(u.NotificationsOf())
+			u.Notifications = &n
+		}
 		if up.NewPassword != nil {
 			ok, err := VerifyPassword(*up.CurrentPassword, u.PasswordHash)
 			if err != nil {
@@ -117,7 +146,7 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 			}
 		}
 		u.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "updated_at").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "phone", "billing_address", "notifications", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		out = u

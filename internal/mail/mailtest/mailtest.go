@@ -158,3 +158,16 @@ func findPart(h textproto.MIMEHeader, body io.Reader, want string) string {
 		}
 	}
 }
+
+// All returns every message that reached addr so far, oldest first.
+func (s *Server) All(addr string) []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Received
+	for _, m := range s.got {
+		if slices.Contains(m.To, addr) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
