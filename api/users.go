@@ -15,10 +15,11 @@ type meJSON struct {
 	Phone          *string                `json:"phone"`
 	BillingAddress *buyerInput            `json:"billing_address"`
 	Notifications  identity.Notifications `json:"notifications"`
+	PendingEmail   *string                `json:"pending_email"`
 }
 
 func toMeJSON(u *identity.User, p *identity.Principal) meJSON {
-	out := meJSON{userJSON: toUserJSON(u), Language: u.Language, Notifications: u.NotificationsOf()}
+	out := meJSON{userJSON: toUserJSON(u), Language: u.Language, Notifications: u.NotificationsOf(), PendingEmail: u.PendingEmail}
 	out.ManagedSiteIDs = p.ManagedSites
 	if u.Phone != "" {
 		out.Phone = &u.Phone
@@ -65,12 +66,13 @@ func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request, p *identi
 		Phone           optional[string]     `json:"phone"`
 		BillingAddress  optional[buyerInput] `json:"billing_address"`
 		Notifications   *notificationsPatch  `json:"notifications"`
+		Email           *string              `json:"email"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	up := identity.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword, Language: in.Language}
+	up := identity.MeUpdate{Name: in.Name, CurrentPassword: in.CurrentPassword, NewPassword: in.NewPassword, Language: in.Language, Email: in.Email}
 	if in.Phone.Set {
 		phone := in.Phone.Value // null removes it, as "" does
 		up.Phone = &phone

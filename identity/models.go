@@ -38,6 +38,10 @@ type User struct {
 	BillingAddress *BillingAddress `bun:"billing_address,type:json"`
 	// Notifications: nil means DefaultNotifications (NotificationsOf).
 	Notifications *Notifications `bun:"notifications,type:json"`
+	// PendingEmail is the address the member asked to move to, until they
+	// follow the link mailed to it (see RequestEmailChange); Email keeps
+	// working meanwhile.
+	PendingEmail *string `bun:"pending_email"`
 }
 
 // Languages an account may choose for its mail.

@@ -50,6 +50,10 @@ type MeUpdate struct {
 	ClearBillingAddress bool
 	// Notifications changes the member's choices field by field.
 	Notifications *NotificationsPatch
+	// Email does not change the address: it becomes the pending one, and
+	// a link is mailed to it (and a notice to the current one). The
+	// current address cancels a pending change.
+	Email *string
 }
 
 // UpdateMe changes the caller's name and/or password. A password change
@@ -71,6 +75,12 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	}
 	if up.Phone != nil {
 		checkPhone(&v, "phone", *up.Phone)
+	}
+	var newEmail string
+	if up.Email != nil {
+		var ok bool
+		newEmail, ok = NormalizeEmail(*up.Email)
+		v.Check(ok, "email", "must be a valid email address")
 	}
 	if up.BillingAddress != nil {
 		up.BillingAddress.check(&v, "billing_address")
@@ -129,6 +139,13 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 			n := up.Notifications.apply(u.NotificationsOf())
 			u.Notifications = &n
 		}
+		if up.Email != nil {
+			if newEmail == u.Email {
+				u.PendingEmail = nil
+			} else if err := s.requestEmailChange(ctx, tx, u, newEmail); err != nil {
+				return err
+			}
+		}
 		if up.NewPassword != nil {
 			ok, err := VerifyPassword(*up.CurrentPassword, u.PasswordHash)
 			if err != nil {
@@ -146,7 +163,7 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 			}
 		}
 		u.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "phone", "billing_address", "notifications", "updated_at").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "phone", "billing_address", "notifications", "pending_email", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		out = u
