@@ -23,6 +23,9 @@ func (s *Server) routes() {
 
 	s.handle("GET /v1/me", s.requireAuth(s.handleGetMe))
 	s.handle("PATCH /v1/me", s.requireAuth(s.handlePatchMe))
+	s.handle("GET /v1/me/sessions", s.requireAuth(s.handleMySessions))
+	s.handle("DELETE /v1/me/sessions", s.requireAuth(s.handleEndMyOtherSessions))
+	s.handle("DELETE /v1/me/sessions/{session_id}", s.requireAuth(s.handleEndMySession))
 	s.handle("POST /v1/me/email-verification", s.requireAuth(s.idempotentAuthed(s.handleSendEmailVerification)))
 
 	s.handle("GET /v1/users", s.requireAuth(s.handleListUsers))
