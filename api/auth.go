@@ -41,6 +41,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 		Name     string `json:"name"`
+		Language string `json:"language"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -50,7 +51,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Access.Register(r.Context(), identity.Registration{Email: in.Email, Password: in.Password, Name: in.Name})
+	u, err := s.Access.Register(r.Context(), identity.Registration{Email: in.Email, Password: in.Password, Name: in.Name, Language: in.Language})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -145,4 +146,37 @@ func (s *Server) handleSendEmailVerification(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// handlePasswordReset answers 202 whether the address has an account or
+// not; identity mails the link through a job.
+func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Access.RequestPasswordReset(r.Context(), in.Email, s.clientInfo(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (s *Server) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token       string `json:"token"`
+		NewPassword string `json:"new_password"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Access.ResetPassword(r.Context(), in.Token, in.NewPassword, s.clientInfo(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

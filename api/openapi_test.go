@@ -134,9 +134,11 @@ func TestOpenAPIOperationsAreDocumented(t *testing.T) {
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
 		"POST /v1/auth/register": true, "POST /v1/auth/login": true, "POST /v1/auth/refresh": true,
-		"POST /v1/auth/verify-email": true, // the mailed token is the credential
-		"GET /v1/calendar/{file}":    true, // the secret URL is the credential
-		"POST /v1/webhooks/stripe":   true, // Stripe's signature is the credential
+		"POST /v1/auth/verify-email":           true,
+		"POST /v1/auth/password-reset":         true,
+		"POST /v1/auth/password-reset/confirm": true, // the mailed token is the credential
+		"GET /v1/calendar/{file}":              true, // the secret URL is the credential
+		"POST /v1/webhooks/stripe":             true, // Stripe's signature is the credential
 		// A crowdfunding campaign's page is public; it names only the backers
 		// who asked to be named.
 		"GET /v1/campaigns/{campaign_id}/public": true,

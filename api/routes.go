@@ -16,11 +16,16 @@ func (s *Server) routes() {
 	s.handle("POST /v1/auth/register", s.idempotent(s.handleRegister))
 	s.handle("POST /v1/auth/login", s.handleLogin)
 	s.handle("POST /v1/auth/verify-email", s.handleVerifyEmail)
+	s.handle("POST /v1/auth/password-reset", s.idempotent(s.handlePasswordReset))
+	s.handle("POST /v1/auth/password-reset/confirm", s.handlePasswordResetConfirm)
 	s.handle("POST /v1/auth/refresh", s.handleRefresh)
 	s.handle("POST /v1/auth/logout", s.requireAuth(s.handleLogout))
 
 	s.handle("GET /v1/me", s.requireAuth(s.handleGetMe))
 	s.handle("PATCH /v1/me", s.requireAuth(s.handlePatchMe))
+	s.handle("GET /v1/me/sessions", s.requireAuth(s.handleMySessions))
+	s.handle("DELETE /v1/me/sessions", s.requireAuth(s.handleEndMyOtherSessions))
+	s.handle("DELETE /v1/me/sessions/{session_id}", s.requireAuth(s.handleEndMySession))
 	s.handle("POST /v1/me/email-verification", s.requireAuth(s.idempotentAuthed(s.handleSendEmailVerification)))
 
 	s.handle("GET /v1/users", s.requireAuth(s.handleListUsers))

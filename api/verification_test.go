@@ -44,7 +44,7 @@ func (h *harness) mailJobs() *river.Client[*sql.Tx] {
 // verifyEmail follows the latest link mailed to addr.
 func (h *harness) verifyEmail(addr string) *response {
 	h.t.Helper()
-	m := mailedToken.FindStringSubmatch(h.mails.To(h.t, addr).Data)
+	m := mailedToken.FindStringSubmatch(h.mails.To(h.t, addr).Text())
 	if m == nil {
 		h.t.Fatalf("no token in the mail to %s", addr)
 	}
@@ -61,7 +61,7 @@ func TestEmailVerificationOverHTTP(t *testing.T) {
 	_, anne, _ := h.member("anne@example.fr")
 	jobstest.WaitCompleted(t, mails, identity.VerificationMailArgs{}.Kind(), 1)
 	mail := h.mails.To(t, "anne@example.fr")
-	tok := mailedToken.FindStringSubmatch(mail.Data)
+	tok := mailedToken.FindStringSubmatch(mail.Text())
 	if !strings.Contains(mail.Data, "Subject: Confirmez votre adresse email\r\n") || tok == nil {
 		t.Fatalf("verification mail:\n%s", mail.Data)
 	}

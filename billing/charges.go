@@ -52,11 +52,15 @@ func (s *Service) SettleCharges(ctx context.Context, in Settlement) (*Payment, e
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	var err error
+	if in.Buyer, err = s.defaultBuyer(ctx, in.UserID, in.Buyer); err != nil {
+		return nil, err
+	}
 	if err := checkBuyer(in.Buyer); err != nil {
 		return nil, err
 	}
 	var out *Payment
-	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		// Charges being paid online are left to that payment.
 		cs, err := lockFreeCharges(ctx, tx, in.SiteID, in.UserID, s.heldSince())
 		if err != nil {

@@ -98,6 +98,10 @@ func (s *Service) CheckoutCharges(ctx context.Context, userID string, in Charges
 	v.Check(in.SiteID != "", "site_id", "is required")
 	v.Check(validReturnURL(in.SuccessURL), "success_url", "must be an absolute http(s) URL")
 	v.Check(validReturnURL(in.CancelURL), "cancel_url", "must be an absolute http(s) URL")
+	var err error
+	if in.Buyer, err = s.defaultBuyer(ctx, userID, in.Buyer); err != nil {
+		return nil, err
+	}
 	if err := v.Merge(checkBuyer(in.Buyer)); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
@@ -143,6 +144,22 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 }
 
 func frDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("02/01/2006") }
+
+// defaultBuyer returns b, or, when a purchase names no buyer, the billing
+// address the member keeps on their account (PATCH /v1/me), so that they
+// do not type it at each purchase. Without either, b stays nil and
+// checkBuyer says the address is required.
+func (s *Service) defaultBuyer(ctx context.Context, userID string, b *invoicing.Buyer) (*invoicing.Buyer, error) {
+	if b != nil || userID == "" {
+		return b, nil
+	}
+	a, err := s.accounts.BillingAddress(ctx, s.db, userID)
+	if err != nil || a == nil {
+		return nil, err
+	}
+	return &invoicing.Buyer{Name: a.Name, IsBusiness: a.IsBusiness, SIREN: a.SIREN, VATNumber: a.VATNumber,
+		Address: calendar.Address{Line1: a.Line1, Line2: a.Line2, PostalCode: a.PostalCode, City: a.City, Country: a.Country}}, nil
+}
 
 // checkBuyer refuses a payment whose invoice could not carry the mentions
 // French law requires of the buyer.

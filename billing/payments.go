@@ -98,6 +98,10 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	var err error
+	if in.Buyer, err = s.defaultBuyer(ctx, in.UserID, in.Buyer); err != nil {
+		return nil, err
+	}
 	if err := checkBuyer(in.Buyer); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,8 @@ type Config struct {
 type Accounts interface {
 	Contact(ctx context.Context, idb bun.IDB, userID string) (identity.Contact, error)
 	Contacts(ctx context.Context, idb bun.IDB, ids []string) (map[string]identity.Contact, error)
+	// BillingAddress is the buyer a member keeps on their account, or nil.
+	BillingAddress(ctx context.Context, idb bun.IDB, userID string) (*identity.BillingAddress, error)
 }
 
 // Invoicer is what billing asks of invoicing: issue a document inside the

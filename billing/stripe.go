@@ -129,6 +129,10 @@ func (s *Service) Checkout(ctx context.Context, userID string, req CheckoutReque
 	if s.stripe.api == nil {
 		return nil, errOnlinePaymentUnavailable
 	}
+	var err error
+	if req.Buyer, err = s.defaultBuyer(ctx, userID, req.Buyer); err != nil {
+		return nil, err
+	}
 	p, day, err := s.checkoutPlan(ctx, req)
 	if err != nil {
 		return nil, err

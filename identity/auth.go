@@ -49,11 +49,18 @@ func checkName(v *errs.Validator, field, name string) {
 	v.Check(utf8.RuneCountInString(name) <= maxNameLen, field, "must be at most %d characters", maxNameLen)
 }
 
+// checkLanguage accepts the languages identity has mail templates for.
+func checkLanguage(v *errs.Validator, field, lang string) {
+	v.Check(lang == LanguageFrench || lang == LanguageEnglish, field, "must be %q or %q", LanguageFrench, LanguageEnglish)
+}
+
 // Registration is what a new member gives.
 type Registration struct {
 	Email    string
 	Password string
 	Name     string
+	// Language of the member's mail; "" is LanguageFrench.
+	Language string
 }
 
 // Register creates a member account and mails its address a verification
@@ -65,13 +72,17 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	v.Check(ok, "email", "must be a valid email address")
 	checkPassword(&v, "password", r.Password)
 	checkName(&v, "name", r.Name)
+	if r.Language == "" {
+		r.Language = LanguageFrench
+	}
+	checkLanguage(&v, "language", r.Language)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	var u *User
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if u, err = s.createUser(ctx, tx, email, strings.TrimSpace(r.Name), r.Password, RoleMember); err != nil {
+		if u, err = s.createUser(ctx, tx, email, strings.TrimSpace(r.Name), r.Password, RoleMember, r.Language); err != nil {
 			return err
 		}
 		if _, err := s.jobs.InsertTx(ctx, tx, VerificationMailArgs{UserID: u.ID}, nil); err != nil {
@@ -82,10 +93,10 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	return u, err
 }
 
-func (s *Service) createUser(ctx context.Context, idb bun.IDB, email, name, password, role string) (*User, error) {
+func (s *Service) createUser(ctx context.Context, idb bun.IDB, email, name, password, role, lang string) (*User, error) {
 	now := s.now()
 	u := &User{
-		ID: id.New(), Email: email, Name: name, Role: role,
+		ID: id.New(), Email: email, Name: name, Role: role, Language: lang,
 		PasswordHash: HashPassword(password, s.cfg.Hash),
 		CreatedAt:    now, UpdatedAt: now,
 	}

@@ -28,7 +28,27 @@ type User struct {
 	// EmailVerifiedAt: when the member followed the link mailed to Email
 	// (SendEmailVerification); admins named by the operator count as verified.
 	EmailVerifiedAt *time.Time `bun:"email_verified_at"`
+	// Language is the one identity writes this member's mail in
+	// (LanguageFrench by default, or LanguageEnglish).
+	Language string `bun:"language"`
+	// Phone is E.164 ("+33612345678"), or empty.
+	Phone string `bun:"phone"`
+	// BillingAddress, when set, is the buyer of the member's purchases
+	// that name none.
+	BillingAddress *BillingAddress `bun:"billing_address,type:json"`
+	// Notifications: nil means DefaultNotifications (NotificationsOf).
+	Notifications *Notifications `bun:"notifications,type:json"`
+	// PendingEmail is the address the member asked to move to, until they
+	// follow the link mailed to it (see RequestEmailChange); Email keeps
+	// working meanwhile.
+	PendingEmail *string `bun:"pending_email"`
 }
+
+// Languages an account may choose for its mail.
+const (
+	LanguageFrench  = "fr"
+	LanguageEnglish = "en"
+)
 
 // Active reports whether the account may authenticate.
 func (u *User) Active() bool { return u.DisabledAt == nil && u.DeletedAt == nil }

@@ -126,8 +126,8 @@ func LoadOrCreateJWTSecret(ctx context.Context, db bun.IDB, now time.Time) ([]by
 	return secret, nil
 }
 
-// PruneExpired deletes refresh tokens, ended sessions, rate-limit windows
-// and login addresses that can no longer matter. It is run by the periodic prune job.
+// PruneExpired deletes refresh tokens, ended sessions, rate-limit windows,
+// expired password reset and email change links and login addresses that can no longer matter. It is run by the periodic prune job.
 func (s *Service) PruneExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	del := func(q *bun.DeleteQuery, what string) error {
@@ -150,6 +150,14 @@ func (s *Service) PruneExpired(ctx context.Context, now time.Time) (int64, error
 		return total, err
 	}
 	if err := del(s.db.NewDelete().Model((*rateLimitRow)(nil)).Where("expires_at < ?", now.UTC()), "rate limits"); err != nil {
+		return total, err
+	}
+	// A reset link is worth nothing once expired; the mail job finds none
+	// and sends nothing.
+	if err := del(s.db.NewDelete().Model((*passwordReset)(nil)).Where("expires_at < ?", now.UTC()), "password resets"); err != nil {
+		return total, err
+	}
+	if err := del(s.db.NewDelete().Model((*emailChange)(nil)).Where("expires_at < ?", now.UTC()), "email changes"); err != nil {
 		return total, err
 	}
 	if err := del(s.db.NewDelete().Model((*loginAddress)(nil)).Where("last_login_at < ?", now.UTC().Add(-familiarFor)), "login addresses"); err != nil {

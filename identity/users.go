@@ -42,6 +42,18 @@ type MeUpdate struct {
 	Name            *string
 	CurrentPassword *string
 	NewPassword     *string
+	Language        *string
+	// Phone: "" removes it.
+	Phone *string
+	// BillingAddress: set replaces; ClearBillingAddress removes it.
+	BillingAddress      *BillingAddress
+	ClearBillingAddress bool
+	// Notifications changes the member's choices field by field.
+	Notifications *NotificationsPatch
+	// Email does not change the address: it becomes the pending one, and
+	// a link is mailed to it (and a notice to the current one). The
+	// current address cancels a pending change.
+	Email *string
 }
 
 // UpdateMe changes the caller's name and/or password. A password change
@@ -57,6 +69,25 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	var v errs.Validator
 	if up.Name != nil {
 		checkName(&v, "name", *up.Name)
+	}
+	if up.Language != nil {
+		checkLanguage(&v, "language", *up.Language)
+	}
+	if up.Phone != nil {
+		checkPhone(&v, "phone", *up.Phone)
+	}
+	var newEmail string
+	if up.Email != nil {
+		var ok bool
+		newEmail, ok = NormalizeEmail(*up.Email)
+		v.Check(ok, "email", "must be a valid email address")
+	}
+	if up.BillingAddress != nil {
+		up.BillingAddress.check(&v, "billing_address")
+	}
+	if n := up.Notifications; n != nil && n.ReminderMinutesBefore != nil {
+		v.Check(*n.ReminderMinutesBefore >= 0 && *n.ReminderMinutesBefore <= MaxReminderMinutesBefore,
+			"notifications.reminder_minutes_before", "must be between 0 (no reminder) and %d", MaxReminderMinutesBefore)
 	}
 	if up.NewPassword != nil {
 		checkPassword(&v, "new_password", *up.NewPassword)
@@ -93,6 +124,28 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 		if up.Name != nil {
 			u.Name = strings.TrimSpace(*up.Name)
 		}
+		if up.Language != nil {
+			u.Language = *up.Language
+		}
+		if up.Phone != nil {
+			u.Phone = *up.Phone
+		}
+		if up.BillingAddress != nil {
+			u.BillingAddress = up.BillingAddress
+		} else if up.ClearBillingAddress {
+			u.BillingAddress = nil
+		}
+		if up.Notifications != nil {
+			n := up.Notifications.apply(u.NotificationsOf())
+			u.Notifications = &n
+		}
+		if up.Email != nil {
+			if newEmail == u.Email {
+				u.PendingEmail = nil
+			} else if err := s.requestEmailChange(ctx, tx, u, newEmail); err != nil {
+				return err
+			}
+		}
 		if up.NewPassword != nil {
 			ok, err := VerifyPassword(*up.CurrentPassword, u.PasswordHash)
 			if err != nil {
@@ -110,7 +163,7 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 			}
 		}
 		u.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "updated_at").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "phone", "billing_address", "notifications", "pending_email", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		out = u
@@ -275,7 +328,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (u *U
 		err := tx.NewSelect().Model(&existing).Where("email = ?", norm).Scan(ctx)
 		if isNoRows(err) {
 			name := norm[:strings.IndexByte(norm, '@')]
-			u, err = s.createUser(ctx, tx, norm, name, password, RoleAdmin)
+			u, err = s.createUser(ctx, tx, norm, name, password, RoleAdmin, LanguageFrench)
 			created = true
 			return err
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
-	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
 // EmailVerificationTTL is how long a verification link works.
@@ -70,7 +69,17 @@ func (w *verificationMailWorker) Work(ctx context.Context, job *river.Job[Verifi
 
 // AddWorkers registers identity's job kinds.
 func (s *Service) AddWorkers(w *river.Workers) error {
-	return river.AddWorkerSafely(w, &verificationMailWorker{s: s})
+	for _, add := range []func() error{
+		func() error { return river.AddWorkerSafely(w, &verificationMailWorker{s: s}) },
+		func() error { return river.AddWorkerSafely(w, &passwordResetMailWorker{s: s}) },
+		func() error { return river.AddWorkerSafely(w, &emailChangeMailWorker{s: s}) },
+		func() error { return river.AddWorkerSafely(w, &emailChangeNoticeWorker{s: s}) },
+	} {
+		if err := add(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) sendVerification(ctx context.Context, userID string, limited bool) error {
@@ -100,23 +109,29 @@ func (s *Service) sendVerification(ctx context.Context, userID string, limited b
 	if _, err := s.db.NewInsert().Model(v).Exec(ctx); err != nil {
 		return fmt.Errorf("store verification: %w", err)
 	}
-	if s.cfg.Mailer == nil {
-		return nil
-	}
-	link := "POST /v1/auth/verify-email with {\"token\": \"" + token + "\"}"
+	link, linkURL := "POST /v1/auth/verify-email with {\"token\": \""+token+"\"}", ""
 	if s.cfg.PublicURL != "" {
-		link = s.cfg.PublicURL + "/verify-email?token=" + url.QueryEscape(token)
+		linkURL = s.cfg.PublicURL + "/verify-email?token=" + url.QueryEscape(token)
+		link = linkURL
 	}
-	body := fmt.Sprintf("Bonjour %s,\n\nPour confirmer que cette adresse est bien la vôtre, ouvrez ce lien dans les %d heures :\n\n%s\n\nSi vous n'avez pas créé de compte, ignorez ce message.\n",
-		u.Name, int(EmailVerificationTTL.Hours()), link)
-	if err := s.cfg.Mailer.Send(ctx, mail.Message{To: u.Email, Subject: "Confirmez votre adresse email", Body: body}); err != nil {
-		return fmt.Errorf("send verification: %w", err)
+	return s.sendTemplate(ctx, "email_verification", u.Language, u.Email, map[string]any{
+		"Name": u.Name, "Hours": int(EmailVerificationTTL.Hours()), "Link": link, "URL": linkURL,
+	})
+}
+
+// rowsAffected is how many rows a statement changed; 0 when it failed.
+func rowsAffected(res sql.Result, err error) int64 {
+	if err != nil || res == nil {
+		return 0
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return n
 }
 
 // VerifyEmail marks verified the address of the account whose link token
-// is, and returns the account. A token serves once; an expired, used or
+// is, and returns the account. The link mailed to a new address (an email
+// change) is followed here too: it makes the new address the account's,
+// verified. A token serves once; an expired, used or
 // unknown one is refused alike.
 func (s *Service) VerifyEmail(ctx context.Context, token string) (*User, error) {
 	invalid := errs.Invalid("token", "is unknown, used or expired; ask for a new link")
@@ -130,14 +145,20 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*User, error) 
 		res, err := tx.NewUpdate().Model((*emailVerification)(nil)).Set("used_at = ?", now).
 			Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), now).
 			Returning("user_id").Exec(ctx, &userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return invalid
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("use verification: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return invalid
+		if n := rowsAffected(res, err); n != 1 {
+			// Not a registration's link: perhaps the one mailed to a new
+			// address (PATCH /v1/me {email}), which swaps it in.
+			id, ok, err := s.confirmEmailChange(ctx, tx, token)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return invalid
+			}
+			userID = id
 		}
 		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("email_verified_at = ?, updated_at = ?", now, now).
 			Where("id = ? AND email_verified_at IS NULL AND deleted_at IS NULL", userID).Exec(ctx); err != nil {

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/mail"
@@ -84,4 +86,46 @@ func TestNewNeedsJobs(t *testing.T) {
 	if _, err := identity.New(dbtest.New(t), identity.Config{JWTSecret: secret}); err == nil {
 		t.Fatal("New without Config.Jobs succeeded")
 	}
+}
+
+// The verification mail is written in the member's language, with a text
+// and an HTML part, French typography in French.
+func TestVerificationMailInTheMembersLanguage(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	srv := mailtest.Start(t)
+	smtp, err := mail.NewSMTP(srv.URL, "relais@example.fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	svc, err := identity.New(d, identity.Config{JWTSecret: secret, Hash: cheap, Mailer: smtp, Jobs: jobstest.Queue(t, d), PublicURL: "https://app.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ lang, email, subject, text, html string }{
+		{"", "fr@example.fr", "Confirmez votre adresse email", "ouvrez ce lien dans les 48 heures\u00a0:", `<a href="https://app.example/verify-email?token=`},
+		{"en", "en@example.fr", "Confirm your email address", "open this link within 48 hours:", `<a href="https://app.example/verify-email?token=`},
+	} {
+		u, err := svc.Register(ctx, identity.Registration{Email: tt.email, Password: "correct horse battery", Name: "Anne <b>", Language: tt.lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.SendEmailVerification(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		subject, text, html := readMail(t, srv.To(t, tt.email).Data)
+		if subject != tt.subject || !strings.Contains(text, tt.text) || !strings.Contains(html, tt.html) || !strings.Contains(html, "Anne &lt;b&gt;") {
+			t.Errorf("%q: subject %q\ntext %q\nhtml %q", tt.lang, subject, text, html)
+		}
+	}
+	if _, err := svc.Register(ctx, identity.Registration{Email: "de@example.fr", Password: "correct horse battery", Name: "A", Language: "de"}); !isInvalid(err, "language") {
+		t.Fatalf("language de: %v", err)
+	}
+}
+
+// isInvalid reports whether err is a validation error naming field.
+func isInvalid(err error, field string) bool {
+	var ve *errs.ValidationError
+	return errors.As(err, &ve) && len(ve.Fields) > 0 && ve.Fields[0].Field == field
 }

@@ -5,26 +5,79 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	stdmail "net/mail"
 	"net/smtp"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
 )
 
-// Message is a plain-text message to one recipient.
+// Message is a message to one recipient: a plain-text part, and an HTML
+// alternative when HTML is set, with optional attachments.
 type Message struct {
 	To      string
 	Subject string
-	Body    string
+	// Body is the plain-text part, always sent: some readers show nothing else.
+	Body string
+	// HTML, when set, is sent beside Body as multipart/alternative.
+	HTML string
+	// ReplyTo, when set, is where answers go (a site's team rather than
+	// the unattended sender address).
+	ReplyTo string
+	// ListUnsubscribe, when set, is an https URL that unsubscribes the
+	// recipient from this kind of mail with one POST (RFC 8058).
+	ListUnsubscribe string
+	Attachments     []Attachment
+}
+
+// Attachment is a file sent with a message (multipart/mixed).
+type Attachment struct {
+	Filename    string
+	ContentType string // e.g. application/pdf
+	Data        []byte
+}
+
+// check refuses a message whose header values could smuggle a header of
+// their own, before any byte reaches a relay.
+func (m Message) check() error {
+	for name, v := range map[string]string{"subject": m.Subject, "reply-to": m.ReplyTo, "list-unsubscribe": m.ListUnsubscribe} {
+		if strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("mail: line break in the %s", name)
+		}
+	}
+	if m.ReplyTo != "" {
+		if _, err := mailAddress(m.ReplyTo); err != nil {
+			return fmt.Errorf("mail: reply-to %q: %w", m.ReplyTo, err)
+		}
+	}
+	if m.ListUnsubscribe != "" {
+		u, err := url.Parse(m.ListUnsubscribe)
+		if err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(m.ListUnsubscribe, "<> ,") {
+			return fmt.Errorf("mail: list-unsubscribe %q is not an https URL", m.ListUnsubscribe)
+		}
+	}
+	for _, a := range m.Attachments {
+		if a.Filename == "" || strings.ContainsAny(a.Filename, "\r\n\"/\\") {
+			return fmt.Errorf("mail: attachment name %q", a.Filename)
+		}
+		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil || strings.ContainsAny(a.ContentType, "\r\n") {
+			return fmt.Errorf("mail: attachment %q type %q", a.Filename, a.ContentType)
+		}
+	}
+	return nil
 }
 
 // Sender sends messages.
@@ -59,6 +112,13 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	to, err := mailAddress(m.To)
 	if err != nil {
 		return fmt.Errorf("mail: recipient %q: %w", m.To, err)
+	}
+	if err := m.check(); err != nil {
+		return err
+	}
+	data, err := format(s.from, m)
+	if err != nil {
+		return err
 	}
 	host, port := s.url.Hostname(), s.url.Port()
 	if port == "" {
@@ -112,7 +172,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("mail: DATA: %w", err)
 	}
-	if _, err := w.Write(format(s.from, m)); err != nil {
+	if _, err := w.Write(data); err != nil {
 		return fmt.Errorf("mail: write message: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -121,9 +181,11 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	return c.Quit()
 }
 
-// format writes m as an RFC 5322 message in UTF-8, CRLF line endings.
-func format(from string, m Message) []byte {
-	var b strings.Builder
+// format writes m as an RFC 5322 MIME message in UTF-8, CRLF line endings,
+// every text part quoted-printable and attachments base64, so that no line
+// needs a relay that takes 8-bit data.
+func format(from string, m Message) ([]byte, error) {
+	var b bytes.Buffer
 	id := make([]byte, 12)
 	rand.Read(id)
 	domain := "relais.invalid"
@@ -135,19 +197,111 @@ func format(from string, m Message) []byte {
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("From", from)
 	header("To", m.To)
+	if m.ReplyTo != "" {
+		header("Reply-To", m.ReplyTo)
+	}
 	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	header("Date", time.Now().UTC().Format(time.RFC1123Z))
 	header("Message-ID", "<"+hex.EncodeToString(id)+"@"+domain+">")
-	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "8bit")
-	b.WriteString("\r\n")
-	body := strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n")
-	b.WriteString(body)
-	if !strings.HasSuffix(body, "\r\n") {
-		b.WriteString("\r\n")
+	if m.ListUnsubscribe != "" {
+		header("List-Unsubscribe", "<"+m.ListUnsubscribe+">")
+		header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
-	return []byte(b.String())
+	header("MIME-Version", "1.0")
+
+	// The body is text, or text and HTML as alternatives, wrapped with the
+	// attachments in multipart/mixed when there are any.
+	bodyHeader, body, err := bodyPart(m)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Attachments) == 0 {
+		for _, k := range []string{"Content-Type", "Content-Transfer-Encoding"} {
+			if v := bodyHeader.Get(k); v != "" {
+				header(k, v)
+			}
+		}
+		b.WriteString("\r\n")
+		b.Write(body)
+		return b.Bytes(), nil
+	}
+	mw := multipart.NewWriter(&b)
+	header("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
+	b.WriteString("\r\n")
+	part, err := mw.CreatePart(bodyHeader)
+	if err != nil {
+		return nil, fmt.Errorf("mail: body part: %w", err)
+	}
+	part.Write(body)
+	for _, a := range m.Attachments {
+		ph := textproto.MIMEHeader{}
+		ph.Set("Content-Type", a.ContentType)
+		ph.Set("Content-Transfer-Encoding", "base64")
+		ph.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+		part, err := mw.CreatePart(ph)
+		if err != nil {
+			return nil, fmt.Errorf("mail: attachment part: %w", err)
+		}
+		enc := base64.StdEncoding.EncodeToString(a.Data)
+		for len(enc) > 76 {
+			part.Write([]byte(enc[:76] + "\r\n"))
+			enc = enc[76:]
+		}
+		part.Write([]byte(enc + "\r\n"))
+	}
+	if err := mw.Close(); err != nil {
+		return nil, fmt.Errorf("mail: close message: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// bodyPart returns the header and content of m's text: text/plain alone,
+// or text and HTML as multipart/alternative.
+func bodyPart(m Message) (textproto.MIMEHeader, []byte, error) {
+	h := textproto.MIMEHeader{}
+	var b bytes.Buffer
+	if m.HTML == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Transfer-Encoding", "quoted-printable")
+		err := writeQP(&b, m.Body)
+		return h, b.Bytes(), err
+	}
+	mw := multipart.NewWriter(&b)
+	h.Set("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	for _, p := range []struct{ typ, text string }{{"text/plain; charset=utf-8", m.Body}, {"text/html; charset=utf-8", m.HTML}} {
+		ph := textproto.MIMEHeader{}
+		ph.Set("Content-Type", p.typ)
+		ph.Set("Content-Transfer-Encoding", "quoted-printable")
+		w, err := mw.CreatePart(ph)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mail: %s part: %w", p.typ, err)
+		}
+		var part bytes.Buffer
+		if err := writeQP(&part, p.text); err != nil {
+			return nil, nil, err
+		}
+		w.Write(part.Bytes())
+	}
+	if err := mw.Close(); err != nil {
+		return nil, nil, fmt.Errorf("mail: close alternatives: %w", err)
+	}
+	return h, b.Bytes(), nil
+}
+
+// writeQP writes text quoted-printable with CRLF line endings.
+func writeQP(b *bytes.Buffer, text string) error {
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
+	if !strings.HasSuffix(text, "\r\n") {
+		text += "\r\n"
+	}
+	w := quotedprintable.NewWriter(b)
+	if _, err := w.Write([]byte(text)); err != nil {
+		return fmt.Errorf("mail: encode text: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("mail: encode text: %w", err)
+	}
+	return nil
 }
 
 // mailAddress returns the bare address of "Name <a@b>" or "a@b", refusing

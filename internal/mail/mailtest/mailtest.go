@@ -4,8 +4,14 @@ package mailtest
 
 import (
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
+	stdmail "net/mail"
+	"net/textproto"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,3 +111,63 @@ func (x *session) Data(r io.Reader) error {
 }
 func (x *session) Reset()        { x.cur = Received{} }
 func (x *session) Logout() error { return nil }
+
+// Text returns the message's text/plain part, decoded, found with the
+// standard library's parsers (independent of the code that wrote it); ""
+// when there is none or the message does not parse.
+func (r Received) Text() string { return r.part("text/plain") }
+
+// HTML returns the message's text/html part, decoded, or "".
+func (r Received) HTML() string { return r.part("text/html") }
+
+func (r Received) part(want string) string {
+	msg, err := stdmail.ReadMessage(strings.NewReader(r.Data))
+	if err != nil {
+		return ""
+	}
+	return findPart(textproto.MIMEHeader(msg.Header), msg.Body, want)
+}
+
+// findPart walks multipart entities depth first for the first leaf of
+// type want. mime/multipart decodes quoted-printable parts itself.
+func findPart(h textproto.MIMEHeader, body io.Reader, want string) string {
+	typ, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	if typ == want {
+		if strings.EqualFold(h.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			body = quotedprintable.NewReader(body)
+		}
+		b, _ := io.ReadAll(body)
+		return string(b)
+	}
+	if !strings.HasPrefix(typ, "multipart/") {
+		return ""
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return ""
+		}
+		// multipart removed the part's Content-Transfer-Encoding when it
+		// decoded quoted-printable, so findPart does not decode it twice.
+		if s := findPart(p.Header, p, want); s != "" {
+			return s
+		}
+	}
+}
+
+// All returns every message that reached addr so far, oldest first.
+func (s *Server) All(addr string) []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Received
+	for _, m := range s.got {
+		if slices.Contains(m.To, addr) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
