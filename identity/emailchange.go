@@ -2,9 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -33,13 +30,8 @@ type emailChange struct {
 
 var errEmailTaken = &errs.Problem{Kind: errs.ErrConflict, Code: "email_taken", Detail: "an account with this email already exists"}
 
-// changeToken is the secret of email change id, derived like resetToken so
-// that the mail job carries only the id.
-func (s *Service) changeToken(changeID string) string {
-	mac := hmac.New(sha256.New, s.cfg.JWTSecret)
-	mac.Write([]byte("email-change\x00" + changeID))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
+// changeToken is the secret of email change changeID (see linkToken).
+func (s *Service) changeToken(changeID string) string { return s.linkToken("email-change", changeID) }
 
 // EmailChangeMailArgs mails the link to the new address.
 type EmailChangeMailArgs struct {

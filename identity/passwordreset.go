@@ -37,15 +37,19 @@ type passwordReset struct {
 	UsedAt    *time.Time `bun:"used_at"`
 }
 
-// resetToken is the secret of reset id: derived from the service's secret
-// rather than drawn at random, so that the mail job carries only the id and
-// no token is ever stored in clear, not even in the job queue. Without the
+// linkToken is the secret of a mailed link (purpose "password-reset" or
+// "email-change", of the row id): derived from the service's secret rather
+// than drawn at random, so that the mail job carries only the id and no
+// token is ever stored in clear, not even in the job queue. Without the
 // secret, an id (or the stored hash) gives nothing.
-func (s *Service) resetToken(resetID string) string {
+func (s *Service) linkToken(purpose, id string) string {
 	mac := hmac.New(sha256.New, s.cfg.JWTSecret)
-	mac.Write([]byte("password-reset\x00" + resetID))
+	mac.Write([]byte(purpose + "\x00" + id))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
+
+// resetToken is the secret of reset resetID.
+func (s *Service) resetToken(resetID string) string { return s.linkToken("password-reset", resetID) }
 
 // PasswordResetMailArgs is the durable job that mails a reset link. It is
 // queued in the transaction that stores the reset, so a request gives

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/legalid"
 )
 
 // BillingAddress is who a member's invoices are made out to when a
@@ -35,8 +36,8 @@ const maxAddressField = 200
 // one an invoice can be made out to: line1, postal_code, city and an ISO
 // country (5 digits for a French postal code); a business's SIREN with its
 // check digit; no SIREN or VAT number for a private buyer. It normalises
-// the numbers as invoicing does. identity cannot import invoicing, which
-// sits above it.
+// the numbers as invoicing does (internal/legalid). identity cannot import
+// invoicing, which sits above it.
 func (a *BillingAddress) check(v *errs.Validator, field string) {
 	a.Name = strings.TrimSpace(a.Name)
 	v.Check(strings.TrimSpace(a.Line1) != "" && strings.TrimSpace(a.PostalCode) != "" && strings.TrimSpace(a.City) != "",
@@ -44,62 +45,15 @@ func (a *BillingAddress) check(v *errs.Validator, field string) {
 	v.Check(len(a.Country) == 2 && a.Country[0] >= 'A' && a.Country[0] <= 'Z' && a.Country[1] >= 'A' && a.Country[1] <= 'Z',
 		field+".address.country", "must be an ISO 3166-1 alpha-2 code such as FR")
 	if a.Country == "FR" {
-		v.Check(len(a.PostalCode) == 5 && allDigits(a.PostalCode), field+".address.postal_code", "must be 5 digits in France")
+		v.Check(len(a.PostalCode) == 5 && legalid.AllDigits(a.PostalCode), field+".address.postal_code", "must be 5 digits in France")
 	}
-	strip := strings.NewReplacer(" ", "", ".", "", "-", "")
-	a.SIREN = strip.Replace(a.SIREN)
-	a.VATNumber = strings.ToUpper(strip.Replace(a.VATNumber))
-	if a.IsBusiness {
-		v.Check(len(a.SIREN) == 9 && allDigits(a.SIREN) && luhn(a.SIREN), field+".siren", "is required for a business buyer: 9 digits with a valid check digit")
-		if strings.HasPrefix(a.VATNumber, "FR") {
-			v.Check(validFrenchVAT(a.VATNumber, a.SIREN), field+".vat_number", "is not the French VAT number of this SIREN")
-		} else {
-			v.Check(a.VATNumber == "" || (len(a.VATNumber) >= 4 && len(a.VATNumber) <= 16), field+".vat_number", "must be an EU VAT number")
-		}
-	} else {
-		v.Check(a.SIREN == "", field+".siren", "applies only to a business buyer")
-		v.Check(a.VATNumber == "", field+".vat_number", "applies only to a business buyer")
+	legalid.CheckBuyer(v, field, a.IsBusiness, &a.SIREN, &a.VATNumber)
+	// In a fixed order, so that the same input always names its fields in
+	// the same order.
+	for _, f := range [...]struct{ name, value string }{{"name", a.Name}, {"address.line1", a.Line1}, {"address.line2", a.Line2},
+		{"address.postal_code", a.PostalCode}, {"address.city", a.City}} {
+		v.Check(utf8.RuneCountInString(f.value) <= maxAddressField, field+"."+f.name, "must be at most %d characters", maxAddressField)
 	}
-	for name, s := range map[string]string{"name": a.Name, "address.line1": a.Line1, "address.line2": a.Line2, "address.postal_code": a.PostalCode,
-		"address.city": a.City} {
-		v.Check(utf8.RuneCountInString(s) <= maxAddressField, field+"."+name, "must be at most %d characters", maxAddressField)
-	}
-}
-
-func allDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// validFrenchVAT checks FRkk + SIREN where kk = (12 + 3 × (SIREN mod 97)) mod 97.
-func validFrenchVAT(vat, siren string) bool {
-	if len(vat) != 13 || vat[4:] != siren || len(siren) != 9 || !allDigits(siren) {
-		return false
-	}
-	var n int
-	for _, c := range siren {
-		n = (n*10 + int(c-'0')) % 97
-	}
-	return vat[2:4] == fmt.Sprintf("%02d", (12+3*n)%97)
-}
-
-// luhn is the check digit of SIREN numbers.
-func luhn(s string) bool {
-	sum := 0
-	for i := range len(s) {
-		d := int(s[len(s)-1-i] - '0')
-		if i%2 == 1 {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return sum%10 == 0
 }
 
 // Notification categories: the mail a member may turn off. Password

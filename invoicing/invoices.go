@@ -25,6 +25,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/legalid"
 	relpdf "github.com/relais-tierslieux/relais/internal/pdf"
 )
 
@@ -590,7 +591,7 @@ func draftSeller(v *errs.Validator, site *calendar.Site) Seller {
 	switch {
 	case site == nil:
 		v.Add("site_id", "no such site")
-	case !calendar.ValidSIREN(site.Legal.SIREN):
+	case !legalid.ValidSIREN(site.Legal.SIREN):
 		v.Add("site_id", "the site has no legal identity (SIREN) to invoice with")
 	default:
 		return SellerOf(site)
@@ -611,20 +612,7 @@ func draftBuyer(v *errs.Validator, b Buyer) Buyer {
 		v.Check(id.Valid(b.UserID), "buyer.user_id", "is not a valid id")
 	}
 	validateBuyerAddress(v, "buyer.address", &b.Address)
-	strip := strings.NewReplacer(" ", "", ".", "", "-", "")
-	b.SIREN = strip.Replace(b.SIREN)
-	b.VATNumber = strings.ToUpper(strip.Replace(b.VATNumber))
-	if b.IsBusiness {
-		v.Check(calendar.ValidSIREN(b.SIREN), "buyer.siren", "is required for a business buyer: 9 digits with a valid check digit")
-		if b.VATNumber != "" && strings.HasPrefix(b.VATNumber, "FR") {
-			v.Check(calendar.ValidFrenchVAT(b.VATNumber, b.SIREN), "buyer.vat_number", "is not the French VAT number of this SIREN")
-		} else if b.VATNumber != "" {
-			v.Check(len(b.VATNumber) >= 4 && len(b.VATNumber) <= 16, "buyer.vat_number", "must be an EU VAT number")
-		}
-	} else {
-		v.Check(b.SIREN == "", "buyer.siren", "applies only to a business buyer")
-		v.Check(b.VATNumber == "", "buyer.vat_number", "applies only to a business buyer")
-	}
+	legalid.CheckBuyer(v, "buyer", b.IsBusiness, &b.SIREN, &b.VATNumber)
 	return b
 }
 
