@@ -347,13 +347,13 @@ func eventComponent(ev feedEvent, rt resourceTexts) *ical.Component {
 	// Sized for the properties below, so the map never grows.
 	e := &ical.Component{Name: ical.CompEvent, Props: make(ical.Props, 12)}
 	p := e.Props
-	p.SetText(ical.PropUID, ev.ID+"@relais")
+	p.SetText(ical.PropUID, EventUID(ev.ID))
 	p.SetDateTime(ical.PropDateTimeStamp, ev.UpdatedAt.UTC())
 	p.SetDateTime(ical.PropLastModified, ev.UpdatedAt.UTC())
 	p.SetDateTime(ical.PropDateTimeStart, ev.StartsAt.UTC())
 	p.SetDateTime(ical.PropDateTimeEnd, ev.EndsAt.UTC())
 	seq := ical.NewProp(ical.PropSequence)
-	seq.Value = strconv.FormatInt(max(ev.UpdatedAt.Unix()-sequenceEpoch, 0), 10)
+	seq.Value = strconv.FormatInt(EventSequence(ev.UpdatedAt), 10)
 	p.Set(seq)
 
 	if ev.Kind == ReservationBlock {
@@ -379,6 +379,22 @@ func eventComponent(ev feedEvent, rt resourceTexts) *ical.Component {
 	p.SetText(ical.PropStatus, string(status))
 	return e
 }
+
+// EventUID is the iCalendar UID of a reservation's event, in the feeds and
+// in the invitations notify mails, so that a calendar app matches the two.
+func EventUID(reservationID string) string { return reservationID + "@relais" }
+
+// EventSequence is the SEQUENCE of a reservation's event last changed at
+// updatedAt: it grows with each change (one-second steps), in the feeds and
+// in the invitations alike.
+func EventSequence(updatedAt time.Time) int64 { return max(updatedAt.Unix()-sequenceEpoch, 0) }
+
+// SiteLocation is a site's LOCATION, as the feeds write it.
+func SiteLocation(s *Site) string { return siteLocation(s) }
+
+// FoldLines folds the content lines of an encoded iCalendar object longer
+// than 75 octets, as the feeds do (go-ical does not).
+func FoldLines(ics []byte) []byte { return foldLines(make([]byte, 0, len(ics)+len(ics)/64), ics) }
 
 // siteLocation is "name, line 1[, line 2], postal code city".
 func siteLocation(s *Site) string {

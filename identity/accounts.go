@@ -141,3 +141,31 @@ func (s *Service) CountAdmins(ctx context.Context) (int, error) {
 func contactOf(u *User) Contact {
 	return Contact{ID: u.ID, Name: u.Name, Email: u.Email, Active: u.Active(), Deleted: u.DeletedAt != nil}
 }
+
+// Recipient is an account as notifications address it: where, in which
+// language, and what the member agreed to receive.
+type Recipient struct {
+	Contact
+	// Language is LanguageFrench or LanguageEnglish.
+	Language      string
+	Notifications Notifications
+}
+
+// Recipient returns one account's address, language and notification
+// choices (the defaults when it never chose), or errs.ErrNotFound.
+func (s *Service) Recipient(ctx context.Context, idb bun.IDB, userID string) (Recipient, error) {
+	var u User
+	err := idb.NewSelect().Model(&u).Column("id", "name", "email", "disabled_at", "deleted_at", "language", "notifications").
+		Where("id = ?", userID).Scan(ctx)
+	switch {
+	case isNoRows(err):
+		return Recipient{}, fmt.Errorf("account %s: %w", userID, errs.ErrNotFound)
+	case err != nil:
+		return Recipient{}, fmt.Errorf("read recipient: %w", err)
+	}
+	lang := u.Language
+	if lang != LanguageEnglish {
+		lang = LanguageFrench
+	}
+	return Recipient{Contact: contactOf(&u), Language: lang, Notifications: u.NotificationsOf()}, nil
+}

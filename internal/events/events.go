@@ -85,3 +85,20 @@ func (r *Recorder) Reset() {
 	defer r.mu.Unlock()
 	r.events = nil
 }
+
+// Fanout publishes each event to every pub, in order, in the caller's
+// transaction: serve gives the calendar both webhooks and notify. The first
+// error stops and is returned, so the change rolls back rather than reach
+// some publishers and not others.
+func Fanout(pubs ...Publisher) Publisher { return fanout(slices.Clone(pubs)) }
+
+type fanout []Publisher
+
+func (f fanout) Publish(ctx context.Context, tx bun.IDB, e Event) error {
+	for _, p := range f {
+		if err := p.Publish(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
