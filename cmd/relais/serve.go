@@ -16,10 +16,12 @@ import (
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/notify"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -78,9 +80,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// The calendar: bookings pass billing's entitlement check, and a
-	// cancelled reservation also switches its machine off.
-	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc, Events: webhooksSvc,
-		Guard: access.SessionGuard(billingSvc, queue)})
+	// cancelled reservation also switches its machine off. Its events go
+	// to webhooks and to the booking mails' queue; notify's workers, which
+	// read the calendar, are built after it.
+	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc,
+		Events: events.Fanout(webhooksSvc, notify.NewPublisher(queue)),
+		Guard:  access.SessionGuard(billingSvc, queue)})
+	notifySvc, err := notify.New(d, notify.Config{Calendar: calendarSvc, Accounts: identitySvc, Mailer: c.mailer(log),
+		Jobs: queue, Organizer: c.MailFrom})
+	if err != nil {
+		return err
+	}
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
 	// event recorder exists first, to record devices going offline.
@@ -104,7 +114,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The job client works what the services queue.
 	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc,
-		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc})
+		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc, notify: notifySvc})
 	if err != nil {
 		return err
 	}

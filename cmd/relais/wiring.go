@@ -27,6 +27,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/notify"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -128,11 +129,12 @@ type jobServices struct {
 	gate      *access.Gate
 	idem      *idempotency.Store
 	webhooks  *webhooks.Service
+	notify    *notify.Service
 }
 
 // startJobs starts the client that works durable jobs: waiting-list offers
 // that lapse, machines switched off at the end of their slot, credits that
-// expire, campaigns that settle, and the hourly housekeeping (expired rows,
+// expire, campaigns that settle, booking mails and reminders, and the hourly housekeeping (expired rows,
 // memberships moving through their lifecycle). The returned func stops it.
 func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) (func(), error) {
 	workers := river.NewWorkers()
@@ -151,6 +153,9 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 	s.gate.AddWorkers(workers)
 	if err := s.webhooks.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register webhook jobs: %w", err)
+	}
+	if err := s.notify.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register booking mail jobs: %w", err)
 	}
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
