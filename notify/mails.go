@@ -71,7 +71,7 @@ func (s *Service) send(ctx context.Context, message string, b booking) error {
 			return err
 		}
 		m.Attachments = append(m.Attachments, mail.Attachment{Filename: "invitation.ics",
-			ContentType: "text/calendar; method=" + method + "; charset=UTF-8", Data: ics})
+			ContentType: "text/calendar; method=" + method + "; charset=UTF-8", Data: ics, Inline: true})
 	}
 	if err := s.mailer.Send(ctx, m); err != nil {
 		return fmt.Errorf("send %s for %s: %w", message, b.r.ID, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
@@ -137,6 +138,7 @@ func (f *fixture) at(day, hour, minute int) string {
 type parsed struct {
 	subject, text, html string
 	calType             string // the text/calendar part's Content-Type
+	calDisposition      string // and its Content-Disposition
 	cal                 *ical.Calendar
 }
 
@@ -150,8 +152,8 @@ func parse(t *testing.T, r mailtest.Received) parsed {
 	if out.subject, err = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject")); err != nil {
 		t.Fatal(err)
 	}
-	var walk func(ctype, cte string, body io.Reader)
-	walk = func(ctype, cte string, body io.Reader) {
+	var walk func(ctype, cte, disposition string, body io.Reader)
+	walk = func(ctype, cte, disposition string, body io.Reader) {
 		mt, params, err := mime.ParseMediaType(ctype)
 		if err != nil {
 			t.Fatalf("content type %q: %v", ctype, err)
@@ -166,7 +168,7 @@ func parse(t *testing.T, r mailtest.Received) parsed {
 				if err != nil {
 					t.Fatal(err)
 				}
-				walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p)
+				walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p.Header.Get("Content-Disposition"), p)
 			}
 		}
 		if strings.EqualFold(cte, "base64") {
@@ -182,13 +184,13 @@ func parse(t *testing.T, r mailtest.Received) parsed {
 		case "text/html":
 			out.html = string(b)
 		case "text/calendar":
-			out.calType = ctype
+			out.calType, out.calDisposition = ctype, disposition
 			if out.cal, err = ical.NewDecoder(strings.NewReader(string(b))).Decode(); err != nil {
 				t.Fatalf("calendar part: %v\n%s", err, b)
 			}
 		}
 	}
-	walk(m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body)
+	walk(m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), "", m.Body)
 	return out
 }
 
@@ -280,6 +282,9 @@ func TestBookingMailsCarryInvitations(t *testing.T) {
 		if mt, params, _ := mime.ParseMediaType(m.calType); mt != "text/calendar" || params["method"] != st.method {
 			t.Errorf("step %d: calendar part %q, want method %s", i, m.calType, st.method)
 		}
+		if !strings.HasPrefix(m.calDisposition, "inline") {
+			t.Errorf("step %d: calendar part is %q, want inline", i, m.calDisposition)
+		}
 		if got, _ := m.cal.Props.Text(ical.PropMethod); got != st.method {
 			t.Errorf("step %d: METHOD %q, want %s", i, got, st.method)
 		}
@@ -339,6 +344,17 @@ func TestRemindersFollowTheBooking(t *testing.T) {
 		t.Errorf("reminder %q, with a calendar: %t", m.subject, m.cal != nil)
 	}
 
+	// A change that does not move the booking queues no second reminder.
+	f.clock.add(time.Minute)
+	note := "avec vidéoprojecteur"
+	if _, err := f.cal.MoveReservation(ctx, calendar.Move{ReservationID: r.ID, By: &identity.Principal{UserID: bob}, Note: &note}); err != nil {
+		t.Fatal(err)
+	}
+	jobstest.WaitCompleted(t, f.jc.River(), notify.BookingMailArgs{}.Kind(), 2)
+	if n := f.reminderJobs(t); n != 1 {
+		t.Fatalf("%d reminder jobs after a change of note, want 1", n)
+	}
+
 	// Moved: the new start has its own reminder; the old one, run after the
 	// move, sends nothing.
 	f.clock.add(time.Minute)
@@ -367,8 +383,63 @@ func TestRemindersFollowTheBooking(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobstest.WaitCompleted(t, f.jc.River(), reminders, 4)
-	jobstest.WaitCompleted(t, f.jc.River(), notify.BookingMailArgs{}.Kind(), 3)
+	jobstest.WaitCompleted(t, f.jc.River(), notify.BookingMailArgs{}.Kind(), 4)
 	if n := f.smtp.Count("bob@example.fr"); n != 2 {
 		t.Fatalf("%d mails after the cancellation, want still 2", n)
+	}
+}
+
+// reminderJobs counts the reminder jobs queued so far, in any state.
+func (f *fixture) reminderJobs(t *testing.T) int {
+	t.Helper()
+	return f.jobs(t, notify.ReminderArgs{}.Kind())
+}
+
+// jobs counts the jobs of kind queued so far, in any state.
+func (f *fixture) jobs(t *testing.T, kind string) int {
+	t.Helper()
+	res, err := f.jc.River().JobList(context.Background(), river.NewJobListParams().Kinds(kind).
+		States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRunning, rivertype.JobStateCompleted,
+			rivertype.JobStateRetryable, rivertype.JobStateCancelled, rivertype.JobStateDiscarded).First(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(res.Jobs)
+}
+
+// A member who writes in English gets English mail, times as 24-hour
+// clock; a booking made within the reminder's lead time gets no reminder;
+// a block mails nobody.
+func TestEnglishMailNoLateReminderNoBlockMail(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	en := identity.LanguageEnglish
+	userID := dbtest.User(t, f.d, "emma@example.fr", "Emma")
+	if _, err := f.accounts.UpdateMe(ctx, &identity.Principal{UserID: userID}, identity.MeUpdate{Language: &en}, identity.ClientInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	// 07:00 now: a booking at 08:00 starts within the default 60 minutes.
+	if _, err := f.cal.Book(ctx, calendar.Booking{ResourceID: f.res.ID, By: &identity.Principal{UserID: userID}, Start: f.at(2, 8, 0), End: f.at(2, 9, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	admin := identitytest.Admin()
+	admin.UserID = dbtest.User(t, f.d, "admin@example.fr", "Admin")
+	if _, err := f.cal.Book(ctx, calendar.Booking{ResourceID: f.res.ID, By: admin, Kind: calendar.ReservationBlock, Start: f.at(2, 10, 0), End: f.at(2, 11, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	jobstest.WaitCompleted(t, f.jc.River(), notify.BookingMailArgs{}.Kind(), 1)
+	m := parse(t, f.smtp.To(t, "emma@example.fr"))
+	if m.subject != "Booking confirmed: Salle Jaune, Monday 2 March 2026" || !strings.Contains(m.text, "from 08:00 to 09:00") {
+		t.Errorf("English mail %q:\n%s", m.subject, m.text)
+	}
+	if n := f.reminderJobs(t); n != 0 {
+		t.Errorf("%d reminder jobs for a booking within the hour", n)
+	}
+	if n := f.smtp.Count("admin@example.fr"); n != 0 {
+		t.Errorf("%d mails for a block", n)
+	}
+	if n := f.jobs(t, notify.BookingMailArgs{}.Kind()); n != 1 {
+		t.Errorf("%d booking jobs, want Emma's alone: a block queued one", n)
 	}
 }

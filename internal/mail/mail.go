@@ -48,6 +48,10 @@ type Attachment struct {
 	Filename    string
 	ContentType string // e.g. application/pdf
 	Data        []byte
+	// Inline marks the part Content-Disposition: inline, for a part the
+	// reader should show rather than offer to save (a calendar invitation,
+	// which Outlook and Gmail act on only inline).
+	Inline bool
 }
 
 // check refuses a message whose header values could smuggle a header of
@@ -237,7 +241,11 @@ func format(from string, m Message) ([]byte, error) {
 		ph := textproto.MIMEHeader{}
 		ph.Set("Content-Type", a.ContentType)
 		ph.Set("Content-Transfer-Encoding", "base64")
-		ph.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+		disposition := "attachment"
+		if a.Inline {
+			disposition = "inline"
+		}
+		ph.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": a.Filename}))
 		part, err := mw.CreatePart(ph)
 		if err != nil {
 			return nil, fmt.Errorf("mail: attachment part: %w", err)
