@@ -82,8 +82,8 @@ func (s *Service) send(ctx context.Context, message string, b booking) error {
 // invitation is the iMIP calendar (RFC 6047, RFC 5546) of b: the feeds'
 // UID and SEQUENCE (calendar.EventUID, calendar.EventSequence), the site
 // as ORGANIZER through the unattended address, the member as ATTENDEE.
-// Times carry the site's TZID so that the member's app shows the
-// site's wall clock.
+// Times carry the site's TZID, described by a VTIMEZONE, so that the
+// member's app shows the site's wall clock.
 func (s *Service) invitation(method string, b booking) ([]byte, error) {
 	cal := ical.NewCalendar()
 	cal.Props.SetText(ical.PropVersion, "2.0")
@@ -123,7 +123,7 @@ func (s *Service) invitation(method string, b booking) ([]byte, error) {
 	att.Params.Set(ical.ParamParticipationStatus, "ACCEPTED")
 	att.Params.Set(ical.ParamRSVP, "FALSE")
 	p.Set(att)
-	cal.Children = append(cal.Children, ev.Component)
+	cal.Children = append(cal.Children, vtimezone(loc, b.r.StartsAt), ev.Component)
 
 	var buf bytes.Buffer
 	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {

@@ -288,6 +288,15 @@ func TestBookingMailsCarryInvitations(t *testing.T) {
 		if got, _ := m.cal.Props.Text(ical.PropMethod); got != st.method {
 			t.Errorf("step %d: METHOD %q, want %s", i, got, st.method)
 		}
+		var zones []string
+		for _, c := range m.cal.Children {
+			if c.Name == ical.CompTimezone {
+				zones = append(zones, propValue(t, c, ical.PropTimezoneID))
+			}
+		}
+		if len(zones) != 1 || zones[0] != "Europe/Paris" {
+			t.Errorf("step %d: VTIMEZONEs %v, want Europe/Paris", i, zones)
+		}
 		evs := m.cal.Events()
 		if len(evs) != 1 {
 			t.Fatalf("step %d: %d events", i, len(evs))
