@@ -66,34 +66,8 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	if p == nil || p.UserID == "" {
 		return nil, errs.ErrUnauthenticated
 	}
-	var v errs.Validator
-	if up.Name != nil {
-		checkName(&v, "name", *up.Name)
-	}
-	if up.Language != nil {
-		checkLanguage(&v, "language", *up.Language)
-	}
-	if up.Phone != nil {
-		checkPhone(&v, "phone", *up.Phone)
-	}
-	var newEmail string
-	if up.Email != nil {
-		var ok bool
-		newEmail, ok = NormalizeEmail(*up.Email)
-		v.Check(ok, "email", "must be a valid email address")
-	}
-	if up.BillingAddress != nil {
-		up.BillingAddress.check(&v, "billing_address")
-	}
-	if n := up.Notifications; n != nil && n.ReminderMinutesBefore != nil {
-		v.Check(*n.ReminderMinutesBefore >= 0 && *n.ReminderMinutesBefore <= MaxReminderMinutesBefore,
-			"notifications.reminder_minutes_before", "must be between 0 (no reminder) and %d", MaxReminderMinutesBefore)
-	}
-	if up.NewPassword != nil {
-		checkPassword(&v, "new_password", *up.NewPassword)
-		v.Check(up.CurrentPassword != nil && *up.CurrentPassword != "", "current_password", "is required to change the password")
-	}
-	if err := v.Err(); err != nil {
+	newEmail, err := up.check()
+	if err != nil {
 		return nil, err
 	}
 	// The limits are counted outside the transaction: on SQLite it holds
@@ -115,30 +89,13 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 		out           *User
 		rightPassword bool
 	)
-	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		u, err := s.getUser(ctx, tx, p.UserID)
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		if up.Name != nil {
-			u.Name = strings.TrimSpace(*up.Name)
-		}
-		if up.Language != nil {
-			u.Language = *up.Language
-		}
-		if up.Phone != nil {
-			u.Phone = *up.Phone
-		}
-		if up.BillingAddress != nil {
-			u.BillingAddress = up.BillingAddress
-		} else if up.ClearBillingAddress {
-			u.BillingAddress = nil
-		}
-		if up.Notifications != nil {
-			n := up.Notifications.apply(u.NotificationsOf())
-			u.Notifications = &n
-		}
+		up.applyProfile(u)
 		if up.Email != nil {
 			if newEmail == u.Email {
 				u.PendingEmail = nil
@@ -178,6 +135,62 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 		return nil, err
 	}
 	return out, nil
+}
+
+// check validates the update and returns its new email, normalised (""
+// when it changes none).
+func (up *MeUpdate) check() (string, error) {
+	var v errs.Validator
+	if up.Name != nil {
+		checkName(&v, "name", *up.Name)
+	}
+	if up.Language != nil {
+		checkLanguage(&v, "language", *up.Language)
+	}
+	if up.Phone != nil {
+		checkPhone(&v, "phone", *up.Phone)
+	}
+	var newEmail string
+	if up.Email != nil {
+		var ok bool
+		newEmail, ok = NormalizeEmail(*up.Email)
+		v.Check(ok, "email", "must be a valid email address")
+	}
+	if up.BillingAddress != nil {
+		up.BillingAddress.check(&v, "billing_address")
+	}
+	if n := up.Notifications; n != nil && n.ReminderMinutesBefore != nil {
+		v.Check(*n.ReminderMinutesBefore >= 0 && *n.ReminderMinutesBefore <= MaxReminderMinutesBefore,
+			"notifications.reminder_minutes_before", "must be between 0 (no reminder) and %d", MaxReminderMinutesBefore)
+	}
+	if up.NewPassword != nil {
+		checkPassword(&v, "new_password", *up.NewPassword)
+		v.Check(up.CurrentPassword != nil && *up.CurrentPassword != "", "current_password", "is required to change the password")
+	}
+	return newEmail, v.Err()
+}
+
+// applyProfile sets on u the profile fields the update changes (not the
+// email, the password or the dates, which need the transaction).
+func (up *MeUpdate) applyProfile(u *User) {
+	if up.Name != nil {
+		u.Name = strings.TrimSpace(*up.Name)
+	}
+	if up.Language != nil {
+		u.Language = *up.Language
+	}
+	if up.Phone != nil {
+		u.Phone = *up.Phone
+	}
+	if up.BillingAddress != nil {
+		u.BillingAddress = up.BillingAddress
+	} else if up.ClearBillingAddress {
+		u.BillingAddress = nil
+	}
+	if up.Notifications != nil {
+		n := up.Notifications.apply(u.NotificationsOf())
+		u.Notifications = &n
+	}
 }
 
 // UserUpdate is an admin's change to an account. Nil fields stay.

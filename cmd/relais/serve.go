@@ -121,23 +121,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopJobs()
 
 	// The HTTP API.
-	handler := api.New(api.Deps{
-		Access:         identitySvc,
-		Calendar:       calendarSvc,
-		Billing:        billingSvc,
-		Ledger:         ledgerSvc,
-		Campaigns:      campaignsSvc,
-		Invoices:       invoicer,
-		Devices:        devicesSvc,
-		Gate:           gate,
-		Webhooks:       webhooksSvc,
-		Idempotency:    idem,
-		Logger:         log,
-		Registry:       newRegistry(devicesSvc, gate),
-		TrustedProxies: c.TrustedProxies,
-		PublicURL:      c.PublicURL,
-		Ready:          func(ctx context.Context) error { return ready(ctx, d) },
-	})
+	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
+		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem,
+		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
+		Ready: func(ctx context.Context) error { return ready(ctx, d) }})
 	ln, err := listen(c.HTTPAddr)
 	if err != nil {
 		return err

@@ -134,8 +134,9 @@ type jobServices struct {
 
 // startJobs starts the client that works durable jobs: waiting-list offers
 // that lapse, machines switched off at the end of their slot, credits that
-// expire, campaigns that settle, booking mails and reminders, and the hourly housekeeping (expired rows,
-// memberships moving through their lifecycle). The returned func stops it.
+// expire, campaigns that settle, booking mails and reminders, webhook
+// deliveries, and the hourly housekeeping (expired rows, memberships
+// moving through their lifecycle). The returned func stops it.
 func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) (func(), error) {
 	workers := river.NewWorkers()
 	if err := s.identity.AddWorkers(workers); err != nil {
