@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 
 	"github.com/relais-tierslieux/relais/internal/mail"
 )
@@ -15,19 +14,8 @@ import (
 //go:embed templates/*.txt templates/*.html
 var templateFiles embed.FS
 
-// templates is parsed once: a template that does not parse is a bug in
-// this package, caught by its tests, not a condition to handle at run time.
-var templates = func() *mail.Templates {
-	sub, err := fs.Sub(templateFiles, "templates")
-	if err != nil {
-		panic(err)
-	}
-	t, err := mail.ParseTemplates(sub)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}()
+// templates is parsed once (see mail.MustParseTemplates).
+var templates = mail.MustParseTemplates(templateFiles, "templates")
 
 // sendTemplate renders message name in lang for to, and sends it.
 func (s *Service) sendTemplate(ctx context.Context, name, lang, to string, data any) error {

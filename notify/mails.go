@@ -5,7 +5,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"time"
 
@@ -22,19 +21,8 @@ import (
 //go:embed templates/*.txt templates/*.html
 var templateFiles embed.FS
 
-// templates is parsed once: a template that does not parse is a bug of
-// this package, caught by its tests.
-var templates = func() *mail.Templates {
-	sub, err := fs.Sub(templateFiles, "templates")
-	if err != nil {
-		panic(err)
-	}
-	t, err := mail.ParseTemplates(sub)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}()
+// templates is parsed once (see mail.MustParseTemplates).
+var templates = mail.MustParseTemplates(templateFiles, "templates")
 
 // mailData is what the templates show. Dates and times are in the site's
 // zone, written as its language writes them.

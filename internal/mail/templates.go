@@ -23,6 +23,21 @@ type Templates struct {
 	html map[string]*htmltemplate.Template
 }
 
+// MustParseTemplates is ParseTemplates of fsys's folder dir, for the
+// templates a package embeds: one that does not parse is a bug in that
+// package, caught by its tests, not a condition to handle at run time.
+func MustParseTemplates(fsys fs.FS, dir string) *Templates {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	t, err := ParseTemplates(sub)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 // ParseTemplates reads every *.txt and *.html of fsys's root.
 func ParseTemplates(fsys fs.FS) (*Templates, error) {
 	t := &Templates{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
