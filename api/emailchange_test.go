@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
@@ -85,4 +86,31 @@ func TestEmailChangeOverHTTP(t *testing.T) {
 	h.do(req{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": "anne@example.fr", "password": password}}).expect(t, http.StatusUnauthorized)
 	// The link served once.
 	h.do(req{method: "POST", path: "/v1/auth/verify-email", body: map[string]string{"token": tok[1]}}).expect(t, http.StatusUnprocessableEntity)
+}
+
+// A change whose link has expired is no longer shown as pending: the
+// member sees that it did not happen, and may ask again.
+func TestLapsedEmailChangeIsNoLongerPending(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, anne, _ := h.member("anne@example.fr")
+	var got struct {
+		PendingEmail *string `json:"pending_email"`
+	}
+	h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": "anne.new@example.fr", "current_password": password}}).
+		expect(t, http.StatusOK).decode(t, &got)
+	if got.PendingEmail == nil {
+		t.Fatal("the change is not pending")
+	}
+	h.clock.Advance(identity.EmailVerificationTTL - time.Minute)
+	anne, _ = h.login("anne@example.fr", password) // the first token has expired
+	h.do(req{method: "GET", path: "/v1/me", token: anne}).expect(t, http.StatusOK).decode(t, &got)
+	if got.PendingEmail == nil {
+		t.Fatal("the change is no longer pending before its link expires")
+	}
+	h.clock.Advance(2 * time.Minute)
+	h.do(req{method: "GET", path: "/v1/me", token: anne}).expect(t, http.StatusOK).decode(t, &got)
+	if got.PendingEmail != nil {
+		t.Fatalf("pending_email = %q after its link expired", *got.PendingEmail)
+	}
 }

@@ -126,7 +126,7 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, s.hidePendingEmailIfLapsed(ctx, out)
 }
 
 // startMeCheck starts the check of the current password when the update
