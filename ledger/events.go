@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -53,4 +54,40 @@ func soonest(a, b *time.Time) *time.Time {
 		return a
 	}
 	return b
+}
+
+// ExpiringLot is what a member still holds of a lot that expires soon.
+type ExpiringLot struct {
+	LotID        string    `bun:"lot_id"`
+	UserID       string    `bun:"user_id"`
+	Unit         string    `bun:"unit"`
+	ResourceKind string    `bun:"resource_kind"`
+	SiteID       *string   `bun:"site_id"`
+	ExpiresAt    time.Time `bun:"expires_at"`
+	CreatedAt    time.Time `bun:"created_at"`
+	Amount       int64     `bun:"amount"`
+}
+
+// ExpiringLots lists the lots that expire after from and at the latest at
+// to, of which their holder still holds spendable credit, and that were
+// created at least lead before they expire (a lot given for three days is
+// not "about to expire" the day it is given): notify's reminder a week
+// ahead.
+func (s *Service) ExpiringLots(ctx context.Context, idb bun.IDB, from, to time.Time, lead time.Duration) ([]ExpiringLot, error) {
+	var rows []ExpiringLot
+	if err := idb.NewSelect().TableExpr("credit_lots AS cl").Join("JOIN credit_entries AS ce ON ce.lot_id = cl.id").
+		ColumnExpr("cl.id AS lot_id, cl.user_id, cl.unit, cl.resource_kind, cl.site_id, cl.expires_at, cl.created_at, SUM(ce.amount) AS amount").
+		Where("cl.expires_at > ? AND cl.expires_at <= ?", from.UTC(), to.UTC()).
+		Where("ce.account = 'member:' || cl.user_id").
+		GroupExpr("cl.id, cl.user_id, cl.unit, cl.resource_kind, cl.site_id, cl.expires_at, cl.created_at").
+		Having("SUM(ce.amount) > 0").OrderExpr("cl.expires_at, cl.id").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read expiring credit: %w", err)
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		if !r.CreatedAt.After(r.ExpiresAt.Add(-lead)) {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }
