@@ -37,6 +37,9 @@ type config struct {
 	AdminEmail     string
 	AdminPassword  string
 	OfferTTL       time.Duration
+	// DeviceOfflineAlert: how long a device is offline before its site's
+	// managers are mailed.
+	DeviceOfflineAlert time.Duration
 
 	SMTPURL   string
 	MailFrom  string
@@ -143,6 +146,9 @@ func (c *config) check(proxies string) error {
 	}
 	if c.OfferTTL < 0 {
 		return usagef("--waitlist-offer-ttl must not be negative")
+	}
+	if c.DeviceOfflineAlert <= 0 {
+		return usagef("--device-offline-alert must be positive")
 	}
 	if c.AuthRateLimit < 0 {
 		return usagef("--auth-rate-limit must be 0 (off) or more")
