@@ -182,8 +182,8 @@ func (s *Service) SweepExpiringCredit(ctx context.Context) (int, error) {
 	queued := 0
 	for _, lot := range lots {
 		err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-			res, err := tx.NewInsert().TableExpr("notify_credit_reminders").Value("lot_id", "?", lot.LotID).
-				Value("user_id", "?", lot.UserID).Value("queued_at", "?", now).On("CONFLICT (lot_id) DO NOTHING").Exec(ctx)
+			row := &creditReminder{LotID: lot.LotID, UserID: lot.UserID, QueuedAt: now}
+			res, err := tx.NewInsert().Model(row).On("CONFLICT (lot_id) DO NOTHING").Exec(ctx)
 			if err != nil {
 				return fmt.Errorf("mark the reminder of lot %s: %w", lot.LotID, err)
 			}
@@ -199,6 +199,16 @@ func (s *Service) SweepExpiringCredit(ctx context.Context) (int, error) {
 		}
 	}
 	return queued, nil
+}
+
+// creditReminder marks a lot whose reminder is queued (migration
+// 20261207000300).
+type creditReminder struct {
+	bun.BaseModel `bun:"table:notify_credit_reminders"`
+
+	LotID    string    `bun:"lot_id,pk"`
+	UserID   string    `bun:"user_id"`
+	QueuedAt time.Time `bun:"queued_at"`
 }
 
 type creditExpiryWorker struct {
