@@ -4,7 +4,9 @@
 // reminder before each one. It listens to calendar's reservation events
 // (it is an events.Publisher) and does its work in River jobs, so a
 // booking never waits on the mail relay and a relay that is down is
-// retried.
+// retried. The same way it mails members about their membership and
+// payments (billing.go), their credits (credits.go) and their machine,
+// and managers about their site's devices (devices.go).
 package notify
 
 import (
@@ -142,8 +144,9 @@ type Publisher struct {
 func NewPublisher(q *jobs.Queue) *Publisher { return &Publisher{jobs: q} }
 
 // Publish implements events.Publisher: a booking's created, updated and
-// cancelled events each queue one job in the caller's transaction; other
-// events, and blocks (no member), are not notify's. The job reads the
+// cancelled events each queue one job in the caller's transaction, and so
+// do the other events notify mails about (publishOthers); blocks (no
+// member) and the rest are not notify's. The job reads the
 // member's choices itself, so the booking pays one INSERT and no read.
 func (p *Publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
 	switch e.Type {

@@ -147,9 +147,6 @@ func (c *config) check(proxies string) error {
 	if c.OfferTTL < 0 {
 		return usagef("--waitlist-offer-ttl must not be negative")
 	}
-	if c.DeviceOfflineAlert <= 0 {
-		return usagef("--device-offline-alert must be positive")
-	}
 	if c.AuthRateLimit < 0 {
 		return usagef("--auth-rate-limit must be 0 (off) or more")
 	}

@@ -59,6 +59,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if err := c.checkMQTT(); err != nil {
 		return nil, err
 	}
+	if c.DeviceOfflineAlert <= 0 {
+		return nil, usagef("--device-offline-alert must be positive")
+	}
 	if c.Demo && !flagSet(fs, "database-url") && getenv("RELAIS_DATABASE_URL") == "" {
 		// The demo seeds accounts with printed passwords: keep them out of
 		// the real database.
