@@ -4,7 +4,9 @@
 // reminder before each one. It listens to calendar's reservation events
 // (it is an events.Publisher) and does its work in River jobs, so a
 // booking never waits on the mail relay and a relay that is down is
-// retried.
+// retried. The same way it mails members about their membership and
+// payments (billing.go), their credits (credits.go) and their machine,
+// and managers about their site's devices (devices.go).
 package notify
 
 import (
@@ -48,6 +50,15 @@ type Config struct {
 	// as their ORGANIZER, for the site; a bare address or "Name <addr>".
 	Organizer string
 	Now       func() time.Time
+	// What the membership, payment, credit, machine and device mails read
+	// (billing.go, credits.go, devices.go); a job whose reader is unset
+	// fails, so serve sets them all.
+	Billing   Billing
+	Invoices  Invoices
+	Credits   Credits
+	Campaigns Campaigns
+	Devices   Devices
+	Managers  Managers
 }
 
 // Service queues and sends booking mail.
@@ -59,6 +70,12 @@ type Service struct {
 	jobs      *jobs.Queue
 	organizer string
 	now       func() time.Time
+	billing   Billing
+	invoices  Invoices
+	credits   Credits
+	campaigns Campaigns
+	devices   Devices
+	managers  Managers
 }
 
 // New checks cfg and returns the service.
@@ -74,7 +91,8 @@ func New(d *bun.DB, cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	return &Service{db: d, cal: cfg.Calendar, accounts: cfg.Accounts, mailer: cfg.Mailer, jobs: cfg.Jobs,
-		organizer: org.Address, now: cfg.Now}, nil
+		organizer: org.Address, now: cfg.Now, billing: cfg.Billing, invoices: cfg.Invoices, credits: cfg.Credits,
+		campaigns: cfg.Campaigns, devices: cfg.Devices, managers: cfg.Managers}, nil
 }
 
 // BookingMailArgs is one reservation event to tell its member about.
@@ -98,32 +116,43 @@ type ReminderArgs struct {
 // Kind names the job in river_job.
 func (ReminderArgs) Kind() string { return "notify.reminder" }
 
-// AddWorkers registers the booking mail and reminder workers.
+// AddWorkers registers the booking mail and reminder workers, and those of
+// the membership, payment, credit, machine and device mails.
 func (s *Service) AddWorkers(w *river.Workers) error {
 	if err := river.AddWorkerSafely(w, &bookingWorker{svc: s}); err != nil {
 		return err
 	}
-	return river.AddWorkerSafely(w, &reminderWorker{svc: s})
+	if err := river.AddWorkerSafely(w, &reminderWorker{svc: s}); err != nil {
+		return err
+	}
+	return s.addNoticeWorkers(w)
 }
 
 // Publisher queues the booking mail jobs. It is apart from Service
 // because the calendar needs it to be built, and Service needs the built
 // calendar to read reservations: serve builds the Publisher, then the
 // calendar, then the Service, with no setter.
-type Publisher struct{ jobs *jobs.Queue }
+type Publisher struct {
+	jobs *jobs.Queue
+	// DeviceOfflineAlert is how long a device stays offline before its
+	// site's managers are mailed (devices.go); 0 means
+	// DefaultDeviceOfflineAlert.
+	DeviceOfflineAlert time.Duration
+}
 
 // NewPublisher returns the publisher that queues jobs on q.
 func NewPublisher(q *jobs.Queue) *Publisher { return &Publisher{jobs: q} }
 
 // Publish implements events.Publisher: a booking's created, updated and
-// cancelled events each queue one job in the caller's transaction; other
-// events, and blocks (no member), are not notify's. The job reads the
+// cancelled events each queue one job in the caller's transaction, and so
+// do the other events notify mails about (publishOthers); blocks (no
+// member) and the rest are not notify's. The job reads the
 // member's choices itself, so the booking pays one INSERT and no read.
 func (p *Publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
 	switch e.Type {
 	case calendar.EventReservationCreated, calendar.EventReservationUpdated, calendar.EventReservationCancelled:
 	default:
-		return nil
+		return p.publishOthers(ctx, idb, e)
 	}
 	data, ok := e.Data.(calendar.ReservationEvent)
 	if !ok || data.UserID == nil || data.Kind != calendar.ReservationBooking {

@@ -47,6 +47,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret (whsec_…) of the Stripe webhook endpoint")
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", "", "Stripe API base URL, for stripe-mock in development")
 	fs.DurationVar(&c.OfferTTL, "waitlist-offer-ttl", calendar.DefaultOfferTTL, "how long a freed slot is held for the first member in its waiting list")
+	fs.DurationVar(&c.DeviceOfflineAlert, "device-offline-alert", notify.DefaultDeviceOfflineAlert, "how long a device stays offline before its site's managers are mailed")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints use http:// and private, loopback or link-local addresses (a LAN's own tools, tests); by default they must be https:// on public addresses")
 	mqttFlags(fs, &c)
 	if err := parseFlags(fs, args, getenv, stderr); err != nil {
@@ -57,6 +58,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if err := c.checkMQTT(); err != nil {
 		return nil, err
+	}
+	if c.DeviceOfflineAlert <= 0 {
+		return nil, usagef("--device-offline-alert must be positive")
 	}
 	if c.Demo && !flagSet(fs, "database-url") && getenv("RELAIS_DATABASE_URL") == "" {
 		// The demo seeds accounts with printed passwords: keep them out of
@@ -156,7 +160,7 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 		return nil, fmt.Errorf("register webhook jobs: %w", err)
 	}
 	if err := s.notify.AddWorkers(workers); err != nil {
-		return nil, fmt.Errorf("register booking mail jobs: %w", err)
+		return nil, fmt.Errorf("register notification mail jobs: %w", err)
 	}
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
@@ -168,7 +172,7 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"webhook deliveries":       s.webhooks.Prune,
 		},
 		Workers:  workers,
-		Periodic: s.gate.PeriodicJobs(),
+		Periodic: append(s.gate.PeriodicJobs(), s.notify.PeriodicJobs()...),
 		Logger:   log,
 	})
 	if err != nil {
