@@ -44,3 +44,34 @@ func (svc *Service) publish(ctx context.Context, tx bun.IDB, typ string, r *Rese
 		CancelledAt: r.CancelledAt, LateCancel: r.LateCancel,
 	}))
 }
+
+// Waiting-list events, published in the transaction of the change: a
+// freed slot held for a member until ExpiresAt (not for an auto-book
+// entry, whose booking is a reservation.created of its own), and an offer
+// that lapsed unanswered. Notify mails them; webhooks send them too.
+const (
+	EventWaitlistOffered = "waitlist.offered"
+	EventWaitlistLapsed  = "waitlist.lapsed"
+)
+
+// WaitlistEvent is the data of a waiting-list event.
+type WaitlistEvent struct {
+	EntryID    string    `json:"entry_id"`
+	UserID     string    `json:"user_id"`
+	SiteID     string    `json:"site_id"`
+	ResourceID string    `json:"resource_id"`
+	Start      time.Time `json:"starts_at"`
+	End        time.Time `json:"ends_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// publishWaitlist tells svc.events about entry e of a resource of siteID,
+// inside tx. e must carry its offer's deadline.
+func (svc *Service) publishWaitlist(ctx context.Context, tx bun.IDB, typ, siteID string, e *WaitlistEntry) error {
+	data := WaitlistEvent{EntryID: e.ID, UserID: e.UserID, SiteID: siteID, ResourceID: e.ResourceID,
+		Start: e.StartsAt.UTC(), End: e.EndsAt.UTC()}
+	if e.OfferExpiresAt != nil {
+		data.ExpiresAt = e.OfferExpiresAt.UTC()
+	}
+	return svc.events.Publish(ctx, tx, events.New(typ, siteID, svc.now(), data))
+}
