@@ -129,7 +129,7 @@ type Site struct {
 	// Reply-To); nil when the site has none.
 	ContactEmail *string   `bun:"contact_email"`
 	CreatedAt    time.Time `bun:"created_at"`
-	UpdatedAt    time.Time    `bun:"updated_at"`
+	UpdatedAt    time.Time `bun:"updated_at"`
 	// Version is bumped by every change (see resourceCache).
 	Version int64 `bun:"version" json:"-"`
 }
