@@ -42,13 +42,18 @@ func (s *Service) send(ctx context.Context, message string, b booking) error {
 	loc := b.site.Location()
 	start, end := b.r.StartsAt.In(loc), b.r.EndsAt.In(loc)
 	lang := b.to.Language
-	data := mailData{Name: b.to.Name, Resource: b.res.Name, Site: b.site.Name, Location: calendar.SiteLocation(b.site),
+	data := mailData{Name: oneLine(b.to.Name), Resource: oneLine(b.res.Name), Site: oneLine(b.site.Name), Location: oneLine(calendar.SiteLocation(b.site)),
 		Date: formatDate(start, lang), Start: formatClock(start, lang), End: formatClock(end, lang), Note: b.r.Note,
 		Reason: b.r.CancelReason, BySite: b.r.CancelledBy == nil || *b.r.CancelledBy != *b.r.UserID}
 	m, err := templates.Render(message, lang, b.to.Email, data)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", message, err)
 	}
+	category := identity.CategoryBookings
+	if message == "booking_reminder" {
+		category = identity.CategoryReminders
+	}
+	s.decorate(&m, b.to.ID, category, b.site)
 	if message != "booking_reminder" {
 		method := "REQUEST"
 		if message == "booking_cancelled" {

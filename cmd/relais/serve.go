@@ -87,7 +87,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Events: events.Fanout(webhooksSvc, notify.NewPublisher(queue)),
 		Guard:  access.SessionGuard(billingSvc, queue)})
 	notifySvc, err := notify.New(d, notify.Config{Calendar: calendarSvc, Accounts: identitySvc, Mailer: c.mailer(log),
-		Jobs: queue, Organizer: c.MailFrom})
+		Jobs: queue, Organizer: c.MailFrom, PublicURL: c.PublicURL})
 	if err != nil {
 		return err
 	}
