@@ -393,6 +393,11 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 		}
 		e.ReservationID = &r.ID
 		if e.AutoBook {
+			// Booked: told as any booking is (webhooks, the member's
+			// confirmation), and no offer to tell.
+			if err := svc.publish(ctx, tx, EventReservationCreated, r); err != nil {
+				return err
+			}
 			if err := svc.setEntry(ctx, tx, e, WaitBooked); err != nil {
 				return err
 			}

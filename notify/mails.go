@@ -93,8 +93,9 @@ func (s *Service) invitation(method string, b booking) ([]byte, error) {
 	loc := b.site.Location()
 	p.SetDateTime(ical.PropDateTimeStart, b.r.StartsAt.In(loc))
 	p.SetDateTime(ical.PropDateTimeEnd, b.r.EndsAt.In(loc))
-	p.SetText(ical.PropSummary, b.res.Name+" — "+b.site.Name)
-	p.SetText(ical.PropLocation, calendar.SiteLocation(b.site))
+	// One line each: the encoder refuses a value with a line break.
+	p.SetText(ical.PropSummary, oneLine(b.res.Name+" — "+b.site.Name))
+	p.SetText(ical.PropLocation, oneLine(calendar.SiteLocation(b.site)))
 	status := ical.EventConfirmed
 	if method == "CANCEL" {
 		status = ical.EventCancelled
@@ -103,12 +104,12 @@ func (s *Service) invitation(method string, b booking) ([]byte, error) {
 
 	org := ical.NewProp(ical.PropOrganizer)
 	org.Value = "mailto:" + s.organizer
-	org.Params.Set(ical.ParamCommonName, b.site.Name)
+	org.Params.Set(ical.ParamCommonName, oneLine(b.site.Name))
 	p.Set(org)
 	att := ical.NewProp(ical.PropAttendee)
 	att.Value = "mailto:" + b.to.Email
 	if b.to.Name != "" {
-		att.Params.Set(ical.ParamCommonName, b.to.Name)
+		att.Params.Set(ical.ParamCommonName, oneLine(b.to.Name))
 	}
 	att.Params.Set(ical.ParamRole, "REQ-PARTICIPANT")
 	// The member booked it: the event is accepted already, and no reply
