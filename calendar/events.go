@@ -34,15 +34,31 @@ type ReservationEvent struct {
 	SeriesID      *string    `json:"series_id,omitempty"`
 	CancelledAt   *time.Time `json:"cancelled_at,omitempty"`
 	LateCancel    bool       `json:"late_cancel,omitempty"`
+	// OfferAccepted marks the reservation.updated of a waiting list's
+	// hold the member accepted: for notify, which confirms it as a
+	// booking rather than a move. Not sent to webhooks (their contract
+	// has the update alone).
+	OfferAccepted bool `json:"-"`
 }
 
 // publish tells svc.events that r changed, inside tx.
 func (svc *Service) publish(ctx context.Context, tx bun.IDB, typ string, r *Reservation) error {
-	return svc.events.Publish(ctx, tx, events.New(typ, r.SiteID, svc.now(), ReservationEvent{
+	return svc.events.Publish(ctx, tx, events.New(typ, r.SiteID, svc.now(), reservationEvent(r)))
+}
+
+func reservationEvent(r *Reservation) ReservationEvent {
+	return ReservationEvent{
 		ReservationID: r.ID, ResourceID: r.ResourceID, SiteID: r.SiteID, UserID: r.UserID, Kind: r.Kind,
 		Status: r.Status, Start: r.StartsAt.UTC(), End: r.EndsAt.UTC(), Seats: r.Seats, SeriesID: r.SeriesID,
 		CancelledAt: r.CancelledAt, LateCancel: r.LateCancel,
-	}))
+	}
+}
+
+// publishAccepted tells svc.events that the member accepted the hold r.
+func (svc *Service) publishAccepted(ctx context.Context, tx bun.IDB, r *Reservation) error {
+	data := reservationEvent(r)
+	data.OfferAccepted = true
+	return svc.events.Publish(ctx, tx, events.New(EventReservationUpdated, r.SiteID, svc.now(), data))
 }
 
 // Waiting-list events, published in the transaction of the change: a

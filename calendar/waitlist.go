@@ -227,7 +227,7 @@ func (svc *Service) AcceptOffer(ctx context.Context, p *identity.Principal, entr
 		if _, err := tx.NewUpdate().Model(r).Column("status", "hold_expires_at", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("confirm held reservation: %w", err)
 		}
-		if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
+		if err := svc.publishAccepted(ctx, tx, r); err != nil {
 			return err
 		}
 		if err := svc.setEntry(ctx, tx, e, WaitBooked); err != nil {

@@ -90,6 +90,9 @@ type BookingMailArgs struct {
 	EventID       string `json:"event_id" river:"unique"`
 	Type          string `json:"type"`
 	ReservationID string `json:"reservation_id"`
+	// OfferAccepted: the update is a waiting list's hold accepted, which
+	// confirms a booking rather than moving one.
+	OfferAccepted bool `json:"offer_accepted,omitempty"`
 }
 
 // Kind names the job in river_job.
@@ -146,7 +149,8 @@ func (p *Publisher) publishBooking(ctx context.Context, idb bun.IDB, e events.Ev
 	if !ok || data.UserID == nil || data.Kind != calendar.ReservationBooking {
 		return nil
 	}
-	return p.insert(ctx, idb, e, BookingMailArgs{EventID: e.ID, Type: e.Type, ReservationID: data.ReservationID})
+	return p.insert(ctx, idb, e, BookingMailArgs{EventID: e.ID, Type: e.Type, ReservationID: data.ReservationID,
+		OfferAccepted: data.OfferAccepted})
 }
 
 // insert queues args, the job of event e, in idb's transaction when it is
@@ -239,7 +243,7 @@ func (w *bookingWorker) Work(ctx context.Context, job *river.Job[BookingMailArgs
 	case b.r.Status != calendar.StatusConfirmed:
 		// Cancelled since, or a waiting list's hold: not a booking yet.
 		return nil
-	case a.Type == calendar.EventReservationCreated:
+	case a.Type == calendar.EventReservationCreated || a.OfferAccepted:
 		message = "booking_confirmed"
 	default:
 		message = "booking_moved"

@@ -254,3 +254,33 @@ func TestNamesCannotInjectHeaders(t *testing.T) {
 		t.Errorf("subject %q, want %q", m.subject, want)
 	}
 }
+
+// An accepted offer is confirmed as a booking, with its invitation, not
+// told as a move.
+func TestAcceptedOfferIsConfirmed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	bob := f.member(t, "bob@example.fr", "Bob", identity.NotificationsPatch{})
+	e := f.freeSlotFor(t, bob, false)
+	jobstest.WaitCompleted(t, f.jc.River(), waitlistKind, 1)
+	f.clock.add(time.Minute)
+	if _, err := f.cal.AcceptOffer(ctx, &identity.Principal{UserID: bob}, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	jobstest.WaitCompleted(t, f.jc.River(), notify.BookingMailArgs{}.Kind(), 4) // the first's booking and cancellation, the hold, the acceptance
+	// Bob also gets his reminder, in any order: look for the confirmation.
+	want, found := "Réservation confirmée\u00a0: Salle Jaune, mardi 3 mars 2026", false
+	for _, r := range f.smtp.All("bob@example.fr") {
+		m := parse(t, r)
+		if strings.HasPrefix(m.subject, "Réservation modifiée") {
+			t.Errorf("the acceptance was told as a move: %q", m.subject)
+		}
+		if m.subject == want && m.cal != nil {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no %q with its invitation", want)
+	}
+}
