@@ -91,7 +91,7 @@ func billingArgs(e events.Event) river.JobArgs {
 // unique by its event: a publisher that hands the same event twice (a
 // retried warning) queues one mail.
 func (p *Publisher) publishOthers(ctx context.Context, idb bun.IDB, e events.Event) error {
-	args, opts := billingArgs(e), &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	args, opts := billingArgs(e), (*river.InsertOpts)(nil) // unique by args: see insert
 	if args == nil {
 		args = creditArgs(e)
 	}
@@ -101,25 +101,8 @@ func (p *Publisher) publishOthers(ctx context.Context, idb bun.IDB, e events.Eve
 	if args == nil {
 		return nil
 	}
-	var err error
-	if tx, inTx := idb.(bun.Tx); inTx {
-		_, err = p.jobs.InsertTx(ctx, tx, args, opts)
-	} else {
-		_, err = p.jobs.Insert(ctx, args, opts)
-	}
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", e.Type, err)
-	}
-	return nil
+	return p.insert(ctx, idb, e, args, opts)
 }
-
-// Categories of mail, as the member chooses them (identity.Notifications).
-const (
-	categoryMembership = "membership"
-	categoryCredits    = "credits"
-	categoryMachines   = "machines"
-	categoryDevices    = "devices"
-)
 
 // wants reports whether to may be mailed about category: an active
 // account with an address that did not turn it off.
@@ -127,23 +110,13 @@ func wants(to identity.Recipient, category string) bool {
 	if !to.Active || to.Email == "" {
 		return false
 	}
-	n := to.Notifications
-	switch category {
-	case categoryMembership:
-		return n.Membership
-	case categoryCredits:
-		return n.Credits
-	case categoryMachines:
-		return n.Machines
-	case categoryDevices:
-		return n.Devices
-	}
-	return false
+	return to.Notifications.Allows(category)
 }
 
 // mailTo renders message for to in their language, with atts, and sends it
-// through deliver, unless to does not want category.
-func (s *Service) mailTo(ctx context.Context, to identity.Recipient, category, message string, data any, atts ...mail.Attachment) error {
+// through deliver, unless to does not want category. site, when the mail is
+// about one, gives its Reply-To.
+func (s *Service) mailTo(ctx context.Context, to identity.Recipient, site *calendar.Site, category, message string, data any, atts ...mail.Attachment) error {
 	if !wants(to, category) {
 		return nil
 	}
@@ -152,13 +125,7 @@ func (s *Service) mailTo(ctx context.Context, to identity.Recipient, category, m
 		return fmt.Errorf("render %s: %w", message, err)
 	}
 	m.Attachments = append(m.Attachments, atts...)
-	return s.deliver(ctx, to, category, m)
-}
-
-// deliver sends m, the mail of category to to: the one place every mail
-// of this file, credits.go and devices.go goes through, where a header per
-// category (List-Unsubscribe) is to be set.
-func (s *Service) deliver(ctx context.Context, to identity.Recipient, category string, m mail.Message) error {
+	s.decorate(&m, to.ID, category, site)
 	if err := s.mailer.Send(ctx, m); err != nil {
 		return fmt.Errorf("send %s mail to %s: %w", category, to.ID, err)
 	}
@@ -242,7 +209,7 @@ func (w *membershipWorker) Work(ctx context.Context, job *river.Job[MembershipMa
 		return nil
 	}
 	to, ok, err := s.recipient(ctx, m.UserID)
-	if err != nil || !ok || !wants(to, categoryMembership) {
+	if err != nil || !ok || !wants(to, identity.CategoryMembership) {
 		return err
 	}
 	plan, err := s.billing.GetPlan(ctx, m.PlanID)
@@ -261,7 +228,7 @@ func (w *membershipWorker) Work(ctx context.Context, job *river.Job[MembershipMa
 	if m.CanceledAt != nil {
 		d.Ended = formatDate(m.CanceledAt.In(loc), to.Language)
 	}
-	return s.mailTo(ctx, to, categoryMembership, membershipMessages[a.Type], d)
+	return s.mailTo(ctx, to, site, identity.CategoryMembership, membershipMessages[a.Type], d)
 }
 
 // membershipStill reports whether m is still as event typ left it.
@@ -300,7 +267,7 @@ func (w *paymentWorker) Work(ctx context.Context, job *river.Job[PaymentMailArgs
 		return errors.New("notify: Config.Invoices is not set")
 	}
 	to, ok, err := s.recipient(ctx, a.UserID)
-	if err != nil || !ok || !wants(to, categoryMembership) {
+	if err != nil || !ok || !wants(to, identity.CategoryMembership) {
 		return err
 	}
 	inv, err := s.invoices.Get(ctx, a.InvoiceID)
@@ -321,7 +288,7 @@ func (w *paymentWorker) Work(ctx context.Context, job *river.Job[PaymentMailArgs
 		d.Lines = append(d.Lines, l.Description)
 	}
 	att := mail.Attachment{Filename: "facture-" + inv.Number + ".pdf", ContentType: "application/pdf", Data: pdf}
-	return s.mailTo(ctx, to, categoryMembership, "payment_received", d, att)
+	return s.mailTo(ctx, to, site, identity.CategoryMembership, "payment_received", d, att)
 }
 
 // siteZone is site's time zone; Paris when there is no site (a

@@ -22,7 +22,6 @@ import (
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/identity/identitytest"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
@@ -68,7 +67,14 @@ func newDomains(t *testing.T, stripeURL string) *domains {
 	queue := jobstest.Queue(t, f.d)
 	pub := notify.NewPublisher(queue)
 	pub.DeviceOfflineAlert = 10 * time.Minute
-	f.accounts = identitytest.Accounts(t, f.d, queue)
+	// An https public URL, as in production, so that mails carry
+	// List-Unsubscribe.
+	var err error
+	f.accounts, err = identity.New(f.d, identity.Config{JWTSecret: []byte("notify-test-secret-of-at-least-32-bytes"), Jobs: queue,
+		PublicURL: publicURL})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.ledger = ledger.New(f.d, ledger.Config{Now: f.clock.now, Jobs: queue, Accounts: f.accounts, Sites: calendar.DevicePlaces{}, Events: pub})
 	invoicer := invoicing.NewInvoicer(f.d, f.clock.now)
 	contributions := campaigns.NewContributions(f.d, campaigns.Config{Now: f.clock.now, Events: events.Discard, Jobs: queue,
@@ -89,7 +95,7 @@ func newDomains(t *testing.T, stripeURL string) *domains {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.notify, err = notify.New(f.d, notify.Config{Calendar: f.cal, Accounts: f.accounts, Mailer: sender, Jobs: queue,
+	f.notify, err = notify.New(f.d, notify.Config{PublicURL: publicURL, Calendar: f.cal, Accounts: f.accounts, Mailer: sender, Jobs: queue,
 		Organizer: "no-reply@example.fr", Now: f.clock.now, Billing: f.bill, Invoices: invoicer, Credits: f.ledger,
 		Campaigns: f.camp, Devices: f.dev, Managers: f.accounts})
 	if err != nil {
@@ -125,7 +131,7 @@ func (f *domains) startJobs(t *testing.T) {
 
 func (f *domains) newSite(t *testing.T) *calendar.Site {
 	t.Helper()
-	in := calendar.NewSite{Name: "La Fabrique du Bourg", Timezone: "Europe/Paris", OpeningHours: calendar.OpeningHours{},
+	in := calendar.NewSite{Name: "La Fabrique du Bourg", Timezone: "Europe/Paris", OpeningHours: calendar.OpeningHours{}, ContactEmail: siteContact,
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIREN: "732 829 320", SIRET: "73282932000074", VATNumber: "FR44732829320"}}
 	for _, day := range calendar.Weekdays {
@@ -157,6 +163,7 @@ func (f *domains) wait(t *testing.T, kind string, n int) {
 
 // notice is a received mail, read back with the standard library alone.
 type notice struct {
+	header              stdmail.Header
 	subject, text, html string
 	// alternative: text and HTML came as multipart/alternative.
 	alternative bool
@@ -174,7 +181,7 @@ func readNotice(t *testing.T, r mailtest.Received) notice {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out notice
+	out := notice{header: m.Header}
 	if out.subject, err = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject")); err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +297,7 @@ func TestPaymentMailCarriesTheInvoice(t *testing.T) {
 		{"emma@example.fr", "Payment received: €1,234.56", "We have received your payment of €1,234.56 to La Fabrique du Bourg", "Hello Emma Jones,"},
 	} {
 		m := f.only(t, tc.to, "")
+		checkHeaders(t, f.accounts, m.header, map[string]string{"anne@example.fr": anne, "emma@example.fr": emma}[tc.to], identity.CategoryMembership)
 		if m.subject != tc.subject {
 			t.Errorf("%s: subject %q, want %q", tc.to, m.subject, tc.subject)
 		}

@@ -107,7 +107,7 @@ func (w *creditWorker) Work(ctx context.Context, job *river.Job[CreditMailArgs])
 	s, a := w.svc, job.Args
 	c := a.Credit
 	to, ok, err := s.recipient(ctx, c.UserID)
-	if err != nil || !ok || !wants(to, categoryCredits) {
+	if err != nil || !ok || !wants(to, identity.CategoryCredits) {
 		return err
 	}
 	nd, site, err := s.siteData(ctx, to.Name, &c.SiteID)
@@ -127,7 +127,7 @@ func (w *creditWorker) Work(ctx context.Context, job *river.Job[CreditMailArgs])
 	} else if d.From, err = s.giverName(ctx, c.FromUserID); err != nil {
 		return err
 	}
-	return s.mailTo(ctx, to, categoryCredits, message, d)
+	return s.mailTo(ctx, to, site, identity.CategoryCredits, message, d)
 }
 
 // giverName is the name of the member who gave credit (their name alone,
@@ -220,7 +220,7 @@ type creditExpiryWorker struct {
 func (w *creditExpiryWorker) Work(ctx context.Context, job *river.Job[CreditExpiryArgs]) error {
 	s, lot := w.svc, job.Args.Lot
 	to, ok, err := s.recipient(ctx, lot.UserID)
-	if err != nil || !ok || !wants(to, categoryCredits) {
+	if err != nil || !ok || !wants(to, identity.CategoryCredits) {
 		return err
 	}
 	nd, site, err := s.siteData(ctx, to.Name, lot.SiteID)
@@ -229,7 +229,7 @@ func (w *creditExpiryWorker) Work(ctx context.Context, job *river.Job[CreditExpi
 	}
 	d := creditData{noticeData: nd, Amount: formatCredit(lot.Unit, lot.Amount, to.Language),
 		Expires: formatDate(lot.ExpiresAt.In(siteZone(site)), to.Language)}
-	return s.mailTo(ctx, to, categoryCredits, "credits_expiring", d)
+	return s.mailTo(ctx, to, site, identity.CategoryCredits, "credits_expiring", d)
 }
 
 // formatCredit is an amount of credit: euros, or minutes.

@@ -121,7 +121,7 @@ func (w *machineWorker) Work(ctx context.Context, job *river.Job[MachineMailArgs
 		return nil
 	}
 	to, ok, err := s.recipient(ctx, n.UserID)
-	if err != nil || !ok || !wants(to, categoryMachines) {
+	if err != nil || !ok || !wants(to, identity.CategoryMachines) {
 		return err
 	}
 	res, err := s.cal.GetResource(ctx, n.ResourceID)
@@ -138,7 +138,7 @@ func (w *machineWorker) Work(ctx context.Context, job *river.Job[MachineMailArgs
 	}
 	d := machineData{noticeData: nd, Machine: res.Name, Minutes: int(math.Ceil(left.Minutes())),
 		Off: formatClock(n.EndsAt.In(siteZone(site)), to.Language)}
-	return s.mailTo(ctx, to, categoryMachines, "machine_power_off", d)
+	return s.mailTo(ctx, to, site, identity.CategoryMachines, "machine_power_off", d)
 }
 
 // deviceData is what the device mail shows.
@@ -195,5 +195,5 @@ func (s *Service) mailDeviceOffline(ctx context.Context, to identity.Recipient, 
 	at := since.In(siteZone(site))
 	data := deviceData{noticeData: nd, Device: d.Name, Minutes: int(s.now().Sub(since).Minutes()),
 		Since: formatDate(at, to.Language) + ", " + formatClock(at, to.Language)}
-	return s.mailTo(ctx, to, categoryDevices, "device_offline", data)
+	return s.mailTo(ctx, to, site, identity.CategoryDevices, "device_offline", data)
 }

@@ -114,7 +114,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The members' and managers' mails.
 	notifySvc, err := notify.New(d, notify.Config{Calendar: calendarSvc, Accounts: identitySvc, Mailer: c.mailer(log),
-		Jobs: queue, Organizer: c.MailFrom, Billing: billingSvc, Invoices: invoicer, Credits: ledgerSvc,
+		Jobs: queue, Organizer: c.MailFrom, PublicURL: c.PublicURL, Billing: billingSvc, Invoices: invoicer, Credits: ledgerSvc,
 		Campaigns: campaignsSvc, Devices: devicesSvc, Managers: identitySvc})
 	if err != nil {
 		return err
