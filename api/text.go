@@ -170,11 +170,11 @@ func checkURL(r *http.Request, wildcards []string) error {
 	}
 	for name, values := range r.URL.Query() {
 		if reason := freetext.Check(name, freetext.SingleLine); reason != "" {
-			return badRequest(http.StatusBadRequest, "invalid_parameter", name, "a query parameter's name "+reason)
+			return badRequestf(http.StatusBadRequest, "invalid_parameter", name, "a query parameter's name %s", reason)
 		}
 		for _, value := range values {
 			if reason := freetext.Check(value, freetext.SingleLine); reason != "" {
-				return badRequest(http.StatusBadRequest, "invalid_parameter", name, name+" "+reason)
+				return badRequestf(http.StatusBadRequest, "invalid_parameter", name, "%s %s", name, reason)
 			}
 		}
 	}
