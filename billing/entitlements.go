@@ -393,8 +393,8 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
 	week := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
 	for _, w := range []struct {
-		limit      int
-		from, to   time.Time
+		limit    int
+		from, to time.Time
 		code     string
 		what     errs.Message
 	}{

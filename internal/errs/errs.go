@@ -181,7 +181,7 @@ func (e *FieldRefusal) Error() string { return e.Field + ": " + e.Detail }
 
 // DetailIn is the detail in lang (a fixed text, see FieldError.ReasonIn).
 func (e *FieldRefusal) DetailIn(lang i18n.Lang) string { return inLang(lang, e.Detail, Message{}) }
-func (e *FieldRefusal) Unwrap() error { return ErrForbidden }
+func (e *FieldRefusal) Unwrap() error                  { return ErrForbidden }
 
 // Merge adds the fields of err, when it is a *ValidationError, and returns
 // any other non-nil error unchanged so the caller can handle it.
