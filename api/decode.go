@@ -91,20 +91,20 @@ type fieldError struct{ field, reason string }
 
 func (e *fieldError) Error() string { return e.field + ": " + e.reason }
 
-func jsonTypeName(kind string) string {
+func jsonTypeName(kind string) errs.Message {
 	switch kind {
 	case "string":
-		return "a string"
+		return errs.Msg("a string")
 	case "bool":
-		return "a boolean"
+		return errs.Msg("a boolean")
 	case "int", "int64", "int32", "uint", "uint64", "uint32", "float64":
-		return "a number"
+		return errs.Msg("a number")
 	case "slice", "array":
-		return "an array"
+		return errs.Msg("an array")
 	case "map", "struct", "ptr":
-		return "an object"
+		return errs.Msg("an object")
 	}
-	return "of another type"
+	return errs.Msg("of another type")
 }
 
 // decode reads and parses a JSON request body into dst.

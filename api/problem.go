@@ -170,21 +170,24 @@ func wrappedDetail(lang i18n.Lang, status int, err error) string {
 	if errors.As(err, &refusal) {
 		return i18n.Text(lang, string(refusal))
 	}
-	return i18n.Text(lang, genericDetail[status])
+	if m, ok := genericDetail[status]; ok {
+		return m.In(lang)
+	}
+	return err.Error()
 }
 
 // genericDetail is, per status, what a wrapped sentinel says in French
 // (each is in the catalogue).
-var genericDetail = map[int]string{
-	http.StatusNotFound:            "not found: this object does not exist or you may not see it",
-	http.StatusConflict:            "conflict: the request collides with the current state; reload it and try again",
-	http.StatusUnauthorized:        "unauthenticated: log in again",
-	http.StatusForbidden:           "forbidden: you may not do this",
-	http.StatusServiceUnavailable:  "unavailable: a service Relais needs cannot be reached; try again in a minute",
-	http.StatusUnprocessableEntity: "invalid: the request breaks a rule",
-	http.StatusPaymentRequired:     "payment required: your plan does not cover this",
-	http.StatusGatewayTimeout:      "the device did not confirm in time",
-	http.StatusBadGateway:          "the device answered with an error",
+var genericDetail = map[int]errs.Message{
+	http.StatusNotFound:            errs.Msg("not found: this object does not exist or you may not see it"),
+	http.StatusConflict:            errs.Msg("conflict: the request collides with the current state; reload it and try again"),
+	http.StatusUnauthorized:        errs.Msg("unauthenticated: log in again"),
+	http.StatusForbidden:           errs.Msg("forbidden: you may not do this"),
+	http.StatusServiceUnavailable:  errs.Msg("unavailable: a service Relais needs cannot be reached; try again in a minute"),
+	http.StatusUnprocessableEntity: errs.Msg("invalid: the request breaks a rule"),
+	http.StatusPaymentRequired:     errs.Msg("payment required: your plan does not cover this"),
+	http.StatusGatewayTimeout:      errs.Msg("the device did not confirm in time"),
+	http.StatusBadGateway:          errs.Msg("the device answered with an error"),
 }
 
 func statusOf(err error) int {

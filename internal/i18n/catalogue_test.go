@@ -45,6 +45,7 @@ var messageArgs = map[string]int{
 	"billing.stripeRefusal":       1,
 	"campaigns.csvError":          0,
 	"api.newProblemf":             2,
+	"api.sentinelProblem":         3,
 }
 
 // message is one message found in the sources.
