@@ -268,7 +268,7 @@ func (s *Server) idempotencyRequest(w http.ResponseWriter, r *http.Request, key 
 		return "", "", nil, false
 	}
 	// The key is stored: the text rule keeps bytes PostgreSQL refuses out.
-	if reason := freetext.Check(key, freetext.SingleLine); reason != "" {
+	if reason := freetext.Reason(key, freetext.SingleLine); !reason.Empty() {
 		s.writeError(w, r, badRequestf(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "Idempotency-Key %s", reason))
 		return "", "", nil, false
 	}

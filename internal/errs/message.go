@@ -20,6 +20,9 @@ type Message struct {
 // that the catalogue test finds it).
 func Msg(format string, args ...any) Message { return Message{format: format, args: args} }
 
+// Empty reports whether m is the zero Message (no text).
+func (m Message) Empty() bool { return m.format == "" }
+
 // String is the English.
 func (m Message) String() string { return fmt.Sprintf(m.format, m.args...) }
 

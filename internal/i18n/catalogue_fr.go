@@ -31,7 +31,6 @@ var french = map[string]string{
 	"%s %s":                   "%s %s",
 	"%s is not allowed on %s": "%s n’est pas permis sur %s",
 	"%s must be an RFC 3339 time such as 2026-03-10T09:00:00+01:00": "%s doit être une date et heure RFC 3339, comme 2026-03-10T09:00:00+01:00",
-	"%s%s":                        "%s%s",
 	"a boolean":                   "un booléen",
 	"a number":                    "un nombre",
 	"a query parameter's name %s": "le nom d’un paramètre de requête %s",
@@ -403,4 +402,17 @@ var french = map[string]string{
 	"must be at most %d bytes of text":        "doit faire au plus %d octets de texte",
 	"must list between 1 and %d event types":  "doit énumérer entre 1 et %d types d’événements",
 	"unknown event type %q":                   "type d’événement inconnu %q",
+
+	// api (text)
+	"has a key that %s": "a une clé qui %s",
+
+	// internal/freetext
+	"a carriage return other than in CR LF":             "de retour chariot ailleurs que dans CR LF",
+	"bidirectional override characters":                 "de caractères de forçage du sens d’écriture (bidi)",
+	"control characters":                                "de caractères de contrôle",
+	"control characters other than line feeds and tabs": "de caractères de contrôle autres que les sauts de ligne et les tabulations",
+	"line breaks or tabs":                               "de saut de ligne ni de tabulation",
+	"line or paragraph separators":                      "de séparateurs de ligne ou de paragraphe",
+	"must be valid UTF-8":                               "doit être en UTF-8 valide",
+	"must not contain %s (%U at character %d)":          "ne doit pas contenir %s (%U au caractère %d)",
 }
