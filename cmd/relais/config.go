@@ -13,6 +13,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
@@ -41,6 +42,9 @@ type config struct {
 	SMTPURL   string
 	MailFrom  string
 	PublicURL string
+	// DefaultLanguage is the API's language when a request names neither
+	// French nor English and no member's preference applies.
+	DefaultLanguage string
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -140,6 +144,9 @@ func (c *config) check(proxies string) error {
 			return usagef("--public-url must be an http(s) URL, not %q", c.PublicURL)
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if _, ok := i18n.Parse(c.DefaultLanguage); !ok {
+		return usagef("--default-language must be fr or en, not %q", c.DefaultLanguage)
 	}
 	if c.OfferTTL < 0 {
 		return usagef("--waitlist-offer-ttl must not be negative")
