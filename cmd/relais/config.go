@@ -145,7 +145,8 @@ func (c *config) check(proxies string) error {
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	}
-	if _, ok := i18n.Parse(c.DefaultLanguage); !ok {
+	// Empty for the commands that have no HTTP API (migrate, admin).
+	if _, ok := i18n.Parse(c.DefaultLanguage); !ok && c.DefaultLanguage != "" {
 		return usagef("--default-language must be fr or en, not %q", c.DefaultLanguage)
 	}
 	if c.OfferTTL < 0 {
