@@ -201,7 +201,9 @@ func (g *Gate) OpenDoor(ctx context.Context, p *identity.Principal, d *devices.D
 		return nil, nil, err
 	}
 	if ev.Decision == Denied {
-		return nil, nil, g.denied(ctx, ev, errs.ErrForbidden, ev.Reason, ev.Detail)
+		// The decision's detail, as CheckDoor recorded it: its texts are
+		// collected for the catalogue where they are written.
+		return nil, nil, g.denied(ctx, ev, errs.ErrForbidden, ev.Reason, errs.Verbatim(ev.Detail))
 	}
 	if ev.ActorID != nil {
 		ev.Detail = reason
@@ -311,7 +313,7 @@ func commandProblem(err error) error {
 	case OutcomeOffline:
 		return &errs.Problem{Kind: errs.ErrUnavailable, Code: "device_offline", Detail: "the device is offline; nothing was sent"}
 	case OutcomeRejected:
-		return &errs.Problem{Kind: errs.ErrBadGateway, Code: "device_error", Detail: freetext.Clean(err.Error(), 500)}
+		return &errs.Problem{Kind: errs.ErrBadGateway, Code: "device_error", Detail: errs.Verbatim(freetext.Clean(err.Error(), 500))}
 	case OutcomeBusy:
 		return &errs.Problem{Kind: errs.ErrConflict, Code: "device_busy", Detail: "the device is carrying out another command; nothing was sent, try again"}
 	default:

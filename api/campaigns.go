@@ -36,7 +36,7 @@ func readCSVBody(r *http.Request) ([]byte, error) {
 		return nil, badRequest(http.StatusBadRequest, "malformed_body", "", "the body could not be read")
 	}
 	if len(body) > maxCSVBody {
-		return nil, badRequest(http.StatusRequestEntityTooLarge, "body_too_large", "", fmt.Sprintf("the file exceeds %d bytes", maxCSVBody))
+		return nil, badRequestf(http.StatusRequestEntityTooLarge, "body_too_large", "", "the file exceeds %d bytes", maxCSVBody)
 	}
 	return body, nil
 }
@@ -271,10 +271,12 @@ func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Reques
 	if errors.As(err, &rej) {
 		fields := make([]errs.FieldError, len(rej.Problems))
 		for i, pr := range rej.Problems {
-			fields[i] = errs.FieldError{Field: fmt.Sprintf("line %d: %s", pr.Line, pr.Column), Reason: pr.Reason}
+			// The rows' reasons are written by campaigns in English only.
+			fields[i] = errs.FieldError{Field: fmt.Sprintf("line %d: %s", pr.Line, pr.Column), Reason: errs.Verbatim(pr.Reason)}
 		}
-		err = &errs.Problem{Kind: errs.ErrInvalid, Code: "csv_rows_invalid", Detail: rej.Error(), Fields: fields,
-			Extra: map[string]any{"lines": rej.Problems}}
+		pr := errs.Problemf(errs.ErrInvalid, "csv_rows_invalid", "%d rows of the file are wrong; nothing was imported", len(rej.Problems))
+		pr.Fields, pr.Extra = fields, map[string]any{"lines": rej.Problems}
+		err = pr
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // maxBody is the largest request body accepted (1 MiB).
@@ -27,7 +28,7 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, badRequest(http.StatusBadRequest, "malformed_body", "", "the body could not be read")
 	}
 	if len(body) > maxBody {
-		return nil, badRequest(http.StatusRequestEntityTooLarge, "body_too_large", "", fmt.Sprintf("the body exceeds %d bytes", maxBody))
+		return nil, badRequestf(http.StatusRequestEntityTooLarge, "body_too_large", "", "the body exceeds %d bytes", maxBody)
 	}
 	return body, nil
 }
@@ -61,7 +62,7 @@ func jsonError(err error) error {
 	case errors.Is(err, io.EOF):
 		return badRequest(http.StatusBadRequest, "malformed_json", "", "the body is empty")
 	case errors.As(err, &syn):
-		return badRequest(http.StatusBadRequest, "malformed_json", "", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
+		return badRequestf(http.StatusBadRequest, "malformed_json", "", "malformed JSON at byte %d", syn.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest(http.StatusBadRequest, "malformed_json", "", "the JSON ends too early")
 	case errors.As(err, &typ):
@@ -70,16 +71,16 @@ func jsonError(err error) error {
 			return badRequest(http.StatusBadRequest, "malformed_json", "", "the body must be a JSON object")
 		}
 		if typ.Type == timestampType {
-			return badRequest(http.StatusUnprocessableEntity, "validation", field, "must be an RFC 3339 time with an offset, such as 2026-03-10T09:00:00+01:00, not "+typ.Value)
+			return badRequestf(http.StatusUnprocessableEntity, "validation", field, "must be an RFC 3339 time with an offset, such as 2026-03-10T09:00:00+01:00, not %s", typ.Value)
 		}
-		return badRequest(http.StatusUnprocessableEntity, "validation", field, fmt.Sprintf("must be %s, not %s", jsonTypeName(typ.Type.Kind().String()), typ.Value))
+		return badRequestf(http.StatusUnprocessableEntity, "validation", field, "must be %s, not %s", jsonTypeName(typ.Type.Kind().String()), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return badRequest(http.StatusBadRequest, "unknown_field", name, "unknown field "+name)
+		return badRequestf(http.StatusBadRequest, "unknown_field", name, "unknown field %s", name)
 	default:
 		var fe *fieldError
 		if errors.As(err, &fe) {
-			return badRequest(http.StatusUnprocessableEntity, "validation", fe.field, fe.reason)
+			return badRequest(http.StatusUnprocessableEntity, "validation", fe.field, errs.Verbatim(fe.reason))
 		}
 		return badRequest(http.StatusBadRequest, "malformed_json", "", "the body is not valid JSON for this request")
 	}
@@ -90,20 +91,20 @@ type fieldError struct{ field, reason string }
 
 func (e *fieldError) Error() string { return e.field + ": " + e.reason }
 
-func jsonTypeName(kind string) string {
+func jsonTypeName(kind string) errs.Message {
 	switch kind {
 	case "string":
-		return "a string"
+		return errs.Msg("a string")
 	case "bool":
-		return "a boolean"
+		return errs.Msg("a boolean")
 	case "int", "int64", "int32", "uint", "uint64", "uint32", "float64":
-		return "a number"
+		return errs.Msg("a number")
 	case "slice", "array":
-		return "an array"
+		return errs.Msg("an array")
 	case "map", "struct", "ptr":
-		return "an object"
+		return errs.Msg("an object")
 	}
-	return "of another type"
+	return errs.Msg("of another type")
 }
 
 // decode reads and parses a JSON request body into dst.

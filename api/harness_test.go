@@ -260,6 +260,12 @@ func (h *harness) do(r req) *response {
 	if r.token != "" {
 		hr.Header.Set("Authorization", "Bearer "+r.token)
 	}
+	// The tests assert the English of problem documents, which is the
+	// code's own text, while a server speaks French by default
+	// (--default-language fr): so the client asks for English, as an
+	// English-speaking app would. A test sets another Accept-Language in
+	// headers, or "" to send none (language_test.go).
+	hr.Header.Set("Accept-Language", "en")
 	for k, v := range r.headers {
 		if v == "" {
 			hr.Header.Del(k)

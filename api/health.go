@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // handleHealthz says the process is up; it touches nothing else, so a load
@@ -19,7 +21,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if s.Ready != nil {
 		if err := s.Ready(ctx); err != nil {
-			writeProblem(w, r, newProblem(http.StatusServiceUnavailable, "not_ready", err.Error()))
+			writeProblem(w, r, newProblem(http.StatusServiceUnavailable, "not_ready", errs.Verbatim(err.Error())))
 			return
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/freetext"
+	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
@@ -28,6 +29,9 @@ type requestInfo struct {
 	// authErr is why a presented credential was refused; handlers that
 	// need a principal answer 401 with it.
 	authErr error
+	// srv and lang: the language of problem documents (language.go).
+	srv  *Server
+	lang i18n.Lang
 }
 
 type infoKey struct{}
@@ -75,7 +79,7 @@ func (s *Server) withRequestInfo(next http.Handler) http.Handler {
 		if rid == "" || len(rid) > 64 || strings.ContainsFunc(rid, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 			rid = id.New()
 		}
-		ri := &requestInfo{id: rid}
+		ri := &requestInfo{id: rid, srv: s}
 		w.Header().Set("X-Request-Id", rid)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
@@ -264,8 +268,8 @@ func (s *Server) idempotencyRequest(w http.ResponseWriter, r *http.Request, key 
 		return "", "", nil, false
 	}
 	// The key is stored: the text rule keeps bytes PostgreSQL refuses out.
-	if reason := freetext.Check(key, freetext.SingleLine); reason != "" {
-		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "Idempotency-Key "+reason))
+	if reason := freetext.Reason(key, freetext.SingleLine); !reason.Empty() {
+		s.writeError(w, r, badRequestf(http.StatusBadRequest, "invalid_header", "Idempotency-Key", "Idempotency-Key %s", reason))
 		return "", "", nil, false
 	}
 	// Some creating POSTs take no body (accepting an offer): hash an

@@ -188,7 +188,7 @@ func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, 
 	}
 	rs, next, err := s.Calendar.ListReservations(r.Context(), p, f)
 	if errors.Is(err, calendar.ErrListNeedsSite) {
-		err = badRequest(http.StatusBadRequest, "invalid_parameter", "site_id", err.Error())
+		err = badRequest(http.StatusBadRequest, "invalid_parameter", "site_id", "an API key lists the reservations of one of its sites: give site_id")
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -61,7 +61,7 @@ func page(r *http.Request) (after string, limit int, err error) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, convErr := strconv.Atoi(v)
 		if convErr != nil || n < 1 || n > maxLimit {
-			return "", 0, badRequest(http.StatusBadRequest, "invalid_parameter", "limit", "limit must be an integer from 1 to "+strconv.Itoa(maxLimit))
+			return "", 0, badRequestf(http.StatusBadRequest, "invalid_parameter", "limit", "limit must be an integer from 1 to %d", maxLimit)
 		}
 		limit = n
 	}
@@ -108,7 +108,7 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, badRequest(http.StatusBadRequest, "invalid_parameter", name, name+" must be an RFC 3339 time such as 2026-03-10T09:00:00+01:00")
+		return time.Time{}, badRequestf(http.StatusBadRequest, "invalid_parameter", name, "%s must be an RFC 3339 time such as 2026-03-10T09:00:00+01:00", name)
 	}
 	return t.UTC(), nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
@@ -49,6 +50,10 @@ type Deps struct {
 	PublicURL string
 	// Ready reports whether the database is reachable and migrated.
 	Ready func(ctx context.Context) error
+	// DefaultLanguage is the language of problem documents when a request
+	// names neither French nor English and comes from no member
+	// (--default-language); empty is French.
+	DefaultLanguage i18n.Lang
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -96,7 +101,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	switch status {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", rec.header.Get("Allow"))
-		writeProblem(w, r, newProblem(status, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path))
+		writeProblem(w, r, newProblemf(status, "method_not_allowed", "%s is not allowed on %s", r.Method, r.URL.Path))
 	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		// The mux cleans paths ("/v1//sites") with a redirect; keep it.
 		for k, v := range rec.header {
@@ -104,7 +109,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(status)
 	default:
-		writeProblem(w, r, newProblem(http.StatusNotFound, "not_found", "no route for "+r.URL.Path))
+		writeProblem(w, r, newProblemf(http.StatusNotFound, "not_found", "no route for %s", r.URL.Path))
 	}
 }
 

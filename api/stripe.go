@@ -57,7 +57,7 @@ func (s *Server) handleStripeWebhook(w http.ResponseWriter, r *http.Request) {
 	var sig *billing.WebhookSignatureError
 	switch {
 	case errors.As(err, &sig):
-		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_signature", "Stripe-Signature", sig.Error()))
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_signature", "Stripe-Signature", errs.Verbatim(sig.Error())))
 	case err != nil:
 		s.writeError(w, r, err)
 	default:

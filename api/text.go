@@ -77,14 +77,20 @@ func checkText(body []byte) error {
 		v     errs.Validator
 		bad   int
 	)
-	check := func(s string, kind freetext.Kind, field, prefix string) {
+	check := func(s string, kind freetext.Kind, field string, key bool) {
 		if bad >= maxTextProblems {
 			return
 		}
-		if reason := freetext.Check(s, kind); reason != "" {
-			v.Add(field, "%s%s", prefix, reason)
-			bad++
+		reason := freetext.Reason(s, kind)
+		switch {
+		case reason.Empty():
+			return
+		case key:
+			v.Add(field, "has a key that %s", reason)
+		default:
+			v.Add(field, "%s", reason)
 		}
+		bad++
 	}
 	// valueDone moves the enclosing object on to its next key.
 	valueDone := func() {
@@ -113,7 +119,7 @@ func checkText(body []byte) error {
 			// A key is single-line text too: the keys of a map (opening
 			// hours' days) reach the domain. The object is named, not the key.
 			key, _ := tok.(string)
-			check(key, freetext.SingleLine, jsonPath(stack[:n-1]), "has a key that ")
+			check(key, freetext.SingleLine, jsonPath(stack[:n-1]), true)
 			stack[n-1].key, stack[n-1].wantKey = key, false
 			continue
 		}
@@ -124,7 +130,7 @@ func checkText(body []byte) error {
 		case json.Delim:
 			stack = append(stack, jsonLevel{array: t == '[', index: -1, wantKey: t == '{'})
 		case string:
-			check(t, textKind(nearestKey(stack)), jsonPath(stack), "")
+			check(t, textKind(nearestKey(stack)), jsonPath(stack), false)
 			valueDone()
 		default:
 			valueDone()
@@ -169,12 +175,12 @@ func checkURL(r *http.Request, wildcards []string) error {
 		}
 	}
 	for name, values := range r.URL.Query() {
-		if reason := freetext.Check(name, freetext.SingleLine); reason != "" {
-			return badRequest(http.StatusBadRequest, "invalid_parameter", name, "a query parameter's name "+reason)
+		if reason := freetext.Reason(name, freetext.SingleLine); !reason.Empty() {
+			return badRequestf(http.StatusBadRequest, "invalid_parameter", name, "a query parameter's name %s", reason)
 		}
 		for _, value := range values {
-			if reason := freetext.Check(value, freetext.SingleLine); reason != "" {
-				return badRequest(http.StatusBadRequest, "invalid_parameter", name, name+" "+reason)
+			if reason := freetext.Reason(value, freetext.SingleLine); !reason.Empty() {
+				return badRequestf(http.StatusBadRequest, "invalid_parameter", name, "%s %s", name, reason)
 			}
 		}
 	}

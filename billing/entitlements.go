@@ -52,8 +52,8 @@ type UsageCharge struct {
 }
 
 // Refusals the entitlement check gives, each named for the member.
-func refuse(kind error, code, detail string) *errs.Problem {
-	return &errs.Problem{Kind: kind, Code: code, Detail: detail}
+func refuse(kind error, code, format string, args ...any) *errs.Problem {
+	return errs.Problemf(kind, code, format, args...)
 }
 
 // right is one thing the member holds that may cover a booking.
@@ -375,7 +375,7 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 	}
 	now := s.now()
 	if q.HorizonDays > 0 && r.StartsAt.After(now.AddDate(0, 0, q.HorizonDays)) {
-		return refuse(errs.ErrForbidden, "quota_horizon", fmt.Sprintf("your plan books at most %d days ahead", q.HorizonDays))
+		return refuse(errs.ErrForbidden, "quota_horizon", "your plan books at most %d days ahead", q.HorizonDays)
 	}
 	userID := *r.UserID
 	if q.MaxConcurrentReservations > 0 {
@@ -384,7 +384,7 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 			return err
 		}
 		if n >= q.MaxConcurrentReservations {
-			return refuse(errs.ErrForbidden, "quota_concurrent", fmt.Sprintf("your plan allows %d upcoming reservations at once", q.MaxConcurrentReservations))
+			return refuse(errs.ErrForbidden, "quota_concurrent", "your plan allows %d upcoming reservations at once", q.MaxConcurrentReservations)
 		}
 	}
 	minutes := int(r.EndsAt.Sub(r.StartsAt) / time.Minute)
@@ -393,12 +393,13 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
 	week := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
 	for _, w := range []struct {
-		limit      int
-		from, to   time.Time
-		code, what string
+		limit    int
+		from, to time.Time
+		code     string
+		what     errs.Message
 	}{
-		{q.MaxMinutesPerDay, day, day.AddDate(0, 0, 1), "quota_daily", "per day"},
-		{q.MaxMinutesPerWeek, week, week.AddDate(0, 0, 7), "quota_weekly", "per week"},
+		{q.MaxMinutesPerDay, day, day.AddDate(0, 0, 1), "quota_daily", errs.Msg("per day")},
+		{q.MaxMinutesPerWeek, week, week.AddDate(0, 0, 7), "quota_weekly", errs.Msg("per week")},
 	} {
 		if w.limit == 0 {
 			continue
@@ -408,7 +409,7 @@ func (s *Service) checkQuotas(ctx context.Context, tx bun.IDB, r *calendar.Reser
 			return err
 		}
 		if int(booked)+minutes > w.limit {
-			return refuse(errs.ErrForbidden, w.code, fmt.Sprintf("your plan allows %d minutes of bookings %s", w.limit, w.what))
+			return refuse(errs.ErrForbidden, w.code, "your plan allows %d minutes of bookings %s", w.limit, w.what)
 		}
 	}
 	return nil

@@ -133,13 +133,13 @@ func (s *Service) changePlanAtStripe(ctx context.Context, m *Membership, cur, ne
 func stripeRefusal(err error, detail string) error {
 	var se *stripe.Error
 	if errors.As(err, &se) && se.Type == stripe.ErrorTypeCard {
-		return &errs.Problem{Kind: errs.ErrPaymentRequired, Code: "payment_declined", Detail: "the payment was declined: " + se.Msg}
+		return errs.Problemf(errs.ErrPaymentRequired, "payment_declined", "the payment was declined: %s", se.Msg)
 	}
 	var pe *providerError
 	if !errors.As(err, &pe) {
 		return err // our database
 	}
-	return refuseUnavailable("payment_provider_unavailable", detail+": "+err.Error())
+	return refuseUnavailable("payment_provider_unavailable", "%s: %s", errs.Msg(detail), err.Error())
 }
 
 // planOfPrice is the membership plan a Stripe price stands for: the

@@ -54,7 +54,7 @@ func (s *Service) Refund(ctx context.Context, paymentID string, amountCents int6
 		params := &stripe.RefundParams{PaymentIntent: pay.StripePaymentIntentID, Amount: stripe.Int64(amountCents)}
 		params.SetIdempotencyKey(fmt.Sprintf("relais-refund-%s-%d", pay.ID, pay.RefundedCents+amountCents))
 		if _, err := s.stripe.api.Refunds.New(params); err != nil {
-			return nil, refuseUnavailable("payment_provider_unavailable", "Stripe could not refund: "+err.Error())
+			return nil, refuseUnavailable("payment_provider_unavailable", "Stripe could not refund: %s", err.Error())
 		}
 		return &pay.Payment, nil // the webhook records it
 	}

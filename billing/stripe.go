@@ -458,7 +458,7 @@ func (s *Service) cancelAtStripe(subscriptionID, membershipID string, atPeriodEn
 		_, err = s.stripe.api.Subscriptions.Cancel(subscriptionID, params)
 	}
 	if err != nil {
-		return refuseUnavailable("payment_provider_unavailable", "Stripe could not cancel the subscription: "+err.Error())
+		return refuseUnavailable("payment_provider_unavailable", "Stripe could not cancel the subscription: %s", err.Error())
 	}
 	return nil
 }
@@ -476,6 +476,6 @@ func checkoutFailed(ctx context.Context, err error, key, id string) error {
 		Detail: "the payment provider cannot be reached; try again in a minute"}, err)
 }
 
-func refuseUnavailable(code, detail string) error {
-	return &errs.Problem{Kind: errs.ErrUnavailable, Code: code, Detail: detail}
+func refuseUnavailable(code, format string, args ...any) error {
+	return errs.Problemf(errs.ErrUnavailable, code, format, args...)
 }

@@ -102,9 +102,10 @@ type Conflict struct {
 	End   time.Time `json:"end"`
 }
 
-func conflictProblem(c Conflict, detail string) *errs.Problem {
-	return &errs.Problem{Kind: errs.ErrConflict, Code: "slot_taken", Detail: detail,
-		Extra: map[string]any{"conflict": c}}
+func conflictProblem(c Conflict, format string, args ...any) *errs.Problem {
+	p := errs.Problemf(errs.ErrConflict, "slot_taken", format, args...)
+	p.Extra = map[string]any{"conflict": c}
+	return p
 }
 
 // slot is a checked, resolved interval on a resource.
@@ -620,16 +621,16 @@ func checkTiming(rules Rules, manager bool, loc *time.Location, start, end, now 
 	// availability offers (it stops at the horizon) is what may be booked.
 	// Managers are not held to the resource's horizon, but to the farthest
 	// a resource may have: no reservation reaches the year 9999.
-	days, ahead := rules.HorizonDays, "bookings open %d days ahead"
+	days, ahead := rules.HorizonDays, errs.Msg("bookings open %d days ahead", rules.HorizonDays)
 	if manager {
-		days, ahead = MaxHorizonDays, "managers book at most %d days ahead"
+		days, ahead = MaxHorizonDays, errs.Msg("managers book at most %d days ahead", MaxHorizonDays)
 	}
 	horizon := now.AddDate(0, 0, days)
 	if start.After(horizon) {
-		return errs.Rule("start", "beyond_horizon", ahead, days)
+		return errs.Rule("start", "beyond_horizon", "%s", ahead)
 	}
 	if end.After(horizon) {
-		return errs.Rule("end", "beyond_horizon", ahead+": the reservation must end by then", days)
+		return errs.Rule("end", "beyond_horizon", "%s: the reservation must end by then", ahead)
 	}
 	if !manager && start.Sub(now) < time.Duration(rules.MinNoticeMinutes)*time.Minute {
 		return errs.Rule("start", "under_minimum_notice", "book at least %d minutes ahead", rules.MinNoticeMinutes)
@@ -797,7 +798,7 @@ func (svc *Service) checkFree(ctx context.Context, tx bun.IDB, s *slot, except s
 				end = edges[i+1].at
 			}
 			return conflictProblem(Conflict{Start: e.at, End: end},
-				fmt.Sprintf("only %d of %d seats are free over part of this slot", s.res.Capacity-taken, s.res.Capacity))
+				"only %d of %d seats are free over part of this slot", s.res.Capacity-taken, s.res.Capacity)
 		}
 	}
 	return nil

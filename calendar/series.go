@@ -254,9 +254,9 @@ func (svc *Service) bookOccurrences(ctx context.Context, tx bun.Tx, res *Resourc
 		}
 	}
 	if len(out.Skipped) > 0 && (sb.Mode == AllOrNothing || len(out.Created) == 0) {
-		return nil, &errs.Problem{Kind: errs.ErrConflict, Code: "occurrences_unavailable",
-			Detail: fmt.Sprintf("%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), len(starts)),
-			Extra:  map[string]any{"unavailable": out.Skipped}}
+		p := errs.Problemf(errs.ErrConflict, "occurrences_unavailable", "%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), len(starts))
+		p.Extra = map[string]any{"unavailable": out.Skipped}
+		return nil, p
 	}
 	for _, r := range out.Created {
 		if err := svc.publish(ctx, tx, EventReservationCreated, r); err != nil {
@@ -429,9 +429,9 @@ func (svc *Service) MoveSeries(ctx context.Context, p *identity.Principal, serie
 			out = append(out, r)
 		}
 		if len(unavailable) > 0 {
-			return &errs.Problem{Kind: errs.ErrConflict, Code: "occurrences_unavailable",
-				Detail: fmt.Sprintf("%d occurrences cannot move; nothing was moved", len(unavailable)),
-				Extra:  map[string]any{"unavailable": unavailable}}
+			p := errs.Problemf(errs.ErrConflict, "occurrences_unavailable", "%d occurrences cannot move; nothing was moved", len(unavailable))
+			p.Extra = map[string]any{"unavailable": unavailable}
+			return p
 		}
 		return nil
 	})

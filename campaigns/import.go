@@ -164,8 +164,9 @@ func sniffDelimiter(text string) rune {
 
 // csvError is a file that cannot be read at all.
 func csvError(format string, args ...any) error {
-	return &errs.Problem{Kind: errs.ErrInvalid, Code: "csv_unreadable", Detail: fmt.Sprintf(format, args...),
-		Fields: []errs.FieldError{{Field: "file", Reason: fmt.Sprintf(format, args...)}}}
+	p := errs.Problemf(errs.ErrInvalid, "csv_unreadable", format, args...)
+	p.Fields = []errs.FieldError{errs.Fieldf("file", format, args...)}
+	return p
 }
 
 // ParseContributionsCSV reads a HelloAsso export or a file in the generic

@@ -292,9 +292,9 @@ var (
 // service already owns, without naming that client: it may be another
 // site's.
 func errTopicsTaken(namespace string) error {
-	return &errs.Problem{Kind: errs.ErrConflict, Code: "device_address_taken",
-		Detail: fmt.Sprintf("another device or bridge in service already uses the topics under %s", namespace),
-		Fields: []errs.FieldError{{Field: "address", Reason: "its topics overlap those of another device or bridge in service"}}}
+	p := errs.Problemf(errs.ErrConflict, "device_address_taken", "another device or bridge in service already uses the topics under %s", namespace)
+	p.Fields = []errs.FieldError{errs.Fieldf("address", "its topics overlap those of another device or bridge in service")}
+	return p
 }
 
 func validate(v *errs.Validator, d *Device, b *Bridge) {

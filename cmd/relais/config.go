@@ -13,6 +13,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/mail"
 )
 
@@ -44,6 +45,9 @@ type config struct {
 	SMTPURL   string
 	MailFrom  string
 	PublicURL string
+	// DefaultLanguage is the API's language when a request names neither
+	// French nor English and no member's preference applies.
+	DefaultLanguage string
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -143,6 +147,10 @@ func (c *config) check(proxies string) error {
 			return usagef("--public-url must be an http(s) URL, not %q", c.PublicURL)
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	// Empty for the commands that have no HTTP API (migrate, admin).
+	if _, ok := i18n.Parse(c.DefaultLanguage); !ok && c.DefaultLanguage != "" {
+		return usagef("--default-language must be fr or en, not %q", c.DefaultLanguage)
 	}
 	if c.OfferTTL < 0 {
 		return usagef("--waitlist-offer-ttl must not be negative")

@@ -57,6 +57,8 @@ func TestExitCodes(t *testing.T) {
 		{"bad smtp url", []string{"serve", "--smtp-url", "http://mail.example"}, nil, 2},
 		{"bad mail sender", []string{"serve", "--smtp-url", "smtp://mail.example"}, map[string]string{"RELAIS_MAIL_FROM": "nobody"}, 2},
 		{"bad public url", []string{"serve", "--public-url", "app.example"}, nil, 2},
+		{"bad default language", []string{"serve", "--default-language", "de"}, nil, 2},
+		{"bad default language from env", []string{"serve"}, map[string]string{"RELAIS_DEFAULT_LANGUAGE": "fr-FR"}, 2},
 		{"migrate without action", []string{"migrate"}, nil, 2},
 		{"negative MQTT packet size", []string{"serve", "--mqtt-max-packet-size", "-1"}, nil, 2},
 		{"MQTT packet size over MQTT's", []string{"serve", "--mqtt-max-packet-size", "300000000"}, nil, 2},

@@ -17,6 +17,7 @@ import (
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/events"
+	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/invoicing"
@@ -132,7 +133,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
 		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
-		Ready: func(ctx context.Context) error { return ready(ctx, d) }})
+		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
+		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})
 	ln, err := listen(c.HTTPAddr)
 	if err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/i18n"
 )
 
 var (
@@ -34,10 +36,37 @@ var (
 	ErrBadGateway = errors.New("bad gateway")
 )
 
-// FieldError names one invalid input field and why it is invalid.
+// FieldError names one invalid input field and why it is invalid. Reason
+// is the English; msg keeps how it was written, so that the api can say it
+// in the reader's language (ReasonIn).
 type FieldError struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
+	msg    Message
+}
+
+// Fieldf is the FieldError of field, its reason formatted from format.
+func Fieldf(field, format string, args ...any) FieldError {
+	m := Msg(format, args...)
+	return FieldError{Field: field, Reason: m.String(), msg: m}
+}
+
+// ReasonIn is the reason in lang: Reason itself in English, the catalogue's
+// French otherwise (or the English when the catalogue has none).
+func (f FieldError) ReasonIn(lang i18n.Lang) string {
+	return inLang(lang, f.Reason, f.msg)
+}
+
+// inLang says text (the English of msg, or a fixed text when msg is unset)
+// in lang. English is always text itself, byte for byte.
+func inLang(lang i18n.Lang, text string, msg Message) string {
+	switch {
+	case lang == i18n.English:
+		return text
+	case msg.format == "":
+		return i18n.Text(lang, text)
+	}
+	return msg.In(lang)
 }
 
 // ValidationError is returned when input is well-formed but breaks a rule.
@@ -56,7 +85,7 @@ func (e *ValidationError) Error() string {
 
 // Invalid builds a ValidationError for one field.
 func Invalid(field, format string, args ...any) *ValidationError {
-	return &ValidationError{Fields: []FieldError{{Field: field, Reason: fmt.Sprintf(format, args...)}}}
+	return &ValidationError{Fields: []FieldError{Fieldf(field, format, args...)}}
 }
 
 // Validator collects field errors so a request can report all of them at once.
@@ -66,7 +95,7 @@ type Validator struct {
 
 // Add records a field error.
 func (v *Validator) Add(field, format string, args ...any) {
-	v.fields = append(v.fields, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	v.fields = append(v.fields, Fieldf(field, format, args...))
 }
 
 // Check records a field error when ok is false.
@@ -105,14 +134,27 @@ type Problem struct {
 	Fields []FieldError
 	// Extra is merged into the problem document (e.g. the conflicting interval).
 	Extra map[string]any
+	// msg is Detail's format and arguments when it was formatted (Rule,
+	// Problemf); unset, Detail is a fixed text.
+	msg Message
 }
 
 // Rule is a refusal of well-formed input that breaks a named rule, such as
 // a booking outside opening hours: a 422 whose code names the rule.
 func Rule(field, code, format string, args ...any) *Problem {
-	detail := fmt.Sprintf(format, args...)
-	return &Problem{Kind: ErrInvalid, Code: code, Detail: detail, Fields: []FieldError{{Field: field, Reason: detail}}}
+	f := Fieldf(field, format, args...)
+	return &Problem{Kind: ErrInvalid, Code: code, Detail: f.Reason, Fields: []FieldError{f}, msg: f.msg}
 }
+
+// Problemf is a Problem whose detail is formatted from format and args: use
+// it rather than Detail: fmt.Sprintf(...), which could not be translated.
+func Problemf(kind error, code, format string, args ...any) *Problem {
+	m := Msg(format, args...)
+	return &Problem{Kind: kind, Code: code, Detail: m.String(), msg: m}
+}
+
+// DetailIn is the detail in lang (see FieldError.ReasonIn).
+func (p *Problem) DetailIn(lang i18n.Lang) string { return inLang(lang, p.Detail, p.msg) }
 
 func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
 func (p *Problem) Unwrap() error { return p.Kind }
@@ -136,7 +178,10 @@ type FieldRefusal struct {
 func Refused(field, detail string) *FieldRefusal { return &FieldRefusal{Field: field, Detail: detail} }
 
 func (e *FieldRefusal) Error() string { return e.Field + ": " + e.Detail }
-func (e *FieldRefusal) Unwrap() error { return ErrForbidden }
+
+// DetailIn is the detail in lang (a fixed text, see FieldError.ReasonIn).
+func (e *FieldRefusal) DetailIn(lang i18n.Lang) string { return inLang(lang, e.Detail, Message{}) }
+func (e *FieldRefusal) Unwrap() error                  { return ErrForbidden }
 
 // Merge adds the fields of err, when it is a *ValidationError, and returns
 // any other non-nil error unchanged so the caller can handle it.

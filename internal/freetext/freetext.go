@@ -25,9 +25,10 @@
 package freetext
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // Kind says which characters a string may hold.
@@ -54,7 +55,11 @@ const (
 
 // Check returns "" when s obeys the rule for kind, otherwise the reason,
 // phrased to follow a field's name ("reason: must not contain …").
-func Check(s string, kind Kind) string {
+func Check(s string, kind Kind) string { return Reason(s, kind).String() }
+
+// Reason is Check's reason as a message that the api says in the reader's
+// language; empty (Message.Empty) when s obeys the rule.
+func Reason(s string, kind Kind) errs.Message {
 	limit := MaxSingleLine
 	if kind == MultiLine {
 		limit = MaxMultiLine
@@ -62,10 +67,10 @@ func Check(s string, kind Kind) string {
 	n := 0
 	for i, r := range s {
 		if n++; n > limit {
-			return fmt.Sprintf("must be at most %d characters", limit)
+			return errs.Msg("must be at most %d characters", limit)
 		}
 		if r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD") {
-			return "must be valid UTF-8"
+			return errs.Msg("must be valid UTF-8")
 		}
 		if kind == Secret {
 			continue
@@ -74,10 +79,10 @@ func Check(s string, kind Kind) string {
 		// some readers honour and others print over.
 		loneCR := r == '\r' && !strings.HasPrefix(s[i+1:], "\n")
 		if refused(r, kind) || (kind == MultiLine && loneCR) {
-			return fmt.Sprintf("must not contain %s (%U at character %d)", describe(r, kind), r, n)
+			return errs.Msg("must not contain %s (%U at character %d)", describe(r, kind), r, n)
 		}
 	}
-	return ""
+	return errs.Message{}
 }
 
 // refused reports whether r breaks the rule for kind (a lone CR aside).
@@ -95,22 +100,22 @@ func refused(r rune, kind Kind) bool {
 	return false
 }
 
-func describe(r rune, kind Kind) string {
+func describe(r rune, kind Kind) errs.Message {
 	switch {
 	case r == '\n' || r == '\r' || r == '\t':
 		if kind == MultiLine {
-			return "a carriage return other than in CR LF"
+			return errs.Msg("a carriage return other than in CR LF")
 		}
-		return "line breaks or tabs"
+		return errs.Msg("line breaks or tabs")
 	case r < 0x20, r >= 0x7f && r <= 0x9f:
 		if kind == MultiLine {
-			return "control characters other than line feeds and tabs"
+			return errs.Msg("control characters other than line feeds and tabs")
 		}
-		return "control characters"
+		return errs.Msg("control characters")
 	case r == 0x2028 || r == 0x2029:
-		return "line or paragraph separators"
+		return errs.Msg("line or paragraph separators")
 	}
-	return "bidirectional override characters"
+	return errs.Msg("bidirectional override characters")
 }
 
 // Clean returns s with whatever Check refuses in single-line text (invalid
