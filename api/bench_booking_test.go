@@ -44,20 +44,25 @@ func BenchmarkBookingEntitlements(b *testing.B) {
 }
 
 // BenchmarkBookingPublishers is BenchmarkBooking with the publishers serve
-// gives the calendar (webhooks and notify, through events.Fanout) instead
-// of events.Discard: each booking also inserts its webhook fan-out job and
-// its mail job, in its transaction. publishers=off is the same run without
-// them, for a before/after in one process.
+// gives the calendar (webhooks and notify) instead of events.Discard: each
+// booking also queues its webhook fan-out job and its mail job, in its
+// transaction. publishers=off is the same run without them; =fanout
+// inserts each publisher's job on its own (events.Fanout, two INSERTs);
+// =batched inserts both in one statement (jobs.Queue.Publisher, as serve
+// does): a before/after in one process.
 func BenchmarkBookingPublishers(b *testing.B) {
-	for _, on := range []bool{false, true} {
+	for _, pubs := range []string{"off", "fanout", "batched"} {
 		for _, clients := range []int{1, 16} {
-			name := fmt.Sprintf("publishers=%s/resources=500/clients=%d", map[bool]string{false: "off", true: "on"}[on], clients)
-			b.Run(name, func(b *testing.B) {
+			b.Run(fmt.Sprintf("publishers=%s/resources=500/clients=%d", pubs, clients), func(b *testing.B) {
 				f := newCalendarFixture(b)
-				if on {
-					f.h.calCfg.Events = events.Fanout(f.h.api.Deps.Webhooks, notify.NewPublisher(f.h.jobs))
-					f.h.restart()
+				hooks, mails := f.h.api.Deps.Webhooks, notify.NewPublisher(f.h.jobs)
+				switch pubs {
+				case "fanout":
+					f.h.calCfg.Events = events.Fanout(hooks, mails)
+				case "batched":
+					f.h.calCfg.Events = f.h.jobs.Publisher(hooks, mails)
 				}
+				f.h.restart()
 				benchBookingOn(b, f, 500, clients, false)
 			})
 		}

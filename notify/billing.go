@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -86,22 +85,17 @@ func billingArgs(e events.Event) river.JobArgs {
 	return nil
 }
 
-// publishOthers queues the job of an event that is not a reservation's:
-// billing's, the ledger's, the machines' and the devices'. Each job is
-// unique by its event: a publisher that hands the same event twice (a
-// retried warning) queues one mail.
-func (p *Publisher) publishOthers(ctx context.Context, idb bun.IDB, e events.Event) error {
-	args, opts := billingArgs(e), (*river.InsertOpts)(nil) // unique by args: see insert
-	if args == nil {
-		args = creditArgs(e)
+// otherArgs is the job of an event that is not a reservation's nor a
+// waiting list's: billing's, the ledger's, the machines' and the
+// devices'; opts, when not nil, schedules it.
+func (p *Publisher) otherArgs(e events.Event) (river.JobArgs, *river.InsertOpts) {
+	if args := billingArgs(e); args != nil {
+		return args, nil
 	}
-	if args == nil {
-		args, opts = p.deviceArgs(e)
+	if args := creditArgs(e); args != nil {
+		return args, nil
 	}
-	if args == nil {
-		return nil
-	}
-	return p.insert(ctx, idb, e, args, opts)
+	return p.deviceArgs(e)
 }
 
 // wants reports whether to may be mailed about category: an active

@@ -62,11 +62,10 @@ func (DeviceOfflineArgs) Kind() string { return "notify.device_offline" }
 // deviceArgs is the job of a machine warning or a device going offline,
 // with its options, or nil.
 func (p *Publisher) deviceArgs(e events.Event) (river.JobArgs, *river.InsertOpts) {
-	unique := river.UniqueOpts{ByArgs: true}
 	switch d := e.Data.(type) {
 	case access.MachineNotice:
 		if e.Type == access.EventPowerOffSoon {
-			return MachineMailArgs{Notice: d, SiteID: e.SiteID}, &river.InsertOpts{UniqueOpts: unique}
+			return MachineMailArgs{Notice: d, SiteID: e.SiteID}, nil
 		}
 	case access.AccessEvent:
 		if e.Type == access.EventDeviceIsOff && d.DeviceID != nil {
@@ -75,7 +74,7 @@ func (p *Publisher) deviceArgs(e events.Event) (river.JobArgs, *river.InsertOpts
 				wait = DefaultDeviceOfflineAlert
 			}
 			args := DeviceOfflineArgs{DeviceID: *d.DeviceID, SiteID: e.SiteID, OfflineAt: d.OccurredAt.UTC()}
-			return args, &river.InsertOpts{ScheduledAt: args.OfflineAt.Add(wait), UniqueOpts: unique}
+			return args, &river.InsertOpts{ScheduledAt: args.OfflineAt.Add(wait)}
 		}
 	}
 	return nil, nil

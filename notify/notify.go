@@ -157,53 +157,53 @@ type Publisher struct {
 // NewPublisher returns the publisher that queues jobs on q.
 func NewPublisher(q *jobs.Queue) *Publisher { return &Publisher{jobs: q} }
 
-// Publish implements events.Publisher: a booking's created, updated and
-// cancelled events, and a waiting list's offers and lapses, each queue one
-// job in the caller's transaction, and so do the other events notify mails
-// about (publishOthers); blocks (no member) and the rest are not notify's.
-// The job reads the member's choices itself, so the change pays one INSERT
-// and no read.
-func (p *Publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
+// JobsFor implements jobs.Source: a booking's created, updated and
+// cancelled events, a waiting list's offers and lapses, and the other
+// events notify mails about (otherArgs) each ask for one job; blocks (no
+// member) and the rest are not notify's. The job reads the member's
+// choices itself, so the change pays its INSERT and no read. Every notify
+// job tags its event id `river:"unique"` and is inserted unique by its
+// arguments: a publisher that retries, or two replicas that publish one
+// event, queue one job, so one mail. River keeps a job's unique key while
+// it is pending, running, retried or completed (until the completed job
+// is pruned, a day later): SQLite and PostgreSQL alike refuse a second row
+// with the key (river_job_unique_idx).
+func (p *Publisher) JobsFor(e events.Event) ([]river.InsertManyParams, error) {
+	var (
+		args river.JobArgs
+		opts *river.InsertOpts
+	)
 	switch e.Type {
 	case calendar.EventReservationCreated, calendar.EventReservationUpdated, calendar.EventReservationCancelled:
-		return p.publishBooking(ctx, idb, e)
+		args = bookingArgs(e)
 	case calendar.EventWaitlistOffered, calendar.EventWaitlistLapsed:
-		return p.publishWaitlist(ctx, idb, e)
+		args = waitlistArgs(e)
 	default:
-		return p.publishOthers(ctx, idb, e)
+		args, opts = p.otherArgs(e)
 	}
+	if args == nil {
+		return nil, nil
+	}
+	if opts == nil {
+		opts = &river.InsertOpts{}
+	}
+	opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
+	return []river.InsertManyParams{{Args: args, InsertOpts: opts}}, nil
 }
 
-func (p *Publisher) publishBooking(ctx context.Context, idb bun.IDB, e events.Event) error {
+// Publish implements events.Publisher for a domain given notify alone
+// (the ledger, the gate's notices): JobsFor's job, inserted through the
+// queue.
+func (p *Publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
+	return p.jobs.Publisher(p).Publish(ctx, idb, e)
+}
+
+func bookingArgs(e events.Event) river.JobArgs {
 	data, ok := e.Data.(calendar.ReservationEvent)
 	if !ok || data.UserID == nil || data.Kind != calendar.ReservationBooking {
 		return nil
 	}
-	return p.insert(ctx, idb, e, BookingMailArgs{EventID: e.ID, Type: e.Type, ReservationID: data.ReservationID,
-		OfferAccepted: data.OfferAccepted}, nil)
-}
-
-// insert queues args, the job of event e, in idb's transaction when it is
-// one. Every notify job tags its event id `river:"unique"`, and is
-// inserted unique by it: a publisher that retries, or two replicas that
-// publish one event, queue one job, so one mail. River keeps a job's
-// unique key while it is pending, running, retried or completed (until
-// the completed job is pruned, a day later): SQLite and PostgreSQL alike
-// refuse a second row with the key (river_job_unique_idx).
-func (p *Publisher) insert(ctx context.Context, idb bun.IDB, e events.Event, args river.JobArgs, opts *river.InsertOpts) error {
-	if opts == nil {
-		opts = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	}
-	var err error
-	if _, inTx := idb.(bun.Tx); inTx {
-		_, err = p.jobs.InsertTx(ctx, idb, args, opts)
-	} else {
-		_, err = p.jobs.Insert(ctx, args, opts)
-	}
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", e.Type, err)
-	}
-	return nil
+	return BookingMailArgs{EventID: e.ID, Type: e.Type, ReservationID: data.ReservationID, OfferAccepted: data.OfferAccepted}
 }
 
 // booking is what a mail about one reservation needs.

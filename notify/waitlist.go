@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
@@ -35,13 +34,13 @@ type WaitlistMailArgs struct {
 // Kind names the job in river_job.
 func (WaitlistMailArgs) Kind() string { return "notify.waitlist" }
 
-func (p *Publisher) publishWaitlist(ctx context.Context, idb bun.IDB, e events.Event) error {
+func waitlistArgs(e events.Event) river.JobArgs {
 	d, ok := e.Data.(calendar.WaitlistEvent)
 	if !ok {
 		return nil
 	}
-	return p.insert(ctx, idb, e, WaitlistMailArgs{EventID: e.ID, Type: e.Type, EntryID: d.EntryID, UserID: d.UserID,
-		SiteID: d.SiteID, ResourceID: d.ResourceID, StartsAt: d.Start, EndsAt: d.End, ExpiresAt: d.ExpiresAt}, nil)
+	return WaitlistMailArgs{EventID: e.ID, Type: e.Type, EntryID: d.EntryID, UserID: d.UserID,
+		SiteID: d.SiteID, ResourceID: d.ResourceID, StartsAt: d.Start, EndsAt: d.End, ExpiresAt: d.ExpiresAt}
 }
 
 type waitlistWorker struct {

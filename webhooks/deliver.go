@@ -53,33 +53,30 @@ type deliverArgs struct {
 
 func (deliverArgs) Kind() string { return "relais.webhook_deliver" }
 
-// Publish implements events.Publisher: one job per event, inserted in the
-// caller's transaction (a booking pays one INSERT, whatever the number of
-// endpoints); the job finds the endpoints and queues their deliveries.
-// Outside a transaction (a door's decision, recorded in one statement on
-// its own, and device presence) the job is inserted on its own, after the
-// change: a crash between the two loses that event's webhook, never the
-// change.
-func (s *Service) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
-	tx, inTx := idb.(bun.Tx)
+// JobsFor implements jobs.Source: one fan-out job per event (a booking
+// pays one job, whatever the number of endpoints); the job finds the
+// endpoints and queues their deliveries. serve gives the domains
+// jobs.Queue.Publisher over webhooks and notify, which inserts both's jobs
+// in the caller's transaction in one statement; outside a transaction (a
+// door's decision, recorded in one statement on its own, and device
+// presence) the job is inserted on its own, after the change: a crash
+// between the two loses that event's webhook, never the change.
+func (s *Service) JobsFor(e events.Event) ([]river.InsertManyParams, error) {
 	pl := payload{ID: e.ID, Type: e.Type, Timestamp: e.At.UTC(), Data: e.Data}
 	if e.SiteID != "" {
 		pl.SiteID = &e.SiteID
 	}
 	body, err := json.Marshal(pl)
 	if err != nil {
-		return fmt.Errorf("encode %s event: %w", e.Type, err)
+		return nil, fmt.Errorf("encode %s event: %w", e.Type, err)
 	}
-	args := fanoutArgs{EventID: e.ID, Type: e.Type, SiteID: e.SiteID, Body: body}
-	if inTx {
-		_, err = s.jobs.InsertTx(ctx, tx, args, nil)
-	} else {
-		_, err = s.jobs.Insert(ctx, args, nil)
-	}
-	if err != nil {
-		return fmt.Errorf("publish %s: %w", e.Type, err)
-	}
-	return nil
+	return []river.InsertManyParams{{Args: fanoutArgs{EventID: e.ID, Type: e.Type, SiteID: e.SiteID, Body: body}}}, nil
+}
+
+// Publish implements events.Publisher for a domain given webhooks alone
+// (campaigns): JobsFor's job, inserted through the queue.
+func (s *Service) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
+	return s.jobs.Publisher(s).Publish(ctx, idb, e)
 }
 
 // AddWorkers registers the fan-out and delivery workers.

@@ -16,7 +16,6 @@ import (
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
-	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/internal/jobs"
@@ -78,11 +77,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// transactions; its workers, which read the domains, are built last.
 	notifyPub := notify.NewPublisher(queue)
 	notifyPub.DeviceOfflineAlert = c.DeviceOfflineAlert
-	// The ledger's events are for members' mail only, not for webhooks.
+	// What the domains tell integrators and members: each event's webhook
+	// fan-out and mail jobs, queued in one statement in the change's
+	// transaction. The ledger's events are for members' mail only.
+	published := queue.Publisher(webhooksSvc, notifyPub)
 	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}, Events: notifyPub})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Events: webhooksSvc, Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
-	billingSvc := billing.New(d, billing.Config{Events: events.Fanout(webhooksSvc, notifyPub), Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
+	billingSvc := billing.New(d, billing.Config{Events: published, Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// The calendar: bookings pass billing's entitlement check, and a
@@ -90,12 +92,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// to webhooks and to the booking mails' queue; notify's workers, which
 	// read the calendar, are built after it.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc,
-		Events: events.Fanout(webhooksSvc, notifyPub),
+		Events: published,
 		Guard:  access.SessionGuard(billingSvc, queue)})
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
 	// event recorder exists first, to record devices going offline.
-	gateCfg := access.GateConfig{Publisher: events.Fanout(webhooksSvc, notifyPub), Notices: notifyPub, Logger: log, Jobs: queue, Accounts: identitySvc,
+	gateCfg := access.GateConfig{Publisher: published, Notices: notifyPub, Logger: log, Jobs: queue, Accounts: identitySvc,
 		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout,
