@@ -37,6 +37,8 @@ type config struct {
 	AdminEmail     string
 	AdminPassword  string
 	OfferTTL       time.Duration
+	// AccessLogRetention: how long access events and sign-in records are kept.
+	AccessLogRetention time.Duration
 
 	SMTPURL   string
 	MailFrom  string
