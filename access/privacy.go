@@ -4,6 +4,11 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/id"
 )
 
 // What the gate's audit does for personal data (the privacy package
@@ -29,19 +34,34 @@ func (e *Events) ExportMember(ctx context.Context, userID string) ([]Event, erro
 const MinRetention = 28 * 24 * time.Hour
 
 // PurgeBefore deletes the access events that occurred before before, batch
-// at a time (no statement holds a long lock on a busy audit), and reports
-// how many. Machine sessions are not events: billing's usage refers to
-// them.
+// at a time, each batch in its own transaction (no statement holds a long
+// lock on a busy audit), and reports how many. The database lets only the
+// purge delete events: each transaction first records the purge's bound in
+// access_event_purges, which the append-only trigger reads, and removes it
+// before committing. Machine sessions are not events: billing's usage
+// refers to them.
 func (e *Events) PurgeBefore(ctx context.Context, before time.Time, batch int) (int64, error) {
 	var total int64
 	for {
-		old := e.db.NewSelect().Model((*Event)(nil)).Column("id").Where("occurred_at < ?", before.UTC()).
-			OrderExpr("occurred_at").Limit(batch)
-		res, err := e.db.NewDelete().Model((*Event)(nil)).Where("id IN (?)", old).Exec(ctx)
+		var n int64
+		err := db.Tx(ctx, e.db, func(ctx context.Context, tx bun.Tx) error {
+			purge := id.New()
+			if _, err := tx.ExecContext(ctx, "INSERT INTO access_event_purges (id, purge_before) VALUES (?, ?)", purge, before.UTC()); err != nil {
+				return fmt.Errorf("open purge: %w", err)
+			}
+			old := tx.NewSelect().Model((*Event)(nil)).Column("id").Where("occurred_at < ?", before.UTC()).
+				OrderExpr("occurred_at").Limit(batch)
+			res, err := tx.NewDelete().Model((*Event)(nil)).Where("id IN (?)", old).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("purge access events: %w", err)
+			}
+			n, _ = res.RowsAffected()
+			_, err = tx.ExecContext(ctx, "DELETE FROM access_event_purges WHERE id = ?", purge)
+			return err
+		})
 		if err != nil {
-			return total, fmt.Errorf("purge access events: %w", err)
+			return total, err
 		}
-		n, _ := res.RowsAffected()
 		total += n
 		if n < int64(batch) {
 			return total, nil

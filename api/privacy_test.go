@@ -368,8 +368,8 @@ func TestEraseUserOverHTTP(t *testing.T) {
 }
 
 // The retention purge deletes access events and sign-in records older
-// than the retention period, and nothing younger; the database refuses to
-// delete an event younger than 28 days whatever asks.
+// than the retention period, and nothing younger; the database refuses
+// any other deletion of events, and any of an event younger than 28 days.
 func TestRetentionPurge(t *testing.T) {
 	t.Parallel()
 	f := newCalendarFixture(t)
@@ -412,7 +412,10 @@ func TestRetentionPurge(t *testing.T) {
 	if n := h.rows("login_addresses", "user_id", anneID); n != 2 { // the recent one and the login's
 		t.Fatalf("%d login addresses left, want 2", n)
 	}
-	// Invoices, payments and the ledger are not the purge's.
+	// Nothing but the purge deletes events, however old.
+	if _, err := h.db.NewDelete().Model((*access.Event)(nil)).Where("user_id = ?", anneID).Exec(ctx); err == nil {
+		t.Fatal("the database let an access event be deleted outside the purge")
+	}
 	young := &access.Event{ID: id.New(), SiteID: f.site, OccurredAt: time.Now().UTC(), Kind: access.EventDoorUnlock, Decision: access.Granted}
 	if _, err := h.db.NewInsert().Model(young).Exec(ctx); err != nil {
 		t.Fatal(err)

@@ -9,25 +9,38 @@ import (
 
 // Access events are kept for a limited time (privacy's retention job,
 // --access-log-retention): the triggers that keep access_events
-// append-only now let a DELETE through for an event older than 28 days,
-// the shortest retention Relais accepts (access.MinRetention), and for no
-// other. Updates keep the rule of 20261205000300.
+// append-only now let a DELETE through only for the retention purge, and
+// only for an event older than 28 days, the shortest retention Relais
+// accepts (access.MinRetention). The purge announces itself by a row of
+// access_event_purges, inserted and deleted inside its own transaction
+// (so no other transaction ever sees it), naming the instant before which
+// it deletes. A DELETE from anything else — a mistaken query, a manual
+// fix-up — is refused as before. Updates keep the rule of 20261205000300.
 func init() {
+	table := `CREATE TABLE access_event_purges (
+			id TEXT PRIMARY KEY,
+			purge_before {TS} NOT NULL
+		)`
 	sqliteUp := []string{
+		table,
 		`DROP TRIGGER access_events_no_delete`,
 		`CREATE TRIGGER access_events_no_delete BEFORE DELETE ON access_events
-			WHEN NOT (julianday(OLD.occurred_at) < julianday('now', '-28 days'))
-			BEGIN SELECT RAISE(ABORT, 'access_events is append-only: only events older than 28 days may be purged'); END`,
+			WHEN NOT (julianday(OLD.occurred_at) < julianday('now', '-28 days')
+				AND EXISTS (SELECT 1 FROM access_event_purges p WHERE julianday(OLD.occurred_at) < julianday(p.purge_before)))
+			BEGIN SELECT RAISE(ABORT, 'access_events is append-only: only the retention purge deletes events, none younger than 28 days'); END`,
 	}
 	sqliteDown := []string{
+		`DROP TABLE access_event_purges`,
 		`DROP TRIGGER access_events_no_delete`,
 		`CREATE TRIGGER access_events_no_delete BEFORE DELETE ON access_events
 			BEGIN SELECT RAISE(ABORT, 'access_events is append-only'); END`,
 	}
-	pgUp := []string{accessEventsGuard(`IF TG_OP = 'DELETE' AND OLD.occurred_at < now() - interval '28 days' THEN
+	pgUp := []string{table, accessEventsGuard(`IF TG_OP = 'DELETE' AND OLD.occurred_at < now() - interval '28 days'
+				AND EXISTS (SELECT 1 FROM access_event_purges p WHERE OLD.occurred_at < p.purge_before)
+			THEN
 				RETURN OLD;
 			END IF;`)}
-	pgDown := []string{accessEventsGuard("")}
+	pgDown := []string{accessEventsGuard(""), `DROP TABLE access_event_purges`}
 	migration := func(sqlite, pg []string) func(context.Context, *bun.DB) error {
 		return func(ctx context.Context, db *bun.DB) error {
 			return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
