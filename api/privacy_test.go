@@ -424,3 +424,24 @@ func TestRetentionPurge(t *testing.T) {
 		t.Fatal("the database let a fresh access event be deleted")
 	}
 }
+
+// An API key acts for an integration, not for someone: it neither exports
+// nor erases, even an admin's key.
+func TestPrivacyRefusesAPIKeys(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	anneID, _, _ := h.member("anne@example.fr")
+	_, admin := h.admin()
+	var key struct{ Secret string }
+	h.do(req{method: "POST", path: "/v1/api-keys", token: admin, body: map[string]any{"name": "kiosk", "scopes": []string{"users:read"}}}).
+		expect(t, http.StatusCreated).decode(t, &key)
+	for _, r := range []req{
+		{method: "POST", path: "/v1/me/export", token: key.Secret},
+		{method: "GET", path: "/v1/me/export", token: key.Secret},
+		{method: "GET", path: "/v1/me/export/download", token: key.Secret},
+		{method: "DELETE", path: "/v1/me", token: key.Secret, body: map[string]any{"password": password}},
+		{method: "DELETE", path: "/v1/users/" + anneID, token: key.Secret},
+	} {
+		h.do(r).expect(t, http.StatusForbidden)
+	}
+}
