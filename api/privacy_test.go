@@ -166,7 +166,10 @@ func checkExportFiles(t *testing.T, files map[string][]byte, anneID, bobID strin
 	if err := json.Unmarshal(files["reservations.json"], &reservations); err != nil || len(reservations) != 1 {
 		t.Fatalf("reservations.json = %s (%v)", files["reservations.json"], err)
 	}
-	var invoices []struct{ Number, BuyerUserID string }
+	var invoices []struct {
+		Number      string
+		BuyerUserID string `json:"buyer_user_id"`
+	}
 	if err := json.Unmarshal(files["invoices.json"], &invoices); err != nil || len(invoices) != 1 || invoices[0].BuyerUserID != anneID {
 		t.Fatalf("invoices.json = %s (%v)", files["invoices.json"], err)
 	}

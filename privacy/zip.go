@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // file is one file of an export: its name in the ZIP and what it holds.
@@ -46,12 +47,61 @@ func (s *Service) buildZIP(ctx context.Context, userID string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// jsonFile encodes v as name. Records of the domains that have no JSON
+// names of their own (their Go field names) get snake_case keys, as the
+// API writes them, so that every file of an export reads alike.
 func jsonFile(name string, v any) (file, error) {
-	data, err := json.MarshalIndent(v, "", "  ")
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return file{}, fmt.Errorf("encode %s: %w", name, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // amounts stay exact
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return file{}, fmt.Errorf("encode %s: %w", name, err)
+	}
+	data, err := json.MarshalIndent(snakeKeys(tree), "", "  ")
 	if err != nil {
 		return file{}, fmt.Errorf("encode %s: %w", name, err)
 	}
 	return file{name: name, data: append(data, '\n')}, nil
+}
+
+// snakeKeys renames the keys of every object in v to snake_case and drops
+// bun's empty BaseModel.
+func snakeKeys(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			if k != "BaseModel" {
+				out[snake(k)] = snakeKeys(e)
+			}
+		}
+		return out
+	case []any:
+		for i, e := range t {
+			t[i] = snakeKeys(e)
+		}
+		return t
+	}
+	return v
+}
+
+// snake turns a Go field name into snake_case, keeping acronyms whole:
+// UserID is user_id, VATRateBP vat_rate_bp, TotalHTCents total_ht_cents.
+func snake(s string) string {
+	r := []rune(s)
+	var b strings.Builder
+	for i, c := range r {
+		upper := unicode.IsUpper(c)
+		if upper && i > 0 && (!unicode.IsUpper(r[i-1]) || (i+1 < len(r) && unicode.IsLower(r[i+1]))) && r[i-1] != '_' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
 }
 
 // jsonFiles asks identity, the calendar, billing, the ledger and the
