@@ -360,6 +360,10 @@ func TestEraseUserOverHTTP(t *testing.T) {
 			h.do(req{method: "DELETE", path: "/v1/users/" + c.user, token: c.token}).expect(t, c.status)
 		})
 	}
+	if p := h.do(req{method: "DELETE", path: "/v1/me", token: f.admin, body: map[string]any{"password": password}}).
+		expect(t, http.StatusConflict).problem(t); p.Code != "last_admin" {
+		t.Fatalf("the only admin erases themselves: %+v", p)
+	}
 	h.do(req{method: "GET", path: "/v1/me", token: f.anne}).expect(t, http.StatusOK)
 	// Anne owes her membership: an admin erases her all the same.
 	if _, err := h.db.NewUpdate().Table("memberships").Set("status = 'past_due'").Where("user_id = ?", f.anneID).Exec(context.Background()); err != nil {

@@ -19,6 +19,9 @@ func unpaidBalance(cents int64) error {
 		Extra:  map[string]any{"amount_cents": cents}}
 }
 
+var errLastAdmin = &errs.Problem{Kind: errs.ErrConflict, Code: "last_admin",
+	Detail: "the network's only admin cannot erase their account; make another account admin first"}
+
 // EraseMe erases the caller's account, after checking their password (a
 // 403 on password when wrong: an irreversible act needs a fresh proof).
 // A member who owes money (open charges, a membership past due) gets a 409
@@ -29,6 +32,14 @@ func (s *Service) EraseMe(ctx context.Context, p *identity.Principal, password s
 	}
 	if err := s.cfg.Identity.ConfirmPassword(ctx, p, password, c); err != nil {
 		return err
+	}
+	if p.IsAdmin() {
+		// A network without an admin could not be run, nor erase anyone.
+		if n, err := s.cfg.Identity.CountAdmins(ctx); err != nil {
+			return err
+		} else if n <= 1 {
+			return errLastAdmin
+		}
 	}
 	if err := s.checkBalance(ctx, s.db, p.UserID); err != nil {
 		return err
