@@ -66,6 +66,10 @@ type GateConfig struct {
 	// Publisher receives access.granted/denied and device.online/offline
 	// (required; events.Discard for none).
 	Publisher events.Publisher
+	// Notices receives what is for the member's mail alone, not for
+	// integrators: machine.power_off_soon (publish.go). nil publishes
+	// nothing.
+	Notices events.Publisher
 }
 
 // Accounts is what the gate needs of identity's accounts: the name of the
@@ -118,6 +122,9 @@ func (cfg GateConfig) withDefaults() GateConfig {
 	}
 	if cfg.MachineWarning == 0 {
 		cfg.MachineWarning = 5 * time.Minute
+	}
+	if cfg.Notices == nil {
+		cfg.Notices = events.Discard
 	}
 	if cfg.DeadMan == 0 {
 		cfg.DeadMan = 2 * time.Minute

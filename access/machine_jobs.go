@@ -11,6 +11,8 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
@@ -157,11 +159,19 @@ func (g *Gate) WarnSession(ctx context.Context, sessionID string) error {
 		return nil
 	}
 	// A retry may record a second warning; the audit is append-only, and a
-	// repeated warning misleads no one.
-	return g.record(ctx, g.db, &Event{SiteID: s.SiteID, Kind: EventMachineWarning, Decision: Info,
-		Reason: "power_off_soon", Detail: fmt.Sprintf("power goes off at %s", s.EndsAt.Format(time.RFC3339)),
-		UserID: ptr(s.UserID), DeviceID: ptr(s.DeviceID), ResourceID: ptr(s.ResourceID),
-		ReservationID: ptr(s.ReservationID), SessionID: ptr(s.ID)})
+	// repeated warning misleads no one. The member's notice goes in the
+	// same transaction (its mail job is unique per session).
+	return db.Tx(ctx, g.db, func(ctx context.Context, tx bun.Tx) error {
+		ev := &Event{SiteID: s.SiteID, Kind: EventMachineWarning, Decision: Info,
+			Reason: "power_off_soon", Detail: fmt.Sprintf("power goes off at %s", s.EndsAt.Format(time.RFC3339)),
+			UserID: ptr(s.UserID), DeviceID: ptr(s.DeviceID), ResourceID: ptr(s.ResourceID),
+			ReservationID: ptr(s.ReservationID), SessionID: ptr(s.ID)}
+		if err := g.record(ctx, tx, ev); err != nil {
+			return err
+		}
+		return g.cfg.Notices.Publish(ctx, tx, events.New(EventPowerOffSoon, s.SiteID, ev.OccurredAt, MachineNotice{
+			SessionID: s.ID, UserID: s.UserID, ResourceID: s.ResourceID, ReservationID: s.ReservationID, EndsAt: s.EndsAt}))
+	})
 }
 
 type machineRefreshWorker struct {

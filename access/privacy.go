@@ -29,7 +29,7 @@ func (e *Events) ExportMember(ctx context.Context, userID string) ([]Event, erro
 }
 
 // MinRetention is the shortest retention the audit accepts: the database
-// refuses to delete a younger event (migration 20261207000200), so that no
+// refuses to delete a younger event (migration 20261207000101), so that no
 // mistake in a flag or in code can empty the audit of last month.
 const MinRetention = 28 * 24 * time.Hour
 

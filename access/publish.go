@@ -64,3 +64,18 @@ func (e *Events) publish(ctx context.Context, idb bun.IDB, ev *Event, answered b
 		OccurredAt: ev.OccurredAt, UserID: ev.UserID, ActorID: ev.ActorID, DeviceID: ev.DeviceID,
 		ResourceID: ev.ResourceID, ReservationID: ev.ReservationID}))
 }
+
+// EventPowerOffSoon tells a member that their machine's power goes off
+// soon (WarnSession). It goes to GateConfig.Notices, the member's mail,
+// and never to integrators: webhooks.EventTypes does not list it.
+const EventPowerOffSoon = "machine.power_off_soon"
+
+// MachineNotice is the data of machine.power_off_soon: whose session, on
+// which machine, and when its power goes off.
+type MachineNotice struct {
+	SessionID     string    `json:"session_id"`
+	UserID        string    `json:"user_id"`
+	ResourceID    string    `json:"resource_id"`
+	ReservationID string    `json:"reservation_id"`
+	EndsAt        time.Time `json:"ends_at"`
+}

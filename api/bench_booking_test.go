@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/events"
+	"github.com/relais-tierslieux/relais/notify"
 )
 
 // BenchmarkBooking books random one-hour slots of M desks from N concurrent
@@ -40,12 +43,36 @@ func BenchmarkBookingEntitlements(b *testing.B) {
 	}
 }
 
+// BenchmarkBookingPublishers is BenchmarkBooking with the publishers serve
+// gives the calendar (webhooks and notify, through events.Fanout) instead
+// of events.Discard: each booking also inserts its webhook fan-out job and
+// its mail job, in its transaction. publishers=off is the same run without
+// them, for a before/after in one process.
+func BenchmarkBookingPublishers(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		for _, clients := range []int{1, 16} {
+			name := fmt.Sprintf("publishers=%s/resources=500/clients=%d", map[bool]string{false: "off", true: "on"}[on], clients)
+			b.Run(name, func(b *testing.B) {
+				f := newCalendarFixture(b)
+				if on {
+					f.h.calCfg.Events = events.Fanout(f.h.api.Deps.Webhooks, notify.NewPublisher(f.h.jobs))
+					f.h.restart()
+				}
+				benchBookingOn(b, f, 500, clients, false)
+			})
+		}
+	}
+}
+
 func benchBooking(b *testing.B, resources, clients int) {
 	benchBookingWith(b, resources, clients, false)
 }
 
 func benchBookingWith(b *testing.B, resources, clients int, entitlements bool) {
-	f := newCalendarFixture(b)
+	benchBookingOn(b, newCalendarFixture(b), resources, clients, entitlements)
+}
+
+func benchBookingOn(b *testing.B, f *calendarFixture, resources, clients int, entitlements bool) {
 	b.StopTimer()
 	var planID string
 	if entitlements {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
@@ -26,8 +27,22 @@ func TestEmailChangeOverHTTP(t *testing.T) {
 		PendingEmail  *string `json:"pending_email"`
 		EmailVerified bool    `json:"email_verified"`
 	}
+	// A new address needs the current password, as a new password does:
+	// a stolen session must not take the account over through a reset
+	// mailed to the thief. Without it, or with a wrong one, nothing is
+	// pending.
+	for _, body := range []map[string]any{{"email": "thief@example.fr"}, {"email": "thief@example.fr", "current_password": "not the password"}} {
+		if p := h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: body}).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("current_password") {
+			t.Fatalf("%v: problem = %+v", body, p)
+		}
+	}
+	var before me
+	h.do(req{method: "GET", path: "/v1/me", token: anne}).expect(t, http.StatusOK).decode(t, &before)
+	if before.PendingEmail != nil {
+		t.Fatalf("a refused change left a pending address: %+v", before)
+	}
 	// Another account's address: 409 as at registration; a malformed one 422.
-	if p := h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": "Bob@Example.fr"}}).expect(t, http.StatusConflict).problem(t); p.Code != "email_taken" {
+	if p := h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": "Bob@Example.fr", "current_password": password}}).expect(t, http.StatusConflict).problem(t); p.Code != "email_taken" {
 		t.Fatalf("problem = %+v", p)
 	}
 	if p := h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": "not an address"}}).expect(t, http.StatusUnprocessableEntity).problem(t); p.Errors[0].Field != "email" {
@@ -35,12 +50,12 @@ func TestEmailChangeOverHTTP(t *testing.T) {
 	}
 
 	var got me
-	h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": " Anne.New@Example.fr "}}).expect(t, http.StatusOK).decode(t, &got)
+	h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": " Anne.New@Example.fr ", "current_password": password}}).expect(t, http.StatusOK).decode(t, &got)
 	if got.Email != "anne@example.fr" || got.PendingEmail == nil || *got.PendingEmail != "anne.new@example.fr" {
 		t.Fatalf("after the request: %+v", got)
 	}
 	// Once a minute.
-	h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": "anne.new@example.fr"}}).expect(t, http.StatusTooManyRequests)
+	h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": "anne.new@example.fr", "current_password": password}}).expect(t, http.StatusTooManyRequests)
 
 	jobstest.WaitCompleted(t, mails, identity.EmailChangeMailArgs{}.Kind(), 1)
 	jobstest.WaitCompleted(t, mails, identity.EmailChangeNoticeArgs{}.Kind(), 1)
@@ -71,4 +86,31 @@ func TestEmailChangeOverHTTP(t *testing.T) {
 	h.do(req{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": "anne@example.fr", "password": password}}).expect(t, http.StatusUnauthorized)
 	// The link served once.
 	h.do(req{method: "POST", path: "/v1/auth/verify-email", body: map[string]string{"token": tok[1]}}).expect(t, http.StatusUnprocessableEntity)
+}
+
+// A change whose link has expired is no longer shown as pending: the
+// member sees that it did not happen, and may ask again.
+func TestLapsedEmailChangeIsNoLongerPending(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, anne, _ := h.member("anne@example.fr")
+	var got struct {
+		PendingEmail *string `json:"pending_email"`
+	}
+	h.do(req{method: "PATCH", path: "/v1/me", token: anne, body: map[string]any{"email": "anne.new@example.fr", "current_password": password}}).
+		expect(t, http.StatusOK).decode(t, &got)
+	if got.PendingEmail == nil {
+		t.Fatal("the change is not pending")
+	}
+	h.clock.Advance(identity.EmailVerificationTTL - time.Minute)
+	anne, _ = h.login("anne@example.fr", password) // the first token has expired
+	h.do(req{method: "GET", path: "/v1/me", token: anne}).expect(t, http.StatusOK).decode(t, &got)
+	if got.PendingEmail == nil {
+		t.Fatal("the change is no longer pending before its link expires")
+	}
+	h.clock.Advance(2 * time.Minute)
+	h.do(req{method: "GET", path: "/v1/me", token: anne}).expect(t, http.StatusOK).decode(t, &got)
+	if got.PendingEmail != nil {
+		t.Fatalf("pending_email = %q after its link expired", *got.PendingEmail)
+	}
 }

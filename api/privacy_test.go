@@ -310,7 +310,7 @@ func checkErased(t *testing.T, f *privacyFixture) {
 		t.Fatalf("future booking after erasure: %s", rv.Status)
 	}
 	for _, c := range []struct{ table, column string }{
-		{"sessions", "user_id"}, {"login_addresses", "user_id"}, {"api_keys", "created_by"}, {"waitlist_entries", "user_id"},
+		{"sessions", "user_id"}, {"login_addresses", "user_id"}, {"login_devices", "user_id"}, {"api_keys", "created_by"}, {"waitlist_entries", "user_id"},
 		{"calendar_tokens", "user_id"}, {"qualification_grants", "user_id"},
 	} {
 		if n := h.rows(c.table, c.column, f.anneID); n != 0 {

@@ -20,6 +20,8 @@ func (s *Server) routes() {
 	s.handle("POST /v1/auth/password-reset/confirm", s.handlePasswordResetConfirm)
 	s.handle("POST /v1/auth/refresh", s.handleRefresh)
 	s.handle("POST /v1/auth/logout", s.requireAuth(s.handleLogout))
+	s.handle("GET /v1/unsubscribe", s.handleUnsubscribePreview)
+	s.handle("POST /v1/unsubscribe", s.handleUnsubscribe)
 
 	s.handle("GET /v1/me", s.requireAuth(s.handleGetMe))
 	s.handle("PATCH /v1/me", s.requireAuth(s.handlePatchMe))

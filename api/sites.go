@@ -16,13 +16,14 @@ type siteJSON struct {
 	Address      calendar.Address      `json:"address"`
 	OpeningHours calendar.OpeningHours `json:"opening_hours"`
 	Legal        calendar.Legal        `json:"legal"`
+	ContactEmail *string               `json:"contact_email"`
 	CreatedAt    time.Time             `json:"created_at"`
 	UpdatedAt    time.Time             `json:"updated_at"`
 }
 
 func toSiteJSON(s *calendar.Site) siteJSON {
 	return siteJSON{ID: s.ID, Name: s.Name, Timezone: s.Timezone, Address: s.Address, OpeningHours: s.OpeningHours,
-		Legal: s.Legal, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+		Legal: s.Legal, ContactEmail: s.ContactEmail, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -32,13 +33,14 @@ func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *ide
 		Address      calendar.Address      `json:"address"`
 		OpeningHours calendar.OpeningHours `json:"opening_hours"`
 		Legal        calendar.Legal        `json:"legal"`
+		ContactEmail string                `json:"contact_email"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	site, err := s.Calendar.CreateSite(r.Context(), p, calendar.NewSite{Name: in.Name, Timezone: in.Timezone, Address: in.Address,
-		OpeningHours: in.OpeningHours, Legal: in.Legal})
+		OpeningHours: in.OpeningHours, Legal: in.Legal, ContactEmail: in.ContactEmail})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -83,6 +85,7 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *iden
 		Address      *calendar.Address               `json:"address"`
 		OpeningHours optional[calendar.OpeningHours] `json:"opening_hours"`
 		Legal        *calendar.Legal                 `json:"legal"`
+		ContactEmail optional[string]                `json:"contact_email"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -90,6 +93,9 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *iden
 	}
 	up := calendar.SiteUpdate{Name: in.Name, Timezone: in.Timezone, Address: in.Address, Legal: in.Legal,
 		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null}
+	if in.ContactEmail.Set {
+		up.ContactEmail = &in.ContactEmail.Value // null: "", no address
+	}
 	if v := in.OpeningHours.ptr(); v != nil {
 		up.OpeningHours = *v
 		if up.OpeningHours == nil {

@@ -151,3 +151,19 @@ func storedMembership(ctx context.Context, tx bun.IDB, id string) (status string
 	}
 	return row.Status, row.CurrentPeriodStart, nil
 }
+
+// saveStripeMembership stores m as a Stripe event left it and publishes
+// what changed, like saveMembership: a renewal that failed (past due), a
+// subscription unpaid or paused (suspended), renewed or ended reach
+// integrators and the member's mail whatever path changed them.
+func (s *Service) saveStripeMembership(ctx context.Context, tx bun.IDB, m *stripeMembership) error {
+	before, periodStart, err := storedMembership(ctx, tx, m.ID)
+	if err != nil {
+		return err
+	}
+	if err := saveStripeRow(ctx, tx, m); err != nil {
+		return err
+	}
+	newPeriod := m.CurrentPeriodStart != nil && (periodStart == nil || !periodStart.Equal(*m.CurrentPeriodStart))
+	return s.publishMembership(ctx, tx, membershipEvent(before, &m.Membership, newPeriod), &m.Membership)
+}

@@ -293,7 +293,7 @@ func (s *Service) succeedCheckout(ctx context.Context, tx bun.IDB, ev *stripe.Ev
 			m.PastDueSince, m.CanceledAt, m.CancelAtPeriodEnd, m.StripeStateAt = nil, nil, false, &at
 		}
 		m.UpdatedAt = now
-		if err := saveStripeRow(ctx, tx, &m); err != nil {
+		if err := s.saveStripeMembership(ctx, tx, &m); err != nil {
 			return err
 		}
 		what.Membership = &m.Membership
@@ -415,13 +415,13 @@ func (s *Service) onSubscription(ctx context.Context, tx bun.IDB, ev *stripe.Eve
 		if m.fresh(at) {
 			m.StripeStateAt = &at
 		}
-		return saveStripeRow(ctx, tx, m)
+		return s.saveStripeMembership(ctx, tx, m)
 	case !m.fresh(at):
 		ignoreEvent(ctx, ev, reasonStale, "membership_id", m.ID)
-		return saveStripeRow(ctx, tx, m) // keeps a link just made
+		return s.saveStripeMembership(ctx, tx, m) // keeps a link just made
 	case m.Status == StatusCanceled:
 		ignoreEvent(ctx, ev, reasonCanceled, "membership_id", m.ID)
-		return saveStripeRow(ctx, tx, m)
+		return s.saveStripeMembership(ctx, tx, m)
 	}
 	switch sub.Status {
 	case stripe.SubscriptionStatusActive, stripe.SubscriptionStatusTrialing:
@@ -452,7 +452,7 @@ func (s *Service) onSubscription(ctx context.Context, tx bun.IDB, ev *stripe.Eve
 		m.CurrentPeriodStart, m.CurrentPeriodEnd = periodStart, &end
 	}
 	m.StripeStateAt = &at
-	return saveStripeRow(ctx, tx, m)
+	return s.saveStripeMembership(ctx, tx, m)
 }
 
 // markPastDue starts the grace period, unless it runs already or is over
@@ -502,7 +502,7 @@ func (s *Service) onInvoice(ctx context.Context, tx bun.IDB, ev *stripe.Event, a
 			s.markPastDue(m, at)
 			m.StripeStateAt = &at
 		}
-		return saveStripeRow(ctx, tx, m)
+		return s.saveStripeMembership(ctx, tx, m)
 	}
 	if inv.BillingReason == stripe.InvoiceBillingReasonSubscriptionUpdate {
 		return s.onPlanChangeInvoice(ctx, tx, m, inv, at)
@@ -528,7 +528,7 @@ func (s *Service) onInvoice(ctx context.Context, tx bun.IDB, ev *stripe.Event, a
 		}
 		m.Status, m.PastDueSince, m.CurrentPeriodStart, m.CurrentPeriodEnd, m.StripeStateAt = StatusActive, nil, start, end, &at
 	}
-	if err := saveStripeRow(ctx, tx, m); err != nil {
+	if err := s.saveStripeMembership(ctx, tx, m); err != nil {
 		return err
 	}
 	// The first invoice is the checkout's payment, recorded by
@@ -593,7 +593,7 @@ func (s *Service) onPlanChangeInvoice(ctx context.Context, tx bun.IDB, m *stripe
 		}
 		m.StripeStateAt = &at
 	}
-	if err := saveStripeRow(ctx, tx, m); err != nil {
+	if err := s.saveStripeMembership(ctx, tx, m); err != nil {
 		return err
 	}
 	if inv.AmountPaid <= 0 {

@@ -29,12 +29,21 @@ type Closure struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
-// checkClosure validates a closure of a site or of a resource.
-func checkClosure(start, end time.Time, reason string) error {
+// MaxClosureDays bounds a closure's length and how far ahead it may end:
+// bookings reach at most MaxHorizonDays ahead, so a closure beyond them
+// closes nothing anyone could book, and every interval the API takes is
+// bounded. A closure may start in the past (one under way, or recorded
+// late), within a year.
+const MaxClosureDays = MaxHorizonDays + 365
+
+// checkClosure validates a closure of a site or of a resource, made at now.
+func checkClosure(now, start, end time.Time, reason string) error {
 	var v errs.Validator
 	v.Check(!start.IsZero(), "starts_at", "is required")
 	v.Check(!end.IsZero(), "ends_at", "is required")
 	v.Check(end.After(start), "ends_at", "must be after starts_at")
+	v.Check(start.IsZero() || !start.Before(now.AddDate(-1, 0, 0)), "starts_at", "must be at most a year ago")
+	v.Check(end.IsZero() || !end.After(now.AddDate(0, 0, MaxClosureDays)), "ends_at", "must be at most %d days ahead", MaxClosureDays)
 	v.Check(len(reason) <= 500, "reason", "must be at most 500 bytes")
 	return v.Err()
 }
@@ -47,7 +56,7 @@ func (svc *Service) AddClosure(ctx context.Context, p *identity.Principal, siteI
 	if _, err := svc.GetSite(ctx, siteID); err != nil {
 		return nil, err
 	}
-	if err := checkClosure(start, end, reason); err != nil {
+	if err := checkClosure(svc.now(), start, end, reason); err != nil {
 		return nil, err
 	}
 	c := &Closure{ID: id.New(), SiteID: siteID, StartsAt: start.UTC(), EndsAt: end.UTC(), Reason: strings.TrimSpace(reason), CreatedAt: svc.now()}
@@ -126,7 +135,7 @@ func (svc *Service) AddResourceClosure(ctx context.Context, p *identity.Principa
 	if err := mayEditResource(p, r); err != nil {
 		return nil, err
 	}
-	if err := checkClosure(start, end, reason); err != nil {
+	if err := checkClosure(svc.now(), start, end, reason); err != nil {
 		return nil, err
 	}
 	c := &ResourceClosure{ID: id.New(), ResourceID: resourceID, StartsAt: start.UTC(), EndsAt: end.UTC(), Reason: strings.TrimSpace(reason), CreatedAt: svc.now()}

@@ -98,6 +98,18 @@ func expand(rule string, first time.Time, loc *time.Location) ([]time.Time, erro
 	if len(opt.Byhour) > 0 || len(opt.Byminute) > 0 || len(opt.Bysecond) > 0 {
 		return nil, errs.Rule("rrule", "invalid_rrule", "the time of day comes from start; BYHOUR, BYMINUTE and BYSECOND are not supported")
 	}
+	// Nobody books more than MaxHorizonDays ahead, so no occurrence may
+	// fall later; bounding the iteration there also keeps a rule that
+	// matches no date (the 30th of February) from being searched for
+	// until the year 9999.
+	limit := first.AddDate(0, 0, MaxHorizonDays)
+	if !opt.Until.IsZero() && opt.Until.After(limit) {
+		return nil, errs.Rule("rrule", "beyond_horizon", "UNTIL must be at most %d days after start", MaxHorizonDays)
+	}
+	count := opt.Count
+	if count > 0 {
+		opt.Until = limit
+	}
 	opt.Dtstart = first.In(loc)
 	r, err := rrule.NewRRule(*opt)
 	if err != nil {
@@ -108,6 +120,9 @@ func expand(rule string, first time.Time, loc *time.Location) ([]time.Time, erro
 	for {
 		t, ok := next()
 		if !ok {
+			if count > 0 && len(starts) < count {
+				return nil, errs.Rule("rrule", "beyond_horizon", "the %d occurrences must all fall within %d days after start", count, MaxHorizonDays)
+			}
 			return starts, nil
 		}
 		if len(starts) == MaxOccurrences {

@@ -104,11 +104,26 @@ func TestSeriesLimits(t *testing.T) {
 		{"FREQ=DAILY", "unbounded_rrule"},
 		{"FREQ=HOURLY;COUNT=3", "invalid_rrule"},
 		{"FREQ=SOMETIMES", "invalid_rrule"},
+		// No one books beyond MaxHorizonDays: a rule may not reach further.
+		{"FREQ=WEEKLY;UNTIL=20300101T000000Z", "beyond_horizon"},
+		{"FREQ=YEARLY;INTERVAL=5;COUNT=2", "beyond_horizon"},
+		// A rule matching no date is not searched for until the year 9999.
+		{"FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=3", "beyond_horizon"},
+		// Within the horizon, a rule ending by UNTIL is fine (the one
+		// success of this table: its occurrences would collide with
+		// another's).
+		{"FREQ=WEEKLY;UNTIL=20260401T000000Z", ""},
 	} {
 		_, err := f.svc.BookSeries(context.Background(), calendar.SeriesBooking{
 			Booking: calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: f.at(3, 9, 0), End: f.at(3, 10, 0)},
 			RRule:   tc.rule,
 		})
+		if tc.code == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.rule, err)
+			}
+			continue
+		}
 		if got := ruleCode(err); got != tc.code {
 			t.Errorf("%s: code %s (%v), want %s", tc.rule, got, err, tc.code)
 		}

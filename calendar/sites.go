@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdmail "net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -124,8 +125,11 @@ type Site struct {
 	Address      Address      `bun:"address"`
 	OpeningHours OpeningHours `bun:"opening_hours"`
 	Legal        Legal        `bun:"legal"`
-	CreatedAt    time.Time    `bun:"created_at"`
-	UpdatedAt    time.Time    `bun:"updated_at"`
+	// ContactEmail is where members' answers to the site's mail go (their
+	// Reply-To); nil when the site has none.
+	ContactEmail *string   `bun:"contact_email"`
+	CreatedAt    time.Time `bun:"created_at"`
+	UpdatedAt    time.Time `bun:"updated_at"`
 	// Version is bumped by every change (see resourceCache).
 	Version int64 `bun:"version" json:"-"`
 }
@@ -148,6 +152,8 @@ type NewSite struct {
 	Address      Address
 	OpeningHours OpeningHours
 	Legal        Legal
+	// ContactEmail: "" for none.
+	ContactEmail string
 }
 
 func validTimezone(tz string) bool {
@@ -168,6 +174,23 @@ func validateSite(v *errs.Validator, s *Site) {
 	_ = v.Merge(s.OpeningHours.Validate("opening_hours")) // Validate returns only validation errors
 	s.Legal.normalize()
 	s.Legal.validate(v, "legal")
+	s.ContactEmail = normalizeContactEmail(v, s.ContactEmail)
+}
+
+// normalizeContactEmail trims a site's contact address, nil for none, and
+// checks it is one bare address: it becomes a mail header (Reply-To).
+func normalizeContactEmail(v *errs.Validator, e *string) *string {
+	if e == nil {
+		return nil
+	}
+	addr := strings.TrimSpace(*e)
+	if addr == "" {
+		return nil
+	}
+	a, err := stdmail.ParseAddress(addr)
+	v.Check(err == nil && a.Address == addr && len(addr) <= 254 && !strings.ContainsAny(addr, "\r\n"),
+		"contact_email", "must be one email address, such as accueil@example.fr")
+	return &addr
 }
 
 // CreateSite opens a new site; p must be an admin (see mayCreateSite).
@@ -179,6 +202,9 @@ func (svc *Service) CreateSite(ctx context.Context, p *identity.Principal, in Ne
 	s := &Site{
 		ID: id.New(), Name: in.Name, Timezone: in.Timezone, Address: in.Address,
 		OpeningHours: in.OpeningHours, Legal: in.Legal, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.ContactEmail != "" {
+		s.ContactEmail = &in.ContactEmail
 	}
 	var v errs.Validator
 	validateSite(&v, s)
@@ -289,6 +315,8 @@ type SiteUpdate struct {
 	OpeningHours      OpeningHours
 	ClearOpeningHours bool
 	Legal             *Legal
+	// ContactEmail sets the contact address; "" removes it.
+	ContactEmail *string
 }
 
 // errLegalAdminOnly refuses a change of a site's legal identity by anyone
@@ -334,6 +362,9 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 		}
 		if up.ClearOpeningHours {
 			s.OpeningHours = nil
+		}
+		if up.ContactEmail != nil {
+			s.ContactEmail = up.ContactEmail
 		}
 		if up.Legal != nil {
 			legal := *up.Legal

@@ -164,6 +164,26 @@ func TestClosures(t *testing.T) {
 	if _, err := svc.AddClosure(ctx, bySystem(), s.ID, xmas, xmas, ""); err == nil {
 		t.Fatal("empty closure accepted")
 	}
+	// Bounded: from at most a year ago to at most MaxClosureDays ahead.
+	now := time.Now()
+	for _, tc := range []struct {
+		start, end time.Time
+		field      string
+	}{
+		{now.AddDate(-1, 0, -1), now, "starts_at"},
+		{now, now.AddDate(0, 0, calendar.MaxClosureDays+1), "ends_at"},
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), "starts_at"},
+		{now.AddDate(0, -11, 0), now.AddDate(0, 0, calendar.MaxClosureDays-1), ""},
+	} {
+		_, err := svc.AddResourceClosure(ctx, bySystem(), mustDesk(t, svc, s.ID), tc.start, tc.end, "")
+		var ve *errs.ValidationError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%s – %s: %v", tc.start, tc.end, err)
+		case tc.field != "" && (!errors.As(err, &ve) || ve.Fields[0].Field != tc.field):
+			t.Errorf("%s – %s: %v, want a refusal naming %s", tc.start, tc.end, err, tc.field)
+		}
+	}
 	list, err := svc.ListClosures(ctx, bySystem(), s.ID, xmas.Add(24*time.Hour), time.Time{})
 	if err != nil || len(list) != 1 || list[0].ID != c.ID || !list[0].StartsAt.Equal(xmas) {
 		t.Fatalf("list = %+v, %v", list, err)
@@ -248,4 +268,14 @@ func newService(t *testing.T) *calendar.Service {
 	d := dbtest.New(t)
 	queue := jobstest.Queue(t, d)
 	return calendar.New(d, calendar.Config{Events: events.Discard, Jobs: queue, Accounts: identitytest.Accounts(t, d, queue)})
+}
+
+// mustDesk adds a desk to siteID and returns its id.
+func mustDesk(t *testing.T, svc *calendar.Service, siteID string) string {
+	t.Helper()
+	r, err := svc.CreateResource(context.Background(), bySystem(), siteID, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
 }

@@ -227,7 +227,7 @@ func (svc *Service) AcceptOffer(ctx context.Context, p *identity.Principal, entr
 		if _, err := tx.NewUpdate().Model(r).Column("status", "hold_expires_at", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("confirm held reservation: %w", err)
 		}
-		if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
+		if err := svc.publishAccepted(ctx, tx, r); err != nil {
 			return err
 		}
 		if err := svc.setEntry(ctx, tx, e, WaitBooked); err != nil {
@@ -253,11 +253,24 @@ func (svc *Service) ExpireOffer(ctx context.Context, entryID string) error {
 		if e.Status != WaitOffered || e.OfferExpiresAt == nil || svc.now().Before(*e.OfferExpiresAt) {
 			return nil
 		}
-		if err := svc.setEntry(ctx, tx, e, WaitExpired); err != nil {
+		res, err := getResource(ctx, tx, e.ResourceID, false)
+		if err != nil {
 			return err
 		}
-		return svc.releaseHold(ctx, tx, e)
+		return svc.lapse(ctx, tx, res.SiteID, e)
 	})
+}
+
+// lapse ends e's unanswered offer: the entry expires, its hold is
+// released to the next in line, and waitlist.lapsed tells the member.
+func (svc *Service) lapse(ctx context.Context, tx bun.Tx, siteID string, e *WaitlistEntry) error {
+	if err := svc.setEntry(ctx, tx, e, WaitExpired); err != nil {
+		return err
+	}
+	if err := svc.releaseHold(ctx, tx, e); err != nil {
+		return err
+	}
+	return svc.publishWaitlist(ctx, tx, EventWaitlistLapsed, siteID, e)
 }
 
 // lockEntryAndResource takes the lock of an entry's resource (its offer's
@@ -327,10 +340,7 @@ func (svc *Service) expireOverdueHolds(ctx context.Context, tx bun.Tx, res *Reso
 		return fmt.Errorf("read overdue offers: %w", err)
 	}
 	for i := range es {
-		if err := svc.setEntry(ctx, tx, &es[i], WaitExpired); err != nil {
-			return err
-		}
-		if err := svc.releaseHold(ctx, tx, &es[i]); err != nil {
+		if err := svc.lapse(ctx, tx, res.SiteID, &es[i]); err != nil {
 			return err
 		}
 	}
@@ -383,6 +393,11 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 		}
 		e.ReservationID = &r.ID
 		if e.AutoBook {
+			// Booked: told as any booking is (webhooks, the member's
+			// confirmation), and no offer to tell.
+			if err := svc.publish(ctx, tx, EventReservationCreated, r); err != nil {
+				return err
+			}
 			if err := svc.setEntry(ctx, tx, e, WaitBooked); err != nil {
 				return err
 			}
@@ -401,6 +416,9 @@ func (svc *Service) offerFreed(ctx context.Context, tx bun.Tx, res *Resource, st
 		}
 		e.OfferExpiresAt = &expires
 		if err := svc.setEntry(ctx, tx, e, WaitOffered); err != nil {
+			return err
+		}
+		if err := svc.publishWaitlist(ctx, tx, EventWaitlistOffered, res.SiteID, e); err != nil {
 			return err
 		}
 		if _, err := svc.jobs.InsertTx(ctx, tx, OfferExpiryArgs{EntryID: e.ID}, &river.InsertOpts{ScheduledAt: expires}); err != nil {

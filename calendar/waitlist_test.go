@@ -3,6 +3,7 @@ package calendar_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -179,5 +180,57 @@ func TestOfferExpiresThroughTheJobQueue(t *testing.T) {
 	first, _ := f.svc.GetWaitlistEntry(ctx, byMember(eb.UserID), eb.ID)
 	if first.Status != calendar.WaitExpired {
 		t.Fatalf("b's offer = %s, want expired", first.Status)
+	}
+}
+
+// An offer publishes waitlist.offered with its deadline; its lapse, found
+// late by a booking of the slot (the job not run yet), waitlist.lapsed;
+// the next in line, auto-book, gets a reservation.created and no offer.
+func TestWaitlistEvents(t *testing.T) {
+	t.Parallel()
+	paris, _ := time.LoadLocation("Europe/Paris")
+	clk := &movableClock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
+	rec := &events.Recorder{}
+	f := newFixtureWith(t, 3, calendar.Config{Events: rec, Now: clk.Now, OfferTTL: time.Hour}, clk.t)
+	ctx := context.Background()
+	a, b, c := f.users[0], f.users[1], f.users[2]
+	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Desk"})
+	slot := func(u string) calendar.Booking {
+		return calendar.Booking{ResourceID: desk.ID, UserID: u, By: byMember(u), Start: f.at(5, 9, 0), End: f.at(5, 12, 0)}
+	}
+	r, err := f.svc.Book(ctx, slot(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, _ := f.svc.JoinWaitlist(ctx, slot(b), false)
+	if _, err := f.svc.JoinWaitlist(ctx, slot(c), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Cancel(ctx, calendar.Cancellation{ReservationID: r.ID, By: byMember(a)}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(61 * time.Minute)
+	if _, err := f.svc.Book(ctx, slot(a)); !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("booking the slot c got: %v", err)
+	}
+	var got []string
+	for _, e := range rec.Events() {
+		got = append(got, e.Type)
+		w, ok := e.Data.(calendar.WaitlistEvent)
+		if !ok {
+			continue
+		}
+		want := calendar.WaitlistEvent{EntryID: eb.ID, UserID: b, SiteID: f.site.ID, ResourceID: desk.ID,
+			Start: eb.StartsAt.UTC(), End: eb.EndsAt.UTC(), ExpiresAt: time.Date(2026, 3, 2, 8, 0, 0, 0, paris).UTC()}
+		if w != want || e.SiteID != f.site.ID {
+			t.Errorf("%s: %+v, want %+v", e.Type, w, want)
+		}
+	}
+	// A cancellation publishes after the offers it makes, within its
+	// transaction.
+	want := []string{"reservation.created", "reservation.created", "waitlist.offered", "reservation.cancelled",
+		"reservation.created", "reservation.cancelled", "waitlist.lapsed"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
 	}
 }

@@ -578,9 +578,10 @@ func TestPruneExpired(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("prune after 40 days = %d, %v; want the session and the new window", n, err)
 	}
-	// The address Anne logged in from stays familiar for 90 days.
+	// The address and the device Anne logged in from stay familiar for
+	// 90 days.
 	n, err = svc.PruneExpired(ctx, clk.Now().Add(91*24*time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("prune after 91 days = %d, %v; want the login address", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("prune after 91 days = %d, %v; want the login address and device", n, err)
 	}
 }

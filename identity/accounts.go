@@ -163,9 +163,32 @@ func (s *Service) Recipient(ctx context.Context, idb bun.IDB, userID string) (Re
 	case err != nil:
 		return Recipient{}, fmt.Errorf("read recipient: %w", err)
 	}
+	return recipientOf(&u), nil
+}
+
+func recipientOf(u *User) Recipient {
 	lang := u.Language
 	if lang != LanguageEnglish {
 		lang = LanguageFrench
 	}
-	return Recipient{Contact: contactOf(&u), Language: lang, Notifications: u.NotificationsOf()}, nil
+	return Recipient{Contact: contactOf(u), Language: lang, Notifications: u.NotificationsOf()}
+}
+
+// SiteManagerRecipients returns the recipients of the managers of siteID
+// (site_managers; admins are not a site's managers), by email: those whose
+// mail is about the site's own equipment. Deleted accounts are left out;
+// the caller still checks Active, the address and the choice.
+func (s *Service) SiteManagerRecipients(ctx context.Context, idb bun.IDB, siteID string) ([]Recipient, error) {
+	var users []User
+	err := idb.NewSelect().Model(&users).Column("id", "name", "email", "disabled_at", "deleted_at", "language", "notifications").
+		Where("id IN (SELECT user_id FROM site_managers WHERE site_id = ?)", siteID).
+		Where("deleted_at IS NULL").Order("email").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read managers of site %s: %w", siteID, err)
+	}
+	out := make([]Recipient, 0, len(users))
+	for i := range users {
+		out = append(out, recipientOf(&users[i]))
+	}
+	return out, nil
 }

@@ -182,6 +182,9 @@ func (s *Service) openSession(ctx context.Context, u *User, c ClientInfo) (*Toke
 		if err := s.recordLoginAddress(ctx, tx, u.ID, c.IP, now); err != nil {
 			return err
 		}
+		if err := s.noteDevice(ctx, tx, u, c, now); err != nil {
+			return err
+		}
 		var err error
 		tokens, err = s.issuePair(ctx, tx, u.ID, sess.ID, now)
 		return err

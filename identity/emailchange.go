@@ -143,6 +143,27 @@ func (s *Service) requestEmailChange(ctx context.Context, tx bun.Tx, u *User, ne
 	return nil
 }
 
+// hidePendingEmailIfLapsed clears u.PendingEmail (in memory) when its link
+// can no longer be followed: expired, or not the latest change asked for.
+// The column itself stays until the next change; the member sees what is
+// still true.
+func (s *Service) hidePendingEmailIfLapsed(ctx context.Context, u *User) error {
+	if u.PendingEmail == nil {
+		return nil
+	}
+	var last emailChange
+	err := s.db.NewSelect().Model(&last).Where("user_id = ?", u.ID).Order("created_at DESC").Limit(1).Scan(ctx)
+	switch {
+	case isNoRows(err):
+		u.PendingEmail = nil
+	case err != nil:
+		return fmt.Errorf("read last email change: %w", err)
+	case last.UsedAt != nil || last.NewEmail != *u.PendingEmail || !s.now().Before(last.ExpiresAt):
+		u.PendingEmail = nil
+	}
+	return nil
+}
+
 // confirmEmailChange swaps in the new address of the change whose token
 // is, in tx: ok is false when no usable change has it. Only the latest
 // address asked for can be confirmed.

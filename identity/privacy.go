@@ -79,7 +79,7 @@ func (s *Service) Erase(ctx context.Context, tx bun.IDB, userID string) error {
 	if _, err := tx.NewDelete().Model((*refreshToken)(nil)).Where("session_id IN (?)", sessions).Exec(ctx); err != nil {
 		return fmt.Errorf("delete refresh tokens: %w", err)
 	}
-	for _, model := range []any{(*session)(nil), (*loginAddress)(nil), (*emailVerification)(nil), (*passwordReset)(nil),
+	for _, model := range []any{(*session)(nil), (*loginAddress)(nil), (*loginDevice)(nil), (*emailVerification)(nil), (*passwordReset)(nil),
 		(*emailChange)(nil), (*siteManager)(nil)} {
 		if _, err := tx.NewDelete().Model(model).Where("user_id = ?", u.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("erase %T: %w", model, err)
@@ -129,10 +129,18 @@ type LoginAddressExport struct {
 	LastLoginAt time.Time `json:"last_login_at"`
 }
 
+// LoginDeviceExport is a device (browser and system) the account logged
+// in with.
+type LoginDeviceExport struct {
+	Device      string    `json:"device"`
+	LastLoginAt time.Time `json:"last_login_at"`
+}
+
 // SignInsExport is the account's sign-in records.
 type SignInsExport struct {
 	Sessions       []SessionExport      `json:"sessions"`
 	LoginAddresses []LoginAddressExport `json:"login_addresses"`
+	LoginDevices   []LoginDeviceExport  `json:"login_devices"`
 }
 
 // ExportAccount returns the account userID as its owner may read it.
@@ -161,7 +169,14 @@ func (s *Service) ExportSignIns(ctx context.Context, userID string) (*SignInsExp
 	if err := s.db.NewSelect().Model(&addrs).Where("user_id = ?", userID).Order("last_login_at").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("export login addresses: %w", err)
 	}
-	out := &SignInsExport{Sessions: []SessionExport{}, LoginAddresses: []LoginAddressExport{}}
+	var devices []loginDevice
+	if err := s.db.NewSelect().Model(&devices).Where("user_id = ?", userID).Order("last_login_at").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("export login devices: %w", err)
+	}
+	out := &SignInsExport{Sessions: []SessionExport{}, LoginAddresses: []LoginAddressExport{}, LoginDevices: []LoginDeviceExport{}}
+	for _, d := range devices {
+		out.LoginDevices = append(out.LoginDevices, LoginDeviceExport{Device: d.Device, LastLoginAt: d.LastLoginAt.UTC()})
+	}
 	for _, r := range sessions {
 		out.Sessions = append(out.Sessions, SessionExport{ID: r.ID, UserAgent: r.UserAgent, IP: r.IP, CreatedAt: r.CreatedAt.UTC(),
 			LastUsedAt: r.LastUsedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), RevokedAt: r.RevokedAt})
@@ -174,7 +189,7 @@ func (s *Service) ExportSignIns(ctx context.Context, userID string) (*SignInsExp
 
 // PurgeSignIns deletes the sign-in records older than before: sessions
 // last used before it that are over (ended or expired), with their refresh
-// tokens, and login addresses last used before it. It deletes batch rows
+// tokens, and login addresses and devices last used before it. It deletes batch rows
 // at a time so that no statement holds a long lock, and reports how many.
 func (s *Service) PurgeSignIns(ctx context.Context, before time.Time, batch int) (int64, error) {
 	before = before.UTC()
@@ -195,15 +210,29 @@ func (s *Service) PurgeSignIns(ctx context.Context, before time.Time, batch int)
 			break
 		}
 	}
-	for {
-		old := s.db.NewSelect().Model((*loginAddress)(nil)).Column("user_id", "address").Where("last_login_at < ?", before).Limit(batch)
-		n, err := deleteRows(ctx, s.db.NewDelete().Model((*loginAddress)(nil)).Where("(user_id, address) IN (?)", old))
+	for _, t := range []struct {
+		model any
+		key   string
+	}{{(*loginAddress)(nil), "address"}, {(*loginDevice)(nil), "device"}} {
+		n, err := purgeLogins(ctx, s.db, t.model, t.key, before, batch)
 		total += n
 		if err != nil {
 			return total, err
 		}
-		if n < int64(batch) {
-			return total, nil
+	}
+	return total, nil
+}
+
+// purgeLogins deletes, batch at a time, the rows of a login table (login
+// addresses or devices, keyed by user_id and key) last used before before.
+func purgeLogins(ctx context.Context, idb bun.IDB, model any, key string, before time.Time, batch int) (int64, error) {
+	var total int64
+	for {
+		old := idb.NewSelect().Model(model).Column("user_id", key).Where("last_login_at < ?", before).Limit(batch)
+		n, err := deleteRows(ctx, idb.NewDelete().Model(model).Where("(user_id, "+key+") IN (?)", old))
+		total += n
+		if err != nil || n < int64(batch) {
+			return total, err
 		}
 	}
 }

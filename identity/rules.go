@@ -39,7 +39,11 @@ func (s *Service) Me(ctx context.Context, p *Principal) (*User, error) {
 	if err := MayActAsMe(p); err != nil {
 		return nil, err
 	}
-	return s.GetUser(ctx, p, p.UserID)
+	u, err := s.GetUser(ctx, p, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return u, s.hidePendingEmailIfLapsed(ctx, u)
 }
 
 // LogoutFor ends the caller's session; an API key has none.

@@ -127,7 +127,8 @@ func LoadOrCreateJWTSecret(ctx context.Context, db bun.IDB, now time.Time) ([]by
 }
 
 // PruneExpired deletes refresh tokens, ended sessions, rate-limit windows,
-// expired password reset and email change links and login addresses that can no longer matter. It is run by the periodic prune job.
+// expired password reset and email change links, and login addresses and
+// devices that can no longer matter. It is run by the periodic prune job.
 func (s *Service) PruneExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	del := func(q *bun.DeleteQuery, what string) error {
@@ -161,6 +162,9 @@ func (s *Service) PruneExpired(ctx context.Context, now time.Time) (int64, error
 		return total, err
 	}
 	if err := del(s.db.NewDelete().Model((*loginAddress)(nil)).Where("last_login_at < ?", now.UTC().Add(-familiarFor)), "login addresses"); err != nil {
+		return total, err
+	}
+	if err := del(s.db.NewDelete().Model((*loginDevice)(nil)).Where("last_login_at < ?", now.UTC().Add(-familiarFor)), "login devices"); err != nil {
 		return total, err
 	}
 	return total, nil

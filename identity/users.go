@@ -56,8 +56,9 @@ type MeUpdate struct {
 	Email *string
 }
 
-// UpdateMe changes the caller's name and/or password. A password change
-// needs the current password and ends every other session of the account.
+// UpdateMe changes the caller's profile, email and/or password. A new
+// password or email needs the current password; a new password ends every
+// other session of the account.
 // Checks of the current password, made from c, are limited like logins and
 // count with them (see RateLimits): a stolen access token must not let its
 // holder guess the password, which would keep them in after it expires.
@@ -70,20 +71,9 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	if err != nil {
 		return nil, err
 	}
-	// The limits are counted outside the transaction: on SQLite it holds
-	// the only write lock, which counting needs too.
-	var check *passwordCheck
-	if up.NewPassword != nil {
-		if err := s.LimitIP(ctx, "password", c.IP); err != nil {
-			return nil, err
-		}
-		u, err := s.getUser(ctx, s.db, p.UserID)
-		if err != nil {
-			return nil, err
-		}
-		if check, err = s.startPasswordCheck(ctx, u.Email, c.IP); err != nil {
-			return nil, err
-		}
+	check, err := s.startMeCheck(ctx, p, &up, newEmail, c)
+	if err != nil {
+		return nil, err
 	}
 	var (
 		out           *User
@@ -95,6 +85,16 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 			return err
 		}
 		now := s.now()
+		if check != nil {
+			ok, err := VerifyPassword(*up.CurrentPassword, u.PasswordHash)
+			if err != nil {
+				return fmt.Errorf("verify password: %w", err)
+			}
+			if !ok {
+				return errs.Invalid("current_password", "is incorrect") // counted by startMeCheck
+			}
+			rightPassword = true
+		}
 		up.applyProfile(u)
 		if up.Email != nil {
 			if newEmail == u.Email {
@@ -104,14 +104,6 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 			}
 		}
 		if up.NewPassword != nil {
-			ok, err := VerifyPassword(*up.CurrentPassword, u.PasswordHash)
-			if err != nil {
-				return fmt.Errorf("verify password: %w", err)
-			}
-			if !ok {
-				return errs.Invalid("current_password", "is incorrect") // counted by startPasswordCheck
-			}
-			rightPassword = true
 			u.PasswordHash = HashPassword(*up.NewPassword, s.cfg.Hash)
 			if _, err := tx.NewUpdate().Model((*session)(nil)).
 				Set("revoked_at = ?, revoked_reason = ?", now, "password_changed").
@@ -134,7 +126,33 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, s.hidePendingEmailIfLapsed(ctx, out)
+}
+
+// startMeCheck starts the check of the current password when the update
+// needs one — a new password, or a new email, which would otherwise let
+// whoever holds a stolen session take the account over by resetting its
+// password at their own address — and returns nil when it needs none. The
+// checks are counted like logins, outside the transaction: on SQLite it
+// holds the only write lock, which counting needs too.
+func (s *Service) startMeCheck(ctx context.Context, p *Principal, up *MeUpdate, newEmail string, c ClientInfo) (*passwordCheck, error) {
+	if up.NewPassword == nil && newEmail == "" {
+		return nil, nil
+	}
+	u, err := s.getUser(ctx, s.db, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if up.NewPassword == nil && newEmail == u.Email {
+		return nil, nil // the current address cancels a pending change
+	}
+	if up.CurrentPassword == nil || *up.CurrentPassword == "" {
+		return nil, errs.Invalid("current_password", "is required to change the email")
+	}
+	if err := s.LimitIP(ctx, "password", c.IP); err != nil {
+		return nil, err
+	}
+	return s.startPasswordCheck(ctx, u.Email, c.IP)
 }
 
 // check validates the update and returns its new email, normalised (""

@@ -74,6 +74,7 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 		func() error { return river.AddWorkerSafely(w, &passwordResetMailWorker{s: s}) },
 		func() error { return river.AddWorkerSafely(w, &emailChangeMailWorker{s: s}) },
 		func() error { return river.AddWorkerSafely(w, &emailChangeNoticeWorker{s: s}) },
+		func() error { return river.AddWorkerSafely(w, &newSignInMailWorker{s: s}) },
 	} {
 		if err := add(); err != nil {
 			return err

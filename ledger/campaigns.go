@@ -49,16 +49,12 @@ func (s *Service) CreditCampaign(ctx context.Context, tx bun.IDB, c CampaignCred
 // SettlePending vests (pending → member) or, when void, voids (pending →
 // voided) every pending credit of a campaign, one movement per member.
 func (s *Service) SettlePending(ctx context.Context, tx bun.IDB, campaignID string, void bool, reason string) error {
-	var rows []struct {
-		LotID  string `bun:"lot_id"`
-		UserID string `bun:"user_id"`
-		Amount int64  `bun:"amount"`
-	}
+	var rows []pendingRow
 	if err := tx.NewSelect().TableExpr("credit_entries AS ce").Join("JOIN credit_lots AS cl ON cl.id = ce.lot_id").
-		ColumnExpr("ce.lot_id, cl.user_id, SUM(ce.amount) AS amount").
+		ColumnExpr("ce.lot_id, cl.user_id, cl.unit, cl.resource_kind, cl.site_id, cl.expires_at, SUM(ce.amount) AS amount").
 		Where("cl.origin = ? AND cl.origin_id = ? AND ce.account = 'pending:' || cl.user_id", OriginCampaign, campaignID).
-		GroupExpr("ce.lot_id, cl.user_id").Having("SUM(ce.amount) > 0").OrderExpr("cl.user_id, ce.lot_id").
-		Scan(ctx, &rows); err != nil {
+		GroupExpr("ce.lot_id, cl.user_id, cl.unit, cl.resource_kind, cl.site_id, cl.expires_at").Having("SUM(ce.amount) > 0").
+		OrderExpr("cl.user_id, ce.lot_id").Scan(ctx, &rows); err != nil {
 		return fmt.Errorf("read pending credit: %w", err)
 	}
 	kind := MoveVest
@@ -80,7 +76,49 @@ func (s *Service) SettlePending(ctx context.Context, tx bun.IDB, campaignID stri
 		if err := post(ctx, tx, mv, legs); err != nil {
 			return err
 		}
+		if !void {
+			if err := s.publishVested(ctx, tx, mv, rows[i:j]); err != nil {
+				return err
+			}
+		}
 		i = j
+	}
+	return nil
+}
+
+// pendingRow is what a member holds pending of one lot of a campaign.
+type pendingRow struct {
+	LotID        string     `bun:"lot_id"`
+	UserID       string     `bun:"user_id"`
+	Unit         string     `bun:"unit"`
+	ResourceKind string     `bun:"resource_kind"`
+	SiteID       *string    `bun:"site_id"`
+	ExpiresAt    *time.Time `bun:"expires_at"`
+	Amount       int64      `bun:"amount"`
+}
+
+// publishVested tells one member that the credit of vest movement mv is
+// theirs: one event per unit (a campaign rewards in euros or minutes).
+func (s *Service) publishVested(ctx context.Context, tx bun.IDB, mv *CreditMovement, rows []pendingRow) error {
+	byUnit := map[string]*CreditEvent{}
+	var units []string
+	for _, r := range rows {
+		ev := byUnit[r.Unit]
+		if ev == nil {
+			ev = &CreditEvent{MovementID: mv.ID, UserID: r.UserID, CampaignID: *mv.CampaignID, Unit: r.Unit, ResourceKind: r.ResourceKind}
+			if r.SiteID != nil {
+				ev.SiteID = *r.SiteID
+			}
+			byUnit[r.Unit] = ev
+			units = append(units, r.Unit)
+		}
+		ev.Amount += r.Amount
+		ev.ExpiresAt = soonest(ev.ExpiresAt, r.ExpiresAt)
+	}
+	for _, u := range units {
+		if err := s.publish(ctx, tx, EventCreditVested, *byUnit[u]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -187,12 +187,35 @@ func (s *Service) Gift(ctx context.Context, p *identity.Principal, g CreditGift)
 			}
 			legs = append(legs, leg{lot: lot.ID, from: acctTransfer, to: memberAccount(to), amount: l.amount})
 		}
-		return post(ctx, tx, mv, legs)
+		if err := post(ctx, tx, mv, legs); err != nil {
+			return err
+		}
+		return s.publish(ctx, tx, EventGiftReceived, giftEvent(mv, to, g, lots, out))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.movementOf(ctx, from, mv.ID)
+}
+
+// giftEvent describes the gift mv to its recipient: the soonest expiry of
+// the lots given, and their site when they share one.
+func giftEvent(mv *CreditMovement, to string, g CreditGift, lots []heldLot, out []leg) CreditEvent {
+	ev := CreditEvent{MovementID: mv.ID, UserID: to, FromUserID: mv.UserID, Unit: g.Unit, ResourceKind: g.ResourceKind, Amount: g.Amount}
+	for i, l := range out {
+		src := lots[slices.IndexFunc(lots, func(h heldLot) bool { return h.ID == l.lot })]
+		ev.ExpiresAt = soonest(ev.ExpiresAt, src.ExpiresAt)
+		site := ""
+		if src.SiteID != nil {
+			site = *src.SiteID
+		}
+		if i == 0 {
+			ev.SiteID = site
+		} else if ev.SiteID != site {
+			ev.SiteID = ""
+		}
+	}
+	return ev
 }
 
 var errUserNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "user_not_found", Detail: "no such user"}

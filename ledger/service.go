@@ -19,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	Jobs     *jobs.Queue
 	Accounts Accounts
 	Sites    Sites
+	// Events receives the ledger's events (events.go) inside each
+	// movement's transaction; nil publishes nothing.
+	Events events.Publisher
 }
 
 // Service is the credits ledger.
@@ -57,6 +61,7 @@ type Service struct {
 	jobs     *jobs.Queue
 	accounts Accounts
 	sites    Sites
+	events   events.Publisher
 }
 
 // New returns the ledger. cfg.Jobs is required: without it, credit would
@@ -68,5 +73,9 @@ func New(bdb *bun.DB, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: bdb, now: func() time.Time { return cfg.Now().UTC() }, jobs: cfg.Jobs, accounts: cfg.Accounts, sites: cfg.Sites}
+	if cfg.Events == nil {
+		cfg.Events = events.Discard
+	}
+	return &Service{db: bdb, now: func() time.Time { return cfg.Now().UTC() }, jobs: cfg.Jobs, accounts: cfg.Accounts, sites: cfg.Sites,
+		events: cfg.Events}
 }

@@ -42,13 +42,18 @@ func (s *Service) send(ctx context.Context, message string, b booking) error {
 	loc := b.site.Location()
 	start, end := b.r.StartsAt.In(loc), b.r.EndsAt.In(loc)
 	lang := b.to.Language
-	data := mailData{Name: b.to.Name, Resource: b.res.Name, Site: b.site.Name, Location: calendar.SiteLocation(b.site),
+	data := mailData{Name: oneLine(b.to.Name), Resource: oneLine(b.res.Name), Site: oneLine(b.site.Name), Location: oneLine(calendar.SiteLocation(b.site)),
 		Date: formatDate(start, lang), Start: formatClock(start, lang), End: formatClock(end, lang), Note: b.r.Note,
 		Reason: b.r.CancelReason, BySite: b.r.CancelledBy == nil || *b.r.CancelledBy != *b.r.UserID}
 	m, err := templates.Render(message, lang, b.to.Email, data)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", message, err)
 	}
+	category := identity.CategoryBookings
+	if message == "booking_reminder" {
+		category = identity.CategoryReminders
+	}
+	s.decorate(&m, b.to.ID, category, b.site)
 	if message != "booking_reminder" {
 		method := "REQUEST"
 		if message == "booking_cancelled" {
@@ -88,8 +93,9 @@ func (s *Service) invitation(method string, b booking) ([]byte, error) {
 	loc := b.site.Location()
 	p.SetDateTime(ical.PropDateTimeStart, b.r.StartsAt.In(loc))
 	p.SetDateTime(ical.PropDateTimeEnd, b.r.EndsAt.In(loc))
-	p.SetText(ical.PropSummary, b.res.Name+" — "+b.site.Name)
-	p.SetText(ical.PropLocation, calendar.SiteLocation(b.site))
+	// One line each: the encoder refuses a value with a line break.
+	p.SetText(ical.PropSummary, oneLine(b.res.Name+" — "+b.site.Name))
+	p.SetText(ical.PropLocation, oneLine(calendar.SiteLocation(b.site)))
 	status := ical.EventConfirmed
 	if method == "CANCEL" {
 		status = ical.EventCancelled
@@ -98,12 +104,12 @@ func (s *Service) invitation(method string, b booking) ([]byte, error) {
 
 	org := ical.NewProp(ical.PropOrganizer)
 	org.Value = "mailto:" + s.organizer
-	org.Params.Set(ical.ParamCommonName, b.site.Name)
+	org.Params.Set(ical.ParamCommonName, oneLine(b.site.Name))
 	p.Set(org)
 	att := ical.NewProp(ical.PropAttendee)
 	att.Value = "mailto:" + b.to.Email
 	if b.to.Name != "" {
-		att.Params.Set(ical.ParamCommonName, b.to.Name)
+		att.Params.Set(ical.ParamCommonName, oneLine(b.to.Name))
 	}
 	att.Params.Set(ical.ParamRole, "REQ-PARTICIPANT")
 	// The member booked it: the event is accepted already, and no reply

@@ -4,7 +4,9 @@
 // reminder before each one. It listens to calendar's reservation events
 // (it is an events.Publisher) and does its work in River jobs, so a
 // booking never waits on the mail relay and a relay that is down is
-// retried.
+// retried. The same way it mails members about their membership and
+// payments (billing.go), their credits (credits.go) and their machine,
+// and managers about their site's devices (devices.go).
 package notify
 
 import (
@@ -35,6 +37,9 @@ type Calendar interface {
 // Accounts is what notify reads of identity (*identity.Service).
 type Accounts interface {
 	Recipient(ctx context.Context, idb bun.IDB, userID string) (identity.Recipient, error)
+	// UnsubscribeURL is the one-click link that turns category off for
+	// userID, or "" when there is none (see identity.Service.UnsubscribeURL).
+	UnsubscribeURL(userID, category string) string
 }
 
 // Config configures New. Every field but Now is required.
@@ -47,7 +52,19 @@ type Config struct {
 	// Organizer is the unattended address ("no-reply@…") invitations name
 	// as their ORGANIZER, for the site; a bare address or "Name <addr>".
 	Organizer string
+	// PublicURL is where members reach the app (--public-url), for the
+	// links mails carry; "" gives the API call instead.
+	PublicURL string
 	Now       func() time.Time
+	// What the membership, payment, credit, machine and device mails read
+	// (billing.go, credits.go, devices.go); a job whose reader is unset
+	// fails, so serve sets them all.
+	Billing   Billing
+	Invoices  Invoices
+	Credits   Credits
+	Campaigns Campaigns
+	Devices   Devices
+	Managers  Managers
 }
 
 // Service queues and sends booking mail.
@@ -58,7 +75,14 @@ type Service struct {
 	mailer    mail.Sender
 	jobs      *jobs.Queue
 	organizer string
+	publicURL string
 	now       func() time.Time
+	billing   Billing
+	invoices  Invoices
+	credits   Credits
+	campaigns Campaigns
+	devices   Devices
+	managers  Managers
 }
 
 // New checks cfg and returns the service.
@@ -74,14 +98,19 @@ func New(d *bun.DB, cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	return &Service{db: d, cal: cfg.Calendar, accounts: cfg.Accounts, mailer: cfg.Mailer, jobs: cfg.Jobs,
-		organizer: org.Address, now: cfg.Now}, nil
+		organizer: org.Address, publicURL: cfg.PublicURL, now: cfg.Now, billing: cfg.Billing, invoices: cfg.Invoices, credits: cfg.Credits,
+		campaigns: cfg.Campaigns, devices: cfg.Devices, managers: cfg.Managers}, nil
 }
 
-// BookingMailArgs is one reservation event to tell its member about.
+// BookingMailArgs is one reservation event to tell its member about. It
+// is unique by event (see Publisher.insert).
 type BookingMailArgs struct {
-	EventID       string `json:"event_id"`
+	EventID       string `json:"event_id" river:"unique"`
 	Type          string `json:"type"`
 	ReservationID string `json:"reservation_id"`
+	// OfferAccepted: the update is a waiting list's hold accepted, which
+	// confirms a booking rather than moving one.
+	OfferAccepted bool `json:"offer_accepted,omitempty"`
 }
 
 // Kind names the job in river_job.
@@ -98,43 +127,78 @@ type ReminderArgs struct {
 // Kind names the job in river_job.
 func (ReminderArgs) Kind() string { return "notify.reminder" }
 
-// AddWorkers registers the booking mail and reminder workers.
+// AddWorkers registers the booking mail and reminder workers, and those of
+// the membership, payment, credit, machine and device mails.
 func (s *Service) AddWorkers(w *river.Workers) error {
 	if err := river.AddWorkerSafely(w, &bookingWorker{svc: s}); err != nil {
 		return err
 	}
-	return river.AddWorkerSafely(w, &reminderWorker{svc: s})
+	if err := river.AddWorkerSafely(w, &waitlistWorker{svc: s}); err != nil {
+		return err
+	}
+	if err := river.AddWorkerSafely(w, &reminderWorker{svc: s}); err != nil {
+		return err
+	}
+	return s.addNoticeWorkers(w)
 }
 
 // Publisher queues the booking mail jobs. It is apart from Service
 // because the calendar needs it to be built, and Service needs the built
 // calendar to read reservations: serve builds the Publisher, then the
 // calendar, then the Service, with no setter.
-type Publisher struct{ jobs *jobs.Queue }
+type Publisher struct {
+	jobs *jobs.Queue
+	// DeviceOfflineAlert is how long a device stays offline before its
+	// site's managers are mailed (devices.go); 0 means
+	// DefaultDeviceOfflineAlert.
+	DeviceOfflineAlert time.Duration
+}
 
 // NewPublisher returns the publisher that queues jobs on q.
 func NewPublisher(q *jobs.Queue) *Publisher { return &Publisher{jobs: q} }
 
 // Publish implements events.Publisher: a booking's created, updated and
-// cancelled events each queue one job in the caller's transaction; other
-// events, and blocks (no member), are not notify's. The job reads the
-// member's choices itself, so the booking pays one INSERT and no read.
+// cancelled events, and a waiting list's offers and lapses, each queue one
+// job in the caller's transaction, and so do the other events notify mails
+// about (publishOthers); blocks (no member) and the rest are not notify's.
+// The job reads the member's choices itself, so the change pays one INSERT
+// and no read.
 func (p *Publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
 	switch e.Type {
 	case calendar.EventReservationCreated, calendar.EventReservationUpdated, calendar.EventReservationCancelled:
+		return p.publishBooking(ctx, idb, e)
+	case calendar.EventWaitlistOffered, calendar.EventWaitlistLapsed:
+		return p.publishWaitlist(ctx, idb, e)
 	default:
-		return nil
+		return p.publishOthers(ctx, idb, e)
 	}
+}
+
+func (p *Publisher) publishBooking(ctx context.Context, idb bun.IDB, e events.Event) error {
 	data, ok := e.Data.(calendar.ReservationEvent)
 	if !ok || data.UserID == nil || data.Kind != calendar.ReservationBooking {
 		return nil
 	}
-	args := BookingMailArgs{EventID: e.ID, Type: e.Type, ReservationID: data.ReservationID}
+	return p.insert(ctx, idb, e, BookingMailArgs{EventID: e.ID, Type: e.Type, ReservationID: data.ReservationID,
+		OfferAccepted: data.OfferAccepted}, nil)
+}
+
+// insert queues args, the job of event e, in idb's transaction when it is
+// one. Every notify job tags its event id `river:"unique"`, and is
+// inserted unique by it: a publisher that retries, or two replicas that
+// publish one event, queue one job, so one mail. River keeps a job's
+// unique key while it is pending, running, retried or completed (until
+// the completed job is pruned, a day later): SQLite and PostgreSQL alike
+// refuse a second row with the key (river_job_unique_idx).
+func (p *Publisher) insert(ctx context.Context, idb bun.IDB, e events.Event, args river.JobArgs, opts *river.InsertOpts) error {
+	if opts == nil {
+		opts = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	}
 	var err error
 	if _, inTx := idb.(bun.Tx); inTx {
-		_, err = p.jobs.InsertTx(ctx, idb, args, nil)
+		_, err = p.jobs.InsertTx(ctx, idb, args, opts)
 	} else {
-		_, err = p.jobs.Insert(ctx, args, nil)
+		_, err = p.jobs.Insert(ctx, args, opts)
 	}
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", e.Type, err)
@@ -202,12 +266,16 @@ func (w *bookingWorker) Work(ctx context.Context, job *river.Job[BookingMailArgs
 	}
 	var message string
 	switch {
+	case a.Type == calendar.EventReservationCancelled && b.r.Status == calendar.StatusCancelled && b.r.HoldExpiresAt != nil:
+		// A waiting list's hold never accepted, released: not a booking
+		// the member had (waitlist.lapsed tells them of a lapse).
+		return nil
 	case a.Type == calendar.EventReservationCancelled && b.r.Status == calendar.StatusCancelled:
 		message = "booking_cancelled"
 	case b.r.Status != calendar.StatusConfirmed:
 		// Cancelled since, or a waiting list's hold: not a booking yet.
 		return nil
-	case a.Type == calendar.EventReservationCreated:
+	case a.Type == calendar.EventReservationCreated || a.OfferAccepted:
 		message = "booking_confirmed"
 	default:
 		message = "booking_moved"

@@ -68,7 +68,13 @@ func newFixture(t *testing.T) *fixture {
 	clk := &clock{t: time.Date(2026, 3, 2, 7, 0, 0, 0, paris)}
 	d := dbtest.New(t)
 	queue := jobstest.Queue(t, d)
-	accounts := identitytest.Accounts(t, d, queue)
+	// The public URL is https, as in production, so that mails carry
+	// List-Unsubscribe (see identity.Service.UnsubscribeURL).
+	accounts, err := identity.New(d, identity.Config{JWTSecret: []byte("notify-test-secret-of-at-least-32-bytes"), Jobs: queue,
+		PublicURL: publicURL})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cal := calendar.New(d, calendar.Config{Now: clk.now, Jobs: queue, Accounts: accounts,
 		Events: events.Fanout(&events.Recorder{}, notify.NewPublisher(queue))})
 	srv := mailtest.Start(t)
@@ -77,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	svc, err := notify.New(d, notify.Config{Calendar: cal, Accounts: accounts, Mailer: sender, Jobs: queue,
-		Organizer: "no-reply@example.fr", Now: clk.now})
+		Organizer: "no-reply@example.fr", PublicURL: publicURL, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +110,8 @@ func newFixture(t *testing.T) *fixture {
 		Address:      calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		OpeningHours: calendar.OpeningHours{},
 		// 732829320 is the classic valid SIREN example; its VAT key is 44.
-		Legal: calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIREN: "732 829 320", SIRET: "73282932000074", VATNumber: "FR44732829320"}}
+		Legal:        calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIREN: "732 829 320", SIRET: "73282932000074", VATNumber: "FR44732829320"},
+		ContactEmail: siteContact}
 	for _, day := range calendar.Weekdays {
 		in.OpeningHours[day] = [][2]string{{"08:00", "20:00"}}
 	}
@@ -118,6 +125,13 @@ func newFixture(t *testing.T) *fixture {
 	}
 	return &fixture{d: d, cal: cal, accounts: accounts, queue: queue, jc: jc, smtp: srv, site: site, res: res, clock: clk, paris: paris}
 }
+
+// publicURL is where the fixture's members reach Relais; siteContact is
+// its site's contact address, the Reply-To of its mails.
+const (
+	publicURL   = "https://relais.example"
+	siteContact = "accueil@fabrique.example"
+)
 
 // member adds an account with these notification choices.
 func (f *fixture) member(t *testing.T, email, name string, n identity.NotificationsPatch) string {
@@ -136,6 +150,7 @@ func (f *fixture) at(day, hour, minute int) string {
 
 // parsed is a received mail, read back with the standard library alone.
 type parsed struct {
+	header              stdmail.Header
 	subject, text, html string
 	calType             string // the text/calendar part's Content-Type
 	calDisposition      string // and its Content-Disposition
@@ -148,7 +163,7 @@ func parse(t *testing.T, r mailtest.Received) parsed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out parsed
+	out := parsed{header: m.Header}
 	if out.subject, err = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject")); err != nil {
 		t.Fatal(err)
 	}

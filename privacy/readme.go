@@ -11,8 +11,9 @@ d'euro.
 
 account.json         votre compte : nom, adresse électronique, téléphone,
                      adresse de facturation, langue, choix de courriels
-sessions.json        vos connexions (appareil, adresse IP, dates) et les
-                     adresses depuis lesquelles vous vous êtes connecté
+sessions.json        vos connexions (appareil, adresse IP, dates), les
+                     adresses et les appareils avec lesquels vous vous
+                     êtes connecté
 reservations.json    vos réservations, passées et à venir
 waiting_list.json    vos inscriptions en liste d'attente
 qualifications.json  les formations qui vous ont été validées
@@ -35,8 +36,8 @@ are in euro cents.
 
 account.json         your account: name, email, phone, billing address,
                      language, mail choices
-sessions.json        your logins (device, IP address, dates) and the
-                     addresses you logged in from
+sessions.json        your logins (device, IP address, dates), and the
+                     addresses and devices you logged in from
 reservations.json    your reservations, past and future
 waiting_list.json    your waiting-list entries
 qualifications.json  the trainings you were granted

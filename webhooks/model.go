@@ -73,6 +73,7 @@ var EventTypes = []string{
 	"access.granted", "access.denied",
 	"device.online", "device.offline",
 	"campaign.settled",
+	"waitlist.offered", "waitlist.lapsed",
 }
 
 // validPattern: a known type, a known domain followed by ".*", or "*".

@@ -37,6 +37,9 @@ type config struct {
 	AdminEmail     string
 	AdminPassword  string
 	OfferTTL       time.Duration
+	// DeviceOfflineAlert: how long a device is offline before its site's
+	// managers are mailed.
+	DeviceOfflineAlert time.Duration
 	// AccessLogRetention: how long access events and sign-in records are kept.
 	AccessLogRetention time.Duration
 

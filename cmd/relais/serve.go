@@ -74,10 +74,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The ledger and invoicing, then billing, which spends credit and
 	// invoices every payment; the contributions' records before billing,
 	// whose webhooks feed them, the campaigns after: they pay through it.
-	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}})
+	// notify's publisher queues the members' mails in the domains' own
+	// transactions; its workers, which read the domains, are built last.
+	notifyPub := notify.NewPublisher(queue)
+	notifyPub.DeviceOfflineAlert = c.DeviceOfflineAlert
+	// The ledger's events are for members' mail only, not for webhooks.
+	ledgerSvc := ledger.New(d, ledger.Config{Jobs: queue, Accounts: identitySvc, Sites: calendar.DevicePlaces{}, Events: notifyPub})
 	invoicer := invoicing.NewInvoicer(d, nil)
 	contributions := campaigns.NewContributions(d, campaigns.Config{Events: webhooksSvc, Jobs: queue, Ledger: ledgerSvc, Invoicer: invoicer, Accounts: identitySvc})
-	billingSvc := billing.New(d, billing.Config{Events: webhooksSvc, Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
+	billingSvc := billing.New(d, billing.Config{Events: events.Fanout(webhooksSvc, notifyPub), Invoicer: invoicer, Accounts: identitySvc, Ledger: ledgerSvc, Contributions: contributions,
 		Stripe: billing.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret, APIURL: c.StripeAPIURL}})
 	campaignsSvc := campaigns.New(contributions, billingSvc)
 	// The calendar: bookings pass billing's entitlement check, and a
@@ -85,17 +90,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// to webhooks and to the booking mails' queue; notify's workers, which
 	// read the calendar, are built after it.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc,
-		Events: events.Fanout(webhooksSvc, notify.NewPublisher(queue)),
+		Events: events.Fanout(webhooksSvc, notifyPub),
 		Guard:  access.SessionGuard(billingSvc, queue)})
-	notifySvc, err := notify.New(d, notify.Config{Calendar: calendarSvc, Accounts: identitySvc, Mailer: c.mailer(log),
-		Jobs: queue, Organizer: c.MailFrom})
-	if err != nil {
-		return err
-	}
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
 	// event recorder exists first, to record devices going offline.
-	gateCfg := access.GateConfig{Publisher: webhooksSvc, Logger: log, Jobs: queue, Accounts: identitySvc,
+	gateCfg := access.GateConfig{Publisher: events.Fanout(webhooksSvc, notifyPub), Notices: notifyPub, Logger: log, Jobs: queue, Accounts: identitySvc,
 		RoomMargin: c.RoomDoorMargin, MachineGrace: c.MachineGrace, MachineWarning: c.MachineWarning, DurableAudit: c.DurableAudit}
 	gateCfg.Events = access.NewEvents(d, gateCfg)
 	devicesSvc := devices.New(d, devices.Config{Places: calendar.DevicePlaces{}, Logger: log, CommandTimeout: c.DeviceTimeout, ZigbeeTimeout: c.ZigbeeTimeout,
@@ -111,6 +111,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	gate := access.NewGate(d, calendarSvc, billingSvc, devicesSvc, gateCfg)
 	if err := devicesSvc.Start(ctx, transport); err != nil {
 		return fmt.Errorf("start devices: %w", err)
+	}
+
+	// The members' and managers' mails.
+	notifySvc, err := notify.New(d, notify.Config{Calendar: calendarSvc, Accounts: identitySvc, Mailer: c.mailer(log),
+		Jobs: queue, Organizer: c.MailFrom, PublicURL: c.PublicURL, Billing: billingSvc, Invoices: invoicer, Credits: ledgerSvc,
+		Campaigns: campaignsSvc, Devices: devicesSvc, Managers: identitySvc})
+	if err != nil {
+		return err
 	}
 
 	// Personal data: exports, erasure and retention, through each domain.

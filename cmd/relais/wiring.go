@@ -43,11 +43,12 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "password of --admin-email")
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP relay for the mail relais sends (email verification, bookings and reminders): smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; unset, mails are written to the log")
 	fs.StringVar(&c.MailFrom, "mail-from", "Relais <relais@localhost>", "sender of the mail relais sends, and the organizer of the booking invitations it mails")
-	fs.StringVar(&c.PublicURL, "public-url", "", "address where members reach Relais (its app and its API); verification mails link to PUBLIC_URL/verify-email?token=… and calendar feeds are PUBLIC_URL/v1/calendar/….ics")
+	fs.StringVar(&c.PublicURL, "public-url", "", "address where members reach Relais (its app and its API); verification mails link to PUBLIC_URL/verify-email?token=…, waiting-list offers to PUBLIC_URL/waitlist/{id}, unsubscribe links are PUBLIC_URL/v1/unsubscribe?token=… and calendar feeds PUBLIC_URL/v1/calendar/….ics")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", "", "Stripe secret key (sk_…); without it online checkout answers 503 and on-site payments still work")
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret (whsec_…) of the Stripe webhook endpoint")
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", "", "Stripe API base URL, for stripe-mock in development")
 	fs.DurationVar(&c.OfferTTL, "waitlist-offer-ttl", calendar.DefaultOfferTTL, "how long a freed slot is held for the first member in its waiting list")
+	fs.DurationVar(&c.DeviceOfflineAlert, "device-offline-alert", notify.DefaultDeviceOfflineAlert, "how long a device stays offline before its site's managers are mailed")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints use http:// and private, loopback or link-local addresses (a LAN's own tools, tests); by default they must be https:// on public addresses")
 	mqttFlags(fs, &c)
 	privacyFlags(fs, &c)
@@ -59,6 +60,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if err := c.checkMQTT(); err != nil {
 		return nil, err
+	}
+	if c.DeviceOfflineAlert <= 0 {
+		return nil, usagef("--device-offline-alert must be positive")
 	}
 	if c.Demo && !flagSet(fs, "database-url") && getenv("RELAIS_DATABASE_URL") == "" {
 		// The demo seeds accounts with printed passwords: keep them out of
@@ -159,7 +163,7 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 		return nil, fmt.Errorf("register webhook jobs: %w", err)
 	}
 	if err := s.notify.AddWorkers(workers); err != nil {
-		return nil, fmt.Errorf("register booking mail jobs: %w", err)
+		return nil, fmt.Errorf("register notification mail jobs: %w", err)
 	}
 	if err := s.privacy.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register privacy jobs: %w", err)
@@ -175,7 +179,7 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"data exports":             s.privacy.PruneExports,
 		},
 		Workers:  workers,
-		Periodic: append(s.gate.PeriodicJobs(), s.privacy.PeriodicJobs()...),
+		Periodic: append(append(s.gate.PeriodicJobs(), s.notify.PeriodicJobs()...), s.privacy.PeriodicJobs()...),
 		Logger:   log,
 	})
 	if err != nil {

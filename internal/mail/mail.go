@@ -37,8 +37,9 @@ type Message struct {
 	// ReplyTo, when set, is where answers go (a site's team rather than
 	// the unattended sender address).
 	ReplyTo string
-	// ListUnsubscribe, when set, is an https URL that unsubscribes the
-	// recipient from this kind of mail with one POST (RFC 8058).
+	// ListUnsubscribe, when set, is an https URL (http for a loopback
+	// host, see loopback) that unsubscribes the recipient from this kind
+	// of mail with one POST (RFC 8058).
 	ListUnsubscribe string
 	Attachments     []Attachment
 }
@@ -69,7 +70,8 @@ func (m Message) check() error {
 	}
 	if m.ListUnsubscribe != "" {
 		u, err := url.Parse(m.ListUnsubscribe)
-		if err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(m.ListUnsubscribe, "<> ,") {
+		if err != nil || !(u.Scheme == "https" || u.Scheme == "http" && loopback(u.Hostname())) || u.Host == "" ||
+			strings.ContainsAny(m.ListUnsubscribe, "<> ,") {
 			return fmt.Errorf("mail: list-unsubscribe %q is not an https URL", m.ListUnsubscribe)
 		}
 	}
@@ -82,6 +84,18 @@ func (m Message) check() error {
 		}
 	}
 	return nil
+}
+
+// loopback reports whether host names this machine. RFC 8058 wants the
+// one-click link https; plain http is let through for loopback hosts
+// alone, which only a developer's machine and tests use, so that they can
+// exercise the header without a certificate.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Sender sends messages.

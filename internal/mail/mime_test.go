@@ -126,12 +126,13 @@ func TestSMTPRefusesHeaderInjection(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, m := range map[string]mail.Message{
-		"subject":          {Subject: "x\r\nBcc: eve@example.fr"},
-		"reply-to":         {ReplyTo: "a@b.fr\nBcc: eve@example.fr"},
-		"list-unsubscribe": {ListUnsubscribe: "https://x.example/\r\nBcc: eve@example.fr"},
-		"not https":        {ListUnsubscribe: "javascript:alert(1)"},
-		"attachment name":  {Attachments: []mail.Attachment{{Filename: "a\r\nb.pdf", ContentType: "application/pdf"}}},
-		"attachment type":  {Attachments: []mail.Attachment{{Filename: "a.pdf", ContentType: "application/pdf\r\nBcc: eve@example.fr"}}},
+		"subject":           {Subject: "x\r\nBcc: eve@example.fr"},
+		"reply-to":          {ReplyTo: "a@b.fr\nBcc: eve@example.fr"},
+		"list-unsubscribe":  {ListUnsubscribe: "https://x.example/\r\nBcc: eve@example.fr"},
+		"not https":         {ListUnsubscribe: "javascript:alert(1)"},
+		"http off loopback": {ListUnsubscribe: "http://relais.example/v1/unsubscribe?token=abc"},
+		"attachment name":   {Attachments: []mail.Attachment{{Filename: "a\r\nb.pdf", ContentType: "application/pdf"}}},
+		"attachment type":   {Attachments: []mail.Attachment{{Filename: "a.pdf", ContentType: "application/pdf\r\nBcc: eve@example.fr"}}},
 	} {
 		m.To, m.Body = "anne@example.fr", "y"
 		if err := s.Send(context.Background(), m); err == nil {
@@ -140,6 +141,24 @@ func TestSMTPRefusesHeaderInjection(t *testing.T) {
 	}
 	if n := srv.Count("anne@example.fr"); n != 0 {
 		t.Fatalf("%d messages reached the relay", n)
+	}
+}
+
+// RFC 8058 wants an https one-click link; a loopback host may use http,
+// for tests and a developer's machine.
+func TestListUnsubscribeOverLoopbackHTTP(t *testing.T) {
+	srv := mailtest.Start(t)
+	s, err := mail.NewSMTP(srv.URL, "relais@example.fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"http://127.0.0.1:8080/v1/unsubscribe?token=a", "http://localhost/v1/unsubscribe?token=b", "http://[::1]:80/v1/unsubscribe?token=c"} {
+		if err := s.Send(context.Background(), mail.Message{To: "anne@example.fr", Subject: "x", Body: "y", ListUnsubscribe: u}); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	if n := srv.Count("anne@example.fr"); n != 3 {
+		t.Fatalf("%d messages, want 3", n)
 	}
 }
 
