@@ -401,6 +401,10 @@ func TestRetentionPurge(t *testing.T) {
 			anneID, "192.0.2."+at.Format("2"), at); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := h.db.ExecContext(ctx, `INSERT INTO login_devices (user_id, device, last_login_at) VALUES (?, ?, ?)`,
+			anneID, "Firefox "+at.Format("2"), at); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sessionsBefore := h.rows("sessions", "user_id", anneID) // the two above and the login's
 	if _, err := h.api.Privacy.PurgeOld(ctx); err != nil {
@@ -416,8 +420,14 @@ func TestRetentionPurge(t *testing.T) {
 	if n := h.rows("sessions", "user_id", anneID); n != sessionsBefore-1 {
 		t.Fatalf("%d sessions left of %d, want one purged", n, sessionsBefore)
 	}
-	if n := h.rows("login_addresses", "user_id", anneID); n != 2 { // the recent one and the login's
-		t.Fatalf("%d login addresses left, want 2", n)
+	devicesBefore := 3 // the two above and the login's
+	for _, c := range []struct {
+		table string
+		want  int
+	}{{"login_addresses", 2}, {"login_devices", devicesBefore - 1}} {
+		if n := h.rows(c.table, "user_id", anneID); n != c.want {
+			t.Fatalf("%d rows of %s left, want %d", n, c.table, c.want)
+		}
 	}
 	// Nothing but the purge deletes events, however old.
 	if _, err := h.db.NewDelete().Model((*access.Event)(nil)).Where("user_id = ?", anneID).Exec(ctx); err == nil {
