@@ -30,6 +30,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/privacy"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -58,6 +59,8 @@ type harness struct {
 	jobs         *jobs.Queue
 	clock        *testClock
 	mails        *mailtest.Server
+	// privacyCfg is what the privacy service is built with (see restart).
+	privacyCfg privacy.Config
 }
 
 type testClock struct {
@@ -125,7 +128,10 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// --webhook-allow-private; their deliveries are the webhooks package's
 	// tests.
 	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
+	privacyCfg := privacy.Config{DB: d, Jobs: queue, Identity: acc, Calendar: cal, Billing: bill, Ledger: led, Invoices: invoices,
+		Campaigns: camp, Access: access.NewEvents(d, gateCfg), Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
+		Privacy:     testPrivacy(t, privacyCfg),
 		Access:      acc,
 		Calendar:    cal,
 		Billing:     bill,
@@ -140,7 +146,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, billCfg: billCfg, calCfg: calCfg, gateCfg: gateCfg, contributions: contributions, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails}
+	return &harness{t: t, db: d, srv: srv, api: a, access: acc, cal: cal, bill: bill, billCfg: billCfg, calCfg: calCfg, gateCfg: gateCfg, contributions: contributions, dev: dev, gate: gate, jobs: queue, clock: clk, mails: mails, privacyCfg: privacyCfg}
 }
 
 // withStripe restarts the application over the same database with online
@@ -175,6 +181,8 @@ func (h *harness) restart() {
 	d.Campaigns = campaigns.New(h.contributions, h.bill)
 	d.Calendar = h.cal
 	d.Gate = h.gate
+	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
+	d.Privacy = testPrivacy(h.t, h.privacyCfg)
 	d.Registry = nil // a fresh one: the first server's holds its metrics
 	h.api = api.New(d)
 	h.srv = httptest.NewServer(h.api)

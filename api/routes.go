@@ -29,6 +29,10 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/me/sessions", s.requireAuth(s.handleEndMyOtherSessions))
 	s.handle("DELETE /v1/me/sessions/{session_id}", s.requireAuth(s.handleEndMySession))
 	s.handle("POST /v1/me/email-verification", s.requireAuth(s.idempotentAuthed(s.handleSendEmailVerification)))
+	s.handle("DELETE /v1/me", s.requireAuth(s.handleEraseMe))
+	s.handle("POST /v1/me/export", s.requireAuth(s.idempotentAuthed(s.handleStartExport)))
+	s.handle("GET /v1/me/export", s.requireAuth(s.handleGetExport))
+	s.handle("GET /v1/me/export/download", s.requireAuth(s.handleDownloadExport))
 
 	s.handle("GET /v1/users", s.requireAuth(s.handleListUsers))
 	s.handle("GET /v1/users/{user_id}", s.requireAuth(s.handleGetUser))

@@ -23,6 +23,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/privacy"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -38,7 +39,11 @@ type Deps struct {
 	Gate        *access.Gate
 	Webhooks    *webhooks.Service
 	Idempotency *idempotency.Store
-	Logger      *slog.Logger
+
+	// Privacy exports a member's data and erases accounts.
+	Privacy *privacy.Service
+
+	Logger *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.
 	Registry *prometheus.Registry
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.

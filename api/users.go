@@ -141,7 +141,7 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, p *iden
 }
 
 func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	if err := s.Access.DeleteUser(r.Context(), p, r.PathValue("user_id")); err != nil {
+	if err := s.Privacy.EraseUser(r.Context(), p, r.PathValue("user_id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -41,6 +41,8 @@ type config struct {
 	// DeviceOfflineAlert: how long a device is offline before its site's
 	// managers are mailed.
 	DeviceOfflineAlert time.Duration
+	// AccessLogRetention: how long access events and sign-in records are kept.
+	AccessLogRetention time.Duration
 
 	SMTPURL   string
 	MailFrom  string

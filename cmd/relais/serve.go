@@ -22,6 +22,7 @@ import (
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
 	"github.com/relais-tierslieux/relais/notify"
+	"github.com/relais-tierslieux/relais/privacy"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -123,9 +124,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Personal data: exports, erasure and retention, through each domain.
+	privacySvc, err := privacy.New(privacy.Config{DB: d, Jobs: queue, Identity: identitySvc, Calendar: calendarSvc, Billing: billingSvc,
+		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, Mailer: c.mailer(log),
+		PublicURL: c.PublicURL, Retention: c.AccessLogRetention})
+	if err != nil {
+		return err
+	}
+
 	// The job client works what the services queue.
 	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc,
-		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc, notify: notifySvc})
+		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc, notify: notifySvc, privacy: privacySvc})
 	if err != nil {
 		return err
 	}
@@ -133,7 +142,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The HTTP API.
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
-		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem,
+		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})

@@ -28,6 +28,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/ledger"
 	"github.com/relais-tierslieux/relais/notify"
+	"github.com/relais-tierslieux/relais/privacy"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -51,6 +52,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.DeviceOfflineAlert, "device-offline-alert", notify.DefaultDeviceOfflineAlert, "how long a device stays offline before its site's managers are mailed")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints use http:// and private, loopback or link-local addresses (a LAN's own tools, tests); by default they must be https:// on public addresses")
 	mqttFlags(fs, &c)
+	privacyFlags(fs, &c)
 	if err := parseFlags(fs, args, getenv, stderr); err != nil {
 		return nil, err
 	}
@@ -135,6 +137,7 @@ type jobServices struct {
 	idem      *idempotency.Store
 	webhooks  *webhooks.Service
 	notify    *notify.Service
+	privacy   *privacy.Service
 }
 
 // startJobs starts the client that works durable jobs: waiting-list offers
@@ -163,6 +166,9 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 	if err := s.notify.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register notification mail jobs: %w", err)
 	}
+	if err := s.privacy.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register privacy jobs: %w", err)
+	}
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
 			"sessions and rate limits": s.identity.PruneExpired,
@@ -171,9 +177,10 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"expired credit":           s.ledger.ExpireDue,
 			"campaigns":                s.campaigns.Housekeeping,
 			"webhook deliveries":       s.webhooks.Prune,
+			"data exports":             s.privacy.PruneExports,
 		},
 		Workers:  workers,
-		Periodic: append(s.gate.PeriodicJobs(), s.notify.PeriodicJobs()...),
+		Periodic: append(append(s.gate.PeriodicJobs(), s.notify.PeriodicJobs()...), s.privacy.PeriodicJobs()...),
 		Logger:   log,
 	})
 	if err != nil {
