@@ -366,6 +366,13 @@ var french = map[string]string{
 	"applies only to a business buyer":                                    "ne s’applique qu’à un acheteur professionnel",
 	"is required for a business buyer: 9 digits with a valid check digit": "est obligatoire pour un acheteur professionnel : 9 chiffres avec une clé de contrôle valide",
 
+	// privacy
+	"the account has an unpaid balance; settle it before erasing the account":                "le compte a un solde impayé ; réglez-le avant d’effacer le compte",
+	"the network's only admin cannot erase their account; make another account admin first":  "le seul administrateur du réseau ne peut pas effacer son compte ; nommez d’abord un autre administrateur",
+	"an export of your data is already being prepared; you will get a mail when it is ready": "un export de vos données est déjà en préparation ; vous recevrez un e-mail quand il sera prêt",
+	"no export of your data; start one with POST /v1/me/export":                              "aucun export de vos données ; lancez-en un avec POST /v1/me/export",
+	"the export is not ready yet":                              "l’export n’est pas encore prêt",
+	"an admin cannot erase themselves here; use DELETE /v1/me": "un administrateur ne peut pas s’effacer ici ; utilisez DELETE /v1/me",
 	// invoicing
 	"%s is a credit note; only invoices can be credited":                       "%s est un avoir ; seules les factures peuvent être créditées",
 	"an API key has no invoices of its own":                                    "une clé d’API n’a pas de factures à elle",
