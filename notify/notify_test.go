@@ -49,6 +49,7 @@ type fixture struct {
 	accounts *identity.Service
 	queue    *jobs.Queue
 	jc       *jobs.Client
+	notify   *notify.Service
 	smtp     *mailtest.Server
 	site     *calendar.Site
 	res      *calendar.Resource
@@ -60,7 +61,7 @@ type fixture struct {
 // publishing the calendar's events to notify and a webhook-like recorder
 // through events.Fanout as serve does, and starts a job client with their
 // workers.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	paris, _ := time.LoadLocation("Europe/Paris")
@@ -123,7 +124,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{d: d, cal: cal, accounts: accounts, queue: queue, jc: jc, smtp: srv, site: site, res: res, clock: clk, paris: paris}
+	return &fixture{d: d, cal: cal, accounts: accounts, queue: queue, jc: jc, notify: svc, smtp: srv, site: site, res: res, clock: clk, paris: paris}
 }
 
 // publicURL is where the fixture's members reach Relais; siteContact is
@@ -134,7 +135,7 @@ const (
 )
 
 // member adds an account with these notification choices.
-func (f *fixture) member(t *testing.T, email, name string, n identity.NotificationsPatch) string {
+func (f *fixture) member(t testing.TB, email, name string, n identity.NotificationsPatch) string {
 	t.Helper()
 	userID := dbtest.User(t, f.d, email, name)
 	if _, err := f.accounts.UpdateMe(context.Background(), &identity.Principal{UserID: userID}, identity.MeUpdate{Notifications: &n}, identity.ClientInfo{}); err != nil {
