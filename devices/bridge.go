@@ -75,7 +75,7 @@ func validateBridge(v *errs.Validator, b *Bridge) {
 		v.Add("protocol", "must be zigbee2mqtt, tasmota or shelly")
 		return
 	}
-	if why := rootProblem(bridgeClient(b)); why != "" {
+	if why := rootProblem(bridgeClient(b)); !why.Empty() {
 		v.Add("address", "%s", why)
 	}
 }

@@ -340,12 +340,12 @@ func validateAlone(v *errs.Validator, d *Device) {
 		return
 	default:
 		v.Add("protocol", "must be relais, tasmota, shelly or zigbee2mqtt")
-		if why := checkRoot(d.Address, false, false); why != "" {
+		if why := checkRoot(d.Address, false, false); !why.Empty() {
 			v.Add("address", "%s", why)
 		}
 		return
 	}
-	if why := rootProblem(clientOf(d)); why != "" {
+	if why := rootProblem(clientOf(d)); !why.Empty() {
 		v.Add("address", "%s", why)
 	}
 }
@@ -359,7 +359,7 @@ func validateBehind(v *errs.Validator, d *Device, b *Bridge) {
 	switch b.Protocol {
 	case ProtocolZigbee:
 		d.Address = strings.TrimSpace(d.Address)
-		if why := checkZigbeeName(d.Address); why != "" {
+		if why := checkZigbeeName(d.Address); !why.Empty() {
 			v.Add("address", "the device's Zigbee2MQTT friendly name %s", why)
 		}
 		v.Check(d.Channel == 0, "channel", "must be 0 for zigbee2mqtt")
@@ -790,8 +790,8 @@ func (s *Service) Authenticate(ctx context.Context, username, secret string) (*L
 	why, clashes := s.conflicted[c.ID]
 	s.mu.Unlock()
 	if !clashes {
-		if why = rootProblem(c); why != "" {
-			why = fmt.Sprintf("its address %q %s", c.Root, why)
+		if problem := rootProblem(c); !problem.Empty() {
+			why = fmt.Sprintf("its address %q %s", c.Root, problem)
 		}
 	}
 	if why != "" {

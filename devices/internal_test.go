@@ -3,6 +3,8 @@ package devices
 import (
 	"testing"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/i18n"
 )
 
 func TestCovers(t *testing.T) {
@@ -134,8 +136,23 @@ func TestCheckRoot(t *testing.T) {
 		{"Porte d'entrée", false, false, true},
 	}
 	for _, tt := range tests {
-		if got := checkRoot(tt.s, tt.multi, tt.free) == ""; got != tt.ok {
+		if got := checkRoot(tt.s, tt.multi, tt.free).Empty(); got != tt.ok {
 			t.Errorf("checkRoot(%q, %v, %v) ok = %v, want %v", tt.s, tt.multi, tt.free, got, tt.ok)
+		}
+	}
+	// Its reasons are messages, said in the reader's language, with their
+	// arguments; a literal '%' survives formatting.
+	for _, tt := range []struct{ s, en, fr string }{
+		{"a/b", "must be a single topic level, without '/'", "doit être un seul niveau de topic, sans « / »"},
+		{"a%b", "contains '%'", "contient « % »"},
+		{"cmnd/x", `must not start with "cmnd", a topic root of another protocol or of relais`, `ne doit pas commencer par "cmnd", une racine de topic d’un autre protocole ou de relais`},
+	} {
+		why := checkRoot(tt.s, true, true)
+		if tt.s == "a/b" {
+			why = checkRoot(tt.s, false, false)
+		}
+		if why.String() != tt.en || why.In(i18n.French) != tt.fr {
+			t.Errorf("checkRoot(%q): %q / %q, want %q / %q", tt.s, why.String(), why.In(i18n.French), tt.en, tt.fr)
 		}
 	}
 }

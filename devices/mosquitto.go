@@ -22,7 +22,7 @@ func (s *Service) WriteMosquittoACL(ctx context.Context, w io.Writer, relaisUser
 	if err != nil {
 		return err
 	}
-	if why := checkRoot(relaisUser, false, false); why != "" || strings.ContainsAny(relaisUser, " \t") {
+	if why := checkRoot(relaisUser, false, false); !why.Empty() || strings.ContainsAny(relaisUser, " \t") {
 		return fmt.Errorf("relais's MQTT username %q cannot name a user in an acl_file", relaisUser)
 	}
 	users := map[string]string{}
@@ -148,7 +148,7 @@ func conflicts(cs []client) []Conflict {
 		return -1, ""
 	}
 	for i, c := range cs {
-		if why := rootProblem(c); why != "" {
+		if why := rootProblem(c); !why.Empty() {
 			// Refused at login, so its topics threaten no one: the others
 			// are not in conflict with it.
 			out = append(out, Conflict{ID: c.ID, Bridge: c.Bridge, SiteID: c.SiteID, Name: c.Name,

@@ -1,9 +1,10 @@
 package devices
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // The topic space. Every MQTT client relais knows (a device with its own
@@ -58,79 +59,79 @@ const (
 	maxRootBytes  = 160
 )
 
-// checkLevel reports why s cannot be one topic level, or "".
-func checkLevel(s string) string {
+// checkLevel reports why s cannot be one topic level (empty when it can).
+func checkLevel(s string) errs.Message {
 	switch {
 	case s == "":
-		return "has an empty level (two '/' in a row, or one at an end)"
+		return errs.Msg("has an empty level (two '/' in a row, or one at an end)")
 	case len(s) > maxLevelBytes:
-		return fmt.Sprintf("has a level longer than %d bytes", maxLevelBytes)
+		return errs.Msg("has a level longer than %d bytes", maxLevelBytes)
 	case !utf8.ValidString(s):
-		return "is not valid UTF-8"
+		return errs.Msg("is not valid UTF-8")
 	case strings.HasPrefix(s, "$"):
-		return "has a level starting with '$' (reserved for broker topics)"
+		return errs.Msg("has a level starting with '$' (reserved for broker topics)")
 	}
 	for _, r := range s {
 		switch {
 		case r == '+' || r == '#':
-			return "contains an MQTT wildcard ('+' or '#')"
+			return errs.Msg("contains an MQTT wildcard ('+' or '#')")
 		case r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return "contains a control character"
+			return errs.Msg("contains a control character")
 		case r == '%':
 			// Tasmota's FullTopic placeholders and Mosquitto's ACL patterns
 			// both use '%': a literal one in a topic is asking for trouble.
-			return "contains '%'"
+			return errs.Msg("contains '%%'")
 		}
 	}
-	return ""
+	return errs.Message{}
 }
 
 // checkRoot validates a root of one or more levels: multi says whether '/'
 // may separate levels; free says the first level is chosen freely (and so
 // must not be a reserved word).
-func checkRoot(s string, multi, free bool) string {
+func checkRoot(s string, multi, free bool) errs.Message {
 	if s == "" {
-		return "is required"
+		return errs.Msg("is required")
 	}
 	if len(s) > maxRootBytes {
-		return fmt.Sprintf("must be at most %d bytes", maxRootBytes)
+		return errs.Msg("must be at most %d bytes", maxRootBytes)
 	}
 	if strings.TrimSpace(s) != s {
-		return "must not start or end with a space"
+		return errs.Msg("must not start or end with a space")
 	}
 	levels := strings.Split(s, "/")
 	if !multi && len(levels) > 1 {
-		return "must be a single topic level, without '/'"
+		return errs.Msg("must be a single topic level, without '/'")
 	}
 	for _, l := range levels {
-		if why := checkLevel(l); why != "" {
+		if why := checkLevel(l); !why.Empty() {
 			return why
 		}
 	}
 	if free && reservedRoots[levels[0]] {
-		return fmt.Sprintf("must not start with %q, a topic root of another protocol or of relais", levels[0])
+		return errs.Msg("must not start with %q, a topic root of another protocol or of relais", levels[0])
 	}
-	return ""
+	return errs.Message{}
 }
 
 // checkZigbeeName validates a friendly name as Zigbee2MQTT does (no
 // wildcards, no control characters, no '/' at an end, no "/<digits>" at
 // the end) and refuses names whose topics would read as another's.
-func checkZigbeeName(s string) string {
-	if why := checkRoot(s, true, false); why != "" {
+func checkZigbeeName(s string) errs.Message {
+	if why := checkRoot(s, true, false); !why.Empty() {
 		return why
 	}
 	levels := strings.Split(s, "/")
 	last := levels[len(levels)-1]
 	switch {
 	case levels[0] == "bridge":
-		return "must not start with \"bridge\", Zigbee2MQTT's own topics"
+		return errs.Msg("must not start with \"bridge\", Zigbee2MQTT's own topics")
 	case zigbeeReservedLeaves[last]:
-		return fmt.Sprintf("must not end with %q, which Zigbee2MQTT reads as a command or status", "/"+last)
+		return errs.Msg("must not end with %q, which Zigbee2MQTT reads as a command or status", "/"+last)
 	case len(levels) > 1 && strings.Trim(last, "0123456789") == "":
-		return "must not end with \"/\" and digits (Zigbee2MQTT reads that as an endpoint)"
+		return errs.Msg("must not end with \"/\" and digits (Zigbee2MQTT reads that as an endpoint)")
 	}
-	return ""
+	return errs.Message{}
 }
 
 // client is one MQTT client's place in the topic space: a device with its
@@ -394,14 +395,15 @@ func covers(have, want string) bool {
 	return len(w) == len(h)
 }
 
-// rootProblem says why a client's root breaks the topic rules, or "": the
+// rootProblem says why a client's root breaks the topic rules (empty when
+// it does not): the
 // one check behind registration and login.
-func rootProblem(c client) string {
+func rootProblem(c client) errs.Message {
 	switch c.Protocol {
 	case ProtocolRelais:
 		addr, ok := strings.CutPrefix(c.Root, "relais/"+c.SiteID+"/")
 		if !ok {
-			return "is not under its site's topics"
+			return errs.Msg("is not under its site's topics")
 		}
 		return checkRoot(addr, false, false)
 	case ProtocolTasmota:
@@ -412,12 +414,12 @@ func rootProblem(c client) string {
 		return checkRoot(c.Root, true, true)
 	case ProtocolZigbee:
 		if !c.Bridge {
-			return "belongs to a Zigbee2MQTT device, which logs in through its bridge"
+			return errs.Msg("belongs to a Zigbee2MQTT device, which logs in through its bridge")
 		}
 		// The base_topic: "zigbee2mqtt" by default, or anything of one or
 		// more levels that no other protocol uses.
 		ours := c.Root == ZigbeeDefaultBase || strings.HasPrefix(c.Root, ZigbeeDefaultBase+"/")
 		return checkRoot(c.Root, true, !ours)
 	}
-	return "belongs to an unknown protocol"
+	return errs.Msg("belongs to an unknown protocol")
 }
