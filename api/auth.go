@@ -1,10 +1,12 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 )
 
@@ -72,14 +74,25 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		// Session "cookie" keeps the tokens in HttpOnly cookies (a
+		// browser app); "" or "tokens" answers them.
+		Session string `json:"session"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	if in.Session != "" && in.Session != "tokens" && in.Session != "cookie" {
+		s.writeError(w, r, errs.Invalid("session", "must be tokens or cookie"))
+		return
+	}
 	t, err := s.Access.Login(r.Context(), in.Email, in.Password, s.clientInfo(r))
 	if err != nil {
 		s.unauthorized(w, r, err)
+		return
+	}
+	if in.Session == "cookie" {
+		s.setSessionCookies(w, t)
 		return
 	}
 	writeJSON(w, http.StatusOK, toTokensJSON(t))
@@ -93,6 +106,10 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if in.RefreshToken == "" && cookieValue(r, cookieRefresh) != "" {
+		s.refreshCookieSession(w, r)
+		return
+	}
 	t, err := s.Access.Refresh(r.Context(), in.RefreshToken, s.clientInfo(r))
 	if err != nil {
 		s.unauthorized(w, r, err)
@@ -101,11 +118,41 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toTokensJSON(t))
 }
 
+// refreshCookieSession rotates a browser's session from its refresh
+// cookie. The access cookie may have expired, so the CSRF check cannot
+// start from it: the header must repeat the CSRF cookie (which another
+// site can neither read nor, with the __Host- prefix, set), and name the
+// session the refresh token belongs to.
+func (s *Server) refreshCookieSession(w http.ResponseWriter, r *http.Request) {
+	csrf := r.Header.Get(csrfHeader)
+	if csrf == "" || csrf != cookieValue(r, cookieCSRF) {
+		s.writeError(w, r, errCSRF)
+		return
+	}
+	t, err := s.Access.Refresh(r.Context(), cookieValue(r, cookieRefresh), s.clientInfo(r))
+	if err != nil {
+		clearSessionCookies(w)
+		s.unauthorized(w, r, err)
+		return
+	}
+	if !s.Access.CheckCSRF(t.SessionID, csrf) {
+		// Cookies of two sessions mixed: keep neither.
+		if err := s.Access.Logout(r.Context(), &identity.Principal{UserID: t.UserID, SessionID: t.SessionID}); err != nil {
+			s.log.WarnContext(r.Context(), "end a session refreshed with another's CSRF token", slog.Any("error", err))
+		}
+		clearSessionCookies(w)
+		s.writeError(w, r, errCSRF)
+		return
+	}
+	s.setSessionCookies(w, t)
+}
+
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	if err := s.Access.LogoutFor(r.Context(), p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	clearSessionCookies(w)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/freetext"
 	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/id"
@@ -81,6 +82,7 @@ func (s *Server) withRequestInfo(next http.Handler) http.Handler {
 		}
 		ri := &requestInfo{id: rid, srv: s}
 		w.Header().Set("X-Request-Id", rid)
+		setSecurityHeaders(w.Header())
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
 		if sw.status == 0 {
@@ -128,7 +130,7 @@ func (s *Server) withAuthentication(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		authz := r.Header.Get("Authorization")
 		if authz == "" {
-			next.ServeHTTP(w, r)
+			s.withCookieSession(next, w, r)
 			return
 		}
 		scheme, token, ok := strings.Cut(authz, " ")
@@ -151,6 +153,32 @@ func (s *Server) withAuthentication(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// withCookieSession is withAuthentication for a browser's session cookie
+// (see cookies.go), when no Authorization header is given. A write must
+// also carry the session's CSRF token: another site can make the browser
+// send the cookie, not the header.
+func (s *Server) withCookieSession(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	token := cookieValue(r, cookieAccess)
+	if token == "" {
+		next.ServeHTTP(w, r)
+		return
+	}
+	ri := info(r.Context())
+	p, err := s.Access.Authenticate(r.Context(), token)
+	switch {
+	case err != nil:
+		ri.authErr = err
+	case p.SessionID == "":
+		ri.authErr = errs.ErrUnauthenticated // an API key is never a cookie
+	case !safeMethod(r.Method) && !s.Access.CheckCSRF(p.SessionID, r.Header.Get(csrfHeader)):
+		ri.authErr = errCSRF
+	default:
+		ri.userID = p.UserID
+		r = r.WithContext(identity.WithPrincipal(r.Context(), p))
+	}
+	next.ServeHTTP(w, r)
 }
 
 // authedHandler is a handler that runs only with a principal.

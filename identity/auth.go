@@ -124,6 +124,11 @@ type Tokens struct {
 	RefreshToken string
 	ExpiresIn    time.Duration
 	UserID       string
+	// SessionID is the session the pair belongs to, the same across
+	// refreshes (see CSRFToken).
+	SessionID string
+	// RefreshExpiresIn is the refresh token's lifetime.
+	RefreshExpiresIn time.Duration
 }
 
 var errBadCredentials = &errs.Problem{Kind: errs.ErrUnauthenticated, Code: "invalid_credentials", Detail: "email or password is incorrect"}
@@ -202,7 +207,8 @@ func (s *Service) issuePair(ctx context.Context, tx bun.IDB, userID, sessionID s
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: access, RefreshToken: raw, ExpiresIn: s.cfg.AccessTTL, UserID: userID}, nil
+	return &Tokens{AccessToken: access, RefreshToken: raw, ExpiresIn: s.cfg.AccessTTL, UserID: userID, SessionID: sessionID,
+		RefreshExpiresIn: s.cfg.RefreshTTL}, nil
 }
 
 var errBadRefresh = &errs.Problem{Kind: errs.ErrUnauthenticated, Code: "invalid_refresh_token", Detail: "the refresh token is invalid, expired or revoked"}

@@ -27,8 +27,10 @@ var french = map[string]string{
 	"your reservation of this machine is not under way now":                                   "votre réservation de cette machine n’est pas en cours",
 
 	// api
-	"the body must be the form List-Unsubscribe=One-Click": "le corps doit être le formulaire List-Unsubscribe=One-Click",
-	"%d rows of the file are wrong; nothing was imported":  "%d lignes du fichier sont erronées ; rien n’a été importé",
+	"must be tokens or cookie": "doit valoir tokens ou cookie",
+	"a write authenticated by the session cookie needs the session's X-CSRF-Token header": "une écriture authentifiée par le cookie de session demande l’en-tête X-CSRF-Token de la session",
+	"the body must be the form List-Unsubscribe=One-Click":                                "le corps doit être le formulaire List-Unsubscribe=One-Click",
+	"%d rows of the file are wrong; nothing was imported":                                 "%d lignes du fichier sont erronées ; rien n’a été importé",
 	"%s %s":                   "%s %s",
 	"%s is not allowed on %s": "%s n’est pas permis sur %s",
 	"%s must be an RFC 3339 time such as 2026-03-10T09:00:00+01:00": "%s doit être une date et heure RFC 3339, comme 2026-03-10T09:00:00+01:00",
