@@ -55,25 +55,30 @@ func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Paym
 // invoice for exactly the amount refunded, TTC, to the cent
 // (IssueCreditNote splits it into HT and VAT by the invoices' own
 // rounding; partial refunds add up exactly to the invoice). A payment
-// recorded before invoicing existed has no invoice to credit.
-func (s *Service) issueCreditNote(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error) {
+// recorded before invoicing existed has no invoice to credit. reason is
+// the one given with the refund; without one (a refund made in Stripe's
+// dashboard) the credit note says it is a refund.
+func (s *Service) issueCreditNote(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64, reason string) (*invoicing.Invoice, error) {
 	if pay.InvoiceID == nil {
-		return "", s.refunded(ctx, tx, pay, refundCents, nil)
+		return nil, s.refunded(ctx, tx, pay, refundCents, nil)
 	}
-	reason := "Remboursement"
-	if refundCents < pay.AmountCents {
+	switch {
+	case reason != "":
+	case refundCents < pay.AmountCents:
 		reason = "Remboursement partiel"
+	default:
+		reason = "Remboursement"
 	}
 	in := invoicing.CreditNoteInput{Reason: reason, AmountCents: refundCents,
 		Refund: &invoicing.InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
 	cn, err := s.invoicer.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := s.refunded(ctx, tx, pay, refundCents, cn); err != nil {
-		return "", err
+		return nil, err
 	}
-	return cn.ID, nil
+	return cn, nil
 }
 
 func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) invoicing.InvoiceInput {
@@ -135,8 +140,10 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	return invoicing.InvoiceInput{
 		SiteID: site,
 		Buyer:  buyer,
-		Lines: []invoicing.InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: pay.AmountCents,
-			PriceIncludesVAT: true, VATRateBP: p.VATRateBP}},
+		// A discounted sale shows the list price, the discount and its
+		// reason; the line's totals (and VAT) are the net's, pay.AmountCents.
+		Lines: []invoicing.InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: pay.AmountCents + pay.DiscountCents,
+			PriceIncludesVAT: true, VATRateBP: p.VATRateBP, DiscountCents: pay.DiscountCents, DiscountReason: pay.DiscountReason}},
 		ServiceFrom: from,
 		ServiceTo:   to,
 		Payment:     &invoicing.InvoicePayment{PaidAt: paidAt, Method: pay.Method, Reference: strings.TrimSpace(pay.Reference)},
