@@ -434,3 +434,61 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, p *identit
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+type drawerPaymentJSON struct {
+	paymentJSON
+	UserName       string  `json:"user_name"`
+	UserEmail      string  `json:"user_email"`
+	RecordedBy     *string `json:"recorded_by"`
+	RecordedByName *string `json:"recorded_by_name"`
+	PlanName       *string `json:"plan_name"`
+	InvoiceNumber  *string `json:"invoice_number"`
+	RefundedCents  int64   `json:"refunded_cents"`
+}
+
+type methodTotalJSON struct {
+	Method        string `json:"method"`
+	Count         int64  `json:"count"`
+	AmountCents   int64  `json:"amount_cents"`
+	RefundedCents int64  `json:"refunded_cents"`
+	NetCents      int64  `json:"net_cents"`
+}
+
+// handleSitePayments is the cash-drawer view: a page of the payments
+// received at a site, and the totals per method of the whole range.
+func (s *Server) handleSitePayments(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	after, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// One call reads the range, so that the shared parser of local dates
+	// and months replaces it in one place.
+	from, to, err := queryWindow(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.Billing.SitePaymentsFor(r.Context(), p, billing.DrawerFilter{SiteID: r.PathValue("site_id"), From: from, To: to,
+		Method: r.URL.Query().Get("method"), After: after, Limit: limit})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		list[drawerPaymentJSON]
+		Totals []methodTotalJSON `json:"totals"`
+	}{list[drawerPaymentJSON]{Items: make([]drawerPaymentJSON, len(d.Payments)), NextCursor: cursor(d.Next)},
+		make([]methodTotalJSON, len(d.Totals))}
+	for i := range d.Payments {
+		dp := &d.Payments[i]
+		out.Items[i] = drawerPaymentJSON{paymentJSON: toPaymentJSON(&dp.Payment), UserName: dp.UserName, UserEmail: dp.UserEmail,
+			RecordedBy: dp.RecordedBy, RecordedByName: dp.RecordedByName, PlanName: dp.PlanName, InvoiceNumber: dp.InvoiceNumber,
+			RefundedCents: dp.RefundedCents}
+	}
+	for i, t := range d.Totals {
+		out.Totals[i] = methodTotalJSON{Method: t.Method, Count: t.Count, AmountCents: t.AmountCents, RefundedCents: t.RefundedCents,
+			NetCents: t.AmountCents - t.RefundedCents}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -27,19 +27,35 @@ func (s *Service) issueInvoice(ctx context.Context, tx bun.IDB, pay *Payment, p 
 }
 
 // issueChargesInvoice issues the invoice of settled pay-per-use time: one
-// line per charge, at its TTC amount.
+// line per charge, at its TTC amount, dated by its booking's local day and
+// hours in the site's zone (whenever it is billed); the invoice's service
+// period runs from the first booking's day to the last one's.
 func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error) {
 	p := &Plan{Name: "Utilisation"}
 	in := s.invoiceFor(ctx, tx, pay, p, &Purchase{})
 	in.Lines = in.Lines[:0]
 	loc := siteLocation(ctx, tx, pay.SiteID)
-	for i, c := range charges {
-		in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: c.Description + " — " + frDate(c.CreatedAt, loc),
-			QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
-		if i == 0 {
-			in.ServiceFrom = c.CreatedAt.In(loc).Format("2006-01-02")
+	slots, err := chargeSlots(ctx, tx, charges)
+	if err != nil {
+		return "", err
+	}
+	in.ServiceFrom, in.ServiceTo = "", ""
+	for _, c := range charges {
+		when := frDate(c.CreatedAt, loc)
+		first := c.CreatedAt.In(loc).Format(time.DateOnly)
+		last := first
+		if sl, ok := slots[c.ReservationID]; ok {
+			when = frSlot(sl.StartsAt, sl.EndsAt, loc)
+			first, last = serviceDays(sl, loc)
 		}
-		in.ServiceTo = c.CreatedAt.In(loc).Format("2006-01-02")
+		in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: c.Description + " — " + when,
+			QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
+		if in.ServiceFrom == "" || first < in.ServiceFrom {
+			in.ServiceFrom = first
+		}
+		if last > in.ServiceTo {
+			in.ServiceTo = last
+		}
 	}
 	inv, err := s.invoicer.Issue(ctx, tx, in)
 	if err != nil {
