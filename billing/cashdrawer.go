@@ -27,13 +27,12 @@ type DrawerFilter struct {
 // DrawerPayment is one payment as the desk reads it: who paid, for what,
 // the invoice it is on and how much of it was given back.
 type DrawerPayment struct {
-	Payment        `bun:",extend"`
-	RefundedCents  int64   `bun:"refunded_cents"`
-	UserName       string  `bun:"user_name"`
-	UserEmail      string  `bun:"user_email"`
-	PlanName       *string `bun:"plan_name"`
-	InvoiceNumber  *string `bun:"invoice_number"`
-	RecordedByName *string `bun:"recorded_by_name"`
+	stripePayment  `bun:",extend"` // with its refunded_cents
+	UserName       string          `bun:"user_name"`
+	UserEmail      string          `bun:"user_email"`
+	PlanName       *string         `bun:"plan_name"`
+	InvoiceNumber  *string         `bun:"invoice_number"`
+	RecordedByName *string         `bun:"recorded_by_name"`
 }
 
 // MethodTotal sums the payments of one method over the whole range.
