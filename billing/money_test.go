@@ -183,8 +183,8 @@ func TestPayPerUseInvoiceCarriesTheBookingsDates(t *testing.T) {
 	room := f.resource(t, calendar.KindRoom, 2000)
 	at := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, f.paris) }
 	f.bookAt(t, u, room, at(9, 14), at(9, 16))
-	f.bookAt(t, u, room, at(28, 9), at(28, 11)) // the day before summer time (UTC+1)
-	f.bookAt(t, u, room, at(29, 9), at(29, 11)) // the day summer time starts (UTC+2)
+	f.bookAt(t, u, room, at(28, 9), at(28, 11))            // the day before summer time (UTC+1)
+	f.bookAt(t, u, room, at(29, 9), at(29, 11))            // the day summer time starts (UTC+2)
 	*f.clock = time.Date(2026, 4, 2, 10, 0, 0, 0, f.paris) // billed days later
 	pay, err := f.bill.SettleCharges(ctx, billing.Settlement{SiteID: f.site.ID, UserID: u, Method: billing.MethodCash, RecordedBy: u, Buyer: testBuyer})
 	if err != nil {
