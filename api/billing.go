@@ -257,12 +257,31 @@ type paymentJSON struct {
 	InvoiceID   *string    `json:"invoice_id"`
 	CreatedAt   time.Time  `json:"created_at"`
 	PaidAt      *time.Time `json:"paid_at"`
+	// A discounted sale: AmountCents is the net, DiscountCents what was
+	// taken off the plan's price, and why.
+	DiscountCents  int64  `json:"discount_cents"`
+	DiscountReason string `json:"discount_reason"`
 }
 
 func toPaymentJSON(p *billing.Payment) paymentJSON {
 	return paymentJSON{ID: p.ID, UserID: p.UserID, SiteID: p.SiteID, Purpose: p.Purpose, TargetID: p.TargetID, PlanID: p.PlanID,
 		AmountCents: p.AmountCents, Method: p.Method, Provider: p.Provider, Status: p.Status, Reference: p.Reference,
-		InvoiceID: p.InvoiceID, CreatedAt: p.CreatedAt, PaidAt: p.PaidAt}
+		InvoiceID: p.InvoiceID, CreatedAt: p.CreatedAt, PaidAt: p.PaidAt, DiscountCents: p.DiscountCents, DiscountReason: p.DiscountReason}
+}
+
+// discountInput is a discount at the desk: amount_cents (TTC) or percent
+// (a whole percentage, 1 to 100), and the reason.
+type discountInput struct {
+	AmountCents int64  `json:"amount_cents"`
+	Percent     int    `json:"percent"`
+	Reason      string `json:"reason"`
+}
+
+func (d *discountInput) toDiscount() *billing.Discount {
+	if d == nil {
+		return nil
+	}
+	return &billing.Discount{AmountCents: d.AmountCents, Percent: d.Percent, Reason: d.Reason}
 }
 
 // handleOnSitePayment records cash, cheque, transfer or terminal payments
@@ -270,20 +289,22 @@ func toPaymentJSON(p *billing.Payment) paymentJSON {
 func (s *Server) handleOnSitePayment(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
 	var in struct {
-		UserID      string      `json:"user_id"`
-		PlanID      string      `json:"plan_id"`
-		Date        string      `json:"date"`
-		Method      string      `json:"method"`
-		AmountCents int64       `json:"amount_cents"`
-		Reference   string      `json:"reference"`
-		Buyer       *buyerInput `json:"buyer"`
+		UserID      string         `json:"user_id"`
+		PlanID      string         `json:"plan_id"`
+		Date        string         `json:"date"`
+		Method      string         `json:"method"`
+		AmountCents int64          `json:"amount_cents"`
+		Reference   string         `json:"reference"`
+		Buyer       *buyerInput    `json:"buyer"`
+		Discount    *discountInput `json:"discount"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out, err := s.Billing.RecordOnSitePaymentFor(r.Context(), p, billing.OnSitePayment{SiteID: siteID, UserID: in.UserID, PlanID: in.PlanID,
-		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, Buyer: in.Buyer.toBuyer()})
+		Date: in.Date, Method: in.Method, AmountCents: in.AmountCents, Reference: in.Reference, Buyer: in.Buyer.toBuyer(),
+		Discount: in.Discount.toDiscount()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -379,13 +400,14 @@ func (s *Server) handleSettleCharges(w http.ResponseWriter, r *http.Request, p *
 // (the credit note follows Stripe's webhook).
 func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
-		AmountCents int64 `json:"amount_cents"`
+		AmountCents int64  `json:"amount_cents"`
+		Reason      string `json:"reason"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	pay, err := s.Billing.RefundFor(r.Context(), p, r.PathValue("payment_id"), in.AmountCents)
+	res, err := s.Billing.RefundFor(r.Context(), p, r.PathValue("payment_id"), in.AmountCents, in.Reason)
 	if err != nil {
 		if errors.Is(err, errs.ErrUnavailable) {
 			w.Header().Set("Retry-After", "60")
@@ -393,5 +415,80 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, p *identit
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toPaymentJSON(pay))
+	type creditNoteJSON struct {
+		ID       string `json:"id"`
+		Number   string `json:"number"`
+		Reason   string `json:"reason"`
+		TotalTTC int64  `json:"total_ttc_cents"`
+		PDFURL   string `json:"pdf_url"`
+	}
+	// The payment's fields stay at the top level, as before; the credit
+	// note is null when it follows Stripe's webhook.
+	out := struct {
+		paymentJSON
+		CreditNote *creditNoteJSON `json:"credit_note"`
+	}{paymentJSON: toPaymentJSON(res.Payment)}
+	if cn := res.CreditNote; cn != nil {
+		out.CreditNote = &creditNoteJSON{ID: cn.ID, Number: cn.Number, Reason: cn.Reason, TotalTTC: cn.TotalTTCCents,
+			PDFURL: "/v1/invoices/" + cn.ID + "/pdf"}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type drawerPaymentJSON struct {
+	paymentJSON
+	UserName       string  `json:"user_name"`
+	UserEmail      string  `json:"user_email"`
+	RecordedBy     *string `json:"recorded_by"`
+	RecordedByName *string `json:"recorded_by_name"`
+	PlanName       *string `json:"plan_name"`
+	InvoiceNumber  *string `json:"invoice_number"`
+	RefundedCents  int64   `json:"refunded_cents"`
+}
+
+type methodTotalJSON struct {
+	Method        string `json:"method"`
+	Count         int64  `json:"count"`
+	AmountCents   int64  `json:"amount_cents"`
+	RefundedCents int64  `json:"refunded_cents"`
+	NetCents      int64  `json:"net_cents"`
+}
+
+// handleSitePayments is the cash-drawer view: a page of the payments
+// received at a site, and the totals per method of the whole range.
+func (s *Server) handleSitePayments(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	after, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// One call reads the range, so that the shared parser of local dates
+	// and months replaces it in one place.
+	from, to, err := queryWindow(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.Billing.SitePaymentsFor(r.Context(), p, billing.DrawerFilter{SiteID: r.PathValue("site_id"), From: from, To: to,
+		Method: r.URL.Query().Get("method"), After: after, Limit: limit})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		list[drawerPaymentJSON]
+		Totals []methodTotalJSON `json:"totals"`
+	}{list[drawerPaymentJSON]{Items: make([]drawerPaymentJSON, len(d.Payments)), NextCursor: cursor(d.Next)},
+		make([]methodTotalJSON, len(d.Totals))}
+	for i := range d.Payments {
+		dp := &d.Payments[i]
+		out.Items[i] = drawerPaymentJSON{paymentJSON: toPaymentJSON(&dp.Payment), UserName: dp.UserName, UserEmail: dp.UserEmail,
+			RecordedBy: dp.RecordedBy, RecordedByName: dp.RecordedByName, PlanName: dp.PlanName, InvoiceNumber: dp.InvoiceNumber,
+			RefundedCents: dp.RefundedCents}
+	}
+	for i, t := range d.Totals {
+		out.Totals[i] = methodTotalJSON{Method: t.Method, Count: t.Count, AmountCents: t.AmountCents, RefundedCents: t.RefundedCents,
+			NetCents: t.AmountCents - t.RefundedCents}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

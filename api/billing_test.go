@@ -223,11 +223,39 @@ func TestRefundOverHTTP(t *testing.T) {
 	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
 		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "date": "2026-03-05", "method": "cash", "amount_cents": 2500, "buyer": buyerBody}}).
 		expect(t, http.StatusCreated).decode(t, &out)
-	f.h.do(req{method: "POST", path: "/v1/payments/" + out.Payment.ID + "/refund", token: anne, body: map[string]any{"amount_cents": 2500}}).expect(t, http.StatusNotFound)
-	f.h.do(req{method: "POST", path: "/v1/payments/" + out.Payment.ID + "/refund", token: f.manager, body: map[string]any{"amount_cents": 9999}}).expect(t, http.StatusUnprocessableEntity)
-	var pay struct{ Status string }
-	f.h.do(req{method: "POST", path: "/v1/payments/" + out.Payment.ID + "/refund", token: f.manager, body: map[string]any{"amount_cents": 2500}}).
-		expect(t, http.StatusOK).decode(t, &pay)
+	refund := func(token string, body map[string]any) *response {
+		return f.h.do(req{method: "POST", path: "/v1/payments/" + out.Payment.ID + "/refund", token: token, body: body})
+	}
+	refund(anne, map[string]any{"amount_cents": 2500, "reason": "Erreur"}).expect(t, http.StatusNotFound)
+	refund(f.manager, map[string]any{"amount_cents": 9999, "reason": "Erreur"}).expect(t, http.StatusUnprocessableEntity)
+	for _, reason := range []any{nil, "", strings.Repeat("é", 501)} {
+		body := map[string]any{"amount_cents": 1000}
+		if reason != nil {
+			body["reason"] = reason
+		}
+		if p := refund(f.manager, body).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("reason") {
+			t.Fatalf("refund with reason %v: %+v", reason, p)
+		}
+	}
+	var pay struct {
+		Status     string
+		CreditNote *struct {
+			ID, Number, Reason string
+			PDFURL             string `json:"pdf_url"`
+		} `json:"credit_note"`
+		DiscountCents int64 `json:"discount_cents"`
+	}
+	refund(f.manager, map[string]any{"amount_cents": 1000, "reason": "Arrivée à midi"}).expect(t, http.StatusOK).decode(t, &pay)
+	if pay.Status != "succeeded" || pay.CreditNote == nil || pay.CreditNote.Reason != "Arrivée à midi" || pay.CreditNote.Number == "" {
+		t.Fatalf("partial refund = %+v", pay)
+	}
+	var note struct{ Reason, Kind string }
+	f.h.do(req{method: "GET", path: "/v1/invoices/" + pay.CreditNote.ID, token: anne}).expect(t, http.StatusOK).decode(t, &note)
+	if note.Kind != "credit_note" || note.Reason != "Arrivée à midi" {
+		t.Fatalf("credit note = %+v", note)
+	}
+	f.h.do(req{method: "GET", path: pay.CreditNote.PDFURL, token: anne}).expect(t, http.StatusOK)
+	refund(f.manager, map[string]any{"amount_cents": 1500, "reason": "Annulation"}).expect(t, http.StatusOK).decode(t, &pay)
 	if pay.Status != "refunded" {
 		t.Fatalf("payment after a full refund = %+v", pay)
 	}
@@ -235,7 +263,112 @@ func TestRefundOverHTTP(t *testing.T) {
 		Items []struct{ Kind string }
 	}
 	f.h.do(req{method: "GET", path: "/v1/me/invoices", token: anne}).expect(t, http.StatusOK).decode(t, &invs)
-	if len(invs.Items) != 2 || invs.Items[1].Kind != "credit_note" {
-		t.Fatalf("anne's documents = %+v, want the invoice and its credit note", invs)
+	if len(invs.Items) != 3 || invs.Items[1].Kind != "credit_note" || invs.Items[2].Kind != "credit_note" {
+		t.Fatalf("anne's documents = %+v, want the invoice and its two credit notes", invs)
 	}
+}
+
+// The desk sells with a discount and counts its drawer: the totals per
+// method are recomputed here from what was sold.
+func TestCashDrawerOverHTTP(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	anneID, anne, _ := f.h.member("anne@example.fr")
+	var plan struct{ ID string }
+	f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "day_pass", "name": "Journée", "price_cents": 2500}}).
+		expect(t, http.StatusCreated).decode(t, &plan)
+	sell := func(method string, amount int64, discount map[string]any) *response {
+		body := map[string]any{"user_id": anneID, "plan_id": plan.ID, "date": "2026-03-05", "method": method, "amount_cents": amount, "buyer": buyerBody}
+		if discount != nil {
+			body["discount"] = discount
+		}
+		return f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager, body: body})
+	}
+	for _, c := range []struct {
+		amount   int64
+		discount map[string]any
+		field    string
+	}{
+		{0, map[string]any{"amount_cents": 2600, "reason": "Erreur"}, "discount.amount_cents"},
+		{2000, map[string]any{"amount_cents": 500}, "discount.reason"},
+		{2000, map[string]any{"amount_cents": 500, "reason": strings.Repeat("a", 501)}, "discount.reason"},
+		{2000, nil, "amount_cents"},
+	} {
+		if p := sell("cash", c.amount, c.discount).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField(c.field) {
+			t.Fatalf("sale %v: %+v, want %s named", c.discount, p, c.field)
+		}
+	}
+	var sold struct {
+		Payment struct {
+			ID             string
+			AmountCents    int64  `json:"amount_cents"`
+			DiscountCents  int64  `json:"discount_cents"`
+			DiscountReason string `json:"discount_reason"`
+			InvoiceID      string `json:"invoice_id"`
+		}
+	}
+	sell("cash", 2000, map[string]any{"percent": 20, "reason": "Bénévole"}).expect(t, http.StatusCreated).decode(t, &sold)
+	if sold.Payment.AmountCents != 2000 || sold.Payment.DiscountCents != 500 || sold.Payment.DiscountReason != "Bénévole" {
+		t.Fatalf("discounted sale = %+v", sold.Payment)
+	}
+	var inv struct {
+		TotalHTCents  int64 `json:"total_ht_cents"`
+		TotalVATCents int64 `json:"total_vat_cents"`
+		Lines         []struct {
+			UnitPriceTTCCents int64  `json:"unit_price_ttc_cents"`
+			DiscountCents     int64  `json:"discount_cents"`
+			DiscountReason    string `json:"discount_reason"`
+			TotalTTCCents     int64  `json:"total_ttc_cents"`
+		}
+	}
+	f.h.do(req{method: "GET", path: "/v1/invoices/" + sold.Payment.InvoiceID, token: anne}).expect(t, http.StatusOK).decode(t, &inv)
+	if l := inv.Lines[0]; l.UnitPriceTTCCents != 2500 || l.DiscountCents != 500 || l.DiscountReason != "Bénévole" || l.TotalTTCCents != 2000 ||
+		inv.TotalHTCents != 1667 || inv.TotalVATCents != 333 {
+		t.Fatalf("invoice = %+v", inv)
+	}
+	sell("cheque", 2500, nil).expect(t, http.StatusCreated).decode(t, &sold)
+	f.h.do(req{method: "POST", path: "/v1/payments/" + sold.Payment.ID + "/refund", token: f.manager,
+		body: map[string]any{"amount_cents": 700, "reason": "Geste"}}).expect(t, http.StatusOK)
+	sell("cash", 2500, nil).expect(t, http.StatusCreated)
+	want := map[string][3]int64{"cash": {2, 4500, 0}, "cheque": {1, 2500, 700}}
+
+	type drawer struct {
+		Items []struct {
+			ID            string
+			UserName      string `json:"user_name"`
+			PlanName      string `json:"plan_name"`
+			InvoiceNumber string `json:"invoice_number"`
+			RefundedCents int64  `json:"refunded_cents"`
+		}
+		NextCursor string `json:"next_cursor"`
+		Totals     []struct {
+			Method        string
+			Count         int64
+			AmountCents   int64 `json:"amount_cents"`
+			RefundedCents int64 `json:"refunded_cents"`
+			NetCents      int64 `json:"net_cents"`
+		}
+	}
+	var d drawer
+	path := "/v1/sites/" + f.site + "/payments?limit=1"
+	f.h.do(req{method: "GET", path: path, token: f.manager}).expect(t, http.StatusOK).decode(t, &d)
+	if len(d.Items) != 1 || d.NextCursor == "" || d.Items[0].UserName == "" || d.Items[0].PlanName != "Journée" || d.Items[0].InvoiceNumber == "" {
+		t.Fatalf("first page = %+v", d)
+	}
+	if len(d.Totals) != len(want) {
+		t.Fatalf("totals = %+v, want %v", d.Totals, want)
+	}
+	for _, tot := range d.Totals {
+		w := want[tot.Method]
+		if tot.Count != w[0] || tot.AmountCents != w[1] || tot.RefundedCents != w[2] || tot.NetCents != w[1]-w[2] {
+			t.Errorf("total %+v, want %v", tot, w)
+		}
+	}
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/payments?method=cheque", token: f.manager}).expect(t, http.StatusOK).decode(t, &d)
+	if len(d.Items) != 1 || d.Items[0].RefundedCents != 700 {
+		t.Fatalf("cheques = %+v", d)
+	}
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/payments?method=bitcoin", token: f.manager}).expect(t, http.StatusUnprocessableEntity)
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/payments?from=yesterday", token: f.manager}).expect(t, http.StatusBadRequest)
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/payments", token: anne}).expect(t, http.StatusForbidden)
 }

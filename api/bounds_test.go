@@ -167,7 +167,7 @@ func TestNumericInputsAreBounded(t *testing.T) {
 		"/v1/waitlist", anne}
 	payment := route{"POST", "/v1/sites/" + f.site + "/payments", f.manager, map[string]any{"user_id": anneID, "plan_id": plan.ID, "method": "cash",
 		"amount_cents": 30000, "buyer": buyerBody}, "/v1/sites/" + f.site + "/invoices", f.manager}
-	refund := route{"POST", "/v1/payments/" + pays.Items[0].ID + "/refund", f.manager, map[string]any{"amount_cents": 100}, "/v1/me/payments", anne}
+	refund := route{"POST", "/v1/payments/" + pays.Items[0].ID + "/refund", f.manager, map[string]any{"amount_cents": 100, "reason": "x"}, "/v1/me/payments", anne}
 	gift := route{"POST", "/v1/me/credits/gifts", anne, map[string]any{"to_email": "manon@example.fr", "unit": "cents", "amount": 100}, "/v1/me/credits", anne}
 	grant := route{"POST", "/v1/users/" + anneID + "/credits", f.manager, map[string]any{"site_id": f.site, "action": "grant", "unit": "cents", "amount": 100, "reason": "x"},
 		"/v1/me/credits", anne}

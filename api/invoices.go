@@ -20,6 +20,8 @@ type invoiceLineJSON struct {
 	TotalHTCents      int64  `json:"total_ht_cents"`
 	TotalVATCents     int64  `json:"total_vat_cents"`
 	TotalTTCCents     int64  `json:"total_ttc_cents"`
+	DiscountCents     int64  `json:"discount_cents"`
+	DiscountReason    string `json:"discount_reason"`
 }
 
 type invoiceBuyerJSON struct {
@@ -63,7 +65,8 @@ func toInvoiceJSON(inv *invoicing.Invoice) invoiceJSON {
 	for i, l := range inv.Lines {
 		lines[i] = invoiceLineJSON{Position: l.Position, Description: l.Description, QuantityMilli: l.QuantityMilli,
 			UnitPriceHTCents: l.UnitPriceHTCents, UnitPriceTTCCents: l.UnitPriceTTCCents, VATRateBP: l.VATRateBP,
-			TotalHTCents: l.TotalHTCents, TotalVATCents: l.TotalVATCents, TotalTTCCents: l.TotalTTCCents}
+			TotalHTCents: l.TotalHTCents, TotalVATCents: l.TotalVATCents, TotalTTCCents: l.TotalTTCCents,
+			DiscountCents: l.DiscountCents, DiscountReason: l.DiscountReason}
 	}
 	mentions := inv.Mentions
 	if mentions == nil {

@@ -134,6 +134,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/memberships/{membership_id}/change-plan", s.requireAuth(s.handleChangePlan))
 	s.handle("GET /v1/sites/{site_id}/members", s.requireAuth(s.handleSiteMembers))
 	s.handle("POST /v1/sites/{site_id}/payments", s.requireAuth(s.idempotentAuthed(s.handleOnSitePayment)))
+	s.handle("GET /v1/sites/{site_id}/payments", s.requireAuth(s.handleSitePayments))
 
 	s.handle("GET /v1/me/charges", s.requireAuth(s.handleMyCharges))
 	s.handle("POST /v1/me/charges/checkout", s.requireAuth(s.idempotentAuthed(s.handleChargesCheckout)))

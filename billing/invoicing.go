@@ -27,19 +27,35 @@ func (s *Service) issueInvoice(ctx context.Context, tx bun.IDB, pay *Payment, p 
 }
 
 // issueChargesInvoice issues the invoice of settled pay-per-use time: one
-// line per charge, at its TTC amount.
+// line per charge, at its TTC amount, dated by its booking's local day and
+// hours in the site's zone (whenever it is billed); the invoice's service
+// period runs from the first booking's day to the last one's.
 func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Payment, charges []UsageCharge) (string, error) {
 	p := &Plan{Name: "Utilisation"}
 	in := s.invoiceFor(ctx, tx, pay, p, &Purchase{})
 	in.Lines = in.Lines[:0]
 	loc := siteLocation(ctx, tx, pay.SiteID)
-	for i, c := range charges {
-		in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: c.Description + " — " + frDate(c.CreatedAt, loc),
-			QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
-		if i == 0 {
-			in.ServiceFrom = c.CreatedAt.In(loc).Format("2006-01-02")
+	slots, err := chargeSlots(ctx, tx, charges)
+	if err != nil {
+		return "", err
+	}
+	in.ServiceFrom, in.ServiceTo = "", ""
+	for _, c := range charges {
+		when := frDate(c.CreatedAt, loc)
+		first := c.CreatedAt.In(loc).Format(time.DateOnly)
+		last := first
+		if sl, ok := slots[c.ReservationID]; ok {
+			when = frSlot(sl.StartsAt, sl.EndsAt, loc)
+			first, last = serviceDays(sl, loc)
 		}
-		in.ServiceTo = c.CreatedAt.In(loc).Format("2006-01-02")
+		in.Lines = append(in.Lines, invoicing.InvoiceLineInput{Description: c.Description + " — " + when,
+			QuantityMilli: 1000, UnitPriceCents: c.AmountCents, PriceIncludesVAT: true, VATRateBP: c.VATRateBP})
+		if in.ServiceFrom == "" || first < in.ServiceFrom {
+			in.ServiceFrom = first
+		}
+		if last > in.ServiceTo {
+			in.ServiceTo = last
+		}
 	}
 	inv, err := s.invoicer.Issue(ctx, tx, in)
 	if err != nil {
@@ -55,25 +71,30 @@ func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Paym
 // invoice for exactly the amount refunded, TTC, to the cent
 // (IssueCreditNote splits it into HT and VAT by the invoices' own
 // rounding; partial refunds add up exactly to the invoice). A payment
-// recorded before invoicing existed has no invoice to credit.
-func (s *Service) issueCreditNote(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64) (string, error) {
+// recorded before invoicing existed has no invoice to credit. reason is
+// the one given with the refund; without one (a refund made in Stripe's
+// dashboard) the credit note says it is a refund.
+func (s *Service) issueCreditNote(ctx context.Context, tx bun.IDB, pay *Payment, refundCents int64, reason string) (*invoicing.Invoice, error) {
 	if pay.InvoiceID == nil {
-		return "", s.refunded(ctx, tx, pay, refundCents, nil)
+		return nil, s.refunded(ctx, tx, pay, refundCents, nil)
 	}
-	reason := "Remboursement"
-	if refundCents < pay.AmountCents {
+	switch {
+	case reason != "":
+	case refundCents < pay.AmountCents:
 		reason = "Remboursement partiel"
+	default:
+		reason = "Remboursement"
 	}
 	in := invoicing.CreditNoteInput{Reason: reason, AmountCents: refundCents,
 		Refund: &invoicing.InvoicePayment{PaidAt: s.now(), Method: pay.Method, Reference: pay.Reference}}
 	cn, err := s.invoicer.IssueCreditNote(ctx, tx, *pay.InvoiceID, in)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := s.refunded(ctx, tx, pay, refundCents, cn); err != nil {
-		return "", err
+		return nil, err
 	}
-	return cn.ID, nil
+	return cn, nil
 }
 
 func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *Plan, what *Purchase) invoicing.InvoiceInput {
@@ -135,8 +156,10 @@ func (s *Service) invoiceFor(ctx context.Context, tx bun.IDB, pay *Payment, p *P
 	return invoicing.InvoiceInput{
 		SiteID: site,
 		Buyer:  buyer,
-		Lines: []invoicing.InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: pay.AmountCents,
-			PriceIncludesVAT: true, VATRateBP: p.VATRateBP}},
+		// A discounted sale shows the list price, the discount and its
+		// reason; the line's totals (and VAT) are the net's, pay.AmountCents.
+		Lines: []invoicing.InvoiceLineInput{{Description: desc, QuantityMilli: 1000, UnitPriceCents: pay.AmountCents + pay.DiscountCents,
+			PriceIncludesVAT: true, VATRateBP: p.VATRateBP, DiscountCents: pay.DiscountCents, DiscountReason: pay.DiscountReason}},
 		ServiceFrom: from,
 		ServiceTo:   to,
 		Payment:     &invoicing.InvoicePayment{PaidAt: paidAt, Method: pay.Method, Reference: strings.TrimSpace(pay.Reference)},

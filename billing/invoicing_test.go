@@ -97,15 +97,15 @@ func TestOnSiteRefundIssuesCreditNotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.bill.Refund(ctx, out.Payment.ID, 1000); err != nil {
+	if _, err := f.bill.Refund(ctx, out.Payment.ID, 1000, "Geste commercial"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.bill.Refund(ctx, out.Payment.ID, 1501); err == nil {
+	if _, err := f.bill.Refund(ctx, out.Payment.ID, 1501, "Geste commercial"); err == nil {
 		t.Fatal("refunding more than was paid succeeded")
 	}
-	pay, err := f.bill.Refund(ctx, out.Payment.ID, 1500)
-	if err != nil || pay.Status != "refunded" {
-		t.Fatalf("full refund = %+v, %v", pay, err)
+	res, err := f.bill.Refund(ctx, out.Payment.ID, 1500, "Geste commercial")
+	if err != nil || res.Payment.Status != "refunded" || res.CreditNote == nil {
+		t.Fatalf("full refund = %+v, %v", res, err)
 	}
 	invs, _, err := iv.List(ctx, invoicing.InvoiceFilter{UserID: u})
 	if err != nil {
@@ -148,7 +148,7 @@ func TestPartialRefundsCreditExactly(t *testing.T) {
 	}
 	want := map[int64][2]int64{1: {-1, 0}, 999: {-832, -167}, 1500: {-1250, -250}} // refund → HT, VAT
 	for _, cents := range []int64{1, 999, 1500} {
-		if _, err := f.bill.Refund(ctx, out.Payment.ID, cents); err != nil {
+		if _, err := f.bill.Refund(ctx, out.Payment.ID, cents, "Geste commercial"); err != nil {
 			t.Fatal(err)
 		}
 		invs, _, err := iv.List(ctx, invoicing.InvoiceFilter{UserID: u})

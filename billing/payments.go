@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -43,9 +44,13 @@ type Payment struct {
 	StripePaymentIntentID   *string          `bun:"stripe_payment_intent_id"`
 	InvoiceID               *string          `bun:"invoice_id"`
 	Buyer                   *invoicing.Buyer `bun:"buyer,type:json"`
-	CreatedAt               time.Time        `bun:"created_at"`
-	PaidAt                  *time.Time       `bun:"paid_at"`
-	UpdatedAt               time.Time        `bun:"updated_at"`
+	// DiscountCents was taken off the list price (AmountCents is the net
+	// received); DiscountReason says why.
+	DiscountCents  int64      `bun:"discount_cents"`
+	DiscountReason string     `bun:"discount_reason"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	PaidAt         *time.Time `bun:"paid_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
 }
 
 // OnSitePayment is a payment a manager takes at the desk.
@@ -61,6 +66,50 @@ type OnSitePayment struct {
 	// Buyer is who the invoice is made out to: the billing address, and a
 	// business's SIREN and VAT number. The name defaults to the account's.
 	Buyer *invoicing.Buyer
+	// Discount, when set, lowers the plan's price for this sale: the only
+	// way a manager sells at another price than the plan's.
+	Discount *Discount
+}
+
+// Discount is taken off a plan's price at the desk: an amount TTC or a
+// whole percentage (1 to 100), never both, with a mandatory reason.
+type Discount struct {
+	AmountCents int64
+	Percent     int
+	Reason      string
+}
+
+// maxDiscountReason is the longest reason, in characters.
+const maxDiscountReason = 500
+
+// cents is the discount on priceCents: a percentage is rounded half up
+// to the cent. The result is checked against the price by the caller.
+func (d *Discount) cents(priceCents int64) int64 {
+	if d == nil {
+		return 0
+	}
+	if d.Percent != 0 {
+		return (2*priceCents*int64(d.Percent) + 100) / 200
+	}
+	return d.AmountCents
+}
+
+// checkDiscount checks a discount's own fields; it is nil or valid after.
+func checkDiscount(v *errs.Validator, d *Discount) {
+	if d == nil {
+		return
+	}
+	d.Reason = strings.TrimSpace(d.Reason)
+	v.Check(d.Reason != "", "discount.reason", "is required with a discount")
+	v.Check(utf8.RuneCountInString(d.Reason) <= maxDiscountReason, "discount.reason", "must be at most %d characters", maxDiscountReason)
+	switch {
+	case d.Percent != 0 && d.AmountCents != 0:
+		v.Add("discount", "give amount_cents or percent, not both")
+	case d.Percent != 0:
+		v.Check(d.Percent >= 1 && d.Percent <= 100, "discount.percent", "must be a whole percentage between 1 and 100")
+	default:
+		v.Check(d.AmountCents > 0, "discount.amount_cents", "must be positive")
+	}
 }
 
 // Purchase is what a payment bought.
@@ -92,7 +141,8 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 	default:
 		v.Add("method", "must be cash, cheque, transfer or card")
 	}
-	v.Check(in.AmountCents > 0 && in.AmountCents <= maxPlanPriceCents, "amount_cents", "must be the plan's price, between 1 and %d", maxPlanPriceCents)
+	v.Check(in.AmountCents >= 0 && in.AmountCents <= maxPlanPriceCents, "amount_cents", "must be the plan's price less any discount, between 0 and %d", maxPlanPriceCents)
+	checkDiscount(&v, in.Discount)
 	v.Check(len(in.Reference) <= 200, "reference", "must be at most 200 bytes")
 	v.Check(in.UserID != "", "user_id", "is required")
 	if err := v.Err(); err != nil {
@@ -115,8 +165,14 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 	if !p.Active {
 		return nil, errs.Invalid("plan_id", "this plan is no longer on sale")
 	}
-	if in.AmountCents != p.PriceCents {
-		return nil, errs.Invalid("amount_cents", "must be the plan's price, %d", p.PriceCents)
+	discount := in.Discount.cents(p.PriceCents)
+	if discount > p.PriceCents {
+		return nil, errs.Invalid("discount.amount_cents", "must not exceed the plan's price, %d", p.PriceCents)
+	}
+	if in.AmountCents != p.PriceCents-discount {
+		// The amount is never free: only a discount, with its reason,
+		// changes it.
+		return nil, errs.Invalid("amount_cents", "must be the plan's price less the discount, %d", p.PriceCents-discount)
 	}
 	out := &Purchase{}
 	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -154,6 +210,9 @@ func (s *Service) RecordOnSitePayment(ctx context.Context, in OnSitePayment) (*P
 		pay := &Payment{ID: id.New(), UserID: in.UserID, SiteID: &site, Purpose: p.Kind, TargetID: &target, PlanID: &p.ID,
 			AmountCents: in.AmountCents, Method: in.Method, Provider: SourceOnSite, Status: "succeeded",
 			Reference: strings.TrimSpace(in.Reference), RecordedBy: &in.RecordedBy, Buyer: in.Buyer, CreatedAt: now, PaidAt: &now, UpdatedAt: now}
+		if in.Discount != nil {
+			pay.DiscountCents, pay.DiscountReason = discount, in.Discount.Reason
+		}
 		if _, err := tx.NewInsert().Model(pay).Exec(ctx); err != nil {
 			return fmt.Errorf("insert payment: %w", err)
 		}

@@ -253,7 +253,7 @@ func (s *Service) SettleChargesFor(ctx context.Context, p *identity.Principal, i
 }
 
 // RefundFor gives money back on a payment on behalf of p (see mayRefund).
-func (s *Service) RefundFor(ctx context.Context, p *identity.Principal, paymentID string, amountCents int64) (*Payment, error) {
+func (s *Service) RefundFor(ctx context.Context, p *identity.Principal, paymentID string, amountCents int64, reason string) (*Refunded, error) {
 	pay, err := s.GetPayment(ctx, paymentID)
 	if err != nil {
 		return nil, err
@@ -261,7 +261,7 @@ func (s *Service) RefundFor(ctx context.Context, p *identity.Principal, paymentI
 	if err := mayRefund(p, pay); err != nil {
 		return nil, err
 	}
-	return s.Refund(ctx, pay.ID, amountCents)
+	return s.Refund(ctx, pay.ID, amountCents, reason)
 }
 
 // CheckoutFor opens an online payment for the calling member.

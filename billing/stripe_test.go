@@ -53,6 +53,7 @@ type invoiceRecorder struct {
 	mu       sync.Mutex
 	invoiced []invoicing.InvoiceInput // what each invoice was for
 	credited []int64                  // the amount of each credit note
+	reasons  []string                 // and its reason
 }
 
 func (h *invoiceRecorder) Issue(ctx context.Context, tx bun.IDB, in invoicing.InvoiceInput) (*invoicing.Invoice, error) {
@@ -66,6 +67,7 @@ func (h *invoiceRecorder) IssueCreditNote(ctx context.Context, tx bun.IDB, origi
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.credited = append(h.credited, in.AmountCents)
+	h.reasons = append(h.reasons, in.Reason)
 	return &invoicing.Invoice{ID: fmt.Sprintf("avoir_%d", len(h.credited))}, nil
 }
 
@@ -73,6 +75,12 @@ func (h *invoiceRecorder) invoices() []invoicing.InvoiceInput {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]invoicing.InvoiceInput(nil), h.invoiced...)
+}
+
+func (h *invoiceRecorder) creditReasons() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.reasons...)
 }
 
 func (h *invoiceRecorder) credits() []int64 {

@@ -171,6 +171,9 @@ type stripePayment struct {
 	Payment         `bun:",extend"`
 	StripeInvoiceID *string `bun:"stripe_invoice_id"`
 	RefundedCents   int64   `bun:"refunded_cents"`
+	// RefundReason is the reason of a refund asked through Relais, kept
+	// until its credit note is issued.
+	RefundReason string `bun:"refund_reason"`
 }
 
 // stripeMembership is a membership with the time of the Stripe state it
@@ -682,5 +685,6 @@ func (s *Service) onChargeRefunded(ctx context.Context, tx bun.IDB, ev *stripe.E
 	if ch.AmountRefunded <= pay.RefundedCents {
 		return nil // an older view of the refunds
 	}
-	return s.recordRefund(ctx, tx, &pay, ch.AmountRefunded, ch.Refunded)
+	_, err = s.recordRefund(ctx, tx, &pay, ch.AmountRefunded, ch.Refunded)
+	return err
 }

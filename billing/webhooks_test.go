@@ -408,6 +408,24 @@ func TestStripeWebhooks(t *testing.T) {
 		}
 	})
 
+	t.Run("refund reason", func(t *testing.T) {
+		t.Parallel()
+		f := newStripeFixture(t, 1, mock)
+		res := f.paid(t, PlanDayPass)
+		// Asked through Relais: the reason waits on the payment for the
+		// webhook's credit note.
+		out, err := f.bill.Refund(context.Background(), res.PaymentID, 1000, "Machine en panne")
+		if err != nil || out.CreditNote != nil {
+			t.Fatalf("refund at Stripe = %+v, %v", out, err)
+		}
+		f.mustDeliver(t, stripetest.Event("charge.refunded", day(3, 3), stripetest.Charge(intentID(res), "", 2500, 1000)))
+		// Then one made in Stripe's dashboard, without a reason.
+		f.mustDeliver(t, stripetest.Event("charge.refunded", day(3, 4), stripetest.Charge(intentID(res), "", 2500, 2500)))
+		if got := f.issued.creditReasons(); len(got) != 2 || got[0] != "Machine en panne" || got[1] != "Remboursement partiel" {
+			t.Fatalf("credit note reasons %q", got)
+		}
+	})
+
 	t.Run("refunds", func(t *testing.T) {
 		t.Parallel()
 		f := newStripeFixture(t, 1, mock)

@@ -129,6 +129,7 @@ func pdfLines(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 		if l.PriceBasis == "ttc" {
 			desc += "\n(prix unitaire TTC " + Euro(l.UnitPriceTTCCents) + ")"
 		}
+		desc += discountText(l)
 		// SplitText measures UTF-8 (it would mangle cp1252 bytes), so it only
 		// estimates the height to decide on a page break; MultiCell, which
 		// works on the translated bytes, draws the text and gives the height.
@@ -206,6 +207,32 @@ func pdfMentions(pdf *fpdf.Fpdf, tr func(string) string, inv *Invoice) {
 		pdf.Ln(3)
 		pdf.MultiCell(0, 4.5, tr(inv.Notes), "", "L", false)
 	}
+}
+
+// discountText prints a discounted line's list price, its discount with
+// the reason, and the net the totals are computed on (VAT on the net), in
+// the line's price basis.
+func discountText(l InvoiceLine) string {
+	if l.DiscountCents == 0 {
+		return ""
+	}
+	basis, unit, net := "HT", l.UnitPriceHTCents, l.TotalHTCents
+	if l.PriceBasis == "ttc" {
+		basis, unit, net = "TTC", l.UnitPriceTTCCents, l.TotalTTCCents
+	}
+	list := roundHalfUp(l.QuantityMilli*abs(unit), 1000)
+	if unit < 0 {
+		list = -list
+	}
+	return fmt.Sprintf("\nPrix catalogue : %s %s\nRemise : -%s %s (%s)\nNet : %s %s",
+		Euro(list), basis, Euro(l.DiscountCents), basis, l.DiscountReason, Euro(net), basis)
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func servicePeriod(inv *Invoice) string {

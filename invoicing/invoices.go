@@ -90,6 +90,12 @@ type InvoiceLineInput struct {
 	UnitPriceCents   int64
 	PriceIncludesVAT bool
 	VATRateBP        int
+	// DiscountCents is taken off the line's gross amount, in the same basis
+	// as the price (TTC when PriceIncludesVAT), before VAT is computed: the
+	// VAT is the VAT of the net. DiscountReason says why (required with a
+	// discount); both are printed on the line.
+	DiscountCents  int64
+	DiscountReason string
 }
 
 // InvoicePayment records how a document was settled (or refunded, for a
@@ -223,6 +229,10 @@ type InvoiceLine struct {
 	// the original line (a partial refund) rather than a quantity of it: it
 	// reads "1 × the amount", and later credits of that line go by amount.
 	AmountCredit bool `bun:"amount_credit"`
+	// DiscountCents (in the price basis) was taken off the gross amount
+	// (quantity × unit price) before VAT; the totals are the net's.
+	DiscountCents  int64  `bun:"discount_cents"`
+	DiscountReason string `bun:"discount_reason"`
 }
 
 // Rounding. Amounts are integer cents and every line is rounded on its own,
@@ -247,7 +257,13 @@ func roundHalfUp(n, d int64) int64 {
 
 // lineAmounts applies the rounding rule above to a quantity of a line.
 func lineAmounts(qtyMilli, unitCents int64, includesVAT bool, rateBP int) (ht, vat, ttc int64) {
-	gross := roundHalfUp(qtyMilli*unitCents, 1000)
+	return netAmounts(roundHalfUp(qtyMilli*unitCents, 1000), includesVAT, rateBP)
+}
+
+// netAmounts splits a line's amount after any discount (TTC when
+// includesVAT, else HT) into HT, VAT and TTC: the VAT is always that of
+// the net, by the rounding rule above.
+func netAmounts(gross int64, includesVAT bool, rateBP int) (ht, vat, ttc int64) {
 	if includesVAT {
 		ht, vat = SplitTTC(gross, rateBP) // the same split as a plan's price
 		return ht, vat, gross
@@ -629,6 +645,7 @@ func draftLines(v *errs.Validator, in []InvoiceLineInput, seller Seller) []Invoi
 		checkDocText(v, f+".description", l.Description, 500)
 		v.Check(l.QuantityMilli > 0 && l.QuantityMilli <= MaxQuantityMilli, f+".quantity_milli", "must be between 1 and %d (thousandths)", MaxQuantityMilli)
 		v.Check(l.UnitPriceCents >= 0 && l.UnitPriceCents <= MaxUnitPriceCents, f+".unit_price_cents", "must be between 0 and %d cents", MaxUnitPriceCents)
+		checkDiscount(v, f, &l)
 		switch {
 		case !slices.Contains(VATRates, l.VATRateBP):
 			v.Add(f+".vat_rate_bp", "must be one of 0, 550, 1000, 2000 (basis points)")
@@ -666,12 +683,27 @@ func draftTerms(v *errs.Validator, in *InvoiceInput) string {
 	return to
 }
 
+// checkDiscount checks a line's discount: at most the line's gross amount,
+// with a reason of at most 500 characters.
+func checkDiscount(v *errs.Validator, f string, l *InvoiceLineInput) {
+	l.DiscountReason = strings.TrimSpace(l.DiscountReason)
+	if l.DiscountCents == 0 && l.DiscountReason == "" {
+		return
+	}
+	gross := roundHalfUp(l.QuantityMilli*l.UnitPriceCents, 1000)
+	v.Check(l.DiscountCents > 0 && l.DiscountCents <= gross, f+".discount_cents", "must be between 1 and the line's amount, %d cents", gross)
+	v.Check(l.DiscountReason != "", f+".discount_reason", "is required with a discount")
+	checkDocText(v, f+".discount_reason", l.DiscountReason, 500)
+}
+
 func newInvoiceLine(pos int, l InvoiceLineInput) InvoiceLine {
-	ht, vat, ttc := lineAmounts(l.QuantityMilli, l.UnitPriceCents, l.PriceIncludesVAT, l.VATRateBP)
+	gross := roundHalfUp(l.QuantityMilli*l.UnitPriceCents, 1000)
+	ht, vat, ttc := netAmounts(gross-l.DiscountCents, l.PriceIncludesVAT, l.VATRateBP)
 	line := InvoiceLine{
 		Position: pos, Description: l.Description, QuantityMilli: l.QuantityMilli, VATRateBP: l.VATRateBP,
 		PriceBasis: "ht", UnitPriceHTCents: l.UnitPriceCents,
 		TotalHTCents: ht, TotalVATCents: vat, TotalTTCCents: ttc,
+		DiscountCents: l.DiscountCents, DiscountReason: l.DiscountReason,
 	}
 	if l.PriceIncludesVAT {
 		line.PriceBasis = "ttc"
@@ -807,7 +839,7 @@ func creditLines(orig *Invoice, done map[int]credited, want []CreditLine, amount
 		for _, l := range orig.Lines {
 			d := done[l.Position]
 			switch {
-			case d.byAmount:
+			case d.byAmount || l.DiscountCents != 0:
 				if rest := l.TotalTTCCents - d.ttc; rest > 0 {
 					out = append(out, amountCreditLine(len(out)+1, l, d, rest))
 				}
@@ -826,6 +858,10 @@ func creditLines(orig *Invoice, done map[int]credited, want []CreditLine, amount
 			return nil, errs.Invalid(f+".position", "invoice %s has no line %d", orig.Number, w.Position)
 		}
 		d := done[w.Position]
+		if ol.DiscountCents != 0 {
+			return nil, errs.Rule(f+".position", "discounted_line_by_amount",
+				"line %d of invoice %s carries a discount: credit it by amount", w.Position, orig.Number)
+		}
 		if d.byAmount {
 			return nil, errs.Rule(f+".position", "line_credited_by_amount",
 				"line %d of invoice %s was partly refunded by amount: credit it by amount", w.Position, orig.Number)
@@ -1029,6 +1065,11 @@ func canonicalText(doc *Invoice) string {
 			// Written only when set, so documents issued before the flag
 			// existed keep their canonical bytes.
 			c.flag(p+"amount_credit", true)
+		}
+		if l.DiscountCents != 0 || l.DiscountReason != "" {
+			// Likewise written only when there is a discount.
+			c.num(p+"discount_cents", l.DiscountCents)
+			c.str(p+"discount_reason", l.DiscountReason)
 		}
 	}
 	for _, r := range doc.VATBreakdown {
