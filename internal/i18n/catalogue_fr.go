@@ -26,6 +26,10 @@ var french = map[string]string{
 	"you need a valid training for this machine":                                              "cette machine demande une formation valide",
 	"your reservation of this machine is not under way now":                                   "votre réservation de cette machine n’est pas en cours",
 
+	// api (period)
+	"%s must be a date (2026-12-01), a month (2026-12), a year, a local time (2026-12-01T09:00) or an RFC 3339 time (2026-12-01T09:00:00+01:00)": "%s doit être une date (2026-12-01), un mois (2026-12), une année, une heure locale (2026-12-01T09:00) ou une date et heure RFC 3339 (2026-12-01T09:00:00+01:00)",
+	"give either period or from and to, not both":                            "donnez soit period, soit from et to, pas les deux",
+	"period must be a month (2026-12), a year (2026) or a date (2026-12-01)": "period doit être un mois (2026-12), une année (2026) ou une date (2026-12-01)",
 	// api
 	"the body must be the form List-Unsubscribe=One-Click": "le corps doit être le formulaire List-Unsubscribe=One-Click",
 	"%d rows of the file are wrong; nothing was imported":  "%d lignes du fichier sont erronées ; rien n’a été importé",
