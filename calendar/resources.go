@@ -134,21 +134,22 @@ type Resource struct {
 	Rules             Rules        `bun:"rules"`
 	OpeningHours      OpeningHours `bun:"opening_hours"`
 	QualificationID   *string      `bun:"qualification_id"`
-	// PricePerHourCents is TTC (VAT included) at VATRateBP, like plans:
-	// what one hour costs the member.
-	PricePerHourCents int64 `bun:"price_per_hour_cents"`
-	VATRateBP         int   `bun:"vat_rate_bp"`
-	// LegacyPriceHTCents is the HT hourly price of a resource priced before
-	// prices were TTC (migration 20261207000700): charges keep the old
-	// computation (HT rounded, then VAT) so that no member pays a cent more
-	// or less, until a manager sets the price or the rate again.
-	LegacyPriceHTCents *int64 `bun:"legacy_price_ht_cents" json:"-"`
-	MemberBookable     bool   `bun:"member_bookable"`
+	PricePerHourCents int64        `bun:"price_per_hour_cents"` // TTC, at VATRateBP
+	MemberBookable    bool         `bun:"member_bookable"`
 	CreatedAt         time.Time    `bun:"created_at"`
 	UpdatedAt         time.Time    `bun:"updated_at"`
 	RetiredAt         *time.Time   `bun:"retired_at"`
 	// Version is bumped by every change (see resourceCache).
 	Version int64 `bun:"version" json:"-"`
+
+	// VATRateBP is the VAT rate of PricePerHourCents, which is TTC like
+	// plans' prices: what one hour costs the member.
+	VATRateBP int `bun:"vat_rate_bp"`
+	// LegacyPriceHTCents is the HT hourly price of a resource priced before
+	// prices were TTC (migration 20261207000700): charges keep the old
+	// computation (HT rounded, then VAT) so that no member pays a cent more
+	// or less, until a manager sets the price or the rate again.
+	LegacyPriceHTCents *int64 `bun:"legacy_price_ht_cents" json:"-"`
 
 	// Site is loaded only by getResourceAndSite, in the same query.
 	Site *Site `bun:"rel:belongs-to,join:site_id=id"`
