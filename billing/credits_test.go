@@ -62,7 +62,7 @@ func TestCreditsPayBookings(t *testing.T) {
 	ctx := context.Background()
 	anne := f.users[0]
 	laser := f.resource(t, calendar.KindMachine, 1440) // 14,40 € TTC an hour (12 € HT)
-	room := f.resource(t, calendar.KindRoom, 3000) // 30 € TTC an hour (25 € HT)
+	room := f.resource(t, calendar.KindRoom, 3000)     // 30 € TTC an hour (25 € HT)
 
 	// Nothing: refused as before.
 	if _, err := f.book(anne, laser, 3, 9, 10); code(err) != "membership_required" {
