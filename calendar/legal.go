@@ -40,7 +40,7 @@ type Legal struct {
 	// "TVA non applicable, art. 293 B du CGI" and no VAT.
 	VATExempt bool `json:"vat_exempt"`
 	// VATExemptBasis says why a VAT-exempt entity charges no VAT, as its
-	// invoices must (art. 242 nonies A, I-13° of annex II to the CGI):
+	// invoices must (art. 242 nonies A of annex II to the CGI):
 	// "293B" (the default, franchise en base) or "261-7-1" (services of a
 	// non-profit body to its members, art. 261-7-1° of the CGI). Empty when
 	// the entity charges VAT.
