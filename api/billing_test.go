@@ -181,7 +181,7 @@ func TestPayPerUseOverHTTP(t *testing.T) {
 	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
 		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "method": "transfer", "amount_cents": 50000, "buyer": buyerBody}}).expect(t, http.StatusCreated)
 	// The room is not included: with pay-per-use it is charged (its price is 0 in the fixture, so give it one).
-	f.h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2000}}).expect(t, http.StatusOK)
+	f.h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2400}}).expect(t, http.StatusOK) // TTC
 	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
 	var owed struct {
 		Items []struct {

@@ -24,7 +24,7 @@ func TestBookingToTheYear9999OverHTTP(t *testing.T) {
 	// The site open around the clock, the room priced, Anne on a
 	// pay-per-use membership: every rule but the bounds would let it through.
 	h.do(req{method: "PATCH", path: "/v1/sites/" + f.site, token: f.admin, body: `{"opening_hours": null}`}).expect(t, http.StatusOK)
-	h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2000}}).expect(t, http.StatusOK)
+	h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2400}}).expect(t, http.StatusOK) // TTC
 	f.membership(t, anneID, map[string]any{"resource_kinds": []string{"desk"}, "pay_per_use": true})
 	forever := "9999-12-31T00:00:00Z"
 	day := "?from=" + f.at(3, 0, 0) + "&to=" + f.at(4, 0, 0)

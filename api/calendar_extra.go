@@ -238,13 +238,10 @@ func toAvailabilityJSON(a *calendar.Availability) availabilityJSON {
 	return availabilityJSON{ResourceID: a.Resource.ID, Name: a.Resource.Name, Kind: a.Resource.Kind, Capacity: a.Resource.Capacity, Free: free}
 }
 
-func availabilityQuery(r *http.Request) (calendar.AvailabilityQuery, error) {
+func (s *Server) availabilityQuery(r *http.Request) (calendar.AvailabilityQuery, error) {
 	var q calendar.AvailabilityQuery
 	var err error
-	if q.From, err = queryTime(r, "from"); err != nil {
-		return q, err
-	}
-	if q.To, err = queryTime(r, "to"); err != nil {
+	if q.From, q.To, err = s.window(r); err != nil {
 		return q, err
 	}
 	if q.From.IsZero() || q.To.IsZero() {
@@ -267,7 +264,7 @@ func availabilityQuery(r *http.Request) (calendar.AvailabilityQuery, error) {
 }
 
 func (s *Server) handleSiteAvailability(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	q, err := availabilityQuery(r)
+	q, err := s.availabilityQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -353,7 +350,7 @@ func appendSiteAvailability(b []byte, as []calendar.Availability) []byte {
 }
 
 func (s *Server) handleResourceAvailability(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	q, err := availabilityQuery(r)
+	q, err := s.availabilityQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -397,7 +394,7 @@ func (s *Server) handleCreateResourceClosure(w http.ResponseWriter, r *http.Requ
 }
 
 func (s *Server) handleListResourceClosures(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	from, to, err := queryWindow(r)
+	from, to, err := s.window(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

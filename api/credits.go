@@ -136,7 +136,7 @@ func (s *Server) statementWindow(w http.ResponseWriter, r *http.Request, p *iden
 		s.writeError(w, r, err)
 		return time.Time{}, time.Time{}, false
 	}
-	from, to, err := queryWindow(r)
+	from, to, err := s.window(r)
 	if err == nil && !from.IsZero() && !to.IsZero() && !to.After(from) {
 		err = badRequest(http.StatusBadRequest, "invalid_parameter", "to", "to must be after from")
 	}

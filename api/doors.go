@@ -148,7 +148,7 @@ func (s *Server) eventFilter(w http.ResponseWriter, r *http.Request) (access.Eve
 	var f access.EventFilter
 	var err error
 	if f.After, f.Limit, err = page(r); err == nil {
-		f.From, f.To, err = queryWindow(r)
+		f.From, f.To, err = s.window(r)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -205,7 +205,7 @@ func (s *Server) handleExportAccessEvents(w http.ResponseWriter, r *http.Request
 	}
 	var f access.EventFilter
 	var err error
-	if f.From, f.To, err = queryWindow(r); err != nil {
+	if f.From, f.To, err = s.window(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

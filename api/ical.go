@@ -89,7 +89,7 @@ func (s *Server) handleRevokeFeedToken(w http.ResponseWriter, r *http.Request, p
 }
 
 func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	from, to, err := queryWindow(r)
+	from, to, err := s.window(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -103,7 +103,7 @@ func (s *Server) handleSiteFeed(w http.ResponseWriter, r *http.Request, p *ident
 }
 
 func (s *Server) handleResourceFeed(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	from, to, err := queryWindow(r)
+	from, to, err := s.window(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -115,11 +115,7 @@ func (s *Server) listInvoices(w http.ResponseWriter, r *http.Request, books *inv
 		s.writeError(w, r, err)
 		return
 	}
-	if f.From, err = queryTime(r, "from"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if f.To, err = queryTime(r, "to"); err != nil {
+	if f.From, f.To, err = s.window(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -155,8 +151,8 @@ func (s *Server) handleSiteInvoices(w http.ResponseWriter, r *http.Request, p *i
 }
 
 // exportWindow reads from/to for an export: both required.
-func exportWindow(r *http.Request) (time.Time, time.Time, error) {
-	from, to, err := queryWindow(r)
+func (s *Server) exportWindow(r *http.Request) (time.Time, time.Time, error) {
+	from, to, err := s.window(r)
 	if err != nil {
 		return from, to, err
 	}
@@ -172,7 +168,7 @@ func (s *Server) handleSiteInvoicesCSV(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	from, to, err := exportWindow(r)
+	from, to, err := s.exportWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -195,7 +191,7 @@ func (s *Server) handleSiteFEC(w http.ResponseWriter, r *http.Request, p *identi
 		s.writeError(w, r, err)
 		return
 	}
-	from, to, err := exportWindow(r)
+	from, to, err := s.exportWindow(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

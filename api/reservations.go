@@ -163,11 +163,7 @@ func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, 
 	}
 	q := r.URL.Query()
 	f := calendar.ReservationFilter{SiteID: q.Get("site_id"), ResourceID: q.Get("resource_id"), UserID: q.Get("user_id"), After: after, Limit: limit}
-	if f.From, err = queryTime(r, "from"); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if f.To, err = queryTime(r, "to"); err != nil {
+	if f.From, f.To, err = s.window(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -19,6 +19,7 @@ type resourceJSON struct {
 	OpeningHours      calendar.OpeningHours `json:"opening_hours"`
 	QualificationID   *string               `json:"qualification_id"`
 	PricePerHourCents int64                 `json:"price_per_hour_cents"`
+	VATRateBP         int                   `json:"vat_rate_bp"`
 	MemberBookable    bool                  `json:"member_bookable"`
 	Retired           bool                  `json:"retired"`
 	CreatedAt         time.Time             `json:"created_at"`
@@ -28,7 +29,7 @@ type resourceJSON struct {
 func toResourceJSON(r *calendar.Resource) resourceJSON {
 	return resourceJSON{ID: r.ID, SiteID: r.SiteID, Kind: r.Kind, Name: r.Name, Description: r.Description,
 		Capacity: r.Capacity, Rules: r.Rules, OpeningHours: r.OpeningHours, QualificationID: r.QualificationID,
-		PricePerHourCents: r.PricePerHourCents, MemberBookable: r.MemberBookable, Retired: r.RetiredAt != nil,
+		PricePerHourCents: r.PricePerHourCents, VATRateBP: r.VATRateBP, MemberBookable: r.MemberBookable, Retired: r.RetiredAt != nil,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
@@ -43,6 +44,7 @@ func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p 
 		OpeningHours      calendar.OpeningHours `json:"opening_hours"`
 		QualificationID   *string               `json:"qualification_id"`
 		PricePerHourCents int64                 `json:"price_per_hour_cents"`
+		VATRateBP         *int                  `json:"vat_rate_bp"`
 		MemberBookable    *bool                 `json:"member_bookable"`
 	}
 	if err := decode(r, &in); err != nil {
@@ -52,7 +54,7 @@ func (s *Server) handleCreateResource(w http.ResponseWriter, r *http.Request, p 
 	res, err := s.Calendar.CreateResource(r.Context(), p, siteID, calendar.NewResource{
 		Kind: in.Kind, Name: in.Name, Description: in.Description, Capacity: in.Capacity, Rules: in.Rules,
 		OpeningHours: in.OpeningHours, QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents,
-		MemberBookable: in.MemberBookable,
+		VATRateBP: in.VATRateBP, MemberBookable: in.MemberBookable,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -98,6 +100,7 @@ func (s *Server) handlePatchResource(w http.ResponseWriter, r *http.Request, p *
 		OpeningHours      optional[calendar.OpeningHours] `json:"opening_hours"`
 		QualificationID   optional[string]                `json:"qualification_id"`
 		PricePerHourCents *int64                          `json:"price_per_hour_cents"`
+		VATRateBP         *int                            `json:"vat_rate_bp"`
 		MemberBookable    *bool                           `json:"member_bookable"`
 		Retired           *bool                           `json:"retired"`
 	}
@@ -108,7 +111,7 @@ func (s *Server) handlePatchResource(w http.ResponseWriter, r *http.Request, p *
 	up := calendar.ResourceUpdate{Name: in.Name, Description: in.Description, Capacity: in.Capacity, Rules: in.Rules,
 		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null, QualificationID: in.QualificationID.ptr(),
 		ClearQualification: in.QualificationID.Set && in.QualificationID.Null, PricePerHourCents: in.PricePerHourCents,
-		MemberBookable: in.MemberBookable, Retired: in.Retired}
+		VATRateBP: in.VATRateBP, MemberBookable: in.MemberBookable, Retired: in.Retired}
 	if v := in.OpeningHours.ptr(); v != nil {
 		up.OpeningHours = *v
 		if up.OpeningHours == nil {

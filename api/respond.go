@@ -112,12 +112,3 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
-
-// queryWindow reads the optional from and to query parameters.
-func queryWindow(r *http.Request) (from, to time.Time, err error) {
-	if from, err = queryTime(r, "from"); err != nil {
-		return from, to, err
-	}
-	to, err = queryTime(r, "to")
-	return from, to, err
-}

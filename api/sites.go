@@ -174,7 +174,7 @@ func toClosureJSON(c *calendar.Closure) closureJSON {
 
 func (s *Server) handleListClosures(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	siteID := r.PathValue("site_id")
-	from, to, err := queryWindow(r)
+	from, to, err := s.window(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

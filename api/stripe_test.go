@@ -218,7 +218,7 @@ func TestChargesCheckoutOverHTTP(t *testing.T) {
 		"price_cents": 50000, "includes": map[string]any{"resource_kinds": []string{"desk"}, "pay_per_use": true}}}).expect(t, http.StatusCreated).decode(t, &plan)
 	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
 		body: map[string]any{"user_id": anneID, "plan_id": plan.ID, "method": "transfer", "amount_cents": 50000, "buyer": buyerBody}}).expect(t, http.StatusCreated)
-	f.h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2000}}).expect(t, http.StatusOK)
+	f.h.do(req{method: "PATCH", path: "/v1/resources/" + f.room, token: f.manager, body: map[string]any{"price_per_hour_cents": 2400}}).expect(t, http.StatusOK) // TTC
 	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
 	f.book(anne, f.room, f.at(4, 9, 0), f.at(4, 11, 0)).expect(t, http.StatusCreated)
 	body := map[string]any{"site_id": f.site, "buyer": buyerBody, "success_url": "https://app.example.fr/ok", "cancel_url": "https://app.example.fr/annule"}

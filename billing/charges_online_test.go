@@ -29,7 +29,7 @@ func newChargesFixture(t *testing.T, apiURL string) (*stripeFixture, []UsageChar
 	if err != nil {
 		t.Fatal(err)
 	}
-	room, err := f.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 8, PricePerHourCents: 2000})
+	room, err := f.cal.CreateResource(ctx, identity.System(), f.site.ID, calendar.NewResource{Kind: calendar.KindRoom, Name: "Salle", Capacity: 8, PricePerHourCents: 2400})
 	if err != nil {
 		t.Fatal(err)
 	}

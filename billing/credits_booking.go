@@ -10,23 +10,28 @@ import (
 	"github.com/relais-tierslieux/relais/ledger"
 )
 
-// usePrice is the price of minutes of a resource at its hourly price (HT),
-// rounded half up to the cent, and its VAT unless the site is exempt.
+// usePrice is the TTC price of minutes of a resource, rounded half up to
+// the cent, and its VAT rate: the resource's rate, 0 if the site is exempt.
+// The hourly price is TTC (as plans); a resource migrated from an HT price
+// keeps the old computation, HT rounded then VAT (see
+// calendar.Resource.LegacyPriceHTCents), so that charges did not move.
 //
 // It cannot overflow: a price is at most 1 000 000 cents an hour
 // (calendar's validation), and a reservation lasts at most
-// calendar.MaxBookingMinutes (744 000 000 cents HT at that price). Even
+// calendar.MaxBookingMinutes (744 000 000 cents at that price). Even
 // the most minutes a time.Duration holds, about 1.5 × 10^8 (a machine's
 // overrun is measured in one), keep perHourCents × minutes × 2 near
 // 3 × 10^14, far below int64's 9.2 × 10^18.
-func usePrice(perHourCents int64, vatExempt bool, minutes int) (ht, vat int64, rateBP int) {
-	rateBP = 2000
+func usePrice(res *calendar.Resource, vatExempt bool, minutes int) (ttc int64, rateBP int) {
+	rateBP = res.VATRateBP
 	if vatExempt {
 		rateBP = 0
 	}
-	ht = (perHourCents*int64(minutes)*2 + 60) / 120
-	vat = (ht*int64(rateBP)*2 + 10000) / 20000
-	return ht, vat, rateBP
+	if res.LegacyPriceHTCents != nil {
+		ht := (*res.LegacyPriceHTCents*int64(minutes)*2 + 60) / 120
+		return ht + (ht*int64(rateBP)*2+10000)/20000, rateBP
+	}
+	return (res.PricePerHourCents*int64(minutes)*2 + 60) / 120, rateBP
 }
 
 // payWithCredits pays minutes of a booking with the member's credit usable
@@ -39,8 +44,8 @@ func (s *Service) payWithCredits(ctx context.Context, tx bun.IDB, r *calendar.Re
 		Minutes: minutes, All: all}
 	if res.PricePerHourCents > 0 {
 		b.Price = func(minutes int) int64 {
-			ht, vat, _ := usePrice(res.PricePerHourCents, vatExempt, minutes)
-			return ht + vat
+			ttc, _ := usePrice(res, vatExempt, minutes)
+			return ttc
 		}
 	}
 	return s.ledger.PayBooking(ctx, tx, b)

@@ -61,8 +61,8 @@ func TestCreditsPayBookings(t *testing.T) {
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	anne := f.users[0]
-	laser := f.resource(t, calendar.KindMachine, 1200) // 12 €/h HT
-	room := f.resource(t, calendar.KindRoom, 2500)
+	laser := f.resource(t, calendar.KindMachine, 1440) // 14,40 € TTC an hour (12 € HT)
+	room := f.resource(t, calendar.KindRoom, 3000)     // 30 € TTC an hour (25 € HT)
 
 	// Nothing: refused as before.
 	if _, err := f.book(anne, laser, 3, 9, 10); code(err) != "membership_required" {
@@ -89,7 +89,7 @@ func TestCreditsPayBookings(t *testing.T) {
 		t.Fatalf("after a refusal, machine minutes = %d, want 60", got)
 	}
 	// Money credit pays the rest at the pay-per-use price TTC: 60 min at
-	// 12 €/h HT = 12,00 + 2,40 VAT.
+	// 14,40 € TTC an hour (12,00 HT + 2,40 VAT).
 	f.grant(t, anne, ledger.UnitCents, "", 5000, nil)
 	r2, err := f.book(anne, laser, 4, 9, 11)
 	if err != nil {
@@ -101,7 +101,7 @@ func TestCreditsPayBookings(t *testing.T) {
 	if got := f.balance(t, anne, ledger.UnitCents, ""); got != 5000-1440 {
 		t.Fatalf("money = %d, want %d", got, 5000-1440)
 	}
-	// Money pays a room too: 1 h at 25 €/h HT = 30 € TTC.
+	// Money pays a room too: 1 h at 30 € TTC.
 	if _, err := f.book(anne, room, 5, 9, 10); err != nil {
 		t.Fatalf("money on a room: %v", err)
 	}
@@ -126,7 +126,7 @@ func TestCreditsPayBookings(t *testing.T) {
 func TestCreditsAfterIncludedHoursAndBeforePayPerUse(t *testing.T) {
 	f := newFixture(t, 1)
 	anne := f.users[0]
-	room := f.resource(t, calendar.KindRoom, 3000)
+	room := f.resource(t, calendar.KindRoom, 3600)
 	// One included hour of room a month, and pay-per-use beyond.
 	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
 		Includes: billing.Includes{PayPerUse: true, Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}})
@@ -153,7 +153,7 @@ func TestCreditsSoonestExpiringFirstAndExpiry(t *testing.T) {
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	anne := f.users[0]
-	room := f.resource(t, calendar.KindRoom, 1000) // 10 €/h HT → 12 € TTC an hour
+	room := f.resource(t, calendar.KindRoom, 1200) // 12 € TTC an hour (10 € HT)
 	in10, in30 := f.clock.AddDate(0, 0, 10), f.clock.AddDate(0, 0, 30)
 	f.grant(t, anne, ledger.UnitCents, "", 1000, &in30)
 	f.grant(t, anne, ledger.UnitCents, "", 1000, nil)
@@ -357,7 +357,7 @@ func TestCreditsConcurrentGiftsAndSpends(t *testing.T) {
 	f := newFixture(t, 2)
 	ctx := context.Background()
 	anne, bob := f.users[0], f.users[1]
-	room := f.resource(t, calendar.KindRoom, 1000)
+	room := f.resource(t, calendar.KindRoom, 1200)
 	f.grant(t, anne, ledger.UnitCents, "", 5000, nil)
 	f.grant(t, bob, ledger.UnitCents, "", 5000, nil)
 	var wg sync.WaitGroup
@@ -397,7 +397,7 @@ func TestCreditsTopUpIncludedHoursWithoutPayPerUse(t *testing.T) {
 	f := newFixture(t, 1)
 	ctx := context.Background()
 	anne := f.users[0]
-	room := f.resource(t, calendar.KindRoom, 3000)
+	room := f.resource(t, calendar.KindRoom, 3600)
 	p := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
 		Includes: billing.Includes{Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 60}}}})
 	f.pay(t, anne, p, "")

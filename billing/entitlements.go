@@ -346,12 +346,12 @@ func (s *Service) use(ctx context.Context, tx bun.IDB, r *calendar.Reservation, 
 	return nil
 }
 
-// charge records pay-per-use time at the resource's hourly price (HT),
-// rounded to the cent, plus VAT unless the site is exempt.
+// charge records pay-per-use time at the resource's hourly price (TTC,
+// see usePrice).
 func (s *Service) charge(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int) error {
-	ht, vat, rate := usePrice(res.PricePerHourCents, vatExempt, minutes)
+	ttc, rate := usePrice(res, vatExempt, minutes)
 	c := &UsageCharge{ID: id.New(), ReservationID: r.ID, UserID: *r.UserID, SiteID: res.SiteID,
-		Description: fmt.Sprintf("%s — %d min", res.Name, minutes), Minutes: minutes, AmountCents: ht + vat,
+		Description: fmt.Sprintf("%s — %d min", res.Name, minutes), Minutes: minutes, AmountCents: ttc,
 		VATRateBP: rate, Status: "open", CreatedAt: s.now()}
 	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 		return fmt.Errorf("record usage charge: %w", err)

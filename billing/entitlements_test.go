@@ -149,8 +149,8 @@ func TestEntitlements(t *testing.T) {
 	f := newFixture(t, 4)
 	nomade, resident, passer, nobody := f.users[0], f.users[1], f.users[2], f.users[3]
 	desk := f.resource(t, calendar.KindDesk, 0)
-	room := f.resource(t, calendar.KindRoom, 2000) // 20 € HT an hour beyond what plans include
-	laser := f.resource(t, calendar.KindMachine, 3000)
+	room := f.resource(t, calendar.KindRoom, 2400) // 24 € TTC (20 € HT) an hour beyond what plans include
+	laser := f.resource(t, calendar.KindMachine, 3600)
 	nomadePlan := f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Nomade", PriceCents: 30000,
 		Includes: billing.Includes{ResourceKinds: []string{calendar.KindDesk, calendar.KindZone},
 			Allowances: []billing.Allowance{{ResourceKind: calendar.KindRoom, MinutesPerPeriod: 120}}}})
@@ -412,7 +412,7 @@ func TestMachineOverrun(t *testing.T) {
 	u := f.users[0]
 	f.pay(t, u, f.plan(t, billing.NewPlan{Kind: billing.PlanMembership, Name: "Fablab", PriceCents: 3000,
 		Includes: billing.Includes{Allowances: []billing.Allowance{{ResourceKind: calendar.KindMachine, MinutesPerPeriod: 70}}, PayPerUse: true}}), "")
-	laser := f.resource(t, calendar.KindMachine, 1200) // 12 € HT an hour
+	laser := f.resource(t, calendar.KindMachine, 1440) // 14,40 € TTC (12 € HT) an hour
 	r, err := f.book(u, laser, 3, 10, 11)
 	if err != nil {
 		t.Fatal(err)

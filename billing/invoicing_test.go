@@ -58,7 +58,7 @@ func TestSettlePayPerUseCharges(t *testing.T) {
 		AmountCents: 50000, RecordedBy: u, Buyer: buyer}); err != nil {
 		t.Fatal(err)
 	}
-	room := f.resource(t, calendar.KindRoom, 2000) // 20 € HT an hour
+	room := f.resource(t, calendar.KindRoom, 2400) // 24 € TTC (20 € HT) an hour
 	for _, day := range []int{3, 4} {
 		if _, err := f.book(u, room, day, 9, 10); err != nil {
 			t.Fatal(err)

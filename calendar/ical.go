@@ -161,7 +161,7 @@ func (svc *Service) FeedUser(ctx context.Context, token string) (string, error) 
 // so that subscribed calendar apps remove the event.
 func (svc *Service) UserFeed(ctx context.Context, userID string) (*Feed, error) {
 	since := svc.now().Add(-feedPast)
-	rows, err := svc.feedEvents(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+	rows, err := svc.feedEvents(ctx, false, func(q *bun.SelectQuery) *bun.SelectQuery {
 		return q.Where("rv.user_id = ? AND rv.kind = ? AND rv.ends_at > ?", userID, ReservationBooking, since).
 			Where("(rv.status <> ? OR rv.cancelled_at > ?)", StatusCancelled, since)
 	})
@@ -186,7 +186,7 @@ func (svc *Service) SiteFeed(ctx context.Context, p *identity.Principal, siteID 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := svc.feedEvents(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+	rows, err := svc.feedEvents(ctx, true, func(q *bun.SelectQuery) *bun.SelectQuery {
 		return q.Where("rv.site_id = ? AND rv.status <> ? AND rv.starts_at < ? AND rv.ends_at > ? AND rv.busy_until > ?", site.ID, StatusCancelled, to, from, from)
 	})
 	if err != nil {
@@ -212,7 +212,7 @@ func (svc *Service) ResourceFeed(ctx context.Context, p *identity.Principal, res
 	if err != nil {
 		return nil, err
 	}
-	rows, err := svc.feedEvents(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+	rows, err := svc.feedEvents(ctx, true, func(q *bun.SelectQuery) *bun.SelectQuery {
 		return q.Where("rv.resource_id = ? AND rv.status <> ? AND rv.starts_at < ? AND rv.ends_at > ? AND rv.busy_until > ?", res.ID, StatusCancelled, to, from, from)
 	})
 	if err != nil {
@@ -241,19 +241,24 @@ func (svc *Service) feedWindow(from, to time.Time) (time.Time, time.Time, error)
 	return from, to, nil
 }
 
-// feedEvent is a reservation with the resource and site its event names.
+// feedEvent is a reservation with the resource and site its event names,
+// and in a manager's feed the booker's name.
 type feedEvent struct {
 	*Reservation
-	res  *Resource
-	site *Site
+	res    *Resource
+	site   *Site
+	booker string
 }
 
 // feedEvents loads the reservations filter selects, in start order, with
-// their resources and sites: three queries whatever the number of events.
-func (svc *Service) feedEvents(ctx context.Context, filter func(*bun.SelectQuery) *bun.SelectQuery) ([]feedEvent, error) {
+// their resources and sites: three queries whatever the number of events,
+// four with the bookers' names. Names go only into the feeds of a site or
+// resource, which only its managers (and keys) export; a member's own feed
+// never names anyone.
+func (svc *Service) feedEvents(ctx context.Context, names bool, filter func(*bun.SelectQuery) *bun.SelectQuery) ([]feedEvent, error) {
 	var rs []Reservation
 	q := svc.db.NewSelect().Model(&rs).
-		Column("id", "resource_id", "site_id", "kind", "status", "starts_at", "ends_at", "note", "updated_at").
+		Column("id", "resource_id", "site_id", "user_id", "kind", "status", "starts_at", "ends_at", "note", "updated_at").
 		Order("rv.starts_at", "rv.id")
 	if err := filter(q).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read feed reservations: %w", err)
@@ -281,12 +286,33 @@ func (svc *Service) feedEvents(ctx context.Context, filter func(*bun.SelectQuery
 	for i := range sites {
 		siteByID[sites[i].ID] = &sites[i]
 	}
+	var bookers map[string]string
+	if names {
+		var err error
+		if bookers, err = bookerNames(ctx, svc.db, rs); err != nil {
+			return nil, err
+		}
+	}
 	events := make([]feedEvent, len(rs))
 	for i := range rs {
 		// Foreign keys guarantee both exist.
 		events[i] = feedEvent{Reservation: &rs[i], res: resByID[rs[i].ResourceID], site: siteByID[rs[i].SiteID]}
+		if rs[i].UserID != nil && rs[i].Kind == ReservationBooking {
+			events[i].booker = bookers[*rs[i].UserID]
+		}
 	}
 	return events, nil
+}
+
+// bookerNames reads the names of the members who booked rs.
+func bookerNames(ctx context.Context, idb bun.IDB, rs []Reservation) (map[string]string, error) {
+	ids := map[string]bool{}
+	for _, r := range rs {
+		if r.UserID != nil {
+			ids[*r.UserID] = true
+		}
+	}
+	return identity.Names(ctx, idb, slices.Collect(maps.Keys(ids)))
 }
 
 // encodeFeed writes the calendar. go-ical refuses a VCALENDAR without
@@ -362,6 +388,8 @@ func eventComponent(ev feedEvent, rt resourceTexts) *ical.Component {
 			summary += " — " + ev.Note
 		}
 		p.SetText(ical.PropSummary, cleanText(summary))
+	} else if ev.booker != "" {
+		p.Set(&ical.Prop{Name: ical.PropSummary, Value: rt.summary + " — " + textValue(ev.booker)})
 	} else {
 		p.Set(&ical.Prop{Name: ical.PropSummary, Value: rt.summary})
 	}

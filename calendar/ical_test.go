@@ -409,7 +409,7 @@ func TestSiteAndResourceFeeds(t *testing.T) {
 	if got := text(t, hld, ical.PropStatus); got != "TENTATIVE" {
 		t.Errorf("held STATUS = %q", got)
 	}
-	if got := text(t, hld, ical.PropSummary); got != "Salle Lavoisier — La Fabrique du Bourg" {
+	if got := text(t, hld, ical.PropSummary); got != "Salle Lavoisier — La Fabrique du Bourg — M" {
 		t.Errorf("booking SUMMARY = %q", got)
 	}
 
@@ -613,7 +613,7 @@ func TestFeedTextAndFolding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := noteRoundTrip(t, f, r, tt.note)
-			if got := text(t, ev, ical.PropSummary); got != longName+" — La Fabrique du Bourg" {
+			if got := text(t, ev, ical.PropSummary); got != longName+" — La Fabrique du Bourg — M" {
 				t.Fatalf("SUMMARY = %q", got)
 			}
 		})
@@ -627,7 +627,7 @@ func TestFeedTextAndFolding(t *testing.T) {
 		t.Fatal(err)
 	}
 	unfolded := strings.ReplaceAll(string(feed.Body), "\r\n ", "")
-	summary := strings.ReplaceAll(longName, ",", `\,`) + " — La Fabrique du Bourg"
+	summary := strings.ReplaceAll(longName, ",", `\,`) + " — La Fabrique du Bourg — M"
 	for _, line := range []string{"DESCRIPTION:" + note, "SUMMARY:" + summary} {
 		if !strings.Contains(unfolded, "\r\n"+line+"\r\n") {
 			t.Fatalf("unfolded feed lacks %q:\n%s", line, feed.Body)
@@ -666,4 +666,43 @@ func FuzzFold(f *testing.F) {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestFeedNames: a site's or resource's feed, which only its managers
+// export, names each booker; a member's own feed names nobody.
+func TestFeedNames(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 0)
+	ctx := context.Background()
+	jeanne := dbtest.User(t, f.db, "jeanne@example.fr", "Jeanne Dupré")
+	paul := dbtest.User(t, f.db, "paul@example.fr", "Paul Martin")
+	desk := f.resource(t, calendar.NewResource{Kind: calendar.KindDesk, Name: "Bureau 1"})
+	rj := f.bookAt(t, f.now, desk, jeanne, f.day(3), false)
+	rp := f.bookAt(t, f.now, desk, paul, f.day(4), false)
+
+	site, err := f.svc.SiteFeed(ctx, bySystem(), f.site.ID, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.svc.ResourceFeed(ctx, bySystem(), desk.ID, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, feed := range map[string]*calendar.Feed{"site": site, "resource": res} {
+		events := eventsByUID(t, decode(t, feed.Body))
+		if got := text(t, events[rj.ID+"@relais"], ical.PropSummary); got != "Bureau 1 — La Fabrique du Bourg — Jeanne Dupré" {
+			t.Errorf("%s feed: Jeanne's SUMMARY = %q", name, got)
+		}
+		if got := text(t, events[rp.ID+"@relais"], ical.PropSummary); got != "Bureau 1 — La Fabrique du Bourg — Paul Martin" {
+			t.Errorf("%s feed: Paul's SUMMARY = %q", name, got)
+		}
+	}
+	own, err := f.svc.UserFeed(ctx, jeanne)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(own.Body)
+	if strings.Contains(body, "Paul Martin") || strings.Contains(body, "Jeanne Dupré") || !strings.Contains(body, rj.ID) {
+		t.Fatalf("member feed names someone or lacks her booking:\n%s", body)
+	}
 }

@@ -3,6 +3,7 @@ package calendar
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -133,13 +134,22 @@ type Resource struct {
 	Rules             Rules        `bun:"rules"`
 	OpeningHours      OpeningHours `bun:"opening_hours"`
 	QualificationID   *string      `bun:"qualification_id"`
-	PricePerHourCents int64        `bun:"price_per_hour_cents"`
+	PricePerHourCents int64        `bun:"price_per_hour_cents"` // TTC, at VATRateBP
 	MemberBookable    bool         `bun:"member_bookable"`
 	CreatedAt         time.Time    `bun:"created_at"`
 	UpdatedAt         time.Time    `bun:"updated_at"`
 	RetiredAt         *time.Time   `bun:"retired_at"`
 	// Version is bumped by every change (see resourceCache).
 	Version int64 `bun:"version" json:"-"`
+
+	// VATRateBP is the VAT rate of PricePerHourCents, which is TTC like
+	// plans' prices: what one hour costs the member.
+	VATRateBP int `bun:"vat_rate_bp"`
+	// LegacyPriceHTCents is the HT hourly price of a resource priced before
+	// prices were TTC (migration 20261207000700): charges keep the old
+	// computation (HT rounded, then VAT) so that no member pays a cent more
+	// or less, until a manager sets the price or the rate again.
+	LegacyPriceHTCents *int64 `bun:"legacy_price_ht_cents" json:"-"`
 
 	// Site is loaded only by getResourceAndSite, in the same query.
 	Site *Site `bun:"rel:belongs-to,join:site_id=id"`
@@ -157,8 +167,29 @@ type NewResource struct {
 	Rules             Rules
 	OpeningHours      OpeningHours
 	QualificationID   *string
-	PricePerHourCents int64
-	MemberBookable    *bool
+	PricePerHourCents int64 // TTC
+	// VATRateBP defaults to 2000 (20 %), or 0 on a VAT-exempt site.
+	VATRateBP      *int
+	MemberBookable *bool
+}
+
+// ResourceVATRates are the French VAT rates a resource may carry, in basis
+// points (as invoicing.VATRates, which calendar cannot import).
+var ResourceVATRates = []int{0, 550, 1000, 2000}
+
+// resourceVATRate checks rate (nil: the default) against the site.
+func resourceVATRate(v *errs.Validator, site *Site, rate *int) int {
+	if rate == nil {
+		if site.Legal.VATExempt {
+			return 0
+		}
+		return 2000
+	}
+	v.Check(slices.Contains(ResourceVATRates, *rate), "vat_rate_bp", "must be one of 0, 550, 1000, 2000")
+	if site.Legal.VATExempt {
+		v.Check(*rate == 0, "vat_rate_bp", "the site is VAT-exempt")
+	}
+	return *rate
 }
 
 func validateResource(v *errs.Validator, r *Resource) {
@@ -189,14 +220,17 @@ func (svc *Service) CreateResource(ctx context.Context, p *identity.Principal, s
 	if err := mayEditSite(p, siteID); err != nil {
 		return nil, err
 	}
-	if _, err := svc.GetSite(ctx, siteID); err != nil {
+	site, err := svc.GetSite(ctx, siteID)
+	if err != nil {
 		return nil, err
 	}
+	var v errs.Validator
+	rate := resourceVATRate(&v, site, in.VATRateBP)
 	now := svc.now()
 	r := &Resource{
 		ID: id.New(), SiteID: siteID, Kind: in.Kind, Name: in.Name, Description: in.Description,
 		Capacity: in.Capacity, Rules: in.Rules.withDefaults(in.Kind), OpeningHours: in.OpeningHours,
-		QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents, MemberBookable: true,
+		QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents, VATRateBP: rate, MemberBookable: true,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if r.Capacity == 0 && (r.Kind == KindDesk || r.Kind == KindMachine) {
@@ -205,7 +239,6 @@ func (svc *Service) CreateResource(ctx context.Context, p *identity.Principal, s
 	if in.MemberBookable != nil {
 		r.MemberBookable = *in.MemberBookable
 	}
-	var v errs.Validator
 	validateResource(&v, r)
 	if r.QualificationID != nil {
 		if q, err := svc.getQualification(ctx, svc.db, *r.QualificationID); err != nil || q.SiteID != siteID {
@@ -330,7 +363,8 @@ type ResourceUpdate struct {
 	ClearOpeningHours  bool
 	QualificationID    *string
 	ClearQualification bool
-	PricePerHourCents  *int64
+	PricePerHourCents  *int64 // TTC
+	VATRateBP          *int
 	MemberBookable     *bool
 	Retired            *bool
 }
@@ -373,8 +407,11 @@ func (svc *Service) UpdateResource(ctx context.Context, p *identity.Principal, r
 		if up.ClearQualification {
 			r.QualificationID = nil
 		}
-		if up.PricePerHourCents != nil {
-			r.PricePerHourCents = *up.PricePerHourCents
+		var v errs.Validator
+		if up.PricePerHourCents != nil || up.VATRateBP != nil {
+			if err := svc.setResourcePrice(ctx, tx, r, &v, up); err != nil {
+				return err
+			}
 		}
 		if up.MemberBookable != nil {
 			r.MemberBookable = *up.MemberBookable
@@ -388,7 +425,6 @@ func (svc *Service) UpdateResource(ctx context.Context, p *identity.Principal, r
 				r.RetiredAt = nil
 			}
 		}
-		var v errs.Validator
 		validateResource(&v, r)
 		if up.QualificationID != nil {
 			if q, err := svc.getQualification(ctx, tx, *up.QualificationID); err != nil || q.SiteID != r.SiteID {
@@ -407,4 +443,21 @@ func (svc *Service) UpdateResource(ctx context.Context, p *identity.Principal, r
 		return nil
 	})
 	return out, err
+}
+
+// setResourcePrice applies a new TTC price or VAT rate; either ends the
+// legacy HT computation of a migrated resource (see LegacyPriceHTCents).
+func (svc *Service) setResourcePrice(ctx context.Context, tx bun.IDB, r *Resource, v *errs.Validator, up ResourceUpdate) error {
+	if up.PricePerHourCents != nil {
+		r.PricePerHourCents = *up.PricePerHourCents
+	}
+	if up.VATRateBP != nil {
+		site, err := getSite(ctx, tx, r.SiteID)
+		if err != nil {
+			return err
+		}
+		r.VATRateBP = resourceVATRate(v, site, up.VATRateBP)
+	}
+	r.LegacyPriceHTCents = nil
+	return nil
 }

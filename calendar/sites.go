@@ -208,6 +208,7 @@ func (svc *Service) CreateSite(ctx context.Context, p *identity.Principal, in Ne
 	}
 	var v errs.Validator
 	validateSite(&v, s)
+	s.Legal.validateComplete(&v, "legal", s.Legal.office(s.Address))
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -366,15 +367,18 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 		if up.ContactEmail != nil {
 			s.ContactEmail = up.ContactEmail
 		}
+		var v errs.Validator
 		if up.Legal != nil {
 			legal := *up.Legal
 			legal.normalize()
-			if !mayChangeLegal(p) && !sameLegal(legal, s.Legal) {
-				return errLegalAdminOnly
+			if !sameLegal(legal, s.Legal) {
+				if !mayChangeLegal(p) {
+					return errLegalAdminOnly
+				}
+				legal.validateComplete(&v, "legal", legal.office(s.Address))
 			}
 			s.Legal = legal
 		}
-		var v errs.Validator
 		validateSite(&v, s)
 		if err := v.Err(); err != nil {
 			return err

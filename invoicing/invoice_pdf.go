@@ -30,8 +30,8 @@ func SellerLines(s Seller) []string {
 		lines = append(lines, s.TradeName)
 	}
 	lines = append(lines, AddressLines(s.Address)...)
-	if s.LegalForm != "" {
-		lines = append(lines, s.LegalForm)
+	if l := LegalLine(s); l != "" {
+		lines = append(lines, l)
 	}
 	if s.SIREN != "" || s.SIRET != "" {
 		lines = append(lines, "SIREN "+s.SIREN+" — SIRET "+s.SIRET)
@@ -278,4 +278,52 @@ func formatRate(bp int) string {
 		return fmt.Sprintf("%d\u00a0%%", bp/100)
 	}
 	return strings.TrimRight(fmt.Sprintf("%d,%02d", bp/100, bp%100), "0") + "\u00a0%"
+}
+
+// LegalLine is the seller's form and registration as the Code de commerce
+// has it printed (art. R123-237 and R123-238): "SAS au capital de
+// 10 000 €, RCS Limoges 732 829 320", "SCIC SAS à capital variable, RCS
+// Tulle 123 456 789", "Association loi 1901, dispensée d'immatriculation,
+// RNA W872001234". Only what the seller gave.
+func LegalLine(s Seller) string {
+	var parts []string
+	form := s.LegalForm
+	switch {
+	case s.ShareCapitalCents > 0 && s.VariableCapital:
+		form += " à capital variable, au capital de " + capitalText(s.ShareCapitalCents)
+	case s.ShareCapitalCents > 0:
+		form += " au capital de " + capitalText(s.ShareCapitalCents)
+	case s.VariableCapital:
+		form += " à capital variable"
+	}
+	if form = strings.TrimSpace(form); form != "" {
+		parts = append(parts, form)
+	}
+	switch s.Registry {
+	case calendar.RegistryRCS, calendar.RegistryRM:
+		parts = append(parts, s.Registry+" "+s.RegistryCity+" "+groupedSIREN(s.SIREN))
+	case calendar.RegistryNone:
+		parts = append(parts, "dispensée d'immatriculation")
+	}
+	if s.RNA != "" {
+		parts = append(parts, "RNA "+s.RNA)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// capitalText prints a share capital: whole euros without cents.
+func capitalText(cents int64) string {
+	e := Euro(cents)
+	if cents%100 == 0 {
+		e = strings.Replace(e, ",00", "", 1)
+	}
+	return e
+}
+
+// groupedSIREN prints a SIREN in groups of three, as registries do.
+func groupedSIREN(siren string) string {
+	if len(siren) != 9 {
+		return siren
+	}
+	return siren[:3] + "\u00a0" + siren[3:6] + "\u00a0" + siren[6:]
 }

@@ -38,10 +38,11 @@ const (
 
 // Mentions printed on documents when they apply (see PROTOCOLS.md).
 const (
-	MentionVATExempt         = "TVA non applicable, art. 293 B du CGI"
-	MentionLatePenalty       = "Taux de pénalités de retard : 3 fois le taux d'intérêt légal"
-	MentionRecoveryIndemnity = "Indemnité forfaitaire pour frais de recouvrement : 40 €"
-	MentionNoDiscount        = "Escompte pour paiement anticipé : néant"
+	MentionVATExempt          = "TVA non applicable, art. 293 B du CGI"
+	MentionVATExemptNonProfit = "Exonération de TVA, art. 261-7-1° du CGI"
+	MentionLatePenalty        = "Taux de pénalités de retard : 3 fois le taux d'intérêt légal"
+	MentionRecoveryIndemnity  = "Indemnité forfaitaire pour frais de recouvrement : 40 €"
+	MentionNoDiscount         = "Escompte pour paiement anticipé : néant"
 )
 
 // Limits on input.
@@ -132,6 +133,15 @@ type Seller struct {
 	SIRET     string           `json:"siret"`
 	VATNumber string           `json:"vat_number,omitempty"`
 	VATExempt bool             `json:"vat_exempt"`
+	// The registration the Code de commerce makes printed (see
+	// calendar.Legal); empty on documents issued before these fields, and
+	// then absent from the canonical text, which stays as it was.
+	VATExemptBasis    string `json:"vat_exempt_basis,omitempty"`
+	ShareCapitalCents int64  `json:"share_capital_cents,omitempty"`
+	VariableCapital   bool   `json:"variable_capital,omitempty"`
+	Registry          string `json:"registry,omitempty"`
+	RegistryCity      string `json:"registry_city,omitempty"`
+	RNA               string `json:"rna,omitempty"`
 }
 
 // RateTotal sums the lines of one VAT rate.
@@ -564,6 +574,8 @@ func SellerOf(s *calendar.Site) Seller {
 	return Seller{
 		Name: s.Legal.CompanyName, TradeName: trade, LegalForm: s.Legal.LegalForm, Address: addr,
 		SIREN: s.Legal.SIREN, SIRET: s.Legal.SIRET, VATNumber: s.Legal.VATNumber, VATExempt: s.Legal.VATExempt,
+		VATExemptBasis: s.Legal.VATExemptBasis, ShareCapitalCents: s.Legal.ShareCapitalCents, VariableCapital: s.Legal.VariableCapital,
+		Registry: s.Legal.Registry, RegistryCity: s.Legal.RegistryCity, RNA: s.Legal.RNA,
 	}
 }
 
@@ -966,7 +978,10 @@ func buildMentions(doc *Invoice) []string {
 		m = append(m, fmt.Sprintf("Avoir relatif à la facture n° %s du %s", doc.CorrectsNumber, relpdf.FrenchDate(*doc.CorrectsIssuedAt)))
 		m = append(m, "Motif : "+doc.Reason)
 	}
-	if doc.Seller.VATExempt {
+	switch {
+	case doc.Seller.VATExempt && doc.Seller.VATExemptBasis == calendar.VATExemptNonProfit:
+		m = append(m, MentionVATExemptNonProfit)
+	case doc.Seller.VATExempt:
 		m = append(m, MentionVATExempt)
 	}
 	switch {
@@ -1039,6 +1054,7 @@ func canonicalText(doc *Invoice) string {
 	c.str("seller.siret", s.SIRET)
 	c.str("seller.vat_number", s.VATNumber)
 	c.flag("seller.vat_exempt", s.VATExempt)
+	canonRegistration(&c, s)
 
 	c.str("buyer.user_id", doc.BuyerUserID)
 	c.str("buyer.name", doc.BuyerName)
@@ -1412,4 +1428,26 @@ func formatQuantity(milli int64) string {
 	s := fmt.Sprintf("%d,%03d", milli/1000, milli%1000)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ",")
+}
+
+// canonRegistration adds the seller's registration to the canonical text,
+// each line only when set: documents issued before these fields (none set)
+// keep the bytes they were hashed with.
+func canonRegistration(c *canonWriter, s Seller) {
+	if s.VATExemptBasis != "" {
+		c.str("seller.vat_exempt_basis", s.VATExemptBasis)
+	}
+	if s.ShareCapitalCents != 0 {
+		c.num("seller.share_capital_cents", s.ShareCapitalCents)
+	}
+	if s.VariableCapital {
+		c.flag("seller.variable_capital", true)
+	}
+	if s.Registry != "" {
+		c.str("seller.registry", s.Registry)
+		c.str("seller.registry_city", s.RegistryCity)
+	}
+	if s.RNA != "" {
+		c.str("seller.rna", s.RNA)
+	}
 }

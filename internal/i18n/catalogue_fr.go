@@ -26,6 +26,10 @@ var french = map[string]string{
 	"you need a valid training for this machine":                                              "cette machine demande une formation valide",
 	"your reservation of this machine is not under way now":                                   "votre réservation de cette machine n’est pas en cours",
 
+	// api (period)
+	"%s must be a date (2026-12-01), a month (2026-12), a year, a local time (2026-12-01T09:00) or an RFC 3339 time (2026-12-01T09:00:00+01:00)": "%s doit être une date (2026-12-01), un mois (2026-12), une année, une heure locale (2026-12-01T09:00) ou une date et heure RFC 3339 (2026-12-01T09:00:00+01:00)",
+	"give either period or from and to, not both":                            "donnez soit period, soit from et to, pas les deux",
+	"period must be a month (2026-12), a year (2026) or a date (2026-12-01)": "period doit être un mois (2026-12), une année (2026) ou une date (2026-12-01)",
 	// api
 	"must be tokens or cookie": "doit valoir tokens ou cookie",
 	"a write authenticated by the session cookie needs the session's X-CSRF-Token header": "une écriture authentifiée par le cookie de session demande l’en-tête X-CSRF-Token de la session",
@@ -177,6 +181,20 @@ var french = map[string]string{
 	"your plan does not include this kind of resource":                                          "votre formule n’inclut pas ce type de ressource",
 
 	// calendar
+	"only for a VAT-exempt entity":          "seulement pour une entité exonérée de TVA",
+	"must be 293B or 261-7-1":               "doit valoir 293B ou 261-7-1",
+	"must be between 0 and 100000000000000": "doit être compris entre 0 et 100000000000000",
+	"is required with RCS or RM: the town of the registry (e.g. Limoges), at most 100 characters": "est obligatoire avec RCS ou RM : la ville du greffe (par exemple Limoges), 100 caractères au plus",
+	"only with registry RCS or RM":   "seulement avec registry RCS ou RM",
+	"must be RCS, RM or none":        "doit valoir RCS, RM ou none",
+	"must be W followed by 9 digits": "doit être W suivi de 9 chiffres",
+	"a commercial company is registered at the RCS (art. R123-237 of the Code de commerce)": "une société commerciale est immatriculée au RCS (art. R123-237 du Code de commerce)",
+	"a commercial company prints its share capital (or variable_capital) on its invoices":   "une société commerciale indique son capital social (ou variable_capital) sur ses factures",
+	"only for an association":                                     "seulement pour une association",
+	"261-7-1 is for non-profit bodies":                            "261-7-1 concerne les organismes sans but lucratif",
+	"an association is not registered at the RCS or RM: none":     "une association n’est pas immatriculée au RCS ni au RM : none",
+	"an association has no share capital":                         "une association n’a pas de capital social",
+	"an association gives its RNA number (W and 9 digits)":        "une association donne son numéro RNA (W et 9 chiffres)",
 	"must be at most a year ago":                                  "doit dater d’un an au plus",
 	"must be at most %d days ahead":                               "doit être au plus %d jours à l’avance",
 	"UNTIL must be at most %d days after start":                   "UNTIL doit être au plus %d jours après start",
