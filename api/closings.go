@@ -41,6 +41,7 @@ func (s *Server) handleCreateClosing(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Set("Location", "/v1/entities/"+e.SIREN()+"/closings/"+c.ID)
 	writeJSON(w, http.StatusCreated, c)
 }
 
@@ -104,6 +105,7 @@ func (s *Server) handleArchivePublicKey(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(pem)
 }
 

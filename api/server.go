@@ -30,14 +30,14 @@ import (
 
 // Deps are the services the API talks to; cmd/relais builds them.
 type Deps struct {
-	Access      *identity.Service
-	Calendar    *calendar.Service
-	Billing     *billing.Service
-	Ledger      *ledger.Service
-	Campaigns   *campaigns.Service
-	Invoices    *invoicing.Invoicer
+	Access    *identity.Service
+	Calendar  *calendar.Service
+	Billing   *billing.Service
+	Ledger    *ledger.Service
+	Campaigns *campaigns.Service
+	Invoices  *invoicing.Invoicer
 	// Closings is the cash journal: closings, archives, technical events.
-	Closings *closings.Service
+	Closings    *closings.Service
 	Devices     *devices.Service
 	Gate        *access.Gate
 	Webhooks    *webhooks.Service

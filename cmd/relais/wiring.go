@@ -20,8 +20,8 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
-	"github.com/relais-tierslieux/relais/closings"
 	"github.com/relais-tierslieux/relais/campaigns"
+	"github.com/relais-tierslieux/relais/closings"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -184,10 +184,10 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"webhook deliveries":       s.webhooks.Prune,
 			"data exports":             s.privacy.PruneExports,
 		},
-		Workers:  workers,
+		Workers: workers,
 		Periodic: append(append(append(s.gate.PeriodicJobs(), s.notify.PeriodicJobs()...), s.privacy.PeriodicJobs()...),
 			s.closings.PeriodicJobs()...),
-		Logger:   log,
+		Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
