@@ -62,11 +62,18 @@ func TestClosingsOverHTTP(t *testing.T) {
 		t.Fatalf("archive: %v", err)
 	}
 
-	// The journal has the closings and the archive's download.
+	// The journal has the plan's creation, the price change (who, before,
+	// after), the closings, the archive's download and the FEC export.
+	f.h.do(req{method: "PATCH", path: "/v1/resources/" + f.desk, token: f.manager, body: map[string]any{"price_per_hour_cents": 600}}).expect(t, http.StatusOK)
+	f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/fec?from=2026-03-01T00:00:00%2B01:00&to=2026-04-01T00:00:00%2B02:00", token: f.manager}).expect(t, http.StatusOK)
 	var journal struct {
 		Items []struct {
 			Action     string
 			ObjectKind string `json:"object_kind"`
+			ActorKind  string `json:"actor_kind"`
+			Field      string
+			Before     string
+			After      string
 		}
 	}
 	f.h.do(req{method: "GET", path: base + "/journal", token: f.manager}).expect(t, http.StatusOK).decode(t, &journal)
@@ -74,7 +81,12 @@ func TestClosingsOverHTTP(t *testing.T) {
 	for _, e := range journal.Items {
 		actions[e.Action+" "+e.ObjectKind]++
 	}
-	if actions["close closing"] < 2 || actions["export archive"] != 1 {
+	for _, e := range journal.Items {
+		if e.ObjectKind == "resource" && (e.Field != "price_per_hour_cents" || e.Before != "500" || e.After != "600" || e.ActorKind != "user") {
+			t.Errorf("price change recorded as %+v", e)
+		}
+	}
+	if actions["close closing"] < 2 || actions["export archive"] != 1 || actions["create plan"] != 1 || actions["update resource"] != 1 || actions["export fec"] != 1 {
 		t.Fatalf("journal %+v", journal.Items)
 	}
 }

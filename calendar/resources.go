@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/journal"
 )
 
 // Kinds of resource.
@@ -374,6 +375,9 @@ func (svc *Service) UpdateResource(ctx context.Context, p *identity.Principal, r
 			r.QualificationID = nil
 		}
 		if up.PricePerHourCents != nil {
+			if err := journal.Changed(ctx, tx, journal.Entry{SiteID: r.SiteID, ObjectKind: "resource", ObjectID: r.ID}, "price_per_hour_cents", r.PricePerHourCents, *up.PricePerHourCents); err != nil {
+				return err
+			}
 			r.PricePerHourCents = *up.PricePerHourCents
 		}
 		if up.MemberBookable != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/journal"
 )
 
 // Config tunes the calendar service.
@@ -371,6 +372,9 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 			legal.normalize()
 			if !mayChangeLegal(p) && !sameLegal(legal, s.Legal) {
 				return errLegalAdminOnly
+			}
+			if err := journal.Changed(ctx, tx, journal.Entry{EntityKey: legal.SIREN, SiteID: s.ID, ObjectKind: "site", ObjectID: s.ID}, "legal", s.Legal, legal); err != nil {
+				return err
 			}
 			s.Legal = legal
 		}

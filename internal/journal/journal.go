@@ -8,6 +8,7 @@ package journal
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -59,9 +60,24 @@ func Actor(userID, apiKeyID string) (kind, id string) {
 	}
 }
 
-// Record appends e through idb (the caller's transaction). The id and, when
-// zero, the time are filled in.
+type actorKey struct{}
+
+type actor struct{ kind, id string }
+
+// WithActor returns ctx naming who acts (see Actor): the API sets it for
+// every authenticated request, so that the domains' Record calls need not
+// be handed the caller. A context without one is relais itself (a job).
+func WithActor(ctx context.Context, userID, apiKeyID string) context.Context {
+	k, i := Actor(userID, apiKeyID)
+	return context.WithValue(ctx, actorKey{}, actor{k, i})
+}
+
+// Record appends e through idb (the caller's transaction). The id, the
+// actor (from ctx, see WithActor) and, when zero, the time are filled in.
 func Record(ctx context.Context, idb bun.IDB, e Entry) error {
+	if a, ok := ctx.Value(actorKey{}).(actor); ok && e.ActorKind == "" {
+		e.ActorKind, e.ActorID = a.kind, a.id
+	}
 	e.ID = id.New()
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = time.Now()
@@ -78,12 +94,34 @@ func Record(ctx context.Context, idb bun.IDB, e Entry) error {
 
 // Changed records one field's change, and nothing when it did not change.
 func Changed(ctx context.Context, idb bun.IDB, base Entry, field string, before, after any) error {
-	b, a := fmt.Sprint(before), fmt.Sprint(after)
+	b, a := text(before), text(after)
 	if b == a {
 		return nil
 	}
 	base.Action, base.Field, base.Before, base.After = "update", field, b, a
 	return Record(ctx, idb, base)
+}
+
+// text is a value as the journal writes it: numbers and strings as they
+// are, anything else (a legal identity) as JSON.
+func text(v any) string {
+	switch v.(type) {
+	case string, int, int64, bool:
+		return fmt.Sprint(v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// Str is *s, or "" for nil (a network plan's site).
+func Str(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // Filter selects entries of one entity: those naming it, those of its
