@@ -58,6 +58,7 @@ type env struct {
 	db    *bun.DB
 	iv    *invoicing.Invoicer
 	svc   *closings.Service
+	cal   *calendar.Service
 	clock *testClock
 	site  *calendar.Site
 	user  string
@@ -75,7 +76,7 @@ func newEnv(t testing.TB) *env {
 		Address: calendar.Address{Line1: "2 place de la Mairie", PostalCode: "23000", City: "Guéret", Country: "FR"},
 		Legal:   calendar.Legal{CompanyName: "SCIC La Fabrique", LegalForm: "SCIC SAS", SIRET: "73282932000074", VATNumber: "FR44732829320"}}))
 	iv := invoicing.NewInvoicer(d, clock.Now)
-	e := &env{db: d, iv: iv, clock: clock, site: site, user: id.New(),
+	e := &env{db: d, iv: iv, clock: clock, site: site, user: id.New(), cal: cal,
 		svc: closings.New(d, closings.Config{Now: clock.Now, Invoices: iv})}
 	now := time.Now().UTC()
 	if _, err := d.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at)
