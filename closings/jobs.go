@@ -2,6 +2,7 @@ package closings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -59,8 +60,15 @@ func (s *Service) CloseDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		first, err := s.firstDocument(ctx, siren)
+		if err != nil {
+			return n, err
+		}
 		for _, kind := range Kinds {
 			period := lastOver(kind, s.now(), zone)
+			if _, end := bounds(kind, period, zone); !first.Before(end) {
+				continue // nothing sold yet in or before it: the chain starts later
+			}
 			if _, err := s.Close(ctx, siren, period, ""); err != nil {
 				return n, fmt.Errorf("close %s %s of %s: %w", kind, period, siren, err)
 			}
@@ -68,6 +76,19 @@ func (s *Service) CloseDue(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// firstDocument is when the entity issued its first document.
+func (s *Service) firstDocument(ctx context.Context, siren string) (time.Time, error) {
+	var first []time.Time
+	if err := s.db.NewSelect().Table("invoices").Column("issued_at").Where("entity_key = ?", siren).
+		Order("issued_at").Limit(1).Scan(ctx, &first); err != nil {
+		return time.Time{}, fmt.Errorf("first document: %w", err)
+	}
+	if len(first) == 0 {
+		return time.Time{}, errors.New("closings: an entity with a chain has no document")
+	}
+	return first[0], nil
 }
 
 // sellingEntities are the SIRENs that have issued a document and still
