@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	archivezip "archive/zip"
+	"bytes"
+	"io/fs"
 	"net/http"
 	"testing"
 	"time"
@@ -60,6 +63,14 @@ func TestClosingsOverHTTP(t *testing.T) {
 	}
 	if _, err := closings.VerifyArchive(zip.Body, pub); err != nil {
 		t.Fatalf("archive: %v", err)
+	}
+	// Its journal holds the site's changes too (the plan created in March).
+	zr, err := archivezip.NewReader(bytes.NewReader(zip.Body), int64(len(zip.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fs.ReadFile(zr, "journal.json"); err != nil || !bytes.Contains(b, []byte(`"object_kind": "plan"`)) {
+		t.Fatalf("journal.json: %v\n%s", err, b)
 	}
 
 	// The journal has the plan's creation, the price change (who, before,

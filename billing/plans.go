@@ -192,7 +192,7 @@ func (s *Service) CreatePlan(ctx context.Context, in NewPlan) (*Plan, error) {
 	if _, err := s.db.NewInsert().Model(p).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert plan: %w", err)
 	}
-	return p, journal.Record(ctx, s.db, journal.Entry{SiteID: journal.Str(p.SiteID), Action: "create", ObjectKind: "plan", ObjectID: p.ID,
+	return p, journal.Record(ctx, s.db, journal.Entry{OccurredAt: now, SiteID: journal.Str(p.SiteID), Action: "create", ObjectKind: "plan", ObjectID: p.ID,
 		Field: "price_cents vat_rate_bp", After: fmt.Sprintf("%d %d", p.PriceCents, p.VATRateBP)})
 }
 
@@ -263,5 +263,5 @@ func (s *Service) SetPlanActive(ctx context.Context, planID string, active bool)
 	if _, err := s.db.NewUpdate().Model(p).Column("active", "updated_at").WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("update plan: %w", err)
 	}
-	return p, journal.Changed(ctx, s.db, journal.Entry{SiteID: journal.Str(p.SiteID), ObjectKind: "plan", ObjectID: p.ID}, "active", was, active)
+	return p, journal.Changed(ctx, s.db, journal.Entry{OccurredAt: p.UpdatedAt, SiteID: journal.Str(p.SiteID), ObjectKind: "plan", ObjectID: p.ID}, "active", was, active)
 }

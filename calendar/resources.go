@@ -375,7 +375,7 @@ func (svc *Service) UpdateResource(ctx context.Context, p *identity.Principal, r
 			r.QualificationID = nil
 		}
 		if up.PricePerHourCents != nil {
-			if err := journal.Changed(ctx, tx, journal.Entry{SiteID: r.SiteID, ObjectKind: "resource", ObjectID: r.ID}, "price_per_hour_cents", r.PricePerHourCents, *up.PricePerHourCents); err != nil {
+			if err := journal.Changed(ctx, tx, journal.Entry{OccurredAt: svc.now(), SiteID: r.SiteID, ObjectKind: "resource", ObjectID: r.ID}, "price_per_hour_cents", r.PricePerHourCents, *up.PricePerHourCents); err != nil {
 				return err
 			}
 			r.PricePerHourCents = *up.PricePerHourCents

@@ -373,7 +373,7 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 			if !mayChangeLegal(p) && !sameLegal(legal, s.Legal) {
 				return errLegalAdminOnly
 			}
-			if err := journal.Changed(ctx, tx, journal.Entry{EntityKey: legal.SIREN, SiteID: s.ID, ObjectKind: "site", ObjectID: s.ID}, "legal", s.Legal, legal); err != nil {
+			if err := journal.Changed(ctx, tx, journal.Entry{OccurredAt: svc.now(), EntityKey: legal.SIREN, SiteID: s.ID, ObjectKind: "site", ObjectID: s.ID}, "legal", s.Legal, legal); err != nil {
 				return err
 			}
 			s.Legal = legal

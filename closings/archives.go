@@ -251,9 +251,11 @@ func (s *Service) periodRecords(ctx context.Context, c *Closing) ([]namedFile, e
 		return err
 	}
 	pays := []archivedPayment{}
-	if sites, err := calendar.EntitySites(ctx, s.db, c.EntityKey); err != nil {
+	sites, err := calendar.EntitySites(ctx, s.db, c.EntityKey)
+	if err != nil {
 		return nil, err
-	} else if len(sites) > 0 {
+	}
+	if len(sites) > 0 {
 		if err := s.db.NewSelect().Model(&pays).Where("site_id IN (?) AND status IN ('succeeded', 'refunded') AND paid_at >= ? AND paid_at < ?",
 			bun.In(sites), c.PeriodStart, c.PeriodEnd).Order("paid_at", "id").Scan(ctx); err != nil {
 			return nil, fmt.Errorf("archive payments: %w", err)
@@ -264,7 +266,7 @@ func (s *Service) periodRecords(ctx context.Context, c *Closing) ([]namedFile, e
 		Order("period_start", "kind").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("archive closings: %w", err)
 	}
-	entries, err := journal.List(ctx, s.db, journal.Filter{EntityKey: c.EntityKey, From: c.PeriodStart, To: c.PeriodEnd})
+	entries, err := journal.List(ctx, s.db, journal.Filter{EntityKey: c.EntityKey, SiteIDs: sites, From: c.PeriodStart, To: c.PeriodEnd})
 	if err != nil {
 		return nil, err
 	}

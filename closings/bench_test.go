@@ -142,4 +142,3 @@ func seedEntity(b *testing.B, e *env, i, n int) string {
 	flush()
 	return siren
 }
-

@@ -122,7 +122,7 @@ func (b *Books) CSV(ctx context.Context, w io.Writer, from, to time.Time) error 
 	if err := b.iv.CSV(ctx, w, InvoiceFilter{SiteID: b.siteID, From: from, To: to}); err != nil {
 		return err
 	}
-	return journal.Record(ctx, b.iv.db, journal.Entry{SiteID: b.siteID, Action: "export", ObjectKind: "invoices_csv", After: from.UTC().Format(time.RFC3339) + "/" + to.UTC().Format(time.RFC3339)})
+	return journal.Record(ctx, b.iv.db, journal.Entry{OccurredAt: b.iv.now(), SiteID: b.siteID, Action: "export", ObjectKind: "invoices_csv", After: from.UTC().Format(time.RFC3339) + "/" + to.UTC().Format(time.RFC3339)})
 }
 
 // FEC writes the accounting journal of the site's legal entity for
@@ -151,6 +151,6 @@ func (b *Books) FEC(ctx context.Context, w io.Writer, from, to time.Time) (strin
 	if err := b.iv.FEC(ctx, w, site.Legal.SIREN, from, to); err != nil {
 		return "", err
 	}
-	return site.Legal.SIREN, journal.Record(ctx, b.iv.db, journal.Entry{EntityKey: site.Legal.SIREN, SiteID: b.siteID, Action: "export", ObjectKind: "fec",
+	return site.Legal.SIREN, journal.Record(ctx, b.iv.db, journal.Entry{OccurredAt: b.iv.now(), EntityKey: site.Legal.SIREN, SiteID: b.siteID, Action: "export", ObjectKind: "fec",
 		After: from.UTC().Format(time.RFC3339) + "/" + to.UTC().Format(time.RFC3339)})
 }
