@@ -464,7 +464,7 @@ func (s *Server) handleSitePayments(w http.ResponseWriter, r *http.Request, p *i
 	}
 	// One call reads the range, so that the shared parser of local dates
 	// and months replaces it in one place.
-	from, to, err := queryWindow(r)
+	from, to, err := s.window(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
+	"github.com/relais-tierslieux/relais/closings"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
@@ -138,6 +139,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Ledger:      led,
 		Campaigns:   camp,
 		Invoices:    invoices,
+		Closings:    closings.New(d, closings.Config{Now: clk.Now, Invoices: invoices}),
 		Devices:     dev,
 		Gate:        gate,
 		Webhooks:    hooks,

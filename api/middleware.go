@@ -19,6 +19,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/i18n"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
+	"github.com/relais-tierslieux/relais/internal/journal"
 )
 
 // requestInfo travels in the context so inner layers can tell outer ones
@@ -196,6 +197,7 @@ func (s *Server) requireAuth(h authedHandler) http.HandlerFunc {
 			s.unauthorized(w, r, err)
 			return
 		}
+		r = r.WithContext(journal.WithActor(r.Context(), p.UserID, p.APIKeyID)) // who changed what, for the cash journal
 		h(w, r, p)
 	}
 }

@@ -152,6 +152,14 @@ func (s *Server) routes() {
 	s.handle("GET /v1/sites/{site_id}/fec", s.requireAuth(s.handleSiteFEC))
 	s.handle("GET /v1/admin/invoices/verify", s.requireAuth(s.handleVerifyInvoices))
 
+	// The cash journal: closings, archives, technical events.
+	s.handle("POST /v1/entities/{siren}/closings", s.requireAuth(s.idempotentAuthed(s.handleCreateClosing)))
+	s.handle("GET /v1/entities/{siren}/closings", s.requireAuth(s.handleListClosings))
+	s.handle("GET /v1/entities/{siren}/closings/{closing_id}", s.requireAuth(s.handleGetClosing))
+	s.handle("GET /v1/entities/{siren}/archives/{period}", s.requireAuth(s.handleArchive))
+	s.handle("GET /v1/entities/{siren}/journal", s.requireAuth(s.handleJournal))
+	s.handle("GET /v1/archives/public-key", s.handleArchivePublicKey)
+
 	// Credits and crowdfunding.
 	s.handle("GET /v1/me/credits", s.requireAuth(s.handleMyCredits))
 	s.handle("GET /v1/me/credits/movements", s.requireAuth(s.handleMyCreditMovements))

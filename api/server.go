@@ -17,6 +17,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
+	"github.com/relais-tierslieux/relais/closings"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/i18n"
@@ -29,12 +30,14 @@ import (
 
 // Deps are the services the API talks to; cmd/relais builds them.
 type Deps struct {
-	Access      *identity.Service
-	Calendar    *calendar.Service
-	Billing     *billing.Service
-	Ledger      *ledger.Service
-	Campaigns   *campaigns.Service
-	Invoices    *invoicing.Invoicer
+	Access    *identity.Service
+	Calendar  *calendar.Service
+	Billing   *billing.Service
+	Ledger    *ledger.Service
+	Campaigns *campaigns.Service
+	Invoices  *invoicing.Invoicer
+	// Closings is the cash journal: closings, archives, technical events.
+	Closings    *closings.Service
 	Devices     *devices.Service
 	Gate        *access.Gate
 	Webhooks    *webhooks.Service

@@ -16,6 +16,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/journal"
 	"github.com/relais-tierslieux/relais/invoicing"
 )
 
@@ -191,7 +192,8 @@ func (s *Service) CreatePlan(ctx context.Context, in NewPlan) (*Plan, error) {
 	if _, err := s.db.NewInsert().Model(p).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert plan: %w", err)
 	}
-	return p, nil
+	return p, journal.Record(ctx, s.db, journal.Entry{OccurredAt: now, SiteID: journal.Str(p.SiteID), Action: "create", ObjectKind: "plan", ObjectID: p.ID,
+		Field: "price_cents vat_rate_bp", After: fmt.Sprintf("%d %d", p.PriceCents, p.VATRateBP)})
 }
 
 var errPlanNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "plan_not_found", Detail: "no such plan"}
@@ -256,9 +258,10 @@ func (s *Service) SetPlanActive(ctx context.Context, planID string, active bool)
 	if err != nil {
 		return nil, err
 	}
+	was := p.Active
 	p.Active, p.UpdatedAt = active, s.now()
 	if _, err := s.db.NewUpdate().Model(p).Column("active", "updated_at").WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("update plan: %w", err)
 	}
-	return p, nil
+	return p, journal.Changed(ctx, s.db, journal.Entry{OccurredAt: p.UpdatedAt, SiteID: journal.Str(p.SiteID), ObjectKind: "plan", ObjectID: p.ID}, "active", was, active)
 }

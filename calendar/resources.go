@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/journal"
 )
 
 // Kinds of resource.
@@ -448,7 +449,12 @@ func (svc *Service) UpdateResource(ctx context.Context, p *identity.Principal, r
 // setResourcePrice applies a new TTC price or VAT rate; either ends the
 // legacy HT computation of a migrated resource (see LegacyPriceHTCents).
 func (svc *Service) setResourcePrice(ctx context.Context, tx bun.IDB, r *Resource, v *errs.Validator, up ResourceUpdate) error {
+	// Price changes go to the technical journal (issue 15's cash rules).
+	entry := journal.Entry{OccurredAt: svc.now(), SiteID: r.SiteID, ObjectKind: "resource", ObjectID: r.ID}
 	if up.PricePerHourCents != nil {
+		if err := journal.Changed(ctx, tx, entry, "price_per_hour_cents", r.PricePerHourCents, *up.PricePerHourCents); err != nil {
+			return err
+		}
 		r.PricePerHourCents = *up.PricePerHourCents
 	}
 	if up.VATRateBP != nil {
@@ -456,7 +462,11 @@ func (svc *Service) setResourcePrice(ctx context.Context, tx bun.IDB, r *Resourc
 		if err != nil {
 			return err
 		}
-		r.VATRateBP = resourceVATRate(v, site, up.VATRateBP)
+		rate := resourceVATRate(v, site, up.VATRateBP)
+		if err := journal.Changed(ctx, tx, entry, "vat_rate_bp", r.VATRateBP, rate); err != nil {
+			return err
+		}
+		r.VATRateBP = rate
 	}
 	r.LegacyPriceHTCents = nil
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/jobs"
+	"github.com/relais-tierslieux/relais/internal/journal"
 )
 
 // Config tunes the calendar service.
@@ -376,6 +377,9 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 					return errLegalAdminOnly
 				}
 				legal.validateComplete(&v, "legal", legal.office(s.Address))
+			}
+			if err := journal.Changed(ctx, tx, journal.Entry{OccurredAt: svc.now(), EntityKey: legal.SIREN, SiteID: s.ID, ObjectKind: "site", ObjectID: s.ID}, "legal", s.Legal, legal); err != nil {
+				return err
 			}
 			s.Legal = legal
 		}

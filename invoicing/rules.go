@@ -9,6 +9,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/journal"
 )
 
 // Who may read which invoices. The reads the API offers take the caller's
@@ -118,7 +119,10 @@ func (b *Books) CSV(ctx context.Context, w io.Writer, from, to time.Time) error 
 	if b.siteID == "" {
 		return fmt.Errorf("csv export of a member's own books: %w", errs.ErrForbidden)
 	}
-	return b.iv.CSV(ctx, w, InvoiceFilter{SiteID: b.siteID, From: from, To: to})
+	if err := b.iv.CSV(ctx, w, InvoiceFilter{SiteID: b.siteID, From: from, To: to}); err != nil {
+		return err
+	}
+	return journal.Record(ctx, b.iv.db, journal.Entry{OccurredAt: b.iv.now(), SiteID: b.siteID, Action: "export", ObjectKind: "invoices_csv", After: from.UTC().Format(time.RFC3339) + "/" + to.UTC().Format(time.RFC3339)})
 }
 
 // FEC writes the accounting journal of the site's legal entity for
@@ -147,5 +151,6 @@ func (b *Books) FEC(ctx context.Context, w io.Writer, from, to time.Time) (strin
 	if err := b.iv.FEC(ctx, w, site.Legal.SIREN, from, to); err != nil {
 		return "", err
 	}
-	return site.Legal.SIREN, nil
+	return site.Legal.SIREN, journal.Record(ctx, b.iv.db, journal.Entry{OccurredAt: b.iv.now(), EntityKey: site.Legal.SIREN, SiteID: b.siteID, Action: "export", ObjectKind: "fec",
+		After: from.UTC().Format(time.RFC3339) + "/" + to.UTC().Format(time.RFC3339)})
 }

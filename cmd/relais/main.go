@@ -5,6 +5,7 @@
 //	relais migrate up|down|status     manage the schema
 //	relais admin create --email E --password P
 //	relais invoices verify            check the invoices' hash chains
+//	relais archives verify FILE       check a signed archive offline
 package main
 
 import (
@@ -54,6 +55,7 @@ Usage:
   relais migrate up|down|status [flags]           manage the database schema
   relais admin create --email E --password P      create or promote an admin
   relais invoices verify                          check every invoice's inalterability chain
+  relais archives verify [--public-key F] FILE    check a signed archive of a closed period, offline
   relais devices check|acl|simulate [flags]       check the device registry, write a Mosquitto acl_file, run virtual devices
 
 Every flag --some-name may also be set as RELAIS_SOME_NAME.
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return adminCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "invoices":
 		return invoicesCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "archives":
+		return archivesCmd(ctx, args[1:], stdout, stderr)
 	case "devices":
 		return devicesCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":

@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
+	"github.com/relais-tierslieux/relais/closings"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/i18n"
@@ -132,9 +133,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// The cash journal: closings (a periodic job), archives.
+	closingsSvc := closings.New(d, closings.Config{Invoices: invoicer})
+
 	// The job client works what the services queue.
 	stopJobs, err := startJobs(ctx, d, log, jobServices{identity: identitySvc, calendar: calendarSvc, ledger: ledgerSvc,
-		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc, notify: notifySvc, privacy: privacySvc})
+		billing: billingSvc, campaigns: campaignsSvc, gate: gate, idem: idem, webhooks: webhooksSvc, notify: notifySvc, privacy: privacySvc, closings: closingsSvc})
 	if err != nil {
 		return err
 	}
@@ -142,7 +146,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The HTTP API.
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
-		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc,
+		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc, Closings: closingsSvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})

@@ -21,6 +21,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
+	"github.com/relais-tierslieux/relais/closings"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -138,6 +139,7 @@ type jobServices struct {
 	webhooks  *webhooks.Service
 	notify    *notify.Service
 	privacy   *privacy.Service
+	closings  *closings.Service
 }
 
 // startJobs starts the client that works durable jobs: waiting-list offers
@@ -169,6 +171,9 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 	if err := s.privacy.AddWorkers(workers); err != nil {
 		return nil, fmt.Errorf("register privacy jobs: %w", err)
 	}
+	if err := s.closings.AddWorkers(workers); err != nil {
+		return nil, fmt.Errorf("register closing jobs: %w", err)
+	}
 	jobClient, err := jobs.New(d, jobs.Config{
 		Pruners: map[string]jobs.Pruner{
 			"sessions and rate limits": s.identity.PruneExpired,
@@ -179,9 +184,10 @@ func startJobs(ctx context.Context, d *bun.DB, log *slog.Logger, s jobServices) 
 			"webhook deliveries":       s.webhooks.Prune,
 			"data exports":             s.privacy.PruneExports,
 		},
-		Workers:  workers,
-		Periodic: append(append(s.gate.PeriodicJobs(), s.notify.PeriodicJobs()...), s.privacy.PeriodicJobs()...),
-		Logger:   log,
+		Workers: workers,
+		Periodic: append(append(append(s.gate.PeriodicJobs(), s.notify.PeriodicJobs()...), s.privacy.PeriodicJobs()...),
+			s.closings.PeriodicJobs()...),
+		Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)

@@ -415,6 +415,16 @@ var french = map[string]string{
 	"no export of your data; start one with POST /v1/me/export":                              "aucun export de vos données ; lancez-en un avec POST /v1/me/export",
 	"the export is not ready yet":                              "l’export n’est pas encore prêt",
 	"an admin cannot erase themselves here; use DELETE /v1/me": "un administrateur ne peut pas s’effacer ici ; utilisez DELETE /v1/me",
+	// closings
+	"this period is not over yet: it can be closed from its end on":                         "cette période n’est pas terminée : elle pourra être clôturée à partir de sa fin",
+	"this period comes before the first closing of the entity, which covers its first sale": "cette période précède la première clôture de l’entité, qui couvre sa première vente",
+	"no such closing":                      "clôture introuvable",
+	"no site belongs to this legal entity": "aucun site n’appartient à cette entité juridique",
+	"this period is not closed yet: archives cover closed months and years":         "cette période n’est pas encore clôturée : les archives couvrent les mois et les années clôturés",
+	"must be a day (2026-12-05), a month (2026-12) or a year (2026)":                "doit être un jour (2026-12-05), un mois (2026-12) ou une année (2026)",
+	"must be a month (2026-12) or a year (2026)":                                    "doit être un mois (2026-12) ou une année (2026)",
+	"must be day, month or year":                                                    "doit être day, month ou year",
+	"must be a date (2026-12-01), a month (2026-12), a year or an RFC 3339 instant": "doit être une date (2026-12-01), un mois (2026-12), une année ou un instant RFC 3339",
 	// invoicing
 	"must be between 1 and the line's amount, %d cents":                        "doit être entre 1 et le montant de la ligne, %d centimes",
 	"line %d of invoice %s carries a discount: credit it by amount":            "la ligne %d de la facture %s porte une remise : créditez-la par montant",

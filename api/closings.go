@@ -1,0 +1,141 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/relais-tierslieux/relais/closings"
+	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/journal"
+)
+
+// The cash journal of a legal entity (art. 286 I-3° bis CGI): closings,
+// signed archives, the technical events journal. Who may is the closings
+// package's decision (Service.EntityFor).
+
+func (s *Server) entity(w http.ResponseWriter, r *http.Request, p *identity.Principal) *closings.Entity {
+	e, err := s.Closings.EntityFor(r.Context(), p, r.PathValue("siren"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil
+	}
+	return e
+}
+
+type closeRequest struct {
+	Period string `json:"period"`
+}
+
+func (s *Server) handleCreateClosing(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	e := s.entity(w, r, p)
+	if e == nil {
+		return
+	}
+	var req closeRequest
+	if err := decode(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := e.Close(r.Context(), req.Period)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/entities/"+e.SIREN()+"/closings/"+c.ID)
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) handleListClosings(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	e := s.entity(w, r, p)
+	if e == nil {
+		return
+	}
+	q := r.URL.Query()
+	from, err := e.ParseBound(r.Context(), "from", q.Get("from"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := e.ParseBound(r.Context(), "to", q.Get("to"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, err := e.List(r.Context(), closings.ListFilter{Kind: q.Get("kind"), From: from, To: to})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[closings.Closing]{Items: items})
+}
+
+func (s *Server) handleGetClosing(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	e := s.entity(w, r, p)
+	if e == nil {
+		return
+	}
+	c, err := e.Get(r.Context(), r.PathValue("closing_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	e := s.entity(w, r, p)
+	if e == nil {
+		return
+	}
+	period := r.PathValue("period")
+	zip, err := e.Archive(r.Context(), period)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="archive-`+e.SIREN()+"-"+period+`.zip"`)
+	w.Write(zip)
+}
+
+func (s *Server) handleArchivePublicKey(w http.ResponseWriter, r *http.Request) {
+	pem, err := s.Closings.PublicKeyPEM(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(pem)
+}
+
+func (s *Server) handleJournal(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	e := s.entity(w, r, p)
+	if e == nil {
+		return
+	}
+	after, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var from, to time.Time
+	if from, err = e.ParseBound(r.Context(), "from", r.URL.Query().Get("from")); err == nil {
+		to, err = e.ParseBound(r.Context(), "to", r.URL.Query().Get("to"))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, err := e.Journal(r.Context(), from, to, after, limit+1)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := list[journal.Entry]{Items: items}
+	if len(items) > limit {
+		out.Items = items[:limit]
+		out.NextCursor = cursor(items[limit-1].ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
