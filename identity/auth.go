@@ -100,7 +100,7 @@ func (s *Service) createUser(ctx context.Context, idb bun.IDB, email, name, pass
 		ID: id.New(), Email: email, Name: name, Role: role, Language: lang,
 		PasswordHash: HashPassword(password, s.cfg.Hash),
 		CreatedAt:    now, UpdatedAt: now,
-		SearchKey:    searchkey.Of(name, email, ""),
+		SearchKey: searchkey.Of(name, email, ""),
 	}
 	if role == RoleAdmin {
 		u.EmailVerifiedAt = &now // the operator named this address
