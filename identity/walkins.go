@@ -251,3 +251,33 @@ func (s *Service) AddManagerByEmail(ctx context.Context, p *Principal, siteID, e
 	}
 	return u.ID, s.AddManager(ctx, p, siteID, u.ID)
 }
+
+// Person is an account as the front desk shows it (package people).
+type Person struct {
+	ID        string
+	Name      string
+	Email     string // "" for an account without an email
+	Phone     string
+	Language  string
+	CreatedAt time.Time
+	Disabled  bool
+}
+
+// People returns the accounts of ids, not deleted, by id, for package
+// people, which has decided the caller may see them.
+func (s *Service) People(ctx context.Context, idb bun.IDB, ids []string) (map[string]Person, error) {
+	out := make(map[string]Person, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var us []User
+	if err := idb.NewSelect().Model(&us).Column("id", "name", "email", "phone", "language", "created_at", "disabled_at").
+		Where("id IN (?) AND deleted_at IS NULL", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read people: %w", err)
+	}
+	for _, u := range us {
+		out[u.ID] = Person{ID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone, Language: u.Language,
+			CreatedAt: u.CreatedAt, Disabled: u.DisabledAt != nil}
+	}
+	return out, nil
+}

@@ -1,0 +1,105 @@
+package people
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// The read model of the search (see the package comment for why it is
+// one statement over other domains' tables). Every table named here is
+// read, never written, except site_people, which is this package's.
+
+// RelationWindow is how far back a booking or a visit makes someone a
+// person of the site.
+const RelationWindow = 90 * 24 * time.Hour
+
+// relations is the set of user ids related to a site: its walk-ins, its
+// memberships (and the network-wide ones, valid at every site), day
+// passes, packs and credit usable there, bookings and door grants of the
+// last RelationWindow. A new source of visits (check-ins) adds its arm
+// here and its Visits to Config.Visits. Arguments: siteID ×7, since ×2.
+const relations = `SELECT user_id FROM site_people WHERE site_id = ?0
+	UNION SELECT user_id FROM memberships WHERE site_id = ?0 OR site_id IS NULL
+	UNION SELECT user_id FROM day_passes WHERE site_id = ?0
+	UNION SELECT user_id FROM packs WHERE site_id = ?0 OR site_id IS NULL
+	UNION SELECT user_id FROM credit_lots WHERE site_id = ?0
+	UNION SELECT user_id FROM reservations WHERE site_id = ?0 AND kind = 'booking' AND user_id IS NOT NULL AND starts_at >= ?1
+	UNION SELECT user_id FROM access_events WHERE site_id = ?0 AND decision = 'granted' AND user_id IS NOT NULL AND occurred_at >= ?1`
+
+// activeNow is true for a person holding, at ?2, a membership in force
+// (active, or past due within its grace: billing moves it to suspended
+// when the grace ends), a day pass of the site covering ?2, or a pack
+// still valid. Arguments: siteID ?0, now ?2.
+const activeNow = `(EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND (m.site_id = ?0 OR m.site_id IS NULL)
+		AND m.status IN ('active', 'past_due'))
+	OR EXISTS (SELECT 1 FROM day_passes dp WHERE dp.user_id = u.id AND dp.site_id = ?0 AND dp.status = 'active'
+		AND dp.starts_at <= ?2 AND dp.ends_at > ?2)
+	OR EXISTS (SELECT 1 FROM packs pk WHERE pk.user_id = u.id AND (pk.site_id = ?0 OR pk.site_id IS NULL)
+		AND pk.status = 'active' AND pk.valid_until > ?2))`
+
+// Statuses of the search's status filter.
+const (
+	StatusAll    = "all"
+	StatusActive = "active" // a membership, day pass or pack valid now
+	StatusLapsed = "lapsed" // related to the site, but none of those now
+)
+
+type searchRow struct {
+	ID   string `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// searchIDs returns up to limit+1 people of siteID in (name, id) order
+// after the cursor, matching key (already searchkey.Query'd) and status.
+func (s *Service) searchIDs(ctx context.Context, siteID, key, status string, after *cursor, limit int) ([]searchRow, error) {
+	now := s.now()
+	var where []string
+	args := []any{siteID, now.Add(-RelationWindow), now}
+	if key != "" {
+		where = append(where, `u.search_key LIKE ?3 ESCAPE '\'`)
+		args = append(args, "%"+escapeLike(key)+"%")
+	} else {
+		args = append(args, "")
+	}
+	switch status {
+	case StatusActive:
+		where = append(where, activeNow)
+	case StatusLapsed:
+		where = append(where, "NOT "+activeNow)
+	}
+	if after != nil {
+		where = append(where, `(u.name > ?4 OR (u.name = ?4 AND u.id > ?5))`)
+		args = append(args, after.Name, after.ID)
+	} else {
+		args = append(args, "", "")
+	}
+	args = append(args, limit+1)
+	q := `SELECT u.id, u.name FROM users u WHERE u.deleted_at IS NULL AND u.id IN (` + relations + `)`
+	for _, w := range where {
+		q += " AND " + w
+	}
+	q += ` ORDER BY u.name, u.id LIMIT ?6`
+	var rows []searchRow
+	if err := s.db.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("search people: %w", err)
+	}
+	return rows, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// related reports whether userID is a person of siteID (relations).
+func (s *Service) related(ctx context.Context, idb bun.IDB, siteID, userID string) (bool, error) {
+	var c int
+	if err := idb.NewRaw(`SELECT count(*) FROM users u WHERE u.id = ?3 AND u.deleted_at IS NULL AND u.id IN (`+relations+`)`,
+		siteID, s.now().Add(-RelationWindow), nil, userID).Scan(ctx, &c); err != nil {
+		return false, fmt.Errorf("person of the site: %w", err)
+	}
+	return c > 0, nil
+}
