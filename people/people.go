@@ -51,9 +51,13 @@ type Billing interface {
 	ListPlans(ctx context.Context, siteID string, includeInactive bool) ([]billing.Plan, error)
 }
 
-// Calendar is what people reads of sites, bookings and qualifications.
-type Calendar interface {
+// Sites tells whether a site exists (calendar.DevicePlaces).
+type Sites interface {
 	SiteExists(ctx context.Context, idb bun.IDB, siteID string) (bool, error)
+}
+
+// Calendar is what people reads of bookings and qualifications.
+type Calendar interface {
 	ListReservations(ctx context.Context, p *identity.Principal, f calendar.ReservationFilter) ([]calendar.Reservation, string, error)
 	ListQualifications(ctx context.Context, p *identity.Principal, siteID string) ([]calendar.Qualification, error)
 	ListGrants(ctx context.Context, p *identity.Principal, qualID string) ([]calendar.Grant, error)
@@ -82,6 +86,7 @@ type Config struct {
 	Identity Identity
 	Billing  Billing
 	Calendar Calendar
+	Sites    Sites
 	Invoices Invoices
 	Credits  Credits
 	// Visits: nil is DoorVisits alone.
@@ -97,8 +102,8 @@ type Service struct {
 
 // New returns the service; every dependency but Visits is required.
 func New(db *bun.DB, cfg Config) (*Service, error) {
-	if db == nil || cfg.Identity == nil || cfg.Billing == nil || cfg.Calendar == nil || cfg.Invoices == nil || cfg.Credits == nil {
-		return nil, errors.New("people: DB, Identity, Billing, Calendar, Invoices and Credits are required")
+	if db == nil || cfg.Identity == nil || cfg.Billing == nil || cfg.Calendar == nil || cfg.Sites == nil || cfg.Invoices == nil || cfg.Credits == nil {
+		return nil, errors.New("people: DB, Identity, Billing, Calendar, Sites, Invoices and Credits are required")
 	}
 	if len(cfg.Visits) == 0 {
 		cfg.Visits = []Visits{DoorVisits{}}

@@ -52,7 +52,7 @@ func (s *Service) checkSite(ctx context.Context, siteID string) error {
 	if !id.Valid(siteID) {
 		return errSiteNotFound
 	}
-	ok, err := s.cfg.Calendar.SiteExists(ctx, s.db, siteID)
+	ok, err := s.cfg.Sites.SiteExists(ctx, s.db, siteID)
 	if err != nil {
 		return err
 	}

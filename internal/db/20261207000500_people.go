@@ -16,7 +16,8 @@ import (
 //     index serves "contains" searches when pg_trgm can be installed.
 //   - site_people: a person registered at a site's desk (a walk-in), so that
 //     they are found there before buying anything.
-//   - people_notes: managers' private notes on a person at a site.
+//   - people_notes: managers' private notes on a person at a site;
+//   - indexes of the relations the search reads by site.
 func init() {
 	up := func(ctx context.Context, db *bun.DB) error {
 		return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -41,6 +42,11 @@ func init() {
 				`CREATE INDEX people_notes_person_idx ON people_notes (site_id, user_id, created_at)`,
 				`CREATE INDEX people_notes_user_idx ON people_notes (user_id)`,
 				`CREATE INDEX users_name_idx ON users (name, id)`,
+				// The search's relations, by site (readmodel.go in people).
+				`CREATE INDEX memberships_site_user_idx ON memberships (site_id, user_id)`,
+				`CREATE INDEX day_passes_site_user_idx ON day_passes (site_id, user_id)`,
+				`CREATE INDEX packs_site_user_idx ON packs (site_id, user_id)`,
+				`CREATE INDEX credit_lots_site_user_idx ON credit_lots (site_id, user_id)`,
 			); err != nil {
 				return err
 			}
@@ -57,6 +63,10 @@ func init() {
 		`DROP TABLE people_notes`,
 		`DROP TABLE site_people`,
 		`DROP INDEX users_name_idx`,
+		`DROP INDEX memberships_site_user_idx`,
+		`DROP INDEX day_passes_site_user_idx`,
+		`DROP INDEX packs_site_user_idx`,
+		`DROP INDEX credit_lots_site_user_idx`,
 		`DROP INDEX IF EXISTS users_search_key_trgm`,
 		`ALTER TABLE users DROP COLUMN search_key`,
 	)
