@@ -23,9 +23,9 @@ type MembershipLine struct {
 
 // PassLine is a day pass of the site.
 type PassLine struct {
-	ID       string `bun:"id"`
-	UserID   string `bun:"user_id"`
-	PlanName string `bun:"plan_name"`
+	ID       string    `bun:"id"`
+	UserID   string    `bun:"user_id"`
+	PlanName string    `bun:"plan_name"`
 	Day      string    `bun:"day"`
 	StartsAt time.Time `bun:"starts_at"`
 	EndsAt   time.Time `bun:"ends_at"`

@@ -15,9 +15,9 @@ import (
 type sitePerson struct {
 	bun.BaseModel `bun:"table:site_people"`
 
-	SiteID    string  `bun:"site_id,pk"`
-	UserID    string  `bun:"user_id,pk"`
-	CreatedBy *string `bun:"created_by"`
+	SiteID    string    `bun:"site_id,pk"`
+	UserID    string    `bun:"user_id,pk"`
+	CreatedBy *string   `bun:"created_by"`
 	CreatedAt time.Time `bun:"created_at"`
 }
 
