@@ -8,6 +8,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/privacy"
 )
 
 type personOut struct {
@@ -259,4 +260,44 @@ func TestPeopleNotes(t *testing.T) {
 
 	h.do(req{method: "DELETE", path: notes + "/" + n.ID, token: f.manager}).expect(t, http.StatusNoContent)
 	h.do(req{method: "DELETE", path: notes + "/" + n.ID, token: f.manager}).expect(t, http.StatusNotFound)
+}
+
+// Notes are personal data about the person: in their export, erased with
+// their account.
+func TestPeopleNotesInPrivacy(t *testing.T) {
+	t.Parallel()
+	f := newPeopleFixture(t)
+	h := f.h
+	var p personOut
+	h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/people", token: f.manager, body: map[string]any{"name": "Jeanne", "email": "jeanne@example.fr"}}).
+		expect(t, http.StatusCreated).decode(t, &p)
+	notes := "/v1/sites/" + f.site + "/people/" + p.ID + "/notes"
+	h.do(req{method: "POST", path: notes, token: f.manager, body: map[string]any{"note": "Vient le mardi."}}).expect(t, http.StatusCreated)
+
+	mails := h.mailJobs()
+	jobstest.WaitCompleted(t, mails, identity.InvitationMailArgs{}.Kind(), 1)
+	tok := resetToken.FindStringSubmatch(h.mails.To(t, "jeanne@example.fr").Text())
+	if tok == nil {
+		t.Fatal("no invitation")
+	}
+	h.do(req{method: "POST", path: "/v1/auth/password-reset/confirm", body: map[string]string{"token": tok[1], "new_password": "jeanne long password"}}).expect(t, http.StatusNoContent)
+	jeanne, _ := h.login("jeanne@example.fr", "jeanne long password")
+
+	h.do(req{method: "POST", path: "/v1/me/export", token: jeanne}).expect(t, http.StatusAccepted)
+	jc := h.privacyJobs()
+	jobstest.WaitCompleted(t, jc, privacy.ExportArgs{}.Kind(), 1)
+	files := readZIP(t, h.do(req{method: "GET", path: "/v1/me/export/download", token: jeanne}).expect(t, http.StatusOK).Body)
+	if !strings.Contains(string(files["notes.json"]), "Vient le mardi.") || !strings.Contains(string(files["notes.json"]), "manon") {
+		t.Fatalf("notes.json = %s", files["notes.json"])
+	}
+
+	h.do(req{method: "DELETE", path: "/v1/users/" + p.ID, token: f.admin}).expect(t, http.StatusNoContent)
+	n, err := h.db.NewSelect().Table("people_notes").Where("user_id = ?", p.ID).Count(t.Context())
+	if err != nil || n != 0 {
+		t.Fatalf("%d notes left after erasure (%v)", n, err)
+	}
+	// The desk no longer finds her.
+	if got := names(f.search(t, f.manager, "q=jeanne")); got != "" {
+		t.Fatalf("erased person found: %q", got)
+	}
 }
