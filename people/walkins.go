@@ -88,7 +88,7 @@ func (s *Service) checkPerson(ctx context.Context, siteID, userID string) error 
 	if err := s.checkSite(ctx, siteID); err != nil {
 		return err
 	}
-	ok, err := s.related(ctx, s.db, siteID, userID)
+	ok, err := s.isRelated(ctx, s.db, siteID, userID)
 	if err != nil {
 		return err
 	}
