@@ -91,8 +91,10 @@ func backfillSearchKeys(ctx context.Context, tx bun.Tx) error {
 	return nil
 }
 
-// trigramIndex installs pg_trgm when the role may (inside a savepoint, so
-// that a refusal leaves the migration whole) and indexes search_key with
+// trigramIndex installs pg_trgm in public, as btree_gist (the schema every
+// search_path names), when the role may (inside a savepoint, so that a
+// refusal, or another migration creating it at the same instant, leaves
+// the migration whole) and indexes search_key with
 // it; without it the search reads the site's people sequentially, which
 // BENCHMARKS.md measures too.
 func trigramIndex(ctx context.Context, tx bun.Tx) error {
@@ -100,7 +102,7 @@ func trigramIndex(ctx context.Context, tx bun.Tx) error {
 		return err
 	}
 	for _, stmt := range []string{
-		`CREATE EXTENSION IF NOT EXISTS pg_trgm`,
+		`CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public`,
 		`CREATE INDEX users_search_key_trgm ON users USING gin (search_key gin_trgm_ops)`,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
