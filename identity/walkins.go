@@ -76,7 +76,7 @@ type WalkIn struct {
 	Language string
 }
 
-// CreateWalkIn creates a member account in tx for package people, which
+// CreateWalkIn creates a member account in tx (a transaction) for package people, which
 // has decided the caller may: with an email, an invitation is queued in
 // tx; an email that already has an account is a 409 email_taken naming
 // that account's user_id, so the desk can serve the existing person.
@@ -123,7 +123,7 @@ func (s *Service) CreateWalkIn(ctx context.Context, tx bun.IDB, in WalkIn) (*Use
 }
 
 // SetWalkInEmail gives an account without an email its first one, and
-// queues its invitation, for package people. An account that has an
+// queues its invitation in tx (a transaction), for package people. An account that has an
 // email keeps it: only its owner changes it (PATCH /v1/me), since whoever
 // sets an address can reset the password sent to it.
 func (s *Service) SetWalkInEmail(ctx context.Context, tx bun.IDB, userID, email string) (*User, error) {
