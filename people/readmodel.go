@@ -3,12 +3,12 @@ package people
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/searchkey"
 )
 
 // The read model of the search (see the package comment for why it is
@@ -77,7 +77,7 @@ func (s *Service) searchIDs(ctx context.Context, siteID, key, status string, aft
 	case key != "":
 		// LIKE, which pg_trgm's index serves when the planner wants it.
 		where = append(where, `u.search_key LIKE ?3 ESCAPE '\'`)
-		args = append(args, "%"+escapeLike(key)+"%")
+		args = append(args, "%"+searchkey.EscapeLike(key)+"%")
 	default:
 		args = append(args, "")
 	}
@@ -106,10 +106,6 @@ func (s *Service) searchIDs(ctx context.Context, siteID, key, status string, aft
 		return nil, fmt.Errorf("search people: %w", err)
 	}
 	return rows, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // isRelated reports whether userID is a person of siteID (related).
