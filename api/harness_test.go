@@ -31,6 +31,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/people"
 	"github.com/relais-tierslieux/relais/privacy"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
@@ -129,9 +130,11 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// --webhook-allow-private; their deliveries are the webhooks package's
 	// tests.
 	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
+	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now)
 	privacyCfg := privacy.Config{DB: d, Jobs: queue, Identity: acc, Calendar: cal, Billing: bill, Ledger: led, Invoices: invoices,
-		Campaigns: camp, Access: access.NewEvents(d, gateCfg), Mailer: mailer, Now: clk.Now}
+		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
+		People:      peopleSvc,
 		Privacy:     testPrivacy(t, privacyCfg),
 		Access:      acc,
 		Calendar:    cal,
@@ -184,11 +187,25 @@ func (h *harness) restart() {
 	d.Calendar = h.cal
 	d.Gate = h.gate
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
+	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now)
+	h.privacyCfg.People = d.People
 	d.Privacy = testPrivacy(h.t, h.privacyCfg)
 	d.Registry = nil // a fresh one: the first server's holds its metrics
 	h.api = api.New(d)
 	h.srv = httptest.NewServer(h.api)
 	h.t.Cleanup(h.srv.Close)
+}
+
+// testPeople builds the front desk's people over the services given.
+func testPeople(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service,
+	inv *invoicing.Invoicer, led *ledger.Service, now func() time.Time) *people.Service {
+	t.Helper()
+	svc, err := people.New(d, people.Config{Identity: acc, Billing: bill, Calendar: cal, Sites: calendar.DevicePlaces{},
+		Invoices: inv, Credits: led, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 type response struct {

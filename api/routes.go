@@ -136,6 +136,15 @@ func (s *Server) routes() {
 	s.handle("POST /v1/sites/{site_id}/payments", s.requireAuth(s.idempotentAuthed(s.handleOnSitePayment)))
 	s.handle("GET /v1/sites/{site_id}/payments", s.requireAuth(s.handleSitePayments))
 
+	// The front desk: people.
+	s.handle("GET /v1/sites/{site_id}/people", s.requireAuth(s.handleListPeople))
+	s.handle("POST /v1/sites/{site_id}/people", s.requireAuth(s.idempotentAuthed(s.handleCreatePerson)))
+	s.handle("GET /v1/sites/{site_id}/people/{user_id}", s.requireAuth(s.handleGetPerson))
+	s.handle("PATCH /v1/sites/{site_id}/people/{user_id}", s.requireAuth(s.handlePatchPerson))
+	s.handle("GET /v1/sites/{site_id}/people/{user_id}/notes", s.requireAuth(s.handleListNotes))
+	s.handle("POST /v1/sites/{site_id}/people/{user_id}/notes", s.requireAuth(s.idempotentAuthed(s.handleAddNote)))
+	s.handle("DELETE /v1/sites/{site_id}/people/{user_id}/notes/{note_id}", s.requireAuth(s.handleDeleteNote))
+
 	s.handle("GET /v1/me/charges", s.requireAuth(s.handleMyCharges))
 	s.handle("POST /v1/me/charges/checkout", s.requireAuth(s.idempotentAuthed(s.handleChargesCheckout)))
 	s.handle("GET /v1/sites/{site_id}/charges", s.requireAuth(s.handleSiteCharges))

@@ -24,6 +24,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/people"
 	"github.com/relais-tierslieux/relais/privacy"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
@@ -45,6 +46,8 @@ type Deps struct {
 
 	// Privacy exports a member's data and erases accounts.
 	Privacy *privacy.Service
+	// People is the front desk's view of a site's people.
+	People *people.Service
 
 	Logger *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.

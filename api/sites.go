@@ -127,13 +127,23 @@ func (s *Server) handleListManagers(w http.ResponseWriter, r *http.Request, p *i
 func (s *Server) handleAddManager(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
 		UserID string `json:"user_id"`
+		Email  string `json:"email"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	siteID := r.PathValue("site_id")
-	if err := s.Access.AddManager(r.Context(), p, siteID, in.UserID); err != nil {
+	var err error
+	switch {
+	case (in.UserID == "") == (in.Email == ""):
+		err = errs.Invalid("user_id", "give either user_id or email")
+	case in.Email != "":
+		in.UserID, err = s.Access.AddManagerByEmail(r.Context(), p, siteID, in.Email)
+	default:
+		err = s.Access.AddManager(r.Context(), p, siteID, in.UserID)
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/searchkey"
 )
 
 const (
@@ -99,6 +100,7 @@ func (s *Service) createUser(ctx context.Context, idb bun.IDB, email, name, pass
 		ID: id.New(), Email: email, Name: name, Role: role, Language: lang,
 		PasswordHash: HashPassword(password, s.cfg.Hash),
 		CreatedAt:    now, UpdatedAt: now,
+		SearchKey: searchkey.Of(name, email, ""),
 	}
 	if role == RoleAdmin {
 		u.EmailVerifiedAt = &now // the operator named this address

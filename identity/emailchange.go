@@ -192,5 +192,8 @@ func (s *Service) confirmEmailChange(ctx context.Context, tx bun.Tx, token strin
 	if n, _ := res.RowsAffected(); n != 1 {
 		return "", false, nil // a later request replaced this address
 	}
+	if err := s.refreshSearchKey(ctx, tx, c.UserID); err != nil {
+		return "", false, err
+	}
 	return c.UserID, true, nil
 }

@@ -42,6 +42,9 @@ type User struct {
 	// follow the link mailed to it (see RequestEmailChange); Email keeps
 	// working meanwhile.
 	PendingEmail *string `bun:"pending_email"`
+	// SearchKey is searchkey.Of(Name, Email, Phone), what the front desk
+	// searches (see refreshSearchKey); empty for a deleted account.
+	SearchKey string `bun:"search_key"`
 }
 
 // Languages an account may choose for its mail.

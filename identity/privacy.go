@@ -70,7 +70,7 @@ func (s *Service) Erase(ctx context.Context, tx bun.IDB, userID string) error {
 	}
 	now := s.now()
 	if _, err := tx.NewUpdate().Model((*User)(nil)).
-		Set("name = ?, email = ?, phone = '', billing_address = NULL, notifications = NULL, pending_email = NULL", ErasedName, erasedEmail(u.ID)).
+		Set("name = ?, email = ?, phone = '', billing_address = NULL, notifications = NULL, pending_email = NULL, search_key = ''", ErasedName, erasedEmail(u.ID)).
 		Set("password_hash = ?, deleted_at = ?, updated_at = ?", s.dummy(), now, now).
 		Where("id = ?", u.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("pseudonymise user: %w", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
+	"github.com/relais-tierslieux/relais/internal/searchkey"
 )
 
 var errUserNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "user_not_found", Detail: "no such user"}
@@ -111,8 +112,8 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, up MeUpdate, c Cli
 				return fmt.Errorf("revoke other sessions: %w", err)
 			}
 		}
-		u.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "phone", "billing_address", "notifications", "pending_email", "updated_at").WherePK().Exec(ctx); err != nil {
+		u.UpdatedAt, u.SearchKey = now, searchkey.Of(u.Name, u.Email, u.Phone)
+		if _, err := tx.NewUpdate().Model(u).Column("name", "password_hash", "language", "phone", "billing_address", "notifications", "pending_email", "updated_at", "search_key").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		out = u
@@ -264,8 +265,8 @@ func (s *Service) UpdateUser(ctx context.Context, p *Principal, userID string, u
 				u.DisabledAt = nil
 			}
 		}
-		u.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(u).Column("name", "role", "disabled_at", "updated_at").WherePK().Exec(ctx); err != nil {
+		u.UpdatedAt, u.SearchKey = now, searchkey.Of(u.Name, u.Email, u.Phone)
+		if _, err := tx.NewUpdate().Model(u).Column("name", "role", "disabled_at", "updated_at", "search_key").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		out = u
@@ -292,7 +293,7 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, userID string) e
 		}
 		now := s.now()
 		if _, err := tx.NewUpdate().Model((*User)(nil)).
-			Set("deleted_at = ?, updated_at = ?, email = ?", now, now, "deleted+"+u.ID+"@relais.invalid").
+			Set("deleted_at = ?, updated_at = ?, email = ?, search_key = ''", now, now, "deleted+"+u.ID+"@relais.invalid").
 			Where("id = ?", u.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}

@@ -75,6 +75,7 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 		func() error { return river.AddWorkerSafely(w, &emailChangeMailWorker{s: s}) },
 		func() error { return river.AddWorkerSafely(w, &emailChangeNoticeWorker{s: s}) },
 		func() error { return river.AddWorkerSafely(w, &newSignInMailWorker{s: s}) },
+		func() error { return river.AddWorkerSafely(w, &invitationMailWorker{s: s}) },
 	} {
 		if err := add(); err != nil {
 			return err

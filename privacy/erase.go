@@ -97,6 +97,11 @@ func (s *Service) erase(ctx context.Context, p *identity.Principal, userID strin
 		if err := s.cfg.Billing.ForgetMember(ctx, tx, userID); err != nil {
 			return err
 		}
+		if s.cfg.People != nil {
+			if err := s.cfg.People.ForgetMember(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.NewDelete().Model((*exportRow)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete exports: %w", err)
 		}

@@ -67,7 +67,7 @@ func (s *Service) mailExportReady(ctx context.Context, exportID string) error {
 		return fmt.Errorf("read export: %w", err)
 	}
 	to, err := s.cfg.Identity.Recipient(ctx, s.db, row.UserID)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && !to.Active) {
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && (!to.Active || to.Email == "")) {
 		return nil
 	}
 	if err != nil {

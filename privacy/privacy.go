@@ -24,6 +24,7 @@ import (
 	"github.com/relais-tierslieux/relais/internal/mail"
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
+	"github.com/relais-tierslieux/relais/people"
 )
 
 // DefaultRetention is how long access events and sign-in records are
@@ -50,6 +51,9 @@ type Config struct {
 	// Access is the gate's audit; nil leaves access events out of exports
 	// and purges.
 	Access *access.Events
+	// People holds managers' notes on members and the desks' walk-ins;
+	// nil leaves them out of exports and erasures.
+	People *people.Service
 	// Mailer sends "your export is ready"; nil sends nothing.
 	Mailer mail.Sender
 	// PublicURL, when set, is the base of the app's link in that mail.

@@ -26,6 +26,8 @@ contributions.json   vos contributions aux campagnes de financement ;
                      receipts/NUMÉRO.pdf leurs reçus
 access_events.json   les ouvertures de portes et de machines qui vous
                      concernent (conservées trois mois par défaut)
+notes.json           les notes que l'équipe d'un lieu a écrites à votre
+                     sujet (auteur, date)
 
 Your personal data at Relais
 ============================
@@ -50,4 +52,6 @@ contributions.json   your contributions to crowdfunding campaigns;
                      receipts/NUMBER.pdf their receipts
 access_events.json   the door and machine openings about you (kept three
                      months by default)
+notes.json           the notes a place's team wrote about you (author,
+                     date)
 `

@@ -133,6 +133,12 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 			return nil, err
 		}
 	}
+	var notes any = []any{}
+	if s.cfg.People != nil {
+		if notes, err = s.cfg.People.ExportMember(ctx, userID); err != nil {
+			return nil, err
+		}
+	}
 	var out []file
 	for _, f := range []struct {
 		name string
@@ -148,6 +154,7 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 		{"payments.json", map[string]any{"payments": bill.Payments, "usage_charges": bill.Charges}},
 		{"credits.json", credits},
 		{"access_events.json", events},
+		{"notes.json", notes},
 	} {
 		jf, err := jsonFile(f.name, f.v)
 		if err != nil {

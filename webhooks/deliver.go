@@ -312,6 +312,9 @@ func (s *Service) tellDisabled(ctx context.Context, ep *Endpoint) {
 		return
 	}
 	for _, m := range managers {
+		if m.Email == "" {
+			continue // an account created at a desk without an email
+		}
 		msg := mail.Message{To: m.Email, Subject: "Relais\u00a0: un webhook a été désactivé",
 			Body: fmt.Sprintf("Le webhook %s (%s) a été désactivé\u00a0: %s.\n"+
 				"Réactivez-le (PATCH /v1/webhooks/%s {\"enabled\": true}) une fois le récepteur réparé.\n",

@@ -23,6 +23,7 @@ import (
 	"github.com/relais-tierslieux/relais/invoicing"
 	"github.com/relais-tierslieux/relais/ledger"
 	"github.com/relais-tierslieux/relais/notify"
+	"github.com/relais-tierslieux/relais/people"
 	"github.com/relais-tierslieux/relais/privacy"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
@@ -125,9 +126,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// The front desk's people, read across the domains.
+	peopleSvc, err := people.New(d, people.Config{Identity: identitySvc, Billing: billingSvc, Calendar: calendarSvc,
+		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc})
+	if err != nil {
+		return err
+	}
+
 	// Personal data: exports, erasure and retention, through each domain.
 	privacySvc, err := privacy.New(privacy.Config{DB: d, Jobs: queue, Identity: identitySvc, Calendar: calendarSvc, Billing: billingSvc,
-		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, Mailer: c.mailer(log),
+		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, People: peopleSvc, Mailer: c.mailer(log),
 		PublicURL: c.PublicURL, Retention: c.AccessLogRetention})
 	if err != nil {
 		return err
@@ -147,6 +155,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The HTTP API.
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
 		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc, Closings: closingsSvc,
+		People: peopleSvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})

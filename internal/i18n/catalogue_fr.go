@@ -484,4 +484,14 @@ var french = map[string]string{
 	"line or paragraph separators":                      "de séparateurs de ligne ou de paragraphe",
 	"must be valid UTF-8":                               "doit être en UTF-8 valide",
 	"must not contain %s (%U at character %d)":          "ne doit pas contenir %s (%U au caractère %d)",
+	// people (the front desk) and its identity and api parts
+	"give either user_id or email":                              "indiquez soit user_id, soit email",
+	"this person already has an email; only they can change it": "cette personne a déjà une adresse électronique ; elle seule peut la changer",
+	"an account with this email already exists: serve that person by their user_id (payments, bookings and notes take it)": "un compte existe déjà avec cette adresse : servez cette personne par son user_id (paiements, réservations et notes le prennent)",
+	"no account has this email":      "aucun compte n’a cette adresse",
+	"no such note":                   "note introuvable",
+	"no such person at this site":    "personne introuvable dans ce lieu",
+	"is not a cursor this list gave": "n’est pas un curseur donné par cette liste",
+	"must be all, active or lapsed":  "doit valoir all, active ou lapsed",
+	"must be between 1 and 200":      "doit être compris entre 1 et 200",
 }
