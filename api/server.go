@@ -31,14 +31,13 @@ import (
 
 // Deps are the services the API talks to; cmd/relais builds them.
 type Deps struct {
-	Access    *identity.Service
-	Calendar  *calendar.Service
-	Billing   *billing.Service
-	Ledger    *ledger.Service
-	Campaigns *campaigns.Service
-	Invoices  *invoicing.Invoicer
-	// Closings is the cash journal: closings, archives, technical events.
-	Closings    *closings.Service
+	Access      *identity.Service
+	Calendar    *calendar.Service
+	Billing     *billing.Service
+	Ledger      *ledger.Service
+	Campaigns   *campaigns.Service
+	Invoices    *invoicing.Invoicer
+	Closings    *closings.Service // the cash journal: closings, archives, technical events
 	Devices     *devices.Service
 	Gate        *access.Gate
 	Webhooks    *webhooks.Service
