@@ -168,6 +168,14 @@ var french = map[string]string{
 	"your plan books at most %d days ahead":                                                     "votre formule permet de réserver au plus %d jours à l’avance",
 	"your plan does not include this kind of resource":                                          "votre formule n’inclut pas ce type de ressource",
 
+	// calendar: check-in and release
+	"only a confirmed booking can be checked in":                                     "seule une réservation confirmée peut être pointée",
+	"a machine's booking is not checked in: switching the machine on is the arrival": "une réservation de machine ne se pointe pas : allumer la machine vaut arrivée",
+	"check-in opens %d minutes before the booking starts":                            "le pointage ouvre %d minutes avant le début de la réservation",
+	"this booking is over and can no longer be checked in":                           "cette réservation est terminée et ne peut plus être pointée",
+	"a machine is not checked in: its session is the arrival":                        "une machine ne se pointe pas : sa session vaut arrivée",
+	"must be between 0 and %d":                                                       "doit être compris entre 0 et %d",
+
 	// calendar
 	"must be at most a year ago":                                  "doit dater d’un an au plus",
 	"must be at most %d days ahead":                               "doit être au plus %d jours à l’avance",
