@@ -140,6 +140,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Invoices:    invoices,
 		Devices:     dev,
 		Gate:        gate,
+		Dashboard:   testDashboard(cal, bill, invoices, gate, dev, clk.Now),
 		Webhooks:    hooks,
 		Idempotency: idempotency.New(d, clk.Now),
 		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
@@ -181,6 +182,7 @@ func (h *harness) restart() {
 	d.Campaigns = campaigns.New(h.contributions, h.bill)
 	d.Calendar = h.cal
 	d.Gate = h.gate
+	d.Dashboard = testDashboard(h.cal, h.bill, d.Invoices, h.gate, h.dev, h.clock.Now)
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
 	d.Privacy = testPrivacy(h.t, h.privacyCfg)
 	d.Registry = nil // a fresh one: the first server's holds its metrics

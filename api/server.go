@@ -17,6 +17,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
+	"github.com/relais-tierslieux/relais/dashboard"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/i18n"
@@ -37,6 +38,8 @@ type Deps struct {
 	Invoices    *invoicing.Invoicer
 	Devices     *devices.Service
 	Gate        *access.Gate
+	// Dashboard computes a site's figures for its managers.
+	Dashboard *dashboard.Service
 	Webhooks    *webhooks.Service
 	Idempotency *idempotency.Store
 

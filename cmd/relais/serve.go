@@ -13,6 +13,7 @@ import (
 	"github.com/relais-tierslieux/relais/api"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/dashboard"
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
@@ -140,8 +141,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer stopJobs()
 
+	// The figures for the morning, from each domain's own sums.
+	dashboardSvc := dashboard.New(dashboard.Config{Calendar: calendarSvc, Billing: billingSvc, Invoices: invoicer,
+		Access: gate.Events, Devices: devicesSvc})
+
 	// The HTTP API.
-	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
+	handler := api.New(api.Deps{Dashboard: dashboardSvc, Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
 		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },

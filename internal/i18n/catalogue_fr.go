@@ -168,6 +168,12 @@ var french = map[string]string{
 	"your plan books at most %d days ahead":                                                     "votre formule permet de réserver au plus %d jours à l’avance",
 	"your plan does not include this kind of resource":                                          "votre formule n’inclut pas ce type de ressource",
 
+	// dashboard
+	"only the site's managers read its dashboard":                        "seuls les gestionnaires du site lisent son tableau de bord",
+	"must not be before from":                                            "ne doit pas précéder from",
+	"the period is at most %d days":                                      "la période est d’au plus %d jours",
+	"must be a local date such as 2026-12-01 or a month such as 2026-12": "doit être une date locale comme 2026-12-01 ou un mois comme 2026-12",
+
 	// calendar: check-in and release
 	"only a confirmed booking can be checked in":                                     "seule une réservation confirmée peut être pointée",
 	"a machine's booking is not checked in: switching the machine on is the arrival": "une réservation de machine ne se pointe pas : allumer la machine vaut arrivée",
