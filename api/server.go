@@ -38,13 +38,14 @@ type Deps struct {
 	Invoices    *invoicing.Invoicer
 	Devices     *devices.Service
 	Gate        *access.Gate
-	// Dashboard computes a site's figures for its managers.
-	Dashboard *dashboard.Service
 	Webhooks    *webhooks.Service
 	Idempotency *idempotency.Store
 
 	// Privacy exports a member's data and erases accounts.
 	Privacy *privacy.Service
+
+	// Dashboard computes a site's figures for its managers.
+	Dashboard *dashboard.Service
 
 	Logger *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.
