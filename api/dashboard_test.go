@@ -233,3 +233,128 @@ func minT(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// TestDashboardMoneyAndMembers: revenue per month and kind, net of a
+// refund's credit note, recomputed from the site's invoices list; members
+// from their memberships; devices offline from the devices list.
+func TestDashboardMoneyAndMembers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	h.clock.t = time.Date(2026, 3, 10, 10, 0, 0, 0, paris)
+	_, admin := h.admin()
+	site := h.site(admin, "Le Tiers")
+	mgrID, mgr, _ := h.member("gestion@example.fr")
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/managers", token: admin, body: map[string]string{"user_id": mgrID}}).expect(t, http.StatusCreated)
+	anneID, anne, _ := h.member("anne@example.fr")
+	bobID, bob, _ := h.member("bob@example.fr")
+	plan := func(kind string, cents int64) string {
+		var p struct{ ID string }
+		h.do(req{method: "POST", path: "/v1/plans", token: mgr, body: map[string]any{"site_id": site, "kind": kind, "name": kind, "price_cents": cents}}).
+			expect(t, http.StatusCreated).decode(t, &p)
+		return p.ID
+	}
+	pass, membership := plan("day_pass", 2500), plan("membership", 30000)
+	type paid struct {
+		Payment struct {
+			ID        string  `json:"id"`
+			InvoiceID *string `json:"invoice_id"`
+		} `json:"payment"`
+	}
+	var annePaid, bobPaid paid
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/payments", token: mgr,
+		body: map[string]any{"user_id": anneID, "plan_id": pass, "date": "2026-03-10", "method": "cash", "amount_cents": 2500, "buyer": buyerBody}}).
+		expect(t, http.StatusCreated).decode(t, &annePaid)
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/payments", token: mgr,
+		body: map[string]any{"user_id": bobID, "plan_id": membership, "method": "cheque", "amount_cents": 30000, "buyer": buyerBody}}).
+		expect(t, http.StatusCreated).decode(t, &bobPaid)
+	h.do(req{method: "POST", path: "/v1/payments/" + annePaid.Payment.ID + "/refund", token: mgr, body: map[string]any{"amount_cents": 1000}}).
+		expect(t, http.StatusOK)
+	h.do(req{method: "POST", path: "/v1/sites/" + site + "/devices", token: mgr,
+		body: map[string]any{"kind": "lock", "name": "Entrée", "protocol": "tasmota", "address": "entree", "channel": 1, "pulse_seconds": 5}}).
+		expect(t, http.StatusCreated)
+
+	var got struct {
+		Revenue []struct {
+			Month    string `json:"month"`
+			Kind     string `json:"kind"`
+			HTCents  int64  `json:"ht_cents"`
+			TTCCents int64  `json:"ttc_cents"`
+		} `json:"revenue"`
+		Members        struct{ Active, New int } `json:"members"`
+		DevicesOffline []struct{ ID string }     `json:"devices_offline"`
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + site + "/dashboard?from=2026-03", token: mgr}).expect(t, http.StatusOK).decode(t, &got)
+
+	// Revenue again, from the invoices list: each document under what its
+	// payment sold (a credit note under the invoice it corrects).
+	var invs struct {
+		Items []struct {
+			ID             string    `json:"id"`
+			Number         string    `json:"number"`
+			IssuedAt       time.Time `json:"issued_at"`
+			CorrectsNumber string    `json:"corrects_number"`
+			TotalHTCents   int64     `json:"total_ht_cents"`
+			TotalTTCCents  int64     `json:"total_ttc_cents"`
+		} `json:"items"`
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + site + "/invoices", token: mgr}).expect(t, http.StatusOK).decode(t, &invs)
+	kindOf := map[string]string{*annePaid.Payment.InvoiceID: "day_pass", *bobPaid.Payment.InvoiceID: "membership"}
+	numbers := map[string]string{}
+	for _, in := range invs.Items {
+		numbers[in.Number] = in.ID
+	}
+	want := map[string][2]int64{}
+	for _, in := range invs.Items {
+		of := in.ID
+		if in.CorrectsNumber != "" {
+			of = numbers[in.CorrectsNumber]
+		}
+		k := in.IssuedAt.In(paris).Format("2006-01") + "/" + kindOf[of]
+		want[k] = [2]int64{want[k][0] + in.TotalHTCents, want[k][1] + in.TotalTTCCents}
+	}
+	if len(invs.Items) != 3 || want["2026-03/day_pass"][1] != 1500 {
+		t.Fatalf("the recomputation itself: %d documents, day passes %v TTC; want 3, 15,00 €", len(invs.Items), want["2026-03/day_pass"])
+	}
+	if len(got.Revenue) != len(want) {
+		t.Fatalf("revenue %+v, want %v", got.Revenue, want)
+	}
+	for _, r := range got.Revenue {
+		if w := want[r.Month+"/"+r.Kind]; r.HTCents != w[0] || r.TTCCents != w[1] {
+			t.Errorf("%s %s: %d HT, %d TTC; want %v", r.Month, r.Kind, r.HTCents, r.TTCCents, w)
+		}
+	}
+
+	// Members: those whose memberships say active; all of them new.
+	active := 0
+	for _, tok := range []string{anne, bob} {
+		var mine struct {
+			Memberships []struct{ Status string } `json:"memberships"`
+		}
+		h.do(req{method: "GET", path: "/v1/me/memberships", token: tok}).expect(t, http.StatusOK).decode(t, &mine)
+		for _, m := range mine.Memberships {
+			if m.Status == "active" {
+				active++
+			}
+		}
+	}
+	if active != 1 || got.Members.Active != active || got.Members.New != active {
+		t.Errorf("members %+v; recomputed %d active, new", got.Members, active)
+	}
+	var devs struct {
+		Items []struct {
+			ID     string
+			Online bool
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + site + "/devices", token: mgr}).expect(t, http.StatusOK).decode(t, &devs)
+	offline := 0
+	for _, d := range devs.Items {
+		if !d.Online {
+			offline++
+		}
+	}
+	if offline != 1 || len(got.DevicesOffline) != offline {
+		t.Errorf("devices offline %+v; recomputed %d", got.DevicesOffline, offline)
+	}
+}
