@@ -3,6 +3,7 @@ package calendar
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -53,7 +54,8 @@ func (svc *Service) Occupancy(ctx context.Context, siteID string, from, to time.
 	var booked []Reservation
 	if err := svc.db.NewSelect().Model(&booked).Column("resource_id", "seats", "starts_at", "ends_at").
 		Where("site_id = ? AND kind = ? AND status = ?", siteID, ReservationBooking, StatusConfirmed).
-		Where("ends_at > ? AND busy_until > ? AND starts_at < ?", from, from, to).Scan(ctx); err != nil {
+		Where("ends_at > ? AND busy_until > ? AND starts_at < ?", from, from, to).
+		Where("busy_until < ?", busyBound(to)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("dashboard bookings: %w", err)
 	}
 	return occupancy(site, loc, rs, closed, rclosed, booked, from, to), nil
@@ -100,10 +102,14 @@ func occupancy(site *Site, loc *time.Location, rs []Resource, closed []Closure, 
 		if res == nil {
 			continue
 		}
-		for d, day := range days[:len(days)-1] {
-			s, e := maxTime(r.StartsAt, day), minTime(r.EndsAt, days[d+1])
+		// From the last midnight at or before the start, while the days
+		// begin before the end: a booking touches a day or two, not the
+		// whole period.
+		first := max(sort.Search(len(days), func(i int) bool { return days[i].After(r.StartsAt) })-1, 0)
+		for d := first; d < len(days)-1 && days[d].Before(r.EndsAt); d++ {
+			s, e := maxTime(r.StartsAt, days[d]), minTime(r.EndsAt, days[d+1])
 			if e.After(s) {
-				at(day, res.Kind).BookedMinutes += int64(e.Sub(s)/time.Minute) * int64(seatsOf(res, r.Seats))
+				at(days[d], res.Kind).BookedMinutes += int64(e.Sub(s)/time.Minute) * int64(seatsOf(res, r.Seats))
 			}
 		}
 	}
@@ -139,6 +145,14 @@ func localDays(loc *time.Location, from, to time.Time) []time.Time {
 	return out
 }
 
+// busyBound bounds busy_until for the bookings that start before to: a
+// booking lasts at most MaxBookingMinutes and its buffer a day. Stated in
+// the queries, it keeps the walk of reservations_site_busy_idx (site_id,
+// busy_until, …) to the period, not to every booking after it.
+func busyBound(to time.Time) time.Time {
+	return to.Add(time.Duration(MaxBookingMinutes+24*60) * time.Minute)
+}
+
 // BookingFigures are a site's bookings over a period.
 type BookingFigures struct {
 	// Bookings: confirmed bookings starting in the period.
@@ -159,11 +173,13 @@ func (svc *Service) Bookings(ctx context.Context, siteID string, from, to, now t
 		return svc.db.NewSelect().Model((*Reservation)(nil)).
 			Where("site_id = ? AND kind = ? AND status = ?", siteID, ReservationBooking, StatusConfirmed)
 	}
-	if f.Bookings, err = confirmed().Where("starts_at >= ? AND starts_at < ?", from, to).Count(ctx); err != nil {
+	if f.Bookings, err = confirmed().Where("starts_at >= ? AND starts_at < ?", from, to).
+		Where("busy_until > ? AND busy_until < ?", from, busyBound(to)).Count(ctx); err != nil {
 		return f, fmt.Errorf("dashboard bookings: %w", err)
 	}
 	if f.NoShows, err = confirmed().Where("checked_in_at IS NULL").
-		Where("ends_at >= ? AND ends_at < ? AND ends_at <= ? AND busy_until >= ?", from, to, now, from).
+		Where("ends_at >= ? AND ends_at < ? AND ends_at <= ?", from, to, now).
+		Where("busy_until >= ? AND busy_until < ?", from, busyBound(to)).
 		Where("resource_id IN (SELECT id FROM resources WHERE site_id = ? AND kind <> ?)", siteID, KindMachine).
 		Count(ctx); err != nil {
 		return f, fmt.Errorf("dashboard no-shows: %w", err)
