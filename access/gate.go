@@ -239,6 +239,9 @@ func (g *Gate) OpenDoor(ctx context.Context, p *identity.Principal, d *devices.D
 		if err := g.writeAnswer(bg, g.db, ev); err != nil {
 			return err
 		}
+		if sendErr == nil {
+			g.checkInOnArrival(bg, ev)
+		}
 		if relocks(d) && sendErr == nil {
 			return g.scheduleRelock(bg, d, ev.ID, res.ConfirmedAt.Add(pulse))
 		}
@@ -281,6 +284,20 @@ func (g *Gate) CheckDoor(ctx context.Context, p *identity.Principal, d *devices.
 		ev.Reason = "reservation"
 	}
 	return ev, nil
+}
+
+// checkInOnArrival checks in the member's bookings under way at the site
+// of the door that just opened for them (calendar.CheckInOnArrival). It
+// runs in finish, after the member has their answer, so the door's hot
+// path does not wait for it; a failure is logged, not the member's
+// problem (they may still check in themselves).
+func (g *Gate) checkInOnArrival(ctx context.Context, ev *Event) {
+	if ev.UserID == nil {
+		return
+	}
+	if _, err := g.cal.CheckInOnArrival(ctx, g.db, *ev.UserID, ev.SiteID, ev.OccurredAt); err != nil {
+		g.log.Warn("check in on arrival", "user", *ev.UserID, "site", ev.SiteID, "error", err)
+	}
 }
 
 func joinDetail(a, b string) string {

@@ -145,6 +145,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Closings:    closings.New(d, closings.Config{Now: clk.Now, Invoices: invoices}),
 		Devices:     dev,
 		Gate:        gate,
+		Dashboard:   testDashboard(cal, bill, invoices, gate, dev, clk.Now),
 		Webhooks:    hooks,
 		Idempotency: idempotency.New(d, clk.Now),
 		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
@@ -186,6 +187,7 @@ func (h *harness) restart() {
 	d.Campaigns = campaigns.New(h.contributions, h.bill)
 	d.Calendar = h.cal
 	d.Gate = h.gate
+	d.Dashboard = testDashboard(h.cal, h.bill, d.Invoices, h.gate, h.dev, h.clock.Now)
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
 	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now)
 	h.privacyCfg.People = d.People

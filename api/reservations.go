@@ -32,13 +32,15 @@ type reservationJSON struct {
 	CancelledAt   *time.Time `json:"cancelled_at"`
 	CancelReason  string     `json:"cancel_reason"`
 	LateCancel    bool       `json:"late_cancel"`
+	CheckedInAt   *time.Time `json:"checked_in_at"`
 }
 
 func toReservationJSON(r *calendar.Reservation) reservationJSON {
 	return reservationJSON{ID: r.ID, ResourceID: r.ResourceID, SiteID: r.SiteID, UserID: r.UserID, Kind: r.Kind,
 		Status: r.Status, Seats: r.Seats, Start: r.StartsAt, End: r.EndsAt, Note: r.Note, SeriesID: r.SeriesID,
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, HoldExpiresAt: r.HoldExpiresAt,
-		CancelledAt: r.CancelledAt, CancelReason: r.CancelReason, LateCancel: r.LateCancel}
+		CancelledAt: r.CancelledAt, CancelReason: r.CancelReason, LateCancel: r.LateCancel,
+		CheckedInAt: r.CheckedInAt}
 }
 
 var errReservationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "reservation_not_found", Detail: "no such reservation"}

@@ -73,6 +73,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/reservations/{reservation_id}", s.requireAuth(s.handleGetReservation))
 	s.handle("PATCH /v1/reservations/{reservation_id}", s.requireAuth(s.handlePatchReservation))
 	s.handle("DELETE /v1/reservations/{reservation_id}", s.requireAuth(s.handleCancelReservation))
+	s.handle("POST /v1/reservations/{reservation_id}/check-in", s.requireAuth(s.handleCheckIn))
+	s.handle("GET /v1/sites/{site_id}/dashboard", s.requireAuth(s.handleDashboard))
 
 	s.handle("POST /v1/reservations/series", s.requireAuth(s.idempotentAuthed(s.handleCreateSeries)))
 	s.handle("GET /v1/reservations/series/{series_id}", s.requireAuth(s.handleGetSeries))

@@ -18,6 +18,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/closings"
+	"github.com/relais-tierslieux/relais/dashboard"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/i18n"
@@ -47,6 +48,9 @@ type Deps struct {
 	Privacy *privacy.Service
 	// People is the front desk's view of a site's people.
 	People *people.Service
+
+	// Dashboard computes a site's figures for its managers.
+	Dashboard *dashboard.Service
 
 	Logger *slog.Logger
 	// Registry receives the HTTP metrics; nil makes a private one.

@@ -81,6 +81,8 @@ type ReservationExport struct {
 	CancelledAt  *time.Time `json:"cancelled_at"`
 	CancelReason string     `json:"cancel_reason"`
 	LateCancel   bool       `json:"late_cancel"`
+	// CheckedInAt: when the member arrived (calendar/checkin.go).
+	CheckedInAt *time.Time `json:"checked_in_at"`
 }
 
 // WaitlistExport is a waiting-list entry of the member as exported.
@@ -121,7 +123,8 @@ func (svc *Service) ExportMember(ctx context.Context, userID string) (*MemberExp
 	for _, r := range rs {
 		out.Reservations = append(out.Reservations, ReservationExport{ID: r.ID, SiteID: r.SiteID, ResourceID: r.ResourceID, Status: r.Status,
 			Start: r.StartsAt.UTC(), End: r.EndsAt.UTC(), Seats: r.Seats, Note: r.Note, SeriesID: r.SeriesID, CreatedAt: r.CreatedAt.UTC(),
-			CancelledAt: r.CancelledAt, CancelReason: r.CancelReason, LateCancel: r.LateCancel})
+			CancelledAt: r.CancelledAt, CancelReason: r.CancelReason, LateCancel: r.LateCancel,
+			CheckedInAt: r.CheckedInAt})
 	}
 	var es []WaitlistEntry
 	if err := svc.db.NewSelect().Model(&es).Where("user_id = ?", userID).Order("created_at", "id").Scan(ctx); err != nil {

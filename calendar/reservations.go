@@ -56,6 +56,10 @@ type Reservation struct {
 	CancelledBy   *string    `bun:"cancelled_by"`
 	CancelReason  string     `bun:"cancel_reason"`
 	LateCancel    bool       `bun:"late_cancel"`
+	// CheckedInAt: when the member arrived (see CheckIn); CheckedInBy who
+	// recorded it (the member, a manager, or the member through a door).
+	CheckedInAt *time.Time `bun:"checked_in_at"`
+	CheckedInBy *string    `bun:"checked_in_by"`
 }
 
 // Booking is a request to reserve a resource.
@@ -222,6 +226,9 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 	if res == nil || !res.Exclusive() {
 		return nil, errNotInOneStatement
 	}
+	if res.Rules.ReleaseUncheckedAfterMinutes > 0 && !svc.guarded && svc.events == events.Discard {
+		return nil, errNotInOneStatement // its release job must commit with it, in a transaction
+	}
 	var out *Reservation
 	book := func(ctx context.Context, idb bun.IDB) error {
 		if err := authorizeBooking(res, &b); err != nil {
@@ -258,6 +265,9 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		}
 		// A refusal rolls back the reservation and the key together.
 		if err := svc.guard.CheckBooking(ctx, idb, r, s.res, s.site); err != nil {
+			return err
+		}
+		if err := svc.scheduleRelease(ctx, idb, r, s.res); err != nil {
 			return err
 		}
 		if err := svc.publish(ctx, idb, EventReservationCreated, r); err != nil {
@@ -378,6 +388,9 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 			}
 			return nil, err
 		}
+	}
+	if err := svc.scheduleRelease(ctx, tx, r, s.res); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -1014,6 +1027,12 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 		}
 		if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
 			return err
+		}
+		if !r.StartsAt.Equal(oldStart) {
+			// The old job finds the booking moved and does nothing.
+			if err := svc.scheduleRelease(ctx, tx, r, res); err != nil {
+				return err
+			}
 		}
 		if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
 			return err

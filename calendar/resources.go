@@ -49,6 +49,11 @@ type Rules struct {
 	// LateCancelRefundPercent: the share of the credits a booking was paid
 	// with that a late cancellation gives back (0 by default: none).
 	LateCancelRefundPercent int `json:"late_cancel_refund_percent"`
+	// ReleaseUncheckedAfterMinutes: a booking not checked in this long
+	// after its start is cancelled ("not checked in"), freeing the slot
+	// for the waiting list; 0 (the default) never releases. Not for
+	// machines, whose session is the arrival.
+	ReleaseUncheckedAfterMinutes int `json:"release_unchecked_after_minutes"`
 }
 
 // Bounds of the rules and of every reservation. Each number a client gives
@@ -72,6 +77,8 @@ const (
 	// refitted. A block is a reservation, checked and listed like one;
 	// longer unavailability is a closure of the resource, or its retirement.
 	MaxBlockMinutes = 92 * 24 * 60
+	// MaxReleaseMinutes bounds release_unchecked_after_minutes: 12 hours.
+	MaxReleaseMinutes = 12 * 60
 )
 
 // DefaultMaxMinutes is the longest reservation of a kind of resource whose
@@ -120,6 +127,7 @@ func (r Rules) validate(v *errs.Validator) {
 	v.Check(r.CancelDeadlineMinutes >= 0 && r.CancelDeadlineMinutes <= MaxNoticeMinutes, "rules.cancel_deadline_minutes", "must be between 0 and %d (90 days)", MaxNoticeMinutes)
 	v.Check(r.BufferAfterMinutes >= 0 && r.BufferAfterMinutes <= 24*60, "rules.buffer_after_minutes", "must be between 0 and 1440")
 	v.Check(r.LateCancelRefundPercent >= 0 && r.LateCancelRefundPercent <= 100, "rules.late_cancel_refund_percent", "must be between 0 and 100")
+	v.Check(r.ReleaseUncheckedAfterMinutes >= 0 && r.ReleaseUncheckedAfterMinutes <= MaxReleaseMinutes, "rules.release_unchecked_after_minutes", "must be between 0 and %d", MaxReleaseMinutes)
 }
 
 // Resource is something bookable on a site.
@@ -213,6 +221,9 @@ func validateResource(v *errs.Validator, r *Resource) {
 	}
 	v.Check(r.PricePerHourCents >= 0 && r.PricePerHourCents <= 1_000_000, "price_per_hour_cents", "must be between 0 and 1000000")
 	r.Rules.validate(v)
+	if r.Kind == KindMachine && r.Rules.ReleaseUncheckedAfterMinutes != 0 {
+		v.Add("rules.release_unchecked_after_minutes", "a machine is not checked in: its session is the arrival")
+	}
 	_ = v.Merge(r.OpeningHours.Validate("opening_hours"))
 }
 

@@ -346,3 +346,22 @@ func ownsEntry(p *identity.Principal, e *WaitlistEntry) error {
 	}
 	return nil
 }
+
+// mayCheckIn: the member whose booking it is, or the site's managers (and
+// its API keys with reservations:write, a kiosk at the desk). Others are
+// told it does not exist, as for reading it.
+func mayCheckIn(p *identity.Principal, r *Reservation) error {
+	if _, err := mayReadReservation(p, r); err != nil {
+		return err
+	}
+	if !ownsReservation(p, r) && !mayManageReservations(p, r.SiteID) {
+		return errs.ErrForbidden
+	}
+	return nil
+}
+
+// checkInActor is who a check-in is recorded as made by: the caller, or
+// for an API key, the member the booking is for.
+func checkInActor(p *identity.Principal, r *Reservation) string {
+	return cancellingActor(p, r)
+}

@@ -65,7 +65,10 @@ func (w *offerExpiryWorker) Work(ctx context.Context, job *river.Job[OfferExpiry
 
 // AddWorkers registers the calendar's job kinds.
 func (svc *Service) AddWorkers(w *river.Workers) error {
-	return river.AddWorkerSafely(w, &offerExpiryWorker{svc: svc})
+	if err := river.AddWorkerSafely(w, &offerExpiryWorker{svc: svc}); err != nil {
+		return err
+	}
+	return river.AddWorkerSafely(w, &releaseWorker{svc: svc})
 }
 
 // JoinWaitlist queues userID for a slot that is taken now. With autoBook the

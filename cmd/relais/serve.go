@@ -15,6 +15,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
 	"github.com/relais-tierslieux/relais/closings"
+	"github.com/relais-tierslieux/relais/dashboard"
 	"github.com/relais-tierslieux/relais/devices"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/i18n"
@@ -152,10 +153,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer stopJobs()
 
+	// The figures for the morning, from each domain's own sums.
+	dashboardSvc := dashboard.New(dashboard.Config{Calendar: calendarSvc, Billing: billingSvc, Invoices: invoicer,
+		Access: gate.Events, Devices: devicesSvc})
+
 	// The HTTP API.
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
 		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc, Closings: closingsSvc,
-		People: peopleSvc,
+		People: peopleSvc, Dashboard: dashboardSvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})

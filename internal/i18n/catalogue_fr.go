@@ -180,6 +180,20 @@ var french = map[string]string{
 	"your plan books at most %d days ahead":                                                     "votre formule permet de réserver au plus %d jours à l’avance",
 	"your plan does not include this kind of resource":                                          "votre formule n’inclut pas ce type de ressource",
 
+	// dashboard
+	"only the site's managers read its dashboard":                        "seuls les gestionnaires du site lisent son tableau de bord",
+	"must not be before from":                                            "ne doit pas précéder from",
+	"the period is at most %d days":                                      "la période est d’au plus %d jours",
+	"must be a local date such as 2026-12-01 or a month such as 2026-12": "doit être une date locale comme 2026-12-01 ou un mois comme 2026-12",
+
+	// calendar: check-in and release
+	"only a confirmed booking can be checked in":                                     "seule une réservation confirmée peut être pointée",
+	"a machine's booking is not checked in: switching the machine on is the arrival": "une réservation de machine ne se pointe pas : allumer la machine vaut arrivée",
+	"check-in opens %d minutes before the booking starts":                            "le pointage ouvre %d minutes avant le début de la réservation",
+	"this booking is over and can no longer be checked in":                           "cette réservation est terminée et ne peut plus être pointée",
+	"a machine is not checked in: its session is the arrival":                        "une machine ne se pointe pas : sa session vaut arrivée",
+	"must be between 0 and %d":                                                       "doit être compris entre 0 et %d",
+
 	// calendar
 	"only for a VAT-exempt entity":          "seulement pour une entité exonérée de TVA",
 	"must be 293B or 261-7-1":               "doit valoir 293B ou 261-7-1",
