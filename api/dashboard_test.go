@@ -268,7 +268,7 @@ func TestDashboardMoneyAndMembers(t *testing.T) {
 	h.do(req{method: "POST", path: "/v1/sites/" + site + "/payments", token: mgr,
 		body: map[string]any{"user_id": bobID, "plan_id": membership, "method": "cheque", "amount_cents": 30000, "buyer": buyerBody}}).
 		expect(t, http.StatusCreated).decode(t, &bobPaid)
-	h.do(req{method: "POST", path: "/v1/payments/" + annePaid.Payment.ID + "/refund", token: mgr, body: map[string]any{"amount_cents": 1000}}).
+	h.do(req{method: "POST", path: "/v1/payments/" + annePaid.Payment.ID + "/refund", token: mgr, body: map[string]any{"amount_cents": 1000, "reason": "Journée écourtée"}}).
 		expect(t, http.StatusOK)
 	h.do(req{method: "POST", path: "/v1/sites/" + site + "/devices", token: mgr,
 		body: map[string]any{"kind": "lock", "name": "Entrée", "protocol": "tasmota", "address": "entree", "channel": 1, "pulse_seconds": 5}}).
