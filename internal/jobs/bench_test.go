@@ -46,6 +46,10 @@ func BenchmarkInsertTx(b *testing.B) {
 			_, err := q.River().InsertManyTx(ctx, tx.Tx, []river.InsertManyParams{{Args: args}, {Args: args}})
 			return err
 		}},
+		{"jobs=2/manyfast", func(tx bun.Tx) error {
+			_, err := q.River().InsertManyFastTx(ctx, tx.Tx, []river.InsertManyParams{{Args: args}, {Args: args}})
+			return err
+		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
