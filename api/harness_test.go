@@ -203,7 +203,7 @@ func testPeople(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Se
 	inv *invoicing.Invoicer, led *ledger.Service, now func() time.Time) *people.Service {
 	t.Helper()
 	svc, err := people.New(d, people.Config{Identity: acc, Billing: bill, Calendar: cal, Sites: calendar.DevicePlaces{},
-		Invoices: inv, Credits: led, Now: now})
+		Invoices: inv, Credits: led, Now: now, Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

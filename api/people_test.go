@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
@@ -299,5 +300,45 @@ func TestPeopleNotesInPrivacy(t *testing.T) {
 	// The desk no longer finds her.
 	if got := names(f.search(t, f.manager, "q=jeanne")); got != "" {
 		t.Fatalf("erased person found: %q", got)
+	}
+}
+
+// A check-in is a visit: the person's last visit is when they checked in,
+// at a site without any door.
+func TestPeopleLastVisitIsACheckIn(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	anneID, anne, _ := f.h.member("anne@example.fr")
+	var r struct{ ID string }
+	f.h.do(req{method: "POST", path: "/v1/reservations", token: anne, body: map[string]any{"resource_id": f.desk,
+		"start": f.at(2, 8, 0), "end": f.at(2, 12, 0)}}).expect(t, http.StatusCreated).decode(t, &r)
+	type person struct {
+		ID          string     `json:"id"`
+		LastVisitAt *time.Time `json:"last_visit_at"`
+	}
+	lastVisit := func() *time.Time {
+		var page struct{ Items []person }
+		f.h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/people", token: f.manager}).expect(t, http.StatusOK).decode(t, &page)
+		for _, p := range page.Items {
+			if p.ID == anneID {
+				return p.LastVisitAt
+			}
+		}
+		t.Fatalf("anne is not among the site's people: %+v", page.Items)
+		return nil
+	}
+	if v := lastVisit(); v != nil {
+		t.Fatalf("a visit before any arrival: %s", v)
+	}
+	// 07:50: check-in is open; the morning's tokens have expired.
+	f.h.clock.Advance(50 * time.Minute)
+	anne, _ = f.h.login("anne@example.fr", password)
+	f.manager, _ = f.h.login("manon@example.fr", password)
+	var in struct {
+		CheckedInAt time.Time `json:"checked_in_at"`
+	}
+	f.h.do(req{method: "POST", path: "/v1/reservations/" + r.ID + "/check-in", token: anne}).expect(t, http.StatusOK).decode(t, &in)
+	if v := lastVisit(); v == nil || !v.Equal(in.CheckedInAt) {
+		t.Fatalf("last visit %v, want the check-in at %s", v, in.CheckedInAt)
 	}
 }

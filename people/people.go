@@ -75,8 +75,8 @@ type Credits interface {
 
 // Visits tells when people last came to a site. The gate's door grants
 // are one source (DoorVisits); check-ins at the desk or on arrival are
-// another, added to Config.Visits when they exist: a person's last visit
-// is the latest any source knows.
+// another (calendar.CheckInVisits, which serve adds): a person's last
+// visit is the latest any source knows.
 type Visits interface {
 	LastVisits(ctx context.Context, idb bun.IDB, siteID string, userIDs []string) (map[string]time.Time, error)
 }

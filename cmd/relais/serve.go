@@ -129,7 +129,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The front desk's people, read across the domains.
 	peopleSvc, err := people.New(d, people.Config{Identity: identitySvc, Billing: billingSvc, Calendar: calendarSvc,
-		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc})
+		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc,
+		Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}})
 	if err != nil {
 		return err
 	}
