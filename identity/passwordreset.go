@@ -68,32 +68,50 @@ type passwordResetMailWorker struct {
 
 func (w *passwordResetMailWorker) Work(ctx context.Context, job *river.Job[PasswordResetMailArgs]) error {
 	s := w.s
-	var r passwordReset
-	if err := s.db.NewSelect().Model(&r).Where("id = ?", job.Args.ResetID).Scan(ctx); err != nil {
-		if isNoRows(err) {
-			return nil // pruned: nothing left to send
-		}
-		return fmt.Errorf("read password reset: %w", err)
-	}
-	if r.UsedAt != nil || !s.now().Before(r.ExpiresAt) {
-		return nil // a link that no longer works is not worth a mail
-	}
-	u, err := s.getUser(ctx, s.db, r.UserID)
-	if errors.Is(err, errs.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	r, u, err := s.resetToMail(ctx, job.Args.ResetID)
+	if err != nil || r == nil {
 		return err
 	}
-	token := s.resetToken(r.ID)
-	link, linkURL := "POST /v1/auth/password-reset/confirm with {\"token\": \""+token+"\", \"new_password\": \"…\"}", ""
-	if s.cfg.PublicURL != "" {
-		linkURL = s.cfg.PublicURL + "/reset-password?token=" + url.QueryEscape(token)
-		link = linkURL
-	}
+	link, linkURL := s.resetLink(r.ID)
 	return s.sendTemplate(ctx, "password_reset", u.Language, u.Email, map[string]any{
 		"Name": u.Name, "Minutes": int(PasswordResetTTL.Minutes()), "Link": link, "URL": linkURL,
 	})
+}
+
+// resetToMail reads reset resetID and its account for the job that mails
+// its link (a password reset's or a walk-in's invitation); r is nil when
+// there is nothing to send: the row pruned, the link used or expired (a
+// link that no longer works is not worth a mail), the account gone.
+func (s *Service) resetToMail(ctx context.Context, resetID string) (r *passwordReset, u *User, err error) {
+	r = &passwordReset{}
+	if err := s.db.NewSelect().Model(r).Where("id = ?", resetID).Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("read password reset: %w", err)
+	}
+	if r.UsedAt != nil || !s.now().Before(r.ExpiresAt) {
+		return nil, nil, nil
+	}
+	u, err = s.getUser(ctx, s.db, r.UserID)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, u, nil
+}
+
+// resetLink is the link of reset resetID as a mail gives it: the app's
+// page on --public-url, or else the API call to make with the token.
+func (s *Service) resetLink(resetID string) (link, linkURL string) {
+	token := s.resetToken(resetID)
+	if s.cfg.PublicURL == "" {
+		return "POST /v1/auth/password-reset/confirm with {\"token\": \"" + token + "\", \"new_password\": \"…\"}", ""
+	}
+	linkURL = s.cfg.PublicURL + "/reset-password?token=" + url.QueryEscape(token)
+	return linkURL, linkURL
 }
 
 // RequestPasswordReset mails the account of email, if there is an active

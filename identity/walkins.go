@@ -2,9 +2,7 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -203,29 +201,11 @@ type invitationMailWorker struct {
 
 func (w *invitationMailWorker) Work(ctx context.Context, job *river.Job[InvitationMailArgs]) error {
 	s := w.s
-	var r passwordReset
-	if err := s.db.NewSelect().Model(&r).Where("id = ?", job.Args.ResetID).Scan(ctx); err != nil {
-		if isNoRows(err) {
-			return nil
-		}
-		return fmt.Errorf("read invitation: %w", err)
-	}
-	if r.UsedAt != nil || !s.now().Before(r.ExpiresAt) {
-		return nil
-	}
-	u, err := s.getUser(ctx, s.db, r.UserID)
-	if errors.Is(err, errs.ErrNotFound) || (err == nil && (!u.Active() || !u.HasEmail())) {
-		return nil
-	}
-	if err != nil {
+	r, u, err := s.resetToMail(ctx, job.Args.ResetID)
+	if err != nil || r == nil || !u.Active() || !u.HasEmail() {
 		return err
 	}
-	token := s.resetToken(r.ID)
-	link, linkURL := "POST /v1/auth/password-reset/confirm with {\"token\": \""+token+"\", \"new_password\": \"…\"}", ""
-	if s.cfg.PublicURL != "" {
-		linkURL = s.cfg.PublicURL + "/reset-password?token=" + url.QueryEscape(token)
-		link = linkURL
-	}
+	link, linkURL := s.resetLink(r.ID)
 	return s.sendTemplate(ctx, "invitation", u.Language, u.Email, map[string]any{
 		"Name": u.Name, "Days": int(InvitationTTL.Hours() / 24), "Link": link, "URL": linkURL, "Email": u.Email,
 	})
