@@ -18,7 +18,6 @@ import (
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/internal/id"
-	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 	"github.com/relais-tierslieux/relais/internal/stripetest"
 	"github.com/relais-tierslieux/relais/privacy"
@@ -37,26 +36,7 @@ func testPrivacy(t testing.TB, c privacy.Config) *privacy.Service {
 // as serve's does.
 func (h *harness) privacyJobs() *river.Client[*sql.Tx] {
 	h.t.Helper()
-	workers := river.NewWorkers()
-	if err := h.api.Privacy.AddWorkers(workers); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.access.AddWorkers(workers); err != nil {
-		h.t.Fatal(err)
-	}
-	jc, err := jobs.New(h.db, jobs.Config{Workers: workers})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := jc.Start(context.Background()); err != nil {
-		h.t.Fatal(err)
-	}
-	h.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		jc.Stop(ctx)
-	})
-	return jc.River()
+	return h.jobClient(h.api.Privacy.AddWorkers, h.access.AddWorkers)
 }
 
 // sellDayPass has the site's manager take a day pass's price from userID

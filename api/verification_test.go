@@ -22,9 +22,20 @@ var mailedToken = regexp.MustCompile(`"token": "([A-Za-z0-9_-]+)"`)
 // serve's does, and returns its River client for jobstest.WaitCompleted.
 func (h *harness) mailJobs() *river.Client[*sql.Tx] {
 	h.t.Helper()
+	return h.jobClient(h.access.AddWorkers)
+}
+
+// jobClient starts a job client with the workers adds register, stopped
+// when the test ends, and returns its River client. A test runs one: a
+// second client, without some worker, would take that worker's jobs and
+// fail them.
+func (h *harness) jobClient(adds ...func(*river.Workers) error) *river.Client[*sql.Tx] {
+	h.t.Helper()
 	workers := river.NewWorkers()
-	if err := h.access.AddWorkers(workers); err != nil {
-		h.t.Fatal(err)
+	for _, add := range adds {
+		if err := add(workers); err != nil {
+			h.t.Fatal(err)
+		}
 	}
 	jc, err := jobs.New(h.db, jobs.Config{Workers: workers})
 	if err != nil {
