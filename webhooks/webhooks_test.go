@@ -315,8 +315,18 @@ func TestFailingEndpointIsDisabled(t *testing.T) {
 	f.book(t)
 	// The first attempt fails; the clock then jumps past the window, and
 	// the retry (River schedules it within seconds) disables the endpoint.
+	// Wait for the first failure to be recorded, not merely received: the
+	// clock must move after the worker has written when failing began,
+	// or the retry would find itself still inside the window.
 	deadline := time.Now().Add(jobstest.Within)
-	for len(rcv.requests()) < 1 && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		e, err := f.hooks.Get(ctx, f.managerP(), ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.FailingSince != nil {
+			break
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	f.now.advance(webhooks.DefaultFailureWindow + time.Minute)
