@@ -35,6 +35,11 @@ func (f *domains) device(t *testing.T, in devices.NewDevice) *devices.Device {
 // jobsOf lists the jobs of kind queued so far, in any state.
 func (f *domains) jobsOf(t *testing.T, kind string) []*rivertype.JobRow {
 	t.Helper()
+	// Jobs queued in a transaction wait in the outbox until the client's
+	// next look: move them now, so that the count is of every job queued.
+	if _, err := f.jc.MoveOutbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	res, err := f.jc.River().JobList(context.Background(), river.NewJobListParams().Kinds(kind).
 		States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRunning, rivertype.JobStateCompleted,
 			rivertype.JobStateRetryable, rivertype.JobStateCancelled, rivertype.JobStateDiscarded).First(100))

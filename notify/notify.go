@@ -148,6 +148,8 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 // calendar, then the Service, with no setter.
 type Publisher struct {
 	jobs *jobs.Queue
+	// self publishes through jobs with this Publisher as its one source.
+	self events.Publisher
 	// DeviceOfflineAlert is how long a device stays offline before its
 	// site's managers are mailed (devices.go); 0 means
 	// DefaultDeviceOfflineAlert.
@@ -155,7 +157,17 @@ type Publisher struct {
 }
 
 // NewPublisher returns the publisher that queues jobs on q.
-func NewPublisher(q *jobs.Queue) *Publisher { return &Publisher{jobs: q} }
+func NewPublisher(q *jobs.Queue) *Publisher {
+	p := &Publisher{jobs: q}
+	p.self = q.Publisher(p)
+	return p
+}
+
+// JobKinds implements jobs.Source.
+func (p *Publisher) JobKinds() []river.JobArgs {
+	return []river.JobArgs{BookingMailArgs{}, WaitlistMailArgs{}, MembershipMailArgs{}, PaymentMailArgs{},
+		CreditMailArgs{}, MachineMailArgs{}, DeviceOfflineArgs{}}
+}
 
 // JobsFor implements jobs.Source: a booking's created, updated and
 // cancelled events, a waiting list's offers and lapses, and the other
@@ -195,7 +207,7 @@ func (p *Publisher) JobsFor(e events.Event) ([]river.InsertManyParams, error) {
 // (the ledger, the gate's notices): JobsFor's job, inserted through the
 // queue.
 func (p *Publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
-	return p.jobs.Publisher(p).Publish(ctx, idb, e)
+	return p.self.Publish(ctx, idb, e)
 }
 
 func bookingArgs(e events.Event) river.JobArgs {

@@ -73,10 +73,13 @@ func (s *Service) JobsFor(e events.Event) ([]river.InsertManyParams, error) {
 	return []river.InsertManyParams{{Args: fanoutArgs{EventID: e.ID, Type: e.Type, SiteID: e.SiteID, Body: body}}}, nil
 }
 
+// JobKinds implements jobs.Source.
+func (s *Service) JobKinds() []river.JobArgs { return []river.JobArgs{fanoutArgs{}} }
+
 // Publish implements events.Publisher for a domain given webhooks alone
 // (campaigns): JobsFor's job, inserted through the queue.
 func (s *Service) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
-	return s.jobs.Publisher(s).Publish(ctx, idb, e)
+	return s.self.Publish(ctx, idb, e)
 }
 
 // AddWorkers registers the fan-out and delivery workers.

@@ -24,6 +24,7 @@ import (
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/internal/mail"
@@ -80,8 +81,10 @@ type Config struct {
 
 // Service manages endpoints and delivers events to them.
 type Service struct {
-	db            *bun.DB
-	jobs          *jobs.Queue
+	db   *bun.DB
+	jobs *jobs.Queue
+	// self publishes through jobs with this Service as its one source.
+	self          events.Publisher
 	managers      Managers
 	mail          mail.Sender
 	allowPrivate  bool
@@ -109,12 +112,14 @@ func New(d *bun.DB, cfg Config) *Service {
 	if cfg.FailureWindow <= 0 {
 		cfg.FailureWindow = DefaultFailureWindow
 	}
-	return &Service{
+	s := &Service{
 		db: d, jobs: cfg.Jobs, managers: cfg.Managers, mail: cfg.Mail, allowPrivate: cfg.AllowPrivate,
 		now: func() time.Time { return cfg.Now().UTC() }, log: cfg.Logger,
 		retryDelays: slices.Clone(cfg.RetryDelays), failureWindow: cfg.FailureWindow,
 		client: newClient(cfg.AllowPrivate),
 	}
+	s.self = cfg.Jobs.Publisher(s)
+	return s
 }
 
 // NewEndpoint is what a manager gives to register an endpoint.

@@ -103,6 +103,16 @@ const (
 // Client is Relais's River client.
 type Client struct {
 	river *river.Client[*sql.Tx]
+	// mover inserts the outbox's jobs. It is insert-only, as a Queue's
+	// client is: River refuses, in a client with workers, to insert a kind
+	// it has no worker for, and one such row must not hold up the others
+	// (a replica of another version may work it).
+	mover *river.Client[*sql.Tx]
+	db    *bun.DB
+	log   *slog.Logger
+	// stopOutbox ends runOutbox, which closes outboxDone on return.
+	stopOutbox context.CancelFunc
+	outboxDone chan struct{}
 }
 
 // New builds a client over db's connection pool. It does not start working
@@ -148,16 +158,43 @@ func New(db *bun.DB, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	return &Client{river: rc}, nil
+	mover, err := river.NewClient(driver(db), &river.Config{Logger: warnOnly(cfg.Logger)})
+	if err != nil {
+		return nil, fmt.Errorf("river insert-only client: %w", err)
+	}
+	return &Client{river: rc, mover: mover, db: db, log: cfg.Logger}, nil
 }
 
 // Start begins working jobs (and, on the elected replica, enqueuing periodic
-// ones). Cancelling ctx stops the client as Stop would.
-func (c *Client) Start(ctx context.Context) error { return c.river.Start(ctx) }
+// ones) and moving the jobs staged in the outbox into River (outbox.go).
+// Cancelling ctx stops the client as Stop would.
+func (c *Client) Start(ctx context.Context) error {
+	if err := c.river.Start(ctx); err != nil {
+		return err
+	}
+	if c.outboxDone == nil {
+		octx, stop := context.WithCancel(ctx)
+		c.stopOutbox, c.outboxDone = stop, make(chan struct{})
+		go func() {
+			defer close(c.outboxDone)
+			c.runOutbox(octx)
+		}()
+	}
+	return nil
+}
 
-// Stop stops fetching jobs and waits, until ctx is done, for running ones.
-// Close the database only after it returns.
-func (c *Client) Stop(ctx context.Context) error { return c.river.Stop(ctx) }
+// Stop stops moving staged jobs and fetching jobs, and waits, until ctx is
+// done, for running ones. Close the database only after it returns.
+func (c *Client) Stop(ctx context.Context) error {
+	if c.stopOutbox != nil {
+		c.stopOutbox()
+		select {
+		case <-c.outboxDone:
+		case <-ctx.Done():
+		}
+	}
+	return c.river.Stop(ctx)
+}
 
 // River exposes the River client to insert jobs (InsertTx with a bun.Tx's Tx)
 // and to inspect them.

@@ -15,16 +15,30 @@ import (
 // inserts the jobs of all its sources together.
 type Source interface {
 	JobsFor(e events.Event) ([]river.InsertManyParams, error)
+	// JobKinds lists the arguments of every kind JobsFor may answer, as
+	// zero values: the outbox decodes staged jobs back into these types
+	// (outbox.go).
+	JobKinds() []river.JobArgs
 }
 
 // Publisher returns the events.Publisher that, for each event, queues the
-// jobs every source asks for in one statement: a booking told to webhooks
-// and to notify pays one INSERT, not one per listener (see
-// BenchmarkBookingPublishers). Inside a transaction the jobs are inserted
-// in it, so they exist exactly when the change commits; outside one (a
-// door's decision, device presence) they are inserted on their own,
-// after the change.
+// jobs every source asks for together. Inside a transaction they are
+// staged in the outbox with one prepared INSERT, in the transaction, so
+// they exist exactly when the change commits, and the job client moves
+// them into River just after (outbox.go): a booking told to webhooks and
+// to notify pays one small INSERT, not River's insert (see
+// BenchmarkBookingPublishers). Outside a transaction (a door's decision,
+// device presence) they go into River at once, after the change. It
+// panics if two sources declare one kind with two types, a programming
+// error.
 func (q *Queue) Publisher(sources ...Source) events.Publisher {
+	for _, s := range sources {
+		for _, k := range s.JobKinds() {
+			if err := registerKind(k); err != nil {
+				panic(err)
+			}
+		}
+	}
 	return &publisher{q: q, sources: sources}
 }
 
@@ -47,7 +61,7 @@ func (p *publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) er
 	}
 	var err error
 	if tx, inTx := idb.(bun.Tx); inTx {
-		_, err = p.q.river.InsertManyTx(ctx, tx.Tx, all)
+		err = stage(ctx, tx, all)
 	} else {
 		_, err = p.q.river.InsertMany(ctx, all)
 	}
