@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
 	"github.com/relais-tierslieux/relais/internal/events"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 	"github.com/relais-tierslieux/relais/notify"
 )
 
@@ -46,20 +50,22 @@ func BenchmarkBookingEntitlements(b *testing.B) {
 // BenchmarkBookingPublishers is BenchmarkBooking with the publishers serve
 // gives the calendar (webhooks and notify) instead of events.Discard: each
 // booking also queues its webhook fan-out job and its mail job, in its
-// transaction. publishers=off is the same run without them; =fanout
-// inserts each publisher's job on its own (events.Fanout, two INSERTs);
-// =batched inserts both in one statement (jobs.Queue.Publisher, as serve
-// does): a before/after in one process.
+// transaction. publishers=off is the same run without them; =river
+// inserts both jobs into River's table in the booking's transaction, in
+// one InsertManyTx (what serve did before the outbox); =outbox stages them
+// in job_outbox with one prepared INSERT (jobs.Queue.Publisher, what serve
+// does now): a before/after in one process. No job client runs, so the
+// staged rows stay where they are: the figure is the booking's alone.
 func BenchmarkBookingPublishers(b *testing.B) {
-	for _, pubs := range []string{"off", "fanout", "batched"} {
+	for _, pubs := range []string{"off", "river", "outbox"} {
 		for _, clients := range []int{1, 16} {
 			b.Run(fmt.Sprintf("publishers=%s/resources=500/clients=%d", pubs, clients), func(b *testing.B) {
 				f := newCalendarFixture(b)
 				hooks, mails := f.h.api.Deps.Webhooks, notify.NewPublisher(f.h.jobs)
 				switch pubs {
-				case "fanout":
-					f.h.calCfg.Events = events.Fanout(hooks, mails)
-				case "batched":
+				case "river":
+					f.h.calCfg.Events = riverPublisher{q: f.h.jobs, sources: []jobs.Source{hooks, mails}}
+				case "outbox":
 					f.h.calCfg.Events = f.h.jobs.Publisher(hooks, mails)
 				}
 				f.h.restart()
@@ -67,6 +73,29 @@ func BenchmarkBookingPublishers(b *testing.B) {
 			})
 		}
 	}
+}
+
+// riverPublisher inserts its sources' jobs straight into River in the
+// publishing transaction, as jobs.Queue.Publisher did before the outbox.
+type riverPublisher struct {
+	q       *jobs.Queue
+	sources []jobs.Source
+}
+
+func (p riverPublisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
+	var all []river.InsertManyParams
+	for _, s := range p.sources {
+		params, err := s.JobsFor(e)
+		if err != nil {
+			return err
+		}
+		all = append(all, params...)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	_, err := p.q.River().InsertManyTx(ctx, idb.(bun.Tx).Tx, all)
+	return err
 }
 
 func benchBooking(b *testing.B, resources, clients int) {

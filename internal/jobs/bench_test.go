@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
+	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
 )
 
@@ -17,10 +18,21 @@ type benchArgs struct {
 
 func (benchArgs) Kind() string { return "bench" }
 
+// benchSource answers two jobs per event, as webhooks and notify do for a
+// booking.
+type benchSource struct{}
+
+func (benchSource) JobsFor(e events.Event) ([]river.InsertManyParams, error) {
+	return []river.InsertManyParams{{Args: benchArgs{EventID: e.ID}}, {Args: benchArgs{EventID: e.ID}}}, nil
+}
+
+func (benchSource) JobKinds() []river.JobArgs { return []river.JobArgs{benchArgs{}} }
+
 // BenchmarkInsertTx measures what queuing jobs adds to a transaction that
 // writes a row (as a booking does, so that every case pays the commit's
 // flush): no job, one job, two jobs inserted one after the other (two
-// publishers each inserting theirs), and the same two in one InsertManyTx.
+// publishers each inserting theirs), the same two in one InsertManyTx,
+// and the same two staged in the outbox (jobs.Queue.Publisher).
 func BenchmarkInsertTx(b *testing.B) {
 	ctx := context.Background()
 	d := dbtest.New(b)
@@ -29,6 +41,7 @@ func BenchmarkInsertTx(b *testing.B) {
 		b.Fatal(err)
 	}
 	args := benchArgs{EventID: "01234567-89ab-cdef-0123-456789abcdef"}
+	outbox := q.Publisher(benchSource{})
 	for _, c := range []struct {
 		name string
 		work func(tx bun.Tx) error
@@ -49,6 +62,9 @@ func BenchmarkInsertTx(b *testing.B) {
 		{"jobs=2/manyfast", func(tx bun.Tx) error {
 			_, err := q.River().InsertManyFastTx(ctx, tx.Tx, []river.InsertManyParams{{Args: args}, {Args: args}})
 			return err
+		}},
+		{"jobs=2/outbox", func(tx bun.Tx) error {
+			return outbox.Publish(ctx, tx, events.Event{ID: args.EventID, Type: "bench"})
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
