@@ -13,7 +13,7 @@ function locale(lang) {
 export function formatDate(date, lang, timeZone, now = new Date()) {
   const d = new Date(date);
   const opts = { weekday: 'long', day: 'numeric', month: 'long', timeZone };
-  if (yearIn(d, timeZone) !== yearIn(now, timeZone)) {
+  if (yearIn(d, timeZone) !== yearIn(new Date(now), timeZone)) {
     opts.year = 'numeric';
   }
   return new Intl.DateTimeFormat(locale(lang), opts).format(d);
