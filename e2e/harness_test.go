@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -55,7 +56,7 @@ type relais struct {
 // startRelais runs `relais serve` as an operator would, on a fresh SQLite
 // database, until the test ends. Its address is chosen first so that it
 // can be its public URL, the base of the links it mails.
-func startRelais(t *testing.T) *relais {
+func startRelais(t *testing.T, extra ...string) *relais {
 	t.Helper()
 	mail := mailtest.Start(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -75,6 +76,7 @@ func startRelais(t *testing.T) *relais {
 		"--mail-from", "Relais <relais@example.org>",
 		// Each journey signs in often from one address.
 		"--auth-rate-limit", "0")
+	cmd.Args = append(cmd.Args, extra...)
 	// Only this test's settings: none of the RELAIS_* of the environment.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "RELAIS_") {
@@ -119,21 +121,61 @@ func startRelais(t *testing.T) *relais {
 	}
 }
 
-// register makes an account through the API, as another client would.
-func (r *relais) register(t *testing.T, name, email, password string) {
+// call calls the API as another client would (a Bearer token, or none),
+// expects the status and decodes the answer into out (when not nil).
+func (r *relais) call(t *testing.T, method, path, token string, body any, want int, out any) {
 	t.Helper()
-	b, err := json.Marshal(map[string]string{"name": name, "email": email, "password": password})
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, r.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.Post(r.URL+"/v1/auth/register", "application/json", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("register %s: status %d", email, res.StatusCode)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// register makes an account through the API and returns its id.
+func (r *relais) register(t *testing.T, name, email, password string) string {
+	t.Helper()
+	var u struct{ ID string }
+	r.call(t, "POST", "/v1/auth/register", "", map[string]string{"name": name, "email": email, "password": password}, http.StatusCreated, &u)
+	return u.ID
+}
+
+// login returns an access token.
+func (r *relais) login(t *testing.T, email, password string) string {
+	t.Helper()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	r.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password}, http.StatusOK, &tok)
+	return tok.AccessToken
 }
 
 // link waits for a mail to addr with a link that starts with prefix, and

@@ -61,7 +61,10 @@ function App() {
   const setMe = useCallback((m) => {
     setMeState(m);
     if (m && m.language) {
+      // The account's language becomes this device's too, for the pages
+      // shown once signed out.
       setLang(pickLanguage(m.language));
+      rememberLanguage(m.language);
     }
   }, []);
   const refreshMe = useCallback(async () => setMe(await api.get('/v1/me')), []);
