@@ -65,6 +65,11 @@ export function interceptLinks(root) {
     if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin || a.pathname.startsWith('/v1/')) {
       return;
     }
+    // A link within the page (the skip link to #main) is the browser's:
+    // it moves the focus there.
+    if (a.hash && a.pathname === location.pathname && a.search === location.search) {
+      return;
+    }
     e.preventDefault();
     navigate(a.pathname + a.search + a.hash);
   });
