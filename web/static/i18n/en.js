@@ -65,7 +65,7 @@ export default {
   'home.empty': 'No upcoming bookings.',
   'home.today': 'Today',
   'home.resource': 'Booking',
-  'home.held': 'Awaiting payment',
+  'home.held': 'A freed place offered to you, to accept',
   'home.more': 'Later bookings will appear here as the days go by.',
 
   'account.title': 'My account',

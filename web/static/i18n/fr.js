@@ -67,7 +67,7 @@ export default {
   'home.empty': 'Aucune réservation à venir.',
   'home.today': 'Aujourd’hui',
   'home.resource': 'Réservation',
-  'home.held': 'En attente de paiement',
+  'home.held': 'Place libérée pour vous, à accepter',
   'home.more': 'Les réservations suivantes apparaîtront ici au fil des jours.',
 
   'account.title': 'Mon compte',

@@ -103,9 +103,7 @@ export function createClient({ lang, onSignedOut }) {
       }
       throw new ApiError(res.status, problem);
     }
-    if (res.status === 204 || res.status === 202 && res.headers.get('Content-Length') === '0') {
-      return null;
-    }
+    // 204, and the 202 of a mail queued, have no body.
     const text = await res.text();
     return text ? JSON.parse(text) : null;
   }
