@@ -198,3 +198,31 @@ func TestGzipAndETag(t *testing.T) {
 		t.Errorf("If-None-Match: status %d, want 304", res.StatusCode)
 	}
 }
+
+// TestModulesPreloaded: index.html asks for every module at once, so a
+// slow phone does not wait for one level of imports after another; and
+// it names no module that is not there.
+func TestModulesPreloaded(t *testing.T) {
+	index, err := static.ReadFile("static/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	preloaded := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<link rel="modulepreload" href="([^"]+)">`).FindAllSubmatch(index, -1) {
+		preloaded[string(m[1])] = true
+	}
+	a, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range a.files {
+		if (strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".mjs")) && p != "/static/app.js" && !preloaded[p] {
+			t.Errorf("index.html does not preload %s", p)
+		}
+	}
+	for p := range preloaded {
+		if a.files[p] == nil {
+			t.Errorf("index.html preloads %s, which is not there", p)
+		}
+	}
+}
