@@ -26,6 +26,7 @@ import (
 	"github.com/relais-tierslieux/relais/notify"
 	"github.com/relais-tierslieux/relais/people"
 	"github.com/relais-tierslieux/relais/privacy"
+	"github.com/relais-tierslieux/relais/web"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -165,6 +166,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})
+	// The members' app, at the same address: the API keeps /v1/.
+	app, err := web.New()
+	if err != nil {
+		return err
+	}
 	ln, err := listen(c.HTTPAddr)
 	if err != nil {
 		return err
@@ -178,7 +184,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go reconcileSoon(ctx, gate, log)
 
 	// Serve until ctx ends, then shut down.
-	return runHTTP(ctx, ln, handler, dm, stdout, log)
+	return runHTTP(ctx, ln, app.Handler(handler), dm, stdout, log)
 }
 
 func ready(ctx context.Context, d *bun.DB) error {

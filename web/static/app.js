@@ -1,0 +1,134 @@
+// The app's root: the session (who is signed in), the language, the
+// layout every page shares, and the route table (routes.js).
+import { html, render, useState, useEffect, useMemo, useCallback } from './lib/ui.js';
+import { AppContext, useApp } from './lib/context.js';
+import { createClient } from './lib/api.js';
+import { pickLanguage, translator, chosenLanguage, rememberLanguage } from './lib/i18n.js';
+import { useLocation, matchRoute, navigate, interceptLinks } from './lib/router.js';
+import { safeNext } from './lib/page.js';
+import { routes, redirectFor } from './routes.js';
+import NotFound from './pages/notfound.js';
+
+function Redirect({ to }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function LanguageSwitch() {
+  const { lang, changeLanguage } = useApp();
+  const other = lang === 'fr' ? { code: 'en', label: 'English' } : { code: 'fr', label: 'Français' };
+  return html`<button class="lang" type="button" lang=${other.code} onClick=${() => changeLanguage(other.code)}>${other.label}</button>`;
+}
+
+function Nav({ path }) {
+  const { t, me } = useApp();
+  if (!me) {
+    return null;
+  }
+  return html`
+    <nav class="nav" aria-label=${t('nav.label')}>
+      <ul>
+        ${routes.filter((r) => r.nav && r.access !== 'manager').map((r) => html`
+          <li key=${r.path}><a href=${r.path} aria-current=${r.path === path ? 'page' : undefined}>${t(r.nav)}</a></li>`)}
+      </ul>
+    </nav>`;
+}
+
+function Layout({ path, children }) {
+  const { t, me, announcement } = useApp();
+  return html`
+    <a class="skip" href="#main">${t('skip')}</a>
+    <header class="topbar">
+      <a class="brand" href="/"><span class="brand__mark" aria-hidden="true"></span>Relais</a>
+      <${LanguageSwitch} />
+    </header>
+    <div class="shell ${me ? 'shell--nav' : ''}">
+      <${Nav} path=${path} />
+      <main id="main" tabindex="-1">${children}</main>
+    </div>
+    <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${announcement}</div>`;
+}
+
+function App() {
+  const loc = useLocation();
+  const [me, setMeState] = useState(undefined); // undefined: not known yet
+  const [lang, setLang] = useState(() => pickLanguage(null, chosenLanguage(), navigator.languages || [navigator.language]));
+  const [announcement, setAnnouncement] = useState('');
+  const langRef = useMemo(() => ({ current: lang }), []);
+  langRef.current = lang;
+  const api = useMemo(() => createClient({ lang: () => langRef.current, onSignedOut: () => setMeState(null) }), []);
+
+  const setMe = useCallback((m) => {
+    setMeState(m);
+    if (m && m.language) {
+      // The account's language becomes this device's too, for the pages
+      // shown once signed out.
+      setLang(pickLanguage(m.language));
+      rememberLanguage(m.language);
+    }
+  }, []);
+  const refreshMe = useCallback(async () => setMe(await api.get('/v1/me')), []);
+
+  useEffect(() => {
+    if (!api.hasSession()) {
+      setMeState(null);
+      return;
+    }
+    refreshMe().catch(() => setMeState(null));
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+
+  const ctx = {
+    lang,
+    t: translator(lang),
+    api,
+    me,
+    setMe,
+    refreshMe,
+    announce: (text) => {
+      // A new text each time, so that the same words are said again.
+      setAnnouncement('');
+      setTimeout(() => setAnnouncement(text), 50);
+    },
+    announcement,
+    signedIn: async (next) => {
+      await refreshMe();
+      navigate(safeNext(next), { replace: true });
+    },
+    signedOut: () => setMeState(null),
+    changeLanguage: async (l) => {
+      setLang(l);
+      rememberLanguage(l);
+      if (me) {
+        // The member's language is the account's: mail speaks it too.
+        try {
+          setMeState(await api.patch('/v1/me', { language: l }));
+        } catch {
+          // The page stays in the chosen language; the account keeps its own.
+        }
+      }
+    },
+  };
+
+  let content;
+  if (me === undefined) {
+    content = html`<p class="loading" role="status">${ctx.t('loading')}</p>`;
+  } else {
+    const m = matchRoute(routes, loc.path);
+    const here = loc.path + (loc.query.toString() ? `?${loc.query}` : '');
+    const to = m && redirectFor(m.route, me, here);
+    if (to) {
+      content = html`<${Redirect} to=${to} />`;
+    } else if (m) {
+      content = html`<${m.route.page} key=${loc.path} params=${m.params} query=${loc.query} />`;
+    } else {
+      content = html`<${NotFound} />`;
+    }
+  }
+  return html`<${AppContext.Provider} value=${ctx}><${Layout} path=${loc.path}>${content}<//><//>`;
+}
+
+interceptLinks(document);
+render(html`<${App} />`, document.getElementById('app'));

@@ -1,0 +1,118 @@
+// The API client: the app is a client of the public API like any other.
+// The session lives in HttpOnly cookies the script never sees; every write
+// repeats the readable CSRF cookie in X-CSRF-Token. An expired access
+// cookie is renewed once from the refresh cookie, and the request sent
+// again. Errors are the API's problem documents, their detail already in
+// the reader's language (Accept-Language).
+
+const csrfCookie = '__Host-relais_csrf';
+
+// ApiError is a failed call: status 0 when the network failed, else the
+// HTTP status with the problem document's detail and each field's reason.
+export class ApiError extends Error {
+  constructor(status, problem = {}) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = problem.code || '';
+    this.detail = problem.detail || '';
+    this.fields = {};
+    for (const e of problem.errors || []) {
+      // The first reason of each field is the one shown beside it.
+      if (e && e.field && !(e.field in this.fields)) {
+        this.fields[e.field] = e.reason;
+      }
+    }
+  }
+}
+
+export function readCookie(name, cookies = document.cookie) {
+  for (const c of cookies.split(';')) {
+    const [k, ...v] = c.trim().split('=');
+    if (k === name) {
+      return decodeURIComponent(v.join('='));
+    }
+  }
+  return '';
+}
+
+// newKey is an Idempotency-Key: 128 random bits (getRandomValues works
+// outside secure contexts too, unlike randomUUID).
+export function newKey() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+// createClient returns the app's client. lang() is the language to ask
+// for; onSignedOut() is called when the session is over (refresh refused).
+export function createClient({ lang, onSignedOut }) {
+  let refreshing = null;
+
+  async function send(method, path, body, headers) {
+    const h = { Accept: 'application/json, application/problem+json', 'Accept-Language': lang(), ...headers };
+    if (body !== undefined) {
+      h['Content-Type'] = 'application/json';
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      const csrf = readCookie(csrfCookie);
+      if (csrf) {
+        h['X-CSRF-Token'] = csrf;
+      }
+    }
+    let res;
+    try {
+      res = await fetch(path, {
+        method, headers: h, credentials: 'same-origin', cache: 'no-store',
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0);
+    }
+    return res;
+  }
+
+  // refresh renews the session from the refresh cookie. Concurrent calls
+  // share one request: the refresh token rotates, and a second use of
+  // the old one would end the session.
+  function refresh() {
+    if (!refreshing) {
+      refreshing = send('POST', '/v1/auth/refresh', {}).then((r) => r.ok).finally(() => {
+        refreshing = null;
+      });
+    }
+    return refreshing;
+  }
+
+  async function request(method, path, { body, idempotent = false } = {}) {
+    const headers = idempotent ? { 'Idempotency-Key': newKey() } : {};
+    // Signing in, up and the links' landings need no session: their 401
+    // is a wrong password or token, not a session to renew.
+    const needsSession = !path.startsWith('/v1/auth/') || path === '/v1/auth/logout';
+    let res = await send(method, path, body, headers);
+    if (res.status === 401 && needsSession && readCookie(csrfCookie)) {
+      if (await refresh()) {
+        res = await send(method, path, body, headers);
+      }
+    }
+    if (res.status === 401 && needsSession) {
+      onSignedOut();
+    }
+    if (!res.ok) {
+      let problem = {};
+      if ((res.headers.get('Content-Type') || '').includes('json')) {
+        problem = await res.json().catch(() => ({}));
+      }
+      throw new ApiError(res.status, problem);
+    }
+    // 204, and the 202 of a mail queued, have no body.
+    const text = await res.text();
+    return text ? JSON.parse(text) : null;
+  }
+
+  return {
+    get: (path, opts) => request('GET', path, opts),
+    post: (path, body, opts) => request('POST', path, { ...opts, body }),
+    patch: (path, body, opts) => request('PATCH', path, { ...opts, body }),
+    del: (path, opts) => request('DELETE', path, opts),
+    hasSession: () => readCookie(csrfCookie) !== '',
+  };
+}
