@@ -75,7 +75,10 @@ func (s *Server) routes() {
 	s.handle("GET /v1/reservations/{reservation_id}", s.requireAuth(s.handleGetReservation))
 	s.handle("PATCH /v1/reservations/{reservation_id}", s.requireAuth(s.handlePatchReservation))
 	s.handle("DELETE /v1/reservations/{reservation_id}", s.requireAuth(s.handleCancelReservation))
-	s.handle("GET /v1/reservations/{reservation_id}/cancellation", s.requireAuth(s.handleCancellationQuote))
+	// Not /v1/reservations/{reservation_id}/cancellation: that pattern and
+	// GET /v1/reservations/series/{series_id} would both match
+	// /v1/reservations/series/cancellation, which net/http refuses.
+	s.handle("GET /v1/reservations/cancellation/{reservation_id}", s.requireAuth(s.handleCancellationQuote))
 	s.handle("POST /v1/reservations/{reservation_id}/check-in", s.requireAuth(s.handleCheckIn))
 	s.handle("GET /v1/sites/{site_id}/dashboard", s.requireAuth(s.handleDashboard))
 
