@@ -87,7 +87,7 @@ func rowCounts(t testing.TB, f *calendarFixture) map[string]int {
 	out := map[string]int{}
 	for _, table := range tables {
 		var n int
-		if err := f.h.db.NewRaw("SELECT COUNT(*) FROM " + `"` + table + `"`).Scan(ctx, &n); err != nil {
+		if err := f.h.db.NewRaw("SELECT COUNT(*) FROM "+`"`+table+`"`).Scan(ctx, &n); err != nil {
 			t.Fatal(err)
 		}
 		out[table] = n
