@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // The quotes a members' app shows before a member confirms: what a
@@ -58,10 +61,82 @@ func (s *Server) handleQuoteReservation(w http.ResponseWriter, r *http.Request, 
 	if q.Refusal != nil {
 		out.Refusal = s.problemDocument(w, r, q.Refusal)
 	}
-	if pr := q.Price; pr != nil {
-		out.Price = &priceJSON{CoveredBy: pr.CoveredBy, IncludedMinutesUsed: pr.IncludedMinutesUsed, IncludedMinutesLeft: pr.IncludedMinutesLeft,
-			CreditMinutesUsed: pr.CreditMinutesUsed, CreditCentsUsed: pr.CreditCentsUsed, AmountCents: pr.AmountCents,
-			Currency: currency, VATRateBP: pr.VATRateBP}
+	out.Price = toPriceJSON(q.Price)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func toPriceJSON(pr *calendar.Price) *priceJSON {
+	if pr == nil {
+		return nil
+	}
+	return &priceJSON{CoveredBy: pr.CoveredBy, IncludedMinutesUsed: pr.IncludedMinutesUsed, IncludedMinutesLeft: pr.IncludedMinutesLeft,
+		CreditMinutesUsed: pr.CreditMinutesUsed, CreditCentsUsed: pr.CreditCentsUsed, AmountCents: pr.AmountCents,
+		Currency: currency, VATRateBP: pr.VATRateBP}
+}
+
+type occurrenceQuoteJSON struct {
+	Bookable             bool            `json:"bookable"`
+	Refusal              json.RawMessage `json:"refusal"`
+	Start                time.Time       `json:"start"`
+	End                  time.Time       `json:"end"`
+	Price                *priceJSON      `json:"price"`
+	CancellationDeadline time.Time       `json:"cancellation_deadline"`
+}
+
+type seriesQuoteJSON struct {
+	Bookable    bool                  `json:"bookable"`
+	Refusal     json.RawMessage       `json:"refusal"`
+	Occurrences []occurrenceQuoteJSON `json:"occurrences"`
+}
+
+// handleQuoteSeries answers what POST /v1/reservations/series would do
+// with the same body: each occurrence's price or refusal, and the
+// series' refusal when it would not be booked.
+func (s *Server) handleQuoteSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	// The body of POST /v1/reservations/series, checked as handleCreateSeries
+	// checks it.
+	var in struct {
+		ResourceID string `json:"resource_id"`
+		Start      string `json:"start"`
+		End        string `json:"end"`
+		RRule      string `json:"rrule"`
+		Mode       string `json:"mode"`
+		Seats      int    `json:"seats"`
+		Note       string `json:"note"`
+		UserID     string `json:"user_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var v errs.Validator
+	v.Check(in.ResourceID != "", "resource_id", "is required")
+	v.Check(in.Start != "", "start", "is required")
+	v.Check(in.End != "", "end", "is required")
+	v.Check(in.RRule != "", "rrule", "is required, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20260630T235959Z")
+	if err := v.Err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q, err := s.Calendar.QuoteSeries(r.Context(), calendar.SeriesBooking{
+		Booking: calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
+		RRule:   in.RRule, Mode: in.Mode,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := seriesQuoteJSON{Bookable: q.Refusal == nil, Occurrences: make([]occurrenceQuoteJSON, len(q.Occurrences))}
+	if q.Refusal != nil {
+		out.Refusal = s.problemDocument(w, r, q.Refusal)
+	}
+	for i, o := range q.Occurrences {
+		oj := occurrenceQuoteJSON{Bookable: o.Refusal == nil, Start: o.Start, End: o.End, Price: toPriceJSON(o.Price),
+			CancellationDeadline: o.CancellationDeadline}
+		if o.Refusal != nil {
+			oj.Refusal = s.problemDocument(w, r, o.Refusal)
+		}
+		out.Occurrences[i] = oj
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -110,10 +185,9 @@ func (s *Server) handleCancellationQuote(w http.ResponseWriter, r *http.Request,
 func (s *Server) problemDocument(w http.ResponseWriter, r *http.Request, err error) json.RawMessage {
 	var doc bufferedResponse
 	s.writeError(&doc, r, err)
-	for _, h := range []string{"Content-Language", "Vary"} {
-		for _, v := range doc.Header()[h] {
-			w.Header().Add(h, v)
-		}
+	w.Header().Set("Content-Language", doc.Header().Get("Content-Language"))
+	if !slices.Contains(w.Header().Values("Vary"), "Accept-Language") {
+		w.Header().Add("Vary", "Accept-Language")
 	}
 	return json.RawMessage(bytes.TrimSpace(doc.body.Bytes()))
 }

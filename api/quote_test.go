@@ -429,3 +429,87 @@ func TestCancellationQuote(t *testing.T) {
 	h.do(req{method: "GET", path: "/v1/reservations/cancellation/" + later.ID, token: bob}).expect(t, http.StatusNotFound)
 	h.do(req{method: "GET", path: "/v1/reservations/cancellation/" + later.ID, token: manager}).expect(t, http.StatusOK)
 }
+
+// The quote of a series decides each occurrence as the series does, one
+// after the other: the third finds the included minutes used up by the
+// first two.
+func TestSeriesQuote(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	h := f.h
+	h.checkEntitlements(true)
+	anneID, anne, _ := h.member("anne@example.fr")
+	f.membership(t, anneID, map[string]any{"allowances": []map[string]any{{"resource_kind": "room", "minutes_per_period": 150}}})
+	body := map[string]any{"resource_id": f.room, "start": f.at(3, 9, 0), "end": f.at(3, 10, 0), "rrule": "FREQ=WEEKLY;COUNT=3"}
+	type seriesQuote struct {
+		Bookable    bool            `json:"bookable"`
+		Refusal     json.RawMessage `json:"refusal"`
+		Occurrences []quoteDoc      `json:"occurrences"`
+	}
+	quote := func(mode string) seriesQuote {
+		t.Helper()
+		body["mode"] = mode
+		before := rowCounts(t, f)
+		var q seriesQuote
+		h.do(req{method: "POST", path: "/v1/reservations/series/quote", token: anne, body: body, headers: map[string]string{"Accept-Language": "fr"}}).
+			expect(t, http.StatusOK).decode(t, &q)
+		if after := rowCounts(t, f); !reflect.DeepEqual(before, after) {
+			t.Fatalf("the quote changed the database: %v, then %v", before, after)
+		}
+		if len(q.Occurrences) != 3 {
+			t.Fatalf("quote = %+v", q)
+		}
+		for i, o := range q.Occurrences[:2] {
+			if !o.Bookable || o.Price == nil || o.Price.CoveredBy != "included_minutes" || o.Price.IncludedMinutesUsed != 60 ||
+				*o.Price.IncludedMinutesLeft != 90-60*i || !o.Start.Equal(time.Date(2026, 3, 3+7*i, 8, 0, 0, 0, time.UTC)) {
+				t.Fatalf("occurrence %d = %+v", i, o)
+			}
+		}
+		var refused problemDoc
+		if last := q.Occurrences[2]; last.Bookable || last.Price != nil || json.Unmarshal(last.Refusal, &refused) != nil ||
+			refused.Code != "included_hours_exhausted" || refused.Status != http.StatusPaymentRequired {
+			t.Fatalf("third occurrence = %+v (%s)", last, last.Refusal)
+		}
+		return q
+	}
+
+	// All or nothing: the series is refused, with the series' own problem.
+	q := quote("all_or_nothing")
+	booked := h.do(req{method: "POST", path: "/v1/reservations/series", token: anne, body: body, headers: map[string]string{"Accept-Language": "fr"}}).
+		expect(t, http.StatusConflict)
+	var got, want map[string]any
+	json.Unmarshal(q.Refusal, &got)
+	json.Unmarshal(booked.Body, &want)
+	delete(got, "request_id")
+	delete(want, "request_id")
+	if q.Bookable || !reflect.DeepEqual(got, want) || want["code"] != "occurrences_unavailable" {
+		t.Fatalf("series quote %+v (%v), the series' problem %v", q, got, want)
+	}
+
+	// Skipping conflicts: bookable, and the series then takes what each
+	// occurrence's quote said.
+	q = quote("skip_conflicts")
+	if !q.Bookable || string(q.Refusal) != "null" {
+		t.Fatalf("series quote = %+v", q)
+	}
+	var out struct {
+		Created []struct{ ID string }
+		Skipped []struct{ Code string }
+	}
+	h.do(req{method: "POST", path: "/v1/reservations/series", token: anne, body: body}).expect(t, http.StatusCreated).decode(t, &out)
+	if len(out.Created) != 2 || len(out.Skipped) != 1 || out.Skipped[0].Code != "included_hours_exhausted" {
+		t.Fatalf("series = %+v", out)
+	}
+	for i, rv := range out.Created {
+		if minutes, cents, _ := f.charged(t, rv.ID); minutes != q.Occurrences[i].Price.IncludedMinutesUsed || cents != 0 {
+			t.Fatalf("occurrence %d took %d minutes and %d cents", i, minutes, cents)
+		}
+	}
+
+	// What the series refuses before any occurrence is its own error.
+	body["rrule"] = "FREQ=DAILY"
+	p := h.do(req{method: "POST", path: "/v1/reservations/series/quote", token: anne, body: body}).expect(t, http.StatusUnprocessableEntity).problem(t)
+	if p.Code != "unbounded_rrule" {
+		t.Fatalf("problem = %+v", p)
+	}
+}

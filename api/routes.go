@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/sites/{site_id}/dashboard", s.requireAuth(s.handleDashboard))
 
 	s.handle("POST /v1/reservations/series", s.requireAuth(s.idempotentAuthed(s.handleCreateSeries)))
+	s.handle("POST /v1/reservations/series/quote", s.requireAuth(s.handleQuoteSeries))
 	s.handle("GET /v1/reservations/series/{series_id}", s.requireAuth(s.handleGetSeries))
 	s.handle("PATCH /v1/reservations/series/{series_id}", s.requireAuth(s.handleMoveSeries))
 	s.handle("DELETE /v1/reservations/series/{series_id}", s.requireAuth(s.handleCancelSeries))

@@ -141,13 +141,73 @@ func (svc *Service) Quote(ctx context.Context, b Booking) (*Quote, error) {
 			q.Seats = max(b.Seats, 1)
 		} else {
 			q.Start, q.End, q.Seats = r.StartsAt, r.EndsAt, r.Seats
-			q.Price = run.price
-			if q.Price == nil {
-				// The guard was not asked (a block) or allows everything.
-				q.Price = &Price{CoveredBy: CoveredByFree}
-			}
+			q.Price = priceOf(run)
 		}
 		q.CancellationDeadline = cancelDeadline(q.Start, res)
+		return errQuoted
+	})
+	if !errors.Is(err, errQuoted) {
+		if err == nil {
+			err = errors.New("calendar: quote transaction committed")
+		}
+		return nil, err
+	}
+	return q, nil
+}
+
+// priceOf is the price a quoted booking's guard found.
+func priceOf(run *quoteRun) *Price {
+	if run.price == nil {
+		// The guard was not asked (a block) or allows everything.
+		return &Price{CoveredBy: CoveredByFree}
+	}
+	return run.price
+}
+
+// SeriesQuote is the answer to "what if I booked this series?".
+type SeriesQuote struct {
+	// Refusal is the error booking the series would answer (some
+	// occurrences cannot be booked, see BookSeries), or nil.
+	Refusal error
+	// Occurrences: each one's answer, in date order, as booked one after
+	// the other in the series' transaction (an occurrence may take the
+	// last included minutes from the next).
+	Occurrences []OccurrenceQuote
+}
+
+// OccurrenceQuote is the quote of one occurrence of a series.
+type OccurrenceQuote struct {
+	Start, End time.Time
+	// Refusal is why this occurrence cannot be booked, or nil; Price is
+	// then nil.
+	Refusal              error
+	Price                *Price
+	CancellationDeadline time.Time
+}
+
+// QuoteSeries answers what BookSeries would do with sb, and changes
+// nothing, as Quote does for a single booking: the series is booked in a
+// transaction that is always rolled back.
+func (svc *Service) QuoteSeries(ctx context.Context, sb SeriesBooking) (*SeriesQuote, error) {
+	if svc.guarded && svc.pricer == nil {
+		return nil, errors.New("calendar: QuoteSeries needs Config.Pricer beside Config.Guard")
+	}
+	if err := checkSeriesBooking(&sb); err != nil {
+		return nil, err
+	}
+	sb.Claim, sb.Response = nil, nil
+	sb.quote = &quoteRun{} // each occurrence gets its own (tryOccurrences)
+	var q *SeriesQuote
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		ps, err := svc.prepareSeries(ctx, tx, &sb)
+		if err != nil {
+			return err
+		}
+		out, err := svc.tryOccurrences(ctx, tx, ps.res, ps.site, sb, ps.series, ps.starts, ps.length)
+		if err != nil {
+			return err
+		}
+		q = &SeriesQuote{Refusal: seriesRefusal(out, sb.Mode, len(ps.starts)), Occurrences: out.quotes}
 		return errQuoted
 	})
 	if !errors.Is(err, errQuoted) {
