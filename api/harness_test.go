@@ -179,6 +179,7 @@ func (h *harness) restart() {
 	calCfg := h.calCfg
 	if h.entitlements {
 		calCfg.Guard = h.bill
+		calCfg.Pricer = h.bill
 	}
 	h.cal = calendar.New(h.db, calCfg)
 	h.gate = access.NewGate(h.db, h.cal, h.bill, h.dev, h.gateCfg)

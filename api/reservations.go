@@ -45,19 +45,22 @@ func toReservationJSON(r *calendar.Reservation) reservationJSON {
 
 var errReservationNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "reservation_not_found", Detail: "no such reservation"}
 
-func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	var in struct {
-		ResourceID string `json:"resource_id"`
-		Start      string `json:"start"`
-		End        string `json:"end"`
-		Seats      int    `json:"seats"`
-		Note       string `json:"note"`
-		UserID     string `json:"user_id"`
-		Kind       string `json:"kind"`
-	}
+// bookingInput is the body of POST /v1/reservations, and of its quote.
+type bookingInput struct {
+	ResourceID string `json:"resource_id"`
+	Start      string `json:"start"`
+	End        string `json:"end"`
+	Seats      int    `json:"seats"`
+	Note       string `json:"note"`
+	UserID     string `json:"user_id"`
+	Kind       string `json:"kind"`
+}
+
+// decodeBooking reads a booking's body: what p asks to book.
+func decodeBooking(r *http.Request, p *identity.Principal) (calendar.Booking, error) {
+	var in bookingInput
 	if err := decode(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+		return calendar.Booking{}, err
 	}
 	var v errs.Validator
 	v.Check(in.ResourceID != "", "resource_id", "is required")
@@ -66,13 +69,20 @@ func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request,
 	v.Check(in.Kind == "" || in.Kind == calendar.ReservationBooking || in.Kind == calendar.ReservationBlock, "kind", "must be booking or block")
 	v.Check(len(in.Note) <= 2000, "note", "must be at most 2000 bytes")
 	if err := v.Err(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return calendar.Booking{}, err
 	}
 	// Who may book what, for whom, is the calendar's decision: it depends
 	// on the resource's site, which the booking reads anyway.
-	b := calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID,
-		Kind: in.Kind, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note}
+	return calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID,
+		Kind: in.Kind, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note}, nil
+}
+
+func (s *Server) handleCreateReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	b, err := decodeBooking(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if claim := claimFrom(r.Context()); claim != nil {
 		// The key is taken and the answer stored in the booking's own
 		// transaction (see idempotentInTx).

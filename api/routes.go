@@ -69,14 +69,21 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/qualifications/{qualification_id}/grants/{user_id}", s.requireAuth(s.handleRevokeGrant))
 
 	s.handle("POST /v1/reservations", s.requireAuth(s.idempotentInTxAuthed(s.handleCreateReservation)))
+	// A quote creates nothing: no Idempotency-Key.
+	s.handle("POST /v1/reservations/quote", s.requireAuth(s.handleQuoteReservation))
 	s.handle("GET /v1/reservations", s.requireAuth(s.handleListReservations))
 	s.handle("GET /v1/reservations/{reservation_id}", s.requireAuth(s.handleGetReservation))
 	s.handle("PATCH /v1/reservations/{reservation_id}", s.requireAuth(s.handlePatchReservation))
 	s.handle("DELETE /v1/reservations/{reservation_id}", s.requireAuth(s.handleCancelReservation))
+	// Not /v1/reservations/{reservation_id}/cancellation: that pattern and
+	// GET /v1/reservations/series/{series_id} would both match
+	// /v1/reservations/series/cancellation, which net/http refuses.
+	s.handle("GET /v1/reservations/cancellation/{reservation_id}", s.requireAuth(s.handleCancellationQuote))
 	s.handle("POST /v1/reservations/{reservation_id}/check-in", s.requireAuth(s.handleCheckIn))
 	s.handle("GET /v1/sites/{site_id}/dashboard", s.requireAuth(s.handleDashboard))
 
 	s.handle("POST /v1/reservations/series", s.requireAuth(s.idempotentAuthed(s.handleCreateSeries)))
+	s.handle("POST /v1/reservations/series/quote", s.requireAuth(s.handleQuoteSeries))
 	s.handle("GET /v1/reservations/series/{series_id}", s.requireAuth(s.handleGetSeries))
 	s.handle("PATCH /v1/reservations/series/{series_id}", s.requireAuth(s.handleMoveSeries))
 	s.handle("DELETE /v1/reservations/series/{series_id}", s.requireAuth(s.handleCancelSeries))

@@ -38,17 +38,40 @@ func usePrice(res *calendar.Resource, vatExempt bool, minutes int) (ttc int64, r
 // at the resource's site (see ledger.PayBooking): hour credits of the
 // resource's kind first, then money credit at the resource's pay-per-use
 // price TTC for the rest. It returns the minutes still unpaid; with all, it
-// spends nothing unless the credit pays every minute.
-func (s *Service) payWithCredits(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int, all bool) (int, error) {
+// spends nothing unless the credit pays every minute. note, when not nil,
+// adds up what was spent (see checkBooking).
+func (s *Service) payWithCredits(ctx context.Context, tx bun.IDB, note *calendar.Price, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int, all bool) (int, error) {
 	b := ledger.BookingSpend{UserID: *r.UserID, ReservationID: r.ID, SiteID: res.SiteID, ResourceKind: res.Kind, ResourceName: res.Name,
 		Minutes: minutes, All: all}
+	// The ledger asks the price of the minutes its hour credit left unpaid,
+	// once, and then pays all of them with money credit or none.
+	var priced struct {
+		asked   bool
+		minutes int
+		cents   int64
+		rateBP  int
+	}
 	if res.PricePerHourCents > 0 {
 		b.Price = func(minutes int) int64 {
-			ttc, _ := usePrice(res, vatExempt, minutes)
+			ttc, rate := usePrice(res, vatExempt, minutes)
+			priced.asked, priced.minutes, priced.cents, priced.rateBP = true, minutes, ttc, rate
 			return ttc
 		}
 	}
-	return s.ledger.PayBooking(ctx, tx, b)
+	left, err := s.ledger.PayBooking(ctx, tx, b)
+	if err != nil || note == nil || (all && left > 0) {
+		return left, err // with all and minutes unpaid, nothing was spent
+	}
+	byHours := minutes - left
+	if priced.asked {
+		byHours = minutes - priced.minutes
+		if left == 0 {
+			note.CreditCentsUsed += priced.cents
+			note.VATRateBP = priced.rateBP
+		}
+	}
+	note.CreditMinutesUsed += int64(byHours)
+	return left, nil
 }
 
 // releaseCredits gives back percent of the credit reservation r still

@@ -163,6 +163,36 @@ func usedMinutes(ctx context.Context, tx bun.IDB, sourceID string, periodStart *
 // included minutes consumed, or a pay-per-use charge — or refuses with a
 // 402 (nothing paid for this) or 403 (a quota) naming why.
 func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, site *calendar.Site) error {
+	return s.checkBooking(ctx, tx, r, res, site, nil)
+}
+
+// PriceBooking is calendar.Pricer: CheckBooking itself, which also notes
+// what it records — included minutes, credit, a charge — so that a quote
+// (run in a transaction the calendar rolls back) says what the booking
+// would cost.
+func (s *Service) PriceBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, site *calendar.Site) (*calendar.Price, error) {
+	p := &calendar.Price{}
+	if err := s.checkBooking(ctx, tx, r, res, site, p); err != nil {
+		return nil, err
+	}
+	switch {
+	case p.AmountCents > 0:
+		p.CoveredBy = calendar.CoveredByPayment
+	case p.CreditMinutesUsed > 0 || p.CreditCentsUsed > 0:
+		p.CoveredBy = calendar.CoveredByCredits
+	case p.IncludedMinutesUsed > 0:
+		p.CoveredBy = calendar.CoveredByIncludedMinutes
+	case r.UserID == nil:
+		p.CoveredBy = calendar.CoveredByFree
+	default:
+		p.CoveredBy = calendar.CoveredByPlan
+	}
+	return p, nil
+}
+
+// checkBooking is CheckBooking; note, when not nil, adds up what the
+// booking costs as it is recorded (see PriceBooking).
+func (s *Service) checkBooking(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, site *calendar.Site, note *calendar.Price) error {
 	if r.UserID == nil {
 		return nil
 	}
@@ -174,20 +204,20 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 	}
 	exempt := site.Legal.VATExempt
 	if len(rights) == 0 {
-		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+		return s.payRest(ctx, tx, note, r, res, exempt, minutes, false,
 			refuse(errs.ErrPaymentRequired, "membership_required", "no membership, day pass, pack or credit covers this booking"))
 	}
 	// Only the rights that could pay for this kind of resource count, for
 	// quotas as for the rest: a laser pack does not lift a desk quota.
 	rights = slices.DeleteFunc(rights, func(rt right) bool { return !rt.covers(res.Kind) })
 	if len(rights) == 0 {
-		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+		return s.payRest(ctx, tx, note, r, res, exempt, minutes, false,
 			refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource"))
 	}
 	if err := s.checkQuotas(ctx, tx, r, site, rights); err != nil {
 		return err
 	}
-	c := &bookingCost{s: s, tx: tx, r: r, res: res, userID: userID, minutes: minutes, exempt: exempt, loc: site.Location()}
+	c := &bookingCost{s: s, tx: tx, note: note, r: r, res: res, userID: userID, minutes: minutes, exempt: exempt, loc: site.Location()}
 	for _, rt := range rights {
 		if done, err := c.try(ctx, rt); done || err != nil {
 			return err
@@ -203,6 +233,7 @@ func (s *Service) CheckBooking(ctx context.Context, tx bun.IDB, r *calendar.Rese
 type bookingCost struct {
 	s       *Service
 	tx      bun.IDB
+	note    *calendar.Price // see checkBooking
 	r       *calendar.Reservation
 	res     *calendar.Resource
 	userID  string
@@ -246,8 +277,8 @@ func (c *bookingCost) tryPack(ctx context.Context, rt right) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	if rt.pack.Minutes-used >= c.minutes {
-		return true, c.s.use(ctx, c.tx, c.r, c.userID, "pack", rt.pack.ID, c.res.Kind, rt.pack.CreatedAt, c.minutes)
+	if left := rt.pack.Minutes - used; left >= c.minutes {
+		return true, c.s.use(ctx, c.tx, c.note, c.r, c.userID, "pack", rt.pack.ID, c.res.Kind, rt.pack.CreatedAt, c.minutes, left-c.minutes)
 	}
 	c.exhausted = true
 	return false, nil
@@ -267,15 +298,15 @@ func (c *bookingCost) tryMembership(ctx context.Context, rt right) (bool, error)
 		}
 		left := a.MinutesPerPeriod - used
 		if left >= c.minutes {
-			return true, c.s.use(ctx, c.tx, c.r, c.userID, "membership", rt.membership.ID, c.res.Kind, period, c.minutes)
+			return true, c.s.use(ctx, c.tx, c.note, c.r, c.userID, "membership", rt.membership.ID, c.res.Kind, period, c.minutes, left-c.minutes)
 		}
 		if in.PayPerUse && c.res.PricePerHourCents > 0 {
 			if left > 0 {
-				if err := c.s.use(ctx, c.tx, c.r, c.userID, "membership", rt.membership.ID, c.res.Kind, period, left); err != nil {
+				if err := c.s.use(ctx, c.tx, c.note, c.r, c.userID, "membership", rt.membership.ID, c.res.Kind, period, left, 0); err != nil {
 					return true, err
 				}
 			}
-			return true, c.s.payRest(ctx, c.tx, c.r, c.res, c.exempt, c.minutes-left, true, nil)
+			return true, c.s.payRest(ctx, c.tx, c.note, c.r, c.res, c.exempt, c.minutes-left, true, nil)
 		}
 		if left > 0 && c.partial == nil {
 			c.partial = &partialAllowance{rt.membership.ID, period, left}
@@ -298,26 +329,26 @@ func (c *bookingCost) tryMembership(ctx context.Context, rt right) (bool, error)
 // allowance's last minutes with credit for the rest, or credit alone, or a
 // refusal naming why.
 func (c *bookingCost) rest(ctx context.Context) error {
-	s, tx, r, res, exempt, minutes := c.s, c.tx, c.r, c.res, c.exempt, c.minutes
+	s, tx, note, r, res, exempt, minutes := c.s, c.tx, c.note, c.r, c.res, c.exempt, c.minutes
 	if c.payPerUse != nil && res.PricePerHourCents > 0 {
-		return s.payRest(ctx, tx, r, res, exempt, minutes, true, nil)
+		return s.payRest(ctx, tx, note, r, res, exempt, minutes, true, nil)
 	}
 	if partial := c.partial; partial != nil {
 		// Credit pays the rest, all or nothing; only then are the
 		// included minutes taken, so a refusal leaves nothing behind.
-		unpaid, err := s.payWithCredits(ctx, tx, r, res, exempt, minutes-partial.left, true)
+		unpaid, err := s.payWithCredits(ctx, tx, note, r, res, exempt, minutes-partial.left, true)
 		if err != nil {
 			return err
 		}
 		if unpaid == 0 {
-			return s.use(ctx, tx, r, c.userID, "membership", partial.membershipID, res.Kind, partial.period, partial.left)
+			return s.use(ctx, tx, note, r, c.userID, "membership", partial.membershipID, res.Kind, partial.period, partial.left, 0)
 		}
 	}
 	if c.exhausted {
-		return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+		return s.payRest(ctx, tx, note, r, res, exempt, minutes, false,
 			refuse(errs.ErrPaymentRequired, "included_hours_exhausted", "the hours your plan includes for this kind of resource are used up this month"))
 	}
-	return s.payRest(ctx, tx, r, res, exempt, minutes, false,
+	return s.payRest(ctx, tx, note, r, res, exempt, minutes, false,
 		refuse(errs.ErrForbidden, "not_in_plan", "your plan does not include this kind of resource"))
 }
 
@@ -325,19 +356,25 @@ func (c *bookingCost) rest(ctx context.Context) error {
 // first (see payWithCredits), then, when a plan allows pay-per-use
 // (chargeable) and the resource has a price, as a pay-per-use charge;
 // otherwise the booking is refused with refusal and nothing is spent.
-func (s *Service) payRest(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int, chargeable bool, refusal error) error {
+func (s *Service) payRest(ctx context.Context, tx bun.IDB, note *calendar.Price, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int, chargeable bool, refusal error) error {
 	chargeable = chargeable && res.PricePerHourCents > 0
-	left, err := s.payWithCredits(ctx, tx, r, res, vatExempt, minutes, !chargeable)
+	left, err := s.payWithCredits(ctx, tx, note, r, res, vatExempt, minutes, !chargeable)
 	if err != nil || left == 0 {
 		return err
 	}
 	if chargeable {
-		return s.charge(ctx, tx, r, res, vatExempt, left)
+		return s.charge(ctx, tx, note, r, res, vatExempt, left)
 	}
 	return refusal
 }
 
-func (s *Service) use(ctx context.Context, tx bun.IDB, r *calendar.Reservation, userID, sourceType, sourceID, kind string, period time.Time, minutes int) error {
+// use records minutes of an allowance (a membership's month, a pack) taken
+// by r; left is what the allowance has after them, for note.
+func (s *Service) use(ctx context.Context, tx bun.IDB, note *calendar.Price, r *calendar.Reservation, userID, sourceType, sourceID, kind string, period time.Time, minutes, left int) error {
+	if note != nil {
+		note.IncludedMinutesUsed += minutes
+		note.IncludedMinutesLeft = &left
+	}
 	u := &AllowanceUse{ID: id.New(), ReservationID: r.ID, UserID: userID, SourceType: sourceType, SourceID: sourceID,
 		ResourceKind: kind, PeriodStart: period.UTC(), Minutes: minutes, CreatedAt: s.now()}
 	if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
@@ -348,8 +385,12 @@ func (s *Service) use(ctx context.Context, tx bun.IDB, r *calendar.Reservation, 
 
 // charge records pay-per-use time at the resource's hourly price (TTC,
 // see usePrice).
-func (s *Service) charge(ctx context.Context, tx bun.IDB, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int) error {
+func (s *Service) charge(ctx context.Context, tx bun.IDB, note *calendar.Price, r *calendar.Reservation, res *calendar.Resource, vatExempt bool, minutes int) error {
 	ttc, rate := usePrice(res, vatExempt, minutes)
+	if note != nil {
+		note.AmountCents += ttc
+		note.VATRateBP = rate
+	}
 	c := &UsageCharge{ID: id.New(), ReservationID: r.ID, UserID: *r.UserID, SiteID: res.SiteID,
 		Description: fmt.Sprintf("%s — %d min", res.Name, minutes), Minutes: minutes, AmountCents: ttc,
 		VATRateBP: rate, Status: "open", CreatedAt: s.now()}
@@ -451,6 +492,41 @@ func (s *Service) ReleaseBooking(ctx context.Context, tx bun.IDB, r *calendar.Re
 	return nil
 }
 
+// PriceRelease is calendar.Pricer: what ReleaseBooking(r, late) would give
+// back, read without changing anything. It follows ReleaseBooking step by
+// step; the two change together.
+func (s *Service) PriceRelease(ctx context.Context, idb bun.IDB, r *calendar.Reservation, late bool) (*calendar.Refund, error) {
+	out := &calendar.Refund{CreditReturnedPercent: 100}
+	if late {
+		percent, err := lateRefundPercent(ctx, idb, r.ResourceID)
+		if err != nil {
+			return nil, err
+		}
+		out.CreditReturnedPercent = max(percent, 0)
+	} else {
+		if err := idb.NewSelect().Model((*AllowanceUse)(nil)).ColumnExpr("COALESCE(SUM(minutes), 0)").
+			Where("reservation_id = ? AND released_at IS NULL", r.ID).Scan(ctx, &out.IncludedMinutesReturned); err != nil {
+			return nil, fmt.Errorf("sum allowance to release: %w", err)
+		}
+	}
+	if r.UserID == nil {
+		out.CreditReturnedPercent = 0 // releaseCredits gives nothing without a member
+	}
+	var charges []UsageCharge
+	if err := idb.NewSelect().Model(&charges).Column("amount_cents", "status").
+		Where("reservation_id = ? AND status <> 'void'", r.ID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read the booking's charges: %w", err)
+	}
+	for _, c := range charges {
+		if !late && c.Status == "open" {
+			out.ChargeVoidedCents += c.AmountCents
+		} else {
+			out.ChargeKeptCents += c.AmountCents
+		}
+	}
+	return out, nil
+}
+
 // RecordMachineUsage bills a machine session's overrun: the booking already
 // paid for its slot (included minutes or a charge, at booking time), so only
 // the confirmed power-on time past the slot's end counts, e.g. a grace period
@@ -496,14 +572,14 @@ func (s *Service) RecordMachineUsage(ctx context.Context, tx bun.IDB, r *calenda
 			if take <= 0 {
 				continue
 			}
-			if err := s.use(ctx, tx, r, userID, "membership", rt.membership.ID, res.Kind, period, take); err != nil {
+			if err := s.use(ctx, tx, nil, r, userID, "membership", rt.membership.ID, res.Kind, period, take, 0); err != nil {
 				return 0, err
 			}
 			left -= take
 		}
 	}
 	if left > 0 && res.PricePerHourCents > 0 {
-		if err := s.charge(ctx, tx, r, res, site.Legal.VATExempt, left); err != nil {
+		if err := s.charge(ctx, tx, nil, r, res, site.Legal.VATExempt, left); err != nil {
 			return 0, err
 		}
 	}

@@ -87,6 +87,9 @@ type Booking struct {
 	// members may not, and are not held to horizon and notice).
 	actorID string
 	manager bool
+	// quote, set by Quote: the booking is priced (Pricer) rather than
+	// merely checked, and rolled back.
+	quote *quoteRun
 }
 
 // Guard is asked inside the booking transaction whether the member may make
@@ -380,7 +383,7 @@ func (svc *Service) insertReservation(ctx context.Context, tx bun.Tx, s *slot, b
 	// After the insert, so that what the booking consumes can refer to it;
 	// a refusal rolls both back.
 	if r.Kind == ReservationBooking {
-		if err := svc.guard.CheckBooking(ctx, tx, r, s.res, s.site); err != nil {
+		if err := svc.guardBooking(ctx, tx, b, r, s.res, s.site); err != nil {
 			// Series and waiting lists go on after a refusal in the same
 			// transaction: the refused row must not stay behind.
 			if _, derr := tx.NewDelete().Model(r).WherePK().Exec(ctx); derr != nil {
@@ -904,16 +907,15 @@ func (svc *Service) cancel(ctx context.Context, tx bun.Tx, r *Reservation, actor
 	if r.Status == StatusCancelled {
 		return r, nil // cancelling twice changes nothing
 	}
-	if !r.EndsAt.After(now) {
-		return nil, errs.Rule("reservation_id", "already_over", "this reservation is over and cannot be cancelled")
+	// QuoteCancellation tells the same from these functions.
+	if err := cancellable(r, now); err != nil {
+		return nil, err
 	}
 	res, err := getResource(ctx, tx, r.ResourceID, true)
 	if err != nil {
 		return nil, err
 	}
-	// A hold the member never accepted costs them nothing, whenever it ends.
-	late := r.Kind == ReservationBooking && r.Status == StatusConfirmed &&
-		now.After(r.StartsAt.Add(-time.Duration(res.Rules.CancelDeadlineMinutes)*time.Minute))
+	late := lateCancel(r, res, now)
 	r.Status, r.CancelledAt, r.CancelledBy = StatusCancelled, &now, &actor
 	r.CancelReason, r.LateCancel, r.UpdatedAt = strings.TrimSpace(reason), late, now
 	if _, err := tx.NewUpdate().Model(r).Column("status", "cancelled_at", "cancelled_by", "cancel_reason", "late_cancel", "updated_at").

@@ -61,6 +61,9 @@ type SeriesResult struct {
 	Series  *Series
 	Created []*Reservation
 	Skipped []Unavailable
+	// quotes: each occurrence's answer, in date order, when quoting (see
+	// QuoteSeries).
+	quotes []OccurrenceQuote
 }
 
 // wallDuration is the wall-clock distance from a to b in loc: 09:00–12:00
@@ -136,58 +139,88 @@ func expand(rule string, first time.Time, loc *time.Location) ([]time.Time, erro
 // transaction. In AllOrNothing mode (the default) one unavailable occurrence
 // refuses the whole series with a 409 listing them all.
 func (svc *Service) BookSeries(ctx context.Context, sb SeriesBooking) (*SeriesResult, error) {
-	if sb.Mode == "" {
-		sb.Mode = AllOrNothing
-	}
-	if sb.Mode != AllOrNothing && sb.Mode != SkipConflicts {
-		return nil, errs.Invalid("mode", "must be %s or %s", AllOrNothing, SkipConflicts)
-	}
-	if sb.Kind == ReservationBlock {
-		return nil, errs.Invalid("kind", "a series is a member's booking")
+	if err := checkSeriesBooking(&sb); err != nil {
+		return nil, err
 	}
 	var out *SeriesResult
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		// One lock for every occurrence: they are all of one resource.
-		if err := lockResource(ctx, tx, sb.ResourceID); err != nil {
-			return err
-		}
-		res, err := getResource(ctx, tx, sb.ResourceID, true)
-		if errors.Is(err, errs.ErrNotFound) {
-			return errNoSuchResource() // named in the request body: a field at fault
-		}
+		ps, err := svc.prepareSeries(ctx, tx, &sb)
 		if err != nil {
 			return err
 		}
-		// The rule of single bookings: who for, API keys, the note.
-		if err := authorizeBooking(res, &sb.Booking); err != nil {
-			return err
-		}
-		site, err := getSite(ctx, tx, res.SiteID)
-		if err != nil {
-			return err
-		}
-		if err := svc.expireOverdueHolds(ctx, tx, res); err != nil {
-			return err
-		}
-		first, length, starts, err := seriesOccurrences(res, site, sb)
-		if err != nil {
-			return err
-		}
-		series := &Series{ID: id.New(), ResourceID: res.ID, UserID: sb.UserID, RRule: strings.TrimPrefix(strings.TrimSpace(sb.RRule), "RRULE:"),
-			FirstStart: first, DurationSeconds: int64(length / time.Second), Timezone: site.Timezone, CreatedAt: svc.now()}
-		if _, err := tx.NewInsert().Model(series).Exec(ctx); err != nil {
-			if db.IsForeignKey(err) {
-				return errs.Invalid("user_id", "no such user")
-			}
-			return fmt.Errorf("insert series: %w", err)
-		}
-		out, err = svc.bookOccurrences(ctx, tx, res, site, sb, series, starts, length)
+		out, err = svc.bookOccurrences(ctx, tx, ps.res, ps.site, sb, ps.series, ps.starts, ps.length)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkSeriesBooking checks the mode and kind of sb, the mode defaulting
+// to AllOrNothing.
+func checkSeriesBooking(sb *SeriesBooking) error {
+	if sb.Mode == "" {
+		sb.Mode = AllOrNothing
+	}
+	if sb.Mode != AllOrNothing && sb.Mode != SkipConflicts {
+		return errs.Invalid("mode", "must be %s or %s", AllOrNothing, SkipConflicts)
+	}
+	if sb.Kind == ReservationBlock {
+		return errs.Invalid("kind", "a series is a member's booking")
+	}
+	return nil
+}
+
+// preparedSeries is a series written and its occurrences expanded, ready
+// to book.
+type preparedSeries struct {
+	res    *Resource
+	site   *Site
+	series *Series
+	starts []time.Time
+	length time.Duration
+}
+
+// prepareSeries takes the resource's lock, decides who may book sb (which
+// it completes, see authorizeBooking), expands its occurrences and writes
+// the series, in tx.
+func (svc *Service) prepareSeries(ctx context.Context, tx bun.Tx, sb *SeriesBooking) (*preparedSeries, error) {
+	// One lock for every occurrence: they are all of one resource.
+	if err := lockResource(ctx, tx, sb.ResourceID); err != nil {
+		return nil, err
+	}
+	res, err := getResource(ctx, tx, sb.ResourceID, true)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, errNoSuchResource() // named in the request body: a field at fault
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The rule of single bookings: who for, API keys, the note.
+	if err := authorizeBooking(res, &sb.Booking); err != nil {
+		return nil, err
+	}
+	site, err := getSite(ctx, tx, res.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.expireOverdueHolds(ctx, tx, res); err != nil {
+		return nil, err
+	}
+	first, length, starts, err := seriesOccurrences(res, site, *sb)
+	if err != nil {
+		return nil, err
+	}
+	series := &Series{ID: id.New(), ResourceID: res.ID, UserID: sb.UserID, RRule: strings.TrimPrefix(strings.TrimSpace(sb.RRule), "RRULE:"),
+		FirstStart: first, DurationSeconds: int64(length / time.Second), Timezone: site.Timezone, CreatedAt: svc.now()}
+	if _, err := tx.NewInsert().Model(series).Exec(ctx); err != nil {
+		if db.IsForeignKey(err) {
+			return nil, errs.Invalid("user_id", "no such user")
+		}
+		return nil, fmt.Errorf("insert series: %w", err)
+	}
+	return &preparedSeries{res: res, site: site, series: series, starts: starts, length: length}, nil
 }
 
 // seriesOccurrences reads the first occurrence of sb in the site's time
@@ -233,12 +266,35 @@ func seriesOccurrences(res *Resource, site *Site, sb SeriesBooking) (first time.
 // caller's transaction then books nothing.
 func (svc *Service) bookOccurrences(ctx context.Context, tx bun.Tx, res *Resource, site *Site, sb SeriesBooking,
 	series *Series, starts []time.Time, length time.Duration) (*SeriesResult, error) {
+	out, err := svc.tryOccurrences(ctx, tx, res, site, sb, series, starts, length)
+	if err != nil {
+		return nil, err
+	}
+	if err := seriesRefusal(out, sb.Mode, len(starts)); err != nil {
+		return nil, err
+	}
+	for _, r := range out.Created {
+		if err := svc.publish(ctx, tx, EventReservationCreated, r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// tryOccurrences books each occurrence of series inside tx, and lists
+// those it could not book. When sb is quoted (sb.quote), it also keeps
+// each occurrence's price or refusal.
+func (svc *Service) tryOccurrences(ctx context.Context, tx bun.Tx, res *Resource, site *Site, sb SeriesBooking,
+	series *Series, starts []time.Time, length time.Duration) (*SeriesResult, error) {
 	loc := site.Location()
 	out := &SeriesResult{Series: series}
 	for _, start := range starts {
 		end := addWall(start, length, loc)
 		b := sb.Booking
 		b.Start, b.End = start.Format(time.RFC3339), end.Format(time.RFC3339)
+		if sb.quote != nil {
+			b.quote = &quoteRun{} // this occurrence's own price
+		}
 		r, err := svc.bookChecked(ctx, tx, res, site, b, &series.ID)
 		var p *errs.Problem
 		var ve *errs.ValidationError
@@ -252,18 +308,26 @@ func (svc *Service) bookOccurrences(ctx context.Context, tx bun.Tx, res *Resourc
 		default:
 			return nil, err
 		}
-	}
-	if len(out.Skipped) > 0 && (sb.Mode == AllOrNothing || len(out.Created) == 0) {
-		p := errs.Problemf(errs.ErrConflict, "occurrences_unavailable", "%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), len(starts))
-		p.Extra = map[string]any{"unavailable": out.Skipped}
-		return nil, p
-	}
-	for _, r := range out.Created {
-		if err := svc.publish(ctx, tx, EventReservationCreated, r); err != nil {
-			return nil, err
+		if sb.quote != nil {
+			oq := OccurrenceQuote{Start: start.UTC(), End: end.UTC(), Refusal: err, CancellationDeadline: cancelDeadline(start, res)}
+			if err == nil {
+				oq.Price = priceOf(b.quote)
+			}
+			out.quotes = append(out.quotes, oq)
 		}
 	}
 	return out, nil
+}
+
+// seriesRefusal is the refusal of a series of which out could not book
+// out.Skipped: any of them in AllOrNothing mode, all of them otherwise.
+func seriesRefusal(out *SeriesResult, mode string, occurrences int) error {
+	if len(out.Skipped) > 0 && (mode == AllOrNothing || len(out.Created) == 0) {
+		p := errs.Problemf(errs.ErrConflict, "occurrences_unavailable", "%d of %d occurrences cannot be booked; nothing was booked", len(out.Skipped), occurrences)
+		p.Extra = map[string]any{"unavailable": out.Skipped}
+		return p
+	}
+	return nil
 }
 
 // bookChecked books one occurrence inside tx with a savepoint-free check

@@ -30,6 +30,9 @@ type Config struct {
 	// wrapped by the gate's machine sessions). Without one every booking is
 	// allowed: the calendar alone, as in its own tests.
 	Guard Guard
+	// Pricer says what the Guard decides and what a booking costs, for
+	// quotes (see Quote); needed with a Guard for quotes only.
+	Pricer Pricer
 	// Accounts answers for the members whose calendar feeds calendar keeps
 	// (required; *identity.Service implements it).
 	Accounts Accounts
@@ -56,6 +59,7 @@ type Service struct {
 	// guarded: cfg.Guard was given. Without one, guard is allowAll and a
 	// booking's one statement commits alone (bookInOneStatement).
 	guarded  bool
+	pricer   Pricer
 	accounts Accounts
 	offerTTL time.Duration
 	jobs     *jobs.Queue
@@ -109,7 +113,7 @@ func New(db *bun.DB, cfg Config) *Service {
 	if !guarded {
 		cfg.Guard = allowAll{}
 	}
-	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, guarded: guarded, accounts: cfg.Accounts, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs, events: cfg.Events}
+	svc := &Service{db: db, now: func() time.Time { return cfg.Now().UTC() }, guard: cfg.Guard, guarded: guarded, pricer: cfg.Pricer, accounts: cfg.Accounts, offerTTL: cfg.OfferTTL, jobs: cfg.Jobs, events: cfg.Events}
 	if db != nil {
 		svc.reservationColumns = reservationColumns(db)
 	}

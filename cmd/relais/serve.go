@@ -98,7 +98,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// read the calendar, are built after it.
 	calendarSvc := calendar.New(d, calendar.Config{OfferTTL: c.OfferTTL, Jobs: queue, Accounts: identitySvc,
 		Events: published,
-		Guard:  access.SessionGuard(billingSvc, queue)})
+		Guard:  access.SessionGuard(billingSvc, queue),
+		// Quotes ask billing what the guard decides and what it costs.
+		Pricer: billingSvc})
 
 	// Devices: the embedded MQTT broker, or an external one. The gate's
 	// event recorder exists first, to record devices going offline.
