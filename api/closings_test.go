@@ -46,6 +46,7 @@ func TestClosingsOverHTTP(t *testing.T) {
 		t.Fatalf("list %+v", list)
 	}
 	f.h.do(req{method: "GET", path: base + "/closings/" + c.ID, token: f.manager}).expect(t, http.StatusOK)
+	testClosingsPeriods(t, f, base, c.ID)
 
 	// The month is not closed: no archive yet. Once over and closed, its
 	// archive verifies with the served key.
@@ -99,5 +100,60 @@ func TestClosingsOverHTTP(t *testing.T) {
 	}
 	if actions["close closing"] < 2 || actions["export archive"] != 1 || actions["create plan"] != 1 || actions["update resource"] != 1 || actions["export fec"] != 1 {
 		t.Fatalf("journal %+v", journal.Items)
+	}
+}
+
+// testClosingsPeriods: the closings and the journal read period, from and
+// to with the shared parser, dates in the entity's zone. The closing of
+// 2 March starts at its Paris midnight (23:00 UTC on 1 March), so to=a date
+// of 1 March (its end: that midnight, exclusive) leaves it out where a UTC
+// reading would keep it.
+func testClosingsPeriods(t *testing.T, f *calendarFixture, base, closingID string) {
+	cases := []struct {
+		name, query string
+		found       bool
+		field       string // a 400 naming it
+	}{
+		{"a month", "period=2026-03", true, ""},
+		{"a date as period", "period=2026-03-02", true, ""},
+		{"a date as from and to", "from=2026-03-02&to=2026-03-02", true, ""},
+		{"a month as to", "to=2026-03", true, ""},
+		{"to the day before, in the entity's zone", "to=2026-03-01", false, ""},
+		{"from the day after", "from=2026-03-03", false, ""},
+		{"an instant with an unencoded plus", "from=2026-03-02T00:00:00+01:00", true, ""},
+		{"an instant just after", "from=2026-03-02T00:00:01+01:00", false, ""},
+		{"garbage from", "from=yesterday", false, "from"},
+		{"bad month as to", "to=2026-13", false, "to"},
+		{"period with from", "period=2026-03&from=2026-03-02", false, "period"},
+		{"bad period", "period=mars", false, "period"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := base + "/closings?kind=day&" + tc.query
+			if tc.field != "" {
+				for _, path := range []string{path, base + "/journal?" + tc.query} {
+					p := f.h.do(req{method: "GET", path: path, token: f.manager}).expect(t, http.StatusBadRequest).problem(t)
+					if p.Type != "urn:relais:problem:invalid_parameter" || !p.hasField(tc.field) {
+						t.Fatalf("%s: problem %+v, want invalid_parameter naming %s", path, p, tc.field)
+					}
+				}
+				return
+			}
+			var list struct{ Items []closings.Closing }
+			f.h.do(req{method: "GET", path: path, token: f.manager}).expect(t, http.StatusOK).decode(t, &list)
+			if found := len(list.Items) == 1 && list.Items[0].ID == closingID; found != tc.found || len(list.Items) > 1 {
+				t.Fatalf("%s: %d closings, want the one: %v", path, len(list.Items), tc.found)
+			}
+		})
+	}
+	// The journal's window: the closing was recorded on 3 March, Paris.
+	var journal struct{ Items []struct{ Action string } }
+	f.h.do(req{method: "GET", path: base + "/journal?period=2026-03-03", token: f.manager}).expect(t, http.StatusOK).decode(t, &journal)
+	if len(journal.Items) == 0 {
+		t.Fatal("no journal entry on 3 March")
+	}
+	f.h.do(req{method: "GET", path: base + "/journal?period=2026-03-04", token: f.manager}).expect(t, http.StatusOK).decode(t, &journal)
+	if len(journal.Items) != 0 {
+		t.Fatalf("journal entries on 4 March: %+v", journal.Items)
 	}
 }

@@ -438,7 +438,6 @@ var french = map[string]string{
 	"must be a day (2026-12-05), a month (2026-12) or a year (2026)":                "doit être un jour (2026-12-05), un mois (2026-12) ou une année (2026)",
 	"must be a month (2026-12) or a year (2026)":                                    "doit être un mois (2026-12) ou une année (2026)",
 	"must be day, month or year":                                                    "doit être day, month ou year",
-	"must be a date (2026-12-01), a month (2026-12), a year or an RFC 3339 instant": "doit être une date (2026-12-01), un mois (2026-12), une année ou un instant RFC 3339",
 	// invoicing
 	"must be between 1 and the line's amount, %d cents":                        "doit être entre 1 et le montant de la ligne, %d centimes",
 	"line %d of invoice %s carries a discount: credit it by amount":            "la ligne %d de la facture %s porte une remise : créditez-la par montant",
