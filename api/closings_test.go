@@ -157,3 +157,49 @@ func testClosingsPeriods(t *testing.T, f *calendarFixture, base, closingID strin
 		t.Fatalf("journal entries on 4 March: %+v", journal.Items)
 	}
 }
+
+// TestPlanVATOverHTTP: a plan's VAT rate changes through its PATCH, for
+// those who may sell it, and the entity's journal says who changed it from
+// what to what.
+func TestPlanVATOverHTTP(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	_, anne, _ := f.h.member("anne@example.fr")
+	var plan struct {
+		ID        string
+		VATRateBP int `json:"vat_rate_bp"`
+		PriceHT   int `json:"price_ht_cents"`
+	}
+	f.h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "day_pass", "name": "Journée", "price_cents": 2200,
+		"includes": map[string]any{"resource_kinds": []string{"desk"}}}}).expect(t, http.StatusCreated).decode(t, &plan)
+	path := "/v1/plans/" + plan.ID
+	f.h.do(req{method: "PATCH", path: path, token: anne, body: map[string]any{"vat_rate_bp": 1000}}).expect(t, http.StatusForbidden)
+	if p := f.h.do(req{method: "PATCH", path: path, token: f.manager, body: map[string]any{"vat_rate_bp": 700}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("vat_rate_bp") {
+		t.Fatalf("problem %+v", p)
+	}
+	f.h.do(req{method: "PATCH", path: path, token: f.manager, body: map[string]any{"vat_rate_bp": 1000}}).expect(t, http.StatusOK).decode(t, &plan)
+	if plan.VATRateBP != 1000 || plan.PriceHT != 2000 {
+		t.Fatalf("plan %+v", plan)
+	}
+	var journal struct {
+		Items []struct {
+			Action, Field, Before, After string
+			ObjectID                     string `json:"object_id"`
+			ActorKind                    string `json:"actor_kind"`
+		}
+	}
+	f.h.do(req{method: "GET", path: "/v1/entities/732829320/journal", token: f.manager}).expect(t, http.StatusOK).decode(t, &journal)
+	found := 0
+	for _, e := range journal.Items {
+		if e.ObjectID == plan.ID && e.Field == "vat_rate_bp" {
+			found++
+			if e.Action != "update" || e.Before != "2000" || e.After != "1000" || e.ActorKind != "user" {
+				t.Errorf("entry %+v", e)
+			}
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d entries for the rate's change: %+v", found, journal.Items)
+	}
+}
