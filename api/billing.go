@@ -102,13 +102,14 @@ func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request, p *identi
 
 func (s *Server) handlePatchPlan(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
-		Active *bool `json:"active"`
+		Active    *bool `json:"active"`
+		VATRateBP *int  `json:"vat_rate_bp"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	plan, err := s.Billing.UpdatePlanFor(r.Context(), p, r.PathValue("plan_id"), in.Active)
+	plan, err := s.Billing.UpdatePlanFor(r.Context(), p, r.PathValue("plan_id"), billing.PlanUpdate{Active: in.Active, VATRateBP: in.VATRateBP})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -325,7 +325,13 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	ks, err := s.Campaigns.ListContributions(r.Context(), p, c.ID, after, limit)
+	f, err := s.contributionWindow(r, c)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f.After, f.Limit = after, limit
+	ks, err := s.Campaigns.ListContributions(r.Context(), p, c.ID, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -337,8 +343,46 @@ func (s *Server) handleListContributions(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusOK, out)
 }
 
+// contributionWindow reads period, from and to of a campaign's
+// contributions with the shared parser (period.go), dates in the zone of
+// the campaign's site; to must be after from.
+func (s *Server) contributionWindow(r *http.Request, c *campaigns.Campaign) (campaigns.ContributionFilter, error) {
+	var loc *time.Location
+	zone := func() *time.Location {
+		if loc == nil {
+			loc = defaultZone
+			if s.Calendar == nil {
+				return loc
+			}
+			if site, err := s.Calendar.GetSite(r.Context(), c.SiteID); err == nil {
+				loc = site.Location()
+			}
+		}
+		return loc
+	}
+	q := r.URL.Query()
+	from, to, err := parseWindow(q.Get("period"), q.Get("from"), q.Get("to"), zone)
+	if err != nil {
+		return campaigns.ContributionFilter{}, err
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		return campaigns.ContributionFilter{}, badRequest(http.StatusBadRequest, "invalid_parameter", "to", "to must be after from")
+	}
+	return campaigns.ContributionFilter{From: from, To: to}, nil
+}
+
 func (s *Server) handleContributionsCSV(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	ks, err := s.Campaigns.ListContributions(r.Context(), p, r.PathValue("campaign_id"), "", 0)
+	c, err := s.Campaigns.RunCampaign(r.Context(), p, r.PathValue("campaign_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := s.contributionWindow(r, c)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ks, err := s.Campaigns.ListContributions(r.Context(), p, c.ID, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -22,6 +22,25 @@ func (s *Server) entity(w http.ResponseWriter, r *http.Request, p *identity.Prin
 	return e
 }
 
+// entityWindow reads period, from and to with the shared parser
+// (period.go), dates in the entity's zone: the zone its closings cut days
+// in, so that from=2026-12-05 starts where the closing of that day does.
+// An entity whose zone cannot be read falls back to defaultZone.
+func entityWindow(r *http.Request, e *closings.Entity) (time.Time, time.Time, error) {
+	var loc *time.Location
+	zone := func() *time.Location {
+		if loc == nil {
+			var err error
+			if loc, err = e.Zone(r.Context()); err != nil {
+				loc = defaultZone
+			}
+		}
+		return loc
+	}
+	q := r.URL.Query()
+	return parseWindow(q.Get("period"), q.Get("from"), q.Get("to"), zone)
+}
+
 type closeRequest struct {
 	Period string `json:"period"`
 }
@@ -50,18 +69,12 @@ func (s *Server) handleListClosings(w http.ResponseWriter, r *http.Request, p *i
 	if e == nil {
 		return
 	}
-	q := r.URL.Query()
-	from, err := e.ParseBound(r.Context(), "from", q.Get("from"))
+	from, to, err := entityWindow(r, e)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	to, err := e.ParseBound(r.Context(), "to", q.Get("to"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	items, err := e.List(r.Context(), closings.ListFilter{Kind: q.Get("kind"), From: from, To: to})
+	items, err := e.List(r.Context(), closings.ListFilter{Kind: r.URL.Query().Get("kind"), From: from, To: to})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -119,10 +132,7 @@ func (s *Server) handleJournal(w http.ResponseWriter, r *http.Request, p *identi
 		s.writeError(w, r, err)
 		return
 	}
-	var from, to time.Time
-	if from, err = e.ParseBound(r.Context(), "from", r.URL.Query().Get("from")); err == nil {
-		to, err = e.ParseBound(r.Context(), "to", r.URL.Query().Get("to"))
-	}
+	from, to, err := entityWindow(r, e)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -131,6 +141,9 @@ func (s *Server) handleJournal(w http.ResponseWriter, r *http.Request, p *identi
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if items == nil {
+		items = []journal.Entry{} // an empty page is [], not null
 	}
 	out := list[journal.Entry]{Items: items}
 	if len(items) > limit {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/people"
 )
 
@@ -50,6 +49,7 @@ type personJSON struct {
 	HasEmail    bool                   `json:"has_email"`
 	Phone       *string                `json:"phone"`
 	Disabled    bool                   `json:"disabled"`
+	Awaiting    bool                   `json:"awaiting_password"`
 	CreatedAt   time.Time              `json:"created_at"`
 	Active      bool                   `json:"active"`
 	Memberships []personMembershipJSON `json:"memberships"`
@@ -69,7 +69,7 @@ func nilIfEmpty(s string) *string {
 
 func toPersonJSON(it *people.Item) personJSON {
 	out := personJSON{ID: it.ID, Name: it.Name, Email: nilIfEmpty(it.Email), HasEmail: it.Email != "", Phone: nilIfEmpty(it.Phone),
-		Disabled: it.Disabled, CreatedAt: it.CreatedAt, Active: it.Active, Bookings90: it.Bookings, LastVisitAt: it.LastVisit,
+		Disabled: it.Disabled, Awaiting: it.AwaitingPassword, CreatedAt: it.CreatedAt, Active: it.Active, Bookings90: it.Bookings, LastVisitAt: it.LastVisit,
 		Memberships: []personMembershipJSON{}, DayPasses: []personPassJSON{}, Packs: []personPackJSON{}, Credit: []personCreditJSON{}}
 	for _, m := range it.Memberships {
 		out.Memberships = append(out.Memberships, personMembershipJSON{ID: m.ID, PlanID: m.PlanID, PlanName: m.PlanName, Status: m.Status, PeriodEnd: m.PeriodEnd})
@@ -192,19 +192,25 @@ func (s *Server) handleCreatePerson(w http.ResponseWriter, r *http.Request, p *i
 	writeJSON(w, http.StatusCreated, toPersonJSON(it))
 }
 
+// handlePatchPerson corrects a walk-in's name, phone or email (people's
+// MayEditPerson decides); an absent field is left as it is, a null phone
+// removes it.
 func (s *Server) handlePatchPerson(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
-		Email *string `json:"email"`
+		Name  *string          `json:"name"`
+		Phone optional[string] `json:"phone"`
+		Email *string          `json:"email"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if in.Email == nil {
-		s.writeError(w, r, errs.Invalid("email", "is required"))
-		return
+	e := identity.WalkInEdit{Name: in.Name, Email: in.Email}
+	if in.Phone.Set {
+		phone := in.Phone.Value // null removes it, as "" does
+		e.Phone = &phone
 	}
-	it, err := s.People.SetEmail(r.Context(), p, r.PathValue("site_id"), r.PathValue("user_id"), *in.Email)
+	it, err := s.People.Edit(r.Context(), p, r.PathValue("site_id"), r.PathValue("user_id"), e)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

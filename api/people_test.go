@@ -17,6 +17,7 @@ type personOut struct {
 	Name        string
 	Email       *string
 	HasEmail    bool `json:"has_email"`
+	Awaiting    bool `json:"awaiting_password"`
 	Phone       *string
 	Active      bool
 	Memberships []struct {
@@ -171,9 +172,12 @@ func TestPeopleDesk(t *testing.T) {
 	// Anne has no relation to the site: 404 there.
 	h.do(req{method: "GET", path: people + "/" + anneID, token: f.manager}).expect(t, http.StatusNotFound)
 
-	// Marcel gets an email later, and his invitation; Hélène keeps hers.
-	h.do(req{method: "PATCH", path: people + "/" + helene.ID, token: f.manager, body: map[string]any{"email": "h2@example.fr"}}).
-		expect(t, http.StatusUnprocessableEntity)
+	// Marcel gets an email later, and his invitation; Hélène, who has
+	// chosen her password, edits her own profile.
+	if p := h.do(req{method: "PATCH", path: people + "/" + helene.ID, token: f.manager, body: map[string]any{"email": "h2@example.fr"}}).
+		expect(t, http.StatusForbidden).problem(t); p.Code != "person_edits_own_profile" {
+		t.Fatalf("problem = %+v", p)
+	}
 	h.do(req{method: "PATCH", path: people + "/" + marcel.ID, token: f.manager, body: map[string]any{"email": "anne@example.fr"}}).
 		expect(t, http.StatusConflict)
 	var marcel2 personOut
@@ -342,5 +346,107 @@ func TestPeopleLastVisitIsACheckIn(t *testing.T) {
 	f.h.do(req{method: "POST", path: "/v1/reservations/" + r.ID + "/check-in", token: anne}).expect(t, http.StatusOK).decode(t, &in)
 	if v := lastVisit(); v == nil || !v.Equal(in.CheckedInAt) {
 		t.Fatalf("last visit %v, want the check-in at %s", v, in.CheckedInAt)
+	}
+}
+
+// TestEditWalkIn: the desk corrects a walk-in's name, phone and email until
+// they choose their password; then, and for people who signed up
+// themselves, it is a 403 saying they edit their own profile.
+func TestEditWalkIn(t *testing.T) {
+	t.Parallel()
+	f := newPeopleFixture(t)
+	h := f.h
+	mails := h.mailJobs()
+	people := "/v1/sites/" + f.site + "/people"
+	var odile personOut
+	h.do(req{method: "POST", path: people, token: f.manager, body: map[string]any{"name": "Odile Mrtin", "phone": "+33145678901"}}).
+		expect(t, http.StatusCreated).decode(t, &odile)
+	if !odile.Awaiting {
+		t.Fatalf("odile = %+v", odile)
+	}
+	// A member who signed up and bought a pass here: related, not a walk-in.
+	anneID, _, _ := h.member("anne@example.fr")
+	h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
+		body: map[string]any{"user_id": anneID, "plan_id": f.dayPass, "date": "2026-03-02", "method": "cash", "amount_cents": 2500, "buyer": buyerBody}}).
+		expect(t, http.StatusCreated)
+
+	var got personOut
+	h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: f.manager, body: map[string]any{"name": "Odile Martin", "phone": "+33612345678"}}).
+		expect(t, http.StatusOK).decode(t, &got)
+	if got.Name != "Odile Martin" || got.Phone == nil || *got.Phone != "+33612345678" || got.HasEmail {
+		t.Fatalf("after name and phone: %+v", got)
+	}
+	if names(f.search(t, f.manager, "q=martin")) != "Odile Martin" {
+		t.Fatal("not found by her corrected name")
+	}
+	h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: f.admin, body: map[string]any{"phone": nil}}).
+		expect(t, http.StatusOK).decode(t, &got)
+	if got.Phone != nil {
+		t.Fatalf("phone not removed: %+v", got)
+	}
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"empty name", map[string]any{"name": " "}, "name"},
+		{"phone not E.164", map[string]any{"phone": "06 12 34 56 78"}, "phone"},
+		{"not an email", map[string]any{"email": "odile"}, "email"},
+	} {
+		p := h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: f.manager, body: tc.body}).expect(t, http.StatusUnprocessableEntity).problem(t)
+		if !p.hasField(tc.field) {
+			t.Errorf("%s: problem %+v", tc.name, p)
+		}
+	}
+	// Who may: not a member, not a manager of another site, not an API key.
+	anne, _ := h.login("anne@example.fr", password)
+	h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: anne, body: map[string]any{"name": "X"}}).expect(t, http.StatusForbidden)
+	h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: f.olga, body: map[string]any{"name": "X"}}).expect(t, http.StatusForbidden)
+	// Anne signed up herself: she edits her own profile.
+	if p := h.do(req{method: "PATCH", path: people + "/" + anneID, token: f.manager, body: map[string]any{"name": "Anne M."}}).
+		expect(t, http.StatusForbidden).problem(t); p.Code != "person_edits_own_profile" {
+		t.Fatalf("anne: %+v", p)
+	}
+
+	// Odile is given an email, with a typo, then the right one: the link
+	// mailed to the typo stops working; following the right one sets her
+	// password and verifies her address.
+	h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: f.manager, body: map[string]any{"email": "odile@exmple.fr"}}).expect(t, http.StatusOK)
+	jobstest.WaitCompleted(t, mails, identity.InvitationMailArgs{}.Kind(), 1)
+	h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: f.manager, body: map[string]any{"email": "Odile@Example.fr"}}).
+		expect(t, http.StatusOK).decode(t, &got)
+	if got.Email == nil || *got.Email != "odile@example.fr" || !got.Awaiting {
+		t.Fatalf("after email: %+v", got)
+	}
+	jobstest.WaitCompleted(t, mails, identity.InvitationMailArgs{}.Kind(), 2)
+	link := func(addr string) string {
+		for _, m := range h.mails.All(addr) {
+			if found := resetToken.FindStringSubmatch(m.Text()); found != nil {
+				return found[1]
+			}
+		}
+		t.Fatalf("no invitation to %s", addr)
+		return ""
+	}
+	h.do(req{method: "POST", path: "/v1/auth/password-reset/confirm", body: map[string]string{"token": link("odile@exmple.fr"), "new_password": "odile long password"}}).
+		expect(t, http.StatusUnprocessableEntity)
+	h.do(req{method: "POST", path: "/v1/auth/password-reset/confirm", body: map[string]string{"token": link("odile@example.fr"), "new_password": "odile long password"}}).
+		expect(t, http.StatusNoContent)
+	odileToken, _ := h.login("odile@example.fr", "odile long password")
+	var me struct {
+		EmailVerified bool `json:"email_verified"`
+	}
+	h.do(req{method: "GET", path: "/v1/me", token: odileToken}).expect(t, http.StatusOK).decode(t, &me)
+	if !me.EmailVerified {
+		t.Fatal("the invitation followed did not verify her address")
+	}
+	// Now her account is hers.
+	if p := h.do(req{method: "PATCH", path: people + "/" + odile.ID, token: f.manager, body: map[string]any{"phone": "+33612345678"}}).
+		expect(t, http.StatusForbidden).problem(t); p.Code != "person_edits_own_profile" {
+		t.Fatalf("after her password: %+v", p)
+	}
+	h.do(req{method: "GET", path: people + "/" + odile.ID, token: f.manager}).expect(t, http.StatusOK).decode(t, &got)
+	if got.Awaiting {
+		t.Fatalf("still awaiting her password: %+v", got)
 	}
 }

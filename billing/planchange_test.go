@@ -123,7 +123,7 @@ func TestStripePlanChangeRequests(t *testing.T) {
 
 	// Refusals before Stripe is asked anything.
 	retired, _ := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanMembership, Name: "Ancien", PriceCents: 40000})
-	f.bill.SetPlanActive(ctx, retired.ID, false)
+	f.bill.UpdatePlan(ctx, retired.ID, PlanUpdate{Active: new(bool)}) // retired
 	before := len(rec.Posts(sub))
 	for _, planID := range []string{f.pack.ID, retired.ID, "01a20000-0000-7000-8000-000000000000"} {
 		var ve *errs.ValidationError

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/calendar"
+	"github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/errs"
 	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/journal"
@@ -113,10 +114,7 @@ func validatePlan(v *errs.Validator, p *Plan, vatExempt bool) {
 	v.Check(utf8.RuneCountInString(p.Name) <= 200, "name", "must be at most 200 characters")
 	v.Check(p.Kind == PlanMembership || p.Kind == PlanDayPass || p.Kind == PlanPack, "kind", "must be membership, day_pass or pack")
 	v.Check(p.PriceCents >= 0 && p.PriceCents <= maxPlanPriceCents, "price_cents", "must be between 0 and %d (100 000 €)", maxPlanPriceCents)
-	v.Check(slices.Contains(invoicing.VATRates, p.VATRateBP), "vat_rate_bp", "must be 0, 550, 1000 or 2000 (basis points)")
-	if vatExempt {
-		v.Check(p.VATRateBP == 0, "vat_rate_bp", "must be 0: the site's entity is VAT-exempt")
-	}
+	checkVATRate(v, p.VATRateBP, vatExempt)
 	in := &p.Includes
 	for i, k := range in.ResourceKinds {
 		v.Check(validKind(k), fmt.Sprintf("includes.resource_kinds[%d]", i), "must be desk, room, zone or machine")
@@ -150,6 +148,14 @@ func validatePlan(v *errs.Validator, p *Plan, vatExempt bool) {
 	}
 	if p.Kind == PlanDayPass {
 		v.Check(p.SiteID != nil, "site_id", "a day pass is for one site")
+	}
+}
+
+// checkVATRate: a French rate, and 0 for a VAT-exempt entity.
+func checkVATRate(v *errs.Validator, rateBP int, vatExempt bool) {
+	v.Check(slices.Contains(invoicing.VATRates, rateBP), "vat_rate_bp", "must be 0, 550, 1000 or 2000 (basis points)")
+	if vatExempt {
+		v.Check(rateBP == 0, "vat_rate_bp", "must be 0: the site's entity is VAT-exempt")
 	}
 }
 
@@ -189,11 +195,21 @@ func (s *Service) CreatePlan(ctx context.Context, in NewPlan) (*Plan, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := s.db.NewInsert().Model(p).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("insert plan: %w", err)
+	// The plan and its journal entry commit together: a plan on sale whose
+	// price and rate the technical journal does not hold would break the
+	// cash journal's record (art. 286 I-3° bis CGI), and an entry for a
+	// plan that was rolled back would record what never was.
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(p).Exec(ctx); err != nil {
+			return fmt.Errorf("insert plan: %w", err)
+		}
+		return journal.Record(ctx, tx, journal.Entry{OccurredAt: now, SiteID: journal.Str(p.SiteID), Action: "create", ObjectKind: "plan", ObjectID: p.ID,
+			Field: "price_cents vat_rate_bp", After: fmt.Sprintf("%d %d", p.PriceCents, p.VATRateBP)})
+	})
+	if err != nil {
+		return nil, err
 	}
-	return p, journal.Record(ctx, s.db, journal.Entry{OccurredAt: now, SiteID: journal.Str(p.SiteID), Action: "create", ObjectKind: "plan", ObjectID: p.ID,
-		Field: "price_cents vat_rate_bp", After: fmt.Sprintf("%d %d", p.PriceCents, p.VATRateBP)})
+	return p, nil
 }
 
 var errPlanNotFound = &errs.Problem{Kind: errs.ErrNotFound, Code: "plan_not_found", Detail: "no such plan"}
@@ -251,17 +267,65 @@ func (s *Service) ListPlans(ctx context.Context, siteID string, includeInactive 
 	return ps, nil
 }
 
-// SetPlanActive retires a plan from sale (or puts it back); members who
-// hold it keep it.
-func (s *Service) SetPlanActive(ctx context.Context, planID string, active bool) (*Plan, error) {
-	p, err := s.GetPlan(ctx, planID)
+// PlanUpdate is a change of a plan; a nil field is left as it is.
+type PlanUpdate struct {
+	// Active puts the plan on sale or retires it; members who hold it
+	// keep it.
+	Active *bool
+	// VATRateBP is the rate of the plan's next sales. Its price stays the
+	// TTC the member pays, so HT and VAT are split anew from it. What was
+	// sold keeps its rate: an invoice holds its own lines and is never
+	// changed, and a sale is invoiced at the rate in force when it is paid
+	// (VAT on services is due on payment, art. 269 2 c CGI), renewals and
+	// online payments completed after the change included.
+	VATRateBP *int
+}
+
+// UpdatePlan applies up to a plan, and records each change in the
+// technical journal in the same transaction.
+func (s *Service) UpdatePlan(ctx context.Context, planID string, up PlanUpdate) (*Plan, error) {
+	var out *Plan
+	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		p, err := getPlan(ctx, tx, planID)
+		if err != nil {
+			return err
+		}
+		was := *p
+		if up.Active != nil {
+			p.Active = *up.Active
+		}
+		if up.VATRateBP != nil {
+			p.VATRateBP = *up.VATRateBP
+			vatExempt := false
+			if p.SiteID != nil {
+				site, err := calendar.LoadSite(ctx, tx, *p.SiteID)
+				if err != nil {
+					return err
+				}
+				vatExempt = site.Legal.VATExempt
+			}
+			var v errs.Validator
+			checkVATRate(&v, p.VATRateBP, vatExempt)
+			if err := v.Err(); err != nil {
+				return err
+			}
+		}
+		out = p
+		if p.Active == was.Active && p.VATRateBP == was.VATRateBP {
+			return nil
+		}
+		p.UpdatedAt = s.now()
+		if _, err := tx.NewUpdate().Model(p).Column("active", "vat_rate_bp", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update plan: %w", err)
+		}
+		base := journal.Entry{OccurredAt: p.UpdatedAt, SiteID: journal.Str(p.SiteID), ObjectKind: "plan", ObjectID: p.ID}
+		if err := journal.Changed(ctx, tx, base, "active", was.Active, p.Active); err != nil {
+			return err
+		}
+		return journal.Changed(ctx, tx, base, "vat_rate_bp", was.VATRateBP, p.VATRateBP)
+	})
 	if err != nil {
 		return nil, err
 	}
-	was := p.Active
-	p.Active, p.UpdatedAt = active, s.now()
-	if _, err := s.db.NewUpdate().Model(p).Column("active", "updated_at").WherePK().Exec(ctx); err != nil {
-		return nil, fmt.Errorf("update plan: %w", err)
-	}
-	return p, journal.Changed(ctx, s.db, journal.Entry{OccurredAt: p.UpdatedAt, SiteID: journal.Str(p.SiteID), ObjectKind: "plan", ObjectID: p.ID}, "active", was, active)
+	return out, nil
 }

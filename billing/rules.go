@@ -124,9 +124,9 @@ func (s *Service) ListPlansFor(ctx context.Context, p *identity.Principal, siteI
 	return s.ListPlans(ctx, siteID, includeInactive)
 }
 
-// UpdatePlanFor puts a plan on sale or retires it (active nil changes
-// nothing) on behalf of p, and returns it.
-func (s *Service) UpdatePlanFor(ctx context.Context, p *identity.Principal, planID string, active *bool) (*Plan, error) {
+// UpdatePlanFor applies up to a plan (UpdatePlan) on behalf of p, who
+// must be allowed to sell it, and returns it.
+func (s *Service) UpdatePlanFor(ctx context.Context, p *identity.Principal, planID string, up PlanUpdate) (*Plan, error) {
 	plan, err := s.GetPlan(ctx, planID)
 	if err != nil {
 		return nil, err
@@ -134,10 +134,7 @@ func (s *Service) UpdatePlanFor(ctx context.Context, p *identity.Principal, plan
 	if !maySell(p, plan.SiteID) {
 		return nil, errs.ErrForbidden
 	}
-	if active == nil {
-		return plan, nil
-	}
-	return s.SetPlanActive(ctx, plan.ID, *active)
+	return s.UpdatePlan(ctx, plan.ID, up)
 }
 
 // Holdings is everything a member holds.

@@ -349,7 +349,7 @@ func TestStripeCheckoutValidation(t *testing.T) {
 	f := newStripeFixture(t, 1, closedURL(t))
 	ctx := context.Background()
 	retired, _ := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanMembership, Name: "Ancien", PriceCents: 20000})
-	f.bill.SetPlanActive(ctx, retired.ID, false)
+	f.bill.UpdatePlan(ctx, retired.ID, PlanUpdate{Active: new(bool)}) // retired
 	free, _ := f.bill.CreatePlan(ctx, NewPlan{SiteID: &f.site.ID, Kind: PlanPack, Name: "Offert", PriceCents: 0,
 		Includes: Includes{PackResourceKind: calendar.KindRoom, PackMinutes: 60, PackValidDays: 30}})
 	ok := f.checkoutRequest(PlanMembership)

@@ -735,21 +735,35 @@ func (s *Service) Progress(ctx context.Context, campaignID string) (*CampaignPro
 	return p, nil
 }
 
-// ListContributions returns the contributions of a campaign p runs in the
-// order they were recorded, after the contribution id after, at most limit
-// (0: all).
-func (s *Service) ListContributions(ctx context.Context, p *identity.Principal, campaignID, after string, limit int) ([]Contribution, error) {
+// ContributionFilter selects a campaign's contributions: made in
+// [From, To) (a zero bound is open), after the contribution id After, at
+// most Limit (0: all).
+type ContributionFilter struct {
+	From, To time.Time
+	After    string
+	Limit    int
+}
+
+// ListContributions returns the contributions of a campaign p runs that f
+// selects, in the order they were recorded.
+func (s *Service) ListContributions(ctx context.Context, p *identity.Principal, campaignID string, f ContributionFilter) ([]Contribution, error) {
 	if _, err := s.RunCampaign(ctx, p, campaignID); err != nil {
 		return nil, err
 	}
-	return s.listContributions(ctx, campaignID, after, limit)
+	return s.listContributions(ctx, campaignID, f)
 }
 
-func (s *Service) listContributions(ctx context.Context, campaignID, after string, limit int) ([]Contribution, error) {
+func (s *Service) listContributions(ctx context.Context, campaignID string, f ContributionFilter) ([]Contribution, error) {
 	out := []Contribution{}
-	q := s.db.NewSelect().Model(&out).Where("campaign_id = ? AND id > ?", campaignID, after).Order("id")
-	if limit > 0 {
-		q = q.Limit(limit)
+	q := s.db.NewSelect().Model(&out).Where("campaign_id = ? AND id > ?", campaignID, f.After).Order("id")
+	if !f.From.IsZero() {
+		q = q.Where("contributed_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("contributed_at < ?", f.To.UTC())
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list contributions: %w", err)

@@ -180,7 +180,7 @@ func TestImportContributions(t *testing.T) {
 		rep.Matched != 1 || rep.Held != 1 || len(rep.Skipped) != 1 || rep.Skipped[0].Line != 4 {
 		t.Fatalf("report = %+v", rep)
 	}
-	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, ContributionFilter{})
 	if len(ks) != 2 || ks[0].Name != "Hélène Lefèvre" || ks[0].AmountCents != 12000 || ks[1].AmountCents != 2500 {
 		t.Fatalf("contributions = %+v", ks)
 	}
@@ -503,7 +503,7 @@ func TestImportRefusesControlCharacters(t *testing.T) {
 	if err != nil || rep.Created != 1 {
 		t.Fatalf("the clean Windows-1252 file: %+v, %v", rep, err)
 	}
-	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, ContributionFilter{})
 	if len(ks) != 1 || ks[0].Name != "Hélène" {
 		t.Fatalf("contributions = %+v", ks)
 	}

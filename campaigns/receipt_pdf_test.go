@@ -30,7 +30,7 @@ func TestReceiptPDF(t *testing.T) {
 	if _, err := f.camp.ImportContributions(ctx, identity.System(), c.ID, []byte("contribution_id;email;name;amount;date\nHA-77;m1@example.fr;Hélène Lefèvre;120;2026-03-02\n")); err != nil {
 		t.Fatal(err)
 	}
-	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, "", 0)
+	ks, _ := f.camp.ListContributions(ctx, identity.System(), c.ID, ContributionFilter{})
 	if len(ks) != 1 {
 		t.Fatalf("imported %d contributions", len(ks))
 	}

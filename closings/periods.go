@@ -2,7 +2,6 @@ package closings
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -68,25 +67,8 @@ func lastOver(kind string, now time.Time, zone *time.Location) string {
 	return periodOf(kind, start.Add(-time.Nanosecond), zone)
 }
 
-// ParseBound reads a list's from or to: a local date (2026-12-01), a
-// month (2026-12) or a year (2026), meaning its first local midnight in
-// the entity's zone, or an RFC 3339 instant (a "+" a query string turned
-// into a space is read as the sign it was). Empty is no bound.
-func (e *Entity) ParseBound(ctx context.Context, field, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if kind, err := kindOf(v); err == nil {
-		zone, err := e.s.entityZone(ctx, e.siren)
-		if err != nil {
-			return time.Time{}, err
-		}
-		start, _ := bounds(kind, v, zone)
-		return start, nil
-	}
-	t, err := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
-	if err != nil {
-		return time.Time{}, errs.Invalid(field, "must be a date (2026-12-01), a month (2026-12), a year or an RFC 3339 instant")
-	}
-	return t, nil
+// Zone is the time zone the entity's periods are read in (its first
+// site's), for the API's period parser.
+func (e *Entity) Zone(ctx context.Context) (*time.Location, error) {
+	return e.s.entityZone(ctx, e.siren)
 }

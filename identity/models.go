@@ -45,6 +45,10 @@ type User struct {
 	// SearchKey is searchkey.Of(Name, Email, Phone), what the front desk
 	// searches (see refreshSearchKey); empty for a deleted account.
 	SearchKey string `bun:"search_key"`
+	// AwaitingPassword: registered at a desk (CreateWalkIn), its owner has
+	// not chosen a password yet; until then the desk may correct its name,
+	// phone and email (EditWalkIn).
+	AwaitingPassword bool `bun:"awaiting_password"`
 }
 
 // Languages an account may choose for its mail.

@@ -35,6 +35,10 @@ type passwordReset struct {
 	CreatedAt time.Time  `bun:"created_at"`
 	ExpiresAt time.Time  `bun:"expires_at"`
 	UsedAt    *time.Time `bun:"used_at"`
+	// InvitedEmail is, for a walk-in's invitation, the address it was
+	// mailed to: setting the password through it while the account still
+	// has that address proves the address.
+	InvitedEmail *string `bun:"invited_email"`
 }
 
 // linkToken is the secret of a mailed link (purpose "password-reset" or
@@ -199,8 +203,18 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string, 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("password_hash = ?, updated_at = ?", hash, now).
-			Where("id = ?", u.ID).Exec(ctx); err != nil {
+		set := tx.NewUpdate().Model((*User)(nil)).Set("password_hash = ?, awaiting_password = ?, updated_at = ?", hash, false, now)
+		var invited *string
+		if err := tx.NewSelect().Model((*passwordReset)(nil)).Column("invited_email").
+			Where("token_hash = ?", hashToken(token)).Scan(ctx, &invited); err != nil {
+			return fmt.Errorf("read invitation: %w", err)
+		}
+		if invited != nil && *invited == u.Email && u.EmailVerifiedAt == nil {
+			// The invitation was mailed to this address and followed: the
+			// address is the member's, as a verification link would prove.
+			set = set.Set("email_verified_at = ?", now)
+		}
+		if _, err := set.Where("id = ?", u.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
 		if _, err := tx.NewUpdate().Model((*session)(nil)).

@@ -370,11 +370,12 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (u *U
 		existing.Role = RoleAdmin
 		existing.PasswordHash = HashPassword(password, s.cfg.Hash)
 		existing.DisabledAt = nil
+		existing.AwaitingPassword = false
 		existing.UpdatedAt = s.now()
 		if existing.EmailVerifiedAt == nil {
 			existing.EmailVerifiedAt = &existing.UpdatedAt // the operator named this address
 		}
-		if _, err := tx.NewUpdate().Model(&existing).Column("role", "password_hash", "disabled_at", "updated_at", "email_verified_at").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(&existing).Column("role", "password_hash", "awaiting_password", "disabled_at", "updated_at", "email_verified_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("promote user: %w", err)
 		}
 		u = &existing

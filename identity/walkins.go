@@ -66,7 +66,7 @@ func (s *Service) refreshSearchKey(ctx context.Context, idb bun.IDB, userID stri
 type WalkIn struct {
 	Name string
 	// Email is optional: without one the account cannot log in and is
-	// mailed nothing until a manager gives it one (SetWalkInEmail).
+	// mailed nothing until a manager gives it one (EditWalkIn).
 	Email string
 	// Phone is optional, E.164.
 	Phone string
@@ -102,7 +102,7 @@ func (s *Service) CreateWalkIn(ctx context.Context, tx bun.IDB, in WalkIn) (*Use
 	}
 	now := s.now()
 	u := &User{ID: id.New(), Name: strings.TrimSpace(in.Name), Role: RoleMember, Language: in.Language,
-		Phone: in.Phone, PasswordHash: s.dummy(), CreatedAt: now, UpdatedAt: now}
+		Phone: in.Phone, PasswordHash: s.dummy(), AwaitingPassword: true, CreatedAt: now, UpdatedAt: now}
 	u.Email, u.SearchKey = email, searchkey.Of(u.Name, email, u.Phone)
 	if email == "" {
 		u.Email = noEmailPrefix + u.ID
@@ -115,42 +115,99 @@ func (s *Service) CreateWalkIn(ctx context.Context, tx bun.IDB, in WalkIn) (*Use
 	}
 	_ = u.AfterScanRow(ctx)
 	if email != "" {
-		return u, s.queueInvitation(ctx, tx, u.ID)
+		return u, s.queueInvitation(ctx, tx, u.ID, email)
 	}
 	return u, nil
 }
 
-// SetWalkInEmail gives an account without an email its first one, and
-// queues its invitation in tx (a transaction), for package people. An account that has an
-// email keeps it: only its owner changes it (PATCH /v1/me), since whoever
-// sets an address can reset the password sent to it.
-func (s *Service) SetWalkInEmail(ctx context.Context, tx bun.IDB, userID, email string) (*User, error) {
-	norm, ok := NormalizeEmail(email)
-	if !ok {
-		return nil, errs.Invalid("email", "must be a valid email address")
+// WalkInEdit is the desk's correction of a walk-in's account; a nil field
+// is left as it is.
+type WalkInEdit struct {
+	Name *string
+	// Phone is E.164; "" removes it.
+	Phone *string
+	// Email gives the account an address, or corrects the one it was
+	// registered with; it cannot be removed.
+	Email *string
+}
+
+var errClaimed = errs.Problemf(errs.ErrForbidden, "person_edits_own_profile",
+	"this person has chosen their password: they edit their own name, phone and email")
+
+// EditWalkIn applies e to an account registered at a desk whose owner has
+// not chosen a password yet (AwaitingPassword), in tx (a transaction), for
+// package people, which has decided the caller may. A new address gets the
+// invitation, and the links mailed to the previous one stop working:
+// whoever follows an invitation chooses the account's password, so only
+// the address the desk now gives may. An account whose owner has chosen a
+// password meanwhile is refused (403 person_edits_own_profile): from then
+// on only they change it, since whoever sets an address can reset the
+// password sent to it.
+func (s *Service) EditWalkIn(ctx context.Context, tx bun.IDB, userID string, e WalkInEdit) (*User, error) {
+	var v errs.Validator
+	email := ""
+	if e.Name != nil {
+		checkName(&v, "name", *e.Name)
+	}
+	if e.Phone != nil {
+		checkPhone(&v, "phone", *e.Phone)
+	}
+	if e.Email != nil {
+		var ok bool
+		email, ok = NormalizeEmail(*e.Email)
+		v.Check(ok, "email", "must be a valid email address")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	u, err := s.getUser(ctx, tx, userID)
 	if err != nil {
 		return nil, err
 	}
-	if u.HasEmail() {
-		return nil, errs.Rule("email", "has_email", "this person already has an email; only they can change it")
+	if !u.AwaitingPassword {
+		return nil, errClaimed
 	}
-	if err := s.emailFree(ctx, tx, norm); err != nil {
-		return nil, err
+	now := s.now()
+	q := tx.NewUpdate().Model((*User)(nil)).Set("updated_at = ?", now)
+	if e.Name != nil {
+		u.Name = strings.TrimSpace(*e.Name)
+		q = q.Set("name = ?", u.Name)
 	}
-	if _, err := tx.NewUpdate().Model((*User)(nil)).Set("email = ?, updated_at = ?", norm, s.now()).
-		Where("id = ?", u.ID).Exec(ctx); err != nil {
-		if db.IsUnique(err) {
-			return nil, s.emailFree(ctx, tx, norm)
+	if e.Phone != nil {
+		u.Phone = *e.Phone
+		q = q.Set("phone = ?", u.Phone)
+	}
+	newEmail := e.Email != nil && email != u.Email
+	if newEmail {
+		if err := s.emailFree(ctx, tx, email); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("set email: %w", err)
+		u.Email, u.EmailVerifiedAt = email, nil
+		q = q.Set("email = ?, email_verified_at = NULL", email)
+	}
+	// The owner may have chosen a password since it was read: the
+	// condition is checked again by the update itself.
+	res, err := q.Where("id = ? AND awaiting_password = ?", u.ID, true).Exec(ctx)
+	if err != nil {
+		if db.IsUnique(err) {
+			return nil, s.emailFree(ctx, tx, email)
+		}
+		return nil, fmt.Errorf("edit walk-in: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, errClaimed
 	}
 	if err := s.refreshSearchKey(ctx, tx, u.ID); err != nil {
 		return nil, err
 	}
-	u.Email = norm
-	return u, s.queueInvitation(ctx, tx, u.ID)
+	if !newEmail {
+		return u, nil
+	}
+	if _, err := tx.NewUpdate().Model((*passwordReset)(nil)).Set("used_at = ?", now).
+		Where("user_id = ? AND used_at IS NULL", u.ID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("end links to the previous address: %w", err)
+	}
+	return u, s.queueInvitation(ctx, tx, u.ID, email)
 }
 
 // emailFree is nil when no account has email, else the 409 that names the
@@ -170,11 +227,11 @@ func (s *Service) emailFree(ctx context.Context, idb bun.IDB, email string) erro
 	return p
 }
 
-// queueInvitation stores a password-reset link valid InvitationTTL and
-// queues its mail, in tx.
-func (s *Service) queueInvitation(ctx context.Context, tx bun.IDB, userID string) error {
+// queueInvitation stores a password-reset link valid InvitationTTL for
+// email, the account's address, and queues its mail, in tx.
+func (s *Service) queueInvitation(ctx context.Context, tx bun.IDB, userID, email string) error {
 	now := s.now()
-	r := &passwordReset{ID: id.New(), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(InvitationTTL)}
+	r := &passwordReset{ID: id.New(), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(InvitationTTL), InvitedEmail: &email}
 	r.TokenHash = hashToken(s.resetToken(r.ID))
 	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 		return fmt.Errorf("store invitation: %w", err)
@@ -241,6 +298,9 @@ type Person struct {
 	Language  string
 	CreatedAt time.Time
 	Disabled  bool
+	// AwaitingPassword: registered at a desk, the person has not chosen a
+	// password yet (User.AwaitingPassword).
+	AwaitingPassword bool
 }
 
 // People returns the accounts of ids, not deleted, by id, for package
@@ -251,13 +311,13 @@ func (s *Service) People(ctx context.Context, idb bun.IDB, ids []string) (map[st
 		return out, nil
 	}
 	var us []User
-	if err := idb.NewSelect().Model(&us).Column("id", "name", "email", "phone", "language", "created_at", "disabled_at").
+	if err := idb.NewSelect().Model(&us).Column("id", "name", "email", "phone", "language", "created_at", "disabled_at", "awaiting_password").
 		Where("id IN (?) AND deleted_at IS NULL", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read people: %w", err)
 	}
 	for _, u := range us {
 		out[u.ID] = Person{ID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone, Language: u.Language,
-			CreatedAt: u.CreatedAt, Disabled: u.DisabledAt != nil}
+			CreatedAt: u.CreatedAt, Disabled: u.DisabledAt != nil, AwaitingPassword: u.AwaitingPassword}
 	}
 	return out, nil
 }

@@ -44,8 +44,9 @@ func TestWalkInWithoutEmail(t *testing.T) {
 	}
 
 	// Given an email, it gets the invitation, and the link works.
+	email := "Marcel@Example.fr"
 	if err := w.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		_, err := w.svc.SetWalkInEmail(ctx, tx, u.ID, "Marcel@Example.fr")
+		_, err := w.svc.EditWalkIn(ctx, tx, u.ID, identity.WalkInEdit{Email: &email})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -62,10 +63,93 @@ func TestWalkInWithoutEmail(t *testing.T) {
 	if _, err := w.svc.Login(ctx, "marcel@example.fr", "marcel long password", c); err != nil {
 		t.Fatal(err)
 	}
-	// Now it has one: only Marcel changes it.
-	var p *errs.Problem
-	if _, err := w.svc.SetWalkInEmail(ctx, w.db, u.ID, "other@example.fr"); !errors.As(err, &p) || p.Code != "has_email" {
-		t.Fatalf("second email: %v", err)
+	// Now he has chosen a password: only Marcel changes his account.
+	other, name := "other@example.fr", "Marcel D."
+	for _, e := range []identity.WalkInEdit{{Email: &other}, {Name: &name}} {
+		var p *errs.Problem
+		if _, err := w.svc.EditWalkIn(ctx, w.db, u.ID, e); !errors.As(err, &p) || p.Code != "person_edits_own_profile" || !errors.Is(err, errs.ErrForbidden) {
+			t.Fatalf("edit after his password: %v", err)
+		}
+	}
+}
+
+// Invitation accepted = email verified: setting the password through the
+// invitation link proves the address. A link mailed to an address the desk
+// has corrected since stops working, and proves nothing.
+func TestInvitationVerifiesEmail(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, identity.RateLimits{})
+	ctx := context.Background()
+	c := identity.ClientInfo{IP: "192.0.2.1"}
+	var u *identity.User
+	if err := w.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
+		u, err = w.svc.CreateWalkIn(ctx, tx, identity.WalkIn{Name: "Jeanne", Email: "jeane@example.fr"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	jobstest.WaitCompleted(t, w.jobs, identity.InvitationMailArgs{}.Kind(), 1)
+	typo := resetLink.FindStringSubmatch(w.mails.To(t, "jeane@example.fr").Text())
+	// The desk corrects the typo, the name and the phone.
+	email, name, phone := "jeanne@example.fr", "Jeanne Martin", "+33612345678"
+	var got *identity.User
+	err := w.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
+		got, err = w.svc.EditWalkIn(ctx, tx, u.ID, identity.WalkInEdit{Email: &email, Name: &name, Phone: &phone})
+		return err
+	})
+	if err != nil || got.Email != email || got.Name != name || got.Phone != phone {
+		t.Fatalf("edit = %+v, %v", got, err)
+	}
+	jobstest.WaitCompleted(t, w.jobs, identity.InvitationMailArgs{}.Kind(), 2)
+	link := resetLink.FindStringSubmatch(w.mails.To(t, email).Text())
+	if typo == nil || link == nil {
+		t.Fatal("no invitation link")
+	}
+	if err := w.svc.ResetPassword(ctx, typo[1], "jeanne long password", c); err == nil {
+		t.Fatal("the link mailed to the mistyped address still works")
+	}
+	if me, _ := w.svc.Me(ctx, &identity.Principal{UserID: u.ID}); me == nil || me.EmailVerifiedAt != nil || !me.AwaitingPassword {
+		t.Fatalf("before the invitation is followed: %+v", me)
+	}
+	if err := w.svc.ResetPassword(ctx, link[1], "jeanne long password", c); err != nil {
+		t.Fatal(err)
+	}
+	me, err := w.svc.Me(ctx, &identity.Principal{UserID: u.ID})
+	if err != nil || me.EmailVerifiedAt == nil || me.AwaitingPassword {
+		t.Fatalf("after the invitation: %+v, %v", me, err)
+	}
+}
+
+// A password reset asked by the member (not an invitation) sets the
+// password and verifies nothing: it is the invitation that records the
+// address it was mailed to.
+func TestResetIsNoInvitation(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, identity.RateLimits{})
+	ctx := context.Background()
+	c := identity.ClientInfo{IP: "192.0.2.1"}
+	u, err := w.svc.Register(ctx, identity.Registration{Email: "paul@example.fr", Password: "paul long password", Name: "Paul"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.RequestPasswordReset(ctx, "paul@example.fr", c); err != nil {
+		t.Fatal(err)
+	}
+	jobstest.WaitCompleted(t, w.jobs, identity.PasswordResetMailArgs{}.Kind(), 1)
+	var link []string
+	for _, m := range w.mails.All("paul@example.fr") {
+		if found := resetLink.FindStringSubmatch(m.Text()); found != nil {
+			link = found
+		}
+	}
+	if link == nil {
+		t.Fatal("no reset link")
+	}
+	if err := w.svc.ResetPassword(ctx, link[1], "paul new long password", c); err != nil {
+		t.Fatal(err)
+	}
+	if me, err := w.svc.Me(ctx, &identity.Principal{UserID: u.ID}); err != nil || me.EmailVerifiedAt != nil {
+		t.Fatalf("after a reset: %+v, %v", me, err)
 	}
 }
 

@@ -37,7 +37,7 @@ import (
 // Identity is what people asks of accounts.
 type Identity interface {
 	CreateWalkIn(ctx context.Context, tx bun.IDB, in identity.WalkIn) (*identity.User, error)
-	SetWalkInEmail(ctx context.Context, tx bun.IDB, userID, email string) (*identity.User, error)
+	EditWalkIn(ctx context.Context, tx bun.IDB, userID string, e identity.WalkInEdit) (*identity.User, error)
 	People(ctx context.Context, idb bun.IDB, ids []string) (map[string]identity.Person, error)
 }
 

@@ -46,6 +46,44 @@ func MayServePeople(p *identity.Principal, siteID string) error {
 	return errSiteNotFound
 }
 
+// DeskAccount is what decides whether the desk may edit a person's
+// account.
+type DeskAccount struct {
+	// RegisteredAtDesk: the person was registered at a site's desk (a
+	// walk-in), rather than signing up.
+	RegisteredAtDesk bool
+	// AwaitingPassword: they have not chosen a password (through their
+	// invitation) yet, so have never signed in.
+	AwaitingPassword bool
+}
+
+var (
+	errNotWalkIn = errs.Problemf(errs.ErrForbidden, "person_edits_own_profile",
+		"this person signed up themselves: they edit their own name, phone and email")
+	errAccountClaimed = errs.Problemf(errs.ErrForbidden, "person_edits_own_profile",
+		"this person has chosen their password: they edit their own name, phone and email")
+)
+
+// MayEditPerson: the desk (MayServePeople) corrects the name, phone and
+// email of a person it registered, and gives them an email later, only
+// while that person has not taken their account in hand. Once they have
+// chosen a password the account is theirs: whoever sets its address can
+// have its password reset link sent there, so the desk gets a 403 saying
+// they edit their own profile; so does a person who signed up themselves.
+// Admins are held to the same rule here (they have PATCH /v1/users).
+func MayEditPerson(p *identity.Principal, siteID string, acct DeskAccount) error {
+	if err := MayServePeople(p, siteID); err != nil {
+		return err
+	}
+	if !acct.RegisteredAtDesk {
+		return errNotWalkIn
+	}
+	if !acct.AwaitingPassword {
+		return errAccountClaimed
+	}
+	return nil
+}
+
 // checkSite turns an unknown site into a 404 after the rule said yes (an
 // admin may name any id).
 func (s *Service) checkSite(ctx context.Context, siteID string) error {

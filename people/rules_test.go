@@ -34,3 +34,35 @@ func TestRules(t *testing.T) {
 		})
 	}
 }
+
+// TestMayEditPerson: the desk edits a walk-in until they choose their
+// password; the account is theirs afterwards, as it is for people who
+// signed up themselves (403 person_edits_own_profile, whoever asks).
+func TestMayEditPerson(t *testing.T) {
+	walkIn := DeskAccount{RegisteredAtDesk: true, AwaitingPassword: true}
+	claimed := DeskAccount{RegisteredAtDesk: true}
+	signedUp := DeskAccount{}
+	tests := []struct {
+		name string
+		p    *identity.Principal
+		acct DeskAccount
+		want string
+	}{
+		{"manager, walk-in awaiting their password", identitytest.Manager("here"), walkIn, "ok"},
+		{"admin, walk-in awaiting their password", identitytest.Admin(), walkIn, "ok"},
+		{"manager, walk-in who chose a password", identitytest.Manager("here"), claimed, "person_edits_own_profile"},
+		{"admin, walk-in who chose a password", identitytest.Admin(), claimed, "person_edits_own_profile"},
+		{"manager, person who signed up", identitytest.Manager("here"), signedUp, "person_edits_own_profile"},
+		{"manager of another site", identitytest.Manager("there"), walkIn, "forbidden"},
+		{"member", identitytest.Member(), walkIn, "forbidden"},
+		{"API key with users:read", identitytest.Key("here", identity.ScopeUsersRead, identity.ScopeSitesRead), walkIn, "forbidden"},
+		{"nobody", nil, walkIn, "forbidden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := identitytest.Outcome(MayEditPerson(tt.p, "here", tt.acct)); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

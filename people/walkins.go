@@ -58,21 +58,45 @@ func (s *Service) register(ctx context.Context, tx bun.IDB, siteID, userID strin
 	return nil
 }
 
-// SetEmail gives a person of siteID who has no email their first one,
-// and mails them the invitation. A person who has one keeps it (422
-// has_email): only they change it.
-func (s *Service) SetEmail(ctx context.Context, p *identity.Principal, siteID, userID, email string) (*Item, error) {
+// Edit corrects the name, phone or email of a person registered at a
+// desk who has not chosen a password yet (MayEditPerson); a new email gets
+// the invitation (identity's EditWalkIn).
+func (s *Service) Edit(ctx context.Context, p *identity.Principal, siteID, userID string, e identity.WalkInEdit) (*Item, error) {
 	if err := s.mayServe(ctx, p, siteID, userID); err != nil {
 		return nil, err
 	}
 	err := db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		_, err := s.cfg.Identity.SetWalkInEmail(ctx, tx, userID, email)
+		acct, err := s.deskAccount(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if err := MayEditPerson(p, siteID, acct); err != nil {
+			return err
+		}
+		_, err = s.cfg.Identity.EditWalkIn(ctx, tx, userID, e)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.item(ctx, siteID, userID)
+}
+
+// deskAccount is what MayEditPerson needs to know of userID's account.
+func (s *Service) deskAccount(ctx context.Context, tx bun.IDB, userID string) (DeskAccount, error) {
+	people, err := s.cfg.Identity.People(ctx, tx, []string{userID})
+	if err != nil {
+		return DeskAccount{}, err
+	}
+	person, ok := people[userID]
+	if !ok {
+		return DeskAccount{}, errPersonNotFound
+	}
+	n, err := tx.NewSelect().Model((*sitePerson)(nil)).Where("user_id = ?", userID).Count(ctx)
+	if err != nil {
+		return DeskAccount{}, fmt.Errorf("find desk registration: %w", err)
+	}
+	return DeskAccount{RegisteredAtDesk: n > 0, AwaitingPassword: person.AwaitingPassword}, nil
 }
 
 // mayServe is MayServePeople on a person who must be one of the site's.
