@@ -37,33 +37,12 @@ func toReservationsJSON(rs []*calendar.Reservation) []reservationJSON {
 }
 
 func (s *Server) handleCreateSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	var in struct {
-		ResourceID string `json:"resource_id"`
-		Start      string `json:"start"`
-		End        string `json:"end"`
-		RRule      string `json:"rrule"`
-		Mode       string `json:"mode"`
-		Seats      int    `json:"seats"`
-		Note       string `json:"note"`
-		UserID     string `json:"user_id"`
-	}
-	if err := decode(r, &in); err != nil {
+	in, err := decodeSeries(r, p)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var v errs.Validator
-	v.Check(in.ResourceID != "", "resource_id", "is required")
-	v.Check(in.Start != "", "start", "is required")
-	v.Check(in.End != "", "end", "is required")
-	v.Check(in.RRule != "", "rrule", "is required, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20260630T235959Z")
-	if err := v.Err(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := s.Calendar.BookSeries(r.Context(), calendar.SeriesBooking{
-		Booking: calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
-		RRule:   in.RRule, Mode: in.Mode,
-	})
+	out, err := s.Calendar.BookSeries(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -413,4 +392,34 @@ func (s *Server) handleDeleteResourceClosure(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeSeries reads and checks the body of POST /v1/reservations/series,
+// which its quote takes too.
+func decodeSeries(r *http.Request, p *identity.Principal) (calendar.SeriesBooking, error) {
+	var in struct {
+		ResourceID string `json:"resource_id"`
+		Start      string `json:"start"`
+		End        string `json:"end"`
+		RRule      string `json:"rrule"`
+		Mode       string `json:"mode"`
+		Seats      int    `json:"seats"`
+		Note       string `json:"note"`
+		UserID     string `json:"user_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		return calendar.SeriesBooking{}, err
+	}
+	var v errs.Validator
+	v.Check(in.ResourceID != "", "resource_id", "is required")
+	v.Check(in.Start != "", "start", "is required")
+	v.Check(in.End != "", "end", "is required")
+	v.Check(in.RRule != "", "rrule", "is required, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20260630T235959Z")
+	if err := v.Err(); err != nil {
+		return calendar.SeriesBooking{}, err
+	}
+	return calendar.SeriesBooking{
+		Booking: calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
+		RRule:   in.RRule, Mode: in.Mode,
+	}, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
-	"github.com/relais-tierslieux/relais/internal/errs"
 )
 
 // The quotes a members' app shows before a member confirms: what a
@@ -93,35 +92,12 @@ type seriesQuoteJSON struct {
 // with the same body: each occurrence's price or refusal, and the
 // series' refusal when it would not be booked.
 func (s *Server) handleQuoteSeries(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
-	// The body of POST /v1/reservations/series, checked as handleCreateSeries
-	// checks it.
-	var in struct {
-		ResourceID string `json:"resource_id"`
-		Start      string `json:"start"`
-		End        string `json:"end"`
-		RRule      string `json:"rrule"`
-		Mode       string `json:"mode"`
-		Seats      int    `json:"seats"`
-		Note       string `json:"note"`
-		UserID     string `json:"user_id"`
-	}
-	if err := decode(r, &in); err != nil {
+	in, err := decodeSeries(r, p)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var v errs.Validator
-	v.Check(in.ResourceID != "", "resource_id", "is required")
-	v.Check(in.Start != "", "start", "is required")
-	v.Check(in.End != "", "end", "is required")
-	v.Check(in.RRule != "", "rrule", "is required, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20260630T235959Z")
-	if err := v.Err(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	q, err := s.Calendar.QuoteSeries(r.Context(), calendar.SeriesBooking{
-		Booking: calendar.Booking{By: p, ResourceID: in.ResourceID, UserID: in.UserID, Start: in.Start, End: in.End, Seats: in.Seats, Note: in.Note},
-		RRule:   in.RRule, Mode: in.Mode,
-	})
+	q, err := s.Calendar.QuoteSeries(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
