@@ -70,6 +70,37 @@ func (s *Server) To(t testing.TB, addr string) Received {
 	return Received{}
 }
 
+// About waits up to 5 s for a message to addr whose decoded subject
+// contains subject, and returns the latest such message. Tests use it when
+// other mails (a verification, a reminder) may reach addr in any order.
+func (s *Server) About(t testing.TB, addr, subject string) Received {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		got := s.All(addr)
+		for i := len(got) - 1; i >= 0; i-- {
+			if strings.Contains(got[i].Subject(), subject) {
+				return got[i]
+			}
+		}
+	}
+	t.Fatalf("no mail to %s about %q; got %d other mails", addr, subject, s.Count(addr))
+	return Received{}
+}
+
+// Subject returns the message's Subject header, decoded from its encoded
+// words; "" when the message does not parse.
+func (r Received) Subject() string {
+	msg, err := stdmail.ReadMessage(strings.NewReader(r.Data))
+	if err != nil {
+		return ""
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil {
+		return ""
+	}
+	return subject
+}
+
 // Count returns how many messages reached addr.
 func (s *Server) Count(addr string) int {
 	s.mu.Lock()
