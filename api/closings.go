@@ -1,6 +1,8 @@
 package api
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -101,14 +103,36 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request, p *identi
 		return
 	}
 	period := r.PathValue("period")
-	zip, err := e.Archive(r.Context(), period)
+	archive, err := e.OpenArchive(r.Context(), period)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="archive-`+e.SIREN()+"-"+period+`.zip"`)
-	w.Write(zip)
+	cw := &countingWriter{w: w}
+	if err := archive.Write(r.Context(), cw); err != nil {
+		if cw.n == 0 {
+			s.writeError(w, r, err)
+			return
+		}
+		// Half a ZIP has gone out with a 200: break the connection so that
+		// the client sees a failed download, not a short file.
+		s.log.ErrorContext(r.Context(), "archive stream", slog.String("request_id", requestID(r.Context())), slog.Any("error", err))
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// countingWriter counts what reached the client.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (s *Server) handleArchivePublicKey(w http.ResponseWriter, r *http.Request) {

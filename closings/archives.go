@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -109,9 +110,18 @@ func publicPEM(pub ed25519.PublicKey) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
-// Archive builds the signed ZIP of a closed month or year and records the
-// export in the journal.
-func (e *Entity) Archive(ctx context.Context, period string) ([]byte, error) {
+// Archive is a closed month's or year's archive, ready to be written.
+type Archive struct {
+	s       *Service
+	closing *Closing
+	priv    ed25519.PrivateKey
+}
+
+// OpenArchive checks that period (a month or a year) is closed and records
+// the export in the journal; the returned Archive writes the ZIP. The
+// export is journalled before it is written: an archive that fails half
+// way was still asked for, and one that succeeds was never unrecorded.
+func (e *Entity) OpenArchive(ctx context.Context, period string) (*Archive, error) {
 	kind, err := kindOf(period)
 	if err != nil {
 		return nil, err
@@ -123,11 +133,7 @@ func (e *Entity) Archive(ctx context.Context, period string) ([]byte, error) {
 	if err != nil {
 		return nil, errPeriodNotClosed
 	}
-	files, err := e.s.archiveFiles(ctx, closing)
-	if err != nil {
-		return nil, err
-	}
-	out, err := e.s.pack(ctx, closing, files)
+	priv, err := e.s.SigningKey(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -136,59 +142,91 @@ func (e *Entity) Archive(ctx context.Context, period string) ([]byte, error) {
 		Action: "export", ObjectKind: "archive", Field: kind, After: period}); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &Archive{s: e.s, closing: closing, priv: priv}, nil
 }
 
-type namedFile struct {
-	name string
-	data []byte
-}
-
-// pack writes files, the manifest, its hash, signature and public key.
-func (s *Service) pack(ctx context.Context, c *Closing, files []namedFile) ([]byte, error) {
-	priv, err := s.SigningKey(ctx)
+// Archive builds the whole signed ZIP in memory: for tests and tools. The
+// API streams it with OpenArchive and Write.
+func (e *Entity) Archive(ctx context.Context, period string) ([]byte, error) {
+	a, err := e.OpenArchive(ctx, period)
 	if err != nil {
 		return nil, err
 	}
-	m := Manifest{SIREN: c.EntityKey, Period: c.Period, GeneratedAt: s.now().UTC().Truncate(time.Second)}
-	for _, f := range files {
-		sum := sha256.Sum256(f.data)
-		m.Files = append(m.Files, ManifestFile{Name: f.name, Size: int64(len(f.data)), SHA256: hex.EncodeToString(sum[:])})
-	}
-	manifest, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(manifest)
-	pub, err := publicPEM(priv.Public().(ed25519.PublicKey))
-	if err != nil {
-		return nil, err
-	}
-	files = append(files,
-		namedFile{ManifestName, manifest},
-		namedFile{ManifestHash, []byte(hex.EncodeToString(sum[:]) + "  " + ManifestName + "\n")},
-		namedFile{SignatureName, []byte(base64.StdEncoding.EncodeToString(ed25519.Sign(priv, manifest)) + "\n")},
-		namedFile{PublicKeyName, pub})
 	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range files {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: m.GeneratedAt})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(f.data); err != nil {
-			return nil, err
-		}
-	}
-	if err := zw.Close(); err != nil {
+	if err := a.Write(ctx, &buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// archiveFiles gathers the period's documents, payments, closings and
-// journal.
-func (s *Service) archiveFiles(ctx context.Context, c *Closing) ([]namedFile, error) {
+// Write writes the ZIP to w one file at a time: a year's archive holds
+// every invoice of the year twice (JSON and PDF), more than a server
+// should hold in memory per request. The manifest, written last, lists
+// the sizes and hashes taken as each file went out. When Write fails, what
+// reached w is a truncated ZIP with no manifest, which verifies as nothing.
+func (a *Archive) Write(ctx context.Context, w io.Writer) error {
+	z := &zipStream{zw: zip.NewWriter(w), m: Manifest{SIREN: a.closing.EntityKey, Period: a.closing.Period,
+		GeneratedAt: a.s.now().UTC().Truncate(time.Second)}}
+	if err := a.s.writeDocuments(ctx, a.closing, z); err != nil {
+		return err
+	}
+	if err := a.s.writeRecords(ctx, a.closing, z); err != nil {
+		return err
+	}
+	manifest, err := json.MarshalIndent(z.m, "", "  ")
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(manifest)
+	pub, err := publicPEM(a.priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{ManifestName, manifest},
+		{ManifestHash, []byte(hex.EncodeToString(sum[:]) + "  " + ManifestName + "\n")},
+		{SignatureName, []byte(base64.StdEncoding.EncodeToString(ed25519.Sign(a.priv, manifest)) + "\n")},
+		{PublicKeyName, pub},
+	} {
+		if err := z.raw(f.name, f.data); err != nil {
+			return err
+		}
+	}
+	return z.zw.Close()
+}
+
+// zipStream writes an archive's files and keeps their manifest entries.
+type zipStream struct {
+	zw *zip.Writer
+	m  Manifest
+}
+
+// add writes one file listed in the manifest.
+func (z *zipStream) add(name string, data []byte) error {
+	sum := sha256.Sum256(data)
+	z.m.Files = append(z.m.Files, ManifestFile{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])})
+	return z.raw(name, data)
+}
+
+// raw writes one file the manifest does not list (the manifest itself and
+// what signs it).
+func (z *zipStream) raw(name string, data []byte) error {
+	w, err := z.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: z.m.GeneratedAt})
+	if err != nil {
+		return fmt.Errorf("archive %s: %w", name, err)
+	}
+	if _, err := w.Write(data); err != nil {
+		return fmt.Errorf("archive %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeDocuments writes the period's invoices and credit notes, each as
+// JSON and PDF, one document in memory at a time.
+func (s *Service) writeDocuments(ctx context.Context, c *Closing, z *zipStream) error {
 	var ids []struct {
 		ID     string `bun:"id"`
 		Kind   string `bun:"kind"`
@@ -197,9 +235,8 @@ func (s *Service) archiveFiles(ctx context.Context, c *Closing) ([]namedFile, er
 	if err := s.db.NewSelect().Table("invoices").Column("id", "kind", "number").
 		Where("entity_key = ? AND issued_at >= ? AND issued_at < ?", c.EntityKey, c.PeriodStart, c.PeriodEnd).
 		Order("chain_index").Scan(ctx, &ids); err != nil {
-		return nil, fmt.Errorf("archive documents: %w", err)
+		return fmt.Errorf("archive documents: %w", err)
 	}
-	var files []namedFile
 	for _, d := range ids {
 		dir := "invoices/"
 		if d.Kind == "credit_note" {
@@ -207,23 +244,24 @@ func (s *Service) archiveFiles(ctx context.Context, c *Closing) ([]namedFile, er
 		}
 		inv, err := s.invoices.Get(ctx, d.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		js, err := json.MarshalIndent(inv, "", "  ")
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if err := z.add(dir+d.Number+".json", js); err != nil {
+			return err
 		}
 		pdf, err := s.invoices.PDF(ctx, d.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		files = append(files, namedFile{dir + d.Number + ".json", js}, namedFile{dir + d.Number + ".pdf", pdf})
+		if err := z.add(dir+d.Number+".pdf", pdf); err != nil {
+			return err
+		}
 	}
-	rest, err := s.periodRecords(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return append(files, rest...), nil
+	return nil
 }
 
 // archivedPayment is a payment as archived: the columns that say what was
@@ -243,42 +281,41 @@ type archivedPayment struct {
 	PaidAt        *time.Time `bun:"paid_at" json:"paid_at"`
 }
 
-func (s *Service) periodRecords(ctx context.Context, c *Closing) ([]namedFile, error) {
-	var files []namedFile
-	add := func(name string, v any) error {
-		js, err := json.MarshalIndent(v, "", "  ")
-		files = append(files, namedFile{name, js})
-		return err
-	}
+// writeRecords writes the period's payments, closings and journal.
+func (s *Service) writeRecords(ctx context.Context, c *Closing, z *zipStream) error {
 	pays := []archivedPayment{}
 	sites, err := calendar.EntitySites(ctx, s.db, c.EntityKey)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(sites) > 0 {
 		if err := s.db.NewSelect().Model(&pays).Where("site_id IN (?) AND status IN ('succeeded', 'refunded') AND paid_at >= ? AND paid_at < ?",
 			bun.In(sites), c.PeriodStart, c.PeriodEnd).Order("paid_at", "id").Scan(ctx); err != nil {
-			return nil, fmt.Errorf("archive payments: %w", err)
+			return fmt.Errorf("archive payments: %w", err)
 		}
 	}
 	closings := []Closing{}
 	if err := s.db.NewSelect().Model(&closings).Where("entity_key = ? AND period_start >= ? AND period_end <= ?", c.EntityKey, c.PeriodStart, c.PeriodEnd).
 		Order("period_start", "kind").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("archive closings: %w", err)
+		return fmt.Errorf("archive closings: %w", err)
 	}
 	entries, err := journal.List(ctx, s.db, journal.Filter{EntityKey: c.EntityKey, SiteIDs: sites, From: c.PeriodStart, To: c.PeriodEnd})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, f := range []struct {
 		name string
 		v    any
 	}{{"payments.json", pays}, {"closings.json", archivedClosings(closings)}, {"journal.json", entries}} {
-		if err := add(f.name, f.v); err != nil {
-			return nil, err
+		js, err := json.MarshalIndent(f.v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := z.add(f.name, js); err != nil {
+			return err
 		}
 	}
-	return files, nil
+	return nil
 }
 
 // archivedClosings adds each closing's canonical text, so that its

@@ -445,3 +445,46 @@ func fileOf(t *testing.T, data []byte, name string) []byte {
 	defer rc.Close()
 	return must(io.ReadAll(rc))
 }
+
+// failAfter accepts n bytes, then fails as a client gone away does.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errors.New("connection reset")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// An archive is written as it is built: a client that goes away half way
+// stops it with an error, and what it got does not verify; the same
+// archive written whole does.
+func TestArchiveStreamStopsWhenTheClientGoes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for d := 2; d < 6; d++ {
+		e.sell(t, at(2026, 11, d, 10), 2500, 2000, invoicing.MethodCash)
+	}
+	e.clock.Set(at(2026, 12, 1, 0).Add(time.Minute))
+	if _, err := e.svc.CloseDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := &identity.Principal{UserID: id.New(), Role: identity.RoleAdmin}
+	ent := must(e.svc.EntityFor(ctx, admin, siren))
+	whole := must(ent.Archive(ctx, "2026-11"))
+	if _, err := closings.VerifyArchive(whole, nil); err != nil {
+		t.Fatalf("whole archive: %v", err)
+	}
+	a := must(ent.OpenArchive(ctx, "2026-11"))
+	w := &failAfter{n: len(whole) / 2}
+	var got bytes.Buffer
+	if err := a.Write(ctx, io.MultiWriter(w, &got)); err == nil {
+		t.Fatal("writing to a client gone half way: no error")
+	}
+	if _, err := closings.VerifyArchive(got.Bytes(), nil); err == nil {
+		t.Fatal("half an archive verifies")
+	}
+}
