@@ -153,6 +153,10 @@ func (s *Server) routes() {
 	s.handle("GET /v1/sites/{site_id}/people/{user_id}/notes", s.requireAuth(s.handleListNotes))
 	s.handle("POST /v1/sites/{site_id}/people/{user_id}/notes", s.requireAuth(s.idempotentAuthed(s.handleAddNote)))
 	s.handle("DELETE /v1/sites/{site_id}/people/{user_id}/notes/{note_id}", s.requireAuth(s.handleDeleteNote))
+	// Guests of the services: residents served without an account.
+	s.handle("POST /v1/sites/{site_id}/guests", s.requireAuth(s.idempotentAuthed(s.handleCreateGuest)))
+	s.handle("GET /v1/guests/{guest_id}", s.requireAuth(s.handleGetGuest))
+	s.handle("PATCH /v1/guests/{guest_id}", s.requireAuth(s.handlePatchGuest))
 
 	s.handle("GET /v1/me/charges", s.requireAuth(s.handleMyCharges))
 	s.handle("POST /v1/me/charges/checkout", s.requireAuth(s.idempotentAuthed(s.handleChargesCheckout)))

@@ -72,6 +72,10 @@ type WalkIn struct {
 	Phone string
 	// Language of the invitation and later mail; "" is French.
 	Language string
+	// NoInvitation: a guest of the services (people.Guest) gives an email
+	// for their notices, not to open an account, so none is mailed. They
+	// can still take the account later through "forgot password".
+	NoInvitation bool
 }
 
 // CreateWalkIn creates a member account in tx (a transaction) for package people, which
@@ -114,7 +118,7 @@ func (s *Service) CreateWalkIn(ctx context.Context, tx bun.IDB, in WalkIn) (*Use
 		return nil, fmt.Errorf("insert walk-in: %w", err)
 	}
 	_ = u.AfterScanRow(ctx)
-	if email != "" {
+	if email != "" && !in.NoInvitation {
 		return u, s.queueInvitation(ctx, tx, u.ID, email)
 	}
 	return u, nil
@@ -129,6 +133,8 @@ type WalkInEdit struct {
 	// Email gives the account an address, or corrects the one it was
 	// registered with; it cannot be removed.
 	Email *string
+	// NoInvitation: as WalkIn's, for a guest's new address.
+	NoInvitation bool
 }
 
 var errClaimed = errs.Problemf(errs.ErrForbidden, "person_edits_own_profile",
@@ -203,9 +209,13 @@ func (s *Service) EditWalkIn(ctx context.Context, tx bun.IDB, userID string, e W
 	if !newEmail {
 		return u, nil
 	}
+	// Links mailed to the previous address stop working, invited or not.
 	if _, err := tx.NewUpdate().Model((*passwordReset)(nil)).Set("used_at = ?", now).
 		Where("user_id = ? AND used_at IS NULL", u.ID).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("end links to the previous address: %w", err)
+	}
+	if e.NoInvitation {
+		return u, nil
 	}
 	return u, s.queueInvitation(ctx, tx, u.ID, email)
 }

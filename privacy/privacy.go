@@ -10,6 +10,7 @@ package privacy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -31,6 +32,17 @@ import (
 // kept: three months, as the CNIL recommends for the logs of access
 // control (see README, "Personal data").
 const DefaultRetention = 90 * 24 * time.Hour
+
+// DefaultGuestRetention is how long a guest of the services (people.Guest)
+// is kept after they were last served: two years, the time a resident may
+// take to come back to an atelier or a permanence, after which the
+// service has no purpose left for their name, phone, commune and age (see
+// README, "Personal data").
+const DefaultGuestRetention = 2 * 365 * 24 * time.Hour
+
+// MinGuestRetention bounds GuestRetention from below: a season's break
+// must not erase the residents who come back after it.
+const MinGuestRetention = 180 * 24 * time.Hour
 
 // ExportTTL is how long a ready export can be downloaded.
 const ExportTTL = 7 * 24 * time.Hour
@@ -61,7 +73,10 @@ type Config struct {
 	// Retention of access events and sign-in records; 0 is
 	// DefaultRetention. It may not be shorter than access.MinRetention.
 	Retention time.Duration
-	Now       func() time.Time
+	// GuestRetention: guests not served for this long are erased; 0 is
+	// DefaultGuestRetention. Needs People.
+	GuestRetention time.Duration
+	Now            func() time.Time
 }
 
 // Service runs exports, erasures and the retention purge.
@@ -81,6 +96,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Retention < access.MinRetention {
 		return nil, errors.New("privacy: the retention of access events must be at least 28 days")
+	}
+	if cfg.GuestRetention == 0 {
+		cfg.GuestRetention = DefaultGuestRetention
+	}
+	if cfg.GuestRetention < MinGuestRetention {
+		return nil, errors.New("privacy: the retention of guests must be at least 180 days")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -130,14 +151,39 @@ func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs])
 }
 
 // PurgeOld deletes the access events and the sign-in records (ended
-// sessions, login addresses) older than the retention period, and reports
-// how many rows went. Invoices, payments and the ledger are never purged.
+// sessions, login addresses) older than the retention period, erases the
+// guests no longer served (people.StaleGuests) as a member's erasure does,
+// and reports how many rows and guests went. Invoices, payments and the
+// ledger are never purged.
 func (s *Service) PurgeOld(ctx context.Context) (int64, error) {
 	before := s.now().Add(-s.cfg.Retention)
 	n, err := s.cfg.Identity.PurgeSignIns(ctx, before, purgeBatch)
-	if err != nil || s.cfg.Access == nil {
+	if err != nil {
 		return n, err
 	}
-	m, err := s.cfg.Access.PurgeBefore(ctx, before, purgeBatch)
-	return n + m, err
+	if s.cfg.Access != nil {
+		m, err := s.cfg.Access.PurgeBefore(ctx, before, purgeBatch)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	if s.cfg.People == nil {
+		return n, nil
+	}
+	for {
+		stale, err := s.cfg.People.StaleGuests(ctx, s.now().Add(-s.cfg.GuestRetention), purgeBatch)
+		if err != nil {
+			return n, err
+		}
+		for _, guestID := range stale {
+			if err := s.erase(ctx, identity.System(), guestID, false); err != nil {
+				return n, fmt.Errorf("erase guest %s: %w", guestID, err)
+			}
+			n++
+		}
+		if len(stale) < purgeBatch {
+			return n, nil
+		}
+	}
 }

@@ -28,6 +28,8 @@ access_events.json   les ouvertures de portes et de machines qui vous
                      concernent (conservées trois mois par défaut)
 notes.json           les notes que l'équipe d'un lieu a écrites à votre
                      sujet (auteur, date)
+guest.json           si un lieu vous a inscrit sans compte : votre commune
+                     et votre tranche d'âge
 
 Your personal data at Relais
 ============================
@@ -54,4 +56,6 @@ access_events.json   the door and machine openings about you (kept three
                      months by default)
 notes.json           the notes a place's team wrote about you (author,
                      date)
+guest.json           if a place registered you without an account: your
+                     commune and age band
 `

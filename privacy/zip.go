@@ -139,8 +139,7 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 			return nil, err
 		}
 	}
-	var out []file
-	for _, f := range []struct {
+	files := []struct {
 		name string
 		v    any
 	}{
@@ -155,7 +154,22 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 		{"credits.json", credits},
 		{"access_events.json", events},
 		{"notes.json", notes},
-	} {
+	}
+	if s.cfg.People != nil {
+		// A guest of the services: their commune and age band.
+		guest, err := s.cfg.People.ExportGuest(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if guest != nil {
+			files = append(files, struct {
+				name string
+				v    any
+			}{"guest.json", guest})
+		}
+	}
+	var out []file
+	for _, f := range files {
 		jf, err := jsonFile(f.name, f.v)
 		if err != nil {
 			return nil, err

@@ -43,6 +43,8 @@ type config struct {
 	DeviceOfflineAlert time.Duration
 	// AccessLogRetention: how long access events and sign-in records are kept.
 	AccessLogRetention time.Duration
+	// GuestRetention: how long a guest no longer served is kept.
+	GuestRetention time.Duration
 
 	SMTPURL   string
 	MailFrom  string

@@ -11,9 +11,12 @@ import (
 	"github.com/relais-tierslieux/relais/privacy"
 )
 
-// retentionFlag is --access-log-retention: a number of days ("90d") or a
-// Go duration ("2160h"), at least access.MinRetention.
-type retentionFlag struct{ d *time.Duration }
+// retentionFlag is a retention period: a number of days ("90d") or a Go
+// duration ("2160h"), at least min.
+type retentionFlag struct {
+	d   *time.Duration
+	min time.Duration
+}
 
 func (f retentionFlag) String() string {
 	if f.d == nil {
@@ -26,7 +29,7 @@ func (f retentionFlag) String() string {
 }
 
 func (f retentionFlag) Set(s string) error {
-	d, err := parseRetention(s)
+	d, err := parseRetention(s, f.min)
 	if err != nil {
 		return err
 	}
@@ -34,7 +37,7 @@ func (f retentionFlag) Set(s string) error {
 	return nil
 }
 
-func parseRetention(s string) (time.Duration, error) {
+func parseRetention(s string, min time.Duration) (time.Duration, error) {
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
@@ -48,8 +51,8 @@ func parseRetention(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("%q is not a number of days (90d) nor a duration (2160h)", s)
 		}
 	}
-	if d < access.MinRetention {
-		return 0, fmt.Errorf("%s is shorter than the 28 days access events must be kept at least", s)
+	if d < min {
+		return 0, fmt.Errorf("%s is shorter than the %d days this must be kept at least", s, min/(24*time.Hour))
 	}
 	return d, nil
 }
@@ -57,6 +60,9 @@ func parseRetention(s string) (time.Duration, error) {
 // privacyFlags adds the flags of personal data.
 func privacyFlags(fs *flag.FlagSet, c *config) {
 	c.AccessLogRetention = privacy.DefaultRetention
-	fs.Var(retentionFlag{&c.AccessLogRetention}, "access-log-retention",
+	fs.Var(retentionFlag{&c.AccessLogRetention, access.MinRetention}, "access-log-retention",
 		"how long access events and sign-in records are kept before the daily purge: days (90d) or a Go duration (2160h); at least 28d")
+	c.GuestRetention = privacy.DefaultGuestRetention
+	fs.Var(retentionFlag{&c.GuestRetention, privacy.MinGuestRetention}, "guest-retention",
+		"how long a guest of the services (registered without an account) is kept after they were last served, before the daily purge erases them: days (730d); at least 180d")
 }

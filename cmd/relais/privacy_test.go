@@ -21,7 +21,7 @@ func TestParseRetention(t *testing.T) {
 		{"-90d", 0, false},   // negative
 		{"ninety", 0, false}, // not a duration
 	} {
-		got, err := parseRetention(c.in)
+		got, err := parseRetention(c.in, 28*24*time.Hour)
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("parseRetention(%q) = %v, %v; want %v, ok=%v", c.in, got, err, c.want, c.ok)
 		}

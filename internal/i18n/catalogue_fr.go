@@ -508,4 +508,9 @@ var french = map[string]string{
 	"is not a cursor this list gave": "n’est pas un curseur donné par cette liste",
 	"must be all, active or lapsed":  "doit valoir all, active ou lapsed",
 	"must be between 1 and 200":      "doit être compris entre 1 et 200",
+	// Guests of the services (people/guests.go).
+	"must be a commune's INSEE code: 5 digits, or 2A/2B and 3 digits": "doit être le code INSEE d’une commune : 5 chiffres, ou 2A/2B et 3 chiffres",
+	"must be 5 digits":                   "doit faire 5 chiffres",
+	"must be one of %s":                  "doit valoir l’une de ces valeurs : %s",
+	"no such guest at a site you manage": "invité introuvable dans les lieux que vous gérez",
 }
