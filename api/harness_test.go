@@ -16,6 +16,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
@@ -135,6 +136,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
 		People:      peopleSvc,
+		Ateliers:    testAteliers(t, d, acc, bill, cal, clk.Now),
 		Privacy:     testPrivacy(t, privacyCfg),
 		Access:      acc,
 		Calendar:    cal,
@@ -191,6 +193,7 @@ func (h *harness) restart() {
 	d.Dashboard = testDashboard(h.cal, h.bill, d.Invoices, h.gate, h.dev, h.clock.Now)
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
 	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now)
+	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now)
 	h.privacyCfg.People = d.People
 	d.Privacy = testPrivacy(h.t, h.privacyCfg)
 	d.Registry = nil // a fresh one: the first server's holds its metrics
@@ -205,6 +208,15 @@ func testPeople(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Se
 	t.Helper()
 	svc, err := people.New(d, people.Config{Identity: acc, Billing: bill, Calendar: cal, Sites: calendar.DevicePlaces{},
 		Invoices: inv, Credits: led, Now: now, Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time) *ateliers.Service {
+	t.Helper()
+	svc, err := ateliers.New(d, ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

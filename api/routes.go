@@ -153,6 +153,18 @@ func (s *Server) routes() {
 	s.handle("GET /v1/sites/{site_id}/people/{user_id}/notes", s.requireAuth(s.handleListNotes))
 	s.handle("POST /v1/sites/{site_id}/people/{user_id}/notes", s.requireAuth(s.idempotentAuthed(s.handleAddNote)))
 	s.handle("DELETE /v1/sites/{site_id}/people/{user_id}/notes/{note_id}", s.requireAuth(s.handleDeleteNote))
+	// Ateliers and trainings: the agenda is public.
+	s.handle("GET /v1/atelier-categories", s.handleListAtelierCategories)
+	s.handle("POST /v1/atelier-categories", s.requireAuth(s.idempotentAuthed(s.handleCreateAtelierCategory)))
+	s.handle("GET /v1/sites/{site_id}/ateliers", s.handleListAteliers)
+	s.handle("POST /v1/sites/{site_id}/ateliers", s.requireAuth(s.idempotentAuthed(s.handleCreateAtelier)))
+	s.handle("GET /v1/ateliers/{atelier_id}", s.handleGetAtelier)
+	s.handle("POST /v1/ateliers/{atelier_id}/sessions/{session_id}/cancel", s.requireAuth(s.handleCancelAtelierSession))
+	s.handle("POST /v1/ateliers/{atelier_id}/registrations", s.requireAuth(s.idempotentAuthed(s.handleRegisterAtelier)))
+	s.handle("GET /v1/ateliers/{atelier_id}/registrations", s.requireAuth(s.handleListRegistrations))
+	s.handle("GET /v1/me/atelier-registrations", s.requireAuth(s.handleMyRegistrations))
+	s.handle("DELETE /v1/atelier-registrations/{registration_id}", s.requireAuth(s.handleCancelRegistration))
+	s.handle("PATCH /v1/atelier-registrations/{registration_id}", s.requireAuth(s.handleSetAttendance))
 	// Guests of the services: residents served without an account.
 	s.handle("POST /v1/sites/{site_id}/guests", s.requireAuth(s.idempotentAuthed(s.handleCreateGuest)))
 	s.handle("GET /v1/guests/{guest_id}", s.requireAuth(s.handleGetGuest))

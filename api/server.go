@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
@@ -48,6 +49,8 @@ type Deps struct {
 	Privacy *privacy.Service
 	// People is the front desk's view of a site's people.
 	People *people.Service
+	// Ateliers are the ateliers and trainings of the sites.
+	Ateliers *ateliers.Service
 
 	// Dashboard computes a site's figures for its managers.
 	Dashboard *dashboard.Service

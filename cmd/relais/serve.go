@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
@@ -138,6 +139,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Ateliers and trainings: sessions hold their resources through the
+	// calendar; the "members" audience asks billing.
+	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Accounts: identitySvc})
+	if err != nil {
+		return err
+	}
+
 	// Personal data: exports, erasure and retention, through each domain.
 	privacySvc, err := privacy.New(privacy.Config{DB: d, Jobs: queue, Identity: identitySvc, Calendar: calendarSvc, Billing: billingSvc,
 		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, People: peopleSvc, Mailer: c.mailer(log),
@@ -164,7 +172,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The HTTP API.
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
 		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc, Closings: closingsSvc,
-		People: peopleSvc, Dashboard: dashboardSvc,
+		People: peopleSvc, Ateliers: ateliersSvc, Dashboard: dashboardSvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})
