@@ -20,22 +20,22 @@ type atelierSessionJSON struct {
 }
 
 type atelierJSON struct {
-	ID                        string        `json:"id"`
-	SiteID                    string        `json:"site_id"`
-	CategoryID                string        `json:"category_id"`
-	Title                     string        `json:"title"`
-	Description               string        `json:"description"`
-	Audience                  string        `json:"audience"`
-	Seats                     int           `json:"seats"`
-	PriceCents                int64         `json:"price_cents"`
-	QualificationID           *string       `json:"qualification_id"`
-	QualificationMonths       int           `json:"qualification_months"`
-	ResourceIDs               []string      `json:"resource_ids"`
-	AnimateurIDs              []string      `json:"animateur_ids"`
-	RegistrationOpensAt       *time.Time    `json:"registration_opens_at"`
-	RegistrationClosesMinutes int           `json:"registration_closes_minutes"`
-	CancelBeforeMinutes       int           `json:"cancel_before_minutes"`
-	Status                    string        `json:"status"`
+	ID                        string               `json:"id"`
+	SiteID                    string               `json:"site_id"`
+	CategoryID                string               `json:"category_id"`
+	Title                     string               `json:"title"`
+	Description               string               `json:"description"`
+	Audience                  string               `json:"audience"`
+	Seats                     int                  `json:"seats"`
+	PriceCents                int64                `json:"price_cents"`
+	QualificationID           *string              `json:"qualification_id"`
+	QualificationMonths       int                  `json:"qualification_months"`
+	ResourceIDs               []string             `json:"resource_ids"`
+	AnimateurIDs              []string             `json:"animateur_ids"`
+	RegistrationOpensAt       *time.Time           `json:"registration_opens_at"`
+	RegistrationClosesMinutes int                  `json:"registration_closes_minutes"`
+	CancelBeforeMinutes       int                  `json:"cancel_before_minutes"`
+	Status                    string               `json:"status"`
 	Sessions                  []atelierSessionJSON `json:"sessions"`
 }
 
