@@ -457,3 +457,41 @@ func TestWalletCampaignAndTrainings(t *testing.T) {
 		})
 	}
 }
+
+// TestWalletPayAtTheDesk: without online payment configured, buying a
+// plan says in words that it is paid at the desk, and sends nobody away.
+func TestWalletPayAtTheDesk(t *testing.T) {
+	srv := startRelais(t, "--admin-email", "admin@example.org", "--admin-password", "la phrase de l’administratrice")
+	admin := srv.login(t, "admin@example.org", "la phrase de l’administratrice")
+	var site struct{ ID string }
+	srv.call(t, "POST", "/v1/sites", admin, map[string]any{
+		"name": "Le Quai", "timezone": "Europe/Paris",
+		"address": map[string]any{"line1": "2 quai Sud", "postal_code": "69007", "city": "Lyon", "country": "FR"},
+		"legal": map[string]any{"company_name": "Association Le Quai", "legal_form": "Association loi 1901",
+			"siren": "732829320", "siret": "73282932000074", "vat_number": "FR44732829320"},
+	}, http.StatusCreated, &site)
+	srv.call(t, "POST", "/v1/plans", admin, map[string]any{"site_id": site.ID, "kind": "pack", "name": "Carnet laser 10 h", "price_cents": 15000,
+		"includes": map[string]any{"pack_resource_kind": "machine", "pack_minutes": 600, "pack_valid_days": 365}}, http.StatusCreated, nil)
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := fmt.Sprintf("jade.%s@example.org", vp.name)
+			srv.register(t, "Jade", email, "une phrase pour Jade")
+			p := newPage(t, b, vp)
+			p.signIn(srv.URL, email, "une phrase pour Jade", "Jade")
+			p.open(srv.URL + "/plans")
+			p.waitHeading("Formules")
+			p.waitText("main .wallet-includes", "10\u00a0h de machine")
+			p.waitText("main .wallet-includes", "Valable 365\u00a0jours après l’achat")
+			p.click("Acheter ce carnet")
+			p.fill("Adresse", "3 rue des Lilas")
+			p.fill("Code postal", "69002")
+			p.fill("Ville", "Lyon")
+			p.click("Payer en ligne")
+			p.waitText("main [role=alert]", "Le paiement en ligne n’est pas proposé ici pour le moment. Vous pouvez régler à l’accueil du lieu.")
+			if path := eval[string](p, `location.pathname`); path != "/plans" {
+				t.Errorf("the browser went to %s", path)
+			}
+		})
+	}
+}

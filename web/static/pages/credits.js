@@ -145,9 +145,10 @@ function Gift({ data, onGiven }) {
           <div class="field">
             <label for="gift-unit">${t('wallet.gift.which')}</label>
             <select id="gift-unit" value=${which} onChange=${(e) => setWhich(e.target.value)}>
-              ${spendable.map((b) => html`<option value="${b.unit}:${b.resource_kind || ''}">
-                ${b.unit === 'cents' ? t('wallet.credits.money') : t('wallet.credits.hours_of', { kind: t(`wallet.kind.${b.resource_kind}`) })}
-                (${amountText(b.unit, b.resource_kind, b.available, t, lang)})</option>`)}
+              ${spendable.map((b) => {
+                const what = b.unit === 'cents' ? t('wallet.credits.money') : t('wallet.credits.hours_of', { kind: t(`wallet.kind.${b.resource_kind}`) });
+                return html`<option value="${b.unit}:${b.resource_kind || ''}">${`${what} (${amountText(b.unit, b.resource_kind, b.available, t, lang)})`}</option>`;
+              })}
             </select>
           </div>
           <div class="field ${fields.amount ? 'field--invalid' : ''}">
