@@ -134,6 +134,7 @@ export default {
   'wallet.buy.date': 'Day of the pass',
   'wallet.buy.pay': 'Pay online',
   'wallet.buy.busy': 'Opening the payment…',
+  'wallet.buy.at_desk': 'This plan is paid at the front desk: online payment is not offered there for now.',
   'wallet.buy.stripe': 'You will be taken to Stripe’s secure payment page, then brought back here.',
   'wallet.buyer.legend': 'Billing address',
   'wallet.buyer.hint': 'The invoice must carry your address.',

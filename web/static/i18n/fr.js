@@ -136,6 +136,7 @@ export default {
   'wallet.buy.date': 'Jour du pass',
   'wallet.buy.pay': 'Payer en ligne',
   'wallet.buy.busy': 'Ouverture du paiement…',
+  'wallet.buy.at_desk': 'Cette formule se règle à l’accueil du lieu\u00a0: le paiement en ligne n’y est pas proposé pour le moment.',
   'wallet.buy.stripe': 'Vous allez être dirigé vers la page de paiement sécurisée de Stripe, puis ramené ici.',
   'wallet.buyer.legend': 'Adresse de facturation',
   'wallet.buyer.hint': 'La facture doit porter votre adresse.',

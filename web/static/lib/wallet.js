@@ -2,7 +2,7 @@
 // campaigns, qualifications): the sites and their time zones, the way to
 // Stripe Checkout and back, the words for the API's refusals, and the
 // small navigation between the member's money pages.
-import { html, useState, useEffect } from './ui.js';
+import { html, useState, useEffect, useRef } from './ui.js';
 import { useApp } from './context.js';
 import { ApiError } from './api.js';
 import { errorText } from './forms.js';
@@ -35,6 +35,22 @@ export function useLoad(load, deps = []) {
     run();
   }, deps);
   return { ...state, reload: run };
+}
+
+// useFocusWhen moves the focus into what replaces the button just pressed
+// (a form, a confirmation) once shown, so that a keyboard or screen-reader
+// user is not left on nothing: the element itself when it takes the focus
+// (tabindex), else its first field or button.
+export function useFocusWhen(shown) {
+  const ref = useRef(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (shown && el) {
+      const target = el.hasAttribute('tabindex') ? el : el.querySelector('input, select, button');
+      (target || el).focus();
+    }
+  }, [shown]);
+  return ref;
 }
 
 // Codes of the API's problems the pages say in their own words; any other

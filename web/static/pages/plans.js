@@ -7,7 +7,7 @@ import { Page } from '../lib/page.js';
 import { formatPrice, dayKey } from '../lib/format.js';
 import {
   loadSites, zoneOf, useLoad, Problem, walletError, returnURLs, goToCheckout,
-  BuyerFields, emptyAddress, buyerOf, day, minutesText,
+  BuyerFields, emptyAddress, buyerOf, day, minutesText, useFocusWhen,
 } from '../lib/wallet.js';
 
 // loadPlans reads the plans of a site and what the member holds, with the
@@ -26,7 +26,7 @@ async function loadPlans(api, siteID) {
   await Promise.all(missing.map(async (id) => {
     byID[id] = await api.get(`/v1/plans/${encodeURIComponent(id)}`);
   }));
-  return { plans: plans.items, byID, holdings };
+  return { plans: plans.items, online: plans.online_payment !== false, byID, holdings };
 }
 
 // includesList says what a plan gives, one sentence each.
@@ -70,6 +70,7 @@ function Buy({ plan, site }) {
   const [date, setDate] = useState(() => dayKey(new Date(), site.timezone));
   const [address, setAddress] = useState(emptyAddress);
   const [state, setState] = useState({ busy: false, error: null });
+  const formRef = useFocusWhen(open);
   const atDesk = state.error && ['online_payment_unavailable', 'price_too_low_for_online_payment'].includes(state.error.code);
   const label = t(`wallet.buy.${plan.kind}`);
   const submit = async (e) => {
@@ -102,7 +103,7 @@ function Buy({ plan, site }) {
   const fields = state.error ? state.error.fields || {} : {};
   const prefix = `buy-${plan.id}`;
   return html`
-    <form class="form wallet-buy" onSubmit=${submit} novalidate aria-busy=${state.busy ? 'true' : 'false'}>
+    <form class="form wallet-buy" ref=${formRef} onSubmit=${submit} novalidate aria-busy=${state.busy ? 'true' : 'false'}>
       ${atDesk
         ? html`<p class="alert alert--info" role="alert">${walletError(state.error, t)}</p>`
         : html`<${Problem} error=${state.error} />`}
@@ -122,7 +123,10 @@ function Buy({ plan, site }) {
     </form>`;
 }
 
-function PlanCard({ plan, site }) {
+// Stripe's least amount: a plan cheaper than this is paid at the desk.
+const stripeMinimumCents = 50;
+
+function PlanCard({ plan, site, online }) {
   const { t, lang } = useApp();
   const id = `plan-${plan.id}`;
   return html`
@@ -134,7 +138,9 @@ function PlanCard({ plan, site }) {
       <ul class="wallet-includes">
         ${includesList(plan, t).map((s) => html`<li>${s}</li>`)}
       </ul>
-      <${Buy} plan=${plan} site=${site} />
+      ${online && plan.price_cents >= stripeMinimumCents
+        ? html`<${Buy} plan=${plan} site=${site} />`
+        : html`<p class="alert alert--info">${t('wallet.buy.at_desk')}</p>`}
     </li>`;
 }
 
@@ -145,6 +151,8 @@ function Membership({ m, data, sites, onChanged }) {
   const [step, setStep] = useState(null); // null, 'cancel', 'change'
   const [newPlan, setNewPlan] = useState('');
   const [state, setState] = useState({ busy: false, error: null, done: '' });
+  const confirmRef = useFocusWhen(step === 'cancel');
+  const changeRef = useFocusWhen(step === 'change');
   const plan = data.byID[m.plan_id];
   const zone = zoneOf(sites, m.site_id);
   const end = m.current_period_end && new Date(m.current_period_end) > new Date() ? m.current_period_end : null;
@@ -201,7 +209,7 @@ function Membership({ m, data, sites, onChanged }) {
         </div>`}
       ${step === 'cancel' && html`
         <div class="wallet-confirm" role="group" aria-labelledby="${headingID}-confirm">
-          <p id="${headingID}-confirm">${end
+          <p id="${headingID}-confirm" tabindex="-1" ref=${confirmRef}>${end
             ? t('wallet.membership.cancel_confirm_end', { date: day(end, lang, zone) })
             : t('wallet.membership.cancel_confirm_now')}</p>
           <div class="wallet-actions">
@@ -210,7 +218,7 @@ function Membership({ m, data, sites, onChanged }) {
           </div>
         </div>`}
       ${step === 'change' && html`
-        <form class="form" onSubmit=${change}>
+        <form class="form" ref=${changeRef} onSubmit=${change}>
           <div class="field">
             <label for="${headingID}-plan">${t('wallet.membership.new_plan')}</label>
             <select id="${headingID}-plan" value=${newPlan} onChange=${(e) => setNewPlan(e.target.value)}>
@@ -270,7 +278,7 @@ function SitePlans({ site, sites }) {
       <h2 id="plans-title">${t('wallet.plans.on_sale', { site: site.name })}</h2>
       ${s.data.plans.length === 0
         ? html`<p class="empty">${t('wallet.plans.none')}</p>`
-        : html`<ul class="cards wallet-list">${s.data.plans.map((p) => html`<${PlanCard} key=${p.id} plan=${p} site=${site} />`)}</ul>`}
+        : html`<ul class="cards wallet-list">${s.data.plans.map((p) => html`<${PlanCard} key=${p.id} plan=${p} site=${site} online=${s.data.online} />`)}</ul>`}
     </section>`;
 }
 
