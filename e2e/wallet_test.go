@@ -107,9 +107,13 @@ func startWallet(t *testing.T) *wallet {
 	srv := startRelais(t, "--admin-email", "admin@example.org", "--admin-password", "la phrase de l’administratrice",
 		"--stripe-secret-key", "sk_test_relais", "--stripe-webhook-secret", walletWebhookSecret, "--stripe-api-url", proxy)
 	w := &wallet{relais: srv, stripe: log, admin: srv.login(t, "admin@example.org", "la phrase de l’administratrice")}
+	hours := map[string]any{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		hours[d] = [][]string{{"08:00", "20:00"}}
+	}
 	var site struct{ ID string }
 	srv.call(t, "POST", "/v1/sites", w.admin, map[string]any{
-		"name": "La Fabrique", "timezone": "Europe/Paris",
+		"name": "La Fabrique", "timezone": "Europe/Paris", "opening_hours": hours,
 		"address": map[string]any{"line1": "1 rue des Ateliers", "postal_code": "69001", "city": "Lyon", "country": "FR"},
 		"legal": map[string]any{"company_name": "SCIC La Fabrique", "legal_form": "SCIC SAS",
 			"siren": "732829320", "siret": "73282932000074", "vat_number": "FR44732829320"},
@@ -487,6 +491,49 @@ func TestWalletPayAtTheDesk(t *testing.T) {
 			if n := eval[int](p, `document.querySelectorAll("main .wallet-plan button").length`); n != 0 {
 				t.Errorf("%d buttons to buy online", n)
 			}
+		})
+	}
+}
+
+// TestWalletChargesCheckout: pay-per-use time beyond a membership is listed
+// under "to pay" with its total, and paying it sends the member to the
+// Checkout page stripe-mock opened.
+func TestWalletChargesCheckout(t *testing.T) {
+	w := startWallet(t)
+	var nomade, room struct{ ID string }
+	w.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": w.site, "kind": "membership", "name": "Nomade", "price_cents": 5000,
+		"includes": map[string]any{"resource_kinds": []string{"desk"}, "pay_per_use": true}}, http.StatusCreated, &nomade)
+	w.call(t, "POST", "/v1/sites/"+w.site+"/resources", w.admin, map[string]any{"kind": "room", "name": "Salle Lavoisier", "capacity": 8,
+		"price_per_hour_cents": 2400}, http.StatusCreated, &room)
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := walletBrowser(t)
+	for i, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := fmt.Sprintf("karim.%s@example.org", vp.name)
+			id := w.register(t, "Karim", email, "une phrase pour Karim")
+			w.call(t, "POST", "/v1/sites/"+w.site+"/payments", w.admin, map[string]any{"user_id": id, "plan_id": nomade.ID, "method": "cash",
+				"amount_cents": 5000, "buyer": billingAddress}, http.StatusCreated, nil)
+			date := time.Now().In(paris).AddDate(0, 0, 2+i).Format("2006-01-02")
+			w.call(t, "POST", "/v1/reservations", w.login(t, email, "une phrase pour Karim"),
+				map[string]any{"resource_id": room.ID, "start": date + "T10:00", "end": date + "T11:00"}, http.StatusCreated, nil)
+
+			p := newPage(t, b, vp)
+			p.signIn(w.URL, email, "une phrase pour Karim", "Karim")
+			p.click("Factures")
+			p.waitHeading("Factures")
+			p.waitText("main .wallet-row", "24,00\u00a0€ TTC")
+			p.waitText("main .wallet-row", "1\u00a0h")
+			p.waitText("main .wallet-total", "Total\u00a0: 24,00\u00a0€ TTC")
+			p.fill("Adresse", "3 rue des Lilas")
+			p.fill("Code postal", "69002")
+			p.fill("Ville", "Lyon")
+			n := w.stripe.count()
+			p.click("Régler en ligne")
+			_, checkoutURL := w.stripe.next(t, n)
+			p.waitNavigatedTo(checkoutURL)
 		})
 	}
 }
