@@ -124,6 +124,9 @@ func startWallet(t *testing.T) *wallet {
 		"includes": map[string]any{"resource_kinds": []string{"desk"}}}, http.StatusCreated, &pass)
 	srv.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": w.site, "kind": "membership", "name": "Résident", "price_cents": 30000,
 		"includes": map[string]any{"resource_kinds": []string{"desk", "zone"}, "door_access": "24_7"}}, http.StatusCreated, &member)
+	// A cheaper membership, to move to.
+	srv.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": w.site, "kind": "membership", "name": "Coworker", "price_cents": 15000,
+		"includes": map[string]any{"resource_kinds": []string{"zone"}}}, http.StatusCreated, nil)
 	w.pass, w.member = pass.ID, member.ID
 	return w
 }
@@ -326,8 +329,22 @@ func TestWalletInvoicesCreditsMembership(t *testing.T) {
 			p.click("Formules")
 			p.waitHeading("Formules")
 			p.waitText("main .wallet-holding", "Prochain renouvellement le "+end)
+			// A cheaper plan applies at the renewal.
+			p.click("Changer de formule")
+			p.waitJS(`document.activeElement && document.activeElement.tagName === "SELECT"`, "the focus on the new plan's choice")
+			p.do(chromedp.Evaluate[chromedp.Void](`(() => {
+				const s = document.activeElement;
+				s.value = [...s.options].find((o) => o.textContent.startsWith("Coworker")).value;
+				s.dispatchEvent(new Event("change", {bubbles: true}));
+			})()`))
+			p.click("Confirmer le changement")
+			p.waitText("main .alert--success", "C’est noté\u00a0: vous passerez à la formule Coworker le "+end+".")
+			p.waitText("main .wallet-holding", "Passe à la formule Coworker au prochain renouvellement")
 			p.click("Résilier")
 			p.waitText("main .wallet-confirm", "Votre abonnement restera actif jusqu’au "+end+", puis prendra fin.")
+			if eval[string](p, `document.activeElement.id`) == "" {
+				t.Error("the confirmation does not take the focus")
+			}
 			p.click("Confirmer la résiliation")
 			p.waitText("main .alert--success", "Résiliation enregistrée. Votre abonnement reste actif jusqu’au "+end+".")
 			p.waitText("[role=status][aria-live=polite]", "Résiliation enregistrée.")
