@@ -209,8 +209,8 @@ func frenchDate(d time.Time, loc *time.Location) string {
 
 // TestWalletPlansCheckout: a member sees the site's plans with French
 // prices, buys a day pass (typing the billing address the invoice needs),
-// is sent to the Checkout page stripe-mock opened, and, once Stripe's
-// webhook says it is paid, the return page shows the payment.
+// is sent to the Checkout page stripe-mock opened; back before Stripe's
+// webhook, the return page waits, and shows the payment once it arrives.
 func TestWalletPlansCheckout(t *testing.T) {
 	w := startWallet(t)
 	b := walletBrowser(t)
@@ -237,6 +237,11 @@ func TestWalletPlansCheckout(t *testing.T) {
 			sessionID, checkoutURL := w.stripe.next(t, n)
 			p.waitNavigatedTo(checkoutURL)
 
+			// Back from Stripe before its webhook: the page waits for it.
+			p.open(w.URL + "/payments/success?for=plan")
+			p.waitHeading("Paiement en cours de confirmation")
+			p.waitText("main [role=status]", "Nous attendons la confirmation de votre paiement")
+
 			// Stripe says the session was paid.
 			tok := w.login(t, email, "une phrase pour Fanny")
 			var pays struct {
@@ -253,8 +258,8 @@ func TestWalletPlansCheckout(t *testing.T) {
 				"client_reference_id": pays.Items[0].ID, "payment_status": "paid", "status": "complete", "customer": "cus_test",
 				"mode": "payment", "payment_intent": "pi_" + vp.name, "metadata": map[string]string{"payment_id": pays.Items[0].ID}})
 
-			p.open(w.URL + "/payments/success?for=plan")
 			p.waitHeading("Paiement confirmé")
+			p.waitText("[role=status][aria-live=polite]", "Paiement confirmé")
 			p.waitText("main .alert--success", "Paiement de 25,00\u00a0€ reçu le")
 			p.waitText("main", "Pour\u00a0: Journée")
 			if n := eval[int](p, `document.querySelectorAll('main a[href^="/v1/invoices/"]').length`); n != 1 {
