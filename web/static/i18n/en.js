@@ -128,6 +128,8 @@ export default {
   'wallet.plan.pay_per_use': 'Beyond that, booked time is charged per use',
   'wallet.plan.pack': ({ time, kind }) => `${time} of ${kind}`,
   'wallet.plan.pack_valid': ({ days }) => `Valid ${days} days after purchase`,
+  'wallet.plan.yours': 'Your current plan',
+  'wallet.plan.use_change': 'You are already a member: to move to this plan, choose “Change plan” on your membership.',
   'wallet.buy.membership': 'Subscribe',
   'wallet.buy.day_pass': 'Buy a pass',
   'wallet.buy.pack': 'Buy this pack',

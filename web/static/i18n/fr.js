@@ -130,6 +130,8 @@ export default {
   'wallet.plan.pay_per_use': 'Au-delà, le temps réservé est facturé à l’usage',
   'wallet.plan.pack': ({ time, kind }) => `${time} de ${kind}`,
   'wallet.plan.pack_valid': ({ days }) => `Valable ${days}\u00a0jours après l’achat`,
+  'wallet.plan.yours': 'Votre formule actuelle',
+  'wallet.plan.use_change': 'Vous êtes déjà abonné\u00a0: pour passer à cette formule, choisissez «\u00a0Changer de formule\u00a0» dans votre abonnement.',
   'wallet.buy.membership': 'S’abonner',
   'wallet.buy.day_pass': 'Acheter un pass',
   'wallet.buy.pack': 'Acheter ce carnet',

@@ -126,9 +126,22 @@ function Buy({ plan, site }) {
 // Stripe's least amount: a plan cheaper than this is paid at the desk.
 const stripeMinimumCents = 50;
 
-function PlanCard({ plan, site, online }) {
+// PlanCard is a plan on sale. A member already subscribed moves to another
+// monthly plan by changing plan (from the membership), not by a second
+// subscription.
+function PlanCard({ plan, site, online, held }) {
   const { t, lang } = useApp();
   const id = `plan-${plan.id}`;
+  let action;
+  if (plan.kind === 'membership' && held.includes(plan.id)) {
+    action = html`<p class="badge badge--ok">${t('wallet.plan.yours')}</p>`;
+  } else if (plan.kind === 'membership' && held.length > 0) {
+    action = html`<p class="hint">${t('wallet.plan.use_change')}</p>`;
+  } else if (online && plan.price_cents >= stripeMinimumCents) {
+    action = html`<${Buy} plan=${plan} site=${site} />`;
+  } else {
+    action = html`<p class="alert alert--info">${t('wallet.buy.at_desk')}</p>`;
+  }
   return html`
     <li class="card wallet-plan" aria-labelledby=${id}>
       <h3 id=${id}>${plan.name}</h3>
@@ -138,9 +151,7 @@ function PlanCard({ plan, site, online }) {
       <ul class="wallet-includes">
         ${includesList(plan, t).map((s) => html`<li>${s}</li>`)}
       </ul>
-      ${online && plan.price_cents >= stripeMinimumCents
-        ? html`<${Buy} plan=${plan} site=${site} />`
-        : html`<p class="alert alert--info">${t('wallet.buy.at_desk')}</p>`}
+      ${action}
     </li>`;
 }
 
@@ -269,6 +280,8 @@ function SitePlans({ site, sites }) {
   if (!s.data) {
     return s.error ? html`<${Problem} error=${s.error} />` : html`<p role="status">${t('loading')}</p>`;
   }
+  // The plans of the memberships running now.
+  const held = s.data.holdings.memberships.filter((m) => ['active', 'past_due'].includes(m.status)).map((m) => m.plan_id);
   return html`
     <section aria-labelledby="mine-title">
       <h2 id="mine-title">${t('wallet.holdings.title')}</h2>
@@ -278,7 +291,7 @@ function SitePlans({ site, sites }) {
       <h2 id="plans-title">${t('wallet.plans.on_sale', { site: site.name })}</h2>
       ${s.data.plans.length === 0
         ? html`<p class="empty">${t('wallet.plans.none')}</p>`
-        : html`<ul class="cards wallet-list">${s.data.plans.map((p) => html`<${PlanCard} key=${p.id} plan=${p} site=${site} online=${s.data.online} />`)}</ul>`}
+        : html`<ul class="cards wallet-list">${s.data.plans.map((p) => html`<${PlanCard} key=${p.id} plan=${p} site=${site} online=${s.data.online} held=${held} />`)}</ul>`}
     </section>`;
 }
 
