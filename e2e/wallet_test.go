@@ -562,3 +562,52 @@ func TestWalletChargesCheckout(t *testing.T) {
 		})
 	}
 }
+
+// TestWalletUnits: the wallet's pure functions, in the browser that runs
+// the app.
+func TestWalletUnits(t *testing.T) {
+	p := unitPage(t)
+	const credits, campaign, lib = "/static/pages/credits.js", "/static/pages/campaign.js", "/static/lib/wallet.js"
+	tests := []struct {
+		name, module, fn string
+		args             []any
+		want             string // JSON
+	}{
+		{"whole euros", credits, "parseEuros", []any{"10"}, `1000`},
+		{"euros and cents with a comma", credits, "parseEuros", []any{"10,5"}, `1050`},
+		{"euros and cents with a point", credits, "parseEuros", []any{" 12.50 "}, `1250`},
+		{"thousands with a space", credits, "parseEuros", []any{"1 000"}, `100000`},
+		{"three decimals are refused", credits, "parseEuros", []any{"1,005"}, `null`},
+		{"a negative amount is refused", credits, "parseEuros", []any{"-5"}, `null`},
+		{"words are refused", credits, "parseEuros", []any{"dix"}, `null`},
+		{"minutes under an hour", lib, "minutesText", []any{45}, "\"45\u00a0min\""},
+		{"whole hours", lib, "minutesText", []any{600}, "\"10\u00a0h\""},
+		{"hours and minutes", lib, "minutesText", []any{95}, "\"1\u00a0h\u00a035\""},
+		{"a quarter of the goal", campaign, "percent", []any{25000, 100000}, `25`},
+		{"past the goal", campaign, "percent", []any{150000, 100000}, `150`},
+		{"no goal", campaign, "percent", []any{100, 0}, `0`},
+		{"return URLs are the app's, absolute", lib, "returnURLs", []any{"plan"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := call(t, p, tt.module, tt.fn, tt.args...)
+			if tt.fn == "returnURLs" {
+				var u struct {
+					Success string `json:"success_url"`
+					Cancel  string `json:"cancel_url"`
+				}
+				if err := json.Unmarshal([]byte(got), &u); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(u.Success, "http://127.0.0.1:") || !strings.HasSuffix(u.Success, "/payments/success?for=plan") ||
+					!strings.HasSuffix(u.Cancel, "/payments/cancel?for=plan") {
+					t.Errorf("returnURLs = %+v", u)
+				}
+				return
+			}
+			if got != tt.want {
+				t.Errorf("%s%v = %s, want %s", tt.fn, tt.args, got, tt.want)
+			}
+		})
+	}
+}
