@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/relais-tierslieux/relais/internal/stripetest"
@@ -329,6 +331,19 @@ func TestWalletInvoicesCreditsMembership(t *testing.T) {
 			if !strings.HasPrefix(label, "Télécharger la facture ") {
 				t.Errorf("the PDF link is named %q", label)
 			}
+			// Past the access cookie's 15 minutes, a click renews the session
+			// before the download, and the member stays on the page.
+			p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, network.DeleteCookies, network.DeleteCookiesParams{Name: "__Host-relais_session", URL: w.URL})
+				return err
+			}))
+			p.do(chromedp.Click(chromedp.JSPath(`document.querySelector("main a.wallet-pdf")`)))
+			for deadline := time.Now().Add(10 * time.Second); p.cookies(w.URL)["__Host-relais_session"] == nil; time.Sleep(100 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the session was not renewed before the download")
+				}
+			}
+			p.waitHeading("Factures")
 
 			// The membership, its renewal, and cancelling it.
 			p.click("Formules")

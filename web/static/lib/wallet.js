@@ -153,6 +153,29 @@ export function buyerOf(me, address) {
   return { address: { ...address, country: 'FR' } };
 }
 
+// DownloadLink is a link to a file of the API (a PDF, a CSV), opened with
+// the session cookie. The access cookie lasts 15 minutes and only the
+// app's calls renew it, so a click first makes one call (renewing the
+// session when it has expired), then follows the link; a file answered as
+// an attachment downloads without leaving the page. A click with a
+// modifier (a new tab) is the browser's, as for any link.
+export function DownloadLink({ href, children, ...rest }) {
+  const { api } = useApp();
+  const onClick = async (e) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) {
+      return;
+    }
+    e.preventDefault();
+    try {
+      await api.get('/v1/me');
+    } catch {
+      // Signed out or offline: the link itself says so.
+    }
+    location.assign(href);
+  };
+  return html`<a href=${href} onClick=${onClick} ...${rest}>${children}</a>`;
+}
+
 // WalletNav links the member's money pages to one another, so that the
 // main navigation keeps few entries on a phone.
 export function WalletNav({ current }) {

@@ -4,7 +4,7 @@ import { html } from '../lib/ui.js';
 import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
 import { formatPrice } from '../lib/format.js';
-import { useLoad, Problem, WalletNav, parisZone, day } from '../lib/wallet.js';
+import { useLoad, Problem, WalletNav, parisZone, day, DownloadLink } from '../lib/wallet.js';
 import { amountText } from './credits.js';
 
 // loadContributions reads the contributions and the titles of their
@@ -39,8 +39,8 @@ export default function Contributions() {
               ${c.credit_unit && c.credit_amount > 0 && html`<p>${t('wallet.contrib.credit', {
                 credit: amountText(c.credit_unit, c.credit_resource_kind, c.credit_amount, t, lang) })}</p>`}
               <p class="wallet-links">
-                <a href="/v1/contributions/${c.id}/receipt.pdf" aria-label=${t('wallet.contrib.receipt_label', { number: c.receipt_number })}>${t('wallet.contrib.receipt')}</a>
-                ${c.invoice_id && html` · <a href="/v1/invoices/${c.invoice_id}/pdf">${t('wallet.contrib.invoice')}</a>`}
+                <${DownloadLink} href=${`/v1/contributions/${c.id}/receipt.pdf`} aria-label=${t('wallet.contrib.receipt_label', { number: c.receipt_number })}>${t('wallet.contrib.receipt')}<//>
+                ${c.invoice_id && html` · <${DownloadLink} href=${`/v1/invoices/${c.invoice_id}/pdf`}>${t('wallet.contrib.invoice')}<//>`}
               </p>
             </li>`)}
         </ul>`}

@@ -8,7 +8,7 @@ import { Page } from '../lib/page.js';
 import { formatPrice } from '../lib/format.js';
 import { ApiError } from '../lib/api.js';
 import {
-  loadSites, zoneOf, useLoad, Problem, walletError, WalletNav, parisZone, day, minutesText,
+  loadSites, zoneOf, useLoad, Problem, walletError, WalletNav, parisZone, day, minutesText, DownloadLink,
 } from '../lib/wallet.js';
 
 // amountText: money in euros, hour credit in hours of its kind.
@@ -230,8 +230,8 @@ export default function Credits() {
       <section aria-labelledby="movements-title">
         <h2 id="movements-title">${t('wallet.movements.title')}</h2>
         <p class="wallet-actions">
-          <a class="button button--secondary" href="/v1/me/credits/statement.pdf">${t('wallet.movements.pdf')}</a>
-          <a class="button button--secondary" href="/v1/me/credits/statement.csv">${t('wallet.movements.csv')}</a>
+          <${DownloadLink} class="button button--secondary" href="/v1/me/credits/statement.pdf">${t('wallet.movements.pdf')}<//>
+          <${DownloadLink} class="button button--secondary" href="/v1/me/credits/statement.csv">${t('wallet.movements.csv')}<//>
         </p>
         <${Movements} version=${version} />
       </section>

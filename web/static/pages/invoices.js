@@ -6,7 +6,7 @@ import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
 import { formatPrice } from '../lib/format.js';
 import {
-  loadSites, useLoad, Problem, walletError, WalletNav, parisZone, day,
+  loadSites, useLoad, Problem, walletError, WalletNav, parisZone, day, DownloadLink,
   returnURLs, goToCheckout, BuyerFields, emptyAddress, buyerOf, minutesText,
 } from '../lib/wallet.js';
 
@@ -66,8 +66,8 @@ function Invoices() {
             <p>${day(inv.issued_at, lang, parisZone)}</p>
             <p class="wallet-amount">${formatPrice(inv.total_ttc_cents, lang)} ${t('wallet.ttc')}</p>
             <p class="badge ${inv.paid_at ? 'badge--ok' : ''}">${statusText(inv, t, lang)}</p>
-            <p><a class="wallet-pdf" href="/v1/invoices/${inv.id}/pdf"
-              aria-label=${t('wallet.invoice.pdf_label', { kind, number: inv.number })}>${t('wallet.invoice.pdf')}</a></p>
+            <p><${DownloadLink} class="wallet-pdf" href=${`/v1/invoices/${inv.id}/pdf`}
+              aria-label=${t('wallet.invoice.pdf_label', { kind, number: inv.number })}>${t('wallet.invoice.pdf')}<//></p>
           </li>`;
       })}
     </ul>`;

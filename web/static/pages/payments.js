@@ -6,7 +6,7 @@ import { html, useState, useEffect } from '../lib/ui.js';
 import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
 import { formatPrice } from '../lib/format.js';
-import { rememberedCheckout, loadSites, zoneOf, day, Problem } from '../lib/wallet.js';
+import { rememberedCheckout, loadSites, zoneOf, day, Problem, DownloadLink } from '../lib/wallet.js';
 
 const tries = 8;
 const pause = 1500;
@@ -80,7 +80,7 @@ function PaidPayment({ found }) {
       ${plan && html`<p>${t('wallet.success.for', { plan: plan.name })}</p>`}
       ${membership && membership.current_period_end && html`
         <p>${t('wallet.membership.renews', { date: day(membership.current_period_end, lang, zoneOf(sites, membership.site_id)) })}</p>`}
-      ${pay.invoice_id && html`<p><a href="/v1/invoices/${pay.invoice_id}/pdf">${t('wallet.success.invoice')}</a></p>`}
+      ${pay.invoice_id && html`<p><${DownloadLink} href=${`/v1/invoices/${pay.invoice_id}/pdf`}>${t('wallet.success.invoice')}<//></p>`}
       <p><a href="/plans">${t('wallet.success.plans')}</a> · <a href="/invoices">${t('wallet.success.invoices')}</a></p>
     </div>`;
 }
@@ -106,7 +106,7 @@ export function PaymentSuccess({ query }) {
       ${state.found && what === 'contribution' && html`
         <div class="card">
           <p class="alert alert--success">${t('wallet.success.contribution', { amount: formatPrice(state.found.contribution.amount_cents, lang) })}</p>
-          <p><a href="/v1/contributions/${state.found.contribution.id}/receipt.pdf">${t('wallet.contrib.receipt')}</a></p>
+          <p><${DownloadLink} href=${`/v1/contributions/${state.found.contribution.id}/receipt.pdf`}>${t('wallet.contrib.receipt')}<//></p>
           <p><a href="/contributions">${t('wallet.nav.contributions')}</a></p>
         </div>`}
     <//>`;
