@@ -215,6 +215,10 @@ func frenchDate(d time.Time, loc *time.Location) string {
 // webhook, the return page waits, and shows the payment once it arrives.
 func TestWalletPlansCheckout(t *testing.T) {
 	w := startWallet(t)
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := walletBrowser(t)
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
@@ -264,6 +268,7 @@ func TestWalletPlansCheckout(t *testing.T) {
 			p.waitText("[role=status][aria-live=polite]", "Paiement confirmé")
 			p.waitText("main .alert--success", "Paiement de 25,00\u00a0€ reçu le")
 			p.waitText("main", "Pour\u00a0: Journée")
+			p.waitText("main", "Pass journée du "+frenchDate(time.Now(), paris))
 			if n := eval[int](p, `document.querySelectorAll('main a[href^="/v1/invoices/"]').length`); n != 1 {
 				t.Errorf("%d links to the invoice on the return page", n)
 			}

@@ -21,16 +21,21 @@ async function findPayment(api, remembered) {
   if (!pay || pay.status !== 'succeeded') {
     return { pay, done: false };
   }
+  // What it bought: the membership, day pass or pack it paid for.
   let membership = null;
-  if (pay.purpose === 'membership' && pay.target_id) {
+  let pass = null;
+  let pack = null;
+  if (pay.target_id) {
     const h = await api.get('/v1/me/memberships');
     membership = h.memberships.find((m) => m.id === pay.target_id) || null;
+    pass = h.day_passes.find((d) => d.id === pay.target_id) || null;
+    pack = h.packs.find((k) => k.id === pay.target_id) || null;
   }
   let plan = null;
   if (pay.plan_id) {
     plan = await api.get(`/v1/plans/${encodeURIComponent(pay.plan_id)}`).catch(() => null);
   }
-  return { pay, membership, plan, sites: await loadSites(api), done: true };
+  return { pay, membership, pass, pack, plan, sites: await loadSites(api), done: true };
 }
 
 async function findContribution(api, remembered) {
@@ -72,7 +77,7 @@ function usePolling(find) {
 
 function PaidPayment({ found }) {
   const { t, lang } = useApp();
-  const { pay, membership, plan, sites } = found;
+  const { pay, membership, pass, pack, plan, sites } = found;
   const zone = zoneOf(sites, pay.site_id);
   return html`
     <div class="card">
@@ -80,6 +85,8 @@ function PaidPayment({ found }) {
       ${plan && html`<p>${t('wallet.success.for', { plan: plan.name })}</p>`}
       ${membership && membership.current_period_end && html`
         <p>${t('wallet.membership.renews', { date: day(membership.current_period_end, lang, zoneOf(sites, membership.site_id)) })}</p>`}
+      ${pass && html`<p>${t('wallet.holdings.pass', { date: day(pass.start, lang, zoneOf(sites, pass.site_id)) })}</p>`}
+      ${pack && html`<p>${t('wallet.holdings.until', { date: day(pack.valid_until, lang, zoneOf(sites, pack.site_id)) })}</p>`}
       ${pay.invoice_id && html`<p><${DownloadLink} href=${`/v1/invoices/${pay.invoice_id}/pdf`}>${t('wallet.success.invoice')}<//></p>`}
       <p><a href="/plans">${t('wallet.success.plans')}</a> · <a href="/invoices">${t('wallet.success.invoices')}</a></p>
     </div>`;
