@@ -133,6 +133,7 @@ export default {
   'wallet.buy.membership': 'Subscribe',
   'wallet.buy.day_pass': 'Buy a pass',
   'wallet.buy.pack': 'Buy this pack',
+  'wallet.buy.label': ({ action, plan }) => `${action}: ${plan}`,
   'wallet.buy.date': 'Day of the pass',
   'wallet.buy.pay': 'Pay online',
   'wallet.buy.busy': 'Opening the payment…',

@@ -135,6 +135,7 @@ export default {
   'wallet.buy.membership': 'S’abonner',
   'wallet.buy.day_pass': 'Acheter un pass',
   'wallet.buy.pack': 'Acheter ce carnet',
+  'wallet.buy.label': ({ action, plan }) => `${action}\u00a0: ${plan}`,
   'wallet.buy.date': 'Jour du pass',
   'wallet.buy.pay': 'Payer en ligne',
   'wallet.buy.busy': 'Ouverture du paiement…',

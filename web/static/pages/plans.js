@@ -98,7 +98,7 @@ function Buy({ plan, site }) {
     }
   };
   if (!open) {
-    return html`<button class="button" type="button" aria-label="${label}\u00a0: ${plan.name}" onClick=${() => setOpen(true)}>${label}</button>`;
+    return html`<button class="button" type="button" aria-label=${t('wallet.buy.label', { action: label, plan: plan.name })} onClick=${() => setOpen(true)}>${label}</button>`;
   }
   const fields = state.error ? state.error.fields || {} : {};
   const prefix = `buy-${plan.id}`;
