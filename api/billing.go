@@ -88,7 +88,12 @@ func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request, p *iden
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(ps, toPlanJSON))
+	// online_payment tells an app, before anyone clicks, whether these
+	// plans can be bought online now or are paid at the desk.
+	writeJSON(w, http.StatusOK, struct {
+		list[planJSON]
+		OnlinePayment bool `json:"online_payment"`
+	}{listOf(ps, toPlanJSON), s.Billing.OnlinePaymentReady() == nil})
 }
 
 func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request, p *identity.Principal) {

@@ -225,3 +225,35 @@ func (s *Server) handleRevokeGrant(w http.ResponseWriter, r *http.Request, p *id
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// myQualificationJSON is one training the caller holds, until when, and
+// the machines it lets them book.
+type myQualificationJSON struct {
+	Qualification qualificationJSON `json:"qualification"`
+	GrantedAt     time.Time         `json:"granted_at"`
+	ExpiresAt     *time.Time        `json:"expires_at"`
+	Machines      []machineRefJSON  `json:"machines"`
+}
+
+type machineRefJSON struct {
+	ID     string `json:"id"`
+	SiteID string `json:"site_id"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+}
+
+func (s *Server) handleMyQualifications(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	hs, err := s.Calendar.MyQualifications(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listOf(hs, func(h *calendar.HeldQualification) myQualificationJSON {
+		out := myQualificationJSON{Qualification: toQualificationJSON(&h.Qualification), GrantedAt: h.Grant.GrantedAt,
+			ExpiresAt: h.Grant.ExpiresAt, Machines: []machineRefJSON{}}
+		for _, m := range h.Machines {
+			out.Machines = append(out.Machines, machineRefJSON{ID: m.ID, SiteID: m.SiteID, Kind: m.Kind, Name: m.Name})
+		}
+		return out
+	}))
+}

@@ -67,6 +67,8 @@ func (s *Server) routes() {
 	s.handle("POST /v1/qualifications/{qualification_id}/grants", s.requireAuth(s.idempotentAuthed(s.handleGrantQualification)))
 	s.handle("GET /v1/qualifications/{qualification_id}/grants", s.requireAuth(s.handleListGrants))
 	s.handle("DELETE /v1/qualifications/{qualification_id}/grants/{user_id}", s.requireAuth(s.handleRevokeGrant))
+	// --- wallet ---: the member's own trainings, for the app's qualifications page.
+	s.handle("GET /v1/me/qualifications", s.requireAuth(s.handleMyQualifications))
 
 	s.handle("POST /v1/reservations", s.requireAuth(s.idempotentInTxAuthed(s.handleCreateReservation)))
 	// A quote creates nothing: no Idempotency-Key.

@@ -211,3 +211,56 @@ func (svc *Service) Qualified(ctx context.Context, idb bun.IDB, userID, qualID s
 	}
 	return false, nil
 }
+
+// HeldQualification is a qualification a member holds now: its grant in
+// force and the machines it opens (those of its site, not retired, that
+// require it), for the member's own page.
+type HeldQualification struct {
+	Qualification Qualification
+	Grant         Grant
+	Machines      []Resource
+}
+
+// MyQualifications returns the qualifications p holds now (grants not
+// revoked, replaced or expired), by site then name, each with the machines
+// it lets p book. Only a person holds trainings: an API key is refused.
+func (svc *Service) MyQualifications(ctx context.Context, p *identity.Principal) ([]HeldQualification, error) {
+	if err := mayHoldQualifications(p); err != nil {
+		return nil, err
+	}
+	var gs []Grant
+	if err := svc.db.NewSelect().Model(&gs).
+		Where("user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", p.UserID, svc.now()).
+		Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list my grants: %w", err)
+	}
+	out := []HeldQualification{}
+	if len(gs) == 0 {
+		return out, nil
+	}
+	grantOf := map[string]Grant{}
+	ids := make([]string, 0, len(gs))
+	for _, g := range gs {
+		grantOf[g.QualificationID] = g
+		ids = append(ids, g.QualificationID)
+	}
+	var qs []Qualification
+	if err := svc.db.NewSelect().Model(&qs).Where("id IN (?)", bun.In(ids)).Order("site_id", "name", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list my qualifications: %w", err)
+	}
+	var rs []Resource
+	if err := svc.db.NewSelect().Model(&rs).Where("qualification_id IN (?) AND retired_at IS NULL", bun.In(ids)).
+		Order("name", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list qualified machines: %w", err)
+	}
+	for _, q := range qs {
+		h := HeldQualification{Qualification: q, Grant: grantOf[q.ID], Machines: []Resource{}}
+		for _, r := range rs {
+			if r.QualificationID != nil && *r.QualificationID == q.ID {
+				h.Machines = append(h.Machines, r)
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}

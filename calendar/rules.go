@@ -269,6 +269,19 @@ func mayGrant(p *identity.Principal) error {
 	return nil
 }
 
+// errNoOwnQualifications: trainings are held by people; an API key, which
+// is nobody, holds none.
+const errNoOwnQualifications errs.Refusal = "an API key holds no qualification"
+
+// mayHoldQualifications: a member lists their own trainings; an API key
+// has none to list.
+func mayHoldQualifications(p *identity.Principal) error {
+	if p == nil || p.IsAPIKey() {
+		return errNoOwnQualifications
+	}
+	return nil
+}
+
 // errNoOwnCalendar: an API key books for members, it has no bookings and
 // so no feed of its own.
 const errNoOwnCalendar errs.Refusal = "an API key has no calendar of its own"

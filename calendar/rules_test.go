@@ -333,3 +333,28 @@ func TestOwnsEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestMayHoldQualifications: a person lists the trainings they hold; an
+// API key, which is nobody, holds none, and is told so.
+func TestMayHoldQualifications(t *testing.T) {
+	tests := []struct {
+		name string
+		by   *identity.Principal
+		want string
+	}{
+		{"member", identitytest.Member(), "ok"},
+		{"manager here", identitytest.Manager("here"), "ok"},
+		{"admin", identitytest.Admin(), "ok"},
+		{"key with calendar:read", ruleKeyCalendar, "forbidden"},
+		{"key of another site", ruleKeyElsePlus, "forbidden"},
+		{"nobody", nil, "forbidden"},
+	}
+	for _, tt := range tests {
+		if got := outcome(mayHoldQualifications(tt.by)); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	if err := mayHoldQualifications(ruleKeyCalendar); err == nil || err.Error() != "an API key holds no qualification" {
+		t.Errorf("a key's trainings: %v", err)
+	}
+}

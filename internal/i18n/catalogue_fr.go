@@ -232,6 +232,7 @@ var french = map[string]string{
 	"a series is a member's booking":                                "une série est une réservation de membre",
 	"a training is granted by a person, not an API key":             "une formation est validée par une personne, pas par une clé d’API",
 	"an API key books on behalf of a member: name the user_id":      "une clé d’API réserve pour le compte d’un membre : indiquez le user_id",
+	"an API key holds no qualification":                             "une clé d’API ne détient aucune formation",
 	"an API key has no calendar of its own":                         "une clé d’API n’a pas d’agenda à elle",
 	"book at least %d minutes ahead":                                "réservez au moins %d minutes à l’avance",
 	"bookings open %d days ahead":                                   "les réservations ouvrent %d jours à l’avance",

@@ -42,3 +42,28 @@ export function redirectFor(route, me, here) {
       return null;
   }
 }
+
+// --- wallet ---
+// Plans and payments, invoices, credits, campaigns and trainings. The
+// invoices page links to credits, contributions and trainings (WalletNav),
+// so the main navigation gains two entries only. A campaign's page is
+// public: anyone may read it, members contribute.
+import Plans from './pages/plans.js';
+import InvoicesPage from './pages/invoices.js';
+import Credits from './pages/credits.js';
+import Campaign from './pages/campaign.js';
+import Contributions from './pages/contributions.js';
+import Qualifications from './pages/qualifications.js';
+import { PaymentSuccess, PaymentCancel } from './pages/payments.js';
+
+routes.push(
+  { path: '/plans', page: Plans, access: 'member', nav: 'nav.plans' },
+  { path: '/invoices', page: InvoicesPage, access: 'member', nav: 'nav.invoices' },
+  { path: '/credits', page: Credits, access: 'member' },
+  { path: '/contributions', page: Contributions, access: 'member' },
+  { path: '/qualifications', page: Qualifications, access: 'member' },
+  // Stripe Checkout's return pages (their absolute URLs go in each checkout).
+  { path: '/payments/success', page: PaymentSuccess, access: 'member' },
+  { path: '/payments/cancel', page: PaymentCancel, access: 'member' },
+  { path: '/campaigns/:id', page: Campaign, access: 'any' },
+);
