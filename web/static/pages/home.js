@@ -5,6 +5,7 @@ import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
 import { errorText } from '../lib/forms.js';
 import { formatDate, formatTimeRange, dayKey } from '../lib/format.js';
+import { Doors, Machines } from './access.js';
 
 // loadBookings reads the bookings not yet over, and the names and time
 // zones of their sites and resources: 1 + 1 + one call per site.
@@ -55,6 +56,8 @@ export default function Home() {
   return html`
     <${Page} title=${t('home.title', { name: me.name })} wide>
       ${!me.email_verified && html`<p class="alert alert--info">${t('home.unverified')} <a href="/account">${t('home.unverified.link')}</a></p>`}
+      <${Doors} />
+      ${state.data && html`<${Machines} bookings=${state.data.items} resources=${state.data.resources} />`}
       <h2>${t('home.bookings')}</h2>
       ${state.loading && html`<p role="status">${t('loading')}</p>`}
       ${state.error && html`<div class="alert alert--error" role="alert">${errorText(state.error, t)}</div>`}
