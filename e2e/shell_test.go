@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -77,5 +78,66 @@ func TestAccessWords(t *testing.T) {
 	}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// TestAccountExtras: on the account page the member signs another device
+// out, makes the calendar link (shown with its QR code, and working),
+// asks for a copy of their data, and deletes the account, the wrong
+// password first.
+func TestAccountExtras(t *testing.T) {
+	srv := startRelais(t)
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := "lea." + vp.name + "@example.org"
+			srv.register(t, "Léa", email, "une phrase pour Léa")
+			p := newPage(t, b, vp)
+			p.signIn(srv.URL, email, "une phrase pour Léa", "Léa")
+			// Another device: a client of the API.
+			other := srv.login(t, email, "une phrase pour Léa")
+			p.click("Mon compte")
+			p.waitHeading("Mon compte")
+
+			p.waitText("main .session .badge", "Cet appareil")
+			p.waitText("main .session__device", "Appareil inconnu")
+			p.click("Déconnecter")
+			p.waitText("[role=status][aria-live=polite]", "L’appareil est déconnecté.")
+			p.waitJS(`document.querySelectorAll("main .session").length === 1`, "one session left")
+			srv.call(t, "GET", "/v1/me", other, nil, http.StatusUnauthorized, nil)
+
+			p.click("Créer mon lien d’agenda")
+			p.waitJS(`(document.getElementById("feed-url") || {}).value !== undefined`, "the feed's link")
+			url := eval[string](p, `document.getElementById("feed-url").value`)
+			if !strings.HasPrefix(url, srv.URL+"/v1/calendar/") {
+				t.Fatalf("the feed link is %q", url)
+			}
+			p.waitJS(`(() => { const i = document.querySelector("main img.feed__qr"); return i && i.complete && i.naturalWidth > 0; })()`, "the QR code drawn")
+			if alt := eval[string](p, `document.querySelector("main img.feed__qr").alt`); alt == "" {
+				t.Error("the QR code has no text alternative")
+			}
+			res, err := http.Get(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("GET the feed link: %d", res.StatusCode)
+			}
+
+			p.click("Demander une copie de mes données")
+			p.waitText("[role=status][aria-live=polite]", "Votre copie est en préparation")
+			p.waitJS(`!!document.querySelector("main .export__status")`, "the export's status")
+			srv.call(t, "GET", "/v1/me/export", srv.login(t, email, "une phrase pour Léa"), nil, http.StatusOK, nil)
+
+			p.fill("Mot de passe", "pas la bonne phrase")
+			p.click("Supprimer définitivement mon compte")
+			p.waitJS(`!!document.getElementById("field-delete-password-error")`, "the password's error")
+			p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("field-delete-password").value = ""`))
+			p.fill("Mot de passe", "une phrase pour Léa")
+			p.click("Supprimer définitivement mon compte")
+			p.waitHeading("Se connecter")
+			srv.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": "une phrase pour Léa"}, http.StatusUnauthorized, nil)
+		})
 	}
 }
