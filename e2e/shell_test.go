@@ -4,6 +4,10 @@ package e2e
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
 	"strings"
 	"testing"
 
@@ -140,4 +144,88 @@ func TestAccountExtras(t *testing.T) {
 			srv.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": "une phrase pour Léa"}, http.StatusUnauthorized, nil)
 		})
 	}
+}
+
+// cuttable is a way to the server that can be cut, as a phone's network
+// in a lift: Chromium's offline emulation does not reach what the
+// service worker fetches, and the worker is what is tested.
+type cuttable struct {
+	URL  string
+	down atomic.Bool
+}
+
+func newCuttable(t *testing.T, target string) *cuttable {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cuttable{}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.down.Load() {
+			// No answer at all: the connection drops, as with no network.
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	c.URL = ts.URL
+	return c
+}
+
+// TestOfflineHome: after a visit, the home opens offline with the
+// bookings read then, and says so with their date; signing out leaves
+// nothing of the member in the browser's caches.
+func TestOfflineHome(t *testing.T) {
+	srv := startRelais(t, "--demo")
+	net := newCuttable(t, srv.URL)
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			net.down.Store(false)
+			p := newPage(t, b, vp)
+			p.signIn(net.URL, demoCamille, demoPassword, "Camille Martin")
+			// The worker, registered once signed in, takes the page.
+			p.waitJS(`!!navigator.serviceWorker.controller`, "the service worker")
+			if n := eval[int](p, `caches.keys().then((ks) => ks.filter((k) => k.startsWith("relais-shell-")).length)`); n != 1 {
+				t.Errorf("%d shell caches", n)
+			}
+			p.open(net.URL + "/")
+			p.waitText("main .booking__what", "Découpeuse laser")
+			p.waitJS(`caches.open("relais-data").then((c) => c.keys()).then((ks) => ks.length >= 3)`, "the home's reads kept")
+			kept := eval[[]string](p, `caches.open("relais-data").then((c) => c.keys()).then((ks) => ks.map((r) => new URL(r.url).pathname))`)
+			for _, k := range kept {
+				if k != "/v1/me" && k != "/v1/reservations" && k != "/v1/sites" && !strings.HasSuffix(k, "/resources") {
+					t.Errorf("the worker kept %s", k)
+				}
+			}
+
+			net.down.Store(true)
+			p.open(net.URL + "/")
+			p.waitText("main .booking__what", "Découpeuse laser")
+			p.waitText("main .alert--info", "Hors ligne — données du ")
+			if eval[bool](p, `!!document.querySelector("main .door__button, main .machine")`) {
+				t.Error("offline, the home offers to open a door or switch a machine")
+			}
+		})
+	}
+	// Signing out empties what was kept of the member.
+	t.Run("sign out", func(t *testing.T) {
+		net.down.Store(false)
+		p := newPage(t, b, viewports[0])
+		p.signIn(net.URL, demoCamille, demoPassword, "Camille Martin")
+		p.waitJS(`!!navigator.serviceWorker.controller`, "the service worker")
+		p.open(net.URL + "/account")
+		p.waitJS(`caches.open("relais-data").then((c) => c.keys()).then((ks) => ks.length >= 1)`, "the home's reads kept")
+		p.click("Se déconnecter")
+		p.waitHeading("Se connecter")
+		p.waitJS(`caches.keys().then((ks) => !ks.includes("relais-data"))`, "the member's data gone")
+	})
 }

@@ -157,4 +157,5 @@ export default {
   'shell.delete.hint': 'Your current password, to confirm.',
   'shell.delete.submit': 'Delete my account for good',
   'shell.delete.done': 'Your account is deleted.',
+  'shell.offline': ({ date, time }) => `Offline — data of ${date} at ${time}. It will be updated when the network is back.`,
 };

@@ -159,4 +159,5 @@ export default {
   'shell.delete.hint': 'Votre mot de passe actuel, pour confirmer.',
   'shell.delete.submit': 'Supprimer définitivement mon compte',
   'shell.delete.done': 'Votre compte est supprimé.',
+  'shell.offline': ({ date, time }) => `Hors ligne — données du ${date} à ${time}. Elles seront mises à jour au retour du réseau.`,
 };

@@ -82,7 +82,8 @@ export function Doors() {
   useEffect(() => {
     api.get('/v1/me/doors').then((data) => setState({ data }), (error) => setState({ error }));
   }, []);
-  if (state.loading) {
+  // Offline, no door can be opened: the home says it is offline.
+  if (state.loading || (state.error && state.error.status === 0)) {
     return null;
   }
   if (state.error) {
