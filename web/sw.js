@@ -26,7 +26,9 @@ function homeKey(url) {
   if (p === '/v1/reservations' && url.searchParams.get('status') === 'confirmed,held' && url.searchParams.has('from')) {
     return '/v1/reservations?upcoming';
   }
-  if (p === '/v1/sites' || /^\/v1\/sites\/[^/]+\/resources$/.test(p)) {
+  // The names and zones the home reads with its bookings (home.js's
+  // loadBookings), not the other reads of the same lists.
+  if ((p === '/v1/sites' || /^\/v1\/sites\/[^/]+\/resources$/.test(p)) && url.search === '?limit=200') {
     return p + url.search;
   }
   return null;

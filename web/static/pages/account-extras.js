@@ -9,17 +9,20 @@ import { ApiError } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { formatDate, formatTime } from '../lib/format.js';
 
-// Sessions have no site: their times are said in the zone of the
-// member's first site, Paris when they have none.
+// Sessions and exports have no site: their times are said in the zone
+// of the member's first site, Paris when they have none. One read per
+// member for the sections that need it.
+const zones = new Map();
+
 function useZone() {
-  const { api } = useApp();
+  const { api, me } = useApp();
   const [zone, setZone] = useState('Europe/Paris');
   useEffect(() => {
-    api.get('/v1/sites?limit=1').then((l) => {
-      if (l.items.length > 0 && l.items[0].timezone) {
-        setZone(l.items[0].timezone);
-      }
-    }, () => {});
+    if (!zones.has(me.id)) {
+      zones.set(me.id, api.get('/v1/sites?limit=1').then((l) => (l.items.length > 0 && l.items[0].timezone) || 'Europe/Paris',
+        () => 'Europe/Paris'));
+    }
+    zones.get(me.id).then(setZone);
   }, []);
   return zone;
 }
