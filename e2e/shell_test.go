@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -51,6 +52,50 @@ func TestDoorAndMachine(t *testing.T) {
 			p.click("Éteindre Découpeuse laser")
 			p.waitText("main .machine", "Éteinte")
 			p.waitText("[role=status][aria-live=polite]", "Découpeuse laser est éteinte")
+		})
+	}
+}
+
+// TestDoorShut: a member whose day pass is for tomorrow sees the
+// entrance without a button, and why, in words.
+func TestDoorShut(t *testing.T) {
+	srv := startRelais(t, "--demo")
+	admin := srv.login(t, "animatrice@demo.relais.test", demoPassword)
+	var sites struct{ Items []struct{ ID string } }
+	srv.call(t, "GET", "/v1/sites", admin, nil, http.StatusOK, &sites)
+	var plans struct {
+		Items []struct{ ID, Kind, Name string }
+	}
+	srv.call(t, "GET", "/v1/plans?site_id="+sites.Items[0].ID, admin, nil, http.StatusOK, &plans)
+	pass := ""
+	for _, pl := range plans.Items {
+		if pl.Kind == "day_pass" {
+			pass = pl.ID
+		}
+	}
+	if pass == "" {
+		t.Fatalf("the demo has no day pass: %+v", plans)
+	}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tomorrow := time.Now().In(paris).AddDate(0, 0, 1).Format("2006-01-02")
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := "noe." + vp.name + "@example.org"
+			id := srv.register(t, "Noé", email, "une phrase pour Noé")
+			srv.call(t, "POST", "/v1/sites/"+sites.Items[0].ID+"/payments", admin, map[string]any{"user_id": id, "plan_id": pass, "date": tomorrow,
+				"method": "cash", "amount_cents": 2500,
+				"buyer": map[string]any{"address": map[string]string{"line1": "3 rue des Lilas", "postal_code": "23000", "city": "Guéret", "country": "FR"}}},
+				http.StatusCreated, nil)
+			p := newPage(t, b, vp)
+			p.signIn(srv.URL, email, "une phrase pour Noé", "Noé")
+			p.waitText("main .doors-shut li", "Porte d'entrée (La Fabrique (démo))\u00a0: Vous n’avez ni abonnement ni pass valable maintenant dans ce lieu.")
+			if eval[bool](p, `!!document.querySelector("main .door__button")`) {
+				t.Error("a button for a door the member may not open")
+			}
 		})
 	}
 }
