@@ -123,6 +123,17 @@ func TestAccessibilityScan(t *testing.T) {
 			visit("member", "any")
 			p.open(srv.URL + "/no/such/page")
 			p.scan(axe, "not found, signed in")
+			// The states a first load does not show: the calendar link
+			// with its QR code, a door opened.
+			p.open(srv.URL + "/account")
+			p.click("Créer mon lien d’agenda")
+			p.waitJS(`!!document.querySelector("main img.feed__qr")`, "the QR code")
+			p.scan(axe, "/account, calendar link made")
+			p.open(srv.URL + "/")
+			p.waitJS(`!!document.querySelector("main .door__button")`, "the doors")
+			p.do(chromedp.Click(chromedp.JSPath(`document.querySelector("main .door__button")`)))
+			p.waitJS(`!!document.querySelector("main .door .alert")`, "the door's answer")
+			p.scan(axe, "/, a door opened")
 		})
 	}
 }

@@ -177,7 +177,27 @@ func TestAccountExtras(t *testing.T) {
 			p.click("Demander une copie de mes données")
 			p.waitText("[role=status][aria-live=polite]", "Votre copie est en préparation")
 			p.waitJS(`!!document.querySelector("main .export__status")`, "the export's status")
-			srv.call(t, "GET", "/v1/me/export", srv.login(t, email, "une phrase pour Léa"), nil, http.StatusOK, nil)
+			// The job prepares it; once ready, the page offers the ZIP.
+			token := srv.login(t, email, "une phrase pour Léa")
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				var exp struct{ Status string }
+				srv.call(t, "GET", "/v1/me/export", token, nil, http.StatusOK, &exp)
+				if exp.Status == "ready" {
+					break
+				}
+				if exp.Status == "failed" || time.Now().After(deadline) {
+					t.Fatalf("the export is %q", exp.Status)
+				}
+			}
+			if eval[bool](p, `!!document.querySelector("main .export__status + button")`) {
+				p.click("Vérifier si elle est prête")
+			}
+			p.waitText("main a", "Télécharger mes données (ZIP)")
+			got := eval[string](p, `fetch([...document.querySelectorAll("main a")].find((a) => a.textContent.includes("Télécharger")).href)
+				.then((r) => r.status + " " + r.headers.get("Content-Type"))`)
+			if got != "200 application/zip" {
+				t.Errorf("the download answers %s", got)
+			}
 
 			p.fill("Mot de passe", "pas la bonne phrase")
 			p.click("Supprimer définitivement mon compte")
