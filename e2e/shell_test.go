@@ -42,6 +42,8 @@ func TestDoorAndMachine(t *testing.T) {
 			p.waitText("[role=status][aria-live=polite]", "C’est ouvert")
 
 			p.waitText("main h2", "Mes machines")
+			// The machine's state is read first; then the button shows.
+			p.waitText("main .machine button", "Allumer Découpeuse laser")
 			p.click("Allumer Découpeuse laser")
 			p.waitText("main .machine .badge", "Allumée")
 			left := eval[string](p, `document.querySelector("main .machine [role=timer]").textContent`)
@@ -49,6 +51,7 @@ func TestDoorAndMachine(t *testing.T) {
 				t.Errorf("the countdown says %q", left)
 			}
 			p.waitText("[role=status][aria-live=polite]", "Découpeuse laser est allumée")
+			p.waitText("main .machine button", "Éteindre Découpeuse laser")
 			p.click("Éteindre Découpeuse laser")
 			p.waitText("main .machine", "Éteinte")
 			p.waitText("[role=status][aria-live=polite]", "Découpeuse laser est éteinte")
@@ -174,6 +177,7 @@ func TestAccountExtras(t *testing.T) {
 				t.Errorf("GET the feed link: %d", res.StatusCode)
 			}
 
+			p.waitText("main button", "Demander une copie de mes données")
 			p.click("Demander une copie de mes données")
 			p.waitText("[role=status][aria-live=polite]", "Votre copie est en préparation")
 			p.waitJS(`!!document.querySelector("main .export__status")`, "the export's status")
