@@ -7,6 +7,9 @@
 // and its operational routes, the app answers every other GET with its
 // files, or with index.html for the paths its router draws (history API),
 // so that a link mailed to PUBLIC_URL/verify-email?token=… opens the app.
+// Two answers are not plain files of static/: /sw.js, the service worker
+// (sw.js, with the release's version written in), and, with a tiers
+// lieu's brand (brand.go), /static/css/brand.css and its logo.
 package web
 
 import (
