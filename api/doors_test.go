@@ -222,6 +222,17 @@ func TestDoorsAndMachinesWithDevicesOverHTTP(t *testing.T) {
 	anne, _ = h.login("anne@example.fr", password)
 	bob, _ = h.login("bob@example.fr", password)
 
+	// The member's list offers the entrance once its lock is heard online
+	// (the presence is written just after it is heard).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		d := f.myDoors(t, anne)["Entrée"]
+		if d.MayOpen && d.Online && d.Reason == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the entrance never offered: %+v", d)
+		}
+	}
 	var out struct {
 		Granted, Confirmed bool
 		EventID            string `json:"event_id"`

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/qr"
 )
 
 // writeFeed sends an iCalendar feed, or 304 when the client already has it:
@@ -67,15 +69,24 @@ func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p
 	// request's Host: a client that sends "Host: evil.example" (or a proxy
 	// that passes it on) would otherwise have the member subscribe their
 	// calendar app to a feed URL that hands the token to evil.example.
-	var url any // null when no public address is configured
+	var url, svg any // null when no public address is configured
 	if s.PublicURL != "" {
 		url = s.PublicURL + path
+		// The same URL for a phone to scan: drawn here, since the app may
+		// use no QR library, and the secret must not travel in a GET's URL
+		// to be drawn elsewhere.
+		b, err := qr.SVG(s.PublicURL + path)
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("draw the feed URL's QR code: %w", err))
+			return
+		}
+		svg = string(b)
 	}
-	out := map[string]any{"url": url, "path": path, "created_at": time.Now().UTC()}
+	out := map[string]any{"url": url, "path": path, "qr_svg": svg, "created_at": time.Now().UTC()}
 	// The token is stored only hashed, never in the idempotency record: a
 	// replay says to rotate again rather than returning it.
 	if cw, ok := w.(*captureWriter); ok {
-		cw.replayBody, _ = json.Marshal(map[string]any{"url": nil, "path": nil, "created_at": out["created_at"]})
+		cw.replayBody, _ = json.Marshal(map[string]any{"url": nil, "path": nil, "qr_svg": nil, "created_at": out["created_at"]})
 	}
 	writeJSON(w, http.StatusCreated, out)
 }

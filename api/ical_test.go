@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/internal/qr"
 )
 
 func TestCalendarFeedsOverHTTP(t *testing.T) {
@@ -18,10 +19,17 @@ func TestCalendarFeedsOverHTTP(t *testing.T) {
 	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
 
 	usePublicURL(t, f.h, "https://relais.example.fr")
-	var tok struct{ URL, Path string }
+	var tok struct {
+		URL, Path string
+		QR        string `json:"qr_svg"`
+	}
 	f.h.do(req{method: "POST", path: "/v1/me/calendar-token", token: anne}).expect(t, http.StatusCreated).decode(t, &tok)
 	if tok.URL != "https://relais.example.fr"+tok.Path || !strings.HasPrefix(tok.Path, "/v1/calendar/") {
 		t.Fatalf("token = %+v", tok)
+	}
+	// The URL as a QR code, drawn by internal/qr (tested there).
+	if want, _ := qr.SVG(tok.URL); tok.QR != string(want) || !strings.HasPrefix(tok.QR, "<svg ") {
+		t.Errorf("qr_svg = %.80q…", tok.QR)
 	}
 	// No Authorization: the URL is the credential.
 	r := f.h.do(req{method: "GET", path: tok.Path}).expect(t, http.StatusOK)
@@ -63,9 +71,12 @@ func TestCalendarFeedsOverHTTP(t *testing.T) {
 	// With an Idempotency-Key, a replay does not show the token again.
 	key := map[string]string{"Idempotency-Key": "feed-1"}
 	f.h.do(req{method: "POST", path: "/v1/me/calendar-token", token: anne, headers: key}).expect(t, http.StatusCreated)
-	var replay struct{ URL *string }
+	var replay struct {
+		URL *string
+		QR  *string `json:"qr_svg"`
+	}
 	f.h.do(req{method: "POST", path: "/v1/me/calendar-token", token: anne, headers: key}).expect(t, http.StatusCreated).decode(t, &replay)
-	if replay.URL != nil {
+	if replay.URL != nil || replay.QR != nil {
 		t.Fatal("a replay shows the feed URL")
 	}
 }

@@ -123,6 +123,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/bridges/{bridge_id}", s.requireAuth(s.handleRetireBridge))
 	s.handle("POST /v1/bridges/{bridge_id}/secret", s.requireAuth(s.handleRotateBridgeSecret))
 
+	s.handle("GET /v1/me/doors", s.requireAuth(s.handleMyDoors))
 	s.handle("POST /v1/doors/{device_id}/unlock", s.requireAuth(s.idempotentAuthed(s.handleUnlock)))
 	s.handle("POST /v1/machines/{resource_id}/session", s.requireAuth(s.idempotentAuthed(s.handleStartSession)))
 	s.handle("GET /v1/machines/{resource_id}/session", s.requireAuth(s.handleGetSession))

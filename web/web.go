@@ -7,6 +7,9 @@
 // and its operational routes, the app answers every other GET with its
 // files, or with index.html for the paths its router draws (history API),
 // so that a link mailed to PUBLIC_URL/verify-email?token=… opens the app.
+// Two answers are not plain files of static/: /sw.js, the service worker
+// (sw.js, with the release's version written in), and, with a tiers
+// lieu's brand (brand.go), /static/css/brand.css and its logo.
 package web
 
 import (
@@ -15,16 +18,25 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
+	"sort"
 	"strings"
 	"time"
 )
 
 //go:embed static
 var static embed.FS
+
+// serviceWorker is the app's service worker, served at /sw.js (its scope
+// is the path it is served from: the whole app), with the release's
+// version and file list written in (see withRelease).
+//
+//go:embed sw.js
+var serviceWorker []byte
 
 // Policy is the Content-Security-Policy of every answer of the app: its own
 // scripts, styles and API only, no inline script or style, never framed.
@@ -55,6 +67,10 @@ type file struct {
 type App struct {
 	files map[string]*file // by URL path: "/static/app.js"
 	index *file
+	sw    *file // /sw.js
+	// Version is a hash of every file of the app: it names the service
+	// worker's cache, so that a release replaces the shell phones keep.
+	Version string
 }
 
 // New reads the embedded files.
@@ -86,7 +102,39 @@ func New() (*App, error) {
 	if a.index == nil {
 		return nil, fmt.Errorf("web: static/index.html is missing")
 	}
-	return a, nil
+	a.Version, err = a.withRelease()
+	return a, err
+}
+
+// withRelease builds /sw.js: the worker with the release's version (a
+// hash of the files' paths and tags, so any change to any file changes
+// it, and the browser installs the new worker) and the files it keeps for
+// offline use ("/" is index.html, which every page of the app is).
+func (a *App) withRelease() (string, error) {
+	paths := make([]string, 0, len(a.files)+1)
+	for p := range a.files {
+		if p != "/static/index.html" {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "%s %s\n", p, a.files[p].etag)
+	}
+	fmt.Fprintf(h, "/ %s\n", a.index.etag)
+	version := base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
+	list, err := json.Marshal(append([]string{"/"}, paths...))
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Contains(serviceWorker, []byte("'__RELAIS_VERSION__'")) || !bytes.Contains(serviceWorker, []byte("__RELAIS_FILES__;")) {
+		return "", fmt.Errorf("web: sw.js lacks its markers")
+	}
+	b := bytes.Replace(serviceWorker, []byte("__RELAIS_VERSION__"), []byte(version), 1)
+	b = bytes.Replace(b, []byte("__RELAIS_FILES__"), list, 1)
+	a.sw, err = newFile(contentTypes[".js"], b)
+	return version, err
 }
 
 func newFile(ct string, b []byte) (*file, error) {
@@ -139,6 +187,9 @@ func isAPIPath(p string) bool {
 // included. A missing file under /static/ is a plain 404, not the page.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := a.files[r.URL.Path]
+	if r.URL.Path == "/sw.js" {
+		f = a.sw
+	}
 	switch {
 	case f == a.index || f == nil && !strings.HasPrefix(r.URL.Path, "/static/"):
 		f = a.index

@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -63,6 +65,9 @@ func TestHandlerRoutes(t *testing.T) {
 		{"an app path is the app", "GET", "/account", 200, "text/html; charset=utf-8", string(index)},
 		{"the verification link's target", "GET", "/verify-email?token=abc", 200, "text/html; charset=utf-8", string(index)},
 		{"the reset link's target", "GET", "/reset-password?token=abc", 200, "text/html; charset=utf-8", string(index)},
+		{"the export mail's target", "GET", "/account/export", 200, "text/html; charset=utf-8", string(index)},
+		{"the service worker, at the root", "GET", "/sw.js", 200, "text/javascript; charset=utf-8", ""},
+		{"the default brand", "GET", "/static/css/brand.css", 200, "text/css; charset=utf-8", ""},
 		{"an unknown app path is the app (its own not-found page)", "GET", "/no/such/page", 200, "text/html; charset=utf-8", string(index)},
 		{"HEAD of an app path", "HEAD", "/sign-in", 200, "text/html; charset=utf-8", ""},
 		{"the script", "GET", "/static/app.js", 200, "text/javascript; charset=utf-8", ""},
@@ -223,6 +228,81 @@ func TestModulesPreloaded(t *testing.T) {
 	for p := range preloaded {
 		if a.files[p] == nil {
 			t.Errorf("index.html preloads %s, which is not there", p)
+		}
+	}
+}
+
+// --- shell ---
+
+// TestServiceWorker: /sw.js is served from the root (its scope is the
+// whole app), carries the release's version and the shell's files, and
+// another file makes another version (a new worker, a new cache).
+func TestServiceWorker(t *testing.T) {
+	a, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler(fakeAPI)
+	res := get(t, h, "GET", "/sw.js", nil)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" || res.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("GET /sw.js: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
+	}
+	if res.Header.Get("Content-Security-Policy") != Policy {
+		t.Error("/sw.js without the policy")
+	}
+	sw := body(t, res)
+	if strings.Contains(sw, "__RELAIS_") {
+		t.Error("a marker is left in /sw.js")
+	}
+	if a.Version == "" || !strings.Contains(sw, "const VERSION = '"+a.Version+"';") {
+		t.Errorf("/sw.js does not carry the version %q", a.Version)
+	}
+	for _, want := range []string{`"/"`, `"/static/app.js"`, `"/static/icons/icon-192.png"`, `"/static/manifest.webmanifest"`} {
+		if !strings.Contains(sw, want) {
+			t.Errorf("/sw.js does not keep %s", want)
+		}
+	}
+	if strings.Contains(sw, `"/static/index.html"`) {
+		t.Error("/sw.js keeps index.html under its file name rather than /")
+	}
+	if get(t, h, "GET", "/static/sw.js", nil).StatusCode != 404 {
+		t.Error("the worker is served under /static/ too, with a narrower scope")
+	}
+
+	// Any changed file, another version.
+	before := a.Version
+	f := *a.files["/static/app.js"]
+	f.etag = `"changed"`
+	a.files["/static/app.js"] = &f
+	after, err := a.withRelease()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after == before {
+		t.Error("a changed file keeps the version")
+	}
+}
+
+// TestIcons: the manifest's icons are there, PNGs of their stated size.
+func TestIcons(t *testing.T) {
+	h := newHandler(t)
+	for _, size := range []int{192, 512} {
+		res := get(t, h, "GET", fmt.Sprintf("/static/icons/icon-%d.png", size), nil)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("icon %d: %d %q", size, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		cfg, err := png.DecodeConfig(res.Body)
+		if err != nil || cfg.Width != size || cfg.Height != size {
+			t.Errorf("icon %d: %dx%d, %v", size, cfg.Width, cfg.Height, err)
+		}
+	}
+	m, err := static.ReadFile("static/manifest.webmanifest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"/static/icons/icon-192.png", "sizes": "192x192"`, `"/static/icons/icon-512.png", "sizes": "512x512"`} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("the manifest lacks %s", want)
 		}
 	}
 }

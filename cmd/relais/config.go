@@ -49,6 +49,8 @@ type config struct {
 	SMTPURL   string
 	MailFrom  string
 	PublicURL string
+	// BrandDir holds a tiers lieu's brand.css (colours) and logo.png.
+	BrandDir string
 	// DefaultLanguage is the API's language when a request names neither
 	// French nor English and no member's preference applies.
 	DefaultLanguage string

@@ -181,6 +181,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if c.BrandDir != "" {
+		if err := app.UseBrand(c.BrandDir); err != nil {
+			return err
+		}
+	}
 	ln, err := listen(c.HTTPAddr)
 	if err != nil {
 		return err

@@ -45,6 +45,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "SMTP relay for the mail relais sends (email verification, bookings and reminders): smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; unset, mails are written to the log")
 	fs.StringVar(&c.MailFrom, "mail-from", "Relais <relais@localhost>", "sender of the mail relais sends, and the organizer of the booking invitations it mails")
 	fs.StringVar(&c.PublicURL, "public-url", "", "address where members reach Relais (its app and its API); verification mails link to PUBLIC_URL/verify-email?token=…, waiting-list offers to PUBLIC_URL/waitlist/{id}, unsubscribe links are PUBLIC_URL/v1/unsubscribe?token=… and calendar feeds PUBLIC_URL/v1/calendar/….ics")
+	fs.StringVar(&c.BrandDir, "brand-dir", "", "a folder with the tiers lieu's brand.css (its colours: lines \"--brand: #rrggbb;\" of static/css/theme.css's names) and logo.png (optional, the header's mark), checked at start")
 	fs.StringVar(&c.DefaultLanguage, "default-language", "fr", "language of the API's error messages (fr or en) when a request's Accept-Language names neither and it comes from no member")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", "", "Stripe secret key (sk_…); without it online checkout answers 503 and on-site payments still work")
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret (whsec_…) of the Stripe webhook endpoint")

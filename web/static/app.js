@@ -8,6 +8,7 @@ import { useLocation, matchRoute, navigate, interceptLinks } from './lib/router.
 import { safeNext } from './lib/page.js';
 import { routes, redirectFor } from './routes.js';
 import NotFound from './pages/notfound.js';
+import { registerServiceWorker, clearOfflineData } from './lib/offline.js';
 
 function Redirect({ to }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -56,7 +57,7 @@ function App() {
   const [announcement, setAnnouncement] = useState('');
   const langRef = useMemo(() => ({ current: lang }), []);
   langRef.current = lang;
-  const api = useMemo(() => createClient({ lang: () => langRef.current, onSignedOut: () => setMeState(null) }), []);
+  const api = useMemo(() => createClient({ lang: () => langRef.current, onSignedOut: () => { setMeState(null); clearOfflineData(); } }), []);
 
   const setMe = useCallback((m) => {
     setMeState(m);
@@ -79,6 +80,12 @@ function App() {
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
+  useEffect(() => {
+    // Offline reading, for members only: nothing is kept for a visitor.
+    if (me) {
+      registerServiceWorker();
+    }
+  }, [Boolean(me)]);
 
   const ctx = {
     lang,
@@ -97,7 +104,10 @@ function App() {
       await refreshMe();
       navigate(safeNext(next), { replace: true });
     },
-    signedOut: () => setMeState(null),
+    signedOut: () => {
+      setMeState(null);
+      clearOfflineData();
+    },
     changeLanguage: async (l) => {
       setLang(l);
       rememberLanguage(l);

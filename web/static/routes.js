@@ -19,6 +19,10 @@ export const routes = [
   // The targets of mailed links (identity builds them from PUBLIC_URL).
   { path: '/verify-email', page: VerifyEmail, access: 'any' },
   { path: '/reset-password', page: ResetPassword, access: 'any' },
+  // --- shell ---
+  // The export's ready mail links to PUBLIC_URL/account/export: the
+  // account page, whose "My data" section downloads it.
+  { path: '/account/export', page: Account, access: 'member' },
 ];
 
 // isManager: who will see the console's pages.

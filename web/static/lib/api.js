@@ -42,6 +42,14 @@ export function newKey() {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+let servedOffline = null;
+
+// offlineSince: when the last answer was read, if it came from the
+// service worker's copy (offline), else null.
+export function offlineSince() {
+  return servedOffline;
+}
+
 // createClient returns the app's client. lang() is the language to ask
 // for; onSignedOut() is called when the session is over (refresh refused).
 export function createClient({ lang, onSignedOut }) {
@@ -103,6 +111,8 @@ export function createClient({ lang, onSignedOut }) {
       }
       throw new ApiError(res.status, problem);
     }
+    // The service worker answers a kept copy offline, saying since when.
+    servedOffline = res.headers.get('X-Relais-Offline') || null;
     // 204, and the 202 of a mail queued, have no body.
     const text = await res.text();
     return text ? JSON.parse(text) : null;

@@ -7,6 +7,7 @@ import { Page } from '../lib/page.js';
 import { Field, FormError, useSubmit, errorText } from '../lib/forms.js';
 import { navigate } from '../lib/router.js';
 import { translator } from '../lib/i18n.js';
+import { Sessions, CalendarFeed, DataExport, DeleteAccount } from './account-extras.js';
 
 function Profile() {
   const { t, api, me, setMe, announce } = useApp();
@@ -93,6 +94,10 @@ export default function Account() {
         <${Profile} />
         <${Address} />
         <${SignOut} />
+        <${Sessions} />
+        <${CalendarFeed} />
+        <${DataExport} />
+        <${DeleteAccount} />
       </div>
     <//>`;
 }

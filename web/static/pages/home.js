@@ -4,7 +4,9 @@ import { html, useState, useEffect } from '../lib/ui.js';
 import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
 import { errorText } from '../lib/forms.js';
-import { formatDate, formatTimeRange, dayKey } from '../lib/format.js';
+import { formatDate, formatTime, formatTimeRange, dayKey } from '../lib/format.js';
+import { Doors, Machines } from './access.js';
+import { offlineSince } from '../lib/api.js';
 
 // loadBookings reads the bookings not yet over, and the names and time
 // zones of their sites and resources: 1 + 1 + one call per site.
@@ -49,12 +51,18 @@ export default function Home() {
   const { t, lang, api, me } = useApp();
   const [state, setState] = useState({ loading: true });
   useEffect(() => {
-    loadBookings(api).then((data) => setState({ data }), (error) => setState({ error }));
+    loadBookings(api).then((data) => setState({ data, offline: offlineSince() }), (error) => setState({ error }));
   }, []);
   const zoneOf = (r) => (state.data.sites[r.site_id] || {}).timezone || 'Europe/Paris';
   return html`
     <${Page} title=${t('home.title', { name: me.name })} wide>
       ${!me.email_verified && html`<p class="alert alert--info">${t('home.unverified')} <a href="/account">${t('home.unverified.link')}</a></p>`}
+      ${state.offline && html`<p class="alert alert--info" role="status">${t('shell.offline', {
+        date: formatDate(state.offline, lang, Object.values(state.data.sites)[0]?.timezone || 'Europe/Paris'),
+        time: formatTime(state.offline, lang, Object.values(state.data.sites)[0]?.timezone || 'Europe/Paris'),
+      })}</p>`}
+      ${!state.offline && html`<${Doors} />`}
+      ${state.data && !state.offline && html`<${Machines} bookings=${state.data.items} resources=${state.data.resources} />`}
       <h2>${t('home.bookings')}</h2>
       ${state.loading && html`<p role="status">${t('loading')}</p>`}
       ${state.error && html`<div class="alert alert--error" role="alert">${errorText(state.error, t)}</div>`}
