@@ -189,6 +189,16 @@ func (s *Server) handleListAteliers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
+// handleAteliersFeed is the public agenda as iCalendar.
+func (s *Server) handleAteliersFeed(w http.ResponseWriter, r *http.Request) {
+	f, err := s.Ateliers.AgendaFeed(r.Context(), r.PathValue("site_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeFeed(w, r, f)
+}
+
 func (s *Server) handleGetAtelier(w http.ResponseWriter, r *http.Request) {
 	a, err := s.Ateliers.Get(r.Context(), identity.PrincipalFrom(r.Context()), r.PathValue("atelier_id"))
 	if err != nil {

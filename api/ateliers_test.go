@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-ical"
 )
 
 type atelierOut struct {
@@ -267,4 +270,41 @@ func TestAtelierRegistrationRace(t *testing.T) {
 	if got.Sessions[0].SeatsLeft != 0 || got.Sessions[0].Waitlisted != 20 {
 		t.Fatalf("the session says %+v", got.Sessions[0])
 	}
+}
+
+// The public agenda as iCalendar: each session of the public ateliers,
+// a cancelled one marked so, nothing of the invitation-only ones; it
+// parses with go-ical, and If-None-Match answers 304.
+func TestAteliersFeed(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	h := f.h
+	a := f.newAtelier(t, map[string]any{"title": "Café numérique", "description": "Vos questions,\nnos réponses.", "resource_ids": []string{}},
+		[2]string{"2026-03-03T14:00", "2026-03-03T16:00"}, [2]string{"2026-03-10T14:00", "2026-03-10T16:00"})
+	f.newAtelier(t, map[string]any{"title": "Réunion privée", "audience": "invitation", "resource_ids": []string{}}, [2]string{"2026-03-04T14:00", "2026-03-04T15:00"})
+	h.do(req{method: "POST", path: "/v1/ateliers/" + a.ID + "/sessions/" + a.Sessions[1].ID + "/cancel", token: f.manager}).expect(t, http.StatusOK)
+
+	r := h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/ateliers.ics"}).expect(t, http.StatusOK)
+	cal, err := ical.NewDecoder(bytes.NewReader(r.Body)).Decode()
+	if err != nil {
+		t.Fatalf("the feed does not parse: %v\n%s", err, r.Body)
+	}
+	status := map[string]string{}
+	for _, ev := range cal.Events() {
+		summary, _ := ev.Props.Text(ical.PropSummary)
+		st, _ := ev.Props.Text(ical.PropStatus)
+		uid, _ := ev.Props.Text(ical.PropUID)
+		if summary != "Café numérique" {
+			t.Errorf("event %q in the public feed", summary)
+		}
+		status[uid] = st
+		if desc, _ := ev.Props.Text(ical.PropDescription); desc != "Vos questions,\nnos réponses." {
+			t.Errorf("description %q", desc)
+		}
+	}
+	if len(status) != 2 || status[a.Sessions[0].ID+"@relais-atelier"] != "CONFIRMED" || status[a.Sessions[1].ID+"@relais-atelier"] != "CANCELLED" {
+		t.Fatalf("events: %v", status)
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/ateliers.ics", headers: map[string]string{"If-None-Match": r.Header.Get("ETag")}}).
+		expect(t, http.StatusNotModified)
 }

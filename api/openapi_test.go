@@ -149,6 +149,7 @@ func TestOpenAPIOperationsAreDocumented(t *testing.T) {
 		"GET /v1/archives/public-key": true,
 		// The ateliers' agenda is public: a town's website links to it.
 		"GET /v1/atelier-categories": true, "GET /v1/sites/{site_id}/ateliers": true, "GET /v1/ateliers/{atelier_id}": true,
+		"GET /v1/sites/{site_id}/ateliers.ics": true,
 	}
 	ops := specOperations(doc)
 	names := make([]string, 0, len(ops))

@@ -160,6 +160,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/atelier-categories", s.handleListAtelierCategories)
 	s.handle("POST /v1/atelier-categories", s.requireAuth(s.idempotentAuthed(s.handleCreateAtelierCategory)))
 	s.handle("GET /v1/sites/{site_id}/ateliers", s.handleListAteliers)
+	s.handle("GET /v1/sites/{site_id}/ateliers.ics", s.handleAteliersFeed)
 	s.handle("POST /v1/sites/{site_id}/ateliers", s.requireAuth(s.idempotentAuthed(s.handleCreateAtelier)))
 	s.handle("GET /v1/ateliers/{atelier_id}", s.handleGetAtelier)
 	s.handle("POST /v1/ateliers/{atelier_id}/sessions/{session_id}/cancel", s.requireAuth(s.handleCancelAtelierSession))

@@ -121,7 +121,7 @@ func (s *Service) addSession(ctx context.Context, tx bun.Tx, p *identity.Princip
 // check validates in and builds the atelier and its sessions.
 func (s *Service) check(site *calendar.Site, in NewAtelier) (*Atelier, []Session, error) {
 	var v errs.Validator
-	title, desc := strings.TrimSpace(in.Title), strings.TrimSpace(in.Description)
+	title, desc := strings.TrimSpace(in.Title), strings.TrimSpace(strings.ReplaceAll(in.Description, "\r\n", "\n"))
 	v.Check(title != "", "title", "is required")
 	v.Check(utf8.RuneCountInString(title) <= MaxTitle, "title", "must be at most %d characters", MaxTitle)
 	v.Check(utf8.RuneCountInString(desc) <= MaxDesc, "description", "must be at most %d characters", MaxDesc)

@@ -46,6 +46,11 @@ func (s *Service) List(ctx context.Context, p *identity.Principal, siteID string
 	if !to.After(from) || to.Sub(from) > MaxAgendaDays*24*time.Hour {
 		return nil, errs.Invalid("to", "must be after from, at most %d days later", MaxAgendaDays)
 	}
+	return s.list(ctx, p, siteID, from, to)
+}
+
+// list is List without its bounds (the feed's window is its own).
+func (s *Service) list(ctx context.Context, p *identity.Principal, siteID string, from, to time.Time) ([]*Atelier, error) {
 	q := s.db.NewSelect().Model((*Atelier)(nil)).Where("site_id = ? AND status = ?", siteID, "active").
 		Where("id IN (SELECT atelier_id FROM atelier_sessions WHERE starts_at < ? AND ends_at > ?)", to, from)
 	if p == nil || !(p.IsSystem() || (!p.IsAPIKey() && p.ManagesSite(siteID))) {
