@@ -9,6 +9,9 @@ import VerifyEmail from './pages/verify.js';
 import ForgotPassword from './pages/forgot.js';
 import ResetPassword from './pages/reset.js';
 import Account from './pages/account.js';
+// --- book ---
+import Book from './pages/book.js';
+import Bookings from './pages/bookings.js';
 
 export const routes = [
   { path: '/', page: Home, access: 'member', nav: 'nav.home' },
@@ -19,6 +22,9 @@ export const routes = [
   // The targets of mailed links (identity builds them from PUBLIC_URL).
   { path: '/verify-email', page: VerifyEmail, access: 'any' },
   { path: '/reset-password', page: ResetPassword, access: 'any' },
+  // --- book ---
+  { path: '/book', page: Book, access: 'member', nav: 'nav.book' },
+  { path: '/bookings', page: Bookings, access: 'member', nav: 'nav.bookings' },
 ];
 
 // isManager: who will see the console's pages.

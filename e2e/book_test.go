@@ -1,0 +1,384 @@
+//go:build browser
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// bookWorld is a site in Paris open 08:00–20:00 every day, with one desk,
+// and two plans: one with 600 included minutes of desk a month, one with
+// desks included without limit.
+type bookWorld struct {
+	srv                 *relais
+	admin               string
+	site, desk          string
+	allowance, unlimite string
+	tomorrow            time.Time // in Paris
+}
+
+func newBookWorld(t *testing.T) *bookWorld {
+	t.Helper()
+	srv := startRelais(t, "--admin-email", "admin@example.org", "--admin-password", "la phrase de l’administratrice")
+	w := &bookWorld{srv: srv, admin: srv.login(t, "admin@example.org", "la phrase de l’administratrice")}
+	hours := map[string]any{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		hours[d] = [][]string{{"08:00", "20:00"}}
+	}
+	var site struct{ ID string }
+	srv.call(t, "POST", "/v1/sites", w.admin, map[string]any{
+		"name": "La Fabrique", "timezone": "Europe/Paris", "opening_hours": hours,
+		"address": map[string]any{"line1": "1 rue de la Paix", "postal_code": "75002", "city": "Paris", "country": "FR"},
+		"legal": map[string]any{"company_name": "SCIC La Fabrique", "legal_form": "SCIC SAS",
+			"siren": "732829320", "siret": "73282932000074", "vat_number": "FR44732829320"},
+	}, http.StatusCreated, &site)
+	w.site = site.ID
+	var desk struct{ ID string }
+	srv.call(t, "POST", "/v1/sites/"+site.ID+"/resources", w.admin, map[string]any{"kind": "desk", "name": "Bureau 3"}, http.StatusCreated, &desk)
+	w.desk = desk.ID
+	var plan struct{ ID string }
+	srv.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": site.ID, "kind": "membership", "name": "Nomade", "price_cents": 9000,
+		"includes": map[string]any{"allowances": []map[string]any{{"resource_kind": "desk", "minutes_per_period": 600}}}}, http.StatusCreated, &plan)
+	w.allowance = plan.ID
+	srv.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": site.ID, "kind": "membership", "name": "Résident", "price_cents": 30000,
+		"includes": map[string]any{"resource_kinds": []string{"desk"}}}, http.StatusCreated, &plan)
+	w.unlimite = plan.ID
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.tomorrow = time.Now().In(paris).AddDate(0, 0, 1)
+	return w
+}
+
+// member makes an account with the plan (none when empty), and returns
+// its id and an access token.
+func (w *bookWorld) member(t *testing.T, name, email, plan string) (string, string) {
+	t.Helper()
+	id := w.srv.register(t, name, email, "une phrase pour "+name)
+	if plan != "" {
+		w.srv.call(t, "POST", "/v1/sites/"+w.site+"/payments", w.admin, map[string]any{"user_id": id, "plan_id": plan, "method": "cash", "amount_cents": 9000,
+			"buyer": map[string]any{"address": map[string]string{"line1": "3 rue des Lilas", "postal_code": "75011", "city": "Paris", "country": "FR"}}},
+			http.StatusCreated, nil)
+	}
+	return id, w.srv.login(t, email, "une phrase pour "+name)
+}
+
+// at is a local time of the site, days after tomorrow.
+func (w *bookWorld) at(days, hour int) string {
+	return fmt.Sprintf("%sT%02d:00", w.tomorrow.AddDate(0, 0, days).Format("2006-01-02"), hour)
+}
+
+// slotName is what a screen reader says of a slot of the desk.
+func slotName(from, to int, state string) string {
+	return fmt.Sprintf("Bureau 3, de %d\u00a0h\u00a000 à %d\u00a0h\u00a000, %s", from, to, state)
+}
+
+// clickNamed clicks the element whose accessible name (aria-label) is name.
+func (p *page) clickNamed(name string) {
+	p.t.Helper()
+	sel := fmt.Sprintf(`document.querySelector('[aria-label=' + JSON.stringify(%q) + ']')`, name)
+	p.waitJS(sel+` !== null`, "a control named "+name)
+	p.do(chromedp.Click(chromedp.JSPath(sel)))
+}
+
+// choose picks the option showing text in the select labelled label.
+func (p *page) choose(label, text string) {
+	p.t.Helper()
+	ok := eval[bool](p, fmt.Sprintf(`(() => {
+		const l = [...document.querySelectorAll("label")].find((l) => l.textContent === %q);
+		const s = l && document.getElementById(l.htmlFor);
+		const o = s && [...s.options].find((o) => o.textContent === %q);
+		if (!o) return false;
+		s.value = o.value;
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`, label, text))
+	if !ok {
+		p.t.Fatalf("no option %q in the field %q\nthe page shows:\n%s", text, label, p.text())
+	}
+}
+
+// setValue replaces the value of the input labelled label.
+func (p *page) setValue(label, value string) {
+	p.t.Helper()
+	ok := eval[bool](p, fmt.Sprintf(`(() => {
+		const l = [...document.querySelectorAll("label")].find((l) => l.textContent === %q);
+		const i = l && document.getElementById(l.htmlFor);
+		if (!i) return false;
+		i.value = %q;
+		i.dispatchEvent(new Event("input", {bubbles: true}));
+		return true;
+	})()`, label, value))
+	if !ok {
+		p.t.Fatalf("no field %q\nthe page shows:\n%s", label, p.text())
+	}
+}
+
+// tap waits for an enabled button or link whose text is text, and
+// clicks it.
+func (p *page) tap(text string) {
+	p.t.Helper()
+	p.waitJS(fmt.Sprintf(`[...document.querySelectorAll("main button, main a, header button, nav a")].some((e) => e.textContent.trim() === %q && !e.disabled)`, text),
+		fmt.Sprintf("something to click saying %q", text))
+	p.click(text)
+}
+
+// openBook opens the booking page on tomorrow.
+func (p *page) openBook() {
+	p.t.Helper()
+	p.tap("Réserver")
+	p.waitHeading("Réserver")
+	p.tap("Jour suivant")
+}
+
+// TestBookMoveCancel: a member books a desk seeing first what it takes of
+// the month's included time, finds it in My bookings, moves it (quoted
+// again: the old hour given back) and cancels it, told first that the
+// minutes come back. Hours are the site's (Paris), the phone in New York.
+func TestBookMoveCancel(t *testing.T) {
+	w := newBookWorld(t)
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := fmt.Sprintf("alice.%s@example.org", vp.name)
+			_, token := w.member(t, "Alice", email, w.allowance)
+			p := newPage(t, b, vp)
+			p.timezone("America/New_York")
+			p.signIn(w.srv.URL, email, "une phrase pour Alice", "Alice")
+			p.openBook()
+			p.clickNamed(slotName(10, 11, "libre"))
+			p.waitText("main .panel h2", "Réserver Bureau 3")
+			p.waitText("main .quote__price", "Utilise 60\u00a0minutes de votre temps inclus (il vous en restera 540).")
+			p.waitText("main .quote", "Annulation sans frais jusqu’au")
+			p.tap("Confirmer la réservation")
+			p.waitText("main .alert--success", "C’est réservé\u00a0: Bureau 3")
+			p.waitText("main .alert--success", "10\u00a0h\u00a000\u00a0– 11\u00a0h\u00a000")
+			// The slot is busy now.
+			p.waitJS(fmt.Sprintf(`document.querySelector('[aria-label=' + JSON.stringify(%q) + ']') !== null`, slotName(10, 11, "occupé")), "the slot busy")
+
+			p.tap("Voir mes réservations")
+			p.waitHeading("Mes réservations")
+			p.waitText("main .booking__time", "10\u00a0h\u00a000\u00a0– 11\u00a0h\u00a000")
+			p.waitText("main .booking__what", "Bureau 3")
+
+			p.tap("Déplacer")
+			p.choose("Début", "14\u00a0h\u00a000")
+			p.choose("Fin", "15\u00a0h\u00a000")
+			p.waitText("main .booking__panel .quote__price", "Utilise 60\u00a0minutes de votre temps inclus (il vous en restera 540).")
+			p.tap("Confirmer le déplacement")
+			p.waitText("main .alert--success", "Réservation déplacée")
+			p.waitText("main .booking__time", "14\u00a0h\u00a000\u00a0– 15\u00a0h\u00a000")
+
+			p.tap("Annuler")
+			p.waitText("main .refund", "Annulation sans frais jusqu’au")
+			p.waitText("main .refund", "60\u00a0minutes de temps inclus vous seront rendues.")
+			p.tap("Confirmer l’annulation")
+			p.waitText("main .alert--success", "Réservation annulée.")
+			var list struct {
+				Items []struct{ Status, Start string }
+			}
+			w.srv.call(t, "GET", "/v1/reservations", token, nil, http.StatusOK, &list)
+			if len(list.Items) != 1 || list.Items[0].Status != "cancelled" {
+				t.Fatalf("the member's reservations: %+v", list.Items)
+			}
+			if !strings.Contains(list.Items[0].Start, "T13:00:00Z") && !strings.Contains(list.Items[0].Start, "T12:00:00Z") {
+				t.Errorf("moved to %s, want 14:00 in Paris", list.Items[0].Start)
+			}
+		})
+	}
+}
+
+// TestBookRefusedInWords: without a membership the quote says why in a
+// sentence, and the booking cannot be confirmed.
+func TestBookRefusedInWords(t *testing.T) {
+	w := newBookWorld(t)
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := fmt.Sprintf("bruno.%s@example.org", vp.name)
+			w.member(t, "Bruno", email, "")
+			p := newPage(t, b, vp)
+			p.signIn(w.srv.URL, email, "une phrase pour Bruno", "Bruno")
+			p.openBook()
+			p.clickNamed(slotName(9, 10, "libre"))
+			p.waitText("main .quote__refusal", "Il vous faut un abonnement, un pass ou un carnet sur ce lieu pour réserver.")
+			if !eval[bool](p, `[...document.querySelectorAll("main button")].find((b) => b.textContent === "Confirmer la réservation").disabled`) {
+				t.Error("a refused booking can be confirmed")
+			}
+			if txt := p.text(); strings.Contains(txt, "membership_required") {
+				t.Errorf("the page shows a raw code:\n%s", txt)
+			}
+		})
+	}
+}
+
+// TestBookRecurringWithAConflict: a weekly booking three times, the second
+// week taken by someone else: the quote shows which date conflicts; the
+// member books the free dates only.
+func TestBookRecurringWithAConflict(t *testing.T) {
+	w := newBookWorld(t)
+	b := browser(t)
+	_, other := w.member(t, "Olga", "olga@example.org", w.unlimite)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := fmt.Sprintf("chloe.%s@example.org", vp.name)
+			_, token := w.member(t, "Chloé", email, w.unlimite)
+			// Each viewport its own hours: the first books 14:00.
+			hour := 14
+			if vp.name == "desktop" {
+				hour = 16
+			}
+			p := newPage(t, b, vp)
+			p.signIn(w.srv.URL, email, "une phrase pour Chloé", "Chloé")
+			p.openBook()
+			p.clickNamed(slotName(hour, hour+1, "libre"))
+			p.waitText("main .quote__price", "Inclus dans votre abonnement.")
+			// Week two is taken by Olga, now.
+			w.srv.call(t, "POST", "/v1/reservations", other, map[string]any{"resource_id": w.desk, "start": w.at(7, hour), "end": w.at(7, hour+1)}, http.StatusCreated, nil)
+			p.tap("Répéter cette réservation")
+			p.setValue("Nombre de fois", "3")
+			p.waitText("main .quote__summary", "2 dates sur 3 sont libres.")
+			p.waitText("main .occurrence--conflict", "Ce créneau est déjà pris.")
+			p.tap("Réserver seulement les dates libres")
+			p.waitJS(`![...document.querySelectorAll("main button")].find((b) => b.textContent === "Confirmer les réservations").disabled`, "the confirmation allowed")
+			p.tap("Confirmer les réservations")
+			p.waitText("main .alert--success", "C’est réservé\u00a0: 2\u00a0réservations.")
+			p.waitText("main .alert--success", "1 date n’a pas pu être réservée.")
+			var list struct {
+				Items []struct {
+					Status   string
+					SeriesID *string `json:"series_id"`
+				}
+			}
+			w.srv.call(t, "GET", "/v1/reservations?status=confirmed", token, nil, http.StatusOK, &list)
+			if len(list.Items) != 2 || list.Items[0].SeriesID == nil {
+				t.Fatalf("the member's reservations: %+v", list.Items)
+			}
+			p.tap("Voir mes réservations")
+			p.waitHeading("Mes réservations")
+			p.waitText("main .badge", "Réservation répétée")
+			p.tap("Annuler toute la série")
+			p.tap("Annuler toutes les dates à venir")
+			p.waitText("main .alert--success", "2\u00a0réservations annulées.")
+		})
+	}
+}
+
+// TestBookWaitingList: the slot is taken; the member joins its waiting
+// list, the holder cancels (through the API), and the member accepts the
+// offer on the booking page.
+func TestBookWaitingList(t *testing.T) {
+	w := newBookWorld(t)
+	b := browser(t)
+	for i, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			_, holder := w.member(t, "Hugo", fmt.Sprintf("hugo.%s@example.org", vp.name), w.unlimite)
+			email := fmt.Sprintf("dina.%s@example.org", vp.name)
+			_, token := w.member(t, "Dina", email, w.unlimite)
+			hour := 9 + 2*i
+			var held struct{ ID string }
+			w.srv.call(t, "POST", "/v1/reservations", holder, map[string]any{"resource_id": w.desk, "start": w.at(0, hour), "end": w.at(0, hour+1)}, http.StatusCreated, &held)
+
+			p := newPage(t, b, vp)
+			p.signIn(w.srv.URL, email, "une phrase pour Dina", "Dina")
+			p.openBook()
+			p.clickNamed(slotName(hour, hour+1, "occupé"))
+			p.waitText("main .quote__refusal", "Ce créneau est déjà pris.")
+			p.tap("M’inscrire sur la liste d’attente")
+			p.waitText("main .alert--success", "Vous êtes sur la liste d’attente.")
+			p.waitText("main .offers", "En attente")
+
+			w.srv.call(t, "DELETE", "/v1/reservations/"+held.ID, holder, nil, http.StatusOK, nil)
+			p.open(w.srv.URL + "/book")
+			p.waitText("main .offers", "Le créneau s’est libéré et vous est réservé jusqu’au")
+			p.tap("Accepter")
+			p.waitText("main .offers .alert--success", "Créneau accepté, c’est réservé.")
+			var list struct {
+				Items []struct{ Status, ResourceID string }
+			}
+			w.srv.call(t, "GET", "/v1/reservations?status=confirmed", token, nil, http.StatusOK, &list)
+			if len(list.Items) != 1 {
+				t.Fatalf("the member's confirmed reservations: %+v", list.Items)
+			}
+		})
+	}
+}
+
+// press sends one key to the focused element.
+func (p *page) press(key string) {
+	p.t.Helper()
+	p.do(chromedp.KeyEvent(key))
+}
+
+// tabTo presses Tab until the focused element satisfies the predicate (a
+// JavaScript expression of e, the focused element).
+func (p *page) tabTo(predicate, what string) {
+	p.t.Helper()
+	for i := 0; i < 60; i++ {
+		if eval[bool](p, fmt.Sprintf(`((e) => Boolean(e) && (%s))(document.activeElement)`, predicate)) {
+			return
+		}
+		p.press(kb.Tab)
+	}
+	p.t.Fatalf("Tab never reached %s\nthe page shows:\n%s", what, p.text())
+}
+
+// TestBookWithTheKeyboard: the whole booking with key presses only: Tab
+// to the next day, Enter, Tab into the desk's row, the arrows to 11 h,
+// Enter, Tab to the confirmation, Space.
+func TestBookWithTheKeyboard(t *testing.T) {
+	w := newBookWorld(t)
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			email := fmt.Sprintf("emile.%s@example.org", vp.name)
+			_, token := w.member(t, "Émile", email, w.allowance)
+			p := newPage(t, b, vp)
+			p.signIn(w.srv.URL, email, "une phrase pour Émile", "Émile")
+			p.open(w.srv.URL + "/book")
+			p.waitHeading("Réserver")
+			p.waitJS(`document.querySelector("main .slots") !== null`, "the timeline")
+			p.tabTo(`e.textContent === "Jour suivant"`, "the next day")
+			p.press(kb.Enter)
+			p.waitJS(fmt.Sprintf(`document.querySelector('[aria-label=' + JSON.stringify(%q) + ']') !== null`, slotName(8, 9, "libre")), "tomorrow's slots")
+			p.tabTo(`e.classList.contains("slot")`, "the desk's slots")
+			// The row is one Tab stop, on its first free slot: 8 h.
+			if got := eval[string](p, `document.activeElement.getAttribute("aria-label")`); got != slotName(8, 9, "libre") {
+				t.Fatalf("the focus is on %q", got)
+			}
+			for i := 0; i < 3; i++ {
+				p.press(kb.ArrowRight)
+			}
+			p.press(kb.ArrowLeft)
+			if got := eval[string](p, `document.activeElement.getAttribute("aria-label")`); got != slotName(10, 11, "libre") {
+				t.Fatalf("after the arrows the focus is on %q", got)
+			}
+			p.press(kb.Enter)
+			// The panel's heading takes the focus, then its quote comes.
+			p.waitJS(`document.activeElement && document.activeElement.id === "panel-title"`, "the focus on the panel")
+			p.waitText("main .quote__price", "Utilise 60\u00a0minutes de votre temps inclus")
+			p.tabTo(`e.textContent === "Confirmer la réservation"`, "the confirmation")
+			p.press(" ")
+			p.waitText("main .alert--success", "C’est réservé\u00a0: Bureau 3")
+			p.waitJS(`document.activeElement && document.activeElement.classList.contains("alert--success")`, "the focus on the result")
+			var list struct {
+				Items []struct{ Start, End string }
+			}
+			w.srv.call(t, "GET", "/v1/reservations?status=confirmed", token, nil, http.StatusOK, &list)
+			if len(list.Items) != 1 {
+				t.Fatalf("reservations %+v", list.Items)
+			}
+			b, _ := json.Marshal(list.Items)
+			t.Logf("booked %s", b)
+		})
+	}
+}
