@@ -15,7 +15,7 @@ import (
 )
 
 // bookWorld is a site in Paris open 08:00–20:00 every day, with one desk,
-// and two plans: one with 600 included minutes of desk a month, one with
+// and two plans at 90 €: one with 600 included minutes of desk a month, one with
 // desks included without limit.
 type bookWorld struct {
 	srv                 *relais
@@ -48,7 +48,7 @@ func newBookWorld(t *testing.T) *bookWorld {
 	srv.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": site.ID, "kind": "membership", "name": "Nomade", "price_cents": 9000,
 		"includes": map[string]any{"allowances": []map[string]any{{"resource_kind": "desk", "minutes_per_period": 600}}}}, http.StatusCreated, &plan)
 	w.allowance = plan.ID
-	srv.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": site.ID, "kind": "membership", "name": "Résident", "price_cents": 30000,
+	srv.call(t, "POST", "/v1/plans", w.admin, map[string]any{"site_id": site.ID, "kind": "membership", "name": "Résident", "price_cents": 9000,
 		"includes": map[string]any{"resource_kinds": []string{"desk"}}}, http.StatusCreated, &plan)
 	w.unlimite = plan.ID
 	paris, err := time.LoadLocation("Europe/Paris")
@@ -93,6 +93,7 @@ func (p *page) clickNamed(name string) {
 // choose picks the option showing text in the select labelled label.
 func (p *page) choose(label, text string) {
 	p.t.Helper()
+	p.waitJS(fmt.Sprintf(`[...document.querySelectorAll("label")].some((l) => l.textContent === %q)`, label), "a field labelled "+label)
 	ok := eval[bool](p, fmt.Sprintf(`(() => {
 		const l = [...document.querySelectorAll("label")].find((l) => l.textContent === %q);
 		const s = l && document.getElementById(l.htmlFor);
@@ -110,6 +111,7 @@ func (p *page) choose(label, text string) {
 // setValue replaces the value of the input labelled label.
 func (p *page) setValue(label, value string) {
 	p.t.Helper()
+	p.waitJS(fmt.Sprintf(`[...document.querySelectorAll("label")].some((l) => l.textContent === %q)`, label), "a field labelled "+label)
 	ok := eval[bool](p, fmt.Sprintf(`(() => {
 		const l = [...document.querySelectorAll("label")].find((l) => l.textContent === %q);
 		const i = l && document.getElementById(l.htmlFor);
@@ -130,6 +132,14 @@ func (p *page) tap(text string) {
 	p.waitJS(fmt.Sprintf(`[...document.querySelectorAll("main button, main a, header button, nav a")].some((e) => e.textContent.trim() === %q && !e.disabled)`, text),
 		fmt.Sprintf("something to click saying %q", text))
 	p.click(text)
+}
+
+// check clicks the label of the checkbox labelled label.
+func (p *page) check(label string) {
+	p.t.Helper()
+	sel := fmt.Sprintf(`[...document.querySelectorAll("main label")].find((l) => l.textContent === %q)`, label)
+	p.waitJS(sel+` !== undefined`, "a box labelled "+label)
+	p.do(chromedp.Click(chromedp.JSPath(sel)))
 }
 
 // openBook opens the booking page on tomorrow.
@@ -244,11 +254,11 @@ func TestBookRecurringWithAConflict(t *testing.T) {
 			p.waitText("main .quote__price", "Inclus dans votre abonnement.")
 			// Week two is taken by Olga, now.
 			w.srv.call(t, "POST", "/v1/reservations", other, map[string]any{"resource_id": w.desk, "start": w.at(7, hour), "end": w.at(7, hour+1)}, http.StatusCreated, nil)
-			p.tap("Répéter cette réservation")
+			p.check("Répéter cette réservation")
 			p.setValue("Nombre de fois", "3")
 			p.waitText("main .quote__summary", "2 dates sur 3 sont libres.")
 			p.waitText("main .occurrence--conflict", "Ce créneau est déjà pris.")
-			p.tap("Réserver seulement les dates libres")
+			p.check("Réserver seulement les dates libres")
 			p.waitJS(`![...document.querySelectorAll("main button")].find((b) => b.textContent === "Confirmer les réservations").disabled`, "the confirmation allowed")
 			p.tap("Confirmer les réservations")
 			p.waitText("main .alert--success", "C’est réservé\u00a0: 2\u00a0réservations.")

@@ -242,7 +242,7 @@ function Panel({ site, resource, slot, date, onDone, onClose }) {
       if (n !== seq.current) {
         return;
       }
-      setQuote({ data });
+      setQuote({ data, repeat });
       if (repeat) {
         const ok = data.occurrences.filter((o) => o.bookable).length;
         announce(t('book.series.summary', { ok, total: data.occurrences.length }));
@@ -296,7 +296,10 @@ function Panel({ site, resource, slot, date, onDone, onClose }) {
   };
   const toggleDay = (d) => setWeekDays((ds) => (ds.includes(d) ? ds.filter((x) => x !== d) : [...ds, d]));
 
-  const q = quote && quote.data;
+  // A quote of the other mode (a single booking, a series) is no answer
+  // until the new one comes.
+  const shown = quote && (!quote.data || quote.repeat === repeat) ? quote : { loading: true };
+  const q = shown.data;
   const taken = q && !repeat && !q.bookable && q.refusal && q.refusal.code === 'slot_taken';
   const someConflict = q && repeat && q.occurrences.some((o) => !o.bookable);
   return html`
@@ -364,7 +367,7 @@ function Panel({ site, resource, slot, date, onDone, onClose }) {
               </fieldset>
             </fieldset>`}
           <h3 class="panel__quote-title">${t('book.quote.title')}</h3>
-          <${QuoteView} quote=${quote} tz=${tz} repeat=${repeat} />
+          <${QuoteView} quote=${shown} tz=${tz} repeat=${repeat} />
           ${someConflict && html`
             <div class="field field--check">
               <input id="book-skip" type="checkbox" checked=${skip} onChange=${(e) => setSkip(e.target.checked)} />
