@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -343,12 +342,12 @@ func (p *page) tabTo(predicate, what string) {
 }
 
 // TestBookWithTheKeyboard: the whole booking with key presses only: Tab
-// to the next day, Enter, Tab into the desk's row, the arrows to 11 h,
+// to the next day, Enter, Tab into the desk's row, the arrows to the hour,
 // Enter, Tab to the confirmation, Space.
 func TestBookWithTheKeyboard(t *testing.T) {
 	w := newBookWorld(t)
 	b := browser(t)
-	for _, vp := range viewports {
+	for i, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			email := fmt.Sprintf("emile.%s@example.org", vp.name)
 			_, token := w.member(t, "Émile", email, w.allowance)
@@ -365,11 +364,14 @@ func TestBookWithTheKeyboard(t *testing.T) {
 			if got := eval[string](p, `document.activeElement.getAttribute("aria-label")`); got != slotName(8, 9, "libre") {
 				t.Fatalf("the focus is on %q", got)
 			}
-			for i := 0; i < 3; i++ {
+			// Each viewport its own hour (the phone's is taken after it):
+			// 10 h on the phone, 12 h on the desktop.
+			hour := 10 + 2*i
+			for range hour - 8 + 1 {
 				p.press(kb.ArrowRight)
 			}
 			p.press(kb.ArrowLeft)
-			if got := eval[string](p, `document.activeElement.getAttribute("aria-label")`); got != slotName(10, 11, "libre") {
+			if got := eval[string](p, `document.activeElement.getAttribute("aria-label")`); got != slotName(hour, hour+1, "libre") {
 				t.Fatalf("after the arrows the focus is on %q", got)
 			}
 			p.press(kb.Enter)
@@ -387,8 +389,10 @@ func TestBookWithTheKeyboard(t *testing.T) {
 			if len(list.Items) != 1 {
 				t.Fatalf("reservations %+v", list.Items)
 			}
-			b, _ := json.Marshal(list.Items)
-			t.Logf("booked %s", b)
+			start, err := time.Parse(time.RFC3339, list.Items[0].Start)
+			if err != nil || start.In(w.tomorrow.Location()).Hour() != hour || start.In(w.tomorrow.Location()).Day() != w.tomorrow.Day() {
+				t.Errorf("booked from %s, want tomorrow %d h in Paris", list.Items[0].Start, hour)
+			}
 		})
 	}
 }
