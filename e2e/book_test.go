@@ -396,3 +396,56 @@ func TestBookWithTheKeyboard(t *testing.T) {
 		})
 	}
 }
+
+// TestBookingArithmetic: the booking page's pure functions, in the
+// browser's Intl: a site's wall-clock times as instants whatever the
+// phone's zone, on days the clocks change too; the timeline's slots; the
+// recurrence rule.
+func TestBookingArithmetic(t *testing.T) {
+	p := unitPage(t)
+	p.timezone("America/New_York")
+	const lib = "/static/lib/booking.js"
+	free := []map[string]any{{"start": "2026-12-09T08:00:00Z", "end": "2026-12-09T10:00:00Z", "free_seats": 1}}
+	interval := `{"start":"2026-12-09T08:00:00Z","end":"2026-12-09T10:00:00Z"}`
+	tests := []struct {
+		name string
+		fn   string
+		args []any
+		want string // JSON
+	}{
+		{"10 h in Paris in winter", "zonedInstant", []any{"2026-12-09", 600, "Europe/Paris"}, `"2026-12-09T09:00:00.000Z"`},
+		{"10 h in Paris in summer", "zonedInstant", []any{"2026-07-01", 600, "Europe/Paris"}, `"2026-07-01T08:00:00.000Z"`},
+		{"10 h in La Réunion", "zonedInstant", []any{"2026-12-09", 600, "Indian/Reunion"}, `"2026-12-09T06:00:00.000Z"`},
+		{"midnight in Martinique", "zonedInstant", []any{"2026-12-09", 0, "America/Martinique"}, `"2026-12-09T04:00:00.000Z"`},
+		{"the end of a day", "zonedInstant", []any{"2026-12-09", 1440, "Europe/Paris"}, `"2026-12-09T23:00:00.000Z"`},
+		{"noon the day clocks go forward", "zonedInstant", []any{"2026-03-29", 720, "Europe/Paris"}, `"2026-03-29T10:00:00.000Z"`},
+		{"noon the day clocks go back", "zonedInstant", []any{"2026-10-25", 720, "Europe/Paris"}, `"2026-10-25T11:00:00.000Z"`},
+		{"the next year", "addDays", []any{"2026-12-31", 1}, `"2027-01-01"`},
+		{"the day before", "addDays", []any{"2026-03-01", -1}, `"2026-02-28"`},
+		{"a Wednesday", "weekdayOf", []any{"2026-12-09"}, `"wed"`},
+		{"open around the clock", "dayHours", []any{nil, "2026-12-09"}, `[[0,1440]]`},
+		{"a Monday's hours", "dayHours", []any{map[string]any{"mon": [][]string{{"09:00", "12:30"}, {"14:00", "19:00"}}}, "2026-12-07"}, `[[540,750],[840,1140]]`},
+		{"a day missing is closed", "dayHours", []any{map[string]any{"mon": [][]string{{"09:00", "12:30"}}}, "2026-12-09"}, `[]`},
+		{"slots past, free and busy", "slotsOf", []any{map[string]any{"date": "2026-12-09", "timeZone": "Europe/Paris", "hours": [][]int{{480, 720}},
+			"free": free, "step": 60, "now": "2026-12-09T07:30:00Z"}},
+			`[{"start":"2026-12-09T07:00:00.000Z","end":"2026-12-09T08:00:00.000Z","state":"past","interval":null},` +
+				`{"start":"2026-12-09T08:00:00.000Z","end":"2026-12-09T09:00:00.000Z","state":"free","interval":` + interval + `},` +
+				`{"start":"2026-12-09T09:00:00.000Z","end":"2026-12-09T10:00:00.000Z","state":"free","interval":` + interval + `},` +
+				`{"start":"2026-12-09T10:00:00.000Z","end":"2026-12-09T11:00:00.000Z","state":"busy","interval":null}]`},
+		{"a closing time off the step", "slotsOf", []any{map[string]any{"date": "2026-12-09", "timeZone": "Europe/Paris", "hours": [][]int{{540, 630}},
+			"free": []any{}, "step": 60, "now": "2026-12-01T00:00:00Z"}},
+			`[{"start":"2026-12-09T08:00:00.000Z","end":"2026-12-09T09:00:00.000Z","state":"busy","interval":null},` +
+				`{"start":"2026-12-09T09:00:00.000Z","end":"2026-12-09T09:30:00.000Z","state":"busy","interval":null}]`},
+		{"steps of half an hour", "steps", []any{"2026-12-09T08:00:00Z", "2026-12-09T09:00:00Z", 30},
+			`["2026-12-09T08:00:00.000Z","2026-12-09T08:30:00.000Z","2026-12-09T09:00:00.000Z"]`},
+		{"weekly on two days, three times", "rrule", []any{map[string]any{"freq": "weekly", "days": []string{"thu", "mon"}, "count": 3}}, `"FREQ=WEEKLY;BYDAY=MO,TH;COUNT=3"`},
+		{"daily until a date of the site", "rrule", []any{map[string]any{"freq": "daily", "days": []string{"mon"}, "until": "2026-12-31"}}, `"FREQ=DAILY;UNTIL=20261231T235959"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := call(t, p, lib, tt.fn, tt.args...); got != tt.want {
+				t.Errorf("%s%v = %s, want %s", tt.fn, tt.args, got, tt.want)
+			}
+		})
+	}
+}

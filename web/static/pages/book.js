@@ -87,7 +87,9 @@ function Offers({ catalog, reload, onChange }) {
 // the row (the arrows move within it, Home and End to its ends).
 function SlotRow({ item, slots, tz, onPick }) {
   const { t, lang } = useApp();
-  const first = Math.max(0, slots.findIndex((s) => s.state === 'free'));
+  // The row's Tab stop: its first free slot, else its first busy one (to
+  // queue for it); past slots are said but cannot be picked.
+  const first = [slots.findIndex((s) => s.state === 'free'), slots.findIndex((s) => s.state === 'busy'), 0].find((i) => i >= 0);
   const [active, setActive] = useState(first);
   const ref = useRef(null);
   const move = (e) => {
@@ -111,7 +113,8 @@ function SlotRow({ item, slots, tz, onPick }) {
           ${slots.map((s, i) => html`
             <button key=${s.start} type="button" class="slot slot--${s.state}" tabindex=${i === active ? 0 : -1}
               aria-label=${t('book.slot', { name: item.name, from: formatTime(s.start, lang, tz), to: formatTime(s.end, lang, tz), state: t(`book.state.${s.state}`) })}
-              disabled=${s.state === 'past'} onFocus=${() => setActive(i)} onClick=${() => onPick(item, s)}>
+              aria-disabled=${s.state === 'past' ? 'true' : undefined} onFocus=${() => setActive(i)}
+              onClick=${() => s.state !== 'past' && onPick(item, s)}>
               <span aria-hidden="true">${formatTime(s.start, lang, tz)}</span>
             </button>`)}
         </div>`}
