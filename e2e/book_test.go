@@ -449,3 +449,45 @@ func TestBookingArithmetic(t *testing.T) {
 		})
 	}
 }
+
+// TestBookingsCheckIn: a booking about to begin can be checked in from My
+// bookings; it then says so.
+func TestBookingsCheckIn(t *testing.T) {
+	w := newBookWorld(t)
+	b := browser(t)
+	allDay := map[string]any{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		allDay[d] = [][]string{{"00:00", "24:00"}}
+	}
+	for i, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			// Each viewport its own desk, open around the clock.
+			name := fmt.Sprintf("Bureau %d", 5+i)
+			var desk struct{ ID string }
+			w.srv.call(t, "POST", "/v1/sites/"+w.site+"/resources", w.admin, map[string]any{"kind": "desk", "name": name,
+				"opening_hours": allDay, "rules": map[string]any{"slot_minutes": 5}}, http.StatusCreated, &desk)
+			email := fmt.Sprintf("fanny.%s@example.org", vp.name)
+			_, token := w.member(t, "Fanny", email, w.unlimite)
+			// It begins within five minutes: check-in opens 15 minutes before.
+			start := time.Now().UTC().Truncate(5 * time.Minute).Add(5 * time.Minute)
+			var rv struct{ ID string }
+			w.srv.call(t, "POST", "/v1/reservations", token, map[string]any{"resource_id": desk.ID,
+				"start": start.Format(time.RFC3339), "end": start.Add(30 * time.Minute).Format(time.RFC3339)}, http.StatusCreated, &rv)
+			p := newPage(t, b, vp)
+			p.signIn(w.srv.URL, email, "une phrase pour Fanny", "Fanny")
+			p.tap("Toutes mes réservations")
+			p.waitHeading("Mes réservations")
+			p.waitText("main .booking__what", name)
+			p.tap("Signaler mon arrivée")
+			p.waitText("main .alert--success", "Votre arrivée est enregistrée.")
+			p.waitText("main .badge--ok", "Arrivée signalée")
+			var got struct {
+				CheckedInAt *string `json:"checked_in_at"`
+			}
+			w.srv.call(t, "GET", "/v1/reservations/"+rv.ID, token, nil, http.StatusOK, &got)
+			if got.CheckedInAt == nil {
+				t.Error("the reservation is not checked in")
+			}
+		})
+	}
+}
