@@ -458,9 +458,9 @@ export default function Book() {
                   </span>`)}
               </fieldset>`}
           <div class="day-picker">
-            <button class="button button--secondary" type="button" disabled=${date <= today} onClick=${() => changeDay(addDays(date, -1))}>${t('book.prev')}</button>
+            <button class="button button--secondary day-picker__prev" type="button" disabled=${date <= today} onClick=${() => changeDay(addDays(date, -1))}>${t('book.prev')}</button>
             <${Field} name="book-date" type="date" label=${t('book.date')} value=${date} onInput=${changeDay} />
-            <button class="button button--secondary" type="button" onClick=${() => changeDay(addDays(date, 1))}>${t('book.next')}</button>
+            <button class="button button--secondary day-picker__next" type="button" onClick=${() => changeDay(addDays(date, 1))}>${t('book.next')}</button>
           </div>
         </div>
         ${kind && html`<${Timeline} site=${site} date=${date} avail=${avail} catalog=${catalog}

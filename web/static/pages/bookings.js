@@ -196,10 +196,12 @@ function Booking({ r, catalog, upcoming, onChange }) {
   };
   return html`
     <li class="booking">
-      <p class="booking__date">${formatDate(r.start, lang, tz)}</p>
-      <p class="booking__time">${formatTimeRange(r.start, r.end, lang, tz)}</p>
-      <p class="booking__what">${res ? res.name : t('home.resource')}</p>
-      <p class="booking__where">${site.name}</p>
+      <div id="bk-${r.id}">
+        <p class="booking__date">${formatDate(r.start, lang, tz)}</p>
+        <p class="booking__time">${formatTimeRange(r.start, r.end, lang, tz)}</p>
+        <p class="booking__what">${res ? res.name : t('home.resource')}</p>
+        <p class="booking__where">${site.name}</p>
+      </div>
       ${r.status === 'held' && html`<p class="badge">${t('home.held')}</p>`}
       ${r.status === 'cancelled' && html`<p class="badge">${r.late_cancel ? t('bookings.status.late_cancel') : t('bookings.status.cancelled')}</p>`}
       ${r.checked_in_at && html`<p class="badge badge--ok">${t('bookings.status.checked_in')}</p>`}
@@ -207,10 +209,10 @@ function Booking({ r, catalog, upcoming, onChange }) {
       ${error && html`<p class="alert alert--error" role="alert">${failureText(error, t)}</p>`}
       ${upcoming && r.status === 'confirmed' && !open && html`
         <div class="actions">
-          ${canCheckIn && html`<button class="button" type="button" onClick=${checkIn}>${t('bookings.check_in')}</button>`}
-          ${movable && html`<button class="button button--secondary" type="button" onClick=${() => setOpen('move')}>${t('bookings.move')}</button>`}
-          <button class="button button--secondary" type="button" onClick=${() => setOpen('cancel')}>${t('bookings.cancel')}</button>
-          ${r.series_id && html`<button class="button button--secondary" type="button" onClick=${() => setOpen('series')}>${t('bookings.series.cancel')}</button>`}
+          ${canCheckIn && html`<button class="button" type="button" aria-describedby="bk-${r.id}" onClick=${checkIn}>${t('bookings.check_in')}</button>`}
+          ${movable && html`<button class="button button--secondary" type="button" aria-describedby="bk-${r.id}" onClick=${() => setOpen('move')}>${t('bookings.move')}</button>`}
+          <button class="button button--secondary" type="button" aria-describedby="bk-${r.id}" onClick=${() => setOpen('cancel')}>${t('bookings.cancel')}</button>
+          ${r.series_id && html`<button class="button button--secondary" type="button" aria-describedby="bk-${r.id}" onClick=${() => setOpen('series')}>${t('bookings.series.cancel')}</button>`}
         </div>`}
       ${open === 'move' && html`<${Move} r=${r} res=${res} site=${site} onMoved=${done} onClose=${() => setOpen('')} />`}
       ${open === 'cancel' && html`<${Cancel} r=${r} site=${site} onCancelled=${done} onClose=${() => setOpen('')} />`}
