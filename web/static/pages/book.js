@@ -394,6 +394,7 @@ export default function Book() {
   const [kind, setKind] = useState('');
   const [date, setDate] = useState('');
   const [avail, setAvail] = useState({ loading: true });
+  const asked = useRef('');
   const [pick, setPick] = useState(null);
   const [reload, setReload] = useState(0);
 
@@ -414,10 +415,17 @@ export default function Book() {
     if (!site || !kind || !date) {
       return;
     }
-    setAvail({ loading: true });
+    const key = `${site.id}|${kind}|${date}`;
+    asked.current = key;
+    // An answer to an earlier question (the day before the last click) is
+    // dropped.
+    const answer = (a) => asked.current === key && setAvail({ key, ...a });
     api.get(`/v1/sites/${encodeURIComponent(site.id)}/availability?from=${date}&to=${date}&kind=${kind}`)
-      .then((l) => setAvail({ items: l.items }), (e) => setAvail({ error: e }));
+      .then((l) => answer({ items: l.items }), (e) => answer({ error: e }));
   }, [siteId, kind, date, reload]);
+  // The availability of another day, kind or site is no answer: the
+  // timeline waits for this one's rather than show the last one's slots.
+  const shownAvail = avail.key === `${siteId}|${kind}|${date}` ? avail : { loading: true };
 
   const chooseSite = (id) => {
     setSiteId(id);
@@ -463,7 +471,7 @@ export default function Book() {
             <button class="button button--secondary day-picker__next" type="button" onClick=${() => changeDay(addDays(date, 1))}>${t('book.next')}</button>
           </div>
         </div>
-        ${kind && html`<${Timeline} site=${site} date=${date} avail=${avail} catalog=${catalog}
+        ${kind && html`<${Timeline} site=${site} date=${date} avail=${shownAvail} catalog=${catalog}
           onPick=${(item, slot) => setPick({ resource: catalog.resources[item.resource_id], slot })} />`}
         ${pick && html`<${Panel} key=${`${pick.resource.id}-${pick.slot.start}`} site=${site} resource=${pick.resource} slot=${pick.slot} date=${date}
           onDone=${() => setReload((n) => n + 1)} onClose=${() => setPick(null)} />`}`}

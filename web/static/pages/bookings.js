@@ -202,7 +202,7 @@ function Booking({ r, catalog, upcoming, onChange }) {
         <p class="booking__what">${res ? res.name : t('home.resource')}</p>
         <p class="booking__where">${site.name}</p>
       </div>
-      ${r.status === 'held' && html`<p class="badge">${t('home.held')}</p>`}
+      ${r.status === 'held' && html`<p class="badge">${t('home.held')}</p> <p><a href="/book">${t('bookings.held.accept')}</a></p>`}
       ${r.status === 'cancelled' && html`<p class="badge">${r.late_cancel ? t('bookings.status.late_cancel') : t('bookings.status.cancelled')}</p>`}
       ${r.checked_in_at && html`<p class="badge badge--ok">${t('bookings.status.checked_in')}</p>`}
       ${r.series_id && html`<p class="badge">${t('bookings.series')}</p>`}
@@ -220,8 +220,8 @@ function Booking({ r, catalog, upcoming, onChange }) {
     </li>`;
 }
 
-// List: one of the two lists, its pages read on demand.
-function List({ title, id, query, catalog, upcoming, reload, onChange }) {
+// List: the coming bookings, soonest first, page by page.
+function List({ title, id, query, catalog, reload, onChange }) {
   const { t, api } = useApp();
   const [state, setState] = useState({ items: [], loading: true });
   const load = async (cursor) => {
@@ -240,12 +240,63 @@ function List({ title, id, query, catalog, upcoming, reload, onChange }) {
     <section class="bookings-list" aria-labelledby=${id}>
       <h2 id=${id}>${title}</h2>
       ${state.error && html`<p class="alert alert--error" role="alert">${errorText(state.error, t)}</p>`}
-      ${!state.loading && state.items.length === 0 && html`<p class="empty">${upcoming ? t('home.empty') : t('bookings.past.empty')}</p>`}
+      ${!state.loading && state.items.length === 0 && html`<p class="empty">${t('home.empty')}</p>`}
       <ul class="bookings">
-        ${state.items.map((r) => html`<${Booking} key=${`${r.id}-${r.updated_at}`} r=${r} catalog=${catalog} upcoming=${upcoming} onChange=${onChange} />`)}
+        ${state.items.map((r) => html`<${Booking} key=${`${r.id}-${r.updated_at}`} r=${r} catalog=${catalog} upcoming onChange=${onChange} />`)}
       </ul>
       ${state.loading && html`<p role="status">${t('loading')}</p>`}
       ${state.next && !state.loading && html`<button class="button button--secondary more" type="button" onClick=${() => load(state.next)}>${t('bookings.more')}</button>`}
+    </section>`;
+}
+
+// A page of the past bookings is a month: the API lists by start, the
+// soonest first, and the past reads best the latest first.
+const monthMs = 30 * 86400000;
+const pastMonths = 12;
+
+// Past: the bookings over before now, the latest first, a month at a time.
+function Past({ now, catalog, reload }) {
+  const { t, api } = useApp();
+  const [state, setState] = useState({ items: [], months: 0, loading: true });
+  const load = async (months) => {
+    setState((s) => ({ ...s, loading: true }));
+    try {
+      const to = new Date(now.getTime() - months * monthMs);
+      const from = new Date(to.getTime() - monthMs);
+      const q = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}&limit=100`;
+      let items = [];
+      let cursor = '';
+      // The whole month, however many pages: rarely more than one.
+      do {
+        const page = await api.get(`/v1/reservations?${q}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        items = items.concat(page.items);
+        cursor = page.next_cursor || '';
+      } while (cursor);
+      items = items.filter((r) => new Date(r.end) <= now).reverse();
+      setState((s) => {
+        const prev = months === 0 ? [] : s.items;
+        // A booking across the months' boundary is in both answers.
+        const seen = new Set(prev.map((r) => r.id));
+        return { items: [...prev, ...items.filter((r) => !seen.has(r.id))], months: months + 1, loading: false };
+      });
+    } catch (error) {
+      setState((s) => ({ ...s, error, loading: false }));
+    }
+  };
+  useEffect(() => {
+    load(0);
+  }, [reload]);
+  return html`
+    <section class="bookings-list" aria-labelledby="past-title">
+      <h2 id="past-title">${t('bookings.past')}</h2>
+      ${state.error && html`<p class="alert alert--error" role="alert">${errorText(state.error, t)}</p>`}
+      ${!state.loading && state.items.length === 0 && html`<p class="empty">${t('bookings.past.empty', { months: state.months })}</p>`}
+      <ul class="bookings">
+        ${state.items.map((r) => html`<${Booking} key=${`${r.id}-${r.updated_at}`} r=${r} catalog=${catalog} upcoming=${false} />`)}
+      </ul>
+      ${state.loading && html`<p role="status">${t('loading')}</p>`}
+      ${!state.loading && state.months < pastMonths && html`
+        <button class="button button--secondary more" type="button" onClick=${() => load(state.months)}>${t('bookings.past.more')}</button>`}
     </section>`;
 }
 
@@ -262,7 +313,6 @@ export default function Bookings() {
     loadCatalog(api).then(setCatalog, setError);
   }, []);
   const nowQ = encodeURIComponent(now.toISOString());
-  const yearAgo = encodeURIComponent(new Date(now.getTime() - 365 * 86400000).toISOString());
   const onChange = (text) => {
     setSaid(text);
     setReload((n) => n + 1);
@@ -274,9 +324,8 @@ export default function Bookings() {
       ${error && html`<div class="alert alert--error" role="alert">${errorText(error, t)}</div>`}
       ${!catalog && !error && html`<p role="status">${t('loading')}</p>`}
       ${catalog && html`
-        <${List} id="upcoming-title" title=${t('bookings.upcoming')} query=${`from=${nowQ}&status=confirmed,held`} catalog=${catalog} upcoming
+        <${List} id="upcoming-title" title=${t('bookings.upcoming')} query=${`from=${nowQ}&status=confirmed,held`} catalog=${catalog}
           reload=${reload} onChange=${onChange} />
-        <${List} id="past-title" title=${t('bookings.past')} query=${`from=${yearAgo}&to=${nowQ}`} catalog=${catalog}
-          reload=${reload} onChange=${onChange} />`}
+        <${Past} now=${now} catalog=${catalog} reload=${reload} />`}
     <//>`;
 }
