@@ -78,7 +78,11 @@ func (w *bookWorld) at(days, hour int) string {
 
 // slotName is what a screen reader says of a slot of the desk.
 func slotName(from, to int, state string) string {
-	return fmt.Sprintf("Bureau 3, de %d\u00a0h\u00a000 à %d\u00a0h\u00a000, %s", from, to, state)
+	return slotNameOf("Bureau 3", from, to, state)
+}
+
+func slotNameOf(resource string, from, to int, state string) string {
+	return fmt.Sprintf("%s, de %d\u00a0h\u00a000 à %d\u00a0h\u00a000, %s", resource, from, to, state)
 }
 
 // clickNamed clicks the element whose accessible name (aria-label) is name.
@@ -207,10 +211,15 @@ func TestBookMoveCancel(t *testing.T) {
 }
 
 // TestBookRefusedInWords: without a membership the quote says why in a
-// sentence, and the booking cannot be confirmed.
+// sentence, and the booking cannot be confirmed; a machine asks for its
+// training first.
 func TestBookRefusedInWords(t *testing.T) {
 	w := newBookWorld(t)
 	b := browser(t)
+	var q struct{ ID string }
+	w.srv.call(t, "POST", "/v1/sites/"+w.site+"/qualifications", w.admin, map[string]string{"name": "Initiation laser"}, http.StatusCreated, &q)
+	w.srv.call(t, "POST", "/v1/sites/"+w.site+"/resources", w.admin, map[string]any{"kind": "machine", "name": "Découpe laser", "qualification_id": q.ID},
+		http.StatusCreated, nil)
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			email := fmt.Sprintf("bruno.%s@example.org", vp.name)
@@ -226,6 +235,9 @@ func TestBookRefusedInWords(t *testing.T) {
 			if txt := p.text(); strings.Contains(txt, "membership_required") {
 				t.Errorf("the page shows a raw code:\n%s", txt)
 			}
+			p.check("Machine")
+			p.clickNamed(slotNameOf("Découpe laser", 9, 10, "libre"))
+			p.waitText("main .quote__refusal", "Cette machine demande une formation que vous n’avez pas encore suivie.")
 		})
 	}
 }
