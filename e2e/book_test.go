@@ -355,7 +355,7 @@ func (p *page) tabTo(predicate, what string) {
 
 // TestBookWithTheKeyboard: the whole booking with key presses only: Tab
 // to the next day, Enter, Tab into the desk's row, the arrows to the hour,
-// Enter, Tab to the confirmation, Space.
+// Enter, Escape and Enter again, Tab to the confirmation, Space.
 func TestBookWithTheKeyboard(t *testing.T) {
 	w := newBookWorld(t)
 	b := browser(t)
@@ -387,7 +387,13 @@ func TestBookWithTheKeyboard(t *testing.T) {
 				t.Fatalf("after the arrows the focus is on %q", got)
 			}
 			p.press(kb.Enter)
-			// The panel's heading takes the focus, then its quote comes.
+			// The panel's heading takes the focus; Escape closes it and gives
+			// the focus back to the slot; Enter opens it again.
+			p.waitJS(`document.activeElement && document.activeElement.id === "panel-title"`, "the focus on the panel")
+			p.press(kb.Escape)
+			p.waitJS(fmt.Sprintf(`document.activeElement && document.activeElement.getAttribute("aria-label") === %q && !document.querySelector("main .panel")`,
+				slotName(hour, hour+1, "libre")), "the focus back on the slot, the panel closed")
+			p.press(kb.Enter)
 			p.waitJS(`document.activeElement && document.activeElement.id === "panel-title"`, "the focus on the panel")
 			p.waitText("main .quote__price", "Utilise 60\u00a0minutes de votre temps inclus")
 			p.tabTo(`e.textContent === "Confirmer la réservation"`, "the confirmation")

@@ -225,4 +225,7 @@ export default {
   'bookings.series.cancelled': ({ n }) => (n > 1 ? `${n} bookings cancelled.` : '1 booking cancelled.'),
   'book.home.all': 'All my bookings',
   'book.home.book': 'Book a slot',
+  'book.offer.leave': 'Leave the waiting list',
+  'book.offer.left': 'You left the waiting list.',
+  'book.panel.escape': 'Escape closes this panel.',
 };

@@ -227,4 +227,7 @@ export default {
   'bookings.series.cancelled': ({ n }) => (n > 1 ? `${n}\u00a0réservations annulées.` : '1 réservation annulée.'),
   'book.home.all': 'Toutes mes réservations',
   'book.home.book': 'Réserver un créneau',
+  'book.offer.leave': 'Quitter la liste d’attente',
+  'book.offer.left': 'Vous avez quitté la liste d’attente.',
+  'book.panel.escape': 'Échap ferme ce panneau.',
 };

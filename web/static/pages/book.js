@@ -47,6 +47,15 @@ function Offers({ catalog, reload, onChange }) {
     api.get('/v1/waitlist').then((l) => setState((s) => ({ ...s, items: l.items.filter((e) => e.status === 'waiting' || e.status === 'offered') })),
       (error) => setState((s) => ({ ...s, error })));
   }, [reload]);
+  const leave = async (e) => {
+    try {
+      await api.del(`/v1/waitlist/${encodeURIComponent(e.id)}`);
+      announce(t('book.offer.left'));
+      onChange();
+    } catch (error) {
+      setState((s) => ({ ...s, error }));
+    }
+  };
   const accept = async (e) => {
     try {
       await api.post(`/v1/waitlist/${encodeURIComponent(e.id)}/accept`, undefined, { idempotent: true });
@@ -72,11 +81,12 @@ function Offers({ catalog, reload, onChange }) {
           const tz = site ? site.timezone : 'Europe/Paris';
           return html`
             <li key=${e.id} class="offer">
-              <p class="offer__what">${res ? res.name : t('home.resource')} · ${formatDate(e.start, lang, tz)}, ${formatTimeRange(e.start, e.end, lang, tz)}</p>
+              <p class="offer__what" id="offer-${e.id}">${res ? res.name : t('home.resource')} · ${formatDate(e.start, lang, tz)}, ${formatTimeRange(e.start, e.end, lang, tz)}</p>
               ${e.status === 'offered'
                 ? html`<p>${t('book.offer.open', { when: when(e.offer_expires_at, t, lang, tz) })}</p>
                   <button class="button" type="button" onClick=${() => accept(e)}>${t('book.offer.accept')}</button>`
                 : html`<p class="badge">${t('book.offer.waiting')}</p>`}
+              <button class="button button--secondary" type="button" aria-describedby="offer-${e.id}" onClick=${() => leave(e)}>${t('book.offer.leave')}</button>
             </li>`;
         })}
       </ul>
@@ -111,7 +121,7 @@ function SlotRow({ item, slots, tz, onPick }) {
         ? html`<p class="hint">${t('book.closed')}</p>`
         : html`<div class="slots" role="group" aria-labelledby=${titleId} ref=${ref} onKeyDown=${move}>
           ${slots.map((s, i) => html`
-            <button key=${s.start} type="button" class="slot slot--${s.state}" tabindex=${i === active ? 0 : -1}
+            <button key=${s.start} type="button" class="slot slot--${s.state}" tabindex=${i === active ? 0 : -1} data-slot=${`${item.resource_id}|${s.start}`}
               aria-label=${t('book.slot', { name: item.name, from: formatTime(s.start, lang, tz), to: formatTime(s.end, lang, tz), state: t(`book.state.${s.state}`) })}
               aria-disabled=${s.state === 'past' ? 'true' : undefined} onFocus=${() => setActive(i)}
               onClick=${() => s.state !== 'past' && onPick(item, s)}>
@@ -306,9 +316,10 @@ function Panel({ site, resource, slot, date, onDone, onClose }) {
   const taken = q && !repeat && !q.bookable && q.refusal && q.refusal.code === 'slot_taken';
   const someConflict = q && repeat && q.occurrences.some((o) => !o.bookable);
   return html`
-    <section class="card panel" aria-labelledby="panel-title">
+    <section class="card panel" aria-labelledby="panel-title" onKeyDown=${(e) => e.key === 'Escape' && onClose()}>
       <h2 id="panel-title" tabindex="-1" ref=${headingRef}>${t('book.panel.title', { name: resource.name })}</h2>
       <p class="panel__day">${formatDate(start, lang, tz)} · ${site.name}</p>
+      <p class="hint">${t('book.panel.escape')}</p>
       ${result && result.ok
         ? html`<div class="alert alert--success" tabindex="-1" ref=${resultRef}>
             <p>${result.text}</p>
@@ -434,6 +445,17 @@ export default function Book() {
     setDate(dayKey(new Date(), s.timezone));
     setPick(null);
   };
+  // Closing the panel gives the focus back to the slot it was opened from.
+  const close = () => {
+    const from = `${pick.resource.id}|${pick.slot.start}`;
+    setPick(null);
+    setTimeout(() => {
+      const b = [...document.querySelectorAll('[data-slot]')].find((e) => e.dataset.slot === from);
+      if (b) {
+        b.focus();
+      }
+    }, 0);
+  };
   const today = site ? dayKey(new Date(), site.timezone) : '';
   const changeDay = (d) => {
     if (/^\d{4}-\d{2}-\d{2}$/.test(d)) {
@@ -474,6 +496,6 @@ export default function Book() {
         ${kind && html`<${Timeline} site=${site} date=${date} avail=${shownAvail} catalog=${catalog}
           onPick=${(item, slot) => setPick({ resource: catalog.resources[item.resource_id], slot })} />`}
         ${pick && html`<${Panel} key=${`${pick.resource.id}-${pick.slot.start}`} site=${site} resource=${pick.resource} slot=${pick.slot} date=${date}
-          onDone=${() => setReload((n) => n + 1)} onClose=${() => setPick(null)} />`}`}
+          onDone=${() => setReload((n) => n + 1)} onClose=${close} />`}`}
     <//>`;
 }
