@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -82,7 +83,7 @@ func slotName(from, to int, state string) string {
 }
 
 func slotNameOf(resource string, from, to int, state string) string {
-	return fmt.Sprintf("%s, de %d\u00a0h\u00a000 à %d\u00a0h\u00a000, %s", resource, from, to, state)
+	return fmt.Sprintf("%s, de %d\u00a0h à %d\u00a0h, %s", resource, from, to, state)
 }
 
 // clickNamed clicks the element whose accessible name (aria-label) is name.
@@ -465,6 +466,20 @@ func TestBookingArithmetic(t *testing.T) {
 				t.Errorf("%s%v = %s, want %s", tt.fn, tt.args, got, tt.want)
 			}
 		})
+	}
+	// The timeline's hours: "10 h" for a whole hour in French.
+	for _, tt := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{"2026-12-09T09:00:00Z", "fr", "Europe/Paris"}, "10\u00a0h"},
+		{[]any{"2026-12-09T09:30:00Z", "fr", "Europe/Paris"}, "10\u00a0h\u00a030"},
+		{[]any{"2026-12-09T09:00:00Z", "en", "Europe/Paris"}, "10:00"},
+	} {
+		var got string
+		if err := json.Unmarshal([]byte(call(t, p, "/static/pages/book.js", "shortTime", tt.args...)), &got); err != nil || got != tt.want {
+			t.Errorf("shortTime%v = %q (%v), want %q", tt.args, got, err, tt.want)
+		}
 	}
 }
 

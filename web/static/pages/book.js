@@ -93,6 +93,13 @@ function Offers({ catalog, reload, onChange }) {
     </section>`;
 }
 
+// shortTime: "9 h" for a whole hour in French, as people say it on a
+// timeline; "9 h 30" and English "09:00" as formatTime says them.
+export function shortTime(instant, lang, timeZone) {
+  const s = formatTime(instant, lang, timeZone);
+  return lang === 'fr' ? s.replace(/\u00a0h\u00a000$/, '\u00a0h') : s;
+}
+
 // SlotRow is one resource's day: a row of slot buttons, one Tab stop for
 // the row (the arrows move within it, Home and End to its ends).
 function SlotRow({ item, slots, tz, onPick }) {
@@ -122,10 +129,10 @@ function SlotRow({ item, slots, tz, onPick }) {
         : html`<div class="slots" role="group" aria-labelledby=${titleId} ref=${ref} onKeyDown=${move}>
           ${slots.map((s, i) => html`
             <button key=${s.start} type="button" class="slot slot--${s.state}" tabindex=${i === active ? 0 : -1} data-slot=${`${item.resource_id}|${s.start}`}
-              aria-label=${t('book.slot', { name: item.name, from: formatTime(s.start, lang, tz), to: formatTime(s.end, lang, tz), state: t(`book.state.${s.state}`) })}
+              aria-label=${t('book.slot', { name: item.name, from: shortTime(s.start, lang, tz), to: shortTime(s.end, lang, tz), state: t(`book.state.${s.state}`) })}
               aria-disabled=${s.state === 'past' ? 'true' : undefined} onFocus=${() => setActive(i)}
               onClick=${() => s.state !== 'past' && onPick(item, s)}>
-              <span aria-hidden="true">${formatTime(s.start, lang, tz)}</span>
+              <span aria-hidden="true">${shortTime(s.start, lang, tz)}</span>
             </button>`)}
         </div>`}
     </li>`;
