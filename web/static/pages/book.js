@@ -84,7 +84,7 @@ function Offers({ catalog, reload, onChange }) {
               <p class="offer__what" id="offer-${e.id}">${res ? res.name : t('home.resource')} · ${formatDate(e.start, lang, tz)}, ${formatTimeRange(e.start, e.end, lang, tz)}</p>
               ${e.status === 'offered'
                 ? html`<p>${t('book.offer.open', { when: when(e.offer_expires_at, t, lang, tz) })}</p>
-                  <button class="button" type="button" onClick=${() => accept(e)}>${t('book.offer.accept')}</button>`
+                  <button class="button" type="button" aria-describedby="offer-${e.id}" onClick=${() => accept(e)}>${t('book.offer.accept')}</button>`
                 : html`<p class="badge">${t('book.offer.waiting')}</p>`}
               <button class="button button--secondary" type="button" aria-describedby="offer-${e.id}" onClick=${() => leave(e)}>${t('book.offer.leave')}</button>
             </li>`;
