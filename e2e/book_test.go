@@ -161,6 +161,9 @@ func (p *page) openBook() {
 func TestBookMoveCancel(t *testing.T) {
 	w := newBookWorld(t)
 	b := browser(t)
+	// Someone else holds 12 h – 13 h: a move there is refused in words.
+	_, other := w.member(t, "Olga", "olga@example.org", w.unlimite)
+	w.srv.call(t, "POST", "/v1/reservations", other, map[string]any{"resource_id": w.desk, "start": w.at(0, 12), "end": w.at(0, 13)}, http.StatusCreated, nil)
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			email := fmt.Sprintf("alice.%s@example.org", vp.name)
@@ -185,6 +188,12 @@ func TestBookMoveCancel(t *testing.T) {
 			p.waitText("main .booking__what", "Bureau 3")
 
 			p.tap("Déplacer")
+			p.choose("Début", "12\u00a0h\u00a000")
+			p.choose("Fin", "13\u00a0h\u00a000")
+			p.waitText("main .booking__panel .quote__refusal", "Ce créneau est déjà pris.")
+			if !eval[bool](p, `[...document.querySelectorAll("main button")].find((b) => b.textContent === "Confirmer le déplacement").disabled`) {
+				t.Error("a refused move can be confirmed")
+			}
 			p.choose("Début", "14\u00a0h\u00a000")
 			p.choose("Fin", "15\u00a0h\u00a000")
 			p.waitText("main .booking__panel .quote__price", "Utilise 60\u00a0minutes de votre temps inclus (il vous en restera 540).")
