@@ -55,6 +55,26 @@ func (s *Server) handleQuoteReservation(w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
+	s.writeQuote(w, r, q)
+}
+
+// handleQuoteMove answers what PATCH /v1/reservations/{id} would do with
+// the same body, as handleQuoteReservation does for a booking.
+func (s *Server) handleQuoteMove(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	m, err := decodeMove(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q, err := s.Calendar.QuoteMove(r.Context(), m)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeQuote(w, r, q)
+}
+
+func (s *Server) writeQuote(w http.ResponseWriter, r *http.Request, q *calendar.Quote) {
 	out := quoteJSON{Bookable: q.Refusal == nil, ResourceID: q.ResourceID, Start: q.Start, End: q.End, Seats: q.Seats,
 		CancellationDeadline: q.CancellationDeadline}
 	if q.Refusal != nil {

@@ -117,6 +117,22 @@ func (s *Server) handleGetReservation(w http.ResponseWriter, r *http.Request, p 
 }
 
 func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	m, err := decodeMove(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	moved, err := s.Calendar.MoveReservation(r.Context(), m)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toReservationJSON(moved))
+}
+
+// decodeMove reads the body of a move (PATCH /v1/reservations/{id}, and
+// its quote).
+func decodeMove(r *http.Request, p *identity.Principal) (calendar.Move, error) {
 	var in struct {
 		Start *string `json:"start"`
 		End   *string `json:"end"`
@@ -124,8 +140,7 @@ func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, 
 		Note  *string `json:"note"`
 	}
 	if err := decode(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+		return calendar.Move{}, err
 	}
 	m := calendar.Move{ReservationID: r.PathValue("reservation_id"), By: p, Note: in.Note}
 	if in.Start != nil {
@@ -136,17 +151,11 @@ func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, 
 	}
 	if in.Seats != nil {
 		if *in.Seats < 1 {
-			s.writeError(w, r, errs.Invalid("seats", "must be at least 1"))
-			return
+			return calendar.Move{}, errs.Invalid("seats", "must be at least 1")
 		}
 		m.Seats = *in.Seats
 	}
-	moved, err := s.Calendar.MoveReservation(r.Context(), m)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toReservationJSON(moved))
+	return m, nil
 }
 
 // handleCancelReservation cancels, with an optional ?reason= the member

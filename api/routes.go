@@ -82,6 +82,8 @@ func (s *Server) routes() {
 	// /v1/reservations/series/cancellation, which net/http refuses.
 	s.handle("GET /v1/reservations/cancellation/{reservation_id}", s.requireAuth(s.handleCancellationQuote))
 	s.handle("POST /v1/reservations/{reservation_id}/check-in", s.requireAuth(s.handleCheckIn))
+	// What moving would do (PATCH /v1/reservations/{reservation_id}); no Idempotency-Key.
+	s.handle("POST /v1/reservations/{reservation_id}/quote", s.requireAuth(s.handleQuoteMove))
 	s.handle("GET /v1/sites/{site_id}/dashboard", s.requireAuth(s.handleDashboard))
 
 	s.handle("POST /v1/reservations/series", s.requireAuth(s.idempotentAuthed(s.handleCreateSeries)))

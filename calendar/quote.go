@@ -164,6 +164,59 @@ func priceOf(run *quoteRun) *Price {
 	return run.price
 }
 
+// QuoteMove answers what MoveReservation(m) would do — the move itself,
+// run in a transaction that is always rolled back, as Quote does for a
+// booking — so that a member sees the new slot's price (after what the
+// old one took is given back) or why it is refused before moving. Who may
+// not change the reservation gets MoveReservation's error, not a refusal.
+func (svc *Service) QuoteMove(ctx context.Context, m Move) (*Quote, error) {
+	if svc.guarded && svc.pricer == nil {
+		return nil, errors.New("calendar: QuoteMove needs Config.Pricer beside Config.Guard")
+	}
+	run := &quoteRun{}
+	var q *Quote
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		r, manager, err := lockForMove(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+		// Read before moving: a refusal may leave PostgreSQL's transaction
+		// unable to read further, and the move changes r.
+		res, site, err := getResourceAndSite(ctx, tx, r.ResourceID)
+		if err != nil {
+			return err
+		}
+		b := movedBooking(r, m, manager)
+		q = &Quote{ResourceID: r.ResourceID}
+		moved, err := svc.move(ctx, tx, r, manager, m, run)
+		if err != nil && !isRefusal(err) {
+			return err
+		}
+		if err != nil {
+			q.Refusal = err
+			if q.Start, err = ResolveTime("start", b.Start, site.Location()); err != nil {
+				return err
+			}
+			if q.End, err = ResolveTime("end", b.End, site.Location()); err != nil {
+				return err
+			}
+			q.Seats = max(b.Seats, 1)
+		} else {
+			q.Start, q.End, q.Seats = moved.StartsAt, moved.EndsAt, moved.Seats
+			q.Price = priceOf(run)
+		}
+		q.CancellationDeadline = cancelDeadline(q.Start, res)
+		return errQuoted
+	})
+	if !errors.Is(err, errQuoted) {
+		if err == nil {
+			err = errors.New("calendar: quote transaction committed")
+		}
+		return nil, err
+	}
+	return q, nil
+}
+
 // SeriesQuote is the answer to "what if I booked this series?".
 type SeriesQuote struct {
 	// Refusal is the error booking the series would answer (some

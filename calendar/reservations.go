@@ -974,75 +974,92 @@ func movedBooking(r *Reservation, m Move, manager bool) Booking {
 func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, error) {
 	var out *Reservation
 	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := lockReservation(ctx, tx, m.ReservationID)
+		r, manager, err := lockForMove(ctx, tx, m)
 		if err != nil {
 			return err
 		}
-		manager, err := mayChangeReservation(m.By, r)
-		if err != nil {
-			return err
-		}
-		if r.Status != StatusConfirmed {
-			return errs.Rule("reservation_id", "not_movable", "only a confirmed reservation can be moved")
-		}
-		res, err := getResource(ctx, tx, r.ResourceID, true)
-		if err != nil {
-			return err
-		}
-		site, err := getSite(ctx, tx, res.SiteID)
-		if err != nil {
-			return err
-		}
-		if !r.StartsAt.After(svc.now()) && !manager {
-			return errs.Rule("reservation_id", "already_started", "a reservation that has started cannot be moved")
-		}
-		s, err := svc.checkSlot(ctx, tx, res, site, movedBooking(r, m, manager))
-		if err != nil {
-			return err
-		}
-		if err := svc.checkFree(ctx, tx, s, r.ID); err != nil {
-			return err
-		}
-		oldStart, oldBusy := r.StartsAt, r.BusyUntil
-		if r.Kind == ReservationBooking {
-			// What the old slot took is given back and the new one charged,
-			// in this transaction: a move cannot dodge a quota.
-			if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
-				return err
-			}
-		}
-		r.StartsAt, r.EndsAt, r.BusyUntil, r.Seats, r.UpdatedAt = s.start, s.end, s.busy, s.seats, svc.now()
-		if m.Note != nil {
-			r.Note = strings.TrimSpace(*m.Note)
-		}
-		if r.Kind == ReservationBooking {
-			if err := svc.guard.CheckBooking(ctx, tx, r, res, site); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "seats", "note", "updated_at").
-			WherePK().Exec(ctx); err != nil {
-			if db.IsExclusion(err) {
-				return conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
-			}
-			return fmt.Errorf("move reservation: %w", err)
-		}
-		if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
-			return err
-		}
-		if !r.StartsAt.Equal(oldStart) {
-			// The old job finds the booking moved and does nothing.
-			if err := svc.scheduleRelease(ctx, tx, r, res); err != nil {
-				return err
-			}
-		}
-		if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
-			return err
-		}
-		out = r
-		return nil
+		out, err = svc.move(ctx, tx, r, manager, m, nil)
+		return err
 	})
 	return out, err
+}
+
+// lockForMove reads the reservation m moves, locked, and says whether its
+// caller moves it as a manager; who may not change it is an error, not a
+// refusal of the move.
+func lockForMove(ctx context.Context, tx bun.IDB, m Move) (*Reservation, bool, error) {
+	r, err := lockReservation(ctx, tx, m.ReservationID)
+	if err != nil {
+		return nil, false, err
+	}
+	manager, err := mayChangeReservation(m.By, r)
+	if err != nil {
+		return nil, false, err
+	}
+	return r, manager, nil
+}
+
+// move moves r (locked) as m asks. With run (a quote, see QuoteMove), the
+// guard's decision goes through the Pricer, which says what it cost.
+func (svc *Service) move(ctx context.Context, tx bun.Tx, r *Reservation, manager bool, m Move, run *quoteRun) (*Reservation, error) {
+	if r.Status != StatusConfirmed {
+		return nil, errs.Rule("reservation_id", "not_movable", "only a confirmed reservation can be moved")
+	}
+	res, err := getResource(ctx, tx, r.ResourceID, true)
+	if err != nil {
+		return nil, err
+	}
+	site, err := getSite(ctx, tx, res.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	if !r.StartsAt.After(svc.now()) && !manager {
+		return nil, errs.Rule("reservation_id", "already_started", "a reservation that has started cannot be moved")
+	}
+	s, err := svc.checkSlot(ctx, tx, res, site, movedBooking(r, m, manager))
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.checkFree(ctx, tx, s, r.ID); err != nil {
+		return nil, err
+	}
+	oldStart, oldBusy := r.StartsAt, r.BusyUntil
+	if r.Kind == ReservationBooking {
+		// What the old slot took is given back and the new one charged,
+		// in this transaction: a move cannot dodge a quota.
+		if err := svc.guard.ReleaseBooking(ctx, tx, r, false); err != nil {
+			return nil, err
+		}
+	}
+	r.StartsAt, r.EndsAt, r.BusyUntil, r.Seats, r.UpdatedAt = s.start, s.end, s.busy, s.seats, svc.now()
+	if m.Note != nil {
+		r.Note = strings.TrimSpace(*m.Note)
+	}
+	if r.Kind == ReservationBooking {
+		if err := svc.guardBooking(ctx, tx, Booking{quote: run}, r, res, site); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "seats", "note", "updated_at").
+		WherePK().Exec(ctx); err != nil {
+		if db.IsExclusion(err) {
+			return nil, conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
+		}
+		return nil, fmt.Errorf("move reservation: %w", err)
+	}
+	if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
+		return nil, err
+	}
+	if !r.StartsAt.Equal(oldStart) {
+		// The old job finds the booking moved and does nothing.
+		if err := svc.scheduleRelease(ctx, tx, r, res); err != nil {
+			return nil, err
+		}
+	}
+	if err := svc.publish(ctx, tx, EventReservationUpdated, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // ReservationFilter selects reservations to list.

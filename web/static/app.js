@@ -6,7 +6,7 @@ import { createClient } from './lib/api.js';
 import { pickLanguage, translator, chosenLanguage, rememberLanguage } from './lib/i18n.js';
 import { useLocation, matchRoute, navigate, interceptLinks } from './lib/router.js';
 import { safeNext } from './lib/page.js';
-import { routes, redirectFor } from './routes.js';
+import { routes, redirectFor, navOrder } from './routes.js';
 import NotFound from './pages/notfound.js';
 import { registerServiceWorker, clearOfflineData } from './lib/offline.js';
 
@@ -21,6 +21,12 @@ function LanguageSwitch() {
   return html`<button class="lang" type="button" lang=${other.code} onClick=${() => changeLanguage(other.code)}>${other.label}</button>`;
 }
 
+// byNavOrder sorts entries by navOrder; entries it does not name come last.
+function byNavOrder(a, b) {
+  const rank = (r) => (navOrder.includes(r.nav) ? navOrder.indexOf(r.nav) : navOrder.length);
+  return rank(a) - rank(b);
+}
+
 function Nav({ path }) {
   const { t, me } = useApp();
   if (!me) {
@@ -29,7 +35,7 @@ function Nav({ path }) {
   return html`
     <nav class="nav" aria-label=${t('nav.label')}>
       <ul>
-        ${routes.filter((r) => r.nav && r.access !== 'manager').map((r) => html`
+        ${routes.filter((r) => r.nav && r.access !== 'manager').sort(byNavOrder).map((r) => html`
           <li key=${r.path}><a href=${r.path} aria-current=${r.path === path ? 'page' : undefined}>${t(r.nav)}</a></li>`)}
       </ul>
     </nav>`;

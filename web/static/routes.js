@@ -9,9 +9,14 @@ import VerifyEmail from './pages/verify.js';
 import ForgotPassword from './pages/forgot.js';
 import ResetPassword from './pages/reset.js';
 import Account from './pages/account.js';
+// --- book ---
+import Book from './pages/book.js';
+import Bookings from './pages/bookings.js';
 
 export const routes = [
   { path: '/', page: Home, access: 'member', nav: 'nav.home' },
+  { path: '/book', page: Book, access: 'member', nav: 'nav.book' },
+  { path: '/bookings', page: Bookings, access: 'member', nav: 'nav.bookings' },
   { path: '/account', page: Account, access: 'member', nav: 'nav.account' },
   { path: '/sign-in', page: SignIn, access: 'guest' },
   { path: '/sign-up', page: SignUp, access: 'guest' },
@@ -24,6 +29,10 @@ export const routes = [
   // account page, whose "My data" section downloads it.
   { path: '/account/export', page: Account, access: 'member' },
 ];
+
+// navOrder is the members' navigation, in the order of their day: pages
+// added by later modules (routes.push) still find their place.
+export const navOrder = ['nav.home', 'nav.book', 'nav.bookings', 'nav.plans', 'nav.invoices', 'nav.account'];
 
 // isManager: who will see the console's pages.
 export function isManager(me) {

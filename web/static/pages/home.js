@@ -90,5 +90,6 @@ export default function Home() {
           </ul>
         </section>`)}
       ${state.data && state.data.more && html`<p>${t('home.more')}</p>`}
+      <p class="home__links"><a href="/bookings">${t('book.home.all')}</a> · <a href="/book">${t('book.home.book')}</a></p>
     <//>`;
 }
