@@ -308,3 +308,36 @@ func TestAteliersFeed(t *testing.T) {
 	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/ateliers.ics", headers: map[string]string{"If-None-Match": r.Header.Get("ETag")}}).
 		expect(t, http.StatusNotModified)
 }
+
+// An atelier for members takes those with a membership at the site (even
+// one whose plan opens no door), refuses the others in words, and opens
+// its registrations when it says.
+func TestAtelierForMembers(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	h := f.h
+	opens := time.Date(2026, 3, 2, 9, 0, 0, 0, f.paris)
+	a := f.newAtelier(t, map[string]any{"audience": "members", "resource_ids": []string{}, "registration_opens_at": opens.Format(time.RFC3339)},
+		[2]string{"2026-03-05T14:00", "2026-03-05T16:00"})
+	anneID, anne, _ := h.member("anne@example.fr")
+	if p := h.do(req{method: "POST", path: "/v1/ateliers/" + a.ID + "/registrations", token: anne, body: map[string]any{}}).
+		expect(t, http.StatusForbidden).problem(t); p.Code != "members_only" {
+		t.Fatalf("without membership: %+v", p)
+	}
+	f.membership(t, anneID, map[string]any{"door_access": "none"})
+	if p := h.do(req{method: "POST", path: "/v1/ateliers/" + a.ID + "/registrations", token: anne, body: map[string]any{}}).
+		expect(t, http.StatusConflict).problem(t); p.Code != "registration_not_open" {
+		t.Fatalf("before the opening: %+v", p)
+	}
+	h.clock.Advance(2*time.Hour + time.Minute) // 09:01 in Paris
+	anne, _ = h.login("anne@example.fr", password)
+	got := f.register(t, anne, a.ID, map[string]any{}, http.StatusCreated)
+	if len(got.Items) != 1 || got.Items[0].Status != "confirmed" {
+		t.Fatalf("member: %+v", got)
+	}
+	var mine registrationsOut
+	h.do(req{method: "GET", path: "/v1/me/atelier-registrations", token: anne}).expect(t, http.StatusOK).decode(t, &mine)
+	if len(mine.Items) != 1 || mine.Items[0].ID != got.Items[0].ID || mine.Items[0].Name != nil {
+		t.Fatalf("my registrations: %+v", mine)
+	}
+}
