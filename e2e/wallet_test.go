@@ -333,7 +333,7 @@ func TestWalletInvoicesCreditsMembership(t *testing.T) {
 				t.Errorf("the invoice's link gives %q, not a PDF", head)
 			}
 			label := eval[string](p, `document.querySelector("main a.wallet-pdf").getAttribute("aria-label")`)
-			if !strings.HasPrefix(label, "Télécharger la facture ") {
+			if !strings.HasPrefix(label, "PDF de la facture ") {
 				t.Errorf("the PDF link is named %q", label)
 			}
 			// Past the access cookie's 15 minutes, a click renews the session

@@ -199,7 +199,8 @@ export default {
   'wallet.invoice.due': ({ date }) => `Due by ${date}`,
   'wallet.invoice.unpaid': 'Unpaid',
   'wallet.invoice.pdf': 'PDF',
-  'wallet.invoice.pdf_label': ({ kind, number }) => `Download ${kind ? kind.toLowerCase() : 'invoice'} ${number} (PDF)`,
+  // Starts with the link's visible text, as WCAG 2.5.3 (label in name) asks.
+  'wallet.invoice.pdf_label': ({ kind, number }) => `PDF of ${kind ? kind.toLowerCase() : 'invoice'} ${number}`,
   'wallet.charges.title': 'To pay',
   'wallet.charges.none': 'You have nothing to pay.',
   'wallet.charges.site': 'Place',

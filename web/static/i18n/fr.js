@@ -201,7 +201,8 @@ export default {
   'wallet.invoice.due': ({ date }) => `À régler avant le ${date}`,
   'wallet.invoice.unpaid': 'Non réglée',
   'wallet.invoice.pdf': 'PDF',
-  'wallet.invoice.pdf_label': ({ kind, number }) => `Télécharger ${kind === 'Avoir' ? 'l’avoir' : 'la facture'} ${number} (PDF)`,
+  // Starts with the link's visible text, as WCAG 2.5.3 (label in name) asks.
+  'wallet.invoice.pdf_label': ({ kind, number }) => `PDF ${kind === 'Avoir' ? 'de l’avoir' : 'de la facture'} ${number}`,
   'wallet.charges.title': 'À régler',
   'wallet.charges.none': 'Vous n’avez rien à régler.',
   'wallet.charges.site': 'Lieu',
