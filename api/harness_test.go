@@ -34,6 +34,7 @@ import (
 	"github.com/relais-tierslieux/relais/ledger"
 	"github.com/relais-tierslieux/relais/people"
 	"github.com/relais-tierslieux/relais/privacy"
+	"github.com/relais-tierslieux/relais/reports"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -137,6 +138,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	a := api.New(api.Deps{
 		People:      peopleSvc,
 		Ateliers:    testAteliers(t, d, acc, bill, cal, clk.Now),
+		Reports:     testReports(t, d, cal, clk.Now),
 		Privacy:     testPrivacy(t, privacyCfg),
 		Access:      acc,
 		Calendar:    cal,
@@ -217,6 +219,15 @@ func testPeople(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Se
 func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time) *ateliers.Service {
 	t.Helper()
 	svc, err := ateliers.New(d, ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func testReports(t testing.TB, d *bun.DB, cal *calendar.Service, now func() time.Time) *reports.Service {
+	t.Helper()
+	svc, err := reports.New(d, cal, now)
 	if err != nil {
 		t.Fatal(err)
 	}

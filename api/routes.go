@@ -171,6 +171,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/me/atelier-registrations", s.requireAuth(s.handleMyRegistrations))
 	s.handle("DELETE /v1/atelier-registrations/{registration_id}", s.requireAuth(s.handleCancelRegistration))
 	s.handle("PATCH /v1/atelier-registrations/{registration_id}", s.requireAuth(s.handleSetAttendance))
+	// The funders' figures.
+	s.handle("GET /v1/reports/services", s.requireAuth(s.handleServicesReport))
 	// Guests of the services: residents served without an account.
 	s.handle("POST /v1/sites/{site_id}/guests", s.requireAuth(s.idempotentAuthed(s.handleCreateGuest)))
 	s.handle("GET /v1/guests/{guest_id}", s.requireAuth(s.handleGetGuest))

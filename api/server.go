@@ -28,6 +28,7 @@ import (
 	"github.com/relais-tierslieux/relais/ledger"
 	"github.com/relais-tierslieux/relais/people"
 	"github.com/relais-tierslieux/relais/privacy"
+	"github.com/relais-tierslieux/relais/reports"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
 
@@ -51,6 +52,8 @@ type Deps struct {
 	People *people.Service
 	// Ateliers are the ateliers and trainings of the sites.
 	Ateliers *ateliers.Service
+	// Reports are the funders' figures.
+	Reports *reports.Service
 
 	// Dashboard computes a site's figures for its managers.
 	Dashboard *dashboard.Service

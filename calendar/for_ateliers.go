@@ -107,3 +107,13 @@ func (svc *Service) QualificationSite(ctx context.Context, idb bun.IDB, qualID s
 	}
 	return q.SiteID, nil
 }
+
+// ListSiteIDs lists every site's id, for the network-wide figures of
+// package reports (which decides who may read them).
+func (svc *Service) ListSiteIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	if err := svc.db.NewSelect().Model((*Site)(nil)).Column("id").Order("id").Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("list sites: %w", err)
+	}
+	return ids, nil
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/relais-tierslieux/relais/notify"
 	"github.com/relais-tierslieux/relais/people"
 	"github.com/relais-tierslieux/relais/privacy"
+	"github.com/relais-tierslieux/relais/reports"
 	"github.com/relais-tierslieux/relais/web"
 	"github.com/relais-tierslieux/relais/webhooks"
 )
@@ -146,6 +147,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// The funders' figures, over ateliers and guests.
+	reportsSvc, err := reports.New(d, calendarSvc, nil)
+	if err != nil {
+		return err
+	}
+
 	// Personal data: exports, erasure and retention, through each domain.
 	privacySvc, err := privacy.New(privacy.Config{DB: d, Jobs: queue, Identity: identitySvc, Calendar: calendarSvc, Billing: billingSvc,
 		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, People: peopleSvc, Mailer: c.mailer(log),
@@ -172,7 +179,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The HTTP API.
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
 		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc, Closings: closingsSvc,
-		People: peopleSvc, Ateliers: ateliersSvc, Dashboard: dashboardSvc,
+		People: peopleSvc, Ateliers: ateliersSvc, Reports: reportsSvc, Dashboard: dashboardSvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})

@@ -548,4 +548,7 @@ var french = map[string]string{
 	"this person is already registered for this session":                           "cette personne est déjà inscrite à cette séance",
 	"this session is over":               "cette séance est terminée",
 	"two sessions of an atelier overlap": "deux séances de l’atelier se chevauchent",
+	// The funders' figures (reports, api/reports.go).
+	"format must be json or csv":         "format doit valoir json ou csv",
+	"must be at most %d days after from": "doit être au plus %d jours après from",
 }
