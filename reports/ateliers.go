@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,35 +13,27 @@ import (
 	"github.com/relais-tierslieux/relais/people"
 )
 
-// participation is one registration at a session held in the period, with
-// what the report cuts it by.
-type participation struct {
-	SessionID    string    `bun:"session_id"`
-	AtelierID    string    `bun:"atelier_id"`
-	SiteID       string    `bun:"site_id"`
-	CategoryID   string    `bun:"category_id"`
-	Category     string    `bun:"category"`
-	StartsAt     time.Time `bun:"starts_at"`
-	UserID       *string   `bun:"user_id"`
-	Attendance   *string   `bun:"attendance"`
-	CommuneName  *string   `bun:"commune_name"`
-	CommuneINSEE *string   `bun:"commune_insee"`
-	AgeBand      *string   `bun:"age_band"`
+// heldFilter selects the sessions held in the period at the sites: not
+// cancelled, started in [from, to) and before now. Arguments: sites, from,
+// to, now.
+const heldFilter = `a.site_id IN (?) AND s.status = 'scheduled' AND s.starts_at >= ? AND s.starts_at < ? AND s.starts_at < ?`
+
+// heldSession is a session held, with what the report cuts it by.
+type heldSession struct {
+	ID         string    `bun:"id"`
+	AtelierID  string    `bun:"atelier_id"`
+	SiteID     string    `bun:"site_id"`
+	CategoryID string    `bun:"category_id"`
+	StartsAt   time.Time `bun:"starts_at"`
 }
 
-// heldSessions reads, in one statement, every session held in the period
-// at the sites (not cancelled, started before now), with its confirmed
-// registrations (none: one row with no user) and, for a guest, their
-// commune and age band. Ordered so that a session's rows come together.
-const heldSessions = `SELECT s.id AS session_id, a.id AS atelier_id, a.site_id, a.category_id, c.name AS category, s.starts_at,
-		r.user_id, r.attendance, g.commune_name, g.commune_insee, g.age_band
-	FROM atelier_sessions s
-	JOIN ateliers a ON a.id = s.atelier_id
-	JOIN atelier_categories c ON c.id = a.category_id
-	LEFT JOIN atelier_registrations r ON r.session_id = s.id AND r.status = 'confirmed'
-	LEFT JOIN guests g ON g.user_id = r.user_id
-	WHERE a.site_id IN (?) AND s.status = 'scheduled' AND s.starts_at >= ? AND s.starts_at < ? AND s.starts_at < ?
-	ORDER BY s.id`
+// guestFacts is what the report needs of a guest.
+type guestFacts struct {
+	UserID       string  `bun:"user_id"`
+	CommuneName  string  `bun:"commune_name"`
+	CommuneINSEE *string `bun:"commune_insee"`
+	AgeBand      string  `bun:"age_band"`
+}
 
 type lineKey struct{ month, site, category string }
 
@@ -52,53 +45,101 @@ type tally struct {
 }
 
 func (s *Service) ateliers(ctx context.Context, r *Report, zones map[string]*time.Location) error {
-	var rows []participation
-	if err := s.db.NewRaw(heldSessions, bun.In(r.SiteIDs), r.From, r.To, s.now().UTC()).Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("report ateliers: %w", err)
+	args := []any{bun.In(r.SiteIDs), r.From, r.To, s.now().UTC()}
+	// Four reads: the sessions (thousands), their confirmed registrations
+	// (a hundred thousand a year at a busy network: three columns each,
+	// scanned without reflection), the categories' names and the guests'
+	// facts (one row per person).
+	var sessions []heldSession
+	if err := s.db.NewRaw(`SELECT s.id, s.atelier_id, a.site_id, a.category_id, s.starts_at
+		FROM atelier_sessions s JOIN ateliers a ON a.id = s.atelier_id WHERE `+heldFilter, args...).Scan(ctx, &sessions); err != nil {
+		return fmt.Errorf("report sessions: %w", err)
 	}
+	var cats []struct {
+		ID   string `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := s.db.NewRaw(`SELECT id, name FROM atelier_categories`).Scan(ctx, &cats); err != nil {
+		return fmt.Errorf("report categories: %w", err)
+	}
+	catName := make(map[string]string, len(cats))
+	for _, c := range cats {
+		catName[c.ID] = c.Name
+	}
+	// Every guest's facts, read whole: a network has a few thousand guests,
+	// and selecting those present by a subquery over the registrations
+	// cost SQLite more than reading them all.
+	var guests []guestFacts
+	if err := s.db.NewRaw(`SELECT user_id, commune_name, commune_insee, age_band FROM guests`).Scan(ctx, &guests); err != nil {
+		return fmt.Errorf("report guests: %w", err)
+	}
+	facts := make(map[string]*guestFacts, len(guests))
+	for i := range guests {
+		facts[guests[i].UserID] = &guests[i]
+	}
+
 	lines := map[lineKey]*tally{}
+	bySession := make(map[string]*tally, len(sessions))
+	for _, ss := range sessions {
+		k := lineKey{ss.StartsAt.In(zones[ss.SiteID]).Format("2006-01"), ss.SiteID, ss.CategoryID}
+		t := lines[k]
+		if t == nil {
+			t = &tally{categoryName: catName[ss.CategoryID], ateliers: map[string]bool{}, sessions: map[string]bool{}, people: map[string]bool{}}
+			lines[k] = t
+		}
+		t.ateliers[ss.AtelierID] = true
+		t.sessions[ss.ID] = true
+		bySession[ss.ID] = t
+	}
+	// bun writes the values into the text (bun.In among them); the rows
+	// are read through database/sql itself, without bun's reflection.
+	query := s.db.NewRaw(`SELECT r.session_id, r.user_id, r.attendance FROM atelier_registrations r
+		JOIN atelier_sessions s ON s.id = r.session_id JOIN ateliers a ON a.id = s.atelier_id
+		WHERE r.status = 'confirmed' AND `+heldFilter, args...).String()
+	rows, err := s.db.DB.QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("report registrations: %w", err)
+	}
+	defer rows.Close()
 	served := map[string]bool{}
 	communes := map[[2]string]map[string]bool{} // (name, insee) → people
 	bands := map[string]map[string]bool{}
-	for _, p := range rows {
-		k := lineKey{p.StartsAt.In(zones[p.SiteID]).Format("2006-01"), p.SiteID, p.CategoryID}
-		t := lines[k]
-		if t == nil {
-			t = &tally{categoryName: p.Category, ateliers: map[string]bool{}, sessions: map[string]bool{}, people: map[string]bool{}}
-			lines[k] = t
+	var sessionID, userID string
+	var attendance sql.NullString
+	for rows.Next() {
+		if err := rows.Scan(&sessionID, &userID, &attendance); err != nil {
+			return fmt.Errorf("report registrations: %w", err)
 		}
-		t.ateliers[p.AtelierID] = true
-		t.sessions[p.SessionID] = true
-		if p.UserID == nil {
-			continue // a session held with nobody registered
+		t := bySession[sessionID]
+		if t == nil {
+			continue // a session that started between the two reads
 		}
 		t.registered++
-		if p.Attendance == nil {
-			continue
-		}
-		switch *p.Attendance {
+		switch attendance.String {
 		case "present":
 			t.present++
-			t.people[*p.UserID] = true
-			served[*p.UserID] = true
-			commune := [2]string{"non renseignée", ""}
-			if p.CommuneName != nil {
-				commune[0] = *p.CommuneName
-				if p.CommuneINSEE != nil {
-					commune[1] = *p.CommuneINSEE
+			t.people[userID] = true
+			if served[userID] {
+				continue
+			}
+			served[userID] = true
+			commune, band := [2]string{"non renseignée", ""}, "unknown"
+			if g := facts[userID]; g != nil {
+				commune[0], band = g.CommuneName, g.AgeBand
+				if g.CommuneINSEE != nil {
+					commune[1] = *g.CommuneINSEE
 				}
 			}
-			band := "unknown"
-			if p.AgeBand != nil {
-				band = *p.AgeBand
-			}
-			add(communes, commune, *p.UserID)
-			add(bands, band, *p.UserID)
+			add(communes, commune, userID)
+			add(bands, band, userID)
 		case "absent":
 			t.absent++
 		case "excused":
 			t.excused++
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("report registrations: %w", err)
 	}
 	keys := make([]lineKey, 0, len(lines))
 	for k := range lines {
