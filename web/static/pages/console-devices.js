@@ -191,11 +191,10 @@ function outcomeText(ev, t) {
   return t('consoleb.devices.last', { what: t(`consoleb.event.${ev.kind}`), outcome: t(`consoleb.outcome.${ev.outcome || ev.decision}`) });
 }
 
-function DeviceRow({ device, resources, lastEvent, onChange, creds, setCreds }) {
+function DeviceRow({ device, resources, lastEvent, onChange, creds, setCreds, zone }) {
   const { t, lang, api, announce } = useApp();
   const [open, setOpen] = useState('');
   const [error, setError] = useState(null);
-  const zone = 'Europe/Paris';
   const rotate = async () => {
     setError(null);
     try {
@@ -286,7 +285,7 @@ function Bridges({ site, bridges, onChange }) {
     </section>`;
 }
 
-function AccessLog({ site, devices }) {
+function AccessLog({ site, devices, round }) {
   const { t, lang, api } = useApp();
   const zone = site.timezone;
   const [day, setDay] = useState(() => localDay(new Date(), zone));
@@ -295,7 +294,7 @@ function AccessLog({ site, devices }) {
   if (device) {
     q.set('device', device);
   }
-  const s = useLoad(() => api.get(`/v1/sites/${site.id}/access-events?${q}&limit=100`), [site.id, day, device]);
+  const s = useLoad(() => api.get(`/v1/sites/${site.id}/access-events?${q}&limit=100`), [site.id, day, device, round]);
   const names = Object.fromEntries(devices.map((d) => [d.id, d.name]));
   return html`
     <section class="card consoleb-section" aria-labelledby="log-title">
@@ -341,27 +340,33 @@ function Devices({ site }) {
   const { t, api } = useApp();
   const s = useLoad(() => loadAll(api, site), [site.id]);
   const [creds, setCreds] = useState(null);
+  // Each reload of the devices reads the access log again too.
+  const [round, setRound] = useState(0);
+  const reload = () => {
+    setRound((r) => r + 1);
+    s.reload();
+  };
   if (!s.data) {
     return s.error ? html`<${Problem} error=${s.error} />` : html`<p role="status">${t('loading')}</p>`;
   }
   const { devices, bridges, resources, last } = s.data;
   const registered = (d) => {
     setCreds(d.secret ? { device: d, secret: d.secret } : null);
-    s.reload();
+    reload();
   };
   return html`
     <section class="card consoleb-section" aria-labelledby="devices-title">
       <h2 id="devices-title">${t('consoleb.devices.list')}</h2>
-      <p><button class="button button--secondary" type="button" onClick=${s.reload}>${t('consoleb.devices.refresh')}</button></p>
+      <p><button class="button button--secondary" type="button" onClick=${reload}>${t('consoleb.devices.refresh')}</button></p>
       ${devices.length === 0 ? html`<p class="empty">${t('consoleb.devices.none')}</p>` : html`
         <ul class="consoleb-rows">
-          ${devices.map((d) => html`<${DeviceRow} key=${d.id} device=${d} resources=${resources} lastEvent=${last[d.id]}
-            onChange=${s.reload} creds=${creds} setCreds=${setCreds} />`)}
+          ${devices.map((d) => html`<${DeviceRow} key=${d.id} device=${d} resources=${resources} lastEvent=${last[d.id]} zone=${site.timezone}
+            onChange=${reload} creds=${creds} setCreds=${setCreds} />`)}
         </ul>`}
     </section>
     <${Register} site=${site} resources=${resources} bridges=${bridges} onDone=${registered} />
-    <${Bridges} site=${site} bridges=${bridges} onChange=${s.reload} />
-    <${AccessLog} site=${site} devices=${devices} />`;
+    <${Bridges} site=${site} bridges=${bridges} onChange=${reload} />
+    <${AccessLog} site=${site} devices=${devices} round=${round} />`;
 }
 
 export default function ConsoleDevices() {

@@ -112,10 +112,9 @@ function Drawer({ site }) {
               <p>${formatTime(p.paid_at, lang, zone)} · ${t(`consoleb.method.${p.method}`)} · ${formatPrice(p.amount_cents, lang)}
                 ${p.invoice_number && html` · ${t('consoleb.invoice.number', { number: p.invoice_number })}`}
                 ${p.refunded_cents > 0 && html` · ${t('consoleb.drawer.refunded_part', { amount: formatPrice(p.refunded_cents, lang) })}`}</p>
-              ${p.status === 'succeeded' && p.refunded_cents < p.amount_cents && (refunding === p.id
-                ? html`<${Refund} payment=${p} onDone=${s.reload} />`
-                : html`<button class="button button--secondary" type="button" onClick=${() => setRefunding(p.id)}
-                    aria-label=${t('consoleb.refund.open_label', { name: p.user_name, amount: formatPrice(p.amount_cents, lang) })}>${t('consoleb.refund.open')}</button>`)}
+              ${refunding === p.id ? html`<${Refund} payment=${p} onDone=${s.reload} />`
+                : p.status === 'succeeded' && p.refunded_cents < p.amount_cents && html`<button class="button button--secondary" type="button" onClick=${() => setRefunding(p.id)}
+                    aria-label=${t('consoleb.refund.open_label', { name: p.user_name, amount: formatPrice(p.amount_cents, lang) })}>${t('consoleb.refund.open')}</button>`}
             </li>`)}
         </ul>`}
     </section>`;
@@ -127,7 +126,7 @@ function Closings({ site }) {
   const zone = site.timezone;
   const [period, setPeriod] = useState(() => localDay(Date.now() - 86400000, zone));
   const [state, setState] = useState({ busy: false, error: null });
-  const s = useLoad(() => (siren ? api.get(`/v1/entities/${siren}/closings?kind=day`) : Promise.resolve({ items: [] })), [siren]);
+  const s = useLoad(() => (siren ? api.get(`/v1/entities/${siren}/closings`) : Promise.resolve({ items: [] })), [siren]);
   if (!siren) {
     return html`<section class="card consoleb-section" aria-labelledby="closings-title">
       <h2 id="closings-title">${t('consoleb.closings.title')}</h2><p class="empty">${t('consoleb.closings.nolegal')}</p></section>`;
@@ -156,8 +155,8 @@ function Closings({ site }) {
         <div class="field">
           <label for="closing-period">${t('consoleb.closings.period')}</label>
           <p class="hint" id="closing-period-hint">${t('consoleb.closings.hint')}</p>
-          <input id="closing-period" type="date" value=${period} aria-describedby="closing-period-hint"
-            onChange=${(e) => e.target.value && setPeriod(e.target.value)} />
+          <input id="closing-period" value=${period} aria-describedby="closing-period-hint" inputmode="numeric"
+            onInput=${(e) => setPeriod(e.target.value.trim())} />
         </div>
         <button class="button" type="submit">${state.busy ? t('consoleb.busy') : t('consoleb.closings.submit')}</button>
       </form>
@@ -165,7 +164,7 @@ function Closings({ site }) {
       ${s.data && (items.length === 0 ? html`<p class="empty">${t('consoleb.closings.none')}</p>` : html`
         <table class="consoleb-table consoleb-closings">
           <caption>${t('consoleb.closings.list')}</caption>
-          <thead><tr><th scope="col">${t('consoleb.closings.period')}</th><th scope="col">${t('consoleb.closings.total')}</th>
+          <thead><tr><th scope="col">${t('consoleb.closings.col')}</th><th scope="col">${t('consoleb.closings.total')}</th>
             <th scope="col">${t('consoleb.closings.payments')}</th><th scope="col">${t('consoleb.closings.footprint')}</th></tr></thead>
           <tbody>
             ${items.map((c) => html`<tr key=${c.id}><th scope="row">${c.period}</th><td>${formatPrice(c.total_ttc_cents, lang)}</td>

@@ -1,0 +1,335 @@
+//go:build browser
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/relais-tierslieux/relais/devices"
+	"github.com/relais-tierslieux/relais/devices/devicesim"
+)
+
+// consoleB is one relais with two sites of two legal entities, a manager
+// of site A only, a member who bought a day pass at each site, and at
+// site B a device and a sale that site A's manager must never see.
+type consoleB struct {
+	*relais
+	broker       string // tcp://127.0.0.1:port of the embedded MQTT broker
+	admin        string
+	siteA, siteB string
+	passA        string
+}
+
+const consoleBManager = "nadia.manager@example.org"
+const consoleBPassword = "la phrase de Nadia la gérante"
+
+// parisToday: the date of today at the sites, the day a day pass is for.
+func parisToday() string {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err)
+	}
+	return time.Now().In(paris).Format("2006-01-02")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func startConsoleB(t *testing.T) *consoleB {
+	t.Helper()
+	port := freePort(t)
+	srv := startRelais(t, "--admin-email", "admin@example.org", "--admin-password", "la phrase de l’administratrice",
+		"--mqtt-listen", fmt.Sprintf("127.0.0.1:%d", port))
+	c := &consoleB{relais: srv, broker: fmt.Sprintf("tcp://127.0.0.1:%d", port),
+		admin: srv.login(t, "admin@example.org", "la phrase de l’administratrice")}
+	hours := map[string]any{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		hours[d] = [][]string{{"08:00", "20:00"}}
+	}
+	site := func(name, siren, siret, vat string) string {
+		var s struct{ ID string }
+		srv.call(t, "POST", "/v1/sites", c.admin, map[string]any{
+			"name": name, "timezone": "Europe/Paris", "opening_hours": hours,
+			"address": map[string]any{"line1": "1 rue des Ateliers", "postal_code": "69001", "city": "Lyon", "country": "FR"},
+			"legal":   map[string]any{"company_name": "SCIC " + name, "legal_form": "SCIC SAS", "siren": siren, "siret": siret, "vat_number": vat},
+		}, http.StatusCreated, &s)
+		return s.ID
+	}
+	c.siteA = site("La Fabrique", "732829320", "73282932000074", "FR44732829320")
+	c.siteB = site("Le Hangar secret", "552100554", "55210055400005", "FR96552100554")
+
+	mgr := srv.register(t, "Nadia", consoleBManager, consoleBPassword)
+	srv.call(t, "POST", "/v1/sites/"+c.siteA+"/managers", c.admin, map[string]any{"user_id": mgr}, http.StatusCreated, nil)
+
+	var passA, passB struct{ ID string }
+	srv.call(t, "POST", "/v1/plans", c.admin, map[string]any{"site_id": c.siteA, "kind": "day_pass", "name": "Journée", "price_cents": 2500,
+		"includes": map[string]any{"resource_kinds": []string{"desk"}}}, http.StatusCreated, &passA)
+	srv.call(t, "POST", "/v1/plans", c.admin, map[string]any{"site_id": c.siteB, "kind": "day_pass", "name": "Journée Hangar", "price_cents": 4100,
+		"includes": map[string]any{"resource_kinds": []string{"desk"}}}, http.StatusCreated, &passB)
+	c.passA = passA.ID
+	// Site B's sale and device: what site A's manager must never see.
+	berenice := srv.register(t, "Bérénice Hangar", "berenice@example.org", "la phrase de Bérénice")
+	srv.call(t, "POST", "/v1/sites/"+c.siteB+"/payments", c.admin, map[string]any{"user_id": berenice, "plan_id": passB.ID, "method": "cash",
+		"amount_cents": 4100, "buyer": billingAddress, "date": parisToday()}, http.StatusCreated, nil)
+	srv.call(t, "POST", "/v1/sites/"+c.siteB+"/devices", c.admin, map[string]any{"kind": "lock", "name": "Porte du hangar secret",
+		"protocol": "relais", "address": "hangar-secret"}, http.StatusCreated, nil)
+	return c
+}
+
+// setField sets the value of the field labelled label as the app reads
+// it (an input event, and change for a select).
+func (p *page) setField(label, value string) {
+	p.t.Helper()
+	ok := eval[bool](p, fmt.Sprintf(`(() => {
+		const l = [...document.querySelectorAll("main label")].find((l) => l.textContent.replace(/\s*\*$/, "") === %q);
+		const f = l && document.getElementById(l.htmlFor);
+		if (!f) { return false; }
+		f.value = %q;
+		f.dispatchEvent(new Event("input", { bubbles: true }));
+		f.dispatchEvent(new Event("change", { bubbles: true }));
+		return true;
+	})()`, label, value))
+	if !ok {
+		p.t.Fatalf("no field labelled %q\nthe page shows:\n%s", label, p.text())
+	}
+}
+
+// clickNamed clicks the button whose accessible name (aria-label) is name.
+func (p *page) clickNamed(name string) {
+	p.t.Helper()
+	sel := fmt.Sprintf(`[...document.querySelectorAll("main button")].find((e) => e.getAttribute("aria-label") === %q)`, name)
+	if !eval[bool](p, sel+` !== undefined`) {
+		p.t.Fatalf("no button named %q\nthe page shows:\n%s", name, p.text())
+	}
+	p.do(chromedp.Click(chromedp.JSPath(sel)))
+}
+
+func (p *page) bodyText() string {
+	return eval[string](p, `document.querySelector("main").innerText`)
+}
+
+// TestConsoleB: a manager registers a Tasmota lock, reads its credentials
+// and its Tasmota commands once, and test-opens it through a simulated
+// Tasmota; sets the opening hours and creates a room with its rules that
+// members can then book; finds a sale in the day's till, closes a day and
+// a month, downloads the month's signed archive and the FEC; puts a plan
+// on sale and withdraws it; and never sees anything of another site.
+// Every page passes the accessibility scan.
+func TestConsoleB(t *testing.T) {
+	axe := axeSource(t)
+	c := startConsoleB(t)
+	b := browser(t)
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			// A sale at site A, made through the API as the front desk would.
+			buyer := "Gaspard " + strings.ToUpper(vp.name[:1]) + vp.name[1:]
+			buyerID := c.register(t, buyer, fmt.Sprintf("gaspard.%s@example.org", vp.name), "la phrase de Gaspard")
+			c.call(t, "POST", "/v1/sites/"+c.siteA+"/payments", c.admin, map[string]any{"user_id": buyerID, "plan_id": c.passA, "method": "cash",
+				"amount_cents": 2500, "buyer": billingAddress, "date": parisToday()}, http.StatusCreated, nil)
+
+			p := newPage(t, b, vp)
+			p.signIn(c.URL, consoleBManager, consoleBPassword, "Nadia")
+
+			// --- Devices: register a Tasmota lock.
+			lockName := "Porte atelier " + vp.name
+			topic := "tasmota_" + strings.ToUpper(vp.name)
+			p.open(c.URL + "/console/devices")
+			p.waitHeading("Serrures et prises")
+			p.waitText("main", "Enregistrer un équipement")
+			p.scan(axe, "/console/devices")
+			p.setField("Nom", lockName)
+			p.setField("Protocole", "tasmota")
+			p.setField("Adresse MQTT", topic)
+			p.click("Enregistrer")
+			p.waitJS(`!!document.querySelector("main .consoleb-secret")`, "the credentials")
+			secret := eval[string](p, `document.querySelector("main .consoleb-secret").textContent`)
+			username := eval[string](p, `document.querySelector("main .consoleb-username").textContent`)
+			if !strings.HasPrefix(secret, "rds_") || !strings.HasPrefix(username, "dev-") {
+				t.Fatalf("credentials shown: %q %q", username, secret)
+			}
+			snippet := eval[string](p, `document.querySelector("main .consoleb-snippet").textContent`)
+			for _, want := range []string{"MqttUser " + username, "MqttPassword " + secret, "Topic " + topic, "FullTopic %prefix%/%topic%/", "MqttPort 1883"} {
+				if !strings.Contains(snippet, want) {
+					t.Errorf("the Tasmota snippet lacks %q:\n%s", want, snippet)
+				}
+			}
+			p.scan(axe, "/console/devices, credentials shown")
+			p.click("J’ai noté les identifiants")
+			p.waitJS(`!document.querySelector("main .consoleb-secret")`, "the credentials gone")
+			// Once: a new visit shows the username, never the secret.
+			p.open(c.URL + "/console/devices")
+			p.waitText("main .consoleb-device__name", lockName)
+			if strings.Contains(p.bodyText(), secret) {
+				t.Fatal("the secret is shown again")
+			}
+
+			// A simulated Tasmota logs in with those credentials.
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			sim, err := devicesim.Start(ctx, devicesim.Config{BrokerURL: c.broker, Username: username, Password: secret,
+				Protocol: devices.ProtocolTasmota, Address: topic})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(sim.Close)
+			// Online once relais heard its Last Will topic.
+			p.waitJS(fmt.Sprintf(`fetch("/v1/sites/%s/devices").then((r) => r.json()).then((l) => l.items.some((d) => d.name === %q && d.online))`,
+				c.siteA, lockName), "the lock online")
+			p.open(c.URL + "/console/devices")
+			p.waitText("main .consoleb-device__name", lockName)
+			p.clickNamed("Tester l’ouverture de " + lockName)
+			p.setField("Motif (gardé dans le journal)", "Essai après la pose")
+			p.click("Ouvrir")
+			p.waitText("main .consoleb-answer", "La serrure a confirmé l’ouverture")
+			p.scan(axe, "/console/devices, a door opened")
+			// The access log lists it with the manager's reason.
+			p.click("Actualiser")
+			p.waitText("main .consoleb-log", "Essai après la pose")
+
+			// --- Resources: Saturday's hours, and a room with its rules.
+			p.open(c.URL + "/console/resources")
+			p.waitHeading("Ressources et règles")
+			p.waitText("main", "Nouvelle ressource")
+			p.scan(axe, "/console/resources")
+			p.setField("Samedi", "10:00-13:00, 14:00-18:00")
+			p.click("Enregistrer les horaires")
+			p.waitJS(fmt.Sprintf(`fetch("/v1/sites/%s").then((r) => r.json()).then((s) => JSON.stringify(s.opening_hours.sat) === '[["10:00","13:00"],["14:00","18:00"]]')`, c.siteA),
+				"Saturday's hours saved")
+			room := "Salle Curie " + vp.name
+			p.setField("Type", "room")
+			p.setField("Nom", room)
+			p.setField("Capacité (personnes)", "8")
+			p.setField("Pas des créneaux", "60")
+			p.setField("Durée minimale", "60")
+			p.setField("Durée maximale (0\u00a0: par défaut)", "240")
+			p.setField("Réservable jusqu’à (jours à l’avance)", "30")
+			p.setField("Battement après chaque réservation", "0")
+			p.setField("Prix par heure TTC (€)", "20,00")
+			p.click("Créer la ressource")
+			p.waitText("main .consoleb-row h3", room)
+			p.waitText("main .consoleb-row", "Créneaux de 60\u00a0min, de 60 à 240\u00a0min, jusqu’à 30\u00a0jours à l’avance")
+			// Bookable: a member sees it free next Saturday, within the new hours.
+			var rooms struct {
+				Items []struct {
+					ID, Name string
+				}
+			}
+			c.call(t, "GET", "/v1/sites/"+c.siteA+"/resources", c.admin, nil, http.StatusOK, &rooms)
+			roomID := ""
+			for _, r := range rooms.Items {
+				if r.Name == room {
+					roomID = r.ID
+				}
+			}
+			if roomID == "" {
+				t.Fatalf("room %s not created", room)
+			}
+			sat := time.Now().In(paris).AddDate(0, 0, 1)
+			for sat.Weekday() != time.Saturday {
+				sat = sat.AddDate(0, 0, 1)
+			}
+			member := c.login(t, fmt.Sprintf("gaspard.%s@example.org", vp.name), "la phrase de Gaspard")
+			var avail struct {
+				Free []struct{ Start, End time.Time }
+			}
+			c.call(t, "GET", "/v1/resources/"+roomID+"/availability?period="+sat.Format("2006-01-02"), member, nil, http.StatusOK, &avail)
+			if len(avail.Free) != 2 || avail.Free[0].Start.In(paris).Hour() != 10 || avail.Free[1].End.In(paris).Hour() != 18 {
+				t.Fatalf("the room's free time on %s: %+v", sat.Format("2006-01-02"), avail.Free)
+			}
+
+			// --- Money: the sale in today's till.
+			p.open(c.URL + "/console/money")
+			p.waitHeading("Caisse et factures")
+			p.waitText("main .consoleb-rows", buyer)
+			p.waitText("main .consoleb-totals", "Espèces")
+			p.scan(axe, "/console/money")
+			// Close yesterday, then last month, and download that month's archive.
+			now := time.Now().In(paris)
+			yesterday := now.AddDate(0, 0, -1).Format("2006-01-02")
+			lastMonth := time.Date(now.Year(), now.Month()-1, 1, 12, 0, 0, 0, paris).Format("2006-01")
+			p.setField("Période à clôturer", yesterday)
+			p.click("Clôturer")
+			p.waitText("main .consoleb-closings", yesterday)
+			p.setField("Période à clôturer", lastMonth)
+			p.click("Clôturer")
+			p.waitText("main .consoleb-closings", lastMonth)
+			// Today is not over: said in words.
+			p.setField("Période à clôturer", now.Format("2006-01-02"))
+			p.click("Clôturer")
+			p.waitText("main .alert--error", "Cette période n’est pas terminée")
+			p.setField("Mois de l’archive", lastMonth)
+			zip := eval[string](p, `fetch(document.querySelector("main a.consoleb-archive").href).then(async (r) => r.status + " " + r.headers.get("Content-Type") + " " + String.fromCharCode(...new Uint8Array(await r.arrayBuffer()).slice(0, 2)))`)
+			if !strings.HasPrefix(zip, "200 ") || !strings.HasSuffix(zip, " PK") {
+				t.Fatalf("the archive of %s: %s", lastMonth, zip)
+			}
+			// The month's FEC and CSV.
+			fec := eval[string](p, `(() => { const a = [...document.querySelectorAll("main a")].find((a) => a.textContent.startsWith("FEC ")); return fetch(a.href).then(async (r) => r.status + "\n" + await r.text()); })()`)
+			if !strings.HasPrefix(fec, "200\nJournalCode\tJournalLib\t") || strings.Count(fec, "\n") < 3 {
+				t.Fatalf("the FEC:\n%s", fec)
+			}
+			csv := eval[string](p, `(() => { const a = [...document.querySelectorAll("main a")].find((a) => a.textContent.includes("(CSV)")); return fetch(a.href).then(async (r) => r.status + "\n" + await r.text()); })()`)
+			if !strings.HasPrefix(csv, "200\n") || !strings.Contains(csv, buyer) {
+				t.Fatalf("the invoices' CSV:\n%s", csv)
+			}
+			// Refund the sale with a reason: the credit note is issued.
+			p.clickNamed("Rembourser le paiement de " + buyer + ", 25,00\u00a0€")
+			p.setField("Motif (imprimé sur l’avoir)", "Geste commercial")
+			p.click("Confirmer le remboursement")
+			p.waitText("main .alert--success", "Remboursé. Avoir ")
+			p.scan(axe, "/console/money, refunded")
+
+			// --- Plans: put a pack on sale, then withdraw it.
+			pack := "Carnet " + vp.name
+			p.open(c.URL + "/console/plans")
+			p.waitHeading("Formules")
+			p.waitText("main", "Journée")
+			p.scan(axe, "/console/plans")
+			p.setField("Type", "pack")
+			p.setField("Nom", pack)
+			p.setField("Prix TTC (€)", "90")
+			p.setField("Heures du carnet", "10")
+			p.setField("Valable (jours)", "180")
+			p.click("Mettre en vente")
+			p.waitText("main .consoleb-row h3", pack)
+			p.waitText("main .consoleb-row", "10\u00a0h valables 180\u00a0jours")
+			p.clickNamed("Retirer de la vente\u00a0: " + pack)
+			p.waitJS(fmt.Sprintf(`[...document.querySelectorAll("main .consoleb-row")].some((r) => r.textContent.includes(%q) && r.textContent.includes("Retirée de la vente"))`, pack), "the pack withdrawn")
+
+			// --- Site B stays out of sight, even asked for by its id.
+			p.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`sessionStorage.setItem("relais.console.site", %q)`, c.siteB)))
+			for _, path := range []string{"/console/money", "/console/devices"} {
+				p.open(c.URL + path)
+				p.waitText("main .consoleb-site", "La Fabrique")
+				p.waitJS(`!document.querySelector("main [role=status]")`, "the page loaded")
+				text := strings.ToLower(p.bodyText())
+				for _, secretWord := range []string{"hangar", "41,00"} {
+					if strings.Contains(text, secretWord) {
+						t.Errorf("%s shows %q of site B:\n%s", path, secretWord, text)
+					}
+				}
+			}
+			if n := eval[int](p, `document.querySelectorAll("main select#consoleb-site").length`); n != 0 {
+				t.Errorf("a manager of one site is offered a choice of sites (%d)", n)
+			}
+		})
+	}
+}
