@@ -631,4 +631,8 @@ export default {
   'consoleb.plans.pack_days': 'Valid for (days)',
   'consoleb.plans.create': 'Put on sale',
   'consoleb.plans.created': ({ name }) => `${name} is on sale.`,
+  'consoleb.plans.copy': 'New version',
+  'consoleb.plans.copy_label': ({ name }) => `New version: ${name}`,
+  'consoleb.plans.new_version': ({ name }) => `New version of ${name}`,
+  'consoleb.plans.version_hint': 'What a plan includes never changes for those who bought it: change it here, put the new version on sale, then withdraw the old one.',
 };

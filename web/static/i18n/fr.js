@@ -633,4 +633,8 @@ export default {
   'consoleb.plans.pack_days': 'Valable (jours)',
   'consoleb.plans.create': 'Mettre en vente',
   'consoleb.plans.created': ({ name }) => `${name} est en vente.`,
+  'consoleb.plans.copy': 'Nouvelle version',
+  'consoleb.plans.copy_label': ({ name }) => `Nouvelle version\u00a0: ${name}`,
+  'consoleb.plans.new_version': ({ name }) => `Nouvelle version de ${name}`,
+  'consoleb.plans.version_hint': 'Ce qu’une formule comprend ne change jamais pour qui l’a achetée\u00a0: modifiez ici, mettez la nouvelle version en vente, puis retirez l’ancienne.',
 };

@@ -3,7 +3,7 @@
 // and withdrawing one from sale (or putting it back). The API keeps a
 // plan's contents fixed once sold (its holders bought them): a different
 // offer is a new plan, and the old one is withdrawn.
-import { html, useState } from '../lib/ui.js';
+import { html, useState, useEffect, useRef } from '../lib/ui.js';
 import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
 import { formatPrice } from '../lib/format.js';
@@ -34,13 +34,39 @@ function includesText(p, t, lang) {
   return `${formatPrice(p.price_cents, lang)} · ${parts.join(' · ')}`;
 }
 
-function NewPlan({ site, onDone }) {
-  const { t, api, announce } = useApp();
-  const blank = {
-    kind: 'membership', name: '', description: '', price: '', door_access: 'opening_hours', pay_per_use: false,
-    resource_kinds: [], allowance_kind: '', allowance_hours: '', pack_resource_kind: 'machine', pack_hours: '10', pack_valid_days: '365',
+const blank = {
+  kind: 'membership', name: '', description: '', price: '', door_access: 'opening_hours', pay_per_use: false,
+  resource_kinds: [], allowance_kind: '', allowance_hours: '', pack_resource_kind: 'machine', pack_hours: '10', pack_valid_days: '365',
+};
+
+function hours(minutes) {
+  return String(minutes / 60).replace('.', ',');
+}
+
+// formOf: the form's fields filled from an existing plan, to put a new
+// version of it on sale (the API never changes what a plan includes:
+// its holders bought it as it was).
+function formOf(p) {
+  const inc = p.includes || {};
+  const a = (inc.allowances || [])[0];
+  return {
+    ...blank, kind: p.kind, name: p.name, description: p.description || '', price: (p.price_cents / 100).toFixed(2).replace('.', ','),
+    door_access: inc.door_access || 'opening_hours', pay_per_use: Boolean(inc.pay_per_use), resource_kinds: inc.resource_kinds || [],
+    allowance_kind: a ? a.resource_kind : '', allowance_hours: a ? hours(a.minutes_per_period) : '',
+    pack_resource_kind: inc.pack_resource_kind || 'machine', pack_hours: inc.pack_minutes ? hours(inc.pack_minutes) : '10',
+    pack_valid_days: String(inc.pack_valid_days || 365),
   };
-  const [v, setV] = useState(blank);
+}
+
+function NewPlan({ site, from, onDone }) {
+  const { t, api, announce } = useApp();
+  const [v, setV] = useState(() => (from ? formOf(from) : blank));
+  const heading = useRef(null);
+  useEffect(() => {
+    if (from && heading.current) {
+      heading.current.focus();
+    }
+  }, [from]);
   const [state, setState] = useState({ busy: false, error: null });
   const set = (k) => (e) => setV({ ...v, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
   const toggleKind = (k) => setV({ ...v, resource_kinds: v.resource_kinds.includes(k) ? v.resource_kinds.filter((x) => x !== k) : [...v.resource_kinds, k] });
@@ -86,7 +112,8 @@ function NewPlan({ site, onDone }) {
     </div>`;
   return html`
     <form class="form card consoleb-section" onSubmit=${submit} novalidate aria-labelledby="new-plan-title">
-      <h2 id="new-plan-title">${t('consoleb.plans.new')}</h2>
+      <h2 id="new-plan-title" tabindex="-1" ref=${heading}>${from ? t('consoleb.plans.new_version', { name: from.name }) : t('consoleb.plans.new')}</h2>
+      ${from && html`<p class="hint">${t('consoleb.plans.version_hint')}</p>`}
       ${state.error && html`<${Problem} error=${state.error} />`}
       <div class="field"><label for="plan-kind">${t('consoleb.plans.kind')}</label>
         <select id="plan-kind" value=${v.kind} onChange=${set('kind')}>
@@ -121,7 +148,7 @@ function NewPlan({ site, onDone }) {
     </form>`;
 }
 
-function PlanRow({ plan, onChange }) {
+function PlanRow({ plan, onChange, onCopy }) {
   const { t, lang, api, announce } = useApp();
   const [error, setError] = useState(null);
   const toggle = async () => {
@@ -143,6 +170,8 @@ function PlanRow({ plan, onChange }) {
       <button class="button button--secondary" type="button" onClick=${toggle}
         aria-label=${t(plan.active ? 'consoleb.plans.withdraw_label' : 'consoleb.plans.restore_label', { name: plan.name })}>
         ${plan.active ? t('consoleb.plans.withdraw') : t('consoleb.plans.restore')}</button>
+      ${' '}<button class="button button--secondary" type="button" onClick=${() => onCopy(plan)}
+        aria-label=${t('consoleb.plans.copy_label', { name: plan.name })}>${t('consoleb.plans.copy')}</button>
       ${error && html`<${Problem} error=${error} />`}
     </li>`;
 }
@@ -150,6 +179,7 @@ function PlanRow({ plan, onChange }) {
 function Plans({ site }) {
   const { t, api } = useApp();
   const s = useLoad(() => api.get(`/v1/plans?site_id=${site.id}&include_inactive=true`), [site.id]);
+  const [copy, setCopy] = useState({ from: null, n: 0 });
   if (!s.data) {
     return s.error ? html`<${Problem} error=${s.error} />` : html`<p role="status">${t('loading')}</p>`;
   }
@@ -160,10 +190,11 @@ function Plans({ site }) {
       return html`<section class="card consoleb-section" aria-labelledby="plans-${k}" key=${k}>
         <h2 id="plans-${k}">${t(`consoleb.plans.group.${k}`)}</h2>
         ${list.length === 0 ? html`<p class="empty">${t('consoleb.plans.none')}</p>` : html`
-          <ul class="consoleb-rows">${list.map((p) => html`<${PlanRow} key=${p.id} plan=${p} onChange=${s.reload} />`)}</ul>`}
+          <ul class="consoleb-rows">${list.map((p) => html`<${PlanRow} key=${p.id} plan=${p} onChange=${s.reload}
+            onCopy=${(from) => setCopy({ from, n: copy.n + 1 })} />`)}</ul>`}
       </section>`;
     })}
-    <${NewPlan} site=${site} onDone=${s.reload} />`;
+    <${NewPlan} key=${copy.n} site=${site} from=${copy.from} onDone=${() => { setCopy({ from: null, n: copy.n + 1 }); s.reload(); }} />`;
 }
 
 export default function ConsolePlans() {
