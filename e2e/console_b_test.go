@@ -351,3 +351,42 @@ func TestConsoleB(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleBUnits: the console's dates in the site's zone (the bounds
+// the till and the access log ask the API for, across the change of
+// time) and the settings each firmware is given.
+func TestConsoleBUnits(t *testing.T) {
+	p := unitPage(t)
+	const lib = "/static/lib/console-b.js"
+	const devicesPage = "/static/pages/console-devices.js"
+	tests := []struct {
+		module, fn string
+		args       []any
+		want       string
+	}{
+		{lib, "midnight", []any{"2026-12-06", "Europe/Paris"}, `"2026-12-05T23:00:00.000Z"`},
+		{lib, "midnight", []any{"2026-07-14", "Europe/Paris"}, `"2026-07-13T22:00:00.000Z"`},
+		// The day the clocks go back is 25 hours long.
+		{lib, "midnight", []any{"2026-10-25", "Europe/Paris"}, `"2026-10-24T22:00:00.000Z"`},
+		{lib, "midnight", []any{"2026-10-26", "Europe/Paris"}, `"2026-10-25T23:00:00.000Z"`},
+		{lib, "midnight", []any{"2026-12-06", "Indian/Reunion"}, `"2026-12-05T20:00:00.000Z"`},
+		{lib, "localDay", []any{"2026-12-05T23:30:00Z", "Europe/Paris"}, `"2026-12-06"`},
+		{lib, "nextDay", []any{"2026-12-31"}, `"2027-01-01"`},
+		{lib, "previousMonth", []any{"2026-01"}, `"2025-12"`},
+		{devicesPage, "firmwareLines", []any{map[string]any{"protocol": "tasmota", "username": "dev-1", "address": "tasmota_A1"}, "rds_x", "mqtt.example.org:1883"},
+			`["Backlog MqttHost mqtt.example.org; MqttPort 1883; MqttUser dev-1; MqttPassword rds_x; Topic tasmota_A1; FullTopic %prefix%/%topic%/"]`},
+		{devicesPage, "firmwareLines", []any{map[string]any{"protocol": "zigbee2mqtt", "username": "brg-1", "address": "zigbee2mqtt/site-b"}, "rds_y", "mqtt.example.org:8883"},
+			`["mqtt:","  base_topic: zigbee2mqtt/site-b","  server: mqtt://mqtt.example.org:8883","  user: brg-1","  password: rds_y"]`},
+	}
+	for _, tt := range tests {
+		if got := call(t, p, tt.module, tt.fn, tt.args...); got != tt.want {
+			t.Errorf("%s%v = %s, want %s", tt.fn, tt.args, got, tt.want)
+		}
+	}
+	shelly := call(t, p, devicesPage, "firmwareLines", map[string]any{"protocol": "shelly", "username": "dev-2", "address": "shellies-b/office"}, "rds_z", "relais.example.org")
+	for _, want := range []string{`\"method\": \"MQTT.SetConfig\"`, `\"server\": \"relais.example.org:1883\"`, `\"topic_prefix\": \"shellies-b/office\"`, `\"pass\": \"rds_z\"`} {
+		if !strings.Contains(shelly, want) {
+			t.Errorf("the Shelly settings lack %s: %s", want, shelly)
+		}
+	}
+}
