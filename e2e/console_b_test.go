@@ -214,6 +214,21 @@ func TestConsoleB(t *testing.T) {
 			p.click("Actualiser")
 			p.waitText("main .consoleb-log", "Essai après la pose")
 
+			// A new secret: shown once, and the old one no longer logs in.
+			p.clickNamed("Nouveau secret pour " + lockName)
+			p.waitJS(fmt.Sprintf(`(document.querySelector("main .consoleb-secret") || {}).textContent?.startsWith("rds_") && document.querySelector("main .consoleb-secret").textContent !== %q`, secret), "the new secret")
+			newSecret := eval[string](p, `document.querySelector("main .consoleb-secret").textContent`)
+			if !strings.Contains(eval[string](p, `document.querySelector("main .consoleb-snippet").textContent`), "MqttPassword "+newSecret) {
+				t.Error("the snippet does not carry the new secret")
+			}
+			p.click("J’ai noté les identifiants")
+			p.waitJS(fmt.Sprintf(`fetch("/v1/sites/%s/devices").then((r) => r.json()).then((l) => l.items.some((d) => d.name === %q && !d.online))`,
+				c.siteA, lockName), "the lock cut off with its old secret")
+			// Retired: gone from the list.
+			p.clickNamed("Retirer " + lockName)
+			p.click("Retirer définitivement")
+			p.waitJS(fmt.Sprintf(`![...document.querySelectorAll("main .consoleb-device__name")].some((e) => e.textContent === %q)`, lockName), "the lock retired")
+
 			// --- Resources: Saturday's hours, and a room with its rules.
 			p.open(c.URL + "/console/resources")
 			p.waitHeading("Ressources et règles")
@@ -263,6 +278,22 @@ func TestConsoleB(t *testing.T) {
 			c.call(t, "GET", "/v1/resources/"+roomID+"/availability?period="+sat.Format("2006-01-02"), member, nil, http.StatusOK, &avail)
 			if len(avail.Free) != 2 || avail.Free[0].Start.In(paris).Hour() != 10 || avail.Free[1].End.In(paris).Hour() != 18 {
 				t.Fatalf("the room's free time on %s: %+v", sat.Format("2006-01-02"), avail.Free)
+			}
+			// Its price changed, then closed that Saturday: no longer free.
+			p.clickNamed("Modifier " + room)
+			p.setField("Prix par heure TTC (€)", "25,50")
+			p.click("Enregistrer")
+			p.waitText("main .consoleb-row", "25,50\u00a0€ de l’heure")
+			p.clickNamed("Fermetures de " + room)
+			p.setField("Du", sat.Format("2006-01-02"))
+			p.setField("Au (inclus)", sat.Format("2006-01-02"))
+			p.setField("Motif", "Peinture")
+			p.click("Fermer")
+			p.waitText("main .consoleb-closures li", "Peinture")
+			p.scan(axe, "/console/resources, a closure")
+			c.call(t, "GET", "/v1/resources/"+roomID+"/availability?period="+sat.Format("2006-01-02"), member, nil, http.StatusOK, &avail)
+			if len(avail.Free) != 0 {
+				t.Fatalf("the room is free on %s although closed: %+v", sat.Format("2006-01-02"), avail.Free)
 			}
 
 			// --- Money: the sale in today's till.
