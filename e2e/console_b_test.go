@@ -170,6 +170,7 @@ func TestConsoleB(t *testing.T) {
 			p.setField("Adresse MQTT", topic)
 			p.click("Enregistrer")
 			p.waitJS(`!!document.querySelector("main .consoleb-secret")`, "the credentials")
+			p.waitJS(`document.activeElement && document.activeElement.classList.contains("consoleb-credentials")`, "the focus on the credentials")
 			secret := eval[string](p, `document.querySelector("main .consoleb-secret").textContent`)
 			username := eval[string](p, `document.querySelector("main .consoleb-username").textContent`)
 			if !strings.HasPrefix(secret, "rds_") || !strings.HasPrefix(username, "dev-") {
@@ -213,6 +214,10 @@ func TestConsoleB(t *testing.T) {
 			// The access log lists it with the manager's reason.
 			p.click("Actualiser")
 			p.waitText("main .consoleb-log", "Essai après la pose")
+			logCSV := eval[string](p, `(() => { const a = [...document.querySelectorAll("main a")].find((a) => a.textContent === "Télécharger ce journal (CSV)"); return fetch(a.href).then(async (r) => r.status + "\n" + await r.text()); })()`)
+			if !strings.HasPrefix(logCSV, "200\n") || !strings.Contains(logCSV, "Essai après la pose") {
+				t.Errorf("the access log's CSV:\n%s", logCSV)
+			}
 
 			// A new secret: shown once, and the old one no longer logs in.
 			p.clickNamed("Nouveau secret pour " + lockName)

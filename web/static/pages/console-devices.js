@@ -2,7 +2,7 @@
 // with its presence and its last command, registering one (its
 // credentials shown once, with the settings to type into its firmware),
 // a new secret, a test unlock, retiring; and the site's access log.
-import { html, useState } from '../lib/ui.js';
+import { html, useState, useEffect, useRef } from '../lib/ui.js';
 import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
 import { formatDate, formatTime } from '../lib/format.js';
@@ -58,8 +58,15 @@ function Credentials({ device, secret, onClose }) {
   const { t } = useApp();
   const [broker, setBroker] = useState(`${location.hostname}:1883`);
   const id = `creds-${device.id}`;
+  // Shown once: the focus goes to them, so that no one misses them.
+  const ref = useRef(null);
+  useEffect(() => {
+    if (ref.current) {
+      ref.current.focus();
+    }
+  }, [secret]);
   return html`
-    <div class="consoleb-credentials" role="region" aria-labelledby="${id}-title" tabindex="-1">
+    <div class="consoleb-credentials" role="region" aria-labelledby="${id}-title" tabindex="-1" ref=${ref}>
       <h3 id="${id}-title">${t('consoleb.creds.title', { name: device.name })}</h3>
       <p class="alert alert--info">${t('consoleb.creds.once')}</p>
       <dl class="consoleb-dl">
