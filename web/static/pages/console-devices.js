@@ -226,8 +226,7 @@ function DeviceRow({ device, resources, lastEvent, onChange, creds, setCreds, zo
   return html`
     <li class="consoleb-row consoleb-device" key=${device.id}>
       <h3 class="consoleb-device__name">${device.name}</h3>
-      <p>${t(`consoleb.kind.${device.kind}`)} · ${res ? res.name : (device.kind === 'lock' ? t('consoleb.devices.entrance') : '')}
-        · ${device.protocol || ''} ${device.address ? html`<code>${device.address}</code>` : ''}${device.channel ? ` · ${t('consoleb.devices.channel_n', { n: device.channel })}` : ''}</p>
+      <p>${t(`consoleb.kind.${device.kind}`)} · ${res ? res.name : (device.kind === 'lock' ? t('consoleb.devices.entrance') : '')} · ${device.protocol || ''} ${device.address ? html`<code>${device.address}</code>` : ''}${device.channel ? ` · ${t('consoleb.devices.channel_n', { n: device.channel })}` : ''}</p>
       <p><span class="badge ${device.online ? 'badge--ok' : ''}">${device.online ? t('consoleb.devices.online') : t('consoleb.devices.offline')}</span>
         ${' '}${device.last_seen_at ? t('consoleb.devices.seen', { date: formatDate(device.last_seen_at, lang, zone), time: formatTime(device.last_seen_at, lang, zone) }) : t('consoleb.devices.never')}</p>
       <p class="consoleb-last">${outcomeText(lastEvent, t)}</p>

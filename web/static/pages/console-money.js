@@ -94,8 +94,9 @@ function Drawer({ site }) {
         </div>
       </div>
       ${!s.data ? (s.error ? html`<${Problem} error=${s.error} />` : html`<p role="status">${t('loading')}</p>`) : html`
+        <div class="consoleb-scroll" role="region" tabindex="0" aria-labelledby="drawer-totals-caption">
         <table class="consoleb-table consoleb-totals">
-          <caption>${t('consoleb.drawer.totals', { date: formatDate(midnight(day, zone), lang, zone) })}</caption>
+          <caption id="drawer-totals-caption">${t('consoleb.drawer.totals', { date: formatDate(midnight(day, zone), lang, zone) })}</caption>
           <thead><tr><th scope="col">${t('consoleb.drawer.method')}</th><th scope="col">${t('consoleb.drawer.count')}</th>
             <th scope="col">${t('consoleb.drawer.received')}</th><th scope="col">${t('consoleb.drawer.refunded')}</th>
             <th scope="col">${t('consoleb.drawer.net')}</th></tr></thead>
@@ -105,6 +106,7 @@ function Drawer({ site }) {
               <td>${formatPrice(x.amount_cents, lang)}</td><td>${formatPrice(x.refunded_cents, lang)}</td><td>${formatPrice(x.net_cents, lang)}</td></tr>`)}
           </tbody>
         </table>
+        </div>
         <ul class="consoleb-rows">
           ${s.data.items.map((p) => html`
             <li class="consoleb-row" key=${p.id}>
@@ -162,15 +164,17 @@ function Closings({ site }) {
       </form>
       ${s.error && html`<${Problem} error=${s.error} />`}
       ${s.data && (items.length === 0 ? html`<p class="empty">${t('consoleb.closings.none')}</p>` : html`
+        <div class="consoleb-scroll" role="region" tabindex="0" aria-labelledby="closings-caption">
         <table class="consoleb-table consoleb-closings">
-          <caption>${t('consoleb.closings.list')}</caption>
+          <caption id="closings-caption">${t('consoleb.closings.list')}</caption>
           <thead><tr><th scope="col">${t('consoleb.closings.col')}</th><th scope="col">${t('consoleb.closings.total')}</th>
             <th scope="col">${t('consoleb.closings.payments')}</th><th scope="col">${t('consoleb.closings.footprint')}</th></tr></thead>
           <tbody>
             ${items.map((c) => html`<tr key=${c.id}><th scope="row">${c.period}</th><td>${formatPrice(c.total_ttc_cents, lang)}</td>
               <td>${c.payments_count}</td><td><code>${c.footprint.slice(0, 12)}…</code></td></tr>`)}
           </tbody>
-        </table>`)}
+        </table>
+        </div>`)}
       <${Archives} siren=${siren} zone=${zone} />
     </section>`;
 }
