@@ -234,6 +234,32 @@ func TestConsoleB(t *testing.T) {
 			p.click("Retirer définitivement")
 			p.waitJS(fmt.Sprintf(`![...document.querySelectorAll("main .consoleb-device__name")].some((e) => e.textContent === %q)`, lockName), "the lock retired")
 
+			// A Zigbee2MQTT bridge: its part of configuration.yaml, then a
+			// lock behind it, known by its friendly name.
+			base := "zigbee2mqtt/" + vp.name
+			p.setField("Nom de la passerelle", "Coordinateur "+vp.name)
+			p.setField("Logiciel de la passerelle", "zigbee2mqtt")
+			p.setField("Topic de base (Zigbee2MQTT), topic Tasmota ou préfixe Shelly", base)
+			p.click("Enregistrer une passerelle")
+			p.waitJS(`!!document.querySelector("main .consoleb-snippet")`, "the bridge's settings")
+			yaml := eval[string](p, `document.querySelector("main .consoleb-snippet").textContent`)
+			bridgeSecret := eval[string](p, `document.querySelector("main .consoleb-secret").textContent`)
+			if !strings.HasPrefix(yaml, "mqtt:\n  base_topic: "+base+"\n  server: mqtt://") || !strings.Contains(yaml, "\n  user: brg-") ||
+				!strings.Contains(yaml, "\n  password: "+bridgeSecret) || !strings.HasPrefix(bridgeSecret, "rds_") {
+				t.Errorf("the Zigbee2MQTT settings:\n%s", yaml)
+			}
+			p.click("J’ai noté les identifiants")
+			zlock := "Serrure Zigbee " + vp.name
+			p.setField("Nom", zlock)
+			p.setField("Passerelle", eval[string](p, fmt.Sprintf(`[...document.querySelectorAll("main option")].find((o) => o.textContent === %q).value`, "Coordinateur "+vp.name)))
+			p.setField("Adresse MQTT", "porte arrière")
+			p.click("Enregistrer")
+			p.waitText("main .consoleb-device__name", zlock)
+			p.waitText("main .consoleb-device", "zigbee2mqtt porte arrière")
+			if eval[bool](p, `!!document.querySelector("main .consoleb-secret")`) {
+				t.Error("a device behind a bridge is shown a secret of its own")
+			}
+
 			// --- Resources: Saturday's hours, and a room with its rules.
 			p.open(c.URL + "/console/resources")
 			p.waitHeading("Ressources et règles")

@@ -507,6 +507,8 @@ export default {
   'consoleb.bridges.title': 'Bridges',
   'consoleb.bridges.none': 'No bridge.',
   'consoleb.bridges.register': 'Register a bridge',
+  'consoleb.bridges.name': 'Name of the bridge',
+  'consoleb.bridges.protocol': 'Software of the bridge',
   'consoleb.bridges.address': 'Base topic (Zigbee2MQTT), Tasmota topic or Shelly prefix',
   'consoleb.log.title': 'Access log',
   'consoleb.log.day': 'Day',

@@ -509,6 +509,8 @@ export default {
   'consoleb.bridges.title': 'Passerelles',
   'consoleb.bridges.none': 'Aucune passerelle.',
   'consoleb.bridges.register': 'Enregistrer une passerelle',
+  'consoleb.bridges.name': 'Nom de la passerelle',
+  'consoleb.bridges.protocol': 'Logiciel de la passerelle',
   'consoleb.bridges.address': 'Topic de base (Zigbee2MQTT), topic Tasmota ou préfixe Shelly',
   'consoleb.log.title': 'Journal des accès',
   'consoleb.log.day': 'Jour',

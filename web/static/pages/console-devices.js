@@ -277,10 +277,10 @@ function Bridges({ site, bridges, onChange }) {
       ${state.made && html`<${Credentials} device=${state.made} secret=${state.made.secret} onClose=${() => setState({ ...state, made: null })} />`}
       <form class="form" onSubmit=${submit} novalidate aria-label=${t('consoleb.bridges.register')}>
         ${state.error && html`<${Problem} error=${state.error} />`}
-        <div class="field"><label for="bridge-name">${t('consoleb.devices.name')}</label>
+        <div class="field"><label for="bridge-name">${t('consoleb.bridges.name')}</label>
           <input id="bridge-name" value=${v.name} onInput=${(e) => setV({ ...v, name: e.target.value })} aria-invalid=${f.name ? 'true' : undefined} />
           ${f.name && html`<p class="field-error">${f.name}</p>`}</div>
-        <div class="field"><label for="bridge-protocol">${t('consoleb.devices.protocol')}</label>
+        <div class="field"><label for="bridge-protocol">${t('consoleb.bridges.protocol')}</label>
           <select id="bridge-protocol" value=${v.protocol} onChange=${(e) => setV({ ...v, protocol: e.target.value })}>
             <option value="zigbee2mqtt">Zigbee2MQTT</option><option value="tasmota">Tasmota</option><option value="shelly">Shelly</option></select></div>
         <div class="field"><label for="bridge-address">${t('consoleb.bridges.address')}</label>
