@@ -167,11 +167,13 @@ function PlanRow({ plan, onChange, onCopy }) {
       <p>${t(`consoleb.pkind.${plan.kind}`)} · <span class="badge ${plan.active ? 'badge--ok' : ''}">${plan.active ? t('consoleb.plans.on_sale') : t('consoleb.plans.off_sale')}</span></p>
       <p>${includesText(plan, t, lang)}</p>
       ${plan.description && html`<p>${plan.description}</p>`}
-      <button class="button button--secondary" type="button" onClick=${toggle}
-        aria-label=${t(plan.active ? 'consoleb.plans.withdraw_label' : 'consoleb.plans.restore_label', { name: plan.name })}>
-        ${plan.active ? t('consoleb.plans.withdraw') : t('consoleb.plans.restore')}</button>
-      ${' '}<button class="button button--secondary" type="button" onClick=${() => onCopy(plan)}
-        aria-label=${t('consoleb.plans.copy_label', { name: plan.name })}>${t('consoleb.plans.copy')}</button>
+      <div class="consoleb-actions">
+        <button class="button button--secondary" type="button" onClick=${toggle}
+          aria-label=${t(plan.active ? 'consoleb.plans.withdraw_label' : 'consoleb.plans.restore_label', { name: plan.name })}>
+          ${plan.active ? t('consoleb.plans.withdraw') : t('consoleb.plans.restore')}</button>
+        <button class="button button--secondary" type="button" onClick=${() => onCopy(plan)}
+          aria-label=${t('consoleb.plans.copy_label', { name: plan.name })}>${t('consoleb.plans.copy')}</button>
+      </div>
       ${error && html`<${Problem} error=${error} />`}
     </li>`;
 }
