@@ -80,3 +80,18 @@ routes.push(
   { path: '/payments/cancel', page: PaymentCancel, access: 'member' },
   { path: '/campaigns/:id', page: Campaign, access: 'any' },
 );
+
+// --- console-b ---
+// The managers' console: money, devices, resources and rules, plans. Their
+// entries for the console's navigation are in lib/console-nav-b.js.
+import ConsoleMoney from './pages/console-money.js';
+import ConsoleDevices from './pages/console-devices.js';
+import ConsoleResources from './pages/console-resources.js';
+import ConsolePlans from './pages/console-plans.js';
+
+routes.push(
+  { path: '/console/money', page: ConsoleMoney, access: 'manager' },
+  { path: '/console/devices', page: ConsoleDevices, access: 'manager' },
+  { path: '/console/resources', page: ConsoleResources, access: 'manager' },
+  { path: '/console/plans', page: ConsolePlans, access: 'manager' },
+);
