@@ -1108,3 +1108,34 @@ func (svc *Service) ListReservations(ctx context.Context, p *identity.Principal,
 	}
 	return rs, next, nil
 }
+
+// MemberNames returns the account names of the members of rs, by user id,
+// for the managers' planning: a list a caller was allowed to read names
+// its members (a block has none). A deleted account keeps its erased name.
+func (svc *Service) MemberNames(ctx context.Context, rs []Reservation) (map[string]string, error) {
+	ids := map[string]bool{}
+	for _, r := range rs {
+		if r.UserID != nil {
+			ids[*r.UserID] = true
+		}
+	}
+	names := map[string]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	list := make([]string, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	var rows []struct {
+		ID   string `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := svc.db.NewSelect().Table("users").Column("id", "name").Where("id IN (?)", bun.In(list)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("member names: %w", err)
+	}
+	for _, r := range rows {
+		names[r.ID] = r.Name
+	}
+	return names, nil
+}
