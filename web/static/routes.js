@@ -71,3 +71,23 @@ routes.push(
   { path: '/payments/cancel', page: PaymentCancel, access: 'member' },
   { path: '/campaigns/:id', page: Campaign, access: 'any' },
 );
+
+// --- console-a ---
+// The managers' console: Today is a manager's home (where signing in
+// leads them), with its own navigation (lib/console-nav.js) on each page.
+import ConsoleToday from './pages/console/today.js';
+import ConsolePlanning from './pages/console/planning.js';
+import ConsolePeople from './pages/console/people.js';
+import ConsolePerson from './pages/console/person.js';
+
+routes.push(
+  { path: '/console', page: ConsoleToday, access: 'manager', nav: 'console.nav.main' },
+  { path: '/console/planning', page: ConsolePlanning, access: 'manager' },
+  { path: '/console/people', page: ConsolePeople, access: 'manager' },
+  { path: '/console/people/:id', page: ConsolePerson, access: 'manager' },
+);
+
+// landingFor: where signing in leads when no page was asked for.
+export function landingFor(me) {
+  return isManager(me) ? '/console' : '/';
+}
