@@ -107,7 +107,8 @@ function Sell({ site, data, reload }) {
     if (off > 0 || reason.trim()) {
       body.discount = { amount_cents: off, reason };
     }
-    const pay = await api.post(`/v1/sites/${encodeURIComponent(site.id)}/payments`, body, { idempotent: true });
+    const bought = await api.post(`/v1/sites/${encodeURIComponent(site.id)}/payments`, body, { idempotent: true });
+    const pay = bought.payment;
     setSold(pay);
     announce(t('console.sell.done', { amount: formatPrice(pay.amount_cents, lang) }));
     reload();
