@@ -237,6 +237,22 @@ func TestConsoleManagersMorning(t *testing.T) {
 				t.Fatalf("Zoé's booking: %+v", c)
 			}
 
+			// The laser blocked for its cleaning, and the site closed at the
+			// end of the day.
+			p.choose("#field-block-resource", laser.ID)
+			p.fill("Note", "Nettoyage de la lentille")
+			// Its times, typed as people write them ("Début" and "Fin" also
+			// name the booking form's fields, first on the page).
+			eval[bool](p, `(() => { for (const [id, v] of [["field-block-start", "17 h"], ["field-block-end", "18h00"]]) {
+				const el = document.getElementById(id); el.value = v; el.dispatchEvent(new Event("input", { bubbles: true })); } return true; })()`)
+			p.click("Bloquer")
+			p.waitText("main .console-bookings li", "17\u00a0h\u00a000\u00a0– 18\u00a0h\u00a000 · Laser · Bloqué (maintenance)")
+			p.fill("Fermé à partir de", "19:00")
+			p.fill("Jusqu’à", "20:00")
+			p.fill("Raison de la fermeture", "Inventaire")
+			p.click("Fermer le lieu")
+			p.waitText("main section[aria-labelledby=planning-closures] li", "19\u00a0h\u00a000\u00a0– 20\u00a0h\u00a000 · Inventaire")
+
 			// Another site's person is not found, and named nowhere.
 			p.open(srv.URL + "/console/people/" + other.ID)
 			p.waitText("main h2", "Personne introuvable")

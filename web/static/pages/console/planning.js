@@ -8,7 +8,7 @@ import { html, useState } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
 import { ApiError } from '../../lib/api.js';
 import { Field, FormError, useSubmit } from '../../lib/forms.js';
-import { useLoad, Problem } from '../../lib/wallet.js';
+import { useLoad, Problem, useFocusWhen } from '../../lib/wallet.js';
 import { formatDate, formatTimeRange, dayKey } from '../../lib/format.js';
 import { useConsoleSite, ConsoleFrame, zonedInstant, wallTime } from '../../lib/console.js';
 
@@ -114,8 +114,10 @@ function Move({ site, b, done }) {
     announce(t('console.planning.moved'));
     done();
   });
+  // The form replaces nothing: the focus goes into it from its button.
+  const ref = useFocusWhen(true);
   return html`
-    <form class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.move.named', { who: who(b, t) })}>
+    <form ref=${ref} class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.move.named', { who: who(b, t) })}>
       <${FormError} error=${s.error} />
       <${Field} name="move-start-${b.id}" label=${t('console.planning.newstart')} hint=${t('console.planning.time.hint')} value=${start} onInput=${setStart} required error=${s.fields.start} />
       <${Field} name="move-end-${b.id}" label=${t('console.planning.newend')} value=${end} onInput=${setEnd} required error=${s.fields.end} />
@@ -131,8 +133,9 @@ function Cancel({ b, done }) {
     announce(t('console.planning.cancelled'));
     done();
   });
+  const ref = useFocusWhen(true);
   return html`
-    <form class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.cancel.named', { who: who(b, t) })}>
+    <form ref=${ref} class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.cancel.named', { who: who(b, t) })}>
       <${FormError} error=${s.error} />
       <${Field} name="cancel-reason-${b.id}" label=${t('console.planning.reason')} hint=${t('console.planning.reason.hint')} value=${reason} onInput=${setReason} error=${s.fields.reason} />
       <button class="button" type="submit">${t('console.planning.cancel.submit')}</button>
