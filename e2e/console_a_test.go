@@ -222,6 +222,13 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.waitText("main .console-bookings li", "15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000 · Bureau 1 · Léon Martin")
 			p.waitText("main .console-grid td", "Léon Martin")
 
+			// The week, from today: Léon's desk is in today's column.
+			p.click("La semaine")
+			p.waitText("main .console-week td", "15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000 Léon Martin")
+			p.scan(axe, "/console/planning, the week")
+			p.click("La semaine")
+			p.waitJS(`!document.querySelector("main .console-week")`, "the week closed")
+
 			// Zoé's cancelled, with a reason she will read.
 			p.clickNamed("Annuler la réservation de Zoé Bernard")
 			p.fill("Motif", "Fuite d’eau")

@@ -528,4 +528,6 @@ export default {
   'console.notes.new': 'New note',
   'console.notes.submit': 'Add the note',
   'console.notes.done': 'Note added.',
+  'console.week.show': 'The week',
+  'console.week.caption': ({ date }) => `Week from ${date}`,
 };

@@ -530,4 +530,6 @@ export default {
   'console.notes.new': 'Nouvelle note',
   'console.notes.submit': 'Ajouter la note',
   'console.notes.done': 'Note ajoutée.',
+  'console.week.show': 'La semaine',
+  'console.week.caption': ({ date }) => `Semaine à partir du ${date}`,
 };

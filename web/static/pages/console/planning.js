@@ -318,9 +318,46 @@ function Closures({ site, day, data, reload }) {
     </section>`;
 }
 
+// Week: the seven days from day, resources × days, each booking's hours
+// and who; a day's heading opens that day.
+function Week({ site, day, resources, openDay }) {
+  const { t, lang, api } = useApp();
+  const zone = site.timezone;
+  const days = [0, 1, 2, 3, 4, 5, 6].map((i) => nextDay(day, i));
+  const s = useLoad(async () => {
+    const list = await api.get(`/v1/reservations?site_id=${encodeURIComponent(site.id)}&from=${days[0]}&to=${days[6]}&status=confirmed,held&limit=200`);
+    return list.items;
+  }, [site.id, day]);
+  const short = (d) => new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: zone })
+    .format(zonedInstant(d, '12:00', zone));
+  return html`
+    ${!s.data && !s.error && html`<p role="status">${t('loading')}</p>`}
+    <${Problem} error=${s.error} />
+    ${s.data && html`
+      <div class="console-scroll" tabindex="0" role="region" aria-labelledby="week-caption">
+        <table class="console-grid console-week">
+          <caption id="week-caption">${t('console.week.caption', { date: formatDate(zonedInstant(day, '12:00', zone), lang, zone) })}</caption>
+          <thead><tr><th scope="col">${t('console.planning.resource')}</th>${days.map((d) => html`
+            <th scope="col" key=${d}><button class="console-link" type="button" onClick=${() => openDay(d)}>${short(d)}</button></th>`)}</tr></thead>
+          <tbody>
+            ${resources.map((r) => html`
+              <tr key=${r.id}>
+                <th scope="row">${r.name}</th>
+                ${days.map((d) => {
+                  const here = s.data.filter((b) => b.resource_id === r.id && dayKey(b.start, zone) === d);
+                  return html`<td key=${d} class=${here.length ? 'console-busy' : ''}>${here.map((b) => html`
+                    <p key=${b.id} class="console-cell">${formatTimeRange(b.start, b.end, lang, zone)} ${who(b, t)}</p>`)}</td>`;
+                })}
+              </tr>`)}
+          </tbody>
+        </table>
+      </div>`}`;
+}
+
 function DayOf({ site }) {
   const { t, lang, api } = useApp();
   const [day, setDay] = useState(() => dayKey(new Date(), site.timezone));
+  const [week, setWeek] = useState(false);
   const s = useLoad(() => loadDay(api, site, day), [site.id, day]);
   const zone = site.timezone;
   const title = formatDate(zonedInstant(day, '12:00', zone), lang, zone);
@@ -329,8 +366,13 @@ function DayOf({ site }) {
       <button class="button button--secondary" type="button" onClick=${() => setDay(nextDay(day, -1))}>${t('console.planning.prev')}</button>
       <p class="console-day" aria-live="polite">${title}</p>
       <button class="button button--secondary" type="button" onClick=${() => setDay(nextDay(day, 1))}>${t('console.planning.next')}</button>
+      <button class="button button--secondary" type="button" aria-pressed=${week ? 'true' : 'false'} onClick=${() => setWeek(!week)}>${t('console.week.show')}</button>
       <button class="button button--secondary" type="button" onClick=${() => window.print()}>${t('console.planning.print')}</button>
     </div>
+    ${week && s.data && html`<${Week} site=${site} day=${day} resources=${s.data.resources} openDay=${(d) => {
+      setWeek(false);
+      setDay(d);
+    }} />`}
     ${!s.data && !s.error && html`<p role="status">${t('loading')}</p>`}
     <${Problem} error=${s.error} />
     ${s.data && html`
