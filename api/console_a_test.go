@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 // TestReservationListNamesMembers: the managers' planning shows who booked
@@ -50,5 +51,33 @@ func TestReservationListNamesMembers(t *testing.T) {
 	h.do(req{method: "GET", path: "/v1/reservations/" + rv.ID, token: f.manager}).expect(t, http.StatusOK).decode(t, &one)
 	if one.UserName != nil {
 		t.Fatalf("a single reservation names %q", *one.UserName)
+	}
+}
+
+// TestDashboardNamesWhoIsHere: the console's Today says who came in by
+// name, not only how many.
+func TestDashboardNamesWhoIsHere(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	h := f.h
+	_, anne, _ := h.member("anne@example.fr")
+	var rv struct{ ID string }
+	f.book(anne, f.desk, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated).decode(t, &rv)
+	h.clock.t = time.Date(2026, 3, 3, 9, 5, 0, 0, f.paris)
+	anne, _ = h.login("anne@example.fr", password)
+	manager, _ := h.login("manon@example.fr", password)
+	h.do(req{method: "POST", path: "/v1/reservations/" + rv.ID + "/check-in", token: anne}).expect(t, http.StatusOK)
+	var d struct {
+		HereNow struct {
+			Count  int
+			People []struct {
+				UserID string `json:"user_id"`
+				Name   string
+			}
+		} `json:"here_now"`
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/dashboard", token: manager}).expect(t, http.StatusOK).decode(t, &d)
+	if d.HereNow.Count != 1 || len(d.HereNow.People) != 1 || d.HereNow.People[0].Name != "anne" {
+		t.Fatalf("here now = %+v, want anne by name", d.HereNow)
 	}
 }

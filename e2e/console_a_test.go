@@ -133,6 +133,16 @@ func TestConsoleManagersMorning(t *testing.T) {
 			var zoeBooking struct{ ID string }
 			srv.call(t, "POST", "/v1/reservations", srv.login(t, "zoe@example.org", "une phrase pour Zoé"),
 				map[string]any{"resource_id": desk.ID, "start": today + "T12:00", "end": today + "T13:00"}, http.StatusCreated, &zoeBooking)
+			// Zoé has arrived too, for a desk of 5-minute slots booked just
+			// now (a check-in opens 15 minutes before the start).
+			var desk2, early struct{ ID string }
+			srv.call(t, "POST", "/v1/sites/"+siteA+"/resources", admin, map[string]any{"kind": "desk", "name": "Bureau 2",
+				"rules": map[string]int{"slot_minutes": 5}}, http.StatusCreated, &desk2)
+			soon := time.Now().Truncate(5 * time.Minute).Add(10 * time.Minute)
+			zoeToken := srv.login(t, "zoe@example.org", "une phrase pour Zoé")
+			srv.call(t, "POST", "/v1/reservations", zoeToken, map[string]any{"resource_id": desk2.ID,
+				"start": soon.Format(time.RFC3339), "end": soon.Add(time.Hour).Format(time.RFC3339)}, http.StatusCreated, &early)
+			srv.call(t, "POST", "/v1/reservations/"+early.ID+"/check-in", zoeToken, nil, http.StatusOK, nil)
 			// A person of the site the manager does not manage.
 			var other struct{ ID string }
 			srv.call(t, "POST", "/v1/sites/"+siteB+"/people", admin, map[string]any{"name": "Octave Quai"}, http.StatusCreated, &other)
@@ -159,7 +169,9 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.choose("#console-site", siteA)
 
 			// Today's figures, in words and French numbers.
-			p.waitText("main .console-figures", "1 réservation aujourd’hui")
+			p.waitText("main .console-figures", "2 réservations aujourd’hui")
+			p.waitText("main .console-figures", "1 personne arrivée ces 4 dernières heures")
+			p.waitText("main .console-list a", "Zoé Bernard")
 			p.waitText("main .console-figures", "25,00\u00a0€ encaissés ce mois-ci (TTC)")
 			p.waitText("main .console-list", "12\u00a0h\u00a000\u00a0– 13\u00a0h\u00a000 · Bureau 1 · Zoé Bernard")
 			p.scan(axe, "/console")
@@ -215,7 +227,7 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.scan(axe, "/console/planning")
 
 			// Moved to the afternoon.
-			p.clickNamed("Déplacer la réservation de Léon Martin")
+			p.clickNamed("Déplacer la réservation de Léon Martin, 13\u00a0h\u00a000\u00a0– 14\u00a0h\u00a000")
 			p.setValue("Nouveau début", "15:00")
 			p.setValue("Nouvelle fin", "16:00")
 			p.click("Enregistrer le nouvel horaire")
@@ -230,11 +242,11 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.waitJS(`!document.querySelector("main .console-week")`, "the week closed")
 
 			// Zoé's cancelled, with a reason she will read.
-			p.clickNamed("Annuler la réservation de Zoé Bernard")
+			p.clickNamed("Annuler la réservation de Zoé Bernard, 12\u00a0h\u00a000\u00a0– 13\u00a0h\u00a000")
 			p.fill("Motif", "Fuite d’eau")
 			p.scan(axe, "/console/planning, cancelling")
 			p.click("Confirmer l’annulation")
-			p.waitJS(`![...document.querySelectorAll("main .console-bookings li")].some((e) => e.textContent.includes("Zoé Bernard"))`, "Zoé's booking gone")
+			p.waitJS(`![...document.querySelectorAll("main .console-bookings li")].some((e) => e.textContent.includes("12\u00a0h\u00a000\u00a0– 13\u00a0h\u00a000 · Bureau 1 · Zoé Bernard"))`, "Zoé's booking gone")
 			var c struct {
 				Status       string
 				CancelReason string `json:"cancel_reason"`

@@ -96,7 +96,7 @@ function Grid({ site, day, data }) {
 }
 
 function Move({ site, b, done }) {
-  const { t, api, announce } = useApp();
+  const { t, lang, api, announce } = useApp();
   const zone = site.timezone;
   const [start, setStart] = useState(wallTime(b.start, zone));
   const [end, setEnd] = useState(wallTime(b.end, zone));
@@ -117,7 +117,7 @@ function Move({ site, b, done }) {
   // The form replaces nothing: the focus goes into it from its button.
   const ref = useFocusWhen(true);
   return html`
-    <form ref=${ref} class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.move.named', { who: who(b, t) })}>
+    <form ref=${ref} class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.move.named', { who: who(b, t), when: formatTimeRange(b.start, b.end, lang, site.timezone) })}>
       <${FormError} error=${s.error} />
       <${Field} name="move-start-${b.id}" label=${t('console.planning.newstart')} hint=${t('console.planning.time.hint')} value=${start} onInput=${setStart} required error=${s.fields.start} />
       <${Field} name="move-end-${b.id}" label=${t('console.planning.newend')} value=${end} onInput=${setEnd} required error=${s.fields.end} />
@@ -125,8 +125,8 @@ function Move({ site, b, done }) {
     </form>`;
 }
 
-function Cancel({ b, done }) {
-  const { t, api, announce } = useApp();
+function Cancel({ site, b, done }) {
+  const { t, lang, api, announce } = useApp();
   const [reason, setReason] = useState('');
   const s = useSubmit(async () => {
     await api.del(`/v1/reservations/${encodeURIComponent(b.id)}?reason=${encodeURIComponent(reason)}`);
@@ -135,7 +135,7 @@ function Cancel({ b, done }) {
   });
   const ref = useFocusWhen(true);
   return html`
-    <form ref=${ref} class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.cancel.named', { who: who(b, t) })}>
+    <form ref=${ref} class="form console-inline" onSubmit=${s.onSubmit} novalidate aria-label=${t('console.planning.cancel.named', { who: who(b, t), when: formatTimeRange(b.start, b.end, lang, site.timezone) })}>
       <${FormError} error=${s.error} />
       <${Field} name="cancel-reason-${b.id}" label=${t('console.planning.reason')} hint=${t('console.planning.reason.hint')} value=${reason} onInput=${setReason} error=${s.fields.reason} />
       <button class="button" type="submit">${t('console.planning.cancel.submit')}</button>
@@ -164,14 +164,14 @@ function Bookings({ site, data, reload }) {
               <p><strong>${formatTimeRange(b.start, b.end, lang, site.timezone)}</strong> · ${names[b.resource_id] || ''} · ${who(b, t)}${b.seats > 1 ? ` · ${t('console.planning.seats', { n: b.seats })}` : ''}${b.status === 'held' ? ` · ${t('home.held')}` : ''}</p>
               <p class="console-actions no-print">
                 <button class="button button--secondary" type="button" aria-expanded=${open && open.id === b.id && open.what === 'move' ? 'true' : 'false'}
-                  aria-label=${t('console.planning.move.named', { who: who(b, t) })}
+                  aria-label=${t('console.planning.move.named', { who: who(b, t), when: formatTimeRange(b.start, b.end, lang, site.timezone) })}
                   onClick=${() => setOpen(open && open.id === b.id && open.what === 'move' ? null : { id: b.id, what: 'move' })}>${t('console.planning.move')}</button>
                 <button class="button button--secondary" type="button" aria-expanded=${open && open.id === b.id && open.what === 'cancel' ? 'true' : 'false'}
-                  aria-label=${t('console.planning.cancel.named', { who: who(b, t) })}
+                  aria-label=${t('console.planning.cancel.named', { who: who(b, t), when: formatTimeRange(b.start, b.end, lang, site.timezone) })}
                   onClick=${() => setOpen(open && open.id === b.id && open.what === 'cancel' ? null : { id: b.id, what: 'cancel' })}>${t('console.planning.cancel')}</button>
               </p>
               ${open && open.id === b.id && open.what === 'move' && html`<${Move} site=${site} b=${b} done=${done} />`}
-              ${open && open.id === b.id && open.what === 'cancel' && html`<${Cancel} b=${b} done=${done} />`}
+              ${open && open.id === b.id && open.what === 'cancel' && html`<${Cancel} site=${site} b=${b} done=${done} />`}
             </li>`)}
         </ul>`}
     </section>`;

@@ -4,7 +4,7 @@
 import { html } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
 import { useLoad, Problem } from '../../lib/wallet.js';
-import { formatDate, formatTimeRange, formatPrice, dayKey } from '../../lib/format.js';
+import { formatDate, formatTime, formatTimeRange, formatPrice, dayKey } from '../../lib/format.js';
 import { useConsoleSite, ConsoleFrame } from '../../lib/console.js';
 
 const kinds = ['desk', 'room', 'zone', 'machine'];
@@ -53,6 +53,10 @@ function Figures({ site, data }) {
             <li key=${o.kind}>${t(`console.kind.${o.kind}`)}${t('console.colon')}${percent(o.rate, lang)} ${t('console.today.hours', {
               booked: o.booked_hours.toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR'), open: o.open_hours.toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR') })}</li>`)}
           </ul>`}
+      ${d.here_now.people.length > 0 && html`
+        <h3>${t('console.today.here_list')}</h3>
+        <ul class="console-list">${d.here_now.people.map((x) => html`
+          <li key=${x.user_id}><a href="/console/people/${encodeURIComponent(x.user_id)}">${x.name}</a> · ${t('console.today.seen', { time: formatTime(x.last_seen_at, lang, site.timezone) })}</li>`)}</ul>`}
       ${d.devices_offline.length > 0 && html`
         <h3>${t('console.today.offline_list')}</h3>
         <ul class="console-list">${d.devices_offline.map((v) => html`<li key=${v.id}>${v.name}</li>`)}</ul>`}
