@@ -62,8 +62,7 @@ function Activity({ site, data }) {
       <h2 id="person-invoices">${t('console.person.invoices')}</h2>
       ${p.invoices.length === 0 ? html`<p>${t('console.person.noinvoice')}</p>` : html`
         <ul class="console-list">${p.invoices.map((i) => html`
-          <li key=${i.id}>${i.number} · ${formatPrice(i.total_ttc_cents, lang)} ·
-            <${DownloadLink} href="/v1/invoices/${encodeURIComponent(i.id)}/pdf" aria-label=${t('console.person.pdf.named', { number: i.number })}>${t('console.person.pdf')}<//></li>`)}</ul>`}
+          <li key=${i.id}>${i.number} · ${formatPrice(i.total_ttc_cents, lang)} · <${DownloadLink} href="/v1/invoices/${encodeURIComponent(i.id)}/pdf" aria-label=${t('console.person.pdf.named', { number: i.number })}>${t('console.person.pdf')}<//></li>`)}</ul>`}
       <h3>${t('console.person.payments')}</h3>
       ${p.payments.length === 0 ? html`<p>${t('console.person.nopayment')}</p>` : html`
         <ul class="console-list">${p.payments.map((x) => html`
