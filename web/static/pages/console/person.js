@@ -27,7 +27,9 @@ async function loadPerson(api, site, userID) {
 }
 
 function notFound(err) {
-  return err instanceof ApiError && (err.status === 404 || err.status === 403);
+  // Another site's person (403 for a site not managed, 404 for one not
+  // related to this site) and a malformed id read the same: not here.
+  return err instanceof ApiError && [400, 403, 404, 422].includes(err.status);
 }
 
 function Rights({ site, p }) {
