@@ -172,6 +172,7 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.waitText("main .console-figures", "2 réservations aujourd’hui")
 			p.waitText("main .console-figures", "1 personne arrivée ces 4 dernières heures")
 			p.waitText("main .console-list a", "Zoé Bernard")
+			p.waitText("main p", "Aucune machine en marche.")
 			p.waitText("main .console-figures", "25,00\u00a0€ encaissés ce mois-ci (TTC)")
 			p.waitText("main .console-list", "12\u00a0h\u00a000\u00a0– 13\u00a0h\u00a000 · Bureau 1 · Zoé Bernard")
 			p.scan(axe, "/console")
@@ -295,4 +296,38 @@ func TestConsoleMembersOnly(t *testing.T) {
 	}
 	p.open(srv.URL + "/console/people")
 	p.waitHeading("Bonjour Jade")
+}
+
+// TestConsoleScan: every console page of routes.js (those without a
+// parameter, the other console pages included once merged), as the demo's
+// manager, at a phone's and a desktop's width, has no serious or critical
+// violation axe-core finds; the demo's data fills them.
+func TestConsoleScan(t *testing.T) {
+	axe := axeSource(t)
+	srv := startRelais(t, "--demo")
+	b := browser(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			p := newPage(t, b, vp)
+			p.open(srv.URL + "/sign-in")
+			p.fill("Adresse e-mail", "animatrice@demo.relais.test")
+			p.fill("Mot de passe", demoPassword)
+			p.click("Se connecter")
+			p.waitHeading("Aujourd’hui")
+			p.waitJS(`!!document.querySelector("main .console-figures")`, "the figures")
+			n := 0
+			for _, r := range appRoutes(p) {
+				if r.Access != "manager" || strings.Contains(r.Path, ":") {
+					continue
+				}
+				n++
+				p.open(srv.URL + r.Path)
+				p.waitJS(`!!document.querySelector("main .console-nav")`, "the console's navigation")
+				p.scan(axe, r.Path)
+			}
+			if n < 3 {
+				t.Fatalf("%d console pages scanned", n)
+			}
+		})
+	}
 }

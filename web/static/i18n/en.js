@@ -532,4 +532,7 @@ export default {
   'console.week.caption': ({ date }) => `Week from ${date}`,
   'console.today.here_list': 'Came in in the last 4 hours',
   'console.today.seen': ({ time }) => `seen at ${time}`,
+  'console.today.running': 'Machines on',
+  'console.today.running.none': 'No machine is on.',
+  'console.today.running.until': ({ time }) => `until ${time}`,
 };

@@ -534,4 +534,7 @@ export default {
   'console.week.caption': ({ date }) => `Semaine à partir du ${date}`,
   'console.today.here_list': 'Arrivés ces 4 dernières heures',
   'console.today.seen': ({ time }) => `vu à ${time}`,
+  'console.today.running': 'Machines en marche',
+  'console.today.running.none': 'Aucune machine en marche.',
+  'console.today.running.until': ({ time }) => `jusqu’à ${time}`,
 };

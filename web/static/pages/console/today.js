@@ -3,6 +3,7 @@
 // the revenue) and the day's bookings, in the site's time zone.
 import { html } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
+import { ApiError } from '../../lib/api.js';
 import { useLoad, Problem } from '../../lib/wallet.js';
 import { formatDate, formatTime, formatTimeRange, formatPrice, dayKey } from '../../lib/format.js';
 import { useConsoleSite, ConsoleFrame } from '../../lib/console.js';
@@ -22,7 +23,15 @@ async function loadToday(api, site) {
   for (const r of resources.items) {
     names[r.id] = r.name;
   }
-  return { day, month, bookings: list.items, names };
+  // The machines on now: each machine's running session (404 when off).
+  const machines = resources.items.filter((r) => r.kind === 'machine' && !r.retired);
+  const running = (await Promise.all(machines.map((m) => api.get(`/v1/machines/${encodeURIComponent(m.id)}/session`).catch((err) => {
+    if (err instanceof ApiError && err.status === 404) {
+      return null;
+    }
+    throw err;
+  })))).filter(Boolean);
+  return { day, month, bookings: list.items, names, running };
 }
 
 function percent(rate, lang) {
@@ -53,6 +62,11 @@ function Figures({ site, data }) {
             <li key=${o.kind}>${t(`console.kind.${o.kind}`)}${t('console.colon')}${percent(o.rate, lang)} ${t('console.today.hours', {
               booked: o.booked_hours.toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR'), open: o.open_hours.toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR') })}</li>`)}
           </ul>`}
+      <h3>${t('console.today.running')}</h3>
+      ${data.running.length === 0
+        ? html`<p>${t('console.today.running.none')}</p>`
+        : html`<ul class="console-list">${data.running.map((m) => html`
+            <li key=${m.id}>${data.names[m.resource_id] || ''} · ${t('console.today.running.until', { time: formatTime(m.ends_at, lang, site.timezone) })}</li>`)}</ul>`}
       ${d.here_now.people.length > 0 && html`
         <h3>${t('console.today.here_list')}</h3>
         <ul class="console-list">${d.here_now.people.map((x) => html`
