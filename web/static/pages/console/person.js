@@ -111,6 +111,10 @@ function Sell({ site, data, reload }) {
     const bought = await api.post(`/v1/sites/${encodeURIComponent(site.id)}/payments`, body, { idempotent: true });
     const pay = bought.payment;
     setSold(pay);
+    // The next sale starts without this one's discount or reference.
+    setDiscount('');
+    setReason('');
+    setReference('');
     announce(t('console.sell.done', { amount: formatPrice(pay.amount_cents, lang) }));
     reload();
   });
