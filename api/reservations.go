@@ -33,6 +33,8 @@ type reservationJSON struct {
 	CancelReason  string     `json:"cancel_reason"`
 	LateCancel    bool       `json:"late_cancel"`
 	CheckedInAt   *time.Time `json:"checked_in_at"`
+	// UserName: the member's name, in lists only (the managers' planning).
+	UserName *string `json:"user_name,omitempty"`
 }
 
 func toReservationJSON(r *calendar.Reservation) reservationJSON {
@@ -211,9 +213,19 @@ func (s *Server) handleListReservations(w http.ResponseWriter, r *http.Request, 
 		s.writeError(w, r, err)
 		return
 	}
+	names, err := s.Calendar.MemberNames(r.Context(), rs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	out := list[reservationJSON]{Items: make([]reservationJSON, len(rs)), NextCursor: cursor(next)}
 	for i := range rs {
 		out.Items[i] = toReservationJSON(&rs[i])
+		if rs[i].UserID != nil {
+			if n, ok := names[*rs[i].UserID]; ok {
+				out.Items[i].UserName = &n
+			}
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

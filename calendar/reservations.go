@@ -1125,3 +1125,45 @@ func (svc *Service) ListReservations(ctx context.Context, p *identity.Principal,
 	}
 	return rs, next, nil
 }
+
+// MemberNames returns the account names of the members of rs, by user id,
+// for the managers' planning: a list a caller was allowed to read names
+// its members (a block has none). A deleted account keeps its erased name.
+func (svc *Service) MemberNames(ctx context.Context, rs []Reservation) (map[string]string, error) {
+	var ids []string
+	for _, r := range rs {
+		if r.UserID != nil {
+			ids = append(ids, *r.UserID)
+		}
+	}
+	return svc.UserNames(ctx, ids)
+}
+
+// UserNames returns the account names of ids (repeats allowed), by id. The
+// caller has decided that its reader may see these people (the members
+// of a list or of a dashboard of their site).
+func (svc *Service) UserNames(ctx context.Context, ids []string) (map[string]string, error) {
+	names := map[string]string{}
+	seen := map[string]bool{}
+	var list []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			list = append(list, id)
+		}
+	}
+	if len(list) == 0 {
+		return names, nil
+	}
+	var rows []struct {
+		ID   string `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := svc.db.NewSelect().Table("users").Column("id", "name").Where("id IN (?)", bun.In(list)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("member names: %w", err)
+	}
+	for _, r := range rows {
+		names[r.ID] = r.Name
+	}
+	return names, nil
+}

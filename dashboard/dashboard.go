@@ -120,6 +120,9 @@ type HereNow struct {
 type Person struct {
 	UserID   string    `json:"user_id"`
 	LastSeen time.Time `json:"last_seen_at"`
+	// Name is the account's, which the API adds for the console (the
+	// dashboard reads no accounts).
+	Name string `json:"name"`
 }
 
 // Today is the site's local day of now.

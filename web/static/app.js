@@ -6,7 +6,7 @@ import { createClient } from './lib/api.js';
 import { pickLanguage, translator, chosenLanguage, rememberLanguage } from './lib/i18n.js';
 import { useLocation, matchRoute, navigate, interceptLinks } from './lib/router.js';
 import { safeNext } from './lib/page.js';
-import { routes, redirectFor, navOrder } from './routes.js';
+import { routes, redirectFor, navOrder, isManager, landingFor } from './routes.js';
 import NotFound from './pages/notfound.js';
 import { registerServiceWorker, clearOfflineData } from './lib/offline.js';
 
@@ -35,7 +35,7 @@ function Nav({ path }) {
   return html`
     <nav class="nav" aria-label=${t('nav.label')}>
       <ul>
-        ${routes.filter((r) => r.nav && r.access !== 'manager').sort(byNavOrder).map((r) => html`
+        ${routes.filter((r) => r.nav && (r.access !== 'manager' || isManager(me))).sort(byNavOrder).map((r) => html`
           <li key=${r.path}><a href=${r.path} aria-current=${r.path === path ? 'page' : undefined}>${t(r.nav)}</a></li>`)}
       </ul>
     </nav>`;
@@ -74,7 +74,11 @@ function App() {
       rememberLanguage(m.language);
     }
   }, []);
-  const refreshMe = useCallback(async () => setMe(await api.get('/v1/me')), []);
+  const refreshMe = useCallback(async () => {
+    const m = await api.get('/v1/me');
+    setMe(m);
+    return m;
+  }, []);
 
   useEffect(() => {
     if (!api.hasSession()) {
@@ -107,8 +111,9 @@ function App() {
     },
     announcement,
     signedIn: async (next) => {
-      await refreshMe();
-      navigate(safeNext(next), { replace: true });
+      const m = await refreshMe();
+      // A manager lands on the console; a page asked for comes first.
+      navigate(next ? safeNext(next) : landingFor(m), { replace: true });
     },
     signedOut: () => {
       setMeState(null);

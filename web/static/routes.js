@@ -32,7 +32,7 @@ export const routes = [
 
 // navOrder is the members' navigation, in the order of their day: pages
 // added by later modules (routes.push) still find their place.
-export const navOrder = ['nav.home', 'nav.book', 'nav.bookings', 'nav.plans', 'nav.invoices', 'nav.account'];
+export const navOrder = ['nav.home', 'nav.book', 'nav.bookings', 'nav.plans', 'nav.invoices', 'nav.account', 'console.nav.main'];
 
 // isManager: who will see the console's pages.
 export function isManager(me) {
@@ -95,3 +95,23 @@ routes.push(
   { path: '/console/resources', page: ConsoleResources, access: 'manager' },
   { path: '/console/plans', page: ConsolePlans, access: 'manager' },
 );
+
+// --- console-a ---
+// The managers' console: Today is a manager's home (where signing in
+// leads them), with its own navigation (lib/console-nav.js) on each page.
+import ConsoleToday from './pages/console/today.js';
+import ConsolePlanning from './pages/console/planning.js';
+import ConsolePeople from './pages/console/people.js';
+import ConsolePerson from './pages/console/person.js';
+
+routes.push(
+  { path: '/console', page: ConsoleToday, access: 'manager', nav: 'console.nav.main' },
+  { path: '/console/planning', page: ConsolePlanning, access: 'manager' },
+  { path: '/console/people', page: ConsolePeople, access: 'manager' },
+  { path: '/console/people/:id', page: ConsolePerson, access: 'manager' },
+);
+
+// landingFor: where signing in leads when no page was asked for.
+export function landingFor(me) {
+  return isManager(me) ? '/console' : '/';
+}

@@ -9,6 +9,8 @@ import { useLoad } from './wallet.js';
 
 export { useLoad };
 
+// The same key as the console's Today, Planning and People (lib/console.js):
+// one site chosen for the whole console, remembered on the device.
 const siteKey = 'relais.console.site';
 
 // managedSites: the sites this person runs. An admin runs them all; a
@@ -25,7 +27,7 @@ async function managedSites(api, me) {
 
 function remembered() {
   try {
-    return sessionStorage.getItem(siteKey) || '';
+    return localStorage.getItem(siteKey) || '';
   } catch {
     return '';
   }
@@ -33,7 +35,7 @@ function remembered() {
 
 function remember(id) {
   try {
-    sessionStorage.setItem(siteKey, id);
+    localStorage.setItem(siteKey, id);
   } catch {
     // Private browsing may refuse storage: the choice lasts this page.
   }
@@ -162,16 +164,16 @@ export function useToday(timeZone) {
   return today;
 }
 
-// ConsoleNavB: the links between the pages of this part of the console,
-// until the lead joins it with the console's own navigation.
-import { consoleNavB } from './console-nav-b.js';
+// ConsoleNavB: the console's own navigation (lib/console-nav.js, which
+// holds these pages' entries too), as Today, Planning and People show it.
+import { consoleNav } from './console-nav.js';
 
 export function ConsoleNavB({ current }) {
   const { t } = useApp();
   return html`
-    <nav class="consoleb-nav" aria-label=${t('consoleb.nav.label')}>
+    <nav class="console-nav" aria-label=${t('console.nav.label')}>
       <ul>
-        ${consoleNavB.map((n) => html`<li key=${n.path}><a href=${n.path} aria-current=${n.path === current ? 'page' : undefined}>${t(n.label)}</a></li>`)}
+        ${consoleNav.map((n) => html`<li key=${n.path}><a href=${n.path} aria-current=${n.path === current ? 'page' : undefined}>${t(n.label)}</a></li>`)}
       </ul>
     </nav>`;
 }
