@@ -12,9 +12,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// consoleViewports: the console is used on a desk's computer and on a
+// consoleAViewports: the console is used on a desk's computer and on a
 // tablet.
-var consoleViewports = []viewport{{"desktop", 1280, 800}, {"tablet", 800, 1024}}
+var consoleAViewports = []viewport{{"desktop", 1280, 800}, {"tablet", 800, 1024}}
 
 // morningZone is a fixed-offset zone where it is 9 a.m. now, so that the
 // morning's bookings later today are in the future and within the day
@@ -37,9 +37,9 @@ func morningZone(now time.Time) string {
 	return "Etc/UTC"
 }
 
-// setValue replaces what a field labelled label holds, as a person
+// setInput replaces what a field labelled label holds, as a person
 // selecting its text and typing would (an input event).
-func (p *page) setValue(label, value string) {
+func (p *page) setInput(label, value string) {
 	p.t.Helper()
 	ok := eval[bool](p, fmt.Sprintf(`(() => {
 		const l = [...document.querySelectorAll("label")].find((l) => l.textContent.replace(/\s*\*$/, "") === %q);
@@ -54,9 +54,9 @@ func (p *page) setValue(label, value string) {
 	}
 }
 
-// choose picks the option value of the select sel, as a person would
+// chooseValue picks the option value of the select sel, as a person would
 // (a change event).
-func (p *page) choose(sel, value string) {
+func (p *page) chooseValue(sel, value string) {
 	p.t.Helper()
 	if !eval[bool](p, fmt.Sprintf(`(() => {
 		const el = document.querySelector(%q);
@@ -69,8 +69,8 @@ func (p *page) choose(sel, value string) {
 	}
 }
 
-// clickNamed clicks the button whose accessible name (aria-label) is name.
-func (p *page) clickNamed(name string) {
+// clickButton clicks the button whose accessible name (aria-label) is name.
+func (p *page) clickButton(name string) {
 	p.t.Helper()
 	sel := fmt.Sprintf(`[...document.querySelectorAll("main button")].find((e) => e.getAttribute("aria-label") === %q)`, name)
 	if !eval[bool](p, sel+` !== undefined`) {
@@ -90,7 +90,7 @@ func (p *page) clickNamed(name string) {
 func TestConsoleManagersMorning(t *testing.T) {
 	axe := axeSource(t)
 	b := browser(t)
-	for _, vp := range consoleViewports {
+	for _, vp := range consoleAViewports {
 		t.Run(vp.name, func(t *testing.T) {
 			srv := startRelais(t, "--admin-email", "admin@example.org", "--admin-password", "la phrase de l’administratrice")
 			admin := srv.login(t, "admin@example.org", "la phrase de l’administratrice")
@@ -163,10 +163,10 @@ func TestConsoleManagersMorning(t *testing.T) {
 			if options != "La Fabrique|L’Annexe" && options != "L’Annexe|La Fabrique" {
 				t.Fatalf("the site picker offers %q", options)
 			}
-			p.choose("#console-site", siteC)
+			p.chooseValue("#console-site", siteC)
 			p.open(srv.URL + "/console")
 			p.waitJS(fmt.Sprintf(`(document.querySelector("#console-site") || {}).value === %q`, siteC), "the remembered site")
-			p.choose("#console-site", siteA)
+			p.chooseValue("#console-site", siteA)
 
 			// Today's figures, in words and French numbers.
 			p.waitText("main .console-figures", "2 réservations aujourd’hui")
@@ -228,9 +228,9 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.scan(axe, "/console/planning")
 
 			// Moved to the afternoon.
-			p.clickNamed("Déplacer la réservation de Léon Martin, 13\u00a0h\u00a000\u00a0– 14\u00a0h\u00a000")
-			p.setValue("Nouveau début", "15:00")
-			p.setValue("Nouvelle fin", "16:00")
+			p.clickButton("Déplacer la réservation de Léon Martin, 13\u00a0h\u00a000\u00a0– 14\u00a0h\u00a000")
+			p.setInput("Nouveau début", "15:00")
+			p.setInput("Nouvelle fin", "16:00")
 			p.click("Enregistrer le nouvel horaire")
 			p.waitText("main .console-bookings li", "15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000 · Bureau 1 · Léon Martin")
 			p.waitText("main .console-grid td", "Léon Martin")
@@ -243,7 +243,7 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.waitJS(`!document.querySelector("main .console-week")`, "the week closed")
 
 			// Zoé's cancelled, with a reason she will read.
-			p.clickNamed("Annuler la réservation de Zoé Bernard, 12\u00a0h\u00a000\u00a0– 13\u00a0h\u00a000")
+			p.clickButton("Annuler la réservation de Zoé Bernard, 12\u00a0h\u00a000\u00a0– 13\u00a0h\u00a000")
 			p.fill("Motif", "Fuite d’eau")
 			p.scan(axe, "/console/planning, cancelling")
 			p.click("Confirmer l’annulation")
@@ -259,7 +259,7 @@ func TestConsoleManagersMorning(t *testing.T) {
 
 			// The laser blocked for its cleaning, and the site closed at the
 			// end of the day.
-			p.choose("#field-block-resource", laser.ID)
+			p.chooseValue("#field-block-resource", laser.ID)
 			p.fill("Note", "Nettoyage de la lentille")
 			// Its times, typed as people write them ("Début" and "Fin" also
 			// name the booking form's fields, first on the page).
@@ -289,7 +289,7 @@ func TestConsoleManagersMorning(t *testing.T) {
 func TestConsoleMembersOnly(t *testing.T) {
 	srv := startRelais(t)
 	srv.register(t, "Jade", "jade@example.org", "une phrase pour Jade")
-	p := newPage(t, browser(t), consoleViewports[0])
+	p := newPage(t, browser(t), consoleAViewports[0])
 	p.signIn(srv.URL, "jade@example.org", "une phrase pour Jade", "Jade")
 	if eval[bool](p, `[...document.querySelectorAll("nav a")].some((a) => a.getAttribute("href").startsWith("/console"))`) {
 		t.Error("a member's navigation links to the console")

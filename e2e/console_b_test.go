@@ -40,8 +40,8 @@ func parisToday() string {
 	return time.Now().In(paris).Format("2006-01-02")
 }
 
-// consoleViewports: the console is for a desk or a tablet, not a phone.
-var consoleViewports = []viewport{{"tablet", 800, 1000}, {"desktop", 1280, 800}}
+// consoleBViewports: the console is for a desk or a tablet, not a phone.
+var consoleBViewports = []viewport{{"tablet", 800, 1000}, {"desktop", 1280, 800}}
 
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -112,16 +112,6 @@ func (p *page) setField(label, value string) {
 	}
 }
 
-// clickNamed clicks the button whose accessible name (aria-label) is name.
-func (p *page) clickNamed(name string) {
-	p.t.Helper()
-	sel := fmt.Sprintf(`[...document.querySelectorAll("main button")].find((e) => e.getAttribute("aria-label") === %q)`, name)
-	if !eval[bool](p, sel+` !== undefined`) {
-		p.t.Fatalf("no button named %q\nthe page shows:\n%s", name, p.text())
-	}
-	p.do(chromedp.Click(chromedp.JSPath(sel)))
-}
-
 // waitHeadingText waits for a heading of the page that says want.
 func (p *page) waitHeadingText(want string) {
 	p.t.Helper()
@@ -147,7 +137,7 @@ func TestConsoleB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, vp := range consoleViewports {
+	for _, vp := range consoleBViewports {
 		t.Run(vp.name, func(t *testing.T) {
 			// A sale at site A, made through the API as the front desk would.
 			buyer := "Gaspard " + strings.ToUpper(vp.name[:1]) + vp.name[1:]
@@ -206,7 +196,7 @@ func TestConsoleB(t *testing.T) {
 				c.siteA, lockName), "the lock online")
 			p.open(c.URL + "/console/devices")
 			p.waitText("main .consoleb-device__name", lockName)
-			p.clickNamed("Tester l’ouverture de " + lockName)
+			p.clickButton("Tester l’ouverture de " + lockName)
 			p.setField("Motif (gardé dans le journal)", "Essai après la pose")
 			p.click("Ouvrir")
 			p.waitText("main .consoleb-answer", "La serrure a confirmé l’ouverture")
@@ -220,7 +210,7 @@ func TestConsoleB(t *testing.T) {
 			}
 
 			// A new secret: shown once, and the old one no longer logs in.
-			p.clickNamed("Nouveau secret pour " + lockName)
+			p.clickButton("Nouveau secret pour " + lockName)
 			p.waitJS(fmt.Sprintf(`(document.querySelector("main .consoleb-secret") || {}).textContent?.startsWith("rds_") && document.querySelector("main .consoleb-secret").textContent !== %q`, secret), "the new secret")
 			newSecret := eval[string](p, `document.querySelector("main .consoleb-secret").textContent`)
 			if !strings.Contains(eval[string](p, `document.querySelector("main .consoleb-snippet").textContent`), "MqttPassword "+newSecret) {
@@ -230,7 +220,7 @@ func TestConsoleB(t *testing.T) {
 			p.waitJS(fmt.Sprintf(`fetch("/v1/sites/%s/devices").then((r) => r.json()).then((l) => l.items.some((d) => d.name === %q && !d.online))`,
 				c.siteA, lockName), "the lock cut off with its old secret")
 			// Retired: gone from the list.
-			p.clickNamed("Retirer " + lockName)
+			p.clickButton("Retirer " + lockName)
 			p.click("Retirer définitivement")
 			p.waitJS(fmt.Sprintf(`![...document.querySelectorAll("main .consoleb-device__name")].some((e) => e.textContent === %q)`, lockName), "the lock retired")
 
@@ -311,11 +301,11 @@ func TestConsoleB(t *testing.T) {
 				t.Fatalf("the room's free time on %s: %+v", sat.Format("2006-01-02"), avail.Free)
 			}
 			// Its price changed, then closed that Saturday: no longer free.
-			p.clickNamed("Modifier " + room)
+			p.clickButton("Modifier " + room)
 			p.setField("Prix par heure TTC (€)", "25,50")
 			p.click("Enregistrer")
 			p.waitText("main .consoleb-row", "25,50\u00a0€ de l’heure")
-			p.clickNamed("Fermetures de " + room)
+			p.clickButton("Fermetures de " + room)
 			p.setField("Du", sat.Format("2006-01-02"))
 			p.setField("Au (inclus)", sat.Format("2006-01-02"))
 			p.setField("Motif", "Peinture")
@@ -364,7 +354,7 @@ func TestConsoleB(t *testing.T) {
 				t.Fatalf("the invoices' CSV:\n%s", csv)
 			}
 			// Refund the sale with a reason: the credit note is issued.
-			p.clickNamed("Rembourser le paiement de " + buyer + ", 25,00\u00a0€")
+			p.clickButton("Rembourser le paiement de " + buyer + ", 25,00\u00a0€")
 			p.setField("Motif (imprimé sur l’avoir)", "Geste commercial")
 			p.click("Confirmer le remboursement")
 			p.waitText("main .alert--success", "Remboursé. Avoir ")
@@ -384,10 +374,10 @@ func TestConsoleB(t *testing.T) {
 			p.click("Mettre en vente")
 			p.waitText("main .consoleb-row h3", pack)
 			p.waitText("main .consoleb-row", "10\u00a0h valables 180\u00a0jours")
-			p.clickNamed("Retirer de la vente\u00a0: " + pack)
+			p.clickButton("Retirer de la vente\u00a0: " + pack)
 			p.waitJS(fmt.Sprintf(`[...document.querySelectorAll("main .consoleb-row")].some((r) => r.textContent.includes(%q) && r.textContent.includes("Retirée de la vente"))`, pack), "the pack withdrawn")
 			// A new version of it: the form comes filled with what it includes.
-			p.clickNamed("Nouvelle version\u00a0: " + pack)
+			p.clickButton("Nouvelle version\u00a0: " + pack)
 			p.waitHeadingText("Nouvelle version de " + pack)
 			p.setField("Nom", pack+" bis")
 			p.setField("Heures du carnet", "12")
