@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/appointments"
 	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -51,6 +52,8 @@ type Deps struct {
 	People *people.Service
 	// Ateliers are the ateliers and trainings of the sites.
 	Ateliers *ateliers.Service
+	// Appointments are the partners' windows and residents' appointments.
+	Appointments *appointments.Service
 
 	// Dashboard computes a site's figures for its managers.
 	Dashboard *dashboard.Service
