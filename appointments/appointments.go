@@ -53,7 +53,7 @@ type Calendar interface {
 	GetSite(ctx context.Context, siteID string) (*calendar.Site, error)
 	GetResource(ctx context.Context, resourceID string) (*calendar.Resource, error)
 	FreeForAppointments(ctx context.Context, siteID, resourceID string, from, to time.Time) ([]calendar.FreeInterval, error)
-	ReserveForAppointment(ctx context.Context, tx bun.Tx, siteID, resourceID string, start, end time.Time, note string) (*calendar.Reservation, error)
+	ReserveForAppointment(ctx context.Context, tx bun.Tx, actorID, siteID, resourceID string, start, end time.Time, note string) (*calendar.Reservation, error)
 	ReleaseForAppointment(ctx context.Context, tx bun.Tx, actorID, reservationID, reason string) error
 }
 

@@ -124,7 +124,7 @@ func (s *Service) Book(ctx context.Context, p *identity.Principal, in NewAppoint
 		return nil, err
 	}
 	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := s.cfg.Calendar.ReserveForAppointment(ctx, tx, w.SiteID, w.ResourceID, sl.Start, sl.End, "Rendez-vous : "+pt.Name)
+		r, err := s.cfg.Calendar.ReserveForAppointment(ctx, tx, p.UserID, w.SiteID, w.ResourceID, sl.Start, sl.End, "Rendez-vous : "+pt.Name)
 		if err != nil {
 			return err
 		}
@@ -309,7 +309,7 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 				return err
 			}
 		}
-		r, err := s.cfg.Calendar.ReserveForAppointment(ctx, tx, w.SiteID, w.ResourceID, sl.Start, sl.End, "Rendez-vous : "+pt.Name)
+		r, err := s.cfg.Calendar.ReserveForAppointment(ctx, tx, p.UserID, w.SiteID, w.ResourceID, sl.Start, sl.End, "Rendez-vous : "+pt.Name)
 		if err != nil {
 			return err
 		}

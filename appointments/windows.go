@@ -72,12 +72,12 @@ func (s *Service) CreateWindow(ctx context.Context, p *identity.Principal, partn
 	if pt.SiteID != nil && *pt.SiteID != in.SiteID {
 		return nil, errs.Invalid("site_id", "this partner receives only at its own site")
 	}
-	if err := s.mayPublishWindow(ctx, p, pt, in.SiteID); err != nil {
-		return nil, err
-	}
 	site, err := s.cfg.Calendar.GetSite(ctx, in.SiteID)
 	if err != nil {
 		return nil, errs.Invalid("site_id", "no such site")
+	}
+	if err := s.mayPublishWindow(ctx, p, pt, in.SiteID); err != nil {
+		return nil, err
 	}
 	res, err := s.cfg.Calendar.GetResource(ctx, in.ResourceID)
 	if err != nil || res.SiteID != site.ID || res.RetiredAt != nil {

@@ -50,9 +50,13 @@ func (svc *Service) FreeForAppointments(ctx context.Context, siteID, resourceID 
 // in tx as a block noted with the appointment, made by relais itself on
 // the partner's behalf: the resident is not billed for the booth, and the
 // same locks and checks as any reservation keep it from colliding with a
-// booking or an atelier on either database (409 slot_taken).
-func (svc *Service) ReserveForAppointment(ctx context.Context, tx bun.Tx, siteID, resourceID string, start, end time.Time, note string) (*Reservation, error) {
-	rs, err := svc.ReserveForAtelier(ctx, tx, identity.System(), siteID, []string{resourceID}, start, end, note)
+// booking or an atelier on either database (409 slot_taken). actorID, who
+// books (the resident, or the animateur for them), is recorded as its
+// author.
+func (svc *Service) ReserveForAppointment(ctx context.Context, tx bun.Tx, actorID, siteID, resourceID string, start, end time.Time, note string) (*Reservation, error) {
+	by := identity.System()
+	by.UserID = actorID
+	rs, err := svc.ReserveForAtelier(ctx, tx, by, siteID, []string{resourceID}, start, end, note)
 	if err != nil {
 		return nil, err
 	}
