@@ -374,3 +374,29 @@ func TestAppointmentRace(t *testing.T) {
 		t.Fatalf("%d live reservations of the booth", booths)
 	}
 }
+
+// A guest with an appointment to come is not a stale guest: the retention
+// purge keeps them (the appointment's block is the partner's, not theirs,
+// so the reservations alone would not say it).
+func TestAppointmentKeepsGuestFromPurge(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	mk := func(name string) string {
+		var g guestOut
+		h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/guests", token: f.manager,
+			body: map[string]any{"name": name, "commune": map[string]any{"name": "Guéret"}}}).expect(t, http.StatusCreated).decode(t, &g)
+		return g.ID
+	}
+	waiting, gone := mk("Jeanne Martin"), mk("Gone Away")
+	f.book(t, f.manager, map[string]any{"start": "2026-03-03T09:00", "guest_id": waiting}, http.StatusCreated)
+	// Both were last changed long ago.
+	if _, err := h.db.ExecContext(t.Context(), "UPDATE guests SET updated_at = ? WHERE user_id IN (?, ?)", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), waiting, gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.api.Privacy.PurgeOld(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h.do(req{method: "GET", path: "/v1/guests/" + gone, token: f.admin}).expect(t, http.StatusNotFound)
+	h.do(req{method: "GET", path: "/v1/guests/" + waiting, token: f.admin}).expect(t, http.StatusOK)
+}

@@ -134,8 +134,8 @@ func (s *Service) loadPartner(ctx context.Context, idb bun.IDB, partnerID string
 
 // Partners lists the partners any signed-in person may book with: the
 // active ones (a resident chooses among them), and for those who run a
-// partner, their inactive ones too. siteID filters to those who receive
-// at that site's... rather, those of that site and the network-wide ones.
+// partner, their inactive ones too. siteID keeps the partners of that
+// site and the network-wide ones.
 func (s *Service) Partners(ctx context.Context, p *identity.Principal, siteID string) ([]Partner, error) {
 	var all []Partner
 	q := s.db.NewSelect().Model(&all).Order("name", "id")
