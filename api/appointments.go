@@ -383,3 +383,16 @@ func (s *Server) handleRescheduleAppointment(w http.ResponseWriter, r *http.Requ
 	}
 	writeJSON(w, http.StatusOK, toAppointmentJSON(v))
 }
+
+func (s *Server) handleMyAppointments(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	vs, err := s.Appointments.Mine(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items := make([]appointmentJSON, 0, len(vs))
+	for _, v := range vs {
+		items = append(items, toAppointmentJSON(v))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}

@@ -232,6 +232,17 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 		t.Fatalf("appointment of a closed window = %+v", kept)
 	}
 
+	// Anne's own list: hers only, without the partner's notes.
+	var mine struct{ Items []appointmentOut }
+	h.do(req{method: "GET", path: "/v1/me/appointments", token: anne}).expect(t, http.StatusOK).decode(t, &mine)
+	if len(mine.Items) != 1 || mine.Items[0].ID != a.ID {
+		t.Fatalf("anne's appointments = %+v", mine)
+	}
+	h.do(req{method: "GET", path: "/v1/me/appointments", token: bob}).expect(t, http.StatusOK).decode(t, &mine)
+	if len(mine.Items) != 0 {
+		t.Fatalf("bob's appointments = %+v", mine)
+	}
+
 	// After the start, the agent records the outcome; the note is the
 	// partner's: neither the resident nor the site's manager reads it.
 	h.clock.Advance(28*time.Hour + 5*time.Minute) // Tuesday 3 March, 11:05 in Paris

@@ -189,6 +189,7 @@ func (s *Server) routes() {
 	s.handle("PATCH /v1/appointments/{appointment_id}", s.requireAuth(s.handleAppointmentOutcome))
 	s.handle("POST /v1/appointments/{appointment_id}/cancel", s.requireAuth(s.handleCancelAppointment))
 	s.handle("POST /v1/appointments/{appointment_id}/reschedule", s.requireAuth(s.handleRescheduleAppointment))
+	s.handle("GET /v1/me/appointments", s.requireAuth(s.handleMyAppointments))
 
 	s.handle("GET /v1/me/charges", s.requireAuth(s.handleMyCharges))
 	s.handle("POST /v1/me/charges/checkout", s.requireAuth(s.idempotentAuthed(s.handleChargesCheckout)))

@@ -427,3 +427,32 @@ func (s *Service) Day(ctx context.Context, p *identity.Principal, partnerID, dat
 	}
 	return out, nil
 }
+
+// MaxMine bounds a resident's list.
+const MaxMine = 200
+
+// Mine lists the caller's appointments, those to come first (by start),
+// then the past ones (latest first), at most MaxMine: the resident's own
+// view, without the partner's notes.
+func (s *Service) Mine(ctx context.Context, p *identity.Principal) ([]View, error) {
+	if p == nil || p.IsAPIKey() || p.UserID == "" {
+		return nil, errs.ErrForbidden
+	}
+	now := s.now()
+	var next, past []Appointment
+	if err := s.db.NewSelect().Model(&next).Where("user_id = ? AND ends_at > ?", p.UserID, now).Order("starts_at", "id").Limit(MaxMine).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read appointments: %w", err)
+	}
+	if err := s.db.NewSelect().Model(&past).Where("user_id = ? AND ends_at <= ?", p.UserID, now).OrderExpr("starts_at DESC, id").Limit(MaxMine - len(next)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read appointments: %w", err)
+	}
+	out := make([]View, 0, len(next)+len(past))
+	for _, list := range [][]Appointment{next, past} {
+		for i := range list {
+			a := &list[i]
+			a.StartsAt, a.EndsAt = a.StartsAt.UTC(), a.EndsAt.UTC()
+			out = append(out, View{Appointment: a})
+		}
+	}
+	return out, nil
+}
