@@ -411,3 +411,79 @@ func TestAppointmentKeepsGuestFromPurge(t *testing.T) {
 	h.do(req{method: "GET", path: "/v1/guests/" + gone, token: f.admin}).expect(t, http.StatusNotFound)
 	h.do(req{method: "GET", path: "/v1/guests/" + waiting, token: f.admin}).expect(t, http.StatusOK)
 }
+
+// POST /v1/appointments honours Idempotency-Key: a retry with the same key
+// is answered with the first appointment, and books nothing more.
+func TestAppointmentIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	_, anne, _ := h.member("anne@example.fr")
+	body := map[string]any{"window_id": f.window, "purpose_id": f.purpose, "start": "2026-03-03T09:00"}
+	key := map[string]string{"Idempotency-Key": "rdv-caf-anne-1"}
+	var first, again appointmentOut
+	h.do(req{method: "POST", path: "/v1/appointments", token: anne, body: body, headers: key}).expect(t, http.StatusCreated).decode(t, &first)
+	r := h.do(req{method: "POST", path: "/v1/appointments", token: anne, body: body, headers: key}).expect(t, http.StatusCreated)
+	r.decode(t, &again)
+	if again.ID != first.ID || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay = %+v (%v)", again, r.Header)
+	}
+	var mine struct{ Items []appointmentOut }
+	h.do(req{method: "GET", path: "/v1/me/appointments", token: anne}).expect(t, http.StatusOK).decode(t, &mine)
+	if len(mine.Items) != 1 {
+		t.Fatalf("appointments = %+v", mine)
+	}
+}
+
+// A site's partner is its managers'; a partner's purposes are replaced
+// whole, keeping the ids given, and an appointment keeps the checklist it
+// was booked with; an inactive partner takes no appointment and is hidden
+// from residents.
+func TestAppointmentPartners(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	_, anne, _ := h.member("anne@example.fr")
+	var ml partnerOut
+	h.do(req{method: "POST", path: "/v1/partners", token: f.manager, body: map[string]any{"site_id": f.site, "name": "Mission locale", "kind": "mission_locale",
+		"purposes": []map[string]any{{"name": "Premier accueil", "documents": []string{"Pièce d’identité"}}}}}).expect(t, http.StatusCreated).decode(t, &ml)
+	h.do(req{method: "POST", path: "/v1/partners", token: anne, body: map[string]any{"site_id": f.site, "name": "X", "purposes": []map[string]any{{"name": "Y"}}}}).
+		expect(t, http.StatusForbidden)
+	if p := h.do(req{method: "POST", path: "/v1/partners", token: f.manager, body: map[string]any{"site_id": f.site, "name": "", "purposes": []map[string]any{}}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("name") || !p.hasField("purposes") {
+		t.Fatalf("bad partner: %+v", p)
+	}
+	var list struct{ Items []partnerOut }
+	h.do(req{method: "GET", path: "/v1/partners?site_id=" + f.site, token: anne}).expect(t, http.StatusOK).decode(t, &list)
+	if len(list.Items) != 2 {
+		t.Fatalf("partners = %+v", list)
+	}
+
+	// Anne books with the CAF; then the CAF's purposes change.
+	a := f.book(t, anne, map[string]any{"start": "2026-03-03T09:00"}, http.StatusCreated)
+	var caf partnerOut
+	h.do(req{method: "PATCH", path: "/v1/partners/" + f.caf, token: f.manager, body: map[string]any{"name": "CAF"}}).expect(t, http.StatusForbidden)
+	h.do(req{method: "PATCH", path: "/v1/partners/" + f.caf, token: f.admin, body: map[string]any{"purposes": []map[string]any{
+		{"id": f.purpose, "name": "Prime d’activité", "documents": []string{"Pièce d’identité"}}, {"name": "RSA", "documents": []string{}}}}}).
+		expect(t, http.StatusOK).decode(t, &caf)
+	if len(caf.Purposes) != 2 || caf.Purposes[0].ID != f.purpose || len(caf.Purposes[0].Documents) != 1 {
+		t.Fatalf("caf = %+v", caf)
+	}
+	if p := h.do(req{method: "PATCH", path: "/v1/partners/" + f.caf, token: f.admin, body: map[string]any{"purposes": []map[string]any{
+		{"id": "0193a000-0000-7000-8000-000000000000", "name": "Inconnu"}}}}).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("purposes[0].id") {
+		t.Fatalf("unknown purpose id: %+v", p)
+	}
+	var kept appointmentOut
+	h.do(req{method: "GET", path: "/v1/appointments/" + a.ID, token: anne}).expect(t, http.StatusOK).decode(t, &kept)
+	if len(kept.Checklist) != 2 {
+		t.Fatalf("the appointment's checklist changed: %+v", kept)
+	}
+
+	// Inactive: no booking, hidden from residents, still there for the admins.
+	h.do(req{method: "PATCH", path: "/v1/partners/" + f.caf, token: f.admin, body: map[string]any{"active": false}}).expect(t, http.StatusOK)
+	if p := f.book(t, anne, map[string]any{"start": "2026-03-03T10:00"}, http.StatusConflict); p.ID != "" {
+		t.Fatal("booked with an inactive partner")
+	}
+	h.do(req{method: "GET", path: "/v1/partners/" + f.caf, token: anne}).expect(t, http.StatusNotFound)
+	h.do(req{method: "GET", path: "/v1/partners/" + f.caf, token: f.admin}).expect(t, http.StatusOK)
+}
