@@ -73,6 +73,7 @@ type appointmentJSON struct {
 	SiteID      string     `json:"site_id"`
 	ResourceID  string     `json:"resource_id"`
 	UserID      string     `json:"user_id"`
+	Name        string     `json:"name,omitempty"`
 	AgentID     *string    `json:"agent_id"`
 	PurposeID   string     `json:"purpose_id"`
 	Purpose     string     `json:"purpose"`
@@ -91,7 +92,7 @@ func toAppointmentJSON(v appointments.View) appointmentJSON {
 	a := v.Appointment
 	out := appointmentJSON{ID: a.ID, PartnerID: a.PartnerID, WindowID: a.WindowID, SiteID: a.SiteID, ResourceID: a.ResourceID, UserID: a.UserID,
 		AgentID: a.AgentID, PurposeID: a.PurposeID, Purpose: a.Purpose, Checklist: a.Checklist, VideoURL: a.VideoURL, Start: a.StartsAt.UTC(),
-		End: a.EndsAt.UTC(), Status: a.Status, Outcome: a.Outcome, CreatedAt: a.CreatedAt.UTC(), CancelledAt: utcPtr(a.CancelledAt)}
+		End: a.EndsAt.UTC(), Status: a.Status, Outcome: a.Outcome, CreatedAt: a.CreatedAt.UTC(), CancelledAt: utcPtr(a.CancelledAt), Name: v.Name}
 	if out.Checklist == nil {
 		out.Checklist = []string{}
 	}

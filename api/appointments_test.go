@@ -26,6 +26,7 @@ type slotOut struct {
 type appointmentOut struct {
 	ID          string
 	UserID      string `json:"user_id"`
+	Name        string
 	Purpose     string
 	Checklist   []string
 	VideoURL    *string `json:"video_url"`
@@ -185,7 +186,7 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 	h.do(req{method: "POST", path: "/v1/appointments/" + a.ID + "/cancel", token: other}).expect(t, http.StatusNotFound)
 	var day struct{ Items []appointmentOut }
 	h.do(req{method: "GET", path: "/v1/partners/" + f.caf + "/appointments?date=2026-03-03", token: f.agent}).expect(t, http.StatusOK).decode(t, &day)
-	if len(day.Items) != 2 || day.Items[0].ID != a.ID || day.Items[1].ID != g.ID {
+	if len(day.Items) != 2 || day.Items[0].ID != a.ID || day.Items[1].ID != g.ID || day.Items[0].Name != "anne" || day.Items[1].Name != "Jeanne Martin" {
 		t.Fatalf("agent's day = %+v", day)
 	}
 	h.do(req{method: "GET", path: "/v1/partners/" + ft.ID + "/appointments?date=2026-03-03", token: other}).expect(t, http.StatusOK).decode(t, &day)
@@ -258,7 +259,7 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 	for _, tok := range []string{anne, f.manager} {
 		var seen appointmentOut
 		h.do(req{method: "GET", path: "/v1/appointments/" + a.ID, token: tok}).expect(t, http.StatusOK).decode(t, &seen)
-		if seen.Outcome == nil || seen.OutcomeNote != nil {
+		if seen.Outcome == nil || seen.OutcomeNote != nil || (tok == anne) != (seen.Name == "") {
 			t.Fatalf("seen by a non-agent = %+v", seen)
 		}
 	}

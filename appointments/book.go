@@ -184,6 +184,25 @@ func (s *Service) load(ctx context.Context, idb bun.IDB, appointmentID string, l
 type View struct {
 	*Appointment
 	ShowNote bool
+	// Name is the resident's, for the partner's agents and the site's
+	// managers (who they meet), "" for the resident themselves.
+	Name string
+}
+
+// name fills the residents' names of vs, for those who meet them.
+func (s *Service) name(ctx context.Context, vs []View) error {
+	ids := make([]string, 0, len(vs))
+	for _, v := range vs {
+		ids = append(ids, v.UserID)
+	}
+	people, err := s.cfg.Accounts.People(ctx, s.db, ids)
+	if err != nil {
+		return err
+	}
+	for i := range vs {
+		vs[i].Name = people[vs[i].UserID].Name
+	}
+	return nil
 }
 
 func (s *Service) view(ctx context.Context, p *identity.Principal, a *Appointment) (View, appointmentRole, error) {
@@ -204,8 +223,13 @@ func (s *Service) Get(ctx context.Context, p *identity.Principal, appointmentID 
 	if err != nil {
 		return View{}, err
 	}
-	v, _, err := s.view(ctx, p, a)
-	return v, err
+	v, role, err := s.view(ctx, p, a)
+	if err != nil || !(role.agent || role.manager) {
+		return v, err
+	}
+	vs := []View{v}
+	err = s.name(ctx, vs)
+	return vs[0], err
 }
 
 // Cancel cancels an appointment not started, by any side (the resident,
@@ -424,6 +448,9 @@ func (s *Service) Day(ctx context.Context, p *identity.Principal, partnerID, dat
 			a.StartsAt, a.EndsAt = a.StartsAt.UTC(), a.EndsAt.UTC()
 			out = append(out, View{Appointment: a, ShowNote: agent})
 		}
+	}
+	if err := s.name(ctx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
