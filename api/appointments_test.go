@@ -3,9 +3,13 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/privacy"
 )
 
 type partnerOut struct {
@@ -487,4 +491,52 @@ func TestAppointmentPartners(t *testing.T) {
 	}
 	h.do(req{method: "GET", path: "/v1/partners/" + f.caf, token: anne}).expect(t, http.StatusNotFound)
 	h.do(req{method: "GET", path: "/v1/partners/" + f.caf, token: f.admin}).expect(t, http.StatusOK)
+}
+
+// Appointments are personal data: in the person's export (with the
+// partner's note, which is about them), and on erasure the appointments to
+// come are cancelled — their slots offered again — and the notes deleted.
+func TestAppointmentsInPrivacy(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	anneID, anne, _ := h.member("anne@example.fr")
+	past := f.book(t, anne, map[string]any{"start": "2026-03-03T09:00"}, http.StatusCreated)
+	next := f.book(t, anne, map[string]any{"start": "2026-03-10T09:00"}, http.StatusCreated)
+	h.clock.Advance(26*time.Hour + 30*time.Minute) // Tuesday 3 March, 9:30
+	anne, _ = h.login("anne@example.fr", password)
+	agent, _ := h.login("claire@caf.example.fr", password)
+	h.do(req{method: "PATCH", path: "/v1/appointments/" + past.ID, token: agent, body: map[string]any{"outcome": "follow_up", "note": "Revoir le dossier APL"}}).
+		expect(t, http.StatusOK)
+
+	jc := h.privacyJobs()
+	h.do(req{method: "POST", path: "/v1/me/export", token: anne}).expect(t, http.StatusAccepted)
+	jobstest.WaitCompleted(t, jc, privacy.ExportArgs{}.Kind(), 1)
+	files := readZIP(t, h.do(req{method: "GET", path: "/v1/me/export/download", token: anne}).expect(t, http.StatusOK).Body)
+	if s := string(files["appointments.json"]); !strings.Contains(s, past.ID) || !strings.Contains(s, next.ID) || !strings.Contains(s, "Revoir le dossier APL") {
+		t.Fatalf("appointments.json = %s", s)
+	}
+
+	nextSlots := func() int {
+		var out struct{ Items []slotOut }
+		h.do(req{method: "GET", path: "/v1/partners/" + f.caf + "/slots?from=2026-03-10&to=2026-03-10", token: agent}).expect(t, http.StatusOK).decode(t, &out)
+		return len(out.Items)
+	}
+	if n := nextSlots(); n != 5 {
+		t.Fatalf("%d slots on 10 March before the erasure", n)
+	}
+	admin, _ := h.login("admin@relais.test", password)
+	h.do(req{method: "DELETE", path: "/v1/users/" + anneID, token: admin}).expect(t, http.StatusNoContent)
+	if n := nextSlots(); n != 6 {
+		t.Fatalf("%d slots on 10 March after the erasure", n)
+	}
+	var day struct{ Items []appointmentOut }
+	h.do(req{method: "GET", path: "/v1/partners/" + f.caf + "/appointments?date=2026-03-03", token: agent}).expect(t, http.StatusOK).decode(t, &day)
+	if len(day.Items) != 1 || day.Items[0].OutcomeNote != nil || day.Items[0].Outcome == nil {
+		t.Fatalf("the past appointment after the erasure = %+v", day.Items)
+	}
+	h.do(req{method: "GET", path: "/v1/partners/" + f.caf + "/appointments?date=2026-03-10", token: agent}).expect(t, http.StatusOK).decode(t, &day)
+	if len(day.Items) != 1 || day.Items[0].Status != "cancelled" {
+		t.Fatalf("the next appointment after the erasure = %+v", day.Items)
+	}
 }

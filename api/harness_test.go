@@ -133,12 +133,13 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// tests.
 	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
 	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now)
+	appts := testAppointments(t, d, acc, cal, clk.Now)
 	privacyCfg := privacy.Config{DB: d, Jobs: queue, Identity: acc, Calendar: cal, Billing: bill, Ledger: led, Invoices: invoices,
-		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Mailer: mailer, Now: clk.Now}
+		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Appointments: appts, Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
 		People:       peopleSvc,
 		Ateliers:     testAteliers(t, d, acc, bill, cal, clk.Now),
-		Appointments: testAppointments(t, d, acc, cal, clk.Now),
+		Appointments: appts,
 		Privacy:      testPrivacy(t, privacyCfg),
 		Access:       acc,
 		Calendar:     cal,
@@ -197,6 +198,7 @@ func (h *harness) restart() {
 	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now)
 	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now)
 	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now)
+	h.privacyCfg.Appointments = d.Appointments
 	h.privacyCfg.People = d.People
 	d.Privacy = testPrivacy(h.t, h.privacyCfg)
 	d.Registry = nil // a fresh one: the first server's holds its metrics
