@@ -227,7 +227,8 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 	h.do(req{method: "POST", path: "/v1/appointments/" + g.ID + "/cancel", token: f.manager}).expect(t, http.StatusConflict)
 
 	// Closing the window cancels its free slots only.
-	h.do(req{method: "POST", path: "/v1/partners/" + f.caf + "/windows/" + f.window + "/close", token: f.manager}).expect(t, http.StatusOK)
+	h.do(req{method: "POST", path: "/v1/partners/" + f.caf + "/windows/" + f.window + "/close", token: other}).expect(t, http.StatusForbidden)
+	h.do(req{method: "POST", path: "/v1/partners/" + f.caf + "/windows/" + f.window + "/close", token: f.agent}).expect(t, http.StatusOK)
 	if got := f.slots(t, anne); len(got) != 0 {
 		t.Fatalf("slots of a closed window = %v", got)
 	}
@@ -319,11 +320,13 @@ func TestAppointmentWindowsOutsideOpeningHours(t *testing.T) {
 	if len(ws.Items) != 1 || ws.Items[0].ID != f.window {
 		t.Fatalf("windows = %+v", ws)
 	}
-	// A member who is neither the site's manager nor an agent publishes nothing.
+	// Only the site's managers publish: a window promises the site's booth,
+	// not the partner's; neither a member nor the partner's agent may.
 	_, anne, _ := h.member("anne@example.fr")
 	h.do(req{method: "POST", path: "/v1/partners/" + f.caf + "/windows", token: anne, body: base}).expect(t, http.StatusForbidden)
-	// The agent may; a range of days works as well as a weekday.
-	h.do(req{method: "POST", path: "/v1/partners/" + f.caf + "/windows", token: f.agent,
+	h.do(req{method: "POST", path: "/v1/partners/" + f.caf + "/windows", token: f.agent, body: base}).expect(t, http.StatusForbidden)
+	// A range of days works as well as a weekday.
+	h.do(req{method: "POST", path: "/v1/partners/" + f.caf + "/windows", token: f.manager,
 		body: mergeBody(base, map[string]any{"weekday": "", "from": "2026-03-05", "until": "2026-03-06", "start": "14:00", "end": "15:00", "slot_minutes": 20})}).
 		expect(t, http.StatusCreated)
 	var out struct{ Items []slotOut }

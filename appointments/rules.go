@@ -55,9 +55,20 @@ func (s *Service) isAgent(ctx context.Context, idb bun.IDB, p *identity.Principa
 	return n > 0, nil
 }
 
-// mayPublishWindow: the managers of the window's site (who host the
-// partner) and the partner's agents.
-func (s *Service) mayPublishWindow(ctx context.Context, p *identity.Principal, pt *Partner, siteID string) error {
+// mayPublishWindow: the managers of the window's site (and the admins).
+// A window promises the site's resource — every appointment booked in it
+// blocks the booth — so it is the host's to open, not the partner's: an
+// agent of a network-wide partner could otherwise take any site's booth.
+func mayPublishWindow(p *identity.Principal, siteID string) error {
+	if managesSite(p, siteID) {
+		return nil
+	}
+	return errs.ErrForbidden
+}
+
+// mayCloseWindow: those who publish it, and the partner's agents (the
+// partner stops receiving then).
+func (s *Service) mayCloseWindow(ctx context.Context, p *identity.Principal, pt *Partner, siteID string) error {
 	if managesSite(p, siteID) {
 		return nil
 	}

@@ -18,7 +18,7 @@ import (
 
 const dateLayout = "2006-01-02"
 
-// NewWindow is what a site's manager or a partner's agent publishes.
+// NewWindow is what a site's manager publishes for a partner.
 type NewWindow struct {
 	SiteID, ResourceID, AgentID string
 	Weekday                     string // "": every day from From to Until
@@ -76,7 +76,7 @@ func (s *Service) CreateWindow(ctx context.Context, p *identity.Principal, partn
 	if err != nil {
 		return nil, errs.Invalid("site_id", "no such site")
 	}
-	if err := s.mayPublishWindow(ctx, p, pt, in.SiteID); err != nil {
+	if err := mayPublishWindow(p, in.SiteID); err != nil {
 		return nil, err
 	}
 	res, err := s.cfg.Calendar.GetResource(ctx, in.ResourceID)
@@ -179,7 +179,7 @@ func (s *Service) Windows(ctx context.Context, p *identity.Principal, partnerID 
 	}
 	out := ws[:0]
 	for _, w := range ws {
-		if w.Status == "open" || s.mayPublishWindow(ctx, p, pt, w.SiteID) == nil {
+		if w.Status == "open" || mayPublishWindow(p, w.SiteID) == nil {
 			out = append(out, w)
 		}
 	}
@@ -198,7 +198,7 @@ func (s *Service) CloseWindow(ctx context.Context, p *identity.Principal, partne
 	if err != nil {
 		return nil, err
 	}
-	if err := s.mayPublishWindow(ctx, p, pt, w.SiteID); err != nil {
+	if err := s.mayCloseWindow(ctx, p, pt, w.SiteID); err != nil {
 		return nil, err
 	}
 	if w.Status == "closed" {
