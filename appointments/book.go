@@ -285,7 +285,7 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 	if err != nil {
 		return View{}, err
 	}
-	v, _, err := s.view(ctx, p, a)
+	v, role, err := s.view(ctx, p, a)
 	if err != nil {
 		return View{}, err
 	}
@@ -304,6 +304,10 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 	}
 	if w.PartnerID != a.PartnerID {
 		return View{}, errOtherPartner
+	}
+	if !role.resident && !role.agent && !managesSite(p, w.SiteID) {
+		// A site's manager moves an appointment only to their own sites.
+		return View{}, errs.ErrForbidden
 	}
 	pt, err := s.loadPartner(ctx, s.db, w.PartnerID)
 	if err != nil {
