@@ -16,6 +16,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/appointments"
 	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -133,26 +134,28 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// tests.
 	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
 	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now)
+	appts := testAppointments(t, d, acc, cal, clk.Now)
 	privacyCfg := privacy.Config{DB: d, Jobs: queue, Identity: acc, Calendar: cal, Billing: bill, Ledger: led, Invoices: invoices,
-		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Mailer: mailer, Now: clk.Now}
+		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Appointments: appts, Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
-		People:      peopleSvc,
-		Ateliers:    testAteliers(t, d, acc, bill, cal, clk.Now),
-		Reports:     testReports(t, d, cal, clk.Now),
-		Privacy:     testPrivacy(t, privacyCfg),
-		Access:      acc,
-		Calendar:    cal,
-		Billing:     bill,
-		Ledger:      led,
-		Campaigns:   camp,
-		Invoices:    invoices,
-		Closings:    closings.New(d, closings.Config{Now: clk.Now, Invoices: invoices}),
-		Devices:     dev,
-		Gate:        gate,
-		Dashboard:   testDashboard(cal, bill, invoices, gate, dev, clk.Now),
-		Webhooks:    hooks,
-		Idempotency: idempotency.New(d, clk.Now),
-		Ready:       func(ctx context.Context) error { return d.PingContext(ctx) },
+		People:       peopleSvc,
+		Ateliers:     testAteliers(t, d, acc, bill, cal, clk.Now),
+		Reports:      testReports(t, d, cal, clk.Now),
+		Appointments: appts,
+		Privacy:      testPrivacy(t, privacyCfg),
+		Access:       acc,
+		Calendar:     cal,
+		Billing:      bill,
+		Ledger:       led,
+		Campaigns:    camp,
+		Invoices:     invoices,
+		Closings:     closings.New(d, closings.Config{Now: clk.Now, Invoices: invoices}),
+		Devices:      dev,
+		Gate:         gate,
+		Dashboard:    testDashboard(cal, bill, invoices, gate, dev, clk.Now),
+		Webhooks:     hooks,
+		Idempotency:  idempotency.New(d, clk.Now),
+		Ready:        func(ctx context.Context) error { return d.PingContext(ctx) },
 	})
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
@@ -196,6 +199,8 @@ func (h *harness) restart() {
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
 	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now)
 	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now)
+	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now)
+	h.privacyCfg.Appointments = d.Appointments
 	h.privacyCfg.People = d.People
 	d.Privacy = testPrivacy(h.t, h.privacyCfg)
 	d.Registry = nil // a fresh one: the first server's holds its metrics
@@ -210,6 +215,15 @@ func testPeople(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Se
 	t.Helper()
 	svc, err := people.New(d, people.Config{Identity: acc, Billing: bill, Calendar: cal, Sites: calendar.DevicePlaces{},
 		Invoices: inv, Credits: led, Now: now, Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func testAppointments(t testing.TB, d *bun.DB, acc *identity.Service, cal *calendar.Service, now func() time.Time) *appointments.Service {
+	t.Helper()
+	svc, err := appointments.New(d, appointments.Config{Calendar: cal, Accounts: acc, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

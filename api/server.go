@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/appointments"
 	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -54,6 +55,8 @@ type Deps struct {
 	Ateliers *ateliers.Service
 	// Reports are the funders' figures.
 	Reports *reports.Service
+	// Appointments are the partners' windows and residents' appointments.
+	Appointments *appointments.Service
 
 	// Dashboard computes a site's figures for its managers.
 	Dashboard *dashboard.Service

@@ -307,6 +307,7 @@ const staleGuests = `SELECT g.user_id FROM guests g JOIN users u ON u.id = g.use
 	AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = g.user_id AND m.status IN ('pending', 'active', 'past_due'))
 	AND NOT EXISTS (SELECT 1 FROM packs pk WHERE pk.user_id = g.user_id AND pk.status = 'active' AND pk.valid_until >= ?0)
 	AND NOT EXISTS (SELECT 1 FROM day_passes dp WHERE dp.user_id = g.user_id AND dp.ends_at >= ?0)
+	AND NOT EXISTS (SELECT 1 FROM appointments ap WHERE ap.user_id = g.user_id AND ap.status = 'confirmed' AND ap.ends_at >= ?0)
 	ORDER BY g.updated_at, g.user_id LIMIT ?1`
 
 // StaleGuests returns up to limit guests no longer served since before,

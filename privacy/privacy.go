@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/access"
+	"github.com/relais-tierslieux/relais/appointments"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
@@ -66,6 +67,9 @@ type Config struct {
 	// People holds managers' notes on members and the desks' walk-ins;
 	// nil leaves them out of exports and erasures.
 	People *people.Service
+	// Appointments are residents' appointments with public services; nil
+	// leaves them out of exports and erasures.
+	Appointments *appointments.Service
 	// Mailer sends "your export is ready"; nil sends nothing.
 	Mailer mail.Sender
 	// PublicURL, when set, is the base of the app's link in that mail.

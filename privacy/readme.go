@@ -30,6 +30,8 @@ notes.json           les notes que l'équipe d'un lieu a écrites à votre
                      sujet (auteur, date)
 guest.json           si un lieu vous a inscrit sans compte : votre commune
                      et votre tranche d'âge
+appointments.json    vos rendez-vous avec les services publics, leur
+                     issue et la note du partenaire
 
 Your personal data at Relais
 ============================
@@ -58,4 +60,6 @@ notes.json           the notes a place's team wrote about you (author,
                      date)
 guest.json           if a place registered you without an account: your
                      commune and age band
+appointments.json    your appointments with public services, their
+                     outcome and the partner's note
 `

@@ -139,6 +139,12 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 			return nil, err
 		}
 	}
+	var appts any = []any{}
+	if s.cfg.Appointments != nil {
+		if appts, err = s.cfg.Appointments.ExportMember(ctx, userID); err != nil {
+			return nil, err
+		}
+	}
 	files := []struct {
 		name string
 		v    any
@@ -154,6 +160,7 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 		{"credits.json", credits},
 		{"access_events.json", events},
 		{"notes.json", notes},
+		{"appointments.json", appts},
 	}
 	if s.cfg.People != nil {
 		// A guest of the services: their commune and age band.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/api"
+	"github.com/relais-tierslieux/relais/appointments"
 	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
@@ -153,9 +154,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Appointments with public services: each holds its resource through
+	// the calendar as a block.
+	appointmentsSvc, err := appointments.New(d, appointments.Config{Calendar: calendarSvc, Accounts: identitySvc})
+	if err != nil {
+		return err
+	}
+
 	// Personal data: exports, erasure and retention, through each domain.
 	privacySvc, err := privacy.New(privacy.Config{DB: d, Jobs: queue, Identity: identitySvc, Calendar: calendarSvc, Billing: billingSvc,
-		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, People: peopleSvc, Mailer: c.mailer(log),
+		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, People: peopleSvc, Appointments: appointmentsSvc, Mailer: c.mailer(log),
 		PublicURL: c.PublicURL, Retention: c.AccessLogRetention, GuestRetention: c.GuestRetention})
 	if err != nil {
 		return err
@@ -179,7 +187,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The HTTP API.
 	handler := api.New(api.Deps{Access: identitySvc, Calendar: calendarSvc, Billing: billingSvc, Ledger: ledgerSvc,
 		Campaigns: campaignsSvc, Invoices: invoicer, Devices: devicesSvc, Gate: gate, Webhooks: webhooksSvc, Idempotency: idem, Privacy: privacySvc, Closings: closingsSvc,
-		People: peopleSvc, Ateliers: ateliersSvc, Reports: reportsSvc, Dashboard: dashboardSvc,
+		People: peopleSvc, Ateliers: ateliersSvc, Reports: reportsSvc, Appointments: appointmentsSvc, Dashboard: dashboardSvc,
 		Logger: log, Registry: newRegistry(devicesSvc, gate), TrustedProxies: c.TrustedProxies, PublicURL: c.PublicURL,
 		Ready:           func(ctx context.Context) error { return ready(ctx, d) },
 		DefaultLanguage: i18n.Lang(c.DefaultLanguage)})
