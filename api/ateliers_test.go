@@ -341,3 +341,25 @@ func TestAtelierForMembers(t *testing.T) {
 		t.Fatalf("my registrations: %+v", mine)
 	}
 }
+
+// A member who erases their account gives up their seats to come: the
+// first waiting takes each, as with any cancellation.
+func TestErasureFreesAtelierSeats(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	h := f.h
+	a := f.newAtelier(t, map[string]any{"seats": 1, "resource_ids": []string{}}, [2]string{"2026-03-05T14:00", "2026-03-05T16:00"})
+	_, anne, _ := h.member("anne@example.fr")
+	_, bob, _ := h.member("bob@example.fr")
+	f.register(t, anne, a.ID, map[string]any{}, http.StatusCreated)
+	bobs := f.register(t, bob, a.ID, map[string]any{}, http.StatusCreated)
+	if bobs.Items[0].Status != "waitlisted" {
+		t.Fatalf("bob = %+v", bobs)
+	}
+	h.do(req{method: "DELETE", path: "/v1/me", token: anne, body: map[string]any{"password": password}}).expect(t, http.StatusNoContent)
+	var mine registrationsOut
+	h.do(req{method: "GET", path: "/v1/me/atelier-registrations", token: bob}).expect(t, http.StatusOK).decode(t, &mine)
+	if len(mine.Items) != 1 || mine.Items[0].Status != "confirmed" || mine.Items[0].PromotedAt == nil {
+		t.Fatalf("after anne's erasure, bob's registration = %+v", mine)
+	}
+}

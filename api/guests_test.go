@@ -141,7 +141,8 @@ func TestGuestsOverHTTP(t *testing.T) {
 }
 
 // Guests no longer served for the retention period are erased by the
-// daily purge; one with a booking since, or who took their account, stays.
+// daily purge; one with a booking or an atelier since, or who took their
+// account, stays.
 func TestStaleGuestsArePurged(t *testing.T) {
 	t.Parallel()
 	f := newPeopleFixture(t)
@@ -159,6 +160,10 @@ func TestStaleGuestsArePurged(t *testing.T) {
 		return g.ID
 	}
 	gone, booked, member := mk("Gone Away", ""), mk("Comes Back", ""), mk("Took Account", "took@example.fr")
+	// A fourth comes to an atelier in two days, registered by the desk.
+	learner := mk("Learns Tablets", "")
+	atelier := f.newAtelier(t, map[string]any{"resource_ids": []string{}}, [2]string{"2026-03-04T14:00", "2026-03-04T16:00"})
+	f.register(t, f.manager, atelier.ID, map[string]any{"guest_id": learner}, http.StatusCreated)
 	// Taking the account, as confirming "forgot password" does.
 	if _, err := h.db.ExecContext(ctx, "UPDATE users SET awaiting_password = ? WHERE id = ?", false, member); err != nil {
 		t.Fatal(err)
@@ -183,7 +188,7 @@ func TestStaleGuestsArePurged(t *testing.T) {
 	if err := h.db.NewSelect().Table("users").ColumnExpr("count(*)").Where("id = ? AND deleted_at IS NOT NULL", gone).Scan(ctx, &deleted); err != nil || deleted != 1 {
 		t.Fatalf("the stale guest's account is not erased: %d (%v)", deleted, err)
 	}
-	for _, kept := range []string{booked, member} {
+	for _, kept := range []string{booked, member, learner} {
 		h.do(req{method: "GET", path: "/v1/guests/" + kept, token: admin}).expect(t, http.StatusOK)
 	}
 }

@@ -135,11 +135,12 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
 	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now)
 	appts := testAppointments(t, d, acc, cal, clk.Now)
+	atel := testAteliers(t, d, acc, bill, cal, clk.Now)
 	privacyCfg := privacy.Config{DB: d, Jobs: queue, Identity: acc, Calendar: cal, Billing: bill, Ledger: led, Invoices: invoices,
-		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Appointments: appts, Mailer: mailer, Now: clk.Now}
+		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Ateliers: atel, Appointments: appts, Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
 		People:       peopleSvc,
-		Ateliers:     testAteliers(t, d, acc, bill, cal, clk.Now),
+		Ateliers:     atel,
 		Reports:      testReports(t, d, cal, clk.Now),
 		Appointments: appts,
 		Privacy:      testPrivacy(t, privacyCfg),
@@ -199,6 +200,7 @@ func (h *harness) restart() {
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
 	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now)
 	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now)
+	h.privacyCfg.Ateliers = d.Ateliers
 	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now)
 	h.privacyCfg.Appointments = d.Appointments
 	h.privacyCfg.People = d.People

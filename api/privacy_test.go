@@ -131,7 +131,7 @@ func TestExportOverHTTP(t *testing.T) {
 func checkExportFiles(t *testing.T, files map[string][]byte, anneID, bobID string) {
 	t.Helper()
 	for _, name := range []string{"README.txt", "account.json", "sessions.json", "reservations.json", "waiting_list.json", "memberships.json",
-		"payments.json", "invoices.json", "credits.json", "contributions.json", "access_events.json"} {
+		"payments.json", "invoices.json", "credits.json", "contributions.json", "access_events.json", "ateliers.json"} {
 		if _, ok := files[name]; !ok {
 			t.Errorf("no %s in the export", name)
 		}

@@ -298,7 +298,8 @@ func (s *Service) guest(ctx context.Context, idb bun.IDB, guestID string) (*Gues
 // before (now minus the retention): still without an account of their
 // own, their guest row not changed since before, and nothing of theirs
 // since then in the domains that serve them — no booking ending after
-// it, no payment, no membership or pack still running, no day pass. The
+// it, no payment, no membership or pack still running, no day pass, no
+// appointment nor atelier registration whose session ends after it. The
 // read model reads the domains' tables, as the search does (readmodel.go).
 const staleGuests = `SELECT g.user_id FROM guests g JOIN users u ON u.id = g.user_id
 	WHERE u.deleted_at IS NULL AND u.awaiting_password AND g.updated_at < ?0
@@ -308,6 +309,8 @@ const staleGuests = `SELECT g.user_id FROM guests g JOIN users u ON u.id = g.use
 	AND NOT EXISTS (SELECT 1 FROM packs pk WHERE pk.user_id = g.user_id AND pk.status = 'active' AND pk.valid_until >= ?0)
 	AND NOT EXISTS (SELECT 1 FROM day_passes dp WHERE dp.user_id = g.user_id AND dp.ends_at >= ?0)
 	AND NOT EXISTS (SELECT 1 FROM appointments ap WHERE ap.user_id = g.user_id AND ap.status = 'confirmed' AND ap.ends_at >= ?0)
+	AND NOT EXISTS (SELECT 1 FROM atelier_registrations ar JOIN atelier_sessions ses ON ses.id = ar.session_id
+		WHERE ar.user_id = g.user_id AND ar.status <> 'cancelled' AND ses.ends_at >= ?0)
 	ORDER BY g.updated_at, g.user_id LIMIT ?1`
 
 // StaleGuests returns up to limit guests no longer served since before,

@@ -107,6 +107,11 @@ func (s *Service) erase(ctx context.Context, p *identity.Principal, userID strin
 				return err
 			}
 		}
+		if s.cfg.Ateliers != nil {
+			if err := s.cfg.Ateliers.ForgetMember(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.NewDelete().Model((*exportRow)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete exports: %w", err)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/access"
 	"github.com/relais-tierslieux/relais/appointments"
+	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/campaigns"
@@ -67,6 +68,9 @@ type Config struct {
 	// People holds managers' notes on members and the desks' walk-ins;
 	// nil leaves them out of exports and erasures.
 	People *people.Service
+	// Ateliers holds registrations to ateliers; nil leaves them out of
+	// exports and erasures.
+	Ateliers *ateliers.Service
 	// Appointments are residents' appointments with public services; nil
 	// leaves them out of exports and erasures.
 	Appointments *appointments.Service

@@ -30,6 +30,7 @@ notes.json           les notes que l'équipe d'un lieu a écrites à votre
                      sujet (auteur, date)
 guest.json           si un lieu vous a inscrit sans compte : votre commune
                      et votre tranche d'âge
+ateliers.json        vos inscriptions aux ateliers et votre présence
 appointments.json    vos rendez-vous avec les services publics, leur
                      issue et la note du partenaire
 
@@ -60,6 +61,7 @@ notes.json           the notes a place's team wrote about you (author,
                      date)
 guest.json           if a place registered you without an account: your
                      commune and age band
+ateliers.json        your registrations to ateliers and whether you came
 appointments.json    your appointments with public services, their
                      outcome and the partner's note
 `

@@ -139,6 +139,12 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 			return nil, err
 		}
 	}
+	var registrations any = []any{}
+	if s.cfg.Ateliers != nil {
+		if registrations, err = s.cfg.Ateliers.ExportMember(ctx, userID); err != nil {
+			return nil, err
+		}
+	}
 	var appts any = []any{}
 	if s.cfg.Appointments != nil {
 		if appts, err = s.cfg.Appointments.ExportMember(ctx, userID); err != nil {
@@ -158,6 +164,7 @@ func (s *Service) jsonFiles(ctx context.Context, userID string) ([]file, error) 
 		{"memberships.json", map[string]any{"memberships": bill.Memberships, "day_passes": bill.DayPasses, "packs": bill.Packs}},
 		{"payments.json", map[string]any{"payments": bill.Payments, "usage_charges": bill.Charges}},
 		{"credits.json", credits},
+		{"ateliers.json", registrations},
 		{"access_events.json", events},
 		{"notes.json", notes},
 		{"appointments.json", appts},

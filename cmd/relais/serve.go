@@ -163,7 +163,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Personal data: exports, erasure and retention, through each domain.
 	privacySvc, err := privacy.New(privacy.Config{DB: d, Jobs: queue, Identity: identitySvc, Calendar: calendarSvc, Billing: billingSvc,
-		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, People: peopleSvc, Appointments: appointmentsSvc, Mailer: c.mailer(log),
+		Ledger: ledgerSvc, Invoices: invoicer, Campaigns: campaignsSvc, Access: gateCfg.Events, People: peopleSvc, Ateliers: ateliersSvc, Appointments: appointmentsSvc, Mailer: c.mailer(log),
 		PublicURL: c.PublicURL, Retention: c.AccessLogRetention, GuestRetention: c.GuestRetention})
 	if err != nil {
 		return err
