@@ -146,7 +146,12 @@ func TestConsoleB(t *testing.T) {
 				"amount_cents": 2500, "buyer": billingAddress, "date": parisToday()}, http.StatusCreated, nil)
 
 			p := newPage(t, b, vp)
-			p.signIn(c.URL, consoleBManager, consoleBPassword, "Nadia")
+			// A manager lands on the console's Today.
+			p.open(c.URL + "/sign-in")
+			p.fill("Adresse e-mail", consoleBManager)
+			p.fill("Mot de passe", consoleBPassword)
+			p.click("Se connecter")
+			p.waitHeading("Aujourd’hui")
 
 			// --- Devices: register a Tasmota lock.
 			lockName := "Porte atelier " + vp.name

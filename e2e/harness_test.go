@@ -378,7 +378,10 @@ func (p *page) fill(label, value string) {
 // click clicks the button or link whose text is text.
 func (p *page) click(text string) {
 	p.t.Helper()
-	sel := fmt.Sprintf(`[...document.querySelectorAll("main button, main a, header button, nav a")].find((e) => e.textContent.trim() === %q)`, text)
+	// The page's own controls first: a page's "Réserver" button, not the
+	// navigation's "Réserver" link, which comes before it in the document.
+	sel := fmt.Sprintf(`((text) => { const find = (s) => [...document.querySelectorAll(s)].find((e) => e.textContent.trim() === text);
+		return find("main button, main a") || find("header button, nav a"); })(%q)`, text)
 	if !eval[bool](p, sel+` !== undefined`) {
 		p.t.Fatalf("nothing to click saying %q\nthe page shows:\n%s", text, p.text())
 	}
