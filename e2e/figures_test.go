@@ -176,6 +176,10 @@ func TestScreenshots(t *testing.T) {
 	p.waitText("main .booking__what", "Découpeuse laser")
 	p.waitJS(`!!document.querySelector("main .door__button")`, "the doors")
 	shoot("home")
+	// The booking page on tomorrow: the timeline of the site's desks.
+	p.openBook()
+	p.waitJS(`document.querySelectorAll("main .slots button").length > 0`, "the slots")
+	shoot("book")
 	p.click("Mon compte")
 	p.waitHeading("Mon compte")
 	p.waitJS(`!!document.querySelector("main .session")`, "the sessions")

@@ -1,6 +1,6 @@
 // The app's root: the session (who is signed in), the language, the
 // layout every page shares, and the route table (routes.js).
-import { html, render, useState, useEffect, useMemo, useCallback } from './lib/ui.js';
+import { html, render, useState, useEffect, useLayoutEffect, useMemo, useCallback } from './lib/ui.js';
 import { AppContext, useApp } from './lib/context.js';
 import { createClient } from './lib/api.js';
 import { pickLanguage, translator, chosenLanguage, rememberLanguage } from './lib/i18n.js';
@@ -87,7 +87,9 @@ function App() {
     }
     refreshMe().catch(() => setMeState(null));
   }, []);
-  useEffect(() => {
+  // Before the browser paints, so that the page's language and its words
+  // change together (screen readers read by the lang attribute).
+  useLayoutEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
   useEffect(() => {

@@ -1,7 +1,7 @@
 // Forms everyone can use: a label on every field, its hint and error tied
 // to it (aria-describedby), the API's problem shown in words above the
 // form, and the result said in a live region.
-import { html, useState, useEffect, useRef } from './ui.js';
+import { html, useState, useEffect, useLayoutEffect, useRef } from './ui.js';
 import { useApp } from './context.js';
 import { ApiError } from './api.js';
 
@@ -41,7 +41,9 @@ export function errorText(err, t) {
 export function FormError({ error }) {
   const { t } = useApp();
   const ref = useRef(null);
-  useEffect(() => {
+  // Before the browser paints: the alert is focused as it appears, never
+  // a moment later.
+  useLayoutEffect(() => {
     if (error && ref.current) {
       ref.current.focus();
     }
