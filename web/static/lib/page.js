@@ -1,13 +1,16 @@
 // Page is the frame of every page: its heading, which receives the focus
 // after a navigation (so that a screen reader says where the member is
 // now), and the window's title.
-import { html, useEffect, useRef } from './ui.js';
+import { html, useLayoutEffect, useRef } from './ui.js';
 
 let firstPage = true;
 
 export function Page({ title, children, wide = false }) {
   const ref = useRef(null);
-  useEffect(() => {
+  // Before the browser paints: a person (or a test) typing into the page's
+  // first field as soon as it shows must not have the focus taken from
+  // them a moment later, mid-word.
+  useLayoutEffect(() => {
     document.title = `${title} · Relais`;
     if (firstPage) {
       firstPage = false;
