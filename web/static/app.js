@@ -10,6 +10,26 @@ import { routes, redirectFor, navOrder, isManager, landingFor } from './routes.j
 import NotFound from './pages/notfound.js';
 import { registerServiceWorker, clearOfflineData } from './lib/offline.js';
 
+// LazyPage loads a page's module on first use (the managers' console),
+// then shows it; the browser keeps the module for the next time.
+function LazyPage({ load, ...props }) {
+  const { t } = useApp();
+  const [page, setPage] = useState(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let live = true;
+    load().then((mod) => live && setPage(() => mod.default), () => live && setFailed(true));
+    return () => { live = false; };
+  }, [load]);
+  if (failed) {
+    return html`<p class="alert alert--error" role="alert">${t('error.unexpected')}</p>`;
+  }
+  if (!page) {
+    return html`<p class="loading" role="status">${t('loading')}</p>`;
+  }
+  return html`<${page} ...${props} />`;
+}
+
 function Redirect({ to }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
   return null;
@@ -145,7 +165,9 @@ function App() {
     if (to) {
       content = html`<${Redirect} to=${to} />`;
     } else if (m) {
-      content = html`<${m.route.page} key=${loc.path} params=${m.params} query=${loc.query} />`;
+      content = m.route.lazy
+        ? html`<${LazyPage} key=${loc.path} load=${m.route.lazy} params=${m.params} query=${loc.query} />`
+        : html`<${m.route.page} key=${loc.path} params=${m.params} query=${loc.query} />`;
     } else {
       content = html`<${NotFound} />`;
     }

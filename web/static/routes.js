@@ -81,34 +81,29 @@ routes.push(
   { path: '/campaigns/:id', page: Campaign, access: 'any' },
 );
 
+// The console's pages are loaded when a manager opens one (lazy), not with
+// the members' first page: a member's phone never downloads them.
+
 // --- console-b ---
 // The managers' console: money, devices, resources and rules, plans. Their
 // entries for the console's navigation are in lib/console-nav-b.js.
-import ConsoleMoney from './pages/console-money.js';
-import ConsoleDevices from './pages/console-devices.js';
-import ConsoleResources from './pages/console-resources.js';
-import ConsolePlans from './pages/console-plans.js';
 
 routes.push(
-  { path: '/console/money', page: ConsoleMoney, access: 'manager' },
-  { path: '/console/devices', page: ConsoleDevices, access: 'manager' },
-  { path: '/console/resources', page: ConsoleResources, access: 'manager' },
-  { path: '/console/plans', page: ConsolePlans, access: 'manager' },
+  { path: '/console/money', lazy: () => import('./pages/console-money.js'), access: 'manager' },
+  { path: '/console/devices', lazy: () => import('./pages/console-devices.js'), access: 'manager' },
+  { path: '/console/resources', lazy: () => import('./pages/console-resources.js'), access: 'manager' },
+  { path: '/console/plans', lazy: () => import('./pages/console-plans.js'), access: 'manager' },
 );
 
 // --- console-a ---
 // The managers' console: Today is a manager's home (where signing in
 // leads them), with its own navigation (lib/console-nav.js) on each page.
-import ConsoleToday from './pages/console/today.js';
-import ConsolePlanning from './pages/console/planning.js';
-import ConsolePeople from './pages/console/people.js';
-import ConsolePerson from './pages/console/person.js';
 
 routes.push(
-  { path: '/console', page: ConsoleToday, access: 'manager', nav: 'console.nav.main' },
-  { path: '/console/planning', page: ConsolePlanning, access: 'manager' },
-  { path: '/console/people', page: ConsolePeople, access: 'manager' },
-  { path: '/console/people/:id', page: ConsolePerson, access: 'manager' },
+  { path: '/console', lazy: () => import('./pages/console/today.js'), access: 'manager', nav: 'console.nav.main' },
+  { path: '/console/planning', lazy: () => import('./pages/console/planning.js'), access: 'manager' },
+  { path: '/console/people', lazy: () => import('./pages/console/people.js'), access: 'manager' },
+  { path: '/console/people/:id', lazy: () => import('./pages/console/person.js'), access: 'manager' },
 );
 
 // landingFor: where signing in leads when no page was asked for.
