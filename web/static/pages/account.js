@@ -1,6 +1,6 @@
 // The account: profile (name, phone, language), the address and its
-// verification, signing out. Billing address, notifications, sessions,
-// calendar feed, export and deletion come next.
+// verification, the billing address and the mail wanted, signing out,
+// then devices, the calendar feed, the export and deletion.
 import { html, useState } from '../lib/ui.js';
 import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
@@ -8,6 +8,7 @@ import { Field, FormError, useSubmit, errorText } from '../lib/forms.js';
 import { navigate } from '../lib/router.js';
 import { translator } from '../lib/i18n.js';
 import { Sessions, CalendarFeed, DataExport, DeleteAccount } from './account-extras.js';
+import { BillingAddress, MailChoices } from './account-prefs.js';
 
 function Profile() {
   const { t, api, me, setMe, announce } = useApp();
@@ -93,6 +94,8 @@ export default function Account() {
       <div class="cards">
         <${Profile} />
         <${Address} />
+        <${BillingAddress} />
+        <${MailChoices} />
         <${SignOut} />
         <${Sessions} />
         <${CalendarFeed} />
