@@ -132,8 +132,9 @@ func TestLanguageAndRoutes(t *testing.T) {
 // follows French typography.
 func TestCatalogues(t *testing.T) {
 	p := unitPage(t)
-	problems := eval[[]string](p, `Promise.all([import("/static/i18n/fr.js"), import("/static/i18n/en.js")]).then(([fr, en]) => {
-		fr = fr.default; en = en.default;
+	problems := eval[[]string](p, `Promise.all(["fr", "en", "console-fr", "console-en"].map((f) => import("/static/i18n/" + f + ".js"))).then(([fr, en, cfr, cen]) => {
+		// The console's words (loaded with the console) are held to the same rules.
+		fr = { ...fr.default, ...cfr.default }; en = { ...en.default, ...cen.default };
 		const out = [];
 		for (const k of Object.keys(fr)) if (!(k in en)) out.push("en lacks " + k);
 		for (const k of Object.keys(en)) if (!(k in fr)) out.push("fr lacks " + k);

@@ -224,7 +224,8 @@ func TestModulesPreloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	onDemand := func(p string) bool {
-		return strings.HasPrefix(p, "/static/pages/console") || strings.HasPrefix(p, "/static/lib/console")
+		return strings.HasPrefix(p, "/static/pages/console") || strings.HasPrefix(p, "/static/lib/console") ||
+			strings.HasPrefix(p, "/static/i18n/console")
 	}
 	for p := range a.files {
 		if !strings.HasSuffix(p, ".js") && !strings.HasSuffix(p, ".mjs") || p == "/static/app.js" {

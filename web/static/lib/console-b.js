@@ -6,6 +6,7 @@ import { useApp } from './context.js';
 import { ApiError } from './api.js';
 import { errorText } from './forms.js';
 import { useLoad } from './wallet.js';
+import './console-words.js';
 
 export { useLoad };
 

@@ -7,6 +7,7 @@ import { useApp } from './context.js';
 import { Page } from './page.js';
 import { errorText } from './forms.js';
 import { consoleNav } from './console-nav.js';
+import './console-words.js';
 
 const siteKey = 'relais.console.site';
 
