@@ -517,6 +517,9 @@ func TestBookingsCheckIn(t *testing.T) {
 				"start": start.Format(time.RFC3339), "end": start.Add(30 * time.Minute).Format(time.RFC3339)}, http.StatusCreated, &rv)
 			p := newPage(t, b, vp)
 			p.signIn(w.srv.URL, email, "une phrase pour Fanny", "Fanny")
+			// The home's bookings first: its link is drawn again when they
+			// arrive, and a click on the first drawing can be lost.
+			p.waitText("main .booking__what", name)
 			p.tap("Toutes mes réservations")
 			p.waitHeading("Mes réservations")
 			p.waitText("main .booking__what", name)
