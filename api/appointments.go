@@ -130,11 +130,7 @@ func (s *Server) handleListPartners(w http.ResponseWriter, r *http.Request, p *i
 		s.writeError(w, r, err)
 		return
 	}
-	items := make([]partnerJSON, 0, len(pts))
-	for i := range pts {
-		items = append(items, toPartnerJSON(&pts[i]))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, listOf(pts, toPartnerJSON))
 }
 
 func (s *Server) handleGetPartner(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -240,11 +236,7 @@ func (s *Server) handleListWindows(w http.ResponseWriter, r *http.Request, p *id
 		s.writeError(w, r, err)
 		return
 	}
-	items := make([]windowJSON, 0, len(ws))
-	for i := range ws {
-		items = append(items, toWindowJSON(&ws[i]))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, listOf(ws, toWindowJSON))
 }
 
 func (s *Server) handleCloseWindow(w http.ResponseWriter, r *http.Request, p *identity.Principal) {

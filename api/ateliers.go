@@ -253,11 +253,7 @@ func (s *Server) handleRegisterAtelier(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	items := make([]registrationJSON, 0, len(rs))
-	for i := range rs {
-		items = append(items, toRegistrationJSON(&rs[i]))
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"items": items})
+	writeJSON(w, http.StatusCreated, listOf(rs, toRegistrationJSON))
 }
 
 func (s *Server) handleListRegistrations(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -266,11 +262,7 @@ func (s *Server) handleListRegistrations(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	items := make([]registrationJSON, 0, len(rs))
-	for i := range rs {
-		items = append(items, toRegistrationJSON(&rs[i]))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, listOf(rs, toRegistrationJSON))
 }
 
 func (s *Server) handleMyRegistrations(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -279,11 +271,7 @@ func (s *Server) handleMyRegistrations(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
-	items := make([]registrationJSON, 0, len(rs))
-	for i := range rs {
-		items = append(items, toRegistrationJSON(&rs[i]))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, listOf(rs, toRegistrationJSON))
 }
 
 func (s *Server) handleCancelRegistration(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
