@@ -246,6 +246,9 @@ func TestConsoleB(t *testing.T) {
 			p.click("J’ai noté les identifiants")
 			zlock := "Serrure Zigbee " + vp.name
 			p.setField("Nom", zlock)
+			// The bridges' list is read again after the registration: wait
+			// for the new one among the options.
+			p.waitJS(fmt.Sprintf(`[...document.querySelectorAll("main option")].some((o) => o.textContent === %q)`, "Coordinateur "+vp.name), "the bridge among the options")
 			p.setField("Passerelle", eval[string](p, fmt.Sprintf(`[...document.querySelectorAll("main option")].find((o) => o.textContent === %q).value`, "Coordinateur "+vp.name)))
 			p.setField("Adresse MQTT", "porte arrière")
 			p.click("Enregistrer")

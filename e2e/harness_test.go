@@ -22,6 +22,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
 )
 
@@ -53,12 +54,16 @@ type relais struct {
 	Mail *mailtest.Server
 }
 
-// startRelais runs `relais serve` as an operator would, on a fresh SQLite
-// database, until the test ends. Its address is chosen first so that it
+// startRelais runs `relais serve` as an operator would, on a fresh
+// database (SQLite; a new schema of RELAIS_TEST_DATABASE_URL's PostgreSQL
+// when it is set, as CI does for the manager's day), until the test ends. Its address is chosen first so that it
 // can be its public URL, the base of the links it mails.
 func startRelais(t *testing.T, extra ...string) *relais {
 	t.Helper()
 	mail := mailtest.Start(t)
+	// Before the process's cleanup, so that the schema is dropped after
+	// relais has stopped.
+	database := dbtest.URL(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +75,7 @@ func startRelais(t *testing.T, extra ...string) *relais {
 	cmd := exec.Command(relaisBin, "serve",
 		"--http-addr", addr,
 		"--public-url", r.URL,
-		"--database-url", "sqlite:"+filepath.Join(t.TempDir(), "relais.db"),
+		"--database-url", database,
 		"--mqtt-listen", "127.0.0.1:0",
 		"--smtp-url", mail.URL,
 		"--mail-from", "Relais <relais@example.org>",
