@@ -7,6 +7,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	reldb "github.com/relais-tierslieux/relais/internal/db"
 	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
@@ -47,6 +48,11 @@ func BenchmarkInsertTx(b *testing.B) {
 		work func(tx bun.Tx) error
 	}{
 		{"jobs=0", func(bun.Tx) error { return nil }},
+		{"roundtrip", func(tx bun.Tx) error {
+			q, a := reldb.Prepared(tx, "SELECT 1")
+			var one int
+			return reldb.Raw(tx).QueryRowContext(ctx, q, a...).Scan(&one)
+		}},
 		{"jobs=1", func(tx bun.Tx) error { _, err := q.InsertTx(ctx, tx, args, nil); return err }},
 		{"jobs=2/separate", func(tx bun.Tx) error {
 			if _, err := q.InsertTx(ctx, tx, args, nil); err != nil {
