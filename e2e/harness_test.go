@@ -58,7 +58,7 @@ type relais struct {
 // database (SQLite; a new schema of RELAIS_TEST_DATABASE_URL's PostgreSQL
 // when it is set, as CI does for the manager's day), until the test ends. Its address is chosen first so that it
 // can be its public URL, the base of the links it mails.
-func startRelais(t *testing.T, extra ...string) *relais {
+func startRelais(t testing.TB, extra ...string) *relais {
 	t.Helper()
 	mail := mailtest.Start(t)
 	// Before the process's cleanup, so that the schema is dropped after
@@ -128,7 +128,7 @@ func startRelais(t *testing.T, extra ...string) *relais {
 
 // call calls the API as another client would (a Bearer token, or none),
 // expects the status and decodes the answer into out (when not nil).
-func (r *relais) call(t *testing.T, method, path, token string, body any, want int, out any) {
+func (r *relais) call(t testing.TB, method, path, token string, body any, want int, out any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -166,7 +166,7 @@ func (r *relais) call(t *testing.T, method, path, token string, body any, want i
 }
 
 // register makes an account through the API and returns its id.
-func (r *relais) register(t *testing.T, name, email, password string) string {
+func (r *relais) register(t testing.TB, name, email, password string) string {
 	t.Helper()
 	var u struct{ ID string }
 	r.call(t, "POST", "/v1/auth/register", "", map[string]string{"name": name, "email": email, "password": password}, http.StatusCreated, &u)
@@ -174,7 +174,7 @@ func (r *relais) register(t *testing.T, name, email, password string) string {
 }
 
 // login returns an access token.
-func (r *relais) login(t *testing.T, email, password string) string {
+func (r *relais) login(t testing.TB, email, password string) string {
 	t.Helper()
 	var tok struct {
 		AccessToken string `json:"access_token"`
@@ -186,7 +186,7 @@ func (r *relais) login(t *testing.T, email, password string) string {
 // link waits for a mail to addr with a link that starts with prefix, and
 // returns the link of the latest one. Other mails (the verification of a
 // new account) may come before or after it.
-func (r *relais) link(t *testing.T, addr, prefix string) string {
+func (r *relais) link(t testing.TB, addr, prefix string) string {
 	t.Helper()
 	re := regexp.MustCompile(regexp.QuoteMeta(prefix) + `\S+`)
 	var texts []string
@@ -231,7 +231,7 @@ type viewport struct {
 var viewports = []viewport{{"phone", 360, 740}, {"desktop", 1280, 800}}
 
 // chromium is the browser: RELAIS_CHROMIUM, else chromium from PATH.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	if p := os.Getenv("RELAIS_CHROMIUM"); p != "" {
 		return p
 	}
@@ -243,7 +243,7 @@ func chromium(t *testing.T) string {
 }
 
 // browser starts a headless Chromium, in French, for the test.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -266,13 +266,13 @@ func browser(t *testing.T) context.Context {
 
 // page is one tab with its own cookies, at a viewport's size.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	mu  sync.Mutex
 	bad []string // uncaught exceptions and CSP violations
 }
 
-func newPage(t *testing.T, browserCtx context.Context, vp viewport) *page {
+func newPage(t testing.TB, browserCtx context.Context, vp viewport) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	p := &page{t: t, ctx: ctx}
