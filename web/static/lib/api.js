@@ -123,6 +123,24 @@ export function createClient({ lang, onSignedOut }) {
     post: (path, body, opts) => request('POST', path, { ...opts, body }),
     patch: (path, body, opts) => request('PATCH', path, { ...opts, body }),
     del: (path, opts) => request('DELETE', path, opts),
+    // all reads every page of a list (200 items each, following
+    // next_cursor) and returns its items: for the views that must show
+    // all of a site's resources or a week's bookings, not the first
+    // page. At most maxPages pages, so a runaway list cannot hold a view.
+    all: async (path, maxPages = 50) => {
+      const sep = path.includes('?') ? '&' : '?';
+      let items = [];
+      let cursor = '';
+      for (let n = 0; n < maxPages; n++) {
+        const page = await request('GET', `${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        items = items.concat(page.items);
+        if (!page.next_cursor) {
+          break;
+        }
+        cursor = page.next_cursor;
+      }
+      return items;
+    },
     hasSession: () => readCookie(csrfCookie) !== '',
   };
 }

@@ -7,6 +7,7 @@ import { useApp } from './context.js';
 import { Page } from './page.js';
 import { errorText } from './forms.js';
 import { consoleNav } from './console-nav.js';
+import { dateFormat } from './format.js';
 import './console-words.js';
 
 const siteKey = 'relais.console.site';
@@ -81,7 +82,7 @@ export function ConsoleFrame({ title, current, cs, children }) {
 }
 
 function offsetMinutes(instant, timeZone) {
-  const parts = new Intl.DateTimeFormat('en-US', {
+  const parts = dateFormat('en-US', {
     timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
   }).formatToParts(instant);
   const g = (type) => Number(parts.find((p) => p.type === type).value);
@@ -101,7 +102,7 @@ export function zonedInstant(day, time, timeZone) {
 
 // wallTime: "14:30" of an instant in the zone, for a form's time field.
 export function wallTime(instant, timeZone) {
-  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(new Date(instant));
+  return dateFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(new Date(instant));
 }
 
 // euros reads "5", "5,50" or "5.5" as cents; NaN when it is not a price.

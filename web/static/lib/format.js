@@ -8,6 +8,22 @@ function locale(lang) {
   return locales[lang] || locales.fr;
 }
 
+// dateFormat: the Intl.DateTimeFormat of these options, built once. A
+// formatter costs far more to build than to use, and a planning of 500
+// resources formats thousands of times (BENCHMARKS.md, "The planning of
+// 500 resources").
+const formats = new Map();
+
+export function dateFormat(loc, opts) {
+  const key = `${loc} ${JSON.stringify(opts)}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(loc, opts);
+    formats.set(key, f);
+  }
+  return f;
+}
+
 // formatDate: "mardi 9 décembre" (the year when it is not the current one
 // in that zone: "mardi 9 décembre 2025").
 export function formatDate(date, lang, timeZone, now = new Date()) {
@@ -16,17 +32,17 @@ export function formatDate(date, lang, timeZone, now = new Date()) {
   if (yearIn(d, timeZone) !== yearIn(new Date(now), timeZone)) {
     opts.year = 'numeric';
   }
-  return new Intl.DateTimeFormat(locale(lang), opts).format(d);
+  return dateFormat(locale(lang), opts).format(d);
 }
 
 function yearIn(d, timeZone) {
-  return new Intl.DateTimeFormat('en', { year: 'numeric', timeZone }).format(d);
+  return dateFormat('en', { year: 'numeric', timeZone }).format(d);
 }
 
 // formatTime: "14 h 30" in French (the French typographic convention,
 // with no-break spaces), "14:30" in English.
 export function formatTime(date, lang, timeZone) {
-  const parts = new Intl.DateTimeFormat(locale(lang), {
+  const parts = dateFormat(locale(lang), {
     hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone,
   }).formatToParts(new Date(date));
   const hour = parts.find((p) => p.type === 'hour').value;
@@ -49,7 +65,7 @@ export function formatTimeRange(start, end, lang, timeZone) {
 
 // dayKey: the date in that zone, "2026-12-09", to group a list by day.
 export function dayKey(date, timeZone) {
-  return new Intl.DateTimeFormat('en-CA', {
+  return dateFormat('en-CA', {
     year: 'numeric', month: '2-digit', day: '2-digit', timeZone,
   }).format(new Date(date));
 }

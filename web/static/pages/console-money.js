@@ -200,9 +200,10 @@ function Invoices({ site }) {
   const zone = site.timezone;
   const [month, setMonth] = useState(() => localDay(new Date(), zone).slice(0, 7));
   const [search, setSearch] = useState('');
-  const s = useLoad(() => api.get(`/v1/sites/${site.id}/invoices?from=${month}&to=${month}&limit=200`), [site.id, month]);
+  // The whole month (a busy site issues more than one page of 200).
+  const s = useLoad(() => api.all(`/v1/sites/${site.id}/invoices?from=${month}&to=${month}`), [site.id, month]);
   const words = search.trim().toLowerCase();
-  const items = s.data ? s.data.items.filter((inv) => !words
+  const items = s.data ? s.data.filter((inv) => !words
     || inv.number.includes(words) || ((inv.buyer && inv.buyer.name) || '').toLowerCase().includes(words)) : [];
   return html`
     <section class="card consoleb-section" aria-labelledby="invoices-title">

@@ -9,17 +9,17 @@ import { useApp } from '../../lib/context.js';
 import { ApiError } from '../../lib/api.js';
 import { Field, FormError, useSubmit } from '../../lib/forms.js';
 import { useLoad, Problem, useFocusWhen } from '../../lib/wallet.js';
-import { formatDate, formatTimeRange, dayKey } from '../../lib/format.js';
+import { formatDate, formatTimeRange, dayKey, dateFormat } from '../../lib/format.js';
 import { useConsoleSite, ConsoleFrame, zonedInstant, wallTime } from '../../lib/console.js';
 
 async function loadDay(api, site, day) {
   const id = encodeURIComponent(site.id);
   const [resources, list, closures] = await Promise.all([
     api.get(`/v1/sites/${id}/resources?limit=200`),
-    api.get(`/v1/reservations?site_id=${id}&from=${day}&to=${day}&status=confirmed,held&limit=200`),
+    api.all(`/v1/reservations?site_id=${id}&from=${day}&to=${day}&status=confirmed,held`),
     api.get(`/v1/sites/${id}/closures?from=${day}&to=${day}`),
   ]);
-  return { resources: resources.items.filter((r) => !r.retired), bookings: list.items, closures: closures.items };
+  return { resources: resources.items.filter((r) => !r.retired), bookings: list, closures: closures.items };
 }
 
 // nextDay: the day after (or before, step -1) a "2026-12-09".
@@ -67,6 +67,17 @@ function Grid({ site, day, data }) {
   const zone = site.timezone;
   const hours = hoursOf(data.bookings, zone, day);
   const hourLabel = (h) => (lang === 'en' ? `${String(h).padStart(2, '0')}:00` : `${h}\u00a0h`);
+  // Each hour's bounds computed once, and each resource's bookings found
+  // once: a filter of every booking in every cell was ten million steps
+  // for 500 resources and 1,500 bookings (BENCHMARKS.md, "The planning
+  // of 500 resources").
+  const bounds = hours.map((h) => zonedInstant(day, `${String(h).padStart(2, '0')}:00`, zone).getTime());
+  const byResource = new Map();
+  for (const b of data.bookings) {
+    const list = byResource.get(b.resource_id) || [];
+    list.push({ b, from: new Date(b.start).getTime(), to: new Date(b.end).getTime() });
+    byResource.set(b.resource_id, list);
+  }
   return html`
     <div class="console-scroll" tabindex="0" role="region" aria-labelledby="planning-caption">
       <table class="console-grid">
@@ -76,10 +87,10 @@ function Grid({ site, day, data }) {
           ${data.resources.map((r) => html`
             <tr key=${r.id}>
               <th scope="row">${r.name}${r.kind === 'zone' ? html`<br /><span class="hint">${t('console.planning.seats', { n: r.capacity })}</span>` : ''}</th>
-              ${hours.map((h) => {
-                const from = zonedInstant(day, `${String(h).padStart(2, '0')}:00`, zone).getTime();
+              ${hours.map((h, i) => {
+                const from = bounds[i];
                 const to = from + 3600000;
-                const here = data.bookings.filter((b) => b.resource_id === r.id && new Date(b.start).getTime() < to && new Date(b.end).getTime() > from);
+                const here = (byResource.get(r.id) || []).filter((x) => x.from < to && x.to > from).map((x) => x.b);
                 if (here.length === 0) {
                   return html`<td key=${h}></td>`;
                 }
@@ -325,11 +336,19 @@ function Week({ site, day, resources, openDay }) {
   const zone = site.timezone;
   const days = [0, 1, 2, 3, 4, 5, 6].map((i) => nextDay(day, i));
   const s = useLoad(async () => {
-    const list = await api.get(`/v1/reservations?site_id=${encodeURIComponent(site.id)}&from=${days[0]}&to=${days[6]}&status=confirmed,held&limit=200`);
-    return list.items;
+    return api.all(`/v1/reservations?site_id=${encodeURIComponent(site.id)}&from=${days[0]}&to=${days[6]}&status=confirmed,held`);
   }, [site.id, day]);
-  const short = (d) => new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: zone })
+  const short = (d) => dateFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: zone })
     .format(zonedInstant(d, '12:00', zone));
+  // The week's bookings by resource and day, sorted once, not filtered
+  // in each of the 3,500 cells of 500 resources.
+  const cells = new Map();
+  for (const b of s.data || []) {
+    const key = `${b.resource_id} ${dayKey(b.start, zone)}`;
+    const list = cells.get(key) || [];
+    list.push(b);
+    cells.set(key, list);
+  }
   return html`
     ${!s.data && !s.error && html`<p role="status">${t('loading')}</p>`}
     <${Problem} error=${s.error} />
@@ -344,7 +363,7 @@ function Week({ site, day, resources, openDay }) {
               <tr key=${r.id}>
                 <th scope="row">${r.name}</th>
                 ${days.map((d) => {
-                  const here = s.data.filter((b) => b.resource_id === r.id && dayKey(b.start, zone) === d);
+                  const here = cells.get(`${r.id} ${d}`) || [];
                   return html`<td key=${d} class=${here.length ? 'console-busy' : ''}>${here.map((b) => html`
                     <p key=${b.id} class="console-cell">${formatTimeRange(b.start, b.end, lang, zone)} ${who(b, t)}</p>`)}</td>`;
                 })}

@@ -16,7 +16,7 @@ async function loadToday(api, site) {
   const [day, month, list, resources] = await Promise.all([
     api.get(`/v1/sites/${id}/dashboard`),
     api.get(`/v1/sites/${id}/dashboard?from=${today.slice(0, 7)}`),
-    api.get(`/v1/reservations?site_id=${id}&from=${today}&to=${today}&status=confirmed,held&limit=200`),
+    api.all(`/v1/reservations?site_id=${id}&from=${today}&to=${today}&status=confirmed,held`),
     api.get(`/v1/sites/${id}/resources?limit=200`),
   ]);
   const names = {};
@@ -31,7 +31,7 @@ async function loadToday(api, site) {
     }
     throw err;
   })))).filter(Boolean);
-  return { day, month, bookings: list.items, names, running };
+  return { day, month, bookings: list, names, running };
 }
 
 function percent(rate, lang) {
