@@ -146,7 +146,7 @@ func rounded(xs []float64) []int {
 }
 
 // TestScreenshots takes the pictures of README's "The app" at a phone's
-// 360 px, into docs/screenshots/, when RELAIS_SCREENSHOTS=1 (else it only
+// 360 px, and of the console at a desk's 1280 px, into docs/screenshots/, when RELAIS_SCREENSHOTS=1 (else it only
 // checks they can be taken):
 //
 //	RELAIS_SCREENSHOTS=1 go test -tags browser -run TestScreenshots ./e2e/
@@ -184,6 +184,29 @@ func TestScreenshots(t *testing.T) {
 	p.waitHeading("Mon compte")
 	p.waitJS(`!!document.querySelector("main .session")`, "the sessions")
 	shoot("account")
+
+	// The console, as its manager sees it at a desk's 1280 px.
+	p = newPage(t, b, viewports[1])
+	p.open(srv.URL + "/sign-in")
+	p.fill("Adresse e-mail", "animatrice@demo.relais.test")
+	p.fill("Mot de passe", demoPassword)
+	p.click("Se connecter")
+	p.waitHeading("Aujourd’hui")
+	p.waitJS(`!!document.querySelector("main .console-figures")`, "the figures")
+	shoot("console-today")
+	p.open(srv.URL + "/console/planning")
+	p.waitJS(`document.querySelectorAll("main table.console-grid tbody tr").length > 0`, "the planning")
+	shoot("console-planning")
+	p.open(srv.URL + "/console/people")
+	p.waitHeading("Personnes")
+	p.fill("Nom, e-mail ou téléphone", "Camille")
+	p.click("Chercher")
+	p.waitText("main .console-list", "Camille Martin")
+	shoot("console-people")
+	p.open(srv.URL + "/console/devices")
+	p.waitJS(`!!document.querySelector("main .consoleb-device__name")`, "the devices")
+	shoot("console-devices")
+
 	if os.Getenv("RELAIS_SCREENSHOTS") == "" {
 		return
 	}
@@ -192,7 +215,11 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, png := range shots {
-		path := filepath.Join(dir, fmt.Sprintf("%s-360.png", name))
+		width := "360"
+		if strings.HasPrefix(name, "console-") {
+			width = "1280"
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, width))
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
