@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,4 +80,56 @@ func TestConsoleCImportPreview(t *testing.T) {
 	if rep.Created != 0 || rep.Duplicates != 2 {
 		t.Fatalf("preview after import = %+v", rep)
 	}
+}
+
+// TestConsoleCManagerFeedURLs: a manager obtains secret feed URLs of their
+// site and of a resource, which calendar apps read without a header; each
+// ends only its own previous URL, and stops once its owner no longer
+// manages the site.
+func TestConsoleCManagerFeedURLs(t *testing.T) {
+	t.Parallel()
+	f := newCalendarFixture(t)
+	h := f.h
+	_, anne, _ := h.member("anne@example.fr")
+	f.book(anne, f.room, f.at(3, 9, 0), f.at(3, 10, 0)).expect(t, http.StatusCreated)
+	f.book(anne, f.desk, f.at(3, 11, 0), f.at(3, 12, 0)).expect(t, http.StatusCreated)
+	maxID, _, _ := h.member("max@example.fr")
+	h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/managers", token: f.admin, body: map[string]string{"user_id": maxID}}).expect(t, http.StatusCreated)
+	max, _ := h.login("max@example.fr", password)
+
+	siteTok := "/v1/sites/" + f.site + "/calendar-token"
+	roomTok := "/v1/resources/" + f.room + "/calendar-token"
+	h.do(req{method: "POST", path: siteTok, token: anne}).expect(t, http.StatusForbidden)
+	h.do(req{method: "POST", path: roomTok, token: anne}).expect(t, http.StatusForbidden)
+	var site, room, mine struct{ Path string }
+	h.do(req{method: "POST", path: siteTok, token: max}).expect(t, http.StatusCreated).decode(t, &site)
+	h.do(req{method: "POST", path: roomTok, token: max}).expect(t, http.StatusCreated).decode(t, &room)
+	h.do(req{method: "POST", path: "/v1/me/calendar-token", token: max}).expect(t, http.StatusCreated).decode(t, &mine)
+	events := func(path string, status int) int {
+		r := h.do(req{method: "GET", path: path}).expect(t, status)
+		return strings.Count(string(r.Body), "BEGIN:VEVENT")
+	}
+	// No header: the site's two bookings (named), the room's one; the
+	// member feed of Max stays his own (empty).
+	if n := events(site.Path, http.StatusOK); n != 2 {
+		t.Fatalf("site feed has %d events", n)
+	}
+	if n := events(room.Path, http.StatusOK); n != 1 {
+		t.Fatalf("room feed has %d events", n)
+	}
+	if n := events(mine.Path, http.StatusOK); n != 0 {
+		t.Fatalf("max's own feed has %d events", n)
+	}
+	// Rotating the site's URL ends the old one and no other.
+	var site2 struct{ Path string }
+	h.do(req{method: "POST", path: siteTok, token: max}).expect(t, http.StatusCreated).decode(t, &site2)
+	events(site.Path, http.StatusNotFound)
+	events(site2.Path, http.StatusOK)
+	events(room.Path, http.StatusOK)
+	events(mine.Path, http.StatusOK)
+	// Once Max no longer manages the site, his URLs of it open nothing.
+	h.do(req{method: "DELETE", path: "/v1/sites/" + f.site + "/managers/" + maxID, token: f.admin}).expect(t, http.StatusNoContent)
+	events(site2.Path, http.StatusNotFound)
+	events(room.Path, http.StatusNotFound)
+	events(mine.Path, http.StatusOK)
 }

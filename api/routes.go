@@ -248,6 +248,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/resources/{resource_id}/calendar.ics", s.requireAuth(s.handleResourceFeed))
 	// --- console-c ---
 	s.handle("POST /v1/campaigns/{campaign_id}/imports/preview", s.requireAuth(s.handlePreviewImport))
+	s.handle("POST /v1/sites/{site_id}/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateSiteFeedToken)))
+	s.handle("POST /v1/resources/{resource_id}/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateResourceFeedToken)))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.
