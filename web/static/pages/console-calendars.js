@@ -199,8 +199,8 @@ function Hook({ hook, site, onChange }) {
   const remove = () => act(() => api.del(`/v1/webhooks/${hook.id}`), t('consolec.webhook.deleted')).then(() => onChange());
   return html`
     <li class="consoleb-row">
-      <h3>${hook.description || hook.url}</h3>
-      <p class="consolec-url">${hook.url}</p>
+      <h3 class=${hook.description ? '' : 'consolec-url'}>${hook.description || hook.url}</h3>
+      ${hook.description && html`<p class="consolec-url">${hook.url}</p>`}
       <p><span class="badge ${hook.enabled ? 'badge--ok' : ''}">${hook.enabled ? t('consolec.webhook.on') : t('consolec.webhook.off')}</span>
         · ${eventsWords(hook.events, t)}</p>
       ${hook.disabled_reason && html`<p>${hook.disabled_reason}</p>`}

@@ -14,7 +14,7 @@ import { Progress, reasonWords, columnWords } from '../lib/console-c.js';
 function tierWords(tier, t, lang) {
   const credit = tier.credit_unit === 'cents'
     ? t('consolec.tier.credit.cents', { amount: formatPrice(tier.credit_amount, lang) })
-    : t('consolec.tier.credit.minutes', { hours: String(tier.credit_amount / 60).replace('.', lang === 'en' ? '.' : ','), kind: t(`consoleb.rkind.${tier.resource_kind}`) });
+    : t('consolec.tier.credit.minutes', { hours: String(tier.credit_amount / 60).replace('.', lang === 'en' ? '.' : ','), kind: t(`consoleb.rkind.${tier.resource_kind}`).toLowerCase() });
   return t('consolec.tier.words', { name: tier.name, min: formatPrice(tier.min_cents, lang), credit });
 }
 

@@ -116,7 +116,8 @@ function NewCampaign({ site, onDone }) {
       ${input('time', 'deadline', t('consolec.field.deadline_time'), { type: 'time' })}
       <div class="field">
         <label for="campaign-mode">${t('consolec.field.mode')}</label>
-        <select id="campaign-mode" value=${v.mode} onChange=${set('mode')}>
+        <p class="hint" id="campaign-mode-hint">${t('consolec.field.mode.hint')}</p>
+        <select id="campaign-mode" value=${v.mode} onChange=${set('mode')} aria-describedby="campaign-mode-hint">
           <option value="all_or_nothing">${t('consolec.mode.all_or_nothing')}</option>
           <option value="keep_it_all">${t('consolec.mode.keep_it_all')}</option>
         </select>
