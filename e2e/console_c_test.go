@@ -154,7 +154,7 @@ func TestConsoleCCampaign(t *testing.T) {
 	// Closing early asks first.
 	p.click("Clôturer avant la date de fin…")
 	p.click("Oui, clôturer")
-	p.waitText("main", "État")
+	p.waitText("main dd", "Objectif non atteint") // all or nothing, 160 € of 1 500 €
 	p.waitJS(`!document.querySelector("#import-file")`, "the import gone once closed")
 
 	// A phone's width: nothing scrolls sideways but the tables' own box.

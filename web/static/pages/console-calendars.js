@@ -20,6 +20,11 @@ function Feed({ id, name, path }) {
     setState({ busy: true });
     try {
       const tok = await api.post(path, undefined, { idempotent: true });
+      if (!tok.url && !tok.path) {
+        // A replayed answer never shows the link again: make a new one.
+        setState({ busy: false });
+        return;
+      }
       setState({ busy: false, url: tok.url || `${location.origin}${tok.path}` });
       announce(t('consolec.feed.made', { name }));
     } catch (error) {
