@@ -213,6 +213,8 @@ func TestConsoleCCalendarsAndWebhooks(t *testing.T) {
 	p.waitJS(`((document.getElementById("webhook-secret") || {}).value || "").startsWith("whsec_")`, "the secret shown")
 	p.waitText("main h3", "Notre tableau de bord")
 	p.scan(axe, "/console/calendars, webhook added")
+	p.click("J’ai copié le secret")
+	p.waitJS(`!document.getElementById("webhook-secret")`, "the secret gone")
 
 	// An event of the site: a campaign settles.
 	var camp struct{ ID string }

@@ -583,6 +583,7 @@ export default {
   'consolec.webhook.created': 'Webhook added. Copy its secret.',
   'consolec.webhook.secret': 'Signing secret',
   'consolec.webhook.secret.once': 'Copy it into your tool now: it will not be shown again.',
+  'consolec.webhook.secret.done': 'I have copied the secret',
   'consolec.webhook.on': 'Active',
   'consolec.webhook.off': 'Paused',
   'consolec.webhook.log': 'Delivery log',

@@ -583,6 +583,7 @@ export default {
   'consolec.webhook.created': 'Webhook ajouté. Copiez son secret.',
   'consolec.webhook.secret': 'Secret de signature',
   'consolec.webhook.secret.once': 'Copiez-le maintenant dans votre outil\u00a0: il ne sera plus affiché.',
+  'consolec.webhook.secret.done': 'J’ai copié le secret',
   'consolec.webhook.on': 'Actif',
   'consolec.webhook.off': 'En pause',
   'consolec.webhook.log': 'Journal des envois',

@@ -167,7 +167,7 @@ function Deliveries({ hook, site }) {
     </div>`;
 }
 
-function Secret({ secret }) {
+function Secret({ secret, onDone }) {
   const { t } = useApp();
   const ref = useFocusWhen(Boolean(secret));
   if (!secret) {
@@ -176,6 +176,7 @@ function Secret({ secret }) {
   return html`
     <div class="consoleb-credentials" tabindex="-1" ref=${ref}>
       <${CopyField} id="webhook-secret" label=${t('consolec.webhook.secret')} value=${secret} hint=${t('consolec.webhook.secret.once')} />
+      <button class="button button--secondary" type="button" onClick=${onDone}>${t('consolec.webhook.secret.done')}</button>
     </div>`;
 }
 
@@ -210,7 +211,7 @@ function Hook({ hook, site, onChange }) {
         · ${eventsWords(hook.events, t)}</p>
       ${hook.disabled_reason && html`<p>${hook.disabled_reason}</p>`}
       <${FormError} error=${error} />
-      <${Secret} secret=${secret} />
+      <${Secret} secret=${secret} onDone=${() => setSecret('')} />
       <div class="consoleb-actions">
         <button class="button button--secondary" type="button" onClick=${() => setLog(!log)} aria-expanded=${log ? 'true' : 'false'}>${t('consolec.webhook.log')}</button>
         <button class="button button--secondary" type="button" onClick=${pause}>${hook.enabled ? t('consolec.webhook.pause') : t('consolec.webhook.enable')}</button>
@@ -239,7 +240,7 @@ function Webhooks({ site }) {
       <p>${t('consolec.webhooks.intro')}</p>
       ${!s.data && !s.error && html`<p role="status">${t('loading')}</p>`}
       ${s.error && html`<${FormError} error=${s.error} />`}
-      ${created && html`<${Secret} secret=${created.secret} />`}
+      ${created && html`<${Secret} secret=${created.secret} onDone=${() => setCreated(null)} />`}
       ${s.data && s.data.items.length === 0 && html`<p class="empty">${t('consolec.webhooks.none')}</p>`}
       ${s.data && s.data.items.length > 0 && html`
         <ul class="consoleb-rows">${s.data.items.map((w) => html`<${Hook} key=${w.id} hook=${w} site=${site} onChange=${s.reload} />`)}</ul>`}
