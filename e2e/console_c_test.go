@@ -167,6 +167,35 @@ func TestConsoleCCampaign(t *testing.T) {
 	phone.open(c.URL + "/console/campaigns")
 	phone.waitText("main h3", "Une découpeuse laser")
 	phone.fitsWidth(360, "/console/campaigns")
+
+	// More contributions than a page: the next ones come on request.
+	var big struct{ ID string }
+	c.call(t, "POST", "/v1/sites/"+c.site+"/campaigns", c.admin, map[string]any{"title": "Un four", "goal_cents": 100000,
+		"deadline": time.Now().AddDate(0, 1, 0).UTC().Format(time.RFC3339), "mode": "keep_it_all"}, http.StatusCreated, &big)
+	var file strings.Builder
+	file.WriteString(header)
+	for i := range 101 {
+		fmt.Fprintf(&file, "F-%d;ami%d@example.org;5;02/03/2026\n", i, i)
+	}
+	req, err := http.NewRequest("POST", c.URL+"/v1/campaigns/"+big.ID+"/imports", strings.NewReader(file.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+c.admin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("import of 101 rows: %d", res.StatusCode)
+	}
+	phone.open(c.URL + "/console/campaigns/" + big.ID)
+	phone.waitText("main caption", "100 contributions")
+	phone.click("Afficher les suivantes")
+	phone.waitText("main caption", "101 contributions")
+	phone.waitJS(`![...document.querySelectorAll("main button")].some((b) => b.textContent.trim() === "Afficher les suivantes")`, "no next page left")
 }
 
 // TestConsoleCCalendarsAndWebhooks: a manager makes the site's calendar

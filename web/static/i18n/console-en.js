@@ -541,6 +541,7 @@ export default {
   'consolec.contributions.csv': 'Download the contributions (CSV)',
   'consolec.contributions.none': 'No contribution yet.',
   'consolec.contributions.caption': ({ n }) => `${n} contribution${n === 1 ? '' : 's'}`,
+  'consolec.contributions.more': 'Show the next ones',
   'consolec.contributions.receipt': 'Receipt',
   'consolec.contributions.who': 'Contributor',
   'consolec.contributions.amount': 'Amount',

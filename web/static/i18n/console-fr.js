@@ -541,6 +541,7 @@ export default {
   'consolec.contributions.csv': 'Télécharger les contributions (CSV)',
   'consolec.contributions.none': 'Aucune contribution pour l’instant.',
   'consolec.contributions.caption': ({ n }) => `${n} contribution${n > 1 ? 's' : ''}`,
+  'consolec.contributions.more': 'Afficher les suivantes',
   'consolec.contributions.receipt': 'Reçu',
   'consolec.contributions.who': 'Contributeur',
   'consolec.contributions.amount': 'Montant',

@@ -153,25 +153,40 @@ function Import({ campaign, onApplied }) {
 
 function Contributions({ campaign, site, version }) {
   const { t, api, lang } = useApp();
-  const s = useLoad(() => api.get(`/v1/campaigns/${campaign.id}/contributions?limit=200`), [campaign.id, version]);
+  const s = useLoad(() => api.get(`/v1/campaigns/${campaign.id}/contributions?limit=100`), [campaign.id, version]);
+  // The pages after the first, shown below it (the list reloads whole
+  // after an import).
+  const [more, setMore] = useState({ key: null, items: [], cursor: null, busy: false, error: null });
+  const fresh = more.key === s.data;
+  const items = s.data ? [...s.data.items, ...(fresh ? more.items : [])] : [];
+  const cursor = s.data ? (fresh && more.cursor !== null ? more.cursor : s.data.next_cursor) : '';
+  const next = async () => {
+    setMore({ ...more, busy: true, error: null });
+    try {
+      const page = await api.get(`/v1/campaigns/${campaign.id}/contributions?limit=100&cursor=${encodeURIComponent(cursor)}`);
+      setMore({ key: s.data, items: [...(fresh ? more.items : []), ...page.items], cursor: page.next_cursor || '', busy: false, error: null });
+    } catch (error) {
+      setMore({ ...more, busy: false, error });
+    }
+  };
   return html`
     <section class="card consoleb-section" aria-labelledby="contributions-title">
       <h2 id="contributions-title">${t('consolec.contributions')}</h2>
       <p><a class="button button--secondary" href="/v1/campaigns/${campaign.id}/contributions.csv" download>${t('consolec.contributions.csv')}</a></p>
       ${!s.data && !s.error && html`<p role="status">${t('loading')}</p>`}
       ${s.error && html`<${FormError} error=${s.error} />`}
-      ${s.data && s.data.items.length === 0 && html`<p class="empty">${t('consolec.contributions.none')}</p>`}
-      ${s.data && s.data.items.length > 0 && html`
+      ${s.data && items.length === 0 && html`<p class="empty">${t('consolec.contributions.none')}</p>`}
+      ${s.data && items.length > 0 && html`
         <div class="consoleb-scroll">
           <table class="consoleb-table">
-            <caption>${t('consolec.contributions.caption', { n: s.data.items.length })}</caption>
+            <caption>${t('consolec.contributions.caption', { n: items.length })}</caption>
             <thead><tr>
               <th scope="col">${t('consolec.contributions.receipt')}</th><th scope="col">${t('consolec.contributions.who')}</th>
               <th scope="col">${t('consolec.contributions.amount')}</th><th scope="col">${t('consolec.contributions.when')}</th>
               <th scope="col">${t('consolec.contributions.source')}</th><th scope="col">${t('consolec.contributions.status')}</th>
             </tr></thead>
             <tbody>
-              ${s.data.items.map((k) => html`<tr key=${k.id}>
+              ${items.map((k) => html`<tr key=${k.id}>
                 <td>${k.receipt_number}</td><td>${k.name || k.email}${k.name ? html`<br /><small>${k.email}</small>` : ''}</td>
                 <td>${formatPrice(k.amount_cents, lang)}</td><td>${formatDate(k.contributed_at, lang, site.timezone)}</td>
                 <td>${t(`consolec.platform.${k.platform}`)}</td>
@@ -180,6 +195,9 @@ function Contributions({ campaign, site, version }) {
             </tbody>
           </table>
         </div>`}
+      <${FormError} error=${more.error} />
+      ${s.data && cursor && html`<button class="button button--secondary" type="button" onClick=${next}>
+        ${more.busy ? t('consoleb.busy') : t('consolec.contributions.more')}</button>`}
     </section>`;
 }
 
