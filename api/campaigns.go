@@ -261,12 +261,29 @@ func (s *Server) handleContributionCheckout(w http.ResponseWriter, r *http.Reque
 // handleImportContributions applies a CSV export (HelloAsso or the generic
 // layout): all rows or none.
 func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	s.importContributions(w, r, p, false)
+}
+
+// handlePreviewImport answers what handleImportContributions would with
+// the same file, writing nothing (see campaigns.PreviewImport). It is a
+// route of its own rather than a dry_run parameter so that it stays out of
+// the Idempotency-Key records (a preview and the real import sent with one
+// key must not replay each other) and answers 200, not 201.
+func (s *Server) handlePreviewImport(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	s.importContributions(w, r, p, true)
+}
+
+func (s *Server) importContributions(w http.ResponseWriter, r *http.Request, p *identity.Principal, preview bool) {
 	body, err := readCSVBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	rep, err := s.Campaigns.ImportContributions(r.Context(), p, r.PathValue("campaign_id"), body)
+	apply := s.Campaigns.ImportContributions
+	if preview {
+		apply = s.Campaigns.PreviewImport
+	}
+	rep, err := apply(r.Context(), p, r.PathValue("campaign_id"), body)
 	var rej *campaigns.ImportRejectedError
 	if errors.As(err, &rej) {
 		fields := make([]errs.FieldError, len(rej.Problems))
@@ -282,9 +299,15 @@ func (s *Server) handleImportContributions(w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"import_id": rep.ImportID, "format": rep.Format, "encoding": rep.Encoding,
+	out := map[string]any{"import_id": rep.ImportID, "format": rep.Format, "encoding": rep.Encoding,
 		"delimiter": rep.Delimiter, "rows": rep.Rows, "created": rep.Created, "duplicates": rep.Duplicates,
-		"matched_members": rep.Matched, "held": rep.Held, "skipped": rep.Skipped})
+		"matched_members": rep.Matched, "held": rep.Held, "skipped": rep.Skipped}
+	if preview {
+		delete(out, "import_id")
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 type contributionJSON struct {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -45,12 +46,24 @@ func (s *Server) handleUserFeed(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &errs.Problem{Kind: errs.ErrNotFound, Code: "feed_not_found", Detail: "no such calendar feed"})
 		return
 	}
-	userID, err := s.Calendar.FeedUser(r.Context(), token)
+	target, err := s.Calendar.FeedTargetOf(r.Context(), token)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	f, err := s.Calendar.UserFeed(r.Context(), userID)
+	var f *calendar.Feed
+	if target.SiteID == "" {
+		f, err = s.Calendar.UserFeed(r.Context(), target.UserID)
+	} else {
+		// A manager's feed of a site or resource, opened with the rights
+		// its owner has today.
+		var owner *identity.Principal
+		if owner, err = s.Access.UserPrincipal(r.Context(), target.UserID); err == nil {
+			f, err = s.Calendar.ManagerFeed(r.Context(), owner, target)
+		} else if errors.Is(err, errs.ErrNotFound) {
+			err = &errs.Problem{Kind: errs.ErrNotFound, Code: "feed_not_found", Detail: "no such calendar feed"}
+		}
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -64,6 +77,33 @@ func (s *Server) handleRotateFeedToken(w http.ResponseWriter, r *http.Request, p
 		s.writeError(w, r, err)
 		return
 	}
+	s.writeFeedURL(w, r, token)
+}
+
+// handleRotateSiteFeedToken gives a manager a secret feed URL of the site's
+// calendar, for a calendar app that cannot send an Authorization header.
+func (s *Server) handleRotateSiteFeedToken(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	token, err := s.Calendar.RotateSiteFeedToken(r.Context(), p, r.PathValue("site_id"), "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeFeedURL(w, r, token)
+}
+
+// handleRotateResourceFeedToken is handleRotateSiteFeedToken for one
+// resource's calendar.
+func (s *Server) handleRotateResourceFeedToken(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	token, err := s.Calendar.RotateSiteFeedToken(r.Context(), p, "", r.PathValue("resource_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeFeedURL(w, r, token)
+}
+
+// writeFeedURL answers a new feed token as its URL, path and QR code.
+func (s *Server) writeFeedURL(w http.ResponseWriter, r *http.Request, token string) {
 	path := "/v1/calendar/" + token + ".ics"
 	// The URL is built on the configured public address, never on the
 	// request's Host: a client that sends "Host: evil.example" (or a proxy

@@ -246,6 +246,10 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/me/calendar-token", s.requireAuth(s.handleRevokeFeedToken))
 	s.handle("GET /v1/sites/{site_id}/calendar.ics", s.requireAuth(s.handleSiteFeed))
 	s.handle("GET /v1/resources/{resource_id}/calendar.ics", s.requireAuth(s.handleResourceFeed))
+	// --- console-c ---
+	s.handle("POST /v1/campaigns/{campaign_id}/imports/preview", s.requireAuth(s.handlePreviewImport))
+	s.handle("POST /v1/sites/{site_id}/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateSiteFeedToken)))
+	s.handle("POST /v1/resources/{resource_id}/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateResourceFeedToken)))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.

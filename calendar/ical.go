@@ -62,11 +62,15 @@ type Feed struct {
 type feedToken struct {
 	bun.BaseModel `bun:"table:calendar_tokens,alias:ct"`
 
-	ID        string     `bun:"id,pk"`
-	UserID    string     `bun:"user_id"`
-	TokenHash string     `bun:"token_hash"`
-	CreatedAt time.Time  `bun:"created_at"`
-	RevokedAt *time.Time `bun:"revoked_at"`
+	ID        string `bun:"id,pk"`
+	UserID    string `bun:"user_id"`
+	TokenHash string `bun:"token_hash"`
+	// SiteID and ResourceID name a manager's feed: a site's (SiteID
+	// alone) or a resource's (both); neither for a member's own feed.
+	SiteID     *string    `bun:"site_id"`
+	ResourceID *string    `bun:"resource_id"`
+	CreatedAt  time.Time  `bun:"created_at"`
+	RevokedAt  *time.Time `bun:"revoked_at"`
 }
 
 // hashFeedToken is the stored form of a token: hex SHA-256, as access
@@ -99,7 +103,7 @@ func (svc *Service) RotateFeedToken(ctx context.Context, p *identity.Principal) 
 			return fmt.Errorf("hold account: %w", err)
 		}
 		now := svc.now()
-		if err := revokeFeedTokens(ctx, tx, userID, now); err != nil {
+		if err := revokeScopedFeedTokens(ctx, tx, userID, "", "", now); err != nil {
 			return err
 		}
 		t := &feedToken{ID: id.New(), UserID: userID, TokenHash: hashFeedToken(token), CreatedAt: now}
@@ -131,6 +135,141 @@ func revokeFeedTokens(ctx context.Context, idb bun.IDB, userID string, now time.
 	return nil
 }
 
+// revokeScopedFeedTokens ends userID's feed URLs of one feed: their own
+// (siteID and resourceID empty), a site's (resourceID empty) or a
+// resource's.
+func revokeScopedFeedTokens(ctx context.Context, idb bun.IDB, userID, siteID, resourceID string, now time.Time) error {
+	q := idb.NewUpdate().Model((*feedToken)(nil)).Set("revoked_at = ?", now).
+		Where("user_id = ? AND revoked_at IS NULL", userID)
+	if siteID == "" {
+		q = q.Where("site_id IS NULL")
+	} else {
+		q = q.Where("site_id = ?", siteID)
+	}
+	if resourceID == "" {
+		q = q.Where("resource_id IS NULL")
+	} else {
+		q = q.Where("resource_id = ?", resourceID)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("revoke feed tokens: %w", err)
+	}
+	return nil
+}
+
+// RotateSiteFeedToken is RotateFeedToken for the feed of a site (resourceID
+// empty) or of one of its resources: p must export that calendar
+// (mayExportSite, mayExportResource) and be a person, since the URL opens
+// the feed with p's rights of the day it is read (see FeedTarget). It ends
+// p's previous URL of the same feed only.
+func (svc *Service) RotateSiteFeedToken(ctx context.Context, p *identity.Principal, siteID, resourceID string) (string, error) {
+	if err := mayHaveFeed(p); err != nil {
+		return "", err
+	}
+	if resourceID != "" {
+		res, err := svc.GetResource(ctx, resourceID)
+		if err != nil {
+			return "", err
+		}
+		if err := mayExportResource(p, res); err != nil {
+			return "", err
+		}
+		siteID = res.SiteID
+	} else {
+		if err := mayExportSite(p, siteID); err != nil {
+			return "", err
+		}
+		if _, err := svc.GetSite(ctx, siteID); err != nil {
+			return "", err
+		}
+	}
+	token := id.Secret(32)
+	err := db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := svc.accounts.HoldAccount(ctx, tx, p.UserID); err != nil {
+			if errors.Is(err, errs.ErrNotFound) {
+				return errs.Invalid("user_id", "no such user")
+			}
+			return fmt.Errorf("hold account: %w", err)
+		}
+		now := svc.now()
+		if err := revokeScopedFeedTokens(ctx, tx, p.UserID, siteID, resourceID, now); err != nil {
+			return err
+		}
+		t := &feedToken{ID: id.New(), UserID: p.UserID, TokenHash: hashFeedToken(token), SiteID: &siteID, CreatedAt: now}
+		if resourceID != "" {
+			t.ResourceID = &resourceID
+		}
+		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
+			return fmt.Errorf("insert feed token: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// FeedTarget is what a feed URL's token opens: a member's own feed
+// (SiteID and ResourceID empty), a site's, or a resource's, read with
+// UserID's rights.
+type FeedTarget struct {
+	UserID     string
+	SiteID     string
+	ResourceID string
+}
+
+// FeedTargetOf finds what token opens. Unknown and revoked tokens, and
+// those of disabled or deleted users, are not found alike.
+func (svc *Service) FeedTargetOf(ctx context.Context, token string) (FeedTarget, error) {
+	if token == "" || len(token) > 256 {
+		return FeedTarget{}, errFeedNotFound
+	}
+	var t feedToken
+	err := svc.db.NewSelect().Model(&t).Column("user_id", "site_id", "resource_id").
+		Where("token_hash = ? AND revoked_at IS NULL", hashFeedToken(token)).Scan(ctx)
+	if err != nil {
+		if isNoRows(err) {
+			return FeedTarget{}, errFeedNotFound
+		}
+		return FeedTarget{}, fmt.Errorf("find feed token: %w", err)
+	}
+	member, err := svc.accounts.Contact(ctx, svc.db, t.UserID)
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && !member.Active) {
+		return FeedTarget{}, errFeedNotFound
+	}
+	if err != nil {
+		return FeedTarget{}, fmt.Errorf("find feed token's account: %w", err)
+	}
+	out := FeedTarget{UserID: t.UserID}
+	if t.SiteID != nil {
+		out.SiteID = *t.SiteID
+	}
+	if t.ResourceID != nil {
+		out.ResourceID = *t.ResourceID
+	}
+	return out, nil
+}
+
+// ManagerFeed is the feed a manager's token opens (see FeedTargetOf), read
+// with p, the token owner's rights of today: one who no longer manages the
+// site gets errFeedNotFound, as for a revoked URL.
+func (svc *Service) ManagerFeed(ctx context.Context, p *identity.Principal, t FeedTarget) (*Feed, error) {
+	var (
+		f   *Feed
+		err error
+	)
+	if t.ResourceID != "" {
+		f, err = svc.ResourceFeed(ctx, p, t.ResourceID, time.Time{}, time.Time{})
+	} else {
+		f, err = svc.SiteFeed(ctx, p, t.SiteID, time.Time{}, time.Time{})
+	}
+	if errors.Is(err, errs.ErrForbidden) || errors.Is(err, errs.ErrNotFound) {
+		return nil, errFeedNotFound
+	}
+	return f, err
+}
+
 // FeedUser returns whose feed token is. Unknown and revoked tokens, and
 // those of disabled or deleted users, are not found alike.
 func (svc *Service) FeedUser(ctx context.Context, token string) (string, error) {
@@ -139,7 +278,7 @@ func (svc *Service) FeedUser(ctx context.Context, token string) (string, error) 
 	}
 	var userID string
 	err := svc.db.NewSelect().Model((*feedToken)(nil)).Column("user_id").
-		Where("token_hash = ? AND revoked_at IS NULL", hashFeedToken(token)).Scan(ctx, &userID)
+		Where("token_hash = ? AND revoked_at IS NULL AND site_id IS NULL AND resource_id IS NULL", hashFeedToken(token)).Scan(ctx, &userID)
 	if err != nil {
 		if isNoRows(err) {
 			return "", errFeedNotFound

@@ -468,6 +468,23 @@ func (e *ImportRejectedError) Unwrap() error { return errs.ErrInvalid }
 // ones. Contributors are matched to members by email; the others' credit
 // waits for a member with that email (ClaimContributions).
 func (s *Service) ImportContributions(ctx context.Context, p *identity.Principal, campaignID string, data []byte) (*ImportReport, error) {
+	return s.importContributions(ctx, p, campaignID, data, false)
+}
+
+// PreviewImport is ImportContributions without its effects: the same parse,
+// the same checks and the same report (duplicates, members matched, rows
+// held or skipped, or the ImportRejectedError with every bad line), from
+// the same transaction rolled back at its end, so that a manager sees what
+// the file would do before applying it. The report has no ImportID.
+func (s *Service) PreviewImport(ctx context.Context, p *identity.Principal, campaignID string, data []byte) (*ImportReport, error) {
+	return s.importContributions(ctx, p, campaignID, data, true)
+}
+
+// errPreviewDone ends a preview's transaction: returned by its function, it
+// rolls back everything the import wrote.
+var errPreviewDone = errors.New("campaigns: import preview rolled back")
+
+func (s *Service) importContributions(ctx context.Context, p *identity.Principal, campaignID string, data []byte, dryRun bool) (*ImportReport, error) {
 	c, err := s.RunCampaign(ctx, p, campaignID)
 	if err != nil {
 		return nil, err
@@ -539,8 +556,15 @@ func (s *Service) ImportContributions(ctx context.Context, p *identity.Principal
 		if err != nil {
 			return fmt.Errorf("record import: %w", err)
 		}
+		if dryRun {
+			return errPreviewDone
+		}
 		return nil
 	})
+	if dryRun && errors.Is(err, errPreviewDone) {
+		rep.ImportID = ""
+		return rep, nil
+	}
 	if err != nil {
 		return nil, err
 	}

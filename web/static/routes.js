@@ -106,6 +106,17 @@ routes.push(
   { path: '/console/people/:id', lazy: () => import('./pages/console/person.js'), access: 'manager' },
 );
 
+// --- console-c ---
+// The managers' console: crowdfunding campaigns (their imports and
+// contributions), and the calendars' feed URLs with the site's webhooks.
+// Their entries for the console's navigation are in lib/console-nav-c.js.
+
+routes.push(
+  { path: '/console/campaigns', lazy: () => import('./pages/console-campaigns.js'), access: 'manager' },
+  { path: '/console/campaigns/:id', lazy: () => import('./pages/console-campaign.js'), access: 'manager' },
+  { path: '/console/calendars', lazy: () => import('./pages/console-calendars.js'), access: 'manager' },
+);
+
 // landingFor: where signing in leads when no page was asked for.
 export function landingFor(me) {
   return isManager(me) ? '/console' : '/';

@@ -16,12 +16,23 @@ export class ApiError extends Error {
     this.code = problem.code || '';
     this.detail = problem.detail || '';
     this.fields = {};
+    // The whole problem document, for the members it has beyond these
+    // (an import's lines).
+    this.problem = problem;
     for (const e of problem.errors || []) {
       // The first reason of each field is the one shown beside it.
       if (e && e.field && !(e.field in this.fields)) {
         this.fields[e.field] = e.reason;
       }
     }
+  }
+}
+
+// RawBody is a request body sent as it is, with its content type.
+class RawBody {
+  constructor(data, type) {
+    this.data = data;
+    this.type = type;
   }
 }
 
@@ -57,8 +68,10 @@ export function createClient({ lang, onSignedOut }) {
 
   async function send(method, path, body, headers) {
     const h = { Accept: 'application/json, application/problem+json', 'Accept-Language': lang(), ...headers };
+    // A body that is no JSON (a CSV file) comes with its own type, sent as it is.
+    const raw = body instanceof RawBody;
     if (body !== undefined) {
-      h['Content-Type'] = 'application/json';
+      h['Content-Type'] = raw ? body.type : 'application/json';
     }
     if (method !== 'GET' && method !== 'HEAD') {
       const csrf = readCookie(csrfCookie);
@@ -70,7 +83,7 @@ export function createClient({ lang, onSignedOut }) {
     try {
       res = await fetch(path, {
         method, headers: h, credentials: 'same-origin', cache: 'no-store',
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : (raw ? body.data : JSON.stringify(body)),
       });
     } catch {
       throw new ApiError(0);
@@ -142,5 +155,7 @@ export function createClient({ lang, onSignedOut }) {
       return items;
     },
     hasSession: () => readCookie(csrfCookie) !== '',
+    // postRaw sends data (a string or a Blob) as the body, of that type.
+    postRaw: (path, data, type, opts) => request('POST', path, { ...opts, body: new RawBody(data, type) }),
   };
 }

@@ -2,10 +2,14 @@
 // under the heading. One entry a line, in order: the console's other
 // pages add theirs at the end ({ path, label: a catalogue key }).
 import { consoleNavB } from './console-nav-b.js';
+// --- console-c ---
+import { consoleNavC } from './console-nav-c.js';
 
 export const consoleNav = [
   { path: '/console', label: 'console.nav.today' },
   { path: '/console/planning', label: 'console.nav.planning' },
   { path: '/console/people', label: 'console.nav.people' },
   ...consoleNavB,
+  // --- console-c ---
+  ...consoleNavC,
 ];
