@@ -4,13 +4,14 @@
 // maintenance, close the site. A table with headers on both axes, so a
 // screen reader says the resource and the hour of every cell; a print
 // stylesheet keeps the day's sheet only.
-import { html, useState } from '../../lib/ui.js';
+import { html, useState, useRef } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
 import { ApiError } from '../../lib/api.js';
 import { Field, FormError, useSubmit } from '../../lib/forms.js';
 import { useLoad, Problem, useFocusWhen } from '../../lib/wallet.js';
 import { formatDate, formatTimeRange, dayKey } from '../../lib/format.js';
 import { useConsoleSite, ConsoleFrame, zonedInstant, wallTime } from '../../lib/console.js';
+import { refusalText, failureText, priceText } from '../../lib/bookingtext.js';
 
 async function loadDay(api, site, day) {
   const id = encodeURIComponent(site.id);
@@ -62,9 +63,55 @@ function who(b, t) {
   return b.kind === 'block' ? t('console.planning.block') : (b.user_name || t('console.planning.someone'));
 }
 
-function Grid({ site, day, data }) {
+// useDrag: a booking carried by the pointer (mouse, pen or finger) from
+// one cell of the grid to another; drop(b, hours, resourceID) is told how
+// many hours it moved and onto which resource's row.
+function useDrag(drop) {
+  const drag = useRef(null);
+  const [over, setOver] = useState('');
+  const cellAt = (e) => {
+    const el = document.elementFromPoint(e.clientX, e.clientY);
+    return el && el.closest('td[data-hour]');
+  };
+  const start = (e, b, hour) => {
+    if (e.button !== 0) {
+      return;
+    }
+    e.preventDefault();
+    e.currentTarget.setPointerCapture(e.pointerId);
+    drag.current = { b, hour, x: e.clientX, y: e.clientY, moved: false };
+  };
+  const move = (e) => {
+    const d = drag.current;
+    if (!d) {
+      return;
+    }
+    if (Math.abs(e.clientX - d.x) + Math.abs(e.clientY - d.y) > 4) {
+      d.moved = true;
+    }
+    const cell = d.moved && cellAt(e);
+    setOver(cell ? `${cell.dataset.resource}/${cell.dataset.hour}` : '');
+  };
+  const end = (e) => {
+    const d = drag.current;
+    drag.current = null;
+    setOver('');
+    const cell = d && d.moved && cellAt(e);
+    if (cell) {
+      drop(d.b, Number(cell.dataset.hour) - d.hour, cell.dataset.resource);
+    }
+  };
+  const cancel = () => {
+    drag.current = null;
+    setOver('');
+  };
+  return { over, start, move, end, cancel };
+}
+
+function Grid({ site, day, data, onDrop }) {
   const { t, lang } = useApp();
   const zone = site.timezone;
+  const drag = useDrag(onDrop);
   const hours = hoursOf(data.bookings, zone, day);
   const hourLabel = (h) => (lang === 'en' ? `${String(h).padStart(2, '0')}:00` : `${h}\u00a0h`);
   return html`
@@ -80,19 +127,63 @@ function Grid({ site, day, data }) {
                 const from = zonedInstant(day, `${String(h).padStart(2, '0')}:00`, zone).getTime();
                 const to = from + 3600000;
                 const here = data.bookings.filter((b) => b.resource_id === r.id && new Date(b.start).getTime() < to && new Date(b.end).getTime() > from);
+                const cell = { 'data-resource': r.id, 'data-hour': h };
+                const over = drag.over === `${r.id}/${h}` ? 'consoled-over' : '';
                 if (here.length === 0) {
-                  return html`<td key=${h}></td>`;
+                  return html`<td key=${h} ...${cell} class=${over}></td>`;
                 }
                 if (r.kind === 'zone') {
                   const used = here.some((b) => b.kind === 'block') ? r.capacity : here.reduce((n, b) => n + b.seats, 0);
                   return html`<td key=${h} class="console-busy">${t('console.planning.used', { used, n: r.capacity })}</td>`;
                 }
-                return html`<td key=${h} class="console-busy ${here.some((b) => b.kind === 'block') ? 'console-block' : ''}">${here.map((b) => who(b, t)).join(', ')}</td>`;
+                return html`<td key=${h} ...${cell} class="console-busy ${here.some((b) => b.kind === 'block') ? 'console-block' : ''} ${over}">${here.map((b, i) => html`${i > 0 ? ', ' : ''}<span
+                  key=${b.id} class="consoled-chip" data-booking=${b.id} onPointerDown=${(e) => drag.start(e, b, h)} onPointerMove=${drag.move}
+                  onPointerUp=${drag.end} onPointerCancel=${drag.cancel}>${who(b, t)}</span>`)}</td>`;
               })}
             </tr>`)}
         </tbody>
       </table>
-    </div>`;
+    </div>
+    <p class="hint no-print">${t('consoled.drag.hint')}</p>`;
+}
+
+// DragMove: a booking dropped on another hour of the grid, quoted (what
+// the move would cost the member, or why it would be refused) before the
+// manager confirms it; the keyboard's way is the list's Move form.
+function DragMove({ site, data, move, done, close }) {
+  const { t, lang, api, announce } = useApp();
+  const zone = site.timezone;
+  const { b } = move;
+  const ms = move.hours * 3600000;
+  const start = new Date(new Date(b.start).getTime() + ms);
+  const end = new Date(new Date(b.end).getTime() + ms);
+  const body = { start: `${dayKey(start, zone)}T${wallTime(start, zone)}`, end: `${dayKey(end, zone)}T${wallTime(end, zone)}` };
+  const other = move.resource !== b.resource_id;
+  const q = useLoad(() => (other ? Promise.resolve(null) : api.post(`/v1/reservations/${encodeURIComponent(b.id)}/quote`, body)), [b.id, move.hours, move.resource]);
+  const s = useSubmit(async () => {
+    await api.patch(`/v1/reservations/${encodeURIComponent(b.id)}`, body);
+    announce(t('console.planning.moved'));
+    done();
+  });
+  const ref = useFocusWhen(true);
+  const name = (id) => (data.resources.find((r) => r.id === id) || {}).name || '';
+  const quote = q.data;
+  return html`
+    <section ref=${ref} tabindex="-1" class="consoleb-inline consoled-move no-print" aria-labelledby="drag-move-title">
+      <h2 id="drag-move-title">${t('consoled.drag.title', { who: who(b, t) })}</h2>
+      ${other && html`<p class="alert alert--error">${t('consoled.drag.resource', { from: name(b.resource_id), to: name(move.resource) })}</p>`}
+      ${!other && html`
+        <p>${t('consoled.drag.what', { from: formatTimeRange(b.start, b.end, lang, zone), to: formatTimeRange(start, end, lang, zone), resource: name(b.resource_id) })}</p>
+        ${q.loading && html`<p role="status">${t('book.quote.loading')}</p>`}
+        ${q.error && html`<p class="alert alert--error">${failureText(q.error, t)}</p>`}
+        ${quote && quote.bookable && html`<p class="quote quote--ok">${priceText(quote.price, t, lang)}</p>`}
+        ${quote && !quote.bookable && html`<p class="alert alert--error">${refusalText(quote.refusal, t)}</p>`}`}
+      <form class="form console-inline" onSubmit=${s.onSubmit} novalidate>
+        <${FormError} error=${s.error} />
+        ${quote && quote.bookable && html`<button class="button" type="submit" disabled=${s.busy}>${t('consoled.drag.confirm')}</button>`}
+        <button class="button button--secondary" type="button" onClick=${close}>${t('consoled.drag.keep')}</button>
+      </form>
+    </section>`;
 }
 
 function Move({ site, b, done }) {
@@ -359,6 +450,7 @@ function DayOf({ site }) {
   const [day, setDay] = useState(() => dayKey(new Date(), site.timezone));
   const [week, setWeek] = useState(false);
   const s = useLoad(() => loadDay(api, site, day), [site.id, day]);
+  const [dragged, setDragged] = useState(null); // {b, hours, resource, n}
   const zone = site.timezone;
   const title = formatDate(zonedInstant(day, '12:00', zone), lang, zone);
   return html`
@@ -376,7 +468,11 @@ function DayOf({ site }) {
     ${!s.data && !s.error && html`<p role="status">${t('loading')}</p>`}
     <${Problem} error=${s.error} />
     ${s.data && html`
-      <${Grid} site=${site} day=${day} data=${s.data} />
+      <${Grid} site=${site} day=${day} data=${s.data} onDrop=${(b, hours, resource) => (hours !== 0 || resource !== b.resource_id) && setDragged({ b, hours, resource, n: (dragged ? dragged.n : 0) + 1 })} />
+      ${dragged && html`<${DragMove} key=${dragged.n} site=${site} data=${s.data} move=${dragged} close=${() => setDragged(null)} done=${() => {
+        setDragged(null);
+        s.reload();
+      }} />`}
       <${Bookings} site=${site} data=${s.data} reload=${s.reload} />
       <div class="console-columns">
         <${Book} key=${`book-${day}`} site=${site} day=${day} data=${s.data} reload=${s.reload} />
