@@ -48,7 +48,7 @@ func (p *page) signInConsole(base, email, password string) {
 	p.waitHeading("Aujourd’hui")
 }
 
-// TestConsoleNetwork: an admin opens a site with its legal identity (a
+// TestConsoleNetwork: an admin opens a fablab with its legal identity (a
 // SIRET with a wrong check digit first, refused in words next to the
 // field), adds a manager by email, checks the invoice chain, makes an
 // account an admin and erases another on its owner's request. A manager
@@ -82,6 +82,7 @@ func TestConsoleNetwork(t *testing.T) {
 
 	// A SIRET with a wrong check digit: refused, in words, by the field.
 	p.fill("Nom du lieu", "Le Hangar")
+	p.setField("Type de lieu", "fablab")
 	p.fill("Adresse", "12 quai des Chartrons")
 	p.fill("Code postal", "33000")
 	p.fill("Ville", "Bordeaux")
@@ -107,6 +108,7 @@ func TestConsoleNetwork(t *testing.T) {
 	p.waitHeading("Lieu du réseau")
 	p.waitText("main h2", "Le Hangar")
 	p.waitText("main dd", "SIREN 552100554")
+	p.waitText("main dd", "Fablab")
 	hangar := eval[string](p, `location.pathname.split("/").pop()`)
 	p.waitText("main p", "Personne ne gère ce lieu pour le moment.")
 

@@ -551,4 +551,10 @@ export default {
   'consoled.drag.resource': ({ from, to }) => `A booking keeps its resource: this one stays on ${from}. For ${to}, cancel it and book again.`,
   'consoled.drag.confirm': 'Confirm the move',
   'consoled.drag.keep': 'Leave the booking',
+  'consoled.new.kind': 'Kind of site',
+  'consoled.sites.kind': 'Kind',
+  'consoled.kind.tiers_lieu': 'Tiers-lieu (mixed)',
+  'consoled.kind.coworking': 'Coworking space',
+  'consoled.kind.fablab': 'Fablab',
+  'consoled.kind.epn': 'Public digital space',
 };

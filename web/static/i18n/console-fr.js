@@ -551,4 +551,10 @@ export default {
   'consoled.drag.resource': ({ from, to }) => `Une réservation garde sa ressource\u00a0: celle-ci reste sur ${from}. Pour ${to}, annulez-la et réservez de nouveau.`,
   'consoled.drag.confirm': 'Confirmer le déplacement',
   'consoled.drag.keep': 'Laisser la réservation',
+  'consoled.new.kind': 'Type de lieu',
+  'consoled.sites.kind': 'Type',
+  'consoled.kind.tiers_lieu': 'Tiers-lieu',
+  'consoled.kind.coworking': 'Espace de coworking',
+  'consoled.kind.fablab': 'Fablab',
+  'consoled.kind.epn': 'Espace public numérique',
 };

@@ -77,3 +77,6 @@ export const zones = ['Europe/Paris', 'America/Cayenne', 'America/Guadeloupe', '
 export function zoneName(t, zone) {
   return zones.includes(zone) ? t(`consoled.zone.${zone}`) : zone;
 }
+
+// What a site may be (the API's SiteKind).
+export const siteKinds = ['tiers_lieu', 'coworking', 'fablab', 'epn'];

@@ -85,6 +85,7 @@ function Site({ id }) {
   return html`
     <h2>${site.name}</h2>
     <${Facts} items=${[
+      [t('consoled.sites.kind'), t(`consoled.kind.${site.kind}`)],
       [t('consoled.site.address'), [a.line1, a.line2, `${a.postal_code} ${a.city}`, a.country].filter(Boolean).join(', ')],
       [t('consoled.site.timezone'), zoneName(t, site.timezone)],
       [t('consoled.site.entity'), `${l.company_name} (${l.legal_form}), ${t('consoled.entities.siren', { siren: l.siren })}`],

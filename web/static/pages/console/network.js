@@ -8,7 +8,7 @@ import { Field, FormError, useSubmit } from '../../lib/forms.js';
 import { navigate } from '../../lib/router.js';
 import { useLoad, Problem } from '../../lib/wallet.js';
 import { rememberSite } from '../../lib/console-site-picker.js';
-import { NetworkFrame, LegalFields, blankLegal, legalBody, zones, zoneName } from '../../lib/console-network.js';
+import { NetworkFrame, LegalFields, blankLegal, legalBody, zones, zoneName, siteKinds } from '../../lib/console-network.js';
 
 async function loadSites(api) {
   const list = await api.get('/v1/sites?limit=200');
@@ -26,6 +26,7 @@ function Sites({ sites }) {
           <table class="console-grid">
             <thead><tr>
               <th scope="col">${t('consoled.sites.name')}</th>
+              <th scope="col">${t('consoled.sites.kind')}</th>
               <th scope="col">${t('consoled.sites.city')}</th>
               <th scope="col">${t('consoled.sites.entity')}</th>
               <th scope="col">${t('consoled.sites.managers')}</th>
@@ -33,6 +34,7 @@ function Sites({ sites }) {
             <tbody>${sites.map((s) => html`
               <tr key=${s.id}>
                 <th scope="row"><a href=${`/console/network/sites/${s.id}`}>${s.name}</a></th>
+                <td>${t(`consoled.kind.${s.kind}`)}</td>
                 <td>${s.address.city}</td>
                 <td>${s.legal.company_name}</td>
                 <td>${t('consoled.sites.managers.n', { n: s.managers })}</td>
@@ -45,7 +47,7 @@ function Sites({ sites }) {
 
 function NewSite({ onDone }) {
   const { t, api, announce } = useApp();
-  const [v, setV] = useState({ name: '', timezone: 'Europe/Paris', line1: '', line2: '', postal_code: '', city: '', country: 'FR', contact_email: '' });
+  const [v, setV] = useState({ name: '', kind: 'tiers_lieu', timezone: 'Europe/Paris', line1: '', line2: '', postal_code: '', city: '', country: 'FR', contact_email: '' });
   const [legal, setLegal] = useState(blankLegal);
   const set = (k) => (x) => setV({ ...v, [k]: x });
   const setL = (k) => (x) => setLegal({ ...legal, [k]: x });
@@ -54,7 +56,7 @@ function NewSite({ onDone }) {
     if (v.line2.trim()) {
       address.line2 = v.line2.trim();
     }
-    const body = { name: v.name.trim(), timezone: v.timezone, address, legal: legalBody(legal) };
+    const body = { name: v.name.trim(), kind: v.kind, timezone: v.timezone, address, legal: legalBody(legal) };
     if (v.contact_email.trim()) {
       body.contact_email = v.contact_email.trim();
     }
@@ -69,6 +71,9 @@ function NewSite({ onDone }) {
       <form class="form" onSubmit=${s.onSubmit} novalidate>
         <${FormError} error=${s.error} />
         <${Field} name="site-name" label=${t('consoled.new.name')} value=${v.name} onInput=${set('name')} required error=${f.name} />
+        <${Field} name="site-kind" label=${t('consoled.new.kind')} value=${v.kind} onInput=${set('kind')} error=${f.kind}>
+          ${siteKinds.map((k) => html`<option key=${k} value=${k}>${t(`consoled.kind.${k}`)}</option>`)}
+        <//>
         <${Field} name="site-zone" label=${t('consoled.new.timezone')} value=${v.timezone} onInput=${set('timezone')} error=${f.timezone}>
           ${zones.map((z) => html`<option key=${z} value=${z}>${zoneName(t, z)}</option>`)}
         <//>
