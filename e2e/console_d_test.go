@@ -184,6 +184,7 @@ func TestConsoleNetwork(t *testing.T) {
 // another hour with real pointer events (a mouse on a desk, a finger on a
 // tablet), quoted, confirmed, and moved on the server.
 func TestConsoleDragToMove(t *testing.T) {
+	axe := axeSource(t)
 	b := browser(t)
 	srv := startRelais(t, "--admin-email", consoleDAdmin, "--admin-password", consoleDAdminPass)
 	admin := srv.login(t, consoleDAdmin, consoleDAdminPass)
@@ -266,6 +267,7 @@ func TestConsoleDragToMove(t *testing.T) {
 			want := fmt.Sprintf("de %d\u00a0h\u00a000\u00a0– %d\u00a0h\u00a000 à %d\u00a0h\u00a000\u00a0– %d\u00a0h\u00a000", tc.from, tc.from+1, tc.to, tc.to+1)
 			p.waitText("main .consoled-move p", want)
 			p.waitText("main .consoled-move button", "Confirmer le déplacement")
+			p.scan(axe, "/console/planning, a booking dropped")
 			p.click("Confirmer le déplacement")
 			p.waitJS(`!document.querySelector("main .consoled-move")`, "the move made")
 			var r struct{ Start time.Time }

@@ -147,50 +147,65 @@ function Grid({ site, day, data, onDrop }) {
     <p class="hint no-print">${t('consoled.drag.hint')}</p>`;
 }
 
-// DragMove: a booking dropped on another hour of the grid, quoted (what
-// the move would cost the member, or why it would be refused) before the
-// manager confirms it; the keyboard's way is the list's Move form.
-function DragMove({ site, data, move, done, close }) {
+// MoveConfirm: the move of b to [start, end) said, quoted (what it would
+// cost the member, or why it would be refused), and made only once the
+// manager confirms it: the same path for a drag and for the Move form.
+function MoveConfirm({ site, data, b, start, end, done, close }) {
   const { t, lang, api, announce } = useApp();
   const zone = site.timezone;
-  const { b } = move;
-  const ms = move.hours * 3600000;
-  const start = new Date(new Date(b.start).getTime() + ms);
-  const end = new Date(new Date(b.end).getTime() + ms);
   const body = { start: `${dayKey(start, zone)}T${wallTime(start, zone)}`, end: `${dayKey(end, zone)}T${wallTime(end, zone)}` };
-  const other = move.resource !== b.resource_id;
-  const q = useLoad(() => (other ? Promise.resolve(null) : api.post(`/v1/reservations/${encodeURIComponent(b.id)}/quote`, body)), [b.id, move.hours, move.resource]);
+  const q = useLoad(() => api.post(`/v1/reservations/${encodeURIComponent(b.id)}/quote`, body), [b.id, body.start, body.end]);
   const s = useSubmit(async () => {
     await api.patch(`/v1/reservations/${encodeURIComponent(b.id)}`, body);
     announce(t('console.planning.moved'));
     done();
   });
   const ref = useFocusWhen(true);
-  const name = (id) => (data.resources.find((r) => r.id === id) || {}).name || '';
+  const res = data.resources.find((r) => r.id === b.resource_id);
   const quote = q.data;
   return html`
-    <section ref=${ref} tabindex="-1" class="consoleb-inline consoled-move no-print" aria-labelledby="drag-move-title">
-      <h2 id="drag-move-title">${t('consoled.drag.title', { who: who(b, t) })}</h2>
-      ${other && html`<p class="alert alert--error">${t('consoled.drag.resource', { from: name(b.resource_id), to: name(move.resource) })}</p>`}
-      ${!other && html`
-        <p>${t('consoled.drag.what', { from: formatTimeRange(b.start, b.end, lang, zone), to: formatTimeRange(start, end, lang, zone), resource: name(b.resource_id) })}</p>
-        ${q.loading && html`<p role="status">${t('book.quote.loading')}</p>`}
-        ${q.error && html`<p class="alert alert--error">${failureText(q.error, t)}</p>`}
-        ${quote && quote.bookable && html`<p class="quote quote--ok">${priceText(quote.price, t, lang)}</p>`}
-        ${quote && !quote.bookable && html`<p class="alert alert--error">${refusalText(quote.refusal, t)}</p>`}`}
-      <form class="form console-inline" onSubmit=${s.onSubmit} novalidate>
-        <${FormError} error=${s.error} />
-        ${quote && quote.bookable && html`<button class="button" type="submit" disabled=${s.busy}>${t('consoled.drag.confirm')}</button>`}
+    <div ref=${ref} tabindex="-1" class="consoled-confirm">
+      <p>${t('consoled.drag.what', { from: formatTimeRange(b.start, b.end, lang, zone), to: formatTimeRange(start, end, lang, zone), resource: res ? res.name : '' })}</p>
+      ${q.loading && html`<p role="status">${t('book.quote.loading')}</p>`}
+      ${q.error && html`<p class="alert alert--error">${failureText(q.error, t)}</p>`}
+      ${quote && quote.bookable && html`<p class="quote quote--ok">${priceText(quote.price, t, lang)}</p>`}
+      ${quote && !quote.bookable && html`<p class="alert alert--error">${refusalText(quote.refusal, t)}</p>`}
+      <${FormError} error=${s.error} />
+      <p class="console-actions">
+        ${quote && quote.bookable && html`<button class="button" type="button" disabled=${s.busy} onClick=${s.onSubmit}>${t('consoled.drag.confirm')}</button>`}
         <button class="button button--secondary" type="button" onClick=${close}>${t('consoled.drag.keep')}</button>
-      </form>
+      </p>
+    </div>`;
+}
+
+// DragMove: a booking dropped on another cell of the grid. The keyboard's
+// way is the list's Move form, which asks MoveConfirm the same.
+function DragMove({ site, data, move, done, close }) {
+  const { t } = useApp();
+  const { b } = move;
+  const ms = move.hours * 3600000;
+  const start = new Date(new Date(b.start).getTime() + ms);
+  const end = new Date(new Date(b.end).getTime() + ms);
+  const name = (id) => (data.resources.find((r) => r.id === id) || {}).name || '';
+  const ref = useFocusWhen(move.resource !== b.resource_id);
+  return html`
+    <section class="consoleb-inline consoled-move no-print" aria-labelledby="drag-move-title">
+      <h2 id="drag-move-title">${t('consoled.drag.title', { who: who(b, t) })}</h2>
+      ${move.resource !== b.resource_id
+        ? html`<div ref=${ref} tabindex="-1" class="consoled-confirm">
+            <p class="alert alert--error">${t('consoled.drag.resource', { from: name(b.resource_id), to: name(move.resource) })}</p>
+            <p><button class="button button--secondary" type="button" onClick=${close}>${t('consoled.drag.keep')}</button></p>
+          </div>`
+        : html`<${MoveConfirm} site=${site} data=${data} b=${b} start=${start} end=${end} done=${done} close=${close} />`}
     </section>`;
 }
 
-function Move({ site, b, done }) {
-  const { t, lang, api, announce } = useApp();
+function Move({ site, data, b, done, close }) {
+  const { t, lang } = useApp();
   const zone = site.timezone;
   const [start, setStart] = useState(wallTime(b.start, zone));
   const [end, setEnd] = useState(wallTime(b.end, zone));
+  const [asked, setAsked] = useState(null); // {start, end, n}
   const s = useSubmit(async () => {
     const st = clock(start);
     const en = clock(end);
@@ -201,9 +216,7 @@ function Move({ site, b, done }) {
       throw badTime('end', t);
     }
     const day = dayKey(b.start, zone);
-    await api.patch(`/v1/reservations/${encodeURIComponent(b.id)}`, { start: `${day}T${st}`, end: `${day}T${en}` });
-    announce(t('console.planning.moved'));
-    done();
+    setAsked({ start: zonedInstant(day, st, zone), end: zonedInstant(day, en, zone), n: (asked ? asked.n : 0) + 1 });
   });
   // The form replaces nothing: the focus goes into it from its button.
   const ref = useFocusWhen(true);
@@ -213,7 +226,8 @@ function Move({ site, b, done }) {
       <${Field} name="move-start-${b.id}" label=${t('console.planning.newstart')} hint=${t('console.planning.time.hint')} value=${start} onInput=${setStart} required error=${s.fields.start} />
       <${Field} name="move-end-${b.id}" label=${t('console.planning.newend')} value=${end} onInput=${setEnd} required error=${s.fields.end} />
       <button class="button" type="submit">${t('console.planning.move.submit')}</button>
-    </form>`;
+    </form>
+    ${asked && html`<${MoveConfirm} key=${asked.n} site=${site} data=${data} b=${b} start=${asked.start} end=${asked.end} done=${done} close=${close} />`}`;
 }
 
 function Cancel({ site, b, done }) {
@@ -261,7 +275,7 @@ function Bookings({ site, data, reload }) {
                   aria-label=${t('console.planning.cancel.named', { who: who(b, t), when: formatTimeRange(b.start, b.end, lang, site.timezone) })}
                   onClick=${() => setOpen(open && open.id === b.id && open.what === 'cancel' ? null : { id: b.id, what: 'cancel' })}>${t('console.planning.cancel')}</button>
               </p>
-              ${open && open.id === b.id && open.what === 'move' && html`<${Move} site=${site} b=${b} done=${done} />`}
+              ${open && open.id === b.id && open.what === 'move' && html`<${Move} site=${site} data=${data} b=${b} done=${done} close=${() => setOpen(null)} />`}
               ${open && open.id === b.id && open.what === 'cancel' && html`<${Cancel} site=${site} b=${b} done=${done} />`}
             </li>`)}
         </ul>`}
