@@ -52,3 +52,42 @@ func TestSiteKind(t *testing.T) {
 		t.Fatalf("after PATCH: %q, read back %q", lab.Kind, again.Kind)
 	}
 }
+
+// TestSiteLegalRegistrationSentBack: the registration fields of a legal
+// identity (registry, its town, the capital) are read back as written and
+// may be sent back whole in a PATCH, as the network's console does when an
+// admin corrects the company name; a registry without its town is refused
+// naming the field.
+func TestSiteLegalRegistrationSentBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, admin := h.admin()
+	body := siteBody("La Fabrique")
+	legal := body["legal"].(map[string]any)
+	legal["registry"], legal["registry_city"], legal["share_capital_cents"] = "RCS", "Guéret", 1_000_000
+	var site struct {
+		ID    string         `json:"id"`
+		Legal map[string]any `json:"legal"`
+	}
+	h.do(req{method: "POST", path: "/v1/sites", token: admin, body: body}).expect(t, http.StatusCreated).decode(t, &site)
+	if site.Legal["registry"] != "RCS" || site.Legal["registry_city"] != "Guéret" {
+		t.Fatalf("legal %+v", site.Legal)
+	}
+	back := site.Legal
+	back["company_name"] = "SCIC La Grande Fabrique"
+	delete(back, "siren")
+	h.do(req{method: "PATCH", path: "/v1/sites/" + site.ID, token: admin, body: map[string]any{"legal": back}}).expect(t, http.StatusOK).decode(t, &site)
+	if site.Legal["company_name"] != "SCIC La Grande Fabrique" || site.Legal["registry_city"] != "Guéret" || site.Legal["share_capital_cents"] != float64(1_000_000) {
+		t.Fatalf("after PATCH: %+v", site.Legal)
+	}
+	bad := map[string]any{}
+	for k, v := range site.Legal {
+		bad[k] = v
+	}
+	delete(bad, "siren")
+	delete(bad, "registry_city")
+	if p := h.do(req{method: "PATCH", path: "/v1/sites/" + site.ID, token: admin, body: map[string]any{"legal": bad}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("legal.registry_city") {
+		t.Fatalf("a registry without its town: %+v", p)
+	}
+}
