@@ -123,6 +123,28 @@ func TestConsoleNetwork(t *testing.T) {
 	}
 	p.scan(axe, "/console/network/sites/:id")
 
+	// Its legal identity completed: a registry without its town is
+	// refused by the field; with it, the company's new name shows.
+	p.setInput("Raison sociale", "SCIC Le Grand Hangar")
+	p.setField("Immatriculation", "RCS")
+	p.click("Enregistrer l’identité légale")
+	p.waitText("main #field-edit-legal-registry-city-error", "greffe")
+	p.fill("Ville du greffe", "Bordeaux")
+	p.fill("Capital social en euros", "10000")
+	p.click("Enregistrer l’identité légale")
+	p.waitText("main dd", "SCIC Le Grand Hangar (SCIC SAS)")
+	var stored struct {
+		Legal struct {
+			Registry          string `json:"registry"`
+			RegistryCity      string `json:"registry_city"`
+			ShareCapitalCents int64  `json:"share_capital_cents"`
+		}
+	}
+	srv.call(t, "GET", "/v1/sites/"+hangar, admin, nil, http.StatusOK, &stored)
+	if stored.Legal.Registry != "RCS" || stored.Legal.RegistryCity != "Bordeaux" || stored.Legal.ShareCapitalCents != 1_000_000 {
+		t.Fatalf("the Hangar's legal identity: %+v", stored.Legal)
+	}
+
 	// The chain holds: one invoice of one entity.
 	p.click("Retour aux lieux du réseau")
 	p.waitHeading("Réseau")

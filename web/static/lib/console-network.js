@@ -7,6 +7,7 @@ import { useApp } from './context.js';
 import { Page } from './page.js';
 import { Field } from './forms.js';
 import { ConsoleNav } from './console-nav.js';
+import { euros } from './console.js';
 import './console-words.js';
 
 export function isAdmin(me) {
@@ -26,13 +27,20 @@ export function NetworkFrame({ title, current, children }) {
 
 export const blankLegal = {
   company_name: '', legal_form: '', siret: '', vat_number: '', vat_exempt: false,
+  registry: '', registry_city: '', share_capital: '', variable_capital: false, rna: '',
 };
+
+function capitalText(cents) {
+  return cents === undefined || cents === null ? '' : (cents / 100).toFixed(2).replace('.', ',').replace(/,00$/, '');
+}
 
 // legalOf: the form's values of a stored legal identity.
 export function legalOf(l) {
   return {
     ...l, company_name: l.company_name || '', legal_form: l.legal_form || '', siret: l.siret || '',
     vat_number: l.vat_number || '', vat_exempt: Boolean(l.vat_exempt),
+    registry: l.registry || '', registry_city: l.registry_city || '', share_capital: capitalText(l.share_capital_cents),
+    variable_capital: Boolean(l.variable_capital), rna: l.rna || '',
   };
 }
 
@@ -43,6 +51,20 @@ export function legalOf(l) {
 export function legalBody(v) {
   const out = { ...v };
   delete out.siren;
+  delete out.share_capital;
+  delete out.share_capital_cents;
+  if (String(v.share_capital).trim() !== '') {
+    const cents = euros(String(v.share_capital).replace(/\s/g, ''));
+    out.share_capital_cents = Number.isFinite(cents) ? cents : -1;
+  }
+  for (const k of ['registry', 'registry_city', 'rna']) {
+    if (!out[k]) {
+      delete out[k];
+    }
+  }
+  if (!out.variable_capital) {
+    delete out.variable_capital;
+  }
   if (out.vat_exempt) {
     delete out.vat_number;
   } else {
@@ -67,6 +89,16 @@ export function LegalFields({ prefix, v, set, fields }) {
         <label for="${prefix}-vat-exempt">${t('consoled.legal.vat_exempt')}</label>
       </div>
       ${!v.vat_exempt && html`<${Field} name="${prefix}-vat" label=${t('consoled.legal.vat_number')} hint=${t('consoled.legal.vat_number.hint')} value=${v.vat_number} onInput=${set('vat_number')} required error=${f('vat_number')} />`}
+      <${Field} name="${prefix}-registry" label=${t('consoled.legal.registry')} hint=${t('consoled.legal.registry.hint')} value=${v.registry} onInput=${set('registry')} error=${f('registry')}>
+        ${['', 'RCS', 'RM', 'none'].map((r) => html`<option key=${r} value=${r}>${t(`consoled.legal.registry.${r || 'unset'}`)}</option>`)}
+      <//>
+      ${(v.registry === 'RCS' || v.registry === 'RM') && html`<${Field} name="${prefix}-registry-city" label=${t('consoled.legal.registry_city')} value=${v.registry_city} onInput=${set('registry_city')} required error=${f('registry_city')} />`}
+      <${Field} name="${prefix}-capital" label=${t('consoled.legal.share_capital')} hint=${t('consoled.legal.share_capital.hint')} inputmode="decimal" value=${v.share_capital} onInput=${set('share_capital')} error=${f('share_capital_cents')} />
+      <div class="field field--check">
+        <input id="${prefix}-variable" type="checkbox" checked=${v.variable_capital} onChange=${(e) => set('variable_capital')(e.target.checked)} />
+        <label for="${prefix}-variable">${t('consoled.legal.variable_capital')}</label>
+      </div>
+      <${Field} name="${prefix}-rna" label=${t('consoled.legal.rna')} hint=${t('consoled.legal.rna.hint')} value=${v.rna} onInput=${set('rna')} error=${f('rna')} />
     </fieldset>`;
 }
 
