@@ -200,6 +200,18 @@ func TestConsoleNetwork(t *testing.T) {
 		t.Fatalf("a manager is offered the network's forms:\n%s", n.text())
 	}
 	n.scan(axe, "/console/network, a manager")
+
+	// On a phone, the admin's network pages pass the scan too.
+	ph := newPage(t, b, viewport{"phone", 360, 740})
+	ph.signInConsole(srv.URL, consoleDAdmin, consoleDAdminPass)
+	for _, path := range []string{"/console/network", "/console/network/sites/" + hangar, "/console/network/users", "/console/network/plans"} {
+		ph.open(srv.URL + path)
+		ph.waitJS(`!!document.querySelector("main h2") && !document.querySelector("main [role=status]")`, path+" loaded")
+		ph.scan(axe, path+" at 360 px")
+		if w := eval[int](ph, `document.documentElement.scrollWidth`); w > 360 {
+			t.Errorf("%s is %d px wide on a 360 px phone", path, w)
+		}
+	}
 }
 
 // TestConsoleDragToMove: a booking of the planning's grid carried to

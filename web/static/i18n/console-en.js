@@ -6,8 +6,6 @@ export default {
   'consoleb.nav.devices': 'Locks and plugs',
   'consoleb.nav.resources': 'Resources and rules',
   'consoleb.nav.plans': 'Plans',
-  'consoleb.site.label': 'Site',
-  'consoleb.site.one': ({ name }) => `Site: ${name}`,
   'consoleb.site.none': 'You manage no site.',
   'consoleb.busy': 'One moment…',
   'consoleb.cancel': 'Cancel',

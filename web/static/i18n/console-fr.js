@@ -6,8 +6,6 @@ export default {
   'consoleb.nav.devices': 'Serrures et prises',
   'consoleb.nav.resources': 'Ressources et règles',
   'consoleb.nav.plans': 'Formules',
-  'consoleb.site.label': 'Lieu',
-  'consoleb.site.one': ({ name }) => `Lieu\u00a0: ${name}`,
   'consoleb.site.none': 'Vous ne gérez aucun lieu.',
   'consoleb.busy': 'Un instant…',
   'consoleb.cancel': 'Annuler',
