@@ -185,6 +185,29 @@ func TestConsoleNetwork(t *testing.T) {
 	p.click("Formules du réseau")
 	p.waitHeading("Formules du réseau")
 	p.waitHeadingText("Abonnements")
+	if eval[bool](p, `[...document.querySelectorAll("#plan-kind option")].some((o) => o.value === "day_pass")`) {
+		t.Fatalf("a network plan may be a day pass:\n%s", p.text())
+	}
+	p.setField("Nom", "Nomade du réseau")
+	p.setField("Prix TTC (€)", "30")
+	p.click("Mettre en vente")
+	p.waitJS(`[...document.querySelectorAll("main .consoleb-row")].some((r) => r.textContent.includes("Nomade du réseau") && r.textContent.includes("En vente"))`, "the network plan on sale")
+	var plans struct {
+		Items []struct {
+			Name   string  `json:"name"`
+			SiteID *string `json:"site_id"`
+		}
+	}
+	srv.call(t, "GET", "/v1/plans", admin, nil, http.StatusOK, &plans)
+	network := 0
+	for _, pl := range plans.Items {
+		if pl.Name == "Nomade du réseau" && pl.SiteID == nil {
+			network++
+		}
+	}
+	if network != 1 {
+		t.Fatalf("the network plans: %+v", plans.Items)
+	}
 	p.scan(axe, "/console/network/plans")
 
 	// Nadia manages La Fabrique only: no network entry, and the page,
