@@ -144,6 +144,10 @@ func TestConsoleNetwork(t *testing.T) {
 	if stored.Legal.Registry != "RCS" || stored.Legal.RegistryCity != "Bordeaux" || stored.Legal.ShareCapitalCents != 1_000_000 {
 		t.Fatalf("the Hangar's legal identity: %+v", stored.Legal)
 	}
+	// It becomes a public digital space.
+	p.setField("Type de lieu", "epn")
+	p.click("Changer le type")
+	p.waitText("main dd", "Espace public numérique")
 
 	// The chain holds: one invoice of one entity.
 	p.click("Retour aux lieux du réseau")

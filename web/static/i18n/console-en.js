@@ -567,4 +567,6 @@ export default {
   'consoled.legal.variable_capital': 'Variable capital',
   'consoled.legal.rna': 'RNA number (association)',
   'consoled.legal.rna.hint': 'W followed by 9 digits.',
+  'consoled.kind.submit': 'Change the kind',
+  'consoled.kind.saved': ({ kind }) => `Kind of the site saved: ${kind}.`,
 };

@@ -567,4 +567,6 @@ export default {
   'consoled.legal.variable_capital': 'Capital variable',
   'consoled.legal.rna': 'Numéro RNA (association)',
   'consoled.legal.rna.hint': 'W suivi de 9 chiffres.',
+  'consoled.kind.submit': 'Changer le type',
+  'consoled.kind.saved': ({ kind }) => `Type du lieu enregistré : ${kind}.`,
 };

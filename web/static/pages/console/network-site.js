@@ -6,7 +6,7 @@ import { useApp } from '../../lib/context.js';
 import { Field, FormError, useSubmit } from '../../lib/forms.js';
 import { useLoad, Problem } from '../../lib/wallet.js';
 import { Facts } from '../../lib/console.js';
-import { NetworkFrame, LegalFields, legalOf, legalBody, zoneName } from '../../lib/console-network.js';
+import { NetworkFrame, LegalFields, legalOf, legalBody, zoneName, siteKinds } from '../../lib/console-network.js';
 
 function Managers({ site }) {
   const { t, api, announce } = useApp();
@@ -73,6 +73,25 @@ function Legal({ site, onSaved }) {
     </section>`;
 }
 
+// Kind: what the site is (a fablab, a coworking space…), changed by an admin.
+function Kind({ site, onSaved }) {
+  const { t, api, announce } = useApp();
+  const [kind, setKind] = useState(site.kind);
+  const s = useSubmit(async () => {
+    const saved = await api.patch(`/v1/sites/${encodeURIComponent(site.id)}`, { kind });
+    announce(t('consoled.kind.saved', { kind: t(`consoled.kind.${saved.kind}`) }));
+    onSaved(saved);
+  });
+  return html`
+    <form class="form console-inline" onSubmit=${s.onSubmit} novalidate>
+      <${FormError} error=${s.error} />
+      <${Field} name="edit-kind" label=${t('consoled.new.kind')} value=${kind} onInput=${setKind} error=${s.fields.kind}>
+        ${siteKinds.map((k) => html`<option key=${k} value=${k}>${t(`consoled.kind.${k}`)}</option>`)}
+      <//>
+      <button class="button button--secondary" type="submit" disabled=${s.busy}>${t('consoled.kind.submit')}</button>
+    </form>`;
+}
+
 function Site({ id }) {
   const { t, api } = useApp();
   const s = useLoad(() => api.get(`/v1/sites/${encodeURIComponent(id)}`), [id]);
@@ -90,6 +109,7 @@ function Site({ id }) {
       [t('consoled.site.timezone'), zoneName(t, site.timezone)],
       [t('consoled.site.entity'), `${l.company_name} (${l.legal_form}), ${t('consoled.entities.siren', { siren: l.siren })}`],
     ]} />
+    <${Kind} key=${`kind-${site.updated_at}`} site=${site} onSaved=${s.reload} />
     <p><a href="/console/network">${t('consoled.site.back')}</a></p>
     <div class="console-columns">
       <${Managers} site=${site} />
