@@ -13,6 +13,7 @@ type siteJSON struct {
 	ID           string                `json:"id"`
 	Name         string                `json:"name"`
 	Timezone     string                `json:"timezone"`
+	Kind         string                `json:"kind"`
 	Address      calendar.Address      `json:"address"`
 	OpeningHours calendar.OpeningHours `json:"opening_hours"`
 	Legal        calendar.Legal        `json:"legal"`
@@ -22,7 +23,7 @@ type siteJSON struct {
 }
 
 func toSiteJSON(s *calendar.Site) siteJSON {
-	return siteJSON{ID: s.ID, Name: s.Name, Timezone: s.Timezone, Address: s.Address, OpeningHours: s.OpeningHours,
+	return siteJSON{ID: s.ID, Name: s.Name, Timezone: s.Timezone, Kind: s.Kind, Address: s.Address, OpeningHours: s.OpeningHours,
 		Legal: s.Legal, ContactEmail: s.ContactEmail, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
@@ -30,6 +31,7 @@ func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *ide
 	var in struct {
 		Name         string                `json:"name"`
 		Timezone     string                `json:"timezone"`
+		Kind         string                `json:"kind"`
 		Address      calendar.Address      `json:"address"`
 		OpeningHours calendar.OpeningHours `json:"opening_hours"`
 		Legal        calendar.Legal        `json:"legal"`
@@ -39,7 +41,7 @@ func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *ide
 		s.writeError(w, r, err)
 		return
 	}
-	site, err := s.Calendar.CreateSite(r.Context(), p, calendar.NewSite{Name: in.Name, Timezone: in.Timezone, Address: in.Address,
+	site, err := s.Calendar.CreateSite(r.Context(), p, calendar.NewSite{Name: in.Name, Timezone: in.Timezone, Kind: in.Kind, Address: in.Address,
 		OpeningHours: in.OpeningHours, Legal: in.Legal, ContactEmail: in.ContactEmail})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -82,6 +84,7 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *iden
 	var in struct {
 		Name         *string                         `json:"name"`
 		Timezone     *string                         `json:"timezone"`
+		Kind         *string                         `json:"kind"`
 		Address      *calendar.Address               `json:"address"`
 		OpeningHours optional[calendar.OpeningHours] `json:"opening_hours"`
 		Legal        *calendar.Legal                 `json:"legal"`
@@ -91,7 +94,7 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *iden
 		s.writeError(w, r, err)
 		return
 	}
-	up := calendar.SiteUpdate{Name: in.Name, Timezone: in.Timezone, Address: in.Address, Legal: in.Legal,
+	up := calendar.SiteUpdate{Name: in.Name, Timezone: in.Timezone, Kind: in.Kind, Address: in.Address, Legal: in.Legal,
 		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null}
 	if in.ContactEmail.Set {
 		up.ContactEmail = &in.ContactEmail.Value // null: "", no address

@@ -124,9 +124,11 @@ func New(db *bun.DB, cfg Config) *Service {
 type Site struct {
 	bun.BaseModel `bun:"table:sites,alias:site"`
 
-	ID           string       `bun:"id,pk"`
-	Name         string       `bun:"name"`
-	Timezone     string       `bun:"timezone"`
+	ID       string `bun:"id,pk"`
+	Name     string `bun:"name"`
+	Timezone string `bun:"timezone"`
+	// Kind is one of SiteKinds: what the site is.
+	Kind         string       `bun:"kind"`
 	Address      Address      `bun:"address"`
 	OpeningHours OpeningHours `bun:"opening_hours"`
 	Legal        Legal        `bun:"legal"`
@@ -150,10 +152,20 @@ func (s *Site) Location() *time.Location {
 	return loc
 }
 
+// SiteKinds: what a site may be: a coworking space, a fablab, a public
+// digital space (espace public numérique) or a tiers-lieu mixing them
+// (SiteKindDefault).
+var SiteKinds = []string{"coworking", "fablab", "epn", "tiers_lieu"}
+
+// SiteKindDefault is the kind of a site opened without one.
+const SiteKindDefault = "tiers_lieu"
+
 // NewSite is what an admin gives to open a site.
 type NewSite struct {
-	Name         string
-	Timezone     string
+	Name     string
+	Timezone string
+	// Kind: "" for SiteKindDefault.
+	Kind         string
 	Address      Address
 	OpeningHours OpeningHours
 	Legal        Legal
@@ -175,6 +187,7 @@ func validateSite(v *errs.Validator, s *Site) {
 	v.Check(s.Name != "", "name", "is required")
 	v.Check(utf8.RuneCountInString(s.Name) <= 200, "name", "must be at most 200 characters")
 	v.Check(validTimezone(s.Timezone), "timezone", "must be an IANA time zone such as Europe/Paris")
+	v.Check(slices.Contains(SiteKinds, s.Kind), "kind", "must be one of %s", strings.Join(SiteKinds, ", "))
 	s.Address.validate(v, "address")
 	_ = v.Merge(s.OpeningHours.Validate("opening_hours")) // Validate returns only validation errors
 	s.Legal.normalize()
@@ -205,8 +218,11 @@ func (svc *Service) CreateSite(ctx context.Context, p *identity.Principal, in Ne
 	}
 	now := svc.now()
 	s := &Site{
-		ID: id.New(), Name: in.Name, Timezone: in.Timezone, Address: in.Address,
+		ID: id.New(), Name: in.Name, Timezone: in.Timezone, Kind: in.Kind, Address: in.Address,
 		OpeningHours: in.OpeningHours, Legal: in.Legal, CreatedAt: now, UpdatedAt: now,
+	}
+	if s.Kind == "" {
+		s.Kind = SiteKindDefault
 	}
 	if in.ContactEmail != "" {
 		s.ContactEmail = &in.ContactEmail
@@ -317,6 +333,7 @@ func (svc *Service) ListSites(ctx context.Context, after string, limit int) ([]S
 type SiteUpdate struct {
 	Name              *string
 	Timezone          *string
+	Kind              *string
 	Address           *Address
 	OpeningHours      OpeningHours
 	ClearOpeningHours bool
@@ -359,6 +376,9 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 		}
 		if up.Timezone != nil {
 			s.Timezone = *up.Timezone
+		}
+		if up.Kind != nil {
+			s.Kind = *up.Kind
 		}
 		if up.Address != nil {
 			s.Address = *up.Address

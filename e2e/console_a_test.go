@@ -232,6 +232,10 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.setInput("Nouveau début", "15:00")
 			p.setInput("Nouvelle fin", "16:00")
 			p.click("Enregistrer le nouvel horaire")
+			// Quoted first, moved once confirmed (the same path as a drag).
+			p.waitText("main .consoled-confirm p", "de 13\u00a0h\u00a000\u00a0– 14\u00a0h\u00a000 à 15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000")
+			p.waitText("main .consoled-confirm button", "Confirmer le déplacement")
+			p.click("Confirmer le déplacement")
 			p.waitText("main .console-bookings li", "15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000 · Bureau 1 · Léon Martin")
 			p.waitText("main .console-grid td", "Léon Martin")
 

@@ -396,7 +396,7 @@ func TestConsoleB(t *testing.T) {
 			p.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`sessionStorage.setItem("relais.console.site", %q)`, c.siteB)))
 			for _, path := range []string{"/console/money", "/console/devices"} {
 				p.open(c.URL + path)
-				p.waitText("main .consoleb-site", "La Fabrique")
+				p.waitText("main .console-sitename", "La Fabrique")
 				p.waitJS(`!document.querySelector("main [role=status]")`, "the page loaded")
 				text := strings.ToLower(p.bodyText())
 				for _, secretWord := range []string{"hangar", "41,00"} {
@@ -405,7 +405,7 @@ func TestConsoleB(t *testing.T) {
 					}
 				}
 			}
-			if n := eval[int](p, `document.querySelectorAll("main select#consoleb-site").length`); n != 0 {
+			if n := eval[int](p, `document.querySelectorAll("main select#console-site").length`); n != 0 {
 				t.Errorf("a manager of one site is offered a choice of sites (%d)", n)
 			}
 		})

@@ -121,3 +121,14 @@ routes.push(
 export function landingFor(me) {
   return isManager(me) ? '/console' : '/';
 }
+
+// --- console-d ---
+// The network's pages (admins; a manager opening one is told it is the
+// admins'): sites and managers, legal entities and the invoice chain's
+// check, accounts, and the network's plans.
+routes.push(
+  { path: '/console/network', lazy: () => import('./pages/console/network.js'), access: 'manager' },
+  { path: '/console/network/sites/:id', lazy: () => import('./pages/console/network-site.js'), access: 'manager' },
+  { path: '/console/network/users', lazy: () => import('./pages/console/network-users.js'), access: 'manager' },
+  { path: '/console/network/plans', lazy: () => import('./pages/console/network-plans.js'), access: 'manager' },
+);

@@ -10,68 +10,9 @@ import './console-words.js';
 
 export { useLoad };
 
-// The same key as the console's Today, Planning and People (lib/console.js):
-// one site chosen for the whole console, remembered on the device.
-const siteKey = 'relais.console.site';
-
-// managedSites: the sites this person runs. An admin runs them all; a
-// manager only those of me.managed_site_ids (the API refuses the others
-// anyway: this keeps the picker to what can be opened).
-async function managedSites(api, me) {
-  const list = await api.get('/v1/sites?limit=200');
-  if (me.role === 'admin') {
-    return list.items;
-  }
-  const mine = new Set(me.managed_site_ids || []);
-  return list.items.filter((s) => mine.has(s.id));
-}
-
-function remembered() {
-  try {
-    return localStorage.getItem(siteKey) || '';
-  } catch {
-    return '';
-  }
-}
-
-function remember(id) {
-  try {
-    localStorage.setItem(siteKey, id);
-  } catch {
-    // Private browsing may refuse storage: the choice lasts this page.
-  }
-}
-
-// useSite loads the managed sites and keeps the one chosen, the same on
-// every page of the console during this visit.
-export function useSite() {
-  const { api, me } = useApp();
-  const s = useLoad(() => managedSites(api, me), [me && me.id]);
-  const [chosen, setChosen] = useState(remembered);
-  const sites = s.data || [];
-  const site = sites.find((x) => x.id === chosen) || sites[0] || null;
-  const choose = (id) => {
-    remember(id);
-    setChosen(id);
-  };
-  return { loading: !s.data && !s.error, error: s.error, sites, site, choose };
-}
-
-// SitePicker shows a select when there is more than one site, and the
-// site's name otherwise.
-export function SitePicker({ state }) {
-  const { t } = useApp();
-  if (state.sites.length <= 1) {
-    return state.site ? html`<p class="consoleb-site">${t('consoleb.site.one', { name: state.site.name })}</p>` : null;
-  }
-  return html`
-    <div class="field consoleb-site">
-      <label for="consoleb-site">${t('consoleb.site.label')}</label>
-      <select id="consoleb-site" value=${state.site ? state.site.id : ''} onChange=${(e) => state.choose(e.target.value)}>
-        ${state.sites.map((x) => html`<option key=${x.id} value=${x.id}>${x.name}</option>`)}
-      </select>
-    </div>`;
-}
+// useSite and SitePicker: the console's one site picker
+// (lib/console-site-picker.js), the same site on every page of the console.
+export { useSitePicker as useSite, SitePicker } from './console-site-picker.js';
 
 // SiteGate renders children(site) once a site is known, else what is
 // going on: loading, a failure, or no site to manage.
@@ -165,16 +106,6 @@ export function useToday(timeZone) {
   return today;
 }
 
-// ConsoleNavB: the console's own navigation (lib/console-nav.js, which
-// holds these pages' entries too), as Today, Planning and People show it.
-import { consoleNav } from './console-nav.js';
-
-export function ConsoleNavB({ current }) {
-  const { t } = useApp();
-  return html`
-    <nav class="console-nav" aria-label=${t('console.nav.label')}>
-      <ul>
-        ${consoleNav.map((n) => html`<li key=${n.path}><a href=${n.path} aria-current=${n.path === current ? 'page' : undefined}>${t(n.label)}</a></li>`)}
-      </ul>
-    </nav>`;
-}
+// ConsoleNavB: the console's own navigation (lib/console-nav.js), as
+// Today, Planning and People show it.
+export { ConsoleNav as ConsoleNavB } from './console-nav.js';

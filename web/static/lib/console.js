@@ -2,56 +2,19 @@
 // site for an admin), the one chosen (remembered on this device), the
 // console's frame (its navigation and site picker), and local times of a
 // site turned into instants.
-import { html, useState, useEffect } from './ui.js';
+import { html } from './ui.js';
 import { useApp } from './context.js';
 import { Page } from './page.js';
 import { errorText } from './forms.js';
-import { consoleNav } from './console-nav.js';
+import { ConsoleNav } from './console-nav.js';
+import { SitePicker } from './console-site-picker.js';
 import { dateFormat } from './format.js';
 import './console-words.js';
 
-const siteKey = 'relais.console.site';
-
-function rememberedSite() {
-  try {
-    return localStorage.getItem(siteKey);
-  } catch {
-    return null;
-  }
-}
-
-function rememberSite(id) {
-  try {
-    localStorage.setItem(siteKey, id);
-  } catch {
-    // Private browsing may refuse storage: the choice lasts this page.
-  }
-}
-
-// managedSites: the sites whose console me may open. The API decides
-// again on every call; this only keeps other sites out of the picker.
-export async function managedSites(api, me) {
-  const list = await api.get('/v1/sites?limit=200');
-  const ids = me.managed_site_ids || [];
-  return list.items.filter((s) => me.role === 'admin' || ids.includes(s.id));
-}
-
-// useConsoleSite: {sites, site, choose} once loaded, or {error}.
-export function useConsoleSite() {
-  const { api, me } = useApp();
-  const [state, setState] = useState({ loading: true });
-  useEffect(() => {
-    managedSites(api, me).then((sites) => {
-      const want = rememberedSite();
-      setState({ sites, site: sites.find((s) => s.id === want) || sites[0] || null });
-    }, (error) => setState({ error }));
-  }, []);
-  const choose = (id) => {
-    rememberSite(id);
-    setState((s) => ({ ...s, site: s.sites.find((x) => x.id === id) || s.site }));
-  };
-  return { ...state, choose };
-}
+// managedSites and useConsoleSite: the console's one site picker
+// (lib/console-site-picker.js), under the names these pages know.
+export { managedSites } from './console-site-picker.js';
+export { useSitePicker as useConsoleSite } from './console-site-picker.js';
 
 // ConsoleFrame is a console page: its heading, the console's navigation,
 // the site picker when there are several sites, then the page's content
@@ -60,23 +23,11 @@ export function ConsoleFrame({ title, current, cs, children }) {
   const { t } = useApp();
   return html`
     <${Page} title=${title} wide>
-      <nav class="console-nav" aria-label=${t('console.nav.label')}>
-        <ul>
-          ${consoleNav.map((e) => html`
-            <li key=${e.path}><a href=${e.path} aria-current=${e.path === current ? 'page' : undefined}>${t(e.label)}</a></li>`)}
-        </ul>
-      </nav>
+      <${ConsoleNav} current=${current} />
       ${cs.loading && html`<p role="status">${t('loading')}</p>`}
       ${cs.error && html`<p class="alert alert--error" role="alert">${errorText(cs.error, t)}</p>`}
-      ${cs.sites && cs.sites.length === 0 && html`<p class="empty">${t('console.site.none')}</p>`}
-      ${cs.sites && cs.sites.length > 1 && html`
-        <div class="field console-site">
-          <label for="console-site">${t('console.site.label')}</label>
-          <select id="console-site" value=${cs.site.id} onChange=${(e) => cs.choose(e.target.value)}>
-            ${cs.sites.map((s) => html`<option key=${s.id} value=${s.id}>${s.name}</option>`)}
-          </select>
-        </div>`}
-      ${cs.sites && cs.sites.length === 1 && html`<p class="console-sitename">${t('console.site.one', { name: cs.site.name })}</p>`}
+      ${!cs.loading && !cs.error && cs.sites.length === 0 && html`<p class="empty">${t('console.site.none')}</p>`}
+      <${SitePicker} state=${cs} />
       ${cs.site && children}
     <//>`;
 }

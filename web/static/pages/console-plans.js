@@ -10,6 +10,8 @@ import { formatPrice } from '../lib/format.js';
 import { useSite, SitePicker, SiteGate, Problem, useLoad, ConsoleNavB } from '../lib/console-b.js';
 
 const kinds = ['membership', 'day_pass', 'pack'];
+// kindsOf: what may be sold on a site, or network-wide (site null).
+const kindsOf = (site) => (site ? kinds : kinds.filter((k) => k !== 'day_pass'));
 const resourceKinds = ['desk', 'room', 'zone', 'machine'];
 const doors = ['opening_hours', '24_7', 'none'];
 
@@ -91,7 +93,7 @@ function NewPlan({ site, from, onDone }) {
     setState({ busy: true, error: null });
     try {
       const p = await api.post('/v1/plans', {
-        site_id: site.id, kind: v.kind, name: v.name.trim(), description: v.description.trim(), price_cents: Number.isFinite(cents) ? cents : -1, includes,
+        site_id: site ? site.id : null, kind: v.kind, name: v.name.trim(), description: v.description.trim(), price_cents: Number.isFinite(cents) ? cents : -1, includes,
       }, { idempotent: true });
       setState({ busy: false, error: null });
       setV(blank);
@@ -117,7 +119,7 @@ function NewPlan({ site, from, onDone }) {
       ${state.error && html`<${Problem} error=${state.error} />`}
       <div class="field"><label for="plan-kind">${t('consoleb.plans.kind')}</label>
         <select id="plan-kind" value=${v.kind} onChange=${set('kind')}>
-          ${kinds.map((k) => html`<option key=${k} value=${k}>${t(`consoleb.pkind.${k}`)}</option>`)}</select></div>
+          ${kindsOf(site).map((k) => html`<option key=${k} value=${k}>${t(`consoleb.pkind.${k}`)}</option>`)}</select></div>
       ${input('name', 'name', t('consoleb.plans.name'), { required: true })}
       ${input('description', 'description', t('consoleb.plans.description'))}
       ${input('price', 'price_cents', t('consoleb.plans.price'), { inputmode: 'decimal' })}
@@ -178,16 +180,18 @@ function PlanRow({ plan, onChange, onCopy }) {
     </li>`;
 }
 
-function Plans({ site }) {
+// Plans: a site's plans, or with site null the network's (admins'):
+// valid on every site; a day pass is always a site's.
+export function Plans({ site }) {
   const { t, api } = useApp();
-  const s = useLoad(() => api.get(`/v1/plans?site_id=${site.id}&include_inactive=true`), [site.id]);
+  const s = useLoad(() => api.get(site ? `/v1/plans?site_id=${site.id}&include_inactive=true` : '/v1/plans?include_inactive=true'), [site && site.id]);
   const [copy, setCopy] = useState({ from: null, n: 0 });
   if (!s.data) {
     return s.error ? html`<${Problem} error=${s.error} />` : html`<p role="status">${t('loading')}</p>`;
   }
-  const mine = s.data.items.filter((p) => p.site_id === site.id);
+  const mine = s.data.items.filter((p) => (site ? p.site_id === site.id : !p.site_id));
   return html`
-    ${kinds.map((k) => {
+    ${kindsOf(site).map((k) => {
       const list = mine.filter((p) => p.kind === k);
       return html`<section class="card consoleb-section" aria-labelledby="plans-${k}" key=${k}>
         <h2 id="plans-${k}">${t(`consoleb.plans.group.${k}`)}</h2>

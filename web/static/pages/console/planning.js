@@ -4,13 +4,14 @@
 // maintenance, close the site. A table with headers on both axes, so a
 // screen reader says the resource and the hour of every cell; a print
 // stylesheet keeps the day's sheet only.
-import { html, useState } from '../../lib/ui.js';
+import { html, useState, useRef } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
 import { ApiError } from '../../lib/api.js';
 import { Field, FormError, useSubmit } from '../../lib/forms.js';
 import { useLoad, Problem, useFocusWhen } from '../../lib/wallet.js';
 import { formatDate, formatTimeRange, dayKey, dateFormat } from '../../lib/format.js';
 import { useConsoleSite, ConsoleFrame, zonedInstant, wallTime } from '../../lib/console.js';
+import { refusalText, failureText, priceText } from '../../lib/bookingtext.js';
 
 async function loadDay(api, site, day) {
   const id = encodeURIComponent(site.id);
@@ -62,9 +63,55 @@ function who(b, t) {
   return b.kind === 'block' ? t('console.planning.block') : (b.user_name || t('console.planning.someone'));
 }
 
-function Grid({ site, day, data }) {
+// useDrag: a booking carried by the pointer (mouse, pen or finger) from
+// one cell of the grid to another; drop(b, hours, resourceID) is told how
+// many hours it moved and onto which resource's row.
+function useDrag(drop) {
+  const drag = useRef(null);
+  const [over, setOver] = useState('');
+  const cellAt = (e) => {
+    const el = document.elementFromPoint(e.clientX, e.clientY);
+    return el && el.closest('td[data-hour]');
+  };
+  const start = (e, b, hour) => {
+    if (e.button !== 0) {
+      return;
+    }
+    e.preventDefault();
+    e.currentTarget.setPointerCapture(e.pointerId);
+    drag.current = { b, hour, x: e.clientX, y: e.clientY, moved: false };
+  };
+  const move = (e) => {
+    const d = drag.current;
+    if (!d) {
+      return;
+    }
+    if (Math.abs(e.clientX - d.x) + Math.abs(e.clientY - d.y) > 4) {
+      d.moved = true;
+    }
+    const cell = d.moved && cellAt(e);
+    setOver(cell ? `${cell.dataset.resource}/${cell.dataset.hour}` : '');
+  };
+  const end = (e) => {
+    const d = drag.current;
+    drag.current = null;
+    setOver('');
+    const cell = d && d.moved && cellAt(e);
+    if (cell) {
+      drop(d.b, Number(cell.dataset.hour) - d.hour, cell.dataset.resource);
+    }
+  };
+  const cancel = () => {
+    drag.current = null;
+    setOver('');
+  };
+  return { over, start, move, end, cancel };
+}
+
+function Grid({ site, day, data, onDrop }) {
   const { t, lang } = useApp();
   const zone = site.timezone;
+  const drag = useDrag(onDrop);
   const hours = hoursOf(data.bookings, zone, day);
   const hourLabel = (h) => (lang === 'en' ? `${String(h).padStart(2, '0')}:00` : `${h}\u00a0h`);
   // Each hour's bounds computed once, and each resource's bookings found
@@ -91,26 +138,85 @@ function Grid({ site, day, data }) {
                 const from = bounds[i];
                 const to = from + 3600000;
                 const here = (byResource.get(r.id) || []).filter((x) => x.from < to && x.to > from).map((x) => x.b);
+                const cell = { 'data-resource': r.id, 'data-hour': h };
+                const over = drag.over === `${r.id}/${h}` ? 'consoled-over' : '';
                 if (here.length === 0) {
-                  return html`<td key=${h}></td>`;
+                  return html`<td key=${h} ...${cell} class=${over}></td>`;
                 }
                 if (r.kind === 'zone') {
                   const used = here.some((b) => b.kind === 'block') ? r.capacity : here.reduce((n, b) => n + b.seats, 0);
                   return html`<td key=${h} class="console-busy">${t('console.planning.used', { used, n: r.capacity })}</td>`;
                 }
-                return html`<td key=${h} class="console-busy ${here.some((b) => b.kind === 'block') ? 'console-block' : ''}">${here.map((b) => who(b, t)).join(', ')}</td>`;
+                return html`<td key=${h} ...${cell} class="console-busy ${here.some((b) => b.kind === 'block') ? 'console-block' : ''} ${over}">${here.map((b, i) => html`${i > 0 ? ', ' : ''}<span
+                  key=${b.id} class="consoled-chip" data-booking=${b.id} onPointerDown=${(e) => drag.start(e, b, h)} onPointerMove=${drag.move}
+                  onPointerUp=${drag.end} onPointerCancel=${drag.cancel}>${who(b, t)}</span>`)}</td>`;
               })}
             </tr>`)}
         </tbody>
       </table>
+    </div>
+    <p class="hint no-print">${t('consoled.drag.hint')}</p>`;
+}
+
+// MoveConfirm: the move of b to [start, end) said, quoted (what it would
+// cost the member, or why it would be refused), and made only once the
+// manager confirms it: the same path for a drag and for the Move form.
+function MoveConfirm({ site, data, b, start, end, done, close }) {
+  const { t, lang, api, announce } = useApp();
+  const zone = site.timezone;
+  const body = { start: `${dayKey(start, zone)}T${wallTime(start, zone)}`, end: `${dayKey(end, zone)}T${wallTime(end, zone)}` };
+  const q = useLoad(() => api.post(`/v1/reservations/${encodeURIComponent(b.id)}/quote`, body), [b.id, body.start, body.end]);
+  const s = useSubmit(async () => {
+    await api.patch(`/v1/reservations/${encodeURIComponent(b.id)}`, body);
+    announce(t('console.planning.moved'));
+    done();
+  });
+  const ref = useFocusWhen(true);
+  const res = data.resources.find((r) => r.id === b.resource_id);
+  const quote = q.data;
+  return html`
+    <div ref=${ref} tabindex="-1" class="consoled-confirm">
+      <p>${t('consoled.drag.what', { from: formatTimeRange(b.start, b.end, lang, zone), to: formatTimeRange(start, end, lang, zone), resource: res ? res.name : '' })}</p>
+      ${q.loading && html`<p role="status">${t('book.quote.loading')}</p>`}
+      ${q.error && html`<p class="alert alert--error">${failureText(q.error, t)}</p>`}
+      ${quote && quote.bookable && html`<p class="quote quote--ok">${priceText(quote.price, t, lang)}</p>`}
+      ${quote && !quote.bookable && html`<p class="alert alert--error">${refusalText(quote.refusal, t)}</p>`}
+      <${FormError} error=${s.error} />
+      <p class="console-actions">
+        ${quote && quote.bookable && html`<button class="button" type="button" disabled=${s.busy} onClick=${s.onSubmit}>${t('consoled.drag.confirm')}</button>`}
+        <button class="button button--secondary" type="button" onClick=${close}>${t('consoled.drag.keep')}</button>
+      </p>
     </div>`;
 }
 
-function Move({ site, b, done }) {
-  const { t, lang, api, announce } = useApp();
+// DragMove: a booking dropped on another cell of the grid. The keyboard's
+// way is the list's Move form, which asks MoveConfirm the same.
+function DragMove({ site, data, move, done, close }) {
+  const { t } = useApp();
+  const { b } = move;
+  const ms = move.hours * 3600000;
+  const start = new Date(new Date(b.start).getTime() + ms);
+  const end = new Date(new Date(b.end).getTime() + ms);
+  const name = (id) => (data.resources.find((r) => r.id === id) || {}).name || '';
+  const ref = useFocusWhen(move.resource !== b.resource_id);
+  return html`
+    <section class="consoleb-inline consoled-move no-print" aria-labelledby="drag-move-title">
+      <h2 id="drag-move-title">${t('consoled.drag.title', { who: who(b, t) })}</h2>
+      ${move.resource !== b.resource_id
+        ? html`<div ref=${ref} tabindex="-1" class="consoled-confirm">
+            <p class="alert alert--error">${t('consoled.drag.resource', { from: name(b.resource_id), to: name(move.resource) })}</p>
+            <p><button class="button button--secondary" type="button" onClick=${close}>${t('consoled.drag.keep')}</button></p>
+          </div>`
+        : html`<${MoveConfirm} site=${site} data=${data} b=${b} start=${start} end=${end} done=${done} close=${close} />`}
+    </section>`;
+}
+
+function Move({ site, data, b, done, close }) {
+  const { t, lang } = useApp();
   const zone = site.timezone;
   const [start, setStart] = useState(wallTime(b.start, zone));
   const [end, setEnd] = useState(wallTime(b.end, zone));
+  const [asked, setAsked] = useState(null); // {start, end, n}
   const s = useSubmit(async () => {
     const st = clock(start);
     const en = clock(end);
@@ -121,9 +227,7 @@ function Move({ site, b, done }) {
       throw badTime('end', t);
     }
     const day = dayKey(b.start, zone);
-    await api.patch(`/v1/reservations/${encodeURIComponent(b.id)}`, { start: `${day}T${st}`, end: `${day}T${en}` });
-    announce(t('console.planning.moved'));
-    done();
+    setAsked({ start: zonedInstant(day, st, zone), end: zonedInstant(day, en, zone), n: (asked ? asked.n : 0) + 1 });
   });
   // The form replaces nothing: the focus goes into it from its button.
   const ref = useFocusWhen(true);
@@ -133,7 +237,8 @@ function Move({ site, b, done }) {
       <${Field} name="move-start-${b.id}" label=${t('console.planning.newstart')} hint=${t('console.planning.time.hint')} value=${start} onInput=${setStart} required error=${s.fields.start} />
       <${Field} name="move-end-${b.id}" label=${t('console.planning.newend')} value=${end} onInput=${setEnd} required error=${s.fields.end} />
       <button class="button" type="submit">${t('console.planning.move.submit')}</button>
-    </form>`;
+    </form>
+    ${asked && html`<${MoveConfirm} key=${asked.n} site=${site} data=${data} b=${b} start=${asked.start} end=${asked.end} done=${done} close=${close} />`}`;
 }
 
 function Cancel({ site, b, done }) {
@@ -181,7 +286,7 @@ function Bookings({ site, data, reload }) {
                   aria-label=${t('console.planning.cancel.named', { who: who(b, t), when: formatTimeRange(b.start, b.end, lang, site.timezone) })}
                   onClick=${() => setOpen(open && open.id === b.id && open.what === 'cancel' ? null : { id: b.id, what: 'cancel' })}>${t('console.planning.cancel')}</button>
               </p>
-              ${open && open.id === b.id && open.what === 'move' && html`<${Move} site=${site} b=${b} done=${done} />`}
+              ${open && open.id === b.id && open.what === 'move' && html`<${Move} site=${site} data=${data} b=${b} done=${done} close=${() => setOpen(null)} />`}
               ${open && open.id === b.id && open.what === 'cancel' && html`<${Cancel} site=${site} b=${b} done=${done} />`}
             </li>`)}
         </ul>`}
@@ -378,6 +483,7 @@ function DayOf({ site }) {
   const [day, setDay] = useState(() => dayKey(new Date(), site.timezone));
   const [week, setWeek] = useState(false);
   const s = useLoad(() => loadDay(api, site, day), [site.id, day]);
+  const [dragged, setDragged] = useState(null); // {b, hours, resource, n}
   const zone = site.timezone;
   const title = formatDate(zonedInstant(day, '12:00', zone), lang, zone);
   return html`
@@ -395,7 +501,11 @@ function DayOf({ site }) {
     ${!s.data && !s.error && html`<p role="status">${t('loading')}</p>`}
     <${Problem} error=${s.error} />
     ${s.data && html`
-      <${Grid} site=${site} day=${day} data=${s.data} />
+      <${Grid} site=${site} day=${day} data=${s.data} onDrop=${(b, hours, resource) => (hours !== 0 || resource !== b.resource_id) && setDragged({ b, hours, resource, n: (dragged ? dragged.n : 0) + 1 })} />
+      ${dragged && html`<${DragMove} key=${dragged.n} site=${site} data=${s.data} move=${dragged} close=${() => setDragged(null)} done=${() => {
+        setDragged(null);
+        s.reload();
+      }} />`}
       <${Bookings} site=${site} data=${s.data} reload=${s.reload} />
       <div class="console-columns">
         <${Book} key=${`book-${day}`} site=${site} day=${day} data=${s.data} reload=${s.reload} />
