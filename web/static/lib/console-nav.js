@@ -8,4 +8,7 @@ export const consoleNav = [
   { path: '/console/planning', label: 'console.nav.planning' },
   { path: '/console/people', label: 'console.nav.people' },
   ...consoleNavB,
+  // --- services-app ---
+  { path: '/console/ateliers', label: 'servicesapp.nav.ateliers' },
+  { path: '/console/appointments', label: 'servicesapp.nav.appointments' },
 ];
