@@ -156,7 +156,9 @@ func TestServicesAnimateurSeries(t *testing.T) {
 	p.do(chromedp.Click(chromedp.CSS("main .services-mark--present")))
 	p.waitJS(`document.querySelector("main .services-mark--present").getAttribute("aria-pressed") === "true"`, "present pressed")
 	p.waitText("main p", "1\u00a0présent sur 1\u00a0inscrit")
-	var after struct{ Items []struct{ Attendance *string } }
+	var after struct {
+		Items []struct{ Attendance *string }
+	}
 	w.srv.call(t, "GET", "/v1/ateliers/"+cafe.ID+"/registrations", w.admin, nil, http.StatusOK, &after)
 	if len(after.Items) != 1 || after.Items[0].Attendance == nil || *after.Items[0].Attendance != "present" {
 		t.Fatalf("registrations after the sheet %+v", after)
