@@ -65,6 +65,9 @@ func newServicesWorld(t *testing.T) *servicesWorld {
 		"purposes": []map[string]any{{"name": "Prime d’activité", "documents": []string{"Pièce d’identité", "Dernier avis d’imposition"}}}},
 		http.StatusCreated, &caf)
 	w.caf = caf.ID
+	// Claire receives for the CAF (an agent is a row of the partner).
+	srv.register(t, "Claire Agent", "claire@caf.example.fr", "une phrase pour Claire")
+	srv.call(t, "POST", "/v1/partners/"+w.caf+"/agents", w.admin, map[string]any{"email": "claire@caf.example.fr"}, http.StatusCreated, nil)
 	until := time.Now().In(loc).AddDate(0, 0, 30).Format("2006-01-02")
 	srv.call(t, "POST", "/v1/partners/"+w.caf+"/windows", w.admin, map[string]any{"site_id": w.site, "resource_id": booth.ID,
 		"from": w.today, "until": until, "start": "10:00", "end": "12:00", "slot_minutes": 30}, http.StatusCreated, nil)
@@ -92,7 +95,7 @@ func TestServicesAnimateurSeries(t *testing.T) {
 	w := newServicesWorld(t)
 	p := newPage(t, b, viewport{"desktop", 1280, 800})
 	p.servicesSignIn(w.srv.URL, w.managerEmail, w.managerSecret)
-	p.click("Ateliers")
+	p.tap("Ateliers")
 	p.waitHeading("Ateliers")
 	p.waitJS(`[...document.querySelectorAll("#field-atelier-category option")].length > 0`, "the categories")
 	p.fill("Titre", "Initiation à la tablette")
@@ -101,7 +104,7 @@ func TestServicesAnimateurSeries(t *testing.T) {
 	p.setInput("Nombre de séances", "3")
 	p.waitText("main p", "Les 3\u00a0séances, à l’heure du lieu\u00a0:")
 	p.scan(axe, "/console/ateliers")
-	p.click("Créer l’atelier")
+	p.tap("Créer l’atelier")
 	p.waitHeading("Initiation à la tablette")
 	p.waitJS(`document.querySelectorAll("main .services-session-card").length === 3`, "three sessions")
 	// The three sessions are a week apart, at 14:00 in the site's zone.
@@ -113,19 +116,19 @@ func TestServicesAnimateurSeries(t *testing.T) {
 	p.waitText("main .services-session-card h3", "14\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000")
 
 	// A new guest, registered in place for every session.
-	p.click("Nouvelle personne (sans compte)")
+	p.tap("Nouvelle personne (sans compte)")
 	p.fill("Nom", "Suzanne Petit")
 	p.fill("Commune", "Saint-Fiel")
 	p.fill("Code postal", "23000")
 	p.choose("Tranche d’âge", "70\u00a0ans et plus")
 	p.scan(axe, "/console/ateliers/{id}")
-	p.click("Enregistrer et inscrire")
+	p.tap("Enregistrer et inscrire")
 	p.waitText("main .alert--success", "Suzanne Petit est inscrit·e.")
 	p.waitJS(`[...document.querySelectorAll("main .services-session-card li")].filter((l) => l.textContent.includes("Suzanne Petit")).length === 3`,
 		"the guest in the three sessions")
 
 	// Before the session, the sheet says why it cannot be taken.
-	p.click("Feuille de présence")
+	p.tap("Feuille de présence")
 	p.waitText("main .alert--info", "La séance n’a pas commencé\u00a0: les présences se notent à partir de 14\u00a0h\u00a000.")
 	if !eval[bool](p, `[...document.querySelectorAll("main .services-mark")].every((b) => b.disabled)`) {
 		t.Fatal("the sheet offers toggles before the session")
@@ -188,11 +191,11 @@ func TestServicesResidentBooksCAF(t *testing.T) {
 	w.srv.register(t, "Rémi Durand", "remi@example.org", "une phrase pour Rémi")
 	p := newPage(t, b, viewport{"desktop", 1280, 800})
 	p.servicesSignIn(w.srv.URL, "remi@example.org", "une phrase pour Rémi")
-	p.click("Ateliers et rendez-vous")
+	p.tap("Ateliers et rendez-vous")
 	p.waitHeading("Mes ateliers et rendez-vous")
 	p.waitText("main .empty", "Aucun rendez-vous.")
 	p.scan(axe, "/services")
-	p.click("Prendre rendez-vous")
+	p.tap("Prendre rendez-vous")
 	p.waitHeading("Prendre rendez-vous")
 	p.check("CAF de la Creuse")
 	p.check("Prime d’activité À apporter\u00a0: Pièce d’identité, Dernier avis d’imposition")
@@ -201,7 +204,7 @@ func TestServicesResidentBooksCAF(t *testing.T) {
 	p.waitText("main .services-summary", "CAF de la Creuse, Prime d’activité\u00a0: ")
 	p.waitText("main .services-summary", "10\u00a0h\u00a030\u00a0– 11\u00a0h\u00a000, à La Fabrique.")
 	p.scan(axe, "/appointments/new")
-	p.click("Confirmer le rendez-vous")
+	p.tap("Confirmer le rendez-vous")
 	p.waitHeading("Mes ateliers et rendez-vous")
 	p.waitText("main .services-list h3", "CAF de la Creuse: Prime d’activité")
 	p.waitText("main .services-list", "Dernier avis d’imposition")
@@ -210,16 +213,25 @@ func TestServicesResidentBooksCAF(t *testing.T) {
 	// At the desk, the CAF's day lists it, and its slip says it in words.
 	d := newPage(t, b, viewport{"desktop", 1280, 800})
 	d.servicesSignIn(w.srv.URL, w.managerEmail, w.managerSecret)
-	d.click("Rendez-vous")
+	d.tap("Rendez-vous")
 	d.waitHeading("Rendez-vous des services publics")
 	d.waitText("main .services-list h3", "10\u00a0h\u00a030\u00a0– 11\u00a0h\u00a000 · Rémi Durand")
 	d.scan(axe, "/console/appointments")
-	d.click("Fiche à imprimer")
+	d.tap("Fiche à imprimer")
 	d.waitHeading("Fiche de rendez-vous")
 	d.waitText("main .services-slip", "Rendez-vous avec CAF de la Creuse")
 	d.waitText("main .services-slip__when", "à 10\u00a0h\u00a030")
 	d.waitText("main .services-slip", "Pièce d’identité")
 	d.scan(axe, "the slip")
+
+	// The CAF's agent finds it in their day, with what to bring.
+	a := newPage(t, b, viewport{"desktop", 1280, 800})
+	a.servicesSignIn(w.srv.URL, "claire@caf.example.fr", "une phrase pour Claire")
+	a.open(w.srv.URL + "/partner")
+	a.waitHeading("Mes rendez-vous du jour")
+	a.waitText("main .services-list h3", "10\u00a0h\u00a030\u00a0– 11\u00a0h\u00a000 · Rémi Durand")
+	a.waitText("main .services-list", "À apporter\u00a0: Pièce d’identité, Dernier avis d’imposition")
+	a.scan(axe, "/partner")
 }
 
 // TestServicesPublicAgenda: signed out, at 360 and 1280 px, the agenda a
@@ -234,6 +246,17 @@ func TestServicesPublicAgenda(t *testing.T) {
 	w.srv.call(t, "POST", "/v1/sites/"+w.site+"/ateliers", w.admin, map[string]any{"title": "Démarches en ligne", "category_id": initiationCategory,
 		"seats": 2, "resource_ids": []string{w.room}, "sessions": []map[string]string{{"start": day + "T14:00", "end": day + "T16:00"}}}, http.StatusCreated, nil)
 	agenda := w.srv.URL + "/ateliers/" + w.site
+	// A series' dates are the site's wall-clock dates: across the end of
+	// summer time (25 October 2026 in Europe) every session stays at 14:00.
+	{
+		p := newPage(t, b, viewport{"desktop", 1280, 800})
+		p.open(agenda)
+		got := eval[string](p, `import("/static/lib/services.js").then((m) => JSON.stringify(m.seriesSessions("2026-10-20", "14:00", "16:00", 3, 1)))`)
+		want := `[{"start":"2026-10-20T14:00","end":"2026-10-20T16:00"},{"start":"2026-10-27T14:00","end":"2026-10-27T16:00"},{"start":"2026-11-03T14:00","end":"2026-11-03T16:00"}]`
+		if got != want {
+			t.Errorf("seriesSessions across the change of time:\n got %s\nwant %s", got, want)
+		}
+	}
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			p := newPage(t, b, vp)
@@ -254,7 +277,7 @@ func TestServicesPublicAgenda(t *testing.T) {
 	p := newPage(t, b, viewport{"desktop", 1280, 800})
 	p.servicesSignIn(w.srv.URL, "remi@example.org", "une phrase pour Rémi")
 	p.open(agenda)
-	p.click("S’inscrire")
+	p.tap("S’inscrire")
 	p.waitText("main .badge", "Inscrit·e")
 	p.waitText("main .services-session", "1\u00a0place restante")
 	p.scan(axe, "the agenda signed in")

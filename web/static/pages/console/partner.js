@@ -9,7 +9,7 @@ import { html, useState, useEffect } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
 import { Page } from '../../lib/page.js';
 import { errorText } from '../../lib/forms.js';
-import { formatTimeRange } from '../../lib/format.js';
+import { formatTimeRange, dayKey } from '../../lib/format.js';
 import { sitesById, isoDay } from '../../lib/services.js';
 import { Outcome } from './appointments.js';
 import '../../lib/console-words.js';
@@ -50,7 +50,15 @@ export default function PartnerDay() {
   const [state, setState] = useState({ loading: true });
   const [date, setDate] = useState(isoDay(new Date()));
   useEffect(() => {
-    Promise.all([api.get('/v1/me/partners'), sitesById(api)]).then(([p, sites]) => setState({ partners: p.items, sites }), (error) => setState({ error }));
+    Promise.all([api.get('/v1/me/partners'), sitesById(api)]).then(([p, sites]) => {
+      // Today where the partner receives (its site's zone, else the
+      // network's first site's), not on the agent's own computer.
+      const home = p.items.map((x) => sites[x.site_id]).find(Boolean) || Object.values(sites)[0];
+      if (home) {
+        setDate(dayKey(new Date(), home.timezone));
+      }
+      setState({ partners: p.items, sites });
+    }, (error) => setState({ error }));
   }, []);
   return html`
     <${Page} title=${t('servicesapp.partner.title')} wide>
