@@ -87,8 +87,9 @@ func (p *page) servicesSignIn(base, email, secret string) {
 // TestServicesAnimateurSeries: the animateur creates a weekly series of 3
 // sessions from the console, registers a new guest created in place for
 // all of them, and finds the attendance sheet refused in words before the
-// session starts; on a session that has started, the sheet (at 1280 and
-// 360 px) marks the guest present. axe-core on each page.
+// session starts; on a session that has started, the sheet marks the
+// guest present (at 1280 px), and the atelier's volunteer animateur, who
+// manages no site, changes it on a phone (360 px). axe-core on each page.
 func TestServicesAnimateurSeries(t *testing.T) {
 	axe := axeSource(t)
 	b := browser(t)
@@ -141,12 +142,13 @@ func TestServicesAnimateurSeries(t *testing.T) {
 	if len(people.Items) != 1 {
 		t.Fatalf("people %+v", people)
 	}
+	volunteer := w.srv.register(t, "Paul Bénévole", "paul@example.org", "une phrase pour Paul")
 	start := time.Now().Add(3 * time.Second).Truncate(time.Second)
 	var cafe struct {
 		ID       string
 		Sessions []struct{ ID string }
 	}
-	w.srv.call(t, "POST", "/v1/sites/"+w.site+"/ateliers", w.admin, map[string]any{"title": "Café numérique", "category_id": initiationCategory, "seats": 6,
+	w.srv.call(t, "POST", "/v1/sites/"+w.site+"/ateliers", w.admin, map[string]any{"title": "Café numérique", "category_id": initiationCategory, "seats": 6, "animateur_ids": []string{volunteer},
 		"sessions": []map[string]string{{"start": start.Format(time.RFC3339), "end": start.Add(2 * time.Hour).Format(time.RFC3339)}}}, http.StatusCreated, &cafe)
 	var regs struct{ Items []struct{ ID string } }
 	w.srv.call(t, "POST", "/v1/ateliers/"+cafe.ID+"/registrations", w.admin, map[string]any{"guest_id": people.Items[0].ID}, http.StatusCreated, &regs)
@@ -167,9 +169,11 @@ func TestServicesAnimateurSeries(t *testing.T) {
 		t.Fatalf("registrations after the sheet %+v", after)
 	}
 
-	// On a phone (360 px), the same sheet: big toggles, nothing wider than the screen.
+	// On a phone (360 px), the same sheet for the atelier's animateur, a
+	// volunteer who manages no site: big toggles, nothing wider than the
+	// screen.
 	m := newPage(t, b, viewport{"phone", 360, 740})
-	m.servicesSignIn(w.srv.URL, w.managerEmail, w.managerSecret)
+	m.servicesSignIn(w.srv.URL, "paul@example.org", "une phrase pour Paul")
 	m.open(sheet)
 	m.waitJS(`document.querySelector("main .services-mark--present") && document.querySelector("main .services-mark--present").getAttribute("aria-pressed") === "true"`, "the mark kept")
 	m.scan(axe, "the attendance sheet at 360 px")
@@ -178,6 +182,9 @@ func TestServicesAnimateurSeries(t *testing.T) {
 	}
 	m.do(chromedp.Click(chromedp.CSS("main .services-mark--excused")))
 	m.waitJS(`document.querySelector("main .services-mark--excused").getAttribute("aria-pressed") === "true"`, "excused pressed")
+	if eval[bool](m, `!!document.querySelector("main .console-nav")`) {
+		t.Error("the console's navigation shows to a volunteer")
+	}
 }
 
 // TestServicesResidentBooksCAF: a resident chooses the CAF, a purpose

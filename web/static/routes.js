@@ -123,7 +123,8 @@ routes.push(
   { path: '/partner', lazy: () => import('./pages/console/partner.js'), access: 'member' },
   { path: '/console/ateliers', lazy: () => import('./pages/console/ateliers.js'), access: 'manager' },
   { path: '/console/ateliers/:id', lazy: () => import('./pages/console/atelier.js'), access: 'manager' },
-  { path: '/console/ateliers/:id/sessions/:sessionId', lazy: () => import('./pages/console/attendance.js'), access: 'manager' },
+  // The attendance sheet opens to the atelier's animateurs too (the API decides).
+  { path: '/console/ateliers/:id/sessions/:sessionId', lazy: () => import('./pages/console/attendance.js'), access: 'member' },
   { path: '/console/appointments', lazy: () => import('./pages/console/appointments.js'), access: 'manager' },
   { path: '/console/appointments/:id/slip', lazy: () => import('./pages/console/slip.js'), access: 'manager' },
 );

@@ -82,7 +82,9 @@ export default function Services() {
         api.get('/v1/me/atelier-registrations'), api.get('/v1/me/appointments'), api.get('/v1/partners'), sitesById(api),
       ]);
       const ids = [...new Set(regs.items.map((r) => r.atelier_id))];
-      const ateliers = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await api.get(`/v1/ateliers/${encodeURIComponent(id)}`)])));
+      // An atelier by invitation is not public: its registration is left
+      // out rather than the whole page failing.
+      const ateliers = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await api.get(`/v1/ateliers/${encodeURIComponent(id)}`).catch(() => null)])));
       setState({
         data: {
           regs: regs.items, ateliers, sites, appts: appts.items, partners: Object.fromEntries(partners.items.map((p) => [p.id, p.name])),

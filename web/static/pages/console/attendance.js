@@ -3,13 +3,47 @@
 // toggles (present, absent, excused), each pressed at once. Before the
 // session starts the sheet says so in words and offers no toggle (the API
 // refuses too).
-import { html, useState } from '../../lib/ui.js';
+import { html, useState, useEffect } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
+import { Page } from '../../lib/page.js';
 import { errorText } from '../../lib/forms.js';
 import { ConsoleFrame } from '../../lib/console.js';
 import { formatTime } from '../../lib/format.js';
-import { sessionWhen } from '../../lib/services.js';
-import { useAtelier } from './atelier.js';
+import { sessionWhen, sitesById } from '../../lib/services.js';
+import { isManager } from '../../routes.js';
+import '../../lib/console-words.js';
+
+// useSheet loads the atelier, its site (any signed-in person reads the
+// sites) and the registrations: the API lets the site's managers and the
+// atelier's animateurs, who need not manage the site, read them.
+function useSheet(id) {
+  const { api } = useApp();
+  const [state, setState] = useState({ loading: true });
+  useEffect(() => {
+    (async () => {
+      const a = await api.get(`/v1/ateliers/${encodeURIComponent(id)}`);
+      const [sites, regs] = await Promise.all([sitesById(api), api.get(`/v1/ateliers/${encodeURIComponent(id)}/registrations`)]);
+      setState({ a, site: sites[a.site_id] || null, regs: regs.items });
+    })().catch((error) => setState({ error }));
+  }, [id]);
+  return state;
+}
+
+// Frame: the console's for a manager; a plain page for an animateur who
+// does not manage the site.
+function Frame({ title, st, children }) {
+  const { t, me } = useApp();
+  if (isManager(me)) {
+    const cs = { loading: st.loading, error: st.error, sites: st.site ? [st.site] : st.a ? [] : undefined, site: st.site };
+    return html`<${ConsoleFrame} title=${title} current="/console/ateliers" cs=${cs}>${children}<//>`;
+  }
+  return html`
+    <${Page} title=${title} wide>
+      ${st.loading && html`<p role="status">${t('loading')}</p>`}
+      ${st.error && html`<p class="alert alert--error" role="alert">${errorText(st.error, t)}</p>`}
+      ${st.site && children}
+    <//>`;
+}
 
 const marks = ['present', 'absent', 'excused'];
 
@@ -27,14 +61,13 @@ function Line({ r, started, onMark }) {
 }
 
 export default function Attendance({ params }) {
-  const { t, lang, api, announce } = useApp();
-  const st = useAtelier(params.id);
+  const { t, lang, api, announce, me } = useApp();
+  const st = useSheet(params.id);
   const [error, setError] = useState(null);
   const [marked, setMarked] = useState({});
   const s = st.a && st.a.sessions.find((x) => x.id === params.sessionId);
   const tz = st.site && st.site.timezone;
   const title = st.a ? t('servicesapp.sheet.title', { title: st.a.title }) : t('servicesapp.sheet.title', { title: '' });
-  const cs = { loading: st.loading, error: st.error, sites: st.site ? [st.site] : st.a ? [] : undefined, site: st.site };
   const mark = async (r, m) => {
     setError(null);
     try {
@@ -50,10 +83,10 @@ export default function Attendance({ params }) {
   const confirmed = regs.filter((r) => r.status === 'confirmed');
   const waiting = regs.filter((r) => r.status === 'waitlisted');
   return html`
-    <${ConsoleFrame} title=${title} current="/console/ateliers" cs=${cs}>
+    <${Frame} title=${title} st=${st}>
       ${st.a && st.site && !s && html`<p class="alert alert--error" role="alert">${t('servicesapp.sheet.nosession')}</p>`}
       ${s && html`
-        <p><a href="/console/ateliers/${encodeURIComponent(st.a.id)}">${t('servicesapp.sheet.back')}</a></p>
+        ${isManager(me) && html`<p><a href="/console/ateliers/${encodeURIComponent(st.a.id)}">${t('servicesapp.sheet.back')}</a></p>`}
         <p class="services-sheet__when">${sessionWhen(s, lang, tz)}</p>
         ${!started && html`<p class="alert alert--info" role="status">${t('servicesapp.sheet.notyet', { time: formatTime(s.start, lang, tz) })}</p>`}
         ${error && html`<p class="alert alert--error" role="alert">${errorText(error, t)}</p>`}
