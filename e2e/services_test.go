@@ -213,7 +213,7 @@ func TestServicesResidentBooksCAF(t *testing.T) {
 	p.scan(axe, "/appointments/new")
 	p.tap("Confirmer le rendez-vous")
 	p.waitHeading("Mes ateliers et rendez-vous")
-	p.waitText("main .services-list h3", "CAF de la Creuse: Prime d’activité")
+	p.waitText("main .services-list h3", "CAF de la Creuse\u00a0: Prime d’activité")
 	p.waitText("main .services-list", "Dernier avis d’imposition")
 	p.waitText("main .services-list", "La Fabrique, 1 place de la Mairie, 23000 Guéret")
 

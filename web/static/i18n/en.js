@@ -570,6 +570,7 @@ export default {
   'servicesapp.agenda.signin': 'Sign in to register',
   'servicesapp.appt.bring': 'Documents to bring:',
   'servicesapp.appt.video': 'Join the video call',
+  'servicesapp.appt.title': ({ partner, purpose }) => `${partner}: ${purpose}`,
   'servicesapp.appt.cancel': 'Cancel the appointment',
   'servicesapp.appt.cancel.label': ({ when }) => `Cancel the appointment of ${when}`,
   'servicesapp.appt.cancelled': 'Appointment cancelled',

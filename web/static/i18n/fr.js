@@ -572,6 +572,7 @@ export default {
   'servicesapp.agenda.signin': 'Connectez-vous pour vous inscrire',
   'servicesapp.appt.bring': 'Documents à apporter\u00a0:',
   'servicesapp.appt.video': 'Rejoindre la visio',
+  'servicesapp.appt.title': ({ partner, purpose }) => `${partner}\u00a0: ${purpose}`,
   'servicesapp.appt.cancel': 'Annuler le rendez-vous',
   'servicesapp.appt.cancel.label': ({ when }) => `Annuler le rendez-vous du ${when}`,
   'servicesapp.appt.cancelled': 'Rendez-vous annulé',

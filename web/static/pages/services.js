@@ -54,7 +54,7 @@ function Appointments({ data, act, busy }) {
           const coming = a.status === 'confirmed' && new Date(a.start) > new Date();
           return html`
             <li key=${a.id} class="card">
-              <h3>${partners[a.partner_id] || t('servicesapp.partner')}: ${a.purpose}</h3>
+              <h3>${t('servicesapp.appt.title', { partner: partners[a.partner_id] || t('servicesapp.partner'), purpose: a.purpose })}</h3>
               <p>${when}</p>
               <p>${site.name}${site.address ? `, ${addressText(site.address)}` : ''}</p>
               ${a.status === 'cancelled' && html`<p><span class="badge">${t('servicesapp.appt.cancelled')}</span></p>`}
