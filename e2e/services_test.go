@@ -234,7 +234,8 @@ func TestServicesResidentBooksCAF(t *testing.T) {
 	// The CAF's agent finds it in their day, with what to bring.
 	a := newPage(t, b, viewport{"desktop", 1280, 800})
 	a.servicesSignIn(w.srv.URL, "claire@caf.example.fr", "une phrase pour Claire")
-	a.open(w.srv.URL + "/partner")
+	a.tap("Ateliers et rendez-vous")
+	a.tap("Vous recevez pour CAF de la Creuse\u00a0: vos rendez-vous du jour")
 	a.waitHeading("Mes rendez-vous du jour")
 	a.waitText("main .services-list h3", "10\u00a0h\u00a030\u00a0– 11\u00a0h\u00a000 · Rémi Durand")
 	a.waitText("main .services-list", "À apporter\u00a0: Pièce d’identité, Dernier avis d’imposition")

@@ -582,6 +582,7 @@ export default {
   'servicesapp.mine.appointments': 'My appointments with public services',
   'servicesapp.mine.appointments.none': 'No appointment.',
   'servicesapp.mine.book': 'Book an appointment',
+  'servicesapp.mine.agent': ({ names }) => `You receive for ${names}: your day’s appointments`,
   'servicesapp.mine.agendas': 'The ateliers’ agendas',
   'servicesapp.book.title': 'Book an appointment',
   'servicesapp.book.intro': 'Meet an adviser of the CAF, France Travail or another public service, at the place or by video from it.',

@@ -584,6 +584,7 @@ export default {
   'servicesapp.mine.appointments': 'Mes rendez-vous avec les services publics',
   'servicesapp.mine.appointments.none': 'Aucun rendez-vous.',
   'servicesapp.mine.book': 'Prendre rendez-vous',
+  'servicesapp.mine.agent': ({ names }) => `Vous recevez pour ${names}\u00a0: vos rendez-vous du jour`,
   'servicesapp.mine.agendas': 'Les agendas des ateliers',
   'servicesapp.book.title': 'Prendre rendez-vous',
   'servicesapp.book.intro': 'Rencontrez un conseiller de la CAF, de France Travail ou d’un autre service public, au lieu ou en visio depuis le lieu.',

@@ -2,7 +2,8 @@
 // registered for (or waiting for, with their place), and their
 // appointments with public services: partner, purpose, time in the site's
 // zone, place, video link and the documents to bring; both cancelled from
-// here. Links to each site's agenda and to booking an appointment.
+// here. Links to each site's agenda and to booking an appointment; a
+// partner's agent finds the link to their day (/partner) here too.
 import { html, useState, useEffect } from '../lib/ui.js';
 import { useApp } from '../lib/context.js';
 import { Page } from '../lib/page.js';
@@ -78,8 +79,8 @@ export default function Services() {
   const [act, setAct] = useState({ busy: false, error: null });
   const load = async () => {
     try {
-      const [regs, appts, partners, sites] = await Promise.all([
-        api.get('/v1/me/atelier-registrations'), api.get('/v1/me/appointments'), api.get('/v1/partners'), sitesById(api),
+      const [regs, appts, partners, sites, agencies] = await Promise.all([
+        api.get('/v1/me/atelier-registrations'), api.get('/v1/me/appointments'), api.get('/v1/partners'), sitesById(api), api.get('/v1/me/partners'),
       ]);
       const ids = [...new Set(regs.items.map((r) => r.atelier_id))];
       // An atelier by invitation is not public: its registration is left
@@ -87,7 +88,7 @@ export default function Services() {
       const ateliers = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await api.get(`/v1/ateliers/${encodeURIComponent(id)}`).catch(() => null)])));
       setState({
         data: {
-          regs: regs.items, ateliers, sites, appts: appts.items, partners: Object.fromEntries(partners.items.map((p) => [p.id, p.name])),
+          regs: regs.items, ateliers, sites, appts: appts.items, partners: Object.fromEntries(partners.items.map((p) => [p.id, p.name])), agencies: agencies.items,
         },
       });
     } catch (error) {
@@ -114,6 +115,8 @@ export default function Services() {
       ${state.loading && html`<p role="status">${t('loading')}</p>`}
       ${state.error && html`<p class="alert alert--error" role="alert">${errorText(state.error, t)}</p>`}
       ${act.error && html`<p class="alert alert--error" role="alert">${errorText(act.error, t)}</p>`}
+      ${d && d.agencies.length > 0 && html`
+        <p class="alert alert--info"><a href="/partner">${t('servicesapp.mine.agent', { names: d.agencies.map((p) => p.name).join(', ') })}</a></p>`}
       ${d && html`
         <${Registrations} data=${d} act=${run} busy=${act.busy} />
         <${Appointments} data=${d} act=${run} busy=${act.busy} />
