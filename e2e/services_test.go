@@ -190,7 +190,8 @@ func TestServicesAnimateurSeries(t *testing.T) {
 // TestServicesResidentBooksCAF: a resident chooses the CAF, a purpose
 // (its documents said), the site and a free slot, confirms, and finds the
 // appointment in their list with what to bring; the CAF's day at the desk
-// shows it, with its printable slip.
+// shows it, with its printable slip; the desk books the next slot for a
+// guest registered in place; the CAF's agent reads the day.
 func TestServicesResidentBooksCAF(t *testing.T) {
 	axe := axeSource(t)
 	b := browser(t)
@@ -230,6 +231,19 @@ func TestServicesResidentBooksCAF(t *testing.T) {
 	d.waitText("main .services-slip__when", "à 10\u00a0h\u00a030")
 	d.waitText("main .services-slip", "Pièce d’identité")
 	d.scan(axe, "the slip")
+
+	// The desk books the first free slot for a resident without email,
+	// registered in place, and lands on their slip.
+	d.tap("Tous les rendez-vous")
+	d.waitJS(`!!document.querySelector("#desk-slot")`, "the free slots")
+	d.tap("Nouvelle personne (sans compte)")
+	d.fill("Nom", "Jeanne Roux")
+	d.fill("Commune", "Guéret")
+	d.scan(axe, "/console/appointments, a guest in place")
+	d.tap("Enregistrer et choisir")
+	d.waitHeading("Fiche de rendez-vous")
+	d.waitText("main .services-slip", "Pour Jeanne Roux")
+	d.waitText("main .services-slip__when", "à 10\u00a0h\u00a000")
 
 	// The CAF's agent finds it in their day, with what to bring.
 	a := newPage(t, b, viewport{"desktop", 1280, 800})
