@@ -77,6 +77,8 @@ type registrationJSON struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	PromotedAt   *time.Time `json:"promoted_at"`
 	CancelledAt  *time.Time `json:"cancelled_at"`
+	// --- services-app ---
+	WaitlistPosition *int `json:"waitlist_position,omitempty"`
 }
 
 func toRegistrationJSON(r *ateliers.Registration) registrationJSON {
@@ -85,6 +87,9 @@ func toRegistrationJSON(r *ateliers.Registration) registrationJSON {
 		CancelledAt: utcPtr(r.CancelledAt)}
 	if r.Name != "" {
 		out.Name = &r.Name
+	}
+	if r.Position > 0 {
+		out.WaitlistPosition = &r.Position
 	}
 	return out
 }
@@ -186,7 +191,12 @@ func (s *Server) handleListAteliers(w http.ResponseWriter, r *http.Request) {
 	for _, a := range as {
 		items = append(items, toAtelierJSON(a))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	site, err := s.Ateliers.AgendaSite(r.Context(), r.PathValue("site_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "site": toAgendaSiteJSON(site)})
 }
 
 // handleAteliersFeed is the public agenda as iCalendar.

@@ -250,6 +250,8 @@ func (s *Server) routes() {
 	s.handle("POST /v1/campaigns/{campaign_id}/imports/preview", s.requireAuth(s.handlePreviewImport))
 	s.handle("POST /v1/sites/{site_id}/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateSiteFeedToken)))
 	s.handle("POST /v1/resources/{resource_id}/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateResourceFeedToken)))
+	// --- services-app ---
+	s.handle("GET /v1/me/partners", s.requireAuth(s.handleMyAgencies))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.

@@ -103,3 +103,14 @@ func (s *Service) roleOn(ctx context.Context, p *identity.Principal, a *Appointm
 	r.agent = agent
 	return r, err
 }
+
+// --- services-app ---
+
+// mayListAgencies: a signed-in person asks which partners they act for;
+// an API key is no one's agent.
+func mayListAgencies(p *identity.Principal) error {
+	if p == nil || p.IsAPIKey() || p.UserID == "" {
+		return errs.ErrForbidden
+	}
+	return nil
+}

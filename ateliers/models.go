@@ -104,4 +104,7 @@ type Registration struct {
 
 	// Name is the person's, for the managers' and animateurs' lists.
 	Name string `bun:"-"`
+	// Position is a waiting registration's place in its session's line
+	// (1: the next seat freed is theirs), in the person's own list; else 0.
+	Position int `bun:"-"`
 }

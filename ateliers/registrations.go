@@ -395,6 +395,9 @@ func (s *Service) MyRegistrations(ctx context.Context, p *identity.Principal) ([
 		Order("created_at", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list my registrations: %w", err)
 	}
+	if err := s.positions(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

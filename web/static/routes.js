@@ -116,6 +116,29 @@ routes.push(
   { path: '/console/campaigns/:id', lazy: () => import('./pages/console-campaign.js'), access: 'manager' },
   { path: '/console/calendars', lazy: () => import('./pages/console-calendars.js'), access: 'manager' },
 );
+// --- services-app ---
+// The ateliers and appointments. The public agenda of a site is open to
+// anyone (a town's website links to it); a member's registrations and
+// appointments, and booking one, are theirs; the animateur's and the
+// desk's pages are the console's (lazy); a partner's agent reads their
+// day at /partner (lazy too: its words are the console's).
+import Agenda from './pages/agenda.js';
+import Services from './pages/services.js';
+import BookAppointment from './pages/appointment.js';
+
+routes.push(
+  { path: '/ateliers/:siteId', page: Agenda, access: 'any' },
+  { path: '/services', page: Services, access: 'member', nav: 'servicesapp.nav' },
+  { path: '/appointments/new', page: BookAppointment, access: 'member' },
+  { path: '/partner', lazy: () => import('./pages/console/partner.js'), access: 'member' },
+  { path: '/console/ateliers', lazy: () => import('./pages/console/ateliers.js'), access: 'manager' },
+  { path: '/console/ateliers/:id', lazy: () => import('./pages/console/atelier.js'), access: 'manager' },
+  // The attendance sheet opens to the atelier's animateurs too (the API decides).
+  { path: '/console/ateliers/:id/sessions/:sessionId', lazy: () => import('./pages/console/attendance.js'), access: 'member' },
+  { path: '/console/appointments', lazy: () => import('./pages/console/appointments.js'), access: 'manager' },
+  { path: '/console/appointments/:id/slip', lazy: () => import('./pages/console/slip.js'), access: 'manager' },
+);
+navOrder.splice(navOrder.indexOf('nav.bookings') + 1, 0, 'servicesapp.nav');
 
 // landingFor: where signing in leads when no page was asked for.
 export function landingFor(me) {

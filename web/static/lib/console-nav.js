@@ -15,6 +15,9 @@ export const consoleNav = [
   ...consoleNavB,
   // --- console-c ---
   ...consoleNavC,
+  // --- services-app ---
+  { path: '/console/ateliers', label: 'servicesapp.nav.ateliers' },
+  { path: '/console/appointments', label: 'servicesapp.nav.appointments' },
   // --- console-d ---
   { path: '/console/network', label: 'consoled.nav.network', admin: true },
   { path: '/console/network/users', label: 'consoled.nav.users', admin: true },
