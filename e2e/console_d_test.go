@@ -165,7 +165,9 @@ func TestConsoleNetwork(t *testing.T) {
 	p.waitText("main .console-bookings li", "Hugo Lenoir")
 	p.setField("Rôle", "admin")
 	p.click("Changer le rôle")
-	p.waitText("main .console-bookings li", "Administrateur du réseau")
+	// The option's words are in the row from the start: wait for the
+	// server to have made the change.
+	p.waitJS(fmt.Sprintf(`fetch("/v1/users/%s").then((r) => r.json()).then((u) => u.role === "admin")`, hugo), "Hugo made an admin")
 	var u struct{ Role string }
 	srv.call(t, "GET", "/v1/users/"+hugo, admin, nil, http.StatusOK, &u)
 	if u.Role != "admin" {

@@ -199,6 +199,7 @@ func TestScreenshots(t *testing.T) {
 	shoot("console-planning")
 	p.open(srv.URL + "/console/people")
 	p.waitHeading("Personnes")
+	p.waitJS(`!!document.querySelector("main #field-q")`, "the search")
 	p.fill("Nom, e-mail ou téléphone", "Camille")
 	p.click("Chercher")
 	p.waitText("main .console-list", "Camille Martin")

@@ -440,8 +440,13 @@ function Week({ site, day, resources, openDay }) {
   const { t, lang, api } = useApp();
   const zone = site.timezone;
   const days = [0, 1, 2, 3, 4, 5, 6].map((i) => nextDay(day, i));
+  // Day by day, the seven at once: a busy week of a large site is tens of
+  // pages of 200, which one cursor would read one after the other. A
+  // booking across midnight comes with both its days, and counts once.
   const s = useLoad(async () => {
-    return api.all(`/v1/reservations?site_id=${encodeURIComponent(site.id)}&from=${days[0]}&to=${days[6]}&status=confirmed,held`);
+    const lists = await Promise.all(days.map((d) => api.all(`/v1/reservations?site_id=${encodeURIComponent(site.id)}&from=${d}&to=${d}&status=confirmed,held`)));
+    const seen = new Set();
+    return lists.flat().filter((b) => !seen.has(b.id) && seen.add(b.id));
   }, [site.id, day]);
   const short = (d) => dateFormat(lang === 'en' ? 'en-GB' : 'fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: zone })
     .format(zonedInstant(d, '12:00', zone));
