@@ -22,6 +22,9 @@ import (
 const (
 	VideoNone      = "none"       // met in person, or the link is given otherwise
 	VideoAgentRoom = "agent_room" // each agent's fixed room URL
+	// VideoGenerated: each appointment its own room, the partner's
+	// VideoBaseURL followed by a random name of 128 bits (video.go).
+	VideoGenerated = "generated"
 )
 
 // Appointment statuses and outcomes.

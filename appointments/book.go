@@ -120,7 +120,7 @@ func (s *Service) Book(ctx context.Context, p *identity.Principal, in NewAppoint
 	if a.Checklist == nil {
 		a.Checklist = []string{}
 	}
-	if a.VideoURL, err = s.videoURL(ctx, pt, w); err != nil {
+	if a.VideoURL, err = s.videoURL(ctx, pt, w, nil); err != nil {
 		return nil, err
 	}
 	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -143,9 +143,17 @@ func (s *Service) Book(ctx context.Context, p *identity.Principal, in NewAppoint
 	return a, nil
 }
 
-// videoURL is the link the appointment carries: the window's agent's
-// fixed room, for a partner that meets in its agents' rooms.
-func (s *Service) videoURL(ctx context.Context, pt *Partner, w *Window) (*string, error) {
+// videoURL is the link the appointment carries: a room of its own under
+// the partner's base for VideoGenerated (kept is the one it already has,
+// when it moves), the window's agent's fixed room for VideoAgentRoom.
+func (s *Service) videoURL(ctx context.Context, pt *Partner, w *Window, kept *string) (*string, error) {
+	if pt.VideoMode == VideoGenerated && pt.VideoBaseURL != nil {
+		if kept != nil && strings.HasPrefix(*kept, *pt.VideoBaseURL) {
+			return kept, nil
+		}
+		room := newRoomURL(*pt.VideoBaseURL)
+		return &room, nil
+	}
 	if pt.VideoMode != VideoAgentRoom || w.AgentID == nil {
 		return nil, nil
 	}
@@ -317,7 +325,7 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 	if err != nil {
 		return View{}, err
 	}
-	video, err := s.videoURL(ctx, pt, w)
+	video, err := s.videoURL(ctx, pt, w, a.VideoURL)
 	if err != nil {
 		return View{}, err
 	}
