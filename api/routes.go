@@ -246,6 +246,9 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/me/calendar-token", s.requireAuth(s.handleRevokeFeedToken))
 	s.handle("GET /v1/sites/{site_id}/calendar.ics", s.requireAuth(s.handleSiteFeed))
 	s.handle("GET /v1/resources/{resource_id}/calendar.ics", s.requireAuth(s.handleResourceFeed))
+
+	// --- services-mail ---
+	s.handle("POST /v1/guests/{guest_id}/merge", s.requireAuth(s.idempotentAuthed(s.handleMergeGuest)))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -73,6 +74,141 @@ func TestAppointmentGeneratedVideoRooms(t *testing.T) {
 	for _, it := range day.Items {
 		if it.VideoURL != nil && strings.Contains(*it.VideoURL, *a.VideoURL) {
 			t.Fatal("bob sees anne's room")
+		}
+	}
+}
+
+func (f *appointmentFixture) guest(t *testing.T, name string) string {
+	t.Helper()
+	var g guestOut
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/guests", token: f.manager,
+		body: map[string]any{"name": name, "commune": map[string]any{"name": "Guéret"}, "age_band": "70_plus"}}).
+		expect(t, http.StatusCreated).decode(t, &g)
+	return g.ID
+}
+
+// A guest registered to an atelier and booked with the CAF turns out to
+// have signed up: the site's manager merges them into the account, whose
+// lists then hold the registration and the appointment; the guest points
+// to the account and is no longer found at the desk. Merging twice is 409
+// naming guest_id, into an erased account 422 naming user_id; a member, a
+// manager of another site or an unknown guest get 404; a guest and an
+// account registered to one session are 409 and nothing moves.
+func TestGuestMerge(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	at := f.newAtelier(t, map[string]any{"seats": 5, "resource_ids": []string{}}, [2]string{"2026-03-05T14:00", "2026-03-05T16:00"})
+	jeanneGuest := f.guest(t, "Jeanne Martin")
+	reg := f.register(t, f.manager, at.ID, map[string]any{"guest_id": jeanneGuest}, http.StatusCreated)
+	appt := f.book(t, f.manager, map[string]any{"start": "2026-03-03T09:00", "guest_id": jeanneGuest}, http.StatusCreated)
+	jeanneID, jeanne, _ := h.member("jeanne@example.fr")
+
+	_, bob, _ := h.member("bob@example.fr")
+	merge := func(token, guestID, userID string) *response {
+		return h.do(req{method: "POST", path: "/v1/guests/" + guestID + "/merge", token: token, body: map[string]any{"user_id": userID}})
+	}
+	merge(bob, jeanneGuest, jeanneID).expect(t, http.StatusNotFound)
+	merge(f.manager, "0193a000-0000-7000-8000-000000000000", jeanneID).expect(t, http.StatusNotFound)
+	if p := merge(f.manager, jeanneGuest, "0193a000-0000-7000-8000-000000000000").expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("user_id") {
+		t.Fatalf("unknown account: %+v", p)
+	}
+	if p := merge(f.manager, jeanneGuest, jeanneGuest).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("user_id") {
+		t.Fatalf("into itself: %+v", p)
+	}
+
+	var out struct {
+		GuestID string `json:"guest_id"`
+		UserID  string `json:"user_id"`
+	}
+	merge(f.manager, jeanneGuest, jeanneID).expect(t, http.StatusOK).decode(t, &out)
+	if out.GuestID != jeanneGuest || out.UserID != jeanneID {
+		t.Fatalf("merged = %+v", out)
+	}
+	var regs registrationsOut
+	h.do(req{method: "GET", path: "/v1/me/atelier-registrations", token: jeanne}).expect(t, http.StatusOK).decode(t, &regs)
+	if len(regs.Items) != 1 || regs.Items[0].ID != reg.Items[0].ID || regs.Items[0].UserID != jeanneID {
+		t.Fatalf("jeanne's registrations = %+v", regs)
+	}
+	var mine struct{ Items []appointmentOut }
+	h.do(req{method: "GET", path: "/v1/me/appointments", token: jeanne}).expect(t, http.StatusOK).decode(t, &mine)
+	if len(mine.Items) != 1 || mine.Items[0].ID != appt.ID || mine.Items[0].UserID != jeanneID {
+		t.Fatalf("jeanne's appointments = %+v", mine)
+	}
+	var g struct {
+		MergedInto *string `json:"merged_into"`
+	}
+	h.do(req{method: "GET", path: "/v1/guests/" + jeanneGuest, token: f.manager}).expect(t, http.StatusOK).decode(t, &g)
+	if g.MergedInto == nil || *g.MergedInto != jeanneID {
+		t.Fatalf("guest after the merge = %+v", g)
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/people/" + jeanneGuest, token: f.manager}).expect(t, http.StatusNotFound)
+	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/people/" + jeanneID, token: f.manager}).expect(t, http.StatusOK)
+	if p := merge(f.manager, jeanneGuest, jeanneID).expect(t, http.StatusConflict).problem(t); p.Code != "guest_merged" || !p.hasField("guest_id") {
+		t.Fatalf("merged twice: %+v", p)
+	}
+
+	// Into an erased account: 422, nothing moves.
+	paulGuest := f.guest(t, "Paul Durand")
+	paulID, paul, _ := h.member("paul@example.fr")
+	h.do(req{method: "DELETE", path: "/v1/me", token: paul, body: map[string]any{"password": password}}).expect(t, http.StatusNoContent)
+	if p := merge(f.manager, paulGuest, paulID).expect(t, http.StatusUnprocessableEntity).problem(t); !p.hasField("user_id") {
+		t.Fatalf("into an erased account: %+v", p)
+	}
+
+	// Both registered to one session: 409, the guest keeps theirs.
+	lucieGuest := f.guest(t, "Lucie Bernard")
+	f.register(t, f.manager, at.ID, map[string]any{"guest_id": lucieGuest}, http.StatusCreated)
+	lucieID, lucie, _ := h.member("lucie@example.fr")
+	f.register(t, lucie, at.ID, map[string]any{}, http.StatusCreated)
+	if p := merge(f.manager, lucieGuest, lucieID).expect(t, http.StatusConflict).problem(t); p.Code != "merge_registration_conflict" {
+		t.Fatalf("double registration: %+v", p)
+	}
+	h.do(req{method: "GET", path: "/v1/guests/" + lucieGuest, token: f.manager}).expect(t, http.StatusOK).decode(t, &g)
+	if g.MergedInto != nil {
+		t.Fatalf("a refused merge marked the guest: %+v", g)
+	}
+}
+
+// Two merges of one guest at once, into two accounts: exactly one
+// succeeds, the other is 409 guest_merged; the history is all in the
+// winner's account.
+func TestGuestMergeRace(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	guest := f.guest(t, "Jeanne Martin")
+	appt := f.book(t, f.manager, map[string]any{"start": "2026-03-03T09:00", "guest_id": guest}, http.StatusCreated)
+	ids, tokens := make([]string, 2), make([]string, 2)
+	ids[0], tokens[0], _ = h.member("jeanne@example.fr")
+	ids[1], tokens[1], _ = h.member("jeanne.martin@example.fr")
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	statuses := make([]int, 2)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i] = h.do(req{method: "POST", path: "/v1/guests/" + guest + "/merge", token: f.manager, body: map[string]any{"user_id": ids[i]}}).Status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won := -1
+	for i, st := range statuses {
+		if st == http.StatusOK {
+			won = i
+		}
+	}
+	if won < 0 || statuses[1-won] != http.StatusConflict {
+		t.Fatalf("statuses = %v", statuses)
+	}
+	for i, tok := range tokens {
+		var mine struct{ Items []appointmentOut }
+		h.do(req{method: "GET", path: "/v1/me/appointments", token: tok}).expect(t, http.StatusOK).decode(t, &mine)
+		if (len(mine.Items) == 1 && mine.Items[0].ID == appt.ID) != (i == won) {
+			t.Fatalf("account %d's appointments = %+v", i, mine)
 		}
 	}
 }

@@ -133,14 +133,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// The front desk's people, read across the domains.
-	peopleSvc, err := people.New(d, people.Config{Identity: identitySvc, Billing: billingSvc, Calendar: calendarSvc,
-		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc,
-		Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}})
-	if err != nil {
-		return err
-	}
-
 	// Ateliers and trainings: sessions hold their resources through the
 	// calendar; the "members" audience asks billing.
 	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Accounts: identitySvc})
@@ -157,6 +149,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Appointments with public services: each holds its resource through
 	// the calendar as a block.
 	appointmentsSvc, err := appointments.New(d, appointments.Config{Calendar: calendarSvc, Accounts: identitySvc})
+	if err != nil {
+		return err
+	}
+
+	// The front desk's people, read across the domains; a guest's merge
+	// moves their history through the domains that hold some.
+	peopleSvc, err := people.New(d, people.Config{Identity: identitySvc, Billing: billingSvc, Calendar: calendarSvc,
+		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc,
+		Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}},
+		Movers: []people.HistoryMover{calendarSvc, billingSvc, ateliersSvc, appointmentsSvc}})
 	if err != nil {
 		return err
 	}
