@@ -66,6 +66,9 @@ type harness struct {
 	mails        *mailtest.Server
 	// privacyCfg is what the privacy service is built with (see restart).
 	privacyCfg privacy.Config
+	// serviceEvents is where ateliers and appointments tell their changes
+	// (nil: nowhere), set by a test of their mails before restart.
+	serviceEvents events.Publisher
 }
 
 type testClock struct {
@@ -198,9 +201,9 @@ func (h *harness) restart() {
 	d.Gate = h.gate
 	d.Dashboard = testDashboard(h.cal, h.bill, d.Invoices, h.gate, h.dev, h.clock.Now)
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
-	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now)
+	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now, h.serviceEvents)
 	h.privacyCfg.Ateliers = d.Ateliers
-	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now)
+	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now, h.serviceEvents)
 	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now, h.cal, h.bill, d.Ateliers, d.Appointments)
 	h.privacyCfg.Appointments = d.Appointments
 	h.privacyCfg.People = d.People
@@ -223,18 +226,26 @@ func testPeople(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Se
 	return svc
 }
 
-func testAppointments(t testing.TB, d *bun.DB, acc *identity.Service, cal *calendar.Service, now func() time.Time) *appointments.Service {
+func testAppointments(t testing.TB, d *bun.DB, acc *identity.Service, cal *calendar.Service, now func() time.Time, ev ...events.Publisher) *appointments.Service {
 	t.Helper()
-	svc, err := appointments.New(d, appointments.Config{Calendar: cal, Accounts: acc, Now: now})
+	cfg := appointments.Config{Calendar: cal, Accounts: acc, Now: now}
+	if len(ev) > 0 {
+		cfg.Events = ev[0]
+	}
+	svc, err := appointments.New(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc
 }
 
-func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time) *ateliers.Service {
+func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time, ev ...events.Publisher) *ateliers.Service {
 	t.Helper()
-	svc, err := ateliers.New(d, ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now})
+	cfg := ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now}
+	if len(ev) > 0 {
+		cfg.Events = ev[0]
+	}
+	svc, err := ateliers.New(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,22 @@
 package api_test
 
 import (
+	"context"
+	"database/sql"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-ical"
+	"github.com/riverqueue/river"
+
+	"github.com/relais-tierslieux/relais/internal/jobs/jobstest"
+	"github.com/relais-tierslieux/relais/internal/mail"
+	"github.com/relais-tierslieux/relais/internal/mail/mailtest"
+	"github.com/relais-tierslieux/relais/notify"
 )
 
 // --- services-mail ---
@@ -210,5 +221,196 @@ func TestGuestMergeRace(t *testing.T) {
 		if (len(mine.Items) == 1 && mine.Items[0].ID == appt.ID) != (i == won) {
 			t.Fatalf("account %d's appointments = %+v", i, mine)
 		}
+	}
+}
+
+// serviceMails rebuilds ateliers and appointments telling notify, and
+// starts a job client with notify's workers reading them, as serve does.
+func serviceMails(t *testing.T, h *harness) *river.Client[*sql.Tx] {
+	t.Helper()
+	h.serviceEvents = notify.NewPublisher(h.jobs)
+	h.restart()
+	sender, err := mail.NewSMTP(h.mails.URL, "Relais <relais@example.fr>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := notify.New(h.db, notify.Config{Calendar: h.cal, Accounts: h.access, Mailer: sender, Jobs: h.jobs, Organizer: "no-reply@example.fr",
+		Now: h.clock.Now, Ateliers: h.api.Deps.Ateliers, Appointments: h.api.Deps.Appointments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.jobClient(svc.AddWorkers)
+}
+
+type invitation struct{ method, uid, sequence, status, description string }
+
+// invitationOf parses the mail's text/calendar part with go-ical.
+func invitationOf(t *testing.T, m mailtest.Received) invitation {
+	t.Helper()
+	raw := m.Calendar()
+	if raw == "" {
+		t.Fatalf("mail %q has no invitation", m.Subject())
+	}
+	cal, err := ical.NewDecoder(strings.NewReader(raw)).Decode()
+	if err != nil {
+		t.Fatalf("invitation of %q: %v\n%s", m.Subject(), err, raw)
+	}
+	evs := cal.Events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	get := func(props ical.Props, name string) string {
+		if p := props.Get(name); p != nil {
+			if v, err := p.Text(); err == nil {
+				return v
+			}
+			return p.Value
+		}
+		return ""
+	}
+	return invitation{method: get(cal.Props, ical.PropMethod), uid: get(evs[0].Props, ical.PropUID), sequence: get(evs[0].Props, ical.PropSequence),
+		status: get(evs[0].Props, ical.PropStatus), description: get(evs[0].Props, ical.PropDescription)}
+}
+
+// frenchTypography fails on a space before : ; ! ? or inside « » that is
+// not the no-break one French asks.
+func frenchTypography(t *testing.T, what, text string) {
+	t.Helper()
+	for _, bad := range []string{" :", " ;", " !", " ?", "« ", " »", "\u00a0;", "\u00a0!", "\u00a0?"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("%s: %q in\n%s", what, bad, text)
+		}
+	}
+}
+
+// Atelier mails: a guest with an email registered is confirmed with an
+// invitation (REQUEST) and reminded the day before; cancelled by the desk,
+// they get its withdrawal (CANCEL, same UID) and the first waiting gets
+// the seat with an invitation of her own; the session cancelled with a
+// reason tells her so (CANCEL). A guest without an email gets nothing; a
+// reminder of a cancelled registration sends nothing. French as French is
+// written.
+func TestAtelierMails(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	jc := serviceMails(t, h)
+	services, reminders := notify.ServiceMailArgs{}.Kind(), notify.AtelierReminderArgs{}.Kind()
+	at := f.newAtelier(t, map[string]any{"seats": 1, "resource_ids": []string{}}, [2]string{"2026-03-05T14:00", "2026-03-05T16:00"})
+	var jeanne guestOut
+	h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/guests", token: f.manager,
+		body: map[string]any{"name": "Jeanne Martin", "email": "jeanne@example.fr", "commune": map[string]any{"name": "Guéret"}}}).
+		expect(t, http.StatusCreated).decode(t, &jeanne)
+	reg := f.register(t, f.manager, at.ID, map[string]any{"guest_id": jeanne.ID}, http.StatusCreated).Items[0]
+	jobstest.WaitCompleted(t, jc, services, 1)
+	jobstest.WaitCompleted(t, jc, reminders, 1)
+	m := h.mails.About(t, "jeanne@example.fr", "Inscription confirmée")
+	inv := invitationOf(t, m)
+	if inv.method != "REQUEST" || inv.uid != reg.ID+"@relais" || inv.sequence != "0" || inv.status != "CONFIRMED" ||
+		!strings.Contains(m.Text(), "jeudi 5 mars 2026 de 14\u00a0h\u00a000 à 16\u00a0h\u00a000") {
+		t.Fatalf("confirmation %+v:\n%s", inv, m.Text())
+	}
+	frenchTypography(t, "confirmation", m.Subject()+"\n"+m.Text()+m.HTML())
+	if r := h.mails.About(t, "jeanne@example.fr", "Rappel"); r.Calendar() != "" || !strings.Contains(r.Text(), "Initiation à la tablette") {
+		t.Fatalf("reminder:\n%s", r.Text())
+	}
+
+	// Anne waits: no mail for that.
+	_, anne, _ := h.member("anne@example.fr")
+	if f.register(t, anne, at.ID, map[string]any{}, http.StatusCreated).Items[0].Status != "waitlisted" {
+		t.Fatal("anne is not waiting")
+	}
+	// A guest without an email is mailed nothing (and takes no seat here).
+	paul := f.guest(t, "Paul Durand")
+	f.register(t, f.manager, at.ID, map[string]any{"guest_id": paul}, http.StatusCreated)
+
+	// The desk cancels Jeanne's: her withdrawal, Anne's seat.
+	h.do(req{method: "DELETE", path: "/v1/atelier-registrations/" + reg.ID, token: f.manager}).expect(t, http.StatusOK)
+	jobstest.WaitCompleted(t, jc, services, 3)
+	m = h.mails.About(t, "jeanne@example.fr", "Inscription annulée")
+	if inv := invitationOf(t, m); inv.method != "CANCEL" || inv.uid != reg.ID+"@relais" || inv.sequence != "1" || inv.status != "CANCELLED" {
+		t.Fatalf("withdrawal %+v", inv)
+	}
+	frenchTypography(t, "withdrawal", m.Subject()+"\n"+m.Text()+m.HTML())
+	m = h.mails.About(t, "anne@example.fr", "Une place s’est libérée")
+	if inv := invitationOf(t, m); inv.method != "REQUEST" {
+		t.Fatalf("promotion %+v", inv)
+	}
+	// Jeanne's reminder, run now, sends nothing.
+	if _, err := h.jobs.Insert(context.Background(), notify.AtelierReminderArgs{RegistrationID: reg.ID, StartsAt: time.Date(2026, 3, 5, 13, 0, 0, 0, time.UTC)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	jobstest.WaitCompleted(t, jc, reminders, 3) // Anne's and this one
+	if n := len(h.mails.All("jeanne@example.fr")); n != 3 {
+		t.Fatalf("jeanne got %d mails, want 3", n)
+	}
+
+	// The session cancelled, with a reason.
+	h.do(req{method: "POST", path: "/v1/ateliers/" + at.ID + "/sessions/" + at.Sessions[0].ID + "/cancel", token: f.manager,
+		body: map[string]any{"reason": "Animatrice malade"}}).expect(t, http.StatusOK)
+	jobstest.WaitCompleted(t, jc, services, 4)
+	m = h.mails.About(t, "anne@example.fr", "Séance annulée")
+	if inv := invitationOf(t, m); inv.method != "CANCEL" || !strings.Contains(m.Text(), "Motif\u00a0: Animatrice malade") {
+		t.Fatalf("session cancelled %+v:\n%s", inv, m.Text())
+	}
+	frenchTypography(t, "session cancelled", m.Subject()+"\n"+m.Text()+m.HTML())
+}
+
+// Appointment mails: booked, the resident and the CAF's agent each get an
+// invitation (REQUEST) whose description holds the video link and the
+// documents to bring, and the resident a reminder the day before; moved,
+// the same UID with SEQUENCE 1; cancelled by the agent, CANCEL with
+// SEQUENCE 2 and the reason.
+func TestAppointmentMails(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	jc := serviceMails(t, h)
+	services, reminders := notify.ServiceMailArgs{}.Kind(), notify.AppointmentReminderArgs{}.Kind()
+	_, anne, _ := h.member("anne@example.fr")
+	a := f.book(t, anne, map[string]any{"start": "2026-03-03T09:30"}, http.StatusCreated)
+	jobstest.WaitCompleted(t, jc, services, 1)
+	jobstest.WaitCompleted(t, jc, reminders, 1)
+	for _, addr := range []string{"anne@example.fr", "claire@caf.example.fr"} {
+		m := h.mails.About(t, addr, "Rendez-vous confirmé")
+		inv := invitationOf(t, m)
+		if inv.method != "REQUEST" || inv.uid != a.ID+"@relais" || inv.sequence != "0" || !strings.Contains(inv.description, cafRoom) ||
+			!strings.Contains(inv.description, "Pièce d’identité") || !strings.Contains(inv.description, "Dernier avis d’imposition") {
+			t.Fatalf("%s: invitation %+v", addr, inv)
+		}
+		if !strings.Contains(m.Text(), cafRoom) || !strings.Contains(m.Text(), "- Pièce d’identité") {
+			t.Fatalf("%s:\n%s", addr, m.Text())
+		}
+		frenchTypography(t, addr, m.Subject()+"\n"+m.Text()+m.HTML())
+	}
+	if !strings.Contains(h.mails.About(t, "claire@caf.example.fr", "Rendez-vous confirmé").Text(), "anne a rendez-vous") {
+		t.Fatal("the agent's mail does not name the resident")
+	}
+	if r := h.mails.About(t, "anne@example.fr", "Rappel"); r.Calendar() != "" || !strings.Contains(r.Text(), "Prime d’activité") {
+		t.Fatalf("reminder:\n%s", r.Text())
+	}
+	if n := len(h.mails.All("claire@caf.example.fr")); n != 1 {
+		t.Fatalf("the agent got %d mails, want 1 (no reminder)", n)
+	}
+
+	h.do(req{method: "POST", path: "/v1/appointments/" + a.ID + "/reschedule", token: anne, body: map[string]any{"start": "2026-03-03T11:00"}}).
+		expect(t, http.StatusOK)
+	jobstest.WaitCompleted(t, jc, services, 2)
+	for _, addr := range []string{"anne@example.fr", "claire@caf.example.fr"} {
+		m := h.mails.About(t, addr, "Rendez-vous déplacé")
+		if inv := invitationOf(t, m); inv.method != "REQUEST" || inv.uid != a.ID+"@relais" || inv.sequence != "1" || !strings.Contains(m.Text(), "11\u00a0h\u00a000") {
+			t.Fatalf("%s: move %+v\n%s", addr, inv, m.Text())
+		}
+	}
+	h.do(req{method: "POST", path: "/v1/appointments/" + a.ID + "/cancel", token: f.agent, body: map[string]any{"reason": "Agent absent"}}).
+		expect(t, http.StatusOK)
+	jobstest.WaitCompleted(t, jc, services, 3)
+	for _, addr := range []string{"anne@example.fr", "claire@caf.example.fr"} {
+		m := h.mails.About(t, addr, "Rendez-vous annulé")
+		if inv := invitationOf(t, m); inv.method != "CANCEL" || inv.uid != a.ID+"@relais" || inv.sequence != "2" || inv.status != "CANCELLED" ||
+			!strings.Contains(m.Text(), "Motif\u00a0: Agent absent") {
+			t.Fatalf("%s: cancellation %+v\n%s", addr, inv, m.Text())
+		}
+		frenchTypography(t, addr, m.Subject()+"\n"+m.Text()+m.HTML())
 	}
 }

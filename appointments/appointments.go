@@ -16,6 +16,7 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 )
 
 // Video modes of a partner.
@@ -70,7 +71,10 @@ type Accounts interface {
 type Config struct {
 	Calendar Calendar
 	Accounts Accounts
-	Now      func() time.Time
+	// Events hears of appointments booked, moved and cancelled, in their
+	// transaction (notify's mails); nil tells nobody.
+	Events events.Publisher
+	Now    func() time.Time
 }
 
 // Service runs partners and appointments.
@@ -86,6 +90,9 @@ func New(db *bun.DB, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Events == nil {
+		cfg.Events = events.Discard
 	}
 	return &Service{db: db, cfg: cfg}, nil
 }

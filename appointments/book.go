@@ -135,7 +135,7 @@ func (s *Service) Book(ctx context.Context, p *identity.Principal, in NewAppoint
 			}
 			return fmt.Errorf("insert appointment: %w", err)
 		}
-		return nil
+		return s.tell(ctx, tx, EventAppointmentBooked, a, "")
 	})
 	if err != nil {
 		return nil, err
@@ -272,11 +272,12 @@ func (s *Service) Cancel(ctx context.Context, p *identity.Principal, appointment
 		}
 		now := s.now()
 		cur.Status, cur.CancelledAt, cur.CancelledBy = StatusCancelled, &now, &p.UserID
-		if _, err := tx.NewUpdate().Model(cur).Column("status", "cancelled_at", "cancelled_by").WherePK().Exec(ctx); err != nil {
+		cur.Sequence++
+		if _, err := tx.NewUpdate().Model(cur).Column("status", "cancelled_at", "cancelled_by", "sequence").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel appointment: %w", err)
 		}
 		v.Appointment = cur
-		return nil
+		return s.tell(ctx, tx, EventAppointmentCancelled, cur, strings.TrimSpace(reason))
 	})
 	if err != nil {
 		return View{}, err
@@ -351,7 +352,8 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 		}
 		cur.WindowID, cur.SiteID, cur.ResourceID, cur.AgentID, cur.VideoURL = w.ID, w.SiteID, w.ResourceID, w.AgentID, video
 		cur.StartsAt, cur.EndsAt, cur.ReservationID = sl.Start, sl.End, &r.ID
-		if _, err := tx.NewUpdate().Model(cur).Column("window_id", "site_id", "resource_id", "agent_id", "video_url", "starts_at", "ends_at", "reservation_id").
+		cur.Sequence++
+		if _, err := tx.NewUpdate().Model(cur).Column("window_id", "site_id", "resource_id", "agent_id", "video_url", "starts_at", "ends_at", "reservation_id", "sequence").
 			WherePK().Exec(ctx); err != nil {
 			if db.IsUnique(err) {
 				return errSlotTaken
@@ -359,7 +361,7 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 			return fmt.Errorf("move appointment: %w", err)
 		}
 		v.Appointment = cur
-		return nil
+		return s.tell(ctx, tx, EventAppointmentMoved, cur, "")
 	})
 	if err != nil {
 		return View{}, err

@@ -94,6 +94,9 @@ type Appointment struct {
 	CreatedAt     time.Time  `bun:"created_at"`
 	CancelledBy   *string    `bun:"cancelled_by"`
 	CancelledAt   *time.Time `bun:"cancelled_at"`
+	// Sequence is the iCalendar SEQUENCE of its invitations: one more at
+	// each move and at the cancellation.
+	Sequence int64 `bun:"sequence"`
 }
 
 // Slot is a time a window offers.

@@ -11,6 +11,8 @@ import (
 // Services' mails, video links and guest merges (issue 18, services-mail):
 //   - partners.video_mode takes 'generated' (each appointment gets its own
 //     room under the partner's video_base_url);
+//   - appointments.sequence: the iCalendar SEQUENCE of the appointment's
+//     invitations, one more at each move and at the cancellation;
 //   - guests.merged_into: a guest merged into a member's account (their
 //     history moved there) points to it, and is no longer listed. No
 //     REFERENCES: SQLite cannot drop a column a foreign key names, and the
@@ -52,6 +54,7 @@ func init() {
 			}
 			return execDDL(ctx, tx,
 				`ALTER TABLE partners ADD COLUMN video_base_url TEXT`,
+				`ALTER TABLE appointments ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0`,
 				`ALTER TABLE guests ADD COLUMN merged_into TEXT`,
 				`ALTER TABLE guests ADD COLUMN merged_at {TS}`,
 				`ALTER TABLE guests ADD COLUMN merged_by TEXT`,
@@ -62,6 +65,7 @@ func init() {
 		return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			if err := execDDL(ctx, tx, `UPDATE partners SET video_mode = 'none' WHERE video_mode = 'generated'`,
 				`ALTER TABLE partners DROP COLUMN video_base_url`,
+				`ALTER TABLE appointments DROP COLUMN sequence`,
 				`ALTER TABLE guests DROP COLUMN merged_by`,
 				`ALTER TABLE guests DROP COLUMN merged_at`,
 				`ALTER TABLE guests DROP COLUMN merged_into`); err != nil {
