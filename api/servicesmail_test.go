@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -412,5 +414,119 @@ func TestAppointmentMails(t *testing.T) {
 			t.Fatalf("%s: cancellation %+v\n%s", addr, inv, m.Text())
 		}
 		frenchTypography(t, addr, m.Subject()+"\n"+m.Text()+m.HTML())
+	}
+}
+
+// The services report counts appointments by month, site, partner,
+// purpose and outcome, masking counts of 1 to 4, in JSON and CSV; people
+// served counts the residents received (held) with those present at an
+// atelier, each once. The expected figures are recomputed here from what
+// the test booked and marked.
+func TestServicesReportAppointments(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	guests := make([]string, 8)
+	for i := range guests {
+		guests[i] = f.guest(t, fmt.Sprintf("Résident %d", i))
+	}
+	// Six on 3 March (9:00 to 11:30), one on 10 March.
+	type booked struct {
+		id, guest, outcome string
+	}
+	var appts []booked
+	for i, hm := range []string{"09:00", "09:30", "10:00", "10:30", "11:00", "11:30"} {
+		a := f.book(t, f.manager, map[string]any{"start": "2026-03-03T" + hm, "guest_id": guests[i]}, http.StatusCreated)
+		outcome := "held"
+		if i == 5 {
+			outcome = "no_show"
+		}
+		appts = append(appts, booked{a.ID, guests[i], outcome})
+	}
+	late := f.book(t, f.manager, map[string]any{"start": "2026-03-10T09:00", "guest_id": guests[6]}, http.StatusCreated)
+	appts = append(appts, booked{late.ID, guests[6], ""})
+	// A cancelled one counts nowhere.
+	gone := f.book(t, f.manager, map[string]any{"start": "2026-03-10T09:30", "guest_id": guests[7]}, http.StatusCreated)
+	h.do(req{method: "POST", path: "/v1/appointments/" + gone.ID + "/cancel", token: f.manager}).expect(t, http.StatusOK)
+	// An atelier: resident 0 (also received) and resident 7 present.
+	at := f.newAtelier(t, map[string]any{"seats": 5, "resource_ids": []string{}}, [2]string{"2026-03-05T14:00", "2026-03-05T16:00"})
+	var regs []string
+	for _, g := range []string{guests[0], guests[7]} {
+		regs = append(regs, f.register(t, f.manager, at.ID, map[string]any{"guest_id": g}, http.StatusCreated).Items[0].ID)
+	}
+
+	h.clock.Advance(9*24*time.Hour + 6*time.Hour) // 11 March, 13:00 in Paris
+	manager, _ := h.login("manon@example.fr", password)
+	agent, _ := h.login("claire@caf.example.fr", password)
+	for _, a := range appts {
+		if a.outcome != "" {
+			h.do(req{method: "PATCH", path: "/v1/appointments/" + a.id, token: agent, body: map[string]any{"outcome": a.outcome}}).expect(t, http.StatusOK)
+		}
+	}
+	for _, r := range regs {
+		h.do(req{method: "PATCH", path: "/v1/atelier-registrations/" + r, token: manager, body: map[string]any{"attendance": "present"}}).expect(t, http.StatusOK)
+	}
+
+	// What the report should say, from what was done.
+	count, people := map[string]int{}, map[string]map[string]bool{}
+	served := map[string]bool{guests[0]: true, guests[7]: true}
+	for _, a := range appts {
+		o := a.outcome
+		if o == "" {
+			o = "not_recorded"
+		}
+		count[o]++
+		if people[o] == nil {
+			people[o] = map[string]bool{}
+		}
+		people[o][a.guest] = true
+		if o == "held" || o == "follow_up" {
+			served[a.guest] = true
+		}
+	}
+	masked := func(n int) *int {
+		if n > 0 && n < 5 {
+			return nil
+		}
+		return &n
+	}
+	same := func(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+	var rep struct {
+		Appointments []struct {
+			Month, Partner, Purpose, Outcome string
+			SiteID                           string `json:"site_id"`
+			Appointments, People             *int
+		}
+		People *int
+	}
+	h.do(req{method: "GET", path: "/v1/reports/services?period=2026-03", token: manager}).expect(t, http.StatusOK).decode(t, &rep)
+	if len(rep.Appointments) != len(count) {
+		t.Fatalf("lines = %+v, want %d", rep.Appointments, len(count))
+	}
+	for _, l := range rep.Appointments {
+		if l.Month != "2026-03" || l.SiteID != f.site || l.Partner != "CAF de la Creuse" || l.Purpose != "Prime d’activité" ||
+			!same(l.Appointments, masked(count[l.Outcome])) || !same(l.People, masked(len(people[l.Outcome]))) {
+			t.Errorf("line %+v, want %d appointments of %d people", l, count[l.Outcome], len(people[l.Outcome]))
+		}
+	}
+	if !same(rep.People, masked(len(served))) || rep.People == nil {
+		t.Fatalf("people served = %v, want %d", rep.People, len(served))
+	}
+
+	r := h.do(req{method: "GET", path: "/v1/reports/services?period=2026-03&format=csv", token: manager}).expect(t, http.StatusOK)
+	cr := csv.NewReader(strings.NewReader(string(r.Body)))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatalf("csv: %v\n%s", err, r.Body)
+	}
+	values := map[string]string{}
+	for _, row := range rows[1:] {
+		values[row[0]+"/"+row[7]+"/"+row[11]] = row[8]
+	}
+	if values["appointments/appointments/held"] != fmt.Sprint(count["held"]) || values["appointments/appointments/no_show"] != "<5" ||
+		values["appointments/people/not_recorded"] != "<5" || values["people/people/"] != fmt.Sprint(len(served)) {
+		t.Fatalf("csv values: %v", values)
 	}
 }
