@@ -89,6 +89,13 @@ func TestAppointmentGeneratedVideoRooms(t *testing.T) {
 			t.Fatal("bob sees anne's room")
 		}
 	}
+	// Anne's erasure removes her room from the appointment kept for the counts.
+	h.do(req{method: "DELETE", path: "/v1/me", token: anne, body: map[string]any{"password": password}}).expect(t, http.StatusNoContent)
+	var kept appointmentOut
+	h.do(req{method: "GET", path: "/v1/appointments/" + a.ID, token: f.manager}).expect(t, http.StatusOK).decode(t, &kept)
+	if kept.VideoURL != nil || kept.Status != "cancelled" {
+		t.Fatalf("after the erasure = %+v", kept)
+	}
 }
 
 func (f *appointmentFixture) guest(t *testing.T, name string) string {
