@@ -138,7 +138,7 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
 	appts := testAppointments(t, d, acc, cal, clk.Now)
 	atel := testAteliers(t, d, acc, bill, cal, clk.Now)
-	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now, cal, bill, atel, appts)
+	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now, cal, bill, led, atel, appts)
 	privacyCfg := privacy.Config{DB: d, Jobs: queue, Identity: acc, Calendar: cal, Billing: bill, Ledger: led, Invoices: invoices,
 		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Ateliers: atel, Appointments: appts, Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
@@ -204,7 +204,7 @@ func (h *harness) restart() {
 	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now, h.serviceEvents)
 	h.privacyCfg.Ateliers = d.Ateliers
 	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now, h.serviceEvents)
-	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now, h.cal, h.bill, d.Ateliers, d.Appointments)
+	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now, h.cal, h.bill, h.privacyCfg.Ledger, d.Ateliers, d.Appointments)
 	h.privacyCfg.Appointments = d.Appointments
 	h.privacyCfg.People = d.People
 	d.Privacy = testPrivacy(h.t, h.privacyCfg)

@@ -122,6 +122,8 @@ func TestGuestMerge(t *testing.T) {
 	jeanneGuest := f.guest(t, "Jeanne Martin")
 	reg := f.register(t, f.manager, at.ID, map[string]any{"guest_id": jeanneGuest}, http.StatusCreated)
 	appt := f.book(t, f.manager, map[string]any{"start": "2026-03-03T09:00", "guest_id": jeanneGuest}, http.StatusCreated)
+	h.do(req{method: "POST", path: "/v1/users/" + jeanneGuest + "/credits", token: f.manager,
+		body: map[string]any{"site_id": f.site, "action": "grant", "unit": "cents", "amount": 1500, "reason": "Bon de la mairie"}}).expect(t, http.StatusCreated)
 	jeanneID, jeanne, _ := h.member("jeanne@example.fr")
 
 	_, bob, _ := h.member("bob@example.fr")
@@ -154,6 +156,19 @@ func TestGuestMerge(t *testing.T) {
 	h.do(req{method: "GET", path: "/v1/me/appointments", token: jeanne}).expect(t, http.StatusOK).decode(t, &mine)
 	if len(mine.Items) != 1 || mine.Items[0].ID != appt.ID || mine.Items[0].UserID != jeanneID {
 		t.Fatalf("jeanne's appointments = %+v", mine)
+	}
+	var credits struct {
+		Totals []struct {
+			Unit      string
+			Available int64
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/me/credits", token: jeanne}).expect(t, http.StatusOK).decode(t, &credits)
+	if len(credits.Totals) != 1 || credits.Totals[0].Unit != "cents" || credits.Totals[0].Available != 1500 {
+		t.Fatalf("jeanne's credit = %+v", credits)
+	}
+	if rep, err := h.privacyCfg.Ledger.VerifyLedger(context.Background()); err != nil || len(rep.Unbalanced) > 0 || rep.NegativeBalances > 0 {
+		t.Fatalf("ledger after the merge: %+v, %v", rep, err)
 	}
 	var g struct {
 		MergedInto *string `json:"merged_into"`

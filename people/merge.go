@@ -21,10 +21,11 @@ import (
 // desk registered them twice) is merged into it: everything the domains
 // hold under the guest's id — atelier registrations, appointments,
 // bookings, waiting lists, qualifications, memberships, passes, packs,
-// payments, desk registrations and notes — moves to the account in one
-// transaction, and the guest row points to the account (merged_into).
+// payments, credit, desk registrations and notes — moves to the account in
+// one transaction, and the guest row points to the account (merged_into).
 // Invoices stay as they were issued (the law keeps a document's buyer),
-// and so do the ledger's movements and the gate's audit.
+// the ledger's past movements as recorded (its balance moves by a new
+// one), and the gate's audit as it happened.
 
 // HistoryMover is a domain that moves what it holds of one person to
 // another account, in the merge's transaction (ateliers, appointments,

@@ -159,7 +159,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	peopleSvc, err := people.New(d, people.Config{Identity: identitySvc, Billing: billingSvc, Calendar: calendarSvc,
 		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc,
 		Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}},
-		Movers: []people.HistoryMover{calendarSvc, billingSvc, ateliersSvc, appointmentsSvc}})
+		Movers: []people.HistoryMover{calendarSvc, billingSvc, ledgerSvc, ateliersSvc, appointmentsSvc}})
 	if err != nil {
 		return err
 	}
