@@ -17,17 +17,20 @@ type purposeJSON struct {
 }
 
 type partnerJSON struct {
-	ID        string        `json:"id"`
-	SiteID    *string       `json:"site_id"`
-	Name      string        `json:"name"`
-	Kind      string        `json:"kind"`
-	VideoMode string        `json:"video_mode"`
-	Active    bool          `json:"active"`
-	Purposes  []purposeJSON `json:"purposes"`
+	ID        string  `json:"id"`
+	SiteID    *string `json:"site_id"`
+	Name      string  `json:"name"`
+	Kind      string  `json:"kind"`
+	VideoMode string  `json:"video_mode"`
+	// VideoBaseURL: where video_mode generated makes its rooms.
+	VideoBaseURL *string       `json:"video_base_url"`
+	Active       bool          `json:"active"`
+	Purposes     []purposeJSON `json:"purposes"`
 }
 
 func toPartnerJSON(pt *appointments.Partner) partnerJSON {
-	out := partnerJSON{ID: pt.ID, SiteID: pt.SiteID, Name: pt.Name, Kind: pt.Kind, VideoMode: pt.VideoMode, Active: pt.Active, Purposes: []purposeJSON{}}
+	out := partnerJSON{ID: pt.ID, SiteID: pt.SiteID, Name: pt.Name, Kind: pt.Kind, VideoMode: pt.VideoMode, VideoBaseURL: pt.VideoBaseURL, Active: pt.Active,
+		Purposes: []purposeJSON{}}
 	for _, p := range pt.Purposes {
 		docs := p.Documents
 		if docs == nil {
@@ -104,18 +107,19 @@ func toAppointmentJSON(v appointments.View) appointmentJSON {
 
 func (s *Server) handleCreatePartner(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
-		SiteID    string        `json:"site_id"`
-		Name      string        `json:"name"`
-		Kind      string        `json:"kind"`
-		VideoMode string        `json:"video_mode"`
-		Purposes  []purposeJSON `json:"purposes"`
+		SiteID       string        `json:"site_id"`
+		Name         string        `json:"name"`
+		Kind         string        `json:"kind"`
+		VideoMode    string        `json:"video_mode"`
+		VideoBaseURL string        `json:"video_base_url"`
+		Purposes     []purposeJSON `json:"purposes"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	pt, err := s.Appointments.CreatePartner(r.Context(), p, appointments.NewPartner{SiteID: in.SiteID, Name: in.Name, Kind: in.Kind,
-		VideoMode: in.VideoMode, Purposes: toPurposeInputs(in.Purposes)})
+		VideoMode: in.VideoMode, VideoBaseURL: in.VideoBaseURL, Purposes: toPurposeInputs(in.Purposes)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -144,17 +148,18 @@ func (s *Server) handleGetPartner(w http.ResponseWriter, r *http.Request, p *ide
 
 func (s *Server) handlePatchPartner(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	var in struct {
-		Name      *string        `json:"name"`
-		Kind      *string        `json:"kind"`
-		VideoMode *string        `json:"video_mode"`
-		Active    *bool          `json:"active"`
-		Purposes  *[]purposeJSON `json:"purposes"`
+		Name         *string        `json:"name"`
+		Kind         *string        `json:"kind"`
+		VideoMode    *string        `json:"video_mode"`
+		VideoBaseURL *string        `json:"video_base_url"`
+		Active       *bool          `json:"active"`
+		Purposes     *[]purposeJSON `json:"purposes"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	up := appointments.PartnerUpdate{Name: in.Name, Kind: in.Kind, VideoMode: in.VideoMode, Active: in.Active}
+	up := appointments.PartnerUpdate{Name: in.Name, Kind: in.Kind, VideoMode: in.VideoMode, VideoBaseURL: in.VideoBaseURL, Active: in.Active}
 	if in.Purposes != nil {
 		ps := toPurposeInputs(*in.Purposes)
 		up.Purposes = &ps

@@ -26,6 +26,7 @@ type guestJSON struct {
 	Commune    communeJSON `json:"commune"`
 	AgeBand    string      `json:"age_band"`
 	HasAccount bool        `json:"has_account"`
+	MergedInto *string     `json:"merged_into"`
 	CreatedAt  time.Time   `json:"created_at"`
 	UpdatedAt  time.Time   `json:"updated_at"`
 }
@@ -33,7 +34,7 @@ type guestJSON struct {
 func toGuestJSON(g *people.Guest) guestJSON {
 	return guestJSON{ID: g.ID, SiteID: g.SiteID, Name: g.Name, Phone: nilIfEmpty(g.Phone), Email: nilIfEmpty(g.Email),
 		Commune: communeJSON{Name: g.Commune.Name, INSEE: nilIfEmpty(g.Commune.INSEE), PostalCode: nilIfEmpty(g.Commune.PostalCode)},
-		AgeBand: g.AgeBand, HasAccount: g.HasAccount, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+		AgeBand: g.AgeBand, HasAccount: g.HasAccount, MergedInto: g.MergedInto, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
 }
 
 type communeInput struct {
@@ -107,4 +108,22 @@ func (s *Server) handlePatchGuest(w http.ResponseWriter, r *http.Request, p *ide
 		return
 	}
 	writeJSON(w, http.StatusOK, toGuestJSON(g))
+}
+
+// --- services-mail ---
+
+func (s *Server) handleMergeGuest(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	var in struct {
+		UserID string `json:"user_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	m, err := s.People.MergeGuest(r.Context(), p, r.PathValue("guest_id"), in.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"guest_id": m.GuestID, "user_id": m.UserID, "merged_at": m.MergedAt.UTC()})
 }

@@ -66,6 +66,9 @@ type harness struct {
 	mails        *mailtest.Server
 	// privacyCfg is what the privacy service is built with (see restart).
 	privacyCfg privacy.Config
+	// serviceEvents is where ateliers and appointments tell their changes
+	// (nil: nowhere), set by a test of their mails before restart.
+	serviceEvents events.Publisher
 }
 
 type testClock struct {
@@ -133,9 +136,9 @@ func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	// --webhook-allow-private; their deliveries are the webhooks package's
 	// tests.
 	hooks := webhooks.New(d, webhooks.Config{Jobs: queue, Managers: acc, Mail: mailer, AllowPrivate: true, Now: clk.Now})
-	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now)
 	appts := testAppointments(t, d, acc, cal, clk.Now)
 	atel := testAteliers(t, d, acc, bill, cal, clk.Now)
+	peopleSvc := testPeople(t, d, acc, bill, cal, invoices, led, clk.Now, cal, bill, led, atel, appts)
 	privacyCfg := privacy.Config{DB: d, Jobs: queue, Identity: acc, Calendar: cal, Billing: bill, Ledger: led, Invoices: invoices,
 		Campaigns: camp, Access: access.NewEvents(d, gateCfg), People: peopleSvc, Ateliers: atel, Appointments: appts, Mailer: mailer, Now: clk.Now}
 	a := api.New(api.Deps{
@@ -198,10 +201,10 @@ func (h *harness) restart() {
 	d.Gate = h.gate
 	d.Dashboard = testDashboard(h.cal, h.bill, d.Invoices, h.gate, h.dev, h.clock.Now)
 	h.privacyCfg.Calendar, h.privacyCfg.Billing, h.privacyCfg.Campaigns = h.cal, h.bill, d.Campaigns
-	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now)
-	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now)
+	d.Ateliers = testAteliers(h.t, h.db, h.access, h.bill, h.cal, h.clock.Now, h.serviceEvents)
 	h.privacyCfg.Ateliers = d.Ateliers
-	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now)
+	d.Appointments = testAppointments(h.t, h.db, h.access, h.cal, h.clock.Now, h.serviceEvents)
+	d.People = testPeople(h.t, h.db, h.access, h.bill, h.cal, h.privacyCfg.Invoices, h.privacyCfg.Ledger, h.clock.Now, h.cal, h.bill, h.privacyCfg.Ledger, d.Ateliers, d.Appointments)
 	h.privacyCfg.Appointments = d.Appointments
 	h.privacyCfg.People = d.People
 	d.Privacy = testPrivacy(h.t, h.privacyCfg)
@@ -213,28 +216,36 @@ func (h *harness) restart() {
 
 // testPeople builds the front desk's people over the services given.
 func testPeople(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service,
-	inv *invoicing.Invoicer, led *ledger.Service, now func() time.Time) *people.Service {
+	inv *invoicing.Invoicer, led *ledger.Service, now func() time.Time, movers ...people.HistoryMover) *people.Service {
 	t.Helper()
 	svc, err := people.New(d, people.Config{Identity: acc, Billing: bill, Calendar: cal, Sites: calendar.DevicePlaces{},
-		Invoices: inv, Credits: led, Now: now, Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}})
+		Invoices: inv, Credits: led, Now: now, Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}, Movers: movers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc
 }
 
-func testAppointments(t testing.TB, d *bun.DB, acc *identity.Service, cal *calendar.Service, now func() time.Time) *appointments.Service {
+func testAppointments(t testing.TB, d *bun.DB, acc *identity.Service, cal *calendar.Service, now func() time.Time, ev ...events.Publisher) *appointments.Service {
 	t.Helper()
-	svc, err := appointments.New(d, appointments.Config{Calendar: cal, Accounts: acc, Now: now})
+	cfg := appointments.Config{Calendar: cal, Accounts: acc, Now: now}
+	if len(ev) > 0 {
+		cfg.Events = ev[0]
+	}
+	svc, err := appointments.New(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc
 }
 
-func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time) *ateliers.Service {
+func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time, ev ...events.Publisher) *ateliers.Service {
 	t.Helper()
-	svc, err := ateliers.New(d, ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now})
+	cfg := ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now}
+	if len(ev) > 0 {
+		cfg.Events = ev[0]
+	}
+	svc, err := ateliers.New(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,20 +60,26 @@ func (s *Server) handleServicesReport(w http.ResponseWriter, r *http.Request, p 
 		return
 	}
 	out := struct {
-		From      time.Time         `json:"from"`
-		To        time.Time         `json:"to"`
-		SiteIDs   []string          `json:"site_ids"`
-		MinCount  int               `json:"min_count"`
-		Ateliers  []atelierLineJSON `json:"ateliers"`
-		People    countJSON         `json:"people"`
-		ByCommune []servedJSON      `json:"people_by_commune"`
-		ByAgeBand []servedJSON      `json:"people_by_age_band"`
+		From     time.Time         `json:"from"`
+		To       time.Time         `json:"to"`
+		SiteIDs  []string          `json:"site_ids"`
+		MinCount int               `json:"min_count"`
+		Ateliers []atelierLineJSON `json:"ateliers"`
+		// --- services-mail ---
+		Appointments []appointmentLineJSON `json:"appointments"`
+		People       countJSON             `json:"people"`
+		ByCommune    []servedJSON          `json:"people_by_commune"`
+		ByAgeBand    []servedJSON          `json:"people_by_age_band"`
 	}{From: rep.From, To: rep.To, SiteIDs: rep.SiteIDs, MinCount: reports.MinCount, People: rep.People.Value,
-		Ateliers: []atelierLineJSON{}, ByCommune: []servedJSON{}, ByAgeBand: []servedJSON{}}
+		Ateliers: []atelierLineJSON{}, Appointments: []appointmentLineJSON{}, ByCommune: []servedJSON{}, ByAgeBand: []servedJSON{}}
 	for _, l := range rep.Ateliers {
 		out.Ateliers = append(out.Ateliers, atelierLineJSON{Month: l.Month, SiteID: l.SiteID, CategoryID: l.CategoryID, Category: l.Category,
 			Ateliers: l.Ateliers, Sessions: l.Sessions, Registered: l.Registered.Value, Present: l.Present.Value,
 			Absent: l.Absent.Value, Excused: l.Excused.Value, AttendanceRateBP: l.AttendanceBP, People: l.People.Value})
+	}
+	for _, l := range rep.Appointments {
+		out.Appointments = append(out.Appointments, appointmentLineJSON{Month: l.Month, SiteID: l.SiteID, PartnerID: l.PartnerID, Partner: l.Partner,
+			Purpose: l.Purpose, Outcome: l.Outcome, Appointments: l.Count.Value, People: l.People.Value})
 	}
 	for _, c := range rep.ByCommune {
 		name := c.Key
@@ -84,4 +90,17 @@ func (s *Server) handleServicesReport(w http.ResponseWriter, r *http.Request, p 
 		out.ByAgeBand = append(out.ByAgeBand, servedJSON{AgeBand: &band, People: b.People.Value})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// --- services-mail ---
+
+type appointmentLineJSON struct {
+	Month        string    `json:"month"`
+	SiteID       string    `json:"site_id"`
+	PartnerID    string    `json:"partner_id"`
+	Partner      string    `json:"partner"`
+	Purpose      string    `json:"purpose"`
+	Outcome      string    `json:"outcome"`
+	Appointments countJSON `json:"appointments"`
+	People       countJSON `json:"people"`
 }

@@ -252,6 +252,9 @@ func (s *Server) routes() {
 	s.handle("POST /v1/resources/{resource_id}/calendar-token", s.requireAuth(s.idempotentAuthed(s.handleRotateResourceFeedToken)))
 	// --- services-app ---
 	s.handle("GET /v1/me/partners", s.requireAuth(s.handleMyAgencies))
+
+	// --- services-mail ---
+	s.handle("POST /v1/guests/{guest_id}/merge", s.requireAuth(s.idempotentAuthed(s.handleMergeGuest)))
 }
 
 // idempotentAuthed is idempotent for handlers that need a principal.

@@ -16,12 +16,16 @@ import (
 
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 )
 
 // Video modes of a partner.
 const (
 	VideoNone      = "none"       // met in person, or the link is given otherwise
 	VideoAgentRoom = "agent_room" // each agent's fixed room URL
+	// VideoGenerated: each appointment its own room, the partner's
+	// VideoBaseURL followed by a random name of 128 bits (video.go).
+	VideoGenerated = "generated"
 )
 
 // Appointment statuses and outcomes.
@@ -67,7 +71,10 @@ type Accounts interface {
 type Config struct {
 	Calendar Calendar
 	Accounts Accounts
-	Now      func() time.Time
+	// Events hears of appointments booked, moved and cancelled, in their
+	// transaction (notify's mails); nil tells nobody.
+	Events events.Publisher
+	Now    func() time.Time
 }
 
 // Service runs partners and appointments.
@@ -83,6 +90,9 @@ func New(db *bun.DB, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Events == nil {
+		cfg.Events = events.Discard
 	}
 	return &Service{db: db, cfg: cfg}, nil
 }

@@ -120,7 +120,7 @@ func (s *Service) Book(ctx context.Context, p *identity.Principal, in NewAppoint
 	if a.Checklist == nil {
 		a.Checklist = []string{}
 	}
-	if a.VideoURL, err = s.videoURL(ctx, pt, w); err != nil {
+	if a.VideoURL, err = s.videoURL(ctx, pt, w, nil); err != nil {
 		return nil, err
 	}
 	err = db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -135,7 +135,7 @@ func (s *Service) Book(ctx context.Context, p *identity.Principal, in NewAppoint
 			}
 			return fmt.Errorf("insert appointment: %w", err)
 		}
-		return nil
+		return s.tell(ctx, tx, EventAppointmentBooked, a, "")
 	})
 	if err != nil {
 		return nil, err
@@ -143,9 +143,17 @@ func (s *Service) Book(ctx context.Context, p *identity.Principal, in NewAppoint
 	return a, nil
 }
 
-// videoURL is the link the appointment carries: the window's agent's
-// fixed room, for a partner that meets in its agents' rooms.
-func (s *Service) videoURL(ctx context.Context, pt *Partner, w *Window) (*string, error) {
+// videoURL is the link the appointment carries: a room of its own under
+// the partner's base for VideoGenerated (kept is the one it already has,
+// when it moves), the window's agent's fixed room for VideoAgentRoom.
+func (s *Service) videoURL(ctx context.Context, pt *Partner, w *Window, kept *string) (*string, error) {
+	if pt.VideoMode == VideoGenerated && pt.VideoBaseURL != nil {
+		if kept != nil && strings.HasPrefix(*kept, *pt.VideoBaseURL) {
+			return kept, nil
+		}
+		room := newRoomURL(*pt.VideoBaseURL)
+		return &room, nil
+	}
 	if pt.VideoMode != VideoAgentRoom || w.AgentID == nil {
 		return nil, nil
 	}
@@ -264,11 +272,12 @@ func (s *Service) Cancel(ctx context.Context, p *identity.Principal, appointment
 		}
 		now := s.now()
 		cur.Status, cur.CancelledAt, cur.CancelledBy = StatusCancelled, &now, &p.UserID
-		if _, err := tx.NewUpdate().Model(cur).Column("status", "cancelled_at", "cancelled_by").WherePK().Exec(ctx); err != nil {
+		cur.Sequence++
+		if _, err := tx.NewUpdate().Model(cur).Column("status", "cancelled_at", "cancelled_by", "sequence").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel appointment: %w", err)
 		}
 		v.Appointment = cur
-		return nil
+		return s.tell(ctx, tx, EventAppointmentCancelled, cur, strings.TrimSpace(reason))
 	})
 	if err != nil {
 		return View{}, err
@@ -317,7 +326,7 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 	if err != nil {
 		return View{}, err
 	}
-	video, err := s.videoURL(ctx, pt, w)
+	video, err := s.videoURL(ctx, pt, w, a.VideoURL)
 	if err != nil {
 		return View{}, err
 	}
@@ -343,7 +352,8 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 		}
 		cur.WindowID, cur.SiteID, cur.ResourceID, cur.AgentID, cur.VideoURL = w.ID, w.SiteID, w.ResourceID, w.AgentID, video
 		cur.StartsAt, cur.EndsAt, cur.ReservationID = sl.Start, sl.End, &r.ID
-		if _, err := tx.NewUpdate().Model(cur).Column("window_id", "site_id", "resource_id", "agent_id", "video_url", "starts_at", "ends_at", "reservation_id").
+		cur.Sequence++
+		if _, err := tx.NewUpdate().Model(cur).Column("window_id", "site_id", "resource_id", "agent_id", "video_url", "starts_at", "ends_at", "reservation_id", "sequence").
 			WherePK().Exec(ctx); err != nil {
 			if db.IsUnique(err) {
 				return errSlotTaken
@@ -351,7 +361,7 @@ func (s *Service) Reschedule(ctx context.Context, p *identity.Principal, appoint
 			return fmt.Errorf("move appointment: %w", err)
 		}
 		v.Appointment = cur
-		return nil
+		return s.tell(ctx, tx, EventAppointmentMoved, cur, "")
 	})
 	if err != nil {
 		return View{}, err

@@ -25,10 +25,12 @@ type Partner struct {
 	Kind      string    `bun:"kind"`
 	Purposes  []Purpose `bun:"purposes,type:json"`
 	VideoMode string    `bun:"video_mode"`
-	Active    bool      `bun:"active"`
-	CreatedBy *string   `bun:"created_by"`
-	CreatedAt time.Time `bun:"created_at"`
-	UpdatedAt time.Time `bun:"updated_at"`
+	// VideoBaseURL is where VideoGenerated rooms are made (https).
+	VideoBaseURL *string   `bun:"video_base_url"`
+	Active       bool      `bun:"active"`
+	CreatedBy    *string   `bun:"created_by"`
+	CreatedAt    time.Time `bun:"created_at"`
+	UpdatedAt    time.Time `bun:"updated_at"`
 }
 
 // Agent is an account acting for a partner.
@@ -92,6 +94,9 @@ type Appointment struct {
 	CreatedAt     time.Time  `bun:"created_at"`
 	CancelledBy   *string    `bun:"cancelled_by"`
 	CancelledAt   *time.Time `bun:"cancelled_at"`
+	// Sequence is the iCalendar SEQUENCE of its invitations: one more at
+	// each move and at the cancellation.
+	Sequence int64 `bun:"sequence"`
 }
 
 // Slot is a time a window offers.

@@ -33,7 +33,9 @@ type NewPartner struct {
 	Name      string
 	Kind      string
 	VideoMode string // "" is none
-	Purposes  []PurposeInput
+	// VideoBaseURL is required by VideoGenerated (https).
+	VideoBaseURL string
+	Purposes     []PurposeInput
 }
 
 // PartnerUpdate changes what is given (nil: unchanged).
@@ -41,8 +43,10 @@ type PartnerUpdate struct {
 	Name      *string
 	Kind      *string
 	VideoMode *string
-	Active    *bool
-	Purposes  *[]PurposeInput
+	// VideoBaseURL: "" removes it.
+	VideoBaseURL *string
+	Active       *bool
+	Purposes     *[]PurposeInput
 }
 
 func checkPurposes(v *errs.Validator, in []PurposeInput, old []Purpose) []Purpose {
@@ -74,16 +78,21 @@ func checkPurposes(v *errs.Validator, in []PurposeInput, old []Purpose) []Purpos
 	return out
 }
 
-func checkPartner(v *errs.Validator, name, kind, video string) {
-	v.Check(strings.TrimSpace(name) != "" && utf8.RuneCountInString(name) <= MaxName, "name", "is required, at most %d characters", MaxName)
-	v.Check(utf8.RuneCountInString(kind) <= 50, "kind", "must be at most %d characters", 50)
-	v.Check(video == VideoNone || video == VideoAgentRoom, "video_mode", "must be none or agent_room")
+func checkPartner(v *errs.Validator, pt *Partner) {
+	v.Check(strings.TrimSpace(pt.Name) != "" && utf8.RuneCountInString(pt.Name) <= MaxName, "name", "is required, at most %d characters", MaxName)
+	v.Check(utf8.RuneCountInString(pt.Kind) <= 50, "kind", "must be at most %d characters", 50)
+	v.Check(pt.VideoMode == VideoNone || pt.VideoMode == VideoAgentRoom || pt.VideoMode == VideoGenerated, "video_mode", "must be none, agent_room or generated")
+	if pt.VideoBaseURL != nil {
+		v.Check(validBaseURL(*pt.VideoBaseURL), "video_base_url", "must be an https URL without user, query or fragment, of at most %d characters", MaxBaseURL)
+	}
+	v.Check(pt.VideoMode != VideoGenerated || pt.VideoBaseURL != nil, "video_base_url", "is required for video_mode generated")
 }
 
 // CreatePartner creates a partner: network-wide by an admin, of a site by
 // its managers.
 func (s *Service) CreatePartner(ctx context.Context, p *identity.Principal, in NewPartner) (*Partner, error) {
-	pt := &Partner{ID: id.New(), Name: strings.TrimSpace(in.Name), Kind: strings.TrimSpace(in.Kind), VideoMode: in.VideoMode, Active: true}
+	pt := &Partner{ID: id.New(), Name: strings.TrimSpace(in.Name), Kind: strings.TrimSpace(in.Kind), VideoMode: in.VideoMode, Active: true,
+		VideoBaseURL: nilIfBlank(in.VideoBaseURL)}
 	if pt.VideoMode == "" {
 		pt.VideoMode = VideoNone
 	}
@@ -102,7 +111,7 @@ func (s *Service) CreatePartner(ctx context.Context, p *identity.Principal, in N
 		}
 	}
 	var v errs.Validator
-	checkPartner(&v, pt.Name, pt.Kind, pt.VideoMode)
+	checkPartner(&v, pt)
 	pt.Purposes = checkPurposes(&v, in.Purposes, nil)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -189,11 +198,14 @@ func (s *Service) UpdatePartner(ctx context.Context, p *identity.Principal, part
 	if up.VideoMode != nil {
 		pt.VideoMode = *up.VideoMode
 	}
+	if up.VideoBaseURL != nil {
+		pt.VideoBaseURL = nilIfBlank(*up.VideoBaseURL)
+	}
 	if up.Active != nil {
 		pt.Active = *up.Active
 	}
 	var v errs.Validator
-	checkPartner(&v, pt.Name, pt.Kind, pt.VideoMode)
+	checkPartner(&v, pt)
 	if up.Purposes != nil {
 		pt.Purposes = checkPurposes(&v, *up.Purposes, pt.Purposes)
 	}
@@ -201,7 +213,7 @@ func (s *Service) UpdatePartner(ctx context.Context, p *identity.Principal, part
 		return nil, err
 	}
 	pt.UpdatedAt = s.now()
-	if _, err := s.db.NewUpdate().Model(pt).Column("name", "kind", "video_mode", "active", "purposes", "updated_at").WherePK().Exec(ctx); err != nil {
+	if _, err := s.db.NewUpdate().Model(pt).Column("name", "kind", "video_mode", "video_base_url", "active", "purposes", "updated_at").WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("update partner: %w", err)
 	}
 	return pt, nil

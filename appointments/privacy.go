@@ -34,6 +34,11 @@ func (s *Service) ForgetMember(ctx context.Context, tx bun.Tx, userID string) er
 	if _, err := tx.NewUpdate().Model((*Appointment)(nil)).Set("outcome_note = NULL").Where("user_id = ? AND outcome_note IS NOT NULL", userID).Exec(ctx); err != nil {
 		return fmt.Errorf("forget notes: %w", err)
 	}
+	// The rooms made for them (video_mode generated) go too: a link that
+	// led to the person's conversation is not kept for the counts.
+	if _, err := tx.NewUpdate().Model((*Appointment)(nil)).Set("video_url = NULL").Where("user_id = ? AND video_url IS NOT NULL", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("forget video rooms: %w", err)
+	}
 	return nil
 }
 
@@ -42,15 +47,17 @@ func (s *Service) ForgetMember(ctx context.Context, tx bun.Tx, userID string) er
 // site's staff, but data about the person, who has the right to read it
 // (as managers' notes are in notes.json).
 type Exported struct {
-	ID          string     `json:"id"`
-	PartnerID   string     `json:"partner_id"`
-	SiteID      string     `json:"site_id"`
-	Purpose     string     `json:"purpose"`
-	Start       time.Time  `json:"start"`
-	End         time.Time  `json:"end"`
-	Status      string     `json:"status"`
-	Outcome     *string    `json:"outcome"`
-	OutcomeNote *string    `json:"outcome_note"`
+	ID          string    `json:"id"`
+	PartnerID   string    `json:"partner_id"`
+	SiteID      string    `json:"site_id"`
+	Purpose     string    `json:"purpose"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Status      string    `json:"status"`
+	Outcome     *string   `json:"outcome"`
+	OutcomeNote *string   `json:"outcome_note"`
+	// VideoURL is the appointment's video room, when it had one.
+	VideoURL    *string    `json:"video_url"`
 	CreatedAt   time.Time  `json:"created_at"`
 	CancelledAt *time.Time `json:"cancelled_at"`
 }
@@ -64,7 +71,7 @@ func (s *Service) ExportMember(ctx context.Context, userID string) ([]Exported, 
 	out := make([]Exported, 0, len(as))
 	for _, a := range as {
 		out = append(out, Exported{ID: a.ID, PartnerID: a.PartnerID, SiteID: a.SiteID, Purpose: a.Purpose, Start: a.StartsAt.UTC(), End: a.EndsAt.UTC(),
-			Status: a.Status, Outcome: a.Outcome, OutcomeNote: a.OutcomeNote, CreatedAt: a.CreatedAt.UTC(), CancelledAt: a.CancelledAt})
+			Status: a.Status, Outcome: a.Outcome, OutcomeNote: a.OutcomeNote, VideoURL: a.VideoURL, CreatedAt: a.CreatedAt.UTC(), CancelledAt: a.CancelledAt})
 	}
 	return out, nil
 }

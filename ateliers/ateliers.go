@@ -19,6 +19,7 @@ import (
 	"github.com/relais-tierslieux/relais/billing"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
+	"github.com/relais-tierslieux/relais/internal/events"
 )
 
 // Audiences: who may register themselves.
@@ -77,7 +78,10 @@ type Config struct {
 	Calendar Calendar
 	Rights   Rights
 	Accounts Accounts
-	Now      func() time.Time
+	// Events hears of registrations confirmed, promoted and cancelled, in
+	// their transaction (notify's mails); nil tells nobody.
+	Events events.Publisher
+	Now    func() time.Time
 }
 
 // Service runs ateliers.
@@ -93,6 +97,9 @@ func New(db *bun.DB, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Events == nil {
+		cfg.Events = events.Discard
 	}
 	return &Service{db: db, cfg: cfg}, nil
 }

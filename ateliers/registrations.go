@@ -87,6 +87,11 @@ func (s *Service) Register(ctx context.Context, p *identity.Principal, atelierID
 			if err != nil {
 				return err
 			}
+			if r.Status == StatusConfirmed {
+				if err := s.tell(ctx, tx, EventRegistrationConfirmed, a, r, ""); err != nil {
+					return err
+				}
+			}
 			out = append(out, *r)
 		}
 		return nil
@@ -259,6 +264,11 @@ func (s *Service) Cancel(ctx context.Context, p *identity.Principal, regID strin
 		if _, err := tx.NewUpdate().Model(cur).Column("status", "cancelled_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel registration: %w", err)
 		}
+		if wasConfirmed {
+			if err := s.tell(ctx, tx, EventRegistrationCancelled, a, cur, ""); err != nil {
+				return err
+			}
+		}
 		if wasConfirmed && now.Before(ss.StartsAt) {
 			return s.promote(ctx, tx, a, ss.ID, now)
 		}
@@ -286,6 +296,9 @@ func (s *Service) promote(ctx context.Context, tx bun.Tx, a *Atelier, sessionID 
 		next[i].Status, next[i].PromotedAt = StatusConfirmed, &now
 		if _, err := tx.NewUpdate().Model(&next[i]).Column("status", "promoted_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("promote: %w", err)
+		}
+		if err := s.tell(ctx, tx, EventRegistrationPromoted, a, &next[i], ""); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -435,6 +448,16 @@ func (s *Service) CancelSession(ctx context.Context, p *identity.Principal, atel
 		ss.Status, ss.CancelledAt = "cancelled", &now
 		if _, err := tx.NewUpdate().Model(ss).Column("status", "cancelled_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel session: %w", err)
+		}
+		// Those who held a seat are told (with the animateur's reason).
+		var seated []Registration
+		if err := tx.NewSelect().Model(&seated).Where("session_id = ? AND status = ?", sessionID, StatusConfirmed).Order("id").Scan(ctx); err != nil {
+			return fmt.Errorf("read seated: %w", err)
+		}
+		for i := range seated {
+			if err := s.tell(ctx, tx, EventRegistrationCancelled, a, &seated[i], reason); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.NewUpdate().Model((*Registration)(nil)).Set("status = ?, cancelled_at = ?", StatusCancelled, now).
 			Where("session_id = ? AND status <> ?", sessionID, StatusCancelled).Exec(ctx); err != nil {

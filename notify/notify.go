@@ -19,6 +19,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/appointments"
+	"github.com/relais-tierslieux/relais/ateliers"
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
@@ -65,6 +67,9 @@ type Config struct {
 	Campaigns Campaigns
 	Devices   Devices
 	Managers  Managers
+	// What the services' mails read (services.go).
+	Ateliers     Ateliers
+	Appointments Appointments
 }
 
 // Service queues and sends booking mail.
@@ -83,6 +88,9 @@ type Service struct {
 	campaigns Campaigns
 	devices   Devices
 	managers  Managers
+	// services.go
+	ateliers     Ateliers
+	appointments Appointments
 }
 
 // New checks cfg and returns the service.
@@ -99,7 +107,7 @@ func New(d *bun.DB, cfg Config) (*Service, error) {
 	}
 	return &Service{db: d, cal: cfg.Calendar, accounts: cfg.Accounts, mailer: cfg.Mailer, jobs: cfg.Jobs,
 		organizer: org.Address, publicURL: cfg.PublicURL, now: cfg.Now, billing: cfg.Billing, invoices: cfg.Invoices, credits: cfg.Credits,
-		campaigns: cfg.Campaigns, devices: cfg.Devices, managers: cfg.Managers}, nil
+		campaigns: cfg.Campaigns, devices: cfg.Devices, managers: cfg.Managers, ateliers: cfg.Ateliers, appointments: cfg.Appointments}, nil
 }
 
 // BookingMailArgs is one reservation event to tell its member about. It
@@ -139,6 +147,9 @@ func (s *Service) AddWorkers(w *river.Workers) error {
 	if err := river.AddWorkerSafely(w, &reminderWorker{svc: s}); err != nil {
 		return err
 	}
+	if err := s.addServiceWorkers(w); err != nil {
+		return err
+	}
 	return s.addNoticeWorkers(w)
 }
 
@@ -166,7 +177,7 @@ func NewPublisher(q *jobs.Queue) *Publisher {
 // JobKinds implements jobs.Source.
 func (p *Publisher) JobKinds() []river.JobArgs {
 	return []river.JobArgs{BookingMailArgs{}, WaitlistMailArgs{}, MembershipMailArgs{}, PaymentMailArgs{},
-		CreditMailArgs{}, MachineMailArgs{}, DeviceOfflineArgs{}}
+		CreditMailArgs{}, MachineMailArgs{}, DeviceOfflineArgs{}, ServiceMailArgs{}}
 }
 
 // JobsFor implements jobs.Source: a booking's created, updated and
@@ -190,6 +201,9 @@ func (p *Publisher) JobsFor(e events.Event) ([]river.InsertManyParams, error) {
 		args = bookingArgs(e)
 	case calendar.EventWaitlistOffered, calendar.EventWaitlistLapsed:
 		args = waitlistArgs(e)
+	case ateliers.EventRegistrationConfirmed, ateliers.EventRegistrationPromoted, ateliers.EventRegistrationCancelled,
+		appointments.EventAppointmentBooked, appointments.EventAppointmentMoved, appointments.EventAppointmentCancelled:
+		args = serviceArgs(e)
 	default:
 		args, opts = p.otherArgs(e)
 	}

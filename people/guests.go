@@ -97,6 +97,9 @@ type Guest struct {
 	// HasAccount: they have since chosen a password; the guest is a member
 	// and edits their own name, phone and email.
 	HasAccount bool
+	// MergedInto is the account the guest was merged into (merge.go), nil
+	// while they are a guest.
+	MergedInto *string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -111,6 +114,7 @@ type guestRow struct {
 	CommuneINSEE *string   `bun:"commune_insee"`
 	PostalCode   *string   `bun:"postal_code"`
 	AgeBand      string    `bun:"age_band"`
+	MergedInto   *string   `bun:"merged_into"`
 	CreatedBy    *string   `bun:"created_by"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
@@ -197,8 +201,10 @@ func (s *Service) mayReadGuest(ctx context.Context, idb bun.IDB, p *identity.Pri
 		return errGuestNotFound
 	}
 	var sites []string
-	if err := idb.NewSelect().Model((*sitePerson)(nil)).Column("site_id").Where("user_id = ?", guestID).
-		Where("EXISTS (SELECT 1 FROM guests g WHERE g.user_id = ?)", guestID).Scan(ctx, &sites); err != nil {
+	// The sites where they are registered, and the one that registered
+	// them (a merged guest's desk registrations went to the account).
+	if err := idb.NewRaw(`SELECT sp.site_id FROM site_people sp WHERE sp.user_id = ?0 AND EXISTS (SELECT 1 FROM guests g WHERE g.user_id = ?0)
+		UNION SELECT g.site_id FROM guests g WHERE g.user_id = ?0`, guestID).Scan(ctx, &sites); err != nil {
 		return fmt.Errorf("find guest's sites: %w", err)
 	}
 	for _, site := range sites {
@@ -283,7 +289,7 @@ func (s *Service) guest(ctx context.Context, idb bun.IDB, guestID string) (*Gues
 		return nil, errGuestNotFound
 	}
 	g := &Guest{ID: guestID, SiteID: row.SiteID, Name: acct.Name, Phone: acct.Phone, Email: acct.Email, AgeBand: row.AgeBand,
-		HasAccount: !acct.AwaitingPassword, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+		HasAccount: !acct.AwaitingPassword, MergedInto: row.MergedInto, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 		Commune: Commune{Name: row.CommuneName}}
 	if row.CommuneINSEE != nil {
 		g.Commune.INSEE = *row.CommuneINSEE

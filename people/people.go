@@ -91,6 +91,9 @@ type Config struct {
 	Credits  Credits
 	// Visits: nil is DoorVisits alone.
 	Visits []Visits
+	// Movers move a merged guest's history (merge.go); serve lists every
+	// domain that holds some.
+	Movers []HistoryMover
 	Now    func() time.Time
 }
 

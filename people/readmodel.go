@@ -29,15 +29,18 @@ const RelationWindow = 90 * 24 * time.Hour
 // "LIMIT 1 OFFSET 0", whose OFFSET keeps PostgreSQL from turning it into
 // a hashed subplan that reads the whole relation for every search
 // (measured: 40 ms of 50 at 50,000 people); SQLite needs the LIMIT. A new source of visits
-// (check-ins) adds its arm here and its Visits to Config.Visits.
-// Arguments: siteID ?0, since ?1.
+// (check-ins) adds its arm here and its Visits to Config.Visits. A guest
+// merged into an account (merge.go) is nobody's any more: their history is
+// the account's, though their emptied credit lots and past door grants
+// still name them. Arguments: siteID ?0, since ?1.
 const related = `(EXISTS (SELECT 1 FROM site_people sp WHERE sp.site_id = ?0 AND sp.user_id = u.id LIMIT 1 OFFSET 0)
 	OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND (m.site_id = ?0 OR m.site_id IS NULL) LIMIT 1 OFFSET 0)
 	OR EXISTS (SELECT 1 FROM day_passes dp WHERE dp.user_id = u.id AND dp.site_id = ?0 LIMIT 1 OFFSET 0)
 	OR EXISTS (SELECT 1 FROM packs pk WHERE pk.user_id = u.id AND (pk.site_id = ?0 OR pk.site_id IS NULL) LIMIT 1 OFFSET 0)
 	OR EXISTS (SELECT 1 FROM credit_lots cl WHERE cl.user_id = u.id AND cl.site_id = ?0 LIMIT 1 OFFSET 0)
 	OR EXISTS (SELECT 1 FROM reservations rv WHERE rv.user_id = u.id AND rv.site_id = ?0 AND rv.kind = 'booking' AND rv.starts_at >= ?1 LIMIT 1 OFFSET 0)
-	OR EXISTS (SELECT 1 FROM access_events ae WHERE ae.user_id = u.id AND ae.site_id = ?0 AND ae.decision = 'granted' AND ae.occurred_at >= ?1 LIMIT 1 OFFSET 0))`
+	OR EXISTS (SELECT 1 FROM access_events ae WHERE ae.user_id = u.id AND ae.site_id = ?0 AND ae.decision = 'granted' AND ae.occurred_at >= ?1 LIMIT 1 OFFSET 0))
+	AND NOT EXISTS (SELECT 1 FROM guests mg WHERE mg.user_id = u.id AND mg.merged_into IS NOT NULL)`
 
 // activeNow is true for a person holding, at ?2, a membership in force
 // (active, or past due within its grace: billing moves it to suspended

@@ -66,3 +66,29 @@ func TestMayEditPerson(t *testing.T) {
 		})
 	}
 }
+
+// --- services-mail ---
+
+// TestMayMergeGuest: the managers of the guest's site and the admins
+// merge; anyone else, an API key included, is told there is no such guest.
+func TestMayMergeGuest(t *testing.T) {
+	tests := []struct {
+		name string
+		p    *identity.Principal
+		want string
+	}{
+		{"manager of the guest's site", identitytest.Manager("here"), "ok"},
+		{"admin", identitytest.Admin(), "ok"},
+		{"manager elsewhere", identitytest.Manager("there"), "guest_not_found"},
+		{"member", identitytest.Member(), "guest_not_found"},
+		{"API key of the site with users:read", identitytest.Key("here", identity.ScopeUsersRead, identity.ScopeSitesRead), "guest_not_found"},
+		{"nobody", nil, "guest_not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := identitytest.Outcome(MayMergeGuest(tt.p, "here")); got != tt.want {
+				t.Errorf("merge: %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

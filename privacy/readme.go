@@ -32,7 +32,7 @@ guest.json           si un lieu vous a inscrit sans compte : votre commune
                      et votre tranche d'âge
 ateliers.json        vos inscriptions aux ateliers et votre présence
 appointments.json    vos rendez-vous avec les services publics, leur
-                     issue et la note du partenaire
+                     issue, la note du partenaire et le lien de la visio
 
 Your personal data at Relais
 ============================
@@ -63,5 +63,5 @@ guest.json           if a place registered you without an account: your
                      commune and age band
 ateliers.json        your registrations to ateliers and whether you came
 appointments.json    your appointments with public services, their
-                     outcome and the partner's note
+                     outcome, the partner's note and the video link
 `

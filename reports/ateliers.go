@@ -44,7 +44,9 @@ type tally struct {
 	people                               map[string]bool
 }
 
-func (s *Service) ateliers(ctx context.Context, r *Report, zones map[string]*time.Location) error {
+// ateliers adds the ateliers' lines to r and the people present at them
+// to served.
+func (s *Service) ateliers(ctx context.Context, r *Report, zones map[string]*time.Location, served map[string]bool) error {
 	args := []any{bun.In(r.SiteIDs), r.From, r.To, s.now().UTC()}
 	// Four reads: the sessions (thousands), their confirmed registrations
 	// (a hundred thousand a year at a busy network: three columns each,
@@ -66,18 +68,6 @@ func (s *Service) ateliers(ctx context.Context, r *Report, zones map[string]*tim
 	for _, c := range cats {
 		catName[c.ID] = c.Name
 	}
-	// Every guest's facts, read whole: a network has a few thousand guests,
-	// and selecting those present by a subquery over the registrations
-	// cost SQLite more than reading them all.
-	var guests []guestFacts
-	if err := s.db.NewRaw(`SELECT user_id, commune_name, commune_insee, age_band FROM guests`).Scan(ctx, &guests); err != nil {
-		return fmt.Errorf("report guests: %w", err)
-	}
-	facts := make(map[string]*guestFacts, len(guests))
-	for i := range guests {
-		facts[guests[i].UserID] = &guests[i]
-	}
-
 	lines := map[lineKey]*tally{}
 	bySession := make(map[string]*tally, len(sessions))
 	for _, ss := range sessions {
@@ -101,9 +91,6 @@ func (s *Service) ateliers(ctx context.Context, r *Report, zones map[string]*tim
 		return fmt.Errorf("report registrations: %w", err)
 	}
 	defer rows.Close()
-	served := map[string]bool{}
-	communes := map[[2]string]map[string]bool{} // (name, insee) → people
-	bands := map[string]map[string]bool{}
 	var sessionID, userID string
 	var attendance sql.NullString
 	for rows.Next() {
@@ -119,19 +106,7 @@ func (s *Service) ateliers(ctx context.Context, r *Report, zones map[string]*tim
 		case "present":
 			t.present++
 			t.people[userID] = true
-			if served[userID] {
-				continue
-			}
 			served[userID] = true
-			commune, band := [2]string{"non renseignée", ""}, "unknown"
-			if g := facts[userID]; g != nil {
-				commune[0], band = g.CommuneName, g.AgeBand
-				if g.CommuneINSEE != nil {
-					commune[1] = *g.CommuneINSEE
-				}
-			}
-			add(communes, commune, userID)
-			add(bands, band, userID)
 		case "absent":
 			t.absent++
 		case "excused":
@@ -161,6 +136,37 @@ func (s *Service) ateliers(ctx context.Context, r *Report, zones map[string]*tim
 			l.AttendanceBP = &bp
 		}
 		r.Ateliers = append(r.Ateliers, l)
+	}
+	return nil
+}
+
+// people counts served — those present at an atelier or received at an
+// appointment, each once — in all, by commune and by age band (a guest's;
+// "non renseignée" and unknown for members).
+func (s *Service) people(ctx context.Context, r *Report, served map[string]bool) error {
+	// Every guest's facts, read whole: a network has a few thousand guests,
+	// and selecting those present by a subquery over the registrations
+	// cost SQLite more than reading them all.
+	var guests []guestFacts
+	if err := s.db.NewRaw(`SELECT user_id, commune_name, commune_insee, age_band FROM guests`).Scan(ctx, &guests); err != nil {
+		return fmt.Errorf("report guests: %w", err)
+	}
+	facts := make(map[string]*guestFacts, len(guests))
+	for i := range guests {
+		facts[guests[i].UserID] = &guests[i]
+	}
+	communes := map[[2]string]map[string]bool{} // (name, insee) → people
+	bands := map[string]map[string]bool{}
+	for userID := range served {
+		commune, band := [2]string{"non renseignée", ""}, "unknown"
+		if g := facts[userID]; g != nil {
+			commune[0], band = g.CommuneName, g.AgeBand
+			if g.CommuneINSEE != nil {
+				commune[1] = *g.CommuneINSEE
+			}
+		}
+		add(communes, commune, userID)
+		add(bands, band, userID)
 	}
 	r.People = count(len(served))
 	for c, ps := range communes {

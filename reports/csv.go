@@ -9,19 +9,22 @@ import (
 
 // WriteCSV writes r in long form, one figure a line, for a spreadsheet's
 // pivot table: section, month, site_id, category, commune, insee,
-// age_band, indicator, value; separated by ';' with CRLF, as French
+// age_band, indicator, value, then partner, purpose and outcome (the
+// appointments' cuts, empty for the rest); separated by ';' with CRLF, as French
 // spreadsheets expect, every cell through csvsafe (a commune is typed by
 // people). A masked count is "<5".
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csvsafe.NewWriter(w, ';', true)
-	rec := func(section, month, site, category, commune, insee, band, indicator string, c Count) {
-		v := "<" + strconv.Itoa(MinCount)
-		if !c.Masked {
-			v = strconv.Itoa(*c.Value)
+	value := func(c Count) string {
+		if c.Masked {
+			return "<" + strconv.Itoa(MinCount)
 		}
-		_ = cw.Write([]string{section, month, site, category, commune, insee, band, indicator, v})
+		return strconv.Itoa(*c.Value)
 	}
-	_ = cw.Write([]string{"section", "month", "site_id", "category", "commune", "insee", "age_band", "indicator", "value"})
+	rec := func(section, month, site, category, commune, insee, band, indicator string, c Count) {
+		_ = cw.Write([]string{section, month, site, category, commune, insee, band, indicator, value(c), "", "", ""})
+	}
+	_ = cw.Write([]string{"section", "month", "site_id", "category", "commune", "insee", "age_band", "indicator", "value", "partner", "purpose", "outcome"})
 	for _, l := range r.Ateliers {
 		rec("ateliers", l.Month, l.SiteID, l.Category, "", "", "", "ateliers", plain(l.Ateliers))
 		rec("ateliers", l.Month, l.SiteID, l.Category, "", "", "", "sessions", plain(l.Sessions))
@@ -32,6 +35,11 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			{"absent", l.Absent}, {"excused", l.Excused}, {"people", l.People}} {
 			rec("ateliers", l.Month, l.SiteID, l.Category, "", "", "", f.name, f.c)
 		}
+	}
+	// --- services-mail ---
+	for _, l := range r.Appointments {
+		_ = cw.Write([]string{"appointments", l.Month, l.SiteID, "", "", "", "", "appointments", value(l.Count), l.Partner, l.Purpose, l.Outcome})
+		_ = cw.Write([]string{"appointments", l.Month, l.SiteID, "", "", "", "", "people", value(l.People), l.Partner, l.Purpose, l.Outcome})
 	}
 	rec("people", "", "", "", "", "", "", "people", r.People)
 	for _, c := range r.ByCommune {

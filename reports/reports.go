@@ -103,8 +103,11 @@ type Report struct {
 	From, To time.Time
 	SiteIDs  []string
 	Ateliers []AtelierLine
+	// Appointments with public services (appointments.go).
+	Appointments []AppointmentLine
 	// People is the number of distinct people present at a session of the
-	// period, at these sites.
+	// period, or received at an appointment (held or to follow up), at
+	// these sites.
 	People    Count
 	ByCommune []Served
 	ByAgeBand []Served
@@ -153,7 +156,7 @@ func (s *Service) Services(ctx context.Context, p *identity.Principal, siteID st
 		return nil, err
 	}
 	slices.Sort(sites)
-	r := &Report{From: from.UTC(), To: to.UTC(), SiteIDs: sites, Ateliers: []AtelierLine{}, ByCommune: []Served{}, ByAgeBand: []Served{}}
+	r := &Report{From: from.UTC(), To: to.UTC(), SiteIDs: sites, Ateliers: []AtelierLine{}, Appointments: []AppointmentLine{}, ByCommune: []Served{}, ByAgeBand: []Served{}}
 	if len(sites) == 0 {
 		r.People = count(0)
 		return r, nil
@@ -166,7 +169,14 @@ func (s *Service) Services(ctx context.Context, p *identity.Principal, siteID st
 		}
 		zones[id] = site.Location()
 	}
-	if err := s.ateliers(ctx, r, zones); err != nil {
+	served := map[string]bool{}
+	if err := s.ateliers(ctx, r, zones, served); err != nil {
+		return nil, err
+	}
+	if err := s.appointments(ctx, r, zones, served); err != nil {
+		return nil, err
+	}
+	if err := s.people(ctx, r, served); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -125,25 +125,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("start devices: %w", err)
 	}
 
-	// The members' and managers' mails.
-	notifySvc, err := notify.New(d, notify.Config{Calendar: calendarSvc, Accounts: identitySvc, Mailer: c.mailer(log),
-		Jobs: queue, Organizer: c.MailFrom, PublicURL: c.PublicURL, Billing: billingSvc, Invoices: invoicer, Credits: ledgerSvc,
-		Campaigns: campaignsSvc, Devices: devicesSvc, Managers: identitySvc})
-	if err != nil {
-		return err
-	}
-
-	// The front desk's people, read across the domains.
-	peopleSvc, err := people.New(d, people.Config{Identity: identitySvc, Billing: billingSvc, Calendar: calendarSvc,
-		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc,
-		Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}}})
-	if err != nil {
-		return err
-	}
-
 	// Ateliers and trainings: sessions hold their resources through the
 	// calendar; the "members" audience asks billing.
-	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Accounts: identitySvc})
+	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Accounts: identitySvc, Events: notifyPub})
 	if err != nil {
 		return err
 	}
@@ -156,7 +140,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Appointments with public services: each holds its resource through
 	// the calendar as a block.
-	appointmentsSvc, err := appointments.New(d, appointments.Config{Calendar: calendarSvc, Accounts: identitySvc})
+	appointmentsSvc, err := appointments.New(d, appointments.Config{Calendar: calendarSvc, Accounts: identitySvc, Events: notifyPub})
+	if err != nil {
+		return err
+	}
+
+	// The members' and managers' mails (the ateliers' and appointments'
+	// among them: their events go to notify alone, not to webhooks).
+	notifySvc, err := notify.New(d, notify.Config{Calendar: calendarSvc, Accounts: identitySvc, Mailer: c.mailer(log),
+		Jobs: queue, Organizer: c.MailFrom, PublicURL: c.PublicURL, Billing: billingSvc, Invoices: invoicer, Credits: ledgerSvc,
+		Campaigns: campaignsSvc, Devices: devicesSvc, Managers: identitySvc, Ateliers: ateliersSvc, Appointments: appointmentsSvc})
+	if err != nil {
+		return err
+	}
+
+	// The front desk's people, read across the domains; a guest's merge
+	// moves their history through the domains that hold some.
+	peopleSvc, err := people.New(d, people.Config{Identity: identitySvc, Billing: billingSvc, Calendar: calendarSvc,
+		Sites: calendar.DevicePlaces{}, Invoices: invoicer, Credits: ledgerSvc,
+		Visits: []people.Visits{people.DoorVisits{}, calendar.CheckInVisits{}},
+		Movers: []people.HistoryMover{calendarSvc, billingSvc, ledgerSvc, ateliersSvc, appointmentsSvc}})
 	if err != nil {
 		return err
 	}

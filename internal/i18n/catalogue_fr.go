@@ -568,7 +568,6 @@ var french = map[string]string{
 	"must be from %d to %d":                                         "doit être compris entre %d et %d",
 	"must be held, no_show or follow_up":                            "doit valoir held, no_show ou follow_up",
 	"must be mon, tue, wed, thu, fri, sat or sun":                   "doit valoir mon, tue, wed, thu, fri, sat ou sun",
-	"must be none or agent_room":                                    "doit valoir none ou agent_room",
 	"must hold from 1 to %d purposes":                               "doit compter de 1 à %d motifs",
 	"no such appointment":                                           "rendez-vous introuvable",
 	"no such open window":                                           "aucune plage ouverte de ce nom",
@@ -586,4 +585,13 @@ var french = map[string]string{
 	"this partner takes no appointments for now":                    "ce partenaire ne prend pas de rendez-vous pour l’instant",
 	"this person is already an agent of this partner":               "cette personne est déjà agent de ce partenaire",
 	"this slot has just been booked: choose another":                "ce créneau vient d’être réservé : choisissez-en un autre",
+
+	// --- services-mail ---
+	"has already been merged":                                                                             "a déjà été fusionné",
+	"is required for video_mode generated":                                                                "est requis par video_mode generated",
+	"must be none, agent_room or generated":                                                               "doit valoir none, agent_room ou generated",
+	"must be an https URL without user, query or fragment, of at most %d characters":                      "doit être une URL https sans utilisateur, requête ni fragment, de %d caractères au plus",
+	"must be an account that exists and has not been erased, other than the guest":                        "doit être un compte existant, non effacé, autre que l’invité",
+	"the guest and the account are both registered to one session: cancel one of the registrations first": "l’invité et le compte sont tous deux inscrits à une même séance : annulez d’abord l’une des inscriptions",
+	"this guest has already been merged into an account":                                                  "cet invité a déjà été fusionné avec un compte",
 }

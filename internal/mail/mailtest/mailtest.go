@@ -3,6 +3,7 @@
 package mailtest
 
 import (
+	"encoding/base64"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -151,6 +152,10 @@ func (r Received) Text() string { return r.part("text/plain") }
 // HTML returns the message's text/html part, decoded, or "".
 func (r Received) HTML() string { return r.part("text/html") }
 
+// Calendar returns the message's text/calendar part (an iMIP invitation),
+// decoded, or "".
+func (r Received) Calendar() string { return r.part("text/calendar") }
+
 func (r Received) part(want string) string {
 	msg, err := stdmail.ReadMessage(strings.NewReader(r.Data))
 	if err != nil {
@@ -167,8 +172,11 @@ func findPart(h textproto.MIMEHeader, body io.Reader, want string) string {
 		return ""
 	}
 	if typ == want {
-		if strings.EqualFold(h.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		switch {
+		case strings.EqualFold(h.Get("Content-Transfer-Encoding"), "quoted-printable"):
 			body = quotedprintable.NewReader(body)
+		case strings.EqualFold(h.Get("Content-Transfer-Encoding"), "base64"):
+			body = base64.NewDecoder(base64.StdEncoding, body)
 		}
 		b, _ := io.ReadAll(body)
 		return string(b)
