@@ -80,8 +80,11 @@ func (s *Service) CreateWindow(ctx context.Context, p *identity.Principal, partn
 		return nil, err
 	}
 	res, err := s.cfg.Calendar.GetResource(ctx, in.ResourceID)
-	if err != nil || res.SiteID != site.ID || res.RetiredAt != nil {
+	if err != nil || res.RetiredAt != nil || (res.SiteID != site.ID && res.Kind != calendar.KindKit) {
 		return nil, errs.Invalid("resource_id", "no such resource at this site")
+	}
+	if err := mayPromiseKit(p, site, res); err != nil {
+		return nil, err
 	}
 	if in.AgentID != "" {
 		n, err := s.db.NewSelect().Model((*Agent)(nil)).Where("partner_id = ? AND user_id = ?", pt.ID, in.AgentID).Count(ctx)

@@ -132,7 +132,12 @@ type Site struct {
 	Legal        Legal        `bun:"legal"`
 	// ContactEmail is where members' answers to the site's mail go (their
 	// Reply-To); nil when the site has none.
-	ContactEmail *string   `bun:"contact_email"`
+	ContactEmail *string `bun:"contact_email"`
+	// Kind is SiteSpace or SiteHost (see host.go); ContactName and
+	// ContactPhone are a host place's person to call, nil when unset.
+	Kind         string    `bun:"kind"`
+	ContactName  *string   `bun:"contact_name"`
+	ContactPhone *string   `bun:"contact_phone"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
 	// Version is bumped by every change (see resourceCache).
@@ -159,6 +164,9 @@ type NewSite struct {
 	Legal        Legal
 	// ContactEmail: "" for none.
 	ContactEmail string
+	// Kind: SiteSpace ("" too) or SiteHost; ContactName and ContactPhone:
+	// "" for none (a host place needs its contact's name).
+	Kind, ContactName, ContactPhone string
 }
 
 func validTimezone(tz string) bool {
@@ -177,9 +185,14 @@ func validateSite(v *errs.Validator, s *Site) {
 	v.Check(validTimezone(s.Timezone), "timezone", "must be an IANA time zone such as Europe/Paris")
 	s.Address.validate(v, "address")
 	_ = v.Merge(s.OpeningHours.Validate("opening_hours")) // Validate returns only validation errors
+	noLegal := s.Legal == (Legal{})
 	s.Legal.normalize()
-	s.Legal.validate(v, "legal")
+	if !(s.Kind == SiteHost && noLegal) {
+		// A host place may have no legal identity: it issues no invoices.
+		s.Legal.validate(v, "legal")
+	}
 	s.ContactEmail = normalizeContactEmail(v, s.ContactEmail)
+	validateHost(v, s)
 }
 
 // normalizeContactEmail trims a site's contact address, nil for none, and
@@ -212,8 +225,12 @@ func (svc *Service) CreateSite(ctx context.Context, p *identity.Principal, in Ne
 		s.ContactEmail = &in.ContactEmail
 	}
 	var v errs.Validator
+	setHostFields(s, in)
 	validateSite(&v, s)
-	s.Legal.validateComplete(&v, "legal", s.Legal.office(s.Address))
+	if s.Kind != SiteHost {
+		// A host place issues no invoices: it has no legal identity to give.
+		s.Legal.validateComplete(&v, "legal", s.Legal.office(s.Address))
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -265,11 +282,20 @@ func getSite(ctx context.Context, idb bun.IDB, siteID string) (*Site, error) {
 // id, and the cursor of the next page ("" at the end): every site, or for
 // an API key limited to a few sites, just those.
 func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after string, limit int) ([]Site, string, error) {
+	return svc.ReadSitesOfKind(ctx, p, "", after, limit)
+}
+
+// ReadSitesOfKind is ReadSites limited to the sites of kind (SiteSpace or
+// SiteHost; "" for every kind).
+func (svc *Service) ReadSitesOfKind(ctx context.Context, p *identity.Principal, kind, after string, limit int) ([]Site, string, error) {
 	if err := mayListSites(p); err != nil {
 		return nil, "", err
 	}
+	if kind != "" && kind != SiteSpace && kind != SiteHost {
+		return nil, "", errs.Invalid("kind", "must be space or host")
+	}
 	if !p.IsAPIKey() || p.AllSites {
-		return svc.ListSites(ctx, after, limit)
+		return svc.listSites(ctx, kind, after, limit)
 	}
 	ids := slices.Clone(p.SiteIDs)
 	slices.Sort(ids)
@@ -288,6 +314,9 @@ func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after 
 		if err != nil {
 			return nil, "", err
 		}
+		if kind != "" && site.Kind != kind {
+			continue
+		}
 		sites = append(sites, *site)
 	}
 	return sites, "", nil
@@ -296,10 +325,17 @@ func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after 
 // ListSites returns sites ordered by id, after the cursor id, deciding
 // nothing (see ReadSites).
 func (svc *Service) ListSites(ctx context.Context, after string, limit int) ([]Site, string, error) {
+	return svc.listSites(ctx, "", after, limit)
+}
+
+func (svc *Service) listSites(ctx context.Context, kind, after string, limit int) ([]Site, string, error) {
 	var sites []Site
 	q := svc.db.NewSelect().Model(&sites).Order("id").Limit(limit + 1)
 	if after != "" {
 		q = q.Where("id > ?", after)
+	}
+	if kind != "" {
+		q = q.Where("kind = ?", kind)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, "", fmt.Errorf("list sites: %w", err)
@@ -323,6 +359,9 @@ type SiteUpdate struct {
 	Legal             *Legal
 	// ContactEmail sets the contact address; "" removes it.
 	ContactEmail *string
+	// ContactName and ContactPhone set a host place's contact; "" removes
+	// them. A site's kind does not change.
+	ContactName, ContactPhone *string
 }
 
 // errLegalAdminOnly refuses a change of a site's legal identity by anyone
@@ -371,6 +410,12 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 		}
 		if up.ContactEmail != nil {
 			s.ContactEmail = up.ContactEmail
+		}
+		if up.ContactName != nil {
+			s.ContactName = up.ContactName
+		}
+		if up.ContactPhone != nil {
+			s.ContactPhone = up.ContactPhone
 		}
 		var v errs.Validator
 		if up.Legal != nil {

@@ -55,7 +55,7 @@ var french = map[string]string{
 	"invalid: the request breaks a rule":                                             "invalide : la requête enfreint une règle",
 	"is required":                                                                    "est obligatoire",
 	"is required, e.g. FREQ=WEEKLY;BYDAY=TU;UNTIL=20260630T235959Z":                  "est obligatoire, par exemple FREQ=WEEKLY;BYDAY=TU;UNTIL=20260630T235959Z",
-	"kind must be desk, room, zone or machine":                                       "kind doit valoir desk, room, zone ou machine",
+	"kind must be desk, room, zone, machine or kit":                                  "kind doit valoir desk, room, zone, machine ou kit",
 	"limit must be an integer from 1 to %d":                                          "limit doit être un entier de 1 à %d",
 	"malformed JSON at byte %d":                                                      "JSON mal formé à l’octet %d",
 	"must be %s, not %s":                                                             "doit être %s, et non %s",
@@ -129,7 +129,7 @@ var french = map[string]string{
 	"must be between 1 and 44640":                                                               "doit être compris entre 1 et 44640",
 	"must be between 1 and 60000":                                                               "doit être compris entre 1 et 60000",
 	"must be cash, cheque, transfer or card":                                                    "doit valoir cash, cheque, transfer ou card",
-	"must be desk, room, zone or machine":                                                       "doit valoir desk, room, zone ou machine",
+	"must be desk, room, zone, machine or kit":                                                  "doit valoir desk, room, zone, machine ou kit",
 	"must be membership, day_pass or pack":                                                      "doit valoir membership, day_pass ou pack",
 	"must be positive":                                                                          "doit être positif",
 	"must be the plan's price less the discount, %d":                                            "doit être le prix de la formule moins la remise, %d",
@@ -586,4 +586,14 @@ var french = map[string]string{
 	"this partner takes no appointments for now":                    "ce partenaire ne prend pas de rendez-vous pour l’instant",
 	"this person is already an agent of this partner":               "cette personne est déjà agent de ce partenaire",
 	"this slot has just been booked: choose another":                "ce créneau vient d’être réservé : choisissez-en un autre",
+
+	// --- services-places ---
+	"must be desk, room, zone or machine":                                          "doit valoir desk, room, zone ou machine",
+	"a host place has nothing bookable of its own: bring kits from a site instead": "un lieu d’accueil n’a rien de réservable à lui : apportez-y des kits d’un lieu",
+	"must be space or host":                                                        "doit valoir space ou host",
+	"must be at most 200 characters, on one line":                                  "doit faire au plus 200 caractères, sur une ligne",
+	"must be a phone number such as 01 23 45 67 89 or +33 1 23 45 67 89":           "doit être un numéro de téléphone comme 01 23 45 67 89 ou +33 1 23 45 67 89",
+	"a host place names the person to call":                                        "un lieu d’accueil indique la personne à appeler",
+	"a host place has no devices of its own":                                       "un lieu d’accueil n’a pas d’équipements connectés à lui",
+	"only the managers of a kit's home site take it elsewhere":                     "seuls les gestionnaires du lieu d’attache d’un kit l’emmènent ailleurs",
 }
