@@ -234,7 +234,7 @@ func testAppointments(t testing.TB, d *bun.DB, acc *identity.Service, cal *calen
 
 func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time) *ateliers.Service {
 	t.Helper()
-	svc, err := ateliers.New(d, ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now})
+	svc, err := ateliers.New(d, ateliers.Config{Calendar: cal, Rights: bill, Payments: bill, Accounts: acc, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

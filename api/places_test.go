@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 )
 
 // hostPlaceBody is an EHPAD: an address, a person to call, no legal
@@ -234,5 +235,189 @@ func TestKitsTravel(t *testing.T) {
 	wg.Wait()
 	if !(codes[0] == http.StatusCreated && codes[1] == http.StatusConflict) && !(codes[1] == http.StatusCreated && codes[0] == http.StatusConflict) {
 		t.Fatalf("two ateliers for one kit: %v, want one 201 and one 409", codes)
+	}
+}
+
+// pricedAtelier has the manager create an atelier of one session on 4
+// March, 14:00–16:00, at the fixture's site, with 2 seats and a cancellation
+// deadline of a day.
+func (f *placesFixture) pricedAtelier(t *testing.T, pricing map[string]any) atelierOut {
+	t.Helper()
+	body := map[string]any{"title": "Imprimer en 3D", "category_id": initiation, "seats": 2, "cancel_before_minutes": 24 * 60,
+		"sessions": []map[string]string{{"start": "2026-03-04T14:00", "end": "2026-03-04T16:00"}}}
+	for k, v := range pricing {
+		body[k] = v
+	}
+	var a atelierOut
+	f.h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/ateliers", token: f.manager, body: body}).expect(t, http.StatusCreated).decode(t, &a)
+	return a
+}
+
+// An atelier's pricing: free; a price owed as a charge that the desk
+// settles with an invoice, voided by a cancellation in time; included in
+// named plans (402 plan_required without one); paid with credit spent at
+// registration (402 not_enough_credit), given back by a cancellation in
+// time and by a cancelled session, and taken at promotion from the
+// waiting list. Bad pricing is a 422 naming the field.
+func TestAtelierPricing(t *testing.T) {
+	t.Parallel()
+	f := newPlacesFixture(t)
+	h := f.h
+	anneID, anne, _ := h.member("anne@example.fr")
+	bobID, bob, _ := h.member("bob@example.fr")
+	_, cleo, _ := h.member("cleo@example.fr")
+
+	var plan struct{ ID string }
+	h.do(req{method: "POST", path: "/v1/plans", token: f.manager, body: map[string]any{"site_id": f.site, "kind": "membership", "name": "Makers",
+		"price_cents": 3000}}).expect(t, http.StatusCreated).decode(t, &plan)
+
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"pricing": "gratis"}, "pricing"},
+		{map[string]any{"pricing": "price"}, "price_cents"},
+		{map[string]any{"pricing": "free", "price_cents": 500}, "price_cents"},
+		{map[string]any{"pricing": "included"}, "plan_ids"},
+		{map[string]any{"pricing": "included", "plan_ids": []string{f.site}}, "plan_ids[0]"},
+		{map[string]any{"pricing": "credits"}, "credit_cents"},
+		{map[string]any{"pricing": "credits", "credit_cents": 300, "plan_ids": []string{plan.ID}}, "plan_ids"},
+		{map[string]any{"pricing": "credits", "credit_cents": -1}, "credit_cents"},
+	} {
+		body := map[string]any{"title": "X", "category_id": initiation, "seats": 2,
+			"sessions": []map[string]string{{"start": "2026-03-04T14:00", "end": "2026-03-04T16:00"}}}
+		for k, v := range c.body {
+			body[k] = v
+		}
+		p := h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/ateliers", token: f.manager, body: body}).expect(t, http.StatusUnprocessableEntity).problem(t)
+		if !p.hasField(c.field) {
+			t.Errorf("%v: problem %+v does not name %s", c.body, p, c.field)
+		}
+	}
+	// A host place issues no invoices.
+	p := h.do(req{method: "POST", path: "/v1/sites/" + f.host + "/ateliers", token: f.manager, body: map[string]any{"title": "X", "category_id": initiation,
+		"seats": 2, "pricing": "price", "price_cents": 500, "sessions": []map[string]string{{"start": "2026-03-04T14:00", "end": "2026-03-04T16:00"}}}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !p.hasField("pricing") {
+		t.Errorf("price at a host place: %+v", p)
+	}
+
+	owed := func(token string) (n int, cents int64) {
+		var out struct {
+			Items []struct {
+				AmountCents    int64   `json:"amount_cents"`
+				RegistrationID *string `json:"registration_id"`
+			}
+		}
+		h.do(req{method: "GET", path: "/v1/me/charges", token: token}).expect(t, http.StatusOK).decode(t, &out)
+		for _, c := range out.Items {
+			if c.RegistrationID == nil {
+				t.Fatalf("a charge without its registration: %+v", out.Items)
+			}
+			cents += c.AmountCents
+		}
+		return len(out.Items), cents
+	}
+
+	// A price: a charge per confirmed seat, settled at the desk with an invoice.
+	paid := f.pricedAtelier(t, map[string]any{"price_cents": 1500})
+	var got struct {
+		Pricing string
+	}
+	h.do(req{method: "GET", path: "/v1/ateliers/" + paid.ID, token: anne}).expect(t, http.StatusOK).decode(t, &got)
+	if got.Pricing != "price" {
+		t.Fatalf("pricing = %q", got.Pricing)
+	}
+	f.register(t, anne, paid.ID, map[string]any{}, http.StatusCreated)
+	if n, cents := owed(anne); n != 1 || cents != 1500 {
+		t.Fatalf("anne owes %d charges, %d cents", n, cents)
+	}
+	var pay struct {
+		AmountCents int64   `json:"amount_cents"`
+		InvoiceID   *string `json:"invoice_id"`
+	}
+	h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/charges/settle", token: f.manager,
+		body: map[string]any{"user_id": anneID, "method": "cash", "buyer": buyerBody}}).expect(t, http.StatusCreated).decode(t, &pay)
+	if pay.AmountCents != 1500 || pay.InvoiceID == nil {
+		t.Fatalf("settlement = %+v", pay)
+	}
+	// Bob registers, then cancels in time: nothing owed.
+	regs := f.register(t, bob, paid.ID, map[string]any{}, http.StatusCreated)
+	h.do(req{method: "DELETE", path: "/v1/atelier-registrations/" + regs.Items[0].ID, token: bob}).expect(t, http.StatusOK)
+	if n, _ := owed(bob); n != 0 {
+		t.Fatalf("bob owes %d charges after cancelling in time", n)
+	}
+
+	// Included in the Makers plan.
+	incl := f.pricedAtelier(t, map[string]any{"pricing": "included", "plan_ids": []string{plan.ID}})
+	if p := f.h.do(req{method: "POST", path: "/v1/ateliers/" + incl.ID + "/registrations", token: bob, body: map[string]any{}}).
+		expect(t, http.StatusPaymentRequired).problem(t); p.Code != "plan_required" {
+		t.Fatalf("bob without the plan: %+v", p)
+	}
+	h.do(req{method: "POST", path: "/v1/sites/" + f.site + "/payments", token: f.manager,
+		body: map[string]any{"user_id": bobID, "plan_id": plan.ID, "method": "cash", "amount_cents": 3000, "buyer": buyerBody}}).expect(t, http.StatusCreated)
+	f.register(t, bob, incl.ID, map[string]any{}, http.StatusCreated)
+	if n, _ := owed(bob); n != 0 {
+		t.Fatalf("bob owes %d charges for an included atelier", n)
+	}
+
+	// Paid with credit: 400 cents a seat, 2 seats.
+	cred := f.pricedAtelier(t, map[string]any{"pricing": "credits", "credit_cents": 400})
+	if p := f.h.do(req{method: "POST", path: "/v1/ateliers/" + cred.ID + "/registrations", token: anne, body: map[string]any{}}).
+		expect(t, http.StatusPaymentRequired).problem(t); p.Code != "not_enough_credit" {
+		t.Fatalf("anne without credit: %+v", p)
+	}
+	grant := func(userID string, cents int) {
+		h.do(req{method: "POST", path: "/v1/users/" + userID + "/credits", token: f.manager,
+			body: map[string]any{"site_id": f.site, "action": "grant", "unit": "cents", "amount": cents, "reason": "bénévolat"}}).expect(t, http.StatusCreated)
+	}
+	balance := func(token string) int64 {
+		c, _ := f.credits(t, token).total("cents")
+		return c
+	}
+	grant(anneID, 1000)
+	grant(bobID, 500)
+	anneReg := f.register(t, anne, cred.ID, map[string]any{}, http.StatusCreated).Items[0]
+	if b := balance(anne); b != 600 {
+		t.Fatalf("anne's credit after registering = %d, want 600", b)
+	}
+	f.register(t, bob, cred.ID, map[string]any{}, http.StatusCreated)
+	// Full: Cleo waits without credit, then Anne's cancellation in time
+	// gives Anne her credit back and passes Cleo over (nothing to pay with).
+	cleoReg := f.register(t, cleo, cred.ID, map[string]any{}, http.StatusCreated).Items[0]
+	if cleoReg.Status != "waitlisted" {
+		t.Fatalf("cleo = %+v", cleoReg)
+	}
+	h.do(req{method: "DELETE", path: "/v1/atelier-registrations/" + anneReg.ID, token: anne}).expect(t, http.StatusOK)
+	if b := balance(anne); b != 1000 {
+		t.Fatalf("anne's credit after cancelling = %d, want 1000", b)
+	}
+	var list registrationsOut
+	h.do(req{method: "GET", path: "/v1/ateliers/" + cred.ID + "/registrations", token: f.manager}).expect(t, http.StatusOK).decode(t, &list)
+	for _, r := range list.Items {
+		if r.ID == cleoReg.ID && r.Status != "waitlisted" {
+			t.Fatalf("cleo promoted without credit: %+v", r)
+		}
+	}
+	// Anne comes back; a session cancelled gives every seat's credit back.
+	f.register(t, anne, cred.ID, map[string]any{}, http.StatusCreated)
+	if b := balance(anne); b != 600 {
+		t.Fatalf("anne's credit after registering again = %d", b)
+	}
+	h.do(req{method: "POST", path: "/v1/ateliers/" + cred.ID + "/sessions/" + cred.Sessions[0].ID + "/cancel", token: f.manager,
+		body: map[string]any{"reason": "imprimante en panne"}}).expect(t, http.StatusOK)
+	if a, b := balance(anne), balance(bob); a != 1000 || b != 500 {
+		t.Fatalf("after the session's cancellation anne = %d, bob = %d", a, b)
+	}
+	// Past the deadline the seat stays paid, even when the desk cancels it.
+	late := f.pricedAtelier(t, map[string]any{"pricing": "credits", "credit_cents": 400})
+	bobReg := f.register(t, bob, late.ID, map[string]any{}, http.StatusCreated).Items[0]
+	h.clock.Advance(48 * time.Hour)
+	f.manager, _ = h.login("manon@example.fr", password)
+	bob, _ = h.login("bob@example.fr", password)
+	h.do(req{method: "DELETE", path: "/v1/atelier-registrations/" + bobReg.ID, token: bob}).expect(t, http.StatusConflict)
+	h.do(req{method: "DELETE", path: "/v1/atelier-registrations/" + bobReg.ID, token: f.manager}).expect(t, http.StatusOK)
+	if b := balance(bob); b != 100 {
+		t.Fatalf("bob's credit after a late cancellation = %d, want 100", b)
 	}
 }

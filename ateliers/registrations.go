@@ -75,6 +75,9 @@ func (s *Service) Register(ctx context.Context, p *identity.Principal, atelierID
 	if _, ok := people[userID]; !ok {
 		return nil, errs.Invalid("user_id", "no such person")
 	}
+	if err := s.mayRegisterPriced(ctx, a, userID, now); err != nil {
+		return nil, err
+	}
 	sessions, err := pickSessions(a, sessionIDs, now, manager)
 	if err != nil {
 		return nil, err
@@ -201,6 +204,15 @@ func (s *Service) registerAt(ctx context.Context, tx bun.Tx, p *identity.Princip
 		}
 		return nil, fmt.Errorf("insert registration: %w", err)
 	}
+	if r.Status == StatusConfirmed {
+		paid, err := s.payForSeat(ctx, tx, a, ss, r)
+		if err != nil {
+			return nil, err
+		}
+		if !paid {
+			return nil, errNotEnoughCredit
+		}
+	}
 	return r, nil
 }
 
@@ -259,8 +271,14 @@ func (s *Service) Cancel(ctx context.Context, p *identity.Principal, regID strin
 		if _, err := tx.NewUpdate().Model(cur).Column("status", "cancelled_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel registration: %w", err)
 		}
+		if wasConfirmed && now.Before(ss.StartsAt.Add(-time.Duration(a.CancelBeforeMinutes)*time.Minute)) {
+			// In time: what the seat paid comes back (pricing.go).
+			if err := s.giveBack(ctx, tx, a, cur); err != nil {
+				return err
+			}
+		}
 		if wasConfirmed && now.Before(ss.StartsAt) {
-			return s.promote(ctx, tx, a, ss.ID, now)
+			return s.promote(ctx, tx, a, ss, now)
 		}
 		return nil
 	})
@@ -269,24 +287,40 @@ func (s *Service) Cancel(ctx context.Context, p *identity.Principal, regID strin
 
 // promote confirms the first on the session's waiting list, if a seat is
 // free.
-func (s *Service) promote(ctx context.Context, tx bun.Tx, a *Atelier, sessionID string, now time.Time) error {
-	confirmed, err := tx.NewSelect().Model((*Registration)(nil)).Where("session_id = ? AND status = ?", sessionID, StatusConfirmed).Count(ctx)
+// A seat is paid at promotion (pricing.go): whoever's credit falls short
+// by then is passed over and stays waiting.
+func (s *Service) promote(ctx context.Context, tx bun.Tx, a *Atelier, ss *Session, now time.Time) error {
+	confirmed, err := tx.NewSelect().Model((*Registration)(nil)).Where("session_id = ? AND status = ?", ss.ID, StatusConfirmed).Count(ctx)
 	if err != nil {
 		return fmt.Errorf("count registrations: %w", err)
 	}
 	if confirmed >= a.Seats {
 		return nil
 	}
+	q := tx.NewSelect().Model((*Registration)(nil)).Where("session_id = ? AND status = ?", ss.ID, StatusWaitlisted).Order("created_at", "id")
+	if a.Pricing != PricingCredits {
+		q = q.Limit(a.Seats - confirmed) // everyone promoted pays, or owes
+	}
 	var next []Registration
-	if err := tx.NewSelect().Model(&next).Where("session_id = ? AND status = ?", sessionID, StatusWaitlisted).
-		Order("created_at", "id").Limit(a.Seats - confirmed).Scan(ctx); err != nil {
+	if err := q.Scan(ctx, &next); err != nil {
 		return fmt.Errorf("read waiting list: %w", err)
 	}
 	for i := range next {
+		if confirmed >= a.Seats {
+			break
+		}
+		paid, err := s.payForSeat(ctx, tx, a, ss, &next[i])
+		if err != nil {
+			return err
+		}
+		if !paid {
+			continue
+		}
 		next[i].Status, next[i].PromotedAt = StatusConfirmed, &now
 		if _, err := tx.NewUpdate().Model(&next[i]).Column("status", "promoted_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("promote: %w", err)
 		}
+		confirmed++
 	}
 	return nil
 }
@@ -432,6 +466,18 @@ func (s *Service) CancelSession(ctx context.Context, p *identity.Principal, atel
 		ss.Status, ss.CancelledAt = "cancelled", &now
 		if _, err := tx.NewUpdate().Model(ss).Column("status", "cancelled_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel session: %w", err)
+		}
+		if a.Pricing == PricingPrice || a.Pricing == PricingCredits {
+			// The site cancels: every seat's payment comes back.
+			var paid []Registration
+			if err := tx.NewSelect().Model(&paid).Where("session_id = ? AND status = ?", sessionID, StatusConfirmed).Scan(ctx); err != nil {
+				return fmt.Errorf("read registrations: %w", err)
+			}
+			for i := range paid {
+				if err := s.giveBack(ctx, tx, a, &paid[i]); err != nil {
+					return err
+				}
+			}
 		}
 		if _, err := tx.NewUpdate().Model((*Registration)(nil)).Set("status = ?, cancelled_at = ?", StatusCancelled, now).
 			Where("session_id = ? AND status <> ?", sessionID, StatusCancelled).Exec(ctx); err != nil {

@@ -143,7 +143,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Ateliers and trainings: sessions hold their resources through the
 	// calendar; the "members" audience asks billing.
-	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Accounts: identitySvc})
+	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Payments: billingSvc, Accounts: identitySvc})
 	if err != nil {
 		return err
 	}
