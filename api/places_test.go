@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/relais-tierslieux/relais/billing"
+	"github.com/relais-tierslieux/relais/internal/stripetest"
 )
 
 // hostPlaceBody is an EHPAD: an address, a person to call, no legal
@@ -419,5 +422,41 @@ func TestAtelierPricing(t *testing.T) {
 	h.do(req{method: "DELETE", path: "/v1/atelier-registrations/" + bobReg.ID, token: f.manager}).expect(t, http.StatusOK)
 	if b := balance(bob); b != 100 {
 		t.Fatalf("bob's credit after a late cancellation = %d, want 100", b)
+	}
+}
+
+// A paid atelier's seat is a charge the member may also pay online, with
+// Stripe Checkout, when the site takes online payments: the invoice then
+// comes from the webhook, as for any charge.
+func TestPaidAtelierOnline(t *testing.T) {
+	t.Parallel()
+	f := newPlacesFixture(t)
+	h := f.h
+	_, anne, _ := h.member("anne@example.fr")
+	a := f.pricedAtelier(t, map[string]any{"price_cents": 1800})
+	f.register(t, anne, a.ID, map[string]any{}, http.StatusCreated)
+	h.withStripe(billing.StripeConfig{SecretKey: "sk_test_relais", WebhookSecret: whsec, APIURL: stripetest.Start(t)})
+	var out struct {
+		SessionID   string `json:"session_id"`
+		PaymentID   string `json:"payment_id"`
+		AmountCents int64  `json:"amount_cents"`
+		Charges     int    `json:"charges"`
+	}
+	h.do(req{method: "POST", path: "/v1/me/charges/checkout", token: anne, body: map[string]any{"site_id": f.site, "buyer": buyerBody,
+		"success_url": "https://app.example.fr/ok", "cancel_url": "https://app.example.fr/annule"}}).expect(t, http.StatusCreated).decode(t, &out)
+	if out.AmountCents != 1800 || out.Charges != 1 {
+		t.Fatalf("checkout = %+v", out)
+	}
+	sendEvent(t, h, "evt_atelier_1", "checkout.session.completed", time.Now(), map[string]any{"id": out.SessionID, "object": "checkout.session",
+		"client_reference_id": out.PaymentID, "payment_status": "paid", "status": "complete", "customer": "cus_test", "mode": "payment",
+		"payment_intent": "pi_atelier", "metadata": map[string]string{"payment_id": out.PaymentID, "purpose": "usage"}})
+	var invs struct {
+		Items []struct {
+			TotalTTCCents int64 `json:"total_ttc_cents"`
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/me/invoices", token: anne}).expect(t, http.StatusOK).decode(t, &invs)
+	if len(invs.Items) != 1 || invs.Items[0].TotalTTCCents != 1800 {
+		t.Fatalf("invoices = %+v, want the atelier's 18 €", invs.Items)
 	}
 }
