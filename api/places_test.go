@@ -4,6 +4,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -343,6 +344,15 @@ func TestAtelierPricing(t *testing.T) {
 		body: map[string]any{"user_id": anneID, "method": "cash", "buyer": buyerBody}}).expect(t, http.StatusCreated).decode(t, &pay)
 	if pay.AmountCents != 1500 || pay.InvoiceID == nil {
 		t.Fatalf("settlement = %+v", pay)
+	}
+	var inv struct {
+		ServiceFrom string `json:"service_from"`
+		Lines       []struct{ Description string }
+	}
+	h.do(req{method: "GET", path: "/v1/invoices/" + *pay.InvoiceID, token: f.manager}).expect(t, http.StatusOK).decode(t, &inv)
+	if len(inv.Lines) != 1 || inv.ServiceFrom != "2026-03-04" || !strings.Contains(inv.Lines[0].Description, "Imprimer en 3D") ||
+		!strings.Contains(inv.Lines[0].Description, "4 mars 2026") {
+		t.Fatalf("invoice = %+v, want the session's line and date", inv)
 	}
 	// Bob registers, then cancels in time: nothing owed.
 	regs := f.register(t, bob, paid.ID, map[string]any{}, http.StatusCreated)

@@ -113,9 +113,9 @@ func (s *Service) payForSeat(ctx context.Context, tx bun.IDB, a *Atelier, ss *Se
 		if site.Legal.VATExempt {
 			rate = 0
 		}
-		when := ss.StartsAt.In(site.Location()).Format("02/01/2006 15:04")
+		// The invoice line says the session's day and hours (its service dates).
 		return true, s.cfg.Payments.ChargeAtelier(ctx, tx, billing.AtelierCharge{RegistrationID: r.ID, UserID: r.UserID, SiteID: a.SiteID,
-			Description: "Atelier «\u00a0" + a.Title + "\u00a0», séance du " + when, AmountCents: a.PriceCents, VATRateBP: rate})
+			Description: "Atelier «\u00a0" + a.Title + "\u00a0»", AmountCents: a.PriceCents, VATRateBP: rate, Start: ss.StartsAt, End: ss.EndsAt})
 	case PricingCredits:
 		return s.cfg.Payments.PayAtelierWithCredit(ctx, tx, ledger.AtelierSpend{UserID: r.UserID, RegistrationID: r.ID,
 			SiteID: a.SiteID, Title: a.Title, Cents: a.CreditCents})

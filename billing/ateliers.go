@@ -23,12 +23,14 @@ type AtelierCharge struct {
 	Description                    string
 	AmountCents                    int64
 	VATRateBP                      int
+	// Start and End are the session's: the service dates of the invoice.
+	Start, End time.Time
 }
 
 // ChargeAtelier records what a registration owes, in idb.
 func (s *Service) ChargeAtelier(ctx context.Context, idb bun.IDB, c AtelierCharge) error {
-	reg := c.RegistrationID
-	uc := &UsageCharge{ID: id.New(), RegistrationID: &reg, UserID: c.UserID, SiteID: c.SiteID, Description: c.Description,
+	reg, start, end := c.RegistrationID, c.Start.UTC(), c.End.UTC()
+	uc := &UsageCharge{ID: id.New(), RegistrationID: &reg, ServiceStartsAt: &start, ServiceEndsAt: &end, UserID: c.UserID, SiteID: c.SiteID, Description: c.Description,
 		AmountCents: c.AmountCents, VATRateBP: c.VATRateBP, Status: "open", CreatedAt: s.now()}
 	if _, err := idb.NewInsert().Model(uc).Exec(ctx); err != nil {
 		return fmt.Errorf("record atelier charge: %w", err)

@@ -19,6 +19,8 @@ import (
 //   - ateliers.pricing: free, price (TTC, a usage charge settled at the desk
 //     or online), included (in the plans of atelier_plans) or credits
 //     (credit_cents of money credit spent at registration);
+//   - usage_charges.service_starts_at/ends_at: the session a charge without
+//     a reservation pays for, the service dates of its invoice line;
 //   - usage_charges.registration_id and credit_movements.
 //     atelier_registration_id tie a charge or a spend to the registration it
 //     pays for; a usage charge no longer needs a reservation.
@@ -44,6 +46,8 @@ func init() {
 					PRIMARY KEY (atelier_id, plan_id)
 				)`,
 				`ALTER TABLE usage_charges ADD COLUMN registration_id TEXT`,
+				`ALTER TABLE usage_charges ADD COLUMN service_starts_at {TS}`,
+				`ALTER TABLE usage_charges ADD COLUMN service_ends_at {TS}`,
 				`CREATE INDEX usage_charges_registration_idx ON usage_charges (registration_id)`,
 				`ALTER TABLE credit_movements ADD COLUMN atelier_registration_id TEXT`,
 				`CREATE INDEX credit_movements_registration_idx ON credit_movements (atelier_registration_id)`,
@@ -71,6 +75,8 @@ func init() {
 				`DROP INDEX credit_movements_registration_idx`,
 				`ALTER TABLE credit_movements DROP COLUMN atelier_registration_id`,
 				`DROP INDEX usage_charges_registration_idx`,
+				`ALTER TABLE usage_charges DROP COLUMN service_ends_at`,
+				`ALTER TABLE usage_charges DROP COLUMN service_starts_at`,
 				`ALTER TABLE usage_charges DROP COLUMN registration_id`,
 				`DROP TABLE atelier_plans`,
 				`ALTER TABLE ateliers DROP COLUMN credit_cents`,
