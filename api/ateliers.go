@@ -28,6 +28,9 @@ type atelierJSON struct {
 	Audience                  string               `json:"audience"`
 	Seats                     int                  `json:"seats"`
 	PriceCents                int64                `json:"price_cents"`
+	Pricing                   string               `json:"pricing"`
+	CreditCents               int64                `json:"credit_cents"`
+	PlanIDs                   []string             `json:"plan_ids"`
 	QualificationID           *string              `json:"qualification_id"`
 	QualificationMonths       int                  `json:"qualification_months"`
 	ResourceIDs               []string             `json:"resource_ids"`
@@ -41,12 +44,15 @@ type atelierJSON struct {
 
 func toAtelierJSON(a *ateliers.Atelier) atelierJSON {
 	out := atelierJSON{ID: a.ID, SiteID: a.SiteID, CategoryID: a.CategoryID, Title: a.Title, Description: a.Description, Audience: a.Audience,
-		Seats: a.Seats, PriceCents: a.PriceCents, QualificationID: a.QualificationID, QualificationMonths: a.QualificationMonths,
+		Seats: a.Seats, PriceCents: a.PriceCents, Pricing: a.Pricing, CreditCents: a.CreditCents, PlanIDs: a.PlanIDs, QualificationID: a.QualificationID, QualificationMonths: a.QualificationMonths,
 		ResourceIDs: a.ResourceIDs, AnimateurIDs: a.AnimateurIDs, RegistrationOpensAt: a.RegistrationOpensAt,
 		RegistrationClosesMinutes: a.RegistrationClosesMinutes, CancelBeforeMinutes: a.CancelBeforeMinutes, Status: a.Status,
 		Sessions: []atelierSessionJSON{}}
 	if out.ResourceIDs == nil {
 		out.ResourceIDs = []string{}
+	}
+	if out.PlanIDs == nil {
+		out.PlanIDs = []string{}
 	}
 	if out.AnimateurIDs == nil {
 		out.AnimateurIDs = []string{}
@@ -143,6 +149,9 @@ func (s *Server) handleCreateAtelier(w http.ResponseWriter, r *http.Request, p *
 		Audience                  string     `json:"audience"`
 		Seats                     int        `json:"seats"`
 		PriceCents                int64      `json:"price_cents"`
+		Pricing                   string     `json:"pricing"`
+		CreditCents               int64      `json:"credit_cents"`
+		PlanIDs                   []string   `json:"plan_ids"`
 		QualificationID           string     `json:"qualification_id"`
 		QualificationMonths       int        `json:"qualification_months"`
 		ResourceIDs               []string   `json:"resource_ids"`
@@ -160,7 +169,7 @@ func (s *Server) handleCreateAtelier(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	n := ateliers.NewAtelier{Title: in.Title, Description: in.Description, CategoryID: in.CategoryID, Audience: in.Audience, Seats: in.Seats,
-		PriceCents: in.PriceCents, QualificationID: in.QualificationID, QualificationMonths: in.QualificationMonths, ResourceIDs: in.ResourceIDs,
+		PriceCents: in.PriceCents, Pricing: in.Pricing, CreditCents: in.CreditCents, PlanIDs: in.PlanIDs, QualificationID: in.QualificationID, QualificationMonths: in.QualificationMonths, ResourceIDs: in.ResourceIDs,
 		AnimateurIDs: in.AnimateurIDs, RegistrationOpensAt: in.RegistrationOpensAt, RegistrationClosesMinutes: in.RegistrationClosesMinutes,
 		CancelBeforeMinutes: in.CancelBeforeMinutes}
 	for _, ss := range in.Sessions {

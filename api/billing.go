@@ -339,21 +339,23 @@ func (s *Server) handleMyPayments(w http.ResponseWriter, r *http.Request, p *ide
 }
 
 type chargeJSON struct {
-	ID            string    `json:"id"`
-	ReservationID string    `json:"reservation_id"`
-	UserID        string    `json:"user_id"`
-	SiteID        string    `json:"site_id"`
-	Description   string    `json:"description"`
-	Minutes       int       `json:"minutes"`
-	AmountCents   int64     `json:"amount_cents"`
-	VATRateBP     int       `json:"vat_rate_bp"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            string `json:"id"`
+	ReservationID string `json:"reservation_id"`
+	// RegistrationID: the atelier registration charged ("" reservation_id).
+	RegistrationID *string   `json:"registration_id,omitempty"`
+	UserID         string    `json:"user_id"`
+	SiteID         string    `json:"site_id"`
+	Description    string    `json:"description"`
+	Minutes        int       `json:"minutes"`
+	AmountCents    int64     `json:"amount_cents"`
+	VATRateBP      int       `json:"vat_rate_bp"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 func toChargesJSON(cs []billing.UsageCharge) list[chargeJSON] {
 	out := list[chargeJSON]{Items: make([]chargeJSON, len(cs))}
 	for i, c := range cs {
-		out.Items[i] = chargeJSON{ID: c.ID, ReservationID: c.ReservationID, UserID: c.UserID, SiteID: c.SiteID, Description: c.Description,
+		out.Items[i] = chargeJSON{ID: c.ID, ReservationID: c.ReservationID, RegistrationID: c.RegistrationID, UserID: c.UserID, SiteID: c.SiteID, Description: c.Description,
 			Minutes: c.Minutes, AmountCents: c.AmountCents, VATRateBP: c.VATRateBP, CreatedAt: c.CreatedAt}
 	}
 	return out

@@ -228,9 +228,9 @@ func (s *Server) availabilityQuery(r *http.Request) (calendar.AvailabilityQuery,
 	}
 	q.Kind = r.URL.Query().Get("kind")
 	switch q.Kind {
-	case "", calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine:
+	case "", calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine, calendar.KindKit:
 	default:
-		return q, badRequest(http.StatusBadRequest, "invalid_parameter", "kind", "kind must be desk, room, zone or machine")
+		return q, badRequest(http.StatusBadRequest, "invalid_parameter", "kind", "kind must be desk, room, zone, machine or kit")
 	}
 	if v := r.URL.Query().Get("seats"); v != "" {
 		n, err := strconv.Atoi(v)

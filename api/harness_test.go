@@ -241,7 +241,7 @@ func testAppointments(t testing.TB, d *bun.DB, acc *identity.Service, cal *calen
 
 func testAteliers(t testing.TB, d *bun.DB, acc *identity.Service, bill *billing.Service, cal *calendar.Service, now func() time.Time, ev ...events.Publisher) *ateliers.Service {
 	t.Helper()
-	cfg := ateliers.Config{Calendar: cal, Rights: bill, Accounts: acc, Now: now}
+	cfg := ateliers.Config{Calendar: cal, Rights: bill, Payments: bill, Accounts: acc, Now: now}
 	if len(ev) > 0 {
 		cfg.Events = ev[0]
 	}

@@ -69,9 +69,9 @@ func (s *Server) handleListResources(w http.ResponseWriter, r *http.Request, p *
 	q := r.URL.Query()
 	f := calendar.ResourceFilter{Kind: q.Get("kind"), IncludeRetired: q.Get("include_retired") == "true"}
 	switch f.Kind {
-	case "", calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine:
+	case "", calendar.KindDesk, calendar.KindRoom, calendar.KindZone, calendar.KindMachine, calendar.KindKit:
 	default:
-		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "kind", "kind must be desk, room, zone or machine"))
+		s.writeError(w, r, badRequest(http.StatusBadRequest, "invalid_parameter", "kind", "kind must be desk, room, zone, machine or kit"))
 		return
 	}
 	rs, err := s.Calendar.ListResources(r.Context(), p, siteID, f)

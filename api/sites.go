@@ -16,15 +16,22 @@ type siteJSON struct {
 	Kind         string                `json:"kind"`
 	Address      calendar.Address      `json:"address"`
 	OpeningHours calendar.OpeningHours `json:"opening_hours"`
-	Legal        calendar.Legal        `json:"legal"`
+	Legal        *calendar.Legal       `json:"legal"`
 	ContactEmail *string               `json:"contact_email"`
+	ContactName  *string               `json:"contact_name"`
+	ContactPhone *string               `json:"contact_phone"`
 	CreatedAt    time.Time             `json:"created_at"`
 	UpdatedAt    time.Time             `json:"updated_at"`
 }
 
 func toSiteJSON(s *calendar.Site) siteJSON {
-	return siteJSON{ID: s.ID, Name: s.Name, Timezone: s.Timezone, Kind: s.Kind, Address: s.Address, OpeningHours: s.OpeningHours,
-		Legal: s.Legal, ContactEmail: s.ContactEmail, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	var legal *calendar.Legal
+	if !s.IsHost() || s.Legal.SIREN != "" {
+		legal = &s.Legal // a host place may have none
+	}
+	return siteJSON{ID: s.ID, Name: s.Name, Timezone: s.Timezone, Address: s.Address, OpeningHours: s.OpeningHours,
+		Legal: legal, ContactEmail: s.ContactEmail, Kind: s.Kind, ContactName: s.ContactName, ContactPhone: s.ContactPhone,
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
@@ -36,13 +43,16 @@ func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request, p *ide
 		OpeningHours calendar.OpeningHours `json:"opening_hours"`
 		Legal        calendar.Legal        `json:"legal"`
 		ContactEmail string                `json:"contact_email"`
+		ContactName  string                `json:"contact_name"`
+		ContactPhone string                `json:"contact_phone"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	site, err := s.Calendar.CreateSite(r.Context(), p, calendar.NewSite{Name: in.Name, Timezone: in.Timezone, Kind: in.Kind, Address: in.Address,
-		OpeningHours: in.OpeningHours, Legal: in.Legal, ContactEmail: in.ContactEmail})
+	site, err := s.Calendar.CreateSite(r.Context(), p, calendar.NewSite{Name: in.Name, Timezone: in.Timezone, Address: in.Address,
+		OpeningHours: in.OpeningHours, Legal: in.Legal, ContactEmail: in.ContactEmail,
+		Kind: in.Kind, ContactName: in.ContactName, ContactPhone: in.ContactPhone})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -57,7 +67,7 @@ func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request, p *iden
 		s.writeError(w, r, err)
 		return
 	}
-	sites, next, err := s.Calendar.ReadSites(r.Context(), p, after, limit)
+	sites, next, err := s.Calendar.ReadSitesOfKind(r.Context(), p, r.URL.Query().Get("kind"), after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -89,6 +99,8 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *iden
 		OpeningHours optional[calendar.OpeningHours] `json:"opening_hours"`
 		Legal        *calendar.Legal                 `json:"legal"`
 		ContactEmail optional[string]                `json:"contact_email"`
+		ContactName  optional[string]                `json:"contact_name"`
+		ContactPhone optional[string]                `json:"contact_phone"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -98,6 +110,12 @@ func (s *Server) handlePatchSite(w http.ResponseWriter, r *http.Request, p *iden
 		ClearOpeningHours: in.OpeningHours.Set && in.OpeningHours.Null}
 	if in.ContactEmail.Set {
 		up.ContactEmail = &in.ContactEmail.Value // null: "", no address
+	}
+	if in.ContactName.Set {
+		up.ContactName = &in.ContactName.Value
+	}
+	if in.ContactPhone.Set {
+		up.ContactPhone = &in.ContactPhone.Value
 	}
 	if v := in.OpeningHours.ptr(); v != nil {
 		up.OpeningHours = *v

@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
 )
@@ -64,6 +65,21 @@ func mayPublishWindow(p *identity.Principal, siteID string) error {
 		return nil
 	}
 	return errs.ErrForbidden
+}
+
+// mayPromiseKit: a window at a host place (or any site) may hold a kit of
+// another site, a portable visio kit for instance, when its publisher
+// manages the kit's home site too (the rule of calendar's host.go: the home
+// site's team answers for its kits). The calendar then keeps the kit from
+// being promised twice, whoever reserves it.
+func mayPromiseKit(p *identity.Principal, site *calendar.Site, res *calendar.Resource) error {
+	if res.SiteID == site.ID {
+		return nil
+	}
+	if !managesSite(p, res.SiteID) {
+		return calendar.KitHomeManagersOnly("resource_id")
+	}
+	return nil
 }
 
 // mayCloseWindow: those who publish it, and the partner's agents (the

@@ -80,8 +80,11 @@ func (s *Service) CreateWindow(ctx context.Context, p *identity.Principal, partn
 		return nil, err
 	}
 	res, err := s.cfg.Calendar.GetResource(ctx, in.ResourceID)
-	if err != nil || res.SiteID != site.ID || res.RetiredAt != nil {
+	if err != nil || res.RetiredAt != nil || (res.SiteID != site.ID && res.Kind != calendar.KindKit) {
 		return nil, errs.Invalid("resource_id", "no such resource at this site")
+	}
+	if err := mayPromiseKit(p, site, res); err != nil {
+		return nil, err
 	}
 	if in.AgentID != "" {
 		n, err := s.db.NewSelect().Model((*Agent)(nil)).Where("partner_id = ? AND user_id = ?", pt.ID, in.AgentID).Count(ctx)
@@ -276,8 +279,13 @@ func (s *Service) Slots(ctx context.Context, p *identity.Principal, partnerID, s
 	for _, a := range live {
 		booked[key{a.WindowID, a.StartsAt.UnixNano()}] = true
 	}
+	// The candidates of every window, grouped by the resource they take,
+	// so that the calendar is asked once per resource (the windows of one
+	// booth on each weekday are one question, not five).
+	type place struct{ site, resource string }
 	sites := map[string]*calendar.Site{}
-	out := []Slot{}
+	cands := map[place][]Slot{}
+	var order []place
 	for i := range ws {
 		w := &ws[i]
 		site, ok := sites[w.SiteID]
@@ -288,25 +296,36 @@ func (s *Service) Slots(ctx context.Context, p *identity.Principal, partnerID, s
 			sites[w.SiteID] = site
 		}
 		loc := site.Location()
-		var cands []Slot
+		k := place{w.SiteID, w.ResourceID}
 		first := from.In(loc)
 		first = time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, loc)
 		for d := first; d.Before(to); d = d.AddDate(0, 0, 1) {
 			for _, sl := range w.slotsOn(loc, d) {
 				if !sl.Start.Before(from) && !sl.End.After(to) && !booked[key{w.ID, sl.Start.UnixNano()}] {
-					cands = append(cands, sl)
+					if _, seen := cands[k]; !seen {
+						order = append(order, k)
+					}
+					cands[k] = append(cands[k], sl)
 				}
 			}
 		}
-		if len(cands) == 0 {
-			continue
+	}
+	out := []Slot{}
+	for _, k := range order {
+		cs := cands[k]
+		slices.SortStableFunc(cs, func(a, b Slot) int { return a.Start.Compare(b.Start) })
+		last := cs[0].End
+		for _, sl := range cs {
+			last = maxTime(last, sl.End)
 		}
-		free, err := s.cfg.Calendar.FreeForAppointments(ctx, w.SiteID, w.ResourceID, cands[0].Start, cands[len(cands)-1].End)
+		free, err := s.cfg.Calendar.FreeForAppointments(ctx, k.site, k.resource, cs[0].Start, last)
 		if err != nil {
 			return nil, err
 		}
+		// Free intervals are disjoint and in order, and a slot lies in one
+		// of them or in none: one sweep over slots by start.
 		j := 0
-		for _, sl := range cands {
+		for _, sl := range cs {
 			for j < len(free) && !free[j].End.After(sl.Start) {
 				j++
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/events"
+	"github.com/relais-tierslieux/relais/ledger"
 )
 
 // Audiences: who may register themselves.
@@ -73,10 +74,30 @@ type Accounts interface {
 	People(ctx context.Context, idb bun.IDB, ids []string) (map[string]identity.Person, error)
 }
 
+// Pricings: what a registration costs (see pricing.go).
+const (
+	PricingFree     = "free"
+	PricingPrice    = "price"    // price_cents TTC, a charge paid at the desk or online
+	PricingIncluded = "included" // in the plans of plan_ids
+	PricingCredits  = "credits"  // credit_cents of money credit, spent at registration
+)
+
+// Payments is what ateliers asks of billing (billing.Service) to price a
+// registration, inside the registration's transaction.
+type Payments interface {
+	HoldsPlan(ctx context.Context, idb bun.IDB, userID string, planIDs []string, t time.Time) (bool, error)
+	CheckPlans(ctx context.Context, idb bun.IDB, field string, planIDs []string) error
+	ChargeAtelier(ctx context.Context, idb bun.IDB, c billing.AtelierCharge) error
+	VoidAtelierCharge(ctx context.Context, idb bun.IDB, registrationID string) error
+	PayAtelierWithCredit(ctx context.Context, idb bun.IDB, a ledger.AtelierSpend) (bool, error)
+	RefundAtelierCredit(ctx context.Context, idb bun.IDB, userID, registrationID string) error
+}
+
 // Config is what the service needs, given at construction.
 type Config struct {
 	Calendar Calendar
 	Rights   Rights
+	Payments Payments
 	Accounts Accounts
 	// Events hears of registrations confirmed, promoted and cancelled, in
 	// their transaction (notify's mails); nil tells nobody.
@@ -90,10 +111,11 @@ type Service struct {
 	cfg Config
 }
 
-// New returns the service; Calendar, Rights and Accounts are required.
+// New returns the service; Calendar, Rights, Payments and Accounts are
+// required.
 func New(db *bun.DB, cfg Config) (*Service, error) {
-	if db == nil || cfg.Calendar == nil || cfg.Rights == nil || cfg.Accounts == nil {
-		return nil, errors.New("ateliers: DB, Calendar, Rights and Accounts are required")
+	if db == nil || cfg.Calendar == nil || cfg.Rights == nil || cfg.Payments == nil || cfg.Accounts == nil {
+		return nil, errors.New("ateliers: DB, Calendar, Rights, Payments and Accounts are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -27,11 +27,15 @@ type SessionInput struct {
 
 // NewAtelier is what a manager gives.
 type NewAtelier struct {
-	Title, Description        string
-	CategoryID                string
-	Audience                  string // "" is public
-	Seats                     int
+	Title, Description string
+	CategoryID         string
+	Audience           string // "" is public
+	Seats              int
+	// Pricing: "" is "price" when PriceCents > 0, else "free".
+	Pricing                   string
 	PriceCents                int64
+	CreditCents               int64
+	PlanIDs                   []string
 	QualificationID           string
 	QualificationMonths       int
 	ResourceIDs               []string
@@ -72,6 +76,11 @@ func (s *Service) Create(ctx context.Context, p *identity.Principal, siteID stri
 		for _, uid := range a.AnimateurIDs {
 			if _, err := tx.NewInsert().Model(&atelierAnimateur{AtelierID: a.ID, UserID: uid}).Exec(ctx); err != nil {
 				return fmt.Errorf("insert animateur: %w", err)
+			}
+		}
+		for _, pid := range a.PlanIDs {
+			if _, err := tx.NewInsert().Model(&atelierPlan{AtelierID: a.ID, PlanID: pid}).Exec(ctx); err != nil {
+				return fmt.Errorf("insert atelier plan: %w", err)
 			}
 		}
 		for i := range sessions {
@@ -133,6 +142,7 @@ func (s *Service) check(site *calendar.Site, in NewAtelier) (*Atelier, []Session
 		"audience", "must be public, members or invitation")
 	v.Check(in.Seats >= 1 && in.Seats <= MaxSeats, "seats", "must be from 1 to %d", MaxSeats)
 	v.Check(in.PriceCents >= 0 && in.PriceCents <= MaxPrice, "price_cents", "must be from 0 to %d", MaxPrice)
+	in.Pricing = checkPricing(&v, site, in)
 	v.Check(in.QualificationID == "" || id.Valid(in.QualificationID), "qualification_id", "must be a qualification's id")
 	v.Check(in.QualificationMonths >= 0 && in.QualificationMonths <= MaxMonths, "qualification_months", "must be from 0 to %d", MaxMonths)
 	v.Check(in.QualificationMonths == 0 || in.QualificationID != "", "qualification_months", "needs a qualification_id")
@@ -152,7 +162,7 @@ func (s *Service) check(site *calendar.Site, in NewAtelier) (*Atelier, []Session
 	}
 	now := s.now()
 	a := &Atelier{ID: id.New(), SiteID: site.ID, CategoryID: in.CategoryID, Title: title, Description: desc, Audience: in.Audience,
-		Seats: in.Seats, PriceCents: in.PriceCents, QualificationMonths: in.QualificationMonths, RegistrationOpensAt: in.RegistrationOpensAt,
+		Seats: in.Seats, Pricing: in.Pricing, PriceCents: in.PriceCents, CreditCents: in.CreditCents, PlanIDs: dedupe(in.PlanIDs), QualificationMonths: in.QualificationMonths, RegistrationOpensAt: in.RegistrationOpensAt,
 		RegistrationClosesMinutes: in.RegistrationClosesMinutes, CancelBeforeMinutes: in.CancelBeforeMinutes, Status: "active",
 		CreatedAt: now, UpdatedAt: now, ResourceIDs: dedupe(in.ResourceIDs), AnimateurIDs: dedupe(in.AnimateurIDs)}
 	if in.QualificationID != "" {
@@ -216,6 +226,9 @@ func (s *Service) checkRefs(ctx context.Context, tx bun.IDB, a *Atelier) error {
 			return errs.Invalid("qualification_id", "no such qualification at this site")
 		}
 	}
+	if err := s.cfg.Payments.CheckPlans(ctx, tx, "plan_ids", a.PlanIDs); err != nil {
+		return err
+	}
 	if len(a.AnimateurIDs) > 0 {
 		people, err := s.cfg.Accounts.People(ctx, tx, a.AnimateurIDs)
 		if err != nil {
@@ -263,7 +276,7 @@ func (s *Service) fill(ctx context.Context, idb bun.IDB, as []*Atelier) error {
 	byID := make(map[string]*Atelier, len(as))
 	ids := make([]string, 0, len(as))
 	for _, a := range as {
-		byID[a.ID], a.ResourceIDs, a.AnimateurIDs, a.Sessions = a, []string{}, []string{}, []Session{}
+		byID[a.ID], a.ResourceIDs, a.AnimateurIDs, a.PlanIDs, a.Sessions = a, []string{}, []string{}, []string{}, []Session{}
 		ids = append(ids, a.ID)
 	}
 	var res []atelierResource
@@ -279,6 +292,13 @@ func (s *Service) fill(ctx context.Context, idb bun.IDB, as []*Atelier) error {
 	}
 	for _, r := range an {
 		byID[r.AtelierID].AnimateurIDs = append(byID[r.AtelierID].AnimateurIDs, r.UserID)
+	}
+	var plans []atelierPlan
+	if err := idb.NewSelect().Model(&plans).Where("atelier_id IN (?)", bun.In(ids)).Order("plan_id").Scan(ctx); err != nil {
+		return fmt.Errorf("read atelier plans: %w", err)
+	}
+	for _, r := range plans {
+		byID[r.AtelierID].PlanIDs = append(byID[r.AtelierID].PlanIDs, r.PlanID)
 	}
 	var ss []Session
 	if err := idb.NewSelect().Model(&ss).Where("atelier_id IN (?)", bun.In(ids)).Order("starts_at", "id").Scan(ctx); err != nil {

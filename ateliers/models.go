@@ -27,9 +27,12 @@ type Atelier struct {
 	Description string `bun:"description"`
 	Audience    string `bun:"audience"`
 	Seats       int    `bun:"seats"`
-	// PriceCents is TTC; 0 is free. Paid ateliers are settled at the
-	// desk for now.
-	PriceCents int64 `bun:"price_cents"`
+	// Pricing is PricingFree, PricingPrice (PriceCents TTC, charged),
+	// PricingIncluded (in the plans of PlanIDs) or PricingCredits
+	// (CreditCents of money credit).
+	Pricing     string `bun:"pricing"`
+	PriceCents  int64  `bun:"price_cents"`
+	CreditCents int64  `bun:"credit_cents"`
 	// QualificationID: the machine's qualification this training grants to
 	// those marked present, for QualificationMonths (0: without end).
 	QualificationID     *string    `bun:"qualification_id"`
@@ -48,6 +51,7 @@ type Atelier struct {
 	// Read with the atelier.
 	ResourceIDs  []string  `bun:"-"`
 	AnimateurIDs []string  `bun:"-"`
+	PlanIDs      []string  `bun:"-"`
 	Sessions     []Session `bun:"-"`
 }
 
@@ -55,6 +59,12 @@ type atelierResource struct {
 	bun.BaseModel `bun:"table:atelier_resources"`
 	AtelierID     string `bun:"atelier_id,pk"`
 	ResourceID    string `bun:"resource_id,pk"`
+}
+
+type atelierPlan struct {
+	bun.BaseModel `bun:"table:atelier_plans"`
+	AtelierID     string `bun:"atelier_id,pk"`
+	PlanID        string `bun:"plan_id,pk"`
 }
 
 type atelierAnimateur struct {

@@ -52,7 +52,8 @@ func (s *Service) ForgetMember(ctx context.Context, tx bun.Tx, userID string) er
 	}
 	for i := range future {
 		r := &future[i]
-		if _, err := lockSession(ctx, tx, r.SessionID); err != nil {
+		ss, err := lockSession(ctx, tx, r.SessionID)
+		if err != nil {
 			return err
 		}
 		wasConfirmed := r.Status == StatusConfirmed
@@ -65,7 +66,7 @@ func (s *Service) ForgetMember(ctx context.Context, tx bun.Tx, userID string) er
 			if err != nil {
 				return err
 			}
-			if err := s.promote(ctx, tx, a, r.SessionID, now); err != nil {
+			if err := s.promote(ctx, tx, a, ss, now); err != nil {
 				return err
 			}
 		}

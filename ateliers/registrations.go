@@ -75,6 +75,9 @@ func (s *Service) Register(ctx context.Context, p *identity.Principal, atelierID
 	if _, ok := people[userID]; !ok {
 		return nil, errs.Invalid("user_id", "no such person")
 	}
+	if err := s.mayRegisterPriced(ctx, a, userID, now); err != nil {
+		return nil, err
+	}
 	sessions, err := pickSessions(a, sessionIDs, now, manager)
 	if err != nil {
 		return nil, err
@@ -206,6 +209,15 @@ func (s *Service) registerAt(ctx context.Context, tx bun.Tx, p *identity.Princip
 		}
 		return nil, fmt.Errorf("insert registration: %w", err)
 	}
+	if r.Status == StatusConfirmed {
+		paid, err := s.payForSeat(ctx, tx, a, ss, r)
+		if err != nil {
+			return nil, err
+		}
+		if !paid {
+			return nil, errNotEnoughCredit
+		}
+	}
 	return r, nil
 }
 
@@ -264,13 +276,19 @@ func (s *Service) Cancel(ctx context.Context, p *identity.Principal, regID strin
 		if _, err := tx.NewUpdate().Model(cur).Column("status", "cancelled_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel registration: %w", err)
 		}
+		if wasConfirmed && now.Before(ss.StartsAt.Add(-time.Duration(a.CancelBeforeMinutes)*time.Minute)) {
+			// In time: what the seat paid comes back (pricing.go).
+			if err := s.giveBack(ctx, tx, a, cur); err != nil {
+				return err
+			}
+		}
 		if wasConfirmed {
 			if err := s.tell(ctx, tx, EventRegistrationCancelled, a, cur, ""); err != nil {
 				return err
 			}
 		}
 		if wasConfirmed && now.Before(ss.StartsAt) {
-			return s.promote(ctx, tx, a, ss.ID, now)
+			return s.promote(ctx, tx, a, ss, now)
 		}
 		return nil
 	})
@@ -279,20 +297,35 @@ func (s *Service) Cancel(ctx context.Context, p *identity.Principal, regID strin
 
 // promote confirms the first on the session's waiting list, if a seat is
 // free.
-func (s *Service) promote(ctx context.Context, tx bun.Tx, a *Atelier, sessionID string, now time.Time) error {
-	confirmed, err := tx.NewSelect().Model((*Registration)(nil)).Where("session_id = ? AND status = ?", sessionID, StatusConfirmed).Count(ctx)
+// A seat is paid at promotion (pricing.go): whoever's credit falls short
+// by then is passed over and stays waiting.
+func (s *Service) promote(ctx context.Context, tx bun.Tx, a *Atelier, ss *Session, now time.Time) error {
+	confirmed, err := tx.NewSelect().Model((*Registration)(nil)).Where("session_id = ? AND status = ?", ss.ID, StatusConfirmed).Count(ctx)
 	if err != nil {
 		return fmt.Errorf("count registrations: %w", err)
 	}
 	if confirmed >= a.Seats {
 		return nil
 	}
+	q := tx.NewSelect().Model((*Registration)(nil)).Where("session_id = ? AND status = ?", ss.ID, StatusWaitlisted).Order("created_at", "id")
+	if a.Pricing != PricingCredits {
+		q = q.Limit(a.Seats - confirmed) // everyone promoted pays, or owes
+	}
 	var next []Registration
-	if err := tx.NewSelect().Model(&next).Where("session_id = ? AND status = ?", sessionID, StatusWaitlisted).
-		Order("created_at", "id").Limit(a.Seats - confirmed).Scan(ctx); err != nil {
+	if err := q.Scan(ctx, &next); err != nil {
 		return fmt.Errorf("read waiting list: %w", err)
 	}
 	for i := range next {
+		if confirmed >= a.Seats {
+			break
+		}
+		paid, err := s.payForSeat(ctx, tx, a, ss, &next[i])
+		if err != nil {
+			return err
+		}
+		if !paid {
+			continue
+		}
 		next[i].Status, next[i].PromotedAt = StatusConfirmed, &now
 		if _, err := tx.NewUpdate().Model(&next[i]).Column("status", "promoted_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("promote: %w", err)
@@ -300,6 +333,7 @@ func (s *Service) promote(ctx context.Context, tx bun.Tx, a *Atelier, sessionID 
 		if err := s.tell(ctx, tx, EventRegistrationPromoted, a, &next[i], ""); err != nil {
 			return err
 		}
+		confirmed++
 	}
 	return nil
 }
@@ -449,12 +483,18 @@ func (s *Service) CancelSession(ctx context.Context, p *identity.Principal, atel
 		if _, err := tx.NewUpdate().Model(ss).Column("status", "cancelled_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel session: %w", err)
 		}
-		// Those who held a seat are told (with the animateur's reason).
+		// Those who held a seat are told (with the animateur's reason), and
+		// what each paid comes back: the site cancels.
 		var seated []Registration
 		if err := tx.NewSelect().Model(&seated).Where("session_id = ? AND status = ?", sessionID, StatusConfirmed).Order("id").Scan(ctx); err != nil {
 			return fmt.Errorf("read seated: %w", err)
 		}
 		for i := range seated {
+			if a.Pricing == PricingPrice || a.Pricing == PricingCredits {
+				if err := s.giveBack(ctx, tx, a, &seated[i]); err != nil {
+					return err
+				}
+			}
 			if err := s.tell(ctx, tx, EventRegistrationCancelled, a, &seated[i], reason); err != nil {
 				return err
 			}

@@ -36,15 +36,22 @@ type AllowanceUse struct {
 type UsageCharge struct {
 	bun.BaseModel `bun:"table:usage_charges,alias:uc"`
 
-	ID            string `bun:"id,pk"`
-	ReservationID string `bun:"reservation_id"`
-	UserID        string `bun:"user_id"`
-	SiteID        string `bun:"site_id"`
-	Description   string `bun:"description"`
-	Minutes       int    `bun:"minutes"`
-	AmountCents   int64  `bun:"amount_cents"` // TTC
-	VATRateBP     int    `bun:"vat_rate_bp"`
-	Status        string `bun:"status"`
+	ID string `bun:"id,pk"`
+	// ReservationID is the booking charged, or "" for an atelier
+	// registration (RegistrationID).
+	ReservationID  string  `bun:"reservation_id,nullzero"`
+	RegistrationID *string `bun:"registration_id"`
+	// ServiceStartsAt and ServiceEndsAt: when the service of a charge
+	// without a reservation (an atelier's session) takes place.
+	ServiceStartsAt *time.Time `bun:"service_starts_at"`
+	ServiceEndsAt   *time.Time `bun:"service_ends_at"`
+	UserID          string     `bun:"user_id"`
+	SiteID          string     `bun:"site_id"`
+	Description     string     `bun:"description"`
+	Minutes         int        `bun:"minutes"`
+	AmountCents     int64      `bun:"amount_cents"` // TTC
+	VATRateBP       int        `bun:"vat_rate_bp"`
+	Status          string     `bun:"status"`
 	// PaymentID is the payment settling the charge, or the online checkout
 	// holding it while pending.
 	PaymentID *string   `bun:"payment_id"`

@@ -44,7 +44,11 @@ func (s *Service) issueChargesInvoice(ctx context.Context, tx bun.IDB, pay *Paym
 		when := frDate(c.CreatedAt, loc)
 		first := c.CreatedAt.In(loc).Format(time.DateOnly)
 		last := first
-		if sl, ok := slots[c.ReservationID]; ok {
+		sl, ok := slots[c.ReservationID]
+		if !ok && c.ServiceStartsAt != nil && c.ServiceEndsAt != nil {
+			sl, ok = slot{StartsAt: *c.ServiceStartsAt, EndsAt: *c.ServiceEndsAt}, true // an atelier's session
+		}
+		if ok {
 			when = frSlot(sl.StartsAt, sl.EndsAt, loc)
 			first, last = serviceDays(sl, loc)
 		}

@@ -30,6 +30,17 @@ func (svc *Service) FreeForAppointments(ctx context.Context, siteID, resourceID 
 	if err != nil {
 		return nil, err
 	}
+	if site.IsHost() {
+		// A window at a host place holds a kit of another site: read the
+		// kit's home, where its reservations are.
+		res, err := svc.GetResource(ctx, resourceID)
+		if err != nil || res.Kind != KindKit {
+			return nil, nil
+		}
+		if site, err = svc.GetSite(ctx, res.SiteID); err != nil {
+			return nil, err
+		}
+	}
 	v, err := svc.siteResources(ctx, site, from, to)
 	if err != nil {
 		return nil, err

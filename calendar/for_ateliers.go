@@ -21,7 +21,9 @@ import (
 
 // ReserveForAtelier reserves every one of resourceIDs, all of siteID, for
 // [start, end) in tx, as blocks noted with the atelier's title, on behalf
-// of p (who must manage the site: blocks are managers' acts). Resources are
+// of p (who must manage the site: blocks are managers' acts). A resource
+// is of siteID, or a kit of another site that p manages too (host.go).
+// Resources are
 // locked in id order, so that two ateliers over the same resources queue
 // rather than deadlock; a booking locks one resource only. A resource
 // taken is a 409 slot_taken naming the conflict and the resource.
@@ -31,8 +33,14 @@ func (svc *Service) ReserveForAtelier(ctx context.Context, tx bun.Tx, p *identit
 	slices.Sort(ids)
 	for _, rid := range ids {
 		res, err := getResource(ctx, tx, rid, false)
-		if err != nil || res.SiteID != siteID {
+		if err != nil || (res.SiteID != siteID && res.Kind != KindKit) {
 			return nil, errs.Rule("resource_ids", "resource_not_found", "no such resource at this site")
+		}
+		if res.SiteID != siteID {
+			// A kit taken away from its home site (host.go).
+			if err := mayTakeKitAway(p, res); err != nil {
+				return nil, err
+			}
 		}
 		if err := lockResource(ctx, tx, rid); err != nil {
 			return nil, err

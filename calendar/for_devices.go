@@ -26,6 +26,16 @@ func (DevicePlaces) SiteExists(ctx context.Context, idb bun.IDB, siteID string) 
 	return n > 0, nil
 }
 
+// IsHostPlace reports whether siteID is a host place, where no device is
+// installed (host.go).
+func (DevicePlaces) IsHostPlace(ctx context.Context, idb bun.IDB, siteID string) (bool, error) {
+	n, err := idb.NewSelect().Model((*Site)(nil)).Where("id = ? AND kind = ?", siteID, SiteHost).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read site: %w", err)
+	}
+	return n > 0, nil
+}
+
 // ResourceSite returns the site and kind of a resource in service, or
 // calendar's resource_not_found (errs.ErrNotFound) when there is none (retired resources included).
 func (DevicePlaces) ResourceSite(ctx context.Context, idb bun.IDB, resourceID string) (siteID, kind string, err error) {

@@ -207,14 +207,14 @@ func validateResource(v *errs.Validator, r *Resource) {
 	v.Check(utf8.RuneCountInString(r.Name) <= 200, "name", "must be at most 200 characters")
 	v.Check(utf8.RuneCountInString(r.Description) <= 4000, "description", "must be at most 4000 characters")
 	switch r.Kind {
-	case KindDesk, KindMachine:
+	case KindDesk, KindMachine, KindKit:
 		v.Check(r.Capacity == 1, "capacity", "must be 1 for a %s", r.Kind)
 	case KindRoom:
 		v.Check(r.Capacity >= 1 && r.Capacity <= 1000, "capacity", "must be between 1 and 1000 people")
 	case KindZone:
 		v.Check(r.Capacity >= 1 && r.Capacity <= 1000, "capacity", "must be between 1 and 1000 seats")
 	default:
-		v.Add("kind", "must be desk, room, zone or machine")
+		v.Add("kind", "must be desk, room, zone, machine or kit")
 	}
 	if r.QualificationID != nil && r.Kind != KindMachine {
 		v.Add("qualification_id", "only machines require a qualification")
@@ -236,6 +236,9 @@ func (svc *Service) CreateResource(ctx context.Context, p *identity.Principal, s
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKindAtSite(site, in.Kind); err != nil {
+		return nil, err
+	}
 	var v errs.Validator
 	rate := resourceVATRate(&v, site, in.VATRateBP)
 	now := svc.now()
@@ -245,7 +248,10 @@ func (svc *Service) CreateResource(ctx context.Context, p *identity.Principal, s
 		QualificationID: in.QualificationID, PricePerHourCents: in.PricePerHourCents, VATRateBP: rate, MemberBookable: true,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if r.Capacity == 0 && (r.Kind == KindDesk || r.Kind == KindMachine) {
+	// A kit is lent by the team, not booked by members, unless its
+	// managers say otherwise.
+	r.MemberBookable = r.Kind != KindKit
+	if r.Capacity == 0 && (r.Kind == KindDesk || r.Kind == KindMachine || r.Kind == KindKit) {
 		r.Capacity = 1
 	}
 	if in.MemberBookable != nil {

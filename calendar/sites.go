@@ -134,7 +134,11 @@ type Site struct {
 	Legal        Legal        `bun:"legal"`
 	// ContactEmail is where members' answers to the site's mail go (their
 	// Reply-To); nil when the site has none.
-	ContactEmail *string   `bun:"contact_email"`
+	ContactEmail *string `bun:"contact_email"`
+	// ContactName and ContactPhone are a host place's person to call
+	// (see host.go), nil when unset.
+	ContactName  *string   `bun:"contact_name"`
+	ContactPhone *string   `bun:"contact_phone"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
 	// Version is bumped by every change (see resourceCache).
@@ -154,8 +158,9 @@ func (s *Site) Location() *time.Location {
 
 // SiteKinds: what a site may be: a coworking space, a fablab, a public
 // digital space (espace public numérique) or a tiers-lieu mixing them
-// (SiteKindDefault).
-var SiteKinds = []string{"coworking", "fablab", "epn", "tiers_lieu"}
+// (SiteKindDefault); or a host place (SiteHost, see host.go), which has
+// nothing bookable of its own.
+var SiteKinds = []string{"coworking", "fablab", "epn", "tiers_lieu", SiteHost}
 
 // SiteKindDefault is the kind of a site opened without one.
 const SiteKindDefault = "tiers_lieu"
@@ -171,6 +176,9 @@ type NewSite struct {
 	Legal        Legal
 	// ContactEmail: "" for none.
 	ContactEmail string
+	// ContactName and ContactPhone: "" for none (a host place needs its
+	// contact's name).
+	ContactName, ContactPhone string
 }
 
 func validTimezone(tz string) bool {
@@ -190,9 +198,14 @@ func validateSite(v *errs.Validator, s *Site) {
 	v.Check(slices.Contains(SiteKinds, s.Kind), "kind", "must be one of %s", strings.Join(SiteKinds, ", "))
 	s.Address.validate(v, "address")
 	_ = v.Merge(s.OpeningHours.Validate("opening_hours")) // Validate returns only validation errors
+	noLegal := s.Legal == (Legal{})
 	s.Legal.normalize()
-	s.Legal.validate(v, "legal")
+	if !(s.Kind == SiteHost && noLegal) {
+		// A host place may have no legal identity: it issues no invoices.
+		s.Legal.validate(v, "legal")
+	}
 	s.ContactEmail = normalizeContactEmail(v, s.ContactEmail)
+	validateHost(v, s)
 }
 
 // normalizeContactEmail trims a site's contact address, nil for none, and
@@ -228,8 +241,12 @@ func (svc *Service) CreateSite(ctx context.Context, p *identity.Principal, in Ne
 		s.ContactEmail = &in.ContactEmail
 	}
 	var v errs.Validator
+	setHostFields(s, in)
 	validateSite(&v, s)
-	s.Legal.validateComplete(&v, "legal", s.Legal.office(s.Address))
+	if s.Kind != SiteHost {
+		// A host place issues no invoices: it has no legal identity to give.
+		s.Legal.validateComplete(&v, "legal", s.Legal.office(s.Address))
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -281,11 +298,20 @@ func getSite(ctx context.Context, idb bun.IDB, siteID string) (*Site, error) {
 // id, and the cursor of the next page ("" at the end): every site, or for
 // an API key limited to a few sites, just those.
 func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after string, limit int) ([]Site, string, error) {
+	return svc.ReadSitesOfKind(ctx, p, "", after, limit)
+}
+
+// ReadSitesOfKind is ReadSites limited to the sites of kind (one of
+// SiteKinds; "" for every kind).
+func (svc *Service) ReadSitesOfKind(ctx context.Context, p *identity.Principal, kind, after string, limit int) ([]Site, string, error) {
 	if err := mayListSites(p); err != nil {
 		return nil, "", err
 	}
+	if kind != "" && !slices.Contains(SiteKinds, kind) {
+		return nil, "", errs.Invalid("kind", "must be one of %s", strings.Join(SiteKinds, ", "))
+	}
 	if !p.IsAPIKey() || p.AllSites {
-		return svc.ListSites(ctx, after, limit)
+		return svc.listSites(ctx, kind, after, limit)
 	}
 	ids := slices.Clone(p.SiteIDs)
 	slices.Sort(ids)
@@ -304,6 +330,9 @@ func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after 
 		if err != nil {
 			return nil, "", err
 		}
+		if kind != "" && site.Kind != kind {
+			continue
+		}
 		sites = append(sites, *site)
 	}
 	return sites, "", nil
@@ -312,10 +341,17 @@ func (svc *Service) ReadSites(ctx context.Context, p *identity.Principal, after 
 // ListSites returns sites ordered by id, after the cursor id, deciding
 // nothing (see ReadSites).
 func (svc *Service) ListSites(ctx context.Context, after string, limit int) ([]Site, string, error) {
+	return svc.listSites(ctx, "", after, limit)
+}
+
+func (svc *Service) listSites(ctx context.Context, kind, after string, limit int) ([]Site, string, error) {
 	var sites []Site
 	q := svc.db.NewSelect().Model(&sites).Order("id").Limit(limit + 1)
 	if after != "" {
 		q = q.Where("id > ?", after)
+	}
+	if kind != "" {
+		q = q.Where("kind = ?", kind)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, "", fmt.Errorf("list sites: %w", err)
@@ -340,10 +376,17 @@ type SiteUpdate struct {
 	Legal             *Legal
 	// ContactEmail sets the contact address; "" removes it.
 	ContactEmail *string
+	// ContactName and ContactPhone set a host place's contact; "" removes
+	// them. A site's kind does not change.
+	ContactName, ContactPhone *string
 }
 
 // errLegalAdminOnly refuses a change of a site's legal identity by anyone
 // but an admin.
+var errHostAdminOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "host_place_admin_only",
+	Detail: "only an admin of the network makes a site a host place, or a host place a site",
+	Fields: []errs.FieldError{{Field: "kind", Reason: "only an admin of the network makes a site a host place, or a host place a site"}}}
+
 var errLegalAdminOnly = &errs.Problem{Kind: errs.ErrForbidden, Code: "legal_identity_admin_only",
 	Detail: "only an admin of the network changes a site's legal identity",
 	Fields: []errs.FieldError{{Field: "legal", Reason: "only an admin of the network changes a site's legal identity"}}}
@@ -377,7 +420,27 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 		if up.Timezone != nil {
 			s.Timezone = *up.Timezone
 		}
-		if up.Kind != nil {
+		becomesSite := false
+		if up.Kind != nil && *up.Kind != s.Kind {
+			// Making a site a host place, or a host place a site, is the
+			// network's decision: a host place issues no invoices and holds
+			// nothing bookable.
+			if *up.Kind == SiteHost || s.Kind == SiteHost {
+				if !mayChangeLegal(p) {
+					return errHostAdminOnly
+				}
+			}
+			if *up.Kind == SiteHost {
+				n, err := tx.NewSelect().Model((*Resource)(nil)).Where("site_id = ? AND retired_at IS NULL", s.ID).Count(ctx)
+				if err != nil {
+					return fmt.Errorf("count the site's resources: %w", err)
+				}
+				if n > 0 {
+					return errs.Rule("kind", "host_place_has_no_resources",
+						"a host place has nothing bookable of its own: bring kits from a site instead")
+				}
+			}
+			becomesSite = s.Kind == SiteHost
 			s.Kind = *up.Kind
 		}
 		if up.Address != nil {
@@ -391,6 +454,12 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 		}
 		if up.ContactEmail != nil {
 			s.ContactEmail = up.ContactEmail
+		}
+		if up.ContactName != nil {
+			s.ContactName = up.ContactName
+		}
+		if up.ContactPhone != nil {
+			s.ContactPhone = up.ContactPhone
 		}
 		var v errs.Validator
 		if up.Legal != nil {
@@ -408,6 +477,10 @@ func (svc *Service) UpdateSite(ctx context.Context, p *identity.Principal, siteI
 			s.Legal = legal
 		}
 		validateSite(&v, s)
+		if becomesSite {
+			// It will issue invoices: its legal identity must be whole.
+			s.Legal.validateComplete(&v, "legal", s.Legal.office(s.Address))
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}

@@ -148,6 +148,8 @@ type Config struct {
 // does not exist or is retired.
 type Places interface {
 	SiteExists(ctx context.Context, idb bun.IDB, siteID string) (bool, error)
+	// IsHostPlace: a host place (an EHPAD, a mairie) has no devices.
+	IsHostPlace(ctx context.Context, idb bun.IDB, siteID string) (bool, error)
 	ResourceSite(ctx context.Context, idb bun.IDB, resourceID string) (siteID, kind string, err error)
 }
 
@@ -449,6 +451,12 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, in NewDev
 		}
 		if !ok {
 			return errSiteNotFound
+		}
+		if host, err := s.places.IsHostPlace(ctx, tx, in.SiteID); err != nil || host {
+			if err != nil {
+				return err
+			}
+			return errs.Rule("site_id", "host_place_has_no_devices", "a host place has no devices of its own")
 		}
 		var v errs.Validator
 		var b *Bridge

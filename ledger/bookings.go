@@ -78,16 +78,24 @@ func (s *Service) PayBooking(ctx context.Context, tx bun.IDB, b BookingSpend) (i
 // down, to the lots it came from. Credit whose date has passed in the
 // meantime expires at once.
 func (s *Service) ReleaseBooking(ctx context.Context, tx bun.IDB, userID, reservationID string, percent int) error {
+	return s.release(ctx, tx, userID, "cm.reservation_id", reservationID, percent)
+}
+
+// release gives back percent of the credit spent on refID (a reservation,
+// or an atelier registration: column names which) to the lots it came
+// from.
+func (s *Service) release(ctx context.Context, tx bun.IDB, userID, column, refID string, percent int) error {
 	if percent <= 0 {
 		return nil
 	}
+	reservationID := refID
 	var spent []struct {
 		LotID  string `bun:"lot_id"`
 		Amount int64  `bun:"amount"`
 	}
 	if err := tx.NewSelect().TableExpr("credit_entries AS ce").Join("JOIN credit_movements AS cm ON cm.id = ce.movement_id").
 		ColumnExpr("ce.lot_id, SUM(ce.amount) AS amount").
-		Where("cm.reservation_id = ? AND ce.account = ?", reservationID, acctSpent).
+		Where("? = ? AND ce.account = ?", bun.Ident(column), refID, acctSpent).
 		GroupExpr("ce.lot_id").Having("SUM(ce.amount) > 0").OrderExpr("ce.lot_id").Scan(ctx, &spent); err != nil {
 		return fmt.Errorf("read credit spent on reservation: %w", err)
 	}
@@ -103,8 +111,12 @@ func (s *Service) ReleaseBooking(ctx context.Context, tx bun.IDB, userID, reserv
 			legs = append(legs, leg{lot: sp.LotID, from: acctSpent, to: memberAccount(userID), amount: n})
 		}
 	}
-	mv := &CreditMovement{Kind: MoveRelease, UserID: userID, ReservationID: &reservationID,
-		Reason: fmt.Sprintf("cancellation, %d %% returned", percent), CreatedAt: s.now()}
+	mv := &CreditMovement{Kind: MoveRelease, UserID: userID, Reason: fmt.Sprintf("cancellation, %d %% returned", percent), CreatedAt: s.now()}
+	if column == "cm.reservation_id" {
+		mv.ReservationID = &reservationID
+	} else {
+		mv.AtelierRegistrationID = &reservationID
+	}
 	if err := post(ctx, tx, mv, legs); err != nil {
 		return err
 	}
@@ -118,4 +130,48 @@ func (s *Service) ReleaseBooking(ctx context.Context, tx bun.IDB, userID, reserv
 		}
 	}
 	return nil
+}
+
+// --- services-places ---
+
+// AtelierSpend is a registration to an atelier paid with money credit
+// (pricing "credits").
+type AtelierSpend struct {
+	UserID, RegistrationID string
+	// SiteID is the atelier's: credit of another site does not pay for it.
+	SiteID, Title string
+	Cents         int64
+}
+
+// PayAtelier spends a.Cents of the member's money credit usable at the
+// atelier's site on a registration, the soonest-expiring first, in the
+// registration's transaction: all of it, or nothing when the credit falls
+// short (ok false). The member's holder row is locked first, as for
+// bookings, so two registrations racing for the last credit are
+// serialised.
+func (s *Service) PayAtelier(ctx context.Context, tx bun.IDB, a AtelierSpend) (ok bool, err error) {
+	held, err := lockHolder(ctx, tx, a.UserID)
+	if err != nil || !held {
+		return false, err
+	}
+	now := s.now()
+	acct := memberAccount(a.UserID)
+	money, err := heldLots(ctx, tx, acct, &lotFilter{unit: UnitCents, site: a.SiteID, now: now})
+	if err != nil {
+		return false, err
+	}
+	legs, paid := take(money, acct, acctSpent, a.Cents)
+	if paid < a.Cents {
+		return false, nil
+	}
+	mv := &CreditMovement{Kind: MoveSpend, UserID: a.UserID, AtelierRegistrationID: &a.RegistrationID,
+		Reason: "Atelier «\u00a0" + a.Title + "\u00a0»", CreatedAt: now}
+	return true, post(ctx, tx, mv, legs)
+}
+
+// ReleaseAtelier gives back all the credit an atelier registration still
+// holds, to the lots it came from (a cancellation in time, a session
+// cancelled).
+func (s *Service) ReleaseAtelier(ctx context.Context, tx bun.IDB, userID, registrationID string) error {
+	return s.release(ctx, tx, userID, "cm.atelier_registration_id", registrationID, 100)
 }

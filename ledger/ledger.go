@@ -81,15 +81,18 @@ func (l *CreditLot) expired(now time.Time) bool {
 type CreditMovement struct {
 	bun.BaseModel `bun:"table:credit_movements,alias:cm"`
 
-	ID            string    `bun:"id,pk"`
-	Kind          string    `bun:"kind"`
-	UserID        string    `bun:"user_id"`
-	ReservationID *string   `bun:"reservation_id"`
-	CampaignID    *string   `bun:"campaign_id"`
-	CounterpartID *string   `bun:"counterpart_id"`
-	ActorID       *string   `bun:"actor_id"`
-	Reason        string    `bun:"reason"`
-	CreatedAt     time.Time `bun:"created_at"`
+	ID            string  `bun:"id,pk"`
+	Kind          string  `bun:"kind"`
+	UserID        string  `bun:"user_id"`
+	ReservationID *string `bun:"reservation_id"`
+	// AtelierRegistrationID: the atelier registration a spend paid for
+	// (or a release gave back), instead of a reservation.
+	AtelierRegistrationID *string   `bun:"atelier_registration_id"`
+	CampaignID            *string   `bun:"campaign_id"`
+	CounterpartID         *string   `bun:"counterpart_id"`
+	ActorID               *string   `bun:"actor_id"`
+	Reason                string    `bun:"reason"`
+	CreatedAt             time.Time `bun:"created_at"`
 }
 
 // CreditEntry moves Amount of a lot into (positive) or out of (negative)

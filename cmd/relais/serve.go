@@ -127,7 +127,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Ateliers and trainings: sessions hold their resources through the
 	// calendar; the "members" audience asks billing.
-	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Accounts: identitySvc, Events: notifyPub})
+	ateliersSvc, err := ateliers.New(d, ateliers.Config{Calendar: calendarSvc, Rights: billingSvc, Payments: billingSvc, Accounts: identitySvc, Events: notifyPub})
 	if err != nil {
 		return err
 	}
