@@ -598,7 +598,6 @@ var french = map[string]string{
 	"only an admin of the network makes a site a host place, or a host place a site": "seul un administrateur du réseau fait d’un lieu un lieu d’accueil, ou d’un lieu d’accueil un lieu",
 	"must be desk, room, zone or machine":                                            "doit valoir desk, room, zone ou machine",
 	"a host place has nothing bookable of its own: bring kits from a site instead":   "un lieu d’accueil n’a rien de réservable à lui : apportez-y des kits d’un lieu",
-	"must be space or host":                                                                              "doit valoir space ou host",
 	"must be at most 200 characters, on one line":                                                        "doit faire au plus 200 caractères, sur une ligne",
 	"must be a phone number such as 01 23 45 67 89 or +33 1 23 45 67 89":                                 "doit être un numéro de téléphone comme 01 23 45 67 89 ou +33 1 23 45 67 89",
 	"a host place names the person to call":                                                              "un lieu d’accueil indique la personne à appeler",

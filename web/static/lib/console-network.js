@@ -36,6 +36,7 @@ function capitalText(cents) {
 
 // legalOf: the form's values of a stored legal identity.
 export function legalOf(l) {
+  l = l || {}; // a host place has none
   return {
     ...l, company_name: l.company_name || '', legal_form: l.legal_form || '', siret: l.siret || '',
     vat_number: l.vat_number || '', vat_exempt: Boolean(l.vat_exempt),
@@ -111,4 +112,4 @@ export function zoneName(t, zone) {
 }
 
 // What a site may be (the API's SiteKind).
-export const siteKinds = ['tiers_lieu', 'coworking', 'fablab', 'epn'];
+export const siteKinds = ['tiers_lieu', 'coworking', 'fablab', 'epn', 'host'];

@@ -107,7 +107,8 @@ function Site({ id }) {
       [t('consoled.sites.kind'), t(`consoled.kind.${site.kind}`)],
       [t('consoled.site.address'), [a.line1, a.line2, `${a.postal_code} ${a.city}`, a.country].filter(Boolean).join(', ')],
       [t('consoled.site.timezone'), zoneName(t, site.timezone)],
-      [t('consoled.site.entity'), `${l.company_name} (${l.legal_form}), ${t('consoled.entities.siren', { siren: l.siren })}`],
+      [t('consoled.site.entity'), l ? `${l.company_name} (${l.legal_form}), ${t('consoled.entities.siren', { siren: l.siren })}` : t('consoled.host.nolegal')],
+      site.contact_name && [t('consoled.host.contact_name'), [site.contact_name, site.contact_phone].filter(Boolean).join(', ')],
     ]} />
     <${Kind} key=${`kind-${site.updated_at}`} site=${site} onSaved=${s.reload} />
     <p><a href="/console/network">${t('consoled.site.back')}</a></p>

@@ -36,7 +36,7 @@ function Sites({ sites }) {
                 <th scope="row"><a href=${`/console/network/sites/${s.id}`}>${s.name}</a></th>
                 <td>${t(`consoled.kind.${s.kind}`)}</td>
                 <td>${s.address.city}</td>
-                <td>${s.legal.company_name}</td>
+                <td>${s.legal ? s.legal.company_name : t('consoled.host.nolegal')}</td>
                 <td>${t('consoled.sites.managers.n', { n: s.managers })}</td>
               </tr>`)}
             </tbody>
@@ -47,7 +47,7 @@ function Sites({ sites }) {
 
 function NewSite({ onDone }) {
   const { t, api, announce } = useApp();
-  const [v, setV] = useState({ name: '', kind: 'tiers_lieu', timezone: 'Europe/Paris', line1: '', line2: '', postal_code: '', city: '', country: 'FR', contact_email: '' });
+  const [v, setV] = useState({ name: '', kind: 'tiers_lieu', timezone: 'Europe/Paris', line1: '', line2: '', postal_code: '', city: '', country: 'FR', contact_email: '', contact_name: '', contact_phone: '' });
   const [legal, setLegal] = useState(blankLegal);
   const set = (k) => (x) => setV({ ...v, [k]: x });
   const setL = (k) => (x) => setLegal({ ...legal, [k]: x });
@@ -56,7 +56,16 @@ function NewSite({ onDone }) {
     if (v.line2.trim()) {
       address.line2 = v.line2.trim();
     }
-    const body = { name: v.name.trim(), kind: v.kind, timezone: v.timezone, address, legal: legalBody(legal) };
+    const body = { name: v.name.trim(), kind: v.kind, timezone: v.timezone, address };
+    // A host place issues no invoices: no legal identity, a person to call.
+    if (v.kind === 'host') {
+      body.contact_name = v.contact_name.trim();
+      if (v.contact_phone.trim()) {
+        body.contact_phone = v.contact_phone.trim();
+      }
+    } else {
+      body.legal = legalBody(legal);
+    }
     if (v.contact_email.trim()) {
       body.contact_email = v.contact_email.trim();
     }
@@ -85,7 +94,10 @@ function NewSite({ onDone }) {
           <${Field} name="site-city" label=${t('consoled.address.city')} value=${v.city} onInput=${set('city')} required error=${f['address.city']} />
           <${Field} name="site-country" label=${t('consoled.address.country')} hint=${t('consoled.address.country.hint')} value=${v.country} onInput=${set('country')} required error=${f['address.country']} />
         </fieldset>
-        <${LegalFields} prefix="site-legal" v=${legal} set=${setL} fields=${f} />
+        ${v.kind === 'host' ? html`
+          <${Field} name="site-contact-name" label=${t('consoled.host.contact_name')} hint=${t('consoled.host.contact_name.hint')} value=${v.contact_name} onInput=${set('contact_name')} required error=${f.contact_name} />
+          <${Field} name="site-contact-phone" type="tel" label=${t('consoled.host.contact_phone')} value=${v.contact_phone} onInput=${set('contact_phone')} error=${f.contact_phone} />`
+          : html`<${LegalFields} prefix="site-legal" v=${legal} set=${setL} fields=${f} />`}
         <${Field} name="site-contact" type="email" label=${t('consoled.new.contact')} hint=${t('consoled.new.contact.hint')} value=${v.contact_email} onInput=${set('contact_email')} error=${f.contact_email} />
         <button class="button" type="submit" disabled=${s.busy}>${t('consoled.new.submit')}</button>
       </form>
@@ -98,7 +110,7 @@ function NewSite({ onDone }) {
 function Entities({ sites }) {
   const { t } = useApp();
   const bySiren = new Map();
-  for (const s of sites) {
+  for (const s of sites.filter((x) => x.legal)) {
     const e = bySiren.get(s.legal.siren) || { legal: s.legal, sites: [] };
     e.sites.push(s);
     bySiren.set(s.legal.siren, e);
@@ -134,7 +146,7 @@ function Verify({ sites }) {
     announce(r.ok ? t('consoled.verify.ok', { documents: r.documents, entities: r.entities }) : t('consoled.verify.broken', { n: r.problems.length }));
   });
   const names = {};
-  for (const x of sites) {
+  for (const x of sites.filter((y) => y.legal)) {
     names[x.legal.siren] = x.legal.company_name;
   }
   return html`
