@@ -9,7 +9,7 @@ import { formatPrice, formatDate, formatTime } from '../lib/format.js';
 import { useSite, SitePicker, SiteGate, Problem, useLoad, midnight, localDay, ConsoleNavB } from '../lib/console-b.js';
 
 const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const kinds = ['desk', 'room', 'zone', 'machine'];
+const kinds = ['desk', 'room', 'zone', 'machine', 'kit'];
 const rules = [
   ['slot_minutes', 30], ['min_minutes', 0], ['max_minutes', 0], ['horizon_days', 90], ['min_notice_minutes', 0],
   ['buffer_after_minutes', 0], ['cancel_deadline_minutes', 0], ['late_cancel_refund_percent', 0],

@@ -50,7 +50,7 @@ function Create({ site }) {
   const [cats, setCats] = useState([]);
   const [resources, setResources] = useState([]);
   const [f, setF] = useState({
-    title: '', description: '', category: '', audience: 'public', seats: '10', price: '0', first: addDays(dayKey(new Date(), site.timezone), 7),
+    title: '', description: '', category: '', audience: 'public', seats: '10', pricing: 'free', price: '0', credits: '0', first: addDays(dayKey(new Date(), site.timezone), 7),
     start: '14:00', end: '16:00', count: '1', weeks: '1', rids: [],
   });
   const [invalid, setInvalid] = useState({});
@@ -68,9 +68,15 @@ function Create({ site }) {
   const sessions = okSeries && /^\d\d:\d\d$/.test(f.start) && /^\d\d:\d\d$/.test(f.end) ? seriesSessions(f.first, f.start, f.end, count, weeks) : [];
   const s = useSubmit(async () => {
     const bad = {};
-    const cents = euros(f.price);
-    if (Number.isNaN(cents)) {
+    // What a seat costs: nothing, a price paid at the desk or online, or
+    // the member's credit spent at registration.
+    const cents = f.pricing === 'price' ? euros(f.price) : 0;
+    const credit = f.pricing === 'credits' ? euros(f.credits) : 0;
+    if (Number.isNaN(cents) || (f.pricing === 'price' && cents === 0)) {
       bad.price = t('servicesapp.console.price.bad');
+    }
+    if (Number.isNaN(credit) || (f.pricing === 'credits' && credit === 0)) {
+      bad.credits = t('servicesapp.console.price.bad');
     }
     if (!okSeries) {
       bad.count = t('servicesapp.console.series.bad');
@@ -80,7 +86,7 @@ function Create({ site }) {
       return;
     }
     const body = {
-      title: f.title, description: f.description, category_id: f.category, audience: f.audience, seats: Number(f.seats), price_cents: cents,
+      title: f.title, description: f.description, category_id: f.category, audience: f.audience, seats: Number(f.seats), pricing: f.pricing, price_cents: cents, credit_cents: credit,
       resource_ids: f.rids, sessions,
     };
     const a = await api.post(`/v1/sites/${encodeURIComponent(site.id)}/ateliers`, body, { idempotent: true });
@@ -106,7 +112,11 @@ function Create({ site }) {
           ${['public', 'members', 'invitation'].map((a) => html`<option key=${a} value=${a}>${t(`servicesapp.audience.${a}`)}</option>`)}
         <//>
         <${Field} name="atelier-seats" type="number" inputmode="numeric" label=${t('servicesapp.console.seats')} value=${f.seats} onInput=${set('seats')} error=${s.fields.seats} />
-        <${Field} name="atelier-price" label=${t('servicesapp.console.price')} hint=${t('servicesapp.console.price.hint')} inputmode="decimal" value=${f.price} onInput=${set('price')} error=${invalid.price || s.fields.price_cents} />
+        <${Field} name="atelier-pricing" label=${t('servicesapp.console.pricing')} value=${f.pricing} onInput=${set('pricing')} error=${s.fields.pricing}>
+          ${['free', 'price', 'credits'].map((k) => html`<option key=${k} value=${k}>${t(`servicesapp.pricing.${k}`)}</option>`)}
+        <//>
+        ${f.pricing === 'price' && html`<${Field} name="atelier-price" label=${t('servicesapp.console.price')} hint=${t('servicesapp.console.price.hint')} inputmode="decimal" value=${f.price} onInput=${set('price')} error=${invalid.price || s.fields.price_cents} />`}
+        ${f.pricing === 'credits' && html`<${Field} name="atelier-credits" label=${t('servicesapp.console.credits')} hint=${t('servicesapp.console.credits.hint')} inputmode="decimal" value=${f.credits} onInput=${set('credits')} error=${invalid.credits || s.fields.credit_cents} />`}
         ${resources.length > 0 && html`
           <fieldset class="choices">
             <legend>${t('servicesapp.console.resources')}</legend>
