@@ -168,10 +168,12 @@ type stagedRow struct {
 // moveOutbox moves up to outboxBatch staged jobs into River through rc, in
 // one transaction, and reports how many it moved. Replicas move at once
 // without doubles: on PostgreSQL each takes rows no other holds (SKIP
-// LOCKED); SQLite has one writer. A row whose kind no source of this
-// process declares (a replica of another version) is left for one that
-// does, and logged.
-func moveOutbox(ctx context.Context, bdb *bun.DB, rc *river.Client[*sql.Tx], log *slog.Logger) (int, error) {
+// LOCKED); SQLite has one writer. With wait, rows another mover holds are
+// waited for instead of skipped, so that once it returns every job staged
+// before the call is in River (MoveOutbox). A row whose kind no source of
+// this process declares (a replica of another version) is left for one
+// that does, and logged.
+func moveOutbox(ctx context.Context, bdb *bun.DB, rc *river.Client[*sql.Tx], log *slog.Logger, wait bool) (int, error) {
 	// A read first, so that an empty outbox (nearly always) costs no
 	// transaction: on SQLite a transaction would take the write lock.
 	q, args := reldb.Prepared(bdb, "SELECT COUNT(*) FROM (SELECT 1 FROM job_outbox LIMIT 1) AS staged")
@@ -185,7 +187,11 @@ func moveOutbox(ctx context.Context, bdb *bun.DB, rc *river.Client[*sql.Tx], log
 	moved := 0
 	err := reldb.Tx(ctx, bdb, func(ctx context.Context, tx bun.Tx) error {
 		q := "SELECT id, kind, args, opts FROM job_outbox ORDER BY id LIMIT ?"
-		if !reldb.IsSQLite(tx) {
+		switch {
+		case reldb.IsSQLite(tx):
+		case wait:
+			q += " FOR UPDATE"
+		default:
 			q += " FOR UPDATE SKIP LOCKED"
 		}
 		var rows []stagedRow
@@ -244,7 +250,7 @@ func (c *Client) runOutbox(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		for {
-			n, err := moveOutbox(ctx, c.db, c.mover, c.log)
+			n, err := moveOutbox(ctx, c.db, c.mover, c.log, false)
 			if err != nil && ctx.Err() == nil {
 				c.log.WarnContext(ctx, "move staged jobs", "err", err)
 			}
@@ -263,10 +269,12 @@ func (c *Client) runOutbox(ctx context.Context) {
 // MoveOutbox moves every staged job into River now, through c, and reports
 // how many it moved: for tests and tools that count jobs right after the
 // change that queued them, rather than wait for the client's next look.
+// Jobs the client's own look is moving at that moment are waited for, not
+// skipped: they are in River when MoveOutbox returns (counted by neither).
 func (c *Client) MoveOutbox(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := moveOutbox(ctx, c.db, c.mover, c.log)
+		n, err := moveOutbox(ctx, c.db, c.mover, c.log, true)
 		total += n
 		if err != nil || n < outboxBatch {
 			return total, err
