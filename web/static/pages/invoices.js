@@ -10,20 +10,9 @@ import {
   returnURLs, goToCheckout, BuyerFields, emptyAddress, buyerOf, minutesText,
 } from '../lib/wallet.js';
 
-// At most this many pages of 200: a member's lifetime of invoices.
-const maxPages = 5;
-
+// At most 5 pages of 200 (api.all): a member's lifetime of invoices.
 async function loadInvoices(api) {
-  const items = [];
-  let cursor = '';
-  for (let i = 0; i < maxPages; i++) {
-    const page = await api.get(`/v1/me/invoices?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    items.push(...page.items);
-    if (!page.next_cursor) {
-      break;
-    }
-    cursor = page.next_cursor;
-  }
+  const items = await api.all('/v1/me/invoices', 5);
   // The API lists them in issue order; the newest matters most.
   return items.reverse();
 }
