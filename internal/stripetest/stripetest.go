@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -98,15 +100,29 @@ func run() (apiURL string, stop func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start stripe-mock: %w", err)
+	var (
+		cmd    *exec.Cmd
+		stdout io.ReadCloser
+		stderr lockedBuffer
+	)
+	// Test binaries of several packages build and start stripe-mock at
+	// once: while one `go tool` still has the cached executable open for
+	// writing, another's exec fails with ETXTBSY (golang/go#22315). It
+	// passes a moment later.
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		cmd = exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			return "", nil, err
+		}
+		cmd.Stderr = &stderr
+		err = cmd.Start()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.ETXTBSY) || wait > 3*time.Second {
+			return "", nil, fmt.Errorf("start stripe-mock: %w", err)
+		}
+		time.Sleep(wait)
 	}
 	stop = func() {
 		cmd.Process.Kill()

@@ -3,6 +3,11 @@
 // RELAIS_TEST_DATABASE_URL is set, a new schema on that PostgreSQL server
 // which is dropped when the test ends. An unreachable server fails the test;
 // it never skips.
+//
+// On SQLite the migrations run once per test binary, into a template file
+// that each test then copies: under the race detector the pure-Go SQLite
+// takes about four seconds to apply them, which over the suite's hundreds
+// of tests was most of CI's time.
 package dbtest
 
 import (
@@ -12,12 +17,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/jobs"
 )
 
 // EnvURL names the variable that switches the tests to PostgreSQL.
@@ -92,14 +99,76 @@ func OpenURL(t testing.TB, raw string) *bun.DB {
 	return d
 }
 
-// New returns a fresh database with every migration applied.
+// New returns a fresh database with every migration applied: Relais's and
+// River's, as relais serve applies them.
 func New(t testing.TB) *bun.DB {
 	t.Helper()
-	d := Open(t)
-	if err := db.Migrate(context.Background(), d); err != nil {
-		t.Fatalf("migrate test database: %v", err)
+	if Postgres() {
+		d := Open(t)
+		if err := migrate(context.Background(), d); err != nil {
+			t.Fatalf("migrate test database: %v", err)
+		}
+		return d
 	}
-	return d
+	image, err := sqliteTemplate()
+	if err != nil {
+		t.Fatalf("migrate the template test database: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "relais.db")
+	if err := os.WriteFile(path, image, 0o600); err != nil {
+		t.Fatalf("copy the template test database: %v", err)
+	}
+	return OpenURL(t, "sqlite:"+path)
+}
+
+func migrate(ctx context.Context, d *bun.DB) error {
+	if err := db.Migrate(ctx, d); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, d)
+}
+
+var template struct {
+	once  sync.Once
+	image []byte
+	err   error
+}
+
+// sqliteTemplate returns the bytes of a migrated SQLite database, built on
+// the first call.
+func sqliteTemplate() ([]byte, error) {
+	template.once.Do(func() {
+		template.image, template.err = buildSQLiteTemplate()
+	})
+	return template.image, template.err
+}
+
+func buildSQLiteTemplate() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "relais-dbtest-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "template.db")
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	}
+	// The database runs in WAL mode: fold the log into the main file, so
+	// that the file alone is the whole database.
+	if _, err := d.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
 }
 
 // User inserts a member account and returns its id: for the tests of
