@@ -43,7 +43,12 @@ type ReservationEvent struct {
 
 // publish tells svc.events that r changed, inside tx.
 func (svc *Service) publish(ctx context.Context, tx bun.IDB, typ string, r *Reservation) error {
-	return svc.events.Publish(ctx, tx, events.New(typ, r.SiteID, svc.now(), reservationEvent(r)))
+	return svc.events.Publish(ctx, tx, svc.event(typ, r))
+}
+
+// event is the event of type typ about r.
+func (svc *Service) event(typ string, r *Reservation) events.Event {
+	return events.New(typ, r.SiteID, svc.now(), reservationEvent(r))
 }
 
 func reservationEvent(r *Reservation) ReservationEvent {

@@ -205,10 +205,12 @@ var errNotInOneStatement = errors.New("not bookable in one statement")
 // the reservation if the slot is free and the cached rows current, and the
 // key with its answer if the reservation went in. A key already taken, by a
 // finished request or a concurrent one, breaks the key's unique index and
-// so undoes the whole statement. With no guard to consult and no events to
-// publish the statement commits alone (one round trip); otherwise the
-// guard's statements and the event join it in a transaction, under the
-// lock.
+// so undoes the whole statement. The event goes into the statement too
+// when the publisher can stage it (events.Stager, as serve's jobs
+// publisher does): its jobs are written only with the reservation. With no
+// guard to consult, no release job and no event to publish apart, the
+// statement commits alone (one round trip); otherwise the guard's
+// statements and the rest join it in a transaction, under the lock.
 //
 // The lock is taken inside the statement so as to cost no round trip, and
 // so after the statement's snapshot: a booking that waited for it does not
@@ -229,9 +231,13 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 	if res == nil || !res.Exclusive() {
 		return nil, errNotInOneStatement
 	}
-	if res.Rules.ReleaseUncheckedAfterMinutes > 0 && !svc.guarded && svc.events == events.Discard {
-		return nil, errNotInOneStatement // its release job must commit with it, in a transaction
-	}
+	// The event goes into the statement when the publisher can stage it
+	// (events.Stager); otherwise it is published after, in a transaction.
+	stager, stages := svc.events.(events.Stager)
+	// A transaction is needed for the guard's statements, for a release
+	// job (which must commit with the reservation), and for an event
+	// published apart. Without one the booking is one round trip.
+	inTx := svc.guarded || res.Rules.ReleaseUncheckedAfterMinutes > 0 || (svc.events != events.Discard && !stages)
 	var out *Reservation
 	book := func(ctx context.Context, idb bun.IDB) error {
 		if err := authorizeBooking(res, &b); err != nil {
@@ -247,13 +253,34 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		if err != nil {
 			return err
 		}
+		created := svc.event(EventReservationCreated, r)
+		var staged string
+		var stagedArgs []any
+		publishApart := !stages
+		if stages {
+			var ok bool
+			if staged, stagedArgs, ok, err = stager.Stage(created, "ins"); err != nil {
+				return err
+			}
+			publishApart = !ok
+			if publishApart && !inTx {
+				return errNotInOneStatement // not stageable this time, and no transaction to publish it in
+			}
+		}
 		// A prepared statement (pgx caches it per connection): the text is
-		// always the same, and PostgreSQL then plans it once rather than on
-		// every booking.
+		// the same for every booking of a kind, and PostgreSQL then plans it
+		// once rather than on every booking. A data-modifying expression
+		// runs whether or not the SELECT reads it: staged writes the event
+		// for each row ins returns, so only with the reservation.
 		var inserted, fresh int
-		q := db.NumberPlaceholders(`WITH ins AS (` + ins + ` RETURNING 1), answer AS (` + answer + `)
+		with := `WITH ins AS (` + ins + ` RETURNING 1), answer AS (` + answer + `)`
+		if staged != "" {
+			with += `, staged AS (` + staged + `)`
+		}
+		q := db.NumberPlaceholders(with + `
 			SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM answer)`)
-		args := append([]any{pgx.QueryExecModeCacheStatement}, append(insArgs, answerArgs...)...)
+		args := append([]any{pgx.QueryExecModeCacheStatement}, insArgs...)
+		args = append(append(args, answerArgs...), stagedArgs...)
 		// db.Raw: the statement is numbered for pgx, and bun's own
 		// formatting must not touch it.
 		err = db.Raw(idb).QueryRowContext(ctx, q, args...).Scan(&inserted, &fresh)
@@ -273,14 +300,16 @@ func (svc *Service) bookInOneStatement(ctx context.Context, b Booking) (*Reserva
 		if err := svc.scheduleRelease(ctx, idb, r, s.res); err != nil {
 			return err
 		}
-		if err := svc.publish(ctx, idb, EventReservationCreated, r); err != nil {
-			return err
+		if publishApart {
+			if err := svc.events.Publish(ctx, idb, created); err != nil {
+				return err
+			}
 		}
 		out = r
 		return nil
 	}
 	var err error
-	if !svc.guarded && svc.events == events.Discard {
+	if !inTx {
 		err = book(ctx, svc.db)
 	} else {
 		err = db.Tx(ctx, svc.db, func(ctx context.Context, tx bun.Tx) error { return book(ctx, tx) })

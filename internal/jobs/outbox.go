@@ -128,34 +128,44 @@ func (s stagedOpts) insertOpts() *river.InsertOpts {
 
 // stage writes jobs into the outbox in tx, in one prepared statement.
 func stage(ctx context.Context, tx bun.Tx, jobs []river.InsertManyParams) error {
-	now := time.Now().UTC()
-	var q strings.Builder
-	q.WriteString("INSERT INTO job_outbox (id, kind, args, opts, created_at) VALUES ")
-	args := make([]any, 0, 5*len(jobs))
-	for i, j := range jobs {
-		kind := j.Args.Kind()
-		if _, ok := kinds.Load(kind); !ok {
-			return fmt.Errorf("stage %s: the kind is not among its source's JobKinds", kind)
-		}
-		encoded, err := json.Marshal(j.Args)
-		if err != nil {
-			return fmt.Errorf("encode %s arguments: %w", kind, err)
-		}
-		opts, err := json.Marshal(stageOpts(j.InsertOpts))
-		if err != nil {
-			return fmt.Errorf("encode %s options: %w", kind, err)
-		}
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?)")
-		args = append(args, id.New(), kind, string(encoded), string(opts), now)
+	values, args, err := stagedValues(jobs, "?")
+	if err != nil {
+		return err
 	}
-	query, qargs := reldb.Prepared(tx, q.String(), args...)
+	query, qargs := reldb.Prepared(tx, "INSERT INTO job_outbox (id, kind, args, opts, created_at) VALUES "+values, args...)
 	if _, err := reldb.Raw(tx).ExecContext(ctx, query, qargs...); err != nil {
 		return fmt.Errorf("stage jobs: %w", err)
 	}
 	return nil
+}
+
+// stagedValues returns the rows of job_outbox for jobs, as the list of a
+// VALUES clause with ? placeholders and its arguments. at is the
+// placeholder of created_at: a VALUES of a SELECT needs its type said.
+func stagedValues(jobs []river.InsertManyParams, at string) (string, []any, error) {
+	now := time.Now().UTC()
+	var q strings.Builder
+	args := make([]any, 0, 5*len(jobs))
+	for i, j := range jobs {
+		kind := j.Args.Kind()
+		if _, ok := kinds.Load(kind); !ok {
+			return "", nil, fmt.Errorf("stage %s: the kind is not among its source's JobKinds", kind)
+		}
+		encoded, err := json.Marshal(j.Args)
+		if err != nil {
+			return "", nil, fmt.Errorf("encode %s arguments: %w", kind, err)
+		}
+		opts, err := json.Marshal(stageOpts(j.InsertOpts))
+		if err != nil {
+			return "", nil, fmt.Errorf("encode %s options: %w", kind, err)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, " + at + ")")
+		args = append(args, id.New(), kind, string(encoded), string(opts), now)
+	}
+	return q.String(), args, nil
 }
 
 type stagedRow struct {

@@ -12,6 +12,8 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
+	"github.com/relais-tierslieux/relais/internal/db"
+	"github.com/relais-tierslieux/relais/internal/db/dbtest"
 	"github.com/relais-tierslieux/relais/internal/events"
 	"github.com/relais-tierslieux/relais/internal/jobs"
 )
@@ -302,5 +304,72 @@ func TestOutboxLeavesUnknownKinds(t *testing.T) {
 	}
 	if n := staged(t, d); n != 1 {
 		t.Fatalf("%d rows left, want the unknown one", n)
+	}
+}
+
+// Stage writes an event's jobs within the caller's own statement, once for
+// each row of the caller's expression: none when the change wrote nothing,
+// and what it stages moves into River as a published event's jobs do.
+// PostgreSQL only: SQLite has no INSERT inside WITH, and the calendar
+// publishes there instead.
+func TestOutboxStagesInTheCallersStatement(t *testing.T) {
+	t.Parallel()
+	if !dbtest.Postgres() {
+		t.Skip("PostgreSQL only: SQLite has no INSERT inside WITH")
+	}
+	ctx := context.Background()
+	d := migrated(t)
+	q, err := jobs.NewQueue(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stager, ok := q.Publisher(testSource{}).(events.Stager)
+	if !ok {
+		t.Fatal("the jobs publisher is not an events.Stager")
+	}
+	c := newClient(t, d, jobs.Config{})
+	at := time.Date(2030, 3, 30, 1, 30, 0, 0, time.UTC)
+	run := func(change string, e events.Event) {
+		t.Helper()
+		query, args, ok, err := stager.Stage(e, "change")
+		if err != nil || !ok || query == "" {
+			t.Fatalf("Stage: %q, %v, %v", query, ok, err)
+		}
+		stmt := db.NumberPlaceholders("WITH change AS (" + change + "), staged AS (" + query + ") SELECT COUNT(*) FROM change")
+		var n int
+		if err := db.Raw(d).QueryRowContext(ctx, stmt, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+
+	run("SELECT 1 WHERE false", events.New("thing.created", "", at, nil))
+	if n := staged(t, d); n != 0 {
+		t.Fatalf("%d rows staged by a change that wrote nothing", n)
+	}
+	e := events.New("thing.created", "", at, nil)
+	run("SELECT 1", e)
+	if n := staged(t, d); n != 2 {
+		t.Fatalf("%d rows staged, want the mail and the hook", n)
+	}
+	if n, err := c.MoveOutbox(ctx); err != nil || n != 2 {
+		t.Fatalf("moved %d, %v; want 2", n, err)
+	}
+	mails := listJobs(t, c, mailArgs{}.Kind())
+	if len(mails) != 1 {
+		t.Fatalf("%d mail jobs, want 1", len(mails))
+	}
+	m := mails[0]
+	if !m.ScheduledAt.Equal(at) || m.MaxAttempts != 3 || m.Priority != 2 || len(m.Tags) != 1 || m.Tags[0] != "mail" {
+		t.Errorf("mail job %+v: options not carried", m)
+	}
+	var got mailArgs
+	if err := json.Unmarshal(m.EncodedArgs, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := (mailArgs{EventID: e.ID, Type: "thing.created", At: at}); got != want {
+		t.Errorf("args %+v, want %+v", got, want)
+	}
+	if n := len(listJobs(t, c, hookArgs{}.Kind())); n != 1 {
+		t.Fatalf("%d hook jobs, want 1", n)
 	}
 }

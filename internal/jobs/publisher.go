@@ -47,19 +47,27 @@ type publisher struct {
 	sources []Source
 }
 
-func (p *publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
+// jobsFor asks every source for e's jobs.
+func (p *publisher) jobsFor(e events.Event) ([]river.InsertManyParams, error) {
 	var all []river.InsertManyParams
 	for _, s := range p.sources {
 		params, err := s.JobsFor(e)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		all = append(all, params...)
+	}
+	return all, nil
+}
+
+func (p *publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) error {
+	all, err := p.jobsFor(e)
+	if err != nil {
+		return err
 	}
 	if len(all) == 0 {
 		return nil
 	}
-	var err error
 	if tx, inTx := idb.(bun.Tx); inTx {
 		err = stage(ctx, tx, all)
 	} else {
@@ -69,4 +77,23 @@ func (p *publisher) Publish(ctx context.Context, idb bun.IDB, e events.Event) er
 		return fmt.Errorf("queue the jobs of %s: %w", e.Type, err)
 	}
 	return nil
+}
+
+// Stage makes the publisher an events.Stager: e's jobs go into the outbox
+// within the caller's statement, one row each for each row of from.
+// PostgreSQL only: SQLite has no INSERT inside WITH.
+func (p *publisher) Stage(e events.Event, from string) (string, []any, bool, error) {
+	all, err := p.jobsFor(e)
+	if err != nil {
+		return "", nil, false, err
+	}
+	if len(all) == 0 {
+		return "", nil, true, nil
+	}
+	values, args, err := stagedValues(all, "CAST(? AS timestamptz)")
+	if err != nil {
+		return "", nil, false, fmt.Errorf("queue the jobs of %s: %w", e.Type, err)
+	}
+	return "INSERT INTO job_outbox (id, kind, args, opts, created_at) SELECT v.id, v.kind, v.args, v.opts, v.created_at FROM (VALUES " +
+		values + ") AS v (id, kind, args, opts, created_at) CROSS JOIN " + from, args, true, nil
 }
