@@ -304,3 +304,135 @@ func TestServicesPublicAgenda(t *testing.T) {
 	p.waitText("main .services-session", "1\u00a0place restante")
 	p.scan(axe, "the agenda signed in")
 }
+
+// TestServicesHostPlaceKitAndCredit: the admin opens a host place (a
+// residence: no legal identity, a person to call), refused in words by the
+// field while that person is missing; Manon makes a kit of tablettes at La
+// Fabrique, then, at the residence, an atelier that brings the kit and is
+// paid with the member's credit (no price at a host place, which issues no
+// invoices). On a phone, a member whose credit falls short is told so in
+// their words, with the way to their credit, and nothing is registered;
+// given credit, the same tap registers them and spends it. axe-core on
+// each page.
+func TestServicesHostPlaceKitAndCredit(t *testing.T) {
+	axe := axeSource(t)
+	b := browser(t)
+	w := newServicesWorld(t)
+
+	// The host place, from the network page (1280 px).
+	a := newPage(t, b, viewport{"desktop", 1280, 800})
+	a.servicesSignIn(w.srv.URL, "admin@example.org", "la phrase de l’administratrice")
+	a.open(w.srv.URL + "/console/network")
+	a.waitHeading("Réseau")
+	a.waitText("main table th a", "La Fabrique")
+	a.fill("Nom du lieu", "Résidence Les Tilleuls")
+	a.setField("Type de lieu", "host")
+	a.waitJS(`[...document.querySelectorAll("main label")].some((l) => l.textContent.startsWith("Personne à appeler"))`, "the person to call")
+	if eval[bool](a, `[...document.querySelectorAll("main label")].some((l) => l.textContent.startsWith("Raison sociale"))`) {
+		t.Fatal("the host place's form asks for a legal identity")
+	}
+	a.fill("Adresse", "4 allée des Tilleuls")
+	a.fill("Code postal", "23000")
+	a.fill("Ville", "Guéret")
+	a.click("Ouvrir le lieu")
+	a.waitText("main #field-site-contact-name-error", "un lieu d’accueil indique la personne à appeler")
+	a.scan(axe, "/console/network, a host place without its contact")
+	var sites struct {
+		Items []struct{ ID, Name, Kind string }
+	}
+	w.srv.call(t, "GET", "/v1/sites", w.admin, nil, http.StatusOK, &sites)
+	if len(sites.Items) != 1 {
+		t.Fatalf("a refused host place was created: %+v", sites.Items)
+	}
+	a.fill("Personne à appeler", "Mme Roux, animatrice de la résidence")
+	a.fill("Son téléphone", "05 55 00 00 00")
+	a.click("Ouvrir le lieu")
+	a.waitHeading("Lieu du réseau")
+	a.waitText("main h2", "Résidence Les Tilleuls")
+	a.waitText("main dd", "Lieu d’accueil (EHPAD, résidence, mairie…)")
+	host := eval[string](a, `location.pathname.split("/").pop()`)
+	a.fill("Adresse électronique du compte", w.managerEmail)
+	a.click("Ajouter le gérant")
+	a.waitText("main .console-bookings li", "Manon")
+
+	// Manon's kit at La Fabrique (its home site).
+	m := newPage(t, b, viewport{"desktop", 1280, 800})
+	m.servicesSignIn(w.srv.URL, w.managerEmail, w.managerSecret)
+	m.open(w.srv.URL + "/console/resources")
+	m.waitJS(`!!document.querySelector("#console-site")`, "the site picker")
+	m.chooseValue("#console-site", w.site)
+	m.waitText("main", "Nouvelle ressource")
+	m.setField("Type", "kit")
+	m.fill("Nom", "Valise de tablettes")
+	m.click("Créer la ressource")
+	m.waitText("main", "Kit itinérant (tablettes, visio…)")
+	m.scan(axe, "/console/resources with a kit")
+
+	// At the residence: no price offered, credit instead, and the kit.
+	m.chooseValue("#console-site", host)
+	m.open(w.srv.URL + "/console/ateliers")
+	m.waitHeading("Ateliers")
+	m.waitJS(`[...document.querySelectorAll("#field-atelier-pricing option")].length === 2`, "the pricings of a host place")
+	if eval[bool](m, `[...document.querySelectorAll("#field-atelier-pricing option")].some((o) => o.value === "price")`) {
+		t.Fatal("a host place's atelier offers a price")
+	}
+	m.fill("Titre", "La tablette à la résidence")
+	m.choose("Tarif", "Payé avec le crédit du membre")
+	m.fill("Crédit par place (€)", "4")
+	m.check("Valise de tablettes (kit de La Fabrique)")
+	m.scan(axe, "/console/ateliers at a host place")
+	m.tap("Créer l’atelier")
+	m.waitHeading("La tablette à la résidence")
+	m.waitText("main p", "4,00\u00a0€ de crédit par séance")
+	var ateliers struct {
+		Items []struct {
+			ID          string
+			Pricing     string
+			CreditCents int64    `json:"credit_cents"`
+			ResourceIDs []string `json:"resource_ids"`
+			Sessions    []struct{ ID string }
+		}
+	}
+	w.srv.call(t, "GET", "/v1/sites/"+host+"/ateliers", w.admin, nil, http.StatusOK, &ateliers)
+	if len(ateliers.Items) != 1 || ateliers.Items[0].Pricing != "credits" || ateliers.Items[0].CreditCents != 400 || len(ateliers.Items[0].ResourceIDs) != 1 {
+		t.Fatalf("the residence's ateliers %+v", ateliers.Items)
+	}
+	atelier := ateliers.Items[0]
+
+	// A member with no credit, on a phone.
+	remi := w.srv.register(t, "Rémi Durand", "remi@example.org", "une phrase pour Rémi")
+	p := newPage(t, b, viewport{"phone", 360, 740})
+	p.servicesSignIn(w.srv.URL, "remi@example.org", "une phrase pour Rémi")
+	p.open(w.srv.URL + "/ateliers/" + host)
+	p.waitText("main .services-atelier h2", "La tablette à la résidence")
+	p.waitText("main .services-meta", "4,00\u00a0€ de crédit par séance")
+	p.tap("S’inscrire")
+	p.waitText("main .alert--error", "Votre crédit utilisable ici ne suffit pas\u00a0: chaque séance de cet atelier en prend 4,00\u00a0€.")
+	p.waitJS(`[...document.querySelectorAll("main .alert--error a")].some((a) => a.getAttribute("href") === "/credits" && a.textContent === "Voir mon crédit")`, "the way to the credit")
+	p.scan(axe, "the agenda, not enough credit, at 360 px")
+	if eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth`) {
+		t.Error("the agenda is wider than a phone")
+	}
+	var regs struct{ Items []struct{ Status string } }
+	w.srv.call(t, "GET", "/v1/ateliers/"+atelier.ID+"/registrations", w.admin, nil, http.StatusOK, &regs)
+	if len(regs.Items) != 0 {
+		t.Fatalf("a refused registration was recorded: %+v", regs.Items)
+	}
+
+	// Given 10 € usable at the residence, the same tap registers him.
+	w.srv.call(t, "POST", "/v1/users/"+remi+"/credits", w.admin, map[string]any{"site_id": host, "action": "grant", "unit": "cents",
+		"amount": 1000, "reason": "Accueil à la résidence"}, http.StatusCreated, nil)
+	p.tap("S’inscrire")
+	p.waitText("main .badge", "Inscrit·e")
+	var credits struct {
+		Totals []struct {
+			Unit      string
+			Available int64
+		}
+	}
+	remiToken := w.srv.login(t, "remi@example.org", "une phrase pour Rémi")
+	w.srv.call(t, "GET", "/v1/me/credits", remiToken, nil, http.StatusOK, &credits)
+	if len(credits.Totals) != 1 || credits.Totals[0].Available != 600 {
+		t.Fatalf("Rémi's credit after registering %+v, want 6,00 € left", credits.Totals)
+	}
+}

@@ -783,6 +783,7 @@ export default {
   'servicesapp.pricing.free': 'Free',
   'servicesapp.pricing.price': 'Paid (price incl. VAT)',
   'servicesapp.pricing.credits': 'Paid with the member’s credit',
+  'servicesapp.console.kit_from': ({ name, site }) => `${name} (kit from ${site})`,
   'servicesapp.console.credits': 'Credit per seat (€)',
   'servicesapp.console.credits.hint': 'Taken from the member’s credit at registration, given back if they cancel in time.',
   'servicesapp.console.price.bad': 'A price in euros, such as 5 or 5.50.',

@@ -783,6 +783,7 @@ export default {
   'servicesapp.pricing.free': 'Gratuit',
   'servicesapp.pricing.price': 'Payant (prix TTC)',
   'servicesapp.pricing.credits': 'Payé avec le crédit du membre',
+  'servicesapp.console.kit_from': ({ name, site }) => `${name} (kit de ${site})`,
   'servicesapp.console.credits': 'Crédit par place (€)',
   'servicesapp.console.credits.hint': 'Pris sur le crédit du membre à l’inscription, rendu s’il annule à temps.',
   'servicesapp.console.price.bad': 'Un prix en euros, par exemple 5 ou 5,50.',

@@ -16,6 +16,21 @@ export async function siteFor(api, me, siteId) {
   return sites.find((s) => s.id === siteId) || null;
 }
 
+// bookableHere: what an atelier or a window at site may hold — the site's
+// own resources, then the kits of the other sites this person manages,
+// each with its home site's name (from). A host place has no resources of
+// its own: its ateliers bring a kit, which only its home site's managers
+// may take away (the API says so again).
+export async function bookableHere(api, me, site) {
+  const live = (r) => r.items.filter((x) => !x.retired);
+  const others = (await managedSites(api, me)).filter((x) => x.id !== site.id && x.kind !== 'host');
+  const [own, ...kits] = await Promise.all([
+    api.get(`/v1/sites/${encodeURIComponent(site.id)}/resources`).then(live),
+    ...others.map((o) => api.get(`/v1/sites/${encodeURIComponent(o.id)}/resources?kind=kit`).then((r) => live(r).map((k) => ({ ...k, from: o.name })))),
+  ]);
+  return own.concat(...kits);
+}
+
 // PersonPicker: search the site's people, or register a guest in place;
 // onPick({id, name}) receives the person chosen. label says what picking
 // does ("Inscrire", "Choisir").

@@ -29,9 +29,17 @@ export function registrationText(r, t) {
   return t(`servicesapp.reg.${r.status}`);
 }
 
-// priceText: "Gratuit" or the price TTC.
+// atelierPrice says what a seat costs, by the atelier's pricing: "Gratuit",
+// the price TTC, the credit it takes, or the plans it is included in.
 export function atelierPrice(a, t, formatPrice, lang) {
-  return a.price_cents === 0 ? t('servicesapp.free') : formatPrice(a.price_cents, lang);
+  switch (a.pricing) {
+    case 'credits':
+      return t('servicesapp.price.credits', { amount: formatPrice(a.credit_cents, lang) });
+    case 'included':
+      return t('servicesapp.price.included');
+    default:
+      return a.price_cents === 0 ? t('servicesapp.free') : t('servicesapp.price.price', { amount: formatPrice(a.price_cents, lang) });
+  }
 }
 
 // addressText: "1 rue des Ateliers, 69001 Lyon".

@@ -33,6 +33,24 @@ function Session({ a, s, reg, tz, busy, act }) {
     </li>`;
 }
 
+// Refusal says why a registration failed. What the person can do about
+// a price (their credit, a plan) is said in their words, with the page
+// where they do it.
+function Refusal({ error, a }) {
+  const { t, lang } = useApp();
+  if (error.code === 'not_enough_credit') {
+    return html`<p class="alert alert--error" role="alert">
+      ${t('servicesapp.agenda.not_enough_credit', { amount: formatPrice(a.credit_cents, lang) })}
+      ${' '}<a href="/credits">${t('servicesapp.agenda.see_credits')}</a></p>`;
+  }
+  if (error.code === 'plan_required') {
+    return html`<p class="alert alert--error" role="alert">
+      ${t('servicesapp.agenda.plan_required')}
+      ${' '}<a href="/plans">${t('servicesapp.agenda.see_plans')}</a></p>`;
+  }
+  return html`<p class="alert alert--error" role="alert">${errorText(error, t)}</p>`;
+}
+
 function Atelier({ a, cats, regs, tz, reload }) {
   const { t, lang, api, me, announce } = useApp();
   const [state, setState] = useState({ busy: false, error: null });
@@ -63,7 +81,7 @@ function Atelier({ a, cats, regs, tz, reload }) {
       <p class="services-meta">${cats[a.category_id] || ''} · ${atelierPrice(a, t, formatPrice, lang)}
         ${a.audience === 'members' ? ` · ${t('servicesapp.audience.members')}` : ''}</p>
       ${a.description && html`<p>${a.description}</p>`}
-      ${state.error && html`<p class="alert alert--error" role="alert">${errorText(state.error, t)}</p>`}
+      ${state.error && html`<${Refusal} error=${state.error} a=${a} />`}
       <ul class="services-sessions">
         ${a.sessions.map((s) => html`<${Session} key=${s.id} a=${a} s=${s} reg=${mine(s)} tz=${tz} busy=${state.busy} act=${act} />`)}
       </ul>
@@ -98,7 +116,7 @@ export default function Agenda({ params }) {
   return html`
     <${Page} title=${title}>
       ${state.loading && html`<p role="status">${t('loading')}</p>`}
-      ${state.error && html`<p class="alert alert--error" role="alert">${errorText(state.error, t)}</p>`}
+      ${state.error && html`<${Refusal} error=${state.error} a=${a} />`}
       ${site && html`
         <p class="services-meta">${addressText(site.address)}</p>
         <p><a href=${feed}>${t('servicesapp.agenda.feed')}</a> <span class="hint">${t('servicesapp.agenda.feed.hint')}</span></p>

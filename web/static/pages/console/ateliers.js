@@ -10,7 +10,7 @@ import { navigate } from '../../lib/router.js';
 import { useConsoleSite, ConsoleFrame, euros } from '../../lib/console.js';
 import { dayKey } from '../../lib/format.js';
 import { sessionWhen, seatsText, seriesSessions, addDays } from '../../lib/services.js';
-import '../../lib/console-services.js';
+import { bookableHere } from '../../lib/console-services.js';
 
 // hm: "14:00" as the reader writes it ("14 h 00" in French).
 function hm(v, lang) {
@@ -46,7 +46,7 @@ function List({ site }) {
 }
 
 function Create({ site }) {
-  const { t, lang, api } = useApp();
+  const { t, lang, api, me } = useApp();
   const [cats, setCats] = useState([]);
   const [resources, setResources] = useState([]);
   const [f, setF] = useState({
@@ -59,7 +59,7 @@ function Create({ site }) {
       setCats(c.items);
       setF((x) => ({ ...x, category: x.category || (c.items[0] && c.items[0].id) || '' }));
     }, () => {});
-    api.get(`/v1/sites/${encodeURIComponent(site.id)}/resources?limit=200`).then((r) => setResources(r.items.filter((x) => !x.retired)), () => {});
+    bookableHere(api, me, site).then(setResources, () => {});
   }, [site.id]);
   const set = (k) => (v) => setF((x) => ({ ...x, [k]: v }));
   const count = Number(f.count);
@@ -113,7 +113,7 @@ function Create({ site }) {
         <//>
         <${Field} name="atelier-seats" type="number" inputmode="numeric" label=${t('servicesapp.console.seats')} value=${f.seats} onInput=${set('seats')} error=${s.fields.seats} />
         <${Field} name="atelier-pricing" label=${t('servicesapp.console.pricing')} value=${f.pricing} onInput=${set('pricing')} error=${s.fields.pricing}>
-          ${['free', 'price', 'credits'].map((k) => html`<option key=${k} value=${k}>${t(`servicesapp.pricing.${k}`)}</option>`)}
+          ${(site.kind === 'host' ? ['free', 'credits'] : ['free', 'price', 'credits']).map((k) => html`<option key=${k} value=${k}>${t(`servicesapp.pricing.${k}`)}</option>`)}
         <//>
         ${f.pricing === 'price' && html`<${Field} name="atelier-price" label=${t('servicesapp.console.price')} hint=${t('servicesapp.console.price.hint')} inputmode="decimal" value=${f.price} onInput=${set('price')} error=${invalid.price || s.fields.price_cents} />`}
         ${f.pricing === 'credits' && html`<${Field} name="atelier-credits" label=${t('servicesapp.console.credits')} hint=${t('servicesapp.console.credits.hint')} inputmode="decimal" value=${f.credits} onInput=${set('credits')} error=${invalid.credits || s.fields.credit_cents} />`}
@@ -123,7 +123,7 @@ function Create({ site }) {
             ${resources.map((r) => html`
               <div class="choice" key=${r.id}>
                 <input type="checkbox" id="atelier-res-${r.id}" checked=${f.rids.includes(r.id)} onChange=${() => toggle(r.id)} />
-                <label for="atelier-res-${r.id}">${r.name}</label>
+                <label for="atelier-res-${r.id}">${r.from ? t('servicesapp.console.kit_from', { name: r.name, site: r.from }) : r.name}</label>
               </div>`)}
             ${s.fields.resource_ids && html`<p class="field-error">${s.fields.resource_ids}</p>`}
           </fieldset>`}
