@@ -14,7 +14,7 @@ import (
 // one address, and the API keeps its paths, its 404 problem included.
 func TestServeMountsTheApp(t *testing.T) {
 	t.Parallel()
-	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.URL(t)})
+	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.MigratedURL(t)})
 	tests := []struct {
 		path       string
 		wantStatus int

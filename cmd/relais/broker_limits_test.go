@@ -28,7 +28,7 @@ var brokerListening = regexp.MustCompile(`embedded MQTT broker listening.*addr=(
 // hostile connection under its reason. (devices.TestBrokerFlood measures
 // the memory and keeps devices busy during a larger flood.)
 func TestServeBrokerFlood(t *testing.T) {
-	_, out, _ := startServeWith(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.URL(t)},
+	_, out, _ := startServeWith(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.MigratedURL(t)},
 		"--mqtt-url", "", "--mqtt-listen", "127.0.0.1:0", // overrides mqttArgs' external broker
 		"--mqtt-connect-timeout", "500ms", "--mqtt-max-conns-per-address", "8")
 	base := listening.FindStringSubmatch(out.String())[1]

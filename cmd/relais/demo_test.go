@@ -16,7 +16,7 @@ import (
 // lock confirms) and switch the laser cutter on.
 func TestServeDemo(t *testing.T) {
 	t.Parallel()
-	url := dbtest.URL(t)
+	url := dbtest.MigratedURL(t)
 	base, out, _ := startServeWith(t, map[string]string{"RELAIS_DATABASE_URL": url}, "--demo")
 	var text string
 	deadline := time.Now().Add(10 * time.Second)

@@ -161,7 +161,9 @@ func startServeWith(t *testing.T, e map[string]string, extra ...string) (base st
 	done := make(chan error, 1)
 	args := append(append([]string{"serve", "--http-addr", "127.0.0.1:0"}, mqttArgs()...), extra...)
 	go func() { done <- run(ctx, args, env(e), out, io.Discard) }()
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: a fresh database's migrations, under the race detector on
+	// a loaded 2-core machine, have taken more than 30 s.
+	deadline := time.Now().Add(120 * time.Second)
 	for {
 		if m := listening.FindStringSubmatch(out.String()); m != nil {
 			base = m[1]
@@ -267,9 +269,9 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestServePortTaken(t *testing.T) {
 	t.Parallel()
-	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.URL(t)})
+	base, _ := startServe(t, map[string]string{"RELAIS_DATABASE_URL": dbtest.MigratedURL(t)})
 	addr := strings.TrimPrefix(base, "http://")
-	args := append([]string{"serve", "--http-addr", addr, "--database-url", dbtest.URL(t)}, mqttArgs()...)
+	args := append([]string{"serve", "--http-addr", addr, "--database-url", dbtest.MigratedURL(t)}, mqttArgs()...)
 	err := run(context.Background(), args, env(nil), io.Discard, io.Discard)
 	var ue *usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "taken") {
@@ -286,7 +288,7 @@ func TestServeMQTTPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = run(context.Background(), []string{"serve", "--http-addr", "127.0.0.1:0", "--database-url", dbtest.URL(t), "--mqtt-listen", ln.Addr().String()},
+	err = run(context.Background(), []string{"serve", "--http-addr", "127.0.0.1:0", "--database-url", dbtest.MigratedURL(t), "--mqtt-listen", ln.Addr().String()},
 		env(nil), io.Discard, io.Discard)
 	var ue *usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "RELAIS_MQTT_LISTEN") {

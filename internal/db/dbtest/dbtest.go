@@ -103,12 +103,25 @@ func OpenURL(t testing.TB, raw string) *bun.DB {
 // River's, as relais serve applies them.
 func New(t testing.TB) *bun.DB {
 	t.Helper()
+	return OpenURL(t, MigratedURL(t))
+}
+
+// MigratedURL returns the URL of a fresh database with every migration
+// applied, removed when the test ends: for a test that starts relais serve
+// and is not about its first migration.
+func MigratedURL(t testing.TB) string {
+	t.Helper()
 	if Postgres() {
-		d := Open(t)
+		raw := URL(t)
+		d, err := db.Open(context.Background(), raw)
+		if err != nil {
+			t.Fatalf("open test database: %v", err)
+		}
+		defer d.Close()
 		if err := migrate(context.Background(), d); err != nil {
 			t.Fatalf("migrate test database: %v", err)
 		}
-		return d
+		return raw
 	}
 	image, err := sqliteTemplate()
 	if err != nil {
@@ -118,7 +131,7 @@ func New(t testing.TB) *bun.DB {
 	if err := os.WriteFile(path, image, 0o600); err != nil {
 		t.Fatalf("copy the template test database: %v", err)
 	}
-	return OpenURL(t, "sqlite:"+path)
+	return "sqlite:" + path
 }
 
 func migrate(ctx context.Context, d *bun.DB) error {
