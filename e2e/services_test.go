@@ -436,3 +436,118 @@ func TestServicesHostPlaceKitAndCredit(t *testing.T) {
 		t.Fatalf("Rémi's credit after registering %+v, want 6,00 € left", credits.Totals)
 	}
 }
+
+// inputValue sets the input sel (a CSS selector) to value, as typing does.
+func (p *page) inputValue(sel, value string) {
+	p.t.Helper()
+	if !eval[bool](p, fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		if (!el) return false;
+		el.value = %q;
+		el.dispatchEvent(new Event("input", { bubbles: true }));
+		return true;
+	})()`, sel, value)) {
+		p.t.Fatalf("no %s\nthe page shows:\n%s", sel, p.text())
+	}
+}
+
+// TestServicesPartnersAndWindows: Manon, from the console (1280 px), finds
+// the CAF received at La Fabrique with its permanence; adds France Travail
+// with its motif and the documents to bring (refused by the field while
+// the motif has no name); names its agent by email (an unknown address is
+// refused in words); opens its Tuesday permanence (refused by the field
+// while it ends before it starts), which residents then see as slots; and
+// closes it. The page at 360 px fits a phone. axe-core on each state.
+func TestServicesPartnersAndWindows(t *testing.T) {
+	axe := axeSource(t)
+	b := browser(t)
+	w := newServicesWorld(t)
+	p := newPage(t, b, viewport{"desktop", 1280, 800})
+	p.servicesSignIn(w.srv.URL, w.managerEmail, w.managerSecret)
+	p.open(w.srv.URL + "/console")
+	p.tap("Partenaires")
+	p.waitHeading("Partenaires et permanences")
+	p.waitText("main .partners-partner h3", "CAF de la Creuse")
+	p.waitText("main .partners-partner", "Prime d’activité\u00a0— à apporter\u00a0: Pièce d’identité, Dernier avis d’imposition")
+	p.waitText("main .partners-partner li p", "Tous les jours, de 10\u00a0h\u00a000 à 12\u00a0h\u00a000, créneaux de 30\u00a0min")
+	p.scan(axe, "/console/partners")
+
+	// A new partner of the site: its motif's name is required.
+	p.fill("Nom du partenaire", "France Travail Guéret")
+	p.fill("Type", "france_travail")
+	p.inputValue("#purpose-0-documents", "Pièce d’identité\nCurriculum vitæ")
+	p.click("Ajouter le partenaire")
+	p.waitText("main #field-purpose-0-name-error", "est requis, 200 caractères au plus")
+	p.scan(axe, "/console/partners, a motif without its name")
+	var partners struct{ Items []struct{ ID, Name string } }
+	w.srv.call(t, "GET", "/v1/partners?site_id="+w.site, w.admin, nil, http.StatusOK, &partners)
+	if len(partners.Items) != 1 {
+		t.Fatalf("a refused partner was added: %+v", partners.Items)
+	}
+	p.fill("Motif 1", "Inscription comme demandeur d’emploi")
+	p.click("Ajouter le partenaire")
+	p.waitText("main .partners-partner h3", "France Travail Guéret")
+	p.waitText("main .partners-partner", "Inscription comme demandeur d’emploi\u00a0— à apporter\u00a0: Pièce d’identité, Curriculum vitæ")
+	w.srv.call(t, "GET", "/v1/partners?site_id="+w.site, w.admin, nil, http.StatusOK, &partners)
+	var ft string
+	for _, x := range partners.Items {
+		if x.Name == "France Travail Guéret" {
+			ft = x.ID
+		}
+	}
+	if ft == "" {
+		t.Fatalf("France Travail is not among the partners %+v", partners.Items)
+	}
+
+	// Its agent, named by the email of an account.
+	p.inputValue("#field-agent-email-"+ft, "personne@example.org")
+	p.do(chromedp.Click(chromedp.CSS(`form[aria-label="Ajouter un agent à France Travail Guéret"] button[type=submit]`)))
+	p.waitText("main #field-agent-email-"+ft+"-error", "aucun compte n’a cette adresse")
+	w.srv.register(t, "Jean Conseiller", "jean@francetravail.example.fr", "une phrase pour Jean")
+	p.inputValue("#field-agent-email-"+ft, "jean@francetravail.example.fr")
+	p.do(chromedp.Click(chromedp.CSS(`form[aria-label="Ajouter un agent à France Travail Guéret"] button[type=submit]`)))
+	p.waitJS(`[...document.querySelectorAll("main .partners-partner")].some((c) => c.textContent.includes("France Travail Guéret") && [...c.querySelectorAll("li")].some((l) => l.textContent === "Jean Conseiller"))`, "the agent listed")
+
+	// Its Tuesday permanence in the booth: ending before it starts is
+	// refused by the field; corrected, it is listed and offers slots.
+	p.do(chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll("main summary")].find((s) => s.textContent === "Ouvrir une permanence de France Travail Guéret")`)))
+	p.chooseValue("#field-window-weekday-"+ft, "tue")
+	p.inputValue("#field-window-start-"+ft, "14:00")
+	p.inputValue("#field-window-end-"+ft, "13:00")
+	p.do(chromedp.Click(chromedp.CSS(`form[aria-label="Nouvelle permanence de France Travail Guéret"] button[type=submit]`)))
+	p.waitText("main #field-window-end-"+ft+"-error", "doit être après le début")
+	p.scan(axe, "/console/partners, a permanence ending before it starts")
+	p.inputValue("#field-window-end-"+ft, "16:00")
+	p.do(chromedp.Click(chromedp.CSS(`form[aria-label="Nouvelle permanence de France Travail Guéret"] button[type=submit]`)))
+	p.waitText("main .partners-partner li p", "Chaque mardi, de 14\u00a0h\u00a000 à 16\u00a0h\u00a000, créneaux de 30\u00a0min, à partir du")
+	var slots struct{ Items []struct{ Start time.Time } }
+	slotsPath := "/v1/partners/" + ft + "/slots?site_id=" + w.site + "&from=" + w.today + "&to=" + time.Now().In(w.loc).AddDate(0, 0, 15).Format("2006-01-02")
+	w.srv.call(t, "GET", slotsPath, w.admin, nil, http.StatusOK, &slots)
+	if len(slots.Items) == 0 {
+		t.Fatal("the permanence offers no slot")
+	}
+	for _, s := range slots.Items {
+		if local := s.Start.In(w.loc); local.Weekday() != time.Tuesday || local.Hour() < 14 || local.Hour() >= 16 {
+			t.Fatalf("slot at %s, not a Tuesday afternoon", local)
+		}
+	}
+
+	// On a phone, the page fits.
+	m := newPage(t, b, viewport{"phone", 360, 740})
+	m.servicesSignIn(w.srv.URL, w.managerEmail, w.managerSecret)
+	m.open(w.srv.URL + "/console/partners")
+	m.waitText("main .partners-partner h3", "France Travail Guéret")
+	m.scan(axe, "/console/partners at 360 px")
+	if eval[bool](m, `document.documentElement.scrollWidth > window.innerWidth`) {
+		t.Error("the partners' page is wider than a phone")
+	}
+
+	// Closed, it offers no more slots.
+	p.clickButton(eval[string](p, `[...document.querySelectorAll("main button")].map((b) => b.getAttribute("aria-label") || "").find((l) => l.startsWith("Fermer la permanence\u00a0: Chaque mardi"))`))
+	p.waitJS(`[...document.querySelectorAll("main .partners-partner")].some((c) => c.textContent.includes("France Travail Guéret") && c.textContent.includes("Aucune permanence ouverte ici."))`, "the permanence closed")
+	slots.Items = nil
+	w.srv.call(t, "GET", slotsPath, w.admin, nil, http.StatusOK, &slots)
+	if len(slots.Items) != 0 {
+		t.Fatalf("a closed permanence still offers %d slots", len(slots.Items))
+	}
+}

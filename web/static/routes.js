@@ -136,6 +136,7 @@ routes.push(
   // The attendance sheet opens to the atelier's animateurs too (the API decides).
   { path: '/console/ateliers/:id/sessions/:sessionId', lazy: () => import('./pages/console/attendance.js'), access: 'member' },
   { path: '/console/appointments', lazy: () => import('./pages/console/appointments.js'), access: 'manager' },
+  { path: '/console/partners', lazy: () => import('./pages/console/partners.js'), access: 'manager' },
   { path: '/console/appointments/:id/slip', lazy: () => import('./pages/console/slip.js'), access: 'manager' },
 );
 navOrder.splice(navOrder.indexOf('nav.bookings') + 1, 0, 'servicesapp.nav');

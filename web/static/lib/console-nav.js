@@ -18,6 +18,7 @@ export const consoleNav = [
   // --- services-app ---
   { path: '/console/ateliers', label: 'servicesapp.nav.ateliers' },
   { path: '/console/appointments', label: 'servicesapp.nav.appointments' },
+  { path: '/console/partners', label: 'partners.nav' },
   // --- console-d ---
   { path: '/console/network', label: 'consoled.nav.network', admin: true },
   { path: '/console/network/users', label: 'consoled.nav.users', admin: true },
