@@ -106,6 +106,21 @@ func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, p *ide
 	writeJSON(w, http.StatusOK, toSessionJSON(sess))
 }
 
+// handleListRunningSessions lists the sessions running on a site's
+// machines.
+func (s *Server) handleListRunningSessions(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	ss, err := s.Gate.RunningSessions(r.Context(), p, r.PathValue("site_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items := make([]sessionJSON, 0, len(ss))
+	for i := range ss {
+		items = append(items, toSessionJSON(&ss[i]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
 // handleStopSession switches the machine off: its member, or a manager of
 // the site.
 func (s *Server) handleStopSession(w http.ResponseWriter, r *http.Request, p *identity.Principal) {

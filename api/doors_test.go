@@ -281,8 +281,25 @@ func TestDoorsAndMachinesWithDevicesOverHTTP(t *testing.T) {
 	if sess.UserID != "" {
 		t.Fatalf("bob sees who holds the machine: %+v", sess)
 	}
+	// The site's running sessions, in one call, for its managers only.
+	var running struct {
+		Items []struct {
+			ID         string
+			ResourceID string `json:"resource_id"`
+			UserID     string `json:"user_id"`
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/machine-sessions", token: manager}).expect(t, http.StatusOK).decode(t, &running)
+	if len(running.Items) != 1 || running.Items[0].ID != sess.ID || running.Items[0].ResourceID != f.las || running.Items[0].UserID != anneID {
+		t.Fatalf("the site's running sessions %+v, want Anne's on the laser", running.Items)
+	}
+	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/machine-sessions", token: bob}).expect(t, http.StatusForbidden)
 	h.do(req{method: "DELETE", path: "/v1/machines/" + f.las + "/session", token: bob}).expect(t, http.StatusForbidden)
 	h.do(req{method: "DELETE", path: "/v1/machines/" + f.las + "/session", token: anne}).expect(t, http.StatusOK).decode(t, &sess)
+	h.do(req{method: "GET", path: "/v1/sites/" + f.site + "/machine-sessions", token: manager}).expect(t, http.StatusOK).decode(t, &running)
+	if len(running.Items) != 0 {
+		t.Fatalf("a stopped session is still running: %+v", running.Items)
+	}
 	if sess.StoppedAt == nil || sims[relay.ID].State().On {
 		t.Fatalf("stopped session %+v, relay %+v", sess, sims[relay.ID].State())
 	}

@@ -130,6 +130,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/machines/{resource_id}/session", s.requireAuth(s.idempotentAuthed(s.handleStartSession)))
 	s.handle("GET /v1/machines/{resource_id}/session", s.requireAuth(s.handleGetSession))
 	s.handle("DELETE /v1/machines/{resource_id}/session", s.requireAuth(s.handleStopSession))
+	s.handle("GET /v1/sites/{site_id}/machine-sessions", s.requireAuth(s.handleListRunningSessions))
 	s.handle("GET /v1/sites/{site_id}/access-events", s.requireAuth(s.handleListAccessEvents))
 	s.handle("GET /v1/sites/{site_id}/access-events.csv", s.requireAuth(s.handleExportAccessEvents))
 	s.handle("GET /v1/me/access-events", s.requireAuth(s.handleMyAccessEvents))

@@ -3,7 +3,6 @@
 // the revenue) and the day's bookings, in the site's time zone.
 import { html } from '../../lib/ui.js';
 import { useApp } from '../../lib/context.js';
-import { ApiError } from '../../lib/api.js';
 import { useLoad, Problem } from '../../lib/wallet.js';
 import { formatDate, formatTime, formatTimeRange, formatPrice, dayKey } from '../../lib/format.js';
 import { useConsoleSite, ConsoleFrame } from '../../lib/console.js';
@@ -13,24 +12,19 @@ const kinds = ['desk', 'room', 'zone', 'machine'];
 async function loadToday(api, site) {
   const id = encodeURIComponent(site.id);
   const today = dayKey(new Date(), site.timezone);
-  const [day, month, list, resources] = await Promise.all([
+  // The machines on now come with the rest, in one call for the site.
+  const [day, month, list, resources, sessions] = await Promise.all([
     api.get(`/v1/sites/${id}/dashboard`),
     api.get(`/v1/sites/${id}/dashboard?from=${today.slice(0, 7)}`),
     api.all(`/v1/reservations?site_id=${id}&from=${today}&to=${today}&status=confirmed,held`),
-    api.get(`/v1/sites/${id}/resources?limit=200`),
+    api.get(`/v1/sites/${id}/resources`),
+    api.get(`/v1/sites/${id}/machine-sessions`),
   ]);
   const names = {};
   for (const r of resources.items) {
     names[r.id] = r.name;
   }
-  // The machines on now: each machine's running session (404 when off).
-  const machines = resources.items.filter((r) => r.kind === 'machine' && !r.retired);
-  const running = (await Promise.all(machines.map((m) => api.get(`/v1/machines/${encodeURIComponent(m.id)}/session`).catch((err) => {
-    if (err instanceof ApiError && err.status === 404) {
-      return null;
-    }
-    throw err;
-  })))).filter(Boolean);
+  const running = sessions.items;
   return { day, month, bookings: list, names, running };
 }
 
