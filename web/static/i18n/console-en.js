@@ -585,6 +585,7 @@ export default {
   'consolec.webhook.secret.once': 'Copy it into your tool now: it will not be shown again.',
   'consolec.webhook.secret.done': 'I have copied the secret',
   'consolec.webhook.on': 'Active',
+  'consolec.webhook.failing': ({ date, time }) => `Paused by Relais: every delivery has failed since ${date} at ${time}. Check the address and the receiving service, then enable it again.`,
   'consolec.webhook.off': 'Paused',
   'consolec.webhook.log': 'Delivery log',
   'consolec.webhook.pause': 'Pause',

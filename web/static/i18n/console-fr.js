@@ -585,6 +585,7 @@ export default {
   'consolec.webhook.secret.once': 'Copiez-le maintenant dans votre outil\u00a0: il ne sera plus affiché.',
   'consolec.webhook.secret.done': 'J’ai copié le secret',
   'consolec.webhook.on': 'Actif',
+  'consolec.webhook.failing': ({ date, time }) => `Mis en pause par Relais : chaque envoi a échoué depuis le ${date} à ${time}. Vérifiez l’adresse et le service qui reçoit, puis réactivez-le.`,
   'consolec.webhook.off': 'En pause',
   'consolec.webhook.log': 'Journal des envois',
   'consolec.webhook.pause': 'Mettre en pause',

@@ -181,7 +181,7 @@ function Secret({ secret, onDone }) {
 }
 
 function Hook({ hook, site, onChange }) {
-  const { t, api, announce } = useApp();
+  const { t, api, lang, announce } = useApp();
   const [error, setError] = useState(null);
   const [secret, setSecret] = useState('');
   const [log, setLog] = useState(false);
@@ -209,7 +209,8 @@ function Hook({ hook, site, onChange }) {
       ${hook.description && html`<p class="consolec-url">${hook.url}</p>`}
       <p><span class="badge ${hook.enabled ? 'badge--ok' : ''}">${hook.enabled ? t('consolec.webhook.on') : t('consolec.webhook.off')}</span>
         · ${eventsWords(hook.events, t)}</p>
-      ${hook.disabled_reason && html`<p>${hook.disabled_reason}</p>`}
+      ${!hook.enabled && hook.failing_since && html`<p class="alert alert--error">${t('consolec.webhook.failing', {
+        date: formatDate(hook.failing_since, lang, site.timezone), time: formatTime(hook.failing_since, lang, site.timezone) })}</p>`}
       <${FormError} error=${error} />
       <${Secret} secret=${secret} onDone=${() => setSecret('')} />
       <div class="consoleb-actions">
