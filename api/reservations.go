@@ -10,6 +10,7 @@ import (
 	"github.com/relais-tierslieux/relais/calendar"
 	"github.com/relais-tierslieux/relais/identity"
 	"github.com/relais-tierslieux/relais/internal/errs"
+	"github.com/relais-tierslieux/relais/internal/id"
 	"github.com/relais-tierslieux/relais/internal/idempotency"
 )
 
@@ -136,15 +137,22 @@ func (s *Server) handlePatchReservation(w http.ResponseWriter, r *http.Request, 
 // its quote).
 func decodeMove(r *http.Request, p *identity.Principal) (calendar.Move, error) {
 	var in struct {
-		Start *string `json:"start"`
-		End   *string `json:"end"`
-		Seats *int    `json:"seats"`
-		Note  *string `json:"note"`
+		Start      *string `json:"start"`
+		End        *string `json:"end"`
+		Seats      *int    `json:"seats"`
+		Note       *string `json:"note"`
+		ResourceID *string `json:"resource_id"`
 	}
 	if err := decode(r, &in); err != nil {
 		return calendar.Move{}, err
 	}
 	m := calendar.Move{ReservationID: r.PathValue("reservation_id"), By: p, Note: in.Note}
+	if in.ResourceID != nil {
+		if !id.Valid(*in.ResourceID) {
+			return calendar.Move{}, errs.Invalid("resource_id", "must be a resource's id")
+		}
+		m.ResourceID = *in.ResourceID
+	}
 	if in.Start != nil {
 		m.Start = *in.Start
 	}

@@ -182,12 +182,15 @@ func (svc *Service) QuoteMove(ctx context.Context, m Move) (*Quote, error) {
 		}
 		// Read before moving: a refusal may leave PostgreSQL's transaction
 		// unable to read further, and the move changes r.
-		res, site, err := getResourceAndSite(ctx, tx, r.ResourceID)
+		b := movedBooking(r, m, manager)
+		res, site, err := getResourceAndSite(ctx, tx, b.ResourceID)
+		if errors.Is(err, errs.ErrNotFound) && m.changesResource(r) {
+			err = errs.Rule("resource_id", "resource_not_found", "no such resource")
+		}
 		if err != nil {
 			return err
 		}
-		b := movedBooking(r, m, manager)
-		q = &Quote{ResourceID: r.ResourceID}
+		q = &Quote{ResourceID: b.ResourceID}
 		moved, err := svc.move(ctx, tx, r, manager, m, run)
 		if err != nil && !isRefusal(err) {
 			return err

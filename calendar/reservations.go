@@ -174,7 +174,10 @@ func (svc *Service) Book(ctx context.Context, b Booking) (*Reservation, error) {
 // deadlock, which PostgreSQL breaks only after deadlock_timeout (a second),
 // failing some of them. Writers of different resources never wait for
 // each other. A transaction writes the reservations of one resource only (a
-// series is of one resource), so it never holds two of these locks.
+// series is of one resource), so it holds one of these locks; the one
+// exception, a move to another resource, takes its two in the order of
+// the resources' ids (lockReservationAndTarget), so no two transactions
+// wait for each other's.
 const reservationLocks db.LockSpace = 725_613_180
 
 // lockResource takes the lock of resourceID's reservations until tx ends.
@@ -193,6 +196,40 @@ func lockReservation(ctx context.Context, tx bun.IDB, reservationID string) (*Re
 		return nil, err
 	}
 	return getReservation(ctx, tx, reservationID, true)
+}
+
+// lockReservationAndTarget is lockReservation for a move to the resource
+// target: it takes the locks of both resources, in the order of their ids,
+// so that two moves crossing between the same two resources queue instead
+// of deadlocking. This is the one transaction that holds two resources'
+// locks (see reservationLocks). A reservation moved to another resource
+// between its first read and the locks is answered as a conflict: the
+// caller reads it again.
+func lockReservationAndTarget(ctx context.Context, tx bun.IDB, reservationID, target string) (*Reservation, error) {
+	r, err := getReservation(ctx, tx, reservationID, false)
+	if err != nil {
+		return nil, err
+	}
+	first, second := r.ResourceID, target
+	if second < first {
+		first, second = second, first
+	}
+	if err := lockResource(ctx, tx, first); err != nil {
+		return nil, err
+	}
+	if second != first {
+		if err := lockResource(ctx, tx, second); err != nil {
+			return nil, err
+		}
+	}
+	locked, err := getReservation(ctx, tx, reservationID, true)
+	if err != nil {
+		return nil, err
+	}
+	if locked.ResourceID != r.ResourceID {
+		return nil, errs.Problemf(errs.ErrConflict, "reservation_changed", "the reservation was moved meanwhile: read it again")
+	}
+	return locked, nil
 }
 
 // errNotInOneStatement: bookInOneStatement did not apply or did not
@@ -975,6 +1012,14 @@ type Move struct {
 	Start, End string // empty keeps the current value
 	Seats      int    // 0 keeps the current value
 	Note       *string
+	// ResourceID moves the reservation to another resource of its site;
+	// empty keeps its resource.
+	ResourceID string
+}
+
+// changesResource reports whether m moves r to another resource.
+func (m Move) changesResource(r *Reservation) bool {
+	return m.ResourceID != "" && m.ResourceID != r.ResourceID
 }
 
 // movedBooking is the booking r becomes when moved by m: its slot, seats
@@ -993,6 +1038,9 @@ func movedBooking(r *Reservation, m Move, manager bool) Booking {
 	}
 	if m.Seats != 0 {
 		b.Seats = m.Seats
+	}
+	if m.ResourceID != "" {
+		b.ResourceID = m.ResourceID
 	}
 	return b
 }
@@ -1017,7 +1065,13 @@ func (svc *Service) MoveReservation(ctx context.Context, m Move) (*Reservation, 
 // caller moves it as a manager; who may not change it is an error, not a
 // refusal of the move.
 func lockForMove(ctx context.Context, tx bun.IDB, m Move) (*Reservation, bool, error) {
-	r, err := lockReservation(ctx, tx, m.ReservationID)
+	var r *Reservation
+	var err error
+	if m.ResourceID == "" {
+		r, err = lockReservation(ctx, tx, m.ReservationID)
+	} else {
+		r, err = lockReservationAndTarget(ctx, tx, m.ReservationID, m.ResourceID)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -1034,9 +1088,15 @@ func (svc *Service) move(ctx context.Context, tx bun.Tx, r *Reservation, manager
 	if r.Status != StatusConfirmed {
 		return nil, errs.Rule("reservation_id", "not_movable", "only a confirmed reservation can be moved")
 	}
-	res, err := getResource(ctx, tx, r.ResourceID, true)
+	oldRes, err := getResource(ctx, tx, r.ResourceID, true)
 	if err != nil {
 		return nil, err
+	}
+	res := oldRes
+	if m.changesResource(r) {
+		if res, err = svc.moveTarget(ctx, tx, r, m); err != nil {
+			return nil, err
+		}
 	}
 	site, err := getSite(ctx, tx, res.SiteID)
 	if err != nil {
@@ -1060,7 +1120,8 @@ func (svc *Service) move(ctx context.Context, tx bun.Tx, r *Reservation, manager
 			return nil, err
 		}
 	}
-	r.StartsAt, r.EndsAt, r.BusyUntil, r.Seats, r.UpdatedAt = s.start, s.end, s.busy, s.seats, svc.now()
+	oldResource := r.ResourceID
+	r.ResourceID, r.StartsAt, r.EndsAt, r.BusyUntil, r.Seats, r.UpdatedAt = res.ID, s.start, s.end, s.busy, s.seats, svc.now()
 	if m.Note != nil {
 		r.Note = strings.TrimSpace(*m.Note)
 	}
@@ -1069,17 +1130,17 @@ func (svc *Service) move(ctx context.Context, tx bun.Tx, r *Reservation, manager
 			return nil, err
 		}
 	}
-	if _, err := tx.NewUpdate().Model(r).Column("starts_at", "ends_at", "busy_until", "seats", "note", "updated_at").
+	if _, err := tx.NewUpdate().Model(r).Column("resource_id", "starts_at", "ends_at", "busy_until", "seats", "note", "updated_at").
 		WherePK().Exec(ctx); err != nil {
 		if db.IsExclusion(err) {
 			return nil, conflictProblem(Conflict{Start: s.start, End: s.busy}, "this slot was just taken")
 		}
 		return nil, fmt.Errorf("move reservation: %w", err)
 	}
-	if err := svc.offerFreed(ctx, tx, res, oldStart, oldBusy); err != nil {
+	if err := svc.offerFreed(ctx, tx, oldRes, oldStart, oldBusy); err != nil {
 		return nil, err
 	}
-	if !r.StartsAt.Equal(oldStart) {
+	if !r.StartsAt.Equal(oldStart) || r.ResourceID != oldResource {
 		// The old job finds the booking moved and does nothing.
 		if err := svc.scheduleRelease(ctx, tx, r, res); err != nil {
 			return nil, err
@@ -1089,6 +1150,31 @@ func (svc *Service) move(ctx context.Context, tx bun.Tx, r *Reservation, manager
 		return nil, err
 	}
 	return r, nil
+}
+
+// moveTarget reads the resource m moves r to, and refuses what may not
+// change resource: another site's resource, an occurrence of a series (a
+// series is of one resource: it moves whole), and a reservation that has
+// started (its door and machine sessions were granted for its resource).
+// The rules of the target itself (kind, qualification, who may book it,
+// seats) are checked as for a new booking.
+func (svc *Service) moveTarget(ctx context.Context, tx bun.IDB, r *Reservation, m Move) (*Resource, error) {
+	res, err := getResource(ctx, tx, m.ResourceID, true)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, errs.Rule("resource_id", "resource_not_found", "no such resource")
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case res.SiteID != r.SiteID:
+		return nil, errs.Rule("resource_id", "other_site", "a reservation moves only to a resource of its own site")
+	case r.SeriesID != nil:
+		return nil, errs.Rule("resource_id", "series_resource", "an occurrence of a series stays on the series' resource: move the series, or cancel the occurrence and book anew")
+	case !r.StartsAt.After(svc.now()):
+		return nil, errs.Rule("resource_id", "already_started", "a reservation that has started stays on its resource")
+	}
+	return res, nil
 }
 
 // ReservationFilter selects reservations to list.
