@@ -253,8 +253,9 @@ func TestConsoleDragToMove(t *testing.T) {
 	admin := srv.login(t, consoleDAdmin, consoleDAdminPass)
 	zone := morningZone(time.Now())
 	site := consoleDSite(t, srv, admin, "La Fabrique", zone)
-	var desk, pass struct{ ID string }
+	var desk, desk2, pass struct{ ID string }
 	srv.call(t, "POST", "/v1/sites/"+site+"/resources", admin, map[string]any{"kind": "desk", "name": "Bureau 1"}, http.StatusCreated, &desk)
+	srv.call(t, "POST", "/v1/sites/"+site+"/resources", admin, map[string]any{"kind": "desk", "name": "Bureau 2"}, http.StatusCreated, &desk2)
 	srv.call(t, "POST", "/v1/plans", admin, map[string]any{"site_id": site, "kind": "day_pass", "name": "Journée", "price_cents": 2500,
 		"includes": map[string]any{"resource_kinds": []string{"desk"}}}, http.StatusCreated, &pass)
 	loc, err := time.LoadLocation(zone)
@@ -270,11 +271,13 @@ func TestConsoleDragToMove(t *testing.T) {
 	for _, tc := range []struct {
 		vp    viewport
 		touch bool
-		from  int // the booking's hour
-		to    int // the hour it is carried to
+		from  int  // the booking's hour
+		to    int  // the hour it is carried to
+		other bool // to Bureau 2
 	}{
-		{viewport{"desktop", 1280, 800}, false, 11, 15},
-		{viewport{"tablet", 800, 1024}, true, 12, 17},
+		{viewport{"desktop", 1280, 800}, false, 11, 15, false},
+		{viewport{"tablet", 800, 1024}, true, 12, 17, false},
+		{viewport{"desktop", 1280, 800}, false, 13, 18, true},
 	} {
 		t.Run(tc.vp.name, func(t *testing.T) {
 			var booking struct{ ID string }
@@ -289,7 +292,11 @@ func TestConsoleDragToMove(t *testing.T) {
 			p.open(srv.URL + "/console/planning")
 			p.waitHeading("Planning")
 			chip := fmt.Sprintf(`document.querySelector('main .consoled-chip[data-booking=%q]')`, booking.ID)
-			cell := fmt.Sprintf(`document.querySelector('main td[data-resource=%q][data-hour="%d"]')`, desk.ID, tc.to)
+			target := desk.ID
+			if tc.other {
+				target = desk2.ID
+			}
+			cell := fmt.Sprintf(`document.querySelector('main td[data-resource=%q][data-hour="%d"]')`, target, tc.to)
 			p.waitJS(`!!`+chip, "Zoé's booking in the grid")
 			// Where the booking and the cell it goes to are on the screen.
 			xy := eval[[]float64](p, fmt.Sprintf(`(() => {
@@ -328,15 +335,21 @@ func TestConsoleDragToMove(t *testing.T) {
 			// The move is said and quoted before it is made.
 			p.waitText("main .consoled-move h2", "Déplacer la réservation de Zoé Bernard")
 			want := fmt.Sprintf("de %d\u00a0h\u00a000\u00a0– %d\u00a0h\u00a000 à %d\u00a0h\u00a000\u00a0– %d\u00a0h\u00a000", tc.from, tc.from+1, tc.to, tc.to+1)
+			if tc.other {
+				want = fmt.Sprintf("De Bureau 1, %d\u00a0h\u00a000\u00a0– %d\u00a0h\u00a000, à Bureau 2, %d\u00a0h\u00a000\u00a0– %d\u00a0h\u00a000.", tc.from, tc.from+1, tc.to, tc.to+1)
+			}
 			p.waitText("main .consoled-move p", want)
 			p.waitText("main .consoled-move button", "Confirmer le déplacement")
 			p.scan(axe, "/console/planning, a booking dropped")
 			p.click("Confirmer le déplacement")
 			p.waitJS(`!document.querySelector("main .consoled-move")`, "the move made")
-			var r struct{ Start time.Time }
+			var r struct {
+				Start      time.Time
+				ResourceID string `json:"resource_id"`
+			}
 			srv.call(t, "GET", "/v1/reservations/"+booking.ID, admin, nil, http.StatusOK, &r)
-			if got := r.Start.In(loc).Format("15:04"); got != fmt.Sprintf("%02d:00", tc.to) {
-				t.Fatalf("the booking starts at %s, want %02d:00", got, tc.to)
+			if got := r.Start.In(loc).Format("15:04"); got != fmt.Sprintf("%02d:00", tc.to) || r.ResourceID != target {
+				t.Fatalf("the booking starts at %s on %s, want %02d:00 on %s", got, r.ResourceID, tc.to, target)
 			}
 			p.waitJS(cell+`.textContent.includes("Zoé Bernard")`, "the booking in its new hour")
 		})

@@ -158,25 +158,33 @@ function Grid({ site, day, data, onDrop }) {
     <p class="hint no-print">${t('consoled.drag.hint')}</p>`;
 }
 
-// MoveConfirm: the move of b to [start, end) said, quoted (what it would
-// cost the member, or why it would be refused), and made only once the
-// manager confirms it: the same path for a drag and for the Move form.
-function MoveConfirm({ site, data, b, start, end, done, close }) {
+// MoveConfirm: the move of b to [start, end) on resource said, quoted
+// (what it would cost the member, or why it would be refused), and made
+// only once the manager confirms it: the same path for a drag and for the
+// Move form.
+function MoveConfirm({ site, data, b, start, end, resource, done, close }) {
   const { t, lang, api, announce } = useApp();
   const zone = site.timezone;
   const body = { start: `${dayKey(start, zone)}T${wallTime(start, zone)}`, end: `${dayKey(end, zone)}T${wallTime(end, zone)}` };
-  const q = useLoad(() => api.post(`/v1/reservations/${encodeURIComponent(b.id)}/quote`, body), [b.id, body.start, body.end]);
+  const elsewhere = resource && resource !== b.resource_id;
+  if (elsewhere) {
+    body.resource_id = resource;
+  }
+  const q = useLoad(() => api.post(`/v1/reservations/${encodeURIComponent(b.id)}/quote`, body), [b.id, body.start, body.end, body.resource_id]);
   const s = useSubmit(async () => {
     await api.patch(`/v1/reservations/${encodeURIComponent(b.id)}`, body);
     announce(t('console.planning.moved'));
     done();
   });
   const ref = useFocusWhen(true);
-  const res = data.resources.find((r) => r.id === b.resource_id);
+  const name = (id) => (data.resources.find((r) => r.id === id) || {}).name || '';
   const quote = q.data;
+  const from = formatTimeRange(b.start, b.end, lang, zone);
+  const to = formatTimeRange(start, end, lang, zone);
   return html`
     <div ref=${ref} tabindex="-1" class="consoled-confirm">
-      <p>${t('consoled.drag.what', { from: formatTimeRange(b.start, b.end, lang, zone), to: formatTimeRange(start, end, lang, zone), resource: res ? res.name : '' })}</p>
+      <p>${elsewhere ? t('consoled.drag.what.elsewhere', { from, to, resource: name(b.resource_id), target: name(resource) })
+        : t('consoled.drag.what', { from, to, resource: name(b.resource_id) })}</p>
       ${q.loading && html`<p role="status">${t('book.quote.loading')}</p>`}
       ${q.error && html`<p class="alert alert--error">${failureText(q.error, t)}</p>`}
       ${quote && quote.bookable && html`<p class="quote quote--ok">${priceText(quote.price, t, lang)}</p>`}
@@ -197,17 +205,10 @@ function DragMove({ site, data, move, done, close }) {
   const ms = move.hours * 3600000;
   const start = new Date(new Date(b.start).getTime() + ms);
   const end = new Date(new Date(b.end).getTime() + ms);
-  const name = (id) => (data.resources.find((r) => r.id === id) || {}).name || '';
-  const ref = useFocusWhen(move.resource !== b.resource_id);
   return html`
     <section class="consoleb-inline consoled-move no-print" aria-labelledby="drag-move-title">
       <h2 id="drag-move-title">${t('consoled.drag.title', { who: who(b, t) })}</h2>
-      ${move.resource !== b.resource_id
-        ? html`<div ref=${ref} tabindex="-1" class="consoled-confirm">
-            <p class="alert alert--error">${t('consoled.drag.resource', { from: name(b.resource_id), to: name(move.resource) })}</p>
-            <p><button class="button button--secondary" type="button" onClick=${close}>${t('consoled.drag.keep')}</button></p>
-          </div>`
-        : html`<${MoveConfirm} site=${site} data=${data} b=${b} start=${start} end=${end} done=${done} close=${close} />`}
+      <${MoveConfirm} site=${site} data=${data} b=${b} start=${start} end=${end} resource=${move.resource} done=${done} close=${close} />
     </section>`;
 }
 
@@ -216,7 +217,8 @@ function Move({ site, data, b, done, close }) {
   const zone = site.timezone;
   const [start, setStart] = useState(wallTime(b.start, zone));
   const [end, setEnd] = useState(wallTime(b.end, zone));
-  const [asked, setAsked] = useState(null); // {start, end, n}
+  const [resource, setResource] = useState(b.resource_id);
+  const [asked, setAsked] = useState(null); // {start, end, resource, n}
   const s = useSubmit(async () => {
     const st = clock(start);
     const en = clock(end);
@@ -227,7 +229,7 @@ function Move({ site, data, b, done, close }) {
       throw badTime('end', t);
     }
     const day = dayKey(b.start, zone);
-    setAsked({ start: zonedInstant(day, st, zone), end: zonedInstant(day, en, zone), n: (asked ? asked.n : 0) + 1 });
+    setAsked({ start: zonedInstant(day, st, zone), end: zonedInstant(day, en, zone), resource, n: (asked ? asked.n : 0) + 1 });
   });
   // The form replaces nothing: the focus goes into it from its button.
   const ref = useFocusWhen(true);
@@ -236,9 +238,12 @@ function Move({ site, data, b, done, close }) {
       <${FormError} error=${s.error} />
       <${Field} name="move-start-${b.id}" label=${t('console.planning.newstart')} hint=${t('console.planning.time.hint')} value=${start} onInput=${setStart} required error=${s.fields.start} />
       <${Field} name="move-end-${b.id}" label=${t('console.planning.newend')} value=${end} onInput=${setEnd} required error=${s.fields.end} />
+      <${Field} name="move-resource-${b.id}" label=${t('console.planning.newresource')} value=${resource} onInput=${setResource} error=${s.fields.resource_id}>
+        ${data.resources.filter((r) => !r.retired).map((r) => html`<option key=${r.id} value=${r.id}>${r.name}</option>`)}
+      <//>
       <button class="button" type="submit">${t('console.planning.move.submit')}</button>
     </form>
-    ${asked && html`<${MoveConfirm} key=${asked.n} site=${site} data=${data} b=${b} start=${asked.start} end=${asked.end} done=${done} close=${close} />`}`;
+    ${asked && html`<${MoveConfirm} key=${asked.n} site=${site} data=${data} b=${b} start=${asked.start} end=${asked.end} resource=${asked.resource} done=${done} close=${close} />`}`;
 }
 
 function Cancel({ site, b, done }) {
