@@ -239,6 +239,15 @@ func TestConsoleManagersMorning(t *testing.T) {
 			p.waitText("main .console-bookings li", "15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000 · Bureau 1 · Léon Martin")
 			p.waitText("main .console-grid td", "Léon Martin")
 
+			// And to Bureau 2, by the same form: the keyboard's way of a drop
+			// on another row.
+			p.clickButton("Déplacer la réservation de Léon Martin, 15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000")
+			p.chooseValue(`main form.console-inline select[id^="field-move-resource-"]`, desk2.ID)
+			p.click("Enregistrer le nouvel horaire")
+			p.waitText("main .consoled-confirm p", "De Bureau 1, 15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000, à Bureau 2, 15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000.")
+			p.tap("Confirmer le déplacement")
+			p.waitText("main .console-bookings li", "15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000 · Bureau 2 · Léon Martin")
+
 			// The week, from today: Léon's desk is in today's column.
 			p.click("La semaine")
 			p.waitText("main .console-week td", "15\u00a0h\u00a000\u00a0– 16\u00a0h\u00a000 Léon Martin")
