@@ -536,3 +536,38 @@ func TestBookingsCheckIn(t *testing.T) {
 		})
 	}
 }
+
+// TestMoveToAnotherDesk: on a phone, a member moves their booking to
+// another desk of the place, at the same hours: the quote first, then the
+// move, said in words; the desk they left is free again.
+func TestMoveToAnotherDesk(t *testing.T) {
+	b := browser(t)
+	w := newBookWorld(t)
+	var desk4 struct{ ID string }
+	w.srv.call(t, "POST", "/v1/sites/"+w.site+"/resources", w.admin, map[string]any{"kind": "desk", "name": "Bureau 4"}, http.StatusCreated, &desk4)
+	_, token := w.member(t, "Inès", "ines@example.org", w.unlimite)
+	var booking struct{ ID string }
+	w.srv.call(t, "POST", "/v1/reservations", token, map[string]any{"resource_id": w.desk, "start": w.at(1, 10), "end": w.at(1, 11)}, http.StatusCreated, &booking)
+
+	p := newPage(t, b, viewport{"phone", 360, 740})
+	p.servicesSignIn(w.srv.URL, "ines@example.org", "une phrase pour Inès")
+	p.open(w.srv.URL + "/bookings")
+	p.waitText("main .booking__what", "Bureau 3")
+	p.tap("Déplacer")
+	p.choose("Ressource", "Bureau 4")
+	p.waitText("main .booking__panel .quote__price", "Inclus dans votre abonnement")
+	p.tap("Confirmer le déplacement")
+	p.waitText("main .alert--success", "Désormais\u00a0: Bureau 4.")
+	p.waitText("main .booking__what", "Bureau 4")
+	var r struct {
+		ResourceID string `json:"resource_id"`
+		Start      time.Time
+	}
+	w.srv.call(t, "GET", "/v1/reservations/"+booking.ID, token, nil, http.StatusOK, &r)
+	if r.ResourceID != desk4.ID {
+		t.Fatalf("the booking is on %s, want Bureau 4", r.ResourceID)
+	}
+	// Bureau 3 is free at that hour again.
+	_, other := w.member(t, "Jules", "jules@example.org", w.unlimite)
+	w.srv.call(t, "POST", "/v1/reservations", other, map[string]any{"resource_id": w.desk, "start": w.at(1, 10), "end": w.at(1, 11)}, http.StatusCreated, nil)
+}

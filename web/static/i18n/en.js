@@ -494,6 +494,8 @@ export default {
   'bookings.check_in': 'Check in',
   'bookings.checked_in': 'You are checked in.',
   'bookings.move': 'Move',
+  'bookings.move.resource': 'Resource',
+  'bookings.moved.to': ({ name }) => `Now: ${name}.`,
   'bookings.move.title': 'Move the booking',
   'bookings.move.confirm': 'Confirm the move',
   'bookings.moved': ({ date, time }) => `Booking moved to ${date}, ${time}.`,

@@ -496,6 +496,8 @@ export default {
   'bookings.check_in': 'Signaler mon arrivée',
   'bookings.checked_in': 'Votre arrivée est enregistrée.',
   'bookings.move': 'Déplacer',
+  'bookings.move.resource': 'Ressource',
+  'bookings.moved.to': ({ name }) => `Désormais : ${name}.`,
   'bookings.move.title': 'Déplacer la réservation',
   'bookings.move.confirm': 'Confirmer le déplacement',
   'bookings.moved': ({ date, time }) => `Réservation déplacée au ${date}, ${time}.`,

@@ -16,16 +16,21 @@ const pageSize = 10;
 // (POST /v1/reservations/{id}/check-in).
 const checkInEarlyMs = 15 * 60000;
 
-// Move: the booking's new day and hours, quoted before it moves.
-function Move({ r, res, site, onMoved, onClose }) {
+// Move: the booking's new day and hours, and another resource of the
+// same kind at the same place if the member wants (others: the desks or
+// rooms a member may book there; none for an occurrence of a series, which
+// stays on the series' resource), quoted before it moves.
+function Move({ r, res: current, others, site, onMoved, onClose }) {
   const { t, lang, api, announce } = useApp();
   const tz = site.timezone;
   const [date, setDate] = useState(dayKey(r.start, tz));
+  const [target, setTarget] = useState(r.resource_id);
+  const res = others.find((x) => x.id === target) || current;
   // The slot grid of a day, from its opening hours.
-  const optionsOn = (d) => {
+  const optionsOn = (d, rr = res) => {
     const out = [];
-    for (const [a, b] of dayHours(res.opening_hours !== null ? res.opening_hours : site.opening_hours, d)) {
-      for (let m = a; m <= b; m += res.rules.slot_minutes) {
+    for (const [a, b] of dayHours(rr.opening_hours !== null ? rr.opening_hours : site.opening_hours, d)) {
+      for (let m = a; m <= b; m += rr.rules.slot_minutes) {
         out.push(zonedInstant(d, m, tz));
       }
     }
@@ -38,6 +43,7 @@ function Move({ r, res, site, onMoved, onClose }) {
   const [end, setEnd] = useState(() => nearest(r.end));
   const [quote, setQuote] = useState(null);
   const [error, setError] = useState(null);
+  const body = () => (target === r.resource_id ? { start, end } : { start, end, resource_id: target });
   const headingRef = useRef(null);
   const seq = useRef(0);
   useEffect(() => {
@@ -50,17 +56,18 @@ function Move({ r, res, site, onMoved, onClose }) {
     }
     const n = ++seq.current;
     setQuote({ loading: true });
-    api.post(`/v1/reservations/${encodeURIComponent(r.id)}/quote`, { start, end }).then((data) => {
+    api.post(`/v1/reservations/${encodeURIComponent(r.id)}/quote`, body()).then((data) => {
       if (n === seq.current) {
         setQuote({ data });
         announce(data.bookable ? priceText(data.price, t, lang) : refusalText(data.refusal, t));
       }
     }, (e) => n === seq.current && setQuote({ error: e }));
-  }, [start, end]);
+  }, [start, end, target]);
   const confirm = async () => {
     try {
-      const moved = await api.patch(`/v1/reservations/${encodeURIComponent(r.id)}`, { start, end });
-      onMoved(t('bookings.moved', { date: formatDate(moved.start, lang, tz), time: formatTimeRange(moved.start, moved.end, lang, tz) }));
+      const moved = await api.patch(`/v1/reservations/${encodeURIComponent(r.id)}`, body());
+      const said = t('bookings.moved', { date: formatDate(moved.start, lang, tz), time: formatTimeRange(moved.start, moved.end, lang, tz) });
+      onMoved(target === r.resource_id ? said : `${said} ${t('bookings.moved.to', { name: res.name })}`);
     } catch (e) {
       setError(e);
     }
@@ -69,6 +76,19 @@ function Move({ r, res, site, onMoved, onClose }) {
   return html`
     <div class="booking__panel" role="group" aria-labelledby="move-${r.id}">
       <h4 id="move-${r.id}" tabindex="-1" ref=${headingRef}>${t('bookings.move.title')}</h4>
+      ${others.length > 1 && html`
+        <${Field} name="move-resource" label=${t('bookings.move.resource')} value=${target} onInput=${(v) => {
+          // Another resource: the same hours on its grid.
+          const next = others.find((x) => x.id === v);
+          if (next) {
+            const opts = optionsOn(date, next);
+            setTarget(v);
+            setStart(nearest(start, opts));
+            setEnd(nearest(end, opts));
+          }
+        }}>
+          ${others.map((x) => html`<option key=${x.id} value=${x.id}>${x.name}</option>`)}
+        <//>`}
       <${Field} name="move-date" type="date" label=${t('book.date')} value=${date} onInput=${(v) => {
         if (/^\d{4}-\d{2}-\d{2}$/.test(v)) {
           // Another day: the same hours on it.
@@ -106,12 +126,22 @@ function Move({ r, res, site, onMoved, onClose }) {
     </div>`;
 }
 
+// sameKindAt: the resources of res's kind at its site that a member may
+// book, res first, then by name.
+function sameKindAt(catalog, res) {
+  const others = Object.values(catalog.resources)
+    .filter((x) => x.id !== res.id && x.site_id === res.site_id && x.kind === res.kind && x.member_bookable && !x.retired)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return [res, ...others];
+}
+
 // Cancel: what cancelling now gives back, then the cancellation.
 function Cancel({ r, site, onCancelled, onClose }) {
   const { t, lang, api } = useApp();
   const tz = site.timezone;
   const [quote, setQuote] = useState(null);
   const [error, setError] = useState(null);
+  const body = () => (target === r.resource_id ? { start, end } : { start, end, resource_id: target });
   const headingRef = useRef(null);
   useEffect(() => {
     api.get(`/v1/reservations/cancellation/${encodeURIComponent(r.id)}`).then((data) => setQuote({ data }), (e) => setQuote({ error: e }));
@@ -214,7 +244,7 @@ function Booking({ r, catalog, upcoming, onChange }) {
           <button class="button button--secondary" type="button" aria-describedby="bk-${r.id}" onClick=${() => setOpen('cancel')}>${t('bookings.cancel')}</button>
           ${r.series_id && html`<button class="button button--secondary" type="button" aria-describedby="bk-${r.id}" onClick=${() => setOpen('series')}>${t('bookings.series.cancel')}</button>`}
         </div>`}
-      ${open === 'move' && html`<${Move} r=${r} res=${res} site=${site} onMoved=${done} onClose=${() => setOpen('')} />`}
+      ${open === 'move' && html`<${Move} r=${r} res=${res} others=${r.series_id ? [res] : sameKindAt(catalog, res)} site=${site} onMoved=${done} onClose=${() => setOpen('')} />`}
       ${open === 'cancel' && html`<${Cancel} r=${r} site=${site} onCancelled=${done} onClose=${() => setOpen('')} />`}
       ${open === 'series' && html`<${CancelSeries} r=${r} onCancelled=${done} onClose=${() => setOpen('')} />`}
     </li>`;
