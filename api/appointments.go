@@ -197,6 +197,14 @@ func (s *Server) handleAddAgent(w http.ResponseWriter, r *http.Request, p *ident
 	writeJSON(w, http.StatusCreated, agentJSON{PartnerID: a.PartnerID, UserID: a.UserID, Name: a.Name, VideoURL: a.VideoURL})
 }
 
+func (s *Server) handleRemoveAgent(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
+	if err := s.Appointments.RemoveAgent(r.Context(), p, r.PathValue("partner_id"), r.PathValue("user_id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) handleListAgents(w http.ResponseWriter, r *http.Request, p *identity.Principal) {
 	as, err := s.Appointments.Agents(r.Context(), p, r.PathValue("partner_id"))
 	if err != nil {

@@ -543,3 +543,59 @@ func TestAppointmentsInPrivacy(t *testing.T) {
 		t.Fatalf("the next appointment after the erasure = %+v", day.Items)
 	}
 }
+
+// An agent who leaves is removed by those who run the partner: from then
+// on they read none of its appointments, the window that named them goes
+// on without a named agent, and the appointments made keep their agent.
+// Nobody else removes an agent; removing one twice is 404.
+func TestRemoveAgent(t *testing.T) {
+	t.Parallel()
+	f := newAppointmentFixture(t)
+	h := f.h
+	_, anne, _ := h.member("anne@example.fr")
+	made := f.book(t, anne, map[string]any{"start": f.at(3, 9, 0)}, http.StatusCreated)
+	day := "/v1/partners/" + f.caf + "/appointments?date=2026-03-03"
+	h.do(req{method: "GET", path: day, token: f.agent}).expect(t, http.StatusOK)
+
+	remove := "/v1/partners/" + f.caf + "/agents/" + f.agentID
+	// The CAF is network-wide: the admins run it, not the site's manager.
+	h.do(req{method: "DELETE", path: remove, token: f.manager}).expect(t, http.StatusForbidden)
+	h.do(req{method: "DELETE", path: remove, token: anne}).expect(t, http.StatusForbidden)
+	h.do(req{method: "DELETE", path: remove, token: f.admin}).expect(t, http.StatusNoContent)
+	if p := h.do(req{method: "DELETE", path: remove, token: f.admin}).expect(t, http.StatusNotFound).problem(t); p.Code != "agent_not_found" {
+		t.Fatalf("removed twice: %+v", p)
+	}
+
+	h.do(req{method: "GET", path: day, token: f.agent}).expect(t, http.StatusNotFound)
+	var agents struct {
+		Items []struct {
+			UserID string `json:"user_id"`
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/partners/" + f.caf + "/agents", token: f.admin}).expect(t, http.StatusOK).decode(t, &agents)
+	if len(agents.Items) != 0 {
+		t.Fatalf("agents after the removal: %+v", agents.Items)
+	}
+	var windows struct {
+		Items []struct {
+			ID      string
+			AgentID *string `json:"agent_id"`
+		}
+	}
+	h.do(req{method: "GET", path: "/v1/partners/" + f.caf + "/windows", token: f.manager}).expect(t, http.StatusOK).decode(t, &windows)
+	if len(windows.Items) != 1 || windows.Items[0].AgentID != nil {
+		t.Fatalf("the window after the removal: %+v", windows.Items)
+	}
+	var kept struct {
+		AgentID *string `json:"agent_id"`
+	}
+	h.do(req{method: "GET", path: "/v1/appointments/" + made.ID, token: f.manager}).expect(t, http.StatusOK).decode(t, &kept)
+	if kept.AgentID == nil || *kept.AgentID != f.agentID {
+		t.Fatalf("the appointment made lost its agent: %+v", kept)
+	}
+	// The window still takes appointments, with no agent's room to give.
+	other := f.book(t, anne, map[string]any{"start": f.at(3, 10, 0)}, http.StatusCreated)
+	if other.VideoURL != nil {
+		t.Errorf("an appointment after the removal carries the former agent's room %q", *other.VideoURL)
+	}
+}

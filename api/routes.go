@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	s.handle("PATCH /v1/partners/{partner_id}", s.requireAuth(s.handlePatchPartner))
 	s.handle("POST /v1/partners/{partner_id}/agents", s.requireAuth(s.idempotentAuthed(s.handleAddAgent)))
 	s.handle("GET /v1/partners/{partner_id}/agents", s.requireAuth(s.handleListAgents))
+	s.handle("DELETE /v1/partners/{partner_id}/agents/{user_id}", s.requireAuth(s.handleRemoveAgent))
 	s.handle("POST /v1/partners/{partner_id}/windows", s.requireAuth(s.idempotentAuthed(s.handleCreateWindow)))
 	s.handle("GET /v1/partners/{partner_id}/windows", s.requireAuth(s.handleListWindows))
 	s.handle("POST /v1/partners/{partner_id}/windows/{window_id}/close", s.requireAuth(s.handleCloseWindow))

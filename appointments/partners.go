@@ -17,7 +17,10 @@ import (
 	"github.com/relais-tierslieux/relais/internal/id"
 )
 
-var errAgentExists = errs.Problemf(errs.ErrConflict, "agent_exists", "this person is already an agent of this partner")
+var (
+	errAgentExists   = errs.Problemf(errs.ErrConflict, "agent_exists", "this person is already an agent of this partner")
+	errAgentNotFound = errs.Problemf(errs.ErrNotFound, "agent_not_found", "this person is not an agent of this partner")
+)
 
 // PurposeInput is a purpose as given; ID keeps an existing purpose's id
 // when a partner is changed, so that its appointments still name it.
@@ -275,6 +278,35 @@ func (s *Service) AddAgent(ctx context.Context, p *identity.Principal, partnerID
 		return nil, err
 	}
 	return a, nil
+}
+
+// RemoveAgent ends userID's agency of the partner, for those who run it:
+// from then on they see none of its appointments (reading them asks
+// whether one is an agent now). The partner's open windows that named them
+// go on without a named agent; the appointments already made keep the
+// agent they were made with, as history.
+func (s *Service) RemoveAgent(ctx context.Context, p *identity.Principal, partnerID, userID string) error {
+	pt, err := s.Partner(ctx, p, partnerID)
+	if err != nil {
+		return err
+	}
+	if !mayRunPartner(p, pt) {
+		return errs.ErrForbidden
+	}
+	return db.Tx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*Agent)(nil)).Where("partner_id = ? AND user_id = ?", pt.ID, userID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("remove agent: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errAgentNotFound
+		}
+		if _, err := tx.NewUpdate().Model((*Window)(nil)).Set("agent_id = NULL").
+			Where("partner_id = ? AND agent_id = ? AND status = 'open'", pt.ID, userID).Exec(ctx); err != nil {
+			return fmt.Errorf("unname the agent's windows: %w", err)
+		}
+		return nil
+	})
 }
 
 // Agents lists a partner's agents, for those who run it and its agents.

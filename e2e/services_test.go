@@ -462,6 +462,7 @@ func TestServicesPartnersAndWindows(t *testing.T) {
 	axe := axeSource(t)
 	b := browser(t)
 	w := newServicesWorld(t)
+	w.srv.register(t, "Rémi Durand", "remi@example.org", "une phrase pour Rémi")
 	p := newPage(t, b, viewport{"desktop", 1280, 800})
 	p.servicesSignIn(w.srv.URL, w.managerEmail, w.managerSecret)
 	p.open(w.srv.URL + "/console")
@@ -506,7 +507,7 @@ func TestServicesPartnersAndWindows(t *testing.T) {
 	w.srv.register(t, "Jean Conseiller", "jean@francetravail.example.fr", "une phrase pour Jean")
 	p.inputValue("#field-agent-email-"+ft, "jean@francetravail.example.fr")
 	p.do(chromedp.Click(chromedp.CSS(`form[aria-label="Ajouter un agent à France Travail Guéret"] button[type=submit]`)))
-	p.waitJS(`[...document.querySelectorAll("main .partners-partner")].some((c) => c.textContent.includes("France Travail Guéret") && [...c.querySelectorAll("li")].some((l) => l.textContent === "Jean Conseiller"))`, "the agent listed")
+	p.waitJS(`[...document.querySelectorAll("main .partners-partner")].some((c) => c.textContent.includes("France Travail Guéret") && [...c.querySelectorAll("li p")].some((l) => l.textContent === "Jean Conseiller"))`, "the agent listed")
 
 	// Its Tuesday permanence in the booth: ending before it starts is
 	// refused by the field; corrected, it is listed and offers slots.
@@ -549,5 +550,23 @@ func TestServicesPartnersAndWindows(t *testing.T) {
 	w.srv.call(t, "GET", slotsPath, w.admin, nil, http.StatusOK, &slots)
 	if len(slots.Items) != 0 {
 		t.Fatalf("a closed permanence still offers %d slots", len(slots.Items))
+	}
+
+	// Jean leaves France Travail: removed, he reads none of its days.
+	p.clickButton("Retirer Jean Conseiller des agents")
+	p.waitText("main .alert--success, main [role=status], main .partners-partner", "Aucun agent pour le moment.")
+	jean := w.srv.login(t, "jean@francetravail.example.fr", "une phrase pour Jean")
+	w.srv.call(t, "GET", "/v1/partners/"+ft+"/appointments?date="+w.today, jean, nil, http.StatusNotFound, nil)
+
+	// Paused, residents no longer find it.
+	p.clickButton("Mettre en pause France Travail Guéret")
+	p.waitJS(`[...document.querySelectorAll("main .partners-partner")].some((c) => c.textContent.includes("France Travail Guéret") && c.querySelector(".services-meta").textContent.includes("en pause"))`, "France Travail paused")
+	resident := w.srv.login(t, "remi@example.org", "une phrase pour Rémi")
+	var seen struct{ Items []struct{ ID string } }
+	w.srv.call(t, "GET", "/v1/partners", resident, nil, http.StatusOK, &seen)
+	for _, x := range seen.Items {
+		if x.ID == ft {
+			t.Fatal("a resident still finds the paused partner")
+		}
 	}
 }

@@ -587,6 +587,7 @@ var french = map[string]string{
 	"this appointment is cancelled":                                 "ce rendez-vous est annulé",
 	"this partner receives only at its own site":                    "ce partenaire ne reçoit que dans son propre lieu",
 	"this partner takes no appointments for now":                    "ce partenaire ne prend pas de rendez-vous pour l’instant",
+	"this person is not an agent of this partner":                   "cette personne n’est pas agent de ce partenaire",
 	"this person is already an agent of this partner":               "cette personne est déjà agent de ce partenaire",
 	"this slot has just been booked: choose another":                "ce créneau vient d’être réservé : choisissez-en un autre",
 

@@ -194,7 +194,7 @@ function NewWindow({ p, site, resources, agents, onDone }) {
     </form>`;
 }
 
-function Partner({ p, site, resources }) {
+function Partner({ p, site, resources, onChange }) {
   const { t, lang, api, me, announce } = useApp();
   const [st, setSt] = useState({ loading: true, agents: [], windows: [], error: null });
   // The agents of a network-wide partner are the admins' to see: for a
@@ -212,6 +212,19 @@ function Partner({ p, site, resources }) {
   useEffect(() => {
     load();
   }, [p.id, site.id]);
+  const act = async (call, said) => {
+    try {
+      await call();
+      announce(said);
+      load();
+    } catch (error) {
+      setSt((x) => ({ ...x, error }));
+    }
+  };
+  const removeAgent = (a) => act(() => api.del(`/v1/partners/${encodeURIComponent(p.id)}/agents/${encodeURIComponent(a.user_id)}`),
+    t('partners.agent.removed', { name: a.name, partner: p.name }));
+  const setActive = (active) => act(() => api.patch(`/v1/partners/${encodeURIComponent(p.id)}`, { active }).then(onChange),
+    t(active ? 'partners.resumed' : 'partners.paused', { name: p.name }));
   const close = async (w) => {
     try {
       await api.post(`/v1/partners/${encodeURIComponent(p.id)}/windows/${encodeURIComponent(w.id)}/close`, {});
@@ -235,13 +248,19 @@ function Partner({ p, site, resources }) {
     <article class="card partners-partner" aria-labelledby="partner-${p.id}">
       <h3 id="partner-${p.id}">${p.name}</h3>
       <p class="services-meta">${[p.kind, p.site_id === null ? t('partners.network.short') : '', p.active ? '' : t('partners.inactive')].filter(Boolean).join(' · ')}</p>
+      ${runsIt && html`<p><button class="button button--secondary" type="button" onClick=${() => setActive(!p.active)}
+        aria-label=${t(p.active ? 'partners.pause.label' : 'partners.resume.label', { name: p.name })}>${t(p.active ? 'partners.pause' : 'partners.resume')}</button></p>`}
       ${st.error && html`<p class="alert alert--error" role="alert">${errorText(st.error, t)}</p>`}
       <h4>${t('partners.purposes')}</h4>
       <ul>${p.purposes.map((u) => html`<li key=${u.id}>${u.documents.length ? t('partners.purpose.line', { name: u.name, documents: u.documents.join(', ') }) : u.name}</li>`)}</ul>
       <h4>${t('partners.agents')}</h4>
       ${st.agents === null ? html`<p class="hint">${t('partners.agents.network')}</p>`
         : st.agents.length === 0 ? html`<p class="empty">${t('partners.agents.none')}</p>`
-          : html`<ul>${st.agents.map((a) => html`<li key=${a.user_id}>${a.name}</li>`)}</ul>`}
+          : html`<ul class="console-list">${st.agents.map((a) => html`<li key=${a.user_id}>
+              <p>${a.name}</p>
+              ${runsIt && html`<button class="button button--secondary" type="button" onClick=${() => removeAgent(a)}
+                aria-label=${t('partners.agent.remove.label', { name: a.name })}>${t('partners.agent.remove')}</button>`}
+            </li>`)}</ul>`}
       ${runsIt && html`<${AddAgent} p=${p} onDone=${load} />`}
       <h4>${t('partners.windows', { site: site.name })}</h4>
       ${st.loading ? html`<p role="status">${t('loading')}</p>` : open.length === 0 ? html`<p class="empty">${t('partners.windows.none')}</p>` : html`
@@ -272,7 +291,7 @@ function Partners({ site }) {
       ${st.loading && html`<p role="status">${t('loading')}</p>`}
       ${st.error && html`<p class="alert alert--error" role="alert">${errorText(st.error, t)}</p>`}
       ${!st.loading && !st.error && st.partners.length === 0 && html`<p class="empty">${t('partners.none')}</p>`}
-      ${st.partners.map((p) => html`<${Partner} key=${p.id} p=${p} site=${site} resources=${st.resources} />`)}
+      ${st.partners.map((p) => html`<${Partner} key=${p.id} p=${p} site=${site} resources=${st.resources} onChange=${load} />`)}
     </section>
     <${NewPartner} site=${site} onDone=${load} />`;
 }
