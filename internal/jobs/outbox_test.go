@@ -127,25 +127,7 @@ func TestOutboxStagesWithTheTransaction(t *testing.T) {
 	if n := staged(t, d); n != 0 {
 		t.Fatalf("%d rows left after the move", n)
 	}
-	mails := listJobs(t, c, mailArgs{}.Kind())
-	if len(mails) != 1 {
-		t.Fatalf("%d mail jobs, want 1", len(mails))
-	}
-	m := mails[0]
-	if !m.ScheduledAt.Equal(at) || m.MaxAttempts != 3 || m.Priority != 2 || len(m.Tags) != 1 || m.Tags[0] != "mail" ||
-		m.State != rivertype.JobStateScheduled {
-		t.Errorf("mail job %+v: options not carried", m)
-	}
-	var got mailArgs
-	if err := json.Unmarshal(m.EncodedArgs, &got); err != nil {
-		t.Fatal(err)
-	}
-	if want := (mailArgs{EventID: e.ID, Type: "thing.created", At: at}); got != want {
-		t.Errorf("args %+v, want %+v", got, want)
-	}
-	if n := len(listJobs(t, c, hookArgs{}.Kind())); n != 1 {
-		t.Fatalf("%d hook jobs, want 1", n)
-	}
+	checkMoved(t, c, e, at)
 	if n, err := c.MoveOutbox(ctx); err != nil || n != 0 {
 		t.Fatalf("second move: %d, %v", n, err)
 	}
@@ -354,19 +336,27 @@ func TestOutboxStagesInTheCallersStatement(t *testing.T) {
 	if n, err := c.MoveOutbox(ctx); err != nil || n != 2 {
 		t.Fatalf("moved %d, %v; want 2", n, err)
 	}
+	checkMoved(t, c, e, at)
+}
+
+// checkMoved checks that testSource's two jobs for e, an event at at, are
+// in River once each, the mail scheduled with its options and arguments.
+func checkMoved(t *testing.T, c *jobs.Client, e events.Event, at time.Time) {
+	t.Helper()
 	mails := listJobs(t, c, mailArgs{}.Kind())
 	if len(mails) != 1 {
 		t.Fatalf("%d mail jobs, want 1", len(mails))
 	}
 	m := mails[0]
-	if !m.ScheduledAt.Equal(at) || m.MaxAttempts != 3 || m.Priority != 2 || len(m.Tags) != 1 || m.Tags[0] != "mail" {
+	if !m.ScheduledAt.Equal(at) || m.MaxAttempts != 3 || m.Priority != 2 || len(m.Tags) != 1 || m.Tags[0] != "mail" ||
+		m.State != rivertype.JobStateScheduled {
 		t.Errorf("mail job %+v: options not carried", m)
 	}
 	var got mailArgs
 	if err := json.Unmarshal(m.EncodedArgs, &got); err != nil {
 		t.Fatal(err)
 	}
-	if want := (mailArgs{EventID: e.ID, Type: "thing.created", At: at}); got != want {
+	if want := (mailArgs{EventID: e.ID, Type: e.Type, At: at}); got != want {
 		t.Errorf("args %+v, want %+v", got, want)
 	}
 	if n := len(listJobs(t, c, hookArgs{}.Kind())); n != 1 {
