@@ -552,6 +552,23 @@ func TestServicesPartnersAndWindows(t *testing.T) {
 		t.Fatalf("a closed permanence still offers %d slots", len(slots.Items))
 	}
 
+	// A second motif, added by editing the partner; the first keeps its id.
+	var before struct{ Purposes []struct{ ID string } }
+	w.srv.call(t, "GET", "/v1/partners/"+ft, w.admin, nil, http.StatusOK, &before)
+	p.clickButton("Modifier France Travail Guéret")
+	p.waitJS(`!!document.querySelector('form[aria-label="Modifier France Travail Guéret"]')`, "the edit form")
+	p.do(chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll('form[aria-label="Modifier France Travail Guéret"] button')].find((b) => b.textContent === "Ajouter un motif")`)))
+	p.inputValue("#field-edit-"+ft+"-purpose-1-name", "Actualisation mensuelle")
+	p.inputValue("#edit-"+ft+"-purpose-1-documents", "Identifiant France Travail")
+	p.scan(axe, "/console/partners, editing a partner")
+	p.do(chromedp.Click(chromedp.CSS(`form[aria-label="Modifier France Travail Guéret"] button[type=submit]`)))
+	p.waitText("main .partners-partner", "Actualisation mensuelle\u00a0— à apporter\u00a0: Identifiant France Travail")
+	var after struct{ Purposes []struct{ ID, Name string } }
+	w.srv.call(t, "GET", "/v1/partners/"+ft, w.admin, nil, http.StatusOK, &after)
+	if len(after.Purposes) != 2 || after.Purposes[0].ID != before.Purposes[0].ID {
+		t.Fatalf("the motifs after editing %+v, before %+v", after.Purposes, before.Purposes)
+	}
+
 	// Jean leaves France Travail: removed, he reads none of its days.
 	p.clickButton("Retirer Jean Conseiller des agents")
 	p.waitText("main .alert--success, main [role=status], main .partners-partner", "Aucun agent pour le moment.")

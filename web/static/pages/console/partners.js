@@ -11,6 +11,7 @@ import { Field, FormError, useSubmit, errorText } from '../../lib/forms.js';
 import { useConsoleSite, ConsoleFrame } from '../../lib/console.js';
 import { dayKey, dateFormat } from '../../lib/format.js';
 import { bookableHere } from '../../lib/console-services.js';
+import { useFocusWhen } from '../../lib/wallet.js';
 
 const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const videoModes = ['none', 'agent_room', 'generated'];
@@ -47,7 +48,7 @@ function documentLines(text) {
   return text.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
-function Purposes({ rows, setRows, fields }) {
+function Purposes({ prefix = '', rows, setRows, fields }) {
   const { t } = useApp();
   const set = (i, k) => (v) => setRows(rows.map((r, j) => (j === i ? { ...r, [k]: v } : r)));
   return html`
@@ -56,12 +57,12 @@ function Purposes({ rows, setRows, fields }) {
       <p class="hint">${t('partners.purposes.hint')}</p>
       ${rows.map((r, i) => html`
         <div class="partners-purpose" key=${i}>
-          <${Field} name="purpose-${i}-name" label=${t('partners.purpose.name', { n: i + 1 })} value=${r.name} onInput=${set(i, 'name')} required
+          <${Field} name="${prefix}purpose-${i}-name" label=${t('partners.purpose.name', { n: i + 1 })} value=${r.name} onInput=${set(i, 'name')} required
             error=${fields[`purposes[${i}].name`] || fields.purposes} />
           <div class="field ${fields[`purposes[${i}].documents`] ? 'field--invalid' : ''}">
-            <label for="purpose-${i}-documents">${t('partners.purpose.documents', { n: i + 1 })}</label>
-            <p class="hint" id="purpose-${i}-documents-hint">${t('partners.purpose.documents.hint')}</p>
-            <textarea id="purpose-${i}-documents" rows="3" aria-describedby="purpose-${i}-documents-hint" value=${r.documents}
+            <label for="${prefix}purpose-${i}-documents">${t('partners.purpose.documents', { n: i + 1 })}</label>
+            <p class="hint" id="${prefix}purpose-${i}-documents-hint">${t('partners.purpose.documents.hint')}</p>
+            <textarea id="${prefix}purpose-${i}-documents" rows="3" aria-describedby="${prefix}purpose-${i}-documents-hint" value=${r.documents}
               onInput=${(e) => set(i, 'documents')(e.target.value)}></textarea>
             ${fields[`purposes[${i}].documents`] && html`<p class="field-error">${fields[`purposes[${i}].documents`]}</p>`}
           </div>
@@ -72,6 +73,48 @@ function Purposes({ rows, setRows, fields }) {
     </fieldset>`;
 }
 
+// purposeBody: the rows of the Purposes fieldset as the API takes them,
+// an existing motif keeping its id (its appointments keep their copy).
+function purposeBody(rows) {
+  return rows.map((r) => ({ ...(r.id ? { id: r.id } : {}), name: r.name.trim(), documents: documentLines(r.documents) }));
+}
+
+// EditPartner changes a partner's name, kind, video and motifs.
+function EditPartner({ p, onDone, onClose }) {
+  const { t, api, announce } = useApp();
+  const [v, setV] = useState({ name: p.name, kind: p.kind, video_mode: p.video_mode, video_base_url: p.video_base_url || '' });
+  const [rows, setRows] = useState(p.purposes.map((u) => ({ id: u.id, name: u.name, documents: u.documents.join('\n') })));
+  const set = (k) => (x) => setV({ ...v, [k]: x });
+  const s = useSubmit(async () => {
+    const body = { name: v.name.trim(), kind: v.kind.trim(), video_mode: v.video_mode, purposes: purposeBody(rows) };
+    if (v.video_mode === 'generated') {
+      body.video_base_url = v.video_base_url.trim();
+    }
+    const saved = await api.patch(`/v1/partners/${encodeURIComponent(p.id)}`, body);
+    announce(t('partners.saved', { name: saved.name }));
+    onDone();
+  });
+  const f = s.fields;
+  const ref = useFocusWhen(true);
+  return html`
+    <form ref=${ref} tabindex="-1" class="form" onSubmit=${s.onSubmit} novalidate aria-label=${t('partners.edit.form', { name: p.name })}>
+      <${FormError} error=${s.error} />
+      <${Field} name="edit-name-${p.id}" label=${t('partners.name')} value=${v.name} onInput=${set('name')} required error=${f.name} />
+      <${Field} name="edit-kind-${p.id}" label=${t('partners.kind')} hint=${t('partners.kind.hint')} value=${v.kind} onInput=${set('kind')} error=${f.kind} />
+      <${Field} name="edit-video-${p.id}" label=${t('partners.video')} value=${v.video_mode} onInput=${set('video_mode')} error=${f.video_mode}>
+        ${videoModes.map((m) => html`<option key=${m} value=${m}>${t(`partners.video.${m}`)}</option>`)}
+      <//>
+      ${v.video_mode === 'generated' && html`
+        <${Field} name="edit-video-base-${p.id}" type="url" label=${t('partners.video.base')} hint=${t('partners.video.base.hint')} value=${v.video_base_url}
+          onInput=${set('video_base_url')} required error=${f.video_base_url} />`}
+      <${Purposes} prefix="edit-${p.id}-" rows=${rows} setRows=${setRows} fields=${f} />
+      <p class="console-actions">
+        <button class="button" type="submit" disabled=${s.busy}>${t('partners.save')}</button>
+        <button class="button button--secondary" type="button" onClick=${onClose}>${t('partners.edit.cancel')}</button>
+      </p>
+    </form>`;
+}
+
 function NewPartner({ site, onDone }) {
   const { t, api, me, announce } = useApp();
   const [v, setV] = useState({ name: '', kind: '', video_mode: 'none', video_base_url: '', network: false });
@@ -80,7 +123,7 @@ function NewPartner({ site, onDone }) {
   const s = useSubmit(async () => {
     const body = {
       name: v.name.trim(), kind: v.kind.trim(), video_mode: v.video_mode,
-      purposes: rows.map((r) => ({ name: r.name.trim(), documents: documentLines(r.documents) })),
+      purposes: purposeBody(rows),
     };
     if (!v.network) {
       body.site_id = site.id;
@@ -243,13 +286,18 @@ function Partner({ p, site, resources, onChange }) {
     return a ? a.name : '';
   };
   const runsIt = me.role === 'admin' || (p.site_id !== null && p.site_id === site.id);
+  const [editing, setEditing] = useState(false);
   const open = st.windows.filter((w) => w.status === 'open');
   return html`
     <article class="card partners-partner" aria-labelledby="partner-${p.id}">
       <h3 id="partner-${p.id}">${p.name}</h3>
       <p class="services-meta">${[p.kind, p.site_id === null ? t('partners.network.short') : '', p.active ? '' : t('partners.inactive')].filter(Boolean).join(' · ')}</p>
-      ${runsIt && html`<p><button class="button button--secondary" type="button" onClick=${() => setActive(!p.active)}
-        aria-label=${t(p.active ? 'partners.pause.label' : 'partners.resume.label', { name: p.name })}>${t(p.active ? 'partners.pause' : 'partners.resume')}</button></p>`}
+      ${runsIt && !editing && html`<p class="console-actions">
+        <button class="button button--secondary" type="button" onClick=${() => setEditing(true)}
+          aria-label=${t('partners.edit.label', { name: p.name })}>${t('partners.edit')}</button>
+        <button class="button button--secondary" type="button" onClick=${() => setActive(!p.active)}
+          aria-label=${t(p.active ? 'partners.pause.label' : 'partners.resume.label', { name: p.name })}>${t(p.active ? 'partners.pause' : 'partners.resume')}</button></p>`}
+      ${editing && html`<${EditPartner} p=${p} onDone=${() => { setEditing(false); onChange(); }} onClose=${() => setEditing(false)} />`}
       ${st.error && html`<p class="alert alert--error" role="alert">${errorText(st.error, t)}</p>`}
       <h4>${t('partners.purposes')}</h4>
       <ul>${p.purposes.map((u) => html`<li key=${u.id}>${u.documents.length ? t('partners.purpose.line', { name: u.name, documents: u.documents.join(', ') }) : u.name}</li>`)}</ul>
