@@ -326,6 +326,13 @@ func TestAtelierPricing(t *testing.T) {
 	if !p.hasField("pricing") {
 		t.Errorf("price at a host place: %+v", p)
 	}
+	// Nor has it members: an atelier for them would take nobody.
+	p = h.do(req{method: "POST", path: "/v1/sites/" + f.host + "/ateliers", token: f.manager, body: map[string]any{"title": "X", "category_id": initiation,
+		"seats": 2, "audience": "members", "sessions": []map[string]string{{"start": "2026-03-04T14:00", "end": "2026-03-04T16:00"}}}}).
+		expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !p.hasField("audience") {
+		t.Errorf("members at a host place: %+v", p)
+	}
 
 	owed := func(token string) (n int, cents int64) {
 		var out struct {

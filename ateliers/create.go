@@ -140,6 +140,10 @@ func (s *Service) check(site *calendar.Site, in NewAtelier) (*Atelier, []Session
 	}
 	v.Check(in.Audience == AudiencePublic || in.Audience == AudienceMembers || in.Audience == AudienceInvitation,
 		"audience", "must be public, members or invitation")
+	// "members" means the holders of a membership or pass at the site, and
+	// a host place sells none: nobody could ever register.
+	v.Check(in.Audience != AudienceMembers || !site.IsHost(), "audience",
+		"a host place has no members: open the atelier to all, or by invitation")
 	v.Check(in.Seats >= 1 && in.Seats <= MaxSeats, "seats", "must be from 1 to %d", MaxSeats)
 	v.Check(in.PriceCents >= 0 && in.PriceCents <= MaxPrice, "price_cents", "must be from 0 to %d", MaxPrice)
 	in.Pricing = checkPricing(&v, site, in)

@@ -56,14 +56,17 @@ type relais struct {
 
 // startRelais runs `relais serve` as an operator would, on a fresh
 // database (SQLite; a new schema of RELAIS_TEST_DATABASE_URL's PostgreSQL
-// when it is set, as CI does for the manager's day), until the test ends. Its address is chosen first so that it
-// can be its public URL, the base of the links it mails.
+// when it is set, as CI does for the manager's day), until the test ends.
+// The database comes migrated (a copy of dbtest's template on SQLite): the
+// first migration is cmd/relais's tests' subject, not the journeys'. Its
+// address is chosen first so that it can be its public URL, the base of
+// the links it mails.
 func startRelais(t testing.TB, extra ...string) *relais {
 	t.Helper()
 	mail := mailtest.Start(t)
 	// Before the process's cleanup, so that the schema is dropped after
 	// relais has stopped.
-	database := dbtest.URL(t)
+	database := dbtest.MigratedURL(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,7 @@ function Create({ site }) {
           ${cats.map((c) => html`<option key=${c.id} value=${c.id}>${c.name}</option>`)}
         <//>
         <${Field} name="atelier-audience" label=${t('servicesapp.console.audience')} value=${f.audience} onInput=${set('audience')} error=${s.fields.audience}>
-          ${['public', 'members', 'invitation'].map((a) => html`<option key=${a} value=${a}>${t(`servicesapp.audience.${a}`)}</option>`)}
+          ${(site.kind === 'host' ? ['public', 'invitation'] : ['public', 'members', 'invitation']).map((a) => html`<option key=${a} value=${a}>${t(`servicesapp.audience.${a}`)}</option>`)}
         <//>
         <${Field} name="atelier-seats" type="number" inputmode="numeric" label=${t('servicesapp.console.seats')} value=${f.seats} onInput=${set('seats')} error=${s.fields.seats} />
         <${Field} name="atelier-pricing" label=${t('servicesapp.console.pricing')} value=${f.pricing} onInput=${set('pricing')} error=${s.fields.pricing}>
