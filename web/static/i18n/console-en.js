@@ -875,7 +875,7 @@ export default {
   'partners.video.agent_room': 'Each agent’s own video room',
   'partners.video.generated': 'A video room made for each appointment',
   'partners.video.base': 'Where to make the rooms',
-  'partners.video.base.hint': 'https, for instance https://video.example.org/relais-',
+  'partners.video.base.hint': 'An https address (the partner’s video service), to which Relais adds each room’s name.',
   'partners.network': 'Partner of the whole network (received at several places)',
   'partners.purposes': 'Reasons for an appointment',
   'partners.purposes.hint': 'At least one. The documents to bring are recalled with each appointment.',

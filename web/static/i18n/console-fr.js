@@ -875,7 +875,7 @@ export default {
   'partners.video.agent_room': 'La salle de visio de chaque agent',
   'partners.video.generated': 'Une salle de visio créée pour chaque rendez-vous',
   'partners.video.base': 'Adresse où créer les salles',
-  'partners.video.base.hint': 'En https, par exemple https://visio.example.fr/relais-',
+  'partners.video.base.hint': 'Une adresse en https (le service de visio du partenaire), à laquelle Relais ajoute le nom de chaque salle.',
   'partners.network': 'Partenaire de tout le réseau (reçu dans plusieurs lieux)',
   'partners.purposes': 'Motifs de rendez-vous',
   'partners.purposes.hint': 'Au moins un motif. Les documents à apporter sont rappelés à chaque rendez-vous.',
