@@ -185,7 +185,7 @@ func (svc *Service) QuoteMove(ctx context.Context, m Move) (*Quote, error) {
 		b := movedBooking(r, m, manager)
 		res, site, err := getResourceAndSite(ctx, tx, b.ResourceID)
 		if errors.Is(err, errs.ErrNotFound) && m.changesResource(r) {
-			err = errs.Rule("resource_id", "resource_not_found", "no such resource")
+			err = errNoSuchResource()
 		}
 		if err != nil {
 			return err

@@ -374,7 +374,7 @@ func (svc *Service) book(ctx context.Context, tx bun.Tx, b Booking, seriesID *st
 	res, site, err := getResourceAndSite(ctx, tx, b.ResourceID)
 	if errors.Is(err, errs.ErrNotFound) {
 		// The resource is named in the request body: a field at fault.
-		return nil, errs.Rule("resource_id", "resource_not_found", "no such resource")
+		return nil, errNoSuchResource()
 	}
 	if err != nil {
 		return nil, err
@@ -1161,7 +1161,7 @@ func (svc *Service) move(ctx context.Context, tx bun.Tx, r *Reservation, manager
 func (svc *Service) moveTarget(ctx context.Context, tx bun.IDB, r *Reservation, m Move) (*Resource, error) {
 	res, err := getResource(ctx, tx, m.ResourceID, true)
 	if errors.Is(err, errs.ErrNotFound) {
-		return nil, errs.Rule("resource_id", "resource_not_found", "no such resource")
+		return nil, errNoSuchResource()
 	}
 	if err != nil {
 		return nil, err

@@ -63,6 +63,12 @@ export function isoDay(d) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
+// wallClock: a site's "14:00" as the reader writes it ("14 h 00" in
+// French).
+export function wallClock(v, lang) {
+  return lang === 'en' ? v : `${Number(v.slice(0, 2))}\u00a0h\u00a0${v.slice(3)}`;
+}
+
 // addDays: the date n days after a "YYYY-MM-DD" date, as a date (no
 // clock involved: a series' dates are wall-clock dates of the site, so a
 // change of time in between moves nothing).

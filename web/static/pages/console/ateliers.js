@@ -9,13 +9,8 @@ import { Field, FormError, useSubmit } from '../../lib/forms.js';
 import { navigate } from '../../lib/router.js';
 import { useConsoleSite, ConsoleFrame, euros } from '../../lib/console.js';
 import { dayKey } from '../../lib/format.js';
-import { sessionWhen, seatsText, seriesSessions, addDays } from '../../lib/services.js';
+import { sessionWhen, seatsText, seriesSessions, addDays, wallClock as hm } from '../../lib/services.js';
 import { bookableHere } from '../../lib/console-services.js';
-
-// hm: "14:00" as the reader writes it ("14 h 00" in French).
-function hm(v, lang) {
-  return lang === 'en' ? v : `${Number(v.slice(0, 2))}\u00a0h\u00a0${v.slice(3)}`;
-}
 
 function List({ site }) {
   const { t, lang, api } = useApp();

@@ -11,15 +11,11 @@ import { Field, FormError, useSubmit, errorText } from '../../lib/forms.js';
 import { useConsoleSite, ConsoleFrame } from '../../lib/console.js';
 import { dayKey, dateFormat } from '../../lib/format.js';
 import { bookableHere } from '../../lib/console-services.js';
+import { wallClock as hm } from '../../lib/services.js';
 import { useFocusWhen } from '../../lib/wallet.js';
 
 const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const videoModes = ['none', 'agent_room', 'generated'];
-
-// hm: "14:00" as the reader writes it ("14 h 00" in French).
-function hm(v, lang) {
-  return lang === 'en' ? v : `${Number(v.slice(0, 2))}\u00a0h\u00a0${v.slice(3)}`;
-}
 
 // dayText: "8 décembre 2026" for a date of the site's calendar.
 function dayText(day, lang) {
